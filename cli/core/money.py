@@ -1,0 +1,88 @@
+"""Money and percentages: read exactly, written with two decimals.
+
+Baht are ``Decimal`` from the file to the screen, never binary floats. People type money as
+``3,540,000`` or ``1250000.50`` (Thai digits too); tables show ``3,540,000.00``.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from .calendar import ascii_digits
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+
+_GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
+_PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
+class NumberInputError(ValueError):
+    """A typed amount or percentage that cannot be read; the message says why."""
+
+
+def parse_money(text: str) -> Decimal:
+    """``3,540,000`` / ``1250000.50`` / ``๑,๒๕๐`` to an exact Decimal of at most 2 decimals."""
+    raw = text.strip()
+    value = ascii_digits(raw).replace(" ", "").removesuffix("บาท").strip()
+    if value.startswith("-"):
+        raise NumberInputError(f"'{raw}': an amount of money cannot be negative")
+    if not (_GROUPED.fullmatch(value) or _PLAIN.fullmatch(value)):
+        raise NumberInputError(f"'{raw}' is not an amount of baht: write 3,540,000 or 1250000.50")
+    amount = Decimal(value.replace(",", ""))
+    if amount != amount.quantize(CENT):
+        raise NumberInputError(f"'{raw}': baht take at most 2 decimals (satang)")
+    return amount.quantize(CENT)
+
+
+def parse_percent(text: str) -> Decimal:
+    """``45`` / ``45.5`` / ``45%`` / ``๔๕`` to a Decimal; the 0-100 range is a rule, not parsing."""
+    raw = text.strip()
+    value = ascii_digits(raw).replace(" ", "").removesuffix("%")
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise NumberInputError(f"'{raw}' is not a percentage: write a number such as 45 or 45.5") from None
+    if not number.is_finite():
+        raise NumberInputError(f"'{raw}' is not a percentage: write a number such as 45 or 45.5")
+    return number
+
+
+def quantize_money(amount: Decimal) -> Decimal:
+    """Two decimals exactly, so tomli-w writes ``0.00``, never ``0E+2``."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal | None) -> str:
+    """``3,540,000.00``; an empty string for an unknown amount."""
+    if amount is None:
+        return ""
+    return f"{quantize_money(amount):,.2f}"
+
+
+def format_money_form(amount: Decimal) -> str:
+    """The printout's style: ``3,540,000`` with satang only when there are some."""
+    amount = quantize_money(amount)
+    return f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
+
+
+def format_percent(value: Decimal | None) -> str:
+    """``10.00``; empty for unknown."""
+    if value is None:
+        return ""
+    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
+
+
+def format_signed(value: Decimal | None) -> str:
+    """``+14.40`` / ``-3.00``: a variance, where the sign is the news."""
+    if value is None:
+        return ""
+    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):+.2f}"
+
+
+def ratio_percent(part: Decimal, whole: Decimal) -> Decimal | None:
+    """``part`` as a percentage of ``whole``; None when ``whole`` is zero (no budget)."""
+    if whole == 0:
+        return None
+    return part * HUNDRED / whole

@@ -1,0 +1,61 @@
+"""Renderers of validation findings, chosen by name (``--format``) from one registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from .findings import Finding, count
+from .text import one_line
+
+Reporter = Callable[[list[Finding], int], str]
+
+
+def _summary(findings: list[Finding], files: int) -> str:
+    errors, warnings = count(findings)
+    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
+    return f"{plural(files, 'file')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
+
+
+def text_report(findings: list[Finding], files: int) -> str:
+    lines = [one_line(f.one_line()) for f in findings]
+    lines.append(_summary(findings, files))
+    return "\n".join(lines) + "\n"
+
+
+def json_report(findings: list[Finding], files: int) -> str:
+    errors, warnings = count(findings)
+    envelope = {
+        "version": 1,
+        "files": files,
+        "errors": errors,
+        "warnings": warnings,
+        "findings": [f.as_dict() for f in findings],
+    }
+    return json.dumps(envelope, ensure_ascii=False, indent=2) + "\n"
+
+
+def _github_escape(text: str, *, property_value: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if property_value:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def github_report(findings: list[Finding], files: int) -> str:
+    """GitHub Actions workflow commands: each finding becomes an annotation on its line."""
+    lines = []
+    for f in findings:
+        props = [f"file={_github_escape(f.path, property_value=True)}"]
+        if f.line:
+            props.append(f"line={f.line}")
+        if f.column:
+            props.append(f"col={f.column}")
+        props.append(f"title={_github_escape(f.rule, property_value=True)}")
+        field = f"{f.field}: " if f.field else ""
+        lines.append(f"::{f.severity.value} {','.join(props)}::{_github_escape(one_line(field + f.message))}")
+    lines.append(_summary(findings, files))
+    return "\n".join(lines) + "\n"
+
+
+REPORTERS: dict[str, Reporter] = {"text": text_report, "json": json_report, "github": github_report}

@@ -1,0 +1,118 @@
+"""Finding records in a repository: by folder, by file, by code; and keeping inside it.
+
+Codes never become paths unchecked: a code must match the code pattern (digits and one
+hyphen) before it is looked up, and a folder walk refuses links that lead out of the
+repository, so a record cannot make the tool read elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import DEFAULT_CODE_PATTERN, Config
+from .errors import ConflictError, NotFoundError, UnsafePathError
+
+RECORD_SUFFIX = ".toml"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A record file found by a walk, or a refusal found instead of one."""
+
+    path: Path
+    refused: str | None = None
+
+
+def is_code(text: str, config: Config) -> bool:
+    return bool(re.fullmatch(DEFAULT_CODE_PATTERN, text) and re.fullmatch(config.code_pattern, text))
+
+
+def record_path(config: Config, fiscal_year: int, code: str) -> Path:
+    """Where a new record goes: ``records/<FY>/<code>.toml``; the code is checked first."""
+    if not is_code(code, config):
+        raise UnsafePathError(f"'{code}' is not a project code like 01000000-2475", field="code")
+    return config.records_dir / str(fiscal_year) / f"{code}{RECORD_SUFFIX}"
+
+
+def find_by_code(code: str, config: Config) -> Path | None:
+    """The record of ``code`` in ``records/<FY>/`` (or the records folder itself), if any.
+
+    Lists only the fiscal-year folders, never reads another record: looking up one project
+    costs the same in a repository of one record as in one of 100,000.
+    """
+    if not is_code(code, config):
+        raise UnsafePathError(f"'{code}' is not a project code like 01000000-2475", field="code")
+    name = code + RECORD_SUFFIX
+    found = [p for p in [config.records_dir / name] if p.is_file()]
+    if config.records_dir.is_dir():
+        found += [p for p in sorted(config.records_dir.glob(f"*/{name}")) if p.is_file()]
+    for path in found:
+        ensure_inside(path, config)
+    if len(found) > 1:
+        raise ConflictError(f"project {code} has more than one record: {', '.join(map(str, found))}")
+    return found[0] if found else None
+
+
+def resolve_record(code_or_path: str, config: Config) -> Path:
+    """A record named by code (looked up in the records folder) or by its path."""
+    if is_code(code_or_path, config):
+        path = find_by_code(code_or_path, config)
+        if path is None:
+            raise NotFoundError(f"no record for project {code_or_path} under {config.records_dir}")
+        return path
+    path = Path(code_or_path)
+    if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
+        if not path.is_file():
+            raise NotFoundError(f"no record file at {code_or_path}")
+        return path
+    raise NotFoundError(f"'{code_or_path}' is neither a project code like 01000000-2475 nor a record file")
+
+
+def ensure_inside(path: Path, config: Config) -> None:
+    """Refuse a path that resolves (through links) outside the repository."""
+    if not path.resolve().is_relative_to(config.root):
+        raise UnsafePathError(f"{path} leads outside the repository ({config.root}); links out of it are refused")
+
+
+def walk_records(folder: Path, root: Path) -> Iterator[Listed]:
+    """Every ``*.toml`` below ``folder``, sorted; links leading outside ``root`` are refused."""
+    root = root.resolve()
+    for current, dirs, files in os.walk(folder, followlinks=False):
+        here = Path(current)
+        dirs.sort()
+        for name in list(dirs):
+            sub = here / name
+            if sub.is_symlink():
+                dirs.remove(name)
+                if not sub.resolve().is_relative_to(root):
+                    yield Listed(sub, refused="a link to a folder outside the repository; refused")
+                else:
+                    yield from walk_records(sub.resolve(), root)
+            elif name.startswith("."):
+                dirs.remove(name)
+        for name in sorted(files):
+            if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
+                continue
+            path = here / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                yield Listed(path, refused="a link to a file outside the repository; refused")
+            else:
+                yield Listed(path)
+
+
+def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
+    """Files as given and folders walked; no paths means the repository's records folder."""
+    if not paths:
+        if config.records_dir.is_dir():
+            yield from walk_records(config.records_dir, config.root)
+        return
+    for path in paths:
+        if path.is_dir():
+            root = config.root if path.resolve().is_relative_to(config.root) else path.resolve()
+            yield from walk_records(path, root)
+        else:
+            yield Listed(path)

@@ -1,0 +1,228 @@
+"""Every rule of the trade that ``validate`` checks beyond the schema, listed once.
+
+A rule is a plain function over a ``RuleContext`` yielding (field, message) pairs; ``RULES``
+gives each its stable id and severity. The schema's own findings (missing keys, 0-100
+progress, negative money, 2-decimal money, real dates...) come from ``schema.py``; these run
+on records that passed it, so they can rely on types.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from .calendar import MIN_BE_YEAR, add_months, format_be, month_number, to_ce
+from .config import DEFAULT_CODE_PATTERN, Config
+from .findings import Severity
+from .labels import label
+from .money import format_money
+from .record import Document, Project, Report
+from .status import PLAN_RANK, computed_status_of
+
+#: Days into the next month a report may still be dated: clerks file last month's report early on.
+GRACE_DAYS = 7
+
+Hit = tuple[str, str]  # (field path, message)
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    document: Document
+    project: Project
+    config: Config
+    as_of: date
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    check: Callable[[RuleContext], Iterator[Hit]]
+
+    @property
+    def summary(self) -> str:
+        return (self.check.__doc__ or "").strip().splitlines()[0]
+
+
+def _plausible(day: date) -> bool:
+    """A date whose year is not a Buddhist Era year typed as Gregorian (reported once, by be-year)."""
+    return day.year < MIN_BE_YEAR
+
+
+def _pairs(project: Project) -> Iterator[tuple[Report, Report]]:
+    reports = project.reports
+    return zip(reports, reports[1:], strict=False)
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def file_name(ctx: RuleContext) -> Iterator[Hit]:
+    """The file is named after the project's code."""
+    stem = ctx.document.path.stem
+    if stem != ctx.project.code:
+        yield "code", f"the file is named '{stem}' but holds project {ctx.project.code}; rename it to {ctx.project.code}.toml"
+
+
+def code_pattern(ctx: RuleContext) -> Iterator[Hit]:
+    """The code matches the repository's code pattern (projledger.toml)."""
+    pattern = ctx.config.code_pattern
+    if pattern != DEFAULT_CODE_PATTERN and not re.fullmatch(pattern, ctx.project.code):
+        yield "code", f"'{ctx.project.code}' does not match this repository's code pattern {pattern}"
+
+
+def be_year(ctx: RuleContext) -> Iterator[Hit]:
+    """Dates are Gregorian: a year of 2400 or more is a Buddhist Era year typed by mistake."""
+    p = ctx.project
+    dated = [("start", p.start), ("end", p.end)] + [(f"{r.field}.date", r.date) for r in p.reports]
+    for field, day in dated:
+        if not _plausible(day):
+            fixed = f"{to_ce(day.year):04d}-{day.month:02d}-{day.day:02d}"
+            yield field, f"{day.isoformat()} has a Buddhist Era year; TOML dates are Gregorian: write {fixed}"
+
+
+def start_after_end(ctx: RuleContext) -> Iterator[Hit]:
+    """The project starts on or before the day it ends."""
+    if ctx.project.start > ctx.project.end:
+        yield "start", f"the project starts ({ctx.project.start}) after it ends ({ctx.project.end})"
+
+
+def report_numbers(ctx: RuleContext) -> Iterator[Hit]:
+    """Report numbers strictly increase."""
+    for before, after in _pairs(ctx.project):
+        if after.no <= before.no:
+            word = "repeats" if after.no == before.no else "is lower than"
+            yield f"{after.field}.no", f"report number {after.no} {word} the number of the report before it ({before.no})"
+
+
+def report_dates(ctx: RuleContext) -> Iterator[Hit]:
+    """Report dates never go backwards."""
+    for before, after in _pairs(ctx.project):
+        if _plausible(after.date) and _plausible(before.date) and after.date < before.date:
+            yield f"{after.field}.date", f"dated {format_be(after.date)}, before the report before it ({format_be(before.date)})"
+
+
+def future_report(ctx: RuleContext) -> Iterator[Hit]:
+    """No report is dated after the day of the check."""
+    for report in ctx.project.reports:
+        if _plausible(report.date) and report.date > ctx.as_of:
+            yield f"{report.field}.date", f"dated {format_be(report.date)}, after today ({format_be(ctx.as_of)}): a report cannot come from the future"
+
+
+def after_event(ctx: RuleContext) -> Iterator[Hit]:
+    """Nothing follows a report that cancelled or completed the project."""
+    closed: Report | None = None
+    for report in ctx.project.reports:
+        if closed is not None:
+            yield report.field, (
+                f"report {report.no} follows report {closed.no}, which marked the project "
+                f"{label(closed.event, 'en')} ({label(closed.event)}); nothing may follow it"
+            )
+        elif report.event:
+            closed = report
+
+
+# --- warnings -------------------------------------------------------------------------------
+
+
+def progress_dip(ctx: RuleContext) -> Iterator[Hit]:
+    """Progress does not go down from one report to the next."""
+    for before, after in _pairs(ctx.project):
+        if after.progress < before.progress:
+            yield f"{after.field}.progress", f"progress {after.progress} % is lower than report {before.no}'s {before.progress} %; progress is cumulative"
+
+
+def disbursed_dip(ctx: RuleContext) -> Iterator[Hit]:
+    """Disbursed money does not go down: it is the total to date."""
+    for before, after in _pairs(ctx.project):
+        if after.disbursed < before.disbursed:
+            yield f"{after.field}.disbursed", (
+                f"disbursed {format_money(after.disbursed)} baht is less than report {before.no}'s "
+                f"{format_money(before.disbursed)}; disbursed is the total to date"
+            )
+
+
+def over_budget(ctx: RuleContext) -> Iterator[Hit]:
+    """Disbursed money stays within the budget."""
+    budget = ctx.project.budget
+    for report in ctx.project.reports:
+        if report.disbursed > budget:
+            yield f"{report.field}.disbursed", f"disbursed {format_money(report.disbursed)} baht is more than the budget of {format_money(budget)}"
+
+
+def report_month(ctx: RuleContext) -> Iterator[Hit]:
+    """Report N is dated in the Nth month from the start's month (a few days' grace after)."""
+    start = ctx.project.start
+    for report in ctx.project.reports:
+        if not _plausible(report.date) or not _plausible(start):
+            continue
+        year, month = add_months(start.year, start.month, report.no - 1)
+        first = date(year, month, 1)
+        next_year, next_month = add_months(year, month, 1)
+        last_allowed = date(next_year, next_month, 1) + timedelta(days=GRACE_DAYS - 1)
+        if not first <= report.date <= last_allowed:
+            yield f"{report.field}.date", (
+                f"report {report.no} covers {month:02d}/{year + 543} (month {report.no} from the start) "
+                f"but is dated {format_be(report.date)} (month {month_number(start, report.date)})"
+            )
+
+
+def missing_month(ctx: RuleContext) -> Iterator[Hit]:
+    """Every month between two reports has its own report."""
+    for before, after in _pairs(ctx.project):
+        if after.no > before.no + 1:
+            missing = range(before.no + 1, after.no)
+            numbers = ", ".join(map(str, missing))
+            yield after.field, f"no report for month{'s' if len(missing) > 1 else ''} {numbers} between report {before.no} and report {after.no}"
+
+
+def completed_below_100(ctx: RuleContext) -> Iterator[Hit]:
+    """A completed project reports 100 % progress."""
+    for report in ctx.project.reports:
+        if report.event == "completed" and report.progress < 100:
+            yield f"{report.field}.progress", f"marked completed with progress {report.progress} %, not 100 %"
+
+
+def optimistic_status(ctx: RuleContext) -> Iterator[Hit]:
+    """A reported plan status is never rosier than the computed one (more cautious is fine)."""
+    for report in ctx.project.reports:
+        if not _plausible(report.date):
+            continue
+        expected, variance, computed = computed_status_of(ctx.project, report, ctx.config.tolerance)
+        if PLAN_RANK[report.plan_status] < PLAN_RANK[computed]:
+            yield f"{report.field}.plan_status", (
+                f"reported {report.plan_status} ({label(report.plan_status)}) but progress {report.progress} % "
+                f"is {-variance:.2f} points behind the expected {expected:.2f} %, which computes as "
+                f"{computed} ({label(computed)})"
+            )
+
+
+def folder_year(ctx: RuleContext) -> Iterator[Hit]:
+    """A record lies in the folder of its fiscal year (records/<FY>/<code>.toml)."""
+    folder = ctx.document.path.parent.name
+    if folder.isascii() and folder.isdigit() and len(folder) == 4 and int(folder) != ctx.project.fiscal_year:
+        yield "fiscal_year", f"fiscal year {ctx.project.fiscal_year} but the file lies in folder {folder}; move it to records/{ctx.project.fiscal_year}/"
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+RULES: tuple[Rule, ...] = (
+    Rule("file-name", E, file_name),
+    Rule("code-pattern", E, code_pattern),
+    Rule("be-year", E, be_year),
+    Rule("start-after-end", E, start_after_end),
+    Rule("report-number-order", E, report_numbers),
+    Rule("report-date-order", E, report_dates),
+    Rule("future-report", E, future_report),
+    Rule("after-event", E, after_event),
+    Rule("progress-dip", W, progress_dip),
+    Rule("disbursed-dip", W, disbursed_dip),
+    Rule("over-budget", W, over_budget),
+    Rule("report-month", W, report_month),
+    Rule("missing-month", W, missing_month),
+    Rule("completed-below-100", W, completed_below_100),
+    Rule("optimistic-status", W, optimistic_status),
+    Rule("folder-year", W, folder_year),
+)

@@ -1,0 +1,205 @@
+"""The JSON Schema is the one source of truth for a record's structure; this applies it.
+
+TOML values are turned into what a JSON Schema validator reads (dates as ISO strings, as
+check-jsonschema does), checked with jsonschema-rs (exact with ``Decimal``, every error with
+its path), and each error is turned into a finding whose sentence a clerk understands.
+
+Where the schema says ``format: date`` the record must hold a real TOML date: a quoted string
+passes a JSON validator, so the positions of date fields are read from the schema itself and
+the Python type checked there; a date-time or a time is named as such.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterator
+from datetime import date, datetime, time
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema_rs
+
+from .locate import format_field
+
+SCHEMA_FILES = {1: "project.schema.json"}
+
+Problem = tuple[tuple[str | int, ...], str, str]  # (instance path, rule id, message)
+
+
+@cache
+def schema_text(format_version: int = 1) -> str:
+    return resources.files("projledger.schemas").joinpath(SCHEMA_FILES[format_version]).read_text("utf-8")
+
+
+@cache
+def schema(format_version: int = 1) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text(format_version))
+    return loaded
+
+
+@cache
+def _validator(format_version: int) -> Any:
+    return jsonschema_rs.validator_for(schema(format_version), validate_formats=True)
+
+
+def schema_path() -> str:
+    """Where the installed schema lives on disk (for editors and ``projledger schema --path``)."""
+    return str(resources.files("projledger.schemas").joinpath(SCHEMA_FILES[1]))
+
+
+def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Problem]:
+    """Every place where ``data`` breaks the schema, as (path, rule, message), path 0-based."""
+    instance, odd_dates = _to_json(data)
+    problems: list[Problem] = []
+    validator = _validator(format_version)
+    if not validator.is_valid(instance):
+        for error in validator.iter_errors(instance):
+            where = tuple(error.instance_path)
+            problems.append((where, *_explain(error, where, format_version)))
+    problems.extend(_date_type_problems(data, format_version, odd_dates))
+    return sorted(problems, key=lambda p: (format_field(p[0]), p[1]))
+
+
+def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[tuple[str | int, ...], str]]:
+    """TOML values to JSON-schema values; returns also where date-times and times stood."""
+    odd: dict[tuple[str | int, ...], str] = {}
+
+    def convert(item: Any, path: tuple[str | int, ...]) -> Any:
+        if isinstance(item, dict):
+            return {k: convert(v, (*path, k)) for k, v in item.items()}
+        if isinstance(item, list):
+            return [convert(v, (*path, i)) for i, v in enumerate(item)]
+        if isinstance(item, datetime):
+            odd[path] = "a date and time"
+            return item.isoformat()
+        if isinstance(item, date):
+            return item.isoformat()
+        if isinstance(item, time):
+            odd[path] = "a time of day"
+            return item.isoformat()
+        return item
+
+    return convert(value, where), odd
+
+
+@cache
+def _date_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema wants a date."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        if node.get("format") == "date":
+            found.append(path)
+        for key, child in node.get("properties", {}).items():
+            walk(child, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema(format_version), ())
+    return tuple(found)
+
+
+def _values_at(data: Any, pattern: tuple[str, ...], where: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    if not pattern:
+        yield where, data
+        return
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        if isinstance(data, list):
+            for index, item in enumerate(data):
+                yield from _values_at(item, rest, (*where, index))
+    elif isinstance(data, dict) and head in data:
+        yield from _values_at(data[head], rest, (*where, head))
+
+
+def _date_type_problems(data: dict[str, Any], format_version: int, odd: dict[tuple[str | int, ...], str]) -> list[Problem]:
+    problems: list[Problem] = []
+    for pattern in _date_positions(format_version):
+        for where, value in _values_at(data, pattern):
+            if where in odd:
+                problems.append((where, "date-type", f"{odd[where]} where a date belongs: write only the date, like 2021-10-25"))
+            elif isinstance(value, str):
+                problems.append((where, "date-type", f"a date must be written without quotes, like {value.strip() or '2021-10-25'}"))
+    return problems
+
+
+def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> tuple[str, str]:
+    """(rule id, clerk's sentence) for one schema error."""
+    kind = error.kind
+    name = type(kind).__name__
+    title = _title_at(error.schema_path, format_version)
+    if name == "Required":
+        return "missing-key", f"the required key '{kind.property}'{_about(_property_title(error.schema_path, kind.property, format_version))} is missing"
+    if name == "AdditionalProperties":
+        keys = list(kind.unexpected)
+        known = _known_keys(error.schema_path, format_version)
+        hints = []
+        for key in keys:
+            close = difflib.get_close_matches(key, known, n=1)
+            hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        return "unknown-key", f"unknown key {', '.join(hints)}; allowed here: {', '.join(known)}"
+    if name == "Type":
+        return "wrong-type", f"{_show(error.instance)} should be {_types(kind.types)}{_about(title)}"
+    if name in ("Minimum", "ExclusiveMinimum"):
+        return "out-of-range", f"{_show(error.instance)} is below the minimum {kind.limit}{_about(title)}"
+    if name in ("Maximum", "ExclusiveMaximum"):
+        return "out-of-range", f"{_show(error.instance)} is above the maximum {kind.limit}{_about(title)}"
+    if name == "MultipleOf":
+        return "decimals", f"{_show(error.instance)} has more than 2 decimals; baht take at most 2 (satang)"
+    if name == "Enum":
+        return "not-allowed", f"{_show(error.instance)} is not allowed{_about(title)}; use one of: {', '.join(map(str, kind.options))}"
+    if name == "Constant":
+        return "not-allowed", f"{_show(error.instance)} is not allowed{_about(title)}; it must be {json.dumps(_const_at(error.schema_path, format_version))}"
+    if name == "Pattern":
+        return "pattern", f"{_show(error.instance)} does not have the expected form{_about(title)} (pattern {kind.pattern})"
+    if name == "Format":
+        return "bad-date", f"{_show(error.instance)} is not a real calendar date{_about(title)}"
+    if name == "MinLength":
+        return "empty-text", f"must not be empty{_about(title)}"
+    return "schema", f"{error.message}{_about(title)}"
+
+
+def _node(schema_path: Any, format_version: int) -> dict[str, Any]:
+    node: Any = schema(format_version)
+    for part in list(schema_path)[:-1]:
+        node = node[part]
+    result: dict[str, Any] = node
+    return result
+
+
+def _title_at(schema_path: Any, format_version: int) -> str:
+    return str(_node(schema_path, format_version).get("title", ""))
+
+
+def _property_title(schema_path: Any, prop: str, format_version: int) -> str:
+    return str(_node(schema_path, format_version).get("properties", {}).get(prop, {}).get("title", ""))
+
+
+def _known_keys(schema_path: Any, format_version: int) -> list[str]:
+    return list(_node(schema_path, format_version).get("properties", {}))
+
+
+def _const_at(schema_path: Any, format_version: int) -> Any:
+    return _node(schema_path, format_version).get("const")
+
+
+def _about(title: str) -> str:
+    return f" ({title})" if title else ""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    if isinstance(value, (dict, list)):
+        return "a table" if isinstance(value, dict) else "a list"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _types(types: Any) -> str:
+    names = {"string": "text in quotes", "number": "a number", "integer": "a whole number",
+             "array": "a list [...]", "object": "a table", "boolean": "true or false"}
+    return " or ".join(names.get(str(t), str(t)) for t in types)

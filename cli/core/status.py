@@ -1,0 +1,141 @@
+"""A project's computed status as of a date: where it stands, against plan and against money.
+
+Everything is computed from the reports filed on or before ``as_of``, so a status as of a past
+date shows what a reviewer could have known then.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .calendar import add_months, fiscal_year_bounds, month_end, month_number, quarter_end
+from .config import Config
+from .money import HUNDRED, ratio_percent
+from .record import Project, Report
+
+#: Order of plan statuses from best to worst; a report may be more cautious, never rosier.
+PLAN_RANK = {"on_plan": 0, "watch": 1, "behind": 2}
+
+
+@dataclass(frozen=True)
+class Status:
+    code: str
+    as_of: date
+    state: str
+    latest: Report | None
+    expected: Decimal | None
+    variance: Decimal | None
+    computed_plan_status: str | None
+    disbursed: Decimal
+    budget: Decimal
+    disbursement_rate: Decimal | None
+    disbursement_target: Decimal | None
+    disbursement_gap: Decimal | None
+    due: int
+    filed: int
+    overdue: int
+    late: bool
+
+    @property
+    def reported_plan_status(self) -> str | None:
+        return self.latest.plan_status if self.latest else None
+
+    @property
+    def progress(self) -> Decimal | None:
+        return self.latest.progress if self.latest else None
+
+
+def expected_progress(project: Project, day: date) -> Decimal:
+    """Planned cumulative % on ``day``: from ``plan`` when given, else linear start→end."""
+    if day <= project.start:
+        return Decimal(0)
+    if project.plan:
+        return _planned(project, day)
+    if day >= project.end:
+        return HUNDRED
+    total = (project.end - project.start).days
+    if total <= 0:
+        return HUNDRED
+    return Decimal((day - project.start).days) * HUNDRED / Decimal(total)
+
+
+def _planned(project: Project, day: date) -> Decimal:
+    """Interpolate within the month between the previous month's planned % and this one's."""
+    month = month_number(project.start, day)
+    plan = project.plan
+    if month > len(plan):
+        return plan[-1]
+    before = plan[month - 2] if month >= 2 else Decimal(0)
+    year, number = add_months(project.start.year, project.start.month, month - 1)
+    first = project.start if month == 1 else date(year, number, 1)
+    last = month_end(year, number)
+    span = (last - first).days + 1
+    elapsed = (day - first).days + 1
+    return before + (plan[month - 1] - before) * Decimal(elapsed) / Decimal(span)
+
+
+def plan_status_for(variance: Decimal, tolerance: Decimal) -> str:
+    """``on_plan`` when not behind, ``watch`` within the tolerance, else ``behind``."""
+    if variance >= 0:
+        return "on_plan"
+    if -variance <= tolerance:
+        return "watch"
+    return "behind"
+
+
+def computed_status_of(project: Project, report: Report, tolerance: Decimal) -> tuple[Decimal, Decimal, str]:
+    """(expected, variance, computed plan status) on one report's date."""
+    expected = expected_progress(project, report.date)
+    variance = report.progress - expected
+    return expected, variance, plan_status_for(variance, tolerance)
+
+
+def state_of(project: Project, reports: tuple[Report, ...], as_of: date) -> str:
+    if reports and reports[-1].event in ("cancelled", "completed"):
+        return str(reports[-1].event)
+    if as_of < project.start:
+        return "not_started"
+    return "active"
+
+
+def compute_status(project: Project, as_of: date, config: Config) -> Status:
+    reports = project.reports_until(as_of)
+    latest = reports[-1] if reports else None
+    state = state_of(project, reports, as_of)
+    expected = variance = None
+    computed = None
+    if latest is not None:
+        expected, variance, computed = computed_status_of(project, latest, config.tolerance)
+    disbursed = latest.disbursed if latest else Decimal(0)
+    rate = ratio_percent(disbursed, project.budget)
+    target = disbursement_target(project.fiscal_year, as_of, config)
+    gap = rate - target if rate is not None and target is not None else None
+    due = reports_due(project, as_of) if state == "active" else 0
+    return Status(
+        code=project.code, as_of=as_of, state=state, latest=latest, expected=expected,
+        variance=variance, computed_plan_status=computed, disbursed=disbursed,
+        budget=project.budget, disbursement_rate=rate, disbursement_target=target,
+        disbursement_gap=gap, due=due, filed=len(reports),
+        overdue=max(due - len(reports), 0) if state == "active" else 0,
+        late=state == "active" and as_of > project.end,
+    )
+
+
+def reports_due(project: Project, as_of: date) -> int:
+    """Months from the start's month to the month before ``as_of``'s: this month is not yet due."""
+    return max(month_number(project.start, as_of) - 1, 0)
+
+
+def disbursement_target(fiscal_year: int, as_of: date, config: Config) -> Decimal | None:
+    """The cumulative target of the last fiscal quarter of ``fiscal_year`` ended by ``as_of``.
+
+    None before the first quarter has ended: nothing was due yet.
+    """
+    targets = config.targets(fiscal_year)
+    first, _ = fiscal_year_bounds(fiscal_year)
+    if as_of < first:
+        return None
+    passed = [t for q, t in enumerate(targets, start=1) if quarter_end(fiscal_year, q) <= as_of]
+    return passed[-1] if passed else None

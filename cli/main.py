@@ -1,0 +1,63 @@
+"""The ``projledger`` command group: every command registered, every error caught once here.
+
+Our own exceptions become a one-line message on stderr and exit 1; click's usage errors keep
+exit 2; anything else is a bug, reported in one line (never a traceback) with exit 3, and
+shown in full only with ``PROJLEDGER_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from . import __version__
+from .commands.validate import validate
+from .core.errors import ProjledgerError
+from .core.text import one_line
+
+COMMANDS = [validate]
+
+
+class Group(click.Group):
+    """Turns our exceptions into messages, once, for every command."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProjledgerError as error:
+            click.echo(f"projledger: {one_line(str(error))}", err=True)
+            ctx.exit(1)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if os.environ.get("PROJLEDGER_DEBUG"):
+                raise
+            click.echo(
+                f"projledger: internal error ({type(error).__name__}: {one_line(str(error))}); "
+                "please report it, with PROJLEDGER_DEBUG=1 for the details",
+                err=True,
+            )
+            ctx.exit(3)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="projledger")
+def main() -> None:
+    """Keep Thai public projects' progress records as plain TOML files.
+
+    \b
+    Example:
+      projledger validate
+      projledger status --as-of 31/03/2565
+    """
+
+
+for command in COMMANDS:
+    main.add_command(command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

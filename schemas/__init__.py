@@ -1,0 +1,1 @@
+"""The JSON Schemas of projledger's record formats, shipped inside the wheel as data."""
