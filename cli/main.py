@@ -7,6 +7,7 @@ shown in full only with ``PROJLEDGER_DEBUG=1``.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Any
@@ -14,15 +15,30 @@ from typing import Any
 import click
 
 from . import __version__
-from .commands.validate import validate
 from .core.errors import ProjledgerError
 from .core.text import one_line
 
-COMMANDS = [validate]
+#: Command name -> "module:function" under projledger.commands, imported only when used, so
+#: `add-report` and `show` start without loading what `site` or `sheet` need.
+COMMANDS: dict[str, str] = {
+    "validate": "validate:validate",
+}
 
 
 class Group(click.Group):
-    """Turns our exceptions into messages, once, for every command."""
+    """Loads commands lazily and turns our exceptions into messages, once, for every command."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        target = COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        module = importlib.import_module(f"{__package__}.commands.{module_name}")
+        command: click.Command = getattr(module, attribute)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -53,10 +69,6 @@ def main() -> None:
       projledger validate
       projledger status --as-of 31/03/2565
     """
-
-
-for command in COMMANDS:
-    main.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

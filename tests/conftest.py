@@ -1,0 +1,65 @@
+"""Shared fixtures: a fresh records repository per test, the shipped record, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from projledger.main import main
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = PROJECT_ROOT / "records" / "2565" / "01000000-2475.toml"
+SHARED = PROJECT_ROOT.parent / "shared"
+LEGACY_PRINTOUT = SHARED / "fixtures" / "legacy" / "01000000-2475-printout.txt"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A records repository holding the shipped record, as the working folder."""
+    records = tmp_path / "records" / "2565"
+    records.mkdir(parents=True)
+    shutil.copy(SHIPPED, records / SHIPPED.name)
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+@pytest.fixture
+def empty_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A records repository with an empty records folder, as the working folder."""
+    (tmp_path / "records").mkdir()
+    monkeypatch.chdir(tmp_path)
+    yield tmp_path
+
+
+def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
+    """Invoke the CLI in-process; stdout and stderr stay apart (click >= 8.2)."""
+    result = CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+@pytest.fixture(autouse=True)
+def _no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("PROJLEDGER_DEBUG", raising=False)
+    os.environ.setdefault("COLUMNS", "120")
+
+
+def write_record(root: Path, text: str, *, fiscal_year: int = 2565, code: str | None = None) -> Path:
+    """Write a record's TOML text under ``root/records/<FY>/<code>.toml``."""
+    if code is None:
+        for line in text.splitlines():
+            if line.startswith("code"):
+                code = line.split("=", 1)[1].strip().strip('"')
+                break
+    assert code, "give the code"
+    path = root / "records" / str(fiscal_year) / f"{code}.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
