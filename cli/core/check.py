@@ -44,7 +44,7 @@ def check_document(document: Document, config: Config, as_of: date, shown_as: st
         return FileResult(shown, (finding,), None)
     assert isinstance(version, int)
     findings = [
-        Finding(shown, document.line_of(where), format_field(where), rule, Severity.ERROR, message)
+        Finding(shown, document.line_of(format_field(where)), format_field(where), rule, Severity.ERROR, message)
         for where, rule, message in check_structure(document.data, version)
     ]
     if findings:

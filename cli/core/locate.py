@@ -58,15 +58,15 @@ def index_lines(text: str) -> dict[FieldKey, int]:
     return found
 
 
-def line_of(text: str, field: str | FieldKey, index: dict[FieldKey, int] | None = None) -> int | None:
-    """The line of ``field``, or of the nearest enclosing thing that has one."""
+def line_of(text: str, field: str | FieldKey, index: dict[FieldKey, int] | None = None) -> int:
+    """The line of ``field``, or of the nearest enclosing thing that has one (1 at the top)."""
     parts = parse_field(field) if isinstance(field, str) else field
     lines = index if index is not None else index_lines(text)
     while parts:
         if parts in lines:
             return lines[parts]
         parts = parts[:-1]
-    return None
+    return 1
 
 
 def _unquote(name: str) -> str:

@@ -96,7 +96,7 @@ def reject_non_finite(data: Any, text: str, path: Path | str, where: tuple[str |
             field_name = format_field(where)
             raise RecordError(
                 f"{data} is not a number a record may hold; write a real number",
-                rule="non-finite", path=path, line=line_of(text, where), field=field_name,
+                rule="non-finite", path=path, line=line_of(text, field_name), field=field_name,
             )
     elif isinstance(data, dict):
         for key, value in data.items():

@@ -56,10 +56,24 @@ def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Probl
     validator = _validator(format_version)
     if not validator.is_valid(instance):
         for error in validator.iter_errors(instance):
-            where = tuple(error.instance_path)
+            where = _pinpoint(error)
+            if where in odd_dates and type(error.kind).__name__ == "Format":
+                continue  # a date-time where a date belongs: said once, by date-type
             problems.append((where, *_explain(error, where, format_version)))
-    problems.extend(_date_type_problems(data, format_version, odd_dates))
+    bad_formats = {p[0] for p in problems if p[1] == "bad-date"}
+    problems.extend(p for p in _date_type_problems(data, format_version, odd_dates) if p[0] not in bad_formats)
     return sorted(problems, key=lambda p: (format_field(p[0]), p[1]))
+
+
+def _pinpoint(error: Any) -> tuple[str | int, ...]:
+    """The instance path, down to the key itself for a missing or unknown key."""
+    where = tuple(error.instance_path)
+    name = type(error.kind).__name__
+    if name == "Required":
+        return (*where, error.kind.property)
+    if name == "AdditionalProperties":
+        return (*where, sorted(error.kind.unexpected)[0])
+    return where
 
 
 def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[tuple[str | int, ...], str]]:
