@@ -46,7 +46,13 @@ class Group(click.Group):
         except ProjledgerError as error:
             click.echo(f"projledger: {one_line(str(error))}", err=True)
             ctx.exit(1)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+        except (
+            click.exceptions.Exit,
+            click.ClickException,
+            click.Abort,
+            SystemExit,
+            KeyboardInterrupt,
+        ):
             raise
         except Exception as error:
             if os.environ.get("PROJLEDGER_DEBUG"):

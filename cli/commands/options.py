@@ -34,7 +34,11 @@ DATE = DateParam()
 
 def as_of_option(func: F) -> F:
     return click.option(
-        "--as-of", "as_of", type=DATE, default=None, metavar="DATE",
+        "--as-of",
+        "as_of",
+        type=DATE,
+        default=None,
+        metavar="DATE",
         help="Judge as of this day (dd/mm/yyyy BE or yyyy-mm-dd); default today.",
     )(func)
 
@@ -42,9 +46,14 @@ def as_of_option(func: F) -> F:
 def format_option(*choices: str, default: str) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         return click.option(
-            "--format", "output_format", type=click.Choice(choices), default=default,
-            show_default=True, help="Output for people or for machines.",
+            "--format",
+            "output_format",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="Output for people or for machines.",
         )(func)
+
     return decorate
 
 

@@ -98,7 +98,9 @@ def parse_month(text: str) -> tuple[int, int]:
     if match := _BE_MONTH.fullmatch(value):
         month, year = int(match.group(1)), int(match.group(2))
         if year < MIN_BE_YEAR:
-            raise DateInputError(f"'{raw}': mm/yyyy takes a Buddhist Era year (write {month:02d}/{to_be(year)})")
+            raise DateInputError(
+                f"'{raw}': mm/yyyy takes a Buddhist Era year (write {month:02d}/{to_be(year)})"
+            )
         year = to_ce(year)
     elif match := _ISO_MONTH.fullmatch(value):
         year, month = int(match.group(1)), int(match.group(2))

@@ -80,7 +80,10 @@ def parse_config(path: Path) -> Config:
         raise ConfigError(f"not valid TOML: {error}", path=path) from None
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
-        raise ConfigError(f"unknown setting {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}", path=path)
+        raise ConfigError(
+            f"unknown setting {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}",
+            path=path,
+        )
     root = path.parent.resolve()
     records = data.get("records", "records")
     if not isinstance(records, str) or not records:
@@ -96,16 +99,29 @@ def parse_config(path: Path) -> Config:
     try:
         re.compile(pattern)
     except (re.error, TypeError):
-        raise ConfigError("code_pattern is not a valid regular expression", path=path, field="code_pattern") from None
+        raise ConfigError(
+            "code_pattern is not a valid regular expression", path=path, field="code_pattern"
+        ) from None
     default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
     return Config(
-        root=root, records_dir=records_dir, tolerance=tolerance, language=language,
-        code_pattern=pattern, default_targets=default_targets, targets_by_year=by_year, path=path,
+        root=root,
+        records_dir=records_dir,
+        tolerance=tolerance,
+        language=language,
+        code_pattern=pattern,
+        default_targets=default_targets,
+        targets_by_year=by_year,
+        path=path,
     )
 
 
 def _number(value: Any, path: Path, name: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)) or not Decimal(value).is_finite() or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, Decimal))
+        or not Decimal(value).is_finite()
+        or value < 0
+    ):
         raise ConfigError("must be a number of percentage points, 0 or more", path=path, field=name)
     return Decimal(value)
 
@@ -118,14 +134,24 @@ def _targets(table: Any, path: Path) -> tuple[tuple[Decimal, ...], dict[int, tup
     for key, values in table.items():
         field_name = f"disbursement_targets.{key}"
         if not (isinstance(values, list) and len(values) == 4):
-            raise ConfigError("must list 4 cumulative percentages, one per fiscal quarter", path=path, field=field_name)
+            raise ConfigError(
+                "must list 4 cumulative percentages, one per fiscal quarter",
+                path=path,
+                field=field_name,
+            )
         targets = tuple(_number(v, path, field_name) for v in values)
         if list(targets) != sorted(targets) or targets[-1] > 100:
-            raise ConfigError("targets are cumulative: each at least the one before, at most 100", path=path, field=field_name)
+            raise ConfigError(
+                "targets are cumulative: each at least the one before, at most 100",
+                path=path,
+                field=field_name,
+            )
         if key == "default":
             default = targets
         elif key.isascii() and key.isdigit() and int(key) >= 2400:
             by_year[int(key)] = targets
         else:
-            raise ConfigError("keys are 'default' or a BE fiscal year such as 2567", path=path, field=field_name)
+            raise ConfigError(
+                "keys are 'default' or a BE fiscal year such as 2567", path=path, field=field_name
+            )
     return default, by_year

@@ -13,8 +13,11 @@ Reporter = Callable[[list[Finding], int], str]
 
 def _summary(findings: list[Finding], files: int) -> str:
     errors, warnings = count(findings)
-    plural = lambda n, word: f"{n} {word}{'' if n == 1 else 's'}"  # noqa: E731
-    return f"{plural(files, 'file')} checked: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
+    return f"{_plural(files, 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+
+
+def _plural(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 def text_report(findings: list[Finding], files: int) -> str:

@@ -75,7 +75,9 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
 def ensure_inside(path: Path, config: Config) -> None:
     """Refuse a path that resolves (through links) outside the repository."""
     if not path.resolve().is_relative_to(config.root):
-        raise UnsafePathError(f"{path} leads outside the repository ({config.root}); links out of it are refused")
+        raise UnsafePathError(
+            f"{path} leads outside the repository ({config.root}); links out of it are refused"
+        )
 
 
 def walk_records(folder: Path, root: Path) -> Iterator[Listed]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import pairwise
 
 from .calendar import MIN_BE_YEAR, add_months, format_be, month_number, to_ce
 from .config import DEFAULT_CODE_PATTERN, Config
@@ -52,8 +53,7 @@ def _plausible(day: date) -> bool:
 
 
 def _pairs(project: Project) -> Iterator[tuple[Report, Report]]:
-    reports = project.reports
-    return zip(reports, reports[1:], strict=False)
+    return pairwise(project.reports)
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -63,14 +63,20 @@ def file_name(ctx: RuleContext) -> Iterator[Hit]:
     """The file is named after the project's code."""
     stem = ctx.document.path.stem
     if stem != ctx.project.code:
-        yield "code", f"the file is named '{stem}' but holds project {ctx.project.code}; rename it to {ctx.project.code}.toml"
+        yield (
+            "code",
+            f"the file is named '{stem}' but holds project {ctx.project.code}; rename it to {ctx.project.code}.toml",
+        )
 
 
 def code_pattern(ctx: RuleContext) -> Iterator[Hit]:
     """The code matches the repository's code pattern (projledger.toml)."""
     pattern = ctx.config.code_pattern
     if pattern != DEFAULT_CODE_PATTERN and not re.fullmatch(pattern, ctx.project.code):
-        yield "code", f"'{ctx.project.code}' does not match this repository's code pattern {pattern}"
+        yield (
+            "code",
+            f"'{ctx.project.code}' does not match this repository's code pattern {pattern}",
+        )
 
 
 def be_year(ctx: RuleContext) -> Iterator[Hit]:
@@ -80,7 +86,10 @@ def be_year(ctx: RuleContext) -> Iterator[Hit]:
     for field, day in dated:
         if not _plausible(day):
             fixed = f"{to_ce(day.year):04d}-{day.month:02d}-{day.day:02d}"
-            yield field, f"{day.isoformat()} has a Buddhist Era year; TOML dates are Gregorian: write {fixed}"
+            yield (
+                field,
+                f"{day.isoformat()} has a Buddhist Era year; TOML dates are Gregorian: write {fixed}",
+            )
 
 
 def start_after_end(ctx: RuleContext) -> Iterator[Hit]:
@@ -94,21 +103,30 @@ def report_numbers(ctx: RuleContext) -> Iterator[Hit]:
     for before, after in _pairs(ctx.project):
         if after.no <= before.no:
             word = "repeats" if after.no == before.no else "is lower than"
-            yield f"{after.field}.no", f"report number {after.no} {word} the number of the report before it ({before.no})"
+            yield (
+                f"{after.field}.no",
+                f"report number {after.no} {word} the number of the report before it ({before.no})",
+            )
 
 
 def report_dates(ctx: RuleContext) -> Iterator[Hit]:
     """Report dates never go backwards."""
     for before, after in _pairs(ctx.project):
         if _plausible(after.date) and _plausible(before.date) and after.date < before.date:
-            yield f"{after.field}.date", f"dated {format_be(after.date)}, before the report before it ({format_be(before.date)})"
+            yield (
+                f"{after.field}.date",
+                f"dated {format_be(after.date)}, before the report before it ({format_be(before.date)})",
+            )
 
 
 def future_report(ctx: RuleContext) -> Iterator[Hit]:
     """No report is dated after the day of the check."""
     for report in ctx.project.reports:
         if _plausible(report.date) and report.date > ctx.as_of:
-            yield f"{report.field}.date", f"dated {format_be(report.date)}, after today ({format_be(ctx.as_of)}): a report cannot come from the future"
+            yield (
+                f"{report.field}.date",
+                f"dated {format_be(report.date)}, after today ({format_be(ctx.as_of)}): a report cannot come from the future",
+            )
 
 
 def after_event(ctx: RuleContext) -> Iterator[Hit]:
@@ -116,9 +134,12 @@ def after_event(ctx: RuleContext) -> Iterator[Hit]:
     closed: Report | None = None
     for report in ctx.project.reports:
         if closed is not None:
-            yield report.field, (
-                f"report {report.no} follows report {closed.no}, which marked the project "
-                f"{label(closed.event, 'en')} ({label(closed.event)}); nothing may follow it"
+            yield (
+                report.field,
+                (
+                    f"report {report.no} follows report {closed.no}, which marked the project "
+                    f"{label(closed.event, 'en')} ({label(closed.event)}); nothing may follow it"
+                ),
             )
         elif report.event:
             closed = report
@@ -131,16 +152,22 @@ def progress_dip(ctx: RuleContext) -> Iterator[Hit]:
     """Progress does not go down from one report to the next."""
     for before, after in _pairs(ctx.project):
         if after.progress < before.progress:
-            yield f"{after.field}.progress", f"progress {after.progress} % is lower than report {before.no}'s {before.progress} %; progress is cumulative"
+            yield (
+                f"{after.field}.progress",
+                f"progress {after.progress} % is lower than report {before.no}'s {before.progress} %; progress is cumulative",
+            )
 
 
 def disbursed_dip(ctx: RuleContext) -> Iterator[Hit]:
     """Disbursed money does not go down: it is the total to date."""
     for before, after in _pairs(ctx.project):
         if after.disbursed < before.disbursed:
-            yield f"{after.field}.disbursed", (
-                f"disbursed {format_money(after.disbursed)} baht is less than report {before.no}'s "
-                f"{format_money(before.disbursed)}; disbursed is the total to date"
+            yield (
+                f"{after.field}.disbursed",
+                (
+                    f"disbursed {format_money(after.disbursed)} baht is less than report {before.no}'s "
+                    f"{format_money(before.disbursed)}; disbursed is the total to date"
+                ),
             )
 
 
@@ -149,7 +176,10 @@ def over_budget(ctx: RuleContext) -> Iterator[Hit]:
     budget = ctx.project.budget
     for report in ctx.project.reports:
         if report.disbursed > budget:
-            yield f"{report.field}.disbursed", f"disbursed {format_money(report.disbursed)} baht is more than the budget of {format_money(budget)}"
+            yield (
+                f"{report.field}.disbursed",
+                f"disbursed {format_money(report.disbursed)} baht is more than the budget of {format_money(budget)}",
+            )
 
 
 def report_month(ctx: RuleContext) -> Iterator[Hit]:
@@ -163,9 +193,12 @@ def report_month(ctx: RuleContext) -> Iterator[Hit]:
         next_year, next_month = add_months(year, month, 1)
         last_allowed = date(next_year, next_month, 1) + timedelta(days=GRACE_DAYS - 1)
         if not first <= report.date <= last_allowed:
-            yield f"{report.field}.date", (
-                f"report {report.no} covers {month:02d}/{year + 543} (month {report.no} from the start) "
-                f"but is dated {format_be(report.date)} (month {month_number(start, report.date)})"
+            yield (
+                f"{report.field}.date",
+                (
+                    f"report {report.no} covers {month:02d}/{year + 543} (month {report.no} from the start) "
+                    f"but is dated {format_be(report.date)} (month {month_number(start, report.date)})"
+                ),
             )
 
 
@@ -175,14 +208,20 @@ def missing_month(ctx: RuleContext) -> Iterator[Hit]:
         if after.no > before.no + 1:
             missing = range(before.no + 1, after.no)
             numbers = ", ".join(map(str, missing))
-            yield after.field, f"no report for month{'s' if len(missing) > 1 else ''} {numbers} between report {before.no} and report {after.no}"
+            yield (
+                after.field,
+                f"no report for month{'s' if len(missing) > 1 else ''} {numbers} between report {before.no} and report {after.no}",
+            )
 
 
 def completed_below_100(ctx: RuleContext) -> Iterator[Hit]:
     """A completed project reports 100 % progress."""
     for report in ctx.project.reports:
         if report.event == "completed" and report.progress < 100:
-            yield f"{report.field}.progress", f"marked completed with progress {report.progress} %, not 100 %"
+            yield (
+                f"{report.field}.progress",
+                f"marked completed with progress {report.progress} %, not 100 %",
+            )
 
 
 def optimistic_status(ctx: RuleContext) -> Iterator[Hit]:
@@ -192,10 +231,13 @@ def optimistic_status(ctx: RuleContext) -> Iterator[Hit]:
             continue
         expected, variance, computed = computed_status_of(ctx.project, report, ctx.config.tolerance)
         if PLAN_RANK[report.plan_status] < PLAN_RANK[computed]:
-            yield f"{report.field}.plan_status", (
-                f"reported {report.plan_status} ({label(report.plan_status)}) but progress {report.progress} % "
-                f"is {-variance:.2f} points behind the expected {expected:.2f} %, which computes as "
-                f"{computed} ({label(computed)})"
+            yield (
+                f"{report.field}.plan_status",
+                (
+                    f"reported {report.plan_status} ({label(report.plan_status)}) but progress {report.progress} % "
+                    f"is {-variance:.2f} points behind the expected {expected:.2f} %, which computes as "
+                    f"{computed} ({label(computed)})"
+                ),
             )
 
 
@@ -203,7 +245,10 @@ def folder_year(ctx: RuleContext) -> Iterator[Hit]:
     """A record lies in the folder of its fiscal year (records/<FY>/<code>.toml)."""
     folder = ctx.document.path.parent.name
     if folder.isascii() and folder.isdigit() and len(folder) == 4 and int(folder) != ctx.project.fiscal_year:
-        yield "fiscal_year", f"fiscal year {ctx.project.fiscal_year} but the file lies in folder {folder}; move it to records/{ctx.project.fiscal_year}/"
+        yield (
+            "fiscal_year",
+            f"fiscal year {ctx.project.fiscal_year} but the file lies in folder {folder}; move it to records/{ctx.project.fiscal_year}/",
+        )
 
 
 E, W = Severity.ERROR, Severity.WARNING

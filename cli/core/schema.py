@@ -60,9 +60,26 @@ def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Probl
             if where in odd_dates and type(error.kind).__name__ == "Format":
                 continue  # a date-time where a date belongs: said once, by date-type
             problems.append((where, *_explain(error, where, format_version)))
+    problems = _merge_misspellings(problems)
     bad_formats = {p[0] for p in problems if p[1] == "bad-date"}
-    problems.extend(p for p in _date_type_problems(data, format_version, odd_dates) if p[0] not in bad_formats)
+    problems.extend(
+        p for p in _date_type_problems(data, format_version, odd_dates) if p[0] not in bad_formats
+    )
     return sorted(problems, key=lambda p: (format_field(p[0]), p[1]))
+
+
+def _merge_misspellings(problems: list[Problem]) -> list[Problem]:
+    """A misspelt key is one mistake: drop "'progress' is missing" beside "unknown 'progres'"."""
+    unknown = {(p[0][:-1], str(p[0][-1])) for p in problems if p[1] == "unknown-key"}
+    kept = []
+    for problem in problems:
+        where, rule, _ = problem
+        if rule == "missing-key":
+            siblings = [name for parent, name in unknown if parent == where[:-1]]
+            if difflib.get_close_matches(str(where[-1]), siblings, n=1):
+                continue
+        kept.append(problem)
+    return kept
 
 
 def _pinpoint(error: Any) -> tuple[str | int, ...]:
@@ -115,7 +132,9 @@ def _date_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
     return tuple(found)
 
 
-def _values_at(data: Any, pattern: tuple[str, ...], where: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+def _values_at(
+    data: Any, pattern: tuple[str, ...], where: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], Any]]:
     if not pattern:
         yield where, data
         return
@@ -128,14 +147,28 @@ def _values_at(data: Any, pattern: tuple[str, ...], where: tuple[str | int, ...]
         yield from _values_at(data[head], rest, (*where, head))
 
 
-def _date_type_problems(data: dict[str, Any], format_version: int, odd: dict[tuple[str | int, ...], str]) -> list[Problem]:
+def _date_type_problems(
+    data: dict[str, Any], format_version: int, odd: dict[tuple[str | int, ...], str]
+) -> list[Problem]:
     problems: list[Problem] = []
     for pattern in _date_positions(format_version):
         for where, value in _values_at(data, pattern):
             if where in odd:
-                problems.append((where, "date-type", f"{odd[where]} where a date belongs: write only the date, like 2021-10-25"))
+                problems.append(
+                    (
+                        where,
+                        "date-type",
+                        f"{odd[where]} where a date belongs: write only the date, like 2021-10-25",
+                    )
+                )
             elif isinstance(value, str):
-                problems.append((where, "date-type", f"a date must be written without quotes, like {value.strip() or '2021-10-25'}"))
+                problems.append(
+                    (
+                        where,
+                        "date-type",
+                        f"a date must be written without quotes, like {value.strip() or '2021-10-25'}",
+                    )
+                )
     return problems
 
 
@@ -145,7 +178,10 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
     name = type(kind).__name__
     title = _title_at(error.schema_path, format_version)
     if name == "Required":
-        return "missing-key", f"the required key '{kind.property}'{_about(_property_title(error.schema_path, kind.property, format_version))} is missing"
+        return (
+            "missing-key",
+            f"the required key '{kind.property}'{_about(_property_title(error.schema_path, kind.property, format_version))} is missing",
+        )
     if name == "AdditionalProperties":
         keys = list(kind.unexpected)
         known = _known_keys(error.schema_path, format_version)
@@ -155,19 +191,40 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
             hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         return "unknown-key", f"unknown key {', '.join(hints)}; allowed here: {', '.join(known)}"
     if name == "Type":
-        return "wrong-type", f"{_show(error.instance)} should be {_types(kind.types)}{_about(title)}"
+        return (
+            "wrong-type",
+            f"{_show(error.instance)} should be {_types(kind.types)}{_about(title)}",
+        )
     if name in ("Minimum", "ExclusiveMinimum"):
-        return "out-of-range", f"{_show(error.instance)} is below the minimum {kind.limit}{_about(title)}"
+        return (
+            "out-of-range",
+            f"{_show(error.instance)} is below the minimum {kind.limit}{_about(title)}",
+        )
     if name in ("Maximum", "ExclusiveMaximum"):
-        return "out-of-range", f"{_show(error.instance)} is above the maximum {kind.limit}{_about(title)}"
+        return (
+            "out-of-range",
+            f"{_show(error.instance)} is above the maximum {kind.limit}{_about(title)}",
+        )
     if name == "MultipleOf":
-        return "decimals", f"{_show(error.instance)} has more than 2 decimals; baht take at most 2 (satang)"
+        return (
+            "decimals",
+            f"{_show(error.instance)} has more than 2 decimals; baht take at most 2 (satang)",
+        )
     if name == "Enum":
-        return "not-allowed", f"{_show(error.instance)} is not allowed{_about(title)}; use one of: {', '.join(map(str, kind.options))}"
+        return (
+            "not-allowed",
+            f"{_show(error.instance)} is not allowed{_about(title)}; use one of: {', '.join(map(str, kind.options))}",
+        )
     if name == "Constant":
-        return "not-allowed", f"{_show(error.instance)} is not allowed{_about(title)}; it must be {json.dumps(_const_at(error.schema_path, format_version))}"
+        return (
+            "not-allowed",
+            f"{_show(error.instance)} is not allowed{_about(title)}; it must be {json.dumps(_const_at(error.schema_path, format_version))}",
+        )
     if name == "Pattern":
-        return "pattern", f"{_show(error.instance)} does not have the expected form{_about(title)} (pattern {kind.pattern})"
+        return (
+            "pattern",
+            f"{_show(error.instance)} does not have the expected form{_about(title)} (pattern {kind.pattern})",
+        )
     if name == "Format":
         return "bad-date", f"{_show(error.instance)} is not a real calendar date{_about(title)}"
     if name == "MinLength":
@@ -214,6 +271,12 @@ def _show(value: Any) -> str:
 
 
 def _types(types: Any) -> str:
-    names = {"string": "text in quotes", "number": "a number", "integer": "a whole number",
-             "array": "a list [...]", "object": "a table", "boolean": "true or false"}
+    names = {
+        "string": "text in quotes",
+        "number": "a number",
+        "integer": "a whole number",
+        "array": "a list [...]",
+        "object": "a table",
+        "boolean": "true or false",
+    }
     return " or ".join(names.get(str(t), str(t)) for t in types)

@@ -114,10 +114,20 @@ def compute_status(project: Project, as_of: date, config: Config) -> Status:
     gap = rate - target if rate is not None and target is not None else None
     due = reports_due(project, as_of) if state == "active" else 0
     return Status(
-        code=project.code, as_of=as_of, state=state, latest=latest, expected=expected,
-        variance=variance, computed_plan_status=computed, disbursed=disbursed,
-        budget=project.budget, disbursement_rate=rate, disbursement_target=target,
-        disbursement_gap=gap, due=due, filed=len(reports),
+        code=project.code,
+        as_of=as_of,
+        state=state,
+        latest=latest,
+        expected=expected,
+        variance=variance,
+        computed_plan_status=computed,
+        disbursed=disbursed,
+        budget=project.budget,
+        disbursement_rate=rate,
+        disbursement_target=target,
+        disbursement_gap=gap,
+        due=due,
+        filed=len(reports),
         overdue=max(due - len(reports), 0) if state == "active" else 0,
         late=state == "active" and as_of > project.end,
     )

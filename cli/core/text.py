@@ -17,6 +17,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def printable(text: str, *, keep_newlines: bool = True) -> str:
     """Control characters shown as visible escapes (``\\x1b``, ``\\u202e``), never emitted raw."""
+
     def escape(match: re.Match[str]) -> str:
         code = ord(match.group())
         return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -1,0 +1,110 @@
+"""The Thai calendar: BE years, fiscal years and quarters, and the date forms clerks type."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from projledger.core.calendar import (
+    DateInputError,
+    fiscal_month,
+    fiscal_quarter,
+    fiscal_year,
+    fiscal_year_bounds,
+    format_be,
+    month_number,
+    parse_date,
+    parse_month,
+    quarter_end,
+    to_be,
+    to_ce,
+)
+
+
+def test_fiscal_year_2565_first_and_last_day() -> None:
+    assert fiscal_year_bounds(2565) == (date(2021, 10, 1), date(2022, 9, 30))
+    assert fiscal_year(date(2021, 10, 1)) == 2565
+    assert fiscal_year(date(2022, 9, 30)) == 2565
+    assert fiscal_year(date(2021, 9, 30)) == 2564
+    assert fiscal_year(date(2022, 10, 1)) == 2566
+
+
+def test_be_and_ce_both_ways() -> None:
+    assert to_be(2021) == 2564
+    assert to_ce(2564) == 2021
+    assert to_ce(to_be(1999)) == 1999
+    assert format_be(date(2021, 10, 25)) == "25/10/2564"
+    assert parse_date(format_be(date(2024, 2, 29))) == date(2024, 2, 29)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("25/10/2564", date(2021, 10, 25)),
+        ("5/1/2565", date(2022, 1, 5)),
+        ("2021-10-25", date(2021, 10, 25)),
+        ("๒๕/๑๐/๒๕๖๗", date(2024, 10, 25)),
+        ("๒๐๒๔-๑๐-๒๕", date(2024, 10, 25)),
+        (" 29/02/2567 ", date(2024, 2, 29)),  # 2567 BE = 2024, a leap year
+    ],
+)
+def test_parse_date_accepts_what_clerks_type(typed: str, expected: date) -> None:
+    assert parse_date(typed) == expected
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"),
+    [
+        ("29/02/2566", "not a day of the calendar"),  # 2023 is not a leap year
+        ("31/02/2568", "not a day of the calendar"),
+        ("2565-09-27", "Buddhist Era year"),  # BE year in an ISO date
+        ("27/09/2022", "Buddhist Era year"),  # CE year in a BE date
+        ("2021/10/25", "not a date"),
+        ("yesterday", "not a date"),
+        ("", "not a date"),
+        ("25/13/2564", "not a day of the calendar"),
+    ],
+)
+def test_parse_date_refuses_with_a_reason(typed: str, says: str) -> None:
+    with pytest.raises(DateInputError, match=says):
+        parse_date(typed)
+
+
+def test_arabic_indic_digits_are_not_thai_digits() -> None:
+    # Python's int() reads every Unicode digit; only Thai ones are translated on purpose.
+    with pytest.raises(DateInputError):
+        parse_date("٢٥/١٠/٢٥٦٤")
+
+
+def test_fiscal_month_and_quarter() -> None:
+    assert fiscal_month(date(2021, 10, 1)) == 1
+    assert fiscal_month(date(2022, 9, 30)) == 12
+    assert [fiscal_quarter(date(2022, m, 1)) for m in (10, 12, 1, 3, 4, 6, 7, 9)] == [
+        1,
+        1,
+        2,
+        2,
+        3,
+        3,
+        4,
+        4,
+    ]
+    assert quarter_end(2565, 1) == date(2021, 12, 31)
+    assert quarter_end(2565, 2) == date(2022, 3, 31)
+    assert quarter_end(2565, 4) == date(2022, 9, 30)
+
+
+def test_month_number_counts_from_the_start_month() -> None:
+    start = date(2021, 10, 1)
+    assert month_number(start, date(2021, 10, 31)) == 1
+    assert month_number(start, date(2022, 3, 23)) == 6
+    assert month_number(start, date(2022, 9, 27)) == 12
+
+
+def test_parse_month() -> None:
+    assert parse_month("10/2567") == (2024, 10)
+    assert parse_month("๑๐/๒๕๖๗") == (2024, 10)
+    assert parse_month("2024-10") == (2024, 10)
+    for bad in ("13/2567", "10/2024", "2567-10", "Oct"):
+        with pytest.raises(DateInputError):
+            parse_month(bad)

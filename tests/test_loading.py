@@ -1,0 +1,60 @@
+"""Reading a record file: exact numbers, and a clear refusal of what is not a record."""
+
+from __future__ import annotations
+
+import codecs
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from conftest import SHIPPED
+from projledger.core.check import check_file
+from projledger.core.config import load_config
+from projledger.core.errors import RecordError
+from projledger.core.record import MAX_RECORD_BYTES, document_from_bytes, read_document
+
+AS_OF = date(2026, 11, 25)
+
+
+def test_money_and_progress_are_decimals() -> None:
+    data = read_document(SHIPPED).data
+    assert data["budget"] == Decimal("3540000.0") and isinstance(data["budget"], Decimal)
+    assert isinstance(data["reports"][0]["progress"], Decimal)
+    assert data["start"] == date(2021, 10, 1)
+
+
+@pytest.mark.parametrize(
+    ("raw", "rule", "words"),
+    [
+        (b"", "empty", "empty"),
+        (b"  \n\n", "empty", "empty"),
+        (b"format = 1\x00\x01\x02", "encoding", "binary"),
+        (codecs.BOM_UTF16_LE + "format = 1\n".encode("utf-16-le"), "encoding", "UTF-16"),
+        (b'name = "\xe0\xb8"\n', "encoding", "not UTF-8"),
+        (b"a = " + b"[" * 5000 + b"]" * 5000, "toml-syntax", "nested too deep"),
+        (b"a = 1\na = 2\n", "toml-syntax", "not valid TOML"),
+        (b"x = inf\n", "non-finite", "not a number"),
+        (b"x = -nan\n", "non-finite", "not a number"),
+    ],
+)
+def test_what_is_not_a_record_is_refused_by_name(raw: bytes, rule: str, words: str) -> None:
+    with pytest.raises(RecordError) as caught:
+        document_from_bytes(raw, Path("r.toml"))
+    assert caught.value.rule == rule
+    assert words in caught.value.message
+    assert "\n" not in str(caught.value)
+
+
+def test_over_one_mib_is_refused_before_parsing() -> None:
+    with pytest.raises(RecordError, match="over the 1 MiB limit") as caught:
+        document_from_bytes(b"#" * (MAX_RECORD_BYTES + 1), Path("r.toml"))
+    assert caught.value.rule == "too-large"
+
+
+def test_bom_and_crlf_are_accepted(repo: Path) -> None:
+    path = repo / "records" / "2565" / SHIPPED.name
+    text = SHIPPED.read_text("utf-8").replace("\n", "\r\n")
+    path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
+    result = check_file(path, load_config(repo), AS_OF)
+    assert [(f.rule, f.line) for f in result.findings] == [("progress-dip", 72)]

@@ -1,0 +1,56 @@
+"""The JSON Schema: valid 2020-12, within what draft-07 editors read, documented everywhere."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+from conftest import PROJECT_ROOT
+from projledger.core.schema import schema, schema_path
+
+SCHEMA_FILE = PROJECT_ROOT / "schemas" / "project.schema.json"
+#: Keywords that draft-07 and 2020-12 share; editors (taplo) silently skip anything newer.
+SHARED_KEYWORDS = {
+    "$schema", "$id", "title", "description", "type", "properties", "required",
+    "additionalProperties", "items", "enum", "const", "pattern", "minimum", "maximum",
+    "multipleOf", "format", "minLength",
+}  # fmt: skip
+
+
+def _walk(node: Any, path: str = "#") -> list[tuple[str, dict[str, Any]]]:
+    found = [(path, node)]
+    for key, child in node.get("properties", {}).items():
+        found += _walk(child, f"{path}/properties/{key}")
+    if isinstance(node.get("items"), dict):
+        found += _walk(node["items"], f"{path}/items")
+    return found
+
+
+def test_schema_is_valid_for_both_drafts() -> None:
+    data = json.loads(SCHEMA_FILE.read_text("utf-8"))
+    assert data["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    jsonschema.Draft202012Validator.check_schema(data)
+    jsonschema.Draft7Validator.check_schema(data)
+
+
+def test_schema_uses_only_keywords_draft7_shares() -> None:
+    for path, node in _walk(schema()):
+        assert set(node) <= SHARED_KEYWORDS, f"{path}: {set(node) - SHARED_KEYWORDS}"
+
+
+def test_every_property_has_a_title_and_description() -> None:
+    for path, node in _walk(schema()):
+        assert node.get("title"), f"{path} has no title"
+        assert node.get("description"), f"{path} has no description"
+
+
+def test_objects_refuse_unknown_keys() -> None:
+    for path, node in _walk(schema()):
+        if node.get("type") == "object":
+            assert node.get("additionalProperties") is False, path
+
+
+def test_installed_schema_is_the_repository_schema() -> None:
+    assert json.loads(Path(schema_path()).read_text("utf-8")) == json.loads(SCHEMA_FILE.read_text("utf-8"))
