@@ -28,12 +28,12 @@ quick: install
 	$(BIN)/python -m pytest -q -x -m "not slow"
 
 lint: install
-	$(BIN)/ruff check cli tests bench
-	$(BIN)/ruff format --check cli tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 format: install
-	$(BIN)/ruff format cli tests bench
-	$(BIN)/ruff check --fix cli tests bench
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 typecheck: install
 	$(BIN)/mypy cli/core
