@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from conftest import PROJECT_ROOT
+
 from projledger.main import COMMANDS, main
+
+from conftest import PROJECT_ROOT
 
 CORE = PROJECT_ROOT / "cli" / "core"
 #: The core never talks to the terminal, the clock or the process: the commands do.

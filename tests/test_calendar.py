@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+
 from projledger.core.calendar import (
     DateInputError,
     fiscal_month,

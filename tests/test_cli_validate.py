@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from conftest import SHIPPED, run
 
 RECORD = Path("records/2565/01000000-2475.toml")

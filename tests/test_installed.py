@@ -10,6 +10,7 @@ import venv
 from pathlib import Path
 
 import pytest
+
 from conftest import PROJECT_ROOT, SHIPPED
 
 BIN = Path(sys.executable).parent

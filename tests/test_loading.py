@@ -8,11 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import SHIPPED
+
 from projledger.core.check import check_file
 from projledger.core.config import load_config
 from projledger.core.errors import RecordError
 from projledger.core.record import MAX_RECORD_BYTES, document_from_bytes, read_document
+
+from conftest import SHIPPED
 
 AS_OF = date(2026, 11, 25)
 

@@ -12,10 +12,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import DATA
+
 from projledger.core.check import check_file
 from projledger.core.config import load_config
 from projledger.core.rules import RULES
+
+from conftest import DATA
 
 RULE_FILES = sorted((DATA / "rules").glob("*.toml"))
 DEFAULT_AS_OF = date(2024, 10, 1)

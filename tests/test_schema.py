@@ -7,8 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-from conftest import PROJECT_ROOT
+
 from projledger.core.schema import schema, schema_path
+
+from conftest import PROJECT_ROOT
 
 SCHEMA_FILE = PROJECT_ROOT / "schemas" / "project.schema.json"
 #: Keywords that draft-07 and 2020-12 share; editors (taplo) silently skip anything newer.

@@ -7,10 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import SHIPPED
+
 from projledger.core.config import Config
 from projledger.core.record import Project, read_document
 from projledger.core.status import compute_status, expected_progress, plan_status_for
+
+from conftest import SHIPPED
 
 CONFIG = Config(root=Path("/nonexistent"), records_dir=Path("/nonexistent/records"))
 
