@@ -1,0 +1,616 @@
+"""Reading a legacy printout of the form (text extracted from the old web system's PDF) back
+into record data.
+
+Pure text in, ``Imported(data, warnings)`` out, or ``MissingFieldsError`` naming the required
+fields the text does not hold. It never guesses: a value it cannot read is left out and
+reported as a warning with its input line; a label that is misspelt (OCR) is matched to the
+nearest known label only when it is close and clearly closer to one label than to any other,
+and every such match is reported too.
+
+What PDF extraction and OCR do to the text, and how each is undone:
+- the page header ``**** แบบแสดงรายงาน... ****`` repeats on every page, even inside a line
+  when pages were merged: it is cut out wherever it stands;
+- lines are wrapped: a report's note runs until the progress marker, and its lines are joined
+  with a space; an item of 1.4/1.5 continues on the next lines (a line printed right below
+  keeps its line break, a line after a blank is a wrapped line joined with a space, unless it
+  starts a sub-item such as ``๑.๑``);
+- a report's header (``รายงานครั้งที่N``) and its progress line may be far apart (page
+  break), or its progress line printed beside the next report's header: every progress line
+  names its report (``(ครั้งที่ N)``), and that number pairs them;
+- a missing first page or a cut-off end: whatever is complete is imported; a report missing
+  a value is left out, with a warning naming what it lacks.
+
+The text ``show`` prints (``form.render_text``) is read by the same rules, which is what makes
+``import(show(R))`` give ``R`` back.
+"""
+
+from __future__ import annotations
+
+import bisect
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .calendar import DateInputError, ascii_digits, parse_date
+from .errors import InputError
+from .findings import Finding, Severity
+from .form import (
+    CERTIFICATION,
+    HEADER_KEYS,
+    HEADING_11,
+    HEADING_12,
+    HEADING_13,
+    HEADING_14,
+    HEADING_15,
+    HEADING_16,
+    SECTION_1,
+    SECTION_2,
+    STRATEGY_LABELS,
+    event_in_note,
+)
+from .labels import (
+    EVENTS,
+    FIELD_LABELS,
+    FORM_TITLE,
+    PLAN_STATUSES,
+    TARGET_STATUSES,
+    label,
+    value_for_label,
+)
+from .money import NumberInputError, parse_money, parse_percent
+from .text import nfc
+
+MAX_INPUT_BYTES = 1024 * 1024
+
+#: How close a misspelt label must be to a known one (difflib's ratio, 0..1). The nearest
+#: pairs of distinct labels the importer tells apart are เป็นไปตามแผน / ไม่เป็นไปตามแผน
+#: (0.89) and ประเด็นยุทธศาสตร์ / ประเด็นยุทธศาสตร์ย่อย (0.89), so a ratio alone cannot
+#: separate them: a match must also beat the runner-up by MARGIN. 0.75 accepts a dropped or
+#: swapped syllable in a 15-25 letter label (ควรถติ for ควรติดตาม: 0.89) and refuses a different
+#: word of the same length.
+FUZZY_CUTOFF = 0.75
+FUZZY_MARGIN = 0.04
+
+REQUIRED = ("code", "name", "fiscal_year", "start", "end", "budget", "agency.department")
+REPORT_REQUIRED = ("date", "note", "progress", "disbursed", "plan_status", "target_status")
+
+_PAGE_HEADER = re.compile(r"\*{2,}\s*([^*\n]{10,120}?)\s*\*{2,}")
+_HEADING = re.compile(r"^(1\.[1-6]|[12]\.)\s*(.*)$")
+_HEADINGS = {
+    "1.": ("1", SECTION_1.split(" ", 1)[1]),
+    "1.1": ("1.1", HEADING_11.split(" ", 1)[1]),
+    "1.2": ("1.2", HEADING_12.split(" ", 1)[1]),
+    "1.3": ("1.3", HEADING_13.split(" ", 1)[1]),
+    "1.4": ("1.4", HEADING_14.split(" ", 1)[1]),
+    "1.5": ("1.5", HEADING_15.split(" ", 1)[1]),
+    "1.6": ("1.6", HEADING_16.split(" ", 1)[1]),
+    "2.": ("2", SECTION_2.split(" ", 1)[1]),
+}
+_FIELD = re.compile(r"^(?P<label>[^:]{1,60}?)\s*:\s*(?P<value>.*)$")
+_ITEM = re.compile(r"^([0-9]+)\.\s+(.*)$")
+_SUB_ITEM = re.compile(r"^(?:[-•*]\s*)?\(?[0-9๐-๙]+(?:\.[0-9๐-๙]+)*[.)]?\s")
+_PLAN_REF = re.compile(r"^(?P<ref>[^\s].{0,40}?[0-9๐-๙]+/[0-9๐-๙]+)\s*(?P<name>\S.*)$")
+_CODE = re.compile(r"[0-9]{8}-[0-9]{4,}")
+_STARS = re.compile(r"^\*+\s*|\s*\*+$")
+
+# Report markers, matched on the text with Thai digits made ASCII (same length, same offsets).
+_REPORT_HEADER = re.compile(r"รายงานครั้ง\s*ที่?\s*([0-9]+)")
+_PROGRESS = re.compile(
+    r"(?:::\s*)?ความก้าวหน้า\S{0,8}\s*=\s*(?P<progress>[^%\s]*)\s*%\s*:?\s*"
+    r"(?:งบประมาณ\S{0,12}\s*)?\(\s*ครั้ง\s*ที่?\s*(?P<no>[0-9]+)\s*\)\s*=\s*(?P<disbursed>\S*)\s*บาท"
+)
+_DATE_NOTE = re.compile(r"::?\s*(?P<date>[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2})\s*:?")
+_STATUS_SPLIT = re.compile(r"[:\t]|\s{2,}")
+
+# Field labels on the form -> the record key each one fills.
+_FIELD_KEYS: dict[str, str] = {
+    FIELD_LABELS[key]["th"]: key for key in (*HEADER_KEYS, "agency", "owner", "coordinator")
+}
+_FIELD_KEYS.update({text: f"strategy.{key}" for key, text in STRATEGY_LABELS})
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What one printout gave: record data ready to check and write, and what was doubtful."""
+
+    data: dict[str, Any]
+    warnings: tuple[Finding, ...]
+
+
+class MissingFieldsError(InputError):
+    """A required field of the record is not in the printout (or cannot be read there)."""
+
+    def __init__(self, source: str, missing: list[str], warnings: tuple[Finding, ...]) -> None:
+        names = ", ".join(missing)
+        super().__init__(
+            f"cannot import: the printout does not hold the required field(s) {names} "
+            "(is its first page missing?); nothing was written",
+            path=source,
+        )
+        self.missing = tuple(missing)
+        self.warnings = warnings
+
+
+def decode_printout(raw: bytes, source: str) -> str:
+    """Bytes of a printout to text: UTF-8 only, at most 1 MiB, never binary."""
+    if len(raw) > MAX_INPUT_BYTES:
+        raise InputError(f"the file is {len(raw):,} bytes, over the 1 MiB limit for a printout", path=source)
+    if b"\x00" in raw:
+        raise InputError("the file holds NUL bytes: it is binary, not a printout's text", path=source)
+    try:
+        return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise InputError("the file is not UTF-8 text; save it as UTF-8", path=source, line=line) from None
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"[.\s]", "", text)
+
+
+def fuzzy_choice(text: str, choices: dict[str, str]) -> tuple[str | None, bool]:
+    """(the key of the label ``text`` is, whether it took a fuzzy match); (None, False) if none.
+
+    ``choices`` maps label -> key. Exact (dots and spaces ignored) first; else the nearest label
+    when its ratio is at least FUZZY_CUTOFF and beats every other label's by FUZZY_MARGIN.
+    """
+    wanted = _norm(text)
+    if not wanted:
+        return None, False
+    by_norm = {_norm(text): key for text, key in choices.items()}
+    if wanted in by_norm:
+        return by_norm[wanted], False
+    scored = sorted(
+        ((difflib.SequenceMatcher(None, wanted, known).ratio(), key) for known, key in by_norm.items()),
+        reverse=True,
+    )
+    best_score, best_key = scored[0]
+    runner_up = max((s for s, k in scored[1:] if k != best_key), default=0.0)
+    if best_score >= FUZZY_CUTOFF and best_score - runner_up >= FUZZY_MARGIN:
+        return best_key, True
+    return None, False
+
+
+_STATUS_CHOICES: dict[str, str] = {
+    label(value): value for value in (*PLAN_STATUSES, *TARGET_STATUSES, *EVENTS)
+}
+
+
+@dataclass
+class _Line:
+    no: int
+    text: str
+    blank_before: bool
+
+
+@dataclass
+class _Report:
+    no: int
+    line: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+class _Reader:
+    def __init__(self, text: str, source: str) -> None:
+        self.source = source
+        self.warnings: list[Finding] = []
+        self.fields: dict[str, Any] = {}
+        self.field_lines: dict[str, int] = {}
+        self.rationale: list[list[str]] = []
+        self.items: dict[str, list[str]] = {"objectives": [], "targets": []}
+        self.report_lines: list[tuple[int, str]] = []
+        self.lines = self._clean(text)
+
+    def warn(self, line: int | None, field_name: str, message: str) -> None:
+        self.warnings.append(
+            Finding(self.source, line, field_name, "legacy-import", Severity.WARNING, message)
+        )
+
+    # --- lines ---------------------------------------------------------------------------
+
+    def _clean(self, text: str) -> list[tuple[int, str]]:
+        """(line number, text) with page headers cut out; blank lines kept as ''."""
+        out: list[tuple[int, str]] = []
+        for number, raw in enumerate(nfc(text).splitlines(), start=1):
+            pieces = [raw]
+            if "**" in raw:
+                pieces = self._cut_headers(raw)
+                if not pieces:
+                    continue
+            out.extend((number, piece.rstrip()) for piece in pieces)
+        return out
+
+    @staticmethod
+    def _cut_headers(raw: str) -> list[str]:
+        """The line split around any page header in it; [] when it was only a header."""
+        pieces: list[str] = []
+        pos = 0
+        found = False
+        for match in _PAGE_HEADER.finditer(raw):
+            ratio = difflib.SequenceMatcher(None, _norm(match.group(1)), _norm(FORM_TITLE)).ratio()
+            if ratio < FUZZY_CUTOFF:
+                continue
+            found = True
+            pieces.append(raw[pos : match.start()])
+            pos = match.end()
+        if not found:
+            return [raw]
+        pieces.append(raw[pos:])
+        return [p for p in pieces if p.strip()]
+
+    # --- sections -------------------------------------------------------------------------
+
+    def heading(self, text: str) -> str | None:
+        match = _HEADING.match(text)
+        if not match or match.group(1) not in _HEADINGS:
+            return None
+        section, words = _HEADINGS[match.group(1)]
+        got = _norm(match.group(2))[: len(_norm(words))]
+        if not got:
+            return None
+        ratio = difflib.SequenceMatcher(None, got, _norm(words)).ratio()
+        return section if ratio >= 0.8 else None
+
+    def read(self) -> None:
+        section = ""
+        previous_blank = True
+        last_field: str | None = None
+        for number, raw in self.lines:
+            text = raw.strip()
+            if not text:
+                previous_blank = True
+                last_field = None
+                continue
+            blank_before, previous_blank = previous_blank, False
+            if section == "end":
+                continue
+            heading = self.heading(text)
+            if heading is not None:
+                section, last_field = heading, None
+                continue
+            if _REPORT_HEADER.match(ascii_digits(text)) or (
+                section == "2" and _PROGRESS.search(ascii_digits(text))
+            ):
+                section = "2"
+            if section == "2":
+                if text.startswith(CERTIFICATION[:8]) or text.startswith("ลงชื่อ"):
+                    section = "end"
+                    continue
+                self.report_lines.append((number, raw.replace("\t", " \t ")))
+                continue
+            exact_only = section in ("1.3", "1.4", "1.5")
+            key = self.field_line(number, text, exact_only)
+            if key is not None:
+                last_field = key
+                continue
+            if last_field is not None and not blank_before and last_field in self.fields:
+                self.fields[last_field] += " " + text  # a wrapped value
+                continue
+            if section == "1.3":
+                if blank_before or not self.rationale:
+                    self.rationale.append([text])
+                else:
+                    self.rationale[-1].append(text)
+            elif section in ("1.4", "1.5"):
+                self.item_line(number, "objectives" if section == "1.4" else "targets", text, blank_before)
+            else:
+                self.warn(number, "", f"text outside any field of the form, skipped: {text[:60]}")
+
+    def field_line(self, number: int, text: str, exact_only: bool) -> str | None:
+        match = _FIELD.match(text)
+        if not match:
+            return None
+        key, fuzzy = fuzzy_choice(match.group("label"), _FIELD_KEYS)
+        if key is None or (fuzzy and exact_only):
+            return None
+        if fuzzy:
+            self.warn(number, key, f"read the label '{match.group('label')}' as '{field_text(key)}'")
+        value = match.group("value").strip()
+        if key in self.fields:
+            if _norm(self.fields[key]) != _norm(value):
+                self.warn(number, key, f"a second, different value '{value[:40]}' is ignored")
+            return None
+        self.fields[key] = value
+        self.field_lines[key] = number
+        return key
+
+    def item_line(self, number: int, kind: str, text: str, blank_before: bool) -> None:
+        items = self.items[kind]
+        match = _ITEM.match(text)
+        if match and int(match.group(1)) == len(items) + 1:
+            items.append(match.group(2).strip())
+        elif items:
+            joiner = "\n" if not blank_before or _SUB_ITEM.match(text) else " "
+            items[-1] += joiner + text
+        else:
+            self.warn(number, f"details.{kind}", f"text before the first numbered item, skipped: {text[:60]}")
+
+
+def field_text(key: str) -> str:
+    if key.startswith("strategy."):
+        return dict(STRATEGY_LABELS)[key.split(".", 1)[1]]
+    return FIELD_LABELS[key]["th"]
+
+
+def parse_printout(text: str, source: str = "<printout>") -> Imported:
+    """Read a printout's text into record data, or raise ``MissingFieldsError``."""
+    reader = _Reader(text, source)
+    reader.read()
+    data: dict[str, Any] = {"format": 1}
+    _header_fields(reader, data)
+    details: dict[str, Any] = {}
+    if reader.rationale:
+        details["rationale"] = "\n\n".join("\n".join(p) for p in reader.rationale)
+    for kind in ("objectives", "targets"):
+        if reader.items[kind]:
+            details[kind] = list(reader.items[kind])
+    if details:
+        data["details"] = details
+    strategy = {
+        key: _STARS.sub("", reader.fields[f"strategy.{key}"]).strip()
+        for key, _ in STRATEGY_LABELS
+        if reader.fields.get(f"strategy.{key}", "").strip("* ")
+    }
+    if strategy:
+        data["strategy"] = strategy
+    reports = _reports(reader)
+    if reports:
+        data["reports"] = reports
+        _check_used(reader, reports)
+    missing = [
+        name for name in REQUIRED
+        if (data.get("agency", {}).get("department") if name == "agency.department" else data.get(name)) in (None, "")
+    ]  # fmt: skip
+    warnings = tuple(sorted(reader.warnings, key=Finding.sort_key))
+    if missing:
+        raise MissingFieldsError(source, missing, warnings)
+    return Imported(_ordered(data), warnings)
+
+
+def _ordered(data: dict[str, Any]) -> dict[str, Any]:
+    order = ["format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget"]
+    order += ["agency", "details", "strategy", "reports"]
+    return {key: data[key] for key in order if key in data}
+
+
+def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
+    fields, lines = reader.fields, reader.field_lines
+
+    def unreadable(key: str, why: str) -> None:
+        reader.warn(lines.get(key), key, f"cannot be read and is left out: {why}")
+
+    if name := fields.get("name"):
+        match = _PLAN_REF.match(name)
+        if match and "." in match.group("ref"):
+            data["plan_ref"] = match.group("ref").strip()
+            data["name"] = match.group("name").strip()
+        else:
+            data["name"] = name
+    if code := fields.get("code"):
+        found = _CODE.fullmatch(ascii_digits(code).replace(" ", ""))
+        if found:
+            data["code"] = found.group()
+        else:
+            unreadable("code", f"'{code}' is not a project code like 01000000-2475")
+    if year := fields.get("fiscal_year"):
+        digits = ascii_digits(year).strip()
+        if re.fullmatch(r"[0-9]{4}", digits):
+            data["fiscal_year"] = int(digits)
+        else:
+            unreadable("fiscal_year", f"'{year}' is not a Buddhist Era year")
+    for key in ("start", "end"):
+        if raw := fields.get(key):
+            try:
+                data[key] = _read_date(raw)
+            except DateInputError as error:
+                unreadable(key, str(error))
+    if raw := fields.get("budget"):
+        try:
+            data["budget"] = parse_money(raw)
+        except NumberInputError as error:
+            unreadable("budget", str(error))
+    agency: dict[str, str] = {}
+    if raw := fields.get("agency"):
+        levels = [level.strip() for level in raw.split(" / ")]
+        if len(levels) > 3:
+            levels = [*levels[:2], " / ".join(levels[2:])]
+        for key, value in zip(("department", "division", "unit"), levels, strict=False):
+            if value:
+                agency[key] = value
+    for key in ("owner", "coordinator"):
+        if value := fields.get(key, "").strip():
+            agency[key] = value
+    if agency:
+        data["agency"] = agency
+
+
+def _read_date(raw: str) -> date:
+    """``2021-10-01 00:00:00`` (the printout's start and end) or ``01/10/2564``."""
+    first = raw.strip().split()[0] if raw.strip() else raw
+    return parse_date(first)
+
+
+def _reports(reader: _Reader) -> list[dict[str, Any]]:
+    """Section 2: reports paired by their numbers, complete ones only."""
+    if not reader.report_lines:
+        return []
+    text = "\n".join(line for _, line in reader.report_lines)
+    starts: list[int] = []
+    pos = 0
+    for _, line in reader.report_lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    numbers = [n for n, _ in reader.report_lines]
+
+    def line_at(offset: int) -> int:
+        return numbers[max(bisect.bisect_right(starts, offset) - 1, 0)]
+
+    ascii_text = ascii_digits(text)
+    tokens: list[tuple[int, int, str, re.Match[str]]] = []
+    tokens += [(m.start(), m.end(), "header", m) for m in _REPORT_HEADER.finditer(ascii_text)]
+    tokens += [(m.start(), m.end(), "progress", m) for m in _PROGRESS.finditer(ascii_text)]
+    tokens.sort(key=lambda t: t[0])
+    reports: dict[int, _Report] = {}
+    undated: list[int] = []  # headers still waiting for their date and note
+
+    def report(no: int, offset: int) -> _Report:
+        if no not in reports:
+            reports[no] = _Report(no, line_at(offset))
+        return reports[no]
+
+    lead = text[: tokens[0][0]] if tokens else text
+    if lead.strip(" \t\n:"):
+        reader.warn(line_at(0), "reports", f"text before the first report, skipped: {lead.strip()[:60]}")
+    for index, (start, end, kind, match) in enumerate(tokens):
+        seg_end = tokens[index + 1][0] if index + 1 < len(tokens) else len(text)
+        segment, ascii_segment = text[end:seg_end], ascii_text[end:seg_end]
+        if kind == "header":
+            no = int(match.group(1))
+            if no in reports and "date" in reports[no].values:
+                reader.warn(
+                    line_at(start), f"reports[{no}]", f"report {no} appears twice; the second is ignored"
+                )
+                continue
+            report(no, start)
+            undated.append(no)
+            _date_note(reader, reports, undated, segment, ascii_segment, end, line_at, after=None)
+        else:
+            no = int(match.group("no"))
+            current = report(no, start)
+            _progress(reader, current, match, line_at(start))
+            _date_note(reader, reports, undated, segment, ascii_segment, end, line_at, after=current)
+    return _complete(reader, reports)
+
+
+def _progress(reader: _Reader, current: _Report, match: re.Match[str], line: int) -> None:
+    where = f"reports[{current.no}]"
+    try:
+        current.values["progress"] = parse_percent(match.group("progress"))
+    except NumberInputError as error:
+        reader.warn(line, f"{where}.progress", f"cannot be read and is left out: {error}")
+    try:
+        current.values["disbursed"] = parse_money(match.group("disbursed"))
+    except NumberInputError as error:
+        reader.warn(line, f"{where}.disbursed", f"cannot be read and is left out: {error}")
+
+
+def _date_note(
+    reader: _Reader,
+    reports: dict[int, _Report],
+    undated: list[int],
+    segment: str,
+    ascii_segment: str,
+    offset: int,
+    line_at: Any,
+    after: _Report | None,
+) -> None:
+    """A segment between two markers: status labels (after a progress line), then maybe the
+    ``:: date : note`` of the latest report header still waiting for one."""
+    found = _DATE_NOTE.search(ascii_segment)
+    labels_text = segment[: found.start()] if found else segment
+    if after is not None:
+        _statuses(reader, after, labels_text, line_at(offset))
+    elif labels_text.strip(" \t\n:") and not found and undated:
+        # A header followed by text but no readable date: the note is there, the date is not.
+        target = reports[undated[-1]]
+        target.values["note"] = " ".join(labels_text.strip(" \t\n:").split())
+        reader.warn(
+            line_at(offset), f"reports[{target.no}].date", "no readable date after the report's header"
+        )
+        return
+    if not found:
+        return
+    if not undated:
+        reader.warn(
+            line_at(offset + found.start()), "reports", "a date and note with no report header, skipped"
+        )
+        return
+    target = reports[undated.pop()]
+    try:
+        target.values["date"] = parse_date(found.group("date"))
+    except DateInputError as error:
+        reader.warn(
+            line_at(offset + found.start()),
+            f"reports[{target.no}].date",
+            f"cannot be read and is left out: {error}",
+        )
+    note = " ".join(segment[found.end() :].split()).strip()
+    note = note.removesuffix("::").removesuffix(":").strip()
+    if note:
+        target.values["note"] = note
+
+
+def _statuses(reader: _Reader, current: _Report, text: str, line: int) -> None:
+    pieces = [p.strip() for p in _STATUS_SPLIT.split(text) if p.strip()]
+    for piece in pieces:
+        value, _ = fuzzy_choice(piece, _STATUS_CHOICES)
+        if value is None and " " in piece:
+            for word in piece.split():
+                _one_status(reader, current, word, line)
+            continue
+        _one_status(reader, current, piece, line)
+
+
+def _one_status(reader: _Reader, current: _Report, piece: str, line: int) -> None:
+    where = f"reports[{current.no}]"
+    value = value_for_label(piece, (*PLAN_STATUSES, *TARGET_STATUSES, *EVENTS))
+    fuzzy = False
+    if value is None:
+        value, fuzzy = fuzzy_choice(piece, _STATUS_CHOICES)
+    if value is None:
+        reader.warn(line, where, f"'{piece[:40]}' is not a status of the form; left out")
+        return
+    key = (
+        "plan_status" if value in PLAN_STATUSES else "target_status" if value in TARGET_STATUSES else "event"
+    )
+    if fuzzy:
+        reader.warn(line, f"{where}.{key}", f"read the misspelt '{piece}' as '{label(value)}' ({value})")
+    if key in current.values and current.values[key] != value:
+        reader.warn(line, f"{where}.{key}", f"a second {key} '{piece}' is ignored")
+        return
+    current.values[key] = value
+
+
+def _complete(reader: _Reader, reports: dict[int, _Report]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for no in sorted(reports):
+        found = reports[no]
+        missing = [key for key in REPORT_REQUIRED if key not in found.values]
+        if missing:
+            reader.warn(
+                found.line, f"reports[{no}]",
+                f"report {no} is left out: its {', '.join(missing)} cannot be read (cut off?)",
+            )  # fmt: skip
+            continue
+        values = found.values
+        row: dict[str, Any] = {
+            "no": no, "date": values["date"], "progress": values["progress"],
+            "disbursed": values["disbursed"], "plan_status": values["plan_status"],
+            "target_status": values["target_status"], "note": values["note"],
+        }  # fmt: skip
+        if "event" in values:
+            row["event"] = values["event"]
+        out.append(row)
+    if out and "event" not in out[-1] and event_in_note(out[-1]["note"]):
+        out[-1]["event"] = event_in_note(out[-1]["note"])
+    return out
+
+
+def _check_used(reader: _Reader, reports: list[dict[str, Any]]) -> None:
+    """งบประมาณที่ใช้ไป is derived (the latest disbursed): not stored, but a mismatch is news."""
+    raw = reader.fields.get("used")
+    if not raw:
+        return
+    try:
+        used = parse_money(raw)
+    except NumberInputError:
+        return
+    latest: Decimal = reports[-1]["disbursed"]
+    if used != latest:
+        reader.warn(
+            reader.field_lines.get("used"), "used",
+            f"the form says {raw} used, but the latest report disbursed {latest}; the reports are kept",
+        )  # fmt: skip
