@@ -1,0 +1,267 @@
+"""``projledger add-report``: append one month's report to a record, safely.
+
+Also home of the option types that turn what a clerk typed into typed values and, when they
+cannot, fail in one line naming the option (``--progress: 'abc' is not a percentage...``).
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any, NoReturn
+
+import click
+
+from ..core.calendar import DateInputError, parse_date
+from ..core.labels import PLAN_STATUSES, TARGET_STATUSES
+from ..core.money import NumberInputError, format_percent, format_signed, parse_money, parse_percent
+from ..core.text import one_line, printable
+from .options import current_config, shown_path, today
+
+
+class OptionError(click.BadParameter):
+    """A bad option value, shown as one line (``projledger: --budget: ...``), exit 2."""
+
+    def format_message(self) -> str:
+        name = self.param_hint if isinstance(self.param_hint, str) else None
+        if name is None and self.param is not None:
+            opts = getattr(self.param, "opts", None) or [self.param.name or ""]
+            name = max(opts, key=len)
+        return f"{name}: {self.message}" if name else self.message
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"projledger: {one_line(self.format_message())}", file=file or sys.stderr)
+
+
+class _OneLineType(click.ParamType):  # type: ignore[type-arg]
+    def fail_one_line(
+        self, message: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> NoReturn:
+        raise OptionError(message, ctx=ctx, param=param)
+
+
+class DayType(_OneLineType):
+    """A date as clerks type it: 25/10/2567 (BE), ๒๕/๑๐/๒๕๖๗ or 2024-10-25."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return parse_date(str(value))
+        except DateInputError as error:
+            self.fail_one_line(str(error), param, ctx)
+
+
+class MoneyType(_OneLineType):
+    """Baht: 3,540,000 or 1250000.50 (Thai digits too); never negative."""
+
+    name = "BAHT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_money(str(value))
+        except NumberInputError as error:
+            self.fail_one_line(str(error), param, ctx)
+        except InvalidOperation:
+            self.fail_one_line(f"'{value}' is too large an amount", param, ctx)
+
+
+class PercentType(_OneLineType):
+    name = "PERCENT"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
+        if isinstance(value, Decimal):
+            return value
+        try:
+            return parse_percent(str(value))
+        except NumberInputError as error:
+            self.fail_one_line(str(error), param, ctx)
+
+
+class WholeNumberType(_OneLineType):
+    """A whole number; Thai digits allowed."""
+
+    name = "N"
+
+    def __init__(self, minimum: int = 0) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        from ..core.calendar import ascii_digits
+
+        text = ascii_digits(str(value)).strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < self.minimum:
+            self.fail_one_line(f"'{value}' is not a whole number of at least {self.minimum}", param, ctx)
+        return int(text)
+
+
+DAY = DayType()
+MONEY = MoneyType()
+PERCENT = PercentType()
+
+
+def missing(option: str) -> OptionError:
+    return OptionError(
+        f"is required (give {option}, or run on a terminal to be asked for it)", param_hint=option
+    )
+
+
+@click.command("add-report")
+@click.argument("code_or_path")
+@click.option(
+    "--date",
+    "day",
+    type=DAY,
+    default=None,
+    metavar="DATE",
+    help="Day of the report: dd/mm/yyyy BE, ISO or Thai digits; default today.",
+)
+@click.option(
+    "--progress",
+    type=PERCENT,
+    default=None,
+    metavar="PERCENT",
+    help="Cumulative progress of the work, 0-100 %. Required.",
+)
+@click.option(
+    "--disbursed",
+    type=MONEY,
+    default=None,
+    metavar="BAHT",
+    help="Cumulative baht disbursed to date; default: the last report's (unchanged).",
+)
+@click.option("--note", default=None, help="What was done this month (Thai welcome).")
+@click.option(
+    "--note-file",
+    type=click.File("r", encoding="utf-8"),
+    default=None,
+    metavar="FILE",
+    help="Read the note from FILE ('-' for stdin).",
+)
+@click.option(
+    "--plan-status",
+    type=click.Choice(PLAN_STATUSES),
+    default=None,
+    help="Default: the status computed from the plan on the report's date.",
+)
+@click.option("--target-status", type=click.Choice(TARGET_STATUSES), default="on_target", show_default=True)
+@click.option("--cancel", is_flag=True, help="This report cancels the project (event = cancelled).")
+@click.option("--complete", is_flag=True, help="This report completes the project (event = completed).")
+@click.option(
+    "--no",
+    "number",
+    type=WholeNumberType(1),
+    default=None,
+    metavar="N",
+    help="Report number; default: the last one + 1.",
+)
+def add_report(
+    code_or_path: str,
+    day: date | None,
+    progress: Decimal | None,
+    disbursed: Decimal | None,
+    note: str | None,
+    note_file: IO[str] | None,
+    plan_status: str | None,
+    target_status: str,
+    cancel: bool,
+    complete: bool,
+    number: int | None,
+) -> None:
+    """Append one monthly report to a project's record (by code or path).
+
+    Every byte already in the file stays as it was: the report is one [[reports]] block added
+    at the end, so `git diff` shows just it. The whole record with the new report is checked
+    first; an error refuses the write (exit 1, nothing written), warnings are printed and the
+    report is stored. Writes are atomic and locked per file: clerks adding at once each get
+    their own number. The note is stored in Unicode NFC, without surrounding blanks. Prints
+    the report as stored and the project's computed status.
+
+    \b
+    Example:
+      projledger add-report 01000000-2475 --date 25/10/2567 --progress 45 \\
+          --disbursed 1,250,000.50 --note "จัดประชุมคณะทำงาน"
+      projledger add-report records/2568/50100000-0001.toml --progress 100 --complete \\
+          --note-file note.txt
+    """
+    from ..core.repository import resolve_record
+    from ..core.status import compute_status
+    from ..core.store import update
+    from ..core.writing import ReportInput, Written, append_report
+
+    if cancel and complete:
+        raise OptionError(
+            "a report cannot both cancel and complete the project", param_hint="--cancel/--complete"
+        )
+    if note is not None and note_file is not None:
+        raise OptionError("give either --note or --note-file, not both", param_hint="--note")
+    if note_file is not None:
+        note = note_file.read()
+    if progress is None:
+        progress = _ask("--progress", "Progress % (ความก้าวหน้า)", PERCENT)
+    if note is None:
+        note = _ask("--note", "Note (ผลการดำเนินงาน)", click.STRING)
+    config = current_config()
+    as_of = today()
+    path = resolve_record(code_or_path, config)
+    shown = shown_path(path)
+    values = ReportInput(
+        date=day or as_of,
+        progress=progress,
+        note=note,
+        disbursed=disbursed,
+        plan_status=plan_status,
+        target_status=target_status,
+        event="cancelled" if cancel else "completed" if complete else None,
+        no=number,
+    )
+    outcome: list[Written] = []
+
+    def change(current: bytes | None) -> bytes:
+        if current is None:
+            from ..core.errors import NotFoundError
+
+            raise NotFoundError("the record is gone", path=shown)
+        outcome.append(append_report(current, path, values, config, as_of, shown))
+        return outcome[-1].content
+
+    update(path, change)
+    written = outcome[-1]
+    for finding in written.warnings:
+        click.echo(one_line(finding.one_line()), err=True)
+    click.echo(printable(written.block), nl=False)
+    status = compute_status(written.project, as_of, config)
+    click.echo(status_line(status))
+
+
+def status_line(status: Any) -> str:
+    """One line: state, progress against expected, the computed plan status, months overdue."""
+    parts = [f"status: {status.state}"]
+    if status.progress is not None:
+        expected = f"{format_percent(status.expected)} % expected" if status.expected is not None else ""
+        parts.append(
+            f"progress {format_percent(status.progress)} % vs {expected} ({format_signed(status.variance)})"
+        )
+    if status.computed_plan_status:
+        parts.append(f"computed {status.computed_plan_status} (reported {status.reported_plan_status})")
+    parts.append(f"overdue {status.overdue}" + (" (past its end)" if status.late else ""))
+    return "; ".join(parts)
+
+
+def interactive() -> bool:
+    """Whether a person is at the keyboard to be asked (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def _ask(option: str, prompt: str, kind: click.ParamType) -> Any:  # type: ignore[type-arg]
+    """Prompt on a terminal; elsewhere a missing option is a usage error (exit 2)."""
+    if not interactive():
+        raise missing(option)
+    return click.prompt(prompt, type=kind)

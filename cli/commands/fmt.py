@@ -1,0 +1,95 @@
+"""``projledger fmt``: rewrite records in the canonical layout, so every file diffs alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..core.check import finding_from_error
+from ..core.errors import ProjledgerError, RecordError
+from ..core.findings import Finding, Severity
+from ..core.text import one_line
+from .options import current_config, shown_path
+
+
+@click.command("fmt")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--check", is_flag=True, help="Change nothing; list the files that would change, exit 1 if any."
+)
+def fmt(paths: tuple[Path, ...], check: bool) -> None:
+    """Rewrite record files (default: the repository's records) in the canonical layout.
+
+    The layout: a `#:schema` line pointing at the schema (kept when present, added when not),
+    the keys in the order of the spec's example, the [agency], [details] and [strategy] tables,
+    then one [[reports]] block per report. Values are kept exactly: numbers keep their written
+    value (`3540000.0` stays `3540000.0`), dates, Thai text; CRLF files stay CRLF; a UTF-8 BOM
+    is dropped. Formatting a canonical file changes nothing.
+
+    Comments cannot be kept by the TOML writer, so a file with a comment (other than the
+    `#:schema` line) is reported and left as it is. A file that cannot be read as TOML is
+    reported and never rewritten. Prints the path of each file changed (or, with --check, that
+    would change); exit 1 when --check finds one, or when any file was refused.
+
+    \b
+    Example:
+      projledger fmt
+      projledger fmt --check records/2565
+    """
+    from ..core.layout import formatted
+    from ..core.repository import list_records
+    from ..core.store import update
+
+    config = current_config()
+    failed = changed = files = 0
+    for listed in list_records(list(paths), config):
+        files += 1
+        shown = shown_path(listed.path)
+        if listed.refused:
+            click.echo(f"{shown}: error [unsafe-path] {listed.refused}", err=True)
+            failed += 1
+            continue
+        path = listed.path
+        seen: list[bool] = []
+
+        def change(current: bytes | None, path: Path = path, seen: list[bool] = seen) -> bytes | None:
+            if current is None:
+                raise RecordError("no such file", rule="io", path=path)
+            result = formatted(current, path, config.root)
+            seen.append(result != current)
+            return None if check else result
+
+        try:
+            if check:
+                change(_read(path))
+            else:
+                update(path, change)
+        except RecordError as error:
+            click.echo(one_line(finding_from_error(error, shown).one_line()), err=True)
+            failed += 1
+            continue
+        except ProjledgerError as error:
+            finding = Finding(shown, error.line, error.field or "", "fmt", Severity.ERROR, error.message)
+            click.echo(one_line(finding.one_line()), err=True)
+            failed += 1
+            continue
+        would = seen[-1]
+        if would:
+            changed += 1
+            click.echo(shown)
+    verb = "would change" if check else "changed"
+    click.echo(
+        f"{changed} of {files} file{'s' if files != 1 else ''} {verb}"
+        + (f", {failed} refused" if failed else ""),
+        err=True,
+    )
+    if failed or (check and changed):
+        raise SystemExit(1)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise RecordError(f"cannot be read: {error.strerror or error}", rule="io", path=path) from None

@@ -1,0 +1,93 @@
+"""``projledger new``: register a project, as a new record in the canonical layout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .add_report import DAY, MONEY, WholeNumberType, _ask
+from .options import current_config, shown_path, today
+
+FISCAL_YEAR = WholeNumberType(2400)
+
+#: (option, prompt, type) of the options a new record cannot do without, in prompting order.
+REQUIRED = (
+    ("name", "--name", "Project name (ชื่อโครงการ/กิจกรรม)", click.STRING),
+    ("fiscal_year", "--fiscal-year", "Fiscal year, BE (ปีงบประมาณ พ.ศ.)", FISCAL_YEAR),
+    ("start", "--start", "Start date (เริ่มต้นโครงการ), dd/mm/yyyy BE", DAY),
+    ("end", "--end", "End date (สิ้นสุดโครงการ), dd/mm/yyyy BE", DAY),
+    ("budget", "--budget", "Budget, baht (งบประมาณที่ได้รับ)", MONEY),
+    ("department", "--department", "Department (หน่วยงาน)", click.STRING),
+)
+
+
+@click.command("new")
+@click.argument("code")
+@click.option("--name", default=None, help="Project name (ชื่อโครงการ/กิจกรรม). Required.")
+@click.option(
+    "--fiscal-year",
+    type=FISCAL_YEAR,
+    default=None,
+    metavar="YYYY",
+    help="Buddhist Era fiscal year, e.g. 2568. Required.",
+)
+@click.option(
+    "--start", type=DAY, default=None, metavar="DATE", help="Start date (dd/mm/yyyy BE or ISO). Required."
+)
+@click.option("--end", type=DAY, default=None, metavar="DATE", help="End date. Required.")
+@click.option(
+    "--budget",
+    type=MONEY,
+    default=None,
+    metavar="BAHT",
+    help="Allocated budget: 3,540,000 or 1250000.50. Required.",
+)
+@click.option("--department", default=None, help="Responsible department. Required.")
+@click.option("--division", default="", help="Division under the department.")
+@click.option("--unit", default="", help="Unit under the division.")
+@click.option("--owner", default="", help="Responsible person or office (ชื่อผู้รับผิดชอบ).")
+@click.option("--coordinator", default="", help="The evaluation department's coordinator (ผู้ประสานงาน สยป).")
+@click.option("--plan-ref", default="", help="Line in the agency's annual plan, e.g. 'สส.กทม. ปจ. 1/4'.")
+def new(code: str, **options: Any) -> None:
+    """Create the record of a new project: records/<FY>/<CODE>.toml.
+
+    On a terminal, asks for any required option not given; elsewhere a missing one is a usage
+    error (exit 2). Refuses a code that does not match the code pattern or that already has a
+    record anywhere in the repository. The file starts with a `#:schema` line pointing at the
+    repository's schema, so editors (taplo, Even Better TOML) complete and check its fields;
+    what is written validates. Text is stored in Unicode NFC. Prints the new file's path.
+
+    \b
+    Example:
+      projledger new 50100000-0001 --name "ปรับปรุงทางเท้า" --fiscal-year 2568 \\
+          --start 01/10/2567 --end 30/09/2568 --budget 1,250,000 --department "สำนักงานเขตพระนคร"
+    """
+    from ..core.errors import ConflictError
+    from ..core.repository import find_by_code, record_path
+    from ..core.store import update
+    from ..core.writing import NewProject, Written, new_record
+
+    config = current_config()
+    existing = find_by_code(code, config)  # refuses a code off the pattern before asking anything
+    if existing is not None:
+        raise ConflictError(f"project {code} already has a record: {shown_path(existing)}", field="code")
+    for key, option, prompt, kind in REQUIRED:
+        if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
+            options[key] = _ask(option, prompt, kind)
+    path = record_path(config, options["fiscal_year"], code)
+    shown = shown_path(path)
+    values = NewProject(code=code, **options)
+    outcome: list[Written] = []
+
+    def change(current: bytes | None) -> bytes:
+        if current is not None:
+            raise ConflictError(f"project {code} already has a record: {shown}", field="code")
+        outcome.append(new_record(values, path, config, today(), shown))
+        return outcome[-1].content
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    update(path, change)
+    for finding in outcome[-1].warnings:
+        click.echo(finding.one_line(), err=True)
+    click.echo(shown)

@@ -1,0 +1,221 @@
+"""The canonical TOML layout of a record: the one place records are serialised.
+
+A canonical record is a ``#:schema <relative path>`` line, then the data as tomli-w lays it out
+with ``multiline_strings=True``: top-level keys in the spec example's order, then the
+``[agency]``, ``[details]`` and ``[strategy]`` tables, then one ``[[reports]]`` block per report,
+last. tomli-w reproduces the spec's record byte for byte this way, so its layout is the base.
+
+Two things tomli-w would do that a record cannot have are taken out of its hands:
+- a list of small tables comes out as an inline array; reports are always ``[[reports]]``
+  blocks, rendered one by one, exactly as ``add-report`` appends them;
+- a string holding ``\\r\\n`` would lose its ``\\r`` in a ``\"\"\"`` block; such a value is
+  written on one line, escaped, so formatting never changes a value.
+
+Numbers keep their written value: tomli-w writes a ``Decimal`` as ``str(d)``, so
+``budget = 3540000.0`` stays ``3540000.0``. Money typed by a person is quantized to 0.01 before
+it gets here (``money.quantize_money``), never by the layout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from .errors import RefusedError
+from .record import decode, parse
+
+SCHEMA_PREFIX = "#:schema"
+SCHEMA_RELATIVE = Path("schemas") / "project.schema.json"
+
+TOP_ORDER = (
+    "format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget", "plan",
+    "agency", "details", "strategy",
+)  # fmt: skip
+TABLE_ORDER: dict[str, tuple[str, ...]] = {
+    "agency": ("department", "division", "unit", "owner", "coordinator", "phone", "budget_unit"),
+    "details": ("rationale", "objectives", "targets"),
+    "strategy": ("issue", "sub_issue", "goal", "kpi"),
+}
+REPORT_ORDER = ("no", "date", "progress", "disbursed", "plan_status", "target_status", "note", "event")
+
+
+def schema_reference(record: Path, root: Path) -> str:
+    """The ``#:schema`` target for ``record``: the repository's schema, relative to its folder."""
+    target = Path(os.path.abspath(root)) / SCHEMA_RELATIVE
+    folder = Path(os.path.abspath(record)).parent
+    return Path(os.path.relpath(target, folder)).as_posix()
+
+
+def schema_line(record: Path, root: Path) -> str:
+    return f"{SCHEMA_PREFIX} {schema_reference(record, root)}"
+
+
+def ordered(table: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """Known keys in ``order``, then any others as they came (kept, never dropped)."""
+    known = {key: table[key] for key in order if key in table}
+    return {**known, **{key: value for key, value in table.items() if key not in known}}
+
+
+def canonical_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The record's data with every key in canonical order (reports last)."""
+    top = ordered(data, TOP_ORDER)
+    for name, order in TABLE_ORDER.items():
+        if isinstance(top.get(name), Mapping):
+            top[name] = ordered(top[name], order)
+    reports = top.pop("reports", None)
+    if reports is not None:
+        if isinstance(reports, list):
+            reports = [ordered(r, REPORT_ORDER) if isinstance(r, Mapping) else r for r in reports]
+        top["reports"] = reports
+    return top
+
+
+def render_body(data: Mapping[str, Any]) -> str:
+    """The TOML of ``data`` (without the header line), keys in canonical order."""
+    return _table(canonical_data(data), "", inside_aot=False)
+
+
+def render_record(data: Mapping[str, Any], header: str) -> str:
+    """A whole canonical record: the ``#:schema`` header line, then the body."""
+    return f"{header}\n{render_body(data)}"
+
+
+def render_report_block(report: Mapping[str, Any]) -> str:
+    """One report as appended to a file: a blank line, ``[[reports]]``, its keys in order."""
+    return "\n" + _table(ordered(report, REPORT_ORDER), "reports", inside_aot=True)
+
+
+def line_ending(text: str) -> str:
+    """The file's line-end style, from its first line end: CRLF stays CRLF."""
+    first = text.find("\n")
+    return "\r\n" if first > 0 and text[first - 1] == "\r" else "\n"
+
+
+def with_line_ending(text: str, ending: str) -> str:
+    return text if ending == "\n" else text.replace("\n", ending)
+
+
+# --- fmt -------------------------------------------------------------------------------------
+
+
+def formatted(raw: bytes, path: Path, root: Path) -> bytes:
+    """``raw`` in the canonical layout; raises instead of losing anything.
+
+    Unreadable files raise ``RecordError`` (never rewritten). Comments other than the first-line
+    ``#:schema`` header raise ``RefusedError``: tomli-w cannot keep them and a reviewer's comment
+    must not vanish in a formatting commit. An existing ``#:schema`` line is kept as written (it
+    may point at a URL); a missing one is added. The line-end style is kept; a BOM is dropped.
+    """
+    text = decode(raw, path)
+    data = parse(text, path)
+    first, _, _ = text.partition("\n")
+    first = first.removesuffix("\r")
+    has_header = first.startswith(SCHEMA_PREFIX)
+    comment = comment_line(text, skip_first=has_header)
+    if comment is not None:
+        raise RefusedError(
+            "has a comment, which fmt would drop (TOML writers cannot keep comments); "
+            "move it into a note or remove it, then run fmt again",
+            [],
+            path=path,
+            line=comment,
+        )
+    header = first if has_header else schema_line(path, root)
+    result = with_line_ending(render_record(data, header), line_ending(text))
+    if parse(result, path) != data:  # a safety net: fmt never changes a value
+        raise RefusedError(
+            "fmt cannot lay this file out without changing a value; left as it is", [], path=path
+        )
+    return result.encode("utf-8")
+
+
+_STRING_START = re.compile(r"\"\"\"|'''|\"|'|#")
+
+
+def comment_line(text: str, *, skip_first: bool = False) -> int | None:
+    """The 1-based line of the first comment (a ``#`` outside strings), if any."""
+    pos = 0
+    if skip_first:
+        pos = text.find("\n") + 1 if "\n" in text else len(text)
+    while True:
+        match = _STRING_START.search(text, pos)
+        if match is None:
+            return None
+        token = match.group()
+        if token == "#":
+            return text.count("\n", 0, match.start()) + 1
+        pos = _string_end(text, match.end(), token)
+
+
+def _string_end(text: str, pos: int, quote: str) -> int:
+    """The position after the string opened by ``quote`` just before ``pos``."""
+    escapes = quote.startswith('"')
+    while pos < len(text):
+        char = text[pos]
+        if escapes and char == "\\":
+            pos += 2
+            continue
+        if text.startswith(quote, pos):
+            end = pos + len(quote)
+            # A multi-line string may end with up to two more quotes of its own: """a"""".
+            while len(quote) == 3 and text.startswith(quote[0], end) and end - pos < 5:
+                end += 1
+            return end
+        if len(quote) == 1 and char == "\n":
+            return pos  # an unterminated one-line string; parsing already refused those
+        pos += 1
+    return pos
+
+
+# --- the writer --------------------------------------------------------------------------------
+
+
+def _table(table: Mapping[str, Any], name: str, *, inside_aot: bool) -> str:
+    """tomli-w's table layout, except that lists of tables are always ``[[...]]`` blocks."""
+    literals: list[tuple[str, Any]] = []
+    tables: list[tuple[str, Any, bool]] = []
+    for key, value in table.items():
+        if isinstance(value, Mapping):
+            tables.append((key, value, False))
+        elif _is_aot(value):
+            tables.extend((key, item, True) for item in value)
+        else:
+            literals.append((key, value))
+    out: list[str] = []
+    if inside_aot or (name and (literals or not tables)):
+        out.append(f"[[{name}]]\n" if inside_aot else f"[{name}]\n")
+    out.extend(_literal(key, value) for key, value in literals)
+    for key, value, in_aot in tables:
+        if out:
+            out.append("\n")
+        part = _key(key)
+        out.append(_table(value, f"{name}.{part}" if name else part, inside_aot=in_aot))
+    return "".join(out)
+
+
+def _literal(key: str, value: Any) -> str:
+    """``key = value\\n`` by tomli-w; multi-line strings unless that would change a value."""
+    return tomli_w.dumps({key: value}, multiline_strings=not _has_crlf(value))
+
+
+def _key(key: str) -> str:
+    return tomli_w.dumps({key: 0}).rsplit(" = ", 1)[0]
+
+
+def _is_aot(value: Any) -> bool:
+    return isinstance(value, list | tuple) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _has_crlf(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\r\n" in value
+    if isinstance(value, list | tuple):
+        return any(_has_crlf(v) for v in value)
+    if isinstance(value, Mapping):
+        return any(_has_crlf(v) for v in value.values())
+    return False

@@ -1,0 +1,128 @@
+"""Writing record files so that no crash and no second writer can corrupt them.
+
+Every write is a read-change-write under one lock per record file:
+
+- the lock is ``fcntl.flock`` on a separate file, ``.<name>.lock`` beside the record (never the
+  record itself, which ``os.replace`` swaps for a new inode). The kernel drops a flock when its
+  process dies, so a lock file left behind by a killed writer never blocks anyone; dotfiles are
+  skipped by ``repository.walk_records``;
+- the new content goes to ``.<name>.<random>.tmp`` in the same folder (``tempfile.mkstemp``),
+  is flushed and fsynced, given the old file's mode, and renamed over the record with
+  ``os.replace``; then the folder is fsynced so the rename itself survives a power cut;
+- while holding the lock, temporary files of this record left by killed writers are removed:
+  only a lock holder ever makes one, so any found then is stale.
+
+A reader without the lock sees either the old file or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .errors import RecordError
+
+LOCK_SUFFIX = ".lock"
+TEMP_SUFFIX = ".tmp"
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}{LOCK_SUFFIX}")
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold the exclusive lock of record ``path`` (waiting for other writers)."""
+    try:
+        fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        raise RecordError(
+            f"cannot lock the record for writing: {error.strerror}", rule="io", path=path
+        ) from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        remove_stale_temps(path)
+        yield
+    finally:
+        os.close(fd)  # closing the only descriptor releases the flock
+
+
+def remove_stale_temps(path: Path) -> list[Path]:
+    """Delete temporary files of ``path`` that killed writers left; call only under the lock."""
+    prefix = _temp_prefix(path)
+    removed = []
+    try:
+        names = os.listdir(path.parent)
+    except OSError:
+        return []
+    for name in names:
+        if name.startswith(prefix) and name.endswith(TEMP_SUFFIX) and name != lock_path(path).name:
+            stale = path.parent / name
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+                removed.append(stale)
+    return removed
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Replace ``path`` by ``content`` all at once; call under ``locked(path)``."""
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = _new_file_mode()
+    fd, temp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    fsync_folder(path.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def update(path: Path, change: Callable[[bytes | None], bytes | None]) -> bytes | None:
+    """Read ``path`` (None when absent), let ``change`` compute the new bytes, write them.
+
+    All under the record's lock, so what ``change`` saw is what it replaces. ``change`` may
+    raise to refuse (nothing is written) or return None to leave the file as it is. Writes go
+    through the link when ``path`` is a symbolic link, so the link stays a link.
+    """
+    target = Path(os.path.realpath(path))
+    with locked(target):
+        try:
+            current: bytes | None = target.read_bytes()
+        except FileNotFoundError:
+            current = None
+        except OSError as error:
+            raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
+        new = change(current)
+        if new is not None and new != current:
+            write_atomic(target, new)
+        return new

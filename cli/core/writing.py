@@ -1,0 +1,243 @@
+"""What ``new`` and ``add-report`` write, built and checked before anything touches a file.
+
+Pure functions: they take typed values (already parsed from what the clerk typed) and the
+current bytes of a record, and return the exact bytes to store, or raise ``RefusedError`` when
+the record with the change would break a rule. ``store.update`` runs them under the record's
+lock and does the only I/O.
+
+Text typed by a person is stored in Unicode NFC (``text.nfc``), so the same Thai word is the
+same bytes whichever keyboard typed it. Money is quantized to satang (0.01).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from .check import FileResult, check_data
+from .config import Config
+from .errors import RecordError, RefusedError
+from .findings import Finding
+from .layout import (
+    line_ending,
+    render_record,
+    render_report_block,
+    schema_line,
+    with_line_ending,
+)
+from .money import quantize_money
+from .record import Project, decode, parse
+from .status import computed_status_of
+from .text import nfc
+
+RECORD_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """The typed values of a new project record."""
+
+    code: str
+    name: str
+    fiscal_year: int
+    start: date
+    end: date
+    budget: Decimal
+    department: str
+    division: str = ""
+    unit: str = ""
+    owner: str = ""
+    coordinator: str = ""
+    plan_ref: str = ""
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """The typed values of one report to append; None means "the default"."""
+
+    date: date
+    progress: Decimal
+    note: str
+    disbursed: Decimal | None = None
+    plan_status: str | None = None
+    target_status: str = "on_target"
+    event: str | None = None
+    no: int | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """The bytes to store, and what checking them found (warnings only: errors refuse)."""
+
+    content: bytes
+    project: Project
+    warnings: tuple[Finding, ...] = ()
+    report: dict[str, Any] = field(default_factory=dict)
+    block: str = ""
+
+
+def new_record_data(values: NewProject) -> dict[str, Any]:
+    """A new project record's data, in canonical key order; empty optional fields left out."""
+    data: dict[str, Any] = {
+        "format": RECORD_FORMAT,
+        "code": values.code,
+        "name": _text(values.name),
+    }
+    if values.plan_ref.strip():
+        data["plan_ref"] = _text(values.plan_ref)
+    data.update(
+        fiscal_year=values.fiscal_year,
+        start=values.start,
+        end=values.end,
+        budget=quantize_money(values.budget),
+    )
+    agency = {"department": _text(values.department)}
+    for key in ("division", "unit", "owner", "coordinator"):
+        value = getattr(values, key)
+        if value.strip():
+            agency[key] = _text(value)
+    data["agency"] = agency
+    return data
+
+
+def new_record(values: NewProject, path: Path, config: Config, as_of: date, shown: str) -> Written:
+    """The bytes of a new record at ``path``, checked; refuses what would not validate."""
+    data = new_record_data(values)
+    text = render_record(data, schema_line(path, config.root))
+    result = check_data(data, text, path, config, as_of, shown)
+    refuse_errors(result)
+    assert result.project is not None
+    return Written(text.encode("utf-8"), result.project, _warnings(result, ""))
+
+
+def percent_value(value: Decimal) -> Decimal:
+    """A percentage as stored: ``45`` becomes ``45.0`` (as the spec's records write it), ``45.50``
+    becomes ``45.5``; never an exponent."""
+    if not value.is_finite() or abs(value) >= 10**6:
+        return value  # out of range: the rules refuse it with a message naming the value
+    normal = value.normalize()
+    exponent = normal.as_tuple().exponent
+    return normal.quantize(Decimal("0.1")) if isinstance(exponent, int) and exponent >= 0 else normal
+
+
+def build_report(values: ReportInput, previous: list[Any]) -> dict[str, Any]:
+    """The report table to append after ``previous`` (the record's reports so far)."""
+    last = previous[-1] if previous and isinstance(previous[-1], dict) else {}
+    last_no = last.get("no")
+    no = (
+        values.no
+        if values.no is not None
+        else (last_no + 1 if isinstance(last_no, int) else len(previous) + 1)
+    )
+    disbursed: Decimal | int | None = values.disbursed
+    if disbursed is None:  # cumulative: unchanged since the last report unless given
+        before = last.get("disbursed", Decimal(0))
+        disbursed = before if isinstance(before, Decimal | int) else Decimal(0)
+    report: dict[str, Any] = {
+        "no": no,
+        "date": values.date,
+        "progress": percent_value(values.progress),
+        "disbursed": quantize_money(Decimal(disbursed)),
+        "plan_status": values.plan_status or "on_plan",
+        "target_status": values.target_status,
+        "note": _text(values.note),
+    }
+    if values.event:
+        report["event"] = values.event
+    return report
+
+
+def append_report(
+    raw: bytes, path: Path, values: ReportInput, config: Config, as_of: date, shown: str
+) -> Written:
+    """``raw`` with one ``[[reports]]`` block appended; every earlier byte kept.
+
+    The whole record with the new report is checked; any error refuses the write. Without an
+    explicit plan status the computed one (on the new report's date) is stored.
+    """
+    text = decode(raw, shown)
+    data = parse(text, shown)
+    previous = data.get("reports", [])
+    report = build_report(values, previous if isinstance(previous, list) else [])
+    content, result = _appended(raw, text, path, report, config, as_of, shown)
+    if values.plan_status is None and result.project is not None and result.project.reports:
+        _, _, computed = computed_status_of(result.project, result.project.reports[-1], config.tolerance)
+        if computed != report["plan_status"]:
+            report["plan_status"] = computed
+            content, result = _appended(raw, text, path, report, config, as_of, shown)
+    refuse_errors(result)
+    assert result.project is not None
+    block = render_report_block(report)
+    new_field = result.project.reports[-1].field
+    return Written(content, result.project, _warnings(result, new_field), report, block.lstrip("\n"))
+
+
+def _appended(
+    raw: bytes, text: str, path: Path, report: dict[str, Any], config: Config, as_of: date, shown: str
+) -> tuple[bytes, FileResult]:
+    ending = line_ending(text)
+    base = raw if raw.endswith(b"\n") else raw + ending.encode()
+    content = base + with_line_ending(render_report_block(report), ending).encode("utf-8")
+    try:
+        new_text = decode(content, shown)
+        new_data = parse(new_text, shown)
+    except RecordError as error:
+        raise RefusedError(
+            f"a report cannot be appended to this file ({error.message}); nothing was written",
+            [],
+            path=shown,
+            line=error.line,
+        ) from None
+    reports = new_data.get("reports")
+    if not (
+        isinstance(reports, list)
+        and reports
+        and reports[-1] == report
+        and len(reports) == len(_list(parse(text, shown).get("reports"))) + 1
+    ):
+        raise RefusedError(
+            "the file's layout would not read the appended block as a new report; "
+            "run projledger fmt on it first; nothing was written",
+            [],
+            path=shown,
+            field="reports",
+        )
+    return content, check_data(new_data, new_text, path, config, as_of, shown)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def refuse_errors(result: FileResult) -> None:
+    """Raise ``RefusedError`` naming the first error (file, line, field) if there is any."""
+    errors = [f for f in result.findings if f.is_error]
+    if not errors:
+        return
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    raise RefusedError(
+        f"{first.message}; nothing was written{more}",
+        list(errors),
+        path=first.path,
+        line=first.line,
+        field=first.field or None,
+    )
+
+
+def _warnings(result: FileResult, prefix: str) -> tuple[Finding, ...]:
+    """The warnings about ``prefix`` (the new report's field), or all when it is empty."""
+    return tuple(
+        f
+        for f in result.findings
+        if not f.is_error
+        and (not prefix or f.field == prefix or f.field.startswith((prefix + ".", prefix + "[")))
+    )
+
+
+def _text(value: str) -> str:
+    """Typed text as stored: NFC, without the blanks around it."""
+    return nfc(value).strip()
