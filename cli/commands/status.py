@@ -1,0 +1,168 @@
+"""``projledger status``: where each project stands, worst first; one project in detail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..core.labels import LANGS, PLAN_STATUSES, STATES, Lang
+from ..core.portfolio import SORTS, Filters
+from ..core.tables import FORMATS
+from .options import as_of_option, current_config, format_option, shown_path, today
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def portfolio_options(func: F) -> F:
+    """The filters, language and date that ``status`` and ``summary`` share."""
+    options = [
+        click.option("--fiscal-year", "fiscal_years", type=int, multiple=True, metavar="YEAR",
+                     help="Only this BE fiscal year (repeatable)."),
+        click.option("--agency", "agencies", multiple=True, metavar="CODE|NAME",
+                     help="Only agencies whose code starts with CODE or whose department's name holds NAME."),
+        click.option("--state", "states", type=click.Choice(STATES), multiple=True,
+                     help="Only projects in this state (repeatable)."),
+        click.option("--plan-status", "plan_statuses", type=click.Choice((*PLAN_STATUSES, "none")), multiple=True,
+                     help="Only this computed plan status; 'none' for no report yet (repeatable)."),
+        click.option("--lang", type=click.Choice(LANGS), default=None,
+                     help="Labels in Thai or English; default the config's language (th)."),
+        as_of_option,
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
+                 plan_statuses: tuple[str, ...]) -> Filters:  # fmt: skip
+    return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses))
+
+
+def use_colour() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+_COLOURS = {"behind": "red", "watch": "yellow", "on_plan": "green", "overdue": "red", "late": "red"}
+
+
+def paint(text: str, kind: str) -> str:
+    colour = _COLOURS.get(kind)
+    return click.style(text, fg=colour) if colour else text
+
+
+def no_paint(text: str, kind: str) -> str:
+    return text
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size().columns
+
+
+def report_skipped(skipped: list[tuple[str, str]]) -> None:
+    if not skipped:
+        return
+    noun = "record" if len(skipped) == 1 else "records"
+    click.echo(f"{len(skipped)} {noun} skipped (not valid): run projledger validate", err=True)
+    for path, reason in skipped:
+        click.echo(f"  {path}: {reason}", err=True)
+
+
+def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
+    """Codes looked up, paths kept; True when they name exactly one record file."""
+    from ..core.errors import NotFoundError
+    from ..core.repository import is_code, resolve_record
+
+    config = current_config()
+    paths: list[Path] = []
+    for target in targets:
+        if is_code(target, config):
+            paths.append(resolve_record(target, config))
+            continue
+        path = Path(target)
+        if not path.exists():
+            raise NotFoundError(f"no record file or folder at {target}")
+        paths.append(path)
+    return paths, len(paths) == 1 and paths[0].is_file()
+
+
+@click.command()
+@click.argument("targets", nargs=-1, metavar="[CODE|PATH]...")
+@portfolio_options
+@click.option("--sort", type=click.Choice(tuple(SORTS)), default="worst", show_default=True,
+              help="Order of the rows; 'worst' puts behind, then watch, then overdue first.")  # fmt: skip
+@format_option(*FORMATS, default="table")
+def status(
+    targets: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
+    plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None, sort: str, output_format: str,
+) -> None:  # fmt: skip
+    """Show where each project stands: progress against plan, money, overdue reports.
+
+    With no CODE or PATH, every record of the repository; otherwise the projects named by
+    code, the record files and the folders given. One project named alone (by code or file)
+    is shown in detail: its reports, and charts of progress against plan month by month and
+    of disbursement against the quarterly targets. Records that are not valid are skipped and
+    counted on stderr. Machine formats (csv, json) carry raw values and English keys.
+
+    \b
+    Example:
+      projledger status --as-of 31/03/2565
+      projledger status 01000000-2475
+      projledger status --agency 01 --plan-status behind --format json
+    """
+    from ..core.portfolio import Skipped, filtered, rows, sorted_rows
+    from ..core.tables import status_csv, status_envelope, status_table, to_json
+
+    config = current_config()
+    day = as_of or today()
+    language: Lang = lang or config.language
+    paths, single = record_paths(targets)
+    if single and output_format == "table":
+        show_detail(paths[0], config, day, language)
+        return
+    skipped = Skipped()
+    filters = make_filters(fiscal_years, agencies, states, plan_statuses)
+    source = rows(paths, config, day, checked_on=today(), skipped=skipped, shown=shown_path)
+    chosen = sorted_rows(filtered(source, filters), sort)
+    if output_format == "json":
+        click.echo(to_json(status_envelope(chosen, day)), nl=False)
+    elif output_format == "csv":
+        click.echo(status_csv(chosen), nl=False)
+    else:
+        width = terminal_width() if output_format == "table" else None
+        click.echo(
+            status_table(chosen, language, output_format, width, paint if use_colour() else no_paint),
+            nl=False,
+        )
+    report_skipped(skipped.files)
+
+
+def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:
+    from ..core.check import check_file
+    from ..core.errors import RecordError
+    from ..core.portfolio import build_row, progress_by_month, quarter_points
+    from ..core.status import compute_status
+    from ..core.tables import detail_view
+
+    shown = shown_path(path)
+    result = check_file(path, config, today(), shown)
+    if result.project is None or not result.ok:
+        first = next(f for f in result.findings if f.is_error)
+        raise RecordError(
+            f"{first.message} (not a valid record: run projledger validate)",
+            rule=first.rule, path=shown, line=first.line, field=first.field or None,
+        )  # fmt: skip
+    project = result.project
+    row = build_row(project, compute_status(project, day, config), shown)
+    text = detail_view(
+        project, row, progress_by_month(project, day), quarter_points(project, day, config), language,
+        config.tolerance, terminal_width(), paint if use_colour() else no_paint,
+    )  # fmt: skip
+    click.echo(text, nl=False)

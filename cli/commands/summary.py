@@ -1,0 +1,60 @@
+"""``projledger summary``: the portfolio summed up by agency, fiscal year, state, plan status..."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ..core.labels import Lang
+from ..core.summary import DIMENSIONS
+from ..core.tables import FORMATS
+from .options import current_config, format_option, shown_path, today
+from .status import make_filters, portfolio_options, report_skipped, terminal_width
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option("--by", "by", type=click.Choice(DIMENSIONS), multiple=True,
+              help="Group by this (repeat for nested groups; quarter comes last). Default: agency.")  # fmt: skip
+@portfolio_options
+@format_option(*FORMATS, default="table")
+def summary(
+    paths: tuple[Path, ...], by: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...],
+    states: tuple[str, ...], plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None,
+    output_format: str,
+) -> None:  # fmt: skip
+    """Sum the portfolio up in groups: projects, states, plan status, money, progress.
+
+    Per group: the number of projects, how many are in each state and each computed plan
+    status, how many have overdue reports, budget and disbursed totals, disbursement % and the
+    budget-weighted mean progress; then a total line. --by quarter shows the cumulative
+    disbursement at each fiscal quarter's end against the config's quarterly targets.
+    Records that are not valid are skipped and counted on stderr.
+
+    \b
+    Example:
+      projledger summary
+      projledger summary --by fiscal-year --by plan-status --as-of 31/03/2565
+      projledger summary --by quarter --format json
+    """
+    from ..core.portfolio import Skipped, filtered, rows
+    from ..core.summary import summarise
+    from ..core.tables import summary_csv, summary_envelope, summary_table, to_json
+
+    config = current_config()
+    day = as_of or today()
+    language: Lang = lang or config.language
+    skipped = Skipped()
+    filters = make_filters(fiscal_years, agencies, states, plan_statuses)
+    source = rows(list(paths), config, day, checked_on=today(), skipped=skipped, shown=shown_path)
+    result = summarise(filtered(source, filters), by or ("agency",), config, day)
+    if output_format == "json":
+        click.echo(to_json(summary_envelope(result)), nl=False)
+    elif output_format == "csv":
+        click.echo(summary_csv(result), nl=False)
+    else:
+        width = terminal_width() if output_format == "table" else None
+        click.echo(summary_table(result, language, output_format, width), nl=False)
+    report_skipped(skipped.files)

@@ -1,0 +1,282 @@
+"""A portfolio as a stream of compact rows: list → load → check → compute status → one row each.
+
+``rows`` never holds every parsed record at once: each file is read, checked and reduced to a
+small ``ProjectRow`` before the next one is opened, so a status of 10,000 records costs the
+memory of one record plus the rows. A file that is not a valid record is not a row: it is
+counted and named in ``Skipped`` and the run goes on (``validate`` says what is wrong with it).
+
+``build_row`` is a pure function of (Project, Status, path), so a cache keyed on each file's
+stat can keep the parsed project (without its long texts) and rebuild rows for any ``as_of``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from .calendar import add_months, month_end, quarter_end
+from .check import check_file
+from .config import Config
+from .labels import STATES
+from .money import ratio_percent
+from .record import Project
+from .repository import list_records
+from .status import PLAN_RANK, Status, compute_status, expected_progress
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    """What status, summary and the site need of one project as of a date, and nothing more."""
+
+    code: str
+    name: str
+    agency_code: str
+    department: str
+    fiscal_year: int
+    strategy_issue: str
+    path: str
+    start: date
+    end: date
+    as_of: date
+    state: str
+    latest_no: int | None
+    latest_date: date | None
+    progress: Decimal | None
+    expected: Decimal | None
+    variance: Decimal | None
+    plan_status: str | None
+    computed_plan_status: str | None
+    target_status: str | None
+    disbursed: Decimal
+    budget: Decimal
+    disbursement_rate: Decimal | None
+    disbursement_target: Decimal | None
+    disbursement_gap: Decimal | None
+    due: int
+    filed: int
+    overdue: int
+    late: bool
+    #: Cumulative disbursed at the end of quarters 1-4 of the fiscal year; None for a quarter
+    #: that had not ended by ``as_of``.
+    disbursed_by_quarter: tuple[Decimal | None, ...] = ()
+
+
+def build_row(project: Project, status: Status, path: str) -> ProjectRow:
+    """The row of one project: a pure function of its record, its status and its path."""
+    latest = status.latest
+    return ProjectRow(
+        code=project.code,
+        name=project.name,
+        agency_code=project.agency_code,
+        department=project.agency.department,
+        fiscal_year=project.fiscal_year,
+        strategy_issue=project.strategy.get("issue", ""),
+        path=path,
+        start=project.start,
+        end=project.end,
+        as_of=status.as_of,
+        state=status.state,
+        latest_no=latest.no if latest else None,
+        latest_date=latest.date if latest else None,
+        progress=latest.progress if latest else None,
+        expected=status.expected,
+        variance=status.variance,
+        plan_status=latest.plan_status if latest else None,
+        computed_plan_status=status.computed_plan_status,
+        target_status=latest.target_status if latest else None,
+        disbursed=status.disbursed,
+        budget=status.budget,
+        disbursement_rate=status.disbursement_rate,
+        disbursement_target=status.disbursement_target,
+        disbursement_gap=status.disbursement_gap,
+        due=status.due,
+        filed=status.filed,
+        overdue=status.overdue,
+        late=status.late,
+        disbursed_by_quarter=disbursed_by_quarter(project, status.as_of),
+    )
+
+
+def disbursed_by_quarter(project: Project, as_of: date) -> tuple[Decimal | None, ...]:
+    """Cumulative disbursed at each fiscal quarter's end, from the reports dated up to that day."""
+    result: list[Decimal | None] = []
+    for quarter in range(1, 5):
+        day = quarter_end(project.fiscal_year, quarter)
+        if day > as_of:
+            result.append(None)
+            continue
+        filed = project.reports_until(day)
+        result.append(filed[-1].disbursed if filed else Decimal(0))
+    return tuple(result)
+
+
+@dataclass
+class Skipped:
+    """Files that were not rows: (path as shown, the first reason). Filled while ``rows`` runs."""
+
+    files: list[tuple[str, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+
+def rows(
+    paths: Iterable[Path],
+    config: Config,
+    as_of: date,
+    *,
+    checked_on: date | None = None,
+    skipped: Skipped | None = None,
+    shown: Callable[[Path], str] = str,
+) -> Iterator[ProjectRow]:
+    """One row per valid record under ``paths`` (default: the records folder), streaming.
+
+    A record is checked as of ``checked_on`` (the day of the run; default ``as_of``): a status
+    as of a past date must not refuse a record for holding reports filed after that date.
+    """
+    checked_on = checked_on or as_of
+    for listed in list_records(list(paths), config):
+        path_shown = shown(listed.path)
+        if listed.refused:
+            _skip(skipped, path_shown, listed.refused)
+            continue
+        result = check_file(listed.path, config, checked_on, path_shown)
+        if result.project is None or not result.ok:
+            reason = next((f.message for f in result.findings if f.is_error), "not a record")
+            _skip(skipped, path_shown, reason)
+            continue
+        yield build_row(result.project, compute_status(result.project, as_of, config), path_shown)
+
+
+def _skip(skipped: Skipped | None, path: str, reason: str) -> None:
+    if skipped is not None:
+        skipped.files.append((path, reason))
+
+
+# --- choosing and ordering rows ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which rows a reviewer asked for; an empty tuple means any."""
+
+    fiscal_years: tuple[int, ...] = ()
+    agencies: tuple[str, ...] = ()
+    states: tuple[str, ...] = ()
+    plan_statuses: tuple[str, ...] = ()
+
+    def __call__(self, row: ProjectRow) -> bool:
+        if self.fiscal_years and row.fiscal_year not in self.fiscal_years:
+            return False
+        if self.agencies and not any(_agency_matches(row, a) for a in self.agencies):
+            return False
+        if self.states and row.state not in self.states:
+            return False
+        return not (
+            self.plan_statuses and (row.computed_plan_status or "none") not in self.plan_statuses
+        )
+
+
+def _agency_matches(row: ProjectRow, wanted: str) -> bool:
+    """A code prefix (``01`` or ``01000000``) or words of the department's name."""
+    wanted = wanted.strip()
+    if wanted.isascii() and wanted.isdigit():
+        return row.agency_code.startswith(wanted)
+    return wanted.casefold() in row.department.casefold()
+
+
+def filtered(source: Iterable[ProjectRow], filters: Filters) -> Iterator[ProjectRow]:
+    return (row for row in source if filters(row))
+
+
+def _worst_key(row: ProjectRow) -> tuple[int, int, str]:
+    """Behind first, then watch, then overdue, then the rest; by code within each."""
+    if row.computed_plan_status == "behind":
+        group = 0
+    elif row.computed_plan_status == "watch":
+        group = 1
+    elif row.overdue > 0:
+        group = 2
+    else:
+        group = 3
+    return group, -row.overdue, row.code
+
+
+_LOW = Decimal("-Infinity")
+
+SORTS = {
+    "worst": _worst_key,
+    "code": lambda r: r.code,
+    "name": lambda r: (r.name, r.code),
+    "agency": lambda r: (r.agency_code, r.code),
+    "fiscal-year": lambda r: (r.fiscal_year, r.code),
+    "state": lambda r: (STATES.index(r.state), r.code),
+    "plan-status": lambda r: (-PLAN_RANK.get(r.computed_plan_status or "", -1), r.code),
+    "progress": lambda r: (r.progress if r.progress is not None else _LOW, r.code),
+    "variance": lambda r: (r.variance if r.variance is not None else _LOW, r.code),
+    "disbursement": lambda r: (
+        r.disbursement_rate if r.disbursement_rate is not None else _LOW,
+        r.code,
+    ),
+    "overdue": lambda r: (-r.overdue, r.code),
+    "end": lambda r: (r.end, r.code),
+}
+
+
+def sorted_rows(source: Iterable[ProjectRow], sort: str = "worst") -> list[ProjectRow]:
+    """The rows in a reviewer's order (the rows are small: holding them all is fine)."""
+    return sorted(source, key=SORTS[sort])
+
+
+# --- one project month by month ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    """Actual (latest report filed by the month's end) and expected progress at a month's end."""
+
+    year: int
+    month: int
+    actual: Decimal | None
+    expected: Decimal
+
+
+def progress_by_month(project: Project, as_of: date) -> list[MonthPoint]:
+    """From the start's month to the month of ``as_of`` or of the end, whichever comes first."""
+    points: list[MonthPoint] = []
+    year, month = project.start.year, project.start.month
+    last = min(as_of, project.end)
+    if last < project.start:
+        return points
+    while (year, month) <= (last.year, last.month):
+        day = min(month_end(year, month), as_of, project.end)
+        filed = project.reports_until(day)
+        actual = filed[-1].progress if filed else None
+        points.append(MonthPoint(year, month, actual, expected_progress(project, day)))
+        year, month = add_months(year, month, 1)
+    return points
+
+
+@dataclass(frozen=True)
+class QuarterPoint:
+    """Cumulative disbursement % of budget at a fiscal quarter's end, against its target."""
+
+    fiscal_year: int
+    quarter: int
+    end: date
+    disbursed: Decimal | None
+    rate: Decimal | None
+    target: Decimal | None
+
+
+def quarter_points(project: Project, as_of: date, config: Config) -> list[QuarterPoint]:
+    points = []
+    for quarter, disbursed in enumerate(disbursed_by_quarter(project, as_of), start=1):
+        end = quarter_end(project.fiscal_year, quarter)
+        rate = ratio_percent(disbursed, project.budget) if disbursed is not None else None
+        target = config.targets(project.fiscal_year)[quarter - 1]
+        points.append(QuarterPoint(project.fiscal_year, quarter, end, disbursed, rate, target))
+    return points

@@ -1,0 +1,202 @@
+"""A portfolio summed up: groups of project rows (nested when several dimensions), and totals.
+
+Summing streams: each row is added to its group's running totals and dropped, so a summary of
+any number of records holds one accumulator per group.
+
+Per group: projects, counts by state and by computed plan status (``none`` when no report has
+been filed yet), projects with overdue reports, budget and disbursed totals, disbursement % of
+the budget, and the budget-weighted mean progress (a project with no report counts as 0 %
+progress; a zero budget weighs nothing). ``quarter`` is a different kind of grouping: each
+fiscal quarter of each fiscal year gets the portfolio's cumulative disbursement at the quarter's
+end (from the reports dated up to that day) against the config's target for that quarter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .calendar import quarter_end
+from .config import Config
+from .errors import InputError
+from .labels import PLAN_STATUSES, STATES
+from .money import ratio_percent
+from .portfolio import ProjectRow
+from .status import PLAN_RANK
+
+DIMENSIONS = ("agency", "fiscal-year", "state", "plan-status", "strategy", "quarter")
+#: The English key each dimension has in the JSON and CSV.
+KEYS = {
+    "agency": "agency",
+    "fiscal-year": "fiscal_year",
+    "state": "state",
+    "plan-status": "plan_status",
+    "strategy": "strategy",
+    "quarter": "quarter",
+}
+PLAN_KEYS = (*PLAN_STATUSES, "none")
+
+Key = tuple[tuple[str, Any], ...]
+
+
+@dataclass
+class Totals:
+    """Running totals of a group of projects as of the summary's date."""
+
+    projects: int = 0
+    states: dict[str, int] = field(default_factory=lambda: dict.fromkeys(STATES, 0))
+    plan_statuses: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PLAN_KEYS, 0))
+    overdue: int = 0
+    budget: Decimal = Decimal(0)
+    disbursed: Decimal = Decimal(0)
+    weighted_progress: Decimal = Decimal(0)
+
+    def add(self, row: ProjectRow) -> None:
+        self.projects += 1
+        self.states[row.state] += 1
+        self.plan_statuses[row.computed_plan_status or "none"] += 1
+        self.overdue += row.overdue > 0
+        self.budget += row.budget
+        self.disbursed += row.disbursed
+        self.weighted_progress += row.budget * (row.progress or Decimal(0))
+
+    @property
+    def disbursement_rate(self) -> Decimal | None:
+        return ratio_percent(self.disbursed, self.budget)
+
+    @property
+    def progress(self) -> Decimal | None:
+        """Budget-weighted mean progress; None when the group has no budget at all."""
+        if self.budget == 0:
+            return None
+        return self.weighted_progress / self.budget
+
+
+@dataclass
+class QuarterTotals:
+    """The group's cumulative disbursement at one fiscal quarter's end, against the target."""
+
+    fiscal_year: int
+    quarter: int
+    end: date
+    target: Decimal
+    reached: bool
+    projects: int = 0
+    budget: Decimal = Decimal(0)
+    disbursed_sum: Decimal = Decimal(0)
+
+    def add(self, row: ProjectRow) -> None:
+        self.projects += 1
+        self.budget += row.budget
+        amount = row.disbursed_by_quarter[self.quarter - 1]
+        if amount is not None:
+            self.disbursed_sum += amount
+
+    @property
+    def disbursed(self) -> Decimal | None:
+        """None for a quarter that had not ended on the summary's date."""
+        return self.disbursed_sum if self.reached else None
+
+    @property
+    def disbursement_rate(self) -> Decimal | None:
+        return ratio_percent(self.disbursed_sum, self.budget) if self.reached else None
+
+    @property
+    def gap(self) -> Decimal | None:
+        rate = self.disbursement_rate
+        return rate - self.target if rate is not None else None
+
+
+@dataclass
+class Group:
+    key: Key
+    totals: Totals | QuarterTotals
+
+
+@dataclass
+class Summary:
+    by: tuple[str, ...]
+    as_of: date
+    groups: list[Group]
+    total: Totals
+    #: The department named by each agency code (the first record's), for people to read.
+    agency_names: dict[str, str]
+
+    @property
+    def quarterly(self) -> bool:
+        return "quarter" in self.by
+
+
+def check_dimensions(by: Iterable[str]) -> tuple[str, ...]:
+    dims = tuple(by)
+    for dim in dims:
+        if dim not in DIMENSIONS:
+            raise InputError(f"cannot group by '{dim}'; choose from {', '.join(DIMENSIONS)}", field="--by")
+    if len(set(dims)) != len(dims):
+        raise InputError("each --by may be given once", field="--by")
+    if "quarter" in dims and dims[-1] != "quarter":
+        raise InputError("--by quarter splits the groups into quarters: give it last", field="--by")
+    return dims
+
+
+def _value(row: ProjectRow, dim: str) -> Any:
+    if dim == "agency":
+        return row.agency_code
+    if dim == "fiscal-year":
+        return row.fiscal_year
+    if dim == "state":
+        return row.state
+    if dim == "plan-status":
+        return row.computed_plan_status
+    if dim == "strategy":
+        return row.strategy_issue or None
+    raise AssertionError(dim)
+
+
+def summarise(source: Iterable[ProjectRow], by: Iterable[str], config: Config, as_of: date) -> Summary:
+    """Group and total the rows in one pass, holding one accumulator per group."""
+    dims = check_dimensions(by)
+    plain = tuple(d for d in dims if d != "quarter")
+    quarterly = "quarter" in dims
+    groups: dict[Key, Totals | QuarterTotals] = {}
+    total = Totals()
+    names: dict[str, str] = {}
+    for row in source:
+        total.add(row)
+        names.setdefault(row.agency_code, row.department)
+        key: Key = tuple((KEYS[d], _value(row, d)) for d in plain)
+        if not quarterly:
+            groups.setdefault(key, Totals()).add(row)
+            continue
+        if "fiscal-year" not in plain:
+            key = (*key, ("fiscal_year", row.fiscal_year))
+        targets = config.targets(row.fiscal_year)
+        for quarter in range(1, 5):
+            end = quarter_end(row.fiscal_year, quarter)
+            qkey: Key = (*key, ("quarter", quarter))
+            if qkey not in groups:
+                groups[qkey] = QuarterTotals(
+                    row.fiscal_year, quarter, end, targets[quarter - 1], end <= as_of
+                )
+            groups[qkey].add(row)
+    ordered = [Group(k, groups[k]) for k in sorted(groups, key=_sort_key)]
+    return Summary(dims, as_of, ordered, total, names)
+
+
+def _sort_key(key: Key) -> tuple[Any, ...]:
+    parts: list[Any] = []
+    for name, value in key:
+        if name == "state":
+            parts.append(STATES.index(value))
+        elif name == "plan_status":
+            parts.append(PLAN_RANK.get(value, len(PLAN_RANK)))
+        elif value is None:
+            parts.append((1, ""))
+        elif isinstance(value, str):
+            parts.append((0, value))
+        else:
+            parts.append(value)
+    return tuple(parts)

@@ -1,0 +1,580 @@
+"""Rendering rows and summaries: tables for people, JSON and CSV for machines, text charts.
+
+People get Thai labels (the form's own words) or English, money as ``3,540,000.00``, BE dates
+and percentages with 2 decimals, in tables that tabulate lines up with wcwidth (Thai vowels
+and tone marks take no width). Machines get raw values from the same rows: English keys,
+ISO dates, plain numbers (Decimal turns into a JSON number only here, rounded to 2 decimals),
+null for unknown. Every text taken from a record is made printable for terminals, and
+neutralised for spreadsheets in CSV.
+
+Nothing here prints or knows about colour: a caller that writes to a terminal passes
+``paint(text, kind)`` to colour a cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from tabulate import tabulate
+from wcwidth import wcswidth, wcwidth
+
+from .calendar import format_be, format_month_be
+from .labels import PLAN_STATUSES, STATES, Lang, field_label, label
+from .money import CENT, HUNDRED, format_money, format_percent, format_signed
+from .portfolio import MonthPoint, ProjectRow, QuarterPoint
+from .record import Project
+from .status import computed_status_of
+from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
+from .text import one_line, spreadsheet_cell
+
+ENVELOPE_VERSION = 1
+FORMATS = ("table", "markdown", "csv", "json")
+#: The narrowest a shortened name gets, however narrow the terminal.
+MIN_NAME_WIDTH = 12
+BAR_WIDTH = 10
+CHART_WIDTH = 40
+
+Paint = Callable[[str, str], str]
+
+
+def _no_paint(text: str, kind: str) -> str:
+    return text
+
+
+#: Words of the tables that are not the form's field labels (those live in labels.py).
+_WORDS: dict[str, dict[Lang, str]] = {
+    "agency_code": {"th": "หน่วยงาน", "en": "agency"},
+    "latest_no": {"th": "ครั้งที่", "en": "report"},
+    "latest_date": {"th": "วันที่รายงาน", "en": "reported on"},
+    "progress": {"th": "ก้าวหน้า %", "en": "progress %"},
+    "expected": {"th": "ตามแผน %", "en": "expected %"},
+    "plan_status": {"th": "ผลตามแผน (รายงาน)", "en": "reported status"},
+    "bar": {"th": "", "en": ""},
+    "late": {"th": "เลยกำหนด", "en": "late"},
+    "department": {"th": "ส่วนราชการ", "en": "department"},
+    "strategy": {"th": "ประเด็นยุทธศาสตร์", "en": "strategy"},
+    "none": {"th": "ยังไม่มีรายงาน", "en": "no report"},
+    "overdue_projects": {"th": "ค้างรายงาน (โครงการ)", "en": "overdue projects"},
+    "weighted_progress": {"th": "ก้าวหน้าเฉลี่ย %", "en": "mean progress %"},
+    "quarter": {"th": "ไตรมาส", "en": "quarter"},
+    "quarter_end": {"th": "สิ้นไตรมาส", "en": "quarter end"},
+    "target": {"th": "เป้าหมาย %", "en": "target %"},
+    "gap": {"th": "ส่วนต่างเป้าหมาย", "en": "gap"},
+    "as_of": {"th": "ณ วันที่", "en": "as of"},
+    "due": {"th": "ครบกำหนดส่ง", "en": "due"},
+    "filed": {"th": "ส่งแล้ว", "en": "filed"},
+    "months": {"th": "ความก้าวหน้ารายเดือน", "en": "progress by month"},
+    "actual": {"th": "ผลจริง", "en": "actual"},
+    "quarters": {"th": "การเบิกจ่ายเทียบเป้าหมายรายไตรมาส", "en": "disbursement against quarterly targets"},
+    "reports": {"th": "รายงานความก้าวหน้า", "en": "progress reports"},
+    "event": {"th": "เหตุการณ์", "en": "event"},
+    "not_yet": {"th": "ยังไม่ถึง", "en": "not yet"},
+    "skipped": {"th": "", "en": ""},
+}
+
+
+def word(key: str, lang: Lang) -> str:
+    entry = _WORDS.get(key)
+    return entry[lang] if entry else field_label(key, lang)
+
+
+# --- measuring and shortening text ------------------------------------------------------
+
+
+def width_of(text: str) -> int:
+    """Display width on a terminal; Thai vowels and tone marks take none."""
+    measured = wcswidth(text)
+    return measured if measured >= 0 else len(text)
+
+
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns with an ellipsis; combining marks stay with their letter."""
+    if width_of(text) <= width:
+        return text
+    room = max(width - 1, 0)
+    used = 0
+    kept = []
+    for char in text:
+        w = max(wcwidth(char), 0)
+        if used + w > room:
+            break
+        kept.append(char)
+        used += w
+    return "".join(kept).rstrip() + "…"
+
+
+def progress_bar(percent: Decimal | None, width: int = BAR_WIDTH) -> str:
+    """``█████▌░░░░`` for 55 % in 10 cells: whole blocks, an eighth-step partial, then shade."""
+    if percent is None:
+        return " " * width
+    clamped = min(max(percent, Decimal(0)), HUNDRED)
+    eighths = int((clamped * width * 8 / HUNDRED).to_integral_value(rounding=ROUND_HALF_UP))
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
+    return bar + "░" * (width - width_of(bar))
+
+
+# --- machine formats --------------------------------------------------------------------
+
+
+def json_number(value: Decimal | int | None) -> int | float | None:
+    """A Decimal as a JSON number, rounded to 2 decimals: an int when it has no fraction."""
+    if value is None or isinstance(value, int):
+        return value
+    rounded = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if rounded == rounded.to_integral_value():
+        return int(rounded)
+    return float(rounded)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def row_dict(row: ProjectRow) -> dict[str, Any]:
+    """One project as the status envelope writes it: English keys, ISO dates, numbers."""
+    return {
+        "code": row.code,
+        "name": row.name,
+        "agency_code": row.agency_code,
+        "department": row.department,
+        "fiscal_year": row.fiscal_year,
+        "strategy_issue": row.strategy_issue or None,
+        "path": row.path,
+        "start": _iso(row.start),
+        "end": _iso(row.end),
+        "state": row.state,
+        "latest_no": row.latest_no,
+        "latest_date": _iso(row.latest_date),
+        "progress": json_number(row.progress),
+        "expected": json_number(row.expected),
+        "variance": json_number(row.variance),
+        "plan_status": row.plan_status,
+        "computed_plan_status": row.computed_plan_status,
+        "target_status": row.target_status,
+        "disbursed": json_number(row.disbursed),
+        "budget": json_number(row.budget),
+        "disbursement_rate": json_number(row.disbursement_rate),
+        "disbursement_target": json_number(row.disbursement_target),
+        "disbursement_gap": json_number(row.disbursement_gap),
+        "disbursed_by_quarter": [json_number(q) for q in row.disbursed_by_quarter],
+        "due": row.due,
+        "filed": row.filed,
+        "overdue": row.overdue,
+        "late": row.late,
+    }
+
+
+def status_envelope(rows: Iterable[ProjectRow], as_of: date) -> dict[str, Any]:
+    """The stable JSON of ``status`` (and of the site's ``data.json``)."""
+    return {"version": ENVELOPE_VERSION, "as_of": as_of.isoformat(), "projects": [row_dict(r) for r in rows]}
+
+
+def _totals_dict(totals: Totals) -> dict[str, Any]:
+    return {
+        "projects": totals.projects,
+        "states": dict(totals.states),
+        "plan_statuses": dict(totals.plan_statuses),
+        "overdue": totals.overdue,
+        "budget": json_number(totals.budget),
+        "disbursed": json_number(totals.disbursed),
+        "disbursement_rate": json_number(totals.disbursement_rate),
+        "progress": json_number(totals.progress),
+    }
+
+
+def _quarter_dict(totals: QuarterTotals) -> dict[str, Any]:
+    return {
+        "quarter_end": totals.end.isoformat(),
+        "projects": totals.projects,
+        "budget": json_number(totals.budget),
+        "disbursed": json_number(totals.disbursed),
+        "disbursement_rate": json_number(totals.disbursement_rate),
+        "disbursement_target": json_number(totals.target),
+        "disbursement_gap": json_number(totals.gap),
+    }
+
+
+def summary_envelope(summary: Summary) -> dict[str, Any]:
+    """The stable JSON of ``summary``."""
+    groups = []
+    for group in summary.groups:
+        body = (
+            _quarter_dict(group.totals)
+            if isinstance(group.totals, QuarterTotals)
+            else _totals_dict(group.totals)
+        )
+        groups.append({"key": dict(group.key), **body})
+    return {
+        "version": ENVELOPE_VERSION,
+        "as_of": summary.as_of.isoformat(),
+        "by": list(summary.by),
+        "agencies": dict(sorted(summary.agency_names.items())),
+        "groups": groups,
+        "total": _totals_dict(summary.total),
+    }
+
+
+def to_json(envelope: dict[str, Any]) -> str:
+    return json.dumps(envelope, ensure_ascii=False, indent=2) + "\n"
+
+
+def _csv_value(value: Any) -> str:
+    """Raw values: numbers as the tool wrote them, text neutralised against formulas."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    if isinstance(value, (int, date)):
+        return str(value)
+    return spreadsheet_cell(str(value))
+
+
+def _write_csv(header: Sequence[str], records: Iterable[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for record in records:
+        writer.writerow([_csv_value(v) for v in record])
+    return out.getvalue()
+
+
+STATUS_CSV_KEYS = (
+    "code", "name", "agency_code", "department", "fiscal_year", "strategy_issue", "path", "start", "end",
+    "state", "latest_no", "latest_date", "progress", "expected", "variance", "plan_status",
+    "computed_plan_status", "target_status", "disbursed", "budget", "disbursement_rate",
+    "disbursement_target", "disbursement_gap", "disbursed_q1", "disbursed_q2", "disbursed_q3",
+    "disbursed_q4", "due", "filed", "overdue", "late",
+)  # fmt: skip
+
+
+def status_csv(rows: Iterable[ProjectRow]) -> str:
+    def record(row: ProjectRow) -> list[Any]:
+        quarters = list(row.disbursed_by_quarter) + [None] * (4 - len(row.disbursed_by_quarter))
+        values = {name: getattr(row, name, None) for name in STATUS_CSV_KEYS}
+        values.update({f"disbursed_q{i}": q for i, q in enumerate(quarters, start=1)})
+        return [values[name] for name in STATUS_CSV_KEYS]
+
+    return _write_csv(STATUS_CSV_KEYS, (record(r) for r in rows))
+
+
+_TOTALS_KEYS = (
+    "projects",
+    *STATES,
+    *PLAN_KEYS,
+    "overdue",
+    "budget",
+    "disbursed",
+    "disbursement_rate",
+    "progress",
+)
+_QUARTER_KEYS = (
+    "quarter_end", "projects", "budget", "disbursed", "disbursement_rate", "disbursement_target",
+    "disbursement_gap",
+)  # fmt: skip
+
+
+def _totals_values(totals: Totals) -> list[Any]:
+    return [
+        totals.projects, *totals.states.values(), *totals.plan_statuses.values(), totals.overdue,
+        totals.budget, totals.disbursed, totals.disbursement_rate, totals.progress,
+    ]  # fmt: skip
+
+
+def _quarter_values(totals: QuarterTotals) -> list[Any]:
+    return [
+        totals.end, totals.projects, totals.budget, totals.disbursed, totals.disbursement_rate,
+        totals.target, totals.gap,
+    ]  # fmt: skip
+
+
+def _key_names(summary: Summary) -> list[str]:
+    return [name for name, _ in summary.groups[0].key] if summary.groups else []
+
+
+def summary_csv(summary: Summary) -> str:
+    """One line per group, then a ``total`` line; the first column says which."""
+    keys = _key_names(summary)
+    values = _TOTALS_KEYS if not summary.quarterly else _QUARTER_KEYS
+    lines: list[list[Any]] = []
+    for group in summary.groups:
+        body = (
+            _quarter_values(group.totals)
+            if isinstance(group.totals, QuarterTotals)
+            else _totals_values(group.totals)
+        )
+        lines.append(["group", *(v for _, v in group.key), *body])
+    if summary.quarterly:
+        total = summary.total
+        lines.append(["total", *[None] * len(keys), None, total.projects, total.budget, total.disbursed,
+                      total.disbursement_rate, None, None])  # fmt: skip
+    else:
+        lines.append(["total", *[None] * len(keys), *_totals_values(summary.total)])
+    return _write_csv(["row", *keys, *values], lines)
+
+
+# --- tables for people ------------------------------------------------------------------
+
+
+def _tablefmt(fmt: str) -> str:
+    return "github" if fmt == "markdown" else "simple"
+
+
+def _text(text: str, fmt: str) -> str:
+    """Record text for a table cell: one printable line; pipes escaped in markdown."""
+    cleaned = one_line(text)
+    return cleaned.replace("|", "\\|") if fmt == "markdown" else cleaned
+
+
+def _render(headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str) -> str:
+    return str(tabulate(
+        [list(r) for r in body], headers=list(headers), tablefmt=_tablefmt(fmt), disable_numparse=True,
+        colalign=tuple(align),
+    ))  # fmt: skip
+
+
+def _fit(
+    headers: Sequence[str],
+    body: list[list[str]],
+    align: Sequence[str],
+    fmt: str,
+    column: int,
+    width: int | None,
+) -> str:
+    """Render, shortening the text of ``column`` so the table fits ``width`` columns if it can."""
+    table = _render(headers, body, align, fmt)
+    if width is None or not body:
+        return table
+    widest = max(width_of(line) for line in table.splitlines())
+    excess = widest - width
+    if excess <= 0:
+        return table
+    longest = max(width_of(r[column]) for r in body)
+    room = max(MIN_NAME_WIDTH, longest - excess, width_of(headers[column]))
+    shortened = [[shorten(c, room) if i == column else c for i, c in enumerate(r)] for r in body]
+    return _render(headers, shortened, align, fmt)
+
+
+def _state_text(row: ProjectRow, lang: Lang) -> str:
+    text = label(row.state, lang)
+    return f"{text} ({word('late', lang)})" if row.late else text
+
+
+STATUS_COLUMNS = (
+    "code", "name", "agency_code", "state", "latest_no", "latest_date", "progress", "bar", "expected",
+    "variance", "plan_status", "computed_plan_status", "disbursed", "budget", "disbursement_rate", "overdue",
+)  # fmt: skip
+_STATUS_ALIGN = ("left", "left", "left", "left", "right", "left", "right", "left", "right",
+                 "right", "left", "left", "right", "right", "right", "right")  # fmt: skip
+
+
+def status_table(
+    rows: Iterable[ProjectRow],
+    lang: Lang,
+    fmt: str = "table",
+    width: int | None = None,
+    paint: Paint = _no_paint,
+) -> str:
+    """One line per project; the name shortened so the table fits ``width`` (None: never)."""
+    body = []
+    for row in rows:
+        computed = label(row.computed_plan_status, lang)
+        body.append(
+            [
+                row.code,
+                _text(row.name, fmt),
+                row.agency_code,
+                paint(_state_text(row, lang), "late" if row.late else row.state),
+                str(row.latest_no) if row.latest_no is not None else "",
+                format_be(row.latest_date) if row.latest_date else "",
+                format_percent(row.progress),
+                progress_bar(row.progress),
+                format_percent(row.expected),
+                format_signed(row.variance),
+                label(row.plan_status, lang),
+                paint(computed, row.computed_plan_status or "") if computed else "",
+                format_money(row.disbursed),
+                format_money(row.budget),
+                format_percent(row.disbursement_rate),
+                paint(str(row.overdue), "overdue") if row.overdue else "0",
+            ]
+        )
+    headers = [word(c, lang) for c in STATUS_COLUMNS]
+    return _fit(headers, body, _STATUS_ALIGN, fmt, 1, width if fmt == "table" else None) + "\n"
+
+
+def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:
+    if value is None:
+        return word("none", lang) if name == "plan_status" else "-"
+    if name in ("state", "plan_status"):
+        return label(value, lang)
+    if name == "agency":
+        department = summary.agency_names.get(value, "")
+        return _text(f"{value} {department}".strip(), fmt)
+    if name == "strategy":
+        return _text(str(value), fmt)
+    return str(value)
+
+
+_KEY_WORDS = {"agency": "agency", "fiscal_year": "fiscal_year", "state": "state",
+              "plan_status": "computed_plan_status", "strategy": "strategy", "quarter": "quarter"}  # fmt: skip
+
+
+def summary_table(summary: Summary, lang: Lang, fmt: str = "table", width: int | None = None) -> str:
+    """One line per group and a total line; ``--by quarter`` gets its own columns."""
+    keys = _key_names(summary)
+    key_headers = [word(_KEY_WORDS[k], lang) for k in keys]
+    total_word = word("total", lang)
+    body: list[list[str]] = []
+    if summary.quarterly:
+        headers = [*key_headers, word("quarter_end", lang), word("projects", lang), word("budget", lang),
+                   word("disbursed", lang), word("disbursement_rate", lang), word("target", lang), word("gap", lang)]  # fmt: skip
+        for group in summary.groups:
+            q = group.totals
+            assert isinstance(q, QuarterTotals)
+            cells = [_key_text(n, v, summary, lang, fmt) for n, v in group.key]
+            body.append([*cells, format_be(q.end), str(q.projects), format_money(q.budget),
+                         format_money(q.disbursed) if q.reached else word("not_yet", lang),
+                         format_percent(q.disbursement_rate), format_percent(q.target), format_signed(q.gap)])  # fmt: skip
+        t = summary.total
+        body.append([total_word, *[""] * (len(keys) - 1), "", str(t.projects), format_money(t.budget),
+                     format_money(t.disbursed), format_percent(t.disbursement_rate), "", ""])  # fmt: skip
+        align = ["left"] * (len(keys) + 1) + ["right"] * 6
+    else:
+        headers = [*key_headers, word("projects", lang), *(label(s, lang) for s in STATES),
+                   *(label(p, lang) for p in PLAN_STATUSES), word("none", lang), word("overdue_projects", lang),
+                   word("budget", lang), word("disbursed", lang), word("disbursement_rate", lang),
+                   word("weighted_progress", lang)]  # fmt: skip
+        groups: list[tuple[list[str], Totals]] = []
+        for group in summary.groups:
+            assert isinstance(group.totals, Totals)
+            groups.append(([_key_text(n, v, summary, lang, fmt) for n, v in group.key], group.totals))
+        groups.append(([total_word, *[""] * (len(keys) - 1)] if keys else [], summary.total))
+        for cells, t in groups:
+            body.append([*cells, str(t.projects), *(str(n) for n in t.states.values()),
+                         *(str(n) for n in t.plan_statuses.values()), str(t.overdue), format_money(t.budget),
+                         format_money(t.disbursed), format_percent(t.disbursement_rate),
+                         format_percent(t.progress)])  # fmt: skip
+        align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
+    column = 0 if keys else -1
+    table = (
+        _fit(headers, body, align, fmt, column, width if fmt == "table" else None)
+        if column >= 0
+        else _render(headers, body, align, fmt)
+    )
+    return table + "\n"
+
+
+# --- one project in detail --------------------------------------------------------------
+
+
+def _chart_bar(percent: Decimal | None, width: int, fill: str) -> str:
+    if percent is None:
+        return ""
+    clamped = min(max(percent, Decimal(0)), HUNDRED)
+    cells = int((clamped * width / HUNDRED).to_integral_value(rounding=ROUND_HALF_UP))
+    return fill * cells
+
+
+def detail_view(
+    project: Project,
+    row: ProjectRow,
+    months: Sequence[MonthPoint],
+    quarters: Sequence[QuarterPoint],
+    lang: Lang,
+    tolerance: Decimal,
+    width: int | None = None,
+    paint: Paint = _no_paint,
+) -> str:
+    """Details, every report filed by the date as a table, and two text charts."""
+    out: list[str] = []
+    used = f"{format_money(row.disbursed)} ({format_percent(row.disbursement_rate) or '-'} %)"
+    plan = label(row.computed_plan_status, lang)
+    if row.plan_status:
+        plan = f"{paint(plan, row.computed_plan_status or '')} / {word('plan_status', lang)}: {label(row.plan_status, lang)}"
+    details = [
+        (field_label("code", lang), row.code),
+        (field_label("name", lang), one_line(project.name)),
+        (field_label("agency", lang), one_line(project.agency.joined())),
+        (field_label("fiscal_year", lang), str(project.fiscal_year)),
+        (field_label("start", lang), format_be(project.start)),
+        (field_label("end", lang), format_be(project.end)),
+        (field_label("budget", lang), format_money(project.budget)),
+        (field_label("used", lang), used),
+        (field_label("state", lang), f"{paint(_state_text(row, lang), row.state)}  ({word('as_of', lang)} {format_be(row.as_of)})"),
+        (word("progress", lang), f"{format_percent(row.progress) or '-'}  {progress_bar(row.progress)}"),
+        (word("expected", lang), format_percent(row.expected) or "-"),
+        (field_label("variance", lang), format_signed(row.variance) or "-"),
+        (field_label("computed_plan_status", lang), plan or "-"),
+        (field_label("overdue", lang), f"{row.overdue}  ({word('due', lang)} {row.due}, {word('filed', lang)} {row.filed})"),
+    ]  # fmt: skip
+    out.append(tabulate(details, tablefmt="plain", disable_numparse=True))
+    out.append("")
+    out.append(f"{word('reports', lang)}")
+    out.append(_reports_table(project, row.as_of, tolerance, lang, width))
+    out.append("")
+    out.append(_month_chart(months, lang))
+    out.append("")
+    out.append(_quarter_chart(quarters, lang))
+    return "\n".join(out) + "\n"
+
+
+def _reports_table(project: Project, as_of: date, tolerance: Decimal, lang: Lang, width: int | None) -> str:
+    headers = [field_label(k, lang) for k in ("report_no", "date", "progress", "expected", "variance", "disbursed",
+               "plan_status", "computed_plan_status", "target_status", "note")]  # fmt: skip
+    body = []
+    for report in project.reports_until(as_of):
+        expected, variance, computed = computed_status_of(project, report, tolerance)
+        note = one_line(report.note)
+        if report.event:
+            note = f"[{label(report.event, lang)}] {note}"
+        body.append([str(report.no), format_be(report.date), format_percent(report.progress),
+                     format_percent(expected), format_signed(variance), format_money(report.disbursed),
+                     label(report.plan_status, lang), label(computed, lang), label(report.target_status, lang), note])  # fmt: skip
+    if not body:
+        return word("none", lang)
+    align = ("right", "left", "right", "right", "right", "right", "left", "left", "left", "left")
+    return _fit(headers, body, align, "table", 9, width)
+
+
+def _rjust(text: str, width: int) -> str:
+    return " " * max(width - width_of(text), 0) + text
+
+
+def _month_chart(months: Sequence[MonthPoint], lang: Lang) -> str:
+    title = f"{word('months', lang)}  (█ {word('actual', lang)}, ░ {field_label('expected', lang)})"
+    lines = [title]
+    for point in months:
+        month = format_month_be(point.year, point.month)
+        actual = _chart_bar(point.actual, CHART_WIDTH, "█")
+        expected = _chart_bar(point.expected, CHART_WIDTH, "░")
+        lines.append(f"{month}  {actual:<{CHART_WIDTH}}  {_rjust(format_percent(point.actual) or '-', 6)}")
+        lines.append(f"{'':7}  {expected:<{CHART_WIDTH}}  {_rjust(format_percent(point.expected), 6)}")
+    return "\n".join(lines)
+
+
+def _quarter_chart(quarters: Sequence[QuarterPoint], lang: Lang) -> str:
+    title = f"{word('quarters', lang)}  (█ {word('disbursed', lang)}, ░ {word('target', lang)})"
+    lines = [title]
+    for point in quarters:
+        name = f"{word('quarter', lang)} {point.quarter}"
+        head = f"{name} {format_be(point.end)}"
+        head_width = width_of(head)
+        pad = " " * max(0, 22 - head_width)
+        if point.rate is None:
+            shown = word("not_yet", lang) if point.disbursed is None else "-"
+        else:
+            shown = format_percent(point.rate)
+        actual = _chart_bar(point.rate, CHART_WIDTH, "█")
+        target = _chart_bar(point.target, CHART_WIDTH, "░")
+        lines.append(f"{head}{pad}  {actual:<{CHART_WIDTH}}  {_rjust(shown, 6)}")
+        lines.append(f"{'':22}  {target:<{CHART_WIDTH}}  {_rjust(format_percent(point.target), 6)}")
+    return "\n".join(lines)
