@@ -25,6 +25,8 @@ COMMANDS: dict[str, str] = {
     "new": "new:new",
     "add-report": "add_report:add_report",
     "fmt": "fmt:fmt",
+    "status": "status:status",
+    "summary": "summary:summary",
 }
 
 
