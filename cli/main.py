@@ -22,6 +22,8 @@ from .core.text import one_line
 #: `add-report` and `show` start without loading what `site` or `sheet` need.
 COMMANDS: dict[str, str] = {
     "validate": "validate:validate",
+    "init": "init:init",
+    "schema": "schema:schema",
     "new": "new:new",
     "add-report": "add_report:add_report",
     "fmt": "fmt:fmt",

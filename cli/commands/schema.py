@@ -1,0 +1,27 @@
+"""``projledger schema``: the JSON Schema of records, for editors and other tools."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("schema")
+@click.option(
+    "--path", "show_path", is_flag=True, help="Print where the installed schema file is, not its text."
+)
+def schema(show_path: bool) -> None:
+    """Print the JSON Schema that records follow (or, with --path, its file's location).
+
+    Editors check records while you type once they know the schema: a record's first line
+    `#:schema ../../schemas/project.schema.json` (written by `projledger new` and kept by
+    `fmt`), a .taplo.toml rule (written by `projledger init`), or VS Code's setting
+    evenBetterToml.schema.associations.
+
+    \b
+    Example:
+      projledger schema > schemas/project.schema.json
+      projledger schema --path
+    """
+    from ..core.schema import schema_path, schema_text
+
+    click.echo(schema_path() if show_path else schema_text(1), nl=show_path)

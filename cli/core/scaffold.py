@@ -1,0 +1,213 @@
+"""The files of a new records repository, as text: what ``projledger init`` writes.
+
+Pure: :func:`scaffold` returns ``{relative path: file text}`` and never touches the disk, so
+a test can read every file, parse the config with the same code every command uses, and the
+command layer decides how to write them (never over an existing file).
+
+The config spells out every setting with its default and a comment, so an agency can see what
+it may change without reading the manual. The schema is copied to ``schemas/`` because the
+records the tool writes start with ``#:schema ../../schemas/project.schema.json`` (records sit
+at ``records/<fiscal year>/<code>.toml``): editors resolve that header relative to the record.
+"""
+
+from __future__ import annotations
+
+from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, DEFAULT_TARGETS, DEFAULT_TOLERANCE
+from .schema import SCHEMA_FILES, schema_text
+
+SCHEMA_PATH = f"schemas/{SCHEMA_FILES[1]}"
+WORKFLOW_PATH = ".github/workflows/projledger.yml"
+#: The header line a record written by the tool starts with (relative to records/<FY>/).
+SCHEMA_HEADER = f"#:schema ../../{SCHEMA_PATH}"
+
+
+def _numbers(values: tuple[object, ...]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def config_text() -> str:
+    """``projledger.toml`` with every setting written out at its default, each explained."""
+    return f"""\
+# projledger settings for this records repository.
+# Every command finds this file by walking up from the folder it is run in, as git does,
+# so projledger works from any subfolder. Each setting below is at its default value.
+
+# Folder holding the records, relative to this file: records/<fiscal year>/<code>.toml
+records = "records"
+
+# Percentage points a project may lag its planned progress and still count as
+# "เป็นไปตามแผนแต่ควรติดตาม" (watch) rather than "ไม่เป็นไปตามแผน" (behind).
+tolerance = {DEFAULT_TOLERANCE}
+
+# Language of tables and forms: "th" (Thai) or "en" (English).
+language = "th"
+
+# What a project code looks like (a regular expression): the agency's 8-digit code,
+# a hyphen, then the project's number, e.g. 01000000-2475.
+code_pattern = '{DEFAULT_CODE_PATTERN}'
+
+# Disbursement targets: cumulative % of the budget to be disbursed by the end of fiscal
+# quarters 1-4 (Oct-Dec, Jan-Mar, Apr-Jun, Jul-Sep). The default is the cabinet's overall
+# target of recent years; a fiscal year (Buddhist Era) may have its own line.
+[disbursement_targets]
+default = [{_numbers(DEFAULT_TARGETS)}]
+# "2567" = [30, 52, 75, 100]
+"""
+
+
+GITIGNORE = """\
+# projledger leaves a lock file and, while writing, a temporary file beside a record.
+.*.lock
+.*.tmp
+# The static site built by `projledger site`.
+_site/
+# projledger's cache of computed results.
+.projledger-cache/
+# Lock files of spreadsheets open in Excel or LibreOffice.
+~$*
+.~lock.*#
+"""
+
+TAPLO = f"""\
+# taplo (and the Even Better TOML extension of VS Code, which uses taplo) check the records
+# against projledger's JSON Schema while you type.
+[[rule]]
+include = ["records/**/*.toml"]
+
+[rule.schema]
+path = "{SCHEMA_PATH}"
+"""
+
+
+def precommit_text(version: str, hooks_repo: str | None) -> str:
+    """``.pre-commit-config.yaml``: projledger's own hooks, from its repository or installed."""
+    if hooks_repo:
+        return f"""\
+# pre-commit (https://pre-commit.com): `pre-commit install` once, then every `git commit`
+# checks the staged records and refuses a commit that breaks one.
+repos:
+  - repo: {hooks_repo}
+    rev: v{version}
+    hooks:
+      - id: projledger-validate
+      - id: projledger-fmt
+"""
+    return f"""\
+# pre-commit (https://pre-commit.com): `pre-commit install` once, then every `git commit`
+# checks the staged records and refuses a commit that breaks one.
+#
+# These run the projledger installed on this machine (pip install / pipx install), with the
+# same ids and settings as the hooks projledger publishes. To let pre-commit install
+# projledger by itself, replace the `local` repo below with:
+#   - repo: <git URL of projledger>
+#     rev: v{version}
+#     hooks:
+#       - id: projledger-validate
+#       - id: projledger-fmt
+repos:
+  - repo: local
+    hooks:
+      - id: projledger-validate
+        name: projledger validate
+        entry: projledger validate
+        language: system
+        files: ^records/.*\\.toml$
+        types: [toml]
+        require_serial: true
+      - id: projledger-fmt
+        name: projledger fmt
+        entry: projledger fmt
+        language: system
+        files: ^records/.*\\.toml$
+        types: [toml]
+        require_serial: true
+"""
+
+
+def _install_line(version: str, hooks_repo: str | None) -> str:
+    if hooks_repo:
+        return f'python -m pip install "projledger @ git+{hooks_repo}@v{version}"'
+    return f'python -m pip install "projledger=={version}"'
+
+
+SITE_JOB = """\
+
+  # Publishes the portfolio as a static website on GitHub Pages after every push to the
+  # default branch. Needs the `projledger site` command (projledger's site issue) and
+  # Pages enabled with "GitHub Actions" as the source.
+  site:
+    needs: check
+    if: github.event_name == 'push' && github.ref == format('refs/heads/{0}', github.event.repository.default_branch)
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      pages: write
+      id-token: write
+    environment:
+      name: github-pages
+      url: ${{ steps.deploy.outputs.page_url }}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install projledger
+        run: @INSTALL@
+      - name: Build the site
+        run: projledger site --output _site
+      - uses: actions/upload-pages-artifact@v3
+        with:
+          path: _site
+      - id: deploy
+        uses: actions/deploy-pages@v4
+"""
+
+
+def workflow_text(version: str, hooks_repo: str | None, with_site_job: bool) -> str:
+    """The CI workflow: validate (annotating the files) and check the layout on every push."""
+    install = _install_line(version, hooks_repo)
+    text = f"""\
+# Checks every record on each push and pull request: a broken record fails the build, and
+# each finding is shown on the file and line it is about.
+name: projledger
+
+on:
+  push:
+  pull_request:
+
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.12"
+      - name: Install projledger
+        run: {install}
+      - name: Validate the records
+        run: projledger validate --format github
+      - name: Records are in projledger's layout (run `projledger fmt` to fix)
+        run: projledger fmt --check
+"""
+    if with_site_job:
+        text += SITE_JOB.replace("@INSTALL@", install)
+    return text
+
+
+def scaffold(version: str, *, hooks_repo: str | None = None, with_site_job: bool = False) -> dict[str, str]:
+    """Every file of a new records repository: ``{relative path: text}``, sorted by path.
+
+    ``version`` is projledger's own (the hooks' ``rev`` and the version CI installs);
+    ``hooks_repo`` is the git URL projledger is installed from, when not from PyPI.
+    """
+    files = {
+        CONFIG_NAME: config_text(),
+        "records/.gitkeep": "",
+        SCHEMA_PATH: schema_text(1),
+        ".pre-commit-config.yaml": precommit_text(version, hooks_repo),
+        WORKFLOW_PATH: workflow_text(version, hooks_repo, with_site_job),
+        ".gitignore": GITIGNORE,
+        ".taplo.toml": TAPLO,
+    }
+    return dict(sorted(files.items()))

@@ -1,0 +1,188 @@
+"""`projledger init`: a new agency's repository, every file of it, and what init refuses."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from projledger.core.config import DEFAULT_TARGETS, load_config, parse_config
+from projledger.core.scaffold import SCHEMA_HEADER, SCHEMA_PATH, scaffold
+
+from conftest import PROJECT_ROOT, run
+
+EXPECTED_FILES = [
+    ".github/workflows/projledger.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    ".taplo.toml",
+    "projledger.toml",
+    "records/.gitkeep",
+    "schemas/project.schema.json",
+]
+
+
+def test_scaffold_lists_every_file() -> None:
+    assert list(scaffold("1.2.3")) == EXPECTED_FILES
+
+
+def test_generated_config_parses_to_the_defaults_and_spells_out_every_setting(tmp_path: Path) -> None:
+    text = scaffold("1.2.3")["projledger.toml"]
+    (tmp_path / "projledger.toml").write_text(text, "utf-8")
+    config = parse_config(tmp_path / "projledger.toml")
+    assert config.records_dir == (tmp_path / "records").resolve()
+    assert config.tolerance == Decimal(10)
+    assert config.language == "th"
+    assert config.code_pattern == r"^[0-9]{8}-[0-9]{4,}$"
+    assert config.default_targets == DEFAULT_TARGETS
+    assert config.targets_by_year == {}
+    for key in (
+        "records =",
+        "tolerance =",
+        "language =",
+        "code_pattern =",
+        "[disbursement_targets]",
+        "default =",
+    ):
+        assert f"\n{key}" in text, key
+    # the per-year example is there, commented, and works once uncommented
+    assert '\n# "2567" = [30, 52, 75, 100]\n' in text
+    (tmp_path / "projledger.toml").write_text(text.replace('# "2567"', '"2567"'), "utf-8")
+    assert parse_config(tmp_path / "projledger.toml").targets(2567) == tuple(map(Decimal, (30, 52, 75, 100)))
+
+
+def test_every_setting_has_a_comment_above_it() -> None:
+    lines = scaffold("1.2.3")["projledger.toml"].splitlines()
+    for index, line in enumerate(lines):
+        if line and not line.startswith("#") and "=" in line and not line.startswith("default"):
+            assert lines[index - 1].startswith("#"), line
+
+
+def test_schema_copy_is_the_shipped_schema_where_record_headers_point() -> None:
+    files = scaffold("1.2.3")
+    shipped = (PROJECT_ROOT / "schemas" / "project.schema.json").read_text("utf-8")
+    assert files[SCHEMA_PATH] == shipped
+    # records/<FY>/<code>.toml + ../../ lands on the schema
+    assert SCHEMA_HEADER == "#:schema ../../schemas/project.schema.json"
+    record = Path("records/2565/01000000-2475.toml")
+    assert (record.parent / SCHEMA_HEADER.split()[1]).as_posix().endswith(SCHEMA_PATH)
+    assert json.loads(files[SCHEMA_PATH])["title"]
+
+
+def test_taplo_rule_associates_records_with_the_schema() -> None:
+    taplo = tomllib.loads(scaffold("1.2.3")[".taplo.toml"])
+    assert taplo["rule"] == [{"include": ["records/**/*.toml"], "schema": {"path": SCHEMA_PATH}}]
+
+
+def test_gitignore_covers_lock_temp_and_site() -> None:
+    lines = scaffold("1.2.3")[".gitignore"].splitlines()
+    for pattern in (".*.lock", ".*.tmp", "_site/"):
+        assert pattern in lines
+
+
+def test_workflow_runs_validate_and_fmt_check() -> None:
+    text = scaffold("1.2.3")[".github/workflows/projledger.yml"]
+    assert "run: projledger validate --format github\n" in text
+    assert "run: projledger fmt --check\n" in text
+    assert 'python -m pip install "projledger==1.2.3"' in text
+    assert "projledger site" not in text
+    with_site = scaffold("1.2.3", with_site_job=True)[".github/workflows/projledger.yml"]
+    assert with_site.startswith(text)
+    assert "run: projledger site --output _site" in with_site
+    assert "actions/deploy-pages" in with_site
+    assert "Needs the `projledger site` command" in with_site
+
+
+def test_workflow_is_valid_yaml_when_yaml_is_available() -> None:
+    yaml = pytest.importorskip("yaml", reason="PyYAML comes with pre-commit (dev extra)")
+    data = yaml.safe_load(scaffold("1.2.3", with_site_job=True)[".github/workflows/projledger.yml"])
+    assert set(data["jobs"]) == {"check", "site"}
+    steps = [step.get("run", "") for step in data["jobs"]["check"]["steps"]]
+    assert "projledger validate --format github" in steps
+    hooks = yaml.safe_load(scaffold("1.2.3")[".pre-commit-config.yaml"])
+    assert [h["id"] for h in hooks["repos"][0]["hooks"]] == ["projledger-validate", "projledger-fmt"]
+    remote = yaml.safe_load(
+        scaffold("1.2.3", hooks_repo="https://example.org/projledger.git")[".pre-commit-config.yaml"]
+    )
+    assert remote["repos"][0] == {
+        "repo": "https://example.org/projledger.git",
+        "rev": "v1.2.3",
+        "hooks": [{"id": "projledger-validate"}, {"id": "projledger-fmt"}],
+    }
+
+
+def test_precommit_config_uses_the_published_hook_settings() -> None:
+    text = scaffold("1.2.3")[".pre-commit-config.yaml"]
+    published = (PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text("utf-8")
+    for setting in (
+        "entry: projledger validate",
+        "entry: projledger fmt",
+        "files: ^records/.*\\.toml$",
+        "types: [toml]",
+        "require_serial: true",
+    ):
+        assert setting in text and setting in published, setting
+
+
+def test_init_writes_every_file(tmp_path: Path) -> None:
+    target = tmp_path / "agency"
+    result = run("init", str(target))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines() == [str(target / name) for name in EXPECTED_FILES]
+    assert (target / "records").is_dir()
+    for name, text in scaffold(__import__("projledger").__version__).items():
+        assert (target / name).read_text("utf-8") == text
+    config = load_config(target / "records")  # found by walking up from a subfolder
+    assert config.path == (target / "projledger.toml").resolve()
+
+
+def test_init_then_validate_passes_on_the_empty_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("init", str(tmp_path)).exit_code == 0
+    monkeypatch.chdir(tmp_path / "records")
+    result = run("validate")
+    assert result.exit_code == 0, result.stdout
+    assert "0 files checked" in result.stdout
+
+
+def test_init_refuses_an_existing_repository_and_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "projledger.toml").write_text('records = "data"\n', "utf-8")
+    (tmp_path / "notes.txt").write_text("x", "utf-8")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = run("init", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "already a projledger repository; nothing written" in result.stderr
+    assert result.stderr.startswith(f"projledger: {tmp_path / 'projledger.toml'}: ")
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert (tmp_path / "projledger.toml").read_text("utf-8") == 'records = "data"\n'
+
+
+def test_init_keeps_files_already_there(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("mine\n", "utf-8")
+    result = run("init", str(tmp_path))
+    assert result.exit_code == 0
+    assert (tmp_path / ".gitignore").read_text("utf-8") == "mine\n"
+    assert f"kept the existing {tmp_path / '.gitignore'}" in result.stderr
+    assert str(tmp_path / ".gitignore") not in result.stdout.splitlines()
+    assert (tmp_path / "projledger.toml").exists()
+
+
+def test_init_refuses_a_file(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x", "utf-8")
+    result = run("init", str(tmp_path / "f"))
+    assert result.exit_code == 1
+    assert "is a file, not a folder" in result.stderr
+
+
+def test_init_with_site_job_and_hooks_repo(tmp_path: Path) -> None:
+    result = run("init", str(tmp_path), "--with-site-job", "--hooks-repo", "https://example.org/pl.git")
+    assert result.exit_code == 0, result.stderr
+    workflow = (tmp_path / ".github/workflows/projledger.yml").read_text("utf-8")
+    assert "projledger site --output _site" in workflow
+    assert "git+https://example.org/pl.git@v" in workflow
+    assert "repo: https://example.org/pl.git" in (tmp_path / ".pre-commit-config.yaml").read_text("utf-8")
