@@ -175,9 +175,7 @@ class Filters:
             return False
         if self.states and row.state not in self.states:
             return False
-        return not (
-            self.plan_statuses and (row.computed_plan_status or "none") not in self.plan_statuses
-        )
+        return not (self.plan_statuses and (row.computed_plan_status or "none") not in self.plan_statuses)
 
 
 def _agency_matches(row: ProjectRow, wanted: str) -> bool:
@@ -205,7 +203,10 @@ def _worst_key(row: ProjectRow) -> tuple[int, int, str]:
     return group, -row.overdue, row.code
 
 
-_LOW = Decimal("-Infinity")
+def _unknown_last(value: Decimal | None, code: str) -> tuple[bool, Decimal, str]:
+    """Lowest first (the ones to look at), unknown values after every known one."""
+    return value is None, value if value is not None else Decimal(0), code
+
 
 SORTS = {
     "worst": _worst_key,
@@ -215,12 +216,9 @@ SORTS = {
     "fiscal-year": lambda r: (r.fiscal_year, r.code),
     "state": lambda r: (STATES.index(r.state), r.code),
     "plan-status": lambda r: (-PLAN_RANK.get(r.computed_plan_status or "", -1), r.code),
-    "progress": lambda r: (r.progress if r.progress is not None else _LOW, r.code),
-    "variance": lambda r: (r.variance if r.variance is not None else _LOW, r.code),
-    "disbursement": lambda r: (
-        r.disbursement_rate if r.disbursement_rate is not None else _LOW,
-        r.code,
-    ),
+    "progress": lambda r: _unknown_last(r.progress, r.code),
+    "variance": lambda r: _unknown_last(r.variance, r.code),
+    "disbursement": lambda r: _unknown_last(r.disbursement_rate, r.code),
     "overdue": lambda r: (-r.overdue, r.code),
     "end": lambda r: (r.end, r.code),
 }
