@@ -51,6 +51,10 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             failed += 1
             continue
         path = listed.path
+        if not path.is_file():
+            click.echo(f"{shown}: error [io] no such file", err=True)
+            failed += 1
+            continue
         seen: list[bool] = []
 
         def change(current: bytes | None, path: Path = path, seen: list[bool] = seen) -> bytes | None:

@@ -1,0 +1,211 @@
+"""``projledger add-report``: one block appended, every earlier byte kept, or nothing at all."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import Result
+
+from conftest import SHIPPED, run
+
+CODE = "50100000-0001"
+NEW_ARGS = [
+    "--name", "ปรับปรุงทางเท้า", "--fiscal-year", "2568", "--start", "01/10/2567",
+    "--end", "30/09/2568", "--budget", "1,250,000", "--department", "สำนักงานเขตพระนคร",
+]  # fmt: skip
+FIRST_BLOCK = (
+    "\n[[reports]]\nno = 1\ndate = 2024-10-25\nprogress = 5.0\ndisbursed = 0.00\n"
+    'plan_status = "watch"\ntarget_status = "on_target"\nnote = "เริ่มงาน"\n'
+)
+
+
+@pytest.fixture
+def project(empty_repo: Path) -> Path:
+    """A new project with no report yet, beside the shipped (cancelled) record."""
+    assert run("new", CODE, *NEW_ARGS).exit_code == 0
+    (empty_repo / "records" / "2565").mkdir()
+    shutil.copy(SHIPPED, empty_repo / "records" / "2565" / SHIPPED.name)
+    return empty_repo / "records" / "2568" / f"{CODE}.toml"
+
+
+@pytest.fixture
+def reported(project: Path) -> Path:
+    """The project with report 1 (25/10/2567, 5 %)."""
+    result = run("add-report", CODE, "--date", "25/10/2567", "--progress", "5", "--note", "เริ่มงาน")
+    assert result.exit_code == 0, result.stderr
+    return project
+
+
+def add(*args: str, input: str | None = None) -> Result:
+    return run("add-report", *args, input=input)
+
+
+def test_new_then_add_report_with_thai_digits_appends_exactly_one_block(project: Path) -> None:
+    before = project.read_bytes()
+    result = add(CODE, "--date", "๒๕/๑๐/๒๕๖๗", "--progress", "๕", "--note", " เริ่มงาน\n")
+    assert result.exit_code == 0, result.stderr
+    after = project.read_bytes()
+    assert after[: len(before)] == before
+    assert after == before + FIRST_BLOCK.encode()
+    assert "date = 2024-10-25\n" in after.decode()
+    lines = result.stdout.splitlines()
+    assert "\n".join(lines[:-1]) + "\n" == FIRST_BLOCK.lstrip("\n")
+    assert lines[-1].startswith("status: ") and "computed watch" in lines[-1]
+    assert run("validate").exit_code == 0
+
+
+def _bytes(root: Path) -> dict[str, bytes]:
+    """Every file's bytes but the lock files (made on first use, empty, never a record)."""
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.toml")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("target", "args", "code", "message"),
+    [
+        (CODE, ["--progress", "150"], 1, "reports[2].progress: 150.0 is above the maximum 100"),
+        (CODE, ["--date", "31/02/2568"], 2, "--date: '31/02/2568' is not a day of the calendar"),
+        (CODE, ["--date", "01/10/2567"], 1, "reports[2].date: dated 01/10/2567, before the report before it"),
+        (CODE, ["--disbursed", "abc"], 2, "--disbursed: 'abc' is not an amount of baht"),
+        (CODE, ["--disbursed", "-5"], 2, "--disbursed: '-5': an amount of money cannot be negative"),
+        (
+            "01000000-2475",
+            [],
+            1,
+            "reports[13]: report 13 follows report 12, which marked the project cancelled",
+        ),
+        ("50100000-9999", [], 1, "no record for project 50100000-9999"),
+    ],
+    ids=[
+        "progress-150",
+        "no-such-day",
+        "before-last",
+        "money-abc",
+        "negative-money",
+        "after-cancelled",
+        "unknown-code",
+    ],
+)
+def test_refusals_change_no_byte(
+    reported: Path, target: str, args: list[str], code: int, message: str
+) -> None:
+    root = reported.parents[2]
+    before = _bytes(root)
+    defaults = ["--date", "20/11/2567", "--progress", "10", "--note", "x"]
+    result = add(target, *defaults, *args)  # later options win over the defaults
+    assert result.exit_code == code
+    assert result.exit_code != 0
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("projledger: "), result.stderr
+    assert message in result.stderr
+    assert result.stdout == ""
+    assert _bytes(root) == before
+    assert not list(root.rglob("*.tmp"))
+
+
+def test_a_refusal_names_file_line_and_field(reported: Path) -> None:
+    result = add(CODE, "--date", "20/11/2567", "--progress", "150", "--note", "x")
+    assert result.stderr.startswith("projledger: records/2568/50100000-0001.toml:25: reports[2].progress: ")
+
+
+def test_number_defaults_to_the_next_and_can_be_given(reported: Path) -> None:
+    assert add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "x").exit_code == 0
+    assert add(CODE, "--date", "20/12/2567", "--progress", "20", "--note", "y", "--no", "5").exit_code == 0
+    text = reported.read_text("utf-8")
+    assert "no = 2\ndate = 2024-11-20\n" in text and "no = 5\ndate = 2024-12-20\n" in text
+    same = add(CODE, "--date", "21/12/2567", "--progress", "20", "--note", "z", "--no", "5")
+    assert same.exit_code == 1 and "nothing was written" in same.stderr
+
+
+def test_plan_status_defaults_to_the_computed_one_and_an_optimistic_one_warns(reported: Path) -> None:
+    behind = add(CODE, "--date", "20/03/2568", "--progress", "6", "--note", "x")
+    assert behind.exit_code == 0
+    assert 'plan_status = "behind"' in behind.stdout
+    rosy = add(CODE, "--date", "20/04/2568", "--progress", "7", "--note", "x", "--plan-status", "on_plan")
+    assert rosy.exit_code == 0
+    assert "warning [optimistic-status] reports[3]" in rosy.stderr
+    assert reported.read_text("utf-8").endswith(
+        'plan_status = "on_plan"\ntarget_status = "on_target"\nnote = "x"\n'
+    )
+
+
+def test_cancel_sets_the_event_and_closes_the_record(reported: Path) -> None:
+    result = add(CODE, "--date", "20/11/2567", "--progress", "5", "--note", "ยกเลิก", "--cancel",
+                 "--target-status", "off_target")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert reported.read_text("utf-8").endswith(
+        'target_status = "off_target"\nnote = "ยกเลิก"\nevent = "cancelled"\n'
+    )
+    assert "status: cancelled" in result.stdout
+    after = add(CODE, "--date", "20/12/2567", "--progress", "5", "--note", "x")
+    assert after.exit_code == 1
+
+
+def test_complete_and_cancel_together_is_a_usage_error(reported: Path) -> None:
+    result = add(CODE, "--progress", "100", "--note", "x", "--cancel", "--complete")
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+
+
+def test_crlf_files_get_a_crlf_block(reported: Path) -> None:
+    crlf = reported.read_bytes().replace(b"\n", b"\r\n")
+    reported.write_bytes(crlf)
+    assert add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "a\nb").exit_code == 0
+    after = reported.read_bytes()
+    assert after.startswith(crlf)
+    assert after[len(crlf) :] == (
+        b"\r\n[[reports]]\r\nno = 2\r\ndate = 2024-11-20\r\nprogress = 10.0\r\ndisbursed = 0.00\r\n"
+        b'plan_status = "watch"\r\ntarget_status = "on_target"\r\nnote = """\r\na\r\nb"""\r\n'
+    )
+
+
+def test_a_missing_final_newline_is_added_first(reported: Path) -> None:
+    old = reported.read_bytes().rstrip(b"\n")
+    reported.write_bytes(old)
+    assert add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "x").exit_code == 0
+    assert reported.read_bytes().startswith(old + b"\n\n[[reports]]\nno = 2\n")
+
+
+def test_note_from_stdin_is_stored_nfc_and_trimmed(reported: Path) -> None:
+    result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", "-",
+                 input="Cafe\u0301 ทำแล้ว\n\nวรรคสอง\n")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert reported.read_text("utf-8").endswith('note = """\nCafé ทำแล้ว\n\nวรรคสอง"""\n')
+
+
+def test_disbursed_defaults_to_the_last_report_and_is_quantized(reported: Path) -> None:
+    assert (
+        add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "x", "--disbursed", "๑,๒๕๐").exit_code
+        == 0
+    )
+    assert add(CODE, "--date", "20/12/2567", "--progress", "20", "--note", "y").exit_code == 0
+    text = reported.read_text("utf-8")
+    assert text.count("disbursed = 1250.00\n") == 2
+
+
+def test_control_and_bidi_characters_are_escaped_on_the_terminal(reported: Path) -> None:
+    result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "a\u202eb")
+    assert result.exit_code == 0
+    assert "\u202e" not in result.stdout and "\\u202e" in result.stdout
+    assert "a\u202eb" in reported.read_text("utf-8")  # stored as typed
+
+
+def test_a_record_named_by_path(reported: Path) -> None:
+    result = add("records/2568/50100000-0001.toml", "--date", "20/11/2567", "--progress", "10", "--note", "x")
+    assert result.exit_code == 0 and "no = 2\n" in result.stdout
+
+
+def test_missing_progress_without_a_terminal_is_a_usage_error(reported: Path) -> None:
+    result = add(CODE, "--note", "x")
+    assert result.exit_code == 2
+    assert (
+        result.stderr
+        == "projledger: --progress: is required (give --progress, or run on a terminal to be asked for it)\n"
+    )
+
+
+def test_a_record_that_cannot_take_a_block_is_refused(project: Path) -> None:
+    project.write_bytes(project.read_bytes().replace(b"format = 1\n", b"format = 1\nreports = []\n"))
+    before = project.read_bytes()
+    result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "x")
+    assert result.exit_code == 1 and "cannot be appended" in result.stderr
+    assert project.read_bytes() == before

@@ -1,0 +1,126 @@
+"""``projledger fmt``: canonical layout, values kept, unreadable or commented files left alone."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import tomli
+
+from conftest import SHIPPED, run, write_record
+
+HEADER = b"#:schema ../../schemas/project.schema.json\n"
+MESSY = """\
+name = "โครงการ"
+code = "50100000-0001"
+format = 1
+budget = 1000.5
+
+[[reports]]
+note = "x"
+no = 1
+
+[agency]
+department = "เขต"
+"""
+MESSY_CANONICAL = """\
+#:schema ../../schemas/project.schema.json
+format = 1
+code = "50100000-0001"
+name = "โครงการ"
+budget = 1000.5
+
+[agency]
+department = "เขต"
+
+[[reports]]
+no = 1
+note = "x"
+"""
+
+
+def load(raw: bytes) -> dict:
+    return tomli.loads(raw.decode("utf-8"), parse_float=Decimal)
+
+
+def test_fmt_on_the_shipped_record_only_adds_the_schema_line(repo: Path) -> None:
+    path = repo / "records" / "2565" / SHIPPED.name
+    result = run("fmt")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "records/2565/01000000-2475.toml\n"
+    assert path.read_bytes() == HEADER + SHIPPED.read_bytes()
+    assert load(path.read_bytes()) == load(SHIPPED.read_bytes())
+    assert "budget = 3540000.0\n" in path.read_text("utf-8")
+
+
+def test_a_canonical_file_is_left_as_it_is(repo: Path) -> None:
+    assert run("fmt").exit_code == 0
+    path = repo / "records" / "2565" / SHIPPED.name
+    before = path.read_bytes()
+    stat = path.stat()
+    again = run("fmt")
+    assert again.exit_code == 0 and again.stdout == ""
+    assert path.read_bytes() == before and path.stat().st_ino == stat.st_ino  # not even rewritten
+    assert run("fmt", "--check").exit_code == 0
+
+
+def test_check_lists_what_would_change_and_changes_nothing(repo: Path) -> None:
+    messy = write_record(repo, MESSY)
+    result = run("fmt", "--check")
+    assert result.exit_code == 1
+    assert result.stdout == "records/2565/01000000-2475.toml\nrecords/2565/50100000-0001.toml\n"
+    assert "2 of 2 files would change" in result.stderr
+    assert messy.read_text("utf-8") == MESSY
+    assert (repo / "records" / "2565" / SHIPPED.name).read_bytes() == SHIPPED.read_bytes()
+
+
+def test_fmt_orders_keys_and_puts_reports_last(repo: Path) -> None:
+    messy = write_record(repo, MESSY)
+    result = run("fmt", str(messy))
+    assert result.exit_code == 0
+    assert messy.read_text("utf-8") == MESSY_CANONICAL
+    assert load(messy.read_bytes()) == tomli.loads(MESSY, parse_float=Decimal)
+
+
+def test_unreadable_files_are_reported_and_never_rewritten_the_others_formatted(repo: Path) -> None:
+    broken = write_record(repo, 'format = 1\ncode = "50100000-0002"\nname = \n', code="50100000-0002")
+    before = broken.read_bytes()
+    result = run("fmt")
+    assert result.exit_code == 1
+    assert "records/2565/50100000-0002.toml:3" in result.stderr and "[toml-syntax]" in result.stderr
+    assert broken.read_bytes() == before
+    assert (repo / "records" / "2565" / SHIPPED.name).read_bytes().startswith(HEADER)
+
+
+def test_files_with_comments_are_left_with_a_message(repo: Path) -> None:
+    text = MESSY.replace("budget = 1000.5\n", "budget = 1000.5  # revised in March\n")
+    commented = write_record(repo, text)
+    result = run("fmt", str(commented))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "records/2565/50100000-0001.toml:4: error [fmt] has a comment, which fmt would drop"
+    )
+    assert commented.read_text("utf-8") == text
+
+
+def test_crlf_files_stay_crlf(repo: Path) -> None:
+    path = repo / "records" / "2565" / SHIPPED.name
+    crlf = SHIPPED.read_bytes().replace(b"\n", b"\r\n")
+    path.write_bytes(crlf)
+    assert run("fmt").exit_code == 0
+    assert path.read_bytes() == HEADER.replace(b"\n", b"\r\n") + crlf
+    assert load(path.read_bytes()) == load(SHIPPED.read_bytes())
+
+
+def test_fmt_keeps_the_file_mode_and_leaves_no_temp_files(repo: Path) -> None:
+    path = repo / "records" / "2565" / SHIPPED.name
+    path.chmod(0o664)
+    assert run("fmt").exit_code == 0
+    assert path.stat().st_mode & 0o777 == 0o664
+    assert not list(repo.rglob("*.tmp"))
+
+
+def test_a_missing_path_is_reported(repo: Path) -> None:
+    result = run("fmt", "records/2565/nope.toml")
+    assert result.exit_code == 1 and "records/2565/nope.toml: error [io] no such file" in result.stderr
+    assert not (repo / "records" / "2565" / ".nope.toml.lock").exists()
