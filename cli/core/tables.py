@@ -335,10 +335,16 @@ def _text(text: str, fmt: str) -> str:
 
 
 def _render(headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str) -> str:
-    return str(tabulate(
+    table = str(tabulate(
         [list(r) for r in body], headers=list(headers), tablefmt=_tablefmt(fmt), disable_numparse=True,
         colalign=tuple(align),
     ))  # fmt: skip
+    if fmt == "markdown":
+        return table
+    # tabulate drops the padding of an empty last cell: pad back so every line has one width.
+    lines = table.splitlines()
+    widest = max(width_of(line) for line in lines)
+    return "\n".join(line + " " * (widest - width_of(line)) for line in lines)
 
 
 def _fit(
