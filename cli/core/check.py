@@ -33,18 +33,27 @@ class FileResult:
         return not any(f.is_error for f in self.findings)
 
 
-def check_document(document: Document, config: Config, as_of: date, shown_as: str | None = None) -> FileResult:
+def check_document(
+    document: Document, config: Config, as_of: date, shown_as: str | None = None
+) -> FileResult:
     shown = shown_as if shown_as is not None else str(document.path)
     version = document.format
     if version not in SUPPORTED_FORMATS:
         known = ", ".join(map(str, SUPPORTED_FORMATS))
-        message = (f"format {version!r} is not a record format this version of projledger reads (it reads {known})"
-                   if "format" in document.data else f"the required key 'format' is missing (write format = {SUPPORTED_FORMATS[-1]})")
-        finding = Finding(shown, document.line_of("format") or 1, "format", "format-version", Severity.ERROR, message)
+        message = (
+            f"format {version!r} is not a record format this version of projledger reads (it reads {known})"
+            if "format" in document.data
+            else f"the required key 'format' is missing (write format = {SUPPORTED_FORMATS[-1]})"
+        )
+        finding = Finding(
+            shown, document.line_of("format") or 1, "format", "format-version", Severity.ERROR, message
+        )
         return FileResult(shown, (finding,), None)
     assert isinstance(version, int)
     findings = [
-        Finding(shown, document.line_of(format_field(where)), format_field(where), rule, Severity.ERROR, message)
+        Finding(
+            shown, document.line_of(format_field(where)), format_field(where), rule, Severity.ERROR, message
+        )
         for where, rule, message in check_structure(document.data, version)
     ]
     if findings:
@@ -57,22 +66,29 @@ def check_document(document: Document, config: Config, as_of: date, shown_as: st
     return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), project)
 
 
-def check_data(data: dict[str, Any], text: str, path: Path, config: Config, as_of: date, shown_as: str | None = None) -> FileResult:
+def check_data(
+    data: dict[str, Any], text: str, path: Path, config: Config, as_of: date, shown_as: str | None = None
+) -> FileResult:
     """Check a record not yet on disk (what a write is about to store)."""
     return check_document(Document(path=path, text=text, data=data), config, as_of, shown_as)
 
 
-def check_file(path: Path, config: Config, as_of: date, shown_as: str | None = None) -> FileResult:
+def check_file(
+    path: Path, config: Config, as_of: date, shown_as: str | None = None, *, fast: bool = True
+) -> FileResult:
+    """Read and check one file; ``fast`` lets a file that provably reads the same take rtoml."""
     shown = shown_as if shown_as is not None else str(path)
     try:
-        document = read_document(path)
+        document = read_document(path, fast=fast)
     except RecordError as error:
         return FileResult(shown, (finding_from_error(error, shown),), None)
     return check_document(document, config, as_of, shown)
 
 
 def finding_from_error(error: RecordError, shown: str) -> Finding:
-    return Finding(shown, error.line, error.field or "", error.rule, Severity.ERROR, error.message, error.column)
+    return Finding(
+        shown, error.line, error.field or "", error.rule, Severity.ERROR, error.message, error.column
+    )
 
 
 def check_files(paths: Iterable[tuple[Path, str]], config: Config, as_of: date) -> Iterator[FileResult]:

@@ -1,0 +1,446 @@
+"""A deterministic generator of realistic portfolios of project records, for the benchmark.
+
+    python bench/generate.py TARGET --count 10000 [--seed 1] [--size 17000] [--fail-share 0.03]
+
+writes ``TARGET/records/<FY>/<code>.toml``: agencies of the council secretariat, city planning
+and district offices, fiscal years 2563-2568, up to 12 monthly reports, Thai text drawn from
+the shipped record's own words, about ``--size`` bytes each, in the layout tomli-w writes (the
+layout ``fmt`` and ``add-report`` keep). A share of the files (``--fail-share``) is broken on
+purpose, cycling through ``MUTATIONS``, one for every rule and every kind of unreadable file,
+so every fast path is exercised on failing files too. The same arguments give the same bytes.
+
+Reports are never dated after ``AS_OF`` (2025-06-30): run the benchmark with that ``--as-of``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import sys
+import tomllib
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from projledger.core.record import Project
+from projledger.core.status import computed_status_of
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = PROJECT_ROOT / "records" / "2565" / "01000000-2475.toml"
+AS_OF = date(2025, 6, 30)
+FISCAL_YEARS = (2563, 2564, 2565, 2566, 2567, 2568)
+TOLERANCE = Decimal(10)
+
+AGENCIES: list[tuple[str, str]] = [
+    ("01000000", "สำนักงานเลขานุการสภากรุงเทพมหานคร"),
+    ("18000000", "สำนักการวางผังและพัฒนาเมือง"),
+    *[
+        (f"50{n:02d}0000", f"สำนักงานเขต{name}")
+        for n, name in enumerate(
+            [
+                "พระนคร",
+                "ดุสิต",
+                "หนองจอก",
+                "บางรัก",
+                "บางเขน",
+                "บางกะปิ",
+                "ปทุมวัน",
+                "ป้อมปราบศัตรูพ่าย",
+                "พระโขนง",
+                "มีนบุรี",
+                "ลาดกระบัง",
+                "ยานนาวา",
+                "สัมพันธวงศ์",
+                "พญาไท",
+                "ธนบุรี",
+                "บางกอกใหญ่",
+                "ห้วยขวาง",
+                "คลองสาน",
+                "ตลิ่งชัน",
+                "บางกอกน้อย",
+            ],
+            start=1,
+        )
+    ],
+]
+NOTES = [
+    "อยู่ระหว่างจัดทำแผนปฏิบัติการ",
+    "อยู่ระหว่างการวางแผนการปฏิบัติงาน",
+    "อยู่ระหว่างดำเนินการจัดซื้อจัดจ้าง",
+    "ลงนามในสัญญาจ้างแล้ว อยู่ระหว่างดำเนินการตามสัญญา",
+    "ดำเนินการตามแผนและติดตามผลการดำเนินงาน",
+    "ตรวจรับงานงวดที่ ๑ เรียบร้อยแล้ว",
+    "อยู่ระหว่างการเบิกจ่ายงบประมาณ",
+    "จัดประชุมคณะทำงานเพื่อติดตามความก้าวหน้า",
+]
+COORDINATORS = ["คุณปริญดา", "คุณสมศรี", "คุณวิภาวรรณ", "คุณธนพล", "คุณกมลชนก"]
+
+
+def vocabulary() -> list[str]:
+    """The shipped record's own Thai words: text that looks and weighs like the real thing."""
+    data = tomllib.loads(SHIPPED.read_text("utf-8"))
+    details = data["details"]
+    words = " ".join([details["rationale"], *details["objectives"], *details["targets"]]).split()
+    return [w for w in words if w]
+
+
+class Generator:
+    def __init__(self, seed: int, size: int) -> None:
+        self.rng = random.Random(seed)
+        self.size = size
+        self.words = vocabulary()
+
+    def phrase(self, count: int) -> str:
+        return " ".join(self.rng.choice(self.words) for _ in range(count))
+
+    def paragraph(self, target_bytes: int) -> str:
+        parts: list[str] = []
+        total = 0
+        while total < target_bytes:
+            word = self.rng.choice(self.words)
+            parts.append(word)
+            total += len(word.encode()) + 1
+        return " ".join(parts)
+
+    def record(self, index: int) -> tuple[int, str, dict[str, Any]]:
+        rng = self.rng
+        agency_code, agency_name = rng.choice(AGENCIES)
+        code = f"{agency_code}-{1000 + index}"
+        fy = rng.choice(FISCAL_YEARS)
+        fy_first = date(fy - 544, 10, 1)
+        year, month = divmod(fy_first.year * 12 + 9 + rng.randrange(0, 3), 12)
+        start = date(year, month + 1, rng.randrange(1, 21))
+        end = start + timedelta(days=rng.randrange(150, 540))
+        budget = Decimal(rng.randrange(50_000, 50_000_000, 1000))
+        budget_written = rng.choice(
+            [budget, budget.quantize(Decimal("0.0")), budget.quantize(Decimal("0.00"))]
+        )
+        data: dict[str, Any] = {
+            "format": 1,
+            "code": code,
+            "name": "โครงการ" + self.phrase(rng.randrange(3, 8)),
+            "plan_ref": f"{agency_name[:6]} ปจ. {rng.randrange(1, 9)}/{rng.randrange(1, 9)}",
+            "fiscal_year": fy,
+            "start": start,
+            "end": end,
+            "budget": budget_written,
+        }
+        if rng.random() < 0.2:
+            months = max(1, min(12, (end.year - start.year) * 12 + end.month - start.month + 1))
+            steps = sorted(Decimal(rng.randrange(0, 1000)) / 10 for _ in range(months - 1))
+            data["plan"] = [*steps, Decimal("100.0")]
+        agency = {
+            "department": agency_name,
+            "division": agency_name,
+            "unit": "ฝ่าย" + self.phrase(2),
+            "owner": agency_name,
+            "coordinator": rng.choice(COORDINATORS),
+        }
+        if rng.random() < 0.5:
+            agency["phone"] = f"02 {rng.randrange(100, 999)} {rng.randrange(1000, 9999)}"
+        if rng.random() < 0.5:
+            agency["budget_unit"] = agency_code
+        data["agency"] = agency
+        data["details"] = {
+            "rationale": "",
+            "objectives": ["เพื่อ" + self.phrase(rng.randrange(8, 20)) for _ in range(rng.randrange(2, 5))],
+            "targets": [self.phrase(rng.randrange(10, 30)) for _ in range(rng.randrange(1, 4))],
+        }
+        data["strategy"] = {
+            "issue": self.phrase(4),
+            "sub_issue": self.phrase(4),
+            "goal": self.phrase(4),
+            "kpi": "มิติที่ 1 " + self.phrase(5),
+        }
+        data["reports"] = self.reports(data, budget)
+        if not data["reports"]:
+            del data["reports"]
+        # Fill the rationale to reach the wanted size, in paragraphs as clerks write them.
+        rest = len(render(data).encode())
+        missing = max(self.size - rest, 200)
+        paragraphs = rng.randrange(1, 4)
+        data["details"]["rationale"] = "\n\n".join(
+            self.paragraph(missing // paragraphs) for _ in range(paragraphs)
+        )
+        return fy, code, data
+
+    def reports(self, data: dict[str, Any], budget: Decimal) -> list[dict[str, Any]]:
+        rng = self.rng
+        start: date = data["start"]
+        fate = rng.random()
+        wanted = 0 if fate < 0.08 else rng.randrange(1, 13)
+        project = Project.from_data({**data, "reports": []})
+        reports: list[dict[str, Any]] = []
+        progress = Decimal(0)
+        disbursed = Decimal(0)
+        for no in range(1, wanted + 1):
+            year, month = divmod(start.year * 12 + start.month - 1 + no - 1, 12)
+            month += 1
+            day = (
+                rng.randrange(15, 29) if no > 1 else rng.randrange(max(start.day, 15), 29)
+            )  # start.day <= 20
+            when = date(year, month, min(day, 28))
+            if when > AS_OF:
+                break
+            last = no == wanted
+            step = Decimal(rng.randrange(0, 25))
+            progress = min(Decimal(100), progress + step).quantize(Decimal("0.0"))
+            disbursed = min(budget, disbursed + budget * Decimal(rng.randrange(0, 20)) / 100).quantize(
+                Decimal("0.01")
+            )
+            event = None
+            if last and fate > 0.85:
+                event, progress = "completed", Decimal("100.0")
+            elif last and fate > 0.78:
+                event = "cancelled"
+            report: dict[str, Any] = {"no": no, "date": when, "progress": progress, "disbursed": disbursed}
+            typed = Project.from_data(
+                {
+                    **data,
+                    "reports": [
+                        {**report, "plan_status": "on_plan", "target_status": "on_target", "note": ""}
+                    ],
+                }
+            )
+            _, _, computed = computed_status_of(typed, typed.reports[0], TOLERANCE)
+            cautious = {"on_plan": "watch", "watch": "behind", "behind": "behind"}
+            report["plan_status"] = cautious[computed] if rng.random() < 0.15 else computed
+            report["target_status"] = "on_target" if rng.random() < 0.85 else "off_target"
+            report["note"] = rng.choice(NOTES) + (
+                "\n" + self.phrase(rng.randrange(5, 30)) if rng.random() < 0.5 else ""
+            )
+            if event:
+                report["event"] = event
+            reports.append(report)
+        del project
+        return reports
+
+
+def render(data: dict[str, Any]) -> str:
+    """The layout tomli-w writes, reports appended one table each (as add-report does)."""
+    reports = data.get("reports", [])
+    head = tomli_w.dumps({k: v for k, v in data.items() if k != "reports"}, multiline_strings=True)
+    return head + "".join("\n[[reports]]\n" + tomli_w.dumps(r, multiline_strings=True) for r in reports)
+
+
+# --- files broken on purpose: (name, mutation of (text, path parts)) ---------------------------
+
+Mutation = Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+def _replace_first(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def _report_line(text: str, key: str, number: int = 2) -> str:
+    """The ``key = ...`` line of the ``number``-th report (1-based), or of the last one."""
+    blocks = text.split("\n[[reports]]\n")
+    block = blocks[min(number, len(blocks) - 1)]
+    for line in block.splitlines():
+        if line.startswith(f"{key} = "):
+            return line
+    raise AssertionError(key)
+
+
+def _top(text: str, key: str) -> str:
+    """The top-level ``key = ...`` line, with its newlines around it."""
+    match = re.search(rf"\n{key} = [^\n]*\n", text)
+    assert match, key
+    return match.group(0)
+
+
+def _with_reports(minimum: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda data: len(data.get("reports", [])) >= minimum
+
+
+MUTATIONS: list[tuple[str, Callable[[dict[str, Any]], bool], Callable[[str, dict[str, Any]], str]]] = [
+    ("toml-syntax", lambda d: True, lambda t, d: _replace_first(t, 'code = "', "code = ")),
+    ("non-finite", lambda d: True, lambda t, d: _replace_first(t, _top(t, "budget"), "\nbudget = nan\n")),
+    (
+        "duplicate-key",
+        lambda d: True,
+        lambda t, d: _replace_first(t, "\n[agency]\n", f"\nbudget = {d['budget']}\n\n[agency]\n"),
+    ),
+    (
+        "inline-table-1.1",
+        lambda d: True,
+        lambda t, d: t.replace("\n[strategy]\n", '\nstrategy = { issue = "x",\n }\n[_]\n', 1),
+    ),
+    ("escape-1.1", lambda d: True, lambda t, d: _replace_first(t, 'name = "', 'name = "\\e')),
+    (
+        "time-1.1",
+        lambda d: True,
+        lambda t, d: _replace_first(t, _top(t, "start"), f"\nstart = {d['start']}T10:30\n"),
+    ),
+    (
+        "missing-key",
+        lambda d: True,
+        lambda t, d: "\n".join(x for x in t.split("\n") if not x.startswith("name = ")),
+    ),
+    (
+        "wrong-type",
+        lambda d: True,
+        lambda t, d: _replace_first(t, _top(t, "fiscal_year"), f'\nfiscal_year = "{d["fiscal_year"]}"\n'),
+    ),
+    (
+        "out-of-range",
+        _with_reports(1),
+        lambda t, d: _replace_first(t, _report_line(t, "progress", 1), "progress = 101.50"),
+    ),
+    ("decimals", lambda d: True, lambda t, d: _replace_first(t, _top(t, "budget"), "\nbudget = 1000.005\n")),
+    (
+        "not-allowed",
+        _with_reports(1),
+        lambda t, d: _replace_first(t, _report_line(t, "plan_status", 1), 'plan_status = "fine"'),
+    ),
+    ("date-type", lambda d: True, lambda t, d: _replace_first(t, _top(t, "end"), f'\nend = "{d["end"]}"\n')),
+    (
+        "unknown-key",
+        lambda d: True,
+        lambda t, d: _replace_first(t, "\n[agency]\n", "\nbugdet = 1.0\n\n[agency]\n"),
+    ),
+    (
+        "file-name",
+        lambda d: True,
+        lambda t, d: _replace_first(t, f'code = "{d["code"]}"', f'code = "{d["code"][:-1]}9"'),
+    ),
+    (
+        "be-year",
+        lambda d: True,
+        lambda t, d: _replace_first(
+            t, _top(t, "end"), f"\nend = {d['end'].year + 543}{d['end'].isoformat()[4:]}\n"
+        ),
+    ),
+    (
+        "start-after-end",
+        lambda d: True,
+        lambda t, d: _replace_first(t, _top(t, "end"), f"\nend = {d['start'] - timedelta(days=1)}\n"),
+    ),
+    (
+        "report-number-order",
+        _with_reports(2),
+        lambda t, d: _replace_first(t, _report_line(t, "no", 2), "no = 1"),
+    ),
+    (
+        "report-date-order",
+        _with_reports(2),
+        lambda t, d: _replace_first(
+            t, _report_line(t, "date", 2), f"date = {d['reports'][0]['date'] - timedelta(days=3)}"
+        ),
+    ),
+    (
+        "future-report",
+        _with_reports(1),
+        lambda t, d: _replace_first(t, _report_line(t, "date", 99), "date = 2030-01-15"),
+    ),
+    (
+        "after-event",
+        _with_reports(2),
+        lambda t, d: _replace_first(
+            t, "\n[[reports]]\nno = 1\n", '\n[[reports]]\nno = 1\nevent = "cancelled"\n'
+        ),
+    ),
+    (
+        "progress-dip",
+        _with_reports(2),
+        lambda t, d: _replace_first(t, _report_line(t, "progress", 2), "progress = 0.0"),
+    ),
+    (
+        "disbursed-dip",
+        _with_reports(2),
+        lambda t, d: _replace_first(t, _report_line(t, "disbursed", 99), "disbursed = 0.0"),
+    ),
+    (
+        "over-budget",
+        _with_reports(1),
+        lambda t, d: _replace_first(t, _report_line(t, "disbursed", 99), f"disbursed = {d['budget'] + 1}"),
+    ),
+    (
+        "report-month",
+        _with_reports(1),
+        lambda t, d: _replace_first(
+            t, _report_line(t, "date", 1), f"date = {d['reports'][0]['date'] - timedelta(days=40)}"
+        ),
+    ),
+    (
+        "missing-month",
+        _with_reports(2),
+        lambda t, d: _replace_first(t, _report_line(t, "no", 99), f"no = {len(d['reports']) + 1}"),
+    ),
+    (
+        "completed-below-100",
+        _with_reports(1),
+        lambda t, d: (
+            _replace_first(t, _report_line(t, "progress", 99), 'progress = 50.25\nevent = "completed"')
+            if "event = " not in t
+            else t.replace('event = "cancelled"', 'event = "completed"').replace(
+                "progress = 100.0", "progress = 99.50"
+            )
+        ),
+    ),
+    (
+        "optimistic-status",
+        _with_reports(1),
+        lambda t, d: _replace_first(t, _report_line(t, "progress", 1), "progress = 0.0").replace(
+            _report_line(t, "plan_status", 1), 'plan_status = "on_plan"', 1
+        ),
+    ),
+    ("folder-year", lambda d: True, lambda t, d: t),  # moved to another year's folder below
+    (
+        "float-forms",
+        lambda d: True,
+        lambda t, d: _replace_first(t, _top(t, "budget"), f"\nbudget = {Decimal(d['budget']):.2f}\n"),
+    ),
+]
+
+
+def generate(
+    target: Path, count: int, *, seed: int = 1, size: int = 17_000, fail_share: float = 0.03
+) -> list[Path]:
+    """Write ``count`` records under ``target/records``; returns their paths in order."""
+    gen = Generator(seed, size)
+    picker = random.Random(seed + 1)
+    paths: list[Path] = []
+    broken = 0
+    for index in range(count):
+        fy, code, data = gen.record(index)
+        text = render(data)
+        folder = fy
+        if picker.random() < fail_share:
+            for attempt in range(len(MUTATIONS)):
+                name, applies, mutate = MUTATIONS[(broken + attempt) % len(MUTATIONS)]
+                if applies(data):
+                    text = mutate(text, data)
+                    if name == "folder-year":
+                        folder = fy + 1
+                    broken += attempt + 1
+                    break
+        path = target / "records" / str(folder) / f"{code}.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+        paths.append(path)
+    return paths
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("target", type=Path)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--size", type=int, default=17_000, help="bytes per record, roughly")
+    parser.add_argument("--fail-share", type=float, default=0.03)
+    args = parser.parse_args(argv)
+    paths = generate(args.target, args.count, seed=args.seed, size=args.size, fail_share=args.fail_share)
+    total = sum(p.stat().st_size for p in paths)
+    print(f"{len(paths)} records, {total / 1e6:.1f} MB, in {args.target / 'records'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

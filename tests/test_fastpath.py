@@ -1,0 +1,186 @@
+"""Every fast path gives exactly what the plain path gives: same data, same findings, same words.
+
+The corpus: a few hundred small generated records, a third of them broken on purpose (every
+rule, every kind of unreadable file, TOML 1.1 constructs, odd float spellings), plus hand-made
+texts aimed at the rtoml route's guards.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli
+
+from projledger.core import record
+from projledger.core.check import check_file
+from projledger.core.config import load_config
+from projledger.core.errors import RecordError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench.generate import AS_OF, MUTATIONS, generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 small records, a third broken (cycling through every mutation)."""
+    root = tmp_path_factory.mktemp("corpus")
+    generate(root, 300, seed=7, size=1500, fail_share=0.34)
+    return root
+
+
+def same(a: Any, b: Any) -> bool:
+    """Equal values of equal types, Decimals spelled alike, dict keys in the same order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, Decimal):
+        return str(a) == str(b)
+    return bool(a == b)
+
+
+def exact_or_error(text: str) -> dict[str, Any] | str:
+    try:
+        return record.parse(text, "x.toml", fast=False)
+    except RecordError as error:
+        return str(error)
+
+
+def test_corpus_exercises_every_mutation(corpus: Path) -> None:
+    files = sorted(corpus.glob("records/*/*.toml"))
+    assert len(files) == 300
+    result = check_file(files[0], load_config(corpus), AS_OF)
+    assert result.path == str(files[0])
+    assert len(MUTATIONS) >= 25
+
+
+def test_rtoml_route_gives_the_same_findings(corpus: Path) -> None:
+    config = load_config(corpus)
+    fast_taken = 0
+    for path in sorted(corpus.glob("records/*/*.toml")):
+        text = path.read_text("utf-8")
+        if record.parse_fast(text) is not None:
+            fast_taken += 1
+        plain = check_file(path, config, AS_OF, "shown", fast=False)
+        quick = check_file(path, config, AS_OF, "shown", fast=True)
+        assert quick.findings == plain.findings, path
+        assert (quick.project is None) == (plain.project is None)
+        if plain.project is not None:
+            assert quick.project == plain.project
+    assert 150 < fast_taken < 300  # the route is taken on most files, never on the broken ones
+
+
+def test_rtoml_route_gives_the_same_data(corpus: Path) -> None:
+    for path in sorted(corpus.glob("records/*/*.toml")):
+        text = path.read_text("utf-8")
+        quick = record.parse_fast(text)
+        if quick is not None:
+            assert same(quick, tomli.loads(text, parse_float=Decimal)), path
+
+
+BASE = 'format = 1\ncode = "01000000-2475"\n'
+
+#: Texts the fast route must leave to the exact path (None), or may take only with exact data.
+TRICKY = {
+    "inline table, TOML 1.1": BASE + "a = { b = 1,\n}\n",
+    "inline table, TOML 1.0": BASE + "a = { b = 1.5 }\n",
+    "escape \\e": BASE + 'a = "\\e"\n',
+    "escape \\x": BASE + 'a = "\\x41"\n',
+    "time without seconds": BASE + "a = 10:30\n",
+    "date-time with zone": BASE + "a = 2021-10-01T10:30:00+07:00\n",
+    "local date-time": BASE + "a = 2021-10-01T10:30:00\n",
+    "CRLF in multi-line string": BASE + 'a = """x\r\ny"""\n',
+    "nan": BASE + "a = nan\n",
+    "inf in array": BASE + "a = [1.5, -inf]\n",
+    "two spellings of zero": BASE + "a = 0.0\nb = 0.00\n",
+    "spellings under one key": BASE + "[[r]]\np = 1.5\n[[r]]\np = 1.50\n",
+    "string mimics a key line": BASE + 'n = """\np = 1.5\n"""\np = 1.50\n',
+    "array over lines": BASE + "plan = [\n  10.50,\n  20.0,\n]\nx = 11.5\n",
+    "array line and key line": BASE + "plan = [\n  10.50,\n]\nx = 10.5\n",
+    "exponent without dot": BASE + "a = 1e2\n",
+    "exponent with dot": BASE + "a = 1.5e2\n",
+    "underscore": BASE + "a = 1_000.5\n",
+    "plus sign": BASE + "a = +1.5\n",
+    "minus zero": BASE + "a = -0.0\nb = 0.0\n",
+    "long number": BASE + "a = 0.1000000000000000055511151231257827\n",
+    "duplicate key": BASE + "a = 1.5\na = 1.5\n",
+    "table twice": BASE + "[t]\na = 1\n[t]\nb = 2\n",
+    "BOM": "\ufeff" + BASE,
+    "trailing zeros kept": BASE + "budget = 3540000.00\nprogress = 10.0\n",
+    "quoted key": BASE + '"budget" = 1.50\n',
+    "dotted key": BASE + "a.b = 1.50\n",
+    "syntax error": BASE + 'a = "unclosed\n',
+    "deep nesting": BASE + "a = " + "[" * 5000 + "]" * 5000 + "\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_fast_route_is_exact_or_declines(name: str) -> None:
+    text = TRICKY[name]
+    quick = record.parse_fast(text)
+    expected = exact_or_error(text)
+    if quick is not None:
+        assert not isinstance(expected, str), f"fast route accepted what the exact path refuses: {expected}"
+        assert same(quick, expected)
+    assert exact_or_error(text) == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "inline table, TOML 1.1",
+        "escape \\e",
+        "escape \\x",
+        "time without seconds",
+        "nan",
+        "inf in array",
+        "spellings under one key",
+        "array line and key line",
+        "string mimics a key line",
+        "exponent without dot",
+        "underscore",
+        "duplicate key",
+        "BOM",
+        "CRLF in multi-line string",
+        "date-time with zone",
+    ],
+)
+def test_fast_route_declines_what_it_cannot_prove(name: str) -> None:
+    assert record.parse_fast(TRICKY[name]) is None
+
+
+def test_fast_route_keeps_the_written_form() -> None:
+    data = record.parse_fast(TRICKY["trailing zeros kept"])
+    assert data is not None
+    assert str(data["budget"]) == "3540000.00"
+    assert str(data["progress"]) == "10.0"
+    arrays = record.parse_fast(TRICKY["array over lines"])
+    assert arrays is not None
+    assert [str(p) for p in arrays["plan"]] == ["10.50", "20.0"]
+    assert str(arrays["x"]) == "11.5"
+    zeros = record.parse_fast(TRICKY["two spellings of zero"])  # told apart by their keys
+    assert zeros is not None
+    assert (str(zeros["a"]), str(zeros["b"])) == ("0.0", "0.00")
+
+
+def test_shipped_record_takes_the_fast_route() -> None:
+    text = (PROJECT_ROOT / "records" / "2565" / "01000000-2475.toml").read_text("utf-8")
+    quick = record.parse_fast(text)
+    assert quick is not None
+    assert same(quick, tomli.loads(text, parse_float=Decimal))
+
+
+def test_same_as_of_independent_of_route(corpus: Path) -> None:
+    config = load_config(corpus)
+    path = sorted(corpus.glob("records/*/*.toml"))[3]
+    for day in (date(2020, 1, 1), AS_OF):
+        assert check_file(path, config, day, fast=True) == check_file(path, config, day, fast=False)
