@@ -22,6 +22,8 @@ from .core.text import one_line
 #: `add-report` and `show` start without loading what `site` or `sheet` need.
 COMMANDS: dict[str, str] = {
     "validate": "validate:validate",
+    "show": "show:show",
+    "import": "import_cmd:import_command",
     "init": "init:init",
     "schema": "schema:schema",
     "new": "new:new",

@@ -114,6 +114,14 @@ class Form:
     state: str
 
     @property
+    def certification(self) -> str:
+        return CERTIFICATION
+
+    @property
+    def signatures(self) -> tuple[str, ...]:
+        return SIGNATURES
+
+    @property
     def name_line(self) -> str:
         return f"{self.plan_ref} {self.name}" if self.plan_ref else self.name
 

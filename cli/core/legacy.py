@@ -582,7 +582,7 @@ def _complete(reader: _Reader, reports: dict[int, _Report]) -> list[dict[str, An
         if missing:
             reader.warn(
                 found.line, f"reports[{no}]",
-                f"report {no} is left out: its {', '.join(missing)} cannot be read (cut off?)",
+                f"report {no} is left out: its {', '.join(missing)} cannot be read",
             )  # fmt: skip
             continue
         values = found.values

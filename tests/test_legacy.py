@@ -1,0 +1,231 @@
+"""The printout importer (core): the shipped printout, every mangled copy, the fuzzy labels."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from projledger.core.errors import InputError
+from projledger.core.legacy import (
+    FUZZY_CUTOFF,
+    MissingFieldsError,
+    decode_printout,
+    fuzzy_choice,
+    parse_printout,
+)
+
+from conftest import DATA, LEGACY_PRINTOUT, SHARED
+
+SPEC = tomllib.loads((SHARED / "spec" / "01000000-2475.toml").read_text("utf-8"), parse_float=Decimal)
+LEGACY = DATA / "legacy"
+ALL_REPORTS = list(range(1, 13))
+REPORT_KEYS = ("no", "date", "progress", "disbursed", "plan_status", "target_status", "event")
+
+
+def _import(path: Path) -> tuple[dict[str, Any], list[str]]:
+    result = parse_printout(path.read_text("utf-8"), path.name)
+    return result.data, [w.one_line() for w in result.warnings]
+
+
+def _spec_report(no: int) -> dict[str, Any]:
+    return next(r for r in SPEC["reports"] if r["no"] == no)
+
+
+def test_shipped_printout_equals_the_record_where_the_printout_says_the_same() -> None:
+    data, warnings = _import(LEGACY_PRINTOUT)
+    assert warnings == []
+    for key in ("code", "name", "fiscal_year", "start", "end", "budget", "agency"):
+        assert data[key] == SPEC[key], key
+    assert data["format"] == 1
+    assert data["start"] == date(2021, 10, 1) and data["end"] == date(2023, 1, 30)
+    for key in ("issue", "sub_issue", "goal"):
+        assert data["strategy"][key] == SPEC["strategy"][key]
+    assert [r["no"] for r in data["reports"]] == ALL_REPORTS
+    for got, want in zip(data["reports"], SPEC["reports"], strict=True):
+        for key in REPORT_KEYS:
+            assert got.get(key) == want.get(key), (got["no"], key)
+    # Notes 1-11 are single printed lines and come back exactly.
+    for got, want in zip(data["reports"][:11], SPEC["reports"][:11], strict=True):
+        assert got["note"] == want["note"]
+    assert data["reports"][-1]["event"] == "cancelled"
+
+
+def test_shipped_printout_differs_from_the_record_only_where_its_text_differs() -> None:
+    """The printout says these differently; the importer keeps what the printout says."""
+    data, _ = _import(LEGACY_PRINTOUT)
+    assert data["plan_ref"] == "สส.สทท. ปจ. 1/4"  # the record: สส.กทม. ปจ. 1/4
+    assert SPEC["plan_ref"] == "สส.กทม. ปจ. 1/4"
+    assert data["strategy"]["kpi"] == "มิติที่ 1 ป.1ความสำเร็จในการดำเนินโครงการงานประจำของหน่วยงาน"
+    assert data["strategy"]["kpi"].replace("ป.1ความ", "ป.1 ความ") == SPEC["strategy"]["kpi"]
+    # Report 12's note wraps over 4 lines; wrapped lines are joined with a space, but the
+    # record has none at "ในฐานะแขกของ" (a cut inside a phrase cannot be told from a space).
+    note = data["reports"][-1]["note"]
+    assert note.replace("ในฐานะ แขกของ", "ในฐานะแขกของ") == SPEC["reports"][-1]["note"]
+
+
+def test_shipped_printout_details_keep_the_printouts_own_lines() -> None:
+    data, _ = _import(LEGACY_PRINTOUT)
+    details = data["details"]
+    paragraphs = details["rationale"].split("\n\n")
+    assert len(paragraphs) == 15  # every printed line is its own blank-separated paragraph
+    assert paragraphs[0] == "ปัจจุบันความสัมพันธ์ระหว่างประเทศทั้งด้านการเมือง เศรษฐกิจ สังคม และวัฒนธรรม"
+    assert len(details["objectives"]) == 4
+    assert details["objectives"][1].endswith("สภามิตรประเทศไทยต่าง ๆ")  # wrapped line joined
+    assert "\n" not in details["objectives"][1]
+    targets = details["targets"]
+    assert len(targets) == 3
+    lines = targets[0].split("\n")
+    assert lines[0].endswith("จำนวน ๑๗ เมือง ประกอบด้วย")
+    assert lines[1] == "๑.๑ นครคุนหมิง สาธารณรัฐประชาชนจีน"
+    assert lines[14] == "- ๑.๑๔ นครฉงชิ่ง สาธารณรัฐประชาชนจีน"  # across the page break, as printed
+    assert len(lines) == 18
+
+
+def _reports(data: dict[str, Any]) -> list[int]:
+    return [r["no"] for r in data.get("reports", [])]
+
+
+# name -> (report numbers imported, warnings expected as (line, text) pairs, in order)
+CASES: dict[str, tuple[list[int], list[tuple[int, str]]]] = {
+    "lines_cut.txt": (ALL_REPORTS, []),
+    "pages_merged.txt": (ALL_REPORTS, []),
+    "reports_shifted.txt": (ALL_REPORTS, []),
+    "thai_digits.txt": (ALL_REPORTS, []),
+    "labels_misspelt.txt": (
+        [n for n in ALL_REPORTS if n != 6],
+        [
+            (13, "code: read the label 'รหัสโครงกาาร...' as 'รหัสโครงการ'"),
+            (31, "coordinator: read the label 'ผู้ประสานงาน สยบ' as 'ผู้ประสานงาน สยป'"),
+            (
+                138,
+                "reports[4].plan_status: read the misspelt 'เป็นไปตามแผนแต่ควรถติ' as 'เป็นไปตามแผนแต่ควรติดตาม' (watch)",
+            ),
+            (
+                139,
+                "reports[5].target_status: read the misspelt 'เป็นไปตามเป้าหมา' as 'เป็นไปตามเป้าหมาย' (on_target)",
+            ),
+            (140, "reports[6]: 'ะะะะะะะะ' is not a status of the form; left out"),
+            (140, "reports[6]: report 6 is left out: its target_status cannot be read"),
+        ],
+    ),
+    "end_cut.txt": (
+        list(range(1, 12)),
+        [
+            (
+                151,
+                "reports[12]: report 12 is left out: its progress, disbursed, plan_status, target_status cannot be read",
+            )
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_mangled_printout_imports_as_far_as_it_truly_can(name: str) -> None:
+    want_reports, want_warnings = CASES[name]
+    data, warnings = _import(LEGACY / name)
+    assert _reports(data) == want_reports
+    assert len(warnings) == len(want_warnings), warnings
+    for got, (line, text) in zip(warnings, want_warnings, strict=True):
+        assert got.startswith(f"{name}:{line}: warning [legacy-import] "), got
+        assert got.endswith(text), got
+    # Whatever was imported is exactly what the record says (never a guessed value).
+    for key in ("code", "name", "fiscal_year", "start", "end", "budget", "agency"):
+        assert data[key] == SPEC[key], key
+    for report in data["reports"]:
+        want = _spec_report(report["no"])
+        for key in REPORT_KEYS:
+            assert report.get(key) == want.get(key), (report["no"], key)
+    # The cancellation is read from the last report's note only when that report is there.
+    last = data["reports"][-1]
+    assert last.get("event") == ("cancelled" if last["no"] == 12 else None)
+
+
+def test_report_printed_beside_the_next_header_is_paired_by_its_number() -> None:
+    data, _ = _import(LEGACY / "reports_shifted.txt")
+    three, four = data["reports"][2], data["reports"][3]
+    assert (three["progress"], three["plan_status"]) == (Decimal("20.00"), "watch")
+    assert (four["date"], four["progress"]) == (date(2022, 1, 25), Decimal("30.00"))
+    assert four["note"] == "อยู่ระหว่างการวางแผนการปฏิบัติงาน"
+
+
+def test_lines_cut_are_joined() -> None:
+    data, _ = _import(LEGACY / "lines_cut.txt")
+    assert data["plan_ref"] == "สส.สทท. ปจ. 1/4"
+    assert data["reports"][4]["note"] == SPEC["reports"][4]["note"]
+
+
+@pytest.mark.parametrize(
+    ("name", "missing"),
+    [
+        (
+            "first_page_missing.txt",
+            ("code", "name", "fiscal_year", "start", "end", "budget", "agency.department"),
+        ),
+        ("budget_unreadable.txt", ("budget",)),
+    ],
+)
+def test_missing_required_fields_are_named_and_nothing_is_returned(
+    name: str, missing: tuple[str, ...]
+) -> None:
+    with pytest.raises(MissingFieldsError) as caught:
+        parse_printout((LEGACY / name).read_text("utf-8"), name)
+    assert caught.value.missing == missing
+    assert ", ".join(missing) in str(caught.value)
+
+
+def test_unreadable_budget_is_reported_with_its_line() -> None:
+    with pytest.raises(MissingFieldsError) as caught:
+        parse_printout((LEGACY / "budget_unreadable.txt").read_text("utf-8"), "b.txt")
+    (warning,) = caught.value.warnings
+    assert (warning.line, warning.field) == (19, "budget")
+    assert "3,54O,000" in warning.message
+
+
+def test_first_page_missing_reports_the_orphan_lines() -> None:
+    with pytest.raises(MissingFieldsError) as caught:
+        parse_printout((LEGACY / "first_page_missing.txt").read_text("utf-8"), "f.txt")
+    assert [w.line for w in caught.value.warnings] == [3, 4, 5, 6, 8, 10]
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "fuzzy"),
+    [
+        ("เป็นไปตามแผนแต่ควรติดตาม", "watch", False),
+        ("เป็นไปตามแผนแต่ควรถติ", "watch", True),
+        ("ไมเป็นไปตามแผน", "behind", True),
+        ("เป็นไปตามเป้าหมา", "on_target", True),
+        ("ไม่เป็นไปตามเป้าหมาย", "off_target", False),
+        ("เป็นไป", None, False),
+        ("ะะะะะะะะ", None, False),
+        ("", None, False),
+    ],
+)
+def test_fuzzy_status_labels(text: str, value: str | None, fuzzy: bool) -> None:
+    from projledger.core.labels import label
+
+    choices = {label(v): v for v in ("on_plan", "watch", "behind", "on_target", "off_target")}
+    assert fuzzy_choice(text, choices) == (value, fuzzy)
+    assert 0.5 < FUZZY_CUTOFF < 1
+
+
+def test_input_limits() -> None:
+    with pytest.raises(InputError, match="1 MiB"):
+        decode_printout(b"x" * (1024 * 1024 + 1), "big.txt")
+    with pytest.raises(InputError, match="UTF-8"):
+        decode_printout("รายงาน".encode("cp874"), "tis.txt")
+    with pytest.raises(InputError, match="NUL"):
+        decode_printout(b"a\x00b", "bin.txt")
+    assert decode_printout("\ufeffรหัส".encode(), "bom.txt") == "รหัส"
+
+
+def test_empty_or_garbage_text_names_every_required_field() -> None:
+    for text in ("", "\n\n", "hello : world\n"):
+        with pytest.raises(MissingFieldsError) as caught:
+            parse_printout(text, "x.txt")
+        assert "code" in caught.value.missing
