@@ -13,6 +13,7 @@ the expected progress comes out round where it can:
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -145,3 +146,16 @@ def build(root: Path, *, with_invalid: bool = False) -> list[Path]:
         bad.write_text(INVALID, encoding="utf-8")
         paths.append(bad)
     return paths
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def assert_golden(name: str, text: str) -> None:
+    """Compare with ``tests/golden/<name>``; ``UPDATE_GOLDEN=1`` rewrites it (then read the diff)."""
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.is_file(), f"no golden file {path}: run with UPDATE_GOLDEN=1 and review it"
+    assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"

@@ -36,7 +36,9 @@ from .text import one_line, spreadsheet_cell
 ENVELOPE_VERSION = 1
 FORMATS = ("table", "markdown", "csv", "json")
 #: The narrowest a shortened name gets, however narrow the terminal.
-MIN_NAME_WIDTH = 12
+MIN_NAME_WIDTH = 20
+#: The narrowest a group's name (an agency's department) gets in a summary.
+MIN_GROUP_WIDTH = 30
 BAR_WIDTH = 10
 CHART_WIDTH = 40
 
@@ -56,6 +58,11 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "expected": {"th": "ตามแผน %", "en": "expected %"},
     "plan_status": {"th": "ผลตามแผน (รายงาน)", "en": "reported status"},
     "bar": {"th": "", "en": ""},
+    # Column headers: shorter than the form's labels, so a table fits a terminal.
+    "disbursed": {"th": "เบิกจ่าย", "en": "disbursed"},
+    "budget": {"th": "งบประมาณ", "en": "budget"},
+    "overdue": {"th": "ค้างส่ง (เดือน)", "en": "overdue"},
+    "computed_plan_status": {"th": "ผลตามแผน (คำนวณ)", "en": "computed status"},
     "late": {"th": "เลยกำหนด", "en": "late"},
     "department": {"th": "ส่วนราชการ", "en": "department"},
     "strategy": {"th": "ประเด็นยุทธศาสตร์", "en": "strategy"},
@@ -75,7 +82,6 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "reports": {"th": "รายงานความก้าวหน้า", "en": "progress reports"},
     "event": {"th": "เหตุการณ์", "en": "event"},
     "not_yet": {"th": "ยังไม่ถึง", "en": "not yet"},
-    "skipped": {"th": "", "en": ""},
 }
 
 
@@ -354,8 +360,13 @@ def _fit(
     fmt: str,
     column: int,
     width: int | None,
+    min_width: int = MIN_NAME_WIDTH,
 ) -> str:
-    """Render, shortening the text of ``column`` so the table fits ``width`` columns if it can."""
+    """Render, shortening the text of ``column`` so the table fits ``width`` columns if it can.
+
+    Never below ``min_width``: a name cut to a few letters says nothing, and a table that cannot
+    fit the terminal at that width will wrap anyway.
+    """
     table = _render(headers, body, align, fmt)
     if width is None or not body:
         return table
@@ -364,7 +375,7 @@ def _fit(
     if excess <= 0:
         return table
     longest = max(width_of(r[column]) for r in body)
-    room = max(MIN_NAME_WIDTH, longest - excess, width_of(headers[column]))
+    room = max(min_width, longest - excess, width_of(headers[column]))
     shortened = [[shorten(c, room) if i == column else c for i, c in enumerate(r)] for r in body]
     return _render(headers, shortened, align, fmt)
 
@@ -472,7 +483,7 @@ def summary_table(summary: Summary, lang: Lang, fmt: str = "table", width: int |
         align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
     column = 0 if keys else -1
     table = (
-        _fit(headers, body, align, fmt, column, width if fmt == "table" else None)
+        _fit(headers, body, align, fmt, column, width if fmt == "table" else None, MIN_GROUP_WIDTH)
         if column >= 0
         else _render(headers, body, align, fmt)
     )
