@@ -137,7 +137,9 @@ def test_thai_rows_have_equal_display_width(pf: Path) -> None:
     assert "…" in narrow  # names shortened, never the other columns
 
 
-def test_invalid_records_are_skipped_and_counted_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_invalid_records_are_skipped_and_counted_on_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     portfolio.build(tmp_path, with_invalid=True)
     monkeypatch.chdir(tmp_path)
     result = run("status", AS_OF, "--format", "json")
@@ -210,7 +212,9 @@ def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPa
 
 def test_installed_command(pf: Path) -> None:
     exe = PROJECT_ROOT / ".venv" / "bin" / "projledger"
-    done = subprocess.run([exe, "status", AS_OF, "--format", "json"], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [exe, "status", AS_OF, "--format", "json"], capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["projects"]) == 10
 
