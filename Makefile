@@ -17,6 +17,8 @@ install: $(STAMP)
 ## The main job on the shipped records: check them, then show where the portfolio stands.
 run: install
 	$(BIN)/projledger validate records
+	$(BIN)/projledger summary records
+	$(BIN)/projledger status records
 	$(BIN)/projledger --version
 
 ## Everything CI runs: lint, types, the whole test suite (slow tests included).
