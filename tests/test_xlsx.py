@@ -60,7 +60,7 @@ def test_header_in_thai_frozen_and_bold(tmp_path: Path) -> None:
 def test_numbers_are_numbers_with_formats_and_dates_come_twice(tmp_path: Path) -> None:
     write_xlsx(tmp_path / "out.xlsx", ROWS, COLUMNS, "th")
     sheet = _sheet(tmp_path / "out.xlsx")
-    code, name, budget, progress, be, iso, overdue = sheet[2]
+    _code, name, budget, progress, be, iso, overdue = sheet[2]
     assert budget.value == 3540000 and budget.number_format == "#,##0.00"
     assert progress.value == pytest.approx(35.6) and progress.number_format == "0.00"
     assert be.value == "23/03/2565" and be.data_type == "s"
@@ -110,7 +110,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
 
 
 def test_refuses_a_name_that_is_not_xlsx_and_a_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="must end in .xlsx"):
+    with pytest.raises(InputError, match=r"must end in \.xlsx"):
         write_xlsx(tmp_path / "out.csv", ROWS, COLUMNS, "th")
     with pytest.raises(InputError, match="no such folder"):
         write_xlsx(tmp_path / "nope" / "out.xlsx", ROWS, COLUMNS, "th")
