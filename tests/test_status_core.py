@@ -257,3 +257,15 @@ def test_markdown_escapes_pipes(by_code: dict[str, portfolio_module.ProjectRow])
     row = replace(by_code["01000000-0001"], name="a | b")
     text = status_table([row], "en", "markdown")
     assert "a \\| b" in text and text.startswith("| code")
+
+
+def test_coloured_cells_keep_the_table_aligned(by_code: dict[str, portfolio_module.ProjectRow]) -> None:
+    import re
+
+    def red(text: str, kind: str) -> str:
+        return f"\x1b[31m{text}\x1b[0m" if kind in ("behind", "watch", "overdue", "late") else text
+
+    text = status_table(sorted_rows(by_code.values()), "th", "table", 120, red)
+    assert text.count("\x1b[31m") == 6  # computed status: 1 behind, 3 watch; 1 overdue; 1 late
+    plain = {wcswidth(re.sub("\x1b\\[[0-9;]*m", "", line)) for line in text.splitlines()}
+    assert len(plain) == 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -93,8 +94,12 @@ def word(key: str, lang: Lang) -> str:
 # --- measuring and shortening text ------------------------------------------------------
 
 
+_SGR = re.compile("\x1b\\[[0-9;]*m")
+
+
 def width_of(text: str) -> int:
-    """Display width on a terminal; Thai vowels and tone marks take none."""
+    """Display width on a terminal; Thai vowels and tone marks and colour codes take none."""
+    text = _SGR.sub("", text)
     measured = wcswidth(text)
     return measured if measured >= 0 else len(text)
 
