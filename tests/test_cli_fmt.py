@@ -5,11 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import tomli
 
-from conftest import SHIPPED, run, write_record
+from conftest import SHARED, SHIPPED, run, write_record
 
 HEADER = b"#:schema ../../schemas/project.schema.json\n"
+#: The shipped record as the spec gives it: without the ``#:schema`` line fmt adds.
+SPEC = SHARED / "spec" / "01000000-2475.toml"
 MESSY = """\
 name = "โครงการ"
 code = "50100000-0001"
@@ -39,6 +42,18 @@ note = "x"
 """
 
 
+@pytest.fixture(autouse=True)
+def _unformatted(request: pytest.FixtureRequest) -> None:
+    """Give the repository the spec's copy of the record, which lacks the header."""
+    if "repo" in request.fixturenames:
+        root = request.getfixturevalue("repo")
+        (root / "records" / "2565" / SHIPPED.name).write_bytes(SPEC.read_bytes())
+
+
+def test_the_shipped_record_is_canonical() -> None:
+    assert SHIPPED.read_bytes() == HEADER + SPEC.read_bytes()
+
+
 def load(raw: bytes) -> dict:
     return tomli.loads(raw.decode("utf-8"), parse_float=Decimal)
 
@@ -48,8 +63,8 @@ def test_fmt_on_the_shipped_record_only_adds_the_schema_line(repo: Path) -> None
     result = run("fmt")
     assert result.exit_code == 0, result.stderr
     assert result.stdout == "records/2565/01000000-2475.toml\n"
-    assert path.read_bytes() == HEADER + SHIPPED.read_bytes()
-    assert load(path.read_bytes()) == load(SHIPPED.read_bytes())
+    assert path.read_bytes() == HEADER + SPEC.read_bytes()
+    assert load(path.read_bytes()) == load(SPEC.read_bytes())
     assert "budget = 3540000.0\n" in path.read_text("utf-8")
 
 
@@ -71,7 +86,7 @@ def test_check_lists_what_would_change_and_changes_nothing(repo: Path) -> None:
     assert result.stdout == "records/2565/01000000-2475.toml\nrecords/2565/50100000-0001.toml\n"
     assert "2 of 2 files would change" in result.stderr
     assert messy.read_text("utf-8") == MESSY
-    assert (repo / "records" / "2565" / SHIPPED.name).read_bytes() == SHIPPED.read_bytes()
+    assert (repo / "records" / "2565" / SHIPPED.name).read_bytes() == SPEC.read_bytes()
 
 
 def test_fmt_orders_keys_and_puts_reports_last(repo: Path) -> None:
@@ -105,11 +120,11 @@ def test_files_with_comments_are_left_with_a_message(repo: Path) -> None:
 
 def test_crlf_files_stay_crlf(repo: Path) -> None:
     path = repo / "records" / "2565" / SHIPPED.name
-    crlf = SHIPPED.read_bytes().replace(b"\n", b"\r\n")
+    crlf = SPEC.read_bytes().replace(b"\n", b"\r\n")
     path.write_bytes(crlf)
     assert run("fmt").exit_code == 0
     assert path.read_bytes() == HEADER.replace(b"\n", b"\r\n") + crlf
-    assert load(path.read_bytes()) == load(SHIPPED.read_bytes())
+    assert load(path.read_bytes()) == load(SPEC.read_bytes())
 
 
 def test_fmt_keeps_the_file_mode_and_leaves_no_temp_files(repo: Path) -> None:

@@ -29,7 +29,7 @@ def test_shipped_records_give_exactly_one_warning(repo: Path) -> None:
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     assert lines == [
-        "records/2565/01000000-2475.toml:72: warning [progress-dip] reports[2].progress: "
+        "records/2565/01000000-2475.toml:73: warning [progress-dip] reports[2].progress: "
         "progress 8.0 % is lower than report 1's 10.0 %; progress is cumulative",
         "1 file checked: 0 errors, 1 warning",
     ]
@@ -119,7 +119,7 @@ def test_file_name_that_is_not_the_code(repo: Path) -> None:
     result = run("validate", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert (
-        "records/2565/01000000-9999.toml:2: error [file-name] code: the file is named '01000000-9999' but holds project 01000000-2475"
+        "records/2565/01000000-9999.toml:3: error [file-name] code: the file is named '01000000-9999' but holds project 01000000-2475"
         in result.stdout
     )
 
@@ -147,7 +147,7 @@ def test_json_format_is_one_parseable_envelope(repo: Path) -> None:
         "findings": [
             {
                 "path": "records/2565/01000000-2475.toml",
-                "line": 72,
+                "line": 73,
                 "column": None,
                 "field": "reports[2].progress",
                 "rule": "progress-dip",
@@ -174,7 +174,7 @@ def test_github_format_warnings(repo: Path) -> None:
     result = run("validate", "--format", "github", "--as-of", AS_OF)
     assert result.exit_code == 0
     assert result.stdout.startswith(
-        "::warning file=records/2565/01000000-2475.toml,line=72,title=progress-dip::reports[2].progress: progress 8.0 %25 is lower"
+        "::warning file=records/2565/01000000-2475.toml,line=73,title=progress-dip::reports[2].progress: progress 8.0 %25 is lower"
     )
 
 

@@ -84,9 +84,10 @@ def test_a_string_with_crlf_is_kept_exactly() -> None:
 
 def test_formatting_the_shipped_record_only_adds_the_header(tmp_path: Path) -> None:
     path = tmp_path / "records" / "2565" / SHIPPED.name
-    raw = SHIPPED.read_bytes()
+    raw = SPEC.read_bytes()  # the shipped record before fmt gave it its header
     out = formatted(raw, path, tmp_path)
     assert out == HEADER.encode() + raw
+    assert out == SHIPPED.read_bytes()
     assert formatted(out, path, tmp_path) == out
     assert load(out.decode()) == load(raw.decode())
 

@@ -59,4 +59,4 @@ def test_bom_and_crlf_are_accepted(repo: Path) -> None:
     text = SHIPPED.read_text("utf-8").replace("\n", "\r\n")
     path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
     result = check_file(path, load_config(repo), AS_OF)
-    assert [(f.rule, f.line) for f in result.findings] == [("progress-dip", 72)]
+    assert [(f.rule, f.line) for f in result.findings] == [("progress-dip", 73)]
