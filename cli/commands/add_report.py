@@ -151,7 +151,13 @@ def missing(option: str) -> OptionError:
     default=None,
     help="Default: the status computed from the plan on the report's date.",
 )
-@click.option("--target-status", type=click.Choice(TARGET_STATUSES), default="on_target", show_default=True)
+@click.option(
+    "--target-status",
+    type=click.Choice(TARGET_STATUSES),
+    default="on_target",
+    show_default=True,
+    help="Whether the work meets its targets (ผลตามเป้าหมาย).",
+)
 @click.option("--cancel", is_flag=True, help="This report cancels the project (event = cancelled).")
 @click.option("--complete", is_flag=True, help="This report completes the project (event = completed).")
 @click.option(
@@ -186,7 +192,7 @@ def add_report(
 
     \b
     Example:
-      projledger add-report 01000000-2475 --date 25/10/2567 --progress 45 \\
+      projledger add-report 50100000-0001 --date 25/10/2567 --progress 45 \\
           --disbursed 1,250,000.50 --note "จัดประชุมคณะทำงาน"
       projledger add-report records/2568/50100000-0001.toml --progress 100 --complete \\
           --note-file note.txt
