@@ -538,7 +538,7 @@ def _date_note(
             f"cannot be read and is left out: {error}",
         )
     note = " ".join(segment[found.end() :].split()).strip()
-    note = note.removesuffix("::").removesuffix(":").strip()
+    note = note.removesuffix("::").strip()
     if note:
         target.values["note"] = note
 
