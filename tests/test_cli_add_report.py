@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import shutil
+import unicodedata
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import tomli
 from click.testing import Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from projledger.core.config import Config
+from projledger.core.errors import RefusedError
+from projledger.core.writing import ReportInput, append_report
 
 from conftest import SHIPPED, run
 
@@ -209,3 +219,31 @@ def test_a_record_that_cannot_take_a_block_is_refused(project: Path) -> None:
     result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "x")
     assert result.exit_code == 1 and "cannot be appended" in result.stderr
     assert project.read_bytes() == before
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    note=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+    | st.sampled_from(['"""', "a\r\nb", "x\n\ny", "\\", "'''", "ำ"]),
+    crlf=st.booleans(),
+)
+def test_any_note_is_stored_exactly_after_every_earlier_byte(note: str, crlf: bool) -> None:
+    path = Path("/repo/records/2565/01000000-2475.toml")
+    raw = SHIPPED.read_bytes()
+    if crlf:
+        raw = raw.replace(b"\n", b"\r\n").replace(b'event = "cancelled"\r\n', b"")
+    else:
+        raw = raw.replace(b'event = "cancelled"\n', b"")
+    values = ReportInput(date=date(2022, 9, 28), progress=Decimal("95"), note=note)
+    config = Config(root=Path("/repo"), records_dir=Path("/repo/records"))
+    if not unicodedata.normalize("NFC", note).strip():
+        with pytest.raises(RefusedError, match="must not be empty"):
+            append_report(raw, path, values, config, date(2026, 1, 1), "r.toml")
+        return
+    written = append_report(raw, path, values, config, date(2026, 1, 1), "r.toml")
+    assert written.content.startswith(raw)
+    data = tomli.loads(written.content.decode("utf-8"), parse_float=Decimal)
+    assert data["reports"][-1]["note"] == unicodedata.normalize("NFC", note).strip()
+    assert data["reports"][-1]["no"] == 13
+    if crlf:
+        assert b"\n" not in written.content.replace(b"\r\n", b"")

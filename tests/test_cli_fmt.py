@@ -139,3 +139,14 @@ def test_a_missing_path_is_reported(repo: Path) -> None:
     result = run("fmt", "records/2565/nope.toml")
     assert result.exit_code == 1 and "records/2565/nope.toml: error [io] no such file" in result.stderr
     assert not (repo / "records" / "2565" / ".nope.toml.lock").exists()
+
+
+def test_records_written_by_new_and_add_report_are_already_canonical(empty_repo: Path) -> None:
+    new = ["--name", "ถนน", "--fiscal-year", "2568", "--start", "01/10/2567", "--end", "30/09/2568",
+           "--budget", "1,000", "--department", "เขต"]  # fmt: skip
+    assert run("new", "50100000-0001", *new).exit_code == 0
+    for day, progress in (("25/10/2567", "5"), ("25/11/2567", "12.5")):
+        added = run("add-report", "50100000-0001", "--date", day, "--progress", progress, "--note", "ทำ\nแล้ว")
+        assert added.exit_code == 0, added.stderr
+    result = run("fmt", "--check")
+    assert result.exit_code == 0 and result.stdout == ""

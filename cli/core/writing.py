@@ -118,7 +118,7 @@ def percent_value(value: Decimal) -> Decimal:
     becomes ``45.5``; never an exponent."""
     if not value.is_finite() or abs(value) >= 10**6:
         return value  # out of range: the rules refuse it with a message naming the value
-    normal = value.normalize()
+    normal = value.normalize() if value else Decimal(0)  # no "-0.0"
     exponent = normal.as_tuple().exponent
     return normal.quantize(Decimal("0.1")) if isinstance(exponent, int) and exponent >= 0 else normal
 
