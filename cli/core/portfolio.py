@@ -11,6 +11,7 @@ stat can keep the parsed project (without its long texts) and rebuild rows for a
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,7 +28,7 @@ from .repository import list_records
 from .status import PLAN_RANK, Status, compute_status, expected_progress
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectRow:
     """What status, summary and the site need of one project as of a date, and nothing more."""
 
@@ -70,10 +71,11 @@ def build_row(project: Project, status: Status, path: str) -> ProjectRow:
     return ProjectRow(
         code=project.code,
         name=project.name,
-        agency_code=project.agency_code,
-        department=project.agency.department,
+        # Shared by many rows: one copy each, so 10,000 rows stay small.
+        agency_code=sys.intern(project.agency_code),
+        department=sys.intern(project.agency.department),
         fiscal_year=project.fiscal_year,
-        strategy_issue=project.strategy.get("issue", ""),
+        strategy_issue=sys.intern(project.strategy.get("issue", "")),
         path=path,
         start=project.start,
         end=project.end,
