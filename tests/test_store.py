@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from projledger.core.errors import ConflictError
+from projledger.core.errors import ConflictError, RecordError
 from projledger.core.store import lock_path, locked, remove_stale_temps, update, write_atomic
 
 
@@ -103,3 +103,19 @@ def test_writing_through_a_link_keeps_the_link(tmp_path: Path) -> None:
     update(link, lambda current: b"new\n")
     assert link.is_symlink()
     assert real.read_bytes() == b"new\n"
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "r.toml"
+    path.write_bytes(b"old\n")
+
+    def full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(RecordError, match="cannot be written: No space left on device"):
+        update(path, lambda current: b"new\n")
+    assert path.read_bytes() == b"old\n"
+    assert temps(tmp_path) == []

@@ -124,5 +124,9 @@ def update(path: Path, change: Callable[[bytes | None], bytes | None]) -> bytes 
             raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
         new = change(current)
         if new is not None and new != current:
-            write_atomic(target, new)
+            try:
+                write_atomic(target, new)
+            except OSError as error:
+                message = f"cannot be written: {error.strerror or error}; the file is as it was"
+                raise RecordError(message, rule="io", path=path) from None
         return new
