@@ -211,9 +211,9 @@ def add_report(
     if note_file is not None:
         note = note_file.read()
     if progress is None:
-        progress = _ask("--progress", "Progress % (ความก้าวหน้า)", PERCENT)
+        progress = ask("--progress", "Progress % (ความก้าวหน้า)", PERCENT)
     if note is None:
-        note = _ask("--note", "Note (ผลการดำเนินงาน)", click.STRING)
+        note = ask("--note", "Note (ผลการดำเนินงาน)", click.STRING)
     config = current_config()
     as_of = today()
     path = resolve_record(code_or_path, config)
@@ -266,7 +266,7 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _ask(option: str, prompt: str, kind: click.ParamType) -> Any:  # type: ignore[type-arg]
+def ask(option: str, prompt: str, kind: click.ParamType) -> Any:  # type: ignore[type-arg]
     """Prompt on a terminal; elsewhere a missing option is a usage error (exit 2)."""
     if not interactive():
         raise missing(option)

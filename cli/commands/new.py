@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from .add_report import DAY, MONEY, WholeNumberType, _ask
+from .add_report import DAY, MONEY, WholeNumberType, ask
 from .options import current_config, shown_path, today
 
 FISCAL_YEAR = WholeNumberType(2400)
@@ -74,7 +74,7 @@ def new(code: str, **options: Any) -> None:
         raise ConflictError(f"project {code} already has a record: {shown_path(existing)}", field="code")
     for key, option, prompt, kind in REQUIRED:
         if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
-            options[key] = _ask(option, prompt, kind)
+            options[key] = ask(option, prompt, kind)
     path = record_path(config, options["fiscal_year"], code)
     shown = shown_path(path)
     values = NewProject(code=code, **options)
