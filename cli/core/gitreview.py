@@ -1,0 +1,385 @@
+"""What changed in the records since a git revision, project by project, read through git.
+
+A reviewer about to approve a merge wants the month's changes in words: which projects have
+new reports, how their progress and plan status moved, which records appeared, went or had an
+earlier report edited. ``changes_since`` asks git which record files differ from a revision
+(the working tree against it, untracked new records included) and reads each file's old text
+with ``git show``; the comparison itself is a pure function of the two texts.
+
+git runs as a subprocess with list arguments and no shell; a revision that starts with ``-``
+is refused, so it can never be taken for an option, and git's own complaint about a bad
+revision is passed on in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from .errors import InputError, ProjledgerError
+from .labels import Lang, label
+from .money import format_money, format_percent
+from .record import parse
+from .text import one_line, printable
+
+ChangeKind = Literal["added", "deleted", "modified", "renamed"]
+RECORD_SUFFIX = ".toml"
+GIT_TIMEOUT = 120
+
+
+@dataclass(frozen=True)
+class Side:
+    """What a reviewer compares on one side of the change (None: not there or not readable)."""
+
+    code: str | None = None
+    name: str | None = None
+    reports: tuple[int, ...] = ()
+    progress: Decimal | None = None
+    plan_status: str | None = None
+    target_status: str | None = None
+    disbursed: Decimal | None = None
+    event: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One record file that differs from the revision, and what differs in it."""
+
+    path: str  # relative to the repository's root, with "/"
+    kind: ChangeKind
+    before: Side
+    after: Side
+    old_path: str | None = None  # a renamed file's former path
+    new_reports: tuple[int, ...] = ()
+    removed_reports: tuple[int, ...] = ()
+    edited_reports: tuple[int, ...] = ()
+    #: Top-level keys and tables other than ``reports`` whose values differ (budget, end...).
+    changed_fields: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def code(self) -> str | None:
+        return self.after.code or self.before.code
+
+    @property
+    def progress_changed(self) -> bool:
+        return self.before.progress != self.after.progress
+
+    @property
+    def plan_status_changed(self) -> bool:
+        return self.before.plan_status != self.after.plan_status
+
+
+# --- the pure comparison ----------------------------------------------------------------
+
+
+def _reports(data: dict[str, Any]) -> list[dict[str, Any]]:
+    reports = data.get("reports")
+    if not isinstance(reports, list):
+        return []
+    return [r for r in reports if isinstance(r, dict)]
+
+
+def _number(value: Any) -> Decimal | None:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        return None
+    return Decimal(value)
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _report_no(report: dict[str, Any]) -> int | None:
+    no = report.get("no")
+    return no if isinstance(no, int) and not isinstance(no, bool) else None
+
+
+def _numbered(data: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    numbered: dict[int, dict[str, Any]] = {}
+    for report in _reports(data):
+        no = _report_no(report)
+        if no is not None:
+            numbered[no] = report
+    return numbered
+
+
+def side_of(text: str | None, path: str) -> tuple[Side, dict[str, Any]]:
+    """The reviewer's view of one version of a record, and its data (empty when unreadable)."""
+    if text is None:
+        return Side(), {}
+    try:
+        data = parse(text, path)
+    except ProjledgerError as error:
+        return Side(error=str(error)), {}
+    reports = _reports(data)
+    latest = reports[-1] if reports else {}
+    side = Side(
+        code=_text(data.get("code")),
+        name=_text(data.get("name")),
+        reports=tuple(no for no in (_report_no(r) for r in reports) if no is not None),
+        progress=_number(latest.get("progress")),
+        plan_status=_text(latest.get("plan_status")),
+        target_status=_text(latest.get("target_status")),
+        disbursed=_number(latest.get("disbursed")),
+        event=_text(latest.get("event")),
+    )
+    return side, data
+
+
+def compare(
+    path: str,
+    before_text: str | None,
+    after_text: str | None,
+    *,
+    kind: ChangeKind | None = None,
+    old_path: str | None = None,
+) -> Change:
+    """What changed between two versions of a record (None: the file was not there)."""
+    before, old = side_of(before_text, old_path or path)
+    after, new = side_of(after_text, path)
+    if kind is None:
+        kind = "added" if before_text is None else "deleted" if after_text is None else "modified"
+    old_reports = _numbered(old)
+    new_reports = _numbered(new)
+    both = before_text is not None and after_text is not None
+    keys = sorted((set(old) | set(new)) - {"reports"}) if both else []
+    return Change(
+        path=path,
+        kind=kind,
+        before=before,
+        after=after,
+        old_path=old_path,
+        new_reports=tuple(sorted(n for n in new_reports if n not in old_reports)),
+        removed_reports=tuple(sorted(n for n in old_reports if n not in new_reports)),
+        edited_reports=tuple(
+            sorted(n for n in new_reports if n in old_reports and new_reports[n] != old_reports[n])
+        ),
+        changed_fields=tuple(k for k in keys if old.get(k) != new.get(k)),
+    )
+
+
+# --- git --------------------------------------------------------------------------------
+
+
+def _git(args: Sequence[str], cwd: Path) -> bytes:
+    """Run git (no shell); its first line of complaint becomes an InputError."""
+    try:
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False)
+    except FileNotFoundError:
+        raise InputError("git is not installed; --since reads the records' history through git") from None
+    except subprocess.TimeoutExpired:
+        raise InputError(f"git took over {GIT_TIMEOUT} s to answer; try again") from None
+    if done.returncode != 0:
+        message = os.fsdecode(done.stderr).strip().splitlines()
+        first = message[0] if message else f"git {args[0]} failed"
+        raise InputError(first.removeprefix("fatal: ").removeprefix("error: "), field="--since")
+    return done.stdout
+
+
+def repository_root(start: Path) -> Path:
+    """The root of the git repository holding ``start``."""
+    try:
+        out = _git(["rev-parse", "--show-toplevel"], start)
+    except InputError:
+        raise InputError(
+            f"{start} is not inside a git repository; --since compares with a git revision", field="--since"
+        ) from None
+    return Path(os.fsdecode(out).strip())
+
+
+def check_rev(rev: str) -> str:
+    """A revision git reads as one commit: not empty, not an option, not a path or a range."""
+    if (
+        not rev
+        or rev.startswith("-")
+        or any(ord(c) < 32 or c == "\x7f" for c in rev)
+        or ":" in rev  # HEAD:path names a file, not a revision
+        or ".." in rev  # a range: the working tree is always the other end
+    ):
+        raise InputError(
+            f"'{rev}' is not one git revision (a branch, a tag, a commit, HEAD~1...)", field="--since"
+        )
+    return rev
+
+
+def _split_z(raw: bytes) -> list[str]:
+    return [os.fsdecode(part) for part in raw.split(b"\0") if part]
+
+
+def _changed_paths(rev: str, records: str, root: Path) -> list[tuple[ChangeKind, str, str | None]]:
+    """(kind, path, old path) of each record file that differs from ``rev``, untracked included."""
+    raw = _git(
+        [
+            "diff",
+            "--name-status",
+            "-z",
+            "--find-renames",
+            "--no-ext-diff",
+            "--end-of-options",
+            rev,
+            "--",
+            records,
+        ],
+        root,
+    )
+    parts = _split_z(raw)
+    found: list[tuple[ChangeKind, str, str | None]] = []
+    index = 0
+    while index < len(parts):
+        status = parts[index]
+        if status.startswith(("R", "C")):
+            old, new = parts[index + 1], parts[index + 2]
+            index += 3
+            if status.startswith("R"):
+                found.append(("renamed", new, old))
+            else:
+                found.append(("added", new, None))
+            continue
+        path = parts[index + 1]
+        index += 2
+        kind: ChangeKind = "added" if status == "A" else "deleted" if status == "D" else "modified"
+        found.append((kind, path, None))
+    untracked = _git(["ls-files", "--others", "--exclude-standard", "-z", "--", records], root)
+    found.extend(("added", path, None) for path in _split_z(untracked))
+    return sorted(
+        (
+            entry
+            for entry in found
+            if entry[1].endswith(RECORD_SUFFIX) and not Path(entry[1]).name.startswith(".")
+        ),
+        key=lambda entry: entry[1],
+    )
+
+
+def _old_text(rev: str, path: str, root: Path) -> str:
+    return _git(["show", f"{rev}:{path}"], root).decode("utf-8", errors="replace")
+
+
+def _new_text(path: str, root: Path) -> str:
+    return (root / path).read_bytes().decode("utf-8", errors="replace")
+
+
+def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
+    """Every record under ``records_dir`` that differs from ``rev``, sorted by path."""
+    check_rev(rev)
+    root = repo_root.resolve()
+    folder = records_dir.resolve()
+    if not folder.is_relative_to(root):
+        raise InputError(
+            f"the records folder {records_dir} is outside the git repository {root}", field="--since"
+        )
+    records = folder.relative_to(root).as_posix() or "."
+    changes = []
+    for kind, path, old_path in _changed_paths(rev, records, root):
+        before = None if kind == "added" else _old_text(rev, old_path or path, root)
+        after = None if kind == "deleted" else _new_text(path, root)
+        changes.append(compare(path, before, after, kind=kind, old_path=old_path))
+    return changes
+
+
+# --- in words ---------------------------------------------------------------------------
+
+_WORDS: dict[str, dict[Lang, str]] = {
+    "added": {"th": "ระเบียนใหม่", "en": "new record"},
+    "deleted": {"th": "ระเบียนถูกลบ", "en": "record deleted"},
+    "renamed": {"th": "ย้ายมาจาก", "en": "moved from"},
+    "new_reports": {"th": "รายงานใหม่ ครั้งที่", "en": "new report"},
+    "removed_reports": {"th": "รายงานที่ถูกลบ ครั้งที่", "en": "report removed"},
+    "edited_reports": {"th": "แก้ไขรายงานเดิม ครั้งที่", "en": "earlier report edited"},
+    "progress": {"th": "ความก้าวหน้า %", "en": "progress %"},
+    "plan_status": {"th": "ผลตามแผน", "en": "plan status"},
+    "target_status": {"th": "ผลตามเป้าหมาย", "en": "target status"},
+    "disbursed": {"th": "เบิกจ่าย", "en": "disbursed"},
+    "event": {"th": "เหตุการณ์", "en": "event"},
+    "fields": {"th": "แก้ไขข้อมูลโครงการ", "en": "project data changed"},
+    "unreadable": {"th": "อ่านไม่ได้", "en": "cannot be read"},
+    "none": {"th": "-", "en": "-"},
+}
+
+
+def _before_after(before: str, after: str) -> str:
+    return f"{before} → {after}"
+
+
+def describe(change: Change, lang: Lang = "th") -> list[str]:
+    """What changed in a record, as short phrases for people (record text made printable)."""
+    words = {key: entry[lang] for key, entry in _WORDS.items()}
+    none = words["none"]
+    phrases: list[str] = []
+    if change.kind == "added":
+        phrases.append(words["added"])
+    elif change.kind == "deleted":
+        phrases.append(words["deleted"])
+    elif change.kind == "renamed" and change.old_path:
+        phrases.append(f"{words['renamed']} {printable(change.old_path)}")
+    for side in (change.before, change.after):
+        if side.error:
+            phrases.append(f"{words['unreadable']}: {one_line(side.error)}")
+    for key in ("new_reports", "removed_reports", "edited_reports"):
+        numbers: tuple[int, ...] = getattr(change, key)
+        if numbers:
+            phrases.append(f"{words[key]} {', '.join(map(str, numbers))}")
+    if change.kind in ("modified", "renamed"):
+        before, after = change.before, change.after
+        if before.progress != after.progress:
+            phrases.append(
+                f"{words['progress']} "
+                + _before_after(
+                    format_percent(before.progress) if before.progress is not None else none,
+                    format_percent(after.progress) if after.progress is not None else none,
+                )
+            )
+        for key in ("plan_status", "target_status", "event"):
+            old, new = getattr(before, key), getattr(after, key)
+            if old != new:
+                phrases.append(
+                    f"{words[key]} "
+                    + _before_after(one_line(label(old, lang)) or none, one_line(label(new, lang)) or none)
+                )
+        if before.disbursed != after.disbursed:
+            phrases.append(
+                f"{words['disbursed']} "
+                + _before_after(
+                    format_money(before.disbursed) if before.disbursed is not None else none,
+                    format_money(after.disbursed) if after.disbursed is not None else none,
+                )
+            )
+        if change.changed_fields:
+            phrases.append(f"{words['fields']}: {', '.join(printable(k) for k in change.changed_fields)}")
+    return phrases
+
+
+def change_dict(change: Change) -> dict[str, Any]:
+    """A change for machines: English keys, raw values, numbers as in the status envelope."""
+    from .tables import json_number
+
+    def side(s: Side) -> dict[str, Any]:
+        return {
+            "code": s.code,
+            "reports": list(s.reports),
+            "progress": json_number(s.progress),
+            "plan_status": s.plan_status,
+            "target_status": s.target_status,
+            "disbursed": json_number(s.disbursed),
+            "event": s.event,
+            "error": s.error,
+        }
+
+    return {
+        "path": change.path,
+        "kind": change.kind,
+        "code": change.code,
+        "old_path": change.old_path,
+        "new_reports": list(change.new_reports),
+        "removed_reports": list(change.removed_reports),
+        "edited_reports": list(change.edited_reports),
+        "changed_fields": list(change.changed_fields),
+        "before": side(change.before),
+        "after": side(change.after),
+    }

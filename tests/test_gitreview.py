@@ -1,0 +1,167 @@
+"""Git review: what changed in each record since a revision, compared purely and read via git."""
+
+from __future__ import annotations
+
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from projledger.core.errors import InputError
+from projledger.core.gitreview import (
+    change_dict,
+    changes_since,
+    check_rev,
+    compare,
+    describe,
+    repository_root,
+)
+
+from conftest import SHIPPED
+
+_SHIPPED = SHIPPED.read_text("utf-8")
+#: The shipped record as it stood after its 6th report (its status in the spec's worked example).
+TEXT = _SHIPPED[: _SHIPPED.index("[[reports]]\nno = 7\n")].rstrip("\n") + "\n"
+PATH = "records/2565/01000000-2475.toml"
+NEW_REPORT = """
+[[reports]]
+no = 7
+date = 2022-04-25
+note = "ประชุมเตรียมการ"
+progress = 60.0
+disbursed = 120000.0
+plan_status = "on_plan"
+target_status = "on_target"
+"""
+EXPECTED_EN = [
+    "new report 7",
+    "progress % 50.00 → 60.00",
+    "plan status on plan, watch → on plan",
+    "disbursed 0.00 → 120,000.00",
+]
+
+
+def test_a_new_report_with_progress_and_status_before_and_after() -> None:
+    change = compare(PATH, TEXT, TEXT + NEW_REPORT)
+    assert change.kind == "modified"
+    assert change.code == "01000000-2475"
+    assert change.new_reports == (7,)
+    assert change.removed_reports == change.edited_reports == ()
+    assert (change.before.progress, change.after.progress) == (Decimal("50.0"), Decimal("60.0"))
+    assert (change.before.plan_status, change.after.plan_status) == ("watch", "on_plan")
+    assert change.changed_fields == ()
+    assert describe(change, "en") == EXPECTED_EN
+    thai = describe(change, "th")
+    assert thai[0] == "รายงานใหม่ ครั้งที่ 7"
+    assert "ความก้าวหน้า % 50.00 → 60.00" in thai
+    assert "ผลตามแผน เป็นไปตามแผนแต่ควรติดตาม → เป็นไปตามแผน" in thai
+
+
+def test_an_edited_earlier_report_and_a_changed_budget_are_named() -> None:
+    edited = TEXT.replace("progress = 20.0", "progress = 25.0").replace(
+        "budget = 3540000.0", "budget = 3600000.0"
+    )
+    change = compare(PATH, TEXT, edited)
+    assert change.new_reports == ()
+    assert change.edited_reports == (3,)
+    assert change.changed_fields == ("budget",)
+    assert "earlier report edited 3" in describe(change, "en")
+    assert "project data changed: budget" in describe(change, "en")
+
+
+def test_added_deleted_and_unreadable_records() -> None:
+    added = compare(PATH, None, TEXT)
+    assert added.kind == "added" and added.new_reports == (1, 2, 3, 4, 5, 6)
+    assert describe(added, "th")[0] == "ระเบียนใหม่"
+    deleted = compare(PATH, TEXT, None)
+    assert deleted.kind == "deleted" and deleted.removed_reports == (1, 2, 3, 4, 5, 6)
+    assert describe(deleted, "en")[0] == "record deleted"
+    broken = compare(PATH, TEXT, "code = \n")
+    assert broken.after.error and "not valid TOML" in broken.after.error
+    assert any(p.startswith("cannot be read: ") for p in describe(broken, "en"))
+    assert broken.code == "01000000-2475"
+
+
+def test_change_dict_is_raw() -> None:
+    data = change_dict(compare(PATH, TEXT, TEXT + NEW_REPORT))
+    assert data["new_reports"] == [7]
+    assert data["before"]["progress"] == 50 and data["after"]["progress"] == 60
+    assert data["after"]["plan_status"] == "on_plan"
+    assert data["kind"] == "modified"
+
+
+@pytest.mark.parametrize("rev", ["", "-p", "--output=/tmp/x", "HEAD:records", "HEAD~2..HEAD", "a\nb"])
+def test_revisions_that_are_options_paths_or_ranges_are_refused(rev: str) -> None:
+    with pytest.raises(InputError, match="is not one git revision"):
+        check_rev(rev)
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "-c", "commit.gpgsign=false", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return done.stdout
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    record = tmp_path / PATH
+    record.parent.mkdir(parents=True)
+    record.write_text(TEXT, "utf-8")
+    (tmp_path / "records" / "2565" / "01000000-2476.toml").write_text(TEXT.replace("2475", "2476"), "utf-8")
+    (tmp_path / "README.md").write_text("x\n", "utf-8")
+    _git(tmp_path, "init", "-q")
+    _git(tmp_path, "add", ".")
+    _git(tmp_path, "commit", "-q", "-m", "start")
+    return tmp_path
+
+
+def test_changes_since_reads_through_git(git_repo: Path) -> None:
+    record = git_repo / PATH
+    record.write_text(TEXT + NEW_REPORT, "utf-8")
+    (git_repo / "records" / "2565" / "01000000-2476.toml").unlink()
+    untracked = git_repo / "records" / "2566" / "01000000-2477.toml"
+    untracked.parent.mkdir()
+    untracked.write_text(TEXT.replace("2475", "2477"), "utf-8")
+    (git_repo / "records" / "2565" / ".01000000-2475.toml.lock").write_text("", "utf-8")
+    (git_repo / "README.md").write_text("changed\n", "utf-8")
+    changes = changes_since("HEAD", git_repo / "records", repository_root(git_repo / "records"))
+    assert [(c.path, c.kind) for c in changes] == [
+        ("records/2565/01000000-2475.toml", "modified"),
+        ("records/2565/01000000-2476.toml", "deleted"),
+        ("records/2566/01000000-2477.toml", "added"),
+    ]
+    assert changes[0].new_reports == (7,)
+    assert changes[1].code == "01000000-2476"
+
+
+def test_committed_changes_and_renames(git_repo: Path) -> None:
+    first = _git(git_repo, "rev-parse", "HEAD").strip()
+    (git_repo / PATH).write_text(TEXT + NEW_REPORT, "utf-8")
+    _git(git_repo, "mv", "records/2565/01000000-2476.toml", "records/2565/01000000-2486.toml")
+    _git(git_repo, "commit", "-q", "-am", "april")
+    assert changes_since("HEAD", git_repo / "records", git_repo) == []
+    changes = changes_since(first, git_repo / "records", git_repo)
+    assert [(c.kind, c.path, c.old_path) for c in changes] == [
+        ("modified", "records/2565/01000000-2475.toml", None),
+        ("renamed", "records/2565/01000000-2486.toml", "records/2565/01000000-2476.toml"),
+    ]
+    assert describe(changes[1], "en")[0] == "moved from records/2565/01000000-2476.toml"
+    assert changes_since("HEAD~1", git_repo / "records", git_repo)[0].new_reports == (7,)
+
+
+def test_a_bad_revision_gives_gits_one_line_message(git_repo: Path) -> None:
+    with pytest.raises(InputError) as caught:
+        changes_since("no-such-branch", git_repo / "records", git_repo)
+    assert str(caught.value) == "--since: bad revision 'no-such-branch'"
+
+
+def test_outside_a_git_repository(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="not inside a git repository"):
+        repository_root(tmp_path)
