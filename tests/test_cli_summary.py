@@ -155,3 +155,14 @@ def test_shipped_record(repo: Path) -> None:
 def test_help_has_an_example() -> None:
     result = run("summary", "--help")
     assert "Example:" in result.stdout and "--by" in result.stdout
+
+
+def test_summary_agrees_with_status(pf: Path) -> None:
+    projects = json.loads(run("status", AS_OF, "--format", "json").stdout)["projects"]
+    total = _json()["total"]
+    assert total["projects"] == len(projects)
+    assert total["budget"] == sum(p["budget"] for p in projects)
+    assert total["disbursed"] == sum(p["disbursed"] for p in projects)
+    assert total["overdue"] == sum(1 for p in projects if p["overdue"])
+    for state, count in total["states"].items():
+        assert count == sum(1 for p in projects if p["state"] == state)

@@ -574,6 +574,8 @@ def _rjust(text: str, width: int) -> str:
 def _month_chart(months: Sequence[MonthPoint], lang: Lang) -> str:
     title = f"{word('months', lang)}  (█ {word('actual', lang)}, ░ {field_label('expected', lang)})"
     lines = [title]
+    if not months:
+        lines.append(word("not_yet", lang))
     for point in months:
         month = format_month_be(point.year, point.month)
         actual = _chart_bar(point.actual, CHART_WIDTH, "█")
