@@ -81,7 +81,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
         would = seen[-1]
         if would:
             changed += 1
-            click.echo(shown)
+            click.echo(one_line(shown))
     verb = "would change" if check else "changed"
     click.echo(
         f"{changed} of {files} file{'s' if files != 1 else ''} {verb}"

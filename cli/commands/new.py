@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ..core.text import one_line
 from .add_report import DAY, MONEY, WholeNumberType, ask
 from .options import current_config, shown_path, today
 
@@ -89,5 +90,5 @@ def new(code: str, **options: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change)
     for finding in outcome[-1].warnings:
-        click.echo(finding.one_line(), err=True)
+        click.echo(one_line(finding.one_line()), err=True)
     click.echo(shown)
