@@ -160,14 +160,14 @@ def append_report(
     """
     text = decode(raw, shown)
     data = parse(text, shown)
-    previous = data.get("reports", [])
-    report = build_report(values, previous if isinstance(previous, list) else [])
-    content, result = _appended(raw, text, path, report, config, as_of, shown)
+    previous = _list(data.get("reports"))
+    report = build_report(values, previous)
+    content, result = _appended(raw, text, path, report, len(previous), config, as_of, shown)
     if values.plan_status is None and result.project is not None and result.project.reports:
         _, _, computed = computed_status_of(result.project, result.project.reports[-1], config.tolerance)
         if computed != report["plan_status"]:
             report["plan_status"] = computed
-            content, result = _appended(raw, text, path, report, config, as_of, shown)
+            content, result = _appended(raw, text, path, report, len(previous), config, as_of, shown)
     refuse_errors(result)
     assert result.project is not None
     block = render_report_block(report)
@@ -176,8 +176,17 @@ def append_report(
 
 
 def _appended(
-    raw: bytes, text: str, path: Path, report: dict[str, Any], config: Config, as_of: date, shown: str
+    raw: bytes,
+    text: str,
+    path: Path,
+    report: dict[str, Any],
+    before: int,
+    config: Config,
+    as_of: date,
+    shown: str,
 ) -> tuple[bytes, FileResult]:
+    """The new bytes and what checking them found; refuses a block TOML would not read as
+    one more report (``before`` is how many the file held)."""
     ending = line_ending(text)
     base = raw if raw.endswith(b"\n") else raw + ending.encode()
     content = base + with_line_ending(render_report_block(report), ending).encode("utf-8")
@@ -192,12 +201,7 @@ def _appended(
             line=error.line,
         ) from None
     reports = new_data.get("reports")
-    if not (
-        isinstance(reports, list)
-        and reports
-        and reports[-1] == report
-        and len(reports) == len(_list(parse(text, shown).get("reports"))) + 1
-    ):
+    if not (isinstance(reports, list) and len(reports) == before + 1 and reports[-1] == report):
         raise RefusedError(
             "the file's layout would not read the appended block as a new report; "
             "run projledger fmt on it first; nothing was written",
