@@ -165,3 +165,22 @@ def test_a_bad_revision_gives_gits_one_line_message(git_repo: Path) -> None:
 def test_outside_a_git_repository(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not inside a git repository"):
         repository_root(tmp_path)
+
+
+def test_changes_text_names_each_record_and_what_changed() -> None:
+    from projledger.core.gitreview import changes_text
+
+    changes = [
+        compare(PATH, TEXT, TEXT + NEW_REPORT),
+        compare("records/2565/x.toml", None, 'code = "\x1b[2J"\n'),
+    ]
+    text = changes_text(changes, "HEAD", "en")
+    lines = text.splitlines()
+    assert lines[0] == "changed since HEAD"
+    assert lines[2].startswith("01000000-2475 โครงการให้การต้อนรับ")
+    assert lines[2].endswith(f"  [{PATH}]")
+    assert lines[3] == "  " + "; ".join(EXPECTED_EN)
+    assert "\x1b" not in text and "\\x1b[2J" in text
+    markdown = changes_text(changes[:1], "HEAD", "th", markdown=True)
+    assert markdown.splitlines()[0] == "**เปลี่ยนแปลงตั้งแต่ HEAD**"
+    assert markdown.splitlines()[2].startswith("- **01000000-2475 ")

@@ -159,3 +159,12 @@ def test_summary_sheets_by_agency_and_by_quarter(tmp_path: Path, shipped_rows: l
     assert sheet["A2"].value == 2565 and sheet["B2"].value == 1
     assert sheet["C2"].value == "31/12/2564" and sheet["D2"].value == datetime(2021, 12, 31)
     assert sheet.max_row == 6  # four quarters and the total
+
+
+def test_excel_csv_starts_with_one_bom() -> None:
+    from projledger.core.xlsx import excel_csv
+
+    data = excel_csv("code,name\n01000000-2475,โครงการ\n")
+    assert data.startswith(b"\xef\xbb\xbfcode,name\n")
+    assert data.decode("utf-8-sig") == "code,name\n01000000-2475,โครงการ\n"
+    assert excel_csv(data.decode("utf-8")) == data  # never two marks

@@ -383,3 +383,21 @@ def change_dict(change: Change) -> dict[str, Any]:
         "before": side(change.before),
         "after": side(change.after),
     }
+
+
+def changes_text(changes: Sequence[Change], rev: str, lang: Lang = "th", *, markdown: bool = False) -> str:
+    """The "what changed" block under the status table: one line per record, then its phrases."""
+    heading = {"th": f"เปลี่ยนแปลงตั้งแต่ {rev}", "en": f"changed since {rev}"}[lang]
+    lines = [f"**{printable(heading)}**" if markdown else printable(heading), ""]
+    for change in changes:
+        title = change.code or change.path
+        name = change.after.name or change.before.name
+        head = f"{title} {one_line(name)}" if name else title
+        head = one_line(head)
+        phrases = "; ".join(describe(change, lang))
+        if markdown:
+            lines.append(f"- **{head}** ({printable(change.path)}): {phrases}")
+        else:
+            lines.append(f"{head}  [{printable(change.path)}]")
+            lines.append(f"  {phrases}")
+    return "\n".join(lines) + "\n"

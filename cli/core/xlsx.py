@@ -38,6 +38,8 @@ Kind = Literal["money", "percent", "date", "text", "int"]
 KINDS: tuple[Kind, ...] = ("money", "percent", "date", "text", "int")
 NUMBER_FORMATS: dict[str, str] = {"money": "#,##0.00", "percent": "0.00", "int": "0", "iso": "yyyy-mm-dd"}
 MAX_WIDTH = 60
+#: Excel reads a CSV as UTF-8 (and shows Thai) only when it starts with this mark.
+UTF8_BOM = "\ufeff"
 MIN_WIDTH = 6
 #: The header of the real-date column written beside each BE date column.
 _ISO_SUFFIX: dict[Lang, str] = {"th": " (ค.ศ.)", "en": " (ISO)"}
@@ -54,6 +56,11 @@ class Column:
 
     def header(self, lang: Lang) -> str:
         return self.th if lang == "th" else self.en
+
+
+def excel_csv(csv_text: str) -> bytes:
+    """CSV text as bytes Excel opens with Thai intact: UTF-8 with a byte-order mark."""
+    return (UTF8_BOM + csv_text.removeprefix(UTF8_BOM)).encode("utf-8")
 
 
 def text_cell(value: object) -> str:
