@@ -47,6 +47,8 @@ def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None
 def _no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("PROJLEDGER_DEBUG", raising=False)
+    # Tests never touch the user's cache folder; tests/test_cache.py turns a private one on.
+    monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
     os.environ.setdefault("COLUMNS", "120")
 
 

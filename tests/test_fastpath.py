@@ -184,3 +184,25 @@ def test_same_as_of_independent_of_route(corpus: Path) -> None:
     path = sorted(corpus.glob("records/*/*.toml"))[3]
     for day in (date(2020, 1, 1), AS_OF):
         assert check_file(path, config, day, fast=True) == check_file(path, config, day, fast=False)
+
+
+def test_parallel_and_cached_routes_give_the_same_findings(corpus: Path, tmp_path: Path) -> None:
+    from projledger.core.cache import ResultCache, check_many
+
+    config = load_config(corpus)
+    paths = sorted(corpus.glob("records/*/*.toml"))
+    plain = [check_file(p, config, AS_OF, str(p), fast=False).findings for p in paths]
+    assert sum(1 for f in plain if f) > 80  # the corpus does fail, on many files
+
+    def findings(**kwargs: Any) -> list[tuple[Any, ...]]:
+        return [tuple(c.as_findings(str(p))) for p, c in check_many(paths, config, AS_OF, **kwargs)]
+
+    assert findings(jobs=2, chunk=7) == plain  # a pool, chunks streamed back in order
+    assert findings(jobs=1, fast=False) == plain
+    cache = ResultCache(tmp_path / "cache", config, "validate")
+    assert findings(jobs=2, cache=cache) == plain  # cold: fills the cache
+    cache.save()
+    warm = ResultCache(tmp_path / "cache", config, "validate")
+    assert len(warm.entries) == len(paths)
+    assert findings(jobs=2, cache=warm) == plain  # warm: from the cache
+    assert not warm.changed

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
 
-from ..core.check import check_file
 from ..core.findings import Finding, Severity
 from ..core.reporters import REPORTERS
 from .options import as_of_option, current_config, format_option, shown_path, today
@@ -16,24 +16,36 @@ from .options import as_of_option, current_config, format_option, shown_path, to
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @format_option(*REPORTERS, default="text")
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
+@click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the cache.")
 @as_of_option
-def validate(paths: tuple[Path, ...], output_format: str, strict: bool, as_of: object) -> None:
+def validate(
+    paths: tuple[Path, ...], output_format: str, strict: bool, no_cache: bool, as_of: object
+) -> None:
     """Check record files (or folders of them) and report every finding.
 
     With no PATH, checks the repository's records folder. Exits 0 when nothing fails,
-    1 when an error (or, with --strict, a warning) is found.
+    1 when an error (or, with --strict, a warning) is found. Results of unchanged files are
+    kept in the user's cache folder (PROJLEDGER_CACHE_DIR moves it, PROJLEDGER_NO_CACHE=1 or
+    --no-cache turns it off); many files are checked on every core (PROJLEDGER_JOBS=N to limit).
 
     \b
     Example:
       projledger validate
       projledger validate records/2565 --format github --strict
     """
+    from ..core.cache import ResultCache, cache_folder, check_many, jobs_wanted, prune
     from ..core.repository import list_records
 
     config = current_config()
     day = as_of or today()
+    folder = None if no_cache else cache_folder(os.environ)
+    cache = ResultCache(folder, config, "validate") if folder is not None else None
+    # The exact reader alone, for measuring what the fast one buys (bench/run.py).
+    fast = os.environ.get("PROJLEDGER_EXACT_READ", "") in ("", "0")
     findings: list[Finding] = []
     files = 0
+    to_check: list[Path] = []
+    shown_as: dict[Path, str] = {}
     for listed in list_records(list(paths), config):
         files += 1
         shown = shown_path(listed.path)
@@ -43,7 +55,16 @@ def validate(paths: tuple[Path, ...], output_format: str, strict: bool, as_of: o
         if not listed.path.exists():
             findings.append(Finding(shown, None, "", "io", Severity.ERROR, "no such file or folder"))
             continue
-        findings.extend(check_file(listed.path, config, day, shown).findings)  # type: ignore[arg-type]
+        to_check.append(listed.path)
+        shown_as[listed.path] = shown
+    checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)  # type: ignore[arg-type]
+    for path, result in checked:
+        findings.extend(result.as_findings(shown_as[path]))
+    if cache is not None:
+        if not paths:  # the whole repository was walked: forget files that are gone
+            walked = {cache.key(path) for path in to_check}
+            prune(cache, walked.__contains__)
+        cache.save()
     findings.sort(key=Finding.sort_key)
     click.echo(REPORTERS[output_format](findings, files), nl=False)
     failed = any(f.is_error or strict for f in findings)

@@ -1,0 +1,345 @@
+"""A cache of per-file results, and checking many files on every core, streamed in order.
+
+A result is cached under the file's absolute path and its stat (size, mtime_ns, inode,
+ctime_ns), in one cache file per repository, namespace and *fingerprint*: the cache format, the
+tool's version, the size and mtime of every module of ``projledger.core`` (an edited rule is a
+new tool), the parsers' and validator's versions, the schema's text and the config's
+fingerprint. Anything else changes nothing the cache holds, so nothing else can make it stale.
+
+A file changed twice within the filesystem's timestamp granularity keeps its stat (the
+"racily clean" problem git knows): a file whose mtime or ctime is within ``RACY_NS`` of the
+moment the run started (read on the filesystem's own clock, from a probe file, never from the
+system clock) is cached with a digest of its bytes, and trusted only after reading and hashing
+them again.
+
+The cache lives in the user's cache folder (``$XDG_CACHE_HOME/projledger`` or
+``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_CACHE=1`` turns it off),
+never in the repository. It is written atomically (temporary file, ``os.replace``); a cache
+that cannot be read, of any kind of damage, is ignored and rebuilt, never an error.
+
+``validate`` caches findings: they depend on the day of the check only through the rule
+``future-report``, so each entry also says for which days its findings hold (``Checked.valid_on``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .check import check_file
+from .config import Config
+from .findings import Finding, Severity
+from .rules import _plausible
+
+#: Bump when what an entry holds changes shape.
+CACHE_FORMAT = 1
+#: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
+RACY_NS = 3_000_000_000
+#: Rules whose findings depend on the day of the check (a test keeps this list true).
+AS_OF_RULES = frozenset({"future-report"})
+#: Below this many files to check, a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 64
+
+StatKey = tuple[int, int, int, int]
+FindingData = tuple[int | None, str, str, str, str, int | None]
+
+
+def cache_folder(environ: Mapping[str, str]) -> Path | None:
+    """Where the cache lives for this environment, or None when it is turned off."""
+    if environ.get("PROJLEDGER_NO_CACHE", "") not in ("", "0"):
+        return None
+    if environ.get("PROJLEDGER_CACHE_DIR"):
+        return Path(environ["PROJLEDGER_CACHE_DIR"])
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+    return base / "projledger"
+
+
+def jobs_wanted(environ: Mapping[str, str]) -> int:
+    """Worker processes: ``PROJLEDGER_JOBS`` or the cores this process may use."""
+    try:
+        wanted = int(environ.get("PROJLEDGER_JOBS", "0"))
+    except ValueError:
+        wanted = 0
+    if wanted > 0:
+        return wanted
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+
+
+def digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """What checking one file found, without the path it is shown as, and the days it holds for."""
+
+    findings: tuple[FindingData, ...]
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or day >= self.valid_from) and (
+            self.valid_until is None or day <= self.valid_until
+        )
+
+    def as_findings(self, shown: str) -> list[Finding]:
+        return [
+            Finding(shown, line, field, rule, Severity(sev), msg, col)
+            for line, field, rule, sev, msg, col in self.findings
+        ]
+
+    @property
+    def ok(self) -> bool:
+        return not any(f[3] == Severity.ERROR.value for f in self.findings)
+
+
+def check_one(path: Path, config: Config, as_of: date, *, fast: bool = True) -> Checked:
+    """Check a file and say for which days of the check its findings hold."""
+    result = check_file(path, config, as_of, "", fast=fast)
+    findings = tuple(
+        (f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings
+    )
+    if result.project is None:
+        return Checked(findings)
+    if any(f[2] in AS_OF_RULES for f in findings):
+        return Checked(findings, as_of, as_of)  # the message names the day
+    dates = [r.date for r in result.project.reports if _plausible(r.date)]
+    return Checked(findings, max(dates) if dates else None, None)
+
+
+# --- the cache file ----------------------------------------------------------------------------
+
+
+def _code_fingerprint() -> list[object]:
+    """The tool as it is: its version, its core modules on disk, the libraries that read records."""
+    import jsonschema_rs
+    import tomli
+
+    from .. import __version__
+
+    try:
+        import rtoml
+
+        rtoml_version = getattr(rtoml, "__version__", "?")
+    except ImportError:  # pragma: no cover
+        rtoml_version = None
+    core = Path(__file__).resolve().parent
+    modules = []
+    for module in sorted(core.glob("*.py")):
+        st = module.stat()
+        modules.append((module.name, st.st_size, st.st_mtime_ns))
+    return [CACHE_FORMAT, __version__, modules, sys.version, getattr(tomli, "__version__", "?"), rtoml_version,
+            getattr(jsonschema_rs, "__version__", "?")]  # fmt: skip
+
+
+def fingerprint(config: Config, *extra: object) -> str:
+    """Everything a cached result depends on besides the file itself."""
+    from .schema import schema_text
+
+    parts = [
+        *_code_fingerprint(),
+        hashlib.sha256(schema_text(1).encode()).hexdigest(),
+        config.fingerprint(),
+        *extra,
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+class ResultCache:
+    """Per-file results of one namespace (``validate``...) for one repository, in one file."""
+
+    def __init__(self, folder: Path, config: Config, namespace: str, *extra: object) -> None:
+        self.folder = folder
+        root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
+        self.prefix = f"{namespace}-{root}-"
+        self.path = folder / f"{self.prefix}{fingerprint(config, *extra)[:32]}.pickle"
+        self.entries: dict[str, tuple[StatKey, bytes | None, Any]] = {}
+        self.changed = False
+        self.racy_since = self._filesystem_now() - RACY_NS
+        self._load()
+
+    def _filesystem_now(self) -> int:
+        """The filesystem's idea of now: the mtime of a file made for the purpose."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=".probe-", dir=self.folder)
+            try:
+                return os.fstat(handle).st_mtime_ns
+            finally:
+                os.close(handle)
+                os.unlink(name)
+        except OSError:
+            return 1 << 62  # cannot tell: treat every file as racy (verified by content)
+
+    def _load(self) -> None:
+        try:
+            with open(self.path, "rb") as handle:
+                loaded = pickle.load(handle)
+            if isinstance(loaded, dict) and loaded.get("format") == CACHE_FORMAT:
+                entries = loaded.get("entries")
+                if isinstance(entries, dict):
+                    self.entries = entries
+        except Exception:  # missing, truncated, corrupt, foreign: start afresh
+            self.entries = {}
+
+    def key(self, path: Path) -> str:
+        return os.path.abspath(path)
+
+    def get(self, path: Path) -> tuple[Any, StatKey | None]:
+        """The cached value for ``path`` if it still describes the file, and the file's stat."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None, None
+        stat = stat_key(st)
+        entry = self.entries.get(self.key(path))
+        if entry is None or entry[0] != stat:
+            return None, stat
+        if entry[1] is not None:
+            try:
+                with open(path, "rb") as handle:
+                    if digest(handle.read()) != entry[1]:
+                        return None, stat
+            except OSError:
+                return None, stat
+        return entry[2], stat
+
+    def put(self, path: Path, stat: StatKey, file_digest: bytes | None, value: Any) -> None:
+        self.entries[self.key(path)] = (stat, file_digest, value)
+        self.changed = True
+
+    def save(self, seen: int | None = None) -> None:
+        """Write atomically; drop entries of files long gone, and older fingerprints' files."""
+        if not self.changed:
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=".pickle", dir=self.folder)
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    pickle.dump(
+                        {"format": CACHE_FORMAT, "entries": self.entries},
+                        out,
+                        protocol=pickle.HIGHEST_PROTOCOL,
+                    )
+                os.replace(name, self.path)
+            except BaseException:
+                os.unlink(name)
+                raise
+            for old in self.folder.glob(f"{self.prefix}*.pickle"):
+                if old != self.path:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+        self.changed = False
+
+
+# --- checking many files ---------------------------------------------------------------------
+
+_worker_state: dict[str, Any] = {}
+
+
+def _init_worker(config: Config, as_of: date, fast: bool, racy_since: int | None) -> None:
+    _worker_state.update(config=config, as_of=as_of, fast=fast, racy_since=racy_since)
+
+
+def _check_chunk(paths: list[str]) -> list[tuple[Checked, StatKey | None, bytes | None]]:
+    state = _worker_state
+    return [
+        _check_uncached(Path(p), state["config"], state["as_of"], state["fast"], state["racy_since"])
+        for p in paths
+    ]
+
+
+def _check_uncached(
+    path: Path, config: Config, as_of: date, fast: bool, racy_since: int | None
+) -> tuple[Checked, StatKey | None, bytes | None]:
+    """Check a file, with its stat taken before reading (a later change then misses the cache)."""
+    try:
+        st = os.stat(path)
+        stat: StatKey | None = stat_key(st)
+    except OSError:
+        stat = None
+    file_digest = None
+    if stat is not None and racy_since is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= racy_since:
+        try:
+            with open(path, "rb") as handle:
+                file_digest = digest(handle.read())
+        except OSError:
+            stat = None
+    return check_one(path, config, as_of, fast=fast), stat, file_digest
+
+
+def check_many(
+    paths: Iterable[Path],
+    config: Config,
+    as_of: date,
+    *,
+    cache: ResultCache | None = None,
+    jobs: int = 1,
+    fast: bool = True,
+    chunk: int = 32,
+) -> Iterator[tuple[Path, Checked]]:
+    """(path, what checking it found), in the order given; cached where still true, on ``jobs`` cores.
+
+    Only the files the cache cannot answer are read; over ``PARALLEL_THRESHOLD`` of them they are
+    checked in chunks by a pool of processes and streamed back in order, so neither side ever
+    holds more than a few chunks of parsed records.
+    """
+    todo: list[tuple[Path, Checked | None]] = []
+    for path in paths:
+        value = None
+        if cache is not None:
+            value, _ = cache.get(path)
+            if not (isinstance(value, Checked) and value.valid_on(as_of)):
+                value = None
+        todo.append((path, value))
+    misses = [str(path) for path, value in todo if value is None]
+    racy_since = cache.racy_since if cache is not None else None
+    computed: Iterator[tuple[Checked, StatKey | None, bytes | None]]
+    pool = None
+    if jobs > 1 and len(misses) >= PARALLEL_THRESHOLD:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        pool = context.Pool(jobs, initializer=_init_worker, initargs=(config, as_of, fast, racy_since))
+        chunks = [misses[i : i + chunk] for i in range(0, len(misses), chunk)]
+        computed = (item for batch in pool.imap(_check_chunk, chunks) for item in batch)
+    else:
+        computed = (_check_uncached(Path(p), config, as_of, fast, racy_since) for p in misses)
+    try:
+        for path, value in todo:
+            if value is None:
+                value, stat, file_digest = next(computed)
+                if cache is not None and stat is not None:
+                    cache.put(path, stat, file_digest, value)
+            yield path, value
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+def prune(cache: ResultCache, keep: Callable[[str], bool]) -> None:
+    """Forget entries whose key ``keep`` refuses (files deleted or renamed away)."""
+    gone = [key for key in cache.entries if not keep(key)]
+    for key in gone:
+        del cache.entries[key]
+    if gone:
+        cache.changed = True

@@ -1,0 +1,243 @@
+"""The cache of per-file results is never trusted when anything it depends on changed."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import pickle
+from pathlib import Path
+
+import pytest
+
+from projledger.core import cache as cache_module
+from projledger.core import rules, schema
+from projledger.core.config import load_config
+
+from conftest import SHIPPED, run, write_record
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "user-cache"
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(folder))
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    return folder
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The files actually read and checked (cache misses), in order."""
+    seen: list[Path] = []
+    real = cache_module.check_one
+
+    def counting(path: Path, *args: object, **kwargs: object) -> cache_module.Checked:
+        seen.append(Path(path))
+        return real(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_module, "check_one", counting)
+    return seen
+
+
+def validate(*args: str) -> tuple[int, str]:
+    result = run("validate", "--as-of", "2022-03-31", *args)
+    return result.exit_code, result.stdout
+
+
+def record_file(repo: Path) -> Path:
+    return repo / "records" / "2565" / SHIPPED.name
+
+
+def test_second_run_reads_nothing_and_says_the_same(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    first = validate()
+    assert len(checks) == 1
+    second = validate()
+    assert len(checks) == 1  # answered from the cache
+    assert second == first
+    assert "progress-dip" in first[1]
+    assert list(cache_dir.glob("validate-*.pickle"))
+    assert not list(cache_dir.glob(".tmp-*")) and not list(cache_dir.glob(".probe-*"))
+
+
+def test_edit_is_seen(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    validate()
+    path = record_file(repo)
+    path.write_text(path.read_text("utf-8").replace("fiscal_year = 2565", "fiscal_year = 2566"), "utf-8")
+    _, out = validate()
+    assert len(checks) == 2
+    assert "folder-year" in out
+
+
+def test_touch_is_rechecked(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    validate()
+    path = record_file(repo)
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    validate()
+    assert len(checks) == 2
+
+
+def test_same_size_edit_in_the_same_tick_is_seen(
+    repo: Path, cache_dir: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A coarse filesystem: whole-second mtimes, no ctime. Only the content digest can tell."""
+    monkeypatch.setattr(
+        cache_module, "stat_key", lambda st: (st.st_size, st.st_mtime_ns // 10**9, st.st_ino, 0)
+    )
+    path = record_file(repo)
+    validate()
+    st = path.stat()
+    text = path.read_text("utf-8")
+    edited = text.replace("progress = 8.0", "progress = 9.0")
+    assert len(edited.encode()) == len(text.encode())
+    path.write_text(edited, "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    _, out = validate()
+    assert len(checks) == 2
+    assert "report 1's 10.0 %" in out and "progress 9.0 %" in out
+
+
+def test_without_the_digest_that_edit_would_be_missed(
+    repo: Path, cache_dir: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above has teeth: an old file (not racy) with the same coarse stat is trusted."""
+    monkeypatch.setattr(
+        cache_module, "stat_key", lambda st: (st.st_size, st.st_mtime_ns // 10**9, st.st_ino, 0)
+    )
+    monkeypatch.setattr(cache_module, "RACY_NS", -(10**15))  # nothing counts as recent
+    path = record_file(repo)
+    validate()
+    st = path.stat()
+    path.write_text(path.read_text("utf-8").replace("progress = 8.0", "progress = 9.0"), "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    validate()
+    assert len(checks) == 1
+
+
+def test_racy_entry_verified_by_content_is_reused(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    validate()  # just written: cached with a digest
+    validate()
+    assert len(checks) == 1
+
+
+def test_rename_and_delete(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    validate()
+    path = record_file(repo)
+    renamed = path.with_name("01000000-9999.toml")
+    path.rename(renamed)
+    code, out = validate()
+    assert code == 1 and "file-name" in out and "01000000-9999.toml" in out
+    renamed.unlink()
+    code, out = validate()
+    assert code == 0 and out.startswith("0 files checked")
+    entries = pickle.loads(next(cache_dir.glob("validate-*.pickle")).read_bytes())["entries"]
+    assert entries == {}
+
+
+def test_config_change_such_as_tolerance(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    validate()
+    before = len(checks)
+    (repo / "projledger.toml").write_text("tolerance = 0\n", "utf-8")
+    validate()
+    assert len(checks) == before + 1
+
+
+def test_schema_and_version_change_the_fingerprint(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(repo)
+    base = cache_module.fingerprint(config)
+    assert cache_module.fingerprint(config) == base
+    monkeypatch.setattr(schema, "schema_text", lambda version=1: '{"changed": true}')
+    assert cache_module.fingerprint(config) != base
+    monkeypatch.undo()
+    import projledger
+
+    monkeypatch.setattr(projledger, "__version__", "99.0")
+    assert cache_module.fingerprint(config) != base
+
+
+def test_schema_change_misses_the_cache(
+    repo: Path, cache_dir: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validate()
+    real = schema.schema_text
+    monkeypatch.setattr(schema, "schema_text", lambda version=1: real(version) + " ")
+    validate()
+    assert len(checks) == 2
+
+
+def test_edited_core_module_changes_the_fingerprint(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(repo)
+    base = cache_module.fingerprint(config)
+    real_stat = Path.stat
+
+    def later(self: Path, **kwargs: bool) -> os.stat_result:
+        st = real_stat(self, **kwargs)
+        if self.name == "rules.py":
+            return os.stat_result((*st[:8], st.st_mtime + 5, st.st_ctime))
+        return st
+
+    monkeypatch.setattr(Path, "stat", later)
+    assert cache_module.fingerprint(config) != base
+
+
+def test_corrupt_cache_is_ignored(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    first = validate()
+    cache_file = next(cache_dir.glob("validate-*.pickle"))
+    for damage in (b"", b"garbage", cache_file.read_bytes()[:50], pickle.dumps({"format": 1, "entries": []})):
+        cache_file.write_bytes(damage)
+        assert validate() == first
+    assert len(checks) == 5
+
+
+def test_no_cache_flag_and_environment(
+    repo: Path, cache_dir: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validate("--no-cache")
+    validate("--no-cache")
+    assert len(checks) == 2 and not cache_dir.exists()
+    monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    validate()
+    assert len(checks) == 3 and not cache_dir.exists()
+
+
+def test_cache_folder_choice() -> None:
+    home = Path.home()
+    assert cache_module.cache_folder({}) == home / ".cache" / "projledger"
+    assert cache_module.cache_folder({"XDG_CACHE_HOME": "/x/y"}) == Path("/x/y/projledger")
+    assert cache_module.cache_folder({"XDG_CACHE_HOME": "relative"}) == home / ".cache" / "projledger"
+    assert cache_module.cache_folder({"PROJLEDGER_CACHE_DIR": "/c", "XDG_CACHE_HOME": "/x"}) == Path("/c")
+    assert cache_module.cache_folder({"PROJLEDGER_NO_CACHE": "1", "PROJLEDGER_CACHE_DIR": "/c"}) is None
+    assert cache_module.cache_folder({"PROJLEDGER_NO_CACHE": "0"}) == home / ".cache" / "projledger"
+
+
+def test_day_of_the_check_is_respected(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    """future-report depends on the day: findings are reused only for days they hold on."""
+    late = run("validate", "--as-of", "2023-01-01").stdout
+    assert run("validate", "--as-of", "2023-01-01").stdout == late
+    assert len(checks) == 1
+    early = run("validate", "--as-of", "2022-01-01").stdout
+    assert "future-report" not in late
+    assert "future-report" in early and "01/01/2565" in early
+    again = run("validate", "--as-of", "2022-01-02").stdout
+    assert "02/01/2565" in again  # not the cached message of another day
+    assert len(checks) == 3
+    assert run("validate", "--as-of", "2024-05-05").stdout == late
+    assert run("validate", "--as-of", "2023-06-06").stdout == late
+    assert len(checks) == 4  # 2024-05-05 and 2023-06-06 share one result
+
+
+def test_only_the_listed_rules_read_the_day_of_the_check() -> None:
+    reading = {rule.id for rule in rules.RULES if "as_of" in inspect.getsource(rule.check)}
+    assert reading == cache_module.AS_OF_RULES
+
+
+def test_unreadable_and_broken_files_are_cached_too(
+    tmp_path: Path, cache_dir: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "records").mkdir()
+    monkeypatch.chdir(tmp_path)
+    write_record(tmp_path, 'format = 1\ncode = "01000000-0001"\nname = "x\n')
+    first = validate()
+    assert first[0] == 1 and "toml-syntax" in first[1]
+    assert validate() == first
+    assert len(checks) == 1
