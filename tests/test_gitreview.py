@@ -172,7 +172,7 @@ def test_changes_text_names_each_record_and_what_changed() -> None:
 
     changes = [
         compare(PATH, TEXT, TEXT + NEW_REPORT),
-        compare("records/2565/x.toml", None, 'code = "\x1b[2J"\n'),
+        compare("records/2565/x.toml", None, 'code = "\\u001b[2J"\n'),
     ]
     text = changes_text(changes, "HEAD", "en")
     lines = text.splitlines()
