@@ -37,6 +37,13 @@ def test_import_writes_a_record_that_validates(empty_repo: Path) -> None:
     assert "[[reports]]" in TARGET.read_text("utf-8")
 
 
+def test_imported_record_is_already_in_canonical_layout(empty_repo: Path) -> None:
+    for source in [LEGACY_PRINTOUT, *sorted(LEGACY.glob("*.txt"))]:
+        run("import", "--force", str(source))
+    result = run("fmt", "--check")
+    assert result.exit_code == 0, result.stdout + result.stderr
+
+
 def test_import_refuses_to_overwrite_without_force(empty_repo: Path) -> None:
     assert run("import", str(LEGACY_PRINTOUT)).exit_code == 0
     TARGET.write_text("kept", "utf-8")

@@ -166,7 +166,8 @@ def test_chart_is_readable_without_colour() -> None:
 # --- generated records: import(show(R)) == R for every field the form carries ----------------
 
 WORDS = ["โครงการ", "พัฒนา", "ชุมชน", "ถนน", "(COVID-19)", "ระบบ", "๑๗", "ประชุม", "ฯ", "กทม.", "A&B",
-         "<ok>", "ไตรมาส", "ครั้งที่ 2", "25/10/2564", "ร้อยละ 5", "ก-ข", ":", "ผลการ", "การ"]  # fmt: skip
+         "<ok>", "ไตรมาส", "ครั้งที่ 2", "25/10/2564", "ร้อยละ 5", "ก-ข", ":", "ผลการ", "การ",
+         "ตามรายงานครั้งที่ 3", "(ครั้งที่ 2)", "๑. ข้อ", "::", "2."]  # fmt: skip
 
 
 def _text(words: st.SearchStrategy[list[str]]) -> st.SearchStrategy[str]:

@@ -35,7 +35,7 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
       projledger import printout.txt --stdout > 01000000-2475.toml
     """
     from ..core.check import check_data
-    from ..core.errors import ConflictError, InputError
+    from ..core.errors import ConflictError, InputError, ProjledgerError
     from ..core.legacy import MAX_INPUT_BYTES, MissingFieldsError, decode_printout, parse_printout
     from ..core.record import parse
     from ..core.repository import record_path
@@ -77,7 +77,7 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
             click.echo(
                 f"{shown}: wrote {shown_path(path)} ({len(data.get('reports', []))} reports)", err=True
             )
-        except (InputError, ConflictError, OSError) as error:
+        except (ProjledgerError, OSError) as error:
             failed = True
             message = str(error) if not isinstance(error, OSError) else f"{shown}: {error.strerror}"
             click.echo(f"projledger: {message}", err=True)

@@ -98,6 +98,11 @@ _STARS = re.compile(r"^\*+\s*|\s*\*+$")
 
 # Report markers, matched on the text with Thai digits made ASCII (same length, same offsets).
 _REPORT_HEADER = re.compile(r"รายงานครั้ง\s*ที่?\s*([0-9]+)")
+# A header starts a line, or stands right before its ``::`` (printed beside another report's
+# progress line); "ตามรายงานครั้งที่ 3" inside a note is neither.
+_REPORT_HEADER_IN_TEXT = re.compile(
+    r"^[ \t]*รายงานครั้ง\s*ที่?\s*([0-9]+)|(?<=\s)รายงานครั้ง\s*ที่?\s*([0-9]+)(?=\s*::)", re.MULTILINE
+)
 _PROGRESS = re.compile(
     r"(?:::\s*)?ความก้าวหน้า\S{0,8}\s*=\s*(?P<progress>[^%\s]*)\s*%\s*:?\s*"
     r"(?:งบประมาณ\S{0,12}\s*)?\(\s*ครั้ง\s*ที่?\s*(?P<no>[0-9]+)\s*\)\s*=\s*(?P<disbursed>\S*)\s*บาท"
@@ -450,7 +455,7 @@ def _reports(reader: _Reader) -> list[dict[str, Any]]:
 
     ascii_text = ascii_digits(text)
     tokens: list[tuple[int, int, str, re.Match[str]]] = []
-    tokens += [(m.start(), m.end(), "header", m) for m in _REPORT_HEADER.finditer(ascii_text)]
+    tokens += [(m.start(), m.end(), "header", m) for m in _REPORT_HEADER_IN_TEXT.finditer(ascii_text)]
     tokens += [(m.start(), m.end(), "progress", m) for m in _PROGRESS.finditer(ascii_text)]
     tokens.sort(key=lambda t: t[0])
     reports: dict[int, _Report] = {}
@@ -468,7 +473,7 @@ def _reports(reader: _Reader) -> list[dict[str, Any]]:
         seg_end = tokens[index + 1][0] if index + 1 < len(tokens) else len(text)
         segment, ascii_segment = text[end:seg_end], ascii_text[end:seg_end]
         if kind == "header":
-            no = int(match.group(1))
+            no = int(match.group(1) or match.group(2))
             if no in reports and "date" in reports[no].values:
                 reader.warn(
                     line_at(start), f"reports[{no}]", f"report {no} appears twice; the second is ignored"
@@ -538,7 +543,6 @@ def _date_note(
             f"cannot be read and is left out: {error}",
         )
     note = " ".join(segment[found.end() :].split()).strip()
-    note = note.removesuffix("::").strip()
     if note:
         target.values["note"] = note
 
