@@ -49,6 +49,12 @@ class Group(click.Group):
         command: click.Command = getattr(module, attribute)
         return command
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # No path or value may hold NUL: the OS refuses it with a ValueError deep in any command.
+        if any("\x00" in arg for arg in args):
+            raise click.UsageError("an argument holds a NUL character (\\x00), which no value may hold", ctx)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -63,6 +69,11 @@ class Group(click.Group):
             KeyboardInterrupt,
         ):
             raise
+        except OSError as error:
+            # The machine said no (permission, disk full, a name too long): not a bug of ours.
+            where = f"{error.filename}: " if error.filename else ""
+            click.echo(f"projledger: {one_line(where + (error.strerror or str(error)))}", err=True)
+            ctx.exit(1)
         except Exception as error:
             if os.environ.get("PROJLEDGER_DEBUG"):
                 raise

@@ -16,6 +16,7 @@ HUNDRED = Decimal(100)
 
 _GROUPED = re.compile(r"[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?")
 _PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?")
+_PERCENT = re.compile(r"[+-]?[0-9]{1,6}(\.[0-9]{1,12})?")
 
 
 class NumberInputError(ValueError):
@@ -31,22 +32,23 @@ def parse_money(text: str) -> Decimal:
     if not (_GROUPED.fullmatch(value) or _PLAIN.fullmatch(value)):
         raise NumberInputError(f"'{raw}' is not an amount of baht: write 3,540,000 or 1250000.50")
     amount = Decimal(value.replace(",", ""))
-    if amount != amount.quantize(CENT):
+    try:
+        exact = amount.quantize(CENT)
+    except InvalidOperation:  # more digits than Decimal's precision: no budget is that large
+        raise NumberInputError(f"'{raw}' is too large an amount of baht") from None
+    if amount != exact:
         raise NumberInputError(f"'{raw}': baht take at most 2 decimals (satang)")
-    return amount.quantize(CENT)
+    return exact
 
 
 def parse_percent(text: str) -> Decimal:
     """``45`` / ``45.5`` / ``45%`` / ``๔๕`` to a Decimal; the 0-100 range is a rule, not parsing."""
     raw = text.strip()
     value = ascii_digits(raw).replace(" ", "").removesuffix("%")
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise NumberInputError(f"'{raw}' is not a percentage: write a number such as 45 or 45.5") from None
-    if not number.is_finite():
+    # Plain decimals only: no exponent (1e999999 overflows every later sum), nan or inf.
+    if not _PERCENT.fullmatch(value):
         raise NumberInputError(f"'{raw}' is not a percentage: write a number such as 45 or 45.5")
-    return number
+    return Decimal(value)
 
 
 def quantize_money(amount: Decimal) -> Decimal:

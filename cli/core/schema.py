@@ -61,11 +61,17 @@ def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Probl
                 continue  # a date-time where a date belongs: said once, by date-type
             problems.append((where, *_explain(error, where, format_version)))
     problems = _merge_misspellings(problems)
+    # A date field is said wrong once: by date-type when it can say what to write instead
+    # (a quoted date, a number), else by bad-date (a quoted day that does not exist).
+    date_fixes = _date_type_problems(data, format_version, odd_dates)
     bad_formats = {p[0] for p in problems if p[1] == "bad-date"}
-    problems.extend(
-        p for p in _date_type_problems(data, format_version, odd_dates) if p[0] not in bad_formats
-    )
-    return sorted(problems, key=lambda p: (format_field(p[0]), p[1]))
+    date_fixes = [p for p in date_fixes if p[2] != _NO_HINT or p[0] not in bad_formats]
+    fixed = {p[0] for p in date_fixes}
+    problems = [p for p in problems if not (p[0] in fixed and p[1] in ("bad-date", "wrong-type"))]
+    problems.extend(date_fixes)
+    unique = list(dict.fromkeys((where, rule) for where, rule, _ in problems))  # "" breaks two keywords
+    first = {(where, rule): message for where, rule, message in reversed(problems)}
+    return sorted(((w, r, first[w, r]) for w, r in unique), key=lambda p: (format_field(p[0]), p[1]))
 
 
 def _merge_misspellings(problems: list[Problem]) -> list[Problem]:
@@ -162,14 +168,31 @@ def _date_type_problems(
                     )
                 )
             elif isinstance(value, str):
+                hint = _date_hint(value)
+                message = f"a date must be written without quotes, like {hint}" if hint else _NO_HINT
+                problems.append((where, "date-type", message))
+            elif not isinstance(value, (str, date)):
                 problems.append(
                     (
                         where,
                         "date-type",
-                        f"a date must be written without quotes, like {value.strip() or '2021-10-25'}",
+                        f"{_show(value)} is not a date: write one without quotes, like 2021-10-25",
                     )
                 )
     return problems
+
+
+_NO_HINT = "a date must be written without quotes, as yyyy-mm-dd with a Gregorian year, like 2021-10-25"
+
+
+def _date_hint(text: str) -> str | None:
+    """The TOML date a quoted date means (BE ``25/10/2566`` -> ``2023-10-25``), if it is one."""
+    from .calendar import DateInputError, parse_date
+
+    try:
+        return parse_date(text.strip()).isoformat()
+    except (DateInputError, ValueError, OverflowError):
+        return None
 
 
 def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> tuple[str, str]:
@@ -220,6 +243,8 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
             "not-allowed",
             f"{_show(error.instance)} is not allowed{_about(title)}; it must be {json.dumps(_const_at(error.schema_path, format_version))}",
         )
+    if name == "MinLength" or (name == "Pattern" and kind.pattern == r"\S"):
+        return "empty-text", f"must not be empty or blank{_about(title)}"
     if name == "Pattern":
         return (
             "pattern",
@@ -227,8 +252,6 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
         )
     if name == "Format":
         return "bad-date", f"{_show(error.instance)} is not a real calendar date{_about(title)}"
-    if name == "MinLength":
-        return "empty-text", f"must not be empty{_about(title)}"
     return "schema", f"{error.message}{_about(title)}"
 
 
