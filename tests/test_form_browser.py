@@ -60,6 +60,13 @@ def test_printed_form_holds_the_code_and_every_report_date(repo: Path, tmp_path:
         be = f"{day.day:02d}/{day.month:02d}/{day.year + 543}"
         assert be in flat, be
     assert "รายงานครั้งที่12" in flat
+    # No report is split across pages: each page holds the same reports' headers and figures.
+    pages = [re.sub(r"\s+", "", page) for page in text.split("\f")]
+    assert len(pages) > 2
+    for page in pages:
+        headers = re.findall(r"รายงานครั้งที่([0-9]+)::", page)
+        figures = re.findall(r"\(ครั้งที่([0-9]+)\)", page)
+        assert headers == figures, (headers, figures)
     assert "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ" in flat
     # A4 portrait: 595 x 842 points.
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout

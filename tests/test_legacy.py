@@ -229,3 +229,39 @@ def test_empty_or_garbage_text_names_every_required_field() -> None:
         with pytest.raises(MissingFieldsError) as caught:
             parse_printout(text, "x.txt")
         assert "code" in caught.value.missing
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        ("= 40.00 %", "= 4O.00 %", "reports[5].progress", "'4O.00' is not a percentage"),
+        ("(ครั้งที่ 5) = 0 บาท", "(ครั้งที่ 5) = 0,0 บาท", "reports[5].disbursed", "'0,0' is not an amount of baht"),
+        ("22/02/2565", "32/02/2565", "reports[5].date", "'32/02/2565' is not a day of the calendar"),
+    ],
+)
+def test_an_unreadable_report_value_leaves_the_report_out(
+    old: str, new: str, field: str, message: str
+) -> None:
+    text = LEGACY_PRINTOUT.read_text("utf-8")
+    assert text.count(old) == 1
+    result = parse_printout(text.replace(old, new), "p.txt")
+    assert [r["no"] for r in result.data["reports"]] == [n for n in ALL_REPORTS if n != 5]
+    left_out, first = result.warnings  # sorted by line, then field
+    assert (first.line, first.field) == (139, field)
+    assert first.message.startswith("cannot be read and is left out: ") and message in first.message
+    assert (left_out.line, left_out.field) == (139, "reports[5]")
+    assert left_out.message == f"report 5 is left out: its {field.split('.')[1]} cannot be read"
+
+
+def test_used_budget_that_disagrees_with_the_latest_report_is_a_warning() -> None:
+    text = LEGACY_PRINTOUT.read_text("utf-8").replace("งบประมาณที่ใช้ไป : 0 บาท", "งบประมาณที่ใช้ไป : 1,000 บาท")
+    (warning,) = parse_printout(text, "p.txt").warnings
+    assert (warning.line, warning.field) == (23, "used")
+
+
+def test_report_numbers_and_progress_with_thai_digits() -> None:
+    text = LEGACY_PRINTOUT.read_text("utf-8")
+    text = text.replace("รายงานครั้งที่2\t", "รายงานครั้งที่๒\t").replace("(ครั้งที่ 2) = 0", "(ครั้งที่ ๒) = ๐")
+    result = parse_printout(text, "p.txt")
+    assert result.warnings == ()
+    assert result.data["reports"][1]["no"] == 2 and result.data["reports"][1]["progress"] == Decimal("8.00")
