@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "fmt": "fmt:fmt",
     "status": "status:status",
     "summary": "summary:summary",
+    "site": "site:site",
 }
 
 

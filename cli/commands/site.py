@@ -1,0 +1,59 @@
+"""``projledger site``: the portfolio as a static website, for reviewers and the public."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ..core.labels import LANGS, Lang
+from .options import as_of_option, current_config, shown_path, today
+from .status import report_skipped
+
+DEFAULT_OUTPUT = "_site"
+
+
+@click.command()
+@click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
+              help=f"Folder of the site; default {DEFAULT_OUTPUT}/ at the repository's root. Only a folder "
+                   "holding a site projledger built (or an empty one) is replaced.")  # fmt: skip
+@as_of_option
+@click.option("--lang", type=click.Choice(LANGS), default=None,
+              help="Thai or English pages; default the config's language (th).")  # fmt: skip
+def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
+    """Build a static website of the portfolio: overview, agencies, projects, data.
+
+    index.html sums each fiscal year up (projects by state and by computed plan status,
+    budget and disbursement, a chart of cumulative disbursement against the quarterly
+    targets, the projects needing attention first); each agency gets a page whose table can
+    be sorted, filtered and searched; each project gets its figures, charts, every report and
+    the official form; data.json (the envelope of status --format json) and data.csv hold the
+    numbers. The site needs no server: open index.html from disk or publish the folder.
+
+    It is built in a temporary folder beside DIR and swapped in at the end, so a failed build
+    leaves the previous site as it was; a rebuild rewrites only the pages whose records
+    changed. Records that are not valid are skipped and counted on stderr.
+
+    \b
+    Example:
+      projledger site
+      projledger site --output public --as-of 31/03/2565 --lang en
+    """
+    from ..core.portfolio import Skipped
+    from ..core.site import load_entries, plan_pages, write_site
+
+    config = current_config()
+    day = as_of or today()
+    language: Lang = lang or config.language
+    skipped = Skipped()
+    target = output if output is not None else config.root / DEFAULT_OUTPUT
+    entries = load_entries(config, day, today(), skipped)
+    result = write_site(target, plan_pages(entries, day, language, config), config, Path.cwd())
+    where = shown_path(result.path)
+    projects = sum(1 for page in result.manifest if page.startswith("projects/"))
+    click.echo(
+        f"site: {where}/index.html ({projects} projects; {len(result.rendered)} pages written, "
+        f"{result.kept} unchanged)"
+    )
+    report_skipped(skipped.files)

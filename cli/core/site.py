@@ -1,0 +1,704 @@
+"""The portfolio as a static website: an overview, a page per agency and per project, the data.
+
+Pure part: ``site_pages`` turns entries (a project's row, and a way to load its full record)
+plus ``as_of`` and a language into ``{relative path: page text}``; ``plan_pages`` gives the same
+pages lazily, each with a key that fingerprints everything the page depends on (its rows, the
+record file's stat, the date, the language, the templates), so a rebuild renders only pages
+whose key changed and links the others from the previous site.
+
+Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
+into markup. The figures are the ones ``status`` computes (the same rows), and ``data.json`` is
+``status --format json``'s own envelope.
+
+The one I/O function, ``write_site``, builds into ``<out>.tmp-XXXX`` beside the target and swaps
+it in at the end (an atomic exchange where the system has one), so a failed or killed build never
+leaves a half-built site where the old one was; it only ever replaces a folder holding the marker
+file (``.projledger-site``) that it writes itself, and removes stray temporary folders of earlier
+runs that were killed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from functools import cache, partial
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+
+from . import pages
+from .calendar import format_be, format_month_be
+from .check import check_file
+from .config import Config
+from .errors import ConflictError, UnsafePathError
+from .labels import PLAN_STATUSES, STATES, Lang, field_label, label
+from .money import HUNDRED, format_money, format_percent, format_signed
+from .portfolio import (
+    ProjectRow,
+    QuarterPoint,
+    Skipped,
+    build_row,
+    progress_by_month,
+    quarter_points,
+    sorted_rows,
+)
+from .record import Project
+from .repository import list_records
+from .status import compute_status, computed_status_of
+from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
+from .tables import status_csv, status_envelope, to_json, word
+
+MARKER = ".projledger-site"
+MANIFEST_FORMAT = 1
+ASSETS = ("site.css", "site.js")
+#: How many projects needing attention the overview lists per fiscal year (the agency pages list all).
+ATTENTION_LIMIT = 50
+_SAFE_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*")
+
+#: The site's own words; everything else comes from labels.py and tables.word.
+_WORDS: dict[str, dict[Lang, str]] = {
+    "site_title": {"th": "รายงานความก้าวหน้าโครงการ", "en": "Project progress"},
+    "overview": {"th": "ภาพรวม", "en": "Overview"},
+    "fiscal_year_heading": {"th": "ปีงบประมาณ พ.ศ.", "en": "Fiscal year"},
+    "by_state": {"th": "จำนวนโครงการตามสถานะ", "en": "Projects by state"},
+    "by_plan": {
+        "th": "จำนวนโครงการตามผลการดำเนินงานเทียบแผน (คำนวณ)",
+        "en": "Projects by computed plan status",
+    },
+    "money": {"th": "งบประมาณและการเบิกจ่าย", "en": "Budget and disbursement"},
+    "attention": {"th": "โครงการที่ต้องติดตาม", "en": "Projects needing attention"},
+    "attention_note": {
+        "th": "ไม่เป็นไปตามแผน ค้างส่งรายงาน หรือเลยกำหนดสิ้นสุดโครงการ เรียงจากที่ควรติดตามก่อน",
+        "en": "behind plan, with overdue reports, or past their end; most urgent first",
+    },
+    "attention_more": {
+        "th": "และอีก {n} โครงการ: ดูในหน้าของหน่วยงาน",
+        "en": "and {n} more: see the agency pages",
+    },
+    "nothing_attention": {"th": "ไม่มีโครงการที่ต้องติดตาม", "en": "No project needs attention"},
+    "agencies": {"th": "หน่วยงาน", "en": "Agencies"},
+    "agency_heading": {"th": "หน่วยงาน", "en": "Agency"},
+    "all_projects": {"th": "โครงการทั้งหมดของหน่วยงาน", "en": "All projects of the agency"},
+    "count": {"th": "จำนวน", "en": "count"},
+    "amount": {"th": "จำนวนเงิน (บาท)", "en": "amount (baht)"},
+    "item": {"th": "รายการ", "en": "item"},
+    "search": {"th": "ค้นหา", "en": "Search"},
+    "any": {"th": "ทั้งหมด", "en": "all"},
+    "shown_count": {"th": "แสดง {shown} จาก {total} โครงการ", "en": "{shown} of {total} projects shown"},
+    "sort_hint": {"th": "คลิกหัวตารางเพื่อเรียงลำดับ", "en": "Click a column heading to sort"},
+    "quarter_chart": {
+        "th": "การเบิกจ่ายสะสมเทียบเป้าหมายรายไตรมาส (% ของงบประมาณ)",
+        "en": "Cumulative disbursement against quarterly targets (% of budget)",
+    },
+    "legend_actual": {"th": "เบิกจ่ายสะสม (แท่งทึบ)", "en": "disbursed (solid bars)"},
+    "legend_target": {"th": "เป้าหมาย (เส้นประ จุดสี่เหลี่ยม)", "en": "target (dashed line, squares)"},
+    "progress_chart": {
+        "th": "ความก้าวหน้ารายเดือน: ผลจริงเทียบกับแผน",
+        "en": "Progress by month: actual against plan",
+    },
+    "chart_values": {"th": "ค่าในแผนภูมิ", "en": "Values of the chart"},
+    "record_file": {"th": "แฟ้มข้อมูลโครงการ", "en": "Record file"},
+    "official_form": {"th": "แบบรายงาน", "en": "The official form"},
+    "summary": {"th": "สรุป", "en": "Summary"},
+    "data": {"th": "ข้อมูล", "en": "Data"},
+    "data_note": {"th": "ข้อมูลทุกโครงการสำหรับนำไปใช้ต่อ", "en": "Every project's figures, for reuse"},
+    "generated": {"th": "สร้างโดย projledger", "en": "Built by projledger"},
+    "skip": {"th": "ข้ามไปยังเนื้อหา", "en": "Skip to content"},
+    "late_flag": {"th": "เลยกำหนดสิ้นสุด", "en": "past its end"},
+    "no_projects": {"th": "ยังไม่มีโครงการ", "en": "No projects yet"},
+    "menu": {"th": "เมนู", "en": "Menu"},
+    "values_in": {"th": "ค่าเป็นร้อยละ", "en": "values in per cent"},
+    "reported": {"th": "รายงาน", "en": "reported"},
+    "computed": {"th": "คำนวณ", "en": "computed"},
+    "disbursed_pct": {"th": "เบิกจ่ายสะสม %", "en": "disbursed %"},
+    "target_pct": {"th": "เป้าหมาย %", "en": "target %"},
+    "none_plan": {"th": "ยังไม่มีรายงาน", "en": "no report yet"},
+}
+
+
+def site_word(key: str, lang: Lang) -> str:
+    entry = _WORDS.get(key)
+    return entry[lang] if entry else word(key, lang)
+
+
+def status_label(value: str | None, lang: Lang) -> str:
+    """A computed plan status in words; no report yet has words too."""
+    return label(value, lang) if value else site_word("none_plan", lang)
+
+
+# --- where pages go ---------------------------------------------------------------------
+
+
+def _safe(name: str) -> str:
+    """A code used as a file name: letters, digits, ``-`` and ``_`` only (never a path)."""
+    if not _SAFE_NAME.fullmatch(name):
+        raise UnsafePathError(f"'{name}' cannot name a page of the site", field="code")
+    return name
+
+
+def project_page(code: str) -> str:
+    return f"projects/{_safe(code)}.html"
+
+
+def agency_page(agency_code: str) -> str:
+    return f"agencies/{_safe(agency_code)}.html"
+
+
+# --- the templates ----------------------------------------------------------------------
+
+
+@cache
+def environment() -> Environment:
+    """``pages``' environment (autoescape on, templates of the package), with the site's filters.
+
+    An overlay shares the loader and settings; its filters are a copy, so the form's pages
+    never see the site's additions.
+    """
+    env = pages.environment().overlay()
+    env.filters = dict(env.filters)
+    env.filters.update(
+        money=format_money,
+        percent=format_percent,
+        signed=format_signed,
+        be=format_be,
+        month_be=lambda point: format_month_be(point.year, point.month),
+    )
+    return env
+
+
+@cache
+def template_fingerprint() -> str:
+    """Changes whenever a template, the stylesheet, the script or projledger itself changes."""
+    from .. import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    folder = resources.files("projledger") / "templates"
+    for item in sorted(folder.iterdir(), key=lambda p: p.name):
+        if item.name.endswith((".html", ".css", ".js", ".j2", ".svg")):
+            digest.update(item.name.encode() + b"\0" + item.read_bytes())
+    return digest.hexdigest()
+
+
+def asset_text(name: str) -> str:
+    return (resources.files("projledger") / "templates" / name).read_text("utf-8")
+
+
+def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
+    def w(key: str) -> str:
+        return site_word(key, lang)
+
+    return environment().get_template(template).render(
+        lang=lang, root="../" * depth, w=w, lbl=lambda v: label(v, lang), flabel=lambda k: field_label(k, lang),
+        plan_label=lambda v: status_label(v, lang), STATES=STATES, PLAN_KEYS=PLAN_KEYS,
+        project_page=project_page, agency_page=agency_page, **context,
+    )  # fmt: skip
+
+
+# --- charts -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One quarter of the disbursement chart, in SVG units, with the values it shows."""
+
+    label: str
+    sub: str
+    x: float
+    width: float
+    top: float
+    height: float
+    rate: Decimal | None
+    target: Decimal | None
+    target_y: float | None
+    center: float
+
+
+@dataclass(frozen=True)
+class QuarterChart:
+    title: str
+    width: int
+    height: int
+    left: int
+    right: int
+    baseline: float
+    bars: tuple[Bar, ...]
+    ticks: tuple[tuple[int, float], ...]
+    target_points: str
+
+
+@dataclass(frozen=True)
+class ChartQuarter:
+    """What the chart and its table show of one quarter: values as numbers, words as text."""
+
+    quarter: int
+    end: date
+    rate: Decimal | None
+    target: Decimal | None
+    disbursed: Decimal | None
+
+
+def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> QuarterChart:
+    """Bars of cumulative disbursement % per quarter; the targets as a dashed line with squares."""
+    width, height, left, right, top, bottom = 640, 260, 44, 12, 20, 46
+    values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
+    scale_max = max([HUNDRED, *values])
+    step_value = 25 if scale_max <= 100 else 50
+    top_value = int(-(-scale_max // step_value) * step_value)
+    plot_h = height - top - bottom
+    plot_w = width - left - right
+    slot = plot_w / max(len(quarters), 1)
+
+    def y(value: Decimal) -> float:
+        clamped = min(max(float(value), 0.0), float(top_value))
+        return round(top + plot_h * (1 - clamped / top_value), 1)
+
+    bars = []
+    for i, q in enumerate(quarters):
+        x = left + slot * i + slot * 0.25
+        bar_w = slot * 0.5
+        top_y = y(q.rate) if q.rate is not None else float(top + plot_h)
+        bars.append(Bar(
+            label=f"{word('quarter', lang)} {q.quarter}", sub=format_be(q.end), x=round(x, 1), width=round(bar_w, 1),
+            top=top_y, height=round(top + plot_h - top_y, 1), rate=q.rate, target=q.target,
+            target_y=y(q.target) if q.target is not None else None, center=round(left + slot * (i + 0.5), 1),
+        ))  # fmt: skip
+    ticks = tuple((v, y(Decimal(v))) for v in range(0, top_value + 1, step_value))
+    points = " ".join(f"{b.center},{b.target_y}" for b in bars if b.target_y is not None)
+    return QuarterChart(title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points)
+
+
+def _project_quarters(points: Sequence[QuarterPoint]) -> list[ChartQuarter]:
+    return [ChartQuarter(p.quarter, p.end, p.rate, p.target, p.disbursed) for p in points]
+
+
+def _portfolio_quarters(totals: Sequence[QuarterTotals]) -> list[ChartQuarter]:
+    return [ChartQuarter(q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed) for q in totals]
+
+
+# --- what each page shows ---------------------------------------------------------------
+
+
+def needs_attention(row: ProjectRow) -> bool:
+    return row.computed_plan_status == "behind" or row.overdue > 0 or row.late
+
+
+@dataclass(frozen=True)
+class AgencyTotals:
+    code: str
+    name: str
+    totals: Totals
+
+
+@dataclass
+class YearView:
+    fiscal_year: int
+    totals: Totals
+    chart: QuarterChart
+    quarters: list[ChartQuarter]
+    agencies: list[AgencyTotals]
+    attention: list[ProjectRow]
+    attention_count: int
+
+
+def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config) -> list[YearView]:
+    by_year = summarise(rows, ["fiscal-year"], config, as_of)
+    by_quarter = summarise(rows, ["fiscal-year", "quarter"], config, as_of)
+    by_agency = summarise(rows, ["fiscal-year", "agency"], config, as_of)
+    views = []
+    for group in sorted(by_year.groups, key=lambda g: -dict(g.key)["fiscal_year"]):
+        year = dict(group.key)["fiscal_year"]
+        assert isinstance(group.totals, Totals)
+        quarters = [g.totals for g in by_quarter.groups if dict(g.key)["fiscal_year"] == year]
+        chart_quarters = _portfolio_quarters([q for q in quarters if isinstance(q, QuarterTotals)])
+        agencies = [
+            AgencyTotals(
+                dict(g.key)["agency"], by_agency.agency_names.get(dict(g.key)["agency"], ""), g.totals
+            )
+            for g in by_agency.groups
+            if dict(g.key)["fiscal_year"] == year and isinstance(g.totals, Totals)
+        ]
+        urgent = sorted_rows((r for r in rows if r.fiscal_year == year and needs_attention(r)), "worst")
+        views.append(YearView(
+            year, group.totals, quarter_chart(chart_quarters, site_word("quarter_chart", lang), lang),
+            chart_quarters, agencies, urgent[:ATTENTION_LIMIT], len(urgent),
+        ))  # fmt: skip
+    return views
+
+
+def agency_names(rows: Iterable[ProjectRow]) -> dict[str, str]:
+    """Agency code → department, from the first row of each (as ``summary`` names them)."""
+    names: dict[str, str] = {}
+    for row in rows:
+        names.setdefault(row.agency_code, row.department)
+    return dict(sorted(names.items()))
+
+
+def render_index(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config) -> str:
+    return _render("site_index.html", lang, 0, as_of=as_of, years=_year_views(rows, as_of, lang, config),
+                   agencies=agency_names(rows), total=len(rows))  # fmt: skip
+
+
+def render_agency(
+    agency_code: str, rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config
+) -> str:
+    ordered = sorted_rows(rows, "worst")
+    summary = summarise(rows, ["fiscal-year"], config, as_of)
+    years = [(dict(g.key)["fiscal_year"], g.totals) for g in summary.groups]
+    return _render(
+        "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
+        department=rows[0].department if rows else "", rows=ordered, years=years,
+        fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True), PLAN_STATUSES=PLAN_STATUSES,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReportLine:
+    no: int
+    date: date
+    progress: Decimal
+    expected: Decimal
+    variance: Decimal
+    disbursed: Decimal
+    plan_status: str
+    computed_plan_status: str
+    target_status: str
+    event: str | None
+    note: str
+
+
+def render_project(project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config) -> str:
+    """The project's figures, charts, every report, and the official form (``pages``' macro)."""
+    reports = []
+    for report in project.reports_until(as_of):
+        expected, variance, computed = computed_status_of(project, report, config.tolerance)
+        reports.append(ReportLine(report.no, report.date, report.progress, expected, variance, report.disbursed,
+                                  report.plan_status, computed, report.target_status, report.event, report.note))  # fmt: skip
+    quarters = _project_quarters(quarter_points(project, as_of, config))
+    form = pages.form_context(project, compute_status(project, as_of, config))
+    return _render(
+        "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
+        quarters=quarters, chart=quarter_chart(quarters, site_word("quarter_chart", lang), lang),
+        months=progress_by_month(project, as_of), form=form["form"], progress_svg=form["chart"],
+    )  # fmt: skip
+
+
+def render_data_json(rows: Sequence[ProjectRow], as_of: date) -> str:
+    return to_json(status_envelope(sorted_rows(rows, "worst"), as_of))
+
+
+def render_data_csv(rows: Sequence[ProjectRow]) -> str:
+    return status_csv(sorted_rows(rows, "worst"))
+
+
+# --- planning the pages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One valid record: its row, a stamp of its file (stat), and how to load it in full."""
+
+    row: ProjectRow
+    stamp: str
+    load: Callable[[], Project]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """A page of the site, its dependency key, and how to render it when the key changed."""
+
+    path: str
+    key: str
+    render: Callable[[], str]
+
+
+def _key(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _render_entry(entry: Entry, as_of: date, lang: Lang, config: Config) -> str:
+    return render_project(entry.load(), entry.row, as_of, lang, config)
+
+
+def plan_pages(
+    entries: Iterable[Entry],
+    as_of: date,
+    lang: Lang,
+    config: Config,
+    *,
+    fingerprint: str | None = None,
+) -> Iterator[Planned]:
+    """Every page of the site, lazily rendered; the key says what the page depends on.
+
+    Entries stream: each project's page comes while its entry is at hand (so a loader that
+    parsed the record can hand the project over without a second read), and only the small
+    rows are kept for the overview, the agency pages and the data files that follow.
+    """
+    base = (fingerprint or template_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
+    rows: list[ProjectRow] = []
+    for entry in entries:
+        rows.append(entry.row)
+        yield Planned(
+            project_page(entry.row.code), _key(base, entry.row, entry.stamp),
+            partial(_render_entry, entry, as_of, lang, config),
+        )  # fmt: skip
+    by_agency: dict[str, list[ProjectRow]] = {}
+    for row in rows:
+        by_agency.setdefault(row.agency_code, []).append(row)
+    for code, agency_rows in sorted(by_agency.items()):
+        yield Planned(agency_page(code), _key(base, agency_rows),
+                      partial(render_agency, code, agency_rows, as_of, lang, config))  # fmt: skip
+    yield Planned("index.html", _key(base, rows), lambda: render_index(rows, as_of, lang, config))
+    yield Planned("data.json", _key(base, rows, "json"), lambda: render_data_json(rows, as_of))
+    yield Planned("data.csv", _key(base, rows, "csv"), lambda: render_data_csv(rows))
+    for name in ASSETS:
+        yield Planned(name, _key(base, name), partial(asset_text, name))
+
+
+def site_pages(
+    entries: Iterable[Entry],
+    as_of: date,
+    lang: Lang,
+    config: Config,
+) -> dict[str, str]:
+    """The whole site as ``{relative path: text}``, every page rendered."""
+    return {p.path: p.render() for p in plan_pages(entries, as_of, lang, config)}
+
+
+# --- writing the site -------------------------------------------------------------------
+
+
+@dataclass
+class BuildResult:
+    path: Path
+    manifest: dict[str, str] = field(default_factory=dict)
+    rendered: list[str] = field(default_factory=list)
+    kept: int = 0
+
+
+def check_output(out: Path, config: Config, cwd: Path) -> Path:
+    """The resolved output folder, or a refusal: never the records, the repository or above."""
+    target = out.resolve()
+    records = config.records_dir.resolve()
+    root = config.root.resolve()
+    if out.is_symlink():
+        raise UnsafePathError(f"{out} is a link; give the site a real folder", field="--output")
+    for name, protected in (("the records folder", records), ("the repository", root),
+                            ("the working folder", cwd.resolve())):  # fmt: skip
+        if protected == target or protected.is_relative_to(target):
+            raise UnsafePathError(
+                f"{out} is {name} or holds it; give the site a folder of its own, such as _site",
+                field="--output",
+            )
+    if target.is_relative_to(records):
+        raise UnsafePathError(
+            f"{out} is inside the records folder; build the site elsewhere", field="--output"
+        )
+    if target.exists() and not target.is_dir():
+        raise ConflictError(f"{out} is a file, not a folder", field="--output")
+    if target.is_dir() and not (target / MARKER).is_file() and any(target.iterdir()):
+        raise ConflictError(
+            f"{out} holds files that projledger did not build (no {MARKER} in it); "
+            "choose another --output or empty that folder",
+            field="--output",
+        )
+    return target
+
+
+def read_manifest(folder: Path) -> dict[str, str]:
+    """Page path → key of the site already in ``folder`` (empty when none or unreadable)."""
+    try:
+        data = json.loads((folder / MARKER).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    pages = data.get("pages") if isinstance(data, dict) and data.get("format") == MANIFEST_FORMAT else None
+    return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
+
+
+def _stray(target: Path) -> list[Path]:
+    return [
+        p
+        for p in target.parent.glob(f"{glob_escape(target.name)}.tmp-*")
+        if p.is_dir() and not p.is_symlink()
+    ]
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def clean_stray(target: Path) -> int:
+    """Remove temporary folders of earlier builds that died; one still locked is being built."""
+    removed = 0
+    for folder in _stray(target):
+        try:
+            fd = os.open(folder, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # another build holds it
+        try:
+            entries = os.listdir(folder)
+            if not entries or MARKER in entries:
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+        finally:
+            os.close(fd)
+    return removed
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
+def _swap_in(new: Path, target: Path) -> None:
+    """Put ``new`` where ``target`` is; the old site goes away only once the new one is there."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old site
+        return
+    old = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    os.rmdir(old)
+    os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _put(folder: Path, relative: str, text: str) -> None:
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def _reuse(old: Path, folder: Path, relative: str) -> bool:
+    """Link an unchanged page from the previous site (a copy where links are not possible)."""
+    source = old / relative
+    if not source.is_file() or source.is_symlink():
+        return False
+    path = folder / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, path)
+    except OSError:
+        shutil.copyfile(source, path)
+    return True
+
+
+def write_site(out: Path, pages: Iterable[Planned], config: Config, cwd: Path) -> BuildResult:
+    """Build the site in a temporary folder beside ``out``, then swap it in."""
+    target = check_output(out, config, cwd)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stray(target)
+    previous = read_manifest(target) if target.is_dir() else {}
+    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    lock = os.open(folder, os.O_RDONLY)
+    result = BuildResult(path=target)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        manifest: dict[str, str] = {}
+        for page in pages:
+            if page.path in manifest:
+                raise ConflictError(
+                    f"two records would both make the page {page.path}; give each a code of its own"
+                )
+            manifest[page.path] = page.key
+            if previous.get(page.path) == page.key and _reuse(target, folder, page.path):
+                result.kept += 1
+                continue
+            _put(folder, page.path, page.render())
+            result.rendered.append(page.path)
+        result.manifest = manifest
+        body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
+        _put(folder, MARKER, json.dumps(body, indent=0, sort_keys=True) + "\n")
+        folder.chmod(0o755)
+        _swap_in(folder, target)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        os.close(lock)
+    return result
+
+
+# --- loading the records ----------------------------------------------------------------
+
+
+def file_stamp(path: Path) -> str:
+    """What changes when a record file is edited, without reading it."""
+    info = path.stat()
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+
+
+def repository_path(path: Path, config: Config) -> str:
+    """A record's path from the repository's root: what a reader of the site can look up."""
+    try:
+        return path.resolve().relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _given(project: Project) -> Project:
+    return project
+
+
+def load_entries(config: Config, as_of: date, checked_on: date, skipped: Skipped) -> Iterator[Entry]:
+    """Every valid record of the repository, streaming: each read and checked once.
+
+    A record that is not valid, or a second record of a code already seen, is counted in
+    ``skipped`` (``validate`` says what is wrong) and the site is built from the others.
+    """
+    seen: dict[str, str] = {}
+    for listed in list_records([], config):
+        shown = repository_path(listed.path, config)
+        if listed.refused:
+            skipped.files.append((shown, listed.refused))
+            continue
+        result = check_file(listed.path, config, checked_on, shown)
+        project = result.project
+        if project is None or not result.ok:
+            skipped.files.append(
+                (shown, next((f.message for f in result.findings if f.is_error), "not a record"))
+            )
+            continue
+        if project.code in seen:
+            skipped.files.append(
+                (shown, f"project {project.code} already has a record, {seen[project.code]}")
+            )
+            continue
+        seen[project.code] = shown
+        row = build_row(project, compute_status(project, as_of, config), shown)
+        yield Entry(row, file_stamp(listed.path), partial(_given, project))

@@ -1,0 +1,318 @@
+"""``projledger site``: the pages, their figures, escaping, safe output folders, incremental rebuilds."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from projledger.core import site as site_core
+from projledger.core.config import load_config
+from projledger.core.portfolio import Skipped
+
+import portfolio
+from conftest import run, write_record
+
+AS_OF = "2022-03-31"
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture
+def pf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    portfolio.build(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def build(*args: str) -> str:
+    result = run("site", "--as-of", AS_OF, *args)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def text_of(html: str) -> str:
+    """What a reader sees: the text outside tags, whitespace collapsed (scripts and styles dropped)."""
+
+    class Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.parts: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.skip += tag in ("script", "style")
+
+        def handle_endtag(self, tag: str) -> None:
+            self.skip -= tag in ("script", "style")
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.parts.append(data)
+
+    parser = Text()
+    parser.feed(html)
+    return " ".join(" ".join(parser.parts).split())
+
+
+def test_builds_every_page_and_says_where(pf: Path) -> None:
+    out = build()
+    assert out.startswith("site: _site/index.html (10 projects;")
+    site = pf / "_site"
+    names = {p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()}
+    assert {"index.html", "data.json", "data.csv", "site.css", "site.js", site_core.MARKER} <= names
+    assert {f"projects/{p.code}.html" for p in portfolio.PROJECTS} <= names
+    assert {"agencies/01000000.html", "agencies/18000000.html", "agencies/50010000.html",
+            "agencies/50020000.html"} <= names  # fmt: skip
+    assert not list(pf.glob("_site.tmp-*"))
+
+
+def test_data_files_are_those_of_status(pf: Path) -> None:
+    build()
+    status_json = run("status", "--as-of", AS_OF, "--format", "json").stdout
+    status_csv = run("status", "--as-of", AS_OF, "--format", "csv").stdout
+    assert (pf / "_site" / "data.json").read_text("utf-8") == status_json
+    assert (pf / "_site" / "data.csv").read_text("utf-8") == status_csv
+    assert len(json.loads(status_json)["projects"]) == 10
+
+
+def test_overview_figures(pf: Path) -> None:
+    build()
+    html = (pf / "_site" / "index.html").read_text("utf-8")
+    text = text_of(html)
+    assert "ปีงบประมาณ พ.ศ. 2565" in text and "ปีงบประมาณ พ.ศ. 2566" in text
+    # FY 2565 holds 9 projects; budget 1,000,000 + 2,000,000 + 500,000 + 1,200,000 + 300,000 + 800,000
+    # + 600,000 + 0 + 1,000,000 = 7,400,000; disbursed 400,000 + 500,000 + 50,000 + 120,000 + 0
+    # + 800,000 + 60,000 + 0 + 900,000 = 2,830,000.
+    fy = html[html.index('id="fy-2565"') :]
+    assert re.search(r'data-figure="projects">9<', fy)
+    assert 'data-figure="budget">7,400,000.00<' in fy
+    assert 'data-figure="disbursed">2,830,000.00<' in fy
+    assert 'data-figure="plan-behind">1<' in fy
+    assert 'data-figure="state-completed">1<' in fy
+    # Attention: the behind project, the overdue one and the late one, behind first.
+    attention = fy[fy.index('id="attention-2565"') : fy.index("</table>", fy.index('id="attention-2565"'))]
+    codes = re.findall(r'data-code="([0-9-]+)"', attention)
+    assert codes == ["50010000-0003", "18000000-0009", "50020000-0004"]
+    # The chart has a title, a description with the values, and a table of them.
+    assert '<title id="q2565-title">' in html and '<desc id="q2565-desc">' in html
+    assert "ไตรมาส 2 (31/03/2565)" in html
+
+
+def test_agency_page_is_a_complete_plain_table(pf: Path) -> None:
+    build()
+    html = (pf / "_site" / "agencies" / "18000000.html").read_text("utf-8")
+    assert html.count("<tr data-state=") == 3
+    assert '<th scope="col" data-sort="text">รหัสโครงการ</th>' in html
+    assert re.search(r"<form class=\"controls\" data-controls=\"projects\" hidden>", html)
+    assert '<script src="../site.js"></script>' in html
+    assert "สำนักการวางผังและพัฒนาเมือง" in html
+    # The state's word stands beside its colour.
+    assert '<span class="badge state-completed">ดำเนินการแล้วเสร็จ</span>' in html
+    assert '<span class="badge flag-late">เลยกำหนดสิ้นสุด</span>' in html
+
+
+def test_project_page(pf: Path) -> None:
+    build()
+    html = (pf / "_site" / "projects" / "18000000-0002.html").read_text("utf-8")
+    text = text_of(html)
+    assert "records/2565/18000000-0002.toml" in text
+    assert "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ" in text  # the official form
+    assert 'data-figure="progress">45.00<' in html
+    assert 'data-figure="expected">50.00<' in html
+    assert 'data-figure="variance">-5.00<' in html
+    assert html.count('<th scope="row">') >= 6 + 4  # every report, every quarter
+    assert "<svg" in html and "<title" in html
+    for no in range(1, 7):
+        assert f"รายงานครั้งที่{no}" in text
+
+
+def test_english(pf: Path) -> None:
+    build("--lang", "en")
+    index = (pf / "_site" / "index.html").read_text("utf-8")
+    assert '<html lang="en">' in index
+    assert "Fiscal year 2565" in text_of(index)
+    assert "behind plan" in text_of(index)
+
+
+def test_record_text_is_escaped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = portfolio.PROJECTS[0]
+    text = portfolio.record_text(p).replace(f'name = "{p.name}"', f'name = "{XSS}"')
+    text = text.replace('department = "', 'department = "<b onmouseover=alert(2)>')
+    write_record(tmp_path, text)
+    monkeypatch.chdir(tmp_path)
+    build()
+    for page in (tmp_path / "_site").rglob("*.html"):
+        html = page.read_text("utf-8")
+        assert "<script>alert" not in html and "<b onmouseover" not in html, page
+    project = (tmp_path / "_site" / "projects" / f"{p.code}.html").read_text("utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in project
+    assert XSS in text_of(project)
+
+
+def test_invalid_and_duplicate_records_are_skipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    portfolio.build(tmp_path, with_invalid=True)
+    copy = tmp_path / "records" / "2566" / "01000000-0001.toml"
+    copy.write_text((tmp_path / "records" / "2565" / "01000000-0001.toml").read_text("utf-8"), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = run("site", "--as-of", AS_OF)
+    assert result.exit_code == 0
+    assert "2 records skipped" in result.stderr
+    assert "records/2565/01000000-0099.toml" in result.stderr
+    assert "project 01000000-0001 already has a record" in result.stderr
+    assert len(list((tmp_path / "_site" / "projects").iterdir())) == 10
+
+
+def test_empty_repository(empty_repo: Path) -> None:
+    build()
+    assert "ยังไม่มีโครงการ" in (empty_repo / "_site" / "index.html").read_text("utf-8")
+
+
+# --- where the site may go ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("output", ["records", ".", "..", "records/2565", "/"])
+def test_refuses_records_repository_and_parents(pf: Path, output: str) -> None:
+    before = sorted(p.relative_to(pf) for p in pf.rglob("*"))
+    result = run("site", "--output", output)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("projledger: --output: ")
+    assert sorted(p.relative_to(pf) for p in pf.rglob("*")) == before
+    assert not list(pf.parent.glob("*.tmp-*"))
+
+
+def test_refuses_a_folder_it_did_not_build(pf: Path) -> None:
+    docs = pf / "docs"
+    docs.mkdir()
+    (docs / "notes.md").write_text("mine", "utf-8")
+    result = run("site", "--output", "docs")
+    assert result.exit_code == 1
+    assert "did not build" in result.stderr
+    assert (docs / "notes.md").read_text("utf-8") == "mine"
+    assert not list(pf.glob("docs.tmp-*"))
+    (pf / "afile").write_text("x", "utf-8")
+    assert run("site", "--output", "afile").exit_code != 0
+    assert (pf / "afile").read_text("utf-8") == "x"
+
+
+def test_an_empty_folder_and_its_own_site_are_replaced(pf: Path) -> None:
+    (pf / "public").mkdir()
+    build("--output", "public")
+    (pf / "public" / "stale.html").write_text("old", "utf-8")
+    build("--output", "public")
+    assert (pf / "public" / "index.html").is_file()
+    assert not (pf / "public" / "stale.html").exists()
+
+
+def test_default_output_is_at_the_repository_root(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (pf / "projledger.toml").write_text('records = "records"\n', "utf-8")
+    monkeypatch.chdir(pf / "records" / "2565")
+    build()
+    assert (pf / "_site" / "index.html").is_file()
+
+
+# --- building safely and incrementally ------------------------------------------------------
+
+
+def _written(stdout: str) -> tuple[int, int]:
+    match = re.search(r"(\d+) pages written, (\d+) unchanged", stdout)
+    assert match, stdout
+    return int(match.group(1)), int(match.group(2))
+
+
+def test_rebuild_rewrites_only_what_depends_on_the_change(pf: Path) -> None:
+    assert _written(build()) == (19, 0)
+    assert _written(build()) == (0, 19)
+    index_inode = (pf / "_site" / "projects" / "50010000-0003.html").stat().st_ino
+    record = pf / "records" / "2565" / "18000000-0002.toml"
+    record.write_text(record.read_text("utf-8").replace("โครงการปรับปรุงผังเมือง", "โครงการปรับผังเมือง"), "utf-8")
+    written, kept = _written(build())
+    assert (written, kept) == (5, 14)
+    manifest = json.loads((pf / "_site" / site_core.MARKER).read_text("utf-8"))["pages"]
+    assert len(manifest) == 19
+    assert "โครงการปรับผังเมือง" in (pf / "_site" / "projects" / "18000000-0002.html").read_text("utf-8")
+    # An unchanged page is the old file itself, linked, not written again.
+    assert (pf / "_site" / "projects" / "50010000-0003.html").stat().st_ino == index_inode
+    # Another date or language changes every page.
+    assert _written(run("site", "--as-of", "2022-04-30").stdout)[1] == 0
+
+
+def test_a_failed_build_leaves_the_old_site(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build()
+    before = {p: p.read_bytes() for p in (pf / "_site").rglob("*") if p.is_file()}
+
+    def broken(*args: object, **kwargs: object) -> str:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(site_core, "render_index", broken)
+    result = run("site", "--as-of", "2022-04-30")
+    assert result.exit_code == 3
+    assert {p: p.read_bytes() for p in (pf / "_site").rglob("*") if p.is_file()} == before
+    assert not list(pf.glob("_site.tmp-*"))
+
+
+def test_stray_temporary_folders_are_cleaned(pf: Path) -> None:
+    killed = pf / "_site.tmp-abc123"
+    (killed / "projects").mkdir(parents=True)
+    (killed / site_core.MARKER).write_text("{}", "utf-8")
+    empty = pf / "_site.tmp-empty1"
+    empty.mkdir()
+    foreign = pf / "_site.tmp-notours"
+    foreign.mkdir()
+    (foreign / "keep.txt").write_text("x", "utf-8")
+    build()
+    assert not killed.exists() and not empty.exists()
+    assert (foreign / "keep.txt").exists()
+
+
+def test_a_folder_being_built_is_not_cleaned(pf: Path) -> None:
+    import fcntl
+
+    busy = pf / "_site.tmp-busy"
+    busy.mkdir()
+    fd = os.open(busy, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert site_core.clean_stray(pf / "_site") == 0
+        assert busy.exists()
+    finally:
+        os.close(fd)
+    assert site_core.clean_stray(pf / "_site") == 1
+
+
+# --- the pure core ------------------------------------------------------------------------
+
+
+def test_site_pages_is_a_function_of_its_entries(pf: Path) -> None:
+    config = load_config(pf)
+    day = date(2022, 3, 31)
+    entries = list(site_core.load_entries(config, day, day, Skipped()))
+    first = site_core.site_pages(entries, day, "th", config)
+    again = site_core.site_pages(entries, day, "th", config)
+    assert first == again
+    assert len(first) == 19
+    assert set(first) >= {"index.html", "data.json", "projects/01000000-0001.html"}
+
+
+def test_page_names_never_become_paths() -> None:
+    with pytest.raises(site_core.UnsafePathError):
+        site_core.project_page("../../etc/passwd")
+    assert site_core.agency_page("01000000") == "agencies/01000000.html"
+
+
+def test_every_table_header_has_a_scope(pf: Path) -> None:
+    build()
+    for page in (pf / "_site").rglob("*.html"):
+        html = page.read_text("utf-8")
+        inside_site = html.split('class="official-form"')[0]
+        headers = re.findall(r"<th(?=[\s>])[^>]*>", inside_site)
+        assert headers and all("scope=" in h for h in headers), page
+
+
+def test_help_has_an_example() -> None:
+    result = run("site", "--help")
+    assert "Example:" in result.stdout and "projledger site" in result.stdout
