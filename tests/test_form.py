@@ -129,6 +129,12 @@ def test_html_escapes_every_record_text() -> None:
     assert page.count("&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") == 2
 
 
+def test_html_shows_control_characters_and_bidi_overrides_as_escapes() -> None:
+    page = _html({**SPEC, "name": "ab\u202ecd\x1b[2J"})
+    assert "\u202e" not in page and "\x1b" not in page
+    assert "ab\\u202ecd\\x1b[2J" in page
+
+
 def test_html_page_is_a_self_contained_a4_form() -> None:
     page = _html(SPEC)
     assert "@page { size: A4" in page

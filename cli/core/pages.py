@@ -2,7 +2,8 @@
 
 Templates live in the package ``projledger.templates`` (``cli/templates``) and travel in the
 wheel. Every value a template prints is escaped unless it is ``Markup`` made here (the SVG
-chart, whose own texts ``charts.py`` escapes). Pages load nothing from the network: CSS is
+chart, whose own texts ``charts.py`` escapes), and control characters and bidi overrides are
+shown as visible escapes (``text.printable``) before escaping. Pages load nothing from the network: CSS is
 inlined, the chart is inline SVG, fonts are the machine's.
 
 The official form is the macro ``official_form(form, chart)`` in ``form_macros.html``, so a
@@ -21,6 +22,7 @@ from .charts import progress_chart
 from .form import Form, build_form
 from .record import Project
 from .status import Status
+from .text import printable
 
 
 @cache
@@ -32,7 +34,16 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_visible,
     )
+
+
+def _visible(value: Any) -> Any:
+    """Control characters and bidi overrides in record text shown as escapes, as on a terminal:
+    a page must not reorder what a reviewer reads. Markup made here is left as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return printable(value)
+    return value
 
 
 def render_page(template_name: str, **context: Any) -> str:
