@@ -1,7 +1,7 @@
 """The ``projledger`` command group: every command registered, every error caught once here.
 
-Our own exceptions become a one-line message on stderr and exit 1; click's usage errors keep
-exit 2; anything else is a bug, reported in one line (never a traceback) with exit 3, and
+Our own exceptions become a one-line message on stderr and exit 1; click's usage errors
+become one line too, with exit 2; anything else is a bug, reported in one line (never a traceback) with exit 3, and
 shown in full only with ``PROJLEDGER_DEBUG=1``.
 """
 
@@ -62,6 +62,11 @@ class Group(click.Group):
         except ProjledgerError as error:
             click.echo(f"projledger: {one_line(str(error))}", err=True)
             ctx.exit(1)
+        except click.UsageError as error:
+            # One line, like every other refusal, with where to read more; exit 2 as click's.
+            where = error.ctx.command_path if error.ctx else "projledger"
+            click.echo(f"projledger: {one_line(error.format_message())} (see '{where} --help')", err=True)
+            ctx.exit(2)
         except (
             click.exceptions.Exit,
             click.ClickException,
@@ -86,7 +91,11 @@ class Group(click.Group):
             ctx.exit(3)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    name="projledger",
+    cls=Group,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="projledger")
 def main() -> None:
     """Keep Thai public projects' progress records as plain TOML files.

@@ -209,7 +209,7 @@ def test_missing_progress_without_a_terminal_is_a_usage_error(reported: Path) ->
     assert result.exit_code == 2
     assert (
         result.stderr
-        == "projledger: --progress: is required (give --progress, or run on a terminal to be asked for it)\n"
+        == "projledger: --progress: is required (give --progress, or run on a terminal to be asked for it) (see 'projledger add-report --help')\n"
     )
 
 

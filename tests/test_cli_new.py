@@ -77,7 +77,7 @@ def test_a_missing_required_option_without_a_terminal_is_a_usage_error(empty_rep
     result = run("new", "50100000-0001", "--name", "x")
     assert result.exit_code == 2
     assert result.stderr == (
-        "projledger: --fiscal-year: is required (give --fiscal-year, or run on a terminal to be asked for it)\n"
+        "projledger: --fiscal-year: is required (give --fiscal-year, or run on a terminal to be asked for it) (see 'projledger new --help')\n"
     )
 
 

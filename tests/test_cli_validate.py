@@ -192,7 +192,9 @@ def test_usage_errors_exit_2(repo: Path, args: list[str]) -> None:
     result = run("validate", *args)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "Error" in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("projledger: ")
+    assert args[0] in lines[0] and lines[0].endswith("(see 'projledger validate --help')")
 
 
 def test_missing_path_is_a_finding_not_a_crash(repo: Path) -> None:

@@ -1,110 +1,18 @@
-"""``projledger add-report``: append one month's report to a record, safely.
-
-Also home of the option types that turn what a clerk typed into typed values and, when they
-cannot, fail in one line naming the option (``--progress: 'abc' is not a percentage...``).
-"""
+"""``projledger add-report``: append one month's report to a record, safely."""
 
 from __future__ import annotations
 
 import sys
 from datetime import date
-from decimal import Decimal, InvalidOperation
-from typing import IO, Any, NoReturn
+from decimal import Decimal
+from typing import IO, Any
 
 import click
 
-from ..core.calendar import DateInputError, parse_date
 from ..core.labels import PLAN_STATUSES, TARGET_STATUSES
-from ..core.money import NumberInputError, format_percent, format_signed, parse_money, parse_percent
+from ..core.money import format_percent, format_signed
 from ..core.text import one_line, printable
-from .options import current_config, shown_path, today
-
-
-class OptionError(click.BadParameter):
-    """A bad option value, shown as one line (``projledger: --budget: ...``), exit 2."""
-
-    def format_message(self) -> str:
-        name = self.param_hint if isinstance(self.param_hint, str) else None
-        if name is None and self.param is not None:
-            opts = getattr(self.param, "opts", None) or [self.param.name or ""]
-            name = max(opts, key=len)
-        return f"{name}: {self.message}" if name else self.message
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        click.echo(f"projledger: {one_line(self.format_message())}", file=file or sys.stderr)
-
-
-class _OneLineType(click.ParamType):  # type: ignore[type-arg]
-    def fail_one_line(
-        self, message: str, param: click.Parameter | None, ctx: click.Context | None
-    ) -> NoReturn:
-        raise OptionError(message, ctx=ctx, param=param)
-
-
-class DayType(_OneLineType):
-    """A date as clerks type it: 25/10/2567 (BE), ๒๕/๑๐/๒๕๖๗ or 2024-10-25."""
-
-    name = "DATE"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            return parse_date(str(value))
-        except DateInputError as error:
-            self.fail_one_line(str(error), param, ctx)
-
-
-class MoneyType(_OneLineType):
-    """Baht: 3,540,000 or 1250000.50 (Thai digits too); never negative."""
-
-    name = "BAHT"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return parse_money(str(value))
-        except NumberInputError as error:
-            self.fail_one_line(str(error), param, ctx)
-        except InvalidOperation:
-            self.fail_one_line(f"'{value}' is too large an amount", param, ctx)
-
-
-class PercentType(_OneLineType):
-    name = "PERCENT"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return parse_percent(str(value))
-        except NumberInputError as error:
-            self.fail_one_line(str(error), param, ctx)
-
-
-class WholeNumberType(_OneLineType):
-    """A whole number; Thai digits allowed."""
-
-    name = "N"
-
-    def __init__(self, minimum: int = 0) -> None:
-        self.minimum = minimum
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        from ..core.calendar import ascii_digits
-
-        text = ascii_digits(str(value)).strip()
-        if not (text.isascii() and text.isdigit()) or int(text) < self.minimum:
-            self.fail_one_line(f"'{value}' is not a whole number of at least {self.minimum}", param, ctx)
-        return int(text)
-
-
-DAY = DayType()
-MONEY = MoneyType()
-PERCENT = PercentType()
+from .options import DAY, MONEY, PERCENT, OptionError, WholeNumberType, current_config, shown_path, today
 
 
 def missing(option: str) -> OptionError:

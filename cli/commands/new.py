@@ -7,8 +7,8 @@ from typing import Any
 import click
 
 from ..core.text import one_line
-from .add_report import DAY, MONEY, WholeNumberType, ask
-from .options import current_config, shown_path, today
+from .add_report import ask
+from .options import DAY, MONEY, WholeNumberType, current_config, shown_path, today
 
 FISCAL_YEAR = WholeNumberType(2400)
 

@@ -1,0 +1,56 @@
+"""``--format xlsx --output FILE`` and ``--excel`` for the commands that print tables."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def spreadsheet_options(func: F) -> F:
+    func = click.option(
+        "--excel",
+        is_flag=True,
+        help="With --format csv: start with the byte-order mark Excel needs to show Thai.",
+    )(func)
+    return click.option(
+        "--output",
+        "output",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        metavar="FILE",
+        help="With --format xlsx: the .xlsx file to write (replaced whole, never half-written).",
+    )(func)
+
+
+def check_spreadsheet_options(output_format: str, output: Path | None, excel: bool) -> None:
+    """Usage errors (exit 2) for options that would be silently ignored."""
+    if output_format == "xlsx" and output is None:
+        raise click.UsageError(
+            "--format xlsx needs --output FILE.xlsx (a workbook is not sent to a terminal)"
+        )
+    if output is not None and output_format != "xlsx":
+        raise click.UsageError("--output is for --format xlsx; other formats go to stdout")
+    if excel and output_format != "csv":
+        raise click.UsageError("--excel is for --format csv")
+
+
+def echo_csv(text: str, excel: bool) -> None:
+    """CSV to stdout as UTF-8; with ``excel``, as bytes with the byte-order mark first."""
+    from ..core.xlsx import excel_csv
+
+    if excel:
+        click.echo(excel_csv(text), nl=False)
+    else:
+        click.echo(text, nl=False)
+
+
+def write_sheet(path: Path, columns: Any, lines: Any, language: Any, title: str) -> None:
+    from ..core.xlsx import write_xlsx
+
+    write_xlsx(path, lines, columns, language, title)
+    click.echo(f"projledger: wrote {path}", err=True)
