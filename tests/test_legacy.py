@@ -265,3 +265,20 @@ def test_report_numbers_and_progress_with_thai_digits() -> None:
     result = parse_printout(text, "p.txt")
     assert result.warnings == ()
     assert result.data["reports"][1]["no"] == 2 and result.data["reports"][1]["progress"] == Decimal("8.00")
+
+
+@pytest.mark.parametrize(
+    ("printed", "value"),
+    [
+        ("ไมเป็นไปตามเป้าหมาย", "off_target"),
+        ("ไม่เปนไปตามเป้าหมาย", "off_target"),
+        ("เปนไปตามเป้าหมาย", "on_target"),
+    ],
+)
+def test_a_status_negation_is_read_on_its_own(printed: str, value: str) -> None:
+    """ไม่ flips the meaning: a tone mark lost to OCR must not make the match ambiguous."""
+    text = LEGACY_PRINTOUT.read_text("utf-8").replace(": ไม่เป็นไปตามเป้าหมาย", ": " + printed)
+    result = parse_printout(text, "p.txt")
+    assert result.data["reports"][-1]["target_status"] == value
+    (warning,) = result.warnings
+    assert warning.field == "reports[12].target_status" and f"'{printed}'" in warning.message

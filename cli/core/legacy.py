@@ -66,11 +66,12 @@ from .text import nfc
 MAX_INPUT_BYTES = 1024 * 1024
 
 #: How close a misspelt label must be to a known one (difflib's ratio, 0..1). The nearest
-#: pairs of distinct labels the importer tells apart are เป็นไปตามแผน / ไม่เป็นไปตามแผน
-#: (0.89) and ประเด็นยุทธศาสตร์ / ประเด็นยุทธศาสตร์ย่อย (0.89), so a ratio alone cannot
-#: separate them: a match must also beat the runner-up by MARGIN. 0.75 accepts a dropped or
-#: swapped syllable in a 15-25 letter label (ควรถติ for ควรติดตาม: 0.89) and refuses a different
-#: word of the same length.
+#: pairs of distinct labels the importer tells apart are เป็นไปตามเป้าหมาย / ไม่เป็นไปตามเป้าหมาย
+#: (0.92), เป็นไปตามแผน / ไม่เป็นไปตามแผน (0.89) and ประเด็นยุทธศาสตร์ / ...ย่อย (0.90), so a ratio
+#: alone cannot separate them: a match must also beat the runner-up by FUZZY_MARGIN, and a
+#: status's negation (ไม่) is read on its own. 0.75 accepts a dropped or swapped syllable in a
+#: 12-25 letter label (ควรถติ for ควรติดตาม: 0.89; เป้าหมา for เป้าหมาย: 0.97) and refuses a
+#: different word of the same length (เป็นไปตามเป้าหมาย against เป็นไปตามแผน: 0.62).
 FUZZY_CUTOFF = 0.75
 FUZZY_MARGIN = 0.04
 
@@ -563,7 +564,11 @@ def _one_status(reader: _Reader, current: _Report, piece: str, line: int) -> Non
     value = value_for_label(piece, (*PLAN_STATUSES, *TARGET_STATUSES, *EVENTS))
     fuzzy = False
     if value is None:
-        value, fuzzy = fuzzy_choice(piece, _STATUS_CHOICES)
+        # The negation ไม่ flips a status, so it is read on its own, never fuzzily: a text
+        # starting with ไม (tone mark or not) is matched among the negative labels only.
+        negative = _norm(piece).startswith("ไม")
+        choices = {text: v for text, v in _STATUS_CHOICES.items() if text.startswith("ไม่") == negative}
+        value, fuzzy = fuzzy_choice(piece, choices)
     if value is None:
         reader.warn(line, where, f"'{piece[:40]}' is not a status of the form; left out")
         return
