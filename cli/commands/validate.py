@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -46,9 +47,10 @@ def validate(
     files = 0
     to_check: list[Path] = []
     shown_as: dict[Path, str] = {}
+    shown_walked = _shown_paths()
     for listed in list_records(list(paths), config):
         files += 1
-        shown = shown_path(listed.path)
+        shown = shown_walked(listed.path)
         if listed.refused:
             findings.append(Finding(shown, None, "", "unsafe-path", Severity.ERROR, listed.refused))
             continue
@@ -70,3 +72,22 @@ def validate(
     failed = any(f.is_error or strict for f in findings)
     if failed:
         raise SystemExit(1)
+
+
+def _shown_paths() -> Callable[[Path], str]:
+    """``shown_path`` for the files of a walk, resolving each folder once instead of each file."""
+    here = Path.cwd().resolve()
+    folders: dict[Path, Path] = {}
+
+    def shown(path: Path) -> str:
+        if path.name in ("", ".", "..") or path.is_symlink():
+            return shown_path(path)
+        folder = folders.get(path.parent)
+        if folder is None:
+            folder = folders[path.parent] = path.parent.resolve()
+        try:
+            return str((folder / path.name).relative_to(here))
+        except ValueError:
+            return str(path)
+
+    return shown

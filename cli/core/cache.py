@@ -139,11 +139,13 @@ def _code_fingerprint() -> list[object]:
         rtoml_version = getattr(rtoml, "__version__", "?")
     except ImportError:  # pragma: no cover
         rtoml_version = None
-    core = Path(__file__).resolve().parent
+    # The core modules this process runs, as they are on disk: an edited rule is another tool.
     modules = []
-    for module in sorted(core.glob("*.py")):
-        st = module.stat()
-        modules.append((module.name, st.st_size, st.st_mtime_ns))
+    for name, module in sorted(sys.modules.items()):
+        source = getattr(module, "__file__", None)
+        if name.startswith(__package__ + ".") and source:
+            st = os.stat(source)
+            modules.append((name, st.st_size, st.st_mtime_ns))
     return [CACHE_FORMAT, __version__, modules, sys.version, getattr(tomli, "__version__", "?"), rtoml_version,
             getattr(jsonschema_rs, "__version__", "?")]  # fmt: skip
 
