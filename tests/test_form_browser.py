@@ -71,3 +71,15 @@ def test_printed_form_holds_the_code_and_every_report_date(repo: Path, tmp_path:
     # A4 portrait: 595 x 842 points.
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "(A4)" in info, info
+
+
+def test_missing_browser_skips_on_a_developer_machine_but_fails_under_ci(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(shutil, "which", lambda tool: None)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="under CI the browser test must run"):
+        _require_tools()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="make browser"):
+        _require_tools()
