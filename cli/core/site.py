@@ -253,7 +253,7 @@ class ChartQuarter:
 
 def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> QuarterChart:
     """Bars of cumulative disbursement % per quarter; the targets as a dashed line with squares."""
-    width, height, left, right, top, bottom = 640, 260, 44, 12, 20, 46
+    width, height, left, right, top, bottom = 640, 280, 44, 12, 24, 62
     values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
     scale_max = max([HUNDRED, *values])
     step_value = 25 if scale_max <= 100 else 50
