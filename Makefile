@@ -45,8 +45,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-thai-tlwg poppler-utils >/dev/null; }
 
+## Benchmark on 1,000 and 10,000 generated records (bench/data/, ignored by git): several minutes.
 bench: install
-	@echo "benchmark: see issue 12"
+	$(BIN)/python bench/run.py --sizes 1000 10000
+
+## The same at 10,000 and 100,000 records, for the cost per record as it scales (many minutes).
+bench-large: install
+	$(BIN)/python bench/run.py --sizes 10000 100000 --runs 1 --out bench/results-large.md
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache _site
