@@ -343,3 +343,33 @@ def test_every_option_survives_garbage(empty_repo: Path, command: str, option: s
             assert path.read_bytes() == before, args
         if command == "fmt" and result.exit_code == 2:
             assert path.read_bytes() == before, args
+
+
+# --- Thai text is stored in one form --------------------------------------------------------------
+
+SPLIT = "น\u0e49\u0e4d\u0e32ท\u0e48วม"  # น้ำท่วม typed as NIKHAHIT + SARA AA, tone mark first
+SPLIT_OTHER_ORDER = "น\u0e4d\u0e49\u0e32ท\u0e48วม"  # NIKHAHIT before the tone mark, as PDFs extract it
+STORED = "น\u0e49\u0e33ท\u0e48วม"  # SARA AM, one code point: what a Thai keyboard types
+
+
+def test_nfc_alone_would_leave_sara_am_split() -> None:
+    """Why core/text.nfc does more than NFC: SARA AM has only a compatibility decomposition."""
+    import unicodedata
+
+    assert unicodedata.normalize("NFC", SPLIT) == SPLIT
+    assert unicodedata.normalize("NFKC", STORED) != STORED, "NFKC splits SARA AM: never used on text"
+
+
+@pytest.mark.parametrize("typed", [SPLIT, SPLIT_OTHER_ORDER, STORED])
+def test_sara_am_is_stored_as_one_code_point(empty_repo: Path, typed: str) -> None:
+    path = place(empty_repo, {"id": "base"})
+    result = run("add-report", CODE, "--date", "2023-11-24", "--progress", "20", "--note", typed + " ๑๐ %")
+    assert result.exit_code == 0, result.stderr
+    stored = path.read_text("utf-8")
+    assert f'note = "{STORED} ๑๐ %"' in stored, "Thai digits kept, SARA AM composed"
+    assert "\u0e4d" not in stored
+    result = run("new", "50100000-0002", "--name", typed, "--fiscal-year", "2567", "--start", "2023-10-01",
+                 "--end", "2024-09-30", "--budget", "1", "--department", typed)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    created = (empty_repo / "records" / "2567" / "50100000-0002.toml").read_text("utf-8")
+    assert f'name = "{STORED}"' in created and f'department = "{STORED}"' in created

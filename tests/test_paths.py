@@ -80,3 +80,131 @@ def test_config_cannot_point_records_outside(repo: Path) -> None:
     assert result.stderr.startswith("projledger: ")
     assert "records must be a folder inside the repository" in result.stderr
     assert len(result.stderr.splitlines()) == 1
+
+
+# --- the writing commands (issue 7) -------------------------------------------------------------
+
+
+def _needs(command: str) -> None:
+    from projledger.main import COMMANDS
+
+    if command not in COMMANDS:
+        pytest.skip(f"{command} is not registered yet")
+
+
+NOT_CANONICAL = SHIPPED.read_text("utf-8").replace("budget = 3540000.0", "budget   =   3540000.0")
+
+
+def _outside(factory: pytest.TempPathFactory, text: str = NOT_CANONICAL) -> Path:
+    """A record that every writing command would change, outside the repository."""
+    target = factory.mktemp("outside") / "01000000-2475.toml"
+    target.write_text(text, "utf-8")
+    return target
+
+
+def _open_record(text: str) -> str:
+    """The shipped record without its last report (the cancellation), so a report can follow."""
+    return text[: text.rindex("\n[[reports]]")] + "\n"
+
+
+def test_add_report_never_writes_through_a_path_outside(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    target = _outside(tmp_path_factory, _open_record(SHIPPED.read_text("utf-8")))
+    before = target.read_bytes()
+    result = run("add-report", str(target), "--date", "2022-12-20", "--progress", "90", "--note", "x")
+    assert result.exit_code == 1
+    assert "leads outside the repository" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert target.read_bytes() == before
+
+
+def test_add_report_never_writes_through_a_link_out(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    target = _outside(tmp_path_factory, _open_record(SHIPPED.read_text("utf-8")))
+    before = target.read_bytes()
+    (repo / "records" / "2565" / "01000000-2475.toml").unlink()
+    link = repo / "records" / "2565" / "01000000-2475.toml"
+    os.symlink(target, link)
+    for name in (str(link.relative_to(repo)), "01000000-2475"):
+        result = run("add-report", name, "--date", "2022-12-20", "--progress", "90", "--note", "x")
+        assert result.exit_code == 1, result.stderr
+        assert "outside the repository" in result.stderr
+        assert target.read_bytes() == before
+        assert link.is_symlink()
+
+
+def test_fmt_never_rewrites_through_a_link_out(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    target = _outside(tmp_path_factory)
+    before = target.read_bytes()
+    link = repo / "records" / "2565" / "01000000-9999.toml"
+    os.symlink(target, link)
+    for args in (["fmt"], ["fmt", str(link.relative_to(repo))], ["fmt", str(link)]):
+        result = run(*args)
+        assert result.exit_code == 1, (args, result.stdout, result.stderr)
+        assert "outside the repository" in result.stderr
+        assert target.read_bytes() == before
+        assert link.is_symlink()
+
+
+def test_a_link_inside_the_repository_is_written_through_and_stays_a_link(repo: Path) -> None:
+    shipped = repo / "records" / "2565" / "01000000-2475.toml"
+    (repo / "archive").mkdir()
+    real = repo / "archive" / "01000000-2475.toml"
+    real.write_text(_open_record(shipped.read_text("utf-8")), "utf-8")
+    shipped.unlink()
+    os.symlink(real, shipped)
+    result = run("add-report", "01000000-2475", "--date", "2022-12-20", "--progress", "90", "--note", "x")
+    assert result.exit_code == 0, result.stderr
+    assert shipped.is_symlink()
+    assert "progress = 90" in real.read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    "code", ["../../../tmp/x", "/tmp/x", "50100000-0001/../../x", "..", "50100000-0001\\..\\x"]
+)
+def test_new_never_turns_a_code_into_a_path(empty_repo: Path, code: str) -> None:
+    result = run("new", code, "--name", "x", "--fiscal-year", "2567", "--start", "2023-10-01",
+                 "--end", "2024-09-30", "--budget", "1", "--department", "x")  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    assert "not a project code" in result.stderr
+    assert sorted(p for p in empty_repo.rglob("*") if p.is_file()) == []
+
+
+def test_new_fiscal_year_cannot_reach_out(empty_repo: Path) -> None:
+    result = run("new", "50100000-0001", "--name", "x", "--fiscal-year", "../../2567", "--start", "2023-10-01",
+                 "--end", "2024-09-30", "--budget", "1", "--department", "x")  # fmt: skip
+    assert result.exit_code == 2
+    assert list(empty_repo.rglob("*.toml")) == []
+
+
+def test_import_never_turns_a_printed_code_into_a_path(empty_repo: Path, tmp_path: Path) -> None:
+    _needs("import")
+    from conftest import LEGACY_PRINTOUT
+
+    evil = tmp_path / "evil.txt"
+    evil.write_text(LEGACY_PRINTOUT.read_text("utf-8").replace("01000000-2475", "../../../pwned"), "utf-8")
+    result = run("import", str(evil))
+    assert result.exit_code == 1
+    assert "not a project code" in result.stderr
+    assert not list(tmp_path.rglob("pwned*"))
+    assert list((empty_repo / "records").rglob("*")) == []
+
+
+@pytest.mark.parametrize("output", ["records", ".", "records/2565"])
+def test_site_never_replaces_the_records(repo: Path, output: str) -> None:
+    _needs("site")
+    before = {p: p.read_bytes() for p in repo.rglob("*.toml")}
+    result = run("site", "--output", output, "--as-of", AS_OF)
+    assert result.exit_code in (1, 2), result.stderr
+    assert {p: p.read_bytes() for p in repo.rglob("*.toml")} == before
+
+
+def test_site_never_empties_a_folder_it_did_not_build(repo: Path) -> None:
+    _needs("site")
+    (repo / "docs").mkdir()
+    (repo / "docs" / "keep.txt").write_text("mine", "utf-8")
+    result = run("site", "--output", "docs", "--as-of", AS_OF)
+    assert result.exit_code in (1, 2)
+    assert (repo / "docs" / "keep.txt").read_text("utf-8") == "mine"

@@ -15,6 +15,7 @@ import click
 from ..core.labels import LANGS, PLAN_STATUSES, STATES, Lang
 from ..core.portfolio import SORTS, Filters
 from ..core.tables import FORMATS
+from ..core.text import one_line
 from .options import as_of_option, current_config, format_option, shown_path, today
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,7 +73,7 @@ def report_skipped(skipped: list[tuple[str, str]]) -> None:
     noun = "record" if len(skipped) == 1 else "records"
     click.echo(f"{len(skipped)} {noun} skipped (not valid): run projledger validate", err=True)
     for path, reason in skipped:
-        click.echo(f"  {path}: {reason}", err=True)
+        click.echo(f"  {one_line(path)}: {one_line(reason)}", err=True)
 
 
 def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:

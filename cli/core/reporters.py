@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from .findings import Finding, count
-from .text import one_line
+from .text import json_safe, one_line
 
 Reporter = Callable[[list[Finding], int], str]
 
@@ -35,7 +35,7 @@ def json_report(findings: list[Finding], files: int) -> str:
         "warnings": warnings,
         "findings": [f.as_dict() for f in findings],
     }
-    return json.dumps(envelope, ensure_ascii=False, indent=2) + "\n"
+    return json_safe(json.dumps(envelope, ensure_ascii=False, indent=2)) + "\n"
 
 
 def _github_escape(text: str, *, property_value: bool = False) -> str:
@@ -49,12 +49,12 @@ def github_report(findings: list[Finding], files: int) -> str:
     """GitHub Actions workflow commands: each finding becomes an annotation on its line."""
     lines = []
     for f in findings:
-        props = [f"file={_github_escape(f.path, property_value=True)}"]
+        props = [f"file={_github_escape(one_line(f.path), property_value=True)}"]
         if f.line:
             props.append(f"line={f.line}")
         if f.column:
             props.append(f"col={f.column}")
-        props.append(f"title={_github_escape(f.rule, property_value=True)}")
+        props.append(f"title={_github_escape(one_line(f.rule), property_value=True)}")
         field = f"{f.field}: " if f.field else ""
         lines.append(f"::{f.severity.value} {','.join(props)}::{_github_escape(one_line(field + f.message))}")
     lines.append(_summary(findings, files))

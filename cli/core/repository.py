@@ -68,6 +68,7 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
     if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
         if not path.is_file():
             raise NotFoundError(f"no record file at {code_or_path}")
+        ensure_inside(path, config)  # what a command reads by name it may also write
         return path
     raise NotFoundError(f"'{code_or_path}' is neither a project code like 01000000-2475 nor a record file")
 
@@ -116,5 +117,14 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
         if path.is_dir():
             root = config.root if path.resolve().is_relative_to(config.root) else path.resolve()
             yield from walk_records(path, root)
+        elif path.is_symlink():  # a link given by name obeys the walk's rule: never out of its tree
+            here = path.parent.resolve()
+            root = config.root if here.is_relative_to(config.root) else here
+            refused = (
+                None
+                if path.resolve().is_relative_to(root)
+                else "a link to a file outside the repository; refused"
+            )
+            yield Listed(path, refused=refused)
         else:
             yield Listed(path)

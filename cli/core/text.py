@@ -36,6 +36,24 @@ def spreadsheet_cell(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+# NIKHAHIT (U+0E4D) then SARA AA (U+0E32), maybe with a tone mark between or before: how PDF
+# extraction and some old keyboards spell SARA AM (U+0E33). NFC leaves the pair alone (SARA AM
+# has only a compatibility decomposition), and NFKC would split every SARA AM, so it is mended here.
+_SPLIT_SARA_AM = re.compile("\u0e4d([\u0e48-\u0e4b]?)\u0e32")
+
+
 def nfc(text: str) -> str:
-    """The one normal form stored text is written in (NFC keeps SARA AM as one code point)."""
-    return unicodedata.normalize("NFC", text)
+    """The one form stored text is written in: Unicode NFC, SARA AM as one code point.
+
+    ``น\u0e49\u0e4d\u0e32`` and ``น\u0e4d\u0e49\u0e32`` are stored as ``น\u0e49\u0e33`` (น้ำ):
+    the form a Thai keyboard types, which search and sorting then find as one word.
+    """
+    return _SPLIT_SARA_AM.sub("\\1\u0e33", unicodedata.normalize("NFC", text))
+
+
+def json_safe(dumped: str) -> str:
+    """JSON text (``json.dumps(..., ensure_ascii=False)``) with DEL, C1 controls and bidi marks
+    written as ``\\uXXXX`` escapes, as it already writes C0 controls: the same data, exactly,
+    but nothing a terminal acts on when the JSON is printed. Valid because these characters can
+    only stand inside JSON strings."""
+    return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
