@@ -282,3 +282,21 @@ def test_a_status_negation_is_read_on_its_own(printed: str, value: str) -> None:
     assert result.data["reports"][-1]["target_status"] == value
     (warning,) = result.warnings
     assert warning.field == "reports[12].target_status" and f"'{printed}'" in warning.message
+
+
+def test_noise_gives_a_bounded_list_of_warnings_quickly() -> None:
+    import time
+
+    from projledger.core.legacy import MAX_WARNINGS
+
+    base = LEGACY_PRINTOUT.read_text("utf-8")
+    noise = base.replace(
+        "เป็นไปตามเป้าหมาย\nรายงานครั้งที่2", "เป็นไปตามเป้าหมาย " + "ก ข " * 200_000 + "\nรายงานครั้งที่2"
+    )
+    noise += "\n" + "ขยะ : ข้อความ\n" * 5000 + "** แบบแสดงรายงานแบบแสดงรายงาน **\n" * 5000
+    started = time.monotonic()
+    result = parse_printout(noise, "noise.txt")
+    assert time.monotonic() - started < 10
+    assert len(result.warnings) == MAX_WARNINGS + 1
+    assert result.warnings[-1].message.endswith("more warnings not shown: is this a printout of the form?")
+    assert [r["no"] for r in result.data["reports"]] == ALL_REPORTS

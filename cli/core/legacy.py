@@ -75,6 +75,12 @@ MAX_INPUT_BYTES = 1024 * 1024
 FUZZY_CUTOFF = 0.75
 FUZZY_MARGIN = 0.04
 
+#: Past this many warnings for one printout, the rest are counted, not listed.
+MAX_WARNINGS = 200
+
+#: Words tried one by one as status labels after a report's figures (three labels at most).
+MAX_STATUS_WORDS = 6
+
 REQUIRED = ("code", "name", "fiscal_year", "start", "end", "budget", "agency.department")
 REPORT_REQUIRED = ("date", "note", "progress", "disbursed", "plan_status", "target_status")
 
@@ -157,6 +163,14 @@ def _norm(text: str) -> str:
     return re.sub(r"[.\s]", "", text)
 
 
+def similarity(a: str, b: str, floor: float = 0.0) -> float:
+    """difflib's ratio of ``a`` and ``b``; 0 early when its cheap upper bounds are under ``floor``."""
+    matcher = difflib.SequenceMatcher(None, a, b)
+    if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
+        return 0.0
+    return matcher.ratio()
+
+
 def fuzzy_choice(text: str, choices: dict[str, str]) -> tuple[str | None, bool]:
     """(the key of the label ``text`` is, whether it took a fuzzy match); (None, False) if none.
 
@@ -170,7 +184,7 @@ def fuzzy_choice(text: str, choices: dict[str, str]) -> tuple[str | None, bool]:
     if wanted in by_norm:
         return by_norm[wanted], False
     scored = sorted(
-        ((difflib.SequenceMatcher(None, wanted, known).ratio(), key) for known, key in by_norm.items()),
+        ((similarity(wanted, known, FUZZY_CUTOFF - FUZZY_MARGIN), key) for known, key in by_norm.items()),
         reverse=True,
     )
     best_score, best_key = scored[0]
@@ -203,6 +217,7 @@ class _Reader:
     def __init__(self, text: str, source: str) -> None:
         self.source = source
         self.warnings: list[Finding] = []
+        self.warned = 0
         self.fields: dict[str, Any] = {}
         self.field_lines: dict[str, int] = {}
         self.rationale: list[list[str]] = []
@@ -211,9 +226,21 @@ class _Reader:
         self.lines = self._clean(text)
 
     def warn(self, line: int | None, field_name: str, message: str) -> None:
-        self.warnings.append(
-            Finding(self.source, line, field_name, "legacy-import", Severity.WARNING, message)
-        )
+        self.warned += 1
+        if self.warned <= MAX_WARNINGS:
+            self.warnings.append(
+                Finding(self.source, line, field_name, "legacy-import", Severity.WARNING, message)
+            )
+
+    def all_warnings(self) -> tuple[Finding, ...]:
+        found = sorted(self.warnings, key=Finding.sort_key)
+        if self.warned > MAX_WARNINGS:
+            more = self.warned - MAX_WARNINGS
+            found.append(
+                Finding(self.source, None, "", "legacy-import", Severity.WARNING,
+                        f"{more} more warnings not shown: is this a printout of the form?")
+            )  # fmt: skip
+        return tuple(found)
 
     # --- lines ---------------------------------------------------------------------------
 
@@ -236,7 +263,7 @@ class _Reader:
         pos = 0
         found = False
         for match in _PAGE_HEADER.finditer(raw):
-            ratio = difflib.SequenceMatcher(None, _norm(match.group(1)), _norm(FORM_TITLE)).ratio()
+            ratio = similarity(_norm(match.group(1)), _norm(FORM_TITLE), FUZZY_CUTOFF)
             if ratio < FUZZY_CUTOFF:
                 continue
             found = True
@@ -257,7 +284,7 @@ class _Reader:
         got = _norm(match.group(2))[: len(_norm(words))]
         if not got:
             return None
-        ratio = difflib.SequenceMatcher(None, got, _norm(words)).ratio()
+        ratio = similarity(got, _norm(words), 0.8)
         return section if ratio >= 0.8 else None
 
     def read(self) -> None:
@@ -370,7 +397,7 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
         name for name in REQUIRED
         if (data.get("agency", {}).get("department") if name == "agency.department" else data.get(name)) in (None, "")
     ]  # fmt: skip
-    warnings = tuple(sorted(reader.warnings, key=Finding.sort_key))
+    warnings = reader.all_warnings()
     if missing:
         raise MissingFieldsError(source, missing, warnings)
     return Imported(_ordered(data), warnings)
@@ -553,8 +580,17 @@ def _statuses(reader: _Reader, current: _Report, text: str, line: int) -> None:
     for piece in pieces:
         value, _ = fuzzy_choice(piece, _STATUS_CHOICES)
         if value is None and " " in piece:
-            for word in piece.split():
+            # At most three labels follow a report's figures; a longer run of words is noise.
+            words = piece.split()
+            for word in words[:MAX_STATUS_WORDS]:
                 _one_status(reader, current, word, line)
+            if len(words) > MAX_STATUS_WORDS:
+                skipped = len(words) - MAX_STATUS_WORDS
+                reader.warn(
+                    line,
+                    f"reports[{current.no}]",
+                    f"{skipped} more words after the report's figures, skipped",
+                )
             continue
         _one_status(reader, current, piece, line)
 
