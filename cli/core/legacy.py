@@ -304,10 +304,8 @@ class _Reader:
             if heading is not None:
                 section, last_field = heading, None
                 continue
-            if _REPORT_HEADER.match(ascii_digits(text)) or (
-                section == "2" and _PROGRESS.search(ascii_digits(text))
-            ):
-                section = "2"
+            if _REPORT_HEADER.match(ascii_digits(text)):
+                section = "2"  # reports start even where the section's heading was lost
             if section == "2":
                 if text.startswith(CERTIFICATION[:8]) or text.startswith("ลงชื่อ"):
                     section = "end"
