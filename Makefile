@@ -20,6 +20,7 @@ run: install
 	$(BIN)/projledger summary records
 	$(BIN)/projledger status records
 	$(BIN)/projledger --version
+	$(BIN)/projledger site
 
 ## Everything CI runs: lint, types, the whole test suite (slow tests included).
 test: install browser lint typecheck

@@ -53,7 +53,8 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     where = shown_path(result.path)
     projects = sum(1 for page in result.manifest if page.startswith("projects/"))
     click.echo(
-        f"site: {where}/index.html ({projects} projects; {len(result.rendered)} pages written, "
+        f"site: {where}/index.html ({projects} project{'' if projects == 1 else 's'}; "
+        f"{len(result.rendered)} pages written, "
         f"{result.kept} unchanged)"
     )
     report_skipped(skipped.files)
