@@ -206,3 +206,39 @@ def test_parallel_and_cached_routes_give_the_same_findings(corpus: Path, tmp_pat
     assert len(warm.entries) == len(paths)
     assert findings(jobs=2, cache=warm) == plain  # warm: from the cache
     assert not warm.changed
+
+
+def test_cached_and_parallel_rows_are_the_plain_rows(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """status and summary rows: plain loop, pool, cold cache, warm cache, one file changed."""
+    from projledger.core import portfolio
+
+    monkeypatch.chdir(corpus)
+    config = load_config(corpus)
+    checked_on = date(2026, 1, 1)
+
+    def rows(**environ: str) -> tuple[list[Any], list[tuple[str, str]]]:
+        for name in ("PROJLEDGER_NO_CACHE", "PROJLEDGER_CACHE_DIR", "PROJLEDGER_JOBS"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        skipped = portfolio.Skipped()
+        got = list(portfolio.rows([], config, AS_OF, checked_on=checked_on, skipped=skipped))
+        return got, skipped.files
+
+    plain = rows(PROJLEDGER_NO_CACHE="1", PROJLEDGER_JOBS="1")
+    assert len(plain[0]) > 150 and len(plain[1]) > 50
+    assert rows(PROJLEDGER_NO_CACHE="1", PROJLEDGER_JOBS="2") == plain
+    cache = str(tmp_path / "cache")
+    assert rows(PROJLEDGER_CACHE_DIR=cache, PROJLEDGER_JOBS="2") == plain  # cold
+    assert rows(PROJLEDGER_CACHE_DIR=cache, PROJLEDGER_JOBS="1") == plain  # warm
+    changed = sorted(corpus.glob("records/*/*.toml"))[5]
+    original = changed.read_bytes()
+    try:
+        changed.write_bytes(original.replace(b'name = "', b'name = "changed ', 1))
+        fresh = rows(PROJLEDGER_NO_CACHE="1")
+        assert fresh != plain
+        assert rows(PROJLEDGER_CACHE_DIR=cache) == fresh
+    finally:
+        changed.write_bytes(original)

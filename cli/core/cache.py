@@ -23,12 +23,13 @@ that cannot be read, of any kind of damage, is ignored and rebuilt, never an err
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -254,25 +255,24 @@ class ResultCache:
 
 # --- checking many files ---------------------------------------------------------------------
 
+#: What a worker process computes: set once per pool (inherited through fork, or pickled).
 _worker_state: dict[str, Any] = {}
 
 
-def _init_worker(config: Config, as_of: date, fast: bool, racy_since: int | None) -> None:
-    _worker_state.update(config=config, as_of=as_of, fast=fast, racy_since=racy_since)
+def _init_worker(task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None) -> None:
+    _worker_state.update(task=task, args=args, racy_since=racy_since)
 
 
-def _check_chunk(paths: list[str]) -> list[tuple[Checked, StatKey | None, bytes | None]]:
+def _run_chunk(paths: list[str]) -> list[tuple[Any, StatKey | None, bytes | None]]:
     state = _worker_state
-    return [
-        _check_uncached(Path(p), state["config"], state["as_of"], state["fast"], state["racy_since"])
-        for p in paths
-    ]
+    return [_compute(Path(p), state["task"], state["args"], state["racy_since"]) for p in paths]
 
 
-def _check_uncached(
-    path: Path, config: Config, as_of: date, fast: bool, racy_since: int | None
-) -> tuple[Checked, StatKey | None, bytes | None]:
-    """Check a file, with its stat taken before reading (a later change then misses the cache)."""
+def _compute(
+    path: Path, task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
+) -> tuple[Any, StatKey | None, bytes | None]:
+    """``task(path, *args)``, with the file's stat taken before it is read (a change made
+    meanwhile then misses the cache next time) and, for a recently changed file, its digest."""
     try:
         st = os.stat(path)
         stat: StatKey | None = stat_key(st)
@@ -285,7 +285,61 @@ def _check_uncached(
                 file_digest = digest(handle.read())
         except OSError:
             stat = None
-    return check_one(path, config, as_of, fast=fast), stat, file_digest
+    return task(path, *args), stat, file_digest
+
+
+def cached_map(
+    paths: Iterable[Path],
+    task: Callable[..., Any],
+    args: tuple[Any, ...],
+    *,
+    cache: ResultCache | None = None,
+    usable: Callable[[Any], bool] = lambda value: True,
+    jobs: int = 1,
+    chunk: int = 32,
+) -> Generator[tuple[Path, Any], None, None]:
+    """(path, ``task(path, *args)``) in the order given: from the cache where it still holds
+    (and ``usable`` accepts it), else computed, on ``jobs`` processes when there are many.
+
+    Over ``PARALLEL_THRESHOLD`` misses, chunks of files go to a pool of processes and come back
+    in order, streamed, so no side ever holds more than a few chunks of parsed records.
+    """
+    todo: list[tuple[Path, Any]] = []
+    for path in paths:
+        value = None
+        if cache is not None:
+            value, _ = cache.get(path)
+            if value is not None and not usable(value):
+                value = None
+        todo.append((path, value))
+    misses = [str(path) for path, value in todo if value is None]
+    racy_since = cache.racy_since if cache is not None else None
+    computed: Iterator[tuple[Any, StatKey | None, bytes | None]]
+    pool = None
+    if jobs > 1 and len(misses) >= PARALLEL_THRESHOLD:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+        pool = context.Pool(jobs, initializer=_init_worker, initargs=(task, args, racy_since))
+        chunks = [misses[i : i + chunk] for i in range(0, len(misses), chunk)]
+        computed = (item for batch in pool.imap(_run_chunk, chunks) for item in batch)
+    else:
+        computed = (_compute(Path(p), task, args, racy_since) for p in misses)
+    try:
+        for path, value in todo:
+            if value is None:
+                value, stat, file_digest = next(computed)
+                if cache is not None and stat is not None:
+                    cache.put(path, stat, file_digest, value)
+            yield path, value
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+def _check_task(path: Path, config: Config, as_of: date, fast: bool) -> Checked:
+    return check_one(path, config, as_of, fast=fast)
 
 
 def check_many(
@@ -298,44 +352,87 @@ def check_many(
     fast: bool = True,
     chunk: int = 32,
 ) -> Iterator[tuple[Path, Checked]]:
-    """(path, what checking it found), in the order given; cached where still true, on ``jobs`` cores.
+    """(path, what checking it found) in the order given, as ``check_file`` would find it."""
 
-    Only the files the cache cannot answer are read; over ``PARALLEL_THRESHOLD`` of them they are
-    checked in chunks by a pool of processes and streamed back in order, so neither side ever
-    holds more than a few chunks of parsed records.
+    def usable(value: Any) -> bool:
+        return isinstance(value, Checked) and value.valid_on(as_of)
+
+    yield from cached_map(
+        paths, _check_task, (config, as_of, fast), cache=cache, usable=usable, jobs=jobs, chunk=chunk
+    )
+
+
+# --- rows of status and summary --------------------------------------------------------------
+
+
+def _row_task(
+    path: Path, config: Config, as_of: date, checked_on: date, shown: Callable[[Path], str]
+) -> tuple[str, Any, str]:
+    """("row", row fields, shown) of a valid record, or ("skip", reason, shown)."""
+    from .portfolio import row_or_reason
+
+    path_shown = shown(path)
+    row = row_or_reason(path, config, as_of, checked_on, path_shown)
+    if isinstance(row, str):
+        return ("skip", row, path_shown)
+    # Kept as a plain tuple: rebuilt by calling the class, far cheaper to unpickle than the object.
+    return ("row", tuple(getattr(row, name) for name in _row_fields()), path_shown)
+
+
+@functools.cache
+def _row_fields() -> tuple[str, ...]:
+    from dataclasses import fields
+
+    from .portfolio import ProjectRow
+
+    return tuple(f.name for f in fields(ProjectRow))
+
+
+def cached_rows(
+    paths: Iterable[Path],
+    config: Config,
+    as_of: date,
+    checked_on: date,
+    shown: Callable[[Path], str],
+    skip: Callable[[str, str], None],
+    environ: Mapping[str, str] = os.environ,
+) -> Iterator[Any]:
+    """``portfolio.rows`` with the cache and the cores: the same rows, in the same order.
+
+    Rows depend on ``as_of``, on the day of the check and on the folder they are shown from,
+    so those are part of the cache file's fingerprint: one cache file per repository holds the
+    rows of the latest (as_of, day, folder); on a new day the records are read again.
     """
-    todo: list[tuple[Path, Checked | None]] = []
-    for path in paths:
-        value = None
-        if cache is not None:
-            value, _ = cache.get(path)
-            if not (isinstance(value, Checked) and value.valid_on(as_of)):
-                value = None
-        todo.append((path, value))
-    misses = [str(path) for path, value in todo if value is None]
-    racy_since = cache.racy_since if cache is not None else None
-    computed: Iterator[tuple[Checked, StatKey | None, bytes | None]]
-    pool = None
-    if jobs > 1 and len(misses) >= PARALLEL_THRESHOLD:
-        import multiprocessing
+    from .repository import list_records
 
-        context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-        pool = context.Pool(jobs, initializer=_init_worker, initargs=(config, as_of, fast, racy_since))
-        chunks = [misses[i : i + chunk] for i in range(0, len(misses), chunk)]
-        computed = (item for batch in pool.imap(_check_chunk, chunks) for item in batch)
-    else:
-        computed = (_check_uncached(Path(p), config, as_of, fast, racy_since) for p in misses)
+    paths = list(paths)
+    folder = cache_folder(environ)
+    cache = (
+        ResultCache(folder, config, "rows", as_of, checked_on, os.getcwd()) if folder is not None else None
+    )
+    from .portfolio import ProjectRow
+
+    listed = list(list_records(paths, config))
+    files = [entry.path for entry in listed if not entry.refused]
+    args = (config, as_of, checked_on, shown)
+    results = cached_map(files, _row_task, args, cache=cache, jobs=jobs_wanted(environ))
     try:
-        for path, value in todo:
-            if value is None:
-                value, stat, file_digest = next(computed)
-                if cache is not None and stat is not None:
-                    cache.put(path, stat, file_digest, value)
-            yield path, value
+        for entry in listed:
+            if entry.refused:
+                skip(shown(entry.path), entry.refused)
+                continue
+            kind, payload, path_shown = next(results)[1]
+            if kind == "row":
+                yield ProjectRow(*payload)
+            else:
+                skip(path_shown, payload)
     finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+        results.close()
+    if cache is not None:
+        if not paths:  # the whole records folder: forget files that are gone
+            walked = {cache.key(path) for path in files}
+            prune(cache, walked.__contains__)
+        cache.save()
 
 
 def prune(cache: ResultCache, keep: Callable[[str], bool]) -> None:

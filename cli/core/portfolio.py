@@ -24,7 +24,6 @@ from .config import Config
 from .labels import STATES
 from .money import ratio_percent
 from .record import Project
-from .repository import list_records
 from .status import PLAN_RANK, Status, compute_status, expected_progress
 
 
@@ -140,17 +139,23 @@ def rows(
     as of a past date must not refuse a record for holding reports filed after that date.
     """
     checked_on = checked_on or as_of
-    for listed in list_records(list(paths), config):
-        path_shown = shown(listed.path)
-        if listed.refused:
-            _skip(skipped, path_shown, listed.refused)
-            continue
-        result = check_file(listed.path, config, checked_on, path_shown)
-        if result.project is None or not result.ok:
-            reason = next((f.message for f in result.findings if f.is_error), "not a record")
-            _skip(skipped, path_shown, reason)
-            continue
-        yield build_row(result.project, compute_status(result.project, as_of, config), path_shown)
+    # Rows of unchanged files come from the user's cache, the others are computed on every
+    # core (core/cache.py); each file's step is ``row_or_reason``. The same rows, in order.
+    from .cache import cached_rows
+
+    yield from cached_rows(
+        paths, config, as_of, checked_on, shown, lambda path, why: _skip(skipped, path, why)
+    )
+
+
+def row_or_reason(
+    path: Path, config: Config, as_of: date, checked_on: date, path_shown: str
+) -> ProjectRow | str:
+    """One file's row, or why it is not one (its first error, checked as of ``checked_on``)."""
+    result = check_file(path, config, checked_on, path_shown)
+    if result.project is None or not result.ok:
+        return next((f.message for f in result.findings if f.is_error), "not a record")
+    return build_row(result.project, compute_status(result.project, as_of, config), path_shown)
 
 
 def _skip(skipped: Skipped | None, path: str, reason: str) -> None:
