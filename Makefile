@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test quick lint format typecheck bench bench-large browser clean
+.PHONY: install run test quick fuzz lint format typecheck bench bench-large browser clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: install browser lint typecheck
 ## The inner loop: no slow tests, stop at the first failure.
 quick: install
 	$(BIN)/python -m pytest -q -x -m "not slow"
+
+## The property and fuzz tests with thousands of examples each (make test runs a short profile).
+fuzz: install
+	PROJLEDGER_FUZZ=long $(BIN)/python -m pytest -q -m fuzz
 
 lint: install
 	$(BIN)/ruff check .
