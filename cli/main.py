@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "status": "status:status",
     "summary": "summary:summary",
     "site": "site:site",
+    "sheet": "sheet:sheet",
 }
 
 

@@ -1,0 +1,212 @@
+"""``projledger sheet export|import``: the month's reports of many projects in one spreadsheet."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..core.text import one_line, printable
+from .options import OptionError, WholeNumberType, as_of_option, current_config, shown_path, today
+
+
+class MonthType(click.ParamType):  # type: ignore[type-arg]
+    """A month as clerks type it: 10/2567 (BE), ๑๐/๒๕๖๗ or 2024-10."""
+
+    name = "MONTH"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, int]:
+        from ..core.calendar import DateInputError, parse_month
+
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_month(str(value))
+        except DateInputError as error:
+            raise OptionError(str(error), ctx=ctx, param=param) from None
+
+
+@click.group("sheet")
+def sheet() -> None:
+    """Monthly reports of many projects at once, through a spreadsheet.
+
+    `sheet export` writes one row per project whose report for the month is due; the clerk
+    fills it in Excel or LibreOffice; `sheet import` checks every row and appends the reports,
+    through the same checked, locked, atomic write as add-report.
+
+    \b
+    Example:
+      projledger sheet export --month 10/2567 --agency 5001 --output october.xlsx
+      projledger sheet import october.xlsx --dry-run
+      projledger sheet import october.xlsx
+    """
+
+
+@sheet.command("export")
+@click.option(
+    "--month",
+    type=MonthType(),
+    default=None,
+    metavar="MM/YYYY",
+    help="The month to report: mm/yyyy BE (10/2567) or ISO (2024-10); default the current month.",
+)
+@click.option(
+    "--agency",
+    "agencies",
+    multiple=True,
+    metavar="PREFIX|NAME",
+    help="Only this agency: a code prefix (5001) or words of the department's name. Repeatable.",
+)
+@click.option(
+    "--fiscal-year",
+    "fiscal_years",
+    type=WholeNumberType(2400),
+    multiple=True,
+    metavar="YEAR",
+    help="Only projects of this BE fiscal year. Repeatable.",
+)
+@click.option(
+    "--new", "new_sheet", is_flag=True, help="An empty sheet for registering projects (the columns of `new`)."
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    metavar="FILE",
+    help="FILE.xlsx (drop-down lists, checks, locked context) or FILE.csv (UTF-8 with a BOM).",
+)
+@as_of_option
+def export(
+    month: tuple[int, int] | None,
+    agencies: tuple[str, ...],
+    fiscal_years: tuple[int, ...],
+    new_sheet: bool,
+    output: Path,
+    as_of: date | None,
+) -> None:
+    """Write the month's sheet: one row per project whose report is due and not yet filed.
+
+    Due: the project is active, the month is not before its start's month nor after this
+    month (past its end's month while it is still active, it goes on reporting), and the
+    report of that month (report N for the Nth month from the start's month) is not in the
+    record yet. Each row shows the code, name, month, report number and the latest report
+    (grey, locked: context), and leaves empty what the clerk fills: date, progress,
+    disbursed, plan status, target status, note, event. Headers are Thai with the key the
+    import reads in parentheses. In xlsx the statuses are drop-down lists of the form's
+    words, progress must be 0-100, money not negative, dates dd/mm/yyyy BE; the sheet is
+    protected without a password so context is not typed over by accident.
+
+    \b
+    Example:
+      projledger sheet export --month 03/2565 --output march.xlsx
+      projledger sheet export --agency 50010000 --fiscal-year 2568 --output sheet.csv
+      projledger sheet export --new --output new-projects.xlsx
+    """
+    from ..core.calendar import format_month_be
+    from ..core.portfolio import Filters, Skipped
+    from ..core.sheet import export_rows, write_sheet
+
+    shown = shown_path(output)
+    if new_sheet:
+        if month or agencies or fiscal_years:
+            raise click.UsageError(
+                "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year"
+            )
+        write_sheet(output, "new", [], shown)
+        click.echo(f"projledger: wrote an empty registration sheet to {one_line(shown)}", err=True)
+        return
+    config = current_config()
+    day = as_of or today()
+    year, number = month or (day.year, day.month)
+    skipped = Skipped()
+    filters = Filters(fiscal_years=tuple(fiscal_years), agencies=tuple(agencies))
+    lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
+    write_sheet(output, "report", lines, shown)
+    for path, reason in skipped.files:
+        click.echo(
+            f"projledger: skipped {one_line(path)}: {one_line(reason)} (see projledger validate)", err=True
+        )
+    click.echo(
+        f"projledger: wrote {len(lines)} row{'' if len(lines) == 1 else 's'} due for "
+        f"{format_month_be(year, number)} to {one_line(shown)}",
+        err=True,
+    )
+
+
+@sheet.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Show the reports that would be written (TOML); write nothing.")
+@click.option(
+    "--partial",
+    is_flag=True,
+    help="Write the rows that pass and list the others (still exit 1 if any failed).",
+)
+@as_of_option
+def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -> None:
+    """Append the reports (or new projects) of a filled sheet (.xlsx or .csv).
+
+    Cells are read as add-report and new read options: Thai status words, Thai digits, BE
+    dates. Each row is checked as its record would be after the append (every rule of
+    validate); each bad cell is one line FILE:ROW:COLUMN: key: message on stderr (ROW as the
+    spreadsheet numbers it, COLUMN its letter). All or nothing: if any row fails, no record
+    changes and the exit code is 1; with --partial the good rows are written, the failed
+    ones listed, and the exit code is still 1. An empty row changes nothing; an empty
+    disbursed cell keeps the last report's amount; an empty plan status is computed. A row
+    whose report is already in the record is skipped when it says the same and refused when
+    it differs, so importing a sheet twice changes nothing. Formulas are never run: a cell
+    holding one is reported. Files over 20 MB, and workbooks that would unzip past 200 MB,
+    are refused before they are read. Only the records the rows name are read.
+
+    \b
+    Example:
+      projledger sheet import march.xlsx --dry-run
+      projledger sheet import march.xlsx
+      projledger sheet import march.csv --partial
+    """
+    from ..core.sheet import plan_import, read_table, write_plan
+
+    config = current_config()
+    day = as_of or today()
+    shown = shown_path(file)
+    table = read_table(file, shown)
+    plan = plan_import(table, config, day, shown_path)
+    for finding in sorted(plan.findings, key=lambda f: (f.row, f.column)):
+        click.echo(one_line(finding.one_line(shown)), err=True)
+    failed = plan.failed_rows
+    appended = plan.count("append") + plan.count("new")
+    what = "new record" if plan.kind == "new" else "report"
+    if dry_run:
+        for change in plan.changes.values():
+            click.echo(f"# {one_line(change.shown)}")
+            for block in change.blocks:
+                click.echo(printable(block).rstrip("\n") + "\n")
+    elif failed and not partial:
+        appended = 0
+    else:
+        for change in write_plan(plan):
+            rows = ", ".join(map(str, change.rows))
+            click.echo(
+                f"{one_line(change.shown)}: {len(change.rows)} {what}{'s' if len(change.rows) > 1 else ''} (row {rows})"
+            )
+    verb = "would be written" if dry_run else "written"
+    summary = (
+        f"projledger: {one_line(shown)}: {appended} {what}{'' if appended == 1 else 's'} {verb}, "
+        f"{plan.count('identical')} already there, {plan.count('empty')} empty row"
+        f"{'' if plan.count('empty') == 1 else 's'} skipped"
+    )
+    if failed:
+        listed = ", ".join(map(str, failed))
+        if partial or dry_run:
+            summary += f"; {len(failed)} row{'s' if len(failed) > 1 else ''} failed: {listed}"
+        else:
+            summary += (
+                f"; {len(failed)} row{'s' if len(failed) > 1 else ''} failed ({listed}), so nothing was written "
+                "(fix them, or give --partial to write the others)"
+            )
+    click.echo(summary, err=True)
+    if failed:
+        raise SystemExit(1)
