@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import os
-import pickle
 from pathlib import Path
 
 import pytest
@@ -55,7 +54,7 @@ def test_second_run_reads_nothing_and_says_the_same(repo: Path, cache_dir: Path,
     assert len(checks) == 1  # answered from the cache
     assert second == first
     assert "progress-dip" in first[1]
-    assert list(cache_dir.glob("validate-*.pickle"))
+    assert list(cache_dir.glob("validate-*.cache"))
     assert not list(cache_dir.glob(".tmp-*")) and not list(cache_dir.glob(".probe-*"))
 
 
@@ -130,8 +129,9 @@ def test_rename_and_delete(repo: Path, cache_dir: Path, checks: list[Path]) -> N
     renamed.unlink()
     code, out = validate()
     assert code == 0 and out.startswith("0 files checked")
-    entries = pickle.loads(next(cache_dir.glob("validate-*.pickle")).read_bytes())["entries"]
-    assert entries == {}
+    config = load_config(repo)
+    with cache_module.ResultCache(cache_dir, config, "validate") as cache:
+        assert cache.index == {}
 
 
 def test_config_change_such_as_tolerance(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
@@ -182,11 +182,19 @@ def test_edited_core_module_changes_the_fingerprint(repo: Path, monkeypatch: pyt
 
 def test_corrupt_cache_is_ignored(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
     first = validate()
-    cache_file = next(cache_dir.glob("validate-*.pickle"))
-    for damage in (b"", b"garbage", cache_file.read_bytes()[:50], pickle.dumps({"format": 1, "entries": []})):
+    cache_file = next(cache_dir.glob("validate-*.cache"))
+    whole = cache_file.read_bytes()
+    for damage in (
+        b"",
+        b"garbage",
+        whole[:50],
+        whole[:-3],
+        whole[:30] + b"x" * 20 + whole[50:],
+        whole + b"\0",
+    ):
         cache_file.write_bytes(damage)
         assert validate() == first
-    assert len(checks) == 5
+    assert len(checks) == 7
 
 
 def test_no_cache_flag_and_environment(

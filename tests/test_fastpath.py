@@ -203,9 +203,10 @@ def test_parallel_and_cached_routes_give_the_same_findings(corpus: Path, tmp_pat
     assert findings(jobs=2, cache=cache) == plain  # cold: fills the cache
     cache.save()
     warm = ResultCache(tmp_path / "cache", config, "validate")
-    assert len(warm.entries) == len(paths)
+    assert len(warm.index) == len(paths)
     assert findings(jobs=2, cache=warm) == plain  # warm: from the cache
     assert not warm.changed
+    warm.close()
 
 
 def test_cached_and_parallel_rows_are_the_plain_rows(

@@ -34,7 +34,7 @@ def validate(
       projledger validate
       projledger validate records/2565 --format github --strict
     """
-    from ..core.cache import ResultCache, cache_folder, check_many, jobs_wanted, prune
+    from ..core.cache import ResultCache, cache_folder, check_many, jobs_wanted
     from ..core.repository import list_records
 
     config = current_config()
@@ -59,14 +59,16 @@ def validate(
             continue
         to_check.append(listed.path)
         shown_as[listed.path] = shown
-    checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)  # type: ignore[arg-type]
-    for path, result in checked:
-        findings.extend(result.as_findings(shown_as[path]))
-    if cache is not None:
-        if not paths:  # the whole repository was walked: forget files that are gone
-            walked = {cache.key(path) for path in to_check}
-            prune(cache, walked.__contains__)
-        cache.save()
+    try:
+        checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)  # type: ignore[arg-type]
+        for path, result in checked:
+            findings.extend(result.as_findings(shown_as[path]))
+        if cache is not None:
+            # The whole records folder was walked: entries of files not met are of files gone.
+            cache.save(keep=None if paths else lambda key: False)
+    finally:
+        if cache is not None:
+            cache.close()
     findings.sort(key=Finding.sort_key)
     click.echo(REPORTERS[output_format](findings, files), nl=False)
     failed = any(f.is_error or strict for f in findings)

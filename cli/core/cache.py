@@ -23,6 +23,7 @@ that cannot be read, of any kind of damage, is ignored and rebuilt, never an err
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -33,7 +34,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .check import check_file
 from .config import Config
@@ -140,13 +141,12 @@ def _code_fingerprint() -> list[object]:
         rtoml_version = getattr(rtoml, "__version__", "?")
     except ImportError:  # pragma: no cover
         rtoml_version = None
-    # The core modules this process runs, as they are on disk: an edited rule is another tool.
+    # Every module of the core as it is on disk: an edited rule is another tool. (All of them,
+    # not those imported so far, so that the fingerprint is the same at any point of a run.)
     modules = []
-    for name, module in sorted(sys.modules.items()):
-        source = getattr(module, "__file__", None)
-        if name.startswith(__package__ + ".") and source:
-            st = os.stat(source)
-            modules.append((name, st.st_size, st.st_mtime_ns))
+    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        st = os.stat(source)
+        modules.append((source.name, st.st_size, st.st_mtime_ns))
     return [CACHE_FORMAT, __version__, modules, sys.version, getattr(tomli, "__version__", "?"), rtoml_version,
             getattr(jsonschema_rs, "__version__", "?")]  # fmt: skip
 
@@ -165,16 +165,30 @@ def fingerprint(config: Config, *extra: object) -> str:
 
 
 class ResultCache:
-    """Per-file results of one namespace (``validate``...) for one repository, in one file."""
+    """Per-file results of one namespace (``validate``, ``rows``) for one repository, in one file.
+
+    The file is a stream of entries in the order of the last run: each a small pickled header
+    (path, stat, digest, meta) and the pickled value, length-prefixed. Opening reads the
+    headers only; a value is read when it is used, and copied byte for byte into the next
+    file, so a run never holds every cached value at once. The next file is written only when
+    something changed, as a temporary file that replaces the old one atomically.
+    """
+
+    MAGIC = b"projledger-cache %d\n" % CACHE_FORMAT
 
     def __init__(self, folder: Path, config: Config, namespace: str, *extra: object) -> None:
         self.folder = folder
         root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
         self.prefix = f"{namespace}-{root}-"
-        self.path = folder / f"{self.prefix}{fingerprint(config, *extra)[:32]}.pickle"
-        self.entries: dict[str, tuple[StatKey, bytes | None, Any]] = {}
+        self.path = folder / f"{self.prefix}{fingerprint(config, *extra)[:32]}.cache"
+        #: key -> (stat, digest, meta, offset of the value, its length) in the old file.
+        self.index: dict[str, tuple[StatKey, bytes | None, Any, int, int]] = {}
         self.changed = False
         self.racy_since = self._filesystem_now() - RACY_NS
+        self._old: BinaryIO | None = None
+        self._written: list[str] = []  # keys written (or to write) in this run, in order
+        self._out: BinaryIO | None = None
+        self._out_name = ""
         self._load()
 
     def _filesystem_now(self) -> int:
@@ -192,65 +206,141 @@ class ResultCache:
 
     def _load(self) -> None:
         try:
-            with open(self.path, "rb") as handle:
-                loaded = pickle.load(handle)
-            if isinstance(loaded, dict) and loaded.get("format") == CACHE_FORMAT:
-                entries = loaded.get("entries")
-                if isinstance(entries, dict):
-                    self.entries = entries
-        except Exception:  # missing, truncated, corrupt, foreign: start afresh
-            self.entries = {}
+            old = open(self.path, "rb")  # noqa: SIM115 - kept open for the values, closed by close()
+        except OSError:
+            return
+        self._old = old
+        try:
+            if old.read(len(self.MAGIC)) != self.MAGIC:
+                raise ValueError("not a cache file of this format")
+            while True:
+                size = old.read(4)
+                if not size:
+                    break
+                header = old.read(int.from_bytes(size, "little"))
+                key, stat, file_digest, meta = pickle.loads(header)
+                length = int.from_bytes(old.read(4), "little")
+                offset = old.tell()
+                old.seek(length, os.SEEK_CUR)
+                if not isinstance(key, str) or not isinstance(stat, tuple):
+                    raise ValueError("damaged entry")
+                self.index[key] = (stat, file_digest, meta, offset, length)
+            if old.tell() != os.fstat(old.fileno()).st_size:
+                raise ValueError("truncated")
+        except Exception:  # truncated, corrupt, foreign: start afresh
+            self.index = {}
+            self.close()
 
     def key(self, path: Path) -> str:
         return os.path.abspath(path)
 
-    def get(self, path: Path) -> tuple[Any, StatKey | None]:
-        """The cached value for ``path`` if it still describes the file, and the file's stat."""
+    def lookup(self, path: Path) -> tuple[StatKey, bytes | None, Any, int, int] | None:
+        """The entry of ``path`` if it still describes the file (stat, and content when racy)."""
+        entry = self.index.get(self.key(path))
+        if entry is None:
+            return None
         try:
             st = os.stat(path)
         except OSError:
-            return None, None
-        stat = stat_key(st)
-        entry = self.entries.get(self.key(path))
-        if entry is None or entry[0] != stat:
-            return None, stat
+            return None
+        if entry[0] != stat_key(st):
+            return None
         if entry[1] is not None:
             try:
                 with open(path, "rb") as handle:
                     if digest(handle.read()) != entry[1]:
-                        return None, stat
+                        return None
             except OSError:
-                return None, stat
-        return entry[2], stat
+                return None
+        return entry
 
-    def put(self, path: Path, stat: StatKey, file_digest: bytes | None, value: Any) -> None:
-        self.entries[self.key(path)] = (stat, file_digest, value)
-        self.changed = True
+    def read_value(self, entry: tuple[StatKey, bytes | None, Any, int, int]) -> bytes:
+        assert self._old is not None
+        self._old.seek(entry[3])
+        raw = self._old.read(entry[4])
+        if len(raw) != entry[4]:
+            raise EOFError("cache file shrank")
+        return raw
 
-    def save(self, seen: int | None = None) -> None:
-        """Write atomically; drop entries of files long gone, and older fingerprints' files."""
-        if not self.changed:
-            return
+    def write(
+        self, path: Path, stat: StatKey, file_digest: bytes | None, meta: Any, raw: bytes, *, new: bool
+    ) -> None:
+        """Add an entry to the next file; written only once something has changed."""
+        key = self.key(path)
+        if new:
+            self.changed = True
+        if self._out is None:
+            if not self.changed:
+                self._written.append(key)
+                return
+            self._start_output()
+        self._write_entry(key, stat, file_digest, meta, raw)
+        self._written.append(key)
+
+    def _start_output(self) -> None:
+        """Open the next file and copy into it the entries reused before the first change."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle, self._out_name = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=self.folder)
+        self._out = os.fdopen(handle, "wb")
+        self._out.write(self.MAGIC)
+        for key in self._written:
+            self._copy_old(key)
+
+    def _copy_old(self, key: str) -> None:
+        stat, file_digest, meta, _, _ = entry = self.index[key]
+        self._write_entry(key, stat, file_digest, meta, self.read_value(entry))
+
+    def _write_entry(self, key: str, stat: StatKey, file_digest: bytes | None, meta: Any, raw: bytes) -> None:
+        assert self._out is not None
+        header = pickle.dumps((key, stat, file_digest, meta), protocol=pickle.HIGHEST_PROTOCOL)
+        self._out.write(len(header).to_bytes(4, "little") + header + len(raw).to_bytes(4, "little"))
+        self._out.write(raw)
+
+    def save(self, keep: Callable[[str], bool] | None = None) -> None:
+        """Finish the next file and put it in place; entries of files not met in this run are
+        kept unless ``keep`` says they are gone. Never an error: a cache only saves time."""
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=".pickle", dir=self.folder)
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    pickle.dump(
-                        {"format": CACHE_FORMAT, "entries": self.entries},
-                        out,
-                        protocol=pickle.HIGHEST_PROTOCOL,
-                    )
-                os.replace(name, self.path)
-            except BaseException:
-                os.unlink(name)
-                raise
-            for old in self.folder.glob(f"{self.prefix}*.pickle"):
+            written = set(self._written)
+            leftover = [key for key in self.index if key not in written]
+            carried = [key for key in leftover if keep is None or keep(key)]
+            if len(carried) != len(leftover):
+                self.changed = True
+            if not self.changed:
+                return
+            if self._out is None:
+                self._start_output()
+            for key in carried:
+                self._copy_old(key)
+            assert self._out is not None
+            self._out.close()
+            os.replace(self._out_name, self.path)
+            self._out = None
+            for old in self.folder.glob(f"{self.prefix}*.cache"):
                 if old != self.path:
                     old.unlink(missing_ok=True)
-        except OSError:
-            pass  # a cache that cannot be written only costs time
-        self.changed = False
+        except Exception:
+            self.discard()
+        finally:
+            self.close()
+
+    def discard(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+            with contextlib.suppress(OSError):
+                os.unlink(self._out_name)
+
+    def __enter__(self) -> ResultCache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._old is not None:
+            self._old.close()
+            self._old = None
+        self.discard()
 
 
 # --- checking many files ---------------------------------------------------------------------
@@ -294,25 +384,25 @@ def cached_map(
     args: tuple[Any, ...],
     *,
     cache: ResultCache | None = None,
-    usable: Callable[[Any], bool] = lambda value: True,
+    usable: Callable[[Any], bool] = lambda meta: True,
+    meta_of: Callable[[Any], Any] = lambda value: None,
     jobs: int = 1,
     chunk: int = 32,
 ) -> Generator[tuple[Path, Any], None, None]:
-    """(path, ``task(path, *args)``) in the order given: from the cache where it still holds
-    (and ``usable`` accepts it), else computed, on ``jobs`` processes when there are many.
+    """(path, ``task(path, *args)``) in the order given: from the cache where its entry still
+    holds (and ``usable`` accepts the entry's meta, ``meta_of(value)`` when stored), else
+    computed, on ``jobs`` processes when there are many.
 
     Over ``PARALLEL_THRESHOLD`` misses, chunks of files go to a pool of processes and come back
-    in order, streamed, so no side ever holds more than a few chunks of parsed records.
+    in order, streamed; cached values are read one at a time: nothing holds them all.
     """
     todo: list[tuple[Path, Any]] = []
     for path in paths:
-        value = None
-        if cache is not None:
-            value, _ = cache.get(path)
-            if value is not None and not usable(value):
-                value = None
-        todo.append((path, value))
-    misses = [str(path) for path, value in todo if value is None]
+        entry = cache.lookup(path) if cache is not None else None
+        if entry is not None and not usable(entry[2]):
+            entry = None
+        todo.append((path, entry))
+    misses = [str(path) for path, entry in todo if entry is None]
     racy_since = cache.racy_since if cache is not None else None
     computed: Iterator[tuple[Any, StatKey | None, bytes | None]]
     pool = None
@@ -326,16 +416,31 @@ def cached_map(
     else:
         computed = (_compute(Path(p), task, args, racy_since) for p in misses)
     try:
-        for path, value in todo:
-            if value is None:
-                value, stat, file_digest = next(computed)
-                if cache is not None and stat is not None:
-                    cache.put(path, stat, file_digest, value)
+        for path, entry in todo:
+            if entry is not None and cache is not None:
+                try:
+                    raw = cache.read_value(entry)
+                    value = pickle.loads(raw)
+                except Exception:  # the cache file changed under us: compute this one here
+                    value, stat, file_digest = _compute(path, task, args, racy_since)
+                    if stat is not None:
+                        cache.write(path, stat, file_digest, meta_of(value), _dumps(value), new=True)
+                else:
+                    cache.write(path, entry[0], entry[1], entry[2], raw, new=False)
+                yield path, value
+                continue
+            value, stat, file_digest = next(computed)
+            if cache is not None and stat is not None:
+                cache.write(path, stat, file_digest, meta_of(value), _dumps(value), new=True)
             yield path, value
     finally:
         if pool is not None:
             pool.terminate()
             pool.join()
+
+
+def _dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _check_task(path: Path, config: Config, as_of: date, fast: bool) -> Checked:
@@ -354,11 +459,21 @@ def check_many(
 ) -> Iterator[tuple[Path, Checked]]:
     """(path, what checking it found) in the order given, as ``check_file`` would find it."""
 
-    def usable(value: Any) -> bool:
-        return isinstance(value, Checked) and value.valid_on(as_of)
+    def usable(meta: Any) -> bool:
+        return isinstance(meta, tuple) and Checked((), *meta).valid_on(as_of)
+
+    def meta_of(value: Checked) -> tuple[date | None, date | None]:
+        return (value.valid_from, value.valid_until)
 
     yield from cached_map(
-        paths, _check_task, (config, as_of, fast), cache=cache, usable=usable, jobs=jobs, chunk=chunk
+        paths,
+        _check_task,
+        (config, as_of, fast),
+        cache=cache,
+        usable=usable,
+        meta_of=meta_of,
+        jobs=jobs,
+        chunk=chunk,
     )
 
 
@@ -426,19 +541,10 @@ def cached_rows(
                 yield ProjectRow(*payload)
             else:
                 skip(path_shown, payload)
+        if cache is not None:
+            # The whole records folder was walked: entries of files not met are of files gone.
+            cache.save(keep=None if paths else lambda key: False)
     finally:
         results.close()
-    if cache is not None:
-        if not paths:  # the whole records folder: forget files that are gone
-            walked = {cache.key(path) for path in files}
-            prune(cache, walked.__contains__)
-        cache.save()
-
-
-def prune(cache: ResultCache, keep: Callable[[str], bool]) -> None:
-    """Forget entries whose key ``keep`` refuses (files deleted or renamed away)."""
-    gone = [key for key in cache.entries if not keep(key)]
-    for key in gone:
-        del cache.entries[key]
-    if gone:
-        cache.changed = True
+        if cache is not None:
+            cache.close()
