@@ -415,7 +415,9 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
                 f"row 1: two columns are headed '{key}' ({letters[key]} and {cell.letter})", path=shown
             )
         letters[key], positions[key] = cell.letter, index
-    kind: SheetKind = "report" if "progress" in letters or "no" in letters else "new"
+    # A registration sheet names what only ``new`` asks for; anything else is taken for a monthly one.
+    only_new = {"fiscal_year", "budget", "start", "end", "department"}
+    kind: SheetKind = "new" if only_new & set(letters) and not {"progress", "no"} & set(letters) else "report"
     missing = [c.key for c in COLUMNS[kind] if c.required and c.key not in letters]
     if missing:
         wanted = ", ".join(c.header for c in COLUMNS[kind] if c.key in missing)
@@ -673,9 +675,12 @@ class _State:
         findings = [f for f in getattr(error, "findings", []) if isinstance(f, Finding)]
         if not findings:
             return self._fail(row, letters, _key_of(error.field or "", prefix), error.message)
+        seen: set[str] = set()
         for finding in findings:
             key = _key_of(finding.field, prefix)
-            self._fail(row, letters, key, finding.message)
+            if key not in seen:  # one finding per cell, the first the checks gave
+                seen.add(key)
+                self._fail(row, letters, key, finding.message)
         return RowOutcome(row.number, "", "failed")
 
     def report_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
