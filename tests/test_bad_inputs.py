@@ -157,25 +157,6 @@ def test_fmt_never_rewrites_what_it_cannot_read(empty_repo: Path, case: dict[str
         assert rel in result.stdout + result.stderr
 
 
-#: Refused before any rule runs: the file is unreadable or breaks the schema.
-STRUCTURAL = {
-    "empty",
-    "encoding",
-    "too-large",
-    "toml-syntax",
-    "non-finite",
-    "format-version",
-    "missing-key",
-    "unknown-key",
-    "wrong-type",
-    "out-of-range",
-    "decimals",
-    "not-allowed",
-    "pattern",
-    "bad-date",
-    "date-type",
-    "empty-text",
-}
 #: A record is judged as of the day of the run, so a report "in the future" of --as-of is fine.
 SKIPPED = [c for c in REFUSED if c["finding"]["rule"] != "future-report"]
 
@@ -188,9 +169,6 @@ def test_readers_skip_it_and_say_so(empty_repo: Path, case: dict[str, Any]) -> N
         if command not in COMMANDS:
             continue
         if command == "show":
-            # TODO(issue 5): show prints the form of a record with rule errors; see defects-issue7.md
-            if case["finding"]["rule"] not in STRUCTURAL:
-                continue
             result = run("show", rel, "--as-of", AS_OF)
             assert_one_line_error(result, names=rel)
             continue

@@ -196,7 +196,9 @@ def test_control_and_bidi_characters_are_escaped_on_the_terminal(reported: Path)
     result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "a\u202eb")
     assert result.exit_code == 0
     assert "\u202e" not in result.stdout and "\\u202e" in result.stdout
-    assert "a\u202eb" in reported.read_text("utf-8")  # stored as typed
+    stored = reported.read_text("utf-8")
+    assert tomli.loads(stored)["reports"][-1]["note"] == "a\u202eb"  # the value as typed
+    assert "\u202e" not in stored and "\\u202e" in stored  # written as an escape: git diff stays honest
 
 
 def test_a_record_named_by_path(reported: Path) -> None:

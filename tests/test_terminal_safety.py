@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from projledger.core.text import json_safe, one_line, printable
+from projledger.core.text import json_safe, nfc, one_line, printable
 from projledger.main import COMMANDS
 
 from conftest import LEGACY_PRINTOUT, run
@@ -181,7 +181,51 @@ def test_add_report_echoes_a_hostile_note_safely(hostile_repo: Path) -> None:
     assert_safe(result, args)
     assert "pwned" in result.stdout
     stored = (hostile_repo / "records" / "2567" / f"{CODE}.toml").read_text("utf-8")
-    assert "\x1b" not in stored and "\\u001b" in stored.lower(), "TOML escapes, never raw controls"
+    assert not UNSAFE.search(stored), "a record never holds raw controls or bidi marks: git diff shows it"
+    assert "\\u001b" in stored.lower() and "\\u202e" in stored.lower()
+    import tomllib
+
+    assert tomllib.loads(stored)["reports"][-1]["note"] == nfc("งาน" + HOSTILE).strip(), "the value is exact"
+
+
+@pytest.mark.parametrize("command", ["new", "fmt", "import"])
+def test_written_records_never_hold_raw_controls(empty_repo: Path, tmp_path: Path, command: str) -> None:
+    """What a reviewer reads in git diff or cat: escapes, never characters a terminal obeys."""
+    import tomllib
+
+    folder = empty_repo / "records" / "2567"
+    path = folder / f"{CODE}.toml"
+    if command == "new":
+        result = run("new", CODE, "--name", "ชื่อ" + HOSTILE, "--fiscal-year", "2567", "--start", "2023-10-01",
+                     "--end", "2024-09-30", "--budget", "1", "--department", "สำนัก" + HOSTILE)  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        assert tomllib.loads(path.read_text("utf-8"))["name"].startswith("ชื่อ\x1b]0;pwned")
+    elif command == "fmt":
+        folder.mkdir(parents=True)
+        raw = (
+            hostile_record()
+            .replace("\\u202e", "\u202e")
+            .replace("\\u0085", "\x85")
+            .replace("\\u009b", "\x9b")
+        )
+        assert "\u202e" in raw
+        path.write_text(raw, "utf-8")
+        expected = tomllib.loads(raw)
+        result = run("fmt", str(path.relative_to(empty_repo)))
+        assert result.exit_code == 0, result.stderr
+        assert tomllib.loads(path.read_text("utf-8")) == expected, "values kept exactly"
+    else:
+        if "import" not in COMMANDS:
+            pytest.skip("import is not registered yet")
+        text = LEGACY_PRINTOUT.read_text("utf-8").replace("อยู่ระหว่างจัดทำแผนปฏิบัติการ", "อยู่\u202eระหว่าง\x9b2J")
+        printout = tmp_path / "p.txt"
+        printout.write_text(text, "utf-8")
+        result = run("import", str(printout))
+        assert result.exit_code == 0, result.stderr
+        path = next((empty_repo / "records").rglob("*.toml"))
+    stored = path.read_text("utf-8")
+    found = sorted({f"U+{ord(c):04X}" for c in UNSAFE.findall(stored)})
+    assert not found, f"{command} wrote raw {found}"
 
 
 def test_add_report_refusal_quoting_a_hostile_file_is_safe(hostile_repo: Path) -> None:

@@ -43,8 +43,9 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     config = current_config()
     day = as_of or today()
     path = resolve_record(code_or_path, config)
-    result = check_file(path, config, day, shown_path(path))
-    if result.project is None:
+    # Judged as of the run's day (as status does): --as-of only chooses what the form shows.
+    result = check_file(path, config, today(), shown_path(path))
+    if result.project is None or not result.ok:
         first = next(f for f in result.findings if f.is_error)
         raise RecordError(
             f"{first.message} (run projledger validate)", rule=first.rule,

@@ -28,6 +28,7 @@ import tomli_w
 
 from .errors import RefusedError
 from .record import decode, parse
+from .text import toml_safe
 
 SCHEMA_PREFIX = "#:schema"
 SCHEMA_RELATIVE = Path("schemas") / "project.schema.json"
@@ -200,11 +201,11 @@ def _table(table: Mapping[str, Any], name: str, *, inside_aot: bool) -> str:
 
 def _literal(key: str, value: Any) -> str:
     """``key = value\\n`` by tomli-w; multi-line strings unless that would change a value."""
-    return tomli_w.dumps({key: value}, multiline_strings=not _has_crlf(value))
+    return toml_safe(tomli_w.dumps({key: value}, multiline_strings=not _has_crlf(value)))
 
 
 def _key(key: str) -> str:
-    return tomli_w.dumps({key: 0}).rsplit(" = ", 1)[0]
+    return toml_safe(tomli_w.dumps({key: 0}).rsplit(" = ", 1)[0])
 
 
 def _is_aot(value: Any) -> bool:

@@ -57,3 +57,14 @@ def json_safe(dumped: str) -> str:
     but nothing a terminal acts on when the JSON is printed. Valid because these characters can
     only stand inside JSON strings."""
     return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
+
+
+def toml_safe(rendered: str) -> str:
+    """TOML from tomli-w with DEL, C1 controls and bidi marks as ``\\uXXXX`` escapes.
+
+    tomli-w escapes only what TOML forbids raw (C0 controls, DEL); C1 controls and bidi
+    overrides would reach ``git diff`` and ``cat`` raw and reorder what a reviewer reads. tomli-w
+    writes only basic strings (single-line and multi-line), where ``\\uXXXX`` is an escape, and
+    these characters cannot stand anywhere else: the value read back is the same.
+    """
+    return json_safe(rendered)
