@@ -126,34 +126,14 @@ READING = [
     ("show", "records/2567/50100000-0002.toml", "--as-of", AS_OF),
     ("fmt", "--check"),
 ]
-#: Open defects (see /work/briefs/defects-issue7.md); strict, so a fix shows up as XPASS -> fail.
-KNOWN = {
-    ("status", "--format", "csv", "--as-of", AS_OF): "D9 tables.py: csv cells carry raw controls",
-    (
-        "status",
-        "--format",
-        "json",
-        "--as-of",
-        AS_OF,
-    ): "D10 tables.py: json leaves C1 controls and bidi marks raw",
-    ("status", CODE, "--format", "json", "--as-of", AS_OF): "D10 tables.py: json leaves C1 and bidi raw",
-    (
-        "summary",
-        "--format",
-        "json",
-        "--by",
-        "strategy",
-        "--as-of",
-        AS_OF,
-    ): "D10 tables.py: json leaves bidi raw",
-    ("summary", "--format", "csv", "--by", "strategy", "--as-of", AS_OF): "D9 tables.py: csv cells raw",
-}
+#: Open defects (see /work/briefs/defects-issue7.md), shown as xfail until fixed.
+KNOWN: dict[tuple[str, ...], str] = {}
 
 
 def _params() -> list[object]:
     params: list[object] = []
     for args in READING:
-        if args in KNOWN:
+        if args in KNOWN:  # pragma: no cover - empty while no defect is open
             params.append(pytest.param(args, marks=pytest.mark.xfail(reason=KNOWN[args], strict=False)))
         else:
             params.append(args)

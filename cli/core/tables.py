@@ -32,7 +32,7 @@ from .portfolio import MonthPoint, ProjectRow, QuarterPoint
 from .record import Project
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
-from .text import one_line, spreadsheet_cell
+from .text import json_safe, one_line, printable, spreadsheet_cell
 
 ENVELOPE_VERSION = 1
 FORMATS = ("table", "markdown", "csv", "json")
@@ -233,7 +233,7 @@ def summary_envelope(summary: Summary) -> dict[str, Any]:
 
 
 def to_json(envelope: dict[str, Any]) -> str:
-    return json.dumps(envelope, ensure_ascii=False, indent=2) + "\n"
+    return json_safe(json.dumps(envelope, ensure_ascii=False, indent=2)) + "\n"
 
 
 def _csv_value(value: Any) -> str:
@@ -246,7 +246,7 @@ def _csv_value(value: Any) -> str:
         return str(value.quantize(CENT, rounding=ROUND_HALF_UP))
     if isinstance(value, (int, date)):
         return str(value)
-    return spreadsheet_cell(str(value))
+    return spreadsheet_cell(printable(str(value)))  # exact data is the json; csv is for people's sheets
 
 
 def _write_csv(header: Sequence[str], records: Iterable[Sequence[Any]]) -> str:
