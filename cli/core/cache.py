@@ -167,9 +167,9 @@ def fingerprint(config: Config, *extra: object) -> str:
 class ResultCache:
     """Per-file results of one namespace (``validate``, ``rows``) for one repository, in one file.
 
-    The file is a stream of entries in the order of the last run: each a small pickled header
-    (path, stat, digest, meta) and the pickled value, length-prefixed. Opening reads the
-    headers only; a value is read when it is used, and copied byte for byte into the next
+    The file holds the pickled values in the order of the last run, then an index (path ->
+    stat, digest, meta, where the value lies) and the index's offset. Opening reads the index
+    only; a value is read when it is used, and copied byte for byte into the next
     file, so a run never holds every cached value at once. The next file is written only when
     something changed, as a temporary file that replaces the old one atomically.
     """
@@ -188,6 +188,7 @@ class ResultCache:
         self._old: BinaryIO | None = None
         self._written: list[str] = []  # keys written (or to write) in this run, in order
         self._out: BinaryIO | None = None
+        self._new_index: dict[str, tuple[StatKey, bytes | None, Any, int, int]] = {}
         self._out_name = ""
         self._load()
 
@@ -211,28 +212,29 @@ class ResultCache:
             return
         self._old = old
         try:
-            if old.read(len(self.MAGIC)) != self.MAGIC:
+            size = os.fstat(old.fileno()).st_size
+            if old.read(len(self.MAGIC)) != self.MAGIC or size < len(self.MAGIC) + 8:
                 raise ValueError("not a cache file of this format")
-            while True:
-                size = old.read(4)
-                if not size:
-                    break
-                header = old.read(int.from_bytes(size, "little"))
-                key, stat, file_digest, meta = pickle.loads(header)
-                length = int.from_bytes(old.read(4), "little")
-                offset = old.tell()
-                old.seek(length, os.SEEK_CUR)
-                if not isinstance(key, str) or not isinstance(stat, tuple):
+            old.seek(size - 8)
+            where = int.from_bytes(old.read(8), "little")
+            if not len(self.MAGIC) <= where <= size - 8:
+                raise ValueError("damaged")
+            old.seek(where)
+            index = pickle.loads(old.read(size - 8 - where))
+            if not isinstance(index, dict):
+                raise ValueError("damaged index")
+            for key, entry in index.items():
+                offset, length = entry[3], entry[4]
+                if not (isinstance(key, str) and len(self.MAGIC) <= offset and offset + length <= where):
                     raise ValueError("damaged entry")
-                self.index[key] = (stat, file_digest, meta, offset, length)
-            if old.tell() != os.fstat(old.fileno()).st_size:
-                raise ValueError("truncated")
+            self.index = index
         except Exception:  # truncated, corrupt, foreign: start afresh
             self.index = {}
             self.close()
 
     def key(self, path: Path) -> str:
-        return os.path.abspath(path)
+        text = os.fspath(path)
+        return text if os.path.isabs(text) else os.path.abspath(text)
 
     def lookup(self, path: Path) -> tuple[StatKey, bytes | None, Any, int, int] | None:
         """The entry of ``path`` if it still describes the file (stat, and content when racy)."""
@@ -292,8 +294,7 @@ class ResultCache:
 
     def _write_entry(self, key: str, stat: StatKey, file_digest: bytes | None, meta: Any, raw: bytes) -> None:
         assert self._out is not None
-        header = pickle.dumps((key, stat, file_digest, meta), protocol=pickle.HIGHEST_PROTOCOL)
-        self._out.write(len(header).to_bytes(4, "little") + header + len(raw).to_bytes(4, "little"))
+        self._new_index[key] = (stat, file_digest, meta, self._out.tell(), len(raw))
         self._out.write(raw)
 
     def save(self, keep: Callable[[str], bool] | None = None) -> None:
@@ -312,6 +313,9 @@ class ResultCache:
             for key in carried:
                 self._copy_old(key)
             assert self._out is not None
+            where = self._out.tell()
+            self._out.write(pickle.dumps(self._new_index, protocol=pickle.HIGHEST_PROTOCOL))
+            self._out.write(where.to_bytes(8, "little"))
             self._out.close()
             os.replace(self._out_name, self.path)
             self._out = None
