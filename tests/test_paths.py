@@ -208,3 +208,44 @@ def test_site_never_empties_a_folder_it_did_not_build(repo: Path) -> None:
     result = run("site", "--output", "docs", "--as-of", AS_OF)
     assert result.exit_code in (1, 2)
     assert (repo / "docs" / "keep.txt").read_text("utf-8") == "mine"
+
+
+def test_fmt_never_rewrites_a_file_outside_named_by_path(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    target = _outside(tmp_path_factory)
+    before = target.read_bytes()
+    result = run("fmt", str(target))
+    assert result.exit_code == 1
+    assert "outside the repository" in result.stderr
+    assert target.read_bytes() == before
+    assert run("fmt", "--check", str(target)).exit_code == 1, "checking (reading) it is fine: it would change"
+
+
+def test_import_never_writes_outside_the_repository(
+    empty_repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _needs("import")
+    from conftest import LEGACY_PRINTOUT
+
+    outside = tmp_path_factory.mktemp("outside")
+    for folder in (str(outside), "../elsewhere", str(outside / "records")):
+        result = run("import", str(LEGACY_PRINTOUT), "--records", folder)
+        assert result.exit_code == 1, result.stderr
+        assert "outside the repository" in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert list(outside.rglob("*.toml")) == []
+    assert run("import", str(LEGACY_PRINTOUT), "--records", "records").exit_code == 0
+
+
+@pytest.mark.parametrize(
+    "output", ["records/2565/01000000-2475.toml", "records/form.html", "records/2565/x.txt"]
+)
+def test_show_never_writes_into_the_records_folder(repo: Path, output: str) -> None:
+    _needs("show")
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    result = run("show", "01000000-2475", "--output", output, "--as-of", AS_OF)
+    assert result.exit_code == 2, result.stderr
+    assert "records folder" in result.stderr
+    assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
+    assert run("show", "01000000-2475", "--output", "form.txt", "--as-of", AS_OF).exit_code == 0

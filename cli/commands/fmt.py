@@ -55,6 +55,10 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             click.echo(f"{shown}: error [io] no such file", err=True)
             failed += 1
             continue
+        if not check and not path.resolve().is_relative_to(config.root):
+            click.echo(f"{shown}: error [unsafe-path] outside the repository; never rewritten", err=True)
+            failed += 1
+            continue
         seen: list[bool] = []
 
         def change(current: bytes | None, path: Path = path, seen: list[bool] = seen) -> bytes | None:

@@ -42,6 +42,14 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
 
     config = current_config()
     if records_dir is not None:
+        if not to_stdout and not records_dir.resolve().is_relative_to(config.root):
+            from ..core.errors import UnsafePathError
+
+            # the same rule as projledger.toml's `records`: the tool writes inside the repository only
+            raise UnsafePathError(
+                f"{records_dir} is outside the repository ({config.root}); give a folder inside it",
+                field="--records",
+            )
         config = dataclasses.replace(config, records_dir=records_dir.resolve())
     day = today()
     failed = False

@@ -61,5 +61,10 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     if output is None:
         click.echo(content, nl=False)
     else:
+        if output.resolve().is_relative_to(config.records_dir.resolve()):
+            raise click.BadParameter(
+                f"{output} is in the records folder, which holds records only; write the form elsewhere",
+                param_hint="--output",
+            )
         output.write_text(content, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
