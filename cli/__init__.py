@@ -4,9 +4,19 @@ The importable package is ``projledger`` (installed from the ``cli/`` folder); `
 is the pure library and ``projledger.commands`` the click command layer over it.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("projledger")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, looked up when first used: importing importlib.metadata costs about
+    30 ms, a fifth of the start of a one-record command such as ``show`` or ``add-report``."""
+    if name != "__version__":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("projledger")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        found = "0+unknown"
+    globals()["__version__"] = found
+    return found

@@ -14,7 +14,6 @@ from typing import Any
 
 import click
 
-from . import __version__
 from .core.errors import ProjledgerError
 from .core.text import one_line
 
@@ -92,12 +91,23 @@ class Group(click.Group):
             ctx.exit(3)
 
 
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--version``, reading the version only when asked (see ``projledger.__getattr__``)."""
+    if not value or ctx.resilient_parsing:
+        return
+    from . import __version__
+
+    click.echo(f"projledger, version {__version__}")
+    ctx.exit()
+
+
 @click.group(
     name="projledger",
     cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
-@click.version_option(__version__, "--version", prog_name="projledger")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
+              help="Show the version and exit.")  # fmt: skip
 def main() -> None:
     """Keep Thai public projects' progress records as plain TOML files.
 
