@@ -351,3 +351,27 @@ def test_sara_am_is_stored_as_one_code_point(empty_repo: Path, typed: str) -> No
     assert result.exit_code == 0, result.stderr
     created = (empty_repo / "records" / "2567" / "50100000-0002.toml").read_text("utf-8")
     assert f'name = "{STORED}"' in created and f'department = "{STORED}"' in created
+
+
+# --- the repository's config given garbage --------------------------------------------------------
+
+CONFIG_CASES: list[dict[str, Any]] = tomllib.loads((BAD / "configs.toml").read_text("utf-8"))["case"]
+
+
+def _config_bytes(case: dict[str, Any]) -> bytes:
+    match case.get("generate"):
+        case "deep":
+            return b"x = " + b"[" * 3000 + b"]" * 3000 + b"\n"
+        case "utf-16":
+            return codecs.BOM_UTF16_LE + 'records = "records"\n'.encode("utf-16-le")
+    return str(case["text"]).encode("utf-8")
+
+
+@pytest.mark.parametrize("case", CONFIG_CASES, ids=[c["id"] for c in CONFIG_CASES])
+def test_a_bad_config_is_refused_in_one_line(empty_repo: Path, case: dict[str, Any]) -> None:
+    place(empty_repo, {"id": "base"})
+    (empty_repo / "projledger.toml").write_bytes(_config_bytes(case))
+    for args in (["validate"], ["status"], ["add-report", CODE, "--progress", "1", "--note", "x"]):
+        result = run(*args)
+        assert_one_line_error(result, names="projledger.toml")
+        assert case["says"] in result.stderr, result.stderr

@@ -17,7 +17,7 @@ SCHEMA_FILE = PROJECT_ROOT / "schemas" / "project.schema.json"
 SHARED_KEYWORDS = {
     "$schema", "$id", "title", "description", "type", "properties", "required",
     "additionalProperties", "items", "enum", "const", "pattern", "minimum", "maximum",
-    "multipleOf", "format", "minLength",
+    "multipleOf", "format", "minLength", "maxLength",
 }  # fmt: skip
 
 

@@ -78,6 +78,8 @@ def parse_config(path: Path) -> Config:
         raise ConfigError(f"cannot be read: {error}", path=path) from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"not valid TOML: {error}", path=path) from None
+    except RecursionError:
+        raise ConfigError("not valid TOML: arrays or tables nested too deep to read", path=path) from None
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
         raise ConfigError(
@@ -86,7 +88,7 @@ def parse_config(path: Path) -> Config:
         )
     root = path.parent.resolve()
     records = data.get("records", "records")
-    if not isinstance(records, str) or not records:
+    if not isinstance(records, str) or not records or "\x00" in records:
         raise ConfigError("records must be a folder name in quotes", path=path, field="records")
     records_dir = (root / records).resolve()
     if not records_dir.is_relative_to(root):
@@ -120,9 +122,9 @@ def _number(value: Any, path: Path, name: str) -> Decimal:
         isinstance(value, bool)
         or not isinstance(value, (int, Decimal))
         or not Decimal(value).is_finite()
-        or value < 0
+        or not 0 <= value <= 100
     ):
-        raise ConfigError("must be a number of percentage points, 0 or more", path=path, field=name)
+        raise ConfigError("must be a number of percentage points, 0 to 100", path=path, field=name)
     return Decimal(value)
 
 

@@ -245,6 +245,8 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
         )
     if name == "MinLength" or (name == "Pattern" and kind.pattern == r"\S"):
         return "empty-text", f"must not be empty or blank{_about(title)}"
+    if name == "MaxLength":
+        return "pattern", f"is longer than {kind.limit} characters{_about(title)}"
     if name == "Pattern":
         return (
             "pattern",
