@@ -265,10 +265,7 @@ def _options() -> list[tuple[str, str]]:
 
 OPTIONS = _options()
 #: Open defects (see /work/briefs/defects-issue7.md), strict: the test says when they are fixed.
-KNOWN: dict[tuple[str, str], str] = {
-    ("add-report", "--no"): "D7: WholeNumberType int() of 5000 digits raises ValueError",
-    ("new", "--fiscal-year"): "D7: WholeNumberType int() of 5000 digits raises ValueError",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 OPTION_PARAMS = [
     pytest.param(c, o, marks=pytest.mark.xfail(reason=KNOWN[c, o], strict=True))
     if (c, o) in KNOWN

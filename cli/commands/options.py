@@ -93,7 +93,8 @@ class WholeNumberType(_OneLineType):
         if isinstance(value, int):
             return value
         text = ascii_digits(str(value)).strip()
-        if not (text.isascii() and text.isdigit()) or int(text) < self.minimum:
+        # at most 9 digits: int() of thousands of digits raises, and no count or year is that long
+        if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < self.minimum:
             self.fail_one_line(f"'{value}' is not a whole number of at least {self.minimum}", param, ctx)
         return int(text)
 
