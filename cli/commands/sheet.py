@@ -126,9 +126,13 @@ def export(
     filters = Filters(fiscal_years=tuple(fiscal_years), agencies=tuple(agencies))
     lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
     write_sheet(output, "report", lines, shown)
-    for path, reason in skipped.files:
+    if skipped.files:
+        path, reason = skipped.files[0]
+        more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
         click.echo(
-            f"projledger: skipped {one_line(path)}: {one_line(reason)} (see projledger validate)", err=True
+            f"projledger: left out records that are not valid: {one_line(path)} ({one_line(reason)}){more}; "
+            "see projledger validate",
+            err=True,
         )
     click.echo(
         f"projledger: wrote {len(lines)} row{'' if len(lines) == 1 else 's'} due for "
