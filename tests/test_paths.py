@@ -249,3 +249,24 @@ def test_show_never_writes_into_the_records_folder(repo: Path, output: str) -> N
     assert "records folder" in result.stderr
     assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
     assert run("show", "01000000-2475", "--output", "form.txt", "--as-of", AS_OF).exit_code == 0
+
+
+def test_records_folder_itself_linked_outside_is_refused(
+    empty_repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "2565").mkdir()
+    (outside / "2565" / SHIPPED.name).write_bytes(SHIPPED.read_bytes())
+    (empty_repo / "records").rmdir()
+    os.symlink(outside, empty_repo / "records")
+    for args in (
+        ["validate"],
+        ["status"],
+        ["fmt"],
+        ["add-report", "01000000-2475", "--progress", "1", "--note", "x"],
+    ):
+        result = run(*args)
+        assert result.exit_code == 1, (args, result.stdout, result.stderr)
+        assert "outside the repository" in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert (outside / "2565" / SHIPPED.name).read_bytes() == SHIPPED.read_bytes()

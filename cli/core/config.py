@@ -67,6 +67,10 @@ def load_config(start: Path) -> Config:
     path = find_config_file(start)
     if path is None:
         root = start.resolve()
+        if not (root / "records").resolve().is_relative_to(root):
+            raise ConfigError(
+                "records is a link to a folder outside the repository; refused", path=root / "records"
+            )
         return Config(root=root, records_dir=root / "records")
     return parse_config(path)
 
