@@ -286,3 +286,47 @@ def test_json_safe_is_exact_and_inert() -> None:
     assert not UNSAFE.search(dumped)
     assert json.loads(dumped) == value
     assert "ไทย" in dumped
+
+
+# --- pages: record text is text, never markup -------------------------------------------------------
+
+MARKUP = {
+    "name": "</script><script>alert(1)</script><img src=x onerror=alert(2)>\"'",
+    "department": "<svg onload=alert(3)>",
+    "note": "</textarea><b>bold</b>{{7*7}}<!--",
+}
+INJECTED = ("<script>alert", "<img src=x", "<svg onload", "<b>bold</b>", "</textarea><b>")
+
+
+@pytest.fixture
+def markup_repo(empty_repo: Path) -> Path:
+    text = (Path(__file__).parent / "data" / "bad" / "base.toml").read_text("utf-8")
+    text = text.replace('name = "โครงการปรับปรุงทางเท้า"', f"name = {json.dumps(MARKUP['name'])}")
+    text = text.replace('department = "สำนักงานเขตพระนคร"', f"department = {json.dumps(MARKUP['department'])}")
+    text = text.replace('note = "ดำเนินการตามแผน"', f"note = {json.dumps(MARKUP['note'])}")
+    folder = empty_repo / "records" / "2567"
+    folder.mkdir(parents=True)
+    (folder / f"{CODE}.toml").write_text(text, "utf-8")
+    assert run("validate", "--as-of", AS_OF).exit_code == 0
+    return empty_repo
+
+
+def test_the_html_form_shows_markup_as_text(markup_repo: Path) -> None:
+    if "show" not in COMMANDS:
+        pytest.skip("show is not registered yet")
+    page = run("show", CODE, "--format", "html", "--as-of", AS_OF).stdout
+    for bad in INJECTED:
+        assert bad not in page, bad
+    assert "{{7*7}}" in page, "templates never evaluate record text"
+
+
+def test_site_pages_show_markup_as_text(markup_repo: Path) -> None:
+    if "site" not in COMMANDS:
+        pytest.skip("site is not registered yet")
+    assert run("site", "--output", "_site", "--as-of", AS_OF).exit_code == 0
+    pages = list((markup_repo / "_site").rglob("*.html"))
+    assert len(pages) >= 3
+    for page in pages:
+        text = page.read_text("utf-8")
+        for bad in INJECTED:
+            assert bad not in text, (page.name, bad)
