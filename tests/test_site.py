@@ -75,7 +75,7 @@ def test_data_files_are_those_of_status(pf: Path) -> None:
     build()
     status_json = run("status", "--as-of", AS_OF, "--format", "json").stdout
     status_csv = run("status", "--as-of", AS_OF, "--format", "csv").stdout
-    assert (pf / "_site" / "data.json").read_text("utf-8") == status_json
+    assert json.loads((pf / "_site" / "data.json").read_text("utf-8")) == json.loads(status_json)
     assert (pf / "_site" / "data.csv").read_text("utf-8") == status_csv
     assert len(json.loads(status_json)["projects"]) == 10
 
@@ -316,3 +316,52 @@ def test_every_table_header_has_a_scope(pf: Path) -> None:
 def test_help_has_an_example() -> None:
     result = run("site", "--help")
     assert "Example:" in result.stdout and "projledger site" in result.stdout
+
+
+def test_pages_rendered_on_several_processes_are_the_same(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(pf)
+    day = date(2022, 3, 31)
+
+    def build_with(jobs: int, out: str) -> dict[str, bytes]:
+        entries = site_core.load_entries(config, day, day, Skipped())
+        site_core.write_site(
+            pf / out, site_core.plan_pages(entries, day, "th", config), config, pf, jobs=jobs
+        )
+        return {
+            p.relative_to(pf / out).as_posix(): p.read_bytes() for p in (pf / out).rglob("*") if p.is_file()
+        }
+
+    monkeypatch.setattr(site_core, "PARALLEL_PAGES", 2)
+    assert build_with(2, "two") == build_with(1, "one")
+
+
+def test_a_killed_build_leaves_the_old_site_and_the_next_run_cleans_up(pf: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    build()
+    before = {p: p.read_bytes() for p in (pf / "_site").rglob("*") if p.is_file()}
+    script = (
+        "import os, signal, sys\n"
+        "from projledger.core import site\n"
+        "site.render_index = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "from projledger.main import main\n"
+        "sys.argv = ['projledger', 'site', '--as-of', '2022-04-30']\n"
+        "main()\n"
+    )
+    env = {**os.environ, "PROJLEDGER_NO_CACHE": "1"}
+    killed = subprocess.run([sys.executable, "-c", script], cwd=pf, env=env, capture_output=True, timeout=120)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert {p: p.read_bytes() for p in (pf / "_site").rglob("*") if p.is_file()} == before
+    assert len(list(pf.glob("_site.tmp-*"))) == 1  # what the killed build left
+    build()
+    assert not list(pf.glob("_site.tmp-*"))
+
+
+def test_records_are_never_touched(pf: Path) -> None:
+    before = {p: p.read_bytes() for p in (pf / "records").rglob("*.toml")}
+    build()
+    build("--as-of", "2022-04-30")
+    build("--output", "elsewhere/site")
+    assert {p: p.read_bytes() for p in (pf / "records").rglob("*.toml")} == before

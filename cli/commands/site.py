@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -40,8 +41,9 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
       projledger site
       projledger site --output public --as-of 31/03/2565 --lang en
     """
+    from ..core.cache import jobs_wanted
     from ..core.portfolio import Skipped
-    from ..core.site import load_entries, plan_pages, write_site
+    from ..core.site import load_entries, plan_pages, site_fingerprint, write_site
 
     config = current_config()
     day = as_of or today()
@@ -49,7 +51,14 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     skipped = Skipped()
     target = output if output is not None else config.root / DEFAULT_OUTPUT
     entries = load_entries(config, day, today(), skipped)
-    result = write_site(target, plan_pages(entries, day, language, config), config, Path.cwd())
+    jobs = jobs_wanted(os.environ)
+    result = write_site(
+        target,
+        plan_pages(entries, day, language, config, fingerprint=site_fingerprint(config)),
+        config,
+        Path.cwd(),
+        jobs=jobs,
+    )
     where = shown_path(result.path)
     projects = sum(1 for page in result.manifest if page.startswith("projects/"))
     click.echo(
