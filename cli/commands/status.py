@@ -17,6 +17,7 @@ from ..core.portfolio import SORTS, Filters
 from ..core.tables import FORMATS
 from ..core.text import one_line
 from .options import as_of_option, current_config, format_option, shown_path, today
+from .sheets import check_spreadsheet_options, echo_csv, spreadsheet_options, write_sheet
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -99,10 +100,14 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
 @portfolio_options
 @click.option("--sort", type=click.Choice(tuple(SORTS)), default="worst", show_default=True,
               help="Order of the rows; 'worst' puts behind, then watch, then overdue first.")  # fmt: skip
-@format_option(*FORMATS, default="table")
+@format_option(*FORMATS, "xlsx", default="table")
+@spreadsheet_options
+@click.option("--since", metavar="REV",
+              help="Only the projects whose records changed since this git revision, with what changed.")  # fmt: skip
 def status(
     targets: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
     plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None, sort: str, output_format: str,
+    output: Path | None = None, excel: bool = False, since: str | None = None,
 ) -> None:  # fmt: skip
     """Show where each project stands: progress against plan, money, overdue reports.
 
@@ -110,38 +115,67 @@ def status(
     code, the record files and the folders given. One project named alone (by code or file)
     is shown in detail: its reports, and charts of progress against plan month by month and
     of disbursement against the quarterly targets. Records that are not valid are skipped and
-    counted on stderr. Machine formats (csv, json) carry raw values and English keys.
+    counted on stderr. Machine formats (csv, json) carry raw values and English keys;
+    --format xlsx --output FILE writes a spreadsheet, --excel marks CSV for Excel. --since REV
+    (a reviewer before a merge) lists the projects whose records changed since that git
+    revision, then what changed in each: new reports, progress and status before and after.
 
     \b
     Example:
       projledger status --as-of 31/03/2565
       projledger status 01000000-2475
       projledger status --agency 01 --plan-status behind --format json
+      projledger status --since origin/main
+      projledger status --format xlsx --output status.xlsx
     """
+    from ..core.gitreview import change_dict, changes_text
     from ..core.portfolio import Skipped, filtered, rows, sorted_rows
     from ..core.tables import status_csv, status_envelope, status_table, to_json
+    from ..core.xlsx import status_sheet
+    from .progress import with_progress
+    from .since import changed_records
 
+    check_spreadsheet_options(output_format, output, excel)
     config = current_config()
     day = as_of or today()
     language: Lang = lang or config.language
-    paths, single = record_paths(targets)
+    changes = None
+    if since is not None:
+        if targets:
+            raise click.UsageError("--since finds the changed records itself: give no CODE or PATH with it")
+        changes, paths = changed_records(since, config)
+        single = False
+    else:
+        paths, single = record_paths(targets)
     if single and output_format == "table":
         show_detail(paths[0], config, day, language)
         return
     skipped = Skipped()
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
     source = rows(paths, config, day, checked_on=today(), skipped=skipped, shown=shown_path)
+    if changes is not None and not paths:
+        source = iter(())  # nothing changed: no paths must not mean every record
+    source = with_progress(source, paths, config, lambda: len(skipped))
     chosen = sorted_rows(filtered(source, filters), sort)
     if output_format == "json":
-        click.echo(to_json(status_envelope(chosen, day)), nl=False)
+        envelope = status_envelope(chosen, day)
+        if changes is not None:
+            envelope.update(since=since, changes=[change_dict(c) for c in changes])
+        click.echo(to_json(envelope), nl=False)
     elif output_format == "csv":
-        click.echo(status_csv(chosen), nl=False)
+        echo_csv(status_csv(chosen), excel)
+    elif output_format == "xlsx":
+        assert output is not None
+        write_sheet(output, *status_sheet(chosen, language), language, "status")
     else:
         width = terminal_width() if output_format == "table" else None
         click.echo(
             status_table(chosen, language, output_format, width, paint if use_colour() else no_paint),
             nl=False,
         )
+        if changes is not None:
+            click.echo("\n" + changes_text(changes, since or "", language, markdown=output_format == "markdown"),
+                       nl=False)  # fmt: skip
     report_skipped(skipped.files)
 
 

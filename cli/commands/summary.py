@@ -11,6 +11,7 @@ from ..core.labels import Lang
 from ..core.summary import DIMENSIONS
 from ..core.tables import FORMATS
 from .options import current_config, format_option, shown_path, today
+from .sheets import check_spreadsheet_options, echo_csv, spreadsheet_options, write_sheet
 from .status import make_filters, portfolio_options, report_skipped, terminal_width
 
 
@@ -19,11 +20,12 @@ from .status import make_filters, portfolio_options, report_skipped, terminal_wi
 @click.option("--by", "by", type=click.Choice(DIMENSIONS), multiple=True,
               help="Group by this (repeat for nested groups; quarter comes last). Default: agency.")  # fmt: skip
 @portfolio_options
-@format_option(*FORMATS, default="table")
+@format_option(*FORMATS, "xlsx", default="table")
+@spreadsheet_options
 def summary(
     paths: tuple[Path, ...], by: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...],
     states: tuple[str, ...], plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None,
-    output_format: str,
+    output_format: str, output: Path | None = None, excel: bool = False,
 ) -> None:  # fmt: skip
     """Sum the portfolio up in groups: projects, states, plan status, money, progress.
 
@@ -31,29 +33,38 @@ def summary(
     status, how many have overdue reports, budget and disbursed totals, disbursement % and the
     budget-weighted mean progress; then a total line. --by quarter shows the cumulative
     disbursement at each fiscal quarter's end against the config's quarterly targets.
-    Records that are not valid are skipped and counted on stderr.
+    Records that are not valid are skipped and counted on stderr. --format xlsx --output FILE
+    writes a spreadsheet; --excel marks CSV for Excel.
 
     \b
     Example:
       projledger summary
       projledger summary --by fiscal-year --by plan-status --as-of 31/03/2565
       projledger summary --by quarter --format json
+      projledger summary --format xlsx --output summary.xlsx
     """
     from ..core.portfolio import Skipped, filtered, rows
     from ..core.summary import summarise
     from ..core.tables import summary_csv, summary_envelope, summary_table, to_json
+    from ..core.xlsx import summary_sheet
+    from .progress import with_progress
 
+    check_spreadsheet_options(output_format, output, excel)
     config = current_config()
     day = as_of or today()
     language: Lang = lang or config.language
     skipped = Skipped()
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
     source = rows(list(paths), config, day, checked_on=today(), skipped=skipped, shown=shown_path)
+    source = with_progress(source, list(paths), config, lambda: len(skipped))
     result = summarise(filtered(source, filters), by or ("agency",), config, day)
     if output_format == "json":
         click.echo(to_json(summary_envelope(result)), nl=False)
     elif output_format == "csv":
-        click.echo(summary_csv(result), nl=False)
+        echo_csv(summary_csv(result), excel)
+    elif output_format == "xlsx":
+        assert output is not None
+        write_sheet(output, *summary_sheet(result, language), language, "summary")
     else:
         width = terminal_width() if output_format == "table" else None
         click.echo(summary_table(result, language, output_format, width), nl=False)
