@@ -191,7 +191,12 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     elif failed and not partial:
         appended = 0
     else:
-        for change in write_plan(plan):
+        written, not_written = write_plan(plan)
+        for change, error in not_written:
+            click.echo(f"projledger: {one_line(str(error))}", err=True)
+            failed = sorted({*failed, *change.rows})
+        appended -= sum(len(change.rows) for change, _ in not_written)
+        for change in written:
             rows = ", ".join(map(str, change.rows))
             click.echo(
                 f"{one_line(change.shown)}: {len(change.rows)} {what}{'s' if len(change.rows) > 1 else ''} (row {rows})"

@@ -708,33 +708,14 @@ class _State:
             no=number,
         )
         try:
-            data = parse(decode(record.current, record.shown), record.shown)
-        except RecordError as error:
-            return self._fail(row, letters, "code", f"{record.shown}: {error.message}")
-        reports = (
-            [r for r in data.get("reports", []) if isinstance(r, dict)]
-            if isinstance(data.get("reports"), list)
-            else []
-        )
-        for index, existing in enumerate(reports):
-            if existing.get("no") == number:
-                difference = _difference(report, existing, reports[:index])
-                if difference is None:
-                    return RowOutcome(row.number, code, "identical", no=number)
-                key, message = difference
-                return self._fail(
-                    row,
-                    letters,
-                    key,
-                    f"report {number} is already in {record.shown} with {message}; "
-                    "nothing changed (fix the record with an editor if the sheet is right)",
-                )
-        try:
             written = append_report(
                 record.current, record.path, report, self.config, self.as_of, record.shown
             )
         except (RefusedError, RecordError, ConflictError) as error:
-            return self._refused(row, letters, error, "reports")
+            # A report of this number already there makes every append fail (numbers must
+            # increase), so the record is searched for it only then: a first import parses once.
+            there = self._filed(row, letters, record, report)
+            return there if there is not None else self._refused(row, letters, error, "reports")
         for warning in written.warnings:
             self.plan.findings.append(
                 CellFinding(
@@ -747,6 +728,32 @@ class _State:
             )
         self._remember(code, record, row.number, written.content, written.block)
         return RowOutcome(row.number, code, "append", written.block, number)
+
+    def _filed(
+        self, row: SheetRow, letters: dict[str, str], record: _Record, report: ReportInput
+    ) -> RowOutcome | None:
+        """Skip (identical) or refuse (different) a row whose report number the record holds."""
+        assert record.current is not None
+        try:
+            data = parse(decode(record.current, record.shown), record.shown)
+        except RecordError:
+            return None  # append_report's own refusal says what is wrong with the file
+        listed = data.get("reports")
+        reports = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
+        for index, existing in enumerate(reports):
+            if existing.get("no") == report.no:
+                difference = _difference(report, existing, reports[:index])
+                if difference is None:
+                    return RowOutcome(row.number, str(data.get("code", "")), "identical", no=report.no)
+                key, message = difference
+                return self._fail(
+                    row,
+                    letters,
+                    key,
+                    f"report {report.no} is already in {record.shown} with {message}; "
+                    "nothing changed (fix the record with an editor if the sheet is right)",
+                )
+        return None
 
     def new_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
         code = self._code(row, values, letters)
@@ -837,17 +844,23 @@ def _difference(values: ReportInput, existing: dict[str, Any], previous: list[An
 # --- writing -------------------------------------------------------------------------------
 
 
-def write_plan(plan: Plan, codes: Iterable[str] | None = None) -> list[Change]:
-    """Store each planned record through ``store.update``; refuses one that changed meanwhile."""
+#: Records written at once: each write waits on two fsyncs, which run in parallel on other files.
+WRITERS = 8
+
+
+def write_plan(plan: Plan) -> tuple[list[Change], list[tuple[Change, ProjledgerError]]]:
+    """Store each planned record through ``store.update`` (its lock, its atomic replace).
+
+    A record whose bytes are no longer the ones the plan was made from is left as it is and
+    returned among the failures, with the others still written. Returns (written, failed) in
+    the plan's order.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from .store import update
 
-    written: list[Change] = []
-    wanted = set(codes) if codes is not None else None
-    for code, change in plan.changes.items():
-        if wanted is not None and code not in wanted:
-            continue
-
-        def replace(current: bytes | None, change: Change = change) -> bytes:
+    def write(change: Change) -> ProjledgerError | None:
+        def replace(current: bytes | None) -> bytes:
             if current != change.before:
                 raise ConflictError(
                     "the record changed while the sheet was being imported; nothing written to it, "
@@ -856,11 +869,22 @@ def write_plan(plan: Plan, codes: Iterable[str] | None = None) -> list[Change]:
                 )
             return change.after
 
-        if change.before is None:
-            change.path.parent.mkdir(parents=True, exist_ok=True)
-        update(change.path, replace)
-        written.append(change)
-    return written
+        try:
+            if change.before is None:
+                change.path.parent.mkdir(parents=True, exist_ok=True)
+            update(change.path, replace)
+        except ProjledgerError as error:
+            return error
+        except OSError as error:
+            return RecordError(f"cannot be written: {error.strerror}", rule="io", path=change.shown)
+        return None
+
+    changes = list(plan.changes.values())
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        outcomes = list(pool.map(write, changes))
+    written = [c for c, error in zip(changes, outcomes, strict=True) if error is None]
+    failed = [(c, error) for c, error in zip(changes, outcomes, strict=True) if error is not None]
+    return written, failed
 
 
 # --- writing a sheet ------------------------------------------------------------------------
