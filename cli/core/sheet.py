@@ -707,6 +707,11 @@ class _State:
             event=values.get("event"),
             no=number,
         )
+        if re.search(rb"^no = %d\r?$" % number, record.current, re.MULTILINE):
+            # Most likely filed already (a second import): look before trying the append.
+            there = self._filed(row, letters, record, report)
+            if there is not None:
+                return there
         try:
             written = append_report(
                 record.current, record.path, report, self.config, self.as_of, record.shown
