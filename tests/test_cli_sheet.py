@@ -407,6 +407,23 @@ def test_a_zip_bomb_is_refused_before_openpyxl_opens_it(office: Path) -> None:
     assert "xl/worksheets/sheet1.xml would inflate" in line and "zip bomb" in line
 
 
+def test_an_entity_bomb_is_refused_before_openpyxl_parses_it(office: Path) -> None:
+    book = Workbook()
+    book.active.append(["code", "no", "date", "progress", "note"])
+    book.save("plain.xlsx")
+    lol = '<!ENTITY lol "lol">' + "".join(
+        f'<!ENTITY lol{i + 1} "' + f"&lol{i or ''};" * 10 + '">' for i in range(9)
+    )
+    with zipfile.ZipFile("plain.xlsx") as source, zipfile.ZipFile("lol.xlsx", "w") as archive:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = f'<?xml version="1.0"?><!DOCTYPE lolz [{lol}]>'.encode() + data.split(b"?>", 1)[-1]
+            archive.writestr(item, data)
+    line = one_line_failure("lol.xlsx")
+    assert "zip member xl/worksheets/sheet1.xml declares a DTD" in line
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

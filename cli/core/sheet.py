@@ -325,6 +325,21 @@ def check_zip(path: Path, shown: str) -> None:
             f"{MAX_INFLATED_BYTES // 1024 // 1024} MB); refused before reading",
             path=shown,
         )
+    # No workbook declares a DTD; one that does is after entity expansion (a billion laughs).
+    # A DTD can only stand before the root element, so each part's first bytes tell.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in members:
+                if member.filename.endswith((".xml", ".rels", ".vml")):
+                    with archive.open(member) as part:
+                        head = part.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise InputError(
+                            f"zip member {member.filename} declares a DTD, which no workbook needs; refused",
+                            path=shown,
+                        )
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
+        raise InputError(f"cannot be read as an xlsx workbook ({type(error).__name__})", path=shown) from None
 
 
 def read_table(path: Path, shown: str) -> Table:
