@@ -486,3 +486,32 @@ def test_unknown_code_and_cached_formula_values_are_findings(office: Path) -> No
         "april.xlsx:4:J: progress: holds the formula '=40+5', which is never run nor its result used; "
         "type the value itself"
     )
+
+
+# --- the benchmark's case -------------------------------------------------------------------
+
+
+def test_the_benchmark_sheet_imports_cleanly_and_twice_is_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import PROJECT_ROOT
+
+    monkeypatch.syspath_prepend(str(PROJECT_ROOT))
+    from bench.generate import generate
+    from bench.sheet_case import import_args, restorer, write_filled_sheet
+
+    generate(tmp_path, 60, fail_share=0.05)
+    monkeypatch.chdir(tmp_path)
+    sheet = tmp_path / "june.xlsx"
+    count = write_filled_sheet(tmp_path, sheet, rows=20)
+    assert 10 <= count <= 20
+    before = snapshot(tmp_path)
+    restore = restorer(tmp_path, sheet)
+    result = run(*import_args(sheet))
+    assert result.exit_code == 0, result.stderr
+    changed = [name for name in before if snapshot(tmp_path)[name] != before[name]]
+    assert len(changed) == count
+    assert run(*import_args(sheet)).exit_code == 0
+    restore()
+    assert snapshot(tmp_path) == before
+    assert "2025-06-30" in import_args(sheet)
