@@ -78,6 +78,9 @@ def test_init_new_add_report_validate_status_since_head(
     validated = run("validate", "--as-of", "2021-10-31")
     assert validated.exit_code == 0, validated.stdout
     assert validated.stdout.endswith("1 file checked: 0 errors, 0 warnings\n")
+    # the two steps of the CI workflow init wrote
+    assert run("validate", "--format", "github", "--as-of", "2021-10-31").exit_code == 0
+    assert run("fmt", "--check").exit_code == 0, "add-report must leave the record in the canonical layout"
     review = run("status", "--since", "HEAD", "--as-of", "2021-10-31", "--lang", "en")
     assert review.exit_code == 0, review.stderr
     assert CODE in review.stdout

@@ -171,3 +171,59 @@ def test_pre_commit_try_repo_runs_the_validate_hook(tmp_path: Path) -> None:
     )
     assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
     assert "Passed" in again.stdout
+
+
+@pytest.mark.slow
+def test_the_pre_commit_config_init_writes_runs(tmp_path: Path) -> None:
+    """`pre-commit run` with the config `projledger init` writes (local hooks on the installed command)."""
+    pre_commit = BIN / "pre-commit"
+    if not pre_commit.exists():
+        pytest.skip("pre-commit is not installed (pip install -e '.[dev]')")
+    from conftest import run
+
+    root = tmp_path / "agency"
+    assert run("init", str(root)).exit_code == 0
+    records = root / "records" / "2565"
+    records.mkdir(parents=True)
+    (records / SHIPPED.name).write_text(
+        SHIPPED.read_text("utf-8").replace("\nformat = 1\n", "\nformat   =   1\n"), "utf-8"
+    )
+    _git(root, "init", "-q")
+    _git(root, "add", ".")
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "PRE_COMMIT_COLOR": "never",
+    }
+
+    def pre_commit_run(hook: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(pre_commit), "run", hook, "--all-files"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+
+    validated = pre_commit_run("projledger-validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert "projledger validate" in validated.stdout and "Passed" in validated.stdout
+    formatted = pre_commit_run("projledger-fmt")  # the shipped record gains its #:schema line
+    assert formatted.returncode == 1 and "files were modified by this hook" in formatted.stdout
+    assert (
+        (records / SHIPPED.name).read_text("utf-8").startswith("#:schema ../../schemas/project.schema.json\n")
+    )
+    _git(root, "add", ".")
+    assert pre_commit_run("projledger-fmt").returncode == 0
+    text = (
+        SHIPPED.read_text("utf-8")
+        .replace("01000000-2475", "01000000-2476")
+        .replace("progress = 20.0", "progress = 150.0")
+    )
+    (records / "01000000-2476.toml").write_text(text, "utf-8")
+    _git(root, "add", ".")
+    broken = pre_commit_run("projledger-validate")
+    assert broken.returncode == 1
+    assert "01000000-2476.toml" in broken.stdout and "[out-of-range]" in broken.stdout
