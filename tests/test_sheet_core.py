@@ -147,9 +147,23 @@ def test_csv_with_bom_crlf_and_a_quoted_newline(tmp_path: Path) -> None:
     table = core.read_table(path, "s.csv")
     assert table.kind == "report"
     assert table.letters == {"code": "A", "no": "B", "date": "C", "progress": "D", "note": "E"}
-    assert [row.number for row in table.rows] == [2, 3]
+    assert [row.number for row in table.rows] == [2]
     assert table.rows[0].cells["note"].value == "บรรทัดหนึ่ง\r\nสอง"
-    assert table.rows[1].cells["code"].empty
+    assert table.blank_rows == 1
+
+
+def test_row_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("code,no,date,progress,note\n" + "x,,,,\n" * 3 + ",,,,\n" * 5, encoding="utf-8")
+    monkeypatch.setattr(core, "MAX_ROWS", 3)
+    assert len(core.read_table(path, "s.csv").rows) == 3  # blank rows are not counted
+    monkeypatch.setattr(core, "MAX_ROWS", 2)
+    with pytest.raises(InputError, match="holds more than 2 filled rows"):
+        core.read_table(path, "s.csv")
+    monkeypatch.setattr(core, "MAX_ROWS", 10)
+    monkeypatch.setattr(core, "MAX_SHEET_ROWS", 8)
+    with pytest.raises(InputError, match="holds more than 8 rows"):
+        core.read_table(path, "s.csv")
 
 
 def test_a_repeated_header_is_refused(tmp_path: Path) -> None:

@@ -83,6 +83,8 @@ MAX_RATIO = 200
 MAX_MEMBERS = 2_000
 #: Data rows and columns read at most; a sheet holding more is refused, not cut short.
 MAX_ROWS = 50_000
+#: Rows a spreadsheet can hold at all (Excel's limit), filled or not.
+MAX_SHEET_ROWS = 1_048_576
 MAX_COLUMNS = 200
 
 Kind = Literal["text", "code", "int", "date", "percent", "money", "plan_status", "target_status", "event"]
@@ -250,6 +252,8 @@ class Table:
     kind: SheetKind
     letters: dict[str, str]
     rows: tuple[SheetRow, ...]
+    #: Rows with no cell of any known column filled: counted, not kept.
+    blank_rows: int = 0
 
 
 @dataclass(frozen=True)
@@ -444,15 +448,25 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
     known = {c.key for c in COLUMNS[kind]}
     wanted_keys = {key: index for key, index in positions.items() if key in known}
     data: list[SheetRow] = []
+    blank = 0
     for number, line in enumerate(grid, start=2):
-        if number - 1 > MAX_ROWS:
-            raise InputError(f"holds more than {MAX_ROWS} rows; split it into several files", path=shown)
+        if number > MAX_SHEET_ROWS:
+            raise InputError(
+                f"holds more than {MAX_SHEET_ROWS:,} rows, more than a spreadsheet can", path=shown
+            )
         cells = {
             key: line[index] if index < len(line) else Cell(letters[key], None)
             for key, index in wanted_keys.items()
         }
+        if all(cell.empty for cell in cells.values()):
+            blank += 1  # styled but empty rows at a sheet's end cost nothing to keep
+            continue
+        if len(data) >= MAX_ROWS:
+            raise InputError(
+                f"holds more than {MAX_ROWS:,} filled rows; split it into several files", path=shown
+            )
         data.append(SheetRow(number, cells))
-    return Table(kind, {k: letters[k] for k in wanted_keys}, tuple(data))
+    return Table(kind, {k: letters[k] for k in wanted_keys}, tuple(data), blank)
 
 
 # --- cells to typed values ----------------------------------------------------------------
@@ -575,6 +589,7 @@ class Plan:
     kind: SheetKind
     outcomes: list[RowOutcome] = field(default_factory=list)
     findings: list[CellFinding] = field(default_factory=list)
+    blank_rows: int = 0
     changes: dict[str, Change] = field(default_factory=dict)
 
     @property
@@ -586,12 +601,13 @@ class Plan:
         return sorted({f.row for f in self.errors})
 
     def count(self, action: Action) -> int:
-        return sum(1 for o in self.outcomes if o.action == action)
+        found = sum(1 for o in self.outcomes if o.action == action)
+        return found + self.blank_rows if action == "empty" else found
 
 
 def plan_import(table: Table, config: Config, as_of: date, shown: Any = str) -> Plan:
     """What importing the table would do to each record, every row checked; nothing written."""
-    plan = Plan(table.kind)
+    plan = Plan(table.kind, blank_rows=table.blank_rows)
     columns = {c.key: c for c in COLUMNS[table.kind]}
     state = _State(config, as_of, shown, plan)
     for row in table.rows:
