@@ -372,3 +372,81 @@ def test_a_bad_config_is_refused_in_one_line(empty_repo: Path, case: dict[str, A
         result = run(*args)
         assert_one_line_error(result, names="projledger.toml")
         assert case["says"] in result.stderr, result.stderr
+
+
+def _with_arguments() -> list[str]:
+    found = []
+    for name in sorted(COMMANDS):
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
+        if any(isinstance(p, click.Argument) for p in command.params):
+            found.append(name)
+    return found
+
+
+@pytest.mark.parametrize("command", _with_arguments())
+def test_every_argument_survives_garbage(empty_repo: Path, command: str) -> None:
+    path = place(empty_repo, {"id": "base"})
+    assert run("fmt").exit_code == 0  # canonical first: from then on only add-report may change it
+    tail = {"add-report": ["--progress", "50", "--note", "x", "--date", "2024-09-01"]}.get(command, [])
+    values = [v for v in GARBAGE if v != "/dev/zero"]  # devices: see test_devices_are_refused
+    for value in (*values, "records", "records/2567", str(path), "-", "~"):
+        if value == "" and command == "fmt":
+            continue  # Path("") is ".": `fmt ""` formats the working folder, as `fmt .` does
+        before = path.read_bytes()
+        args = [command, value, *tail]
+        result = run(*args, input="")
+        assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.stderr)
+        assert "internal error" not in result.stderr, (args, result.stderr)
+        if command != "add-report" or value != str(path):
+            assert path.read_bytes() == before, args
+
+
+DEVICE_RUNS = [
+    ("validate", "/dev/zero"),
+    ("status", "/dev/zero"),
+    ("summary", "/dev/zero"),
+    ("show", "/dev/zero"),
+    ("fmt", "/dev/zero"),
+    ("import", "/dev/zero"),
+    ("add-report", "/dev/zero", "--progress", "1", "--note", "x"),
+    ("add-report", CODE, "--progress", "1", "--note-file", "/dev/zero"),
+]
+#: Open defects (see /work/briefs/defects-issue7.md).
+DEVICE_KNOWN = {
+    "validate": "D23 record.read_document reads a device to the end",
+    "status": "D23 record.read_document reads a device to the end",
+    "summary": "D23 record.read_document reads a device to the end",
+}
+
+
+def _limited() -> None:  # pragma: no cover - runs in the child
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))  # a bug costs 1 GB, not the machine
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(a, marks=pytest.mark.xfail(reason=DEVICE_KNOWN[a[0]], strict=False))
+        if a[0] in DEVICE_KNOWN
+        else a
+        for a in DEVICE_RUNS
+    ],
+    ids=[" ".join(a) for a in DEVICE_RUNS],
+)
+def test_devices_are_refused_not_read_forever(empty_repo: Path, args: tuple[str, ...]) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    place(empty_repo, {"id": "base"})
+    program = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert program
+    done = subprocess.run(
+        [program, *args], cwd=empty_repo, capture_output=True, text=True, timeout=60, preexec_fn=_limited
+    )
+    assert done.returncode in (1, 2), (done.returncode, done.stderr[-300:])
+    assert "internal error" not in done.stderr

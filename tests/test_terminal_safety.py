@@ -231,7 +231,6 @@ def test_new_with_hostile_text_is_safe(empty_repo: Path) -> None:
     assert_safe(result, args)
 
 
-@pytest.mark.xfail(reason="D14 legacy.py: import warnings quote printout lines raw", strict=False)
 def test_import_warnings_quoting_hostile_lines_are_safe(empty_repo: Path, tmp_path: Path) -> None:
     if "import" not in COMMANDS:
         pytest.skip("import is not registered yet")

@@ -117,7 +117,12 @@ def add_report(
     if note is not None and note_file is not None:
         raise OptionError("give either --note or --note-file, not both", param_hint="--note")
     if note_file is not None:
-        note = note_file.read()
+        from ..core.record import MAX_RECORD_BYTES
+
+        # bounded: a device such as /dev/zero never ends, and no record may pass 1 MiB anyway
+        note = note_file.read(MAX_RECORD_BYTES + 1)
+        if len(note) > MAX_RECORD_BYTES:
+            raise OptionError("the note is over the 1 MiB limit of a whole record", param_hint="--note-file")
     if progress is None:
         progress = ask("--progress", "Progress % (ความก้าวหน้า)", PERCENT)
     if note is None:

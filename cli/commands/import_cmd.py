@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from ..core.text import one_line
 from .options import current_config, shown_path, today
 
 
@@ -56,10 +57,9 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
     for file in files:
         shown = shown_path(file)
         try:
-            if file.stat().st_size > MAX_INPUT_BYTES:
-                raise InputError("the file is over the 1 MiB limit for a printout", path=shown)
+            raw = _read_bounded(file, MAX_INPUT_BYTES, shown)
             try:
-                imported = parse_printout(decode_printout(file.read_bytes(), shown), shown)
+                imported = parse_printout(decode_printout(raw, shown), shown)
             except MissingFieldsError as error:
                 _echo_findings(error.warnings)
                 raise
@@ -93,9 +93,24 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
         raise SystemExit(1)
 
 
+def _read_bounded(file: Path, limit: int, shown: str) -> bytes:
+    """At most ``limit`` bytes of a regular file (a device such as /dev/zero never ends)."""
+    import stat
+
+    from ..core.errors import InputError
+
+    if not stat.S_ISREG(file.stat().st_mode):
+        raise InputError("is not a regular file", path=shown)
+    with open(file, "rb") as handle:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise InputError("the file is over the 1 MiB limit for a printout", path=shown)
+    return raw
+
+
 def _echo_findings(findings: Any) -> None:
     for finding in findings:
-        click.echo(finding.one_line(), err=True)
+        click.echo(one_line(finding.one_line()), err=True)  # warnings quote printout text
 
 
 def render_record(data: dict[str, Any], path: Path, root: Path) -> str:

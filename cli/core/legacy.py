@@ -247,7 +247,9 @@ class _Reader:
     def _clean(self, text: str) -> list[tuple[int, str]]:
         """(line number, text) with page headers cut out; blank lines kept as ''."""
         out: list[tuple[int, str]] = []
-        for number, raw in enumerate(nfc(text).splitlines(), start=1):
+        # "\n" only: str.splitlines() also breaks at \x85, \x1c-\x1e, \u2028, which would
+        # shift every line number after them away from what an editor shows
+        for number, raw in enumerate(nfc(text).replace("\r\n", "\n").split("\n"), start=1):
             pieces = [raw]
             if "**" in raw:
                 pieces = self._cut_headers(raw)
