@@ -1019,6 +1019,8 @@ def build_workbook(kind: SheetKind, lines: Sequence[dict[str, Any]]) -> Any:
                 cell.fill = grey
         if column.key == "note":
             widths[index] = max(widths[index], 40)
+        if column.kind in CHOICES:  # wide enough for the longest word of its drop-down list
+            widths[index] = max(widths[index], *(display_width(label(v, "th")) for v in CHOICES[column.kind]))
         if column.fill:
             validation = _validation(column, letter, DataValidation)
             if validation is not None:
