@@ -120,3 +120,21 @@ def test_status_since_outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     result = run("status", "--since", "HEAD")
     assert result.exit_code == 1
     assert "not inside a git repository" in result.stderr
+
+
+def test_the_site_job_of_init_builds_the_site(agency: Path) -> None:
+    """`init --with-site-job` writes `projledger site --output _site`; that command builds it."""
+    from projledger.main import COMMANDS
+
+    if "site" not in COMMANDS:
+        pytest.skip("the site command is not there yet")
+    from projledger.core.scaffold import scaffold
+
+    workflow = scaffold("0.0.0", with_site_job=True)[".github/workflows/projledger.yml"]
+    step = next(line.split("run: ", 1)[1] for line in workflow.splitlines() if "run: projledger site" in line)
+    args = step.split()[1:]
+    assert args == ["site", "--output", "_site"]
+    built = run(*args)
+    assert built.exit_code == 0, built.stderr
+    assert (agency / "_site" / "index.html").is_file()
+    assert "_site/" in (agency / ".gitignore").read_text("utf-8").splitlines()
