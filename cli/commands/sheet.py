@@ -197,9 +197,9 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
             failed = sorted({*failed, *change.rows})
         appended -= sum(len(change.rows) for change, _ in not_written)
         for change in written:
-            rows = ", ".join(map(str, change.rows))
+            many = "s" if len(change.rows) > 1 else ""
             click.echo(
-                f"{one_line(change.shown)}: {len(change.rows)} {what}{'s' if len(change.rows) > 1 else ''} (row {rows})"
+                f"{one_line(change.shown)}: {len(change.rows)} {what}{many} (row{many} {listing(change.rows)})"
             )
     verb = "would be written" if dry_run else "written"
     summary = (
@@ -208,7 +208,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
         f"{'' if plan.count('empty') == 1 else 's'} skipped"
     )
     if failed:
-        listed = ", ".join(map(str, failed))
+        listed = listing(failed)
         if partial or dry_run:
             summary += f"; {len(failed)} row{'s' if len(failed) > 1 else ''} failed: {listed}"
         else:
@@ -219,3 +219,9 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     click.echo(summary, err=True)
     if failed:
         raise SystemExit(1)
+
+
+def listing(numbers: list[int], most: int = 20) -> str:
+    """``2, 4, 6`` or, past ``most``, the first ones and how many more."""
+    shown = ", ".join(map(str, numbers[:most]))
+    return shown + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
