@@ -186,3 +186,56 @@ def test_init_with_site_job_and_hooks_repo(tmp_path: Path) -> None:
     assert "projledger site --output _site" in workflow
     assert "git+https://example.org/pl.git@v" in workflow
     assert "repo: https://example.org/pl.git" in (tmp_path / ".pre-commit-config.yaml").read_text("utf-8")
+
+
+@pytest.mark.parametrize("with_site_job", [False, True])
+def test_workflow_follows_githubs_workflow_schema(tmp_path: Path, with_site_job: bool) -> None:
+    """check-jsonschema's vendored schema of GitHub workflows accepts what init writes."""
+    import subprocess
+    import sys
+
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    if not checker.exists():
+        pytest.skip("check-jsonschema is not installed (the dev extra)")
+    workflow = tmp_path / "projledger.yml"
+    workflow.write_text(
+        scaffold("1.2.3", with_site_job=with_site_job)[".github/workflows/projledger.yml"], "utf-8"
+    )
+    result = subprocess.run(
+        [str(checker), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_schema_copy_checks_records_in_another_tool(tmp_path: Path) -> None:
+    """The copy init writes is usable as is: check-jsonschema checks a record with it."""
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import SHIPPED
+
+    checker = Path(sys.executable).parent / "check-jsonschema"
+    if not checker.exists():
+        pytest.skip("check-jsonschema is not installed (the dev extra)")
+    assert run("init", str(tmp_path)).exit_code == 0
+    record = tmp_path / "records" / "2565" / SHIPPED.name
+    record.parent.mkdir(parents=True)
+    shutil.copy(SHIPPED, record)
+    broken = record.with_name("01000000-2476.toml")
+    broken.write_text(SHIPPED.read_text("utf-8").replace("progress = 20.0", "progress = 150.0"), "utf-8")
+
+    def check(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(checker), "--schemafile", str(tmp_path / SCHEMA_PATH), str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+
+    assert check(record).returncode == 0
+    assert check(broken).returncode == 1
