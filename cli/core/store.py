@@ -79,7 +79,10 @@ def _new_file_mode() -> int:
 
 
 def write_atomic(path: Path, content: bytes) -> None:
-    """Replace ``path`` by ``content`` all at once; call under ``locked(path)``."""
+    """Replace ``path`` by ``content`` all at once (a record: under ``locked(path)``).
+
+    Also the one way any other file the tool writes (a spreadsheet, a form) replaces the old.
+    """
     try:
         mode = os.stat(path).st_mode & 0o7777
     except FileNotFoundError:

@@ -14,9 +14,7 @@ tables render into sheets.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import io
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -31,6 +29,7 @@ from .errors import InputError
 from .labels import PLAN_STATUSES, STATES, Lang, label
 from .money import format_money, format_percent
 from .portfolio import ProjectRow
+from .store import write_atomic
 from .summary import QuarterTotals, Summary, Totals
 from .text import printable, spreadsheet_cell
 
@@ -165,38 +164,9 @@ def write_xlsx(
     if not folder.is_dir():
         raise InputError("no such folder to write the spreadsheet in", path=path, field="--output")
     book = build_workbook(rows, columns, lang, title)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            book.save(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, _mode_for(path))
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-    _sync_folder(folder)
-
-
-def _mode_for(path: Path) -> int:
-    """The replaced file's mode, or what the umask gives a new file (mkstemp makes 0600)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _sync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):
-        descriptor = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    write_atomic(path, buffer.getvalue())
 
 
 # --- the sheets of status and summary ---------------------------------------------------
