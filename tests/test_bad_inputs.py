@@ -252,11 +252,25 @@ GARBAGE = (
 )
 
 
-def _options() -> list[tuple[str, str]]:
-    found = []
+def _commands() -> list[tuple[str, click.Command]]:
+    """Every command by its full name ("sheet import"), groups' subcommands included."""
+    found: list[tuple[str, click.Command]] = []
     for name in sorted(COMMANDS):
         command = main.get_command(click.Context(main), name)
         assert command is not None
+        if isinstance(command, click.Group):
+            for sub in sorted(command.list_commands(click.Context(command))):
+                subcommand = command.get_command(click.Context(command), sub)
+                assert subcommand is not None
+                found.append((f"{name} {sub}", subcommand))
+        else:
+            found.append((name, command))
+    return found
+
+
+def _options() -> list[tuple[str, str]]:
+    found = []
+    for name, command in _commands():
         for param in command.params:
             if isinstance(param, click.Option) and not param.is_flag and param.name != "help":
                 found.append((name, max(param.opts, key=len)))
@@ -304,7 +318,7 @@ def test_every_option_survives_garbage(empty_repo: Path, command: str, option: s
     }.get(command, [])
     for value in GARBAGE:
         before = path.read_bytes()
-        args = [command, *base_args, option, value]
+        args = [*command.split(), *base_args, option, value]
         result = run(*args, input="")
         assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.stderr)
         assert "internal error" not in result.stderr, (args, result.stderr)
@@ -375,13 +389,9 @@ def test_a_bad_config_is_refused_in_one_line(empty_repo: Path, case: dict[str, A
 
 
 def _with_arguments() -> list[str]:
-    found = []
-    for name in sorted(COMMANDS):
-        command = main.get_command(click.Context(main), name)
-        assert command is not None
-        if any(isinstance(p, click.Argument) for p in command.params):
-            found.append(name)
-    return found
+    return [
+        name for name, command in _commands() if any(isinstance(p, click.Argument) for p in command.params)
+    ]
 
 
 @pytest.mark.parametrize("command", _with_arguments())
@@ -394,7 +404,7 @@ def test_every_argument_survives_garbage(empty_repo: Path, command: str) -> None
         if value == "" and command == "fmt":
             continue  # Path("") is ".": `fmt ""` formats the working folder, as `fmt .` does
         before = path.read_bytes()
-        args = [command, value, *tail]
+        args = [*command.split(), value, *tail]
         result = run(*args, input="")
         assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.stderr)
         assert "internal error" not in result.stderr, (args, result.stderr)

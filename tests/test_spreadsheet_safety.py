@@ -198,3 +198,49 @@ def test_spreadsheet_cell_neutralises_each_start(start: str) -> None:
 @pytest.mark.parametrize("text", ["โครงการ", "1+1", "a=b", " =1", "", "'=1"])
 def test_spreadsheet_cell_leaves_other_text(text: str) -> None:
     assert spreadsheet_cell(text) == text
+
+
+@pytest.mark.parametrize("suffix", ["xlsx", "csv"])
+def test_sheet_export_neutralises_record_text(attack_repo: Path, suffix: str) -> None:
+    if "sheet" not in COMMANDS:
+        pytest.skip("sheet is not registered yet")
+    out = attack_repo / f"month.{suffix}"
+    result = run("sheet", "export", "--month", "11/2566", "--output", str(out), "--as-of", "2023-12-01")
+    assert result.exit_code == 0, result.stderr
+    if suffix == "xlsx":
+        texts = [v for v in _xlsx_cells(out) if isinstance(v, str)]
+        assert "'" + ATTACKS["name"] in texts
+        assert_no_formula(texts, out.name)
+    else:
+        rows = csv_cells(out.read_text("utf-8-sig"))
+        assert any("'" + ATTACKS["name"] in row for row in rows)
+        for row in rows:
+            assert_no_formula(row, out.name)
+
+
+def test_sheet_import_never_runs_or_stores_a_formula(attack_repo: Path) -> None:
+    """A filled sheet whose cells hold formulas: reported, never evaluated, never stored."""
+    if "sheet" not in COMMANDS:
+        pytest.skip("sheet is not registered yet")
+    from openpyxl import load_workbook
+
+    out = attack_repo / "month.xlsx"
+    assert (
+        run("sheet", "export", "--month", "11/2566", "--output", str(out), "--as-of", "2023-12-01").exit_code
+        == 0
+    )
+    book = load_workbook(out)
+    sheet = book.active
+    header = [c.value for c in sheet[1]]
+    column = {str(h).rsplit("(", 1)[-1].rstrip(")"): i + 1 for i, h in enumerate(header)}
+    sheet.protection.sheet = False
+    sheet.cell(row=2, column=column["date"], value="24/11/2566")
+    sheet.cell(row=2, column=column["progress"], value="=1+1")
+    sheet.cell(row=2, column=column["note"], value='=HYPERLINK("http://evil.example","x")')
+    book.save(out)
+    record = attack_repo / "records" / "2567" / "50100000-0001.toml"
+    before = record.read_bytes()
+    result = run("sheet", "import", str(out), "--as-of", "2023-12-01")
+    assert result.exit_code == 1, result.stderr
+    assert "formula" in result.stderr.lower()
+    assert record.read_bytes() == before

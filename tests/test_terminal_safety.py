@@ -329,3 +329,30 @@ def test_site_pages_show_markup_as_text(markup_repo: Path) -> None:
         text = page.read_text("utf-8")
         for bad in INJECTED:
             assert bad not in text, (page.name, bad)
+
+
+def test_sheet_import_messages_quoting_hostile_cells_are_safe(hostile_repo: Path) -> None:
+    if "sheet" not in COMMANDS:
+        pytest.skip("sheet is not registered yet")
+    import csv
+    import io
+
+    out = hostile_repo / "month.csv"
+    exported = run("sheet", "export", "--month", "12/2566", "--output", str(out), "--as-of", "2024-01-05")
+    assert exported.exit_code == 0, exported.stderr
+    assert_safe(exported, ("sheet", "export"))
+    rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+    keys = [h.rsplit("(", 1)[-1].rstrip(")") for h in rows[0]]
+    assert len(rows) >= 2 and "note" in keys, rows
+    filled = []
+    for row in rows[1:]:
+        cells = dict(zip(keys, row, strict=True))
+        cells.update(date=HOSTILE, progress=HOSTILE, plan_status=HOSTILE, note=HOSTILE, event=HOSTILE)
+        filled.append([cells[k] for k in keys])
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([rows[0], *filled])
+    out.write_text(buffer.getvalue(), "utf-8")
+    for args in (("sheet", "import", str(out), "--dry-run"), ("sheet", "import", str(out), "--partial")):
+        result = run(*args, "--as-of", "2024-01-05")
+        assert result.exit_code == 1
+        assert_safe(result, args)
