@@ -10,6 +10,7 @@ to stdout or stderr carries one of those characters raw. They are shown as visib
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -356,3 +357,24 @@ def test_sheet_import_messages_quoting_hostile_cells_are_safe(hostile_repo: Path
         result = run(*args, "--as-of", "2024-01-05")
         assert result.exit_code == 1
         assert_safe(result, args)
+
+
+def test_status_since_describes_hostile_changes_safely(hostile_repo: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    if "--since" not in run("status", "--help").stdout:
+        pytest.skip("status --since is not there yet")
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "PATH": os.environ["PATH"], "HOME": str(hostile_repo)}  # fmt: skip
+    for git in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *git], cwd=hostile_repo, check=True, env=env, capture_output=True)
+    added = run("add-report", CODE, "--date", "2023-12-20", "--progress", "30", "--note", "งาน" + HOSTILE)
+    assert added.exit_code == 0, added.stderr
+    for fmt in ("table", "markdown", "json", "csv"):
+        args = ("status", "--since", "HEAD", "--format", fmt, "--as-of", AS_OF)
+        result = run(*args)
+        assert_safe(result, args)
+        assert CODE in result.stdout
