@@ -15,6 +15,8 @@ dozen examples each, marked slow too); ``make fuzz`` runs them with ``PROJLEDGER
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import re
 import tempfile
@@ -219,3 +221,85 @@ def test_a_mangled_printout_never_crashes_import(text: str) -> None:
             assert check.exit_code == 0, check.stdout
         for path in written:
             assert run("show", str(path)).exit_code in (0, 1)
+
+
+# --- what clerks type --------------------------------------------------------------------------------
+
+TYPED = st.one_of(
+    TEXT,
+    st.from_regex(r"[๐-๙0-9,.\-+eE%/ ]{0,14}", fullmatch=True),
+    st.sampled_from(
+        ["nan", "Infinity", "sNaN", "1e999999999", "-0", "0.005", "๑,๒๕๐.๕๐", "31/02/2565", "2565-10-01"]
+    ),
+)
+
+
+@FUZZ
+@given(day=TYPED, progress=TYPED, disbursed=TYPED, number=TYPED)
+def test_anything_typed_into_add_report_is_refused_or_stored_valid(
+    day: str, progress: str, disbursed: str, number: str
+) -> None:
+    with repository() as root:
+        path = root / "records" / "2567" / f"{CODE}.toml"
+        path.write_text(BASE, "utf-8")
+        args = ("add-report", CODE, "--date", day, "--progress", progress, "--disbursed", disbursed,
+                "--no", number, "--note", "งาน")  # fmt: skip
+        result = run(*args)
+        no_crash(result, args, (0, 1, 2))
+        if result.exit_code == 0:
+            assert run("validate", "--as-of", "2099-01-01").exit_code == 0
+        else:
+            assert path.read_text("utf-8") == BASE
+
+
+@FUZZ
+@given(name=TEXT, year=TYPED, start=TYPED, end=TYPED, budget=TYPED)
+def test_anything_typed_into_new_is_refused_or_stored_valid(
+    name: str, year: str, start: str, end: str, budget: str
+) -> None:
+    with repository() as root:
+        args = ("new", "50100000-0002", "--name", name, "--fiscal-year", year, "--start", start, "--end", end,
+                "--budget", budget, "--department", "เขต")  # fmt: skip
+        result = run(*args)
+        no_crash(result, args, (0, 1, 2))
+        written = list((root / "records").rglob("*.toml"))
+        if result.exit_code == 0:
+            assert len(written) == 1
+            assert run("validate", "--as-of", "2099-01-01").exit_code == 0
+        else:
+            assert written == []
+
+
+@FUZZ
+@given(st.data())
+def test_a_mangled_sheet_never_crashes_sheet_import(data: st.DataObject) -> None:
+    from projledger.main import COMMANDS
+
+    if "sheet" not in COMMANDS:
+        pytest.skip("sheet is not registered yet")
+    with repository() as root:
+        path = root / "records" / "2567" / f"{CODE}.toml"
+        path.write_text(BASE, "utf-8")
+        sheet = root / "month.csv"
+        assert (
+            run(
+                "sheet", "export", "--month", "11/2566", "--output", str(sheet), "--as-of", "2023-12-01"
+            ).exit_code
+            == 0
+        )
+        rows = list(csv.reader(io.StringIO(sheet.read_text("utf-8-sig"))))
+        keys = [h.rsplit("(", 1)[-1].rstrip(")") for h in rows[0]]
+        assert len(rows) == 2, rows
+        row = dict(zip(keys, rows[1], strict=True)) | {"date": "24/11/2566", "progress": "20", "note": "งาน"}
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([rows[0], [row[k] for k in keys]])
+        sheet.write_text(out.getvalue(), "utf-8")
+        clean = run("sheet", "import", str(sheet), "--dry-run", "--as-of", "2023-12-01")
+        assert clean.exit_code == 0, clean.stderr  # unmangled, the sheet is good
+        sheet.write_text(data.draw(mutated(out.getvalue())), "utf-8", errors="surrogatepass")
+        result = run("sheet", "import", str(sheet), "--as-of", "2023-12-01")
+        no_crash(result, ("sheet", "import"))
+        if result.exit_code == 0:
+            assert run("validate", "--as-of", "2023-12-01").exit_code == 0
+        else:
+            assert path.read_text("utf-8") == BASE
