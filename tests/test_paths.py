@@ -287,3 +287,17 @@ def test_a_committed_lock_link_cannot_create_files_outside(
     os.symlink(target, record.with_name(f".{record.name}.lock"))
     run("add-report", "01000000-2475", "--date", "2022-12-20", "--progress", "90", "--note", "x")
     assert not target.exists()
+
+
+def test_show_output_replaces_a_planted_link_instead_of_following_it(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    _needs("show")
+    target = tmp_path_factory.mktemp("outside") / "precious.txt"
+    target.write_text("keep", "utf-8")
+    os.symlink(target, repo / "form.html")
+    result = run("show", "01000000-2475", "--format", "html", "--output", "form.html", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert target.read_text("utf-8") == "keep"
+    assert not (repo / "form.html").is_symlink()
+    assert "<html" in (repo / "form.html").read_text("utf-8").lower()

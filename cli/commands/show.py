@@ -66,5 +66,8 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
                 f"{output} is in the records folder, which holds records only; write the form elsewhere",
                 param_hint="--output",
             )
-        output.write_text(content, encoding="utf-8")
+        from ..core.store import write_atomic
+
+        # whole or not at all, and a link at that name is replaced, never followed out of here
+        write_atomic(output, content.encode("utf-8"))
         click.echo(f"wrote {output}", err=True)
