@@ -56,12 +56,18 @@ MEMORY_LIMIT_MB = 50
 @dataclass
 class Timing:
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     peak_kb: int = 0
     failed: str = ""
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds) if self.seconds else float("nan")
+
+    @property
+    def cpu_median(self) -> float:
+        """CPU seconds (user + system) of the whole process tree: less sensitive to a busy machine."""
+        return statistics.median(self.cpu) if self.cpu else float("nan")
 
 
 def timed(
@@ -80,7 +86,7 @@ def timed(
         if process.returncode in ok_codes
         else f"exit {process.returncode}: {stderr.decode(errors='replace')[-300:]}"
     )
-    return elapsed, usage.ru_maxrss, error
+    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, error
 
 
 def measure(runs: int, argv_for: Callable[[], Sequence[Sequence[str]]], cwd: Path, env: Callable[[], dict[str, str]],
@@ -89,14 +95,16 @@ def measure(runs: int, argv_for: Callable[[], Sequence[Sequence[str]]], cwd: Pat
     timing = Timing()
     for _ in range(runs):
         before()
-        total, environment = 0.0, env()
+        total, cpu, environment = 0.0, 0.0, env()
         for argv in argv_for():
-            seconds, peak, error = timed(argv, cwd, environment)
+            seconds, used, peak, error = timed(argv, cwd, environment)
             total += seconds
+            cpu += used
             timing.peak_kb = max(timing.peak_kb, peak)
             timing.failed = timing.failed or error
         after()
         timing.seconds.append(total)
+        timing.cpu.append(cpu)
     return timing
 
 
@@ -267,22 +275,27 @@ def bench_size(count: int, args: argparse.Namespace, data: Path, scratch: Path) 
 
 def table(sizes: list[int], all_results: dict[int, dict[str, Timing]]) -> str:
     rows = list(dict.fromkeys(name for results in all_results.values() for name in results))
-    head = "| what |" + "".join(f" {n:,}: median s | peak MB | ÷ (a) | ÷ (b) |" for n in sizes)
-    rule = "|---|" + "---:|---:|---:|---:|" * len(sizes)
+    head = "| what |" + "".join(
+        f" {n:,}: median s | ÷ (a) | ÷ (b) | CPU s | CPU ÷ (b) | peak MB |" for n in sizes
+    )
+    rule = "|---|" + "---:|---:|---:|---:|---:|---:|" * len(sizes)
     lines = [head, rule]
     for name in rows:
         cells = [f"| {name} |"]
         for n in sizes:
             t = all_results[n].get(name)
             if t is None:
-                cells.append(" | | | |")
+                cells.append(" | | | | | |")
                 continue
             a = all_results[n].get("(a) parse only, tomllib, 2 processes")
             b = all_results[n].get("(b) check-jsonschema --schemafile")
             ra = f"{t.median / a.median:.3f}" if a else ""
             rb = f"{t.median / b.median:.3f}" if b else ""
+            cb = f"{t.cpu_median / b.cpu_median:.3f}" if b else ""
             flag = " ⚠" if t.failed else ""
-            cells.append(f" {t.median:.3f}{flag} | {t.peak_kb / 1024:.0f} | {ra} | {rb} |")
+            cells.append(
+                f" {t.median:.3f}{flag} | {ra} | {rb} | {t.cpu_median:.2f} | {cb} | {t.peak_kb / 1024:.0f} |"
+            )
         lines.append("".join(cells))
     return "\n".join(lines) + "\n"
 

@@ -118,6 +118,10 @@ TRICKY = {
     "trailing zeros kept": BASE + "budget = 3540000.00\nprogress = 10.0\n",
     "quoted key": BASE + '"budget" = 1.50\n',
     "dotted key": BASE + "a.b = 1.50\n",
+    "dotted key and plain key": BASE + "a.b = 1.50\nb = 1.5\n",
+    "comment after a float": BASE + "a = 1.50 # note\nb = 1.5\n",
+    "float at the end of the text": BASE + "a = 2.50",
+    "float in a string line": BASE + 'a = "x = 2.50"\nx = 2.5\n',
     "syntax error": BASE + 'a = "unclosed\n',
     "deep nesting": BASE + "a = " + "[" * 5000 + "]" * 5000 + "\n",
 }

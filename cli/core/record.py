@@ -130,6 +130,10 @@ _DIGITS = frozenset(b"0123456789")
 _NUMBER_CHARS = frozenset(b"0123456789_+-")
 _FLOAT = re.compile(rb"[+-]?[0-9][0-9_]*\.[0-9_]+(?:[eE][+-]?[0-9_]+)?")
 _KEY_LINE = re.compile(rb"[ \t]*(?:[A-Za-z0-9_-]+[ \t]*\.[ \t]*)*([A-Za-z0-9_-]+)[ \t]*=")
+#: The common line ``key = 12.50`` (the other forms take the general path of ``_float_spellings``).
+_FLOAT_LINE = re.compile(
+    rb"[ \t]*(?:[A-Za-z0-9_-]+[ \t]*\.[ \t]*)*([A-Za-z0-9_-]+)[ \t]*=[ \t]*([+-]?[0-9]+\.[0-9]+)[ \t]*(?=\n|\Z)"
+)
 _ANYWHERE = "?"  # the key of a token on a line that does not start with a bare key
 
 Spellings = dict[str, dict[float, set[str]]]
@@ -185,6 +189,12 @@ def _float_spellings(raw: bytes) -> Spellings | None:
     found: Spellings = {}
     at = raw.find(b".")
     while at != -1:
+        line = _FLOAT_LINE.match(raw, raw.rfind(b"\n", 0, at) + 1)
+        if line is not None and line.start(2) <= at:  # the common line, key = 12.50, in one match
+            token = line.group(2).decode()
+            found.setdefault(line.group(1).decode(), {}).setdefault(float(token), set()).add(token)
+            at = raw.find(b".", line.end())
+            continue
         start = at
         while start > 0 and raw[start - 1] in _NUMBER_CHARS:
             start -= 1
