@@ -249,3 +249,12 @@ def test_unreadable_and_broken_files_are_cached_too(
     assert first[0] == 1 and "toml-syntax" in first[1]
     assert validate() == first
     assert len(checks) == 1
+
+
+def test_cache_file_others_could_write_is_not_loaded(repo: Path, cache_dir: Path, checks: list[Path]) -> None:
+    first = validate()
+    cache_file = next(cache_dir.glob("validate-*.cache"))
+    cache_file.chmod(0o666)
+    assert validate() == first
+    assert len(checks) == 2  # not trusted: checked again (and the cache written afresh, 0600)
+    assert next(cache_dir.glob("validate-*.cache")).stat().st_mode & 0o777 == 0o600

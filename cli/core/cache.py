@@ -15,7 +15,8 @@ them again.
 The cache lives in the user's cache folder (``$XDG_CACHE_HOME/projledger`` or
 ``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_CACHE=1`` turns it off),
 never in the repository. It is written atomically (temporary file, ``os.replace``); a cache
-that cannot be read, of any kind of damage, is ignored and rebuilt, never an error.
+that cannot be read, of any kind of damage, is ignored and rebuilt, never an error. Values are
+pickles, so a cache file that another user owns or could have written is never loaded.
 
 ``validate`` caches findings: they depend on the day of the check only through the rule
 ``future-report``, so each entry also says for which days its findings hold (``Checked.valid_on``).
@@ -212,7 +213,10 @@ class ResultCache:
             return
         self._old = old
         try:
-            size = os.fstat(old.fileno()).st_size
+            st = os.fstat(old.fileno())
+            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+                raise ValueError("written by someone else: a pickle from another user is never loaded")
+            size = st.st_size
             if old.read(len(self.MAGIC)) != self.MAGIC or size < len(self.MAGIC) + 8:
                 raise ValueError("not a cache file of this format")
             old.seek(size - 8)
