@@ -301,3 +301,18 @@ def test_show_output_replaces_a_planted_link_instead_of_following_it(
     assert target.read_text("utf-8") == "keep"
     assert not (repo / "form.html").is_symlink()
     assert "<html" in (repo / "form.html").read_text("utf-8").lower()
+
+
+@pytest.mark.parametrize("folder", ["schemas", ".github", "records"])
+def test_init_never_writes_through_a_folder_linked_out(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, folder: str
+) -> None:
+    outside = tmp_path_factory.mktemp("outside")
+    target = tmp_path / "repo"
+    target.mkdir()
+    os.symlink(outside, target / folder)
+    result = run("init", str(target))
+    assert result.exit_code == 1, result.stderr
+    assert "outside the repository" in result.stderr
+    assert list(outside.iterdir()) == []
+    assert sorted(p.name for p in target.iterdir()) == [folder], "nothing written at all"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -52,6 +53,7 @@ def init(directory: Path, with_site_job: bool, hooks_repo: str | None) -> None:
     if hooks_repo is not None and (hooks_repo.startswith("-") or not hooks_repo.strip()):
         raise InputError("must be a git URL", field="--hooks-repo")
     files = scaffold(__version__, hooks_repo=hooks_repo, with_site_job=with_site_job)
+    _refuse_links_out(directory, files)
     kept = [name for name in files if (directory / name).exists()]
     written = []
     for name, text in files.items():
@@ -69,6 +71,21 @@ def init(directory: Path, with_site_job: bool, hooks_repo: str | None) -> None:
         "Next: git init (if not yet), pre-commit install, then projledger new ... to register a project.",
         err=True,
     )
+
+
+def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:
+    """Nothing is written if a folder on the way (``schemas``, ``.github``) links out of DIRECTORY."""
+    from ..core.errors import UnsafePathError
+
+    root = directory.resolve()
+    for name in names:
+        parts = Path(name).parts[:-1]
+        for depth in range(1, len(parts) + 1):
+            folder = directory.joinpath(*parts[:depth])
+            if folder.exists() and not folder.resolve().is_relative_to(root):
+                raise UnsafePathError(
+                    "is a link to a folder outside the repository; nothing written", path=folder
+                )
 
 
 def _write_new(path: Path, text: str) -> None:
