@@ -30,7 +30,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -198,12 +198,27 @@ def asset_text(name: str) -> str:
     return (resources.files("projledger") / "templates" / name).read_text("utf-8")
 
 
-def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
-    def w(key: str) -> str:
-        return site_word(key, lang)
+class _Words(dict[str, str]):
+    """Words looked up as ``W.key`` in templates; a key asked for the first time is found once."""
 
+    def __init__(self, find: Callable[[str, Lang], str], lang: Lang) -> None:
+        super().__init__()
+        self.find, self.lang = find, lang
+
+    def __missing__(self, key: str) -> str:
+        value = self[key] = self.find(key, self.lang)
+        return value
+
+
+@cache
+def _words(lang: Lang) -> tuple[_Words, _Words]:
+    return _Words(site_word, lang), _Words(field_label, lang)
+
+
+def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
+    words, fields = _words(lang)
     return environment().get_template(template).render(
-        lang=lang, root="../" * depth, w=w, lbl=lambda v: label(v, lang), flabel=lambda k: field_label(k, lang),
+        lang=lang, root="../" * depth, W=words, F=fields, lbl=lambda v: label(v, lang),
         plan_label=lambda v: status_label(v, lang), STATES=STATES, PLAN_KEYS=PLAN_KEYS,
         project_page=project_page, agency_page=agency_page, **context,
     )  # fmt: skip
@@ -426,6 +441,12 @@ class Planned:
     path: str
     key: str
     render: Callable[[], str]
+    #: Rough cost, in project pages: a page over the whole portfolio weighs more.
+    weight: int = 1
+
+
+def _weight(rows: Sized) -> int:
+    return max(1, len(rows) // 32)
 
 
 def _key(*parts: object) -> str:
@@ -467,11 +488,14 @@ def plan_pages(
     for code, indexes in sorted(by_agency.items()):
         agency_rows = [rows[i] for i in indexes]
         yield Planned(agency_page(code), _key(base, "agency", [keys[i] for i in indexes]),
-                      partial(render_agency, code, agency_rows, as_of, lang, config))  # fmt: skip
+                      partial(render_agency, code, agency_rows, as_of, lang, config), _weight(agency_rows))  # fmt: skip
     everything = _key(base, keys)
-    yield Planned("index.html", _key(everything, "index"), lambda: render_index(rows, as_of, lang, config))
-    yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of))
-    yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows))
+    heavy = _weight(rows)
+    yield Planned(
+        "index.html", _key(everything, "index"), lambda: render_index(rows, as_of, lang, config), heavy
+    )
+    yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
+    yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
     for name in ASSETS:
         yield Planned(name, _key(base, name), partial(asset_text, name))
 
@@ -649,17 +673,23 @@ def _render_chunk(task: tuple[str, list[int]]) -> int:
 
 
 def _render_batch(batch: list[Planned], folder: Path, jobs: int) -> None:
-    """Render and write pages, on ``jobs`` forked processes when there are many."""
-    if jobs <= 1 or len(batch) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+    """Render and write pages, on ``jobs`` forked processes when there is enough work.
+
+    The heaviest pages (the overview and the data files of a large portfolio) go first, each
+    on its own, so they run beside each other and beside the project pages.
+    """
+    work = sum(page.weight for page in batch)
+    if jobs <= 1 or work < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
         for page in batch:
             _put(folder, page.path, page.render())
         return
-    _BATCH[:] = batch
+    _BATCH[:] = sorted(batch, key=lambda page: -page.weight)
     try:
-        size = max(8, min(64, len(batch) // (jobs * 8)))
-        chunks = [
-            (str(folder), list(range(i, min(i + size, len(batch))))) for i in range(0, len(batch), size)
-        ]
+        heavy = [i for i, page in enumerate(_BATCH) if page.weight > 1]
+        light = list(range(len(heavy), len(_BATCH)))
+        size = max(8, min(64, len(light) // (jobs * 8) or 1))
+        chunks = [(str(folder), [i]) for i in heavy]
+        chunks += [(str(folder), light[i : i + size]) for i in range(0, len(light), size)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             for _ in pool.imap_unordered(_render_chunk, chunks):
                 pass
@@ -672,8 +702,8 @@ def write_site(
 ) -> BuildResult:
     """Build the site in a temporary folder beside ``out``, then swap it in.
 
-    A page whose key is the previous site's is linked from it; project pages to render are
-    rendered together, on ``jobs`` processes; the overview, agency and data pages after them.
+    A page whose key is the previous site's is linked from it; the pages to render are
+    rendered together at the end, on ``jobs`` processes when there is enough work.
     """
     target = check_output(out, config, cwd)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -698,12 +728,7 @@ def write_site(
                 result.kept += 1
                 continue
             result.rendered.append(page.path)
-            if page.path.startswith("projects/"):
-                batch.append(page)
-                continue
-            _render_batch(batch, folder, jobs)
-            batch = []
-            _put(folder, page.path, page.render())
+            batch.append(page)
         _render_batch(batch, folder, jobs)
         result.manifest = manifest
         body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
