@@ -316,3 +316,23 @@ def test_init_never_writes_through_a_folder_linked_out(
     assert "outside the repository" in result.stderr
     assert list(outside.iterdir()) == []
     assert sorted(p.name for p in target.iterdir()) == [folder], "nothing written at all"
+
+
+@pytest.mark.parametrize("command", ["new", "import"])
+def test_new_records_never_land_in_a_fiscal_year_folder_linked_out(
+    empty_repo: Path, tmp_path_factory: pytest.TempPathFactory, command: str
+) -> None:
+    _needs(command)
+    from conftest import LEGACY_PRINTOUT
+
+    outside = tmp_path_factory.mktemp("outside")
+    year = "2567" if command == "new" else "2565"
+    os.symlink(outside, empty_repo / "records" / year)
+    if command == "new":
+        result = run("new", "50100000-0005", "--name", "x", "--fiscal-year", "2567", "--start", "2023-10-01",
+                     "--end", "2024-09-30", "--budget", "1", "--department", "x")  # fmt: skip
+    else:
+        result = run("import", str(LEGACY_PRINTOUT))
+    assert result.exit_code == 1, result.stderr
+    assert "outside the repository" in result.stderr
+    assert list(outside.iterdir()) == []

@@ -35,7 +35,9 @@ def record_path(config: Config, fiscal_year: int, code: str) -> Path:
     """Where a new record goes: ``records/<FY>/<code>.toml``; the code is checked first."""
     if not is_code(code, config):
         raise UnsafePathError(f"'{code}' is not a project code like 01000000-2475", field="code")
-    return config.records_dir / str(fiscal_year) / f"{code}{RECORD_SUFFIX}"
+    path = config.records_dir / str(fiscal_year) / f"{code}{RECORD_SUFFIX}"
+    ensure_inside(path.parent, config)  # a fiscal-year folder that links out is no place to write
+    return path
 
 
 def find_by_code(code: str, config: Config) -> Path | None:
