@@ -83,6 +83,12 @@ def test_header_key(header: Any, key: str | None) -> None:
 # --- cells ----------------------------------------------------------------------------------
 
 
+def test_a_percentage_cell_is_read_as_it_is_shown() -> None:
+    """Excel stores a typed "45.5%" as 0.455 in a cell formatted as a percentage."""
+    assert convert(column("percent"), Cell("A", 0.455, "%")) == Decimal("45.5")
+    assert convert(column("percent"), Cell("A", 1, "%")) == Decimal("100")
+
+
 @pytest.mark.parametrize(
     ("kind", "value", "expected"),
     [

@@ -231,7 +231,8 @@ class Cell:
 
     letter: str
     value: Any
-    #: The spreadsheet's own type when it matters: "f" a formula, "e" an error such as #REF!.
+    #: The spreadsheet's own type when it matters: "f" a formula, "e" an error such as #REF!,
+    #: "%" a number shown as a percentage (45 % is stored as 0.45).
     kind: str = ""
 
     @property
@@ -417,7 +418,9 @@ def _cells(row: Iterable[Any]) -> list[Cell]:
     found = []
     for index, cell in enumerate(row):
         kind = getattr(cell, "data_type", "")
-        found.append(Cell(column_letter(index), cell.value, kind if kind in ("f", "e") else ""))
+        if kind == "n" and "%" in str(getattr(cell, "number_format", "")):
+            kind = "%"
+        found.append(Cell(column_letter(index), cell.value, kind if kind in ("f", "e", "%") else ""))
     return found
 
 
@@ -533,6 +536,9 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
         raise CellError(f"holds a date ({value:%Y-%m-%d}), not a {kind.replace('_', ' ')}")
     text = value if isinstance(value, str) else _number_text(value)
     try:
+        if kind == "percent" and cell.kind == "%":
+            # Typed as "45%", shown as 45 %, stored as 0.45: the clerk meant 45.
+            return (parse_percent(text) * 100).normalize()
         if kind == "percent":
             return parse_percent(text)
         if kind == "money":
