@@ -60,6 +60,10 @@ def _generate(kind: str) -> bytes:
             return codecs.BOM_UTF8 + raw.replace(b"\n", b"\r\n")
         case "no-final-newline":
             return raw.rstrip(b"\n")
+        case "crlf-no-final-newline":
+            return raw.replace(b"\n", b"\r\n").rstrip(b"\r\n")
+        case "bare-cr":
+            return raw.replace(b"\n", b"\r")
     raise AssertionError(f"unknown generator {kind}")
 
 
@@ -192,10 +196,12 @@ def test_legal_inputs_are_accepted_and_keep_their_style(empty_repo: Path, case: 
     result = run("add-report", rel, "--date", "2023-11-24", "--progress", "20", "--note", "งานเดือนสอง")
     assert result.exit_code == 0, result.stderr
     after = path.read_bytes()
-    body = before if before.endswith(b"\n") else before + (b"\r\n" if b"\r\n" in before else b"\n")
+    crlf = before.find(b"\n") > 0 and before[before.find(b"\n") - 1 : before.find(b"\n")] == b"\r"
+    body = before if before.endswith(b"\n") else before + (b"\r\n" if crlf else b"\n")
     assert after.startswith(body), "the bytes already there stay as they were"
     added = after[len(body) :]
-    if b"\r\n" in before:
+    first_end = before.find(b"\n")
+    if first_end > 0 and before[first_end - 1 : first_end] == b"\r":  # the style of the first line end
         assert added.count(b"\n") == added.count(b"\r\n"), "CRLF file stays CRLF"
     else:
         assert b"\r" not in added
