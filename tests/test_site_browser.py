@@ -242,3 +242,12 @@ def test_screenshots_and_no_sideways_scrolling_on_a_phone(
         SCREENSHOTS.mkdir(exist_ok=True)
         for shot in saved:
             shutil.copy(shot, SCREENSHOTS / shot.name)
+
+
+def test_a_missing_browser_skips_here_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        _missing("chromium not installed")
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception):
+        _missing("chromium not installed")
