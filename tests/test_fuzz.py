@@ -303,3 +303,33 @@ def test_a_mangled_sheet_never_crashes_sheet_import(data: st.DataObject) -> None
             assert run("validate", "--as-of", "2023-12-01").exit_code == 0
         else:
             assert path.read_text("utf-8") == BASE
+
+
+CONFIG = """records = "records"
+tolerance = 10
+language = "th"
+code_pattern = '^[0-9]{8}-[0-9]{4,}$'
+
+[disbursement_targets]
+default = [32, 54, 77, 100]
+2567 = [30, 50, 75, 100]
+"""
+
+
+@FUZZ
+@given(mutated(CONFIG))
+def test_a_mangled_config_never_crashes_a_command(text: str) -> None:
+    with repository() as root:
+        (root / "records" / "2567" / f"{CODE}.toml").write_text(BASE, "utf-8")
+        (root / "projledger.toml").write_text(text, "utf-8", errors="surrogatepass")
+        for args in (
+            ("validate", "--as-of", AS_OF),
+            ("status", "--as-of", AS_OF),
+            ("summary", "--by", "quarter"),
+        ):
+            result = run(*args)
+            no_crash(result, args)
+            if result.exit_code == 1 and not result.stdout:
+                assert len(result.stderr.splitlines()) == 1 and "projledger.toml" in result.stderr, (
+                    result.stderr
+                )
