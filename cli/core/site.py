@@ -22,7 +22,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
-import fcntl
 import hashlib
 import json
 import multiprocessing
@@ -62,6 +61,11 @@ from .status import compute_status, computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import status_csv, status_envelope, word
 from .text import json_safe
+
+try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 MARKER = ".projledger-site"
 MANIFEST_FORMAT = 1
@@ -581,7 +585,8 @@ def clean_stray(target: Path) -> int:
         except OSError:
             continue
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
             continue  # another build holds it
@@ -713,7 +718,8 @@ def write_site(
     lock = os.open(folder, os.O_RDONLY)
     result = BuildResult(path=target)
     try:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
         # Marked from the start, so what a killed build leaves is known for ours and removed.
         _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
         manifest: dict[str, str] = {}
