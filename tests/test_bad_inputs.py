@@ -466,3 +466,17 @@ def test_devices_are_refused_not_read_forever(empty_repo: Path, args: tuple[str,
     )
     assert done.returncode in (1, 2), (done.returncode, done.stderr[-300:])
     assert "internal error" not in done.stderr
+
+
+@pytest.mark.parametrize("event", ["cancelled", "completed"])
+def test_no_report_is_added_after_a_cancellation_or_completion(empty_repo: Path, event: str) -> None:
+    path = place(
+        empty_repo,
+        {"id": "closed", "replace": [['note = "ดำเนินการตามแผน"', f'note = "x"\nevent = "{event}"']]},
+    )
+    before = path.read_bytes()
+    assert run("validate", "--as-of", AS_OF).exit_code == 0
+    result = run("add-report", CODE, "--date", "2023-11-24", "--progress", "100", "--note", "ต่อ")
+    assert_one_line_error(result, names="reports[2]")
+    assert "nothing may follow" in result.stderr
+    assert path.read_bytes() == before
