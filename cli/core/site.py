@@ -2,9 +2,10 @@
 
 Pure part: ``site_pages`` turns entries (a project's row, and a way to load its full record)
 plus ``as_of`` and a language into ``{relative path: page text}``; ``plan_pages`` gives the same
-pages lazily, each with a key that fingerprints everything the page depends on (its rows, the
-record file's stat, the date, the language, the templates), so a rebuild renders only pages
-whose key changed and links the others from the previous site.
+pages lazily, each with a key that fingerprints everything the page depends on (the stamps of
+the record files it shows, the date, the language, the config, the tool itself), so a rebuild
+renders only pages whose key changed and links the others from the previous site. Rows come
+from ``portfolio.rows`` (the cache, every core), so an unchanged record is not read at all.
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
 into markup. The figures are the ones ``status`` computes (the same rows), and ``data.json`` is
@@ -476,8 +477,8 @@ def plan_pages(
     nothing to compute. ``fingerprint`` stands for the tool itself (templates, version, code);
     ``site_fingerprint`` gives it.
 
-    Entries stream: each project's page comes while its entry is at hand, and only the small
-    rows are kept for the agency pages, the overview and the data files that follow.
+    Entries stream; only their small rows are kept for the agency pages, the overview and the
+    data files that follow, and a project's full record is read only if its page is rendered.
     """
     base = _key(fingerprint or template_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
     rows: list[ProjectRow] = []
