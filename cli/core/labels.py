@@ -85,3 +85,24 @@ FIELD_LABELS: dict[str, dict[Lang, str]] = {
 def field_label(key: str, lang: Lang = "th") -> str:
     entry = FIELD_LABELS.get(key)
     return entry[lang] if entry else key
+
+
+#: Standard abbreviations of BMA agencies (the first words of a project's plan reference, as in
+#: ``สส.กทม. ปจ. 1/4``), by the department's full name. Reference data for reading damaged
+#: printouts: an abbreviation one or two letters off its own department's is an extraction slip.
+AGENCY_ABBREVIATIONS: dict[str, str] = {
+    "สำนักงานเลขานุการสภากรุงเทพมหานคร": "สส.กทม.",
+    "สำนักยุทธศาสตร์และประเมินผล": "สยป.",
+    "สำนักการวางผังและพัฒนาเมือง": "สวพ.",
+    "สำนักการโยธา": "สนย.",
+    "สำนักการระบายน้ำ": "สนน.",
+    "สำนักสิ่งแวดล้อม": "สสล.",
+    "สำนักการแพทย์": "สนพ.",
+    "สำนักอนามัย": "สนอ.",
+    "สำนักการศึกษา": "สนศ.",
+    "สำนักเทศกิจ": "สนท.",
+    "สำนักการคลัง": "สนค.",
+    "สำนักพัฒนาสังคม": "สพส.",
+    "สำนักการจราจรและขนส่ง": "สจส.",
+    "สำนักป้องกันและบรรเทาสาธารณภัย": "สปภ.",
+}

@@ -52,6 +52,7 @@ from .form import (
     event_in_note,
 )
 from .labels import (
+    AGENCY_ABBREVIATIONS,
     EVENTS,
     FIELD_LABELS,
     FORM_TITLE,
@@ -389,6 +390,7 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
     }
     if strategy:
         data["strategy"] = strategy
+    _mend_extraction_slips(reader, data)
     reports = _reports(reader)
     if reports:
         data["reports"] = reports
@@ -458,6 +460,45 @@ def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
             agency[key] = value
     if agency:
         data["agency"] = agency
+
+
+#: A KPI code (``ป.1``) glued to the words after it: PDF extraction drops that space.
+_GLUED_KPI_CODE = re.compile(r"(?<![ก-๙])([ก-ฮ]\.[0-9๐-๙]{1,2})(?=[ก-๙])")
+
+
+def _mend_extraction_slips(reader: _Reader, data: dict[str, Any]) -> None:
+    """Undo two slips PDF extraction makes in a printout's header, each with a warning.
+
+    - The plan reference starts with the agency's abbreviation; where it is the same length as
+      the standard abbreviation of the record's own department and differs in at most two
+      letters (``สส.สทท.`` for ``สส.กทม.``), the standard one is taken.
+    - A KPI code loses the space after it (``ป.1ความสำเร็จ``); it is put back.
+    """
+    department = data.get("agency", {}).get("department", "")
+    standard = AGENCY_ABBREVIATIONS.get(department)
+    reference = data.get("plan_ref", "")
+    if standard and reference:
+        read, _, rest = reference.partition(" ")
+        differing = sum(a != b for a, b in zip(read, standard, strict=False))
+        if (
+            read != standard
+            and len(read) == len(standard)
+            and differing <= 2
+            and read.count(".") == standard.count(".")
+        ):
+            data["plan_ref"] = f"{standard} {rest}".strip()
+            reader.warn(
+                reader.field_lines.get("name"), "plan_ref",
+                f"read the agency abbreviation '{read}' as '{standard}', the abbreviation of {department}; check it",
+            )  # fmt: skip
+    kpi = data.get("strategy", {}).get("kpi", "")
+    mended = _GLUED_KPI_CODE.sub(r"\1 ", kpi)
+    if mended != kpi:
+        data["strategy"]["kpi"] = mended
+        reader.warn(
+            reader.field_lines.get("strategy.kpi"), "strategy.kpi",
+            "put back the space after the indicator code that extraction dropped; check it",
+        )  # fmt: skip
 
 
 def _read_date(raw: str) -> date:
