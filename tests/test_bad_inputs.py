@@ -429,11 +429,7 @@ DEVICE_RUNS = [
     ("add-report", CODE, "--progress", "1", "--note-file", "/dev/zero"),
 ]
 #: Open defects (see /work/briefs/defects-issue7.md).
-DEVICE_KNOWN = {
-    "validate": "D23 record.read_document reads a device to the end",
-    "status": "D23 record.read_document reads a device to the end",
-    "summary": "D23 record.read_document reads a device to the end",
-}
+DEVICE_KNOWN: dict[str, str] = {}
 
 
 def _limited() -> None:  # pragma: no cover - runs in the child
@@ -464,8 +460,10 @@ def test_devices_are_refused_not_read_forever(empty_repo: Path, args: tuple[str,
     done = subprocess.run(
         [program, *args], cwd=empty_repo, capture_output=True, text=True, timeout=60, preexec_fn=_limited
     )
-    assert done.returncode in (1, 2), (done.returncode, done.stderr[-300:])
+    assert done.returncode in (0, 1, 2), (done.returncode, done.stderr[-300:])
     assert "internal error" not in done.stderr
+    if done.returncode == 0:  # status and summary skip what is not a record, and say so
+        assert args[0] in ("status", "summary") and "not a regular file" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("event", ["cancelled", "completed"])

@@ -272,9 +272,6 @@ def test_records_folder_itself_linked_outside_is_refused(
     assert (outside / "2565" / SHIPPED.name).read_bytes() == SHIPPED.read_bytes()
 
 
-@pytest.mark.xfail(
-    reason="D26 store.locked follows a symbolic link at the lock file's name (O_NOFOLLOW)", strict=False
-)
 def test_a_committed_lock_link_cannot_create_files_outside(
     repo: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -285,8 +282,10 @@ def test_a_committed_lock_link_cannot_create_files_outside(
         record.read_text("utf-8")[: record.read_text("utf-8").rindex("\n[[reports]]")] + "\n", "utf-8"
     )
     os.symlink(target, record.with_name(f".{record.name}.lock"))
-    run("add-report", "01000000-2475", "--date", "2022-12-20", "--progress", "90", "--note", "x")
+    result = run("add-report", "01000000-2475", "--date", "2022-12-20", "--progress", "90", "--note", "x")
     assert not target.exists()
+    assert result.exit_code == 1
+    assert "is a symbolic link; remove it" in result.stderr
 
 
 def test_show_output_replaces_a_planted_link_instead_of_following_it(

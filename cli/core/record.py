@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import codecs
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -54,7 +56,7 @@ def decode(raw: bytes, path: Path | str) -> str:
     """Bytes to text: UTF-8, with or without a BOM; anything else is refused by name."""
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError(
-            f"the file is {len(raw):,} bytes, over the 1 MiB limit for one record",
+            "the file is over the 1 MiB limit for one record",
             rule="too-large",
             path=path,
         )
@@ -261,13 +263,25 @@ def reject_non_finite(data: Any, text: str, path: Path | str, where: tuple[str |
 
 def read_document(path: Path, *, fast: bool = True) -> Document:
     """Read, decode and parse one record file (``fast``: see ``parse``)."""
+    return document_from_bytes(read_record_bytes(path), path, fast=fast)
+
+
+def read_record_bytes(path: Path) -> bytes:
+    """The bytes of a regular file, never more than one past the size limit.
+
+    A device (``/dev/zero``) or a FIFO named as a record would be read forever or block: only
+    regular files are read, and a file that grows past the limit while read is cut there, so
+    ``decode`` refuses it as too large without holding the rest in memory.
+    """
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise RecordError("is not a regular file, so not a record", rule="io", path=path)
+            return handle.read(MAX_RECORD_BYTES + 1)
     except IsADirectoryError:
         raise RecordError("is a folder, not a record file", rule="io", path=path) from None
     except OSError as error:
         raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
-    return document_from_bytes(raw, path, fast=fast)
 
 
 def document_from_bytes(raw: bytes, path: Path, *, fast: bool = True) -> Document:

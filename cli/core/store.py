@@ -18,6 +18,7 @@ A reader without the lock sees either the old file or the new one, never a mix.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import tempfile
@@ -42,8 +43,15 @@ def _temp_prefix(path: Path) -> str:
 def locked(path: Path) -> Iterator[None]:
     """Hold the exclusive lock of record ``path`` (waiting for other writers)."""
     try:
-        fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # O_NOFOLLOW: a link pushed at the lock's name must not make us create or open its target
+        fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
     except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise RecordError(
+                f"the lock file {lock_path(path).name} is a symbolic link; remove it",
+                rule="unsafe-path",
+                path=path,
+            ) from None
         raise RecordError(
             f"cannot lock the record for writing: {error.strerror}", rule="io", path=path
         ) from None
