@@ -218,3 +218,25 @@ def test_readers_never_see_a_half_written_record(tmp_path: Path) -> None:
         _, stderr = writer.communicate(timeout=120)
         assert writer.returncode == 0, stderr.decode()
     assert len(_load(path)["reports"]) == 6
+
+
+@pytest.mark.slow
+def test_six_clerks_registering_one_code_at_once_make_one_record(tmp_path: Path) -> None:
+    (tmp_path / "records").mkdir()
+    processes = [
+        subprocess.Popen(
+            [_projledger(), *_new(_code(9))], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        for _ in range(6)
+    ]
+    outcomes = []
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        outcomes.append((process.returncode, stderr.decode()))
+    assert sorted(code for code, _ in outcomes) == [0, 1, 1, 1, 1, 1], outcomes
+    for code, stderr in outcomes:
+        if code == 1:
+            assert len(stderr.splitlines()) == 1 and _code(9) in stderr, stderr
+    written = list((tmp_path / "records").rglob("*.toml"))
+    assert len(written) == 1 and _load(written[0])["code"] == _code(9)
+    assert _leftovers(written[0].parent) == []
