@@ -284,14 +284,6 @@ def _options() -> list[tuple[str, str]]:
 
 
 OPTIONS = _options()
-#: Open defects (see /work/briefs/defects-issue7.md), strict: the test says when they are fixed.
-KNOWN: dict[tuple[str, str], str] = {}
-OPTION_PARAMS = [
-    pytest.param(c, o, marks=pytest.mark.xfail(reason=KNOWN[c, o], strict=True))
-    if (c, o) in KNOWN
-    else (c, o)
-    for c, o in OPTIONS
-]
 
 
 def test_options_are_found() -> None:
@@ -299,7 +291,7 @@ def test_options_are_found() -> None:
     assert ("validate", "--format") in OPTIONS
 
 
-@pytest.mark.parametrize(("command", "option"), OPTION_PARAMS, ids=[f"{c} {o}" for c, o in OPTIONS])
+@pytest.mark.parametrize(("command", "option"), OPTIONS, ids=[f"{c} {o}" for c, o in OPTIONS])
 def test_every_option_survives_garbage(empty_repo: Path, command: str, option: str) -> None:
     path = place(empty_repo, {"id": "base"})
     before = path.read_bytes()
@@ -428,8 +420,6 @@ DEVICE_RUNS = [
     ("add-report", "/dev/zero", "--progress", "1", "--note", "x"),
     ("add-report", CODE, "--progress", "1", "--note-file", "/dev/zero"),
 ]
-#: Open defects (see /work/briefs/defects-issue7.md).
-DEVICE_KNOWN: dict[str, str] = {}
 
 
 def _limited() -> None:  # pragma: no cover - runs in the child
@@ -439,16 +429,7 @@ def _limited() -> None:  # pragma: no cover - runs in the child
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "args",
-    [
-        pytest.param(a, marks=pytest.mark.xfail(reason=DEVICE_KNOWN[a[0]], strict=False))
-        if a[0] in DEVICE_KNOWN
-        else a
-        for a in DEVICE_RUNS
-    ],
-    ids=[" ".join(a) for a in DEVICE_RUNS],
-)
+@pytest.mark.parametrize("args", DEVICE_RUNS, ids=[" ".join(a) for a in DEVICE_RUNS])
 def test_devices_are_refused_not_read_forever(empty_repo: Path, args: tuple[str, ...]) -> None:
     import shutil
     import subprocess

@@ -127,21 +127,9 @@ READING = [
     ("show", "records/2567/50100000-0002.toml", "--as-of", AS_OF),
     ("fmt", "--check"),
 ]
-#: Open defects (see /work/briefs/defects-issue7.md), shown as xfail until fixed.
-KNOWN: dict[tuple[str, ...], str] = {}
 
 
-def _params() -> list[object]:
-    params: list[object] = []
-    for args in READING:
-        if args in KNOWN:  # pragma: no cover - empty while no defect is open
-            params.append(pytest.param(args, marks=pytest.mark.xfail(reason=KNOWN[args], strict=False)))
-        else:
-            params.append(args)
-    return params
-
-
-@pytest.mark.parametrize("args", _params(), ids=[" ".join(a) for a in READING])
+@pytest.mark.parametrize("args", READING, ids=[" ".join(a) for a in READING])
 def test_reading_commands_never_print_raw_controls(hostile_repo: Path, args: tuple[str, ...]) -> None:
     if args[0] not in COMMANDS:
         pytest.skip(f"{args[0]} is not registered yet")
