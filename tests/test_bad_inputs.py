@@ -399,8 +399,6 @@ def test_every_argument_survives_garbage(empty_repo: Path, command: str) -> None
     tail = {"add-report": ["--progress", "50", "--note", "x", "--date", "2024-09-01"]}.get(command, [])
     values = [v for v in GARBAGE if v != "/dev/zero"]  # devices: see test_devices_are_refused
     for value in (*values, "records", "records/2567", str(path), "-", "~"):
-        if value == "" and command == "fmt":
-            continue  # Path("") is ".": `fmt ""` formats the working folder, as `fmt .` does
         before = path.read_bytes()
         args = [*command.split(), value, *tail]
         result = run(*args, input="")
@@ -459,3 +457,15 @@ def test_no_report_is_added_after_a_cancellation_or_completion(empty_repo: Path,
     assert_one_line_error(result, names="reports[2]")
     assert "nothing may follow" in result.stderr
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["fmt", "init", "import", "sheet import"])
+def test_an_empty_path_is_not_the_working_folder(empty_repo: Path, command: str) -> None:
+    """`fmt "$FILE"` with FILE unset must not rewrite every record here."""
+    path = place(empty_repo, {"id": "base"})
+    before = sorted(p.name for p in empty_repo.rglob("*"))
+    result = run(*command.split(), "")
+    assert result.exit_code == 2, result.stderr
+    assert "an empty path" in result.stderr
+    assert path.read_bytes() == (BAD / "base.toml").read_bytes()
+    assert sorted(p.name for p in empty_repo.rglob("*")) == before

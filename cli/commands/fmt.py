@@ -10,11 +10,11 @@ from ..core.check import finding_from_error
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
 from ..core.text import one_line
-from .options import current_config, shown_path
+from .options import PathArgument, current_config, shown_path
 
 
 @click.command("fmt")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=PathArgument(path_type=Path))
 @click.option(
     "--check", is_flag=True, help="Change nothing; list the files that would change, exit 1 if any."
 )

@@ -9,11 +9,11 @@ from typing import Any
 import click
 
 from ..core.text import one_line
-from .options import current_config, shown_path, today
+from .options import PathArgument, current_config, shown_path, today
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=PathArgument(path_type=Path, dir_okay=False))
 @click.option(
     "--records", "records_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
     help="Records folder to write into (default: the repository's).",

@@ -11,10 +11,11 @@ import click
 from .. import __version__
 from ..core.config import CONFIG_NAME
 from ..core.errors import ConflictError, InputError
+from .options import PathArgument
 
 
 @click.command("init")
-@click.argument("directory", default=".", type=click.Path(file_okay=True, path_type=Path))
+@click.argument("directory", default=".", type=PathArgument(file_okay=True, path_type=Path))
 @click.option(
     "--with-site-job",
     is_flag=True,

@@ -32,6 +32,16 @@ class OptionError(click.BadParameter):
         return f"{name}: {self.message}" if name else self.message
 
 
+class PathArgument(click.Path):
+    """A path argument that may not be empty: click reads "" as ``.``, so ``fmt "$FILE"`` with
+    FILE unset would rewrite every record under the working folder."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path; give a file or a folder ('.' for here)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class _OneLineType(click.ParamType):  # type: ignore[type-arg]
     def fail_one_line(
         self, message: str, param: click.Parameter | None, ctx: click.Context | None

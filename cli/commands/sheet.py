@@ -9,7 +9,15 @@ from typing import Any
 import click
 
 from ..core.text import one_line, printable
-from .options import OptionError, WholeNumberType, as_of_option, current_config, shown_path, today
+from .options import (
+    OptionError,
+    PathArgument,
+    WholeNumberType,
+    as_of_option,
+    current_config,
+    shown_path,
+    today,
+)
 
 
 class MonthType(click.ParamType):  # type: ignore[type-arg]
@@ -142,7 +150,7 @@ def export(
 
 
 @sheet.command("import")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("file", type=PathArgument(path_type=Path, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Show the reports that would be written (TOML); write nothing.")
 @click.option(
     "--partial",
