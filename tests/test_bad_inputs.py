@@ -469,3 +469,30 @@ def test_an_empty_path_is_not_the_working_folder(empty_repo: Path, command: str)
     assert "an empty path" in result.stderr
     assert path.read_bytes() == (BAD / "base.toml").read_bytes()
     assert sorted(p.name for p in empty_repo.rglob("*")) == before
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[c["id"] for c in REFUSED])
+def test_sheet_import_refuses_and_writes_nothing(empty_repo: Path, case: dict[str, Any]) -> None:
+    """The month sheet is the other writer of reports: a bad record is never appended to."""
+    if "sheet" not in COMMANDS:
+        pytest.skip("sheet is not registered yet")
+    import csv
+    import io
+
+    path = place(empty_repo, {"id": "base"})
+    sheet = empty_repo / "month.csv"
+    exported = run("sheet", "export", "--month", "11/2566", "--output", str(sheet), "--as-of", "2023-12-01")
+    assert exported.exit_code == 0, exported.stderr
+    rows = list(csv.reader(io.StringIO(sheet.read_text("utf-8-sig"))))
+    keys = [h.rsplit("(", 1)[-1].rstrip(")") for h in rows[0]]
+    row = dict(zip(keys, rows[1], strict=True)) | {"date": "24/11/2566", "progress": "20", "note": "งาน"}
+    out = io.StringIO()
+    csv.writer(out).writerows([rows[0], [row[k] for k in keys]])
+    sheet.write_text(out.getvalue(), "utf-8")
+    path.unlink()
+    bad = place(empty_repo, case)
+    before = bad.read_bytes()
+    result = run("sheet", "import", str(sheet), "--as-of", "2024-09-30")
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "internal error" not in result.stderr
+    assert bad.read_bytes() == before
