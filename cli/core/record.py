@@ -105,6 +105,16 @@ def parse(text: str, path: Path | str, *, fast: bool = True) -> dict[str, Any]:
         raise RecordError(
             "not valid TOML: arrays or tables nested too deep to read", rule="toml-syntax", path=path, line=1
         ) from None
+    except ValueError:  # int() of a literal past Python's 4300-digit limit: no record number is that long
+        line = next(
+            (n for n, text_line in enumerate(text.splitlines(), 1) if _LONG_NUMBER.search(text_line)), 1
+        )
+        raise RecordError(
+            "a number with thousands of digits; no amount or count in a record is that long",
+            rule="toml-syntax",
+            path=path,
+            line=line,
+        ) from None
     reject_non_finite(data, text, path)
     return data
 
@@ -136,6 +146,9 @@ _KEY_LINE = re.compile(rb"[ \t]*(?:[A-Za-z0-9_-]+[ \t]*\.[ \t]*)*([A-Za-z0-9_-]+
 _FLOAT_LINE = re.compile(
     rb"[ \t]*(?:[A-Za-z0-9_-]+[ \t]*\.[ \t]*)*([A-Za-z0-9_-]+)[ \t]*=[ \t]*([+-]?[0-9]+\.[0-9]+)[ \t]*(?=\n|\Z)"
 )
+_LONG_NUMBER = re.compile(r"[0-9_]{4000}")
+#: More candidate dots than this on one line sends the file to the exact path.
+_MAX_DOTS_PER_LINE = 64
 _ANYWHERE = "?"  # the key of a token on a line that does not start with a bare key
 
 Spellings = dict[str, dict[float, set[str]]]
@@ -189,9 +202,19 @@ def _float_spellings(raw: bytes) -> Spellings | None:
                 return None
             at = raw.find(letter, at + 1)
     found: Spellings = {}
+    line_start = line_end = -1
+    dots = 0
     at = raw.find(b".")
     while at != -1:
-        line = _FLOAT_LINE.match(raw, raw.rfind(b"\n", 0, at) + 1)
+        if at > line_end:  # a new line: found once per line, so the scan stays linear
+            line_start = raw.rfind(b"\n", 0, at) + 1
+            line_end = raw.find(b"\n", at)
+            line_end = len(raw) if line_end == -1 else line_end
+            dots = 0
+        dots += 1
+        if dots > _MAX_DOTS_PER_LINE:
+            return None  # each dot rescans its line: a line of dots (a.a.a... = 1) would be quadratic
+        line = _FLOAT_LINE.match(raw, line_start)
         if line is not None and line.start(2) <= at:  # the common line, key = 12.50, in one match
             token = line.group(2).decode()
             found.setdefault(line.group(1).decode(), {}).setdefault(float(token), set()).add(token)
@@ -208,7 +231,7 @@ def _float_spellings(raw: bytes) -> Spellings | None:
             token = match.group().decode()
             if "_" in token:
                 return None
-            line = _KEY_LINE.match(raw, raw.rfind(b"\n", 0, start) + 1, start)
+            line = _KEY_LINE.match(raw, line_start, start)
             key = line.group(1).decode() if line else _ANYWHERE
             found.setdefault(key, {}).setdefault(float(token), set()).add(token)
             at = match.end()
