@@ -50,6 +50,15 @@ class Group(click.Group):
         command: click.Command = getattr(module, attribute)
         return command
 
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Thai text to a stream that cannot encode it (output redirected on a cp874 or latin-1
+        # system, PYTHONIOENCODING) is shown as escapes, never a crash in the middle of a table.
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+        return super().main(*args, **kwargs)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # No path or value may hold NUL: the OS refuses it with a ValueError deep in any command.
         if any("\x00" in arg for arg in args):

@@ -366,3 +366,26 @@ def test_status_since_describes_hostile_changes_safely(hostile_repo: Path) -> No
         result = run(*args)
         assert_safe(result, args)
         assert CODE in result.stdout
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "cp874", "ascii"])
+def test_a_terminal_that_cannot_show_thai_gets_escapes_not_a_crash(hostile_repo: Path, encoding: str) -> None:
+    """Output redirected on a Thai Windows machine is cp874, which has Thai but not the chart's █."""
+    import shutil
+    import subprocess
+    import sys
+
+    program = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert program
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "PROJLEDGER_NO_CACHE": "1"}
+    for args in (
+        ("status", "--as-of", AS_OF),
+        ("status", CODE, "--as-of", AS_OF),
+        ("summary", "--as-of", AS_OF),
+        ("show", CODE, "--as-of", AS_OF),
+        ("validate", "--as-of", AS_OF),
+    ):
+        done = subprocess.run([program, *args], cwd=hostile_repo, capture_output=True, env=env, timeout=60)
+        assert done.returncode in (0, 1), (args, done.stderr[-300:])
+        assert b"internal error" not in done.stderr
+        assert b"\x1b" not in done.stdout + done.stderr
