@@ -240,3 +240,52 @@ def test_six_clerks_registering_one_code_at_once_make_one_record(tmp_path: Path)
     written = list((tmp_path / "records").rglob("*.toml"))
     assert len(written) == 1 and _load(written[0])["code"] == _code(9)
     assert _leftovers(written[0].parent) == []
+
+
+@pytest.mark.parametrize("failing", ["write", "fsync", "replace"])
+def test_a_full_disk_leaves_the_record_whole_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    """ENOSPC at any step of the write: exit 1 in one line, the old record, no temporary file."""
+    import errno
+
+    from click.testing import CliRunner
+
+    from projledger.core import store
+    from projledger.main import main
+
+    path = _make(tmp_path, 1)
+    before = path.read_bytes()
+    monkeypatch.chdir(tmp_path)
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    if failing == "write":
+        real_fdopen = os.fdopen
+
+        class Full:
+            def __init__(self, handle: object) -> None:
+                self.handle = handle
+
+            def __enter__(self) -> Full:
+                return self
+
+            def __exit__(self, *exc: object) -> None:
+                self.handle.close()  # type: ignore[attr-defined]
+
+            def write(self, data: bytes) -> None:
+                full()
+
+        monkeypatch.setattr(store.os, "fdopen", lambda fd, mode="r": Full(real_fdopen(fd, mode)))
+    elif failing == "fsync":
+        monkeypatch.setattr(store.os, "fsync", full)
+    else:
+        monkeypatch.setattr(store.os, "replace", full)
+    result = CliRunner().invoke(main, _add(tmp_path, _code(1), "full"), catch_exceptions=False)
+    monkeypatch.undo()
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert path.read_bytes() == before
+    assert _leftovers(path.parent) == []
