@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+
 from projledger.main import main
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
