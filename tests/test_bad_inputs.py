@@ -11,6 +11,7 @@ every registered command given a set of hostile values.
 from __future__ import annotations
 
 import codecs
+import json
 import os
 import re
 import tomllib
@@ -129,8 +130,15 @@ def test_validate_names_file_line_and_field(empty_repo: Path, case: dict[str, An
         assert finding_pattern(rel, case["finding"]).search(result.stdout), result.stdout
         if "says" in case["finding"]:
             assert case["finding"]["says"] in result.stdout
+        found = json.loads(run("validate", "--format", "json", rel, "--as-of", AS_OF).stdout)["findings"]
+        want = case["finding"]
+        assert any(
+            f["rule"] == want["rule"] and f["severity"] == want["severity"] and f["field"] == want["field"]
+            and f["line"] == (want["line"] or None) and f["path"] == rel
+            for f in found
+        ), found  # fmt: skip
     if case.get("accepted"):
-        assert "0 errors, 0 warnings" in result.stdout or "0 errors" in result.stdout
+        assert "1 file checked: 0 errors" in result.stdout
 
 
 REFUSED = [c for c in CASES if c["exit"] == 1]
