@@ -201,14 +201,14 @@ def test_parallel_and_cached_routes_give_the_same_findings(corpus: Path, tmp_pat
     def findings(**kwargs: Any) -> list[tuple[Any, ...]]:
         return [tuple(c.as_findings(str(p))) for p, c in check_many(paths, config, AS_OF, **kwargs)]
 
-    assert findings(jobs=2, chunk=7) == plain  # a pool, chunks streamed back in order
+    assert findings(jobs=2, chunk=7, threshold=1) == plain  # a pool, chunks streamed back in order
     assert findings(jobs=1, fast=False) == plain
     cache = ResultCache(tmp_path / "cache", config, "validate")
-    assert findings(jobs=2, cache=cache) == plain  # cold: fills the cache
+    assert findings(jobs=2, cache=cache, threshold=1) == plain  # cold: fills the cache
     cache.save()
     warm = ResultCache(tmp_path / "cache", config, "validate")
     assert len(warm.index) == len(paths)
-    assert findings(jobs=2, cache=warm) == plain  # warm: from the cache
+    assert findings(jobs=2, cache=warm, threshold=1) == plain  # warm: from the cache
     assert not warm.changed
     warm.close()
 
@@ -217,9 +217,11 @@ def test_cached_and_parallel_rows_are_the_plain_rows(
     corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """status and summary rows: plain loop, pool, cold cache, warm cache, one file changed."""
+    from projledger.core import cache as cache_module
     from projledger.core import portfolio
 
     monkeypatch.chdir(corpus)
+    monkeypatch.setattr(cache_module, "PARALLEL_THRESHOLD", 1)  # the pool even for 300 files
     config = load_config(corpus)
     checked_on = date(2026, 1, 1)
 
