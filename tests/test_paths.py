@@ -335,3 +335,21 @@ def test_new_records_never_land_in_a_fiscal_year_folder_linked_out(
     assert result.exit_code == 1, result.stderr
     assert "outside the repository" in result.stderr
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize("link", ["..", "../..", ".", "../../records"])
+def test_a_link_that_loops_back_is_refused_not_followed_forever(repo: Path, link: str) -> None:
+    """Anyone can push `records/2565/again -> ..`: every reader says so, none recurses until it dies."""
+    os.symlink(link, repo / "records" / "2565" / "again")
+    result = run("validate", "--as-of", AS_OF)
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "records/2565/again: error [unsafe-path] a link back to a folder already read (a loop); refused"
+        in (result.stdout)
+    )
+    assert result.stdout.count("01000000-2475.toml:") == 1, "the record is read once"
+    for args in (["status", "--as-of", AS_OF], ["summary", "--as-of", AS_OF], ["fmt", "--check"]):
+        other = run(*args)
+        assert other.exit_code in (0, 1), (args, other.stderr)
+        assert "internal error" not in other.stderr
+        assert "records/2565/again" in other.stderr

@@ -154,7 +154,11 @@ def current_config() -> Config:
 
 def shown_path(path: Path) -> str:
     """A path as a person typed it or relative to here, so editors and terminals can open it."""
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+    here = Path.cwd().resolve()
+    # the path itself first: a link is named by its own name, not its target's
+    for candidate in (path.absolute(), path.resolve()):
+        try:
+            return str(candidate.relative_to(here))
+        except ValueError:
+            continue
+    return str(path)

@@ -83,20 +83,30 @@ def ensure_inside(path: Path, config: Config) -> None:
         )
 
 
-def walk_records(folder: Path, root: Path) -> Iterator[Listed]:
-    """Every ``*.toml`` below ``folder``, sorted; links leading outside ``root`` are refused."""
+def walk_records(folder: Path, root: Path, _walked: set[Path] | None = None) -> Iterator[Listed]:
+    """Every ``*.toml`` below ``folder``, sorted; links leading outside ``root`` are refused, and so
+    are links back to a folder already read or holding this one (a loop, or every record twice)."""
     root = root.resolve()
+    walked = set() if _walked is None else _walked
     for current, dirs, files in os.walk(folder, followlinks=False):
         here = Path(current)
+        real_here = here.resolve()
+        if real_here in walked:
+            dirs.clear()
+            continue
+        walked.add(real_here)
         dirs.sort()
         for name in list(dirs):
             sub = here / name
             if sub.is_symlink():
                 dirs.remove(name)
-                if not sub.resolve().is_relative_to(root):
+                target = sub.resolve()
+                if not target.is_relative_to(root):
                     yield Listed(sub, refused="a link to a folder outside the repository; refused")
+                elif target in walked or real_here.is_relative_to(target):
+                    yield Listed(sub, refused="a link back to a folder already read (a loop); refused")
                 else:
-                    yield from walk_records(sub.resolve(), root)
+                    yield from walk_records(target, root, walked)
             elif name.startswith("."):
                 dirs.remove(name)
         for name in sorted(files):
