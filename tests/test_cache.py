@@ -258,3 +258,25 @@ def test_cache_file_others_could_write_is_not_loaded(repo: Path, cache_dir: Path
     assert validate() == first
     assert len(checks) == 2  # not trusted: checked again (and the cache written afresh, 0600)
     assert next(cache_dir.glob("validate-*.cache")).stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("where", ["/dev/null", "/proc", "file", "read-only"])
+def test_a_cache_folder_that_cannot_be_written_never_fails_a_run(
+    repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    first = validate("--no-cache")
+    if where == "file":
+        (repo / "not-a-folder").write_text("x", "utf-8")
+        where = str(repo / "not-a-folder")
+    elif where == "read-only":
+        cache_dir.mkdir()
+        cache_dir.chmod(0o500)
+        where = str(cache_dir)
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", where)
+    try:
+        assert validate() == first
+        assert validate() == first
+        assert run("summary", "--as-of", "2022-03-31").exit_code == 0
+    finally:
+        if cache_dir.exists():
+            cache_dir.chmod(0o700)

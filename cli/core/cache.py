@@ -191,6 +191,7 @@ class ResultCache:
         self._written: list[str] = []  # keys written (or to write) in this run, in order
         self._out: BinaryIO | None = None
         self._new_index: dict[str, tuple[StatKey, bytes | None, Any, int, int]] = {}
+        self._broken = False  # writing failed once: this run writes no cache
         self._out_name = ""
         self._load()
 
@@ -276,13 +277,19 @@ class ResultCache:
         key = self.key(path)
         if new:
             self.changed = True
-        if self._out is None:
-            if not self.changed:
-                self._written.append(key)
-                return
-            self._start_output()
-        self._write_entry(key, stat, file_digest, meta, raw)
-        self._written.append(key)
+        if self._broken:
+            return
+        try:
+            if self._out is None:
+                if not self.changed:
+                    self._written.append(key)
+                    return
+                self._start_output()
+            self._write_entry(key, stat, file_digest, meta, raw)
+            self._written.append(key)
+        except Exception:  # a folder that cannot be written, a full disk: the run goes on uncached
+            self._broken = True
+            self.discard()
 
     def _start_output(self) -> None:
         """Open the next file and copy into it the entries reused before the first change."""
@@ -306,6 +313,8 @@ class ResultCache:
         """Finish the next file and put it in place; entries of files not met in this run are
         kept unless ``keep`` says they are gone. Never an error: a cache only saves time."""
         try:
+            if self._broken:
+                return
             written = set(self._written)
             leftover = [key for key in self.index if key not in written]
             carried = [key for key in leftover if keep is None or keep(key)]
