@@ -353,3 +353,31 @@ def test_a_link_that_loops_back_is_refused_not_followed_forever(repo: Path, link
         assert other.exit_code in (0, 1), (args, other.stderr)
         assert "internal error" not in other.stderr
         assert "records/2565/again" in other.stderr
+
+
+def test_status_since_never_reads_a_link_out(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A pushed link to a reviewer's file: the change list says so and shows nothing of its content."""
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    if "--since" not in run("status", "--help").stdout:
+        pytest.skip("status --since is not there yet")
+    secret = tmp_path_factory.mktemp("outside") / "secret.toml"
+    secret.write_text(
+        SHIPPED.read_text("utf-8")
+        .replace("01000000-2475", "01000000-9999")
+        .replace('name = "โครงการให้การต้อนรับ', 'name = "SECRET-NAME'),
+        "utf-8",
+    )
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "GIT_COMMITTER_NAME": "t",
+           "GIT_COMMITTER_EMAIL": "t@example.org", "PATH": os.environ["PATH"], "HOME": str(repo)}  # fmt: skip
+    for git in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+        subprocess.run(["git", *git], cwd=repo, check=True, env=env, capture_output=True)
+    os.symlink(secret, repo / "records" / "2565" / "01000000-9999.toml")
+    for fmt in ("table", "json", "csv", "markdown"):
+        result = run("status", "--since", "HEAD", "--format", fmt, "--as-of", AS_OF)
+        assert result.exit_code in (0, 1), result.stderr
+        assert "SECRET-NAME" not in result.stdout + result.stderr
+        assert "outside the repository" in result.stdout + result.stderr

@@ -13,6 +13,7 @@ revision is passed on in one line.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 from collections.abc import Sequence
@@ -21,10 +22,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-from .errors import InputError, ProjledgerError
+from .errors import InputError, ProjledgerError, RecordError
 from .labels import Lang, label
 from .money import format_money, format_percent
-from .record import parse
+from .record import parse, read_record_bytes
 from .text import one_line, printable
 
 ChangeKind = Literal["added", "deleted", "modified", "renamed"]
@@ -262,7 +263,11 @@ def _old_text(rev: str, path: str, root: Path) -> str:
 
 
 def _new_text(path: str, root: Path) -> str:
-    return (root / path).read_bytes().decode("utf-8", errors="replace")
+    """The working copy of a record; a link out of the repository is refused, never read."""
+    file = root / path
+    if not file.resolve().is_relative_to(root):
+        raise RecordError("a link to a file outside the repository; refused", rule="unsafe-path", path=path)
+    return read_record_bytes(file).decode("utf-8", errors="replace")
 
 
 def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
@@ -278,7 +283,12 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
     changes = []
     for kind, path, old_path in _changed_paths(rev, records, root):
         before = None if kind == "added" else _old_text(rev, old_path or path, root)
-        after = None if kind == "deleted" else _new_text(path, root)
+        try:
+            after = None if kind == "deleted" else _new_text(path, root)
+        except RecordError as error:
+            change = compare(path, before, None, kind=kind, old_path=old_path)
+            changes.append(dataclasses.replace(change, after=Side(error=str(error))))
+            continue
         changes.append(compare(path, before, after, kind=kind, old_path=old_path))
     return changes
 
