@@ -297,8 +297,10 @@ def read_record_bytes(path: Path) -> bytes:
     ``decode`` refuses it as too large without holding the rest in memory.
     """
     try:
-        with open(path, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer that never comes
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise RecordError("is not a regular file, so not a record", rule="io", path=path)
             return handle.read(MAX_RECORD_BYTES + 1)
     except IsADirectoryError:
