@@ -52,7 +52,8 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             continue
         path = listed.path
         if not path.is_file():
-            click.echo(f"{shown}: error [io] no such file", err=True)
+            why = "is not a regular file, so not a record" if path.exists() else "no such file"
+            click.echo(f"{shown}: error [io] {why}", err=True)
             failed += 1
             continue
         if not check and not path.resolve().is_relative_to(config.root):
