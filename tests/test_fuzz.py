@@ -42,7 +42,7 @@ FUZZ = settings(
 )
 AS_OF = "2024-09-30"
 CODE = "50100000-0001"
-UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 BASE = (Path(__file__).parent / "data" / "bad" / "base.toml").read_text("utf-8")
 
 #: Text that is worst for us: anything, biased towards controls, bidi marks and Thai.

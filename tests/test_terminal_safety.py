@@ -22,10 +22,10 @@ from projledger.main import COMMANDS
 from conftest import LEGACY_PRINTOUT, run
 
 #: What a terminal acts on: C0 controls but tab and newline, DEL, C1 controls, bidi marks.
-UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 AS_OF = "2024-09-30"
 CODE = "50100000-0001"
-HOSTILE = "\x1b]0;pwned\x07\x1b[2J\u202eevil\x9b31m\r\x08\x7f\u2066x\u2069\x85"
+HOSTILE = "\x1b]0;pwned\x07\x1b[2J\u202eevil\x9b31m\r\x08\x7f\u2066x\u2069\u061c\x85"
 
 
 def toml_escape(text: str) -> str:
@@ -254,7 +254,7 @@ def test_error_messages_quoting_an_option_are_safe(hostile_repo: Path) -> None:
 
 
 @pytest.mark.parametrize("char", [chr(c) for c in [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0)]]
-                         + ["\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))])  # fmt: skip
+                         + ["\u061c", "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A))])  # fmt: skip
 def test_printable_escapes_every_unsafe_character(char: str) -> None:
     shown = printable(f"a{char}b")
     assert not UNSAFE.search(shown)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# C0 controls but tab and newline, DEL, C1 controls, and the bidi embedding/override/isolate marks.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0 controls but tab and newline, DEL, C1 controls, and every bidi control (the Trojan Source list:
+# ALM, LRM, RLM, the embeddings, overrides and isolates).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
