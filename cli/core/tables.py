@@ -22,7 +22,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from tabulate import tabulate
 from wcwidth import wcswidth, wcwidth
 
 from .calendar import format_be, format_month_be
@@ -346,16 +345,92 @@ def _text(text: str, fmt: str) -> str:
 
 
 def _render(headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str) -> str:
-    table = str(tabulate(
+    lines = _layout(headers, body, align, fmt)
+    if lines is None:  # what only tabulate itself lays out (a cell of several lines...)
+        lines = _tabulate_lines(headers, body, align, fmt)
+    if fmt == "markdown":
+        return "\n".join(lines)
+    # tabulate drops the padding of an empty last cell: pad back so every line has one width.
+    widths = [width_of(line) for line in lines]
+    widest = max(widths)
+    return "\n".join(line + " " * (widest - w) for line, w in zip(lines, widths, strict=True))
+
+
+def _tabulate_lines(
+    headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str
+) -> list[str]:
+    from tabulate import tabulate
+
+    return str(tabulate(
         [list(r) for r in body], headers=list(headers), tablefmt=_tablefmt(fmt), disable_numparse=True,
         colalign=tuple(align),
-    ))  # fmt: skip
+    )).split("\n")  # fmt: skip
+
+
+#: tabulate's pattern of terminal codes that take no width (CSI sequences and OSC 8 links).
+_ANSI = re.compile(
+    r"(\x1b\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]|\x1b\]8;(\w+=\w+:?)*;([^\x1b]+)\x1b\\([^\x1b]+)\x1b\]8;;\x1b\\)"
+)
+
+
+def _cell_width(text: str) -> int:
+    """tabulate's width of a cell: wcwidth's, after the terminal codes are taken out."""
+    return int(wcswidth(_ANSI.sub(r"\4", text) if "\x1b" in text else text))
+
+
+def _layout(
+    headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str
+) -> list[str] | None:
+    """The lines tabulate makes of this table (``simple`` or ``github``, no number parsing, every
+    column aligned by ``align``), byte for byte, in one pass over the cells; None for what it
+    lays out otherwise (cells of several lines, its separating-line marker, unmeasurable text).
+    """
+    if any("\n" in h or "\r" in h for h in headers):
+        return None
+    count = len(headers)
+    if body:
+        if any(len(r) != count for r in body):
+            return None
+        columns = list(zip(*body, strict=True))
+    else:
+        columns = []
+    header_widths = [_cell_width(h) for h in headers]
+    if min(header_widths, default=0) < 0:
+        return None
+    padded: list[list[str]] = []
+    widths: list[int] = []
+    for index, column in enumerate(columns):
+        cells = [c.strip() for c in column]
+        if index < 2 and "\x01" in cells:  # tabulate's SEPARATING_LINE
+            return None
+        if any("\n" in c or "\r" in c for c in cells):
+            return None
+        cell_widths = [_cell_width(c) for c in cells]
+        if min(cell_widths) < 0:
+            return None
+        widest = max(max(cell_widths), header_widths[index] + 2)
+        if align[index] == "right":
+            padded.append([" " * (widest - w) + c for c, w in zip(cells, cell_widths, strict=True)])
+        else:
+            padded.append([c + " " * (widest - w) for c, w in zip(cells, cell_widths, strict=True)])
+        widths.append(widest)
+    if not columns:  # no rows: tabulate aligns every header left, each as wide as it plus 2
+        widths = [w + 2 for w in header_widths]
+        header_align: Sequence[str] = ["left"] * count
+    else:
+        header_align = align
+    head = [
+        " " * (width - w) + h if a == "right" else h + " " * (width - w)
+        for h, w, width, a in zip(headers, header_widths, widths, header_align, strict=True)
+    ]
+    rows = list(zip(*padded, strict=True)) if padded else []
     if fmt == "markdown":
-        return table
-    # tabulate drops the padding of an empty last cell: pad back so every line has one width.
-    lines = table.splitlines()
-    widest = max(width_of(line) for line in lines)
-    return "\n".join(line + " " * (widest - width_of(line)) for line in lines)
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        lines.extend("| " + " | ".join(r) + " |" for r in rows)
+        return lines
+    lines = ["  ".join(head).rstrip(), "  ".join("-" * w for w in widths).rstrip()]
+    lines.extend("  ".join(r).rstrip() for r in rows)
+    return lines
 
 
 def _fit(
@@ -538,6 +613,8 @@ def detail_view(
         (field_label("computed_plan_status", lang), plan or "-"),
         (field_label("overdue", lang), f"{row.overdue}  ({word('due', lang)} {row.due}, {word('filed', lang)} {row.filed})"),
     ]  # fmt: skip
+    from tabulate import tabulate
+
     out.append(tabulate(details, tablefmt="plain", disable_numparse=True))
     out.append("")
     out.append(f"{word('reports', lang)}")
