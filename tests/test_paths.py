@@ -242,10 +242,9 @@ def test_import_never_writes_outside_the_repository(
     "output", ["records/2565/01000000-2475.toml", "records/form.html", "records/2565/x.txt"]
 )
 def test_show_never_writes_into_the_records_folder(repo: Path, output: str) -> None:
-    _needs("show")
     before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
     result = run("show", "01000000-2475", "--output", output, "--as-of", AS_OF)
-    assert result.exit_code == 2, result.stderr
+    assert result.exit_code == 1, result.stderr
     assert "records folder" in result.stderr
     assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
     assert run("show", "01000000-2475", "--output", "form.txt", "--as-of", AS_OF).exit_code == 0
@@ -381,3 +380,24 @@ def test_status_since_never_reads_a_link_out(repo: Path, tmp_path_factory: pytes
         assert result.exit_code in (0, 1), result.stderr
         assert "SECRET-NAME" not in result.stdout + result.stderr
         assert "outside the repository" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "01000000-2475", "--output", "records/form.txt"],
+        ["status", "--format", "xlsx", "--output", "records/status.xlsx"],
+        ["summary", "--format", "xlsx", "--output", "records/2565/summary.xlsx"],
+        ["sheet", "export", "--month", "03/2565", "--output", "records/sheet.csv"],
+        ["sheet", "export", "--new", "--output", "records/new.xlsx"],
+        ["site", "--output", "records/site"],
+    ],
+    ids=lambda args: " ".join(args[:2]),
+)
+def test_no_output_ever_lands_among_the_records(repo: Path, args: list[str]) -> None:
+    """Every command that writes a file refuses the records folder alike: one line, exit 1."""
+    before = sorted(p.relative_to(repo) for p in (repo / "records").rglob("*"))
+    result = run(*args, "--as-of", AS_OF) if args[0] in ("show", "status", "summary", "site") else run(*args)
+    assert result.exit_code == 1, result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "records folder" in result.stderr
+    assert sorted(p.relative_to(repo) for p in (repo / "records").rglob("*")) == before

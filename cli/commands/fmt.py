@@ -38,7 +38,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
       projledger fmt --check records/2565
     """
     from ..core.layout import formatted
-    from ..core.repository import list_records
+    from ..core.repository import is_inside, list_records
     from ..core.store import update
 
     config = current_config()
@@ -56,7 +56,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             click.echo(f"{shown}: error [io] {why}", err=True)
             failed += 1
             continue
-        if not check and not path.resolve().is_relative_to(config.root):
+        if not check and not is_inside(path, config.root):
             click.echo(f"{shown}: error [unsafe-path] outside the repository; never rewritten", err=True)
             failed += 1
             continue

@@ -39,18 +39,12 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
     from ..core.errors import ConflictError, InputError, ProjledgerError
     from ..core.legacy import MAX_INPUT_BYTES, MissingFieldsError, decode_printout, parse_printout
     from ..core.record import parse
-    from ..core.repository import record_path
+    from ..core.repository import ensure_inside, record_path
 
     config = current_config()
     if records_dir is not None:
-        if not to_stdout and not records_dir.resolve().is_relative_to(config.root):
-            from ..core.errors import UnsafePathError
-
-            # the same rule as projledger.toml's `records`: the tool writes inside the repository only
-            raise UnsafePathError(
-                f"{records_dir} is outside the repository ({config.root}); give a folder inside it",
-                field="--records",
-            )
+        if not to_stdout:  # the same rule as projledger.toml's `records`
+            ensure_inside(records_dir, config, field="--records")
         config = dataclasses.replace(config, records_dir=records_dir.resolve())
     day = today()
     failed = False

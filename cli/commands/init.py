@@ -77,13 +77,14 @@ def init(directory: Path, with_site_job: bool, hooks_repo: str | None) -> None:
 def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:
     """Nothing is written if a folder on the way (``schemas``, ``.github``) links out of DIRECTORY."""
     from ..core.errors import UnsafePathError
+    from ..core.repository import is_inside
 
     root = directory.resolve()
     for name in names:
         parts = Path(name).parts[:-1]
         for depth in range(1, len(parts) + 1):
             folder = directory.joinpath(*parts[:depth])
-            if folder.exists() and not folder.resolve().is_relative_to(root):
+            if folder.exists() and not is_inside(folder, root):
                 raise UnsafePathError(
                     "is a link to a folder outside the repository; nothing written", path=folder
                 )

@@ -116,8 +116,10 @@ def export(
     """
     from ..core.calendar import format_month_be
     from ..core.portfolio import Filters, Skipped
+    from ..core.repository import ensure_not_among_records
     from ..core.sheet import export_rows, write_sheet
 
+    ensure_not_among_records(output, current_config())
     shown = shown_path(output)
     if new_sheet:
         if month or agencies or fiscal_years:

@@ -50,7 +50,11 @@ def echo_csv(text: str, excel: bool) -> None:
 
 
 def write_sheet(path: Path, columns: Any, lines: Any, language: Any, title: str) -> None:
+    """Write a status or summary workbook, never among the records."""
+    from ..core.repository import ensure_not_among_records
     from ..core.xlsx import write_xlsx
+    from .options import current_config, shown_path
 
+    ensure_not_among_records(path, current_config())
     write_xlsx(path, lines, columns, language, title)
-    click.echo(f"projledger: wrote {path}", err=True)
+    click.echo(f"projledger: wrote {shown_path(path)}", err=True)

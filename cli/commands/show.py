@@ -61,11 +61,9 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     if output is None:
         click.echo(content, nl=False)
     else:
-        if output.resolve().is_relative_to(config.records_dir.resolve()):
-            raise click.BadParameter(
-                f"{output} is in the records folder, which holds records only; write the form elsewhere",
-                param_hint="--output",
-            )
+        from ..core.repository import ensure_not_among_records
+
+        ensure_not_among_records(output, config)
         from ..core.store import write_atomic
 
         # whole or not at all, and a link at that name is replaced, never followed out of here

@@ -75,11 +75,29 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
     raise NotFoundError(f"'{code_or_path}' is neither a project code like 01000000-2475 nor a record file")
 
 
-def ensure_inside(path: Path, config: Config) -> None:
+def is_inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` resolves (through links) to ``folder`` or somewhere below it."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
+def ensure_inside(path: Path, config: Config, field: str | None = None) -> None:
     """Refuse a path that resolves (through links) outside the repository."""
-    if not path.resolve().is_relative_to(config.root):
+    if not is_inside(path, config.root):
         raise UnsafePathError(
-            f"{path} leads outside the repository ({config.root}); links out of it are refused"
+            f"{path} leads outside the repository ({config.root}); the tool reads and writes inside it only",
+            field=field,
+        )
+
+
+def ensure_not_among_records(path: Path, config: Config, field: str = "--output") -> None:
+    """Refuse to write an output (a form, a spreadsheet, a sheet, a site) into the records folder.
+
+    The records folder holds records only: anything else there is walked by every command,
+    and a typo must never replace a record with a printout.
+    """
+    if is_inside(path, config.records_dir):
+        raise UnsafePathError(
+            f"{path} is in the records folder, which holds records only; write it elsewhere", field=field
         )
 
 
