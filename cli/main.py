@@ -76,14 +76,8 @@ class Group(click.Group):
             where = error.ctx.command_path if error.ctx else "projledger"
             click.echo(f"projledger: {one_line(error.format_message())} (see '{where} --help')", err=True)
             ctx.exit(2)
-        except (
-            click.exceptions.Exit,
-            click.ClickException,
-            click.Abort,
-            SystemExit,
-            KeyboardInterrupt,
-        ):
-            raise
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise  # click's own ways out, kept as click prints them
         except OSError as error:
             # The machine said no (permission, disk full, a name too long): not a bug of ours.
             where = f"{error.filename}: " if error.filename else ""

@@ -114,15 +114,11 @@ MONEY = MoneyType()
 PERCENT = PercentType()
 
 
-#: Kept for the options that say DATE; the same type as DAY.
-DATE = DAY
-
-
 def as_of_option(func: F) -> F:
     return click.option(
         "--as-of",
         "as_of",
-        type=DATE,
+        type=DAY,
         default=None,
         metavar="DATE",
         help="Judge as of this day (dd/mm/yyyy BE or yyyy-mm-dd); default today.",

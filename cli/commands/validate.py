@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import click
@@ -20,7 +21,7 @@ from .options import as_of_option, current_config, format_option, shown_path, to
 @click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the cache.")
 @as_of_option
 def validate(
-    paths: tuple[Path, ...], output_format: str, strict: bool, no_cache: bool, as_of: object
+    paths: tuple[Path, ...], output_format: str, strict: bool, no_cache: bool, as_of: date | None
 ) -> None:
     """Check record files (or folders of them) and report every finding.
 
@@ -60,7 +61,7 @@ def validate(
         to_check.append(listed.path)
         shown_as[listed.path] = shown
     try:
-        checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)  # type: ignore[arg-type]
+        checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)
         for path, result in checked:
             findings.extend(result.as_findings(shown_as[path]))
         if cache is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 
-from .calendar import MIN_BE_YEAR, add_months, format_be, month_number, to_ce
+from .calendar import MIN_BE_YEAR, add_months, format_be, format_month_be, month_number, to_ce
 from .config import DEFAULT_CODE_PATTERN, Config
 from .findings import Severity
 from .labels import label
@@ -196,7 +196,7 @@ def report_month(ctx: RuleContext) -> Iterator[Hit]:
             yield (
                 f"{report.field}.date",
                 (
-                    f"report {report.no} covers {month:02d}/{year + 543} (month {report.no} from the start) "
+                    f"report {report.no} covers {format_month_be(year, month)} (month {report.no} from the start) "
                     f"but is dated {format_be(report.date)} (month {month_number(start, report.date)})"
                 ),
             )
