@@ -11,8 +11,18 @@ import click
 
 from ..core.labels import PLAN_STATUSES, TARGET_STATUSES
 from ..core.money import format_percent, format_signed
-from ..core.text import one_line, printable
-from .options import DAY, MONEY, PERCENT, OptionError, WholeNumberType, current_config, shown_path, today
+from ..core.text import printable
+from .options import (
+    DAY,
+    MONEY,
+    PERCENT,
+    OptionError,
+    WholeNumberType,
+    current_config,
+    echo_findings,
+    shown_path,
+    today,
+)
 
 
 def missing(option: str) -> OptionError:
@@ -153,8 +163,7 @@ def add_report(
 
     update(path, change)
     written = outcome[-1]
-    for finding in written.warnings:
-        click.echo(one_line(finding.one_line()), err=True)
+    echo_findings(written.warnings)
     click.echo(printable(written.block), nl=False)
     status = compute_status(written.project, as_of, config)
     click.echo(status_line(status))

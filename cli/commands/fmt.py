@@ -10,7 +10,7 @@ from ..core.check import finding_from_error
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
 from ..core.text import one_line
-from .options import PathArgument, current_config, shown_path
+from .options import PathArgument, current_config, echo_findings, shown_path
 
 
 @click.command("fmt")
@@ -75,12 +75,13 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             else:
                 update(path, change)
         except RecordError as error:
-            click.echo(one_line(finding_from_error(error, shown).one_line()), err=True)
+            echo_findings([finding_from_error(error, shown)])
             failed += 1
             continue
         except ProjledgerError as error:
-            finding = Finding(shown, error.line, error.field or "", "fmt", Severity.ERROR, error.message)
-            click.echo(one_line(finding.one_line()), err=True)
+            echo_findings(
+                [Finding(shown, error.line, error.field or "", "fmt", Severity.ERROR, error.message)]
+            )
             failed += 1
             continue
         would = seen[-1]

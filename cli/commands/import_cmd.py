@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from ..core.text import one_line
-from .options import PathArgument, current_config, shown_path, today
+from .options import PathArgument, current_config, echo_findings, shown_path, today
 
 
 @click.command("import")
@@ -55,14 +54,14 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
             try:
                 imported = parse_printout(decode_printout(raw, shown), shown)
             except MissingFieldsError as error:
-                _echo_findings(error.warnings)
+                echo_findings(error.warnings)
                 raise
-            _echo_findings(imported.warnings)
+            echo_findings(imported.warnings)
             data = imported.data
             path = record_path(config, data["fiscal_year"], data["code"])
             text = render_record(data, path, config.root)
             result = check_data(parse(text, path), text, path, config, day, shown_path(path))
-            _echo_findings(result.findings)
+            echo_findings(result.findings)
             if not result.ok:
                 raise InputError(
                     "the imported record would not pass validate; nothing was written", path=shown
@@ -100,11 +99,6 @@ def _read_bounded(file: Path, limit: int, shown: str) -> bytes:
     if len(raw) > limit:
         raise InputError("the file is over the 1 MiB limit for a printout", path=shown)
     return raw
-
-
-def _echo_findings(findings: Any) -> None:
-    for finding in findings:
-        click.echo(one_line(finding.one_line()), err=True)  # warnings quote printout text
 
 
 def render_record(data: dict[str, Any], path: Path, root: Path) -> str:

@@ -6,9 +6,8 @@ from typing import Any
 
 import click
 
-from ..core.text import one_line
 from .add_report import ask
-from .options import DAY, MONEY, WholeNumberType, current_config, shown_path, today
+from .options import DAY, MONEY, WholeNumberType, current_config, echo_findings, shown_path, today
 
 FISCAL_YEAR = WholeNumberType(2400)
 
@@ -89,6 +88,5 @@ def new(code: str, **options: Any) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change)
-    for finding in outcome[-1].warnings:
-        click.echo(one_line(finding.one_line()), err=True)
+    echo_findings(outcome[-1].warnings)
     click.echo(shown)

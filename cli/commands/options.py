@@ -6,7 +6,7 @@ they cannot, fail in one line naming the option (``--progress: 'abc' is not a pe
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -16,7 +16,9 @@ import click
 
 from ..core.calendar import DateInputError, ascii_digits, parse_date
 from ..core.config import Config, load_config
+from ..core.findings import Finding
 from ..core.money import NumberInputError, parse_money, parse_percent
+from ..core.text import one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -158,3 +160,12 @@ def shown_path(path: Path) -> str:
         except ValueError:
             continue
     return str(path)
+
+
+def echo_findings(findings: Iterable[Finding]) -> None:
+    """Findings a command met on the way (warnings of a write, a file it skipped), on stderr.
+
+    One line each, printable: they quote what records and printouts hold.
+    """
+    for finding in findings:
+        click.echo(one_line(finding.one_line()), err=True)
