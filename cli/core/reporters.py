@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
 from .findings import Finding, count
-from .text import json_safe, one_line
+from .text import ENVELOPE_VERSION, json_text, one_line
 
 Reporter = Callable[[list[Finding], int], str]
 
@@ -29,13 +28,13 @@ def text_report(findings: list[Finding], files: int) -> str:
 def json_report(findings: list[Finding], files: int) -> str:
     errors, warnings = count(findings)
     envelope = {
-        "version": 1,
+        "version": ENVELOPE_VERSION,
         "files": files,
         "errors": errors,
         "warnings": warnings,
         "findings": [f.as_dict() for f in findings],
     }
-    return json_safe(json.dumps(envelope, ensure_ascii=False, indent=2)) + "\n"
+    return json_text(envelope)
 
 
 def _github_escape(text: str, *, property_value: bool = False) -> str:

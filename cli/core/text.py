@@ -7,6 +7,7 @@ spreadsheet formula.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 
@@ -58,6 +59,15 @@ def json_safe(dumped: str) -> str:
     but nothing a terminal acts on when the JSON is printed. Valid because these characters can
     only stand inside JSON strings."""
     return _UNSAFE.sub(lambda match: f"\\u{ord(match.group()):04x}", dumped)
+
+
+#: The version of every JSON envelope the tool prints (validate, status, summary, the site's data).
+ENVELOPE_VERSION = 1
+
+
+def json_text(envelope: object) -> str:
+    """The one way the tool writes JSON for machines: UTF-8 text, indented, terminal-safe."""
+    return json_safe(json.dumps(envelope, ensure_ascii=False, indent=2)) + "\n"
 
 
 def toml_safe(rendered: str) -> str:
