@@ -42,8 +42,9 @@ tolerance = {DEFAULT_TOLERANCE}
 # Language of tables and forms: "th" (Thai) or "en" (English).
 language = "th"
 
-# What a project code looks like (a regular expression): the agency's 8-digit code,
-# a hyphen, then the project's number, e.g. 01000000-2475.
+# What this repository's project codes look like (a regular expression). Codes always have
+# the form of the schema (8 digits, a hyphen, 4 or more digits: 01000000-2475); a pattern
+# here can only be stricter, e.g. '^5001[0-9]{4}-[0-9]{4}$' for one district's projects.
 code_pattern = '{DEFAULT_CODE_PATTERN}'
 
 # Disbursement targets: cumulative % of the budget to be disbursed by the end of fiscal
