@@ -58,3 +58,13 @@ def test_formats() -> None:
     assert format_signed(Decimal("-3")) == "-3.00"
     assert ratio_percent(Decimal(1), Decimal(0)) is None
     assert ratio_percent(Decimal(50), Decimal(200)) == Decimal(25)
+
+
+def test_parse_whole() -> None:
+    from projledger.core.money import parse_whole
+
+    assert parse_whole("12") == 12
+    assert parse_whole(" ๒๕๖๗ ", 2400) == 2567
+    for bad, minimum in (("-1", 0), ("1.5", 0), ("99", 2400), ("9" * 10, 0), ("", 0), ("١٢", 0)):
+        with pytest.raises(NumberInputError):
+            parse_whole(bad, minimum)

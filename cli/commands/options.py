@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
-from ..core.calendar import DateInputError, ascii_digits, parse_date
+from ..core.calendar import DateInputError, parse_date
 from ..core.config import Config, load_config
 from ..core.findings import Finding
-from ..core.money import NumberInputError, parse_money, parse_percent
+from ..core.money import NumberInputError, parse_money, parse_percent, parse_whole
 from ..core.text import one_line
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -77,8 +77,6 @@ class MoneyType(_OneLineType):
             return parse_money(str(value))
         except NumberInputError as error:
             self.fail_one_line(str(error), param, ctx)
-        except InvalidOperation:
-            self.fail_one_line(f"'{value}' is too large an amount", param, ctx)
 
 
 class PercentType(_OneLineType):
@@ -104,11 +102,10 @@ class WholeNumberType(_OneLineType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
-        text = ascii_digits(str(value)).strip()
-        # at most 9 digits: int() of thousands of digits raises, and no count or year is that long
-        if not (text.isascii() and text.isdigit() and len(text) <= 9) or int(text) < self.minimum:
-            self.fail_one_line(f"'{value}' is not a whole number of at least {self.minimum}", param, ctx)
-        return int(text)
+        try:
+            return parse_whole(str(value), self.minimum)
+        except NumberInputError as error:
+            self.fail_one_line(str(error), param, ctx)
 
 
 DAY = DayType()

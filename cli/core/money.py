@@ -51,6 +51,18 @@ def parse_percent(text: str) -> Decimal:
     return Decimal(value)
 
 
+def parse_whole(text: str, minimum: int = 0) -> int:
+    """``12`` / ``๑๒`` to an int of at least ``minimum``: a report number, a count, a year.
+
+    At most 9 digits: ``int()`` of thousands of digits raises, and no count or year is that long.
+    """
+    raw = text.strip()
+    digits = ascii_digits(raw)
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 9) or int(digits) < minimum:
+        raise NumberInputError(f"'{raw}' is not a whole number of at least {minimum}")
+    return int(digits)
+
+
 def quantize_money(amount: Decimal) -> Decimal:
     """Two decimals exactly, so tomli-w writes ``0.00``, never ``0E+2``."""
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)

@@ -51,7 +51,6 @@ from .calendar import (
     MIN_BE_YEAR,
     MONTHS_TH,
     DateInputError,
-    ascii_digits,
     format_be,
     month_number,
     to_be,
@@ -60,7 +59,7 @@ from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, RecordError, RefusedError
 from .findings import Finding
 from .labels import EVENTS, PLAN_STATUSES, TARGET_STATUSES, label, value_for_label
-from .money import NumberInputError, parse_money, parse_percent
+from .money import NumberInputError, parse_money, parse_percent, parse_whole
 from .portfolio import Filters, ProjectRow, filtered, rows
 from .record import decode, parse
 from .repository import find_by_code, is_code, record_path
@@ -548,10 +547,10 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
     except InvalidOperation:
         raise CellError(f"'{text}' is too large a number") from None
     if kind == "int":
-        digits = ascii_digits(text).strip()
-        if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
-            raise CellError(f"'{text}' is not a whole number")
-        return int(digits)
+        try:
+            return parse_whole(text)
+        except NumberInputError:
+            raise CellError(f"'{text}' is not a whole number") from None
     if kind in CHOICES:
         found = value_for_label(text, CHOICES[kind])
         if found is None:
