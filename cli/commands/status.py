@@ -69,12 +69,48 @@ def terminal_width() -> int:
 
 
 def report_skipped(skipped: list[tuple[str, str]]) -> None:
+    text = skipped_text(skipped)
+    if text:
+        click.echo(text, err=True, nl=False)
+
+
+def skipped_text(skipped: list[tuple[str, str]]) -> str:
     if not skipped:
-        return
+        return ""
     noun = "record" if len(skipped) == 1 else "records"
-    click.echo(f"{len(skipped)} {noun} skipped (not valid): run projledger validate", err=True)
-    for path, reason in skipped:
-        click.echo(f"  {one_line(path)}: {one_line(reason)}", err=True)
+    lines = [f"{len(skipped)} {noun} skipped (not valid): run projledger validate"]
+    lines.extend(f"  {one_line(path)}: {one_line(reason)}" for path, reason in skipped)
+    return "\n".join(lines) + "\n"
+
+
+def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> tuple[Any, list[Any] | None]:
+    """(the memo of this command's whole output, the records listed) when the cache is on."""
+    from ..core.cache import OutputMemo, cache_folder
+    from ..core.repository import list_records
+
+    folder = cache_folder(os.environ)
+    if folder is None:
+        return None, None
+    listed = list(list_records(paths, config)) if paths else None  # None: the records folder, read quickly
+    return OutputMemo(
+        folder, config, command, listed, today(), os.getcwd(), [str(p) for p in paths], *parts
+    ), listed
+
+
+def echo_memo(memo: Any) -> bool:
+    """Print the memo's output if it holds for this run; True when it did."""
+    hit = memo.get() if memo is not None else None
+    if hit is None:
+        return False
+    for data, err in ((hit[0], False), (hit[1], True)):
+        if not data:
+            continue
+        stream = sys.stderr if err else sys.stdout
+        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8":
+            click.echo(data, err=err, nl=False)  # the bytes as they are: nothing decoded
+        else:  # a stream that cannot take them as they are: as the text was shown at first
+            click.echo(data.decode("utf-8"), err=err, nl=False)
+    return True
 
 
 def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
@@ -130,7 +166,7 @@ def status(
     """
     from ..core.gitreview import change_dict, changes_text
     from ..core.portfolio import Skipped, filtered, rows, sorted_rows
-    from ..core.tables import status_csv, status_envelope, status_table, to_json
+    from ..core.tables import status_cells, status_csv, status_envelope, status_table_of_cells, to_json
     from ..core.xlsx import status_sheet
     from .progress import with_progress
     from .since import changed_records
@@ -152,31 +188,58 @@ def status(
         return
     skipped = Skipped()
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
-    source = rows(paths, config, day, checked_on=today(), skipped=skipped, shown=shown_path)
+    colour = use_colour()
+    width = terminal_width() if output_format == "table" else None
+    memo, listed = None, None
+    if changes is None and output_format != "xlsx" and not excel:
+        # An unchanged repository: the last run's output, as it was (core/cache.py).
+        memo, listed = output_memo(
+            "status", paths, config, day, filters, sort, output_format, language, width, colour
+        )
+        if echo_memo(memo):
+            return
+    source = rows(paths, config, day, checked_on=today(), skipped=skipped, shown=shown_path, listed=listed)
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record
     source = with_progress(source, paths, config, lambda: len(skipped))
-    chosen = sorted_rows(filtered(source, filters), sort)
-    if output_format == "json":
-        envelope = status_envelope(chosen, day)
+    if output_format in ("table", "markdown"):
+        # Each row becomes its line's cells at once, kept with its sort key: never every row.
+        key = SORTS[sort]
+        painter = paint if colour else no_paint
+        keyed = [
+            (key(r), status_cells(r, language, output_format, painter)) for r in filtered(source, filters)
+        ]
+        keyed.sort(key=lambda item: item[0])
+        body = [cells for _, cells in keyed]
+        del keyed
+        out = status_table_of_cells(body, language, output_format, width)
+        del body
         if changes is not None:
-            envelope.update(since=since, changes=[change_dict(c) for c in changes])
-        click.echo(to_json(envelope), nl=False)
-    elif output_format == "csv":
-        echo_csv(status_csv(chosen), excel)
-    elif output_format == "xlsx":
-        assert output is not None
-        write_sheet(output, *status_sheet(chosen, language), language, "status")
+            out += "\n" + changes_text(changes, since or "", language, markdown=output_format == "markdown")
     else:
-        width = terminal_width() if output_format == "table" else None
-        click.echo(
-            status_table(chosen, language, output_format, width, paint if use_colour() else no_paint),
-            nl=False,
-        )
-        if changes is not None:
-            click.echo("\n" + changes_text(changes, since or "", language, markdown=output_format == "markdown"),
-                       nl=False)  # fmt: skip
-    report_skipped(skipped.files)
+        chosen = sorted_rows(filtered(source, filters), sort)
+        if output_format == "xlsx":
+            assert output is not None
+            write_sheet(output, *status_sheet(chosen, language), language, "status")
+            report_skipped(skipped.files)
+            return
+        if output_format == "csv" and excel:
+            echo_csv(status_csv(chosen), excel)
+            report_skipped(skipped.files)
+            return
+        if output_format == "json":
+            envelope = status_envelope(chosen, day)
+            if changes is not None:
+                envelope.update(since=since, changes=[change_dict(c) for c in changes])
+            out = to_json(envelope)
+        else:
+            out = status_csv(chosen)
+    err = skipped_text(skipped.files)
+    click.echo(out, nl=False)
+    if err:
+        click.echo(err, err=True, nl=False)
+    if memo is not None:
+        memo.put(out, err)
 
 
 def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:

@@ -12,7 +12,15 @@ from ..core.summary import DIMENSIONS
 from ..core.tables import FORMATS
 from .options import current_config, format_option, shown_path, today
 from .sheets import check_spreadsheet_options, echo_csv, spreadsheet_options, write_sheet
-from .status import make_filters, portfolio_options, report_skipped, terminal_width
+from .status import (
+    echo_memo,
+    make_filters,
+    output_memo,
+    portfolio_options,
+    report_skipped,
+    skipped_text,
+    terminal_width,
+)
 
 
 @click.command()
@@ -55,17 +63,38 @@ def summary(
     language: Lang = lang or config.language
     skipped = Skipped()
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
-    source = rows(list(paths), config, day, checked_on=today(), skipped=skipped, shown=shown_path)
+    width = terminal_width() if output_format == "table" else None
+    memo, listed = None, None
+    if output_format != "xlsx" and not excel:
+        # An unchanged repository: the last run's output, as it was (core/cache.py).
+        memo, listed = output_memo(
+            "summary", list(paths), config, day, by, filters, output_format, language, width
+        )
+        if echo_memo(memo):
+            return
+    source = rows(
+        list(paths), config, day, checked_on=today(), skipped=skipped, shown=shown_path, listed=listed
+    )
     source = with_progress(source, list(paths), config, lambda: len(skipped))
     result = summarise(filtered(source, filters), by or ("agency",), config, day)
-    if output_format == "json":
-        click.echo(to_json(summary_envelope(result)), nl=False)
-    elif output_format == "csv":
-        echo_csv(summary_csv(result), excel)
-    elif output_format == "xlsx":
+    if output_format == "xlsx":
         assert output is not None
         write_sheet(output, *summary_sheet(result, language), language, "summary")
+        report_skipped(skipped.files)
+        return
+    if output_format == "csv" and excel:
+        echo_csv(summary_csv(result), excel)
+        report_skipped(skipped.files)
+        return
+    if output_format == "json":
+        out = to_json(summary_envelope(result))
+    elif output_format == "csv":
+        out = summary_csv(result)
     else:
-        width = terminal_width() if output_format == "table" else None
-        click.echo(summary_table(result, language, output_format, width), nl=False)
-    report_skipped(skipped.files)
+        out = summary_table(result, language, output_format, width)
+    err = skipped_text(skipped.files)
+    click.echo(out, nl=False)
+    if err:
+        click.echo(err, err=True, nl=False)
+    if memo is not None:
+        memo.put(out, err)

@@ -37,10 +37,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .check import check_file
 from .config import Config
 from .findings import Finding, Severity
-from .rules import _plausible
 
 #: Bump when what an entry holds changes shape.
 CACHE_FORMAT = 1
@@ -115,6 +113,9 @@ class Checked:
 
 def check_one(path: Path, config: Config, as_of: date, *, fast: bool = True) -> Checked:
     """Check a file and say for which days of the check its findings hold."""
+    from .check import check_file
+    from .rules import _plausible
+
     result = check_file(path, config, as_of, "", fast=fast)
     findings = tuple(
         (f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings
@@ -166,6 +167,26 @@ def fingerprint(config: Config, *extra: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+def filesystem_now(folder: Path) -> int:
+    """The filesystem's idea of now: the mtime of a file made for the purpose."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=".probe-", dir=folder)
+        try:
+            return os.fstat(handle).st_mtime_ns
+        finally:
+            os.close(handle)
+            os.unlink(name)
+    except OSError:
+        return 1 << 62  # cannot tell: treat every file as racy (verified by content)
+
+
+def _owned_safely(handle: BinaryIO) -> bool:
+    """A cache file this user wrote and nobody else could have: only those are loaded."""
+    st = os.fstat(handle.fileno())
+    return not hasattr(os, "getuid") or (st.st_uid == os.getuid() and not st.st_mode & 0o022)
+
+
 class ResultCache:
     """Per-file results of one namespace (``validate``, ``rows``) for one repository, in one file.
 
@@ -196,17 +217,7 @@ class ResultCache:
         self._load()
 
     def _filesystem_now(self) -> int:
-        """The filesystem's idea of now: the mtime of a file made for the purpose."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            handle, name = tempfile.mkstemp(prefix=".probe-", dir=self.folder)
-            try:
-                return os.fstat(handle).st_mtime_ns
-            finally:
-                os.close(handle)
-                os.unlink(name)
-        except OSError:
-            return 1 << 62  # cannot tell: treat every file as racy (verified by content)
+        return filesystem_now(self.folder)
 
     def _load(self) -> None:
         try:
@@ -215,10 +226,9 @@ class ResultCache:
             return
         self._old = old
         try:
-            st = os.fstat(old.fileno())
-            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+            if not _owned_safely(old):
                 raise ValueError("written by someone else: a pickle from another user is never loaded")
-            size = st.st_size
+            size = os.fstat(old.fileno()).st_size
             if old.read(len(self.MAGIC)) != self.MAGIC or size < len(self.MAGIC) + 8:
                 raise ValueError("not a cache file of this format")
             old.seek(size - 8)
@@ -531,6 +541,7 @@ def cached_rows(
     shown: Callable[[Path], str],
     skip: Callable[[str, str], None],
     environ: Mapping[str, str] = os.environ,
+    listed: list[Any] | None = None,
 ) -> Iterator[Any]:
     """``portfolio.rows`` with the cache and the cores: the same rows, in the same order.
 
@@ -547,7 +558,8 @@ def cached_rows(
     )
     from .portfolio import ProjectRow
 
-    listed = list(list_records(paths, config))
+    if listed is None:
+        listed = list(list_records(paths, config))
     files = [entry.path for entry in listed if not entry.refused]
     args = (config, as_of, checked_on, shown)
     results = cached_map(files, _row_task, args, cache=cache, jobs=jobs_wanted(environ))
@@ -568,3 +580,109 @@ def cached_rows(
         results.close()
         if cache is not None:
             cache.close()
+
+
+# --- whole outputs -----------------------------------------------------------------------------
+
+
+class OutputMemo:
+    """The whole output of a reading command (``status``, ``summary``) on a repository that has
+    not changed since: the last run's stdout and stderr, kept under a digest of everything they
+    depend on: the cache's fingerprint (tool, schema, config), the command's arguments and
+    settings (``parts``: the date, the day of the run, the folder, the width...), and the name,
+    refusal and stat of every file listed. Any file changed, added, removed or renamed is
+    another digest. A file changed too recently for its stat to be trusted (see ``RACY_NS``)
+    turns the memo off for that run. One memo per command and repository; text, not pickles.
+    """
+
+    MAGIC = b"projledger-output %d\n" % CACHE_FORMAT
+
+    def __init__(
+        self, folder: Path, config: Config, command: str, listed: Iterable[Any] | None, *parts: object
+    ) -> None:
+        """``listed``: the entries ``repository.list_records`` gave; None for the whole records
+        folder, then read here with one ``scandir`` a folder and one stat a file."""
+        self.folder = folder
+        root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
+        self.path = folder / f"{command}-output-{root}.memo"
+        self.key = self._key(config, command, listed, parts)
+
+    def _key(
+        self, config: Config, command: str, listed: Iterable[Any] | None, parts: tuple[object, ...]
+    ) -> bytes | None:
+        racy_since = filesystem_now(self.folder) - RACY_NS
+        h = hashlib.sha256(fingerprint(config, "output", command, *parts).encode())
+        entries: Iterable[tuple[str | None, str | None]]
+        if listed is None:
+            entries = _records_folder(os.fspath(config.records_dir))
+        else:
+            entries = ((os.fspath(e.path), e.refused) for e in listed)
+        for name, refused in entries:
+            if name is None:  # a link in the records folder: its rules are the walk's, not ours
+                return None
+            try:
+                st = os.stat(name)
+            except OSError:
+                h.update(f"{name}\0{refused}\0-\n".encode("utf-8", "surrogateescape"))
+                continue
+            if max(st.st_mtime_ns, st.st_ctime_ns) >= racy_since:
+                return None
+            h.update(f"{name}\0{refused}\0{stat_key(st)}\n".encode("utf-8", "surrogateescape"))
+        return h.digest()
+
+    def get(self) -> tuple[bytes, bytes] | None:
+        """(stdout, stderr) of the last run, UTF-8, if it ran on exactly this; else None."""
+        if self.key is None:
+            return None
+        try:
+            with open(self.path, "rb") as handle:
+                if not _owned_safely(handle):
+                    return None
+                head = handle.read(len(self.MAGIC) + len(self.key) + 8)
+                if head[: len(self.MAGIC)] != self.MAGIC or head[len(self.MAGIC) : -8] != self.key:
+                    return None
+                size = int.from_bytes(head[-8:], "little")
+                out = handle.read(size)
+                err = handle.read()
+        except OSError:
+            return None
+        return (out, err) if len(out) == size else None
+
+    def put(self, out: str, err: str) -> None:
+        """Keep this run's output; never an error (a memo only saves time)."""
+        if self.key is None:
+            return
+        name = ""
+        try:
+            body = out.encode("utf-8")
+            handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=".memo", dir=self.folder)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(self.MAGIC + self.key + len(body).to_bytes(8, "little"))
+                stream.write(body)
+                stream.write(err.encode("utf-8"))
+            os.replace(name, self.path)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                if name:
+                    os.unlink(name)
+
+
+def _records_folder(folder: str) -> Iterator[tuple[str | None, str | None]]:
+    """(path, None) of every file ``repository.walk_records`` would list under ``folder`` (and of
+    every other file there: more than it lists only makes the memo miss more often), sorted;
+    (None, None) at the first link, where the walk's own rules decide."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.is_symlink():
+            yield None, None
+            return
+        if entry.is_dir(follow_symlinks=False):
+            yield entry.path + os.sep, None
+            yield from _records_folder(entry.path)
+        else:
+            yield entry.path, None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .calendar import add_months, month_end, quarter_end
 from .check import check_file
@@ -132,8 +133,10 @@ def rows(
     checked_on: date | None = None,
     skipped: Skipped | None = None,
     shown: Callable[[Path], str] = str,
+    listed: list[Any] | None = None,
 ) -> Iterator[ProjectRow]:
-    """One row per valid record under ``paths`` (default: the records folder), streaming.
+    """One row per valid record under ``paths`` (default: the records folder), streaming;
+    ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already.
 
     A record is checked as of ``checked_on`` (the day of the run; default ``as_of``): a status
     as of a past date must not refuse a record for holding reports filed after that date.
@@ -144,7 +147,7 @@ def rows(
     from .cache import cached_rows
 
     yield from cached_rows(
-        paths, config, as_of, checked_on, shown, lambda path, why: _skip(skipped, path, why)
+        paths, config, as_of, checked_on, shown, lambda path, why: _skip(skipped, path, why), listed=listed
     )
 
 

@@ -481,29 +481,36 @@ def status_table(
     paint: Paint = _no_paint,
 ) -> str:
     """One line per project; the name shortened so the table fits ``width`` (None: never)."""
-    body = []
-    for row in rows:
-        computed = label(row.computed_plan_status, lang)
-        body.append(
-            [
-                row.code,
-                _text(row.name, fmt),
-                row.agency_code,
-                paint(_state_text(row, lang), "late" if row.late else row.state),
-                str(row.latest_no) if row.latest_no is not None else "",
-                format_be(row.latest_date) if row.latest_date else "",
-                format_percent(row.progress),
-                progress_bar(row.progress),
-                format_percent(row.expected),
-                format_signed(row.variance),
-                label(row.plan_status, lang),
-                paint(computed, row.computed_plan_status or "") if computed else "",
-                format_money(row.disbursed),
-                format_money(row.budget),
-                format_percent(row.disbursement_rate),
-                paint(str(row.overdue), "overdue") if row.overdue else "0",
-            ]
-        )
+    return status_table_of_cells([status_cells(row, lang, fmt, paint) for row in rows], lang, fmt, width)
+
+
+def status_cells(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = _no_paint) -> list[str]:
+    """The cells of one project's line: a caller may keep these instead of the row."""
+    computed = label(row.computed_plan_status, lang)
+    return [
+        row.code,
+        _text(row.name, fmt),
+        row.agency_code,
+        paint(_state_text(row, lang), "late" if row.late else row.state),
+        str(row.latest_no) if row.latest_no is not None else "",
+        format_be(row.latest_date) if row.latest_date else "",
+        format_percent(row.progress),
+        progress_bar(row.progress),
+        format_percent(row.expected),
+        format_signed(row.variance),
+        label(row.plan_status, lang),
+        paint(computed, row.computed_plan_status or "") if computed else "",
+        format_money(row.disbursed),
+        format_money(row.budget),
+        format_percent(row.disbursement_rate),
+        paint(str(row.overdue), "overdue") if row.overdue else "0",
+    ]
+
+
+def status_table_of_cells(
+    body: list[list[str]], lang: Lang, fmt: str = "table", width: int | None = None
+) -> str:
+    """``status_table`` of lines already cut into cells (``status_cells``), in their order."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     return _fit(headers, body, _STATUS_ALIGN, fmt, 1, width if fmt == "table" else None) + "\n"
 

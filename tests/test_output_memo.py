@@ -1,0 +1,123 @@
+"""The memo of a whole status/summary output is used only on exactly the same repository and run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from projledger.core import cache as cache_module
+
+from conftest import SHIPPED, run
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "user-cache"
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(folder))
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    return folder
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many runs computed their rows (did not answer from the memo)."""
+    seen: list[int] = []
+    real = cache_module.cached_rows
+
+    def counting(*args: object, **kwargs: object) -> object:
+        seen.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_module, "cached_rows", counting)
+    return seen
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test count as long unchanged (else the memo is off: see RACY_NS)."""
+    monkeypatch.setattr(cache_module, "RACY_NS", -(10**15))
+
+
+def record(repo: Path) -> Path:
+    return repo / "records" / "2565" / SHIPPED.name
+
+
+COMMANDS = [("status", "--as-of", "2022-03-31"), ("summary", "--as-of", "2022-03-31")]
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_unchanged_repository_answers_from_the_memo(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None, args: tuple[str, ...]
+) -> None:
+    first = run(*args)
+    second = run(*args)
+    assert len(computed) == 1
+    assert (second.exit_code, second.stdout, second.stderr) == (first.exit_code, first.stdout, first.stderr)
+    assert list(cache_dir.glob(f"{args[0]}-output-*.memo"))
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_other_arguments_and_an_edit_are_computed(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None, args: tuple[str, ...]
+) -> None:
+    first = run(*args)
+    english = run(*args, "--lang", "en")
+    assert len(computed) == 2 and english.stdout != first.stdout
+    other_day = run(args[0], "--as-of", "2021-12-31")
+    assert len(computed) == 3 and other_day.stdout != first.stdout
+    path = record(repo)
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("budget = 3540000.0", "budget = 3540001.0"), "utf-8")
+    edited = run(*args)
+    assert len(computed) == 4 and edited.stdout != first.stdout
+    path.write_text(text, "utf-8")
+    restored = run(*args)
+    assert len(computed) == 5 and restored.stdout == first.stdout
+
+
+def test_a_file_added_or_removed_is_computed(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None
+) -> None:
+    first = run("status", "--as-of", "2022-03-31", "--format", "json")
+    copy = repo / "records" / "2566" / SHIPPED.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(record(repo).read_bytes())
+    added = run("status", "--as-of", "2022-03-31", "--format", "json")
+    assert len(computed) == 2 and added.stdout != first.stdout
+    copy.unlink()
+    assert run("status", "--as-of", "2022-03-31", "--format", "json").stdout == first.stdout
+    assert len(computed) == 3
+
+
+def test_a_recent_change_turns_the_memo_off(repo: Path, cache_dir: Path, computed: list[int]) -> None:
+    """A file changed within the filesystem's timestamp granularity may keep its stat."""
+    first = run("status", "--as-of", "2022-03-31")
+    path = record(repo)
+    st = os.stat(path)
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("budget = 3540000.0", "budget = 3540009.0"), "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime
+    second = run("status", "--as-of", "2022-03-31")
+    assert len(computed) == 2 and second.stdout != first.stdout
+
+
+def test_memo_others_could_write_is_not_used(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None
+) -> None:
+    run("summary", "--as-of", "2022-03-31")
+    (memo,) = cache_dir.glob("summary-output-*.memo")
+    memo.chmod(0o666)
+    run("summary", "--as-of", "2022-03-31")
+    assert len(computed) == 2
+
+
+def test_a_link_in_the_records_folder_leaves_it_to_the_walk(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None
+) -> None:
+    (repo / "records" / "elsewhere").symlink_to(repo / "records" / "2565", target_is_directory=True)
+    first = run("status", "--as-of", "2022-03-31")
+    second = run("status", "--as-of", "2022-03-31")
+    assert len(computed) == 2 and second.stdout == first.stdout
