@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
@@ -166,7 +167,14 @@ def status(
     """
     from ..core.gitreview import change_dict, changes_text
     from ..core.portfolio import Skipped, filtered, rows, sorted_rows
-    from ..core.tables import status_cells, status_csv, status_envelope, status_table_of_cells, to_json
+    from ..core.tables import (
+        PackedRows,
+        status_cells,
+        status_csv,
+        status_envelope,
+        status_table_lines,
+        to_json,
+    )
     from ..core.xlsx import status_sheet
     from .progress import with_progress
     from .since import changed_records
@@ -206,40 +214,68 @@ def status(
         # Each row becomes its line's cells at once, kept with its sort key: never every row.
         key = SORTS[sort]
         painter = paint if colour else no_paint
+        body = PackedRows()  # each line's cells as one UTF-8 string
         keyed = [
-            (key(r), status_cells(r, language, output_format, painter)) for r in filtered(source, filters)
+            (key(r), body.pack(status_cells(r, language, output_format, painter)))
+            for r in filtered(source, filters)
         ]
         keyed.sort(key=lambda item: item[0])
-        body = [cells for _, cells in keyed]
+        body.rows = [cells for _, cells in keyed]
         del keyed
-        out = status_table_of_cells(body, language, output_format, width)
-        del body
+        chunks: Iterable[str] = in_chunks(status_table_lines(body, language, output_format, width))
         if changes is not None:
-            out += "\n" + changes_text(changes, since or "", language, markdown=output_format == "markdown")
+            markdown = output_format == "markdown"
+            chunks = itertools.chain(
+                chunks, ["\n" + changes_text(changes, since or "", language, markdown=markdown)]
+            )
+        emit(chunks, skipped.files, memo)
+        return
+    chosen = sorted_rows(filtered(source, filters), sort)
+    if output_format == "xlsx":
+        assert output is not None
+        write_sheet(output, *status_sheet(chosen, language), language, "status")
+        report_skipped(skipped.files)
+        return
+    if output_format == "csv" and excel:
+        echo_csv(status_csv(chosen), excel)
+        report_skipped(skipped.files)
+        return
+    if output_format == "json":
+        envelope = status_envelope(chosen, day)
+        if changes is not None:
+            envelope.update(since=since, changes=[change_dict(c) for c in changes])
+        emit([to_json(envelope)], skipped.files, memo)
     else:
-        chosen = sorted_rows(filtered(source, filters), sort)
-        if output_format == "xlsx":
-            assert output is not None
-            write_sheet(output, *status_sheet(chosen, language), language, "status")
-            report_skipped(skipped.files)
-            return
-        if output_format == "csv" and excel:
-            echo_csv(status_csv(chosen), excel)
-            report_skipped(skipped.files)
-            return
-        if output_format == "json":
-            envelope = status_envelope(chosen, day)
-            if changes is not None:
-                envelope.update(since=since, changes=[change_dict(c) for c in changes])
-            out = to_json(envelope)
-        else:
-            out = status_csv(chosen)
-    err = skipped_text(skipped.files)
-    click.echo(out, nl=False)
+        emit([status_csv(chosen)], skipped.files, memo)
+
+
+def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
+    """Lines (without their ends) as pieces of ``size`` lines, each ending with a newline."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == size:
+            yield "\n".join(batch) + "\n"
+            batch = []
+    if batch:
+        yield "\n".join(batch) + "\n"
+
+
+def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
+    """Print the output piece by piece, then the skipped records; keep both in the memo."""
+    kept: list[bytes] | None = [] if memo is not None else None
+    for chunk in chunks:
+        click.echo(chunk, nl=False)
+        if kept is not None:
+            try:
+                kept.append(chunk.encode("utf-8"))
+            except UnicodeError:
+                kept = None
+    err = skipped_text(skipped)
     if err:
         click.echo(err, err=True, nl=False)
-    if memo is not None:
-        memo.put(out, err)
+    if kept is not None:
+        memo.put(kept, err)
 
 
 def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:

@@ -14,11 +14,11 @@ from .options import current_config, format_option, shown_path, today
 from .sheets import check_spreadsheet_options, echo_csv, spreadsheet_options, write_sheet
 from .status import (
     echo_memo,
+    emit,
     make_filters,
     output_memo,
     portfolio_options,
     report_skipped,
-    skipped_text,
     terminal_width,
 )
 
@@ -92,9 +92,4 @@ def summary(
         out = summary_csv(result)
     else:
         out = summary_table(result, language, output_format, width)
-    err = skipped_text(skipped.files)
-    click.echo(out, nl=False)
-    if err:
-        click.echo(err, err=True, nl=False)
-    if memo is not None:
-        memo.put(out, err)
+    emit([out], skipped.files, memo)

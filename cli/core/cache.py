@@ -248,11 +248,11 @@ class ResultCache:
             self.index = {}
             self.close()
 
-    def key(self, path: Path) -> str:
+    def key(self, path: Path | str) -> str:
         text = os.fspath(path)
         return text if os.path.isabs(text) else os.path.abspath(text)
 
-    def lookup(self, path: Path) -> tuple[StatKey, bytes | None, Any, int, int] | None:
+    def lookup(self, path: Path | str) -> tuple[StatKey, bytes | None, Any, int, int] | None:
         """The entry of ``path`` if it still describes the file (stat, and content when racy)."""
         entry = self.index.get(self.key(path))
         if entry is None:
@@ -281,7 +281,7 @@ class ResultCache:
         return raw
 
     def write(
-        self, path: Path, stat: StatKey, file_digest: bytes | None, meta: Any, raw: bytes, *, new: bool
+        self, path: Path | str, stat: StatKey, file_digest: bytes | None, meta: Any, raw: bytes, *, new: bool
     ) -> None:
         """Add an entry to the next file; written only once something has changed."""
         key = self.key(path)
@@ -407,7 +407,7 @@ def _compute(
 
 
 def cached_map(
-    paths: Iterable[Path],
+    paths: Iterable[Path | str],
     task: Callable[..., Any],
     args: tuple[Any, ...],
     *,
@@ -417,7 +417,7 @@ def cached_map(
     jobs: int = 1,
     chunk: int = 32,
     threshold: int | None = None,
-) -> Generator[tuple[Path, Any], None, None]:
+) -> Generator[tuple[Path | str, Any], None, None]:
     """(path, ``task(path, *args)``) in the order given: from the cache where its entry still
     holds (and ``usable`` accepts the entry's meta, ``meta_of(value)`` when stored), else
     computed, on ``jobs`` processes when there are many.
@@ -425,7 +425,7 @@ def cached_map(
     Over ``PARALLEL_THRESHOLD`` misses, chunks of files go to a pool of processes and come back
     in order, streamed; cached values are read one at a time: nothing holds them all.
     """
-    todo: list[tuple[Path, Any]] = []
+    todo: list[tuple[Path | str, Any]] = []
     for path in paths:
         entry = cache.lookup(path) if cache is not None else None
         if entry is not None and not usable(entry[2]):
@@ -451,7 +451,7 @@ def cached_map(
                     raw = cache.read_value(entry)
                     value = pickle.loads(raw)
                 except Exception:  # the cache file changed under us: compute this one here
-                    value, stat, file_digest = _compute(path, task, args, racy_since)
+                    value, stat, file_digest = _compute(Path(path), task, args, racy_since)
                     if stat is not None:
                         cache.write(path, stat, file_digest, meta_of(value), _dumps(value), new=True)
                 else:
@@ -495,7 +495,7 @@ def check_many(
     def meta_of(value: Checked) -> tuple[date | None, date | None]:
         return (value.valid_from, value.valid_until)
 
-    yield from cached_map(
+    for path, value in cached_map(
         paths,
         _check_task,
         (config, as_of, fast),
@@ -504,7 +504,8 @@ def check_many(
         meta_of=meta_of,
         jobs=jobs,
         chunk=chunk,
-    )
+    ):
+        yield (path if isinstance(path, Path) else Path(path)), value
 
 
 # --- rows of status and summary --------------------------------------------------------------
@@ -558,15 +559,17 @@ def cached_rows(
     )
     from .portfolio import ProjectRow
 
-    if listed is None:
-        listed = list(list_records(paths, config))
-    files = [entry.path for entry in listed if not entry.refused]
+    # Names, not Path objects: 10,000 of those would cost several MB.
+    names = [
+        (os.fspath(e.path), e.refused) for e in (list_records(paths, config) if listed is None else listed)
+    ]
+    files = [name for name, refused in names if not refused]
     args = (config, as_of, checked_on, shown)
     results = cached_map(files, _row_task, args, cache=cache, jobs=jobs_wanted(environ))
     try:
-        for entry in listed:
-            if entry.refused:
-                skip(shown(entry.path), entry.refused)
+        for name, refused in names:
+            if refused:
+                skip(shown(Path(name)), refused)
                 continue
             kind, payload, path_shown = next(results)[1]
             if kind == "row":
@@ -648,17 +651,17 @@ class OutputMemo:
             return None
         return (out, err) if len(out) == size else None
 
-    def put(self, out: str, err: str) -> None:
-        """Keep this run's output; never an error (a memo only saves time)."""
+    def put(self, out: list[bytes], err: str) -> None:
+        """Keep this run's output (stdout as UTF-8 pieces); never an error: a memo only saves time."""
         if self.key is None:
             return
         name = ""
         try:
-            body = out.encode("utf-8")
             handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=".memo", dir=self.folder)
             with os.fdopen(handle, "wb") as stream:
-                stream.write(self.MAGIC + self.key + len(body).to_bytes(8, "little"))
-                stream.write(body)
+                stream.write(self.MAGIC + self.key + sum(map(len, out)).to_bytes(8, "little"))
+                for piece in out:
+                    stream.write(piece)
                 stream.write(err.encode("utf-8"))
             os.replace(name, self.path)
         except (OSError, ValueError):
