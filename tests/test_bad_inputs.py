@@ -558,6 +558,14 @@ def test_a_cache_that_cannot_be_written_never_fails_a_run(
     assert "1 file checked: 0 errors" in result.stdout
 
 
+FIFO_RUNS = [
+    ("validate", "--as-of", AS_OF),
+    ("status", "--as-of", AS_OF),
+    ("summary", "--as-of", AS_OF),
+    ("fmt", "--check"),
+]
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "cache",
@@ -568,7 +576,10 @@ def test_a_cache_that_cannot_be_written_never_fails_a_run(
         ),
     ],
 )
-def test_a_fifo_among_the_records_never_hangs_a_reader(empty_repo: Path, cache: str) -> None:
+@pytest.mark.parametrize("args", FIFO_RUNS, ids=[a[0] for a in FIFO_RUNS])
+def test_a_fifo_among_the_records_never_hangs_a_reader(
+    empty_repo: Path, cache: str, args: tuple[str, ...]
+) -> None:
     """A FIFO named like a record (a prank, or a tool's pipe) blocks whoever opens it to read."""
     import shutil
     import subprocess
@@ -583,11 +594,11 @@ def test_a_fifo_among_the_records_never_hangs_a_reader(empty_repo: Path, cache: 
         env["PROJLEDGER_NO_CACHE"] = "1"
     else:
         env.pop("PROJLEDGER_NO_CACHE", None)
-    for args in (["validate", "--as-of", AS_OF], ["status", "--as-of", AS_OF], ["fmt", "--check"]):
+    for attempt in range(2):  # the second run meets what the first one cached
         done = subprocess.run(
             [program, *args], cwd=empty_repo, capture_output=True, text=True, timeout=20, env=env
         )
-        assert done.returncode in (0, 1), (args, done.stderr)
+        assert done.returncode in (0, 1), (args, attempt, done.stderr)
         assert "records/2567/50100000-0002.toml: error [io]" in done.stdout + done.stderr or (
             "not a regular file" in done.stderr
         ), (args, done.stdout, done.stderr)
