@@ -596,7 +596,7 @@ def test_a_fifo_among_the_records_never_hangs_a_reader(
         env.pop("PROJLEDGER_NO_CACHE", None)
     for attempt in range(2):  # the second run meets what the first one cached
         done = subprocess.run(
-            [program, *args], cwd=empty_repo, capture_output=True, text=True, timeout=20, env=env
+            [program, *args], cwd=empty_repo, capture_output=True, text=True, timeout=10, env=env
         )
         assert done.returncode in (0, 1), (args, attempt, done.stderr)
         assert "records/2567/50100000-0002.toml: error [io]" in done.stdout + done.stderr or (
