@@ -620,17 +620,19 @@ class OutputMemo:
             entries = _records_folder(os.fspath(config.records_dir))
         else:
             entries = ((os.fspath(e.path), e.refused) for e in listed)
+        lines = []
         for name, refused in entries:
             if name is None:  # a link in the records folder: its rules are the walk's, not ours
                 return None
             try:
                 st = os.stat(name)
             except OSError:
-                h.update(f"{name}\0{refused}\0-\n".encode("utf-8", "surrogateescape"))
+                lines.append(f"{name}\0{refused}\0-\n")
                 continue
-            if max(st.st_mtime_ns, st.st_ctime_ns) >= racy_since:
+            if st.st_mtime_ns >= racy_since or st.st_ctime_ns >= racy_since:
                 return None
-            h.update(f"{name}\0{refused}\0{stat_key(st)}\n".encode("utf-8", "surrogateescape"))
+            lines.append(f"{name}\0{refused}\0{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_ctime_ns}\n")
+        h.update("".join(lines).encode("utf-8", "surrogateescape"))
         return h.digest()
 
     def get(self) -> tuple[bytes, bytes] | None:
