@@ -121,3 +121,21 @@ def test_a_link_in_the_records_folder_leaves_it_to_the_walk(
     first = run("status", "--as-of", "2022-03-31")
     second = run("status", "--as-of", "2022-03-31")
     assert len(computed) == 2 and second.stdout == first.stdout
+
+
+def test_the_memo_reads_the_records_folder_as_the_walk_does(tmp_path: Path) -> None:
+    """Its list of record files (used for the rows) is the walk's, in the walk's order."""
+    from projledger.core.config import load_config
+    from projledger.core.repository import list_records
+
+    records = tmp_path / "records"
+    for name in ["b.toml", "a.toml", ".hidden.toml", "notes.txt", "2565/z.toml", "2565/a.toml", "2565/x/y.toml",
+                 "2564/c.toml", ".git/d.toml", "2566/.e.toml", "a-folder/f.toml", "zz.toml"]:  # fmt: skip
+        (records / name).parent.mkdir(parents=True, exist_ok=True)
+        (records / name).write_text("format = 1\n", "utf-8")
+    config = load_config(tmp_path)
+    memo = cache_module.OutputMemo(tmp_path / "cache", config, "status", None, "part")
+    assert memo.scanned is not None
+    walked = [str(entry.path) for entry in list_records([], config)]
+    assert [name for name, _ in memo.scanned] == walked
+    assert all(st is not None for _, st in memo.scanned)

@@ -206,7 +206,16 @@ def status(
         )
         if echo_memo(memo):
             return
-    source = rows(paths, config, day, checked_on=today(), skipped=skipped, shown=shown_path, listed=listed)
+    source = rows(
+        paths,
+        config,
+        day,
+        checked_on=today(),
+        skipped=skipped,
+        shown=shown_path,
+        listed=listed,
+        scanned=memo.take_scanned() if memo is not None else None,
+    )
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record
     source = with_progress(source, paths, config, lambda: len(skipped))

@@ -73,7 +73,14 @@ def summary(
         if echo_memo(memo):
             return
     source = rows(
-        list(paths), config, day, checked_on=today(), skipped=skipped, shown=shown_path, listed=listed
+        list(paths),
+        config,
+        day,
+        checked_on=today(),
+        skipped=skipped,
+        shown=shown_path,
+        listed=listed,
+        scanned=memo.take_scanned() if memo is not None else None,
     )
     source = with_progress(source, list(paths), config, lambda: len(skipped))
     result = summarise(filtered(source, filters), by or ("agency",), config, day)

@@ -252,16 +252,20 @@ class ResultCache:
         text = os.fspath(path)
         return text if os.path.isabs(text) else os.path.abspath(text)
 
-    def lookup(self, path: Path | str) -> tuple[StatKey, bytes | None, Any, int, int] | None:
-        """The entry of ``path`` if it still describes the file (stat, and content when racy)."""
+    def lookup(
+        self, path: Path | str, known: StatKey | None = None
+    ) -> tuple[StatKey, bytes | None, Any, int, int] | None:
+        """The entry of ``path`` if it still describes the file (stat, and content when racy);
+        ``known``: the file's stat taken a moment ago in this run."""
         entry = self.index.get(self.key(path))
         if entry is None:
             return None
-        try:
-            st = os.stat(path)
-        except OSError:
-            return None
-        if entry[0] != stat_key(st):
+        if known is None:
+            try:
+                known = stat_key(os.stat(path))
+            except OSError:
+                return None
+        if entry[0] != known:
             return None
         if entry[1] is not None:
             try:
@@ -417,6 +421,7 @@ def cached_map(
     jobs: int = 1,
     chunk: int = 32,
     threshold: int | None = None,
+    known: Mapping[str, StatKey | None] | None = None,
 ) -> Generator[tuple[Path | str, Any], None, None]:
     """(path, ``task(path, *args)``) in the order given: from the cache where its entry still
     holds (and ``usable`` accepts the entry's meta, ``meta_of(value)`` when stored), else
@@ -427,7 +432,9 @@ def cached_map(
     """
     todo: list[tuple[Path | str, Any]] = []
     for path in paths:
-        entry = cache.lookup(path) if cache is not None else None
+        entry = None
+        if cache is not None:
+            entry = cache.lookup(path, known.get(os.fspath(path)) if known is not None else None)
         if entry is not None and not usable(entry[2]):
             entry = None
         todo.append((path, entry))
@@ -543,6 +550,7 @@ def cached_rows(
     skip: Callable[[str, str], None],
     environ: Mapping[str, str] = os.environ,
     listed: list[Any] | None = None,
+    scanned: list[tuple[str, StatKey | None]] | None = None,
 ) -> Iterator[Any]:
     """``portfolio.rows`` with the cache and the cores: the same rows, in the same order.
 
@@ -560,12 +568,19 @@ def cached_rows(
     from .portfolio import ProjectRow
 
     # Names, not Path objects: 10,000 of those would cost several MB.
-    names = [
-        (os.fspath(e.path), e.refused) for e in (list_records(paths, config) if listed is None else listed)
-    ]
+    known: dict[str, StatKey | None] | None = None
+    if scanned is not None:  # the records folder as OutputMemo read it: the walk's files, their stat
+        known = dict(scanned)
+        del scanned  # the caller hands it over (OutputMemo.take_scanned): held once, as ``known``
+        names: list[tuple[str, str | None]] = [(name, None) for name in known]
+    else:
+        names = [
+            (os.fspath(e.path), e.refused)
+            for e in (list_records(paths, config) if listed is None else listed)
+        ]
     files = [name for name, refused in names if not refused]
     args = (config, as_of, checked_on, shown)
-    results = cached_map(files, _row_task, args, cache=cache, jobs=jobs_wanted(environ))
+    results = cached_map(files, _row_task, args, cache=cache, jobs=jobs_wanted(environ), known=known)
     try:
         for name, refused in names:
             if refused:
@@ -608,6 +623,9 @@ class OutputMemo:
         self.folder = folder
         root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
         self.path = folder / f"{command}-output-{root}.memo"
+        #: The record files of the records folder in the walk's order, with their stat (None: it
+        #: could not be taken), when it was read here and held no link; for the rows to use.
+        self.scanned: list[tuple[str, StatKey | None]] | None = None
         self.key = self._key(config, command, listed, parts)
 
     def _key(
@@ -615,25 +633,39 @@ class OutputMemo:
     ) -> bytes | None:
         racy_since = filesystem_now(self.folder) - RACY_NS
         h = hashlib.sha256(fingerprint(config, "output", command, *parts).encode())
-        entries: Iterable[tuple[str | None, str | None]]
+        entries: Iterable[tuple[str | None, str | None, bool]]
+        scanned: list[tuple[str, StatKey | None]] | None = None
         if listed is None:
             entries = _records_folder(os.fspath(config.records_dir))
+            scanned = []
         else:
-            entries = ((os.fspath(e.path), e.refused) for e in listed)
+            entries = ((os.fspath(e.path), e.refused, False) for e in listed)
         lines = []
-        for name, refused in entries:
+        racy = False
+        for name, refused, is_record in entries:
             if name is None:  # a link in the records folder: its rules are the walk's, not ours
                 return None
             try:
                 st = os.stat(name)
             except OSError:
                 lines.append(f"{name}\0{refused}\0-\n")
+                if is_record and scanned is not None:
+                    scanned.append((name, None))
                 continue
-            if st.st_mtime_ns >= racy_since or st.st_ctime_ns >= racy_since:
-                return None
+            racy = racy or st.st_mtime_ns >= racy_since or st.st_ctime_ns >= racy_since
             lines.append(f"{name}\0{refused}\0{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_ctime_ns}\n")
+            if is_record and scanned is not None:
+                scanned.append((name, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
+        self.scanned = scanned
+        if racy:  # changed too recently for its stat to say it is unchanged: no memo this run
+            return None
         h.update("".join(lines).encode("utf-8", "surrogateescape"))
         return h.digest()
+
+    def take_scanned(self) -> list[tuple[str, StatKey | None]] | None:
+        """The records folder's files and their stat, handed over (the memo keeps no copy)."""
+        scanned, self.scanned = self.scanned, None
+        return scanned
 
     def get(self) -> tuple[bytes, bytes] | None:
         """(stdout, stderr) of the last run, UTF-8, if it ran on exactly this; else None."""
@@ -672,22 +704,29 @@ class OutputMemo:
                     os.unlink(name)
 
 
-def _records_folder(folder: str) -> Iterator[tuple[str | None, str | None]]:
-    """(path, None) of every file ``repository.walk_records`` would list under ``folder`` (and of
-    every other file there: more than it lists only makes the memo miss more often), sorted;
-    (None, None) at the first link, where the walk's own rules decide."""
+def _records_folder(folder: str) -> Iterator[tuple[str | None, str | None, bool]]:
+    """(path, None, whether ``repository.walk_records`` lists it) of every entry under ``folder``
+    but hidden folders, in the walk's order (a folder's files by name, then its folders by name);
+    (None, None, False) at the first link, where the walk's own rules decide."""
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        entries = list(os.scandir(folder))
     except OSError:
         return
+    files, folders = [], []
     for entry in entries:
-        if entry.name.startswith("."):
-            continue
         if entry.is_symlink():
-            yield None, None
+            yield None, None, False
             return
         if entry.is_dir(follow_symlinks=False):
-            yield entry.path + os.sep, None
-            yield from _records_folder(entry.path)
+            if not entry.name.startswith("."):
+                folders.append(entry)
         else:
-            yield entry.path, None
+            files.append(entry)
+    for entry in sorted(files, key=lambda e: e.name):
+        yield entry.path, None, entry.name.endswith(".toml") and not entry.name.startswith(".")
+    for entry in sorted(folders, key=lambda e: e.name):
+        yield entry.path + os.sep, None, False
+        for item in _records_folder(entry.path):
+            yield item
+            if item[0] is None:
+                return

@@ -134,9 +134,11 @@ def rows(
     skipped: Skipped | None = None,
     shown: Callable[[Path], str] = str,
     listed: list[Any] | None = None,
+    scanned: list[Any] | None = None,
 ) -> Iterator[ProjectRow]:
     """One row per valid record under ``paths`` (default: the records folder), streaming;
-    ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already.
+    ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already;
+    ``scanned``: the records folder's files and their stat as ``cache.OutputMemo`` read them.
 
     A record is checked as of ``checked_on`` (the day of the run; default ``as_of``): a status
     as of a past date must not refuse a record for holding reports filed after that date.
@@ -147,7 +149,14 @@ def rows(
     from .cache import cached_rows
 
     yield from cached_rows(
-        paths, config, as_of, checked_on, shown, lambda path, why: _skip(skipped, path, why), listed=listed
+        paths,
+        config,
+        as_of,
+        checked_on,
+        shown,
+        lambda path, why: _skip(skipped, path, why),
+        listed=listed,
+        scanned=scanned,
     )
 
 
