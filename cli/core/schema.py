@@ -51,10 +51,11 @@ def schema_path() -> str:
 
 def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Problem]:
     """Every place where ``data`` breaks the schema, as (path, rule, message), path 0-based."""
-    instance, odd_dates = _to_json(data)
     problems: list[Problem] = []
     validator = _validator(format_version)
-    if not validator.is_valid(instance):
+    odd_dates: dict[tuple[str | int, ...], str] = {}
+    if not _valid_as_it_is(data, format_version, validator):
+        instance, odd_dates = _to_json(data)
         for error in validator.iter_errors(instance):
             where = _pinpoint(error)
             if where in odd_dates and type(error.kind).__name__ == "Format":
@@ -97,6 +98,42 @@ def _pinpoint(error: Any) -> tuple[str | int, ...]:
     if name == "AdditionalProperties":
         return (*where, sorted(error.kind.unexpected)[0])
     return where
+
+
+def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -> bool:
+    """True when ``data`` is valid with only its dates at the schema's date positions made ISO
+    strings: the common case, without ``_to_json``'s walk of every value.
+
+    The same verdict as ``_to_json``'s instance whenever it is True: the two differ only in date,
+    date-time and time values elsewhere, and jsonschema-rs converts a value only when a keyword
+    looks at it, and refuses such a value then (ValueError: False here, the full walk decides).
+    A date-time or a time at a date position is said by date-type: the full walk finds it.
+    """
+    instance: Any = data
+    try:
+        for pattern in _date_positions(format_version):
+            instance = _iso_dates_at(instance, pattern)
+        return bool(validator.is_valid(instance))
+    except Exception:  # a value jsonschema-rs cannot take, a date-time at a date position
+        return False
+
+
+def _iso_dates_at(node: Any, pattern: tuple[str, ...]) -> Any:
+    """``node`` with the dates at ``pattern`` as ISO strings; only the containers on the way copied."""
+    if not pattern:
+        if type(node) is date:
+            return node.isoformat()
+        if isinstance(node, (date, time)):
+            raise ValueError("a date and time or a time where a date belongs")
+        return node
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        return [_iso_dates_at(item, rest) for item in node] if isinstance(node, list) else node
+    if isinstance(node, dict) and head in node:
+        copy = dict(node)
+        copy[head] = _iso_dates_at(node[head], rest)
+        return copy
+    return node
 
 
 def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[tuple[str | int, ...], str]]:
