@@ -51,16 +51,16 @@ def schema_path() -> str:
 
 def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Problem]:
     """Every place where ``data`` breaks the schema, as (path, rule, message), path 0-based."""
-    problems: list[Problem] = []
     validator = _validator(format_version)
-    odd_dates: dict[tuple[str | int, ...], str] = {}
-    if not _valid_as_it_is(data, format_version, validator):
-        instance, odd_dates = _to_json(data)
-        for error in validator.iter_errors(instance):
-            where = _pinpoint(error)
-            if where in odd_dates and type(error.kind).__name__ == "Format":
-                continue  # a date-time where a date belongs: said once, by date-type
-            problems.append((where, *_explain(error, where, format_version)))
+    if _valid_as_it_is(data, format_version, validator):
+        return []
+    problems: list[Problem] = []
+    instance, odd_dates = _to_json(data)
+    for error in validator.iter_errors(instance):
+        where = _pinpoint(error)
+        if where in odd_dates and type(error.kind).__name__ == "Format":
+            continue  # a date-time where a date belongs: said once, by date-type
+        problems.append((where, *_explain(error, where, format_version)))
     problems = _merge_misspellings(problems)
     # A date field is said wrong once: by date-type when it can say what to write instead
     # (a quoted date, a number), else by bad-date (a quoted day that does not exist).
@@ -101,13 +101,13 @@ def _pinpoint(error: Any) -> tuple[str | int, ...]:
 
 
 def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -> bool:
-    """True when ``data`` is valid with only its dates at the schema's date positions made ISO
-    strings: the common case, without ``_to_json``'s walk of every value.
+    """True when ``data`` holds a real date at every date position of the schema and is valid
+    with those made ISO strings: the common case, without ``_to_json``'s walk of every value.
 
-    The same verdict as ``_to_json``'s instance whenever it is True: the two differ only in date,
-    date-time and time values elsewhere, and jsonschema-rs converts a value only when a keyword
-    looks at it, and refuses such a value then (ValueError: False here, the full walk decides).
-    A date-time or a time at a date position is said by date-type: the full walk finds it.
+    When True, the full walk finds nothing either: its instance differs only in date, date-time
+    and time values elsewhere, and jsonschema-rs converts a value only when a keyword looks at
+    it, and refuses such a value then (ValueError: False here, the full walk decides); and with
+    a real date at every date position, date-type has nothing to say.
     """
     instance: Any = data
     try:
@@ -119,13 +119,12 @@ def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -
 
 
 def _iso_dates_at(node: Any, pattern: tuple[str, ...]) -> Any:
-    """``node`` with the dates at ``pattern`` as ISO strings; only the containers on the way copied."""
+    """``node`` with the dates at ``pattern`` as ISO strings, only the containers on the way copied;
+    ValueError when a value there is anything but a date."""
     if not pattern:
         if type(node) is date:
             return node.isoformat()
-        if isinstance(node, (date, time)):
-            raise ValueError("a date and time or a time where a date belongs")
-        return node
+        raise ValueError("not a date where a date belongs: the full walk says what it is")
     head, rest = pattern[0], pattern[1:]
     if head == "*":
         return [_iso_dates_at(item, rest) for item in node] if isinstance(node, list) else node
