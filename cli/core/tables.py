@@ -14,6 +14,7 @@ Nothing here prints or knows about colour: a caller that writes to a terminal pa
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
@@ -23,8 +24,6 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from wcwidth import wcswidth, wcwidth
-
 from .calendar import format_be, format_month_be
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
@@ -33,6 +32,24 @@ from .record import Project
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
 from .text import json_safe, one_line, printable, spreadsheet_cell
+
+
+@functools.cache
+def _wcwidth() -> Any:
+    """wcwidth, imported at first use: about 20 ms that a run answered from the output memo
+    (cache.OutputMemo) never needs."""
+    import wcwidth
+
+    return wcwidth
+
+
+def wcswidth(text: str) -> int:
+    return int(_wcwidth().wcswidth(text))
+
+
+def wcwidth(char: str) -> int:
+    return int(_wcwidth().wcwidth(char))
+
 
 ENVELOPE_VERSION = 1
 FORMATS = ("table", "markdown", "csv", "json")
@@ -390,7 +407,7 @@ _ANSI = re.compile(
 
 def _cell_width(text: str) -> int:
     """tabulate's width of a cell: wcwidth's, after the terminal codes are taken out."""
-    return int(wcswidth(_ANSI.sub(r"\4", text) if "\x1b" in text else text))
+    return int(_wcwidth().wcswidth(_ANSI.sub(r"\4", text) if "\x1b" in text else text))
 
 
 def _layout(
