@@ -566,24 +566,9 @@ FIFO_RUNS = [
 ]
 
 
-#: Open defect (see /work/briefs/defects-issue7.md): the cache opens a fresh FIFO to hash it.
-FIFO_KNOWN = {"validate", "status", "summary"}
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("args", "cache"),
-    [
-        pytest.param(
-            a, c, marks=pytest.mark.xfail(reason="D36 cache.py opens a new FIFO to digest it", strict=False)
-        )
-        if c == "on" and a[0] in FIFO_KNOWN
-        else (a, c)
-        for a in FIFO_RUNS
-        for c in ("off", "on")
-    ],
-    ids=[f"{a[0]}-{c}" for a in FIFO_RUNS for c in ("off", "on")],
-)
+@pytest.mark.parametrize("cache", ["off", "on"])
+@pytest.mark.parametrize("args", FIFO_RUNS, ids=[a[0] for a in FIFO_RUNS])
 def test_a_fifo_among_the_records_never_hangs_a_reader(
     empty_repo: Path, cache: str, args: tuple[str, ...]
 ) -> None:

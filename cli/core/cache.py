@@ -35,10 +35,12 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any, BinaryIO
 
 from .config import Config
 from .findings import Finding, Severity
+from .record import MAX_RECORD_BYTES
 
 #: Bump when what an entry holds changes shape.
 CACHE_FORMAT = 1
@@ -267,13 +269,8 @@ class ResultCache:
                 return None
         if entry[0] != known:
             return None
-        if entry[1] is not None:
-            try:
-                with open(path, "rb") as handle:
-                    if digest(handle.read()) != entry[1]:
-                        return None
-            except OSError:
-                return None
+        if entry[1] is not None and _file_digest(path) != entry[1]:
+            return None
         return entry
 
     def read_value(self, entry: tuple[StatKey, bytes | None, Any, int, int]) -> bytes:
@@ -402,12 +399,29 @@ def _compute(
         stat = None
     file_digest = None
     if stat is not None and racy_since is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= racy_since:
-        try:
-            with open(path, "rb") as handle:
-                file_digest = digest(handle.read())
-        except OSError:
-            stat = None
+        file_digest = _file_digest(path)
+        if file_digest is None:
+            stat = None  # not a regular file, or unreadable: nothing to cache
     return task(path, *args), stat, file_digest
+
+
+def _file_digest(path: Path | str) -> bytes | None:
+    """The digest of a regular file's bytes (as many as a record may hold, plus one), else None.
+
+    Never waits: a FIFO named like a record would block ``open`` until a writer came, and a
+    device such as /dev/zero never ends; record.read_record_bytes refuses both the same way.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            if not S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return digest(handle.read(MAX_RECORD_BYTES + 1))
+        except OSError:
+            return None
 
 
 def cached_map(
