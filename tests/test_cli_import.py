@@ -136,3 +136,16 @@ def test_round_trip_through_the_commands(repo: Path, as_of: str | None) -> None:
 def test_import_help_has_an_example() -> None:
     result = run("import", "--help")
     assert "Example:" in result.stdout and "--force" in result.stdout
+
+
+def test_force_never_replaces_a_record_with_one_that_lacks_its_reports(empty_repo: Path) -> None:
+    """A printout cut after report 11 must not erase report 12 of the record it would replace."""
+    assert run("import", str(LEGACY_PRINTOUT)).exit_code == 0
+    record = empty_repo / "records" / "2565" / "01000000-2475.toml"
+    before = record.read_bytes()
+    short = empty_repo / "short.txt"
+    short.write_text(LEGACY_PRINTOUT.read_text("utf-8").split("รายงานครั้งที่12")[0], "utf-8")
+    result = run("import", str(short), "--force")
+    assert result.exit_code == 1
+    assert "holds report(s) 12 that the printout lacks" in result.stderr
+    assert record.read_bytes() == before

@@ -26,7 +26,8 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
     hold legibly are left out and reported as warnings with their line; a printout
     without a required field (code, name, fiscal year, dates, budget, agency) is not
     written, and the run exits 1 naming what is missing. What is written passes
-    validate; an existing record is kept unless --force. Files over 1 MiB are refused.
+    validate; an existing record is kept unless --force, and even then never replaced by
+    one that lacks some of its reports. Files over 1 MiB are refused.
 
     \b
     Example:
@@ -110,14 +111,40 @@ def render_record(data: dict[str, Any], path: Path, root: Path) -> str:
 
 
 def write_record(path: Path, text: str, *, force: bool) -> None:
-    """Create (or with ``force`` replace) a record atomically, under the record's lock."""
+    """Create (or with ``force`` replace) a record atomically, under the record's lock.
+
+    Even with ``force`` a record is never replaced by one that lacks some of its reports: a
+    printout cut short must not erase months of filed reports.
+    """
     from ..core.errors import ConflictError
     from ..core.store import update
 
     def change(current: bytes | None) -> bytes:
         if current is not None and not force:
             raise ConflictError(f"{path} already exists (use --force to replace it)")
+        if current is not None:
+            lost = sorted(_report_numbers(current) - _report_numbers(text.encode("utf-8")))
+            if lost:
+                raise ConflictError(
+                    f"the record holds report(s) {', '.join(map(str, lost))} that the printout lacks; "
+                    "replacing it would lose them, so nothing was written",
+                    path=path,
+                )
         return text.encode("utf-8")
 
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change)
+
+
+def _report_numbers(raw: bytes) -> set[int]:
+    """The ``no`` of every report a record's bytes hold; none when they do not read as one."""
+    from ..core.errors import RecordError
+    from ..core.record import decode, parse
+
+    try:
+        reports = parse(decode(raw, "record"), "record").get("reports", [])
+    except RecordError:
+        return set()
+    if not isinstance(reports, list):
+        return set()
+    return {r["no"] for r in reports if isinstance(r, dict) and isinstance(r.get("no"), int)}
