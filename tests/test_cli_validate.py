@@ -214,3 +214,17 @@ def test_shipped_record_equals_the_spec_record() -> None:
 
     shipped = tomllib.loads(SHIPPED.read_text("utf-8"), parse_float=Decimal)
     assert shipped == tomllib.loads(spec.read_text("utf-8"), parse_float=Decimal)
+
+
+def test_one_code_in_two_files_is_an_error(repo: Path) -> None:
+    """Summary would count the project twice; validate fails it, naming both files."""
+    copy = Path("records/2566/01000000-2475.toml")
+    copy.parent.mkdir()
+    copy.write_bytes(RECORD.read_bytes())
+    result = run("validate", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert (
+        "records/2566/01000000-2475.toml: error [duplicate-code] code: project 01000000-2475 has another "
+        "record at records/2565/01000000-2475.toml; a code has one record"
+    ) in result.stdout
+    assert result.stdout.count("[duplicate-code]") == 1

@@ -36,7 +36,7 @@ def validate(
       projledger validate records/2565 --format github --strict
     """
     from ..core.cache import ResultCache, cache_folder, check_many, jobs_wanted
-    from ..core.repository import list_records
+    from ..core.repository import list_records, repeated_codes
 
     config = current_config()
     day = as_of or today()
@@ -60,6 +60,9 @@ def validate(
             continue
         to_check.append(listed.path)
         shown_as[listed.path] = shown
+    for path, earlier in repeated_codes(to_check):
+        message = f"project {path.stem} has another record at {shown_as[earlier]}; a code has one record"
+        findings.append(Finding(shown_as[path], None, "code", "duplicate-code", Severity.ERROR, message))
     try:
         checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)
         for path, result in checked:

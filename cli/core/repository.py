@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,3 +158,17 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
             yield Listed(path, refused=refused)
         else:
             yield Listed(path)
+
+
+def repeated_codes(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(a record file, the earlier file of the same name): one code with two records.
+
+    A record's file is named after its code (rule file-name), so two files of one name in two
+    folders are one project twice, and every total would count it twice. Names are enough:
+    nothing is read.
+    """
+    first: dict[str, Path] = {}
+    for path in paths:
+        earlier = first.setdefault(path.name, path)
+        if earlier is not path:
+            yield path, earlier
