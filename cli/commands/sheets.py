@@ -58,3 +58,27 @@ def write_sheet(path: Path, columns: Any, lines: Any, language: Any, title: str)
     ensure_not_among_records(path, current_config())
     write_xlsx(path, lines, columns, language, title)
     click.echo(f"projledger: wrote {shown_path(path)}", err=True)
+
+
+def wrote_spreadsheet(
+    output_format: str,
+    output: Path | None,
+    excel: bool,
+    language: Any,
+    title: str,
+    sheet: Callable[[], tuple[Any, Any]],
+    csv_text: Callable[[], str],
+) -> bool:
+    """Write the workbook (``--format xlsx``) or Excel's CSV (``--excel``) when asked.
+
+    True when it did, so status and summary share one way out for spreadsheets; the
+    callables build the data only for the format that needs it.
+    """
+    if output_format == "xlsx":
+        assert output is not None  # check_spreadsheet_options made sure
+        write_sheet(output, *sheet(), language, title)
+        return True
+    if output_format == "csv" and excel:
+        echo_csv(csv_text(), excel)
+        return True
+    return False

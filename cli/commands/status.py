@@ -8,6 +8,7 @@ import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,7 +19,7 @@ from ..core.portfolio import SORTS, Filters
 from ..core.tables import FORMATS
 from ..core.text import one_line
 from .options import as_of_option, current_config, format_option, shown_path, today
-from .sheets import check_spreadsheet_options, echo_csv, spreadsheet_options, write_sheet
+from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spreadsheet
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -240,13 +241,10 @@ def status(
         emit(chunks, skipped.files, memo)
         return
     chosen = sorted_rows(filtered(source, filters), sort)
-    if output_format == "xlsx":
-        assert output is not None
-        write_sheet(output, *status_sheet(chosen, language), language, "status")
-        report_skipped(skipped.files)
-        return
-    if output_format == "csv" and excel:
-        echo_csv(status_csv(chosen), excel)
+    sheet = partial(status_sheet, chosen, language)
+    if wrote_spreadsheet(
+        output_format, output, excel, language, "status", sheet, partial(status_csv, chosen)
+    ):
         report_skipped(skipped.files)
         return
     if output_format == "json":

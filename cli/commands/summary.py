@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 import click
@@ -11,7 +12,7 @@ from ..core.labels import Lang
 from ..core.summary import DIMENSIONS
 from ..core.tables import FORMATS
 from .options import current_config, format_option, shown_path, today
-from .sheets import check_spreadsheet_options, echo_csv, spreadsheet_options, write_sheet
+from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spreadsheet
 from .status import (
     echo_memo,
     emit,
@@ -84,13 +85,10 @@ def summary(
     )
     source = with_progress(source, list(paths), config, lambda: len(skipped))
     result = summarise(filtered(source, filters), by or ("agency",), config, day)
-    if output_format == "xlsx":
-        assert output is not None
-        write_sheet(output, *summary_sheet(result, language), language, "summary")
-        report_skipped(skipped.files)
-        return
-    if output_format == "csv" and excel:
-        echo_csv(summary_csv(result), excel)
+    sheet = partial(summary_sheet, result, language)
+    if wrote_spreadsheet(
+        output_format, output, excel, language, "summary", sheet, partial(summary_csv, result)
+    ):
         report_skipped(skipped.files)
         return
     if output_format == "json":
