@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import inspect
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from projledger.core import cache as cache_module
-from projledger.core import rules, schema
+from projledger.core import rules
 from projledger.core.config import load_config
 
 from conftest import SHIPPED, run, write_record
@@ -142,25 +143,43 @@ def test_config_change_such_as_tolerance(repo: Path, cache_dir: Path, checks: li
     assert len(checks) == before + 1
 
 
-def test_schema_and_version_change_the_fingerprint(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_schema_and_version_change_the_fingerprint(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edited schema, rule or template is another tool: the fingerprint reads the tool's own
+    files on disk (here a copy of them, edited as a developer would)."""
+    package, schemas = cache_module._package_folders()
+    copies = [tmp_path / "package", tmp_path / "schemas"]
+    shutil.copytree(package, copies[0], ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(schemas, copies[1], ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache_module, "_package_folders", lambda: copies)
     config = load_config(repo)
     base = cache_module.fingerprint(config)
     assert cache_module.fingerprint(config) == base
-    monkeypatch.setattr(schema, "schema_text", lambda version=1: '{"changed": true}')
-    assert cache_module.fingerprint(config) != base
-    monkeypatch.undo()
-    import projledger
-
-    monkeypatch.setattr(projledger, "__version__", "99.0")
+    for edited in (copies[1] / "project.schema.json", copies[0] / "core" / "rules.py",
+                   copies[0] / "templates" / "form.html"):  # fmt: skip
+        text = edited.read_bytes()
+        edited.write_bytes(text.replace(b"a", b"b", 1))  # same size: only its time tells
+        os.utime(edited, ns=(1, edited.stat().st_mtime_ns + 1))
+        changed = cache_module.fingerprint(config)
+        assert changed != base
+        base = changed
+    # Another version installed: every file of the package written anew.
+    for source in copies[0].rglob("*.py"):
+        os.utime(source, ns=(1, source.stat().st_mtime_ns + 7))
     assert cache_module.fingerprint(config) != base
 
 
 def test_schema_change_misses_the_cache(
-    repo: Path, cache_dir: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
+    repo: Path, tmp_path: Path, cache_dir: Path, checks: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    package, schemas = cache_module._package_folders()
+    copy = tmp_path / "schemas"
+    shutil.copytree(schemas, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache_module, "_package_folders", lambda: [package, copy])
     validate()
-    real = schema.schema_text
-    monkeypatch.setattr(schema, "schema_text", lambda version=1: real(version) + " ")
+    with (copy / "project.schema.json").open("a", encoding="utf-8") as schema_file:
+        schema_file.write(" ")
     validate()
     assert len(checks) == 2
 

@@ -137,6 +137,14 @@ def test_quarter_must_come_last(pf: Path) -> None:
     assert result.stderr == "projledger: --by: --by quarter splits the groups into quarters: give it last\n"
 
 
+def test_a_missing_path_is_refused_as_status_refuses_it(pf: Path) -> None:
+    """Both reading commands say a missing path the same way: one line, exit 1, nothing printed."""
+    for command in ("summary", "status"):
+        result = run(command, "nosuch/")
+        assert (result.exit_code, result.stdout) == (1, "")
+        assert result.stderr == "projledger: no record file or folder at nosuch/\n"
+
+
 def test_skipped_records_are_counted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     portfolio.build(tmp_path, with_invalid=True)
     monkeypatch.chdir(tmp_path)

@@ -139,3 +139,38 @@ def test_the_memo_reads_the_records_folder_as_the_walk_does(tmp_path: Path) -> N
     walked = [str(entry.path) for entry in list_records([], config)]
     assert [name for name, _ in memo.scanned] == walked
     assert all(st is not None for _, st in memo.scanned)
+
+
+_MEMO_RUN = """
+import sys
+from projledger.core import cache
+cache.RACY_NS = -(10**15)  # the files the test just wrote count as settled
+from projledger.main import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    heavy = ("projledger.core.record", "projledger.core.check", "projledger.core.tables", "tomli", "rtoml",
+             "jsonschema_rs", "wcwidth", "importlib.metadata", "openpyxl", "jinja2")
+    print("IMPORTED:", [m for m in heavy if m in sys.modules], file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_a_memo_answer_imports_nothing_that_reads_records(
+    repo: Path, cache_dir: Path, args: tuple[str, ...]
+) -> None:
+    """The lever behind a warm run's speed: the answer comes from the stat of every file and the
+    memo, without importing the parsers, the validator or the table layout (tens of ms each)."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROJLEDGER_CACHE_DIR": str(cache_dir)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _MEMO_RUN, *args], cwd=repo, env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout
+    assert "IMPORTED: []" not in runs[0].stderr  # the first run computed its rows
+    assert "IMPORTED: []" in runs[1].stderr, runs[1].stderr

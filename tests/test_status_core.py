@@ -121,13 +121,15 @@ def test_a_past_as_of_does_not_refuse_reports_filed_later(tmp_path: Path) -> Non
 
 def test_rows_stream_one_record_at_a_time(config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[Path] = []
-    real = portfolio_module.check_file
+    from projledger.core import check as check_module
+
+    real = check_module.check_file
 
     def counting(path: Path, *args: object, **kwargs: object) -> object:
         calls.append(path)
         return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(portfolio_module, "check_file", counting)
+    monkeypatch.setattr(check_module, "check_file", counting)
     stream = rows([], config, portfolio.AS_OF)
     assert calls == []  # nothing read before asked
     next(stream)

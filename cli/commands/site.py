@@ -10,7 +10,7 @@ import click
 
 from ..core.labels import LANGS, Lang
 from .options import as_of_option, current_config, shown_path, today
-from .status import report_skipped
+from .reading import report_skipped
 
 DEFAULT_OUTPUT = "_site"
 

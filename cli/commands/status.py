@@ -3,116 +3,32 @@
 from __future__ import annotations
 
 import itertools
-import os
-import shutil
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
 from datetime import date
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from ..core.labels import LANGS, PLAN_STATUSES, STATES, Lang
-from ..core.portfolio import SORTS, Filters
-from ..core.tables import FORMATS
-from ..core.text import one_line
-from .options import as_of_option, current_config, format_option, shown_path, today
+from ..core.labels import Lang
+from ..core.portfolio import SORTS
+from ..core.text import TABLE_FORMATS
+from .options import current_config, format_option, shown_path, today
+from .reading import (
+    echo_memo,
+    emit,
+    in_chunks,
+    make_filters,
+    no_paint,
+    output_memo,
+    paint,
+    portfolio_options,
+    report_skipped,
+    terminal_width,
+    use_colour,
+)
 from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spreadsheet
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def portfolio_options(func: F) -> F:
-    """The filters, language and date that ``status`` and ``summary`` share."""
-    options = [
-        click.option("--fiscal-year", "fiscal_years", type=int, multiple=True, metavar="YEAR",
-                     help="Only this BE fiscal year (repeatable)."),
-        click.option("--agency", "agencies", multiple=True, metavar="CODE|NAME",
-                     help="Only agencies whose code starts with CODE or whose department's name holds NAME."),
-        click.option("--state", "states", type=click.Choice(STATES), multiple=True,
-                     help="Only projects in this state (repeatable)."),
-        click.option("--plan-status", "plan_statuses", type=click.Choice((*PLAN_STATUSES, "none")), multiple=True,
-                     help="Only this computed plan status; 'none' for no report yet (repeatable)."),
-        click.option("--lang", type=click.Choice(LANGS), default=None,
-                     help="Labels in Thai or English; default the config's language (th)."),
-        as_of_option,
-    ]  # fmt: skip
-    for option in reversed(options):
-        func = option(func)
-    return func
-
-
-def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
-                 plan_statuses: tuple[str, ...]) -> Filters:  # fmt: skip
-    return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses))
-
-
-def use_colour() -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
-_COLOURS = {"behind": "red", "watch": "yellow", "on_plan": "green", "overdue": "red", "late": "red"}
-
-
-def paint(text: str, kind: str) -> str:
-    colour = _COLOURS.get(kind)
-    return click.style(text, fg=colour) if colour else text
-
-
-def no_paint(text: str, kind: str) -> str:
-    return text
-
-
-def terminal_width() -> int:
-    return shutil.get_terminal_size().columns
-
-
-def report_skipped(skipped: list[tuple[str, str]]) -> None:
-    text = skipped_text(skipped)
-    if text:
-        click.echo(text, err=True, nl=False)
-
-
-def skipped_text(skipped: list[tuple[str, str]]) -> str:
-    if not skipped:
-        return ""
-    noun = "record" if len(skipped) == 1 else "records"
-    lines = [f"{len(skipped)} {noun} skipped (not valid): run projledger validate"]
-    lines.extend(f"  {one_line(path)}: {one_line(reason)}" for path, reason in skipped)
-    return "\n".join(lines) + "\n"
-
-
-def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> tuple[Any, list[Any] | None]:
-    """(the memo of this command's whole output, the records listed) when the cache is on."""
-    from ..core.cache import OutputMemo, cache_folder
-    from ..core.repository import list_records
-
-    folder = cache_folder(os.environ)
-    if folder is None:
-        return None, None
-    listed = list(list_records(paths, config)) if paths else None  # None: the records folder, read quickly
-    return OutputMemo(
-        folder, config, command, listed, today(), os.getcwd(), [str(p) for p in paths], *parts
-    ), listed
-
-
-def echo_memo(memo: Any) -> bool:
-    """Print the memo's output if it holds for this run; True when it did."""
-    hit = memo.get() if memo is not None else None
-    if hit is None:
-        return False
-    for data, err in ((hit[0], False), (hit[1], True)):
-        if not data:
-            continue
-        stream = sys.stderr if err else sys.stdout
-        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8":
-            click.echo(data, err=err, nl=False)  # the bytes as they are: nothing decoded
-        else:  # a stream that cannot take them as they are: as the text was shown at first
-            click.echo(data.decode("utf-8"), err=err, nl=False)
-    return True
 
 
 def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
@@ -138,7 +54,7 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
 @portfolio_options
 @click.option("--sort", type=click.Choice(tuple(SORTS)), default="worst", show_default=True,
               help="Order of the rows; 'worst' puts behind, then watch, then overdue first.")  # fmt: skip
-@format_option(*FORMATS, "xlsx", default="table")
+@format_option(*TABLE_FORMATS, "xlsx", default="table")
 @spreadsheet_options
 @click.option("--since", metavar="REV",
               help="Only the projects whose records changed since this git revision, with what changed.")  # fmt: skip
@@ -166,20 +82,6 @@ def status(
       projledger status --since origin/main
       projledger status --format xlsx --output status.xlsx
     """
-    from ..core.gitreview import change_dict, changes_text
-    from ..core.portfolio import Skipped, filtered, rows, sorted_rows
-    from ..core.tables import (
-        PackedRows,
-        status_cells,
-        status_csv,
-        status_envelope,
-        status_table_lines,
-        to_json,
-    )
-    from ..core.xlsx import status_sheet
-    from .progress import with_progress
-    from .since import changed_records
-
     check_spreadsheet_options(output_format, output, excel)
     config = current_config()
     day = as_of or today()
@@ -188,6 +90,8 @@ def status(
     if since is not None:
         if targets:
             raise click.UsageError("--since finds the changed records itself: give no CODE or PATH with it")
+        from .since import changed_records
+
         changes, paths = changed_records(since, config)
         single = False
     else:
@@ -195,7 +99,6 @@ def status(
     if single and output_format == "table":
         show_detail(paths[0], config, day, language)
         return
-    skipped = Skipped()
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
     colour = use_colour()
     width = terminal_width() if output_format == "table" else None
@@ -207,6 +110,11 @@ def status(
         )
         if echo_memo(memo):
             return
+    from ..core.portfolio import Skipped, filtered, rows, sorted_rows
+    from ..core.tables import PackedRows, status_cells, status_csv, status_envelope, status_table_lines
+    from .progress import with_progress
+
+    skipped = Skipped()
     source = rows(
         paths,
         config,
@@ -234,6 +142,8 @@ def status(
         del keyed
         chunks: Iterable[str] = in_chunks(status_table_lines(body, language, output_format, width))
         if changes is not None:
+            from ..core.gitreview import changes_text
+
             markdown = output_format == "markdown"
             chunks = itertools.chain(
                 chunks, ["\n" + changes_text(changes, since or "", language, markdown=markdown)]
@@ -241,48 +151,27 @@ def status(
         emit(chunks, skipped.files, memo)
         return
     chosen = sorted_rows(filtered(source, filters), sort)
-    sheet = partial(status_sheet, chosen, language)
+
+    def sheet() -> tuple[Any, Any]:
+        from ..core.xlsx import status_sheet
+
+        return status_sheet(chosen, language)
+
     if wrote_spreadsheet(
         output_format, output, excel, language, "status", sheet, partial(status_csv, chosen)
     ):
         report_skipped(skipped.files)
         return
     if output_format == "json":
+        from ..core.gitreview import change_dict
+        from ..core.text import json_text
+
         envelope = status_envelope(chosen, day)
         if changes is not None:
             envelope.update(since=since, changes=[change_dict(c) for c in changes])
-        emit([to_json(envelope)], skipped.files, memo)
+        emit([json_text(envelope)], skipped.files, memo)
     else:
         emit([status_csv(chosen)], skipped.files, memo)
-
-
-def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
-    """Lines (without their ends) as pieces of ``size`` lines, each ending with a newline."""
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == size:
-            yield "\n".join(batch) + "\n"
-            batch = []
-    if batch:
-        yield "\n".join(batch) + "\n"
-
-
-def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
-    """Print the output piece by piece, then the skipped records; keep both in the memo."""
-    kept: list[bytes] | None = [] if memo is not None else None
-    for chunk in chunks:
-        click.echo(chunk, nl=False)
-        if kept is not None:
-            try:
-                kept.append(chunk.encode("utf-8"))
-            except UnicodeError:
-                kept = None
-    err = skipped_text(skipped)
-    if err:
-        click.echo(err, err=True, nl=False)
-    if kept is not None:
-        memo.put(kept, err)
 
 
 def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 
 from ..core.labels import Lang
 from ..core.summary import DIMENSIONS
-from ..core.tables import FORMATS
+from ..core.text import TABLE_FORMATS
 from .options import current_config, format_option, shown_path, today
-from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spreadsheet
-from .status import (
+from .reading import (
     echo_memo,
     emit,
     make_filters,
@@ -22,17 +22,18 @@ from .status import (
     report_skipped,
     terminal_width,
 )
+from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spreadsheet
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.argument("targets", nargs=-1, type=click.Path(), metavar="[PATH]...")
 @click.option("--by", "by", type=click.Choice(DIMENSIONS), multiple=True,
               help="Group by this (repeat for nested groups; quarter comes last). Default: agency.")  # fmt: skip
 @portfolio_options
-@format_option(*FORMATS, "xlsx", default="table")
+@format_option(*TABLE_FORMATS, "xlsx", default="table")
 @spreadsheet_options
 def summary(
-    paths: tuple[Path, ...], by: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...],
+    targets: tuple[str, ...], by: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...],
     states: tuple[str, ...], plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None,
     output_format: str, output: Path | None = None, excel: bool = False,
 ) -> None:  # fmt: skip
@@ -52,29 +53,33 @@ def summary(
       projledger summary --by quarter --format json
       projledger summary --format xlsx --output summary.xlsx
     """
-    from ..core.portfolio import Skipped, filtered, rows
-    from ..core.summary import summarise
-    from ..core.tables import summary_csv, summary_envelope, summary_table, to_json
-    from ..core.xlsx import summary_sheet
-    from .progress import with_progress
-
     check_spreadsheet_options(output_format, output, excel)
+    paths = [Path(target) for target in targets]
+    for target, path in zip(targets, paths, strict=True):
+        if not path.exists():  # as status says it: a refusal (exit 1), not a usage error
+            from ..core.errors import NotFoundError
+
+            raise NotFoundError(f"no record file or folder at {target}")
     config = current_config()
     day = as_of or today()
     language: Lang = lang or config.language
-    skipped = Skipped()
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
     width = terminal_width() if output_format == "table" else None
     memo, listed = None, None
     if output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/cache.py).
-        memo, listed = output_memo(
-            "summary", list(paths), config, day, by, filters, output_format, language, width
-        )
+        memo, listed = output_memo("summary", paths, config, day, by, filters, output_format, language, width)
         if echo_memo(memo):
             return
+    from ..core.portfolio import Skipped, filtered, rows
+    from ..core.summary import summarise
+    from ..core.tables import summary_csv, summary_envelope, summary_table
+    from ..core.text import json_text
+    from .progress import with_progress
+
+    skipped = Skipped()
     source = rows(
-        list(paths),
+        paths,
         config,
         day,
         checked_on=today(),
@@ -83,16 +88,21 @@ def summary(
         listed=listed,
         scanned=memo.take_scanned() if memo is not None else None,
     )
-    source = with_progress(source, list(paths), config, lambda: len(skipped))
+    source = with_progress(source, paths, config, lambda: len(skipped))
     result = summarise(filtered(source, filters), by or ("agency",), config, day)
-    sheet = partial(summary_sheet, result, language)
+
+    def sheet() -> tuple[Any, Any]:
+        from ..core.xlsx import summary_sheet
+
+        return summary_sheet(result, language)
+
     if wrote_spreadsheet(
         output_format, output, excel, language, "summary", sheet, partial(summary_csv, result)
     ):
         report_skipped(skipped.files)
         return
     if output_format == "json":
-        out = to_json(summary_envelope(result))
+        out = json_text(summary_envelope(result))
     elif output_format == "csv":
         out = summary_csv(result)
     else:

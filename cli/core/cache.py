@@ -31,6 +31,7 @@ import os
 import pickle
 import sys
 import tempfile
+from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -40,7 +41,6 @@ from typing import Any, BinaryIO
 
 from .config import Config
 from .findings import Finding, Severity
-from .record import MAX_RECORD_BYTES
 
 #: Bump when what an entry holds changes shape.
 CACHE_FORMAT = 1
@@ -133,39 +133,57 @@ def check_one(path: Path, config: Config, as_of: date, *, fast: bool = True) -> 
 # --- the cache file ----------------------------------------------------------------------------
 
 
+#: The libraries whose behaviour a cached result depends on: the record parsers, the validator.
+_LIBRARIES = ("tomli", "rtoml", "jsonschema_rs")
+
+
+def _package_folders() -> list[Path]:
+    """The folders the installed tool is made of: its package and its schemas."""
+    from importlib.util import find_spec
+
+    schemas = find_spec("projledger.schemas")
+    return [
+        Path(__file__).resolve().parent.parent,
+        *map(Path, (schemas and schemas.submodule_search_locations) or []),
+    ]
+
+
 def _code_fingerprint() -> list[object]:
-    """The tool as it is: its version, its core modules on disk, the libraries that read records."""
-    import jsonschema_rs
-    import tomli
+    """The tool as it is on disk, without importing anything: the stat of every file of the
+    package (its modules, commands, templates and schemas: an edited rule or template is
+    another tool, and installing another version rewrites them all), and where each library
+    that reads records is installed, with the stat of its module and of the folder that holds
+    it (installing or upgrading any package there changes that folder), so a cache is never
+    trusted across a change of code or library. (The version string is not read: finding it
+    costs importlib.metadata, about 25 ms of a run answered from the memo.)"""
+    from importlib.util import find_spec
 
-    from .. import __version__
-
-    try:
-        import rtoml
-
-        rtoml_version = getattr(rtoml, "__version__", "?")
-    except ImportError:  # pragma: no cover
-        rtoml_version = None
-    # Every module of the core as it is on disk: an edited rule is another tool. (All of them,
-    # not those imported so far, so that the fingerprint is the same at any point of a run.)
-    modules = []
-    for source in sorted(Path(__file__).resolve().parent.glob("*.py")):
-        st = os.stat(source)
-        modules.append((source.name, st.st_size, st.st_mtime_ns))
-    return [CACHE_FORMAT, __version__, modules, sys.version, getattr(tomli, "__version__", "?"), rtoml_version,
-            getattr(jsonschema_rs, "__version__", "?")]  # fmt: skip
+    files = []
+    for folder in _package_folders():
+        for where, subfolders, names in os.walk(folder):
+            subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+            for name in sorted(names):
+                if name.endswith((".py", ".json", ".html", ".css", ".js")):
+                    st = os.stat(os.path.join(where, name))
+                    files.append((os.path.relpath(where, folder), name, st.st_size, st.st_mtime_ns))
+    libraries: list[tuple[object, ...]] = []
+    for name in _LIBRARIES:
+        spec = find_spec(name)
+        if spec is None or spec.origin is None:
+            libraries.append((name, None))
+            continue
+        home = os.path.dirname(
+            spec.submodule_search_locations[0] if spec.submodule_search_locations else spec.origin
+        )
+        module, installed = os.stat(spec.origin), os.stat(home)
+        libraries.append((name, spec.origin, module.st_size, module.st_mtime_ns, installed.st_mtime_ns))
+    return [CACHE_FORMAT, sys.version, files, libraries]
 
 
 def fingerprint(config: Config, *extra: object) -> str:
-    """Everything a cached result depends on besides the file itself."""
-    from .schema import schema_text
-
-    parts = [
-        *_code_fingerprint(),
-        hashlib.sha256(schema_text(1).encode()).hexdigest(),
-        config.fingerprint(),
-        *extra,
-    ]
+    """Everything a cached result depends on besides the file itself (the schema's text is
+    among the package's files)."""
+    parts = [*_code_fingerprint(), config.fingerprint(), *extra]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -411,6 +429,8 @@ def _file_digest(path: Path | str) -> bytes | None:
     Never waits: a FIFO named like a record would block ``open`` until a writer came, and a
     device such as /dev/zero never ends; record.read_record_bytes refuses both the same way.
     """
+    from .record import MAX_RECORD_BYTES
+
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
@@ -647,33 +667,26 @@ class OutputMemo:
     ) -> bytes | None:
         racy_since = filesystem_now(self.folder) - RACY_NS
         h = hashlib.sha256(fingerprint(config, "output", command, *parts).encode())
-        entries: Iterable[tuple[str | None, str | None, bool]]
-        scanned: list[tuple[str, StatKey | None]] | None = None
+        listing = _Listing()
         if listed is None:
-            entries = _records_folder(os.fspath(config.records_dir))
-            scanned = []
+            listing.scanned = []
+            if not listing.scan(os.fspath(config.records_dir)):
+                return None  # a link in the records folder: its rules are the walk's, not ours
         else:
-            entries = ((os.fspath(e.path), e.refused, False) for e in listed)
-        lines = []
-        racy = False
-        for name, refused, is_record in entries:
-            if name is None:  # a link in the records folder: its rules are the walk's, not ours
-                return None
-            try:
-                st = os.stat(name)
-            except OSError:
-                lines.append(f"{name}\0{refused}\0-\n")
-                if is_record and scanned is not None:
-                    scanned.append((name, None))
-                continue
-            racy = racy or st.st_mtime_ns >= racy_since or st.st_ctime_ns >= racy_since
-            lines.append(f"{name}\0{refused}\0{st.st_size} {st.st_mtime_ns} {st.st_ino} {st.st_ctime_ns}\n")
-            if is_record and scanned is not None:
-                scanned.append((name, (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)))
-        self.scanned = scanned
-        if racy:  # changed too recently for its stat to say it is unchanged: no memo this run
+            for e in listed:
+                name = os.fspath(e.path)
+                try:
+                    listing.add(f"{name}\0{e.refused}", os.stat(name))
+                except OSError:
+                    listing.add(f"{name}\0{e.refused}", None)
+        self.scanned = listing.scanned
+        if listing.newest >= racy_since:  # changed too recently for its stat to say it is unchanged
             return None
-        h.update("".join(lines).encode("utf-8", "surrogateescape"))
+        h.update("\n".join(listing.names).encode("utf-8", "surrogateescape"))
+        try:
+            h.update(array("q", listing.numbers).tobytes())
+        except OverflowError:  # an inode number past 2**63
+            h.update(repr(listing.numbers).encode())
         return h.digest()
 
     def take_scanned(self) -> list[tuple[str, StatKey | None]] | None:
@@ -718,29 +731,64 @@ class OutputMemo:
                     os.unlink(name)
 
 
-def _records_folder(folder: str) -> Iterator[tuple[str | None, str | None, bool]]:
-    """(path, None, whether ``repository.walk_records`` lists it) of every entry under ``folder``
-    but hidden folders, in the walk's order (a folder's files by name, then its folders by name);
-    (None, None, False) at the first link, where the walk's own rules decide."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    files, folders = [], []
-    for entry in entries:
-        if entry.is_symlink():
-            yield None, None, False
-            return
-        if entry.is_dir(follow_symlinks=False):
-            if not entry.name.startswith("."):
-                folders.append(entry)
-        else:
-            files.append(entry)
-    for entry in sorted(files, key=lambda e: e.name):
-        yield entry.path, None, entry.name.endswith(".toml") and not entry.name.startswith(".")
-    for entry in sorted(folders, key=lambda e: e.name):
-        yield entry.path + os.sep, None, False
-        for item in _records_folder(entry.path):
-            yield item
-            if item[0] is None:
-                return
+class _Listing:
+    """What ``OutputMemo`` digests of the files it depends on: their names (and refusals) and
+    stat numbers, the newest time among them, and the record files found with their stat."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self.numbers: list[int] = []
+        self.newest = 0
+        self.scanned: list[tuple[str, StatKey | None]] | None = None
+
+    def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
+        self.names.append(name)
+        if st is None:
+            self.numbers += (-1, -1, -1, -1)
+            return None
+        key = (st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns)
+        self.numbers += key
+        self.newest = max(self.newest, key[1], key[3])
+        return key
+
+    def scan(self, folder: str) -> bool:
+        """Every entry under ``folder`` but hidden folders, in the order of
+        ``repository.walk_records`` (a folder's files by name, then its folders by name, each
+        folder's own entry ending with a separator); the walk's record files into ``scanned``.
+        False at the first link, where the walk's own rules decide."""
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return True
+        files, folders = [], []
+        for entry in entries:
+            if entry.is_symlink():
+                return False
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith("."):
+                    folders.append(entry)
+            else:
+                files.append(entry)
+        files.sort(key=_entry_name)
+        folders.sort(key=_entry_name)
+        scanned = self.scanned
+        for entry in files:
+            path = entry.path
+            try:
+                key = self.add(path, entry.stat(follow_symlinks=False))  # not a link: its own stat
+            except OSError:
+                key = self.add(path, None)
+            if scanned is not None and entry.name.endswith(".toml") and not entry.name.startswith("."):
+                scanned.append((path, key))
+        for entry in folders:
+            try:
+                self.add(entry.path + os.sep, entry.stat(follow_symlinks=False))
+            except OSError:
+                self.add(entry.path + os.sep, None)
+            if not self.scan(entry.path):
+                return False
+        return True
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name

@@ -17,15 +17,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .calendar import add_months, month_end, quarter_end
-from .check import check_file
 from .config import Config
 from .labels import STATES
 from .money import ratio_percent
-from .record import Project
 from .status import PLAN_RANK, Status, compute_status, expected_progress
+
+if TYPE_CHECKING:  # reading and checking records is imported where a record is read
+    from .record import Project
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,8 @@ def row_or_reason(
     path: Path, config: Config, as_of: date, checked_on: date, path_shown: str
 ) -> ProjectRow | str:
     """One file's row, or why it is not one (its first error, checked as of ``checked_on``)."""
+    from .check import check_file
+
     result = check_file(path, config, checked_on, path_shown)
     if result.project is None or not result.ok:
         return next((f.message for f in result.findings if f.is_error), "not a record")

@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .calendar import add_months, fiscal_year_bounds, month_end, month_number, quarter_end
 from .config import Config
 from .money import HUNDRED, ratio_percent
-from .record import Project, Report
+
+if TYPE_CHECKING:
+    from .record import Project, Report
 
 #: Order of plan statuses from best to worst; a report may be more cautious, never rosier.
 PLAN_RANK = {"on_plan": 0, "watch": 1, "behind": 2}

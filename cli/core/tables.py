@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Sequence as SequenceABC
@@ -31,7 +30,7 @@ from .portfolio import MonthPoint, ProjectRow, QuarterPoint
 from .record import Project
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
-from .text import json_safe, one_line, printable, spreadsheet_cell
+from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
 
 
 @functools.cache
@@ -51,8 +50,6 @@ def wcwidth(char: str) -> int:
     return int(_wcwidth().wcwidth(char))
 
 
-ENVELOPE_VERSION = 1
-FORMATS = ("table", "markdown", "csv", "json")
 #: The narrowest a shortened name gets, however narrow the terminal.
 MIN_NAME_WIDTH = 20
 #: The narrowest a group's name (an agency's department) gets in a summary.
@@ -247,10 +244,6 @@ def summary_envelope(summary: Summary) -> dict[str, Any]:
         "groups": groups,
         "total": _totals_dict(summary.total),
     }
-
-
-def to_json(envelope: dict[str, Any]) -> str:
-    return json_safe(json.dumps(envelope, ensure_ascii=False, indent=2)) + "\n"
 
 
 def _csv_value(value: Any) -> str:

@@ -1,0 +1,151 @@
+"""What the commands that read the whole portfolio share (``status``, ``summary``, ``site``):
+their filter options, colour on terminals, the skipped-records note, and the output memo.
+
+Kept light on purpose: a run answered from the output memo (core/cache.py ``OutputMemo``)
+imports this, click and the config, and nothing that parses or checks a record.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..core.labels import LANGS, PLAN_STATUSES, STATES
+from ..core.portfolio import Filters
+from ..core.text import one_line
+from .options import as_of_option, today
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def portfolio_options(func: F) -> F:
+    """The filters, language and date that ``status`` and ``summary`` share."""
+    options = [
+        click.option("--fiscal-year", "fiscal_years", type=int, multiple=True, metavar="YEAR",
+                     help="Only this BE fiscal year (repeatable)."),
+        click.option("--agency", "agencies", multiple=True, metavar="CODE|NAME",
+                     help="Only agencies whose code starts with CODE or whose department's name holds NAME."),
+        click.option("--state", "states", type=click.Choice(STATES), multiple=True,
+                     help="Only projects in this state (repeatable)."),
+        click.option("--plan-status", "plan_statuses", type=click.Choice((*PLAN_STATUSES, "none")), multiple=True,
+                     help="Only this computed plan status; 'none' for no report yet (repeatable)."),
+        lang_option("Labels in Thai or English; default the config's language (th)."),
+        as_of_option,
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def lang_option(help_text: str) -> Callable[[F], F]:
+    """``--lang th|en``: None when not given, so the config's language decides."""
+    return click.option("--lang", type=click.Choice(LANGS), default=None, help=help_text)
+
+
+def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
+                 plan_statuses: tuple[str, ...]) -> Filters:  # fmt: skip
+    return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses))
+
+
+def use_colour() -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+_COLOURS = {"behind": "red", "watch": "yellow", "on_plan": "green", "overdue": "red", "late": "red"}
+
+
+def paint(text: str, kind: str) -> str:
+    colour = _COLOURS.get(kind)
+    return click.style(text, fg=colour) if colour else text
+
+
+def no_paint(text: str, kind: str) -> str:
+    return text
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size().columns
+
+
+def report_skipped(skipped: list[tuple[str, str]]) -> None:
+    text = skipped_text(skipped)
+    if text:
+        click.echo(text, err=True, nl=False)
+
+
+def skipped_text(skipped: list[tuple[str, str]]) -> str:
+    if not skipped:
+        return ""
+    noun = "record" if len(skipped) == 1 else "records"
+    lines = [f"{len(skipped)} {noun} skipped (not valid): run projledger validate"]
+    lines.extend(f"  {one_line(path)}: {one_line(reason)}" for path, reason in skipped)
+    return "\n".join(lines) + "\n"
+
+
+def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> tuple[Any, list[Any] | None]:
+    """(the memo of this command's whole output, the records listed) when the cache is on."""
+    from ..core.cache import OutputMemo, cache_folder
+
+    folder = cache_folder(os.environ)
+    if folder is None:
+        return None, None
+    listed = None  # None: the records folder, read by the memo itself with one stat a file
+    if paths:
+        from ..core.repository import list_records
+
+        listed = list(list_records(paths, config))
+    return OutputMemo(
+        folder, config, command, listed, today(), os.getcwd(), [str(p) for p in paths], *parts
+    ), listed
+
+
+def echo_memo(memo: Any) -> bool:
+    """Print the memo's output if it holds for this run; True when it did."""
+    hit = memo.get() if memo is not None else None
+    if hit is None:
+        return False
+    for data, err in ((hit[0], False), (hit[1], True)):
+        if not data:
+            continue
+        stream = sys.stderr if err else sys.stdout
+        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8":
+            click.echo(data, err=err, nl=False)  # the bytes as they are: nothing decoded
+        else:  # a stream that cannot take them as they are: as the text was shown at first
+            click.echo(data.decode("utf-8"), err=err, nl=False)
+    return True
+
+
+def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
+    """Lines (without their ends) as pieces of ``size`` lines, each ending with a newline."""
+    batch: list[str] = []
+    for line in lines:
+        batch.append(line)
+        if len(batch) == size:
+            yield "\n".join(batch) + "\n"
+            batch = []
+    if batch:
+        yield "\n".join(batch) + "\n"
+
+
+def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
+    """Print the output piece by piece, then the skipped records; keep both in the memo."""
+    kept: list[bytes] | None = [] if memo is not None else None
+    for chunk in chunks:
+        click.echo(chunk, nl=False)
+        if kept is not None:
+            try:
+                kept.append(chunk.encode("utf-8"))
+            except UnicodeError:
+                kept = None
+    err = skipped_text(skipped)
+    if err:
+        click.echo(err, err=True, nl=False)
+    if kept is not None:
+        memo.put(kept, err)
