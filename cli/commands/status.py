@@ -111,9 +111,15 @@ def status(
         if echo_memo(memo):
             return
     from ..core.portfolio import Skipped, filtered, rows, sorted_rows
-    from ..core.tables import PackedRows, status_cells, status_csv, status_envelope, status_table_lines
+    from ..core.tables import status_csv, status_envelope, status_line, status_table_lines
     from .progress import with_progress
 
+    table = output_format in ("table", "markdown")
+    present = None
+    if table:  # each project's line is made once and kept in the cache: not the row
+        painter = paint if colour else no_paint
+        variant = f"status-{language}-{output_format}-{'colour' if colour else 'plain'}"
+        present = (variant, partial(status_line, lang=language, fmt=output_format, paint=painter))
     skipped = Skipped()
     source = rows(
         paths,
@@ -124,23 +130,20 @@ def status(
         shown=shown_path,
         listed=listed,
         scanned=memo.take_scanned() if memo is not None else None,
+        present=present,
     )
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record
     source = with_progress(source, paths, config, lambda: len(skipped))
-    if output_format in ("table", "markdown"):
-        # Each row becomes its line's cells at once, kept with its sort key: never every row.
+    if table:
+        # Only each line's sort key, cells and widths are held: 10,000 lines in a few MB.
         key = SORTS[sort]
-        painter = paint if colour else no_paint
-        body = PackedRows()  # each line's cells as one UTF-8 string
-        keyed = [
-            (key(r), body.pack(status_cells(r, language, output_format, painter)))
-            for r in filtered(source, filters)
-        ]
+        keyed = [(key(line), line.cells, line.widths) for line in filtered(source, filters)]
         keyed.sort(key=lambda item: item[0])
-        body.rows = [cells for _, cells in keyed]
+        cells, widths = [c for _, c, _ in keyed], [w for _, _, w in keyed]
         del keyed
-        chunks: Iterable[str] = in_chunks(status_table_lines(body, language, output_format, width))
+        lines = status_table_lines(cells, widths, language, output_format, width)
+        chunks: Iterable[str] = in_chunks(lines)
         if changes is not None:
             from ..core.gitreview import changes_text
 

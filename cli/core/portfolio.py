@@ -136,10 +136,12 @@ def rows(
     shown: Callable[[Path], str] = str,
     listed: list[Any] | None = None,
     scanned: list[Any] | None = None,
-) -> Iterator[ProjectRow]:
+    present: tuple[str, Callable[[ProjectRow], Any]] | None = None,
+) -> Iterator[Any]:
     """One row per valid record under ``paths`` (default: the records folder), streaming;
     ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already;
-    ``scanned``: the records folder's files and their stat as ``cache.OutputMemo`` read them.
+    ``scanned``: the records folder's files and their stat as ``cache.OutputMemo`` read them;
+    ``present``: (a name, a function of a row) to have what it makes of each row instead.
 
     A record is checked as of ``checked_on`` (the day of the run; default ``as_of``): a status
     as of a past date must not refuse a record for holding reports filed after that date.
@@ -158,6 +160,7 @@ def rows(
         lambda path, why: _skip(skipped, path, why),
         listed=listed,
         scanned=scanned,
+        present=present,
     )
 
 
