@@ -249,3 +249,57 @@ def test_cached_and_parallel_rows_are_the_plain_rows(
         assert rows(PROJLEDGER_CACHE_DIR=cache) == fresh
     finally:
         changed.write_bytes(original)
+
+
+STATUS_VARIANTS = [
+    (), ("--sort", "progress"), ("--sort", "variance"), ("--sort", "end"), ("--sort", "disbursement"),
+    ("--sort", "name", "--state", "active"), ("--format", "markdown"), ("--lang", "en", "--agency", "50"),
+    ("--plan-status", "behind", "--plan-status", "none"),
+]  # fmt: skip
+
+
+def test_kept_status_lines_give_the_plain_table(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status table from each project's kept line (cold cache, warm cache, one record
+    changed) is the table made from the rows with no cache, in every sort, filter and format."""
+    from conftest import run
+
+    monkeypatch.chdir(corpus)
+    cache = str(tmp_path / "cache")
+
+    def status(args: tuple[str, ...], **environ: str) -> tuple[int, str, str]:
+        for name in ("PROJLEDGER_NO_CACHE", "PROJLEDGER_CACHE_DIR", "PROJLEDGER_JOBS"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        result = run("status", "--as-of", AS_OF.isoformat(), *args)
+        return result.exit_code, result.stdout, result.stderr
+
+    changed = sorted(corpus.glob("records/*/*.toml"))[5]
+    original = changed.read_bytes()
+    for args in STATUS_VARIANTS:
+        plain = status(args, PROJLEDGER_NO_CACHE="1", PROJLEDGER_JOBS="1")
+        assert plain[1].count("\n") > 10
+        assert status(args, PROJLEDGER_CACHE_DIR=cache) == plain  # cold, then warm
+        assert status(args, PROJLEDGER_CACHE_DIR=cache) == plain
+        try:
+            changed.write_bytes(original.replace(b'name = "', b'name = "changed ', 1))
+            fresh = status(args, PROJLEDGER_NO_CACHE="1")
+            assert status(args, PROJLEDGER_CACHE_DIR=cache) == fresh
+        finally:
+            changed.write_bytes(original)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_status_table_is_tabulates(corpus: Path, fmt: str) -> None:
+    """Laid out from the kept lines, the table tabulate would make of the rows' cells."""
+    from projledger.core import portfolio, tables
+
+    config = load_config(corpus)
+    rows = portfolio.sorted_rows(portfolio.rows([], config, AS_OF, checked_on=date(2026, 1, 1)))
+    ours = tables.status_table(rows, "th", fmt).splitlines()
+    headers = [tables.word(c, "th") for c in tables.STATUS_COLUMNS]
+    cells = [tables.status_cells(r, "th", fmt) for r in rows]
+    theirs = tables._tabulate_lines(headers, cells, tables._STATUS_ALIGN, fmt)
+    assert ours == list(tables._shown(lambda: iter(theirs), fmt))

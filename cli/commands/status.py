@@ -110,8 +110,8 @@ def status(
         )
         if echo_memo(memo):
             return
-    from ..core.portfolio import Skipped, filtered, rows, sorted_rows
-    from ..core.tables import status_csv, status_envelope, status_line, status_table_lines
+    from ..core.portfolio import Presenter, Skipped, filtered, rows, sorted_rows
+    from ..core.tables import StatusLine, status_csv, status_envelope, status_line_kept, status_table_lines
     from .progress import with_progress
 
     table = output_format in ("table", "markdown")
@@ -119,7 +119,8 @@ def status(
     if table:  # each project's line is made once and kept in the cache: not the row
         painter = paint if colour else no_paint
         variant = f"status-{language}-{output_format}-{'colour' if colour else 'plain'}"
-        present = (variant, partial(status_line, lang=language, fmt=output_format, paint=painter))
+        make = partial(status_line_kept, lang=language, fmt=output_format, paint=painter)
+        present = Presenter(variant, make, StatusLine._make)
     skipped = Skipped()
     source = rows(
         paths,

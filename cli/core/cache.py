@@ -592,22 +592,21 @@ def cached_rows(
     environ: Mapping[str, str] = os.environ,
     listed: list[Any] | None = None,
     scanned: list[tuple[str, StatKey | None]] | None = None,
-    present: tuple[str, Callable[[Any], Any]] | None = None,
+    present: Any = None,
 ) -> Iterator[Any]:
     """``portfolio.rows`` with the cache and the cores: the same rows, in the same order.
 
     Rows depend on ``as_of``, on the day of the check and on the folder they are shown from,
     so those are part of the cache file's fingerprint: one cache file per repository holds the
     rows of the latest (as_of, day, folder); on a new day the records are read again.
-    ``present``: (its name, a function of a row): what is kept and given for each row instead
-    of the row, in a cache file of its own (a name per kind of output, such as the lines of a
-    Thai status table, so that each stays warm when a reviewer switches between them).
+    ``present``: a ``portfolio.Presenter``: what is kept and given for each row instead of the
+    row, in a cache file of its own.
     """
     from .repository import list_records
 
     paths = list(paths)
     folder = cache_folder(environ)
-    namespace = "rows" if present is None else f"rows.{present[0]}"
+    namespace = "rows" if present is None else f"rows.{present.name}"
     cache = (
         ResultCache(folder, config, namespace, as_of, checked_on, os.getcwd()) if folder is not None else None
     )
@@ -625,7 +624,7 @@ def cached_rows(
             for e in (list_records(paths, config) if listed is None else listed)
         ]
     files = [name for name, refused in names if not refused]
-    args = (config, as_of, checked_on, shown, present[1] if present is not None else None)
+    args = (config, as_of, checked_on, shown, present.make if present is not None else None)
     results = cached_map(files, _row_task, args, cache=cache, jobs=jobs_wanted(environ), known=known)
     try:
         for name, refused in names:
@@ -634,7 +633,7 @@ def cached_rows(
                 continue
             kind, payload, path_shown = next(results)[1]
             if kind == "row":
-                yield ProjectRow(*payload) if present is None else payload
+                yield ProjectRow(*payload) if present is None else present.load(payload)
             else:
                 skip(path_shown, payload)
         if cache is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .calendar import add_months, month_end, quarter_end
 from .config import Config
@@ -126,6 +126,17 @@ class Skipped:
         return len(self.files)
 
 
+class Presenter(NamedTuple):
+    """What a command keeps of each row instead of the row (the rows cache keeps it, in a file
+    of its own per ``name``: a name per kind of output, so each stays warm when a reviewer
+    switches between them): ``make(row)`` gives it as plain values, quick to load, and
+    ``load`` makes them what the command reads."""
+
+    name: str
+    make: Callable[[ProjectRow], Any]
+    load: Callable[[Any], Any]
+
+
 def rows(
     paths: Iterable[Path],
     config: Config,
@@ -136,12 +147,12 @@ def rows(
     shown: Callable[[Path], str] = str,
     listed: list[Any] | None = None,
     scanned: list[Any] | None = None,
-    present: tuple[str, Callable[[ProjectRow], Any]] | None = None,
+    present: Presenter | None = None,
 ) -> Iterator[Any]:
     """One row per valid record under ``paths`` (default: the records folder), streaming;
     ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already;
     ``scanned``: the records folder's files and their stat as ``cache.OutputMemo`` read them;
-    ``present``: (a name, a function of a row) to have what it makes of each row instead.
+    ``present``: to have what it makes of each row instead of the row.
 
     A record is checked as of ``checked_on`` (the day of the run; default ``as_of``): a status
     as of a past date must not refuse a record for holding reports filed after that date.
