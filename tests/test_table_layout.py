@@ -40,3 +40,21 @@ def test_several_lines_fall_back_to_tabulate() -> None:
     assert tables._layout(["a", "b"], [["x\ny", "z"]], ["left", "left"], "table") is None
     rendered = tables._render(["a", "b"], [["x\ny", "z"]], ["left", "left"], "table")
     assert rendered.splitlines()[2:] == ["x    z  ", "y       "]
+
+
+def test_widths_known_without_wcwidth_are_wcwidths() -> None:
+    """The characters measured without importing wcwidth measure as wcwidth measures them,
+    alone and in any mix (Thai combining marks after any letter, the bar's blocks, ASCII)."""
+    import wcwidth
+
+    known = [chr(c) for c in range(0x20, 0x7F)] + [chr(c) for c in range(0x0E00, 0x0E80)]
+    known += ["…", *(chr(c) for c in range(0x2588, 0x2590)), "░"]
+    for char in known:
+        assert tables._known_width(char) == wcwidth.wcwidth(char), hex(ord(char))
+    rng = random.Random(5)
+    for _ in range(3000):
+        text = "".join(rng.choice(known) for _ in range(rng.randint(0, 40)))
+        assert tables._known_width(text) == wcwidth.wcswidth(text), text
+    for other in ["\t", "\x1b[31m", "工程", "é", "👍", "\u200b", "ก\u200b"]:
+        assert tables._known_width(other) is None
+        assert tables.wcswidth(other) == wcwidth.wcswidth(other)

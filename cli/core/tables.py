@@ -35,19 +35,39 @@ from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
 
 @functools.cache
 def _wcwidth() -> Any:
-    """wcwidth, imported at first use: about 20 ms that a run answered from the output memo
-    (cache.OutputMemo) never needs."""
+    """wcwidth, imported at first use: about 20 ms and 6 MB that most runs never need (see
+    ``_known_width``)."""
     import wcwidth
 
     return wcwidth
 
 
+#: Characters whose width wcwidth gives as the tables here do (a test holds every one of them to
+#: it): printable ASCII, the Thai block, and the progress bar's blocks and the ellipsis.
+_KNOWN_TEXT = re.compile("[\x20-\x7e\u0e00-\u0e7f\u2026\u2588-\u258f\u2591]*\\Z")
+#: Thai vowels above and below and tone marks: combining, no width of their own.
+_THAI_COMBINING = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
+_DROP_COMBINING = str.maketrans("", "", _THAI_COMBINING)
+
+
+def _known_width(text: str) -> int | None:
+    """The width of text made only of characters whose width is known here, else None: the
+    names, labels and bars of a Thai portfolio are measured without importing wcwidth."""
+    if text.isascii():
+        return len(text) if text.isprintable() else None
+    if _KNOWN_TEXT.match(text) is None:
+        return None
+    return len(text.translate(_DROP_COMBINING))
+
+
 def wcswidth(text: str) -> int:
-    return int(_wcwidth().wcswidth(text))
+    known = _known_width(text)
+    return known if known is not None else int(_wcwidth().wcswidth(text))
 
 
 def wcwidth(char: str) -> int:
-    return int(_wcwidth().wcwidth(char))
+    known = _known_width(char)
+    return known if known is not None else int(_wcwidth().wcwidth(char))
 
 
 #: The narrowest a shortened name gets, however narrow the terminal.
@@ -397,9 +417,7 @@ _ANSI = re.compile(
 
 def _cell_width(text: str) -> int:
     """tabulate's width of a cell: wcwidth's, after the terminal codes are taken out."""
-    if text.isascii() and text.isprintable():
-        return len(text)
-    return int(_wcwidth().wcswidth(_ANSI.sub(r"\4", text) if "\x1b" in text else text))
+    return wcswidth(_ANSI.sub(r"\4", text) if "\x1b" in text else text)
 
 
 def measured_cells(cells: Sequence[str]) -> tuple[list[str], tuple[int, ...] | None]:
