@@ -207,7 +207,7 @@ def test_parallel_and_cached_routes_give_the_same_findings(corpus: Path, tmp_pat
     assert findings(jobs=2, cache=cache, threshold=1) == plain  # cold: fills the cache
     cache.save()
     warm = ResultCache(tmp_path / "cache", config, "validate")
-    assert len(warm.index) == len(paths)
+    assert len(warm) == len(paths)
     assert findings(jobs=2, cache=warm, threshold=1) == plain  # warm: from the cache
     assert not warm.changed
     warm.close()

@@ -43,7 +43,7 @@ from .config import Config
 from .findings import Finding, Severity
 
 #: Bump when what an entry holds changes shape.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
 #: Rules whose findings depend on the day of the check (a test keeps this list true).
@@ -207,12 +207,19 @@ def _owned_safely(handle: BinaryIO) -> bool:
     return not hasattr(os, "getuid") or (st.st_uid == os.getuid() and not st.st_mode & 0o022)
 
 
+Entry = tuple[StatKey, bytes | None, Any, int, int]  # stat, digest, meta, offset, length
+#: Numbers kept per entry in an index: the stat (4), where the value lies, its length.
+_FIELDS = 6
+
+
 class ResultCache:
     """Per-file results of one namespace (``validate``, ``rows``) for one repository, in one file.
 
-    The file holds the pickled values in the order of the last run, then an index (path ->
-    stat, digest, meta, where the value lies) and the index's offset. Opening reads the index
-    only; a value is read when it is used, and copied byte for byte into the next
+    The file holds the pickled values in the order of the last run, then an index and the
+    index's offset. The index is compact (the paths, one flat array of numbers: each file's
+    stat and where its value lies, and the few digests and metas), because a run holds two of
+    them (the last file's and the next's): 10,000 entries cost about 1 MB, not 5. Opening reads
+    the index and maps the file; a value is read when it is used, and copied into the next
     file, so a run never holds every cached value at once. The next file is written only when
     something changed, as a temporary file that replaces the old one atomically.
     """
@@ -224,17 +231,27 @@ class ResultCache:
         root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
         self.prefix = f"{namespace}-{root}-"
         self.path = folder / f"{self.prefix}{fingerprint(config, *extra)[:32]}.cache"
-        #: key -> (stat, digest, meta, offset of the value, its length) in the old file.
-        self.index: dict[str, tuple[StatKey, bytes | None, Any, int, int]] = {}
         self.changed = False
         self.racy_since = self._filesystem_now() - RACY_NS
         self._old: BinaryIO | None = None
+        self._keys: list[str] = []  # the last file's index
+        self._where: dict[str, int] = {}
+        self._numbers: array[int] | list[int] = []
+        self._digests: dict[int, bytes] = {}
+        self._metas: dict[int, Any] = {}
         self._written: list[str] = []  # keys written (or to write) in this run, in order
         self._out: BinaryIO | None = None
-        self._new_index: dict[str, tuple[StatKey, bytes | None, Any, int, int]] = {}
+        self._position = 0  # where the next value goes in the next file
+        self._new: tuple[list[str], array[int] | list[int], dict[int, bytes], dict[int, Any]] = (
+            [], array("q"), {}, {},
+        )  # fmt: skip
         self._broken = False  # writing failed once: this run writes no cache
         self._out_name = ""
         self._load()
+
+    def __len__(self) -> int:
+        """Entries in the last file."""
+        return len(self._keys)
 
     def _filesystem_now(self) -> int:
         return filesystem_now(self.folder)
@@ -251,50 +268,73 @@ class ResultCache:
             size = os.fstat(old.fileno()).st_size
             if old.read(len(self.MAGIC)) != self.MAGIC or size < len(self.MAGIC) + 8:
                 raise ValueError("not a cache file of this format")
-            old.seek(size - 8)
-            where = int.from_bytes(old.read(8), "little")
+            where = int.from_bytes(os.pread(old.fileno(), 8, size - 8), "little")
             if not len(self.MAGIC) <= where <= size - 8:
                 raise ValueError("damaged")
-            old.seek(where)
-            index = pickle.loads(old.read(size - 8 - where))
-            if not isinstance(index, dict):
+            keys, numbers, digests, metas = pickle.loads(os.pread(old.fileno(), size - 8 - where, where))
+            if not (
+                isinstance(keys, list) and isinstance(numbers, (array, list)) and isinstance(digests, dict)
+                and isinstance(metas, dict) and len(numbers) == _FIELDS * len(keys)
+                and all(isinstance(key, str) for key in keys)
+            ):  # fmt: skip
                 raise ValueError("damaged index")
-            for key, entry in index.items():
-                offset, length = entry[3], entry[4]
-                if not (isinstance(key, str) and len(self.MAGIC) <= offset and offset + length <= where):
+            for i in range(len(keys)):
+                offset, length = numbers[_FIELDS * i + 4], numbers[_FIELDS * i + 5]
+                if not (len(self.MAGIC) <= offset and length >= 0 and offset + length <= where):
                     raise ValueError("damaged entry")
-            self.index = index
+            self._keys, self._numbers, self._digests, self._metas = keys, numbers, digests, metas
+            self._where = {key: i for i, key in enumerate(keys)}
+            if len(self._where) != len(keys):
+                raise ValueError("a path twice")
         except Exception:  # truncated, corrupt, foreign: start afresh
-            self.index = {}
+            self._keys, self._where, self._numbers, self._digests, self._metas = [], {}, [], {}, {}
             self.close()
 
     def key(self, path: Path | str) -> str:
         text = os.fspath(path)
-        return text if os.path.isabs(text) else os.path.abspath(text)
+        return text if text.startswith(os.sep) or os.path.isabs(text) else os.path.abspath(text)
 
-    def lookup(
-        self, path: Path | str, known: StatKey | None = None
-    ) -> tuple[StatKey, bytes | None, Any, int, int] | None:
+    def _entry(self, i: int) -> Entry:
+        n, base = self._numbers, _FIELDS * i
+        stat = (n[base], n[base + 1], n[base + 2], n[base + 3])
+        return stat, self._digests.get(i), self._metas.get(i), n[base + 4], n[base + 5]
+
+    def lookup(self, path: Path | str, known: StatKey | None = None) -> Entry | None:
         """The entry of ``path`` if it still describes the file (stat, and content when racy);
         ``known``: the file's stat taken a moment ago in this run."""
-        entry = self.index.get(self.key(path))
-        if entry is None:
+        i = self.find(path, known)
+        return None if i is None else self._entry(i)
+
+    def find(self, path: Path | str, known: StatKey | None = None) -> int | None:
+        """``lookup``, giving where the entry is (for ``entry``): no tuple made until it is used."""
+        i = self._where.get(self.key(path))
+        if i is None:
             return None
         if known is None:
             try:
                 known = stat_key(os.stat(path))
             except OSError:
                 return None
-        if entry[0] != known:
+        n, base = self._numbers, _FIELDS * i
+        if (n[base], n[base + 1], n[base + 2], n[base + 3]) != known:
             return None
-        if entry[1] is not None and _file_digest(path) != entry[1]:
+        digest_then = self._digests.get(i)
+        if digest_then is not None and _file_digest(path) != digest_then:
             return None
-        return entry
+        return i
 
-    def read_value(self, entry: tuple[StatKey, bytes | None, Any, int, int]) -> bytes:
-        assert self._old is not None
-        self._old.seek(entry[3])
-        raw = self._old.read(entry[4])
+    def meta(self, i: int) -> Any:
+        return self._metas.get(i)
+
+    def entry(self, i: int) -> Entry:
+        return self._entry(i)
+
+    def read_value(self, entry: Entry) -> bytes:
+        """The value's bytes, read with one ``pread`` (a mapped file would count in the run's
+        resident memory, every page of it)."""
+        if self._old is None:
+            raise EOFError("no cache file")
+        raw = os.pread(self._old.fileno(), entry[4], entry[3])
         if len(raw) != entry[4]:
             raise EOFError("cache file shrank")
         return raw
@@ -324,19 +364,34 @@ class ResultCache:
         """Open the next file and copy into it the entries reused before the first change."""
         self.folder.mkdir(parents=True, exist_ok=True)
         handle, self._out_name = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=self.folder)
-        self._out = os.fdopen(handle, "wb")
+        self._out = os.fdopen(handle, "wb", buffering=1 << 20)
         self._out.write(self.MAGIC)
+        self._position = len(self.MAGIC)
         for key in self._written:
             self._copy_old(key)
 
     def _copy_old(self, key: str) -> None:
-        stat, file_digest, meta, _, _ = entry = self.index[key]
+        stat, file_digest, meta, _, _ = entry = self._entry(self._where[key])
         self._write_entry(key, stat, file_digest, meta, self.read_value(entry))
 
     def _write_entry(self, key: str, stat: StatKey, file_digest: bytes | None, meta: Any, raw: bytes) -> None:
         assert self._out is not None
-        self._new_index[key] = (stat, file_digest, meta, self._out.tell(), len(raw))
+        keys, numbers, digests, metas = self._new
+        if file_digest is not None:
+            digests[len(keys)] = file_digest
+        if meta is not None:
+            metas[len(keys)] = meta
+        keys.append(key)
+        values = (*stat, self._position, len(raw))
+        if isinstance(numbers, array):
+            try:
+                numbers.extend(array("q", values))
+            except OverflowError:  # an inode number past 2**63: numbers of any size from now on
+                self._new = (keys, [*numbers, *values], digests, metas)
+        else:
+            numbers.extend(values)
         self._out.write(raw)
+        self._position += len(raw)
 
     def save(self, keep: Callable[[str], bool] | None = None) -> None:
         """Finish the next file and put it in place; entries of files not met in this run are
@@ -345,7 +400,7 @@ class ResultCache:
             if self._broken:
                 return
             written = set(self._written)
-            leftover = [key for key in self.index if key not in written]
+            leftover = [key for key in self._keys if key not in written]
             carried = [key for key in leftover if keep is None or keep(key)]
             if len(carried) != len(leftover):
                 self.changed = True
@@ -356,9 +411,9 @@ class ResultCache:
             for key in carried:
                 self._copy_old(key)
             assert self._out is not None
-            where = self._out.tell()
-            self._out.write(pickle.dumps(self._new_index, protocol=pickle.HIGHEST_PROTOCOL))
-            self._out.write(where.to_bytes(8, "little"))
+            index = self._new
+            self._out.write(pickle.dumps(index, protocol=pickle.HIGHEST_PROTOCOL))
+            self._out.write(self._position.to_bytes(8, "little"))
             self._out.close()
             os.replace(self._out_name, self.path)
             self._out = None
@@ -372,7 +427,8 @@ class ResultCache:
 
     def discard(self) -> None:
         if self._out is not None:
-            self._out.close()
+            with contextlib.suppress(OSError):
+                self._out.close()
             self._out = None
             with contextlib.suppress(OSError):
                 os.unlink(self._out_name)
@@ -464,15 +520,17 @@ def cached_map(
     Over ``PARALLEL_THRESHOLD`` misses, chunks of files go to a pool of processes and come back
     in order, streamed; cached values are read one at a time: nothing holds them all.
     """
-    todo: list[tuple[Path | str, Any]] = []
+    todo: list[tuple[Path | str, int | None]] = []  # each file and where its entry is, if usable
     for path in paths:
-        entry = None
+        found = None
         if cache is not None:
-            entry = cache.lookup(path, known.get(os.fspath(path)) if known is not None else None)
-        if entry is not None and not usable(entry[2]):
-            entry = None
-        todo.append((path, entry))
-    misses = [str(path) for path, entry in todo if entry is None]
+            found = cache.find(path, known.get(os.fspath(path)) if known is not None else None)
+        if found is not None and not usable(cache.meta(found)):  # type: ignore[union-attr]
+            found = None
+        todo.append((path, found))
+    if isinstance(known, dict):
+        known.clear()  # handed over by the caller (cached_rows): not held while the values stream
+    misses = [str(path) for path, found in todo if found is None]
     racy_since = cache.racy_since if cache is not None else None
     computed: Iterator[tuple[Any, StatKey | None, bytes | None]]
     pool = None
@@ -486,8 +544,9 @@ def cached_map(
     else:
         computed = (_compute(Path(p), task, args, racy_since) for p in misses)
     try:
-        for path, entry in todo:
-            if entry is not None and cache is not None:
+        for path, found in todo:
+            if found is not None and cache is not None:
+                entry = cache.entry(found)
                 try:
                     raw = cache.read_value(entry)
                     value = pickle.loads(raw)

@@ -46,7 +46,9 @@ def _wcwidth() -> Any:
 #: it): printable ASCII, the Thai block, and the progress bar's blocks and the ellipsis.
 _KNOWN_TEXT = re.compile("[\x20-\x7e\u0e00-\u0e7f\u2026\u2588-\u258f\u2591]*\\Z")
 #: Thai vowels above and below and tone marks: combining, no width of their own.
-_THAI_COMBINING = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
+_THAI_COMBINING = (
+    "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
+)
 _DROP_COMBINING = str.maketrans("", "", _THAI_COMBINING)
 
 
