@@ -324,3 +324,56 @@ def test_numbers_past_what_the_compact_index_holds_are_kept(repo: Path, cache_di
         assert entry[0] == stat and entry[2] == ("meta", i)
         assert again.read_value(entry) == b"value %d" % i
     again.close()
+
+
+def _fill(cache_dir: Path, config: object, values: dict[str, bytes], new: set[str]) -> None:
+    """One run: every path of ``values`` met in order; those in ``new`` computed anew."""
+    cache = cache_module.ResultCache(cache_dir, config, "test")  # type: ignore[arg-type]
+    for i, (path, raw) in enumerate(values.items()):
+        stat = (len(raw), i, i + 100, 7)
+        if path in new:
+            cache.write(path, stat, None, None, raw, new=True)
+        else:
+            entry = cache.lookup(path, stat)
+            assert entry is not None and cache.read_value(entry) == raw
+            cache.write(path, stat, None, None, raw, new=False)
+    cache.save()
+
+
+def _read_all(cache_dir: Path, config: object, values: dict[str, bytes]) -> dict[str, bytes]:
+    with cache_module.ResultCache(cache_dir, config, "test") as cache:  # type: ignore[arg-type]
+        return {
+            path: cache.read_value(entry)
+            for i, (path, raw) in enumerate(values.items())
+            if (entry := cache.lookup(path, (len(raw), i, i + 100, 7))) is not None
+        }
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_one_change_appends_and_dead_values_are_compacted(
+    repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, kernel_copy: bool
+) -> None:
+    """After one change the next file is the last one's values, as they were, plus the new
+    value; once dead values outweigh the live ones (and the slack), the file is written anew."""
+    if not kernel_copy:
+        monkeypatch.delattr(os, "copy_file_range")
+    monkeypatch.setattr(cache_module, "COMPACT_SLACK", 0)
+    config = load_config(repo)
+    values = {f"/r/{i:03}.toml": bytes([65 + i % 26]) * 100 for i in range(50)}
+    _fill(cache_dir, config, values, set(values))
+    (first,) = cache_dir.glob("test-*.cache")
+    before = first.read_bytes()
+    size, values_end = len(before), int.from_bytes(before[-8:], "little")
+    values["/r/007.toml"] = b"changed" * 20
+    _fill(cache_dir, config, values, {"/r/007.toml"})
+    (second,) = cache_dir.glob("test-*.cache")
+    assert second.read_bytes()[:values_end] == before[:values_end]  # every old value where it was
+    assert _read_all(cache_dir, config, values) == values
+    grown = second.stat().st_size
+    assert size < grown < size + 400  # the old values kept in place, one new value added
+    for round_ in range(60):  # change one file again and again: dead values pile up, then go
+        values["/r/007.toml"] = b"again %d " % round_ * 10
+        _fill(cache_dir, config, values, {"/r/007.toml"})
+        assert _read_all(cache_dir, config, values) == values
+    (last,) = cache_dir.glob("test-*.cache")
+    assert last.stat().st_size < 2 * size + 2000  # compacted at least once on the way

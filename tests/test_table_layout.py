@@ -58,3 +58,28 @@ def test_widths_known_without_wcwidth_are_wcwidths() -> None:
     for other in ["\t", "\x1b[31m", "工程", "é", "👍", "\u200b", "ก\u200b"]:
         assert tables._known_width(other) is None
         assert tables.wcswidth(other) == wcwidth.wcswidth(other)
+
+
+def test_shortening_known_text_cuts_where_measuring_each_character_cuts() -> None:
+    """The quick cut of Thai and ASCII text is the cut made by adding up each character's
+    width, marks kept with their letter (and marks that open a text)."""
+
+    def by_characters(text: str, width: int) -> str:
+        used, kept = 0, []
+        for char in text:
+            w = max(tables.wcwidth(char), 0)
+            if used + w > width - 1:
+                break
+            kept.append(char)
+            used += w
+        return "".join(kept).rstrip() + "…"
+
+    rng = random.Random(9)
+    alphabet = [*"กขคโน้ำ่ัิีุู็ ab1", "\u0e48", "\u0e49", "\u0e4c"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        width = rng.randint(1, 30)
+        expected = text if tables.width_of(text) <= width else by_characters(text, width)
+        assert tables.shorten(text, width) == expected, (text, width)
+        if expected != text:
+            assert tables._cut(text, width) == (expected, tables._cell_width(expected))

@@ -145,7 +145,18 @@ def shorten(text: str, width: int, measured: int | None = None) -> str:
     ``measured``: the text's width when the caller knows it already."""
     if (width_of(text) if measured is None else measured) <= width:
         return text
+    return _cut(text, width)[0]
+
+
+def _cut(text: str, width: int) -> tuple[str, int]:
+    """``shorten``'s cut of a text wider than ``width``, and the width of what it gives."""
     room = max(width - 1, 0)
+    if _KNOWN_TEXT.match(text) is not None:  # every character one column wide but Thai marks
+        kept = _first_columns(room).match(text)
+        if kept is not None:
+            start = text[: kept.end()]
+            cut = start.rstrip()
+            return cut + "…", room - (len(start) - len(cut)) + 1  # the spaces dropped took a column each
     used = 0
     widths = _CHAR_WIDTHS
     end = len(text)
@@ -157,7 +168,16 @@ def shorten(text: str, width: int, measured: int | None = None) -> str:
             end = i
             break
         used += w
-    return text[:end].rstrip() + "…"
+    cut = text[:end].rstrip() + "…"
+    return cut, _cell_width(cut)
+
+
+@functools.cache
+def _first_columns(count: int) -> re.Pattern[str]:
+    """The start of a text of known widths that fills ``count`` columns, with the marks that
+    combine with its last letter (and any that open the text)."""
+    marks = f"[{_THAI_COMBINING}]*"
+    return re.compile(f"{marks}(?:[^{_THAI_COMBINING}]{marks}){{{count}}}")
 
 
 #: Each character's width as wcwidth gives it (negative taken as 0), looked up once a run.
@@ -495,8 +515,8 @@ class _Measured:
                 room = max(min_width, longest - excess, width_of(self.headers[column]))
                 for i, w in enumerate(self.widths):
                     if w[column] > room:
-                        text = shorten(self.rows[i][column], room, w[column])
-                        cut[i] = (text, _cell_width(text))
+                        cut[i] = _cut(self.rows.cell(i, column) if isinstance(self.rows, _PackedCells)
+                                      else self.rows[i][column], room)  # fmt: skip
                 widths[column] = max(
                     [self.header_widths[column] + 2]
                     + [cut[i][1] if i in cut else w[column] for i, w in enumerate(self.widths)]
@@ -513,16 +533,16 @@ class _Measured:
         else:
             yield "  ".join(head).rstrip() if raw else "  ".join(head)
             yield "  ".join("-" * w for w in widths)
-        for i, cells in enumerate(self.rows):
-            measured = self.widths[i]
-            if i in cut:
-                cells = list(cells)
-                cells[column], shortened = cut[i]
-                measured = (*measured[:column], shortened, *measured[column + 1 :])
+        full_column, right_column = widths[column], right[column]
+        for i, (cells, measured) in enumerate(zip(self.rows, self.widths, strict=True)):
             padded = [
                 " " * (full - w) + c if r else c + " " * (full - w)
                 for c, w, full, r in zip(cells, measured, widths, right, strict=True)
             ]
+            if i in cut:
+                text, text_width = cut[i]
+                pad = " " * (full_column - text_width)
+                padded[column] = pad + text if right_column else text + pad
             if fmt == "markdown":
                 yield "| " + " | ".join(padded) + " |"
             else:
@@ -708,10 +728,23 @@ class _PackedCells(SequenceABC[Sequence[str]]):
         return len(self.packed)
 
     def __getitem__(self, i: int) -> Sequence[str]:  # type: ignore[override]
+        return _unpacked(self.packed[i])
+
+    def __iter__(self) -> Iterator[Sequence[str]]:
+        return map(_unpacked, self.packed)
+
+    def cell(self, i: int, column: int) -> str:
+        """One cell of a line, without unpacking the cells after it."""
         cells = self.packed[i]
         if isinstance(cells, tuple):
-            return cells
-        return cells.decode("utf-8", "surrogatepass").split(CELL_SEPARATOR)
+            return cells[column]
+        return cells.split(CELL_SEPARATOR.encode(), column + 1)[column].decode("utf-8", "surrogatepass")
+
+
+def _unpacked(cells: bytes | tuple[str, ...]) -> Sequence[str]:
+    if isinstance(cells, tuple):
+        return cells
+    return cells.decode("utf-8", "surrogatepass").split(CELL_SEPARATOR)
 
 
 def status_table_lines(
