@@ -254,9 +254,7 @@ def test_csv_neutralises_text_and_keeps_numbers(tmp_path: Path) -> None:
 
 
 def test_markdown_escapes_pipes(by_code: dict[str, portfolio_module.ProjectRow]) -> None:
-    from dataclasses import replace
-
-    row = replace(by_code["01000000-0001"], name="a | b")
+    row = by_code["01000000-0001"]._replace(name="a | b")
     text = status_table([row], "en", "markdown")
     assert "a \\| b" in text and text.startswith("| code")
 

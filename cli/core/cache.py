@@ -25,7 +25,6 @@ pickles, so a cache file that another user owns or could have written is never l
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import pickle
@@ -704,17 +703,8 @@ def _row_task(
         return ("skip", row, path_shown)
     if present is not None:
         return ("row", present(row), path_shown)
-    # Kept as a plain tuple: rebuilt by calling the class, far cheaper to unpickle than the object.
-    return ("row", tuple(getattr(row, name) for name in _row_fields()), path_shown)
-
-
-@functools.cache
-def _row_fields() -> tuple[str, ...]:
-    from dataclasses import fields
-
-    from .portfolio import ProjectRow
-
-    return tuple(f.name for f in fields(ProjectRow))
+    # Kept as a plain tuple: far cheaper to unpickle than the named tuple (whose class is called).
+    return ("row", tuple(row), path_shown)
 
 
 def cached_rows(
@@ -768,7 +758,7 @@ def cached_rows(
                 continue
             kind, payload, path_shown = next(results)[1]
             if kind == "row":
-                yield ProjectRow(*payload) if present is None else present.load(payload)
+                yield ProjectRow._make(payload) if present is None else present.load(payload)
             else:
                 skip(path_shown, payload)
         if cache is not None:
