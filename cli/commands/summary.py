@@ -72,7 +72,7 @@ def summary(
         if echo_memo(memo):
             return
     from ..core.portfolio import Skipped, filtered, rows
-    from ..core.summary import summarise
+    from ..core.summary import SUMMARY_ROWS, summarise
     from ..core.tables import summary_csv, summary_envelope, summary_table
     from ..core.text import json_text
     from .progress import with_progress
@@ -87,6 +87,7 @@ def summary(
         shown=shown_path,
         listed=listed,
         scanned=memo.take_scanned() if memo is not None else None,
+        present=SUMMARY_ROWS,
     )
     source = with_progress(source, paths, config, lambda: len(skipped))
     result = summarise(filtered(source, filters), by or ("agency",), config, day)
