@@ -112,14 +112,21 @@ def echo_memo(memo: Any) -> bool:
     if hit is None:
         return False
     for data, err in ((hit[0], False), (hit[1], True)):
-        if not data:
-            continue
-        stream = sys.stderr if err else sys.stdout
-        if (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8":
-            click.echo(data, err=err, nl=False)  # the bytes as they are: nothing decoded
-        else:  # a stream that cannot take them as they are: as the text was shown at first
-            click.echo(data.decode("utf-8"), err=err, nl=False)
+        if data:
+            _echo_utf8(data, err)
     return True
+
+
+def _takes_utf8(err: bool) -> bool:
+    stream = sys.stderr if err else sys.stdout
+    return (getattr(stream, "encoding", "") or "").lower().replace("-", "") == "utf8"
+
+
+def _echo_utf8(data: bytes, err: bool = False) -> None:
+    if _takes_utf8(err):
+        click.echo(data, err=err, nl=False)  # the bytes as they are: nothing decoded
+    else:  # a stream that cannot take them as they are: as the text was shown at first
+        click.echo(data.decode("utf-8"), err=err, nl=False)
 
 
 def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
@@ -137,13 +144,18 @@ def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
 def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
     """Print the output piece by piece, then the skipped records; keep both in the memo."""
     kept: list[bytes] | None = [] if memo is not None else None
+    utf8 = _takes_utf8(err=False)
     for chunk in chunks:
-        click.echo(chunk, nl=False)
-        if kept is not None:
-            try:
-                kept.append(chunk.encode("utf-8"))
-            except UnicodeError:
-                kept = None
+        try:
+            data = chunk.encode("utf-8") if utf8 or kept is not None else None
+        except UnicodeError:  # a lone surrogate: no memo, and the stream says how it shows it
+            data, kept = None, None
+        if utf8 and data is not None:
+            click.echo(data, nl=False)  # encoded once, for the stream and the memo
+        else:
+            click.echo(chunk, nl=False)
+        if kept is not None and data is not None:
+            kept.append(data)
     err = skipped_text(skipped)
     if err:
         click.echo(err, err=True, nl=False)

@@ -184,7 +184,9 @@ def _value(row: ProjectRow | SummaryRow, dim: str) -> Any:
     raise AssertionError(dim)
 
 
-def summarise(source: Iterable[ProjectRow | SummaryRow], by: Iterable[str], config: Config, as_of: date) -> Summary:
+def summarise(
+    source: Iterable[ProjectRow | SummaryRow], by: Iterable[str], config: Config, as_of: date
+) -> Summary:
     """Group and total the rows in one pass, holding one accumulator per group."""
     dims = check_dimensions(by)
     plain = tuple(d for d in dims if d != "quarter")
