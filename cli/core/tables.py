@@ -98,7 +98,6 @@ _WORDS: dict[str, dict[Lang, str]] = {
     # Column headers: shorter than the form's labels, so a table fits a terminal.
     "disbursed": {"th": "เบิกจ่าย", "en": "disbursed"},
     "budget": {"th": "งบประมาณ", "en": "budget"},
-    "overdue": {"th": "ค้างส่ง (เดือน)", "en": "overdue"},
     "computed_plan_status": {"th": "ผลตามแผน (คำนวณ)", "en": "computed status"},
     "late": {"th": "เลยกำหนด", "en": "late"},
     "department": {"th": "ส่วนราชการ", "en": "department"},
