@@ -299,12 +299,12 @@ def test_kept_lines_and_rows_give_the_plain_output(
 @pytest.mark.parametrize("fmt", ["table", "markdown"])
 def test_status_table_is_tabulates(corpus: Path, fmt: str) -> None:
     """Laid out from the kept lines, the table tabulate would make of the rows' cells."""
-    from projledger.core import portfolio, tables
+    from projledger.core import labels, portfolio, tables
 
     config = load_config(corpus)
     rows = portfolio.sorted_rows(portfolio.rows([], config, AS_OF, checked_on=date(2026, 1, 1)))
     ours = tables.status_table(rows, "th", fmt).splitlines()
-    headers = [tables.word(c, "th") for c in tables.STATUS_COLUMNS]
+    headers = [labels.word(c, "th") for c in tables.STATUS_COLUMNS]
     cells = [tables.status_cells(r, "th", fmt) for r in rows]
     theirs = tables._tabulate_lines(headers, cells, tables._STATUS_ALIGN, fmt)
     assert ours == list(tables._shown(lambda: iter(theirs), fmt))

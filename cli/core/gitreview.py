@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import InputError, ProjledgerError, RecordError
-from .labels import Lang, label
+from .labels import REVIEW_WORDS, Lang, label
 from .money import format_money, format_percent
 from .record import parse, read_record_bytes
 from .text import one_line, printable
@@ -295,23 +295,6 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
 
 # --- in words ---------------------------------------------------------------------------
 
-_WORDS: dict[str, dict[Lang, str]] = {
-    "added": {"th": "ระเบียนใหม่", "en": "new record"},
-    "deleted": {"th": "ระเบียนถูกลบ", "en": "record deleted"},
-    "renamed": {"th": "ย้ายมาจาก", "en": "moved from"},
-    "new_reports": {"th": "รายงานใหม่ ครั้งที่", "en": "new report"},
-    "removed_reports": {"th": "รายงานที่ถูกลบ ครั้งที่", "en": "report removed"},
-    "edited_reports": {"th": "แก้ไขรายงานเดิม ครั้งที่", "en": "earlier report edited"},
-    "progress": {"th": "ความก้าวหน้า %", "en": "progress %"},
-    "plan_status": {"th": "ผลตามแผน", "en": "plan status"},
-    "target_status": {"th": "ผลตามเป้าหมาย", "en": "target status"},
-    "disbursed": {"th": "เบิกจ่าย", "en": "disbursed"},
-    "event": {"th": "เหตุการณ์", "en": "event"},
-    "fields": {"th": "แก้ไขข้อมูลโครงการ", "en": "project data changed"},
-    "unreadable": {"th": "อ่านไม่ได้", "en": "cannot be read"},
-    "none": {"th": "-", "en": "-"},
-}
-
 
 def _before_after(before: str, after: str) -> str:
     return f"{before} → {after}"
@@ -319,7 +302,7 @@ def _before_after(before: str, after: str) -> str:
 
 def describe(change: Change, lang: Lang = "th") -> list[str]:
     """What changed in a record, as short phrases for people (record text made printable)."""
-    words = {key: entry[lang] for key, entry in _WORDS.items()}
+    words = {key: entry[lang] for key, entry in REVIEW_WORDS.items()}
     none = words["none"]
     phrases: list[str] = []
     if change.kind == "added":

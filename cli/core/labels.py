@@ -87,6 +87,71 @@ def field_label(key: str, lang: Lang = "th") -> str:
     return entry[lang] if entry else key
 
 
+#: Words of the tables and sheets that are not the form's field labels (headers shorter than the
+#: form's labels, so a table fits a terminal; words of charts and totals).
+TABLE_WORDS: dict[str, dict[Lang, str]] = {
+    "agency_code": {"th": "หน่วยงาน", "en": "agency"},
+    "latest_no": {"th": "ครั้งที่", "en": "report"},
+    "latest_date": {"th": "วันที่รายงาน", "en": "reported on"},
+    "progress": {"th": "ก้าวหน้า %", "en": "progress %"},
+    "expected": {"th": "ตามแผน %", "en": "expected %"},
+    "plan_status": {"th": "ผลตามแผน (รายงาน)", "en": "reported status"},
+    "bar": {"th": "", "en": ""},
+    # Column headers: shorter than the form's labels, so a table fits a terminal.
+    "disbursed": {"th": "เบิกจ่าย", "en": "disbursed"},
+    "budget": {"th": "งบประมาณ", "en": "budget"},
+    "computed_plan_status": {"th": "ผลตามแผน (คำนวณ)", "en": "computed status"},
+    "late": {"th": "เลยกำหนด", "en": "late"},
+    "department": {"th": "ส่วนราชการ", "en": "department"},
+    "strategy": {"th": "ประเด็นยุทธศาสตร์", "en": "strategy"},
+    "none": {"th": "ยังไม่มีรายงาน", "en": "no report"},
+    "overdue_projects": {"th": "ค้างรายงาน (โครงการ)", "en": "overdue projects"},
+    "weighted_progress": {"th": "ก้าวหน้าเฉลี่ย %", "en": "mean progress %"},
+    "quarter": {"th": "ไตรมาส", "en": "quarter"},
+    "quarter_end": {"th": "สิ้นไตรมาส", "en": "quarter end"},
+    "target": {"th": "เป้าหมาย %", "en": "target %"},
+    "gap": {"th": "ส่วนต่างเป้าหมาย", "en": "gap"},
+    "as_of": {"th": "ณ วันที่", "en": "as of"},
+    "due": {"th": "ครบกำหนดส่ง", "en": "due"},
+    "filed": {"th": "ส่งแล้ว", "en": "filed"},
+    "months": {"th": "ความก้าวหน้ารายเดือน", "en": "progress by month"},
+    "actual": {"th": "ผลจริง", "en": "actual"},
+    "quarters": {"th": "การเบิกจ่ายเทียบเป้าหมายรายไตรมาส", "en": "disbursement against quarterly targets"},
+    "reports": {"th": "รายงานความก้าวหน้า", "en": "progress reports"},
+    "event": {"th": "เหตุการณ์", "en": "event"},
+    "not_yet": {"th": "ยังไม่ถึง", "en": "not yet"},
+    # Headers only the spreadsheets show.
+    "disbursement_target": {"th": "เป้าหมายการเบิกจ่าย %", "en": "disbursement target %"},
+    "disbursement_gap": {"th": "ส่วนต่างเป้าหมายการเบิกจ่าย", "en": "gap to the target"},
+    "path": {"th": "ไฟล์", "en": "file"},
+}
+
+
+def word(key: str, lang: Lang) -> str:
+    """A table's or a sheet's word for ``key``: its own, else the form's field label."""
+    entry = TABLE_WORDS.get(key)
+    return entry[lang] if entry else field_label(key, lang)
+
+
+#: Words of ``status --since``: what changed in a record since a git revision.
+REVIEW_WORDS: dict[str, dict[Lang, str]] = {
+    "added": {"th": "ระเบียนใหม่", "en": "new record"},
+    "deleted": {"th": "ระเบียนถูกลบ", "en": "record deleted"},
+    "renamed": {"th": "ย้ายมาจาก", "en": "moved from"},
+    "new_reports": {"th": "รายงานใหม่ ครั้งที่", "en": "new report"},
+    "removed_reports": {"th": "รายงานที่ถูกลบ ครั้งที่", "en": "report removed"},
+    "edited_reports": {"th": "แก้ไขรายงานเดิม ครั้งที่", "en": "earlier report edited"},
+    "progress": {"th": "ความก้าวหน้า %", "en": "progress %"},
+    "plan_status": {"th": "ผลตามแผน", "en": "plan status"},
+    "target_status": {"th": "ผลตามเป้าหมาย", "en": "target status"},
+    "disbursed": {"th": "เบิกจ่าย", "en": "disbursed"},
+    "event": {"th": "เหตุการณ์", "en": "event"},
+    "fields": {"th": "แก้ไขข้อมูลโครงการ", "en": "project data changed"},
+    "unreadable": {"th": "อ่านไม่ได้", "en": "cannot be read"},
+    "none": {"th": "-", "en": "-"},
+}
+
+
 #: Standard abbreviations of BMA agencies (the first words of a project's plan reference, as in
 #: ``สส.กทม. ปจ. 1/4``), by the department's full name. Reference data for reading damaged
 #: printouts: an abbreviation one or two letters off its own department's is an extraction slip.

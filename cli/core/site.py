@@ -47,7 +47,7 @@ from .calendar import format_be, format_month_be
 from .check import check_file
 from .config import Config
 from .errors import ConflictError, RecordError, UnsafePathError
-from .labels import PLAN_STATUSES, STATES, Lang, field_label, label
+from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .portfolio import (
     ProjectRow,
@@ -60,7 +60,7 @@ from .portfolio import (
 from .record import Project
 from .status import compute_status, computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
-from .tables import status_csv, status_envelope, word
+from .tables import status_csv, status_envelope
 from .text import json_safe
 
 try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken

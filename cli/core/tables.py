@@ -24,7 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple, cast
 
 from .calendar import format_be, format_month_be
-from .labels import PLAN_STATUSES, STATES, Lang, field_label, label
+from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import MonthPoint, ProjectRow, QuarterPoint
 from .record import Project
@@ -84,46 +84,6 @@ Paint = Callable[[str, str], str]
 
 def _no_paint(text: str, kind: str) -> str:
     return text
-
-
-#: Words of the tables that are not the form's field labels (those live in labels.py).
-_WORDS: dict[str, dict[Lang, str]] = {
-    "agency_code": {"th": "หน่วยงาน", "en": "agency"},
-    "latest_no": {"th": "ครั้งที่", "en": "report"},
-    "latest_date": {"th": "วันที่รายงาน", "en": "reported on"},
-    "progress": {"th": "ก้าวหน้า %", "en": "progress %"},
-    "expected": {"th": "ตามแผน %", "en": "expected %"},
-    "plan_status": {"th": "ผลตามแผน (รายงาน)", "en": "reported status"},
-    "bar": {"th": "", "en": ""},
-    # Column headers: shorter than the form's labels, so a table fits a terminal.
-    "disbursed": {"th": "เบิกจ่าย", "en": "disbursed"},
-    "budget": {"th": "งบประมาณ", "en": "budget"},
-    "computed_plan_status": {"th": "ผลตามแผน (คำนวณ)", "en": "computed status"},
-    "late": {"th": "เลยกำหนด", "en": "late"},
-    "department": {"th": "ส่วนราชการ", "en": "department"},
-    "strategy": {"th": "ประเด็นยุทธศาสตร์", "en": "strategy"},
-    "none": {"th": "ยังไม่มีรายงาน", "en": "no report"},
-    "overdue_projects": {"th": "ค้างรายงาน (โครงการ)", "en": "overdue projects"},
-    "weighted_progress": {"th": "ก้าวหน้าเฉลี่ย %", "en": "mean progress %"},
-    "quarter": {"th": "ไตรมาส", "en": "quarter"},
-    "quarter_end": {"th": "สิ้นไตรมาส", "en": "quarter end"},
-    "target": {"th": "เป้าหมาย %", "en": "target %"},
-    "gap": {"th": "ส่วนต่างเป้าหมาย", "en": "gap"},
-    "as_of": {"th": "ณ วันที่", "en": "as of"},
-    "due": {"th": "ครบกำหนดส่ง", "en": "due"},
-    "filed": {"th": "ส่งแล้ว", "en": "filed"},
-    "months": {"th": "ความก้าวหน้ารายเดือน", "en": "progress by month"},
-    "actual": {"th": "ผลจริง", "en": "actual"},
-    "quarters": {"th": "การเบิกจ่ายเทียบเป้าหมายรายไตรมาส", "en": "disbursement against quarterly targets"},
-    "reports": {"th": "รายงานความก้าวหน้า", "en": "progress reports"},
-    "event": {"th": "เหตุการณ์", "en": "event"},
-    "not_yet": {"th": "ยังไม่ถึง", "en": "not yet"},
-}
-
-
-def word(key: str, lang: Lang) -> str:
-    entry = _WORDS.get(key)
-    return entry[lang] if entry else field_label(key, lang)
 
 
 # --- measuring and shortening text ------------------------------------------------------

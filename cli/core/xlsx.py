@@ -26,7 +26,7 @@ from wcwidth import wcswidth
 
 from .calendar import format_be
 from .errors import InputError
-from .labels import PLAN_STATUSES, STATES, Lang, label
+from .labels import PLAN_STATUSES, STATES, Lang, label, word
 from .money import format_money, format_percent
 from .portfolio import ProjectRow
 from .store import write_atomic
@@ -172,19 +172,7 @@ def write_xlsx(
 # --- the sheets of status and summary ---------------------------------------------------
 
 
-#: Headers the tables never show, so tables.py has no words for them.
-_EXTRA_WORDS: dict[str, tuple[str, str]] = {
-    "disbursement_target": ("เป้าหมายการเบิกจ่าย %", "disbursement target %"),
-    "disbursement_gap": ("ส่วนต่างเป้าหมายการเบิกจ่าย", "gap to the target"),
-    "path": ("ไฟล์", "file"),
-}
-
-
 def _words(key: str) -> tuple[str, str]:
-    from .tables import word
-
-    if key in _EXTRA_WORDS:
-        return _EXTRA_WORDS[key]
     return word(key, "th"), word(key, "en")
 
 
