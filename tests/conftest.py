@@ -18,6 +18,20 @@ SHARED = PROJECT_ROOT.parent / "shared"
 LEGACY_PRINTOUT = SHARED / "fixtures" / "legacy" / "01000000-2475-printout.txt"
 DATA = Path(__file__).resolve().parent / "data"
 
+#: The smallest valid record, with no report yet: for tests that write to records many times.
+SMALL_RECORD = """\
+format = 1
+code = "{code}"
+name = "ปรับปรุงทางเท้า"
+fiscal_year = 2568
+start = 2024-10-01
+end = 2025-09-30
+budget = 1250000.00
+
+[agency]
+department = "สำนักงานเขตพระนคร"
+"""
+
 
 @pytest.fixture
 def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

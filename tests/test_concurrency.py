@@ -16,20 +16,10 @@ from pathlib import Path
 import pytest
 import tomli
 
-CODE = "50100000-0001"
-RECORD = """\
-#:schema ../../schemas/project.schema.json
-format = 1
-code = "50100000-0001"
-name = "ปรับปรุงทางเท้า"
-fiscal_year = 2568
-start = 2024-10-01
-end = 2025-09-30
-budget = 1250000.00
+from conftest import SMALL_RECORD
 
-[agency]
-department = "สำนักงานเขตพระนคร"
-"""
+CODE = "50100000-0001"
+RECORD = "#:schema ../../schemas/project.schema.json\n" + SMALL_RECORD.format(code=CODE)
 
 
 def _projledger() -> str:

@@ -26,18 +26,9 @@ from pathlib import Path
 import pytest
 import tomli
 
-RECORD = """\
-format = 1
-code = "{code}"
-name = "ปรับปรุงทางเท้า"
-fiscal_year = 2568
-start = 2024-10-01
-end = 2025-09-30
-budget = 1250000.00
+from conftest import SMALL_RECORD
 
-[agency]
-department = "สำนักงานเขตพระนคร"
-"""
+RECORD = SMALL_RECORD
 
 #: Runs projledger in a process that stops (and says so) at one instant of the write.
 PAUSED = textwrap.dedent(
