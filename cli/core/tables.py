@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Sequence as SequenceABC
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any, NamedTuple, cast
 
 from .calendar import format_be, format_month_be
@@ -459,47 +460,59 @@ class _Measured:
 
     def lines(
         self, fmt: str, column: int = 0, width: int | None = None, min_width: int = MIN_NAME_WIDTH, *,
-        raw: bool = False,
+        raw: bool = False, jobs: int = 1,
     ) -> Iterator[str]:  # fmt: skip
         """The lines as shown: every line of a table as wide as the widest (``raw``: as tabulate
         makes them, trailing spaces dropped); ``column`` shortened so the table fits ``width``
-        if it can, never below ``min_width`` (a name cut to a few letters says nothing)."""
+        if it can, never below ``min_width`` (a name cut to a few letters says nothing). Once
+        names are cut, their column is as wide as the room they were cut to. A long table's
+        lines are made on ``jobs`` cores (two at most: ``parallel.lines_in_two``)."""
         widths = self.column_widths()
         count = len(widths)
-        cut: dict[int, tuple[str, int]] = {}
+        room = None
         if width is not None and self.rows and fmt != "markdown":
             excess = sum(widths) + 2 * (count - 1) - width
             if excess > 0:
                 longest = max(w[column] for w in self.widths)
                 room = max(min_width, longest - excess, width_of(self.headers[column]))
-                for i, w in enumerate(self.widths):
-                    if w[column] > room:
-                        cut[i] = _cut(self.rows.cell(i, column) if isinstance(self.rows, _PackedCells)
-                                      else self.rows[i][column], room)  # fmt: skip
-                widths[column] = max(
-                    [self.header_widths[column] + 2]
-                    + [cut[i][1] if i in cut else w[column] for i, w in enumerate(self.widths)]
-                )
+                if longest > room:
+                    widths[column] = max(self.header_widths[column] + 2, room)
+                else:
+                    room = None
         header_align = self.align if self.rows else ["left"] * count
         head = [
             " " * (full - w) + h if a == "right" else h + " " * (full - w)
             for h, w, full, a in zip(self.headers, self.header_widths, widths, header_align, strict=True)
         ]
-        right = [a == "right" for a in self.align]
         if fmt == "markdown":
             yield "| " + " | ".join(head) + " |"
             yield "|" + "|".join("-" * (w + 2) for w in widths) + "|"
         else:
             yield "  ".join(head).rstrip() if raw else "  ".join(head)
             yield "  ".join("-" * w for w in widths)
+        make = partial(self._row_lines, fmt, widths, column, room, raw)
+        if jobs > 1:
+            from .parallel import lines_in_two
+
+            yield from lines_in_two(len(self.rows), make, jobs)
+        else:
+            yield from make(0, len(self.rows))
+
+    def _row_lines(
+        self, fmt: str, widths: list[int], column: int, room: int | None, raw: bool, start: int, end: int
+    ) -> Iterator[str]:
+        """The lines of rows ``start`` to ``end``, names wider than ``room`` cut to it."""
+        right = [a == "right" for a in self.align]
         full_column, right_column = widths[column], right[column]
-        for i, (cells, measured) in enumerate(zip(self.rows, self.widths, strict=True)):
+        rows, row_widths = self.rows, self.widths
+        for i in range(start, end):
+            cells, measured = rows[i], row_widths[i]
             padded = [
                 " " * (full - w) + c if r else c + " " * (full - w)
                 for c, w, full, r in zip(cells, measured, widths, right, strict=True)
             ]
-            if i in cut:
-                text, text_width = cut[i]
+            if room is not None and measured[column] > room:
+                text, text_width = _cut(cells[column], room)
                 pad = " " * (full_column - text_width)
                 padded[column] = pad + text if right_column else text + pad
             if fmt == "markdown":
@@ -712,16 +725,17 @@ def status_table_lines(
     lang: Lang,
     fmt: str = "table",
     width: int | None = None,
+    jobs: int = 1,
 ) -> Iterator[str]:
     """The lines of the status table of these projects' lines (``StatusLine.cells`` and
-    ``.widths``), in their order, made one at a time (without their ends)."""
+    ``.widths``), in their order, made one at a time (without their ends), on ``jobs`` cores."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = _PackedCells(cells)
     if any(w is None for w in widths) or _Measured.of(headers, [], _STATUS_ALIGN) is None:
         return _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
     measured = cast("Sequence[Sequence[int]]", widths)
-    return _Measured(headers, rows, measured, _STATUS_ALIGN).lines(fmt, 1, width)
+    return _Measured(headers, rows, measured, _STATUS_ALIGN).lines(fmt, 1, width, jobs=jobs)
 
 
 def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:
