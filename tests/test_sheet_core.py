@@ -16,6 +16,7 @@ from projledger.core.config import load_config
 from projledger.core.errors import InputError
 from projledger.core.portfolio import Filters
 from projledger.core.sheet import Cell, CellError, SheetColumn, Table, convert
+from projledger.core.sheet import read as reading  # the limits live where the reading uses them
 
 import portfolio
 
@@ -161,13 +162,13 @@ def test_csv_with_bom_crlf_and_a_quoted_newline(tmp_path: Path) -> None:
 def test_row_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "s.csv"
     path.write_text("code,no,date,progress,note\n" + "x,,,,\n" * 3 + ",,,,\n" * 5, encoding="utf-8")
-    monkeypatch.setattr(core, "MAX_ROWS", 3)
+    monkeypatch.setattr(reading, "MAX_ROWS", 3)
     assert len(core.read_table(path, "s.csv").rows) == 3  # blank rows are not counted
-    monkeypatch.setattr(core, "MAX_ROWS", 2)
+    monkeypatch.setattr(reading, "MAX_ROWS", 2)
     with pytest.raises(InputError, match="holds more than 2 filled rows"):
         core.read_table(path, "s.csv")
-    monkeypatch.setattr(core, "MAX_ROWS", 10)
-    monkeypatch.setattr(core, "MAX_SHEET_ROWS", 8)
+    monkeypatch.setattr(reading, "MAX_ROWS", 10)
+    monkeypatch.setattr(reading, "MAX_SHEET_ROWS", 8)
     with pytest.raises(InputError, match="holds more than 8 rows"):
         core.read_table(path, "s.csv")
 
@@ -186,10 +187,10 @@ def test_zip_limits_are_checked_on_the_listing(tmp_path: Path, monkeypatch: pyte
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", "x" * 5000)
     core.check_zip(path, "s.xlsx")  # small: fine
-    monkeypatch.setattr(core, "MAX_INFLATED_BYTES", 4000)
+    monkeypatch.setattr(reading, "MAX_INFLATED_BYTES", 4000)
     with pytest.raises(InputError, match="would inflate to 0 MB when unzipped"):
         core.check_zip(path, "s.xlsx")
-    monkeypatch.setattr(core, "MAX_MEMBERS", 2)
+    monkeypatch.setattr(reading, "MAX_MEMBERS", 2)
     with pytest.raises(InputError, match="holds 3 zip members"):
         core.check_zip(path, "s.xlsx")
 

@@ -1,0 +1,73 @@
+"""Which rows ``sheet export`` writes: the projects whose report for the month is due.
+
+The report for month M of a project is report number ``N = month_number(start, M)`` (the spec:
+report N belongs to the Nth month from the start's month). A project gets a row for M when it is
+*active* as of the day of the export, M is not before its start's month and not after the export
+day's month (a month past the end's month still counts while the project is active: it is running
+late and goes on reporting), and its latest report's number is below N (not yet filed).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ..calendar import MONTHS_TH, format_be, month_number, to_be
+from ..config import Config
+from ..portfolio import Filters, ProjectRow, filtered, rows
+
+
+def report_number(start: date, year: int, month: int) -> int:
+    """The number of the report that covers ``month`` of a project starting on ``start``."""
+    return month_number(start, date(year, month, 1))
+
+
+def due_number(row: ProjectRow, year: int, month: int, as_of: date) -> int | None:
+    """The number of the report ``row``'s project owes for the month, or None when none is due.
+
+    Due: active as of ``as_of``, the month not before the start's month nor after ``as_of``'s
+    month, and no report of that number or later filed yet.
+    """
+    if row.state != "active" or (year, month) > (as_of.year, as_of.month):
+        return None
+    number = report_number(row.start, year, month)
+    if number < 1 or (row.latest_no is not None and row.latest_no >= number):
+        return None
+    return number
+
+
+def month_words(year: int, month: int) -> str:
+    """``มีนาคม 2565``: a month as a clerk reads it (and no spreadsheet turns into a date)."""
+    return f"{MONTHS_TH[month - 1]} {to_be(year)}"
+
+
+def export_rows(
+    config: Config,
+    as_of: date,
+    year: int,
+    month: int,
+    filters: Filters,
+    *,
+    shown: Any = str,
+    skipped: Any = None,
+) -> list[dict[str, Any]]:
+    """One row per project whose report for the month is due and not yet filed, by code."""
+    found: list[dict[str, Any]] = []
+    for row in filtered(rows([], config, as_of, skipped=skipped, shown=shown), filters):
+        number = due_number(row, year, month, as_of)
+        if number is None:
+            continue
+        found.append(
+            {
+                "code": row.code,
+                "name": row.name,
+                "month": month_words(year, month),
+                "no": number,
+                "latest_no": row.latest_no,
+                "latest_date": format_be(row.latest_date) if row.latest_date else None,
+                "latest_progress": row.progress,
+                "latest_disbursed": row.disbursed if row.latest_no is not None else None,
+            }
+        )
+    found.sort(key=lambda r: r["code"])
+    return found

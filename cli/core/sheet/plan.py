@@ -1,0 +1,370 @@
+"""Deciding what each row of a read sheet does to its record, with nothing written yet.
+
+Each row is checked as its record would be after the append (``writing.append_report`` in
+memory, sequentially when a record has several rows), so every rule of ``validate`` applies
+and each bad cell is one ``CellFinding``: ``FILE:ROW:COLUMN: key: message``. A row whose report
+number is already in the record is skipped when it says the same and refused when it differs,
+so importing a sheet twice changes nothing. An empty row changes nothing; an empty disbursed
+cell means "unchanged since the last report", as in ``add-report``. Records are looked up by
+code (``repository.find_by_code``): an import reads only the records its rows name, never the
+whole repository.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from ..config import Config
+from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError
+from ..findings import Finding
+from ..record import decode, parse
+from ..repository import find_by_code, is_code, record_path
+from ..writing import (
+    NewProject,
+    ReportInput,
+    append_report,
+    build_report,
+    new_record,
+    new_record_data,
+    percent_value,
+)
+from .columns import COLUMNS, SheetColumn, SheetKind
+from .read import CellError, SheetRow, Table, convert
+
+
+@dataclass(frozen=True)
+class CellFinding:
+    """What is wrong with one cell (or one row, at its code cell): ``FILE:ROW:COLUMN: key: message``."""
+
+    row: int
+    column: str
+    key: str
+    message: str
+    severity: str = "error"
+
+    def one_line(self, shown: str) -> str:
+        kind = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{shown}:{self.row}:{self.column}: {kind}{self.key}: {self.message}"
+
+
+Action = Literal["append", "identical", "empty", "failed", "new"]
+
+
+@dataclass
+class RowOutcome:
+    row: int
+    code: str
+    action: Action
+    block: str = ""
+    no: int | None = None
+
+
+@dataclass
+class Change:
+    """One record's planned new bytes, made from ``before`` by the rows in ``rows``."""
+
+    path: Path
+    shown: str
+    code: str
+    before: bytes | None
+    after: bytes
+    rows: list[int] = field(default_factory=list)
+    blocks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    kind: SheetKind
+    outcomes: list[RowOutcome] = field(default_factory=list)
+    findings: list[CellFinding] = field(default_factory=list)
+    blank_rows: int = 0
+    changes: dict[str, Change] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[CellFinding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def failed_rows(self) -> list[int]:
+        return sorted({f.row for f in self.errors})
+
+    def count(self, action: Action) -> int:
+        found = sum(1 for o in self.outcomes if o.action == action)
+        return found + self.blank_rows if action == "empty" else found
+
+
+def plan_import(table: Table, config: Config, as_of: date, shown: Any = str) -> Plan:
+    """What importing the table would do to each record, every row checked; nothing written."""
+    plan = Plan(table.kind, blank_rows=table.blank_rows)
+    columns = {c.key: c for c in COLUMNS[table.kind]}
+    state = _State(config, as_of, shown, plan)
+    for row in table.rows:
+        fill = [key for key in row.cells if columns[key].fill]
+        if all(row.cells[key].empty for key in fill):
+            plan.outcomes.append(RowOutcome(row.number, "", "empty"))
+            continue
+        values, bad = _read_row(row, columns, table.letters)
+        code = values.get("code", "")
+        if bad:
+            plan.findings += bad
+            plan.outcomes.append(RowOutcome(row.number, code, "failed"))
+            continue
+        if table.kind == "report":
+            outcome = state.report_row(row, values, table.letters)
+        else:
+            outcome = state.new_row(row, values, table.letters)
+        plan.outcomes.append(outcome)
+    return plan
+
+
+def _read_row(
+    row: SheetRow, columns: dict[str, SheetColumn], letters: dict[str, str]
+) -> tuple[dict[str, Any], list[CellFinding]]:
+    values: dict[str, Any] = {}
+    bad: list[CellFinding] = []
+    for key, cell in row.cells.items():
+        column = columns[key]
+        if not column.fill and key not in ("code", "no"):
+            continue  # context: shown to the clerk, never read back
+        if cell.empty:
+            if column.required:
+                bad.append(CellFinding(row.number, letters[key], key, "is empty; this column is required"))
+            continue
+        try:
+            values[key] = convert(column, cell)
+        except CellError as error:
+            bad.append(CellFinding(row.number, letters[key], key, str(error)))
+    return values, bad
+
+
+@dataclass
+class _Record:
+    path: Path
+    shown: str
+    before: bytes | None
+    current: bytes | None
+
+
+class _State:
+    """The records the rows touched so far, as they would be after the rows read until now."""
+
+    def __init__(self, config: Config, as_of: date, shown: Any, plan: Plan) -> None:
+        self.config = config
+        self.as_of = as_of
+        self.shown = shown
+        self.plan = plan
+        self.records: dict[str, _Record | None] = {}
+
+    def _fail(self, row: SheetRow, letters: dict[str, str], key: str, message: str) -> RowOutcome:
+        column = letters.get(key, letters["code"])
+        self.plan.findings.append(CellFinding(row.number, column, key if key in letters else "code", message))
+        return RowOutcome(row.number, "", "failed")
+
+    def _lookup(self, code: str) -> _Record | None:
+        if code not in self.records:
+            path = find_by_code(code, self.config)
+            if path is None:
+                self.records[code] = None
+            else:
+                try:
+                    raw = path.read_bytes()
+                except OSError as error:
+                    raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
+                self.records[code] = _Record(path, self.shown(path), raw, raw)
+        return self.records[code]
+
+    def _code(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> str | RowOutcome:
+        code = values["code"]
+        if not is_code(code, self.config):
+            return self._fail(row, letters, "code", f"'{code}' is not a project code like 01000000-2475")
+        return str(code)
+
+    def _remember(self, code: str, record: _Record, row: int, content: bytes, block: str) -> None:
+        record.current = content
+        change = self.plan.changes.get(code)
+        if change is None:
+            change = self.plan.changes[code] = Change(record.path, record.shown, code, record.before, content)
+        change.after = content
+        change.rows.append(row)
+        change.blocks.append(block)
+
+    def _refused(
+        self, row: SheetRow, letters: dict[str, str], error: ProjledgerError, prefix: str
+    ) -> RowOutcome:
+        findings = [f for f in getattr(error, "findings", []) if isinstance(f, Finding)]
+        if not findings:
+            return self._fail(row, letters, _key_of(error.field or "", prefix), error.message)
+        seen: set[str] = set()
+        for finding in findings:
+            key = _key_of(finding.field, prefix)
+            if key not in seen:  # one finding per cell, the first the checks gave
+                seen.add(key)
+                self._fail(row, letters, key, finding.message)
+        return RowOutcome(row.number, "", "failed")
+
+    def report_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
+        code = self._code(row, values, letters)
+        if isinstance(code, RowOutcome):
+            return code
+        try:
+            record = self._lookup(code)
+        except ProjledgerError as error:
+            return self._fail(row, letters, "code", error.message)
+        if record is None:
+            return self._fail(
+                row, letters, "code", f"no record for project {code} under {self.config.records_dir}"
+            )
+        assert record.current is not None
+        number = values["no"]
+        report = ReportInput(
+            date=values["date"],
+            progress=values["progress"],
+            note=values["note"],
+            disbursed=values.get("disbursed"),
+            plan_status=values.get("plan_status"),
+            target_status=values.get("target_status", "on_target"),
+            event=values.get("event"),
+            no=number,
+        )
+        if re.search(rb"^no = %d\r?$" % number, record.current, re.MULTILINE):
+            # Most likely filed already (a second import): look before trying the append.
+            there = self._filed(row, letters, record, report)
+            if there is not None:
+                return there
+        try:
+            written = append_report(
+                record.current, record.path, report, self.config, self.as_of, record.shown
+            )
+        except (RefusedError, RecordError, ConflictError) as error:
+            # A report of this number already there makes every append fail (numbers must
+            # increase), so the record is searched for it only then: a first import parses once.
+            there = self._filed(row, letters, record, report)
+            return there if there is not None else self._refused(row, letters, error, "reports")
+        for warning in written.warnings:
+            self.plan.findings.append(
+                CellFinding(
+                    row.number,
+                    letters.get(_key_of(warning.field, "reports"), letters["code"]),
+                    _key_of(warning.field, "reports"),
+                    warning.message,
+                    "warning",
+                )
+            )
+        self._remember(code, record, row.number, written.content, written.block)
+        return RowOutcome(row.number, code, "append", written.block, number)
+
+    def _filed(
+        self, row: SheetRow, letters: dict[str, str], record: _Record, report: ReportInput
+    ) -> RowOutcome | None:
+        """Skip (identical) or refuse (different) a row whose report number the record holds."""
+        assert record.current is not None
+        try:
+            data = parse(decode(record.current, record.shown), record.shown)
+        except RecordError:
+            return None  # append_report's own refusal says what is wrong with the file
+        listed = data.get("reports")
+        reports = [r for r in listed if isinstance(r, dict)] if isinstance(listed, list) else []
+        for index, existing in enumerate(reports):
+            if existing.get("no") == report.no:
+                difference = _difference(report, existing, reports[:index])
+                if difference is None:
+                    return RowOutcome(row.number, str(data.get("code", "")), "identical", no=report.no)
+                key, message = difference
+                return self._fail(
+                    row,
+                    letters,
+                    key,
+                    f"report {report.no} is already in {record.shown} with {message}; "
+                    "nothing changed (fix the record with an editor if the sheet is right)",
+                )
+        return None
+
+    def new_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
+        code = self._code(row, values, letters)
+        if isinstance(code, RowOutcome):
+            return code
+        project = NewProject(
+            code=code,
+            name=values["name"],
+            fiscal_year=values["fiscal_year"],
+            start=values["start"],
+            end=values["end"],
+            budget=values["budget"],
+            department=values["department"],
+            **{k: values.get(k, "") for k in ("division", "unit", "owner", "coordinator", "plan_ref")},
+        )
+        try:
+            record = self._lookup(code)
+            path = record.path if record else record_path(self.config, project.fiscal_year, code)
+        except ProjledgerError as error:
+            return self._fail(row, letters, "code", error.message)
+        if record is not None and record.current is not None:
+            try:
+                existing = parse(decode(record.current, record.shown), record.shown)
+            except RecordError as error:
+                return self._fail(row, letters, "code", f"{record.shown}: {error.message}")
+            wanted = new_record_data(project)
+            for key in ("name", "plan_ref", "fiscal_year", "start", "end", "budget"):
+                if wanted.get(key) != existing.get(key):
+                    return self._fail(row, letters, key, _already(code, record.shown, key, existing.get(key)))
+            agency_data = existing.get("agency")
+            agency: dict[str, Any] = agency_data if isinstance(agency_data, dict) else {}
+            for key, value in wanted["agency"].items():
+                if value != agency.get(key):
+                    return self._fail(row, letters, key, _already(code, record.shown, key, agency.get(key)))
+            return RowOutcome(row.number, code, "identical")
+        shown = self.shown(path)
+        try:
+            written = new_record(project, path, self.config, self.as_of, shown)
+        except (RefusedError, RecordError, ConflictError) as error:
+            return self._refused(row, letters, error, "")
+        record = _Record(path, shown, None, None)
+        self.records[code] = record
+        self._remember(code, record, row.number, written.content, written.content.decode("utf-8"))
+        return RowOutcome(row.number, code, "new", written.content.decode("utf-8"))
+
+
+def _already(code: str, shown: str, key: str, value: Any) -> str:
+    there = "nothing" if value is None else f"'{value}'"
+    return f"project {code} already has a record ({shown}) with {key} {there}; nothing changed"
+
+
+_NEW_KEYS = {"agency.department": "department", "agency.division": "division", "agency.unit": "unit",
+             "agency.owner": "owner", "agency.coordinator": "coordinator"}  # fmt: skip
+
+
+def _key_of(field_path: str, prefix: str) -> str:
+    """The sheet key a record finding's field names: ``reports[7].progress`` → ``progress``."""
+    if prefix == "reports":
+        match = re.fullmatch(r"reports\[\d+\](?:\.([a-z_]+))?(?:\..*)?", field_path)
+        if match is None:
+            return "code"
+        return match.group(1) or "no"
+    return _NEW_KEYS.get(field_path, field_path.split(".")[0].split("[")[0] or "code")
+
+
+def _difference(values: ReportInput, existing: dict[str, Any], previous: list[Any]) -> tuple[str, str] | None:
+    """(key, what differs) between a row and the report of its number already filed, or None.
+
+    Compared as stored: what the row would build on the reports before it. A plan status the
+    row leaves empty was computed when it was filed, so it is not compared.
+    """
+    built = build_report(values, previous)
+    keys = ["date", "progress", "disbursed", "target_status", "note", "event"]
+    if values.plan_status is not None:
+        keys.append("plan_status")
+    for key in keys:
+        mine, theirs = built.get(key), existing.get(key)
+        if key == "progress" and isinstance(theirs, Decimal | int):
+            theirs = percent_value(Decimal(theirs))
+        if key == "disbursed" and isinstance(theirs, Decimal | int):
+            theirs = Decimal(theirs).quantize(Decimal("0.01"))
+        if mine != theirs:
+            shown_theirs = "none" if theirs is None else theirs
+            return key, f"{key} {shown_theirs} (the sheet says {'none' if mine is None else mine})"
+    return None

@@ -1,0 +1,366 @@
+"""Reading a filled sheet into typed cells, refusing what cannot be a sheet before parsing it.
+
+xlsx through openpyxl (``read_only``, ``data_only=False``: a formula is read as its text and
+reported, its cached value never used) or CSV (UTF-8 with or without a BOM, any line end). A file
+over ``MAX_FILE_BYTES`` or a workbook whose zip members would inflate past ``MAX_INFLATED_BYTES``
+(or ``MAX_RATIO`` times their packed size) is refused before parsing. The header row names each
+column's key (``header_key``); the data rows become a ``Table``. Cells are converted with the very
+functions ``add-report`` and ``new`` use (``parse_date``, ``parse_percent``, ``parse_money``,
+``value_for_label``); a cell that cannot be read raises ``CellError``, which the plan reports as
+one finding at the spreadsheet's row number and column letter.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from ..calendar import MIN_BE_YEAR, DateInputError
+from ..errors import InputError, ProjledgerError
+from ..labels import label, value_for_label
+from ..money import NumberInputError, parse_money, parse_percent, parse_whole
+from .columns import CHOICES, COLUMNS, NEW_TITLE, REPORT_TITLE, SheetColumn, SheetKind, column_letter
+
+#: Files larger than this are refused before anything parses them.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+#: An xlsx is a zip: the members together may not inflate past this ...
+MAX_INFLATED_BYTES = 200 * 1024 * 1024
+#: ... nor any member past this many times its packed size (a zip bomb's signature).
+MAX_RATIO = 200
+MAX_MEMBERS = 2_000
+#: Data rows and columns read at most; a sheet holding more is refused, not cut short.
+MAX_ROWS = 50_000
+#: Rows a spreadsheet can hold at all (Excel's limit), filled or not.
+MAX_SHEET_ROWS = 1_048_576
+MAX_COLUMNS = 200
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell as read: the value (str, int, float, datetime or None) and whether it held a formula."""
+
+    letter: str
+    value: Any
+    #: The spreadsheet's own type when it matters: "f" a formula, "e" an error such as #REF!,
+    #: "%" a number shown as a percentage (45 % is stored as 0.45).
+    kind: str = ""
+
+    @property
+    def empty(self) -> bool:
+        return self.value is None or (isinstance(self.value, str) and not self.value.strip())
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    number: int
+    cells: dict[str, Cell]
+
+
+@dataclass(frozen=True)
+class Table:
+    """A sheet as read: its kind, where each key's column is, and the data rows."""
+
+    kind: SheetKind
+    letters: dict[str, str]
+    rows: tuple[SheetRow, ...]
+    #: Rows with no cell of any known column filled: counted, not kept.
+    blank_rows: int = 0
+
+
+_KEY_AT_END = re.compile(r"\(([a-z_]+)\)\s*$")
+
+
+def header_key(text: Any) -> str | None:
+    """The key a header names: ``ความก้าวหน้าของงานฯ % (progress)`` or a bare ``progress``."""
+    if not isinstance(text, str):
+        return None
+    words = " ".join(text.split()).lstrip("\ufeff")
+    match = _KEY_AT_END.search(words)
+    return match.group(1) if match else (words if re.fullmatch(r"[a-z_]+", words) else None)
+
+
+def check_size(path: Path, shown: str) -> int:
+    """The file's size; refuses a missing, non-regular or oversized file."""
+    try:
+        info = path.stat()
+    except OSError as error:
+        raise InputError(f"cannot be read: {error.strerror}", path=shown) from None
+    if not path.is_file():
+        raise InputError("is not a file", path=shown)
+    if info.st_size > MAX_FILE_BYTES:
+        raise InputError(
+            f"is {info.st_size / 1024 / 1024:.1f} MB; a sheet of at most {MAX_FILE_BYTES // 1024 // 1024} MB "
+            "is read (split it into several files)",
+            path=shown,
+        )
+    return info.st_size
+
+
+def check_zip(path: Path, shown: str) -> None:
+    """Refuse a file that is not an xlsx zip, or whose members would inflate too far."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise InputError(
+            "is not an xlsx workbook (not a zip file); save it as .xlsx or .csv", path=shown
+        ) from None
+    if len(members) > MAX_MEMBERS:
+        raise InputError(f"holds {len(members)} zip members; an xlsx workbook holds far fewer", path=shown)
+    names = {member.filename for member in members}
+    if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+        raise InputError("is a zip file but not an xlsx workbook (no xl/workbook.xml)", path=shown)
+    total = 0
+    for member in members:
+        total += member.file_size
+        ratio = member.file_size / max(member.compress_size, 1)
+        if ratio > MAX_RATIO and member.file_size > 1024 * 1024:
+            raise InputError(
+                f"zip member {member.filename} would inflate {ratio:.0f} times; refused as a zip bomb",
+                path=shown,
+            )
+    if total > MAX_INFLATED_BYTES:
+        raise InputError(
+            f"would inflate to {total / 1024 / 1024:.0f} MB when unzipped (at most "
+            f"{MAX_INFLATED_BYTES // 1024 // 1024} MB); refused before reading",
+            path=shown,
+        )
+    # No workbook declares a DTD; one that does is after entity expansion (a billion laughs).
+    # A DTD can only stand before the root element, so each part's first bytes tell.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in members:
+                if member.filename.endswith((".xml", ".rels", ".vml")):
+                    with archive.open(member) as part:
+                        head = part.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        raise InputError(
+                            f"zip member {member.filename} declares a DTD, which no workbook needs; refused",
+                            path=shown,
+                        )
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
+        raise InputError(f"cannot be read as an xlsx workbook ({type(error).__name__})", path=shown) from None
+
+
+def read_table(path: Path, shown: str) -> Table:
+    """Read a filled sheet (.xlsx or .csv) into cells by key; refuses what cannot be a sheet."""
+    check_size(path, shown)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        grid = _csv_grid(path, shown)
+    elif suffix in (".xlsx", ".xlsm"):
+        check_zip(path, shown)
+        grid = _xlsx_grid(path, shown)
+    else:
+        raise InputError("is neither .xlsx nor .csv; export the sheet in one of those", path=shown)
+    return _table(grid, shown)
+
+
+def _csv_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"is not UTF-8 (byte {error.start}); save the CSV as 'CSV UTF-8' from the spreadsheet",
+            path=shown,
+        ) from None
+    if "\x00" in text:
+        raise InputError("holds NUL characters: it is not a CSV text file", path=shown)
+    try:
+        lines = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise InputError(f"cannot be read as CSV ({error})", path=shown) from None
+    for line in lines:
+        # A CSV cell is always text, whatever it starts with: "=..." is never a formula here.
+        yield [Cell(column_letter(i), value) for i, value in enumerate(line[:MAX_COLUMNS])]
+
+
+def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    except Exception as error:  # openpyxl raises many kinds on a damaged file
+        raise InputError(f"cannot be read as an xlsx workbook ({type(error).__name__})", path=shown) from None
+    try:
+        sheets = [s for s in book.worksheets if hasattr(s, "iter_rows")]
+        if not sheets:
+            raise InputError("holds no worksheet", path=shown)
+        by_title = {s.title: s for s in sheets}
+        sheet = by_title.get(REPORT_TITLE) or by_title.get(NEW_TITLE) or sheets[0]
+        try:
+            header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS), ())
+            cells = _cells(header)
+            while cells and cells[-1].empty:
+                cells.pop()
+            yield cells
+            # Only as wide as the header: a sheet claiming 16,384 columns costs nothing more.
+            for row in sheet.iter_rows(min_row=2, max_col=max(len(cells), 1)):
+                yield _cells(row)
+        except ProjledgerError:
+            raise
+        except Exception as error:
+            raise InputError(
+                f"cannot be read as an xlsx workbook ({type(error).__name__} in sheet '{sheet.title}')",
+                path=shown,
+            ) from None
+    finally:
+        book.close()
+
+
+def _cells(row: Iterable[Any]) -> list[Cell]:
+    found = []
+    for index, cell in enumerate(row):
+        kind = getattr(cell, "data_type", "")
+        if kind == "n" and "%" in str(getattr(cell, "number_format", "")):
+            kind = "%"
+        found.append(Cell(column_letter(index), cell.value, kind if kind in ("f", "e", "%") else ""))
+    return found
+
+
+def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
+    header = next(grid, None)
+    letters: dict[str, str] = {}
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(header or []):
+        key = header_key(cell.value)
+        if key is None:
+            continue
+        if key in positions:
+            raise InputError(
+                f"row 1: two columns are headed '{key}' ({letters[key]} and {cell.letter})", path=shown
+            )
+        letters[key], positions[key] = cell.letter, index
+    # A registration sheet names what only ``new`` asks for; anything else is taken for a monthly one.
+    only_new = {"fiscal_year", "budget", "start", "end", "department"}
+    kind: SheetKind = "new" if only_new & set(letters) and not {"progress", "no"} & set(letters) else "report"
+    missing = [c.key for c in COLUMNS[kind] if c.required and c.key not in letters]
+    if missing:
+        wanted = ", ".join(c.header for c in COLUMNS[kind] if c.key in missing)
+        raise InputError(
+            f"row 1: the header lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(headed e.g. '{wanted}'); export a sheet with projledger sheet export to start from",
+            path=shown,
+        )
+    known = {c.key for c in COLUMNS[kind]}
+    wanted_keys = {key: index for key, index in positions.items() if key in known}
+    data: list[SheetRow] = []
+    blank = 0
+    for number, line in enumerate(grid, start=2):
+        if number > MAX_SHEET_ROWS:
+            raise InputError(
+                f"holds more than {MAX_SHEET_ROWS:,} rows, more than a spreadsheet can", path=shown
+            )
+        cells = {
+            key: line[index] if index < len(line) else Cell(letters[key], None)
+            for key, index in wanted_keys.items()
+        }
+        if all(cell.empty for cell in cells.values()):
+            blank += 1  # styled but empty rows at a sheet's end cost nothing to keep
+            continue
+        if len(data) >= MAX_ROWS:
+            raise InputError(
+                f"holds more than {MAX_ROWS:,} filled rows; split it into several files", path=shown
+            )
+        data.append(SheetRow(number, cells))
+    return Table(kind, {k: letters[k] for k in wanted_keys}, tuple(data), blank)
+
+
+# --- cells to typed values ----------------------------------------------------------------
+
+
+class CellError(ValueError):
+    """A cell that cannot be read as its column's kind; the message says why."""
+
+
+def _number_text(value: Any) -> str:
+    """A cell's number as the digits a person typed (``45.5``, never ``4.55E+1``)."""
+    if isinstance(value, bool):
+        raise CellError(f"'{value}' is not a number")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise CellError("is not a finite number")
+        text = repr(value)
+        if "e" in text or "E" in text:
+            try:
+                text = format(Decimal(text), "f")
+            except InvalidOperation:
+                raise CellError(f"'{value}' is not a number") from None
+        return text.removesuffix(".0") if text.endswith(".0") else text
+    return str(value)
+
+
+def _day(value: Any) -> date:
+    if isinstance(value, datetime):
+        if value.year >= MIN_BE_YEAR:
+            raise CellError(
+                f"the spreadsheet holds the date {value.date().isoformat()}: a Buddhist Era year typed into a "
+                f"date cell; type it as text, {value.day:02d}/{value.month:02d}/{value.year}"
+            )
+        if value.time() != datetime.min.time():
+            raise CellError(f"'{value}' holds a time of day; give the date only")
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float):
+        raise CellError(f"'{_number_text(value)}' is a number, not a date: write dd/mm/yyyy BE (25/10/2567)")
+    try:
+        from ..calendar import parse_date
+
+        return parse_date(str(value))
+    except DateInputError as error:
+        raise CellError(str(error)) from None
+
+
+def convert(column: SheetColumn, cell: Cell) -> Any:
+    """The typed value of a non-empty cell, read as add-report and new read what is typed."""
+    value = cell.value
+    if cell.kind == "f":
+        raise CellError(
+            f"holds the formula '{value}', which is never run nor its result used; type the value itself"
+        )
+    if cell.kind == "e":
+        raise CellError(f"holds the spreadsheet error {value}; type the value itself")
+    kind = column.kind
+    if kind == "date":
+        return _day(value)
+    if isinstance(value, datetime | date):
+        raise CellError(f"holds a date ({value:%Y-%m-%d}), not a {kind.replace('_', ' ')}")
+    text = value if isinstance(value, str) else _number_text(value)
+    try:
+        if kind == "percent" and cell.kind == "%":
+            # Typed as "45%", shown as 45 %, stored as 0.45: the clerk meant 45.
+            return (parse_percent(text) * 100).normalize()
+        if kind == "percent":
+            return parse_percent(text)
+        if kind == "money":
+            return parse_money(text)
+    except NumberInputError as error:
+        raise CellError(str(error)) from None
+    except InvalidOperation:
+        raise CellError(f"'{text}' is too large a number") from None
+    if kind == "int":
+        try:
+            return parse_whole(text)
+        except NumberInputError:
+            raise CellError(f"'{text}' is not a whole number") from None
+    if kind in CHOICES:
+        found = value_for_label(text, CHOICES[kind])
+        if found is None:
+            words = ", ".join(label(v, "th") for v in CHOICES[kind])
+            raise CellError(f"'{text}' is not one of: {words}")
+        return found
+    if kind == "code":
+        return text.strip()
+    return text
