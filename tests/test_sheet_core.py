@@ -1,4 +1,4 @@
-"""core/sheet.py without the command line: due rows, headers, cells, hostile files, the plan."""
+"""core/sheet/ without the command line: due rows, headers, cells, hostile files, the plan."""
 
 from __future__ import annotations
 
