@@ -174,3 +174,26 @@ def test_a_memo_answer_imports_nothing_that_reads_records(
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout
     assert "IMPORTED: []" not in runs[0].stderr  # the first run computed its rows
     assert "IMPORTED: []" in runs[1].stderr, runs[1].stderr
+
+
+def test_record_files_are_the_walks(tmp_path: Path) -> None:
+    """The quick listing (no stat) gives the walk's record files in its order; None at a link."""
+    from projledger.core.config import load_config
+    from projledger.core.repository import list_records
+
+    records = tmp_path / "records"
+    for name in [
+        "b.toml",
+        "a.toml",
+        ".hidden.toml",
+        "notes.txt",
+        "2565/z.toml",
+        "2565/x/y.toml",
+        ".git/d.toml",
+    ]:
+        (records / name).parent.mkdir(parents=True, exist_ok=True)
+        (records / name).write_text("format = 1\n", "utf-8")
+    config = load_config(tmp_path)
+    assert cache_module.record_files(str(records)) == [str(e.path) for e in list_records([], config)]
+    (records / "2565" / "link").symlink_to(records / "2565" / "x", target_is_directory=True)
+    assert cache_module.record_files(str(records)) is None

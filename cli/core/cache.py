@@ -871,11 +871,12 @@ class _Listing:
     """What ``OutputMemo`` digests of the files it depends on: their names (and refusals) and
     stat numbers, the newest time among them, and the record files found with their stat."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stats: bool = True) -> None:
         self.names: list[str] = []
         self.numbers: list[int] = []
         self.newest = 0
         self.scanned: list[tuple[str, StatKey | None]] | None = None
+        self.stats = stats  # False: the names only, nothing stat'ed
 
     def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
         self.names.append(name)
@@ -910,20 +911,33 @@ class _Listing:
         scanned = self.scanned
         for entry in files:
             path = entry.path
-            try:
-                key = self.add(path, entry.stat(follow_symlinks=False))  # not a link: its own stat
-            except OSError:
-                key = self.add(path, None)
+            key = self._stat(path, entry)
             if scanned is not None and entry.name.endswith(".toml") and not entry.name.startswith("."):
                 scanned.append((path, key))
         for entry in folders:
-            try:
-                self.add(entry.path + os.sep, entry.stat(follow_symlinks=False))
-            except OSError:
-                self.add(entry.path + os.sep, None)
+            self._stat(entry.path + os.sep, entry)
             if not self.scan(entry.path):
                 return False
         return True
+
+    def _stat(self, name: str, entry: os.DirEntry[str]) -> StatKey | None:
+        if not self.stats:
+            return None
+        try:
+            return self.add(name, entry.stat(follow_symlinks=False))  # not a link: its own stat
+        except OSError:
+            return self.add(name, None)
+
+
+def record_files(folder: str) -> list[str] | None:
+    """The record files of the records folder as ``repository.walk_records`` lists them, in its
+    order, from one ``scandir`` a folder and no stat; None where a link lies below it (then the
+    walk's own rules decide)."""
+    listing = _Listing(stats=False)
+    listing.scanned = []
+    if not listing.scan(folder):
+        return None
+    return [name for name, _ in listing.scanned]
 
 
 def _entry_name(entry: os.DirEntry[str]) -> str:
