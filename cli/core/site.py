@@ -20,6 +20,7 @@ runs that were killed.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -27,10 +28,11 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -43,6 +45,7 @@ from jinja2 import Environment
 
 from . import cache as result_cache
 from . import pages, portfolio
+from .cache import RACY_NS, StatKey, cache_folder
 from .calendar import format_be, format_month_be
 from .check import check_file
 from .config import Config
@@ -50,9 +53,11 @@ from .errors import ConflictError, RecordError, UnsafePathError
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .portfolio import (
+    SORTS,
     ProjectRow,
     QuarterPoint,
     Skipped,
+    build_row,
     progress_by_month,
     quarter_points,
     sorted_rows,
@@ -60,7 +65,7 @@ from .portfolio import (
 from .record import Project
 from .status import compute_status, computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
-from .tables import status_csv, status_envelope, word
+from .tables import row_dict, status_csv, status_envelope, word
 from .text import json_safe
 
 try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
@@ -483,13 +488,32 @@ def plan_pages(
     base = _key(fingerprint or template_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
     rows: list[ProjectRow] = []
     keys: list[str] = []
-    by_agency: dict[str, list[int]] = {}
     for entry in entries:
         key = _key(base, entry.row.path, entry.stamp)
-        by_agency.setdefault(entry.row.agency_code, []).append(len(rows))
         rows.append(entry.row)
         keys.append(key)
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config))
+    yield from _summary_pages(rows, keys, None, None, base, as_of, lang, config)
+
+
+def _summary_pages(
+    rows: list[ProjectRow],
+    keys: list[str],
+    json_lines: Sequence[str] | None,
+    csv_lines: Sequence[str] | None,
+    base: str,
+    as_of: date,
+    lang: Lang,
+    config: Config,
+) -> Iterator[Planned]:
+    """The pages over many projects (agencies, overview, data) and the assets, after the projects'.
+
+    ``json_lines``/``csv_lines``: each row's line of data.json and data.csv when they are known
+    (the one-pass build has them), else the data files are rendered from the rows.
+    """
+    by_agency: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_agency.setdefault(row.agency_code, []).append(index)
     for code, indexes in sorted(by_agency.items()):
         agency_rows = [rows[i] for i in indexes]
         yield Planned(agency_page(code), _key(base, "agency", [keys[i] for i in indexes]),
@@ -499,8 +523,16 @@ def plan_pages(
     yield Planned(
         "index.html", _key(everything, "index"), lambda: render_index(rows, as_of, lang, config), heavy
     )
-    yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
-    yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
+    if json_lines is not None and csv_lines is not None:
+        worst: Callable[[ProjectRow], Any] = SORTS["worst"]
+        order = sorted(range(len(rows)), key=lambda i: worst(rows[i]))
+        yield Planned(
+            "data.json", _key(everything, "json"), lambda: _data_json(rows, json_lines, order, as_of)
+        )
+        yield Planned("data.csv", _key(everything, "csv"), lambda: _data_csv(csv_lines, order))
+    else:
+        yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
+        yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
     for name in ASSETS:
         yield Planned(name, _key(base, name), partial(asset_text, name))
 
@@ -796,3 +828,315 @@ def load_entries(config: Config, as_of: date, checked_on: date, skipped: Skipped
         seen[row.code] = row.path
         path = os.path.join(root, row.path)
         yield Entry(row, file_stamp(path), partial(_project_of, Path(path), config, checked_on, row.path))
+
+
+# --- building in one pass ---------------------------------------------------------------
+#
+# ``build_site`` is what the command runs: the same pages as ``site_pages``/``write_site``, byte
+# for byte (a test holds it to that), at a fraction of the cost. Each record is read and checked
+# once: its row, its lines of data.json and data.csv and its project page all come from that one
+# parse, in worker processes that write the page themselves. What one record gave is cached in
+# the user's cache (namespace ``site``, keyed on the file's stat, verified by content when the
+# file changed too recently: ``cache.ResultCache``), so a rebuild reads no unchanged record: its
+# row and data lines come from the cache and its page is linked from the previous site.
+
+#: Bump when what a ``site`` cache entry holds changes shape.
+SITE_CACHE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """What every worker of one build needs; inherited through fork."""
+
+    config: Config
+    as_of: date
+    checked_on: date
+    lang: Lang
+    base: str
+    folder: str
+    previous: dict[str, str]
+    racy_since: int
+
+
+_PASS: list[_Pass] = []
+
+
+def page_key(base: str, shown: str, stat: object, file_digest: bytes | None) -> str:
+    """A project page's key: the record's path and stat (and digest when its stat is too recent
+    to be trusted), the tool, the date, the language and the config (``base``)."""
+    return _key(base, shown, stat, file_digest)
+
+
+def _json_fragment(row: ProjectRow) -> str:
+    return json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))
+
+
+@cache
+def _csv_head() -> str:
+    return status_csv([])
+
+
+def _csv_fragment(row: ProjectRow) -> str:
+    text, head = status_csv([row]), _csv_head()
+    assert text.startswith(head)
+    return text[len(head) :]
+
+
+def _write_page(folder: str, relative: str, text: str) -> None:
+    fd = os.open(os.path.join(folder, relative), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(text.encode("utf-8"))
+
+
+def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]:
+    """One record, read once: (cache value, stat before reading, digest if racy, page written).
+
+    The value is ("row", row fields, shown path, data.json line, data.csv line) or ("skip",
+    reason, shown path). The page is rendered and written unless the previous site has it.
+    """
+    job = _PASS[0]
+    try:
+        st = os.stat(path)
+        stat: StatKey | None = result_cache.stat_key(st)
+    except OSError:
+        stat = None
+    file_digest = None
+    if stat is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= job.racy_since:
+        file_digest = result_cache._file_digest(path)
+        if file_digest is None:
+            stat = None
+    shown = repository_path(Path(path), job.config)
+    result = check_file(Path(path), job.config, job.checked_on, shown)
+    if result.project is None or not result.ok:
+        reason = next((f.message for f in result.findings if f.is_error), "not a record")
+        return ("skip", reason, shown), stat, file_digest, False
+    project = result.project
+    row = build_row(project, compute_status(project, job.as_of, job.config), shown)
+    value = ("row", tuple(getattr(row, name) for name in _row_names()), shown,
+             _json_fragment(row), _csv_fragment(row))  # fmt: skip
+    page = project_page(row.code)
+    if stat is not None and job.previous.get(page) == page_key(job.base, shown, stat, file_digest):
+        return value, stat, file_digest, False
+    _write_page(job.folder, page, render_project(project, row, job.as_of, job.lang, job.config))
+    return value, stat, file_digest, True
+
+
+def _build_chunk(paths: list[str]) -> list[tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]]:
+    return [_build_one(path) for path in paths]
+
+
+@cache
+def _row_names() -> tuple[str, ...]:
+    from dataclasses import fields
+
+    return tuple(f.name for f in fields(ProjectRow))
+
+
+@dataclass
+class _Slot:
+    """One listed file in the walk's order, once known."""
+
+    value: tuple[Any, ...]
+    key: str = ""
+    #: The page is the previous site's (to link) rather than written in this build.
+    reuse: bool = False
+
+
+_Built = tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]
+
+
+def _built(misses: list[str], jobs: int) -> Generator[_Built, None, None]:
+    """``_build_one`` of each path, in order; on ``jobs`` forked processes when there are many."""
+    if jobs <= 1 or len(misses) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        for path in misses:
+            yield _build_one(path)
+        return
+    size = max(8, min(32, len(misses) // (jobs * 16) or 1))
+    chunks = [misses[i : i + size] for i in range(0, len(misses), size)]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for batch in pool.imap(_build_chunk, chunks):
+            yield from batch
+
+
+def _data_json(rows: Sequence[ProjectRow], lines: Sequence[str], order: Sequence[int], as_of: date) -> str:
+    """``render_data_json`` from each row's own line, in the same order: the same bytes."""
+    empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
+    if not empty.endswith("[]}"):  # the projects are not the envelope's last key: the plain way
+        return render_data_json(rows, as_of)
+    return empty[:-2] + ",".join(lines[i] for i in order) + "]}\n"
+
+
+def _data_csv(lines: Sequence[str], order: Sequence[int]) -> str:
+    return _csv_head() + "".join(lines[i] for i in order)
+
+
+def build_site(
+    out: Path,
+    config: Config,
+    as_of: date,
+    lang: Lang,
+    checked_on: date,
+    cwd: Path,
+    skipped: Skipped,
+    *,
+    jobs: int = 1,
+    environ: Mapping[str, str] = os.environ,
+    fingerprint: str | None = None,
+) -> BuildResult:
+    """The site of the repository's records, built beside ``out`` and swapped in (see module doc)."""
+    from .repository import list_records
+
+    target = check_output(out, config, cwd)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stray(target)
+    previous = read_manifest(target) if target.is_dir() else {}
+    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    lock = os.open(folder, os.O_RDONLY)
+    result = BuildResult(path=target)
+    where = cache_folder(environ)
+    store = (
+        result_cache.ResultCache(where, config, "site", as_of, checked_on, SITE_CACHE_FORMAT)
+        if where is not None else None
+    )  # fmt: skip
+    try:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
+        (folder / "projects").mkdir()
+        (folder / "agencies").mkdir()
+        base = _key(fingerprint or site_fingerprint(config), lang, as_of.isoformat(), config.fingerprint())
+        racy_since = store.racy_since if store is not None else result_cache.filesystem_now(folder) - RACY_NS
+        listed = [(os.fspath(e.path), e.refused) for e in list_records([], config)]
+        slots: list[_Slot | None] = []
+        misses: list[str] = []
+        for name, refused in listed:
+            if refused:
+                slots.append(_Slot(("skip", refused, repository_path(Path(name), config))))
+                continue
+            slot = _cached_slot(store, name, base, previous) if store is not None else None
+            if slot is None:
+                misses.append(name)
+            slots.append(slot)
+        job = _Pass(config, as_of, checked_on, lang, base, str(folder), previous, racy_since)
+        _PASS[:] = [job]
+        try:
+            built = _built(misses, jobs)
+            for index, (name, refused) in enumerate(listed):
+                if slots[index] is not None or refused:
+                    continue
+                value, stat, file_digest, rendered = next(built)
+                if stat is None:
+                    key = os.urandom(16).hex()  # a file that cannot be told unchanged: never reused
+                else:
+                    key = page_key(base, value[2], stat, file_digest)
+                    if store is not None:
+                        store.write(name, stat, file_digest, None, result_cache._dumps(value), new=True)
+                slots[index] = _Slot(value, key, reuse=not rendered)
+            built.close()
+        finally:
+            _PASS.clear()
+        rows, keys, json_lines, csv_lines = _gather(slots, skipped, folder, target, job, result)
+        manifest = {project_page(row.code): key for row, key in zip(rows, keys, strict=True)}
+        batch = []
+        for page in _summary_pages(rows, keys, json_lines, csv_lines, base, as_of, lang, config):
+            manifest[page.path] = page.key
+            if previous.get(page.path) == page.key and _reuse(target, folder, page.path):
+                result.kept += 1
+                continue
+            result.rendered.append(page.path)
+            batch.append(page)
+        _render_batch(batch, folder, jobs)
+        result.manifest = manifest
+        body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
+        _put(folder, MARKER, json.dumps(body, indent=0, sort_keys=True) + "\n")
+        folder.chmod(0o755)
+        _swap_in(folder, target)
+        if store is not None:
+            store.save(keep=lambda key: False)  # the whole records folder was walked
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        os.close(lock)
+        if store is not None:
+            store.close()
+    return result
+
+
+def _cached_slot(
+    store: result_cache.ResultCache, name: str, base: str, previous: Mapping[str, str]
+) -> _Slot | None:
+    """The file's slot from the cache, when its entry holds and its page (if any) can be linked."""
+    entry = store.lookup(name)
+    if entry is None:
+        return None
+    try:
+        raw = store.read_value(entry)
+        value = pickle.loads(raw)
+    except Exception:  # the cache file changed under us: read the record instead
+        return None
+    if not isinstance(value, tuple) or value[0] not in ("row", "skip"):
+        return None
+    key = ""
+    if value[0] == "row":
+        key = page_key(base, value[2], entry[0], entry[1])
+        if previous.get(project_page(value[1][0])) != key:
+            return None  # its page must be rendered: the record is read again for it
+    store.write(name, entry[0], entry[1], entry[2], raw, new=False)
+    return _Slot(value, key, reuse=True)
+
+
+def _gather(
+    slots: list[_Slot | None],
+    skipped: Skipped,
+    folder: Path,
+    target: Path,
+    job: _Pass,
+    result: BuildResult,
+) -> tuple[list[ProjectRow], list[str], list[str], list[str]]:
+    """Rows, page keys and data lines in the walk's order; a second record of a code is skipped.
+
+    Pages of the previous site are linked; a page that cannot be linked, and the page of a code
+    that two records claim (a worker may have written the second one's), is rendered here.
+    """
+    rows: list[ProjectRow] = []
+    keys: list[str] = []
+    json_lines: list[str] = []
+    csv_lines: list[str] = []
+    seen: dict[str, int] = {}
+    linked: set[int] = set()
+    again: set[int] = set()
+    for slot in slots:
+        assert slot is not None
+        value = slot.value
+        if value[0] == "skip":
+            skipped.files.append((value[2], value[1]))
+            continue
+        row = ProjectRow(*value[1])
+        if row.code in seen:
+            first = rows[seen[row.code]].path
+            skipped.files.append((row.path, f"project {row.code} already has a record, {first}"))
+            again.add(seen[row.code])
+            continue
+        seen[row.code] = len(rows)
+        if not slot.reuse:
+            pass
+        elif _reuse(target, folder, project_page(row.code)):
+            linked.add(len(rows))
+        else:
+            again.add(len(rows))
+        rows.append(row)
+        keys.append(slot.key)
+        json_lines.append(value[3])
+        csv_lines.append(value[4])
+    for index in sorted(again):
+        row = rows[index]
+        page = project_page(row.code)
+        project = _project_of(Path(job.config.root, row.path), job.config, job.checked_on, row.path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(folder / page)
+        linked.discard(index)
+        _write_page(str(folder), page, render_project(project, row, job.as_of, job.lang, job.config))
+    result.kept += len(linked)
+    result.rendered += [project_page(row.code) for index, row in enumerate(rows) if index not in linked]
+    return rows, keys, json_lines, csv_lines

@@ -1,0 +1,143 @@
+"""The one-pass site build (``site.build_site``: cache, worker processes, linked pages, data lines)
+gives the same bytes as the plain rendering of every page (``site.site_pages``), cold and warm,
+on one process and on several, with invalid records, duplicate codes, edits, removals and links."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from projledger.core import site as site_core
+from projledger.core.config import load_config
+from projledger.core.portfolio import Skipped
+
+import portfolio
+
+DAY = date(2022, 3, 31)
+TODAY = date(2022, 5, 1)
+
+
+@pytest.fixture
+def pf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    portfolio.build(root, with_invalid=True)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(tmp_path / "cache"))
+    return root
+
+
+def plain(root: Path, lang: str = "th") -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Every page rendered the plain way, with no cache and on one process."""
+    config = load_config(root)
+    skipped = Skipped()
+    saved = dict(os.environ)
+    os.environ["PROJLEDGER_NO_CACHE"] = "1"
+    try:
+        entries = list(site_core.load_entries(config, DAY, TODAY, skipped))
+        pages = site_core.site_pages(entries, DAY, lang, config)  # type: ignore[arg-type]
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return pages, skipped.files
+
+
+def fast(root: Path, lang: str = "th", jobs: int = 1) -> tuple[site_core.BuildResult, list[tuple[str, str]]]:
+    config = load_config(root)
+    skipped = Skipped()
+    result = site_core.build_site(root / "_site", config, DAY, lang, TODAY, root, skipped, jobs=jobs)  # type: ignore[arg-type]
+    return result, skipped.files
+
+
+def files(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_text("utf-8")
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != site_core.MARKER
+    }
+
+
+def same_as_plain(root: Path, lang: str = "th", jobs: int = 1) -> site_core.BuildResult:
+    result, skipped = fast(root, lang, jobs)
+    pages, plain_skipped = plain(root, lang)
+    built = files(root / "_site")
+    assert sorted(built) == sorted(pages)
+    for name, text in pages.items():
+        assert built[name] == text, name
+    assert skipped == plain_skipped
+    manifest = json.loads((root / "_site" / site_core.MARKER).read_text("utf-8"))["pages"]
+    assert sorted(manifest) == sorted(pages)
+    assert not list(root.glob("_site.tmp-*"))
+    return result
+
+
+def test_cold_warm_and_after_changes(pf: Path) -> None:
+    first = same_as_plain(pf)
+    assert first.kept == 0 and len(first.rendered) == len(first.manifest)
+    again = same_as_plain(pf)
+    assert again.rendered == [] and again.kept == len(again.manifest)
+    record = pf / "records" / "2565" / "18000000-0002.toml"
+    record.write_text(record.read_text("utf-8").replace("โครงการปรับปรุงผังเมือง", "โครงการปรับผังเมือง"), "utf-8")
+    edited = same_as_plain(pf)
+    assert sorted(edited.rendered) == sorted(
+        ["projects/18000000-0002.html", "agencies/18000000.html", "index.html", "data.json", "data.csv"]
+    )
+    (pf / "records" / "2565" / "50010000-0003.toml").unlink()
+    same_as_plain(pf)
+    # A duplicate code: the first record in the walk keeps the page, the second is skipped.
+    copy = pf / "records" / "2566" / "01000000-0001.toml"
+    copy.write_text((pf / "records" / "2565" / "01000000-0001.toml").read_text("utf-8"), "utf-8")
+    same_as_plain(pf)
+    copy.unlink()
+    same_as_plain(pf)
+
+
+def test_the_site_deleted_but_the_cache_kept(pf: Path) -> None:
+    same_as_plain(pf)
+    import shutil
+
+    shutil.rmtree(pf / "_site")
+    rebuilt = same_as_plain(pf)
+    assert rebuilt.kept == 0
+
+
+def test_several_processes(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(site_core, "PARALLEL_PAGES", 2)
+    copy = pf / "records" / "2566" / "01000000-0001.toml"
+    copy.write_text((pf / "records" / "2565" / "01000000-0001.toml").read_text("utf-8"), "utf-8")
+    same_as_plain(pf, jobs=2)
+    record = pf / "records" / "2565" / "18000000-0002.toml"
+    record.write_text(record.read_text("utf-8") + "\n", "utf-8")
+    same_as_plain(pf, jobs=2)
+
+
+def test_english_and_no_cache(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    same_as_plain(pf, "en")
+    monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    same_as_plain(pf, "th")
+    warm = same_as_plain(pf, "th")
+    assert warm.rendered == []  # without a cache every record is read, but no page is rendered
+
+
+def test_a_record_changed_just_now_is_verified_by_content(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record edited within the racy window keeps its stat trusted only with its digest."""
+    from projledger.core import cache
+
+    same_as_plain(pf)
+    record = pf / "records" / "2565" / "18000000-0002.toml"
+    text = record.read_text("utf-8")
+    record.write_text(text.replace("โครงการปรับปรุงผังเมือง", "โครงการปรับปรุงผังเมือX"), "utf-8")
+    same_as_plain(pf)
+    # The same size and the same stat as far as the cache can tell: only the digest differs.
+    info = record.stat()
+    record.write_text(text.replace("โครงการปรับปรุงผังเมือง", "โครงการปรับปรุงผังเมือY"), "utf-8")
+    os.utime(record, ns=(info.st_atime_ns, info.st_mtime_ns))
+    real = cache.stat_key
+    monkeypatch.setattr(cache, "stat_key", lambda st: (*real(st)[:3], 0))  # ctime not seen
+    result = same_as_plain(pf)
+    assert "projects/18000000-0002.html" in result.rendered
