@@ -141,3 +141,15 @@ def test_a_record_changed_just_now_is_verified_by_content(pf: Path, monkeypatch:
     monkeypatch.setattr(cache, "stat_key", lambda st: (*real(st)[:3], 0))  # ctime not seen
     result = same_as_plain(pf)
     assert "projects/18000000-0002.html" in result.rendered
+
+
+def test_links_in_the_records_folder_follow_the_walks_rules(pf: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "50010000-0777.toml").write_text("name = 1\n", "utf-8")
+    (pf / "records" / "2565" / "50010000-0777.toml").symlink_to(outside / "50010000-0777.toml")
+    (pf / "elsewhere").mkdir()
+    (pf / "records" / "more").symlink_to(pf / "elsewhere")
+    _, skipped = fast(pf)
+    assert any("outside the repository" in reason for _, reason in skipped)
+    same_as_plain(pf)

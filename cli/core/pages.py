@@ -12,22 +12,23 @@ site page can show the same form inside its own layout.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .charts import progress_chart
 from .form import Form, build_form
 from .record import Project
 from .status import Status
-from .text import printable
+from .text import _UNSAFE, printable
 
 
 @cache
 def environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=PackageLoader("projledger", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
@@ -35,15 +36,31 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         finalize=_visible,
+        auto_reload=False,  # templates are package data: no stat of their file on every render
     )
+    env.filters["lines"] = _lines
+    return env
 
 
 def _visible(value: Any) -> Any:
     """Control characters and bidi overrides in record text shown as escapes, as on a terminal:
     a page must not reorder what a reviewer reads. Markup made here is left as it is."""
+    if type(value) is str:  # the common case first: a plain text with nothing to show
+        return printable(value) if _UNSAFE.search(value) else value
     if isinstance(value, str) and not isinstance(value, Markup):
         return printable(value)
     return value
+
+
+def _lines(lines: Iterable[str]) -> Markup:
+    """The lines of a paragraph or a list item, each shown as a template shows text, one per
+    line (``<br>`` between them): one filter instead of a loop with ``loop.last`` per item."""
+    return Markup("<br>").join(printable(line) for line in lines)
+
+
+def visible_text(value: str) -> str:
+    """A text as a template prints it: ``_visible`` then escaped (for markup made in Python)."""
+    return str(escape(printable(value)))
 
 
 def render_page(template_name: str, **context: Any) -> str:

@@ -41,7 +41,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import BaseLoader, Environment
+from markupsafe import Markup
 
 from . import cache as result_cache
 from . import pages, portfolio
@@ -173,13 +174,17 @@ def agency_page(agency_code: str) -> str:
 
 
 @cache
-def environment() -> Environment:
+def environment(lang: Lang | None = None) -> Environment:
     """``pages``' environment (autoescape on, templates of the package), with the site's filters.
 
-    An overlay shares the loader and settings; its filters are a copy, so the form's pages
-    never see the site's additions.
+    An overlay shares the settings; its filters are a copy, so the form's pages never see the
+    site's additions. With a language, the site's fixed words (``{{ W.key }}``, ``{{ F.key }}``)
+    are written into the templates as they load, escaped as the expression would print them:
+    the same page, with a hundred fewer expressions to evaluate on every render.
     """
-    env = pages.environment().overlay()
+    base = pages.environment()
+    loader = base.loader if lang is None else _WordsLoader(base.loader, lang)
+    env = base.overlay(loader=loader, cache_size=400)
     env.filters = dict(env.filters)
     env.filters.update(
         money=format_money,
@@ -189,6 +194,35 @@ def environment() -> Environment:
         month_be=lambda point: format_month_be(point.year, point.month),
     )
     return env
+
+
+_WORD_EXPRESSION = re.compile(r"\{\{ ?([WF])\.([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
+_TEMPLATE_MARKS = ("{{", "}}", "{%", "%}", "{#", "#}")
+
+
+class _WordsLoader(BaseLoader):
+    """Templates with the fixed words of one language written in."""
+
+    def __init__(self, inner: BaseLoader | None, lang: Lang) -> None:
+        assert inner is not None
+        self.inner, self.lang = inner, lang
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = self.inner.get_source(environment, template)
+        return _WORD_EXPRESSION.sub(self._word, source), filename, uptodate
+
+    def _word(self, match: re.Match[str]) -> str:
+        key = match[2]
+        text = pages.visible_text(
+            site_word(key, self.lang) if match[1] == "W" else field_label(key, self.lang)
+        )
+        # Never text the template engine would read as its own, nor a blank that would change
+        # how the lines around it are trimmed: those stay expressions.
+        if not text.strip() or any(mark in text for mark in _TEMPLATE_MARKS):
+            return match[0]
+        return text
 
 
 @cache
@@ -227,9 +261,10 @@ def _words(lang: Lang) -> tuple[_Words, _Words]:
 
 def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
     words, fields = _words(lang)
-    return environment().get_template(template).render(
+    return environment(lang).get_template(template).render(
         lang=lang, root="../" * depth, W=words, F=fields, lbl=lambda v: label(v, lang),
         plan_label=lambda v: status_label(v, lang), STATES=STATES, PLAN_KEYS=PLAN_KEYS,
+        quarter_svg=lambda chart, chart_id: quarter_svg(chart, chart_id, lang),
         project_page=project_page, agency_page=agency_page, **context,
     )  # fmt: skip
 
@@ -305,6 +340,60 @@ def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> Q
     ticks = tuple((v, y(Decimal(v))) for v in range(0, top_value + 1, step_value))
     points = " ".join(f"{b.center},{b.target_y}" for b in bars if b.target_y is not None)
     return QuarterChart(title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points)
+
+
+def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
+    """The quarterly chart as inline SVG, drawn here rather than in a template: a page holds one
+    or several, and a template spends a hundred and more escaped expressions on each. Every text
+    is shown as the templates show text (``pages.visible`` escapes)."""
+    e, w = pages.visible_text, partial(site_word, lang=lang)
+    cid = e(chart_id)
+    right = chart.width - chart.right
+    desc = "; ".join(
+        f"{e(b.label)} ({e(b.sub)}): {e(w('disbursed_pct'))} "
+        f"{e(format_percent(b.rate)) if b.rate is not None else e(w('not_yet'))}, "
+        f"{e(w('target_pct'))} {e(format_percent(b.target))}"
+        for b in chart.bars
+    )
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {chart.width} {chart.height}" role="img"\n'
+        f'     aria-labelledby="{cid}-title {cid}-desc" class="chart-svg">\n'
+        f'  <title id="{cid}-title">{e(chart.title)}</title>\n'
+        f'  <desc id="{cid}-desc">{desc}</desc>\n'
+    ]
+    for value, y in chart.ticks:
+        out.append(
+            f'  <line class="grid" x1="{chart.left}" x2="{right}" y1="{y}" y2="{y}"/>\n'
+            f'  <text class="tick" x="{chart.left - 6}" y="{y + 4}" text-anchor="end">{value}</text>\n'
+        )
+    baseline = chart.baseline
+    for b in chart.bars:
+        if b.rate is not None:
+            out.append(
+                f'  <rect class="bar" x="{b.x}" y="{b.top}" width="{b.width}" height="{b.height}"/>\n'
+                f'  <text class="value" x="{b.center}" y="{b.top - 6 if b.top - 6 > 12 else b.top + 14}" '
+                f'text-anchor="middle">{e(format_percent(b.rate))}</text>\n'
+            )
+        else:
+            out.append(
+                f'  <text class="value muted" x="{b.center}" y="{baseline - 6}" text-anchor="middle">'
+                f"{e(w('not_yet'))}</text>\n"
+            )
+        out.append(
+            f'  <text class="axis" x="{b.center}" y="{baseline + 24}" text-anchor="middle">{e(b.label)}</text>\n'
+            f'  <text class="axis muted" x="{b.center}" y="{baseline + 50}" text-anchor="middle">{e(b.sub)}</text>\n'
+        )
+    if chart.target_points:
+        out.append(f'  <polyline class="target" points="{e(chart.target_points)}"/>\n')
+        out += [
+            f'  <rect class="target-point" x="{b.center - 4}" y="{b.target_y - 4}" width="8" height="8"/>\n'
+            for b in chart.bars
+            if b.target_y is not None
+        ]
+    out.append(
+        f'  <line class="axis-line" x1="{chart.left}" x2="{right}" y1="{baseline}" y2="{baseline}"/>\n</svg>'
+    )
+    return Markup("".join(out))
 
 
 def _project_quarters(points: Sequence[QuarterPoint]) -> list[ChartQuarter]:
@@ -711,28 +800,53 @@ def _render_chunk(task: tuple[str, list[int]]) -> int:
 
 
 def _render_batch(batch: list[Planned], folder: Path, jobs: int) -> None:
-    """Render and write pages, on ``jobs`` forked processes when there is enough work.
+    """Render and write pages, on ``jobs`` forked processes when there is enough work."""
+    with _Rendering(batch, folder, jobs):
+        pass
+
+
+class _Rendering:
+    """Pages rendered and written by forked processes while this one goes on with other work;
+    leaving the ``with`` block waits for them (or, on an error, stops them). Little work is done
+    here, at the end of the block, rather than paying for processes.
 
     The heaviest pages (the overview and the data files of a large portfolio) go first, each
-    on its own, so they run beside each other and beside the project pages.
+    on its own, so they run beside each other and beside the rest.
     """
-    work = sum(page.weight for page in batch)
-    if jobs <= 1 or work < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        for page in batch:
-            _put(folder, page.path, page.render())
-        return
-    _BATCH[:] = sorted(batch, key=lambda page: -page.weight)
-    try:
+
+    def __init__(self, batch: list[Planned], folder: Path, jobs: int) -> None:
+        self.batch, self.folder = batch, folder
+        self.pool: Any = None
+        self.pending: Any = None
+        work = sum(page.weight for page in batch)
+        if jobs <= 1 or work < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        _BATCH[:] = sorted(batch, key=lambda page: -page.weight)
         heavy = [i for i, page in enumerate(_BATCH) if page.weight > 1]
         light = list(range(len(heavy), len(_BATCH)))
         size = max(8, min(64, len(light) // (jobs * 8) or 1))
         chunks = [(str(folder), [i]) for i in heavy]
         chunks += [(str(folder), light[i : i + size]) for i in range(0, len(light), size)]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for _ in pool.imap_unordered(_render_chunk, chunks):
-                pass
-    finally:
-        _BATCH.clear()
+        self.pool = multiprocessing.get_context("fork").Pool(jobs)
+        self.pending = self.pool.map_async(_render_chunk, chunks, chunksize=1)
+
+    def __enter__(self) -> _Rendering:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        try:
+            if self.pool is None:
+                if kind is None:
+                    for page in self.batch:
+                        _put(self.folder, page.path, page.render())
+            elif kind is None:
+                self.pending.get()
+                self.pool.close()
+        finally:
+            if self.pool is not None:
+                self.pool.terminate()
+                self.pool.join()
+            _BATCH.clear()
 
 
 def write_site(
@@ -984,8 +1098,6 @@ def build_site(
     fingerprint: str | None = None,
 ) -> BuildResult:
     """The site of the repository's records, built beside ``out`` and swapped in (see module doc)."""
-    from .repository import list_records
-
     target = check_output(out, config, cwd)
     target.parent.mkdir(parents=True, exist_ok=True)
     clean_stray(target)
@@ -1006,7 +1118,7 @@ def build_site(
         (folder / "agencies").mkdir()
         base = _key(fingerprint or site_fingerprint(config), lang, as_of.isoformat(), config.fingerprint())
         racy_since = store.racy_since if store is not None else result_cache.filesystem_now(folder) - RACY_NS
-        listed = [(os.fspath(e.path), e.refused) for e in list_records([], config)]
+        listed = _listing(config)
         slots: list[_Slot | None] = []
         misses: list[str] = []
         for name, refused in listed:
@@ -1035,7 +1147,7 @@ def build_site(
             built.close()
         finally:
             _PASS.clear()
-        rows, keys, json_lines, csv_lines = _gather(slots, skipped, folder, target, job, result)
+        rows, keys, json_lines, csv_lines, linked, again = _gather(slots, skipped)
         manifest = {project_page(row.code): key for row, key in zip(rows, keys, strict=True)}
         batch = []
         for page in _summary_pages(rows, keys, json_lines, csv_lines, base, as_of, lang, config):
@@ -1045,14 +1157,16 @@ def build_site(
                 continue
             result.rendered.append(page.path)
             batch.append(page)
-        _render_batch(batch, folder, jobs)
+        del json_lines, csv_lines
+        with _Rendering(batch, folder, jobs):  # the pages over many projects, beside what follows
+            _link_projects(rows, linked, again, folder, target, job, result)
+            if store is not None:
+                store.save(keep=lambda key: False)  # the whole records folder was walked
         result.manifest = manifest
         body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
         _put(folder, MARKER, json.dumps(body, indent=0, sort_keys=True) + "\n")
         folder.chmod(0o755)
         _swap_in(folder, target)
-        if store is not None:
-            store.save(keep=lambda key: False)  # the whole records folder was walked
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -1061,6 +1175,21 @@ def build_site(
         if store is not None:
             store.close()
     return result
+
+
+def _listing(config: Config) -> list[tuple[str, str | None]]:
+    """The records folder's record files in the walk's order, each with why it is refused (if
+    it is): one ``scandir`` a folder as ``cache.OutputMemo`` reads it; where a link is met, the
+    walk itself (``repository.list_records``) decides."""
+    from .repository import list_records
+
+    names: list[tuple[str, str | None]] = []
+    for name, _, is_record in result_cache._records_folder(os.fspath(config.records_dir)):
+        if name is None:
+            return [(os.fspath(e.path), e.refused) for e in list_records([], config)]
+        if is_record:
+            names.append((name, None))
+    return names
 
 
 def _cached_slot(
@@ -1087,28 +1216,24 @@ def _cached_slot(
 
 
 def _gather(
-    slots: list[_Slot | None],
-    skipped: Skipped,
-    folder: Path,
-    target: Path,
-    job: _Pass,
-    result: BuildResult,
-) -> tuple[list[ProjectRow], list[str], list[str], list[str]]:
+    slots: list[_Slot | None], skipped: Skipped
+) -> tuple[list[ProjectRow], list[str], list[str], list[str], list[int], set[int]]:
     """Rows, page keys and data lines in the walk's order; a second record of a code is skipped.
 
-    Pages of the previous site are linked; a page that cannot be linked, and the page of a code
-    that two records claim (a worker may have written the second one's), is rendered here.
+    Also which rows' pages are to be linked from the previous site, and which must be rendered
+    here: the page of a code that two records claim (a worker may have written the second's).
     """
     rows: list[ProjectRow] = []
     keys: list[str] = []
     json_lines: list[str] = []
     csv_lines: list[str] = []
     seen: dict[str, int] = {}
-    linked: set[int] = set()
+    linked: list[int] = []
     again: set[int] = set()
-    for slot in slots:
+    for index, slot in enumerate(slots):
         assert slot is not None
         value = slot.value
+        slots[index] = None  # held once: as the row from here on
         if value[0] == "skip":
             skipped.files.append((value[2], value[1]))
             continue
@@ -1119,24 +1244,39 @@ def _gather(
             again.add(seen[row.code])
             continue
         seen[row.code] = len(rows)
-        if not slot.reuse:
-            pass
-        elif _reuse(target, folder, project_page(row.code)):
-            linked.add(len(rows))
-        else:
-            again.add(len(rows))
+        if slot.reuse:
+            linked.append(len(rows))
         rows.append(row)
         keys.append(slot.key)
         json_lines.append(value[3])
         csv_lines.append(value[4])
+    return rows, keys, json_lines, csv_lines, linked, again
+
+
+def _link_projects(
+    rows: list[ProjectRow],
+    linked: list[int],
+    again: set[int],
+    folder: Path,
+    target: Path,
+    job: _Pass,
+    result: BuildResult,
+) -> None:
+    """Link unchanged project pages from the previous site; render the ones that cannot be."""
+    kept = set()
+    for index in linked:
+        if index in again:
+            continue
+        if _reuse(target, folder, project_page(rows[index].code)):
+            kept.add(index)
+        else:
+            again.add(index)
     for index in sorted(again):
         row = rows[index]
         page = project_page(row.code)
         project = _project_of(Path(job.config.root, row.path), job.config, job.checked_on, row.path)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(folder / page)
-        linked.discard(index)
         _write_page(str(folder), page, render_project(project, row, job.as_of, job.lang, job.config))
-    result.kept += len(linked)
-    result.rendered += [project_page(row.code) for index, row in enumerate(rows) if index not in linked]
-    return rows, keys, json_lines, csv_lines
+    result.kept += len(kept)
+    result.rendered += [project_page(row.code) for index, row in enumerate(rows) if index not in kept]
