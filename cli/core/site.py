@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import BaseLoader, Environment
+from jinja2.bccache import Bucket, FileSystemBytecodeCache
 from markupsafe import Markup
 
 from . import cache as result_cache
@@ -194,6 +195,46 @@ def environment(lang: Lang | None = None) -> Environment:
         month_be=lambda point: format_month_be(point.year, point.month),
     )
     return env
+
+
+#: The templates a build renders, compiled before worker processes are forked (they inherit them).
+SITE_TEMPLATES = ("site_project.html", "site_agency.html", "site_index.html")
+
+
+class _TemplateCache(FileSystemBytecodeCache):
+    """Compiled templates kept in the user's cache folder, so a run does not compile them again.
+
+    Loaded only from files this user owns and nobody else could have written (they hold code);
+    a file that cannot be written is no error: a cache only saves time.
+    """
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            handle = open(self._get_cache_filename(bucket), "rb")  # noqa: SIM115 - closed below
+        except OSError:
+            return
+        with handle:
+            st = os.fstat(handle.fileno())
+            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+                return
+            bucket.load_bytecode(handle)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def prepare_templates(lang: Lang, cache_dir: Path | None) -> None:
+    """Compile the site's templates now (from the cache folder's copies when they are there)."""
+    env = environment(lang)
+    env.bytecode_cache = None
+    if cache_dir is not None:
+        folder = cache_dir / "templates"
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            env.bytecode_cache = _TemplateCache(str(folder))
+    for name in SITE_TEMPLATES:
+        env.get_template(name)
 
 
 _WORD_EXPRESSION = re.compile(r"\{\{ ?([WF])\.([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
@@ -539,7 +580,7 @@ class Planned:
 
     path: str
     key: str
-    render: Callable[[], str]
+    render: Callable[[], str | bytes]
     #: Rough cost, in project pages: a page over the whole portfolio weighs more.
     weight: int = 1
 
@@ -588,8 +629,8 @@ def plan_pages(
 def _summary_pages(
     rows: list[ProjectRow],
     keys: list[str],
-    json_lines: Sequence[str] | None,
-    csv_lines: Sequence[str] | None,
+    json_lines: Sequence[bytes] | None,
+    csv_lines: Sequence[bytes] | None,
     base: str,
     as_of: date,
     lang: Lang,
@@ -633,7 +674,11 @@ def site_pages(
     config: Config,
 ) -> dict[str, str]:
     """The whole site as ``{relative path: text}``, every page rendered."""
-    return {p.path: p.render() for p in plan_pages(entries, as_of, lang, config)}
+    pages = {}
+    for page in plan_pages(entries, as_of, lang, config):
+        text = page.render()
+        pages[page.path] = text if isinstance(text, str) else text.decode("utf-8")
+    return pages
 
 
 # --- writing the site -------------------------------------------------------------------
@@ -757,10 +802,13 @@ def _swap_in(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _put(folder: Path, relative: str, text: str) -> None:
+def _put(folder: Path, relative: str, text: str | bytes) -> None:
     path = folder / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="\n")
 
 
 def _reuse(old: Path, folder: Path, relative: str) -> bool:
@@ -955,7 +1003,7 @@ def load_entries(config: Config, as_of: date, checked_on: date, skipped: Skipped
 # row and data lines come from the cache and its page is linked from the previous site.
 
 #: Bump when what a ``site`` cache entry holds changes shape.
-SITE_CACHE_FORMAT = 1
+SITE_CACHE_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -981,8 +1029,8 @@ def page_key(base: str, shown: str, stat: object, file_digest: bytes | None) -> 
     return _key(base, shown, stat, file_digest)
 
 
-def _json_fragment(row: ProjectRow) -> str:
-    return json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))
+def _json_fragment(row: ProjectRow) -> bytes:
+    return json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":"))).encode("utf-8")
 
 
 @cache
@@ -990,10 +1038,10 @@ def _csv_head() -> str:
     return status_csv([])
 
 
-def _csv_fragment(row: ProjectRow) -> str:
+def _csv_fragment(row: ProjectRow) -> bytes:
     text, head = status_csv([row]), _csv_head()
     assert text.startswith(head)
-    return text[len(head) :]
+    return text[len(head) :].encode("utf-8")
 
 
 def _write_page(folder: str, relative: str, text: str) -> None:
@@ -1072,16 +1120,18 @@ def _built(misses: list[str], jobs: int) -> Generator[_Built, None, None]:
             yield from batch
 
 
-def _data_json(rows: Sequence[ProjectRow], lines: Sequence[str], order: Sequence[int], as_of: date) -> str:
+def _data_json(
+    rows: Sequence[ProjectRow], lines: Sequence[bytes], order: Sequence[int], as_of: date
+) -> str | bytes:
     """``render_data_json`` from each row's own line, in the same order: the same bytes."""
     empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
     if not empty.endswith("[]}"):  # the projects are not the envelope's last key: the plain way
         return render_data_json(rows, as_of)
-    return empty[:-2] + ",".join(lines[i] for i in order) + "]}\n"
+    return empty[:-2].encode() + b",".join([lines[i] for i in order]) + b"]}\n"
 
 
-def _data_csv(lines: Sequence[str], order: Sequence[int]) -> str:
-    return _csv_head() + "".join(lines[i] for i in order)
+def _data_csv(lines: Sequence[bytes], order: Sequence[int]) -> bytes:
+    return _csv_head().encode() + b"".join([lines[i] for i in order])
 
 
 def build_site(
@@ -1114,6 +1164,7 @@ def build_site(
         if fcntl is not None:
             fcntl.flock(lock, fcntl.LOCK_EX)
         _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
+        prepare_templates(lang, where)
         (folder / "projects").mkdir()
         (folder / "agencies").mkdir()
         base = _key(fingerprint or site_fingerprint(config), lang, as_of.isoformat(), config.fingerprint())
@@ -1217,7 +1268,7 @@ def _cached_slot(
 
 def _gather(
     slots: list[_Slot | None], skipped: Skipped
-) -> tuple[list[ProjectRow], list[str], list[str], list[str], list[int], set[int]]:
+) -> tuple[list[ProjectRow], list[str], list[bytes], list[bytes], list[int], set[int]]:
     """Rows, page keys and data lines in the walk's order; a second record of a code is skipped.
 
     Also which rows' pages are to be linked from the previous site, and which must be rendered
@@ -1225,8 +1276,8 @@ def _gather(
     """
     rows: list[ProjectRow] = []
     keys: list[str] = []
-    json_lines: list[str] = []
-    csv_lines: list[str] = []
+    json_lines: list[bytes] = []
+    csv_lines: list[bytes] = []
     seen: dict[str, int] = {}
     linked: list[int] = []
     again: set[int] = set()
