@@ -295,6 +295,39 @@ class _Words(dict[str, str]):
         return value
 
 
+class _Labels(dict[str | None, str]):
+    """Words of stored values looked up as ``L[value]`` in templates (cheaper than a call)."""
+
+    def __init__(self, find: Callable[[str | None, Lang], str], lang: Lang) -> None:
+        super().__init__()
+        self.find, self.lang = find, lang
+
+    def __missing__(self, key: str | None) -> str:
+        value = self[key] = self.find(key, self.lang)
+        return value
+
+
+class _Rank(dict[str | None, int]):
+    """How a table sorts a computed plan status: behind first; no status, or another, last."""
+
+    def __missing__(self, key: str | None) -> int:
+        return 0
+
+
+_PLAN_SORT = _Rank(behind=3, watch=2, on_plan=1)
+
+
+@cache
+def _labels(lang: Lang) -> _Labels:
+    return _Labels(label, lang)
+
+
+@cache
+def _plan_labels(lang: Lang) -> _Labels:
+    """``P[value]``: a computed plan status in words, ``P[None]`` when there is no report yet."""
+    return _Labels(status_label, lang)
+
+
 @cache
 def _words(lang: Lang) -> tuple[_Words, _Words]:
     return _Words(site_word, lang), _Words(field_label, lang)
@@ -303,8 +336,8 @@ def _words(lang: Lang) -> tuple[_Words, _Words]:
 def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
     words, fields = _words(lang)
     return environment(lang).get_template(template).render(
-        lang=lang, root="../" * depth, W=words, F=fields, lbl=lambda v: label(v, lang),
-        plan_label=lambda v: status_label(v, lang), STATES=STATES, PLAN_KEYS=PLAN_KEYS,
+        lang=lang, root="../" * depth, W=words, F=fields, L=_labels(lang), P=_plan_labels(lang),
+        STATES=STATES, PLAN_KEYS=PLAN_KEYS, RANK=_PLAN_SORT,
         quarter_svg=lambda chart, chart_id: quarter_svg(chart, chart_id, lang),
         project_page=project_page, agency_page=agency_page, **context,
     )  # fmt: skip
