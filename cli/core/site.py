@@ -656,14 +656,13 @@ def plan_pages(
         rows.append(entry.row)
         keys.append(key)
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config))
-    yield from _summary_pages(rows, keys, None, None, base, as_of, lang, config)
+    yield from _summary_pages(rows, keys, None, base, as_of, lang, config)
 
 
 def _summary_pages(
     rows: list[ProjectRow],
     keys: list[str],
-    json_lines: Sequence[bytes] | None,
-    csv_lines: Sequence[bytes] | None,
+    data: tuple[_Spill, Sequence[_Span]] | None,
     base: str,
     as_of: date,
     lang: Lang,
@@ -671,8 +670,8 @@ def _summary_pages(
 ) -> Iterator[Planned]:
     """The pages over many projects (agencies, overview, data) and the assets, after the projects'.
 
-    ``json_lines``/``csv_lines``: each row's line of data.json and data.csv when they are known
-    (the one-pass build has them), else the data files are rendered from the rows.
+    ``data``: each row's lines of data.json and data.csv when they are known (the one-pass build
+    has them, kept in a ``_Spill``), else the data files are rendered from the rows.
     """
     by_agency: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
@@ -686,13 +685,14 @@ def _summary_pages(
     yield Planned(
         "index.html", _key(everything, "index"), lambda: render_index(rows, as_of, lang, config), heavy
     )
-    if json_lines is not None and csv_lines is not None:
+    if data is not None:
         worst: Callable[[ProjectRow], Any] = SORTS["worst"]
         order = sorted(range(len(rows)), key=lambda i: worst(rows[i]))
+        spill, spans = data
         yield Planned(
-            "data.json", _key(everything, "json"), lambda: _data_json(rows, json_lines, order, as_of)
+            "data.json", _key(everything, "json"), lambda: _data_json(rows, spill, spans, order, as_of)
         )
-        yield Planned("data.csv", _key(everything, "csv"), lambda: _data_csv(csv_lines, order))
+        yield Planned("data.csv", _key(everything, "csv"), lambda: _data_csv(spill, spans, order))
     else:
         yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
         yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
@@ -1154,17 +1154,58 @@ def _built(misses: list[str], jobs: int) -> Generator[_Built, None, None]:
 
 
 def _data_json(
-    rows: Sequence[ProjectRow], lines: Sequence[bytes], order: Sequence[int], as_of: date
+    rows: Sequence[ProjectRow], spill: _Spill, spans: Sequence[_Span], order: Sequence[int], as_of: date
 ) -> str | bytes:
     """``render_data_json`` from each row's own line, in the same order: the same bytes."""
     empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
     if not empty.endswith("[]}"):  # the projects are not the envelope's last key: the plain way
         return render_data_json(rows, as_of)
-    return empty[:-2].encode() + b",".join([lines[i] for i in order]) + b"]}\n"
+    return empty[:-2].encode() + b",".join([spill.read(spans[i], 0) for i in order]) + b"]}\n"
 
 
-def _data_csv(lines: Sequence[bytes], order: Sequence[int]) -> bytes:
-    return _csv_head().encode() + b"".join([lines[i] for i in order])
+def _data_csv(spill: _Spill, spans: Sequence[_Span], order: Sequence[int]) -> bytes:
+    return _csv_head().encode() + b"".join([spill.read(spans[i], 1) for i in order])
+
+
+#: Where a row's data lines lie in the spill file: offset, length of the JSON line, of the CSV line.
+_Span = tuple[int, int, int]
+
+
+class _Spill:
+    """Each row's lines of data.json and data.csv, kept in an unnamed temporary file rather than
+    in memory (at 10,000 records they are some 20 MB), read back in the data files' order.
+    Forked processes read it too (``pread`` leaves the file's offset alone)."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.size = 0
+
+    def add(self, json_line: bytes, csv_line: bytes) -> _Span:
+        span = (self.size, len(json_line), len(csv_line))
+        self.file.write(json_line)
+        self.file.write(csv_line)
+        self.size += span[1] + span[2]
+        return span
+
+    def ready(self) -> None:
+        self.file.flush()
+
+    def read(self, span: _Span, which: int) -> bytes:
+        offset, size = (span[0], span[1]) if which == 0 else (span[0] + span[1], span[2])
+        if hasattr(os, "pread"):
+            return os.pread(self.file.fileno(), size, offset)
+        self.file.seek(offset)  # pragma: no cover - no pread (Windows): one process reads
+        return self.file.read(size)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _settled(value: tuple[Any, ...], spill: _Spill) -> tuple[Any, ...]:
+    """A cache value as a slot keeps it: a row's data lines moved to the spill file."""
+    if value[0] != "row":
+        return value
+    return (value[0], value[1], value[2], spill.add(value[3], value[4]))
 
 
 def build_site(
@@ -1188,6 +1229,7 @@ def build_site(
     folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
     lock = os.open(folder, os.O_RDONLY)
     result = BuildResult(path=target)
+    spill = _Spill()
     where = cache_folder(environ)
     store = (
         result_cache.ResultCache(where, config, "site", as_of, checked_on, SITE_CACHE_FORMAT)
@@ -1209,7 +1251,7 @@ def build_site(
             if refused:
                 slots.append(_Slot(("skip", refused, repository_path(Path(name), config))))
                 continue
-            slot = _cached_slot(store, name, base, previous) if store is not None else None
+            slot = _cached_slot(store, name, base, previous, spill) if store is not None else None
             if slot is None:
                 misses.append(name)
             slots.append(slot)
@@ -1227,21 +1269,21 @@ def build_site(
                     key = page_key(base, value[2], stat, file_digest)
                     if store is not None:
                         store.write(name, stat, file_digest, None, result_cache._dumps(value), new=True)
-                slots[index] = _Slot(value, key, reuse=not rendered)
+                slots[index] = _Slot(_settled(value, spill), key, reuse=not rendered)
             built.close()
         finally:
             _PASS.clear()
-        rows, keys, json_lines, csv_lines, linked, again = _gather(slots, skipped)
+        rows, keys, spans, linked, again = _gather(slots, skipped)
+        spill.ready()
         manifest = {project_page(row.code): key for row, key in zip(rows, keys, strict=True)}
         batch = []
-        for page in _summary_pages(rows, keys, json_lines, csv_lines, base, as_of, lang, config):
+        for page in _summary_pages(rows, keys, (spill, spans), base, as_of, lang, config):
             manifest[page.path] = page.key
             if previous.get(page.path) == page.key and _reuse(target, folder, page.path):
                 result.kept += 1
                 continue
             result.rendered.append(page.path)
             batch.append(page)
-        del json_lines, csv_lines
         with _Rendering(batch, folder, jobs):  # the pages over many projects, beside what follows
             _link_projects(rows, linked, again, folder, target, job, result)
             if store is not None:
@@ -1256,6 +1298,7 @@ def build_site(
         raise
     finally:
         os.close(lock)
+        spill.close()
         if store is not None:
             store.close()
     return result
@@ -1277,7 +1320,7 @@ def _listing(config: Config) -> list[tuple[str, str | None]]:
 
 
 def _cached_slot(
-    store: result_cache.ResultCache, name: str, base: str, previous: Mapping[str, str]
+    store: result_cache.ResultCache, name: str, base: str, previous: Mapping[str, str], spill: _Spill
 ) -> _Slot | None:
     """The file's slot from the cache, when its entry holds and its page (if any) can be linked."""
     entry = store.lookup(name)
@@ -1296,12 +1339,12 @@ def _cached_slot(
         if previous.get(project_page(value[1][0])) != key:
             return None  # its page must be rendered: the record is read again for it
     store.write(name, entry[0], entry[1], entry[2], raw, new=False)
-    return _Slot(value, key, reuse=True)
+    return _Slot(_settled(value, spill), key, reuse=True)
 
 
 def _gather(
     slots: list[_Slot | None], skipped: Skipped
-) -> tuple[list[ProjectRow], list[str], list[bytes], list[bytes], list[int], set[int]]:
+) -> tuple[list[ProjectRow], list[str], list[_Span], list[int], set[int]]:
     """Rows, page keys and data lines in the walk's order; a second record of a code is skipped.
 
     Also which rows' pages are to be linked from the previous site, and which must be rendered
@@ -1309,8 +1352,7 @@ def _gather(
     """
     rows: list[ProjectRow] = []
     keys: list[str] = []
-    json_lines: list[bytes] = []
-    csv_lines: list[bytes] = []
+    spans: list[_Span] = []
     seen: dict[str, int] = {}
     linked: list[int] = []
     again: set[int] = set()
@@ -1332,9 +1374,8 @@ def _gather(
             linked.append(len(rows))
         rows.append(row)
         keys.append(slot.key)
-        json_lines.append(value[3])
-        csv_lines.append(value[4])
-    return rows, keys, json_lines, csv_lines, linked, again
+        spans.append(value[3])
+    return rows, keys, spans, linked, again
 
 
 def _link_projects(
