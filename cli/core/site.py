@@ -1051,6 +1051,8 @@ class _Pass:
     folder: str
     previous: dict[str, str]
     racy_since: int
+    #: Pages are written beside their name and renamed over it (it may be a link to the old site).
+    replace: bool = False
 
 
 _PASS: list[_Pass] = []
@@ -1077,10 +1079,80 @@ def _csv_fragment(row: ProjectRow) -> bytes:
     return text[len(head) :].encode("utf-8")
 
 
-def _write_page(folder: str, relative: str, text: str) -> None:
-    fd = os.open(os.path.join(folder, relative), os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+def _write_page(folder: str, relative: str, text: str, *, replace: bool = False) -> None:
+    """Write a page; ``replace``: beside it first, then renamed over it, for a name that may hold
+    a link to the previous site's page (writing into it would change the old site's file)."""
+    path = os.path.join(folder, relative)
+    where = f"{path}.{os.getpid()}.part" if replace else path
+    fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
     with os.fdopen(fd, "wb") as handle:
         handle.write(text.encode("utf-8"))
+    if replace:
+        os.replace(where, path)
+
+
+_PROJECT_PAGE = re.compile(r"projects/[0-9A-Za-z][0-9A-Za-z_-]*\.html")
+
+
+class _Linker:
+    """Links the previous site's project pages into the new folder, in a forked process, while
+    this one looks the records up. Pages that turn out to be changed are written over their
+    link (``_write_page(replace=True)``); pages of records gone are removed afterwards.
+    Where processes cannot be forked, ``join`` links them here."""
+
+    def __init__(self, old: Path, folder: Path, previous: Mapping[str, str]) -> None:
+        self.old, self.folder = os.fspath(old), os.fspath(folder)
+        # Names from the previous site's manifest, which is only data: never a path elsewhere.
+        self.pages = [page for page in previous if _PROJECT_PAGE.fullmatch(page)]
+        self.linked: set[str] = set()
+        self.child: int | None = None
+        self.pipe = -1
+
+    def start(self) -> None:
+        if not self.pages or not hasattr(os, "fork"):
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child: links, says which failed, and leaves at once
+            code = 1
+            try:
+                os.close(read)
+                failed = "\n".join(self._link(self.pages, keep=False)).encode()
+                with os.fdopen(write, "wb") as out:
+                    out.write(failed)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self.child, self.pipe = pid, read
+
+    def _link(self, pages: list[str], *, keep: bool) -> list[str]:
+        """Link ``pages``; the ones that could not be linked (no such page in the old site...)."""
+        failed = []
+        for page in pages:
+            try:
+                os.link(os.path.join(self.old, page), os.path.join(self.folder, page), follow_symlinks=False)
+            except OSError:
+                failed.append(page)
+            else:
+                if keep:
+                    self.linked.add(page)
+        return failed
+
+    def join(self, *, link: bool = True) -> None:
+        """Wait for the links; ``linked`` then holds the pages linked."""
+        if self.child is None:
+            if link and self.pages and not self.linked:
+                self._link(self.pages, keep=True)
+            return
+        with os.fdopen(self.pipe, "rb") as answer:
+            failed = answer.read().decode()
+        _, status = os.waitpid(self.child, 0)
+        self.child = None
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            self.linked = set(self.pages) - set(failed.split("\n"))
+        else:  # it stopped part way: what is there is what it linked
+            self.linked = {page for page in self.pages if os.path.lexists(os.path.join(self.folder, page))}
 
 
 def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]:
@@ -1112,7 +1184,9 @@ def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None
     page = project_page(row.code)
     if stat is not None and job.previous.get(page) == page_key(job.base, shown, stat, file_digest):
         return value, stat, file_digest, False
-    _write_page(job.folder, page, render_project(project, row, job.as_of, job.lang, job.config))
+    _write_page(
+        job.folder, page, render_project(project, row, job.as_of, job.lang, job.config), replace=job.replace
+    )
     return value, stat, file_digest, True
 
 
@@ -1140,9 +1214,13 @@ class _Slot:
 _Built = tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]
 
 
+def _parallel(work: int, jobs: int) -> bool:
+    return jobs > 1 and work >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods()
+
+
 def _built(misses: list[str], jobs: int) -> Generator[_Built, None, None]:
     """``_build_one`` of each path, in order; on ``jobs`` forked processes when there are many."""
-    if jobs <= 1 or len(misses) < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+    if not _parallel(len(misses), jobs):
         for path in misses:
             yield _build_one(path)
         return
@@ -1230,6 +1308,7 @@ def build_site(
     lock = os.open(folder, os.O_RDONLY)
     result = BuildResult(path=target)
     spill = _Spill()
+    linker = _Linker(target, folder, previous)
     where = cache_folder(environ)
     store = (
         result_cache.ResultCache(where, config, "site", as_of, checked_on, SITE_CACHE_FORMAT)
@@ -1242,6 +1321,7 @@ def build_site(
         prepare_templates(lang, where)
         (folder / "projects").mkdir()
         (folder / "agencies").mkdir()
+        linker.start()
         base = _key(fingerprint or site_fingerprint(config), lang, as_of.isoformat(), config.fingerprint())
         racy_since = store.racy_since if store is not None else result_cache.filesystem_now(folder) - RACY_NS
         listed = _listing(config)
@@ -1255,7 +1335,9 @@ def build_site(
             if slot is None:
                 misses.append(name)
             slots.append(slot)
-        job = _Pass(config, as_of, checked_on, lang, base, str(folder), previous, racy_since)
+        job = _Pass(
+            config, as_of, checked_on, lang, base, str(folder), previous, racy_since, bool(linker.pages)
+        )
         _PASS[:] = [job]
         try:
             built = _built(misses, jobs)
@@ -1275,6 +1357,7 @@ def build_site(
             _PASS.clear()
         rows, keys, spans, linked, again = _gather(slots, skipped)
         spill.ready()
+        linker.join()
         manifest = {project_page(row.code): key for row, key in zip(rows, keys, strict=True)}
         batch = []
         for page in _summary_pages(rows, keys, (spill, spans), base, as_of, lang, config):
@@ -1285,7 +1368,7 @@ def build_site(
             result.rendered.append(page.path)
             batch.append(page)
         with _Rendering(batch, folder, jobs):  # the pages over many projects, beside what follows
-            _link_projects(rows, linked, again, folder, target, job, result)
+            _link_projects(rows, linked, again, folder, linker.linked, job, result)
             if store is not None:
                 store.save(keep=lambda key: False)  # the whole records folder was walked
         result.manifest = manifest
@@ -1294,6 +1377,7 @@ def build_site(
         folder.chmod(0o755)
         _swap_in(folder, target)
     except BaseException:
+        linker.join(link=False)
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
@@ -1383,25 +1467,28 @@ def _link_projects(
     linked: list[int],
     again: set[int],
     folder: Path,
-    target: Path,
+    done: set[str],
     job: _Pass,
     result: BuildResult,
 ) -> None:
-    """Link unchanged project pages from the previous site; render the ones that cannot be."""
+    """Keep the unchanged project pages ``_Linker`` linked (``done``), render those it could not,
+    and remove the pages it linked of records that are gone."""
     kept = set()
     for index in linked:
         if index in again:
             continue
-        if _reuse(target, folder, project_page(rows[index].code)):
+        if project_page(rows[index].code) in done:
             kept.add(index)
         else:
             again.add(index)
+    for page in done - {project_page(row.code) for row in rows}:
+        os.unlink(folder / page)
     for index in sorted(again):
         row = rows[index]
         page = project_page(row.code)
         project = _project_of(Path(job.config.root, row.path), job.config, job.checked_on, row.path)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(folder / page)
-        _write_page(str(folder), page, render_project(project, row, job.as_of, job.lang, job.config))
+        _write_page(
+            str(folder), page, render_project(project, row, job.as_of, job.lang, job.config), replace=True
+        )
     result.kept += len(kept)
     result.rendered += [project_page(row.code) for index, row in enumerate(rows) if index not in kept]
