@@ -153,3 +153,34 @@ def test_links_in_the_records_folder_follow_the_walks_rules(pf: Path, tmp_path: 
     _, skipped = fast(pf)
     assert any("outside the repository" in reason for _, reason in skipped)
     same_as_plain(pf)
+
+
+def test_a_changed_page_never_writes_into_the_old_sites_file(pf: Path, tmp_path: Path) -> None:
+    same_as_plain(pf)
+    page = pf / "_site" / "projects" / "18000000-0002.html"
+    before = page.read_bytes()
+    kept = tmp_path / "old-page.html"
+    os.link(page, kept)  # the old site's file, whatever name it goes by
+    record = pf / "records" / "2565" / "18000000-0002.toml"
+    record.write_text(record.read_text("utf-8").replace("โครงการปรับปรุงผังเมือง", "โครงการปรับผังเมือง"), "utf-8")
+    same_as_plain(pf)
+    assert kept.read_bytes() == before
+    assert page.read_bytes() != before
+
+
+@pytest.mark.parametrize("share", [0.5, 1.0])
+def test_a_linking_process_that_stops_part_way(
+    pf: Path, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    """What it linked before it stopped is used; the rest is rendered; nothing stale is left."""
+    same_as_plain(pf)
+    (pf / "records" / "2565" / "50010000-0003.toml").unlink()
+    real = site_core._Linker._link
+
+    def half(self: site_core._Linker, pages: list[str], *, keep: bool) -> list[str]:
+        real(self, pages[: int(len(pages) * share)], keep=keep)
+        raise OSError("stopped")
+
+    monkeypatch.setattr(site_core._Linker, "_link", half)
+    result = same_as_plain(pf)
+    assert 0 < result.kept < len(result.manifest)
