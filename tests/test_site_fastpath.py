@@ -184,3 +184,11 @@ def test_a_linking_process_that_stops_part_way(
     monkeypatch.setattr(site_core._Linker, "_link", half)
     result = same_as_plain(pf)
     assert 0 < result.kept < len(result.manifest)
+
+
+def test_a_records_folder_elsewhere_in_the_repository(pf: Path) -> None:
+    (pf / "data").mkdir()
+    (pf / "records").rename(pf / "data" / "recs")
+    (pf / "projledger.toml").write_text('records = "data/recs"\n', "utf-8")
+    same_as_plain(pf)
+    assert "data/recs/2565/18000000-0002.toml" in (pf / "_site" / "data.csv").read_text("utf-8")

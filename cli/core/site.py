@@ -65,7 +65,7 @@ from .portfolio import (
     sorted_rows,
 )
 from .record import Project
-from .status import compute_status, computed_status_of
+from .status import Status, compute_status, computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope, word
 from .text import json_safe
@@ -569,15 +569,18 @@ class ReportLine:
     note: str
 
 
-def render_project(project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config) -> str:
-    """The project's figures, charts, every report, and the official form (``pages``' macro)."""
+def render_project(
+    project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config, status: Status | None = None
+) -> str:
+    """The project's figures, charts, every report, and the official form (``pages``' macro);
+    ``status``: ``compute_status(project, as_of, config)`` when the caller has it already."""
     reports = []
     for report in project.reports_until(as_of):
         expected, variance, computed = computed_status_of(project, report, config.tolerance)
         reports.append(ReportLine(report.no, report.date, report.progress, expected, variance, report.disbursed,
                                   report.plan_status, computed, report.target_status, report.event, report.note))  # fmt: skip
     quarters = _project_quarters(quarter_points(project, as_of, config))
-    form = pages.form_context(project, compute_status(project, as_of, config))
+    form = pages.form_context(project, status or compute_status(project, as_of, config))
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
         quarters=quarters, chart=quarter_chart(quarters, site_word("quarter_chart", lang), lang),
@@ -1053,6 +1056,10 @@ class _Pass:
     racy_since: int
     #: Pages are written beside their name and renamed over it (it may be a link to the old site).
     replace: bool = False
+    #: The records folder as listed, and its path from the repository's root (with a ``/``) when
+    #: no link lies below it: a record's shown path is then that and the rest of its path.
+    records: str = ""
+    shown_prefix: str | None = None
 
 
 _PASS: list[_Pass] = []
@@ -1172,20 +1179,28 @@ def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None
         file_digest = result_cache._file_digest(path)
         if file_digest is None:
             stat = None
-    shown = repository_path(Path(path), job.config)
+    shown = (
+        job.shown_prefix + path[len(job.records) + 1 :].replace(os.sep, "/")
+        if job.shown_prefix is not None
+        else repository_path(Path(path), job.config)
+    )
     result = check_file(Path(path), job.config, job.checked_on, shown)
     if result.project is None or not result.ok:
         reason = next((f.message for f in result.findings if f.is_error), "not a record")
         return ("skip", reason, shown), stat, file_digest, False
     project = result.project
-    row = build_row(project, compute_status(project, job.as_of, job.config), shown)
+    status = compute_status(project, job.as_of, job.config)
+    row = build_row(project, status, shown)
     value = ("row", tuple(getattr(row, name) for name in _row_names()), shown,
              _json_fragment(row), _csv_fragment(row))  # fmt: skip
     page = project_page(row.code)
     if stat is not None and job.previous.get(page) == page_key(job.base, shown, stat, file_digest):
         return value, stat, file_digest, False
     _write_page(
-        job.folder, page, render_project(project, row, job.as_of, job.lang, job.config), replace=job.replace
+        job.folder,
+        page,
+        render_project(project, row, job.as_of, job.lang, job.config, status),
+        replace=job.replace,
     )
     return value, stat, file_digest, True
 
@@ -1324,7 +1339,7 @@ def build_site(
         linker.start()
         base = _key(fingerprint or site_fingerprint(config), lang, as_of.isoformat(), config.fingerprint())
         racy_since = store.racy_since if store is not None else result_cache.filesystem_now(folder) - RACY_NS
-        listed = _listing(config)
+        listed, no_links = _listing(config)
         slots: list[_Slot | None] = []
         misses: list[str] = []
         for name, refused in listed:
@@ -1336,8 +1351,9 @@ def build_site(
                 misses.append(name)
             slots.append(slot)
         job = _Pass(
-            config, as_of, checked_on, lang, base, str(folder), previous, racy_since, bool(linker.pages)
-        )
+            config, as_of, checked_on, lang, base, str(folder), previous, racy_since, bool(linker.pages),
+            os.fspath(config.records_dir), _shown_prefix(config) if no_links else None,
+        )  # fmt: skip
         _PASS[:] = [job]
         try:
             built = _built(misses, jobs)
@@ -1388,19 +1404,25 @@ def build_site(
     return result
 
 
-def _listing(config: Config) -> list[tuple[str, str | None]]:
+def _listing(config: Config) -> tuple[list[tuple[str, str | None]], bool]:
     """The records folder's record files in the walk's order, each with why it is refused (if
     it is): one ``scandir`` a folder as ``cache.OutputMemo`` reads it; where a link is met, the
-    walk itself (``repository.list_records``) decides."""
+    walk itself (``repository.list_records``) decides. And whether no link was met."""
     from .repository import list_records
 
     names: list[tuple[str, str | None]] = []
     for name, _, is_record in result_cache._records_folder(os.fspath(config.records_dir)):
         if name is None:
-            return [(os.fspath(e.path), e.refused) for e in list_records([], config)]
+            return [(os.fspath(e.path), e.refused) for e in list_records([], config)], False
         if is_record:
             names.append((name, None))
-    return names
+    return names, True
+
+
+def _shown_prefix(config: Config) -> str | None:
+    """``repository_path`` of the records folder plus ``/``; None when it is not in the repository."""
+    shown = repository_path(config.records_dir, config)
+    return None if os.path.isabs(shown) else shown + "/"
 
 
 def _cached_slot(
