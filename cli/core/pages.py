@@ -1,15 +1,15 @@
 """HTML pages: the one place HTML is rendered, from Jinja2 templates with autoescape on.
 
 Templates live in the package ``projledger.templates`` (``cli/templates``) and travel in the
-wheel. Every value a template prints is escaped unless it is ``Markup`` made here (the SVG
-chart, whose own texts ``charts.py`` escapes), and control characters and bidi overrides are
-shown as visible escapes (``text.printable``) before escaping. Pages load nothing from the network: CSS is
-inlined, the chart is inline SVG, fonts are the machine's.
+wheel. Every value a template prints is escaped unless it is ``Markup`` made in Python with its
+texts escaped (the SVG charts of ``charts.py`` and ``site.quarter_svg``), and control characters
+and bidi overrides are shown as visible escapes (``text.printable``) before escaping. Pages load
+nothing from the network: CSS is inlined (the site links its own stylesheet), the charts are
+inline SVG, fonts are the machine's.
 
 The official form is the macro ``official_form(form, chart)`` in ``form_macros.html``, so a
 site page can show the same form inside its own layout.
 """
-
 from __future__ import annotations
 
 from collections.abc import Iterable

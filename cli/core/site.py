@@ -2,20 +2,27 @@
 
 Pure part: ``site_pages`` turns entries (a project's row, and a way to load its full record)
 plus ``as_of`` and a language into ``{relative path: page text}``; ``plan_pages`` gives the same
-pages lazily, each with a key that fingerprints everything the page depends on (the stamps of
-the record files it shows, the date, the language, the config, the tool itself), so a rebuild
-renders only pages whose key changed and links the others from the previous site. Rows come
-from ``portfolio.rows`` (the cache, every core), so an unchanged record is not read at all.
+pages lazily, each with a key that fingerprints everything the page depends on. That is the
+plain way, kept as the reference the fast way is tested against, byte for byte.
+
+The fast way, ``build_site`` (what the command runs), reads and checks each record once: its
+row, its lines of data.json and data.csv and its project page come from that one parse, in
+forked worker processes that write the page themselves. What each record gave is cached in the
+user's cache folder under the file's stat (verified by content when the file changed too
+recently to trust its stat), so a rebuild reads no unchanged record: its row and data lines
+come from the cache, and its page, whose key has not changed, is hard-linked from the previous
+site (by a forked process, while the records are looked up). The pages over many projects
+(agencies, overview) are rendered once the rows are known, beside the rest of the work.
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
-into markup. The figures are the ones ``status`` computes (the same rows), and ``data.json`` is
+into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
+The figures are the ones ``status`` computes (the same rows), and ``data.json`` is
 ``status --format json``'s own envelope.
 
-The one I/O function, ``write_site``, builds into ``<out>.tmp-XXXX`` beside the target and swaps
-it in at the end (an atomic exchange where the system has one), so a failed or killed build never
-leaves a half-built site where the old one was; it only ever replaces a folder holding the marker
-file (``.projledger-site``) that it writes itself, and removes stray temporary folders of earlier
-runs that were killed.
+The site is built into ``<out>.tmp-XXXX`` beside the target and swapped in at the end (an atomic
+exchange where the system has one), so a failed or killed build never leaves a half-built site
+where the old one was; only a folder holding the marker file (``.projledger-site``) written here
+is ever replaced, and stray temporary folders of earlier runs that were killed are removed.
 """
 
 from __future__ import annotations
