@@ -1212,8 +1212,14 @@ def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None
     return value, stat, file_digest, True
 
 
-def _build_chunk(paths: list[str]) -> list[tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]]:
-    return [_build_one(path) for path in paths]
+def _build_chunk(paths: list[str]) -> list[_Built]:
+    return [_packed(_build_one(path)) for path in paths]
+
+
+def _packed(built: tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]) -> _Built:
+    """The value pickled once, where it was made: the cache keeps those bytes as they are."""
+    value, stat, file_digest, rendered = built
+    return result_cache._dumps(value), stat, file_digest, rendered
 
 
 @cache
@@ -1233,7 +1239,7 @@ class _Slot:
     reuse: bool = False
 
 
-_Built = tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]
+_Built = tuple[bytes, StatKey | None, bytes | None, bool]
 
 
 def _parallel(work: int, jobs: int) -> bool:
@@ -1244,7 +1250,7 @@ def _built(misses: list[str], jobs: int) -> Generator[_Built, None, None]:
     """``_build_one`` of each path, in order; on ``jobs`` forked processes when there are many."""
     if not _parallel(len(misses), jobs):
         for path in misses:
-            yield _build_one(path)
+            yield _packed(_build_one(path))
         return
     size = max(8, min(32, len(misses) // (jobs * 16) or 1))
     chunks = [misses[i : i + size] for i in range(0, len(misses), size)]
@@ -1367,13 +1373,14 @@ def build_site(
             for index, (name, refused) in enumerate(listed):
                 if slots[index] is not None or refused:
                     continue
-                value, stat, file_digest, rendered = next(built)
+                raw, stat, file_digest, rendered = next(built)
+                value = pickle.loads(raw)
                 if stat is None:
                     key = os.urandom(16).hex()  # a file that cannot be told unchanged: never reused
                 else:
                     key = page_key(base, value[2], stat, file_digest)
                     if store is not None:
-                        store.write(name, stat, file_digest, None, result_cache._dumps(value), new=True)
+                        store.write(name, stat, file_digest, None, raw, new=True)
                 slots[index] = _Slot(_settled(value, spill), key, reuse=not rendered)
             built.close()
         finally:
