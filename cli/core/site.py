@@ -1098,9 +1098,13 @@ def _write_page(folder: str, relative: str, text: str, *, replace: bool = False)
     a link to the previous site's page (writing into it would change the old site's file)."""
     path = os.path.join(folder, relative)
     where = f"{path}.{os.getpid()}.part" if replace else path
+    data = memoryview(text.encode("utf-8"))
     fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(text.encode("utf-8"))
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
     if replace:
         os.replace(where, path)
 
