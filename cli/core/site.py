@@ -43,7 +43,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -426,8 +426,10 @@ def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> Q
 def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     """The quarterly chart as inline SVG, drawn here rather than in a template: a page holds one
     or several, and a template spends a hundred and more escaped expressions on each. Every text
-    is shown as the templates show text (``pages.visible`` escapes)."""
-    e, w = pages.visible_text, partial(site_word, lang=lang)
+    is shown as the templates show text (``pages.visible_text``); the chart's own words, quarter
+    names and dates recur on every page, so each is escaped once."""
+    e = _visible_once
+    w = partial(site_word, lang=lang)
     cid = e(chart_id)
     right = chart.width - chart.right
     desc = "; ".join(
@@ -475,6 +477,11 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
         f'  <line class="axis-line" x1="{chart.left}" x2="{right}" y1="{baseline}" y2="{baseline}"/>\n</svg>'
     )
     return Markup("".join(out))
+
+
+@lru_cache(maxsize=2048)
+def _visible_once(text: str) -> str:
+    return pages.visible_text(text)
 
 
 def _project_quarters(points: Sequence[QuarterPoint]) -> list[ChartQuarter]:
