@@ -10,6 +10,7 @@ inline SVG, fonts are the machine's.
 The official form is the macro ``official_form(form, chart)`` in ``form_macros.html``, so a
 site page can show the same form inside its own layout.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
