@@ -192,3 +192,45 @@ def test_a_records_folder_elsewhere_in_the_repository(pf: Path) -> None:
     (pf / "projledger.toml").write_text('records = "data/recs"\n', "utf-8")
     same_as_plain(pf)
     assert "data/recs/2565/18000000-0002.toml" in (pf / "_site" / "data.csv").read_text("utf-8")
+
+
+def test_the_faster_escape_prints_what_jinjas_own_does(pf: Path) -> None:
+    """Pages rendered with ``pages._Template`` (escaping to plain strings) equal those rendered
+    with Jinja's own ``Template``, for record text holding markup, quotes and control characters."""
+    from jinja2 import Template
+
+    from projledger.core import pages
+    from projledger.core.status import compute_status
+
+    from conftest import write_record
+
+    p = portfolio.PROJECTS[0]
+    nasty = "<script>alert(1)</script> & \\\" ' \\u202e\\u0007 ข้อความ"
+    text = (
+        portfolio.record_text(p)
+        .replace(f'"{p.code}"', '"01000000-0666"')
+        .replace(f'"{p.name}"', f'"{nasty}"')
+    )
+    write_record(pf, text, code="01000000-0666")
+    config = load_config(pf)
+    entries = list(site_core.load_entries(config, DAY, TODAY, Skipped()))
+    project = next(e for e in entries if e.row.code == "01000000-0666").load()
+    status = compute_status(project, DAY, config)
+
+    def render_all() -> tuple[dict[str, str], str]:
+        return site_core.site_pages(entries, DAY, "th", config), pages.form_page(project, status)  # type: ignore[arg-type]
+
+    fast = render_all()
+    envs = [pages.environment(), site_core.environment(None), site_core.environment("th")]
+    assert all(env.template_class is pages._Template for env in envs)
+    try:
+        for env in envs:
+            env.template_class = Template
+            env.cache.clear()  # type: ignore[union-attr]
+        plain_pages = render_all()
+    finally:
+        for env in envs:
+            env.template_class = pages._Template
+            env.cache.clear()  # type: ignore[union-attr]
+    assert fast == plain_pages
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;" in fast[0]["projects/01000000-0666.html"]

@@ -13,11 +13,12 @@ site page can show the same form inside its own layout.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+import markupsafe
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
 from .charts import progress_chart
@@ -25,6 +26,9 @@ from .form import Form, build_form
 from .record import Project
 from .status import Status
 from .text import _UNSAFE, printable
+
+#: The C routine behind markupsafe's ``escape``; without it, templates escape the usual way.
+_escape_inner: Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
 
 
 @cache
@@ -40,7 +44,30 @@ def environment() -> Environment:
         auto_reload=False,  # templates are package data: no stat of their file on every render
     )
     env.filters["lines"] = _lines
+    if _escape_inner is not None and hasattr(Template, "_from_namespace"):
+        env.template_class = _Template
     return env
+
+
+def _escape_text(value: Any) -> Any:
+    """``escape`` for what a template prints: a plain string escaped to a plain string (the same
+    characters), not wrapped in a ``Markup`` object only to be joined into the page."""
+    if value.__class__ is str and _escape_inner is not None:
+        return _escape_inner(value)
+    return escape(value)
+
+
+class _Template(Template):
+    """A template whose printed values are escaped by ``_escape_text``: every ``{{ }}`` of a page
+    made one object fewer, a tenth of a site page's rendering. Only the output is escaped this
+    way (Jinja calls ``escape`` there alone); what is escaped, and how, is unchanged."""
+
+    @classmethod
+    def _from_namespace(
+        cls, environment: Environment, namespace: MutableMapping[str, Any], globals: MutableMapping[str, Any]
+    ) -> Template:
+        namespace["escape"] = _escape_text
+        return super()._from_namespace(environment, namespace, globals)
 
 
 def _visible(value: Any) -> Any:
