@@ -234,3 +234,32 @@ def test_the_faster_escape_prints_what_jinjas_own_does(pf: Path) -> None:
             env.cache.clear()  # type: ignore[union-attr]
     assert fast == plain_pages
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;" in fast[0]["projects/01000000-0666.html"]
+
+
+def test_the_overviews_totals_are_summarys(pf: Path) -> None:
+    """The overview's one pass makes the groups ``summarise`` makes, with the same totals."""
+    from projledger.core.summary import summarise
+
+    config = load_config(pf)
+    rows = [e.row for e in site_core.load_entries(config, DAY, TODAY, Skipped())]
+    views = site_core._year_views(rows, DAY, "th", config)
+    by_year = summarise(rows, ["fiscal-year"], config, DAY)
+    by_quarter = summarise(rows, ["fiscal-year", "quarter"], config, DAY)
+    by_agency = summarise(rows, ["fiscal-year", "agency"], config, DAY)
+    assert [v.fiscal_year for v in views] == sorted(
+        (dict(g.key)["fiscal_year"] for g in by_year.groups), reverse=True
+    )
+    for view in views:
+        assert view.totals == next(
+            g.totals for g in by_year.groups if dict(g.key)["fiscal_year"] == view.fiscal_year
+        )
+        quarters = [g.totals for g in by_quarter.groups if dict(g.key)["fiscal_year"] == view.fiscal_year]
+        assert [(q.quarter, q.end, q.rate, q.target, q.disbursed) for q in view.quarters] == [
+            (q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed)
+            for q in quarters  # type: ignore[union-attr]
+        ]
+        agencies = [(dict(g.key)["agency"], g.totals) for g in by_agency.groups
+                    if dict(g.key)["fiscal_year"] == view.fiscal_year]  # fmt: skip
+        assert [(a.code, a.totals) for a in view.agencies] == agencies
+        assert all(a.name == by_agency.agency_names[a.code] for a in view.agencies)
+    assert len(views) == 2 and sum(v.totals.projects for v in views) == len(rows)

@@ -55,7 +55,7 @@ from markupsafe import Markup
 from . import cache as result_cache
 from . import pages, portfolio
 from .cache import RACY_NS, StatKey, cache_folder
-from .calendar import format_be, format_month_be
+from .calendar import format_be, format_month_be, quarter_end
 from .check import check_file
 from .config import Config
 from .errors import ConflictError, RecordError, UnsafePathError
@@ -518,26 +518,47 @@ class YearView:
 
 
 def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config) -> list[YearView]:
-    by_year = summarise(rows, ["fiscal-year"], config, as_of)
-    by_quarter = summarise(rows, ["fiscal-year", "quarter"], config, as_of)
-    by_agency = summarise(rows, ["fiscal-year", "agency"], config, as_of)
+    """Each fiscal year's totals, quarters, agencies and projects needing attention, in one pass
+    over the rows with ``summary``'s own accumulators (the groups ``summarise`` would make by
+    fiscal year, by fiscal year and quarter, and by fiscal year and agency)."""
+    years: dict[int, Totals] = {}
+    quarters: dict[int, list[QuarterTotals]] = {}
+    agencies: dict[int, dict[str, Totals]] = {}
+    urgent: dict[int, list[ProjectRow]] = {}
+    names: dict[str, str] = {}
+    for row in rows:
+        year = row.fiscal_year
+        names.setdefault(row.agency_code, row.department)
+        totals = years.get(year)
+        if totals is None:
+            totals = years[year] = Totals()
+            targets = config.targets(year)
+            ends = [quarter_end(year, quarter) for quarter in range(1, 5)]
+            quarters[year] = [
+                QuarterTotals(year, quarter, end, targets[quarter - 1], end <= as_of)
+                for quarter, end in enumerate(ends, start=1)
+            ]
+            agencies[year], urgent[year] = {}, []
+        totals.add(row)
+        for quarter_totals in quarters[year]:
+            quarter_totals.add(row)
+        by_agency = agencies[year]
+        agency = by_agency.get(row.agency_code)
+        if agency is None:
+            agency = by_agency[row.agency_code] = Totals()
+        agency.add(row)
+        if needs_attention(row):
+            urgent[year].append(row)
     views = []
-    for group in sorted(by_year.groups, key=lambda g: -dict(g.key)["fiscal_year"]):
-        year = dict(group.key)["fiscal_year"]
-        assert isinstance(group.totals, Totals)
-        quarters = [g.totals for g in by_quarter.groups if dict(g.key)["fiscal_year"] == year]
-        chart_quarters = _portfolio_quarters([q for q in quarters if isinstance(q, QuarterTotals)])
-        agencies = [
-            AgencyTotals(
-                dict(g.key)["agency"], by_agency.agency_names.get(dict(g.key)["agency"], ""), g.totals
-            )
-            for g in by_agency.groups
-            if dict(g.key)["fiscal_year"] == year and isinstance(g.totals, Totals)
+    for year in sorted(years, reverse=True):
+        chart_quarters = _portfolio_quarters(quarters[year])
+        listed = [
+            AgencyTotals(code, names.get(code, ""), agencies[year][code]) for code in sorted(agencies[year])
         ]
-        urgent = sorted_rows((r for r in rows if r.fiscal_year == year and needs_attention(r)), "worst")
+        worst = sorted_rows(urgent[year], "worst")
         views.append(YearView(
-            year, group.totals, quarter_chart(chart_quarters, site_word("quarter_chart", lang), lang),
-            chart_quarters, agencies, urgent[:ATTENTION_LIMIT], len(urgent),
+            year, years[year], quarter_chart(chart_quarters, site_word("quarter_chart", lang), lang),
+            chart_quarters, listed, worst[:ATTENTION_LIMIT], len(worst),
         ))  # fmt: skip
     return views
 
