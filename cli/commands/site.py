@@ -43,22 +43,17 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     """
     from ..core.cache import jobs_wanted
     from ..core.portfolio import Skipped
-    from ..core.site import load_entries, plan_pages, site_fingerprint, write_site
+    from ..core.site import build_site, site_fingerprint
 
     config = current_config()
     day = as_of or today()
     language: Lang = lang or config.language
     skipped = Skipped()
     target = output if output is not None else config.root / DEFAULT_OUTPUT
-    entries = load_entries(config, day, today(), skipped)
-    jobs = jobs_wanted(os.environ)
-    result = write_site(
-        target,
-        plan_pages(entries, day, language, config, fingerprint=site_fingerprint(config)),
-        config,
-        Path.cwd(),
-        jobs=jobs,
-    )
+    result = build_site(
+        target, config, day, language, today(), Path.cwd(), skipped,
+        jobs=jobs_wanted(os.environ), fingerprint=site_fingerprint(config),
+    )  # fmt: skip
     where = shown_path(result.path)
     projects = sum(1 for page in result.manifest if page.startswith("projects/"))
     click.echo(

@@ -98,27 +98,29 @@ def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date) -
         parts.append(f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" class="grid"/>')
         parts.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{tick}</text>')
     every = max(1, (len(data) + 11) // 12)
-    for m in data:
+    # Each month's position, worked out once and written as every element shows it.
+    xs = [f"{x(m.index):.1f}" for m in data]
+    expected_ys = [y(m.expected) for m in data]
+    for m, mx in zip(data, xs, strict=True):
         if (m.index - 1) % every == 0:
             parts.append(
-                f'<text x="{x(m.index):.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{escape(m.label)}</text>'
+                f'<text x="{mx}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle">{escape(m.label)}</text>'
             )
-    expected_points = " ".join(f"{x(m.index):.1f},{y(m.expected):.1f}" for m in data)
+    expected_points = " ".join(f"{mx},{ey:.1f}" for mx, ey in zip(xs, expected_ys, strict=True))
     parts.append(f'<polyline points="{expected_points}" class="expected"/>')
-    for m in data:
+    for m, ey in zip(data, expected_ys, strict=True):
         parts.append(
-            f'<rect x="{x(m.index) - 3:.1f}" y="{y(m.expected) - 3:.1f}" width="6" height="6" class="expected-point"/>'
+            f'<rect x="{x(m.index) - 3:.1f}" y="{ey - 3:.1f}" width="6" height="6" class="expected-point"/>'
         )
-    reported = [m for m in data if m.actual is not None]
+    reported = [(mx, y(m.actual), m.actual) for m, mx in zip(data, xs, strict=True) if m.actual is not None]
     if reported:
-        points = " ".join(f"{x(m.index):.1f},{y(m.actual):.1f}" for m in reported if m.actual is not None)
-        parts.append(f'<polyline points="{points}" class="actual"/>')
-    for m in reported:
-        assert m.actual is not None
-        px, py = x(m.index), y(m.actual)
-        parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3.5" class="actual-point"/>')
         parts.append(
-            f'<text x="{px:.1f}" y="{py - 8:.1f}" text-anchor="middle" class="value">{_fmt(m.actual)}</text>'
+            f'<polyline points="{" ".join(f"{mx},{my:.1f}" for mx, my, _ in reported)}" class="actual"/>'
+        )
+    for mx, my, actual in reported:
+        parts.append(f'<circle cx="{mx}" cy="{my:.1f}" r="3.5" class="actual-point"/>')
+        parts.append(
+            f'<text x="{mx}" y="{my - 8:.1f}" text-anchor="middle" class="value">{_fmt(actual)}</text>'
         )
     parts.append(
         f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 6}" text-anchor="end" class="note">'

@@ -2,24 +2,32 @@
 
 Pure part: ``site_pages`` turns entries (a project's row, and a way to load its full record)
 plus ``as_of`` and a language into ``{relative path: page text}``; ``plan_pages`` gives the same
-pages lazily, each with a key that fingerprints everything the page depends on (the stamps of
-the record files it shows, the date, the language, the config, the tool itself), so a rebuild
-renders only pages whose key changed and links the others from the previous site. Rows come
-from ``portfolio.rows`` (the cache, every core), so an unchanged record is not read at all.
+pages lazily, each with a key that fingerprints everything the page depends on. That is the
+plain way, kept as the reference the fast way is tested against, byte for byte.
+
+The fast way, ``build_site`` (what the command runs), reads and checks each record once: its
+row, its lines of data.json and data.csv and its project page come from that one parse, in
+forked worker processes that write the page themselves. What each record gave is cached in the
+user's cache folder under the file's stat (verified by content when the file changed too
+recently to trust its stat), so a rebuild reads no unchanged record: its row and data lines
+come from the cache, and its page, whose key has not changed, is hard-linked from the previous
+site (by a forked process, while the records are looked up). The pages over many projects
+(agencies, overview) are rendered once the rows are known, beside the rest of the work.
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
-into markup. The figures are the ones ``status`` computes (the same rows), and ``data.json`` is
+into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
+The figures are the ones ``status`` computes (the same rows), and ``data.json`` is
 ``status --format json``'s own envelope.
 
-The one I/O function, ``write_site``, builds into ``<out>.tmp-XXXX`` beside the target and swaps
-it in at the end (an atomic exchange where the system has one), so a failed or killed build never
-leaves a half-built site where the old one was; it only ever replaces a folder holding the marker
-file (``.projledger-site``) that it writes itself, and removes stray temporary folders of earlier
-runs that were killed.
+The site is built into ``<out>.tmp-XXXX`` beside the target and swapped in at the end (an atomic
+exchange where the system has one), so a failed or killed build never leaves a half-built site
+where the old one was; only a folder holding the marker file (``.projledger-site``) written here
+is ever replaced, and stray temporary folders of earlier runs that were killed are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -27,40 +35,46 @@ import hashlib
 import json
 import multiprocessing
 import os
+import pickle
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment
+from jinja2 import BaseLoader, Environment
+from jinja2.bccache import Bucket, FileSystemBytecodeCache
+from markupsafe import Markup
 
 from . import cache as result_cache
 from . import pages, portfolio
-from .calendar import format_be, format_month_be
+from .cache import RACY_NS, StatKey, cache_folder
+from .calendar import format_be, format_month_be, quarter_end
 from .check import check_file
 from .config import Config
 from .errors import ConflictError, RecordError, UnsafePathError
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .portfolio import (
+    SORTS,
     ProjectRow,
     QuarterPoint,
     Skipped,
+    build_row,
     progress_by_month,
     quarter_points,
     sorted_rows,
 )
 from .record import Project
-from .status import compute_status, computed_status_of
+from .status import Status, compute_status, computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
-from .tables import status_csv, status_envelope
+from .tables import row_dict, status_csv, status_envelope
 from .text import json_safe
 
 try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
@@ -75,7 +89,7 @@ ASSETS = ("site.css", "site.js")
 ATTENTION_LIMIT = 50
 _SAFE_NAME = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]*")
 
-#: The site's own words; everything else comes from labels.py and tables.word.
+#: The site's own words; everything else comes from labels.py (field labels, labels.word).
 _WORDS: dict[str, dict[Lang, str]] = {
     "site_title": {"th": "รายงานความก้าวหน้าโครงการ", "en": "Project progress"},
     "overview": {"th": "ภาพรวม", "en": "Overview"},
@@ -168,13 +182,17 @@ def agency_page(agency_code: str) -> str:
 
 
 @cache
-def environment() -> Environment:
+def environment(lang: Lang | None = None) -> Environment:
     """``pages``' environment (autoescape on, templates of the package), with the site's filters.
 
-    An overlay shares the loader and settings; its filters are a copy, so the form's pages
-    never see the site's additions.
+    An overlay shares the settings; its filters are a copy, so the form's pages never see the
+    site's additions. With a language, the site's fixed words (``{{ W.key }}``, ``{{ F.key }}``)
+    are written into the templates as they load, escaped as the expression would print them:
+    the same page, with a hundred fewer expressions to evaluate on every render.
     """
-    env = pages.environment().overlay()
+    base = pages.environment()
+    loader = base.loader if lang is None else _WordsLoader(base.loader, lang)
+    env = base.overlay(loader=loader, cache_size=400)
     env.filters = dict(env.filters)
     env.filters.update(
         money=format_money,
@@ -184,6 +202,75 @@ def environment() -> Environment:
         month_be=lambda point: format_month_be(point.year, point.month),
     )
     return env
+
+
+#: The templates a build renders, compiled before worker processes are forked (they inherit them).
+SITE_TEMPLATES = ("site_project.html", "site_agency.html", "site_index.html")
+
+
+class _TemplateCache(FileSystemBytecodeCache):
+    """Compiled templates kept in the user's cache folder, so a run does not compile them again.
+
+    Loaded only from files this user owns and nobody else could have written (they hold code);
+    a file that cannot be written is no error: a cache only saves time.
+    """
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            handle = open(self._get_cache_filename(bucket), "rb")  # noqa: SIM115 - closed below
+        except OSError:
+            return
+        with handle:
+            st = os.fstat(handle.fileno())
+            if hasattr(os, "getuid") and (st.st_uid != os.getuid() or st.st_mode & 0o022):
+                return
+            bucket.load_bytecode(handle)
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def prepare_templates(lang: Lang, cache_dir: Path | None) -> None:
+    """Compile the site's templates now (from the cache folder's copies when they are there)."""
+    env = environment(lang)
+    env.bytecode_cache = None
+    if cache_dir is not None:
+        folder = cache_dir / "templates"
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            env.bytecode_cache = _TemplateCache(str(folder))
+    for name in SITE_TEMPLATES:
+        env.get_template(name)
+
+
+_WORD_EXPRESSION = re.compile(r"\{\{ ?([WF])\.([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
+_TEMPLATE_MARKS = ("{{", "}}", "{%", "%}", "{#", "#}")
+
+
+class _WordsLoader(BaseLoader):
+    """Templates with the fixed words of one language written in."""
+
+    def __init__(self, inner: BaseLoader | None, lang: Lang) -> None:
+        assert inner is not None
+        self.inner, self.lang = inner, lang
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        source, filename, uptodate = self.inner.get_source(environment, template)
+        return _WORD_EXPRESSION.sub(self._word, source), filename, uptodate
+
+    def _word(self, match: re.Match[str]) -> str:
+        key = match[2]
+        text = pages.visible_text(
+            site_word(key, self.lang) if match[1] == "W" else field_label(key, self.lang)
+        )
+        # Never text the template engine would read as its own, nor a blank that would change
+        # how the lines around it are trimmed: those stay expressions.
+        if not text.strip() or any(mark in text for mark in _TEMPLATE_MARKS):
+            return match[0]
+        return text
 
 
 @cache
@@ -215,6 +302,39 @@ class _Words(dict[str, str]):
         return value
 
 
+class _Labels(dict[str | None, str]):
+    """Words of stored values looked up as ``L[value]`` in templates (cheaper than a call)."""
+
+    def __init__(self, find: Callable[[str | None, Lang], str], lang: Lang) -> None:
+        super().__init__()
+        self.find, self.lang = find, lang
+
+    def __missing__(self, key: str | None) -> str:
+        value = self[key] = self.find(key, self.lang)
+        return value
+
+
+class _Rank(dict[str | None, int]):
+    """How a table sorts a computed plan status: behind first; no status, or another, last."""
+
+    def __missing__(self, key: str | None) -> int:
+        return 0
+
+
+_PLAN_SORT = _Rank(behind=3, watch=2, on_plan=1)
+
+
+@cache
+def _labels(lang: Lang) -> _Labels:
+    return _Labels(label, lang)
+
+
+@cache
+def _plan_labels(lang: Lang) -> _Labels:
+    """``P[value]``: a computed plan status in words, ``P[None]`` when there is no report yet."""
+    return _Labels(status_label, lang)
+
+
 @cache
 def _words(lang: Lang) -> tuple[_Words, _Words]:
     return _Words(site_word, lang), _Words(field_label, lang)
@@ -222,9 +342,10 @@ def _words(lang: Lang) -> tuple[_Words, _Words]:
 
 def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
     words, fields = _words(lang)
-    return environment().get_template(template).render(
-        lang=lang, root="../" * depth, W=words, F=fields, lbl=lambda v: label(v, lang),
-        plan_label=lambda v: status_label(v, lang), STATES=STATES, PLAN_KEYS=PLAN_KEYS,
+    return environment(lang).get_template(template).render(
+        lang=lang, root="../" * depth, W=words, F=fields, L=_labels(lang), P=_plan_labels(lang),
+        STATES=STATES, PLAN_KEYS=PLAN_KEYS, RANK=_PLAN_SORT,
+        quarter_svg=lambda chart, chart_id: quarter_svg(chart, chart_id, lang),
         project_page=project_page, agency_page=agency_page, **context,
     )  # fmt: skip
 
@@ -302,6 +423,67 @@ def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> Q
     return QuarterChart(title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points)
 
 
+def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
+    """The quarterly chart as inline SVG, drawn here rather than in a template: a page holds one
+    or several, and a template spends a hundred and more escaped expressions on each. Every text
+    is shown as the templates show text (``pages.visible_text``); the chart's own words, quarter
+    names and dates recur on every page, so each is escaped once."""
+    e = _visible_once
+    w = partial(site_word, lang=lang)
+    cid = e(chart_id)
+    right = chart.width - chart.right
+    desc = "; ".join(
+        f"{e(b.label)} ({e(b.sub)}): {e(w('disbursed_pct'))} "
+        f"{e(format_percent(b.rate)) if b.rate is not None else e(w('not_yet'))}, "
+        f"{e(w('target_pct'))} {e(format_percent(b.target))}"
+        for b in chart.bars
+    )
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {chart.width} {chart.height}" role="img"\n'
+        f'     aria-labelledby="{cid}-title {cid}-desc" class="chart-svg">\n'
+        f'  <title id="{cid}-title">{e(chart.title)}</title>\n'
+        f'  <desc id="{cid}-desc">{desc}</desc>\n'
+    ]
+    for value, y in chart.ticks:
+        out.append(
+            f'  <line class="grid" x1="{chart.left}" x2="{right}" y1="{y}" y2="{y}"/>\n'
+            f'  <text class="tick" x="{chart.left - 6}" y="{y + 4}" text-anchor="end">{value}</text>\n'
+        )
+    baseline = chart.baseline
+    for b in chart.bars:
+        if b.rate is not None:
+            out.append(
+                f'  <rect class="bar" x="{b.x}" y="{b.top}" width="{b.width}" height="{b.height}"/>\n'
+                f'  <text class="value" x="{b.center}" y="{b.top - 6 if b.top - 6 > 12 else b.top + 14}" '
+                f'text-anchor="middle">{e(format_percent(b.rate))}</text>\n'
+            )
+        else:
+            out.append(
+                f'  <text class="value muted" x="{b.center}" y="{baseline - 6}" text-anchor="middle">'
+                f"{e(w('not_yet'))}</text>\n"
+            )
+        out.append(
+            f'  <text class="axis" x="{b.center}" y="{baseline + 24}" text-anchor="middle">{e(b.label)}</text>\n'
+            f'  <text class="axis muted" x="{b.center}" y="{baseline + 50}" text-anchor="middle">{e(b.sub)}</text>\n'
+        )
+    if chart.target_points:
+        out.append(f'  <polyline class="target" points="{e(chart.target_points)}"/>\n')
+        out += [
+            f'  <rect class="target-point" x="{b.center - 4}" y="{b.target_y - 4}" width="8" height="8"/>\n'
+            for b in chart.bars
+            if b.target_y is not None
+        ]
+    out.append(
+        f'  <line class="axis-line" x1="{chart.left}" x2="{right}" y1="{baseline}" y2="{baseline}"/>\n</svg>'
+    )
+    return Markup("".join(out))
+
+
+@lru_cache(maxsize=2048)
+def _visible_once(text: str) -> str:
+    return pages.visible_text(text)
+
+
 def _project_quarters(points: Sequence[QuarterPoint]) -> list[ChartQuarter]:
     return [ChartQuarter(p.quarter, p.end, p.rate, p.target, p.disbursed) for p in points]
 
@@ -336,26 +518,47 @@ class YearView:
 
 
 def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config) -> list[YearView]:
-    by_year = summarise(rows, ["fiscal-year"], config, as_of)
-    by_quarter = summarise(rows, ["fiscal-year", "quarter"], config, as_of)
-    by_agency = summarise(rows, ["fiscal-year", "agency"], config, as_of)
+    """Each fiscal year's totals, quarters, agencies and projects needing attention, in one pass
+    over the rows with ``summary``'s own accumulators (the groups ``summarise`` would make by
+    fiscal year, by fiscal year and quarter, and by fiscal year and agency)."""
+    years: dict[int, Totals] = {}
+    quarters: dict[int, list[QuarterTotals]] = {}
+    agencies: dict[int, dict[str, Totals]] = {}
+    urgent: dict[int, list[ProjectRow]] = {}
+    names: dict[str, str] = {}
+    for row in rows:
+        year = row.fiscal_year
+        names.setdefault(row.agency_code, row.department)
+        totals = years.get(year)
+        if totals is None:
+            totals = years[year] = Totals()
+            targets = config.targets(year)
+            ends = [quarter_end(year, quarter) for quarter in range(1, 5)]
+            quarters[year] = [
+                QuarterTotals(year, quarter, end, targets[quarter - 1], end <= as_of)
+                for quarter, end in enumerate(ends, start=1)
+            ]
+            agencies[year], urgent[year] = {}, []
+        totals.add(row)
+        for quarter_totals in quarters[year]:
+            quarter_totals.add(row)
+        by_agency = agencies[year]
+        agency = by_agency.get(row.agency_code)
+        if agency is None:
+            agency = by_agency[row.agency_code] = Totals()
+        agency.add(row)
+        if needs_attention(row):
+            urgent[year].append(row)
     views = []
-    for group in sorted(by_year.groups, key=lambda g: -dict(g.key)["fiscal_year"]):
-        year = dict(group.key)["fiscal_year"]
-        assert isinstance(group.totals, Totals)
-        quarters = [g.totals for g in by_quarter.groups if dict(g.key)["fiscal_year"] == year]
-        chart_quarters = _portfolio_quarters([q for q in quarters if isinstance(q, QuarterTotals)])
-        agencies = [
-            AgencyTotals(
-                dict(g.key)["agency"], by_agency.agency_names.get(dict(g.key)["agency"], ""), g.totals
-            )
-            for g in by_agency.groups
-            if dict(g.key)["fiscal_year"] == year and isinstance(g.totals, Totals)
+    for year in sorted(years, reverse=True):
+        chart_quarters = _portfolio_quarters(quarters[year])
+        listed = [
+            AgencyTotals(code, names.get(code, ""), agencies[year][code]) for code in sorted(agencies[year])
         ]
-        urgent = sorted_rows((r for r in rows if r.fiscal_year == year and needs_attention(r)), "worst")
+        worst = sorted_rows(urgent[year], "worst")
         views.append(YearView(
-            year, group.totals, quarter_chart(chart_quarters, site_word("quarter_chart", lang), lang),
-            chart_quarters, agencies, urgent[:ATTENTION_LIMIT], len(urgent),
+            year, years[year], quarter_chart(chart_quarters, site_word("quarter_chart", lang), lang),
+            chart_quarters, listed, worst[:ATTENTION_LIMIT], len(worst),
         ))  # fmt: skip
     return views
 
@@ -401,15 +604,18 @@ class ReportLine:
     note: str
 
 
-def render_project(project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config) -> str:
-    """The project's figures, charts, every report, and the official form (``pages``' macro)."""
+def render_project(
+    project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config, status: Status | None = None
+) -> str:
+    """The project's figures, charts, every report, and the official form (``pages``' macro);
+    ``status``: ``compute_status(project, as_of, config)`` when the caller has it already."""
     reports = []
     for report in project.reports_until(as_of):
         expected, variance, computed = computed_status_of(project, report, config.tolerance)
         reports.append(ReportLine(report.no, report.date, report.progress, expected, variance, report.disbursed,
                                   report.plan_status, computed, report.target_status, report.event, report.note))  # fmt: skip
     quarters = _project_quarters(quarter_points(project, as_of, config))
-    form = pages.form_context(project, compute_status(project, as_of, config))
+    form = pages.form_context(project, status or compute_status(project, as_of, config))
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
         quarters=quarters, chart=quarter_chart(quarters, site_word("quarter_chart", lang), lang),
@@ -445,7 +651,7 @@ class Planned:
 
     path: str
     key: str
-    render: Callable[[], str]
+    render: Callable[[], str | bytes]
     #: Rough cost, in project pages: a page over the whole portfolio weighs more.
     weight: int = 1
 
@@ -483,13 +689,31 @@ def plan_pages(
     base = _key(fingerprint or template_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
     rows: list[ProjectRow] = []
     keys: list[str] = []
-    by_agency: dict[str, list[int]] = {}
     for entry in entries:
         key = _key(base, entry.row.path, entry.stamp)
-        by_agency.setdefault(entry.row.agency_code, []).append(len(rows))
         rows.append(entry.row)
         keys.append(key)
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config))
+    yield from _summary_pages(rows, keys, None, base, as_of, lang, config)
+
+
+def _summary_pages(
+    rows: list[ProjectRow],
+    keys: list[str],
+    data: tuple[_Spill, Sequence[_Span]] | None,
+    base: str,
+    as_of: date,
+    lang: Lang,
+    config: Config,
+) -> Iterator[Planned]:
+    """The pages over many projects (agencies, overview, data) and the assets, after the projects'.
+
+    ``data``: each row's lines of data.json and data.csv when they are known (the one-pass build
+    has them, kept in a ``_Spill``), else the data files are rendered from the rows.
+    """
+    by_agency: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_agency.setdefault(row.agency_code, []).append(index)
     for code, indexes in sorted(by_agency.items()):
         agency_rows = [rows[i] for i in indexes]
         yield Planned(agency_page(code), _key(base, "agency", [keys[i] for i in indexes]),
@@ -499,8 +723,17 @@ def plan_pages(
     yield Planned(
         "index.html", _key(everything, "index"), lambda: render_index(rows, as_of, lang, config), heavy
     )
-    yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
-    yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
+    if data is not None:
+        worst: Callable[[ProjectRow], Any] = SORTS["worst"]
+        order = sorted(range(len(rows)), key=lambda i: worst(rows[i]))
+        spill, spans = data
+        yield Planned(
+            "data.json", _key(everything, "json"), lambda: _data_json(rows, spill, spans, order, as_of)
+        )
+        yield Planned("data.csv", _key(everything, "csv"), lambda: _data_csv(spill, spans, order))
+    else:
+        yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
+        yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
     for name in ASSETS:
         yield Planned(name, _key(base, name), partial(asset_text, name))
 
@@ -512,7 +745,11 @@ def site_pages(
     config: Config,
 ) -> dict[str, str]:
     """The whole site as ``{relative path: text}``, every page rendered."""
-    return {p.path: p.render() for p in plan_pages(entries, as_of, lang, config)}
+    pages = {}
+    for page in plan_pages(entries, as_of, lang, config):
+        text = page.render()
+        pages[page.path] = text if isinstance(text, str) else text.decode("utf-8")
+    return pages
 
 
 # --- writing the site -------------------------------------------------------------------
@@ -636,10 +873,13 @@ def _swap_in(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _put(folder: Path, relative: str, text: str) -> None:
+def _put(folder: Path, relative: str, text: str | bytes) -> None:
     path = folder / relative
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8", newline="\n")
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", newline="\n")
 
 
 def _reuse(old: Path, folder: Path, relative: str) -> bool:
@@ -679,28 +919,53 @@ def _render_chunk(task: tuple[str, list[int]]) -> int:
 
 
 def _render_batch(batch: list[Planned], folder: Path, jobs: int) -> None:
-    """Render and write pages, on ``jobs`` forked processes when there is enough work.
+    """Render and write pages, on ``jobs`` forked processes when there is enough work."""
+    with _Rendering(batch, folder, jobs):
+        pass
+
+
+class _Rendering:
+    """Pages rendered and written by forked processes while this one goes on with other work;
+    leaving the ``with`` block waits for them (or, on an error, stops them). Little work is done
+    here, at the end of the block, rather than paying for processes.
 
     The heaviest pages (the overview and the data files of a large portfolio) go first, each
-    on its own, so they run beside each other and beside the project pages.
+    on its own, so they run beside each other and beside the rest.
     """
-    work = sum(page.weight for page in batch)
-    if jobs <= 1 or work < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        for page in batch:
-            _put(folder, page.path, page.render())
-        return
-    _BATCH[:] = sorted(batch, key=lambda page: -page.weight)
-    try:
+
+    def __init__(self, batch: list[Planned], folder: Path, jobs: int) -> None:
+        self.batch, self.folder = batch, folder
+        self.pool: Any = None
+        self.pending: Any = None
+        work = sum(page.weight for page in batch)
+        if jobs <= 1 or work < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+            return
+        _BATCH[:] = sorted(batch, key=lambda page: -page.weight)
         heavy = [i for i, page in enumerate(_BATCH) if page.weight > 1]
         light = list(range(len(heavy), len(_BATCH)))
         size = max(8, min(64, len(light) // (jobs * 8) or 1))
         chunks = [(str(folder), [i]) for i in heavy]
         chunks += [(str(folder), light[i : i + size]) for i in range(0, len(light), size)]
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            for _ in pool.imap_unordered(_render_chunk, chunks):
-                pass
-    finally:
-        _BATCH.clear()
+        self.pool = multiprocessing.get_context("fork").Pool(jobs)
+        self.pending = self.pool.map_async(_render_chunk, chunks, chunksize=1)
+
+    def __enter__(self) -> _Rendering:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        try:
+            if self.pool is None:
+                if kind is None:
+                    for page in self.batch:
+                        _put(self.folder, page.path, page.render())
+            elif kind is None:
+                self.pending.get()
+                self.pool.close()
+        finally:
+            if self.pool is not None:
+                self.pool.terminate()
+                self.pool.join()
+            _BATCH.clear()
 
 
 def write_site(
@@ -796,3 +1061,492 @@ def load_entries(config: Config, as_of: date, checked_on: date, skipped: Skipped
         seen[row.code] = row.path
         path = os.path.join(root, row.path)
         yield Entry(row, file_stamp(path), partial(_project_of, Path(path), config, checked_on, row.path))
+
+
+# --- building in one pass ---------------------------------------------------------------
+#
+# ``build_site`` is what the command runs: the same pages as ``site_pages``/``write_site``, byte
+# for byte (a test holds it to that), at a fraction of the cost. Each record is read and checked
+# once: its row, its lines of data.json and data.csv and its project page all come from that one
+# parse, in worker processes that write the page themselves. What one record gave is cached in
+# the user's cache (namespace ``site``, keyed on the file's stat, verified by content when the
+# file changed too recently: ``cache.ResultCache``), so a rebuild reads no unchanged record: its
+# row and data lines come from the cache and its page is linked from the previous site.
+
+#: Bump when what a ``site`` cache entry holds changes shape.
+SITE_CACHE_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class _Pass:
+    """What every worker of one build needs; inherited through fork."""
+
+    config: Config
+    as_of: date
+    checked_on: date
+    lang: Lang
+    base: str
+    folder: str
+    previous: dict[str, str]
+    racy_since: int
+    #: Pages are written beside their name and renamed over it (it may be a link to the old site).
+    replace: bool = False
+    #: The records folder as listed, and its path from the repository's root (with a ``/``) when
+    #: no link lies below it: a record's shown path is then that and the rest of its path.
+    records: str = ""
+    shown_prefix: str | None = None
+
+
+_PASS: list[_Pass] = []
+
+
+def page_key(base: str, shown: str, stat: object, file_digest: bytes | None) -> str:
+    """A project page's key: the record's path and stat (and digest when its stat is too recent
+    to be trusted), the tool, the date, the language and the config (``base``)."""
+    return _key(base, shown, stat, file_digest)
+
+
+def _json_fragment(row: ProjectRow) -> bytes:
+    return json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":"))).encode("utf-8")
+
+
+@cache
+def _csv_head() -> str:
+    return status_csv([])
+
+
+def _csv_fragment(row: ProjectRow) -> bytes:
+    text, head = status_csv([row]), _csv_head()
+    assert text.startswith(head)
+    return text[len(head) :].encode("utf-8")
+
+
+def _write_page(folder: str, relative: str, text: str, *, replace: bool = False) -> None:
+    """Write a page; ``replace``: beside it first, then renamed over it, for a name that may hold
+    a link to the previous site's page (writing into it would change the old site's file)."""
+    path = os.path.join(folder, relative)
+    where = f"{path}.{os.getpid()}.part" if replace else path
+    data = memoryview(text.encode("utf-8"))
+    fd = os.open(where, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
+    if replace:
+        os.replace(where, path)
+
+
+_PROJECT_PAGE = re.compile(r"projects/[0-9A-Za-z][0-9A-Za-z_-]*\.html")
+
+
+class _Linker:
+    """Links the previous site's project pages into the new folder, in a forked process, while
+    this one looks the records up. Pages that turn out to be changed are written over their
+    link (``_write_page(replace=True)``); pages of records gone are removed afterwards.
+    Where processes cannot be forked, ``join`` links them here."""
+
+    def __init__(self, old: Path, folder: Path, previous: Mapping[str, str]) -> None:
+        self.old, self.folder = os.fspath(old), os.fspath(folder)
+        # Names from the previous site's manifest, which is only data: never a path elsewhere.
+        self.pages = [page for page in previous if _PROJECT_PAGE.fullmatch(page)]
+        self.linked: set[str] = set()
+        self.child: int | None = None
+        self.pipe = -1
+
+    def start(self) -> None:
+        if not self.pages or not hasattr(os, "fork"):
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child: links, says which failed, and leaves at once
+            code = 1
+            try:
+                os.close(read)
+                failed = "\n".join(self._link(self.pages, keep=False)).encode()
+                with os.fdopen(write, "wb") as out:
+                    out.write(failed)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self.child, self.pipe = pid, read
+
+    def _link(self, pages: list[str], *, keep: bool) -> list[str]:
+        """Link ``pages``; the ones that could not be linked (no such page in the old site...)."""
+        failed = []
+        for page in pages:
+            try:
+                os.link(os.path.join(self.old, page), os.path.join(self.folder, page), follow_symlinks=False)
+            except OSError:
+                failed.append(page)
+            else:
+                if keep:
+                    self.linked.add(page)
+        return failed
+
+    def join(self, *, link: bool = True) -> None:
+        """Wait for the links; ``linked`` then holds the pages linked."""
+        if self.child is None:
+            if link and self.pages and not self.linked:
+                self._link(self.pages, keep=True)
+            return
+        with os.fdopen(self.pipe, "rb") as answer:
+            failed = answer.read().decode()
+        _, status = os.waitpid(self.child, 0)
+        self.child = None
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            self.linked = set(self.pages) - set(failed.split("\n"))
+        else:  # it stopped part way: what is there is what it linked
+            self.linked = {page for page in self.pages if os.path.lexists(os.path.join(self.folder, page))}
+
+
+def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]:
+    """One record, read once: (cache value, stat before reading, digest if racy, page written).
+
+    The value is ("row", row fields, shown path, data.json line, data.csv line) or ("skip",
+    reason, shown path). The page is rendered and written unless the previous site has it.
+    """
+    job = _PASS[0]
+    try:
+        st = os.stat(path)
+        stat: StatKey | None = result_cache.stat_key(st)
+    except OSError:
+        stat = None
+    file_digest = None
+    if stat is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= job.racy_since:
+        file_digest = result_cache._file_digest(path)
+        if file_digest is None:
+            stat = None
+    shown = (
+        job.shown_prefix + path[len(job.records) + 1 :].replace(os.sep, "/")
+        if job.shown_prefix is not None
+        else repository_path(Path(path), job.config)
+    )
+    result = check_file(Path(path), job.config, job.checked_on, shown)
+    if result.project is None or not result.ok:
+        reason = next((f.message for f in result.findings if f.is_error), "not a record")
+        return ("skip", reason, shown), stat, file_digest, False
+    project = result.project
+    status = compute_status(project, job.as_of, job.config)
+    row = build_row(project, status, shown)
+    value = ("row", tuple(row), shown,
+             _json_fragment(row), _csv_fragment(row))  # fmt: skip
+    page = project_page(row.code)
+    if stat is not None and job.previous.get(page) == page_key(job.base, shown, stat, file_digest):
+        return value, stat, file_digest, False
+    _write_page(
+        job.folder,
+        page,
+        render_project(project, row, job.as_of, job.lang, job.config, status),
+        replace=job.replace,
+    )
+    return value, stat, file_digest, True
+
+
+def _build_chunk(paths: list[str]) -> list[_Built]:
+    return [_packed(_build_one(path)) for path in paths]
+
+
+def _packed(built: tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]) -> _Built:
+    """The value pickled once, where it was made: the cache keeps those bytes as they are."""
+    value, stat, file_digest, rendered = built
+    return result_cache._dumps(value), stat, file_digest, rendered
+
+
+@dataclass
+class _Slot:
+    """One listed file in the walk's order, once known."""
+
+    value: tuple[Any, ...]
+    key: str = ""
+    #: The page is the previous site's (to link) rather than written in this build.
+    reuse: bool = False
+
+
+_Built = tuple[bytes, StatKey | None, bytes | None, bool]
+
+
+def _parallel(work: int, jobs: int) -> bool:
+    return jobs > 1 and work >= PARALLEL_PAGES and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _built(misses: list[str], jobs: int) -> Generator[_Built, None, None]:
+    """``_build_one`` of each path, in order; on ``jobs`` forked processes when there are many."""
+    if not _parallel(len(misses), jobs):
+        for path in misses:
+            yield _packed(_build_one(path))
+        return
+    size = max(8, min(32, len(misses) // (jobs * 16) or 1))
+    chunks = [misses[i : i + size] for i in range(0, len(misses), size)]
+    with multiprocessing.get_context("fork").Pool(jobs) as pool:
+        for batch in pool.imap(_build_chunk, chunks):
+            yield from batch
+
+
+def _data_json(
+    rows: Sequence[ProjectRow], spill: _Spill, spans: Sequence[_Span], order: Sequence[int], as_of: date
+) -> str | bytes:
+    """``render_data_json`` from each row's own line, in the same order: the same bytes."""
+    empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
+    if not empty.endswith("[]}"):  # the projects are not the envelope's last key: the plain way
+        return render_data_json(rows, as_of)
+    return empty[:-2].encode() + b",".join([spill.read(spans[i], 0) for i in order]) + b"]}\n"
+
+
+def _data_csv(spill: _Spill, spans: Sequence[_Span], order: Sequence[int]) -> bytes:
+    return _csv_head().encode() + b"".join([spill.read(spans[i], 1) for i in order])
+
+
+#: Where a row's data lines lie in the spill file: offset, length of the JSON line, of the CSV line.
+_Span = tuple[int, int, int]
+
+
+class _Spill:
+    """Each row's lines of data.json and data.csv, kept in an unnamed temporary file rather than
+    in memory (at 10,000 records they are some 20 MB), read back in the data files' order.
+    Forked processes read it too (``pread`` leaves the file's offset alone)."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        self.size = 0
+
+    def add(self, json_line: bytes, csv_line: bytes) -> _Span:
+        span = (self.size, len(json_line), len(csv_line))
+        self.file.write(json_line)
+        self.file.write(csv_line)
+        self.size += span[1] + span[2]
+        return span
+
+    def ready(self) -> None:
+        self.file.flush()
+
+    def read(self, span: _Span, which: int) -> bytes:
+        offset, size = (span[0], span[1]) if which == 0 else (span[0] + span[1], span[2])
+        if hasattr(os, "pread"):
+            return os.pread(self.file.fileno(), size, offset)
+        self.file.seek(offset)  # pragma: no cover - no pread (Windows): one process reads
+        return self.file.read(size)
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def _settled(value: tuple[Any, ...], spill: _Spill) -> tuple[Any, ...]:
+    """A cache value as a slot keeps it: a row's data lines moved to the spill file."""
+    if value[0] != "row":
+        return value
+    return (value[0], value[1], value[2], spill.add(value[3], value[4]))
+
+
+def build_site(
+    out: Path,
+    config: Config,
+    as_of: date,
+    lang: Lang,
+    checked_on: date,
+    cwd: Path,
+    skipped: Skipped,
+    *,
+    jobs: int = 1,
+    environ: Mapping[str, str] = os.environ,
+    fingerprint: str | None = None,
+) -> BuildResult:
+    """The site of the repository's records, built beside ``out`` and swapped in (see module doc)."""
+    target = check_output(out, config, cwd)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stray(target)
+    previous = read_manifest(target) if target.is_dir() else {}
+    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    lock = os.open(folder, os.O_RDONLY)
+    result = BuildResult(path=target)
+    spill = _Spill()
+    linker = _Linker(target, folder, previous)
+    where = cache_folder(environ)
+    store = (
+        result_cache.ResultCache(where, config, "site", as_of, checked_on, SITE_CACHE_FORMAT)
+        if where is not None else None
+    )  # fmt: skip
+    try:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
+        prepare_templates(lang, where)
+        (folder / "projects").mkdir()
+        (folder / "agencies").mkdir()
+        linker.start()
+        base = _key(fingerprint or site_fingerprint(config), lang, as_of.isoformat(), config.fingerprint())
+        racy_since = store.racy_since if store is not None else result_cache.filesystem_now(folder) - RACY_NS
+        listed, no_links = _listing(config)
+        slots: list[_Slot | None] = []
+        misses: list[str] = []
+        for name, refused in listed:
+            if refused:
+                slots.append(_Slot(("skip", refused, repository_path(Path(name), config))))
+                continue
+            slot = _cached_slot(store, name, base, previous, spill) if store is not None else None
+            if slot is None:
+                misses.append(name)
+            slots.append(slot)
+        job = _Pass(
+            config, as_of, checked_on, lang, base, str(folder), previous, racy_since, bool(linker.pages),
+            os.fspath(config.records_dir), _shown_prefix(config) if no_links else None,
+        )  # fmt: skip
+        _PASS[:] = [job]
+        try:
+            built = _built(misses, jobs)
+            for index, (name, refused) in enumerate(listed):
+                if slots[index] is not None or refused:
+                    continue
+                raw, stat, file_digest, rendered = next(built)
+                value = pickle.loads(raw)
+                if stat is None:
+                    key = os.urandom(16).hex()  # a file that cannot be told unchanged: never reused
+                else:
+                    key = page_key(base, value[2], stat, file_digest)
+                    if store is not None:
+                        store.write(name, stat, file_digest, None, raw, new=True)
+                slots[index] = _Slot(_settled(value, spill), key, reuse=not rendered)
+            built.close()
+        finally:
+            _PASS.clear()
+        rows, keys, spans, linked, again = _gather(slots, skipped)
+        spill.ready()
+        linker.join()
+        manifest = {project_page(row.code): key for row, key in zip(rows, keys, strict=True)}
+        batch = []
+        for page in _summary_pages(rows, keys, (spill, spans), base, as_of, lang, config):
+            manifest[page.path] = page.key
+            if previous.get(page.path) == page.key and _reuse(target, folder, page.path):
+                result.kept += 1
+                continue
+            result.rendered.append(page.path)
+            batch.append(page)
+        with _Rendering(batch, folder, jobs):  # the pages over many projects, beside what follows
+            _link_projects(rows, linked, again, folder, linker.linked, job, result)
+            if store is not None:
+                store.save(keep=lambda key: False)  # the whole records folder was walked
+        result.manifest = manifest
+        body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
+        _put(folder, MARKER, json.dumps(body, indent=0, sort_keys=True) + "\n")
+        folder.chmod(0o755)
+        _swap_in(folder, target)
+    except BaseException:
+        linker.join(link=False)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    finally:
+        os.close(lock)
+        spill.close()
+        if store is not None:
+            store.close()
+    return result
+
+
+def _listing(config: Config) -> tuple[list[tuple[str, str | None]], bool]:
+    """The records folder's record files in the walk's order, each with why it is refused (if
+    it is): one ``scandir`` a folder as ``cache.OutputMemo`` reads it; where a link is met, the
+    walk itself (``repository.list_records``) decides. And whether no link was met."""
+    from .repository import list_records
+
+    files = result_cache.record_files(os.fspath(config.records_dir))
+    if files is None:
+        return [(os.fspath(e.path), e.refused) for e in list_records([], config)], False
+    return [(name, None) for name in files], True
+
+
+def _shown_prefix(config: Config) -> str | None:
+    """``repository_path`` of the records folder plus ``/``; None when it is not in the repository."""
+    shown = repository_path(config.records_dir, config)
+    return None if os.path.isabs(shown) else shown + "/"
+
+
+def _cached_slot(
+    store: result_cache.ResultCache, name: str, base: str, previous: Mapping[str, str], spill: _Spill
+) -> _Slot | None:
+    """The file's slot from the cache, when its entry holds and its page (if any) can be linked."""
+    entry = store.lookup(name)
+    if entry is None:
+        return None
+    try:
+        raw = store.read_value(entry)
+        value = pickle.loads(raw)
+    except Exception:  # the cache file changed under us: read the record instead
+        return None
+    if not isinstance(value, tuple) or value[0] not in ("row", "skip"):
+        return None
+    key = ""
+    if value[0] == "row":
+        key = page_key(base, value[2], entry[0], entry[1])
+        if previous.get(project_page(value[1][0])) != key:
+            return None  # its page must be rendered: the record is read again for it
+    store.write(name, entry[0], entry[1], entry[2], raw, new=False)
+    return _Slot(_settled(value, spill), key, reuse=True)
+
+
+def _gather(
+    slots: list[_Slot | None], skipped: Skipped
+) -> tuple[list[ProjectRow], list[str], list[_Span], list[int], set[int]]:
+    """Rows, page keys and data lines in the walk's order; a second record of a code is skipped.
+
+    Also which rows' pages are to be linked from the previous site, and which must be rendered
+    here: the page of a code that two records claim (a worker may have written the second's).
+    """
+    rows: list[ProjectRow] = []
+    keys: list[str] = []
+    spans: list[_Span] = []
+    seen: dict[str, int] = {}
+    linked: list[int] = []
+    again: set[int] = set()
+    for index, slot in enumerate(slots):
+        assert slot is not None
+        value = slot.value
+        slots[index] = None  # held once: as the row from here on
+        if value[0] == "skip":
+            skipped.files.append((value[2], value[1]))
+            continue
+        row = ProjectRow._make(value[1])
+        if row.code in seen:
+            first = rows[seen[row.code]].path
+            skipped.files.append((row.path, f"project {row.code} already has a record, {first}"))
+            again.add(seen[row.code])
+            continue
+        seen[row.code] = len(rows)
+        if slot.reuse:
+            linked.append(len(rows))
+        rows.append(row)
+        keys.append(slot.key)
+        spans.append(value[3])
+    return rows, keys, spans, linked, again
+
+
+def _link_projects(
+    rows: list[ProjectRow],
+    linked: list[int],
+    again: set[int],
+    folder: Path,
+    done: set[str],
+    job: _Pass,
+    result: BuildResult,
+) -> None:
+    """Keep the unchanged project pages ``_Linker`` linked (``done``), render those it could not,
+    and remove the pages it linked of records that are gone."""
+    kept = set()
+    for index in linked:
+        if index in again:
+            continue
+        if project_page(rows[index].code) in done:
+            kept.add(index)
+        else:
+            again.add(index)
+    for page in done - {project_page(row.code) for row in rows}:
+        os.unlink(folder / page)
+    for index in sorted(again):
+        row = rows[index]
+        page = project_page(row.code)
+        project = _project_of(Path(job.config.root, row.path), job.config, job.checked_on, row.path)
+        _write_page(
+            str(folder), page, render_project(project, row, job.as_of, job.lang, job.config), replace=True
+        )
+    result.kept += len(kept)
+    result.rendered += [project_page(row.code) for index, row in enumerate(rows) if index not in kept]
