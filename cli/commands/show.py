@@ -35,7 +35,6 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
       projledger show records/2565/01000000-2475.toml --as-of 31/03/2565
     """
     from ..core.check import check_file
-    from ..core.errors import RecordError
     from ..core.form import build_form, render_text
     from ..core.repository import resolve_record
     from ..core.status import compute_status
@@ -44,20 +43,14 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     day = as_of or today()
     path = resolve_record(code_or_path, config)
     # Judged as of the run's day (as status does): --as-of only chooses what the form shows.
-    result = check_file(path, config, today(), shown_path(path))
-    if result.project is None or not result.ok:
-        first = next(f for f in result.findings if f.is_error)
-        raise RecordError(
-            f"{first.message} (run projledger validate)", rule=first.rule,
-            path=first.path, line=first.line, field=first.field or None,
-        )  # fmt: skip
-    status = compute_status(result.project, day, config)
+    project = check_file(path, config, today(), shown_path(path)).require_project("run projledger validate")
+    status = compute_status(project, day, config)
     if output_format == "html":
         from ..core.pages import form_page
 
-        content = form_page(result.project, status)
+        content = form_page(project, status)
     else:
-        content = render_text(build_form(result.project, status)) + "\n"
+        content = render_text(build_form(project, status)) + "\n"
     if output is None:
         click.echo(content, nl=False)
     else:

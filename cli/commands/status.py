@@ -183,20 +183,14 @@ def status(
 
 def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:
     from ..core.check import check_file
-    from ..core.errors import RecordError
     from ..core.portfolio import build_row, progress_by_month, quarter_points
     from ..core.status import compute_status
     from ..core.tables import detail_view
 
     shown = shown_path(path)
-    result = check_file(path, config, today(), shown)
-    if result.project is None or not result.ok:
-        first = next(f for f in result.findings if f.is_error)
-        raise RecordError(
-            f"{first.message} (not a valid record: run projledger validate)",
-            rule=first.rule, path=shown, line=first.line, field=first.field or None,
-        )  # fmt: skip
-    project = result.project
+    project = check_file(path, config, today(), shown).require_project(
+        "not a valid record: run projledger validate"
+    )
     row = build_row(project, compute_status(project, day, config), shown)
     text = detail_view(
         project, row, progress_by_month(project, day), quarter_points(project, day, config), language,

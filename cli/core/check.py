@@ -32,6 +32,23 @@ class FileResult:
     def ok(self) -> bool:
         return not any(f.is_error for f in self.findings)
 
+    @property
+    def first_error(self) -> Finding | None:
+        return next((f for f in self.findings if f.is_error), None)
+
+    def require_project(self, advice: str) -> Project:
+        """The project of a valid record; else ``RecordError`` naming the first error (file,
+        line, field) followed by ``advice``: how every command that needs one says so."""
+        first = self.first_error
+        if self.project is not None and first is None:
+            return self.project
+        if first is None:
+            raise RecordError(f"not a record ({advice})", rule="io", path=self.path)
+        raise RecordError(
+            f"{first.message} ({advice})", rule=first.rule, path=first.path, line=first.line,
+            field=first.field or None,
+        )  # fmt: skip
+
 
 def check_document(
     document: Document, config: Config, as_of: date, shown_as: str | None = None

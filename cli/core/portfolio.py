@@ -186,7 +186,8 @@ def row_or_reason(
 
     result = check_file(path, config, checked_on, path_shown)
     if result.project is None or not result.ok:
-        return next((f.message for f in result.findings if f.is_error), "not a record")
+        first = result.first_error
+        return first.message if first is not None else "not a record"
     return build_row(result.project, compute_status(result.project, as_of, config), path_shown)
 
 

@@ -58,7 +58,7 @@ from .cache import RACY_NS, StatKey, cache_folder
 from .calendar import format_be, format_month_be, quarter_end
 from .check import check_file
 from .config import Config
-from .errors import ConflictError, RecordError, UnsafePathError
+from .errors import ConflictError, UnsafePathError
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .portfolio import (
@@ -1035,13 +1035,7 @@ def repository_path(path: Path, config: Config) -> str:
 def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
     """The full record behind a row, read again when its page has to be rendered."""
     result = check_file(path, config, checked_on, shown)
-    if result.project is None or not result.ok:
-        first = next((f for f in result.findings if f.is_error), None)
-        raise RecordError(
-            f"{first.message if first else 'not a record'} (the file changed during the build; run it again)",
-            rule=first.rule if first else "io", path=shown, line=first.line if first else None,
-        )  # fmt: skip
-    return result.project
+    return result.require_project("the file changed during the build; run it again")
 
 
 def load_entries(config: Config, as_of: date, checked_on: date, skipped: Skipped) -> Iterator[Entry]:
@@ -1225,7 +1219,8 @@ def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None
     )
     result = check_file(Path(path), job.config, job.checked_on, shown)
     if result.project is None or not result.ok:
-        reason = next((f.message for f in result.findings if f.is_error), "not a record")
+        first = result.first_error
+        reason = first.message if first is not None else "not a record"
         return ("skip", reason, shown), stat, file_digest, False
     project = result.project
     status = compute_status(project, job.as_of, job.config)
