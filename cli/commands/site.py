@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from ..core.labels import LANGS, Lang
+from ..core.labels import Lang
 from .options import as_of_option, current_config, shown_path, today
-from .reading import report_skipped
+from .reading import lang_option, report_skipped
 
 DEFAULT_OUTPUT = "_site"
 
@@ -20,8 +20,7 @@ DEFAULT_OUTPUT = "_site"
               help=f"Folder of the site; default {DEFAULT_OUTPUT}/ at the repository's root. Only a folder "
                    "holding a site projledger built (or an empty one) is replaced.")  # fmt: skip
 @as_of_option
-@click.option("--lang", type=click.Choice(LANGS), default=None,
-              help="Thai or English pages; default the config's language (th).")  # fmt: skip
+@lang_option("Thai or English pages; default the config's language (th).")
 def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     """Build a static website of the portfolio: overview, agencies, projects, data.
 
