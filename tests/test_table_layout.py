@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import random
-from collections.abc import Iterator
 
 import pytest
 
@@ -85,21 +83,3 @@ def test_shortening_known_text_cuts_where_measuring_each_character_cuts() -> Non
         assert tables.shorten(text, width) == expected, (text, width)
         if expected != text:
             assert tables._cut(text, width) == (expected, tables._cell_width(expected))
-
-
-@pytest.mark.parametrize("count", [0, 5, 4000, 9001])
-def test_lines_made_on_two_cores_are_the_lines_made_on_one(
-    count: int, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The second half made by a forked process comes back byte for byte, in order; a child
-    that fails leaves its half to this process."""
-    from projledger.core import parallel
-
-    def make(start: int, end: int) -> Iterator[str]:
-        return (f"line {i} ก้าวหน้า" + " " * (i % 3) for i in range(start, end))
-
-    one = "\n".join(make(0, count))
-    assert "\n".join(parallel.lines_in_two(count, make, jobs=2)) == one
-    assert "\n".join(parallel.lines_in_two(count, make, jobs=1)) == one
-    monkeypatch.setattr(parallel, "_make_half", lambda *args: os._exit(3))
-    assert "\n".join(parallel.lines_in_two(count, make, jobs=2)) == one

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import os
 from collections.abc import Iterable
 from datetime import date
 from functools import partial
@@ -144,9 +143,7 @@ def status(
         keyed.sort(key=lambda item: item[0])
         cells, widths = [c for _, c, _ in keyed], [w for _, _, w in keyed]
         del keyed
-        from ..core.cache import jobs_wanted
-
-        lines = status_table_lines(cells, widths, language, output_format, width, jobs_wanted(os.environ))
+        lines = status_table_lines(cells, widths, language, output_format, width)
         chunks: Iterable[str] = in_chunks(lines)
         if changes is not None:
             from ..core.gitreview import changes_text

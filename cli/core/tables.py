@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Sequence as SequenceABC
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import partial
 from typing import Any, NamedTuple, cast
 
 from .calendar import format_be, format_month_be
@@ -460,13 +459,13 @@ class _Measured:
 
     def lines(
         self, fmt: str, column: int = 0, width: int | None = None, min_width: int = MIN_NAME_WIDTH, *,
-        raw: bool = False, jobs: int = 1,
+        raw: bool = False,
     ) -> Iterator[str]:  # fmt: skip
         """The lines as shown: every line of a table as wide as the widest (``raw``: as tabulate
         makes them, trailing spaces dropped); ``column`` shortened so the table fits ``width``
         if it can, never below ``min_width`` (a name cut to a few letters says nothing). Once
-        names are cut, their column is as wide as the room they were cut to. A long table's
-        lines are made on ``jobs`` cores (two at most: ``parallel.lines_in_two``)."""
+        names are cut, their column is as wide as the room they were cut to: every line is
+        then made in one pass, each from its own cells alone."""
         widths = self.column_widths()
         count = len(widths)
         room = None
@@ -490,13 +489,7 @@ class _Measured:
         else:
             yield "  ".join(head).rstrip() if raw else "  ".join(head)
             yield "  ".join("-" * w for w in widths)
-        make = partial(self._row_lines, fmt, widths, column, room, raw)
-        if jobs > 1:
-            from .parallel import lines_in_two
-
-            yield from lines_in_two(len(self.rows), make, jobs)
-        else:
-            yield from make(0, len(self.rows))
+        yield from self._row_lines(fmt, widths, column, room, raw, 0, len(self.rows))
 
     def _row_lines(
         self, fmt: str, widths: list[int], column: int, room: int | None, raw: bool, start: int, end: int
@@ -725,17 +718,16 @@ def status_table_lines(
     lang: Lang,
     fmt: str = "table",
     width: int | None = None,
-    jobs: int = 1,
 ) -> Iterator[str]:
     """The lines of the status table of these projects' lines (``StatusLine.cells`` and
-    ``.widths``), in their order, made one at a time (without their ends), on ``jobs`` cores."""
+    ``.widths``), in their order, made one at a time (without their ends)."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = _PackedCells(cells)
     if any(w is None for w in widths) or _Measured.of(headers, [], _STATUS_ALIGN) is None:
         return _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
     measured = cast("Sequence[Sequence[int]]", widths)
-    return _Measured(headers, rows, measured, _STATUS_ALIGN).lines(fmt, 1, width, jobs=jobs)
+    return _Measured(headers, rows, measured, _STATUS_ALIGN).lines(fmt, 1, width)
 
 
 def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:
