@@ -377,3 +377,27 @@ def test_one_change_appends_and_dead_values_are_compacted(
         assert _read_all(cache_dir, config, values) == values
     (last,) = cache_dir.glob("test-*.cache")
     assert last.stat().st_size < 2 * size + 2000  # compacted at least once on the way
+
+
+@pytest.mark.parametrize("dies", [False, True])
+def test_a_few_changed_files_are_read_by_a_forked_process(
+    repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, dies: bool
+) -> None:
+    """Few misses among cached files: one forked process computes them meanwhile, and what it
+    does not send (it died) is computed here; the same values in the same order either way."""
+    parent = os.getpid()
+    real = cache_module._compute
+    computed_here: list[str] = []
+
+    def compute(path: Path, *args: object) -> object:
+        if os.getpid() != parent and dies:
+            os._exit(9)
+        if os.getpid() == parent:
+            computed_here.append(path.name)
+        return real(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(cache_module, "_compute", compute)
+    paths = [f"/none/{i}.toml" for i in range(5)]
+    values = list(cache_module._in_background(paths, lambda p: f"value of {p.name}", (), None))
+    assert [v[0] for v in values] == [f"value of {i}.toml" for i in range(5)]
+    assert computed_here == ([f"{i}.toml" for i in range(5)] if dies else [])

@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import signal
 import sys
 import tempfile
 from array import array
@@ -616,6 +617,10 @@ def cached_map(
         pool = context.Pool(jobs, initializer=_init_worker, initargs=(task, args, racy_since))
         chunks = [misses[i : i + chunk] for i in range(0, len(misses), chunk)]
         computed = (item for batch in pool.imap(_run_chunk, chunks) for item in batch)
+    elif jobs > 1 and misses and len(misses) < len(todo) and hasattr(os, "fork"):
+        # A few files changed among many cached: one forked process computes them (importing
+        # what reading records needs, there only) while this one streams the cached values.
+        computed = _in_background(misses, task, args, racy_since)
     else:
         computed = (_compute(Path(p), task, args, racy_since) for p in misses)
     try:
@@ -641,6 +646,49 @@ def cached_map(
         if pool is not None:
             pool.terminate()
             pool.join()
+        close = getattr(computed, "close", None)
+        if close is not None:
+            close()  # a background process is stopped and waited for
+
+
+def _in_background(
+    paths: list[str], task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
+) -> Iterator[tuple[Any, StatKey | None, bytes | None]]:
+    """``_compute`` of every path, in order, by one forked process, each result read from its
+    pipe when it is wanted; what that process did not send (it failed, or was stopped) is
+    computed here."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child: computes, sends, and leaves at once
+        os.close(read_end)
+        code = 1
+        try:
+            with os.fdopen(write_end, "wb") as out:
+                for path in paths:
+                    data = _dumps(_compute(Path(path), task, args, racy_since))
+                    out.write(len(data).to_bytes(8, "little") + data)
+                    out.flush()
+            code = 0
+        finally:
+            os._exit(code)  # nothing of the parent's is flushed or cleaned up twice
+    os.close(write_end)
+    sent = 0
+    try:
+        with os.fdopen(read_end, "rb") as results:
+            for _ in paths:
+                head = results.read(8)
+                data = results.read(int.from_bytes(head, "little")) if len(head) == 8 else b""
+                if len(head) < 8 or len(data) < int.from_bytes(head, "little"):
+                    break
+                yield pickle.loads(data)
+                sent += 1
+        for path in paths[sent:]:
+            yield _compute(Path(path), task, args, racy_since)
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(OSError):
+            os.waitpid(pid, 0)
 
 
 def _dumps(value: Any) -> bytes:
