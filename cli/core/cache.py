@@ -359,6 +359,41 @@ class ResultCache:
         stat, file_digest, meta, offset, length = self._entry(i)
         self._add(self.key(path), stat, file_digest, meta, offset, length)
 
+    def value_at(self, i: int) -> bytes:
+        """``read_value`` of the entry found at ``i``, without making the entry's tuple."""
+        n, base = self._numbers, _FIELDS * i
+        offset, length = n[base + 4], n[base + 5]
+        start = offset - self._window_start
+        if start < 0 or start + length > len(self._window):
+            if self._old is None:
+                raise EOFError("no cache file")
+            self._window = os.pread(self._old.fileno(), max(length, READ_AHEAD), offset)
+            self._window_start, start = offset, 0
+        raw = self._window[start : start + length]
+        if len(raw) != length:
+            raise EOFError("cache file shrank")
+        return raw
+
+    def keep_at(self, key: str, i: int) -> None:
+        """``keep`` of the entry found at ``i`` for ``key`` (``key(path)``), for the many a run reuses."""
+        if self._broken:
+            return
+        keys, numbers, digests, metas = self._new
+        if i in self._digests:
+            digests[len(keys)] = self._digests[i]
+        if i in self._metas:
+            metas[len(keys)] = self._metas[i]
+        base = _FIELDS * i
+        chunk = self._numbers[base : base + _FIELDS]
+        if isinstance(numbers, array) and not isinstance(chunk, array):
+            try:
+                chunk = array("q", chunk)
+            except OverflowError:  # an inode number past 2**63: numbers of any size from now on
+                numbers = list(numbers)
+                self._new = (keys, numbers, digests, metas)
+        numbers.extend(chunk)
+        keys.append(key)
+
     def write(
         self, path: Path | str, stat: StatKey, file_digest: bytes | None, meta: Any, raw: bytes, *, new: bool
     ) -> None:
@@ -596,17 +631,18 @@ def cached_map(
     Over ``PARALLEL_THRESHOLD`` misses, chunks of files go to a pool of processes and come back
     in order, streamed; cached values are read one at a time: nothing holds them all.
     """
-    todo: list[tuple[Path | str, int | None]] = []  # each file and where its entry is, if usable
+    todo: list[tuple[Path | str, str, int | None]] = []  # each file, its key, where its entry is
     for path in paths:
-        found = None
+        found, key = None, ""
         if cache is not None:
-            found = cache.find(path, known.get(os.fspath(path)) if known is not None else None)
+            key = cache.key(path)
+            found = cache.find(key, known.get(os.fspath(path)) if known is not None else None)
         if found is not None and not usable(cache.meta(found)):  # type: ignore[union-attr]
             found = None
-        todo.append((path, found))
+        todo.append((path, key, found))
     if isinstance(known, dict):
         known.clear()  # handed over by the caller (cached_rows): not held while the values stream
-    misses = [str(path) for path, found in todo if found is None]
+    misses = [str(path) for path, _, found in todo if found is None]
     racy_since = cache.racy_since if cache is not None else None
     computed: Iterator[tuple[Any, StatKey | None, bytes | None]]
     pool = None
@@ -624,18 +660,16 @@ def cached_map(
     else:
         computed = (_compute(Path(p), task, args, racy_since) for p in misses)
     try:
-        for path, found in todo:
+        for path, key, found in todo:
             if found is not None and cache is not None:
-                entry = cache.entry(found)
                 try:
-                    raw = cache.read_value(entry)
-                    value = pickle.loads(raw)
+                    value = pickle.loads(cache.value_at(found))
                 except Exception:  # the cache file changed under us: compute this one here
                     value, stat, file_digest = _compute(Path(path), task, args, racy_since)
                     if stat is not None:
                         cache.write(path, stat, file_digest, meta_of(value), _dumps(value), new=True)
                 else:
-                    cache.keep(path, found)
+                    cache.keep_at(key, found)
                 yield path, value
                 continue
             value, stat, file_digest = next(computed)
