@@ -34,11 +34,16 @@ SUPPORTED_FORMATS = (1,)
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed record file: its path as given, its text, and its exact data."""
+    """A parsed record file: its path as given, its text, and its exact data.
+
+    ``valid``: the reader has already found the data valid under the schema of its format
+    (``parse_valid``), so checking need not validate it again.
+    """
 
     path: Path
     text: str
     data: dict[str, Any]
+    valid: bool = field(default=False, compare=False)
 
     @cached_property
     def _lines(self) -> dict[FieldKey, int]:
@@ -167,9 +172,7 @@ def parse_fast(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     if _rtoml is None or text[:1] == "\ufeff":
         return None
     raw = text.encode() if raw is None else raw
-    if any(risky in raw for risky in _RISKY):
-        return None
-    if b"\\" in raw and any(escape in raw for escape in _RISKY_ESCAPES):
+    if not _plain_enough(raw):
         return None
     spellings = _float_spellings(raw)
     if spellings is None:
@@ -183,6 +186,105 @@ def parse_fast(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     except _Doubt:
         return None
     return exact
+
+
+def _plain_enough(raw: bytes) -> bool:
+    """No construct where rtoml and TOML 1.0 (tomli) part ways: inline tables (TOML 1.1 lets
+    them span lines), carriage returns (rtoml keeps ``\\r\\n`` in multi-line strings) and the
+    TOML 1.1 escapes ``\\e`` and ``\\x``."""
+    if any(risky in raw for risky in _RISKY):
+        return False
+    return b"\\" not in raw or not any(escape in raw for escape in _RISKY_ESCAPES)
+
+
+# --- the fast path of a valid record -----------------------------------------------------------
+#
+# ``parse_fast`` pays for its proof on every float of the text, in Python: most of a Thai record
+# is text, and the scan for float spellings, then the walk over every value, cost as much as rtoml
+# itself. A valid record proves itself more cheaply. Every float literal written ``= 12.50`` at
+# the end of its line is quoted before rtoml reads the text, as the string "\\u0001" + "12.50"
+# (a mark no record holds: texts holding one take the other paths), so rtoml hands back the
+# literal itself; the mark turns it into the exact ``Decimal`` at the schema's number positions.
+# The quoting changed nothing else when every quoted literal comes back as a whole value at a
+# number position: one quoted inside a multi-line string, or under a key where no number
+# belongs, leaves a mark somewhere else and the count falls short. What is left is proved by the
+# schema: the data must be valid, and a valid record (under a closed schema, ``schema.closed``)
+# holds numbers only at the number positions, where any float left unquoted sends the text to
+# the other paths, and dates only at the date positions, as ``date`` (no rtoml date-time or time).
+
+#: ``key = 12.50`` and an array's item on a line of its own, ``    12.50,`` (as tomli-w writes
+#: them): two patterns, each with a literal start that the regex engine finds quickly.
+#: The text before the literal is matched too (a lookbehind would cost the engine its quick
+#: search), so each pattern says what it matched before the literal: "= ", "\n" + indent.
+_QUOTABLE = (
+    (re.compile(r"= ()([+-]?(?:0|[1-9][0-9]*)\.[0-9]+)(?=[ \t]*(?:\n|\Z))"), "= "),
+    (re.compile(r"\n([ \t]+)([+-]?(?:0|[1-9][0-9]*)\.[0-9]+)(?=,?[ \t]*(?:\n|\Z))"), "\n"),
+)
+_MARK = "\x01"
+_MARKS = (b"\x01", b"\\u0001", b"\\U00000001")
+
+
+def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
+    """Data as ``parse`` would give it, when it is a valid record under the schema of its format
+    (``format = 1``) and that can be proved cheaply; else None (the text may still be a record,
+    valid or not: the other paths say)."""
+    if _rtoml is None or text[:1] == "\ufeff":
+        return None
+    raw = text.encode() if raw is None else raw
+    if not _plain_enough(raw) or any(mark in raw for mark in _MARKS):
+        return None
+    quoted = 0
+    for pattern, before in _QUOTABLE:
+        parts = pattern.split(text)  # text, indent, literal, text, indent, literal, ..., text
+        if len(parts) > 1:
+            literals = parts[2::3]
+            parts[1::3] = [before + indent for indent in parts[1::3]]
+            parts[2::3] = ['"\\u0001' + literal + '"' for literal in literals]
+            quoted += len(literals)
+            text = "".join(parts)
+    try:
+        data = _rtoml.loads(text)
+    except Exception:
+        return None
+    version = data.get("format")
+    if type(version) is not int or version not in SUPPORTED_FORMATS:
+        return None
+    from .schema import closed, is_valid_record, number_positions
+
+    if not closed(version):
+        return None
+    try:
+        unquoted = sum(_unquote(data, pattern) for pattern in number_positions(version))
+    except _Doubt:
+        return None
+    if unquoted != quoted or not is_valid_record(data, version):
+        return None
+    return data
+
+
+def _unquote(node: Any, pattern: tuple[str, ...]) -> int:
+    """Turn the quoted literals at ``pattern`` back into exact ``Decimal`` values; how many.
+    A float there (a literal the quoting did not reach) is a doubt."""
+    head, rest = pattern[0], pattern[1:]
+    if head == "*":
+        if type(node) is not list:
+            return 0
+        keys: Any = range(len(node))
+    elif type(node) is dict and head in node:
+        keys = (head,)
+    else:
+        return 0
+    count = 0
+    for key in keys:
+        value = node[key]
+        if rest:
+            count += _unquote(value, rest)
+        elif type(value) is str and value[:1] == _MARK:
+            node[key] = Decimal(value[1:])
+            count += 1
+        elif type(value) is float:
+            raise _Doubt
+    return count
 
 
 def _float_spellings(raw: bytes) -> Spellings | None:
@@ -312,7 +414,11 @@ def read_record_bytes(path: Path) -> bytes:
 def document_from_bytes(raw: bytes, path: Path, *, fast: bool = True) -> Document:
     text = decode(raw, path)
     if fast:
-        data = parse_fast(text, raw.removeprefix(codecs.BOM_UTF8))
+        raw = raw.removeprefix(codecs.BOM_UTF8)
+        data = parse_valid(text, raw)
+        if data is not None:
+            return Document(path=path, text=text, data=data, valid=True)
+        data = parse_fast(text, raw)
         if data is not None:
             return Document(path=path, text=text, data=data)
     return Document(path=path, text=text, data=parse(text, path, fast=False))

@@ -118,6 +118,61 @@ def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -
         return False
 
 
+def is_valid_record(data: dict[str, Any], format_version: int = 1) -> bool:
+    """Whether ``check_structure(data, format_version)`` finds nothing, without walking every value."""
+    return _valid_as_it_is(data, format_version, _validator(format_version))
+
+
+@cache
+def number_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema admits a number: type number or
+    integer, or a number among its const or enum values."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        types = node.get("type", ())
+        types = [types] if isinstance(types, str) else list(types)
+        admitted = [node["const"]] if "const" in node else list(node.get("enum", ()))
+        if "number" in types or "integer" in types or any(_is_number(v) for v in admitted):
+            found.append(path)
+        for key, child in node.get("properties", {}).items():
+            walk(child, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema(format_version), ())
+    return tuple(found)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@cache
+def closed(format_version: int) -> bool:
+    """Whether the schema of ``format_version`` is closed (see ``is_closed``)."""
+    return is_closed(schema(format_version))
+
+
+def is_closed(node: Any, top: bool = True) -> bool:
+    """Whether every value of a record valid under the schema ``node`` stands where the schema
+    names it, with a type, const or enum there, and no key beyond those named: then a valid
+    record holds a number only at ``number_positions`` and no date, date-time or time anywhere
+    but at the date positions (jsonschema-rs refuses those types wherever a keyword looks at
+    them). A reader that proves a record exact only where numbers may stand relies on this; a
+    schema that loosened it turns that reader off."""
+    if not isinstance(node, dict) or not (top or "type" in node or "const" in node or "enum" in node):
+        return False
+    if set(node) & {"$ref", "anyOf", "oneOf", "allOf", "not", "if", "patternProperties"}:
+        return False
+    if "properties" in node or node.get("type") == "object":
+        if node.get("additionalProperties") is not False:
+            return False
+        if not all(is_closed(child, False) for child in node.get("properties", {}).values()):
+            return False
+    return node.get("type") != "array" or is_closed(node.get("items"), False)
+
+
 def _iso_dates_at(node: Any, pattern: tuple[str, ...]) -> Any:
     """``node`` with the dates at ``pattern`` as ISO strings, only the containers on the way copied;
     ValueError when a value there is anything but a date."""
