@@ -249,12 +249,12 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     version = data.get("format")
     if type(version) is not int or version not in SUPPORTED_FORMATS:
         return None
-    from .schema import closed, is_valid_record, number_positions
+    from .schema import closed, is_valid_record, number_positions, position_tree
 
     if not closed(version):
         return None
     try:
-        unquoted = sum(_unquote(data, pattern) for pattern in number_positions(version))
+        unquoted = _unquote(data, position_tree(number_positions(version)))
     except _Doubt:
         return None
     if unquoted != quoted or not is_valid_record(data, version):
@@ -262,23 +262,25 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     return data
 
 
-def _unquote(node: Any, pattern: tuple[str, ...]) -> int:
-    """Turn the quoted literals at ``pattern`` back into exact ``Decimal`` values; how many.
-    A float there (a literal the quoting did not reach) is a doubt."""
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        if type(node) is not list:
+def _unquote(node: Any, tree: dict[str, Any]) -> int:
+    """Turn the quoted literals at the ends of ``tree`` (``schema.position_tree``) back into
+    exact ``Decimal`` values, in place; how many. A float there (a literal the quoting did not
+    reach) is a doubt."""
+    count = 0
+    if type(node) is list:
+        items = tree.get("*")
+        if items is None:
             return 0
         keys: Any = range(len(node))
-    elif type(node) is dict and head in node:
-        keys = (head,)
+        subs: Any = ((index, items) for index in keys)
+    elif type(node) is dict:
+        subs = ((key, sub) for key, sub in tree.items() if key in node)
     else:
         return 0
-    count = 0
-    for key in keys:
+    for key, sub in subs:
         value = node[key]
-        if rest:
-            count += _unquote(value, rest)
+        if sub:
+            count += _unquote(value, sub)
         elif type(value) is str and value[:1] == _MARK:
             node[key] = Decimal(value[1:])
             count += 1
@@ -401,14 +403,35 @@ def read_record_bytes(path: Path) -> bytes:
     try:
         # O_NONBLOCK: opening a FIFO would otherwise wait for a writer that never comes
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
                 raise RecordError("is not a regular file, so not a record", rule="io", path=path)
-            return handle.read(MAX_RECORD_BYTES + 1)
+            return _read_all(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1)
+        finally:
+            os.close(fd)
     except IsADirectoryError:
         raise RecordError("is a folder, not a record file", rule="io", path=path) from None
     except OSError as error:
         raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
+
+
+def _read_all(fd: int, expected: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``fd`` to its end, in one read when ``expected`` (the size, plus
+    one to see the end) is right. (A buffered file's ``read(limit)`` would first set aside
+    ``limit`` bytes: a mebibyte for every record.)"""
+    data = os.read(fd, expected)
+    if len(data) < expected:
+        parts = [data]
+        got = len(data)
+        while got < limit:
+            more = os.read(fd, min(limit - got, 1 << 16))
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data[:limit]
 
 
 def document_from_bytes(raw: bytes, path: Path, *, fast: bool = True) -> Document:

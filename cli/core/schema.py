@@ -109,10 +109,8 @@ def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -
     it, and refuses such a value then (ValueError: False here, the full walk decides); and with
     a real date at every date position, date-type has nothing to say.
     """
-    instance: Any = data
     try:
-        for pattern in _date_positions(format_version):
-            instance = _iso_dates_at(instance, pattern)
+        instance = _iso_dates(data, position_tree(_date_positions(format_version)))
         return bool(validator.is_valid(instance))
     except Exception:  # a value jsonschema-rs cannot take, a date-time at a date position
         return False
@@ -173,20 +171,39 @@ def is_closed(node: Any, top: bool = True) -> bool:
     return node.get("type") != "array" or is_closed(node.get("items"), False)
 
 
-def _iso_dates_at(node: Any, pattern: tuple[str, ...]) -> Any:
-    """``node`` with the dates at ``pattern`` as ISO strings, only the containers on the way copied;
-    ValueError when a value there is anything but a date."""
-    if not pattern:
+Tree = dict[str, "Tree"]
+
+
+@cache
+def position_tree(positions: tuple[tuple[str, ...], ...]) -> Tree:
+    """Paths as one tree of their parts (``*``: any array item); ``{}`` where a path ends, so a
+    walk visits each container once for all the paths through it."""
+    tree: Tree = {}
+    for path in positions:
+        node = tree
+        for part in path:
+            node = node.setdefault(part, {})
+    return tree
+
+
+def _iso_dates(node: Any, tree: Tree) -> Any:
+    """``node`` with the dates at the ends of ``tree`` as ISO strings, only the containers on the
+    way copied; ValueError when a value there is anything but a date."""
+    if not tree:
         if type(node) is date:
             return node.isoformat()
         raise ValueError("not a date where a date belongs: the full walk says what it is")
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        return [_iso_dates_at(item, rest) for item in node] if isinstance(node, list) else node
-    if isinstance(node, dict) and head in node:
-        copy = dict(node)
-        copy[head] = _iso_dates_at(node[head], rest)
-        return copy
+    if isinstance(node, list):
+        items = tree.get("*")
+        return node if items is None else [_iso_dates(item, items) for item in node]
+    if isinstance(node, dict):
+        copy = None
+        for key, sub in tree.items():
+            if key in node:
+                if copy is None:
+                    copy = dict(node)
+                copy[key] = _iso_dates(node[key], sub)
+        return node if copy is None else copy
     return node
 
 
