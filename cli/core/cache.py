@@ -29,6 +29,7 @@ import functools
 import hashlib
 import os
 import pickle
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
@@ -101,6 +102,10 @@ class Checked:
         return (self.valid_from is None or day >= self.valid_from) and (
             self.valid_until is None or day <= self.valid_until
         )
+
+    def __reduce__(self) -> tuple[type[Checked], tuple[Any, ...]]:
+        # Rebuilt by calling the class: far cheaper to pickle and unpickle than a dataclass's state.
+        return (Checked, (self.findings, self.valid_from, self.valid_until))
 
     def as_findings(self, shown: str) -> list[Finding]:
         return [
@@ -216,6 +221,7 @@ class ResultCache:
         self._new_index: dict[str, tuple[StatKey, bytes | None, Any, int, int]] = {}
         self._broken = False  # writing failed once: this run writes no cache
         self._out_name = ""
+        self._cwd = os.getcwd()
         self._load()
 
     def _filesystem_now(self) -> int:
@@ -252,13 +258,16 @@ class ResultCache:
 
     def key(self, path: Path | str) -> str:
         text = os.fspath(path)
-        return text if os.path.isabs(text) else os.path.abspath(text)
+        # os.path.abspath, without asking for the working folder every time
+        return text if os.path.isabs(text) else os.path.normpath(os.path.join(self._cwd, text))
 
     def lookup(
         self, path: Path | str, known: StatKey | None = None
     ) -> tuple[StatKey, bytes | None, Any, int, int] | None:
         """The entry of ``path`` if it still describes the file (stat, and content when racy);
         ``known``: the file's stat taken a moment ago in this run."""
+        if not self.index:
+            return None
         entry = self.index.get(self.key(path))
         if entry is None:
             return None
@@ -339,7 +348,11 @@ class ResultCache:
                 self._copy_old(key)
             assert self._out is not None
             where = self._out.tell()
-            self._out.write(pickle.dumps(self._new_index, protocol=pickle.HIGHEST_PROTOCOL))
+            # Streamed into the file, not made one bytes object first, and without the memo of
+            # every object pickled (no object is met twice): both would add to a run's peak memory.
+            pickler = pickle.Pickler(self._out, protocol=pickle.HIGHEST_PROTOCOL)
+            pickler.fast = True
+            pickler.dump(self._new_index)
             self._out.write(where.to_bytes(8, "little"))
             self._out.close()
             os.replace(self._out_name, self.path)
@@ -382,9 +395,179 @@ def _init_worker(task: Callable[..., Any], args: tuple[Any, ...], racy_since: in
     _worker_state.update(task=task, args=args, racy_since=racy_since)
 
 
-def _run_chunk(paths: list[str]) -> list[tuple[Any, StatKey | None, bytes | None]]:
+def _run_chunk(paths: list[str]) -> list[tuple[bytes, StatKey | None, bytes | None]]:
+    """The values of a chunk pickled here, once: the main process keeps those very bytes in the
+    cache and unpickles them for itself, instead of unpickling and pickling again."""
     state = _worker_state
-    return [_compute(Path(p), state["task"], state["args"], state["racy_since"]) for p in paths]
+    task, args, racy_since = state["task"], state["args"], state["racy_since"]
+    done = []
+    for p in paths:
+        value, stat, file_digest = _compute(Path(p), task, args, racy_since)
+        done.append((_dumps(value), stat, file_digest))
+    return done
+
+
+def _shared_map(
+    paths: list[str],
+    task: Callable[..., Any],
+    args: tuple[Any, ...],
+    racy_since: int | None,
+    jobs: int,
+    chunk: int,
+) -> Iterator[tuple[bytes, StatKey | None, bytes | None]]:
+    """``_compute`` of every path, in order, each value pickled: shared between this process and
+    ``jobs - 1`` forked ones. Chunks are claimed from a pipe of chunk numbers (a read of 4 bytes
+    is atomic), so whoever is free takes the next; this process computes chunks too, while it
+    waits for the next one in order, and takes the others' results from one pipe per process.
+    Nothing is handed to the others but a chunk's number: they inherit the list.
+
+    A process that fails sends its exception, raised here as a pool would; one that dies
+    without a word leaves its chunks to this process. Closing the iterator stops the others.
+    """
+    chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
+    claims_r, claims_w = os.pipe()
+    _pipe_size(claims_w)
+    children: dict[int, int] = {}  # result pipe -> process id
+    buffers: dict[int, bytearray] = {}
+    done: dict[int, list[tuple[bytes, StatKey | None, bytes | None]]] = {}
+    try:
+        os.write(claims_w, b"".join(i.to_bytes(4, "little") for i in range(len(chunks))))
+        os.close(claims_w)
+        claims_w = -1
+        for _ in range(jobs - 1):
+            result_r, result_w = os.pipe()
+            _pipe_size(result_w)
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child, which never returns
+                os.close(result_r)
+                _serve_claims(chunks, claims_r, result_w, task, args, racy_since)
+            os.close(result_w)
+            os.set_blocking(result_r, False)
+            children[result_r] = pid
+            buffers[result_r] = bytearray()
+        wanted = 0
+        while wanted < len(chunks):
+            if wanted in done:
+                yield from done.pop(wanted)
+                wanted += 1
+                continue
+            _take_results(children, buffers, done, block=False)
+            if wanted in done:
+                continue
+            claim = _claim(claims_r)
+            if claim is not None:
+                done[claim] = [_pickled(path, task, args, racy_since) for path in chunks[claim]]
+            elif children:
+                _take_results(children, buffers, done, block=True)
+            else:  # the others are gone without sending this chunk: compute it here
+                done[wanted] = [_pickled(path, task, args, racy_since) for path in chunks[wanted]]
+    finally:
+        os.close(claims_r)
+        if claims_w != -1:
+            os.close(claims_w)
+        for fd, pid in children.items():
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children.values():
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+
+
+def _pipe_size(fd: int) -> None:
+    """A roomy pipe (a mebibyte where allowed): the other processes run ahead of this one."""
+    with contextlib.suppress(OSError, AttributeError):
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+
+
+def _claim(claims: int) -> int | None:
+    token = os.read(claims, 4)
+    return int.from_bytes(token, "little") if len(token) == 4 else None
+
+
+def _pickled(
+    path: str, task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
+) -> tuple[bytes, StatKey | None, bytes | None]:
+    value, stat, file_digest = _compute(Path(path), task, args, racy_since)
+    return _dumps(value), stat, file_digest
+
+
+def _serve_claims(
+    chunks: list[list[str]],
+    claims: int,
+    results: int,
+    task: Callable[..., Any],
+    args: tuple[Any, ...],
+    racy_since: int | None,
+) -> None:  # pragma: no cover - runs in the child
+    """A forked process: compute claimed chunks and send them, then leave without cleaning up
+    what it shares with its parent (no buffers flushed, no exit handlers)."""
+    code = 0
+    try:
+        while (claim := _claim(claims)) is not None:
+            items = [_pickled(path, task, args, racy_since) for path in chunks[claim]]
+            _send(results, claim, _dumps(items))
+    except BaseException as error:  # sent to the parent, which raises it
+        code = 1
+        with contextlib.suppress(BaseException):
+            try:
+                payload = _dumps(error)
+            except Exception:
+                payload = _dumps(RuntimeError(repr(error)))
+            _send(results, -1, payload)
+    finally:
+        os._exit(code)
+
+
+def _send(fd: int, claim: int, payload: bytes) -> None:
+    data = memoryview(claim.to_bytes(4, "little", signed=True) + len(payload).to_bytes(8, "little") + payload)
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _take_results(
+    children: dict[int, int],
+    buffers: dict[int, bytearray],
+    done: dict[int, list[tuple[bytes, StatKey | None, bytes | None]]],
+    *,
+    block: bool,
+) -> None:
+    """Read what the other processes have sent (waiting for something when ``block``)."""
+    import select
+
+    ready = list(children)
+    if block:
+        ready, _, _ = select.select(ready, [], [])
+    for fd in ready:
+        buffer = buffers[fd]
+        ended = False
+        while True:
+            try:
+                data = os.read(fd, 1 << 20)
+            except BlockingIOError:
+                break
+            if not data:
+                ended = True
+                break
+            buffer += data
+        while len(buffer) >= 12:
+            size = int.from_bytes(buffer[4:12], "little")
+            if len(buffer) < 12 + size:
+                break
+            claim = int.from_bytes(buffer[:4], "little", signed=True)
+            payload = pickle.loads(buffer[12 : 12 + size])
+            del buffer[: 12 + size]
+            if claim < 0:
+                raise payload
+            done[claim] = payload
+        if ended:  # that process has finished (or died): its unsent chunks are left to this one
+            os.close(fd)
+            pid = children.pop(fd)
+            del buffers[fd]
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
 
 
 def _compute(
@@ -455,14 +638,20 @@ def cached_map(
     misses = [str(path) for path, entry in todo if entry is None]
     racy_since = cache.racy_since if cache is not None else None
     computed: Iterator[tuple[Any, StatKey | None, bytes | None]]
+    pickled = False  # whether ``computed`` gives each value pickled (by a worker process)
     pool = None
-    if jobs > 1 and len(misses) >= (PARALLEL_THRESHOLD if threshold is None else threshold):
+    parallel = jobs > 1 and len(misses) >= (PARALLEL_THRESHOLD if threshold is None else threshold)
+    if parallel and hasattr(os, "fork") and sys.platform == "linux":
+        computed = _shared_map(misses, task, args, racy_since, jobs, chunk)
+        pickled = True
+    elif parallel:
         import multiprocessing
 
         context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
         pool = context.Pool(jobs, initializer=_init_worker, initargs=(task, args, racy_since))
         chunks = [misses[i : i + chunk] for i in range(0, len(misses), chunk)]
         computed = (item for batch in pool.imap(_run_chunk, chunks) for item in batch)
+        pickled = True
     else:
         computed = (_compute(Path(p), task, args, racy_since) for p in misses)
     try:
@@ -480,13 +669,20 @@ def cached_map(
                 yield path, value
                 continue
             value, stat, file_digest = next(computed)
+            pickle_of = None
+            if pickled:
+                pickle_of, value = value, pickle.loads(value)
             if cache is not None and stat is not None:
-                cache.write(path, stat, file_digest, meta_of(value), _dumps(value), new=True)
+                pickle_of = _dumps(value) if pickle_of is None else pickle_of
+                cache.write(path, stat, file_digest, meta_of(value), pickle_of, new=True)
             yield path, value
     finally:
         if pool is not None:
             pool.terminate()
             pool.join()
+        close = getattr(computed, "close", None)
+        if close is not None:
+            close()  # a shared map's processes are stopped and waited for
 
 
 def _dumps(value: Any) -> bytes:
@@ -498,7 +694,7 @@ def _check_task(path: Path, config: Config, as_of: date, fast: bool) -> Checked:
 
 
 def check_many(
-    paths: Iterable[Path],
+    paths: Iterable[Path | str],
     config: Config,
     as_of: date,
     *,
@@ -507,8 +703,8 @@ def check_many(
     fast: bool = True,
     chunk: int = 32,
     threshold: int | None = None,
-) -> Iterator[tuple[Path, Checked]]:
-    """(path, what checking it found) in the order given, as ``check_file`` would find it."""
+) -> Iterator[tuple[Path | str, Checked]]:
+    """(path as given, what checking it found) in the order given, as ``check_file`` would find it."""
 
     def usable(meta: Any) -> bool:
         return isinstance(meta, tuple) and Checked((), *meta).valid_on(as_of)
@@ -516,7 +712,7 @@ def check_many(
     def meta_of(value: Checked) -> tuple[date | None, date | None]:
         return (value.valid_from, value.valid_until)
 
-    for path, value in cached_map(
+    yield from cached_map(
         paths,
         _check_task,
         (config, as_of, fast),
@@ -525,8 +721,7 @@ def check_many(
         meta_of=meta_of,
         jobs=jobs,
         chunk=chunk,
-    ):
-        yield (path if isinstance(path, Path) else Path(path)), value
+    )
 
 
 # --- rows of status and summary --------------------------------------------------------------
