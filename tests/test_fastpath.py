@@ -413,3 +413,20 @@ def test_the_schema_is_closed_and_a_loosened_one_is_not() -> None:
         loose = copy.deepcopy(schema.schema(1))
         loosen(loose)
         assert not schema.is_closed(loose)
+
+
+def test_project_built_fast_is_the_project_its_constructor_builds() -> None:
+    """from_data builds its dataclasses without their __init__: every field set, equal values."""
+    import dataclasses
+
+    data = record.parse(SHIPPED_TEXT, "x.toml")
+    project = record.Project.from_data(data)
+    assert set(project.__dict__) == {f.name for f in dataclasses.fields(record.Project)}
+    rebuilt = record.Project(**{f.name: getattr(project, f.name) for f in dataclasses.fields(record.Project)})
+    assert rebuilt == project and repr(rebuilt) == repr(project)
+    for report in project.reports:
+        assert set(report.__dict__) == {f.name for f in dataclasses.fields(record.Report)}
+        again = record.Report(**{f.name: getattr(report, f.name) for f in dataclasses.fields(record.Report)})
+        assert again == report and hash(again) == hash(report)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        project.reports[0].no = 2  # type: ignore[misc]

@@ -619,13 +619,16 @@ def cached_map(
     chunk: int = 32,
     threshold: int | None = None,
     known: Mapping[str, StatKey | None] | None = None,
+    prepare: Callable[[], None] | None = None,
 ) -> Generator[tuple[Path | str, Any], None, None]:
     """(path, ``task(path, *args)``) in the order given: from the cache where its entry still
     holds (and ``usable`` accepts the entry's meta, ``meta_of(value)`` when stored), else
     computed, on ``jobs`` processes when there are many.
 
-    Over ``PARALLEL_THRESHOLD`` misses, chunks of files go to a pool of processes and come back
-    in order, streamed; cached values are read one at a time: nothing holds them all.
+    Over ``PARALLEL_THRESHOLD`` misses, chunks of files are computed by this process and forked
+    ones (``_shared_map``; a pool of processes where there is no fork) and come back in order,
+    streamed; cached values are read one at a time: nothing holds them all. ``prepare`` is
+    called then, before any process starts: what it imports or builds, every process inherits.
     """
     todo: list[tuple[Path | str, Any]] = []
     for path in paths:
@@ -641,6 +644,8 @@ def cached_map(
     pickled = False  # whether ``computed`` gives each value pickled (by a worker process)
     pool = None
     parallel = jobs > 1 and len(misses) >= (PARALLEL_THRESHOLD if threshold is None else threshold)
+    if parallel and prepare is not None:
+        prepare()  # once, before the processes fork: each of them inherits what it readied
     if parallel and hasattr(os, "fork") and sys.platform == "linux":
         computed = _shared_map(misses, task, args, racy_since, jobs, chunk)
         pickled = True
@@ -693,6 +698,20 @@ def _check_task(path: Path, config: Config, as_of: date, fast: bool) -> Checked:
     return check_one(path, config, as_of, fast=fast)
 
 
+def _prepare_check() -> None:
+    """What every check needs, made once before the processes fork: the modules, the validator
+    and the schema's positions."""
+    from . import check  # noqa: F401 - imported for the processes to inherit
+    from .schema import closed, number_positions, position_tree
+
+    closed(1)
+    position_tree(number_positions(1))
+    from .schema import _date_positions, _validator
+
+    _validator(1)
+    position_tree(_date_positions(1))
+
+
 def check_many(
     paths: Iterable[Path | str],
     config: Config,
@@ -721,6 +740,8 @@ def check_many(
         meta_of=meta_of,
         jobs=jobs,
         chunk=chunk,
+        threshold=threshold,
+        prepare=_prepare_check,
     )
 
 

@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tomli
 
@@ -268,25 +268,28 @@ def _unquote(node: Any, tree: dict[str, Any]) -> int:
     reach) is a doubt."""
     count = 0
     if type(node) is list:
-        items = tree.get("*")
-        if items is None:
-            return 0
-        keys: Any = range(len(node))
-        subs: Any = ((index, items) for index in keys)
-    elif type(node) is dict:
-        subs = ((key, sub) for key, sub in tree.items() if key in node)
-    else:
-        return 0
-    for key, sub in subs:
-        value = node[key]
+        sub = tree.get("*")
         if sub:
-            count += _unquote(value, sub)
-        elif type(value) is str and value[:1] == _MARK:
-            node[key] = Decimal(value[1:])
-            count += 1
-        elif type(value) is float:
-            raise _Doubt
+            for item in node:
+                count += _unquote(item, sub)
+        elif sub is not None:
+            for index, value in enumerate(node):
+                count += _unquote_at(node, index, value)
+    elif type(node) is dict:
+        for key, sub in tree.items():
+            if key != "*" and key in node:
+                count += _unquote(node[key], sub) if sub else _unquote_at(node, key, node[key])
     return count
+
+
+def _unquote_at(node: Any, key: Any, value: Any) -> int:
+    kind = type(value)
+    if kind is str and value[:1] == _MARK:
+        node[key] = Decimal(value[1:])
+        return 1
+    if kind is float:
+        raise _Doubt
+    return 0
 
 
 def _float_spellings(raw: bytes) -> Spellings | None:
@@ -520,27 +523,29 @@ class Project:
     def from_data(cls, data: dict[str, Any]) -> Project:
         """Build from schema-valid data (the schema guarantees keys and types)."""
         details = data.get("details", {})
-        return cls(
+        return _built(
+            cls,
             code=data["code"],
             name=data["name"],
             fiscal_year=data["fiscal_year"],
             start=data["start"],
             end=data["end"],
-            budget=Decimal(data["budget"]),
+            budget=_decimal(data["budget"]),
             agency=Agency(**data["agency"]),
             plan_ref=data.get("plan_ref", ""),
-            plan=tuple(Decimal(p) for p in data.get("plan", ())),
+            plan=tuple(_decimal(p) for p in data.get("plan", ())),
             rationale=details.get("rationale", ""),
             objectives=tuple(details.get("objectives", ())),
             targets=tuple(details.get("targets", ())),
             strategy=dict(data.get("strategy", {})),
             reports=tuple(
-                Report(
+                _built(
+                    Report,
                     index=i,
                     no=r["no"],
                     date=r["date"],
-                    progress=Decimal(r["progress"]),
-                    disbursed=Decimal(r["disbursed"]),
+                    progress=_decimal(r["progress"]),
+                    disbursed=_decimal(r["disbursed"]),
                     plan_status=r["plan_status"],
                     target_status=r["target_status"],
                     note=r["note"],
@@ -549,3 +554,19 @@ class Project:
                 for i, r in enumerate(data.get("reports", ()), start=1)
             ),
         )
+
+
+_T = TypeVar("_T")
+
+
+def _built(cls: type[_T], **fields: Any) -> _T:
+    """``cls(**fields)`` for a frozen dataclass given every field: without the frozen
+    ``__init__``'s ``object.__setattr__`` call per field (a quarter of the time; a Project and its
+    reports are built for every record checked)."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if type(value) is Decimal else Decimal(value)
