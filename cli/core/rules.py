@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from itertools import pairwise
 
 from .calendar import MIN_BE_YEAR, add_months, format_be, format_month_be, month_number, to_ce
@@ -185,21 +185,30 @@ def over_budget(ctx: RuleContext) -> Iterator[Hit]:
 def report_month(ctx: RuleContext) -> Iterator[Hit]:
     """Report N is dated in the Nth month from the start's month (a few days' grace after)."""
     start = ctx.project.start
+    if not _plausible(start):
+        return
+    first_month = start.year * 12 + start.month - 1  # months counted from year 0
     for report in ctx.project.reports:
-        if not _plausible(report.date) or not _plausible(start):
+        day = report.date
+        if not _plausible(day):
+            continue
+        if _in_report_month(day, first_month + report.no - 1):
             continue
         year, month = add_months(start.year, start.month, report.no - 1)
-        first = date(year, month, 1)
-        next_year, next_month = add_months(year, month, 1)
-        last_allowed = date(next_year, next_month, 1) + timedelta(days=GRACE_DAYS - 1)
-        if not first <= report.date <= last_allowed:
-            yield (
-                f"{report.field}.date",
-                (
-                    f"report {report.no} covers {format_month_be(year, month)} (month {report.no} from the start) "
-                    f"but is dated {format_be(report.date)} (month {month_number(start, report.date)})"
-                ),
-            )
+        yield (
+            f"{report.field}.date",
+            (
+                f"report {report.no} covers {format_month_be(year, month)} (month {report.no} from the start) "
+                f"but is dated {format_be(day)} (month {month_number(start, day)})"
+            ),
+        )
+
+
+def _in_report_month(day: date, month: int) -> bool:
+    """Whether ``day`` lies in ``month`` (counted from year 0) or in the first ``GRACE_DAYS``
+    days of the month after it."""
+    at = day.year * 12 + day.month - 1
+    return at == month or (at == month + 1 and day.day <= GRACE_DAYS)
 
 
 def missing_month(ctx: RuleContext) -> Iterator[Hit]:
