@@ -283,7 +283,10 @@ VALID_VARIANTS = {
     "exponent": _shipped_with("progress = 10.0\n", "progress = 1.0e1\n"),
     "underscore": _shipped_with("budget = 3540000.0\n", "budget = 3_540_000.0\n"),
     "key line inside a note": _shipped_with(NOTE, 'note = """\nprogress = 10.00\n"""\n'),
-    "array line inside a note": _shipped_with(NOTE, 'note = """\n    10.00,\n"""\n'),
+    "array line inside a note": _shipped_with(NOTE, 'note = """\n    10.00,\n"""\n').replace(
+        "budget = 3540000.0\n", "budget = 3540000.0\nplan = [\n    10.0,\n]\n"
+    ),
+    "array line inside a note, no plan": _shipped_with(NOTE, 'note = """\n    10.00,\n"""\n'),
     "float under a text key": _shipped_with('coordinator = "คุณปริญดา"\n', "coordinator = 1.5\n"),
     "float under a key of no table": _shipped_with(
         "budget = 3540000.0\n", "budget = 3540000.0\nextra = 1.5\n"

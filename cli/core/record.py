@@ -217,8 +217,14 @@ def _plain_enough(raw: bytes) -> bool:
 #: The text before the literal is matched too (a lookbehind would cost the engine its quick
 #: search), so each pattern says what it matched before the literal: "= ", "\n" + indent.
 _QUOTABLE = (
-    (re.compile(r"= ()([+-]?(?:0|[1-9][0-9]*)\.[0-9]+)(?=[ \t]*(?:\n|\Z))"), "= "),
-    (re.compile(r"\n([ \t]+)([+-]?(?:0|[1-9][0-9]*)\.[0-9]+)(?=,?[ \t]*(?:\n|\Z))"), "\n"),
+    (re.compile(r"= ()([+-]?(?:0|[1-9][0-9]*)\.[0-9]+)(?=[ \t]*(?:\n|\Z))"), "= ", None),
+    # Only arrays of numbers span lines: the only ones a record holds are plans (a text with
+    # another one, or one written otherwise, keeps its floats unquoted and takes another path).
+    (
+        re.compile(r"\n([ \t]+)([+-]?(?:0|[1-9][0-9]*)\.[0-9]+)(?=,?[ \t]*(?:\n|\Z))"),
+        "\n",
+        b"plan = [\n",
+    ),
 )
 _MARK = "\x01"
 _MARK_BYTE = b"\x01"
@@ -235,7 +241,9 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     if not _plain_enough(raw) or _MARK_BYTE in raw or (b"\\" in raw and any(m in raw for m in _MARK_ESCAPES)):
         return None
     quoted = 0
-    for pattern, before in _QUOTABLE:
+    for pattern, before, needs in _QUOTABLE:
+        if needs is not None and needs not in raw:
+            continue
         parts = pattern.split(text)  # text, indent, literal, text, indent, literal, ..., text
         if len(parts) > 1:
             literals = parts[2::3]

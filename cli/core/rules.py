@@ -82,12 +82,12 @@ def code_pattern(ctx: RuleContext) -> Iterator[Hit]:
 def be_year(ctx: RuleContext) -> Iterator[Hit]:
     """Dates are Gregorian: a year of 2400 or more is a Buddhist Era year typed by mistake."""
     p = ctx.project
-    dated = [("start", p.start), ("end", p.end)] + [(f"{r.field}.date", r.date) for r in p.reports]
-    for field, day in dated:
+    dated = [("start", p.start), ("end", p.end)] + [(r, r.date) for r in p.reports]
+    for where, day in dated:
         if not _plausible(day):
             fixed = f"{to_ce(day.year):04d}-{day.month:02d}-{day.day:02d}"
             yield (
-                field,
+                where if isinstance(where, str) else f"{where.field}.date",
                 f"{day.isoformat()} has a Buddhist Era year; TOML dates are Gregorian: write {fixed}",
             )
 

@@ -117,8 +117,46 @@ def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -
 
 
 def is_valid_record(data: dict[str, Any], format_version: int = 1) -> bool:
-    """Whether ``check_structure(data, format_version)`` finds nothing, without walking every value."""
-    return _valid_as_it_is(data, format_version, _validator(format_version))
+    """Whether ``check_structure(data, format_version)`` finds nothing, without walking every value.
+
+    The dates are made ISO strings in ``data`` itself for the validator and put back after
+    (nothing copied: this runs on every record read), so ``data`` must not be shared meanwhile.
+    """
+    changed: list[tuple[Any, Any, date]] = []
+    try:
+        _iso_dates_in_place(data, position_tree(_date_positions(format_version)), changed)
+        return bool(_validator(format_version).is_valid(data))
+    except Exception:  # a value jsonschema-rs cannot take, a date-time at a date position
+        return False
+    finally:
+        for container, key, day in changed:
+            container[key] = day
+
+
+def _iso_dates_in_place(node: Any, tree: Tree, changed: list[tuple[Any, Any, date]]) -> None:
+    """``_iso_dates`` done in ``node`` itself; each date replaced is noted in ``changed``."""
+    if isinstance(node, list):
+        items = tree.get("*")
+        if items is not None:
+            for index, item in enumerate(node):
+                if items:
+                    _iso_dates_in_place(item, items, changed)
+                else:
+                    _iso_date_at(node, index, item, changed)
+    elif isinstance(node, dict):
+        for key, sub in tree.items():
+            if key in node:
+                if sub:
+                    _iso_dates_in_place(node[key], sub, changed)
+                else:
+                    _iso_date_at(node, key, node[key], changed)
+
+
+def _iso_date_at(node: Any, key: Any, value: Any, changed: list[tuple[Any, Any, date]]) -> None:
+    if type(value) is not date:
+        raise ValueError("not a date where a date belongs: the full walk says what it is")
+    node[key] = value.isoformat()
+    changed.append((node, key, value))
 
 
 @cache
