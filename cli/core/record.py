@@ -228,7 +228,11 @@ _QUOTABLE = (
 )
 _MARK = "\x01"
 _MARK_BYTE = b"\x01"
-_MARK_ESCAPES = (b"\\u0001", b"\\U00000001")  # searched only in a text with a backslash: cheaper
+_ASIDE = "\x02"  # the mark of a long text set aside (``_set_aside``): a control character, so a
+#: text with one, raw or escaped, is never set aside (TOML refuses raw control characters in text,
+#: and rtoml must see those the exact parser would refuse).
+_CONTROL_BYTES = bytes([*range(0, 9), *range(11, 32), 127])
+_MARK_ESCAPES = (b"\\u0001", b"\\U00000001", b"\\u0002", b"\\U00000002")  # only in a text with a backslash
 
 
 def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
@@ -240,6 +244,9 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     raw = text.encode() if raw is None else raw
     if not _plain_enough(raw) or _MARK_BYTE in raw or (b"\\" in raw and any(m in raw for m in _MARK_ESCAPES)):
         return None
+    long_texts: list[str] = []
+    if b'= """' in raw and len(raw) == len(raw.translate(None, _CONTROL_BYTES)):
+        text = _set_aside(text, long_texts)
     quoted = 0
     for pattern, before, needs in _QUOTABLE:
         if needs is not None and needs not in raw:
@@ -258,7 +265,7 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     version = data.get("format")
     if type(version) is not int or version not in SUPPORTED_FORMATS:
         return None
-    from .schema import closed, is_valid_record, number_positions, position_tree
+    from .schema import closed, is_valid_record, number_positions, position_tree, string_positions
 
     if not closed(version):
         return None
@@ -266,9 +273,75 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
         unquoted = _unquote(data, position_tree(number_positions(version)))
     except _Doubt:
         return None
-    if unquoted != quoted or not is_valid_record(data, version):
+    if unquoted != quoted:
+        return None
+    if long_texts and _put_back(data, position_tree(string_positions(version)), long_texts) != len(
+        long_texts
+    ):
+        return None
+    if not is_valid_record(data, version):
         return None
     return data
+
+
+def _set_aside(text: str, long_texts: list[str]) -> str:
+    """The text with every multi-line string ``key = \"\"\"...\"\"\"`` (no backslash inside) made
+    the short string "\\u0002" + its number in ``long_texts``, which gets its value.
+
+    rtoml spends most of its time on long texts, character by character; these need no
+    escape read, so their value is the text between the quotes (less the newline that may
+    follow the opening ones). A cut that was no string (in a comment, inside a literal
+    string) leaves its mark where no whole text value stands, and ``_put_back`` falls short.
+    At the first text with a backslash the rest is left as it is (an escaped quote would move
+    its end).
+    """
+    pieces = []
+    at = 0
+    while (opening := text.find('= """', at)) != -1:
+        start = opening + 5
+        first = end = text.find('"""', start)
+        if end == -1:
+            break
+        while text[end + 3 : end + 4] == '"':  # one or two quotes just before the closing ones
+            end += 1
+        if end - first > 2 or "\\" in text[start:end]:
+            break
+        pieces.append(text[at:opening])
+        pieces.append(f'= "\\u0002{len(long_texts)}"')
+        value = text[start:end]
+        long_texts.append(value[1:] if value[:1] == "\n" else value)
+        at = end + 3
+    if not pieces:
+        return text
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+def _put_back(node: Any, tree: dict[str, Any], long_texts: list[str]) -> int:
+    """Put the texts set aside back where their marks stand, at the ends of ``tree``; how many."""
+    count = 0
+    if type(node) is list:
+        sub = tree.get("*")
+        if sub is not None:
+            for index, item in enumerate(node):
+                count += (
+                    _put_back(item, sub, long_texts) if sub else _put_back_at(node, index, item, long_texts)
+                )
+    elif type(node) is dict:
+        for key, sub in tree.items():
+            if key != "*" and key in node:
+                value = node[key]
+                count += (
+                    _put_back(value, sub, long_texts) if sub else _put_back_at(node, key, value, long_texts)
+                )
+    return count
+
+
+def _put_back_at(node: Any, key: Any, value: Any, long_texts: list[str]) -> int:
+    if type(value) is str and value[:1] == _ASIDE:
+        node[key] = long_texts[int(value[1:])]
+        return 1
+    return 0
 
 
 def _unquote(node: Any, tree: dict[str, Any]) -> int:

@@ -180,6 +180,24 @@ def number_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
     return tuple(found)
 
 
+@cache
+def string_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema wants text (type string)."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        types = node.get("type", ())
+        if types == "string" or (isinstance(types, list) and "string" in types):
+            found.append(path)
+        for key, child in node.get("properties", {}).items():
+            walk(child, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema(format_version), ())
+    return tuple(found)
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
