@@ -12,6 +12,7 @@ A document keeps its text next to its data, so a finding can find its line later
 from __future__ import annotations
 
 import codecs
+import functools
 import math
 import os
 import re
@@ -245,8 +246,9 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     if not _plain_enough(raw) or _MARK_BYTE in raw or (b"\\" in raw and any(m in raw for m in _MARK_ESCAPES)):
         return None
     long_texts: list[str] = []
+    aside_keys: set[str] = set()
     if b'= """' in raw and len(raw) == len(raw.translate(None, _CONTROL_BYTES)):
-        text = _set_aside(text, long_texts)
+        text = _set_aside(text, long_texts, aside_keys)
     quoted = 0
     for pattern, before, needs in _QUOTABLE:
         if needs is not None and needs not in raw:
@@ -265,7 +267,7 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     version = data.get("format")
     if type(version) is not int or version not in SUPPORTED_FORMATS:
         return None
-    from .schema import closed, is_valid_record, number_positions, position_tree, string_positions
+    from .schema import closed, is_valid_record, number_positions, position_tree
 
     if not closed(version):
         return None
@@ -275,16 +277,24 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
         return None
     if unquoted != quoted:
         return None
-    if long_texts and _put_back(data, position_tree(string_positions(version)), long_texts) != len(
-        long_texts
-    ):
+    where = _text_tree(version, frozenset(aside_keys)) if long_texts else {}
+    if long_texts and _put_back(data, where, long_texts) != len(long_texts):
         return None
     if not is_valid_record(data, version):
         return None
     return data
 
 
-def _set_aside(text: str, long_texts: list[str]) -> str:
+@functools.cache
+def _text_tree(version: int, keys: frozenset[str]) -> dict[str, Any]:
+    """The schema's text positions named by one of ``keys``: where texts set aside may stand (a
+    mark elsewhere is missed, and the count falls short)."""
+    from .schema import position_tree, string_positions
+
+    return position_tree(tuple(path for path in string_positions(version) if path[-1] in keys))
+
+
+def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
     """The text with every multi-line string ``key = \"\"\"...\"\"\"`` (no backslash inside) made
     the short string "\\u0002" + its number in ``long_texts``, which gets its value.
 
@@ -307,6 +317,7 @@ def _set_aside(text: str, long_texts: list[str]) -> str:
         if end - first > 2 or "\\" in text[start:end]:
             break
         pieces.append(text[at:opening])
+        keys.add(text[text.rfind("\n", 0, opening) + 1 : opening].strip())  # the key, as written
         pieces.append(f'= "\\u0002{len(long_texts)}"')
         value = text[start:end]
         long_texts.append(value[1:] if value[:1] == "\n" else value)
