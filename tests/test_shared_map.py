@@ -40,15 +40,18 @@ def _fails_on_13(path: Path, scale: int) -> tuple[str, int, int]:
     return _value(path, scale)
 
 
-def _run(names: list[str], task: Any, **kwargs: Any) -> list[tuple[str, Any]]:
-    return [(os.path.basename(p), v) for p, v in cache.cached_map(names, task, (3,), threshold=1, **kwargs)]
+def _run(names: list[str], task: Any, share: bool = True, **kwargs: Any) -> list[tuple[str, Any]]:
+    values = cache.cached_map(names, task, (3,), threshold=1, share=share, **kwargs)
+    return [(os.path.basename(p), v) for p, v in values]
 
 
+@pytest.mark.parametrize("share", [True, False])
 @pytest.mark.parametrize(("jobs", "chunk"), [(2, 1), (2, 7), (3, 5), (4, 64)])
-def test_values_in_order_as_computed_here(tmp_path: Path, jobs: int, chunk: int) -> None:
+def test_values_in_order_as_computed_here(tmp_path: Path, jobs: int, chunk: int, share: bool) -> None:
+    """The shared map, and the pool (whose workers now pickle each value once), as one process."""
     names = _files(tmp_path, 150)
     plain = _run(names, _value, jobs=1)
-    shared = _run(names, _value, jobs=jobs, chunk=chunk)
+    shared = _run(names, _value, share=share, jobs=jobs, chunk=chunk)
     assert [(n, v[:2]) for n, v in shared] == [(n, v[:2]) for n, v in plain]
     assert [n for n, _ in shared] == [os.path.basename(n) for n in names]
 
@@ -88,7 +91,7 @@ def test_an_error_in_any_process_is_raised_here(tmp_path: Path) -> None:
 
 def test_stopping_early_stops_the_others(tmp_path: Path) -> None:
     names = _files(tmp_path, 300)
-    values = cache.cached_map(names, _slow_value, (3,), threshold=1, jobs=3, chunk=2)
+    values = cache.cached_map(names, _slow_value, (3,), threshold=1, jobs=3, chunk=2, share=True)
     assert next(values)[1][:2] == ("f0000.toml", 0)
     values.close()
     with pytest.raises(ChildProcessError):
@@ -104,11 +107,17 @@ def test_results_cached_by_the_shared_map_are_reused(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     store = cache.ResultCache(tmp_path / "cache", config, "test")
     cold = [
-        v[:2] for _, v in cache.cached_map(names, _value, (3,), cache=store, threshold=1, jobs=2, chunk=4)
+        v[:2]
+        for _, v in cache.cached_map(
+            names, _value, (3,), cache=store, threshold=1, jobs=2, chunk=4, share=True
+        )
     ]
     store.save()
     warm_store = cache.ResultCache(tmp_path / "cache", config, "test")
     assert len(warm_store.index) == 90
-    warm = [v[:2] for _, v in cache.cached_map(names, _value, (3,), cache=warm_store, threshold=1, jobs=2)]
+    warm = [
+        v[:2]
+        for _, v in cache.cached_map(names, _value, (3,), cache=warm_store, threshold=1, jobs=2, share=True)
+    ]
     warm_store.close()
     assert warm == cold == [(os.path.basename(p), i * 3) for i, p in enumerate(names)]

@@ -620,15 +620,20 @@ def cached_map(
     threshold: int | None = None,
     known: Mapping[str, StatKey | None] | None = None,
     prepare: Callable[[], None] | None = None,
+    share: bool = False,
 ) -> Generator[tuple[Path | str, Any], None, None]:
     """(path, ``task(path, *args)``) in the order given: from the cache where its entry still
     holds (and ``usable`` accepts the entry's meta, ``meta_of(value)`` when stored), else
     computed, on ``jobs`` processes when there are many.
 
-    Over ``PARALLEL_THRESHOLD`` misses, chunks of files are computed by this process and forked
-    ones (``_shared_map``; a pool of processes where there is no fork) and come back in order,
-    streamed; cached values are read one at a time: nothing holds them all. ``prepare`` is
-    called then, before any process starts: what it imports or builds, every process inherits.
+    Over ``PARALLEL_THRESHOLD`` misses, chunks of files go to a pool of processes, or with
+    ``share`` are computed by this process and forked ones (``_shared_map``, where processes
+    fork), and come back in order, streamed; cached values are read one at a time. ``prepare``
+    is called then, before any process starts: what it imports or builds, every process inherits.
+
+    ``share`` suits a consumer that keeps up (validate keeps a few findings): a slow one, such
+    as a table of every row, would let the other processes' results pile up here while this
+    process computes, where a pool's queue holds them in its own processes' stead.
     """
     todo: list[tuple[Path | str, Any]] = []
     for path in paths:
@@ -646,7 +651,7 @@ def cached_map(
     parallel = jobs > 1 and len(misses) >= (PARALLEL_THRESHOLD if threshold is None else threshold)
     if parallel and prepare is not None:
         prepare()  # once, before the processes fork: each of them inherits what it readied
-    if parallel and hasattr(os, "fork") and sys.platform == "linux":
+    if parallel and share and hasattr(os, "fork") and sys.platform == "linux":
         computed = _shared_map(misses, task, args, racy_since, jobs, chunk)
         pickled = True
     elif parallel:
@@ -742,6 +747,7 @@ def check_many(
         chunk=chunk,
         threshold=threshold,
         prepare=_prepare_check,
+        share=True,
     )
 
 
