@@ -557,3 +557,20 @@ def test_valid_route_on_mangled_records_is_exact_or_declines(edits: list[tuple[i
         expected = exact_or_error(text)
         assert not isinstance(expected, str), expected
         assert same(quick, expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "format = 1\nx = " + 'a = """x""" ' * 60000,  # one line of many long texts
+        "format = 1\n" + 'a = """\n' * 80000,
+        "format = 1\nb = " + "= 1.5" * 150000,
+        "format = 1\nplan = [\n" + "\n    1.5," * 100000,
+    ],
+)
+def test_valid_route_stays_linear_on_pathological_texts(text: str) -> None:
+    import time
+
+    started = time.process_time()
+    assert record.parse_valid(text) is None
+    assert time.process_time() - started < 2.0

@@ -317,7 +317,8 @@ def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
         if end - first > 2 or "\\" in text[start:end]:
             break
         pieces.append(text[at:opening])
-        keys.add(text[text.rfind("\n", 0, opening) + 1 : opening].strip())  # the key, as written
+        # the key, as written (looked for after the last text set aside only: the scan stays linear)
+        keys.add(text[max(text.rfind("\n", at, opening) + 1, at) : opening].strip())
         pieces.append(f'= "\\u0002{len(long_texts)}"')
         value = text[start:end]
         long_texts.append(value[1:] if value[:1] == "\n" else value)
