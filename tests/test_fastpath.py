@@ -261,6 +261,7 @@ SHIPPED_TEXT = (PROJECT_ROOT / "records" / "2565" / "01000000-2475.toml").read_t
 
 NOTE = 'note = "อยู่ระหว่างจัดทำแผนปฏิบัติการ"\n'
 PLAN_REF = 'plan_ref = "สส.กทม. ปจ. 1/4"\n'
+OBJECTIVES = "objectives = [\n"
 
 
 def _shipped_with(old: str, new: str) -> str:
@@ -317,6 +318,15 @@ VALID_VARIANTS = {
     "literal long text": _shipped_with(NOTE, "note = '''\nx\\y\n'''\n"),
     "mark of a text set aside, escaped": _shipped_with(NOTE, 'note = "\\u00020"\n'),
     "unclosed long text": _shipped_with(NOTE, 'note = """\nx\n'),
+    # array items set aside (record._set_aside_items)
+    "item with an escape": _shipped_with(OBJECTIVES, OBJECTIVES + '    "a\\tb",\n'),
+    "empty item": _shipped_with(OBJECTIVES, OBJECTIVES + '    "",\n'),
+    "multi-line item first": _shipped_with(OBJECTIVES, OBJECTIVES + '    """\nx\n""",\n'),
+    "item with a quote after it": _shipped_with(OBJECTIVES, OBJECTIVES + '    "a"b",\n'),
+    "item line inside a note": _shipped_with(NOTE, 'note = """\nx\n    "y",\n"""\n'),
+    "item line inside a literal note": _shipped_with(NOTE, "note = '''\nx\n    \"y\",\n'''\n"),
+    "item at five spaces": _shipped_with(OBJECTIVES, OBJECTIVES + '     "a",\n'),
+    "item without a comma": _shipped_with(OBJECTIVES, 'objectives = [\n    "a"\n]\nx = [\n'),
     "float under a text key": _shipped_with('coordinator = "คุณปริญดา"\n', "coordinator = 1.5\n"),
     "float under a key of no table": _shipped_with(
         "budget = 3540000.0\n", "budget = 3540000.0\nextra = 1.5\n"
@@ -363,6 +373,7 @@ def test_valid_route_is_exact_or_declines(name: str) -> None:
         "six quotes",
         "long text in a comment",  # cut where no text stands: the mark is missed, the route declines
         "long text opening in a comment",
+        "item with a quote after it",
         "long text with a control character",
         "long text where no text belongs",
         "mark of a text set aside, escaped",
@@ -408,6 +419,10 @@ def test_valid_route_declines_what_it_cannot_prove(name: str) -> None:
         "long text after an escape",
         "long text opening inside a literal text",
         "literal long text",
+        "item with an escape",
+        "empty item",
+        "multi-line item first",
+        "item line inside a note",
     ],
 )
 def test_valid_route_takes_long_texts_exactly(name: str) -> None:
@@ -500,6 +515,10 @@ def test_project_built_fast_is_the_project_its_constructor_builds() -> None:
 #: Pieces of TOML syntax the valid route's quoting and setting aside look for, or trip on.
 _SNIPPETS = [
     '"""',
+    '\n    "',
+    '",',
+    '    "x",\n',
+    '\n    "x"\n',
     "'''",
     '"',
     "'",

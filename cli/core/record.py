@@ -247,7 +247,7 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
         return None
     long_texts: list[str] = []
     aside_keys: set[str] = set()
-    if b'= """' in raw and len(raw) == len(raw.translate(None, _CONTROL_BYTES)):
+    if (b'= """' in raw or b'\n    "' in raw) and len(raw) == len(raw.translate(None, _CONTROL_BYTES)):
         text = _set_aside(text, long_texts, aside_keys)
     quoted = 0
     for pattern, before, needs in _QUOTABLE:
@@ -323,8 +323,31 @@ def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
         value = text[start:end]
         long_texts.append(value[1:] if value[:1] == "\n" else value)
         at = end + 3
+    if pieces:
+        pieces.append(text[at:])
+        text = "".join(pieces)
+    return _set_aside_items(text, long_texts, keys)
+
+
+def _set_aside_items(text: str, long_texts: list[str], keys: set[str]) -> str:
+    """The same for the texts of an array, one a line (``    "...",`` as tomli-w writes them): a
+    one-line string ends at the next quote when it holds no backslash, and holds no newline.
+    At the first item that is not such a text (a multi-line one, an empty one) the rest is left
+    as it is."""
+    pieces = []
+    at = 0
+    while (opening := text.find('\n    "', at)) != -1:
+        start = opening + 6
+        end = text.find('"', start)
+        if end <= start or "\\" in text[start:end] or "\n" in text[start:end]:
+            break
+        pieces.append(text[at:opening])
+        pieces.append(f'\n    "\\u0002{len(long_texts)}"')
+        long_texts.append(text[start:end])
+        at = end + 1
     if not pieces:
         return text
+    keys.add("*")  # array items: their positions end in "*"
     pieces.append(text[at:])
     return "".join(pieces)
 
