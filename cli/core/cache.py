@@ -707,14 +707,10 @@ def _prepare_check() -> None:
     """What every check needs, made once before the processes fork: the modules, the validator
     and the schema's positions."""
     from . import check  # noqa: F401 - imported for the processes to inherit
-    from .schema import closed, number_positions, position_tree
+    from .schema import _validator, closed
 
     closed(1)
-    position_tree(number_positions(1))
-    from .schema import _date_positions, _validator
-
     _validator(1)
-    position_tree(_date_positions(1))
 
 
 def check_many(

@@ -267,31 +267,86 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     version = data.get("format")
     if type(version) is not int or version not in SUPPORTED_FORMATS:
         return None
-    from .schema import closed, is_valid_record, number_positions, position_tree
+    from .schema import closed, validates
 
     if not closed(version):
         return None
+    # One walk over the schema's positions: quoted numbers made Decimal, texts put back, dates
+    # made ISO strings for the validator (and put back after it).
+    found = [0, 0]  # numbers unquoted, texts put back
+    dates: list[tuple[Any, Any, date]] = []
     try:
-        unquoted = _unquote(data, position_tree(number_positions(version)))
-    except _Doubt:
+        _finish(data, _positions(version, frozenset(aside_keys)), long_texts, found, dates)
+        return data if found == [quoted, len(long_texts)] and validates(data, version) else None
+    except (_Doubt, ValueError, IndexError):
         return None
-    if unquoted != quoted:
-        return None
-    where = _text_tree(version, frozenset(aside_keys)) if long_texts else {}
-    if long_texts and _put_back(data, where, long_texts) != len(long_texts):
-        return None
-    if not is_valid_record(data, version):
-        return None
-    return data
+    finally:
+        for container, key, day in dates:
+            container[key] = day
+
+
+#: What ``_finish`` does at the end of a position: a number, a text, a date.
+_NUMBER, _TEXT, _DATE = "number", "text", "date"
 
 
 @functools.cache
-def _text_tree(version: int, keys: frozenset[str]) -> dict[str, Any]:
-    """The schema's text positions named by one of ``keys``: where texts set aside may stand (a
-    mark elsewhere is missed, and the count falls short)."""
-    from .schema import position_tree, string_positions
+def _positions(version: int, text_keys: frozenset[str]) -> dict[str, Any]:
+    """The schema's number and date positions, and its text positions named by one of
+    ``text_keys`` (where texts set aside may stand: a mark elsewhere is missed, and the count
+    falls short), as one tree whose ends say which (``schema.position_tree``)."""
+    from .schema import date_positions, number_positions, position_tree, string_positions
 
-    return position_tree(tuple(path for path in string_positions(version) if path[-1] in keys))
+    ends = {path: _NUMBER for path in number_positions(version)}
+    ends.update((path, _DATE) for path in date_positions(version))
+    ends.update((path, _TEXT) for path in string_positions(version) if path[-1] in text_keys)
+    return position_tree(tuple(ends), ends)
+
+
+def _finish(
+    node: Any, tree: dict[str, Any], texts: list[str], found: list[int], dates: list[tuple[Any, Any, date]]
+) -> None:
+    if type(node) is list:
+        sub = tree.get("*")
+        if type(sub) is dict:
+            for item in node:
+                _finish(item, sub, texts, found, dates)
+        elif sub is not None:
+            for index, value in enumerate(node):
+                _finish_at(node, index, value, sub, texts, found, dates)
+    elif type(node) is dict:
+        for key, sub in tree.items():
+            if key != "*" and key in node:
+                if type(sub) is dict:
+                    _finish(node[key], sub, texts, found, dates)
+                else:
+                    _finish_at(node, key, node[key], sub, texts, found, dates)
+
+
+def _finish_at(
+    node: Any,
+    key: Any,
+    value: Any,
+    end: str,
+    texts: list[str],
+    found: list[int],
+    dates: list[tuple[Any, Any, date]],
+) -> None:
+    kind = type(value)
+    if end is _NUMBER:
+        if kind is str and value[:1] == _MARK:
+            node[key] = Decimal(value[1:])
+            found[0] += 1
+        elif kind is float:
+            raise _Doubt  # a literal the quoting did not reach
+    elif end is _TEXT:
+        if kind is str and value[:1] == _ASIDE:
+            node[key] = texts[int(value[1:])]
+            found[1] += 1
+    elif kind is date:
+        node[key] = value.isoformat()
+        dates.append((node, key, value))
+    else:
+        raise ValueError("not a date where a date belongs: the full check says what it is")
 
 
 def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
@@ -301,7 +356,7 @@ def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
     rtoml spends most of its time on long texts, character by character; these need no
     escape read, so their value is the text between the quotes (less the newline that may
     follow the opening ones). A cut that was no string (in a comment, inside a literal
-    string) leaves its mark where no whole text value stands, and ``_put_back`` falls short.
+    string) leaves its mark where no whole text value stands, and ``_finish`` falls short.
     At the first text with a backslash the rest is left as it is (an escaped quote would move
     its end).
     """
@@ -350,63 +405,6 @@ def _set_aside_items(text: str, long_texts: list[str], keys: set[str]) -> str:
     keys.add("*")  # array items: their positions end in "*"
     pieces.append(text[at:])
     return "".join(pieces)
-
-
-def _put_back(node: Any, tree: dict[str, Any], long_texts: list[str]) -> int:
-    """Put the texts set aside back where their marks stand, at the ends of ``tree``; how many."""
-    count = 0
-    if type(node) is list:
-        sub = tree.get("*")
-        if sub is not None:
-            for index, item in enumerate(node):
-                count += (
-                    _put_back(item, sub, long_texts) if sub else _put_back_at(node, index, item, long_texts)
-                )
-    elif type(node) is dict:
-        for key, sub in tree.items():
-            if key != "*" and key in node:
-                value = node[key]
-                count += (
-                    _put_back(value, sub, long_texts) if sub else _put_back_at(node, key, value, long_texts)
-                )
-    return count
-
-
-def _put_back_at(node: Any, key: Any, value: Any, long_texts: list[str]) -> int:
-    if type(value) is str and value[:1] == _ASIDE:
-        node[key] = long_texts[int(value[1:])]
-        return 1
-    return 0
-
-
-def _unquote(node: Any, tree: dict[str, Any]) -> int:
-    """Turn the quoted literals at the ends of ``tree`` (``schema.position_tree``) back into
-    exact ``Decimal`` values, in place; how many. A float there (a literal the quoting did not
-    reach) is a doubt."""
-    count = 0
-    if type(node) is list:
-        sub = tree.get("*")
-        if sub:
-            for item in node:
-                count += _unquote(item, sub)
-        elif sub is not None:
-            for index, value in enumerate(node):
-                count += _unquote_at(node, index, value)
-    elif type(node) is dict:
-        for key, sub in tree.items():
-            if key != "*" and key in node:
-                count += _unquote(node[key], sub) if sub else _unquote_at(node, key, node[key])
-    return count
-
-
-def _unquote_at(node: Any, key: Any, value: Any) -> int:
-    kind = type(value)
-    if kind is str and value[:1] == _MARK:
-        node[key] = Decimal(value[1:])
-        return 1
-    if kind is float:
-        raise _Doubt
-    return 0
 
 
 def _float_spellings(raw: bytes) -> Spellings | None:

@@ -110,53 +110,15 @@ def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -
     a real date at every date position, date-type has nothing to say.
     """
     try:
-        instance = _iso_dates(data, position_tree(_date_positions(format_version)))
+        instance = _iso_dates(data, _date_tree(format_version))
         return bool(validator.is_valid(instance))
     except Exception:  # a value jsonschema-rs cannot take, a date-time at a date position
         return False
 
 
-def is_valid_record(data: dict[str, Any], format_version: int = 1) -> bool:
-    """Whether ``check_structure(data, format_version)`` finds nothing, without walking every value.
-
-    The dates are made ISO strings in ``data`` itself for the validator and put back after
-    (nothing copied: this runs on every record read), so ``data`` must not be shared meanwhile.
-    """
-    changed: list[tuple[Any, Any, date]] = []
-    try:
-        _iso_dates_in_place(data, position_tree(_date_positions(format_version)), changed)
-        return bool(_validator(format_version).is_valid(data))
-    except Exception:  # a value jsonschema-rs cannot take, a date-time at a date position
-        return False
-    finally:
-        for container, key, day in changed:
-            container[key] = day
-
-
-def _iso_dates_in_place(node: Any, tree: Tree, changed: list[tuple[Any, Any, date]]) -> None:
-    """``_iso_dates`` done in ``node`` itself; each date replaced is noted in ``changed``."""
-    if isinstance(node, list):
-        items = tree.get("*")
-        if items is not None:
-            for index, item in enumerate(node):
-                if items:
-                    _iso_dates_in_place(item, items, changed)
-                else:
-                    _iso_date_at(node, index, item, changed)
-    elif isinstance(node, dict):
-        for key, sub in tree.items():
-            if key in node:
-                if sub:
-                    _iso_dates_in_place(node[key], sub, changed)
-                else:
-                    _iso_date_at(node, key, node[key], changed)
-
-
-def _iso_date_at(node: Any, key: Any, value: Any, changed: list[tuple[Any, Any, date]]) -> None:
-    if type(value) is not date:
-        raise ValueError("not a date where a date belongs: the full walk says what it is")
-    node[key] = value.isoformat()
-    changed.append((node, key, value))
+@cache
+def _date_tree(format_version: int) -> Tree:
+    return position_tree(_date_positions(format_version))
 
 
 @cache
@@ -227,19 +189,35 @@ def is_closed(node: Any, top: bool = True) -> bool:
     return node.get("type") != "array" or is_closed(node.get("items"), False)
 
 
-Tree = dict[str, "Tree"]
+Tree = dict[str, Any]
 
 
-@cache
-def position_tree(positions: tuple[tuple[str, ...], ...]) -> Tree:
-    """Paths as one tree of their parts (``*``: any array item); ``{}`` where a path ends, so a
-    walk visits each container once for all the paths through it."""
+def position_tree(
+    positions: tuple[tuple[str, ...], ...], ends: dict[tuple[str, ...], Any] | None = None
+) -> Tree:
+    """Paths as one tree of their parts (``*``: any array item), so a walk visits each container
+    once for all the paths through it; where a path ends, ``{}`` or what ``ends`` gives it."""
     tree: Tree = {}
     for path in positions:
         node = tree
-        for part in path:
+        for part in path[:-1]:
             node = node.setdefault(part, {})
+        node[path[-1]] = {} if ends is None else ends[path]
     return tree
+
+
+def validates(instance: Any, format_version: int = 1) -> bool:
+    """Whether jsonschema-rs finds ``instance`` (dates already ISO strings) valid; False for a
+    value it cannot take."""
+    try:
+        return bool(_validator(format_version).is_valid(instance))
+    except Exception:
+        return False
+
+
+def date_positions(format_version: int = 1) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema wants a date."""
+    return _date_positions(format_version)
 
 
 def _iso_dates(node: Any, tree: Tree) -> Any:
