@@ -47,30 +47,36 @@ def validate(
     findings: list[Finding] = []
     files = 0
     to_check: list[str] = []  # paths as text: 10,000 Path objects would hold 3 MB more
-    shown_as: list[str] = []  # how each file of to_check is shown
+    entries: list[bool] = []  # whether each was found as a folder's entry (Listed.entry)
     shown_walked = _shown_paths()
     for listed in list_records(list(paths), config):
         files += 1
-        shown = shown_walked(listed.path, listed.entry)
         if listed.refused:
+            shown = shown_walked(listed.path, listed.entry)
             findings.append(Finding(shown, None, "", "unsafe-path", Severity.ERROR, listed.refused))
             continue
         if not listed.entry and not listed.path.exists():  # an entry of a folder's listing is there
+            shown = shown_walked(listed.path, listed.entry)
             findings.append(Finding(shown, None, "", "io", Severity.ERROR, "no such file or folder"))
             continue
-        to_check.append(os.fspath(listed.path))
-        shown_as.append(shown)
-    shown_of: dict[str, str] = {}
+        to_check.append(listed.path_text)
+        entries.append(listed.entry)
+
+    def shown_at(index: int) -> str:  # how a file is shown: worked out for the few that need it
+        return shown_walked(Path(to_check[index]), entries[index])
+
+    index_of: dict[str, int] = {}
     for path, earlier in repeated_codes(to_check):
-        shown_of = shown_of or dict(zip(to_check, shown_as, strict=True))
-        code = Path(path).stem
-        message = f"project {code} has another record at {shown_of[earlier]}; a code has one record"
-        findings.append(Finding(shown_of[path], None, "code", "duplicate-code", Severity.ERROR, message))
+        index_of = index_of or {p: i for i, p in reversed(list(enumerate(to_check)))}
+        message = f"project {Path(path).stem} has another record at {shown_at(index_of[earlier])}; a code has one record"
+        findings.append(
+            Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
+        )
     try:
         checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)
-        for (_, result), shown in zip(checked, shown_as, strict=True):  # in the order given
+        for index, (_, result) in enumerate(checked):  # in the order given
             if result.findings:
-                findings.extend(result.as_findings(shown))
+                findings.extend(result.as_findings(shown_at(index)))
         if cache is not None:
             # The whole records folder was walked: entries of files not met are of files gone.
             cache.save(keep=None if paths else lambda key: False)

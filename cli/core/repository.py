@@ -27,12 +27,17 @@ class Listed:
     """A record file found by a walk, or a refusal found instead of one.
 
     ``entry``: a walk found it as an entry of its folder that is no link (so it was there, and
-    its path is where it lies); False for a link and for a path given by name.
+    its path is where it lies); False for a link and for a path given by name. The path is kept
+    as text (``str`` of the Path), made a Path when asked: a walk of 10,000 files need not.
     """
 
-    path: Path
+    path_text: str
     refused: str | None = None
     entry: bool = False
+
+    @property
+    def path(self) -> Path:
+        return Path(self.path_text)
 
 
 def is_code(text: str, config: Config) -> bool:
@@ -129,6 +134,8 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
         return
     here = Path(top)
     real_here = here.resolve()
+    base = str(here)  # a file's path is str(here / name), made without a Path for each file
+    base = "" if base == "." else base if base.endswith(os.sep) else base + os.sep
     if real_here in walked:
         return
     walked.add(real_here)
@@ -146,9 +153,9 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
             sub = here / entry.name
             target = sub.resolve()
             if not target.is_relative_to(root):
-                yield Listed(sub, refused="a link to a folder outside the repository; refused")
+                yield Listed(str(sub), refused="a link to a folder outside the repository; refused")
             elif target in walked or real_here.is_relative_to(target):
-                yield Listed(sub, refused="a link back to a folder already read (a loop); refused")
+                yield Listed(str(sub), refused="a link back to a folder already read (a loop); refused")
             else:
                 yield from walk_records(target, root, walked)
         elif not entry.name.startswith("."):
@@ -157,13 +164,12 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
         name = entry.name
         if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
             continue
-        path = here / name
         if not entry.is_symlink():
-            yield Listed(path, entry=True)
-        elif not path.resolve().is_relative_to(root):
-            yield Listed(path, refused="a link to a file outside the repository; refused")
+            yield Listed(base + name, entry=True)
+        elif not (here / name).resolve().is_relative_to(root):
+            yield Listed(base + name, refused="a link to a file outside the repository; refused")
         else:
-            yield Listed(path)
+            yield Listed(base + name)
     for name in subfolders:
         yield from _walk(os.path.join(top, name), root, walked)
 
@@ -190,9 +196,9 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
                 if path.resolve().is_relative_to(root)
                 else "a link to a file outside the repository; refused"
             )
-            yield Listed(path, refused=refused)
+            yield Listed(str(path), refused=refused)
         else:
-            yield Listed(path)
+            yield Listed(str(path))
 
 
 def repeated_codes(paths: Iterable[PathT]) -> Iterator[tuple[PathT, PathT]]:
