@@ -212,6 +212,15 @@ def _plain_enough(raw: bytes) -> bool:
 # schema: the data must be valid, and a valid record (under a closed schema, ``schema.closed``)
 # holds numbers only at the number positions, where any float left unquoted sends the text to
 # the other paths, and dates only at the date positions, as ``date`` (no rtoml date-time or time).
+#
+# Long texts are set aside the same way before that (``_set_aside``): rtoml reads text one
+# character at a time, and most of a record is text. A multi-line text with no backslash is the
+# text between its quotes, a one-line one the text up to the next quote, so each is cut out and
+# a mark "\u0002" + its number left in its place; every mark must come back as a whole value at a
+# text position of the schema, where the text is put back, or the count falls short. (The text
+# before a mark is the record's own, so the mark standing as a value proves that the quotes it
+# replaced opened a string there.) Control characters, which TOML refuses in text, are looked
+# for in the whole file first: rtoml does not see the texts set aside.
 
 #: ``key = 12.50`` and an array's item on a line of its own, ``    12.50,`` (as tomli-w writes
 #: them): two patterns, each with a literal start that the regex engine finds quickly.
