@@ -82,3 +82,23 @@ def test_rule_ids_are_unique_and_documented() -> None:
     assert len(ids) == len(set(ids))
     for rule in RULES:
         assert rule.summary, f"{rule.id} needs a docstring: it is the rule's documentation"
+
+
+def test_report_month_window_is_the_month_and_its_grace_days() -> None:
+    """The month arithmetic of report-month says what the date window says, day by day."""
+    from datetime import timedelta
+
+    from projledger.core.calendar import add_months
+    from projledger.core.rules import GRACE_DAYS, _in_report_month
+
+    for start in (date(2021, 1, 31), date(2021, 10, 1), date(2023, 12, 15), date(2024, 2, 29)):
+        for no in (1, 2, 3, 12, 13, 26):
+            year, month = add_months(start.year, start.month, no - 1)
+            first = date(year, month, 1)
+            next_year, next_month = add_months(year, month, 1)
+            last = date(next_year, next_month, 1) + timedelta(days=GRACE_DAYS - 1)
+            expected_month = start.year * 12 + start.month - 1 + no - 1
+            day = first - timedelta(days=40)
+            while day <= last + timedelta(days=40):
+                assert _in_report_month(day, expected_month) == (first <= day <= last), (start, no, day)
+                day += timedelta(days=1)

@@ -46,27 +46,37 @@ def validate(
     fast = os.environ.get("PROJLEDGER_EXACT_READ", "") in ("", "0")
     findings: list[Finding] = []
     files = 0
-    to_check: list[Path] = []
-    shown_as: dict[Path, str] = {}
+    to_check: list[str] = []  # paths as text: 10,000 Path objects would hold 3 MB more
+    entries: list[bool] = []  # whether each was found as a folder's entry (Listed.entry)
     shown_walked = _shown_paths()
     for listed in list_records(list(paths), config):
         files += 1
-        shown = shown_walked(listed.path)
         if listed.refused:
+            shown = shown_walked(listed.path, listed.entry)
             findings.append(Finding(shown, None, "", "unsafe-path", Severity.ERROR, listed.refused))
             continue
-        if not listed.path.exists():
+        if not listed.entry and not listed.path.exists():  # an entry of a folder's listing is there
+            shown = shown_walked(listed.path, listed.entry)
             findings.append(Finding(shown, None, "", "io", Severity.ERROR, "no such file or folder"))
             continue
-        to_check.append(listed.path)
-        shown_as[listed.path] = shown
+        to_check.append(listed.path_text)
+        entries.append(listed.entry)
+
+    def shown_at(index: int) -> str:  # how a file is shown: worked out for the few that need it
+        return shown_walked(Path(to_check[index]), entries[index])
+
+    index_of: dict[str, int] = {}
     for path, earlier in repeated_codes(to_check):
-        message = f"project {path.stem} has another record at {shown_as[earlier]}; a code has one record"
-        findings.append(Finding(shown_as[path], None, "code", "duplicate-code", Severity.ERROR, message))
+        index_of = index_of or {p: i for i, p in reversed(list(enumerate(to_check)))}
+        message = f"project {Path(path).stem} has another record at {shown_at(index_of[earlier])}; a code has one record"
+        findings.append(
+            Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
+        )
     try:
         checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)
-        for path, result in checked:
-            findings.extend(result.as_findings(shown_as[path]))
+        for index, (_, result) in enumerate(checked):  # in the order given
+            if result.findings:
+                findings.extend(result.as_findings(shown_at(index)))
         if cache is not None:
             # The whole records folder was walked: entries of files not met are of files gone.
             cache.save(keep=None if paths else lambda key: False)
@@ -80,20 +90,29 @@ def validate(
         raise SystemExit(1)
 
 
-def _shown_paths() -> Callable[[Path], str]:
-    """``shown_path`` for the files of a walk, resolving each folder once instead of each file."""
+def _shown_paths() -> Callable[[Path, bool], str]:
+    """``shown_path`` for the files of a walk, resolving each folder once instead of each file;
+    ``entry``: the walk found the path as a folder's entry that is no link."""
     here = Path.cwd().resolve()
-    folders: dict[Path, Path] = {}
+    #: folder as given (with its final separator) -> what a file's name is shown after there,
+    #: None when the folder is not below here (the path is then shown as given)
+    folders: dict[str, str | None] = {}
 
-    def shown(path: Path) -> str:
-        if path.name in ("", ".", "..") or path.is_symlink():
+    def shown(path: Path, entry: bool = False) -> str:
+        if path.name in ("", ".", "..") or (not entry and path.is_symlink()):
             return shown_path(path)
-        folder = folders.get(path.parent)
-        if folder is None:
-            folder = folders[path.parent] = path.parent.resolve()
-        try:
-            return str((folder / path.name).relative_to(here))
-        except ValueError:
-            return str(path)
+        name = str(path)
+        cut = name.rfind(os.sep) + 1
+        folder = name[:cut]
+        if folder in folders:
+            prefix = folders[folder]
+        else:
+            try:
+                relative = str(path.parent.resolve().relative_to(here))
+                prefix = "" if relative == "." else relative + os.sep
+            except ValueError:
+                prefix = None
+            folders[folder] = prefix
+        return name if prefix is None else prefix + name[cut:]
 
     return shown

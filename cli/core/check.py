@@ -67,11 +67,12 @@ def check_document(
         )
         return FileResult(shown, (finding,), None)
     assert isinstance(version, int)
+    problems = [] if document.valid else check_structure(document.data, version)
     findings = [
         Finding(
             shown, document.line_of(format_field(where)), format_field(where), rule, Severity.ERROR, message
         )
-        for where, rule, message in check_structure(document.data, version)
+        for where, rule, message in problems
     ]
     if findings:
         return FileResult(shown, tuple(findings), None)

@@ -12,6 +12,7 @@ A document keeps its text next to its data, so a finding can find its line later
 from __future__ import annotations
 
 import codecs
+import functools
 import math
 import os
 import re
@@ -21,7 +22,7 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import tomli
 
@@ -34,11 +35,16 @@ SUPPORTED_FORMATS = (1,)
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed record file: its path as given, its text, and its exact data."""
+    """A parsed record file: its path as given, its text, and its exact data.
+
+    ``valid``: the reader has already found the data valid under the schema of its format
+    (``parse_valid``), so checking need not validate it again.
+    """
 
     path: Path
     text: str
     data: dict[str, Any]
+    valid: bool = field(default=False, compare=False)
 
     @cached_property
     def _lines(self) -> dict[FieldKey, int]:
@@ -167,9 +173,7 @@ def parse_fast(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     if _rtoml is None or text[:1] == "\ufeff":
         return None
     raw = text.encode() if raw is None else raw
-    if any(risky in raw for risky in _RISKY):
-        return None
-    if b"\\" in raw and any(escape in raw for escape in _RISKY_ESCAPES):
+    if not _plain_enough(raw):
         return None
     spellings = _float_spellings(raw)
     if spellings is None:
@@ -183,6 +187,233 @@ def parse_fast(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     except _Doubt:
         return None
     return exact
+
+
+def _plain_enough(raw: bytes) -> bool:
+    """No construct where rtoml and TOML 1.0 (tomli) part ways: inline tables (TOML 1.1 lets
+    them span lines), carriage returns (rtoml keeps ``\\r\\n`` in multi-line strings) and the
+    TOML 1.1 escapes ``\\e`` and ``\\x``."""
+    if any(risky in raw for risky in _RISKY):
+        return False
+    return b"\\" not in raw or not any(escape in raw for escape in _RISKY_ESCAPES)
+
+
+# --- the fast path of a valid record -----------------------------------------------------------
+#
+# ``parse_fast`` pays for its proof on every float of the text, in Python: most of a Thai record
+# is text, and the scan for float spellings, then the walk over every value, cost as much as rtoml
+# itself. A valid record proves itself more cheaply. Every float literal written ``= 12.50`` at
+# the end of its line is quoted before rtoml reads the text, as the string "\\u0001" + "12.50"
+# (a mark no record holds: texts holding one take the other paths), so rtoml hands back the
+# literal itself; the mark turns it into the exact ``Decimal`` at the schema's number positions.
+# The quoting changed nothing else when every quoted literal comes back as a whole value at a
+# number position: one quoted inside a multi-line string, or under a key where no number
+# belongs, leaves a mark somewhere else and the count falls short. What is left is proved by the
+# schema: the data must be valid, and a valid record (under a closed schema, ``schema.closed``)
+# holds numbers only at the number positions, where any float left unquoted sends the text to
+# the other paths, and dates only at the date positions, as ``date`` (no rtoml date-time or time).
+#
+# Long texts are set aside the same way before that (``_set_aside``): rtoml reads text one
+# character at a time, and most of a record is text. A multi-line text with no backslash is the
+# text between its quotes, a one-line one the text up to the next quote, so each is cut out and
+# a mark "\u0002" + its number left in its place; every mark must come back as a whole value at a
+# text position of the schema, where the text is put back, or the count falls short. (The text
+# before a mark is the record's own, so the mark standing as a value proves that the quotes it
+# replaced opened a string there.) Control characters, which TOML refuses in text, are looked
+# for in the whole file first: rtoml does not see the texts set aside.
+
+#: ``key = 12.50`` and an array's item on a line of its own, ``    12.50,`` (as tomli-w writes
+#: them): two patterns, each with a literal start that the regex engine finds quickly.
+#: The text before the literal is matched too (a lookbehind would cost the engine its quick
+#: search), so each pattern says what it matched before the literal: "= ", "\n" + indent.
+_QUOTABLE = (
+    (re.compile(r"= ()([+-]?(?:0|[1-9][0-9]*)\.[0-9]+)(?=[ \t]*(?:\n|\Z))"), "= ", None),
+    # Only arrays of numbers span lines: the only ones a record holds are plans (a text with
+    # another one, or one written otherwise, keeps its floats unquoted and takes another path).
+    (
+        re.compile(r"\n([ \t]+)([+-]?(?:0|[1-9][0-9]*)\.[0-9]+)(?=,?[ \t]*(?:\n|\Z))"),
+        "\n",
+        b"plan = [\n",
+    ),
+)
+_MARK = "\x01"
+_MARK_BYTE = b"\x01"
+_ASIDE = "\x02"  # the mark of a long text set aside (``_set_aside``): a control character, so a
+#: text with one, raw or escaped, is never set aside (TOML refuses raw control characters in text,
+#: and rtoml must see those the exact parser would refuse).
+_CONTROL_BYTES = bytes([*range(0, 9), *range(11, 32), 127])
+_MARK_ESCAPES = (b"\\u0001", b"\\U00000001", b"\\u0002", b"\\U00000002")  # only in a text with a backslash
+
+
+def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
+    """Data as ``parse`` would give it, when it is a valid record under the schema of its format
+    (``format = 1``) and that can be proved cheaply; else None (the text may still be a record,
+    valid or not: the other paths say)."""
+    if _rtoml is None or text[:1] == "\ufeff":
+        return None
+    raw = text.encode() if raw is None else raw
+    if not _plain_enough(raw) or _MARK_BYTE in raw or (b"\\" in raw and any(m in raw for m in _MARK_ESCAPES)):
+        return None
+    long_texts: list[str] = []
+    aside_keys: set[str] = set()
+    if (b'= """' in raw or b'\n    "' in raw) and len(raw) == len(raw.translate(None, _CONTROL_BYTES)):
+        text = _set_aside(text, long_texts, aside_keys)
+    quoted = 0
+    for pattern, before, needs in _QUOTABLE:
+        if needs is not None and needs not in raw:
+            continue
+        parts = pattern.split(text)  # text, indent, literal, text, indent, literal, ..., text
+        if len(parts) > 1:
+            literals = parts[2::3]
+            parts[1::3] = [before + indent for indent in parts[1::3]]
+            parts[2::3] = ['"\\u0001' + literal + '"' for literal in literals]
+            quoted += len(literals)
+            text = "".join(parts)
+    try:
+        data = _rtoml.loads(text)
+    except Exception:
+        return None
+    version = data.get("format")
+    if type(version) is not int or version not in SUPPORTED_FORMATS:
+        return None
+    from .schema import closed, validates
+
+    if not closed(version):
+        return None
+    # One walk over the schema's positions: quoted numbers made Decimal, texts put back, dates
+    # made ISO strings for the validator (and put back after it).
+    found = [0, 0]  # numbers unquoted, texts put back
+    dates: list[tuple[Any, Any, date]] = []
+    try:
+        _finish(data, _positions(version, frozenset(aside_keys)), long_texts, found, dates)
+        return data if found == [quoted, len(long_texts)] and validates(data, version) else None
+    except (_Doubt, ValueError, IndexError):
+        return None
+    finally:
+        for container, key, day in dates:
+            container[key] = day
+
+
+#: What ``_finish`` does at the end of a position: a number, a text, a date.
+_NUMBER, _TEXT, _DATE = "number", "text", "date"
+
+
+@functools.cache
+def _positions(version: int, text_keys: frozenset[str]) -> dict[str, Any]:
+    """The schema's number and date positions, and its text positions named by one of
+    ``text_keys`` (where texts set aside may stand: a mark elsewhere is missed, and the count
+    falls short), as one tree whose ends say which (``schema.position_tree``)."""
+    from .schema import date_positions, number_positions, position_tree, string_positions
+
+    ends = {path: _NUMBER for path in number_positions(version)}
+    ends.update((path, _DATE) for path in date_positions(version))
+    ends.update((path, _TEXT) for path in string_positions(version) if path[-1] in text_keys)
+    return position_tree(tuple(ends), ends)
+
+
+def _finish(
+    node: Any, tree: dict[str, Any], texts: list[str], found: list[int], dates: list[tuple[Any, Any, date]]
+) -> None:
+    if type(node) is list:
+        sub = tree.get("*")
+        if type(sub) is dict:
+            for item in node:
+                _finish(item, sub, texts, found, dates)
+        elif sub is not None:
+            for index, value in enumerate(node):
+                _finish_at(node, index, value, sub, texts, found, dates)
+    elif type(node) is dict:
+        for key, sub in tree.items():
+            if key != "*" and key in node:
+                if type(sub) is dict:
+                    _finish(node[key], sub, texts, found, dates)
+                else:
+                    _finish_at(node, key, node[key], sub, texts, found, dates)
+
+
+def _finish_at(
+    node: Any,
+    key: Any,
+    value: Any,
+    end: str,
+    texts: list[str],
+    found: list[int],
+    dates: list[tuple[Any, Any, date]],
+) -> None:
+    kind = type(value)
+    if end is _NUMBER:
+        if kind is str and value[:1] == _MARK:
+            node[key] = Decimal(value[1:])
+            found[0] += 1
+        elif kind is float:
+            raise _Doubt  # a literal the quoting did not reach
+    elif end is _TEXT:
+        if kind is str and value[:1] == _ASIDE:
+            node[key] = texts[int(value[1:])]
+            found[1] += 1
+    elif kind is date:
+        node[key] = value.isoformat()
+        dates.append((node, key, value))
+    else:
+        raise ValueError("not a date where a date belongs: the full check says what it is")
+
+
+def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
+    """The text with every multi-line string ``key = \"\"\"...\"\"\"`` (no backslash inside) made
+    the short string "\\u0002" + its number in ``long_texts``, which gets its value.
+
+    rtoml spends most of its time on long texts, character by character; these need no
+    escape read, so their value is the text between the quotes (less the newline that may
+    follow the opening ones). A cut that was no string (in a comment, inside a literal
+    string) leaves its mark where no whole text value stands, and ``_finish`` falls short.
+    At the first text with a backslash the rest is left as it is (an escaped quote would move
+    its end).
+    """
+    pieces = []
+    at = 0
+    while (opening := text.find('= """', at)) != -1:
+        start = opening + 5
+        first = end = text.find('"""', start)
+        if end == -1:
+            break
+        while text[end + 3 : end + 4] == '"':  # one or two quotes just before the closing ones
+            end += 1
+        if end - first > 2 or "\\" in text[start:end]:
+            break
+        pieces.append(text[at:opening])
+        # the key, as written (looked for after the last text set aside only: the scan stays linear)
+        keys.add(text[max(text.rfind("\n", at, opening) + 1, at) : opening].strip())
+        pieces.append(f'= "\\u0002{len(long_texts)}"')
+        value = text[start:end]
+        long_texts.append(value[1:] if value[:1] == "\n" else value)
+        at = end + 3
+    if pieces:
+        pieces.append(text[at:])
+        text = "".join(pieces)
+    return _set_aside_items(text, long_texts, keys)
+
+
+def _set_aside_items(text: str, long_texts: list[str], keys: set[str]) -> str:
+    """The same for the texts of an array, one a line (``    "...",`` as tomli-w writes them): a
+    one-line string ends at the next quote when it holds no backslash, and holds no newline.
+    At the first item that is not such a text (a multi-line one, an empty one) the rest is left
+    as it is."""
+    pieces = []
+    at = 0
+    while (opening := text.find('\n    "', at)) != -1:
+        start = opening + 6
+        end = text.find('"', start)
+        if end <= start or "\\" in text[start:end] or "\n" in text[start:end]:
+            break
+        pieces.append(text[at:opening])
+        pieces.append(f'\n    "\\u0002{len(long_texts)}"')
+        long_texts.append(text[start:end])
+        at = end + 1
+    if not pieces:
+        return text
+    keys.add("*")  # array items: their positions end in "*"
+    pieces.append(text[at:])
+    return "".join(pieces)
 
 
 def _float_spellings(raw: bytes) -> Spellings | None:
@@ -299,20 +530,45 @@ def read_record_bytes(path: Path) -> bytes:
     try:
         # O_NONBLOCK: opening a FIFO would otherwise wait for a writer that never comes
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
                 raise RecordError("is not a regular file, so not a record", rule="io", path=path)
-            return handle.read(MAX_RECORD_BYTES + 1)
+            return _read_all(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1)
+        finally:
+            os.close(fd)
     except IsADirectoryError:
         raise RecordError("is a folder, not a record file", rule="io", path=path) from None
     except OSError as error:
         raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
 
 
+def _read_all(fd: int, expected: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of ``fd`` to its end, in one read when ``expected`` (the size, plus
+    one to see the end) is right. (A buffered file's ``read(limit)`` would first set aside
+    ``limit`` bytes: a mebibyte for every record.)"""
+    data = os.read(fd, expected)
+    if len(data) < expected:
+        parts = [data]
+        got = len(data)
+        while got < limit:
+            more = os.read(fd, min(limit - got, 1 << 16))
+            if not more:
+                break
+            parts.append(more)
+            got += len(more)
+        data = b"".join(parts)
+    return data[:limit]
+
+
 def document_from_bytes(raw: bytes, path: Path, *, fast: bool = True) -> Document:
     text = decode(raw, path)
     if fast:
-        data = parse_fast(text, raw.removeprefix(codecs.BOM_UTF8))
+        raw = raw.removeprefix(codecs.BOM_UTF8)
+        data = parse_valid(text, raw)
+        if data is not None:
+            return Document(path=path, text=text, data=data, valid=True)
+        data = parse_fast(text, raw)
         if data is not None:
             return Document(path=path, text=text, data=data)
     return Document(path=path, text=text, data=parse(text, path, fast=False))
@@ -391,27 +647,29 @@ class Project:
     def from_data(cls, data: dict[str, Any]) -> Project:
         """Build from schema-valid data (the schema guarantees keys and types)."""
         details = data.get("details", {})
-        return cls(
+        return _built(
+            cls,
             code=data["code"],
             name=data["name"],
             fiscal_year=data["fiscal_year"],
             start=data["start"],
             end=data["end"],
-            budget=Decimal(data["budget"]),
+            budget=_decimal(data["budget"]),
             agency=Agency(**data["agency"]),
             plan_ref=data.get("plan_ref", ""),
-            plan=tuple(Decimal(p) for p in data.get("plan", ())),
+            plan=tuple(_decimal(p) for p in data.get("plan", ())),
             rationale=details.get("rationale", ""),
             objectives=tuple(details.get("objectives", ())),
             targets=tuple(details.get("targets", ())),
             strategy=dict(data.get("strategy", {})),
             reports=tuple(
-                Report(
+                _built(
+                    Report,
                     index=i,
                     no=r["no"],
                     date=r["date"],
-                    progress=Decimal(r["progress"]),
-                    disbursed=Decimal(r["disbursed"]),
+                    progress=_decimal(r["progress"]),
+                    disbursed=_decimal(r["disbursed"]),
                     plan_status=r["plan_status"],
                     target_status=r["target_status"],
                     note=r["note"],
@@ -420,3 +678,19 @@ class Project:
                 for i, r in enumerate(data.get("reports", ()), start=1)
             ),
         )
+
+
+_T = TypeVar("_T")
+
+
+def _built(cls: type[_T], **fields: Any) -> _T:
+    """``cls(**fields)`` for a frozen dataclass given every field: without the frozen
+    ``__init__``'s ``object.__setattr__`` call per field (a quarter of the time; a Project and its
+    reports are built for every record checked)."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
+
+
+def _decimal(value: Any) -> Decimal:
+    return value if type(value) is Decimal else Decimal(value)

@@ -12,19 +12,32 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from .config import DEFAULT_CODE_PATTERN, Config
 from .errors import ConflictError, NotFoundError, UnsafePathError
 
 RECORD_SUFFIX = ".toml"
 
+PathT = TypeVar("PathT", Path, str)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class Listed:
-    """A record file found by a walk, or a refusal found instead of one."""
+    """A record file found by a walk, or a refusal found instead of one.
 
-    path: Path
+    ``entry``: a walk found it as an entry of its folder that is no link (so it was there, and
+    its path is where it lies); False for a link and for a path given by name. The path is kept
+    as text (``str`` of the Path), made a Path when asked: a walk of 10,000 files need not.
+    """
+
+    path_text: str
     refused: str | None = None
+    entry: bool = False
+
+    @property
+    def path(self) -> Path:
+        return Path(self.path_text)
 
 
 def is_code(text: str, config: Config) -> bool:
@@ -103,38 +116,66 @@ def ensure_not_among_records(path: Path, config: Config, field: str = "--output"
 
 def walk_records(folder: Path, root: Path, _walked: set[Path] | None = None) -> Iterator[Listed]:
     """Every ``*.toml`` below ``folder``, sorted; links leading outside ``root`` are refused, and so
-    are links back to a folder already read or holding this one (a loop, or every record twice)."""
+    are links back to a folder already read or holding this one (a loop, or every record twice).
+
+    A folder's links to folders come first (each walked where it leads), then its files by
+    name, then its other folders by name, hidden ones left out. One ``scandir`` a folder: whether
+    an entry is a link or a folder comes with it, so a plain file costs no system call.
+    """
     root = root.resolve()
     walked = set() if _walked is None else _walked
-    for current, dirs, files in os.walk(folder, followlinks=False):
-        here = Path(current)
-        real_here = here.resolve()
-        if real_here in walked:
-            dirs.clear()
-            continue
-        walked.add(real_here)
-        dirs.sort()
-        for name in list(dirs):
-            sub = here / name
-            if sub.is_symlink():
-                dirs.remove(name)
-                target = sub.resolve()
-                if not target.is_relative_to(root):
-                    yield Listed(sub, refused="a link to a folder outside the repository; refused")
-                elif target in walked or real_here.is_relative_to(target):
-                    yield Listed(sub, refused="a link back to a folder already read (a loop); refused")
-                else:
-                    yield from walk_records(target, root, walked)
-            elif name.startswith("."):
-                dirs.remove(name)
-        for name in sorted(files):
-            if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
-                continue
-            path = here / name
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                yield Listed(path, refused="a link to a file outside the repository; refused")
+    yield from _walk(os.fspath(folder), root, walked)
+
+
+def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
+    try:
+        entries = list(os.scandir(top))
+    except OSError:  # as os.walk: a folder that cannot be read lists nothing
+        return
+    here = Path(top)
+    real_here = here.resolve()
+    base = str(here)  # a file's path is str(here / name), made without a Path for each file
+    base = "" if base == "." else base if base.endswith(os.sep) else base + os.sep
+    if real_here in walked:
+        return
+    walked.add(real_here)
+    dirs: list[os.DirEntry[str]] = []
+    files: list[os.DirEntry[str]] = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        (dirs if is_dir else files).append(entry)
+    subfolders = []
+    for entry in sorted(dirs, key=_name):
+        if entry.is_symlink():
+            sub = here / entry.name
+            target = sub.resolve()
+            if not target.is_relative_to(root):
+                yield Listed(str(sub), refused="a link to a folder outside the repository; refused")
+            elif target in walked or real_here.is_relative_to(target):
+                yield Listed(str(sub), refused="a link back to a folder already read (a loop); refused")
             else:
-                yield Listed(path)
+                yield from walk_records(target, root, walked)
+        elif not entry.name.startswith("."):
+            subfolders.append(entry.name)
+    for entry in sorted(files, key=_name):
+        name = entry.name
+        if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
+            continue
+        if not entry.is_symlink():
+            yield Listed(base + name, entry=True)
+        elif not (here / name).resolve().is_relative_to(root):
+            yield Listed(base + name, refused="a link to a file outside the repository; refused")
+        else:
+            yield Listed(base + name)
+    for name in subfolders:
+        yield from _walk(os.path.join(top, name), root, walked)
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
@@ -155,20 +196,20 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
                 if path.resolve().is_relative_to(root)
                 else "a link to a file outside the repository; refused"
             )
-            yield Listed(path, refused=refused)
+            yield Listed(str(path), refused=refused)
         else:
-            yield Listed(path)
+            yield Listed(str(path))
 
 
-def repeated_codes(paths: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+def repeated_codes(paths: Iterable[PathT]) -> Iterator[tuple[PathT, PathT]]:
     """(a record file, the earlier file of the same name): one code with two records.
 
     A record's file is named after its code (rule file-name), so two files of one name in two
     folders are one project twice, and every total would count it twice. Names are enough:
-    nothing is read.
+    nothing is read. Paths or their text, as given.
     """
-    first: dict[str, Path] = {}
+    first: dict[str, PathT] = {}
     for path in paths:
-        earlier = first.setdefault(path.name, path)
+        earlier = first.setdefault(os.path.basename(path), path)
         if earlier is not path:
             yield path, earlier

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from itertools import pairwise
 
 from .calendar import MIN_BE_YEAR, add_months, format_be, format_month_be, month_number, to_ce
@@ -82,12 +82,12 @@ def code_pattern(ctx: RuleContext) -> Iterator[Hit]:
 def be_year(ctx: RuleContext) -> Iterator[Hit]:
     """Dates are Gregorian: a year of 2400 or more is a Buddhist Era year typed by mistake."""
     p = ctx.project
-    dated = [("start", p.start), ("end", p.end)] + [(f"{r.field}.date", r.date) for r in p.reports]
-    for field, day in dated:
+    dated = [("start", p.start), ("end", p.end)] + [(r, r.date) for r in p.reports]
+    for where, day in dated:
         if not _plausible(day):
             fixed = f"{to_ce(day.year):04d}-{day.month:02d}-{day.day:02d}"
             yield (
-                field,
+                where if isinstance(where, str) else f"{where.field}.date",
                 f"{day.isoformat()} has a Buddhist Era year; TOML dates are Gregorian: write {fixed}",
             )
 
@@ -185,21 +185,30 @@ def over_budget(ctx: RuleContext) -> Iterator[Hit]:
 def report_month(ctx: RuleContext) -> Iterator[Hit]:
     """Report N is dated in the Nth month from the start's month (a few days' grace after)."""
     start = ctx.project.start
+    if not _plausible(start):
+        return
+    first_month = start.year * 12 + start.month - 1  # months counted from year 0
     for report in ctx.project.reports:
-        if not _plausible(report.date) or not _plausible(start):
+        day = report.date
+        if not _plausible(day):
+            continue
+        if _in_report_month(day, first_month + report.no - 1):
             continue
         year, month = add_months(start.year, start.month, report.no - 1)
-        first = date(year, month, 1)
-        next_year, next_month = add_months(year, month, 1)
-        last_allowed = date(next_year, next_month, 1) + timedelta(days=GRACE_DAYS - 1)
-        if not first <= report.date <= last_allowed:
-            yield (
-                f"{report.field}.date",
-                (
-                    f"report {report.no} covers {format_month_be(year, month)} (month {report.no} from the start) "
-                    f"but is dated {format_be(report.date)} (month {month_number(start, report.date)})"
-                ),
-            )
+        yield (
+            f"{report.field}.date",
+            (
+                f"report {report.no} covers {format_month_be(year, month)} (month {report.no} from the start) "
+                f"but is dated {format_be(day)} (month {month_number(start, day)})"
+            ),
+        )
+
+
+def _in_report_month(day: date, month: int) -> bool:
+    """Whether ``day`` lies in ``month`` (counted from year 0) or in the first ``GRACE_DAYS``
+    days of the month after it."""
+    at = day.year * 12 + day.month - 1
+    return at == month or (at == month + 1 and day.day <= GRACE_DAYS)
 
 
 def missing_month(ctx: RuleContext) -> Iterator[Hit]:
@@ -226,9 +235,10 @@ def completed_below_100(ctx: RuleContext) -> Iterator[Hit]:
 
 def optimistic_status(ctx: RuleContext) -> Iterator[Hit]:
     """A reported plan status is never rosier than the computed one (more cautious is fine)."""
+    most_cautious = max(PLAN_RANK.values())
     for report in ctx.project.reports:
-        if not _plausible(report.date):
-            continue
+        if not _plausible(report.date) or PLAN_RANK[report.plan_status] == most_cautious:
+            continue  # nothing computes as more cautious than the most cautious status
         expected, variance, computed = computed_status_of(ctx.project, report, ctx.config.tolerance)
         if PLAN_RANK[report.plan_status] < PLAN_RANK[computed]:
             yield (

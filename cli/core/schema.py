@@ -109,29 +109,135 @@ def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -
     it, and refuses such a value then (ValueError: False here, the full walk decides); and with
     a real date at every date position, date-type has nothing to say.
     """
-    instance: Any = data
     try:
-        for pattern in _date_positions(format_version):
-            instance = _iso_dates_at(instance, pattern)
+        instance = _iso_dates(data, _date_tree(format_version))
         return bool(validator.is_valid(instance))
     except Exception:  # a value jsonschema-rs cannot take, a date-time at a date position
         return False
 
 
-def _iso_dates_at(node: Any, pattern: tuple[str, ...]) -> Any:
-    """``node`` with the dates at ``pattern`` as ISO strings, only the containers on the way copied;
-    ValueError when a value there is anything but a date."""
-    if not pattern:
+@cache
+def _date_tree(format_version: int) -> Tree:
+    return position_tree(_date_positions(format_version))
+
+
+@cache
+def number_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema admits a number: type number or
+    integer, or a number among its const or enum values."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        types = node.get("type", ())
+        types = [types] if isinstance(types, str) else list(types)
+        admitted = [node["const"]] if "const" in node else list(node.get("enum", ()))
+        if "number" in types or "integer" in types or any(_is_number(v) for v in admitted):
+            found.append(path)
+        for key, child in node.get("properties", {}).items():
+            walk(child, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema(format_version), ())
+    return tuple(found)
+
+
+@cache
+def string_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema wants text (type string)."""
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        types = node.get("type", ())
+        if types == "string" or (isinstance(types, list) and "string" in types):
+            found.append(path)
+        for key, child in node.get("properties", {}).items():
+            walk(child, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema(format_version), ())
+    return tuple(found)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@cache
+def closed(format_version: int) -> bool:
+    """Whether the schema of ``format_version`` is closed (see ``is_closed``)."""
+    return is_closed(schema(format_version))
+
+
+def is_closed(node: Any, top: bool = True) -> bool:
+    """Whether every value of a record valid under the schema ``node`` stands where the schema
+    names it, with a type, const or enum there, and no key beyond those named: then a valid
+    record holds a number only at ``number_positions`` and no date, date-time or time anywhere
+    but at the date positions (jsonschema-rs refuses those types wherever a keyword looks at
+    them). A reader that proves a record exact only where numbers may stand relies on this; a
+    schema that loosened it turns that reader off."""
+    if not isinstance(node, dict) or not (top or "type" in node or "const" in node or "enum" in node):
+        return False
+    if set(node) & {"$ref", "anyOf", "oneOf", "allOf", "not", "if", "patternProperties"}:
+        return False
+    if "properties" in node or node.get("type") == "object":
+        if node.get("additionalProperties") is not False:
+            return False
+        if not all(is_closed(child, False) for child in node.get("properties", {}).values()):
+            return False
+    return node.get("type") != "array" or is_closed(node.get("items"), False)
+
+
+Tree = dict[str, Any]
+
+
+def position_tree(
+    positions: tuple[tuple[str, ...], ...], ends: dict[tuple[str, ...], Any] | None = None
+) -> Tree:
+    """Paths as one tree of their parts (``*``: any array item), so a walk visits each container
+    once for all the paths through it; where a path ends, ``{}`` or what ``ends`` gives it."""
+    tree: Tree = {}
+    for path in positions:
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = {} if ends is None else ends[path]
+    return tree
+
+
+def validates(instance: Any, format_version: int = 1) -> bool:
+    """Whether jsonschema-rs finds ``instance`` (dates already ISO strings) valid; False for a
+    value it cannot take."""
+    try:
+        return bool(_validator(format_version).is_valid(instance))
+    except Exception:
+        return False
+
+
+def date_positions(format_version: int = 1) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema wants a date."""
+    return _date_positions(format_version)
+
+
+def _iso_dates(node: Any, tree: Tree) -> Any:
+    """``node`` with the dates at the ends of ``tree`` as ISO strings, only the containers on the
+    way copied; ValueError when a value there is anything but a date."""
+    if not tree:
         if type(node) is date:
             return node.isoformat()
         raise ValueError("not a date where a date belongs: the full walk says what it is")
-    head, rest = pattern[0], pattern[1:]
-    if head == "*":
-        return [_iso_dates_at(item, rest) for item in node] if isinstance(node, list) else node
-    if isinstance(node, dict) and head in node:
-        copy = dict(node)
-        copy[head] = _iso_dates_at(node[head], rest)
-        return copy
+    if isinstance(node, list):
+        items = tree.get("*")
+        return node if items is None else [_iso_dates(item, items) for item in node]
+    if isinstance(node, dict):
+        copy = None
+        for key, sub in tree.items():
+            if key in node:
+                if copy is None:
+                    copy = dict(node)
+                copy[key] = _iso_dates(node[key], sub)
+        return node if copy is None else copy
     return node
 
 
