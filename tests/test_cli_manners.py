@@ -118,3 +118,14 @@ def test_output_off_a_terminal_has_no_escape_codes(repo: Path) -> None:
             )
             assert result.returncode == 0, result.stderr
             assert "\x1b[" not in result.stdout + result.stderr, args
+
+
+@pytest.mark.parametrize("columns", ["", "0", "abc", "100", "37"])
+def test_terminal_width_is_shutils(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reading commands measure the terminal as shutil.get_terminal_size does."""
+    import shutil
+
+    from projledger.commands.reading import terminal_width
+
+    monkeypatch.setenv("COLUMNS", columns)
+    assert terminal_width() == shutil.get_terminal_size().columns

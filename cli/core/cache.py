@@ -24,13 +24,12 @@ pickles, so a cache file that another user owns or could have written is never l
 
 from __future__ import annotations
 
+# pickle, signal and tempfile are imported where they are used: a run answered from the output
+# memo (OutputMemo) needs none of them, and every millisecond of its start shows.
 import contextlib
 import hashlib
 import os
-import pickle
-import signal
 import sys
-import tempfile
 from array import array
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -199,17 +198,24 @@ def fingerprint(config: Config, *extra: object) -> str:
 
 
 def filesystem_now(folder: Path) -> int:
-    """The filesystem's idea of now: the mtime of a file made for the purpose."""
+    """The filesystem's idea of now: the mtime of a file made for the purpose (named by this
+    process, made only if it does not exist, removed at once)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=".probe-", dir=folder)
-        try:
-            return os.fstat(handle).st_mtime_ns
-        finally:
-            os.close(handle)
-            os.unlink(name)
+        for attempt in range(100):
+            name = os.path.join(folder, f".probe-{os.getpid()}-{attempt}")
+            try:
+                handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            except FileExistsError:  # left by a process of the same number that was killed
+                continue
+            try:
+                return os.fstat(handle).st_mtime_ns
+            finally:
+                os.close(handle)
+                os.unlink(name)
     except OSError:
-        return 1 << 62  # cannot tell: treat every file as racy (verified by content)
+        pass
+    return 1 << 62  # cannot tell: treat every file as racy (verified by content)
 
 
 def _owned_safely(handle: BinaryIO) -> bool:
@@ -270,6 +276,8 @@ class ResultCache:
         return filesystem_now(self.folder)
 
     def _load(self) -> None:
+        import pickle
+
         try:
             old = open(self.path, "rb")  # noqa: SIM115 - kept open for the values, closed by close()
         except OSError:
@@ -438,6 +446,8 @@ class ResultCache:
         """Open the next file: a copy of the last one up to the end of its values, so that every
         entry kept from it stays where it was."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        import tempfile
+
         handle, self._out_name = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=self.folder)
         self._out = os.fdopen(handle, "wb", buffering=1 << 20)
         if self._old is not None and self._values_end:
@@ -472,6 +482,8 @@ class ResultCache:
         kept unless ``keep`` says they are gone. Once the values no entry points at outweigh
         the live ones, the file is written anew with the live ones only. Never an error: a
         cache only saves time."""
+        import pickle
+
         try:
             if self._broken:
                 return
@@ -518,6 +530,8 @@ class ResultCache:
             previous = self._out_name
             self._out.close()
             self._out = None
+            import tempfile
+
             handle, self._out_name = tempfile.mkstemp(prefix=".tmp-", suffix=".cache", dir=self.folder)
             self._out = os.fdopen(handle, "wb", buffering=1 << 20)
             self._out.write(self.MAGIC)
@@ -592,6 +606,8 @@ def _shared_map(
     A process that fails sends its exception, raised here as a pool would; one that dies
     without a word leaves its chunks to this process. Closing the iterator stops the others.
     """
+    import signal
+
     chunks = [paths[i : i + chunk] for i in range(0, len(paths), chunk)]
     claims_r, claims_w = os.pipe()
     _pipe_size(claims_w)
@@ -703,6 +719,7 @@ def _take_results(
     block: bool,
 ) -> None:
     """Read what the other processes have sent (waiting for something when ``block``)."""
+    import pickle
     import select
 
     ready = list(children)
@@ -825,6 +842,8 @@ def cached_map(
     as a table of every row, would let the other processes' results pile up here while this
     process computes, where a pool's queue holds them in its own processes' stead.
     """
+    import pickle
+
     todo: list[tuple[Path | str, str, int | None]] = []  # each file, its key, where its entry is
     for path in paths:
         found, key = None, ""
@@ -897,6 +916,9 @@ def _in_background(
     """``_compute`` of every path, in order, by one forked process, each result read from its
     pipe when it is wanted; what that process did not send (it failed, or was stopped) is
     computed here."""
+    import pickle
+    import signal
+
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child: computes, sends, and leaves at once
@@ -932,6 +954,8 @@ def _in_background(
 
 
 def _dumps(value: Any) -> bytes:
+    import pickle
+
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -1154,6 +1178,8 @@ class OutputMemo:
             return
         name = ""
         try:
+            import tempfile
+
             handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=".memo", dir=self.folder)
             with os.fdopen(handle, "wb") as stream:
                 stream.write(self.MAGIC + self.key + sum(map(len, out)).to_bytes(8, "little"))

@@ -7,7 +7,6 @@ spreadsheet formula.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 
@@ -69,6 +68,8 @@ TABLE_FORMATS = ("table", "markdown", "csv", "json")
 
 def json_text(envelope: object) -> str:
     """The one way the tool writes JSON for machines: UTF-8 text, indented, terminal-safe."""
+    import json  # here: a run answered from the output memo never writes JSON anew
+
     return json_safe(json.dumps(envelope, ensure_ascii=False, indent=2)) + "\n"
 
 
