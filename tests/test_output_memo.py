@@ -23,15 +23,25 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def computed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many runs computed their rows (did not answer from the memo)."""
+    """How many runs computed their rows or mended the last table (did not answer from the memo)."""
+    from projledger.commands.statustable import TableRun
+
     seen: list[int] = []
     real = cache_module.cached_rows
+    real_mended = TableRun.mended
 
     def counting(*args: object, **kwargs: object) -> object:
         seen.append(1)
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
+    def mending(self: TableRun, *args: object, **kwargs: object) -> object:
+        table = real_mended(self, *args, **kwargs)  # type: ignore[arg-type]
+        if table is not None:
+            seen.append(1)
+        return table
+
     monkeypatch.setattr(cache_module, "cached_rows", counting)
+    monkeypatch.setattr(TableRun, "mended", mending)
     return seen
 
 

@@ -111,7 +111,7 @@ def status(
         if echo_memo(memo):
             return
     from ..core.portfolio import Presenter, Skipped, filtered, rows, sorted_rows
-    from ..core.tables import StatusLine, status_csv, status_envelope, status_line_kept, status_table_lines
+    from ..core.tables import StatusLine, status_csv, status_envelope, status_line_kept
     from .progress import with_progress
 
     table = output_format in ("table", "markdown")
@@ -121,6 +121,15 @@ def status(
         variant = f"status-{language}-{output_format}-{'colour' if colour else 'plain'}"
         make = partial(status_line_kept, lang=language, fmt=output_format, paint=painter)
         present = Presenter(variant, make, StatusLine._make)
+    run = None
+    if table and memo is not None and not paths and changes is None:
+        from .statustable import TableRun
+
+        run = TableRun(memo, config)  # before the rows take the memo's scan of the records
+        mended = run.mended(present, day, filters, SORTS[sort], language, output_format)
+        if mended is not None:  # a few records changed: the last table, mended
+            run.show(mended)
+            return
     skipped = Skipped()
     source = rows(
         paths,
@@ -137,13 +146,19 @@ def status(
         source = iter(())  # nothing changed: no paths must not mean every record
     source = with_progress(source, paths, config, lambda: len(skipped))
     if table:
-        # Only each line's sort key, cells and widths are held: 10,000 lines in a few MB.
-        key = SORTS[sort]
-        keyed = [(key(line), line.cells, line.widths) for line in filtered(source, filters)]
-        keyed.sort(key=lambda item: item[0])
-        cells, widths = [c for _, c, _ in keyed], [w for _, _, w in keyed]
-        del keyed
-        lines = status_table_lines(cells, widths, language, output_format, width)
+        from .statustable import full_table
+
+        # Only each line's sort key, cells, widths and path are held: 10,000 lines in a few MB.
+        lines, memo_of = full_table(
+            filtered(source, filters), SORTS[sort], language, output_format, width, run, skipped.files
+        )
+        if run is not None and run.usable:
+            shown = [line.encode("utf-8", "surrogatepass") for line in lines]
+            table_memo = memo_of(shown)
+            if table_memo is not None:
+                run.show(table_memo)
+                return
+            lines = (line.decode("utf-8", "surrogatepass") for line in shown)
         chunks: Iterable[str] = in_chunks(lines)
         if changes is not None:
             from ..core.gitreview import changes_text

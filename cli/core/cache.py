@@ -1126,7 +1126,10 @@ class OutputMemo:
         self, config: Config, command: str, listed: Iterable[Any] | None, parts: tuple[object, ...]
     ) -> bytes | None:
         racy_since = filesystem_now(self.folder) - RACY_NS
-        h = hashlib.sha256(fingerprint(config, "output", command, *parts).encode())
+        #: Everything the output depends on but the files (for a memo of the last table, which
+        #: mends itself when files changed: core/tablememo.py).
+        self.arguments = fingerprint(config, "output", command, *parts)
+        h = hashlib.sha256(self.arguments.encode())
         listing = _Listing()
         if listed is None:
             listing.scanned = []
@@ -1172,19 +1175,23 @@ class OutputMemo:
             return None
         return (out, err) if len(out) == size else None
 
-    def put(self, out: list[bytes], err: str) -> None:
-        """Keep this run's output (stdout as UTF-8 pieces); never an error: a memo only saves time."""
+    def put(self, out: list[bytes], err: str, *, lines: bool = False) -> None:
+        """Keep this run's output (stdout as UTF-8 pieces; ``lines``: each piece a line without
+        its end, so that no copy of the whole is made); never an error: a memo only saves time."""
         if self.key is None:
             return
+        end = b"\n" if lines else b""
         name = ""
         try:
             import tempfile
 
             handle, name = tempfile.mkstemp(prefix=".tmp-", suffix=".memo", dir=self.folder)
             with os.fdopen(handle, "wb") as stream:
-                stream.write(self.MAGIC + self.key + sum(map(len, out)).to_bytes(8, "little"))
+                size = sum(map(len, out)) + len(end) * len(out)
+                stream.write(self.MAGIC + self.key + size.to_bytes(8, "little"))
                 for piece in out:
                     stream.write(piece)
+                    stream.write(end)
                 stream.write(err.encode("utf-8"))
             os.replace(name, self.path)
         except (OSError, ValueError):

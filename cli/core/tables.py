@@ -414,6 +414,13 @@ def measured_cells(cells: Sequence[str]) -> tuple[list[str], tuple[int, ...] | N
     return stripped, widths
 
 
+class Layout(NamedTuple):
+    """How a table is laid out: each column's width, and the room names are cut to."""
+
+    widths: list[int]
+    room: int | None
+
+
 class _Measured:
     """A table whose every cell was measured once (``measured_cells``): laid out as tabulate lays
     out ``simple`` and ``github`` tables (no number parsing, every column aligned by ``align``),
@@ -457,15 +464,13 @@ class _Measured:
             ]
         return widths
 
-    def lines(
-        self, fmt: str, column: int = 0, width: int | None = None, min_width: int = MIN_NAME_WIDTH, *,
-        raw: bool = False,
-    ) -> Iterator[str]:  # fmt: skip
-        """The lines as shown: every line of a table as wide as the widest (``raw``: as tabulate
-        makes them, trailing spaces dropped); ``column`` shortened so the table fits ``width``
-        if it can, never below ``min_width`` (a name cut to a few letters says nothing). Once
-        names are cut, their column is as wide as the room they were cut to: every line is
-        then made in one pass, each from its own cells alone."""
+    def layout(
+        self, fmt: str, column: int = 0, width: int | None = None, min_width: int = MIN_NAME_WIDTH
+    ) -> Layout:
+        """Each column's width, and the room names of ``column`` are cut to (None: none is cut)
+        so the table fits ``width`` if it can, never below ``min_width`` (a name cut to a few
+        letters says nothing). Once names are cut, their column is as wide as the room they
+        were cut to: every line is then made from its own cells alone."""
         widths = self.column_widths()
         count = len(widths)
         room = None
@@ -478,18 +483,29 @@ class _Measured:
                     widths[column] = max(self.header_widths[column] + 2, room)
                 else:
                     room = None
-        header_align = self.align if self.rows else ["left"] * count
+        return Layout(widths, room)
+
+    def lines(
+        self, fmt: str, column: int = 0, width: int | None = None, min_width: int = MIN_NAME_WIDTH, *,
+        raw: bool = False, layout: Layout | None = None,
+    ) -> Iterator[str]:  # fmt: skip
+        """The lines as shown, laid out by ``layout`` (default: ``self.layout(...)``): every line
+        of a table as wide as the widest (``raw``: as tabulate makes them, trailing spaces
+        dropped)."""
+        widths, room = layout or self.layout(fmt, column, width, min_width)
+        yield from self.head(fmt, widths, raw)
+        yield from self._row_lines(fmt, widths, column, room, raw, 0, len(self.rows))
+
+    def head(self, fmt: str, widths: list[int], raw: bool = False) -> list[str]:
+        """The header line and the rule under it."""
+        header_align = self.align if self.rows else ["left"] * len(widths)
         head = [
             " " * (full - w) + h if a == "right" else h + " " * (full - w)
             for h, w, full, a in zip(self.headers, self.header_widths, widths, header_align, strict=True)
         ]
         if fmt == "markdown":
-            yield "| " + " | ".join(head) + " |"
-            yield "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-        else:
-            yield "  ".join(head).rstrip() if raw else "  ".join(head)
-            yield "  ".join("-" * w for w in widths)
-        yield from self._row_lines(fmt, widths, column, room, raw, 0, len(self.rows))
+            return ["| " + " | ".join(head) + " |", "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        return ["  ".join(head).rstrip() if raw else "  ".join(head), "  ".join("-" * w for w in widths)]
 
     def _row_lines(
         self, fmt: str, widths: list[int], column: int, room: int | None, raw: bool, start: int, end: int
@@ -633,6 +649,7 @@ class StatusLine(NamedTuple):
     end_ordinal: int
     cells: bytes | tuple[str, ...]  # UTF-8, joined by CELL_SEPARATOR; the cells when one holds it
     widths: bytes | tuple[int, ...] | None  # bytes when each is under 256; None: see measured_cells
+    path: str  # the record file, as shown
 
     @property
     def progress(self) -> Decimal | None:
@@ -672,7 +689,8 @@ def status_line(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = 
     packed_widths = bytes(widths) if widths is not None and max(widths, default=0) < 256 else widths
     return StatusLine(row.code, row.name, row.agency_code, row.department, row.fiscal_year, row.state,
                       row.computed_plan_status, row.overdue, _text_of(row.progress), _text_of(row.variance),
-                      _text_of(row.disbursement_rate), row.end.toordinal(), packed, packed_widths)  # fmt: skip
+                      _text_of(row.disbursement_rate), row.end.toordinal(), packed, packed_widths,
+                      row.path)  # fmt: skip
 
 
 def status_line_kept(
@@ -721,13 +739,33 @@ def status_table_lines(
 ) -> Iterator[str]:
     """The lines of the status table of these projects' lines (``StatusLine.cells`` and
     ``.widths``), in their order, made one at a time (without their ends)."""
+    return status_table_parts(cells, widths, lang, fmt, width)[1]
+
+
+def status_table_parts(
+    cells: Sequence[bytes | tuple[str, ...]],
+    widths: Sequence[bytes | tuple[int, ...] | None],
+    lang: Lang,
+    fmt: str = "table",
+    width: int | None = None,
+) -> tuple[Layout | None, Iterator[str]]:
+    """``status_table_lines`` and the layout they follow (None when tabulate lays them out)."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = _PackedCells(cells)
     if any(w is None for w in widths) or _Measured.of(headers, [], _STATUS_ALIGN) is None:
-        return _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
-    measured = cast("Sequence[Sequence[int]]", widths)
-    return _Measured(headers, rows, measured, _STATUS_ALIGN).lines(fmt, 1, width)
+        return None, _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
+    table = _Measured(headers, rows, cast("Sequence[Sequence[int]]", widths), _STATUS_ALIGN)
+    layout = table.layout(fmt, 1, width)
+    return layout, table.lines(fmt, 1, layout=layout)
+
+
+def status_line_text(line: StatusLine, layout: Layout, lang: Lang, fmt: str = "table") -> str:
+    """One project's line of a status table laid out by ``layout`` (its widths must fit it)."""
+    headers = [word(c, lang) for c in STATUS_COLUMNS]
+    assert line.widths is not None
+    table = _Measured(headers, _PackedCells([line.cells]), [line.widths], _STATUS_ALIGN)
+    return next(table._row_lines(fmt, layout.widths, 1, layout.room, False, 0, 1))
 
 
 def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:
