@@ -258,7 +258,7 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     long_texts: list[str] = []
     aside_keys: set[str] = set()
     if (b'= """' in raw or b'\n    "' in raw) and len(raw) == len(raw.translate(None, _CONTROL_BYTES)):
-        text = _set_aside(text, long_texts, aside_keys)
+        text = _set_aside(text, long_texts, aside_keys, backslash=b"\\" in raw)
     quoted = 0
     for pattern, before, needs in _QUOTABLE:
         if needs is not None and needs not in raw:
@@ -390,7 +390,7 @@ def _finisher(version: int, text_keys: frozenset[str]) -> Finisher:
     return finish
 
 
-def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
+def _set_aside(text: str, long_texts: list[str], keys: set[str], *, backslash: bool = True) -> str:
     """The text with every multi-line string ``key = \"\"\"...\"\"\"`` (no backslash inside) made
     the short string "\\u0002" + its number in ``long_texts``, which gets its value.
 
@@ -399,7 +399,8 @@ def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
     follow the opening ones). A cut that was no string (in a comment, inside a literal
     string) leaves its mark where no whole text value stands, and ``_finish`` falls short.
     At the first text with a backslash the rest is left as it is (an escaped quote would move
-    its end).
+    its end); ``backslash=False`` says the text holds none (found in its bytes, at memchr's speed),
+    so no text is searched for one.
     """
     pieces = []
     at = 0
@@ -408,24 +409,23 @@ def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
         first = end = text.find('"""', start)
         if end == -1:
             break
-        while text[end + 3 : end + 4] == '"':  # one or two quotes just before the closing ones
+        while text.startswith('"', end + 3):  # one or two quotes just before the closing ones
             end += 1
-        if end - first > 2 or "\\" in text[start:end]:
+        if end - first > 2 or (backslash and text.find("\\", start, end) != -1):
             break
         pieces.append(text[at:opening])
         # the key, as written (looked for after the last text set aside only: the scan stays linear)
         keys.add(text[max(text.rfind("\n", at, opening) + 1, at) : opening].strip())
         pieces.append(f'= "\\u0002{len(long_texts)}"')
-        value = text[start:end]
-        long_texts.append(value[1:] if value[:1] == "\n" else value)
+        long_texts.append(text[start + 1 : end] if text.startswith("\n", start) else text[start:end])
         at = end + 3
     if pieces:
         pieces.append(text[at:])
         text = "".join(pieces)
-    return _set_aside_items(text, long_texts, keys)
+    return _set_aside_items(text, long_texts, keys, backslash=backslash)
 
 
-def _set_aside_items(text: str, long_texts: list[str], keys: set[str]) -> str:
+def _set_aside_items(text: str, long_texts: list[str], keys: set[str], *, backslash: bool = True) -> str:
     """The same for the texts of an array, one a line (``    "...",`` as tomli-w writes them): a
     one-line string ends at the next quote when it holds no backslash, and holds no newline.
     At the first item that is not such a text (a multi-line one, an empty one) the rest is left
@@ -435,7 +435,11 @@ def _set_aside_items(text: str, long_texts: list[str], keys: set[str]) -> str:
     while (opening := text.find('\n    "', at)) != -1:
         start = opening + 6
         end = text.find('"', start)
-        if end <= start or "\\" in text[start:end] or "\n" in text[start:end]:
+        if (
+            end <= start
+            or text.find("\n", start, end) != -1
+            or (backslash and text.find("\\", start, end) != -1)
+        ):
             break
         pieces.append(text[at:opening])
         pieces.append(f'\n    "\\u0002{len(long_texts)}"')
