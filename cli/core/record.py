@@ -551,26 +551,42 @@ def reject_non_finite(data: Any, text: str, path: Path | str, where: tuple[str |
             reject_non_finite(value, text, path, (*where, index))
 
 
-def read_document(path: Path, *, fast: bool = True) -> Document:
-    """Read, decode and parse one record file (``fast``: see ``parse``)."""
-    return document_from_bytes(read_record_bytes(path), path, fast=fast)
+@dataclass
+class Seen:
+    """What reading a record file saw, for a caller that keeps results by the file's stat: the
+    stat of the file opened (taken before its bytes are read: a change made meanwhile shows in
+    the next stat), and the bytes read (None when they could not be)."""
+
+    stat: os.stat_result | None = None
+    raw: bytes | None = None
 
 
-def read_record_bytes(path: Path) -> bytes:
+def read_document(path: Path, *, fast: bool = True, seen: Seen | None = None) -> Document:
+    """Read, decode and parse one record file (``fast``: see ``parse``; ``seen``: see ``Seen``)."""
+    return document_from_bytes(read_record_bytes(path, seen), path, fast=fast)
+
+
+def read_record_bytes(path: Path, seen: Seen | None = None) -> bytes:
     """The bytes of a regular file, never more than one past the size limit.
 
     A device (``/dev/zero``) or a FIFO named as a record would be read forever or block: only
     regular files are read, and a file that grows past the limit while read is cut there, so
-    ``decode`` refuses it as too large without holding the rest in memory.
+    ``decode`` refuses it as too large without holding the rest in memory. ``seen`` gets the
+    stat of the file opened and the bytes read (``Seen``).
     """
     try:
         # O_NONBLOCK: opening a FIFO would otherwise wait for a writer that never comes
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         try:
             st = os.fstat(fd)
+            if seen is not None:
+                seen.stat = st
             if not stat.S_ISREG(st.st_mode):
                 raise RecordError("is not a regular file, so not a record", rule="io", path=path)
-            return _read_all(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1, st.st_size)
+            raw = _read_all(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1, st.st_size)
+            if seen is not None:
+                seen.raw = raw
+            return raw
         finally:
             os.close(fd)
     except IsADirectoryError:

@@ -1,0 +1,60 @@
+"""A check takes its file's stat on the file it opened (record.Seen) instead of a stat of its own:
+the stat, the digest of a racy file and the value are what the plain way gives, and a file that
+could not be read as one is never cached under a stat taken after the fact."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from projledger.core import cache, record
+from projledger.core.config import load_config
+
+AS_OF = date(2025, 6, 30)
+
+
+def _plain(path: Path, racy_since: int | None) -> tuple[object, object, object]:
+    """``_compute`` as it is for any other task: a stat of its own, the digest read again."""
+    st = os.stat(path)
+    racy = racy_since is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= racy_since
+    value = cache.check_one(path, load_config(path.parent), AS_OF)
+    return value, cache.stat_key(st), cache._file_digest(path) if racy else None
+
+
+@pytest.mark.parametrize("racy_since", [None, 0, 1 << 62])
+def test_the_stat_of_the_file_read_is_the_stat_of_the_plain_way(repo: Path, racy_since: int | None) -> None:
+    path = next((repo / "records").rglob("*.toml"))
+    assert cache._check_task in cache._SEEING
+    computed = cache._compute(path, cache._check_task, (load_config(repo), AS_OF, True), racy_since)
+    assert computed == _plain(path, racy_since)
+    assert (computed[2] is not None) == (racy_since == 0)
+
+
+def test_the_bytes_read_are_the_bytes_digested(repo: Path) -> None:
+    path = next((repo / "records").rglob("*.toml"))
+    seen = record.Seen()
+    record.read_document(path, seen=seen)
+    assert seen.raw == path.read_bytes()
+    assert seen.stat is not None and cache.stat_key(seen.stat) == cache.stat_key(os.stat(path))
+    assert cache.digest(seen.raw) == cache._file_digest(path)
+
+
+def test_a_file_that_cannot_be_opened_is_not_cached(repo: Path) -> None:
+    missing = repo / "records" / "2565" / "01000000-9999.toml"
+    value, stat, file_digest = cache._compute(missing, cache._check_task, (load_config(repo), AS_OF, True), 0)
+    assert (stat, file_digest) == (None, None)
+    assert value.findings and value.findings[0][2] == "io"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_is_cached_by_its_stat_unless_racy(repo: Path) -> None:
+    fifo = repo / "records" / "2565" / "01000000-9998.toml"
+    os.mkfifo(fifo)
+    args = (load_config(repo), AS_OF, True)
+    value, stat, file_digest = cache._compute(fifo, cache._check_task, args, 1 << 62)
+    assert stat == cache.stat_key(os.stat(fifo)) and file_digest is None  # as the plain way caches it
+    assert value.findings[0][2] == "io"
+    assert cache._compute(fifo, cache._check_task, args, 0)[1:] == (None, None)  # racy: no bytes to digest
