@@ -551,14 +551,17 @@ def reject_non_finite(data: Any, text: str, path: Path | str, where: tuple[str |
             reject_non_finite(value, text, path, (*where, index))
 
 
-@dataclass
 class Seen:
     """What reading a record file saw, for a caller that keeps results by the file's stat: the
     stat of the file opened (taken before its bytes are read: a change made meanwhile shows in
-    the next stat), and the bytes read (None when they could not be)."""
+    the next stat), and the bytes read (None when they could not be). (A plain class: a
+    dataclass costs every run half a millisecond of import.)"""
 
-    stat: os.stat_result | None = None
-    raw: bytes | None = None
+    __slots__ = ("raw", "stat")
+
+    def __init__(self) -> None:
+        self.stat: os.stat_result | None = None
+        self.raw: bytes | None = None
 
 
 def read_document(path: Path, *, fast: bool = True, seen: Seen | None = None) -> Document:
