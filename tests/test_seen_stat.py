@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import pytest
 
@@ -58,3 +58,45 @@ def test_a_fifo_is_cached_by_its_stat_unless_racy(repo: Path) -> None:
     assert stat == cache.stat_key(os.stat(fifo)) and file_digest is None  # as the plain way caches it
     assert value.findings[0][2] == "io"
     assert cache._compute(fifo, cache._check_task, args, 0)[1:] == (None, None)  # racy: no bytes to digest
+
+
+# --- a check reads its path as given, a str, without making a Path (record.path_names) ---------
+
+ODD_PATHS = [
+    "records/2565/01000000-2475.toml",
+    "/abs/records/2565/01000000-2475.toml",
+    "01000000-2475.toml",
+    "./01000000-2475.toml",
+    "records/2565/./01000000-2475.toml",
+    "records//2565//01000000-2475.toml",
+    "records/2565/../2566/01000000-2475.toml",
+    "//2565/x.toml",
+    "/x.toml",
+    "2565/.toml",
+    "2565/x.",
+    "2565/x.tar.toml",
+    "2565/..",
+    "",
+    ".",
+]
+
+
+@pytest.mark.parametrize("text", ODD_PATHS)
+def test_path_names_are_what_a_path_says(text: str) -> None:
+    pure = PurePath(text)
+    assert record.path_names(text) == (pure.stem, pure.parent.name)
+    assert record.path_names(pure) == (pure.stem, pure.parent.name)
+
+
+def test_a_check_of_a_str_finds_what_a_check_of_a_path_finds(repo: Path) -> None:
+    shipped = next((repo / "records").rglob("*.toml"))
+    misplaced = repo / "records" / "2570" / "01000000-0001.toml"  # other name, other folder
+    misplaced.parent.mkdir()
+    misplaced.write_bytes(shipped.read_bytes())
+    config = load_config(repo)
+    for path in (shipped, misplaced):
+        relative = os.path.relpath(path, repo)
+        for text in (str(path), relative, "./" + relative, relative.replace(os.sep, "/./")):
+            assert cache.check_one(text, config, AS_OF) == cache.check_one(Path(text), config, AS_OF)
+    rules_found = {f[2] for f in cache.check_one(str(misplaced), config, AS_OF).findings}
+    assert {"file-name", "folder-year"} <= rules_found

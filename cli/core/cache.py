@@ -123,7 +123,9 @@ class Checked:
         return not any(f[3] == Severity.ERROR.value for f in self.findings)
 
 
-def check_one(path: Path, config: Config, as_of: date, *, fast: bool = True, seen: Any = None) -> Checked:
+def check_one(
+    path: Path | str, config: Config, as_of: date, *, fast: bool = True, seen: Any = None
+) -> Checked:
     """Check a file and say for which days of the check its findings hold (``seen``: a
     ``record.Seen`` to learn what was read)."""
     from .check import check_file
@@ -675,7 +677,8 @@ def _claim(claims: int) -> int | None:
 def _pickled(
     path: str, task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
 ) -> tuple[bytes, StatKey | None, bytes | None]:
-    value, stat, file_digest = _compute(Path(path), task, args, racy_since)
+    # A check reads its path as given (no Path made per file: record.path_names).
+    value, stat, file_digest = _compute(path if task in _SEEING else Path(path), task, args, racy_since)
     return _dumps(value), stat, file_digest
 
 
@@ -757,7 +760,7 @@ def _take_results(
 
 
 def _compute(
-    path: Path, task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
+    path: Path | str, task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
 ) -> tuple[Any, StatKey | None, bytes | None]:
     """``task(path, *args)``, with the file's stat taken before it is read (a change made
     meanwhile then misses the cache next time) and, for a recently changed file, its digest.
@@ -977,7 +980,7 @@ def _dumps(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _check_task(path: Path, config: Config, as_of: date, fast: bool, *, seen: Any = None) -> Checked:
+def _check_task(path: Path | str, config: Config, as_of: date, fast: bool, *, seen: Any = None) -> Checked:
     return check_one(path, config, as_of, fast=fast, seen=seen)
 
 

@@ -92,7 +92,7 @@ def check_data(
 
 
 def check_file(
-    path: Path,
+    path: Path | str,
     config: Config,
     as_of: date,
     shown_as: str | None = None,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 import tomli
@@ -36,13 +36,14 @@ SUPPORTED_FORMATS = (1,)
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed record file: its path as given, its text, and its exact data.
+    """A parsed record file: its path as given (a str where a ``Path`` would only be made to be
+    read: ``path_names`` reads both alike), its text, and its exact data.
 
     ``valid``: the reader has already found the data valid under the schema of its format
     (``parse_valid``), so checking need not validate it again.
     """
 
-    path: Path
+    path: Path | str
     text: str
     data: dict[str, Any]
     valid: bool = field(default=False, compare=False)
@@ -564,12 +565,12 @@ class Seen:
         self.raw: bytes | None = None
 
 
-def read_document(path: Path, *, fast: bool = True, seen: Seen | None = None) -> Document:
+def read_document(path: Path | str, *, fast: bool = True, seen: Seen | None = None) -> Document:
     """Read, decode and parse one record file (``fast``: see ``parse``; ``seen``: see ``Seen``)."""
     return document_from_bytes(read_record_bytes(path, seen), path, fast=fast)
 
 
-def read_record_bytes(path: Path, seen: Seen | None = None) -> bytes:
+def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
     """The bytes of a regular file, never more than one past the size limit.
 
     A device (``/dev/zero``) or a FIFO named as a record would be read forever or block: only
@@ -618,7 +619,7 @@ def _read_all(fd: int, expected: int, limit: int, size: int = -1) -> bytes:
     return data[:limit]
 
 
-def document_from_bytes(raw: bytes, path: Path, *, fast: bool = True) -> Document:
+def document_from_bytes(raw: bytes, path: Path | str, *, fast: bool = True) -> Document:
     text = decode(raw, path)
     if fast:
         raw = raw.removeprefix(codecs.BOM_UTF8)
@@ -629,6 +630,21 @@ def document_from_bytes(raw: bytes, path: Path, *, fast: bool = True) -> Documen
         if data is not None:
             return Document(path=path, text=text, data=data)
     return Document(path=path, text=text, data=parse(text, path, fast=False))
+
+
+def path_names(path: Path | str) -> tuple[str, str]:
+    """(stem, name of its folder) of ``path``, as ``PurePath(path).stem`` and ``.parent.name`` give
+    them, without making a ``Path`` of a str on POSIX (parsing one costs about as much as every rule
+    of a record together): the parts of a str are what its separators part, less empty and "."
+    parts, as ``PurePosixPath`` reads them."""
+    if isinstance(path, str) and os.sep == "/" and os.altsep is None:
+        parts = [part for part in path.split("/") if part and part != "."]
+        name, folder = (parts[-1] if parts else ""), (parts[-2] if len(parts) > 1 else "")
+    else:
+        pure = PurePath(path)
+        name, folder = pure.name, pure.parent.name
+    dot = name.rfind(".")
+    return (name[:dot] if 0 < dot < len(name) - 1 else name), folder
 
 
 # --- the project record (format 1) -------------------------------------------------------

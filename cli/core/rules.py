@@ -19,7 +19,7 @@ from .config import DEFAULT_CODE_PATTERN, Config
 from .findings import Severity
 from .labels import label
 from .money import format_money
-from .record import Document, Project, Report
+from .record import Document, Project, Report, path_names
 from .status import PLAN_RANK, computed_status_of
 
 #: Days into the next month a report may still be dated: clerks file last month's report early on.
@@ -61,7 +61,7 @@ def _pairs(project: Project) -> Iterator[tuple[Report, Report]]:
 
 def file_name(ctx: RuleContext) -> Iterator[Hit]:
     """The file is named after the project's code."""
-    stem = ctx.document.path.stem
+    stem = path_names(ctx.document.path)[0]
     if stem != ctx.project.code:
         yield (
             "code",
@@ -259,7 +259,7 @@ def optimistic_status(ctx: RuleContext) -> Iterator[Hit]:
 
 def folder_year(ctx: RuleContext) -> Iterator[Hit]:
     """A record lies in the folder of its fiscal year (records/<FY>/<code>.toml)."""
-    folder = ctx.document.path.parent.name
+    folder = path_names(ctx.document.path)[1]
     if folder.isascii() and folder.isdigit() and len(folder) == 4 and int(folder) != ctx.project.fiscal_year:
         yield (
             "fiscal_year",
