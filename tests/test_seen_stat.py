@@ -5,6 +5,7 @@ could not be read as one is never cached under a stat taken after the fact."""
 from __future__ import annotations
 
 import os
+import pickle
 from datetime import date
 from pathlib import Path, PurePath
 
@@ -100,3 +101,26 @@ def test_a_check_of_a_str_finds_what_a_check_of_a_path_finds(repo: Path) -> None
             assert cache.check_one(text, config, AS_OF) == cache.check_one(Path(text), config, AS_OF)
     rules_found = {f[2] for f in cache.check_one(str(misplaced), config, AS_OF).findings}
     assert {"file-name", "folder-year"} <= rules_found
+
+
+def _clean_until(path: Path, day: date) -> cache.Checked:
+    return cache.Checked((), day, None)
+
+
+def _flagged(path: Path, day: date) -> cache.Checked:
+    return cache.Checked(((1, "code", "file-name", "error", "x", None),), day, None)
+
+
+def test_clean_values_are_pickled_once_and_alike(repo: Path) -> None:
+    """A clean ``Checked`` is pickled once per (valid_from, valid_until): the bytes given again
+    are those a fresh pickle gives, and a value with findings is never taken from there."""
+    shipped = str(next((repo / "records").rglob("*.toml")))
+    days = [date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 1)]
+    for task in (_clean_until, _flagged, _clean_until):
+        for day in days:
+            data, stat, _ = cache._pickled(shipped, task, (day,), None)
+            value = task(Path(shipped), day)
+            assert data == cache._dumps(value) and pickle.loads(data) == value
+            assert stat == cache.stat_key(os.stat(shipped))
+    assert cache._CLEAN_PICKLES[(days[0], None)] == cache._dumps(_clean_until(Path(shipped), days[0]))
+    assert all(pickle.loads(data).findings == () for data in cache._CLEAN_PICKLES.values())
