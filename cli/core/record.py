@@ -71,7 +71,7 @@ def decode(raw: bytes, path: Path | str) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise RecordError("the file is UTF-16; save it as UTF-8", rule="encoding", path=path, line=1)
     raw = raw.removeprefix(codecs.BOM_UTF8)
-    if not raw.strip():
+    if not raw or raw.isspace():  # (as ``not raw.strip()``, without a copy of the whole file)
         raise RecordError("the file is empty", rule="empty", path=path, line=1)
     if b"\x00" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
