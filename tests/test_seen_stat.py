@@ -124,3 +124,30 @@ def test_clean_values_are_pickled_once_and_alike(repo: Path) -> None:
             assert stat == cache.stat_key(os.stat(shipped))
     assert cache._CLEAN_PICKLES[(days[0], None)] == cache._dumps(_clean_until(Path(shipped), days[0]))
     assert all(pickle.loads(data).findings == () for data in cache._CLEAN_PICKLES.values())
+
+
+# --- a project's parts built without the frozen __init__ (record._built) -------------------------
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"department": "a"}, {"department": "a", "owner": "b", "phone": "1"}, {"unit": "u", "department": "d"}],
+)
+def test_an_agency_built_is_the_agency_made(fields: dict[str, str]) -> None:
+    built, made = record._agency(fields), record.Agency(**fields)
+    assert built == made and repr(built) == repr(made) and vars(built) == vars(made)
+
+
+@pytest.mark.parametrize("fields", [{"department": "a", "extra": "x"}, {"owner": "b"}])
+def test_an_agency_of_other_fields_is_refused_as_agency_refuses_it(fields: dict[str, str]) -> None:
+    with pytest.raises(TypeError):
+        record._agency(fields)
+
+
+def test_a_project_built_is_the_project_made(repo: Path) -> None:
+    data = record.read_document(next((repo / "records").rglob("*.toml"))).data
+    built = record.Project.from_data(data)
+    agency = record.Agency(**data["agency"])
+    reports = tuple(record.Report(index=i, **r) for i, r in enumerate(data["reports"], start=1))
+    assert built.agency == agency and built.reports == reports and built.plan == tuple(data.get("plan", ()))
+    assert [vars(r) for r in built.reports] == [vars(r) for r in reports]

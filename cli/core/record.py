@@ -728,15 +728,27 @@ class Project:
             start=data["start"],
             end=data["end"],
             budget=_decimal(data["budget"]),
-            agency=Agency(**data["agency"]),
+            agency=_agency(data["agency"]),
             plan_ref=data.get("plan_ref", ""),
-            plan=tuple(_decimal(p) for p in data.get("plan", ())),
+            plan=tuple(map(_decimal, data.get("plan", ()))),
             rationale=details.get("rationale", ""),
             objectives=tuple(details.get("objectives", ())),
             targets=tuple(details.get("targets", ())),
             strategy=dict(data.get("strategy", {})),
             reports=_reports(data.get("reports", ())),
         )
+
+
+#: An ``Agency``'s fields and their defaults, for ``_agency``.
+_AGENCY_FIELDS = {name: getattr(Agency, name, None) for name in Agency.__dataclass_fields__}
+
+
+def _agency(fields: dict[str, Any]) -> Agency:
+    """``Agency(**fields)``, built as ``_built`` builds when ``fields`` names only its fields (as
+    schema-valid data does); anything else is left to ``Agency`` to refuse."""
+    if not fields.keys() <= _AGENCY_FIELDS.keys() or "department" not in fields:
+        return Agency(**fields)
+    return _built(Agency, **{**_AGENCY_FIELDS, **fields})
 
 
 def _reports(reports: list[dict[str, Any]]) -> tuple[Report, ...]:
