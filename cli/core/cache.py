@@ -128,9 +128,7 @@ def check_one(
 ) -> Checked:
     """Check a file and say for which days of the check its findings hold (``seen``: a
     ``record.Seen`` to learn what was read)."""
-    from .check import check_file
-    from .rules import _plausible
-
+    check_file, _plausible, _ = _checking()
     result = check_file(path, config, as_of, "", fast=fast, seen=seen)
     findings = tuple(
         (f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings
@@ -141,6 +139,22 @@ def check_one(
         return Checked(findings, as_of, as_of)  # the message names the day
     dates = [r.date for r in result.project.reports if _plausible(r.date)]
     return Checked(findings, max(dates) if dates else None, None)
+
+
+#: (check.check_file, rules._plausible, record.Seen), imported at the first check: a run answered
+#: from the memo needs none of them, and an import statement run for every file costs a
+#: microsecond or two each time.
+_CHECKING: list[Any] = []
+
+
+def _checking() -> list[Any]:
+    if not _CHECKING:
+        from .check import check_file
+        from .record import Seen
+        from .rules import _plausible
+
+        _CHECKING.extend((check_file, _plausible, Seen))
+    return _CHECKING
 
 
 # --- the cache file ----------------------------------------------------------------------------
@@ -781,9 +795,7 @@ def _compute(
     read for the digest: one system call less per file. A file it could not open is not cached
     (its stat, taken afterwards, could describe a file changed since)."""
     if task in _SEEING:
-        from .record import Seen
-
-        seen = Seen()
+        seen = _checking()[2]()
         value = task(path, *args, seen=seen)
         if seen.stat is None:
             return value, None, None
