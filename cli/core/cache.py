@@ -123,12 +123,13 @@ class Checked:
         return not any(f[3] == Severity.ERROR.value for f in self.findings)
 
 
-def check_one(path: Path, config: Config, as_of: date, *, fast: bool = True) -> Checked:
-    """Check a file and say for which days of the check its findings hold."""
-    from .check import check_file
-    from .rules import _plausible
-
-    result = check_file(path, config, as_of, "", fast=fast)
+def check_one(
+    path: Path | str, config: Config, as_of: date, *, fast: bool = True, seen: Any = None
+) -> Checked:
+    """Check a file and say for which days of the check its findings hold (``seen``: a
+    ``record.Seen`` to learn what was read)."""
+    check_file, _plausible, _ = _checking()
+    result = check_file(path, config, as_of, "", fast=fast, seen=seen)
     findings = tuple(
         (f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings
     )
@@ -138,6 +139,22 @@ def check_one(path: Path, config: Config, as_of: date, *, fast: bool = True) -> 
         return Checked(findings, as_of, as_of)  # the message names the day
     dates = [r.date for r in result.project.reports if _plausible(r.date)]
     return Checked(findings, max(dates) if dates else None, None)
+
+
+#: (check.check_file, rules._plausible, record.Seen), imported at the first check: a run answered
+#: from the memo needs none of them, and an import statement run for every file costs a
+#: microsecond or two each time.
+_CHECKING: list[Any] = []
+
+
+def _checking() -> list[Any]:
+    if not _CHECKING:
+        from .check import check_file
+        from .record import Seen
+        from .rules import _plausible
+
+        _CHECKING.extend((check_file, _plausible, Seen))
+    return _CHECKING
 
 
 # --- the cache file ----------------------------------------------------------------------------
@@ -674,8 +691,21 @@ def _claim(claims: int) -> int | None:
 def _pickled(
     path: str, task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
 ) -> tuple[bytes, StatKey | None, bytes | None]:
-    value, stat, file_digest = _compute(Path(path), task, args, racy_since)
+    # A check reads its path as given (no Path made per file: record.path_names).
+    value, stat, file_digest = _compute(path if task in _SEEING else Path(path), task, args, racy_since)
+    if type(value) is Checked and not value.findings:
+        # Most files check clean, and their values differ only in their days: pickled once each.
+        key = (value.valid_from, value.valid_until)
+        data = _CLEAN_PICKLES.get(key)
+        if data is None:
+            data = _CLEAN_PICKLES[key] = _dumps(value)
+        return data, stat, file_digest
     return _dumps(value), stat, file_digest
+
+
+#: Pickles of clean ``Checked`` values by their (valid_from, valid_until): dates or None, whose
+#: equal values pickle alike (a few thousand at most: the days of a portfolio's last reports).
+_CLEAN_PICKLES: dict[tuple[date | None, date | None], bytes] = {}
 
 
 def _serve_claims(
@@ -756,10 +786,25 @@ def _take_results(
 
 
 def _compute(
-    path: Path, task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
+    path: Path | str, task: Callable[..., Any], args: tuple[Any, ...], racy_since: int | None
 ) -> tuple[Any, StatKey | None, bytes | None]:
     """``task(path, *args)``, with the file's stat taken before it is read (a change made
-    meanwhile then misses the cache next time) and, for a recently changed file, its digest."""
+    meanwhile then misses the cache next time) and, for a recently changed file, its digest.
+
+    A task of ``_SEEING`` takes that stat itself, of the file it opened, and gives the bytes it
+    read for the digest: one system call less per file. A file it could not open is not cached
+    (its stat, taken afterwards, could describe a file changed since)."""
+    if task in _SEEING:
+        seen = _checking()[2]()
+        value = task(path, *args, seen=seen)
+        if seen.stat is None:
+            return value, None, None
+        st = seen.stat
+        if racy_since is None or max(st.st_mtime_ns, st.st_ctime_ns) < racy_since:
+            return value, stat_key(st), None
+        if seen.raw is None:
+            return value, None, None  # not a regular file, or unreadable: nothing to cache
+        return value, stat_key(st), digest(seen.raw)
     try:
         st = os.stat(path)
         stat: StatKey | None = stat_key(st)
@@ -959,8 +1004,13 @@ def _dumps(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _check_task(path: Path, config: Config, as_of: date, fast: bool) -> Checked:
-    return check_one(path, config, as_of, fast=fast)
+def _check_task(path: Path | str, config: Config, as_of: date, fast: bool, *, seen: Any = None) -> Checked:
+    return check_one(path, config, as_of, fast=fast, seen=seen)
+
+
+#: Tasks that take the file's stat themselves, on the file they open (``seen=``, a
+#: ``record.Seen``): ``_compute`` then takes no stat of its own, nor reads a racy file again.
+_SEEING = frozenset({_check_task})
 
 
 def _prepare_check() -> None:

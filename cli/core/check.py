@@ -15,7 +15,7 @@ from .config import Config
 from .errors import RecordError
 from .findings import Finding, Severity
 from .locate import format_field
-from .record import SUPPORTED_FORMATS, Document, Project, read_document
+from .record import SUPPORTED_FORMATS, Document, Project, Seen, read_document
 from .rules import RULES, RuleContext
 from .schema import check_structure
 
@@ -92,12 +92,19 @@ def check_data(
 
 
 def check_file(
-    path: Path, config: Config, as_of: date, shown_as: str | None = None, *, fast: bool = True
+    path: Path | str,
+    config: Config,
+    as_of: date,
+    shown_as: str | None = None,
+    *,
+    fast: bool = True,
+    seen: Seen | None = None,
 ) -> FileResult:
-    """Read and check one file; ``fast`` lets a file that provably reads the same take rtoml."""
+    """Read and check one file; ``fast`` lets a file that provably reads the same take rtoml;
+    ``seen`` gets the stat and bytes of what was read (``record.Seen``)."""
     shown = shown_as if shown_as is not None else str(path)
     try:
-        document = read_document(path, fast=fast)
+        document = read_document(path, fast=fast, seen=seen)
     except RecordError as error:
         return FileResult(shown, (finding_from_error(error, shown),), None)
     return check_document(document, config, as_of, shown)

@@ -17,11 +17,12 @@ import math
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
 import tomli
@@ -35,13 +36,14 @@ SUPPORTED_FORMATS = (1,)
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed record file: its path as given, its text, and its exact data.
+    """A parsed record file: its path as given (a str where a ``Path`` would only be made to be
+    read: ``path_names`` reads both alike), its text, and its exact data.
 
     ``valid``: the reader has already found the data valid under the schema of its format
     (``parse_valid``), so checking need not validate it again.
     """
 
-    path: Path
+    path: Path | str
     text: str
     data: dict[str, Any]
     valid: bool = field(default=False, compare=False)
@@ -69,7 +71,7 @@ def decode(raw: bytes, path: Path | str) -> str:
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise RecordError("the file is UTF-16; save it as UTF-8", rule="encoding", path=path, line=1)
     raw = raw.removeprefix(codecs.BOM_UTF8)
-    if not raw.strip():
+    if not raw or raw.isspace():  # (as ``not raw.strip()``, without a copy of the whole file)
         raise RecordError("the file is empty", rule="empty", path=path, line=1)
     if b"\x00" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
@@ -257,7 +259,7 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
     long_texts: list[str] = []
     aside_keys: set[str] = set()
     if (b'= """' in raw or b'\n    "' in raw) and len(raw) == len(raw.translate(None, _CONTROL_BYTES)):
-        text = _set_aside(text, long_texts, aside_keys)
+        text = _set_aside(text, long_texts, aside_keys, backslash=b"\\" in raw)
     quoted = 0
     for pattern, before, needs in _QUOTABLE:
         if needs is not None and needs not in raw:
@@ -282,11 +284,10 @@ def parse_valid(text: str, raw: bytes | None = None) -> dict[str, Any] | None:
         return None
     # One walk over the schema's positions: quoted numbers made Decimal, texts put back, dates
     # made ISO strings for the validator (and put back after it).
-    found = [0, 0]  # numbers unquoted, texts put back
     dates: list[tuple[Any, Any, date]] = []
     try:
-        _finish(data, _positions(version, frozenset(aside_keys)), long_texts, found, dates)
-        return data if found == [quoted, len(long_texts)] and validates(data, version) else None
+        found = _finisher(version, frozenset(aside_keys))(data, long_texts, dates)
+        return data if found == (quoted, len(long_texts)) and validates(data, version) else None
     except (_Doubt, ValueError, IndexError):
         return None
     finally:
@@ -311,54 +312,86 @@ def _positions(version: int, text_keys: frozenset[str]) -> dict[str, Any]:
     return position_tree(tuple(ends), ends)
 
 
-def _finish(
-    node: Any, tree: dict[str, Any], texts: list[str], found: list[int], dates: list[tuple[Any, Any, date]]
-) -> None:
-    if type(node) is list:
-        sub = tree.get("*")
-        if type(sub) is dict:
-            for item in node:
-                _finish(item, sub, texts, found, dates)
-        elif sub is not None:
-            for index, value in enumerate(node):
-                _finish_at(node, index, value, sub, texts, found, dates)
-    elif type(node) is dict:
+Finisher = Callable[[Any, list[str], list[tuple[Any, Any, date]]], tuple[int, int]]
+
+
+@functools.cache
+def _finisher(version: int, text_keys: frozenset[str]) -> Finisher:
+    """The walk over the positions of ``_positions(version, text_keys)``, as one function made
+    for that tree: ``finish(data, texts, dates) -> (numbers unquoted, texts put back)``.
+
+    At a number position a quoted literal becomes its ``Decimal`` (a float left there is a
+    literal the quoting did not reach: ``_Doubt``); at a text position a mark gets its text back;
+    at a date position a date becomes its ISO text, noted in ``dates`` to be put back (anything
+    else there: ValueError, the full check says what it is). A record holds about forty such
+    values: written out, with no call per value, the walk costs a third of a generic one.
+    """
+    lines = ["def finish(node, texts, dates):", "    numbers = put = 0"]
+    names = iter(range(1 << 30))
+
+    def emit(depth: int, line: str) -> None:
+        lines.append("    " * depth + line)
+
+    def end(container: str, key: str, kind: str, depth: int) -> None:
+        emit(depth, f"value = {container}[{key}]")
+        if kind is _NUMBER:
+            emit(depth, "kind = type(value)")
+            emit(depth, "if kind is str and value[:1] == MARK:")
+            emit(depth + 1, f"{container}[{key}] = Decimal(value[1:])")
+            emit(depth + 1, "numbers += 1")
+            emit(depth, "elif kind is float:")
+            emit(depth + 1, "raise Doubt")
+        elif kind is _TEXT:
+            emit(depth, "if type(value) is str and value[:1] == ASIDE:")
+            emit(depth + 1, f"{container}[{key}] = texts[int(value[1:])]")
+            emit(depth + 1, "put += 1")
+        else:
+            emit(depth, "if type(value) is not date:")
+            emit(depth + 1, "raise ValueError('not a date where a date belongs')")
+            emit(depth, f"{container}[{key}] = value.isoformat()")
+            emit(depth, f"dates.append(({container}, {key}, value))")
+
+    def walk(node: str, tree: dict[str, Any], depth: int) -> None:
+        item = tree.get("*")
+        emit(depth, f"if type({node}) is list:")
+        if type(item) is dict:
+            name = f"n{next(names)}"
+            emit(depth + 1, f"for {name} in {node}:")
+            walk(name, item, depth + 2)
+        elif item is not None:
+            index = f"i{next(names)}"
+            emit(depth + 1, f"for {index} in range(len({node})):")
+            end(node, index, item, depth + 2)
+        else:
+            emit(depth + 1, "pass")
+        emit(depth, f"elif type({node}) is dict:")
+        emit(depth + 1, "pass")
         for key, sub in tree.items():
-            if key != "*" and key in node:
-                if type(sub) is dict:
-                    _finish(node[key], sub, texts, found, dates)
-                else:
-                    _finish_at(node, key, node[key], sub, texts, found, dates)
+            if key == "*":
+                continue
+            emit(depth + 1, f"if {key!r} in {node}:")
+            if type(sub) is dict:
+                name = f"n{next(names)}"
+                emit(depth + 2, f"{name} = {node}[{key!r}]")
+                walk(name, sub, depth + 2)
+            else:
+                end(node, repr(key), sub, depth + 2)
+
+    walk("node", _positions(version, text_keys), 1)
+    emit(1, "return numbers, put")
+    scope: dict[str, Any] = {
+        "MARK": _MARK,
+        "ASIDE": _ASIDE,
+        "Decimal": Decimal,
+        "date": date,
+        "Doubt": _Doubt,
+    }
+    exec(compile("\n".join(lines), f"<record finisher, format {version}>", "exec"), scope)
+    finish: Finisher = scope["finish"]
+    return finish
 
 
-def _finish_at(
-    node: Any,
-    key: Any,
-    value: Any,
-    end: str,
-    texts: list[str],
-    found: list[int],
-    dates: list[tuple[Any, Any, date]],
-) -> None:
-    kind = type(value)
-    if end is _NUMBER:
-        if kind is str and value[:1] == _MARK:
-            node[key] = Decimal(value[1:])
-            found[0] += 1
-        elif kind is float:
-            raise _Doubt  # a literal the quoting did not reach
-    elif end is _TEXT:
-        if kind is str and value[:1] == _ASIDE:
-            node[key] = texts[int(value[1:])]
-            found[1] += 1
-    elif kind is date:
-        node[key] = value.isoformat()
-        dates.append((node, key, value))
-    else:
-        raise ValueError("not a date where a date belongs: the full check says what it is")
-
-
-def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
+def _set_aside(text: str, long_texts: list[str], keys: set[str], *, backslash: bool = True) -> str:
     """The text with every multi-line string ``key = \"\"\"...\"\"\"`` (no backslash inside) made
     the short string "\\u0002" + its number in ``long_texts``, which gets its value.
 
@@ -367,7 +400,8 @@ def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
     follow the opening ones). A cut that was no string (in a comment, inside a literal
     string) leaves its mark where no whole text value stands, and ``_finish`` falls short.
     At the first text with a backslash the rest is left as it is (an escaped quote would move
-    its end).
+    its end); ``backslash=False`` says the text holds none (found in its bytes, at memchr's speed),
+    so no text is searched for one.
     """
     pieces = []
     at = 0
@@ -376,24 +410,23 @@ def _set_aside(text: str, long_texts: list[str], keys: set[str]) -> str:
         first = end = text.find('"""', start)
         if end == -1:
             break
-        while text[end + 3 : end + 4] == '"':  # one or two quotes just before the closing ones
+        while text.startswith('"', end + 3):  # one or two quotes just before the closing ones
             end += 1
-        if end - first > 2 or "\\" in text[start:end]:
+        if end - first > 2 or (backslash and text.find("\\", start, end) != -1):
             break
         pieces.append(text[at:opening])
         # the key, as written (looked for after the last text set aside only: the scan stays linear)
         keys.add(text[max(text.rfind("\n", at, opening) + 1, at) : opening].strip())
         pieces.append(f'= "\\u0002{len(long_texts)}"')
-        value = text[start:end]
-        long_texts.append(value[1:] if value[:1] == "\n" else value)
+        long_texts.append(text[start + 1 : end] if text.startswith("\n", start) else text[start:end])
         at = end + 3
     if pieces:
         pieces.append(text[at:])
         text = "".join(pieces)
-    return _set_aside_items(text, long_texts, keys)
+    return _set_aside_items(text, long_texts, keys, backslash=backslash)
 
 
-def _set_aside_items(text: str, long_texts: list[str], keys: set[str]) -> str:
+def _set_aside_items(text: str, long_texts: list[str], keys: set[str], *, backslash: bool = True) -> str:
     """The same for the texts of an array, one a line (``    "...",`` as tomli-w writes them): a
     one-line string ends at the next quote when it holds no backslash, and holds no newline.
     At the first item that is not such a text (a multi-line one, an empty one) the rest is left
@@ -403,7 +436,11 @@ def _set_aside_items(text: str, long_texts: list[str], keys: set[str]) -> str:
     while (opening := text.find('\n    "', at)) != -1:
         start = opening + 6
         end = text.find('"', start)
-        if end <= start or "\\" in text[start:end] or "\n" in text[start:end]:
+        if (
+            end <= start
+            or text.find("\n", start, end) != -1
+            or (backslash and text.find("\\", start, end) != -1)
+        ):
             break
         pieces.append(text[at:opening])
         pieces.append(f'\n    "\\u0002{len(long_texts)}"')
@@ -515,26 +552,45 @@ def reject_non_finite(data: Any, text: str, path: Path | str, where: tuple[str |
             reject_non_finite(value, text, path, (*where, index))
 
 
-def read_document(path: Path, *, fast: bool = True) -> Document:
-    """Read, decode and parse one record file (``fast``: see ``parse``)."""
-    return document_from_bytes(read_record_bytes(path), path, fast=fast)
+class Seen:
+    """What reading a record file saw, for a caller that keeps results by the file's stat: the
+    stat of the file opened (taken before its bytes are read: a change made meanwhile shows in
+    the next stat), and the bytes read (None when they could not be). (A plain class: a
+    dataclass costs every run half a millisecond of import.)"""
+
+    __slots__ = ("raw", "stat")
+
+    def __init__(self) -> None:
+        self.stat: os.stat_result | None = None
+        self.raw: bytes | None = None
 
 
-def read_record_bytes(path: Path) -> bytes:
+def read_document(path: Path | str, *, fast: bool = True, seen: Seen | None = None) -> Document:
+    """Read, decode and parse one record file (``fast``: see ``parse``; ``seen``: see ``Seen``)."""
+    return document_from_bytes(read_record_bytes(path, seen), path, fast=fast)
+
+
+def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
     """The bytes of a regular file, never more than one past the size limit.
 
     A device (``/dev/zero``) or a FIFO named as a record would be read forever or block: only
     regular files are read, and a file that grows past the limit while read is cut there, so
-    ``decode`` refuses it as too large without holding the rest in memory.
+    ``decode`` refuses it as too large without holding the rest in memory. ``seen`` gets the
+    stat of the file opened and the bytes read (``Seen``).
     """
     try:
         # O_NONBLOCK: opening a FIFO would otherwise wait for a writer that never comes
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         try:
             st = os.fstat(fd)
+            if seen is not None:
+                seen.stat = st
             if not stat.S_ISREG(st.st_mode):
                 raise RecordError("is not a regular file, so not a record", rule="io", path=path)
-            return _read_all(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1)
+            raw = _read_all(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1, st.st_size)
+            if seen is not None:
+                seen.raw = raw
+            return raw
         finally:
             os.close(fd)
     except IsADirectoryError:
@@ -543,12 +599,14 @@ def read_record_bytes(path: Path) -> bytes:
         raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
 
 
-def _read_all(fd: int, expected: int, limit: int) -> bytes:
+def _read_all(fd: int, expected: int, limit: int, size: int = -1) -> bytes:
     """Up to ``limit`` bytes of ``fd`` to its end, in one read when ``expected`` (the size, plus
-    one to see the end) is right. (A buffered file's ``read(limit)`` would first set aside
-    ``limit`` bytes: a mebibyte for every record.)"""
+    one to see the end) is right: a read that gives exactly ``size`` bytes (the size ``fstat``
+    gave) of the ``size + 1`` asked for met the end, and needs no second read to say so. (A
+    buffered file's ``read(limit)`` would first set aside ``limit`` bytes: a mebibyte for every
+    record.)"""
     data = os.read(fd, expected)
-    if len(data) < expected:
+    if len(data) < expected and len(data) != size:
         parts = [data]
         got = len(data)
         while got < limit:
@@ -561,7 +619,7 @@ def _read_all(fd: int, expected: int, limit: int) -> bytes:
     return data[:limit]
 
 
-def document_from_bytes(raw: bytes, path: Path, *, fast: bool = True) -> Document:
+def document_from_bytes(raw: bytes, path: Path | str, *, fast: bool = True) -> Document:
     text = decode(raw, path)
     if fast:
         raw = raw.removeprefix(codecs.BOM_UTF8)
@@ -572,6 +630,21 @@ def document_from_bytes(raw: bytes, path: Path, *, fast: bool = True) -> Documen
         if data is not None:
             return Document(path=path, text=text, data=data)
     return Document(path=path, text=text, data=parse(text, path, fast=False))
+
+
+def path_names(path: Path | str) -> tuple[str, str]:
+    """(stem, name of its folder) of ``path``, as ``PurePath(path).stem`` and ``.parent.name`` give
+    them, without making a ``Path`` of a str on POSIX (parsing one costs about as much as every rule
+    of a record together): the parts of a str are what its separators part, less empty and "."
+    parts, as ``PurePosixPath`` reads them."""
+    if isinstance(path, str) and os.sep == "/" and os.altsep is None:
+        parts = [part for part in path.split("/") if part and part != "."]
+        name, folder = (parts[-1] if parts else ""), (parts[-2] if len(parts) > 1 else "")
+    else:
+        pure = PurePath(path)
+        name, folder = pure.name, pure.parent.name
+    dot = name.rfind(".")
+    return (name[:dot] if 0 < dot < len(name) - 1 else name), folder
 
 
 # --- the project record (format 1) -------------------------------------------------------
@@ -655,29 +728,49 @@ class Project:
             start=data["start"],
             end=data["end"],
             budget=_decimal(data["budget"]),
-            agency=Agency(**data["agency"]),
+            agency=_agency(data["agency"]),
             plan_ref=data.get("plan_ref", ""),
-            plan=tuple(_decimal(p) for p in data.get("plan", ())),
+            plan=tuple(map(_decimal, data.get("plan", ()))),
             rationale=details.get("rationale", ""),
             objectives=tuple(details.get("objectives", ())),
             targets=tuple(details.get("targets", ())),
             strategy=dict(data.get("strategy", {})),
-            reports=tuple(
-                _built(
-                    Report,
-                    index=i,
-                    no=r["no"],
-                    date=r["date"],
-                    progress=_decimal(r["progress"]),
-                    disbursed=_decimal(r["disbursed"]),
-                    plan_status=r["plan_status"],
-                    target_status=r["target_status"],
-                    note=r["note"],
-                    event=r.get("event"),
-                )
-                for i, r in enumerate(data.get("reports", ()), start=1)
-            ),
+            reports=_reports(data.get("reports", ())),
         )
+
+
+#: An ``Agency``'s fields and their defaults, for ``_agency``.
+_AGENCY_FIELDS = {name: getattr(Agency, name, None) for name in Agency.__dataclass_fields__}
+
+
+def _agency(fields: dict[str, Any]) -> Agency:
+    """``Agency(**fields)``, built as ``_built`` builds when ``fields`` names only its fields (as
+    schema-valid data does); anything else is left to ``Agency`` to refuse."""
+    if not fields.keys() <= _AGENCY_FIELDS.keys() or "department" not in fields:
+        return Agency(**fields)
+    return _built(Agency, **{**_AGENCY_FIELDS, **fields})
+
+
+def _reports(reports: list[dict[str, Any]]) -> tuple[Report, ...]:
+    """The reports of schema-valid data, built as ``_built`` builds (written out here: a record
+    has a dozen, and each call and keyword dict saved shows over 10,000 records)."""
+    built = []
+    new = object.__new__
+    for index, r in enumerate(reports, start=1):
+        report = new(Report)
+        report.__dict__.update(
+            index=index,
+            no=r["no"],
+            date=r["date"],
+            progress=_decimal(r["progress"]),
+            disbursed=_decimal(r["disbursed"]),
+            plan_status=r["plan_status"],
+            target_status=r["target_status"],
+            note=r["note"],
+            event=r.get("event"),
+        )
+        built.append(report)
+    return tuple(built)
 
 
 _T = TypeVar("_T")

@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from .config import DEFAULT_CODE_PATTERN, Config
 from .errors import ConflictError, NotFoundError, UnsafePathError
@@ -22,13 +21,13 @@ RECORD_SUFFIX = ".toml"
 PathT = TypeVar("PathT", Path, str)
 
 
-@dataclass(frozen=True, slots=True)
-class Listed:
+class Listed(NamedTuple):
     """A record file found by a walk, or a refusal found instead of one.
 
     ``entry``: a walk found it as an entry of its folder that is no link (so it was there, and
     its path is where it lies); False for a link and for a path given by name. The path is kept
     as text (``str`` of the Path), made a Path when asked: a walk of 10,000 files need not.
+    (A named tuple: made five times as fast as a frozen dataclass, and a walk makes one a file.)
     """
 
     path_text: str

@@ -11,12 +11,11 @@ the Python type checked there; a date-time or a time is named as such.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
@@ -30,7 +29,24 @@ Problem = tuple[tuple[str | int, ...], str, str]  # (instance path, rule id, mes
 
 @cache
 def schema_text(format_version: int = 1) -> str:
-    return resources.files("projledger.schemas").joinpath(SCHEMA_FILES[format_version]).read_text("utf-8")
+    text: str = _schema_file(SCHEMA_FILES[format_version]).read_text("utf-8")
+    return text
+
+
+def _schema_file(name: str) -> Any:
+    """The installed schema file ``name``: found where the package's spec says it lies (the way
+    the cache's fingerprint finds it), else through ``importlib.resources``, which costs every
+    run about 4 ms of imports before the first record is read."""
+    from importlib.util import find_spec
+
+    spec = find_spec("projledger.schemas")
+    for folder in (spec and spec.submodule_search_locations) or []:
+        candidate = Path(folder, name)
+        if candidate.is_file():
+            return candidate
+    from importlib import resources
+
+    return resources.files("projledger.schemas").joinpath(name)
 
 
 @cache
@@ -46,7 +62,7 @@ def _validator(format_version: int) -> Any:
 
 def schema_path() -> str:
     """Where the installed schema lives on disk (for editors and ``projledger schema --path``)."""
-    return str(resources.files("projledger.schemas").joinpath(SCHEMA_FILES[1]))
+    return str(_schema_file(SCHEMA_FILES[1]))
 
 
 def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Problem]:
@@ -83,6 +99,8 @@ def _merge_misspellings(problems: list[Problem]) -> list[Problem]:
         where, rule, _ = problem
         if rule == "missing-key":
             siblings = [name for parent, name in unknown if parent == where[:-1]]
+            import difflib  # only for failing files
+
             if difflib.get_close_matches(str(where[-1]), siblings, n=1):
                 continue
         kept.append(problem)
@@ -352,6 +370,8 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
         known = _known_keys(error.schema_path, format_version)
         hints = []
         for key in keys:
+            import difflib  # only for failing files
+
             close = difflib.get_close_matches(key, known, n=1)
             hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
         return "unknown-key", f"unknown key {', '.join(hints)}; allowed here: {', '.join(known)}"
