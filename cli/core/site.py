@@ -1096,8 +1096,10 @@ _PASS: list[_Pass] = []
 
 def page_key(base: str, shown: str, stat: object, file_digest: bytes | None) -> str:
     """A project page's key: the record's path and stat (and digest when its stat is too recent
-    to be trusted), the tool, the date, the language and the config (``base``)."""
-    return _key(base, shown, stat, file_digest)
+    to be trusted), the tool, the date, the language and the config (``base``). Made for every
+    record of a rebuild, so from a string rather than ``_key``'s ``repr`` of a tuple (a path
+    holds no NUL)."""
+    return hashlib.sha256(f"{base}\0{shown}\0{stat}\0{file_digest!r}".encode()).hexdigest()
 
 
 def _json_fragment(row: ProjectRow) -> bytes:
@@ -1257,6 +1259,8 @@ class _Slot:
     key: str = ""
     #: The page is the previous site's (to link) rather than written in this build.
     reuse: bool = False
+    #: The project page's path (a row's).
+    page: str = ""
 
 
 _Built = tuple[bytes, StatKey | None, bytes | None, bool]
@@ -1401,14 +1405,15 @@ def build_site(
                     key = page_key(base, value[2], stat, file_digest)
                     if store is not None:
                         store.write(name, stat, file_digest, None, raw, new=True)
-                slots[index] = _Slot(_settled(value, spill), key, reuse=not rendered)
+                page_name = project_page(value[1][0]) if value[0] == "row" else ""
+                slots[index] = _Slot(_settled(value, spill), key, reuse=not rendered, page=page_name)
             built.close()
         finally:
             _PASS.clear()
-        rows, keys, spans, linked, again = _gather(slots, skipped)
+        rows, keys, names, spans, linked, again = _gather(slots, skipped)
         spill.ready()
         linker.join()
-        manifest = {project_page(row.code): key for row, key in zip(rows, keys, strict=True)}
+        manifest = dict(zip(names, keys, strict=True))
         batch = []
         for page in _summary_pages(rows, keys, (spill, spans), base, as_of, lang, config):
             manifest[page.path] = page.key
@@ -1418,7 +1423,7 @@ def build_site(
             result.rendered.append(page.path)
             batch.append(page)
         with _Rendering(batch, folder, jobs):  # the pages over many projects, beside what follows
-            _link_projects(rows, linked, again, folder, linker.linked, job, result)
+            _link_projects(rows, names, linked, again, folder, linker.linked, job, result)
             if store is not None:
                 store.save(keep=lambda key: False)  # the whole records folder was walked
         result.manifest = manifest
@@ -1459,36 +1464,46 @@ def _shown_prefix(config: Config) -> str | None:
 def _cached_slot(
     store: result_cache.ResultCache, name: str, base: str, previous: Mapping[str, str], spill: _Spill
 ) -> _Slot | None:
-    """The file's slot from the cache, when its entry holds and its page (if any) can be linked."""
-    entry = store.lookup(name)
-    if entry is None:
+    """The file's slot from the cache, when its entry holds and its page (if any) can be linked.
+
+    Run for every record of a rebuild: the entry is found, read and kept by position (no entry
+    tuple made, its path worked out once)."""
+    key = store.key(name)
+    i = store.find(key)
+    if i is None:
         return None
     try:
-        raw = store.read_value(entry)
-        value = pickle.loads(raw)
+        value = pickle.loads(store.value_at(i))
     except Exception:  # the cache file changed under us: read the record instead
         return None
-    if not isinstance(value, tuple) or value[0] not in ("row", "skip"):
+    if type(value) is not tuple or value[0] not in ("row", "skip"):
         return None
-    key = ""
+    page_name = ""
     if value[0] == "row":
-        key = page_key(base, value[2], entry[0], entry[1])
-        if previous.get(project_page(value[1][0])) != key:
+        code = value[1][0]
+        page_name = project_page(code)
+        entry = store.entry(i)
+        page = page_key(base, value[2], entry[0], entry[1])
+        if previous.get(page_name) != page:
             return None  # its page must be rendered: the record is read again for it
-    store.write(name, entry[0], entry[1], entry[2], raw, new=False)
-    return _Slot(_settled(value, spill), key, reuse=True)
+        store.keep_at(key, i)
+        return _Slot(_settled(value, spill), page, reuse=True, page=page_name)
+    store.keep_at(key, i)
+    return _Slot(value)
 
 
 def _gather(
     slots: list[_Slot | None], skipped: Skipped
-) -> tuple[list[ProjectRow], list[str], list[_Span], list[int], set[int]]:
-    """Rows, page keys and data lines in the walk's order; a second record of a code is skipped.
+) -> tuple[list[ProjectRow], list[str], list[str], list[_Span], list[int], set[int]]:
+    """Rows, page keys, page paths and data lines in the walk's order; a second record of a code
+    is skipped.
 
     Also which rows' pages are to be linked from the previous site, and which must be rendered
     here: the page of a code that two records claim (a worker may have written the second's).
     """
     rows: list[ProjectRow] = []
     keys: list[str] = []
+    names: list[str] = []
     spans: list[_Span] = []
     seen: dict[str, int] = {}
     linked: list[int] = []
@@ -1511,12 +1526,14 @@ def _gather(
             linked.append(len(rows))
         rows.append(row)
         keys.append(slot.key)
+        names.append(slot.page)
         spans.append(value[3])
-    return rows, keys, spans, linked, again
+    return rows, keys, names, spans, linked, again
 
 
 def _link_projects(
     rows: list[ProjectRow],
+    names: list[str],
     linked: list[int],
     again: set[int],
     folder: Path,
@@ -1525,23 +1542,23 @@ def _link_projects(
     result: BuildResult,
 ) -> None:
     """Keep the unchanged project pages ``_Linker`` linked (``done``), render those it could not,
-    and remove the pages it linked of records that are gone."""
+    and remove the pages it linked of records that are gone. ``names``: each row's page."""
     kept = set()
     for index in linked:
         if index in again:
             continue
-        if project_page(rows[index].code) in done:
+        if names[index] in done:
             kept.add(index)
         else:
             again.add(index)
-    for page in done - {project_page(row.code) for row in rows}:
+    for page in done.difference(names):
         os.unlink(folder / page)
     for index in sorted(again):
         row = rows[index]
-        page = project_page(row.code)
+        page = names[index]
         project = _project_of(Path(job.config.root, row.path), job.config, job.checked_on, row.path)
         _write_page(
             str(folder), page, render_project(project, row, job.as_of, job.lang, job.config), replace=True
         )
     result.kept += len(kept)
-    result.rendered += [project_page(row.code) for index, row in enumerate(rows) if index not in kept]
+    result.rendered += [page for index, page in enumerate(names) if index not in kept]
