@@ -263,3 +263,23 @@ def test_the_overviews_totals_are_summarys(pf: Path) -> None:
         assert [(a.code, a.totals) for a in view.agencies] == agencies
         assert all(a.name == by_agency.agency_names[a.code] for a in view.agencies)
     assert len(views) == 2 and sum(v.totals.projects for v in views) == len(rows)
+
+
+def test_a_cache_value_packed_with_its_data_lines_and_a_damaged_one() -> None:
+    """A row's value is its pickle followed by its data lines; a value whose lengths do not fit
+    its bytes is refused (the record is then read again), never read past them."""
+    import pickle
+
+    value = ("row", ("X",), "records/x.toml", b'{"code":"X"}', b"X,1\r\n")
+    raw, *_ = site_core._packed((value, None, None, False))
+    kind, fields, shown, lines, json_size = site_core._unpacked(raw)
+    assert (kind, fields, shown, bytes(lines), json_size) == (*value[:3], value[3] + value[4], len(value[3]))
+    assert bytes(lines) == raw[-len(lines) :]
+    for sizes in ((10**6, 5), (12, 10**6), (-1, 5), (12, "5")):
+        damaged = pickle.dumps(("row", ("X",), "records/x.toml", *sizes)) + value[3] + value[4]
+        with pytest.raises(ValueError):
+            site_core._unpacked(damaged)
+    with pytest.raises(ValueError):
+        site_core._unpacked(pickle.dumps(("page", "x")))
+    skip = ("skip", "not a record", "records/y.toml")
+    assert site_core._unpacked(site_core._packed((skip, None, None, False))[0]) == skip

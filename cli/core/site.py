@@ -1068,7 +1068,7 @@ def load_entries(config: Config, as_of: date, checked_on: date, skipped: Skipped
 # row and data lines come from the cache and its page is linked from the previous site.
 
 #: Bump when what a ``site`` cache entry holds changes shape.
-SITE_CACHE_FORMAT = 2
+SITE_CACHE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -1246,9 +1246,17 @@ def _build_chunk(paths: list[str]) -> list[_Built]:
 
 
 def _packed(built: tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]) -> _Built:
-    """The value pickled once, where it was made: the cache keeps those bytes as they are."""
+    """The value pickled once, where it was made: the cache keeps those bytes as they are.
+
+    A row's data lines follow its pickle rather than being in it (``pickle.loads`` leaves the
+    bytes after a pickle alone), with their lengths in it: a rebuild unpickles the row alone and
+    hands the lines on to the spill file as they lie in the cache's bytes."""
     value, stat, file_digest, rendered = built
-    return result_cache._dumps(value), stat, file_digest, rendered
+    if value[0] != "row":
+        return result_cache._dumps(value), stat, file_digest, rendered
+    json_line, csv_line = value[3], value[4]
+    head = result_cache._dumps((value[0], value[1], value[2], len(json_line), len(csv_line)))
+    return head + json_line + csv_line, stat, file_digest, rendered
 
 
 @dataclass
@@ -1310,11 +1318,11 @@ class _Spill:
         self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self.size = 0
 
-    def add(self, json_line: bytes, csv_line: bytes) -> _Span:
-        span = (self.size, len(json_line), len(csv_line))
-        self.file.write(json_line)
-        self.file.write(csv_line)
-        self.size += span[1] + span[2]
+    def add(self, lines: bytes | memoryview, json_size: int) -> _Span:
+        """A row's JSON line then its CSV line, as one run of bytes."""
+        span = (self.size, json_size, len(lines) - json_size)
+        self.file.write(lines)
+        self.size += len(lines)
         return span
 
     def ready(self) -> None:
@@ -1331,8 +1339,25 @@ class _Spill:
         self.file.close()
 
 
+def _unpacked(raw: bytes) -> tuple[Any, ...]:
+    """A cache value ``_packed`` made: a skip as it is, a row as ("row", row fields, shown path,
+    its data lines (a view of ``raw``), the JSON line's length). ValueError if it is not one."""
+    value = pickle.loads(raw)
+    if type(value) is not tuple or not value or value[0] not in ("row", "skip"):
+        raise ValueError("not a value of the site's cache")
+    if value[0] == "skip":
+        return value
+    kind, fields, shown, json_size, csv_size = value
+    if type(json_size) is not int or type(csv_size) is not int:
+        raise ValueError("damaged data lines")
+    size = json_size + csv_size
+    if not 0 <= json_size <= size <= len(raw):
+        raise ValueError("damaged data lines")
+    return kind, fields, shown, memoryview(raw)[len(raw) - size :], json_size
+
+
 def _settled(value: tuple[Any, ...], spill: _Spill) -> tuple[Any, ...]:
-    """A cache value as a slot keeps it: a row's data lines moved to the spill file."""
+    """An ``_unpacked`` value as a slot keeps it: a row's data lines moved to the spill file."""
     if value[0] != "row":
         return value
     return (value[0], value[1], value[2], spill.add(value[3], value[4]))
@@ -1398,7 +1423,7 @@ def build_site(
                 if slots[index] is not None or refused:
                     continue
                 raw, stat, file_digest, rendered = next(built)
-                value = pickle.loads(raw)
+                value = _unpacked(raw)
                 if stat is None:
                     key = os.urandom(16).hex()  # a file that cannot be told unchanged: never reused
                 else:
@@ -1473,10 +1498,8 @@ def _cached_slot(
     if i is None:
         return None
     try:
-        value = pickle.loads(store.value_at(i))
+        value = _unpacked(store.value_at(i))
     except Exception:  # the cache file changed under us: read the record instead
-        return None
-    if type(value) is not tuple or value[0] not in ("row", "skip"):
         return None
     page_name = ""
     if value[0] == "row":
