@@ -283,3 +283,25 @@ def test_a_cache_value_packed_with_its_data_lines_and_a_damaged_one() -> None:
         site_core._unpacked(pickle.dumps(("page", "x")))
     skip = ("skip", "not a record", "records/y.toml")
     assert site_core._unpacked(site_core._packed((skip, None, None, False))[0]) == skip
+
+
+def test_the_old_site_removed_by_two_processes_while_the_cache_is_saved(
+    pf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(site_core, "PARALLEL_REMOVAL", 1)
+    same_as_plain(pf)
+    record = pf / "records" / "2565" / "18000000-0002.toml"
+    record.write_text(record.read_text("utf-8") + "\n", "utf-8")
+    old_page = os.stat(pf / "_site" / "projects" / "01000000-0001.html")
+    (cache_file,) = (pf.parent / "cache").glob("site-*.cache")
+    old_cache = os.stat(cache_file)
+    edited = same_as_plain(pf)  # the old site's folder is gone (no _site.tmp-* left)
+    (cache_file,) = (pf.parent / "cache").glob("site-*.cache")
+    assert os.stat(cache_file).st_ino != old_cache.st_ino  # saved anew, with the edited record
+    assert "projects/18000000-0002.html" in edited.rendered
+    # The unchanged page is the old one, linked: its only name now is the new site's.
+    new_page = os.stat(pf / "_site" / "projects" / "01000000-0001.html")
+    assert (new_page.st_ino, new_page.st_nlink) == (old_page.st_ino, 1)
+    again = same_as_plain(pf)
+    assert again.rendered == []
+    assert not [p for p in pf.iterdir() if p.name.startswith("_site.")]
