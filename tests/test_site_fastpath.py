@@ -305,3 +305,17 @@ def test_the_old_site_removed_by_two_processes_while_the_cache_is_saved(
     again = same_as_plain(pf)
     assert again.rendered == []
     assert not [p for p in pf.iterdir() if p.name.startswith("_site.")]
+
+
+def test_data_lines_read_back_a_small_window_at_a_time(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spill file read through in windows smaller than a line: data files still the same."""
+    monkeypatch.setattr(site_core._Spill, "WINDOW", 7)
+    same_as_plain(pf)
+    spill = site_core._Spill()
+    try:
+        spans = [spill.add(b"j%d" % i + b"c" * i, 2) for i in range(5)]
+        spill.ready()
+        assert spill.lines(spans, [4, 0, 3, 1, 2], 0) == [b"j4", b"j0", b"j3", b"j1", b"j2"]
+        assert spill.lines(spans, [1, 0, 2, 3, 4], 1) == [b"c", b"", b"cc", b"ccc", b"cccc"]
+    finally:
+        spill.close()
