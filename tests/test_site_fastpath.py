@@ -319,3 +319,24 @@ def test_data_lines_read_back_a_small_window_at_a_time(pf: Path, monkeypatch: py
         assert spill.lines(spans, [1, 0, 2, 3, 4], 1) == [b"c", b"", b"cc", b"ccc", b"cccc"]
     finally:
         spill.close()
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_data_files_from_data_lines_of_no_one_and_two_rows(pf: Path, count: int) -> None:
+    config = load_config(pf)
+    rows = [e.row for e in site_core.load_entries(config, DAY, TODAY, Skipped())][:count]
+    rows.reverse()  # the spill's order is not the data files' (nor the walk's)
+    spill = site_core._Spill()
+    try:
+        spans = []
+        for row in rows:
+            json_line = site_core._json_fragment(row)
+            spans.append(spill.add(json_line + site_core._csv_fragment(row), len(json_line)))
+        spill.ready()
+        worst = site_core.SORTS["worst"]
+        order = sorted(range(count), key=lambda i: worst(rows[i]))  # as _summary_pages orders them
+        json_text = site_core._data_json(rows, spill, spans, order, DAY)
+        assert json_text == site_core.render_data_json(rows, DAY).encode()
+        assert site_core._data_csv(spill, spans, order) == site_core.render_data_csv(rows).encode()
+    finally:
+        spill.close()

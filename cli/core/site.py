@@ -1359,11 +1359,17 @@ def _data_json(
     empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
     if not empty.endswith("[]}"):  # the projects are not the envelope's last key: the plain way
         return render_data_json(rows, as_of)
-    return empty[:-2].encode() + b",".join(spill.lines(spans, order, 0)) + b"]}\n"
+    lines = spill.lines(spans, order, 0)
+    if not lines:
+        return empty.encode() + b"\n"
+    # The envelope around the lines joined in one copy (no concatenation of the whole after).
+    lines[0] = empty[:-2].encode() + lines[0]
+    lines[-1] += b"]}\n"
+    return b",".join(lines)
 
 
 def _data_csv(spill: _Spill, spans: Sequence[_Span], order: Sequence[int]) -> bytes:
-    return _csv_head().encode() + b"".join(spill.lines(spans, order, 1))
+    return b"".join([_csv_head().encode(), *spill.lines(spans, order, 1)])
 
 
 #: Where a row's data lines lie in the spill file: offset, length of the JSON line, of the CSV line.
