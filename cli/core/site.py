@@ -46,7 +46,7 @@ from decimal import Decimal
 from functools import cache, lru_cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from jinja2 import BaseLoader, Environment
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
@@ -1386,7 +1386,7 @@ class _Spill:
 
     def __init__(self) -> None:
         # A large buffer: a rebuild adds some 2 KB a row, 10,000 rows, without a system call each.
-        self.file = tempfile.TemporaryFile(buffering=1 << 20)  # noqa: SIM115 - closed by close()
+        self.file: IO[bytes] = tempfile.TemporaryFile("w+b", buffering=1 << 20)  # noqa: SIM115 - closed by close()
         self.size = 0
 
     def add(self, lines: bytes | memoryview, json_size: int) -> _Span:
