@@ -340,3 +340,32 @@ def test_data_files_from_data_lines_of_no_one_and_two_rows(pf: Path, count: int)
         assert site_core._data_csv(spill, spans, order) == site_core.render_data_csv(rows).encode()
     finally:
         spill.close()
+
+
+def test_the_collector_is_as_it_was_after_a_build(pf: Path) -> None:
+    import gc
+
+    same_as_plain(pf)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        fast(pf)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+
+
+def test_the_collector_is_as_it_was_after_a_build_that_failed(
+    pf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    def fail(*args: object) -> None:
+        assert gc.get_freeze_count() > 0  # what the build made is frozen by now
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(site_core, "_link_projects", fail)
+    with pytest.raises(OSError):
+        fast(pf)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert not list(pf.glob("_site*"))
