@@ -13,6 +13,11 @@ recently to trust its stat), so a rebuild reads no unchanged record: its row and
 come from the cache, and its page, whose key has not changed, is hard-linked from the previous
 site (by a forked process, while the records are looked up). The pages over many projects
 (agencies, overview) are rendered once the rows are known, beside the rest of the work.
+A rebuild's per-record work is kept small: an entry is found, read and kept by position, only
+the row is unpickled (its data lines follow the pickle and go to the spill file as they are),
+and the collector neither scans the rows made nor, once they are frozen, touches them in the
+forked processes. After the swap, the old site is removed by two processes while the cache is
+saved.
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
 into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
