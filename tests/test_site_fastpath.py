@@ -263,3 +263,109 @@ def test_the_overviews_totals_are_summarys(pf: Path) -> None:
         assert [(a.code, a.totals) for a in view.agencies] == agencies
         assert all(a.name == by_agency.agency_names[a.code] for a in view.agencies)
     assert len(views) == 2 and sum(v.totals.projects for v in views) == len(rows)
+
+
+def test_a_cache_value_packed_with_its_data_lines_and_a_damaged_one() -> None:
+    """A row's value is its pickle followed by its data lines; a value whose lengths do not fit
+    its bytes is refused (the record is then read again), never read past them."""
+    import pickle
+
+    value = ("row", ("X",), "records/x.toml", b'{"code":"X"}', b"X,1\r\n")
+    raw, *_ = site_core._packed((value, None, None, False))
+    kind, fields, shown, lines, json_size = site_core._unpacked(raw)
+    assert (kind, fields, shown, bytes(lines), json_size) == (*value[:3], value[3] + value[4], len(value[3]))
+    assert bytes(lines) == raw[-len(lines) :]
+    for sizes in ((10**6, 5), (12, 10**6), (-1, 5), (12, "5")):
+        damaged = pickle.dumps(("row", ("X",), "records/x.toml", *sizes)) + value[3] + value[4]
+        with pytest.raises(ValueError):
+            site_core._unpacked(damaged)
+    with pytest.raises(ValueError):
+        site_core._unpacked(pickle.dumps(("page", "x")))
+    skip = ("skip", "not a record", "records/y.toml")
+    assert site_core._unpacked(site_core._packed((skip, None, None, False))[0]) == skip
+
+
+def test_the_old_site_removed_by_two_processes_while_the_cache_is_saved(
+    pf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(site_core, "PARALLEL_REMOVAL", 1)
+    same_as_plain(pf)
+    record = pf / "records" / "2565" / "18000000-0002.toml"
+    record.write_text(record.read_text("utf-8") + "\n", "utf-8")
+    old_page = os.stat(pf / "_site" / "projects" / "01000000-0001.html")
+    (cache_file,) = (pf.parent / "cache").glob("site-*.cache")
+    old_cache = os.stat(cache_file)
+    edited = same_as_plain(pf)  # the old site's folder is gone (no _site.tmp-* left)
+    (cache_file,) = (pf.parent / "cache").glob("site-*.cache")
+    assert os.stat(cache_file).st_ino != old_cache.st_ino  # saved anew, with the edited record
+    assert "projects/18000000-0002.html" in edited.rendered
+    # The unchanged page is the old one, linked: its only name now is the new site's.
+    new_page = os.stat(pf / "_site" / "projects" / "01000000-0001.html")
+    assert (new_page.st_ino, new_page.st_nlink) == (old_page.st_ino, 1)
+    again = same_as_plain(pf)
+    assert again.rendered == []
+    assert not [p for p in pf.iterdir() if p.name.startswith("_site.")]
+
+
+def test_data_lines_read_back_a_small_window_at_a_time(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The spill file read through in windows smaller than a line: data files still the same."""
+    monkeypatch.setattr(site_core._Spill, "WINDOW", 7)
+    same_as_plain(pf)
+    spill = site_core._Spill()
+    try:
+        spans = [spill.add(b"j%d" % i + b"c" * i, 2) for i in range(5)]
+        spill.ready()
+        assert spill.lines(spans, [4, 0, 3, 1, 2], 0) == [b"j4", b"j0", b"j3", b"j1", b"j2"]
+        assert spill.lines(spans, [1, 0, 2, 3, 4], 1) == [b"c", b"", b"cc", b"ccc", b"cccc"]
+    finally:
+        spill.close()
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_data_files_from_data_lines_of_no_one_and_two_rows(pf: Path, count: int) -> None:
+    config = load_config(pf)
+    rows = [e.row for e in site_core.load_entries(config, DAY, TODAY, Skipped())][:count]
+    rows.reverse()  # the spill's order is not the data files' (nor the walk's)
+    spill = site_core._Spill()
+    try:
+        spans = []
+        for row in rows:
+            json_line = site_core._json_fragment(row)
+            spans.append(spill.add(json_line + site_core._csv_fragment(row), len(json_line)))
+        spill.ready()
+        worst = site_core.SORTS["worst"]
+        order = sorted(range(count), key=lambda i: worst(rows[i]))  # as _summary_pages orders them
+        json_text = site_core._data_json(rows, spill, spans, order, DAY)
+        assert json_text == site_core.render_data_json(rows, DAY).encode()
+        assert site_core._data_csv(spill, spans, order) == site_core.render_data_csv(rows).encode()
+    finally:
+        spill.close()
+
+
+def test_the_collector_is_as_it_was_after_a_build(pf: Path) -> None:
+    import gc
+
+    same_as_plain(pf)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    gc.disable()
+    try:
+        fast(pf)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
+
+
+def test_the_collector_is_as_it_was_after_a_build_that_failed(
+    pf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    def fail(*args: object) -> None:
+        assert gc.get_freeze_count() > 0  # what the build made is frozen by now
+        raise OSError("the disk is full")
+
+    monkeypatch.setattr(site_core, "_link_projects", fail)
+    with pytest.raises(OSError):
+        fast(pf)
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert not list(pf.glob("_site*"))

@@ -13,6 +13,11 @@ recently to trust its stat), so a rebuild reads no unchanged record: its row and
 come from the cache, and its page, whose key has not changed, is hard-linked from the previous
 site (by a forked process, while the records are looked up). The pages over many projects
 (agencies, overview) are rendered once the rows are known, beside the rest of the work.
+A rebuild's per-record work is kept small: an entry is found, read and kept by position, only
+the row is unpickled (its data lines follow the pickle and go to the spill file as they are),
+and the collector neither scans the rows made nor, once they are frozen, touches them in the
+forked processes. After the swap, the old site is removed by two processes while the cache is
+saved.
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
 into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
@@ -31,6 +36,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -46,7 +52,7 @@ from decimal import Decimal
 from functools import cache, lru_cache, partial
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from jinja2 import BaseLoader, Environment
 from jinja2.bccache import Bucket, FileSystemBytecodeCache
@@ -858,19 +864,81 @@ def _exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
-def _swap_in(new: Path, target: Path) -> None:
-    """Put ``new`` where ``target`` is; the old site goes away only once the new one is there."""
+def _swap_in(new: Path, target: Path, meanwhile: Callable[[], None] = lambda: None) -> None:
+    """Put ``new`` where ``target`` is; the old site goes away only once the new one is there.
+
+    ``meanwhile``: work of the same run done while the old site is removed (``_remove_site``)."""
     if not target.exists():
         os.rename(new, target)
+        meanwhile()
         return
     if _exchange(new, target):
-        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old site
+        _remove_site(new, meanwhile)  # ``new`` now holds the old site
         return
     old = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
     os.rmdir(old)
     os.rename(target, old)
     os.rename(new, target)
-    shutil.rmtree(old, ignore_errors=True)
+    _remove_site(old, meanwhile)
+
+
+#: Below this many project pages, the old site is removed by this process alone.
+PARALLEL_REMOVAL = 256
+
+
+def _remove_site(folder: Path, meanwhile: Callable[[], None]) -> None:
+    """Remove a site's folder, once swapped out, and do ``meanwhile``; all before returning.
+
+    Most of the time goes on unlinking the project pages, one system call each: where
+    processes fork and there are many, a forked process unlinks half of them while this one
+    does ``meanwhile`` and the other half. What is left (folders, anything unexpected) goes
+    with ``shutil.rmtree``, as it does where nothing is forked."""
+    pages = os.path.join(folder, "projects")
+    try:
+        names = os.listdir(pages) if hasattr(os, "fork") else []
+    except OSError:
+        names = []
+    child = None
+    if len(names) >= PARALLEL_REMOVAL:
+        half = len(names) // 2
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child: unlinks its half and leaves at once
+            try:
+                _unlink_all(pages, names[:half])
+            finally:
+                os._exit(0)
+        names = names[half:]
+    try:
+        meanwhile()
+        _unlink_all(pages, names)
+    finally:
+        if child is not None:
+            os.waitpid(child, 0)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unlink_all(folder: str, names: Iterable[str]) -> None:
+    """Unlink these entries of ``folder`` (a link never followed); what cannot be unlinked stays."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return
+    try:
+        for name in names:
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+def _manifest_text(manifest: Mapping[str, str]) -> str:
+    """The marker file's text: each page's key, one a line (json's C encoder: no ``indent``)."""
+    body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
+    return json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n"
+
+
+def _nothing() -> None:
+    pass
 
 
 def _put(folder: Path, relative: str, text: str | bytes) -> None:
@@ -900,8 +968,11 @@ def _reuse(old: Path, folder: Path, relative: str) -> bool:
 
 
 def site_fingerprint(config: Config) -> str:
-    """The tool as it builds pages: templates, version, the core's code, schema and config."""
-    return _key(template_fingerprint(), result_cache.fingerprint(config, "site", MANIFEST_FORMAT))
+    """The tool as it builds pages: its code, templates, stylesheet, script and schema (by the
+    stat of each file: installing another version rewrites them all) and the config. Without
+    ``template_fingerprint``'s version, whose lookup (importlib.metadata) and reading of every
+    template cost about 10 ms of a rebuild, for nothing the stats do not already tell."""
+    return result_cache.fingerprint(config, "site", MANIFEST_FORMAT)
 
 
 #: Below this many pages to render, starting worker processes costs more than it saves.
@@ -1003,8 +1074,7 @@ def write_site(
             batch.append(page)
         _render_batch(batch, folder, jobs)
         result.manifest = manifest
-        body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
-        _put(folder, MARKER, json.dumps(body, indent=0, sort_keys=True) + "\n")
+        _put(folder, MARKER, _manifest_text(manifest))
         folder.chmod(0o755)
         _swap_in(folder, target)
     except BaseException:
@@ -1068,7 +1138,7 @@ def load_entries(config: Config, as_of: date, checked_on: date, skipped: Skipped
 # row and data lines come from the cache and its page is linked from the previous site.
 
 #: Bump when what a ``site`` cache entry holds changes shape.
-SITE_CACHE_FORMAT = 2
+SITE_CACHE_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -1096,8 +1166,10 @@ _PASS: list[_Pass] = []
 
 def page_key(base: str, shown: str, stat: object, file_digest: bytes | None) -> str:
     """A project page's key: the record's path and stat (and digest when its stat is too recent
-    to be trusted), the tool, the date, the language and the config (``base``)."""
-    return _key(base, shown, stat, file_digest)
+    to be trusted), the tool, the date, the language and the config (``base``). Made for every
+    record of a rebuild, so from a string rather than ``_key``'s ``repr`` of a tuple (a path
+    holds no NUL)."""
+    return hashlib.sha256(f"{base}\0{shown}\0{stat}\0{file_digest!r}".encode()).hexdigest()
 
 
 def _json_fragment(row: ProjectRow) -> bytes:
@@ -1244,9 +1316,17 @@ def _build_chunk(paths: list[str]) -> list[_Built]:
 
 
 def _packed(built: tuple[tuple[Any, ...], StatKey | None, bytes | None, bool]) -> _Built:
-    """The value pickled once, where it was made: the cache keeps those bytes as they are."""
+    """The value pickled once, where it was made: the cache keeps those bytes as they are.
+
+    A row's data lines follow its pickle rather than being in it (``pickle.loads`` leaves the
+    bytes after a pickle alone), with their lengths in it: a rebuild unpickles the row alone and
+    hands the lines on to the spill file as they lie in the cache's bytes."""
     value, stat, file_digest, rendered = built
-    return result_cache._dumps(value), stat, file_digest, rendered
+    if value[0] != "row":
+        return result_cache._dumps(value), stat, file_digest, rendered
+    json_line, csv_line = value[3], value[4]
+    head = result_cache._dumps((value[0], value[1], value[2], len(json_line), len(csv_line)))
+    return head + json_line + csv_line, stat, file_digest, rendered
 
 
 @dataclass
@@ -1257,6 +1337,8 @@ class _Slot:
     key: str = ""
     #: The page is the previous site's (to link) rather than written in this build.
     reuse: bool = False
+    #: The project page's path (a row's).
+    page: str = ""
 
 
 _Built = tuple[bytes, StatKey | None, bytes | None, bool]
@@ -1286,11 +1368,17 @@ def _data_json(
     empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
     if not empty.endswith("[]}"):  # the projects are not the envelope's last key: the plain way
         return render_data_json(rows, as_of)
-    return empty[:-2].encode() + b",".join([spill.read(spans[i], 0) for i in order]) + b"]}\n"
+    lines = spill.lines(spans, order, 0)
+    if not lines:
+        return empty.encode() + b"\n"
+    # The envelope around the lines joined in one copy (no concatenation of the whole after).
+    lines[0] = empty[:-2].encode() + lines[0]
+    lines[-1] += b"]}\n"
+    return b",".join(lines)
 
 
 def _data_csv(spill: _Spill, spans: Sequence[_Span], order: Sequence[int]) -> bytes:
-    return _csv_head().encode() + b"".join([spill.read(spans[i], 1) for i in order])
+    return b"".join([_csv_head().encode(), *spill.lines(spans, order, 1)])
 
 
 #: Where a row's data lines lie in the spill file: offset, length of the JSON line, of the CSV line.
@@ -1303,21 +1391,42 @@ class _Spill:
     Forked processes read it too (``pread`` leaves the file's offset alone)."""
 
     def __init__(self) -> None:
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        # A large buffer: a rebuild adds some 2 KB a row, 10,000 rows, without a system call each.
+        self.file: IO[bytes] = tempfile.TemporaryFile("w+b", buffering=1 << 20)  # noqa: SIM115 - closed by close()
         self.size = 0
 
-    def add(self, json_line: bytes, csv_line: bytes) -> _Span:
-        span = (self.size, len(json_line), len(csv_line))
-        self.file.write(json_line)
-        self.file.write(csv_line)
-        self.size += span[1] + span[2]
+    def add(self, lines: bytes | memoryview, json_size: int) -> _Span:
+        """A row's JSON line then its CSV line, as one run of bytes."""
+        span = (self.size, json_size, len(lines) - json_size)
+        self.file.write(lines)
+        self.size += len(lines)
         return span
 
     def ready(self) -> None:
         self.file.flush()
 
-    def read(self, span: _Span, which: int) -> bytes:
-        offset, size = (span[0], span[1]) if which == 0 else (span[0] + span[1], span[2])
+    #: How much of the file ``lines`` reads at a time.
+    WINDOW = 1 << 20
+
+    def lines(self, spans: Sequence[_Span], order: Sequence[int], which: int) -> list[bytes]:
+        """Each row's JSON (``which`` 0) or CSV (1) line, in ``order`` (every row once): the
+        file read through once, a window at a time (the rows' lines lie in the order of
+        ``spans``), rather than one read per line."""
+        assert len(order) == len(spans)
+        out: list[bytes] = [b""] * len(spans)
+        place = [0] * len(spans)
+        for position, i in enumerate(order):
+            place[i] = position
+        window, start = b"", 0
+        for i, (offset, json_size, csv_size) in enumerate(spans):
+            begin, size = (offset, json_size) if which == 0 else (offset + json_size, csv_size)
+            at = begin - start
+            if at < 0 or at + size > len(window):
+                window, start, at = self._window(begin, max(size, self.WINDOW)), begin, 0
+            out[place[i]] = window[at : at + size]
+        return out
+
+    def _window(self, offset: int, size: int) -> bytes:
         if hasattr(os, "pread"):
             return os.pread(self.file.fileno(), size, offset)
         self.file.seek(offset)  # pragma: no cover - no pread (Windows): one process reads
@@ -1327,8 +1436,25 @@ class _Spill:
         self.file.close()
 
 
+def _unpacked(raw: bytes) -> tuple[Any, ...]:
+    """A cache value ``_packed`` made: a skip as it is, a row as ("row", row fields, shown path,
+    its data lines (a view of ``raw``), the JSON line's length). ValueError if it is not one."""
+    value = pickle.loads(raw)
+    if type(value) is not tuple or not value or value[0] not in ("row", "skip"):
+        raise ValueError("not a value of the site's cache")
+    if value[0] == "skip":
+        return value
+    kind, fields, shown, json_size, csv_size = value
+    if type(json_size) is not int or type(csv_size) is not int:
+        raise ValueError("damaged data lines")
+    size = json_size + csv_size
+    if not 0 <= json_size <= size <= len(raw):
+        raise ValueError("damaged data lines")
+    return kind, fields, shown, memoryview(raw)[len(raw) - size :], json_size
+
+
 def _settled(value: tuple[Any, ...], spill: _Spill) -> tuple[Any, ...]:
-    """A cache value as a slot keeps it: a row's data lines moved to the spill file."""
+    """An ``_unpacked`` value as a slot keeps it: a row's data lines moved to the spill file."""
     if value[0] != "row":
         return value
     return (value[0], value[1], value[2], spill.add(value[3], value[4]))
@@ -1357,6 +1483,7 @@ def build_site(
     result = BuildResult(path=target)
     spill = _Spill()
     linker = _Linker(target, folder, previous)
+    heap = _Heap()
     where = cache_folder(environ)
     store = (
         result_cache.ResultCache(where, config, "site", as_of, checked_on, SITE_CACHE_FORMAT)
@@ -1375,6 +1502,7 @@ def build_site(
         listed, no_links = _listing(config)
         slots: list[_Slot | None] = []
         misses: list[str] = []
+        heap.pause()
         for name, refused in listed:
             if refused:
                 slots.append(_Slot(("skip", refused, repository_path(Path(name), config))))
@@ -1383,6 +1511,7 @@ def build_site(
             if slot is None:
                 misses.append(name)
             slots.append(slot)
+        heap.settle()
         job = _Pass(
             config, as_of, checked_on, lang, base, str(folder), previous, racy_since, bool(linker.pages),
             os.fspath(config.records_dir), _shown_prefix(config) if no_links else None,
@@ -1394,21 +1523,23 @@ def build_site(
                 if slots[index] is not None or refused:
                     continue
                 raw, stat, file_digest, rendered = next(built)
-                value = pickle.loads(raw)
+                value = _unpacked(raw)
                 if stat is None:
                     key = os.urandom(16).hex()  # a file that cannot be told unchanged: never reused
                 else:
                     key = page_key(base, value[2], stat, file_digest)
                     if store is not None:
                         store.write(name, stat, file_digest, None, raw, new=True)
-                slots[index] = _Slot(_settled(value, spill), key, reuse=not rendered)
+                page_name = project_page(value[1][0]) if value[0] == "row" else ""
+                slots[index] = _Slot(_settled(value, spill), key, reuse=not rendered, page=page_name)
             built.close()
         finally:
             _PASS.clear()
-        rows, keys, spans, linked, again = _gather(slots, skipped)
+        heap.pause()
+        rows, keys, names, spans, linked, again = _gather(slots, skipped)
         spill.ready()
         linker.join()
-        manifest = {project_page(row.code): key for row, key in zip(rows, keys, strict=True)}
+        manifest = dict(zip(names, keys, strict=True))
         batch = []
         for page in _summary_pages(rows, keys, (spill, spans), base, as_of, lang, config):
             manifest[page.path] = page.key
@@ -1417,25 +1548,55 @@ def build_site(
                 continue
             result.rendered.append(page.path)
             batch.append(page)
+        heap.settle()
         with _Rendering(batch, folder, jobs):  # the pages over many projects, beside what follows
-            _link_projects(rows, linked, again, folder, linker.linked, job, result)
-            if store is not None:
-                store.save(keep=lambda key: False)  # the whole records folder was walked
+            _link_projects(rows, names, linked, again, folder, linker.linked, job, result)
         result.manifest = manifest
-        body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
-        _put(folder, MARKER, json.dumps(body, indent=0, sort_keys=True) + "\n")
+        _put(folder, MARKER, _manifest_text(manifest))
         folder.chmod(0o755)
-        _swap_in(folder, target)
+        # The cache is saved while the old site is removed (the whole records folder was walked).
+        _swap_in(
+            folder, target, (lambda: store.save(keep=lambda key: False)) if store is not None else _nothing
+        )
     except BaseException:
         linker.join(link=False)
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
+        heap.end()
         os.close(lock)
         spill.close()
         if store is not None:
             store.close()
     return result
+
+
+class _Heap:
+    """The cyclic garbage collector held off while a build makes its many small objects that
+    hold no cycle (some 300,000 at 10,000 records: each row's values, its tuple, its slot),
+    which it would otherwise scan over and over; then those objects are frozen (``gc.freeze``):
+    no later collection of this build scans them, nor one of a process forked from here (which
+    would copy every page of memory they lie in). ``end`` puts everything back as it was."""
+
+    def __init__(self) -> None:
+        self.enabled = gc.isenabled()
+        self.frozen = False
+
+    def pause(self) -> None:
+        gc.disable()
+
+    def settle(self) -> None:
+        gc.freeze()
+        self.frozen = True
+        if self.enabled:
+            gc.enable()
+
+    def end(self) -> None:
+        if self.frozen:
+            gc.unfreeze()
+            self.frozen = False
+        if self.enabled:
+            gc.enable()
 
 
 def _listing(config: Config) -> tuple[list[tuple[str, str | None]], bool]:
@@ -1459,36 +1620,44 @@ def _shown_prefix(config: Config) -> str | None:
 def _cached_slot(
     store: result_cache.ResultCache, name: str, base: str, previous: Mapping[str, str], spill: _Spill
 ) -> _Slot | None:
-    """The file's slot from the cache, when its entry holds and its page (if any) can be linked."""
-    entry = store.lookup(name)
-    if entry is None:
+    """The file's slot from the cache, when its entry holds and its page (if any) can be linked.
+
+    Run for every record of a rebuild: the entry is found, read and kept by position (no entry
+    tuple made, its path worked out once)."""
+    key = store.key(name)
+    i = store.find(key)
+    if i is None:
         return None
     try:
-        raw = store.read_value(entry)
-        value = pickle.loads(raw)
+        value = _unpacked(store.value_at(i))
     except Exception:  # the cache file changed under us: read the record instead
         return None
-    if not isinstance(value, tuple) or value[0] not in ("row", "skip"):
-        return None
-    key = ""
+    page_name = ""
     if value[0] == "row":
-        key = page_key(base, value[2], entry[0], entry[1])
-        if previous.get(project_page(value[1][0])) != key:
+        code = value[1][0]
+        page_name = project_page(code)
+        entry = store.entry(i)
+        page = page_key(base, value[2], entry[0], entry[1])
+        if previous.get(page_name) != page:
             return None  # its page must be rendered: the record is read again for it
-    store.write(name, entry[0], entry[1], entry[2], raw, new=False)
-    return _Slot(_settled(value, spill), key, reuse=True)
+        store.keep_at(key, i)
+        return _Slot(_settled(value, spill), page, reuse=True, page=page_name)
+    store.keep_at(key, i)
+    return _Slot(value)
 
 
 def _gather(
     slots: list[_Slot | None], skipped: Skipped
-) -> tuple[list[ProjectRow], list[str], list[_Span], list[int], set[int]]:
-    """Rows, page keys and data lines in the walk's order; a second record of a code is skipped.
+) -> tuple[list[ProjectRow], list[str], list[str], list[_Span], list[int], set[int]]:
+    """Rows, page keys, page paths and data lines in the walk's order; a second record of a code
+    is skipped.
 
     Also which rows' pages are to be linked from the previous site, and which must be rendered
     here: the page of a code that two records claim (a worker may have written the second's).
     """
     rows: list[ProjectRow] = []
     keys: list[str] = []
+    names: list[str] = []
     spans: list[_Span] = []
     seen: dict[str, int] = {}
     linked: list[int] = []
@@ -1511,12 +1680,14 @@ def _gather(
             linked.append(len(rows))
         rows.append(row)
         keys.append(slot.key)
+        names.append(slot.page)
         spans.append(value[3])
-    return rows, keys, spans, linked, again
+    return rows, keys, names, spans, linked, again
 
 
 def _link_projects(
     rows: list[ProjectRow],
+    names: list[str],
     linked: list[int],
     again: set[int],
     folder: Path,
@@ -1525,23 +1696,23 @@ def _link_projects(
     result: BuildResult,
 ) -> None:
     """Keep the unchanged project pages ``_Linker`` linked (``done``), render those it could not,
-    and remove the pages it linked of records that are gone."""
+    and remove the pages it linked of records that are gone. ``names``: each row's page."""
     kept = set()
     for index in linked:
         if index in again:
             continue
-        if project_page(rows[index].code) in done:
+        if names[index] in done:
             kept.add(index)
         else:
             again.add(index)
-    for page in done - {project_page(row.code) for row in rows}:
+    for page in done.difference(names):
         os.unlink(folder / page)
     for index in sorted(again):
         row = rows[index]
-        page = project_page(row.code)
+        page = names[index]
         project = _project_of(Path(job.config.root, row.path), job.config, job.checked_on, row.path)
         _write_page(
             str(folder), page, render_project(project, row, job.as_of, job.lang, job.config), replace=True
         )
     result.kept += len(kept)
-    result.rendered += [project_page(row.code) for index, row in enumerate(rows) if index not in kept]
+    result.rendered += [page for index, page in enumerate(names) if index not in kept]
