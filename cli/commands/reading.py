@@ -117,6 +117,23 @@ def output_memo(command: str, paths: list[Path], config: Any, *parts: object) ->
     ), listed
 
 
+def portfolio_rows(
+    paths: list[Path], config: Any, day: Any, memo: Any, listed: Any, present: Any
+) -> tuple[Any, Any]:
+    """(the rows of a reading command, as ``present`` makes them, with a progress bar where a
+    person watches; the records skipped, filled as the rows are read)."""
+    from ..core.portfolio import Skipped, rows
+    from .options import shown_path
+    from .progress import with_progress
+
+    skipped = Skipped()
+    source = rows(
+        paths, config, day, checked_on=today(), skipped=skipped, shown=shown_path, listed=listed,
+        scanned=memo.take_scanned() if memo is not None else None, present=present,
+    )  # fmt: skip
+    return with_progress(source, paths, config, lambda: len(skipped)), skipped
+
+
 def echo_memo(memo: Any) -> bool:
     """Print the memo's output if it holds for this run; True when it did."""
     hit = memo.get() if memo is not None else None

@@ -24,6 +24,7 @@ from .reading import (
     output_memo,
     paint,
     portfolio_options,
+    portfolio_rows,
     report_skipped,
     terminal_width,
     use_colour,
@@ -110,9 +111,8 @@ def status(
         )
         if echo_memo(memo):
             return
-    from ..core.portfolio import Presenter, Skipped, filtered, rows, sorted_rows
+    from ..core.portfolio import Presenter, filtered, sorted_rows
     from ..core.tables import StatusLine, status_csv, status_envelope, status_line_kept
-    from .progress import with_progress
 
     table = output_format in ("table", "markdown")
     present = None
@@ -130,21 +130,9 @@ def status(
         if mended is not None:  # a few records changed: the last table, mended
             run.show(mended)
             return
-    skipped = Skipped()
-    source = rows(
-        paths,
-        config,
-        day,
-        checked_on=today(),
-        skipped=skipped,
-        shown=shown_path,
-        listed=listed,
-        scanned=memo.take_scanned() if memo is not None else None,
-        present=present,
-    )
+    source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record
-    source = with_progress(source, paths, config, lambda: len(skipped))
     if table:
         from .statustable import full_table
 

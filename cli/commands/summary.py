@@ -12,13 +12,14 @@ import click
 from ..core.labels import Lang
 from ..core.summary import DIMENSIONS
 from ..core.text import TABLE_FORMATS
-from .options import current_config, format_option, shown_path, today
+from .options import current_config, format_option, today
 from .reading import (
     echo_memo,
     emit,
     make_filters,
     output_memo,
     portfolio_options,
+    portfolio_rows,
     report_skipped,
     terminal_width,
 )
@@ -71,25 +72,12 @@ def summary(
         memo, listed = output_memo("summary", paths, config, day, by, filters, output_format, language, width)
         if echo_memo(memo):
             return
-    from ..core.portfolio import Skipped, filtered, rows
+    from ..core.portfolio import filtered
     from ..core.summary import SUMMARY_ROWS, summarise
     from ..core.tables import summary_csv, summary_envelope, summary_table
     from ..core.text import json_text
-    from .progress import with_progress
 
-    skipped = Skipped()
-    source = rows(
-        paths,
-        config,
-        day,
-        checked_on=today(),
-        skipped=skipped,
-        shown=shown_path,
-        listed=listed,
-        scanned=memo.take_scanned() if memo is not None else None,
-        present=SUMMARY_ROWS,
-    )
-    source = with_progress(source, paths, config, lambda: len(skipped))
+    source, skipped = portfolio_rows(paths, config, day, memo, listed, SUMMARY_ROWS)
     result = summarise(filtered(source, filters), by or ("agency",), config, day)
 
     def sheet() -> tuple[Any, Any]:

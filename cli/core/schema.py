@@ -12,7 +12,7 @@ the Python type checked there; a date-time or a time is named as such.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
@@ -143,31 +143,33 @@ def _date_tree(format_version: int) -> Tree:
 def number_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
     """Paths (``*`` for any array item) where the schema admits a number: type number or
     integer, or a number among its const or enum values."""
-    found: list[tuple[str, ...]] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        types = node.get("type", ())
-        types = [types] if isinstance(types, str) else list(types)
-        admitted = [node["const"]] if "const" in node else list(node.get("enum", ()))
-        if "number" in types or "integer" in types or any(_is_number(v) for v in admitted):
-            found.append(path)
-        for key, child in node.get("properties", {}).items():
-            walk(child, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "*"))
-
-    walk(schema(format_version), ())
-    return tuple(found)
+    return _positions(format_version, _admits_number)
 
 
 @cache
 def string_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
     """Paths (``*`` for any array item) where the schema wants text (type string)."""
+    return _positions(format_version, _wants_text)
+
+
+def _admits_number(node: dict[str, Any]) -> bool:
+    types = node.get("type", ())
+    types = [types] if isinstance(types, str) else list(types)
+    admitted = [node["const"]] if "const" in node else list(node.get("enum", ()))
+    return "number" in types or "integer" in types or any(_is_number(v) for v in admitted)
+
+
+def _wants_text(node: dict[str, Any]) -> bool:
+    types = node.get("type", ())
+    return types == "string" or (isinstance(types, list) and "string" in types)
+
+
+def _positions(format_version: int, wanted: Callable[[dict[str, Any]], bool]) -> tuple[tuple[str, ...], ...]:
+    """The paths of the schema's properties and array items (``*``) that ``wanted`` accepts."""
     found: list[tuple[str, ...]] = []
 
     def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        types = node.get("type", ())
-        if types == "string" or (isinstance(types, list) and "string" in types):
+        if wanted(node):
             found.append(path)
         for key, child in node.get("properties", {}).items():
             walk(child, (*path, key))
