@@ -51,6 +51,16 @@ def empty_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path
     yield tmp_path
 
 
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private cache folder, turned on (the tests otherwise run with the cache off)."""
+    folder = tmp_path / "user-cache"
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(folder))
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    return folder
+
+
 def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:
     """Invoke the CLI in-process; stdout and stderr stay apart (click >= 8.2)."""
     result = CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)

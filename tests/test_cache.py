@@ -17,15 +17,6 @@ from conftest import SHIPPED, run, write_record
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "user-cache"
-    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(folder))
-    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
-    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
-    return folder
-
-
-@pytest.fixture
 def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The files actually read and checked (cache misses), in order."""
     seen: list[Path] = []

@@ -13,15 +13,6 @@ from conftest import SHIPPED, run
 
 
 @pytest.fixture
-def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "user-cache"
-    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(folder))
-    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
-    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
-    return folder
-
-
-@pytest.fixture
 def computed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many runs computed their rows or mended the last table (did not answer from the memo)."""
     from projledger.commands.statustable import TableRun

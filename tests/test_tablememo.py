@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from projledger.core import cache as cache_module
-from projledger.core import tablememo
 
 from conftest import run
 
@@ -54,9 +53,8 @@ def test_a_mended_table_is_the_full_table(
     root = tmp_path / "portfolio"
     generate(root, 150, seed=11, size=1500, fail_share=0.1)
     monkeypatch.chdir(root)
-    # Files the test writes count as long settled (else nothing is mended: see RACY_MARGIN).
+    # Files the test writes count as long settled (else nothing is mended: see TableMemo.made).
     monkeypatch.setattr(cache_module, "RACY_NS", -(10**15))
-    monkeypatch.setattr(tablememo, "RACY_MARGIN", -(10**15))
     from projledger.commands.statustable import TableRun
 
     mended: list[bool] = []
@@ -99,7 +97,6 @@ def test_records_added_or_removed_make_the_table_in_full(
     generate(root, 40, seed=5, size=1500, fail_share=0)
     monkeypatch.chdir(root)
     monkeypatch.setattr(cache_module, "RACY_NS", -(10**15))
-    monkeypatch.setattr(tablememo, "RACY_MARGIN", -(10**15))
     monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
     first = run("status", "--as-of", AS_OF.isoformat())

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from ..core import tablememo
+from ..core import cache, tablememo
 from ..core.config import Config
 from ..core.tables import Layout, StatusLine, status_line_text, status_table_parts
 from .options import shown_path, today
@@ -61,7 +61,7 @@ class TableRun:
             name
             for i, name in enumerate(self.names)
             if list(last.stats[4 * i : 4 * i + 4]) != list(self.stats[4 * i : 4 * i + 4])
-            or max(last.stats[4 * i + 1], last.stats[4 * i + 3]) >= last.made - tablememo.RACY_MARGIN
+            or max(last.stats[4 * i + 1], last.stats[4 * i + 3]) >= last.made - cache.RACY_NS
         ]
         if len(changed) > tablememo.MAX_CHANGED:
             return None

@@ -389,13 +389,6 @@ class ResultCache:
             raise EOFError("cache file shrank")
         return raw
 
-    def keep(self, path: Path | str, i: int) -> None:
-        """``write`` of the entry found at ``i`` (by ``find``) as it was: no value read or written."""
-        if self._broken:
-            return
-        stat, file_digest, meta, offset, length = self._entry(i)
-        self._add(self.key(path), stat, file_digest, meta, offset, length)
-
     def value_at(self, i: int) -> bytes:
         """``read_value`` of the entry found at ``i``, without making the entry's tuple."""
         n, base = self._numbers, _FIELDS * i

@@ -286,18 +286,7 @@ def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[t
 @cache
 def _date_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
     """Paths (``*`` for any array item) where the schema wants a date."""
-    found: list[tuple[str, ...]] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        if node.get("format") == "date":
-            found.append(path)
-        for key, child in node.get("properties", {}).items():
-            walk(child, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "*"))
-
-    walk(schema(format_version), ())
-    return tuple(found)
+    return _positions(format_version, lambda node: node.get("format") == "date")
 
 
 def _values_at(

@@ -1039,6 +1039,25 @@ class _Rendering:
             _BATCH.clear()
 
 
+def _begin_build(out: Path, config: Config, cwd: Path) -> tuple[Path, dict[str, str], Path, int]:
+    """The site's folder (checked), the previous site's manifest, and the temporary folder
+    beside it where the new one is built, opened for its lock."""
+    target = check_output(out, config, cwd)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    clean_stray(target)
+    previous = read_manifest(target) if target.is_dir() else {}
+    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    return target, previous, folder, os.open(folder, os.O_RDONLY)
+
+
+def _claim_build(folder: Path, lock: int) -> None:
+    """Lock the build's folder and mark it from the start, so what a killed build leaves is
+    known for ours and removed."""
+    if fcntl is not None:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+    _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
+
+
 def write_site(
     out: Path, pages: Iterable[Planned], config: Config, cwd: Path, *, jobs: int = 1
 ) -> BuildResult:
@@ -1047,18 +1066,10 @@ def write_site(
     A page whose key is the previous site's is linked from it; the pages to render are
     rendered together at the end, on ``jobs`` processes when there is enough work.
     """
-    target = check_output(out, config, cwd)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stray(target)
-    previous = read_manifest(target) if target.is_dir() else {}
-    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
-    lock = os.open(folder, os.O_RDONLY)
+    target, previous, folder, lock = _begin_build(out, config, cwd)
     result = BuildResult(path=target)
     try:
-        if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        # Marked from the start, so what a killed build leaves is known for ours and removed.
-        _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
+        _claim_build(folder, lock)
         manifest: dict[str, str] = {}
         batch: list[Planned] = []
         for page in pages:
@@ -1474,12 +1485,7 @@ def build_site(
     fingerprint: str | None = None,
 ) -> BuildResult:
     """The site of the repository's records, built beside ``out`` and swapped in (see module doc)."""
-    target = check_output(out, config, cwd)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stray(target)
-    previous = read_manifest(target) if target.is_dir() else {}
-    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
-    lock = os.open(folder, os.O_RDONLY)
+    target, previous, folder, lock = _begin_build(out, config, cwd)
     result = BuildResult(path=target)
     spill = _Spill()
     linker = _Linker(target, folder, previous)
@@ -1490,9 +1496,7 @@ def build_site(
         if where is not None else None
     )  # fmt: skip
     try:
-        if fcntl is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
+        _claim_build(folder, lock)
         prepare_templates(lang, where)
         (folder / "projects").mkdir()
         (folder / "agencies").mkdir()

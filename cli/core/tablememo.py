@@ -33,9 +33,6 @@ MEMO_FORMAT = 1
 MAGIC = b"projledger-table %d\n" % MEMO_FORMAT
 #: More changed records than this: the table is made in full (mending is for a few).
 MAX_CHANGED = 50
-#: A file whose time is this close to the making of the memo may have changed again within
-#: the filesystem's time resolution: it counts as changed (as cache.RACY_NS does).
-RACY_MARGIN = 3_000_000_000
 
 
 @dataclass(frozen=True)
@@ -53,7 +50,8 @@ class TableMemo:
     skipped: list[tuple[str, str]]  # (record as shown, why) in the walk's order
     err: str  # what went to stderr
     stats: Any  # the record files' stat numbers (4 each, -1 for none), in the walk's order
-    made: int  # the filesystem's time when the run that made it began
+    made: int  # the filesystem's time when the run that made it began (a file whose time is
+    # within cache.RACY_NS of it may have changed again unseen: it counts as changed)
 
     def made_again(self, stats: Any, now: int) -> TableMemo:
         """This table as of a later run's look at the files."""
