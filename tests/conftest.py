@@ -14,9 +14,10 @@ from projledger.main import main
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = PROJECT_ROOT / "records" / "2565" / "01000000-2475.toml"
-SHARED = PROJECT_ROOT.parent / "shared"
-LEGACY_PRINTOUT = SHARED / "fixtures" / "legacy" / "01000000-2475-printout.txt"
 DATA = Path(__file__).resolve().parent / "data"
+#: The real project as the spec gives it (no `#:schema` line), and the printout it came from.
+SPEC_RECORD = DATA / "spec" / "01000000-2475.toml"
+LEGACY_PRINTOUT = DATA / "legacy" / "01000000-2475-printout.txt"
 
 #: The smallest valid record, with no report yet: for tests that write to records many times.
 SMALL_RECORD = """\

@@ -82,3 +82,19 @@ def test_top_level_help_lists_every_command() -> None:
     result = CliRunner().invoke(main, ["--help"])
     for name in COMMANDS:
         assert name in result.stdout
+
+
+#: What a fresh clone has: the tests, the benchmark, the Makefile and CI read nothing beside it.
+SELF_CONTAINED = [PROJECT_ROOT / "Makefile", PROJECT_ROOT / ".ci" / "run"] + sorted(
+    path
+    for folder in ("tests", "bench")
+    for path in (PROJECT_ROOT / folder).rglob("*.py")
+    if path != Path(__file__).resolve()  # this file names what it looks for
+)
+
+
+@pytest.mark.parametrize("path", SELF_CONTAINED, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
+def test_nothing_reads_outside_the_checkout(path: Path) -> None:
+    text = path.read_text("utf-8")
+    for reach_out in ("../shared", '"shared"', "parent.parent.parent", "PROJECT_ROOT.parent"):
+        assert reach_out not in text, f"{path.name} reaches outside the checkout with {reach_out!r}"

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import tomli
 
-from conftest import SHARED, SHIPPED, run, write_record
+from conftest import SHIPPED, run, write_record
+from conftest import SPEC_RECORD as SPEC
 
 HEADER = b"#:schema ../../schemas/project.schema.json\n"
 #: The shipped record as the spec gives it: without the ``#:schema`` line fmt adds.
-SPEC = SHARED / "spec" / "01000000-2475.toml"
 MESSY = """\
 name = "โครงการ"
 code = "50100000-0001"

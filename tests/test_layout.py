@@ -21,9 +21,9 @@ from projledger.core.layout import (
 )
 from projledger.core.record import parse
 
-from conftest import SHARED, SHIPPED
+from conftest import SHIPPED
+from conftest import SPEC_RECORD as SPEC
 
-SPEC = SHARED / "spec" / "01000000-2475.toml"
 HEADER = "#:schema ../../schemas/project.schema.json\n"
 
 

@@ -19,9 +19,9 @@ from projledger.core.legacy import (
     parse_printout,
 )
 
-from conftest import DATA, LEGACY_PRINTOUT, SHARED
+from conftest import DATA, LEGACY_PRINTOUT, SPEC_RECORD
 
-SPEC = tomllib.loads((SHARED / "spec" / "01000000-2475.toml").read_text("utf-8"), parse_float=Decimal)
+SPEC = tomllib.loads(SPEC_RECORD.read_text("utf-8"), parse_float=Decimal)
 LEGACY = DATA / "legacy"
 ALL_REPORTS = list(range(1, 13))
 REPORT_KEYS = ("no", "date", "progress", "disbursed", "plan_status", "target_status", "event")
