@@ -115,7 +115,7 @@ _REPORT_HEADER_IN_TEXT = re.compile(
 )
 # The percent sign is printed in one layout and not in another (``= 76.00 : งบประมาณ...``).
 _PROGRESS = re.compile(
-    r"(?:::\s*)?ความก้าวหน้า\S{0,8}\s*=\s*(?P<progress>[^%:\s]*)\s*%?\s*:?\s*"
+    r"(?:::\s*)?ความก้าวหน้า\S{0,8}\s*=\s*(?P<progress>[^%:\s]*)\s*%?[\s:]*"
     r"(?:งบประมาณ\S{0,12}\s*)?\(\s*ครั้ง\s*ที่?\s*(?P<no>[0-9]+)\s*\)\s*=\s*(?P<disbursed>\S*)\s*บาท"
 )
 _DATE = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -489,7 +489,7 @@ def merge_into_record(imported: dict[str, Any], record: Document, *, keep_report
     """
     data = {key: dict(value) if isinstance(value, dict) else value for key, value in imported.items()}
     kept: list[str] = []
-    for key, value in record.data.items():
+    for key, value in canonical_data(record.data).items():  # named in the record's own order
         if key == "reports" or key in PRINTOUT_FIELDS:
             continue
         if isinstance(value, dict) and any(name.startswith(f"{key}.") for name in PRINTOUT_FIELDS):
