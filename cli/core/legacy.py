@@ -16,9 +16,18 @@ What PDF extraction and OCR do to the text, and how each is undone:
   starts a sub-item such as ``๑.๑``);
 - a report's header (``รายงานครั้งที่N``) and its progress line may be far apart (page
   break), or its progress line printed beside the next report's header: every progress line
-  names its report (``(ครั้งที่ N)``), and that number pairs them;
-- a missing first page or a cut-off end: whatever is complete is imported; a report missing
-  a value is left out, with a warning naming what it lacks.
+  names its report (``(ครั้งที่ N)``), and that number pairs them, wherever it stands. One
+  layout prints every report's figures (without ``%``) at the end of the next report's header
+  line, its date and note on a line of their own (``23/07/2565 : ...``) and the last report's
+  figures after its note; a date and note go to the latest header still waiting for one;
+- a missing first page or a cut-off end: whatever is complete is read; a report shown (by
+  its header or its figures) but missing a value is left out, with a warning naming what it
+  lacks, and named in ``Imported.left_out``: ``require_complete`` refuses such a printout
+  (the command does, unless ``--partial``).
+
+``merge_into_record`` lays a printout's data over an existing record: the printout replaces
+only what the form shows (``PRINTOUT_FIELDS``); the rest, and any report it lacks, is kept or
+refused by name, never dropped.
 
 The text ``show`` prints (``form.render_text``) is read by the same rules, which is what makes
 ``import(show(R))`` give ``R`` back.
