@@ -322,3 +322,33 @@ def test_reports_of_the_record_the_printout_lacks_are_refused_or_kept_with_parti
     assert [r["no"] for r in data["reports"]] == list(range(1, 14))  # type: ignore[union-attr]
     assert data["reports"][-1]["note"] == "ปิดโครงการ"  # type: ignore[index]
     assert data["agency"]["phone"] == "0 2224 1234"  # type: ignore[index]
+
+
+def test_the_installed_command_refuses_and_imports_as_a_real_process(tmp_path: Path) -> None:
+    """Exit codes as a shell sees them: a shown report unread refuses (1); the re-laid one writes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    (tmp_path / "records").mkdir()
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [command, "import", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+
+    refused = call(str(LEGACY / "end_cut.txt"))
+    assert refused.returncode == 1 and "report 12 (line 151: " in refused.stderr
+    assert not any((tmp_path / "records").rglob("*.toml"))
+    written = call(str(LEGACY / "reports_figures_next_header.txt"))
+    assert written.returncode == 0, written.stderr
+    assert "(12 reports)" in written.stderr
+    record = tmp_path / TARGET
+    record.write_text(CONFLICTED, "utf-8")
+    over = call(str(LEGACY_PRINTOUT), "--force")
+    assert over.returncode == 1 and "fix it or remove it first" in over.stderr
+    assert record.read_text("utf-8") == CONFLICTED
