@@ -39,7 +39,7 @@ def test_import_writes_a_record_that_validates(empty_repo: Path) -> None:
 
 def test_imported_record_is_already_in_canonical_layout(empty_repo: Path) -> None:
     for source in [LEGACY_PRINTOUT, *sorted(LEGACY.glob("*.txt"))]:
-        run("import", "--force", str(source))
+        run("import", "--force", "--partial", str(source))
     result = run("fmt", "--check")
     assert result.exit_code == 0, result.stdout + result.stderr
 
@@ -51,9 +51,11 @@ def test_import_refuses_to_overwrite_without_force(empty_repo: Path) -> None:
     assert result.exit_code == 1
     assert "already exists" in result.stderr and "--force" in result.stderr
     assert TARGET.read_text("utf-8") == "kept"
+    assert run("import", str(LEGACY_PRINTOUT)).exit_code == 1
+    TARGET.write_text(SHIPPED.read_text("utf-8").replace("progress = 92.0", "progress = 91.0"), "utf-8")
     forced = run("import", str(LEGACY_PRINTOUT), "--force")
     assert forced.exit_code == 0, forced.stderr
-    assert _load(TARGET)["code"] == "01000000-2475"
+    assert _load(TARGET)["reports"][-1]["progress"] == Decimal("92.00")  # the printout's value replaces
 
 
 def test_import_stdout_writes_nothing(empty_repo: Path) -> None:
@@ -81,7 +83,7 @@ def test_first_page_missing_names_the_fields_and_writes_nothing(empty_repo: Path
 
 def test_warnings_carry_the_input_line(empty_repo: Path) -> None:
     source = LEGACY / "labels_misspelt.txt"
-    result = run("import", str(source))
+    result = run("import", str(source), "--partial")  # its report 6 cannot be read
     assert result.exit_code == 0, result.stderr
     assert f"{source}:138: warning [legacy-import] reports[4].plan_status: read the misspelt" in result.stderr
     assert "(11 reports)" in result.stderr
@@ -147,5 +149,206 @@ def test_force_never_replaces_a_record_with_one_that_lacks_its_reports(empty_rep
     short.write_text(LEGACY_PRINTOUT.read_text("utf-8").split("รายงานครั้งที่12")[0], "utf-8")
     result = run("import", str(short), "--force")
     assert result.exit_code == 1
-    assert "holds report(s) 12 that the printout lacks" in result.stderr
+    line = before.decode().split("\n").index("no = 12")  # the [[reports]] line above it, 1-based
+    assert (
+        f"{record.relative_to(empty_repo)}:{line}: the record holds report(s) 12 (line {line}) that"
+        in result.stderr
+    )
     assert record.read_bytes() == before
+
+
+# --- issue 16.2: the layout that prints each report's figures beside the next report's header ----
+
+RELAID = ["reports_figures_next_header.txt", "reports_figures_mixed.txt"]
+
+
+@pytest.mark.parametrize("name", RELAID)
+def test_a_relaid_printout_imports_to_the_same_record_as_the_plain_one(empty_repo: Path, name: str) -> None:
+    assert run("import", str(LEGACY_PRINTOUT)).exit_code == 0
+    plain = TARGET.read_bytes()
+    TARGET.unlink()
+    result = run("import", str(LEGACY / name))
+    assert result.exit_code == 0, result.stderr
+    assert "wrote records/2565/01000000-2475.toml (12 reports)" in result.stderr
+    assert "left out" not in result.stderr and "cannot be read" not in result.stderr
+    assert TARGET.read_bytes() == plain
+    assert _load(TARGET)["reports"][-1]["event"] == "cancelled"
+
+
+def test_a_printout_showing_reports_it_cannot_read_is_refused(empty_repo: Path) -> None:
+    """Before: every report 'cannot be read', a record with 0 reports written, exit 0."""
+    text = (LEGACY / "reports_figures_next_header.txt").read_text("utf-8")
+    # Figures without their "(ครั้งที่ N)" cannot be given to any report: 4 and 9 lose theirs.
+    for no in (4, 9):
+        text = text.replace(f"(ครั้งที่ {no}) =", "=")
+    Path("p.txt").write_text(text, "utf-8")
+    for extra in ([], ["--stdout"]):
+        result = run("import", "p.txt", *extra)
+        assert result.exit_code == 1, result.stderr
+        assert result.stdout == ""
+        refusal = result.stderr.splitlines()[-1]
+        assert refusal.startswith(
+            "projledger: p.txt:144: cannot import: the printout shows 12 reports but 2 "
+        )
+        assert (
+            "report 4 (line 144: its progress, disbursed, plan_status, target_status cannot be read)"
+            in refusal
+        )
+        assert "report 9 (line 159: " in refusal and "--partial" in refusal
+        assert not any(Path("records").rglob("*.toml"))
+
+
+def test_partial_imports_the_complete_reports_and_names_the_rest(empty_repo: Path) -> None:
+    source = LEGACY / "end_cut.txt"
+    assert run("import", str(source)).exit_code == 1
+    assert not TARGET.exists()
+    result = run("import", str(source), "--partial")
+    assert result.exit_code == 0, result.stderr
+    assert "(11 reports)" in result.stderr
+    assert (
+        f"{source}: left out 1 of the 12 reports the printout shows (--partial): report 12 (line 151: "
+        in result.stderr
+    )
+    assert [r["no"] for r in _load(TARGET)["reports"]] == list(range(1, 12))  # type: ignore[union-attr]
+
+
+# --- issue 17.2: a record import cannot read is never replaced -----------------------------------
+
+CONFLICTED = SHIPPED.read_text("utf-8").replace(
+    "progress = 92.0\n", "<<<<<<< HEAD\nprogress = 92.0\n=======\nprogress = 93.0\n>>>>>>> theirs\n", 1
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (CONFLICTED, ":{line}: not valid TOML"),
+        (SHIPPED.read_text("utf-8").replace("budget = 3540000.0", 'budget = "3,540,000"'), ":9: budget: "),
+        ("", ":1: the file is empty"),
+    ],
+    ids=["merge-conflict-markers", "not-valid", "empty"],
+)
+def test_force_never_replaces_a_record_it_cannot_read(empty_repo: Path, content: str, says: str) -> None:
+    TARGET.parent.mkdir(parents=True)
+    TARGET.write_text(content, "utf-8")
+    short = Path("short.txt")
+    short.write_text(LEGACY_PRINTOUT.read_text("utf-8").split("รายงานครั้งที่12")[0], "utf-8")
+    line = content.split("\n").index("<<<<<<< HEAD") + 1 if "<<<<" in content else 0
+    for source in (str(short), str(LEGACY_PRINTOUT)):
+        result = run("import", source, "--force", "--partial")
+        assert result.exit_code == 1, result.stderr
+        refusal = result.stderr.splitlines()[-1]
+        assert refusal.startswith(f"projledger: {TARGET}{says.format(line=line)}"), refusal
+        assert refusal.endswith("fix it or remove it first; nothing was written)"), refusal
+        assert TARGET.read_text("utf-8") == content
+
+
+# --- issue 17.3: what the printout cannot show, and reports it lacks, are kept or refused --------
+
+EXTRA = (
+    SHIPPED.read_text("utf-8")
+    .replace(
+        "budget = 3540000.0\n",
+        "budget = 3540000.0\nplan = [8.0, 16.0, 25.0, 33.0, 41.0, 50.0, 58.0, 66.0, 75.0, 83.0, 91.0, 100.0]\n",
+    )
+    .replace(
+        'coordinator = "คุณปริญดา"\n',
+        'coordinator = "คุณปริญดา"\nphone = "0 2224 1234"\nbudget_unit = "11000000"\n',
+    )
+)
+
+
+def test_force_keeps_the_fields_the_printout_cannot_show(empty_repo: Path) -> None:
+    TARGET.parent.mkdir(parents=True)
+    TARGET.write_text(EXTRA, "utf-8")
+    status_before = run("status", "01000000-2475", "--as-of", "30/09/2565")
+    assert status_before.exit_code == 0, status_before.stderr
+    result = run("import", str(LEGACY_PRINTOUT), "--force")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "records/2565/01000000-2475.toml: kept from the record what the printout cannot show: "
+        "plan, agency.phone, agency.budget_unit\n" in result.stderr
+    )
+    data = _load(TARGET)
+    assert data["plan"] == [Decimal(n) for n in ("8.0", "16.0", "25.0", "33.0", "41.0", "50.0", "58.0",
+                                                  "66.0", "75.0", "83.0", "91.0", "100.0")]  # fmt: skip
+    assert data["agency"]["phone"] == "0 2224 1234"  # type: ignore[index]
+    assert data["agency"]["budget_unit"] == "11000000"  # type: ignore[index]
+    assert run("status", "01000000-2475", "--as-of", "30/09/2565").stdout == status_before.stdout
+    assert run("fmt", "--check").exit_code == 0
+
+
+def test_force_over_a_record_with_nothing_extra_says_nothing_kept(empty_repo: Path) -> None:
+    assert run("import", str(LEGACY_PRINTOUT)).exit_code == 0
+    result = run("import", str(LEGACY_PRINTOUT), "--force")
+    assert result.exit_code == 0, result.stderr
+    assert "kept" not in result.stderr
+
+
+def test_reports_of_the_record_the_printout_lacks_are_refused_or_kept_with_partial(empty_repo: Path) -> None:
+    """The record has 13 reports, the printout 12: never a silent loss of report 13."""
+    thirteen = (
+        '\n[[reports]]\nno = 13\ndate = 2022-10-25\nprogress = 92.0\ndisbursed = 0.0\nplan_status = "behind"\n'
+        'target_status = "off_target"\nnote = "ปิดโครงการ"\n'
+    )
+    text = EXTRA.replace('event = "cancelled"\n', "") + thirteen
+    TARGET.parent.mkdir(parents=True)
+    TARGET.write_text(text, "utf-8")
+    before = TARGET.read_bytes()
+    line = text.split("\n").index("no = 13")  # the line of its [[reports]], 1-based
+    refused = run("import", str(LEGACY_PRINTOUT), "--force")
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines()[-1] == (
+        f"projledger: {TARGET}:{line}: the record holds report(s) 13 (line {line}) that the printout lacks; "
+        "replacing it would lose them, so nothing was written (give --partial to keep them from the record)"
+    )
+    assert TARGET.read_bytes() == before
+    # A cancelled report 12 with a report after it would not validate: the printout's 12 says
+    # cancelled, so keeping 13 is refused by validate's rule, never written.
+    kept = run("import", str(LEGACY_PRINTOUT), "--force", "--partial")
+    assert kept.exit_code == 1 and "would not pass validate" in kept.stderr
+    assert "after-event" in kept.stderr
+    assert TARGET.read_bytes() == before
+    uncancelled = LEGACY_PRINTOUT.read_text("utf-8").replace("ยกเลิกโครงการ เนื่องจาก", "เนื่องจาก")
+    Path("p.txt").write_text(uncancelled, "utf-8")
+    kept = run("import", "p.txt", "--force", "--partial")
+    assert kept.exit_code == 0, kept.stderr
+    assert (
+        "records/2565/01000000-2475.toml: kept report(s) 13 from the record: the printout lacks them"
+        in kept.stderr
+    )
+    assert "(13 reports)" in kept.stderr
+    data = _load(TARGET)
+    assert [r["no"] for r in data["reports"]] == list(range(1, 14))  # type: ignore[union-attr]
+    assert data["reports"][-1]["note"] == "ปิดโครงการ"  # type: ignore[index]
+    assert data["agency"]["phone"] == "0 2224 1234"  # type: ignore[index]
+
+
+def test_the_installed_command_refuses_and_imports_as_a_real_process(tmp_path: Path) -> None:
+    """Exit codes as a shell sees them: a shown report unread refuses (1); the re-laid one writes."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    (tmp_path / "records").mkdir()
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [command, "import", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+
+    refused = call(str(LEGACY / "end_cut.txt"))
+    assert refused.returncode == 1 and "report 12 (line 151: " in refused.stderr
+    assert not any((tmp_path / "records").rglob("*.toml"))
+    written = call(str(LEGACY / "reports_figures_next_header.txt"))
+    assert written.returncode == 0, written.stderr
+    assert "(12 reports)" in written.stderr
+    record = tmp_path / TARGET
+    record.write_text(CONFLICTED, "utf-8")
+    over = call(str(LEGACY_PRINTOUT), "--force")
+    assert over.returncode == 1 and "fix it or remove it first" in over.stderr
+    assert record.read_text("utf-8") == CONFLICTED

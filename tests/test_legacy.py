@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import re
 import tomllib
 from datetime import date
 from decimal import Decimal
@@ -10,14 +12,17 @@ from typing import Any
 
 import pytest
 
-from projledger.core.errors import InputError
+from projledger.core.errors import ConflictError, InputError
 from projledger.core.legacy import (
     FUZZY_CUTOFF,
+    IncompleteReportsError,
     MissingFieldsError,
     decode_printout,
     fuzzy_choice,
+    merge_into_record,
     parse_printout,
 )
+from projledger.core.record import Document
 
 from conftest import DATA, LEGACY_PRINTOUT, SPEC_RECORD
 
@@ -104,6 +109,26 @@ CASES: dict[str, tuple[list[int], list[tuple[int, str]]]] = {
     "lines_cut.txt": (ALL_REPORTS, _mended(132)),
     "pages_merged.txt": (ALL_REPORTS, _mended(123)),
     "reports_shifted.txt": (ALL_REPORTS, _mended(131)),
+    "reports_figures_next_header.txt": (
+        ALL_REPORTS,
+        [
+            *_mended(131),
+            (
+                162,
+                "reports[9].plan_status: read the misspelt 'เป็นไปตามแผนแต่ควรถติ' as 'เป็นไปตามแผนแต่ควรติดตาม' (watch)",
+            ),
+        ],
+    ),
+    "reports_figures_mixed.txt": (
+        ALL_REPORTS,
+        [
+            *_mended(131),
+            (
+                145,
+                "reports[5].target_status: read the misspelt 'เป็นไปตามเป้าหมา' as 'เป็นไปตามเป้าหมาย' (on_target)",
+            ),
+        ],
+    ),
     "thai_digits.txt": (ALL_REPORTS, _mended(131)),
     "labels_misspelt.txt": (
         [n for n in ALL_REPORTS if n != 6],
@@ -142,6 +167,9 @@ def test_mangled_printout_imports_as_far_as_it_truly_can(name: str) -> None:
     want_reports, want_warnings = CASES[name]
     data, warnings = _import(LEGACY / name)
     assert _reports(data) == want_reports
+    # Every printout shows all 12 reports: those not imported are named as left out.
+    left_out = parse_printout((LEGACY / name).read_text("utf-8"), name).left_out
+    assert [item.no for item in left_out] == [n for n in ALL_REPORTS if n not in want_reports]
     assert len(warnings) == len(want_warnings), warnings
     for got, (line, text) in zip(warnings, want_warnings, strict=True):
         assert got.startswith(f"{name}:{line}: warning [legacy-import] "), got
@@ -342,3 +370,125 @@ def test_a_kpi_code_with_its_space_is_left_alone() -> None:
     result = parse_printout(text, "p.txt")
     assert result.data["strategy"]["kpi"] == SPEC["strategy"]["kpi"]
     assert not [w for w in result.warnings if w.field == "strategy.kpi"]
+
+
+# --- the layout printing each report's figures beside the next report's header (issue 16.2) ----
+
+
+@pytest.mark.parametrize("name", ["reports_figures_next_header.txt", "reports_figures_mixed.txt"])
+def test_relaid_printouts_give_the_plain_printouts_record(name: str) -> None:
+    plain, _ = _import(LEGACY_PRINTOUT)
+    data, _ = _import(LEGACY / name)
+    assert data == plain
+    text = (LEGACY / name).read_text("utf-8")
+    assert "รายงานครั้งที่10 :: ความก้าวหน้าของงานฯ = 76.00 : งบประมาณที่เบิกใช้ (ครั้งที่ 9) = 0 บาท" in text
+    assert "\n23/07/2565 : อยู่ระหว่าง" in text
+
+
+def _plain_reports() -> tuple[str, str, list[str]]:
+    """The shipped printout split: text before report 1, its report lines, the figures of 1-11."""
+    text = LEGACY_PRINTOUT.read_text("utf-8")
+    head, _, section = text.partition("รายงานครั้งที่1\t")
+    section = "รายงานครั้งที่1\t" + section
+    figures = re.findall(r" :: (ความก้าวหน้า[^\n]*)", section.split("รายงานครั้งที่12")[0])
+    assert len(figures) == 11
+    return head, section, figures
+
+
+@pytest.mark.parametrize("order", ["reversed-at-the-end", "each-after-the-next-report"])
+def test_figures_go_to_the_report_their_number_names_wherever_they_stand(order: str) -> None:
+    """Not one example: the "(ครั้งที่ N)" attributes a line of figures anywhere in section 2."""
+    head, section, figures = _plain_reports()
+    for line in figures:
+        section = section.replace(" :: " + line, "", 1)
+    if order == "reversed-at-the-end":
+        section = section.rstrip("\n") + "\n" + "\n".join(":: " + f for f in reversed(figures)) + "\n"
+    else:
+        for no, line in enumerate(figures, start=1):
+            # Thai digits in the number, no percent sign: still report N's figures.
+            moved = line.replace(
+                f"(ครั้งที่ {no})", f"(ครั้งที่ {no:d})".translate(str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙"))
+            )
+            moved = moved.replace(" % ", " : ")
+            header = f"รายงานครั้งที่{no + 1}"
+            replacement = f"{header} :: {moved}\n"
+            section = re.sub(f"{header}\t?", lambda _, text=replacement: text, section, count=1)
+    result = parse_printout(head + section, "p.txt")
+    assert _unmended(result.warnings) == ()
+    assert result.left_out == ()
+    plain, _ = _import(LEGACY_PRINTOUT)
+    assert result.data == plain
+
+
+def test_a_second_line_of_figures_for_a_report_is_ignored_with_a_warning() -> None:
+    text = LEGACY_PRINTOUT.read_text("utf-8")
+    extra = ":: ความก้าวหน้าของงานฯ = 99.00 % งบประมาณที่เบิกใช้ (ครั้งที่ 3) = 5 บาท : ไม่เป็นไปตามแผน\n"
+    text = text.replace("รายงานครั้งที่5\t", extra + "รายงานครั้งที่5\t", 1)
+    result = parse_printout(text, "p.txt")
+    (warning,) = _unmended(result.warnings)
+    assert (warning.line, warning.field) == (139, "reports[3]")
+    assert warning.message == "a second line of figures for report 3; it is ignored"
+    three = result.data["reports"][2]
+    assert (three["progress"], three["disbursed"], three["plan_status"]) == (Decimal("20.00"), 0, "watch")
+    assert result.data["reports"][3]["plan_status"] == "watch"  # its neighbours keep their own
+
+
+def test_a_report_shown_but_not_complete_is_left_out_by_name_and_refused() -> None:
+    result = parse_printout((LEGACY / "end_cut.txt").read_text("utf-8"), "end_cut.txt")
+    assert result.shown_reports == 12 and len(result.data["reports"]) == 11
+    (item,) = result.left_out
+    assert (item.no, item.line) == (12, 151)
+    with pytest.raises(IncompleteReportsError) as caught:
+        result.require_complete("end_cut.txt")
+    assert str(caught.value) == (
+        "end_cut.txt:151: cannot import: the printout shows 12 reports but 1 cannot be read in full: "
+        "report 12 (line 151: its progress, disbursed, plan_status, target_status cannot be read); "
+        "nothing was written (fix the printout, or give --partial to import the 11 complete ones)"
+    )
+    parse_printout(LEGACY_PRINTOUT.read_text("utf-8"), "p.txt").require_complete(
+        "p.txt"
+    )  # complete: no error
+
+
+# --- over an existing record (issue 17.3) -------------------------------------------------------
+
+
+def _document(data: dict[str, Any]) -> Document:
+    from projledger.core.layout import render_record
+
+    text = render_record(data, "#:schema x")
+    return Document(path="r.toml", text=text, data=data)
+
+
+def test_merge_keeps_every_field_the_form_cannot_show() -> None:
+    imported, _ = _import(LEGACY_PRINTOUT)
+    record = copy.deepcopy(SPEC)
+    record["plan"] = [Decimal(50), Decimal(100)]
+    record["agency"] |= {"phone": "0 2224 1234", "budget_unit": "11000000", "coordinator": "old name"}
+    merged = merge_into_record(imported, _document(record), keep_reports=False)
+    assert merged.kept_fields == ("plan", "agency.phone", "agency.budget_unit")
+    assert merged.kept_reports == ()
+    assert merged.data["plan"] == [Decimal(50), Decimal(100)]
+    assert merged.data["agency"]["phone"] == "0 2224 1234"
+    assert merged.data["agency"]["coordinator"] == "คุณปริญดา"  # on the form: the printout's
+    assert list(merged.data) == ["format", "code", "name", "plan_ref", "fiscal_year", "start", "end",
+                                 "budget", "plan", "agency", "details", "strategy", "reports"]  # fmt: skip
+    assert "phone" not in imported["agency"]  # the printout's data is left as it was
+
+
+def test_merge_never_loses_a_report_of_the_record() -> None:
+    imported, _ = _import(LEGACY_PRINTOUT)
+    imported["reports"] = [r for r in imported["reports"] if r["no"] not in (4, 12)]
+    record = _document(copy.deepcopy(SPEC))
+    with pytest.raises(ConflictError) as caught:
+        merge_into_record(imported, record, keep_reports=False)
+    lines = (record.line_of("reports[4]"), record.line_of("reports[12]"))
+    assert caught.value.line == lines[0]
+    assert f"holds report(s) 4 (line {lines[0]}), 12 (line {lines[1]}) that the printout lacks" in str(
+        caught.value
+    )
+    merged = merge_into_record(imported, record, keep_reports=True)
+    assert merged.kept_reports == (4, 12)
+    assert merged.data["reports"] == SPEC["reports"][:3] + [SPEC["reports"][3]] + [
+        r for r in _import(LEGACY_PRINTOUT)[0]["reports"] if r["no"] not in (1, 2, 3, 4, 12)
+    ] + [SPEC["reports"][11]]

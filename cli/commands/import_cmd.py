@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    from ..core.config import Config
+    from ..core.legacy import Imported
 
 from .options import PathArgument, current_config, echo_findings, shown_path, today
 
@@ -18,27 +23,39 @@ from .options import PathArgument, current_config, echo_findings, shown_path, to
     help="Records folder to write into (default: the repository's).",
 )  # fmt: skip
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the TOML instead of writing files.")
-@click.option("--force", is_flag=True, help="Overwrite a record that already exists.")
-def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout: bool, force: bool) -> None:
+@click.option(
+    "--force", is_flag=True,
+    help="Replace a record that already exists (what the printout cannot show is kept from it).",
+)  # fmt: skip
+@click.option(
+    "--partial", is_flag=True,
+    help="Import even when some reports the printout shows cannot be read in full (they are left "
+    "out and named); with --force, reports of the record the printout lacks are kept from it.",
+)  # fmt: skip
+def import_command(
+    files: tuple[Path, ...], records_dir: Path | None, to_stdout: bool, force: bool, partial: bool
+) -> None:
     """Turn legacy printouts (text of the old system's PDF form) into records.
 
     Each FILE becomes <records>/<fiscal year>/<code>.toml. Values the printout does not
     hold legibly are left out and reported as warnings with their line; a printout
     without a required field (code, name, fiscal year, dates, budget, agency) is not
-    written, and the run exits 1 naming what is missing. What is written passes
-    validate; an existing record is kept unless --force, and even then never replaced by
-    one that lacks some of its reports. Files over 1 MiB are refused.
+    written, and the run exits 1 naming what is missing. A printout that shows a report
+    it does not hold in full is refused naming each such report, unless --partial.
+    What is written passes validate; an existing record is kept unless --force, and even
+    then: a record that cannot be read is never replaced; what the form cannot show
+    (plan, agency phone, budget unit) is kept from it; and none of its reports is lost
+    (refused unless --partial, which keeps them). Files over 1 MiB are refused.
 
     \b
     Example:
       projledger import printout.txt
       projledger import old/*.txt --records records
       projledger import printout.txt --stdout > 01000000-2475.toml
+      projledger import printout.txt --force --partial
     """
-    from ..core.check import check_data
-    from ..core.errors import ConflictError, InputError, ProjledgerError
+    from ..core.errors import ConflictError, ProjledgerError
     from ..core.legacy import MAX_INPUT_BYTES, MissingFieldsError, decode_printout, parse_printout
-    from ..core.record import parse
     from ..core.repository import ensure_inside, record_path
 
     config = current_config()
@@ -58,33 +75,51 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
                 echo_findings(error.warnings)
                 raise
             echo_findings(imported.warnings)
+            if not partial:
+                imported.require_complete(shown)
             data = imported.data
             path = record_path(config, data["fiscal_year"], data["code"])
-            text = render_record(data, path, config.root)
-            result = check_data(parse(text, path), text, path, config, day, shown_path(path))
-            echo_findings(result.findings)
-            if not result.ok:
-                raise InputError(
-                    "the imported record would not pass validate; nothing was written", path=shown
-                )
             if to_stdout:
-                click.echo(text, nl=False)
+                click.echo(checked_record(data, path, config, day, shown), nl=False)
+                _say_left_out(shown, imported)
                 continue
             if path.exists() and not force:
                 raise ConflictError(
                     f"{shown_path(path)} already exists; nothing was written (use --force to replace it)",
                     path=shown,
                 )  # fmt: skip
-            write_record(path, text, force=force)
-            click.echo(
-                f"{shown}: wrote {shown_path(path)} ({len(data.get('reports', []))} reports)", err=True
-            )
+            written = write_record(path, data, config, day, shown, force=force, keep_reports=partial)
+            record_shown = shown_path(path)
+            if written.kept_fields:
+                click.echo(
+                    f"{record_shown}: kept from the record what the printout cannot show: "
+                    f"{', '.join(written.kept_fields)}",
+                    err=True,
+                )  # fmt: skip
+            if written.kept_reports:
+                click.echo(
+                    f"{record_shown}: kept report(s) {', '.join(map(str, written.kept_reports))} "
+                    "from the record: the printout lacks them",
+                    err=True,
+                )  # fmt: skip
+            click.echo(f"{shown}: wrote {record_shown} ({written.reports} reports)", err=True)
+            _say_left_out(shown, imported)
         except (ProjledgerError, OSError) as error:
             failed = True
             message = str(error) if not isinstance(error, OSError) else f"{shown}: {error.strerror}"
             click.echo(f"projledger: {message}", err=True)
     if failed:
         raise SystemExit(1)
+
+
+def _say_left_out(shown: str, imported: Imported) -> None:
+    """With --partial: one line naming the reports the printout shows but that were left out."""
+    if imported.left_out:
+        click.echo(
+            f"{shown}: left out {len(imported.left_out)} of the {imported.shown_reports} reports the "
+            f"printout shows (--partial): {imported.left_out_text()}",
+            err=True,
+        )
 
 
 def _read_bounded(file: Path, limit: int, shown: str) -> bytes:
@@ -110,41 +145,82 @@ def render_record(data: dict[str, Any], path: Path, root: Path) -> str:
     return canonical(data, schema_line(path, root))
 
 
-def write_record(path: Path, text: str, *, force: bool) -> None:
+def checked_record(data: dict[str, Any], path: Path, config: Config, day: date, shown: str) -> str:
+    """The record's TOML, its findings printed; ``InputError`` when it would not pass validate."""
+    from ..core.check import check_data
+    from ..core.errors import InputError
+    from ..core.record import parse
+
+    text = render_record(data, path, config.root)
+    result = check_data(parse(text, path), text, path, config, day, shown_path(path))
+    echo_findings(result.findings)
+    if not result.ok:
+        raise InputError("the imported record would not pass validate; nothing was written", path=shown)
+    return text
+
+
+@dataclasses.dataclass(frozen=True)
+class Written:
+    """What a write stored: how many reports, and what it kept from the record it replaced."""
+
+    reports: int
+    kept_fields: tuple[str, ...] = ()
+    kept_reports: tuple[int, ...] = ()
+
+
+def write_record(
+    path: Path,
+    data: dict[str, Any],
+    config: Config,
+    day: date,
+    shown: str,
+    *,
+    force: bool,
+    keep_reports: bool,
+) -> Written:
     """Create (or with ``force`` replace) a record atomically, under the record's lock.
 
-    Even with ``force`` a record is never replaced by one that lacks some of its reports: a
-    printout cut short must not erase months of filed reports.
+    A record is replaced only when it reads as a valid record (else nothing is written, and
+    the message names its file and line); what the form cannot show is kept from it, and
+    none of its reports is lost: one the printout lacks refuses the write, or with
+    ``keep_reports`` is kept. All decided on the bytes read under the lock.
     """
-    from ..core.errors import ConflictError
+    from ..core.check import check_document
+    from ..core.errors import ConflictError, RecordError
+    from ..core.legacy import merge_into_record
+    from ..core.record import Document, decode, parse
     from ..core.store import update
 
+    outcome: list[Written] = []
+    record_shown = shown_path(path)
+
     def change(current: bytes | None) -> bytes:
-        if current is not None and not force:
-            raise ConflictError(f"{path} already exists (use --force to replace it)")
-        if current is not None:
-            lost = sorted(_report_numbers(current) - _report_numbers(text.encode("utf-8")))
-            if lost:
-                raise ConflictError(
-                    f"the record holds report(s) {', '.join(map(str, lost))} that the printout lacks; "
-                    "replacing it would lose them, so nothing was written",
-                    path=path,
-                )
+        if current is None:
+            text = checked_record(data, path, config, day, shown)
+            outcome.append(Written(len(data.get("reports", []))))
+            return text.encode("utf-8")
+        if not force:
+            raise ConflictError(
+                f"{record_shown} already exists; nothing was written (use --force to replace it)"
+            )
+        advice = (
+            "import does not replace a record it cannot read; fix it or remove it first; nothing was written"
+        )
+        try:
+            old_text = decode(current, record_shown)
+            document = Document(path=path, text=old_text, data=parse(old_text, record_shown))
+        except RecordError as error:
+            raise RecordError(
+                f"{error.message} ({advice})", rule=error.rule, path=record_shown, line=error.line,
+                field=error.field,
+            ) from None  # fmt: skip
+        check_document(document, config, day, record_shown).require_project(advice)
+        shown_document = Document(path=record_shown, text=old_text, data=document.data)
+        merged = merge_into_record(data, shown_document, keep_reports=keep_reports)
+        text = checked_record(merged.data, path, config, day, shown)
+        outcome.append(Written(len(merged.data.get("reports", [])), merged.kept_fields, merged.kept_reports))
         return text.encode("utf-8")
 
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change)
-
-
-def _report_numbers(raw: bytes) -> set[int]:
-    """The ``no`` of every report a record's bytes hold; none when they do not read as one."""
-    from ..core.errors import RecordError
-    from ..core.record import decode, parse
-
-    try:
-        reports = parse(decode(raw, "record"), "record").get("reports", [])
-    except RecordError:
-        return set()
-    if not isinstance(reports, list):
-        return set()
-    return {r["no"] for r in reports if isinstance(r, dict) and isinstance(r.get("no"), int)}
+    return outcome[-1]

@@ -16,9 +16,18 @@ What PDF extraction and OCR do to the text, and how each is undone:
   starts a sub-item such as ``๑.๑``);
 - a report's header (``รายงานครั้งที่N``) and its progress line may be far apart (page
   break), or its progress line printed beside the next report's header: every progress line
-  names its report (``(ครั้งที่ N)``), and that number pairs them;
-- a missing first page or a cut-off end: whatever is complete is imported; a report missing
-  a value is left out, with a warning naming what it lacks.
+  names its report (``(ครั้งที่ N)``), and that number pairs them, wherever it stands. One
+  layout prints every report's figures (without ``%``) at the end of the next report's header
+  line, its date and note on a line of their own (``23/07/2565 : ...``) and the last report's
+  figures after its note; a date and note go to the latest header still waiting for one;
+- a missing first page or a cut-off end: whatever is complete is read; a report shown (by
+  its header or its figures) but missing a value is left out, with a warning naming what it
+  lacks, and named in ``Imported.left_out``: ``require_complete`` refuses such a printout
+  (the command does, unless ``--partial``).
+
+``merge_into_record`` lays a printout's data over an existing record: the printout replaces
+only what the form shows (``PRINTOUT_FIELDS``); the rest, and any report it lacks, is kept or
+refused by name, never dropped.
 
 The text ``show`` prints (``form.render_text``) is read by the same rules, which is what makes
 ``import(show(R))`` give ``R`` back.
@@ -35,7 +44,7 @@ from decimal import Decimal
 from typing import Any
 
 from .calendar import DateInputError, ascii_digits, parse_date
-from .errors import InputError
+from .errors import ConflictError, InputError
 from .findings import Finding, Severity
 from .form import (
     CERTIFICATION,
@@ -61,7 +70,9 @@ from .labels import (
     label,
     value_for_label,
 )
+from .layout import canonical_data
 from .money import NumberInputError, parse_money, parse_percent
+from .record import Document
 from .text import nfc
 
 MAX_INPUT_BYTES = 1024 * 1024
@@ -111,11 +122,16 @@ _REPORT_HEADER = re.compile(r"รายงานครั้ง\s*ที่?\s*(
 _REPORT_HEADER_IN_TEXT = re.compile(
     r"^[ \t]*รายงานครั้ง\s*ที่?\s*([0-9]+)|(?<=\s)รายงานครั้ง\s*ที่?\s*([0-9]+)(?=\s*::)", re.MULTILINE
 )
+# The percent sign is printed in one layout and not in another (``= 76.00 : งบประมาณ...``).
 _PROGRESS = re.compile(
-    r"(?:::\s*)?ความก้าวหน้า\S{0,8}\s*=\s*(?P<progress>[^%\s]*)\s*%\s*:?\s*"
+    r"(?:::\s*)?ความก้าวหน้า\S{0,8}\s*=\s*(?P<progress>[^%:\s]*)\s*%?[\s:]*"
     r"(?:งบประมาณ\S{0,12}\s*)?\(\s*ครั้ง\s*ที่?\s*(?P<no>[0-9]+)\s*\)\s*=\s*(?P<disbursed>\S*)\s*บาท"
 )
-_DATE_NOTE = re.compile(r"::?\s*(?P<date>[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2})\s*:?")
+_DATE = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
+# A report's date and note: after ``::`` (``รายงานครั้งที่1\t:: 25/10/2564 : note``), or starting
+# a line of its own, then followed by its ``:`` (``23/07/2565 : note``, the layout that prints
+# each report's figures beside the next report's header).
+_DATE_NOTE = re.compile(rf"::?\s*(?P<date>{_DATE})\s*:?|^[ \t]*(?P<bare>{_DATE})[ \t]*:", re.MULTILINE)
 _STATUS_SPLIT = re.compile(r"[:\t]|\s{2,}")
 
 # Field labels on the form -> the record key each one fills.
@@ -126,11 +142,39 @@ _FIELD_KEYS.update({text: f"strategy.{key}" for key, text in STRATEGY_LABELS})
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A report the printout shows (its header or its figures) but does not hold in full."""
+
+    no: int
+    line: int
+    why: str
+
+    def describe(self) -> str:
+        return f"report {self.no} (line {self.line}: {self.why})"
+
+
+@dataclass(frozen=True)
 class Imported:
-    """What one printout gave: record data ready to check and write, and what was doubtful."""
+    """What one printout gave: record data ready to check and write, what was doubtful, and
+    the reports the printout shows but that could not be read in full (left out of ``data``)."""
 
     data: dict[str, Any]
     warnings: tuple[Finding, ...]
+    left_out: tuple[LeftOut, ...] = ()
+
+    @property
+    def shown_reports(self) -> int:
+        """How many reports the printout shows: those read and those left out."""
+        return len(self.data.get("reports", [])) + len(self.left_out)
+
+    def require_complete(self, source: str) -> None:
+        """Refuse (``IncompleteReportsError``) a printout that shows reports it does not hold
+        in full: importing it as it is would quietly drop them."""
+        if self.left_out:
+            raise IncompleteReportsError(source, self)
+
+    def left_out_text(self) -> str:
+        return ", ".join(item.describe() for item in self.left_out)
 
 
 class MissingFieldsError(InputError):
@@ -145,6 +189,22 @@ class MissingFieldsError(InputError):
         )
         self.missing = tuple(missing)
         self.warnings = warnings
+
+
+class IncompleteReportsError(InputError):
+    """The printout shows reports that cannot be read in full (and no --partial was given)."""
+
+    def __init__(self, source: str, imported: Imported) -> None:
+        complete = len(imported.data.get("reports", []))
+        super().__init__(
+            f"cannot import: the printout shows {imported.shown_reports} reports but "
+            f"{len(imported.left_out)} cannot be read in full: {imported.left_out_text()}; "
+            f"nothing was written (fix the printout, or give --partial to import the {complete} "
+            "complete ones)",
+            path=source,
+            line=imported.left_out[0].line,
+        )
+        self.left_out = imported.left_out
 
 
 def decode_printout(raw: bytes, source: str) -> str:
@@ -391,7 +451,7 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
     if strategy:
         data["strategy"] = strategy
     _mend_extraction_slips(reader, data)
-    reports = _reports(reader)
+    reports, left_out = _reports(reader)
     if reports:
         data["reports"] = reports
         _check_used(reader, reports)
@@ -402,13 +462,81 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
     warnings = reader.all_warnings()
     if missing:
         raise MissingFieldsError(source, missing, warnings)
-    return Imported(_ordered(data), warnings)
+    return Imported(_ordered(data), warnings, left_out)
+
+
+#: The fields a printout of the form can give, so the only fields an import replaces. Every
+#: other field of a record (``plan``, ``agency.phone``, ``agency.budget_unit``, and any field the
+#: schema gains that the form does not print) is kept from the record an import replaces.
+PRINTOUT_FIELDS = frozenset(
+    (
+        "format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget",
+        "agency.department", "agency.division", "agency.unit", "agency.owner", "agency.coordinator",
+        "details.rationale", "details.objectives", "details.targets",
+        *(f"strategy.{key}" for key, _ in STRATEGY_LABELS),
+    )
+)  # fmt: skip
+PRINTOUT_REPORT_FIELDS = frozenset(("no", *REPORT_REQUIRED, "event"))
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A printout's record over an existing one: what it keeps from that record, by name."""
+
+    data: dict[str, Any]
+    kept_fields: tuple[str, ...]
+    kept_reports: tuple[int, ...]
+
+
+def merge_into_record(imported: dict[str, Any], record: Document, *, keep_reports: bool) -> Merged:
+    """The printout's data replacing a (valid) record: what the form cannot show is kept.
+
+    Every field the printout cannot show stays as the record has it (``kept_fields`` names
+    them). A report of the record that the printout lacks is never dropped: with
+    ``keep_reports`` it is kept as the record has it (``kept_reports``), else ``ConflictError``
+    names each one with its line in the record and nothing is to be written.
+    """
+    data = {key: dict(value) if isinstance(value, dict) else value for key, value in imported.items()}
+    kept: list[str] = []
+    for key, value in canonical_data(record.data).items():  # named in the record's own order
+        if key == "reports" or key in PRINTOUT_FIELDS:
+            continue
+        if isinstance(value, dict) and any(name.startswith(f"{key}.") for name in PRINTOUT_FIELDS):
+            for sub, sub_value in value.items():
+                if f"{key}.{sub}" not in PRINTOUT_FIELDS:
+                    data.setdefault(key, {})[sub] = sub_value
+                    kept.append(f"{key}.{sub}")
+        else:
+            data[key] = value
+            kept.append(key)
+    old_reports = [r for r in record.data.get("reports", []) if isinstance(r, dict)]
+    new_reports = [dict(r) for r in data.get("reports", [])]
+    new_numbers = {r["no"] for r in new_reports}
+    for report in new_reports:
+        old = next((r for r in old_reports if r.get("no") == report["no"]), None)
+        for name, value in (old or {}).items():
+            if name not in PRINTOUT_REPORT_FIELDS:
+                report[name] = value
+                kept.append(f"reports[no={report['no']}].{name}")
+    lost = [(index, r) for index, r in enumerate(old_reports) if r.get("no") not in new_numbers]
+    if lost and not keep_reports:
+        named = ", ".join(
+            f"{r.get('no')} (line {record.line_of(f'reports[{index + 1}]')})" for index, r in lost
+        )
+        raise ConflictError(
+            f"the record holds report(s) {named} that the printout lacks; replacing it would lose "
+            "them, so nothing was written (give --partial to keep them from the record)",
+            path=record.path,
+            line=record.line_of(f"reports[{lost[0][0] + 1}]"),
+        )
+    new_reports += [r for _, r in lost]
+    if new_reports:
+        data["reports"] = sorted(new_reports, key=lambda r: r["no"])
+    return Merged(_ordered(data), tuple(kept), tuple(r["no"] for _, r in lost))
 
 
 def _ordered(data: dict[str, Any]) -> dict[str, Any]:
-    order = ["format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget"]
-    order += ["agency", "details", "strategy", "reports"]
-    return {key: data[key] for key in order if key in data}
+    return canonical_data(data)
 
 
 def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
@@ -507,10 +635,11 @@ def _read_date(raw: str) -> date:
     return parse_date(first)
 
 
-def _reports(reader: _Reader) -> list[dict[str, Any]]:
-    """Section 2: reports paired by their numbers, complete ones only."""
+def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]]:
+    """Section 2: reports paired by their numbers, complete ones only, and the ones shown
+    (by a header or by figures) but left out."""
     if not reader.report_lines:
-        return []
+        return [], ()
     text = "\n".join(line for _, line in reader.report_lines)
     starts: list[int] = []
     pos = 0
@@ -554,6 +683,12 @@ def _reports(reader: _Reader) -> list[dict[str, Any]]:
         else:
             no = int(match.group("no"))
             current = report(no, start)
+            if "progress" in current.values or "disbursed" in current.values:
+                reader.warn(
+                    line_at(start), f"reports[{no}]",
+                    f"a second line of figures for report {no}; it is ignored",
+                )  # fmt: skip
+                current = _Report(no, line_at(start))  # read, so its labels are not misplaced, then dropped
             _progress(reader, current, match, line_at(start))
             _date_note(reader, reports, undated, segment, ascii_segment, end, line_at, after=current)
     return _complete(reader, reports)
@@ -604,7 +739,7 @@ def _date_note(
         return
     target = reports[undated.pop()]
     try:
-        target.values["date"] = parse_date(found.group("date"))
+        target.values["date"] = parse_date(found.group("date") or found.group("bare"))
     except DateInputError as error:
         reader.warn(
             line_at(offset + found.start()),
@@ -660,16 +795,18 @@ def _one_status(reader: _Reader, current: _Report, piece: str, line: int) -> Non
     current.values[key] = value
 
 
-def _complete(reader: _Reader, reports: dict[int, _Report]) -> list[dict[str, Any]]:
+def _complete(
+    reader: _Reader, reports: dict[int, _Report]
+) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]]:
     out: list[dict[str, Any]] = []
+    left_out: list[LeftOut] = []
     for no in sorted(reports):
         found = reports[no]
         missing = [key for key in REPORT_REQUIRED if key not in found.values]
         if missing:
-            reader.warn(
-                found.line, f"reports[{no}]",
-                f"report {no} is left out: its {', '.join(missing)} cannot be read",
-            )  # fmt: skip
+            why = f"its {', '.join(missing)} cannot be read"
+            reader.warn(found.line, f"reports[{no}]", f"report {no} is left out: {why}")
+            left_out.append(LeftOut(no, found.line, why))
             continue
         values = found.values
         row: dict[str, Any] = {
@@ -682,7 +819,7 @@ def _complete(reader: _Reader, reports: dict[int, _Report]) -> list[dict[str, An
         out.append(row)
     if out and "event" not in out[-1] and event_in_note(out[-1]["note"]):
         out[-1]["event"] = event_in_note(out[-1]["note"])
-    return out
+    return out, tuple(left_out)
 
 
 def _check_used(reader: _Reader, reports: list[dict[str, Any]]) -> None:
