@@ -193,6 +193,19 @@ def _forbidden(
     return None
 
 
+def ensure_outside_git(path: Path, starts: Iterable[Path], field: str) -> None:
+    """Refuse (a usage error) a folder to write in that lies in a ``.git`` of the repositories
+    holding ``starts`` or ``path``: ``import --records``, ``init``'s folder."""
+    where = Path(os.path.realpath(path))
+    for git in git_dirs((*starts, where)):
+        if where.is_relative_to(git):
+            raise ForbiddenPlaceError(
+                f"is in the repository's .git, which git alone may write ({git}); write it elsewhere",
+                path=str(path),
+                field=field,
+            )
+
+
 def git_dirs(starts: Iterable[Path]) -> list[Path]:
     """Every git folder of the repositories holding ``starts``, resolved: each ``.git`` found
     walking up from them, a ``.git`` file's ``gitdir:`` and that folder's ``commondir``."""
