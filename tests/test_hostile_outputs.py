@@ -135,7 +135,9 @@ class Command:
 
 
 COMMANDS = [
-    Command("show text", lambda p: ["show", CODE, "--as-of", AS_OF, "--output", p], ".txt", "**** แบบ".encode()),
+    Command(
+        "show text", lambda p: ["show", CODE, "--as-of", AS_OF, "--output", p], ".txt", "**** แบบ".encode()
+    ),
     Command(
         "show html",
         lambda p: ["show", CODE, "--format", "html", "--as-of", AS_OF, "--output", p],
@@ -339,7 +341,9 @@ SITE_HOSTILE = [
     Hostile("regular file", _file, "refused"),
     Hostile("fifo", _fifo, "refused"),
     Hostile("device", lambda repo, outside, name: _device(repo, name).name, "refused", root_only=True),
-    Hostile("link to a folder in the repository", lambda repo, outside, name: _link_dir(repo, name), "refused"),
+    Hostile(
+        "link to a folder in the repository", lambda repo, outside, name: _link_dir(repo, name), "refused"
+    ),
     Hostile("folder linked out", _folder_link_out, "refused"),
     Hostile("link out", lambda repo, outside, name: _link_dir_out(repo, outside, name), "refused"),
     Hostile("in .git", lambda repo, outside, name: ".git/refs/tags", "usage"),

@@ -416,3 +416,31 @@ def test_no_output_ever_lands_among_the_records(repo: Path, args: list[str]) -> 
     assert result.exit_code == 2, result.stderr
     assert len(result.stderr.splitlines()) == 1 and "records folder" in result.stderr
     assert sorted(p.relative_to(repo) for p in (repo / "records").rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "01000000-2475", "--output", ".git/HEAD"],
+        ["show", "01000000-2475", "--output", "records/../.git/config"],
+        ["status", "--format", "xlsx", "--output", ".git/status.xlsx"],
+        ["summary", "--format", "xlsx", "--output", ".git/refs/summary.xlsx"],
+        ["sheet", "export", "--month", "03/2565", "--output", ".git/sheet.csv"],
+        ["sheet", "export", "--new", "--output", ".git/new.xlsx"],
+        ["site", "--output", ".git/refs/tags"],
+        ["site", "--output", ".git/site"],
+    ],
+    ids=lambda args: " ".join(args[:2]) + " " + args[-1],
+)
+def test_no_output_ever_lands_in_git(repo: Path, args: list[str]) -> None:
+    """The repository's .git is as forbidden as the records folder (issue 17.7): exit 2, one
+    line naming the path and why, nothing written."""
+    (repo / ".git" / "refs" / "tags").mkdir(parents=True)
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n", "utf-8")
+    (repo / ".git" / "config").write_text("[core]\n", "utf-8")
+    before = {p: p.read_bytes() if p.is_file() else None for p in (repo / ".git").rglob("*")}
+    result = run(*args, "--as-of", AS_OF) if args[0] in ("show", "status", "summary", "site") else run(*args)
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and args[-1] in lines[0] and ".git" in lines[0], result.stderr
+    assert {p: p.read_bytes() if p.is_file() else None for p in (repo / ".git").rglob("*")} == before

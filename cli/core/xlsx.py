@@ -28,8 +28,8 @@ from .calendar import format_be
 from .errors import InputError
 from .labels import PLAN_STATUSES, STATES, Lang, label, word
 from .money import format_money, format_percent
-from .portfolio import ProjectRow
 from .outputs import OutputPlan, plan_output, write_output
+from .portfolio import ProjectRow
 from .summary import QuarterTotals, Summary, Totals
 from .text import printable, spreadsheet_cell
 
