@@ -1,6 +1,7 @@
 """The ``projledger`` command group: every command registered, every error caught once here.
 
-Our own exceptions become a one-line message on stderr and exit 1; click's usage errors
+Our own exceptions become a one-line message on stderr and exit 1 (2 for the few that are usage
+errors, such as an output aimed at the records folder); click's usage errors
 become one line too, with exit 2; anything else is a bug, reported in one line (never a traceback) with exit 3, and
 shown in full only with ``PROJLEDGER_DEBUG=1``.
 """
@@ -70,7 +71,7 @@ class Group(click.Group):
             return super().invoke(ctx)
         except ProjledgerError as error:
             click.echo(f"projledger: {one_line(str(error))}", err=True)
-            ctx.exit(1)
+            ctx.exit(error.exit_code)
         except click.UsageError as error:
             # One line, like every other refusal, with where to read more; exit 2 as click's.
             where = error.ctx.command_path if error.ctx else "projledger"

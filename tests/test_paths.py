@@ -244,7 +244,7 @@ def test_import_never_writes_outside_the_repository(
 def test_show_never_writes_into_the_records_folder(repo: Path, output: str) -> None:
     before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
     result = run("show", "01000000-2475", "--output", output, "--as-of", AS_OF)
-    assert result.exit_code == 1, result.stderr
+    assert result.exit_code == 2, result.stderr  # a usage error (issue 16 point 5)
     assert "records folder" in result.stderr
     assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before
     assert run("show", "01000000-2475", "--output", "form.txt", "--as-of", AS_OF).exit_code == 0
@@ -287,18 +287,33 @@ def test_a_committed_lock_link_cannot_create_files_outside(
     assert "is a symbolic link; remove it" in result.stderr
 
 
-def test_show_output_replaces_a_planted_link_instead_of_following_it(
+def test_show_output_never_follows_a_planted_link_out_nor_replaces_it(
     repo: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    """A link in the repository that leads out is refused (issue 17.1: never replaced either)."""
     _needs("show")
     target = tmp_path_factory.mktemp("outside") / "precious.txt"
     target.write_text("keep", "utf-8")
     os.symlink(target, repo / "form.html")
     result = run("show", "01000000-2475", "--format", "html", "--output", "form.html", "--as-of", AS_OF)
-    assert result.exit_code == 0, result.stderr
+    assert result.exit_code == 1, result.stderr
+    assert "leads outside the repository" in result.stderr and len(result.stderr.splitlines()) == 1
     assert target.read_text("utf-8") == "keep"
-    assert not (repo / "form.html").is_symlink()
-    assert "<html" in (repo / "form.html").read_text("utf-8").lower()
+    assert os.readlink(repo / "form.html") == str(target)
+
+
+def test_show_output_writes_through_a_link_to_a_file_in_the_repository(repo: Path) -> None:
+    """A link kept in the repository to a file in it: the file is replaced, the link stays."""
+    _needs("show")
+    (repo / "forms").mkdir()
+    (repo / "forms" / "latest.html").write_text("old", "utf-8")
+    os.chmod(repo / "forms" / "latest.html", 0o640)
+    os.symlink("forms/latest.html", repo / "form.html")
+    result = run("show", "01000000-2475", "--format", "html", "--output", "form.html", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert os.readlink(repo / "form.html") == "forms/latest.html"
+    assert "<html" in (repo / "forms" / "latest.html").read_text("utf-8").lower()
+    assert (repo / "forms" / "latest.html").stat().st_mode & 0o777 == 0o640
 
 
 @pytest.mark.parametrize("folder", ["schemas", ".github", "records"])
@@ -395,9 +410,37 @@ def test_status_since_never_reads_a_link_out(repo: Path, tmp_path_factory: pytes
     ids=lambda args: " ".join(args[:2]),
 )
 def test_no_output_ever_lands_among_the_records(repo: Path, args: list[str]) -> None:
-    """Every command that writes a file refuses the records folder alike: one line, exit 1."""
+    """Every command that writes a file refuses the records folder alike: one line, exit 2."""
     before = sorted(p.relative_to(repo) for p in (repo / "records").rglob("*"))
     result = run(*args, "--as-of", AS_OF) if args[0] in ("show", "status", "summary", "site") else run(*args)
-    assert result.exit_code == 1, result.stderr
+    assert result.exit_code == 2, result.stderr
     assert len(result.stderr.splitlines()) == 1 and "records folder" in result.stderr
     assert sorted(p.relative_to(repo) for p in (repo / "records").rglob("*")) == before
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "01000000-2475", "--output", ".git/HEAD"],
+        ["show", "01000000-2475", "--output", "records/../.git/config"],
+        ["status", "--format", "xlsx", "--output", ".git/status.xlsx"],
+        ["summary", "--format", "xlsx", "--output", ".git/refs/summary.xlsx"],
+        ["sheet", "export", "--month", "03/2565", "--output", ".git/sheet.csv"],
+        ["sheet", "export", "--new", "--output", ".git/new.xlsx"],
+        ["site", "--output", ".git/refs/tags"],
+        ["site", "--output", ".git/site"],
+    ],
+    ids=lambda args: " ".join(args[:2]) + " " + args[-1],
+)
+def test_no_output_ever_lands_in_git(repo: Path, args: list[str]) -> None:
+    """The repository's .git is as forbidden as the records folder (issue 17.7): exit 2, one
+    line naming the path and why, nothing written."""
+    (repo / ".git" / "refs" / "tags").mkdir(parents=True)
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n", "utf-8")
+    (repo / ".git" / "config").write_text("[core]\n", "utf-8")
+    before = {p: p.read_bytes() if p.is_file() else None for p in (repo / ".git").rglob("*")}
+    result = run(*args, "--as-of", AS_OF) if args[0] in ("show", "status", "summary", "site") else run(*args)
+    assert result.exit_code == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and args[-1] in lines[0] and ".git" in lines[0], result.stderr
+    assert {p: p.read_bytes() if p.is_file() else None for p in (repo / ".git").rglob("*")} == before

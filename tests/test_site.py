@@ -179,8 +179,9 @@ def test_empty_repository(empty_repo: Path) -> None:
 def test_refuses_records_repository_and_parents(pf: Path, output: str) -> None:
     before = sorted(p.relative_to(pf) for p in pf.rglob("*"))
     result = run("site", "--output", output)
-    assert result.exit_code == 1
-    assert result.stderr.startswith("projledger: --output: ")
+    assert result.exit_code == 2  # the records folder, or one holding it: a usage error
+    assert result.stderr.startswith(f"projledger: {output}: --output: ")
+    assert "records folder" in result.stderr and len(result.stderr.splitlines()) == 1
     assert sorted(p.relative_to(pf) for p in pf.rglob("*")) == before
     assert not list(pf.parent.glob("*.tmp-*"))
 

@@ -61,7 +61,10 @@ def import_command(
     config = current_config()
     if records_dir is not None:
         if not to_stdout:  # the same rule as projledger.toml's `records`
+            from ..core.outputs import ensure_outside_git
+
             ensure_inside(records_dir, config, field="--records")
+            ensure_outside_git(records_dir, (config.root, Path.cwd()), field="--records")
         config = dataclasses.replace(config, records_dir=records_dir.resolve())
     day = today()
     failed = False

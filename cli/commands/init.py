@@ -42,8 +42,10 @@ def init(directory: Path, with_site_job: bool, hooks_repo: str | None) -> None:
       projledger init records-bkk && cd records-bkk && git init
       projledger init . --with-site-job
     """
+    from ..core.outputs import ensure_outside_git
     from ..core.scaffold import scaffold
 
+    ensure_outside_git(directory, (Path.cwd(),), field="DIRECTORY")
     if directory.exists() and not directory.is_dir():
         raise InputError("is a file, not a folder", path=directory)
     if (directory / CONFIG_NAME).exists():

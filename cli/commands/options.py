@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -19,6 +19,9 @@ from ..core.config import Config, load_config
 from ..core.findings import Finding
 from ..core.money import NumberInputError, parse_money, parse_percent, parse_whole
 from ..core.text import one_line
+
+if TYPE_CHECKING:
+    from ..core.outputs import OutputPlan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +45,27 @@ class PathArgument(click.Path):
         if isinstance(value, str) and not value.strip():
             self.fail("an empty path; give a file or a folder ('.' for here)", param, ctx)
         return super().convert(value, param, ctx)
+
+
+class OutputPath(PathArgument):
+    """What ``--output`` names: never empty (``--output ''`` is a usage error, not the working
+    folder); what lies there is judged by ``output_plan`` when the command runs."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty path; name the file to write", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+def output_plan(
+    path: Path, config: Config | None = None, *, folder: bool = False, field: str = "--output"
+) -> OutputPlan:
+    """The one way a command learns how to write its output (see ``core.outputs``): refused
+    here, before any work, when the path cannot take it."""
+    from ..core.outputs import plan_output
+
+    config = config or current_config()
+    return plan_output(path, config, Path.cwd(), folder=folder, field=field).require()
 
 
 class _OneLineType(click.ParamType):  # type: ignore[type-arg]

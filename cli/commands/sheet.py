@@ -11,10 +11,12 @@ import click
 from ..core.text import one_line, printable
 from .options import (
     OptionError,
+    OutputPath,
     PathArgument,
     WholeNumberType,
     as_of_option,
     current_config,
+    output_plan,
     shown_path,
     today,
 )
@@ -82,7 +84,7 @@ def sheet() -> None:
 )
 @click.option(
     "--output",
-    type=click.Path(path_type=Path, dir_okay=False),
+    type=OutputPath(path_type=Path, dir_okay=False),
     required=True,
     metavar="FILE",
     help="FILE.xlsx (drop-down lists, checks, locked context) or FILE.csv (UTF-8 with a BOM).",
@@ -116,17 +118,16 @@ def export(
     """
     from ..core.calendar import format_month_be
     from ..core.portfolio import Filters, Skipped
-    from ..core.repository import ensure_not_among_records
     from ..core.sheet import export_rows, write_sheet
 
-    ensure_not_among_records(output, current_config())
+    plan = output_plan(output)  # refused before any work when the path cannot take the sheet
     shown = shown_path(output)
     if new_sheet:
         if month or agencies or fiscal_years:
             raise click.UsageError(
                 "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year"
             )
-        write_sheet(output, "new", [], shown)
+        write_sheet(plan, "new", [], shown)
         click.echo(f"projledger: wrote an empty registration sheet to {one_line(shown)}", err=True)
         return
     config = current_config()
@@ -135,7 +136,7 @@ def export(
     skipped = Skipped()
     filters = Filters(fiscal_years=tuple(fiscal_years), agencies=tuple(agencies))
     lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
-    write_sheet(output, "report", lines, shown)
+    write_sheet(plan, "report", lines, shown)
     if skipped.files:
         path, reason = skipped.files[0]
         more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""

@@ -8,6 +8,8 @@ from typing import Any, TypeVar
 
 import click
 
+from .options import OutputPath, output_plan
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -20,10 +22,11 @@ def spreadsheet_options(func: F) -> F:
     return click.option(
         "--output",
         "output",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=OutputPath(path_type=Path, dir_okay=False),
         default=None,
         metavar="FILE",
-        help="With --format xlsx: the .xlsx file to write (replaced whole, never half-written).",
+        help="With --format xlsx: the .xlsx file to write (replaced whole, never half-written), "
+        "or a FIFO or device to write it into.",
     )(func)
 
 
@@ -35,6 +38,8 @@ def check_spreadsheet_options(output_format: str, output: Path | None, excel: bo
         )
     if output is not None and output_format != "xlsx":
         raise click.UsageError("--output is for --format xlsx; other formats go to stdout")
+    if output is not None:
+        output_plan(output)  # refused before any work when the path cannot take a workbook
     if excel and output_format != "csv":
         raise click.UsageError("--excel is for --format csv")
 
@@ -50,13 +55,11 @@ def echo_csv(text: str, excel: bool) -> None:
 
 
 def write_sheet(path: Path, columns: Any, lines: Any, language: Any, title: str) -> None:
-    """Write a status or summary workbook, never among the records."""
-    from ..core.repository import ensure_not_among_records
+    """Write a status or summary workbook where ``output_plan`` allows (never among the records)."""
     from ..core.xlsx import write_xlsx
-    from .options import current_config, shown_path
+    from .options import shown_path
 
-    ensure_not_among_records(path, current_config())
-    write_xlsx(path, lines, columns, language, title)
+    write_xlsx(output_plan(path), lines, columns, language, title)
     click.echo(f"projledger: wrote {shown_path(path)}", err=True)
 
 

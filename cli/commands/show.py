@@ -7,15 +7,16 @@ from pathlib import Path
 
 import click
 
-from .options import as_of_option, current_config, format_option, shown_path, today
+from .options import OutputPath, as_of_option, current_config, format_option, output_plan, shown_path, today
 
 
 @click.command()
 @click.argument("code_or_path", metavar="CODE_OR_PATH")
 @format_option("text", "html", default="text")
 @click.option(
-    "--output", "-o", type=click.Path(path_type=Path, dir_okay=False), default=None,
-    help="Write the form to this file instead of standard output.",
+    "--output", "-o", type=OutputPath(path_type=Path, dir_okay=False), default=None,
+    help="Write the form to this file (replaced whole) or into this FIFO or device, instead of "
+         "standard output.",
 )  # fmt: skip
 @as_of_option
 def show(code_or_path: str, output_format: str, output: Path | None, as_of: date | None) -> None:
@@ -40,6 +41,7 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     from ..core.status import compute_status
 
     config = current_config()
+    plan = output_plan(output, config) if output is not None else None  # refused before any work
     day = as_of or today()
     path = resolve_record(code_or_path, config)
     # Judged as of the run's day (as status does): --as-of only chooses what the form shows.
@@ -51,14 +53,10 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
         content = form_page(project, status)
     else:
         content = render_text(build_form(project, status)) + "\n"
-    if output is None:
+    if plan is None:
         click.echo(content, nl=False)
     else:
-        from ..core.repository import ensure_not_among_records
+        from ..core.outputs import write_output
 
-        ensure_not_among_records(output, config)
-        from ..core.store import write_atomic
-
-        # whole or not at all, and a link at that name is replaced, never followed out of here
-        write_atomic(output, content.encode("utf-8"))
+        write_output(plan, content.encode("utf-8"))
         click.echo(f"wrote {output}", err=True)

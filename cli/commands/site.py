@@ -9,14 +9,14 @@ from pathlib import Path
 import click
 
 from ..core.labels import Lang
-from .options import as_of_option, current_config, shown_path, today
+from .options import OutputPath, as_of_option, current_config, shown_path, today
 from .reading import lang_option, report_skipped
 
 DEFAULT_OUTPUT = "_site"
 
 
 @click.command()
-@click.option("--output", "-o", type=click.Path(path_type=Path, file_okay=False), default=None, metavar="DIR",
+@click.option("--output", "-o", type=OutputPath(path_type=Path, file_okay=False), default=None, metavar="DIR",
               help=f"Folder of the site; default {DEFAULT_OUTPUT}/ at the repository's root. Only a folder "
                    "holding a site projledger built (or an empty one) is replaced.")  # fmt: skip
 @as_of_option

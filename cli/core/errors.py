@@ -13,6 +13,9 @@ from pathlib import Path
 class ProjledgerError(Exception):
     """Base of every error projledger raises on purpose."""
 
+    #: The exit code of a command stopped by it: 1, refused input; 2, a usage error.
+    exit_code = 1
+
     def __init__(
         self,
         message: str,
@@ -67,6 +70,12 @@ class ConflictError(ProjledgerError):
 
 class UnsafePathError(ProjledgerError):
     """A path or link would lead outside the records folder."""
+
+
+class ForbiddenPlaceError(UnsafePathError):
+    """An output aimed where no output may go (the records folder, ``.git``): a usage error."""
+
+    exit_code = 2
 
 
 class RefusedError(ProjledgerError):

@@ -67,6 +67,7 @@ from .config import Config
 from .errors import ConflictError, UnsafePathError
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
+from .outputs import plan_output
 from .portfolio import (
     SORTS,
     ProjectRow,
@@ -770,25 +771,16 @@ class BuildResult:
 
 
 def check_output(out: Path, config: Config, cwd: Path) -> Path:
-    """The resolved output folder, or a refusal: never the records, the repository or above."""
-    target = out.resolve()
-    records = config.records_dir.resolve()
+    """The resolved output folder, or a refusal: never the records, ``.git``, the repository or
+    above (what may lie there, and the places no output goes: ``outputs.plan_output``)."""
+    target = plan_output(out, config, cwd, folder=True).require().target
     root = config.root.resolve()
-    if out.is_symlink():
-        raise UnsafePathError(f"{out} is a link; give the site a real folder", field="--output")
-    for name, protected in (("the records folder", records), ("the repository", root),
-                            ("the working folder", cwd.resolve())):  # fmt: skip
+    for name, protected in (("the repository", root), ("the working folder", cwd.resolve())):
         if protected == target or protected.is_relative_to(target):
             raise UnsafePathError(
                 f"{out} is {name} or holds it; give the site a folder of its own, such as _site",
                 field="--output",
             )
-    if target.is_relative_to(records):
-        raise UnsafePathError(
-            f"{out} is inside the records folder; build the site elsewhere", field="--output"
-        )
-    if target.exists() and not target.is_dir():
-        raise ConflictError(f"{out} is a file, not a folder", field="--output")
     if target.is_dir() and not (target / MARKER).is_file() and any(target.iterdir()):
         raise ConflictError(
             f"{out} holds files that projledger did not build (no {MARKER} in it); "

@@ -28,8 +28,8 @@ from .calendar import format_be
 from .errors import InputError
 from .labels import PLAN_STATUSES, STATES, Lang, label, word
 from .money import format_money, format_percent
+from .outputs import OutputPlan, plan_output, write_output
 from .portfolio import ProjectRow
-from .store import write_atomic
 from .summary import QuarterTotals, Summary, Totals
 from .text import printable, spreadsheet_cell
 
@@ -151,22 +151,22 @@ def build_workbook(
 
 
 def write_xlsx(
-    path: Path,
+    path: Path | OutputPlan,
     rows: Iterable[Mapping[str, Any]],
     columns: Sequence[Column],
     lang: Lang,
     title: str = "projledger",
 ) -> None:
-    """Write the workbook to ``path`` atomically (a temporary file beside it, then a rename)."""
-    if path.suffix.lower() != ".xlsx":
-        raise InputError("the spreadsheet's name must end in .xlsx", path=path, field="--output")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError("no such folder to write the spreadsheet in", path=path, field="--output")
+    """Write the workbook as ``outputs.plan_output`` says: a file replaced atomically (a
+    temporary file beside it, then a rename), or written into a FIFO or device."""
+    plan = path if isinstance(path, OutputPlan) else plan_output(path)
+    if plan.path.suffix.lower() != ".xlsx":
+        raise InputError("the spreadsheet's name must end in .xlsx", path=plan.path, field="--output")
+    plan.require()
     book = build_workbook(rows, columns, lang, title)
     buffer = io.BytesIO()
     book.save(buffer)
-    write_atomic(path, buffer.getvalue())
+    write_output(plan, buffer.getvalue())
 
 
 # --- the sheets of status and summary ---------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 from ..calendar import MIN_BE_YEAR
 from ..errors import InputError
 from ..labels import label
+from ..outputs import OutputPlan
 from .columns import CHOICES, COLUMNS, TITLES, SheetColumn, SheetKind, column_letter
 
 _GREY = "E7E6E6"
@@ -160,16 +161,18 @@ def workbook_bytes(kind: SheetKind, lines: Sequence[dict[str, Any]]) -> bytes:
     return out.getvalue()
 
 
-def write_sheet(path: Path, kind: SheetKind, lines: Sequence[dict[str, Any]], shown: str) -> None:
-    """Write the sheet to ``path`` (.xlsx, or .csv with Excel's byte-order mark), atomically."""
-    from ..store import write_atomic
+def write_sheet(
+    path: Path | OutputPlan, kind: SheetKind, lines: Sequence[dict[str, Any]], shown: str
+) -> None:
+    """Write the sheet (.xlsx, or .csv with Excel's byte-order mark) as ``outputs.plan_output``
+    says: a file replaced atomically, or written into a FIFO or device."""
+    from ..outputs import plan_output, write_output
     from ..xlsx import excel_csv
 
-    suffix = path.suffix.lower()
+    plan = path if isinstance(path, OutputPlan) else plan_output(path)
+    suffix = plan.path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
         raise InputError("the sheet's name must end in .xlsx or .csv", path=shown, field="--output")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError("no such folder to write the sheet in", path=shown, field="--output")
+    plan.require()
     content = workbook_bytes(kind, lines) if suffix == ".xlsx" else excel_csv(csv_text(kind, lines))
-    write_atomic(path, content)
+    write_output(plan, content)
