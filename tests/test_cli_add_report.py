@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import tomli
+import tomli_w
 from click.testing import Result
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -215,12 +216,45 @@ def test_missing_progress_without_a_terminal_is_a_usage_error(reported: Path) ->
     )
 
 
-def test_a_record_that_cannot_take_a_block_is_refused(project: Path) -> None:
-    project.write_bytes(project.read_bytes().replace(b"format = 1\n", b"format = 1\nreports = []\n"))
-    before = project.read_bytes()
-    result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "x")
-    assert result.exit_code == 1 and "cannot be appended" in result.stderr
-    assert project.read_bytes() == before
+def test_reports_written_as_an_empty_array_take_the_first_block(project: Path) -> None:
+    """``reports = []`` (as tomli-w writes no report) passes validate, so it takes a report:
+    that one line goes, the first block is appended, every other byte stays, and it is said."""
+    canonical = project.read_bytes()
+    project.write_bytes(canonical.replace(b"format = 1\n", b"format = 1\nreports = []\n"))
+    assert run("validate", str(project)).exit_code == 0
+    result = add(CODE, "--date", "25/10/2567", "--progress", "5", "--note", "เริ่มงาน")
+    assert result.exit_code == 0, result.stderr
+    assert project.read_bytes() == canonical + FIRST_BLOCK.encode()
+    assert "'reports = []' (line 3) became the first [[reports]] block" in result.stderr
+    assert "not valid TOML" not in result.stderr
+    assert run("validate", str(project)).exit_code == 0
+
+
+def test_reports_as_an_inline_array_are_rewritten_as_blocks_and_it_is_said(project: Path) -> None:
+    canonical = project.read_bytes()
+    assert add(CODE, "--date", "25/10/2567", "--progress", "5", "--note", "เริ่มงาน").exit_code == 0
+    data = tomli.loads(project.read_text("utf-8"), parse_float=Decimal)
+    body = tomli_w.dumps({k: v for k, v in data.items() if k not in ("reports", "agency")})
+    inline = (  # the array of inline tables another tool may write, a comment inside
+        body + "reports = [\n  # เดือนแรก\n  { no = 1, date = 2024-10-25, progress = 5.0, "
+        'disbursed = 0.00, plan_status = "watch", target_status = "on_target", note = "เริ่มงาน" },\n]\n'
+        + "\n[agency]\n" + tomli_w.dumps(data["agency"])
+    )
+    assert tomli.loads(inline, parse_float=Decimal) == data
+    project.write_text("# ผู้ตรวจ: ok\n" + inline, "utf-8")
+    result = add(CODE, "--date", "25/11/2567", "--progress", "12", "--note", "งานเดือนสอง")
+    assert result.exit_code == 0, result.stderr
+    assert "its 1 report written as one inline array (line" in result.stderr
+    assert "rewritten as [[reports]] blocks" in result.stderr
+    after = project.read_text("utf-8")
+    assert after.startswith("# ผู้ตรวจ: ok\n" + body + "# เดือนแรก\n\n[agency]\n")
+    assert "reports = [" not in after
+    assert after.count("[[reports]]") == 2
+    new = tomli.loads(after, parse_float=Decimal)
+    assert new["reports"][:1] == data["reports"] and new["reports"][1]["no"] == 2
+    assert {k: v for k, v in new.items() if k != "reports"} == {k: v for k, v in data.items() if k != "reports"}
+    assert canonical.decode("utf-8").split("\n", 1)[0].startswith("#:schema")
+    assert run("validate", str(project)).exit_code == 0
 
 
 #: What the schema's ``\S`` (an ECMA-262 pattern) takes for blank: wider than Python's strip, which

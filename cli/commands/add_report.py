@@ -11,7 +11,7 @@ import click
 
 from ..core.labels import PLAN_STATUSES, TARGET_STATUSES
 from ..core.money import format_percent, format_signed
-from ..core.text import printable
+from ..core.text import one_line, printable
 from .options import (
     DAY,
     MONEY,
@@ -163,6 +163,8 @@ def add_report(
 
     update(path, change)
     written = outcome[-1]
+    if written.rewritten:
+        click.echo(f"projledger: {one_line(shown)}: {one_line(written.rewritten)}", err=True)
     echo_findings(written.warnings)
     click.echo(printable(written.block), nl=False)
     status = compute_status(written.project, as_of, config)
