@@ -252,16 +252,17 @@ def _without_array(text: str, data: dict[str, Any], shown: str) -> tuple[str, in
     the value is found by the TOML reader itself: the first span whose removal leaves exactly
     the data without ``reports`` (a shorter one leaves a broken array behind).
     """
-    lines = text.split("\n")
-    cr = "\r" if line_ending(text) == "\r\n" else ""
+    parts = text.split("\n")
+    lines = [line + "\n" for line in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    ending = line_ending(text)
     wanted = {key: value for key, value in data.items() if key != "reports"}
     for start, line in enumerate(lines):
         if not _REPORTS_KEY.match(line):
             continue
         for end in range(start, len(lines)):
-            span = "\n".join(lines[start : end + 1])
-            kept = [span[a:b] + cr for a, b in comments(span)]
-            candidate = "\n".join([*lines[:start], *kept, *lines[end + 1 :]])
+            span = "".join(lines[start : end + 1])
+            kept = [span[a:b] + ending for a, b in comments(span)]
+            candidate = "".join([*lines[:start], *kept, *lines[end + 1 :]])
             try:
                 if parse(candidate, shown) == wanted:
                     return candidate, start + 1
