@@ -8,6 +8,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from typing import Any
+
 import pytest
 import tomli
 import tomli_w
@@ -181,6 +183,86 @@ def test_note_from_stdin_is_stored_nfc_and_trimmed(reported: Path) -> None:
                  input="Cafe\u0301 ทำแล้ว\n\nวรรคสอง\n")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert reported.read_text("utf-8").endswith('note = """\nCafé ทำแล้ว\n\nวรรคสอง"""\n')
+
+
+NOTE = "ติดตั้งเสาไฟฟ้าแล้วเสร็จ ๕๐ ต้น\n"
+NOT_UTF8 = [
+    ("tis-620", NOTE.encode("tis-620"), "it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8"),
+    ("cp874", ("“" + NOTE + "”").encode("cp874"), "it looks like TIS-620/cp874"),
+    ("utf-16", NOTE.encode("utf-16"), "is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8"),
+    ("utf-16-le-no-bom", NOTE.encode("utf-16-le"), "is UTF-16, not UTF-8"),
+    ("utf-16-be-no-bom", "done\n".encode("utf-16-be"), "is UTF-16, not UTF-8"),
+    ("random-bytes", bytes(range(256)) * 3, "is not UTF-8 text (byte 0x80 on line 2); save it as UTF-8"),
+    ("nul", b"a\x00b", "holds NUL bytes"),
+]
+
+
+@pytest.mark.parametrize(("raw", "says"), [c[1:] for c in NOT_UTF8], ids=[c[0] for c in NOT_UTF8])
+def test_a_note_file_that_is_not_utf8_is_refused_naming_the_encoding(
+    reported: Path, raw: bytes, says: str
+) -> None:
+    before = reported.read_bytes()
+    Path("note.txt").write_bytes(raw)
+    for source, stdin in (("note.txt", None), ("-", raw)):
+        result = run("add-report", CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", source,
+                     input=stdin)  # fmt: skip
+        assert result.exit_code == 2, result.stderr
+        assert says in result.stderr
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("projledger: --note-file: ")
+        assert reported.read_bytes() == before
+
+
+def test_a_note_file_in_utf8_with_a_bom_is_read(reported: Path) -> None:
+    Path("note.txt").write_bytes(b"\xef\xbb\xbf" + NOTE.encode("utf-8"))
+    assert add(CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", "note.txt").exit_code == 0
+    assert reported.read_text("utf-8").endswith('note = "ติดตั้งเสาไฟฟ้าแล้วเสร็จ ๕๐ ต้น"\n')
+
+
+def test_a_fifo_folder_or_device_as_note_file_is_refused_without_opening_it(
+    reported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import stat
+
+    fifo = tmp_path / "note.fifo"
+    os.mkfifo(fifo)  # no writer: opening it for reading would wait forever
+    (tmp_path / "folder").mkdir()
+    device = tmp_path / "zero"
+    os.mknod(device, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero's numbers, made here
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(path: Any, flags: int, *args: Any) -> int:
+        opened.append(str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", spy)
+    before = reported.read_bytes()
+    for path, kind in ((fifo, "a FIFO (named pipe)"), (tmp_path / "folder", "a folder"), (device, "a device")):
+        result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", str(path))
+        assert result.exit_code == 2, result.stderr
+        assert f"is {kind}, not a regular file; give a text file, or '-' for standard input" in result.stderr
+        assert str(path) not in opened
+    assert reported.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_a_note_fifo_without_a_writer_never_hangs_the_installed_command(reported: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "note.fifo"
+    os.mkfifo(fifo)
+    program = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert program
+    done = subprocess.run(
+        [program, "add-report", CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", str(fifo)],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "a FIFO (named pipe), not a regular file" in done.stderr
 
 
 def test_disbursed_defaults_to_the_last_report_and_is_quantized(reported: Path) -> None:
