@@ -48,10 +48,21 @@ AS_OF = date(2026, 1, 1)
 START = date(2024, 10, 1)
 
 #: Notes where a spelling most easily goes wrong: quotes, a header or a comment inside text...
-TRICKY = ["งานเดิน", 'say "hi"', "it's", "a\nb", "[[reports]]", "reports = []", "# no comment", "\\", "ำ", "x]"]
-note = st.sampled_from(TRICKY) | st.text(st.sampled_from("กขคำ่้๐๑ ab#[]=\"'{},\\\n"), min_size=1, max_size=16).filter(
-    lambda s: s.strip() != "" and s == s.strip()
-)
+TRICKY = [
+    "งานเดิน",
+    'say "hi"',
+    "it's",
+    "a\nb",
+    "[[reports]]",
+    "reports = []",
+    "# no comment",
+    "\\",
+    "ำ",
+    "x]",
+]
+note = st.sampled_from(TRICKY) | st.text(
+    st.sampled_from("กขคำ่้๐๑ ab#[]=\"'{},\\\n"), min_size=1, max_size=16
+).filter(lambda s: s.strip() != "" and s == s.strip())
 
 
 @st.composite
@@ -173,7 +184,8 @@ def spell(data: dict[str, Any], rng: random.Random) -> Spelled:
             items = list(report.items())
             rng.shuffle(items)
             tables.append(
-                "[[reports]]\n" + "".join(f"{key(k, rng)} = {scalar(v, rng)}{comment(rng)}\n" for k, v in items)
+                "[[reports]]\n"
+                + "".join(f"{key(k, rng)} = {scalar(v, rng)}{comment(rng)}\n" for k, v in items)
             )
         if rng.random() < 0.5 and agency_style == "table":
             tables = [*tables[1:], tables[0]]  # [agency] after the reports: the blocks are not last

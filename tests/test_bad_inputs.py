@@ -213,7 +213,9 @@ def test_legal_inputs_are_accepted_and_keep_their_style(empty_repo: Path, case: 
         assert "[[reports]] block" in result.stderr, result.stderr
         old, new = tomllib.loads(before.decode("utf-8")), tomllib.loads(after.decode("utf-8"))
         assert new["reports"][:-1] == old["reports"] and new["reports"][-1]["note"] == "งานเดือนสอง"
-        assert {k: v for k, v in new.items() if k != "reports"} == {k: v for k, v in old.items() if k != "reports"}
+        assert {k: v for k, v in new.items() if k != "reports"} == {
+            k: v for k, v in old.items() if k != "reports"
+        }
         assert run("validate", rel, "--as-of", AS_OF).exit_code == 0
         return
     crlf = before.find(b"\n") > 0 and before[before.find(b"\n") - 1 : before.find(b"\n")] == b"\r"

@@ -7,7 +7,6 @@ import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-
 from typing import Any
 
 import pytest
@@ -187,7 +186,11 @@ def test_note_from_stdin_is_stored_nfc_and_trimmed(reported: Path) -> None:
 
 NOTE = "ติดตั้งเสาไฟฟ้าแล้วเสร็จ ๕๐ ต้น\n"
 NOT_UTF8 = [
-    ("tis-620", NOTE.encode("tis-620"), "it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8"),
+    (
+        "tis-620",
+        NOTE.encode("tis-620"),
+        "it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8",
+    ),
     ("cp874", ("“" + NOTE + "”").encode("cp874"), "it looks like TIS-620/cp874"),
     ("utf-16", NOTE.encode("utf-16"), "is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8"),
     ("utf-16-le-no-bom", NOTE.encode("utf-16-le"), "is UTF-16, not UTF-8"),
@@ -238,7 +241,11 @@ def test_a_fifo_folder_or_device_as_note_file_is_refused_without_opening_it(
 
     monkeypatch.setattr(os, "open", spy)
     before = reported.read_bytes()
-    for path, kind in ((fifo, "a FIFO (named pipe)"), (tmp_path / "folder", "a folder"), (device, "a device")):
+    for path, kind in (
+        (fifo, "a FIFO (named pipe)"),
+        (tmp_path / "folder", "a folder"),
+        (device, "a device"),
+    ):
         result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", str(path))
         assert result.exit_code == 2, result.stderr
         assert f"is {kind}, not a regular file; give a text file, or '-' for standard input" in result.stderr
@@ -247,7 +254,9 @@ def test_a_fifo_folder_or_device_as_note_file_is_refused_without_opening_it(
 
 
 @pytest.mark.slow
-def test_a_note_fifo_without_a_writer_never_hangs_the_installed_command(reported: Path, tmp_path: Path) -> None:
+def test_a_note_fifo_without_a_writer_never_hangs_the_installed_command(
+    reported: Path, tmp_path: Path
+) -> None:
     import os
     import shutil
     import subprocess
@@ -320,7 +329,8 @@ def test_reports_as_an_inline_array_are_rewritten_as_blocks_and_it_is_said(proje
     inline = (  # the array of inline tables another tool may write, a comment inside
         body + "reports = [\n  # เดือนแรก\n  { no = 1, date = 2024-10-25, progress = 5.0, "
         'disbursed = 0.00, plan_status = "watch", target_status = "on_target", note = "เริ่มงาน" },\n]\n'
-        + "\n[agency]\n" + tomli_w.dumps(data["agency"])
+        + "\n[agency]\n"
+        + tomli_w.dumps(data["agency"])
     )
     assert tomli.loads(inline, parse_float=Decimal) == data
     project.write_text("# ผู้ตรวจ: ok\n" + inline, "utf-8")
@@ -334,7 +344,9 @@ def test_reports_as_an_inline_array_are_rewritten_as_blocks_and_it_is_said(proje
     assert after.count("[[reports]]") == 2
     new = tomli.loads(after, parse_float=Decimal)
     assert new["reports"][:1] == data["reports"] and new["reports"][1]["no"] == 2
-    assert {k: v for k, v in new.items() if k != "reports"} == {k: v for k, v in data.items() if k != "reports"}
+    assert {k: v for k, v in new.items() if k != "reports"} == {
+        k: v for k, v in data.items() if k != "reports"
+    }
     assert canonical.decode("utf-8").split("\n", 1)[0].startswith("#:schema")
     assert run("validate", str(project)).exit_code == 0
 

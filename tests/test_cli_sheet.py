@@ -523,7 +523,11 @@ def test_the_benchmark_sheet_imports_cleanly_and_twice_is_once(
 def _inline(table: dict[str, Any]) -> str:
     import tomli_w
 
-    return "{ " + ", ".join(f"{k} = {tomli_w.dumps({'k': v}).split(' = ', 1)[1].strip()}" for k, v in table.items()) + " }"
+    return (
+        "{ "
+        + ", ".join(f"{k} = {tomli_w.dumps({'k': v}).split(' = ', 1)[1].strip()}" for k, v in table.items())
+        + " }"
+    )
 
 
 def test_a_record_whose_reports_are_an_inline_array_takes_the_sheet_row(office: Path) -> None:
@@ -547,10 +551,15 @@ def test_a_record_whose_reports_are_an_inline_array_takes_the_sheet_row(office: 
     result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
     assert result.exit_code == 0, result.stderr
     assert "Cannot mutate" not in result.stderr
-    assert re.search(r"50010000-0003\.toml: its \d+ reports written as one inline array \(line \d+\) were rewritten", result.stderr)
+    assert re.search(
+        r"50010000-0003\.toml: its \d+ reports written as one inline array \(line \d+\) were rewritten",
+        result.stderr,
+    )
     after = tomli.loads(path.read_text("utf-8"), parse_float=Decimal)
     assert after["reports"][:-1] == data["reports"] and after["reports"][-1]["no"] == 4
-    assert {k: v for k, v in after.items() if k != "reports"} == {k: v for k, v in data.items() if k != "reports"}
+    assert {k: v for k, v in after.items() if k != "reports"} == {
+        k: v for k, v in data.items() if k != "reports"
+    }
     assert path.read_text("utf-8").startswith(head[: first_table + 1] + head[first_table:])
     assert "5 reports written" in result.stderr
     assert run("validate", "--as-of", AS_OF).exit_code == 0
@@ -633,7 +642,10 @@ def test_a_lock_that_is_a_symlink_stops_the_import_before_any_write(office: Path
     result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "the lock file .50010000-0003.toml.lock is a symbolic link; remove it" in result.stderr
-    assert "nothing was written (all or nothing): records/2565/50010000-0003.toml could not be written" in result.stderr
+    assert (
+        "nothing was written (all or nothing): records/2565/50010000-0003.toml could not be written"
+        in result.stderr
+    )
     assert "0 reports written" in result.stderr
     assert snapshot(office) == before
     assert not (office / "elsewhere").exists()

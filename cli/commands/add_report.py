@@ -191,7 +191,9 @@ def read_note_file(name: str) -> str:
         try:
             mode = os.stat(name).st_mode
             if not stat.S_ISREG(mode):
-                raise refuse(f"{shown} is {_kind(mode)}, not a regular file; give a text file, or '-' for standard input")
+                raise refuse(
+                    f"{shown} is {_kind(mode)}, not a regular file; give a text file, or '-' for standard input"
+                )
             fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             with os.fdopen(fd, "rb") as handle:
                 if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
