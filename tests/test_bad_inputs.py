@@ -209,6 +209,15 @@ def test_legal_inputs_are_accepted_and_keep_their_style(empty_repo: Path, case: 
     result = run("add-report", rel, "--date", "2023-11-24", "--progress", "20", "--note", "งานเดือนสอง")
     assert result.exit_code == 0, result.stderr
     after = path.read_bytes()
+    if case.get("rewrites"):  # reports spelled as one array value: rewritten as blocks, and said
+        assert "[[reports]] block" in result.stderr, result.stderr
+        old, new = tomllib.loads(before.decode("utf-8")), tomllib.loads(after.decode("utf-8"))
+        assert new["reports"][:-1] == old["reports"] and new["reports"][-1]["note"] == "งานเดือนสอง"
+        assert {k: v for k, v in new.items() if k != "reports"} == {
+            k: v for k, v in old.items() if k != "reports"
+        }
+        assert run("validate", rel, "--as-of", AS_OF).exit_code == 0
+        return
     crlf = before.find(b"\n") > 0 and before[before.find(b"\n") - 1 : before.find(b"\n")] == b"\r"
     body = before if before.endswith(b"\n") else before + (b"\r\n" if crlf else b"\n")
     assert after.startswith(body), "the bytes already there stay as they were"

@@ -7,9 +7,11 @@ import unicodedata
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 import tomli
+import tomli_w
 from click.testing import Result
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -182,6 +184,96 @@ def test_note_from_stdin_is_stored_nfc_and_trimmed(reported: Path) -> None:
     assert reported.read_text("utf-8").endswith('note = """\nCafé ทำแล้ว\n\nวรรคสอง"""\n')
 
 
+NOTE = "ติดตั้งเสาไฟฟ้าแล้วเสร็จ ๕๐ ต้น\n"
+NOT_UTF8 = [
+    (
+        "tis-620",
+        NOTE.encode("tis-620"),
+        "it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8",
+    ),
+    ("cp874", ("“" + NOTE + "”").encode("cp874"), "it looks like TIS-620/cp874"),
+    ("utf-16", NOTE.encode("utf-16"), "is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8"),
+    ("utf-16-le-no-bom", NOTE.encode("utf-16-le"), "is UTF-16, not UTF-8"),
+    ("utf-16-be-no-bom", "done\n".encode("utf-16-be"), "is UTF-16, not UTF-8"),
+    ("random-bytes", bytes(range(256)) * 3, "is not UTF-8 text (byte 0x80 on line 2); save it as UTF-8"),
+    ("nul", b"a\x00b", "holds NUL bytes"),
+]
+
+
+@pytest.mark.parametrize(("raw", "says"), [c[1:] for c in NOT_UTF8], ids=[c[0] for c in NOT_UTF8])
+def test_a_note_file_that_is_not_utf8_is_refused_naming_the_encoding(
+    reported: Path, raw: bytes, says: str
+) -> None:
+    before = reported.read_bytes()
+    Path("note.txt").write_bytes(raw)
+    for source, stdin in (("note.txt", None), ("-", raw)):
+        result = run("add-report", CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", source,
+                     input=stdin)  # fmt: skip
+        assert result.exit_code == 2, result.stderr
+        assert says in result.stderr
+        assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("projledger: --note-file: ")
+        assert reported.read_bytes() == before
+
+
+def test_a_note_file_in_utf8_with_a_bom_is_read(reported: Path) -> None:
+    Path("note.txt").write_bytes(b"\xef\xbb\xbf" + NOTE.encode("utf-8"))
+    assert add(CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", "note.txt").exit_code == 0
+    assert reported.read_text("utf-8").endswith('note = "ติดตั้งเสาไฟฟ้าแล้วเสร็จ ๕๐ ต้น"\n')
+
+
+def test_a_fifo_folder_or_device_as_note_file_is_refused_without_opening_it(
+    reported: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import stat
+
+    fifo = tmp_path / "note.fifo"
+    os.mkfifo(fifo)  # no writer: opening it for reading would wait forever
+    (tmp_path / "folder").mkdir()
+    device = tmp_path / "zero"
+    os.mknod(device, stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero's numbers, made here
+    opened: list[str] = []
+    real_open = os.open
+
+    def spy(path: Any, flags: int, *args: Any) -> int:
+        opened.append(str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", spy)
+    before = reported.read_bytes()
+    for path, kind in (
+        (fifo, "a FIFO (named pipe)"),
+        (tmp_path / "folder", "a folder"),
+        (device, "a device"),
+    ):
+        result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", str(path))
+        assert result.exit_code == 2, result.stderr
+        assert f"is {kind}, not a regular file; give a text file, or '-' for standard input" in result.stderr
+        assert str(path) not in opened
+    assert reported.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_a_note_fifo_without_a_writer_never_hangs_the_installed_command(
+    reported: Path, tmp_path: Path
+) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "note.fifo"
+    os.mkfifo(fifo)
+    program = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert program
+    done = subprocess.run(
+        [program, "add-report", CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", str(fifo)],
+        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "a FIFO (named pipe), not a regular file" in done.stderr
+
+
 def test_disbursed_defaults_to_the_last_report_and_is_quantized(reported: Path) -> None:
     assert (
         add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "x", "--disbursed", "๑,๒๕๐").exit_code
@@ -215,12 +307,48 @@ def test_missing_progress_without_a_terminal_is_a_usage_error(reported: Path) ->
     )
 
 
-def test_a_record_that_cannot_take_a_block_is_refused(project: Path) -> None:
-    project.write_bytes(project.read_bytes().replace(b"format = 1\n", b"format = 1\nreports = []\n"))
-    before = project.read_bytes()
-    result = add(CODE, "--date", "20/11/2567", "--progress", "10", "--note", "x")
-    assert result.exit_code == 1 and "cannot be appended" in result.stderr
-    assert project.read_bytes() == before
+def test_reports_written_as_an_empty_array_take_the_first_block(project: Path) -> None:
+    """``reports = []`` (as tomli-w writes no report) passes validate, so it takes a report:
+    that one line goes, the first block is appended, every other byte stays, and it is said."""
+    canonical = project.read_bytes()
+    project.write_bytes(canonical.replace(b"format = 1\n", b"format = 1\nreports = []\n"))
+    assert run("validate", str(project)).exit_code == 0
+    result = add(CODE, "--date", "25/10/2567", "--progress", "5", "--note", "เริ่มงาน")
+    assert result.exit_code == 0, result.stderr
+    assert project.read_bytes() == canonical + FIRST_BLOCK.encode()
+    assert "'reports = []' (line 3) became the first [[reports]] block" in result.stderr
+    assert "not valid TOML" not in result.stderr
+    assert run("validate", str(project)).exit_code == 0
+
+
+def test_reports_as_an_inline_array_are_rewritten_as_blocks_and_it_is_said(project: Path) -> None:
+    canonical = project.read_bytes()
+    assert add(CODE, "--date", "25/10/2567", "--progress", "5", "--note", "เริ่มงาน").exit_code == 0
+    data = tomli.loads(project.read_text("utf-8"), parse_float=Decimal)
+    body = tomli_w.dumps({k: v for k, v in data.items() if k not in ("reports", "agency")})
+    inline = (  # the array of inline tables another tool may write, a comment inside
+        body + "reports = [\n  # เดือนแรก\n  { no = 1, date = 2024-10-25, progress = 5.0, "
+        'disbursed = 0.00, plan_status = "watch", target_status = "on_target", note = "เริ่มงาน" },\n]\n'
+        + "\n[agency]\n"
+        + tomli_w.dumps(data["agency"])
+    )
+    assert tomli.loads(inline, parse_float=Decimal) == data
+    project.write_text("# ผู้ตรวจ: ok\n" + inline, "utf-8")
+    result = add(CODE, "--date", "25/11/2567", "--progress", "12", "--note", "งานเดือนสอง")
+    assert result.exit_code == 0, result.stderr
+    assert "its 1 report written as one inline array (line" in result.stderr
+    assert "rewritten as [[reports]] blocks" in result.stderr
+    after = project.read_text("utf-8")
+    assert after.startswith("# ผู้ตรวจ: ok\n" + body + "# เดือนแรก\n\n[agency]\n")
+    assert "reports = [" not in after
+    assert after.count("[[reports]]") == 2
+    new = tomli.loads(after, parse_float=Decimal)
+    assert new["reports"][:1] == data["reports"] and new["reports"][1]["no"] == 2
+    assert {k: v for k, v in new.items() if k != "reports"} == {
+        k: v for k, v in data.items() if k != "reports"
+    }
+    assert canonical.decode("utf-8").split("\n", 1)[0].startswith("#:schema")
+    assert run("validate", str(project)).exit_code == 0
 
 
 #: What the schema's ``\S`` (an ECMA-262 pattern) takes for blank: wider than Python's strip, which

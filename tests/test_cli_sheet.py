@@ -515,3 +515,162 @@ def test_the_benchmark_sheet_imports_cleanly_and_twice_is_once(
     restore()
     assert snapshot(tmp_path) == before
     assert "2025-06-30" in import_args(sheet)
+
+
+# --- records spelled otherwise, sheets with a wrong dimension, writes that fail late ----------
+
+
+def _inline(table: dict[str, Any]) -> str:
+    import tomli_w
+
+    return (
+        "{ "
+        + ", ".join(f"{k} = {tomli_w.dumps({'k': v}).split(' = ', 1)[1].strip()}" for k, v in table.items())
+        + " }"
+    )
+
+
+def test_a_record_whose_reports_are_an_inline_array_takes_the_sheet_row(office: Path) -> None:
+    """Valid TOML another tool wrote (``reports = [ {...}, ]``) takes its report, and it is said."""
+    from decimal import Decimal
+
+    import tomli
+
+    path = office / "records/2565/50010000-0003.toml"
+    data = tomli.loads(path.read_text("utf-8"), parse_float=Decimal)
+    text = path.read_text("utf-8")
+    head = text[: text.index("\n[[reports]]")]
+    first_table = head.index("\n[")
+    array = "reports = [\n" + "".join(f"  {_inline(r)},\n" for r in data["reports"]) + "]\n"
+    spelled = head[: first_table + 1] + array + head[first_table:] + "\n"
+    assert tomli.loads(spelled, parse_float=Decimal) == data
+    path.write_text(spelled, "utf-8")
+    assert run("validate", "--as-of", AS_OF).exit_code == 0
+    sheet = export("april.xlsx")
+    fill_xlsx(sheet, FILLED)
+    result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert "Cannot mutate" not in result.stderr
+    assert re.search(
+        r"50010000-0003\.toml: its \d+ reports written as one inline array \(line \d+\) were rewritten",
+        result.stderr,
+    )
+    after = tomli.loads(path.read_text("utf-8"), parse_float=Decimal)
+    assert after["reports"][:-1] == data["reports"] and after["reports"][-1]["no"] == 4
+    assert {k: v for k, v in after.items() if k != "reports"} == {
+        k: v for k, v in data.items() if k != "reports"
+    }
+    assert path.read_text("utf-8").startswith(head[: first_table + 1] + head[first_table:])
+    assert "5 reports written" in result.stderr
+    assert run("validate", "--as-of", AS_OF).exit_code == 0
+
+
+def test_a_sheet_whose_dimension_says_a1_is_read_to_its_real_end(office: Path) -> None:
+    """Streaming writers (Apache POI's SXSSF) store ``<dimension ref="A1"/>``; every row is read."""
+    path = export("april.xlsx")
+    fill_xlsx(path, FILLED)
+    small = Path("small.xlsx")
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(small, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            content = source.read(member)
+            if member.filename.startswith("xl/worksheets/sheet"):
+                content, count = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1"/>', content)
+                assert count == 1
+            target.writestr(member, content)
+    result = run("sheet", "import", "small.xlsx", "--as-of", AS_OF, "--dry-run")
+    assert "5 reports would be written" in result.stderr, result.stderr
+    result = run("sheet", "import", "small.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert "5 reports written" in result.stderr
+    assert run("sheet", "import", "april.xlsx", "--as-of", AS_OF).stderr.count("5 already there") == 1
+
+
+THREE = ["01000000-0001", "18000000-0002", "50010000-0003"]
+
+
+def _three_rows(office: Path) -> tuple[dict[str, bytes], dict[str, Path]]:
+    sheet = export("april.xlsx")
+    fill_xlsx(sheet, {code: FILLED[code] for code in THREE})
+    paths = {code: next((office / "records").rglob(f"{code}.toml")) for code in THREE}
+    return snapshot(office), paths
+
+
+def test_a_write_that_fails_late_names_the_records_written_and_not(
+    office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projledger.core import store
+
+    before, paths = _three_rows(office)
+    planned = run("sheet", "import", "april.xlsx", "--as-of", AS_OF, "--dry-run")
+    assert "3 reports would be written" in planned.stderr, planned.stderr
+    third = paths[THREE[2]]
+    real_replace = store.os.replace
+
+    def replace(source: Any, target: Any) -> None:
+        if Path(target) == third.resolve():
+            raise OSError(28, "No space left on device")
+        real_replace(source, target)
+
+    monkeypatch.setattr(store.os, "replace", replace)
+    result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "records/2565/50010000-0003.toml: cannot be written: No space left on device" in result.stderr
+    names = [f"records/{p.relative_to(office / 'records')}" for p in paths.values()]
+    assert (
+        f"a write failed after others were made: written: {names[0]}, {names[1]}; not written: {names[2]}"
+        in result.stderr
+    ), result.stderr
+    assert "2 reports written" in result.stderr
+    after = snapshot(office)
+    for code, path in paths.items():
+        name = str(path.relative_to(office))
+        if code == THREE[2]:
+            assert after[name] == before[name]
+        else:
+            assert after[name].startswith(before[name]) and after[name] != before[name]
+            assert f"{name}: 1 report (row" in result.stdout
+    assert not list(third.parent.glob(".*.tmp")), "no temporary file left behind"
+    monkeypatch.setattr(store.os, "replace", real_replace)
+    again = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)  # the cause fixed: the rest goes in
+    assert again.exit_code == 0 and "1 report written, 2 already there" in again.stderr, again.stderr
+
+
+def test_a_lock_that_is_a_symlink_stops_the_import_before_any_write(office: Path) -> None:
+    before, paths = _three_rows(office)
+    third = paths[THREE[2]]
+    (third.parent / f".{third.name}.lock").symlink_to(office / "elsewhere")
+    result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "the lock file .50010000-0003.toml.lock is a symbolic link; remove it" in result.stderr
+    assert (
+        "nothing was written (all or nothing): records/2565/50010000-0003.toml could not be written"
+        in result.stderr
+    )
+    assert "0 reports written" in result.stderr
+    assert snapshot(office) == before
+    assert not (office / "elsewhere").exists()
+
+
+def test_a_record_changed_after_the_check_stops_the_import_before_any_write(
+    office: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projledger.core.sheet import write as sheet_write
+
+    before, paths = _three_rows(office)
+    third = paths[THREE[2]]
+    real = sheet_write.Path
+
+    def meanwhile(*args: Any) -> Any:  # the clerk's editor saves the third record while we lock
+        if args and str(args[0]) == str(third.resolve()):
+            third.write_bytes(before[str(third.relative_to(office))] + b"# edited\n")
+        return real(*args)
+
+    monkeypatch.setattr(sheet_write, "Path", meanwhile)
+    result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "changed while the sheet was being imported" in result.stderr
+    assert "nothing was written (all or nothing)" in result.stderr
+    after = snapshot(office)
+    assert {n: b for n, b in after.items() if not n.endswith("50010000-0003.toml")} == {
+        n: b for n, b in before.items() if not n.endswith("50010000-0003.toml")
+    }

@@ -260,8 +260,8 @@ def test_two_rows_of_one_record_append_in_order(office: Path) -> None:
     [change] = plan.changes.values()
     assert change.rows == [2, 3]
     assert change.after.count(b"[[reports]]") == 4
-    written, failed = core.write_plan(plan)
-    assert (len(written), failed) == (1, [])
+    outcome = core.write_plan(plan)
+    assert (len(outcome.written), outcome.failed) == (1, [])
     text = (office / "records/2565/50010000-0003.toml").read_text(encoding="utf-8")
     assert text.index("no = 4") < text.index("no = 5")
 
@@ -300,7 +300,8 @@ def test_write_plan_refuses_a_record_changed_since_the_plan(office: Path) -> Non
     plan = core.plan_import(table_of(ROW), load_config(office), AS_OF)
     path = office / "records/2565/50010000-0003.toml"
     path.write_bytes(path.read_bytes() + b"# edited meanwhile\n")
-    written, [(change, error)] = core.write_plan(plan)
-    assert written == [] and change.path == path
+    outcome = core.write_plan(plan)
+    [(change, error)] = outcome.failed
+    assert outcome.written == [] and change.path == path
     assert "changed while the sheet was being imported" in str(error)
     assert path.read_bytes().endswith(b"# edited meanwhile\n")

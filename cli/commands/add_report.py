@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from datetime import date
 from decimal import Decimal
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from ..core.labels import PLAN_STATUSES, TARGET_STATUSES
 from ..core.money import format_percent, format_signed
-from ..core.text import printable
+from ..core.text import one_line, printable
 from .options import (
     DAY,
     MONEY,
@@ -58,10 +58,9 @@ def missing(option: str) -> OptionError:
 @click.option("--note", default=None, help="What was done this month (Thai welcome).")
 @click.option(
     "--note-file",
-    type=click.File("r", encoding="utf-8"),
     default=None,
     metavar="FILE",
-    help="Read the note from FILE ('-' for stdin).",
+    help="Read the note from FILE, UTF-8 text ('-' for stdin).",
 )
 @click.option(
     "--plan-status",
@@ -92,7 +91,7 @@ def add_report(
     progress: Decimal | None,
     disbursed: Decimal | None,
     note: str | None,
-    note_file: IO[str] | None,
+    note_file: str | None,
     plan_status: str | None,
     target_status: str,
     cancel: bool,
@@ -127,12 +126,7 @@ def add_report(
     if note is not None and note_file is not None:
         raise OptionError("give either --note or --note-file, not both", param_hint="--note")
     if note_file is not None:
-        from ..core.record import MAX_RECORD_BYTES
-
-        # bounded: a device such as /dev/zero never ends, and no record may pass 1 MiB anyway
-        note = note_file.read(MAX_RECORD_BYTES + 1)
-        if len(note) > MAX_RECORD_BYTES:
-            raise OptionError("the note is over the 1 MiB limit of a whole record", param_hint="--note-file")
+        note = read_note_file(note_file)
     if progress is None:
         progress = ask("--progress", "Progress % (ความก้าวหน้า)", PERCENT)
     if note is None:
@@ -163,10 +157,70 @@ def add_report(
 
     update(path, change)
     written = outcome[-1]
+    if written.rewritten:
+        click.echo(f"projledger: {one_line(shown)}: {one_line(written.rewritten)}", err=True)
     echo_findings(written.warnings)
     click.echo(printable(written.block), nl=False)
     status = compute_status(written.project, as_of, config)
     click.echo(status_line(status))
+
+
+def read_note_file(name: str) -> str:
+    """The note in file ``name`` ('-': standard input), as UTF-8 text; anything else is a usage
+    error (exit 2) in one line.
+
+    Only a regular file is opened: a FIFO (which would wait for a writer forever), a folder or
+    a device (``/dev/zero`` never ends) is refused from its stat, unopened; the open itself is
+    non-blocking and checked again, in case the name was swapped in between. At most one byte
+    past the 1 MiB limit of a whole record is read.
+    """
+    import os
+    import stat
+
+    from ..core.record import MAX_RECORD_BYTES
+    from ..core.text import NotUtf8Error, utf8_text
+
+    def refuse(message: str) -> OptionError:
+        return OptionError(message, param_hint="--note-file")
+
+    shown = "standard input" if name == "-" else printable(name, keep_newlines=False)
+    if name == "-":
+        with click.open_file("-", "rb") as stdin:
+            raw = stdin.read(MAX_RECORD_BYTES + 1)
+    else:
+        try:
+            mode = os.stat(name).st_mode
+            if not stat.S_ISREG(mode):
+                raise refuse(
+                    f"{shown} is {_kind(mode)}, not a regular file; give a text file, or '-' for standard input"
+                )
+            fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(fd, "rb") as handle:
+                if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                    raise refuse(f"{shown} is not a regular file")
+                raw = handle.read(MAX_RECORD_BYTES + 1)
+        except OSError as error:
+            raise refuse(f"{shown} cannot be read: {error.strerror}") from None
+    if len(raw) > MAX_RECORD_BYTES:
+        raise refuse("the note is over the 1 MiB limit of a whole record")
+    try:
+        return utf8_text(raw)
+    except NotUtf8Error as error:
+        raise refuse(f"{shown} {error}") from None
+
+
+def _kind(mode: int) -> str:
+    import stat
+
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a file"
 
 
 def status_line(status: Any) -> str:

@@ -194,31 +194,40 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     failed = plan.failed_rows
     appended = plan.count("append") + plan.count("new")
     what = "new record" if plan.kind == "new" else "report"
+    late = ""
     if dry_run:
         for change in plan.changes.values():
             click.echo(f"# {one_line(change.shown)}")
             for block in change.blocks:
                 click.echo(printable(block).rstrip("\n") + "\n")
+            for note in change.rewritten:
+                click.echo(f"projledger: {one_line(change.shown)}: {one_line(note)} (dry run)", err=True)
     elif failed and not partial:
         appended = 0
     else:
-        written, not_written = write_plan(plan)
-        for change, error in not_written:
+        outcome = write_plan(plan, partial=partial)
+        for change, error in outcome.failed:
             click.echo(f"projledger: {one_line(str(error))}", err=True)
             failed = sorted({*failed, *change.rows})
-        appended -= sum(len(change.rows) for change, _ in not_written)
-        for change in written:
+        appended = sum(len(change.rows) for change in outcome.written)
+        for change in outcome.written:
+            for note in change.rewritten:
+                click.echo(f"projledger: {one_line(change.shown)}: {one_line(note)}", err=True)
             many = "s" if len(change.rows) > 1 else ""
             click.echo(
                 f"{one_line(change.shown)}: {len(change.rows)} {what}{many} (row{many} {listing(change.rows)})"
             )
+        if outcome.failed and not partial:
+            late = _all_or_nothing_failed(outcome, shown)
     verb = "would be written" if dry_run else "written"
     summary = (
         f"projledger: {one_line(shown)}: {appended} {what}{'' if appended == 1 else 's'} {verb}, "
         f"{plan.count('identical')} already there, {plan.count('empty')} empty row"
         f"{'' if plan.count('empty') == 1 else 's'} skipped"
     )
-    if failed:
+    if late:
+        summary += f"; {late}"
+    elif failed:
         listed = listing(failed)
         if partial or dry_run:
             summary += f"; {len(failed)} row{'s' if len(failed) > 1 else ''} failed: {listed}"
@@ -230,6 +239,23 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     click.echo(summary, err=True)
     if failed:
         raise SystemExit(1)
+
+
+def _all_or_nothing_failed(outcome: Any, shown: str) -> str:
+    """What an all-or-nothing import that failed at writing did: nothing, or exactly which
+    records it wrote before a write failed and which it did not."""
+    failed = ", ".join(one_line(change.shown) for change, _ in outcome.failed)
+    if not outcome.written:
+        return (
+            f"nothing was written (all or nothing): {failed} could not be written (see above); "
+            "fix that and import the sheet again"
+        )
+    written = ", ".join(one_line(change.shown) for change in outcome.written)
+    not_written = ", ".join(one_line(change.shown) for change in outcome.not_written)
+    return (
+        f"a write failed after others were made: written: {written}; not written: {not_written}; "
+        "fix the cause and import the sheet again (the reports written are then skipped as already there)"
+    )
 
 
 def listing(numbers: list[int], most: int = 20) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -143,14 +143,26 @@ def comment_line(text: str, *, skip_first: bool = False) -> int | None:
     pos = 0
     if skip_first:
         pos = text.find("\n") + 1 if "\n" in text else len(text)
+    for start, _ in comments(text, pos):
+        return text.count("\n", 0, start) + 1
+    return None
+
+
+def comments(text: str, pos: int = 0) -> Iterator[tuple[int, int]]:
+    """The (start, end) of each comment of ``text`` from ``pos`` (outside strings): from its
+    ``#`` to the end of its line, the line end (``\n`` or ``\r\n``) left out."""
     while True:
         match = _STRING_START.search(text, pos)
         if match is None:
-            return None
+            return
         token = match.group()
         if token == "#":
-            return text.count("\n", 0, match.start()) + 1
-        pos = _string_end(text, match.end(), token)
+            end = text.find("\n", match.start())
+            end = len(text) if end < 0 else end
+            yield match.start(), end - 1 if text[end - 1 : end] == "\r" else end
+            pos = end
+        else:
+            pos = _string_end(text, match.end(), token)
 
 
 def _string_end(text: str, pos: int, quote: str) -> int:

@@ -22,7 +22,7 @@ import errno
 import fcntl
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import RecordError
@@ -127,17 +127,42 @@ def update(path: Path, change: Callable[[bytes | None], bytes | None]) -> bytes 
     """
     target = Path(os.path.realpath(path))
     with locked(target):
-        try:
-            current: bytes | None = target.read_bytes()
-        except FileNotFoundError:
-            current = None
-        except OSError as error:
-            raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
+        current = read_locked(target, path)
         new = change(current)
         if new is not None and new != current:
-            try:
-                write_atomic(target, new)
-            except OSError as error:
-                message = f"cannot be written: {error.strerror or error}; the file is as it was"
-                raise RecordError(message, rule="io", path=path) from None
+            replace_locked(target, new, path)
         return new
+
+
+def read_locked(target: Path, shown: Path | str) -> bytes | None:
+    """The bytes of record ``target`` (None when absent); call under its lock."""
+    try:
+        return target.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=shown) from None
+
+
+def replace_locked(target: Path, content: bytes, shown: Path | str) -> None:
+    """Store ``content`` as record ``target`` atomically; call under its lock. A failure is a
+    ``RecordError`` saying the file is as it was (``write_atomic`` leaves no half file)."""
+    try:
+        write_atomic(target, content)
+    except OSError as error:
+        message = f"cannot be written: {error.strerror or error}; the file is as it was"
+        raise RecordError(message, rule="io", path=shown) from None
+
+
+@contextlib.contextmanager
+def locked_all(paths: Iterable[Path]) -> Iterator[None]:
+    """Hold the locks of every record of ``paths`` at once (for a write of all or none).
+
+    They are taken in one order (sorted, each path once), so two writers whose sets overlap
+    never wait on each other forever. If one cannot be taken, those held are let go and the
+    ``RecordError`` naming it is raised: nothing has been written.
+    """
+    with contextlib.ExitStack() as stack:
+        for path in sorted(set(paths)):
+            stack.enter_context(locked(path))
+        yield

@@ -82,3 +82,55 @@ def toml_safe(rendered: str) -> str:
     these characters cannot stand anywhere else: the value read back is the same.
     """
     return json_safe(rendered)
+
+
+# --- text a person gives as a file ------------------------------------------------------------
+
+
+class NotUtf8Error(ValueError):
+    """Bytes given as text are not UTF-8; the message names what they look like and the fix."""
+
+
+def utf8_text(raw: bytes) -> str:
+    """Bytes a person gave as text (a note file, a CSV), as text: UTF-8, a BOM dropped.
+
+    Anything else raises ``NotUtf8Error`` saying what the bytes look like, so the person can
+    convert them: UTF-16 (with or without a BOM: Windows' "Unicode"), TIS-620/cp874 (the Thai
+    single-byte encoding older Thai Windows and Excel save in), or just not text.
+    """
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
+        raise NotUtf8Error("is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        if _looks_tis620(raw):
+            raise NotUtf8Error(
+                "is not UTF-8; it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8"
+            ) from None
+        line = raw.count(b"\n", 0, error.start) + 1
+        raise NotUtf8Error(
+            f"is not UTF-8 text (byte 0x{raw[error.start]:02X} on line {line}); save it as UTF-8"
+        ) from None
+    if "\x00" in text:
+        raise NotUtf8Error("holds NUL bytes: it is binary, not UTF-8 text")
+    return text
+
+
+def _looks_utf16(raw: bytes) -> bool:
+    """UTF-16 without a BOM: one byte of each pair is mostly 0x00 (Latin) or 0x0E (Thai)."""
+    if len(raw) < 4 or len(raw) % 2:
+        return False
+    half = len(raw) // 2
+    return any(sum(1 for b in raw[lane::2] if b in (0x00, 0x0E)) > half * 0.6 for lane in (0, 1))
+
+
+def _looks_tis620(raw: bytes) -> bool:
+    """Thai in TIS-620/cp874: it decodes, and nearly every high byte is a Thai letter or mark."""
+    high = [b for b in raw if b >= 0x80]
+    if not high or sum(1 for b in high if 0xA1 <= b <= 0xFB) < len(high) * 0.9:
+        return False
+    try:
+        raw.decode("cp874")
+    except UnicodeDecodeError:
+        return False
+    return True

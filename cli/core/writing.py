@@ -11,17 +11,19 @@ same bytes whichever keyboard typed it. Money is quantized to satang (0.01).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .check import FileResult, check_data
 from .config import Config
 from .errors import RecordError, RefusedError
 from .findings import Finding
 from .layout import (
+    comments,
     line_ending,
     render_record,
     render_report_block,
@@ -77,6 +79,8 @@ class Written:
     warnings: tuple[Finding, ...] = ()
     report: dict[str, Any] = field(default_factory=dict)
     block: str = ""
+    #: What was rewritten besides the addition (the reports' spelling), for the clerk; "" if nothing.
+    rewritten: str = ""
 
 
 def new_record_data(values: NewProject) -> dict[str, Any]:
@@ -153,43 +157,139 @@ def build_report(values: ReportInput, previous: list[Any]) -> dict[str, Any]:
 def append_report(
     raw: bytes, path: Path, values: ReportInput, config: Config, as_of: date, shown: str
 ) -> Written:
-    """``raw`` with one ``[[reports]]`` block appended; every earlier byte kept.
+    """``raw`` with one ``[[reports]]`` block appended; every earlier byte kept where it can be.
 
-    The whole record with the new report is checked; any error refuses the write. Without an
-    explicit plan status the computed one (on the new report's date) is stored.
+    Where the record spells its reports as ``[[reports]]`` blocks (or has none yet) the new
+    block is a pure addition at the end. Where it spells them as one array value
+    (``reports = []``, or an array of inline tables as tomli-w writes small ones), TOML cannot
+    take one more ``[[reports]]`` table, so that assignment alone is taken out (its comments
+    stay where it stood) and the reports are written as ``[[reports]]`` blocks at the end, the
+    canonical layout; ``Written.rewritten`` says so. The whole record with the new report is
+    checked; any error refuses the write. Without an explicit plan status the computed one (on
+    the new report's date) is stored.
     """
     text = decode(raw, shown)
     data = parse(text, shown)
     previous = _list(data.get("reports"))
     report = build_report(values, previous)
-    content, result = _appended(raw, text, path, report, len(previous), config, as_of, shown)
+    base = _base(raw, text, data, shown)
+    content, result = _appended(base, data, path, report, config, as_of, shown)
     if values.plan_status is None and result.project is not None and result.project.reports:
         _, _, computed = computed_status_of(result.project, result.project.reports[-1], config.tolerance)
         if computed != report["plan_status"]:
             report["plan_status"] = computed
-            content, result = _appended(raw, text, path, report, len(previous), config, as_of, shown)
+            content, result = _appended(base, data, path, report, config, as_of, shown)
     refuse_errors(result)
     assert result.project is not None
     block = render_report_block(report)
     new_field = result.project.reports[-1].field
-    return Written(content, result.project, _warnings(result, new_field), report, block.lstrip("\n"))
+    return Written(
+        content, result.project, _warnings(result, new_field), report, block.lstrip("\n"), base.said
+    )
+
+
+Spelling = Literal["none", "blocks", "array"]
+
+#: A ``[[reports]]`` header line, however spaced or quoted.
+_REPORTS_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(?:reports|"reports"|'reports')[ \t]*\]\]""", re.M)
+#: A line that may start the assignment ``reports = ...``.
+_REPORTS_KEY = re.compile(r"""[ \t]*(?:reports|"reports"|'reports')[ \t]*=""")
+
+
+def reports_spelling(text: str, data: dict[str, Any]) -> Spelling:
+    """How the record spells its reports, decided from the parsed data: ``none`` (no
+    ``reports`` key), ``array`` (one array value: ``reports = []`` or inline tables, which no
+    ``[[reports]]`` block can extend) or ``blocks`` (an array of tables).
+
+    An empty list is always an array value (an array of tables has at least one table); a
+    non-empty one is an array of tables only if the text has a ``[[reports]]`` header. The
+    append is checked by reading it back, so a header seen inside a string cannot mislead it.
+    """
+    reports = data.get("reports")
+    if reports is None:
+        return "none"
+    if isinstance(reports, list) and (not reports or not _REPORTS_HEADER.search(text)):
+        return "array"
+    return "blocks"
+
+
+@dataclass(frozen=True)
+class _Base:
+    """What the new blocks are added to: ``prefix`` (ending in a line end), the earlier
+    reports to write again as blocks (only when their array value was taken out), and what
+    the command tells the clerk about a rewrite."""
+
+    prefix: bytes
+    ending: str
+    carried: tuple[dict[str, Any], ...] = ()
+    said: str = ""
+
+
+def _base(raw: bytes, text: str, data: dict[str, Any], shown: str) -> _Base:
+    ending = line_ending(text)
+    if reports_spelling(text, data) != "array":
+        return _Base(raw if raw.endswith(b"\n") else raw + ending.encode(), ending)
+    previous = _list(data.get("reports"))
+    kept, line = _without_array(text, data, shown)
+    bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
+    prefix = bom + (kept if kept.endswith("\n") else kept + ending).encode("utf-8")
+    if previous:
+        many = len(previous) > 1
+        said = (
+            f"its {len(previous)} report{'s' if many else ''} written as one inline array (line {line}) "
+            f"{'were' if many else 'was'} rewritten as [[reports]] blocks at the end of the file, the "
+            "canonical layout; no value changed and the rest of the file is as it was"
+        )
+    else:
+        said = f"'reports = []' (line {line}) became the first [[reports]] block at the end of the file"
+    return _Base(prefix, ending, tuple(previous), said)
+
+
+def _without_array(text: str, data: dict[str, Any], shown: str) -> tuple[str, int]:
+    """``text`` without its ``reports = [...]`` assignment, and the line it began on.
+
+    Comments inside the assignment stay, each on a line of its own where it stood. The end of
+    the value is found by the TOML reader itself: the first span whose removal leaves exactly
+    the data without ``reports`` (a shorter one leaves a broken array behind).
+    """
+    parts = text.split("\n")
+    lines = [line + "\n" for line in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
+    ending = line_ending(text)
+    wanted = {key: value for key, value in data.items() if key != "reports"}
+    for start, line in enumerate(lines):
+        if not _REPORTS_KEY.match(line):
+            continue
+        for end in range(start, len(lines)):
+            span = "".join(lines[start : end + 1])
+            kept = [span[a:b] + ending for a, b in comments(span)]
+            candidate = "".join([*lines[:start], *kept, *lines[end + 1 :]])
+            try:
+                if parse(candidate, shown) == wanted:
+                    return candidate, start + 1
+            except RecordError:
+                continue
+    raise RefusedError(  # not met with any spelling the tests generate; refuse rather than guess
+        "the reports are one array value that add-report cannot take out on its own; "
+        "run projledger fmt on the file first; nothing was written",
+        [],
+        path=shown,
+        field="reports",
+    )
 
 
 def _appended(
-    raw: bytes,
-    text: str,
+    base: _Base,
+    data: dict[str, Any],
     path: Path,
     report: dict[str, Any],
-    before: int,
     config: Config,
     as_of: date,
     shown: str,
 ) -> tuple[bytes, FileResult]:
-    """The new bytes and what checking them found; refuses a block TOML would not read as
-    one more report (``before`` is how many the file held)."""
-    ending = line_ending(text)
-    base = raw if raw.endswith(b"\n") else raw + ending.encode()
-    content = base + with_line_ending(render_report_block(report), ending).encode("utf-8")
+    """The new bytes and what checking them found; refuses unless TOML reads them as the old
+    data with one more report (every other value as it was)."""
+    blocks = "".join(render_report_block(r) for r in (*base.carried, report))
+    content = base.prefix + with_line_ending(blocks, base.ending).encode("utf-8")
     try:
         new_text = decode(content, shown)
         new_data = parse(new_text, shown)
@@ -200,8 +300,8 @@ def _appended(
             path=shown,
             line=error.line,
         ) from None
-    reports = new_data.get("reports")
-    if not (isinstance(reports, list) and len(reports) == before + 1 and reports[-1] == report):
+    expected = {**data, "reports": [*_list(data.get("reports")), report]}
+    if new_data != expected:
         raise RefusedError(
             "the file's layout would not read the appended block as a new report; "
             "run projledger fmt on it first; nothing was written",

@@ -75,6 +75,8 @@ class Change:
     after: bytes
     rows: list[int] = field(default_factory=list)
     blocks: list[str] = field(default_factory=list)
+    #: What the write rewrites besides the additions (``Written.rewritten``), for the clerk.
+    rewritten: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -184,7 +186,9 @@ class _State:
             return self._fail(row, letters, "code", f"'{code}' is not a project code like 01000000-2475")
         return str(code)
 
-    def _remember(self, code: str, record: _Record, row: int, content: bytes, block: str) -> None:
+    def _remember(
+        self, code: str, record: _Record, row: int, content: bytes, block: str, rewritten: str = ""
+    ) -> None:
         record.current = content
         change = self.plan.changes.get(code)
         if change is None:
@@ -192,6 +196,8 @@ class _State:
         change.after = content
         change.rows.append(row)
         change.blocks.append(block)
+        if rewritten:
+            change.rewritten.append(rewritten)
 
     def _refused(
         self, row: SheetRow, letters: dict[str, str], error: ProjledgerError, prefix: str
@@ -255,7 +261,7 @@ class _State:
                     "warning",
                 )
             )
-        self._remember(code, record, row.number, written.content, written.block)
+        self._remember(code, record, row.number, written.content, written.block, written.rewritten)
         return RowOutcome(row.number, code, "append", written.block, number)
 
     def _filed(

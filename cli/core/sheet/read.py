@@ -197,6 +197,10 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
             raise InputError("holds no worksheet", path=shown)
         by_title = {s.title: s for s in sheets}
         sheet = by_title.get(REPORT_TITLE) or by_title.get(NEW_TITLE) or sheets[0]
+        # Read to the sheet's real end, whatever its stored dimension says: read-only mode
+        # trusts it, and streaming writers (Apache POI's SXSSF) store ``<dimension ref="A1"/>``,
+        # which would hide every row; a dimension too large would pad empty rows to its end.
+        sheet.reset_dimensions()
         try:
             header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS), ())
             cells = _cells(header)

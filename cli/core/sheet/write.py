@@ -1,11 +1,18 @@
-"""Writing a plan to the records: the import's one writer, through ``store.update``.
+"""Writing a plan to the records: the import's one writer, through the store's lock and atomic replace.
 
-Each changed record is stored locked and atomically, only if the file still holds the bytes
-the plan was made from; a record that changed meanwhile is left alone and reported, the others
-still written.
+All or nothing (the default): every record's lock is taken first, every record read again
+under it and compared with the bytes the plan was made from; only when all of that holds is
+any record written. A write can still fail after others were made (a full disk): the outcome
+then names exactly the records written and the ones not. With ``partial``, each record is
+written on its own (``store.update``); a record that changed meanwhile or cannot be written is
+left alone and reported, the others still written.
 """
 
 from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..errors import ConflictError, ProjledgerError, RecordError
 from .plan import Change, Plan
@@ -14,13 +21,97 @@ from .plan import Change, Plan
 WRITERS = 8
 
 
-def write_plan(plan: Plan) -> tuple[list[Change], list[tuple[Change, ProjledgerError]]]:
-    """Store each planned record through ``store.update`` (its lock, its atomic replace).
+@dataclass
+class Outcome:
+    """What ``write_plan`` did: records ``written``, records ``failed`` (with why), and records
+    ``held_back``: left as they were only because another record failed (all or nothing)."""
 
-    A record whose bytes are no longer the ones the plan was made from is left as it is and
-    returned among the failures, with the others still written. Returns (written, failed) in
-    the plan's order.
+    written: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, ProjledgerError]] = field(default_factory=list)
+    held_back: list[Change] = field(default_factory=list)
+
+    @property
+    def not_written(self) -> list[Change]:
+        failed = [change for change, _ in self.failed]
+        return [c for c in self.every if c in failed or c in self.held_back]
+
+    @property
+    def every(self) -> list[Change]:
+        return [*self.written, *(c for c, _ in self.failed), *self.held_back]
+
+
+def _conflict(change: Change) -> ConflictError:
+    return ConflictError(
+        "the record changed while the sheet was being imported; nothing written to it, import the sheet again",
+        path=change.shown,
+    )
+
+
+def _io(error: OSError, change: Change) -> RecordError:
+    return RecordError(f"cannot be written: {error.strerror or error}", rule="io", path=change.shown)
+
+
+def write_plan(plan: Plan, *, partial: bool = False) -> Outcome:
+    """Store the planned records: all or nothing, or with ``partial`` each on its own.
+
+    Returns the outcome with each list in the plan's order.
     """
+    changes = list(plan.changes.values())
+    outcome = _each_alone(changes) if partial else _all_or_nothing(changes)
+    order = {id(c): i for i, c in enumerate(changes)}
+    outcome.written.sort(key=lambda c: order[id(c)])
+    outcome.failed.sort(key=lambda pair: order[id(pair[0])])
+    outcome.held_back.sort(key=lambda c: order[id(c)])
+    return outcome
+
+
+def _all_or_nothing(changes: list[Change]) -> Outcome:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ..store import locked_all, read_locked, replace_locked
+
+    def held_back(but: Change) -> list[Change]:
+        return [c for c in changes if c is not but]
+
+    targets: dict[int, Path] = {}
+    for change in changes:  # prepare: folders of new records, and the real file behind a link
+        try:
+            if change.before is None:
+                change.path.parent.mkdir(parents=True, exist_ok=True)
+            targets[id(change)] = Path(os.path.realpath(change.path))
+        except OSError as error:
+            return Outcome(failed=[(change, _io(error, change))], held_back=held_back(change))
+    by_target = {targets[id(c)]: c for c in changes}
+    try:
+        with locked_all(by_target):
+            for change in changes:  # every record as the plan saw it, or none is written
+                try:
+                    current = read_locked(targets[id(change)], change.shown)
+                except ProjledgerError as error:
+                    return Outcome(failed=[(change, error)], held_back=held_back(change))
+                if current != change.before:
+                    return Outcome(failed=[(change, _conflict(change))], held_back=held_back(change))
+
+            def write(change: Change) -> ProjledgerError | None:
+                try:
+                    replace_locked(targets[id(change)], change.after, change.shown)
+                except ProjledgerError as error:
+                    return error
+                return None
+
+            with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+                errors = list(pool.map(write, changes))
+    except RecordError as error:  # a lock that cannot be taken: nothing was written
+        failing = next((c for t, c in by_target.items() if str(t) == error.path), changes[0])
+        error.path = failing.shown
+        return Outcome(failed=[(failing, error)], held_back=held_back(failing))
+    return Outcome(
+        written=[c for c, e in zip(changes, errors, strict=True) if e is None],
+        failed=[(c, e) for c, e in zip(changes, errors, strict=True) if e is not None],
+    )
+
+
+def _each_alone(changes: list[Change]) -> Outcome:
     from concurrent.futures import ThreadPoolExecutor
 
     from ..store import update
@@ -28,11 +119,7 @@ def write_plan(plan: Plan) -> tuple[list[Change], list[tuple[Change, ProjledgerE
     def write(change: Change) -> ProjledgerError | None:
         def replace(current: bytes | None) -> bytes:
             if current != change.before:
-                raise ConflictError(
-                    "the record changed while the sheet was being imported; nothing written to it, "
-                    "import the sheet again",
-                    path=change.shown,
-                )
+                raise _conflict(change)
             return change.after
 
         try:
@@ -42,12 +129,12 @@ def write_plan(plan: Plan) -> tuple[list[Change], list[tuple[Change, ProjledgerE
         except ProjledgerError as error:
             return error
         except OSError as error:
-            return RecordError(f"cannot be written: {error.strerror}", rule="io", path=change.shown)
+            return _io(error, change)
         return None
 
-    changes = list(plan.changes.values())
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        outcomes = list(pool.map(write, changes))
-    written = [c for c, error in zip(changes, outcomes, strict=True) if error is None]
-    failed = [(c, error) for c, error in zip(changes, outcomes, strict=True) if error is not None]
-    return written, failed
+        errors = list(pool.map(write, changes))
+    return Outcome(
+        written=[c for c, e in zip(changes, errors, strict=True) if e is None],
+        failed=[(c, e) for c, e in zip(changes, errors, strict=True) if e is not None],
+    )
