@@ -168,6 +168,7 @@ def test_invalid_and_duplicate_records_are_skipped(tmp_path: Path, monkeypatch: 
 
 
 def test_empty_repository(empty_repo: Path) -> None:
+    (empty_repo / "projledger.toml").write_text('records = "records"\n', "utf-8")  # a new repository
     build()
     assert "ยังไม่มีโครงการ" in (empty_repo / "_site" / "index.html").read_text("utf-8")
 

@@ -12,7 +12,7 @@ import click
 from ..core.labels import Lang
 from ..core.summary import DIMENSIONS
 from ..core.text import TABLE_FORMATS
-from .options import current_config, format_option, today
+from .options import format_option, reading_config, today
 from .reading import (
     echo_memo,
     emit,
@@ -61,7 +61,7 @@ def summary(
             from ..core.errors import NotFoundError
 
             raise NotFoundError(f"no record file or folder at {target}")
-    config = current_config()
+    config = reading_config(bool(paths))
     day = as_of or today()
     language: Lang = lang or config.language
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
