@@ -248,10 +248,13 @@ def test_the_schema_copy_checks_records_in_another_tool(tmp_path: Path) -> None:
 
 # --- where CI installs projledger from (issue 16 point 5, third bullet) -------------------
 
+
 def _install_steps(workflow: str) -> tuple[str, list[dict[str, str]]]:
     yaml = pytest.importorskip("yaml", reason="PyYAML comes with pre-commit (dev extra)")
     data = yaml.safe_load(workflow)
-    steps = [s for job in data["jobs"].values() for s in job["steps"] if s.get("name") == "Install projledger"]
+    steps = [
+        s for job in data["jobs"].values() for s in job["steps"] if s.get("name") == "Install projledger"
+    ]
     return data["env"]["PROJLEDGER_INSTALL"], steps
 
 

@@ -63,7 +63,9 @@ def test_an_empty_default_records_folder_without_config_is_an_error(empty_repo: 
     assert f"no record at {empty_repo / 'records'} (the default ./records" in result.stderr
 
 
-def test_a_config_naming_a_missing_folder_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_config_naming_a_missing_folder_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "projledger.toml").write_text('records = "data"\n', "utf-8")
     (tmp_path / "sub").mkdir()
     monkeypatch.chdir(tmp_path / "sub")

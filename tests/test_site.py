@@ -376,7 +376,9 @@ def test_a_closed_project_shows_its_state_and_no_progress_after_closing(pf: Path
     badges = page[page.index('<p class="badges">') : page.index("</p>", page.index('<p class="badges">'))]
     assert "plan-watch" not in badges and "plan-on_plan" not in badges
     assert '<span class="badge plan-cancelled">ยกเลิกโครงการ</span>' in badges
-    months = page[page.index('id="months-caption"') : page.index("</table>", page.index('id="months-caption"'))]
+    months = page[
+        page.index('id="months-caption"') : page.index("</table>", page.index('id="months-caption"'))
+    ]
     rows = re.findall(r'<tr><th scope="row">([^<]+)</th>', months)
     assert len(rows) == 2  # October and November 2564: nothing after the closing report's month
     done = (pf / "_site" / "projects" / "18000000-0006.html").read_text("utf-8")

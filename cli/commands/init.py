@@ -38,7 +38,11 @@ from .options import PathArgument
 @click.option("--hooks-rev", metavar="REV", default=None,
               help="The tag or commit of --hooks-repo that pre-commit uses (required with it).")  # fmt: skip
 def init(
-    directory: Path, with_site_job: bool, install_from: str | None, hooks_repo: str | None, hooks_rev: str | None
+    directory: Path,
+    with_site_job: bool,
+    install_from: str | None,
+    hooks_repo: str | None,
+    hooks_rev: str | None,
 ) -> None:
     """Create a records repository in DIRECTORY (default: here).
 

@@ -104,7 +104,10 @@ def install_requirement(source: str) -> str:
     if source.startswith("git+"):
         url, at, rev = source.rpartition("@")
         if not (at and _GIT_URL.fullmatch(url) and _REV.fullmatch(rev)):
-            raise InputError(f"'{source}' is not a git URL at a revision, like git+https://host/projledger.git@v0.2", field="--install-from")
+            raise InputError(
+                f"'{source}' is not a git URL at a revision, like git+https://host/projledger.git@v0.2",
+                field="--install-from",
+            )
         return f"projledger @ {source}"
     if _PATH.fullmatch(source) and ".." not in source.split("/"):
         return source
@@ -114,9 +117,13 @@ def install_requirement(source: str) -> str:
 def check_hooks_source(url: str, rev: str) -> None:
     """``init --hooks-repo URL --hooks-rev REV``: a git URL and a tag or commit of it."""
     if not _HOOKS_URL.fullmatch(url):
-        raise InputError(f"'{url}' is not a git URL (https://, ssh://, file:// or user@host:path)", field="--hooks-repo")
+        raise InputError(
+            f"'{url}' is not a git URL (https://, ssh://, file:// or user@host:path)", field="--hooks-repo"
+        )
     if not _REV.fullmatch(rev):
-        raise InputError(f"'{rev}' is not a tag, branch or commit of the hooks repository", field="--hooks-rev")
+        raise InputError(
+            f"'{rev}' is not a tag, branch or commit of the hooks repository", field="--hooks-rev"
+        )
 
 
 def hooks_requirement(url: str, rev: str) -> str | None:
