@@ -134,8 +134,11 @@ def test_csv(pf: Path) -> None:
 
 def test_quarter_must_come_last(pf: Path) -> None:
     result = run("summary", "--by", "quarter", "--by", "agency")
-    assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr == "projledger: --by: --by quarter splits the groups into quarters: give it last\n"
+    assert result.exit_code == 2 and result.stdout == ""  # a usage error (issue 16.5)
+    assert result.stderr == (
+        "projledger: --by: --by quarter splits the groups into quarters: give it last "
+        "(see 'projledger summary --help')\n"
+    )
 
 
 def test_a_missing_path_is_refused_as_status_refuses_it(pf: Path) -> None:

@@ -11,7 +11,7 @@ import click
 from .. import __version__
 from ..core.config import CONFIG_NAME
 from ..core.errors import ConflictError, InputError
-from .options import PathArgument
+from .options import OptionError, PathArgument
 
 
 @click.command("init")
@@ -117,7 +117,7 @@ def _sources(
             hooks = (hooks_repo, hooks_rev)
             install = install or hooks_requirement(hooks_repo, hooks_rev)
     except InputError as error:
-        raise click.BadParameter(error.message, param_hint=error.field) from None
+        raise OptionError(error.message, param_hint=error.field) from None
     return install, hooks
 
 

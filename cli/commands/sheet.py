@@ -119,13 +119,13 @@ def export(
     from ..core.repository import ensure_not_among_records
     from ..core.sheet import export_rows, write_sheet
 
+    if new_sheet and (month or agencies or fiscal_years):
+        raise click.UsageError("--new writes an empty registration sheet: drop --month, --agency, --fiscal-year")
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.UsageError(f"--output: a sheet's name ends in .xlsx or .csv, not '{output.name}'")
     ensure_not_among_records(output, current_config())
     shown = shown_path(output)
     if new_sheet:
-        if month or agencies or fiscal_years:
-            raise click.UsageError(
-                "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year"
-            )
         write_sheet(output, "new", [], shown)
         click.echo(f"projledger: wrote an empty registration sheet to {one_line(shown)}", err=True)
         return

@@ -55,6 +55,7 @@ def summary(
       projledger summary --format xlsx --output summary.xlsx
     """
     check_spreadsheet_options(output_format, output, excel)
+    _check_by(by)
     paths = [Path(target) for target in targets]
     for target, path in zip(targets, paths, strict=True):
         if not path.exists():  # as status says it: a refusal (exit 1), not a usage error
@@ -97,3 +98,15 @@ def summary(
     else:
         out = summary_table(result, language, output_format, width)
     emit([out], skipped.files, memo)
+
+
+def _check_by(by: tuple[str, ...]) -> None:
+    """A --by the summary cannot group by is a usage error (exit 2), found before anything is read."""
+    from ..core.errors import InputError
+    from ..core.summary import check_dimensions
+    from .options import OptionError
+
+    try:
+        check_dimensions(by or ("agency",))
+    except InputError as error:
+        raise OptionError(error.message, param_hint="--by") from None
