@@ -161,7 +161,19 @@ def reading_config(paths_given: bool) -> Config:
         note = records_expected(config)
         if note is not None:
             click.echo(f"projledger: {one_line(note)}", err=True)
+    warn_cache_among_records(config)
     return config
+
+
+def warn_cache_among_records(config: Config) -> None:
+    """One line on stderr when PROJLEDGER_CACHE_DIR points into the records folder (not used)."""
+    import os
+
+    from ..core.cache import cache_among_records
+
+    warning = cache_among_records(os.environ, config)
+    if warning is not None:
+        click.echo(f"projledger: {one_line(warning)}", err=True)
 
 
 def shown_path(path: Path) -> str:

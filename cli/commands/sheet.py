@@ -120,7 +120,9 @@ def export(
     from ..core.sheet import export_rows, write_sheet
 
     if new_sheet and (month or agencies or fiscal_years):
-        raise click.UsageError("--new writes an empty registration sheet: drop --month, --agency, --fiscal-year")
+        raise click.UsageError(
+            "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year"
+        )
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise click.UsageError(f"--output: a sheet's name ends in .xlsx or .csv, not '{output.name}'")
     ensure_not_among_records(output, current_config())

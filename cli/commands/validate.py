@@ -40,7 +40,7 @@ def validate(
 
     config = reading_config(bool(paths))
     day = as_of or today()
-    folder = None if no_cache else cache_folder(os.environ)
+    folder = None if no_cache else cache_folder(os.environ, config)
     cache = ResultCache(folder, config, "validate") if folder is not None else None
     # The exact reader alone, for measuring what the fast one buys (bench/run.py).
     fast = os.environ.get("PROJLEDGER_EXACT_READ", "") in ("", "0")
