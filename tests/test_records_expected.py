@@ -1,7 +1,7 @@
 """No record where records were expected is an error, for every reading command (issue 16.5, 17.15).
 
-A CI job run in the wrong folder used to go green on "0 files checked"; now validate, status,
-summary and site refuse (exit 1) and say where they looked and how that folder was chosen. A
+A CI job run in the wrong folder used to go green on "0 files checked"; now validate, fmt,
+status, summary and site refuse (exit 1) and say where they looked and how that folder was chosen. A
 new repository's records folder, named by its projledger.toml and still empty, passes, saying so.
 """
 
@@ -19,6 +19,8 @@ from conftest import SHIPPED, run
 
 READERS = [
     ("validate",),
+    ("fmt", "--check"),
+    ("fmt",),
     ("status",),
     ("status", "--format", "json"),
     ("summary",),
