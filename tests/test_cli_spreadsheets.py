@@ -63,6 +63,6 @@ def test_options_that_would_be_ignored_are_usage_errors(repo: Path, args: list[s
 
 def test_xlsx_output_must_be_an_xlsx_name(repo: Path) -> None:
     result = run("status", "--format", "xlsx", "--output", "status.csv")
-    assert result.exit_code == 1
-    assert "must end in .xlsx" in result.stderr
+    assert result.exit_code == 2  # a usage error, as the README promises (issue 16.5)
+    assert "a workbook's name ends in .xlsx, not 'status.csv'" in result.stderr
     assert not (repo / "status.csv").exists()

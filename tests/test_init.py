@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from projledger.core.config import DEFAULT_TARGETS, load_config, parse_config
-from projledger.core.scaffold import SCHEMA_HEADER, SCHEMA_PATH, scaffold
+from projledger.core.scaffold import SCHEMA_HEADER, SCHEMA_PATH, WORKFLOW_PATH, scaffold
 
 from conftest import PROJECT_ROOT, run
 
@@ -87,7 +89,7 @@ def test_workflow_runs_validate_and_fmt_check() -> None:
     text = scaffold("1.2.3")[".github/workflows/projledger.yml"]
     assert "run: projledger validate --format github\n" in text
     assert "run: projledger fmt --check\n" in text
-    assert 'python -m pip install "projledger==1.2.3"' in text
+    assert "projledger==1.2.3" not in text  # no such package is known to exist (issue 16.5)
     assert "projledger site" not in text
     with_site = scaffold("1.2.3", with_site_job=True)[".github/workflows/projledger.yml"]
     assert with_site.startswith(text)
@@ -105,11 +107,11 @@ def test_workflow_is_valid_yaml_when_yaml_is_available() -> None:
     hooks = yaml.safe_load(scaffold("1.2.3")[".pre-commit-config.yaml"])
     assert [h["id"] for h in hooks["repos"][0]["hooks"]] == ["projledger-validate", "projledger-fmt"]
     remote = yaml.safe_load(
-        scaffold("1.2.3", hooks_repo="https://example.org/projledger.git")[".pre-commit-config.yaml"]
+        scaffold("1.2.3", hooks=("https://example.org/projledger.git", "abc1234"))[".pre-commit-config.yaml"]
     )
     assert remote["repos"][0] == {
         "repo": "https://example.org/projledger.git",
-        "rev": "v1.2.3",
+        "rev": "abc1234",
         "hooks": [{"id": "projledger-validate"}, {"id": "projledger-fmt"}],
     }
 
@@ -180,12 +182,15 @@ def test_init_refuses_a_file(tmp_path: Path) -> None:
 
 
 def test_init_with_site_job_and_hooks_repo(tmp_path: Path) -> None:
-    result = run("init", str(tmp_path), "--with-site-job", "--hooks-repo", "https://example.org/pl.git")
+    result = run("init", str(tmp_path), "--with-site-job", "--hooks-repo", "https://example.org/pl.git",
+                 "--hooks-rev", "v0.2")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     workflow = (tmp_path / ".github/workflows/projledger.yml").read_text("utf-8")
     assert "projledger site --output _site" in workflow
-    assert "git+https://example.org/pl.git@v" in workflow
-    assert "repo: https://example.org/pl.git" in (tmp_path / ".pre-commit-config.yaml").read_text("utf-8")
+    assert 'PROJLEDGER_INSTALL: "projledger @ git+https://example.org/pl.git@v0.2"' in workflow
+    hooks = (tmp_path / ".pre-commit-config.yaml").read_text("utf-8")
+    assert "repo: https://example.org/pl.git\n    rev: v0.2\n" in hooks
+    assert "CI installs projledger from projledger @ git+https://example.org/pl.git@v0.2" in result.stderr
 
 
 @pytest.mark.parametrize("with_site_job", [False, True])
@@ -239,3 +244,93 @@ def test_the_schema_copy_checks_records_in_another_tool(tmp_path: Path) -> None:
 
     assert check(record).returncode == 0
     assert check(broken).returncode == 1
+
+
+# --- where CI installs projledger from (issue 16 point 5, third bullet) -------------------
+
+
+def _install_steps(workflow: str) -> tuple[str, list[dict[str, str]]]:
+    yaml = pytest.importorskip("yaml", reason="PyYAML comes with pre-commit (dev extra)")
+    data = yaml.safe_load(workflow)
+    steps = [
+        s for job in data["jobs"].values() for s in job["steps"] if s.get("name") == "Install projledger"
+    ]
+    return data["env"]["PROJLEDGER_INSTALL"], steps
+
+
+@pytest.mark.parametrize(
+    ("given", "installed"),
+    [
+        ("projledger==0.2", "projledger==0.2"),
+        ("projledger~=0.2.1", "projledger~=0.2.1"),
+        ("git+https://example.org/projledger.git@v0.2", "projledger @ git+https://example.org/projledger.git@v0.2"),
+        ("git+ssh://git@example.org/x/projledger.git@0a1b2c3", "projledger @ git+ssh://git@example.org/x/projledger.git@0a1b2c3"),
+        ("./tools/projledger", "./tools/projledger"),
+    ],
+)  # fmt: skip
+def test_init_writes_the_install_source_it_is_given(tmp_path: Path, given: str, installed: str) -> None:
+    result = run("init", str(tmp_path), "--with-site-job", "--install-from", given)
+    assert result.exit_code == 0, result.stderr
+    value, steps = _install_steps((tmp_path / ".github/workflows/projledger.yml").read_text("utf-8"))
+    assert value == installed
+    assert len(steps) == 2 and all('python -m pip install "$PROJLEDGER_INSTALL"' in s["run"] for s in steps)
+    assert f"CI installs projledger from {installed}" in result.stderr
+
+
+def _run_step(script: str, value: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """The step's shell as GitHub runs it (bash -e), with `python` a stub that prints its arguments."""
+    stub = tmp_path / "bin"
+    stub.mkdir(exist_ok=True)
+    (stub / "python").write_text('#!/bin/sh\necho "python $*"\n', "utf-8")
+    (stub / "python").chmod(0o755)
+    env = {"PATH": f"{stub}{os.pathsep}{os.environ['PATH']}", "PROJLEDGER_INSTALL": value}
+    return subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True, env=env, timeout=30)
+
+
+def test_without_a_source_the_install_step_says_what_to_set(tmp_path: Path) -> None:
+    result = run("init", str(tmp_path / "r"))
+    assert result.exit_code == 0
+    assert "set PROJLEDGER_INSTALL in" in result.stderr
+    value, steps = _install_steps((tmp_path / "r/.github/workflows/projledger.yml").read_text("utf-8"))
+    assert value == ""
+    ran = _run_step(steps[0]["run"], value, tmp_path)
+    assert ran.returncode == 1
+    assert ran.stdout.startswith(
+        "::error::set PROJLEDGER_INSTALL in .github/workflows/projledger.yml to where projledger is installed from"
+    )
+    assert "python" not in ran.stdout.replace("projledger", "")  # pip never ran
+
+
+def test_with_a_source_the_install_step_installs_it(tmp_path: Path) -> None:
+    workflow = scaffold("1.2.3", install="projledger @ git+https://example.org/p.git@v1")[WORKFLOW_PATH]
+    value, steps = _install_steps(workflow)
+    ran = _run_step(steps[0]["run"], value, tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "python -m pip install projledger @ git+https://example.org/p.git@v1\n"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--install-from", "projledger"),
+        ("--install-from", "projledger==latest"),
+        ("--install-from", "git+https://example.org/projledger.git"),  # no revision
+        ("--install-from", "https://example.org/projledger.git@v1"),
+        ("--install-from", "/opt/projledger"),
+        ("--install-from", "../projledger"),
+        ("--install-from", "./a/../../b"),
+        ("--install-from", "projledger==0.2; rm -rf /"),
+        ("--install-from", ""),
+        ("--hooks-repo", "https://example.org/p.git"),  # no --hooks-rev
+        ("--hooks-rev", "v1"),  # no --hooks-repo
+        ("--hooks-repo", "not a url", "--hooks-rev", "v1"),
+        ("--hooks-repo", "-x", "--hooks-rev", "v1"),
+        ("--hooks-repo", "https://example.org/p.git", "--hooks-rev", "v 1"),
+        ("--hooks-repo", "https://example.org/p.git", "--hooks-rev", "-v1"),
+    ],
+)
+def test_a_bad_source_is_a_usage_error_and_nothing_is_written(tmp_path: Path, args: tuple[str, ...]) -> None:
+    result = run("init", str(tmp_path / "r"), *args)
+    assert result.exit_code == 2, result.output
+    assert result.stdout == "" and result.stderr.count("\n") == 1
+    assert not (tmp_path / "r").exists()

@@ -168,6 +168,7 @@ def test_invalid_and_duplicate_records_are_skipped(tmp_path: Path, monkeypatch: 
 
 
 def test_empty_repository(empty_repo: Path) -> None:
+    (empty_repo / "projledger.toml").write_text('records = "records"\n', "utf-8")  # a new repository
     build()
     assert "ยังไม่มีโครงการ" in (empty_repo / "_site" / "index.html").read_text("utf-8")
 
@@ -366,3 +367,29 @@ def test_records_are_never_touched(pf: Path) -> None:
     build("--as-of", "2022-04-30")
     build("--output", "elsewhere/site")
     assert {p: p.read_bytes() for p in (pf / "records").rglob("*.toml")} == before
+
+
+def test_a_closed_project_shows_its_state_and_no_progress_after_closing(pf: Path) -> None:
+    # P7 is cancelled by its report of 2021-11-30 (then judged "watch"), P6 completed on
+    # 2022-01-31 (then "on plan"): neither is judged against its plan any more (issue 16.5).
+    build()
+    page = (pf / "_site" / "projects" / "50010000-0007.html").read_text("utf-8")
+    badges = page[page.index('<p class="badges">') : page.index("</p>", page.index('<p class="badges">'))]
+    assert "plan-watch" not in badges and "plan-on_plan" not in badges
+    assert '<span class="badge plan-cancelled">ยกเลิกโครงการ</span>' in badges
+    months = page[
+        page.index('id="months-caption"') : page.index("</table>", page.index('id="months-caption"'))
+    ]
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th>', months)
+    assert len(rows) == 2  # October and November 2564: nothing after the closing report's month
+    done = (pf / "_site" / "projects" / "18000000-0006.html").read_text("utf-8")
+    assert '<span class="badge plan-completed">ดำเนินการแล้วเสร็จ</span>' in done
+    assert '<span class="badge plan-on_plan">' not in done[: done.index('id="reports-heading"')]
+    fy = (pf / "_site" / "index.html").read_text("utf-8")
+    fy = fy[fy.index('id="fy-2565"') :]
+    # 9 projects: on plan 3 (not the completed one), watch 2 (not the cancelled one), behind 1,
+    # no report 1; the closed two count under their state.
+    assert 'data-figure="plan-on_plan">3<' in fy and 'data-figure="plan-watch">2<' in fy
+    assert 'data-figure="state-cancelled">1<' in fy and 'data-figure="state-completed">1<' in fy
+    agency = (pf / "_site" / "agencies" / "50010000.html").read_text("utf-8")
+    assert 'data-plan="cancelled"' in agency and 'class="badge plan-cancelled"' in agency

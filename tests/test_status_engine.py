@@ -88,3 +88,28 @@ def test_expected_progress_from_a_plan(shipped: Project) -> None:
     assert expected_progress(planned, date(2021, 11, 15)) == 20
     assert expected_progress(planned, date(2022, 6, 1)) == 100
     assert expected_progress(planned, date(2021, 9, 1)) == 0
+
+
+# --- a closed project is not judged against its plan (issue 16 point 5) ------------------
+
+
+def test_a_cancelled_project_shows_its_state_not_a_plan_status(shipped: Project) -> None:
+    # Report 12 closes the shipped record (event = "cancelled"); the old engine still judged
+    # the plan on it and could call the cancelled project "on plan".
+    status = compute_status(shipped, date(2026, 11, 25), CONFIG)
+    assert status.state == "cancelled"
+    assert status.computed_plan_status == "cancelled"
+    # Before its closing report it is judged as any active project.
+    assert compute_status(shipped, date(2022, 3, 31), CONFIG).computed_plan_status == "on_plan"
+
+
+def test_no_month_after_the_closing_report_is_progress(shipped: Project) -> None:
+    from projledger.core.portfolio import progress_by_month
+
+    closing = shipped.reports[-1]
+    assert closing.event == "cancelled"
+    months = progress_by_month(shipped, date(2026, 11, 25))
+    assert (months[-1].year, months[-1].month) == (closing.date.year, closing.date.month)
+    # As of before the closing report the table runs to the month of as_of, as before.
+    before = progress_by_month(shipped, date(2022, 3, 31))
+    assert (before[-1].year, before[-1].month) == (2022, 3)

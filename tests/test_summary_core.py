@@ -33,7 +33,8 @@ def test_totals_of_the_portfolio(all_rows: list[ProjectRow], config: Config) -> 
     total = summarise(all_rows, ["agency"], config, portfolio.AS_OF).total
     assert total.projects == 10
     assert total.states == {"not_started": 2, "active": 6, "completed": 1, "cancelled": 1}
-    assert total.plan_statuses == {"on_plan": 4, "watch": 3, "behind": 1, "none": 2}
+    # The completed P6 and the cancelled P7 count under their state, not under a plan status.
+    assert total.plan_statuses == {"on_plan": 3, "watch": 2, "behind": 1, "none": 2}
     assert total.overdue == 1  # P4 only
     # 1,000,000 + 2,000,000 + 500,000 + 1,200,000 + 300,000 + 800,000 + 600,000 + 0 + 1,000,000 + 2,000,000
     assert total.budget == D(9_400_000)
@@ -65,9 +66,11 @@ def test_by_agency(all_rows: list[ProjectRow], config: Config) -> None:
 def test_nested_groups(all_rows: list[ProjectRow], config: Config) -> None:
     summary = summarise(all_rows, ["fiscal-year", "plan-status"], config, portfolio.AS_OF)
     keys = [tuple(v for _, v in g.key) for g in summary.groups]
-    assert keys == [(2565, "on_plan"), (2565, "watch"), (2565, "behind"), (2565, None), (2566, None)]
+    # A closed project's plan status is its state: on plan, watch, behind, the closed, no report.
+    assert keys == [(2565, "on_plan"), (2565, "watch"), (2565, "behind"), (2565, "completed"),
+                    (2565, "cancelled"), (2565, None), (2566, None)]  # fmt: skip
     counts = [g.totals.projects for g in summary.groups]
-    assert counts == [4, 3, 1, 1, 1]
+    assert counts == [3, 2, 1, 1, 1, 1, 1]
 
 
 def test_by_state_and_strategy(all_rows: list[ProjectRow], config: Config) -> None:
@@ -138,7 +141,7 @@ def test_envelope_and_csv(all_rows: list[ProjectRow], config: Config) -> None:
     assert envelope["total"]["budget"] == 9400000 and envelope["total"]["progress"] == 40.74
     lines = summary_csv(summary).splitlines()
     assert lines[0].startswith("row,agency,projects,not_started,active,completed,cancelled,on_plan")
-    assert lines[-1].startswith("total,,10,2,6,1,1,4,3,1,2,1,9400000.00,2830000.00,30.11,40.74")
+    assert lines[-1].startswith("total,,10,2,6,1,1,3,2,1,2,1,9400000.00,2830000.00,30.11,40.74")
 
 
 def test_table_lines_up(all_rows: list[ProjectRow], config: Config) -> None:

@@ -10,7 +10,7 @@ from ..core.check import finding_from_error
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
 from ..core.text import one_line
-from .options import PathArgument, current_config, echo_findings, shown_path
+from .options import PathArgument, echo_findings, reading_config, shown_path
 
 
 @click.command("fmt")
@@ -41,7 +41,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
     from ..core.repository import is_inside, list_records
     from ..core.store import update
 
-    config = current_config()
+    config = reading_config(bool(paths))  # no record where records were expected: an error
     failed = changed = files = 0
     for listed in list_records(list(paths), config):
         files += 1

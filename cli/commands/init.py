@@ -11,7 +11,7 @@ import click
 from .. import __version__
 from ..core.config import CONFIG_NAME
 from ..core.errors import ConflictError, InputError
-from .options import PathArgument
+from .options import OptionError, PathArgument
 
 
 @click.command("init")
@@ -22,12 +22,28 @@ from .options import PathArgument
     help="Add a CI job that builds the site with `projledger site` and publishes it on GitHub Pages.",
 )
 @click.option(
+    "--install-from",
+    metavar="SOURCE",
+    default=None,
+    help="Where CI installs projledger from: projledger==VERSION, git+https://URL@REV or ./PATH. "
+    "Without it (and without --hooks-repo) the workflow's install step stops, saying what to set.",
+)
+@click.option(
     "--hooks-repo",
     metavar="URL",
     default=None,
-    help="Git URL of projledger: pre-commit and CI install it from there instead of PyPI.",
+    help="Git URL of projledger: pre-commit installs its hooks from there (with --hooks-rev), and CI "
+    "too unless --install-from says otherwise.",
 )
-def init(directory: Path, with_site_job: bool, hooks_repo: str | None) -> None:
+@click.option("--hooks-rev", metavar="REV", default=None,
+              help="The tag or commit of --hooks-repo that pre-commit uses (required with it).")  # fmt: skip
+def init(
+    directory: Path,
+    with_site_job: bool,
+    install_from: str | None,
+    hooks_repo: str | None,
+    hooks_rev: str | None,
+) -> None:
     """Create a records repository in DIRECTORY (default: here).
 
     Writes projledger.toml with every setting written out and explained, an empty records/
@@ -35,15 +51,19 @@ def init(directory: Path, with_site_job: bool, hooks_repo: str | None) -> None:
     editors), .taplo.toml, .pre-commit-config.yaml with projledger's hooks, a GitHub Actions
     workflow that runs `projledger validate --format github` and `projledger fmt --check`,
     and a .gitignore. Files already there are kept as they are; a folder that already has a
-    projledger.toml is refused and nothing is written. Prints each file it wrote.
+    projledger.toml is refused and nothing is written. Prints each file it wrote, and where CI
+    installs projledger from (--install-from; unset, CI's first run says what to set).
 
     \b
     Example:
       projledger init records-bkk && cd records-bkk && git init
-      projledger init . --with-site-job
+      projledger init . --with-site-job --install-from "projledger==0.2"
+      projledger init . --hooks-repo https://host/projledger.git --hooks-rev v0.2
     """
     from ..core.outputs import ensure_outside_git
-    from ..core.scaffold import scaffold
+    from ..core.scaffold import WORKFLOW_PATH, scaffold
+
+    install, hooks = _sources(install_from, hooks_repo, hooks_rev)
 
     ensure_outside_git(directory, (Path.cwd(),), field="DIRECTORY")
     if directory.exists() and not directory.is_dir():
@@ -53,9 +73,7 @@ def init(directory: Path, with_site_job: bool, hooks_repo: str | None) -> None:
             "already a projledger repository; nothing written (edit its projledger.toml instead)",
             path=directory / CONFIG_NAME,
         )
-    if hooks_repo is not None and (hooks_repo.startswith("-") or not hooks_repo.strip()):
-        raise InputError("must be a git URL", field="--hooks-repo")
-    files = scaffold(__version__, hooks_repo=hooks_repo, with_site_job=with_site_job)
+    files = scaffold(__version__, install=install, hooks=hooks, with_site_job=with_site_job)
     _refuse_links_out(directory, files)
     kept = [name for name in files if (directory / name).exists()]
     written = []
@@ -70,10 +88,39 @@ def init(directory: Path, with_site_job: bool, hooks_repo: str | None) -> None:
         click.echo(str(directory / name))
     for name in kept:
         click.echo(f"projledger: kept the existing {directory / name}", err=True)
+    workflow = directory / WORKFLOW_PATH
+    if install is not None:
+        click.echo(f"projledger: CI installs projledger from {install} ({workflow})", err=True)
+    else:
+        click.echo(
+            f"projledger: CI does not know where to install projledger from: set PROJLEDGER_INSTALL in "
+            f"{workflow} (or run init with --install-from); until then its install step stops, saying so",
+            err=True,
+        )
     click.echo(
         "Next: git init (if not yet), pre-commit install, then projledger new ... to register a project.",
         err=True,
     )
+
+
+def _sources(
+    install_from: str | None, hooks_repo: str | None, hooks_rev: str | None
+) -> tuple[str | None, tuple[str, str] | None]:
+    """(what CI pip-installs, (hooks URL, rev)), their shapes checked: a bad one is a usage error."""
+    from ..core.scaffold import check_hooks_source, hooks_requirement, install_requirement
+
+    if (hooks_repo is None) != (hooks_rev is None):
+        raise click.UsageError("--hooks-repo and --hooks-rev go together: the URL and a tag or commit it has")
+    try:
+        install = install_requirement(install_from) if install_from is not None else None
+        hooks = None
+        if hooks_repo is not None and hooks_rev is not None:
+            check_hooks_source(hooks_repo, hooks_rev)
+            hooks = (hooks_repo, hooks_rev)
+            install = install or hooks_requirement(hooks_repo, hooks_rev)
+    except InputError as error:
+        raise OptionError(error.message, param_hint=error.field) from None
+    return install, hooks
 
 
 def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:

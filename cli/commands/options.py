@@ -171,6 +171,35 @@ def current_config() -> Config:
     return load_config(Path.cwd())
 
 
+def reading_config(paths_given: bool) -> Config:
+    """The config of a command that reads the records (validate, status, summary, site).
+
+    With no path given it reads the records folder, which must hold records unless a
+    ``projledger.toml`` names it as the (still empty) folder of a new repository: then it says
+    so on stderr. No record where records were expected is an error (repository.records_expected).
+    """
+    config = current_config()
+    if not paths_given:
+        from ..core.repository import records_expected
+
+        note = records_expected(config)
+        if note is not None:
+            click.echo(f"projledger: {one_line(note)}", err=True)
+    warn_cache_among_records(config)
+    return config
+
+
+def warn_cache_among_records(config: Config) -> None:
+    """One line on stderr when PROJLEDGER_CACHE_DIR points into the records folder (not used)."""
+    import os
+
+    from ..core.cache import cache_among_records
+
+    warning = cache_among_records(os.environ, config)
+    if warning is not None:
+        click.echo(f"projledger: {one_line(warning)}", err=True)
+
+
 def shown_path(path: Path) -> str:
     """A path as a person typed it or relative to here, so editors and terminals can open it."""
     here = Path.cwd().resolve()

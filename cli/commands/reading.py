@@ -104,7 +104,7 @@ def output_memo(command: str, paths: list[Path], config: Any, *parts: object) ->
     """(the memo of this command's whole output, the records listed) when the cache is on."""
     from ..core.cache import OutputMemo, cache_folder
 
-    folder = cache_folder(os.environ)
+    folder = cache_folder(os.environ, config)
     if folder is None:
         return None, None
     listed = None  # None: the records folder, read by the memo itself with one stat a file

@@ -120,13 +120,15 @@ def export(
     from ..core.portfolio import Filters, Skipped
     from ..core.sheet import export_rows, write_sheet
 
+    if new_sheet and (month or agencies or fiscal_years):
+        raise click.UsageError(
+            "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year"
+        )
+    if output.suffix.lower() not in (".xlsx", ".csv"):
+        raise click.UsageError(f"--output: a sheet's name ends in .xlsx or .csv, not '{output.name}'")
     plan = output_plan(output)  # refused before any work when the path cannot take the sheet
     shown = shown_path(output)
     if new_sheet:
-        if month or agencies or fiscal_years:
-            raise click.UsageError(
-                "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year"
-            )
         write_sheet(plan, "new", [], shown)
         click.echo(f"projledger: wrote an empty registration sheet to {one_line(shown)}", err=True)
         return

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from ..core.labels import Lang
-from .options import OutputPath, as_of_option, current_config, shown_path, today
+from .options import OutputPath, as_of_option, reading_config, shown_path, today
 from .reading import lang_option, report_skipped
 
 DEFAULT_OUTPUT = "_site"
@@ -44,7 +44,7 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     from ..core.portfolio import Skipped
     from ..core.site import build_site, site_fingerprint
 
-    config = current_config()
+    config = reading_config(False)
     day = as_of or today()
     language: Lang = lang or config.language
     skipped = Skipped()

@@ -14,7 +14,7 @@ import click
 from ..core.labels import Lang
 from ..core.portfolio import SORTS
 from ..core.text import TABLE_FORMATS
-from .options import current_config, format_option, shown_path, today
+from .options import current_config, format_option, reading_config, shown_path, today
 from .reading import (
     echo_memo,
     emit,
@@ -84,7 +84,7 @@ def status(
       projledger status --format xlsx --output status.xlsx
     """
     check_spreadsheet_options(output_format, output, excel)
-    config = current_config()
+    config = reading_config(bool(targets) or since is not None)  # --since: git names the records
     day = as_of or today()
     language: Lang = lang or config.language
     changes = None

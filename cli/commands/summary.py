@@ -12,7 +12,7 @@ import click
 from ..core.labels import Lang
 from ..core.summary import DIMENSIONS
 from ..core.text import TABLE_FORMATS
-from .options import current_config, format_option, today
+from .options import format_option, reading_config, today
 from .reading import (
     echo_memo,
     emit,
@@ -55,13 +55,14 @@ def summary(
       projledger summary --format xlsx --output summary.xlsx
     """
     check_spreadsheet_options(output_format, output, excel)
+    _check_by(by)
     paths = [Path(target) for target in targets]
     for target, path in zip(targets, paths, strict=True):
         if not path.exists():  # as status says it: a refusal (exit 1), not a usage error
             from ..core.errors import NotFoundError
 
             raise NotFoundError(f"no record file or folder at {target}")
-    config = current_config()
+    config = reading_config(bool(paths))
     day = as_of or today()
     language: Lang = lang or config.language
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
@@ -97,3 +98,15 @@ def summary(
     else:
         out = summary_table(result, language, output_format, width)
     emit([out], skipped.files, memo)
+
+
+def _check_by(by: tuple[str, ...]) -> None:
+    """A --by the summary cannot group by is a usage error (exit 2), found before anything is read."""
+    from ..core.errors import InputError
+    from ..core.summary import check_dimensions
+    from .options import OptionError
+
+    try:
+        check_dimensions(by or ("agency",))
+    except InputError as error:
+        raise OptionError(error.message, param_hint="--by") from None

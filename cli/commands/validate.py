@@ -11,7 +11,7 @@ import click
 
 from ..core.findings import Finding, Severity
 from ..core.reporters import REPORTERS
-from .options import as_of_option, current_config, format_option, shown_path, today
+from .options import as_of_option, format_option, reading_config, shown_path, today
 
 
 @click.command()
@@ -38,9 +38,9 @@ def validate(
     from ..core.cache import ResultCache, cache_folder, check_many, jobs_wanted
     from ..core.repository import list_records, repeated_codes
 
-    config = current_config()
+    config = reading_config(bool(paths))
     day = as_of or today()
-    folder = None if no_cache else cache_folder(os.environ)
+    folder = None if no_cache else cache_folder(os.environ, config)
     cache = ResultCache(folder, config, "validate") if folder is not None else None
     # The exact reader alone, for measuring what the fast one buys (bench/run.py).
     fast = os.environ.get("PROJLEDGER_EXACT_READ", "") in ("", "0")

@@ -62,15 +62,40 @@ StatKey = tuple[int, int, int, int]
 FindingData = tuple[int | None, str, str, str, str, int | None]
 
 
-def cache_folder(environ: Mapping[str, str]) -> Path | None:
-    """Where the cache lives for this environment, or None when it is turned off."""
+def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Path | None:
+    """Where the cache lives for this environment, or None when it is turned off.
+
+    A relative ``PROJLEDGER_CACHE_DIR`` is made absolute against the folder the command started
+    in. A cache folder in the records folder of ``config`` is never used (the records folder
+    holds records only: every command walks it): None, and ``cache_among_records`` says why.
+    """
     if environ.get("PROJLEDGER_NO_CACHE", "") not in ("", "0"):
         return None
     if environ.get("PROJLEDGER_CACHE_DIR"):
-        return Path(environ["PROJLEDGER_CACHE_DIR"])
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
-    return base / "projledger"
+        folder = Path(os.path.abspath(environ["PROJLEDGER_CACHE_DIR"]))
+    else:
+        xdg = environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+        folder = base / "projledger"
+    if config is not None and _among_records(folder, config):
+        return None
+    return folder
+
+
+def cache_among_records(environ: Mapping[str, str], config: Config) -> str | None:
+    """One line to warn with when the cache folder asked for is in the records folder (and so
+    not used), else None."""
+    folder = cache_folder(environ)
+    if folder is None or not _among_records(folder, config):
+        return None
+    return (
+        f"the cache folder {folder} is in the records folder {config.records_dir}, which holds "
+        "records only: running without the cache (set PROJLEDGER_CACHE_DIR elsewhere)"
+    )
+
+
+def _among_records(folder: Path, config: Config) -> bool:
+    return folder.resolve().is_relative_to(config.records_dir.resolve())
 
 
 def jobs_wanted(environ: Mapping[str, str]) -> int:
@@ -1097,7 +1122,7 @@ def cached_rows(
     from .repository import list_records
 
     paths = list(paths)
-    folder = cache_folder(environ)
+    folder = cache_folder(environ, config)
     namespace = "rows" if present is None else f"rows.{present.name}"
     cache = (
         ResultCache(folder, config, namespace, as_of, checked_on, os.getcwd()) if folder is not None else None

@@ -23,7 +23,7 @@ from .calendar import add_months, month_end, quarter_end
 from .config import Config
 from .labels import STATES
 from .money import ratio_percent
-from .status import PLAN_RANK, Status, compute_status, expected_progress
+from .status import CLOSED_STATES, PLAN_RANK, Status, compute_status, expected_progress
 
 if TYPE_CHECKING:  # reading and checking records is imported where a record is read
     from .record import Project
@@ -283,10 +283,15 @@ class MonthPoint:
 
 
 def progress_by_month(project: Project, as_of: date) -> list[MonthPoint]:
-    """From the start's month to the month of ``as_of`` or of the end, whichever comes first."""
+    """From the start's month to the month of ``as_of`` or of the end, whichever comes first;
+    a project closed (completed or cancelled) by then stops at its closing report's month:
+    no later month carries its last progress forward."""
     points: list[MonthPoint] = []
     year, month = project.start.year, project.start.month
     last = min(as_of, project.end)
+    filed_by = project.reports_until(as_of)
+    if filed_by and filed_by[-1].event in CLOSED_STATES:
+        last = min(last, filed_by[-1].date)
     if last < project.start:
         return points
     while (year, month) <= (last.year, last.month):

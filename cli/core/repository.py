@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
-from .config import DEFAULT_CODE_PATTERN, Config
+from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, Config
 from .errors import ConflictError, NotFoundError, UnsafePathError
 
 RECORD_SUFFIX = ".toml"
@@ -212,3 +212,30 @@ def repeated_codes(paths: Iterable[PathT]) -> Iterator[tuple[PathT, PathT]]:
         earlier = first.setdefault(os.path.basename(path), path)
         if earlier is not path:
             yield path, earlier
+
+
+def records_expected(config: Config) -> str | None:
+    """Whether the repository's records folder may be read as it is, for every reading command.
+
+    A CI job run in the wrong folder must not go green on "0 files checked". None: the records
+    folder holds at least one record. A note to show: the folder ``projledger.toml`` names
+    exists but holds no record yet (a new repository, as ``init`` makes it). Otherwise, no
+    record where records were expected: ``NotFoundError`` saying where it looked and why there
+    (no folder at all, or the default ``./records`` with no ``projledger.toml`` here or above
+    (empty or missing): the folder a command was run from is not a records repository).
+    Costs one folder listing, two at most: the walk stops at the first record.
+    """
+    folder = config.records_dir
+    if config.path is not None:
+        how = f"the folder {config.path} names"
+    else:
+        how = f"the default ./records: no {CONFIG_NAME} in {config.root} or a folder above it"
+    if folder.is_dir() and next(walk_records(folder, config.root), None) is not None:
+        return None
+    if config.path is not None and folder.is_dir():
+        return f"no record yet in {folder} ({how}): a new repository"
+    missing = "no records folder" if not folder.is_dir() else "no record"
+    raise NotFoundError(
+        f"{missing} at {folder} ({how}); run from the records repository, give its records "
+        "folder, or start one with projledger init"
+    )

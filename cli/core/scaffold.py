@@ -12,7 +12,11 @@ at ``records/<fiscal year>/<code>.toml``): editors resolve that header relative 
 
 from __future__ import annotations
 
+import json
+import re
+
 from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, DEFAULT_TARGETS, DEFAULT_TOLERANCE
+from .errors import InputError
 from .schema import SCHEMA_FILES, schema_text
 
 SCHEMA_PATH = f"schemas/{SCHEMA_FILES[1]}"
@@ -80,28 +84,79 @@ path = "{SCHEMA_PATH}"
 """
 
 
-def precommit_text(version: str, hooks_repo: str | None) -> str:
-    """``.pre-commit-config.yaml``: projledger's own hooks, from its repository or installed."""
-    if hooks_repo:
+#: The workflow's variable holding what ``pip install`` installs projledger from.
+INSTALL_ENV = "PROJLEDGER_INSTALL"
+
+_INDEX = re.compile(r"projledger(==|~=|>=)[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?")
+_GIT_URL = re.compile(r"git\+(https|ssh|file)://[^\s\"'#@/]*(@[^\s\"'#@/]+)?/[^\s\"'#@]+")
+_REV = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
+_PATH = re.compile(r"\./[A-Za-z0-9_][A-Za-z0-9._/-]*")
+_HOOKS_URL = re.compile(r"(https|ssh|file)://[^\s\"'#]+|[A-Za-z0-9][\w.-]*@[\w.-]+:[^\s\"'#]+")
+INSTALL_SHAPES = "projledger==VERSION (the package index), git+https://URL@REV (a git repository at a tag or commit), or ./PATH (a folder of this repository)"
+
+
+def install_requirement(source: str) -> str:
+    """What ``pip install`` is given for ``init --install-from SOURCE``; InputError when SOURCE is
+    none of the three shapes (a version of the package index, a git URL at a revision, a path
+    inside the repository): CI must install from a place that exists, named exactly."""
+    if _INDEX.fullmatch(source):
+        return source
+    if source.startswith("git+"):
+        url, at, rev = source.rpartition("@")
+        if not (at and _GIT_URL.fullmatch(url) and _REV.fullmatch(rev)):
+            raise InputError(
+                f"'{source}' is not a git URL at a revision, like git+https://host/projledger.git@v0.2",
+                field="--install-from",
+            )
+        return f"projledger @ {source}"
+    if _PATH.fullmatch(source) and ".." not in source.split("/"):
+        return source
+    raise InputError(f"'{source}' is none of {INSTALL_SHAPES}", field="--install-from")
+
+
+def check_hooks_source(url: str, rev: str) -> None:
+    """``init --hooks-repo URL --hooks-rev REV``: a git URL and a tag or commit of it."""
+    if not _HOOKS_URL.fullmatch(url):
+        raise InputError(
+            f"'{url}' is not a git URL (https://, ssh://, file:// or user@host:path)", field="--hooks-repo"
+        )
+    if not _REV.fullmatch(rev):
+        raise InputError(
+            f"'{rev}' is not a tag, branch or commit of the hooks repository", field="--hooks-rev"
+        )
+
+
+def hooks_requirement(url: str, rev: str) -> str | None:
+    """What CI installs when only the hooks' repository is given (an URL pip can read), else None."""
+    if _HOOKS_URL.fullmatch(url) and "://" in url and _REV.fullmatch(rev):
+        return f"projledger @ git+{url}@{rev}"
+    return None
+
+
+def precommit_text(hooks: tuple[str, str] | None) -> str:
+    """``.pre-commit-config.yaml``: projledger's hooks from (its repository, a revision the user
+    gave), or the projledger installed on the machine."""
+    if hooks:
+        url, rev = hooks
         return f"""\
 # pre-commit (https://pre-commit.com): `pre-commit install` once, then every `git commit`
 # checks the staged records and refuses a commit that breaks one.
 repos:
-  - repo: {hooks_repo}
-    rev: v{version}
+  - repo: {url}
+    rev: {rev}
     hooks:
       - id: projledger-validate
       - id: projledger-fmt
 """
-    return f"""\
+    return """\
 # pre-commit (https://pre-commit.com): `pre-commit install` once, then every `git commit`
 # checks the staged records and refuses a commit that breaks one.
 #
 # These run the projledger installed on this machine (pip install / pipx install), with the
 # same ids and settings as the hooks projledger publishes. To let pre-commit install
-# projledger by itself, replace the `local` repo below with:
+# projledger by itself, replace the `local` repo below with (a tag or commit that repository has):
 #   - repo: <git URL of projledger>
-#     rev: v{version}
+#     rev: <tag or commit>
 #     hooks:
 #       - id: projledger-validate
 #       - id: projledger-fmt
@@ -125,10 +180,17 @@ repos:
 """
 
 
-def _install_line(version: str, hooks_repo: str | None) -> str:
-    if hooks_repo:
-        return f'python -m pip install "projledger @ git+{hooks_repo}@v{version}"'
-    return f'python -m pip install "projledger=={version}"'
+#: The install step of every job: pip installs what the workflow's PROJLEDGER_INSTALL names, and
+#: when it names nothing the step says what to set instead of failing on an install error.
+INSTALL_STEP = f"""\
+      - name: Install projledger
+        run: |
+          if [ -z "${INSTALL_ENV}" ]; then
+            echo "::error::set {INSTALL_ENV} in {{workflow}} to where projledger is installed from: {INSTALL_SHAPES}"
+            exit 1
+          fi
+          python -m pip install "${INSTALL_ENV}"
+"""
 
 
 SITE_JOB = """\
@@ -152,9 +214,7 @@ SITE_JOB = """\
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - name: Install projledger
-        run: @INSTALL@
-      - name: Build the site
+@INSTALL@      - name: Build the site
         run: projledger site --output _site
       - uses: actions/upload-pages-artifact@v3
         with:
@@ -164,9 +224,16 @@ SITE_JOB = """\
 """
 
 
-def workflow_text(version: str, hooks_repo: str | None, with_site_job: bool) -> str:
-    """The CI workflow: validate (annotating the files) and check the layout on every push."""
-    install = _install_line(version, hooks_repo)
+def workflow_text(install: str | None, with_site_job: bool) -> str:
+    """The CI workflow: validate (annotating the files) and check the layout on every push;
+    ``install``: what ``pip install`` installs projledger from (None: not known yet)."""
+    step = INSTALL_STEP.replace("{workflow}", WORKFLOW_PATH)
+    value = json.dumps(install or "")
+    where = (
+        "Where CI installs projledger from (written by projledger init --install-from)."
+        if install
+        else "Set this to where CI installs projledger from, or every run stops at the install step."
+    )
     text = f"""\
 # Checks every record on each push and pull request: a broken record fails the build, and
 # each finding is shown on the file and line it is about.
@@ -176,6 +243,13 @@ on:
   push:
   pull_request:
 
+env:
+  # {where}
+  # What `pip install` is given: "projledger==0.2" (the package index),
+  # "projledger @ git+https://host/projledger.git@v0.2" (a git repository at a tag or commit)
+  # or "./tools/projledger" (a folder of this repository).
+  {INSTALL_ENV}: {value}
+
 jobs:
   check:
     runs-on: ubuntu-latest
@@ -184,30 +258,36 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-      - name: Install projledger
-        run: {install}
-      - name: Validate the records
+{step}      - name: Validate the records
         run: projledger validate --format github
       - name: Records are in projledger's layout (run `projledger fmt` to fix)
         run: projledger fmt --check
 """
     if with_site_job:
-        text += SITE_JOB.replace("@INSTALL@", install)
+        text += SITE_JOB.replace("@INSTALL@", step)
     return text
 
 
-def scaffold(version: str, *, hooks_repo: str | None = None, with_site_job: bool = False) -> dict[str, str]:
+def scaffold(
+    version: str,
+    *,
+    install: str | None = None,
+    hooks: tuple[str, str] | None = None,
+    with_site_job: bool = False,
+) -> dict[str, str]:
     """Every file of a new records repository: ``{relative path: text}``, sorted by path.
 
-    ``version`` is projledger's own (the hooks' ``rev`` and the version CI installs);
-    ``hooks_repo`` is the git URL projledger is installed from, when not from PyPI.
+    ``install``: what CI's ``pip install`` installs projledger from (``install_requirement``),
+    None to leave it for the user to set; ``hooks``: (git URL, revision) of projledger's
+    pre-commit hooks, None for the hooks of the installed projledger. ``version`` (projledger's
+    own) is not written anywhere: no package or tag of it is known to exist.
     """
     files = {
         CONFIG_NAME: config_text(),
         "records/.gitkeep": "",
         SCHEMA_PATH: schema_text(1),
-        ".pre-commit-config.yaml": precommit_text(version, hooks_repo),
-        WORKFLOW_PATH: workflow_text(version, hooks_repo, with_site_job),
+        ".pre-commit-config.yaml": precommit_text(hooks),
+        WORKFLOW_PATH: workflow_text(install, with_site_job),
         ".gitignore": GITIGNORE,
         ".taplo.toml": TAPLO,
     }

@@ -1482,7 +1482,7 @@ def build_site(
     spill = _Spill()
     linker = _Linker(target, folder, previous)
     heap = _Heap()
-    where = cache_folder(environ)
+    where = cache_folder(environ, config)
     store = (
         result_cache.ResultCache(where, config, "site", as_of, checked_on, SITE_CACHE_FORMAT)
         if where is not None else None

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 #: Order of plan statuses from best to worst; a report may be more cautious, never rosier.
 PLAN_RANK = {"on_plan": 0, "watch": 1, "behind": 2}
 
+#: States of a project closed by its last report (its ``event``): its plan is no longer judged.
+CLOSED_STATES = ("completed", "cancelled")
+
 
 @dataclass(frozen=True)
 class Status:
@@ -111,6 +114,10 @@ def compute_status(project: Project, as_of: date, config: Config) -> Status:
     computed = None
     if latest is not None:
         expected, variance, computed = computed_status_of(project, latest, config.tolerance)
+    if state in CLOSED_STATES:
+        # A closed project is not judged against a plan it no longer follows: its "computed
+        # plan status" is its state, shown and counted as such (never a green "on plan").
+        computed = state
     disbursed = latest.disbursed if latest else Decimal(0)
     rate = ratio_percent(disbursed, project.budget)
     target = disbursement_target(project.fiscal_year, as_of, config)

@@ -91,11 +91,16 @@ def write_atomic(path: Path, content: bytes) -> None:
 
     Also the one way any other file the tool writes (a spreadsheet, a form) replaces the old.
     """
+    existed = True
     try:
         mode = os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
         mode = _new_file_mode()
-    fd, temp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
+        existed = False
+    try:
+        fd, temp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
+    except OSError as error:
+        raise write_failed(path, error, existed) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
@@ -103,11 +108,21 @@ def write_atomic(path: Path, content: bytes) -> None:
             os.fsync(handle.fileno())
         os.chmod(temp, mode)
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             os.unlink(temp)
+        if isinstance(error, OSError):
+            raise write_failed(path, error, existed) from None
         raise
     fsync_folder(path.parent)
+
+
+def write_failed(path: Path | str, error: OSError, existed: bool) -> RecordError:
+    """A write the machine refused (a full disk, no permission), as one line naming the file and
+    saying that nothing changed: the old file is whole, or a new one was never made."""
+    after = "the file is as it was" if existed else "the file was not created"
+    reason = error.strerror or str(error)
+    return RecordError(f"cannot be written: {reason}; nothing was changed, {after}", rule="io", path=path)
 
 
 def fsync_folder(folder: Path) -> None:
@@ -145,13 +160,14 @@ def read_locked(target: Path, shown: Path | str) -> bytes | None:
 
 
 def replace_locked(target: Path, content: bytes, shown: Path | str) -> None:
-    """Store ``content`` as record ``target`` atomically; call under its lock. A failure is a
-    ``RecordError`` saying the file is as it was (``write_atomic`` leaves no half file)."""
+    """Store ``content`` as record ``target`` atomically; call under its lock. A failure is
+    ``write_atomic``'s ``RecordError`` (no half file), named as the caller named the file (a
+    link by its own name)."""
     try:
         write_atomic(target, content)
-    except OSError as error:
-        message = f"cannot be written: {error.strerror or error}; the file is as it was"
-        raise RecordError(message, rule="io", path=shown) from None
+    except RecordError as error:
+        error.path = str(shown)
+        raise
 
 
 @contextlib.contextmanager

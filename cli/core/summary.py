@@ -4,7 +4,8 @@ Summing streams: each row is added to its group's running totals and dropped, so
 any number of records holds one accumulator per group.
 
 Per group: projects, counts by state and by computed plan status (``none`` when no report has
-been filed yet), projects with overdue reports, budget and disbursed totals, disbursement % of
+been filed yet; a completed or cancelled project is not judged against its plan and counts
+under its state only), projects with overdue reports, budget and disbursed totals, disbursement % of
 the budget, and the budget-weighted mean progress (a project with no report counts as 0 %
 progress; a zero budget weighs nothing). ``quarter`` is a different kind of grouping: each
 fiscal quarter of each fiscal year gets the portfolio's cumulative disbursement at the quarter's
@@ -25,7 +26,7 @@ from .errors import InputError
 from .labels import PLAN_STATUSES, STATES
 from .money import ratio_percent
 from .portfolio import Presenter, ProjectRow
-from .status import PLAN_RANK
+from .status import CLOSED_STATES
 
 DIMENSIONS = ("agency", "fiscal-year", "state", "plan-status", "strategy", "quarter")
 #: The English key each dimension has in the JSON and CSV.
@@ -38,6 +39,8 @@ KEYS = {
     "quarter": "quarter",
 }
 PLAN_KEYS = (*PLAN_STATUSES, "none")
+#: How groups by plan status are ordered: a closed project's "plan status" is its state.
+_PLAN_ORDER = (*PLAN_STATUSES, *CLOSED_STATES)
 
 Key = tuple[tuple[str, Any], ...]
 
@@ -85,7 +88,8 @@ class Totals:
     def add(self, row: ProjectRow | SummaryRow) -> None:
         self.projects += 1
         self.states[row.state] += 1
-        self.plan_statuses[row.computed_plan_status or "none"] += 1
+        if row.state not in CLOSED_STATES:  # a closed project counts under its state only
+            self.plan_statuses[row.computed_plan_status or "none"] += 1
         self.overdue += row.overdue > 0
         self.budget += row.budget
         self.disbursed += row.disbursed
@@ -221,8 +225,8 @@ def _sort_key(key: Key) -> tuple[Any, ...]:
     for name, value in key:
         if name == "state":
             parts.append(STATES.index(value))
-        elif name == "plan_status":
-            parts.append(PLAN_RANK.get(value, len(PLAN_RANK)))
+        elif name == "plan_status":  # on plan, watch, behind, then the closed, then no report
+            parts.append(_PLAN_ORDER.index(value) if value in _PLAN_ORDER else len(_PLAN_ORDER))
         elif value is None:
             parts.append((1, ""))
         elif isinstance(value, str):

@@ -175,13 +175,43 @@ def _csv_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
         ) from None
     if "\x00" in text:
         raise InputError("holds NUL characters: it is not a CSV text file", path=shown)
+    lines: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        lines = list(csv.reader(io.StringIO(text, newline="")))
+        lines.extend(reader)
     except csv.Error as error:
-        raise InputError(f"cannot be read as CSV ({error})", path=shown) from None
+        raise _csv_error(error, text, len(lines) + 1, shown) from None
     for line in lines:
         # A CSV cell is always text, whatever it starts with: "=..." is never a formula here.
         yield [Cell(column_letter(i), value) for i, value in enumerate(line[:MAX_COLUMNS])]
+
+
+def _csv_error(error: csv.Error, text: str, row: int, shown: str) -> InputError:
+    """Python's CSV error as our one line: the file, the row (as a spreadsheet numbers it) and,
+    for a cell over the CSV reader's limit, its column."""
+    limit = csv.field_size_limit()
+    if "field larger than field limit" not in str(error):
+        return InputError(f"cannot be read as CSV ({error})", path=shown, line=row)
+    rest = io.StringIO(text, newline="")
+    skipped = csv.reader(rest)
+    for _ in range(row - 1):
+        next(skipped)
+    column = None
+    csv.field_size_limit(max(limit, len(text) + 1))  # only to find the column; put back below
+    try:
+        cells = next(csv.reader(rest), [])
+        column = next((i for i, cell in enumerate(cells) if len(cell) > limit), None)
+    except csv.Error:
+        pass
+    finally:
+        csv.field_size_limit(limit)
+    where = f"column {column_letter(column)}" if column is not None else None
+    return InputError(
+        f"a cell is over {limit:,} characters, the most a CSV cell may hold; shorten it",
+        path=shown,
+        line=row,
+        field=where,
+    )
 
 
 def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:

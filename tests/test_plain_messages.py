@@ -1,0 +1,126 @@
+"""Messages of the machine's refusals, made plain (issue 17 point 16): an oversized CSV cell,
+a full disk, a relative cache folder or one in the records folder."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from projledger.core import store
+
+from conftest import SHIPPED, SMALL_RECORD, run
+
+# --- a CSV cell over the csv module's limit ---------------------------------------------
+
+
+def test_a_csv_cell_over_the_limit_names_file_row_and_column(repo: Path) -> None:
+    sheet = repo / "sheet.csv"
+    sheet.write_text("code,note\n01000000-2475,ok\n01000000-2475," + "x" * 131_073 + "\n", "utf-8")
+    before = SHIPPED.read_bytes()
+    result = run("sheet", "import", "sheet.csv")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "projledger: sheet.csv:3: column B: a cell is over 131,072 characters, the most a CSV cell "
+        "may hold; shorten it\n"
+    )
+    assert "field larger than field limit" not in result.stderr
+    assert (repo / "records" / "2565" / SHIPPED.name).read_bytes() == before
+    import csv
+
+    assert csv.field_size_limit() == 131_072  # put back as it was
+
+
+# --- a full disk ------------------------------------------------------------------------
+
+
+def _full(*args: object, **kwargs: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_full_disk_names_the_file_and_says_nothing_changed(
+    empty_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = empty_repo / "records" / "2568" / "50100000-0001.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(SMALL_RECORD.format(code="50100000-0001"), "utf-8")
+    before = path.read_bytes()
+    monkeypatch.setattr(store.os, "replace", _full)
+    result = run("add-report", "50100000-0001", "--date", "2024-10-25", "--progress", "5", "--note", "x")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "records/2568/50100000-0001.toml: cannot be written: No space left on device; "
+        "nothing was changed, the file is as it was\n"
+    )
+    assert result.stderr.count("\n") == 1
+    assert path.read_bytes() == before
+
+
+def test_new_on_a_full_disk_says_the_file_was_not_created(
+    empty_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store.os, "replace", _full)
+    result = run("new", "50100000-0009", "--name", "x", "--fiscal-year", "2568", "--start", "2024-10-01",
+                 "--end", "2025-09-30", "--budget", "1", "--department", "x")  # fmt: skip
+    assert result.exit_code == 1
+    assert "records/2568/50100000-0009.toml: cannot be written: No space left on device" in result.stderr
+    assert result.stderr.endswith("nothing was changed, the file was not created\n")
+    assert "as it was" not in result.stderr
+    assert not (empty_repo / "records" / "2568" / "50100000-0009.toml").exists()
+
+
+def test_a_spreadsheet_on_a_full_disk_is_named(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # write_atomic is also how spreadsheets are written: the main error boundary used to print
+    # only "No space left on device", with no file name.
+    monkeypatch.setattr(store.os, "fsync", _full)
+    result = run("status", "--as-of", "2022-03-31", "--format", "xlsx", "--output", "status.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("projledger: status.xlsx: cannot be written: No space left on device")
+    assert result.stderr.endswith("the file was not created\n")
+    assert not (repo / "status.xlsx").exists()
+    assert [n for n in os.listdir(repo) if n.endswith(".tmp")] == []
+
+
+def test_no_room_for_the_temporary_file_is_named_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store.tempfile, "mkstemp", _full)
+    with pytest.raises(store.RecordError, match="cannot be written: No space left on device"):
+        store.write_atomic(tmp_path / "r.toml", b"x")
+
+
+# --- where the cache goes ---------------------------------------------------------------
+
+
+def test_a_relative_cache_folder_is_made_absolute() -> None:
+    from projledger.core.cache import cache_folder
+
+    assert cache_folder({"PROJLEDGER_CACHE_DIR": "here/cache"}) == Path.cwd() / "here" / "cache"
+
+
+def test_a_cache_in_the_records_folder_is_not_used(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", "records/.cache")
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    for args in (("validate", "--as-of", "2026-11-25"), ("status",), ("summary",), ("site",)):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        warnings = [line for line in result.stderr.splitlines() if "cache folder" in line]
+        assert warnings == [
+            f"projledger: the cache folder {repo / 'records' / '.cache'} is in the records folder "
+            f"{repo / 'records'}, which holds records only: running without the cache "
+            "(set PROJLEDGER_CACHE_DIR elsewhere)"
+        ], args
+    assert not (repo / "records" / ".cache").exists()
+    assert sorted(p.name for p in (repo / "records").rglob("*")) == [SHIPPED.name, "2565"]
+
+
+def test_a_cache_outside_the_records_folder_is_used_without_a_word(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", "cache")  # relative: against the starting folder
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    result = run("validate", "--as-of", "2026-11-25")
+    assert result.exit_code == 0 and "cache folder" not in result.stderr
+    assert (repo / "cache").is_dir()
