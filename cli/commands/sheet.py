@@ -124,9 +124,9 @@ def export(
         raise click.UsageError(
             "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year"
         )
+    plan = output_plan(output)  # refused before any work when the path cannot take the sheet
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise click.UsageError(f"--output: a sheet's name ends in .xlsx or .csv, not '{output.name}'")
-    plan = output_plan(output)  # refused before any work when the path cannot take the sheet
     shown = shown_path(output)
     if new_sheet:
         write_sheet(plan, "new", [], shown)

@@ -38,10 +38,10 @@ def check_spreadsheet_options(output_format: str, output: Path | None, excel: bo
         )
     if output is not None and output_format != "xlsx":
         raise click.UsageError("--output is for --format xlsx; other formats go to stdout")
-    if output is not None and output.suffix.lower() != ".xlsx":
-        raise click.UsageError(f"--output: a workbook's name ends in .xlsx, not '{output.name}'")
     if output is not None:
         output_plan(output)  # refused before any work when the path cannot take a workbook
+    if output is not None and output.suffix.lower() != ".xlsx":
+        raise click.UsageError(f"--output: a workbook's name ends in .xlsx, not '{output.name}'")
     if excel and output_format != "csv":
         raise click.UsageError("--excel is for --format csv")
 

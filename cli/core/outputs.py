@@ -280,7 +280,11 @@ def write_output(plan: OutputPlan, content: bytes) -> None:
             path=str(plan.path),
             field=plan.field,
         )
-    write_atomic(plan.target, content)
+    try:
+        write_atomic(plan.target, content)
+    except ProjledgerError as error:  # named as the user named it, not where a link led
+        error.path = str(plan.path)
+        raise
 
 
 def _write_stream(plan: OutputPlan, content: bytes) -> None:
