@@ -47,7 +47,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
         files += 1
         shown = shown_path(listed.path)
         if listed.refused:
-            click.echo(f"{shown}: error [unsafe-path] {listed.refused}", err=True)
+            click.echo(f"{shown}: error [{listed.rule}] {listed.refused}", err=True)
             failed += 1
             continue
         path = listed.path

@@ -771,7 +771,9 @@ class BuildResult:
 
 def check_output(out: Path, config: Config, cwd: Path) -> Path:
     """The resolved output folder, or a refusal: never the records, the repository or above."""
-    target = out.resolve()
+    from .repository import resolved
+
+    target = resolved(out, field="--output")  # a loop is refused, never an internal error
     records = config.records_dir.resolve()
     root = config.root.resolve()
     if out.is_symlink():
@@ -1107,8 +1109,12 @@ def file_stamp(path: Path | str) -> str:
 
 def repository_path(path: Path, config: Config) -> str:
     """A record's path from the repository's root: what a reader of the site can look up."""
+    from .repository import real
+
+    # a link (one refused: a loop, a link to nothing) is named by its own name, not its target's
+    where = Path(os.path.abspath(path)) if path.is_symlink() else real(path) or path.absolute()
     try:
-        return path.resolve().relative_to(config.root.resolve()).as_posix()
+        return where.relative_to(config.root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
