@@ -543,3 +543,88 @@ def test_the_path_helpers_never_raise_on_a_loop(loops: Path) -> None:
                   lambda: ensure_not_among_records(loop, config)):  # fmt: skip
         with pytest.raises(UnsafePathError, match="symbolic link loop"):
             check()
+
+
+# --- names that are not UTF-8 (issue 17.9) ---------------------------------------------------
+
+#: "ปี" in TIS-620, as an old Thai Windows share names a folder or a file; not UTF-8.
+TIS = b"\xbb\xd5"
+SHOWN = "\\udcbb\\udcd5"  # how every output shows it: as the terminal shows os.fsdecode's surrogates
+
+
+@pytest.fixture
+def thai_names(repo: Path) -> Path:
+    """A valid record in a folder named in TIS-620, and a record file named in TIS-620."""
+    import shutil
+
+    folder = os.path.join(os.fsencode(repo / "records"), TIS)
+    os.mkdir(folder)
+    text = SHIPPED.read_text("utf-8").replace("01000000-2475", "01000000-2476")
+    with open(os.path.join(folder, b"01000000-2476.toml"), "wb") as handle:
+        handle.write(text.encode("utf-8"))
+    shutil.copy(SHIPPED, os.path.join(os.fsencode(repo / "records" / "2565"), TIS + b".toml"))
+    if shutil.which("git") is not None:  # status --since: the file named in TIS-620 changed since
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+            _git(repo, *args)
+        renamed = os.path.join(os.fsencode(repo / "records" / "2565"), TIS + b".toml")
+        with open(renamed, "ab") as handle:
+            handle.write(b"\n")
+    return repo
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"],
+        ["validate", "--format", "json"],
+        ["validate", "--format", "github"],
+        *(["status", "--format", f] for f in ("table", "markdown", "csv", "json")),
+        ["status", "--format", "xlsx", "--output", "status.xlsx"],
+        *(["summary", "--format", f] for f in ("table", "csv", "json")),
+        ["summary", "--format", "xlsx", "--output", "summary.xlsx"],
+        ["fmt", "--check"],
+        ["fmt"],
+        ["site", "--output", "_site"],
+        ["sheet", "export", "--month", "03/2565", "--output", "sheet.csv"],
+        ["sheet", "export", "--month", "03/2565", "--output", "sheet.xlsx"],
+        *(["status", "--since", "HEAD", "--format", f] for f in ("table", "markdown", "csv", "json")),
+    ],
+    ids=" ".join,
+)
+def test_a_name_that_is_not_utf8_is_shown_escaped_by_every_command(thai_names: Path, args: list[str]) -> None:
+    """`site` crashed (UnicodeEncodeError ... surrogates not allowed); every output shows the name."""
+    import json
+    import shutil
+    import zipfile
+
+    if "--since" in args and shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    needs_date = args[0] in ("validate", "status", "summary", "site")
+    result = run(*args, "--as-of", AS_OF) if needs_date else run(*args)
+    assert result.exit_code in (0, 1), result.stderr
+    assert "internal error" not in result.stderr
+    said = result.stdout + result.stderr
+    if "json" in args:
+        data = json.loads(result.stdout)  # still JSON: the name is a \u escape in a string
+        assert args[0] == "summary" or os.fsdecode(TIS) in json.dumps(data, ensure_ascii=False)
+    if args[0] == "fmt":
+        assert "0 of 3 files" in result.stderr or "of 3 files" in result.stderr
+        return
+    if args[0] == "site":
+        pages = [p for p in (thai_names / "_site").rglob("*") if p.is_file()]
+        text = "".join(p.read_text("utf-8") for p in pages if p.suffix in (".html", ".json", ".csv"))
+        assert f"records/{SHOWN}/01000000-2476.toml" in text
+        assert f"records/2565/{SHOWN}.toml" in said  # the misnamed file is skipped and named
+        return
+    output = next((a for a in args if a.endswith((".xlsx", ".csv"))), None)
+    if output and output.endswith(".xlsx"):
+        with zipfile.ZipFile(thai_names / output) as book:
+            said += "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
+    assert SHOWN in said, said
+
+
+def test_a_tis620_name_given_as_an_argument_is_read(thai_names: Path) -> None:
+    folder = os.fsdecode(os.path.join(b"records", TIS))
+    result = run("validate", "--as-of", AS_OF, folder)
+    assert result.exit_code == 0, result.stdout
+    assert "1 file checked" in result.stdout

@@ -81,7 +81,7 @@ from .record import Project
 from .status import Status, compute_status, computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
-from .text import json_safe
+from .text import json_safe, printable
 
 try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
     import fcntl
@@ -1114,9 +1114,10 @@ def repository_path(path: Path, config: Config) -> str:
     # a link (one refused: a loop, a link to nothing) is named by its own name, not its target's
     where = Path(os.path.abspath(path)) if path.is_symlink() else real(path) or path.absolute()
     try:
-        return where.relative_to(config.root.resolve()).as_posix()
+        shown = where.relative_to(config.root.resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
+        shown = path.as_posix()
+    return printable(shown)  # a name that is not UTF-8 is shown escaped (\udcbb), never a crash
 
 
 def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
@@ -1302,7 +1303,7 @@ def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None
         if file_digest is None:
             stat = None
     shown = (
-        job.shown_prefix + path[len(job.records) + 1 :].replace(os.sep, "/")
+        printable(job.shown_prefix + path[len(job.records) + 1 :].replace(os.sep, "/"))
         if job.shown_prefix is not None
         else repository_path(Path(path), job.config)
     )
