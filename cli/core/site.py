@@ -1041,22 +1041,42 @@ class _Rendering:
             _BATCH.clear()
 
 
-def _begin_build(out: Path, config: Config, cwd: Path) -> tuple[Path, dict[str, str], Path, int]:
-    """The site's folder (checked), the previous site's manifest, and the temporary folder
-    beside it where the new one is built, opened for its lock."""
-    target = check_output(out, config, cwd)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stray(target)
-    previous = read_manifest(target) if target.is_dir() else {}
-    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
-    return target, previous, folder, os.open(folder, os.O_RDONLY)
+def _begin_build(
+    out: Path, config: Config, cwd: Path
+) -> tuple[Path, dict[str, str], Path, contextlib.ExitStack]:
+    """The site's folder (checked), the previous site's manifest, the temporary folder beside it
+    where the new one is built, and what the build holds until it is done (``.close()`` it).
+
+    Builds into one folder queue on the folder's lock (``store.locked``: ``fcntl.flock`` on
+    ``.<name>.lock`` beside it), taken before any temporary folder is cleaned or made: one
+    run's cleanup can never remove another's fresh folder, and no build reads or swaps a site
+    another is swapping. The temporary folder is locked too (by its own descriptor) from the
+    moment it exists, so a build of an older version of the tool leaves it alone.
+    """
+    from .store import locked
+
+    held = contextlib.ExitStack()
+    try:
+        target = check_output(out, config, cwd)  # nothing is made beside a refused output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        held.enter_context(locked(target, "the site's folder"))
+        target = check_output(out, config, cwd)  # again: the build before ours may have made it
+        clean_stray(target)
+        previous = read_manifest(target) if target.is_dir() else {}
+        folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+        fd = os.open(folder, os.O_RDONLY)
+        held.callback(os.close, fd)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        held.close()
+        raise
+    return target, previous, folder, held
 
 
-def _claim_build(folder: Path, lock: int) -> None:
-    """Lock the build's folder and mark it from the start, so what a killed build leaves is
-    known for ours and removed."""
-    if fcntl is not None:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+def _claim_build(folder: Path) -> None:
+    """Mark the build's folder from the start, so what a killed build leaves is known for ours
+    and removed."""
     _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
 
 
@@ -1071,7 +1091,7 @@ def write_site(
     target, previous, folder, lock = _begin_build(out, config, cwd)
     result = BuildResult(path=target)
     try:
-        _claim_build(folder, lock)
+        _claim_build(folder)
         manifest: dict[str, str] = {}
         batch: list[Planned] = []
         for page in pages:
@@ -1094,7 +1114,7 @@ def write_site(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
-        os.close(lock)
+        lock.close()
     return result
 
 
@@ -1503,7 +1523,7 @@ def build_site(
         if where is not None else None
     )  # fmt: skip
     try:
-        _claim_build(folder, lock)
+        _claim_build(folder)
         prepare_templates(lang, where)
         (folder / "projects").mkdir()
         (folder / "agencies").mkdir()
@@ -1575,7 +1595,7 @@ def build_site(
         raise
     finally:
         heap.end()
-        os.close(lock)
+        lock.close()
         spill.close()
         if store is not None:
             store.close()
