@@ -174,7 +174,9 @@ def test_fmt_never_writes_through_a_link_out_of_the_records_folder(repo: Path, c
     for args in (command, [*command, "records/2565/config.toml"]):
         result = run(*args)
         assert result.exit_code == 1
-        assert "records/2565/config.toml: error [unsafe-path] leads outside the records folder" in result.stderr
+        assert (
+            "records/2565/config.toml: error [unsafe-path] leads outside the records folder" in result.stderr
+        )
         assert "config.toml" not in result.stdout
     result = run(*command)
     for name in ("50100000-0009.toml", "50100000-0001.toml"):
@@ -210,7 +212,9 @@ def test_a_toml_file_that_is_no_record_is_reported_not_rewritten(repo: Path, che
         "records/2565/notes.toml:1: error [format-version] format: the required key 'format' is missing"
         in result.stderr
     )
-    assert "records/2565/50100000-0002.toml:3: error [format-version] format: format 9 is not" in result.stderr
+    assert (
+        "records/2565/50100000-0002.toml:3: error [format-version] format: format 9 is not" in result.stderr
+    )
     assert "notes.toml" not in result.stdout and "50100000-0002" not in result.stdout
     assert notes.read_text("utf-8") == 'title = "ประชุม"\nz = 1\na = 2\n'
 

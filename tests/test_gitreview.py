@@ -229,7 +229,10 @@ def test_git_output_is_read_only_up_to_the_limit(git_repo: Path) -> None:
     big.write_bytes(b"#" * (2 * 1024 * 1024))
     _git(git_repo, "commit", "-q", "-am", "a huge record")
     spec = "HEAD:records/2565/01000000-2476.toml"
-    assert len(read_git(["cat-file", "blob", spec], git_repo, limit=MAX_RECORD_BYTES + 1)) == MAX_RECORD_BYTES + 1
+    assert (
+        len(read_git(["cat-file", "blob", spec], git_repo, limit=MAX_RECORD_BYTES + 1))
+        == MAX_RECORD_BYTES + 1
+    )
     assert read_git(["cat-file", "blob", "HEAD:README.md"], git_repo, limit=MAX_RECORD_BYTES + 1) == b"x\n"
     with pytest.raises(InputError):  # git's complaint still comes through when it says one
         read_git(["cat-file", "blob", "HEAD:nothing"], git_repo, limit=10)
@@ -243,7 +246,9 @@ def test_an_oversize_working_copy_is_a_finding_too(git_repo: Path) -> None:
     assert changes[0].before.code == "01000000-2476"
 
 
-def test_status_since_with_an_oversize_revision_says_so(git_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_status_since_with_an_oversize_revision_says_so(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from conftest import run
 
     big = git_repo / "records" / "2565" / "01000000-2476.toml"

@@ -193,13 +193,13 @@ def _git(args: Sequence[str], cwd: Path, limit: int | None = None) -> bytes:
 def _run_limited(command: list[str], cwd: Path, limit: int) -> subprocess.CompletedProcess[bytes]:
     """``command``'s first ``limit`` bytes of output; stopped once it has given that many."""
     with subprocess.Popen(
-        command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
     ) as process:
         assert process.stdout is not None and process.stderr is not None
         parts: list[bytes] = []
         got = 0
         while got < limit:
-            chunk = process.stdout.read1(min(limit - got, 1 << 16))
+            chunk = process.stdout.read(min(limit - got, 1 << 16))  # unbuffered: at most that
             if not chunk:
                 break
             parts.append(chunk)
@@ -293,7 +293,9 @@ def _changed_paths(rev: str, records: str, root: Path) -> list[tuple[ChangeKind,
 
 def _too_large(path: str, size: int | None = None) -> RecordError:
     what = f" ({size:,} bytes)" if size is not None else ""
-    return RecordError(f"the file is over the 1 MiB limit for one record{what}; not read", rule="too-large", path=path)
+    return RecordError(
+        f"the file is over the 1 MiB limit for one record{what}; not read", rule="too-large", path=path
+    )
 
 
 def _text_of(raw: bytes, path: str) -> str:
@@ -341,18 +343,22 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
     records = folder.relative_to(root).as_posix() or "."
     changes = []
     for kind, path, old_path in _changed_paths(rev, records, root):
-        errors: dict[str, Side] = {}
         before = after = None
+        before_error = after_error = None
         try:
             before = None if kind == "added" else _old_text(rev, old_path or path, root)
         except RecordError as error:  # too large: a finding on that side, never read
-            errors["before"] = Side(error=str(error))
+            before_error = Side(error=str(error))
         try:
             after = None if kind == "deleted" else _new_text(path, root)
         except RecordError as error:
-            errors["after"] = Side(error=str(error))
+            after_error = Side(error=str(error))
         change = compare(path, before, after, kind=kind, old_path=old_path)
-        changes.append(dataclasses.replace(change, **errors) if errors else change)
+        changes.append(
+            dataclasses.replace(
+                change, before=before_error or change.before, after=after_error or change.after
+            )
+        )
     return changes
 
 

@@ -118,7 +118,9 @@ def formatted(raw: bytes, path: Path, root: Path) -> bytes:
     data = parse(text, path)
     problem = format_problem(data)
     if problem is not None:  # not a record (a config reached by a link...): never laid out as one
-        raise RecordError(problem, rule="format-version", path=path, line=line_of(text, "format"), field="format")
+        raise RecordError(
+            problem, rule="format-version", path=path, line=line_of(text, "format"), field="format"
+        )
     first, _, _ = text.partition("\n")
     first = first.removesuffix("\r")
     has_header = first.startswith(SCHEMA_PREFIX)

@@ -43,7 +43,9 @@ def format_problem(data: dict[str, Any]) -> str | None:
         return None
     if "format" in data:
         known = ", ".join(map(str, SUPPORTED_FORMATS))
-        return f"format {version!r} is not a record format this version of projledger reads (it reads {known})"
+        return (
+            f"format {version!r} is not a record format this version of projledger reads (it reads {known})"
+        )
     return f"the required key 'format' is missing (write format = {SUPPORTED_FORMATS[-1]})"
 
 

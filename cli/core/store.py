@@ -53,9 +53,7 @@ def locked(path: Path, what: str = "the record") -> Iterator[None]:
                 rule="unsafe-path",
                 path=path,
             ) from None
-        raise RecordError(
-            f"cannot lock {what} for writing: {error.strerror}", rule="io", path=path
-        ) from None
+        raise RecordError(f"cannot lock {what} for writing: {error.strerror}", rule="io", path=path) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         remove_stale_temps(path)
