@@ -70,7 +70,10 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
         if target is None or (
             (linked or not check or not paths) and not target.is_relative_to(records_folder)
         ):
-            where = "leads outside the records folder" if linked else "is outside the records folder"
+            folder = (
+                "the records folder" if target and target.is_relative_to(config.root) else "the repository"
+            )
+            where = f"leads outside {folder}" if linked else f"is outside {folder}"
             click.echo(f"{shown}: error [unsafe-path] {where}; never rewritten", err=True)
             failed += 1
             continue
