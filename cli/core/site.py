@@ -28,6 +28,7 @@ The site is built into ``<out>.tmp-XXXX`` beside the target and swapped in at th
 exchange where the system has one), so a failed or killed build never leaves a half-built site
 where the old one was; only a folder holding the marker file (``.projledger-site``) written here
 is ever replaced, and stray temporary folders of earlier runs that were killed are removed.
+Builds into one folder queue on its lock (``.<name>.lock`` beside it, ``_begin_build``).
 """
 
 from __future__ import annotations
