@@ -14,6 +14,7 @@ import codecs
 import json
 import os
 import re
+import shutil
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -637,3 +638,58 @@ def test_import_force_never_replaces_a_record_it_cannot_read(
         assert f"{rel}:{line}:" in result.stderr, result.stderr
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(".lock")) == [path.name]
+
+
+# --- hostile places among the records: not a record's bytes, but where it lies --------------
+
+#: Each makes, beside a valid record, an entry of the records folder that is no record file;
+#: (what it is, the path named, the rule of validate's finding, words of the message).
+PLACES: dict[str, tuple[Any, str, str | None, str]] = {
+    "link-loop": (lambda r: (os.symlink("b.toml", r / "a.toml"), os.symlink("a.toml", r / "b.toml")),
+                  "records/a.toml", "unreadable-path", "symbolic link loop"),
+    "self-link": (lambda r: os.symlink("self.toml", r / "self.toml"),
+                  "records/self.toml", "unreadable-path", "symbolic link loop"),
+    "dangling-link": (lambda r: os.symlink("gone.toml", r / "x.toml"),
+                      "records/x.toml", "unreadable-path", "symbolic link to nothing"),
+    "folder-cycle": (lambda r: os.symlink("..", r / "2567" / "up"),
+                     "records/2567/up", "unreadable-path", "a link back to a folder already read"),
+    "tis-620-folder": (lambda r: os.mkdir(os.path.join(os.fsencode(r), b"\xbb\xd5")),
+                       "", None, ""),  # an empty folder of a name that is not UTF-8: nothing to say
+    "tis-620-file": (lambda r: (r / "2567" / f"{CODE}.toml").rename(
+                         os.fsdecode(os.path.join(os.fsencode(r / "2567"), b"\xbb\xd5.toml"))),
+                     "records/2567/\\udcbb\\udcd5.toml", "file-name", "the file is named"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", list(PLACES))
+def test_hostile_places_among_the_records(empty_repo: Path, kind: str) -> None:
+    """One such entry is a finding on its path (exit 1 from validate), never an internal error
+    (a loop was `RuntimeError: Symlink loop`, exit 3; a TIS-620 name crashed site); the readers
+    and the site go on with every other record."""
+    make, path, rule, words = PLACES[kind]
+    record = place(empty_repo, {"id": "base"})
+    if kind != "tis-620-file":
+        shutil.copy(record, record.with_name("50100000-0002.toml"))  # and one more, valid
+        record.with_name("50100000-0002.toml").write_text(
+            record.read_text("utf-8").replace(CODE, "50100000-0002"), "utf-8"
+        )
+    make(empty_repo / "records")
+    result = run("validate", "--as-of", AS_OF)
+    assert "internal error" not in result.stderr
+    if rule is None:
+        assert result.exit_code == 0, result.stdout
+    else:
+        assert result.exit_code == 1, result.stdout
+        assert f"{path}: error [{rule}]" in result.stdout or re.search(
+            rf"^{re.escape(path)}:\d+: error \[{rule}\]", result.stdout, re.M
+        ), result.stdout
+        assert words in result.stdout
+    for args in (["status"], ["summary"], ["site", "--output", "_site"], ["fmt", "--check"],
+                 ["sheet", "export", "--output", "sheet.csv"]):  # fmt: skip
+        done = run(*args, "--as-of", AS_OF) if args[0] in ("status", "summary", "site") else run(*args)
+        assert done.exit_code in (0, 1), (args, done.stderr)
+        assert "internal error" not in done.stderr, (args, done.stderr)
+        if args[0] in ("status", "summary") and kind != "tis-620-file":
+            assert "50100000-0002" in done.stdout or "สำนัก" in done.stdout, (args, done.stdout)
+        if args[0] in ("status", "site") and rule is not None:
+            assert path in done.stderr, (args, done.stderr)

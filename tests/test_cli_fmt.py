@@ -150,3 +150,84 @@ def test_records_written_by_new_and_add_report_are_already_canonical(empty_repo:
         assert added.exit_code == 0, added.stderr
     result = run("fmt", "--check")
     assert result.exit_code == 0 and result.stdout == ""
+
+
+# --- only records, only in the records folder (issue 17.6) ---------------------------------
+
+CONFIG = 'records = "records"\n'
+GIT_CONFIG = "[core]\n\trepositoryformatversion = 0\n\tbare = false\n"
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["fmt", "fmt --check"])
+def test_fmt_never_writes_through_a_link_out_of_the_records_folder(repo: Path, check: bool) -> None:
+    """`records/x.toml -> ../projledger.toml` gave the config a `#:schema` line; `.git/config` too."""
+    (repo / "projledger.toml").write_text(CONFIG, "utf-8")
+    (repo / ".git").mkdir()
+    (repo / ".git" / "config").write_text(GIT_CONFIG, "utf-8")
+    (repo / "archive").mkdir()
+    (repo / "archive" / "50100000-0001.toml").write_text(MESSY, "utf-8")  # a record, but not there
+    folder = repo / "records" / "2565"
+    (folder / "50100000-0009.toml").symlink_to("../../projledger.toml")
+    (folder / "config.toml").symlink_to("../../.git/config")
+    (folder / "50100000-0001.toml").symlink_to("../../archive/50100000-0001.toml")
+    command = ["fmt", "--check"] if check else ["fmt"]
+    for args in (command, [*command, "records/2565/config.toml"]):
+        result = run(*args)
+        assert result.exit_code == 1
+        assert (
+            "records/2565/config.toml: error [unsafe-path] leads outside the records folder" in result.stderr
+        )
+        assert "config.toml" not in result.stdout
+    result = run(*command)
+    for name in ("50100000-0009.toml", "50100000-0001.toml"):
+        assert f"records/2565/{name}: error [unsafe-path] leads outside the records folder" in result.stderr
+        assert name not in result.stdout
+    assert (repo / "projledger.toml").read_text("utf-8") == CONFIG
+    assert (repo / ".git" / "config").read_text("utf-8") == GIT_CONFIG
+    assert (repo / "archive" / "50100000-0001.toml").read_text("utf-8") == MESSY
+    assert (folder / SHIPPED.name).read_bytes().startswith(HEADER) != check  # the record itself: done
+
+
+def test_a_file_outside_the_records_folder_is_never_rewritten(repo: Path) -> None:
+    (repo / "archive").mkdir()
+    other = repo / "archive" / "50100000-0001.toml"
+    other.write_text(MESSY, "utf-8")
+    result = run("fmt", "archive/50100000-0001.toml")
+    assert result.exit_code == 1
+    assert "archive/50100000-0001.toml: error [unsafe-path] is outside the records folder" in result.stderr
+    assert other.read_text("utf-8") == MESSY
+    assert run("fmt", "--check", "archive/50100000-0001.toml").stdout == "archive/50100000-0001.toml\n"
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["fmt", "fmt --check"])
+def test_a_toml_file_that_is_no_record_is_reported_not_rewritten(repo: Path, check: bool) -> None:
+    """validate's verdict: no `format` key (or an unknown format) is no record; fmt says so."""
+    notes = repo / "records" / "2565" / "notes.toml"
+    notes.write_text('title = "ประชุม"\nz = 1\na = 2\n', "utf-8")
+    future = repo / "records" / "2565" / "50100000-0002.toml"
+    future.write_text(MESSY.replace("format = 1", "format = 9"), "utf-8")
+    result = run("fmt", "--check") if check else run("fmt")
+    assert result.exit_code == 1
+    assert (
+        "records/2565/notes.toml:1: error [format-version] format: the required key 'format' is missing"
+        in result.stderr
+    )
+    assert (
+        "records/2565/50100000-0002.toml:3: error [format-version] format: format 9 is not" in result.stderr
+    )
+    assert "notes.toml" not in result.stdout and "50100000-0002" not in result.stdout
+    assert notes.read_text("utf-8") == 'title = "ประชุม"\nz = 1\na = 2\n'
+
+
+def test_a_link_to_a_record_inside_the_folder_is_laid_out_once(repo: Path) -> None:
+    """Decided: the file is rewritten once, under the name the walk meets first; the link stays a link."""
+    folder = repo / "records" / "2565"
+    (folder / "same.toml").symlink_to(SHIPPED.name)
+    path = folder / SHIPPED.name
+    result = run("fmt")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "records/2565/01000000-2475.toml\n"
+    assert "1 of 2 files changed" in result.stderr
+    assert path.read_bytes() == HEADER + SPEC.read_bytes()
+    assert (folder / "same.toml").is_symlink()
+    assert run("fmt", "--check", "records/2565/same.toml", str(path)).stdout == ""

@@ -133,3 +133,34 @@ def test_a_writer_killed_while_holding_the_lock_blocks_nobody_and_its_temp_file_
     assert status == 0, stderr
     assert record.read_bytes().startswith(before)
     assert strays(record.parent) == []
+
+
+@pytest.mark.slow
+def test_concurrent_site_builds_into_one_folder_all_succeed(tmp_path: Path) -> None:
+    """6 of 48 runs failed: one run's cleanup removed another's fresh temporary folder. Builds
+    into one folder now queue on its lock (`._site.lock`); every run succeeds, and what is left is
+    one complete site and no temporary folder."""
+    for number in range(1, 6):
+        code = f"5010000{number}-0001"
+        path = tmp_path / "records" / "2568" / f"{code}.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(SMALL_RECORD.format(code=code), encoding="utf-8")
+    env = {**os.environ, "PROJLEDGER_NO_CACHE": "1", "PROJLEDGER_JOBS": "1"}
+    args = [_projledger(), "site", "--output", "_site", "--as-of", "2025-03-31"]
+    for round_ in range(3):
+        if round_ == 2:  # a record changed between rounds: the site is rebuilt, not only kept
+            first = tmp_path / "records" / "2568" / "50100001-0001.toml"
+            first.write_text(first.read_text("utf-8").replace("ปรับปรุงทางเท้า", "ทางเท้าใหม่"), "utf-8")
+        runs = [
+            subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+            for _ in range(7)
+        ]
+        results = [finish(run) for run in runs]
+        assert [code for code, _ in results] == [0] * 7, [err for code, err in results if code]
+        site = tmp_path / "_site"
+        pages = sorted(p.name for p in (site / "projects").iterdir())
+        assert pages == [f"5010000{n}-0001.html" for n in range(1, 6)], (round_, pages)
+        assert (site / "index.html").is_file() and (site / "data.json").is_file()
+        assert '"building"' not in (site / ".projledger-site").read_text("utf-8")
+        assert [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name] == []
+    assert "ทางเท้าใหม่" in (site / "projects" / "50100001-0001.html").read_text("utf-8")

@@ -184,3 +184,79 @@ def test_changes_text_names_each_record_and_what_changed() -> None:
     markdown = changes_text(changes[:1], "HEAD", "th", markdown=True)
     assert markdown.splitlines()[0] == "**เปลี่ยนแปลงตั้งแต่ HEAD**"
     assert markdown.splitlines()[2].startswith("- **01000000-2475 ")
+
+
+# --- the size limit holds for every revision (issue 17.12) ----------------------------------
+
+
+def test_an_oversize_file_in_history_is_a_finding_never_read_whole(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 97 MB file in history took 367 MB: git is asked the size first, and nothing past the
+    1 MiB record limit (plus one byte) is ever read from git's output."""
+    from projledger.core import gitreview
+    from projledger.core.record import MAX_RECORD_BYTES
+
+    big = git_repo / "records" / "2565" / "01000000-2476.toml"
+    huge = TEXT.encode() + b"#" * (2 * 1024 * 1024)  # 2 MiB and more
+    big.write_bytes(huge)
+    _git(git_repo, "commit", "-q", "-am", "a huge record")
+    big.write_text(TEXT.replace("2475", "2476"), "utf-8")  # mended in the working tree
+    calls: list[tuple[list[str], int]] = []
+    real_git = gitreview._git
+
+    def counting(args: list[str], cwd: Path, limit: int | None = None) -> bytes:
+        out = real_git(args, cwd, limit)
+        calls.append((list(args), len(out)))
+        return out
+
+    monkeypatch.setattr(gitreview, "_git", counting)
+    changes = changes_since("HEAD", git_repo / "records", git_repo)
+    assert [(c.path, c.kind) for c in changes] == [("records/2565/01000000-2476.toml", "modified")]
+    before, after = changes[0].before, changes[0].after
+    assert before.error and "over the 1 MiB limit" in before.error and f"{len(huge):,} bytes" in before.error
+    assert after.error is None and after.code == "01000000-2476"
+    assert "over the 1 MiB limit" in describe(changes[0], "en")[0]
+    assert not [args for args, _ in calls if args[0] in ("show", "cat-file") and "-s" not in args]
+    assert max(size for _, size in calls) <= MAX_RECORD_BYTES + 1
+
+
+def test_git_output_is_read_only_up_to_the_limit(git_repo: Path) -> None:
+    from projledger.core.gitreview import _git as read_git
+    from projledger.core.record import MAX_RECORD_BYTES
+
+    big = git_repo / "records" / "2565" / "01000000-2476.toml"
+    big.write_bytes(b"#" * (2 * 1024 * 1024))
+    _git(git_repo, "commit", "-q", "-am", "a huge record")
+    spec = "HEAD:records/2565/01000000-2476.toml"
+    assert (
+        len(read_git(["cat-file", "blob", spec], git_repo, limit=MAX_RECORD_BYTES + 1))
+        == MAX_RECORD_BYTES + 1
+    )
+    assert read_git(["cat-file", "blob", "HEAD:README.md"], git_repo, limit=MAX_RECORD_BYTES + 1) == b"x\n"
+    with pytest.raises(InputError):  # git's complaint still comes through when it says one
+        read_git(["cat-file", "blob", "HEAD:nothing"], git_repo, limit=10)
+
+
+def test_an_oversize_working_copy_is_a_finding_too(git_repo: Path) -> None:
+    big = git_repo / "records" / "2565" / "01000000-2476.toml"
+    big.write_bytes(TEXT.encode() + b"#" * (2 * 1024 * 1024))
+    changes = changes_since("HEAD", git_repo / "records", git_repo)
+    assert changes[0].after.error and "over the 1 MiB limit" in changes[0].after.error
+    assert changes[0].before.code == "01000000-2476"
+
+
+def test_status_since_with_an_oversize_revision_says_so(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import run
+
+    big = git_repo / "records" / "2565" / "01000000-2476.toml"
+    big.write_bytes(TEXT.encode() + b"#" * (2 * 1024 * 1024))
+    _git(git_repo, "commit", "-q", "-am", "a huge record")
+    big.write_text(TEXT.replace("2475", "2476"), "utf-8")
+    monkeypatch.chdir(git_repo)
+    result = run("status", "--since", "HEAD", "--as-of", "2022-05-01", "--lang", "en")
+    assert result.exit_code in (0, 1), result.stderr
+    assert "internal error" not in result.stderr
+    assert "over the 1 MiB limit" in result.stdout

@@ -27,6 +27,10 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
     value (`3540000.0` stays `3540000.0`), dates, Thai text; CRLF files stay CRLF; a UTF-8 BOM
     is dropped. Formatting a canonical file changes nothing.
 
+    Only records are rewritten, and only in the records folder: a TOML file that is no record
+    (no `format` key) is reported, a link that leads out of the records folder is refused, and
+    a file reached twice (by its name and by a link) is laid out once.
+
     Comments cannot be kept by the TOML writer, so a file with a comment (other than the
     `#:schema` line) is reported and left as it is. A file that cannot be read as TOML is
     reported and never rewritten. Prints the path of each file changed (or, with --check, that
@@ -38,16 +42,18 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
       projledger fmt --check records/2565
     """
     from ..core.layout import formatted
-    from ..core.repository import is_inside, list_records
+    from ..core.repository import list_records, real
     from ..core.store import update
 
     config = reading_config(bool(paths))  # no record where records were expected: an error
     failed = changed = files = 0
+    done: set[Path] = set()  # the real files laid out (or checked) so far
+    records_folder = real(config.records_dir) or config.records_dir
     for listed in list_records(list(paths), config):
         files += 1
         shown = shown_path(listed.path)
         if listed.refused:
-            click.echo(f"{shown}: error [unsafe-path] {listed.refused}", err=True)
+            click.echo(f"{shown}: error [{listed.rule}] {listed.refused}", err=True)
             failed += 1
             continue
         path = listed.path
@@ -56,10 +62,24 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             click.echo(f"{shown}: error [io] {why}", err=True)
             failed += 1
             continue
-        if not check and not is_inside(path, config.root):
-            click.echo(f"{shown}: error [unsafe-path] outside the repository; never rewritten", err=True)
+        target = real(path)
+        linked = path.is_symlink()
+        # fmt writes records only, and only in the records folder: never through a link that
+        # leaves it (a link to projledger.toml or .git/config is no record to lay out). --check
+        # says what fmt would do, but reads a file named by its own path where it is.
+        if target is None or (
+            (linked or not check or not paths) and not target.is_relative_to(records_folder)
+        ):
+            folder = (
+                "the records folder" if target and target.is_relative_to(config.root) else "the repository"
+            )
+            where = f"leads outside {folder}" if linked else f"is outside {folder}"
+            click.echo(f"{shown}: error [unsafe-path] {where}; never rewritten", err=True)
             failed += 1
             continue
+        if target in done:  # a link to a record met already (or met by its own name): one write
+            continue
+        done.add(target)
         seen: list[bool] = []
 
         def change(current: bytes | None, path: Path = path, seen: list[bool] = seen) -> bytes | None:

@@ -202,9 +202,11 @@ def warn_cache_among_records(config: Config) -> None:
 
 def shown_path(path: Path) -> str:
     """A path as a person typed it or relative to here, so editors and terminals can open it."""
+    from ..core.repository import real
+
     here = Path.cwd().resolve()
-    # the path itself first: a link is named by its own name, not its target's
-    for candidate in (path.absolute(), path.resolve()):
+    # the path itself first: a link is named by its own name, not its target's (a loop has none)
+    for candidate in (path.absolute(), real(path) or path.absolute()):
         try:
             return str(candidate.relative_to(here))
         except ValueError:

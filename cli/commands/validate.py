@@ -53,7 +53,7 @@ def validate(
         files += 1
         if listed.refused:
             shown = shown_walked(listed.path, listed.entry)
-            findings.append(Finding(shown, None, "", "unsafe-path", Severity.ERROR, listed.refused))
+            findings.append(Finding(shown, None, "", listed.rule, Severity.ERROR, listed.refused))
             continue
         if not listed.entry and not listed.path.exists():  # an entry of a folder's listing is there
             shown = shown_walked(listed.path, listed.entry)
@@ -93,6 +93,8 @@ def validate(
 def _shown_paths() -> Callable[[Path, bool], str]:
     """``shown_path`` for the files of a walk, resolving each folder once instead of each file;
     ``entry``: the walk found the path as a folder's entry that is no link."""
+    from ..core.repository import real
+
     here = Path.cwd().resolve()
     #: folder as given (with its final separator) -> what a file's name is shown after there,
     #: None when the folder is not below here (the path is then shown as given)
@@ -108,7 +110,7 @@ def _shown_paths() -> Callable[[Path, bool], str]:
             prefix = folders[folder]
         else:
             try:
-                relative = str(path.parent.resolve().relative_to(here))
+                relative = str((real(path.parent) or path.parent.absolute()).relative_to(here))
                 prefix = "" if relative == "." else relative + os.sep
             except ValueError:
                 prefix = None

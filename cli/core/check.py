@@ -15,7 +15,7 @@ from .config import Config
 from .errors import RecordError
 from .findings import Finding, Severity
 from .locate import format_field
-from .record import SUPPORTED_FORMATS, Document, Project, Seen, read_document
+from .record import Document, Project, Seen, format_problem, read_document
 from .rules import RULES, RuleContext
 from .schema import check_structure
 
@@ -55,13 +55,8 @@ def check_document(
 ) -> FileResult:
     shown = shown_as if shown_as is not None else str(document.path)
     version = document.format
-    if version not in SUPPORTED_FORMATS:
-        known = ", ".join(map(str, SUPPORTED_FORMATS))
-        message = (
-            f"format {version!r} is not a record format this version of projledger reads (it reads {known})"
-            if "format" in document.data
-            else f"the required key 'format' is missing (write format = {SUPPORTED_FORMATS[-1]})"
-        )
+    message = format_problem(document.data)
+    if message is not None:
         finding = Finding(
             shown, document.line_of("format") or 1, "format", "format-version", Severity.ERROR, message
         )

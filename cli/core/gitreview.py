@@ -25,7 +25,8 @@ from typing import Any, Literal
 from .errors import InputError, ProjledgerError, RecordError
 from .labels import REVIEW_WORDS, Lang, label
 from .money import format_money, format_percent
-from .record import parse, read_record_bytes
+from .record import MAX_RECORD_BYTES, parse, read_record_bytes
+from .repository import real
 from .text import one_line, printable
 
 ChangeKind = Literal["added", "deleted", "modified", "renamed"]
@@ -168,19 +169,51 @@ def compare(
 # --- git --------------------------------------------------------------------------------
 
 
-def _git(args: Sequence[str], cwd: Path) -> bytes:
-    """Run git (no shell); its first line of complaint becomes an InputError."""
+def _git(args: Sequence[str], cwd: Path, limit: int | None = None) -> bytes:
+    """Run git (no shell); its first line of complaint becomes an InputError. ``limit``: read
+    at most that many bytes of its output (git is stopped there), never the whole of it."""
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False)
+        if limit is None:
+            done = subprocess.run(
+                ["git", *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False
+            )
+        else:
+            done = _run_limited(["git", *args], cwd, limit)
     except FileNotFoundError:
         raise InputError("git is not installed; --since reads the records' history through git") from None
     except subprocess.TimeoutExpired:
         raise InputError(f"git took over {GIT_TIMEOUT} s to answer; try again") from None
-    if done.returncode != 0:
+    if done.returncode != 0 and not (limit is not None and len(done.stdout) >= limit):
         message = os.fsdecode(done.stderr).strip().splitlines()
         first = message[0] if message else f"git {args[0]} failed"
         raise InputError(first.removeprefix("fatal: ").removeprefix("error: "), field="--since")
     return done.stdout
+
+
+def _run_limited(command: list[str], cwd: Path, limit: int) -> subprocess.CompletedProcess[bytes]:
+    """``command``'s first ``limit`` bytes of output; stopped once it has given that many."""
+    with subprocess.Popen(
+        command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        parts: list[bytes] = []
+        got = 0
+        while got < limit:
+            chunk = process.stdout.read(min(limit - got, 1 << 16))  # unbuffered: at most that
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        if got >= limit:
+            process.kill()
+            process.wait()
+            return subprocess.CompletedProcess(command, process.returncode, b"".join(parts), b"")
+        try:
+            _, err = process.communicate(timeout=GIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
+        return subprocess.CompletedProcess(command, process.returncode, b"".join(parts), err)
 
 
 def repository_root(start: Path) -> Path:
@@ -258,23 +291,51 @@ def _changed_paths(rev: str, records: str, root: Path) -> list[tuple[ChangeKind,
     )
 
 
+def _too_large(path: str, size: int | None = None) -> RecordError:
+    what = f" ({size:,} bytes)" if size is not None else ""
+    return RecordError(
+        f"the file is over the 1 MiB limit for one record{what}; not read", rule="too-large", path=path
+    )
+
+
+def _text_of(raw: bytes, path: str) -> str:
+    """A version's text: the record size limit holds for every revision, as for the working copy."""
+    if len(raw) > MAX_RECORD_BYTES:
+        raise _too_large(path)
+    return raw.decode("utf-8", errors="replace")
+
+
 def _old_text(rev: str, path: str, root: Path) -> str:
-    return _git(["show", f"{rev}:{path}"], root).decode("utf-8", errors="replace")
+    """The text of ``path`` at ``rev``: its size asked of git first (``cat-file -s``), and never
+    more than the limit plus one byte read, so a huge file in history costs no memory."""
+    spec = f"{rev}:{path}"
+    size = int(_git(["cat-file", "-s", spec], root).strip() or b"0")
+    if size > MAX_RECORD_BYTES:
+        raise _too_large(path, size)
+    return _text_of(_git(["cat-file", "blob", spec], root, limit=MAX_RECORD_BYTES + 1), path)
 
 
 def _new_text(path: str, root: Path) -> str:
-    """The working copy of a record; a link out of the repository is refused, never read."""
+    """The working copy of a record; a link out of the repository is refused, never read, and
+    so is a link that loops or leads to nothing."""
+    from .repository import DANGLING, LOOP
+
     file = root / path
-    if not file.resolve().is_relative_to(root):
+    target = real(file)
+    if target is None:
+        raise RecordError(LOOP, rule="unreadable-path", path=path)
+    if not target.is_relative_to(root):
         raise RecordError("a link to a file outside the repository; refused", rule="unsafe-path", path=path)
-    return read_record_bytes(file).decode("utf-8", errors="replace")
+    if not target.exists():
+        raise RecordError(DANGLING, rule="unreadable-path", path=path)
+    return _text_of(read_record_bytes(file), path)
 
 
 def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
     """Every record under ``records_dir`` that differs from ``rev``, sorted by path."""
     check_rev(rev)
     root = repo_root.resolve()
-    folder = records_dir.resolve()
+    folder = real(records_dir) or records_dir.absolute()
     if not folder.is_relative_to(root):
         raise InputError(
             f"the records folder {records_dir} is outside the git repository {root}", field="--since"
@@ -282,14 +343,22 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
     records = folder.relative_to(root).as_posix() or "."
     changes = []
     for kind, path, old_path in _changed_paths(rev, records, root):
-        before = None if kind == "added" else _old_text(rev, old_path or path, root)
+        before = after = None
+        before_error = after_error = None
+        try:
+            before = None if kind == "added" else _old_text(rev, old_path or path, root)
+        except RecordError as error:  # too large: a finding on that side, never read
+            before_error = Side(error=str(error))
         try:
             after = None if kind == "deleted" else _new_text(path, root)
         except RecordError as error:
-            change = compare(path, before, None, kind=kind, old_path=old_path)
-            changes.append(dataclasses.replace(change, after=Side(error=str(error))))
-            continue
-        changes.append(compare(path, before, after, kind=kind, old_path=old_path))
+            after_error = Side(error=str(error))
+        change = compare(path, before, after, kind=kind, old_path=old_path)
+        changes.append(
+            dataclasses.replace(
+                change, before=before_error or change.before, after=after_error or change.after
+            )
+        )
     return changes
 
 

@@ -26,8 +26,9 @@ from typing import Any
 
 import tomli_w
 
-from .errors import RefusedError
-from .record import decode, parse
+from .errors import RecordError, RefusedError
+from .locate import line_of
+from .record import decode, format_problem, parse
 from .text import toml_safe
 
 SCHEMA_PREFIX = "#:schema"
@@ -107,13 +108,19 @@ def with_line_ending(text: str, ending: str) -> str:
 def formatted(raw: bytes, path: Path, root: Path) -> bytes:
     """``raw`` in the canonical layout; raises instead of losing anything.
 
-    Unreadable files raise ``RecordError`` (never rewritten). Comments other than the first-line
+    Unreadable files, and TOML files that are no record (no ``format`` key, or one this version
+    does not read: validate's first verdict), raise ``RecordError`` (never rewritten). Comments other than the first-line
     ``#:schema`` header raise ``RefusedError``: tomli-w cannot keep them and a reviewer's comment
     must not vanish in a formatting commit. An existing ``#:schema`` line is kept as written (it
     may point at a URL); a missing one is added. The line-end style is kept; a BOM is dropped.
     """
     text = decode(raw, path)
     data = parse(text, path)
+    problem = format_problem(data)
+    if problem is not None:  # not a record (a config reached by a link...): never laid out as one
+        raise RecordError(
+            problem, rule="format-version", path=path, line=line_of(text, "format"), field="format"
+        )
     first, _, _ = text.partition("\n")
     first = first.removesuffix("\r")
     has_header = first.startswith(SCHEMA_PREFIX)

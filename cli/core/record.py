@@ -34,6 +34,21 @@ MAX_RECORD_BYTES = 1024 * 1024
 SUPPORTED_FORMATS = (1,)
 
 
+def format_problem(data: dict[str, Any]) -> str | None:
+    """Why ``data`` is not a record at all (validate's first verdict, rule ``format-version``):
+    no ``format`` key, or a format this version does not read; None for a record. A TOML file
+    that is no record (``projledger.toml``, ``.git/config``) stops here, before any other rule."""
+    version = data.get("format")
+    if version in SUPPORTED_FORMATS:
+        return None
+    if "format" in data:
+        known = ", ".join(map(str, SUPPORTED_FORMATS))
+        return (
+            f"format {version!r} is not a record format this version of projledger reads (it reads {known})"
+        )
+    return f"the required key 'format' is missing (write format = {SUPPORTED_FORMATS[-1]})"
+
+
 @dataclass(frozen=True)
 class Document:
     """A parsed record file: its path as given (a str where a ``Path`` would only be made to be

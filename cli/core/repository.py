@@ -18,6 +18,12 @@ from .errors import ConflictError, NotFoundError, UnsafePathError
 
 RECORD_SUFFIX = ".toml"
 
+#: Why a link that cannot be followed is refused (rule ``unreadable-path``).
+LOOP = "a symbolic link loop (links that lead back to each other); it cannot be read; refused"
+DANGLING = "a symbolic link to nothing (its target does not exist); it cannot be read; refused"
+FOLDER_LOOP = "a link back to a folder already read (a loop); refused"
+UNREADABLE = "unreadable-path"
+
 PathT = TypeVar("PathT", Path, str)
 
 
@@ -25,7 +31,9 @@ class Listed(NamedTuple):
     """A record file found by a walk, or a refusal found instead of one.
 
     ``entry``: a walk found it as an entry of its folder that is no link (so it was there, and
-    its path is where it lies); False for a link and for a path given by name. The path is kept
+    its path is where it lies); False for a link and for a path given by name. ``rule``: the
+    rule of the finding a refusal makes: ``unsafe-path`` (a link out of the repository) or
+    ``unreadable-path`` (a link that loops or leads to nothing, a folder link back into the walk). The path is kept
     as text (``str`` of the Path), made a Path when asked: a walk of 10,000 files need not.
     (A named tuple: made five times as fast as a frozen dataclass, and a walk makes one a file.)
     """
@@ -33,6 +41,7 @@ class Listed(NamedTuple):
     path_text: str
     refused: str | None = None
     entry: bool = False
+    rule: str = "unsafe-path"  # the finding's rule when refused: unsafe-path or unreadable-path
 
     @property
     def path(self) -> Path:
@@ -87,9 +96,34 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
     raise NotFoundError(f"'{code_or_path}' is neither a project code like 01000000-2475 nor a record file")
 
 
+def real(path: Path) -> Path | None:
+    """``path`` resolved through its links; None when they loop (never Python's RuntimeError).
+
+    The one loop-safe ``Path.resolve``: every path helper here goes through it, so a committed
+    ``a.toml -> b.toml -> a.toml`` is a finding on that path, never an internal error.
+    """
+    try:
+        return path.resolve()
+    except RuntimeError:  # "Symlink loop from ..." (Python 3.11; later ones raise OSError ELOOP)
+        return None
+    except OSError:
+        return None
+
+
+def resolved(path: Path, field: str | None = None) -> Path:
+    """``path`` resolved through its links; a loop is refused (``UnsafePathError``, exit 1)."""
+    target = real(path)
+    if target is None:
+        raise UnsafePathError(f"{path} is {LOOP}", field=field)
+    return target
+
+
 def is_inside(path: Path, folder: Path) -> bool:
-    """Whether ``path`` resolves (through links) to ``folder`` or somewhere below it."""
-    return path.resolve().is_relative_to(folder.resolve())
+    """Whether ``path`` resolves (through links) to ``folder`` or somewhere below it.
+
+    A path whose links loop leads nowhere: refused (``UnsafePathError``), not answered.
+    """
+    return resolved(path).is_relative_to(resolved(folder))
 
 
 def ensure_inside(path: Path, config: Config, field: str | None = None) -> None:
@@ -121,7 +155,7 @@ def walk_records(folder: Path, root: Path, _walked: set[Path] | None = None) -> 
     name, then its other folders by name, hidden ones left out. One ``scandir`` a folder: whether
     an entry is a link or a folder comes with it, so a plain file costs no system call.
     """
-    root = root.resolve()
+    root = real(root) or root
     walked = set() if _walked is None else _walked
     yield from _walk(os.fspath(folder), root, walked)
 
@@ -132,7 +166,9 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
     except OSError:  # as os.walk: a folder that cannot be read lists nothing
         return
     here = Path(top)
-    real_here = here.resolve()
+    real_here = real(here)
+    if real_here is None:  # the folder itself is reached through a loop: nothing to list
+        return
     base = str(here)  # a file's path is str(here / name), made without a Path for each file
     base = "" if base == "." else base if base.endswith(os.sep) else base + os.sep
     if real_here in walked:
@@ -150,27 +186,45 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
     for entry in sorted(dirs, key=_name):
         if entry.is_symlink():
             sub = here / entry.name
-            target = sub.resolve()
-            if not target.is_relative_to(root):
+            target = real(sub)
+            if target is None:
+                yield Listed(str(sub), refused=LOOP, rule=UNREADABLE)
+            elif not target.is_relative_to(root):
                 yield Listed(str(sub), refused="a link to a folder outside the repository; refused")
             elif target in walked or real_here.is_relative_to(target):
-                yield Listed(str(sub), refused="a link back to a folder already read (a loop); refused")
+                yield Listed(str(sub), refused=FOLDER_LOOP, rule=UNREADABLE)
             else:
                 yield from walk_records(target, root, walked)
         elif not entry.name.startswith("."):
             subfolders.append(entry.name)
     for entry in sorted(files, key=_name):
         name = entry.name
-        if not name.endswith(RECORD_SUFFIX) or name.startswith("."):
+        if name.startswith("."):
+            continue
+        if not name.endswith(RECORD_SUFFIX):
+            # A link of another name that loops may have been meant as a folder: say so.
+            if entry.is_symlink() and real(here / name) is None:
+                yield Listed(base + name, refused=LOOP, rule=UNREADABLE)
             continue
         if not entry.is_symlink():
             yield Listed(base + name, entry=True)
-        elif not (here / name).resolve().is_relative_to(root):
-            yield Listed(base + name, refused="a link to a file outside the repository; refused")
         else:
-            yield Listed(base + name)
+            yield _linked_file(base + name, root)
     for name in subfolders:
         yield from _walk(os.path.join(top, name), root, walked)
+
+
+def _linked_file(path_text: str, root: Path) -> Listed:
+    """A link to a file, found by a walk or named: followed only inside ``root`` and only when it
+    leads somewhere (a loop or a link to nothing is a finding on the link, never an error)."""
+    target = real(Path(path_text))
+    if target is None:
+        return Listed(path_text, refused=LOOP, rule=UNREADABLE)
+    if not target.is_relative_to(root):
+        return Listed(path_text, refused="a link to a file outside the repository; refused")
+    if not target.exists():
+        return Listed(path_text, refused=DANGLING, rule=UNREADABLE)
+    return Listed(path_text)
 
 
 def _name(entry: os.DirEntry[str]) -> str:
@@ -184,18 +238,15 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
             yield from walk_records(config.records_dir, config.root)
         return
     for path in paths:
-        if path.is_dir():
-            root = config.root if path.resolve().is_relative_to(config.root) else path.resolve()
+        target = real(path)
+        if target is None:  # the path or a folder on its way loops
+            yield Listed(str(path), refused=LOOP, rule=UNREADABLE)
+        elif path.is_dir():
+            root = config.root if target.is_relative_to(config.root) else target
             yield from walk_records(path, root)
         elif path.is_symlink():  # a link given by name obeys the walk's rule: never out of its tree
-            here = path.parent.resolve()
-            root = config.root if here.is_relative_to(config.root) else here
-            refused = (
-                None
-                if path.resolve().is_relative_to(root)
-                else "a link to a file outside the repository; refused"
-            )
-            yield Listed(str(path), refused=refused)
+            here = real(path.parent) or target.parent
+            yield _linked_file(str(path), config.root if here.is_relative_to(config.root) else here)
         else:
             yield Listed(str(path))
 

@@ -28,6 +28,7 @@ The site is built into ``<out>.tmp-XXXX`` beside the target and swapped in at th
 exchange where the system has one), so a failed or killed build never leaves a half-built site
 where the old one was; only a folder holding the marker file (``.projledger-site``) written here
 is ever replaced, and stray temporary folders of earlier runs that were killed are removed.
+Builds into one folder queue on its lock (``.<name>.lock`` beside it, ``_begin_build``).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ from .record import Project
 from .status import Status, compute_status, computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
-from .text import json_safe
+from .text import json_safe, printable
 
 try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
     import fcntl
@@ -1031,22 +1032,42 @@ class _Rendering:
             _BATCH.clear()
 
 
-def _begin_build(out: Path, config: Config, cwd: Path) -> tuple[Path, dict[str, str], Path, int]:
-    """The site's folder (checked), the previous site's manifest, and the temporary folder
-    beside it where the new one is built, opened for its lock."""
-    target = check_output(out, config, cwd)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    clean_stray(target)
-    previous = read_manifest(target) if target.is_dir() else {}
-    folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
-    return target, previous, folder, os.open(folder, os.O_RDONLY)
+def _begin_build(
+    out: Path, config: Config, cwd: Path
+) -> tuple[Path, dict[str, str], Path, contextlib.ExitStack]:
+    """The site's folder (checked), the previous site's manifest, the temporary folder beside it
+    where the new one is built, and what the build holds until it is done (``.close()`` it).
+
+    Builds into one folder queue on the folder's lock (``store.locked``: ``fcntl.flock`` on
+    ``.<name>.lock`` beside it), taken before any temporary folder is cleaned or made: one
+    run's cleanup can never remove another's fresh folder, and no build reads or swaps a site
+    another is swapping. The temporary folder is locked too (by its own descriptor) from the
+    moment it exists, so a build of an older version of the tool leaves it alone.
+    """
+    from .store import locked
+
+    held = contextlib.ExitStack()
+    try:
+        target = check_output(out, config, cwd)  # nothing is made beside a refused output
+        target.parent.mkdir(parents=True, exist_ok=True)
+        held.enter_context(locked(target, "the site's folder"))
+        target = check_output(out, config, cwd)  # again: the build before ours may have made it
+        clean_stray(target)
+        previous = read_manifest(target) if target.is_dir() else {}
+        folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+        fd = os.open(folder, os.O_RDONLY)
+        held.callback(os.close, fd)
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    except BaseException:
+        held.close()
+        raise
+    return target, previous, folder, held
 
 
-def _claim_build(folder: Path, lock: int) -> None:
-    """Lock the build's folder and mark it from the start, so what a killed build leaves is
-    known for ours and removed."""
-    if fcntl is not None:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+def _claim_build(folder: Path) -> None:
+    """Mark the build's folder from the start, so what a killed build leaves is known for ours
+    and removed."""
     _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
 
 
@@ -1061,7 +1082,7 @@ def write_site(
     target, previous, folder, lock = _begin_build(out, config, cwd)
     result = BuildResult(path=target)
     try:
-        _claim_build(folder, lock)
+        _claim_build(folder)
         manifest: dict[str, str] = {}
         batch: list[Planned] = []
         for page in pages:
@@ -1084,7 +1105,7 @@ def write_site(
         shutil.rmtree(folder, ignore_errors=True)
         raise
     finally:
-        os.close(lock)
+        lock.close()
     return result
 
 
@@ -1099,10 +1120,15 @@ def file_stamp(path: Path | str) -> str:
 
 def repository_path(path: Path, config: Config) -> str:
     """A record's path from the repository's root: what a reader of the site can look up."""
+    from .repository import real
+
+    # a link (one refused: a loop, a link to nothing) is named by its own name, not its target's
+    where = Path(os.path.abspath(path)) if path.is_symlink() else real(path) or path.absolute()
     try:
-        return path.resolve().relative_to(config.root.resolve()).as_posix()
+        shown = where.relative_to(config.root.resolve()).as_posix()
     except ValueError:
-        return path.as_posix()
+        shown = path.as_posix()
+    return printable(shown)  # a name that is not UTF-8 is shown escaped (\udcbb), never a crash
 
 
 def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
@@ -1288,7 +1314,7 @@ def _build_one(path: str) -> tuple[tuple[Any, ...], StatKey | None, bytes | None
         if file_digest is None:
             stat = None
     shown = (
-        job.shown_prefix + path[len(job.records) + 1 :].replace(os.sep, "/")
+        printable(job.shown_prefix + path[len(job.records) + 1 :].replace(os.sep, "/"))
         if job.shown_prefix is not None
         else repository_path(Path(path), job.config)
     )
@@ -1488,7 +1514,7 @@ def build_site(
         if where is not None else None
     )  # fmt: skip
     try:
-        _claim_build(folder, lock)
+        _claim_build(folder)
         prepare_templates(lang, where)
         (folder / "projects").mkdir()
         (folder / "agencies").mkdir()
@@ -1560,7 +1586,7 @@ def build_site(
         raise
     finally:
         heap.end()
-        os.close(lock)
+        lock.close()
         spill.close()
         if store is not None:
             store.close()

@@ -40,8 +40,9 @@ def _temp_prefix(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold the exclusive lock of record ``path`` (waiting for other writers)."""
+def locked(path: Path, what: str = "the record") -> Iterator[None]:
+    """Hold the exclusive lock of record ``path`` (waiting for other writers); ``what`` names it
+    in messages (the site's folder takes the same lock, beside it, while it is built)."""
     try:
         # O_NOFOLLOW: a link pushed at the lock's name must not make us create or open its target
         fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
@@ -52,9 +53,7 @@ def locked(path: Path) -> Iterator[None]:
                 rule="unsafe-path",
                 path=path,
             ) from None
-        raise RecordError(
-            f"cannot lock the record for writing: {error.strerror}", rule="io", path=path
-        ) from None
+        raise RecordError(f"cannot lock {what} for writing: {error.strerror}", rule="io", path=path) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         remove_stale_temps(path)

@@ -11,8 +11,11 @@ import re
 import unicodedata
 
 # C0 controls but tab and newline, DEL, C1 controls, and every bidi control (the Trojan Source list:
-# ALM, LRM, RLM, the embeddings, overrides and isolates).
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# ALM, LRM, RLM, the embeddings, overrides and isolates); and lone surrogates: a file or folder
+# name that is not UTF-8 (a TIS-620 name from an old Thai Windows share) is read by
+# ``os.fsdecode`` as one surrogate a byte (b"\xbb" as U+DCBB), which no UTF-8 output can hold.
+# It shows as ``\udcbb``, as a terminal shows it (main.py's ``backslashreplace``), in every output.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
