@@ -119,14 +119,17 @@ def plan_output(
     except OSError as error:
         return _refuse(given, f"cannot be used: {error.strerror}", "input", field)
     if stat.S_ISLNK(mode):
-        if folder:
-            return _refuse(given, "is a link; give the site a real folder", "unsafe", field)
         try:
             mode = os.stat(lexical).st_mode
         except FileNotFoundError:  # a dangling link: what it names is made, the link kept
+            if folder:
+                return _refuse(given, "is a link; give the site a real folder", "unsafe", field)
             return _missing(given, target, folder, field)
         except OSError as error:
-            return _refuse(given, f"is a link that cannot be followed: {error.strerror}", "unsafe", field)
+            why = "a symbolic link loop" if error.errno == errno.ELOOP else error.strerror
+            return _refuse(given, f"is a link that cannot be followed: {why}", "unsafe", field)
+        if folder:
+            return _refuse(given, "is a link; give the site a real folder", "unsafe", field)
         if stat.S_ISREG(mode):
             return OutputPlan("replace", given, target, field=field)
     return _by_kind(given, Path(lexical), mode, folder, field)
