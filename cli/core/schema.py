@@ -3,6 +3,8 @@
 TOML values are turned into what a JSON Schema validator reads (dates as ISO strings, as
 check-jsonschema does), checked with jsonschema-rs (exact with ``Decimal``, every error with
 its path), and each error is turned into a finding whose sentence a clerk understands.
+Money's 2 decimals are the schema's annotation ``x-decimals``, checked here on ``Decimal``
+(``multipleOf`` would be misread by the float-based validators editors and CI run).
 
 Where the schema says ``format: date`` the record must hold a real TOML date: a quoted string
 passes a JSON validator, so the positions of date fields are read from the schema itself and
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -68,9 +71,10 @@ def schema_path() -> str:
 def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Problem]:
     """Every place where ``data`` breaks the schema, as (path, rule, message), path 0-based."""
     validator = _validator(format_version)
-    if _valid_as_it_is(data, format_version, validator):
+    decimals = decimal_problems(data, format_version)
+    if not decimals and _valid_as_it_is(data, format_version, validator):
         return []
-    problems: list[Problem] = []
+    problems: list[Problem] = list(decimals)
     instance, odd_dates = _to_json(data)
     for error in validator.iter_errors(instance):
         where = _pinpoint(error)
@@ -227,12 +231,62 @@ def position_tree(
 
 
 def validates(instance: Any, format_version: int = 1) -> bool:
-    """Whether jsonschema-rs finds ``instance`` (dates already ISO strings) valid; False for a
-    value it cannot take."""
+    """Whether ``instance`` (dates already ISO strings) is valid: jsonschema-rs finds it so and
+    no amount has more decimals than the schema's ``x-decimals`` allow; False for a value the
+    validator cannot take."""
     try:
-        return bool(_validator(format_version).is_valid(instance))
+        return bool(_validator(format_version).is_valid(instance)) and not decimal_problems(
+            instance, format_version
+        )
     except Exception:
         return False
+
+
+#: The schema's own annotation of how many decimals an amount may have (money: 2, satang).
+#: Not ``multipleOf``: validators that read TOML floats as binary floats (taplo, the engine of
+#: Even Better TOML; check-jsonschema) find 0.28 "not a multiple of 0.01". Validators ignore an
+#: unknown keyword, so the rule is projledger's, checked here exactly on ``Decimal``.
+DECIMALS_KEYWORD = "x-decimals"
+
+
+@cache
+def decimal_positions(format_version: int = 1) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """(path, decimals allowed) for each place where the schema limits an amount's decimals."""
+    nodes: dict[tuple[str, ...], int] = {}
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        if isinstance(node.get(DECIMALS_KEYWORD), int):
+            nodes[path] = node[DECIMALS_KEYWORD]
+        for key, child in node.get("properties", {}).items():
+            walk(child, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema(format_version), ())
+    return tuple(nodes.items())
+
+
+def decimal_problems(data: Any, format_version: int = 1) -> list[Problem]:
+    """Amounts with more decimals than the schema's ``x-decimals`` allow, as (path, "decimals",
+    message). Exact: ``1000.10`` and ``1000.100`` have 2, ``120000.005`` has 3. A value that is not
+    a finite number is left to the schema's own findings (wrong-type, non-finite)."""
+    problems: list[Problem] = []
+    for pattern, places in decimal_positions(format_version):
+        for where, value in _values_at(data, pattern):
+            if isinstance(value, bool) or not isinstance(value, (Decimal, float)):
+                continue  # an int has no decimals; anything else is the schema's to refuse
+            exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+            if not exact.is_finite() or exact.adjusted() > 20:
+                continue  # nan, inf, an amount of absurd size: out-of-range or non-finite says
+            if exact != exact.quantize(Decimal(1).scaleb(-places)):
+                problems.append(
+                    (
+                        where,
+                        "decimals",
+                        f"{_show(value)} has more than {places} decimals; baht take at most {places} (satang)",
+                    )
+                )
+    return problems
 
 
 def date_positions(format_version: int = 1) -> tuple[tuple[str, ...], ...]:
@@ -380,11 +434,6 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
         return (
             "out-of-range",
             f"{_show(error.instance)} is above the maximum {kind.limit}{_about(title)}",
-        )
-    if name == "MultipleOf":
-        return (
-            "decimals",
-            f"{_show(error.instance)} has more than 2 decimals; baht take at most 2 (satang)",
         )
     if name == "Enum":
         return (
