@@ -86,7 +86,7 @@ def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Probl
     # (a quoted date, a number), else by bad-date (a quoted day that does not exist).
     date_fixes = _date_type_problems(data, format_version, odd_dates)
     bad_formats = {p[0] for p in problems if p[1] == "bad-date"}
-    date_fixes = [p for p in date_fixes if p[2] != _NO_HINT or p[0] not in bad_formats]
+    date_fixes = [p for p in date_fixes if not p[2].startswith(_NO_HINT) or p[0] not in bad_formats]
     fixed = {p[0] for p in date_fixes}
     problems = [p for p in problems if not (p[0] in fixed and p[1] in ("bad-date", "wrong-type"))]
     problems.extend(date_fixes)
@@ -365,39 +365,73 @@ def _date_type_problems(
     for pattern in _date_positions(format_version):
         for where, value in _values_at(data, pattern):
             if where in odd:
+                example = _example(data, where)
                 problems.append(
-                    (
-                        where,
-                        "date-type",
-                        f"{odd[where]} where a date belongs: write only the date, like 2021-10-25",
-                    )
+                    (where, "date-type", f"{odd[where]} where a date belongs: write only the date, like {example}")
                 )
             elif isinstance(value, str):
-                hint = _date_hint(value)
-                message = f"a date must be written without quotes, like {hint}" if hint else _NO_HINT
+                hint = _date_hint(value, data, where)
+                message = (
+                    f"a date must be written without quotes, like {hint}"
+                    if hint
+                    else f"{_NO_HINT}, like {_example(data, where)}"
+                )
                 problems.append((where, "date-type", message))
             elif not isinstance(value, (str, date)):
                 problems.append(
                     (
                         where,
                         "date-type",
-                        f"{_show(value)} is not a date: write one without quotes, like 2021-10-25",
+                        f"{_show(value)} is not a date: write one without quotes, like {_example(data, where)}",
                     )
                 )
     return problems
 
 
-_NO_HINT = "a date must be written without quotes, as yyyy-mm-dd with a Gregorian year, like 2021-10-25"
+_NO_HINT = "a date must be written without quotes, as yyyy-mm-dd with a Gregorian year"
 
 
-def _date_hint(text: str) -> str | None:
-    """The TOML date a quoted date means (BE ``25/10/2566`` -> ``2023-10-25``), if it is one."""
+def _date_hint(text: str, data: dict[str, Any], where: tuple[str | int, ...]) -> str | None:
+    """The TOML date a quoted date means (BE ``25/10/2566`` -> ``2023-10-25``), if it is one
+    that the rules accept there (a start or end near the fiscal year: ``fiscal-year-range``)."""
     from .calendar import DateInputError, parse_date
 
     try:
-        return parse_date(text.strip()).isoformat()
+        day = parse_date(text.strip())
     except (DateInputError, ValueError, OverflowError):
         return None
+    window = _window(data, where)
+    return day.isoformat() if window is None or window[0] <= day <= window[1] else None
+
+
+def _window(data: dict[str, Any], where: tuple[str | int, ...]) -> tuple[date, date] | None:
+    """The days the rules accept at ``start`` or ``end`` for the record's fiscal year; None
+    elsewhere, or when the fiscal year is not one (the schema says so)."""
+    from .calendar import end_window, start_window
+
+    fiscal_year = data.get("fiscal_year")
+    if type(fiscal_year) is not int or not 2400 <= fiscal_year <= 3000 or where not in (("start",), ("end",)):
+        return None
+    return start_window(fiscal_year) if where == ("start",) else end_window(fiscal_year)
+
+
+def _example(data: dict[str, Any], where: tuple[str | int, ...]) -> str:
+    """A date to show as an example at ``where`` that the rules would accept there: the first
+    day of the record's fiscal year for a start, the later of its last day and the start for an
+    end, the start for a report (2021-10-25 when the record says too little)."""
+    from .calendar import fiscal_year_bounds
+
+    window = _window(data, ("start",))
+    if window is None:
+        return "2021-10-25"
+    first, last = fiscal_year_bounds(data["fiscal_year"])
+    start = data.get("start")
+    start = start if type(start) is date and window[0] <= start <= window[1] else None
+    if where == ("start",):
+        return first.isoformat()
+    if where == ("end",):
+        return max(last, start or last).isoformat()
+    return (start or first).isoformat()
 
 
 def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> tuple[str, str]:
