@@ -146,7 +146,7 @@ def test_the_tools_do_read_the_schema(tmp_path: Path) -> None:
 )
 def test_three_decimals_are_still_an_error(empty_repo: Path, line: str, field: str, shown: str) -> None:
     text = SMALL_RECORD.format(code="50100000-0001") + (
-        '\n[[reports]]\nno = 1\ndate = 2024-10-25\nprogress = 10.0\ndisbursed = 1000.00\n'
+        "\n[[reports]]\nno = 1\ndate = 2024-10-25\nprogress = 10.0\ndisbursed = 1000.00\n"
         'plan_status = "on_plan"\ntarget_status = "on_target"\nnote = "ok"\n'
     )
     key = line.split(" = ")[0]

@@ -392,8 +392,9 @@ _NO_HINT = "a date must be written without quotes, as yyyy-mm-dd with a Gregoria
 
 
 def _date_hint(text: str, data: dict[str, Any], where: tuple[str | int, ...]) -> str | None:
-    """The TOML date a quoted date means (BE ``25/10/2566`` -> ``2023-10-25``), if it is one
-    that the rules accept there (a start or end near the fiscal year: ``fiscal-year-range``)."""
+    """The TOML date a quoted date means (BE ``25/10/2566`` -> ``2023-10-25``), if it is one;
+    one the rules accept there instead when they would refuse it (a start or end far from the
+    fiscal year: ``fiscal-year-range``)."""
     from .calendar import DateInputError, parse_date
 
     try:
@@ -401,7 +402,7 @@ def _date_hint(text: str, data: dict[str, Any], where: tuple[str | int, ...]) ->
     except (DateInputError, ValueError, OverflowError):
         return None
     window = _window(data, where)
-    return day.isoformat() if window is None or window[0] <= day <= window[1] else None
+    return day.isoformat() if window is None or window[0] <= day <= window[1] else _example(data, where)
 
 
 def _window(data: dict[str, Any], where: tuple[str | int, ...]) -> tuple[date, date] | None:
