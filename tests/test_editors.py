@@ -24,7 +24,7 @@ from conftest import PROJECT_ROOT, SHIPPED, SMALL_RECORD, run
 from portfolio import build as build_portfolio
 
 sys.path.insert(0, str(PROJECT_ROOT))
-from bench.generate import AS_OF, AWKWARD_AMOUNTS, generate  # noqa: E402
+from bench.generate import AS_OF, AWKWARD_AMOUNTS, generate
 
 BIN = Path(sys.executable).parent
 SCHEMA_FILE = PROJECT_ROOT / "schemas" / "project.schema.json"

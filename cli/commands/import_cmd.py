@@ -46,7 +46,7 @@ def import_command(files: tuple[Path, ...], records_dir: Path | None, to_stdout:
         if not to_stdout:  # the same rule as projledger.toml's `records`
             ensure_inside(records_dir, config, field="--records")
         config = dataclasses.replace(config, records_dir=records_dir.resolve())
-    day = today()
+    day = today(config)
     failed = False
     for file in files:
         shown = shown_path(file)

@@ -145,7 +145,9 @@ def _report_choice(
     """The days a report may be dated: not before the report before it (else not before the
     project's start, when plausible), not after the report after it nor the day of the check;
     None when no day is left."""
-    earliest = previous or (project.start if _plausible(project.start) else start_window(project.fiscal_year)[0])
+    earliest = previous or (
+        project.start if _plausible(project.start) else start_window(project.fiscal_year)[0]
+    )
     latest = min(as_of, following) if following else as_of
     return (earliest, latest) if earliest <= latest else None
 

@@ -367,7 +367,11 @@ def _date_type_problems(
             if where in odd:
                 example = _example(data, where)
                 problems.append(
-                    (where, "date-type", f"{odd[where]} where a date belongs: write only the date, like {example}")
+                    (
+                        where,
+                        "date-type",
+                        f"{odd[where]} where a date belongs: write only the date, like {example}",
+                    )
                 )
             elif isinstance(value, str):
                 hint = _date_hint(value, data, where)
