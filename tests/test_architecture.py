@@ -85,12 +85,16 @@ def test_top_level_help_lists_every_command() -> None:
 
 
 #: What a fresh clone has: the tests, the benchmark, the Makefile and CI read nothing beside it.
-SELF_CONTAINED = [PROJECT_ROOT / "Makefile", PROJECT_ROOT / ".ci" / "run"] + sorted(
-    path
-    for folder in ("tests", "bench")
-    for path in (PROJECT_ROOT / folder).rglob("*.py")
-    if path != Path(__file__).resolve()  # this file names what it looks for
-)
+SELF_CONTAINED = [
+    PROJECT_ROOT / "Makefile",
+    PROJECT_ROOT / ".ci" / "run",
+    *sorted(
+        path
+        for folder in ("tests", "bench")
+        for path in (PROJECT_ROOT / folder).rglob("*.py")
+        if path != Path(__file__).resolve()  # this file names what it looks for
+    ),
+]
 
 
 @pytest.mark.parametrize("path", SELF_CONTAINED, ids=lambda p: str(p.relative_to(PROJECT_ROOT)))
