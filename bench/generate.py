@@ -89,11 +89,21 @@ def vocabulary() -> list[str]:
     return [w for w in words if w]
 
 
+#: Amounts a binary float cannot hold, which float-based validators once called "not a multiple
+#: of 0.01" (0.28 / 0.01 = 28.000000000000004), and amounts written with a trailing zero.
+AWKWARD_AMOUNTS = ("0.28", "0.47", "280538225.72", "1000.10", "0.07", "1.15", "8.20", "999999999.99")
+
+
 class Generator:
-    def __init__(self, seed: int, size: int) -> None:
+    """``satang``: budgets and amounts with satang (awkward ones among them), sometimes written
+    as integers, sometimes an explicit empty ``reports = []``, notes with blank lines: the
+    varied valid money the editors' test reads (off by default: the benchmark's bytes stay)."""
+
+    def __init__(self, seed: int, size: int, *, satang: bool = False) -> None:
         self.rng = random.Random(seed)
         self.size = size
         self.words = vocabulary()
+        self.satang = satang
 
     def phrase(self, count: int) -> str:
         return " ".join(self.rng.choice(self.words) for _ in range(count))
@@ -120,6 +130,16 @@ class Generator:
         budget_written = rng.choice(
             [budget, budget.quantize(Decimal("0.0")), budget.quantize(Decimal("0.00"))]
         )
+        if self.satang:
+            budget = rng.choice(
+                [
+                    Decimal(AWKWARD_AMOUNTS[index % len(AWKWARD_AMOUNTS)]),
+                    Decimal(rng.randrange(0, 50_000_000_000)) / 100,
+                    Decimal(rng.randrange(0, 5_000_000)),
+                ]
+            )
+            # as it comes: 1000.10, 0.28, 280538225.72, or an integer written as one (budget = 5)
+            budget_written = int(budget) if budget == budget.to_integral_value() else budget
         data: dict[str, Any] = {
             "format": 1,
             "code": code,
@@ -158,8 +178,8 @@ class Generator:
             "kpi": "มิติที่ 1 " + self.phrase(5),
         }
         data["reports"] = self.reports(data, budget)
-        if not data["reports"]:
-            del data["reports"]
+        if not data["reports"] and not (self.satang and rng.random() < 0.5):
+            del data["reports"]  # in satang mode, half the report-less records say reports = []
         # Fill the rationale to reach the wanted size, in paragraphs as clerks write them.
         rest = len(render(data).encode())
         missing = max(self.size - rest, 200)
@@ -193,6 +213,11 @@ class Generator:
             disbursed = min(budget, disbursed + budget * Decimal(rng.randrange(0, 20)) / 100).quantize(
                 Decimal("0.01")
             )
+            if self.satang and rng.random() < 0.3:
+                awkward = Decimal(rng.choice(AWKWARD_AMOUNTS))
+                disbursed = max(disbursed, min(budget, awkward))
+            if self.satang and rng.random() < 0.2 and disbursed == disbursed.to_integral_value():
+                disbursed = int(disbursed)  # type: ignore[assignment]  # written as a TOML integer
             event = None
             if last and fate > 0.85:
                 event, progress = "completed", Decimal("100.0")
@@ -214,6 +239,8 @@ class Generator:
             report["note"] = rng.choice(NOTES) + (
                 "\n" + self.phrase(rng.randrange(5, 30)) if rng.random() < 0.5 else ""
             )
+            if self.satang and rng.random() < 0.3:
+                report["note"] += "\n\n" + self.phrase(rng.randrange(3, 10))  # a blank line inside
             if event:
                 report["event"] = event
             reports.append(report)
@@ -224,7 +251,8 @@ class Generator:
 def render(data: dict[str, Any]) -> str:
     """The layout tomli-w writes, reports appended one table each (as add-report does)."""
     reports = data.get("reports", [])
-    head = tomli_w.dumps({k: v for k, v in data.items() if k != "reports"}, multiline_strings=True)
+    # an empty list stays in the head, as ``reports = []``
+    head = tomli_w.dumps({k: v for k, v in data.items() if k != "reports" or not v}, multiline_strings=True)
     return head + "".join("\n[[reports]]\n" + tomli_w.dumps(r, multiline_strings=True) for r in reports)
 
 
@@ -401,16 +429,24 @@ MUTATIONS: list[tuple[str, Callable[[dict[str, Any]], bool], Callable[[str, dict
 
 
 def generate(
-    target: Path, count: int, *, seed: int = 1, size: int = 17_000, fail_share: float = 0.03
+    target: Path,
+    count: int,
+    *,
+    seed: int = 1,
+    size: int = 17_000,
+    fail_share: float = 0.03,
+    satang: bool = False,
+    header: str = "",
 ) -> list[Path]:
-    """Write ``count`` records under ``target/records``; returns their paths in order."""
-    gen = Generator(seed, size)
+    """Write ``count`` records under ``target/records``; returns their paths in order.
+    ``satang``: see ``Generator``; ``header``: a first line for every record (``#:schema ...``)."""
+    gen = Generator(seed, size, satang=satang)
     picker = random.Random(seed + 1)
     paths: list[Path] = []
     broken = 0
     for index in range(count):
         fy, code, data = gen.record(index)
-        text = render(data)
+        text = (header + "\n" if header else "") + render(data)
         folder = fy
         if picker.random() < fail_share:
             for attempt in range(len(MUTATIONS)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -109,3 +110,56 @@ def test_parse_month() -> None:
     for bad in ("13/2567", "10/2024", "2567-10", "Oct"):
         with pytest.raises(DateInputError):
             parse_month(bad)
+
+
+# --- every form a message suggests is accepted in turn (issue 17, point 14) -------------------
+
+_WRITE = re.compile(r"\(write ([^)]*)\)")
+
+
+def _suggestions(message: str) -> list[str]:
+    match = _WRITE.search(message)
+    assert match, message
+    return [form for part in match.group(1).split(", or ") for form in part.split(" or ")]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["25/10/2021", "29/02/2024", "25/10/0564", "01/01/1857", "2565-09-27", "2567-02-29", "9999-01-01",
+     "2943-05-05", "๒๕/๑๐/๒๐๒๑"],
+)  # fmt: skip
+def test_every_date_a_message_suggests_is_accepted(typed: str) -> None:
+    with pytest.raises(DateInputError) as caught:
+        parse_date(typed)
+    forms = _suggestions(str(caught.value))
+    days = {parse_date(form) for form in forms}  # each accepted ...
+    assert len(days) == 1, forms  # ... and all the same day
+
+
+@pytest.mark.parametrize("typed", ["31/02/2021", "29/02/2023", "2565-02-30", "25/10/0000", "2567-13-01"])
+def test_a_day_that_does_not_exist_is_said_so_without_a_suggestion(typed: str) -> None:
+    with pytest.raises(DateInputError, match="not a day of the calendar"):
+        parse_date(typed)
+
+
+@pytest.mark.parametrize("typed", ["10/2021", "10/0564", "2567-10", "9999-10", "2942-01"])
+def test_every_month_a_message_suggests_is_accepted(typed: str) -> None:
+    with pytest.raises(DateInputError) as caught:
+        parse_month(typed)
+    forms = _suggestions(str(caught.value))
+    assert len({parse_month(form) for form in forms}) == 1, forms
+
+
+@pytest.mark.parametrize(
+    ("typed", "says"), [("13/2021", "no month 13"), ("0000-10", "no year 0"), ("00/2567", "no month 0")]
+)
+def test_months_that_do_not_exist_are_said_so(typed: str, says: str) -> None:
+    with pytest.raises(DateInputError, match=says):
+        parse_month(typed)
+
+
+def test_the_fiscal_year_windows() -> None:
+    from projledger.core.calendar import end_window, start_window
+
+    assert start_window(2565) == (date(2016, 10, 1), date(2023, 9, 30))
+    assert end_window(2565) == (date(2016, 10, 1), date(2032, 9, 30))

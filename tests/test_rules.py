@@ -8,6 +8,7 @@ Each file states what it must produce in header comments, hledger-style:
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -102,3 +103,101 @@ def test_report_month_window_is_the_month_and_its_grace_days() -> None:
             while day <= last + timedelta(days=40):
                 assert _in_report_month(day, expected_month) == (first <= day <= last), (start, no, day)
                 day += timedelta(days=1)
+
+
+# --- every date a message suggests is itself accepted (issue 17, point 14) ---------------------
+
+#: FY 2567 runs 2023-10-01 to 2024-09-30; two reports; checked as of 2024-10-01: no finding.
+BASE = {
+    "start": "2023-10-01",
+    "end": "2024-09-30",
+    "reports[1].date": "2023-10-25",
+    "reports[2].date": "2023-11-25",
+}
+ADVICE_RECORD = """\
+format = 1
+code = "50100000-0001"
+name = "โครงการปรับปรุงทางเท้า"
+fiscal_year = 2567
+start = {start}
+end = {end}
+budget = 120000.00
+
+[agency]
+department = "สำนักงานเขตพระนคร"
+
+[[reports]]
+no = 1
+date = {reports[1].date}
+progress = 10.0
+disbursed = 10000.00
+plan_status = "on_plan"
+target_status = "on_target"
+note = "ดำเนินการตามแผน"
+
+[[reports]]
+no = 2
+date = {reports[2].date}
+progress = 20.0
+disbursed = 20000.00
+plan_status = "on_plan"
+target_status = "on_target"
+note = "ดำเนินการตามแผน"
+"""
+#: A date a message suggests: after "write", "like", "from" or "to" (ISO, as TOML takes it).
+SUGGESTED = re.compile(r"\b(?:write|like|from|to) ([0-9]{4}-[0-9]{2}-[0-9]{2})\b")
+
+
+def _advice_check(tmp_path: Path, values: dict[str, str]) -> list[tuple[str, str, str]]:
+    text = ADVICE_RECORD
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    folder = tmp_path / "records" / "2567"
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "50100000-0001.toml"
+    target.write_text(text, "utf-8")
+    result = check_file(target, load_config(tmp_path), DEFAULT_AS_OF, fast=False)
+    return [(f.rule, f.field, f.message) for f in result.findings if f.is_error]
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "rule"),
+    [
+        ("start", "1857-10-01", "fiscal-year-range"),  # the issue's example
+        ("start", "2030-01-01", "fiscal-year-range"),
+        ("end", "2040-01-01", "fiscal-year-range"),
+        ("start", "2566-10-01", "be-year"),  # BE typed as Gregorian: the same day
+        ("start", "2400-10-01", "be-year"),  # ... whose Gregorian day (1857) is out of range
+        ("end", "2567-09-30", "be-year"),
+        ("end", "9999-12-31", "be-year"),  # 9456 would still be a BE year
+        ("reports[1].date", "2566-10-25", "be-year"),
+        ("reports[1].date", "2564-02-29", "be-year"),  # 2021 has no 29 February
+        ("reports[2].date", "2570-01-01", "be-year"),  # 2027 would be after the day of the check
+        ("start", '"01/10/2566"', "date-type"),  # a quoted BE date
+        ("start", '"01/10/2400"', "date-type"),  # ... far from the fiscal year: an example instead
+        ("end", "2024-09-30T00:00:00", "date-type"),
+        ("end", "20240930", "date-type"),
+        ("reports[1].date", '"2566-10-25"', "date-type"),
+    ],
+)
+def test_every_suggested_date_is_accepted(tmp_path: Path, field: str, bad: str, rule: str) -> None:
+    assert _advice_check(tmp_path / "base", BASE) == []
+    errors = _advice_check(tmp_path / "bad", {**BASE, field: bad})
+    said = [message for got_rule, got_field, message in errors if (got_rule, got_field) == (rule, field)]
+    assert len(said) == 1, errors
+    suggested = SUGGESTED.findall(said[0])
+    assert suggested, said[0]
+    for number, day in enumerate(suggested):
+        fixed = _advice_check(tmp_path / f"fix{number}", {**BASE, field: day})
+        assert fixed == [], (said[0], day, fixed)
+
+
+def test_the_shipped_record_and_the_test_portfolio_are_in_range(tmp_path: Path) -> None:
+    from conftest import SHIPPED
+    from portfolio import AS_OF, build
+
+    config = load_config(tmp_path)
+    for path in [SHIPPED, *build(tmp_path)]:
+        result = check_file(path, config, AS_OF if path != SHIPPED else date(2023, 6, 1))
+        assert "fiscal-year-range" not in {f.rule for f in result.findings}, path
+        assert result.ok, [f.one_line() for f in result.findings]

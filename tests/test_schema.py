@@ -17,8 +17,14 @@ SCHEMA_FILE = PROJECT_ROOT / "schemas" / "project.schema.json"
 SHARED_KEYWORDS = {
     "$schema", "$id", "title", "description", "type", "properties", "required",
     "additionalProperties", "items", "enum", "const", "pattern", "minimum", "maximum",
-    "multipleOf", "format", "minLength", "maxLength",
+    "format", "minLength", "maxLength",
 }  # fmt: skip
+#: projledger's own annotations: every validator ignores them, projledger checks them.
+ANNOTATIONS = {"x-decimals"}
+#: Keywords whose answer on a binary float differs from the answer on the exact decimal the
+#: record spells: taplo and check-jsonschema read TOML floats as binary floats, so ``multipleOf:
+#: 0.01`` refuses 0.28. None may appear.
+FLOAT_FRAGILE = {"multipleOf", "exclusiveMinimum", "exclusiveMaximum"}
 
 
 def _walk(node: Any, path: str = "#") -> list[tuple[str, dict[str, Any]]]:
@@ -39,7 +45,27 @@ def test_schema_is_valid_for_both_drafts() -> None:
 
 def test_schema_uses_only_keywords_draft7_shares() -> None:
     for path, node in _walk(schema()):
-        assert set(node) <= SHARED_KEYWORDS, f"{path}: {set(node) - SHARED_KEYWORDS}"
+        assert set(node) <= SHARED_KEYWORDS | ANNOTATIONS, f"{path}: {set(node) - SHARED_KEYWORDS}"
+
+
+def test_no_keyword_a_float_reading_validator_gets_wrong() -> None:
+    """No multipleOf anywhere, and every numeric limit a whole number a binary float holds
+    exactly: then x <= limit for the exact decimal x implies it for float(x) (rounding to the
+    nearest float is monotonic), so a float-based validator accepts what projledger accepts."""
+    text = SCHEMA_FILE.read_text("utf-8")
+    assert '"multipleOf"' not in text
+    for path, node in _walk(schema()):
+        assert not set(node) & FLOAT_FRAGILE, path
+        for keyword in ("minimum", "maximum"):
+            if keyword in node:
+                limit = node[keyword]
+                assert isinstance(limit, int) and float(limit) == limit and abs(limit) < 2**53, path
+
+
+def test_money_positions_carry_the_decimals_annotation() -> None:
+    from projledger.core.schema import decimal_positions
+
+    assert dict(decimal_positions()) == {("budget",): 2, ("reports", "*", "disbursed"): 2}
 
 
 def test_every_property_has_a_title_and_description() -> None:

@@ -132,7 +132,7 @@ def add_report(
     if note is None:
         note = ask("--note", "Note (ผลการดำเนินงาน)", click.STRING)
     config = current_config()
-    as_of = today()
+    as_of = today(config)
     path = resolve_record(code_or_path, config)
     shown = shown_path(path)
     values = ReportInput(

@@ -66,7 +66,7 @@ def import_command(
             ensure_inside(records_dir, config, field="--records")
             ensure_outside_git(records_dir, (config.root, Path.cwd()), field="--records")
         config = dataclasses.replace(config, records_dir=records_dir.resolve())
-    day = today()
+    day = today(config)
     failed = False
     for file in files:
         shown = shown_path(file)

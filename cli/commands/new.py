@@ -83,7 +83,7 @@ def new(code: str, **options: Any) -> None:
     def change(current: bytes | None) -> bytes:
         if current is not None:
             raise ConflictError(f"project {code} already has a record: {shown}", field="code")
-        outcome.append(new_record(values, path, config, today(), shown))
+        outcome.append(new_record(values, path, config, today(config), shown))
         return outcome[-1].content
 
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ they cannot, fail in one line naming the option (``--progress: 'abc' is not a pe
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -162,9 +162,17 @@ def format_option(*choices: str, default: str) -> Callable[[F], F]:
     return decorate
 
 
-def today() -> date:
-    """The one place the command layer reads the clock; the core is always given a date."""
-    return date.today()
+def now() -> datetime:
+    """The one place the command layer reads the clock: this instant, in UTC (the machine's
+    own time zone never enters)."""
+    return datetime.now(UTC)
+
+
+def today(config: Config) -> date:
+    """The day of a check: today in the repository's time zone (``timezone`` in
+    projledger.toml, Asia/Bangkok by default), the same on every machine and CI runner; the
+    core is always given a date."""
+    return now().astimezone(config.zone()).date()
 
 
 def current_config() -> Config:

@@ -113,7 +113,7 @@ def output_memo(command: str, paths: list[Path], config: Any, *parts: object) ->
 
         listed = list(list_records(paths, config))
     return OutputMemo(
-        folder, config, command, listed, today(), os.getcwd(), [str(p) for p in paths], *parts
+        folder, config, command, listed, today(config), os.getcwd(), [str(p) for p in paths], *parts
     ), listed
 
 
@@ -128,7 +128,7 @@ def portfolio_rows(
 
     skipped = Skipped()
     source = rows(
-        paths, config, day, checked_on=today(), skipped=skipped, shown=shown_path, listed=listed,
+        paths, config, day, checked_on=today(config), skipped=skipped, shown=shown_path, listed=listed,
         scanned=memo.take_scanned() if memo is not None else None, present=present,
     )  # fmt: skip
     return with_progress(source, paths, config, lambda: len(skipped)), skipped

@@ -133,7 +133,7 @@ def export(
         click.echo(f"projledger: wrote an empty registration sheet to {one_line(shown)}", err=True)
         return
     config = current_config()
-    day = as_of or today()
+    day = as_of or today(config)
     year, number = month or (day.year, day.month)
     skipped = Skipped()
     filters = Filters(fiscal_years=tuple(fiscal_years), agencies=tuple(agencies))
@@ -187,7 +187,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     from ..core.sheet import plan_import, read_table, write_plan
 
     config = current_config()
-    day = as_of or today()
+    day = as_of or today(config)
     shown = shown_path(file)
     table = read_table(file, shown)
     plan = plan_import(table, config, day, shown_path)

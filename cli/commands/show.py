@@ -42,10 +42,12 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
 
     config = current_config()
     plan = output_plan(output, config) if output is not None else None  # refused before any work
-    day = as_of or today()
+    day = as_of or today(config)
     path = resolve_record(code_or_path, config)
     # Judged as of the run's day (as status does): --as-of only chooses what the form shows.
-    project = check_file(path, config, today(), shown_path(path)).require_project("run projledger validate")
+    project = check_file(path, config, today(config), shown_path(path)).require_project(
+        "run projledger validate"
+    )
     status = compute_status(project, day, config)
     if output_format == "html":
         from ..core.pages import form_page

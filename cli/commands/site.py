@@ -45,12 +45,12 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     from ..core.site import build_site, site_fingerprint
 
     config = reading_config(False)
-    day = as_of or today()
+    day = as_of or today(config)
     language: Lang = lang or config.language
     skipped = Skipped()
     target = output if output is not None else config.root / DEFAULT_OUTPUT
     result = build_site(
-        target, config, day, language, today(), Path.cwd(), skipped,
+        target, config, day, language, today(config), Path.cwd(), skipped,
         jobs=jobs_wanted(os.environ), fingerprint=site_fingerprint(config),
     )  # fmt: skip
     where = shown_path(result.path)

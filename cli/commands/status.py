@@ -85,7 +85,7 @@ def status(
     """
     check_spreadsheet_options(output_format, output, excel)
     config = reading_config(bool(targets) or since is not None)  # --since: git names the records
-    day = as_of or today()
+    day = as_of or today(config)
     language: Lang = lang or config.language
     changes = None
     if since is not None:
@@ -188,7 +188,7 @@ def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:
     from ..core.tables import detail_view
 
     shown = shown_path(path)
-    project = check_file(path, config, today(), shown).require_project(
+    project = check_file(path, config, today(config), shown).require_project(
         "not a valid record: run projledger validate"
     )
     row = build_row(project, compute_status(project, day, config), shown)

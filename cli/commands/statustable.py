@@ -68,7 +68,7 @@ class TableRun:
         from ..core.portfolio import row_or_reason
 
         # Read here, not through the rows cache: its file would be written anew for one line.
-        checked_on = today()
+        checked_on = today(self.config)
         shown: dict[str, str] = {}
         new_lines = []
         for name in changed:

@@ -63,7 +63,7 @@ def summary(
 
             raise NotFoundError(f"no record file or folder at {target}")
     config = reading_config(bool(paths))
-    day = as_of or today()
+    day = as_of or today(config)
     language: Lang = lang or config.language
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
     width = terminal_width() if output_format == "table" else None

@@ -39,7 +39,7 @@ def validate(
     from ..core.repository import list_records, repeated_codes
 
     config = reading_config(bool(paths))
-    day = as_of or today()
+    day = as_of or today(config)
     folder = None if no_cache else cache_folder(os.environ, config)
     cache = ResultCache(folder, config, "validate") if folder is not None else None
     # The exact reader alone, for measuring what the fast one buys (bench/run.py).

@@ -68,49 +68,67 @@ def parse_date(text: str) -> date:
 
     A slashed date must carry a BE year and an ISO date a Gregorian one: mixing them up is the
     commonest slip (``2565-09-27``), and silently shifting a date by 543 years is worse than
-    refusing it.
+    refusing it. The message then says what to write, and only forms this function accepts:
+    never a day that does not exist, never a year still on the wrong side of 2400.
     """
     raw = text.strip()
     value = ascii_digits(raw)
     if match := _BE_DATE.fullmatch(value):
         day, month, year = (int(g) for g in match.groups())
         if year < MIN_BE_YEAR:
+            meant = _make_date(raw, year, month, day)  # the Gregorian day it would be
+            forms = [f"{meant.year:04d}-{month:02d}-{day:02d}"]
+            if to_be(year) >= MIN_BE_YEAR:
+                forms.insert(0, f"{day:02d}/{month:02d}/{to_be(year)}")
             raise DateInputError(
-                f"'{raw}': a dd/mm/yyyy date takes a Buddhist Era year "
-                f"(write {day:02d}/{month:02d}/{to_be(year)}, or {year:04d}-{month:02d}-{day:02d})"
+                f"'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {', or '.join(forms)})"
             )
         return _make_date(raw, to_ce(year), month, day)
     if match := _ISO_DATE.fullmatch(value):
         year, month, day = (int(g) for g in match.groups())
         if year >= MIN_BE_YEAR:
+            _make_date(raw, to_ce(year), month, day)  # a day that exists, read as BE
+            forms = [f"{day:02d}/{month:02d}/{year}"]
+            if to_ce(year) < MIN_BE_YEAR:
+                forms.insert(0, f"{to_ce(year):04d}-{month:02d}-{day:02d}")
             raise DateInputError(
                 f"'{raw}': an ISO date takes a Gregorian year; {year} is a Buddhist Era year "
-                f"(write {to_ce(year):04d}-{month:02d}-{day:02d} or {day:02d}/{month:02d}/{year})"
+                f"(write {' or '.join(forms)})"
             )
         return _make_date(raw, year, month, day)
     raise DateInputError(f"'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)")
 
 
 def parse_month(text: str) -> tuple[int, int]:
-    """Read a month as ``10/2567`` (BE) or ``2024-10`` (ISO); returns (Gregorian year, month)."""
+    """Read a month as ``10/2567`` (BE) or ``2024-10`` (ISO); returns (Gregorian year, month).
+    Like ``parse_date``, a message suggests only what this function accepts."""
     raw = text.strip()
     value = ascii_digits(raw)
     if match := _BE_MONTH.fullmatch(value):
         month, year = int(match.group(1)), int(match.group(2))
+        _check_month(raw, month)
         if year < MIN_BE_YEAR:
-            raise DateInputError(
-                f"'{raw}': mm/yyyy takes a Buddhist Era year (write {month:02d}/{to_be(year)})"
-            )
+            if year < 1:
+                raise DateInputError(f"'{raw}': there is no year {year}")
+            better = f"{month:02d}/{to_be(year)}" if to_be(year) >= MIN_BE_YEAR else f"{year:04d}-{month:02d}"
+            raise DateInputError(f"'{raw}': mm/yyyy takes a Buddhist Era year (write {better})")
         year = to_ce(year)
     elif match := _ISO_MONTH.fullmatch(value):
         year, month = int(match.group(1)), int(match.group(2))
+        _check_month(raw, month)
         if year >= MIN_BE_YEAR:
-            raise DateInputError(f"'{raw}': yyyy-mm takes a Gregorian year (write {to_ce(year)}-{month:02d})")
+            better = f"{to_ce(year):04d}-{month:02d}" if to_ce(year) < MIN_BE_YEAR else f"{month:02d}/{year}"
+            raise DateInputError(f"'{raw}': yyyy-mm takes a Gregorian year (write {better})")
+        if year < 1:
+            raise DateInputError(f"'{raw}': there is no year {year}")
     else:
         raise DateInputError(f"'{raw}' is not a month: write mm/yyyy in BE (10/2567) or ISO (2024-10)")
+    return year, month
+
+
+def _check_month(raw: str, month: int) -> None:
     if not 1 <= month <= 12:
         raise DateInputError(f"'{raw}': there is no month {month}")
-    return year, month
 
 
 def _make_date(raw: str, year: int, month: int, day: int) -> date:
@@ -128,6 +146,40 @@ def fiscal_year(day: date) -> int:
 def fiscal_year_bounds(fy: int) -> tuple[date, date]:
     """First and last day of BE fiscal year ``fy``: FY 2565 is 2021-10-01 to 2022-09-30."""
     return date(to_ce(fy) - 1, 10, 1), date(to_ce(fy), 9, 30)
+
+
+#: A project of fiscal year N starts (and ends) no earlier than this many years before N's first
+#: day: a multi-year project is budgeted again in a later year, but not decades later.
+YEARS_BEFORE_FISCAL_YEAR = 5
+#: ... starts no later than this many years after N's last day: money carried over into the
+#: next fiscal year (เงินกันไว้เบิกเหลื่อมปี) can start the work after N has ended ...
+START_YEARS_AFTER_FISCAL_YEAR = 1
+#: ... and ends no later than this many years after N's last day (long works, extensions).
+YEARS_AFTER_FISCAL_YEAR = 10
+
+
+def shift_years(day: date, years: int) -> date:
+    """``day`` moved by whole years; 29 February becomes the 28th in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+def start_window(fy: int) -> tuple[date, date]:
+    """First and last day a project of BE fiscal year ``fy`` may start: from
+    ``YEARS_BEFORE_FISCAL_YEAR`` years before the fiscal year's first day to
+    ``START_YEARS_AFTER_FISCAL_YEAR`` after its last day (FY 2565: 2016-10-01 to 2023-09-30)."""
+    first, last = fiscal_year_bounds(fy)
+    return shift_years(first, -YEARS_BEFORE_FISCAL_YEAR), shift_years(last, START_YEARS_AFTER_FISCAL_YEAR)
+
+
+def end_window(fy: int) -> tuple[date, date]:
+    """First and last day a project of BE fiscal year ``fy`` may end: from the earliest start
+    to ``YEARS_AFTER_FISCAL_YEAR`` years after the fiscal year's last day (FY 2565: 2016-10-01
+    to 2032-09-30)."""
+    first, last = fiscal_year_bounds(fy)
+    return shift_years(first, -YEARS_BEFORE_FISCAL_YEAR), shift_years(last, YEARS_AFTER_FISCAL_YEAR)
 
 
 def fiscal_month(day: date) -> int:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ProjledgerError
 from .labels import LANGS, Lang
@@ -21,8 +22,10 @@ CONFIG_NAME = "projledger.toml"
 DEFAULT_CODE_PATTERN = r"^[0-9]{8}-[0-9]{4,}$"
 DEFAULT_TARGETS: tuple[Decimal, ...] = (Decimal(32), Decimal(54), Decimal(77), Decimal(100))
 DEFAULT_TOLERANCE = Decimal(10)
+#: The repository's time zone: "today" (the day of a check) is the day there, on every machine.
+DEFAULT_TIMEZONE = "Asia/Bangkok"
 
-_KNOWN_KEYS = {"records", "tolerance", "language", "code_pattern", "disbursement_targets"}
+_KNOWN_KEYS = {"records", "tolerance", "language", "code_pattern", "disbursement_targets", "timezone"}
 
 
 class ConfigError(ProjledgerError):
@@ -41,6 +44,11 @@ class Config:
     default_targets: tuple[Decimal, ...] = DEFAULT_TARGETS
     targets_by_year: dict[int, tuple[Decimal, ...]] = field(default_factory=dict)
     path: Path | None = None
+    timezone: str = DEFAULT_TIMEZONE
+
+    def zone(self) -> ZoneInfo:
+        """The repository's time zone (checked when the config was read)."""
+        return ZoneInfo(self.timezone)
 
     def targets(self, fiscal_year: int) -> tuple[Decimal, ...]:
         """Cumulative % of budget due by the end of quarters 1-4 of ``fiscal_year``."""
@@ -109,6 +117,7 @@ def parse_config(path: Path) -> Config:
             "code_pattern is not a valid regular expression", path=path, field="code_pattern"
         ) from None
     default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
+    timezone = _timezone(data.get("timezone", DEFAULT_TIMEZONE), path)
     return Config(
         root=root,
         records_dir=records_dir,
@@ -118,7 +127,20 @@ def parse_config(path: Path) -> Config:
         default_targets=default_targets,
         targets_by_year=by_year,
         path=path,
+        timezone=timezone,
     )
+
+
+def _timezone(value: Any, path: Path) -> str:
+    """An IANA time zone name that this machine knows (from the system or tzdata)."""
+    problem = 'must be an IANA time zone name in quotes, such as "Asia/Bangkok"'
+    if isinstance(value, str) and value.strip() == value and value:
+        try:
+            ZoneInfo(value)
+            return value
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            problem = f"unknown time zone '{value}'; write an IANA time zone name such as \"Asia/Bangkok\""
+    raise ConfigError(problem, path=path, field="timezone")
 
 
 def _number(value: Any, path: Path, name: str) -> Decimal:

@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
 
-from .calendar import MIN_BE_YEAR, add_months, format_be, format_month_be, month_number, to_ce
+from .calendar import (
+    MIN_BE_YEAR,
+    add_months,
+    end_window,
+    fiscal_year_bounds,
+    format_be,
+    format_month_be,
+    month_number,
+    start_window,
+    to_ce,
+)
 from .config import DEFAULT_CODE_PATTERN, Config
 from .findings import Severity
 from .labels import label
@@ -88,14 +98,97 @@ def be_year(ctx: RuleContext) -> Iterator[Hit]:
         and all(r.date.year < MIN_BE_YEAR for r in p.reports)
     ):
         return  # the common case, told without a call per date
-    dated = [("start", p.start), ("end", p.end)] + [(r, r.date) for r in p.reports]
-    for where, day in dated:
-        if not _plausible(day):
-            fixed = f"{to_ce(day.year):04d}-{day.month:02d}-{day.day:02d}"
-            yield (
-                where if isinstance(where, str) else f"{where.field}.date",
-                f"{day.isoformat()} has a Buddhist Era year; TOML dates are Gregorian: write {fixed}",
-            )
+    dated: list[tuple[str, date, tuple[date, date] | None]] = [
+        ("start", p.start, start_choice(p)),
+        ("end", p.end, end_choice(p)),
+    ]
+    for index, report in enumerate(p.reports):
+        before = [r.date for r in p.reports[:index] if _plausible(r.date)]
+        after = [r.date for r in p.reports[index + 1 :] if _plausible(r.date)]
+        window = _report_choice(p, before[-1] if before else None, after[0] if after else None, ctx.as_of)
+        dated.append((f"{report.field}.date", report.date, window))
+    for where, day, window in dated:
+        if _plausible(day):
+            continue
+        said = f"{day.isoformat()} has a Buddhist Era year; TOML dates are Gregorian"
+        meant = _gregorian(day)
+        if window is None:
+            yield where, f"{said} (543 years less)"
+        elif meant is not None and window[0] <= meant <= window[1]:
+            yield where, f"{said}: write {meant.isoformat()}"
+        else:
+            yield where, f"{said}: write a date from {window[0].isoformat()} to {window[1].isoformat()}"
+
+
+def start_choice(project: Project) -> tuple[date, date]:
+    """The days ``start`` may take with the rest of the record as it is: within the fiscal
+    year's start window (``fiscal-year-range``) and not after a plausible end (``start-after-end``)."""
+    earliest, latest = start_window(project.fiscal_year)
+    end = project.end
+    if _plausible(end) and earliest <= end < latest:
+        latest = end
+    return earliest, latest
+
+
+def end_choice(project: Project) -> tuple[date, date]:
+    """The days ``end`` may take with the rest of the record as it is (see ``start_choice``)."""
+    earliest, latest = end_window(project.fiscal_year)
+    start = project.start
+    if _plausible(start) and earliest < start <= latest:
+        earliest = start
+    return earliest, latest
+
+
+def _report_choice(
+    project: Project, previous: date | None, following: date | None, as_of: date
+) -> tuple[date, date] | None:
+    """The days a report may be dated: not before the report before it (else not before the
+    project's start, when plausible), not after the report after it nor the day of the check;
+    None when no day is left."""
+    earliest = previous or (
+        project.start if _plausible(project.start) else start_window(project.fiscal_year)[0]
+    )
+    latest = min(as_of, following) if following else as_of
+    return (earliest, latest) if earliest <= latest else None
+
+
+def _gregorian(day: date) -> date | None:
+    """The Gregorian day a date typed with a BE year means; None for a 29 February that the
+    Gregorian year does not have."""
+    try:
+        return day.replace(year=to_ce(day.year))
+    except ValueError:
+        return None
+
+
+def fiscal_year_range(ctx: RuleContext) -> Iterator[Hit]:
+    """A project starts from 5 years before its fiscal year to a year after it, and ends within 10 years after it."""
+    p = ctx.project
+    fy = p.fiscal_year
+    first, last = fiscal_year_bounds(fy)
+    span = f"fiscal year {fy} runs {format_be(first)} to {format_be(last)}"
+    earliest, latest = start_window(fy)
+    if _plausible(p.start) and not earliest <= p.start <= latest:
+        low, high = start_choice(p)
+        where = "before" if p.start < earliest else "after"
+        yield (
+            "start",
+            (
+                f"starts {format_be(p.start)} ({p.start.isoformat()}), too far {where} its fiscal year ({span}): "
+                f"a project of fiscal year {fy} starts from {low.isoformat()} to {high.isoformat()}"
+            ),
+        )
+    earliest, latest = end_window(fy)
+    if _plausible(p.end) and not earliest <= p.end <= latest:
+        low, high = end_choice(p)
+        where = "before" if p.end < earliest else "after"
+        yield (
+            "end",
+            (
+                f"ends {format_be(p.end)} ({p.end.isoformat()}), too far {where} its fiscal year ({span}): "
+                f"a project of fiscal year {fy} ends from {low.isoformat()} to {high.isoformat()}"
+            ),
+        )
 
 
 def start_after_end(ctx: RuleContext) -> Iterator[Hit]:
@@ -273,6 +366,7 @@ RULES: tuple[Rule, ...] = (
     Rule("file-name", E, file_name),
     Rule("code-pattern", E, code_pattern),
     Rule("be-year", E, be_year),
+    Rule("fiscal-year-range", E, fiscal_year_range),
     Rule("start-after-end", E, start_after_end),
     Rule("report-number-order", E, report_numbers),
     Rule("report-date-order", E, report_dates),

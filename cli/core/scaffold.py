@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 
-from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, DEFAULT_TARGETS, DEFAULT_TOLERANCE
+from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, DEFAULT_TARGETS, DEFAULT_TIMEZONE, DEFAULT_TOLERANCE
 from .errors import InputError
 from .schema import SCHEMA_FILES, schema_text
 
@@ -45,6 +45,11 @@ tolerance = {DEFAULT_TOLERANCE}
 
 # Language of tables and forms: "th" (Thai) or "en" (English).
 language = "th"
+
+# The repository's time zone (an IANA name): "today", the day a check judges by (a report
+# dated after it is refused, add-report's default date), is the day here, on every machine and
+# CI runner whatever their own time zone.
+timezone = "{DEFAULT_TIMEZONE}"
 
 # What this repository's project codes look like (a regular expression). Codes always have
 # the form of the schema (8 digits, a hyphen, 4 or more digits: 01000000-2475); a pattern

@@ -3,6 +3,8 @@
 TOML values are turned into what a JSON Schema validator reads (dates as ISO strings, as
 check-jsonschema does), checked with jsonschema-rs (exact with ``Decimal``, every error with
 its path), and each error is turned into a finding whose sentence a clerk understands.
+Money's 2 decimals are the schema's annotation ``x-decimals``, checked here on ``Decimal``
+(``multipleOf`` would be misread by the float-based validators editors and CI run).
 
 Where the schema says ``format: date`` the record must hold a real TOML date: a quoted string
 passes a JSON validator, so the positions of date fields are read from the schema itself and
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -68,9 +71,10 @@ def schema_path() -> str:
 def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Problem]:
     """Every place where ``data`` breaks the schema, as (path, rule, message), path 0-based."""
     validator = _validator(format_version)
-    if _valid_as_it_is(data, format_version, validator):
+    decimals = decimal_problems(data, format_version)
+    if not decimals and _valid_as_it_is(data, format_version, validator):
         return []
-    problems: list[Problem] = []
+    problems: list[Problem] = list(decimals)
     instance, odd_dates = _to_json(data)
     for error in validator.iter_errors(instance):
         where = _pinpoint(error)
@@ -82,7 +86,7 @@ def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Probl
     # (a quoted date, a number), else by bad-date (a quoted day that does not exist).
     date_fixes = _date_type_problems(data, format_version, odd_dates)
     bad_formats = {p[0] for p in problems if p[1] == "bad-date"}
-    date_fixes = [p for p in date_fixes if p[2] != _NO_HINT or p[0] not in bad_formats]
+    date_fixes = [p for p in date_fixes if not p[2].startswith(_NO_HINT) or p[0] not in bad_formats]
     fixed = {p[0] for p in date_fixes}
     problems = [p for p in problems if not (p[0] in fixed and p[1] in ("bad-date", "wrong-type"))]
     problems.extend(date_fixes)
@@ -227,12 +231,62 @@ def position_tree(
 
 
 def validates(instance: Any, format_version: int = 1) -> bool:
-    """Whether jsonschema-rs finds ``instance`` (dates already ISO strings) valid; False for a
-    value it cannot take."""
+    """Whether ``instance`` (dates already ISO strings) is valid: jsonschema-rs finds it so and
+    no amount has more decimals than the schema's ``x-decimals`` allow; False for a value the
+    validator cannot take."""
     try:
-        return bool(_validator(format_version).is_valid(instance))
+        return bool(_validator(format_version).is_valid(instance)) and not decimal_problems(
+            instance, format_version
+        )
     except Exception:
         return False
+
+
+#: The schema's own annotation of how many decimals an amount may have (money: 2, satang).
+#: Not ``multipleOf``: validators that read TOML floats as binary floats (taplo, the engine of
+#: Even Better TOML; check-jsonschema) find 0.28 "not a multiple of 0.01". Validators ignore an
+#: unknown keyword, so the rule is projledger's, checked here exactly on ``Decimal``.
+DECIMALS_KEYWORD = "x-decimals"
+
+
+@cache
+def decimal_positions(format_version: int = 1) -> tuple[tuple[tuple[str, ...], int], ...]:
+    """(path, decimals allowed) for each place where the schema limits an amount's decimals."""
+    nodes: dict[tuple[str, ...], int] = {}
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        if isinstance(node.get(DECIMALS_KEYWORD), int):
+            nodes[path] = node[DECIMALS_KEYWORD]
+        for key, child in node.get("properties", {}).items():
+            walk(child, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema(format_version), ())
+    return tuple(nodes.items())
+
+
+def decimal_problems(data: Any, format_version: int = 1) -> list[Problem]:
+    """Amounts with more decimals than the schema's ``x-decimals`` allow, as (path, "decimals",
+    message). Exact: ``1000.10`` and ``1000.100`` have 2, ``120000.005`` has 3. A value that is not
+    a finite number is left to the schema's own findings (wrong-type, non-finite)."""
+    problems: list[Problem] = []
+    for pattern, places in decimal_positions(format_version):
+        for where, value in _values_at(data, pattern):
+            if isinstance(value, bool) or not isinstance(value, (Decimal, float)):
+                continue  # an int has no decimals; anything else is the schema's to refuse
+            exact = value if isinstance(value, Decimal) else Decimal(repr(value))
+            if not exact.is_finite() or exact.adjusted() > 20:
+                continue  # nan, inf, an amount of absurd size: out-of-range or non-finite says
+            if exact != exact.quantize(Decimal(1).scaleb(-places)):
+                problems.append(
+                    (
+                        where,
+                        "decimals",
+                        f"{_show(value)} has more than {places} decimals; baht take at most {places} (satang)",
+                    )
+                )
+    return problems
 
 
 def date_positions(format_version: int = 1) -> tuple[tuple[str, ...], ...]:
@@ -311,39 +365,78 @@ def _date_type_problems(
     for pattern in _date_positions(format_version):
         for where, value in _values_at(data, pattern):
             if where in odd:
+                example = _example(data, where)
                 problems.append(
                     (
                         where,
                         "date-type",
-                        f"{odd[where]} where a date belongs: write only the date, like 2021-10-25",
+                        f"{odd[where]} where a date belongs: write only the date, like {example}",
                     )
                 )
             elif isinstance(value, str):
-                hint = _date_hint(value)
-                message = f"a date must be written without quotes, like {hint}" if hint else _NO_HINT
+                hint = _date_hint(value, data, where)
+                message = (
+                    f"a date must be written without quotes, like {hint}"
+                    if hint
+                    else f"{_NO_HINT}, like {_example(data, where)}"
+                )
                 problems.append((where, "date-type", message))
             elif not isinstance(value, (str, date)):
                 problems.append(
                     (
                         where,
                         "date-type",
-                        f"{_show(value)} is not a date: write one without quotes, like 2021-10-25",
+                        f"{_show(value)} is not a date: write one without quotes, like {_example(data, where)}",
                     )
                 )
     return problems
 
 
-_NO_HINT = "a date must be written without quotes, as yyyy-mm-dd with a Gregorian year, like 2021-10-25"
+_NO_HINT = "a date must be written without quotes, as yyyy-mm-dd with a Gregorian year"
 
 
-def _date_hint(text: str) -> str | None:
-    """The TOML date a quoted date means (BE ``25/10/2566`` -> ``2023-10-25``), if it is one."""
+def _date_hint(text: str, data: dict[str, Any], where: tuple[str | int, ...]) -> str | None:
+    """The TOML date a quoted date means (BE ``25/10/2566`` -> ``2023-10-25``), if it is one;
+    one the rules accept there instead when they would refuse it (a start or end far from the
+    fiscal year: ``fiscal-year-range``)."""
     from .calendar import DateInputError, parse_date
 
     try:
-        return parse_date(text.strip()).isoformat()
+        day = parse_date(text.strip())
     except (DateInputError, ValueError, OverflowError):
         return None
+    window = _window(data, where)
+    return day.isoformat() if window is None or window[0] <= day <= window[1] else _example(data, where)
+
+
+def _window(data: dict[str, Any], where: tuple[str | int, ...]) -> tuple[date, date] | None:
+    """The days the rules accept at ``start`` or ``end`` for the record's fiscal year; None
+    elsewhere, or when the fiscal year is not one (the schema says so)."""
+    from .calendar import end_window, start_window
+
+    fiscal_year = data.get("fiscal_year")
+    if type(fiscal_year) is not int or not 2400 <= fiscal_year <= 3000 or where not in (("start",), ("end",)):
+        return None
+    return start_window(fiscal_year) if where == ("start",) else end_window(fiscal_year)
+
+
+def _example(data: dict[str, Any], where: tuple[str | int, ...]) -> str:
+    """A date to show as an example at ``where`` that the rules would accept there: the first
+    day of the record's fiscal year for a start, the later of its last day and the start for an
+    end, the start for a report (2021-10-25 when the record says too little)."""
+    from .calendar import fiscal_year_bounds
+
+    window = _window(data, ("start",))
+    if window is None:
+        return "2021-10-25"
+    first, last = fiscal_year_bounds(data["fiscal_year"])
+    start = data.get("start")
+    start = start if type(start) is date and window[0] <= start <= window[1] else None
+    if where == ("start",):
+        return first.isoformat()
+    if where == ("end",):
+        return max(last, start or last).isoformat()
+    return (start or first).isoformat()
 
 
 def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> tuple[str, str]:
@@ -380,11 +473,6 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
         return (
             "out-of-range",
             f"{_show(error.instance)} is above the maximum {kind.limit}{_about(title)}",
-        )
-    if name == "MultipleOf":
-        return (
-            "decimals",
-            f"{_show(error.instance)} has more than 2 decimals; baht take at most 2 (satang)",
         )
     if name == "Enum":
         return (
