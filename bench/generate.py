@@ -248,6 +248,107 @@ class Generator:
         return reports
 
 
+# --- the varied portfolio: warnings as real records carry them, and odd but valid layouts ------
+
+Warning_ = Callable[[dict[str, Any], random.Random], bool]
+
+
+def _progress_dip(data: dict[str, Any], rng: random.Random) -> bool:
+    reports = data.get("reports", [])
+    if len(reports) < 2 or reports[-1].get("event") or reports[-2]["progress"] < 5:
+        return False
+    reports[-1]["progress"] = (reports[-2]["progress"] - rng.randrange(1, 5)).quantize(Decimal("0.0"))
+    return True
+
+
+def _disbursed_dip(data: dict[str, Any], rng: random.Random) -> bool:
+    reports = data.get("reports", [])
+    if len(reports) < 2 or reports[-2]["disbursed"] <= 1:
+        return False
+    reports[-1]["disbursed"] = (Decimal(reports[-2]["disbursed"]) / 2).quantize(Decimal("0.01"))
+    return True
+
+
+def _over_budget(data: dict[str, Any], rng: random.Random) -> bool:
+    reports = data.get("reports", [])
+    if not reports:
+        return False
+    reports[-1]["disbursed"] = (Decimal(data["budget"]) * Decimal("1.05") + 1).quantize(Decimal("0.01"))
+    return True
+
+
+def _late_in_its_month(data: dict[str, Any], rng: random.Random) -> bool:
+    reports = data.get("reports", [])
+    if not reports:
+        return False
+    later = reports[-1]["date"] + timedelta(days=45)
+    if later > AS_OF:
+        return False
+    reports[-1]["date"] = later
+    return True
+
+
+def _missing_month(data: dict[str, Any], rng: random.Random) -> bool:
+    reports = data.get("reports", [])
+    if len(reports) < 3:
+        return False
+    del reports[rng.randrange(1, len(reports) - 1)]  # the others keep their numbers
+    return True
+
+
+def _completed_short(data: dict[str, Any], rng: random.Random) -> bool:
+    reports = data.get("reports", [])
+    if not reports or reports[-1].get("event") == "cancelled":
+        return False
+    last = reports[-1]
+    last["event"] = "completed"
+    last["progress"] = min(last["progress"], Decimal("90.0"))
+    return True
+
+
+def _optimistic(data: dict[str, Any], rng: random.Random) -> bool:
+    reports = data.get("reports", [])
+    if not reports:
+        return False
+    for report in reports:
+        report["plan_status"] = "on_plan"
+    reports[-1]["progress"] = Decimal("0.0") if len(reports) > 1 else reports[-1]["progress"]
+    return len(reports) > 1
+
+
+#: Each makes one warning of the rules likely (the generator counts which records really carry one).
+WARNINGS: list[Warning_] = [
+    _progress_dip,
+    _disbursed_dip,
+    _over_budget,
+    _late_in_its_month,
+    _missing_month,
+    _completed_short,
+    _optimistic,
+]
+
+
+def vary_layout(text: str, rng: random.Random) -> str:
+    """The same data spelled another valid way: a ``#:schema`` line, comments between tables,
+    the agency as an inline table, CRLF line ends, no final newline (each now and then)."""
+    if rng.random() < 0.3:
+        text = "#:schema ../../schemas/project.schema.json\n" + text
+    if rng.random() < 0.3:
+        text = text.replace("\n[agency]\n", "\n# ผู้รับผิดชอบ (แก้ไขล่าสุดโดยเจ้าหน้าที่)\n[agency]\n", 1)
+    if rng.random() < 0.2:
+        text = text.replace("\n[[reports]]\n", "\n# รายงานประจำเดือน\n[[reports]]\n", 1)
+    if rng.random() < 0.1:  # [agency] is the first table, so its keys may stand inline at the top
+        head, found, rest = text.partition("\n[agency]\n")
+        keys, _, after = rest.partition("\n\n")
+        if found and "\n[" not in head:
+            text = head + "\nagency = { " + ", ".join(keys.splitlines()) + " }\n\n" + after
+    if rng.random() < 0.05:
+        text = text.replace("\n", "\r\n")
+    if rng.random() < 0.05:
+        text = text.rstrip("\r\n")
+    return text
+
+
 def render(data: dict[str, Any]) -> str:
     """The layout tomli-w writes, reports appended one table each (as add-report does)."""
     reports = data.get("reports", [])
@@ -437,16 +538,26 @@ def generate(
     fail_share: float = 0.03,
     satang: bool = False,
     header: str = "",
+    varied: bool = False,
 ) -> list[Path]:
     """Write ``count`` records under ``target/records``; returns their paths in order.
-    ``satang``: see ``Generator``; ``header``: a first line for every record (``#:schema ...``)."""
-    gen = Generator(seed, size, satang=satang)
+    ``satang``: see ``Generator``; ``header``: a first line for every record (``#:schema ...``);
+    ``varied``: the second portfolio of the benchmark: satang amounts, about two records in three
+    given a warning (``WARNINGS``), layouts varied (``vary_layout``), notes with blank lines."""
+    gen = Generator(seed, size, satang=satang or varied)
     picker = random.Random(seed + 1)
+    warner = random.Random(seed + 2)
     paths: list[Path] = []
     broken = 0
     for index in range(count):
         fy, code, data = gen.record(index)
+        if varied and warner.random() < 0.7:
+            for offset in range(len(WARNINGS)):
+                if WARNINGS[(index + offset) % len(WARNINGS)](data, warner):
+                    break
         text = (header + "\n" if header else "") + render(data)
+        if varied:
+            text = vary_layout(text, warner)
         folder = fy
         if picker.random() < fail_share:
             for attempt in range(len(MUTATIONS)):
@@ -471,8 +582,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--size", type=int, default=17_000, help="bytes per record, roughly")
     parser.add_argument("--fail-share", type=float, default=0.03)
+    parser.add_argument("--varied", action="store_true", help="warnings in most records, layouts varied")
     args = parser.parse_args(argv)
-    paths = generate(args.target, args.count, seed=args.seed, size=args.size, fail_share=args.fail_share)
+    paths = generate(
+        args.target,
+        args.count,
+        seed=args.seed,
+        size=args.size,
+        fail_share=args.fail_share,
+        varied=args.varied,
+    )
     total = sum(p.stat().st_size for p in paths)
     print(f"{len(paths)} records, {total / 1e6:.1f} MB, in {args.target / 'records'}", file=sys.stderr)
     return 0
