@@ -277,13 +277,10 @@ def bench_size(count: int, args: argparse.Namespace, data: Path, scratch: Path) 
             lambda: base_env,
         )
     validate = cmd("validate", "--as-of", AS_OF_ARG)
-    plain = {"PROJLEDGER_NO_CACHE": "1", "PROJLEDGER_JOBS": "1", "PROJLEDGER_EXACT_READ": "1"}
+    plain = {"PROJLEDGER_NO_CACHE": "1", "PROJLEDGER_JOBS": "1"}
     if not args.smoke:
-        results["validate, no lever (tomli, 1 process, no cache)"] = measure(
+        results["validate, 1 process, no cache"] = measure(
             runs, validate, repo, lambda: {**base_env, **plain}
-        )
-        results["validate, + fast read (rtoml route)"] = measure(
-            runs, validate, repo, lambda: {**base_env, "PROJLEDGER_NO_CACHE": "1", "PROJLEDGER_JOBS": "1"}
         )
     results["validate, cold"] = measure(runs, validate, repo, fresh_cache)
     shutil.rmtree(warm_folder, ignore_errors=True)
