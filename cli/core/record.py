@@ -107,7 +107,7 @@ def parse(text: str, path: Path | str, raw: bytes | None = None) -> dict[str, An
     """
     raw = text.encode() if raw is None else raw
     # Nesting can never be deeper than the count of openings (real records hold about 30).
-    if raw.count(b"[") + raw.count(b"{") < _NESTING_LIMIT:
+    if raw.count(b"[") + raw.count(b"{") < _NESTING_LIMIT and not _may_hold_long_number(raw):
         try:
             data: dict[str, Any] = _toml_rs.loads(text, parse_float=_exact_number, toml_version="1.0.0")
             return data
@@ -116,8 +116,30 @@ def parse(text: str, path: Path | str, raw: bytes | None = None) -> dict[str, An
     return _parse_exactly(text, path)
 
 
-#: toml-rs crashes the process (a segfault) on arrays or tables nested some thousands deep.
+#: toml-rs crashes the process (a segfault) on arrays or tables nested some thousands deep, and
+#: tomli refuses (RecursionError) what is nested some 400 openings deep: below this count both
+#: read alike (tests/test_reader_differential.py).
 _NESTING_LIMIT = 256
+
+#: Bytes of a number literal (digits, underscores, hex, octal and binary ones).
+_NUMBER_BYTES = frozenset(b"0123456789_abcdefABCDEFxob")
+_SAMPLE_STEP = 1024
+
+
+def _may_hold_long_number(raw: bytes) -> bool:
+    """Whether ``raw`` may hold a number literal thousands of characters long: toml-rs reads an
+    integer past Python's 4300-digit limit that tomli refuses. A run of 3,072 or more number
+    bytes holds three samples ``_SAMPLE_STEP`` apart in a row, so every such run is found by
+    looking at one byte in 1,024 (a false alarm only sends the text to tomli)."""
+    in_a_row = 0
+    for at in range(0, len(raw), _SAMPLE_STEP):
+        if raw[at] in _NUMBER_BYTES:
+            in_a_row += 1
+            if in_a_row == 3:
+                return True
+        else:
+            in_a_row = 0
+    return False
 
 
 def _exact_number(literal: str) -> Decimal:
