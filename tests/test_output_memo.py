@@ -150,7 +150,7 @@ from projledger.main import main
 try:
     main(sys.argv[1:], standalone_mode=False)
 finally:
-    heavy = ("projledger.core.record", "projledger.core.check", "projledger.core.tables", "tomli", "rtoml",
+    heavy = ("projledger.core.record", "projledger.core.check", "projledger.core.tables", "tomli", "toml_rs",
              "jsonschema_rs", "wcwidth", "importlib.metadata", "openpyxl", "jinja2")
     print("IMPORTED:", [m for m in heavy if m in sys.modules], file=sys.stderr)
 """

@@ -42,8 +42,6 @@ def validate(
     day = as_of or today(config)
     folder = None if no_cache else cache_folder(os.environ, config)
     cache = ResultCache(folder, config, "validate") if folder is not None else None
-    # The exact reader alone, for measuring what the fast one buys (bench/run.py).
-    fast = os.environ.get("PROJLEDGER_EXACT_READ", "") in ("", "0")
     findings: list[Finding] = []
     files = 0
     to_check: list[str] = []  # paths as text: 10,000 Path objects would hold 3 MB more
@@ -73,7 +71,7 @@ def validate(
             Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
         )
     try:
-        checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ), fast=fast)
+        checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ))
         for index, (_, result) in enumerate(checked):  # in the order given
             if result.findings:
                 findings.extend(result.as_findings(shown_at(index)))

@@ -186,7 +186,7 @@ def _checking() -> list[Any]:
 
 
 #: The libraries whose behaviour a cached result depends on: the record parsers, the validator.
-_LIBRARIES = ("tomli", "rtoml", "jsonschema_rs")
+_LIBRARIES = ("tomli", "toml_rs", "jsonschema_rs")
 
 
 def _package_folders() -> list[Path]:
@@ -1035,9 +1035,8 @@ def _prepare_check() -> None:
     """What every check needs, made once before the processes fork: the modules, the validator
     and the schema's positions."""
     from . import check  # noqa: F401 - imported for the processes to inherit
-    from .schema import _validator, closed
+    from .schema import _validator
 
-    closed(1)
     _validator(1)
 
 

@@ -62,7 +62,7 @@ def check_document(
         )
         return FileResult(shown, (finding,), None)
     assert isinstance(version, int)
-    problems = [] if document.valid else check_structure(document.data, version)
+    problems = check_structure(document.data, version)
     findings = [
         Finding(
             shown, document.line_of(format_field(where)), format_field(where), rule, Severity.ERROR, message
@@ -95,11 +95,12 @@ def check_file(
     fast: bool = True,
     seen: Seen | None = None,
 ) -> FileResult:
-    """Read and check one file; ``fast`` lets a file that provably reads the same take rtoml;
-    ``seen`` gets the stat and bytes of what was read (``record.Seen``)."""
+    """Read and check one file; ``seen`` gets the stat and bytes of what was read
+    (``record.Seen``). ``fast`` is ignored: there is one reader now; the keyword stays only for
+    the cache's callers until the index replaces the cache (issue 18)."""
     shown = shown_as if shown_as is not None else str(path)
     try:
-        document = read_document(path, fast=fast, seen=seen)
+        document = read_document(path, seen=seen)
     except RecordError as error:
         return FileResult(shown, (finding_from_error(error, shown),), None)
     return check_document(document, config, as_of, shown)

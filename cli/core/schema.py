@@ -14,7 +14,7 @@ the Python type checked there; a date-time or a time is named as such.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from functools import cache
@@ -138,108 +138,20 @@ def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -
         return False
 
 
-@cache
-def _date_tree(format_version: int) -> Tree:
-    return position_tree(_date_positions(format_version))
-
-
-@cache
-def number_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
-    """Paths (``*`` for any array item) where the schema admits a number: type number or
-    integer, or a number among its const or enum values."""
-    return _positions(format_version, _admits_number)
-
-
-@cache
-def string_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
-    """Paths (``*`` for any array item) where the schema wants text (type string)."""
-    return _positions(format_version, _wants_text)
-
-
-def _admits_number(node: dict[str, Any]) -> bool:
-    types = node.get("type", ())
-    types = [types] if isinstance(types, str) else list(types)
-    admitted = [node["const"]] if "const" in node else list(node.get("enum", ()))
-    return "number" in types or "integer" in types or any(_is_number(v) for v in admitted)
-
-
-def _wants_text(node: dict[str, Any]) -> bool:
-    types = node.get("type", ())
-    return types == "string" or (isinstance(types, list) and "string" in types)
-
-
-def _positions(format_version: int, wanted: Callable[[dict[str, Any]], bool]) -> tuple[tuple[str, ...], ...]:
-    """The paths of the schema's properties and array items (``*``) that ``wanted`` accepts."""
-    found: list[tuple[str, ...]] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        if wanted(node):
-            found.append(path)
-        for key, child in node.get("properties", {}).items():
-            walk(child, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "*"))
-
-    walk(schema(format_version), ())
-    return tuple(found)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-@cache
-def closed(format_version: int) -> bool:
-    """Whether the schema of ``format_version`` is closed (see ``is_closed``)."""
-    return is_closed(schema(format_version))
-
-
-def is_closed(node: Any, top: bool = True) -> bool:
-    """Whether every value of a record valid under the schema ``node`` stands where the schema
-    names it, with a type, const or enum there, and no key beyond those named: then a valid
-    record holds a number only at ``number_positions`` and no date, date-time or time anywhere
-    but at the date positions (jsonschema-rs refuses those types wherever a keyword looks at
-    them). A reader that proves a record exact only where numbers may stand relies on this; a
-    schema that loosened it turns that reader off."""
-    if not isinstance(node, dict) or not (top or "type" in node or "const" in node or "enum" in node):
-        return False
-    if set(node) & {"$ref", "anyOf", "oneOf", "allOf", "not", "if", "patternProperties"}:
-        return False
-    if "properties" in node or node.get("type") == "object":
-        if node.get("additionalProperties") is not False:
-            return False
-        if not all(is_closed(child, False) for child in node.get("properties", {}).values()):
-            return False
-    return node.get("type") != "array" or is_closed(node.get("items"), False)
-
-
 Tree = dict[str, Any]
 
 
-def position_tree(
-    positions: tuple[tuple[str, ...], ...], ends: dict[tuple[str, ...], Any] | None = None
-) -> Tree:
-    """Paths as one tree of their parts (``*``: any array item), so a walk visits each container
-    once for all the paths through it; where a path ends, ``{}`` or what ``ends`` gives it."""
+@cache
+def _date_tree(format_version: int) -> Tree:
+    """The date positions as one tree of their parts (``*``: any array item), so a walk visits
+    each container once for all the paths through it; ``{}`` where a path ends."""
     tree: Tree = {}
-    for path in positions:
+    for path in _date_positions(format_version):
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
-        node[path[-1]] = {} if ends is None else ends[path]
+        node[path[-1]] = {}
     return tree
-
-
-def validates(instance: Any, format_version: int = 1) -> bool:
-    """Whether ``instance`` (dates already ISO strings) is valid: jsonschema-rs finds it so and
-    no amount has more decimals than the schema's ``x-decimals`` allow; False for a value the
-    validator cannot take."""
-    try:
-        return bool(_validator(format_version).is_valid(instance)) and not decimal_problems(
-            instance, format_version
-        )
-    except Exception:
-        return False
 
 
 #: The schema's own annotation of how many decimals an amount may have (money: 2, satang).
@@ -289,11 +201,6 @@ def decimal_problems(data: Any, format_version: int = 1) -> list[Problem]:
     return problems
 
 
-def date_positions(format_version: int = 1) -> tuple[tuple[str, ...], ...]:
-    """Paths (``*`` for any array item) where the schema wants a date."""
-    return _date_positions(format_version)
-
-
 def _iso_dates(node: Any, tree: Tree) -> Any:
     """``node`` with the dates at the ends of ``tree`` as ISO strings, only the containers on the
     way copied; ValueError when a value there is anything but a date."""
@@ -340,7 +247,18 @@ def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[t
 @cache
 def _date_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
     """Paths (``*`` for any array item) where the schema wants a date."""
-    return _positions(format_version, lambda node: node.get("format") == "date")
+    found: list[tuple[str, ...]] = []
+
+    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
+        if node.get("format") == "date":
+            found.append(path)
+        for key, child in node.get("properties", {}).items():
+            walk(child, (*path, key))
+        if isinstance(node.get("items"), dict):
+            walk(node["items"], (*path, "*"))
+
+    walk(schema(format_version), ())
+    return tuple(found)
 
 
 def _values_at(
