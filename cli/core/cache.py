@@ -40,13 +40,12 @@ from typing import Any, BinaryIO
 
 from .config import Config
 from .findings import Finding, Severity
+from .rules import AS_OF_RULES  # rules whose findings depend on the day: each rule declares it
 
 #: Bump when what an entry holds changes shape.
 CACHE_FORMAT = 2
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
-#: Rules whose findings depend on the day of the check (a test keeps this list true).
-AS_OF_RULES = frozenset({"future-report"})
 #: Dead bytes a cache file may carry beyond as many as its live values before it is compacted.
 COMPACT_SLACK = 1 << 20
 #: Bytes of cached values read at once.

@@ -27,8 +27,9 @@ from typing import Any
 import tomli_w
 
 from .errors import RecordError, RefusedError
+from .kinds import format_problem
 from .locate import line_of
-from .record import decode, format_problem, parse
+from .record import decode, parse
 from .text import toml_safe
 
 SCHEMA_PREFIX = "#:schema"
