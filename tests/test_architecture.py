@@ -102,3 +102,92 @@ def test_nothing_reads_outside_the_checkout(path: Path) -> None:
     text = path.read_text("utf-8")
     for reach_out in ("../shared", '"shared"', "parent.parent.parent", "PROJECT_ROOT.parent"):
         assert reach_out not in text, f"{path.name} reaches outside the checkout with {reach_out!r}"
+
+
+PACKAGE = PROJECT_ROOT / "cli"
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return ".".join(("projledger", *(parts[:-1] if parts[-1] == "__init__" else parts)))
+
+
+def _module_level_imports(path: Path, modules: set[str]) -> set[str]:
+    """The package's modules that ``path`` imports when it is loaded: imports at module level
+    (inside ``if``/``try`` blocks too, not inside functions or ``if TYPE_CHECKING``), relative
+    ones resolved, ``from . import x`` read as the module ``x`` where there is one."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(nodes: list[ast.stmt]) -> None:
+        for node in nodes:
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                visit(node.orelse)
+            elif isinstance(node, ast.If | ast.Try):
+                visit(node.body)
+                visit(node.orelse)
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body)
+                visit(getattr(node, "finalbody", []))
+            elif isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    base = package.split(".")
+                    base = base[: len(base) - (node.level - 1)]
+                    module = ".".join([*base, *([node.module] if node.module else [])])
+                else:
+                    module = node.module or ""
+                found.add(module)
+                found.update(f"{module}.{alias.name}" for alias in node.names)
+
+    visit(ast.parse(path.read_text("utf-8")).body)
+    return {module for module in found if module in modules and module != name}
+
+
+def import_graph() -> dict[str, set[str]]:
+    paths = {_module_name(path): path for path in PACKAGE.rglob("*.py")}
+    modules = set(paths)
+    return {name: _module_level_imports(path, modules) for name, path in paths.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of ``graph`` as the modules along it (first repeated last), or None."""
+    state: dict[str, int] = {}  # 1 on the current path, 2 done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == 1:
+                return [*path[path.index(target) :], target]
+            if target not in state:
+                cycle = visit(target)
+                if cycle is not None:
+                    return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            cycle = visit(node)
+            if cycle is not None:
+                return cycle
+    return None
+
+
+def test_the_package_has_no_import_cycle() -> None:
+    """No module of ``cli/`` imports, at load time, a module that imports it back (however far
+    round): the layers stay layers (the registry of record kinds above records and rules)."""
+    graph = import_graph()
+    assert len(graph) > 40 and "projledger.core.record" in graph["projledger.core.check"]
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
+
+
+def test_the_cycle_finder_finds_cycles() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+    assert find_cycle({"a": {"a"}}) == ["a", "a"]

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import click
 
+from ..core.kinds import show_formats
 from .options import OutputPath, as_of_option, current_config, format_option, output_plan, shown_path, today
 
 
 @click.command()
 @click.argument("code_or_path", metavar="CODE_OR_PATH")
-@format_option("text", "html", default="text")
+@format_option(*show_formats(), default="text")
 @click.option(
     "--output", "-o", type=OutputPath(path_type=Path, dir_okay=False), default=None,
     help="Write the form to this file (replaced whole) or into this FIFO or device, instead of "
@@ -36,25 +37,21 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
       projledger show records/2565/01000000-2475.toml --as-of 31/03/2565
     """
     from ..core.check import check_file
-    from ..core.form import build_form, render_text
+    from ..core.kinds import kind_of_record
     from ..core.repository import resolve_record
-    from ..core.status import compute_status
 
     config = current_config()
     plan = output_plan(output, config) if output is not None else None  # refused before any work
     day = as_of or today(config)
     path = resolve_record(code_or_path, config)
     # Judged as of the run's day (as status does): --as-of only chooses what the form shows.
-    project = check_file(path, config, today(config), shown_path(path)).require_project(
-        "run projledger validate"
-    )
-    status = compute_status(project, day, config)
-    if output_format == "html":
-        from ..core.pages import form_page
-
-        content = form_page(project, status)
-    else:
-        content = render_text(build_form(project, status)) + "\n"
+    result = check_file(path, config, today(config), shown_path(path))
+    record = result.require_record("run projledger validate")
+    kind = kind_of_record(record)
+    render = kind.renderers.get(output_format)
+    if render is None:
+        raise click.UsageError(f"a {kind.name} record has no {output_format} form")
+    content = render(record, config, day)
     if plan is None:
         click.echo(content, nl=False)
     else:

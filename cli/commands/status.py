@@ -13,7 +13,7 @@ import click
 
 from ..core.labels import Lang
 from ..core.portfolio import SORTS
-from ..core.text import TABLE_FORMATS
+from ..core.reporters import STATUS_FORMATS, STATUS_TABLES
 from .options import current_config, format_option, reading_config, shown_path, today
 from .reading import (
     echo_memo,
@@ -55,7 +55,7 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
 @portfolio_options
 @click.option("--sort", type=click.Choice(tuple(SORTS)), default="worst", show_default=True,
               help="Order of the rows; 'worst' puts behind, then watch, then overdue first.")  # fmt: skip
-@format_option(*TABLE_FORMATS, "xlsx", default="table")
+@format_option(*STATUS_FORMATS, default="table")
 @spreadsheet_options
 @click.option("--since", metavar="REV",
               help="Only the projects whose records changed since this git revision, with what changed.")  # fmt: skip
@@ -112,9 +112,9 @@ def status(
         if echo_memo(memo):
             return
     from ..core.portfolio import Presenter, filtered, sorted_rows
-    from ..core.tables import StatusLine, status_csv, status_envelope, status_line_kept
+    from ..core.tables import StatusLine, status_csv, status_line_kept
 
-    table = output_format in ("table", "markdown")
+    table = output_format in STATUS_TABLES
     present = None
     if table:  # each project's line is made once and kept in the cache: not the row
         painter = paint if colour else no_paint
@@ -169,16 +169,14 @@ def status(
     ):
         report_skipped(skipped.files)
         return
-    if output_format == "json":
-        from ..core.gitreview import change_dict
-        from ..core.text import json_text
+    from ..core.reporters import STATUS_RENDERERS
 
-        envelope = status_envelope(chosen, day)
-        if changes is not None:
-            envelope.update(since=since, changes=[change_dict(c) for c in changes])
-        emit([json_text(envelope)], skipped.files, memo)
-    else:
-        emit([status_csv(chosen)], skipped.files, memo)
+    extra: dict[str, Any] = {}
+    if changes is not None:
+        from ..core.gitreview import change_dict
+
+        extra = {"since": since, "changes": [change_dict(c) for c in changes]}
+    emit([STATUS_RENDERERS[output_format](chosen, day, extra)], skipped.files, memo)
 
 
 def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:

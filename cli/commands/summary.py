@@ -10,8 +10,8 @@ from typing import Any
 import click
 
 from ..core.labels import Lang
+from ..core.reporters import SUMMARY_FORMATS
 from ..core.summary import DIMENSIONS
-from ..core.text import TABLE_FORMATS
 from .options import format_option, reading_config, today
 from .reading import (
     echo_memo,
@@ -31,7 +31,7 @@ from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spread
 @click.option("--by", "by", type=click.Choice(DIMENSIONS), multiple=True,
               help="Group by this (repeat for nested groups; quarter comes last). Default: agency.")  # fmt: skip
 @portfolio_options
-@format_option(*TABLE_FORMATS, "xlsx", default="table")
+@format_option(*SUMMARY_FORMATS, default="table")
 @spreadsheet_options
 def summary(
     targets: tuple[str, ...], by: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...],
@@ -74,9 +74,9 @@ def summary(
         if echo_memo(memo):
             return
     from ..core.portfolio import filtered
+    from ..core.reporters import SUMMARY_RENDERERS
     from ..core.summary import SUMMARY_ROWS, summarise
-    from ..core.tables import summary_csv, summary_envelope, summary_table
-    from ..core.text import json_text
+    from ..core.tables import summary_csv
 
     source, skipped = portfolio_rows(paths, config, day, memo, listed, SUMMARY_ROWS)
     result = summarise(filtered(source, filters), by or ("agency",), config, day)
@@ -91,13 +91,7 @@ def summary(
     ):
         report_skipped(skipped.files)
         return
-    if output_format == "json":
-        out = json_text(summary_envelope(result))
-    elif output_format == "csv":
-        out = summary_csv(result)
-    else:
-        out = summary_table(result, language, output_format, width)
-    emit([out], skipped.files, memo)
+    emit([SUMMARY_RENDERERS[output_format](result, language, width)], skipped.files, memo)
 
 
 def _check_by(by: tuple[str, ...]) -> None:

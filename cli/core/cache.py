@@ -45,8 +45,6 @@ from .findings import Finding, Severity
 CACHE_FORMAT = 2
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
-#: Rules whose findings depend on the day of the check (a test keeps this list true).
-AS_OF_RULES = frozenset({"future-report", "be-year"})  # be-year: its advice ends at the day
 #: Dead bytes a cache file may carry beyond as many as its live values before it is compacted.
 COMPACT_SLACK = 1 << 20
 #: Bytes of cached values read at once.
@@ -153,20 +151,21 @@ def check_one(
 ) -> Checked:
     """Check a file and say for which days of the check its findings hold (``seen``: a
     ``record.Seen`` to learn what was read)."""
-    check_file, _plausible, _ = _checking()
+    check_file, _plausible, _, day_rules = _checking()
     result = check_file(path, config, as_of, "", fast=fast, seen=seen)
     findings = tuple(
         (f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings
     )
     if result.project is None:
         return Checked(findings)
-    if any(f[2] in AS_OF_RULES for f in findings):
+    if any(f[2] in day_rules for f in findings):
         return Checked(findings, as_of, as_of)  # the message names the day
     dates = [r.date for r in result.project.reports if _plausible(r.date)]
     return Checked(findings, max(dates) if dates else None, None)
 
 
-#: (check.check_file, rules._plausible, record.Seen), imported at the first check: a run answered
+#: (check.check_file, rules._plausible, record.Seen, rules.AS_OF_RULES: the rules whose findings
+#: depend on the day, as each rule declares), imported at the first check: a run answered
 #: from the memo needs none of them, and an import statement run for every file costs a
 #: microsecond or two each time.
 _CHECKING: list[Any] = []
@@ -176,9 +175,9 @@ def _checking() -> list[Any]:
     if not _CHECKING:
         from .check import check_file
         from .record import Seen
-        from .rules import _plausible
+        from .rules import AS_OF_RULES, _plausible
 
-        _CHECKING.extend((check_file, _plausible, Seen))
+        _CHECKING.extend((check_file, _plausible, Seen, AS_OF_RULES))
     return _CHECKING
 
 

@@ -1,5 +1,7 @@
 """Checking records: structure against the schema, then every rule, into findings.
 
+What a record's kind has (its schema, its typed record, its rules) comes from the registry of
+record kinds (core/kinds.py), by the record's ``format``: nothing here names a format.
 One file's failure is one more finding, never an exception that stops the others.
 """
 
@@ -14,19 +16,26 @@ from typing import Any
 from .config import Config
 from .errors import RecordError
 from .findings import Finding, Severity
+from .kinds import format_problem, kind_of
 from .locate import format_field
-from .record import Document, Project, Seen, format_problem, read_document
-from .rules import RULES, RuleContext
+from .record import Document, Project, Seen, read_document
+from .rules import RuleContext
 from .schema import check_structure
 
 
 @dataclass(frozen=True)
 class FileResult:
-    """What checking one file found; ``project`` is None when it could not be read as one."""
+    """What checking one file found; ``record`` is the typed record of its kind (a ``Project``
+    for format 1), None when the file could not be read as one."""
 
     path: str
     findings: tuple[Finding, ...]
-    project: Project | None
+    record: Any
+
+    @property
+    def project(self) -> Project | None:
+        """The record when it is a project (format 1), else None."""
+        return self.record if isinstance(self.record, Project) else None
 
     @property
     def ok(self) -> bool:
@@ -39,9 +48,16 @@ class FileResult:
     def require_project(self, advice: str) -> Project:
         """The project of a valid record; else ``RecordError`` naming the first error (file,
         line, field) followed by ``advice``: how every command that needs one says so."""
+        record = self.require_record(advice)
+        if not isinstance(record, Project):
+            raise RecordError(f"not a project record ({advice})", rule="format-version", path=self.path)
+        return record
+
+    def require_record(self, advice: str) -> Any:
+        """The typed record of a valid record of any kind; else as ``require_project`` says."""
         first = self.first_error
-        if self.project is not None and first is None:
-            return self.project
+        if self.record is not None and first is None:
+            return self.record
         if first is None:
             raise RecordError(f"not a record ({advice})", rule="io", path=self.path)
         raise RecordError(
@@ -62,6 +78,7 @@ def check_document(
         )
         return FileResult(shown, (finding,), None)
     assert isinstance(version, int)
+    kind = kind_of(version)
     problems = check_structure(document.data, version)
     findings = [
         Finding(
@@ -71,12 +88,12 @@ def check_document(
     ]
     if findings:
         return FileResult(shown, tuple(findings), None)
-    project = Project.from_data(document.data)
-    context = RuleContext(document, project, config, as_of)
-    for rule in RULES:
+    record = kind.constructor(document.data)
+    context = RuleContext(document, record, config, as_of)
+    for rule in kind.rules:
         for field, message in rule.check(context):
             findings.append(Finding(shown, document.line_of(field), field, rule.id, rule.severity, message))
-    return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), project)
+    return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), record)
 
 
 def check_data(

@@ -27,12 +27,13 @@ from typing import Any
 import tomli_w
 
 from .errors import RecordError, RefusedError
+from .kinds import format_problem, kind_of
 from .locate import line_of
-from .record import decode, format_problem, parse
+from .record import decode, parse
 from .text import toml_safe
 
 SCHEMA_PREFIX = "#:schema"
-SCHEMA_RELATIVE = Path("schemas") / "project.schema.json"
+SCHEMA_RELATIVE = Path("schemas") / Path(kind_of(1).schema_file).name
 
 TOP_ORDER = (
     "format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget", "plan",

@@ -6,7 +6,7 @@ UTF-8 (UTF-16 is named as such), NUL bytes, TOML syntax errors, nesting deep eno
 exhaust the parser's recursion, and ``nan``/``inf`` anywhere.
 
 A document keeps its text next to its data, so a finding can find its line later, and the
-``format`` key picks the record kind; format 1 is the project record below.
+``format`` key picks the record kind (core/kinds.py); format 1 is the project record below.
 """
 
 from __future__ import annotations
@@ -29,22 +29,6 @@ from .errors import RecordError
 from .locate import FieldKey, format_field, index_lines, line_of
 
 MAX_RECORD_BYTES = 1024 * 1024
-SUPPORTED_FORMATS = (1,)
-
-
-def format_problem(data: dict[str, Any]) -> str | None:
-    """Why ``data`` is not a record at all (validate's first verdict, rule ``format-version``):
-    no ``format`` key, or a format this version does not read; None for a record. A TOML file
-    that is no record (``projledger.toml``, ``.git/config``) stops here, before any other rule."""
-    version = data.get("format")
-    if version in SUPPORTED_FORMATS:
-        return None
-    if "format" in data:
-        known = ", ".join(map(str, SUPPORTED_FORMATS))
-        return (
-            f"format {version!r} is not a record format this version of projledger reads (it reads {known})"
-        )
-    return f"the required key 'format' is missing (write format = {SUPPORTED_FORMATS[-1]})"
 
 
 @dataclass(frozen=True)

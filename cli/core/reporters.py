@@ -1,11 +1,25 @@
-"""Renderers of validation findings, chosen by name (``--format``) from one registry."""
+"""The output formats of the reading commands, each chosen by name (``--format``) from its
+registry: validate's findings (``REPORTERS``), status's rows (``STATUS_FORMATS``) and summary's
+groups (``SUMMARY_FORMATS``). A new format is one more entry; the command's ``--format``
+choices are the registry's names.
+
+Renderers of status and summary import their layouts when called: choosing a format (and a
+run answered from the index) costs no table code.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from .findings import Finding, count
+from .labels import Lang
 from .text import ENVELOPE_VERSION, json_text, one_line
+
+if TYPE_CHECKING:
+    from .portfolio import ProjectRow
+    from .summary import Summary
 
 Reporter = Callable[[list[Finding], int], str]
 
@@ -61,3 +75,67 @@ def github_report(findings: list[Finding], files: int) -> str:
 
 
 REPORTERS: dict[str, Reporter] = {"text": text_report, "json": json_report, "github": github_report}
+
+
+# --- status -----------------------------------------------------------------------------------
+
+#: status's output formats laid out as tables, one line per project, by the status table path
+#: (streamed, kept in the index); the others are whole renderers of the chosen rows.
+STATUS_TABLES = ("table", "markdown")
+#: (rows as shown, the day, extra keys for the JSON envelope: ``--since``'s changes) -> output.
+StatusRenderer = Callable[["list[ProjectRow]", date, Mapping[str, Any]], str]
+
+
+def _status_csv(rows: list[ProjectRow], as_of: date, extra: Mapping[str, Any]) -> str:
+    from .tables import status_csv
+
+    return status_csv(rows)
+
+
+def _status_json(rows: list[ProjectRow], as_of: date, extra: Mapping[str, Any]) -> str:
+    from .tables import status_envelope
+
+    return json_text({**status_envelope(rows, as_of), **extra})
+
+
+STATUS_RENDERERS: dict[str, StatusRenderer] = {"csv": _status_csv, "json": _status_json}
+#: Every name ``status --format`` takes, in the order its help lists them (xlsx: a spreadsheet
+#: file, written by commands/sheets.py).
+STATUS_FORMATS = (*STATUS_TABLES, *STATUS_RENDERERS, "xlsx")
+
+
+# --- summary ----------------------------------------------------------------------------------
+
+#: (the summary, language, terminal width or None) -> output.
+SummaryRenderer = Callable[["Summary", Lang, "int | None"], str]
+
+
+def _summary_table(fmt: str) -> SummaryRenderer:
+    def render(summary: Summary, lang: Lang, width: int | None) -> str:
+        from .tables import summary_table
+
+        return summary_table(summary, lang, fmt, width)
+
+    return render
+
+
+def _summary_csv(summary: Summary, lang: Lang, width: int | None) -> str:
+    from .tables import summary_csv
+
+    return summary_csv(summary)
+
+
+def _summary_json(summary: Summary, lang: Lang, width: int | None) -> str:
+    from .tables import summary_envelope
+
+    return json_text(summary_envelope(summary))
+
+
+SUMMARY_RENDERERS: dict[str, SummaryRenderer] = {
+    "table": _summary_table("table"),
+    "markdown": _summary_table("markdown"),
+    "csv": _summary_csv,
+    "json": _summary_json,
+}
+#: Every name ``summary --format`` takes (xlsx: a spreadsheet file, as status's).
+SUMMARY_FORMATS = (*SUMMARY_RENDERERS, "xlsx")

@@ -1,7 +1,9 @@
 """Every rule of the trade that ``validate`` checks beyond the schema, listed once.
 
 A rule is a plain function over a ``RuleContext`` yielding (field, message) pairs; ``RULES``
-gives each its stable id and severity. The schema's own findings (missing keys, 0-100
+gives each its stable id and severity, and says whether its findings depend on the day of the
+check (``reads_day``: ``AS_OF_RULES`` is made from it). The registry of record kinds
+(core/kinds.py) gives these to format 1. The schema's own findings (missing keys, 0-100
 progress, negative money, 2-decimal money, real dates...) come from ``schema.py``; these run
 on records that passed it, so they can rely on types.
 """
@@ -13,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
+from typing import Any, Generic, TypeVar
 
 from .calendar import (
     MIN_BE_YEAR,
@@ -38,19 +41,30 @@ GRACE_DAYS = 7
 Hit = tuple[str, str]  # (field path, message)
 
 
+R = TypeVar("R")
+
+
 @dataclass(frozen=True)
-class RuleContext:
+class RuleContext(Generic[R]):
+    """What a rule reads: the document, its typed record (``project``: a ``Project`` for
+    format 1, the record of its kind otherwise), the config and the day of the check."""
+
     document: Document
-    project: Project
+    project: R
     config: Config
     as_of: date
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule: its stable id, severity and check. ``reads_day``: its findings depend on the day
+    of the check (``ctx.as_of``), so a result kept from another day may not hold today; a test
+    holds every rule's declaration true to its code."""
+
     id: str
     severity: Severity
-    check: Callable[[RuleContext], Iterator[Hit]]
+    check: Callable[[RuleContext[Any]], Iterator[Hit]]
+    reads_day: bool = False
 
     @property
     def summary(self) -> str:
@@ -69,7 +83,7 @@ def _pairs(project: Project) -> Iterator[tuple[Report, Report]]:
 # --- errors ---------------------------------------------------------------------------------
 
 
-def file_name(ctx: RuleContext) -> Iterator[Hit]:
+def file_name(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The file is named after the project's code."""
     stem = path_names(ctx.document.path)[0]
     if stem != ctx.project.code:
@@ -79,7 +93,7 @@ def file_name(ctx: RuleContext) -> Iterator[Hit]:
         )
 
 
-def code_pattern(ctx: RuleContext) -> Iterator[Hit]:
+def code_pattern(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The code matches the repository's code pattern (projledger.toml)."""
     pattern = ctx.config.code_pattern
     if pattern != DEFAULT_CODE_PATTERN and not re.fullmatch(pattern, ctx.project.code):
@@ -89,7 +103,7 @@ def code_pattern(ctx: RuleContext) -> Iterator[Hit]:
         )
 
 
-def be_year(ctx: RuleContext) -> Iterator[Hit]:
+def be_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Dates are Gregorian: a year of 2400 or more is a Buddhist Era year typed by mistake."""
     p = ctx.project
     if (
@@ -191,13 +205,13 @@ def fiscal_year_range(ctx: RuleContext) -> Iterator[Hit]:
         )
 
 
-def start_after_end(ctx: RuleContext) -> Iterator[Hit]:
+def start_after_end(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The project starts on or before the day it ends."""
     if ctx.project.start > ctx.project.end:
         yield "start", f"the project starts ({ctx.project.start}) after it ends ({ctx.project.end})"
 
 
-def report_numbers(ctx: RuleContext) -> Iterator[Hit]:
+def report_numbers(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Report numbers strictly increase."""
     for before, after in _pairs(ctx.project):
         if after.no <= before.no:
@@ -208,7 +222,7 @@ def report_numbers(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def report_dates(ctx: RuleContext) -> Iterator[Hit]:
+def report_dates(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Report dates never go backwards."""
     for before, after in _pairs(ctx.project):
         if after.date < before.date and _plausible(after.date) and _plausible(before.date):
@@ -218,7 +232,7 @@ def report_dates(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def future_report(ctx: RuleContext) -> Iterator[Hit]:
+def future_report(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """No report is dated after the day of the check."""
     for report in ctx.project.reports:
         if report.date > ctx.as_of and _plausible(report.date):
@@ -228,7 +242,7 @@ def future_report(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def after_event(ctx: RuleContext) -> Iterator[Hit]:
+def after_event(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Nothing follows a report that cancelled or completed the project."""
     closed: Report | None = None
     for report in ctx.project.reports:
@@ -247,7 +261,7 @@ def after_event(ctx: RuleContext) -> Iterator[Hit]:
 # --- warnings -------------------------------------------------------------------------------
 
 
-def progress_dip(ctx: RuleContext) -> Iterator[Hit]:
+def progress_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Progress does not go down from one report to the next."""
     for before, after in _pairs(ctx.project):
         if after.progress < before.progress:
@@ -257,7 +271,7 @@ def progress_dip(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def disbursed_dip(ctx: RuleContext) -> Iterator[Hit]:
+def disbursed_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Disbursed money does not go down: it is the total to date."""
     for before, after in _pairs(ctx.project):
         if after.disbursed < before.disbursed:
@@ -270,7 +284,7 @@ def disbursed_dip(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def over_budget(ctx: RuleContext) -> Iterator[Hit]:
+def over_budget(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Disbursed money stays within the budget."""
     budget = ctx.project.budget
     for report in ctx.project.reports:
@@ -281,7 +295,7 @@ def over_budget(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def report_month(ctx: RuleContext) -> Iterator[Hit]:
+def report_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Report N is dated in the Nth month from the start's month (a few days' grace after)."""
     start = ctx.project.start
     if not _plausible(start):
@@ -310,7 +324,7 @@ def _in_report_month(day: date, month: int) -> bool:
     return at == month or (at == month + 1 and day.day <= GRACE_DAYS)
 
 
-def missing_month(ctx: RuleContext) -> Iterator[Hit]:
+def missing_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Every month between two reports has its own report."""
     for before, after in _pairs(ctx.project):
         if after.no > before.no + 1:
@@ -322,7 +336,7 @@ def missing_month(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def completed_below_100(ctx: RuleContext) -> Iterator[Hit]:
+def completed_below_100(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """A completed project reports 100 % progress."""
     for report in ctx.project.reports:
         if report.event == "completed" and report.progress < 100:
@@ -332,7 +346,7 @@ def completed_below_100(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def optimistic_status(ctx: RuleContext) -> Iterator[Hit]:
+def optimistic_status(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """A reported plan status is never rosier than the computed one (more cautious is fine)."""
     most_cautious = max(PLAN_RANK.values())
     for report in ctx.project.reports:
@@ -350,7 +364,7 @@ def optimistic_status(ctx: RuleContext) -> Iterator[Hit]:
             )
 
 
-def folder_year(ctx: RuleContext) -> Iterator[Hit]:
+def folder_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """A record lies in the folder of its fiscal year (records/<FY>/<code>.toml)."""
     folder = path_names(ctx.document.path)[1]
     if folder.isascii() and folder.isdigit() and len(folder) == 4 and int(folder) != ctx.project.fiscal_year:
@@ -365,12 +379,12 @@ E, W = Severity.ERROR, Severity.WARNING
 RULES: tuple[Rule, ...] = (
     Rule("file-name", E, file_name),
     Rule("code-pattern", E, code_pattern),
-    Rule("be-year", E, be_year),
+    Rule("be-year", E, be_year, reads_day=True),  # its advice ends at the day of the check
     Rule("fiscal-year-range", E, fiscal_year_range),
     Rule("start-after-end", E, start_after_end),
     Rule("report-number-order", E, report_numbers),
     Rule("report-date-order", E, report_dates),
-    Rule("future-report", E, future_report),
+    Rule("future-report", E, future_report, reads_day=True),
     Rule("after-event", E, after_event),
     Rule("progress-dip", W, progress_dip),
     Rule("disbursed-dip", W, disbursed_dip),
@@ -381,3 +395,7 @@ RULES: tuple[Rule, ...] = (
     Rule("optimistic-status", W, optimistic_status),
     Rule("folder-year", W, folder_year),
 )
+
+#: The ids of the rules above whose findings depend on the day of the check (the index keeps
+#: their findings only for the days they hold; core/kinds.py unites those of every kind).
+AS_OF_RULES = frozenset(rule.id for rule in RULES if rule.reads_day)

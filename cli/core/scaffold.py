@@ -17,9 +17,9 @@ import re
 
 from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, DEFAULT_TARGETS, DEFAULT_TIMEZONE, DEFAULT_TOLERANCE
 from .errors import InputError
-from .schema import SCHEMA_FILES, schema_text
+from .schema import schema_name, schema_text
 
-SCHEMA_PATH = f"schemas/{SCHEMA_FILES[1]}"
+SCHEMA_PATH = f"schemas/{schema_name(1)}"
 WORKFLOW_PATH = ".github/workflows/projledger.yml"
 #: The header line a record written by the tool starts with (relative to records/<FY>/).
 SCHEMA_HEADER = f"#:schema ../../{SCHEMA_PATH}"

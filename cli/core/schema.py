@@ -23,23 +23,29 @@ from typing import Any
 
 import jsonschema_rs
 
+from .kinds import kind_of
 from .locate import format_field
-
-SCHEMA_FILES = {1: "project.schema.json"}
 
 Problem = tuple[tuple[str | int, ...], str, str]  # (instance path, rule id, message)
 
 
 @cache
 def schema_text(format_version: int = 1) -> str:
-    text: str = _schema_file(SCHEMA_FILES[format_version]).read_text("utf-8")
+    text: str = _schema_file(kind_of(format_version).schema_file).read_text("utf-8")
     return text
 
 
-def _schema_file(name: str) -> Any:
+def schema_name(format_version: int = 1) -> str:
+    """The file name of the schema of ``format_version`` (as ``init`` copies it)."""
+    return Path(kind_of(format_version).schema_file).name
+
+
+def _schema_file(name: str | Path) -> Any:
     """The installed schema file ``name``: found where the package's spec says it lies (the way
     the cache's fingerprint finds it), else through ``importlib.resources``, which costs every
-    run about 4 ms of imports before the first record is read."""
+    run about 4 ms of imports before the first record is read. A ``Path`` is that file."""
+    if isinstance(name, Path):
+        return name
     from importlib.util import find_spec
 
     spec = find_spec("projledger.schemas")
@@ -65,7 +71,7 @@ def _validator(format_version: int) -> Any:
 
 def schema_path() -> str:
     """Where the installed schema lives on disk (for editors and ``projledger schema --path``)."""
-    return str(_schema_file(SCHEMA_FILES[1]))
+    return str(_schema_file(kind_of(1).schema_file))
 
 
 def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Problem]:

@@ -65,8 +65,6 @@ def json_safe(dumped: str) -> str:
 
 #: The version of every JSON envelope the tool prints (validate, status, summary, the site's data).
 ENVELOPE_VERSION = 1
-#: What ``status`` and ``summary`` print: two for people, two for machines, from the same rows.
-TABLE_FORMATS = ("table", "markdown", "csv", "json")
 
 
 def json_text(envelope: object) -> str:
