@@ -178,5 +178,5 @@ def test_every_rule_declares_truly_whether_it_reads_the_day(rule: Rule) -> None:
 
 
 def test_the_day_rules_are_derived_from_the_declarations() -> None:
-    assert rules.AS_OF_RULES == frozenset({"future-report"}) == kinds.day_rules()
+    assert rules.AS_OF_RULES == frozenset({"future-report", "be-year"}) == kinds.day_rules()
     assert kind_of(1).day_rules == rules.AS_OF_RULES
