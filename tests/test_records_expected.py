@@ -127,7 +127,10 @@ def test_a_new_repositorys_records_folder_given_by_name_passes_saying_so(
     monkeypatch.chdir(tmp_path / "new" / "docs")
     result = run(*args, "../records")
     assert result.exit_code == 0, result.output
-    assert f"no record yet in {tmp_path / 'new' / 'records'}" in result.stderr and "a new repository" in result.stderr
+    assert (
+        f"no record yet in {tmp_path / 'new' / 'records'}" in result.stderr
+        and "a new repository" in result.stderr
+    )
 
 
 def test_a_folder_given_by_name_with_a_record_or_a_file_given_says_nothing_more(repo: Path) -> None:
