@@ -324,7 +324,9 @@ def test_a_path_source_that_is_not_there_stops_the_step_saying_so(tmp_path: Path
         "which is not a folder of this repository holding projledger (its pyproject.toml)\n"
     )
     (checkout / "tools" / "projledger").mkdir(parents=True)
-    (checkout / "tools" / "projledger" / "pyproject.toml").write_text("[project]\nname = 'projledger'\n", "utf-8")
+    (checkout / "tools" / "projledger" / "pyproject.toml").write_text(
+        "[project]\nname = 'projledger'\n", "utf-8"
+    )
     ran = _run_step(f"cd {checkout}\n" + steps[0]["run"], value, tmp_path)
     assert ran.returncode == 0, ran.stdout
     assert ran.stdout == "python -m pip install ./tools/projledger\n"
