@@ -135,6 +135,8 @@ class WholeNumberType(_OneLineType):
 DAY = DayType()
 MONEY = MoneyType()
 PERCENT = PercentType()
+#: A Buddhist Era fiscal year (2567): a Gregorian one (2024) is a usage error, for every command.
+FISCAL_YEAR = WholeNumberType(2400)
 
 
 def as_of_option(func: F) -> F:
