@@ -35,5 +35,7 @@ def test_make_run_leaves_the_checkout_clean() -> None:
     from projledger.core.store import lock_path
 
     for made in ("_site/index.html", str(lock_path(Path("_site")))):
-        ignored = subprocess.run(["git", "check-ignore", "-q", "--no-index", made], cwd=PROJECT_ROOT, timeout=30)
+        ignored = subprocess.run(
+            ["git", "check-ignore", "-q", "--no-index", made], cwd=PROJECT_ROOT, timeout=30
+        )
         assert ignored.returncode == 0, made
