@@ -309,6 +309,31 @@ def test_with_a_source_the_install_step_installs_it(tmp_path: Path) -> None:
     assert ran.stdout == "python -m pip install projledger @ git+https://example.org/p.git@v1\n"
 
 
+def test_a_path_source_that_is_not_there_stops_the_step_saying_so(tmp_path: Path) -> None:
+    """`--install-from ./tools/projledger` before the folder is there: the step says what is
+    missing instead of failing on pip's install error; once projledger is there, pip runs."""
+    result = run("init", str(tmp_path / "r"), "--install-from", "./tools/projledger")
+    assert result.exit_code == 0
+    assert "./tools/projledger is not there yet" in result.stderr
+    value, steps = _install_steps((tmp_path / "r/.github/workflows/projledger.yml").read_text("utf-8"))
+    checkout = tmp_path / "r"
+    ran = _run_step(f"cd {checkout}\n" + steps[0]["run"], value, tmp_path)
+    assert ran.returncode == 1
+    assert ran.stdout == (
+        "::error::PROJLEDGER_INSTALL in .github/workflows/projledger.yml names ./tools/projledger, "
+        "which is not a folder of this repository holding projledger (its pyproject.toml)\n"
+    )
+    (checkout / "tools" / "projledger").mkdir(parents=True)
+    (checkout / "tools" / "projledger" / "pyproject.toml").write_text(
+        "[project]\nname = 'projledger'\n", "utf-8"
+    )
+    ran = _run_step(f"cd {checkout}\n" + steps[0]["run"], value, tmp_path)
+    assert ran.returncode == 0, ran.stdout
+    assert ran.stdout == "python -m pip install ./tools/projledger\n"
+    again = run("init", str(tmp_path / "s"), "--install-from", "./tools/projledger")
+    assert "not there yet" in again.stderr  # each init judges its own folder
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -91,9 +91,54 @@ def test_init_then_every_reader_passes_on_a_new_repository(tmp_path: Path, monke
         assert result.stdout == "0 files checked: 0 errors, 0 warnings\n"
 
 
-def test_an_empty_folder_given_by_name_passes(empty_repo: Path) -> None:
-    result = run("validate", "records")
-    assert result.exit_code == 0 and result.stdout.startswith("0 files checked")
+NAMED = [
+    ("validate",),
+    ("validate", "--format", "github"),
+    ("fmt", "--check"),
+    ("status",),
+    ("status", "--format", "csv"),
+    ("summary",),
+    ("summary", "--format", "json"),
+]
+
+
+@pytest.mark.parametrize("folder", ["records", ".", "records/2566"])
+@pytest.mark.parametrize("args", NAMED, ids=" ".join)
+def test_a_folder_given_by_name_without_records_is_an_error(
+    empty_repo: Path, args: tuple[str, ...], folder: str
+) -> None:
+    """`projledger validate .` in the wrong folder went green on "0 files checked"."""
+    (empty_repo / "records" / "2566").mkdir()
+    (empty_repo / "records" / "2566" / "notes.txt").write_text("not a record\n", "utf-8")
+    result = run(*args, folder)
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert f"no record in {folder} (given by name" in result.stderr
+    assert _files(empty_repo) == [Path("records"), Path("records/2566"), Path("records/2566/notes.txt")]
+
+
+@pytest.mark.parametrize("args", NAMED, ids=" ".join)
+def test_a_new_repositorys_records_folder_given_by_name_passes_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    assert run("init", str(tmp_path / "new")).exit_code == 0
+    (tmp_path / "new" / "docs").mkdir()
+    monkeypatch.chdir(tmp_path / "new" / "docs")
+    result = run(*args, "../records")
+    assert result.exit_code == 0, result.output
+    assert (
+        f"no record yet in {tmp_path / 'new' / 'records'}" in result.stderr
+        and "a new repository" in result.stderr
+    )
+
+
+def test_a_folder_given_by_name_with_a_record_or_a_file_given_says_nothing_more(repo: Path) -> None:
+    (repo / "empty").mkdir()
+    for args in (("records",), ("empty", "records"), ("empty", "records/2565/01000000-2475.toml")):
+        result = run("validate", "--as-of", "2026-11-25", *args)
+        assert result.exit_code == 0 and "1 file checked" in result.stdout, (args, result.output)
+        assert "no record" not in result.stderr
 
 
 def test_a_repository_with_records_says_nothing_more(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

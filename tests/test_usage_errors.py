@@ -151,3 +151,22 @@ def test_a_usage_error_comes_before_looking_for_records(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     _assert_usage_error(args, tmp_path)
+
+
+def _fiscal_year_options() -> list[tuple[str, ...]]:
+    """Every command's --fiscal-year given a Gregorian year: a BE year is at least 2400."""
+    found = []
+    for name, command in _commands():
+        if any(isinstance(p, click.Option) and "--fiscal-year" in p.opts for p in command.params):
+            found.append((*name.split(), *BASE.get(name, []), "--fiscal-year", "2024"))
+    return found
+
+
+def test_the_walk_finds_every_fiscal_year_option() -> None:
+    assert {args[0] for args in _fiscal_year_options()} >= {"status", "summary", "new", "sheet"}
+
+
+@pytest.mark.parametrize("args", _fiscal_year_options(), ids=" ".join)
+def test_a_fiscal_year_that_is_not_a_be_year_is_a_usage_error(repo: Path, args: tuple[str, ...]) -> None:
+    """`status --fiscal-year 2024` showed an empty table and exit 0; sheet export refused it (exit 2)."""
+    _assert_usage_error(args, repo)

@@ -45,7 +45,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
     from ..core.repository import list_records, real
     from ..core.store import update
 
-    config = reading_config(bool(paths))  # no record where records were expected: an error
+    config = reading_config(bool(paths), paths)  # no record where records were expected: an error
     failed = changed = files = 0
     done: set[Path] = set()  # the real files laid out (or checked) so far
     records_folder = real(config.records_dir) or config.records_dir

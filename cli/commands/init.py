@@ -91,6 +91,12 @@ def init(
     workflow = directory / WORKFLOW_PATH
     if install is not None:
         click.echo(f"projledger: CI installs projledger from {install} ({workflow})", err=True)
+        if install.startswith("./") and not (directory / install / "pyproject.toml").is_file():
+            click.echo(
+                f"projledger: {install} is not there yet: put projledger's source there (its pyproject.toml) "
+                "before the first push, or CI's install step stops, saying so",
+                err=True,
+            )
     else:
         click.echo(
             f"projledger: CI does not know where to install projledger from: set PROJLEDGER_INSTALL in "

@@ -7,9 +7,7 @@ from typing import Any
 import click
 
 from .add_report import ask
-from .options import DAY, MONEY, WholeNumberType, current_config, echo_findings, shown_path, today
-
-FISCAL_YEAR = WholeNumberType(2400)
+from .options import DAY, FISCAL_YEAR, MONEY, current_config, echo_findings, shown_path, today
 
 #: (option, prompt, type) of the options a new record cannot do without, in prompting order.
 REQUIRED = (

@@ -6,7 +6,7 @@ they cannot, fail in one line naming the option (``--progress: 'abc' is not a pe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +135,8 @@ class WholeNumberType(_OneLineType):
 DAY = DayType()
 MONEY = MoneyType()
 PERCENT = PercentType()
+#: A Buddhist Era fiscal year (2567): a Gregorian one (2024) is a usage error, for every command.
+FISCAL_YEAR = WholeNumberType(2400)
 
 
 def as_of_option(func: F) -> F:
@@ -179,20 +181,20 @@ def current_config() -> Config:
     return load_config(Path.cwd())
 
 
-def reading_config(paths_given: bool) -> Config:
+def reading_config(paths_given: bool, paths: Sequence[Path] = ()) -> Config:
     """The config of a command that reads the records (validate, status, summary, site).
 
     With no path given it reads the records folder, which must hold records unless a
     ``projledger.toml`` names it as the (still empty) folder of a new repository: then it says
-    so on stderr. No record where records were expected is an error (repository.records_expected).
+    so on stderr. No record where records were expected is an error (repository.records_expected);
+    so are folders given by name (``paths``) that hold none (repository.named_folders_expected).
     """
-    config = current_config()
-    if not paths_given:
-        from ..core.repository import records_expected
+    from ..core.repository import named_folders_expected, records_expected
 
-        note = records_expected(config)
-        if note is not None:
-            click.echo(f"projledger: {one_line(note)}", err=True)
+    config = current_config()
+    note = named_folders_expected(list(paths), config) if paths_given else records_expected(config)
+    if note is not None:
+        click.echo(f"projledger: {one_line(note)}", err=True)
     warn_cache_among_records(config)
     return config
 

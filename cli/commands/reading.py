@@ -18,7 +18,7 @@ import click
 from ..core.labels import LANGS, PLAN_STATUSES, STATES
 from ..core.portfolio import Filters
 from ..core.text import one_line
-from .options import as_of_option, today
+from .options import FISCAL_YEAR, as_of_option, today
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -26,7 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def portfolio_options(func: F) -> F:
     """The filters, language and date that ``status`` and ``summary`` share."""
     options = [
-        click.option("--fiscal-year", "fiscal_years", type=int, multiple=True, metavar="YEAR",
+        click.option("--fiscal-year", "fiscal_years", type=FISCAL_YEAR, multiple=True, metavar="YEAR",
                      help="Only this BE fiscal year (repeatable)."),
         click.option("--agency", "agencies", multiple=True, metavar="CODE|NAME",
                      help="Only agencies whose code starts with CODE or whose department's name holds NAME."),

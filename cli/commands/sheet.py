@@ -10,10 +10,10 @@ import click
 
 from ..core.text import one_line, printable
 from .options import (
+    FISCAL_YEAR,
     OptionError,
     OutputPath,
     PathArgument,
-    WholeNumberType,
     as_of_option,
     current_config,
     output_plan,
@@ -74,7 +74,7 @@ def sheet() -> None:
 @click.option(
     "--fiscal-year",
     "fiscal_years",
-    type=WholeNumberType(2400),
+    type=FISCAL_YEAR,
     multiple=True,
     metavar="YEAR",
     help="Only projects of this BE fiscal year. Repeatable.",

@@ -84,7 +84,8 @@ def status(
       projledger status --format xlsx --output status.xlsx
     """
     check_spreadsheet_options(output_format, output, excel)
-    config = reading_config(bool(targets) or since is not None)  # --since: git names the records
+    # --since: git names the records
+    config = reading_config(bool(targets) or since is not None, [Path(t) for t in targets])
     day = as_of or today(config)
     language: Lang = lang or config.language
     changes = None

@@ -62,7 +62,7 @@ def summary(
             from ..core.errors import NotFoundError
 
             raise NotFoundError(f"no record file or folder at {target}")
-    config = reading_config(bool(paths))
+    config = reading_config(bool(paths), paths)
     day = as_of or today(config)
     language: Lang = lang or config.language
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)

@@ -38,7 +38,7 @@ def validate(
     from ..core.cache import ResultCache, cache_folder, check_many, jobs_wanted
     from ..core.repository import list_records, repeated_codes
 
-    config = reading_config(bool(paths))
+    config = reading_config(bool(paths), paths)
     day = as_of or today(config)
     folder = None if no_cache else cache_folder(os.environ, config)
     cache = ResultCache(folder, config, "validate") if folder is not None else None

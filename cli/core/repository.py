@@ -290,3 +290,26 @@ def records_expected(config: Config) -> str | None:
         f"{missing} at {folder} ({how}); run from the records repository, give its records "
         "folder, or start one with projledger init"
     )
+
+
+def named_folders_expected(paths: list[Path], config: Config) -> str | None:
+    """The rule of ``records_expected`` for the paths a command was given by name.
+
+    ``projledger validate .`` run in the wrong folder must not go green on "0 files checked"
+    either. None: a path is not a folder (a file or a code, checked as such) or the folders hold
+    a record (or something the walk reports). A note to show: every folder is the records folder
+    of a new repository (``records_expected``'s exception). Otherwise ``NotFoundError`` naming
+    the folders as given. Stops at the first record found.
+    """
+    if not paths or not all(path.is_dir() for path in paths):
+        return None
+    if next(list_records(paths, config), None) is not None:
+        return None
+    records_folder = real(config.records_dir)
+    if config.path is not None and all(real(path) == records_folder for path in paths):
+        return records_expected(config)
+    names = ", ".join(str(path) for path in paths)
+    raise NotFoundError(
+        f"no record in {names} (given by name: no *.toml file there or in a folder below); "
+        "give the records folder, or run from the records repository with no PATH"
+    )

@@ -186,7 +186,8 @@ repos:
 
 
 #: The install step of every job: pip installs what the workflow's PROJLEDGER_INSTALL names, and
-#: when it names nothing the step says what to set instead of failing on an install error.
+#: when it names nothing, or a folder of the repository that does not hold projledger, the step
+#: says so instead of failing on an install error.
 INSTALL_STEP = f"""\
       - name: Install projledger
         run: |
@@ -194,6 +195,12 @@ INSTALL_STEP = f"""\
             echo "::error::set {INSTALL_ENV} in {{workflow}} to where projledger is installed from: {INSTALL_SHAPES}"
             exit 1
           fi
+          case "${INSTALL_ENV}" in ./*)
+            if [ ! -f "${INSTALL_ENV}/pyproject.toml" ]; then
+              echo "::error::{INSTALL_ENV} in {{workflow}} names ${INSTALL_ENV}, which is not a folder of this repository holding projledger (its pyproject.toml)"
+              exit 1
+            fi;;
+          esac
           python -m pip install "${INSTALL_ENV}"
 """
 
