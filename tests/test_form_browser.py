@@ -162,7 +162,9 @@ def test_printed_form_fills_its_pages_and_holds_every_report(forms: Path, tmp_pa
     flats = [_flat(page) for page in pages]
     whole = "".join(flats)
     fullness = _fullness(pdf, tmp_path)
-    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / f"form-{code}-page")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", str(pdf), str(tmp_path / f"form-{code}-page")], check=True
+    )
     _keep(sorted(tmp_path.glob(f"form-{code}-page-*.png")))
     print(code, len(pages), "pages, fullness", [round(f, 2) for f in fullness])
 
