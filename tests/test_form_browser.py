@@ -23,7 +23,6 @@ import subprocess
 import tomllib
 from collections.abc import Iterator
 from datetime import date, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
