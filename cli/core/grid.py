@@ -137,8 +137,9 @@ class Grid:
         widths, room = layout
         right = [a == "right" for a in self.align]
         full_column, right_column = widths[column], right[column]
+        rows, row_widths = self.rows, self.widths
         for i in range(start, end):
-            cells, measured = self.rows[i], self.widths[i]
+            cells, measured = rows[i], row_widths[i]
             padded = [
                 " " * (full - w) + c if r else c + " " * (full - w)
                 for c, w, full, r in zip(cells, measured, widths, right, strict=True)
