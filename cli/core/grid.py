@@ -1,13 +1,11 @@
 """The one layout of our own: rows of cells measured once, laid out as tabulate lays them out.
 
-tabulate (with wcwidth) takes about 1 s for a status table of 10,000 lines, measuring every cell
-again on each run; a status after one changed record must be laid out in well under 0.2 s. Here
-each line's cells are measured once (``measured_cells``: the index keeps the widths beside the
-cells) and a table is laid out from sums of widths: the ``simple`` and ``github`` formats
-(no number parsing, every column aligned by ``align``), byte for byte as tabulate's pinned minor
-(tests/test_table_layout.py holds it to tabulate on random Thai, ASCII, wide and coloured
-tables). What tabulate lays out otherwise (a cell of several lines, an unmeasurable character)
-is left to it: ``Grid.of`` gives None. Widths are wcwidth's.
+tabulate takes about 1 s for a status table of 10,000 lines (it measures every cell on each run);
+after one changed record, status must lay them out in well under 0.2 s. Here each line's cells are
+measured once (``measured_cells``, kept beside the cells) and a table is laid out from sums of
+widths: tabulate's ``simple`` and ``github`` formats (no number parsing, columns aligned by
+``align``), byte for byte, held to the pinned tabulate by tests/test_table_layout.py. What
+tabulate lays out otherwise (a cell of several lines, no known width) is left to it.
 """
 
 from __future__ import annotations
@@ -31,10 +29,8 @@ def cell_width(text: str) -> int:
 
 
 def cut(text: str, width: int) -> tuple[str, int]:
-    """``text`` cut to ``width`` columns, an ellipsis last: its longest start that wcwidth
-    measures within ``width - 1`` columns (marks stay with their letter, a wide letter that
-    would not fit goes; found by halving, a handful of measures in C); and the width of what
-    it gives."""
+    """``text`` cut to ``width`` columns: its longest start within ``width - 1`` (found by halving:
+    a few measures in C), then an ellipsis; and the width of what it gives."""
     room, fits, over = max(width - 1, 0), 0, len(text) + 1
     while over - fits > 1:
         middle = (fits + over) // 2
@@ -117,7 +113,7 @@ class Grid:
         """The lines, each as wide as the widest (``raw``: as tabulate makes them, trailing
         spaces dropped)."""
         yield from self.head(fmt, layout.widths, raw)
-        yield from self.row_lines(fmt, layout, column, raw, 0, len(self.rows))
+        yield from self.row_lines(fmt, layout, column, raw)
 
     def head(self, fmt: str, widths: list[int], raw: bool = False) -> list[str]:
         """The header line and the rule under it."""
@@ -130,16 +126,12 @@ class Grid:
             return ["| " + " | ".join(head) + " |", "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
         return ["  ".join(head).rstrip() if raw else "  ".join(head), "  ".join("-" * w for w in widths)]
 
-    def row_lines(
-        self, fmt: str, layout: Layout, column: int, raw: bool, start: int, end: int
-    ) -> Iterator[str]:
-        """The lines of rows ``start`` to ``end``, texts wider than the room cut to it."""
+    def row_lines(self, fmt: str, layout: Layout, column: int, raw: bool = False) -> Iterator[str]:
+        """The lines of the rows, texts of ``column`` wider than the room cut to it."""
         widths, room = layout
         right = [a == "right" for a in self.align]
         full_column, right_column = widths[column], right[column]
-        rows, row_widths = self.rows, self.widths
-        for i in range(start, end):
-            cells, measured = rows[i], row_widths[i]
+        for cells, measured in zip(self.rows, self.widths, strict=True):
             padded = [
                 " " * (full - w) + c if r else c + " " * (full - w)
                 for c, w, full, r in zip(cells, measured, widths, right, strict=True)

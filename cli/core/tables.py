@@ -543,7 +543,7 @@ def status_line_text(line: StatusLine, layout: Layout, lang: Lang, fmt: str = "t
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     assert line.widths is not None
     table = Grid(headers, _PackedCells([line.cells]), [line.widths], _STATUS_ALIGN)
-    return next(table.row_lines(fmt, layout, 1, False, 0, 1))
+    return next(table.row_lines(fmt, layout, 1))
 
 
 def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:
