@@ -494,13 +494,6 @@ class _PackedCells(SequenceABC[Sequence[str]]):
     def __iter__(self) -> Iterator[Sequence[str]]:
         return map(_unpacked, self.packed)
 
-    def cell(self, i: int, column: int) -> str:
-        """One cell of a line, without unpacking the cells after it."""
-        cells = self.packed[i]
-        if isinstance(cells, tuple):
-            return cells[column]
-        return cells.split(CELL_SEPARATOR.encode(), column + 1)[column].decode("utf-8", "surrogatepass")
-
 
 def _unpacked(cells: bytes | tuple[str, ...]) -> Sequence[str]:
     if isinstance(cells, tuple):
