@@ -1,8 +1,9 @@
 """Rendering rows and summaries: tables for people, JSON and CSV for machines, text charts.
 
 People get Thai labels (the form's own words) or English, money as ``3,540,000.00``, BE dates
-and percentages with 2 decimals, in tables that tabulate lines up with wcwidth (Thai vowels
-and tone marks take no width). Machines get raw values from the same rows: English keys,
+and percentages with 2 decimals, in tables lined up by wcwidth's widths (Thai vowels and tone
+marks take no width): by tabulate, or, for tables of cells measured once, by grid.py's layout
+of the same bytes. Machines get raw values from the same rows: English keys,
 ISO dates, plain numbers (Decimal turns into a JSON number only here, rounded to 2 decimals),
 null for unknown. Every text taken from a record is made printable for terminals, and
 neutralised for spreadsheets in CSV.
@@ -14,7 +15,6 @@ Nothing here prints or knows about colour: a caller that writes to a terminal pa
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,7 +23,12 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple, cast
 
+from wcwidth import wcswidth
+
 from .calendar import format_be, format_month_be
+from .grid import Grid, cut
+from .grid import Layout as Layout  # offered here to the commands, as before grid.py
+from .grid import measured_cells as measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import MonthPoint, ProjectRow, QuarterPoint
@@ -31,46 +36,6 @@ from .record import Project
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
 from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
-
-
-@functools.cache
-def _wcwidth() -> Any:
-    """wcwidth, imported at first use: about 20 ms and 6 MB that most runs never need (see
-    ``_known_width``)."""
-    import wcwidth
-
-    return wcwidth
-
-
-#: Characters whose width wcwidth gives as the tables here do (a test holds every one of them to
-#: it): printable ASCII, the Thai block, and the progress bar's blocks and the ellipsis.
-_KNOWN_TEXT = re.compile("[\x20-\x7e\u0e00-\u0e7f\u2026\u2588-\u258f\u2591]*\\Z")
-#: Thai vowels above and below and tone marks: combining, no width of their own.
-_THAI_COMBINING = (
-    "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
-)
-_DROP_COMBINING = str.maketrans("", "", _THAI_COMBINING)
-
-
-def _known_width(text: str) -> int | None:
-    """The width of text made only of characters whose width is known here, else None: the
-    names, labels and bars of a Thai portfolio are measured without importing wcwidth."""
-    if text.isascii():
-        return len(text) if text.isprintable() else None
-    if _KNOWN_TEXT.match(text) is None:
-        return None
-    return len(text.translate(_DROP_COMBINING))
-
-
-def wcswidth(text: str) -> int:
-    known = _known_width(text)
-    return known if known is not None else int(_wcwidth().wcswidth(text))
-
-
-def wcwidth(char: str) -> int:
-    known = _known_width(char)
-    return known if known is not None else int(_wcwidth().wcwidth(char))
-
 
 #: The narrowest a shortened name gets, however narrow the terminal.
 MIN_NAME_WIDTH = 20
@@ -95,7 +60,7 @@ _SGR = re.compile("\x1b\\[[0-9;]*m")
 def width_of(text: str) -> int:
     """Display width on a terminal; Thai vowels and tone marks and colour codes take none."""
     text = _SGR.sub("", text)
-    measured = wcswidth(text)
+    measured = int(wcswidth(text))
     return measured if measured >= 0 else len(text)
 
 
@@ -104,43 +69,7 @@ def shorten(text: str, width: int, measured: int | None = None) -> str:
     ``measured``: the text's width when the caller knows it already."""
     if (width_of(text) if measured is None else measured) <= width:
         return text
-    return _cut(text, width)[0]
-
-
-def _cut(text: str, width: int) -> tuple[str, int]:
-    """``shorten``'s cut of a text wider than ``width``, and the width of what it gives."""
-    room = max(width - 1, 0)
-    if _KNOWN_TEXT.match(text) is not None:  # every character one column wide but Thai marks
-        kept = _first_columns(room).match(text)
-        if kept is not None:
-            start = text[: kept.end()]
-            cut = start.rstrip()
-            return cut + "…", room - (len(start) - len(cut)) + 1  # the spaces dropped took a column each
-    used = 0
-    widths = _CHAR_WIDTHS
-    end = len(text)
-    for i, char in enumerate(text):
-        w = widths.get(char)
-        if w is None:
-            w = widths[char] = max(wcwidth(char), 0)
-        if used + w > room:
-            end = i
-            break
-        used += w
-    cut = text[:end].rstrip() + "…"
-    return cut, _cell_width(cut)
-
-
-@functools.cache
-def _first_columns(count: int) -> re.Pattern[str]:
-    """The start of a text of known widths that fills ``count`` columns, with the marks that
-    combine with its last letter (and any that open the text)."""
-    marks = f"[{_THAI_COMBINING}]*"
-    return re.compile(f"{marks}(?:[^{_THAI_COMBINING}]{marks}){{{count}}}")
-
-
-#: Each character's width as wcwidth gives it (negative taken as 0), looked up once a run.
-_CHAR_WIDTHS: dict[str, int] = {}
+    return cut(text, width)[0]
 
 
 def progress_bar(percent: Decimal | None, width: int = BAR_WIDTH) -> str:
@@ -390,157 +319,6 @@ def _tabulate_lines(
     )).split("\n")  # fmt: skip
 
 
-#: tabulate's pattern of terminal codes that take no width (CSI sequences and OSC 8 links).
-_ANSI = re.compile(
-    r"(\x1b\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]|\x1b\]8;(\w+=\w+:?)*;([^\x1b]+)\x1b\\([^\x1b]+)\x1b\]8;;\x1b\\)"
-)
-
-
-def _cell_width(text: str) -> int:
-    """tabulate's width of a cell: wcwidth's, after the terminal codes are taken out."""
-    return wcswidth(_ANSI.sub(r"\4", text) if "\x1b" in text else text)
-
-
-def measured_cells(cells: Sequence[str]) -> tuple[list[str], tuple[int, ...] | None]:
-    """A line's cells as a table shows them (stripped) and the width of each, measured once;
-    None for widths that our layout cannot use (a cell of several lines, an unmeasurable
-    character, tabulate's separating-line marker): tabulate lays such a table out itself."""
-    stripped = [c.strip() for c in cells]
-    if "\x01" in stripped[:2]:
-        return stripped, None
-    widths = tuple(_cell_width(c) for c in stripped)
-    if (widths and min(widths) < 0) or any("\n" in c or "\r" in c for c in stripped):
-        return stripped, None
-    return stripped, widths
-
-
-class Layout(NamedTuple):
-    """How a table is laid out: each column's width, and the room names are cut to."""
-
-    widths: list[int]
-    room: int | None
-
-
-class _Measured:
-    """A table whose every cell was measured once (``measured_cells``): laid out as tabulate lays
-    out ``simple`` and ``github`` tables (no number parsing, every column aligned by ``align``),
-    byte for byte, and fitted to a terminal's width by shortening one column, with sums of the
-    widths instead of measuring lines. The lines are made one at a time: nothing holds them."""
-
-    def __init__(
-        self,
-        headers: Sequence[str],
-        rows: Sequence[Sequence[str]],
-        widths: Sequence[Sequence[int]],
-        align: Sequence[str],
-    ) -> None:
-        self.headers = list(headers)
-        self.header_widths = [_cell_width(h) for h in self.headers]
-        self.rows = rows  # each line's stripped cells (any sequence of them: they may be packed)
-        self.widths = widths  # each line's cell widths
-        self.align = list(align)
-
-    @classmethod
-    def of(
-        cls, headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str]
-    ) -> _Measured | None:
-        """Measured from raw cells; None for what tabulate lays out otherwise."""
-        if any("\n" in h or "\r" in h for h in headers) or any(_cell_width(h) < 0 for h in headers):
-            return None
-        rows, widths = [], []
-        for r in body:
-            stripped, measured = measured_cells(r)
-            if measured is None or len(stripped) != len(headers):
-                return None
-            rows.append(stripped)
-            widths.append(measured)
-        return cls(headers, rows, widths, align)
-
-    def column_widths(self) -> list[int]:
-        widths = [w + 2 for w in self.header_widths]
-        if self.widths:
-            widths = [
-                max(w, max(column)) for w, column in zip(widths, zip(*self.widths, strict=True), strict=True)
-            ]
-        return widths
-
-    def layout(
-        self, fmt: str, column: int = 0, width: int | None = None, min_width: int = MIN_NAME_WIDTH
-    ) -> Layout:
-        """Each column's width, and the room names of ``column`` are cut to (None: none is cut)
-        so the table fits ``width`` if it can, never below ``min_width`` (a name cut to a few
-        letters says nothing). Once names are cut, their column is as wide as the room they
-        were cut to: every line is then made from its own cells alone."""
-        widths = self.column_widths()
-        count = len(widths)
-        room = None
-        if width is not None and self.rows and fmt != "markdown":
-            excess = sum(widths) + 2 * (count - 1) - width
-            if excess > 0:
-                longest = max(w[column] for w in self.widths)
-                room = max(min_width, longest - excess, width_of(self.headers[column]))
-                if longest > room:
-                    widths[column] = max(self.header_widths[column] + 2, room)
-                else:
-                    room = None
-        return Layout(widths, room)
-
-    def lines(
-        self, fmt: str, column: int = 0, width: int | None = None, min_width: int = MIN_NAME_WIDTH, *,
-        raw: bool = False, layout: Layout | None = None,
-    ) -> Iterator[str]:  # fmt: skip
-        """The lines as shown, laid out by ``layout`` (default: ``self.layout(...)``): every line
-        of a table as wide as the widest (``raw``: as tabulate makes them, trailing spaces
-        dropped)."""
-        widths, room = layout or self.layout(fmt, column, width, min_width)
-        yield from self.head(fmt, widths, raw)
-        yield from self._row_lines(fmt, widths, column, room, raw, 0, len(self.rows))
-
-    def head(self, fmt: str, widths: list[int], raw: bool = False) -> list[str]:
-        """The header line and the rule under it."""
-        header_align = self.align if self.rows else ["left"] * len(widths)
-        head = [
-            " " * (full - w) + h if a == "right" else h + " " * (full - w)
-            for h, w, full, a in zip(self.headers, self.header_widths, widths, header_align, strict=True)
-        ]
-        if fmt == "markdown":
-            return ["| " + " | ".join(head) + " |", "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-        return ["  ".join(head).rstrip() if raw else "  ".join(head), "  ".join("-" * w for w in widths)]
-
-    def _row_lines(
-        self, fmt: str, widths: list[int], column: int, room: int | None, raw: bool, start: int, end: int
-    ) -> Iterator[str]:
-        """The lines of rows ``start`` to ``end``, names wider than ``room`` cut to it."""
-        right = [a == "right" for a in self.align]
-        full_column, right_column = widths[column], right[column]
-        rows, row_widths = self.rows, self.widths
-        for i in range(start, end):
-            cells, measured = rows[i], row_widths[i]
-            padded = [
-                " " * (full - w) + c if r else c + " " * (full - w)
-                for c, w, full, r in zip(cells, measured, widths, right, strict=True)
-            ]
-            if room is not None and measured[column] > room:
-                text, text_width = _cut(cells[column], room)
-                pad = " " * (full_column - text_width)
-                padded[column] = pad + text if right_column else text + pad
-            if fmt == "markdown":
-                yield "| " + " | ".join(padded) + " |"
-            else:
-                yield "  ".join(padded).rstrip() if raw else "  ".join(padded)
-
-
-def _layout(
-    headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str
-) -> Callable[[], Iterator[str]] | None:
-    """The lines tabulate makes of this table, byte for byte (trailing spaces dropped, as it
-    does); None for what it lays out otherwise. Kept to prove ``_Measured`` against tabulate."""
-    table = _Measured.of(headers, body, align)
-    if table is None:
-        return None
-    return lambda: table.lines(fmt, raw=True)
-
-
 def _fit(
     headers: Sequence[str],
     body: list[list[str]],
@@ -563,9 +341,9 @@ def _fit_lines(
     min_width: int = MIN_NAME_WIDTH,
 ) -> Iterator[str]:
     """The lines, the text of ``column`` shortened so the table fits ``width`` columns if it can."""
-    table = _Measured.of(headers, body, align)
+    table = Grid.of(headers, body, align)
     if table is not None:
-        return table.lines(fmt, column, width, min_width)
+        return table.lines(fmt, table.layout(fmt, column, width, min_width), column)
     lines = _tabulate_lines(headers, body, align, fmt)  # what only tabulate lays out (several lines...)
     if width is None or not body or fmt == "markdown":
         return _shown(lambda: iter(lines), fmt)
@@ -716,13 +494,6 @@ class _PackedCells(SequenceABC[Sequence[str]]):
     def __iter__(self) -> Iterator[Sequence[str]]:
         return map(_unpacked, self.packed)
 
-    def cell(self, i: int, column: int) -> str:
-        """One cell of a line, without unpacking the cells after it."""
-        cells = self.packed[i]
-        if isinstance(cells, tuple):
-            return cells[column]
-        return cells.split(CELL_SEPARATOR.encode(), column + 1)[column].decode("utf-8", "surrogatepass")
-
 
 def _unpacked(cells: bytes | tuple[str, ...]) -> Sequence[str]:
     if isinstance(cells, tuple):
@@ -753,19 +524,19 @@ def status_table_parts(
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = _PackedCells(cells)
-    if any(w is None for w in widths) or _Measured.of(headers, [], _STATUS_ALIGN) is None:
+    if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
         return None, _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
-    table = _Measured(headers, rows, cast("Sequence[Sequence[int]]", widths), _STATUS_ALIGN)
-    layout = table.layout(fmt, 1, width)
-    return layout, table.lines(fmt, 1, layout=layout)
+    table = Grid(headers, rows, cast("Sequence[Sequence[int]]", widths), _STATUS_ALIGN)
+    layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
+    return layout, table.lines(fmt, layout, 1)
 
 
 def status_line_text(line: StatusLine, layout: Layout, lang: Lang, fmt: str = "table") -> str:
     """One project's line of a status table laid out by ``layout`` (its widths must fit it)."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     assert line.widths is not None
-    table = _Measured(headers, _PackedCells([line.cells]), [line.widths], _STATUS_ALIGN)
-    return next(table._row_lines(fmt, layout.widths, 1, layout.room, False, 0, 1))
+    table = Grid(headers, _PackedCells([line.cells]), [line.widths], _STATUS_ALIGN)
+    return next(table.row_lines(fmt, layout, 1))
 
 
 def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:

@@ -1,0 +1,146 @@
+"""The one layout of our own: rows of cells measured once, laid out as tabulate lays them out.
+
+tabulate takes about 1 s for a status table of 10,000 lines (it measures every cell on each run);
+after one changed record, status must lay them out in well under 0.2 s. Here each line's cells are
+measured once (``measured_cells``, kept beside the cells) and a table is laid out from sums of
+widths: tabulate's ``simple`` and ``github`` formats (no number parsing, columns aligned by
+``align``), byte for byte, held to the pinned tabulate by tests/test_table_layout.py. What
+tabulate lays out otherwise (a cell of several lines, no known width) is left to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
+
+from wcwidth import wcswidth
+
+#: tabulate's pattern of terminal codes that take no width (CSI sequences and OSC 8 links).
+_ANSI = re.compile(
+    r"(\x1b\[[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]|\x1b\]8;(\w+=\w+:?)*;([^\x1b]+)\x1b\\([^\x1b]+)\x1b\]8;;\x1b\\)"
+)
+
+
+def cell_width(text: str) -> int:
+    """tabulate's width of a cell: wcwidth's, after the terminal codes are taken out (-1: a
+    character of no known width)."""
+    return int(wcswidth(_ANSI.sub(r"\4", text) if "\x1b" in text else text))
+
+
+def cut(text: str, width: int) -> tuple[str, int]:
+    """``text`` cut to ``width`` columns: its longest start within ``width - 1`` (found by halving:
+    a few measures in C), then an ellipsis; and the width of what it gives."""
+    room, fits, over = max(width - 1, 0), 0, len(text) + 1
+    while over - fits > 1:
+        middle = (fits + over) // 2
+        if 0 <= wcswidth(text[:middle]) <= room:
+            fits = middle
+        else:
+            over = middle
+    short = text[:fits].rstrip() + "…"
+    return short, cell_width(short)
+
+
+def measured_cells(cells: Sequence[str]) -> tuple[list[str], tuple[int, ...] | None]:
+    """A line's cells as a table shows them (stripped) and the width of each, measured once;
+    None for widths ``Grid`` cannot use (a cell of several lines, an unmeasurable character,
+    tabulate's separating-line marker): tabulate lays such a table out itself."""
+    stripped = [c.strip() for c in cells]
+    if "\x01" in stripped[:2]:
+        return stripped, None
+    widths = tuple(cell_width(c) for c in stripped)
+    if (widths and min(widths) < 0) or any("\n" in c or "\r" in c for c in stripped):
+        return stripped, None
+    return stripped, widths
+
+
+class Layout(NamedTuple):
+    """How a table is laid out: each column's width, and the room names are cut to."""
+
+    widths: list[int]
+    room: int | None
+
+
+class Grid:
+    """A table whose every cell was measured once, fitted to a terminal's width by cutting the
+    text of one column. Lines are made one at a time: nothing holds them."""
+
+    def __init__(
+        self, headers: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[Sequence[int]],
+        align: Sequence[str],
+    ) -> None:  # fmt: skip
+        self.headers = list(headers)
+        self.header_widths = [cell_width(h) for h in self.headers]
+        self.rows = rows  # each line's stripped cells (any sequence of them: they may be packed)
+        self.widths = widths  # each line's cell widths
+        self.align = list(align)
+
+    @classmethod
+    def of(cls, headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str]) -> Grid | None:
+        """Measured from raw cells; None for what tabulate lays out otherwise."""
+        if any("\n" in h or "\r" in h or cell_width(h) < 0 for h in headers):
+            return None
+        rows, widths = [], []
+        for r in body:
+            stripped, measured = measured_cells(r)
+            if measured is None or len(stripped) != len(headers):
+                return None
+            rows.append(stripped)
+            widths.append(measured)
+        return cls(headers, rows, widths, align)
+
+    def layout(self, fmt: str, column: int, width: int | None, min_width: int) -> Layout:
+        """Each column's width, and the room the text of ``column`` is cut to (None: none is cut)
+        so the table fits ``width`` if it can, never below ``min_width``. Once cut, the column is
+        as wide as the room: every line is then made from its own cells alone."""
+        widths = [w + 2 for w in self.header_widths]
+        if self.widths:
+            widths = [max(w, max(c)) for w, c in zip(widths, zip(*self.widths, strict=True), strict=True)]
+        room = None
+        if width is not None and self.rows and fmt != "markdown":
+            excess = sum(widths) + 2 * (len(widths) - 1) - width
+            if excess > 0:
+                longest = max(w[column] for w in self.widths)
+                room = max(min_width, longest - excess, self.header_widths[column])
+                if longest > room:
+                    widths[column] = max(self.header_widths[column] + 2, room)
+                else:
+                    room = None
+        return Layout(widths, room)
+
+    def lines(self, fmt: str, layout: Layout, column: int = 0, *, raw: bool = False) -> Iterator[str]:
+        """The lines, each as wide as the widest (``raw``: as tabulate makes them, trailing
+        spaces dropped)."""
+        yield from self.head(fmt, layout.widths, raw)
+        yield from self.row_lines(fmt, layout, column, raw)
+
+    def head(self, fmt: str, widths: list[int], raw: bool = False) -> list[str]:
+        """The header line and the rule under it."""
+        header_align = self.align if self.rows else ["left"] * len(widths)
+        head = [
+            " " * (full - w) + h if a == "right" else h + " " * (full - w)
+            for h, w, full, a in zip(self.headers, self.header_widths, widths, header_align, strict=True)
+        ]
+        if fmt == "markdown":
+            return ["| " + " | ".join(head) + " |", "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        return ["  ".join(head).rstrip() if raw else "  ".join(head), "  ".join("-" * w for w in widths)]
+
+    def row_lines(self, fmt: str, layout: Layout, column: int, raw: bool = False) -> Iterator[str]:
+        """The lines of the rows, texts of ``column`` wider than the room cut to it."""
+        widths, room = layout
+        right = [a == "right" for a in self.align]
+        full_column, right_column = widths[column], right[column]
+        for cells, measured in zip(self.rows, self.widths, strict=True):
+            padded = [
+                " " * (full - w) + c if r else c + " " * (full - w)
+                for c, w, full, r in zip(cells, measured, widths, right, strict=True)
+            ]
+            if room is not None and measured[column] > room:
+                text, text_width = cut(cells[column], room)
+                pad = " " * (full_column - text_width)
+                padded[column] = pad + text if right_column else text + pad
+            if fmt == "markdown":
+                yield "| " + " | ".join(padded) + " |"
+            else:
+                yield "  ".join(padded).rstrip() if raw else "  ".join(padded)
