@@ -193,67 +193,6 @@ def test_same_as_of_independent_of_route(corpus: Path) -> None:
         assert check_file(path, config, day, fast=True) == check_file(path, config, day, fast=False)
 
 
-def test_parallel_and_cached_routes_give_the_same_findings(corpus: Path, tmp_path: Path) -> None:
-    from projledger.core.cache import ResultCache, check_many
-
-    config = load_config(corpus)
-    paths = sorted(corpus.glob("records/*/*.toml"))
-    plain = [check_file(p, config, AS_OF, str(p), fast=False).findings for p in paths]
-    assert sum(1 for f in plain if f) > 80  # the corpus does fail, on many files
-
-    def findings(**kwargs: Any) -> list[tuple[Any, ...]]:
-        return [tuple(c.as_findings(str(p))) for p, c in check_many(paths, config, AS_OF, **kwargs)]
-
-    assert findings(jobs=2, chunk=7, threshold=1) == plain  # a pool, chunks streamed back in order
-    assert findings(jobs=1, fast=False) == plain
-    cache = ResultCache(tmp_path / "cache", config, "validate")
-    assert findings(jobs=2, cache=cache, threshold=1) == plain  # cold: fills the cache
-    cache.save()
-    warm = ResultCache(tmp_path / "cache", config, "validate")
-    assert len(warm) == len(paths)
-    assert findings(jobs=2, cache=warm, threshold=1) == plain  # warm: from the cache
-    assert not warm.changed
-    warm.close()
-
-
-def test_cached_and_parallel_rows_are_the_plain_rows(
-    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """status and summary rows: plain loop, pool, cold cache, warm cache, one file changed."""
-    from projledger.core import cache as cache_module
-    from projledger.core import portfolio
-
-    monkeypatch.chdir(corpus)
-    monkeypatch.setattr(cache_module, "PARALLEL_THRESHOLD", 1)  # the pool even for 300 files
-    config = load_config(corpus)
-    checked_on = date(2026, 1, 1)
-
-    def rows(**environ: str) -> tuple[list[Any], list[tuple[str, str]]]:
-        for name in ("PROJLEDGER_NO_CACHE", "PROJLEDGER_CACHE_DIR", "PROJLEDGER_JOBS"):
-            monkeypatch.delenv(name, raising=False)
-        for name, value in environ.items():
-            monkeypatch.setenv(name, value)
-        skipped = portfolio.Skipped()
-        got = list(portfolio.rows([], config, AS_OF, checked_on=checked_on, skipped=skipped))
-        return got, skipped.files
-
-    plain = rows(PROJLEDGER_NO_CACHE="1", PROJLEDGER_JOBS="1")
-    assert len(plain[0]) > 150 and len(plain[1]) > 50
-    assert rows(PROJLEDGER_NO_CACHE="1", PROJLEDGER_JOBS="2") == plain
-    cache = str(tmp_path / "cache")
-    assert rows(PROJLEDGER_CACHE_DIR=cache, PROJLEDGER_JOBS="2") == plain  # cold
-    assert rows(PROJLEDGER_CACHE_DIR=cache, PROJLEDGER_JOBS="1") == plain  # warm
-    changed = sorted(corpus.glob("records/*/*.toml"))[5]
-    original = changed.read_bytes()
-    try:
-        changed.write_bytes(original.replace(b'name = "', b'name = "changed ', 1))
-        fresh = rows(PROJLEDGER_NO_CACHE="1")
-        assert fresh != plain
-        assert rows(PROJLEDGER_CACHE_DIR=cache) == fresh
-    finally:
-        changed.write_bytes(original)
-
-
 KEPT_VARIANTS = [
     ("status",), ("status", "--sort", "progress"), ("status", "--sort", "variance"), ("status", "--sort", "end"),
     ("status", "--sort", "disbursement"), ("status", "--sort", "name", "--state", "active"),

@@ -173,9 +173,7 @@ def test_broken_files_are_indexed_too(
     assert len(checks) == 1
 
 
-@pytest.mark.parametrize(
-    "damage", [b"", b"garbage", "head", "tail", "middle", "writable", "foreign-format"]
-)
+@pytest.mark.parametrize("damage", [b"", b"garbage", "head", "tail", "middle", "writable", "foreign-format"])
 def test_a_damaged_or_unsafe_index_is_rebuilt(
     repo: Path, cache_dir: Path, checks: list[str], damage: object
 ) -> None:
@@ -317,7 +315,9 @@ def test_other_arguments_and_an_edit_are_computed(
     assert run(*args).stdout == first.stdout and len(computed) == 5
 
 
-def test_a_file_added_or_removed_is_computed(repo: Path, cache_dir: Path, computed: list[int], settled: None) -> None:
+def test_a_file_added_or_removed_is_computed(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None
+) -> None:
     first = run("status", "--as-of", AS_OF, "--format", "json")
     copy = repo / "records" / "2566" / SHIPPED.name
     copy.parent.mkdir(parents=True, exist_ok=True)
@@ -384,10 +384,14 @@ finally:
 
 
 @pytest.mark.parametrize("args", COMMANDS)
-def test_a_stored_answer_imports_nothing_that_reads_records(repo: Path, cache_dir: Path, args: tuple[str, ...]) -> None:
+def test_a_stored_answer_imports_nothing_that_reads_records(
+    repo: Path, cache_dir: Path, args: tuple[str, ...]
+) -> None:
     env = {**os.environ, "PROJLEDGER_CACHE_DIR": str(cache_dir)}
     runs = [
-        subprocess.run([sys.executable, "-c", _STORED_RUN, *args], cwd=repo, env=env, capture_output=True, text=True)
+        subprocess.run(
+            [sys.executable, "-c", _STORED_RUN, *args], cwd=repo, env=env, capture_output=True, text=True
+        )
         for _ in range(2)
     ]
     assert runs[0].stdout == runs[1].stdout and runs[0].stdout
@@ -416,7 +420,16 @@ def test_rows_from_facts_are_the_rows_from_the_record(repo: Path) -> None:
 def test_kept_values_come_back_as_they_were() -> None:
     from decimal import Decimal
 
-    value = ("a", 1, None, Decimal("1.50"), Decimal("1E+2"), b"\x00\xff", date(2022, 1, 2), (Decimal("-0"), None))
+    value = (
+        "a",
+        1,
+        None,
+        Decimal("1.50"),
+        Decimal("1E+2"),
+        b"\x00\xff",
+        date(2022, 1, 2),
+        (Decimal("-0"), None),
+    )
     back = index_module.decode_kept(index_module.encode_kept(value))
     assert back == value and [type(v) for v in back] == [type(v) for v in value]
     assert str(back[3]) == "1.50" and str(back[4]) == "1E+2"
@@ -449,9 +462,13 @@ def test_each_change_gives_the_output_of_no_index(repo: Path, tmp_path: Path) ->
     """A record, a rule (in a copy of the package), the schema and the config edited in turn:
     each time, the runs with the index print what runs without it print."""
     package = tmp_path / "pkg" / "projledger"
-    shutil.copytree(Path(index_module.__file__).parent.parent, package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(index_module.__file__).parent.parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
     schemas = Path(index_module._package_folders()[1])
-    shutil.copytree(schemas, package / "schemas", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        schemas, package / "schemas", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "pkg"), "PROJLEDGER_CACHE_DIR": str(tmp_path / "cache")}
     env.pop("PROJLEDGER_NO_CACHE", None)
     plain = {**env, "PROJLEDGER_NO_CACHE": "1"}
@@ -471,15 +488,17 @@ def test_each_change_gives_the_output_of_no_index(repo: Path, tmp_path: Path) ->
     edited = same()
     assert edited != base
     rules_py = package / "core" / "rules.py"
-    rules_py.write_text(rules_py.read_text("utf-8").replace("progress is cumulative", "progress only grows"), "utf-8")
+    rules_py.write_text(
+        rules_py.read_text("utf-8").replace("progress is cumulative", "progress only grows"), "utf-8"
+    )
     ruled = same()
     assert any("progress only grows" in out for _, out, _ in ruled)
-    schema = package / "schemas" / "project.schema.json"
-    schema.write_text(schema.read_text("utf-8").replace("\"maxLength\": 40", "\"maxLength\": 5", 1), "utf-8")
-    schemed = same()
     (repo / "projledger.toml").write_text("tolerance = 0\n", "utf-8")
     configured = same()
-    assert schemed != ruled and configured != schemed
+    schema = package / "schemas" / "project.schema.json"
+    schema.write_text(schema.read_text("utf-8").replace('"maxLength": 40', '"maxLength": 5', 1), "utf-8")
+    schemed = same()
+    assert schemed != configured and configured != ruled
 
 
 # --- a killed run ------------------------------------------------------------------------------
@@ -502,7 +521,9 @@ def test_a_killed_run_never_leaves_a_wrong_index(repo: Path, tmp_path: Path) -> 
     for attempt in range(20):
         victim = records / f"01000000-{generator.randrange(1, 40):04d}.toml"
         budget = generator.randrange(1_000_000, 9_000_000)
-        victim.write_text(text.replace("01000000-2475", victim.stem).replace("3540000.0", f"{budget}.0"), "utf-8")
+        victim.write_text(
+            text.replace("01000000-2475", victim.stem).replace("3540000.0", f"{budget}.0"), "utf-8"
+        )
         args = commands[attempt % len(commands)]
         process = subprocess.Popen(
             [sys.executable, "-m", "projledger.main", *args, "--as-of", AS_OF],

@@ -124,7 +124,9 @@ class Run:
             err_bytes = err.encode("utf-8")
         except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
             return
-        self.index.put_output(self.command, self.key, self.listing, today().isoformat(), b"".join(out), err_bytes)
+        self.index.put_output(
+            self.command, self.key, self.listing, today().isoformat(), b"".join(out), err_bytes
+        )
 
     def close(self) -> None:
         self.index.close()

@@ -36,6 +36,12 @@ READ_AHEAD = 1 << 18
 
 _file_digest = file_digest
 
+__all__ = [
+    "RACY_NS", "ResultCache", "StatKey", "cache_folder", "file_digest", "filesystem_now", "fingerprint",
+    "jobs_wanted", "record_files", "stat_key",
+]  # fmt: skip
+
+
 def _owned_safely(handle: BinaryIO) -> bool:
     """A cache file this user wrote and nobody else could have: only those are loaded."""
     st = os.fstat(handle.fileno())

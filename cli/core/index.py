@@ -31,9 +31,11 @@ import json
 import os
 import sqlite3
 import sys
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
 from typing import Any
@@ -220,6 +222,7 @@ CREATE TABLE kept (
     path TEXT NOT NULL, variant TEXT NOT NULL, day TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (variant, path)
 );
+CREATE INDEX kept_path ON kept (path);
 CREATE TABLE outputs (
     command TEXT NOT NULL, key TEXT NOT NULL, listing TEXT NOT NULL, day TEXT NOT NULL,
     stdout BLOB NOT NULL, stderr BLOB NOT NULL, PRIMARY KEY (command, key)
@@ -293,7 +296,9 @@ class Index:
                     return cls(con, folder, path)
                 con.execute("BEGIN IMMEDIATE")
                 if not cls._current(con, wanted):  # another run may have rebuilt it meanwhile
-                    for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+                    for (name,) in con.execute(
+                        "SELECT name FROM sqlite_master WHERE type='table'"
+                    ).fetchall():
                         con.execute(f'DROP TABLE "{name}"')
                     for statement in _TABLES.split(";"):
                         if statement.strip():
@@ -337,7 +342,7 @@ class Index:
                 self.con.execute("BEGIN IMMEDIATE")
                 self._writing = True
             if many:
-                self.con.executemany(sql, params)  # type: ignore[arg-type]
+                self.con.executemany(sql, params)
             else:
                 self.con.execute(sql, tuple(params))
         except sqlite3.Error:
@@ -406,7 +411,8 @@ class Index:
             (path, *checked.stat, checked.digest, v_from and v_from.isoformat(),
              v_until and v_until.isoformat(), checked.findings_json, checked.facts),
         )  # fmt: skip
-        self.write("DELETE FROM kept WHERE path = ?", (path,))
+        if path in self.files():  # a file seen before: what was made of its last row is stale
+            self.write("DELETE FROM kept WHERE path = ?", (path,))
 
     def forget_others(self, seen: set[str]) -> None:
         """Entries of files no longer there (after a walk of the whole records folder)."""
@@ -434,8 +440,12 @@ class Index:
         return (bytes(found[0]), bytes(found[1])) if found else None
 
     def put_output(self, command: str, key: str, listing: str, day: str, out: bytes, err: bytes) -> None:
-        self.write("DELETE FROM outputs WHERE command = ? AND (listing != ? OR day != ?)", (command, listing, day))
-        self.write("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", (command, key, listing, day, out, err))
+        self.write(
+            "DELETE FROM outputs WHERE command = ? AND (listing != ? OR day != ?)", (command, listing, day)
+        )
+        self.write(
+            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", (command, key, listing, day, out, err)
+        )
 
 
 # --- checking files --------------------------------------------------------------------------
@@ -456,7 +466,7 @@ class Checked:
 
 
 def findings_of(findings_json: str) -> list[FindingData]:
-    return [tuple(f) for f in json.loads(findings_json)]  # type: ignore[misc]
+    return [tuple(f) for f in json.loads(findings_json)]
 
 
 def as_findings(findings_json: str, shown: str) -> list[Finding]:
@@ -534,10 +544,15 @@ def checked_in_order(
     from . import check  # noqa: F401 - imported once, before the processes fork
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    chunks = [paths[i : i + 64] for i in range(0, len(paths), 64)]
+    chunks = iter([paths[i : i + 32] for i in range(0, len(paths), 32)])
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                              initargs=(config, day, racy_since)) as pool:  # fmt: skip
-        for batch in pool.map(_check_chunk, chunks):
+        # A few chunks ahead only: results waiting for a slow consumer would pile up here.
+        pending = deque(pool.submit(_check_chunk, chunk) for chunk in islice(chunks, 2 * jobs))
+        while pending:
+            batch = pending.popleft().result()
+            for chunk in islice(chunks, 1):
+                pending.append(pool.submit(_check_chunk, chunk))
             yield from batch
 
 

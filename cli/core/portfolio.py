@@ -269,7 +269,15 @@ def project_facts(project: Project) -> dict[str, Any]:
         "plan": [str(p) for p in project.plan],
         "strategy": project.strategy,
         "reports": [
-            [r.no, r.date.isoformat(), str(r.progress), str(r.disbursed), r.plan_status, r.target_status, r.event]
+            [
+                r.no,
+                r.date.isoformat(),
+                str(r.progress),
+                str(r.disbursed),
+                r.plan_status,
+                r.target_status,
+                r.event,
+            ]
             for r in project.reports
         ],
     }
