@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .config import Config
-from .index import (  # noqa: F401 - the shared helpers, as site.py imports them from here
+from .index import (
     RACY_NS,
     StatKey,
     cache_folder,
