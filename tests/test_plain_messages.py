@@ -93,7 +93,7 @@ def test_no_room_for_the_temporary_file_is_named_too(tmp_path: Path, monkeypatch
 
 
 def test_a_relative_cache_folder_is_made_absolute() -> None:
-    from projledger.core.cache import cache_folder
+    from projledger.core.index import cache_folder
 
     assert cache_folder({"PROJLEDGER_CACHE_DIR": "here/cache"}) == Path.cwd() / "here" / "cache"
 

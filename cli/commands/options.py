@@ -203,7 +203,7 @@ def warn_cache_among_records(config: Config) -> None:
     """One line on stderr when PROJLEDGER_CACHE_DIR points into the records folder (not used)."""
     import os
 
-    from ..core.cache import cache_among_records
+    from ..core.index import cache_among_records
 
     warning = cache_among_records(os.environ, config)
     if warning is not None:

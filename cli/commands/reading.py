@@ -1,8 +1,8 @@
 """What the commands that read the whole portfolio share (``status``, ``summary``, ``site``):
-their filter options, colour on terminals, the skipped-records note, and the output memo.
+their filter options, colour on terminals, the skipped-records note, and their use of the index.
 
-Kept light on purpose: a run answered from the output memo (core/cache.py ``OutputMemo``)
-imports this, click and the config, and nothing that parses or checks a record.
+Kept light on purpose: a run answered from the index's stored output (core/index.py) imports
+this, click, sqlite3 and the config, and nothing that parses or checks a record.
 """
 
 from __future__ import annotations
@@ -100,21 +100,51 @@ def skipped_text(skipped: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+class Run:
+    """A reading command's use of the index (core/index.py): the records listed with their stat,
+    the stored whole output when nothing it depends on changed, and this run's one transaction,
+    committed once the output is shown."""
+
+    def __init__(self, command: str, index: Any, scan: Any, key: str, racy: bool, day: Any) -> None:
+        self.command, self.index, self.scan, self.key, self.day = command, index, scan, key, day
+        #: The output may be stored and answered: no link below (its rules are the walk's), no
+        #: file changed too recently for its stat to say it is unchanged.
+        self.usable = scan.clean and not racy
+        self.listing = scan.listing() if self.usable else ""
+
+    def get(self) -> tuple[bytes, bytes] | None:
+        if not self.usable:
+            return None
+        return self.index.output(self.command, self.key, self.listing)
+
+    def put(self, out: list[bytes], err: str) -> None:
+        if not self.usable:
+            return
+        try:
+            err_bytes = err.encode("utf-8")
+        except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
+            return
+        self.index.put_output(
+            self.command, self.key, self.listing, self.day.isoformat(), b"".join(out), err_bytes
+        )
+
+    def close(self) -> None:
+        self.index.close()
+
+
 def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> tuple[Any, list[Any] | None]:
-    """(the memo of this command's whole output, the records listed) when the cache is on."""
-    from ..core.cache import OutputMemo, cache_folder
+    """(this run's ``Run`` of the index, None) when the index is on; else (None, None)."""
+    import hashlib
 
-    folder = cache_folder(os.environ, config)
-    if folder is None:
+    from ..core.index import Index, scan
+
+    index = Index.open(config)
+    if index is None:
         return None, None
-    listed = None  # None: the records folder, read by the memo itself with one stat a file
-    if paths:
-        from ..core.repository import list_records
-
-        listed = list(list_records(paths, config))
-    return OutputMemo(
-        folder, config, command, listed, today(config), os.getcwd(), [str(p) for p in paths], *parts
-    ), listed
+    found = scan(paths, config)
+    day = today(config)
+    key = hashlib.sha256(repr((day, os.getcwd(), [str(p) for p in paths], *parts)).encode()).hexdigest()
+    return Run(command, index, found, key, found.newest >= index.racy_since, day), None
 
 
 def portfolio_rows(
@@ -129,19 +159,21 @@ def portfolio_rows(
     skipped = Skipped()
     source = rows(
         paths, config, day, checked_on=today(config), skipped=skipped, shown=shown_path, listed=listed,
-        scanned=memo.take_scanned() if memo is not None else None, present=present,
+        present=present, index=memo.index if memo is not None else None,
+        scanned=memo.scan if memo is not None else None,
     )  # fmt: skip
     return with_progress(source, paths, config, lambda: len(skipped)), skipped
 
 
 def echo_memo(memo: Any) -> bool:
-    """Print the memo's output if it holds for this run; True when it did."""
+    """Print the stored output if it holds for this run; True when it did."""
     hit = memo.get() if memo is not None else None
     if hit is None:
         return False
     for data, err in ((hit[0], False), (hit[1], True)):
         if data:
             _echo_utf8(data, err)
+    memo.close()
     return True
 
 
@@ -187,5 +219,7 @@ def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> No
     err = skipped_text(skipped)
     if err:
         click.echo(err, err=True, nl=False)
-    if kept is not None:
-        memo.put(kept, err)
+    if memo is not None:
+        if kept is not None:
+            memo.put(kept, err)
+        memo.close()

@@ -106,7 +106,7 @@ def status(
     width = terminal_width() if output_format == "table" else None
     memo, listed = None, None
     if changes is None and output_format != "xlsx" and not excel:
-        # An unchanged repository: the last run's output, as it was (core/cache.py).
+        # An unchanged repository: the last run's output, as it was (core/index.py).
         memo, listed = output_memo(
             "status", paths, config, day, filters, sort, output_format, language, width, colour
         )
@@ -117,20 +117,11 @@ def status(
 
     table = output_format in STATUS_TABLES
     present = None
-    if table:  # each project's line is made once and kept in the cache: not the row
+    if table:  # each project's line is made once and kept in the index: not the row
         painter = paint if colour else no_paint
         variant = f"status-{language}-{output_format}-{'colour' if colour else 'plain'}"
         make = partial(status_line_kept, lang=language, fmt=output_format, paint=painter)
         present = Presenter(variant, make, StatusLine._make)
-    run = None
-    if table and memo is not None and not paths and changes is None:
-        from .statustable import TableRun
-
-        run = TableRun(memo, config)  # before the rows take the memo's scan of the records
-        mended = run.mended(present, day, filters, SORTS[sort], language, output_format)
-        if mended is not None:  # a few records changed: the last table, mended
-            run.show(mended)
-            return
     source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record
@@ -138,16 +129,7 @@ def status(
         from .statustable import full_table
 
         # Only each line's sort key, cells, widths and path are held: 10,000 lines in a few MB.
-        lines, memo_of = full_table(
-            filtered(source, filters), SORTS[sort], language, output_format, width, run, skipped.files
-        )
-        if run is not None and run.usable:
-            shown = [line.encode("utf-8", "surrogatepass") for line in lines]
-            table_memo = memo_of(shown)
-            if table_memo is not None:
-                run.show(table_memo)
-                return
-            lines = (line.decode("utf-8", "surrogatepass") for line in shown)
+        lines = full_table(filtered(source, filters), SORTS[sort], language, output_format, width)
         chunks: Iterable[str] = in_chunks(lines)
         if changes is not None:
             from ..core.gitreview import changes_text
@@ -169,6 +151,8 @@ def status(
         output_format, output, excel, language, "status", sheet, partial(status_csv, chosen)
     ):
         report_skipped(skipped.files)
+        if memo is not None:
+            memo.close()  # the rows read are kept; a written file is not an output to store
         return
     from ..core.reporters import STATUS_RENDERERS
 

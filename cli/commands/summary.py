@@ -69,7 +69,7 @@ def summary(
     width = terminal_width() if output_format == "table" else None
     memo, listed = None, None
     if output_format != "xlsx" and not excel:
-        # An unchanged repository: the last run's output, as it was (core/cache.py).
+        # An unchanged repository: the last run's output, as it was (core/index.py).
         memo, listed = output_memo("summary", paths, config, day, by, filters, output_format, language, width)
         if echo_memo(memo):
             return
@@ -90,6 +90,8 @@ def summary(
         output_format, output, excel, language, "summary", sheet, partial(summary_csv, result)
     ):
         report_skipped(skipped.files)
+        if memo is not None:
+            memo.close()  # the rows read are kept; a written file is not an output to store
         return
     emit([SUMMARY_RENDERERS[output_format](result, language, width)], skipped.files, memo)
 

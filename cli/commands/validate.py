@@ -18,7 +18,7 @@ from .options import as_of_option, format_option, reading_config, shown_path, to
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @format_option(*REPORTERS, default="text")
 @click.option("--strict", is_flag=True, help="Warnings fail the run too.")
-@click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the cache.")
+@click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the index.")
 @as_of_option
 def validate(
     paths: tuple[Path, ...], output_format: str, strict: bool, no_cache: bool, as_of: date | None
@@ -26,22 +26,22 @@ def validate(
     """Check record files (or folders of them) and report every finding.
 
     With no PATH, checks the repository's records folder. Exits 0 when nothing fails,
-    1 when an error (or, with --strict, a warning) is found. Results of unchanged files are
-    kept in the user's cache folder (PROJLEDGER_CACHE_DIR moves it, PROJLEDGER_NO_CACHE=1 or
-    --no-cache turns it off); many files are checked on every core (PROJLEDGER_JOBS=N to limit).
+    1 when an error (or, with --strict, a warning) is found. Findings of unchanged files are
+    kept in an index in the user's cache folder (PROJLEDGER_CACHE_DIR moves it,
+    PROJLEDGER_NO_CACHE=1 or --no-cache turns it off); many files are checked on every core
+    (PROJLEDGER_JOBS=N to limit).
 
     \b
     Example:
       projledger validate
       projledger validate records/2565 --format github --strict
     """
-    from ..core.cache import ResultCache, cache_folder, check_many, jobs_wanted
+    from ..core.index import Index, as_findings, check_many, jobs_wanted
     from ..core.repository import list_records, repeated_codes
 
     config = reading_config(bool(paths), paths)
     day = as_of or today(config)
-    folder = None if no_cache else cache_folder(os.environ, config)
-    cache = ResultCache(folder, config, "validate") if folder is not None else None
+    index = None if no_cache else Index.open(config)
     findings: list[Finding] = []
     files = 0
     to_check: list[str] = []  # paths as text: 10,000 Path objects would hold 3 MB more
@@ -71,16 +71,16 @@ def validate(
             Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
         )
     try:
-        checked = check_many(to_check, config, day, cache=cache, jobs=jobs_wanted(os.environ))
-        for index, (_, result) in enumerate(checked):  # in the order given
-            if result.findings:
-                findings.extend(result.as_findings(shown_at(index)))
-        if cache is not None:
+        checked = check_many(to_check, config, day, index, jobs_wanted(os.environ))
+        for at, found in enumerate(checked):  # in the order given
+            if found != "[]":
+                findings.extend(as_findings(found, shown_at(at)))
+        if index is not None and not paths:
             # The whole records folder was walked: entries of files not met are of files gone.
-            cache.save(keep=None if paths else lambda key: False)
+            index.forget_others({os.path.abspath(p) for p in to_check})
     finally:
-        if cache is not None:
-            cache.close()
+        if index is not None:
+            index.close()
     findings.sort(key=Finding.sort_key)
     click.echo(REPORTERS[output_format](findings, files), nl=False)
     failed = any(f.is_error or strict for f in findings)

@@ -5,12 +5,13 @@ small ``ProjectRow`` before the next one is opened, so a status of 10,000 record
 memory of one record plus the rows. A file that is not a valid record is not a row: it is
 counted and named in ``Skipped`` and the run goes on (``validate`` says what is wrong with it).
 
-``build_row`` is a pure function of (Project, Status, path), so a cache keyed on each file's
-stat can keep the parsed project (without its long texts) and rebuild rows for any ``as_of``.
+``build_row`` is a pure function of (Project, Status, path), so the index (core/index.py)
+keeps each file's facts (``project_facts``) and rows for any ``as_of`` are computed from them.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,9 +33,8 @@ if TYPE_CHECKING:  # reading and checking records is imported where a record is 
 class ProjectRow(NamedTuple):
     """What status, summary and the site need of one project as of a date, and nothing more.
 
-    A named tuple, not a dataclass: the rows cache keeps it as a plain tuple and makes it a row
-    again with ``tuple.__new__``, several times faster than a frozen dataclass's ``__init__``
-    (which sets each of its 28 fields through ``object.__setattr__``)."""
+    A named tuple, not a dataclass: the index keeps it as a plain tuple and makes it a row
+    again, several times faster than a frozen dataclass's ``__init__``."""
 
     code: str
     name: str
@@ -130,14 +130,17 @@ class Skipped:
 
 
 class Presenter(NamedTuple):
-    """What a command keeps of each row instead of the row (the rows cache keeps it, in a file
-    of its own per ``name``: a name per kind of output, so each stays warm when a reviewer
-    switches between them): ``make(row)`` gives it as plain values, quick to load, and
-    ``load`` makes them what the command reads."""
+    """What a command keeps of each row instead of the row (the index keeps it per ``name``: a
+    name per kind of output, so each stays warm when a reviewer switches between them):
+    ``make(row)`` gives it as plain values, and ``load`` makes them what the command reads."""
 
     name: str
     make: Callable[[ProjectRow], Any]
     load: Callable[[Any], Any]
+
+
+#: What is kept of a row when no presenter is asked for: the row itself.
+ROWS = Presenter("row", tuple, ProjectRow._make)
 
 
 def rows(
@@ -149,33 +152,89 @@ def rows(
     skipped: Skipped | None = None,
     shown: Callable[[Path], str] = str,
     listed: list[Any] | None = None,
-    scanned: list[Any] | None = None,
     present: Presenter | None = None,
+    index: Any = None,
+    scanned: Any = None,
 ) -> Iterator[Any]:
     """One row per valid record under ``paths`` (default: the records folder), streaming;
     ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already;
-    ``scanned``: the records folder's files and their stat as ``cache.OutputMemo`` read them;
-    ``present``: to have what it makes of each row instead of the row.
+    ``present``: to have what it makes of each row instead of the row; ``index``: an open
+    ``index.Index`` to use (its owner commits it; default: opened and committed here) and
+    ``scanned``: the ``index.Scan`` of these paths, when the caller has taken it.
 
     A record is checked as of ``checked_on`` (the day of the run; default ``as_of``): a status
     as of a past date must not refuse a record for holding reports filed after that date.
+    Files unchanged since the index saw them are not read: their row is computed from the
+    facts the index keeps (``project_from_facts``), or what ``present`` made of it is loaded.
     """
-    checked_on = checked_on or as_of
-    # Rows of unchanged files come from the user's cache, the others are computed on every
-    # core (core/cache.py); each file's step is ``row_or_reason``. The same rows, in order.
-    from .cache import cached_rows
+    import os
 
-    yield from cached_rows(
-        paths,
-        config,
-        as_of,
-        checked_on,
-        shown,
-        lambda path, why: _skip(skipped, path, why),
-        listed=listed,
-        scanned=scanned,
-        present=present,
-    )
+    from . import index as ix
+
+    checked_on = checked_on or as_of
+    paths = list(paths)
+    own = index is None
+    store = ix.Index.open(config) if own else index
+    found = scanned if scanned is not None else ix.scan(paths, config, listed)
+    kind = present or ROWS
+    variant = ix.variant_of(kind.name, as_of, checked_on, shown)
+    kept = store.kept(variant) if store is not None else {}
+    entries: list[tuple[str, str | None, Any]] = []  # (path as given, refusal, index entry)
+    for name, refused, key in found.files:
+        entry = None
+        if store is not None and not refused:
+            entry = store.lookup(os.path.abspath(name), key, checked_on)
+        entries.append((name, refused, entry))
+    misses = [name for name, refused, entry in entries if entry is None and not refused]
+    racy_since = store.racy_since if store is not None else None
+    computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(os.environ))
+    new_kept: list[tuple[str, str, str, str]] = []
+    day = checked_on.isoformat()
+    try:
+        for name, refused, entry in entries:
+            path = Path(name)
+            if refused:
+                _skip(skipped, shown(path), refused)
+                continue
+            key = os.path.abspath(name)
+            if entry is None:
+                checked = next(computed)
+                if store is not None:
+                    store.store(key, checked)
+                findings, facts = checked.findings_json, checked.facts
+                indexed = checked.stat is not None
+            else:
+                indexed = True
+                findings, facts = entry[7], ""
+                value = kept.get(key)
+                if value is not None and ix.skip_reason(findings, True) is None:
+                    yield kind.load(ix.decode_kept(value))
+                    continue
+            reason = ix.skip_reason(findings, facts is not None)
+            if reason is not None:
+                _skip(skipped, shown(path), reason)
+                continue
+            if facts == "" and store is not None:
+                facts = store.facts(key)
+            if not facts:
+                _skip(skipped, shown(path), "not a record")
+                continue
+            project = project_from_facts(json.loads(facts))
+            row = build_row(project, compute_status(project, as_of, config), shown(path))
+            made = kind.make(row)
+            if store is not None and indexed:
+                new_kept.append((key, variant, day, ix.encode_kept(made)))
+            yield kind.load(made) if present is not None else row
+        if store is not None:
+            if found.whole:
+                store.forget_others({os.path.abspath(name) for name, _, _ in found.files})
+            store.keep(new_kept, day)
+    finally:
+        close = getattr(computed, "close", None)
+        if close is not None:
+            close()
+        if own and store is not None:
+            store.close()
 
 
 def row_or_reason(
@@ -189,6 +248,62 @@ def row_or_reason(
         first = result.first_error
         return first.message if first is not None else "not a record"
     return build_row(result.project, compute_status(result.project, as_of, config), path_shown)
+
+
+# --- the facts the index keeps of a project ------------------------------------------------
+
+
+def project_facts(project: Project) -> dict[str, Any]:
+    """What the index keeps of a project: everything a row for any date is computed from
+    (``project_from_facts``), as JSON values (Decimals as text, dates ISO); its long texts
+    (details, notes) are left out: a page that shows them reads the record."""
+    return {
+        "code": project.code,
+        "name": project.name,
+        "fiscal_year": project.fiscal_year,
+        "start": project.start.isoformat(),
+        "end": project.end.isoformat(),
+        "budget": str(project.budget),
+        "department": project.agency.department,
+        "plan_ref": project.plan_ref,
+        "plan": [str(p) for p in project.plan],
+        "strategy": project.strategy,
+        "reports": [
+            [
+                r.no,
+                r.date.isoformat(),
+                str(r.progress),
+                str(r.disbursed),
+                r.plan_status,
+                r.target_status,
+                r.event,
+            ]
+            for r in project.reports
+        ],
+    }
+
+
+def project_from_facts(facts: dict[str, Any]) -> Project:
+    """The project ``project_facts`` kept, without its long texts."""
+    from .record import Agency, Project, Report, _built
+
+    fromiso = date.fromisoformat
+    reports = []
+    for index, (no, day, progress, disbursed, plan_status, target_status, event) in enumerate(
+        facts["reports"], start=1
+    ):
+        reports.append(
+            _built(Report, index=index, no=no, date=fromiso(day), progress=Decimal(progress),
+                   disbursed=Decimal(disbursed), plan_status=plan_status, target_status=target_status,
+                   note="", event=event)
+        )  # fmt: skip
+    return _built(
+        Project, code=facts["code"], name=facts["name"], fiscal_year=facts["fiscal_year"],
+        start=fromiso(facts["start"]), end=fromiso(facts["end"]), budget=Decimal(facts["budget"]),
+        agency=Agency(facts["department"]), plan_ref=facts["plan_ref"],
+        plan=tuple(Decimal(p) for p in facts["plan"]), rationale="", objectives=(), targets=(),
+        strategy=dict(facts["strategy"]), reports=tuple(reports),
+    )  # fmt: skip
 
 
 def _skip(skipped: Skipped | None, path: str, reason: str) -> None:

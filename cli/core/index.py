@@ -1,0 +1,720 @@
+"""The derived index: what every reading command knows of the records without reading them.
+
+One SQLite database per repository in the user's cache folder (``$XDG_CACHE_HOME/projledger``
+or ``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_CACHE=1`` or
+``--no-cache`` turns it off), never in the repository. Its tables (README, "The index"):
+
+- ``meta``: the index's format and the fingerprint of everything it depends on besides the
+  records: the tool's files (modules, rules, schemas, templates), the libraries that read
+  records, the config. Any change there and the index is emptied and rebuilt.
+- ``files``: each record file's stat key (size, mtime_ns, inode, ctime_ns), a digest of its
+  bytes when it changed within ``RACY_NS`` of the run that read it (then trusted only after
+  hashing it again, as git does with "racily clean" files), its findings (JSON), the days of
+  the check they hold for (``valid_from``/``valid_until``: a rule that reads the day makes them
+  hold for fewer days), and the facts (JSON) from which a row for any date is computed.
+- ``kept``: what a command made of a row (a status line, a summary row), per file and
+  ``variant`` (the command's form, the date, the day of the check, the folder it is shown from).
+- ``outputs``: the whole output of a reading command, under a digest of its arguments and of
+  the names and stat keys of every file it read.
+
+Every reading command refreshes it by stat and then queries it; what it writes is written in
+one transaction (WAL), so a killed run leaves the last good index, and a run that cannot take
+the write lock runs without storing. A damaged, foreign-owned or older index is deleted and
+built again; nothing here is ever an error: an index only saves time. No pickles.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from itertools import islice
+from pathlib import Path
+from stat import S_ISREG
+from typing import Any
+
+from .config import Config
+from .findings import Finding, Severity
+
+#: Bump when a table changes shape.
+INDEX_FORMAT = 1
+#: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
+RACY_NS = 3_000_000_000
+#: Rules whose findings depend on the day of the check (a test keeps this list true).
+AS_OF_RULES = frozenset({"future-report"})
+#: Below this many files to check, a process pool costs more than it saves (2 cores: 1,000
+#: files took 0.80 s with a pool and 0.66 s without; 10,000 took 3.8 s and 6.0 s).
+PARALLEL_THRESHOLD = 2000
+#: Seconds a run waits for another's write lock before it runs without storing.
+LOCK_TIMEOUT = 2.0
+
+StatKey = tuple[int, int, int, int]
+FindingData = tuple[int | None, str, str, str, str, int | None]
+
+
+# --- where it lives --------------------------------------------------------------------------
+
+
+def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Path | None:
+    """Where the index lives for this environment, or None when it is turned off.
+
+    A relative ``PROJLEDGER_CACHE_DIR`` is made absolute against the folder the command started
+    in. A folder in the records folder of ``config`` is never used (the records folder holds
+    records only: every command walks it): None, and ``cache_among_records`` says why.
+    """
+    if environ.get("PROJLEDGER_NO_CACHE", "") not in ("", "0"):
+        return None
+    if environ.get("PROJLEDGER_CACHE_DIR"):
+        folder = Path(os.path.abspath(environ["PROJLEDGER_CACHE_DIR"]))
+    else:
+        xdg = environ.get("XDG_CACHE_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
+        folder = base / "projledger"
+    if config is not None and _among_records(folder, config):
+        return None
+    return folder
+
+
+def cache_among_records(environ: Mapping[str, str], config: Config) -> str | None:
+    """One line to warn with when the cache folder asked for is in the records folder (and so
+    not used), else None."""
+    folder = cache_folder(environ)
+    if folder is None or not _among_records(folder, config):
+        return None
+    return (
+        f"the cache folder {folder} is in the records folder {config.records_dir}, which holds "
+        "records only: running without the cache (set PROJLEDGER_CACHE_DIR elsewhere)"
+    )
+
+
+def _among_records(folder: Path, config: Config) -> bool:
+    return folder.resolve().is_relative_to(config.records_dir.resolve())
+
+
+def jobs_wanted(environ: Mapping[str, str]) -> int:
+    """Worker processes: ``PROJLEDGER_JOBS`` or the cores this process may use."""
+    try:
+        wanted = int(environ.get("PROJLEDGER_JOBS", "0"))
+    except ValueError:
+        wanted = 0
+    if wanted > 0:
+        return wanted
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    # An inode past 2**63 is kept as its two's complement: SQLite's integers are signed.
+    ino = st.st_ino if st.st_ino < 1 << 63 else st.st_ino - (1 << 64)
+    return (st.st_size, st.st_mtime_ns, ino, st.st_ctime_ns)
+
+
+def digest(raw: bytes) -> bytes:
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def file_digest(path: Path | str) -> bytes | None:
+    """The digest of a regular file's bytes (as many as a record may hold, plus one), else None.
+    Never waits: a FIFO named like a record is not opened for reading until a writer comes."""
+    from .record import MAX_RECORD_BYTES
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            if not S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return digest(handle.read(MAX_RECORD_BYTES + 1))
+        except OSError:
+            return None
+
+
+def filesystem_now(folder: Path) -> int:
+    """The filesystem's idea of now: the mtime of a file made for the purpose (named by this
+    process, made only if it does not exist, removed at once); never the system clock."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for attempt in range(100):
+            name = os.path.join(folder, f".probe-{os.getpid()}-{attempt}")
+            try:
+                handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            except FileExistsError:  # left by a process of the same number that was killed
+                continue
+            try:
+                return os.fstat(handle).st_mtime_ns
+            finally:
+                os.close(handle)
+                os.unlink(name)
+    except OSError:
+        pass
+    return 1 << 62  # cannot tell: treat every file as racy (verified by content)
+
+
+#: The libraries whose behaviour what the index holds depends on: the record readers, the validator.
+_LIBRARIES = ("tomli", "toml_rs", "rtoml", "jsonschema_rs")
+
+
+def _package_folders() -> list[Path]:
+    from importlib.util import find_spec
+
+    schemas = find_spec("projledger.schemas")
+    return [
+        Path(__file__).resolve().parent.parent,
+        *map(Path, (schemas and schemas.submodule_search_locations) or []),
+    ]
+
+
+def _code_fingerprint() -> list[object]:
+    """The tool as it is on disk, without importing anything: the stat of every file of the
+    package (an edited rule, schema or template is another tool) and where each library that
+    reads records is installed, with the stat of its module and of the folder that holds it."""
+    from importlib.util import find_spec
+
+    files = []
+    for folder in _package_folders():
+        for where, subfolders, names in os.walk(folder):
+            subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
+            for name in sorted(names):
+                if name.endswith((".py", ".json", ".html", ".css", ".js")):
+                    st = os.stat(os.path.join(where, name))
+                    files.append((os.path.relpath(where, folder), name, st.st_size, st.st_mtime_ns))
+    libraries: list[tuple[object, ...]] = []
+    for name in _LIBRARIES:
+        spec = find_spec(name)
+        if spec is None or spec.origin is None:
+            libraries.append((name, None))
+            continue
+        home = os.path.dirname(
+            spec.submodule_search_locations[0] if spec.submodule_search_locations else spec.origin
+        )
+        module, installed = os.stat(spec.origin), os.stat(home)
+        libraries.append((name, spec.origin, module.st_size, module.st_mtime_ns, installed.st_mtime_ns))
+    return [INDEX_FORMAT, sys.version, files, libraries]
+
+
+def fingerprint(config: Config, *extra: object) -> str:
+    """Everything the index depends on besides the records themselves."""
+    parts = [*_code_fingerprint(), config.fingerprint(), *extra]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+# --- the database ----------------------------------------------------------------------------
+
+_TABLES = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE files (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ino INTEGER NOT NULL,
+    ctime_ns INTEGER NOT NULL, digest BLOB, valid_from TEXT, valid_until TEXT,
+    findings TEXT NOT NULL, facts TEXT
+);
+CREATE TABLE kept (
+    path TEXT NOT NULL, variant TEXT NOT NULL, day TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (variant, path)
+);
+CREATE INDEX kept_path ON kept (path);
+CREATE TABLE outputs (
+    command TEXT NOT NULL, key TEXT NOT NULL, listing TEXT NOT NULL, day TEXT NOT NULL,
+    stdout BLOB NOT NULL, stderr BLOB NOT NULL, PRIMARY KEY (command, key)
+);
+"""
+
+
+def _busy(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}{suffix}")
+
+
+def _owned_safely(path: Path) -> bool:
+    """A regular file this user owns and nobody else could have written (or none yet)."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if not S_ISREG(st.st_mode):
+        return False
+    return not hasattr(os, "getuid") or (st.st_uid == os.getuid() and not st.st_mode & 0o022)
+
+
+class Index:
+    """An open index of one repository. ``open`` gives None when it is turned off or cannot be
+    used; every write goes into one transaction, begun at the first and committed by ``close``."""
+
+    def __init__(self, con: sqlite3.Connection, folder: Path, path: Path) -> None:
+        self.con = con
+        self.folder = folder
+        self.path = path
+        self.racy_since = filesystem_now(folder) - RACY_NS
+        self._writing = False
+        self.broken = False  # the write lock could not be had, or a write failed: store nothing
+        self._files: dict[str, tuple[Any, ...]] | None = None
+
+    @classmethod
+    def open(cls, config: Config, environ: Mapping[str, str] = os.environ) -> Index | None:
+        folder = cache_folder(environ, config)
+        if folder is None:
+            return None
+        root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
+        path = folder / f"index-{root}.sqlite"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            wanted = fingerprint(config)
+        except OSError:
+            return None
+        for _attempt in range(3):
+            con = None
+            try:
+                if not _owned_safely(path) or not all(
+                    _owned_safely(Path(f"{path}{s}")) for s in ("-wal", "-shm")
+                ):
+                    _remove(path)
+                with contextlib.suppress(FileExistsError):
+                    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+                con = sqlite3.connect(path, timeout=LOCK_TIMEOUT, isolation_level=None)
+                if con.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
+                    raise sqlite3.DatabaseError("not in WAL mode")
+                con.execute("PRAGMA synchronous=NORMAL")
+                if cls._current(con, wanted):
+                    return cls(con, folder, path)
+                con.execute("BEGIN IMMEDIATE")
+                if not cls._current(con, wanted):  # another run may have rebuilt it meanwhile
+                    for (name,) in con.execute(
+                        "SELECT name FROM sqlite_master WHERE type='table'"
+                    ).fetchall():
+                        con.execute(f'DROP TABLE "{name}"')
+                    for statement in _TABLES.split(";"):
+                        if statement.strip():
+                            con.execute(statement)
+                    con.executemany(
+                        "INSERT INTO meta VALUES (?, ?)",
+                        [("format", str(INDEX_FORMAT)), ("fingerprint", wanted)],
+                    )
+                con.execute("COMMIT")
+                return cls(con, folder, path)
+            except sqlite3.Error as error:
+                if con is not None:
+                    con.close()
+                if _busy(error):
+                    return None  # another run is writing it: this one goes without
+                _remove(path)  # damaged, or not a database at all: built again
+            except OSError:
+                if con is not None:
+                    con.close()
+                return None
+        return None
+
+    @staticmethod
+    def _current(con: sqlite3.Connection, wanted: str) -> bool:
+        try:
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        except sqlite3.OperationalError as error:
+            if _busy(error):
+                raise
+            return False
+        return meta.get("format") == str(INDEX_FORMAT) and meta.get("fingerprint") == wanted
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def write(self, sql: str, params: Iterable[Any] = (), *, many: bool = False) -> None:
+        """One statement of this run's transaction; never an error (the run goes on unstored)."""
+        if self.broken:
+            return
+        try:
+            if not self._writing:
+                self.con.execute("BEGIN IMMEDIATE")
+                self._writing = True
+            if many:
+                self.con.executemany(sql, params)
+            else:
+                self.con.execute(sql, tuple(params))
+        except sqlite3.Error:
+            self.broken = True
+            self._rollback()
+
+    def _rollback(self) -> None:
+        if self._writing:
+            with contextlib.suppress(sqlite3.Error):
+                self.con.execute("ROLLBACK")
+            self._writing = False
+
+    def commit(self) -> None:
+        if self._writing and not self.broken:
+            try:
+                self.con.execute("COMMIT")
+            except sqlite3.Error:
+                self._rollback()
+        self._writing = False
+
+    def close(self, *, commit: bool = True) -> None:
+        if commit:
+            self.commit()
+        else:
+            self._rollback()
+        with contextlib.suppress(sqlite3.Error):
+            self.con.close()
+
+    # --- files -------------------------------------------------------------------------------
+
+    def files(self) -> dict[str, tuple[Any, ...]]:
+        """path -> (size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, findings)."""
+        if self._files is None:
+            self._files = {
+                row[0]: row[1:]
+                for row in self.con.execute(
+                    "SELECT path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, "
+                    "findings FROM files"
+                )
+            }
+        return self._files
+
+    def lookup(self, path: str, key: StatKey | None, day: date) -> tuple[Any, ...] | None:
+        """The stored entry of ``path`` if it still describes the file (stat, and content when it
+        was racy) and its findings hold on ``day``; ``key``: the stat just taken (None: none)."""
+        entry = self.files().get(path)
+        if entry is None or key is None or entry[:4] != key:
+            return None
+        day_text = day.isoformat()
+        if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
+            return None
+        if entry[4] is not None and file_digest(path) != entry[4]:
+            return None
+        return entry
+
+    def facts(self, path: str) -> str | None:
+        found = self.con.execute("SELECT facts FROM files WHERE path = ?", (path,)).fetchone()
+        return found[0] if found else None
+
+    def store(self, path: str, checked: Checked) -> None:
+        if checked.stat is None:
+            return
+        v_from, v_until = checked.valid_from, checked.valid_until
+        self.write(
+            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (path, *checked.stat, checked.digest, v_from and v_from.isoformat(),
+             v_until and v_until.isoformat(), checked.findings_json, checked.facts),
+        )  # fmt: skip
+        if path in self.files():  # a file seen before: what was made of its last row is stale
+            self.write("DELETE FROM kept WHERE path = ?", (path,))
+
+    def forget_others(self, seen: set[str]) -> None:
+        """Entries of files no longer there (after a walk of the whole records folder)."""
+        gone = [(path,) for path in self.files() if path not in seen]
+        if gone:
+            self.write("DELETE FROM files WHERE path = ?", gone, many=True)
+            self.write("DELETE FROM kept WHERE path = ?", gone, many=True)
+
+    # --- kept values and outputs ----------------------------------------------------------------
+
+    def kept(self, variant: str) -> dict[str, str]:
+        return dict(self.con.execute("SELECT path, value FROM kept WHERE variant = ?", (variant,)).fetchall())
+
+    def keep(self, items: list[tuple[str, str, str, str]], day: str) -> None:
+        """(path, variant, day, value) rows; values of other days are let go."""
+        if items:
+            self.write("DELETE FROM kept WHERE day != ?", (day,))
+            self.write("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?)", items, many=True)
+
+    def output(self, command: str, key: str, listing: str) -> tuple[bytes, bytes] | None:
+        found = self.con.execute(
+            "SELECT stdout, stderr FROM outputs WHERE command = ? AND key = ? AND listing = ?",
+            (command, key, listing),
+        ).fetchone()
+        return (bytes(found[0]), bytes(found[1])) if found else None
+
+    def put_output(self, command: str, key: str, listing: str, day: str, out: bytes, err: bytes) -> None:
+        self.write(
+            "DELETE FROM outputs WHERE command = ? AND (listing != ? OR day != ?)", (command, listing, day)
+        )
+        self.write(
+            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", (command, key, listing, day, out, err)
+        )
+
+
+# --- checking files --------------------------------------------------------------------------
+
+
+class Checked:
+    """What checking one file found, ready to store: its stat and digest (when racy), findings
+    (JSON), the days they hold for, the facts (JSON, None when no project was read)."""
+
+    __slots__ = ("digest", "facts", "findings_json", "stat", "valid_from", "valid_until")
+
+    def __init__(
+        self, stat: StatKey | None, file_digest: bytes | None, findings_json: str,
+        valid_from: date | None, valid_until: date | None, facts: str | None,
+    ) -> None:  # fmt: skip
+        self.stat, self.digest, self.findings_json = stat, file_digest, findings_json
+        self.valid_from, self.valid_until, self.facts = valid_from, valid_until, facts
+
+
+def findings_of(findings_json: str) -> list[FindingData]:
+    return [tuple(f) for f in json.loads(findings_json)]
+
+
+def as_findings(findings_json: str, shown: str) -> list[Finding]:
+    return [
+        Finding(shown, line, field, rule, Severity(sev), msg, col)
+        for line, field, rule, sev, msg, col in findings_of(findings_json)
+    ]
+
+
+def skip_reason(findings_json: str, has_facts: bool) -> str | None:
+    """Why a file is not a row (its first error), or None when it is one."""
+    if findings_json == "[]":
+        return None if has_facts else "not a record"
+    for _line, _field, _rule, sev, msg, _col in findings_of(findings_json):
+        if sev == Severity.ERROR.value:
+            return msg
+    return None if has_facts else "not a record"
+
+
+def check_path(path: str, config: Config, day: date, racy_since: int | None) -> Checked:
+    """Read and check one file as of ``day``; the stat is the opened file's, taken before its
+    bytes are read (a change made meanwhile shows at the next run)."""
+    from .check import check_file
+    from .portfolio import project_facts
+    from .record import Seen
+    from .rules import _plausible
+
+    seen = Seen()
+    result = check_file(path, config, day, "", seen=seen)
+    data = [(f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings]
+    findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    valid_from = valid_until = None
+    facts = None
+    if result.project is not None:
+        facts = json.dumps(project_facts(result.project), ensure_ascii=False, separators=(",", ":"))
+        if any(f[2] in AS_OF_RULES for f in data):
+            valid_from = valid_until = day  # the message names the day
+        else:
+            dates = [r.date for r in result.project.reports if _plausible(r.date)]
+            valid_from = max(dates) if dates else None
+    stat = file_hash = None
+    st = seen.stat
+    if st is not None:
+        stat = stat_key(st)
+        if racy_since is None or max(st.st_mtime_ns, st.st_ctime_ns) >= racy_since:
+            if seen.raw is None:
+                stat = None  # not a regular file, or unreadable: nothing to keep
+            else:
+                file_hash = digest(seen.raw)
+    return Checked(stat, file_hash, findings_json, valid_from, valid_until, facts)
+
+
+_worker: dict[str, Any] = {}
+
+
+def _init_worker(config: Config, day: date, racy_since: int | None) -> None:
+    _worker.update(config=config, day=day, racy_since=racy_since)
+
+
+def _check_chunk(paths: list[str]) -> list[Checked]:
+    return [check_path(p, _worker["config"], _worker["day"], _worker["racy_since"]) for p in paths]
+
+
+def checked_in_order(
+    paths: list[str], config: Config, day: date, racy_since: int | None, jobs: int
+) -> Iterator[Checked]:
+    """``check_path`` of each path, in order: on a pool of processes when there are many."""
+    if jobs < 2 or len(paths) < PARALLEL_THRESHOLD:
+        for path in paths:
+            yield check_path(path, config, day, racy_since)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from . import check  # noqa: F401 - imported once, before the processes fork
+
+    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
+    chunks = iter([paths[i : i + 32] for i in range(0, len(paths), 32)])
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                             initargs=(config, day, racy_since)) as pool:  # fmt: skip
+        # A few chunks ahead only: results waiting for a slow consumer would pile up here.
+        pending = deque(pool.submit(_check_chunk, chunk) for chunk in islice(chunks, 2 * jobs))
+        while pending:
+            batch = pending.popleft().result()
+            for chunk in islice(chunks, 1):
+                pending.append(pool.submit(_check_chunk, chunk))
+            yield from batch
+
+
+def check_many(
+    paths: list[str], config: Config, day: date, index: Index | None, jobs: int = 1
+) -> Iterator[str]:
+    """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
+    still holds, else read and checked (and stored)."""
+    keys = [os.path.abspath(p) for p in paths]
+    known: list[str | None] = []
+    for key in keys:
+        entry = None
+        if index is not None:
+            try:
+                entry = index.lookup(key, stat_key(os.stat(key)), day)
+            except OSError:
+                entry = None
+        known.append(entry[7] if entry is not None else None)
+    misses = [p for p, found in zip(paths, known, strict=True) if found is None]
+    racy_since = index.racy_since if index is not None else None
+    computed = checked_in_order(misses, config, day, racy_since, jobs)
+    for key, found in zip(keys, known, strict=True):
+        if found is not None:
+            yield found
+            continue
+        checked = next(computed)
+        if index is not None:
+            index.store(key, checked)
+        yield checked.findings_json
+
+
+# --- what commands keep of rows ----------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"d": str(value)}
+    if isinstance(value, bytes):
+        return {"b": value.decode("latin-1")}
+    if isinstance(value, date):
+        return {"t": value.isoformat()}
+    raise TypeError(f"cannot keep {type(value).__name__}")
+
+
+def _typed(value: dict[str, str]) -> Any:
+    if "d" in value:
+        return Decimal(value["d"])
+    if "b" in value:
+        return value["b"].encode("latin-1")
+    return date.fromisoformat(value["t"])
+
+
+def encode_kept(value: Iterable[Any]) -> str:
+    """A plain tuple (numbers, text, bytes, Decimals, dates, tuples of those) as JSON text."""
+    return json.dumps(list(value), default=_plain, ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_kept(text: str) -> tuple[Any, ...]:
+    return tuple(tuple(v) if type(v) is list else v for v in json.loads(text, object_hook=_typed))
+
+
+def variant_of(name: str, as_of: date, checked_on: date, shown: Callable[..., str]) -> str:
+    """What a kept value depends on besides the file: the form, the dates, how paths are shown."""
+    how = f"{getattr(shown, '__module__', '')}.{getattr(shown, '__qualname__', '')}"
+    return f"{name}|{as_of.isoformat()}|{checked_on.isoformat()}|{os.getcwd()}|{how}"
+
+
+# --- the records folder, read with one stat a file -----------------------------------------------
+
+
+class Scan:
+    """The record files a run reads with their stat keys, and a digest of everything the
+    listing holds (names, refusals, stat of every entry) for the outputs table."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[str, str | None, StatKey | None]] = []  # (path, refusal, stat)
+        self.names: list[str] = []
+        self.numbers: list[int] = []
+        self.newest = 0
+        self.whole = False  # the whole records folder: files not met are gone
+        self.clean = True  # no link met (whose rules are the walk's): the digest describes it
+
+    def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
+        self.names.append(name)
+        if st is None:
+            self.numbers += (-1, -1, -1, -1)
+            return None
+        key = stat_key(st)
+        self.numbers += key
+        self.newest = max(self.newest, key[1], key[3])
+        return key
+
+    def listing(self) -> str:
+        h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
+        h.update(repr(self.numbers).encode())
+        return h.hexdigest()
+
+    def walk(self, folder: str) -> bool:
+        """Every entry under ``folder`` but hidden folders, in the order of
+        ``repository.walk_records`` (a folder's files by name, then its folders by name); the
+        record files into ``files``. False at the first link, where the walk's own rules decide."""
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            return True
+        files, folders = [], []
+        for entry in entries:
+            if entry.is_symlink():
+                return False
+            if entry.is_dir(follow_symlinks=False):
+                if not entry.name.startswith("."):
+                    folders.append(entry)
+            else:
+                files.append(entry)
+        files.sort(key=_entry_name)
+        folders.sort(key=_entry_name)
+        for entry in files:
+            key = self._stat(entry.path, entry)
+            if entry.name.endswith(".toml") and not entry.name.startswith("."):
+                self.files.append((entry.path, None, key))
+        for entry in folders:
+            self._stat(entry.path + os.sep, entry)
+            if not self.walk(entry.path):
+                return False
+        return True
+
+    def _stat(self, name: str, entry: os.DirEntry[str]) -> StatKey | None:
+        try:
+            return self.add(name, entry.stat(follow_symlinks=False))
+        except OSError:
+            return self.add(name, None)
+
+
+def _entry_name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None) -> Scan:
+    """The files ``repository.list_records(paths)`` lists, each with its stat."""
+    found = Scan()
+    if not paths and listed is None:
+        found.whole = True
+        if found.walk(os.fspath(config.records_dir)):
+            return found
+        found = Scan()
+        found.whole, found.clean = True, False
+    from .repository import list_records
+
+    for entry in list_records(paths, config) if listed is None else listed:
+        name = os.fspath(entry.path_text)
+        try:
+            key = found.add(f"{name}\0{entry.refused}", os.stat(name))
+        except OSError:
+            key = found.add(f"{name}\0{entry.refused}", None)
+        found.files.append((name, entry.refused, key))
+    return found
+
+
+def record_files(folder: str) -> list[str] | None:
+    """The record files of the records folder as ``repository.walk_records`` lists them, in its
+    order; None where a link lies below it (then the walk's own rules decide)."""
+    found = Scan()
+    if not found.walk(folder):
+        return None
+    return [name for name, _, _ in found.files]

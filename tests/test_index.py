@@ -1,0 +1,541 @@
+"""The derived index (core/index.py): never trusted when anything it depends on changed, never
+an error, never left wrong by a killed run; with it, every output is the output without it."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from projledger.core import index as index_module
+from projledger.core import rules
+from projledger.core.config import load_config
+
+from conftest import SHIPPED, run, write_record
+
+AS_OF = "2022-03-31"
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files actually read and checked (not answered by the index), in order."""
+    seen: list[str] = []
+    real = index_module.check_path
+
+    def counting(path: str, *args: Any) -> index_module.Checked:
+        seen.append(path)
+        return real(path, *args)
+
+    monkeypatch.setattr(index_module, "check_path", counting)
+    return seen
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test count as long unchanged (else stored outputs are off: RACY_NS)."""
+    monkeypatch.setattr(index_module, "RACY_NS", -(10**15))
+
+
+def validate(*args: str) -> tuple[int, str]:
+    result = run("validate", "--as-of", AS_OF, *args)
+    return result.exit_code, result.stdout
+
+
+def record_file(repo: Path) -> Path:
+    return repo / "records" / "2565" / SHIPPED.name
+
+
+def database(cache_dir: Path) -> Path:
+    (found,) = cache_dir.glob("index-*.sqlite")
+    return found
+
+
+def table(cache_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(database(cache_dir)) as con:
+        return con.execute(sql).fetchall()
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+
+def test_second_run_reads_nothing_and_says_the_same(repo: Path, cache_dir: Path, checks: list[str]) -> None:
+    first = validate()
+    assert len(checks) == 1
+    assert validate() == first
+    assert len(checks) == 1
+    assert "progress-dip" in first[1]
+    assert table(cache_dir, "SELECT key, value FROM meta")[0] == ("format", str(index_module.INDEX_FORMAT))
+    assert not list(cache_dir.glob(".probe-*"))
+    assert database(cache_dir).stat().st_mode & 0o777 == 0o600
+
+
+def test_edit_touch_rename_delete(repo: Path, cache_dir: Path, checks: list[str]) -> None:
+    validate()
+    path = record_file(repo)
+    path.write_text(path.read_text("utf-8").replace("fiscal_year = 2565", "fiscal_year = 2566"), "utf-8")
+    assert "folder-year" in validate()[1] and len(checks) == 2
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    validate()
+    assert len(checks) == 3
+    renamed = path.with_name("01000000-9999.toml")
+    path.rename(renamed)
+    code, out = validate()
+    assert code == 1 and "file-name" in out and "01000000-9999.toml" in out
+    renamed.unlink()
+    (repo / "projledger.toml").write_text('records = "records"\n', "utf-8")
+    code, out = validate()
+    assert code == 0 and out.startswith("0 files checked")
+    assert table(cache_dir, "SELECT count(*) FROM files") == [(0,)]
+
+
+def _coarse(st: os.stat_result) -> tuple[int, int, int, int]:
+    return (st.st_size, st.st_mtime_ns // 10**9, st.st_ino, 0)
+
+
+def test_same_size_edit_in_the_same_tick_is_seen(
+    repo: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A coarse filesystem: whole-second mtimes, no ctime. Only the content digest can tell."""
+    monkeypatch.setattr(index_module, "stat_key", _coarse)
+    path = record_file(repo)
+    validate()
+    st = path.stat()
+    text = path.read_text("utf-8")
+    edited = text.replace("progress = 8.0", "progress = 9.0")
+    path.write_text(edited, "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    _, out = validate()
+    assert len(checks) == 2 and "progress 9.0 %" in out
+
+
+def test_without_the_digest_that_edit_would_be_missed(
+    repo: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The test above has teeth: an old file (not racy) with the same coarse stat is trusted."""
+    monkeypatch.setattr(index_module, "stat_key", _coarse)
+    monkeypatch.setattr(index_module, "RACY_NS", -(10**15))
+    path = record_file(repo)
+    validate()
+    st = path.stat()
+    path.write_text(path.read_text("utf-8").replace("progress = 8.0", "progress = 9.0"), "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    validate()
+    assert len(checks) == 1
+
+
+def test_config_change_rebuilds(repo: Path, cache_dir: Path, checks: list[str]) -> None:
+    validate()
+    (repo / "projledger.toml").write_text("tolerance = 0\n", "utf-8")
+    validate()
+    assert len(checks) == 2
+
+
+def test_day_of_the_check_is_respected(repo: Path, cache_dir: Path, checks: list[str]) -> None:
+    """future-report depends on the day: findings are reused only for days they hold on."""
+    late = run("validate", "--as-of", "2023-01-01").stdout
+    assert run("validate", "--as-of", "2023-01-01").stdout == late
+    assert len(checks) == 1
+    early = run("validate", "--as-of", "2022-01-01").stdout
+    assert "future-report" not in late and "future-report" in early and "01/01/2565" in early
+    assert "02/01/2565" in run("validate", "--as-of", "2022-01-02").stdout
+    assert len(checks) == 3
+    assert run("validate", "--as-of", "2024-05-05").stdout == late
+    assert run("validate", "--as-of", "2023-06-06").stdout == late
+    assert len(checks) == 4
+
+
+def test_only_the_listed_rules_read_the_day_of_the_check() -> None:
+    reading = {rule.id for rule in rules.RULES if "as_of" in inspect.getsource(rule.check)}
+    assert reading == index_module.AS_OF_RULES
+
+
+def test_broken_files_are_indexed_too(
+    tmp_path: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "records").mkdir()
+    monkeypatch.chdir(tmp_path)
+    write_record(tmp_path, 'format = 1\ncode = "01000000-0001"\nname = "x\n')
+    first = validate()
+    assert first[0] == 1 and "toml-syntax" in first[1]
+    assert validate() == first
+    assert len(checks) == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"garbage", "head", "tail", "middle", "writable", "foreign-format"])
+def test_a_damaged_or_unsafe_index_is_rebuilt(
+    repo: Path, cache_dir: Path, checks: list[str], damage: object
+) -> None:
+    first = validate()
+    path = database(cache_dir)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    whole = path.read_bytes()
+    if damage == "head":
+        path.write_bytes(whole[:50])
+    elif damage == "tail":
+        path.write_bytes(whole[: len(whole) // 2])
+    elif damage == "middle":
+        path.write_bytes(whole[:100] + b"x" * 200 + whole[300:])
+    elif damage == "writable":
+        path.chmod(0o666)
+    elif damage == "foreign-format":
+        with sqlite3.connect(path) as con:
+            con.execute("UPDATE meta SET value = '0' WHERE key = 'format'")
+    else:
+        assert isinstance(damage, bytes)
+        path.write_bytes(damage)
+    assert validate() == first
+    assert len(checks) == 2  # not trusted: checked again, and the index rebuilt
+    assert validate() == first and len(checks) == 2
+    assert database(cache_dir).stat().st_mode & 0o777 == 0o600
+
+
+def test_no_cache_flag_and_environment(
+    repo: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    validate("--no-cache")
+    validate("--no-cache")
+    assert len(checks) == 2 and not cache_dir.exists()
+    monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    validate()
+    run("status", "--as-of", AS_OF)
+    assert len(checks) == 4 and not cache_dir.exists()
+
+
+def test_cache_folder_choice() -> None:
+    home = Path.home()
+    folder = index_module.cache_folder
+    assert folder({}) == home / ".cache" / "projledger"
+    assert folder({"XDG_CACHE_HOME": "/x/y"}) == Path("/x/y/projledger")
+    assert folder({"XDG_CACHE_HOME": "relative"}) == home / ".cache" / "projledger"
+    assert folder({"PROJLEDGER_CACHE_DIR": "/c", "XDG_CACHE_HOME": "/x"}) == Path("/c")
+    assert folder({"PROJLEDGER_NO_CACHE": "1", "PROJLEDGER_CACHE_DIR": "/c"}) is None
+    assert folder({"PROJLEDGER_NO_CACHE": "0"}) == home / ".cache" / "projledger"
+
+
+@pytest.mark.parametrize("where", ["/dev/null", "/proc", "file", "read-only"])
+def test_a_cache_folder_that_cannot_be_written_never_fails_a_run(
+    repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    first = validate("--no-cache")
+    if where == "file":
+        (repo / "not-a-folder").write_text("x", "utf-8")
+        where = str(repo / "not-a-folder")
+    elif where == "read-only":
+        cache_dir.mkdir()
+        cache_dir.chmod(0o500)
+        where = str(cache_dir)
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", where)
+    try:
+        assert validate() == first
+        assert validate() == first
+        assert run("summary", "--as-of", AS_OF).exit_code == 0
+    finally:
+        if cache_dir.exists():
+            cache_dir.chmod(0o700)
+
+
+def test_a_locked_index_is_run_without(repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another run holding the write lock: this one waits a moment, then runs without storing."""
+    first = validate()
+    monkeypatch.setattr(index_module, "LOCK_TIMEOUT", 0.1)
+    holder = sqlite3.connect(database(cache_dir), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        path = record_file(repo)
+        path.write_text(path.read_text("utf-8").replace("progress = 8.0", "progress = 9.0"), "utf-8")
+        assert "progress 9.0 %" in validate()[1]
+        assert run("status", "--as-of", AS_OF).exit_code == 0
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert validate() != first
+
+
+# --- stored outputs ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many runs computed their rows (did not answer from a stored output)."""
+    from projledger.core import portfolio
+
+    seen: list[int] = []
+    real = portfolio.rows
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        seen.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(portfolio, "rows", counting)
+    return seen
+
+
+COMMANDS = [("status", "--as-of", AS_OF), ("summary", "--as-of", AS_OF)]
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_unchanged_repository_answers_from_the_stored_output(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None, args: tuple[str, ...]
+) -> None:
+    first = run(*args)
+    second = run(*args)
+    assert len(computed) == 1
+    assert (second.exit_code, second.stdout, second.stderr) == (first.exit_code, first.stdout, first.stderr)
+    assert table(cache_dir, "SELECT command FROM outputs") == [(args[0],)]
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_other_arguments_and_an_edit_are_computed(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None, args: tuple[str, ...]
+) -> None:
+    first = run(*args)
+    english = run(*args, "--lang", "en")
+    assert len(computed) == 2 and english.stdout != first.stdout
+    other_day = run(args[0], "--as-of", "2021-12-31")
+    assert len(computed) == 3 and other_day.stdout != first.stdout
+    path = record_file(repo)
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("budget = 3540000.0", "budget = 3540001.0"), "utf-8")
+    edited = run(*args)
+    assert len(computed) == 4 and edited.stdout != first.stdout
+    path.write_text(text, "utf-8")
+    assert run(*args).stdout == first.stdout and len(computed) == 5
+
+
+def test_a_file_added_or_removed_is_computed(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None
+) -> None:
+    first = run("status", "--as-of", AS_OF, "--format", "json")
+    copy = repo / "records" / "2566" / SHIPPED.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(record_file(repo).read_bytes())
+    added = run("status", "--as-of", AS_OF, "--format", "json")
+    assert len(computed) == 2 and added.stdout != first.stdout
+    copy.unlink()
+    assert run("status", "--as-of", AS_OF, "--format", "json").stdout == first.stdout
+    assert len(computed) == 3
+
+
+def test_a_recent_change_is_not_answered_by_stat(repo: Path, cache_dir: Path, computed: list[int]) -> None:
+    """A file changed within the filesystem's timestamp granularity may keep its stat."""
+    first = run("status", "--as-of", AS_OF)
+    path = record_file(repo)
+    st = os.stat(path)
+    text = path.read_text("utf-8")
+    path.write_text(text.replace("budget = 3540000.0", "budget = 3540009.0"), "utf-8")
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, same mtime
+    second = run("status", "--as-of", AS_OF)
+    assert len(computed) == 2 and second.stdout != first.stdout
+
+
+def test_a_link_in_the_records_folder_leaves_it_to_the_walk(
+    repo: Path, cache_dir: Path, computed: list[int], settled: None
+) -> None:
+    (repo / "records" / "elsewhere").symlink_to(repo / "records" / "2565", target_is_directory=True)
+    first = run("status", "--as-of", AS_OF)
+    second = run("status", "--as-of", AS_OF)
+    assert len(computed) == 2 and second.stdout == first.stdout
+
+
+def test_the_scan_reads_the_records_folder_as_the_walk_does(tmp_path: Path) -> None:
+    from projledger.core.repository import list_records
+
+    records = tmp_path / "records"
+    for name in ["b.toml", "a.toml", ".hidden.toml", "notes.txt", "2565/z.toml", "2565/a.toml", "2565/x/y.toml",
+                 "2564/c.toml", ".git/d.toml", "2566/.e.toml", "a-folder/f.toml", "zz.toml"]:  # fmt: skip
+        (records / name).parent.mkdir(parents=True, exist_ok=True)
+        (records / name).write_text("format = 1\n", "utf-8")
+    config = load_config(tmp_path)
+    found = index_module.scan([], config)
+    walked = [str(entry.path) for entry in list_records([], config)]
+    assert [name for name, _, _ in found.files] == walked and found.clean
+    assert all(st is not None for _, _, st in found.files)
+    assert index_module.record_files(str(records)) == walked
+    (records / "2565" / "link").symlink_to(records / "2565" / "x", target_is_directory=True)
+    assert index_module.record_files(str(records)) is None
+    assert not index_module.scan([], config).clean
+
+
+_STORED_RUN = """
+import sys
+from projledger.core import index
+index.RACY_NS = -(10**15)  # the files the test just wrote count as settled
+from projledger.main import main
+try:
+    main(sys.argv[1:], standalone_mode=False)
+finally:
+    heavy = ("projledger.core.record", "projledger.core.check", "projledger.core.tables", "tomli", "rtoml",
+             "toml_rs", "jsonschema_rs", "wcwidth", "importlib.metadata", "openpyxl", "jinja2")
+    print("IMPORTED:", [m for m in heavy if m in sys.modules], file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", COMMANDS)
+def test_a_stored_answer_imports_nothing_that_reads_records(
+    repo: Path, cache_dir: Path, args: tuple[str, ...]
+) -> None:
+    env = {**os.environ, "PROJLEDGER_CACHE_DIR": str(cache_dir)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", _STORED_RUN, *args], cwd=repo, env=env, capture_output=True, text=True
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].stdout == runs[1].stdout and runs[0].stdout
+    assert "IMPORTED: []" not in runs[0].stderr
+    assert "IMPORTED: []" in runs[1].stderr, runs[1].stderr
+
+
+# --- the facts ---------------------------------------------------------------------------------
+
+
+def test_rows_from_facts_are_the_rows_from_the_record(repo: Path) -> None:
+    from projledger.core import portfolio
+    from projledger.core.check import check_file
+    from projledger.core.status import compute_status
+
+    config = load_config(repo)
+    project = check_file(record_file(repo), config, date(2023, 1, 1)).project
+    assert project is not None
+    again = portfolio.project_from_facts(portfolio.project_facts(project))
+    for day in (date(2021, 1, 1), date(2022, 3, 31), date(2022, 9, 30), date(2024, 1, 1)):
+        assert portfolio.build_row(again, compute_status(again, day, config), "p") == portfolio.build_row(
+            project, compute_status(project, day, config), "p"
+        )
+
+
+def test_kept_values_come_back_as_they_were() -> None:
+    from decimal import Decimal
+
+    value = (
+        "a",
+        1,
+        None,
+        Decimal("1.50"),
+        Decimal("1E+2"),
+        b"\x00\xff",
+        date(2022, 1, 2),
+        (Decimal("-0"), None),
+    )
+    back = index_module.decode_kept(index_module.encode_kept(value))
+    assert back == value and [type(v) for v in back] == [type(v) for v in value]
+    assert str(back[3]) == "1.50" and str(back[4]) == "1E+2"
+
+
+# --- with the index, every output is the output without it ----------------------------------
+
+
+OUTPUTS = [
+    ("validate",), ("status",), ("status", "--sort", "progress"), ("status", "--format", "markdown"),
+    ("status", "--lang", "en", "--format", "csv"), ("status", "--format", "json"), ("summary",),
+    ("summary", "--by", "fiscal-year", "--by", "plan-status", "--format", "json"),
+    ("summary", "--by", "strategy", "--by", "quarter", "--format", "csv"),
+]  # fmt: skip
+
+
+def _outputs(cwd: Path, env: dict[str, str]) -> list[tuple[int, str, str]]:
+    found = []
+    for args in OUTPUTS:
+        done = subprocess.run(
+            [sys.executable, "-m", "projledger.main", *args, "--as-of", AS_OF],
+            cwd=cwd, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        found.append((done.returncode, done.stdout, done.stderr))
+    return found
+
+
+@pytest.mark.slow
+def test_each_change_gives_the_output_of_no_index(repo: Path, tmp_path: Path) -> None:
+    """A record, a rule (in a copy of the package), the schema and the config edited in turn:
+    each time, the runs with the index print what runs without it print."""
+    package = tmp_path / "pkg" / "projledger"
+    shutil.copytree(
+        Path(index_module.__file__).parent.parent, package, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    schemas = Path(index_module._package_folders()[1])
+    shutil.copytree(
+        schemas, package / "schemas", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "pkg"), "PROJLEDGER_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("PROJLEDGER_NO_CACHE", None)
+    plain = {**env, "PROJLEDGER_NO_CACHE": "1"}
+    probe = subprocess.run([sys.executable, "-c", "import projledger; print(projledger.__file__)"],
+                           env=env, capture_output=True, text=True)  # fmt: skip
+    assert probe.stdout.strip().startswith(str(package)), probe
+
+    def same() -> list[tuple[int, str, str]]:
+        with_index = _outputs(repo, env)
+        assert with_index == _outputs(repo, plain)
+        assert _outputs(repo, env) == with_index  # and warm
+        return with_index
+
+    base = same()
+    record = record_file(repo)
+    record.write_text(record.read_text("utf-8").replace("progress = 8.0", "progress = 9.5"), "utf-8")
+    edited = same()
+    assert edited != base
+    rules_py = package / "core" / "rules.py"
+    rules_py.write_text(
+        rules_py.read_text("utf-8").replace("progress is cumulative", "progress only grows"), "utf-8"
+    )
+    ruled = same()
+    assert any("progress only grows" in out for _, out, _ in ruled)
+    (repo / "projledger.toml").write_text("tolerance = 0\n", "utf-8")
+    configured = same()
+    schema = package / "schemas" / "project.schema.json"
+    schema.write_text(schema.read_text("utf-8").replace('"maxLength": 40', '"maxLength": 5', 1), "utf-8")
+    schemed = same()
+    assert schemed != configured and configured != ruled
+
+
+# --- a killed run ------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_killed_run_never_leaves_a_wrong_index(repo: Path, tmp_path: Path) -> None:
+    """SIGKILL at random moments, 20 times, while runs edit and read: the next run with the
+    index always prints what a run without it prints."""
+    generator = random.Random(18)
+    records = repo / "records" / "2565"
+    text = record_file(repo).read_text("utf-8")
+    for number in range(1, 40):
+        code = f"01000000-{number:04d}"
+        (records / f"{code}.toml").write_text(text.replace("01000000-2475", code), "utf-8")
+    env = {**os.environ, "PROJLEDGER_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("PROJLEDGER_NO_CACHE", None)
+    plain = {**env, "PROJLEDGER_NO_CACHE": "1"}
+    commands = [("validate",), ("status",), ("summary",), ("status", "--format", "json")]
+    for attempt in range(20):
+        victim = records / f"01000000-{generator.randrange(1, 40):04d}.toml"
+        budget = generator.randrange(1_000_000, 9_000_000)
+        victim.write_text(
+            text.replace("01000000-2475", victim.stem).replace("3540000.0", f"{budget}.0"), "utf-8"
+        )
+        args = commands[attempt % len(commands)]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "projledger.main", *args, "--as-of", AS_OF],
+            cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        time.sleep(generator.uniform(0.05, 1.2))
+        with __import__("contextlib").suppress(ProcessLookupError):
+            os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        for check in commands[:3]:
+            want = subprocess.run([sys.executable, "-m", "projledger.main", *check, "--as-of", AS_OF],
+                                  cwd=repo, env=plain, capture_output=True, text=True)  # fmt: skip
+            got = subprocess.run([sys.executable, "-m", "projledger.main", *check, "--as-of", AS_OF],
+                                 cwd=repo, env=env, capture_output=True, text=True)  # fmt: skip
+            assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)

@@ -1,0 +1,85 @@
+"""The index's kept lines, rows and whole outputs give what the commands print with no index,
+cold, warm and after one record changed, in every sort, filter, grouping and format; and the
+status table laid out from kept lines is the one tabulate makes of the rows' cells."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from projledger.core.config import load_config
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from bench.generate import AS_OF, generate  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 small records, a third broken (cycling through every mutation)."""
+    root = tmp_path_factory.mktemp("corpus")
+    generate(root, 300, seed=7, size=1500, fail_share=0.34)
+    return root
+
+
+KEPT_VARIANTS = [
+    ("status",), ("status", "--sort", "progress"), ("status", "--sort", "variance"), ("status", "--sort", "end"),
+    ("status", "--sort", "disbursement"), ("status", "--sort", "name", "--state", "active"),
+    ("status", "--format", "markdown"), ("status", "--lang", "en", "--agency", "50"),
+    ("status", "--plan-status", "behind", "--plan-status", "none"), ("summary",),
+    ("summary", "--by", "fiscal-year", "--by", "plan-status", "--format", "json"),
+    ("summary", "--by", "strategy", "--by", "quarter", "--format", "csv"),
+    ("summary", "--by", "state", "--agency", "50", "--lang", "en"),
+]  # fmt: skip
+
+
+def test_kept_lines_and_rows_give_the_plain_output(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """status from each project's kept line, and summary from each project's kept figures
+    (cold cache, warm cache, one record changed), print what they print from the rows with no
+    cache, in every sort, filter, grouping and format."""
+    from conftest import run
+
+    monkeypatch.chdir(corpus)
+    cache = str(tmp_path / "cache")
+
+    def status(args: tuple[str, ...], **environ: str) -> tuple[int, str, str]:
+        for name in ("PROJLEDGER_NO_CACHE", "PROJLEDGER_CACHE_DIR", "PROJLEDGER_JOBS"):
+            monkeypatch.delenv(name, raising=False)
+        for name, value in environ.items():
+            monkeypatch.setenv(name, value)
+        result = run(*args, "--as-of", AS_OF.isoformat())
+        return result.exit_code, result.stdout, result.stderr
+
+    changed = sorted(corpus.glob("records/*/*.toml"))[5]
+    original = changed.read_bytes()
+    for args in KEPT_VARIANTS:
+        plain = status(args, PROJLEDGER_NO_CACHE="1", PROJLEDGER_JOBS="1")
+        assert plain[1].count("\n") > 5
+        assert status(args, PROJLEDGER_CACHE_DIR=cache) == plain  # cold, then warm
+        assert status(args, PROJLEDGER_CACHE_DIR=cache) == plain
+        try:
+            changed.write_bytes(original.replace(b'name = "', b'name = "changed ', 1))
+            fresh = status(args, PROJLEDGER_NO_CACHE="1")
+            assert status(args, PROJLEDGER_CACHE_DIR=cache) == fresh
+        finally:
+            changed.write_bytes(original)
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_status_table_is_tabulates(corpus: Path, fmt: str) -> None:
+    """Laid out from the kept lines, the table tabulate would make of the rows' cells."""
+    from projledger.core import labels, portfolio, tables
+
+    config = load_config(corpus)
+    rows = portfolio.sorted_rows(portfolio.rows([], config, AS_OF, checked_on=date(2026, 1, 1)))
+    ours = tables.status_table(rows, "th", fmt).splitlines()
+    headers = [labels.word(c, "th") for c in tables.STATUS_COLUMNS]
+    cells = [tables.status_cells(r, "th", fmt) for r in rows]
+    theirs = tables._tabulate_lines(headers, cells, tables._STATUS_ALIGN, fmt)
+    assert ours == list(tables._shown(lambda: iter(theirs), fmt))
