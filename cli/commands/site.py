@@ -40,7 +40,6 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
       projledger site
       projledger site --output public --as-of 31/03/2565 --lang en
     """
-    from ..core.cache import jobs_wanted
     from ..core.portfolio import Skipped
     from ..core.site import build_site, site_fingerprint
 
@@ -51,7 +50,7 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     target = output if output is not None else config.root / DEFAULT_OUTPUT
     result = build_site(
         target, config, day, language, today(), Path.cwd(), skipped,
-        jobs=jobs_wanted(os.environ), fingerprint=site_fingerprint(config),
+        jobs=_jobs_wanted(), fingerprint=site_fingerprint(),
     )  # fmt: skip
     where = shown_path(result.path)
     projects = sum(1 for page in result.manifest if page.startswith("projects/"))
@@ -61,3 +60,17 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
         f"{result.kept} unchanged)"
     )
     report_skipped(skipped.files)
+
+
+def _jobs_wanted() -> int:
+    """Processes to render pages on: ``PROJLEDGER_JOBS`` or the cores this process may use."""
+    try:
+        wanted = int(os.environ.get("PROJLEDGER_JOBS", "0"))
+    except ValueError:
+        wanted = 0
+    if wanted > 0:
+        return wanted
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
