@@ -1046,14 +1046,21 @@ def load_entries(
     (``validate`` says what is wrong) and the site is built from the others.
     """
     seen: dict[str, str] = {}
-    shown = partial(repository_path, config=config)
-    root = str(config.root)
+    # A row names its file as shown (a name that is not UTF-8 escaped): each file is remembered
+    # under that name as the rows are made.
+    files: dict[str, Path] = {}
+
+    def shown(path: Path) -> str:
+        name = repository_path(path, config)
+        files[name] = path
+        return name
+
     for row in portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown):
         if row.code in seen:
             skipped.files.append((row.path, f"project {row.code} already has a record, {seen[row.code]}"))
             continue
         seen[row.code] = row.path
-        path = os.path.join(root, row.path)
+        path = files.get(row.path) or Path(config.root, row.path)
         yield Entry(
-            row, file_stamp(path, racy_since), partial(_project_of, Path(path), config, checked_on, row.path)
+            row, file_stamp(path, racy_since), partial(_project_of, path, config, checked_on, row.path)
         )
