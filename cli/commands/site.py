@@ -40,7 +40,7 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
       projledger site
       projledger site --output public --as-of 31/03/2565 --lang en
     """
-    from ..core.cache import jobs_wanted
+    from ..core.index import jobs_wanted
     from ..core.portfolio import Skipped
     from ..core.site import build_site, site_fingerprint
 
@@ -51,7 +51,7 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     target = output if output is not None else config.root / DEFAULT_OUTPUT
     result = build_site(
         target, config, day, language, today(config), Path.cwd(), skipped,
-        jobs=jobs_wanted(os.environ), fingerprint=site_fingerprint(config),
+        jobs=jobs_wanted(os.environ), fingerprint=site_fingerprint(),
     )  # fmt: skip
     where = shown_path(result.path)
     projects = sum(1 for page in result.manifest if page.startswith("projects/"))

@@ -48,7 +48,6 @@ INDEX_FORMAT = 1
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
 #: Rules whose findings depend on the day of the check (a test keeps this list true).
-AS_OF_RULES = frozenset({"future-report"})
 #: Below this many files to check, a process pool costs more than it saves (2 cores: 1,000
 #: files took 0.80 s with a pool and 0.66 s without; 10,000 took 3.8 s and 6.0 s).
 PARALLEL_THRESHOLD = 2000
@@ -162,7 +161,7 @@ def filesystem_now(folder: Path) -> int:
 
 
 #: The libraries whose behaviour what the index holds depends on: the record readers, the validator.
-_LIBRARIES = ("tomli", "toml_rs", "rtoml", "jsonschema_rs")
+_LIBRARIES = ("tomli", "toml_rs", "jsonschema_rs")
 
 
 def _package_folders() -> list[Path]:
@@ -175,7 +174,7 @@ def _package_folders() -> list[Path]:
     ]
 
 
-def _code_fingerprint() -> list[object]:
+def code_fingerprint() -> list[object]:
     """The tool as it is on disk, without importing anything: the stat of every file of the
     package (an edited rule, schema or template is another tool) and where each library that
     reads records is installed, with the stat of its module and of the folder that holds it."""
@@ -205,7 +204,7 @@ def _code_fingerprint() -> list[object]:
 
 def fingerprint(config: Config, *extra: object) -> str:
     """Everything the index depends on besides the records themselves."""
-    parts = [*_code_fingerprint(), config.fingerprint(), *extra]
+    parts = [*code_fingerprint(), config.fingerprint(), *extra]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
@@ -490,7 +489,7 @@ def check_path(path: str, config: Config, day: date, racy_since: int | None) -> 
     """Read and check one file as of ``day``; the stat is the opened file's, taken before its
     bytes are read (a change made meanwhile shows at the next run)."""
     from .check import check_file
-    from .portfolio import project_facts
+    from .kinds import day_rules, kind_of_record
     from .record import Seen
     from .rules import _plausible
 
@@ -500,12 +499,14 @@ def check_path(path: str, config: Config, day: date, racy_since: int | None) -> 
     findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     valid_from = valid_until = None
     facts = None
-    if result.project is not None:
-        facts = json.dumps(project_facts(result.project), ensure_ascii=False, separators=(",", ":"))
-        if any(f[2] in AS_OF_RULES for f in data):
+    project = result.project
+    to_facts = kind_of_record(project).facts if project is not None else None
+    if project is not None and to_facts is not None:
+        facts = json.dumps(to_facts(project), ensure_ascii=False, separators=(",", ":"))
+        if any(f[2] in day_rules() for f in data):
             valid_from = valid_until = day  # the message names the day
         else:
-            dates = [r.date for r in result.project.reports if _plausible(r.date)]
+            dates = [r.date for r in project.reports if _plausible(r.date)]
             valid_from = max(dates) if dates else None
     stat = file_hash = None
     st = seen.stat

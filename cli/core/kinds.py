@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .config import Config
+from .portfolio import project_facts, project_from_facts
 from .record import Project
 from .rules import RULES, Rule
 
@@ -144,5 +145,7 @@ PROJECT = register(
         record_type=Project,
         rules=RULES,
         renderers=MappingProxyType({"text": _project_text, "html": _project_html}),
+        facts=project_facts,
+        from_facts=project_from_facts,
     )
 )

@@ -1,0 +1,131 @@
+"""The site's pages are byte for byte those of the builder before issue 18 (which had a second,
+cached, one-pass builder): ``golden/site-pages.json`` holds the SHA-256 of every page that code
+built, Thai and English, from the test portfolio and from 40 generated records (seed 7, a tenth
+broken), and what it skipped. Made with that code by building these same portfolios through
+``site.build_site`` with no cache; regenerate only for a change of the pages that is meant.
+
+The one builder must give those bytes cold, after edits (pages copied from the previous site
+beside pages rendered again), and as the plain rendering of every page (``site_pages``)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from projledger.core import site as site_core
+from projledger.core.config import load_config
+from projledger.core.portfolio import Skipped
+
+import portfolio
+from conftest import DATA
+
+sys.path.insert(0, str(DATA.parents[1]))
+from bench.generate import AS_OF, generate
+
+ORACLE = json.loads((Path(__file__).parent / "golden" / "site-pages.json").read_text("utf-8"))
+
+PORTFOLIOS: dict[str, tuple[Callable[[Path], object], date, date]] = {
+    "fixed": (lambda root: portfolio.build(root, with_invalid=True), date(2022, 3, 31), date(2022, 5, 1)),
+    "generated": (lambda root: generate(root, 40, seed=7, size=6000, fail_share=0.1), AS_OF, AS_OF),
+}
+
+
+def expected(name: str, lang: str) -> tuple[dict[str, str], list[list[str]]]:
+    prefix = f"{name}/{lang}/"
+    pages = {
+        k[len(prefix) :]: v for k, v in ORACLE.items() if k.startswith(prefix) and k != prefix + "skipped"
+    }
+    return pages, ORACLE[prefix + "skipped"]
+
+
+def built(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != site_core.MARKER
+    }
+
+
+def build(root: Path, name: str, lang: str, jobs: int = 1) -> tuple[site_core.BuildResult, list[list[str]]]:
+    _, day, today = PORTFOLIOS[name]
+    skipped = Skipped()
+    result = site_core.build_site(
+        root / f"_site_{lang}",
+        load_config(root),
+        day,
+        lang,
+        today,
+        root,
+        skipped,
+        jobs=jobs,  # type: ignore[arg-type]
+    )
+    return result, [list(item) for item in skipped.files]
+
+
+@pytest.fixture(params=["fixed", pytest.param("generated", marks=pytest.mark.slow)])
+def pf(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, Path]:
+    name = request.param
+    root = tmp_path / name
+    root.mkdir()
+    PORTFOLIOS[name][0](root)
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    return name, root
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_cold_pages_are_those_of_the_builder_before(pf: tuple[str, Path], lang: str) -> None:
+    name, root = pf
+    pages, skipped = expected(name, lang)
+    result, skipped_now = build(root, name, lang)
+    assert built(root / f"_site_{lang}") == pages
+    assert skipped_now == skipped
+    assert result.kept == 0 and sorted(result.rendered) == sorted(result.manifest) == sorted(pages)
+    # The plain rendering of every page, in memory, is the same.
+    _, day, today = PORTFOLIOS[name]
+    config = load_config(root)
+    plain = site_core.site_pages(site_core.load_entries(config, day, today, Skipped()), day, lang, config)  # type: ignore[arg-type]
+    assert {k: hashlib.sha256(v.encode()).hexdigest() for k, v in plain.items()} == pages
+
+
+def test_pages_copied_and_rendered_again_are_the_same(
+    pf: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, root = pf
+    pages, _ = expected(name, "th")
+    build(root, name, "th")
+    records = sorted((root / "records").rglob("*.toml"))
+    valid = [p for p in records if f"projects/{p.stem}.html" in pages]
+    edited, saved = valid[len(valid) // 2], valid[len(valid) // 2].read_bytes()
+    edited.write_bytes(saved + b"\n# edited\n")
+    result, _ = build(root, name, "th")
+    assert f"projects/{edited.stem}.html" in result.rendered
+    assert sum(1 for page in result.rendered if page.startswith("projects/")) == 1
+    assert built(root / "_site_th") == pages  # a comment changes no page
+    edited.write_bytes(saved)
+    monkeypatch.setattr(site_core, "PARALLEL_PAGES", 2)
+    os.utime(root / "records", None)
+    result, _ = build(root, name, "th", jobs=2)
+    assert built(root / "_site_th") == pages
+    unchanged = build(root, name, "th")[0]
+    assert unchanged.rendered == [] and unchanged.kept == len(pages)
+    assert built(root / "_site_th") == pages
+
+
+def test_a_record_changed_within_the_racy_window_is_told_apart_by_content(tmp_path: Path) -> None:
+    record = tmp_path / "r.toml"
+    record.write_bytes(b"a = 1\n")
+    info = record.stat()
+    first = site_core.file_stamp(record, racy_since=0)
+    record.write_bytes(b"a = 2\n")
+    os.utime(record, ns=(info.st_atime_ns, info.st_mtime_ns))
+    second = site_core.file_stamp(record, racy_since=0)
+    assert first.split(":")[-1] != second.split(":")[-1]  # the digests differ, whatever the stat says
+    assert site_core.file_stamp(record, racy_since=1 << 62).count(":") == 3  # an old file: its stat alone
