@@ -175,7 +175,7 @@ def _gregorian(day: date) -> date | None:
         return None
 
 
-def fiscal_year_range(ctx: RuleContext) -> Iterator[Hit]:
+def fiscal_year_range(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """A project starts from 5 years before its fiscal year to a year after it, and ends within 10 years after it."""
     p = ctx.project
     fy = p.fiscal_year
