@@ -576,6 +576,62 @@ def test_a_looping_output_is_refused_not_an_internal_error(repo: Path, args: lis
     assert "symbolic link loop" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.parametrize("spelling", ["config", "bare"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"], ["status"], ["summary"], ["fmt"], ["site"],
+        ["sheet", "export", "--output", "x.csv", "--month", "03/2565"],
+        ["new", "01000001-2475", "--name", "x", "--fiscal-year", "2565", "--start", "1/10/2564",
+         "--end", "30/9/2565", "--budget", "1", "--department", "d"],
+    ],
+    ids=lambda args: args[0],
+)  # fmt: skip
+def test_a_records_folder_that_loops_is_a_config_error_not_an_internal_error(
+    empty_repo: Path, args: list[str], spelling: str
+) -> None:
+    """The records folder itself a link loop: named in projledger.toml, or records/ with none."""
+    os.rmdir(empty_repo / "records")
+    if spelling == "config":
+        (empty_repo / "projledger.toml").write_text('records = "recs"\n', encoding="utf-8")
+        name = "recs"
+    else:
+        name = "records"
+    os.symlink(f"{name}2", empty_repo / name)
+    os.symlink(name, empty_repo / f"{name}2")
+    before = sorted(os.listdir(empty_repo))
+    result = run(*args)
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "internal error" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert f"the records folder {name} is a symbolic link loop" in result.stderr
+    assert sorted(os.listdir(empty_repo)) == before
+
+
+def test_init_into_a_looping_link_is_refused_in_one_line(empty_repo: Path) -> None:
+    os.symlink("loop", empty_repo / "loop")
+    result = run("init", "loop")
+    assert result.exit_code == 1, result.stderr
+    assert "loop is a symbolic link loop" in result.stderr and "internal error" not in result.stderr
+    assert os.path.islink(empty_repo / "loop") and not (empty_repo / "projledger.toml").exists()
+
+
+def test_a_link_loop_met_anywhere_is_one_line_exit_1_at_the_boundary(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.11's Path.resolve raises RuntimeError on a loop: whatever command meets one
+    where no check came first, the error boundary names the path, never an internal error."""
+    from projledger.commands import validate
+
+    def looping(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"Symlink loop from '{repo / 'somewhere'}'")
+
+    monkeypatch.setattr(validate, "validate_paths", looping, raising=False)
+    monkeypatch.setattr(Path, "resolve", looping)
+    result = run("validate")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith(f"projledger: {repo / 'somewhere'}: a symbolic link loop")
+
+
 def test_the_path_helpers_never_raise_on_a_loop(loops: Path) -> None:
     from projledger.core.repository import ensure_inside, ensure_not_among_records, is_inside, real
 

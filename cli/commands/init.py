@@ -126,9 +126,9 @@ def _sources(
 def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:
     """Nothing is written if a folder on the way (``schemas``, ``.github``) links out of DIRECTORY."""
     from ..core.errors import UnsafePathError
-    from ..core.repository import is_inside
+    from ..core.repository import is_inside, resolved
 
-    root = directory.resolve()
+    root = resolved(directory, field="DIRECTORY")
     for name in names:
         parts = Path(name).parts[:-1]
         for depth in range(1, len(parts) + 1):
