@@ -654,18 +654,19 @@ def test_a_lock_that_is_a_symlink_stops_the_import_before_any_write(office: Path
 def test_a_record_changed_after_the_check_stops_the_import_before_any_write(
     office: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from projledger.core.sheet import write as sheet_write
+    from projledger.core import store
 
     before, paths = _three_rows(office)
     third = paths[THREE[2]]
-    real = sheet_write.Path
+    real = store.record_target
 
     def meanwhile(*args: Any) -> Any:  # the clerk's editor saves the third record while we lock
-        if args and str(args[0]) == str(third.resolve()):
+        target = real(*args)
+        if target == third.resolve():
             third.write_bytes(before[str(third.relative_to(office))] + b"# edited\n")
-        return real(*args)
+        return target
 
-    monkeypatch.setattr(sheet_write, "Path", meanwhile)
+    monkeypatch.setattr(store, "record_target", meanwhile)
     result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "changed while the sheet was being imported" in result.stderr

@@ -243,5 +243,5 @@ def write_record(
         return text.encode("utf-8")
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    update(path, change)
+    update(path, change, config.records_dir)
     return outcome[-1]
