@@ -565,8 +565,15 @@ def test_a_record_whose_reports_are_an_inline_array_takes_the_sheet_row(office: 
     assert run("validate", "--as-of", AS_OF).exit_code == 0
 
 
-def test_a_sheet_whose_dimension_says_a1_is_read_to_its_real_end(office: Path) -> None:
-    """Streaming writers (Apache POI's SXSSF) store ``<dimension ref="A1"/>``; every row is read."""
+@pytest.mark.parametrize(
+    "dimension",
+    [b'<dimension ref="A1"/>', b"", b'<dimension ref="A1:XFD1048576"/>', b'<dimension ref="ZZ"/>',
+     b'<dimension ref="A1:B2"/>'],
+    ids=["A1", "missing", "the whole sheet", "garbage", "too few columns"],
+)  # fmt: skip
+def test_a_sheet_whose_dimension_says_a1_is_read_to_its_real_end(office: Path, dimension: bytes) -> None:
+    """Streaming writers (Apache POI's SXSSF) store ``<dimension ref="A1"/>``; every row is read,
+    whatever the dimension says (none, too large, too narrow, not a range)."""
     path = export("april.xlsx")
     fill_xlsx(path, FILLED)
     small = Path("small.xlsx")
@@ -574,7 +581,7 @@ def test_a_sheet_whose_dimension_says_a1_is_read_to_its_real_end(office: Path) -
         for member in source.infolist():
             content = source.read(member)
             if member.filename.startswith("xl/worksheets/sheet"):
-                content, count = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1"/>', content)
+                content, count = re.subn(rb'<dimension ref="[^"]*"\s*/>', dimension, content)
                 assert count == 1
             target.writestr(member, content)
     result = run("sheet", "import", "small.xlsx", "--as-of", AS_OF, "--dry-run")
