@@ -89,6 +89,58 @@ def test_no_room_for_the_temporary_file_is_named_too(tmp_path: Path, monkeypatch
         store.write_atomic(tmp_path / "r.toml", b"x")
 
 
+def test_init_on_a_full_disk_names_the_file_and_what_it_wrote_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projledger.commands import init
+
+    monkeypatch.chdir(tmp_path)
+    written: list[str] = []
+    real_write = init._write_new
+
+    def second_fails(path: Path, text: str) -> None:
+        if written:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, text)
+        written.append(str(path.relative_to("fresh")))
+
+    monkeypatch.setattr(init, "_write_new", second_fails)
+    result = run("init", "fresh")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("projledger: fresh/")
+    assert f": cannot be written: No space left on device; written before it: {written[0]}" in result.stderr
+
+
+def test_init_leaves_no_half_written_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projledger.commands import init
+
+    monkeypatch.setattr(init.os, "fsync", _full)
+    result = run("init", str(tmp_path / "fresh"))
+    assert result.exit_code == 1, result.stderr
+    assert "cannot be written: No space left on device; no file written" in result.stderr
+    assert [p for p in (tmp_path / "fresh").rglob("*") if p.is_file()] == []
+
+
+def test_a_site_on_a_full_disk_names_the_site(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's os.write says only "No space left on device": the site's folder is named."""
+    from projledger.core import site
+
+    real_write = os.write
+
+    def full(fd: int, data: object) -> int:
+        if fd > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site.os, "write", full)
+    result = run("site", "--as-of", "2022-03-31")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "_site: --output: the site cannot be built: No space left on device" in result.stderr
+    assert not (repo / "_site").exists()
+
+
 # --- where the cache goes ---------------------------------------------------------------
 
 

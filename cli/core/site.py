@@ -65,7 +65,7 @@ from .cache import RACY_NS, StatKey, cache_folder
 from .calendar import format_be, format_month_be, quarter_end
 from .check import check_file
 from .config import Config
-from .errors import ConflictError, UnsafePathError
+from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
@@ -1580,9 +1580,18 @@ def build_site(
         _swap_in(
             folder, target, (lambda: store.save(keep=lambda key: False)) if store is not None else _nothing
         )
-    except BaseException:
+    except BaseException as error:
         linker.join(link=False)
         shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, ProjledgerError):
+            # a full disk names no file (os.write's error has none): say which site, and that
+            # the half-built one is gone
+            what = f" ({error.filename})" if error.filename else ""
+            raise InputError(
+                f"the site cannot be built: {error.strerror or error}{what}; the half-built copy was removed",
+                path=str(target),
+                field="--output",
+            ) from None
         raise
     finally:
         heap.end()
