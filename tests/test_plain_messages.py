@@ -167,6 +167,30 @@ def test_a_cache_in_the_records_folder_is_not_used(repo: Path, monkeypatch: pyte
     assert sorted(p.name for p in (repo / "records").rglob("*")) == [SHIPPED.name, "2565"]
 
 
+@pytest.mark.parametrize("spelling", [".git/cache", "records/../.git/cache", "to-git/cache"])
+def test_a_cache_in_git_is_not_used(repo: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """The repository's .git is as forbidden to the cache as the records folder (as to any
+    output), however it is reached: by name, through the records folder, through a link."""
+    (repo / ".git").mkdir()
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n", "utf-8")
+    os.symlink(".git", repo / "to-git")
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", spelling)
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    for args in (("validate", "--as-of", "2026-11-25"), ("status",), ("site",)):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        warnings = [line for line in result.stderr.splitlines() if "cache folder" in line]
+        assert len(warnings) == 1 and "is in the repository's .git" in warnings[0], (args, result.stderr)
+    assert sorted(p.name for p in (repo / ".git").iterdir()) == ["HEAD"]
+
+
+def test_a_blank_cache_folder_is_unset(repo: Path) -> None:
+    from projledger.core.cache import cache_folder
+
+    assert cache_folder({"PROJLEDGER_CACHE_DIR": " ", "XDG_CACHE_HOME": "/x"}) == Path("/x/projledger")
+
+
 def test_a_cache_outside_the_records_folder_is_used_without_a_word(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

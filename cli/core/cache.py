@@ -71,7 +71,7 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
     """
     if environ.get("PROJLEDGER_NO_CACHE", "") not in ("", "0"):
         return None
-    if environ.get("PROJLEDGER_CACHE_DIR"):
+    if environ.get("PROJLEDGER_CACHE_DIR", "").strip():  # a blank one is no folder: unset
         folder = Path(os.path.abspath(environ["PROJLEDGER_CACHE_DIR"]))
     else:
         xdg = environ.get("XDG_CACHE_HOME", "")
@@ -83,19 +83,35 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
 
 
 def cache_among_records(environ: Mapping[str, str], config: Config) -> str | None:
-    """One line to warn with when the cache folder asked for is in the records folder (and so
-    not used), else None."""
+    """One line to warn with when the cache folder asked for is in the records folder or the
+    repository's ``.git`` (and so not used), else None."""
     folder = cache_folder(environ)
-    if folder is None or not _among_records(folder, config):
+    place = None if folder is None else _forbidden_place(folder, config)
+    if folder is None or place is None:
         return None
     return (
-        f"the cache folder {folder} is in the records folder {config.records_dir}, which holds "
-        "records only: running without the cache (set PROJLEDGER_CACHE_DIR elsewhere)"
+        f"the cache folder {folder} is in {place}: running without the cache "
+        "(set PROJLEDGER_CACHE_DIR elsewhere)"
     )
 
 
 def _among_records(folder: Path, config: Config) -> bool:
-    return folder.resolve().is_relative_to(config.records_dir.resolve())
+    return _forbidden_place(folder, config) is not None
+
+
+def _forbidden_place(folder: Path, config: Config) -> str | None:
+    """Where no cache may go that holds ``folder``, in words: the records folder (every command
+    walks it) or the repository's ``.git`` (which git alone may write), as for any output."""
+    from .outputs import git_dirs
+
+    where = Path(os.path.realpath(folder))  # never Path.resolve: a link loop is no crash here
+    records = Path(os.path.realpath(config.records_dir))
+    if where.is_relative_to(records):
+        return f"the records folder {config.records_dir}, which holds records only"
+    for git in git_dirs((records, config.root)):
+        if where.is_relative_to(git):
+            return f"the repository's .git ({git}), which git alone may write"
+    return None
 
 
 def jobs_wanted(environ: Mapping[str, str]) -> int:
