@@ -755,6 +755,28 @@ def test_a_tis620_name_given_as_an_argument_is_read(thai_names: Path) -> None:
     assert "1 file checked" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("validate",), ("validate", "--format", "json"), ("status", "--format", "json"), ("summary",),
+     ("status", "--format", "xlsx", "--output", "s.xlsx"), ("site",),
+     ("sheet", "export", "--output", "s.csv", "--month", "03/2565")],
+    ids=" ".join,
+)  # fmt: skip
+def test_a_repository_whose_own_folder_is_named_in_tis620_works_with_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path, args: tuple[str, ...]
+) -> None:
+    """The whole repository on an old Thai share (its folder's name not UTF-8), the cache on:
+    the cache's key of the repository hashed the path as UTF-8 and every reader exited 3."""
+    root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/" + TIS))
+    (root / "records" / "2565").mkdir(parents=True)
+    (root / "records" / "2565" / SHIPPED.name).write_bytes(SHIPPED.read_bytes())
+    monkeypatch.chdir(root)
+    for _ in range(2):  # cold, then from the cache
+        result = run(*args, "--as-of", "31/03/2565")
+        assert result.exit_code in (0, 1), result.stderr  # validate's findings as of that day
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
 # --- what lies where a record is written (issue 17.6, and 17.1 for records) ------------------
 
 NEW = ["new", "01000001-2475", "--name", "x", "--fiscal-year", "2565", "--start", "1/10/2564",

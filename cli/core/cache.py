@@ -303,7 +303,7 @@ class ResultCache:
 
     def __init__(self, folder: Path, config: Config, namespace: str, *extra: object) -> None:
         self.folder = folder
-        root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
+        root = hashlib.sha256(os.fsencode(config.root)).hexdigest()[:16]
         self.prefix = f"{namespace}-{root}-"
         self.path = folder / f"{self.prefix}{fingerprint(config, *extra)[:32]}.cache"
         self.changed = False
@@ -1199,7 +1199,7 @@ class OutputMemo:
         """``listed``: the entries ``repository.list_records`` gave; None for the whole records
         folder, then read here with one ``scandir`` a folder and one stat a file."""
         self.folder = folder
-        root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
+        root = hashlib.sha256(os.fsencode(config.root)).hexdigest()[:16]
         self.path = folder / f"{command}-output-{root}.memo"
         #: The record files of the records folder in the walk's order, with their stat (None: it
         #: could not be taken), when it was read here and held no link; for the rows to use.
@@ -1213,7 +1213,7 @@ class OutputMemo:
         #: Everything the output depends on but the files (for a memo of the last table, which
         #: mends itself when files changed: core/tablememo.py).
         self.arguments = fingerprint(config, "output", command, *parts)
-        h = hashlib.sha256(self.arguments.encode())
+        h = hashlib.sha256(self.arguments.encode("utf-8", "surrogateescape"))
         listing = _Listing()
         if listed is None:
             listing.scanned = []

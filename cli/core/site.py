@@ -1198,7 +1198,9 @@ def page_key(base: str, shown: str, stat: object, file_digest: bytes | None) -> 
     to be trusted), the tool, the date, the language and the config (``base``). Made for every
     record of a rebuild, so from a string rather than ``_key``'s ``repr`` of a tuple (a path
     holds no NUL)."""
-    return hashlib.sha256(f"{base}\0{shown}\0{stat}\0{file_digest!r}".encode()).hexdigest()
+    return hashlib.sha256(
+        f"{base}\0{shown}\0{stat}\0{file_digest!r}".encode("utf-8", "surrogateescape")
+    ).hexdigest()
 
 
 def _json_fragment(row: ProjectRow) -> bytes:
@@ -1258,7 +1260,7 @@ class _Linker:
             code = 1
             try:
                 os.close(read)
-                failed = "\n".join(self._link(self.pages, keep=False)).encode()
+                failed = "\n".join(self._link(self.pages, keep=False)).encode("utf-8", "surrogateescape")
                 with os.fdopen(write, "wb") as out:
                     out.write(failed)
                 code = 0
@@ -1287,7 +1289,7 @@ class _Linker:
                 self._link(self.pages, keep=True)
             return
         with os.fdopen(self.pipe, "rb") as answer:
-            failed = answer.read().decode()
+            failed = answer.read().decode("utf-8", "surrogateescape")
         _, status = os.waitpid(self.child, 0)
         self.child = None
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
