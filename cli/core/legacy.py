@@ -504,7 +504,8 @@ def merge_into_record(imported: dict[str, Any], record: Document, *, keep_report
         if key == "reports" or (key in PRINTOUT_FIELDS and key in data):
             continue
         if isinstance(value, dict) and any(name.startswith(f"{key}.") for name in PRINTOUT_FIELDS):
-            shown = data.get(key) if isinstance(data.get(key), dict) else {}
+            given = data.get(key)
+            shown: dict[str, Any] = given if isinstance(given, dict) else {}
             for sub, sub_value in value.items():
                 if f"{key}.{sub}" not in PRINTOUT_FIELDS or sub not in shown:
                     data.setdefault(key, {})[sub] = sub_value
