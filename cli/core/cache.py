@@ -69,7 +69,7 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
     """
     if environ.get("PROJLEDGER_NO_CACHE", "") not in ("", "0"):
         return None
-    if environ.get("PROJLEDGER_CACHE_DIR"):
+    if environ.get("PROJLEDGER_CACHE_DIR", "").strip():  # a blank one is no folder: unset
         folder = Path(os.path.abspath(environ["PROJLEDGER_CACHE_DIR"]))
     else:
         xdg = environ.get("XDG_CACHE_HOME", "")
@@ -81,19 +81,35 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
 
 
 def cache_among_records(environ: Mapping[str, str], config: Config) -> str | None:
-    """One line to warn with when the cache folder asked for is in the records folder (and so
-    not used), else None."""
+    """One line to warn with when the cache folder asked for is in the records folder or the
+    repository's ``.git`` (and so not used), else None."""
     folder = cache_folder(environ)
-    if folder is None or not _among_records(folder, config):
+    place = None if folder is None else _forbidden_place(folder, config)
+    if folder is None or place is None:
         return None
     return (
-        f"the cache folder {folder} is in the records folder {config.records_dir}, which holds "
-        "records only: running without the cache (set PROJLEDGER_CACHE_DIR elsewhere)"
+        f"the cache folder {folder} is in {place}: running without the cache "
+        "(set PROJLEDGER_CACHE_DIR elsewhere)"
     )
 
 
 def _among_records(folder: Path, config: Config) -> bool:
-    return folder.resolve().is_relative_to(config.records_dir.resolve())
+    return _forbidden_place(folder, config) is not None
+
+
+def _forbidden_place(folder: Path, config: Config) -> str | None:
+    """Where no cache may go that holds ``folder``, in words: the records folder (every command
+    walks it) or the repository's ``.git`` (which git alone may write), as for any output."""
+    from .outputs import git_dirs
+
+    where = Path(os.path.realpath(folder))  # never Path.resolve: a link loop is no crash here
+    records = Path(os.path.realpath(config.records_dir))
+    if where.is_relative_to(records):
+        return f"the records folder {config.records_dir}, which holds records only"
+    for git in git_dirs((records, config.root)):
+        if where.is_relative_to(git):
+            return f"the repository's .git ({git}), which git alone may write"
+    return None
 
 
 def jobs_wanted(environ: Mapping[str, str]) -> int:
@@ -286,7 +302,7 @@ class ResultCache:
 
     def __init__(self, folder: Path, config: Config, namespace: str, *extra: object) -> None:
         self.folder = folder
-        root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
+        root = hashlib.sha256(os.fsencode(config.root)).hexdigest()[:16]
         self.prefix = f"{namespace}-{root}-"
         self.path = folder / f"{self.prefix}{fingerprint(config, *extra)[:32]}.cache"
         self.changed = False
@@ -1181,7 +1197,7 @@ class OutputMemo:
         """``listed``: the entries ``repository.list_records`` gave; None for the whole records
         folder, then read here with one ``scandir`` a folder and one stat a file."""
         self.folder = folder
-        root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
+        root = hashlib.sha256(os.fsencode(config.root)).hexdigest()[:16]
         self.path = folder / f"{command}-output-{root}.memo"
         #: The record files of the records folder in the walk's order, with their stat (None: it
         #: could not be taken), when it was read here and held no link; for the rows to use.
@@ -1195,7 +1211,7 @@ class OutputMemo:
         #: Everything the output depends on but the files (for a memo of the last table, which
         #: mends itself when files changed: core/tablememo.py).
         self.arguments = fingerprint(config, "output", command, *parts)
-        h = hashlib.sha256(self.arguments.encode())
+        h = hashlib.sha256(self.arguments.encode("utf-8", "surrogateescape"))
         listing = _Listing()
         if listed is None:
             listing.scanned = []

@@ -65,7 +65,7 @@ from .cache import RACY_NS, StatKey, cache_folder
 from .calendar import format_be, format_month_be, quarter_end
 from .check import check_file
 from .config import Config
-from .errors import ConflictError, UnsafePathError
+from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
@@ -1198,7 +1198,9 @@ def page_key(base: str, shown: str, stat: object, file_digest: bytes | None) -> 
     to be trusted), the tool, the date, the language and the config (``base``). Made for every
     record of a rebuild, so from a string rather than ``_key``'s ``repr`` of a tuple (a path
     holds no NUL)."""
-    return hashlib.sha256(f"{base}\0{shown}\0{stat}\0{file_digest!r}".encode()).hexdigest()
+    return hashlib.sha256(
+        f"{base}\0{shown}\0{stat}\0{file_digest!r}".encode("utf-8", "surrogateescape")
+    ).hexdigest()
 
 
 def _json_fragment(row: ProjectRow) -> bytes:
@@ -1258,7 +1260,7 @@ class _Linker:
             code = 1
             try:
                 os.close(read)
-                failed = "\n".join(self._link(self.pages, keep=False)).encode()
+                failed = "\n".join(self._link(self.pages, keep=False)).encode("utf-8", "surrogateescape")
                 with os.fdopen(write, "wb") as out:
                     out.write(failed)
                 code = 0
@@ -1287,7 +1289,7 @@ class _Linker:
                 self._link(self.pages, keep=True)
             return
         with os.fdopen(self.pipe, "rb") as answer:
-            failed = answer.read().decode()
+            failed = answer.read().decode("utf-8", "surrogateescape")
         _, status = os.waitpid(self.child, 0)
         self.child = None
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
@@ -1580,9 +1582,18 @@ def build_site(
         _swap_in(
             folder, target, (lambda: store.save(keep=lambda key: False)) if store is not None else _nothing
         )
-    except BaseException:
+    except BaseException as error:
         linker.join(link=False)
         shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, ProjledgerError):
+            # a full disk names no file (os.write's error has none): say which site, and that
+            # the half-built one is gone
+            what = f" ({error.filename})" if error.filename else ""
+            raise InputError(
+                f"the site cannot be built: {error.strerror or error}{what}; the half-built copy was removed",
+                path=str(target),
+                field="--output",
+            ) from None
         raise
     finally:
         heap.end()

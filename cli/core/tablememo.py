@@ -72,7 +72,7 @@ def widest_cells(widths: Sequence[Sequence[int]], count: int) -> tuple[list[int]
 
 
 def memo_path(folder: Path, root: Path) -> Path:
-    return folder / f"status-table-{hashlib.sha256(str(root).encode()).hexdigest()[:16]}.memo"
+    return folder / f"status-table-{hashlib.sha256(os.fsencode(root)).hexdigest()[:16]}.memo"
 
 
 def load(path: Path, key: str) -> TableMemo | None:
