@@ -87,6 +87,14 @@ class Group(click.Group):
         except Exception as error:
             if os.environ.get("PROJLEDGER_DEBUG"):
                 raise
+            loop = str(error).removeprefix("Symlink loop from ")
+            if isinstance(error, RuntimeError) and loop != str(error):
+                # Path.resolve() of Python 3.11 reports a link loop so (later ones raise ELOOP,
+                # an OSError): a path the user or the repository holds, never a bug of ours.
+                from .core.repository import LOOP
+
+                click.echo(f"projledger: {one_line(loop.strip(chr(39)))}: {LOOP}", err=True)
+                ctx.exit(1)
             click.echo(
                 f"projledger: internal error ({type(error).__name__}: {one_line(str(error))}); "
                 "please report it, with PROJLEDGER_DEBUG=1 for the details",

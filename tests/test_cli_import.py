@@ -278,6 +278,28 @@ def test_force_keeps_the_fields_the_printout_cannot_show(empty_repo: Path) -> No
     assert run("fmt", "--check").exit_code == 0
 
 
+@pytest.mark.parametrize(
+    ("line_start", "field", "kept"),
+    [("ผู้ประสานงาน", "coordinator", "agency.coordinator"), ("ชื่อผู้รับผิดชอบ", "owner", "agency.owner")],
+)
+def test_force_keeps_a_field_this_printout_lacks(
+    empty_repo: Path, tmp_path: Path, line_start: str, field: str, kept: str
+) -> None:
+    """Not only what the form can never show: a field the form has but this printout lacks (a
+    line cut off, left out as illegible) is kept from the record and named, never dropped."""
+    TARGET.parent.mkdir(parents=True)
+    TARGET.write_text(SHIPPED.read_text("utf-8"), "utf-8")
+    value = _load(TARGET)["agency"][field]  # type: ignore[index]
+    lines = LEGACY_PRINTOUT.read_text("utf-8").splitlines(keepends=True)
+    cut = tmp_path / "cut.txt"
+    cut.write_text("".join(line for line in lines if not line.startswith(line_start)), "utf-8")
+    assert len(cut.read_text("utf-8")) < len("".join(lines))
+    result = run("import", str(cut), "--force")
+    assert result.exit_code == 0, result.stderr
+    assert f"kept from the record what the printout cannot show: {kept}\n" in result.stderr
+    assert _load(TARGET)["agency"][field] == value  # type: ignore[index]
+
+
 def test_force_over_a_record_with_nothing_extra_says_nothing_kept(empty_repo: Path) -> None:
     assert run("import", str(LEGACY_PRINTOUT)).exit_code == 0
     result = run("import", str(LEGACY_PRINTOUT), "--force")

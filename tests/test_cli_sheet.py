@@ -565,8 +565,15 @@ def test_a_record_whose_reports_are_an_inline_array_takes_the_sheet_row(office: 
     assert run("validate", "--as-of", AS_OF).exit_code == 0
 
 
-def test_a_sheet_whose_dimension_says_a1_is_read_to_its_real_end(office: Path) -> None:
-    """Streaming writers (Apache POI's SXSSF) store ``<dimension ref="A1"/>``; every row is read."""
+@pytest.mark.parametrize(
+    "dimension",
+    [b'<dimension ref="A1"/>', b"", b'<dimension ref="A1:XFD1048576"/>', b'<dimension ref="ZZ"/>',
+     b'<dimension ref="A1:B2"/>'],
+    ids=["A1", "missing", "the whole sheet", "garbage", "too few columns"],
+)  # fmt: skip
+def test_a_sheet_whose_dimension_says_a1_is_read_to_its_real_end(office: Path, dimension: bytes) -> None:
+    """Streaming writers (Apache POI's SXSSF) store ``<dimension ref="A1"/>``; every row is read,
+    whatever the dimension says (none, too large, too narrow, not a range)."""
     path = export("april.xlsx")
     fill_xlsx(path, FILLED)
     small = Path("small.xlsx")
@@ -574,7 +581,7 @@ def test_a_sheet_whose_dimension_says_a1_is_read_to_its_real_end(office: Path) -
         for member in source.infolist():
             content = source.read(member)
             if member.filename.startswith("xl/worksheets/sheet"):
-                content, count = re.subn(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1"/>', content)
+                content, count = re.subn(rb'<dimension ref="[^"]*"\s*/>', dimension, content)
                 assert count == 1
             target.writestr(member, content)
     result = run("sheet", "import", "small.xlsx", "--as-of", AS_OF, "--dry-run")
@@ -654,18 +661,19 @@ def test_a_lock_that_is_a_symlink_stops_the_import_before_any_write(office: Path
 def test_a_record_changed_after_the_check_stops_the_import_before_any_write(
     office: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from projledger.core.sheet import write as sheet_write
+    from projledger.core import store
 
     before, paths = _three_rows(office)
     third = paths[THREE[2]]
-    real = sheet_write.Path
+    real = store.record_target
 
     def meanwhile(*args: Any) -> Any:  # the clerk's editor saves the third record while we lock
-        if args and str(args[0]) == str(third.resolve()):
+        target = real(*args)
+        if target == third.resolve():
             third.write_bytes(before[str(third.relative_to(office))] + b"# edited\n")
-        return real(*args)
+        return target
 
-    monkeypatch.setattr(sheet_write, "Path", meanwhile)
+    monkeypatch.setattr(store, "record_target", meanwhile)
     result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "changed while the sheet was being imported" in result.stderr

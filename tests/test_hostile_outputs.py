@@ -452,6 +452,34 @@ def test_import_and_init_never_write_into_git(tree: Path) -> None:
     assert run("import", str(LEGACY_PRINTOUT), "--records", "imported").exit_code == 0
 
 
+@pytest.mark.parametrize("kind", ["empty", "blank", "fifo", "device", "link to a device"])
+def test_import_records_folder_of_the_wrong_kind_is_refused(tree: Path, kind: str) -> None:
+    """``import --records`` is a folder: '' is a usage error (it was the working folder, records
+    written to ./2565/), a FIFO or a device is refused naming --records, nothing written."""
+    from conftest import LEGACY_PRINTOUT
+
+    repo = tree / "repo"
+    name = {"empty": "", "blank": " "}.get(kind, "odd")
+    if kind == "fifo":
+        os.mkfifo(repo / name)
+    elif kind != "empty" and kind != "blank":
+        if not IS_ROOT:
+            pytest.skip("os.mknod of a character device needs root")
+        node = repo / ("node" if kind == "link to a device" else name)
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(*DEV_NULL))
+        if kind == "link to a device":
+            os.symlink("node", repo / name)
+    before = snapshot(tree)
+    result = run("import", str(LEGACY_PRINTOUT), "--records", name)
+    assert snapshot(tree) == before
+    if kind in ("empty", "blank"):
+        assert result.exit_code == 2 and "--records" in result.stderr, result.stderr
+    else:
+        assert result.exit_code == 1, result.stderr
+        assert result.stderr.startswith(f"projledger: {name}: --records: is a ")
+        assert "not a folder" in result.stderr
+
+
 # --- the plan itself ------------------------------------------------------------------------
 
 

@@ -148,17 +148,43 @@ def test_fmt_never_rewrites_through_a_link_out(repo: Path, tmp_path_factory: pyt
         assert link.is_symlink()
 
 
-def test_a_link_inside_the_repository_is_written_through_and_stays_a_link(repo: Path) -> None:
+def test_a_link_inside_the_records_folder_is_written_through_and_stays_a_link(repo: Path) -> None:
+    shipped = repo / "records" / "2565" / "01000000-2475.toml"
+    (repo / "records" / "archive").mkdir()
+    real = repo / "records" / "archive" / "01000000-2475.toml"
+    real.write_text(_open_record(shipped.read_text("utf-8")), "utf-8")
+    shipped.unlink()
+    os.symlink(real, shipped)
+    result = run(
+        "add-report",
+        "records/2565/01000000-2475.toml",
+        "--date",
+        "2022-12-20",
+        "--progress",
+        "90",
+        "--note",
+        "x",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert shipped.is_symlink()
+    assert "progress = 90" in real.read_text("utf-8")
+
+
+def test_a_link_that_leaves_the_records_folder_is_not_written_through(repo: Path) -> None:
+    """Issue 17.6: a command that writes a record writes only inside the records folder, never
+    through a link that leaves it, even to a place inside the repository."""
     shipped = repo / "records" / "2565" / "01000000-2475.toml"
     (repo / "archive").mkdir()
     real = repo / "archive" / "01000000-2475.toml"
     real.write_text(_open_record(shipped.read_text("utf-8")), "utf-8")
     shipped.unlink()
     os.symlink(real, shipped)
+    before = real.read_bytes()
     result = run("add-report", "01000000-2475", "--date", "2022-12-20", "--progress", "90", "--note", "x")
-    assert result.exit_code == 0, result.stderr
-    assert shipped.is_symlink()
-    assert "progress = 90" in real.read_text("utf-8")
+    assert result.exit_code == 1, result.stderr
+    assert "leads out of the records folder" in result.stderr
+    assert real.read_bytes() == before and shipped.is_symlink()
+    assert sorted(p.name for p in (repo / "archive").iterdir()) == ["01000000-2475.toml"]  # no lock made
 
 
 @pytest.mark.parametrize(
@@ -576,6 +602,62 @@ def test_a_looping_output_is_refused_not_an_internal_error(repo: Path, args: lis
     assert "symbolic link loop" in result.stderr and len(result.stderr.splitlines()) == 1
 
 
+@pytest.mark.parametrize("spelling", ["config", "bare"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["validate"], ["status"], ["summary"], ["fmt"], ["site"],
+        ["sheet", "export", "--output", "x.csv", "--month", "03/2565"],
+        ["new", "01000001-2475", "--name", "x", "--fiscal-year", "2565", "--start", "1/10/2564",
+         "--end", "30/9/2565", "--budget", "1", "--department", "d"],
+    ],
+    ids=lambda args: args[0],
+)  # fmt: skip
+def test_a_records_folder_that_loops_is_a_config_error_not_an_internal_error(
+    empty_repo: Path, args: list[str], spelling: str
+) -> None:
+    """The records folder itself a link loop: named in projledger.toml, or records/ with none."""
+    os.rmdir(empty_repo / "records")
+    if spelling == "config":
+        (empty_repo / "projledger.toml").write_text('records = "recs"\n', encoding="utf-8")
+        name = "recs"
+    else:
+        name = "records"
+    os.symlink(f"{name}2", empty_repo / name)
+    os.symlink(name, empty_repo / f"{name}2")
+    before = sorted(os.listdir(empty_repo))
+    result = run(*args)
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert "internal error" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert f"the records folder {name} is a symbolic link loop" in result.stderr
+    assert sorted(os.listdir(empty_repo)) == before
+
+
+def test_init_into_a_looping_link_is_refused_in_one_line(empty_repo: Path) -> None:
+    os.symlink("loop", empty_repo / "loop")
+    result = run("init", "loop")
+    assert result.exit_code == 1, result.stderr
+    assert "loop is a symbolic link loop" in result.stderr and "internal error" not in result.stderr
+    assert os.path.islink(empty_repo / "loop") and not (empty_repo / "projledger.toml").exists()
+
+
+def test_a_link_loop_met_anywhere_is_one_line_exit_1_at_the_boundary(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.11's Path.resolve raises RuntimeError on a loop: whatever command meets one
+    where no check came first, the error boundary names the path, never an internal error."""
+    from projledger.commands import validate
+
+    def looping(*args: object, **kwargs: object) -> None:
+        raise RuntimeError(f"Symlink loop from '{repo / 'somewhere'}'")
+
+    monkeypatch.setattr(validate, "validate_paths", looping, raising=False)
+    monkeypatch.setattr(Path, "resolve", looping)
+    result = run("validate")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith(f"projledger: {repo / 'somewhere'}: a symbolic link loop")
+
+
 def test_the_path_helpers_never_raise_on_a_loop(loops: Path) -> None:
     from projledger.core.repository import ensure_inside, ensure_not_among_records, is_inside, real
 
@@ -671,3 +753,90 @@ def test_a_tis620_name_given_as_an_argument_is_read(thai_names: Path) -> None:
     result = run("validate", "--as-of", AS_OF, folder)
     assert result.exit_code == 0, result.stdout
     assert "1 file checked" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("validate",), ("validate", "--format", "json"), ("status", "--format", "json"), ("summary",),
+     ("status", "--format", "xlsx", "--output", "s.xlsx"), ("site",),
+     ("sheet", "export", "--output", "s.csv", "--month", "03/2565")],
+    ids=" ".join,
+)  # fmt: skip
+def test_a_repository_whose_own_folder_is_named_in_tis620_works_with_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path, args: tuple[str, ...]
+) -> None:
+    """The whole repository on an old Thai share (its folder's name not UTF-8), the cache on:
+    the cache's key of the repository hashed the path as UTF-8 and every reader exited 3."""
+    root = Path(os.fsdecode(os.fsencode(tmp_path) + b"/" + TIS))
+    (root / "records" / "2565").mkdir(parents=True)
+    (root / "records" / "2565" / SHIPPED.name).write_bytes(SHIPPED.read_bytes())
+    monkeypatch.chdir(root)
+    for _ in range(2):  # cold, then from the cache
+        result = run(*args, "--as-of", "31/03/2565")
+        assert result.exit_code in (0, 1), result.stderr  # validate's findings as of that day
+        assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+# --- what lies where a record is written (issue 17.6, and 17.1 for records) ------------------
+
+NEW = ["new", "01000001-2475", "--name", "x", "--fiscal-year", "2565", "--start", "1/10/2564",
+       "--end", "30/9/2565", "--budget", "1", "--department", "d"]  # fmt: skip
+ADD = ["--progress", "50", "--disbursed", "0", "--plan-status", "on_plan", "--date", "2022-03-30",
+       "--target-status", "on_target", "--note", "x"]  # fmt: skip
+
+
+def _hostile_record(repo: Path, place: Path, kind: str) -> None:
+    outside = repo.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "kept.toml").write_bytes(SHIPPED.read_bytes())
+    (repo / ".git").mkdir(exist_ok=True)
+    (repo / ".git" / "config").write_text("[core]\n", encoding="utf-8")
+    if kind == "fifo":
+        os.mkfifo(place)
+    elif kind == "folder":
+        place.mkdir()
+    elif kind == "link to nothing outside":
+        os.symlink(outside / "made.toml", place)
+    elif kind == "link to nothing inside":
+        os.symlink(repo / "made.toml", place)
+    elif kind == "link to .git/config":
+        os.symlink(repo / ".git" / "config", place)
+    elif kind == "link to a record outside":
+        os.symlink(outside / "kept.toml", place)
+
+
+HOSTILE_RECORDS = ["fifo", "folder", "link to nothing outside", "link to nothing inside",
+                   "link to .git/config", "link to a record outside"]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", HOSTILE_RECORDS)
+@pytest.mark.parametrize("command", ["new", "import --force", "add-report"])
+def test_a_record_is_written_only_as_a_file_in_the_records_folder(
+    repo: Path, command: str, kind: str
+) -> None:
+    """new, import --force and add-report write through one judge (store.record_target): a FIFO
+    there is never opened (it hung), a link to nothing is never written through (it made a file
+    outside the repository), a link out of the records folder is refused; nothing changes."""
+    from test_hostile_outputs import deadline, snapshot
+
+    from conftest import LEGACY_PRINTOUT
+
+    shipped = repo / "records" / "2565" / SHIPPED.name
+    if command == "new":
+        place, args = repo / "records" / "2565" / "01000001-2475.toml", NEW
+    elif command == "import --force":
+        shipped.unlink()
+        place, args = shipped, ["import", "--force", str(LEGACY_PRINTOUT)]
+    else:
+        if kind in ("fifo", "folder") or kind.startswith("link to nothing"):
+            pytest.skip("add-report finds no record there: nothing to write into")
+        shipped.unlink()
+        place, args = shipped, ["add-report", "01000000-2475", *ADD]
+    _hostile_record(repo, place, kind)
+    before = snapshot(repo.parent)
+    with deadline(30):  # a FIFO opened for reading would wait for ever
+        result = run(*args)
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    refusal = result.stderr.strip().splitlines()[-1]  # import's warnings on the printout first
+    assert "internal error" not in result.stderr and refusal.startswith("projledger: "), refusal
+    assert snapshot(repo.parent) == before

@@ -89,6 +89,58 @@ def test_no_room_for_the_temporary_file_is_named_too(tmp_path: Path, monkeypatch
         store.write_atomic(tmp_path / "r.toml", b"x")
 
 
+def test_init_on_a_full_disk_names_the_file_and_what_it_wrote_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from projledger.commands import init
+
+    monkeypatch.chdir(tmp_path)
+    written: list[str] = []
+    real_write = init._write_new
+
+    def second_fails(path: Path, text: str) -> None:
+        if written:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(path, text)
+        written.append(str(path.relative_to("fresh")))
+
+    monkeypatch.setattr(init, "_write_new", second_fails)
+    result = run("init", "fresh")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("projledger: fresh/")
+    assert f": cannot be written: No space left on device; written before it: {written[0]}" in result.stderr
+
+
+def test_init_leaves_no_half_written_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from projledger.commands import init
+
+    monkeypatch.setattr(init.os, "fsync", _full)
+    result = run("init", str(tmp_path / "fresh"))
+    assert result.exit_code == 1, result.stderr
+    assert "cannot be written: No space left on device; no file written" in result.stderr
+    assert [p for p in (tmp_path / "fresh").rglob("*") if p.is_file()] == []
+
+
+def test_a_site_on_a_full_disk_names_the_site(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page's os.write says only "No space left on device": the site's folder is named."""
+    from projledger.core import site
+
+    real_write = os.write
+
+    def full(fd: int, data: object) -> int:
+        if fd > 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site.os, "write", full)
+    result = run("site", "--as-of", "2022-03-31")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert "_site: --output: the site cannot be built: No space left on device" in result.stderr
+    assert not (repo / "_site").exists()
+
+
 # --- where the cache goes ---------------------------------------------------------------
 
 
@@ -113,6 +165,30 @@ def test_a_cache_in_the_records_folder_is_not_used(repo: Path, monkeypatch: pyte
         ], args
     assert not (repo / "records" / ".cache").exists()
     assert sorted(p.name for p in (repo / "records").rglob("*")) == [SHIPPED.name, "2565"]
+
+
+@pytest.mark.parametrize("spelling", [".git/cache", "records/../.git/cache", "to-git/cache"])
+def test_a_cache_in_git_is_not_used(repo: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """The repository's .git is as forbidden to the cache as the records folder (as to any
+    output), however it is reached: by name, through the records folder, through a link."""
+    (repo / ".git").mkdir()
+    (repo / ".git" / "HEAD").write_text("ref: refs/heads/main\n", "utf-8")
+    os.symlink(".git", repo / "to-git")
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", spelling)
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    for args in (("validate", "--as-of", "2026-11-25"), ("status",), ("site",)):
+        result = run(*args)
+        assert result.exit_code == 0, (args, result.stderr)
+        warnings = [line for line in result.stderr.splitlines() if "cache folder" in line]
+        assert len(warnings) == 1 and "is in the repository's .git" in warnings[0], (args, result.stderr)
+    assert sorted(p.name for p in (repo / ".git").iterdir()) == ["HEAD"]
+
+
+def test_a_blank_cache_folder_is_unset(repo: Path) -> None:
+    from projledger.core.cache import cache_folder
+
+    assert cache_folder({"PROJLEDGER_CACHE_DIR": " ", "XDG_CACHE_HOME": "/x"}) == Path("/x/projledger")
 
 
 def test_a_cache_outside_the_records_folder_is_used_without_a_word(

@@ -26,6 +26,7 @@ READERS = [
     ("summary",),
     ("summary", "--format", "csv"),
     ("site",),
+    ("sheet", "export", "--output", "due.csv", "--month", "03/2565"),
 ]
 
 

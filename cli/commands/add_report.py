@@ -155,7 +155,7 @@ def add_report(
         outcome.append(append_report(current, path, values, config, as_of, shown))
         return outcome[-1].content
 
-    update(path, change)
+    update(path, change, config.records_dir)
     written = outcome[-1]
     if written.rewritten:
         click.echo(f"projledger: {one_line(shown)}: {one_line(written.rewritten)}", err=True)

@@ -19,7 +19,7 @@ from .options import PathArgument, current_config, echo_findings, shown_path, to
 @click.command("import")
 @click.argument("files", nargs=-1, required=True, type=PathArgument(path_type=Path, dir_okay=False))
 @click.option(
-    "--records", "records_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+    "--records", "records_dir", type=PathArgument(path_type=Path, file_okay=False), default=None,
     help="Records folder to write into (default: the repository's).",
 )  # fmt: skip
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the TOML instead of writing files.")
@@ -60,6 +60,7 @@ def import_command(
 
     config = current_config()
     if records_dir is not None:
+        _require_folder(records_dir)
         if not to_stdout:  # the same rule as projledger.toml's `records`
             from ..core.outputs import ensure_outside_git
 
@@ -148,6 +149,23 @@ def render_record(data: dict[str, Any], path: Path, root: Path) -> str:
     return canonical(data, schema_line(path, root))
 
 
+def _require_folder(records_dir: Path) -> None:
+    """``--records`` names a folder, or nothing yet (made on the way): never a FIFO, a device or
+    a socket, which click's check for a file lets through."""
+    import os
+    import stat
+
+    from ..core.errors import ConflictError
+    from ..core.outputs import kind_of
+
+    try:
+        mode = os.stat(records_dir).st_mode
+    except OSError:
+        return  # nothing there yet, or a loop: ensure_inside names it
+    if not stat.S_ISDIR(mode):
+        raise ConflictError(f"is {kind_of(mode)}, not a folder", path=records_dir, field="--records")
+
+
 def checked_record(data: dict[str, Any], path: Path, config: Config, day: date, shown: str) -> str:
     """The record's TOML, its findings printed; ``InputError`` when it would not pass validate."""
     from ..core.check import check_data
@@ -225,5 +243,5 @@ def write_record(
         return text.encode("utf-8")
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    update(path, change)
+    update(path, change, config.records_dir)
     return outcome[-1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
@@ -81,8 +82,12 @@ def init(
         if name in kept:
             continue
         target = directory / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_new(target, text)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_new(target, text)
+        except OSError as error:  # a full disk: name the file, and what was written before it
+            before = f"; written before it: {', '.join(written)}" if written else "; no file written"
+            raise InputError(f"cannot be written: {error.strerror or error}{before}", path=target) from None
         written.append(name)
     for name in written:
         click.echo(str(directory / name))
@@ -132,9 +137,9 @@ def _sources(
 def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:
     """Nothing is written if a folder on the way (``schemas``, ``.github``) links out of DIRECTORY."""
     from ..core.errors import UnsafePathError
-    from ..core.repository import is_inside
+    from ..core.repository import is_inside, resolved
 
-    root = directory.resolve()
+    root = resolved(directory, field="DIRECTORY")
     for name in names:
         parts = Path(name).parts[:-1]
         for depth in range(1, len(parts) + 1):
@@ -148,6 +153,11 @@ def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:
 def _write_new(path: Path, text: str) -> None:
     """Write a file that must not exist yet (``x``: never over a file made in the meantime)."""
     with open(path, "x", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
+        try:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        except BaseException:  # never a half-written file left (``x``: this one is ours)
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise

@@ -85,6 +85,6 @@ def new(code: str, **options: Any) -> None:
         return outcome[-1].content
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    update(path, change)
+    update(path, change, config.records_dir)
     echo_findings(outcome[-1].warnings)
     click.echo(shown)

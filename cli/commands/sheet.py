@@ -17,6 +17,7 @@ from .options import (
     as_of_option,
     current_config,
     output_plan,
+    reading_config,
     shown_path,
     today,
 )
@@ -132,7 +133,7 @@ def export(
         write_sheet(plan, "new", [], shown)
         click.echo(f"projledger: wrote an empty registration sheet to {one_line(shown)}", err=True)
         return
-    config = current_config()
+    config = reading_config(False)  # no record where records were expected: an error, as status
     day = as_of or today(config)
     year, number = month or (day.year, day.month)
     skipped = Skipped()

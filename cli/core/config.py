@@ -75,12 +75,26 @@ def load_config(start: Path) -> Config:
     path = find_config_file(start)
     if path is None:
         root = start.resolve()
-        if not (root / "records").resolve().is_relative_to(root):
+        if not _records_folder(root / "records", root / "records", None).is_relative_to(root):
             raise ConfigError(
                 "records is a link to a folder outside the repository; refused", path=root / "records"
             )
         return Config(root=root, records_dir=root / "records")
     return parse_config(path)
+
+
+def _records_folder(folder: Path, where: Path, field: str | None) -> Path:
+    """The records folder resolved through its links; a link loop is a config error naming the
+    setting (never Python's RuntimeError, which every command would report as an internal bug)."""
+    try:
+        return folder.resolve()
+    except (RuntimeError, OSError):  # "Symlink loop from ..." (3.11); ELOOP in later Pythons
+        raise ConfigError(
+            f"the records folder {folder.name} is a symbolic link loop (links that lead back to "
+            "each other); it cannot be read; refused",
+            path=where,
+            field=field,
+        ) from None
 
 
 def parse_config(path: Path) -> Config:
@@ -102,7 +116,7 @@ def parse_config(path: Path) -> Config:
     records = data.get("records", "records")
     if not isinstance(records, str) or not records or "\x00" in records:
         raise ConfigError("records must be a folder name in quotes", path=path, field="records")
-    records_dir = (root / records).resolve()
+    records_dir = _records_folder(root / records, path, "records")
     if not records_dir.is_relative_to(root):
         raise ConfigError("records must be a folder inside the repository", path=path, field="records")
     tolerance = _number(data.get("tolerance", DEFAULT_TOLERANCE), path, "tolerance")

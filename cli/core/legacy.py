@@ -499,11 +499,15 @@ def merge_into_record(imported: dict[str, Any], record: Document, *, keep_report
     data = {key: dict(value) if isinstance(value, dict) else value for key, value in imported.items()}
     kept: list[str] = []
     for key, value in canonical_data(record.data).items():  # named in the record's own order
-        if key == "reports" or key in PRINTOUT_FIELDS:
+        # A field this printout does not show (one the form cannot show, or one this printout
+        # lacks or left out as illegible) is kept as the record has it, never dropped.
+        if key == "reports" or (key in PRINTOUT_FIELDS and key in data):
             continue
         if isinstance(value, dict) and any(name.startswith(f"{key}.") for name in PRINTOUT_FIELDS):
+            given = data.get(key)
+            shown: dict[str, Any] = given if isinstance(given, dict) else {}
             for sub, sub_value in value.items():
-                if f"{key}.{sub}" not in PRINTOUT_FIELDS:
+                if f"{key}.{sub}" not in PRINTOUT_FIELDS or sub not in shown:
                     data.setdefault(key, {})[sub] = sub_value
                     kept.append(f"{key}.{sub}")
         else:

@@ -51,7 +51,7 @@ from . import pages, portfolio
 from .calendar import format_be, format_month_be, quarter_end
 from .check import check_file
 from .config import Config
-from .errors import ConflictError, UnsafePathError
+from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .index import RACY_NS
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
@@ -963,8 +963,17 @@ def _write(
         _put(folder, MARKER, _manifest_text(manifest))
         folder.chmod(0o755)
         _swap_in(folder, target)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, ProjledgerError):
+            # a full disk names no file (os.write's error has none): say which site, and that
+            # the half-built one is gone
+            what = f" ({error.filename})" if error.filename else ""
+            raise InputError(
+                f"the site cannot be built: {error.strerror or error}{what}; the half-built copy was removed",
+                path=str(target),
+                field="--output",
+            ) from None
         raise
     finally:
         lock.close()

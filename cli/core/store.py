@@ -21,6 +21,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -132,14 +133,66 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def update(path: Path, change: Callable[[bytes | None], bytes | None]) -> bytes | None:
+def record_target(path: Path, within: Path | None = None) -> Path:
+    """The file a write of record ``path`` replaces, judged before any lock or temporary file is
+    made beside it: ``path`` itself (a regular file, or nothing yet), or where its link leads.
+
+    Refused (``RecordError``, nothing made): a FIFO, device, socket or folder in the record's
+    place (a FIFO would be waited on for ever); a link to nothing (the write would create a
+    file wherever it points, even outside the repository); a link to what is not a regular
+    file; and, with ``within`` (the records folder), a link that leads out of it.
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return path
+    except OSError as error:
+        raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
+    if stat.S_ISLNK(mode):
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as error:
+            why = (
+                "a link to nothing"
+                if error.errno == errno.ENOENT
+                else f"a link that fails ({error.strerror})"
+            )
+            raise RecordError(
+                f"is {why}; a record is written as a file, never through such a link; nothing written",
+                rule="unsafe-path",
+                path=path,
+            ) from None
+    if not stat.S_ISREG(mode):
+        raise RecordError(
+            f"is {_kind(mode)} where a record file belongs; nothing written", rule="unsafe-path", path=path
+        )
+    target = Path(os.path.realpath(path))
+    if within is not None and not target.is_relative_to(os.path.realpath(within)):
+        raise RecordError(
+            f"is a link that leads out of the records folder (to {target}); nothing written",
+            rule="unsafe-path",
+            path=path,
+        )
+    return target
+
+
+def _kind(mode: int) -> str:
+    from .outputs import kind_of
+
+    return kind_of(mode)
+
+
+def update(
+    path: Path, change: Callable[[bytes | None], bytes | None], within: Path | None = None
+) -> bytes | None:
     """Read ``path`` (None when absent), let ``change`` compute the new bytes, write them.
 
     All under the record's lock, so what ``change`` saw is what it replaces. ``change`` may
     raise to refuse (nothing is written) or return None to leave the file as it is. Writes go
-    through the link when ``path`` is a symbolic link, so the link stays a link.
+    through the link when ``path`` is a symbolic link, so the link stays a link (judged first
+    by ``record_target``: never a link to nothing, nor one out of ``within``).
     """
-    target = Path(os.path.realpath(path))
+    target = record_target(path, within)
     with locked(target):
         current = read_locked(target, path)
         new = change(current)

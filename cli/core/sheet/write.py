@@ -10,7 +10,6 @@ left alone and reported, the others still written.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def write_plan(plan: Plan, *, partial: bool = False) -> Outcome:
 def _all_or_nothing(changes: list[Change]) -> Outcome:
     from concurrent.futures import ThreadPoolExecutor
 
-    from ..store import locked_all, read_locked, replace_locked
+    from ..store import locked_all, read_locked, record_target, replace_locked
 
     def held_back(but: Change) -> list[Change]:
         return [c for c in changes if c is not but]
@@ -78,7 +77,9 @@ def _all_or_nothing(changes: list[Change]) -> Outcome:
         try:
             if change.before is None:
                 change.path.parent.mkdir(parents=True, exist_ok=True)
-            targets[id(change)] = Path(os.path.realpath(change.path))
+            targets[id(change)] = record_target(change.path)
+        except ProjledgerError as error:
+            return Outcome(failed=[(change, error)], held_back=held_back(change))
         except OSError as error:
             return Outcome(failed=[(change, _io(error, change))], held_back=held_back(change))
     by_target = {targets[id(c)]: c for c in changes}
