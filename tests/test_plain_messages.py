@@ -123,17 +123,13 @@ def test_init_leaves_no_half_written_file(tmp_path: Path, monkeypatch: pytest.Mo
 
 
 def test_a_site_on_a_full_disk_names_the_site(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A page's os.write says only "No space left on device": the site's folder is named."""
+    """Writing a page says only "No space left on device": the site's folder is named."""
     from projledger.core import site
 
-    real_write = os.write
+    def full(folder: Path, relative: str, text: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    def full(fd: int, data: object) -> int:
-        if fd > 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, data)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(site.os, "write", full)
+    monkeypatch.setattr(site, "_put", full)
     result = run("site", "--as-of", "2022-03-31")
     assert result.exit_code == 1, result.stderr
     assert result.stderr.count("\n") == 1
@@ -186,7 +182,7 @@ def test_a_cache_in_git_is_not_used(repo: Path, monkeypatch: pytest.MonkeyPatch,
 
 
 def test_a_blank_cache_folder_is_unset(repo: Path) -> None:
-    from projledger.core.cache import cache_folder
+    from projledger.core.index import cache_folder
 
     assert cache_folder({"PROJLEDGER_CACHE_DIR": " ", "XDG_CACHE_HOME": "/x"}) == Path("/x/projledger")
 

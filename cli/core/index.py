@@ -65,12 +65,12 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
     """Where the index lives for this environment, or None when it is turned off.
 
     A relative ``PROJLEDGER_CACHE_DIR`` is made absolute against the folder the command started
-    in. A folder in the records folder of ``config`` is never used (the records folder holds
-    records only: every command walks it): None, and ``cache_among_records`` says why.
+    in. A cache folder in the records folder of ``config`` is never used (the records folder
+    holds records only: every command walks it): None, and ``cache_among_records`` says why.
     """
     if environ.get("PROJLEDGER_NO_CACHE", "") not in ("", "0"):
         return None
-    if environ.get("PROJLEDGER_CACHE_DIR"):
+    if environ.get("PROJLEDGER_CACHE_DIR", "").strip():  # a blank one is no folder: unset
         folder = Path(os.path.abspath(environ["PROJLEDGER_CACHE_DIR"]))
     else:
         xdg = environ.get("XDG_CACHE_HOME", "")
@@ -82,19 +82,35 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
 
 
 def cache_among_records(environ: Mapping[str, str], config: Config) -> str | None:
-    """One line to warn with when the cache folder asked for is in the records folder (and so
-    not used), else None."""
+    """One line to warn with when the cache folder asked for is in the records folder or the
+    repository's ``.git`` (and so not used), else None."""
     folder = cache_folder(environ)
-    if folder is None or not _among_records(folder, config):
+    place = None if folder is None else _forbidden_place(folder, config)
+    if folder is None or place is None:
         return None
     return (
-        f"the cache folder {folder} is in the records folder {config.records_dir}, which holds "
-        "records only: running without the cache (set PROJLEDGER_CACHE_DIR elsewhere)"
+        f"the cache folder {folder} is in {place}: running without the cache "
+        "(set PROJLEDGER_CACHE_DIR elsewhere)"
     )
 
 
 def _among_records(folder: Path, config: Config) -> bool:
-    return folder.resolve().is_relative_to(config.records_dir.resolve())
+    return _forbidden_place(folder, config) is not None
+
+
+def _forbidden_place(folder: Path, config: Config) -> str | None:
+    """Where no cache may go that holds ``folder``, in words: the records folder (every command
+    walks it) or the repository's ``.git`` (which git alone may write), as for any output."""
+    from .outputs import git_dirs
+
+    where = Path(os.path.realpath(folder))  # never Path.resolve: a link loop is no crash here
+    records = Path(os.path.realpath(config.records_dir))
+    if where.is_relative_to(records):
+        return f"the records folder {config.records_dir}, which holds records only"
+    for git in git_dirs((records, config.root)):
+        if where.is_relative_to(git):
+            return f"the repository's .git ({git}), which git alone may write"
+    return None
 
 
 def jobs_wanted(environ: Mapping[str, str]) -> int:
@@ -271,7 +287,7 @@ class Index:
         folder = cache_folder(environ, config)
         if folder is None:
             return None
-        root = hashlib.sha256(str(config.root).encode()).hexdigest()[:16]
+        root = hashlib.sha256(os.fsencode(config.root)).hexdigest()[:16]
         path = folder / f"index-{root}.sqlite"
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -376,7 +392,7 @@ class Index:
         """path -> (size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, findings)."""
         if self._files is None:
             self._files = {
-                row[0]: row[1:]
+                _from_db(row[0]): row[1:]
                 for row in self.con.execute(
                     "SELECT path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, "
                     "findings FROM files"
@@ -398,7 +414,7 @@ class Index:
         return entry
 
     def facts(self, path: str) -> str | None:
-        found = self.con.execute("SELECT facts FROM files WHERE path = ?", (path,)).fetchone()
+        found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
         return found[0] if found else None
 
     def store(self, path: str, checked: Checked) -> None:
@@ -407,15 +423,15 @@ class Index:
         v_from, v_until = checked.valid_from, checked.valid_until
         self.write(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (path, *checked.stat, checked.digest, v_from and v_from.isoformat(),
+            (_to_db(path), *checked.stat, checked.digest, v_from and v_from.isoformat(),
              v_until and v_until.isoformat(), checked.findings_json, checked.facts),
         )  # fmt: skip
         if path in self.files():  # a file seen before: what was made of its last row is stale
-            self.write("DELETE FROM kept WHERE path = ?", (path,))
+            self.write("DELETE FROM kept WHERE path = ?", (_to_db(path),))
 
     def forget_others(self, seen: set[str]) -> None:
         """Entries of files no longer there (after a walk of the whole records folder)."""
-        gone = [(path,) for path in self.files() if path not in seen]
+        gone = [(_to_db(path),) for path in self.files() if path not in seen]
         if gone:
             self.write("DELETE FROM files WHERE path = ?", gone, many=True)
             self.write("DELETE FROM kept WHERE path = ?", gone, many=True)
@@ -423,13 +439,15 @@ class Index:
     # --- kept values and outputs ----------------------------------------------------------------
 
     def kept(self, variant: str) -> dict[str, str]:
-        return dict(self.con.execute("SELECT path, value FROM kept WHERE variant = ?", (variant,)).fetchall())
+        found = self.con.execute("SELECT path, value FROM kept WHERE variant = ?", (_to_db(variant),))
+        return {_from_db(path): value for path, value in found}
 
     def keep(self, items: list[tuple[str, str, str, str]], day: str) -> None:
         """(path, variant, day, value) rows; values of other days are let go."""
         if items:
             self.write("DELETE FROM kept WHERE day != ?", (day,))
-            self.write("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?)", items, many=True)
+            rows = [(_to_db(path), _to_db(variant), day_of, value) for path, variant, day_of, value in items]
+            self.write("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?)", rows, many=True)
 
     def output(self, command: str, key: str, listing: str) -> tuple[bytes, bytes] | None:
         found = self.con.execute(
@@ -445,6 +463,21 @@ class Index:
         self.write(
             "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", (command, key, listing, day, out, err)
         )
+
+
+def _to_db(name: str) -> str | bytes:
+    """A path (or a key holding one) as the index stores it: as text, or as the bytes of the
+    file system's name when it is not UTF-8 (a TIS-620 folder: Python holds it with surrogates,
+    which SQLite's text cannot)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(name)
+    return name
+
+
+def _from_db(value: str | bytes) -> str:
+    return os.fsdecode(value) if isinstance(value, bytes) else value
 
 
 # --- checking files --------------------------------------------------------------------------
