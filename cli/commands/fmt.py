@@ -14,14 +14,14 @@ from .options import PathArgument, echo_findings, reading_config, shown_path
 
 
 @click.command("fmt")
-@click.argument("paths", nargs=-1, type=PathArgument(path_type=Path))
+@click.argument("paths", nargs=-1, type=PathArgument(path_type=Path), metavar="[PATH]...")
 @click.option(
     "--check", is_flag=True, help="Change nothing; list the files that would change, exit 1 if any."
 )
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
-    """Rewrite record files (default: the repository's records) in the canonical layout.
+    """Tidy record files into the standard layout, or check them.
 
-    The layout: a `#:schema` line pointing at the schema (kept when present, added when not),
+    PATH is a record file or a folder of them (default: the repository's records). The layout: a `#:schema` line pointing at the schema (kept when present, added when not),
     the keys in the order of the spec's example, the [agency], [details] and [strategy] tables,
     then one [[reports]] block per report. Values are kept exactly: numbers keep their written
     value (`3540000.0` stays `3540000.0`), dates, Thai text; CRLF files stay CRLF; a UTF-8 BOM
