@@ -103,7 +103,9 @@ def add_report(
 ) -> None:
     """Append one month's report to a project's record.
 
-    CODE_OR_PATH is the project's code or its record file. Every byte already in the file stays as it was: the report is one [[reports]] block added
+    CODE_OR_PATH is the project's code or its record file.
+
+    Every byte already in the file stays as it was: the report is one [[reports]] block added
     at the end, so `git diff` shows just it. The whole record with the new report is checked
     first; an error refuses the write (exit 1, nothing written), warnings are printed and the
     report is stored. Writes are atomic and locked per file: clerks adding at once each get

@@ -21,7 +21,9 @@ from .options import PathArgument, echo_findings, reading_config, shown_path
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
     """Tidy record files into the standard layout, or check them.
 
-    PATH is a record file or a folder of them (default: the repository's records). The layout: a `#:schema` line pointing at the schema (kept when present, added when not),
+    PATH is a record file or a folder of them (default: the repository's records).
+
+    The layout: a `#:schema` line pointing at the schema (kept when present, added when not),
     the keys in the order of the spec's example, the [agency], [details] and [strategy] tables,
     then one [[reports]] block per report. Values are kept exactly: numbers keep their written
     value (`3540000.0` stays `3540000.0`), dates, Thai text; CRLF files stay CRLF; a UTF-8 BOM

@@ -41,7 +41,9 @@ def import_command(
 ) -> None:
     """Turn printouts of the old system's form into records.
 
-    FILE is the text of a printout (the old system's PDF form, saved as text). Each FILE becomes <records>/<fiscal year>/<code>.toml. Values the printout does not
+    FILE is the text of a printout (the old system's PDF form, saved as text).
+
+    Each FILE becomes <records>/<fiscal year>/<code>.toml. Values the printout does not
     hold legibly are left out and reported as warnings with their line; a printout
     without a required field (code, name, fiscal year, dates, budget, agency) is not
     written, and the run exits 1 naming what is missing. A printout that shows a report

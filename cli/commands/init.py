@@ -47,7 +47,9 @@ def init(
 ) -> None:
     """Set up a new records repository in a folder.
 
-    DIRECTORY is the folder (default: here); it may not exist yet. Writes projledger.toml with every setting written out and explained, an empty records/
+    DIRECTORY is the folder (default: here); it may not exist yet.
+
+    Writes projledger.toml with every setting written out and explained, an empty records/
     folder, the JSON Schema in schemas/ (records point at it with a #:schema line, for
     editors), .taplo.toml, .pre-commit-config.yaml with projledger's hooks, a GitHub Actions
     workflow that runs `projledger validate --format github` and `projledger fmt --check`,

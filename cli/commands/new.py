@@ -63,6 +63,7 @@ def new(code: str, **options: Any) -> None:
     """Register a new project: create its record file.
 
     CODE is the project's code (50100000-0001); the record is records/<FY>/<CODE>.toml.
+
     On a terminal, asks for any required option not given; elsewhere a missing one is a usage
     error (exit 2). Refuses a code that does not match the code pattern or that already has a
     record anywhere in the repository. The file starts with a `#:schema` line pointing at the

@@ -12,7 +12,9 @@ import click
 def schema(show_path: bool) -> None:
     """Print the JSON Schema that record files follow.
 
-    With --path, prints where the schema file is instead. Editors check records while you type once they know the schema: a record's first line
+    With --path, prints where the schema file is instead.
+
+    Editors check records while you type once they know the schema: a record's first line
     `#:schema ../../schemas/project.schema.json` (written by `projledger new` and kept by
     `fmt`), a .taplo.toml rule (written by `projledger init`), or VS Code's setting
     evenBetterToml.schema.associations.

@@ -103,7 +103,9 @@ def export(
 ) -> None:
     """Write a sheet of the month's reports that are due.
 
-    One row per project whose report is due and not yet filed. Due: the project is active, the month is not before its start's month nor after this
+    One row per project whose report is due and not yet filed.
+
+    Due: the project is active, the month is not before its start's month nor after this
     month (past its end's month while it is still active, it goes on reporting), and the
     report of that month (report N for the Nth month from the start's month) is not in the
     record yet. Each row shows the code, name, month, report number and the latest report
@@ -169,7 +171,9 @@ def export(
 def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -> None:
     """Add the reports or new projects of a filled-in sheet.
 
-    FILE is the sheet, .xlsx or .csv. Cells are read as add-report and new read options: Thai status words, Thai digits, BE
+    FILE is the sheet, .xlsx or .csv.
+
+    Cells are read as add-report and new read options: Thai status words, Thai digits, BE
     dates. Each row is checked as its record would be after the append (every rule of
     validate); each bad cell is one line FILE:ROW:COLUMN: key: message on stderr (ROW as the
     spreadsheet numbers it, COLUMN its letter). All or nothing: if any row fails, no record

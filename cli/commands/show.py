@@ -24,6 +24,7 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     """Print a project's official progress form (text or HTML).
 
     The form is the official progress and project information form of one project.
+
     CODE_OR_PATH is a project code (looked up in the records folder) or a record file.
     The text form has the printout's sections, labels and order, one line per report, and
     reads back with `projledger import`. The HTML form is one self-contained A4 page to

@@ -24,7 +24,9 @@ DEFAULT_OUTPUT = "_site"
 def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
     """Build the portfolio's website: overview, agencies, projects.
 
-    A static website, with the data as JSON and CSV. index.html sums each fiscal year up (projects by state and by computed plan status,
+    A static website, with the data as JSON and CSV.
+
+    index.html sums each fiscal year up (projects by state and by computed plan status,
     budget and disbursement, a chart of cumulative disbursement against the quarterly
     targets, the projects needing attention first); each agency gets a page whose table can
     be sorted, filtered and searched; each project gets its figures, charts, every report and

@@ -68,7 +68,9 @@ def status(
 ) -> None:  # fmt: skip
     """Show where each project stands, the ones behind first.
 
-    Progress against the plan, money and overdue reports, per project. With no CODE or PATH, every record of the repository; otherwise the projects named by
+    Progress against the plan, money and overdue reports, per project.
+
+    With no CODE or PATH, every record of the repository; otherwise the projects named by
     code, the record files and the folders given. One project named alone (by code or file)
     is shown in detail: its reports, and charts of progress against plan month by month and
     of disbursement against the quarterly targets. Records that are not valid are skipped and

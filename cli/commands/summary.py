@@ -40,7 +40,9 @@ def summary(
 ) -> None:  # fmt: skip
     """Total the portfolio by agency, year, state or quarter.
 
-    Per group (PATH: record files or folders; default the repository's records): the number of projects, how many are in each state and each computed plan
+    PATH: record files or folders; default the repository's records.
+
+    Per group: the number of projects, how many are in each state and each computed plan
     status, how many have overdue reports, budget and disbursed totals, disbursement % and the
     budget-weighted mean progress; then a total line. --by quarter shows the cumulative
     disbursement at each fiscal quarter's end against the config's quarterly targets.

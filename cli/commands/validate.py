@@ -27,7 +27,9 @@ def validate(
 ) -> None:
     """Check records for mistakes and report every finding.
 
-    PATH is a record file or a folder of them. With no PATH, checks the repository's records folder. Exits 0 when nothing fails,
+    PATH is a record file or a folder of them.
+
+    With no PATH, checks the repository's records folder. Exits 0 when nothing fails,
     1 when an error (or, with --strict, a warning) is found. Findings of unchanged files are
     kept in an index in the user's cache folder (PROJLEDGER_CACHE_DIR moves it,
     PROJLEDGER_NO_CACHE=1 or --no-cache turns it off); many files are checked on every core
