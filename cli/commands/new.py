@@ -42,7 +42,7 @@ REQUIRED = (
     type=DAY,
     default=None,
     metavar="DATE",
-    help="The end date: dd/mm/yyyy BE or ISO, as --start. Required.",
+    help="The end date: dd/mm/yyyy BE (30/09/2568) or ISO (2025-09-30), Thai digits allowed. Required.",
 )
 @click.option(
     "--budget",
