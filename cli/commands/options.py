@@ -146,8 +146,22 @@ def as_of_option(func: F) -> F:
         type=DAY,
         default=None,
         metavar="DATE",
-        help="Judge as of this day (dd/mm/yyyy BE or yyyy-mm-dd); default today.",
+        help="The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
+        "digits allowed.",
     )(func)
+
+
+#: What each output format is, for ``--format``'s help (a command lists only the ones it has).
+FORMAT_HELP = {
+    "text": "text to read",
+    "table": "a table for the terminal",
+    "markdown": "a Markdown table",
+    "html": "an A4 page to print",
+    "csv": "CSV for spreadsheets",
+    "json": "JSON for programs",
+    "github": "GitHub Actions annotations",
+    "xlsx": "an Excel workbook (with --output)",
+}
 
 
 def format_option(*choices: str, default: str) -> Callable[[F], F]:
@@ -158,7 +172,7 @@ def format_option(*choices: str, default: str) -> Callable[[F], F]:
             type=click.Choice(choices),
             default=default,
             show_default=True,
-            help="Output for people or for machines.",
+            help="; ".join(f"{name}: {FORMAT_HELP.get(name, name)}" for name in choices) + ".",
         )(func)
 
     return decorate
