@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 import tomli
+from test_usage_errors import _fiscal_year_options
 
 from projledger.core.config import Config
 
 from conftest import SHIPPED, run
-from test_usage_errors import _fiscal_year_options
 
 CODE = "50100000-0001"
 NEW_ARGS = [
@@ -294,7 +294,7 @@ def test_schema_errors_do_not_hide_the_rule_errors(empty_repo: Path) -> None:
     [
         (("budget = 120000.00", 'budget = "lots"'), "wrong-type"),  # a required field: no rules
         (("no = 2\n", ""), "missing-key"),  # a broken report: no report is dropped or renumbered
-        (("name = \"x\"\n", 'name = "x"\nplan = [1, "x"]\n'), "wrong-type"),  # an item of a list
+        (('name = "x"\n', 'name = "x"\nplan = [1, "x"]\n'), "wrong-type"),  # an item of a list
     ],
 )
 def test_rules_are_left_out_only_where_nothing_sound_is_left(

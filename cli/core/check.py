@@ -110,9 +110,7 @@ def _rule_findings(
     ]
 
 
-def _salvaged(
-    data: dict[str, Any], problems: list[Problem], version: int
-) -> dict[str, Any] | None:
+def _salvaged(data: dict[str, Any], problems: list[Problem], version: int) -> dict[str, Any] | None:
     """``data`` without the keys the schema refused, when what is left passes it (every
     problem was an unknown key, or an optional field of the wrong type or value, dropped);
     else None: a required field is wrong, so no typed record can be made to run the rules on.

@@ -119,7 +119,12 @@ def nearest_codes(code: str, config: Config) -> list[str]:
     if not folder.is_dir():
         return []
     codes = sorted(
-        {p.stem for pattern in ("*.toml", "*/*.toml") for p in folder.glob(pattern) if is_code(p.stem, config)}
+        {
+            p.stem
+            for pattern in ("*.toml", "*/*.toml")
+            for p in folder.glob(pattern)
+            if is_code(p.stem, config)
+        }
     )
     close = difflib.get_close_matches(code, codes, n=NEAREST, cutoff=0.6)
     prefix = code.split("-")[0]
