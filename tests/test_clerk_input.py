@@ -75,14 +75,14 @@ def test_a_status_in_no_known_words_is_a_usage_error_listing_the_thai_ones(proje
     assert project.read_bytes() == before
 
 
-def test_the_installed_command_takes_thai_labels_from_a_real_process(project: Path) -> None:
+def test_the_installed_command_takes_thai_labels_from_a_real_process(project: Path, empty_repo: Path) -> None:
     """Thai words through a real argv (the OS's bytes, the console script's decoding)."""
     found = shutil.which("projledger", path=str(Path(sys.executable).parent))
     assert found
     result = subprocess.run(
         [found, "add-report", CODE, "--date", "2024-10-25", "--progress", "5", "--note", "เริ่ม",
          "--plan-status", "เป็นไปตามแผนแต่ควรติดตาม", "--target-status", "ไม่เป็นไปตามเป้าหมาย"],
-        cwd=project.parent.parent.parent, capture_output=True, text=True, timeout=60,
+        cwd=empty_repo, capture_output=True, text=True, timeout=60,
         env={**os.environ, "NO_COLOR": "1", "PROJLEDGER_NO_CACHE": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
