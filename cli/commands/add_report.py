@@ -16,12 +16,13 @@ from .options import (
     DAY,
     MONEY,
     PERCENT,
+    LabelChoice,
     OptionError,
     WholeNumberType,
     current_config,
+    day_of_check,
     echo_findings,
     shown_path,
-    today,
 )
 
 
@@ -66,17 +67,19 @@ def missing(option: str) -> OptionError:
 )
 @click.option(
     "--plan-status",
-    type=click.Choice(PLAN_STATUSES),
+    type=LabelChoice(PLAN_STATUSES),
     default=None,
-    help="Progress against the plan: on_plan, watch or behind; default the status computed from the plan on "
-    "the report's date.",
+    help="Progress against the plan: on_plan, watch or behind, or the form's Thai words "
+    "(เป็นไปตามแผน, เป็นไปตามแผนแต่ควรติดตาม, ไม่เป็นไปตามแผน); default the status computed from "
+    "the plan on the report's date.",
 )
 @click.option(
     "--target-status",
-    type=click.Choice(TARGET_STATUSES),
+    type=LabelChoice(TARGET_STATUSES),
     default="on_target",
     show_default=True,
-    help="Whether the work meets its targets: on_target or off_target.",
+    help="Whether the work meets its targets: on_target or off_target, or the form's Thai words "
+    "(เป็นไปตามเป้าหมาย, ไม่เป็นไปตามเป้าหมาย).",
 )
 @click.option("--cancel", is_flag=True, help="This report cancels the project (its event is cancelled).")
 @click.option("--complete", is_flag=True, help="This report completes the project (its event is completed).")
@@ -137,11 +140,11 @@ def add_report(
     if note is None:
         note = ask("--note", "Note (ผลการดำเนินงาน)", click.STRING)
     config = current_config()
-    as_of = today(config)
+    as_of = day_of_check(config, None)  # today, with how this clerk typed --date
     path = resolve_record(code_or_path, config)
     shown = shown_path(path)
     values = ReportInput(
-        date=day or as_of,
+        date=day or date.fromordinal(as_of.toordinal()),
         progress=progress,
         note=note,
         disbursed=disbursed,

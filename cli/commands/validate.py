@@ -11,7 +11,7 @@ import click
 
 from ..core.findings import Finding, Severity
 from ..core.reporters import REPORTERS
-from .options import as_of_option, format_option, reading_config, shown_path, today
+from .options import as_of_option, day_of_check, format_option, reading_config, shown_path
 
 
 @click.command()
@@ -44,7 +44,7 @@ def validate(
     from ..core.repository import list_records, repeated_codes
 
     config = reading_config(bool(paths), paths)
-    day = as_of or today(config)
+    day = day_of_check(config, as_of)  # messages name it as it was typed
     index = None if no_cache else Index.open(config)
     findings: list[Finding] = []
     files = 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .calendar import add_months, month_end, quarter_end
+from .calendar import add_months, ascii_digits, month_end, quarter_end
 from .config import Config
 from .labels import STATES
 from .money import ratio_percent
@@ -334,11 +335,18 @@ class Filters:
 
 
 def _agency_matches(row: ProjectRow, wanted: str) -> bool:
-    """A code prefix (``01`` or ``01000000``) or words of the department's name."""
-    wanted = wanted.strip()
+    """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``) or words of the
+    department's name, whatever the spacing on either side (``สำนักงาน เขตพระนคร`` finds
+    ``สำนักงานเขตพระนคร``): blanks are left out of both before they are compared."""
+    wanted = _squeezed(ascii_digits(wanted))
     if wanted.isascii() and wanted.isdigit():
         return row.agency_code.startswith(wanted)
-    return wanted.casefold() in row.department.casefold()
+    return wanted in _squeezed(row.department)
+
+
+def _squeezed(text: str) -> str:
+    """``text`` in NFC, case-folded, with no blank anywhere: what a name is compared by."""
+    return "".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 def filtered(source: Iterable[ProjectRow], filters: Filters) -> Iterator[ProjectRow]:
