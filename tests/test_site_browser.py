@@ -272,8 +272,8 @@ def test_a_missing_browser_skips_here_and_fails_under_ci(monkeypatch: pytest.Mon
 
 
 #: What does not fit, as sentences: an element past the page's right edge or text wider than its
-#: box, outside any box that scrolls or clips sideways; two visible chart labels whose boxes meet;
-#: a chart label cut by its chart's edge.
+#: box, outside any box that scrolls or clips sideways; on a wide screen, a table that needs its
+#: box to scroll; two visible chart labels whose boxes meet; a chart label cut by its chart's edge.
 FIT = """
 var width = document.documentElement.clientWidth, out = [];
 function scrolls(el) {
@@ -295,6 +295,11 @@ document.querySelectorAll("body *").forEach(function (el) {
     out.push("text wider than its box: " + name(el) + " " + el.scrollWidth + " > " + el.clientWidth);
   }
 });
+if (width >= 1000) {
+  document.querySelectorAll(".table-scroll").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) { out.push("table cut on a wide screen: " + name(box.querySelector("caption") || box)); }
+  });
+}
 document.querySelectorAll("main svg").forEach(function (svg, n) {
   var edge = svg.getBoundingClientRect(), boxes = [];
   svg.querySelectorAll("text").forEach(function (t) {
