@@ -48,8 +48,8 @@ from jinja2 import BaseLoader, Environment
 from markupsafe import Markup
 
 from . import pages, portfolio
-from .charts import progress_chart
 from .calendar import format_be, format_month_be, quarter_end
+from .charts import progress_chart
 from .check import check_file
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
