@@ -49,6 +49,7 @@ from markupsafe import Markup
 
 from . import pages, portfolio
 from .calendar import format_be, format_month_be, quarter_end
+from .charts import progress_chart
 from .check import check_file
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
@@ -125,7 +126,7 @@ _WORDS: dict[str, dict[Lang, str]] = {
     },
     "chart_values": {"th": "ค่าในแผนภูมิ", "en": "Values of the chart"},
     "record_file": {"th": "แฟ้มข้อมูลโครงการ", "en": "Record file"},
-    "official_form": {"th": "แบบรายงาน", "en": "The official form"},
+    "official_form": {"th": "แบบรายงาน", "en": "The official form (in Thai, as it is printed)"},
     "summary": {"th": "สรุป", "en": "Summary"},
     "data": {"th": "ข้อมูล", "en": "Data"},
     "data_note": {"th": "ข้อมูลทุกโครงการสำหรับนำไปใช้ต่อ", "en": "Every project's figures, for reuse"},
@@ -572,7 +573,8 @@ def render_project(
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
         quarters=quarters, chart=quarter_chart(quarters, site_word("quarter_chart", lang), lang),
-        months=progress_by_month(project, as_of), form=form["form"], progress_svg=form["chart"],
+        months=progress_by_month(project, as_of), form=form["form"],
+        progress_svg=form["chart"] if lang == "th" else Markup(progress_chart(project, project.reports_until(as_of), as_of, lang)),
     )  # fmt: skip
 
 
