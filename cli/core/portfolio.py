@@ -205,7 +205,7 @@ def rows(
     try:
         for name, key, refused, entry in entries:
             if entry is not None:  # unchanged: what was made of its row, when it was kept
-                value = kept.get(key)
+                value = kept.pop(key, None)  # let go as it is read: never held twice
                 if value is not None and (entry[7] == "[]" or ix.skip_reason(entry[7], True) is None):
                     yield load(decode(value))
                     continue

@@ -86,8 +86,8 @@ def summary_row_encoded(values: Sequence[Any]) -> str:
 def summary_row_loaded(values: Sequence[Any]) -> SummaryRow:
     """A summary row from what ``summary_row_kept`` made or ``summary_row_encoded`` kept."""
     *head, budget, disbursed, progress, quarters = values
-    return SummaryRow(*head, Decimal(budget), Decimal(disbursed), _exact(progress),
-                      tuple(map(_exact, quarters)))  # fmt: skip
+    return SummaryRow._make((*head, Decimal(budget), Decimal(disbursed), _exact(progress),
+                             tuple(map(_exact, quarters))))  # fmt: skip
 
 
 #: What ``summary`` keeps of each row (see ``portfolio.Presenter``).

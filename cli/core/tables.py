@@ -493,7 +493,7 @@ def status_line_loaded(values: Sequence[Any]) -> StatusLine:
         cells = tuple(cells)
     if type(widths) is list:
         widths = bytes(widths) if max(widths, default=0) < 256 else tuple(widths)
-    return StatusLine(*values[:12], cells, widths, values[14])
+    return StatusLine._make((*values[:12], cells, widths, values[14]))
 
 
 class _PackedCells(SequenceABC[Sequence[str]]):
