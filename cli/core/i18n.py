@@ -49,7 +49,7 @@ def _(message: str) -> str:
     return translation.gettext(message)
 
 
-def N_(message: str) -> str:  # noqa: N802 (the name Babel and xgettext know)
+def N_(message: str) -> str:
     """Marks a msgid kept for later, translated with ``_`` where it is shown."""
     return message
 
