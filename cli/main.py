@@ -52,6 +52,7 @@ class Group(click.Group):
         module_name, attribute = target.split(":")
         module = importlib.import_module(f"{__package__}.commands.{module_name}")
         command: click.Command = getattr(module, attribute)
+        _take_lang(command)
         return command
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
@@ -126,6 +127,20 @@ def choose_language(args: list[str]) -> Lang:
     gettext.textdomain(i18n.DOMAIN)
     os.environ["LANGUAGE"] = lang
     return lang
+
+
+def _take_lang(command: click.Command) -> None:
+    """``--lang`` after the command's name too (``projledger validate --lang en``): every command
+    (and every subcommand) accepts it; the language was chosen from it before parsing."""
+    if not any(param.name == "lang" for param in command.params):
+        command.params.append(
+            click.Option(["--lang"], type=click.Choice(LANGS), expose_value=False, help=_LANG_HELP)
+        )
+    for sub in getattr(command, "commands", {}).values():
+        _take_lang(sub)
+
+
+_LANG_HELP = "Messages in Thai (th) or English (en); default PROJLEDGER_LANG, else the config's language, th."
 
 
 def _lang_in(args: list[str]) -> str | None:

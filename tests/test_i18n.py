@@ -10,8 +10,11 @@ that must shrink (an entry no run shows any more fails the test until it is remo
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -60,6 +63,14 @@ HELP_REMAINING = {"validate", "show", "import", "init", "schema", "new", "add-re
 
 #: Substrings of messages still English in a Thai run, by where they come from: shrinks.
 REMAINING: dict[str, str] = {
+    "No such file or directory": "the operating system's own words (OSError.strerror), shown as given",
+    "read the agency abbreviation": "core/legacy.py: the importer's warnings",
+    "put back the space after the indicator code": "core/legacy.py: the importer's warnings",
+}
+
+#: The same for the findings of the rules' data files: shrinks.
+RULES_REMAINING: dict[str, str] = {
+    "Illegal character": "the TOML reader's own words after 'not valid TOML:'",
 }
 
 _EN_WORD = re.compile(r"(?<![\w.\-/])[A-Za-z]{2,}(?![\w/\-])")
@@ -106,15 +117,34 @@ def keys() -> set[str]:
     from projledger.core.labels import _LABELS, FIELD_LABELS
 
     words = set(FIELD_LABELS) | set(_LABELS) | {"error", "warning", "format", "no", "reports", "agency"}
-    return words | {"department", "disbursed", "progress", "plan_status", "target_status", "note"}
+    words |= {"department", "disbursed", "progress", "plan_status", "target_status", "note"}
+    # Commands and tools a message tells to run, by their names.
+    words |= {"git", "init", "pre", "commit", "install", "new", "fmt", "validate", "push", "CI", "URL", "MiB"}
+    # Record data: the English words of the records and the printout the walk reads.
+    for data in (SPEC_RECORD, DATA / "legacy" / "01000000-2475-printout.txt"):
+        words |= set(re.findall(r"[A-Za-z]{2,}", data.read_text("utf-8")))
+    return words
 
 
 def thai_fragments() -> set[str]:
+    """The catalog's own Thai, in pieces between placeholders: the form's words (labels.py, Thai
+    in every language on the printed form and in the schema's titles) set aside."""
+    from projledger.core import labels
+
+    form_words = [labels.FORM_TITLE] + [
+        entry["th"]
+        for table in (labels._LABELS, labels.FIELD_LABELS, labels.TABLE_WORDS, labels.REVIEW_WORDS)
+        for entry in table.values()
+    ]
     fragments = set()
     for text in catalog().values():
         for part in re.split(r"\{[^}]*\}", text):
             part = part.strip(" :;()'")
-            if len(part) >= 8 and re.search("[\u0e00-\u0e7f]", part):
+            if (
+                len(part) >= 8
+                and re.search("[\u0e00-\u0e7f]", part)
+                and not any(part in w for w in form_words)
+            ):
                 fragments.add(part)
     return fragments
 
@@ -178,10 +208,16 @@ def test_clicks_own_usage_errors_and_help_headings_are_thai(walk_repo: Path) -> 
     result = run("show")
     assert result.exit_code == 2
     assert "ขาดอาร์กิวเมนต์" in result.stderr and "Missing" not in result.stderr
-    shown = run("validate", "--help").stdout
+    assert "Missing argument" in run("--lang", "en", "show").stderr
+    # In a real process each: click keeps a command's --help option (and its help text) once made.
+    command = [sys.executable, "-m", "projledger.main"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PROJLEDGER_LANG", "LANGUAGE", "LC_ALL", "LANG")}
+    shown = subprocess.run([*command, "validate", "--help"], capture_output=True, text=True, env=env).stdout
     assert shown.startswith("วิธีใช้:") and "ตัวเลือก:" in shown and "แสดงข้อความนี้แล้วออก" in shown
-    english = run("--lang", "en", "validate", "--help").stdout
-    assert english.startswith("Usage:") and "Show this message and exit." in english
+    english = subprocess.run(
+        [*command, "validate", "--help", "--lang", "en"], capture_output=True, text=True, env=env
+    ).stdout
+    assert english.startswith("Usage:") and "Options:" in english and "Show this message and exit." in english
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
@@ -215,18 +251,20 @@ def test_every_finding_rule_speaks_thai(source: Path, walk_repo: Path, keys: set
         (walk_repo / "projledger.toml").write_text("\n".join(meta["config"]) + "\n", "utf-8")
     folder = walk_repo / "records" / meta.get("folder", ["2567"])[0]
     folder.mkdir(parents=True)
-    name = meta.get("file", ["50200000-0001.toml" if source.stem == "code-pattern" else "50100000-0001.toml"])[0]
+    name = meta.get(
+        "file", ["50200000-0001.toml" if source.stem == "code-pattern" else "50100000-0001.toml"]
+    )[0]
     target = folder / ("5010-0001.toml" if source.stem == "pattern" else name)
     target.write_text(text, "utf-8")
     as_of = ["--as-of", meta["as-of"][0]] if "as-of" in meta else ["--as-of", "2024-10-01"]
     thai = run("validate", *as_of, "records")
     assert thai.exit_code in (0, 1), thai.stderr
     shown = [line for line in (thai.stdout + thai.stderr).splitlines() if "[" in line]
-    assert shown, thai.stdout
+    assert bool(shown) == ("expect" in meta), thai.stdout
     for line in shown:
         message = line.split("]", 1)[1]
         assert re.search("[\u0e00-\u0e7f]", message), line
-        assert len(english_words(message, keys)) < 2 or any(key in line for key in REMAINING), line
+        assert len(english_words(message, keys)) < 2 or any(key in line for key in RULES_REMAINING), line
     english = run("--lang", "en", "validate", *as_of, "records")
     for line in (english.stdout + english.stderr).splitlines():
         if "[" in line:

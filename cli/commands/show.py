@@ -49,7 +49,7 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     path = resolve_record(code_or_path, config)
     # Judged as of the run's day (as status does): --as-of only chooses what the form shows.
     result = check_file(path, config, today(config), shown_path(path))
-    record = result.require_record("run projledger validate")
+    record = result.require_record(_("run projledger validate"))
     kind = kind_of_record(record)
     render = kind.renderers.get(output_format)
     if render is None:
