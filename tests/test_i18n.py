@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
-from conftest import DATA, SPEC_RECORD, run
 
 from projledger.core.i18n import LOCALEDIR
+
+from conftest import DATA, SPEC_RECORD, run
 
 PO = Path(__file__).resolve().parent.parent / "cli" / "locale" / "th" / "LC_MESSAGES" / "projledger.po"
 RULE_FILES = sorted((DATA / "rules").glob("*.toml"))
