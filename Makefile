@@ -4,15 +4,28 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test quick fuzz lint format typecheck bench bench-large browser clean
+.PHONY: install catalog run test quick fuzz lint format typecheck bench bench-large browser clean
 
-$(STAMP): pyproject.toml
+CATALOG := cli/locale/th/LC_MESSAGES/projledger.po
+
+# The install's build step (setup.py) compiles the catalogs: a changed .po is installed again.
+$(STAMP): pyproject.toml setup.py $(CATALOG)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+## Extract every marked message (babel.cfg) and merge it into the Thai catalog; then translate
+## the new entries in the .po (a test fails on an empty one) and `make install` compiles it.
+catalog:
+	@test -x $(BIN)/pybabel || $(MAKE) install
+	$(BIN)/pybabel extract --no-wrap -F babel.cfg --no-location --sort-output -o build/projledger.pot \
+	  --project projledger --copyright-holder projledger --msgid-bugs-address "" cli
+	$(BIN)/pybabel update --no-wrap --init-missing --no-fuzzy-matching --ignore-obsolete -D projledger -l th \
+	  -i build/projledger.pot -d cli/locale
+	$(MAKE) install
 
 ## The main job on the shipped records: check them, then show where the portfolio stands.
 run: install

@@ -15,7 +15,10 @@ from typing import Any
 
 import click
 
+from .core import i18n
 from .core.errors import ProjledgerError
+from .core.i18n import _
+from .core.labels import LANGS, Lang
 from .core.text import one_line
 
 #: Command name -> "module:function" under projledger.commands, imported only when used, so
@@ -49,21 +52,25 @@ class Group(click.Group):
         module_name, attribute = target.split(":")
         module = importlib.import_module(f"{__package__}.commands.{module_name}")
         command: click.Command = getattr(module, attribute)
+        _take_lang(command)
         return command
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        choose_language(list(sys.argv[1:] if args is None else args))
         # Thai text to a stream that cannot encode it (output redirected on a cp874 or latin-1
         # system, PYTHONIOENCODING) is shown as escapes, never a crash in the middle of a table.
         for stream in (sys.stdout, sys.stderr):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
-        return super().main(*args, **kwargs)
+        return super().main(args, *rest, **kwargs)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # No path or value may hold NUL: the OS refuses it with a ValueError deep in any command.
         if any("\x00" in arg for arg in args):
-            raise click.UsageError("an argument holds a NUL character (\\x00), which no value may hold", ctx)
+            raise click.UsageError(
+                _("an argument holds a NUL character (\\x00), which no value may hold"), ctx
+            )
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -75,7 +82,8 @@ class Group(click.Group):
         except click.UsageError as error:
             # One line, like every other refusal, with where to read more; exit 2 as click's.
             where = error.ctx.command_path if error.ctx else "projledger"
-            click.echo(f"projledger: {one_line(error.format_message())} (see '{where} --help')", err=True)
+            see = _("see '{command} --help'").format(command=where)
+            click.echo(f"projledger: {one_line(error.format_message())} ({see})", err=True)
             ctx.exit(2)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # click's own ways out, kept as click prints them
@@ -93,14 +101,69 @@ class Group(click.Group):
                 # an OSError): a path the user or the repository holds, never a bug of ours.
                 from .core.repository import LOOP
 
-                click.echo(f"projledger: {one_line(loop.strip(chr(39)))}: {LOOP}", err=True)
+                click.echo(f"projledger: {one_line(loop.strip(chr(39)))}: {_(LOOP)}", err=True)
                 ctx.exit(1)
-            click.echo(
-                f"projledger: internal error ({type(error).__name__}: {one_line(str(error))}); "
-                "please report it, with PROJLEDGER_DEBUG=1 for the details",
-                err=True,
+            problem = f"{type(error).__name__}: {one_line(str(error))}"
+            message = _(
+                "internal error ({problem}); please report it, with PROJLEDGER_DEBUG=1 for the details"
             )
+            click.echo(f"projledger: {message.format(problem=problem)}", err=True)
             ctx.exit(3)
+
+
+def choose_language(args: list[str]) -> Lang:
+    """The run's language, chosen once before click parses anything (so its usage errors and
+    ``--help`` are in it too): ``--lang`` wherever given, else ``PROJLEDGER_LANG``, else the
+    config's ``language``, else Thai. Bound also as the standard library's current gettext domain
+    and language, which click's own messages are looked up in."""
+    chosen = _lang_in(args) or os.environ.get("PROJLEDGER_LANG", "")
+    if chosen not in LANGS:
+        chosen = _config_language()
+    lang: Lang = "en" if chosen == "en" else "th"
+    i18n.use(lang)
+    import gettext
+
+    gettext.bindtextdomain(i18n.DOMAIN, str(i18n.LOCALEDIR))
+    gettext.textdomain(i18n.DOMAIN)
+    os.environ["LANGUAGE"] = lang
+    return lang
+
+
+def _take_lang(command: click.Command) -> None:
+    """``--lang`` after the command's name too (``projledger validate --lang en``): every command
+    (and every subcommand) accepts it; the language was chosen from it before parsing."""
+    if not any(param.name == "lang" for param in command.params):
+        command.params.append(
+            click.Option(["--lang"], type=click.Choice(LANGS), expose_value=False, help=_LANG_HELP)
+        )
+    for sub in getattr(command, "commands", {}).values():
+        _take_lang(sub)
+
+
+_LANG_HELP = "Messages in Thai (th) or English (en); default PROJLEDGER_LANG, else the config's language, th."
+
+
+def _lang_in(args: list[str]) -> str | None:
+    for at, arg in enumerate(args):
+        if arg == "--":
+            break
+        if arg == "--lang" and at + 1 < len(args):
+            return args[at + 1]
+        if arg.startswith("--lang="):
+            return arg.removeprefix("--lang=")
+    return None
+
+
+def _config_language() -> str:
+    from pathlib import Path
+
+    from .core.config import find_config_file, parse_config
+
+    try:
+        found = find_config_file(Path.cwd())
+        return parse_config(found).language if found else "th"
+    except (ProjledgerError, OSError, ValueError):
+        return "th"
 
 
 def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -109,7 +172,7 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
         return
     from . import __version__
 
-    click.echo(f"projledger, version {__version__}")
+    click.echo(_("projledger, version {version}").format(version=__version__))
     ctx.exit()
 
 
@@ -117,6 +180,14 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
     name="projledger",
     cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    expose_value=False,
+    is_eager=True,
+    help="Messages in Thai (th) or English (en), also after the command's name; default PROJLEDGER_LANG, "
+    "else the config's language, th unless set.",
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
               help="Show the version and exit.")  # fmt: skip

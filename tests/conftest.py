@@ -75,6 +75,8 @@ def _no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PROJLEDGER_DEBUG", raising=False)
     # Tests never touch the user's cache folder; tests/test_cache.py turns a private one on.
     monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    # The suite reads messages in English (their msgids); tests/test_i18n.py runs Thai, the default.
+    monkeypatch.setenv("PROJLEDGER_LANG", "en")
     os.environ.setdefault("COLUMNS", "120")
 
 

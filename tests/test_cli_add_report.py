@@ -64,7 +64,7 @@ def test_new_then_add_report_with_thai_digits_appends_exactly_one_block(project:
     assert "date = 2024-10-25\n" in after.decode()
     lines = result.stdout.splitlines()
     assert "\n".join(lines[:-1]) + "\n" == FIRST_BLOCK.lstrip("\n")
-    assert lines[-1].startswith("status: ") and "computed watch" in lines[-1]
+    assert lines[-1].startswith("status: ") and "computed on plan, watch" in lines[-1]
     assert run("validate").exit_code == 0
 
 

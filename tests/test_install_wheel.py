@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,16 @@ def _check_installed(command: Path, agency: Path) -> None:
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "1 file checked: 0 errors, 1 warning" in checked.stdout
+    # Thai, the default, from the catalog the build compiled into the package.
+    thai = subprocess.run(
+        [str(command), "validate", "--as-of", "2026-11-25"],
+        cwd=agency / "records" / "2565",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in env.items() if k != "PROJLEDGER_LANG"},
+    )
+    assert "ตรวจ 1 ไฟล์: ข้อผิดพลาด 0 รายการ, คำเตือน 1 รายการ" in thai.stdout, thai.stdout + thai.stderr
     schema = subprocess.run(
         [str(command), "schema", "--path"], capture_output=True, text=True, timeout=60, env=env
     )
@@ -67,6 +78,8 @@ def test_wheel_builds_and_runs_from_a_fresh_venv(tmp_path: Path) -> None:
     )
     assert build.returncode == 0, build.stderr[-2000:]
     (wheel,) = wheels.glob("projledger-*.whl")
+    with zipfile.ZipFile(wheel) as built:  # compiled by the build step, never committed
+        assert "projledger/locale/th/LC_MESSAGES/projledger.mo" in built.namelist()
     target = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True).create(target)
     install = subprocess.run(

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from ..core.labels import PLAN_STATUSES, TARGET_STATUSES
+from ..core.i18n import _, language
+from ..core.labels import PLAN_STATUSES, TARGET_STATUSES, label
 from ..core.money import format_percent, format_signed
 from ..core.text import one_line, printable
 from .options import (
@@ -28,7 +29,8 @@ from .options import (
 
 def missing(option: str) -> OptionError:
     return OptionError(
-        f"is required (give {option}, or run on a terminal to be asked for it)", param_hint=option
+        _("is required (give {option}, or run on a terminal to be asked for it)").format(option=option),
+        param_hint=option,
     )
 
 
@@ -129,10 +131,10 @@ def add_report(
 
     if cancel and complete:
         raise OptionError(
-            "a report cannot both cancel and complete the project", param_hint="--cancel/--complete"
+            _("a report cannot both cancel and complete the project"), param_hint="--cancel/--complete"
         )
     if note is not None and note_file is not None:
-        raise OptionError("give either --note or --note-file, not both", param_hint="--note")
+        raise OptionError(_("give either --note or --note-file, not both"), param_hint="--note")
     if note_file is not None:
         note = read_note_file(note_file)
     if progress is None:
@@ -159,7 +161,7 @@ def add_report(
         if current is None:
             from ..core.errors import NotFoundError
 
-            raise NotFoundError("the record is gone", path=shown)
+            raise NotFoundError(_("the record is gone"), path=shown)
         outcome.append(append_report(current, path, values, config, as_of, shown))
         return outcome[-1].content
 
@@ -191,7 +193,7 @@ def read_note_file(name: str) -> str:
     def refuse(message: str) -> OptionError:
         return OptionError(message, param_hint="--note-file")
 
-    shown = "standard input" if name == "-" else printable(name, keep_newlines=False)
+    shown = _("standard input") if name == "-" else printable(name, keep_newlines=False)
     if name == "-":
         with click.open_file("-", "rb") as stdin:
             raw = stdin.read(MAX_RECORD_BYTES + 1)
@@ -200,17 +202,21 @@ def read_note_file(name: str) -> str:
             mode = os.stat(name).st_mode
             if not stat.S_ISREG(mode):
                 raise refuse(
-                    f"{shown} is {_kind(mode)}, not a regular file; give a text file, or '-' for standard input"
+                    _(
+                        "{path} is {kind}, not a regular file; give a text file, or '-' for standard input"
+                    ).format(path=shown, kind=_kind(mode))
                 )
             fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             with os.fdopen(fd, "rb") as handle:
                 if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-                    raise refuse(f"{shown} is not a regular file")
+                    raise refuse(_("{path} is not a regular file").format(path=shown))
                 raw = handle.read(MAX_RECORD_BYTES + 1)
         except OSError as error:
-            raise refuse(f"{shown} cannot be read: {error.strerror}") from None
+            raise refuse(
+                _("{path} cannot be read: {problem}").format(path=shown, problem=error.strerror)
+            ) from None
     if len(raw) > MAX_RECORD_BYTES:
-        raise refuse("the note is over the 1 MiB limit of a whole record")
+        raise refuse(_("the note is over the 1 MiB limit of a whole record"))
     try:
         return utf8_text(raw)
     except NotUtf8Error as error:
@@ -221,27 +227,42 @@ def _kind(mode: int) -> str:
     import stat
 
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return _("a FIFO (named pipe)")
     if stat.S_ISDIR(mode):
-        return "a folder"
+        return _("a folder")
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
+        return _("a device")
     if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a file"
+        return _("a socket")
+    return _("not a file")
 
 
 def status_line(status: Any) -> str:
     """One line: state, progress against expected, the computed plan status, months overdue."""
-    parts = [f"status: {status.state}"]
+    lang = language()
+    parts = [_("status: {state}").format(state=label(status.state, lang))]
     if status.progress is not None:
-        expected = f"{format_percent(status.expected)} % expected" if status.expected is not None else ""
+        expected = (
+            _("{percent} % expected").format(percent=format_percent(status.expected))
+            if status.expected is not None
+            else ""
+        )
         parts.append(
-            f"progress {format_percent(status.progress)} % vs {expected} ({format_signed(status.variance)})"
+            _("progress {progress} % vs {expected} ({variance})").format(
+                progress=format_percent(status.progress),
+                expected=expected,
+                variance=format_signed(status.variance),
+            )
         )
     if status.computed_plan_status:
-        parts.append(f"computed {status.computed_plan_status} (reported {status.reported_plan_status})")
-    parts.append(f"overdue {status.overdue}" + (" (past its end)" if status.late else ""))
+        parts.append(
+            _("computed {computed} (reported {reported})").format(
+                computed=label(status.computed_plan_status, lang),
+                reported=label(status.reported_plan_status, lang),
+            )
+        )
+    overdue = _("overdue {months}").format(months=status.overdue)
+    parts.append(overdue + (_(" (past its end)") if status.late else ""))
     return "; ".join(parts)
 
 

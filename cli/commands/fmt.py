@@ -9,6 +9,7 @@ import click
 from ..core.check import finding_from_error
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
+from ..core.i18n import _, ngettext
 from ..core.text import one_line
 from .options import PathArgument, echo_findings, reading_config, shown_path
 
@@ -60,7 +61,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
             continue
         path = listed.path
         if not path.is_file():
-            why = "is not a regular file, so not a record" if path.exists() else "no such file"
+            why = _("is not a regular file, so not a record") if path.exists() else _("no such file")
             click.echo(f"{shown}: error [io] {why}", err=True)
             failed += 1
             continue
@@ -72,11 +73,13 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
         if target is None or (
             (linked or not check or not paths) and not target.is_relative_to(records_folder)
         ):
-            folder = (
-                "the records folder" if target and target.is_relative_to(config.root) else "the repository"
-            )
-            where = f"leads outside {folder}" if linked else f"is outside {folder}"
-            click.echo(f"{shown}: error [unsafe-path] {where}; never rewritten", err=True)
+            inside = bool(target and target.is_relative_to(config.root))
+            if linked:
+                where = _("leads outside the records folder") if inside else _("leads outside the repository")
+            else:
+                where = _("is outside the records folder") if inside else _("is outside the repository")
+            rewritten = _("{where}; never rewritten").format(where=where)
+            click.echo(f"{shown}: error [unsafe-path] {rewritten}", err=True)
             failed += 1
             continue
         if target in done:  # a link to a record met already (or met by its own name): one write
@@ -86,7 +89,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 
         def change(current: bytes | None, path: Path = path, seen: list[bool] = seen) -> bytes | None:
             if current is None:
-                raise RecordError("no such file", rule="io", path=path)
+                raise RecordError(_("no such file"), rule="io", path=path)
             result = formatted(current, path, config.root)
             seen.append(result != current)
             return None if check else result
@@ -110,12 +113,12 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
         if would:
             changed += 1
             click.echo(one_line(shown))
-    verb = "would change" if check else "changed"
-    click.echo(
-        f"{changed} of {files} file{'s' if files != 1 else ''} {verb}"
-        + (f", {failed} refused" if failed else ""),
-        err=True,
-    )
+    said = (
+        ngettext("{changed} of {n} file would change", "{changed} of {n} files would change", files)
+        if check
+        else ngettext("{changed} of {n} file changed", "{changed} of {n} files changed", files)
+    ).format(changed=changed, n=files)
+    click.echo(said + (_(", {failed} refused").format(failed=failed) if failed else ""), err=True)
     if failed or (check and changed):
         raise SystemExit(1)
 
@@ -124,4 +127,6 @@ def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise RecordError(f"cannot be read: {error.strerror or error}", rule="io", path=path) from None
+        raise RecordError(
+            _("cannot be read: {problem}").format(problem=error.strerror or error), rule="io", path=path
+        ) from None

@@ -12,6 +12,7 @@ import click
 from .. import __version__
 from ..core.config import CONFIG_NAME
 from ..core.errors import ConflictError, InputError
+from ..core.i18n import _
 from .options import OptionError, PathArgument
 
 
@@ -70,10 +71,10 @@ def init(
 
     ensure_outside_git(directory, (Path.cwd(),), field="DIRECTORY")
     if directory.exists() and not directory.is_dir():
-        raise InputError("is a file, not a folder", path=directory)
+        raise InputError(_("is a file, not a folder"), path=directory)
     if (directory / CONFIG_NAME).exists():
         raise ConflictError(
-            "already a projledger repository; nothing written (edit its projledger.toml instead)",
+            _("already a projledger repository; nothing written (edit its projledger.toml instead)"),
             path=directory / CONFIG_NAME,
         )
     files = scaffold(__version__, install=install, hooks=hooks, with_site_job=with_site_job)
@@ -88,30 +89,49 @@ def init(
             target.parent.mkdir(parents=True, exist_ok=True)
             _write_new(target, text)
         except OSError as error:  # a full disk: name the file, and what was written before it
-            before = f"; written before it: {', '.join(written)}" if written else "; no file written"
-            raise InputError(f"cannot be written: {error.strerror or error}{before}", path=target) from None
+            before = (
+                _("; written before it: {files}").format(files=", ".join(written))
+                if written
+                else _("; no file written")
+            )
+            raise InputError(
+                _("cannot be written: {problem}").format(problem=error.strerror or error) + before,
+                path=target,
+            ) from None
         written.append(name)
     for name in written:
         click.echo(str(directory / name))
     for name in kept:
-        click.echo(f"projledger: kept the existing {directory / name}", err=True)
+        click.echo("projledger: " + _("kept the existing {path}").format(path=directory / name), err=True)
     workflow = directory / WORKFLOW_PATH
     if install is not None:
-        click.echo(f"projledger: CI installs projledger from {install} ({workflow})", err=True)
+        click.echo(
+            "projledger: "
+            + _("CI installs projledger from {install} ({workflow})").format(
+                install=install, workflow=workflow
+            ),
+            err=True,
+        )
         if install.startswith("./") and not (directory / install / "pyproject.toml").is_file():
             click.echo(
-                f"projledger: {install} is not there yet: put projledger's source there (its pyproject.toml) "
-                "before the first push, or CI's install step stops, saying so",
+                "projledger: "
+                + _(
+                    "{install} is not there yet: put projledger's source there (its pyproject.toml) "
+                    "before the first push, or CI's install step stops, saying so"
+                ).format(install=install),
                 err=True,
             )
     else:
         click.echo(
-            f"projledger: CI does not know where to install projledger from: set PROJLEDGER_INSTALL in "
-            f"{workflow} (or run init with --install-from); until then its install step stops, saying so",
+            "projledger: "
+            + _(
+                "CI does not know where to install projledger from: set PROJLEDGER_INSTALL in "
+                "{workflow} (or run init with --install-from); until then its install step stops, saying so"
+            ).format(workflow=workflow),
             err=True,
         )
     click.echo(
-        "Next: git init (if not yet), pre-commit install, then projledger new ... to register a project.",
+        _("Next: git init (if not yet), pre-commit install, then projledger new ... to register a project."),
         err=True,
     )
 
@@ -123,7 +143,9 @@ def _sources(
     from ..core.scaffold import check_hooks_source, hooks_requirement, install_requirement
 
     if (hooks_repo is None) != (hooks_rev is None):
-        raise click.UsageError("--hooks-repo and --hooks-rev go together: the URL and a tag or commit it has")
+        raise click.UsageError(
+            _("--hooks-repo and --hooks-rev go together: the URL and a tag or commit it has")
+        )
     try:
         install = install_requirement(install_from) if install_from is not None else None
         hooks = None
@@ -148,7 +170,7 @@ def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:
             folder = directory.joinpath(*parts[:depth])
             if folder.exists() and not is_inside(folder, root):
                 raise UnsafePathError(
-                    "is a link to a folder outside the repository; nothing written", path=folder
+                    _("is a link to a folder outside the repository; nothing written"), path=folder
                 )
 
 

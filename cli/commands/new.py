@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from ..core.i18n import _
 from .add_report import ask
 from .options import DAY, FISCAL_YEAR, MONEY, current_config, echo_findings, shown_path, today
 
@@ -83,7 +84,10 @@ def new(code: str, **options: Any) -> None:
     config = current_config()
     existing = find_by_code(code, config)  # refuses a code off the pattern before asking anything
     if existing is not None:
-        raise ConflictError(f"project {code} already has a record: {shown_path(existing)}", field="code")
+        raise ConflictError(
+            _("project {code} already has a record: {path}").format(code=code, path=shown_path(existing)),
+            field="code",
+        )
     for key, option, prompt, kind in REQUIRED:
         if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
             options[key] = ask(option, prompt, kind)
@@ -94,7 +98,9 @@ def new(code: str, **options: Any) -> None:
 
     def change(current: bytes | None) -> bytes:
         if current is not None:
-            raise ConflictError(f"project {code} already has a record: {shown}", field="code")
+            raise ConflictError(
+                _("project {code} already has a record: {path}").format(code=code, path=shown), field="code"
+            )
         outcome.append(new_record(values, path, config, today(config), shown))
         return outcome[-1].content
 

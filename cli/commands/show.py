@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ..core.i18n import _
 from ..core.kinds import show_formats
 from .options import OutputPath, as_of_option, current_config, format_option, output_plan, shown_path, today
 
@@ -48,11 +49,13 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     path = resolve_record(code_or_path, config)
     # Judged as of the run's day (as status does): --as-of only chooses what the form shows.
     result = check_file(path, config, today(config), shown_path(path))
-    record = result.require_record("run projledger validate")
+    record = result.require_record(_("run projledger validate"))
     kind = kind_of_record(record)
     render = kind.renderers.get(output_format)
     if render is None:
-        raise click.UsageError(f"a {kind.name} record has no {output_format} form")
+        raise click.UsageError(
+            _("a {kind} record has no {format} form").format(kind=kind.name, format=output_format)
+        )
     content = render(record, config, day)
     if plan is None:
         click.echo(content, nl=False)
@@ -60,4 +63,4 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
         from ..core.outputs import write_output
 
         write_output(plan, content.encode("utf-8"))
-        click.echo(f"wrote {output}", err=True)
+        click.echo(_("wrote {path}").format(path=output), err=True)

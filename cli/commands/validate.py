@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from ..core.findings import Finding, Severity
+from ..core.i18n import _
 from ..core.reporters import REPORTERS
 from .options import as_of_option, day_of_check, format_option, reading_config, shown_path
 
@@ -59,7 +60,7 @@ def validate(
             continue
         if not listed.entry and not listed.path.exists():  # an entry of a folder's listing is there
             shown = shown_walked(listed.path, listed.entry)
-            findings.append(Finding(shown, None, "", "io", Severity.ERROR, "no such file or folder"))
+            findings.append(Finding(shown, None, "", "io", Severity.ERROR, _("no such file or folder")))
             continue
         to_check.append(listed.path_text)
         entries.append(listed.entry)
@@ -70,7 +71,9 @@ def validate(
     index_of: dict[str, int] = {}
     for path, earlier in repeated_codes(to_check):
         index_of = index_of or {p: i for i, p in reversed(list(enumerate(to_check)))}
-        message = f"project {Path(path).stem} has another record at {shown_at(index_of[earlier])}; a code has one record"
+        message = _("project {code} has another record at {path}; a code has one record").format(
+            code=Path(path).stem, path=shown_at(index_of[earlier])
+        )
         findings.append(
             Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
         )

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from .i18n import _
+
 BE_OFFSET = 543
 #: Below this a four-digit year is Gregorian, from it on Buddhist Era (2400 BE = 1857 CE).
 MIN_BE_YEAR = 2400
@@ -81,7 +83,9 @@ def parse_date(text: str) -> date:
             if to_be(year) >= MIN_BE_YEAR:
                 forms.insert(0, f"{day:02d}/{month:02d}/{to_be(year)}")
             raise DateInputError(
-                f"'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {', or '.join(forms)})"
+                _("'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {forms})").format(
+                    raw=raw, forms=_(", or ").join(forms)
+                )
             )
         return _make_date(raw, to_ce(year), month, day)
     if match := _ISO_DATE.fullmatch(value):
@@ -92,11 +96,14 @@ def parse_date(text: str) -> date:
             if to_ce(year) < MIN_BE_YEAR:
                 forms.insert(0, f"{to_ce(year):04d}-{month:02d}-{day:02d}")
             raise DateInputError(
-                f"'{raw}': an ISO date takes a Gregorian year; {year} is a Buddhist Era year "
-                f"(write {' or '.join(forms)})"
+                _(
+                    "'{raw}': an ISO date takes a Gregorian year; {year} is a Buddhist Era year (write {forms})"
+                ).format(raw=raw, year=year, forms=_(" or ").join(forms))
             )
         return _make_date(raw, year, month, day)
-    raise DateInputError(f"'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)")
+    raise DateInputError(
+        _("'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)").format(raw=raw)
+    )
 
 
 def date_style(text: str) -> str:
@@ -146,7 +153,7 @@ def show_month(year: int, month: int, as_of: date | None = None) -> str:
 def day_of_check_words(as_of: date) -> str:
     """What a message calls the day of the check: "the day of the check (...)" when one was
     given, else "today (...)", its date shown as ``show_day`` shows it."""
-    name = "the day of the check" if getattr(as_of, "given", False) else "today"
+    name = _("the day of the check") if getattr(as_of, "given", False) else _("today")
     return f"{name} ({show_day(as_of, as_of)})"
 
 
@@ -164,13 +171,21 @@ def parse_fiscal_year(text: str) -> int:
     raw = text.strip()
     digits = ascii_digits(raw)
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 9):
-        raise DateInputError(f"'{raw}' is not a whole number of at least {MIN_BE_YEAR}")
+        raise DateInputError(
+            _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
+        )
     year = int(digits)
     if year >= MIN_BE_YEAR:
         return year
     if to_be(year) >= MIN_BE_YEAR:
-        raise DateInputError(f"'{raw}': fiscal years are Buddhist Era: did you mean {to_be(year)}?")
-    raise DateInputError(f"'{raw}' is not a whole number of at least {MIN_BE_YEAR}")
+        raise DateInputError(
+            _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?").format(
+                raw=raw, year=to_be(year)
+            )
+        )
+    raise DateInputError(
+        _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
+    )
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -183,33 +198,41 @@ def parse_month(text: str) -> tuple[int, int]:
         _check_month(raw, month)
         if year < MIN_BE_YEAR:
             if year < 1:
-                raise DateInputError(f"'{raw}': there is no year {year}")
+                raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
             better = f"{month:02d}/{to_be(year)}" if to_be(year) >= MIN_BE_YEAR else f"{year:04d}-{month:02d}"
-            raise DateInputError(f"'{raw}': mm/yyyy takes a Buddhist Era year (write {better})")
+            raise DateInputError(
+                _("'{raw}': mm/yyyy takes a Buddhist Era year (write {better})").format(
+                    raw=raw, better=better
+                )
+            )
         year = to_ce(year)
     elif match := _ISO_MONTH.fullmatch(value):
         year, month = int(match.group(1)), int(match.group(2))
         _check_month(raw, month)
         if year >= MIN_BE_YEAR:
             better = f"{to_ce(year):04d}-{month:02d}" if to_ce(year) < MIN_BE_YEAR else f"{month:02d}/{year}"
-            raise DateInputError(f"'{raw}': yyyy-mm takes a Gregorian year (write {better})")
+            raise DateInputError(
+                _("'{raw}': yyyy-mm takes a Gregorian year (write {better})").format(raw=raw, better=better)
+            )
         if year < 1:
-            raise DateInputError(f"'{raw}': there is no year {year}")
+            raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
     else:
-        raise DateInputError(f"'{raw}' is not a month: write mm/yyyy in BE (10/2567) or ISO (2024-10)")
+        raise DateInputError(
+            _("'{raw}' is not a month: write mm/yyyy in BE (10/2567) or ISO (2024-10)").format(raw=raw)
+        )
     return year, month
 
 
 def _check_month(raw: str, month: int) -> None:
     if not 1 <= month <= 12:
-        raise DateInputError(f"'{raw}': there is no month {month}")
+        raise DateInputError(_("'{raw}': there is no month {month}").format(raw=raw, month=month))
 
 
 def _make_date(raw: str, year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
     except ValueError:
-        raise DateInputError(f"'{raw}' is not a day of the calendar") from None
+        raise DateInputError(_("'{raw}' is not a day of the calendar").format(raw=raw)) from None
 
 
 def fiscal_year(day: date) -> int:

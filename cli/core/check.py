@@ -16,6 +16,7 @@ from typing import Any
 from .config import Config
 from .errors import RecordError
 from .findings import Finding, Severity
+from .i18n import _
 from .kinds import format_problem, kind_of
 from .locate import format_field
 from .record import Document, Project, Seen, read_document
@@ -50,7 +51,11 @@ class FileResult:
         line, field) followed by ``advice``: how every command that needs one says so."""
         record = self.require_record(advice)
         if not isinstance(record, Project):
-            raise RecordError(f"not a project record ({advice})", rule="format-version", path=self.path)
+            raise RecordError(
+                _("not a project record ({advice})").format(advice=advice),
+                rule="format-version",
+                path=self.path,
+            )
         return record
 
     def require_record(self, advice: str) -> Any:
@@ -59,7 +64,7 @@ class FileResult:
         if self.record is not None and first is None:
             return self.record
         if first is None:
-            raise RecordError(f"not a record ({advice})", rule="io", path=self.path)
+            raise RecordError(_("not a record ({advice})").format(advice=advice), rule="io", path=self.path)
         raise RecordError(
             f"{first.message} ({advice})", rule=first.rule, path=first.path, line=first.line,
             field=first.field or None,

@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ProjledgerError
+from .i18n import _
 from .labels import LANGS, Lang
 
 CONFIG_NAME = "projledger.toml"
@@ -77,7 +78,7 @@ def load_config(start: Path) -> Config:
         root = start.resolve()
         if not _records_folder(root / "records", root / "records", None).is_relative_to(root):
             raise ConfigError(
-                "records is a link to a folder outside the repository; refused", path=root / "records"
+                _("records is a link to a folder outside the repository; refused"), path=root / "records"
             )
         return Config(root=root, records_dir=root / "records")
     return parse_config(path)
@@ -90,8 +91,10 @@ def _records_folder(folder: Path, where: Path, field: str | None) -> Path:
         return folder.resolve()
     except (RuntimeError, OSError):  # "Symlink loop from ..." (3.11); ELOOP in later Pythons
         raise ConfigError(
-            f"the records folder {folder.name} is a symbolic link loop (links that lead back to "
-            "each other); it cannot be read; refused",
+            _(
+                "the records folder {name} is a symbolic link loop (links that lead back to "
+                "each other); it cannot be read; refused"
+            ).format(name=folder.name),
             path=where,
             field=field,
         ) from None
@@ -101,34 +104,40 @@ def parse_config(path: Path) -> Config:
     try:
         data = tomllib.loads(path.read_text("utf-8-sig"), parse_float=Decimal)
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot be read: {error}", path=path) from None
+        raise ConfigError(_("cannot be read: {problem}").format(problem=error), path=path) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"not valid TOML: {error}", path=path) from None
+        raise ConfigError(_("not valid TOML: {problem}").format(problem=error), path=path) from None
     except RecursionError:
-        raise ConfigError("not valid TOML: arrays or tables nested too deep to read", path=path) from None
+        raise ConfigError(_("not valid TOML: arrays or tables nested too deep to read"), path=path) from None
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
         raise ConfigError(
-            f"unknown setting {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}",
+            _("unknown setting {unknown}; known: {known}").format(
+                unknown=", ".join(unknown), known=", ".join(sorted(_KNOWN_KEYS))
+            ),
             path=path,
         )
     root = path.parent.resolve()
     records = data.get("records", "records")
     if not isinstance(records, str) or not records or "\x00" in records:
-        raise ConfigError("records must be a folder name in quotes", path=path, field="records")
+        raise ConfigError(_("records must be a folder name in quotes"), path=path, field="records")
     records_dir = _records_folder(root / records, path, "records")
     if not records_dir.is_relative_to(root):
-        raise ConfigError("records must be a folder inside the repository", path=path, field="records")
+        raise ConfigError(_("records must be a folder inside the repository"), path=path, field="records")
     tolerance = _number(data.get("tolerance", DEFAULT_TOLERANCE), path, "tolerance")
     language = data.get("language", "th")
     if language not in LANGS:
-        raise ConfigError(f"language must be one of {', '.join(LANGS)}", path=path, field="language")
+        raise ConfigError(
+            _("language must be one of {languages}").format(languages=", ".join(LANGS)),
+            path=path,
+            field="language",
+        )
     pattern = data.get("code_pattern", DEFAULT_CODE_PATTERN)
     try:
         re.compile(pattern)
     except (re.error, TypeError):
         raise ConfigError(
-            "code_pattern is not a valid regular expression", path=path, field="code_pattern"
+            _("code_pattern is not a valid regular expression"), path=path, field="code_pattern"
         ) from None
     default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
     timezone = _timezone(data.get("timezone", DEFAULT_TIMEZONE), path)
@@ -147,13 +156,15 @@ def parse_config(path: Path) -> Config:
 
 def _timezone(value: Any, path: Path) -> str:
     """An IANA time zone name that this machine knows (from the system or tzdata)."""
-    problem = 'must be an IANA time zone name in quotes, such as "Asia/Bangkok"'
+    problem = _('must be an IANA time zone name in quotes, such as "Asia/Bangkok"')
     if isinstance(value, str) and value.strip() == value and value:
         try:
             ZoneInfo(value)
             return value
         except (ZoneInfoNotFoundError, ValueError, OSError):
-            problem = f"unknown time zone '{value}'; write an IANA time zone name such as \"Asia/Bangkok\""
+            problem = _(
+                "unknown time zone '{zone}'; write an IANA time zone name such as \"Asia/Bangkok\""
+            ).format(zone=value)
     raise ConfigError(problem, path=path, field="timezone")
 
 
@@ -164,27 +175,27 @@ def _number(value: Any, path: Path, name: str) -> Decimal:
         or not Decimal(value).is_finite()
         or not 0 <= value <= 100
     ):
-        raise ConfigError("must be a number of percentage points, 0 to 100", path=path, field=name)
+        raise ConfigError(_("must be a number of percentage points, 0 to 100"), path=path, field=name)
     return Decimal(value)
 
 
 def _targets(table: Any, path: Path) -> tuple[tuple[Decimal, ...], dict[int, tuple[Decimal, ...]]]:
     if not isinstance(table, dict):
-        raise ConfigError("must be a table", path=path, field="disbursement_targets")
+        raise ConfigError(_("must be a table"), path=path, field="disbursement_targets")
     default = DEFAULT_TARGETS
     by_year: dict[int, tuple[Decimal, ...]] = {}
     for key, values in table.items():
         field_name = f"disbursement_targets.{key}"
         if not (isinstance(values, list) and len(values) == 4):
             raise ConfigError(
-                "must list 4 cumulative percentages, one per fiscal quarter",
+                _("must list 4 cumulative percentages, one per fiscal quarter"),
                 path=path,
                 field=field_name,
             )
         targets = tuple(_number(v, path, field_name) for v in values)
         if list(targets) != sorted(targets) or targets[-1] > 100:
             raise ConfigError(
-                "targets are cumulative: each at least the one before, at most 100",
+                _("targets are cumulative: each at least the one before, at most 100"),
                 path=path,
                 field=field_name,
             )
@@ -194,6 +205,6 @@ def _targets(table: Any, path: Path) -> tuple[tuple[Decimal, ...], dict[int, tup
             by_year[int(key)] = targets
         else:
             raise ConfigError(
-                "keys are 'default' or a BE fiscal year such as 2567", path=path, field=field_name
+                _("keys are 'default' or a BE fiscal year such as 2567"), path=path, field=field_name
             )
     return default, by_year

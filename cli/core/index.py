@@ -201,7 +201,7 @@ def code_fingerprint() -> list[object]:
         for where, subfolders, names in os.walk(folder):
             subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
             for name in sorted(names):
-                if name.endswith((".py", ".json", ".html", ".css", ".js")):
+                if name.endswith((".py", ".json", ".html", ".css", ".js", ".mo")):
                     st = os.stat(os.path.join(where, name))
                     files.append((os.path.relpath(where, folder), name, st.st_size, st.st_mtime_ns))
     libraries: list[tuple[object, ...]] = []
@@ -220,7 +220,11 @@ def code_fingerprint() -> list[object]:
 
 def fingerprint(config: Config, *extra: object) -> str:
     """Everything the index depends on besides the records themselves."""
-    parts = [*code_fingerprint(), config.fingerprint(), *extra]
+    # Findings are stored as worded in the run's language (core/i18n.py): one made in Thai is
+    # never shown in English, as a changed catalog (.mo above) is never shown from the old one.
+    from .i18n import language
+
+    parts = [*code_fingerprint(), config.fingerprint(), language(), *extra]
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from .config import Config
+from .i18n import _
 from .portfolio import project_facts, project_from_facts
 from .record import Project
 from .rules import RULES, Rule
@@ -105,11 +106,10 @@ def format_problem(data: dict[str, Any]) -> str | None:
     formats = supported_formats()
     if "format" in data:
         known = ", ".join(map(str, formats))
-        return (
-            f"format {_spelled(version)} is not a record format this version of projledger reads "
-            f"(it reads {known})"
-        )
-    return f"the required key 'format' is missing (write format = {formats[-1]})"
+        return _(
+            "format {version} is not a record format this version of projledger reads (it reads {known})"
+        ).format(version=_spelled(version), known=known)
+    return _("the required key 'format' is missing (write format = {format})").format(format=formats[-1])
 
 
 def _spelled(value: Any) -> str:

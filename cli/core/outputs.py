@@ -32,6 +32,7 @@ from typing import Literal
 
 from .config import Config
 from .errors import ConflictError, ForbiddenPlaceError, InputError, ProjledgerError, UnsafePathError
+from .i18n import N_, _
 
 Action = Literal["replace", "stream", "folder", "refuse"]
 #: How a refusal is raised: a usage error (exit 2), a path that leads out (exit 1), or any other
@@ -105,8 +106,10 @@ def plan_output(
         if named_inside and not target.is_relative_to(root):
             return _refuse(
                 given,
-                f"leads outside the repository (to {target}) through a link; "
-                "name the file itself or remove the link",
+                _(
+                    "leads outside the repository (to {target}) through a link; "
+                    "name the file itself or remove the link"
+                ).format(target=target),
                 "unsafe",
                 field,
             )
@@ -115,21 +118,23 @@ def plan_output(
     except FileNotFoundError:
         return _missing(given, Path(lexical), folder, field)
     except NotADirectoryError:
-        return _refuse(given, "no such folder to write it in", "input", field)
+        return _refuse(given, _("no such folder to write it in"), "input", field)
     except OSError as error:
-        return _refuse(given, f"cannot be used: {error.strerror}", "input", field)
+        return _refuse(given, _("cannot be used: {problem}").format(problem=error.strerror), "input", field)
     if stat.S_ISLNK(mode):
         try:
             mode = os.stat(lexical).st_mode
         except FileNotFoundError:  # a dangling link: what it names is made, the link kept
             if folder:
-                return _refuse(given, "is a link; give the site a real folder", "unsafe", field)
+                return _refuse(given, _("is a link; give the site a real folder"), "unsafe", field)
             return _missing(given, target, folder, field)
         except OSError as error:
-            why = "a symbolic link loop" if error.errno == errno.ELOOP else error.strerror
-            return _refuse(given, f"is a link that cannot be followed: {why}", "unsafe", field)
+            why = _("a symbolic link loop") if error.errno == errno.ELOOP else error.strerror
+            return _refuse(
+                given, _("is a link that cannot be followed: {why}").format(why=why), "unsafe", field
+            )
         if folder:
-            return _refuse(given, "is a link; give the site a real folder", "unsafe", field)
+            return _refuse(given, _("is a link; give the site a real folder"), "unsafe", field)
         if stat.S_ISREG(mode):
             return OutputPlan("replace", given, target, field=field)
     return _by_kind(given, Path(lexical), mode, folder, field)
@@ -139,7 +144,7 @@ def _missing(given: Path, where: Path, folder: bool, field: str) -> OutputPlan:
     if folder:  # the site makes the folders on its way
         return OutputPlan("folder", given, Path(os.path.realpath(where)), field=field)
     if not os.path.isdir(where.parent):
-        return _refuse(given, "no such folder to write it in", "input", field)
+        return _refuse(given, _("no such folder to write it in"), "input", field)
     return OutputPlan("replace", given, where, field=field)
 
 
@@ -149,28 +154,30 @@ def _by_kind(given: Path, where: Path, mode: int, folder: bool, field: str) -> O
     if folder:
         if stat.S_ISDIR(mode):
             return OutputPlan("folder", given, Path(os.path.realpath(where)), field=field)
-        return _refuse(given, f"is {what}, not a folder", "conflict", field)
+        return _refuse(given, _("is {what}, not a folder").format(what=what), "conflict", field)
     if stat.S_ISREG(mode):
         return OutputPlan("replace", given, where, field=field)
     if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
         return OutputPlan("stream", given, where, field=field)
-    return _refuse(given, f"is {what}, not a file; name a file to write", "conflict", field)
+    return _refuse(
+        given, _("is {what}, not a file; name a file to write").format(what=what), "conflict", field
+    )
 
 
 def kind_of(mode: int) -> str:
     """What a file mode is, in words for a message."""
     for test, words in (
-        (stat.S_ISREG, "a file"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISREG, N_("a file")),
+        (stat.S_ISDIR, N_("a folder")),
+        (stat.S_ISLNK, N_("a symbolic link")),
+        (stat.S_ISFIFO, N_("a FIFO")),
+        (stat.S_ISCHR, N_("a character device")),
+        (stat.S_ISBLK, N_("a block device")),
+        (stat.S_ISSOCK, N_("a socket")),
     ):
         if test(mode):
-            return words
-    return "not a regular file"
+            return _(words)
+    return _("not a regular file")
 
 
 # --- places no output may go ------------------------------------------------------------------
@@ -179,9 +186,9 @@ def kind_of(mode: int) -> str:
 def protected_places(config: Config, cwd: Path | str) -> list[tuple[str, Path]]:
     """(what it is, where it is resolved) of every place an output may never go."""
     records = config.records_dir.resolve()
-    places = [("the records folder, which holds records only", records)]
+    places = [(_("the records folder, which holds records only"), records)]
     for git in git_dirs((records, config.root, Path(cwd))):
-        places.append(("the repository's .git, which git alone may write", git))
+        places.append((_("the repository's .git, which git alone may write"), git))
     return places
 
 
@@ -191,8 +198,12 @@ def _forbidden(
     for what, place in protected_places(config, cwd):
         for path in where:
             if path.is_relative_to(place) or (folder and place.is_relative_to(path)):
-                inside = "holds" if not path.is_relative_to(place) else "is in"
-                return _refuse(given, f"{inside} {what} ({place}); write it elsewhere", "usage", field)
+                said = (
+                    _("holds {what} ({place}); write it elsewhere")
+                    if not path.is_relative_to(place)
+                    else _("is in {what} ({place}); write it elsewhere")
+                )
+                return _refuse(given, said.format(what=what, place=place), "usage", field)
     return None
 
 
@@ -203,7 +214,9 @@ def ensure_outside_git(path: Path, starts: Iterable[Path], field: str) -> None:
     for git in git_dirs((*starts, where)):
         if where.is_relative_to(git):
             raise ForbiddenPlaceError(
-                f"is in the repository's .git, which git alone may write ({git}); write it elsewhere",
+                _(
+                    "is in the repository's .git, which git alone may write ({git}); write it elsewhere"
+                ).format(git=git),
                 path=str(path),
                 field=field,
             )
@@ -279,7 +292,7 @@ def write_output(plan: OutputPlan, content: bytes) -> None:
         now = stat.S_IFREG
     if not stat.S_ISREG(now):  # it changed since the plan: never replace what is not a file
         raise ConflictError(
-            f"became {kind_of(now)} while the output was made; nothing written",
+            _("became {what} while the output was made; nothing written").format(what=kind_of(now)),
             path=str(plan.path),
             field=plan.field,
         )
@@ -298,16 +311,16 @@ def _write_stream(plan: OutputPlan, content: bytes) -> None:
         fd = os.open(plan.target, flags)
     except OSError as error:
         reason = (
-            "is a FIFO no program is reading from; start the reader first"
+            _("is a FIFO no program is reading from; start the reader first")
             if error.errno == errno.ENXIO
-            else f"cannot be opened: {error.strerror}"
+            else _("cannot be opened: {problem}").format(problem=error.strerror)
         )
-        raise ConflictError(reason + "; nothing written", path=str(plan.path), field=plan.field) from None
+        raise ConflictError(reason + _("; nothing written"), path=str(plan.path), field=plan.field) from None
     try:
         mode = os.fstat(fd).st_mode
         if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
             raise ConflictError(
-                f"became {kind_of(mode)} while the output was made; nothing written",
+                _("became {what} while the output was made; nothing written").format(what=kind_of(mode)),
                 path=str(plan.path),
                 field=plan.field,
             )

@@ -26,6 +26,7 @@ import toml_rs as _toml_rs
 import tomli
 
 from .errors import RecordError
+from .i18n import _
 from .locate import FieldKey, format_field, index_lines, line_of
 
 MAX_RECORD_BYTES = 1024 * 1024
@@ -56,26 +57,29 @@ def decode(raw: bytes, path: Path | str) -> str:
     """Bytes to text: UTF-8, with or without a BOM; anything else is refused by name."""
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError(
-            "the file is over the 1 MiB limit for one record",
+            _("the file is over the 1 MiB limit for one record"),
             rule="too-large",
             path=path,
         )
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise RecordError("the file is UTF-16; save it as UTF-8", rule="encoding", path=path, line=1)
+        raise RecordError(_("the file is UTF-16; save it as UTF-8"), rule="encoding", path=path, line=1)
     raw = raw.removeprefix(codecs.BOM_UTF8)
     if not raw or raw.isspace():  # (as ``not raw.strip()``, without a copy of the whole file)
-        raise RecordError("the file is empty", rule="empty", path=path, line=1)
+        raise RecordError(_("the file is empty"), rule="empty", path=path, line=1)
     if b"\x00" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
         raise RecordError(
-            "the file holds NUL bytes: it is binary, not a TOML record", rule="encoding", path=path, line=line
+            _("the file holds NUL bytes: it is binary, not a TOML record"),
+            rule="encoding",
+            path=path,
+            line=line,
         )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
         raise RecordError(
-            "the file is not UTF-8 text; save it as UTF-8", rule="encoding", path=path, line=line
+            _("the file is not UTF-8 text; save it as UTF-8"), rule="encoding", path=path, line=line
         ) from None
 
 
@@ -141,7 +145,7 @@ def _parse_exactly(text: str, path: Path | str) -> dict[str, Any]:
     except tomli.TOMLDecodeError as error:
         message = error.msg if hasattr(error, "msg") else str(error)
         raise RecordError(
-            f"not valid TOML: {message}",
+            _("not valid TOML: {problem}").format(problem=message),
             rule="toml-syntax",
             path=path,
             line=getattr(error, "lineno", None),
@@ -149,14 +153,17 @@ def _parse_exactly(text: str, path: Path | str) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise RecordError(
-            "not valid TOML: arrays or tables nested too deep to read", rule="toml-syntax", path=path, line=1
+            _("not valid TOML: arrays or tables nested too deep to read"),
+            rule="toml-syntax",
+            path=path,
+            line=1,
         ) from None
     except ValueError:  # int() of a literal past Python's 4300-digit limit: no record number is that long
         line = next(
             (n for n, text_line in enumerate(text.splitlines(), 1) if _LONG_NUMBER.search(text_line)), 1
         )
         raise RecordError(
-            "a number with thousands of digits; no amount or count in a record is that long",
+            _("a number with thousands of digits; no amount or count in a record is that long"),
             rule="toml-syntax",
             path=path,
             line=line,
@@ -174,7 +181,7 @@ def reject_non_finite(data: Any, text: str, path: Path | str, where: tuple[str |
         if not data.is_finite():
             field_name = format_field(where)
             raise RecordError(
-                f"{data} is not a number a record may hold; write a real number",
+                _("{value} is not a number a record may hold; write a real number").format(value=data),
                 rule="non-finite",
                 path=path,
                 line=line_of(text, field_name),
@@ -222,7 +229,7 @@ def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
             if seen is not None:
                 seen.stat = st
             if not stat.S_ISREG(st.st_mode):
-                raise RecordError("is not a regular file, so not a record", rule="io", path=path)
+                raise RecordError(_("is not a regular file, so not a record"), rule="io", path=path)
             raw = _read_all(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1, st.st_size)
             if seen is not None:
                 seen.raw = raw
@@ -230,9 +237,11 @@ def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
         finally:
             os.close(fd)
     except IsADirectoryError:
-        raise RecordError("is a folder, not a record file", rule="io", path=path) from None
+        raise RecordError(_("is a folder, not a record file"), rule="io", path=path) from None
     except OSError as error:
-        raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
+        raise RecordError(
+            _("cannot be read: {problem}").format(problem=error.strerror), rule="io", path=path
+        ) from None
 
 
 def _read_all(fd: int, expected: int, limit: int, size: int = -1) -> bytes:

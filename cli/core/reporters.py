@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .findings import Finding, count
+from .i18n import _, ngettext
 from .labels import Lang
 from .text import ENVELOPE_VERSION, json_text, one_line
 
@@ -26,7 +27,11 @@ Reporter = Callable[[list[Finding], int], str]
 
 def _summary(findings: list[Finding], files: int) -> str:
     errors, warnings = count(findings)
-    return f"{_plural(files, 'file')} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    return _("{files} checked: {errors}, {warnings}").format(
+        files=ngettext("{n} file", "{n} files", files).format(n=files),
+        errors=ngettext("{n} error", "{n} errors", errors).format(n=errors),
+        warnings=ngettext("{n} warning", "{n} warnings", warnings).format(n=warnings),
+    )
 
 
 def _plural(number: int, word: str) -> str:

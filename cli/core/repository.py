@@ -15,13 +15,14 @@ from typing import NamedTuple, TypeVar
 
 from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, Config
 from .errors import ConflictError, NotFoundError, UnsafePathError
+from .i18n import N_, _
 
 RECORD_SUFFIX = ".toml"
 
 #: Why a link that cannot be followed is refused (rule ``unreadable-path``).
-LOOP = "a symbolic link loop (links that lead back to each other); it cannot be read; refused"
-DANGLING = "a symbolic link to nothing (its target does not exist); it cannot be read; refused"
-FOLDER_LOOP = "a link back to a folder already read (a loop); refused"
+LOOP = N_("a symbolic link loop (links that lead back to each other); it cannot be read; refused")
+DANGLING = N_("a symbolic link to nothing (its target does not exist); it cannot be read; refused")
+FOLDER_LOOP = N_("a link back to a folder already read (a loop); refused")
 UNREADABLE = "unreadable-path"
 
 PathT = TypeVar("PathT", Path, str)
@@ -55,7 +56,9 @@ def is_code(text: str, config: Config) -> bool:
 def record_path(config: Config, fiscal_year: int, code: str) -> Path:
     """Where a new record goes: ``records/<FY>/<code>.toml``; the code is checked first."""
     if not is_code(code, config):
-        raise UnsafePathError(f"'{code}' is not a project code like 01000000-2475", field="code")
+        raise UnsafePathError(
+            _("'{code}' is not a project code like 01000000-2475").format(code=code), field="code"
+        )
     path = config.records_dir / str(fiscal_year) / f"{code}{RECORD_SUFFIX}"
     ensure_inside(path.parent, config)  # a fiscal-year folder that links out is no place to write
     return path
@@ -68,7 +71,9 @@ def find_by_code(code: str, config: Config) -> Path | None:
     costs the same in a repository of one record as in one of 100,000.
     """
     if not is_code(code, config):
-        raise UnsafePathError(f"'{code}' is not a project code like 01000000-2475", field="code")
+        raise UnsafePathError(
+            _("'{code}' is not a project code like 01000000-2475").format(code=code), field="code"
+        )
     name = code + RECORD_SUFFIX
     found = [p for p in [config.records_dir / name] if p.is_file()]
     if config.records_dir.is_dir():
@@ -76,7 +81,11 @@ def find_by_code(code: str, config: Config) -> Path | None:
     for path in found:
         ensure_inside(path, config)
     if len(found) > 1:
-        raise ConflictError(f"project {code} has more than one record: {', '.join(map(str, found))}")
+        raise ConflictError(
+            _("project {code} has more than one record: {found}").format(
+                code=code, found=", ".join(map(str, found))
+            )
+        )
     return found[0] if found else None
 
 
@@ -86,18 +95,22 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
         path = find_by_code(code_or_path, config)
         if path is None:
             raise NotFoundError(
-                f"no record for project {code_or_path} under {config.records_dir}"
+                _("no record for project {code} under {folder}").format(
+                    code=code_or_path, folder=config.records_dir
+                )
                 + _nearest_said(code_or_path, config)
             )
         return path
     path = Path(code_or_path)
     if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
         if not path.is_file():
-            raise NotFoundError(f"no record file at {code_or_path}")
+            raise NotFoundError(_("no record file at {path}").format(path=code_or_path))
         ensure_inside(path, config)  # what a command reads by name it may also write
         return path
     raise NotFoundError(
-        f"'{code_or_path}' is neither a project code like 01000000-2475 nor a record file"
+        _("'{given}' is neither a project code like 01000000-2475 nor a record file").format(
+            given=code_or_path
+        )
         + _nearest_said(code_or_path, config)
     )
 
@@ -134,7 +147,7 @@ def nearest_codes(code: str, config: Config) -> list[str]:
 
 def _nearest_said(code: str, config: Config) -> str:
     found = nearest_codes(code.strip(), config)
-    return f"; nearest existing: {', '.join(found)}" if found else ""
+    return _("; nearest existing: {codes}").format(codes=", ".join(found)) if found else ""
 
 
 def real(path: Path) -> Path | None:
@@ -155,7 +168,7 @@ def resolved(path: Path, field: str | None = None) -> Path:
     """``path`` resolved through its links; a loop is refused (``UnsafePathError``, exit 1)."""
     target = real(path)
     if target is None:
-        raise UnsafePathError(f"{path} is {LOOP}", field=field)
+        raise UnsafePathError(_("{path} is {loop}").format(path=path, loop=_(LOOP)), field=field)
     return target
 
 
@@ -171,7 +184,9 @@ def ensure_inside(path: Path, config: Config, field: str | None = None) -> None:
     """Refuse a path that resolves (through links) outside the repository."""
     if not is_inside(path, config.root):
         raise UnsafePathError(
-            f"{path} leads outside the repository ({config.root}); the tool reads and writes inside it only",
+            _(
+                "{path} leads outside the repository ({root}); the tool reads and writes inside it only"
+            ).format(path=path, root=config.root),
             field=field,
         )
 
@@ -184,7 +199,10 @@ def ensure_not_among_records(path: Path, config: Config, field: str = "--output"
     """
     if is_inside(path, config.records_dir):
         raise UnsafePathError(
-            f"{path} is in the records folder, which holds records only; write it elsewhere", field=field
+            _("{path} is in the records folder, which holds records only; write it elsewhere").format(
+                path=path
+            ),
+            field=field,
         )
 
 
@@ -229,11 +247,11 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
             sub = here / entry.name
             target = real(sub)
             if target is None:
-                yield Listed(str(sub), refused=LOOP, rule=UNREADABLE)
+                yield Listed(str(sub), refused=_(LOOP), rule=UNREADABLE)
             elif not target.is_relative_to(root):
                 yield Listed(str(sub), refused="a link to a folder outside the repository; refused")
             elif target in walked or real_here.is_relative_to(target):
-                yield Listed(str(sub), refused=FOLDER_LOOP, rule=UNREADABLE)
+                yield Listed(str(sub), refused=_(FOLDER_LOOP), rule=UNREADABLE)
             else:
                 yield from walk_records(target, root, walked)
         elif not entry.name.startswith("."):
@@ -245,7 +263,7 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
         if not name.endswith(RECORD_SUFFIX):
             # A link of another name that loops may have been meant as a folder: say so.
             if entry.is_symlink() and real(here / name) is None:
-                yield Listed(base + name, refused=LOOP, rule=UNREADABLE)
+                yield Listed(base + name, refused=_(LOOP), rule=UNREADABLE)
             continue
         if not entry.is_symlink():
             yield Listed(base + name, entry=True)
@@ -260,11 +278,11 @@ def _linked_file(path_text: str, root: Path) -> Listed:
     leads somewhere (a loop or a link to nothing is a finding on the link, never an error)."""
     target = real(Path(path_text))
     if target is None:
-        return Listed(path_text, refused=LOOP, rule=UNREADABLE)
+        return Listed(path_text, refused=_(LOOP), rule=UNREADABLE)
     if not target.is_relative_to(root):
         return Listed(path_text, refused="a link to a file outside the repository; refused")
     if not target.exists():
-        return Listed(path_text, refused=DANGLING, rule=UNREADABLE)
+        return Listed(path_text, refused=_(DANGLING), rule=UNREADABLE)
     return Listed(path_text)
 
 
@@ -281,7 +299,7 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
     for path in paths:
         target = real(path)
         if target is None:  # the path or a folder on its way loops
-            yield Listed(str(path), refused=LOOP, rule=UNREADABLE)
+            yield Listed(str(path), refused=_(LOOP), rule=UNREADABLE)
         elif path.is_dir():
             root = config.root if target.is_relative_to(config.root) else target
             yield from walk_records(path, root)
@@ -319,17 +337,24 @@ def records_expected(config: Config) -> str | None:
     """
     folder = config.records_dir
     if config.path is not None:
-        how = f"the folder {config.path} names"
+        how = _("the folder {config} names").format(config=config.path)
     else:
-        how = f"the default ./records: no {CONFIG_NAME} in {config.root} or a folder above it"
+        how = _("the default ./records: no {config} in {root} or a folder above it").format(
+            config=CONFIG_NAME, root=config.root
+        )
     if folder.is_dir() and next(walk_records(folder, config.root), None) is not None:
         return None
     if config.path is not None and folder.is_dir():
-        return f"no record yet in {folder} ({how}): a new repository"
-    missing = "no records folder" if not folder.is_dir() else "no record"
+        return _("no record yet in {folder} ({how}): a new repository").format(folder=folder, how=how)
+    missing = (
+        _("no records folder at {folder} ({how})")
+        if not folder.is_dir()
+        else _("no record at {folder} ({how})")
+    ).format(folder=folder, how=how)
     raise NotFoundError(
-        f"{missing} at {folder} ({how}); run from the records repository, give its records "
-        "folder, or start one with projledger init"
+        _(
+            "{missing}; run from the records repository, give its records folder, or start one with projledger init"
+        ).format(missing=missing)
     )
 
 
@@ -351,6 +376,8 @@ def named_folders_expected(paths: list[Path], config: Config) -> str | None:
         return records_expected(config)
     names = ", ".join(str(path) for path in paths)
     raise NotFoundError(
-        f"no record in {names} (given by name: no *.toml file there or in a folder below); "
-        "give the records folder, or run from the records repository with no PATH"
+        _(
+            "no record in {names} (given by name: no *.toml file there or in a folder below); "
+            "give the records folder, or run from the records repository with no PATH"
+        ).format(names=names)
     )

@@ -32,6 +32,7 @@ from .calendar import (
 )
 from .config import DEFAULT_CODE_PATTERN, Config
 from .findings import Severity
+from .i18n import _, language
 from .labels import label
 from .money import format_money
 from .record import Document, Project, Report, path_names
@@ -99,7 +100,9 @@ def file_name(ctx: RuleContext[Project]) -> Iterator[Hit]:
     if stem != ctx.project.code:
         yield (
             "code",
-            f"the file is named '{stem}' but holds project {ctx.project.code}; rename it to {ctx.project.code}.toml",
+            _("the file is named '{stem}' but holds project {code}; rename it to {code}.toml").format(
+                stem=stem, code=ctx.project.code
+            ),
         )
 
 
@@ -109,7 +112,9 @@ def code_pattern(ctx: RuleContext[Project]) -> Iterator[Hit]:
     if pattern != DEFAULT_CODE_PATTERN and not re.fullmatch(pattern, ctx.project.code):
         yield (
             "code",
-            f"'{ctx.project.code}' does not match this repository's code pattern {pattern}",
+            _("'{code}' does not match this repository's code pattern {pattern}").format(
+                code=ctx.project.code, pattern=pattern
+            ),
         )
 
 
@@ -134,14 +139,15 @@ def be_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
     for where, day, window in dated:
         if _plausible(day):
             continue
-        said = f"{day.isoformat()} has a Buddhist Era year; TOML dates are Gregorian"
+        said = _("{day} has a Buddhist Era year; TOML dates are Gregorian").format(day=day.isoformat())
         meant = _gregorian(day)
         if window is None:
-            yield where, f"{said} (543 years less)"
+            yield where, _("{said} (543 years less)").format(said=said)
         elif meant is not None and window[0] <= meant <= window[1]:
-            yield where, f"{said}: write {meant.isoformat()}"
+            yield where, _("{said}: write {meant}").format(said=said, meant=meant.isoformat())
         else:
-            yield where, f"{said}: write a date from {window[0].isoformat()} to {window[1].isoformat()}"
+            low, high = window[0].isoformat(), window[1].isoformat()
+            yield where, _("{said}: write a date from {low} to {high}").format(said=said, low=low, high=high)
 
 
 def start_choice(project: Project) -> tuple[date, date]:
@@ -190,27 +196,53 @@ def fiscal_year_range(ctx: RuleContext[Project]) -> Iterator[Hit]:
     p = ctx.project
     fy = p.fiscal_year
     first, last = fiscal_year_bounds(fy)
-    span = f"fiscal year {fy} runs {format_be(first)} to {format_be(last)}"
+    span = _("fiscal year {year} runs {first} to {last}").format(
+        year=fy, first=format_be(first), last=format_be(last)
+    )
     earliest, latest = start_window(fy)
     if _plausible(p.start) and not earliest <= p.start <= latest:
         low, high = start_choice(p)
-        where = "before" if p.start < earliest else "after"
+        text = (
+            _(
+                "starts {be} ({day}), too far before its fiscal year ({span}): a project of fiscal year {year} starts from {low} to {high}"
+            )
+            if p.start < earliest
+            else _(
+                "starts {be} ({day}), too far after its fiscal year ({span}): a project of fiscal year {year} starts from {low} to {high}"
+            )
+        )
         yield (
             "start",
-            (
-                f"starts {format_be(p.start)} ({p.start.isoformat()}), too far {where} its fiscal year ({span}): "
-                f"a project of fiscal year {fy} starts from {low.isoformat()} to {high.isoformat()}"
+            text.format(
+                be=format_be(p.start),
+                day=p.start.isoformat(),
+                span=span,
+                year=fy,
+                low=low.isoformat(),
+                high=high.isoformat(),
             ),
         )
     earliest, latest = end_window(fy)
     if _plausible(p.end) and not earliest <= p.end <= latest:
         low, high = end_choice(p)
-        where = "before" if p.end < earliest else "after"
+        text = (
+            _(
+                "ends {be} ({day}), too far before its fiscal year ({span}): a project of fiscal year {year} ends from {low} to {high}"
+            )
+            if p.end < earliest
+            else _(
+                "ends {be} ({day}), too far after its fiscal year ({span}): a project of fiscal year {year} ends from {low} to {high}"
+            )
+        )
         yield (
             "end",
-            (
-                f"ends {format_be(p.end)} ({p.end.isoformat()}), too far {where} its fiscal year ({span}): "
-                f"a project of fiscal year {fy} ends from {low.isoformat()} to {high.isoformat()}"
+            text.format(
+                be=format_be(p.end),
+                day=p.end.isoformat(),
+                span=span,
+                year=fy,
+                low=low.isoformat(),
+                high=high.isoformat(),
             ),
         )
 
@@ -218,18 +250,24 @@ def fiscal_year_range(ctx: RuleContext[Project]) -> Iterator[Hit]:
 def start_after_end(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The project starts on or before the day it ends."""
     if ctx.project.start > ctx.project.end:
-        yield "start", f"the project starts ({ctx.project.start}) after it ends ({ctx.project.end})"
+        yield (
+            "start",
+            _("the project starts ({start}) after it ends ({end})").format(
+                start=ctx.project.start, end=ctx.project.end
+            ),
+        )
 
 
 def report_numbers(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Report numbers strictly increase."""
     for before, after in _pairs(ctx.project):
         if after.no <= before.no:
-            word = "repeats" if after.no == before.no else "is lower than"
-            yield (
-                f"{after.field}.no",
-                f"report number {after.no} {word} the number of the report before it ({before.no})",
+            text = (
+                _("report number {no} repeats the number of the report before it ({before})")
+                if after.no == before.no
+                else _("report number {no} is lower than the number of the report before it ({before})")
             )
+            yield f"{after.field}.no", text.format(no=after.no, before=before.no)
 
 
 def report_dates(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -238,7 +276,9 @@ def report_dates(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if after.date < before.date and _plausible(after.date) and _plausible(before.date):
             yield (
                 f"{after.field}.date",
-                f"dated {ctx.show(after.date)}, before the report before it ({ctx.show(before.date)})",
+                _("dated {day}, before the report before it ({before})").format(
+                    day=ctx.show(after.date), before=ctx.show(before.date)
+                ),
             )
 
 
@@ -248,7 +288,9 @@ def future_report(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if report.date > ctx.as_of and _plausible(report.date):
             yield (
                 f"{report.field}.date",
-                f"dated {ctx.show(report.date)}, after {day_of_check_words(ctx.as_of)}: a report cannot come from the future",
+                _("dated {day}, after {check}: a report cannot come from the future").format(
+                    day=ctx.show(report.date), check=day_of_check_words(ctx.as_of)
+                ),
             )
 
 
@@ -259,10 +301,9 @@ def after_event(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if closed is not None:
             yield (
                 report.field,
-                (
-                    f"report {report.no} follows report {closed.no}, which marked the project "
-                    f"{label(closed.event, 'en')} ({label(closed.event)}); nothing may follow it"
-                ),
+                _(
+                    "report {no} follows report {closed}, which marked the project {event}; nothing may follow it"
+                ).format(no=report.no, closed=closed.no, event=label(closed.event, language())),
             )
         elif report.event:
             closed = report
@@ -277,7 +318,9 @@ def progress_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if after.progress < before.progress:
             yield (
                 f"{after.field}.progress",
-                f"progress {after.progress} % is lower than report {before.no}'s {before.progress} %; progress is cumulative",
+                _(
+                    "progress {progress} % is lower than report {no}'s {before} %; progress is cumulative"
+                ).format(progress=after.progress, no=before.no, before=before.progress),
             )
 
 
@@ -287,9 +330,10 @@ def disbursed_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if after.disbursed < before.disbursed:
             yield (
                 f"{after.field}.disbursed",
-                (
-                    f"disbursed {format_money(after.disbursed)} baht is less than report {before.no}'s "
-                    f"{format_money(before.disbursed)}; disbursed is the total to date"
+                _(
+                    "disbursed {amount} baht is less than report {no}'s {before}; disbursed is the total to date"
+                ).format(
+                    amount=format_money(after.disbursed), no=before.no, before=format_money(before.disbursed)
                 ),
             )
 
@@ -301,7 +345,9 @@ def over_budget(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if report.disbursed > budget:
             yield (
                 f"{report.field}.disbursed",
-                f"disbursed {format_money(report.disbursed)} baht is more than the budget of {format_money(budget)}",
+                _("disbursed {amount} baht is more than the budget of {budget}").format(
+                    amount=format_money(report.disbursed), budget=format_money(budget)
+                ),
             )
 
 
@@ -320,9 +366,13 @@ def report_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
         year, month = add_months(start.year, start.month, report.no - 1)
         yield (
             f"{report.field}.date",
-            (
-                f"report {report.no} covers {ctx.show_month(year, month)} (month {report.no} from the start) "
-                f"but is dated {ctx.show(day)} (month {month_number(start, day)})"
+            _(
+                "report {no} covers {month} (month {no} from the start) but is dated {day} (month {number})"
+            ).format(
+                no=report.no,
+                month=ctx.show_month(year, month),
+                day=ctx.show(day),
+                number=month_number(start, day),
             ),
         )
 
@@ -342,7 +392,11 @@ def missing_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
             numbers = ", ".join(map(str, missing))
             yield (
                 after.field,
-                f"no report for month{'s' if len(missing) > 1 else ''} {numbers} between report {before.no} and report {after.no}",
+                (
+                    _("no report for month {numbers} between report {before} and report {after}")
+                    if len(missing) == 1
+                    else _("no report for months {numbers} between report {before} and report {after}")
+                ).format(numbers=numbers, before=before.no, after=after.no),
             )
 
 
@@ -352,7 +406,7 @@ def completed_below_100(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if report.event == "completed" and report.progress < 100:
             yield (
                 f"{report.field}.progress",
-                f"marked completed with progress {report.progress} %, not 100 %",
+                _("marked completed with progress {progress} %, not 100 %").format(progress=report.progress),
             )
 
 
@@ -366,10 +420,14 @@ def optimistic_status(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if PLAN_RANK[report.plan_status] < PLAN_RANK[computed]:
             yield (
                 f"{report.field}.plan_status",
-                (
-                    f"reported {report.plan_status} ({label(report.plan_status)}) but progress {report.progress} % "
-                    f"is {-variance:.2f} points behind the expected {expected:.2f} %, which computes as "
-                    f"{computed} ({label(computed)})"
+                _(
+                    "reported {reported} but progress {progress} % is {points} points behind the expected {expected} %, which computes as {computed}"
+                ).format(
+                    reported=label(report.plan_status, language()),
+                    progress=report.progress,
+                    points=f"{-variance:.2f}",
+                    expected=f"{expected:.2f}",
+                    computed=label(computed, language()),
                 ),
             )
 
@@ -380,7 +438,9 @@ def folder_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
     if folder.isascii() and folder.isdigit() and len(folder) == 4 and int(folder) != ctx.project.fiscal_year:
         yield (
             "fiscal_year",
-            f"fiscal year {ctx.project.fiscal_year} but the file lies in folder {folder}; move it to records/{ctx.project.fiscal_year}/",
+            _("fiscal year {year} but the file lies in folder {folder}; move it to records/{year}/").format(
+                year=ctx.project.fiscal_year, folder=folder
+            ),
         )
 
 

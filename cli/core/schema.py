@@ -23,6 +23,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from .i18n import N_, _
 from .kinds import kind_of
 from .locate import format_field
 
@@ -201,7 +202,9 @@ def decimal_problems(data: Any, format_version: int = 1) -> list[Problem]:
                     (
                         where,
                         "decimals",
-                        f"{_show(value)} has more than {places} decimals; baht take at most {places} (satang)",
+                        _(
+                            "{value} has more than {places} decimals; baht take at most {places} (satang)"
+                        ).format(value=_show(value), places=places),
                     )
                 )
     return problems
@@ -238,12 +241,12 @@ def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[t
         if isinstance(item, list):
             return [convert(v, (*path, i)) for i, v in enumerate(item)]
         if isinstance(item, datetime):
-            odd[path] = "a date and time"
+            odd[path] = N_("a date and time")
             return item.isoformat()
         if isinstance(item, date):
             return item.isoformat()
         if isinstance(item, time):
-            odd[path] = "a time of day"
+            odd[path] = N_("a time of day")
             return item.isoformat()
         return item
 
@@ -294,15 +297,17 @@ def _date_type_problems(
                     (
                         where,
                         "date-type",
-                        f"{odd[where]} where a date belongs: write only the date, like {example}",
+                        _("{what} where a date belongs: write only the date, like {example}").format(
+                            what=_(odd[where]), example=example
+                        ),
                     )
                 )
             elif isinstance(value, str):
                 hint = _date_hint(value, data, where)
                 message = (
-                    f"a date must be written without quotes, like {hint}"
+                    _("a date must be written without quotes, like {hint}").format(hint=hint)
                     if hint
-                    else f"{_NO_HINT}, like {_example(data, where)}"
+                    else _("{rule}, like {example}").format(rule=_(_NO_HINT), example=_example(data, where))
                 )
                 problems.append((where, "date-type", message))
             elif not isinstance(value, (str, date)):
@@ -310,13 +315,15 @@ def _date_type_problems(
                     (
                         where,
                         "date-type",
-                        f"{_show(value)} is not a date: write one without quotes, like {_example(data, where)}",
+                        _("{value} is not a date: write one without quotes, like {example}").format(
+                            value=_show(value), example=_example(data, where)
+                        ),
                     )
                 )
     return problems
 
 
-_NO_HINT = "a date must be written without quotes, as yyyy-mm-dd with a Gregorian year"
+_NO_HINT = N_("a date must be written without quotes, as yyyy-mm-dd with a Gregorian year")
 
 
 def _date_hint(text: str, data: dict[str, Any], where: tuple[str | int, ...]) -> str | None:
@@ -371,7 +378,10 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
     if name == "Required":
         return (
             "missing-key",
-            f"the required key '{kind.property}'{_about(_property_title(error.schema_path, kind.property, format_version))} is missing",
+            _("the required key '{key}'{about} is missing").format(
+                key=kind.property,
+                about=_about(_property_title(error.schema_path, kind.property, format_version)),
+            ),
         )
     if name == "AdditionalProperties":
         keys = list(kind.unexpected)
@@ -381,44 +391,64 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
             import difflib  # only for failing files
 
             close = difflib.get_close_matches(key, known, n=1)
-            hints.append(f"'{key}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-        return "unknown-key", f"unknown key {', '.join(hints)}; allowed here: {', '.join(known)}"
+            hints.append(f"'{key}'" + (_(" (did you mean '{key}'?)").format(key=close[0]) if close else ""))
+        return "unknown-key", _("unknown key {keys}; allowed here: {known}").format(
+            keys=", ".join(hints), known=", ".join(known)
+        )
     if name == "Type":
         return (
             "wrong-type",
-            f"{_show(error.instance)} should be {_types(kind.types)}{_about(title)}",
+            _("{value} should be {types}{about}").format(
+                value=_show(error.instance), types=_types(kind.types), about=_about(title)
+            ),
         )
     if name in ("Minimum", "ExclusiveMinimum"):
         return (
             "out-of-range",
-            f"{_show(error.instance)} is below the minimum {kind.limit}{_about(title)}",
+            _("{value} is below the minimum {limit}{about}").format(
+                value=_show(error.instance), limit=kind.limit, about=_about(title)
+            ),
         )
     if name in ("Maximum", "ExclusiveMaximum"):
         return (
             "out-of-range",
-            f"{_show(error.instance)} is above the maximum {kind.limit}{_about(title)}",
+            _("{value} is above the maximum {limit}{about}").format(
+                value=_show(error.instance), limit=kind.limit, about=_about(title)
+            ),
         )
     if name == "Enum":
         return (
             "not-allowed",
-            f"{_show(error.instance)} is not allowed{_about(title)}; use one of: {', '.join(map(str, kind.options))}",
+            _("{value} is not allowed{about}; use one of: {options}").format(
+                value=_show(error.instance), about=_about(title), options=", ".join(map(str, kind.options))
+            ),
         )
     if name == "Constant":
         return (
             "not-allowed",
-            f"{_show(error.instance)} is not allowed{_about(title)}; it must be {json.dumps(_const_at(error.schema_path, format_version))}",
+            _("{value} is not allowed{about}; it must be {const}").format(
+                value=_show(error.instance),
+                about=_about(title),
+                const=json.dumps(_const_at(error.schema_path, format_version)),
+            ),
         )
     if name == "MinLength" or (name == "Pattern" and kind.pattern == r"\S"):
-        return "empty-text", f"must not be empty or blank{_about(title)}"
+        return "empty-text", _("must not be empty or blank{about}").format(about=_about(title))
     if name == "MaxLength":
-        return "pattern", f"is longer than {kind.limit} characters{_about(title)}"
+        return "pattern", _("is longer than {limit} characters{about}").format(
+            limit=kind.limit, about=_about(title)
+        )
     if name == "Pattern":
         return (
             "pattern",
-            f"{_show(error.instance)} does not have the expected form{_about(title)} (pattern {kind.pattern})",
+            _("{value} does not have the expected form{about} (pattern {pattern})").format(
+                value=_show(error.instance), about=_about(title), pattern=kind.pattern
+            ),
         )
     if name == "Format":
-        return "bad-date", f"{_show(error.instance)} is not a real calendar date{_about(title)}"
+        return "bad-date", _("{value} is not a real calendar date{about}").format(
+            value=_show(error.instance), about=_about(title)
+        )
     return "schema", f"{error.message}{_about(title)}"
 
 
@@ -454,7 +484,7 @@ def _show(value: Any) -> str:
     if isinstance(value, str):
         return f"'{value}'"
     if isinstance(value, (dict, list)):
-        return "a table" if isinstance(value, dict) else "a list"
+        return _("a table") if isinstance(value, dict) else _("a list")
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
@@ -462,11 +492,11 @@ def _show(value: Any) -> str:
 
 def _types(types: Any) -> str:
     names = {
-        "string": "text in quotes",
-        "number": "a number",
-        "integer": "a whole number",
-        "array": "a list [...]",
-        "object": "a table",
-        "boolean": "true or false",
+        "string": _("text in quotes"),
+        "number": _("a number"),
+        "integer": _("a whole number"),
+        "array": _("a list [...]"),
+        "object": _("a table"),
+        "boolean": _("true or false"),
     }
-    return " or ".join(names.get(str(t), str(t)) for t in types)
+    return _(" or ").join(names.get(str(t), str(t)) for t in types)

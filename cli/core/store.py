@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import RecordError
+from .i18n import _
 
 LOCK_SUFFIX = ".lock"
 TEMP_SUFFIX = ".tmp"
@@ -50,11 +51,15 @@ def locked(path: Path, what: str = "the record") -> Iterator[None]:
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise RecordError(
-                f"the lock file {lock_path(path).name} is a symbolic link; remove it",
+                _("the lock file {name} is a symbolic link; remove it").format(name=lock_path(path).name),
                 rule="unsafe-path",
                 path=path,
             ) from None
-        raise RecordError(f"cannot lock {what} for writing: {error.strerror}", rule="io", path=path) from None
+        raise RecordError(
+            _("cannot lock {what} for writing: {problem}").format(what=what, problem=error.strerror),
+            rule="io",
+            path=path,
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         remove_stale_temps(path)
@@ -120,9 +125,13 @@ def write_atomic(path: Path, content: bytes) -> None:
 def write_failed(path: Path | str, error: OSError, existed: bool) -> RecordError:
     """A write the machine refused (a full disk, no permission), as one line naming the file and
     saying that nothing changed: the old file is whole, or a new one was never made."""
-    after = "the file is as it was" if existed else "the file was not created"
     reason = error.strerror or str(error)
-    return RecordError(f"cannot be written: {reason}; nothing was changed, {after}", rule="io", path=path)
+    message = (
+        _("cannot be written: {problem}; nothing was changed, the file is as it was")
+        if existed
+        else _("cannot be written: {problem}; nothing was changed, the file was not created")
+    )
+    return RecordError(message.format(problem=reason), rule="io", path=path)
 
 
 def fsync_folder(folder: Path) -> None:
@@ -147,29 +156,37 @@ def record_target(path: Path, within: Path | None = None) -> Path:
     except FileNotFoundError:
         return path
     except OSError as error:
-        raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
+        raise RecordError(
+            _("cannot be read: {problem}").format(problem=error.strerror), rule="io", path=path
+        ) from None
     if stat.S_ISLNK(mode):
         try:
             mode = os.stat(path).st_mode
         except OSError as error:
             why = (
-                "a link to nothing"
+                _("a link to nothing")
                 if error.errno == errno.ENOENT
-                else f"a link that fails ({error.strerror})"
+                else _("a link that fails ({problem})").format(problem=error.strerror)
             )
             raise RecordError(
-                f"is {why}; a record is written as a file, never through such a link; nothing written",
+                _(
+                    "is {what}; a record is written as a file, never through such a link; nothing written"
+                ).format(what=why),
                 rule="unsafe-path",
                 path=path,
             ) from None
     if not stat.S_ISREG(mode):
         raise RecordError(
-            f"is {_kind(mode)} where a record file belongs; nothing written", rule="unsafe-path", path=path
+            _("is {what} where a record file belongs; nothing written").format(what=_kind(mode)),
+            rule="unsafe-path",
+            path=path,
         )
     target = Path(os.path.realpath(path))
     if within is not None and not target.is_relative_to(os.path.realpath(within)):
         raise RecordError(
-            f"is a link that leads out of the records folder (to {target}); nothing written",
+            _("is a link that leads out of the records folder (to {target}); nothing written").format(
+                target=target
+            ),
             rule="unsafe-path",
             path=path,
         )
@@ -208,7 +225,9 @@ def read_locked(target: Path, shown: Path | str) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=shown) from None
+        raise RecordError(
+            _("cannot be read: {problem}").format(problem=error.strerror), rule="io", path=shown
+        ) from None
 
 
 def replace_locked(target: Path, content: bytes, shown: Path | str) -> None:

@@ -22,6 +22,7 @@ from .check import FileResult, check_data
 from .config import Config
 from .errors import RecordError, RefusedError
 from .findings import Finding
+from .i18n import _, ngettext
 from .layout import (
     comments,
     line_ending,
@@ -234,14 +235,17 @@ def _base(raw: bytes, text: str, data: dict[str, Any], shown: str) -> _Base:
     bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
     prefix = bom + (kept if kept.endswith("\n") else kept + ending).encode("utf-8")
     if previous:
-        many = len(previous) > 1
-        said = (
-            f"its {len(previous)} report{'s' if many else ''} written as one inline array (line {line}) "
-            f"{'were' if many else 'was'} rewritten as [[reports]] blocks at the end of the file, the "
-            "canonical layout; no value changed and the rest of the file is as it was"
-        )
+        said = ngettext(
+            "its {n} report written as one inline array (line {line}) was rewritten as [[reports]] blocks at "
+            "the end of the file, the canonical layout; no value changed and the rest of the file is as it was",
+            "its {n} reports written as one inline array (line {line}) were rewritten as [[reports]] blocks at "
+            "the end of the file, the canonical layout; no value changed and the rest of the file is as it was",
+            len(previous),
+        ).format(n=len(previous), line=line)
     else:
-        said = f"'reports = []' (line {line}) became the first [[reports]] block at the end of the file"
+        said = _(
+            "'reports = []' (line {line}) became the first [[reports]] block at the end of the file"
+        ).format(line=line)
     return _Base(prefix, ending, tuple(previous), said)
 
 
@@ -269,8 +273,10 @@ def _without_array(text: str, data: dict[str, Any], shown: str) -> tuple[str, in
             except RecordError:
                 continue
     raise RefusedError(  # not met with any spelling the tests generate; refuse rather than guess
-        "the reports are one array value that add-report cannot take out on its own; "
-        "run projledger fmt on the file first; nothing was written",
+        _(
+            "the reports are one array value that add-report cannot take out on its own; "
+            "run projledger fmt on the file first; nothing was written"
+        ),
         [],
         path=shown,
         field="reports",
@@ -295,7 +301,9 @@ def _appended(
         new_data = parse(new_text, shown)
     except RecordError as error:
         raise RefusedError(
-            f"a report cannot be appended to this file ({error.message}); nothing was written",
+            _("a report cannot be appended to this file ({problem}); nothing was written").format(
+                problem=error.message
+            ),
             [],
             path=shown,
             line=error.line,
@@ -303,8 +311,10 @@ def _appended(
     expected = {**data, "reports": [*_list(data.get("reports")), report]}
     if new_data != expected:
         raise RefusedError(
-            "the file's layout would not read the appended block as a new report; "
-            "run projledger fmt on it first; nothing was written",
+            _(
+                "the file's layout would not read the appended block as a new report; "
+                "run projledger fmt on it first; nothing was written"
+            ),
             [],
             path=shown,
             field="reports",
@@ -322,9 +332,13 @@ def refuse_errors(result: FileResult) -> None:
     if not errors:
         return
     first = errors[0]
-    more = f" (and {len(errors) - 1} more error{'s' if len(errors) > 2 else ''})" if len(errors) > 1 else ""
+    more = (
+        ngettext(" (and {n} more error)", " (and {n} more errors)", len(errors) - 1).format(n=len(errors) - 1)
+        if len(errors) > 1
+        else ""
+    )
     raise RefusedError(
-        f"{first.message}; nothing was written{more}",
+        _("{problem}; nothing was written{more}").format(problem=first.message, more=more),
         list(errors),
         path=first.path,
         line=first.line,
