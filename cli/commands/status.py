@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable
 from datetime import date
 from functools import partial
@@ -118,7 +117,7 @@ def status(
         if echo_memo(memo):
             return
     from ..core.portfolio import Presenter, filtered, sorted_rows
-    from ..core.tables import status_csv, status_line_encoded, status_line_kept, status_line_loaded
+    from ..core.tables import StatusLine, status_csv, status_line_columns, status_line_kept
 
     table = output_format in STATUS_TABLES
     present = None
@@ -126,7 +125,7 @@ def status(
         painter = paint if colour else no_paint
         variant = f"status-{language}-{output_format}-{'colour' if colour else 'plain'}"
         make = partial(status_line_kept, lang=language, fmt=output_format, paint=painter)
-        present = Presenter(variant, make, status_line_loaded, status_line_encoded, json.loads)
+        present = Presenter(variant, make, StatusLine._make, status_line_columns, tuple, 15)
     source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record

@@ -142,8 +142,12 @@ class Presenter(NamedTuple):
     name: str
     make: Callable[[ProjectRow], Any]
     load: Callable[[Any], Any]
-    encode: Callable[[Any], str] | None = None
-    decode: Callable[[str], Any] | None = None
+    encode: Callable[[Any], Any] | None = None
+    decode: Callable[[Any], Any] | None = None
+    #: With ``columns``, ``encode`` gives a tuple of that many plain values (numbers, text
+    #: without lone surrogates, bytes, None), kept as columns of the index (read back as the
+    #: tuple: nothing to decode), or None for a value not to keep.
+    columns: int = 0
 
 
 #: What is kept of a row when no presenter is asked for: the row itself.
@@ -185,7 +189,7 @@ def rows(
     found = scanned if scanned is not None else ix.scan(paths, config, listed)
     kind = present or ROWS
     variant = ix.variant_of(kind.name, as_of, checked_on, shown)
-    kept = store.kept(variant) if store is not None else {}
+    kept = store.kept(variant, kind.columns) if store is not None else {}
     encode = kind.encode or ix.encode_kept
     decode = kind.decode or ix.decode_kept
     load = kind.load
@@ -196,7 +200,7 @@ def rows(
         key = abspath(name)
         entry = None
         if store is not None and not refused:
-            entry = store.lookup(key, stat, checked_on)
+            entry = store.lookup(key, stat, checked_on, findings=False)
         entries.append((name, key, refused, entry))
     misses = [name for name, _, refused, entry in entries if entry is None and not refused]
     racy_since = store.racy_since if store is not None else None
@@ -207,7 +211,7 @@ def rows(
         for name, key, refused, entry in entries:
             if entry is not None:  # unchanged: what was made of its row, when it was kept
                 value = kept.pop(key, None)  # let go as it is read: never held twice
-                if value is not None and (entry[7] == "[]" or ix.skip_reason(entry[7], True) is None):
+                if value is not None:  # kept from these very findings (a stored file drops its kept)
                     yield load(decode(value))
                     continue
             path = Path(name)
@@ -222,7 +226,7 @@ def rows(
                 indexed = checked.stat is not None
             else:
                 indexed = True
-                findings, facts = entry[7], ""
+                findings, facts = entry[7] or store.findings(key), ""
             reason = ix.skip_reason(findings, facts is not None)
             if reason is not None:
                 _skip(skipped, shown(path), reason)
@@ -236,7 +240,9 @@ def rows(
             row = build_row(project, compute_status(project, as_of, config), shown(path))
             made = kind.make(row)
             if store is not None and indexed:
-                new_kept.append((key, variant, day, encode(made)))
+                encoded = encode(made)
+                if encoded is not None:
+                    new_kept.append((key, variant, day, encoded))
             yield load(made) if present is not None else row
         if store is not None:
             if found.whole:

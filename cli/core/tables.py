@@ -486,6 +486,21 @@ def status_line_encoded(values: Sequence[Any]) -> str:
     return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
 
 
+def status_line_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
+    """A kept status line as the index's columns (read back as they are: ``StatusLine._make``),
+    or None when it is not kept so (its cells held the separator, a width past 255, a text
+    SQLite cannot hold): then it is made again on each run."""
+    if type(values[12]) is not str or type(values[13]) is not bytes:
+        return None
+    try:
+        for value in values:
+            if type(value) is str:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return tuple(values)
+
+
 def status_line_loaded(values: Sequence[Any]) -> StatusLine:
     """A status line from what ``status_line_kept`` made or ``status_line_encoded`` kept."""
     cells, widths = values[12], values[13]
