@@ -468,11 +468,12 @@ class Index:
 
     # --- kept values and outputs ----------------------------------------------------------------
 
-    def kept(self, variant: str, columns: int = 0) -> dict[str, Any]:
+    def kept(self, variant: str, columns: int = 0, wanted: frozenset[int] | None = None) -> dict[str, Any]:
         """path -> what was kept of its row under ``variant``: its text, or with ``columns``
-        the tuple of that many values kept as columns of ``kept_cols`` (no text to decode)."""
+        the tuple of that many values kept as columns of ``kept_cols`` (no text to decode), None
+        for those not ``wanted`` (read only what the run needs)."""
         if columns:
-            names = ", ".join(f"c{i}" for i in range(columns))
+            names = ", ".join(f"c{i}" if wanted is None or i in wanted else "NULL" for i in range(columns))
             found = self.con.execute(
                 f"SELECT path, {names} FROM kept_cols WHERE variant = ?", (_to_db(variant),)
             )

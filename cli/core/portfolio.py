@@ -148,6 +148,9 @@ class Presenter(NamedTuple):
     #: without lone surrogates, bytes, None), kept as columns of the index (read back as the
     #: tuple: nothing to decode), or None for a value not to keep.
     columns: int = 0
+    #: Of those columns, the only ones a run reads of a kept value (the others come back None):
+    #: what its sort and filters read and what it shows. None: all.
+    wanted: frozenset[int] | None = None
 
 
 #: What is kept of a row when no presenter is asked for: the row itself.
@@ -189,7 +192,7 @@ def rows(
     found = scanned if scanned is not None else ix.scan(paths, config, listed)
     kind = present or ROWS
     variant = ix.variant_of(kind.name, as_of, checked_on, shown)
-    kept = store.kept(variant, kind.columns) if store is not None else {}
+    kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
     encode = kind.encode or ix.encode_kept
     decode = kind.decode or ix.decode_kept
     load = kind.load
@@ -342,6 +345,15 @@ class Filters:
     states: tuple[str, ...] = ()
     plan_statuses: tuple[str, ...] = ()
 
+    def fields(self) -> tuple[str, ...]:
+        """The fields of a row these filters read."""
+        return (
+            *(("fiscal_year",) if self.fiscal_years else ()),
+            *(("agency_code", "department") if self.agencies else ()),
+            *(("state",) if self.states else ()),
+            *(("computed_plan_status",) if self.plan_statuses else ()),
+        )
+
     def __call__(self, row: ProjectRow) -> bool:
         if self.fiscal_years and row.fiscal_year not in self.fiscal_years:
             return False
@@ -402,6 +414,23 @@ SORTS = {
     "disbursement": lambda r: _unknown_last(r.disbursement_rate, r.code),
     "overdue": lambda r: (-r.overdue, r.code),
     "end": lambda r: (r.end, r.code),
+}
+
+
+#: The fields of a row each sort reads (a test holds this to ``SORTS``).
+SORT_FIELDS = {
+    "worst": ("computed_plan_status", "overdue", "code"),
+    "code": ("code",),
+    "name": ("name", "code"),
+    "agency": ("agency_code", "code"),
+    "fiscal-year": ("fiscal_year", "code"),
+    "state": ("state", "code"),
+    "plan-status": ("computed_plan_status", "code"),
+    "progress": ("progress", "progress_text", "code"),
+    "variance": ("variance", "variance_text", "code"),
+    "disbursement": ("disbursement_rate", "disbursement_rate_text", "code"),
+    "overdue": ("overdue", "code"),
+    "end": ("end", "end_ordinal", "code"),
 }
 
 
