@@ -229,6 +229,7 @@ def rows(
                 indexed = checked.stat is not None
             else:
                 indexed = True
+                assert store is not None  # an entry comes from it
                 findings, facts = entry[7] or store.findings(key), ""
             reason = ix.skip_reason(findings, facts is not None)
             if reason is not None:

@@ -88,8 +88,8 @@ def _text(value: Decimal | None) -> str | None:
 
 def summary_row_from_columns(values: Sequence[Any]) -> SummaryRow:
     """A summary row from the columns ``summary_row_columns`` kept."""
-    return SummaryRow(*values[:7], Decimal(values[7]), Decimal(values[8]), _exact(values[9]),
-                      tuple(map(_exact, values[10:14])))  # fmt: skip
+    return SummaryRow._make((*values[:7], Decimal(values[7]), Decimal(values[8]), _exact(values[9]),
+                             tuple(map(_exact, values[10:14]))))  # fmt: skip
 
 
 def _summary_row(values: Any) -> SummaryRow:
