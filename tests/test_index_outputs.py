@@ -30,7 +30,11 @@ KEPT_VARIANTS = [
     ("status",), ("status", "--sort", "progress"), ("status", "--sort", "variance"), ("status", "--sort", "end"),
     ("status", "--sort", "disbursement"), ("status", "--sort", "name", "--state", "active"),
     ("status", "--format", "markdown"), ("status", "--lang", "en", "--agency", "50"),
-    ("status", "--plan-status", "behind", "--plan-status", "none"), ("summary",),
+    ("status", "--plan-status", "behind", "--plan-status", "none"),
+    # every other sort and filter: a kept line read back holds only the fields these read
+    ("status", "--sort", "code", "--fiscal-year", "2567"), ("status", "--sort", "agency"),
+    ("status", "--sort", "fiscal-year"), ("status", "--sort", "state"), ("status", "--sort", "plan-status"),
+    ("status", "--sort", "overdue"), ("summary",),
     ("summary", "--by", "fiscal-year", "--by", "plan-status", "--format", "json"),
     ("summary", "--by", "strategy", "--by", "quarter", "--format", "csv"),
     ("summary", "--by", "state", "--agency", "50", "--lang", "en"),

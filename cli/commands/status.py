@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterable
 from datetime import date
 from functools import partial
@@ -13,7 +12,7 @@ from typing import Any
 import click
 
 from ..core.labels import Lang
-from ..core.portfolio import SORTS
+from ..core.portfolio import SORT_FIELDS, SORTS
 from ..core.reporters import STATUS_FORMATS, STATUS_TABLES
 from .options import current_config, format_option, reading_config, shown_path, today
 from .reading import (
@@ -118,7 +117,7 @@ def status(
         if echo_memo(memo):
             return
     from ..core.portfolio import Presenter, filtered, sorted_rows
-    from ..core.tables import status_csv, status_line_encoded, status_line_kept, status_line_loaded
+    from ..core.tables import StatusLine, status_csv, status_line_columns, status_line_kept
 
     table = output_format in STATUS_TABLES
     present = None
@@ -126,7 +125,9 @@ def status(
         painter = paint if colour else no_paint
         variant = f"status-{language}-{output_format}-{'colour' if colour else 'plain'}"
         make = partial(status_line_kept, lang=language, fmt=output_format, paint=painter)
-        present = Presenter(variant, make, status_line_loaded, status_line_encoded, json.loads)
+        fields = {*SORT_FIELDS[sort], *filters.fields(), "cells", "widths"}
+        wanted = frozenset(i for i, name in enumerate(StatusLine._fields) if name in fields)
+        present = Presenter(variant, make, StatusLine._make, status_line_columns, tuple, 15, wanted)
     source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record

@@ -77,10 +77,11 @@ def summary(
             return
     from ..core.portfolio import filtered
     from ..core.reporters import SUMMARY_RENDERERS
-    from ..core.summary import SUMMARY_ROWS, summarise
+    from ..core.summary import SUMMARY_ROWS, summarise, summary_columns
     from ..core.tables import summary_csv
 
-    source, skipped = portfolio_rows(paths, config, day, memo, listed, SUMMARY_ROWS)
+    present = SUMMARY_ROWS._replace(wanted=summary_columns(by or ("agency",)))
+    source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
     result = summarise(filtered(source, filters), by or ("agency",), config, day)
 
     def sheet() -> tuple[Any, Any]:

@@ -44,13 +44,15 @@ from .config import Config
 from .findings import Finding, Severity
 
 #: Bump when a table changes shape.
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
 #: Rules whose findings depend on the day of the check (a test keeps this list true).
 #: Below this many files to check, a process pool costs more than it saves (2 cores: 1,000
 #: files took 0.80 s with a pool and 0.66 s without; 10,000 took 3.8 s and 6.0 s).
 PARALLEL_THRESHOLD = 2000
+#: The most values a row's kept columns hold (``kept_cols``: c0 ... c15).
+KEPT_COLUMNS = 16
 #: Seconds a run waits for another's write lock before it runs without storing.
 LOCK_TIMEOUT = 2.0
 
@@ -242,6 +244,11 @@ CREATE TABLE kept (
     PRIMARY KEY (variant, path)
 );
 CREATE INDEX kept_path ON kept (path);
+CREATE TABLE kept_cols (
+    path TEXT NOT NULL, variant TEXT NOT NULL, day TEXT NOT NULL, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
+    PRIMARY KEY (variant, path)
+);
+CREATE INDEX kept_cols_path ON kept_cols (path);
 CREATE TABLE outputs (
     command TEXT NOT NULL, key TEXT NOT NULL, listing TEXT NOT NULL, day TEXT NOT NULL,
     stdout BLOB NOT NULL, stderr BLOB NOT NULL, PRIMARY KEY (command, key)
@@ -285,6 +292,7 @@ class Index:
         self._writing = False
         self.broken = False  # the write lock could not be had, or a write failed: store nothing
         self._files: dict[str, tuple[Any, ...]] | None = None
+        self._findings: dict[str, str] | None = None
 
     @classmethod
     def open(cls, config: Config, environ: Mapping[str, str] = os.environ) -> Index | None:
@@ -393,20 +401,38 @@ class Index:
     # --- files -------------------------------------------------------------------------------
 
     def files(self) -> dict[str, tuple[Any, ...]]:
-        """path -> (size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, findings)."""
+        """path -> (size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, clean): the
+        stat keys and the days findings hold on, not the findings (``clean``: "[]" when there
+        are none, else None; ``findings`` reads them): 10,000 files' findings are megabytes."""
         if self._files is None:
             self._files = {
                 _from_db(row[0]): row[1:]
                 for row in self.con.execute(
                     "SELECT path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, "
-                    "findings FROM files"
+                    "CASE WHEN findings = '[]' THEN '[]' END FROM files"
                 )
             }
         return self._files
 
-    def lookup(self, path: str, key: StatKey | None, day: date) -> tuple[Any, ...] | None:
+    def findings(self, path: str, *, many: bool = False) -> str:
+        """The stored findings (JSON) of a file ``files`` holds; ``many``: read every file's at
+        once (a run that wants them of most files: validate)."""
+        if self._findings is None and many:
+            self._findings = {
+                _from_db(name): found
+                for name, found in self.con.execute("SELECT path, findings FROM files WHERE findings != '[]'")
+            }
+        if self._findings is not None:
+            return self._findings.get(path, "[]")
+        found = self.con.execute("SELECT findings FROM files WHERE path = ?", (_to_db(path),)).fetchone()
+        return found[0] if found else "[]"
+
+    def lookup(
+        self, path: str, key: StatKey | None, day: date, *, findings: bool = True
+    ) -> tuple[Any, ...] | None:
         """The stored entry of ``path`` if it still describes the file (stat, and content when it
-        was racy) and its findings hold on ``day``; ``key``: the stat just taken (None: none)."""
+        was racy) and its findings hold on ``day``; ``key``: the stat just taken (None: none).
+        Its last item: the findings (JSON); with ``findings=False``, "[]" or None (some)."""
         entry = self.files().get(path)
         if entry is None or key is None or entry[:4] != key:
             return None
@@ -415,6 +441,8 @@ class Index:
             return None
         if entry[4] is not None and file_digest(path) != entry[4]:
             return None
+        if findings and entry[7] is None:
+            return (*entry[:7], self.findings(path, many=True))
         return entry
 
     def facts(self, path: str) -> str | None:
@@ -432,6 +460,7 @@ class Index:
         )  # fmt: skip
         if path in self.files():  # a file seen before: what was made of its last row is stale
             self.write("DELETE FROM kept WHERE path = ?", (_to_db(path),))
+            self.write("DELETE FROM kept_cols WHERE path = ?", (_to_db(path),))
 
     def forget_others(self, seen: set[str]) -> None:
         """Entries of files no longer there (after a walk of the whole records folder)."""
@@ -439,19 +468,41 @@ class Index:
         if gone:
             self.write("DELETE FROM files WHERE path = ?", gone, many=True)
             self.write("DELETE FROM kept WHERE path = ?", gone, many=True)
+            self.write("DELETE FROM kept_cols WHERE path = ?", gone, many=True)
 
     # --- kept values and outputs ----------------------------------------------------------------
 
-    def kept(self, variant: str) -> dict[str, str]:
+    def kept(self, variant: str, columns: int = 0, wanted: frozenset[int] | None = None) -> dict[str, Any]:
+        """path -> what was kept of its row under ``variant``: its text, or with ``columns``
+        the tuple of that many values kept as columns of ``kept_cols`` (no text to decode), None
+        for those not ``wanted`` (read only what the run needs)."""
+        if columns:
+            names = ", ".join(f"c{i}" if wanted is None or i in wanted else "NULL" for i in range(columns))
+            found = self.con.execute(
+                f"SELECT path, {names} FROM kept_cols WHERE variant = ?", (_to_db(variant),)
+            )
+            return {_from_db(row[0]): row[1:] for row in found}
         found = self.con.execute("SELECT path, value FROM kept WHERE variant = ?", (_to_db(variant),))
         return {_from_db(path): value for path, value in found}
 
-    def keep(self, items: list[tuple[str, str, str, str]], day: str) -> None:
-        """(path, variant, day, value) rows; values of other days are let go."""
+    def keep(self, items: list[tuple[str, str, str, Any]], day: str) -> None:
+        """(path, variant, day, value) rows, a value being text or a tuple of at most
+        ``KEPT_COLUMNS`` numbers, texts, bytes or None (kept as columns); values of other days
+        are let go."""
         if items:
             self.write("DELETE FROM kept WHERE day != ?", (day,))
-            rows = [(_to_db(path), _to_db(variant), day_of, value) for path, variant, day_of, value in items]
-            self.write("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?)", rows, many=True)
+            self.write("DELETE FROM kept_cols WHERE day != ?", (day,))
+            texts = [(_to_db(p), _to_db(v), d, value) for p, v, d, value in items if type(value) is str]
+            rows = [
+                (_to_db(p), _to_db(v), d, *value, *(None,) * (KEPT_COLUMNS - len(value)))
+                for p, v, d, value in items
+                if type(value) is tuple
+            ]
+            if texts:
+                self.write("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?)", texts, many=True)
+            if rows:
+                marks = ", ".join("?" * (KEPT_COLUMNS + 3))
+                self.write(f"INSERT OR REPLACE INTO kept_cols VALUES ({marks})", rows, many=True)
 
     def output(self, command: str, key: str, listing: str) -> tuple[bytes, bytes] | None:
         found = self.con.execute(

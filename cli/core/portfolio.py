@@ -142,8 +142,15 @@ class Presenter(NamedTuple):
     name: str
     make: Callable[[ProjectRow], Any]
     load: Callable[[Any], Any]
-    encode: Callable[[Any], str] | None = None
-    decode: Callable[[str], Any] | None = None
+    encode: Callable[[Any], Any] | None = None
+    decode: Callable[[Any], Any] | None = None
+    #: With ``columns``, ``encode`` gives a tuple of that many plain values (numbers, text
+    #: without lone surrogates, bytes, None), kept as columns of the index (read back as the
+    #: tuple: nothing to decode), or None for a value not to keep.
+    columns: int = 0
+    #: Of those columns, the only ones a run reads of a kept value (the others come back None):
+    #: what its sort and filters read and what it shows. None: all.
+    wanted: frozenset[int] | None = None
 
 
 #: What is kept of a row when no presenter is asked for: the row itself.
@@ -185,7 +192,7 @@ def rows(
     found = scanned if scanned is not None else ix.scan(paths, config, listed)
     kind = present or ROWS
     variant = ix.variant_of(kind.name, as_of, checked_on, shown)
-    kept = store.kept(variant) if store is not None else {}
+    kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
     encode = kind.encode or ix.encode_kept
     decode = kind.decode or ix.decode_kept
     load = kind.load
@@ -196,7 +203,7 @@ def rows(
         key = abspath(name)
         entry = None
         if store is not None and not refused:
-            entry = store.lookup(key, stat, checked_on)
+            entry = store.lookup(key, stat, checked_on, findings=False)
         entries.append((name, key, refused, entry))
     misses = [name for name, _, refused, entry in entries if entry is None and not refused]
     racy_since = store.racy_since if store is not None else None
@@ -207,7 +214,7 @@ def rows(
         for name, key, refused, entry in entries:
             if entry is not None:  # unchanged: what was made of its row, when it was kept
                 value = kept.pop(key, None)  # let go as it is read: never held twice
-                if value is not None and (entry[7] == "[]" or ix.skip_reason(entry[7], True) is None):
+                if value is not None:  # kept from these very findings (a stored file drops its kept)
                     yield load(decode(value))
                     continue
             path = Path(name)
@@ -222,7 +229,8 @@ def rows(
                 indexed = checked.stat is not None
             else:
                 indexed = True
-                findings, facts = entry[7], ""
+                assert store is not None  # an entry comes from it
+                findings, facts = entry[7] or store.findings(key), ""
             reason = ix.skip_reason(findings, facts is not None)
             if reason is not None:
                 _skip(skipped, shown(path), reason)
@@ -236,7 +244,9 @@ def rows(
             row = build_row(project, compute_status(project, as_of, config), shown(path))
             made = kind.make(row)
             if store is not None and indexed:
-                new_kept.append((key, variant, day, encode(made)))
+                encoded = encode(made)
+                if encoded is not None:
+                    new_kept.append((key, variant, day, encoded))
             yield load(made) if present is not None else row
         if store is not None:
             if found.whole:
@@ -336,6 +346,15 @@ class Filters:
     states: tuple[str, ...] = ()
     plan_statuses: tuple[str, ...] = ()
 
+    def fields(self) -> tuple[str, ...]:
+        """The fields of a row these filters read."""
+        return (
+            *(("fiscal_year",) if self.fiscal_years else ()),
+            *(("agency_code", "department") if self.agencies else ()),
+            *(("state",) if self.states else ()),
+            *(("computed_plan_status",) if self.plan_statuses else ()),
+        )
+
     def __call__(self, row: ProjectRow) -> bool:
         if self.fiscal_years and row.fiscal_year not in self.fiscal_years:
             return False
@@ -396,6 +415,23 @@ SORTS = {
     "disbursement": lambda r: _unknown_last(r.disbursement_rate, r.code),
     "overdue": lambda r: (-r.overdue, r.code),
     "end": lambda r: (r.end, r.code),
+}
+
+
+#: The fields of a row each sort reads (a test holds this to ``SORTS``).
+SORT_FIELDS = {
+    "worst": ("computed_plan_status", "overdue", "code"),
+    "code": ("code",),
+    "name": ("name", "code"),
+    "agency": ("agency_code", "code"),
+    "fiscal-year": ("fiscal_year", "code"),
+    "state": ("state", "code"),
+    "plan-status": ("computed_plan_status", "code"),
+    "progress": ("progress", "progress_text", "code"),
+    "variance": ("variance", "variance_text", "code"),
+    "disbursement": ("disbursement_rate", "disbursement_rate_text", "code"),
+    "overdue": ("overdue", "code"),
+    "end": ("end", "end_ordinal", "code"),
 }
 
 

@@ -14,7 +14,6 @@ end (from the reports dated up to that day) against the config's target for that
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -74,24 +73,43 @@ def _exact(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def summary_row_encoded(values: Sequence[Any]) -> str:
-    """A kept summary row as plain JSON (``json.loads`` reads it back, no hook per value): its
-    amounts as their exact text."""
+def summary_row_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
+    """A kept summary row as the index's columns: its amounts as their exact text, the four
+    quarters' in four columns (a row of other than four quarters is not kept)."""
     *head, budget, disbursed, progress, quarters = values
-    plain = [*head, str(budget), str(disbursed), None if progress is None else str(progress),
-             [None if q is None else str(q) for q in quarters]]  # fmt: skip
-    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+    if len(quarters) != 4:
+        return None
+    return (*head, str(budget), str(disbursed), _text(progress), *map(_text, quarters))
 
 
-def summary_row_loaded(values: Sequence[Any]) -> SummaryRow:
-    """A summary row from what ``summary_row_kept`` made or ``summary_row_encoded`` kept."""
-    *head, budget, disbursed, progress, quarters = values
-    return SummaryRow._make((*head, Decimal(budget), Decimal(disbursed), _exact(progress),
-                             tuple(map(_exact, quarters))))  # fmt: skip
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def summary_row_from_columns(values: Sequence[Any]) -> SummaryRow:
+    """A summary row from the columns ``summary_row_columns`` kept."""
+    return SummaryRow._make((*values[:7], Decimal(values[7]), Decimal(values[8]), _exact(values[9]),
+                             tuple(map(_exact, values[10:14]))))  # fmt: skip
+
+
+def _summary_row(values: Any) -> SummaryRow:
+    return values if type(values) is SummaryRow else SummaryRow._make(values)
+
+
+def summary_columns(by: Iterable[str]) -> frozenset[int]:
+    """The kept columns a summary grouped ``by`` reads (its filters read only those always
+    read): the strategy only to group by it, the quarters only for ``quarter``."""
+    wanted = {0, 1, 2, 4, 5, 6, 7, 8, 9}
+    if "strategy" in by:
+        wanted.add(3)
+    if "quarter" in by:
+        wanted.update(range(10, 14))
+    return frozenset(wanted)
 
 
 #: What ``summary`` keeps of each row (see ``portfolio.Presenter``).
-SUMMARY_ROWS = Presenter("summary", summary_row_kept, summary_row_loaded, summary_row_encoded, json.loads)
+SUMMARY_ROWS = Presenter("summary", summary_row_kept, _summary_row, summary_row_columns,
+                         summary_row_from_columns, 14)  # fmt: skip
 
 
 @dataclass

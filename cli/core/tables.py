@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Sequence as SequenceABC
@@ -473,27 +472,23 @@ def status_line(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = 
 def status_line_kept(
     row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = _no_paint
 ) -> tuple[Any, ...]:
-    """``status_line`` as a plain tuple, to keep (``status_line_loaded`` makes it one again)."""
+    """``status_line`` as a plain tuple, to keep (``StatusLine._make`` makes it one again)."""
     return tuple(status_line(row, lang, fmt, paint))
 
 
-def status_line_encoded(values: Sequence[Any]) -> str:
-    """A kept status line as plain JSON (``json.loads`` reads it back, no hook per value): its
-    widths as a list of numbers, its cells as their joined text (a list when one held the
-    separator)."""
-    widths = values[13]
-    plain = [*values[:13], None if widths is None else list(widths), values[14]]
-    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
-
-
-def status_line_loaded(values: Sequence[Any]) -> StatusLine:
-    """A status line from what ``status_line_kept`` made or ``status_line_encoded`` kept."""
-    cells, widths = values[12], values[13]
-    if type(cells) is list:
-        cells = tuple(cells)
-    if type(widths) is list:
-        widths = bytes(widths) if max(widths, default=0) < 256 else tuple(widths)
-    return StatusLine._make((*values[:12], cells, widths, values[14]))
+def status_line_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
+    """A kept status line as the index's columns (read back as they are: ``StatusLine._make``),
+    or None when it is not kept so (its cells held the separator, a width past 255, a text
+    SQLite cannot hold): then it is made again on each run."""
+    if type(values[12]) is not str or type(values[13]) is not bytes:
+        return None
+    try:
+        for value in values:
+            if type(value) is str:
+                value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return tuple(values)
 
 
 class _PackedCells(SequenceABC[Sequence[str]]):
