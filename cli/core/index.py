@@ -428,6 +428,9 @@ class Index:
         )  # fmt: skip
         if path in self.files():  # a file seen before: what was made of its last row is stale
             self.write("DELETE FROM kept WHERE path = ?", (_to_db(path),))
+        if not self.broken:  # a lookup later in this run sees what was stored
+            self.files()[path] = (*checked.stat, checked.digest, v_from and v_from.isoformat(),
+                                  v_until and v_until.isoformat(), checked.findings_json)  # fmt: skip
 
     def forget_others(self, seen: set[str]) -> None:
         """Entries of files no longer there (after a walk of the whole records folder)."""
@@ -521,6 +524,12 @@ def skip_reason(findings_json: str, has_facts: bool) -> str | None:
 def check_path(path: str, config: Config, day: date, racy_since: int | None) -> Checked:
     """Read and check one file as of ``day``; the stat is the opened file's, taken before its
     bytes are read (a change made meanwhile shows at the next run)."""
+    return check_path_project(path, config, day, racy_since)[0]
+
+
+def check_path_project(path: str, config: Config, day: date, racy_since: int | None) -> tuple[Checked, Any]:
+    """``check_path``, and the record it read (None when none was read): for a caller that does
+    more with the record than the index keeps (the site renders its page from the same read)."""
     from .check import check_file
     from .kinds import day_rules, kind_of_record
     from .record import Seen
@@ -550,7 +559,7 @@ def check_path(path: str, config: Config, day: date, racy_since: int | None) -> 
                 stat = None  # not a regular file, or unreadable: nothing to keep
             else:
                 file_hash = digest(seen.raw)
-    return Checked(stat, file_hash, findings_json, valid_from, valid_until, facts)
+    return Checked(stat, file_hash, findings_json, valid_from, valid_until, facts), project
 
 
 _worker: dict[str, Any] = {}
