@@ -422,3 +422,24 @@ def test_two_records_of_one_code_with_the_index_give_the_page_without_it(
     result = run("site", "--as-of", AS_OF)
     assert result.exit_code == 0 and page.read_bytes() == without
     assert ("already has a record" in result.stderr) is first_valid
+
+
+@pytest.mark.parametrize("linked", [False, True])
+def test_paths_shown_without_resolving_each_file_are_those_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linked: bool
+) -> None:
+    from projledger.core import index
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    portfolio.build(root, with_invalid=True)
+    if linked:  # the records folder is a link to a folder beside it, inside the repository
+        (root / "records").rename(root / "kept-records")
+        (root / "records").symlink_to("kept-records")
+    monkeypatch.chdir(root)
+    config = load_config(root)
+    found = index.scan([], config)
+    assert found.whole and found.clean and len(found.files) > 10
+    shown = site_core._shown_paths(config, found)
+    for name, _, _ in found.files:
+        assert shown(name) == site_core.repository_path(Path(name), config)

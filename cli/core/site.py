@@ -938,13 +938,25 @@ def _manifest_text(manifest: Mapping[str, str]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n"
 
 
+#: Folders of a site being built that this process has made (or found): one ``mkdir`` each.
+_MADE: set[str] = set()
+
+
 def _put(folder: Path, relative: str, text: str | bytes) -> None:
-    path = folder / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8", newline="\n")
+    """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
+    system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page)."""
+    path = os.path.join(folder, relative)
+    parent = os.path.dirname(path)
+    if parent not in _MADE:
+        os.makedirs(parent, exist_ok=True)
+        _MADE.add(parent)
+    data = memoryview(text if isinstance(text, bytes) else text.encode("utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
 
 
 def _reuse(old: Path, folder: Path, relative: str) -> bool:
@@ -1077,6 +1089,7 @@ def _write(
     is enough work.
     """
     result = BuildResult(path=target)
+    _MADE.clear()
     try:
         _claim_build(folder)
         # The folder was made just now: its time is the filesystem's idea of now.
@@ -1176,6 +1189,35 @@ def repository_path(path: Path, config: Config) -> str:
     return printable(shown)  # a name that is not UTF-8 is shown escaped (\udcbb), never a crash
 
 
+def _shown_paths(config: Config, found: Scan) -> Callable[[str], str]:
+    """``repository_path`` of each file a scan found, as a function of its name: for a walk of the
+    whole records folder that met no link, the records folder's own path from the root and then
+    the name below it, without resolving every file through the system (a stat for each folder
+    of its path); for any other, ``repository_path`` itself."""
+    from .repository import real
+
+    def each(name: str) -> str:
+        return repository_path(Path(name), config)
+
+    folder = os.fspath(config.records_dir)
+    where = real(config.records_dir) if found.whole and found.clean else None
+    if where is None:
+        return each
+    try:
+        prefix = where.relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return each
+    prefix = "" if prefix == "." else prefix + "/"
+    start = len(folder) + 1
+
+    def below(name: str) -> str:
+        if name.startswith(folder) and name[start - 1 : start] == os.sep:
+            return printable(prefix + name[start:].replace(os.sep, "/"))
+        return each(name)
+
+    return below
+
+
 def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
     """The full record behind a row, read again when its page has to be rendered."""
     result = check_file(path, config, checked_on, shown)
@@ -1230,12 +1272,14 @@ def load_entries(
         if store is not None:
             racy_since = store.racy_since
 
+        shown_name = _shown_paths(config, found)
+
         def shown(path: Path) -> str:
-            return repository_path(path, config)
+            return shown_name(os.fspath(path))
 
         variant = ix.variant_of(SITE_ROWS.name, as_of, checked_on, shown)
         done = (
-            _read_once(found, store, config, as_of, checked_on, variant, pages) if store is not None else {}
+            _read_once(found, store, config, as_of, checked_on, variant, pages, shown_name) if store else {}
         )
         made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
                               present=SITE_ROWS, index=store, scanned=found)  # fmt: skip
@@ -1285,6 +1329,7 @@ class _Reading:
     checked_on: date
     racy_since: int | None
     pages: OnePass | None
+    shown: Callable[[str], str]
 
 
 _READING: list[_Reading] = []
@@ -1306,9 +1351,7 @@ def _read_and_render(task: tuple[str, StatKey | None, bool]) -> tuple[Checked, A
     if project is None or not checked.facts or skip_reason(checked.findings_json, True) is not None:
         return checked, None, stamp, None
     facts = portfolio.project_from_facts(json.loads(checked.facts))
-    row = portfolio.build_row(
-        facts, compute_status(facts, ctx.as_of, ctx.config), repository_path(Path(name), ctx.config)
-    )
+    row = portfolio.build_row(facts, compute_status(facts, ctx.as_of, ctx.config), ctx.shown(name))
     written = None
     pages = ctx.pages
     if pages is not None and page_allowed and checked.stat == scanned:
@@ -1333,6 +1376,7 @@ def _read_once(
     checked_on: date,
     variant: str,
     pages: OnePass | None,
+    shown: Callable[[str], str],
 ) -> dict[str, tuple[str | None, str | None]]:
     """Read every record the index does not know (or no longer trusts) once, on ``pages``'
     processes when there are many: store what the index keeps of it and its row for the site
@@ -1352,7 +1396,7 @@ def _read_once(
     ]
     if not tasks:
         return {}
-    _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages)]
+    _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages, shown)]
     jobs = pages.build.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
     kept: list[tuple[str, str, str, str]] = []
