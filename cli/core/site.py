@@ -990,38 +990,62 @@ def site_fingerprint() -> str:
     return _key(MANIFEST_FORMAT, *code_fingerprint())
 
 
-#: Below this many pages to render, starting worker processes costs more than it saves.
+#: Below this much work (in project pages), starting worker processes costs more than it saves.
 PARALLEL_PAGES = 64
-#: The pages a batch renders, inherited by forked workers (closures cannot be pickled).
+#: Unchanged pages linked from the previous site in the time one page is rendered (about).
+LINKS_PER_PAGE = 64
+#: The pages a batch renders or links, inherited by forked workers (closures cannot be pickled).
 _BATCH: list[Planned] = []
 
 
-def _render_chunk(task: tuple[str, list[int]]) -> int:
-    folder, indexes = task
+def _batch_chunk(task: tuple[str, str, list[int]]) -> list[int]:
+    """Render and write (``old`` empty), or link from the previous site ``old``, the pages of
+    ``_BATCH`` at these indexes; gives those that could not be linked."""
+    old, folder, indexes = task
+    failed = []
     for index in indexes:
         page = _BATCH[index]
-        _put(Path(folder), page.path, page.render())
-    return len(indexes)
+        if not old:
+            _put(Path(folder), page.path, page.render())
+        elif not _reuse(Path(old), Path(folder), page.path):
+            failed.append(index)
+    return failed
 
 
-def _render_batch(batch: list[Planned], folder: Path, jobs: int) -> None:
-    """Render and write pages, on ``jobs`` processes (a ``multiprocessing`` pool, forked: the
-    pages' closures cannot be pickled) when there is enough work. The heaviest pages (the
-    overview and the data files of a large portfolio) go first, each on its own."""
-    work = sum(page.weight for page in batch)
+def _render_batch(batch: list[Planned], folder: Path, jobs: int, old: Path | None = None,
+                  links: Sequence[Planned] = ()) -> list[Planned]:  # fmt: skip
+    """Render and write pages, and link ``links`` (unchanged pages) from the previous site in
+    ``old``, on ``jobs`` processes (a ``multiprocessing`` pool, forked: the pages' closures cannot
+    be pickled) when there is enough work: a rebuild links its thousands of unchanged pages on
+    one process while the pages that changed are rendered on the other. The heaviest work (the
+    overview of a large portfolio, a share of the links) goes first, each on its own. Gives the
+    pages that could not be linked (their source is gone): the caller renders them."""
+    work = sum(page.weight for page in batch) + len(links) // LINKS_PER_PAGE
     if jobs <= 1 or work < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        failed = [page for page in links if old is None or not _reuse(old, folder, page.path)]
         for page in batch:
             _put(folder, page.path, page.render())
-        return
-    _BATCH[:] = sorted(batch, key=lambda page: -page.weight)
+        return failed
+    _BATCH[:] = [*links, *sorted(batch, key=lambda page: -page.weight)]
     try:
-        heavy = [i for i, page in enumerate(_BATCH) if page.weight > 1]
-        light = list(range(len(heavy), len(_BATCH)))
+        tasks: list[tuple[int, tuple[str, str, list[int]]]] = []
+        share = max(LINKS_PER_PAGE, -(-len(links) // jobs))
+        for i in range(0, len(links), share):
+            indexes = list(range(i, min(i + share, len(links))))
+            tasks.append((len(indexes) // LINKS_PER_PAGE, (str(old), str(folder), indexes)))
+        heavy = [i for i in range(len(links), len(_BATCH)) if _BATCH[i].weight > 1]
+        light = list(range(len(links) + len(heavy), len(_BATCH)))
         size = max(8, min(64, len(light) // (jobs * 8) or 1))
-        chunks = [(str(folder), [i]) for i in heavy]
-        chunks += [(str(folder), light[i : i + size]) for i in range(0, len(light), size)]
+        tasks += [(_BATCH[i].weight, ("", str(folder), [i])) for i in heavy]
+        tasks += [(1, ("", str(folder), light[i : i + size])) for i in range(0, len(light), size)]
+        tasks.sort(key=lambda task: -task[0])
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            pool.map(_render_chunk, chunks, chunksize=1)
+            failed = [
+                _BATCH[i]
+                for found in pool.map(_batch_chunk, [t for _, t in tasks], chunksize=1)
+                for i in found
+            ]
+        return failed
     finally:
         _BATCH.clear()
 
@@ -1096,6 +1120,7 @@ def _write(
         racy_since = os.stat(folder).st_mtime_ns - RACY_NS
         manifest: dict[str, str] = {}
         batch: list[Planned] = []
+        links: list[Planned] = []
         for page in plan(racy_since, Build(folder, previous, jobs)):
             if page.path in manifest:
                 raise ConflictError(
@@ -1105,12 +1130,15 @@ def _write(
             if page.written:
                 result.rendered.append(page.path)
                 continue
-            if previous.get(page.path) == page.key and _reuse(target, folder, page.path):
-                result.kept += 1
+            if previous.get(page.path) == page.key:
+                links.append(page)  # linked from the previous site below, with the rendering
                 continue
             result.rendered.append(page.path)
             batch.append(page)
-        _render_batch(batch, folder, jobs)
+        unlinked = _render_batch(batch, folder, jobs, target, links)
+        _render_batch(unlinked, folder, 1)
+        result.kept = len(links) - len(unlinked)
+        result.rendered += [page.path for page in unlinked]
         result.manifest = manifest
         _put(folder, MARKER, _manifest_text(manifest))
         folder.chmod(0o755)
@@ -1388,14 +1416,15 @@ def _read_once(
     that is for the plan to find out."""
     from .record import path_names
 
-    names = Counter(path_names(name)[0] for name, refused, _ in found.files if not refused)
-    tasks = [
-        (name, key, names[path_names(name)[0]] == 1)
+    unknown = [
+        (name, key)
         for name, refused, key in found.files
         if not refused and store.lookup(os.path.abspath(name), key, checked_on) is None
     ]
-    if not tasks:
+    if not unknown:
         return {}
+    names = Counter(path_names(name)[0] for name, refused, _ in found.files if not refused)
+    tasks = [(name, key, names[path_names(name)[0]] == 1) for name, key in unknown]
     _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages, shown)]
     jobs = pages.build.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
