@@ -123,6 +123,8 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
 def main() -> None:
     """Keep Thai public projects' progress records as plain TOML files.
 
+    Run `projledger COMMAND --help` for what a command does, its options and examples.
+
     \b
     Example:
       projledger validate

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import ast
+import inspect
+import re
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+from projledger.commands.new import REQUIRED as NEW_REQUIRED
+from projledger.commands.options import FISCAL_YEAR, DayType, LabelChoice, MoneyType, PercentType
+from projledger.commands.sheet import MonthType
+from projledger.core.labels import label
 from projledger.main import COMMANDS, main
 
 from conftest import PROJECT_ROOT
 
 CORE = PROJECT_ROOT / "cli" / "core"
+THAI = re.compile("[\u0e00-\u0e7f]")
 #: The core never talks to the terminal, the clock or the process: the commands do.
 FORBIDDEN_CALLS_IN_CORE = {
     "print",
@@ -71,17 +78,125 @@ def _all_commands() -> list[tuple[str, click.Command]]:
 def test_every_command_has_help_with_an_example(name: str, command: click.Command) -> None:
     result = CliRunner().invoke(main, [*name.split(), "--help"])
     assert result.exit_code == 0, result.output
-    if not isinstance(command, click.Group):
-        assert "Example" in result.stdout, f"`projledger {name} --help` shows no example"
+    assert "Example" in result.stdout, f"`projledger {name} --help` shows no example"
     for param in command.params:
         if isinstance(param, click.Option) and not param.hidden:
             assert param.help, f"{name} {param.opts} has no help text"
 
 
-def test_top_level_help_lists_every_command() -> None:
-    result = CliRunner().invoke(main, ["--help"])
-    for name in COMMANDS:
-        assert name in result.stdout
+def _listed_commands(args: list[str]) -> dict[str, str]:
+    """The "Commands:" section of ``projledger [GROUP] --help`` at 80 columns: name -> shown help."""
+    result = CliRunner().invoke(main, [*args, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.split("Commands:\n", 1)[1].splitlines()
+    listed: dict[str, str] = {}
+    for line in lines:
+        assert len(line) <= 80, f"{line!r} is wider than 80 columns"
+        assert line.startswith("  ") and not line.startswith("   "), (
+            f"{line!r}: a help wrapped to a second line"
+        )
+        name, _, help_text = line.strip().partition(" ")
+        listed[name] = help_text.strip()
+    return listed
+
+
+def _groups() -> list[list[str]]:
+    return [[]] + [name.split() for name, command in _all_commands() if isinstance(command, click.Group)]
+
+
+@pytest.mark.parametrize("group", _groups(), ids=lambda g: " ".join(["projledger", *g]))
+def test_one_line_help_is_a_whole_sentence_at_80_columns(group: list[str]) -> None:
+    """What `projledger --help` lists says what each command does, in a sentence click need not cut."""
+    parent = main
+    for name in group:
+        parent = parent.get_command(click.Context(parent), name)  # type: ignore[assignment, union-attr]
+    listed = _listed_commands(group)
+    assert sorted(listed) == sorted(parent.list_commands(click.Context(parent)))  # type: ignore[attr-defined]
+    for name, shown in listed.items():
+        command = parent.get_command(click.Context(parent), name)  # type: ignore[attr-defined]
+        first_line = inspect.cleandoc(command.help).splitlines()[0]
+        assert shown == first_line, f"{name}: {shown!r} is not its docstring's first line {first_line!r}"
+        assert not shown.endswith("..."), f"{name}: {shown!r} is cut at 80 columns"
+        assert shown[0].isupper() and shown.endswith("."), f"{name}: {shown!r} is not a sentence"
+        assert len(shown.split()) >= 5, f"{name}: {shown!r} says too little"
+        assert inspect.cleandoc(command.help).split("\n\n")[0] == first_line, (
+            f"{name}: the docstring's first paragraph is more than its one line"
+        )
+
+
+#: Options required only in some cases (the command asks for them on a terminal, or needs them with
+#: another option): their help must say "required" and when. Required options proper
+#: (``required=True``) are marked by click itself.
+SOMETIMES_REQUIRED = {
+    "new": [option for _, option, _, _ in NEW_REQUIRED],
+    "add-report": ["--progress", "--note"],
+    "init": ["--hooks-rev"],
+    "status": ["--output"],
+    "summary": ["--output"],
+}
+
+#: What an option's help says of the values its type reads (options.py's types), by type.
+VALUE_WORDS: list[tuple[type, tuple[str, ...]]] = [
+    (DayType, ("dd/mm/yyyy BE", "ISO", "Thai digits")),
+    (MonthType, ("mm/yyyy BE", "ISO", "Thai digits")),
+    (MoneyType, ("baht", "2 decimals")),
+    (PercentType, ("percent", "0 to 100")),
+]
+
+
+def _options() -> list[tuple[str, click.Option]]:
+    return [
+        (name, param)
+        for name, command in _all_commands()
+        for param in command.params
+        if isinstance(param, click.Option) and not param.hidden and param.name != "help"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "option"), _options(), ids=lambda v: v if isinstance(v, str) else max(v.opts, key=len)
+)
+def test_every_option_names_its_values(name: str, option: click.Option) -> None:
+    command = dict(_all_commands())[name]
+    record = option.get_help_record(click.Context(command))
+    assert record is not None and option.help, f"{name} {option.opts} has no help"
+    shown, help_text = record
+    where = f"`projledger {name}` {max(option.opts, key=len)}"
+    if isinstance(option.type, LabelChoice):  # it takes the form's Thai words: the help names them
+        for choice in option.type.choices:
+            assert label(str(choice)) in help_text, f"{where} does not name {label(str(choice))!r}"
+    else:
+        assert not THAI.search(help_text), f"{where}: Thai in the help ({help_text!r}): write English"
+    if isinstance(option.type, click.Choice):
+        for choice in option.type.choices:
+            assert str(choice) in shown or str(choice) in help_text, f"{where} does not name {choice!r}"
+    for kind, words in VALUE_WORDS:
+        if isinstance(option.type, kind):
+            for word in words:
+                assert word in help_text, f"{where}: its help does not say {word!r} ({help_text!r})"
+    if option.type is FISCAL_YEAR:
+        assert "Buddhist Era" in help_text, f"{where}: a fiscal year is Buddhist Era: say so"
+    if isinstance(option.type, click.Path):
+        assert shown.split()[-1] in ("FILE", "DIR", "FOLDER", "DIRECTORY"), f"{where}: name the path's kind"
+    if option.required:
+        assert "required" in help_text, f"{where}: required, and not marked so"
+    if max(option.opts, key=len) in SOMETIMES_REQUIRED.get(name, ()):
+        assert "Required" in help_text, f"{where}: required in some cases, and its help does not say when"
+
+
+@pytest.mark.parametrize(
+    ("name", "command"), _all_commands(), ids=lambda value: value if isinstance(value, str) else ""
+)
+def test_help_is_english_but_for_the_values_of_its_examples(name: str, command: click.Command) -> None:
+    """Help is written in English (Thai comes from the catalog); only values a user types in an
+    example may be Thai."""
+    described = inspect.cleandoc(command.help or "").split("Example", 1)[0]
+    assert not THAI.search(described), f"`projledger {name} --help` holds Thai outside its example"
+
+
+def test_the_group_help_says_where_to_read_more() -> None:
+    result = CliRunner().invoke(main, ["--help"], terminal_width=80)
+    assert "projledger COMMAND --help" in result.stdout and "Example" in result.stdout
 
 
 #: What a fresh clone has: the tests, the benchmark, the Makefile and CI read nothing beside it.

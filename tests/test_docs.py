@@ -39,3 +39,26 @@ def test_make_run_leaves_the_checkout_clean() -> None:
             ["git", "check-ignore", "-q", "--no-index", made], cwd=PROJECT_ROOT, timeout=30
         )
         assert ignored.returncode == 0, made
+
+
+def _listed(args: list[str]) -> list[tuple[str, str]]:
+    """(name, one-line help) of each command `projledger [GROUP] --help` lists, at 80 columns."""
+    from click.testing import CliRunner
+
+    from projledger.main import main
+
+    result = CliRunner().invoke(main, [*args, "--help"], terminal_width=80)
+    assert result.exit_code == 0, result.output
+    rows = result.stdout.split("Commands:\n", 1)[1].splitlines()
+    return [(" ".join([*args, row.split()[0]]), row.strip().split(None, 1)[1]) for row in rows]
+
+
+def test_the_readme_lists_every_command_with_its_help() -> None:
+    """The tour's list is what `projledger --help` (and `projledger sheet --help`) shows, word for word."""
+    import re
+
+    listed = _listed([]) + _listed(["sheet"])
+    assert len(listed) >= 14
+    for name, help_text in listed:
+        row = re.compile(rf"^    {re.escape(name)} +{re.escape(help_text)}$", re.MULTILINE)
+        assert row.search(README), f"README's tour does not list `{name}` as: {help_text}"

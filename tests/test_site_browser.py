@@ -5,7 +5,14 @@ shown against ``status --format json``; types in the agency page's search box an
 filters and sort buttons; opens a record named ``<script>alert(1)</script>`` and checks no alert
 ran and the name shows as text; takes screenshots at 1280 and 375 px wide (kept under the test's
 temporary folder and copied to ``$PROJLEDGER_SCREENSHOTS`` when set, or /work/briefs/screenshots
-when it exists). Skipped with the reason when chromium, chromedriver or selenium is missing on a
+when it exists).
+
+On a phone (375 px) and a wide screen (1280 px), Thai and English, on the test portfolio and on
+a generated one with long Thai names and large amounts: no element is wider than the page or
+its text wider than its box unless it sits in a box that scrolls, and no two chart labels'
+boxes meet (``FIT``). An English site holds no Thai word but the records' own text and the
+official form, which is the Thai form as printed (``lang="th"``). Screenshots of those pages are
+kept as well (and copied to /tmp/projledger-shots when /tmp is there). Skipped with the reason when chromium, chromedriver or selenium is missing on a
 developer's machine; under CI (CI=true) a missing browser fails instead.
 """
 
@@ -13,9 +20,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import sys
+import tomllib
 from collections.abc import Iterator
+from datetime import date
 from decimal import Decimal
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +36,11 @@ import pytest
 from projledger.core.money import format_money, format_percent, format_signed
 
 import portfolio
-from conftest import run, write_record
+from conftest import DATA, run, write_record
+
+sys.path.insert(0, str(DATA.parents[1]))
+from bench.generate import AS_OF as GENERATED_AS_OF
+from bench.generate import generate
 
 AS_OF = "2022-03-31"
 XSS = "<script>alert(1)</script>"
@@ -32,6 +48,8 @@ XSS_CODE = "01000000-0666"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SCREENSHOTS = Path(os.environ.get("PROJLEDGER_SCREENSHOTS", "/work/briefs/screenshots"))
+LEAD_SHOTS = Path("/tmp/projledger-shots")
+THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 pytestmark = pytest.mark.slow
 
@@ -251,3 +269,227 @@ def test_a_missing_browser_skips_here_and_fails_under_ci(monkeypatch: pytest.Mon
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception):
         _missing("chromium not installed")
+
+
+#: What does not fit, as sentences: an element past the page's right edge or text wider than its
+#: box, outside any box that scrolls or clips sideways; on a wide screen, a table that needs its
+#: box to scroll; two visible chart labels whose boxes meet; a chart label cut by its chart's edge.
+FIT = """
+var width = document.documentElement.clientWidth, out = [];
+function scrolls(el) {
+  for (var a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+    if (/(auto|scroll|hidden)/.test(getComputedStyle(a).overflowX)) { return true; }
+  }
+  return false;
+}
+function name(el) {
+  return el.tagName.toLowerCase() + (el.className && typeof el.className === "string" ? "." + el.className : "")
+    + " '" + (el.textContent || "").trim().slice(0, 40) + "'";
+}
+document.querySelectorAll("body *").forEach(function (el) {
+  if (el.closest("svg") || el.closest(".skip")) { return; }
+  var r = el.getBoundingClientRect();
+  if ((r.width === 0 && r.height === 0) || scrolls(el)) { return; }
+  if (r.right > width + 0.5) { out.push("wider than the page: " + name(el) + " " + r.right + " > " + width); }
+  if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && !/(auto|scroll)/.test(getComputedStyle(el).overflowX)) {
+    out.push("text wider than its box: " + name(el) + " " + el.scrollWidth + " > " + el.clientWidth);
+  }
+});
+if (width >= 1000) {
+  document.querySelectorAll(".table-scroll").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) { out.push("table cut on a wide screen: " + name(box.querySelector("caption") || box)); }
+  });
+}
+document.querySelectorAll("main svg").forEach(function (svg, n) {
+  var edge = svg.getBoundingClientRect(), boxes = [];
+  svg.querySelectorAll("text").forEach(function (t) {
+    var r = t.getBoundingClientRect();
+    if (getComputedStyle(t).display !== "none" && r.width > 0) { boxes.push([t.textContent, r]); }
+  });
+  if (boxes.length < 2) { out.push("chart " + n + " shows no labels"); }
+  boxes.forEach(function (p, i) {
+    var a = p[1];
+    if (a.left < edge.left - 0.5 || a.right > edge.right + 0.5) { out.push("chart " + n + " cuts '" + p[0] + "'"); }
+    boxes.slice(i + 1).forEach(function (q) {
+      var b = q[1];
+      if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) {
+        out.push("chart " + n + " labels meet: '" + p[0] + "' '" + q[0] + "'");
+      }
+    });
+  });
+});
+return out;
+"""
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """60 generated records (long Thai names, amounts in the hundreds of millions), built in Thai
+    and English; returns the repository (sites in _site_th and _site_en)."""
+    root = tmp_path_factory.mktemp("generated")
+    generate(root, 60, seed=3)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        for lang in ("th", "en"):
+            result = run(
+                "site", "--lang", lang, "--as-of", GENERATED_AS_OF.isoformat(), "--output", f"_site_{lang}"
+            )
+            assert result.exit_code == 0, result.stderr
+    return root
+
+
+def _pages(site: Path) -> dict[str, Path]:
+    """The overview, the agency with the most projects, the project with the longest name and
+    the one with the most months."""
+    rows = json.loads((site / "data.json").read_text("utf-8"))["projects"]
+    agencies = [r["agency_code"] for r in rows]
+    longest = max(rows, key=lambda r: len(r["name"]))
+    longest_span = max(rows, key=lambda r: date.fromisoformat(r["end"]) - date.fromisoformat(r["start"]))
+    return {
+        "overview": site / "index.html",
+        "agency": site / "agencies" / f"{max(set(agencies), key=agencies.count)}.html",
+        "project": site / "projects" / f"{longest['code']}.html",
+        "project-longest": site / "projects" / f"{longest_span['code']}.html",
+    }
+
+
+def _shoot(browser: Any, width: int, shot: Path) -> None:
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                            {"width": width, "height": min(height, 16000), "deviceScaleFactor": 1, "mobile": width < 600})  # fmt: skip
+    assert browser.save_screenshot(str(shot))
+    assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_every_page_fits_a_phone_and_a_wide_screen(
+    browser: Any, built: tuple[Path, dict[str, Any]], generated: Path, lang: str, tmp_path: Path
+) -> None:
+    fixed = built[0] if lang == "th" else None
+    pages = {f"generated-{k}": v for k, v in _pages(generated / f"_site_{lang}").items()}
+    if fixed is not None:
+        pages |= {"fixed-overview": fixed / "index.html", "fixed-agency": fixed / "agencies" / "18000000.html",
+                  "fixed-project": fixed / "projects" / "18000000-0002.html"}  # fmt: skip
+    problems, saved = {}, []
+    for name, page in pages.items():
+        for width in (375, 1280):
+            _open(browser, page, width)
+            found = browser.execute_script(FIT)
+            if found:
+                problems[f"{name} {width}"] = found
+            if browser.execute_script("return document.documentElement.scrollWidth") > width:
+                problems.setdefault(f"{name} {width}", []).append("the page scrolls sideways")
+            shot = tmp_path / f"site-{lang}-{name}-{width}.png"
+            _shoot(browser, width, shot)
+            saved.append(shot)
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    if LEAD_SHOTS.parent.is_dir():
+        LEAD_SHOTS.mkdir(exist_ok=True)
+        for shot in saved:
+            shutil.copy(shot, LEAD_SHOTS / shot.name)
+    assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
+
+
+def test_a_narrow_screen_hides_the_labels_it_has_no_room_for(browser: Any, generated: Path) -> None:
+    """The monthly chart's thinned labels are there on a wide screen and gone on a phone; the
+    reports stack as cards on a phone, each value beside its column's name."""
+    page = _pages(generated / "_site_th")["project-longest"]
+    counts = {}
+    for width in (375, 1280):
+        _open(browser, page, width)
+        counts[width] = browser.execute_script(
+            "return Array.from(document.querySelectorAll('svg.chart text'))"
+            ".filter(function (t) { return getComputedStyle(t).display !== 'none'; }).length"
+        )
+    assert counts[375] < counts[1280]
+    _open(browser, page, 375)
+    assert (
+        browser.execute_script("return getComputedStyle(document.querySelector('table.reports tr')).display")
+        == "block"
+    )
+    assert not browser.find_element("css selector", "table.reports thead").is_displayed()
+    label = browser.execute_script(
+        "return getComputedStyle(document.querySelector('table.reports td'), '::before').content"
+    )
+    assert "วันที่" in label
+
+
+class _Text(HTMLParser):
+    """Every text node and every worded attribute of a page, but inside ``lang="th"``."""
+
+    VOID = frozenset(("meta", "link", "br", "img", "input", "wbr", "hr", "source", "col", "area", "base", "embed", "track"))  # fmt: skip
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []
+        self.texts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        thai = (bool(self.stack) and self.stack[-1]) or (dict(attrs).get("lang") == "th" and tag != "html")
+        if not thai:
+            self.texts += [
+                v
+                for k, v in attrs
+                if k in ("title", "aria-label", "placeholder", "data-template", "alt") and v
+            ]
+        if tag not in self.VOID:
+            self.stack.append(thai)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not (self.stack and self.stack[-1]) and data.strip():
+            self.texts.append(data.strip())
+
+
+def _record_strings(root: Path) -> list[str]:
+    """Every string a record holds (names, departments, notes...), longest first."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.update(part.strip() for part in value.splitlines() if part.strip())
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for path in (root / "records").rglob("*.toml"):
+        try:
+            walk(tomllib.loads(path.read_text("utf-8")))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            continue
+    return sorted(found, key=len, reverse=True)
+
+
+def test_an_english_site_has_no_thai_word_but_the_records(generated: Path) -> None:
+    """Every page's text and chart SVG text (titles, descriptions, axes) of an English site:
+    what is Thai is a record's own text, or the official form, which is Thai as printed."""
+    own = _record_strings(generated)
+    leaks: dict[str, set[str]] = {}
+    site = generated / "_site_en"
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 60
+    for page in pages:
+        parser = _Text()
+        parser.feed(page.read_text("utf-8"))
+        for text in parser.texts:
+            if not THAI.search(text):
+                continue
+            rest = text
+            for value in own:
+                if value in rest:
+                    rest = rest.replace(value, "")
+            if THAI.search(rest):
+                leaks.setdefault(page.relative_to(site).as_posix(), set()).add(rest)
+    assert not leaks, {k: sorted(v)[:5] for k, v in list(leaks.items())[:5]}
+    # The Thai site still speaks Thai, charts included.
+    thai_page = (generated / "_site_th" / "projects").glob("*.html")
+    assert "ผลจริง (เส้นทึบ จุดวงกลม)" in next(thai_page).read_text("utf-8")

@@ -150,3 +150,19 @@ def test_table_lines_up(all_rows: list[ProjectRow], config: Config) -> None:
     for by in (["agency"], ["fiscal-year", "state"], ["agency", "quarter"]):
         text = summary_table(summarise(all_rows, by, config, portfolio.AS_OF), "th", "table", 120)
         assert len({wcswidth(line) for line in text.splitlines()}) == 1, by
+
+
+def test_a_kept_summary_row_is_plain_json_read_back_exactly(all_rows: list[ProjectRow]) -> None:
+    """What the index keeps of a summary row is plain JSON (``json.loads`` alone reads it, no
+    tagged Decimals) and loads back with the same exact amounts."""
+    import json
+
+    from projledger.core.summary import summary_row_encoded, summary_row_kept, summary_row_loaded
+
+    for row in all_rows:
+        made = summary_row_kept(row._replace(budget=Decimal("1234567.05"), progress=None))
+        text = summary_row_encoded(made)
+        assert '{"d":' not in text
+        back = summary_row_loaded(json.loads(text))
+        assert back == summary_row_loaded(made) and tuple(back) == made
+        assert str(back.budget) == "1234567.05"

@@ -130,3 +130,22 @@ def test_a_fitted_status_line_is_the_line_of_the_whole_table(tmp_path: Path) -> 
     body = list(shown)[2:]
     assert body == [tables.status_line_text(x, layout, "en") for x in lines]
     assert any("…" in line for line in body)
+
+
+def test_a_kept_status_line_is_plain_json_read_back_as_it_was(tmp_path: Path) -> None:
+    """What the index keeps of a status line is plain JSON (read by ``json.loads`` alone, no hook
+    per value: nothing tagged), and loads back equal to the line it was made from, cells that
+    hold the separator and widths past 255 included."""
+    import json
+
+    portfolio.build(tmp_path)
+    config = Config(root=tmp_path.resolve(), records_dir=(tmp_path / "records").resolve())
+    for row in rows([], config, portfolio.AS_OF):
+        for made in (
+            tables.status_line_kept(row, "th"),
+            tables.status_line_kept(row._replace(name=f"a{tables.CELL_SEPARATOR}b" + "x" * 300), "en"),
+        ):
+            text = tables.status_line_encoded(made)
+            assert '{"b":' not in text and '{"d":' not in text
+            assert tables.status_line_loaded(json.loads(text)) == tables.status_line_loaded(made)
+            assert tables.status_line_loaded(made) == tables.StatusLine._make(made)

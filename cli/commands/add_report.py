@@ -16,12 +16,13 @@ from .options import (
     DAY,
     MONEY,
     PERCENT,
+    LabelChoice,
     OptionError,
     WholeNumberType,
     current_config,
+    day_of_check,
     echo_findings,
     shown_path,
-    today,
 )
 
 
@@ -39,51 +40,56 @@ def missing(option: str) -> OptionError:
     type=DAY,
     default=None,
     metavar="DATE",
-    help="Day of the report: dd/mm/yyyy BE, ISO or Thai digits; default today.",
+    help="The report's day: dd/mm/yyyy BE (25/10/2567) or ISO (2024-10-25), Thai digits allowed; default today.",
 )
 @click.option(
     "--progress",
     type=PERCENT,
     default=None,
     metavar="PERCENT",
-    help="Cumulative progress of the work, 0-100 %. Required.",
+    help="Cumulative progress of the work in percent, 0 to 100 (45 or 45.5). Required (asked for on a terminal).",
 )
 @click.option(
     "--disbursed",
     type=MONEY,
     default=None,
     metavar="BAHT",
-    help="Cumulative baht disbursed to date; default: the last report's (unchanged).",
+    help="Cumulative baht disbursed so far, at most 2 decimals (1,250,000.50); default the last report's amount.",
 )
-@click.option("--note", default=None, help="What was done this month (Thai welcome).")
+@click.option("--note", default=None,
+              help="What was done this month, in any language. Required unless --note-file is given "
+              "(asked for on a terminal).")  # fmt: skip
 @click.option(
     "--note-file",
     default=None,
     metavar="FILE",
-    help="Read the note from FILE, UTF-8 text ('-' for stdin).",
+    help="Read the note from this UTF-8 text file instead of --note ('-' reads standard input).",
 )
 @click.option(
     "--plan-status",
-    type=click.Choice(PLAN_STATUSES),
+    type=LabelChoice(PLAN_STATUSES),
     default=None,
-    help="Default: the status computed from the plan on the report's date.",
+    help="Progress against the plan: on_plan, watch or behind, or the form's Thai words "
+    "(เป็นไปตามแผน, เป็นไปตามแผนแต่ควรติดตาม, ไม่เป็นไปตามแผน); default the status computed from "
+    "the plan on the report's date.",
 )
 @click.option(
     "--target-status",
-    type=click.Choice(TARGET_STATUSES),
+    type=LabelChoice(TARGET_STATUSES),
     default="on_target",
     show_default=True,
-    help="Whether the work meets its targets (ผลตามเป้าหมาย).",
+    help="Whether the work meets its targets: on_target or off_target, or the form's Thai words "
+    "(เป็นไปตามเป้าหมาย, ไม่เป็นไปตามเป้าหมาย).",
 )
-@click.option("--cancel", is_flag=True, help="This report cancels the project (event = cancelled).")
-@click.option("--complete", is_flag=True, help="This report completes the project (event = completed).")
+@click.option("--cancel", is_flag=True, help="This report cancels the project (its event is cancelled).")
+@click.option("--complete", is_flag=True, help="This report completes the project (its event is completed).")
 @click.option(
     "--no",
     "number",
     type=WholeNumberType(1),
     default=None,
     metavar="N",
-    help="Report number; default: the last one + 1.",
+    help="The report's number, a whole number from 1; default the last one + 1.",
 )
 def add_report(
     code_or_path: str,
@@ -98,7 +104,9 @@ def add_report(
     complete: bool,
     number: int | None,
 ) -> None:
-    """Append one monthly report to a project's record (by code or path).
+    """Append one month's report to a project's record.
+
+    CODE_OR_PATH is the project's code or its record file.
 
     Every byte already in the file stays as it was: the report is one [[reports]] block added
     at the end, so `git diff` shows just it. The whole record with the new report is checked
@@ -132,11 +140,11 @@ def add_report(
     if note is None:
         note = ask("--note", "Note (ผลการดำเนินงาน)", click.STRING)
     config = current_config()
-    as_of = today(config)
+    as_of = day_of_check(config, None)  # today, with how this clerk typed --date
     path = resolve_record(code_or_path, config)
     shown = shown_path(path)
     values = ReportInput(
-        date=day or as_of,
+        date=day or date.fromordinal(as_of.toordinal()),
         progress=progress,
         note=note,
         disbursed=disbursed,

@@ -14,12 +14,14 @@ from .options import PathArgument, echo_findings, reading_config, shown_path
 
 
 @click.command("fmt")
-@click.argument("paths", nargs=-1, type=PathArgument(path_type=Path))
+@click.argument("paths", nargs=-1, type=PathArgument(path_type=Path), metavar="[PATH]...")
 @click.option(
     "--check", is_flag=True, help="Change nothing; list the files that would change, exit 1 if any."
 )
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
-    """Rewrite record files (default: the repository's records) in the canonical layout.
+    """Tidy record files into the standard layout, or check them.
+
+    PATH is a record file or a folder of them (default: the repository's records).
 
     The layout: a `#:schema` line pointing at the schema (kept when present, added when not),
     the keys in the order of the spec's example, the [agency], [details] and [strategy] tables,

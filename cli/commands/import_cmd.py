@@ -17,12 +17,16 @@ from .options import PathArgument, current_config, echo_findings, shown_path, to
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True, type=PathArgument(path_type=Path, dir_okay=False))
+@click.argument(
+    "files", nargs=-1, required=True, type=PathArgument(path_type=Path, dir_okay=False), metavar="FILE..."
+)
 @click.option(
     "--records", "records_dir", type=PathArgument(path_type=Path, file_okay=False), default=None,
-    help="Records folder to write into (default: the repository's).",
+    metavar="FOLDER", help="The records folder to write into; default the repository's records folder.",
 )  # fmt: skip
-@click.option("--stdout", "to_stdout", is_flag=True, help="Print the TOML instead of writing files.")
+@click.option(
+    "--stdout", "to_stdout", is_flag=True, help="Print the records' TOML instead of writing the files."
+)
 @click.option(
     "--force", is_flag=True,
     help="Replace a record that already exists (what the printout cannot show is kept from it).",
@@ -35,7 +39,9 @@ from .options import PathArgument, current_config, echo_findings, shown_path, to
 def import_command(
     files: tuple[Path, ...], records_dir: Path | None, to_stdout: bool, force: bool, partial: bool
 ) -> None:
-    """Turn legacy printouts (text of the old system's PDF form) into records.
+    """Turn printouts of the old system's form into records.
+
+    FILE is the text of a printout (the old system's PDF form, saved as text).
 
     Each FILE becomes <records>/<fiscal year>/<code>.toml. Values the printout does not
     hold legibly are left out and reported as warnings with their line; a printout

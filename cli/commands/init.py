@@ -33,11 +33,11 @@ from .options import OptionError, PathArgument
     "--hooks-repo",
     metavar="URL",
     default=None,
-    help="Git URL of projledger: pre-commit installs its hooks from there (with --hooks-rev), and CI "
-    "too unless --install-from says otherwise.",
+    help="Git URL of projledger: pre-commit installs its hooks from there, and CI too unless "
+    "--install-from says otherwise. Requires --hooks-rev.",
 )
 @click.option("--hooks-rev", metavar="REV", default=None,
-              help="The tag or commit of --hooks-repo that pre-commit uses (required with it).")  # fmt: skip
+              help="The tag or commit of --hooks-repo that pre-commit uses (v0.2). Required with --hooks-repo.")  # fmt: skip
 def init(
     directory: Path,
     with_site_job: bool,
@@ -45,7 +45,9 @@ def init(
     hooks_repo: str | None,
     hooks_rev: str | None,
 ) -> None:
-    """Create a records repository in DIRECTORY (default: here).
+    """Set up a new records repository in a folder.
+
+    DIRECTORY is the folder (default: here); it may not exist yet.
 
     Writes projledger.toml with every setting written out and explained, an empty records/
     folder, the JSON Schema in schemas/ (records point at it with a #:schema line, for

@@ -22,33 +22,47 @@ REQUIRED = (
 
 @click.command("new")
 @click.argument("code")
-@click.option("--name", default=None, help="Project name (ชื่อโครงการ/กิจกรรม). Required.")
+@click.option("--name", default=None, help="The project's name. Required.")
 @click.option(
     "--fiscal-year",
     type=FISCAL_YEAR,
     default=None,
     metavar="YYYY",
-    help="Buddhist Era fiscal year, e.g. 2568. Required.",
+    help="The fiscal year, Buddhist Era (2568). Required.",
 )
 @click.option(
-    "--start", type=DAY, default=None, metavar="DATE", help="Start date (dd/mm/yyyy BE or ISO). Required."
+    "--start",
+    type=DAY,
+    default=None,
+    metavar="DATE",
+    help="The start date: dd/mm/yyyy BE (01/10/2567) or ISO (2024-10-01), Thai digits allowed. Required.",
 )
-@click.option("--end", type=DAY, default=None, metavar="DATE", help="End date. Required.")
+@click.option(
+    "--end",
+    type=DAY,
+    default=None,
+    metavar="DATE",
+    help="The end date: dd/mm/yyyy BE (30/09/2568) or ISO (2025-09-30), Thai digits allowed. Required.",
+)
 @click.option(
     "--budget",
     type=MONEY,
     default=None,
     metavar="BAHT",
-    help="Allocated budget: 3,540,000 or 1250000.50. Required.",
+    help="The allocated budget in baht, at most 2 decimals (3,540,000 or 1250000.50). Required.",
 )
-@click.option("--department", default=None, help="Responsible department. Required.")
-@click.option("--division", default="", help="Division under the department.")
-@click.option("--unit", default="", help="Unit under the division.")
-@click.option("--owner", default="", help="Responsible person or office (ชื่อผู้รับผิดชอบ).")
-@click.option("--coordinator", default="", help="The evaluation department's coordinator (ผู้ประสานงาน สยป).")
-@click.option("--plan-ref", default="", help="Line in the agency's annual plan, e.g. 'สส.กทม. ปจ. 1/4'.")
+@click.option("--department", default=None, help="The responsible department's name. Required.")
+@click.option("--division", default="", help="The division under the department (optional).")
+@click.option("--unit", default="", help="The unit under the division (optional).")
+@click.option("--owner", default="", help="The responsible person or office (optional).")
+@click.option("--coordinator", default="", help="The coordinator at the evaluation department (optional).")
+@click.option(
+    "--plan-ref", default="", help="The line in the agency's annual plan, as written there (optional)."
+)
 def new(code: str, **options: Any) -> None:
-    """Create the record of a new project: records/<FY>/<CODE>.toml.
+    """Register a new project: create its record file.
+
+    CODE is the project's code (50100000-0001); the record is records/<FY>/<CODE>.toml.
 
     On a terminal, asks for any required option not given; elsewhere a missing one is a usage
     error (exit 2). Refuses a code that does not match the code pattern or that already has a

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from ..core.calendar import DateInputError, parse_date
+from ..core.calendar import CheckDay, DateInputError, check_day, date_style, parse_date, parse_fiscal_year
 from ..core.config import Config, load_config
 from ..core.findings import Finding
 from ..core.money import NumberInputError, parse_money, parse_percent, parse_whole
@@ -84,9 +84,16 @@ class DayType(_OneLineType):
         if isinstance(value, date):
             return value
         try:
-            return parse_date(str(value))
+            day = parse_date(str(value))
         except DateInputError as error:
             self.fail_one_line(str(error), param, ctx)
+        if ctx is not None:  # how this person writes dates: messages about them follow it
+            ctx.meta[DATE_STYLE] = date_style(str(value))
+        return day
+
+
+#: Where ``DayType`` keeps how the last date was typed (``calendar.date_style``), for ``day_of_check``.
+DATE_STYLE = "projledger.date_style"
 
 
 class MoneyType(_OneLineType):
@@ -132,11 +139,41 @@ class WholeNumberType(_OneLineType):
             self.fail_one_line(str(error), param, ctx)
 
 
+class FiscalYearType(_OneLineType):
+    """A Buddhist Era fiscal year (2567, ๒๕๖๗); a Gregorian one (2024) is refused with the BE
+    year meant (``calendar.parse_fiscal_year``)."""
+
+    name = "YEAR"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        try:
+            return parse_fiscal_year(str(value))
+        except DateInputError as error:
+            self.fail_one_line(str(error), param, ctx)
+
+
+class LabelChoice(click.Choice):  # type: ignore[type-arg]
+    """One of a stored value's keys, or its label as the form and the sheet write it
+    (``เป็นไปตามแผน`` for ``on_plan``), read by ``labels.value_for_label`` as ``sheet import``
+    reads a cell: the stored key comes out."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..core.labels import label, value_for_label
+
+        found = value_for_label(str(value), tuple(self.choices)) if isinstance(value, str) else None
+        if found is not None:
+            return found
+        words = ", ".join(f"{choice} ({label(str(choice))})" for choice in self.choices)
+        raise OptionError(f"'{value}' is not one of: {words}", ctx=ctx, param=param)
+
+
 DAY = DayType()
 MONEY = MoneyType()
 PERCENT = PercentType()
 #: A Buddhist Era fiscal year (2567): a Gregorian one (2024) is a usage error, for every command.
-FISCAL_YEAR = WholeNumberType(2400)
+FISCAL_YEAR = FiscalYearType()
 
 
 def as_of_option(func: F) -> F:
@@ -146,8 +183,22 @@ def as_of_option(func: F) -> F:
         type=DAY,
         default=None,
         metavar="DATE",
-        help="Judge as of this day (dd/mm/yyyy BE or yyyy-mm-dd); default today.",
+        help="The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
+        "digits allowed.",
     )(func)
+
+
+#: What each output format is, for ``--format``'s help (a command lists only the ones it has).
+FORMAT_HELP = {
+    "text": "text to read",
+    "table": "a table for the terminal",
+    "markdown": "a Markdown table",
+    "html": "an A4 page to print",
+    "csv": "CSV for spreadsheets",
+    "json": "JSON for programs",
+    "github": "GitHub Actions annotations",
+    "xlsx": "an Excel workbook (with --output)",
+}
 
 
 def format_option(*choices: str, default: str) -> Callable[[F], F]:
@@ -158,7 +209,7 @@ def format_option(*choices: str, default: str) -> Callable[[F], F]:
             type=click.Choice(choices),
             default=default,
             show_default=True,
-            help="Output for people or for machines.",
+            help="; ".join(f"{name}: {FORMAT_HELP.get(name, name)}" for name in choices) + ".",
         )(func)
 
     return decorate
@@ -175,6 +226,15 @@ def today(config: Config) -> date:
     projledger.toml, Asia/Bangkok by default), the same on every machine and CI runner; the
     core is always given a date."""
     return now().astimezone(config.zone()).date()
+
+
+def day_of_check(config: Config, given: date | None) -> CheckDay:
+    """The day a command checks records as of: ``given`` (``--as-of``) or today, carrying how
+    this person typed dates (BE or ISO, from the last date option read) and whether the day was
+    given, so messages about it read "the day of the check (2024-01-01)" or "today (...)"."""
+    ctx = click.get_current_context(silent=True)
+    style = ctx.meta.get(DATE_STYLE, "be") if ctx is not None else "be"
+    return check_day(given or today(config), style=style, given=given is not None)
 
 
 def current_config() -> Config:

@@ -27,14 +27,16 @@ def portfolio_options(func: F) -> F:
     """The filters, language and date that ``status`` and ``summary`` share."""
     options = [
         click.option("--fiscal-year", "fiscal_years", type=FISCAL_YEAR, multiple=True, metavar="YEAR",
-                     help="Only this BE fiscal year (repeatable)."),
+                     help="Only this Buddhist Era fiscal year, such as 2568 (repeatable)."),
         click.option("--agency", "agencies", multiple=True, metavar="CODE|NAME",
-                     help="Only agencies whose code starts with CODE or whose department's name holds NAME."),
+                     help="Only agencies whose code starts with CODE (5001) or whose department's name holds NAME "
+                          "(repeatable)."),
         click.option("--state", "states", type=click.Choice(STATES), multiple=True,
-                     help="Only projects in this state (repeatable)."),
+                     help="Only projects in this state: not_started, active, completed or cancelled (repeatable)."),
         click.option("--plan-status", "plan_statuses", type=click.Choice((*PLAN_STATUSES, "none")), multiple=True,
-                     help="Only this computed plan status; 'none' for no report yet (repeatable)."),
-        lang_option("Labels in Thai or English; default the config's language (th)."),
+                     help="Only this computed plan status: on_plan, watch, behind, or none for no report yet "
+                          "(repeatable)."),
+        lang_option("Labels in Thai (th) or English (en); default the config's language, th unless set."),
         as_of_option,
     ]  # fmt: skip
     for option in reversed(options):

@@ -7,10 +7,12 @@ import click
 
 @click.command("schema")
 @click.option(
-    "--path", "show_path", is_flag=True, help="Print where the installed schema file is, not its text."
+    "--path", "show_path", is_flag=True, help="Print where the installed schema file is, instead of its text."
 )
 def schema(show_path: bool) -> None:
-    """Print the JSON Schema that records follow (or, with --path, its file's location).
+    """Print the JSON Schema that record files follow.
+
+    With --path, prints where the schema file is instead.
 
     Editors check records while you type once they know the schema: a record's first line
     `#:schema ../../schemas/project.schema.json` (written by `projledger new` and kept by

@@ -43,7 +43,7 @@ class MonthType(click.ParamType):  # type: ignore[type-arg]
 
 @click.group("sheet")
 def sheet() -> None:
-    """Monthly reports of many projects at once, through a spreadsheet.
+    """Fill in many projects' monthly reports through a spreadsheet.
 
     `sheet export` writes one row per project whose report for the month is due; the clerk
     fills it in Excel or LibreOffice; `sheet import` checks every row and appends the reports,
@@ -63,7 +63,8 @@ def sheet() -> None:
     type=MonthType(),
     default=None,
     metavar="MM/YYYY",
-    help="The month to report: mm/yyyy BE (10/2567) or ISO (2024-10); default the current month.",
+    help="The month to report: mm/yyyy BE (10/2567) or ISO (2024-10), Thai digits allowed; default the "
+    "current month.",
 )
 @click.option(
     "--agency",
@@ -78,7 +79,7 @@ def sheet() -> None:
     type=FISCAL_YEAR,
     multiple=True,
     metavar="YEAR",
-    help="Only projects of this BE fiscal year. Repeatable.",
+    help="Only projects of this Buddhist Era fiscal year (2568). Repeatable.",
 )
 @click.option(
     "--new", "new_sheet", is_flag=True, help="An empty sheet for registering projects (the columns of `new`)."
@@ -88,7 +89,8 @@ def sheet() -> None:
     type=OutputPath(path_type=Path, dir_okay=False),
     required=True,
     metavar="FILE",
-    help="FILE.xlsx (drop-down lists, checks, locked context) or FILE.csv (UTF-8 with a BOM).",
+    help="The sheet to write: FILE.xlsx (drop-down lists, checks, locked context) or FILE.csv (UTF-8 "
+    "with a BOM).",
 )
 @as_of_option
 def export(
@@ -99,7 +101,9 @@ def export(
     output: Path,
     as_of: date | None,
 ) -> None:
-    """Write the month's sheet: one row per project whose report is due and not yet filed.
+    """Write a sheet of the month's reports that are due.
+
+    One row per project whose report is due and not yet filed.
 
     Due: the project is active, the month is not before its start's month nor after this
     month (past its end's month while it is still active, it goes on reporting), and the
@@ -165,7 +169,9 @@ def export(
 )
 @as_of_option
 def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -> None:
-    """Append the reports (or new projects) of a filled sheet (.xlsx or .csv).
+    """Add the reports or new projects of a filled-in sheet.
+
+    FILE is the sheet, .xlsx or .csv.
 
     Cells are read as add-report and new read options: Thai status words, Thai digits, BE
     dates. Each row is checked as its record would be after the append (every rule of

@@ -25,8 +25,8 @@ def spreadsheet_options(func: F) -> F:
         type=OutputPath(path_type=Path, dir_okay=False),
         default=None,
         metavar="FILE",
-        help="With --format xlsx: the .xlsx file to write (replaced whole, never half-written), "
-        "or a FIFO or device to write it into.",
+        help="The .xlsx file to write (replaced whole, never half-written), or a FIFO or device to write "
+        "it into. Required with --format xlsx, and only for it.",
     )(func)
 
 

@@ -16,12 +16,14 @@ from .options import OutputPath, as_of_option, current_config, format_option, ou
 @format_option(*show_formats(), default="text")
 @click.option(
     "--output", "-o", type=OutputPath(path_type=Path, dir_okay=False), default=None,
-    help="Write the form to this file (replaced whole) or into this FIFO or device, instead of "
-         "standard output.",
+    help="Write the form to this file (replaced whole) instead of printing it; a FIFO or device "
+         "also works.",
 )  # fmt: skip
 @as_of_option
 def show(code_or_path: str, output_format: str, output: Path | None, as_of: date | None) -> None:
-    """Print the form "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ" of one project.
+    """Print a project's official progress form (text or HTML).
+
+    The form is the official progress and project information form of one project.
 
     CODE_OR_PATH is a project code (looked up in the records folder) or a record file.
     The text form has the printout's sections, labels and order, one line per report, and

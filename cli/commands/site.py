@@ -20,9 +20,11 @@ DEFAULT_OUTPUT = "_site"
               help=f"Folder of the site; default {DEFAULT_OUTPUT}/ at the repository's root. Only a folder "
                    "holding a site projledger built (or an empty one) is replaced.")  # fmt: skip
 @as_of_option
-@lang_option("Thai or English pages; default the config's language (th).")
+@lang_option("Pages in Thai (th) or English (en); default the config's language, th unless set.")
 def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
-    """Build a static website of the portfolio: overview, agencies, projects, data.
+    """Build the portfolio's website: overview, agencies, projects.
+
+    A static website, with the data as JSON and CSV.
 
     index.html sums each fiscal year up (projects by state and by computed plan status,
     budget and disbursement, a chart of cumulative disbursement against the quarterly

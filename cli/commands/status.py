@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterable
 from datetime import date
 from functools import partial
@@ -54,17 +55,21 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
 @click.argument("targets", nargs=-1, metavar="[CODE|PATH]...")
 @portfolio_options
 @click.option("--sort", type=click.Choice(tuple(SORTS)), default="worst", show_default=True,
-              help="Order of the rows; 'worst' puts behind, then watch, then overdue first.")  # fmt: skip
+              help="Order of the rows: worst puts behind, then watch, then overdue first; the others sort by "
+                   "that column.")  # fmt: skip
 @format_option(*STATUS_FORMATS, default="table")
 @spreadsheet_options
 @click.option("--since", metavar="REV",
-              help="Only the projects whose records changed since this git revision, with what changed.")  # fmt: skip
+              help="Only the projects whose records changed since this git revision (a branch, tag or "
+                   "commit), with what changed.")  # fmt: skip
 def status(
     targets: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
     plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None, sort: str, output_format: str,
     output: Path | None = None, excel: bool = False, since: str | None = None,
 ) -> None:  # fmt: skip
-    """Show where each project stands: progress against plan, money, overdue reports.
+    """Show where each project stands, the ones behind first.
+
+    Progress against the plan, money and overdue reports, per project.
 
     With no CODE or PATH, every record of the repository; otherwise the projects named by
     code, the record files and the folders given. One project named alone (by code or file)
@@ -113,7 +118,7 @@ def status(
         if echo_memo(memo):
             return
     from ..core.portfolio import Presenter, filtered, sorted_rows
-    from ..core.tables import StatusLine, status_csv, status_line_kept
+    from ..core.tables import status_csv, status_line_encoded, status_line_kept, status_line_loaded
 
     table = output_format in STATUS_TABLES
     present = None
@@ -121,7 +126,7 @@ def status(
         painter = paint if colour else no_paint
         variant = f"status-{language}-{output_format}-{'colour' if colour else 'plain'}"
         make = partial(status_line_kept, lang=language, fmt=output_format, paint=painter)
-        present = Presenter(variant, make, StatusLine._make)
+        present = Presenter(variant, make, status_line_loaded, status_line_encoded, json.loads)
     source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record

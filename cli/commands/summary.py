@@ -29,7 +29,7 @@ from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spread
 @click.command()
 @click.argument("targets", nargs=-1, type=click.Path(), metavar="[PATH]...")
 @click.option("--by", "by", type=click.Choice(DIMENSIONS), multiple=True,
-              help="Group by this (repeat for nested groups; quarter comes last). Default: agency.")  # fmt: skip
+              help="Group by this (repeat for nested groups; quarter comes last); default agency.")  # fmt: skip
 @portfolio_options
 @format_option(*SUMMARY_FORMATS, default="table")
 @spreadsheet_options
@@ -38,7 +38,9 @@ def summary(
     states: tuple[str, ...], plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None,
     output_format: str, output: Path | None = None, excel: bool = False,
 ) -> None:  # fmt: skip
-    """Sum the portfolio up in groups: projects, states, plan status, money, progress.
+    """Total the portfolio by agency, year, state or quarter.
+
+    PATH: record files or folders; default the repository's records.
 
     Per group: the number of projects, how many are in each state and each computed plan
     status, how many have overdue reports, budget and disbursed totals, disbursement % and the

@@ -11,19 +11,23 @@ import click
 
 from ..core.findings import Finding, Severity
 from ..core.reporters import REPORTERS
-from .options import as_of_option, format_option, reading_config, shown_path, today
+from .options import as_of_option, day_of_check, format_option, reading_config, shown_path
 
 
 @click.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
 @format_option(*REPORTERS, default="text")
-@click.option("--strict", is_flag=True, help="Warnings fail the run too.")
-@click.option("--no-cache", is_flag=True, help="Check every file afresh; neither read nor write the index.")
+@click.option("--strict", is_flag=True, help="Count warnings as failures too (exit 1).")
+@click.option(
+    "--no-cache", is_flag=True, help="Check every file afresh, without the saved results of earlier runs."
+)
 @as_of_option
 def validate(
     paths: tuple[Path, ...], output_format: str, strict: bool, no_cache: bool, as_of: date | None
 ) -> None:
-    """Check record files (or folders of them) and report every finding.
+    """Check records for mistakes and report every finding.
+
+    PATH is a record file or a folder of them.
 
     With no PATH, checks the repository's records folder. Exits 0 when nothing fails,
     1 when an error (or, with --strict, a warning) is found. Findings of unchanged files are
@@ -40,7 +44,7 @@ def validate(
     from ..core.repository import list_records, repeated_codes
 
     config = reading_config(bool(paths), paths)
-    day = as_of or today(config)
+    day = day_of_check(config, as_of)  # messages name it as it was typed
     index = None if no_cache else Index.open(config)
     findings: list[Finding] = []
     files = 0

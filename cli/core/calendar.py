@@ -99,6 +99,80 @@ def parse_date(text: str) -> date:
     raise DateInputError(f"'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)")
 
 
+def date_style(text: str) -> str:
+    """How a person typed a date ``parse_date`` accepted: ``"iso"`` for ``2021-10-25``, else
+    ``"be"`` (``25/10/2564``, Thai digits too)."""
+    return "iso" if _ISO_DATE.fullmatch(ascii_digits(text.strip())) else "be"
+
+
+class CheckDay(date):
+    """The day of a check, with how the person at the keyboard wrote dates, so a message about
+    it reads the way they typed it: ``style`` ``"be"`` (the form's dd/mm/yyyy BE, the default)
+    or ``"iso"``; ``given``: the day was given (``--as-of``), so messages call it "the day of
+    the check", not "today". Equal to (and hashed as) the plain date of the same day."""
+
+    style: str = "be"
+    given: bool = False
+
+    def __reduce__(self) -> tuple[object, ...]:  # keep the words across a worker's pickle
+        return (_check_day, (self.toordinal(), self.style, self.given))
+
+
+def _check_day(ordinal: int, style: str, given: bool) -> CheckDay:
+    return check_day(date.fromordinal(ordinal), style=style, given=given)
+
+
+def check_day(day: date, *, style: str = "be", given: bool = False) -> CheckDay:
+    """``day`` as the day of a check (see ``CheckDay``)."""
+    made = CheckDay(day.year, day.month, day.day)
+    made.style = style
+    made.given = given
+    return made
+
+
+def show_day(day: date, as_of: date | None = None) -> str:
+    """A date in a message, the way the person wrote dates (``as_of``'s style, a ``CheckDay``):
+    ISO ``2021-10-25`` when they typed ISO, else the form's ``25/10/2564``."""
+    return day.isoformat() if getattr(as_of, "style", "be") == "iso" else format_be(day)
+
+
+def show_month(year: int, month: int, as_of: date | None = None) -> str:
+    """A month in a message, as ``show_day`` shows a day: ``2021-10`` or ``10/2564``."""
+    if getattr(as_of, "style", "be") == "iso":
+        return f"{year:04d}-{month:02d}"
+    return format_month_be(year, month)
+
+
+def day_of_check_words(as_of: date) -> str:
+    """What a message calls the day of the check: "the day of the check (...)" when one was
+    given, else "today (...)", its date shown as ``show_day`` shows it."""
+    name = "the day of the check" if getattr(as_of, "given", False) else "today"
+    return f"{name} ({show_day(as_of, as_of)})"
+
+
+def is_plain_wording(day: date) -> bool:
+    """Whether messages naming ``day`` read as they do with no day given and dates in BE."""
+    return not getattr(day, "given", False) and getattr(day, "style", "be") == "be"
+
+
+def parse_fiscal_year(text: str) -> int:
+    """A fiscal year as a clerk types it: BE, Thai digits allowed (``2567``, ``๒๕๖๗``).
+
+    A Gregorian year is the commonest slip: ``2024`` is refused with the BE year meant, that
+    of the fiscal year ending in it (FY 2567 runs October 2023 to September 2024, so 2567).
+    """
+    raw = text.strip()
+    digits = ascii_digits(raw)
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 9):
+        raise DateInputError(f"'{raw}' is not a whole number of at least {MIN_BE_YEAR}")
+    year = int(digits)
+    if year >= MIN_BE_YEAR:
+        return year
+    if to_be(year) >= MIN_BE_YEAR:
+        raise DateInputError(f"'{raw}': fiscal years are Buddhist Era: did you mean {to_be(year)}?")
+    raise DateInputError(f"'{raw}' is not a whole number of at least {MIN_BE_YEAR}")
+
+
 def parse_month(text: str) -> tuple[int, int]:
     """Read a month as ``10/2567`` (BE) or ``2024-10`` (ISO); returns (Gregorian year, month).
     Like ``parse_date``, a message suggests only what this function accepts."""

