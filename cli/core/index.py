@@ -12,7 +12,8 @@ or ``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_C
   hashing it again, as git does with "racily clean" files), its findings (JSON), the days of
   the check they hold for (``valid_from``/``valid_until``: a rule that reads the day makes them
   hold for fewer days), and the facts (JSON) from which a row for any date is computed.
-- ``kept``: what a command made of a row (a status line, a summary row), per file and
+- ``kept``: what a command made of a row (a status line, a summary row, the site's row with its
+  lines of data.json and data.csv), per file and
   ``variant`` (the command's form, the date, the day of the check, the folder it is shown from).
 - ``outputs``: the whole output of a reading command, under a digest of its arguments and of
   the names and stat keys of every file it read.

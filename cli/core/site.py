@@ -5,10 +5,12 @@
 lazily, each with a key that fingerprints everything the page depends on.
 
 ``build_site`` (what the command runs) takes the rows from ``portfolio.rows`` (the index answers
-for unchanged records) and renders only the pages whose key is not the previous site's, as the
-marker file lists them: an unchanged page is linked from the previous site, and a project's full
-record is read only when its page is rendered. Many pages to render are rendered on several
-processes.
+for unchanged records, and keeps each row with its lines of data.json and data.csv:
+``SITE_ROWS``) and renders only the pages whose key is not the previous site's, as the marker
+file lists them: an unchanged page is linked from the previous site. A record the index does not
+know is read once, its row kept and its page written from that reading (``load_entries``, on a
+process pool when there are many); any other full record is read only when its page is
+rendered. Many pages to render are rendered, and a rebuild's links made, on several processes.
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
 into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
@@ -1370,9 +1372,12 @@ class _Reading:
 _READING: list[_Reading] = []
 
 
-def _read_and_render(task: tuple[str, StatKey | None, bool]) -> tuple[Checked, Any, str | None, str | None]:
+def _read_and_render(
+    task: tuple[str, StatKey | None, bool],
+) -> tuple[Checked, str | None, str | None, str | None]:
     """Read and check one record (``index.check_path_project``); when it is valid, its row as
-    ``SITE_ROWS`` makes it (from the facts, as ``portfolio.rows`` does), its stamp, and, when its
+    ``SITE_ROWS`` keeps it (from the facts, as ``portfolio.rows`` does; made and encoded here, on
+    the worker, so the process storing the results only stores them), its stamp, and, when its
     page may be written here and is not the previous site's, the page, rendered from the same
     reading and written into the site being built (then its key is returned too)."""
     from .index import check_path_project, skip_reason
@@ -1394,12 +1399,12 @@ def _read_and_render(task: tuple[str, StatKey | None, bool]) -> tuple[Checked, A
         if pages.build.previous.get(path) != key:
             _put(pages.build.folder, path, render_project(project, row, ctx.as_of, pages.lang, ctx.config))
             written = key
-    return checked, _site_make(row), stamp, written
+    return checked, _site_encode(_site_make(row)), stamp, written
 
 
 def _read_chunk(
     tasks: list[tuple[str, StatKey | None, bool]],
-) -> list[tuple[Checked, Any, str | None, str | None]]:
+) -> list[tuple[Checked, str | None, str | None, str | None]]:
     return [_read_and_render(task) for task in tasks]
 
 
@@ -1442,7 +1447,7 @@ def _read_once(
             path = os.path.abspath(name)
             store.store(path, checked)
             if made is not None:
-                kept.append((path, variant, day, _site_encode(made)))
+                kept.append((path, variant, day, made))
             done[path] = (stamp, written)
     finally:
         _READING.clear()
@@ -1452,7 +1457,7 @@ def _read_once(
 
 def _in_order(
     tasks: list[tuple[str, StatKey | None, bool]], jobs: int
-) -> Iterator[tuple[Checked, Any, str | None, str | None]]:
+) -> Iterator[tuple[Checked, str | None, str | None, str | None]]:
     """``_read_and_render`` of each task, in order: on a pool of ``jobs`` forked processes (a
     plain ``concurrent.futures`` pool) when there are many, a few chunks ahead at a time."""
     if jobs < 2 or len(tasks) < PARALLEL_RECORDS or "fork" not in multiprocessing.get_all_start_methods():
