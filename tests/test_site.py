@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -393,3 +394,52 @@ def test_a_closed_project_shows_its_state_and_no_progress_after_closing(pf: Path
     assert 'data-figure="state-cancelled">1<' in fy and 'data-figure="state-completed">1<' in fy
     agency = (pf / "_site" / "agencies" / "50010000.html").read_text("utf-8")
     assert 'data-plan="cancelled"' in agency and 'class="badge plan-cancelled"' in agency
+
+
+@pytest.mark.parametrize("first_valid", [True, False])
+def test_two_records_of_one_code_with_the_index_give_the_page_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, first_valid: bool
+) -> None:
+    """A page is written as its record is read only where no other file has its name: of two
+    files of one code, the page is the first valid one's, as without the index."""
+    portfolio.build(tmp_path, with_invalid=True)
+    first = tmp_path / "records" / "2565" / "01000000-0001.toml"
+    second = tmp_path / "records" / "2566" / "01000000-0001.toml"
+    text = first.read_text("utf-8")
+    second.write_text(text.replace(portfolio.PROJECTS[0].name, "the second file project"), "utf-8")
+    if not first_valid:
+        first.write_text(text.replace("budget = ", "bugdet = "), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    page = tmp_path / "_site" / "projects" / "01000000-0001.html"
+    assert run("site", "--as-of", AS_OF).exit_code == 0
+    without = page.read_bytes()
+    assert (b"the second file project" in without) is not first_valid
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "2")
+    monkeypatch.setattr(site_core, "PARALLEL_RECORDS", 2)
+    shutil.rmtree(tmp_path / "_site")
+    result = run("site", "--as-of", AS_OF)
+    assert result.exit_code == 0 and page.read_bytes() == without
+    assert ("already has a record" in result.stderr) is first_valid
+
+
+@pytest.mark.parametrize("linked", [False, True])
+def test_paths_shown_without_resolving_each_file_are_those_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, linked: bool
+) -> None:
+    from projledger.core import index
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    portfolio.build(root, with_invalid=True)
+    if linked:  # the records folder is a link to a folder beside it, inside the repository
+        (root / "records").rename(root / "kept-records")
+        (root / "records").symlink_to("kept-records")
+    monkeypatch.chdir(root)
+    config = load_config(root)
+    found = index.scan([], config)
+    assert found.whole and found.clean and len(found.files) > 10
+    shown = site_core._shown_paths(config, found)
+    for name, _, _ in found.files:
+        assert shown(name) == site_core.repository_path(Path(name), config)

@@ -129,3 +129,48 @@ def test_a_record_changed_within_the_racy_window_is_told_apart_by_content(tmp_pa
     second = site_core.file_stamp(record, racy_since=0)
     assert first.split(":")[-1] != second.split(":")[-1]  # the digests differ, whatever the stat says
     assert site_core.file_stamp(record, racy_since=1 << 62).count(":") == 3  # an old file: its stat alone
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pages_read_once_with_the_index_are_the_same(
+    pf: tuple[str, Path], jobs: int, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the index on, a record the index does not know is read once: its row kept and its
+    page written from that one reading (on two processes too); the pages are the same bytes,
+    cold, after an edit, and from the index alone (every record known, every page kept)."""
+    name, root = pf
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE")
+    monkeypatch.setattr(site_core, "PARALLEL_RECORDS", 2)
+    reread: list[str] = []
+    real_project_of = site_core._project_of
+    monkeypatch.setattr(site_core, "_project_of", lambda path, *rest: (reread.append(str(path)), real_project_of(path, *rest))[1])  # fmt: skip
+    pages, skipped = expected(name, "th")
+    result, skipped_now = build(root, name, "th", jobs=jobs)
+    assert built(root / "_site_th") == pages and skipped_now == skipped
+    assert sorted(result.rendered) == sorted(pages) and reread == []  # no record read twice
+    records = sorted((root / "records").rglob("*.toml"))
+    valid = [p for p in records if f"projects/{p.stem}.html" in pages]
+    edited = valid[len(valid) // 3]
+    edited.write_bytes(edited.read_bytes() + b"\n# edited\n")
+    result, skipped_now = build(root, name, "th", jobs=jobs)
+    assert built(root / "_site_th") == pages and skipped_now == skipped
+    assert [p for p in result.rendered if p.startswith("projects/")] == [f"projects/{edited.stem}.html"]
+    assert {"index.html", "data.json", "data.csv"} <= set(result.rendered) and reread == []
+    # a site built elsewhere from the same index: rows kept, every page rendered from a reading
+    other = build_elsewhere = root / "_site_other"
+    result = site_core.build_site(other, load_config(root), PORTFOLIOS[name][1], "th", PORTFOLIOS[name][2], root, Skipped(), jobs=jobs)  # fmt: skip
+    assert built(build_elsewhere) == pages and len(reread) == sum(p.startswith("projects/") for p in pages)
+
+
+def test_the_data_files_joined_from_parts_are_those_written_whole(pf: tuple[str, Path]) -> None:
+    name, root = pf
+    _, day, today = PORTFOLIOS[name]
+    config = load_config(root)
+    entries = list(site_core.load_entries(config, day, today, Skipped()))
+    rows = [entry.row for entry in entries]
+    parts = [site_core.SiteRow(entry.row, entry.json, entry.csv) for entry in entries]
+    assert site_core.joined_data_json(parts, day) == site_core.render_data_json(rows, day)
+    assert site_core.joined_data_csv(parts) == site_core.render_data_csv(rows)
+    assert site_core.joined_data_json([], day) == site_core.render_data_json([], day)
+    assert [site_core._site_load(site_core._site_make(row)).row for row in rows] == rows

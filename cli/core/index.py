@@ -12,7 +12,8 @@ or ``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_C
   hashing it again, as git does with "racily clean" files), its findings (JSON), the days of
   the check they hold for (``valid_from``/``valid_until``: a rule that reads the day makes them
   hold for fewer days), and the facts (JSON) from which a row for any date is computed.
-- ``kept``: what a command made of a row (a status line, a summary row), per file and
+- ``kept``: what a command made of a row (a status line, a summary row, the site's row with its
+  lines of data.json and data.csv), per file and
   ``variant`` (the command's form, the date, the day of the check, the folder it is shown from).
 - ``outputs``: the whole output of a reading command, under a digest of its arguments and of
   the names and stat keys of every file it read.
@@ -461,6 +462,12 @@ class Index:
         if path in self.files():  # a file seen before: what was made of its last row is stale
             self.write("DELETE FROM kept WHERE path = ?", (_to_db(path),))
             self.write("DELETE FROM kept_cols WHERE path = ?", (_to_db(path),))
+        if not self.broken:  # a lookup later in this run sees what was stored
+            clean = "[]" if checked.findings_json == "[]" else None
+            self.files()[path] = (*checked.stat, checked.digest, v_from and day_text_of(v_from),
+                                  v_until and day_text_of(v_until), clean)  # fmt: skip
+            if self._findings is not None and clean is None:
+                self._findings[path] = checked.findings_json
 
     def forget_others(self, seen: set[str]) -> None:
         """Entries of files no longer there (after a walk of the whole records folder)."""
@@ -576,6 +583,12 @@ def skip_reason(findings_json: str, has_facts: bool) -> str | None:
 def check_path(path: str, config: Config, day: date, racy_since: int | None) -> Checked:
     """Read and check one file as of ``day``; the stat is the opened file's, taken before its
     bytes are read (a change made meanwhile shows at the next run)."""
+    return check_path_project(path, config, day, racy_since)[0]
+
+
+def check_path_project(path: str, config: Config, day: date, racy_since: int | None) -> tuple[Checked, Any]:
+    """``check_path``, and the record it read (None when none was read): for a caller that does
+    more with the record than the index keeps (the site renders its page from the same read)."""
     from .calendar import is_plain_wording
     from .check import check_file
     from .kinds import day_rules, kind_of_record
@@ -608,7 +621,7 @@ def check_path(path: str, config: Config, day: date, racy_since: int | None) -> 
                 stat = None  # not a regular file, or unreadable: nothing to keep
             else:
                 file_hash = digest(seen.raw)
-    return Checked(stat, file_hash, findings_json, valid_from, valid_until, facts)
+    return Checked(stat, file_hash, findings_json, valid_from, valid_until, facts), project
 
 
 _worker: dict[str, Any] = {}

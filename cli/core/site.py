@@ -5,10 +5,12 @@
 lazily, each with a key that fingerprints everything the page depends on.
 
 ``build_site`` (what the command runs) takes the rows from ``portfolio.rows`` (the index answers
-for unchanged records) and renders only the pages whose key is not the previous site's, as the
-marker file lists them: an unchanged page is linked from the previous site, and a project's full
-record is read only when its page is rendered. Many pages to render are rendered on several
-processes.
+for unchanged records, and keeps each row with its lines of data.json and data.csv:
+``SITE_ROWS``) and renders only the pages whose key is not the previous site's, as the marker
+file lists them: an unchanged page is linked from the previous site. A record the index does not
+know is read once, its row kept and its page written from that reading (``load_entries``, on a
+process pool when there are many); any other full record is read only when its page is
+rendered. Many pages to render are rendered, and a rebuild's links made, on several processes.
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
 into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
@@ -34,15 +36,18 @@ import multiprocessing
 import os
 import re
 import shutil
+import sys
 import tempfile
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache, partial
 from importlib import resources
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import BaseLoader, Environment
 from markupsafe import Markup
@@ -53,11 +58,13 @@ from .charts import progress_chart
 from .check import check_file
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
-from .index import RACY_NS
+from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
 from .portfolio import (
+    SORTS,
+    Presenter,
     ProjectRow,
     QuarterPoint,
     Skipped,
@@ -68,7 +75,7 @@ from .portfolio import (
 from .record import Project
 from .status import Status, compute_status, computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
-from .tables import status_csv, status_envelope
+from .tables import row_dict, status_csv, status_envelope
 from .text import json_safe, printable
 
 try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
@@ -588,16 +595,127 @@ def render_data_csv(rows: Sequence[ProjectRow]) -> str:
     return status_csv(sorted_rows(rows, "worst"))
 
 
+# --- the data files from each row's own part -------------------------------------------------
+#
+# data.json and data.csv hold a line of every project: each row's part is made once, with the
+# row (``SITE_ROWS``), and kept in the index beside it, so a rebuild joins stored text in the
+# order of ``sorted_rows`` instead of writing every row again. The parts are cut from what
+# ``render_data_json`` and ``render_data_csv`` write (the same functions of ``tables``), so the
+# joined files are those, byte for byte (a test keeps them equal).
+
+
+def _json_part(row: ProjectRow) -> str:
+    return json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))
+
+
+@cache
+def _csv_header() -> str:
+    return status_csv([])
+
+
+def _csv_part(row: ProjectRow) -> str:
+    return status_csv([row])[len(_csv_header()) :]
+
+
+def joined_data_json(rows: Sequence[SiteRow], as_of: date) -> str:
+    """``render_data_json`` of the rows, from their parts."""
+    empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
+    assert empty.endswith("[]}")
+    order = sorted(rows, key=_worst_of_site_row)
+    return empty[:-2] + ",".join(r.json for r in order) + "]}\n"
+
+
+def joined_data_csv(rows: Sequence[SiteRow]) -> str:
+    """``render_data_csv`` of the rows, from their parts."""
+    return _csv_header() + "".join(r.csv for r in sorted(rows, key=_worst_of_site_row))
+
+
+class SiteRow(NamedTuple):
+    """A row, and its parts of data.json and data.csv."""
+
+    row: ProjectRow
+    json: str
+    csv: str
+
+
+_WORST: Callable[[ProjectRow], Any] = SORTS["worst"]
+
+
+def _worst_of_site_row(item: SiteRow) -> Any:
+    return _WORST(item.row)
+
+
+_DECIMALS = frozenset(
+    i for i, name in enumerate(ProjectRow._fields)
+    if name in ("progress", "expected", "variance", "disbursed", "budget", "disbursement_rate",
+                "disbursement_target", "disbursement_gap")
+)  # fmt: skip
+_DATES = frozenset(
+    i for i, name in enumerate(ProjectRow._fields) if name in ("start", "end", "as_of", "latest_date")
+)
+_QUARTERS = ProjectRow._fields.index("disbursed_by_quarter")
+_SHARED = frozenset(
+    ProjectRow._fields.index(name) for name in ("agency_code", "department", "strategy_issue")
+)
+_WIDTH = len(ProjectRow._fields)
+
+
+def _site_make(row: ProjectRow) -> tuple[Any, ...]:
+    """A row as plain values (numbers, text; Decimals and dates as their text), then its parts:
+    kept as JSON without one object in it, so reading 10,000 back is one fast ``json.loads``."""
+    plain: list[Any] = []
+    values: tuple[Any, ...] = tuple(row)
+    for i, value in enumerate(values):
+        if value is None or (i not in _DECIMALS and i not in _DATES and i != _QUARTERS):
+            plain.append(value)
+        elif i == _QUARTERS:
+            plain.append(tuple(None if q is None else str(q) for q in value))
+        elif i in _DATES:
+            plain.append(value.isoformat())
+        else:
+            plain.append(str(value))
+    return (*plain, _json_part(row), _csv_part(row))
+
+
+def _site_load(values: Sequence[Any]) -> SiteRow:
+    """What ``_site_make`` gave (or the index kept of it), as a ``SiteRow``."""
+    fields: list[Any] = list(values[:_WIDTH])
+    for i in _DECIMALS:
+        if fields[i] is not None:
+            fields[i] = Decimal(fields[i])
+    for i in _DATES:
+        if fields[i] is not None:
+            fields[i] = date.fromisoformat(fields[i])
+    for i in _SHARED:
+        fields[i] = sys.intern(fields[i])
+    fields[_QUARTERS] = tuple(None if q is None else Decimal(q) for q in fields[_QUARTERS])
+    return SiteRow(ProjectRow._make(fields), values[_WIDTH], values[_WIDTH + 1])
+
+
+def _site_encode(made: Sequence[Any]) -> str:
+    """What ``_site_make`` gave as plain JSON (read back with ``json.loads``, no hook per value)."""
+    return json.dumps(list(made), ensure_ascii=False, separators=(",", ":"))
+
+
+#: What ``portfolio.rows`` keeps in the index of a row for the site (variant ``site``).
+SITE_ROWS = Presenter("site", _site_make, _site_load, _site_encode, json.loads)
+
+
 # --- planning the pages -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One valid record: its row, a stamp of its file (stat), and how to load it in full."""
+    """One valid record: its row, a stamp of its file (stat), how to load it in full, its parts
+    of the data files, and the key its page was already written under into the site being
+    built (by the pass that read the record: ``load_entries``), or None."""
 
     row: ProjectRow
     stamp: str
     load: Callable[[], Project]
+    json: str = ""
+    csv: str = ""
+    written: str | None = None
 
 
 @dataclass(frozen=True)
@@ -609,6 +727,8 @@ class Planned:
     render: Callable[[], str | bytes]
     #: Rough cost, in project pages: a page over the whole portfolio weighs more.
     weight: int = 1
+    #: Already written into the site being built (by the pass that read its record).
+    written: bool = False
 
 
 def _weight(rows: Sized) -> int:
@@ -641,19 +761,36 @@ def plan_pages(
     Entries stream; only their small rows are kept for the agency pages, the overview and the
     data files that follow, and a project's full record is read only if its page is rendered.
     """
-    base = _key(fingerprint or template_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
+    base = base_key(fingerprint, lang, as_of, config)
     rows: list[ProjectRow] = []
     keys: list[str] = []
+    parts: list[SiteRow] | None = []
     for entry in entries:
         key = _key(base, entry.row.path, entry.stamp)
         rows.append(entry.row)
         keys.append(key)
-        yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config))
-    yield from _summary_pages(rows, keys, base, as_of, lang, config)
+        if parts is not None and entry.json:
+            parts.append(SiteRow(entry.row, entry.json, entry.csv))
+        else:
+            parts = None
+        yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
+                      written=entry.written == key)  # fmt: skip
+    yield from _summary_pages(rows, keys, base, as_of, lang, config, parts)
+
+
+def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -> str:
+    """What every page depends on: the tool, the language, the date, the config."""
+    return _key(fingerprint or template_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
 
 
 def _summary_pages(
-    rows: list[ProjectRow], keys: list[str], base: str, as_of: date, lang: Lang, config: Config
+    rows: list[ProjectRow],
+    keys: list[str],
+    base: str,
+    as_of: date,
+    lang: Lang,
+    config: Config,
+    parts: list[SiteRow] | None = None,
 ) -> Iterator[Planned]:
     """The pages over many projects (agencies, overview, data) and the assets, after the projects'."""
     by_agency: dict[str, list[int]] = {}
@@ -668,8 +805,12 @@ def _summary_pages(
     yield Planned(
         "index.html", _key(everything, "index"), lambda: render_index(rows, as_of, lang, config), heavy
     )
-    yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
-    yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
+    if parts is not None:  # joined from each row's parts: a few milliseconds
+        yield Planned("data.json", _key(everything, "json"), lambda: joined_data_json(parts, as_of))
+        yield Planned("data.csv", _key(everything, "csv"), lambda: joined_data_csv(parts))
+    else:
+        yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
+        yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
     for name in ASSETS:
         yield Planned(name, _key(base, name), partial(asset_text, name))
 
@@ -806,13 +947,25 @@ def _manifest_text(manifest: Mapping[str, str]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n"
 
 
+#: Folders of a site being built that this process has made (or found): one ``mkdir`` each.
+_MADE: set[str] = set()
+
+
 def _put(folder: Path, relative: str, text: str | bytes) -> None:
-    path = folder / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(text, bytes):
-        path.write_bytes(text)
-    else:
-        path.write_text(text, encoding="utf-8", newline="\n")
+    """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
+    system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page)."""
+    path = os.path.join(folder, relative)
+    parent = os.path.dirname(path)
+    if parent not in _MADE:
+        os.makedirs(parent, exist_ok=True)
+        _MADE.add(parent)
+    data = memoryview(text if isinstance(text, bytes) else text.encode("utf-8"))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
 
 
 def _reuse(old: Path, folder: Path, relative: str) -> bool:
@@ -846,38 +999,62 @@ def site_fingerprint() -> str:
     return _key(MANIFEST_FORMAT, *code_fingerprint())
 
 
-#: Below this many pages to render, starting worker processes costs more than it saves.
+#: Below this much work (in project pages), starting worker processes costs more than it saves.
 PARALLEL_PAGES = 64
-#: The pages a batch renders, inherited by forked workers (closures cannot be pickled).
+#: Unchanged pages linked from the previous site in the time one page is rendered (about).
+LINKS_PER_PAGE = 64
+#: The pages a batch renders or links, inherited by forked workers (closures cannot be pickled).
 _BATCH: list[Planned] = []
 
 
-def _render_chunk(task: tuple[str, list[int]]) -> int:
-    folder, indexes = task
+def _batch_chunk(task: tuple[str, str, list[int]]) -> list[int]:
+    """Render and write (``old`` empty), or link from the previous site ``old``, the pages of
+    ``_BATCH`` at these indexes; gives those that could not be linked."""
+    old, folder, indexes = task
+    failed = []
     for index in indexes:
         page = _BATCH[index]
-        _put(Path(folder), page.path, page.render())
-    return len(indexes)
+        if not old:
+            _put(Path(folder), page.path, page.render())
+        elif not _reuse(Path(old), Path(folder), page.path):
+            failed.append(index)
+    return failed
 
 
-def _render_batch(batch: list[Planned], folder: Path, jobs: int) -> None:
-    """Render and write pages, on ``jobs`` processes (a ``multiprocessing`` pool, forked: the
-    pages' closures cannot be pickled) when there is enough work. The heaviest pages (the
-    overview and the data files of a large portfolio) go first, each on its own."""
-    work = sum(page.weight for page in batch)
+def _render_batch(batch: list[Planned], folder: Path, jobs: int, old: Path | None = None,
+                  links: Sequence[Planned] = ()) -> list[Planned]:  # fmt: skip
+    """Render and write pages, and link ``links`` (unchanged pages) from the previous site in
+    ``old``, on ``jobs`` processes (a ``multiprocessing`` pool, forked: the pages' closures cannot
+    be pickled) when there is enough work: a rebuild links its thousands of unchanged pages on
+    one process while the pages that changed are rendered on the other. The heaviest work (the
+    overview of a large portfolio, a share of the links) goes first, each on its own. Gives the
+    pages that could not be linked (their source is gone): the caller renders them."""
+    work = sum(page.weight for page in batch) + len(links) // LINKS_PER_PAGE
     if jobs <= 1 or work < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        failed = [page for page in links if old is None or not _reuse(old, folder, page.path)]
         for page in batch:
             _put(folder, page.path, page.render())
-        return
-    _BATCH[:] = sorted(batch, key=lambda page: -page.weight)
+        return failed
+    _BATCH[:] = [*links, *sorted(batch, key=lambda page: -page.weight)]
     try:
-        heavy = [i for i, page in enumerate(_BATCH) if page.weight > 1]
-        light = list(range(len(heavy), len(_BATCH)))
+        tasks: list[tuple[int, tuple[str, str, list[int]]]] = []
+        share = max(LINKS_PER_PAGE, -(-len(links) // jobs))
+        for i in range(0, len(links), share):
+            indexes = list(range(i, min(i + share, len(links))))
+            tasks.append((len(indexes) // LINKS_PER_PAGE, (str(old), str(folder), indexes)))
+        heavy = [i for i in range(len(links), len(_BATCH)) if _BATCH[i].weight > 1]
+        light = list(range(len(links) + len(heavy), len(_BATCH)))
         size = max(8, min(64, len(light) // (jobs * 8) or 1))
-        chunks = [(str(folder), [i]) for i in heavy]
-        chunks += [(str(folder), light[i : i + size]) for i in range(0, len(light), size)]
+        tasks += [(_BATCH[i].weight, ("", str(folder), [i])) for i in heavy]
+        tasks += [(1, ("", str(folder), light[i : i + size])) for i in range(0, len(light), size)]
+        tasks.sort(key=lambda task: -task[0])
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            pool.map(_render_chunk, chunks, chunksize=1)
+            failed = [
+                _BATCH[i]
+                for found in pool.map(_batch_chunk, [t for _, t in tasks], chunksize=1)
+                for i in found
+            ]
+        return failed
     finally:
         _BATCH.clear()
 
@@ -925,7 +1102,7 @@ def write_site(
     out: Path, pages: Iterable[Planned], config: Config, cwd: Path, *, jobs: int = 1
 ) -> BuildResult:
     """Build the site of ``pages`` in a temporary folder beside ``out``, then swap it in."""
-    return _write(*_begin_build(out, config, cwd), lambda racy_since: pages, jobs)
+    return _write(*_begin_build(out, config, cwd), lambda racy_since, build: pages, jobs)
 
 
 def _write(
@@ -933,34 +1110,44 @@ def _write(
     previous: Mapping[str, str],
     folder: Path,
     lock: contextlib.ExitStack,
-    plan: Callable[[int], Iterable[Planned]],
+    plan: Callable[[int, Build], Iterable[Planned]],
     jobs: int,
 ) -> BuildResult:
     """Write the pages ``plan`` gives into ``folder`` and swap it in for ``target``; ``plan`` is
-    told since when a record file is too recent for its stat to be trusted (``file_stamp``).
+    told since when a record file is too recent for its stat to be trusted (``file_stamp``), and
+    the build (where its pages go, the previous site's keys), to write pages as it reads records.
 
-    A page whose key is the previous site's is linked from it; the pages to render are rendered
-    together at the end, on ``jobs`` processes when there is enough work.
+    A page whose key is the previous site's is linked from it; one the plan wrote already stays;
+    the other pages to render are rendered together at the end, on ``jobs`` processes when there
+    is enough work.
     """
     result = BuildResult(path=target)
+    _MADE.clear()
     try:
         _claim_build(folder)
         # The folder was made just now: its time is the filesystem's idea of now.
         racy_since = os.stat(folder).st_mtime_ns - RACY_NS
         manifest: dict[str, str] = {}
         batch: list[Planned] = []
-        for page in plan(racy_since):
+        links: list[Planned] = []
+        for page in plan(racy_since, Build(folder, previous, jobs)):
             if page.path in manifest:
                 raise ConflictError(
                     f"two records would both make the page {page.path}; give each a code of its own"
                 )
             manifest[page.path] = page.key
-            if previous.get(page.path) == page.key and _reuse(target, folder, page.path):
-                result.kept += 1
+            if page.written:
+                result.rendered.append(page.path)
+                continue
+            if previous.get(page.path) == page.key:
+                links.append(page)  # linked from the previous site below, with the rendering
                 continue
             result.rendered.append(page.path)
             batch.append(page)
-        _render_batch(batch, folder, jobs)
+        unlinked = _render_batch(batch, folder, jobs, target, links)
+        _render_batch(unlinked, folder, 1)
+        result.kept = len(links) - len(unlinked)
+        result.rendered += [page.path for page in unlinked]
         result.manifest = manifest
         _put(folder, MARKER, _manifest_text(manifest))
         folder.chmod(0o755)
@@ -996,25 +1183,34 @@ def build_site(
 ) -> BuildResult:
     """The site of the repository's records, built beside ``out`` and swapped in (see module doc)."""
 
-    def plan(racy_since: int) -> Iterator[Planned]:
-        entries = load_entries(config, as_of, checked_on, skipped, racy_since=racy_since)
-        return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint or site_fingerprint())
+    fingerprint = fingerprint or site_fingerprint()
+
+    def plan(racy_since: int, build: Build) -> Iterator[Planned]:
+        pages = OnePass(build, base_key(fingerprint, lang, as_of, config), lang)
+        entries = load_entries(config, as_of, checked_on, skipped, racy_since=racy_since, pages=pages)
+        return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint)
 
     return _write(*_begin_build(out, config, cwd), plan, jobs)
 
 
-# --- loading the records ----------------------------------------------------------------
+# --- loading the records ---------------------------------------------------------------
+
+
+def _stamp(key: StatKey, content: bytes | None) -> str:
+    """A record file's stamp from its stat key (and the digest of its bytes, when it has one)."""
+    size, mtime_ns, ino, ctime_ns = key
+    return f"{size}:{mtime_ns}:{ctime_ns}:{ino}" + (f":{content.hex()}" if content is not None else "")
+
+
+def _racy(key: StatKey, racy_since: int | None) -> bool:
+    return racy_since is not None and max(key[1], key[3]) >= racy_since
 
 
 def file_stamp(path: Path | str, racy_since: int | None = None) -> str:
     """What changes when a record file is edited: its stat, and the digest of its content when
     it changed at or after ``racy_since`` (too recently for its stat to be trusted)."""
-    info = os.stat(path)
-    stamp = f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
-    if racy_since is not None and max(info.st_mtime_ns, info.st_ctime_ns) >= racy_since:
-        with open(path, "rb") as handle:
-            stamp += ":" + hashlib.file_digest(handle, "sha256").hexdigest()
-    return stamp
+    key = stat_key(os.stat(path))
+    return _stamp(key, file_digest(path) if _racy(key, racy_since) else None)
 
 
 def repository_path(path: Path, config: Config) -> str:
@@ -1030,38 +1226,252 @@ def repository_path(path: Path, config: Config) -> str:
     return printable(shown)  # a name that is not UTF-8 is shown escaped (\udcbb), never a crash
 
 
+def _shown_paths(config: Config, found: Scan) -> Callable[[str], str]:
+    """``repository_path`` of each file a scan found, as a function of its name: for a walk of the
+    whole records folder that met no link, the records folder's own path from the root and then
+    the name below it, without resolving every file through the system (a stat for each folder
+    of its path); for any other, ``repository_path`` itself."""
+    from .repository import real
+
+    def each(name: str) -> str:
+        return repository_path(Path(name), config)
+
+    folder = os.fspath(config.records_dir)
+    where = real(config.records_dir) if found.whole and found.clean else None
+    if where is None:
+        return each
+    try:
+        prefix = where.relative_to(config.root.resolve()).as_posix()
+    except ValueError:
+        return each
+    prefix = "" if prefix == "." else prefix + "/"
+    start = len(folder) + 1
+
+    def below(name: str) -> str:
+        if name.startswith(folder) and name[start - 1 : start] == os.sep:
+            return printable(prefix + name[start:].replace(os.sep, "/"))
+        return each(name)
+
+    return below
+
+
 def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
     """The full record behind a row, read again when its page has to be rendered."""
     result = check_file(path, config, checked_on, shown)
     return result.require_project("the file changed during the build; run it again")
 
 
+@dataclass(frozen=True)
+class Build:
+    """The site being built: its folder, the previous site's page keys, processes to use."""
+
+    folder: Path
+    previous: Mapping[str, str]
+    jobs: int = 1
+
+
+@dataclass(frozen=True)
+class OnePass:
+    """How ``load_entries`` writes the page of each record it reads: into ``build``'s folder,
+    under the key ``plan_pages`` gives it (``base``: ``base_key``), in ``lang``."""
+
+    build: Build
+    base: str
+    lang: Lang
+
+
 def load_entries(
-    config: Config, as_of: date, checked_on: date, skipped: Skipped, *, racy_since: int | None = None
+    config: Config,
+    as_of: date,
+    checked_on: date,
+    skipped: Skipped,
+    *,
+    racy_since: int | None = None,
+    pages: OnePass | None = None,
 ) -> Iterator[Entry]:
     """Every valid record of the repository as a row (``portfolio.rows``), with its file's stamp
-    (``file_stamp``: ``racy_since`` says which files are told apart by content too).
+    (``file_stamp``: ``racy_since`` says which files are told apart by content too) and its parts
+    of the data files (kept in the index with the row: ``SITE_ROWS``).
 
-    The full record is read again only for a project page that has to be rendered. A record
-    that is not valid, or a second record of a code already seen, is counted in ``skipped``
-    (``validate`` says what is wrong) and the site is built from the others.
+    A record the index does not know yet is read once (``_read_once``): its row made and kept,
+    and, given ``pages``, its page written into the site being built from the same reading,
+    on several processes when there are many. Any other full record is read again only for a
+    project page that has to be rendered. A record that is not valid, or a second record of a
+    code already seen, is counted in ``skipped`` (``validate`` says what is wrong) and the site
+    is built from the others.
     """
+    from . import index as ix
+
     seen: dict[str, str] = {}
-    # A row names its file as shown (a name that is not UTF-8 escaped): each file is remembered
-    # under that name as the rows are made.
-    files: dict[str, Path] = {}
+    store = ix.Index.open(config)
+    try:
+        found = ix.scan([], config)
+        if store is not None:
+            racy_since = store.racy_since
 
-    def shown(path: Path) -> str:
-        name = repository_path(path, config)
-        files[name] = path
-        return name
+        shown_name = _shown_paths(config, found)
 
-    for row in portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown):
-        if row.code in seen:
-            skipped.files.append((row.path, f"project {row.code} already has a record, {seen[row.code]}"))
-            continue
-        seen[row.code] = row.path
-        path = files.get(row.path) or Path(config.root, row.path)
-        yield Entry(
-            row, file_stamp(path, racy_since), partial(_project_of, path, config, checked_on, row.path)
+        def shown(path: Path) -> str:
+            return shown_name(os.fspath(path))
+
+        variant = ix.variant_of(SITE_ROWS.name, as_of, checked_on, shown)
+        done = (
+            _read_once(found, store, config, as_of, checked_on, variant, pages, shown_name) if store else {}
         )
+        made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
+                              present=SITE_ROWS, index=store, scanned=found)  # fmt: skip
+        # A file gives a row or a skip, in the order of the scan: each row's file is the next one
+        # the skips have not taken.
+        files, position = found.files, 0
+        while True:
+            before = len(skipped)
+            try:
+                item: SiteRow = next(made)
+            except StopIteration:
+                break
+            position += len(skipped) - before
+            name, _, key = files[position]
+            position += 1
+            row = item.row
+            if row.code in seen:
+                skipped.files.append((row.path, f"project {row.code} already has a record, {seen[row.code]}"))
+                continue
+            seen[row.code] = row.path
+            key_now = os.path.abspath(name)
+            stamp, written = done.get(key_now) or (None, None)
+            if stamp is None:
+                stamp = (
+                    _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
+                    if key
+                    else file_stamp(name)
+                )
+            path = Path(name)
+            yield Entry(row, stamp, partial(_project_of, path, config, checked_on, row.path), item.json, item.csv,
+                        written)  # fmt: skip
+    finally:
+        if store is not None:
+            store.close()
+
+
+#: Below this many records to read, starting worker processes costs more than it saves.
+PARALLEL_RECORDS = 64
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """What the processes of ``_read_once`` need (inherited by forked workers)."""
+
+    config: Config
+    as_of: date
+    checked_on: date
+    racy_since: int | None
+    pages: OnePass | None
+    shown: Callable[[str], str]
+
+
+_READING: list[_Reading] = []
+
+
+def _read_and_render(
+    task: tuple[str, StatKey | None, bool],
+) -> tuple[Checked, str | None, str | None, str | None]:
+    """Read and check one record (``index.check_path_project``); when it is valid, its row as
+    ``SITE_ROWS`` keeps it (from the facts, as ``portfolio.rows`` does; made and encoded here, on
+    the worker, so the process storing the results only stores them), its stamp, and, when its
+    page may be written here and is not the previous site's, the page, rendered from the same
+    reading and written into the site being built (then its key is returned too)."""
+    from .index import check_path_project, skip_reason
+
+    name, scanned, page_allowed = task
+    ctx = _READING[0]
+    checked, project = check_path_project(name, ctx.config, ctx.checked_on, ctx.racy_since)
+    if checked.stat is None:
+        return checked, None, None, None
+    stamp = _stamp(checked.stat, checked.digest)
+    if project is None or not checked.facts or skip_reason(checked.findings_json, True) is not None:
+        return checked, None, stamp, None
+    facts = portfolio.project_from_facts(json.loads(checked.facts))
+    row = portfolio.build_row(facts, compute_status(facts, ctx.as_of, ctx.config), ctx.shown(name))
+    written = None
+    pages = ctx.pages
+    if pages is not None and page_allowed and checked.stat == scanned:
+        path, key = project_page(row.code), _key(pages.base, row.path, stamp)
+        if pages.build.previous.get(path) != key:
+            _put(pages.build.folder, path, render_project(project, row, ctx.as_of, pages.lang, ctx.config))
+            written = key
+    return checked, _site_encode(_site_make(row)), stamp, written
+
+
+def _read_chunk(
+    tasks: list[tuple[str, StatKey | None, bool]],
+) -> list[tuple[Checked, str | None, str | None, str | None]]:
+    return [_read_and_render(task) for task in tasks]
+
+
+def _read_once(
+    found: Scan,
+    store: Index,
+    config: Config,
+    as_of: date,
+    checked_on: date,
+    variant: str,
+    pages: OnePass | None,
+    shown: Callable[[str], str],
+) -> dict[str, tuple[str | None, str | None]]:
+    """Read every record the index does not know (or no longer trusts) once, on ``pages``'
+    processes when there are many: store what the index keeps of it and its row for the site
+    (so ``portfolio.rows`` finds both), and write its page. Gives, by the file's absolute path,
+    its stamp and the key its page was written under (None: not written here).
+
+    A page is written here only when no other record file has its name (a record's file is
+    named after its code): of two files of one name, the first valid one has the page, and
+    that is for the plan to find out."""
+    from .record import path_names
+
+    unknown = [
+        (name, key)
+        for name, refused, key in found.files
+        if not refused and store.lookup(os.path.abspath(name), key, checked_on) is None
+    ]
+    if not unknown:
+        return {}
+    names = Counter(path_names(name)[0] for name, refused, _ in found.files if not refused)
+    tasks = [(name, key, names[path_names(name)[0]] == 1) for name, key in unknown]
+    _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages, shown)]
+    jobs = pages.build.jobs if pages is not None else 1
+    done: dict[str, tuple[str | None, str | None]] = {}
+    kept: list[tuple[str, str, str, str]] = []
+    day = checked_on.isoformat()
+    try:
+        for (name, _, _), (checked, made, stamp, written) in zip(tasks, _in_order(tasks, jobs), strict=True):
+            path = os.path.abspath(name)
+            store.store(path, checked)
+            if made is not None:
+                kept.append((path, variant, day, made))
+            done[path] = (stamp, written)
+    finally:
+        _READING.clear()
+    store.keep(kept, day)
+    return done
+
+
+def _in_order(
+    tasks: list[tuple[str, StatKey | None, bool]], jobs: int
+) -> Iterator[tuple[Checked, str | None, str | None, str | None]]:
+    """``_read_and_render`` of each task, in order: on a pool of ``jobs`` forked processes (a
+    plain ``concurrent.futures`` pool) when there are many, a few chunks ahead at a time."""
+    if jobs < 2 or len(tasks) < PARALLEL_RECORDS or "fork" not in multiprocessing.get_all_start_methods():
+        for task in tasks:
+            yield _read_and_render(task)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = 16
+    chunks = iter([tasks[i : i + size] for i in range(0, len(tasks), size)])
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending = deque(pool.submit(_read_chunk, chunk) for chunk in islice(chunks, 4 * jobs))
+        while pending:
+            batch = pending.popleft().result()
+            for chunk in islice(chunks, 1):
+                pending.append(pool.submit(_read_chunk, chunk))
+            yield from batch
