@@ -9,7 +9,11 @@ from ..core.tables import StatusLine, status_table_parts
 
 
 def full_table(
-    lines: Iterable[StatusLine], sort_key: Callable[[StatusLine], Any], lang: Any, fmt: str, width: int | None,
+    lines: Iterable[StatusLine],
+    sort_key: Callable[[StatusLine], Any],
+    lang: Any,
+    fmt: str,
+    width: int | None,
     wide: bool = False,
 ) -> Iterator[str]:
     """The table's lines (without their ends), holding only each line's sort key, cells and widths."""

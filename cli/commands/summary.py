@@ -74,7 +74,9 @@ def summary(
     memo, listed = None, None
     if output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
-        memo, listed = output_memo("summary", paths, config, day, by, filters, output_format, language, width, wide)
+        memo, listed = output_memo(
+            "summary", paths, config, day, by, filters, output_format, language, width, wide
+        )
         if echo_memo(memo):
             return
     from ..core.portfolio import filtered
