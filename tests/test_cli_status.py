@@ -117,7 +117,8 @@ def test_codes_paths_and_folders(pf: Path) -> None:
     ],
 )
 def test_golden_tables(pf: Path, name: str, args: tuple[str, ...]) -> None:
-    result = run("status", AS_OF, *args, env=WIDE)
+    """Every column (--wide), names cut toward 120 columns."""
+    result = run("status", AS_OF, *args, "--wide", env=WIDE)
     assert result.exit_code == 0, result.stderr
     portfolio.assert_golden(name, result.stdout)
 

@@ -111,7 +111,8 @@ def test_nested_and_filtered(pf: Path) -> None:
     ],
 )
 def test_golden_tables(pf: Path, name: str, args: tuple[str, ...]) -> None:
-    result = run("summary", AS_OF, *args, env=WIDE)
+    """Every column (--wide), names cut toward 120 columns."""
+    result = run("summary", AS_OF, *args, "--wide", env=WIDE)
     assert result.exit_code == 0, result.stderr
     portfolio.assert_golden(name, result.stdout)
 

@@ -301,8 +301,14 @@ def test_unchanged_repository_answers_from_the_stored_output(
 
 @pytest.mark.parametrize("args", COMMANDS)
 def test_other_arguments_and_an_edit_are_computed(
-    repo: Path, cache_dir: Path, computed: list[int], settled: None, args: tuple[str, ...]
+    repo: Path,
+    cache_dir: Path,
+    computed: list[int],
+    settled: None,
+    args: tuple[str, ...],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "1000")  # every column: the budget edited below is shown
     first = run(*args)
     english = run(*args, "--lang", "en")
     assert len(computed) == 2 and english.stdout != first.stdout
@@ -331,8 +337,11 @@ def test_a_file_added_or_removed_is_computed(
     assert len(computed) == 3
 
 
-def test_a_recent_change_is_not_answered_by_stat(repo: Path, cache_dir: Path, computed: list[int]) -> None:
+def test_a_recent_change_is_not_answered_by_stat(
+    repo: Path, cache_dir: Path, computed: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A file changed within the filesystem's timestamp granularity may keep its stat."""
+    monkeypatch.setenv("COLUMNS", "1000")  # every column: the budget edited below is shown
     first = run("status", "--as-of", AS_OF)
     path = record_file(repo)
     st = os.stat(path)

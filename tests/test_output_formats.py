@@ -44,7 +44,7 @@ def test_status_renders_through_its_registry(repo: Path, monkeypatch: pytest.Mon
 
 
 def test_summary_renders_through_its_registry(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def fake(summary: Any, lang: str, width: int | None) -> str:
+    def fake(summary: Any, lang: str, width: int | None, wide: bool) -> str:
         return f"{summary.total.projects} projects in {lang}\n"
 
     monkeypatch.setitem(reporters.SUMMARY_RENDERERS, "markdown", fake)

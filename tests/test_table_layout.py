@@ -124,7 +124,7 @@ def test_a_fitted_status_line_is_the_line_of_the_whole_table(tmp_path: Path) -> 
     chosen = sorted_rows(rows([], config, portfolio.AS_OF))
     lines = [tables.status_line(r, "en") for r in chosen]
     layout, shown = tables.status_table_parts(
-        [x.cells for x in lines], [x.widths for x in lines], "en", "table", 90
+        [x.cells for x in lines], [x.widths for x in lines], "en", "table", 90, wide=True
     )
     assert layout is not None and layout.room is not None
     body = list(shown)[2:]

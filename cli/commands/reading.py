@@ -87,6 +87,27 @@ def terminal_width() -> int:
     return columns if columns > 0 else 80
 
 
+def table_width(wide: bool) -> int | None:
+    """The width a table for people fits: $COLUMNS when set, else the terminal's; None (every
+    column, nothing cut) for output that is not a terminal when $COLUMNS is not set."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0 and not sys.stdout.isatty():
+        return None
+    return terminal_width()
+
+
+def wide_option(func: F) -> F:
+    """``--wide``: every column of a table, whatever the terminal's width."""
+    return click.option(
+        "--wide", is_flag=True,
+        help="Every column, whatever the terminal's width (by default a table shows the columns "
+             "that fit it, the most telling first).",
+    )(func)  # fmt: skip
+
+
 def report_skipped(skipped: list[tuple[str, str]]) -> None:
     text = skipped_text(skipped)
     if text:

@@ -26,8 +26,10 @@ from .reading import (
     portfolio_options,
     portfolio_rows,
     report_skipped,
+    table_width,
     terminal_width,
     use_colour,
+    wide_option,
 )
 from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spreadsheet
 
@@ -57,6 +59,7 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
               help="Order of the rows: worst puts behind, then watch, then overdue first; the others sort by "
                    "that column.")  # fmt: skip
 @format_option(*STATUS_FORMATS, default="table")
+@wide_option
 @spreadsheet_options
 @click.option("--since", metavar="REV",
               help="Only the projects whose records changed since this git revision (a branch, tag or "
@@ -64,7 +67,7 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
 def status(
     targets: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
     plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None, sort: str, output_format: str,
-    output: Path | None = None, excel: bool = False, since: str | None = None,
+    wide: bool = False, output: Path | None = None, excel: bool = False, since: str | None = None,
 ) -> None:  # fmt: skip
     """Show where each project stands, the ones behind first.
 
@@ -107,12 +110,12 @@ def status(
         return
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
     colour = use_colour()
-    width = terminal_width() if output_format == "table" else None
+    width = table_width(wide) if output_format == "table" else None
     memo, listed = None, None
     if changes is None and output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo, listed = output_memo(
-            "status", paths, config, day, filters, sort, output_format, language, width, colour
+            "status", paths, config, day, filters, sort, output_format, language, width, wide, colour
         )
         if echo_memo(memo):
             return
@@ -135,7 +138,7 @@ def status(
         from .statustable import full_table
 
         # Only each line's sort key, cells, widths and path are held: 10,000 lines in a few MB.
-        lines = full_table(filtered(source, filters), SORTS[sort], language, output_format, width)
+        lines = full_table(filtered(source, filters), SORTS[sort], language, output_format, width, wide)
         chunks: Iterable[str] = in_chunks(lines)
         if changes is not None:
             from ..core.gitreview import changes_text

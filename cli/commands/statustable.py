@@ -9,7 +9,12 @@ from ..core.tables import StatusLine, status_table_parts
 
 
 def full_table(
-    lines: Iterable[StatusLine], sort_key: Callable[[StatusLine], Any], lang: Any, fmt: str, width: int | None
+    lines: Iterable[StatusLine],
+    sort_key: Callable[[StatusLine], Any],
+    lang: Any,
+    fmt: str,
+    width: int | None,
+    wide: bool = False,
 ) -> Iterator[str]:
     """The table's lines (without their ends), holding only each line's sort key, cells and widths."""
     keyed = [(sort_key(line), line.cells, line.widths) for line in lines]
@@ -17,4 +22,4 @@ def full_table(
     cells = [item[1] for item in keyed]
     widths = [item[2] for item in keyed]
     del keyed
-    return status_table_parts(cells, widths, lang, fmt, width)[1]
+    return status_table_parts(cells, widths, lang, fmt, width, wide)[1]

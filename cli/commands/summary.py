@@ -21,7 +21,8 @@ from .reading import (
     portfolio_options,
     portfolio_rows,
     report_skipped,
-    terminal_width,
+    table_width,
+    wide_option,
 )
 from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spreadsheet
 
@@ -32,11 +33,12 @@ from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spread
               help="Group by this (repeat for nested groups; quarter comes last); default agency.")  # fmt: skip
 @portfolio_options
 @format_option(*SUMMARY_FORMATS, default="table")
+@wide_option
 @spreadsheet_options
 def summary(
     targets: tuple[str, ...], by: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...],
     states: tuple[str, ...], plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None,
-    output_format: str, output: Path | None = None, excel: bool = False,
+    output_format: str, wide: bool = False, output: Path | None = None, excel: bool = False,
 ) -> None:  # fmt: skip
     """Total the portfolio by agency, year, state or quarter.
 
@@ -68,11 +70,13 @@ def summary(
     day = as_of or today(config)
     language: Lang = lang or config.language
     filters = make_filters(fiscal_years, agencies, states, plan_statuses)
-    width = terminal_width() if output_format == "table" else None
+    width = table_width(wide) if output_format == "table" else None
     memo, listed = None, None
     if output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
-        memo, listed = output_memo("summary", paths, config, day, by, filters, output_format, language, width)
+        memo, listed = output_memo(
+            "summary", paths, config, day, by, filters, output_format, language, width, wide
+        )
         if echo_memo(memo):
             return
     from ..core.portfolio import filtered
@@ -96,7 +100,7 @@ def summary(
         if memo is not None:
             memo.close()  # the rows read are kept; a written file is not an output to store
         return
-    emit([SUMMARY_RENDERERS[output_format](result, language, width)], skipped.files, memo)
+    emit([SUMMARY_RENDERERS[output_format](result, language, width, wide)], skipped.files, memo)
 
 
 def _check_by(by: tuple[str, ...]) -> None:

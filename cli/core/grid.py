@@ -11,7 +11,7 @@ tabulate lays out otherwise (a cell of several lines, no known width) is left to
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from wcwidth import wcswidth
@@ -26,6 +26,12 @@ def cell_width(text: str) -> int:
     """tabulate's width of a cell: wcwidth's, after the terminal codes are taken out (-1: a
     character of no known width)."""
     return int(wcswidth(_ANSI.sub(r"\4", text) if "\x1b" in text else text))
+
+
+def known_width(text: str) -> int:
+    """``cell_width``, or the length of a text with a character of no known width."""
+    measured = cell_width(text)
+    return measured if measured >= 0 else len(text)
 
 
 def cut(text: str, width: int) -> tuple[str, int]:
@@ -144,3 +150,86 @@ class Grid:
                 yield "| " + " | ".join(padded) + " |"
             else:
                 yield "  ".join(padded).rstrip() if raw else "  ".join(padded)
+
+
+# --- fitting a terminal by choosing columns -------------------------------------------------
+
+_PAINTED = re.compile(r"((?:\x1b\[[0-9;]*m)*)(.*?)((?:\x1b\[[0-9;]*m)*)", re.DOTALL)
+
+
+def cut_cell(text: str, width: int) -> tuple[str, int]:
+    """``cut`` for a cell that may be coloured: the text inside its colour codes is cut."""
+    if "\x1b" not in text:
+        return cut(text, width)
+    match = _PAINTED.fullmatch(text)
+    if match is None:
+        return cut(_ANSI.sub("", text), width)
+    short, short_width = cut(match.group(2), width)
+    return match.group(1) + short + match.group(3), short_width
+
+
+def fit_columns(
+    natural: Sequence[int], floors: Sequence[int], order: Sequence[int], required: int, name: int,
+    prefer: int, width: int,
+) -> tuple[list[int], list[int]]:  # fmt: skip
+    """The columns a table ``width`` wide shows (in the table's order) and how wide each is.
+
+    ``natural``: each column's width uncut; ``floors``: the narrowest each may be cut to (a
+    column's text past its width is cut with an ellipsis); ``order``: the columns by priority,
+    the first ``required`` always shown, the others added in turn while they fit; ``name``: the
+    column whose text takes the room left, counted at ``prefer`` while the others are chosen.
+    When the required columns do not fit even so, the widest are narrowed in turn, down to
+    their floors; then the last of the required is left out, and so on (never the first)."""
+
+    def need(columns: Sequence[int], widths: Sequence[int] | dict[int, int]) -> int:
+        return sum(widths[c] for c in columns) + 2 * (len(columns) - 1)
+
+    wants = list(natural)
+    if 0 <= name < len(wants):
+        wants[name] = min(natural[name], max(prefer, floors[name]))
+    shown = list(order[:required])
+    for column in order[required:]:
+        if need([*shown, column], wants) > width:
+            break  # the order is kept: no later column in place of one that does not fit
+        shown.append(column)
+    while True:
+        widths = {c: natural[c] for c in shown}
+        excess = need(shown, widths) - width
+        if excess > 0 and name in widths:  # the name first, down to what it was counted at
+            give = min(excess, widths[name] - wants[name])
+            widths[name] -= give
+            excess -= give
+        while excess > 0:
+            above = [c for c in shown if widths[c] > floors[c]]
+            if not above:
+                break
+            widest = max(above, key=lambda c: (widths[c], c == name))
+            widths[widest] -= 1
+            excess -= 1
+        if excess <= 0 or len(shown) == 1:
+            ordered = sorted(shown)
+            return ordered, [widths[c] for c in ordered]
+        shown.pop()
+
+
+def fitted_lines(
+    headers: Sequence[str], rows: Iterable[Sequence[str]], measured: Iterable[Sequence[int]],
+    align: Sequence[str], columns: Sequence[int], widths: Sequence[int],
+) -> Iterator[str]:  # fmt: skip
+    """The lines of a table of only ``columns``, each ``widths`` wide (texts past it cut), every
+    line as wide as the others: the header, its rule, then the rows."""
+
+    def line(cells: Sequence[str], cell_widths: Sequence[int]) -> str:
+        out = []
+        for column, full in zip(columns, widths, strict=True):
+            text, text_width = cells[column], cell_widths[column]
+            if text_width > full:
+                text, text_width = cut_cell(text, full)
+            pad = " " * max(full - text_width, 0)
+            out.append(pad + text if align[column] == "right" else text + pad)
+        return "  ".join(out)
+
+    yield line(headers, [known_width(h) for h in headers])
+    yield "  ".join("-" * w for w in widths)
+    for cells, cell_widths in zip(rows, measured, strict=True):
+        yield line(cells, cell_widths)

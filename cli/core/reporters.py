@@ -111,26 +111,26 @@ STATUS_FORMATS = (*STATUS_TABLES, *STATUS_RENDERERS, "xlsx")
 
 # --- summary ----------------------------------------------------------------------------------
 
-#: (the summary, language, terminal width or None) -> output.
-SummaryRenderer = Callable[["Summary", Lang, "int | None"], str]
+#: (the summary, language, terminal width or None, every column whatever the width) -> output.
+SummaryRenderer = Callable[["Summary", Lang, "int | None", bool], str]
 
 
 def _summary_table(fmt: str) -> SummaryRenderer:
-    def render(summary: Summary, lang: Lang, width: int | None) -> str:
+    def render(summary: Summary, lang: Lang, width: int | None, wide: bool) -> str:
         from .tables import summary_table
 
-        return summary_table(summary, lang, fmt, width)
+        return summary_table(summary, lang, fmt, width, wide)
 
     return render
 
 
-def _summary_csv(summary: Summary, lang: Lang, width: int | None) -> str:
+def _summary_csv(summary: Summary, lang: Lang, width: int | None, wide: bool) -> str:
     from .tables import summary_csv
 
     return summary_csv(summary)
 
 
-def _summary_json(summary: Summary, lang: Lang, width: int | None) -> str:
+def _summary_json(summary: Summary, lang: Lang, width: int | None, wide: bool) -> str:
     from .tables import summary_envelope
 
     return json_text(summary_envelope(summary))

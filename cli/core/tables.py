@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, cast
 from wcwidth import wcswidth
 
 from .calendar import format_be, format_month_be
-from .grid import Grid, cut
+from .grid import Grid, cut, fit_columns, fitted_lines, known_width
 from .grid import Layout as Layout  # offered here to the commands, as before grid.py
 from .grid import measured_cells as measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
@@ -357,6 +357,49 @@ def _fit_lines(
     return _shown(lambda: iter(cut), fmt)
 
 
+#: The narrowest a header over short cells is cut to (its cells are never cut).
+MIN_HEADER_WIDTH = 4
+#: The narrowest a label cell (a state, a plan status) is cut to when a terminal is narrow.
+MIN_LABEL_WIDTH = 13
+#: The narrowest a name is cut to when a terminal is too narrow for it at MIN_NAME_WIDTH.
+MIN_CUT_WIDTH = 10
+
+
+class Fit(NamedTuple):
+    """How a table for people fits a terminal: which columns come first and which texts may be
+    cut. ``order``: the columns by priority (the first ``required`` always shown); ``name``: the
+    column that takes the room left (-1: none), counted at ``prefer`` while columns are chosen;
+    ``cuttable``: column -> the narrowest its texts are cut to (the others' cells never are)."""
+
+    order: tuple[int, ...]
+    required: int
+    name: int
+    prefer: int
+    cuttable: dict[int, int]
+
+
+def _fits(widths: Sequence[int], width: int) -> bool:
+    return sum(widths) + 2 * (len(widths) - 1) <= width
+
+
+def _fitted(
+    headers: Sequence[str], rows: Sequence[Sequence[str]], measured: Sequence[Sequence[int]] | None,
+    align: Sequence[str], width: int, fit: Fit,
+) -> Iterator[str]:  # fmt: skip
+    """The table with the columns of ``fit`` that ``width`` holds, texts cut to their room."""
+    if measured is None:
+        measured = [[known_width(c) for c in r] for r in rows]
+    header_widths = [known_width(h) for h in headers]
+    cells = [max(c) for c in zip(*measured, strict=True)] if measured else [0] * len(headers)
+    natural = [max(h, c) for h, c in zip(header_widths, cells, strict=True)]
+    floors = [
+        min(n, fit.cuttable[i]) if i in fit.cuttable else max(c, min(n, MIN_HEADER_WIDTH))
+        for i, (n, c) in enumerate(zip(natural, cells, strict=True))
+    ]
+    columns, widths = fit_columns(natural, floors, fit.order, fit.required, fit.name, fit.prefer, width)
+    return fitted_lines(headers, rows, measured, align, columns, widths)
+
+
 def _state_text(row: ProjectRow, lang: Lang) -> str:
     text = label(row.state, lang)
     return f"{text} ({word('late', lang)})" if row.late else text
@@ -365,6 +408,20 @@ def _state_text(row: ProjectRow, lang: Lang) -> str:
 STATUS_COLUMNS = (
     "code", "name", "agency_code", "state", "latest_no", "latest_date", "progress", "bar", "expected",
     "variance", "plan_status", "computed_plan_status", "disbursed", "budget", "disbursement_rate", "overdue",
+)  # fmt: skip
+#: What a narrow terminal shows first: code, name, state, progress against expected, the
+#: computed plan status and overdue reports; then, as room allows, the variance, disbursement %,
+#: the progress bar, the report's date, the agency, budget, disbursed, the reported plan status
+#: and the report's number.
+STATUS_PRIORITY = (
+    "code", "name", "state", "progress", "expected", "computed_plan_status", "overdue",
+    "variance", "disbursement_rate", "bar", "latest_date", "agency_code", "budget", "disbursed",
+    "plan_status", "latest_no",
+)  # fmt: skip
+STATUS_REQUIRED = 7
+_STATUS_FIT = Fit(
+    tuple(STATUS_COLUMNS.index(c) for c in STATUS_PRIORITY), STATUS_REQUIRED, 1, MIN_NAME_WIDTH,
+    {1: MIN_CUT_WIDTH, 3: MIN_LABEL_WIDTH, 10: MIN_LABEL_WIDTH, 11: MIN_LABEL_WIDTH},
 )  # fmt: skip
 _STATUS_ALIGN = ("left", "left", "left", "left", "right", "left", "right", "left", "right",
                  "right", "left", "left", "right", "right", "right", "right")  # fmt: skip
@@ -376,11 +433,12 @@ def status_table(
     fmt: str = "table",
     width: int | None = None,
     paint: Paint = _no_paint,
+    wide: bool = False,
 ) -> str:
-    """One line per project; the name shortened so the table fits ``width`` (None: never)."""
+    """One line per project, fitted to ``width`` (None: never; see ``status_table_parts``)."""
     lines = [status_line(row, lang, fmt, paint) for row in rows]
     cells, widths = [line.cells for line in lines], [line.widths for line in lines]
-    return "\n".join(status_table_lines(cells, widths, lang, fmt, width)) + "\n"
+    return "\n".join(status_table_lines(cells, widths, lang, fmt, width, wide)) + "\n"
 
 
 def status_cells(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = _no_paint) -> list[str]:
@@ -519,10 +577,11 @@ def status_table_lines(
     lang: Lang,
     fmt: str = "table",
     width: int | None = None,
+    wide: bool = False,
 ) -> Iterator[str]:
     """The lines of the status table of these projects' lines (``StatusLine.cells`` and
     ``.widths``), in their order, made one at a time (without their ends)."""
-    return status_table_parts(cells, widths, lang, fmt, width)[1]
+    return status_table_parts(cells, widths, lang, fmt, width, wide)[1]
 
 
 def status_table_parts(
@@ -531,15 +590,29 @@ def status_table_parts(
     lang: Lang,
     fmt: str = "table",
     width: int | None = None,
+    wide: bool = False,
 ) -> tuple[Layout | None, Iterator[str]]:
-    """``status_table_lines`` and the layout they follow (None when tabulate lays them out)."""
+    """``status_table_lines`` and the layout they follow (None when tabulate lays them out, or
+    when the table is fitted). A table of every column wider than ``width`` (names cut to
+    MIN_NAME_WIDTH) shows the columns of ``STATUS_PRIORITY`` that fit, texts cut to their room;
+    ``wide``: every column whatever the width, names cut toward it."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = _PackedCells(cells)
+    fit = None if wide or width is None else width
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
-        return None, _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
-    table = Grid(headers, rows, cast("Sequence[Sequence[int]]", widths), _STATUS_ALIGN)
+        lines = _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
+        if fit is None:
+            return None, lines
+        every = list(lines)
+        if all(width_of(line) <= fit for line in every):
+            return None, iter(every)
+        return None, _fitted(headers, rows, None, _STATUS_ALIGN, fit, _STATUS_FIT)
+    measured = cast("Sequence[Sequence[int]]", widths)
+    table = Grid(headers, rows, measured, _STATUS_ALIGN)
     layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
+    if fit is not None and not _fits(layout.widths, fit):
+        return None, _fitted(headers, rows, measured, _STATUS_ALIGN, fit, _STATUS_FIT)
     return layout, table.lines(fmt, layout, 1)
 
 
@@ -568,8 +641,11 @@ _KEY_WORDS = {"agency": "agency", "fiscal_year": "fiscal_year", "state": "state"
               "plan_status": "computed_plan_status", "strategy": "strategy", "quarter": "quarter"}  # fmt: skip
 
 
-def summary_table(summary: Summary, lang: Lang, fmt: str = "table", width: int | None = None) -> str:
-    """One line per group and a total line; ``--by quarter`` gets its own columns."""
+def summary_table(
+    summary: Summary, lang: Lang, fmt: str = "table", width: int | None = None, wide: bool = False
+) -> str:
+    """One line per group and a total line; ``--by quarter`` gets its own columns. A table wider
+    than ``width`` shows the columns of ``_summary_fit`` that fit (``wide``: every column)."""
     keys = _key_names(summary)
     key_headers = [word(_KEY_WORDS[k], lang) for k in keys]
     total_word = word("total", lang)
@@ -605,12 +681,41 @@ def summary_table(summary: Summary, lang: Lang, fmt: str = "table", width: int |
                          format_percent(t.progress)])  # fmt: skip
         align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
     column = 0 if keys else -1
+    width = width if fmt == "table" else None
     table = (
-        _fit(headers, body, align, fmt, column, width if fmt == "table" else None, MIN_GROUP_WIDTH)
+        _fit(headers, body, align, fmt, column, width, MIN_GROUP_WIDTH)
         if column >= 0
         else _render(headers, body, align, fmt)
     )
+    if width is not None and not wide and any(width_of(line) > width for line in table.split("\n")):
+        table = "\n".join(_fitted(headers, body, None, align, width, _summary_fit(summary, keys)))
     return table + "\n"
+
+
+#: ``--by quarter``'s columns after the groups' by priority: the quarter's end, disbursement %
+#: against the target and the gap, then the number of projects, budget and disbursed.
+_QUARTER_PRIORITY = (0, 4, 5, 6, 1, 2, 3)
+
+
+def _summary_fit(summary: Summary, keys: Sequence[str]) -> Fit:
+    """A summary on a narrow terminal: the groups' columns first, then (in the table's order)
+    the number of projects, of each state, of each plan status, overdue, the money, the mean
+    progress; ``--by quarter``: ``_QUARTER_PRIORITY``. Names of agencies and strategies are
+    cut first, labels down to MIN_LABEL_WIDTH."""
+    n = len(keys)
+    if summary.quarterly:
+        order = (*range(n), *(n + i for i in _QUARTER_PRIORITY))
+        count = 7
+    else:
+        count = 1 + len(STATES) + len(PLAN_STATUSES) + 2 + 4
+        order = tuple(range(n + count))
+    cuttable = {
+        i: MIN_CUT_WIDTH if k in ("agency", "strategy") else MIN_LABEL_WIDTH
+        for i, k in enumerate(keys)
+        if k in ("agency", "strategy", "state", "plan_status")
+    }
+    name = next((i for i, k in enumerate(keys) if k in ("agency", "strategy")), -1)
+    return Fit(order, n + 1, name, MIN_GROUP_WIDTH, cuttable)
 
 
 # --- one project in detail --------------------------------------------------------------
