@@ -60,3 +60,19 @@ def test_bom_and_crlf_are_accepted(repo: Path) -> None:
     path.write_bytes(codecs.BOM_UTF8 + text.encode("utf-8"))
     result = check_file(path, load_config(repo), AS_OF)
     assert [(f.rule, f.line) for f in result.findings] == [("progress-dip", 73)]
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "0"), ("250", "250")])
+def test_toml_rs_allocator_gives_freed_memory_back(given: str | None, expected: str) -> None:
+    # toml-rs's mimalloc otherwise keeps the pages of thousands of records read (12 MB in a
+    # worker of a cold validate); set before the library loads, a value the user set is kept
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MIMALLOC_PURGE_DELAY"}
+    if given is not None:
+        env["MIMALLOC_PURGE_DELAY"] = given
+    code = "import os, projledger.core.record; print(os.environ['MIMALLOC_PURGE_DELAY'])"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == expected

@@ -50,3 +50,18 @@ def test_summary_renders_through_its_registry(repo: Path, monkeypatch: pytest.Mo
     monkeypatch.setitem(reporters.SUMMARY_RENDERERS, "markdown", fake)
     result = run("summary", "--format", "markdown", "--lang", "en")
     assert result.stdout == "1 projects in en\n"
+
+
+def test_the_text_report_is_made_a_line_at_a_time() -> None:
+    # validate writes a long report as it is made (10,000 findings are megabytes of text)
+    from projledger.core.findings import Finding, Severity
+    from projledger.core.reporters import text_lines, text_report
+
+    findings = [
+        Finding("a.toml", 3, "budget", "over-budget", Severity.WARNING, "ก\nข"),
+        Finding("b.toml", None, "", "io", Severity.ERROR, "no such file"),
+    ]
+    lines = list(text_lines(findings, 2))
+    assert len(lines) == 3 and all(line.endswith("\n") and line.count("\n") == 1 for line in lines)
+    assert "".join(lines) == text_report(findings, 2)
+    assert lines[-1] == "2 files checked: 1 error, 1 warning\n"

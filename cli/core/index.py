@@ -451,21 +451,31 @@ class Index:
         return found[0] if found else None
 
     def store(self, path: str, checked: Checked) -> None:
-        if checked.stat is None:
+        self.store_many([(path, checked)])
+
+    def store_many(self, items: list[tuple[str, Checked]]) -> None:
+        """Entries of checked files, in one statement (a cold run stores 10,000)."""
+        items = [(path, checked) for path, checked in items if checked.stat is not None]
+        rows = [
+            (_to_db(path), *(checked.stat or ()), checked.digest,
+             checked.valid_from and day_text_of(checked.valid_from),
+             checked.valid_until and day_text_of(checked.valid_until), checked.findings_json, checked.facts)
+            for path, checked in items
+        ]  # fmt: skip
+        if rows:
+            self.write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True)
+        known = self.files()  # a file seen before: what was made of its last row is stale
+        stale = [(_to_db(path),) for path, _ in items if path in known]
+        if stale:
+            self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
+            self.write("DELETE FROM kept_cols WHERE path = ?", stale, many=True)
+        if self.broken:
             return
-        v_from, v_until = checked.valid_from, checked.valid_until
-        self.write(
-            "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (_to_db(path), *checked.stat, checked.digest, v_from and day_text_of(v_from),
-             v_until and day_text_of(v_until), checked.findings_json, checked.facts),
-        )  # fmt: skip
-        if path in self.files():  # a file seen before: what was made of its last row is stale
-            self.write("DELETE FROM kept WHERE path = ?", (_to_db(path),))
-            self.write("DELETE FROM kept_cols WHERE path = ?", (_to_db(path),))
-        if not self.broken:  # a lookup later in this run sees what was stored
+        for path, checked in items:  # a lookup later in this run sees what was stored
             clean = "[]" if checked.findings_json == "[]" else None
-            self.files()[path] = (*checked.stat, checked.digest, v_from and day_text_of(v_from),
-                                  v_until and day_text_of(v_until), clean)  # fmt: skip
+            known[path] = (*(checked.stat or ()), checked.digest,
+                           checked.valid_from and day_text_of(checked.valid_from),
+                           checked.valid_until and day_text_of(checked.valid_until), clean)  # fmt: skip
             if self._findings is not None and clean is None:
                 self._findings[path] = checked.findings_json
 
@@ -686,14 +696,20 @@ def check_many(
     misses = [p for p, found in zip(paths, known, strict=True) if found is None]
     racy_since = index.racy_since if index is not None else None
     computed = checked_in_order(misses, config, day, racy_since, jobs)
+    to_store: list[tuple[str, Checked]] = []
     for key, found in zip(keys, known, strict=True):
         if found is not None:
             yield found
             continue
         checked = next(computed)
         if index is not None:
-            index.store(key, checked)
+            to_store.append((key, checked))
+            if len(to_store) == 256:  # stored a batch at a time: never all of a cold run at once
+                index.store_many(to_store)
+                to_store = []
         yield checked.findings_json
+    if index is not None:
+        index.store_many(to_store)
 
 
 def day_text_of(day: date) -> str:

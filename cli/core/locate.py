@@ -8,12 +8,23 @@ that start a key, skipping the inside of multi-line strings and arrays.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 FieldKey = tuple[str | int, ...]
 
-_HEADER = re.compile(r"\s*(\[\[|\[)\s*([^\[\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_-]+)\s*=\s*(.*)$""")
+#: A line that opens something: a table header (``[a.b]``, ``[[reports]]``) or a
+#: key (one bare or quoted name) followed by ``=`` and how its value begins when it runs on over
+#: the lines after it (a multi-line string, an array). Whitespace is TOML's: spaces and tabs.
+_OPENING = re.compile(
+    r"""\n[ \t]*(?:(\[\[|\[)[ \t]*([^\[\]\n]+?)[ \t]*\]\]?[ \t\r]*(?:#[^\n]*)?$"""
+    r"""|("(?:[^"\\\n]++|\\.)*+"|'[^'\n]*'|[A-Za-z0-9_-]+)[ \t]*=[ \t]*("""
+    r'''"""|'{3}|\[)?)''',
+    re.MULTILINE,
+)
+#: What an array holds that may hide a bracket (strings of every kind, comments), and brackets.
+_ARRAY_TOKEN = re.compile(
+    r'''"""(?:[^\\"]++|\\[\s\S]|"(?!""))*+"""(?:"{0,2})|'{3}[\s\S]*?'{3}(?:'{0,2})'''
+    r"""|"(?:[^"\\\n]++|\\.)*+"|'[^'\n]*'|#[^\n]*|[\[\]]"""
+)
 _INDEX = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
 
 
@@ -37,24 +48,40 @@ def format_field(parts: tuple[str | int, ...] | list[str | int], *, zero_based: 
 
 
 def index_lines(text: str) -> dict[FieldKey, int]:
-    """Map each table, array-of-tables entry and key to the 1-based line that opens it."""
+    """Map each table, array-of-tables entry and key to the 1-based line that opens it.
+
+    Lines are counted by ``\n``, as TOML (and tomli's positions) count them. One search for
+    each key and header: the inside of a multi-line string or array is passed over whole, so a
+    line of a note that looks like a key or a header is never taken for one.
+    """
     found: dict[FieldKey, int] = {}
     counts: dict[tuple[str, ...], int] = {}
     table: FieldKey = ()
-    lines = iter(enumerate(text.splitlines(), start=1))
-    for number, line in lines:
-        if match := _HEADER.match(line):
+    text = "\n" + text  # every opening follows a line break: a search for it is quick
+    line, at = 0, 0
+    search, count = _OPENING.search, text.count
+    while match := search(text, at):
+        start = match.start() + 1
+        line += count("\n", at, start)
+        header = match.group(1)
+        if header is not None:
             names = tuple(_unquote(p.strip()) for p in match.group(2).split("."))
-            if match.group(1) == "[[":
+            if header == "[[":
                 counts[names] = counts.get(names, 0) + 1
                 table = (*names, counts[names])
             else:
                 table = names
-            found.setdefault(table, number)
-        elif match := _KEY.match(line):
-            key = (*table, *(_unquote(p.strip()) for p in match.group(1).split(".")))
-            found.setdefault(key, number)
-            _skip_value(match.group(2), lines)
+            found.setdefault(table, line)
+            end = match.end()
+        else:
+            name = match.group(3)
+            if "." in name or name[0] in "\"'":
+                found.setdefault((*table, *(_unquote(p.strip()) for p in name.split("."))), line)
+            else:
+                found.setdefault((*table, name), line)
+            end = _value_end(text, match.end(), match.group(4))
+        line += count("\n", start, end)
+        at = end
     return found
 
 
@@ -75,46 +102,31 @@ def _unquote(name: str) -> str:
     return name
 
 
-def _skip_value(value: str, lines: Iterator[tuple[int, str]]) -> None:
-    """Consume the lines of a value that runs on: a multi-line string or a bracketed array."""
-    for delimiter in ('"""', "'''"):
-        if value.startswith(delimiter):
-            rest = value[3:]
-            if delimiter in rest:
-                return
-            for _, line in lines:
-                if delimiter in line:
-                    return
-            return
-    if value.startswith("["):
-        depth = _bracket_depth(value)
-        while depth > 0:
-            try:
-                _, line = next(lines)
-            except StopIteration:
-                return
-            stripped = line.lstrip()
-            for delimiter in ('"""', "'''"):
-                if delimiter in stripped and stripped.count(delimiter) % 2 == 1:
-                    for _, inner in lines:
-                        if delimiter in inner:
-                            break
-            depth += _bracket_depth(line)
-
-
-def _bracket_depth(text: str) -> int:
-    """Net ``[`` minus ``]`` outside simple strings and comments."""
-    depth, quote = 0, ""
-    for char in text:
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            break
-        elif char == "[":
+def _value_end(text: str, at: int, opening: str | None) -> int:
+    """Where a value that begins at ``at``, after its ``opening``, ends: the next key or header
+    is looked for after it (at the start of a later line)."""
+    if opening is None:
+        return at
+    if opening != "[":
+        close = text.find(opening, at)
+        while opening == '"""' and close > 0 and _escaped(text, close):
+            close = text.find(opening, close + 1)  # ``\"""``: a quote and then maybe the end
+        return len(text) if close < 0 else close + 3
+    depth = 1
+    for token in _ARRAY_TOKEN.finditer(text, at):
+        bracket = token.group()
+        if bracket == "[":
             depth += 1
-        elif char == "]":
+        elif bracket == "]":
             depth -= 1
-    return depth
+            if depth == 0:
+                return token.end()
+    return len(text)
+
+
+def _escaped(text: str, at: int) -> bool:
+    """Whether the character at ``at`` follows an odd run of backslashes (it is escaped)."""
+    before = at - 1
+    while before >= 0 and text[before] == "\\":
+        before -= 1
+    return (at - 1 - before) % 2 == 1

@@ -9,7 +9,7 @@ run answered from the index) costs no table code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -39,9 +39,15 @@ def _plural(number: int, word: str) -> str:
 
 
 def text_report(findings: list[Finding], files: int) -> str:
-    lines = [one_line(f.one_line()) for f in findings]
-    lines.append(_summary(findings, files))
-    return "\n".join(lines) + "\n"
+    return "".join(text_lines(findings, files))
+
+
+def text_lines(findings: list[Finding], files: int) -> Iterator[str]:
+    """The text report a line at a time, each with its line break: a command writes them as
+    they are made instead of holding the whole report (and its encoded bytes) at once."""
+    for finding in findings:
+        yield one_line(finding.one_line()) + "\n"
+    yield _summary(findings, files) + "\n"
 
 
 def json_report(findings: list[Finding], files: int) -> str:
