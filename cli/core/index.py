@@ -39,10 +39,16 @@ from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import Config
 from .findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 #: Bump when a table changes shape.
 INDEX_FORMAT = 2
@@ -659,15 +665,24 @@ def checked_in_order(
     from . import check  # noqa: F401 - imported once, before the processes fork
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    chunks = iter([paths[i : i + 32] for i in range(0, len(paths), 32)])
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                             initargs=(config, day, racy_since)) as pool:  # fmt: skip
-        # A few chunks ahead only: results waiting for a slow consumer would pile up here.
-        pending = deque(pool.submit(_check_chunk, chunk) for chunk in islice(chunks, 2 * jobs))
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker, initargs=(config, day, racy_since)
+    )
+    yield from in_chunks_ahead(pool, _check_chunk, paths, size=32, ahead=2 * jobs)
+
+
+def in_chunks_ahead(pool: Executor, task: Callable[[list[T]], list[R]], items: list[T], *, size: int,
+                    ahead: int) -> Iterator[R]:  # fmt: skip
+    """``task`` over ``items`` a chunk of ``size`` at a time on ``pool`` (closed at the end), the
+    results in order; only ``ahead`` chunks are out at once, so results waiting for a slow
+    consumer never pile up (a cold run at 100,000 records holds a few chunks, not them all)."""
+    chunks = iter([items[i : i + size] for i in range(0, len(items), size)])
+    with pool:
+        pending = deque(pool.submit(task, chunk) for chunk in islice(chunks, ahead))
         while pending:
             batch = pending.popleft().result()
             for chunk in islice(chunks, 1):
-                pending.append(pool.submit(_check_chunk, chunk))
+                pending.append(pool.submit(task, chunk))
             yield from batch
 
 

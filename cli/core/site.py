@@ -38,14 +38,13 @@ import re
 import shutil
 import sys
 import tempfile
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache, partial
 from importlib import resources
-from itertools import islice
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -1466,12 +1465,7 @@ def _in_order(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    size = 16
-    chunks = iter([tasks[i : i + size] for i in range(0, len(tasks), size)])
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        pending = deque(pool.submit(_read_chunk, chunk) for chunk in islice(chunks, 4 * jobs))
-        while pending:
-            batch = pending.popleft().result()
-            for chunk in islice(chunks, 1):
-                pending.append(pool.submit(_read_chunk, chunk))
-            yield from batch
+    from .index import in_chunks_ahead
+
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+    yield from in_chunks_ahead(pool, _read_chunk, tasks, size=16, ahead=4 * jobs)
