@@ -32,7 +32,7 @@ from .calendar import (
 )
 from .config import DEFAULT_CODE_PATTERN, Config
 from .findings import Severity
-from .i18n import _, language
+from .i18n import N_, _, language
 from .labels import label
 from .money import format_money
 from .record import Document, Project, Report, path_names
@@ -191,6 +191,19 @@ def _gregorian(day: date) -> date | None:
         return None
 
 
+#: What fiscal-year-range says of a start or an end out of its window: (too early, too late).
+_OUT_OF_WINDOW = {
+    "start": (
+        N_("starts {be} ({day}), too far before its fiscal year ({span}): a project of fiscal year {year} starts from {low} to {high}"),
+        N_("starts {be} ({day}), too far after its fiscal year ({span}): a project of fiscal year {year} starts from {low} to {high}"),
+    ),
+    "end": (
+        N_("ends {be} ({day}), too far before its fiscal year ({span}): a project of fiscal year {year} ends from {low} to {high}"),
+        N_("ends {be} ({day}), too far after its fiscal year ({span}): a project of fiscal year {year} ends from {low} to {high}"),
+    ),
+}  # fmt: skip
+
+
 def fiscal_year_range(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """A project starts from 5 years before its fiscal year to a year after it, and ends within 10 years after it."""
     p = ctx.project
@@ -199,52 +212,18 @@ def fiscal_year_range(ctx: RuleContext[Project]) -> Iterator[Hit]:
     span = _("fiscal year {year} runs {first} to {last}").format(
         year=fy, first=format_be(first), last=format_be(last)
     )
-    earliest, latest = start_window(fy)
-    if _plausible(p.start) and not earliest <= p.start <= latest:
-        low, high = start_choice(p)
-        text = (
-            _(
-                "starts {be} ({day}), too far before its fiscal year ({span}): a project of fiscal year {year} starts from {low} to {high}"
-            )
-            if p.start < earliest
-            else _(
-                "starts {be} ({day}), too far after its fiscal year ({span}): a project of fiscal year {year} starts from {low} to {high}"
-            )
-        )
-        yield (
-            "start",
-            text.format(
-                be=format_be(p.start),
-                day=p.start.isoformat(),
-                span=span,
-                year=fy,
-                low=low.isoformat(),
-                high=high.isoformat(),
-            ),
-        )
-    earliest, latest = end_window(fy)
-    if _plausible(p.end) and not earliest <= p.end <= latest:
-        low, high = end_choice(p)
-        text = (
-            _(
-                "ends {be} ({day}), too far before its fiscal year ({span}): a project of fiscal year {year} ends from {low} to {high}"
-            )
-            if p.end < earliest
-            else _(
-                "ends {be} ({day}), too far after its fiscal year ({span}): a project of fiscal year {year} ends from {low} to {high}"
-            )
-        )
-        yield (
-            "end",
-            text.format(
-                be=format_be(p.end),
-                day=p.end.isoformat(),
-                span=span,
-                year=fy,
-                low=low.isoformat(),
-                high=high.isoformat(),
-            ),
-        )
+    for name, day, window, choice in (
+        ("start", p.start, start_window(fy), start_choice),
+        ("end", p.end, end_window(fy), end_choice),
+    ):
+        earliest, latest = window
+        if not _plausible(day) or earliest <= day <= latest:
+            continue
+        low, high = choice(p)
+        too_early, too_late = _OUT_OF_WINDOW[name]
+        text = _(too_early if day < earliest else too_late)
+        yield name, text.format(be=format_be(day), day=day.isoformat(), span=span, year=fy,
+                                low=low.isoformat(), high=high.isoformat())  # fmt: skip
 
 
 def start_after_end(ctx: RuleContext[Project]) -> Iterator[Hit]:
