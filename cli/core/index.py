@@ -537,7 +537,9 @@ class Index:
         ).fetchone()
         return (bytes(found[0]), bytes(found[1])) if found else None
 
-    def put_output(self, command: str, key: str, listing: str, day: str, out: bytes, err: bytes) -> None:
+    def put_output(
+        self, command: str, key: str, listing: str, day: str, out: bytes | bytearray, err: bytes
+    ) -> None:
         self.write(
             "DELETE FROM outputs WHERE command = ? AND (listing != ? OR day != ?)", (command, listing, day)
         )
