@@ -140,16 +140,14 @@ class Run:
             return None
         return self.index.output(self.command, self.key, self.listing)
 
-    def put(self, out: list[bytes], err: str) -> None:
+    def put(self, out: bytes | bytearray, err: str) -> None:
         if not self.usable:
             return
         try:
             err_bytes = err.encode("utf-8")
         except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
             return
-        self.index.put_output(
-            self.command, self.key, self.listing, self.day.isoformat(), b"".join(out), err_bytes
-        )
+        self.index.put_output(self.command, self.key, self.listing, self.day.isoformat(), out, err_bytes)
 
     def close(self) -> None:
         self.index.close()
@@ -226,7 +224,7 @@ def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
 
 def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
     """Print the output piece by piece, then the skipped records; keep both in the memo."""
-    kept: list[bytes] | None = [] if memo is not None else None
+    kept: bytearray | None = bytearray() if memo is not None else None  # one copy, no join
     utf8 = _takes_utf8(err=False)
     for chunk in chunks:
         try:
@@ -238,7 +236,7 @@ def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> No
         else:
             click.echo(chunk, nl=False)
         if kept is not None and data is not None:
-            kept.append(data)
+            kept += data
     err = skipped_text(skipped)
     if err:
         click.echo(err, err=True, nl=False)

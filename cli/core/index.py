@@ -300,6 +300,7 @@ class Index:
         self.broken = False  # the write lock could not be had, or a write failed: store nothing
         self._files: dict[str, tuple[Any, ...]] | None = None
         self._findings: dict[str, str] | None = None
+        self._kept_day: str | None = None  # the day whose kept values alone remain (``keep``)
 
     @classmethod
     def open(cls, config: Config, environ: Mapping[str, str] = os.environ) -> Index | None:
@@ -511,10 +512,12 @@ class Index:
     def keep(self, items: list[tuple[str, str, str, Any]], day: str) -> None:
         """(path, variant, day, value) rows, a value being text or a tuple of at most
         ``KEPT_COLUMNS`` numbers, texts, bytes or None (kept as columns); values of other days
-        are let go."""
+        are let go (once a run: ``keep`` is called a batch at a time)."""
         if items:
-            self.write("DELETE FROM kept WHERE day != ?", (day,))
-            self.write("DELETE FROM kept_cols WHERE day != ?", (day,))
+            if self._kept_day != day:
+                self.write("DELETE FROM kept WHERE day != ?", (day,))
+                self.write("DELETE FROM kept_cols WHERE day != ?", (day,))
+                self._kept_day = day
             texts = [(_to_db(p), _to_db(v), d, value) for p, v, d, value in items if type(value) is str]
             rows = [
                 (_to_db(p), _to_db(v), d, *value, *(None,) * (KEPT_COLUMNS - len(value)))
@@ -534,7 +537,9 @@ class Index:
         ).fetchone()
         return (bytes(found[0]), bytes(found[1])) if found else None
 
-    def put_output(self, command: str, key: str, listing: str, day: str, out: bytes, err: bytes) -> None:
+    def put_output(
+        self, command: str, key: str, listing: str, day: str, out: bytes | bytearray, err: bytes
+    ) -> None:
         self.write(
             "DELETE FROM outputs WHERE command = ? AND (listing != ? OR day != ?)", (command, listing, day)
         )

@@ -156,6 +156,9 @@ class Presenter(NamedTuple):
 #: What is kept of a row when no presenter is asked for: the row itself.
 ROWS = Presenter("row", tuple, ProjectRow._make)
 
+#: How many kept values ``rows`` gathers before storing them (in the run's one transaction).
+KEEP_BATCH = 256
+
 
 def rows(
     paths: Iterable[Path],
@@ -247,6 +250,9 @@ def rows(
                 encoded = encode(made)
                 if encoded is not None:
                     new_kept.append((key, variant, day, encoded))
+                    if len(new_kept) == KEEP_BATCH:  # stored as they are made: never a cold run's all
+                        store.keep(new_kept, day)
+                        new_kept = []
             yield load(made) if present is not None else row
         if store is not None:
             if found.whole:
