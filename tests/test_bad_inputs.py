@@ -428,7 +428,8 @@ def test_every_argument_survives_garbage(empty_repo: Path, command: str) -> None
         result = run(*args, input="")
         assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.stderr)
         assert "internal error" not in result.stderr, (args, result.stderr)
-        if command != "add-report" or value != str(path):
+        writes = {"add-report": [str(path)], "migrate": ["records", "records/2567", str(path)]}
+        if value not in writes.get(command, []):  # the writers change the record they are given
             assert path.read_bytes() == before, args
 
 
