@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "status": "status:status",
     "summary": "summary:summary",
     "site": "site:site",
+    "export": "export:export",
     "sheet": "sheet:sheet",
 }
 
