@@ -153,7 +153,7 @@ def parse_config(path: Path) -> Config:
     if not isinstance(name, str) or not name.strip() or not name.isprintable() or name.strip() != name:
         if "name" in data:
             raise ConfigError(
-                _("name must be the repository's name in quotes, such as \"bma-budget-office\""),
+                _('name must be the repository\'s name in quotes, such as "bma-budget-office"'),
                 path=path,
                 field="name",
             )

@@ -23,6 +23,7 @@ satang), because SQLite has no decimal type and sums text or REAL columns as bin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -408,6 +409,7 @@ class Writer(Protocol):
     def begin(self, table: str, columns: Sequence[Column]) -> str: ...
     def write(self, table: str, rows: list[Row]) -> None: ...
     def finish(self) -> None: ...
+    def abort(self) -> None: ...
 
 
 def _quantum(column: Column) -> Decimal:
@@ -491,6 +493,11 @@ class ParquetWriter:
         for writer in self.writers.values():
             writer.close()
 
+    def abort(self) -> None:
+        for writer in self.writers.values():
+            with contextlib.suppress(Exception):
+                writer.close()
+
 
 class SqliteWriter:
     """One SQLite database, a table per table; every decimal an INTEGER of its smallest unit."""
@@ -556,6 +563,9 @@ class SqliteWriter:
         self.con.execute("COMMIT")
         self.con.close()
 
+    def abort(self) -> None:
+        self.con.close()
+
 
 class NdjsonWriter:
     """A file of JSON lines per table: decimals as exact JSON numbers, dates as ISO text."""
@@ -592,6 +602,11 @@ class NdjsonWriter:
     def finish(self) -> None:
         for handle in self.files.values():
             handle.close()
+
+    def abort(self) -> None:
+        for handle in self.files.values():
+            with contextlib.suppress(OSError):
+                handle.close()
 
 
 WRITERS: dict[str, Callable[[Path], Writer]] = {
@@ -697,8 +712,22 @@ def _write(
     version: str, environ: Any, source: Iterable[Item] | None,
 ) -> ExportResult:  # fmt: skip
     writer = WRITERS[output_format](folder)
+    files: dict[str, str] = {}
+    try:
+        for table in TABLES:
+            files[table] = writer.begin(table, columns_of(table))
+        return _fill(writer, folder, output_format, paths, config, as_of, checked_on, version, environ, source,
+                     files)  # fmt: skip
+    except BaseException:
+        writer.abort()
+        raise
+
+
+def _fill(
+    writer: Writer, folder: Path, output_format: str, paths: list[Path], config: Config, as_of: date,
+    checked_on: date, version: str, environ: Any, source: Iterable[Item] | None, files: dict[str, str],
+) -> ExportResult:  # fmt: skip
     ctx = Context(config.repository_name, as_of, config)
-    files = {table: writer.begin(table, columns_of(table)) for table in TABLES}
     counts = dict.fromkeys(TABLES, 0)
     pending: dict[str, list[Row]] = {table: [] for table in TABLES}
     checked = set()
@@ -718,14 +747,20 @@ def _write(
         pending[table] = []
 
     items = source if source is not None else records(paths, config, checked_on, environ=environ)
-    for item in items:
-        if item.record is None:
-            skipped.append((item.path, _first_error(item.findings)))
-        for table, produce in PRODUCERS.items():
-            bucket = pending[table]
-            bucket.extend(produce(ctx, item))
-            if len(bucket) >= BATCH:
-                flush(table)
+    stream = iter(items)
+    try:
+        for item in stream:
+            if item.record is None:
+                skipped.append((item.path, _first_error(item.findings)))
+            for table, produce in PRODUCERS.items():
+                bucket = pending[table]
+                bucket.extend(produce(ctx, item))
+                if len(bucket) >= BATCH:
+                    flush(table)
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # the index's transaction: what was stored is kept, even on a failure
     for table in TABLES:
         if pending[table]:
             flush(table)
