@@ -336,9 +336,55 @@ def bench_size(
     measure(1, build, repo, warm_cache)
     results["site, after one record changed"] = measure(
         runs, build, repo, warm_cache, before=lambda: (measure(1, build, repo, warm_cache), change())[-1], after=restore)  # fmt: skip
+    results.update(bench_export(count, repo, scratch, runs, fresh_cache, warm_cache))
     for folder in caches:
         shutil.rmtree(folder, ignore_errors=True)
     return results
+
+
+#: The formats ``projledger export`` is measured in (parquet only where pyarrow is installed).
+EXPORT_FORMATS = ("parquet", "sqlite", "ndjson")
+#: Peak memory an export may reach at 100,000 records (issue 21).
+EXPORT_MEMORY_LIMIT_MB = 100
+
+
+def bench_export(count: int, repo: Path, scratch: Path, runs: int, fresh_cache: Callable[[], dict[str, str]],
+                 warm_cache: Callable[[], dict[str, str]]) -> dict[str, Timing]:  # fmt: skip
+    """``projledger export`` of the whole portfolio: cold (nothing in the index) and warm (the
+    index knows every record), each format into a folder of its own."""
+    import importlib.util
+
+    results: dict[str, Timing] = {}
+    for fmt in EXPORT_FORMATS:
+        if fmt == "parquet" and importlib.util.find_spec("pyarrow") is None:
+            continue
+        out = scratch / f"export-{fmt}-{count}"
+        argv = [PROJLEDGER, "export", "--format", fmt, "--output", str(out), "--as-of", AS_OF_ARG]
+        results[f"export {fmt}, cold"] = measure(runs, lambda argv=argv: [argv], repo, fresh_cache)
+        measure(1, lambda argv=argv: [argv], repo, warm_cache)
+        results[f"export {fmt}, warm"] = measure(runs, lambda argv=argv: [argv], repo, warm_cache)
+    return results
+
+
+def bench_export_only(count: int, args: argparse.Namespace, data: Path, scratch: Path,
+                      portfolio: str = "plain") -> dict[str, Timing]:  # fmt: skip
+    """``--only export``: the export rows alone (a quick check of its code path)."""
+    repo = ensure_portfolio(data, count, portfolio)
+    where = scratch / portfolio
+    where.mkdir(exist_ok=True)
+    base_env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PROJLEDGER_") and k != "PYTHONDONTWRITEBYTECODE"
+    }
+    warm = where / f"warm-{count}"
+
+    def fresh() -> dict[str, str]:
+        return {**base_env, "PROJLEDGER_CACHE_DIR": tempfile.mkdtemp(prefix="cache-", dir=where)}
+
+    return bench_export(
+        count, repo, where, args.runs, fresh, lambda: {**base_env, "PROJLEDGER_CACHE_DIR": str(warm)}
+    )
 
 
 def table(sizes: list[int], all_results: dict[int, dict[str, Timing]]) -> str:
@@ -414,8 +460,21 @@ def verdicts(sizes: list[int], all_results: dict[int, dict[str, Timing]]) -> str
             lines.append(
                 f"- peak memory of {name}: {mb:.0f} MB (target ≤ {MEMORY_LIMIT_MB}): {'met' if mb <= MEMORY_LIMIT_MB else 'NOT met'}"
             )
+    for n in sizes:
+        for name, timing in all_results[n].items():
+            if name.startswith("export "):
+                mb = timing.peak_kb / 1024
+                verdict = "met" if mb <= EXPORT_MEMORY_LIMIT_MB else "NOT met"
+                lines.append(
+                    f"- peak memory of {name} at {n:,}: {mb:.0f} MB (target ≤ {EXPORT_MEMORY_LIMIT_MB} at 100,000): {verdict}"
+                )
     small, large = min(sizes), max(sizes)
-    for name in ("validate, cold", "status, cold", "summary, cold"):
+    for name in (
+        "validate, cold",
+        "status, cold",
+        "summary, cold",
+        *(f"export {f}, cold" for f in EXPORT_FORMATS),
+    ):
         if large > small and all(name in all_results[n] for n in (small, large)):
             cost = [all_results[n][name].median / n for n in (small, large)]
             lines.append(
@@ -443,6 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-check-jsonschema", action="store_true")
     parser.add_argument("--smoke", action="store_true", help="50 records, one run, no check-jsonschema")
     parser.add_argument("--portfolios", nargs="+", choices=list(PORTFOLIOS), default=list(PORTFOLIOS))
+    parser.add_argument("--only", choices=["export"], help="measure only these rows (a quick check)")
     parser.add_argument("--parse-only", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.parse_only:
@@ -453,8 +513,9 @@ def main(argv: list[str] | None = None) -> int:
     by_portfolio: dict[str, dict[int, dict[str, Timing]]] = {}
     with tempfile.TemporaryDirectory(prefix="projledger-bench-") as scratch:
         for portfolio in args.portfolios:
+            each = bench_export_only if args.only == "export" else bench_size
             by_portfolio[portfolio] = {
-                count: bench_size(count, args, args.data, Path(scratch), portfolio) for count in args.sizes
+                count: each(count, args, args.data, Path(scratch), portfolio) for count in args.sizes
             }
     sections = "".join(
         f"\n## {ABOUT[portfolio]}\n\n" + table(args.sizes, all_results) + "\n" + per_record(args.sizes, all_results)

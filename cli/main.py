@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "status": "status:status",
     "summary": "summary:summary",
     "site": "site:site",
+    "export": "export:export",
     "sheet": "sheet:sheet",
 }
 

@@ -21,7 +21,10 @@ DEFAULT_OUTPUT = "_site"
                    "holding a site projledger built (or an empty one) is replaced.")  # fmt: skip
 @as_of_option
 @lang_option("Pages in Thai (th) or English (en); default the config's language, th unless set.")
-def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
+@click.option("--with-export", "with_export", type=click.Choice(("parquet", "sqlite", "ndjson")), default=None,
+              help="Also publish the tables of projledger export in DIR/export/ (for a national job "
+                   "that collects every agency's tables from their sites).")  # fmt: skip
+def site(output: Path | None, as_of: date | None, lang: Lang | None, with_export: str | None = None) -> None:
     """Build the portfolio's website: overview, agencies, projects.
 
     A static website, with the data as JSON and CSV.
@@ -62,4 +65,11 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
         f"{len(result.rendered)} pages written, "
         f"{result.kept} unchanged)"
     )
+    if with_export is not None:
+        from .. import __version__
+        from ..core.export import export
+
+        done = export(result.path / "export", with_export, [], config, day, today(config), Path.cwd(),
+                      __version__)  # fmt: skip
+        click.echo(f"export: {shown_path(done.path)} ({with_export})")
     report_skipped(skipped.files)

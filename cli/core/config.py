@@ -26,7 +26,7 @@ DEFAULT_TOLERANCE = Decimal(10)
 #: The repository's time zone: "today" (the day of a check) is the day there, on every machine.
 DEFAULT_TIMEZONE = "Asia/Bangkok"
 
-_KNOWN_KEYS = {"records", "tolerance", "language", "code_pattern", "disbursement_targets", "timezone"}
+_KNOWN_KEYS = {"records", "tolerance", "language", "code_pattern", "disbursement_targets", "timezone", "name"}
 
 
 class ConfigError(ProjledgerError):
@@ -46,6 +46,14 @@ class Config:
     targets_by_year: dict[int, tuple[Decimal, ...]] = field(default_factory=dict)
     path: Path | None = None
     timezone: str = DEFAULT_TIMEZONE
+    #: The repository's name as exports carry it (``name`` in projledger.toml); "" when unset.
+    name: str = ""
+
+    @property
+    def repository_name(self) -> str:
+        """What tells this repository's rows from another's in exports read together: the
+        config's ``name``, else the name of the repository's folder."""
+        return self.name or self.root.name
 
     def zone(self) -> ZoneInfo:
         """The repository's time zone (checked when the config was read)."""
@@ -141,6 +149,15 @@ def parse_config(path: Path) -> Config:
         ) from None
     default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
     timezone = _timezone(data.get("timezone", DEFAULT_TIMEZONE), path)
+    name = data.get("name", "")
+    if not isinstance(name, str) or not name.strip() or not name.isprintable() or name.strip() != name:
+        if "name" in data:
+            raise ConfigError(
+                _('name must be the repository\'s name in quotes, such as "bma-budget-office"'),
+                path=path,
+                field="name",
+            )
+        name = ""
     return Config(
         root=root,
         records_dir=records_dir,
@@ -151,6 +168,7 @@ def parse_config(path: Path) -> Config:
         targets_by_year=by_year,
         path=path,
         timezone=timezone,
+        name=name,
     )
 
 

@@ -453,6 +453,26 @@ class Index:
             return (*entry[:7], self.findings(path, many=True))
         return entry
 
+    def entry_of(self, path: str, key: StatKey | None, day: date) -> tuple[str, str | None] | None:
+        """(findings, facts) of ``path`` when its stored entry still describes the file and its
+        findings hold on ``day`` (as ``lookup`` judges it), else None: one query a file, for a
+        run that streams every file once (``export``) and must not hold every entry at once."""
+        if key is None:
+            return None
+        found = self.con.execute(
+            "SELECT size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, findings, facts "
+            "FROM files WHERE path = ?",
+            (_to_db(path),),
+        ).fetchone()
+        if found is None or tuple(found[:4]) != key:
+            return None
+        day_text = day_text_of(day)
+        if (found[5] is not None and day_text < found[5]) or (found[6] is not None and day_text > found[6]):
+            return None
+        if found[4] is not None and file_digest(path) != found[4]:
+            return None
+        return found[7], found[8]
+
     def facts(self, path: str) -> str | None:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
         return found[0] if found else None

@@ -226,8 +226,9 @@ SITE_JOB = """\
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-@INSTALL@      - name: Build the site
-        run: projledger site --output _site
+@INSTALL@      - name: Build the site, with the tables of `projledger export` in _site/export/
+        # (sqlite needs nothing more; parquet needs projledger[parquet] installed above)
+        run: projledger site --output _site --with-export sqlite
       - uses: actions/upload-pages-artifact@v3
         with:
           path: _site

@@ -27,9 +27,6 @@ Builds into one folder queue on its lock (``.<name>.lock`` beside it, ``_begin_b
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import errno
 import hashlib
 import json
 import multiprocessing
@@ -73,6 +70,7 @@ from .portfolio import (
 )
 from .record import Project
 from .status import Status, compute_status, computed_status_of
+from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
 from .text import json_safe, printable
@@ -903,41 +901,6 @@ def clean_stray(target: Path) -> int:
         finally:
             os.close(fd)
     return removed
-
-
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    if result == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
-        return False
-    raise OSError(code, os.strerror(code), str(a))
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    """Put ``new`` where ``target`` is; the old site goes away only once the new one is there."""
-    if not target.exists():
-        os.rename(new, target)
-        return
-    if _exchange(new, target):
-        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old site
-        return
-    old = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
-    os.rmdir(old)
-    os.rename(target, old)
-    os.rename(new, target)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _manifest_text(manifest: Mapping[str, str]) -> str:
