@@ -36,7 +36,6 @@ WORDS: dict[str, dict[Lang, str]] = {
     "as_of": {"th": "ข้อมูล ณ", "en": "as of"},
 }
 MONTHS_EN_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-TITLE = WORDS["title"]["th"]
 MAX_MONTHS = 60
 
 WIDTH, HEIGHT = 680, 360
