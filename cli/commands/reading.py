@@ -71,13 +71,18 @@ def no_paint(text: str, kind: str) -> str:
     return text
 
 
+def _columns_set() -> int:
+    """$COLUMNS as a number; 0 when unset or not a number."""
+    try:
+        return int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        return 0
+
+
 def terminal_width() -> int:
     """``shutil.get_terminal_size().columns``, without importing shutil (and with it bz2 and
     lzma: 4 ms of a run answered from the output memo): $COLUMNS, else the terminal's, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
+    columns = _columns_set()
     if columns > 0:
         return columns
     try:
@@ -90,11 +95,7 @@ def terminal_width() -> int:
 def table_width(wide: bool) -> int | None:
     """The width a table for people fits: $COLUMNS when set, else the terminal's; None (every
     column, nothing cut) for output that is not a terminal when $COLUMNS is not set."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0 and not sys.stdout.isatty():
+    if _columns_set() <= 0 and not sys.stdout.isatty():
         return None
     return terminal_width()
 
