@@ -241,18 +241,14 @@ def _changed_paths(rev: str, records: str, root: Path) -> list[tuple[ChangeKind,
     index = 0
     while index < len(parts):
         status = parts[index]
-        if status.startswith(("R", "C")):
-            old, new = parts[index + 1], parts[index + 2]
-            index += 3
-            if status.startswith("R"):
-                found.append(("renamed", new, old))
-            else:
-                found.append(("added", new, None))
-            continue
-        path = parts[index + 1]
-        index += 2
-        kind: ChangeKind = "added" if status == "A" else "deleted" if status == "D" else "modified"
-        found.append((kind, path, None))
+        if status.startswith("R"):  # a rename or a copy names the old path, then the new one
+            found.append(("renamed", parts[index + 2], parts[index + 1]))
+        elif status.startswith("C"):
+            found.append(("added", parts[index + 2], None))
+        else:
+            kind: ChangeKind = "added" if status == "A" else "deleted" if status == "D" else "modified"
+            found.append((kind, parts[index + 1], None))
+        index += 3 if status.startswith(("R", "C")) else 2
     untracked = _git(["ls-files", "--others", "--exclude-standard", "-z", "--", records], root)
     found.extend(("added", path, None) for path in _split_z(untracked))
     return sorted(
