@@ -377,17 +377,10 @@ def change_dict(change: Change) -> dict[str, Any]:
     """A change for machines: English keys, raw values, numbers as in the status envelope."""
     from .tables import json_number
 
-    def side(s: Side) -> dict[str, Any]:
-        return {
-            "code": s.code,
-            "reports": list(s.reports),
-            "progress": json_number(s.progress),
-            "plan_status": s.plan_status,
-            "target_status": s.target_status,
-            "disbursed": json_number(s.disbursed),
-            "event": s.event,
-            "error": s.error,
-        }
+    def side(s: Side) -> dict[str, Any]:  # every field but the name, in the Side's order
+        data = {key: value for key, value in dataclasses.asdict(s).items() if key != "name"}
+        numbers = {"progress": json_number(s.progress), "disbursed": json_number(s.disbursed)}
+        return data | numbers | {"reports": list(s.reports)}
 
     return {
         "path": change.path,
