@@ -312,9 +312,8 @@ class _Reader:
         pos = 0
         found = False
         for match in _PAGE_HEADER.finditer(raw):
-            ratio = similarity(_norm(match.group(1)), _norm(FORM_TITLE), FUZZY_CUTOFF)
-            if ratio < FUZZY_CUTOFF:
-                continue
+            if similarity(_norm(match.group(1)), _norm(FORM_TITLE), FUZZY_CUTOFF) < FUZZY_CUTOFF:
+                continue  # a starred line that is not the form's title
             found = True
             pieces.append(raw[pos : match.start()])
             pos = match.end()
@@ -330,11 +329,9 @@ class _Reader:
         if not match or match.group(1) not in _HEADINGS:
             return None
         section, words = _HEADINGS[match.group(1)]
-        got = _norm(match.group(2))[: len(_norm(words))]
-        if not got:
-            return None
-        ratio = similarity(got, _norm(words), 0.8)
-        return section if ratio >= 0.8 else None
+        wanted = _norm(words)
+        got = _norm(match.group(2))[: len(wanted)]
+        return section if got and similarity(got, wanted, 0.8) >= 0.8 else None
 
     def read(self) -> None:
         section = ""
@@ -539,8 +536,7 @@ def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
         else:
             data["name"] = name
     if code := fields.get("code"):
-        found = _CODE.fullmatch(ascii_digits(code).replace(" ", ""))
-        if found:
+        if found := _CODE.fullmatch(ascii_digits(code).replace(" ", "")):
             data["code"] = found.group()
         else:
             unreadable("code", f"'{code}' is not a project code like 01000000-2475")
