@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -213,13 +214,8 @@ def _echo_utf8(data: bytes, err: bool = False) -> None:
 
 def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
     """Lines (without their ends) as pieces of ``size`` lines, each ending with a newline."""
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == size:
-            yield "\n".join(batch) + "\n"
-            batch = []
-    if batch:
+    lines = iter(lines)
+    while batch := list(islice(lines, size)):
         yield "\n".join(batch) + "\n"
 
 
