@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -41,9 +41,11 @@ class PathArgument(click.Path):
     """A path argument that may not be empty: click reads "" as ``.``, so ``fmt "$FILE"`` with
     FILE unset would rewrite every record under the working folder."""
 
+    empty = "an empty path; give a file or a folder ('.' for here)"
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
-            self.fail("an empty path; give a file or a folder ('.' for here)", param, ctx)
+            self.fail(self.empty, param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -51,10 +53,7 @@ class OutputPath(PathArgument):
     """What ``--output`` names: never empty (``--output ''`` is a usage error, not the working
     folder); what lies there is judged by ``output_plan`` when the command runs."""
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and not value.strip():
-            self.fail("an empty path; name the file to write", param, ctx)
-        return super().convert(value, param, ctx)
+    empty = "an empty path; name the file to write"
 
 
 def output_plan(
@@ -68,27 +67,38 @@ def output_plan(
     return plan_output(path, config, Path.cwd(), folder=folder, field=field).require()
 
 
-class _OneLineType(click.ParamType):  # type: ignore[type-arg]
-    def fail_one_line(
-        self, message: str, param: click.Parameter | None, ctx: click.Context | None
-    ) -> NoReturn:
-        raise OptionError(message, ctx=ctx, param=param)
+class ParsedType(click.ParamType):  # type: ignore[type-arg]
+    """A value read by a parser of the core: a value already of ``kind`` passes as it is, and
+    what the parser cannot read (``error``) is refused in one line naming the option."""
+
+    kind: type | tuple[type, ...]
+    error: type[Exception]
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.kind):
+            return value
+        try:
+            return self.parse(str(value))
+        except self.error as error:
+            raise OptionError(str(error), ctx=ctx, param=param) from None
 
 
-class DayType(_OneLineType):
+class DayType(ParsedType):
     """A date as clerks type it: 25/10/2567 (BE), ๒๕/๑๐/๒๕๖๗ or 2024-10-25."""
 
     name = "DATE"
+    kind, error = date, DateInputError
+
+    def parse(self, text: str) -> date:
+        return parse_date(text)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            day = parse_date(str(value))
-        except DateInputError as error:
-            self.fail_one_line(str(error), param, ctx)
-        if ctx is not None:  # how this person writes dates: messages about them follow it
-            ctx.meta[DATE_STYLE] = date_style(str(value))
+        day: date = super().convert(value, param, ctx)
+        if ctx is not None and not isinstance(value, date):  # how this person writes dates:
+            ctx.meta[DATE_STYLE] = date_style(str(value))  # messages about them follow it
         return day
 
 
@@ -96,62 +106,46 @@ class DayType(_OneLineType):
 DATE_STYLE = "projledger.date_style"
 
 
-class MoneyType(_OneLineType):
+class MoneyType(ParsedType):
     """Baht: 3,540,000 or 1250000.50 (Thai digits too); never negative."""
 
     name = "BAHT"
+    kind, error = Decimal, NumberInputError
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return parse_money(str(value))
-        except NumberInputError as error:
-            self.fail_one_line(str(error), param, ctx)
+    def parse(self, text: str) -> Decimal:
+        return parse_money(text)
 
 
-class PercentType(_OneLineType):
+class PercentType(ParsedType):
     name = "PERCENT"
+    kind, error = Decimal, NumberInputError
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return parse_percent(str(value))
-        except NumberInputError as error:
-            self.fail_one_line(str(error), param, ctx)
+    def parse(self, text: str) -> Decimal:
+        return parse_percent(text)
 
 
-class WholeNumberType(_OneLineType):
+class WholeNumberType(ParsedType):
     """A whole number; Thai digits allowed."""
 
     name = "N"
+    kind, error = int, NumberInputError
 
     def __init__(self, minimum: int = 0) -> None:
         self.minimum = minimum
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_whole(str(value), self.minimum)
-        except NumberInputError as error:
-            self.fail_one_line(str(error), param, ctx)
+    def parse(self, text: str) -> int:
+        return parse_whole(text, self.minimum)
 
 
-class FiscalYearType(_OneLineType):
+class FiscalYearType(ParsedType):
     """A Buddhist Era fiscal year (2567, ๒๕๖๗); a Gregorian one (2024) is refused with the BE
     year meant (``calendar.parse_fiscal_year``)."""
 
     name = "YEAR"
+    kind, error = int, DateInputError
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_fiscal_year(str(value))
-        except DateInputError as error:
-            self.fail_one_line(str(error), param, ctx)
+    def parse(self, text: str) -> int:
+        return parse_fiscal_year(text)
 
 
 class LabelChoice(click.Choice):  # type: ignore[type-arg]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -71,13 +72,18 @@ def no_paint(text: str, kind: str) -> str:
     return text
 
 
+def _columns_set() -> int:
+    """$COLUMNS as a number; 0 when unset or not a number."""
+    try:
+        return int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        return 0
+
+
 def terminal_width() -> int:
     """``shutil.get_terminal_size().columns``, without importing shutil (and with it bz2 and
     lzma: 4 ms of a run answered from the output memo): $COLUMNS, else the terminal's, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
+    columns = _columns_set()
     if columns > 0:
         return columns
     try:
@@ -90,11 +96,7 @@ def terminal_width() -> int:
 def table_width(wide: bool) -> int | None:
     """The width a table for people fits: $COLUMNS when set, else the terminal's; None (every
     column, nothing cut) for output that is not a terminal when $COLUMNS is not set."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0 and not sys.stdout.isatty():
+    if _columns_set() <= 0 and not sys.stdout.isatty():
         return None
     return terminal_width()
 
@@ -212,13 +214,8 @@ def _echo_utf8(data: bytes, err: bool = False) -> None:
 
 def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
     """Lines (without their ends) as pieces of ``size`` lines, each ending with a newline."""
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == size:
-            yield "\n".join(batch) + "\n"
-            batch = []
-    if batch:
+    lines = iter(lines)
+    while batch := list(islice(lines, size)):
         yield "\n".join(batch) + "\n"
 
 

@@ -170,19 +170,16 @@ def parse_fiscal_year(text: str) -> int:
     """
     raw = text.strip()
     digits = ascii_digits(raw)
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 9):
-        raise DateInputError(
-            _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
-        )
-    year = int(digits)
-    if year >= MIN_BE_YEAR:
-        return year
-    if to_be(year) >= MIN_BE_YEAR:
-        raise DateInputError(
-            _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?").format(
-                raw=raw, year=to_be(year)
+    if digits.isascii() and digits.isdigit() and len(digits) <= 9:
+        year = int(digits)
+        if year >= MIN_BE_YEAR:
+            return year
+        if to_be(year) >= MIN_BE_YEAR:
+            raise DateInputError(
+                _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?").format(
+                    raw=raw, year=to_be(year)
+                )
             )
-        )
     raise DateInputError(
         _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
     )

@@ -30,10 +30,7 @@ _INDEX = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
 
 def parse_field(field: str) -> FieldKey:
     """``reports[3].progress`` to ``("reports", 3, "progress")`` (indexes 1-based, as written)."""
-    parts: list[str | int] = []
-    for name, index in _INDEX.findall(field):
-        parts.append(int(index) if index else name)
-    return tuple(parts)
+    return tuple(int(index) if index else name for name, index in _INDEX.findall(field))
 
 
 def format_field(parts: tuple[str | int, ...] | list[str | int], *, zero_based: bool = True) -> str:
