@@ -63,6 +63,9 @@ KEPT_COLUMNS = 16
 #: Seconds a run waits for another's write lock before it runs without storing.
 LOCK_TIMEOUT = 2.0
 
+#: How the facts of a KPI begin (``kpi.kpi_facts`` puts its kind first), to find them by.
+KPI_FACTS = '{"kind":"kpi"'
+
 StatKey = tuple[int, int, int, int]
 FindingData = tuple[int | None, str, str, str, str, int | None]
 
@@ -477,6 +480,13 @@ class Index:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
         return found[0] if found else None
 
+    def kpi_facts(self) -> dict[str, str]:
+        """The facts of every KPI the index holds, by path (``kpi.kpi_facts`` begins with its kind)."""
+        found = self.con.execute(
+            "SELECT path, facts FROM files WHERE substr(facts, 1, ?) = ?", (len(KPI_FACTS), KPI_FACTS)
+        )
+        return {_from_db(path): facts for path, facts in found}
+
     def store(self, path: str, checked: Checked) -> None:
         self.store_many([(path, checked)])
 
@@ -642,16 +652,16 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     valid_from = valid_until = None
     facts = None
-    project = result.project
-    to_facts = kind_of_record(project).facts if project is not None else None
-    if project is not None and to_facts is not None:
-        facts = json.dumps(to_facts(project), ensure_ascii=False, separators=(",", ":"))
+    project = result.record
+    kind = kind_of_record(project) if project is not None else None
+    if project is not None and kind is not None and kind.facts is not None:
+        facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
         if any(f[2] in day_rules() for f in data) or (
             not is_plain_wording(day) and _typed_dates_in(findings_json)
         ):
             valid_from = valid_until = day  # the message names the day (or dates as typed that day)
         else:
-            dates = [r.date for r in project.reports if _plausible(r.date)]
+            dates = [d for d in kind.days(project) if _plausible(d)] if kind.days is not None else []
             valid_from = max(dates) if dates else None
     stat = file_hash = None
     st = seen.stat
@@ -712,10 +722,16 @@ def in_chunks_ahead(pool: Executor, task: Callable[[list[T]], list[R]], items: l
 
 
 def check_many(
-    paths: list[str], config: Config, day: date, index: Index | None, jobs: int = 1
+    paths: list[str],
+    config: Config,
+    day: date,
+    index: Index | None,
+    jobs: int = 1,
+    kpis: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
-    still holds, else read and checked (and stored)."""
+    still holds, else read and checked (and stored). ``kpis`` gets the facts of the KPIs read
+    here, by absolute path (those of the index: ``Index.kpi_facts``)."""  # fmt: skip
     from .calendar import is_plain_wording
 
     keys = [os.path.abspath(p) for p in paths]
@@ -742,6 +758,8 @@ def check_many(
             yield found
             continue
         checked = next(computed)
+        if kpis is not None and checked.facts is not None and checked.facts.startswith(KPI_FACTS):
+            kpis[key] = checked.facts
         if index is not None:
             to_store.append((key, checked))
             if len(to_store) == 256:  # stored a batch at a time: never all of a cold run at once

@@ -86,6 +86,8 @@ def line_of(text: str, field: str | FieldKey, index: dict[FieldKey, int] | None 
     """The line of ``field``, or of the nearest enclosing thing that has one (1 at the top)."""
     parts = parse_field(field) if isinstance(field, str) else field
     lines = index if index is not None else index_lines(text)
+    if parts and parts not in lines and (*parts, 1) in lines:
+        return lines[(*parts, 1)]  # an array of tables named as a whole: its first ``[[...]]``
     while parts:
         if parts in lines:
             return lines[parts]
