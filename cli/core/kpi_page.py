@@ -49,8 +49,10 @@ from .money import NumberInputError, parse_decimal
 from .text import nfc
 
 #: The KPI code: the agency's 4-digit prefix and a 4-digit number.
-KPI_CODE = re.compile(r"[0-9]{4}-[0-9]{4}")
 DIRECTIONS = ("higher", "lower")
+#: A number as the page prints it: ``int`` when whole without a point (``100``), else the exact
+#: ``Decimal`` (``45.00``).
+Number = Decimal | int
 
 # The page's own words (the Thai the old system prints), and the record key each one fills.
 TABLE_HEADING = "ผลงานเทียบกับเป้าหมายรายไตรมาส"
@@ -93,7 +95,9 @@ _COLUMNS = re.compile(r"^ไตรมาส\s+\S")
 _EVALUATED = re.compile(r"^\*{3}\s*สยป\.?\s*ตรวจประเมินตัวชี้วัด\s*:?\s*(?P<rest>.*)$")
 _EVALUATED_ITEM = re.compile(rf"ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)\s*:\s*(?P<score>{_NUMBER})")
 _NOTE_HEADER = re.compile(r"^รายงานผล\S*\s*ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)\s*:?\s*(?P<rest>.*)$")
-_NOTE_DATE = re.compile(r"^(?P<date>[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s*:\s*|\s+|$)")
+_NOTE_DATE = re.compile(
+    r"^(?P<date>[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s*:\s*|\s+|$)"
+)
 
 
 @dataclass(frozen=True)
@@ -129,9 +133,9 @@ class _Note:
 @dataclass
 class _Row:
     line: int
-    value: Decimal | None
-    score: Decimal | None
-    full: Decimal | None
+    value: Number | None
+    score: Number | None
+    full: Number | None
 
 
 class _Page:
@@ -144,14 +148,14 @@ class _Page:
         self.lines_of: dict[str, int] = {}
         self.name_block: list[tuple[int, str]] = []
         self.rows: dict[int, _Row] = {}
-        self.evaluated: list[tuple[int, int, Decimal]] = []  # (line, quarter, score)
+        self.evaluated: list[tuple[int, int, Number]] = []  # (line, quarter, score)
         self.notes: dict[int, _Note] = {}
         self.note = _Note(0, 0)  # the note the lines being read belong to
         self.lacking: list[str] = []  # what the clerk must give as options
         self.level: str | None = None
         self.unit = ""
-        self.target: Decimal | None = None
-        self.achieved: tuple[int, str, Decimal] | None = None
+        self.target: Number | None = None
+        self.achieved: tuple[int, str, Number] | None = None
         # "\n" only (str.splitlines also breaks at \x85, \u2028...): line numbers as an editor shows
         self.lines = [
             (number, _SPACES.sub(" ", _PAGE_HEADER.sub(" ", raw)).strip())
@@ -210,7 +214,11 @@ class _Page:
             elif last is not None:
                 self.fields[last] += " " + text  # a wrapped value
             elif _SPACES.sub("", text) != PAGE_TITLE:
-                self.warn(number, "", _("text outside any field of the page, skipped: {text}").format(text=text[:60]))
+                self.warn(
+                    number,
+                    "",
+                    _("text outside any field of the page, skipped: {text}").format(text=text[:60]),
+                )
 
     # --- one kind of line each ----------------------------------------------------------------
 
@@ -220,10 +228,10 @@ class _Page:
             return None
         label, value = match.group("label").strip(), match.group("value").strip()
         flat = _SPACES.sub("", label)
-        for prefix, key in ((TARGET_LABEL, "target"), (ACHIEVED_LABEL, "achieved")):
+        for prefix, measure in ((TARGET_LABEL, "target"), (ACHIEVED_LABEL, "achieved")):
             if flat.startswith(prefix) and label.startswith(prefix):
-                self.measure_line(number, key, label[len(prefix) :].strip(), value)
-                return key
+                self.measure_line(number, measure, label[len(prefix) :].strip(), value)
+                return measure
         key, fuzzy = fuzzy_choice(label, _LABELS)
         if key is None:
             return None
@@ -232,16 +240,21 @@ class _Page:
                 label=label, known=next(k for k, v in _LABELS.items() if v == key)))  # fmt: skip
         if key in self.fields:
             if self.fields[key] != value:
-                self.warn(number, key, _("a second, different value '{value}' is ignored").format(value=value[:40]))
+                self.warn(
+                    number, key, _("a second, different value '{value}' is ignored").format(value=value[:40])
+                )
             return None
         self.fields[key], self.lines_of[key] = value, number
         return key
 
-    def number(self, line: int, field_name: str, text: str) -> Decimal:
+    def number(self, line: int, field_name: str, text: str) -> Number:
+        """The exact Decimal printed (``45.00`` stays ``45.00``); a whole number printed without
+        a point (``100``) is an ``int``, so the record says ``target = 100`` as the page does."""
         try:
-            return parse_decimal(text)
+            value = parse_decimal(text)
         except NumberInputError as error:
             raise self.refuse(line, field_name, str(error)) from None
+        return value if "." in text else int(value)
 
     def measure_line(self, number: int, key: str, unit: str, value: str) -> None:
         amount = self.number(number, key, value)
@@ -258,7 +271,9 @@ class _Page:
     def level_line(self, number: int, text: str) -> None:
         found = [key for key, word in _LEVELS if word in text or f"({key})" in text.lower()]
         if len(found) != 1:
-            raise self.refuse(number, "level", _("'{text}' is neither an output nor an outcome level").format(text=text))
+            raise self.refuse(
+                number, "level", _("'{text}' is neither an output nor an outcome level").format(text=text)
+            )
         self.level = found[0]
         self.lines_of["level"] = number
 
@@ -288,7 +303,9 @@ class _Page:
         if not 1 <= quarter <= 4:
             raise self.refuse(number, where, _("there is no quarter {quarter}").format(quarter=quarter))
         if quarter in self.rows:
-            self.warn(number, where, _("a second row for quarter {quarter} is ignored").format(quarter=quarter))
+            self.warn(
+                number, where, _("a second row for quarter {quarter} is ignored").format(quarter=quarter)
+            )
             return True
         value, score, full = (
             self.number(number, where, match.group(name)) if match.group(name) else None
@@ -304,7 +321,9 @@ class _Page:
         for item in items:
             quarter = int(item.group("quarter"))
             if not 1 <= quarter <= 4:
-                raise self.refuse(number, "evaluations", _("there is no quarter {quarter}").format(quarter=quarter))
+                raise self.refuse(
+                    number, "evaluations", _("there is no quarter {quarter}").format(quarter=quarter)
+                )
             self.evaluated.append((number, quarter, self.number(number, "evaluations", item.group("score"))))
 
     def note_header(self, number: int, quarter: int, rest: str) -> None:
@@ -312,7 +331,9 @@ class _Page:
         if not 1 <= quarter <= 4:
             raise self.refuse(number, where, _("there is no quarter {quarter}").format(quarter=quarter))
         if quarter in self.notes:
-            raise self.refuse(number, where, _("a second progress note for quarter {quarter}").format(quarter=quarter))
+            raise self.refuse(
+                number, where, _("a second progress note for quarter {quarter}").format(quarter=quarter)
+            )
         self.note = self.notes[quarter] = _Note(quarter, number)
         if rest.strip():
             self.note.parts.append((number, rest.strip()))
@@ -357,15 +378,24 @@ def parse_kpi_page(text: str, source: str = "<page>", options: KpiOptions | None
             page.lines_of["category"], "category",
             _("'{text}' is neither ตัวชี้วัดงานประจำ nor ตัวชี้วัดเชิงยุทธศาสตร์").format(text=fields["category"]),
         )  # fmt: skip
-    data["category"], data["level"], data["unit"], data["target"] = category, page.level, page.unit, page.target
+    data["category"], data["level"], data["unit"], data["target"] = (
+        category,
+        page.level,
+        page.unit,
+        page.target,
+    )
+    data["agency"] = {"department": _department(page, options)}
     direction = _direction(page, options, "baseline" in data)
     if direction is not None:
         data["direction"] = direction
     for key in ("definition", "formula", "data_source"):
         if fields.get(key):
             data[key] = fields[key]
-    data["agency"] = {"department": _department(page, options)}
-    strategy = {key: fields[f"strategy.{key}"] for key in ("issue", "dimension", "goal") if fields.get(f"strategy.{key}")}
+    strategy = {
+        key: fields[f"strategy.{key}"]
+        for key in ("issue", "dimension", "goal")
+        if fields.get(f"strategy.{key}")
+    }
     if strategy:
         data["strategy"] = strategy
     results = _results(page)
@@ -494,7 +524,7 @@ def _note(page: _Page, note: _Note) -> tuple[date | None, str]:
 
 def _evaluations(page: _Page, options: KpiOptions) -> list[dict[str, Any]]:
     """Per quarter: the table's ``score / full`` and the สยป. line's score, which must agree."""
-    found: dict[int, tuple[int, Decimal, Decimal | None]] = {}
+    found: dict[int, tuple[int, Number, Number | None]] = {}
     for quarter, row in page.rows.items():
         if row.score is not None:
             found[quarter] = (row.line, row.score, row.full)
@@ -516,9 +546,46 @@ def _evaluations(page: _Page, options: KpiOptions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for quarter in sorted(found):
         _line, score, full = found[quarter]
-        evaluation: dict[str, Any] = {"quarter": quarter, "score": score}
+        evaluation: dict[str, Any] = {"quarter": quarter, "score": Decimal(score)}  # 100.0, as scores are
         if full is not None:
             evaluation["full_score"] = full
         evaluation["date"] = options.evaluation_dates[quarter]
         out.append(evaluation)
     return out
+
+
+#: What a KPI page shows, so what an import over an existing KPI record replaces; every other
+#: key of that record (``projects``, and any the page cannot print) is kept from it.
+PAGE_KEYS = frozenset(
+    (
+        "format", "kind", "code", "number", "name", "fiscal_year", "category", "level", "unit", "target",
+        "baseline", "direction", "definition", "formula", "data_source", "agency.department",
+        "strategy.issue", "strategy.dimension", "strategy.goal",
+    )
+)  # fmt: skip
+_ROWS = ("results", "evaluations")
+
+
+def merge_kpi(page: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A page's KPI data over an existing KPI record's: the page replaces what it shows; what
+    it cannot show is kept, and named (keys, and rows of quarters the page lacks)."""
+    data = {key: dict(value) if isinstance(value, Mapping) else value for key, value in page.items()}
+    kept: list[str] = []
+    for key, value in record.items():
+        if key in _ROWS:
+            shown = {row.get("quarter") for row in data.get(key, []) if isinstance(row, Mapping)}
+            lacking = [row for row in value if isinstance(row, Mapping) and row.get("quarter") not in shown]
+            if lacking:
+                rows = [*data.get(key, []), *lacking]
+                data[key] = sorted(rows, key=lambda row: int(row.get("quarter") or 0))
+                kept += [f"{key}[quarter={row.get('quarter')}]" for row in lacking]
+        elif isinstance(value, Mapping) and isinstance(data.get(key, {}), Mapping):
+            table = data.setdefault(key, {})
+            for sub, sub_value in value.items():
+                if f"{key}.{sub}" not in PAGE_KEYS or sub not in table:
+                    table[sub] = sub_value
+                    kept.append(f"{key}.{sub}")
+        elif key not in PAGE_KEYS or key not in data:
+            data[key] = value
+            kept.append(key)
+    return data, tuple(kept)
