@@ -299,7 +299,7 @@ class _Page:
         if not match:
             return False
         quarter = int(match.group("quarter"))
-        where = f"results[quarter={quarter}]"
+        where = f"results[{quarter}]"
         if not 1 <= quarter <= 4:
             raise self.refuse(number, where, _("there is no quarter {quarter}").format(quarter=quarter))
         if quarter in self.rows:
@@ -327,7 +327,7 @@ class _Page:
             self.evaluated.append((number, quarter, self.number(number, "evaluations", item.group("score"))))
 
     def note_header(self, number: int, quarter: int, rest: str) -> None:
-        where = f"results[quarter={quarter}].note"
+        where = f"results[{quarter}].note"
         if not 1 <= quarter <= 4:
             raise self.refuse(number, where, _("there is no quarter {quarter}").format(quarter=quarter))
         if quarter in self.notes:
@@ -467,7 +467,7 @@ def _results(page: _Page) -> list[dict[str, Any]]:
     for quarter in sorted(page.rows):
         row = page.rows[quarter]
         note = page.notes.get(quarter)
-        where = f"results[quarter={quarter}]"
+        where = f"results[{quarter}]"
         if row.value is None:
             if note is not None:
                 page.warn(note.line, f"{where}.note", _(
@@ -491,7 +491,7 @@ def _results(page: _Page) -> list[dict[str, Any]]:
         results.append(result)
     for quarter, note in sorted(page.notes.items()):
         if quarter not in page.rows:
-            page.warn(note.line, f"results[quarter={quarter}].note", _(
+            page.warn(note.line, f"results[{quarter}].note", _(
                 "a progress note for quarter {quarter}, which has no row in the table; left out"
             ).format(quarter=quarter))  # fmt: skip
     if page.achieved is not None and results:
@@ -516,7 +516,7 @@ def _note(page: _Page, note: _Note) -> tuple[date | None, str]:
         try:
             day = parse_printed_date(found.group("date"))
         except DateInputError as error:
-            raise page.refuse(line, f"results[quarter={note.quarter}].date", str(error)) from None
+            raise page.refuse(line, f"results[{note.quarter}].date", str(error)) from None
         first = first[found.end() :]
     text = " ".join(part for part in [first, *(t for _, t in note.parts[1:])] if part.strip())
     return day, text.strip()
@@ -529,7 +529,7 @@ def _evaluations(page: _Page, options: KpiOptions) -> list[dict[str, Any]]:
         if row.score is not None:
             found[quarter] = (row.line, row.score, row.full)
     for line, quarter, score in page.evaluated:
-        where = f"evaluations[quarter={quarter}].score"
+        where = f"evaluations[{quarter}].score"
         if quarter in found and found[quarter][1] != score:
             raise page.refuse(line, where, _(
                 "สยป. scored quarter {quarter} {score} here but {table} in the table (line {table_line}); "
@@ -578,7 +578,7 @@ def merge_kpi(page: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[dict[
             if lacking:
                 rows = [*data.get(key, []), *lacking]
                 data[key] = sorted(rows, key=lambda row: int(row.get("quarter") or 0))
-                kept += [f"{key}[quarter={row.get('quarter')}]" for row in lacking]
+                kept += [f"{key}[{row.get('quarter')}]" for row in lacking]
         elif isinstance(value, Mapping) and isinstance(data.get(key, {}), Mapping):
             table = data.setdefault(key, {})
             for sub, sub_value in value.items():
