@@ -59,7 +59,7 @@ def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[
 )  # fmt: skip
 @click.option(
     "--fiscal-year", type=FISCAL_YEAR, default=None,
-    help="KPI pages: the fiscal year (BE, such as 2564) when the page does not print it.",
+    help="KPI pages: the fiscal year, Buddhist Era (2564), when the page does not print it.",
 )  # fmt: skip
 @click.option(
     "--department", default=None, help="KPI pages: the department's name when the page does not print it."
