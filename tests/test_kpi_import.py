@@ -17,6 +17,7 @@ import pytest
 
 from projledger.core.calendar import AmbiguousDateError, DateInputError, parse_printed_date
 from projledger.core.errors import InputError
+from projledger.core.i18n import use
 from projledger.core.kpi_page import KpiOptions, MissingOptionError, is_kpi_page, merge_kpi, parse_kpi_page
 
 from conftest import DATA, run
@@ -344,7 +345,10 @@ def test_an_unreadable_kpi_record_is_never_replaced(empty_repo: Path) -> None:
 
 
 def test_the_refusal_is_in_thai_by_default(empty_repo: Path) -> None:
-    result = run("--lang", "th", "import", str(BUDGET))
+    try:
+        result = run("--lang", "th", "import", str(BUDGET))
+    finally:
+        use("en")  # the language is chosen per run: the next in-process test reads English again
     assert result.exit_code == 1
     assert "--fiscal-year" in result.stderr and "ปีงบประมาณ" in result.stderr
     assert "give" not in result.stderr and "nothing was written" not in result.stderr
