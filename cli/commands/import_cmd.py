@@ -65,7 +65,7 @@ def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[
     "--department", default=None, help="KPI pages: the department's name when the page does not print it."
 )
 @click.option(
-    "--direction", type=click.Choice(["higher", "lower"]), default=None,
+    "--direction", type=click.Choice(("higher", "lower")), default=None,  # kpi_page.DIRECTIONS (loaded lazily)
     help="KPI pages: higher or lower is better; required for a KPI with a baseline.",
 )  # fmt: skip
 @click.option(

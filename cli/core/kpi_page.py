@@ -372,7 +372,10 @@ def parse_kpi_page(text: str, source: str = "<page>", options: KpiOptions | None
         name = name[: baseline.end("name")]
     data["name"] = name.strip()
     data["fiscal_year"] = _fiscal_year(page, options)
-    category, _fuzzy = fuzzy_choice(fields["category"], _CATEGORIES)
+    category, fuzzy = fuzzy_choice(fields["category"], _CATEGORIES)
+    if fuzzy:
+        page.warn(page.lines_of["category"], "category", _("read the label '{label}' as '{known}'").format(
+            label=fields["category"], known=next(k for k, v in _CATEGORIES.items() if v == category)))  # fmt: skip
     if category is None:
         raise page.refuse(
             page.lines_of["category"], "category",
