@@ -54,6 +54,8 @@ CASES: list[tuple[str, ...]] = [
     ("add-report", "99999999-9999", "--progress", "10", "--note", "x"),
     ("import", "missing.txt"),
     ("import", str(DATA / "legacy" / "01000000-2475-printout.txt"), "--stdout"),
+    ("import", str(DATA / "legacy" / "kpi_5026-2001.txt")),
+    ("import", str(DATA / "legacy" / "kpi_ambiguous_date.txt"), "--fiscal-year", "2564"),
     ("init", "records"),
     ("sheet", "export", "--month", "13/2567"),
     ("sheet", "import", "missing.xlsx"),

@@ -68,6 +68,20 @@ def record_path(config: Config, fiscal_year: int, code: str) -> Path:
     return path
 
 
+#: A KPI's code (the agency's 4-digit prefix, a 4-digit number) and its folder in a fiscal year.
+KPI_CODE_PATTERN = r"[0-9]{4}-[0-9]{4}"
+KPI_FOLDER = "kpi"
+
+
+def kpi_record_path(config: Config, fiscal_year: int, code: str) -> Path:
+    """Where a KPI record goes: ``records/<FY>/kpi/<code>.toml``; the code is checked first."""
+    if not re.fullmatch(KPI_CODE_PATTERN, code):
+        raise UnsafePathError(_("'{code}' is not a KPI code like 5026-2001").format(code=code), field="code")
+    path = config.records_dir / str(fiscal_year) / KPI_FOLDER / f"{code}{RECORD_SUFFIX}"
+    ensure_inside(path.parent, config)  # a folder that links out is no place to write
+    return path
+
+
 def find_by_code(code: str, config: Config) -> Path | None:
     """The record of ``code`` in ``records/<FY>/`` (or the records folder itself), if any.
 
