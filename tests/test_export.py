@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import sys
 from decimal import Decimal
@@ -15,7 +16,7 @@ import pytest
 
 from projledger.core import export as ex
 
-from conftest import PROJECT_ROOT, run
+from conftest import DATA, PROJECT_ROOT, run
 from portfolio import AS_OF, build
 
 AS_OF_ARG = AS_OF.isoformat()
@@ -128,6 +129,74 @@ def test_ndjson_tables_exact_thai_and_every_row_carries_repository(
     assert bad[0]["agency_code"] == "01000000" and bad[0]["fiscal_year"] == 2565
     for empty in ("kpis", "kpi_results", "evaluations", "budget_revisions"):
         assert (tmp_path / "x" / f"{empty}.ndjson").read_text("utf-8") == ""
+
+
+FORMAT2 = DATA / "format2"
+
+
+def with_format2(root: Path) -> Path:
+    """The portfolio of tests/portfolio.py plus the format-2 examples: a project with a budget
+    revision and two evaluations, and a KPI (two results, one evaluation) naming it."""
+    build(root)
+    shutil.copy(FORMAT2 / "01000000-2475.toml", root / "records" / "2565" / "01000000-2475.toml")
+    (root / "records" / "2565" / "kpi").mkdir()
+    shutil.copy(FORMAT2 / "kpi" / "5026-2001.toml", root / "records" / "2565" / "kpi" / "5026-2001.toml")
+    return root
+
+
+def _lines(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def test_format2_tables_come_from_the_index_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path
+) -> None:
+    root = with_format2(tmp_path / "city")
+    manifest = _export(root, "ndjson", tmp_path / "x", monkeypatch)
+    counts = {
+        t: manifest["tables"][t]["rows"] for t in ("kpis", "kpi_results", "evaluations", "budget_revisions")
+    }
+    assert counts == {"kpis": 1, "kpi_results": 2, "evaluations": 3, "budget_revisions": 1}
+    (kpi,) = _lines(tmp_path / "x" / "kpis.ndjson")
+    assert kpi == {
+        "repository": "city", "agency_code": "5026", "fiscal_year": 2565, "path": "records/2565/kpi/5026-2001.toml",
+        "code": "5026-2001", "number": "5.1", "name": "ความสำเร็จของการเบิกจ่ายงบประมาณในภาพรวม",
+        "department": "สำนักงานเลขานุการสภากรุงเทพมหานคร", "category": "routine", "level": "output",
+        "unit": "ร้อยละ", "target": 100, "baseline": None, "direction": "higher",
+        "definition": "ร้อยละของงบประมาณที่เบิกจ่ายได้เทียบกับงบประมาณหลังปรับโอน",
+        "formula": "(งบประมาณที่เบิกจ่าย / งบประมาณหลังปรับโอน) x 100", "data_source": "ระบบติดตามและประเมินผล",
+        "strategy_issue": "การบริหารจัดการ", "strategy_dimension": "มิติที่ 7.1",
+        "strategy_goal": "การบริหารงบประมาณมีประสิทธิภาพ", "projects": "01000000-2475",
+    }  # fmt: skip
+    assert '"target":100.0000' in (tmp_path / "x" / "kpis.ndjson").read_text("utf-8")
+    results = [
+        (r["quarter"], r["value"], r["date"], r["note"])
+        for r in _lines(tmp_path / "x" / "kpi_results.ndjson")
+    ]
+    assert results == [(1, 20.5, "2022-01-28", "เบิกจ่ายตามแผน"), (2, 45.5, "2022-04-25", "เบิกจ่ายตามแผน")]
+    evaluations = [(e["code"], e["record_kind"], e["quarter"], e["score"], e["full_score"], e["date"], e["note"])
+                   for e in _lines(tmp_path / "x" / "evaluations.ndjson")]  # fmt: skip
+    assert sorted(evaluations) == [
+        ("01000000-2475", "project", 1, 100, 100, "2022-01-20", None),
+        ("01000000-2475", "project", 2, 95.5, 100, "2022-04-21", "รายงานครบถ้วน"),
+        ("5026-2001", "kpi", 1, 100, 100, "2022-01-31", None),
+    ]
+    (revision,) = _lines(tmp_path / "x" / "budget_revisions.ndjson")
+    assert (revision["agency_code"], revision["date"], revision["budget"], revision["reference"], revision["note"]) == (
+        "01000000", "2022-03-15", 3200000, "โอนงบประมาณ ครั้งที่ 1/2565", "โอนไปตั้งจ่ายรายการอื่น"
+    )  # fmt: skip
+    # a second export reads no record file: every text of these tables is in the index's facts
+    import projledger.core.index as ix
+
+    def no_reading(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a record was read again")
+
+    monkeypatch.setattr(ix, "check_path", no_reading)
+    _export(root, "ndjson", tmp_path / "y", monkeypatch)
+    for table in ex.TABLES:
+        assert (tmp_path / "x" / f"{table}.ndjson").read_bytes() == (
+            tmp_path / "y" / f"{table}.ndjson"
+        ).read_bytes()
 
 
 def test_sqlite_money_in_satang_dates_and_meta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -366,28 +366,61 @@ def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
 
 
 # Format 2 (issue 20, DESIGN20.md): each is fed the typed KPI / format-2 project the index's
-# facts make, and yields its rows in the columns of ``TABLES``. Until those records exist they
-# give no row: the tables are written empty, with their types.
+# facts make (``kpi.kpi_facts`` and ``portfolio.project_facts`` keep every text these tables
+# carry), and yields its rows in the columns of ``TABLES``.
+
+
+def _kpi(item: Item) -> Any:
+    from .kpi import Kpi
+
+    return item.record if isinstance(item.record, Kpi) else None
 
 
 def kpi_rows(ctx: Context, item: Item) -> Iterator[Row]:
-    """One row per KPI record (``records/<FY>/kpi/<code>.toml``)."""
-    return iter(())
+    """One row per KPI record (``records/<FY>/kpi/<code>.toml``); ``projects``: the codes of
+    the projects it names, comma-separated (None when it names none)."""
+    kpi = _kpi(item)
+    if kpi is None:
+        return
+    strategy = kpi.strategy
+    yield (
+        *_common(ctx, item, kpi.agency_code, kpi.fiscal_year),
+        kpi.code, kpi.number or None, kpi.name, kpi.agency.department, kpi.category, kpi.level,
+        kpi.unit, kpi.target, kpi.baseline, kpi.direction, kpi.definition or None, kpi.formula or None,
+        kpi.data_source or None, strategy.get("issue") or None, strategy.get("dimension") or None,
+        strategy.get("goal") or None, ",".join(kpi.projects) or None,
+    )  # fmt: skip
 
 
 def kpi_result_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[results]]`` of a KPI."""
-    return iter(())
+    kpi = _kpi(item)
+    if kpi is None:
+        return
+    common = _common(ctx, item, kpi.agency_code, kpi.fiscal_year)
+    for r in kpi.results:
+        yield (*common, kpi.code, r.quarter, r.value, r.date, r.note or None)
 
 
 def evaluation_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[evaluations]]`` of a format-2 project or a KPI (``record_kind``)."""
-    return iter(())
+    record = _project(item) or _kpi(item)
+    if record is None:
+        return
+    common = _common(ctx, item, record.agency_code, record.fiscal_year)
+    for e in record.evaluations:
+        yield (*common, record.code, record.kind, e.quarter, e.score, e.full_score, e.date, e.evaluator,
+               e.note or None)  # fmt: skip
 
 
 def budget_revision_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[budget_revisions]]`` of a format-2 project."""
-    return iter(())
+    project = _project(item)
+    if project is None:
+        return
+    common = _common(ctx, item, project.agency_code, project.fiscal_year)
+    for r in project.budget_revisions:
+        yield (*common, project.code, r.date, r.budget, r.reference, r.note or None)
 
 
 PRODUCERS: dict[str, Producer] = {
