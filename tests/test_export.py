@@ -199,6 +199,42 @@ def test_format2_tables_come_from_the_index_facts(
         ).read_bytes()
 
 
+@pytest.mark.parametrize(("as_of", "quarter", "value", "percent"), [
+    ("2022-03-31", 1, 20.5, 20.5),  # the Q2 result, dated 25 April, not yet known
+    ("2022-10-31", 2, 45.5, 45.5),
+])  # fmt: skip
+def test_status_has_a_row_per_kpi_with_the_figures_of_kpi_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_of: str, quarter: int, value: float, percent: float
+) -> None:
+    from datetime import date
+
+    from projledger.core.config import load_config
+    from projledger.core.portfolio import kpi_rows
+
+    root = with_format2(tmp_path / "city")
+    monkeypatch.chdir(root)
+    result = run("export", "--format", "ndjson", "--output", str(tmp_path / "x"), "--as-of", as_of)
+    assert result.exit_code == 0, result.stderr
+    rows = _lines(tmp_path / "x" / "status.ndjson")
+    assert sorted(r["kind"] for r in rows) == ["kpi"] + ["project"] * 11
+    (kpi,) = (r for r in rows if r["kind"] == "kpi")
+    assert (kpi["code"], kpi["agency_code"], kpi["unit"], kpi["target"], kpi["direction"]) == (
+        "5026-2001", "5026", "ร้อยละ", 100, "higher"
+    )  # fmt: skip
+    assert (kpi["latest_quarter"], kpi["latest_value"], kpi["percent_of_target"], kpi["met"]) == (
+        quarter, value, percent, False
+    )  # fmt: skip
+    assert (kpi["latest_score"], kpi["latest_full_score"], kpi["as_of"]) == (100, 100, as_of)
+    assert all(kpi[c] is None for c in ("state", "budget", "disbursed", "due", "late"))
+    (expected,) = kpi_rows([], load_config(root), date.fromisoformat(as_of), checked_on=date(2022, 10, 31))
+    for name in ("latest_quarter", "latest_value", "percent_of_target", "met", "latest_score", "target"):
+        wanted = getattr(expected, name)
+        assert kpi[name] == (wanted if wanted is None or isinstance(wanted, bool) else float(wanted)), name
+    project = next(r for r in rows if r["code"] == "01000000-2475")
+    assert project["unit"] is None and project["latest_quarter"] is None and project["met"] is None
+    assert project["budget_in_force"] == 3200000 and project["latest_score"] is not None
+
+
 def test_sqlite_money_in_satang_dates_and_meta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "city"
     build(root)

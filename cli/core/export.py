@@ -326,27 +326,38 @@ def report_rows(ctx: Context, item: Item) -> Iterator[Row]:
                r.target_status, r.event)  # fmt: skip
 
 
+_STATUS_NAMES = tuple(c.name for c in TABLES["status"])
+
+
+def _status_row(common: Row, values: dict[str, Any]) -> Row:
+    """A row of ``status`` from its values by column name (a column a kind lacks is None)."""
+    return (*common, *(values.get(name) for name in _STATUS_NAMES))
+
+
 def status_rows(ctx: Context, item: Item) -> Iterator[Row]:
-    """A project's status row as of the day (the keys of ``status --format json``); a KPI's
-    row (its KPI columns filled, the project ones None) is added here with format 2."""
-    from .portfolio import build_row
+    """A project's or a KPI's status row as of the day (the keys of ``status --format json``;
+    ``kind`` tells them apart, the other kind's columns None). The figures are those of
+    ``portfolio.build_row`` / ``portfolio.build_kpi_row``: one home for % of target and met."""
+    from .portfolio import build_kpi_row, build_row
     from .status import compute_status
 
     project = _project(item)
-    if project is None:
+    if project is not None:
+        row = build_row(project, compute_status(project, ctx.as_of, ctx.config), item.path)
+        quarters = (*row.disbursed_by_quarter, None, None, None, None)[:4]
+        values = {name: getattr(row, name, None) for name in _STATUS_NAMES}
+        values.update(
+            zip(("disbursed_q1", "disbursed_q2", "disbursed_q3", "disbursed_q4"), quarters, strict=True)
+        )
+        values.update(kind="project", unit=None, target=None, direction=None)
+        yield _status_row(_common(ctx, item, row.agency_code, row.fiscal_year), values)
         return
-    row = build_row(project, compute_status(project, ctx.as_of, ctx.config), item.path)
-    quarters = (*row.disbursed_by_quarter, None, None, None, None)[:4]
-    yield (
-        *_common(ctx, item, row.agency_code, row.fiscal_year),
-        "project", row.code, row.name, row.department, row.as_of, row.state, row.start, row.end,
-        row.latest_no, row.latest_date, row.progress, row.expected, row.variance, row.plan_status,
-        row.computed_plan_status, row.target_status, row.disbursed, row.budget,
-        getattr(row, "budget_in_force", row.budget), row.disbursement_rate, row.disbursement_target,
-        row.disbursement_gap, *quarters, row.due, row.filed, row.overdue, row.late,
-        None, None, None, None, None, None, None,
-        getattr(row, "latest_score", None), getattr(row, "latest_full_score", None),
-    )  # fmt: skip
+    kpi = _kpi(item)
+    if kpi is not None:
+        kpi_row = build_kpi_row(kpi, item.path, ctx.as_of)
+        values = {name: getattr(kpi_row, name, None) for name in _STATUS_NAMES}
+        values["kind"] = "kpi"
+        yield _status_row(_common(ctx, item, kpi_row.agency_code, kpi_row.fiscal_year), values)
 
 
 def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
