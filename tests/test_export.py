@@ -417,6 +417,94 @@ def test_python_sqlite3_over_two_repositories_matches_summary(
     assert {code: Decimal(total).scaleb(-2) for code, total in satang} == expected
 
 
+def _generated_repositories(tmp_path: Path) -> tuple[Path, Path]:
+    """Two repositories of generated format-1 projects (some broken on purpose: findings), each
+    with the format-2 examples (a project with a budget revision and evaluations, a KPI); the
+    second holds a second KPI that meets its target."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.generate import generate
+
+    roots = []
+    for seed, name in ((1, "agency-a"), (2, "agency-b")):
+        root = tmp_path / name
+        generate(root, 40, seed=seed, size=1500, fail_share=0.15)
+        kpis = root / "records" / "2565" / "kpi"
+        kpis.mkdir(parents=True)
+        shutil.copy(FORMAT2 / "01000000-2475.toml", root / "records" / "2565" / "01000000-2475.toml")
+        shutil.copy(FORMAT2 / "kpi" / "5026-2001.toml", kpis / "5026-2001.toml")
+        roots.append(root)
+    met = (FORMAT2 / "kpi" / "5026-2001.toml").read_text("utf-8")
+    met = met.replace('code = "5026-2001"', 'code = "5026-2002"').replace("target = 100", "target = 40")
+    (roots[1] / "records" / "2565" / "kpi" / "5026-2002.toml").write_text(met, "utf-8")
+    return roots[0], roots[1]
+
+
+def test_duckdb_over_two_generated_repositories_with_kpis_and_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's Done-when: the README's recipes over the Parquet exports of two generated
+    repositories holding projects, KPIs and findings give the totals of ``summary`` over both,
+    and the KPIs met per agency those of the KPI rows (portfolio.kpi_rows)."""
+    duckdb = pytest.importorskip("duckdb")
+    pytest.importorskip("pyarrow")
+    from datetime import date
+
+    from bench.generate import AS_OF as BENCH_AS_OF  # type: ignore[import-not-found]
+    from projledger.core.config import load_config
+    from projledger.core.portfolio import kpi_rows
+
+    a, b = _generated_repositories(tmp_path)
+    as_of = BENCH_AS_OF.isoformat()
+    for root in (a, b):
+        monkeypatch.chdir(root)
+        result = run("export", "--format", "parquet", "--output", str(tmp_path / "exports" / root.name),
+                     "--as-of", as_of)  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+    expected: dict[str, Decimal] = {}
+    met_expected: dict[str, tuple[int, int]] = {}
+    for root in (a, b):
+        monkeypatch.chdir(root)
+        summary = run("summary", "--format", "json", "--as-of", as_of)
+        for group in json.loads(summary.stdout)["groups"]:
+            code = group["key"]["agency"]
+            expected[code] = expected.get(code, Decimal(0)) + Decimal(str(group["budget"]))
+        for row in kpi_rows([], load_config(root), date.fromisoformat(as_of), checked_on=date(2026, 1, 1)):
+            count, met = met_expected.get(row.agency_code, (0, 0))
+            met_expected[row.agency_code] = (count + 1, met + bool(row.met))
+    monkeypatch.chdir(tmp_path)
+    con = duckdb.connect()
+    budgets = dict(con.execute(
+        "SELECT agency_code, sum(budget_in_force) FROM read_parquet('exports/*/status.parquet') "
+        "WHERE kind = 'project' GROUP BY ALL"
+    ).fetchall())  # fmt: skip
+    assert budgets == expected and len(expected) > 3
+    # the projects table holds each record's own budget: the revision shows in budget_revisions
+    revised = con.execute(
+        "SELECT p.budget, r.budget FROM read_parquet('exports/*/projects.parquet') p "
+        "JOIN read_parquet('exports/*/budget_revisions.parquet') r USING (repository, code)"
+    ).fetchall()
+    assert revised == [(Decimal("3540000.00"), Decimal("3200000.00"))] * 2
+    kpis = {
+        code: (count, met)
+        for code, count, met in con.execute(
+            "SELECT agency_code, count(*), count(*) FILTER (WHERE met) "
+            "FROM read_parquet('exports/*/status.parquet') WHERE kind = 'kpi' GROUP BY ALL"
+        ).fetchall()
+    }
+    assert kpis == met_expected == {"5026": (3, 1)}
+    findings = con.execute(
+        "SELECT repository, count(*) FROM read_parquet('exports/*/findings.parquet') "
+        "WHERE severity = 'error' GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    assert [r[0] for r in findings] == ["agency-a", "agency-b"] and all(n > 0 for _, n in findings)
+    counts = dict(con.execute(
+        "SELECT 'kpi_results', count(*) FROM read_parquet('exports/*/kpi_results.parquet') UNION ALL "
+        "SELECT 'evaluations', count(*) FROM read_parquet('exports/*/evaluations.parquet')"
+    ).fetchall())  # fmt: skip
+    assert counts == {"kpi_results": 6, "evaluations": 7}
+
+
 def test_pyspark_reads_the_parquet_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's PySpark snippet; pyspark (450 MB, needs Java) is not a dev dependency."""
     pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is not installed (optional, 450 MB + Java)")
