@@ -251,6 +251,64 @@ def test_sqlite_money_in_satang_dates_and_meta(tmp_path: Path, monkeypatch: pyte
     assert con.execute("SELECT count(*) FROM kpis").fetchone() == (0,)
 
 
+def test_batches_and_row_groups_are_bounded_by_values_not_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory is bounded by values held, whatever a table's width: a wide table's batches and
+    Parquet row groups have fewer rows; every row is still written once, in order."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    root = with_format2(tmp_path / "city")
+    monkeypatch.setattr(ex, "VALUES", 4 * len(ex.columns_of("status")))
+    monkeypatch.setattr(ex, "GROUP_VALUES", 8 * len(ex.columns_of("status")))
+    monkeypatch.setattr(ex, "MIN_GROUP", 2)
+    monkeypatch.setattr(ex, "MIN_BATCH", 1)
+    handed: dict[str, list[int]] = {}
+    write = ex.ParquetWriter.write
+
+    def counted(self, table, rows):  # type: ignore[no-untyped-def]
+        handed.setdefault(table, []).append(len(rows))
+        write(self, table, rows)
+
+    monkeypatch.setattr(ex.ParquetWriter, "write", counted)
+    _export(root, "parquet", tmp_path / "p", monkeypatch)
+    assert max(handed["status"]) <= 4 and len(handed["status"]) == 3  # a row a record: 12 rows, 4 at a time
+    assert len(handed["reports"]) > 1  # a batch may pass its bound by one record's rows
+    status = pq.ParquetFile(tmp_path / "p" / "status.parquet")
+    sizes = [status.metadata.row_group(i).num_rows for i in range(status.num_row_groups)]
+    assert sum(sizes) == 12 and len(sizes) > 1 and max(sizes) <= 8 + 4
+    _export(root, "ndjson", tmp_path / "n", monkeypatch)
+    codes = [r["code"] for r in _lines(tmp_path / "n" / "status.ndjson")]
+    assert status.read(columns=["code"]).column("code").to_pylist() == codes
+    assert os.environ.get("ARROW_DEFAULT_MEMORY_POOL") == "system"  # set before pyarrow's first import
+
+
+def test_records_added_while_the_export_reads_them_refuse_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export walks the records twice (holding no file's entry between): a listing that
+    changed between the walks is refused, nothing written, never rows mismatched."""
+    root = with_format2(tmp_path / "city")
+    monkeypatch.chdir(root)
+    assert run("export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0
+    before = {p.name: p.read_bytes() for p in (root / "out").iterdir()}
+    listing = ex._listing
+    calls = []
+
+    def growing(paths, config):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        yield from listing(paths, config)
+        if len(calls) == 2:
+            yield (str(root / "records" / "2565" / "01000000-0001.toml"), None)
+
+    monkeypatch.setattr(ex, "_listing", growing)
+    result = run("--lang", "en", "export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG)
+    assert result.exit_code == 1, result.stderr
+    assert "added or removed while the export read them" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in (root / "out").iterdir()} == before
+    assert [p.name for p in root.iterdir() if ".tmp-" in p.name] == []
+
+
 def test_export_replaces_only_an_export_and_refuses_protected_places(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
