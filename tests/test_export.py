@@ -333,6 +333,29 @@ def test_export_replaces_only_an_export_and_refuses_protected_places(
     assert [p.name for p in root.iterdir() if ".tmp-" in p.name] == []
 
 
+def test_what_a_killed_export_left_is_removed_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "city"
+    build(root)
+    monkeypatch.chdir(root)
+    killed = root / ".out.tmp-k1ll3d00"  # as tempfile.mkdtemp names it; a table half-written
+    killed.mkdir()
+    (killed / "reports.parquet").write_bytes(b"PAR1 half")
+    (killed / "status.ndjson").write_text("{", "utf-8")
+    empty = root / ".out.tmp-3mpty000"
+    empty.mkdir()
+    foreign = root / ".out.tmp-n0tours0"  # holds a file no export writes: left alone
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep", "utf-8")
+    other = root / ".other.tmp-k1ll3d00"  # another output's: not this export's to clean
+    other.mkdir()
+    assert run("export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0
+    assert not killed.exists() and not empty.exists()
+    assert (foreign / "notes.txt").read_text("utf-8") == "keep" and other.is_dir()
+    assert (root / "out" / "export.json").is_file()
+
+
 def test_a_failed_export_leaves_the_previous_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "city"
     build(root)

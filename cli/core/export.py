@@ -789,15 +789,22 @@ def export(
     *,
     environ: Any = os.environ,
     source: Iterable[Item] | None = None,
+    lock_beside: Path | None = None,
 ) -> ExportResult:
-    """Write every table of the records under ``paths`` into ``out`` (see the module's doc)."""
+    """Write every table of the records under ``paths`` into ``out`` (see the module's doc).
+
+    Exports into one folder queue on a lock (``store.locked``) beside ``lock_beside``, default
+    the output itself; ``site --with-export`` gives the site's folder, so its lock file stays
+    beside the site, never inside what is published. Under it, what killed exports left
+    (``.DIR.tmp-*`` holding only an export's files) is removed first."""
     from .store import locked, swap_in
 
     check_schemas()
     target = check_output(out, config, cwd)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with locked(target, _("the export's folder")):
+    with locked(lock_beside or target, _("the export's folder")):
         target = check_output(out, config, cwd)
+        clean_stray(target)
         folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             result = _write(folder, output_format, paths, config, as_of, checked_on, version, environ, source)
@@ -817,6 +824,33 @@ def export(
             raise
     result.path = target
     return result
+
+
+def _export_files() -> set[str]:
+    """Every name an export's folder may hold (its tables in each format, the manifest)."""
+    names = {MANIFEST, SQLITE_FILE, f"{SQLITE_FILE}-journal"}
+    names.update(f"{table}.{suffix}" for table in TABLES for suffix in ("parquet", "ndjson"))
+    return names
+
+
+def clean_stray(target: Path) -> list[Path]:
+    """Remove the temporary folders of exports into ``target`` that were killed (the site's
+    ``clean_stray`` does the same for sites); call only under the export's lock, so none is
+    another run's. A folder holding anything an export does not write is left as it is."""
+    import glob
+
+    removed = []
+    for folder in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            names = set(os.listdir(folder))
+        except OSError:
+            continue
+        if names <= _export_files():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def _write(
