@@ -57,7 +57,7 @@ def test_generated_config_parses_to_the_defaults_and_spells_out_every_setting(tm
     # so is the repository's name (export), unset by default: the folder's name
     assert config.name == "" and config.repository_name == tmp_path.name
     assert '\n# name = "bma-budget-office"\n' in text
-    (tmp_path / "projledger.toml").write_text(text.replace('# name =', "name ="), "utf-8")
+    (tmp_path / "projledger.toml").write_text(text.replace("# name =", "name ="), "utf-8")
     assert parse_config(tmp_path / "projledger.toml").repository_name == "bma-budget-office"
 
 
