@@ -520,8 +520,17 @@ class Filters:
             return False
         return not (self.plan_statuses and (row.computed_plan_status or "none") not in self.plan_statuses)
 
+    def kpi(self, row: KpiRow) -> bool:
+        """Whether a KPI is among the rows asked for: by fiscal year and agency as a project; a
+        KPI has no state nor plan status, so with either of those filters none is."""
+        if self.states or self.plan_statuses:
+            return False
+        if self.fiscal_years and row.fiscal_year not in self.fiscal_years:
+            return False
+        return not (self.agencies and not any(_agency_matches(row, a) for a in self.agencies))
 
-def _agency_matches(row: ProjectRow, wanted: str) -> bool:
+
+def _agency_matches(row: ProjectRow | KpiRow, wanted: str) -> bool:
     """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``) or words of the
     department's name, whatever the spacing on either side (``สำนักงาน เขตพระนคร`` finds
     ``สำนักงานเขตพระนคร``): blanks are left out of both before they are compared."""

@@ -163,6 +163,11 @@ def kpi_row_dict(row: KpiRow) -> dict[str, Any]:
     }
 
 
+def kpi_envelope(rows: Iterable[KpiRow], as_of: date) -> dict[str, Any]:
+    """The JSON of ``status --kind kpi``: the envelope of status with ``kpis`` for ``projects``."""
+    return {"version": ENVELOPE_VERSION, "as_of": as_of.isoformat(), "kpis": [kpi_row_dict(r) for r in rows]}
+
+
 def status_envelope(rows: Iterable[ProjectRow], as_of: date) -> dict[str, Any]:
     """The stable JSON of ``status`` (and of the site's ``data.json``)."""
     return {"version": ENVELOPE_VERSION, "as_of": as_of.isoformat(), "projects": [row_dict(r) for r in rows]}

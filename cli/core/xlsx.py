@@ -29,7 +29,7 @@ from .errors import InputError
 from .labels import PLAN_STATUSES, STATES, Lang, label, word
 from .money import format_money, format_percent
 from .outputs import OutputPlan, plan_output, write_output
-from .portfolio import ProjectRow
+from .portfolio import KpiRow, ProjectRow
 from .summary import QuarterTotals, Summary, Totals
 from .text import printable, spreadsheet_cell
 
@@ -203,6 +203,28 @@ def status_sheet(rows: Iterable[ProjectRow], lang: Lang) -> tuple[list[Column], 
             data[key] = label(data[key], lang) or None
         if row.late:
             data["state"] = f"{data['state']} ({word('late', lang)})"
+        return data
+
+    return columns, (values(row) for row in rows)
+
+
+KPI_SHEET: tuple[tuple[str, Kind, str], ...] = (
+    ("code", "text", "kpi_code"), ("name", "text", "kpi_name"), ("agency_code", "text", "agency_code"),
+    ("department", "text", "department"), ("fiscal_year", "int", "fiscal_year"), ("unit", "text", "unit"),
+    ("target", "percent", "kpi_target"), ("latest_quarter", "int", "quarter"),
+    ("latest_value", "percent", "latest_value"), ("percent_of_target", "percent", "percent_of_target"),
+    ("met", "text", "met"), ("latest_score", "percent", "latest_evaluation"), ("path", "text", "path"),
+)  # fmt: skip
+
+
+def kpi_sheet(rows: Iterable[KpiRow], lang: Lang) -> tuple[list[Column], Iterable[dict[str, Any]]]:
+    """Columns and rows of ``status --kind kpi --format xlsx``: met in words, numbers as numbers
+    (results and targets with 2 decimals shown, their exact values kept)."""
+    columns = [_column(key, kind, word_key) for key, kind, word_key in KPI_SHEET]
+
+    def values(row: KpiRow) -> dict[str, Any]:
+        data = {key: getattr(row, key) for key, _, _ in KPI_SHEET}
+        data["met"] = None if row.met is None else label("met" if row.met else "not_met", lang)
         return data
 
     return columns, (values(row) for row in rows)
