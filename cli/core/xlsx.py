@@ -270,11 +270,15 @@ def summary_sheet(summary: Summary, lang: Lang) -> tuple[list[Column], list[dict
     columns += [Column("plan_none", *_words("none"), "int"), _column("overdue", "int", "overdue_projects"),
                 _column("budget", "money"), _column("disbursed", "money"),
                 _column("disbursement_rate", "percent"), _column("progress", "percent", "weighted_progress")]  # fmt: skip
+    columns += [_column("kpis", "int"), _column("kpis_met", "int"), _column("kpis_not_met", "int"),
+                _column("project_score_mean", "percent"), _column("kpi_score_mean", "percent")]  # fmt: skip
 
     def totals(t: Totals) -> dict[str, Any]:
         data: dict[str, Any] = {"projects": t.projects, "overdue": t.overdue, "budget": t.budget,
                                 "disbursed": t.disbursed, "disbursement_rate": t.disbursement_rate,
-                                "progress": t.progress}  # fmt: skip
+                                "progress": t.progress, "kpis": t.kpis, "kpis_met": t.kpis_met,
+                                "kpis_not_met": t.kpis_not_met, "project_score_mean": t.project_score_mean,
+                                "kpi_score_mean": t.kpi_score_mean}  # fmt: skip
         data.update({f"state_{s}": n for s, n in t.states.items()})
         data.update({f"plan_{p}": n for p, n in t.plan_statuses.items()})
         return data
