@@ -72,6 +72,11 @@ def test_json_by_agency_worked_by_hand(pf: Path) -> None:
         "disbursed": 2830000,
         "disbursement_rate": 30.11,  # 2,830,000 / 9,400,000
         "progress": 40.74,  # 383,000,000 / 9,400,000
+        "kpis": 0,
+        "kpis_met": 0,
+        "kpis_not_met": 0,
+        "project_score_mean": None,
+        "kpi_score_mean": None,
     }
 
 
