@@ -37,12 +37,12 @@ from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spread
 def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
     """Codes looked up, paths kept; True when they name exactly one record file."""
     from ..core.errors import NotFoundError
-    from ..core.repository import is_code, resolve_record
+    from ..core.repository import is_code, is_kpi_code, resolve_record
 
     config = current_config()
     paths: list[Path] = []
     for target in targets:
-        if is_code(target, config):
+        if is_code(target, config) or is_kpi_code(target):
             paths.append(resolve_record(target, config))
             continue
         path = Path(target)

@@ -10,6 +10,7 @@ zeros the system prints (``95.5 / 100``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -155,59 +156,119 @@ STRATEGY_LABELS = (("issue", "ด้าน"), ("dimension", "มิติ"), ("g
 TEXT_LABELS = (("definition", "คำนิยาม"), ("formula", "สูตรการคำนวณ"), ("data_source", "แหล่งข้อมูล"))
 
 
+@dataclass(frozen=True)
+class KpiPage:
+    """One KPI as the ``mykpi`` page shows it, as of a day: what its text and its HTML print."""
+
+    department: str
+    fiscal_year: int
+    name_line: str
+    code: str
+    unit: str
+    target: str
+    achieved: str
+    baseline: str
+    lower_is_better: bool
+    category: str
+    level: str
+    #: (label, value) of the strategy alignment and the definition, formula and data source given
+    fields: tuple[tuple[str, str], ...]
+    #: (quarter, cumulative result, score / full score) for quarters 1-4 (blank: none yet)
+    quarters: tuple[tuple[int, str, str], ...]
+    #: ``ไตรมาสที่ N: score`` of the latest evaluation, or ""
+    evaluated: str
+    #: (quarter, BE date or "", note) of each quarter with a result
+    notes: tuple[tuple[int, str, str], ...]
+    as_of_be: str
+
+    @property
+    def title(self) -> str:
+        return PAGE_TITLE
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        return TABLE_HEADERS
+
+
+def kpi_page(kpi: Kpi, day: date) -> KpiPage:
+    """The page of ``kpi`` as of ``day``: the results and evaluations known by then (the rule of
+    ``KpiRow``); the สยป. line names the latest evaluation."""
+    results = {r.quarter: r for r in kpi.results if result_known(r, kpi.fiscal_year, day)}
+    evaluations = {e.quarter: e for e in kpi.evaluations if e.date <= day}
+    latest = results[max(results)] if results else None
+    evaluated = latest_evaluation(kpi.evaluations, day)
+    fields = [(text, kpi.strategy.get(key, "")) for key, text in STRATEGY_LABELS]
+    fields += [(text, getattr(kpi, key)) for key, text in TEXT_LABELS]
+    return KpiPage(
+        department=kpi.agency.department,
+        fiscal_year=kpi.fiscal_year,
+        name_line=f"{kpi.number} {kpi.name}" if kpi.number else kpi.name,
+        code=kpi.code,
+        unit=kpi.unit,
+        target=amount(kpi.target),
+        achieved=amount(latest.value) if latest else "-",
+        baseline=amount(kpi.baseline),
+        lower_is_better=kpi.direction == "lower",
+        category=label(kpi.category),
+        level=label(kpi.level),
+        fields=tuple((text, value) for text, value in fields if value),
+        quarters=tuple(
+            (
+                quarter,
+                amount(results[quarter].value) if quarter in results else "",
+                f"{score_text(evaluations[quarter].score)} / {score_text(evaluations[quarter].full_score)}"
+                if quarter in evaluations
+                else "",
+            )
+            for quarter in range(1, 5)
+        ),
+        evaluated=f"ไตรมาสที่ {evaluated.quarter}: {score_text(evaluated.score)}" if evaluated else "",
+        notes=tuple(
+            (quarter, format_be(r.date) if r.date else "", r.note) for quarter, r in sorted(results.items())
+        ),
+        as_of_be=format_be(day),
+    )
+
+
 def kpi_text(kpi: Kpi, day: date) -> str:
-    """The KPI as the ``mykpi`` page prints it, as of ``day``: the results and evaluations known
-    by then (``KpiRow``'s rule), the quarterly table with cumulative results and score / full
-    score, the สยป. line of the latest evaluation, then each quarter's progress note with its
-    BE date."""
+    """The KPI as the ``mykpi`` page prints it, as of ``day``: name with number and code, target
+    and achieved with the unit, type and level, the quarterly table with cumulative results and
+    score / full score, the สยป. line of the latest evaluation, then each quarter's progress note
+    with its BE date (``core/kpi_page.py`` reads this shape back)."""
     from .text import printable
 
     def clean(text: str) -> str:
         return printable(text, keep_newlines=False)
 
-    results = {r.quarter: r for r in kpi.results if result_known(r, kpi.fiscal_year, day)}
-    evaluations = {e.quarter: e for e in kpi.evaluations if e.date <= day}
-    latest = results[max(results)] if results else None
-    name = f"{kpi.number} {kpi.name}" if kpi.number else kpi.name
-    out = [PAGE_TITLE, "", f"หน่วยงาน : {clean(kpi.agency.department)}", ""]
-    out += [f"ปีงบประมาณ : {kpi.fiscal_year}", ""]
-    out += [f"{clean(name)} : {kpi.code}", ""]
-    out += [f"{TARGET_LABEL} {clean(kpi.unit)} : {amount(kpi.target)}", ""]
-    out += [f"{ACHIEVED_LABEL} {clean(kpi.unit)} : {amount(latest.value) if latest else '-'}", ""]
-    if kpi.baseline is not None:
-        out += [f"ค่าฐาน {clean(kpi.unit)} : {amount(kpi.baseline)}", ""]
-    if kpi.direction == "lower":
-        out += ["ทิศทาง : ยิ่งน้อยยิ่งดี", ""]
-    out += [f"{CATEGORY_LABEL} : {label(kpi.category)}", "", f"({label(kpi.level)})", ""]
-    for key, text in (*STRATEGY_LABELS,):
-        if kpi.strategy.get(key):
-            out += [f"{text} : {clean(kpi.strategy[key])}", ""]
-    for key, text in TEXT_LABELS:
-        value = getattr(kpi, key)
-        if value:
-            out += [f"{text} : {clean(value)}", ""]
+    page = kpi_page(kpi, day)
+    out = [PAGE_TITLE, "", f"หน่วยงาน : {clean(page.department)}", "", f"ปีงบประมาณ : {page.fiscal_year}", ""]
+    # a baseline is printed in the name, as the system prints it (``... 2,419.97 ตันต่อวัน : code``)
+    baseline = f" {page.baseline} {clean(page.unit)}" if page.baseline else ""
+    out += [f"{clean(page.name_line)}{baseline} : {page.code}", ""]
+    out += [f"{TARGET_LABEL} {clean(page.unit)} : {page.target}", ""]
+    out += [f"{ACHIEVED_LABEL} {clean(page.unit)} : {page.achieved}", ""]
+    out += [f"{CATEGORY_LABEL} : {page.category}", "", f"({page.level})", ""]
+    for text, value in page.fields:
+        out += [f"{text} : {clean(value)}", ""]
     out += [TABLE_HEADING, "", "\t".join(TABLE_HEADERS)]
-    for quarter in range(1, 5):
-        result, evaluation = results.get(quarter), evaluations.get(quarter)
-        cells = [
-            f"ไตรมาสที่ {quarter}",
-            amount(result.value) if result else "",
-            f"{score_text(evaluation.score)} / {score_text(evaluation.full_score)}" if evaluation else "",
-        ]
-        out.append("\t".join(cells).rstrip())
+    out += ["\t".join((f"ไตรมาสที่ {q}", value, score)).rstrip() for q, value, score in page.quarters]
     out.append("")
-    evaluated = latest_evaluation(kpi.evaluations, day)
-    if evaluated is not None:
-        out += [f"{EVALUATED} ไตรมาสที่ {evaluated.quarter}: {score_text(evaluated.score)}", ""]
-    for quarter in sorted(results):
-        result = results[quarter]
+    if page.evaluated:
+        out += [f"{EVALUATED} {page.evaluated}", ""]
+    for quarter, day_be, note in page.notes:
         out += [f"{NOTES_HEADING} {quarter}", ""]
-        note = clean(result.note)
-        if result.date is not None:
-            out += [f"{format_be(result.date)} : {note}".rstrip(), ""]
-        elif note:
-            out += [note, ""]
+        line = f"{day_be} : {clean(note)}".rstrip(" :") if day_be else clean(note)
+        if line.strip():
+            out += [line.rstrip(), ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def kpi_html(kpi: Kpi, day: date) -> str:
+    """The KPI as one self-contained printable A4 page (``kpi.html``; its block is the macro
+    ``kpi_block`` of ``kpi_macros.html``, for a site page to show too)."""
+    from .pages import render_page
+
+    return render_page("kpi.html", page=kpi_page(kpi, day))
 
 
 def kpi_lines(
