@@ -225,7 +225,7 @@ def test_summary_counts_kpis_and_mean_scores(kr: Path) -> None:
 def test_summary_table_shows_kpi_figures_and_fits(kr: Path, lang: str, columns: str) -> None:
     out = _ok("summary", AS_OF, "--lang", lang, env={"COLUMNS": columns})
     assert max(_widths(out)) <= int(columns)
-    header, _, group, total = out.splitlines()
+    header, _, _group, total = out.splitlines()
     assert ("ตัวชี้วัด" if lang == "th" else "KPIs") in header
     cells = total.split()
     assert cells[1] == "1"  # projects; then, before the other columns by priority: KPIs, met,
