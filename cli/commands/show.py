@@ -22,7 +22,7 @@ from .options import OutputPath, as_of_option, current_config, format_option, ou
 )  # fmt: skip
 @as_of_option
 def show(code_or_path: str, output_format: str, output: Path | None, as_of: date | None) -> None:
-    """Print a project's official progress form or a KPI's page (text or HTML).
+    """Print a project's official form or a KPI's page (text, HTML).
 
     The form is the official progress and project information form of one project.
 
