@@ -28,7 +28,7 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
 
     CODE_OR_PATH is a project or KPI code (looked up in the records folder) or a record file.
     A KPI prints as the old system's mykpi page: target, achieved, type, the quarterly table
-    with สยป.'s scores, and each quarter's note.
+    with the Strategy and Evaluation Department's scores, and each quarter's note.
     The text form has the printout's sections, labels and order, one line per report, and
     reads back with `projledger import`. The HTML form is one self-contained A4 page to
     print and sign, with the monthly progress chart (actual against expected). With
