@@ -22,11 +22,13 @@ from .options import OutputPath, as_of_option, current_config, format_option, ou
 )  # fmt: skip
 @as_of_option
 def show(code_or_path: str, output_format: str, output: Path | None, as_of: date | None) -> None:
-    """Print a project's official progress form (text or HTML).
+    """Print a project's official form or a KPI's page (text, HTML).
 
     The form is the official progress and project information form of one project.
 
-    CODE_OR_PATH is a project code (looked up in the records folder) or a record file.
+    CODE_OR_PATH is a project or KPI code (looked up in the records folder) or a record file.
+    A KPI prints as the old system's mykpi page: target, achieved, type, the quarterly table
+    with the Strategy and Evaluation Department's scores, and each quarter's note.
     The text form has the printout's sections, labels and order, one line per report, and
     reads back with `projledger import`. The HTML form is one self-contained A4 page to
     print and sign, with the monthly progress chart (actual against expected). With

@@ -30,7 +30,19 @@ _LABELS: dict[str, dict[Lang, str]] = {
     # states (completed and cancelled share the event's words)
     "not_started": {"th": "ยังไม่เริ่ม", "en": "not started"},
     "active": {"th": "กำลังดำเนินการ", "en": "active"},
+    # a KPI's category and level (the mykpi page's words), and whether its result meets its target
+    "routine": {"th": "ตัวชี้วัดงานประจำ", "en": "routine"},
+    "strategic": {"th": "ตัวชี้วัดเชิงยุทธศาสตร์", "en": "strategic"},
+    "output": {"th": "ตัวชี้วัดระดับผลผลิต (output)", "en": "output"},
+    "outcome": {"th": "ตัวชี้วัดระดับผลลัพธ์ (outcome)", "en": "outcome"},
+    "met": {"th": "ผ่าน", "en": "met"},
+    "not_met": {"th": "ไม่ผ่าน", "en": "not met"},
 }
+
+#: A KPI's categories and levels (record values), and how its result stands to its target.
+KPI_CATEGORIES = ("routine", "strategic")
+KPI_LEVELS = ("output", "outcome")
+MET = ("met", "not_met")
 
 
 def label(value: str | None, lang: Lang = "th") -> str:
@@ -124,6 +136,22 @@ TABLE_WORDS: dict[str, dict[Lang, str]] = {
     "disbursement_target": {"th": "เป้าหมายการเบิกจ่าย %", "en": "disbursement target %"},
     "disbursement_gap": {"th": "ส่วนต่างเป้าหมายการเบิกจ่าย", "en": "gap to the target"},
     "path": {"th": "ไฟล์", "en": "file"},
+    # The KPI table of status, and the KPI figures of summary.
+    "kpis_title": {"th": "ตัวชี้วัด", "en": "KPIs"},
+    "unit": {"th": "หน่วยนับ", "en": "unit"},
+    "kpi_code": {"th": "รหัสตัวชี้วัด", "en": "code"},
+    "kpi_name": {"th": "ตัวชี้วัด", "en": "KPI"},
+    "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
+    "latest_value": {"th": "ผลงานที่ทำได้", "en": "latest result"},
+    "percent_of_target": {"th": "% ของเป้าหมาย", "en": "% of target"},
+    "met": {"th": "ผ่าน/ไม่ผ่าน", "en": "met"},
+    "latest_evaluation": {"th": "ผลประเมิน สยป.", "en": "evaluation"},
+    "quarter_no": {"th": "ไตรมาสที่", "en": "Q"},
+    "kpis": {"th": "ตัวชี้วัด", "en": "KPIs"},
+    "kpis_met": {"th": "ผ่าน", "en": "met"},
+    "kpis_not_met": {"th": "ไม่ผ่าน", "en": "not met"},
+    "project_score_mean": {"th": "คะแนนโครงการ %", "en": "project score %"},
+    "kpi_score_mean": {"th": "คะแนนตัวชี้วัด %", "en": "KPI score %"},
 }
 
 

@@ -104,8 +104,42 @@ def find_by_code(code: str, config: Config) -> Path | None:
     return found[0] if found else None
 
 
+def is_kpi_code(text: str) -> bool:
+    return bool(re.fullmatch(KPI_CODE_PATTERN, text))
+
+
+def find_kpi_by_code(code: str, config: Config) -> Path | None:
+    """The KPI record of ``code`` in ``records/<FY>/kpi/``, if any (one glob of the fiscal
+    years' ``kpi`` folders, as ``find_by_code`` does for projects)."""
+    name = code + RECORD_SUFFIX
+    found = (
+        [p for p in sorted(config.records_dir.glob(f"*/{KPI_FOLDER}/{name}")) if p.is_file()]
+        if config.records_dir.is_dir() and is_kpi_code(code)
+        else []
+    )
+    for path in found:
+        ensure_inside(path, config)
+    if len(found) > 1:
+        raise ConflictError(
+            _("KPI {code} has more than one record: {found}").format(
+                code=code, found=", ".join(map(str, found))
+            )
+        )
+    return found[0] if found else None
+
+
 def resolve_record(code_or_path: str, config: Config) -> Path:
-    """A record named by code (looked up in the records folder) or by its path."""
+    """A record named by code (looked up in the records folder: a project's, or a KPI's in
+    ``records/<FY>/kpi/``) or by its path."""
+    if not is_code(code_or_path, config) and is_kpi_code(code_or_path):
+        kpi = find_kpi_by_code(code_or_path, config)
+        if kpi is None:
+            raise NotFoundError(
+                _("no record for KPI {code} under {folder}").format(
+                    code=code_or_path, folder=config.records_dir
+                )
+            )
+        return kpi
     if is_code(code_or_path, config):
         path = find_by_code(code_or_path, config)
         if path is None:
