@@ -544,9 +544,12 @@ def test_duckdb_over_two_generated_repositories_with_kpis_and_findings(
         assert result.exit_code == 0, result.stderr
     expected: dict[str, Decimal] = {}
     met_expected: dict[str, tuple[int, int]] = {}
+    summary_kpis = [0, 0]
     for root in (a, b):
         monkeypatch.chdir(root)
         summary = run("summary", "--format", "json", "--as-of", as_of)
+        total = json.loads(summary.stdout)["total"]
+        summary_kpis = [summary_kpis[0] + total["kpis"], summary_kpis[1] + total["kpis_met"]]
         for group in json.loads(summary.stdout)["groups"]:
             code = group["key"]["agency"]
             expected[code] = expected.get(code, Decimal(0)) + Decimal(str(group["budget"]))
@@ -574,6 +577,7 @@ def test_duckdb_over_two_generated_repositories_with_kpis_and_findings(
         ).fetchall()
     }
     assert kpis == met_expected == {"5026": (3, 1)}
+    assert summary_kpis == [3, 1]  # summary files a KPI under its department's agency: the totals agree
     findings = con.execute(
         "SELECT repository, count(*) FROM read_parquet('exports/*/findings.parquet') "
         "WHERE severity = 'error' GROUP BY ALL ORDER BY 1"
