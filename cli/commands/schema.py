@@ -9,10 +9,19 @@ import click
 @click.option(
     "--path", "show_path", is_flag=True, help="Print where the installed schema file is, instead of its text."
 )
-def schema(show_path: bool) -> None:
+@click.option(
+    "--kind",
+    "kind_name",
+    type=click.Choice(["project", "kpi"]),
+    default="project",
+    show_default=True,
+    help="Which kind of record's schema: project (formats 1 and 2) or kpi.",
+)
+def schema(show_path: bool, kind_name: str) -> None:
     """Print the JSON Schema that record files follow.
 
-    With --path, prints where the schema file is instead.
+    With --path, prints where the schema file is instead. --kind kpi gives the schema of KPI
+    records (records/<FY>/kpi/<code>.toml) instead of projects'.
 
     Editors check records while you type once they know the schema: a record's first line
     `#:schema ../../schemas/project.schema.json` (written by `projledger new` and kept by
@@ -23,7 +32,10 @@ def schema(show_path: bool) -> None:
     Example:
       projledger schema > schemas/project.schema.json
       projledger schema --path
+      projledger schema --kind kpi > schemas/kpi.schema.json
     """
+    from ..core.kinds import KINDS
     from ..core.schema import schema_path, schema_text
 
-    click.echo(schema_path() if show_path else schema_text(1), nl=show_path)
+    key = max(key for key in KINDS if key[1] == kind_name)
+    click.echo(schema_path(key) if show_path else schema_text(key), nl=show_path)

@@ -17,7 +17,7 @@ from .config import Config
 from .errors import RecordError
 from .findings import Finding, Severity
 from .i18n import _
-from .kinds import format_problem, kind_of
+from .kinds import KindKey, kind_key, kind_of, record_problem
 from .locate import format_field
 from .record import Document, Project, Seen, read_document
 from .rules import RuleContext
@@ -26,8 +26,8 @@ from .schema import Problem, check_structure
 
 @dataclass(frozen=True)
 class FileResult:
-    """What checking one file found; ``record`` is the typed record of its kind (a ``Project``
-    for format 1), None when the file could not be read as one."""
+    """What checking one file found; ``record`` is the typed record of its kind (a ``Project``,
+    a ``Kpi``), None when the file could not be read as one."""
 
     path: str
     findings: tuple[Finding, ...]
@@ -35,7 +35,7 @@ class FileResult:
 
     @property
     def project(self) -> Project | None:
-        """The record when it is a project (format 1), else None."""
+        """The record when it is a project (format 1 or 2), else None."""
         return self.record if isinstance(self.record, Project) else None
 
     @property
@@ -75,14 +75,14 @@ def check_document(
     document: Document, config: Config, as_of: date, shown_as: str | None = None
 ) -> FileResult:
     shown = shown_as if shown_as is not None else str(document.path)
-    version = document.format
-    message = format_problem(document.data)
-    if message is not None:
-        finding = Finding(
-            shown, document.line_of("format") or 1, "format", "format-version", Severity.ERROR, message
-        )
+    problem = record_problem(document.data)
+    if problem is not None:
+        where, message = problem
+        line = document.line_of(where) or document.line_of("format") or 1
+        finding = Finding(shown, line, where, "format-version", Severity.ERROR, message)
         return FileResult(shown, (finding,), None)
-    assert isinstance(version, int)
+    version = kind_key(document.data)
+    assert version is not None
     kind = kind_of(version)
     problems = check_structure(document.data, version)
     findings = [
@@ -115,7 +115,7 @@ def _rule_findings(
     ]
 
 
-def _salvaged(data: dict[str, Any], problems: list[Problem], version: int) -> dict[str, Any] | None:
+def _salvaged(data: dict[str, Any], problems: list[Problem], version: KindKey) -> dict[str, Any] | None:
     """``data`` without the keys the schema refused, when what is left passes it (every
     problem was an unknown key, or an optional field of the wrong type or value, dropped);
     else None: a required field is wrong, so no typed record can be made to run the rules on.

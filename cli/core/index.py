@@ -622,16 +622,16 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     valid_from = valid_until = None
     facts = None
-    project = result.project
-    to_facts = kind_of_record(project).facts if project is not None else None
-    if project is not None and to_facts is not None:
-        facts = json.dumps(to_facts(project), ensure_ascii=False, separators=(",", ":"))
+    project = result.record
+    kind = kind_of_record(project) if project is not None else None
+    if project is not None and kind is not None and kind.facts is not None:
+        facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
         if any(f[2] in day_rules() for f in data) or (
             not is_plain_wording(day) and _typed_dates_in(findings_json)
         ):
             valid_from = valid_until = day  # the message names the day (or dates as typed that day)
         else:
-            dates = [r.date for r in project.reports if _plausible(r.date)]
+            dates = [d for d in kind.days(project) if _plausible(d)] if kind.days is not None else []
             valid_from = max(dates) if dates else None
     stat = file_hash = None
     st = seen.stat

@@ -33,7 +33,7 @@ from .record import decode, parse
 from .text import toml_safe
 
 SCHEMA_PREFIX = "#:schema"
-SCHEMA_RELATIVE = Path("schemas") / Path(kind_of(1).schema_file).name
+SCHEMA_RELATIVE = Path("schemas") / Path(kind_of((1, "project")).schema_file).name
 
 TOP_ORDER = (
     "format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget", "plan",

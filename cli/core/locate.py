@@ -92,6 +92,8 @@ def line_of(text: str, field: str | FieldKey, index: dict[FieldKey, int] | None 
     while parts:
         if parts in lines:
             return lines[parts]
+        if (*parts, 1) in lines:  # an array of tables as a whole: its first ``[[...]]``
+            return lines[(*parts, 1)]
         parts = parts[:-1]
     return 1
 

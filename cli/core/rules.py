@@ -36,7 +36,7 @@ from .i18n import N_, _, language
 from .labels import label
 from .money import format_money
 from .record import Document, Project, Report, path_names
-from .status import PLAN_RANK, computed_status_of
+from .status import PLAN_RANK, budget_on, computed_status_of
 
 #: Days into the next month a report may still be dated: clerks file last month's report early on.
 GRACE_DAYS = 7
@@ -318,9 +318,9 @@ def disbursed_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 
 def over_budget(ctx: RuleContext[Project]) -> Iterator[Hit]:
-    """Disbursed money stays within the budget."""
-    budget = ctx.project.budget
+    """Disbursed money stays within the budget in force on the report's day."""
     for report in ctx.project.reports:
+        budget = budget_on(ctx.project, report.date)
         if report.disbursed > budget:
             yield (
                 f"{report.field}.disbursed",

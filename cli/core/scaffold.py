@@ -19,7 +19,7 @@ from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, DEFAULT_TARGETS, DEFAULT_
 from .errors import InputError
 from .schema import schema_name, schema_text
 
-SCHEMA_PATH = f"schemas/{schema_name(1)}"
+SCHEMA_PATH = f"schemas/{schema_name()}"
 WORKFLOW_PATH = ".github/workflows/projledger.yml"
 #: The header line a record written by the tool starts with (relative to records/<FY>/).
 SCHEMA_HEADER = f"#:schema ../../{SCHEMA_PATH}"
@@ -297,7 +297,7 @@ def scaffold(
     files = {
         CONFIG_NAME: config_text(),
         "records/.gitkeep": "",
-        SCHEMA_PATH: schema_text(1),
+        SCHEMA_PATH: schema_text(),
         ".pre-commit-config.yaml": precommit_text(hooks),
         WORKFLOW_PATH: workflow_text(install, with_site_job),
         ".gitignore": GITIGNORE,

@@ -1389,7 +1389,10 @@ def _read_and_render(
     stamp = _stamp(checked.stat, checked.digest)
     if project is None or not checked.facts or skip_reason(checked.findings_json, True) is not None:
         return checked, None, stamp, None
-    facts = portfolio.project_from_facts(json.loads(checked.facts))
+    kept_facts = json.loads(checked.facts)
+    if kept_facts.get("kind", "project") != "project":
+        return checked, None, stamp, None  # a KPI: no project row nor page (yet)
+    facts = portfolio.project_from_facts(kept_facts)
     row = portfolio.build_row(facts, compute_status(facts, ctx.as_of, ctx.config), ctx.shown(name))
     written = None
     pages = ctx.pages
