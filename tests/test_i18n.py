@@ -123,6 +123,8 @@ def keys() -> set[str]:
     words |= {"department", "disbursed", "progress", "plan_status", "target_status", "note"}
     # Commands and tools a message tells to run, by their names.
     words |= {"git", "init", "pre", "commit", "install", "new", "fmt", "validate", "push", "CI", "URL", "MiB"}
+    # Record kinds, as ``kind = "..."`` names them, and the command that turns format 1 into 2.
+    words |= {"kind", "kpi", "project", "projledger", "migrate"}
     # Record data: the English words of the records and the printout the walk reads.
     for data in (SPEC_RECORD, DATA / "legacy" / "01000000-2475-printout.txt"):
         words |= set(re.findall(r"[A-Za-z]{2,}", data.read_text("utf-8")))
@@ -258,6 +260,7 @@ def test_every_finding_rule_speaks_thai(source: Path, walk_repo: Path, keys: set
         "file", ["50200000-0001.toml" if source.stem == "code-pattern" else "50100000-0001.toml"]
     )[0]
     target = folder / ("5010-0001.toml" if source.stem == "pattern" else name)
+    target.parent.mkdir(parents=True, exist_ok=True)  # a KPI's ``# file: kpi/<code>.toml``
     target.write_text(text, "utf-8")
     as_of = ["--as-of", meta["as-of"][0]] if "as-of" in meta else ["--as-of", "2024-10-01"]
     thai = run("validate", *as_of, "records")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..core.config import Config
 from ..core.findings import Finding, Severity
 from ..core.i18n import _
 from ..core.reporters import REPORTERS, text_lines
@@ -78,11 +79,15 @@ def validate(
         findings.append(
             Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
         )
+    kpis: dict[str, str] = {}  # the facts of the KPIs checked, by absolute path
     try:
-        checked = check_many(to_check, config, day, index, jobs_wanted(os.environ))
+        checked = check_many(to_check, config, day, index, jobs_wanted(os.environ), kpis)
         for at, found in enumerate(checked):  # in the order given
             if found != "[]":
                 findings.extend(as_findings(found, shown_at(at)))
+        if index is not None:
+            kpis.update(index.kpi_facts())
+        findings += _kpi_links(to_check, kpis, config, shown_at)
         if index is not None and not paths:
             # The whole records folder was walked: entries of files not met are of files gone.
             index.forget_others({os.path.abspath(p) for p in to_check})
@@ -98,6 +103,27 @@ def validate(
     failed = any(f.is_error or strict for f in findings)
     if failed:
         raise SystemExit(1)
+
+
+def _kpi_links(
+    to_check: list[str], kpis: dict[str, str], config: Config, shown_at: Callable[[int], str]
+) -> list[Finding]:
+    """``kpi-project-link`` of the KPIs checked, against the projects of the records folder."""
+    if not kpis:
+        return []
+    import json
+
+    from ..core.check import kpi_link_findings, portfolio_codes
+
+    codes = portfolio_codes(config)
+    if codes is None:
+        return []  # no records folder around: nothing to check the links against
+    checked = [
+        (path, shown_at(at), json.loads(kpis[key]))
+        for at, path in enumerate(to_check)
+        if (key := os.path.abspath(path)) in kpis
+    ]
+    return kpi_link_findings(checked, codes)
 
 
 def _batched(lines: Iterator[str], size: int) -> Iterator[str]:

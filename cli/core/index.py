@@ -63,6 +63,9 @@ KEPT_COLUMNS = 16
 #: Seconds a run waits for another's write lock before it runs without storing.
 LOCK_TIMEOUT = 2.0
 
+#: How the facts of a KPI begin (``kpi.kpi_facts`` puts its kind first), to find them by.
+KPI_FACTS = '{"kind":"kpi"'
+
 StatKey = tuple[int, int, int, int]
 FindingData = tuple[int | None, str, str, str, str, int | None]
 
@@ -457,6 +460,13 @@ class Index:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
         return found[0] if found else None
 
+    def kpi_facts(self) -> dict[str, str]:
+        """The facts of every KPI the index holds, by path (``kpi.kpi_facts`` begins with its kind)."""
+        found = self.con.execute(
+            "SELECT path, facts FROM files WHERE substr(facts, 1, ?) = ?", (len(KPI_FACTS), KPI_FACTS)
+        )
+        return {_from_db(path): facts for path, facts in found}
+
     def store(self, path: str, checked: Checked) -> None:
         self.store_many([(path, checked)])
 
@@ -692,10 +702,16 @@ def in_chunks_ahead(pool: Executor, task: Callable[[list[T]], list[R]], items: l
 
 
 def check_many(
-    paths: list[str], config: Config, day: date, index: Index | None, jobs: int = 1
+    paths: list[str],
+    config: Config,
+    day: date,
+    index: Index | None,
+    jobs: int = 1,
+    kpis: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
-    still holds, else read and checked (and stored)."""
+    still holds, else read and checked (and stored). ``kpis`` gets the facts of the KPIs read
+    here, by absolute path (those of the index: ``Index.kpi_facts``)."""  # fmt: skip
     from .calendar import is_plain_wording
 
     keys = [os.path.abspath(p) for p in paths]
@@ -722,6 +738,8 @@ def check_many(
             yield found
             continue
         checked = next(computed)
+        if kpis is not None and checked.facts is not None and checked.facts.startswith(KPI_FACTS):
+            kpis[key] = checked.facts
         if index is not None:
             to_store.append((key, checked))
             if len(to_store) == 256:  # stored a batch at a time: never all of a cold run at once

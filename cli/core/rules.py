@@ -121,10 +121,13 @@ def code_pattern(ctx: RuleContext[Project]) -> Iterator[Hit]:
 def be_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Dates are Gregorian: a year of 2400 or more is a Buddhist Era year typed by mistake."""
     p = ctx.project
+    added = [(f"{e.field}.date", e.date) for e in p.evaluations]  # format 2's tables
+    added += [(f"{r.field}.date", r.date) for r in p.budget_revisions]
     if (
         p.start.year < MIN_BE_YEAR
         and p.end.year < MIN_BE_YEAR
         and all(r.date.year < MIN_BE_YEAR for r in p.reports)
+        and all(day.year < MIN_BE_YEAR for _, day in added)
     ):
         return  # the common case, told without a call per date
     dated: list[tuple[str, date, tuple[date, date] | None]] = [
@@ -136,6 +139,7 @@ def be_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
         after = [r.date for r in p.reports[index + 1 :] if _plausible(r.date)]
         window = _report_choice(p, before[-1] if before else None, after[0] if after else None, ctx.as_of)
         dated.append((f"{report.field}.date", report.date, window))
+    dated += [(where, day, None) for where, day in added]
     for where, day, window in dated:
         if _plausible(day):
             continue
