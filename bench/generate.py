@@ -771,10 +771,16 @@ KPI_WARNINGS: list[tuple[str, KpiWarning]] = [("result-late", _result_late), ("r
 
 
 def _swap_results(text: str, data: dict[str, Any]) -> str:
-    """Quarter 3's result written before quarter 2's (the blocks swapped, dates and all)."""
+    """Quarter 3's result written before quarter 2's (the blocks swapped, dates and all, the values
+    left in file order so nothing but the order is wrong: no dip)."""
     parts = text.split("\n[[results]]\n")
     assert len(parts) == 5, "results"
-    parts[2], parts[3] = parts[3], parts[2]
+    second, third = (re.search(r"(^|\n)value = [^\n]*", part) for part in parts[2:4])
+    assert second and third, "value"
+    parts[2], parts[3] = (
+        parts[3].replace(third.group(0), second.group(0), 1),
+        parts[2].replace(second.group(0), third.group(0), 1),
+    )
     return "\n[[results]]\n".join(parts)
 
 

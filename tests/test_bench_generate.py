@@ -54,7 +54,7 @@ def kpi_findings(data: dict[str, Any], codes: set[str]) -> set[str]:
         if "date" in result and result["date"] > quarter_end(fy, result["quarter"]) + GRACE:
             found.add("result-late")
     if data.get("direction", "higher") == "higher":
-        values = [row["value"] for row in sorted(data["results"], key=lambda row: row["quarter"])]
+        values = [row["value"] for row in data["results"]]  # in file order, as projledger reads them
         if any(value < max(values[:i]) for i, value in enumerate(values) if i):
             found.add("result-dip")
     if any(e["score"] > e.get("full_score", 100) for e in data.get("evaluations", [])):
@@ -148,12 +148,13 @@ def test_validate_finds_what_the_kpi_portfolio_plants(tmp_path: Path) -> None:
         [str(Path(sys.executable).parent / "projledger"), "validate", str(tmp_path / "records"),
          "--as-of", AS_OF.isoformat(), "--format", "json"],
         capture_output=True, text=True, check=False, env={"PROJLEDGER_NO_CACHE": "1", "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,  # the portfolio is its own repository, as in the benchmark
     )  # fmt: skip
     report = json.loads(done.stdout)
     assert report["files"] == len(paths) == 240
     by_path: dict[Path, set[tuple[str, str]]] = {path: set() for path in paths}
     for finding in report["findings"]:
-        by_path[Path(finding["path"])].add((finding["rule"], finding["severity"]))
+        by_path[tmp_path / finding["path"]].add((finding["rule"], finding["severity"]))
     assert not [f for f in report["findings"] if f["rule"] == "format"], done.stdout[:2000]
     for path in paths:  # clean, or planted only warnings
         if not planted.get(path, set()) - KPI_WARNINGS:
