@@ -1282,19 +1282,11 @@ def load_entries(
         )
         made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
                               present=SITE_ROWS, index=store, scanned=found)  # fmt: skip
-        # A file gives a row or a skip, in the order of the scan: each row's file is the next one
-        # the skips have not taken.
-        files, position = found.files, 0
-        while True:
-            before = len(skipped)
-            try:
-                item: SiteRow = next(made)
-            except StopIteration:
-                break
-            position += len(skipped) - before
-            name, _, key = files[position]
-            position += 1
+        # A row names its file as shown; not every file gives a row or a skip (a KPI gives neither).
+        file_of = {shown_name(name): (name, key) for name, _, key in found.files}
+        for item in made:
             row = item.row
+            name, key = file_of[row.path]
             if row.code in seen:
                 skipped.files.append((row.path, f"project {row.code} already has a record, {seen[row.code]}"))
                 continue
