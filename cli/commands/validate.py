@@ -113,17 +113,21 @@ def _kpi_links(
         return []
     import json
 
-    from ..core.check import kpi_link_findings, portfolio_codes
+    from ..core.check import kpi_link_findings, portfolio_codes, portfolio_of
 
-    codes = portfolio_codes(config)
-    if codes is None:
-        return []  # no records folder around: nothing to check the links against
-    checked = [
-        (path, shown_at(at), json.loads(kpis[key]))
-        for at, path in enumerate(to_check)
-        if (key := os.path.abspath(path)) in kpis
-    ]
-    return kpi_link_findings(checked, codes)
+    codes_of: dict[Path, frozenset[str] | None] = {}  # by records folder: read once each
+    checked = []
+    for at, path in enumerate(to_check):
+        facts = kpis.get(os.path.abspath(path))
+        if facts is None:
+            continue
+        folder = portfolio_of(path, config)
+        if folder not in codes_of:
+            codes_of[folder] = portfolio_codes(folder, config)
+        codes = codes_of[folder]
+        if codes is not None:  # else no records folder around: nothing to check the links against
+            checked.append((path, shown_at(at), json.loads(facts), codes))
+    return kpi_link_findings(checked)
 
 
 def _batched(lines: Iterator[str], size: int) -> Iterator[str]:
