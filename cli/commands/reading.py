@@ -224,7 +224,8 @@ def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
 
 def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
     """Print the output piece by piece, then the skipped records; keep both in the memo."""
-    kept: bytearray | None = bytearray() if memo is not None else None  # one copy, no join
+    # one copy, no join; none when the output cannot be stored (a file changed just now)
+    kept: bytearray | None = bytearray() if memo is not None and memo.usable else None
     utf8 = _takes_utf8(err=False)
     for chunk in chunks:
         try:
