@@ -222,7 +222,9 @@ def fitted_lines(
     # A label (a state, a plan status) is cut the same way on thousands of lines: each cut is
     # remembered per column, until a column shows many different texts (names: each cut once).
     cuts: list[dict[str, tuple[str, int]] | None] = [{} for _ in columns]
-    shape = list(zip(range(len(columns)), columns, widths, [align[c] == "right" for c in columns], strict=True))
+    shape = list(
+        zip(range(len(columns)), columns, widths, [align[c] == "right" for c in columns], strict=True)
+    )
 
     def line(cells: Sequence[str], cell_widths: Sequence[int]) -> str:
         out = []
