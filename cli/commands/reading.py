@@ -11,14 +11,16 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..core.labels import LANGS, PLAN_STATUSES, STATES
-from ..core.portfolio import Filters
 from ..core.text import one_line
 from .options import FISCAL_YEAR, as_of_option, today
+
+if TYPE_CHECKING:
+    from ..core.portfolio import Filters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,6 +53,8 @@ def lang_option(help_text: str) -> Callable[[F], F]:
 
 def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
                  plan_statuses: tuple[str, ...]) -> Filters:  # fmt: skip
+    from ..core.portfolio import Filters
+
     return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses))
 
 
