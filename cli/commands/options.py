@@ -6,6 +6,8 @@ they cannot, fail in one line naming the option (``--progress: 'abc' is not a pe
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -255,8 +257,6 @@ def reading_config(paths_given: bool, paths: Sequence[Path] = ()) -> Config:
 
 def warn_cache_among_records(config: Config) -> None:
     """One line on stderr when PROJLEDGER_CACHE_DIR points into the records folder (not used)."""
-    import os
-
     from ..core.index import cache_among_records
 
     warning = cache_among_records(os.environ, config)
@@ -268,7 +268,7 @@ def shown_path(path: Path) -> str:
     """A path as a person typed it or relative to here, so editors and terminals can open it."""
     from ..core.repository import real
 
-    here = Path.cwd().resolve()
+    here = _resolved_folder(os.getcwd())
     # the path itself first: a link is named by its own name, not its target's (a loop has none)
     for candidate in (path.absolute(), real(path) or path.absolute()):
         try:
@@ -276,6 +276,13 @@ def shown_path(path: Path) -> str:
         except ValueError:
             continue
     return str(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _resolved_folder(folder: str) -> Path:
+    """The folder resolved through its links: once per folder a run is in, not once per path
+    shown (a status naming 250 skipped records resolved it 500 times)."""
+    return Path(folder).resolve()
 
 
 def echo_findings(findings: Iterable[Finding]) -> None:

@@ -12,14 +12,16 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..core.labels import LANGS, PLAN_STATUSES, STATES
-from ..core.portfolio import Filters
 from ..core.text import one_line
 from .options import FISCAL_YEAR, as_of_option, today
+
+if TYPE_CHECKING:
+    from ..core.portfolio import Filters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +54,8 @@ def lang_option(help_text: str) -> Callable[[F], F]:
 
 def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
                  plan_statuses: tuple[str, ...]) -> Filters:  # fmt: skip
+    from ..core.portfolio import Filters
+
     return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses))
 
 
@@ -221,7 +225,8 @@ def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
 
 def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
     """Print the output piece by piece, then the skipped records; keep both in the memo."""
-    kept: bytearray | None = bytearray() if memo is not None else None  # one copy, no join
+    # one copy, no join; none when the output cannot be stored (a file changed just now)
+    kept: bytearray | None = bytearray() if memo is not None and memo.usable else None
     utf8 = _takes_utf8(err=False)
     for chunk in chunks:
         try:

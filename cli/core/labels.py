@@ -15,6 +15,25 @@ PLAN_STATUSES = ("on_plan", "watch", "behind")
 TARGET_STATUSES = ("on_target", "off_target")
 EVENTS = ("cancelled", "completed")
 STATES = ("not_started", "active", "completed", "cancelled")
+#: The orders ``status --sort`` offers (``portfolio.SORTS`` sorts by them) and what ``summary
+#: --by`` groups by (``summary``): here, so that a command's options are made without
+#: importing what computes rows (a run answered from the index imports neither).
+SORT_NAMES = ("worst", "code", "name", "agency", "fiscal-year", "state", "plan-status", "progress",
+              "variance", "disbursement", "overdue", "end")  # fmt: skip
+DIMENSIONS = ("agency", "fiscal-year", "state", "plan-status", "strategy", "quarter")
+
+
+def dimensions_problem(dims: tuple[str, ...]) -> str | None:
+    """Why ``summary`` cannot group by ``dims`` (its ``--by`` in order), or None."""
+    for dim in dims:
+        if dim not in DIMENSIONS:
+            return f"cannot group by '{dim}'; choose from {', '.join(DIMENSIONS)}"
+    if len(set(dims)) != len(dims):
+        return "each --by may be given once"
+    if "quarter" in dims and dims[-1] != "quarter":
+        return "--by quarter splits the groups into quarters: give it last"
+    return None
+
 
 _LABELS: dict[str, dict[Lang, str]] = {
     # plan_status
