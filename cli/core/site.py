@@ -1317,6 +1317,9 @@ def load_entries(
 
 #: Below this many records to read, starting worker processes costs more than it saves.
 PARALLEL_RECORDS = 64
+#: Up to this many records to read, the files of the same name are found by a search of every
+#: path for theirs (a file's stem is part of its path) before the names are taken apart.
+FEW_UNKNOWN = 32
 
 
 @dataclass(frozen=True)
@@ -1405,8 +1408,13 @@ def _read_once(
     ]
     if not unknown:
         return {}
-    names = Counter(path_names(name)[0] for name, refused, _ in found.files if not refused)
-    tasks = [(name, key, names[path_names(name)[0]] == 1) for name, key in unknown]
+    stems = [path_names(name)[0] for name, _ in unknown]
+    others: Iterable[str] = (name for name, refused, _ in found.files if not refused)
+    if len(unknown) <= FEW_UNKNOWN:  # a rebuild: only the files whose path holds one of those names
+        holds = re.compile("|".join(re.escape(stem) for stem in set(stems))).search
+        others = [name for name in others if holds(name)]
+    names = Counter(path_names(name)[0] for name in others)
+    tasks = [(name, key, names[stem] == 1) for (name, key), stem in zip(unknown, stems, strict=True)]
     _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages, shown)]
     jobs = pages.build.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
