@@ -21,6 +21,7 @@ install: $(STAMP)
 ## the new entries in the .po (a test fails on an empty one) and `make install` compiles it.
 catalog:
 	@test -x $(BIN)/pybabel || $(MAKE) install
+	@mkdir -p build
 	$(BIN)/pybabel extract --no-wrap -F babel.cfg --no-location --sort-output -o build/projledger.pot \
 	  --project projledger --copyright-holder projledger --msgid-bugs-address "" cli
 	$(BIN)/pybabel update --no-wrap --init-missing --no-fuzzy-matching --ignore-obsolete -D projledger -l th \

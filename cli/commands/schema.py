@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import click
 
+from ..core.i18n import N_
 
-@click.command("schema")
+
+@click.command(
+    "schema",
+    help=N_(
+        "Print the JSON Schema that record files follow.\n"
+        "\n"
+        "With --path, prints where the schema file is instead.\n"
+        "\n"
+        "Editors check records while you type once they know the schema: a record's first line "
+        "`#:schema ../../schemas/project.schema.json` (written by `projledger new` and kept by "
+        "`fmt`), a .taplo.toml rule (written by `projledger init`), or VS Code's setting "
+        "evenBetterToml.schema.associations.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger schema > schemas/project.schema.json\n"
+        "  projledger schema --path"
+    ),
+)
 @click.option(
-    "--path", "show_path", is_flag=True, help="Print where the installed schema file is, instead of its text."
+    "--path",
+    "show_path",
+    is_flag=True,
+    help=N_("Print where the installed schema file is, instead of its text."),
 )
 def schema(show_path: bool) -> None:
-    """Print the JSON Schema that record files follow.
-
-    With --path, prints where the schema file is instead.
-
-    Editors check records while you type once they know the schema: a record's first line
-    `#:schema ../../schemas/project.schema.json` (written by `projledger new` and kept by
-    `fmt`), a .taplo.toml rule (written by `projledger init`), or VS Code's setting
-    evenBetterToml.schema.associations.
-
-    \b
-    Example:
-      projledger schema > schemas/project.schema.json
-      projledger schema --path
-    """
     from ..core.schema import schema_path, schema_text
 
     click.echo(schema_path() if show_path else schema_text(1), nl=show_path)

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ..core.i18n import N_, _
 from .options import OutputPath, output_plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -17,7 +18,7 @@ def spreadsheet_options(func: F) -> F:
     func = click.option(
         "--excel",
         is_flag=True,
-        help="With --format csv: start with the byte-order mark Excel needs to show Thai.",
+        help=N_("With --format csv: start with the byte-order mark Excel needs to show Thai."),
     )(func)
     return click.option(
         "--output",
@@ -25,8 +26,10 @@ def spreadsheet_options(func: F) -> F:
         type=OutputPath(path_type=Path, dir_okay=False),
         default=None,
         metavar="FILE",
-        help="The .xlsx file to write (replaced whole, never half-written), or a FIFO or device to write "
-        "it into. Required with --format xlsx, and only for it.",
+        help=N_(
+            "The .xlsx file to write (replaced whole, never half-written), or a FIFO or device to write "
+            "it into. Required with --format xlsx, and only for it."
+        ),
     )(func)
 
 
@@ -62,7 +65,7 @@ def write_sheet(path: Path, columns: Any, lines: Any, language: Any, title: str)
     from .options import shown_path
 
     write_xlsx(output_plan(path), lines, columns, language, title)
-    click.echo(f"projledger: wrote {shown_path(path)}", err=True)
+    click.echo("projledger: " + _("wrote {path}").format(path=shown_path(path)), err=True)
 
 
 def wrote_spreadsheet(
