@@ -263,7 +263,9 @@ def test_help_of_every_command(walk_repo: Path, keys: set[str], lang: str) -> No
     keys = keys | HELP_NAMES | set(re.findall(r"[A-Za-z]{2,}", " ".join(_choices())))
     for name in names:
         for where in ("before", "after"):  # --lang before the command's name or after it
-            args = ["--lang", lang, *name, "--help"] if where == "before" else [*name, "--help", "--lang", lang]
+            args = (
+                ["--lang", lang, *name, "--help"] if where == "before" else [*name, "--help", "--lang", lang]
+            )
             shown = run(*args).stdout
             if lang == "en":
                 assert shown.startswith("Usage:"), name
@@ -312,11 +314,19 @@ def test_every_finding_rule_speaks_thai(source: Path, walk_repo: Path, keys: set
 @pytest.mark.parametrize(
     ("words", "thai", "english"),
     [
-        ("Illegal character '\\x01'", "ใช้อักขระ '\\x01' ที่ตำแหน่งนี้ไม่ได้", "the character '\\x01' is not allowed here"),
+        (
+            "Illegal character '\\x01'",
+            "ใช้อักขระ '\\x01' ที่ตำแหน่งนี้ไม่ได้",
+            "the character '\\x01' is not allowed here",
+        ),
         ("Unterminated string", "ข้อความไม่ได้ปิด", "a string is not closed"),
         ("Cannot declare ('agency',) twice", "('agency',) ถูกประกาศซ้ำ", "('agency',) is declared twice"),
         ("Invalid value (at line 3, column 7)", "(บรรทัด 3 คอลัมน์ 7)", "(line 3, column 7)"),
-        ("Some new words of a later tomli", "ตัวอ่าน TOML แจ้งว่า: Some new words", "the TOML reader says: Some new"),
+        (
+            "Some new words of a later tomli",
+            "ตัวอ่าน TOML แจ้งว่า: Some new words",
+            "the TOML reader says: Some new",
+        ),
     ],
 )
 def test_the_toml_readers_words_are_ours(words: str, thai: str, english: str) -> None:
@@ -343,6 +353,8 @@ def test_the_operating_systems_refusals_are_ours() -> None:
         # One the catalog does not name: the system's words inside a sentence of ours.
         assert i18n.os_problem(OSError(errno.ECHILD, "No child processes")) == "ระบบปฏิเสธ: No child processes"
         i18n.use("en")
-        assert i18n.os_problem(OSError(errno.ENOSPC, "No space left on device")) == "no space left on the disk"
+        assert (
+            i18n.os_problem(OSError(errno.ENOSPC, "No space left on device")) == "no space left on the disk"
+        )
     finally:
         i18n.use("en")

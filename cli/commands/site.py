@@ -66,6 +66,8 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
             "site: {path} ({projects} project; {written} pages written, {kept} unchanged)",
             "site: {path} ({projects} projects; {written} pages written, {kept} unchanged)",
             projects,
-        ).format(path=f"{where}/index.html", projects=projects, written=len(result.rendered), kept=result.kept)
+        ).format(
+            path=f"{where}/index.html", projects=projects, written=len(result.rendered), kept=result.kept
+        )
     )
     report_skipped(skipped.files)
