@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import click
 
-from ..core.i18n import N_
+from ..core.i18n import N_, _, later
+from ..core.kinds import kind_of
 
 
 @click.command(
     "schema",
-    help=N_(
-        "Print the JSON Schema that record files follow.\n"
-        "\n"
-        "With --path, prints where the schema file is instead.\n"
-        "\n"
-        "Editors check records while you type once they know the schema: a record's first line "
-        "`#:schema ../../schemas/project.schema.json` (written by `projledger new` and kept by "
-        "`fmt`), a .taplo.toml rule (written by `projledger init`), or VS Code's setting "
-        "evenBetterToml.schema.associations.\n"
-        "\n"
-        "\b\n"
-        "Example:\n"
-        "  projledger schema > schemas/project.schema.json\n"
-        "  projledger schema --path"
+    help=later(
+        lambda: _(
+            "Print the JSON Schema that record files follow.\n"
+            "\n"
+            "With --path, prints where the schema file is instead.\n"
+            "\n"
+            "Editors check records while you type once they know the schema: a record's first line "
+            "`#:schema ../../schemas/{file}` (written by `projledger new` and kept by "
+            "`fmt`), a .taplo.toml rule (written by `projledger init`), or VS Code's setting "
+            "evenBetterToml.schema.associations.\n"
+            "\n"
+            "\b\n"
+            "Example:\n"
+            "  projledger schema > schemas/{file}\n"
+            "  projledger schema --path"
+        ).format(file=kind_of(1).schema_file)
     ),
 )
 @click.option(
