@@ -60,6 +60,10 @@ CASES: list[tuple[str, ...]] = [
     ("sheet", "export", "--new", "--output", "new.csv"),
     ("sheet", "export", "--month", "03/2565", "--output", "march.txt"),
     ("status", CODE),
+    ("status", "--format", "csv", "--output", "x.xlsx"),
+    ("status", "--excel"),
+    ("status", "--since", "HEAD", CODE),
+    ("summary", "--format", "xlsx", "--output", "s.txt"),
     ("status", "--agency", "01", "--plan-status", "behind"),
     ("summary", "--by", "quarter"),
     ("summary", "records/nope"),
@@ -122,6 +126,8 @@ def keys() -> set[str]:
     words |= {"department", "disbursed", "progress", "plan_status", "target_status", "note"}
     # Commands and tools a message tells to run, by their names.
     words |= {"git", "init", "pre", "commit", "install", "new", "fmt", "validate", "push", "CI", "URL", "MiB"}
+    # Formats and streams an option names, as typed.
+    words |= {"xlsx", "csv", "json", "html", "text", "table", "markdown", "stdout", "stderr"}
     # Record data: the English words of the records and the printout the walk reads.
     for data in (SPEC_RECORD, DATA / "legacy" / "01000000-2475-printout.txt"):
         words |= set(re.findall(r"[A-Za-z]{2,}", data.read_text("utf-8")))

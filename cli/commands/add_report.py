@@ -153,9 +153,9 @@ def add_report(
     if note_file is not None:
         note = read_note_file(note_file)
     if progress is None:
-        progress = ask("--progress", "Progress % (ความก้าวหน้า)", PERCENT)
+        progress = ask("--progress", "progress", N_("0 to 100"), PERCENT)
     if note is None:
-        note = ask("--note", "Note (ผลการดำเนินงาน)", click.STRING)
+        note = ask("--note", "note", "", click.STRING)
     config = current_config()
     as_of = day_of_check(config, None)  # today, with how this clerk typed --date
     path = resolve_record(code_or_path, config)
@@ -286,8 +286,13 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def ask(option: str, prompt: str, kind: click.ParamType) -> Any:  # type: ignore[type-arg]
-    """Prompt on a terminal; elsewhere a missing option is a usage error (exit 2)."""
+def ask(option: str, key: str, hint: str, kind: click.ParamType) -> Any:  # type: ignore[type-arg]
+    """Prompt on a terminal, with the form's (or the tables') word for ``key`` and ``hint`` (a
+    msgid) in the run's language; elsewhere a missing option is a usage error (exit 2)."""
     if not interactive():
         raise missing(option)
-    return click.prompt(prompt, type=kind)
+    from ..core.labels import word
+
+    name = word(key, language())
+    prompt = name[:1].upper() + name[1:]
+    return click.prompt(f"{prompt} ({_(hint)})" if hint else prompt, type=kind)

@@ -10,14 +10,14 @@ from ..core.i18n import N_, _
 from .add_report import ask
 from .options import DAY, FISCAL_YEAR, MONEY, current_config, echo_findings, shown_path, today
 
-#: (option, prompt, type) of the options a new record cannot do without, in prompting order.
+#: (key, option, hint for the prompt, type) of the options a new record cannot do without, in prompting order.
 REQUIRED = (
-    ("name", "--name", "Project name (ชื่อโครงการ/กิจกรรม)", click.STRING),
-    ("fiscal_year", "--fiscal-year", "Fiscal year, BE (ปีงบประมาณ พ.ศ.)", FISCAL_YEAR),
-    ("start", "--start", "Start date (เริ่มต้นโครงการ), dd/mm/yyyy BE", DAY),
-    ("end", "--end", "End date (สิ้นสุดโครงการ), dd/mm/yyyy BE", DAY),
-    ("budget", "--budget", "Budget, baht (งบประมาณที่ได้รับ)", MONEY),
-    ("department", "--department", "Department (หน่วยงาน)", click.STRING),
+    ("name", "--name", "", click.STRING),
+    ("fiscal_year", "--fiscal-year", N_("Buddhist Era, such as 2568"), FISCAL_YEAR),
+    ("start", "--start", N_("dd/mm/yyyy BE"), DAY),
+    ("end", "--end", N_("dd/mm/yyyy BE"), DAY),
+    ("budget", "--budget", N_("baht"), MONEY),
+    ("department", "--department", "", click.STRING),
 )
 
 
@@ -95,9 +95,9 @@ def new(code: str, **options: Any) -> None:
             _("project {code} already has a record: {path}").format(code=code, path=shown_path(existing)),
             field="code",
         )
-    for key, option, prompt, kind in REQUIRED:
+    for key, option, hint, kind in REQUIRED:
         if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
-            options[key] = ask(option, prompt, kind)
+            options[key] = ask(option, key, hint, kind)
     path = record_path(config, options["fiscal_year"], code)
     shown = shown_path(path)
     values = NewProject(code=code, **options)

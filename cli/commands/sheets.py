@@ -40,13 +40,15 @@ def check_spreadsheet_options(output_format: str, output: Path | None, excel: bo
             "--format xlsx needs --output FILE.xlsx (a workbook is not sent to a terminal)"
         )
     if output is not None and output_format != "xlsx":
-        raise click.UsageError("--output is for --format xlsx; other formats go to stdout")
+        raise click.UsageError(_("--output is for --format xlsx; other formats go to stdout"))
     if output is not None:
         output_plan(output)  # refused before any work when the path cannot take a workbook
     if output is not None and output.suffix.lower() != ".xlsx":
-        raise click.UsageError(f"--output: a workbook's name ends in .xlsx, not '{output.name}'")
+        raise click.UsageError(
+            _("--output: a workbook's name ends in .xlsx, not '{name}'").format(name=output.name)
+        )
     if excel and output_format != "csv":
-        raise click.UsageError("--excel is for --format csv")
+        raise click.UsageError(_("--excel is for --format csv"))
 
 
 def echo_csv(text: str, excel: bool) -> None:

@@ -101,7 +101,9 @@ def status(
     changes = None
     if since is not None:
         if targets:
-            raise click.UsageError("--since finds the changed records itself: give no CODE or PATH with it")
+            raise click.UsageError(
+                _("--since finds the changed records itself: give no CODE or PATH with it")
+            )
         from .since import changed_records
 
         changes, paths = changed_records(since, config)
