@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 from .calendar import quarter_end
 from .config import Config
 from .errors import InputError
+from .i18n import _
 from .labels import PLAN_STATUSES, STATES
 from .money import ratio_percent
 from .portfolio import Presenter, ProjectRow
@@ -205,9 +206,14 @@ def check_dimensions(by: Iterable[str]) -> tuple[str, ...]:
     dims = tuple(by)
     for dim in dims:
         if dim not in DIMENSIONS:
-            raise InputError(f"cannot group by '{dim}'; choose from {', '.join(DIMENSIONS)}", field="--by")
+            raise InputError(
+                _("cannot group by '{by}'; choose from {choices}").format(
+                    by=dim, choices=", ".join(DIMENSIONS)
+                ),
+                field="--by",
+            )
     if len(set(dims)) != len(dims):
-        raise InputError("each --by may be given once", field="--by")
+        raise InputError(_("each --by may be given once"), field="--by")
     if "quarter" in dims and dims[-1] != "quarter":
         raise InputError("--by quarter splits the groups into quarters: give it last", field="--by")
     return dims
