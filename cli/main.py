@@ -33,9 +33,11 @@ COMMANDS: dict[str, str] = {
     "new": "new:new",
     "add-report": "add_report:add_report",
     "fmt": "fmt:fmt",
+    "migrate": "migrate:migrate",
     "status": "status:status",
     "summary": "summary:summary",
     "site": "site:site",
+    "export": "export:export",
     "sheet": "sheet:sheet",
 }
 

@@ -123,14 +123,19 @@ def test_status_since_outside_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 
 def test_the_site_job_of_init_builds_the_site(agency: Path) -> None:
-    """`init --with-site-job` writes `projledger site --output _site`; that command builds it."""
+    """`init --with-site-job` writes `projledger site --output _site --with-export sqlite`; that
+    command builds it, with the export beside the pages (issue 21)."""
     from projledger.core.scaffold import scaffold
 
     workflow = scaffold("0.0.0", with_site_job=True)[".github/workflows/projledger.yml"]
     step = next(line.split("run: ", 1)[1] for line in workflow.splitlines() if "run: projledger site" in line)
     args = step.split()[1:]
-    assert args == ["site", "--output", "_site"]
+    assert args == ["site", "--output", "_site", "--with-export", "sqlite"]
     built = run(*args)
     assert built.exit_code == 0, built.stderr
     assert (agency / "_site" / "index.html").is_file()
+    assert (agency / "_site" / "export" / "projledger.sqlite").is_file()
+    assert '"generator": "projledger export"' in (agency / "_site" / "export" / "export.json").read_text(
+        "utf-8"
+    )
     assert "_site/" in (agency / ".gitignore").read_text("utf-8").splitlines()

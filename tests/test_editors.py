@@ -171,3 +171,41 @@ def test_two_decimals_or_fewer_are_accepted(empty_repo: Path, amount: str) -> No
     path.write_text(text, "utf-8")
     for fast in (True, False):
         assert check_file(path, load_config(empty_repo), AS_OF, fast=fast).findings == ()
+
+
+# --- format 2: projects and KPIs ----------------------------------------------------------------
+
+FORMAT2 = PROJECT_ROOT / "tests" / "data" / "format2"
+KPI_SCHEMA_FILE = PROJECT_ROOT / "schemas" / "kpi.schema.json"
+
+
+def test_the_tools_accept_the_format_2_examples_by_their_schema_lines() -> None:
+    """Each example's ``#:schema`` line leads to the schema of its kind, which both tools read."""
+    names = ["01000000-2475.toml", "kpi/5026-2001.toml"]
+    taplo = subprocess.run(
+        [_tool("taplo"), "lint", *names], cwd=FORMAT2, capture_output=True, text=True, timeout=60
+    )
+    assert taplo.returncode == 0, taplo.stdout + taplo.stderr
+    for name, schema_file in zip(names, (SCHEMA_FILE, KPI_SCHEMA_FILE), strict=True):
+        checked = subprocess.run(
+            [_tool("check-jsonschema"), "--schemafile", str(schema_file), str(FORMAT2 / name)],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_the_tools_refuse_the_tables_of_format_2_in_a_format_1_record(tmp_path: Path) -> None:
+    text = (FORMAT2 / "01000000-2475.toml").read_text("utf-8")
+    text = text.replace('format = 2\nkind = "project"\n', "format = 1\n")
+    text = text.replace(text.splitlines()[0], f"#:schema {SCHEMA_FILE.as_uri()}")
+    path = tmp_path / "01000000-2475.toml"
+    path.write_text(text, "utf-8")
+    taplo = subprocess.run(
+        [_tool("taplo"), "lint", path.name], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert taplo.returncode != 0 and "evaluations" in taplo.stderr
+    checked = subprocess.run(
+        [_tool("check-jsonschema"), "--schemafile", str(SCHEMA_FILE), str(path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode != 0 and "False schema" in checked.stdout

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from projledger.core import index as index_module
-from projledger.core import rules
 from projledger.core.config import load_config
 
 from conftest import SHIPPED, run, write_record
@@ -157,10 +156,12 @@ def test_day_of_the_check_is_respected(repo: Path, cache_dir: Path, checks: list
 
 
 def test_the_index_keys_by_day_the_findings_of_the_rules_that_read_it() -> None:
-    from projledger.core.kinds import day_rules
+    from projledger.core.kinds import KINDS, day_rules
 
-    reading = {rule.id for rule in rules.RULES if "as_of" in inspect.getsource(rule.check)}
+    every_rule = [rule for kind in KINDS.values() for rule in kind.rules]
+    reading = {rule.id for rule in every_rule if "as_of" in inspect.getsource(rule.check)}
     assert reading == day_rules()
+    assert {"future-date", "evaluation-early"} <= reading  # format 2's
 
 
 def test_broken_files_are_indexed_too(
@@ -389,7 +390,8 @@ try:
     main(sys.argv[1:], standalone_mode=False)
 finally:
     heavy = ("projledger.core.record", "projledger.core.check", "projledger.core.tables", "tomli", "rtoml",
-             "toml_rs", "jsonschema_rs", "wcwidth", "importlib.metadata", "openpyxl", "jinja2")
+             "toml_rs", "jsonschema_rs", "wcwidth", "importlib.metadata", "openpyxl", "jinja2",
+             "projledger.core.portfolio", "projledger.core.summary", "projledger.core.status")
     print("IMPORTED:", [m for m in heavy if m in sys.modules], file=sys.stderr)
 """
 

@@ -93,7 +93,7 @@ def test_workflow_runs_validate_and_fmt_check() -> None:
     assert "projledger site" not in text
     with_site = scaffold("1.2.3", with_site_job=True)[".github/workflows/projledger.yml"]
     assert with_site.startswith(text)
-    assert "run: projledger site --output _site" in with_site
+    assert "run: projledger site --output _site --with-export sqlite" in with_site
     assert "actions/deploy-pages" in with_site
     assert "Needs the `projledger site` command" in with_site
 

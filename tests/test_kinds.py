@@ -1,6 +1,6 @@
-"""The registry of record kinds (core/kinds.py): format 1 is its first entry, a new kind is one
-more entry and flows through ``validate`` with no other module edited, and every rule's
-``reads_day`` is true to its code."""
+"""The registry of record kinds (core/kinds.py), keyed by (format, kind): format 1 is the
+project record, format 2 a project or a KPI; a new kind is one more entry and flows through
+``validate`` with no other module edited, and every rule's ``reads_day`` is true to its code."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import ast
 import inspect
 import json
 import textwrap
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,21 +17,46 @@ import pytest
 
 from projledger.core import kinds, record, rules, schema
 from projledger.core.findings import Severity
-from projledger.core.kinds import KINDS, RecordKind, format_problem, kind_of, supported_formats
+from projledger.core.kinds import (
+    KINDS,
+    RecordKind,
+    format_problem,
+    kind_key,
+    kind_of,
+    record_problem,
+    supported_formats,
+)
+from projledger.core.kpi import Kpi
 from projledger.core.record import Project
 from projledger.core.rules import RULES, Rule, RuleContext
+from projledger.core.rules_format2 import KPI_RULES, PROJECT_RULES_2
 
-from conftest import PROJECT_ROOT, SHIPPED, run
+from conftest import DATA, PROJECT_ROOT, SHIPPED, run
 
 
 def test_format_1_is_the_project_record_and_the_registry_is_what_the_package_reads() -> None:
-    project = kind_of(1)
+    project = kind_of((1, "project"))
     assert (project.name, project.constructor, project.record_type) == ("project", Project.from_data, Project)
-    assert project.rules is RULES
+    assert project.rules is RULES and not project.named
     assert set(project.renderers) == {"text", "html"}
-    assert supported_formats() == (1,)
+    assert supported_formats() == (1, 2)
+    assert sorted(KINDS) == [(1, "project"), (2, "kpi"), (2, "project")]
     assert not hasattr(record, "SUPPORTED_FORMATS") and not hasattr(schema, "SCHEMA_FILES")
     assert Path(schema.schema_path()).name == project.schema_file
+
+
+def test_format_2_is_a_project_or_a_kpi_named_by_kind() -> None:
+    project, kpi = kind_of((2, "project")), kind_of((2, "kpi"))
+    assert project.schema_file == "project.schema.json" and project.rules == RULES + PROJECT_RULES_2
+    assert (kpi.schema_file, kpi.record_type, kpi.rules) == ("kpi.schema.json", Kpi, KPI_RULES)
+    assert kind_key({"format": 1}) == (1, "project")
+    assert kind_key({"format": 1, "kind": "kpi"}) == (
+        1,
+        "project",
+    )  # format 1 has no kind: the schema says so
+    assert kind_key({"format": 2, "kind": "project"}) == (2, "project")
+    assert kind_key({"format": 2, "kind": "kpi"}) == (2, "kpi")
+    assert kind_key({"format": 2}) is None and kind_key({"format": 2, "kind": "meter"}) is None
 
 
 def _code_texts(path: Path) -> set[str]:
@@ -60,22 +86,57 @@ def test_no_module_but_the_registry_names_a_schema_file() -> None:
 def test_a_format_taken_is_not_taken_again() -> None:
     with pytest.raises(ValueError, match="already the project record"):
         kinds.register(RecordKind(1, "other", "x.json", dict, dict, ()))
-    assert kinds.register(kind_of(1)) is kind_of(1)  # the same entry again changes nothing
+    with pytest.raises(ValueError, match="already the kpi record"):
+        kinds.register(RecordKind(2, "kpi", "x.json", dict, dict, ()))
+    assert kinds.register(kind_of((1, "project"))) is kind_of(
+        (1, "project")
+    )  # the same entry again: no change
 
 
 @pytest.mark.parametrize(
-    ("data", "message"),
+    ("data", "where", "message"),
     [
-        ({"format": 1}, None),
-        ({"format": 2}, "format 2 is not a record format this version of projledger reads (it reads 1)"),
-        ({"format": "1"}, "format '1' is not a record format"),
-        ({"format": True}, "format true is not a record format"),
-        ({"code": "x"}, "the required key 'format' is missing (write format = 1)"),
+        ({"format": 1}, None, None),
+        ({"format": 2, "kind": "project"}, None, None),
+        ({"format": 2, "kind": "kpi"}, None, None),
+        ({"format": 3}, "format", "format 3 is not a record format this version of projledger reads (it reads 1, 2)"),
+        ({"format": 2}, "format", 'a format 2 record says its kind: write kind = "kpi" or kind = "project" on the line after format = 2'),
+        ({"format": 2, "kind": "meter"}, "kind", "kind 'meter' is not a kind of format 2 record this version of projledger reads; write kind = \"kpi\" or kind = \"project\""),
+        ({"format": 2, "kind": 1}, "kind", "kind 1 is not a kind of format 2 record"),
+        ({"format": "1"}, "format", "format '1' is not a record format"),
+        ({"format": True}, "format", "format true is not a record format"),
+        ({"code": "x"}, "format", "the required key 'format' is missing (write format = 1)"),
     ],
-)
-def test_the_format_verdict_comes_from_the_registry(data: dict[str, Any], message: str | None) -> None:
-    problem = format_problem(data)
-    assert problem == message if message is None else problem is not None and problem.startswith(message)
+)  # fmt: skip
+def test_the_format_verdict_comes_from_the_registry(
+    data: dict[str, Any], where: str | None, message: str | None
+) -> None:
+    problem = record_problem(data)
+    assert format_problem(data) == (None if problem is None else problem[1])
+    if message is None:
+        assert problem is None
+    else:
+        assert problem is not None and problem[0] == where and problem[1].startswith(message), problem
+
+
+def test_a_build_reading_only_format_1_answers_format_2_with_the_format_message(
+    empty_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An old projledger meets a format-2 record: the clear format message, never an unknown key."""
+    monkeypatch.setattr(kinds, "KINDS", {(1, "project"): kind_of((1, "project"))})
+    expected = "format 2 is not a record format this version of projledger reads (it reads 1)"
+    for name in ("01000000-2475.toml", "kpi/5026-2001.toml"):
+        data = tomllib.loads((DATA / "format2" / name).read_text("utf-8"))
+        assert format_problem(data) == expected
+    folder = empty_repo / "records" / "2565"
+    folder.mkdir()
+    (folder / "01000000-2475.toml").write_bytes((DATA / "format2" / "01000000-2475.toml").read_bytes())
+    result = run("--lang", "en", "validate", "--no-cache")
+    assert (
+        result.stdout.splitlines()[0]
+        == f"records/2565/01000000-2475.toml:2: error [format-version] format: {expected}"
+    )
+    assert "unknown" not in result.stdout and result.exit_code == 1
 
 
 # --- a second kind, registered by a test alone ----------------------------------------------
@@ -121,9 +182,9 @@ def meter_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RecordKind:
     schema_file.write_text(json.dumps(METER_SCHEMA), "utf-8")
     kind = RecordKind(
         format=99, name="meter", schema_file=schema_file, constructor=Meter.from_data, record_type=Meter,
-        rules=(Rule("readings-rise", Severity.WARNING, readings_rise),),
+        rules=(Rule("readings-rise", Severity.WARNING, readings_rise),), named=False,
     )  # fmt: skip
-    monkeypatch.setitem(KINDS, 99, kind)
+    monkeypatch.setitem(KINDS, (99, "meter"), kind)
     yield kind
     for cached in (schema.schema_text, schema.schema, schema._validator):
         cached.cache_clear()  # nothing of format 99 outlives the test
@@ -147,7 +208,7 @@ def test_a_new_kind_is_one_entry_and_flows_through_validate(empty_repo: Path, me
     ), result.stdout
     assert (
         "records/2565/old.toml:1: error [format-version] format: format 98 is not a record format this "
-        "version of projledger reads (it reads 1, 99)"
+        "version of projledger reads (it reads 1, 2, 99)"
     ) in lines
     assert "[progress-dip]" in result.stdout  # format 1 checked as ever, beside format 99
     assert lines[-1] == "4 files checked: 2 errors, 2 warnings"
@@ -178,5 +239,5 @@ def test_every_rule_declares_truly_whether_it_reads_the_day(rule: Rule) -> None:
 
 
 def test_the_day_rules_are_derived_from_the_declarations() -> None:
-    assert rules.AS_OF_RULES == frozenset({"future-report", "be-year"}) == kinds.day_rules()
-    assert kind_of(1).day_rules == rules.AS_OF_RULES
+    assert rules.AS_OF_RULES == frozenset({"future-report", "be-year"}) == kind_of((1, "project")).day_rules
+    assert kinds.day_rules() == frozenset().union(*(kind.day_rules for kind in KINDS.values()))

@@ -101,3 +101,12 @@ def test_a_note_that_looks_like_a_header_is_no_header() -> None:
     text = "format = 1\nnotes = [\"\"\" a\n[[reports]]\nno = 5\"\"\", '''\n[[reports]]''']\n[[reports]]\nno = 1\n"
     assert line_of(text, "reports[1].no") == 7
     assert line_of(text, "reports[2]") == 1  # no second report: the top of the file
+
+
+def test_an_array_of_tables_named_whole_is_at_its_first_header() -> None:
+    """A finding about a whole array of tables (``evaluations`` in a format-1 record) names the
+    line of its first ``[[...]]``, not the top of the file; an item it lacks still falls back."""
+    text = 'format = 1\ncode = "x"\n\n[[evaluations]]\nquarter = 1\n\n[[evaluations]]\nquarter = 2\n'
+    assert line_of(text, "evaluations") == 4
+    assert line_of(text, "evaluations[2].quarter") == 8
+    assert line_of(text, "evaluations[3]") == 1

@@ -16,7 +16,7 @@ import pytest
 
 from projledger.core.check import check_file
 from projledger.core.config import load_config
-from projledger.core.rules import RULES
+from projledger.core.kinds import KINDS, RecordKind
 
 from conftest import DATA
 
@@ -59,6 +59,7 @@ def test_rule_file_gives_exactly_its_findings(source: Path, tmp_path: Path) -> N
     )
     if source.stem == "pattern":
         target = folder / "5010-0001.toml"
+    target.parent.mkdir(parents=True, exist_ok=True)  # a KPI's ``# file: kpi/<code>.toml``
     target.write_text(text, "utf-8")
     as_of = date.fromisoformat(meta["as-of"][0]) if "as-of" in meta else DEFAULT_AS_OF
 
@@ -72,16 +73,18 @@ def test_rule_file_gives_exactly_its_findings(source: Path, tmp_path: Path) -> N
 
 
 def test_every_rule_has_a_triggering_file() -> None:
+    """Of every kind: a rule of format 2 projects and of KPIs has its file as format 1's have."""
     triggered = set()
     for source in RULE_FILES:
         triggered |= {rule for _, rule, _, _ in _expected(_meta(source.read_text("utf-8")))}
-    assert {rule.id for rule in RULES} <= triggered
+    assert {rule.id for kind in KINDS.values() for rule in kind.rules} <= triggered
 
 
-def test_rule_ids_are_unique_and_documented() -> None:
-    ids = [rule.id for rule in RULES]
+@pytest.mark.parametrize("kind", KINDS.values(), ids=lambda k: f"{k.format}-{k.name}")
+def test_rule_ids_are_unique_and_documented(kind: RecordKind) -> None:
+    ids = [rule.id for rule in kind.rules]
     assert len(ids) == len(set(ids))
-    for rule in RULES:
+    for rule in kind.rules:
         assert rule.summary, f"{rule.id} needs a docstring: it is the rule's documentation"
 
 

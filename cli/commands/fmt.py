@@ -9,9 +9,10 @@ import click
 from ..core.check import finding_from_error
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
-from ..core.i18n import N_, _, ngettext, os_problem
+from ..core.i18n import N_, _, ngettext
 from ..core.text import one_line
-from .options import PathArgument, echo_findings, reading_config, shown_path
+from .options import PathArgument, echo_findings, reading_config
+from .rewriting import read_record, record_targets
 
 
 @click.command(
@@ -49,46 +50,19 @@ from .options import PathArgument, echo_findings, reading_config, shown_path
 )
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
     from ..core.layout import formatted
-    from ..core.repository import list_records, real
     from ..core.store import update
 
     config = reading_config(bool(paths), paths)  # no record where records were expected: an error
     failed = changed = files = 0
-    done: set[Path] = set()  # the real files laid out (or checked) so far
-    records_folder = real(config.records_dir) or config.records_dir
-    for listed in list_records(list(paths), config):
+    for target in record_targets(paths, config, check=check):
         files += 1
-        shown = shown_path(listed.path)
-        if listed.refused:
-            click.echo(f"{shown}: error [{listed.rule}] {listed.refused}", err=True)
+        shown, path = target.shown, target.path
+        if target.refused is not None:
+            echo_findings([target.refused])
             failed += 1
             continue
-        path = listed.path
-        if not path.is_file():
-            why = _("is not a regular file, so not a record") if path.exists() else _("no such file")
-            click.echo(f"{shown}: error [io] {why}", err=True)
-            failed += 1
+        if target.again:  # a link to a record met already (or met by its own name): one write
             continue
-        target = real(path)
-        linked = path.is_symlink()
-        # fmt writes records only, and only in the records folder: never through a link that
-        # leaves it (a link to projledger.toml or .git/config is no record to lay out). --check
-        # says what fmt would do, but reads a file named by its own path where it is.
-        if target is None or (
-            (linked or not check or not paths) and not target.is_relative_to(records_folder)
-        ):
-            inside = bool(target and target.is_relative_to(config.root))
-            if linked:
-                where = _("leads outside the records folder") if inside else _("leads outside the repository")
-            else:
-                where = _("is outside the records folder") if inside else _("is outside the repository")
-            rewritten = _("{where}; never rewritten").format(where=where)
-            click.echo(f"{shown}: error [unsafe-path] {rewritten}", err=True)
-            failed += 1
-            continue
-        if target in done:  # a link to a record met already (or met by its own name): one write
-            continue
-        done.add(target)
         seen: list[bool] = []
 
         def change(current: bytes | None, path: Path = path, seen: list[bool] = seen) -> bytes | None:
@@ -100,7 +74,7 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 
         try:
             if check:
-                change(_read(path))
+                change(read_record(path))
             else:
                 update(path, change)
         except RecordError as error:
@@ -125,12 +99,3 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
     click.echo(said + (_(", {failed} refused").format(failed=failed) if failed else ""), err=True)
     if failed or (check and changed):
         raise SystemExit(1)
-
-
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise RecordError(
-            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
-        ) from None

@@ -1,4 +1,5 @@
-"""``projledger import``: legacy printouts of the form into format-1 records."""
+"""``projledger import``: legacy printouts of the form into format-1 records, and KPI pages of
+the old system into KPI records (``records/<FY>/kpi/<code>.toml``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,26 @@ if TYPE_CHECKING:
     from ..core.legacy import Imported
 
 from ..core.i18n import N_, _, os_problem
-from .options import PathArgument, current_config, echo_findings, shown_path, today
+from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, shown_path, today
+
+
+def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[int, date]:
+    """``--evaluation-date 1=20/01/2564``, once per quarter: quarter -> day."""
+    from ..core.calendar import DateInputError, parse_date
+    from .options import OptionError
+
+    days: dict[int, date] = {}
+    for value in values:
+        quarter, sep, day = value.partition("=")
+        if not sep or quarter.strip() not in ("1", "2", "3", "4"):
+            raise OptionError(
+                _("'{value}' is not QUARTER=DATE (such as 1=20/01/2564)").format(value=value), ctx=ctx, param=param
+            )  # fmt: skip
+        try:
+            days[int(quarter)] = parse_date(day)
+        except DateInputError as error:
+            raise OptionError(str(error), ctx=ctx, param=param) from None
+    return days
 
 
 @click.command(
@@ -22,7 +42,8 @@ from .options import PathArgument, current_config, echo_findings, shown_path, to
     help=N_(
         "Turn printouts of the old system's form into records.\n"
         "\n"
-        "FILE is the text of a printout (the old system's PDF form, saved as text).\n"
+        "FILE is the text of a printout (the old system's PDF form, saved as text), or of a KPI "
+        "page of the old system (its page of an indicator, saved as text).\n"
         "\n"
         "Each FILE becomes <records>/<fiscal year>/<code>.toml. Values the printout does not "
         "hold legibly are left out and reported as warnings with their line; a printout without "
@@ -34,12 +55,18 @@ from .options import PathArgument, current_config, echo_findings, shown_path, to
         "unit) is kept from it; and none of its reports is lost (refused unless --partial, which "
         "keeps them). Files over 1 MiB are refused.\n"
         "\n"
+        "A KPI page becomes <records>/<fiscal year>/kpi/<code>.toml. What the page does not print "
+        "is given as an option, never guessed: --fiscal-year, --department, --direction (for a KPI "
+        "with a baseline) and --evaluation-date for each quarter it shows scored; the run names the "
+        "options missing. A date that reads two ways (1/2/2021) is refused with its line.\n"
+        "\n"
         "\b\n"
         "Example:\n"
         "  projledger import printout.txt\n"
         "  projledger import old/*.txt --records records\n"
         "  projledger import printout.txt --stdout > 01000000-2475.toml\n"
-        "  projledger import printout.txt --force --partial"
+        "  projledger import printout.txt --force --partial\n"
+        "  projledger import kpi.txt --fiscal-year 2564 --evaluation-date 1=20/01/2564"
     ),
 )
 @click.argument(
@@ -61,8 +88,33 @@ from .options import PathArgument, current_config, echo_findings, shown_path, to
     help=N_("Import even when some reports the printout shows cannot be read in full (they are left "
     "out and named); with --force, reports of the record the printout lacks are kept from it."),
 )  # fmt: skip
+@click.option(
+    "--fiscal-year", type=FISCAL_YEAR, default=None,
+    help=N_("KPI pages: the fiscal year, Buddhist Era (2564), when the page does not print it."),
+)  # fmt: skip
+@click.option(
+    "--department", default=None, help=N_("KPI pages: the department's name when the page does not print it.")
+)
+@click.option(
+    "--direction", type=click.Choice(("higher", "lower")), default=None,  # kpi_page.DIRECTIONS (loaded lazily)
+    help=N_("KPI pages: higher or lower is better; required for a KPI with a baseline."),
+)  # fmt: skip
+@click.option(
+    "--evaluation-date", "evaluation_dates", multiple=True, callback=_evaluation_dates,
+    metavar="QUARTER=DATE",
+    help=N_("KPI pages: the day of the evaluation of a quarter (1=20/01/2564, BE dd/mm/yyyy or "
+    "yyyy-mm-dd); once per quarter the page shows scored."),
+)  # fmt: skip
 def import_command(
-    files: tuple[Path, ...], records_dir: Path | None, to_stdout: bool, force: bool, partial: bool
+    files: tuple[Path, ...],
+    records_dir: Path | None,
+    to_stdout: bool,
+    force: bool,
+    partial: bool,
+    fiscal_year: int | None,
+    department: str | None,
+    direction: str | None,
+    evaluation_dates: dict[int, date],
 ) -> None:
     from ..core.errors import ConflictError, ProjledgerError
     from ..core.legacy import MAX_INPUT_BYTES, MissingFieldsError, decode_printout, parse_printout
@@ -79,12 +131,20 @@ def import_command(
         config = dataclasses.replace(config, records_dir=records_dir.resolve())
     day = today(config)
     failed = False
+    from ..core.kpi_page import KpiOptions, is_kpi_page
+
+    kpi_options = KpiOptions(fiscal_year, department, direction, evaluation_dates)
     for file in files:
         shown = shown_path(file)
         try:
             raw = _read_bounded(file, MAX_INPUT_BYTES, shown)
+            text = decode_printout(raw, shown)
+            if is_kpi_page(text):
+                import_kpi(text, shown, kpi_options, config, to_stdout=to_stdout, force=force)
+                continue
+            _refuse_kpi_options(kpi_options, shown)
             try:
-                imported = parse_printout(decode_printout(raw, shown), shown)
+                imported = parse_printout(text, shown)
             except MissingFieldsError as error:
                 echo_findings(error.warnings)
                 raise
@@ -272,3 +332,98 @@ def write_record(
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change, config.records_dir)
     return outcome[-1]
+
+
+def _refuse_kpi_options(options: Any, shown: str) -> None:
+    """The options a KPI page needs mean nothing to a printout of the form (it prints them)."""
+    from ..core.errors import InputError
+
+    given = [
+        name
+        for name, value in (
+            ("--fiscal-year", options.fiscal_year), ("--department", options.department),
+            ("--direction", options.direction), ("--evaluation-date", options.evaluation_dates),
+        )
+        if value
+    ]  # fmt: skip
+    if given:
+        raise InputError(
+            _("{options}: for KPI pages only; this is a printout of a project, which prints its own; "
+              "nothing was written").format(options=", ".join(given)),
+            path=shown,
+        )  # fmt: skip
+
+
+def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout: bool, force: bool) -> None:
+    """One KPI page into ``records/<FY>/kpi/<code>.toml`` (or onto stdout), atomically, under
+    the record's lock; an existing KPI record is replaced only with ``--force``, keeping what
+    the page cannot show."""
+    from ..core.errors import ConflictError, RecordError
+    from ..core.kpi_page import merge_kpi, parse_kpi_page
+    from ..core.layout import KPI_SCHEMA_FILE, render_record, schema_line
+    from ..core.record import decode, parse
+    from ..core.repository import kpi_record_path
+    from ..core.store import update
+
+    imported = parse_kpi_page(text, shown, options)
+    echo_findings(imported.warnings)
+    data = imported.data
+    path = kpi_record_path(config, data["fiscal_year"], data["code"])
+    record_shown = shown_path(path)
+
+    def rendered(values: dict[str, Any]) -> str:
+        out = render_record(values, schema_line(path, config.root, KPI_SCHEMA_FILE))
+        if parse(out, record_shown) != values:  # a safety net: the file reads back as the page read
+            raise RuntimeError(f"{record_shown}: the KPI record does not read back as it was read")
+        return out
+
+    if to_stdout:
+        click.echo(rendered(data), nl=False)
+        return
+    kept: list[str] = []
+
+    def change(current: bytes | None) -> bytes:
+        if current is None:
+            return rendered(data).encode("utf-8")
+        if not force:
+            raise ConflictError(
+                _("{record} already exists; nothing was written (use --force to replace it)").format(
+                    record=record_shown
+                ),
+                path=shown,
+            )
+        try:
+            old = parse(decode(current, record_shown), record_shown)
+        except RecordError as error:
+            raise RecordError(
+                _("{problem} (import does not replace a record it cannot read; fix it or remove it first; "
+                  "nothing was written)").format(problem=error.message),
+                rule=error.rule, path=record_shown, line=error.line, field=error.field,
+            ) from None  # fmt: skip
+        if old.get("kind") != "kpi" or old.get("code") != data["code"]:
+            raise ConflictError(
+                _("{record} is not the KPI record of {code}; nothing was written").format(
+                    record=record_shown, code=data["code"]
+                ),
+                path=shown,
+            )
+        merged, kept_keys = merge_kpi(data, old)
+        kept.extend(kept_keys)
+        return rendered(merged).encode("utf-8")
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    update(path, change, config.records_dir)
+    if kept:
+        click.echo(
+            _("{record}: kept from the record what the page cannot show: {keys}").format(
+                record=record_shown, keys=", ".join(kept)
+            ),
+            err=True,
+        )
+    click.echo(
+        _("{source}: wrote {record} ({results} results, {evaluations} evaluations)").format(
+            source=shown, record=record_shown, results=len(data.get("results", [])),
+            evaluations=len(data.get("evaluations", [])),
+        ),
+        err=True,
+    )  # fmt: skip

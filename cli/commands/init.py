@@ -110,38 +110,34 @@ def init(
     for name in written:
         click.echo(str(directory / name))
     for name in kept:
-        click.echo("projledger: " + _("kept the existing {path}").format(path=directory / name), err=True)
+        _note(_("kept the existing {path}").format(path=directory / name))
     workflow = directory / WORKFLOW_PATH
     if install is not None:
-        click.echo(
-            "projledger: "
-            + _("CI installs projledger from {install} ({workflow})").format(
-                install=install, workflow=workflow
-            ),
-            err=True,
+        _note(
+            _("CI installs projledger from {install} ({workflow})").format(install=install, workflow=workflow)
         )
         if install.startswith("./") and not (directory / install / "pyproject.toml").is_file():
-            click.echo(
-                "projledger: "
-                + _(
+            _note(
+                _(
                     "{install} is not there yet: put projledger's source there (its pyproject.toml) "
                     "before the first push, or CI's install step stops, saying so"
-                ).format(install=install),
-                err=True,
+                ).format(install=install)
             )
     else:
-        click.echo(
-            "projledger: "
-            + _(
+        _note(
+            _(
                 "CI does not know where to install projledger from: set PROJLEDGER_INSTALL in "
                 "{workflow} (or run init with --install-from); until then its install step stops, saying so"
-            ).format(workflow=workflow),
-            err=True,
+            ).format(workflow=workflow)
         )
     click.echo(
         _("Next: git init (if not yet), pre-commit install, then projledger new ... to register a project."),
         err=True,
     )
+
+
+def _note(text: str) -> None:
+    click.echo(f"projledger: {text}", err=True)
 
 
 def _sources(

@@ -89,12 +89,15 @@ def new(code: str, **options: Any) -> None:
     from ..core.writing import NewProject, Written, new_record
 
     config = current_config()
+
+    def taken(path: str) -> ConflictError:
+        return ConflictError(
+            _("project {code} already has a record: {path}").format(code=code, path=path), field="code"
+        )
+
     existing = find_by_code(code, config)  # refuses a code off the pattern before asking anything
     if existing is not None:
-        raise ConflictError(
-            _("project {code} already has a record: {path}").format(code=code, path=shown_path(existing)),
-            field="code",
-        )
+        raise taken(shown_path(existing))
     for key, option, hint, kind in REQUIRED:
         if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
             options[key] = ask(option, key, hint, kind)
@@ -105,9 +108,7 @@ def new(code: str, **options: Any) -> None:
 
     def change(current: bytes | None) -> bytes:
         if current is not None:
-            raise ConflictError(
-                _("project {code} already has a record: {path}").format(code=code, path=shown), field="code"
-            )
+            raise taken(shown)
         outcome.append(new_record(values, path, config, today(config), shown))
         return outcome[-1].content
 

@@ -6,11 +6,13 @@ they cannot, fail in one line naming the option (``--progress: 'abc' is not a pe
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -42,9 +44,11 @@ class PathArgument(click.Path):
     """A path argument that may not be empty: click reads "" as ``.``, so ``fmt "$FILE"`` with
     FILE unset would rewrite every record under the working folder."""
 
+    empty = N_("an empty path; give a file or a folder ('.' for here)")
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
-            self.fail(_("an empty path; give a file or a folder ('.' for here)"), param, ctx)
+            self.fail(_(self.empty), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -52,10 +56,7 @@ class OutputPath(PathArgument):
     """What ``--output`` names: never empty (``--output ''`` is a usage error, not the working
     folder); what lies there is judged by ``output_plan`` when the command runs."""
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, str) and not value.strip():
-            self.fail(_("an empty path; name the file to write"), param, ctx)
-        return super().convert(value, param, ctx)
+    empty = N_("an empty path; name the file to write")
 
 
 def output_plan(
@@ -69,27 +70,38 @@ def output_plan(
     return plan_output(path, config, Path.cwd(), folder=folder, field=field).require()
 
 
-class _OneLineType(click.ParamType):  # type: ignore[type-arg]
-    def fail_one_line(
-        self, message: str, param: click.Parameter | None, ctx: click.Context | None
-    ) -> NoReturn:
-        raise OptionError(message, ctx=ctx, param=param)
+class ParsedType(click.ParamType):  # type: ignore[type-arg]
+    """A value read by a parser of the core: a value already of ``kind`` passes as it is, and
+    what the parser cannot read (``error``) is refused in one line naming the option."""
+
+    kind: type | tuple[type, ...]
+    error: type[Exception]
+
+    def parse(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, self.kind):
+            return value
+        try:
+            return self.parse(str(value))
+        except self.error as error:
+            raise OptionError(str(error), ctx=ctx, param=param) from None
 
 
-class DayType(_OneLineType):
+class DayType(ParsedType):
     """A date as clerks type it: 25/10/2567 (BE), ๒๕/๑๐/๒๕๖๗ or 2024-10-25."""
 
     name = "DATE"
+    kind, error = date, DateInputError
+
+    def parse(self, text: str) -> date:
+        return parse_date(text)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
-        if isinstance(value, date):
-            return value
-        try:
-            day = parse_date(str(value))
-        except DateInputError as error:
-            self.fail_one_line(str(error), param, ctx)
-        if ctx is not None:  # how this person writes dates: messages about them follow it
-            ctx.meta[DATE_STYLE] = date_style(str(value))
+        day: date = super().convert(value, param, ctx)
+        if ctx is not None and not isinstance(value, date):  # how this person writes dates:
+            ctx.meta[DATE_STYLE] = date_style(str(value))  # messages about them follow it
         return day
 
 
@@ -97,62 +109,46 @@ class DayType(_OneLineType):
 DATE_STYLE = "projledger.date_style"
 
 
-class MoneyType(_OneLineType):
+class MoneyType(ParsedType):
     """Baht: 3,540,000 or 1250000.50 (Thai digits too); never negative."""
 
     name = "BAHT"
+    kind, error = Decimal, NumberInputError
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return parse_money(str(value))
-        except NumberInputError as error:
-            self.fail_one_line(str(error), param, ctx)
+    def parse(self, text: str) -> Decimal:
+        return parse_money(text)
 
 
-class PercentType(_OneLineType):
+class PercentType(ParsedType):
     name = "PERCENT"
+    kind, error = Decimal, NumberInputError
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Decimal:
-        if isinstance(value, Decimal):
-            return value
-        try:
-            return parse_percent(str(value))
-        except NumberInputError as error:
-            self.fail_one_line(str(error), param, ctx)
+    def parse(self, text: str) -> Decimal:
+        return parse_percent(text)
 
 
-class WholeNumberType(_OneLineType):
+class WholeNumberType(ParsedType):
     """A whole number; Thai digits allowed."""
 
     name = "N"
+    kind, error = int, NumberInputError
 
     def __init__(self, minimum: int = 0) -> None:
         self.minimum = minimum
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_whole(str(value), self.minimum)
-        except NumberInputError as error:
-            self.fail_one_line(str(error), param, ctx)
+    def parse(self, text: str) -> int:
+        return parse_whole(text, self.minimum)
 
 
-class FiscalYearType(_OneLineType):
+class FiscalYearType(ParsedType):
     """A Buddhist Era fiscal year (2567, ๒๕๖๗); a Gregorian one (2024) is refused with the BE
     year meant (``calendar.parse_fiscal_year``)."""
 
     name = "YEAR"
+    kind, error = int, DateInputError
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
-        if isinstance(value, int):
-            return value
-        try:
-            return parse_fiscal_year(str(value))
-        except DateInputError as error:
-            self.fail_one_line(str(error), param, ctx)
+    def parse(self, text: str) -> int:
+        return parse_fiscal_year(text)
 
 
 class LabelChoice(click.Choice):  # type: ignore[type-arg]
@@ -266,8 +262,6 @@ def reading_config(paths_given: bool, paths: Sequence[Path] = ()) -> Config:
 
 def warn_cache_among_records(config: Config) -> None:
     """One line on stderr when PROJLEDGER_CACHE_DIR points into the records folder (not used)."""
-    import os
-
     from ..core.index import cache_among_records
 
     warning = cache_among_records(os.environ, config)
@@ -279,7 +273,7 @@ def shown_path(path: Path) -> str:
     """A path as a person typed it or relative to here, so editors and terminals can open it."""
     from ..core.repository import real
 
-    here = Path.cwd().resolve()
+    here = _resolved_folder(os.getcwd())
     # the path itself first: a link is named by its own name, not its target's (a loop has none)
     for candidate in (path.absolute(), real(path) or path.absolute()):
         try:
@@ -287,6 +281,13 @@ def shown_path(path: Path) -> str:
         except ValueError:
             continue
     return str(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _resolved_folder(folder: str) -> Path:
+    """The folder resolved through its links: once per folder a run is in, not once per path
+    shown (a status naming 250 skipped records resolved it 500 times)."""
+    return Path(folder).resolve()
 
 
 def echo_findings(findings: Iterable[Finding]) -> None:

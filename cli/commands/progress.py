@@ -43,10 +43,7 @@ def with_progress(
     ``done`` counts files consumed without yielding an item (skipped records), so the bar
     still reaches its end when some records are not valid.
     """
-    if not watched():
-        yield from items
-        return
-    total = count_records(paths, config)
+    total = count_records(paths, config) if watched() else 0  # no walk where nobody watches
     if total < MANY_FILES:
         yield from items
         return

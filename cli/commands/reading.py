@@ -10,16 +10,19 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..core.i18n import N_, ngettext
 from ..core.labels import LANGS, PLAN_STATUSES, STATES
-from ..core.portfolio import Filters
 from ..core.text import one_line
 from .options import FISCAL_YEAR, as_of_option, today
+
+if TYPE_CHECKING:
+    from ..core.portfolio import Filters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,6 +55,8 @@ def lang_option(help_text: str) -> Callable[[F], F]:
 
 def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
                  plan_statuses: tuple[str, ...]) -> Filters:  # fmt: skip
+    from ..core.portfolio import Filters
+
     return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses))
 
 
@@ -72,13 +77,18 @@ def no_paint(text: str, kind: str) -> str:
     return text
 
 
+def _columns_set() -> int:
+    """$COLUMNS as a number; 0 when unset or not a number."""
+    try:
+        return int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        return 0
+
+
 def terminal_width() -> int:
     """``shutil.get_terminal_size().columns``, without importing shutil (and with it bz2 and
     lzma: 4 ms of a run answered from the output memo): $COLUMNS, else the terminal's, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
+    columns = _columns_set()
     if columns > 0:
         return columns
     try:
@@ -91,11 +101,7 @@ def terminal_width() -> int:
 def table_width(wide: bool) -> int | None:
     """The width a table for people fits: $COLUMNS when set, else the terminal's; None (every
     column, nothing cut) for output that is not a terminal when $COLUMNS is not set."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns <= 0 and not sys.stdout.isatty():
+    if _columns_set() <= 0 and not sys.stdout.isatty():
         return None
     return terminal_width()
 
@@ -218,19 +224,15 @@ def _echo_utf8(data: bytes, err: bool = False) -> None:
 
 def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
     """Lines (without their ends) as pieces of ``size`` lines, each ending with a newline."""
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) == size:
-            yield "\n".join(batch) + "\n"
-            batch = []
-    if batch:
+    lines = iter(lines)
+    while batch := list(islice(lines, size)):
         yield "\n".join(batch) + "\n"
 
 
 def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
     """Print the output piece by piece, then the skipped records; keep both in the memo."""
-    kept: bytearray | None = bytearray() if memo is not None else None  # one copy, no join
+    # one copy, no join; none when the output cannot be stored (a file changed just now)
+    kept: bytearray | None = bytearray() if memo is not None and memo.usable else None
     utf8 = _takes_utf8(err=False)
     for chunk in chunks:
         try:

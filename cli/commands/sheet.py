@@ -8,12 +8,13 @@ from typing import Any
 
 import click
 
+from ..core.calendar import DateInputError, parse_month
 from ..core.i18n import N_, _, ngettext
 from ..core.text import one_line, printable
 from .options import (
     FISCAL_YEAR,
-    OptionError,
     OutputPath,
+    ParsedType,
     PathArgument,
     as_of_option,
     current_config,
@@ -24,22 +25,14 @@ from .options import (
 )
 
 
-class MonthType(click.ParamType):  # type: ignore[type-arg]
+class MonthType(ParsedType):
     """A month as clerks type it: 10/2567 (BE), ๑๐/๒๕๖๗ or 2024-10."""
 
     name = "MONTH"
+    kind, error = tuple, DateInputError
 
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> tuple[int, int]:
-        from ..core.calendar import DateInputError, parse_month
-
-        if isinstance(value, tuple):
-            return value
-        try:
-            return parse_month(str(value))
-        except DateInputError as error:
-            raise OptionError(str(error), ctx=ctx, param=param) from None
+    def parse(self, text: str) -> tuple[int, int]:
+        return parse_month(text)
 
 
 @click.group(

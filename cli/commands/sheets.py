@@ -37,7 +37,7 @@ def check_spreadsheet_options(output_format: str, output: Path | None, excel: bo
     """Usage errors (exit 2) for options that would be silently ignored."""
     if output_format == "xlsx" and output is None:
         raise click.UsageError(
-            "--format xlsx needs --output FILE.xlsx (a workbook is not sent to a terminal)"
+            _("--format xlsx needs --output FILE.xlsx (a workbook is not sent to a terminal)")
         )
     if output is not None and output_format != "xlsx":
         raise click.UsageError(_("--output is for --format xlsx; other formats go to stdout"))
@@ -49,25 +49,6 @@ def check_spreadsheet_options(output_format: str, output: Path | None, excel: bo
         )
     if excel and output_format != "csv":
         raise click.UsageError(_("--excel is for --format csv"))
-
-
-def echo_csv(text: str, excel: bool) -> None:
-    """CSV to stdout as UTF-8; with ``excel``, as bytes with the byte-order mark first."""
-    from ..core.xlsx import excel_csv
-
-    if excel:
-        click.echo(excel_csv(text), nl=False)
-    else:
-        click.echo(text, nl=False)
-
-
-def write_sheet(path: Path, columns: Any, lines: Any, language: Any, title: str) -> None:
-    """Write a status or summary workbook where ``output_plan`` allows (never among the records)."""
-    from ..core.xlsx import write_xlsx
-    from .options import shown_path
-
-    write_xlsx(output_plan(path), lines, columns, language, title)
-    click.echo("projledger: " + _("wrote {path}").format(path=shown_path(path)), err=True)
 
 
 def wrote_spreadsheet(
@@ -85,10 +66,17 @@ def wrote_spreadsheet(
     callables build the data only for the format that needs it.
     """
     if output_format == "xlsx":
+        from ..core.xlsx import write_xlsx
+        from .options import shown_path
+
         assert output is not None  # check_spreadsheet_options made sure
-        write_sheet(output, *sheet(), language, title)
+        columns, lines = sheet()
+        write_xlsx(output_plan(output), lines, columns, language, title)  # never among the records
+        click.echo("projledger: " + _("wrote {path}").format(path=shown_path(output)), err=True)
         return True
     if output_format == "csv" and excel:
-        echo_csv(csv_text(), excel)
+        from ..core.xlsx import excel_csv
+
+        click.echo(excel_csv(csv_text()), nl=False)  # bytes, the byte-order mark first
         return True
     return False

@@ -45,7 +45,10 @@ DEFAULT_OUTPUT = "_site"
                                    "holding a site projledger built (or an empty one) is replaced.").format(folder=DEFAULT_OUTPUT)))  # fmt: skip
 @as_of_option
 @lang_option(N_("Pages in Thai (th) or English (en); default the config's language, th unless set."))
-def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
+@click.option("--with-export", "with_export", type=click.Choice(("parquet", "sqlite", "ndjson")), default=None,
+              help=N_("Also publish the tables of projledger export in DIR/export/ (for a national job "
+                      "that collects every agency's tables from their sites)."))  # fmt: skip
+def site(output: Path | None, as_of: date | None, lang: Lang | None, with_export: str | None = None) -> None:
     from ..core.index import jobs_wanted
     from ..core.portfolio import Skipped
     from ..core.site import build_site, site_fingerprint
@@ -70,4 +73,11 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None) -> None:
             path=f"{where}/index.html", projects=projects, written=len(result.rendered), kept=result.kept
         )
     )
+    if with_export is not None:
+        from .. import __version__
+        from ..core.export import export
+
+        done = export(result.path / "export", with_export, [], config, day, today(config), Path.cwd(),
+                      __version__)  # fmt: skip
+        click.echo(_("export: {path} ({format})").format(path=shown_path(done.path), format=with_export))
     report_skipped(skipped.files)

@@ -12,8 +12,7 @@ from typing import Any
 import click
 
 from ..core.i18n import N_, _
-from ..core.labels import Lang
-from ..core.portfolio import SORT_FIELDS, SORTS
+from ..core.labels import SORT_NAMES, Lang
 from ..core.reporters import STATUS_FORMATS, STATUS_TABLES
 from .options import current_config, format_option, reading_config, shown_path, today
 from .reading import (
@@ -79,7 +78,7 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
 )
 @click.argument("targets", nargs=-1, metavar="[CODE|PATH]...")
 @portfolio_options
-@click.option("--sort", type=click.Choice(tuple(SORTS)), default="worst", show_default=True,
+@click.option("--sort", type=click.Choice(SORT_NAMES), default="worst", show_default=True,
               help=N_("Order of the rows: worst puts behind, then watch, then overdue first; the others sort by "
                    "that column."))  # fmt: skip
 @format_option(*STATUS_FORMATS, default="table")
@@ -113,19 +112,22 @@ def status(
     if single and output_format == "table":
         show_detail(paths[0], config, day, language)
         return
-    filters = make_filters(fiscal_years, agencies, states, plan_statuses)
+    # what the filters ask, for the stored output's key: the filters themselves come with the rows
+    asked = (fiscal_years, agencies, states, plan_statuses)
     colour = use_colour()
     width = table_width(wide) if output_format == "table" else None
     memo, listed = None, None
     if changes is None and output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo, listed = output_memo(
-            "status", paths, config, day, filters, sort, output_format, language, width, wide, colour
+            "status", paths, config, day, asked, sort, output_format, language, width, wide, colour
         )
         if echo_memo(memo):
             return
-    from ..core.portfolio import Presenter, filtered, sorted_rows
+    from ..core.portfolio import SORT_FIELDS, SORTS, Presenter, filtered, sorted_rows
     from ..core.tables import StatusLine, status_csv, status_line_columns, status_line_kept
+
+    filters = make_filters(*asked)
 
     table = output_format in STATUS_TABLES
     present = None

@@ -10,9 +10,8 @@ from typing import Any
 import click
 
 from ..core.i18n import N_, _
-from ..core.labels import Lang
+from ..core.labels import DIMENSIONS, Lang, dimensions_problem
 from ..core.reporters import SUMMARY_FORMATS
-from ..core.summary import DIMENSIONS
 from .options import format_option, reading_config, today
 from .reading import (
     echo_memo,
@@ -72,13 +71,14 @@ def summary(
     config = reading_config(bool(paths), paths)
     day = as_of or today(config)
     language: Lang = lang or config.language
-    filters = make_filters(fiscal_years, agencies, states, plan_statuses)
+    # what the filters ask, for the stored output's key: the filters themselves come with the rows
+    asked = (fiscal_years, agencies, states, plan_statuses)
     width = table_width(wide) if output_format == "table" else None
     memo, listed = None, None
     if output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo, listed = output_memo(
-            "summary", paths, config, day, by, filters, output_format, language, width, wide
+            "summary", paths, config, day, by, asked, output_format, language, width, wide
         )
         if echo_memo(memo):
             return
@@ -86,6 +86,8 @@ def summary(
     from ..core.reporters import SUMMARY_RENDERERS
     from ..core.summary import SUMMARY_ROWS, summarise, summary_columns
     from ..core.tables import summary_csv
+
+    filters = make_filters(*asked)
 
     present = SUMMARY_ROWS._replace(wanted=summary_columns(by or ("agency",)))
     source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
@@ -108,11 +110,8 @@ def summary(
 
 def _check_by(by: tuple[str, ...]) -> None:
     """A --by the summary cannot group by is a usage error (exit 2), found before anything is read."""
-    from ..core.errors import InputError
-    from ..core.summary import check_dimensions
     from .options import OptionError
 
-    try:
-        check_dimensions(by or ("agency",))
-    except InputError as error:
-        raise OptionError(error.message, param_hint="--by") from None
+    problem = dimensions_problem(tuple(by or ("agency",)))
+    if problem is not None:
+        raise OptionError(problem, param_hint="--by")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ..core.config import Config
 from ..core.findings import Finding, Severity
 from ..core.i18n import N_, _
 from ..core.reporters import REPORTERS, text_lines
@@ -80,11 +81,15 @@ def validate(
         findings.append(
             Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
         )
+    kpis: dict[str, str] = {}  # the facts of the KPIs checked, by absolute path
     try:
-        checked = check_many(to_check, config, day, index, jobs_wanted(os.environ))
+        checked = check_many(to_check, config, day, index, jobs_wanted(os.environ), kpis)
         for at, found in enumerate(checked):  # in the order given
             if found != "[]":
                 findings.extend(as_findings(found, shown_at(at)))
+        if index is not None:
+            kpis.update(index.kpi_facts())
+        findings += _kpi_links(to_check, kpis, config, shown_at)
         if index is not None and not paths:
             # The whole records folder was walked: entries of files not met are of files gone.
             index.forget_others({os.path.abspath(p) for p in to_check})
@@ -100,6 +105,31 @@ def validate(
     failed = any(f.is_error or strict for f in findings)
     if failed:
         raise SystemExit(1)
+
+
+def _kpi_links(
+    to_check: list[str], kpis: dict[str, str], config: Config, shown_at: Callable[[int], str]
+) -> list[Finding]:
+    """``kpi-project-link`` of the KPIs checked, against the projects of the records folder."""
+    if not kpis:
+        return []
+    import json
+
+    from ..core.check import kpi_link_findings, portfolio_codes, portfolio_of
+
+    codes_of: dict[Path, frozenset[str] | None] = {}  # by records folder: read once each
+    checked = []
+    for at, path in enumerate(to_check):
+        facts = kpis.get(os.path.abspath(path))
+        if facts is None:
+            continue
+        folder = portfolio_of(path, config)
+        if folder not in codes_of:
+            codes_of[folder] = portfolio_codes(folder, config)
+        codes = codes_of[folder]
+        if codes is not None:  # else no records folder around: nothing to check the links against
+            checked.append((path, shown_at(at), json.loads(facts), codes))
+    return kpi_link_findings(checked)
 
 
 def _batched(lines: Iterator[str], size: int) -> Iterator[str]:

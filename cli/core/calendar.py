@@ -106,6 +106,38 @@ def parse_date(text: str) -> date:
     )
 
 
+class AmbiguousDateError(DateInputError):
+    """A printed date that reads as two different days (``1/2/2021``): refused, never guessed."""
+
+
+def parse_printed_date(text: str) -> date:
+    """A date as the old BMA system prints it on its pages, read exactly.
+
+    ``28/10/2563``: a Buddhist Era year (>= 2400) is Thai, day first. ``1/31/2021``: a Gregorian
+    year is the system's own month-first way. A Gregorian date whose two parts are both 12 or
+    less and differ (``1/2/2021``: 2 January or 1 February) could be either: it raises
+    ``AmbiguousDateError`` rather than pick one. ``2021-01-31`` and Thai digits are read too.
+    """
+    raw = text.strip()
+    value = ascii_digits(raw)
+    match = _BE_DATE.fullmatch(value)
+    if match is None or int(match.group(3)) >= MIN_BE_YEAR:
+        return parse_date(raw)
+    first, second, year = (int(g) for g in match.groups())
+    if first <= 12 and second <= 12 and first != second:
+        raise AmbiguousDateError(
+            _(
+                "'{raw}' could be {first} or {second}: the page does not say which; "
+                "write it as dd/mm/yyyy in BE or as yyyy-mm-dd"
+            ).format(
+                raw=raw,
+                first=_make_date(raw, year, first, second).isoformat(),
+                second=_make_date(raw, year, second, first).isoformat(),
+            )
+        )
+    return _make_date(raw, year, first, second)
+
+
 def date_style(text: str) -> str:
     """How a person typed a date ``parse_date`` accepted: ``"iso"`` for ``2021-10-25``, else
     ``"be"`` (``25/10/2564``, Thai digits too)."""
@@ -170,19 +202,16 @@ def parse_fiscal_year(text: str) -> int:
     """
     raw = text.strip()
     digits = ascii_digits(raw)
-    if not (digits.isascii() and digits.isdigit() and len(digits) <= 9):
-        raise DateInputError(
-            _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
-        )
-    year = int(digits)
-    if year >= MIN_BE_YEAR:
-        return year
-    if to_be(year) >= MIN_BE_YEAR:
-        raise DateInputError(
-            _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?").format(
-                raw=raw, year=to_be(year)
+    if digits.isascii() and digits.isdigit() and len(digits) <= 9:
+        year = int(digits)
+        if year >= MIN_BE_YEAR:
+            return year
+        if to_be(year) >= MIN_BE_YEAR:
+            raise DateInputError(
+                _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?").format(
+                    raw=raw, year=to_be(year)
+                )
             )
-        )
     raise DateInputError(
         _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
     )

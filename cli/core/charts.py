@@ -36,7 +36,6 @@ WORDS: dict[str, dict[Lang, str]] = {
     "as_of": {"th": "ข้อมูล ณ", "en": "as of"},
 }
 MONTHS_EN_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-TITLE = WORDS["title"]["th"]
 MAX_MONTHS = 60
 
 WIDTH, HEIGHT = 680, 360
@@ -75,13 +74,9 @@ def _every(step: float, room: int, base: int = 1) -> int:
 
 def months(project: Project, reports: tuple[Report, ...], lang: Lang = "th") -> list[Month]:
     """From the start's month to the end's month (or the latest report's, if later)."""
-    last = project.end
-    if reports and reports[-1].date > last:
-        last = reports[-1].date
+    last = max(project.end, reports[-1].date) if reports else project.end
     count = min(max(month_number(project.start, last), 1), MAX_MONTHS)
-    actual: dict[int, Decimal] = {}
-    for report in reports:
-        actual[month_number(project.start, report.date)] = report.progress
+    actual = {month_number(project.start, report.date): report.progress for report in reports}
     out = []
     for index in range(1, count + 1):
         year, month = add_months(project.start.year, project.start.month, index - 1)

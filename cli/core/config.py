@@ -26,7 +26,14 @@ DEFAULT_TOLERANCE = Decimal(10)
 #: The repository's time zone: "today" (the day of a check) is the day there, on every machine.
 DEFAULT_TIMEZONE = "Asia/Bangkok"
 
-_KNOWN_KEYS = {"records", "tolerance", "language", "code_pattern", "disbursement_targets", "timezone"}
+#: Days after a fiscal quarter's end a KPI's result of that quarter may still be dated
+#: (rule result-late): the BMA system takes quarterly reports some weeks after the quarter.
+DEFAULT_RESULT_GRACE_DAYS = 30
+
+_KNOWN_KEYS = {
+    "records", "tolerance", "language", "code_pattern", "disbursement_targets", "timezone", "result_grace_days",
+    "name",
+}  # fmt: skip
 
 
 class ConfigError(ProjledgerError):
@@ -46,6 +53,15 @@ class Config:
     targets_by_year: dict[int, tuple[Decimal, ...]] = field(default_factory=dict)
     path: Path | None = None
     timezone: str = DEFAULT_TIMEZONE
+    #: The repository's name as exports carry it (``name`` in projledger.toml); "" when unset.
+    name: str = ""
+    result_grace_days: int = DEFAULT_RESULT_GRACE_DAYS
+
+    @property
+    def repository_name(self) -> str:
+        """What tells this repository's rows from another's in exports read together: the
+        config's ``name``, else the name of the repository's folder."""
+        return self.name or self.root.name
 
     def zone(self) -> ZoneInfo:
         """The repository's time zone (checked when the config was read)."""
@@ -58,7 +74,10 @@ class Config:
     def fingerprint(self) -> str:
         """What a cache of computed results must be invalidated by."""
         years = sorted((y, [str(t) for t in ts]) for y, ts in self.targets_by_year.items())
-        return repr((str(self.tolerance), self.code_pattern, [str(t) for t in self.default_targets], years))
+        grace = () if self.result_grace_days == DEFAULT_RESULT_GRACE_DAYS else (self.result_grace_days,)
+        return repr(
+            (str(self.tolerance), self.code_pattern, [str(t) for t in self.default_targets], years, *grace)
+        )
 
 
 def find_config_file(start: Path) -> Path | None:
@@ -143,6 +162,22 @@ def parse_config(path: Path) -> Config:
         ) from None
     default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
     timezone = _timezone(data.get("timezone", DEFAULT_TIMEZONE), path)
+    name = data.get("name", "")
+    if not isinstance(name, str) or not name.strip() or not name.isprintable() or name.strip() != name:
+        if "name" in data:
+            raise ConfigError(
+                _('name must be the repository\'s name in quotes, such as "bma-budget-office"'),
+                path=path,
+                field="name",
+            )
+        name = ""
+    grace = data.get("result_grace_days", DEFAULT_RESULT_GRACE_DAYS)
+    if type(grace) is not int or not 0 <= grace <= 366:
+        raise ConfigError(
+            _("result_grace_days must be a whole number of days from 0 to 366"),
+            path=path,
+            field="result_grace_days",
+        )
     return Config(
         root=root,
         records_dir=records_dir,
@@ -153,6 +188,8 @@ def parse_config(path: Path) -> Config:
         targets_by_year=by_year,
         path=path,
         timezone=timezone,
+        name=name,
+        result_grace_days=grace,
     )
 
 

@@ -55,10 +55,6 @@ class Finding:
         data["severity"] = self.severity.value
         return data
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Finding:
-        return cls(**{**data, "severity": Severity(data["severity"])})
-
 
 def count(findings: list[Finding]) -> tuple[int, int]:
     """(errors, warnings)."""

@@ -24,13 +24,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from .calendar import format_be
 from .labels import FORM_TITLE, field_label, label
 from .money import format_money_form, format_percent
 from .record import Project, Report
-from .status import Status, expected_progress
+from .status import Status
 from .text import one_line, printable
 
 PAGE_HEADER = f"**** {FORM_TITLE} ****"
@@ -82,10 +81,6 @@ class FormReport:
     target_status: str
     #: The event's label when the note does not already say it; empty otherwise.
     event: str
-    #: Raw values, for the chart.
-    day: date
-    progress_value: Decimal
-    expected_value: Decimal
 
 
 @dataclass(frozen=True)
@@ -178,14 +173,14 @@ def build_form(project: Project, status: Status) -> Form:
         objectives=tuple(_lines(item) for item in project.objectives),
         targets=tuple(_lines(item) for item in project.targets),
         strategy=tuple((text, project.strategy.get(key, "")) for key, text in STRATEGY_LABELS),
-        reports=tuple(_form_report(project, report) for report in reports),
+        reports=tuple(_form_report(report) for report in reports),
         as_of=status.as_of,
         as_of_be=format_be(status.as_of),
         state=status.state,
     )
 
 
-def _form_report(project: Project, report: Report) -> FormReport:
+def _form_report(report: Report) -> FormReport:
     shown_event = report.event if report.event and event_in_note(report.note) != report.event else None
     return FormReport(
         no=report.no,
@@ -196,9 +191,6 @@ def _form_report(project: Project, report: Report) -> FormReport:
         plan_status=label(report.plan_status),
         target_status=label(report.target_status),
         event=label(shown_event) if shown_event else "",
-        day=report.date,
-        progress_value=report.progress,
-        expected_value=expected_progress(project, report.date),
     )
 
 

@@ -69,14 +69,6 @@ class Change:
     def code(self) -> str | None:
         return self.after.code or self.before.code
 
-    @property
-    def progress_changed(self) -> bool:
-        return self.before.progress != self.after.progress
-
-    @property
-    def plan_status_changed(self) -> bool:
-        return self.before.plan_status != self.after.plan_status
-
 
 # --- the pure comparison ----------------------------------------------------------------
 
@@ -104,12 +96,7 @@ def _report_no(report: dict[str, Any]) -> int | None:
 
 
 def _numbered(data: dict[str, Any]) -> dict[int, dict[str, Any]]:
-    numbered: dict[int, dict[str, Any]] = {}
-    for report in _reports(data):
-        no = _report_no(report)
-        if no is not None:
-            numbered[no] = report
-    return numbered
+    return {no: report for report in _reports(data) if (no := _report_no(report)) is not None}
 
 
 def side_of(text: str | None, path: str) -> tuple[Side, dict[str, Any]]:
@@ -255,37 +242,20 @@ def _split_z(raw: bytes) -> list[str]:
 
 def _changed_paths(rev: str, records: str, root: Path) -> list[tuple[ChangeKind, str, str | None]]:
     """(kind, path, old path) of each record file that differs from ``rev``, untracked included."""
-    raw = _git(
-        [
-            "diff",
-            "--name-status",
-            "-z",
-            "--find-renames",
-            "--no-ext-diff",
-            "--end-of-options",
-            rev,
-            "--",
-            records,
-        ],
-        root,
-    )
-    parts = _split_z(raw)
+    diff = ["diff", "--name-status", "-z", "--find-renames", "--no-ext-diff", "--end-of-options", rev]
+    parts = _split_z(_git([*diff, "--", records], root))
     found: list[tuple[ChangeKind, str, str | None]] = []
     index = 0
     while index < len(parts):
         status = parts[index]
-        if status.startswith(("R", "C")):
-            old, new = parts[index + 1], parts[index + 2]
-            index += 3
-            if status.startswith("R"):
-                found.append(("renamed", new, old))
-            else:
-                found.append(("added", new, None))
-            continue
-        path = parts[index + 1]
-        index += 2
-        kind: ChangeKind = "added" if status == "A" else "deleted" if status == "D" else "modified"
-        found.append((kind, path, None))
+        if status.startswith("R"):  # a rename or a copy names the old path, then the new one
+            found.append(("renamed", parts[index + 2], parts[index + 1]))
+        elif status.startswith("C"):
+            found.append(("added", parts[index + 2], None))
+        else:
+            kind: ChangeKind = "added" if status == "A" else "deleted" if status == "D" else "modified"
+            found.append((kind, parts[index + 1], None))
+        index += 3 if status.startswith(("R", "C")) else 2
     untracked = _git(["ls-files", "--others", "--exclude-standard", "-z", "--", records], root)
     found.extend(("added", path, None) for path in _split_z(untracked))
     return sorted(
@@ -377,19 +347,13 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
 # --- in words ---------------------------------------------------------------------------
 
 
-def _before_after(before: str, after: str) -> str:
-    return f"{before} → {after}"
-
-
 def describe(change: Change, lang: Lang = "th") -> list[str]:
     """What changed in a record, as short phrases for people (record text made printable)."""
     words = {key: entry[lang] for key, entry in REVIEW_WORDS.items()}
     none = words["none"]
     phrases: list[str] = []
-    if change.kind == "added":
-        phrases.append(words["added"])
-    elif change.kind == "deleted":
-        phrases.append(words["deleted"])
+    if change.kind in ("added", "deleted"):
+        phrases.append(words[change.kind])
     elif change.kind == "renamed" and change.old_path:
         phrases.append(f"{words['renamed']} {printable(change.old_path)}")
     for side in (change.before, change.after):
@@ -401,29 +365,20 @@ def describe(change: Change, lang: Lang = "th") -> list[str]:
             phrases.append(f"{words[key]} {', '.join(map(str, numbers))}")
     if change.kind in ("modified", "renamed"):
         before, after = change.before, change.after
-        if before.progress != after.progress:
-            phrases.append(
-                f"{words['progress']} "
-                + _before_after(
-                    format_percent(before.progress) if before.progress is not None else none,
-                    format_percent(after.progress) if after.progress is not None else none,
-                )
-            )
-        for key in ("plan_status", "target_status", "event"):
+
+        def shown(key: str, value: Any) -> str:
+            if value is None:
+                return none
+            if key == "progress":
+                return format_percent(value)
+            if key == "disbursed":
+                return format_money(value)
+            return one_line(label(value, lang)) or none
+
+        for key in ("progress", "plan_status", "target_status", "event", "disbursed"):
             old, new = getattr(before, key), getattr(after, key)
             if old != new:
-                phrases.append(
-                    f"{words[key]} "
-                    + _before_after(one_line(label(old, lang)) or none, one_line(label(new, lang)) or none)
-                )
-        if before.disbursed != after.disbursed:
-            phrases.append(
-                f"{words['disbursed']} "
-                + _before_after(
-                    format_money(before.disbursed) if before.disbursed is not None else none,
-                    format_money(after.disbursed) if after.disbursed is not None else none,
-                )
-            )
+                phrases.append(f"{words[key]} {shown(key, old)} → {shown(key, new)}")
         if change.changed_fields:
             phrases.append(f"{words['fields']}: {', '.join(printable(k) for k in change.changed_fields)}")
     return phrases
@@ -433,17 +388,10 @@ def change_dict(change: Change) -> dict[str, Any]:
     """A change for machines: English keys, raw values, numbers as in the status envelope."""
     from .tables import json_number
 
-    def side(s: Side) -> dict[str, Any]:
-        return {
-            "code": s.code,
-            "reports": list(s.reports),
-            "progress": json_number(s.progress),
-            "plan_status": s.plan_status,
-            "target_status": s.target_status,
-            "disbursed": json_number(s.disbursed),
-            "event": s.event,
-            "error": s.error,
-        }
+    def side(s: Side) -> dict[str, Any]:  # every field but the name, in the Side's order
+        data = {key: value for key, value in dataclasses.asdict(s).items() if key != "name"}
+        numbers = {"progress": json_number(s.progress), "disbursed": json_number(s.disbursed)}
+        return data | numbers | {"reports": list(s.reports)}
 
     return {
         "path": change.path,

@@ -63,6 +63,9 @@ KEPT_COLUMNS = 16
 #: Seconds a run waits for another's write lock before it runs without storing.
 LOCK_TIMEOUT = 2.0
 
+#: How the facts of a KPI begin (``kpi.kpi_facts`` puts its kind first), to find them by.
+KPI_FACTS = '{"kind":"kpi"'
+
 StatKey = tuple[int, int, int, int]
 FindingData = tuple[int | None, str, str, str, str, int | None]
 
@@ -301,6 +304,7 @@ class Index:
         self._files: dict[str, tuple[Any, ...]] | None = None
         self._findings: dict[str, str] | None = None
         self._kept_day: str | None = None  # the day whose kept values alone remain (``keep``)
+        self._day_texts: dict[tuple[date, object, object], str] = {}  # ``day_text_of``, by wording
 
     @classmethod
     def open(cls, config: Config, environ: Mapping[str, str] = os.environ) -> Index | None:
@@ -444,7 +448,10 @@ class Index:
         entry = self.files().get(path)
         if entry is None or key is None or entry[:4] != key:
             return None
-        day_text = day_text_of(day)
+        worded = (day, getattr(day, "style", None), getattr(day, "given", None))
+        day_text = self._day_texts.get(worded)
+        if day_text is None:  # worked out once a run, not once a file
+            day_text = self._day_texts[worded] = day_text_of(day)
         if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
             return None
         if entry[4] is not None and file_digest(path) != entry[4]:
@@ -453,9 +460,36 @@ class Index:
             return (*entry[:7], self.findings(path, many=True))
         return entry
 
+    def entry_of(self, path: str, key: StatKey | None, day: date) -> tuple[str, str | None] | None:
+        """(findings, facts) of ``path`` when its stored entry still describes the file and its
+        findings hold on ``day`` (as ``lookup`` judges it), else None: one query a file, for a
+        run that streams every file once (``export``) and must not hold every entry at once."""
+        if key is None:
+            return None
+        found = self.con.execute(
+            "SELECT size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, findings, facts "
+            "FROM files WHERE path = ?",
+            (_to_db(path),),
+        ).fetchone()
+        if found is None or tuple(found[:4]) != key:
+            return None
+        day_text = day_text_of(day)
+        if (found[5] is not None and day_text < found[5]) or (found[6] is not None and day_text > found[6]):
+            return None
+        if found[4] is not None and file_digest(path) != found[4]:
+            return None
+        return found[7], found[8]
+
     def facts(self, path: str) -> str | None:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
         return found[0] if found else None
+
+    def kpi_facts(self) -> dict[str, str]:
+        """The facts of every KPI the index holds, by path (``kpi.kpi_facts`` begins with its kind)."""
+        found = self.con.execute(
+            "SELECT path, facts FROM files WHERE substr(facts, 1, ?) = ?", (len(KPI_FACTS), KPI_FACTS)
+        )
+        return {_from_db(path): facts for path, facts in found}
 
     def store(self, path: str, checked: Checked) -> None:
         self.store_many([(path, checked)])
@@ -622,16 +656,16 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     valid_from = valid_until = None
     facts = None
-    project = result.project
-    to_facts = kind_of_record(project).facts if project is not None else None
-    if project is not None and to_facts is not None:
-        facts = json.dumps(to_facts(project), ensure_ascii=False, separators=(",", ":"))
+    project = result.record
+    kind = kind_of_record(project) if project is not None else None
+    if project is not None and kind is not None and kind.facts is not None:
+        facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
         if any(f[2] in day_rules() for f in data) or (
             not is_plain_wording(day) and _typed_dates_in(findings_json)
         ):
             valid_from = valid_until = day  # the message names the day (or dates as typed that day)
         else:
-            dates = [r.date for r in project.reports if _plausible(r.date)]
+            dates = [d for d in kind.days(project) if _plausible(d)] if kind.days is not None else []
             valid_from = max(dates) if dates else None
     stat = file_hash = None
     st = seen.stat
@@ -692,10 +726,16 @@ def in_chunks_ahead(pool: Executor, task: Callable[[list[T]], list[R]], items: l
 
 
 def check_many(
-    paths: list[str], config: Config, day: date, index: Index | None, jobs: int = 1
+    paths: list[str],
+    config: Config,
+    day: date,
+    index: Index | None,
+    jobs: int = 1,
+    kpis: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
-    still holds, else read and checked (and stored)."""
+    still holds, else read and checked (and stored). ``kpis`` gets the facts of the KPIs read
+    here, by absolute path (those of the index: ``Index.kpi_facts``)."""  # fmt: skip
     from .calendar import is_plain_wording
 
     keys = [os.path.abspath(p) for p in paths]
@@ -722,6 +762,8 @@ def check_many(
             yield found
             continue
         checked = next(computed)
+        if kpis is not None and checked.facts is not None and checked.facts.startswith(KPI_FACTS):
+            kpis[key] = checked.facts
         if index is not None:
             to_store.append((key, checked))
             if len(to_store) == 256:  # stored a batch at a time: never all of a cold run at once
@@ -800,6 +842,7 @@ class Scan:
         self.newest = 0
         self.whole = False  # the whole records folder: files not met are gone
         self.clean = True  # no link met (whose rules are the walk's): the digest describes it
+        self.absolute = False  # walked from an absolute, normal folder: every path is absolute
 
     def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
         self.names.append(name)
@@ -810,6 +853,13 @@ class Scan:
         self.numbers += key
         self.newest = max(self.newest, key[1], key[3])
         return key
+
+    def keys(self) -> list[str]:
+        """The absolute path of each of ``files`` (what the index keys them by)."""
+        if self.whole and self.clean and self.absolute:  # walked from a folder named absolutely
+            return [name for name, _, _ in self.files]
+        abspath = os.path.abspath
+        return [abspath(name) for name, _, _ in self.files]
 
     def listing(self) -> str:
         h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
@@ -861,7 +911,9 @@ def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None)
     found = Scan()
     if not paths and listed is None:
         found.whole = True
-        if found.walk(os.fspath(config.records_dir)):
+        folder = os.fspath(config.records_dir)
+        found.absolute = os.path.abspath(folder) == folder
+        if found.walk(folder):
             return found
         found = Scan()
         found.whole, found.clean = True, False

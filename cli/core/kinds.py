@@ -1,10 +1,11 @@
-"""The kinds of record projledger reads, keyed by their ``format``: one registry.
+"""The kinds of record projledger reads, keyed by (format, kind): one registry.
 
-A kind holds everything that differs from one record format to the next: the schema its
+A kind holds everything that differs from one kind of record to the next: the schema its
 structure is checked against, how schema-valid data becomes a typed record, the rules checked
 on that record, the facts the index keeps of it (and the record made back from them), and how
-``show`` renders it. Format 1, the project record, is the first entry; a new kind is one more
-``register(RecordKind(...))``. Every place that asks which formats exist asks here.
+``show`` renders it. Format 1 has no ``kind`` key and is always a project; format 2 requires
+``kind = "project"`` or ``kind = "kpi"``. A new kind is one more ``register(RecordKind(...))``.
+Every place that asks which formats and kinds exist asks here.
 
 This module sits above records and rules (it imports them) and below checking and the
 commands; renderers import their page builders only when called, so reading the registry
@@ -13,21 +14,28 @@ costs no template engine.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .calendar import quarter_end
 from .config import Config
 from .i18n import _
+from .kpi import Kpi, kpi_facts, kpi_from_facts
 from .portfolio import project_facts, project_from_facts
-from .record import Project
+from .record import Evaluation, Project
 from .rules import RULES, Rule
+from .rules_format2 import KPI_RULES, PROJECT_RULES_2
 
 #: ``show``'s renderer of one record: (record, config, day shown) -> the whole output.
 Renderer = Callable[[Any, Config, date], str]
+
+
+#: A kind's key in the registry: (format, name), ``(1, "project")`` for format 1.
+KindKey = tuple[int, str]
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,10 @@ class RecordKind:
     ``facts`` / ``from_facts``: the record -> the JSON-ready facts the index stores, and back
     (None where the index keeps no facts of this kind: it then reads the record).
     ``renderers``: ``show``'s output formats of this kind, by name.
+    ``named``: its records say ``kind = "<name>"`` (every format after 1); a format whose kind
+    is not named holds that one kind alone (format 1 is the project record).
+    ``days``: the record -> the days its day-reading rules compare with the day of the check
+    (findings free of such rules on one day hold from the latest of these on: core/index.py).
     """
 
     format: int
@@ -50,6 +62,12 @@ class RecordKind:
     renderers: Mapping[str, Renderer] = field(default_factory=lambda: MappingProxyType({}))
     facts: Callable[[Any], dict[str, Any]] | None = None
     from_facts: Callable[[dict[str, Any]], Any] | None = None
+    named: bool = True
+    days: Callable[[Any], Iterable[date]] | None = None
+
+    @property
+    def key(self) -> KindKey:
+        return (self.format, self.name)
 
     @property
     def day_rules(self) -> frozenset[str]:
@@ -57,31 +75,52 @@ class RecordKind:
         return frozenset(rule.id for rule in self.rules if rule.reads_day)
 
 
-#: Every kind, by format. Read it through the functions below; add to it with ``register``.
-KINDS: dict[int, RecordKind] = {}
+#: Every kind, by (format, name). Read it through the functions below; add with ``register``.
+KINDS: dict[KindKey, RecordKind] = {}
 
 
 def register(kind: RecordKind) -> RecordKind:
-    """Add ``kind``; a format already taken by another kind is a programming error."""
-    known = KINDS.get(kind.format)
-    if known is not None and known is not kind:
-        raise ValueError(f"format {kind.format} is already the {known.name} record")
-    KINDS[kind.format] = kind
+    """Add ``kind``; a key already taken by another kind, or a second kind in a format whose
+    kind is not named, is a programming error."""
+    for known in KINDS.values():
+        if known is kind:
+            return kind
+        if known.format == kind.format and (known.name == kind.name or not (known.named and kind.named)):
+            raise ValueError(f"format {kind.format} is already the {known.name} record")
+    KINDS[kind.key] = kind
     return kind
 
 
-def kind_of(format_version: int) -> RecordKind:
-    """The kind of ``format_version`` (one that ``format_problem`` passed)."""
-    return KINDS[format_version]
+def kind_of(key: KindKey) -> RecordKind:
+    """The kind of ``key`` (one that ``kind_key`` gave)."""
+    return KINDS[key]
+
+
+def kind_key(data: dict[str, Any]) -> KindKey | None:
+    """The key of the kind of record ``data`` is, by its ``format`` (and ``kind`` where its
+    format names kinds); None where ``record_problem`` has something to say."""
+    version = data.get("format")
+    if type(version) is not int:  # neither ``format = true`` nor ``format = 1.0`` is format 1
+        return None
+    name = data.get("kind")
+    for kind in KINDS.values():
+        if kind.format == version and (not kind.named or (type(name) is str and name == kind.name)):
+            return kind.key
+    return None
 
 
 def kind_of_record(record: object) -> RecordKind:
     """The kind of a typed record (what its kind's constructor made)."""
-    return next(kind for kind in KINDS.values() if isinstance(record, kind.record_type))
+    version = getattr(record, "format", None)
+    return next(
+        kind
+        for kind in KINDS.values()
+        if isinstance(record, kind.record_type) and version in (None, kind.format)
+    )
 
 
 def supported_formats() -> tuple[int, ...]:
-    return tuple(sorted(KINDS))
+    return tuple(sorted({kind.format for kind in KINDS.values()}))
 
 
 def day_rules() -> frozenset[str]:
@@ -92,24 +131,44 @@ def day_rules() -> frozenset[str]:
 
 def show_formats() -> tuple[str, ...]:
     """Every output format ``show`` has for some kind, in the order the kinds list them."""
-    return tuple(dict.fromkeys(name for f in supported_formats() for name in KINDS[f].renderers))
+    return tuple(dict.fromkeys(name for key in sorted(KINDS) for name in KINDS[key].renderers))
+
+
+def record_problem(data: dict[str, Any]) -> tuple[str, str] | None:
+    """(field, message) of why ``data`` is not a record at all (validate's first verdict, rule
+    ``format-version``): no ``format`` key, a format this version does not read, or a format
+    that names its kinds without a ``kind`` this version reads; None for a record. A TOML file
+    that is no record (``projledger.toml``, ``.git/config``) stops here, before any other rule.
+    A format this version does not read is said so, whatever else the file holds (never an
+    "unknown key" of a later format)."""
+    if kind_key(data) is not None:
+        return None
+    formats = supported_formats()
+    version = data.get("format")
+    if type(version) is int and version in formats:
+        names = sorted(kind.name for kind in KINDS.values() if kind.format == version)
+        choices = _(" or ").join(f'kind = "{name}"' for name in names)
+        if "kind" not in data:
+            return "format", _(
+                "a format {version} record says its kind: write {choices} on the line after format = {version}"
+            ).format(version=version, choices=choices)
+        return "kind", _(
+            "kind {kind} is not a kind of format {version} record this version of projledger reads; write {choices}"
+        ).format(kind=_spelled(data["kind"]), version=version, choices=choices)
+    if "format" in data:
+        known = ", ".join(map(str, formats))
+        return "format", _(
+            "format {version} is not a record format this version of projledger reads (it reads {known})"
+        ).format(version=_spelled(version), known=known)
+    return "format", _("the required key 'format' is missing (write format = {format})").format(
+        format=formats[0]
+    )
 
 
 def format_problem(data: dict[str, Any]) -> str | None:
-    """Why ``data`` is not a record at all (validate's first verdict, rule ``format-version``):
-    no ``format`` key, or a format this version does not read; None for a record. A TOML file
-    that is no record (``projledger.toml``, ``.git/config``) stops here, before any other rule."""
-    version = data.get("format")
-    # type(): neither ``format = true`` nor ``format = 1.0`` is format 1, though both equal 1.
-    if type(version) is int and version in KINDS:
-        return None
-    formats = supported_formats()
-    if "format" in data:
-        known = ", ".join(map(str, formats))
-        return _(
-            "format {version} is not a record format this version of projledger reads (it reads {known})"
-        ).format(version=_spelled(version), known=known)
-    return _("the required key 'format' is missing (write format = {format})").format(format=formats[-1])
+    """The message of ``record_problem``, or None for a record."""
+    problem = record_problem(data)
+    return None if problem is None else problem[1]
 
 
 def _spelled(value: Any) -> str:
@@ -136,6 +195,22 @@ def _project_html(project: Project, config: Config, day: date) -> str:
     return form_page(project, compute_status(project, day, config))
 
 
+def _project_days(project: Project) -> Iterator[date]:
+    yield from (report.date for report in project.reports)
+    yield from _evaluation_days(project.evaluations, project.fiscal_year)
+
+
+def _kpi_days(kpi: Kpi) -> Iterator[date]:
+    yield from (result.date for result in kpi.results if result.date is not None)
+    yield from _evaluation_days(kpi.evaluations, kpi.fiscal_year)
+
+
+def _evaluation_days(evaluations: tuple[Evaluation, ...], fiscal_year: int) -> Iterator[date]:
+    for evaluation in evaluations:
+        yield evaluation.date
+        yield quarter_end(fiscal_year, evaluation.quarter)  # evaluation-early reads the day
+
+
 PROJECT = register(
     RecordKind(
         format=1,
@@ -147,5 +222,38 @@ PROJECT = register(
         renderers=MappingProxyType({"text": _project_text, "html": _project_html}),
         facts=project_facts,
         from_facts=project_from_facts,
+        named=False,
+        days=_project_days,
+    )
+)
+
+# --- format 2: the project record with evaluations and budget revisions, and the KPI ---------
+
+PROJECT_2 = register(
+    RecordKind(
+        format=2,
+        name="project",
+        schema_file="project.schema.json",
+        constructor=Project.from_data,
+        record_type=Project,
+        rules=RULES + PROJECT_RULES_2,
+        renderers=PROJECT.renderers,
+        facts=project_facts,
+        from_facts=project_from_facts,
+        days=_project_days,
+    )
+)
+
+KPI = register(
+    RecordKind(
+        format=2,
+        name="kpi",
+        schema_file="kpi.schema.json",
+        constructor=Kpi.from_data,
+        record_type=Kpi,
+        rules=KPI_RULES,
+        facts=kpi_facts,
+        from_facts=kpi_from_facts,
+        days=_kpi_days,
     )
 )

@@ -15,6 +15,30 @@ PLAN_STATUSES = ("on_plan", "watch", "behind")
 TARGET_STATUSES = ("on_target", "off_target")
 EVENTS = ("cancelled", "completed")
 STATES = ("not_started", "active", "completed", "cancelled")
+#: The orders ``status --sort`` offers (``portfolio.SORTS`` sorts by them) and what ``summary
+#: --by`` groups by (``summary``): here, so that a command's options are made without
+#: importing what computes rows (a run answered from the index imports neither).
+SORT_NAMES = ("worst", "code", "name", "agency", "fiscal-year", "state", "plan-status", "progress",
+              "variance", "disbursement", "overdue", "end")  # fmt: skip
+DIMENSIONS = ("agency", "fiscal-year", "state", "plan-status", "strategy", "quarter")
+
+
+def dimensions_problem(dims: tuple[str, ...]) -> str | None:
+    """Why ``summary`` cannot group by ``dims`` (its ``--by`` in order), or None: in the run's
+    language (i18n imports this module, so it is imported here, when first needed)."""
+    from .i18n import _
+
+    for dim in dims:
+        if dim not in DIMENSIONS:
+            return _("cannot group by '{by}'; choose from {choices}").format(
+                by=dim, choices=", ".join(DIMENSIONS)
+            )
+    if len(set(dims)) != len(dims):
+        return _("each --by may be given once")
+    if "quarter" in dims and dims[-1] != "quarter":
+        return _("--by quarter splits the groups into quarters: give it last")
+    return None
+
 
 _LABELS: dict[str, dict[Lang, str]] = {
     # plan_status

@@ -33,7 +33,7 @@ from .record import decode, parse
 from .text import toml_safe
 
 SCHEMA_PREFIX = "#:schema"
-SCHEMA_RELATIVE = Path("schemas") / Path(kind_of(1).schema_file).name
+SCHEMA_RELATIVE = Path("schemas") / Path(kind_of((1, "project")).schema_file).name
 
 TOP_ORDER = (
     "format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget", "plan",
@@ -46,16 +46,37 @@ TABLE_ORDER: dict[str, tuple[str, ...]] = {
 }
 REPORT_ORDER = ("no", "date", "progress", "disbursed", "plan_status", "target_status", "note", "event")
 
+#: A KPI record (format 2, ``kind = "kpi"``): its keys in this order, tables after the values,
+#: ``[[results]]`` then ``[[evaluations]]`` last (DESIGN20's layout).
+#: The KPI schema's file, beside the project's. Only the registry of kinds names schema files
+#: (a test holds it); until it registers the KPI kind, the name is made from the project's.
+KPI_SCHEMA_FILE = SCHEMA_RELATIVE.name.replace("project", "kpi")
+KPI_TOP_ORDER = (
+    "format", "kind", "code", "number", "name", "fiscal_year", "category", "level", "unit", "target",
+    "baseline", "direction", "definition", "formula", "data_source", "projects", "agency", "strategy",
+    "results", "evaluations",
+)  # fmt: skip
+KPI_TABLE_ORDER: dict[str, tuple[str, ...]] = {
+    "agency": TABLE_ORDER["agency"],
+    "strategy": ("issue", "dimension", "goal"),
+}
+KPI_ROW_ORDER: dict[str, tuple[str, ...]] = {
+    "results": ("quarter", "value", "date", "note"),
+    "evaluations": ("quarter", "score", "full_score", "date", "evaluator", "note"),
+}
 
-def schema_reference(record: Path, root: Path) -> str:
-    """The ``#:schema`` target for ``record``: the repository's schema, relative to its folder."""
-    target = Path(os.path.abspath(root)) / SCHEMA_RELATIVE
+
+def schema_reference(record: Path, root: Path, schema_file: str | None = None) -> str:
+    """The ``#:schema`` target for ``record``: the repository's schema (the project's, or
+    ``schema_file`` in the same folder), relative to the record's folder."""
+    relative = SCHEMA_RELATIVE if schema_file is None else SCHEMA_RELATIVE.with_name(schema_file)
+    target = Path(os.path.abspath(root)) / relative
     folder = Path(os.path.abspath(record)).parent
     return Path(os.path.relpath(target, folder)).as_posix()
 
 
-def schema_line(record: Path, root: Path) -> str:
-    return f"{SCHEMA_PREFIX} {schema_reference(record, root)}"
+def schema_line(record: Path, root: Path, schema_file: str | None = None) -> str:
+    return f"{SCHEMA_PREFIX} {schema_reference(record, root, schema_file)}"
 
 
 def ordered(table: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
@@ -66,6 +87,8 @@ def ordered(table: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
 
 def canonical_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """The record's data with every key in canonical order (reports last)."""
+    if data.get("kind") == "kpi":
+        return _canonical_kpi(data)
     top = ordered(data, TOP_ORDER)
     for name, order in TABLE_ORDER.items():
         if isinstance(top.get(name), Mapping):
@@ -75,6 +98,18 @@ def canonical_data(data: Mapping[str, Any]) -> dict[str, Any]:
         if isinstance(reports, list):
             reports = [ordered(r, REPORT_ORDER) if isinstance(r, Mapping) else r for r in reports]
         top["reports"] = reports
+    return top
+
+
+def _canonical_kpi(data: Mapping[str, Any]) -> dict[str, Any]:
+    top = ordered(data, KPI_TOP_ORDER)
+    for name, order in KPI_TABLE_ORDER.items():
+        if isinstance(top.get(name), Mapping):
+            top[name] = ordered(top[name], order)
+    for name, order in KPI_ROW_ORDER.items():
+        rows = top.get(name)
+        if isinstance(rows, list):
+            top[name] = [ordered(r, order) if isinstance(r, Mapping) else r for r in rows]
     return top
 
 

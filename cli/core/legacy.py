@@ -99,16 +99,9 @@ REPORT_REQUIRED = ("date", "note", "progress", "disbursed", "plan_status", "targ
 
 _PAGE_HEADER = re.compile(r"\*{2,}\s*([^*\n]{10,120}?)\s*\*{2,}")
 _HEADING = re.compile(r"^(1\.[1-6]|[12]\.)\s*(.*)$")
-_HEADINGS = {
-    "1.": ("1", SECTION_1.split(" ", 1)[1]),
-    "1.1": ("1.1", HEADING_11.split(" ", 1)[1]),
-    "1.2": ("1.2", HEADING_12.split(" ", 1)[1]),
-    "1.3": ("1.3", HEADING_13.split(" ", 1)[1]),
-    "1.4": ("1.4", HEADING_14.split(" ", 1)[1]),
-    "1.5": ("1.5", HEADING_15.split(" ", 1)[1]),
-    "1.6": ("1.6", HEADING_16.split(" ", 1)[1]),
-    "2.": ("2", SECTION_2.split(" ", 1)[1]),
-}
+#: A heading's number as printed ("1.", "1.1") -> (its section, its words).
+_PRINTED = (SECTION_1, HEADING_11, HEADING_12, HEADING_13, HEADING_14, HEADING_15, HEADING_16, SECTION_2)
+_HEADINGS = {number: (number.rstrip("."), words) for number, words in (h.split(" ", 1) for h in _PRINTED)}
 _FIELD = re.compile(r"^(?P<label>[^:]{1,60}?)\s*:\s*(?P<value>.*)$")
 _ITEM = re.compile(r"^([0-9]+)\.\s+(.*)$")
 _SUB_ITEM = re.compile(r"^(?:[-•*]\s*)?\(?[0-9๐-๙]+(?:\.[0-9๐-๙]+)*[.)]?\s")
@@ -273,13 +266,6 @@ _STATUS_CHOICES: dict[str, str] = {
 
 
 @dataclass
-class _Line:
-    no: int
-    text: str
-    blank_before: bool
-
-
-@dataclass
 class _Report:
     no: int
     line: int
@@ -338,9 +324,8 @@ class _Reader:
         pos = 0
         found = False
         for match in _PAGE_HEADER.finditer(raw):
-            ratio = similarity(_norm(match.group(1)), _norm(FORM_TITLE), FUZZY_CUTOFF)
-            if ratio < FUZZY_CUTOFF:
-                continue
+            if similarity(_norm(match.group(1)), _norm(FORM_TITLE), FUZZY_CUTOFF) < FUZZY_CUTOFF:
+                continue  # a starred line that is not the form's title
             found = True
             pieces.append(raw[pos : match.start()])
             pos = match.end()
@@ -356,11 +341,9 @@ class _Reader:
         if not match or match.group(1) not in _HEADINGS:
             return None
         section, words = _HEADINGS[match.group(1)]
-        got = _norm(match.group(2))[: len(_norm(words))]
-        if not got:
-            return None
-        ratio = similarity(got, _norm(words), 0.8)
-        return section if ratio >= 0.8 else None
+        wanted = _norm(words)
+        got = _norm(match.group(2))[: len(wanted)]
+        return section if got and similarity(got, wanted, 0.8) >= 0.8 else None
 
     def read(self) -> None:
         section = ""
@@ -490,7 +473,7 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
     warnings = reader.all_warnings()
     if missing:
         raise MissingFieldsError(source, missing, warnings)
-    return Imported(_ordered(data), warnings, left_out)
+    return Imported(canonical_data(data), warnings, left_out)
 
 
 #: The fields a printout of the form can give, so the only fields an import replaces. Every
@@ -567,11 +550,7 @@ def merge_into_record(imported: dict[str, Any], record: Document, *, keep_report
     new_reports += [r for _, r in lost]
     if new_reports:
         data["reports"] = sorted(new_reports, key=lambda r: r["no"])
-    return Merged(_ordered(data), tuple(kept), tuple(r["no"] for _, r in lost))
-
-
-def _ordered(data: dict[str, Any]) -> dict[str, Any]:
-    return canonical_data(data)
+    return Merged(canonical_data(data), tuple(kept), tuple(r["no"] for _, r in lost))
 
 
 def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
@@ -588,8 +567,7 @@ def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
         else:
             data["name"] = name
     if code := fields.get("code"):
-        found = _CODE.fullmatch(ascii_digits(code).replace(" ", ""))
-        if found:
+        if found := _CODE.fullmatch(ascii_digits(code).replace(" ", "")):
             data["code"] = found.group()
         else:
             unreadable("code", _("'{code}' is not a project code like 01000000-2475").format(code=code))
@@ -737,15 +715,15 @@ def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]
 
 
 def _progress(reader: _Reader, current: _Report, match: re.Match[str], line: int) -> None:
-    where = f"reports[{current.no}]"
-    try:
-        current.values["progress"] = parse_percent(match.group("progress"))
-    except NumberInputError as error:
-        reader.warn(line, f"{where}.progress", _("cannot be read and is left out: {why}").format(why=error))
-    try:
-        current.values["disbursed"] = parse_money(match.group("disbursed"))
-    except NumberInputError as error:
-        reader.warn(line, f"{where}.disbursed", _("cannot be read and is left out: {why}").format(why=error))
+    for key, read in (("progress", parse_percent), ("disbursed", parse_money)):
+        try:
+            current.values[key] = read(match.group(key))
+        except NumberInputError as error:
+            reader.warn(
+                line,
+                f"reports[{current.no}].{key}",
+                _("cannot be read and is left out: {why}").format(why=error),
+            )
 
 
 def _date_note(
@@ -862,15 +840,7 @@ def _complete(
             )
             left_out.append(LeftOut(no, found.line, why))
             continue
-        values = found.values
-        row: dict[str, Any] = {
-            "no": no, "date": values["date"], "progress": values["progress"],
-            "disbursed": values["disbursed"], "plan_status": values["plan_status"],
-            "target_status": values["target_status"], "note": values["note"],
-        }  # fmt: skip
-        if "event" in values:
-            row["event"] = values["event"]
-        out.append(row)
+        out.append({"no": no, **found.values})  # the required values, and the event if any
     if out and "event" not in out[-1] and event_in_note(out[-1]["note"]):
         out[-1]["event"] = event_in_note(out[-1]["note"])
     return out, tuple(left_out)

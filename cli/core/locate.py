@@ -30,10 +30,7 @@ _INDEX = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")
 
 def parse_field(field: str) -> FieldKey:
     """``reports[3].progress`` to ``("reports", 3, "progress")`` (indexes 1-based, as written)."""
-    parts: list[str | int] = []
-    for name, index in _INDEX.findall(field):
-        parts.append(int(index) if index else name)
-    return tuple(parts)
+    return tuple(int(index) if index else name for name, index in _INDEX.findall(field))
 
 
 def format_field(parts: tuple[str | int, ...] | list[str | int], *, zero_based: bool = True) -> str:
@@ -89,6 +86,8 @@ def line_of(text: str, field: str | FieldKey, index: dict[FieldKey, int] | None 
     """The line of ``field``, or of the nearest enclosing thing that has one (1 at the top)."""
     parts = parse_field(field) if isinstance(field, str) else field
     lines = index if index is not None else index_lines(text)
+    if parts and parts not in lines and (*parts, 1) in lines:
+        return lines[(*parts, 1)]  # an array of tables named as a whole: its first ``[[...]]``
     while parts:
         if parts in lines:
             return lines[parts]

@@ -56,6 +56,16 @@ def parse_percent(text: str) -> Decimal:
     return Decimal(value)
 
 
+def parse_decimal(text: str) -> Decimal:
+    """``2,419.97`` / ``94.73`` / ``๑๐๐`` to the exact Decimal written (``45.00`` stays
+    ``45.00``): a measured value of any unit. Never negative, never an exponent, nan or inf."""
+    raw = text.strip()
+    value = ascii_digits(raw).replace(" ", "")
+    if not (_GROUPED.fullmatch(value) or _PLAIN.fullmatch(value)) or len(value) > 30:
+        raise NumberInputError(_("'{raw}' is not a number: write 2,419.97 or 94.73").format(raw=raw))
+    return Decimal(value.replace(",", ""))
+
+
 def parse_whole(text: str, minimum: int = 0) -> int:
     """``12`` / ``๑๒`` to an int of at least ``minimum``: a report number, a count, a year.
 

@@ -25,7 +25,7 @@ from .calendar import add_months, ascii_digits, month_end, quarter_end
 from .config import Config
 from .labels import STATES
 from .money import ratio_percent
-from .status import CLOSED_STATES, PLAN_RANK, Status, compute_status, expected_progress
+from .status import CLOSED_STATES, PLAN_RANK, Status, budget_on, compute_status, expected_progress
 
 if TYPE_CHECKING:  # reading and checking records is imported where a record is read
     from .record import Project
@@ -195,29 +195,32 @@ def rows(
     found = scanned if scanned is not None else ix.scan(paths, config, listed)
     kind = present or ROWS
     variant = ix.variant_of(kind.name, as_of, checked_on, shown)
-    kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
     encode = kind.encode or ix.encode_kept
     decode = kind.decode or ix.decode_kept
     load = kind.load
-    abspath = os.path.abspath
-    # (path as given, its index key, refusal, index entry)
+    # (path as given, its index key, refusal, index entry: ("[]" or None, kept value or None))
     entries: list[tuple[str, str, str | None, Any]] = []
-    for name, refused, stat in found.files:
-        key = abspath(name)
+    keys = found.keys()
+    kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
+    for (name, refused, stat), key in zip(found.files, keys, strict=True):
         entry = None
         if store is not None and not refused:
-            entry = store.lookup(key, stat, checked_on, findings=False)
+            found_entry = store.lookup(key, stat, checked_on, findings=False)
+            if found_entry is not None:  # what was kept of it, let go of by the dict
+                entry = (found_entry[7], kept.pop(key, None))
         entries.append((name, key, refused, entry))
+    del kept
     misses = [name for name, _, refused, entry in entries if entry is None and not refused]
     racy_since = store.racy_since if store is not None else None
     computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(os.environ))
     new_kept: list[tuple[str, str, str, str]] = []
     day = checked_on.isoformat()
     try:
-        for name, key, refused, entry in entries:
+        for place, (name, key, refused, entry) in enumerate(entries):
             if entry is not None:  # unchanged: what was made of its row, when it was kept
-                value = kept.pop(key, None)  # let go as it is read: never held twice
+                value = entry[1]
                 if value is not None:  # kept from these very findings (a stored file drops its kept)
+                    entries[place] = (name, key, refused, None)  # let go as it is read
                     yield load(decode(value))
                     continue
             path = Path(name)
@@ -233,7 +236,7 @@ def rows(
             else:
                 indexed = True
                 assert store is not None  # an entry comes from it
-                findings, facts = entry[7] or store.findings(key), ""
+                findings, facts = entry[0] or store.findings(key), ""
             reason = ix.skip_reason(findings, facts is not None)
             if reason is not None:
                 _skip(skipped, shown(path), reason)
@@ -243,7 +246,10 @@ def rows(
             if not facts:
                 _skip(skipped, shown(path), "not a record")
                 continue
-            project = project_from_facts(json.loads(facts))
+            kept_facts = json.loads(facts)
+            if kept_facts.get("kind", "project") != "project":
+                continue  # a KPI: not a project row (nor a file skipped)
+            project = project_from_facts(kept_facts)
             row = build_row(project, compute_status(project, as_of, config), shown(path))
             made = kind.make(row)
             if store is not None and indexed:
@@ -309,6 +315,18 @@ def project_facts(project: Project) -> dict[str, Any]:
             ]
             for r in project.reports
         ],
+        **(_format2_facts(project) if project.format == 2 else {}),
+    }
+
+
+def _format2_facts(project: Project) -> dict[str, Any]:
+    """What a format-2 project adds to its facts (a format 1 project's stay as they were)."""
+    from .kpi import evaluation_facts
+
+    return {
+        "format": 2,
+        "evaluations": evaluation_facts(project.evaluations),
+        "budget_revisions": [[r.date.isoformat(), str(r.budget)] for r in project.budget_revisions],
     }
 
 
@@ -317,6 +335,20 @@ def project_from_facts(facts: dict[str, Any]) -> Project:
     from .record import Agency, Project, Report, _built
 
     fromiso = date.fromisoformat
+    format2: dict[str, Any] = {}
+    if facts.get("format") == 2:
+        from .kpi import evaluations_from_facts
+        from .record import BudgetRevision
+
+        format2 = dict(
+            format=2,
+            evaluations=evaluations_from_facts(facts["evaluations"]),
+            budget_revisions=tuple(
+                _built(BudgetRevision, index=index, date=fromiso(day), budget=Decimal(budget),
+                       reference="", note="")
+                for index, (day, budget) in enumerate(facts["budget_revisions"], start=1)
+            ),
+        )  # fmt: skip
     reports = []
     for index, (no, day, progress, disbursed, plan_status, target_status, event) in enumerate(
         facts["reports"], start=1
@@ -331,7 +363,7 @@ def project_from_facts(facts: dict[str, Any]) -> Project:
         start=fromiso(facts["start"]), end=fromiso(facts["end"]), budget=Decimal(facts["budget"]),
         agency=Agency(facts["department"]), plan_ref=facts["plan_ref"],
         plan=tuple(Decimal(p) for p in facts["plan"]), rationale="", objectives=(), targets=(),
-        strategy=dict(facts["strategy"]), reports=tuple(reports),
+        strategy=dict(facts["strategy"]), reports=tuple(reports), **format2,
     )  # fmt: skip
 
 
@@ -496,7 +528,7 @@ def quarter_points(project: Project, as_of: date, config: Config) -> list[Quarte
     points = []
     for quarter, disbursed in enumerate(disbursed_by_quarter(project, as_of), start=1):
         end = quarter_end(project.fiscal_year, quarter)
-        rate = ratio_percent(disbursed, project.budget) if disbursed is not None else None
+        rate = ratio_percent(disbursed, budget_on(project, end)) if disbursed is not None else None
         target = config.targets(project.fiscal_year)[quarter - 1]
         points.append(QuarterPoint(project.fiscal_year, quarter, end, disbursed, rate, target))
     return points

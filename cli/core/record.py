@@ -329,8 +329,42 @@ class Agency:
 
 
 @dataclass(frozen=True)
+class Evaluation:
+    """One quarterly score given by the Strategy and Evaluation Department (สยป.), of a
+    project (format 2) or a KPI; ``index`` is its 1-based place in the file."""
+
+    index: int
+    quarter: int
+    score: Decimal
+    date: date
+    full_score: Decimal = Decimal(100)
+    evaluator: str = "สยป."
+    note: str = ""
+
+    @property
+    def field(self) -> str:
+        return f"evaluations[{self.index}]"
+
+
+@dataclass(frozen=True)
+class BudgetRevision:
+    """The budget in force from ``date`` on (งบประมาณหลังปรับโอน); ``index``: its 1-based place."""
+
+    index: int
+    date: date
+    budget: Decimal
+    reference: str
+    note: str = ""
+
+    @property
+    def field(self) -> str:
+        return f"budget_revisions[{self.index}]"
+
+
+@dataclass(frozen=True)
 class Project:
-    """A project record that passed the schema, as typed values."""
+    """A project record that passed the schema, as typed values. ``format`` 1 or 2; only a
+    format-2 project holds evaluations and budget revisions (empty for format 1)."""
 
     code: str
     name: str
@@ -346,6 +380,12 @@ class Project:
     targets: tuple[str, ...] = ()
     strategy: dict[str, str] = field(default_factory=dict)
     reports: tuple[Report, ...] = ()
+    format: int = 1
+    evaluations: tuple[Evaluation, ...] = ()
+    budget_revisions: tuple[BudgetRevision, ...] = ()
+
+    #: The record kind's name (``kind = "project"`` in format 2; implied in format 1).
+    kind = "project"
 
     @property
     def agency_code(self) -> str:
@@ -380,7 +420,24 @@ class Project:
             targets=tuple(details.get("targets", ())),
             strategy=dict(data.get("strategy", {})),
             reports=_reports(data.get("reports", ())),
-        )
+            format=data.get("format", 1),
+            evaluations=evaluations(data["evaluations"]) if "evaluations" in data else (),
+            budget_revisions=tuple(
+                _built(BudgetRevision, index=index, date=r["date"], budget=_decimal(r["budget"]),
+                       reference=r["reference"], note=r.get("note", ""))
+                for index, r in enumerate(data["budget_revisions"], start=1)
+            ) if "budget_revisions" in data else (),
+        )  # fmt: skip
+
+
+def evaluations(tables: list[dict[str, Any]]) -> tuple[Evaluation, ...]:
+    """The ``[[evaluations]]`` of schema-valid data (a project's or a KPI's)."""
+    return tuple(
+        _built(Evaluation, index=index, quarter=e["quarter"], score=_decimal(e["score"]), date=e["date"],
+               full_score=_decimal(e.get("full_score", 100)), evaluator=e.get("evaluator", "สยป."),
+               note=e.get("note", ""))
+        for index, e in enumerate(tables, start=1)
+    )  # fmt: skip
 
 
 #: An ``Agency``'s fields and their defaults, for ``_agency``.

@@ -34,10 +34,6 @@ def _summary(findings: list[Finding], files: int) -> str:
     )
 
 
-def _plural(number: int, word: str) -> str:
-    return f"{number} {word}{'' if number == 1 else 's'}"
-
-
 def text_report(findings: list[Finding], files: int) -> str:
     return "".join(text_lines(findings, files))
 

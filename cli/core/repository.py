@@ -53,14 +53,32 @@ def is_code(text: str, config: Config) -> bool:
     return bool(re.fullmatch(DEFAULT_CODE_PATTERN, text) and re.fullmatch(config.code_pattern, text))
 
 
-def record_path(config: Config, fiscal_year: int, code: str) -> Path:
-    """Where a new record goes: ``records/<FY>/<code>.toml``; the code is checked first."""
+def _require_code(code: str, config: Config) -> None:
     if not is_code(code, config):
         raise UnsafePathError(
             _("'{code}' is not a project code like 01000000-2475").format(code=code), field="code"
         )
+
+
+def record_path(config: Config, fiscal_year: int, code: str) -> Path:
+    """Where a new record goes: ``records/<FY>/<code>.toml``; the code is checked first."""
+    _require_code(code, config)
     path = config.records_dir / str(fiscal_year) / f"{code}{RECORD_SUFFIX}"
     ensure_inside(path.parent, config)  # a fiscal-year folder that links out is no place to write
+    return path
+
+
+#: A KPI's code (the agency's 4-digit prefix, a 4-digit number) and its folder in a fiscal year.
+KPI_CODE_PATTERN = r"[0-9]{4}-[0-9]{4}"
+KPI_FOLDER = "kpi"
+
+
+def kpi_record_path(config: Config, fiscal_year: int, code: str) -> Path:
+    """Where a KPI record goes: ``records/<FY>/kpi/<code>.toml``; the code is checked first."""
+    if not re.fullmatch(KPI_CODE_PATTERN, code):
+        raise UnsafePathError(_("'{code}' is not a KPI code like 5026-2001").format(code=code), field="code")
+    path = config.records_dir / str(fiscal_year) / KPI_FOLDER / f"{code}{RECORD_SUFFIX}"
+    ensure_inside(path.parent, config)  # a folder that links out is no place to write
     return path
 
 
@@ -70,10 +88,7 @@ def find_by_code(code: str, config: Config) -> Path | None:
     Lists only the fiscal-year folders, never reads another record: looking up one project
     costs the same in a repository of one record as in one of 100,000.
     """
-    if not is_code(code, config):
-        raise UnsafePathError(
-            _("'{code}' is not a project code like 01000000-2475").format(code=code), field="code"
-        )
+    _require_code(code, config)
     name = code + RECORD_SUFFIX
     found = [p for p in [config.records_dir / name] if p.is_file()]
     if config.records_dir.is_dir():
@@ -131,14 +146,8 @@ def nearest_codes(code: str, config: Config) -> list[str]:
     folder = config.records_dir
     if not folder.is_dir():
         return []
-    codes = sorted(
-        {
-            p.stem
-            for pattern in ("*.toml", "*/*.toml")
-            for p in folder.glob(pattern)
-            if is_code(p.stem, config)
-        }
-    )
+    found = (p.stem for pattern in ("*.toml", "*/*.toml") for p in folder.glob(pattern))
+    codes = sorted({stem for stem in found if is_code(stem, config)})
     close = difflib.get_close_matches(code, codes, n=NEAREST, cutoff=0.6)
     prefix = code.split("-")[0]
     same_agency = [c for c in codes if prefix and c.split("-")[0] == prefix]
@@ -158,9 +167,7 @@ def real(path: Path) -> Path | None:
     """
     try:
         return path.resolve()
-    except RuntimeError:  # "Symlink loop from ..." (Python 3.11; later ones raise OSError ELOOP)
-        return None
-    except OSError:
+    except (RuntimeError, OSError):  # "Symlink loop from ..." (Python 3.11; later ones: OSError ELOOP)
         return None
 
 
@@ -242,7 +249,7 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
             is_dir = False
         (dirs if is_dir else files).append(entry)
     subfolders = []
-    for entry in sorted(dirs, key=_name):
+    for entry in sorted(dirs, key=lambda entry: entry.name):
         if entry.is_symlink():
             sub = here / entry.name
             target = real(sub)
@@ -256,7 +263,7 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
                 yield from walk_records(target, root, walked)
         elif not entry.name.startswith("."):
             subfolders.append(entry.name)
-    for entry in sorted(files, key=_name):
+    for entry in sorted(files, key=lambda entry: entry.name):
         name = entry.name
         if name.startswith("."):
             continue
@@ -284,10 +291,6 @@ def _linked_file(path_text: str, root: Path) -> Listed:
     if not target.exists():
         return Listed(path_text, refused=_(DANGLING), rule=UNREADABLE)
     return Listed(path_text)
-
-
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
 
 
 def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:

@@ -36,7 +36,7 @@ from .i18n import N_, _, language
 from .labels import label
 from .money import format_money
 from .record import Document, Project, Report, path_names
-from .status import PLAN_RANK, computed_status_of
+from .status import PLAN_RANK, budget_on, computed_status_of
 
 #: Days into the next month a report may still be dated: clerks file last month's report early on.
 GRACE_DAYS = 7
@@ -121,10 +121,13 @@ def code_pattern(ctx: RuleContext[Project]) -> Iterator[Hit]:
 def be_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Dates are Gregorian: a year of 2400 or more is a Buddhist Era year typed by mistake."""
     p = ctx.project
+    added = [(f"{e.field}.date", e.date) for e in p.evaluations]  # format 2's tables
+    added += [(f"{r.field}.date", r.date) for r in p.budget_revisions]
     if (
         p.start.year < MIN_BE_YEAR
         and p.end.year < MIN_BE_YEAR
         and all(r.date.year < MIN_BE_YEAR for r in p.reports)
+        and all(day.year < MIN_BE_YEAR for _, day in added)
     ):
         return  # the common case, told without a call per date
     dated: list[tuple[str, date, tuple[date, date] | None]] = [
@@ -136,6 +139,7 @@ def be_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
         after = [r.date for r in p.reports[index + 1 :] if _plausible(r.date)]
         window = _report_choice(p, before[-1] if before else None, after[0] if after else None, ctx.as_of)
         dated.append((f"{report.field}.date", report.date, window))
+    dated += [(where, day, None) for where, day in added]
     for where, day, window in dated:
         if _plausible(day):
             continue
@@ -318,9 +322,9 @@ def disbursed_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 
 def over_budget(ctx: RuleContext[Project]) -> Iterator[Hit]:
-    """Disbursed money stays within the budget."""
-    budget = ctx.project.budget
+    """Disbursed money stays within the budget in force on the report's day."""
     for report in ctx.project.reports:
+        budget = budget_on(ctx.project, report.date)
         if report.disbursed > budget:
             yield (
                 f"{report.field}.disbursed",

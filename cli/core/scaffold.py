@@ -19,7 +19,7 @@ from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, DEFAULT_TARGETS, DEFAULT_
 from .errors import InputError
 from .schema import schema_name, schema_text
 
-SCHEMA_PATH = f"schemas/{schema_name(1)}"
+SCHEMA_PATH = f"schemas/{schema_name()}"
 WORKFLOW_PATH = ".github/workflows/projledger.yml"
 #: The header line a record written by the tool starts with (relative to records/<FY>/).
 SCHEMA_HEADER = f"#:schema ../../{SCHEMA_PATH}"
@@ -226,8 +226,9 @@ SITE_JOB = """\
       - uses: actions/setup-python@v5
         with:
           python-version: "3.12"
-@INSTALL@      - name: Build the site
-        run: projledger site --output _site
+@INSTALL@      - name: Build the site, with the tables of `projledger export` in _site/export/
+        # (sqlite needs nothing more; parquet needs projledger[parquet] installed above)
+        run: projledger site --output _site --with-export sqlite
       - uses: actions/upload-pages-artifact@v3
         with:
           path: _site
@@ -297,7 +298,7 @@ def scaffold(
     files = {
         CONFIG_NAME: config_text(),
         "records/.gitkeep": "",
-        SCHEMA_PATH: schema_text(1),
+        SCHEMA_PATH: schema_text(),
         ".pre-commit-config.yaml": precommit_text(hooks),
         WORKFLOW_PATH: workflow_text(install, with_site_job),
         ".gitignore": GITIGNORE,

@@ -24,21 +24,25 @@ from typing import Any
 import jsonschema_rs
 
 from .i18n import N_, _
-from .kinds import kind_of
+from .kinds import KindKey, kind_of
 from .locate import format_field
 
 Problem = tuple[tuple[str | int, ...], str, str]  # (instance path, rule id, message)
 
 
+#: The key of the project record of format 1, whose schema is the one editors are shown first.
+PROJECT: KindKey = (1, "project")
+
+
 @cache
-def schema_text(format_version: int = 1) -> str:
-    text: str = _schema_file(kind_of(format_version).schema_file).read_text("utf-8")
+def schema_text(key: KindKey = PROJECT) -> str:
+    text: str = _schema_file(kind_of(key).schema_file).read_text("utf-8")
     return text
 
 
-def schema_name(format_version: int = 1) -> str:
-    """The file name of the schema of ``format_version`` (as ``init`` copies it)."""
-    return Path(kind_of(format_version).schema_file).name
+def schema_name(key: KindKey = PROJECT) -> str:
+    """The file name of the schema of the kind ``key`` (as ``init`` copies it)."""
+    return Path(kind_of(key).schema_file).name
 
 
 def _schema_file(name: str | Path) -> Any:
@@ -60,26 +64,26 @@ def _schema_file(name: str | Path) -> Any:
 
 
 @cache
-def schema(format_version: int = 1) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads(schema_text(format_version))
+def schema(key: KindKey = PROJECT) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(schema_text(key))
     return loaded
 
 
 @cache
-def _validator(format_version: int) -> Any:
-    return jsonschema_rs.validator_for(schema(format_version), validate_formats=True)
+def _validator(key: KindKey) -> Any:
+    return jsonschema_rs.validator_for(schema(key), validate_formats=True)
 
 
-def schema_path() -> str:
+def schema_path(key: KindKey = PROJECT) -> str:
     """Where the installed schema lives on disk (for editors and ``projledger schema --path``)."""
-    return str(_schema_file(kind_of(1).schema_file))
+    return str(_schema_file(kind_of(key).schema_file))
 
 
-def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Problem]:
+def check_structure(data: dict[str, Any], key: KindKey = PROJECT) -> list[Problem]:
     """Every place where ``data`` breaks the schema, as (path, rule, message), path 0-based."""
-    validator = _validator(format_version)
-    decimals = decimal_problems(data, format_version)
-    if not decimals and _valid_as_it_is(data, format_version, validator):
+    validator = _validator(key)
+    decimals = decimal_problems(data, key)
+    if not decimals and _valid_as_it_is(data, key, validator):
         return []
     problems: list[Problem] = list(decimals)
     instance, odd_dates = _to_json(data)
@@ -87,11 +91,11 @@ def check_structure(data: dict[str, Any], format_version: int = 1) -> list[Probl
         where = _pinpoint(error)
         if where in odd_dates and type(error.kind).__name__ == "Format":
             continue  # a date-time where a date belongs: said once, by date-type
-        problems.append((where, *_explain(error, where, format_version)))
+        problems.append((where, *_explain(error, where, key)))
     problems = _merge_misspellings(problems)
     # A date field is said wrong once: by date-type when it can say what to write instead
     # (a quoted date, a number), else by bad-date (a quoted day that does not exist).
-    date_fixes = _date_type_problems(data, format_version, odd_dates)
+    date_fixes = _date_type_problems(data, key, odd_dates)
     bad_formats = {p[0] for p in problems if p[1] == "bad-date"}
     date_fixes = [p for p in date_fixes if not p[2].startswith(_NO_HINT) or p[0] not in bad_formats]
     fixed = {p[0] for p in date_fixes}
@@ -129,7 +133,7 @@ def _pinpoint(error: Any) -> tuple[str | int, ...]:
     return where
 
 
-def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -> bool:
+def _valid_as_it_is(data: dict[str, Any], key: KindKey, validator: Any) -> bool:
     """True when ``data`` holds a real date at every date position of the schema and is valid
     with those made ISO strings: the common case, without ``_to_json``'s walk of every value.
 
@@ -139,7 +143,7 @@ def _valid_as_it_is(data: dict[str, Any], format_version: int, validator: Any) -
     a real date at every date position, date-type has nothing to say.
     """
     try:
-        instance = _iso_dates(data, _date_tree(format_version))
+        instance = _iso_dates(data, _date_tree(key))
         return bool(validator.is_valid(instance))
     except Exception:  # a value jsonschema-rs cannot take, a date-time at a date position
         return False
@@ -149,11 +153,11 @@ Tree = dict[str, Any]
 
 
 @cache
-def _date_tree(format_version: int) -> Tree:
+def _date_tree(key: KindKey) -> Tree:
     """The date positions as one tree of their parts (``*``: any array item), so a walk visits
     each container once for all the paths through it; ``{}`` where a path ends."""
     tree: Tree = {}
-    for path in _date_positions(format_version):
+    for path in _date_positions(key):
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -169,7 +173,7 @@ DECIMALS_KEYWORD = "x-decimals"
 
 
 @cache
-def decimal_positions(format_version: int = 1) -> tuple[tuple[tuple[str, ...], int], ...]:
+def decimal_positions(key: KindKey = PROJECT) -> tuple[tuple[tuple[str, ...], int], ...]:
     """(path, decimals allowed) for each place where the schema limits an amount's decimals."""
     nodes: dict[tuple[str, ...], int] = {}
 
@@ -181,16 +185,16 @@ def decimal_positions(format_version: int = 1) -> tuple[tuple[tuple[str, ...], i
         if isinstance(node.get("items"), dict):
             walk(node["items"], (*path, "*"))
 
-    walk(schema(format_version), ())
+    walk(schema(key), ())
     return tuple(nodes.items())
 
 
-def decimal_problems(data: Any, format_version: int = 1) -> list[Problem]:
+def decimal_problems(data: Any, key: KindKey = PROJECT) -> list[Problem]:
     """Amounts with more decimals than the schema's ``x-decimals`` allow, as (path, "decimals",
     message). Exact: ``1000.10`` and ``1000.100`` have 2, ``120000.005`` has 3. A value that is not
     a finite number is left to the schema's own findings (wrong-type, non-finite)."""
     problems: list[Problem] = []
-    for pattern, places in decimal_positions(format_version):
+    for pattern, places in decimal_positions(key):
         for where, value in _values_at(data, pattern):
             if isinstance(value, bool) or not isinstance(value, (Decimal, float)):
                 continue  # an int has no decimals; anything else is the schema's to refuse
@@ -254,7 +258,7 @@ def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[t
 
 
 @cache
-def _date_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
+def _date_positions(key: KindKey) -> tuple[tuple[str, ...], ...]:
     """Paths (``*`` for any array item) where the schema wants a date."""
     found: list[tuple[str, ...]] = []
 
@@ -266,7 +270,7 @@ def _date_positions(format_version: int) -> tuple[tuple[str, ...], ...]:
         if isinstance(node.get("items"), dict):
             walk(node["items"], (*path, "*"))
 
-    walk(schema(format_version), ())
+    walk(schema(key), ())
     return tuple(found)
 
 
@@ -286,10 +290,10 @@ def _values_at(
 
 
 def _date_type_problems(
-    data: dict[str, Any], format_version: int, odd: dict[tuple[str | int, ...], str]
+    data: dict[str, Any], key: KindKey, odd: dict[tuple[str | int, ...], str]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    for pattern in _date_positions(format_version):
+    for pattern in _date_positions(key):
         for where, value in _values_at(data, pattern):
             if where in odd:
                 example = _example(data, where)
@@ -370,22 +374,23 @@ def _example(data: dict[str, Any], where: tuple[str | int, ...]) -> str:
     return (start or first).isoformat()
 
 
-def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> tuple[str, str]:
+def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[str, str]:
     """(rule id, clerk's sentence) for one schema error."""
     kind = error.kind
     name = type(kind).__name__
-    title = _title_at(error.schema_path, format_version)
+    title = _title_at(error.schema_path, key)
     if name == "Required":
         return (
             "missing-key",
             _("the required key '{key}'{about} is missing").format(
                 key=kind.property,
-                about=_about(_property_title(error.schema_path, kind.property, format_version)),
+                about=_about(_property_title(error.schema_path, kind.property, key)),
             ),
         )
     if name == "AdditionalProperties":
         keys = list(kind.unexpected)
-        known = _known_keys(error.schema_path, format_version)
+        forbidden = _forbidden_keys(error.schema_path, error.instance, key)
+        known = [name for name in _known_keys(error.schema_path, key) if name not in forbidden]
         hints = []
         for key in keys:
             import difflib  # only for failing files
@@ -395,6 +400,11 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
         return "unknown-key", _("unknown key {keys}; allowed here: {known}").format(
             keys=", ".join(hints), known=", ".join(known)
         )
+    if name == "FalseSchema" and where and isinstance(where[-1], str):
+        # a key the schema keeps for another format (``then: {properties: {key: false}}``)
+        return "unknown-key", _(
+            "unknown key '{key}' in a format {format} record; it belongs to a later format (run projledger migrate)"
+        ).format(key=where[-1], format=key[0])
     if name == "Type":
         return (
             "wrong-type",
@@ -429,7 +439,7 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
             _("{value} is not allowed{about}; it must be {const}").format(
                 value=_show(error.instance),
                 about=_about(title),
-                const=json.dumps(_const_at(error.schema_path, format_version)),
+                const=json.dumps(_const_at(error.schema_path, key)),
             ),
         )
     if name == "MinLength" or (name == "Pattern" and kind.pattern == r"\S"):
@@ -452,28 +462,39 @@ def _explain(error: Any, where: tuple[str | int, ...], format_version: int) -> t
     return "schema", f"{error.message}{_about(title)}"
 
 
-def _node(schema_path: Any, format_version: int) -> dict[str, Any]:
-    node: Any = schema(format_version)
+def _node(schema_path: Any, key: KindKey) -> dict[str, Any]:
+    node: Any = schema(key)
     for part in list(schema_path)[:-1]:
         node = node[part]
     result: dict[str, Any] = node
     return result
 
 
-def _title_at(schema_path: Any, format_version: int) -> str:
-    return str(_node(schema_path, format_version).get("title", ""))
+def _title_at(schema_path: Any, key: KindKey) -> str:
+    return str(_node(schema_path, key).get("title", ""))
 
 
-def _property_title(schema_path: Any, prop: str, format_version: int) -> str:
-    return str(_node(schema_path, format_version).get("properties", {}).get(prop, {}).get("title", ""))
+def _property_title(schema_path: Any, prop: str, key: KindKey) -> str:
+    return str(_node(schema_path, key).get("properties", {}).get(prop, {}).get("title", ""))
 
 
-def _known_keys(schema_path: Any, format_version: int) -> list[str]:
-    return list(_node(schema_path, format_version).get("properties", {}))
+def _known_keys(schema_path: Any, key: KindKey) -> list[str]:
+    return list(_node(schema_path, key).get("properties", {}))
 
 
-def _const_at(schema_path: Any, format_version: int) -> Any:
-    return _node(schema_path, format_version).get("const")
+def _forbidden_keys(schema_path: Any, instance: Any, key: KindKey) -> set[str]:
+    """The keys an object's ``allOf: [{if, then: {properties: {key: false}}}]`` forbids for
+    ``instance`` (a format-2 key in a format-1 record): not named as allowed there."""
+    forbidden: set[str] = set()
+    for entry in _node(schema_path, key).get("allOf", ()):
+        then = entry.get("then", {}).get("properties", {})
+        if "if" in entry and jsonschema_rs.is_valid(entry["if"], instance):
+            forbidden |= {name for name, sub in then.items() if sub is False}
+    return forbidden
+
+
+def _const_at(schema_path: Any, key: KindKey) -> Any:
+    return _node(schema_path, key).get("const")
 
 
 def _about(title: str) -> str:

@@ -27,9 +27,6 @@ Builds into one folder queue on its lock (``.<name>.lock`` beside it, ``_begin_b
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
-import errno
 import hashlib
 import json
 import multiprocessing
@@ -74,6 +71,7 @@ from .portfolio import (
 )
 from .record import Project
 from .status import Status, compute_status, computed_status_of
+from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
 from .text import json_safe, printable
@@ -910,41 +908,6 @@ def clean_stray(target: Path) -> int:
     return removed
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        libc = ctypes.CDLL(name, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-    if result == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
-        return False
-    raise OSError(code, os.strerror(code), str(a))
-
-
-def _swap_in(new: Path, target: Path) -> None:
-    """Put ``new`` where ``target`` is; the old site goes away only once the new one is there."""
-    if not target.exists():
-        os.rename(new, target)
-        return
-    if _exchange(new, target):
-        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old site
-        return
-    old = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
-    os.rmdir(old)
-    os.rename(target, old)
-    os.rename(new, target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def _manifest_text(manifest: Mapping[str, str]) -> str:
     """The marker file's text: each page's key, one a line (json's C encoder: no ``indent``)."""
     body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
@@ -1328,19 +1291,11 @@ def load_entries(
         )
         made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
                               present=SITE_ROWS, index=store, scanned=found)  # fmt: skip
-        # A file gives a row or a skip, in the order of the scan: each row's file is the next one
-        # the skips have not taken.
-        files, position = found.files, 0
-        while True:
-            before = len(skipped)
-            try:
-                item: SiteRow = next(made)
-            except StopIteration:
-                break
-            position += len(skipped) - before
-            name, _, key = files[position]
-            position += 1
+        # A row names its file as shown; not every file gives a row or a skip (a KPI gives neither).
+        file_of = {shown_name(name): (name, key) for name, _, key in found.files}
+        for item in made:
             row = item.row
+            name, key = file_of[row.path]
             if row.code in seen:
                 skipped.files.append((row.path, f"project {row.code} already has a record, {seen[row.code]}"))
                 continue
@@ -1398,7 +1353,10 @@ def _read_and_render(
     stamp = _stamp(checked.stat, checked.digest)
     if project is None or not checked.facts or skip_reason(checked.findings_json, True) is not None:
         return checked, None, stamp, None
-    facts = portfolio.project_from_facts(json.loads(checked.facts))
+    kept_facts = json.loads(checked.facts)
+    if kept_facts.get("kind", "project") != "project":
+        return checked, None, stamp, None  # a KPI: no project row nor page (yet)
+    facts = portfolio.project_from_facts(kept_facts)
     row = portfolio.build_row(facts, compute_status(facts, ctx.as_of, ctx.config), ctx.shown(name))
     written = None
     pages = ctx.pages

@@ -53,6 +53,17 @@ class Status:
         return self.latest.progress if self.latest else None
 
 
+def budget_on(project: Project, day: date) -> Decimal:
+    """The budget in force on ``day``: that of the latest revision dated on or before it, else
+    the record's ``budget`` (a format-1 project has no revisions). Every disbursement rate,
+    target and over-budget check reads the budget through here."""
+    budget, since = project.budget, None
+    for revision in project.budget_revisions:  # (of one day, the later in the file)
+        if revision.date <= day and (since is None or revision.date >= since):
+            budget, since = revision.budget, revision.date
+    return budget
+
+
 def expected_progress(project: Project, day: date) -> Decimal:
     """Planned cumulative % on ``day``: from ``plan`` when given, else linear start→end."""
     if day <= project.start:
@@ -119,7 +130,8 @@ def compute_status(project: Project, as_of: date, config: Config) -> Status:
         # plan status" is its state, shown and counted as such (never a green "on plan").
         computed = state
     disbursed = latest.disbursed if latest else Decimal(0)
-    rate = ratio_percent(disbursed, project.budget)
+    budget = budget_on(project, as_of)
+    rate = ratio_percent(disbursed, budget)
     target = disbursement_target(project.fiscal_year, as_of, config)
     gap = rate - target if rate is not None and target is not None else None
     due = reports_due(project, as_of) if state == "active" else 0
@@ -132,7 +144,7 @@ def compute_status(project: Project, as_of: date, config: Config) -> Status:
         variance=variance,
         computed_plan_status=computed,
         disbursed=disbursed,
-        budget=project.budget,
+        budget=budget,
         disbursement_rate=rate,
         disbursement_target=target,
         disbursement_gap=gap,

@@ -18,9 +18,12 @@ A reader without the lock sees either the old file or the new one, never a mix.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import fcntl
 import os
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -253,3 +256,42 @@ def locked_all(paths: Iterable[Path]) -> Iterator[None]:
         for path in sorted(set(paths)):
             stack.enter_context(locked(path))
         yield
+
+
+# --- folders swapped in whole (the site, an export) ---------------------------------------
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    name = ctypes.util.find_library("c")
+    if not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
+def swap_in(new: Path, target: Path) -> None:
+    """Put the folder ``new`` where ``target`` is (the site, an export); the old one goes away
+    only once the new one is there."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if exchange_paths(new, target):
+        shutil.rmtree(new, ignore_errors=True)  # ``new`` now holds the old site
+        return
+    old = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
+    os.rmdir(old)
+    os.rename(target, old)
+    os.rename(new, target)
+    shutil.rmtree(old, ignore_errors=True)

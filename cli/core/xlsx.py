@@ -203,7 +203,7 @@ def status_sheet(rows: Iterable[ProjectRow], lang: Lang) -> tuple[list[Column], 
         for key in _LABELLED:
             data[key] = label(data[key], lang) or None
         if row.late:
-            data["state"] = f"{data['state']} ({_words('late')[0 if lang == 'th' else 1]})"
+            data["state"] = f"{data['state']} ({word('late', lang)})"
         return data
 
     return columns, (values(row) for row in rows)
@@ -215,13 +215,13 @@ def summary_sheet(summary: Summary, lang: Lang) -> tuple[list[Column], list[dict
     key_words = {"plan_status": "computed_plan_status"}
     columns = [_column(name, "int" if name in ("fiscal_year", "quarter") else "text", key_words.get(name))
                for name in keys]  # fmt: skip
-    total_word = _words("total")[0 if lang == "th" else 1]
+    total_word = word("total", lang)
 
     def key_values(group_key: Sequence[tuple[str, Any]]) -> dict[str, Any]:
         data: dict[str, Any] = {}
         for name, value in group_key:
             if name in ("state", "plan_status"):
-                data[name] = label(value, lang) if value else _words("none")[0 if lang == "th" else 1]
+                data[name] = label(value, lang) if value else word("none", lang)
             elif name == "agency":
                 data[name] = f"{value} {summary.agency_names.get(value, '')}".strip()
             else:

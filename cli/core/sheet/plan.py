@@ -262,15 +262,9 @@ class _State:
             there = self._filed(row, letters, record, report)
             return there if there is not None else self._refused(row, letters, error, "reports")
         for warning in written.warnings:
-            self.plan.findings.append(
-                CellFinding(
-                    row.number,
-                    letters.get(_key_of(warning.field, "reports"), letters["code"]),
-                    _key_of(warning.field, "reports"),
-                    warning.message,
-                    "warning",
-                )
-            )
+            key = _key_of(warning.field, "reports")
+            column = letters.get(key, letters["code"])
+            self.plan.findings.append(CellFinding(row.number, column, key, warning.message, "warning"))
         self._remember(code, record, row.number, written.content, written.block, written.rewritten)
         return RowOutcome(row.number, code, "append", written.block, number)
 
@@ -327,14 +321,13 @@ class _State:
             except RecordError as error:
                 return self._fail(row, letters, "code", f"{record.shown}: {error.message}")
             wanted = new_record_data(project)
-            for key in ("name", "plan_ref", "fiscal_year", "start", "end", "budget"):
-                if wanted.get(key) != existing.get(key):
-                    return self._fail(row, letters, key, _already(code, record.shown, key, existing.get(key)))
             agency_data = existing.get("agency")
             agency: dict[str, Any] = agency_data if isinstance(agency_data, dict) else {}
-            for key, value in wanted["agency"].items():
-                if value != agency.get(key):
-                    return self._fail(row, letters, key, _already(code, record.shown, key, agency.get(key)))
+            pairs = [(key, wanted.get(key), existing.get(key)) for key in _NEW_RECORD_KEYS]
+            pairs += [(key, value, agency.get(key)) for key, value in wanted["agency"].items()]
+            for key, want, there in pairs:
+                if want != there:
+                    return self._fail(row, letters, key, _already(code, record.shown, key, there))
             return RowOutcome(row.number, code, "identical")
         shown = self.shown(path)
         try:
@@ -345,6 +338,10 @@ class _State:
         self.records[code] = record
         self._remember(code, record, row.number, written.content, written.content.decode("utf-8"))
         return RowOutcome(row.number, code, "new", written.content.decode("utf-8"))
+
+
+#: The top-level fields a registration row must agree on with the record already there.
+_NEW_RECORD_KEYS = ("name", "plan_ref", "fiscal_year", "start", "end", "budget")
 
 
 def _already(code: str, shown: str, key: str, value: Any) -> str:

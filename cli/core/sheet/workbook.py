@@ -71,7 +71,7 @@ def build_workbook(kind: SheetKind, lines: Sequence[dict[str, Any]]) -> Any:
     from openpyxl.styles import Alignment, Font, PatternFill, Protection
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    from ..xlsx import display_width
+    from ..xlsx import NUMBER_FORMATS, display_width
 
     columns = COLUMNS[kind]
     book = Workbook()
@@ -93,10 +93,8 @@ def build_workbook(kind: SheetKind, lines: Sequence[dict[str, Any]]) -> Any:
             cell = sheet.cell(row=number, column=index + 1, value=value)
             if isinstance(value, str):
                 cell.data_type = "s"  # text, whatever it starts with
-            elif column.kind == "money":
-                cell.number_format = "#,##0.00"
-            elif column.kind == "percent":
-                cell.number_format = "0.00"
+            elif column.kind in ("money", "percent"):
+                cell.number_format = NUMBER_FORMATS[column.kind]
             if value is not None:
                 shown = (
                     f"{value:,.2f}" if column.kind == "money" and isinstance(value, Decimal) else str(value)
@@ -111,7 +109,7 @@ def build_workbook(kind: SheetKind, lines: Sequence[dict[str, Any]]) -> Any:
                 if column.kind == "date":
                     cell.number_format = "@"  # typed 25/10/2567 stays the text the import reads
                 elif column.kind == "money":
-                    cell.number_format = "#,##0.00"
+                    cell.number_format = NUMBER_FORMATS["money"]
             else:
                 cell.fill = grey
         if column.key == "note":
@@ -128,11 +126,8 @@ def build_workbook(kind: SheetKind, lines: Sequence[dict[str, Any]]) -> Any:
     if kind == "report":
         # Without a password: the lock keeps context from being typed over by accident, nothing more.
         sheet.protection.sheet = True
-        sheet.protection.formatColumns = False
-        sheet.protection.formatRows = False
-        sheet.protection.formatCells = False
-        sheet.protection.autoFilter = False
-        sheet.protection.sort = False
+        for allowed in ("formatColumns", "formatRows", "formatCells", "autoFilter", "sort"):
+            setattr(sheet.protection, allowed, False)  # False: not locked
     return book
 
 

@@ -1,0 +1,192 @@
+"""The KPI record (format 2, ``kind = "kpi"``): an indicator of an agency's plan (ตัวชี้วัด),
+its target, its cumulative result at the end of each fiscal quarter and the quarterly scores
+the Strategy and Evaluation Department gives it; and the facts the index keeps of it.
+
+A KPI lies in ``records/<FY>/kpi/<code>.toml``; it shares the ``Agency`` and ``Evaluation`` of
+a project (core/record.py). Its figures (DESIGN of issue 20, "Figures"): the latest result and
+evaluation are those of the highest quarter; % of target respects the direction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from .money import HUNDRED
+from .record import Agency, Evaluation, _agency, _built, _decimal, evaluations
+
+#: A KPI's code: the agency's 4-digit prefix, a hyphen, a 4-digit number (the schema's pattern).
+KPI_CODE_PATTERN = r"^[0-9]{4}-[0-9]{4}$"
+#: The folder below a fiscal year's folder that holds its KPIs.
+KPI_FOLDER = "kpi"
+
+
+@dataclass(frozen=True)
+class KpiResult:
+    """The cumulative result at the end of a fiscal quarter; ``index``: its 1-based place."""
+
+    index: int
+    quarter: int
+    value: Decimal
+    date: date | None = None
+    note: str = ""
+
+    @property
+    def field(self) -> str:
+        return f"results[{self.index}]"
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A KPI record that passed the schema, as typed values."""
+
+    code: str
+    name: str
+    fiscal_year: int
+    agency: Agency
+    unit: str
+    target: Decimal
+    category: str = "routine"
+    level: str = "output"
+    number: str = ""
+    baseline: Decimal | None = None
+    direction: str = "higher"
+    definition: str = ""
+    formula: str = ""
+    data_source: str = ""
+    projects: tuple[str, ...] = ()
+    strategy: dict[str, str] = field(default_factory=dict)
+    results: tuple[KpiResult, ...] = ()
+    evaluations: tuple[Evaluation, ...] = ()
+    format: int = 2
+
+    kind = "kpi"
+
+    @property
+    def agency_code(self) -> str:
+        """The code's 4-digit prefix names the agency."""
+        return self.code[:4]
+
+    @property
+    def latest_result(self) -> KpiResult | None:
+        """The result of the highest quarter."""
+        return max(self.results, key=lambda r: r.quarter, default=None)
+
+    @property
+    def latest_evaluation(self) -> Evaluation | None:
+        """The evaluation of the highest quarter."""
+        return max(self.evaluations, key=lambda e: e.quarter, default=None)
+
+    def percent_of_target(self, value: Decimal) -> Decimal | None:
+        """``value`` as % of the target, respecting the direction; None when it has no meaning
+        (a target of 0; a value of 0 where less is better)."""
+        if self.direction == "lower":
+            return self.target / value * HUNDRED if value != 0 and self.target != 0 else None
+        return value / self.target * HUNDRED if self.target != 0 else None
+
+    def met(self, value: Decimal) -> bool:
+        """Whether ``value`` meets the target (at or above it; at or below where less is better)."""
+        return value <= self.target if self.direction == "lower" else value >= self.target
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Kpi:
+        """Build from schema-valid data (the schema guarantees keys and types)."""
+        baseline = data.get("baseline")
+        return _built(
+            cls,
+            code=data["code"],
+            name=data["name"],
+            fiscal_year=data["fiscal_year"],
+            agency=_agency(data["agency"]),
+            unit=data["unit"],
+            target=_decimal(data["target"]),
+            category=data.get("category", "routine"),
+            level=data.get("level", "output"),
+            number=data.get("number", ""),
+            baseline=None if baseline is None else _decimal(baseline),
+            direction=data.get("direction", "higher"),
+            definition=data.get("definition", ""),
+            formula=data.get("formula", ""),
+            data_source=data.get("data_source", ""),
+            projects=tuple(data.get("projects", ())),
+            strategy=dict(data.get("strategy", {})),
+            results=tuple(
+                _built(
+                    KpiResult,
+                    index=index,
+                    quarter=r["quarter"],
+                    value=_decimal(r["value"]),
+                    date=r.get("date"),
+                    note=r.get("note", ""),
+                )
+                for index, r in enumerate(data.get("results", ()), start=1)
+            ),
+            evaluations=evaluations(data.get("evaluations", ())),
+            format=data.get("format", 2),
+        )
+
+
+# --- the facts the index keeps of a KPI ------------------------------------------------------
+
+
+def kpi_facts(kpi: Kpi) -> dict[str, Any]:
+    """What the index keeps of a KPI (``"kind": "kpi"`` tells them from a project's): all a row
+    of status or summary is computed from, as JSON values; long texts (definition, formula,
+    notes) are left out: a page that shows them reads the record."""
+    return {
+        "kind": "kpi",
+        "code": kpi.code,
+        "name": kpi.name,
+        "number": kpi.number,
+        "fiscal_year": kpi.fiscal_year,
+        "department": kpi.agency.department,
+        "category": kpi.category,
+        "level": kpi.level,
+        "unit": kpi.unit,
+        "target": str(kpi.target),
+        "baseline": None if kpi.baseline is None else str(kpi.baseline),
+        "direction": kpi.direction,
+        "projects": list(kpi.projects),
+        "strategy": kpi.strategy,
+        "results": [[r.quarter, str(r.value), r.date and r.date.isoformat()] for r in kpi.results],
+        "evaluations": evaluation_facts(kpi.evaluations),
+    }
+
+
+def kpi_from_facts(facts: dict[str, Any]) -> Kpi:
+    """The KPI ``kpi_facts`` kept, without its long texts."""
+    baseline = facts["baseline"]
+    return _built(
+        Kpi, code=facts["code"], name=facts["name"], fiscal_year=facts["fiscal_year"],
+        agency=Agency(facts["department"]), unit=facts["unit"], target=Decimal(facts["target"]),
+        category=facts["category"], level=facts["level"], number=facts["number"],
+        baseline=None if baseline is None else Decimal(baseline), direction=facts["direction"],
+        definition="", formula="", data_source="", projects=tuple(facts["projects"]),
+        strategy=dict(facts["strategy"]),
+        results=tuple(
+            _built(KpiResult, index=index, quarter=quarter, value=Decimal(value),
+                   date=None if day is None else date.fromisoformat(day), note="")
+            for index, (quarter, value, day) in enumerate(facts["results"], start=1)
+        ),
+        evaluations=evaluations_from_facts(facts["evaluations"]), format=2,
+    )  # fmt: skip
+
+
+def evaluation_facts(kept: tuple[Evaluation, ...]) -> list[list[Any]]:
+    """Evaluations as the index keeps them (a project's and a KPI's alike), notes left out."""
+    return [[e.quarter, str(e.score), str(e.full_score), e.date.isoformat(), e.evaluator] for e in kept]
+
+
+def evaluations_from_facts(kept: list[list[Any]]) -> tuple[Evaluation, ...]:
+    return tuple(
+        _built(Evaluation, index=index, quarter=quarter, score=Decimal(score), full_score=Decimal(full),
+               date=date.fromisoformat(day), evaluator=evaluator, note="")
+        for index, (quarter, score, full, day, evaluator) in enumerate(kept, start=1)
+    )  # fmt: skip
+
+
+def facts_kind(facts: dict[str, Any]) -> str:
+    """The kind of record whose facts these are: ``"kpi"``, else ``"project"``."""
+    return str(facts.get("kind", "project"))
