@@ -19,6 +19,7 @@ import click
 from ..core.calendar import CheckDay, DateInputError, check_day, date_style, parse_date, parse_fiscal_year
 from ..core.config import Config, load_config
 from ..core.findings import Finding
+from ..core.i18n import N_, _, later
 from ..core.money import NumberInputError, parse_money, parse_percent, parse_whole
 from ..core.text import one_line
 
@@ -43,11 +44,11 @@ class PathArgument(click.Path):
     """A path argument that may not be empty: click reads "" as ``.``, so ``fmt "$FILE"`` with
     FILE unset would rewrite every record under the working folder."""
 
-    empty = "an empty path; give a file or a folder ('.' for here)"
+    empty = N_("an empty path; give a file or a folder ('.' for here)")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
-            self.fail(self.empty, param, ctx)
+            self.fail(_(self.empty), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -55,7 +56,7 @@ class OutputPath(PathArgument):
     """What ``--output`` names: never empty (``--output ''`` is a usage error, not the working
     folder); what lies there is judged by ``output_plan`` when the command runs."""
 
-    empty = "an empty path; name the file to write"
+    empty = N_("an empty path; name the file to write")
 
 
 def output_plan(
@@ -179,21 +180,23 @@ def as_of_option(func: F) -> F:
         type=DAY,
         default=None,
         metavar="DATE",
-        help="The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
-        "digits allowed.",
+        help=N_(
+            "The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
+            "digits allowed."
+        ),
     )(func)
 
 
 #: What each output format is, for ``--format``'s help (a command lists only the ones it has).
 FORMAT_HELP = {
-    "text": "text to read",
-    "table": "a table for the terminal",
-    "markdown": "a Markdown table",
-    "html": "an A4 page to print",
-    "csv": "CSV for spreadsheets",
-    "json": "JSON for programs",
-    "github": "GitHub Actions annotations",
-    "xlsx": "an Excel workbook (with --output)",
+    "text": N_("text to read"),
+    "table": N_("a table for the terminal"),
+    "markdown": N_("a Markdown table"),
+    "html": N_("an A4 page to print"),
+    "csv": N_("CSV for spreadsheets"),
+    "json": N_("JSON for programs"),
+    "github": N_("GitHub Actions annotations"),
+    "xlsx": N_("an Excel workbook (with --output)"),
 }
 
 
@@ -205,7 +208,9 @@ def format_option(*choices: str, default: str) -> Callable[[F], F]:
             type=click.Choice(choices),
             default=default,
             show_default=True,
-            help="; ".join(f"{name}: {FORMAT_HELP.get(name, name)}" for name in choices) + ".",
+            help=later(
+                lambda: "; ".join(f"{name}: {_(FORMAT_HELP.get(name, name))}" for name in choices) + "."
+            ),
         )(func)
 
     return decorate

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..core.i18n import N_, ngettext
 from ..core.labels import LANGS, PLAN_STATUSES, STATES
 from ..core.text import one_line
 from .options import FISCAL_YEAR, as_of_option, today
@@ -30,16 +31,16 @@ def portfolio_options(func: F) -> F:
     """The filters, language and date that ``status`` and ``summary`` share."""
     options = [
         click.option("--fiscal-year", "fiscal_years", type=FISCAL_YEAR, multiple=True, metavar="YEAR",
-                     help="Only this Buddhist Era fiscal year, such as 2568 (repeatable)."),
+                     help=N_("Only this Buddhist Era fiscal year, such as 2568 (repeatable).")),
         click.option("--agency", "agencies", multiple=True, metavar="CODE|NAME",
-                     help="Only agencies whose code starts with CODE (5001) or whose department's name holds NAME "
-                          "(repeatable)."),
+                     help=N_("Only agencies whose code starts with CODE (5001) or whose department's name holds NAME "
+                          "(repeatable).")),
         click.option("--state", "states", type=click.Choice(STATES), multiple=True,
-                     help="Only projects in this state: not_started, active, completed or cancelled (repeatable)."),
+                     help=N_("Only projects in this state: not_started, active, completed or cancelled (repeatable).")),
         click.option("--plan-status", "plan_statuses", type=click.Choice((*PLAN_STATUSES, "none")), multiple=True,
-                     help="Only this computed plan status: on_plan, watch, behind, or none for no report yet "
-                          "(repeatable)."),
-        lang_option("Labels in Thai (th) or English (en); default the config's language, th unless set."),
+                     help=N_("Only this computed plan status: on_plan, watch, behind, or none for no report yet "
+                          "(repeatable).")),
+        lang_option(N_("Labels in Thai (th) or English (en); default the config's language, th unless set.")),
         as_of_option,
     ]  # fmt: skip
     for option in reversed(options):
@@ -109,8 +110,8 @@ def wide_option(func: F) -> F:
     """``--wide``: every column of a table, whatever the terminal's width."""
     return click.option(
         "--wide", is_flag=True,
-        help="Every column, whatever the terminal's width (by default a table shows the columns "
-             "that fit it, the most telling first).",
+        help=N_("Every column, whatever the terminal's width (by default a table shows the columns "
+             "that fit it, the most telling first)."),
     )(func)  # fmt: skip
 
 
@@ -123,8 +124,13 @@ def report_skipped(skipped: list[tuple[str, str]]) -> None:
 def skipped_text(skipped: list[tuple[str, str]]) -> str:
     if not skipped:
         return ""
-    noun = "record" if len(skipped) == 1 else "records"
-    lines = [f"{len(skipped)} {noun} skipped (not valid): run projledger validate"]
+    lines = [
+        ngettext(
+            "{count} record skipped (not valid): run projledger validate",
+            "{count} records skipped (not valid): run projledger validate",
+            len(skipped),
+        ).format(count=len(skipped))
+    ]
     lines.extend(f"  {one_line(path)}: {one_line(reason)}" for path, reason in skipped)
     return "\n".join(lines) + "\n"
 

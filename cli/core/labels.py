@@ -24,14 +24,19 @@ DIMENSIONS = ("agency", "fiscal-year", "state", "plan-status", "strategy", "quar
 
 
 def dimensions_problem(dims: tuple[str, ...]) -> str | None:
-    """Why ``summary`` cannot group by ``dims`` (its ``--by`` in order), or None."""
+    """Why ``summary`` cannot group by ``dims`` (its ``--by`` in order), or None: in the run's
+    language (i18n imports this module, so it is imported here, when first needed)."""
+    from .i18n import _
+
     for dim in dims:
         if dim not in DIMENSIONS:
-            return f"cannot group by '{dim}'; choose from {', '.join(DIMENSIONS)}"
+            return _("cannot group by '{by}'; choose from {choices}").format(
+                by=dim, choices=", ".join(DIMENSIONS)
+            )
     if len(set(dims)) != len(dims):
-        return "each --by may be given once"
+        return _("each --by may be given once")
     if "quarter" in dims and dims[-1] != "quarter":
-        return "--by quarter splits the groups into quarters: give it last"
+        return _("--by quarter splits the groups into quarters: give it last")
     return None
 
 

@@ -54,6 +54,7 @@ from .charts import progress_chart
 from .check import check_file
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
+from .i18n import N_, _, os_problem
 from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
@@ -164,7 +165,7 @@ def status_label(value: str | None, lang: Lang) -> str:
 def _safe(name: str) -> str:
     """A code used as a file name: letters, digits, ``-`` and ``_`` only (never a path)."""
     if not _SAFE_NAME.fullmatch(name):
-        raise UnsafePathError(f"'{name}' cannot name a page of the site", field="code")
+        raise UnsafePathError(_("'{name}' cannot name a page of the site").format(name=name), field="code")
     return name
 
 
@@ -850,16 +851,20 @@ def check_output(out: Path, config: Config, cwd: Path) -> Path:
     above (what may lie there, and the places no output goes: ``outputs.plan_output``)."""
     target = plan_output(out, config, cwd, folder=True).require().target
     root = config.root.resolve()
-    for name, protected in (("the repository", root), ("the working folder", cwd.resolve())):
+    for name, protected in ((N_("the repository"), root), (N_("the working folder"), cwd.resolve())):
         if protected == target or protected.is_relative_to(target):
             raise UnsafePathError(
-                f"{out} is {name} or holds it; give the site a folder of its own, such as _site",
+                _("{out} is {name} or holds it; give the site a folder of its own, such as _site").format(
+                    out=out, name=_(name)
+                ),
                 field="--output",
             )
     if target.is_dir() and not (target / MARKER).is_file() and any(target.iterdir()):
         raise ConflictError(
-            f"{out} holds files that projledger did not build (no {MARKER} in it); "
-            "choose another --output or empty that folder",
+            _(
+                "{out} holds files that projledger did not build (no {marker} in it); "
+                "choose another --output or empty that folder"
+            ).format(out=out, marker=MARKER),
             field="--output",
         )
     return target
@@ -1103,7 +1108,9 @@ def _write(
         for page in plan(racy_since, Build(folder, previous, jobs)):
             if page.path in manifest:
                 raise ConflictError(
-                    f"two records would both make the page {page.path}; give each a code of its own"
+                    _("two records would both make the page {page}; give each a code of its own").format(
+                        page=page.path
+                    )
                 )
             manifest[page.path] = page.key
             if page.written:
@@ -1129,7 +1136,9 @@ def _write(
             # the half-built one is gone
             what = f" ({error.filename})" if error.filename else ""
             raise InputError(
-                f"the site cannot be built: {error.strerror or error}{what}; the half-built copy was removed",
+                _("the site cannot be built: {problem}{what}; the half-built copy was removed").format(
+                    problem=os_problem(error), what=what
+                ),
                 path=str(target),
                 field="--output",
             ) from None
