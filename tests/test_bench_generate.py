@@ -150,6 +150,7 @@ def test_validate_finds_what_the_kpi_portfolio_plants(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, env={"PROJLEDGER_NO_CACHE": "1", "PATH": "/usr/bin:/bin"},
         cwd=tmp_path,  # the portfolio is its own repository, as in the benchmark
     )  # fmt: skip
+    assert done.stdout.startswith("{"), done.stderr
     report = json.loads(done.stdout)
     assert report["files"] == len(paths) == 240
     by_path: dict[Path, set[tuple[str, str]]] = {path: set() for path in paths}
