@@ -11,6 +11,7 @@ same bytes whichever keyboard typed it. Money is quantized to satang (0.01).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from .errors import RecordError, RefusedError
 from .findings import Finding
 from .i18n import _, ngettext
 from .layout import (
+    KPI_SCHEMA_FILE,
     comments,
     line_ending,
     render_record,
@@ -33,11 +35,12 @@ from .layout import (
     with_line_ending,
 )
 from .money import quantize_money
-from .record import Project, decode, parse
+from .record import Document, Project, decode, parse
 from .status import computed_status_of
 from .text import nfc
 
-RECORD_FORMAT = 1
+#: The format ``new`` writes: the current one (format 2, its kind on the line after it).
+RECORD_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ def new_record_data(values: NewProject) -> dict[str, Any]:
     """A new project record's data, in canonical key order; empty optional fields left out."""
     data: dict[str, Any] = {
         "format": RECORD_FORMAT,
+        "kind": "project",
         "code": values.code,
         "name": _text(values.name),
     }
@@ -122,6 +126,186 @@ def new_record(values: NewProject, path: Path, config: Config, as_of: date, show
     refuse_errors(result)
     assert result.project is not None
     return Written(text.encode("utf-8"), result.project, _warnings(result, ""))
+
+
+@dataclass(frozen=True)
+class NewKpi:
+    """The typed values of a new KPI record (DESIGN20's KPI keys); "" and None mean "leave out"."""
+
+    code: str
+    name: str
+    fiscal_year: int
+    department: str
+    unit: str
+    target: Decimal
+    category: str = "routine"
+    level: str = "output"
+    direction: str | None = None
+    baseline: Decimal | None = None
+    number: str = ""
+    projects: tuple[str, ...] = ()
+
+
+def new_kpi_data(values: NewKpi) -> dict[str, Any]:
+    """A new KPI record's data, in canonical key order; empty optional fields left out."""
+    data: dict[str, Any] = {"format": 2, "kind": "kpi", "code": values.code}
+    if values.number.strip():
+        data["number"] = _text(values.number)
+    data.update(
+        name=_text(values.name),
+        fiscal_year=values.fiscal_year,
+        category=values.category,
+        level=values.level,
+        unit=_text(values.unit),
+        target=number_value(values.target),
+    )
+    if values.baseline is not None:
+        data["baseline"] = number_value(values.baseline)
+    if values.direction is not None:
+        data["direction"] = values.direction
+    if values.projects:
+        data["projects"] = list(dict.fromkeys(values.projects))
+    data["agency"] = {"department": _text(values.department)}
+    return data
+
+
+def new_kpi_record(values: NewKpi, path: Path, config: Config, as_of: date, shown: str) -> Written:
+    """The bytes of a new KPI record at ``path`` (``#:schema`` of the KPI schema), checked;
+    refuses what would not validate (a project named that has no record: ``kpi-project-link``)."""
+    from .check import kpi_link_findings, portfolio_codes
+    from .kpi import kpi_facts
+
+    data = new_kpi_data(values)
+    text = render_record(data, schema_line(path, config.root, KPI_SCHEMA_FILE))
+    result = check_data(data, text, path, config, as_of, shown)
+    refuse_errors(result)
+    codes = portfolio_codes(config)
+    if codes is not None and result.record is not None:
+        findings = kpi_link_findings([(path, shown, kpi_facts(result.record))], codes)
+        if findings:  # the file is not written yet: the lines come from the text
+            document = Document(path=path, text=text, data=data)
+            placed = (dataclasses.replace(f, line=document.line_of(f.field)) for f in findings)
+            refuse_errors(FileResult(shown, tuple(placed), None))
+    return Written(text.encode("utf-8"), result.record, _warnings(result, ""))
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    """A KPI's cumulative result at the end of a fiscal quarter."""
+
+    quarter: int
+    value: Decimal
+    date: date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    """One quarter's score by the Strategy and Evaluation Department; None: the default."""
+
+    quarter: int
+    score: Decimal
+    date: date
+    full_score: Decimal | None = None
+    evaluator: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RevisionInput:
+    """A budget revision: the budget in force from ``date``, and its reference or reason."""
+
+    date: date
+    budget: Decimal
+    reference: str
+    note: str = ""
+
+
+def number_value(value: Decimal) -> Decimal | int:
+    """A typed number as stored: a whole number as an integer (100), else as typed (94.73),
+    never an exponent."""
+    if value.is_finite() and value == value.to_integral_value() and abs(value) < 10**15:
+        return int(value)
+    return percent_value(value)
+
+
+def append_result(
+    raw: bytes, path: Path, values: ResultInput, config: Config, as_of: date, shown: str
+) -> Written:
+    """``raw`` (a KPI record) with one ``[[results]]`` block appended, checked (``append_block``)."""
+    _require_kind(raw, shown, "results")
+    row: dict[str, Any] = {"quarter": values.quarter, "value": percent_value(values.value)}
+    if values.date is not None:
+        row["date"] = values.date
+    if values.note.strip():
+        row["note"] = _text(values.note)
+    return append_block(raw, path, "results", row, config, as_of, shown)
+
+
+def append_evaluation(
+    raw: bytes, path: Path, values: EvaluationInput, config: Config, as_of: date, shown: str
+) -> Written:
+    """``raw`` (a format-2 project or a KPI) with one ``[[evaluations]]`` block appended, checked."""
+    _require_kind(raw, shown, "evaluations")
+    row: dict[str, Any] = {"quarter": values.quarter, "score": percent_value(values.score)}
+    if values.full_score is not None:
+        row["full_score"] = number_value(values.full_score)
+    row["date"] = values.date
+    if values.evaluator is not None and values.evaluator.strip():
+        row["evaluator"] = _text(values.evaluator)
+    if values.note.strip():
+        row["note"] = _text(values.note)
+    return append_block(raw, path, "evaluations", row, config, as_of, shown)
+
+
+def append_revision(
+    raw: bytes, path: Path, values: RevisionInput, config: Config, as_of: date, shown: str
+) -> Written:
+    """``raw`` (a format-2 project) with one ``[[budget_revisions]]`` block appended, checked."""
+    _require_kind(raw, shown, "budget_revisions")
+    row: dict[str, Any] = {
+        "date": values.date,
+        "budget": quantize_money(values.budget),
+        "reference": _text(values.reference),
+    }
+    if values.note.strip():
+        row["note"] = _text(values.note)
+    return append_block(raw, path, "budget_revisions", row, config, as_of, shown)
+
+
+#: Which kinds of record hold each array a command appends to: (format, kind) keys.
+HOLDERS: dict[str, tuple[tuple[int, str], ...]] = {
+    "results": ((2, "kpi"),),
+    "evaluations": ((2, "project"), (2, "kpi")),
+    "budget_revisions": ((2, "project"),),
+}
+
+
+def _require_kind(raw: bytes, shown: str, name: str) -> None:
+    """Refuse (naming file, line and field) a record that cannot hold a row of ``name``: a
+    format-1 project (``migrate`` first), a KPI given a budget revision, a project given a
+    KPI's result. A file that is no record at all is left to the check, which names why."""
+    from .kinds import kind_key
+
+    text = decode(raw, shown)
+    data = parse(text, shown)
+    key = kind_key(data)
+    if key is None or key in HOLDERS[name]:
+        return
+    document = Document(path=Path(shown), text=text, data=data)
+    if key == (1, "project"):
+        message = _(
+            "a format 1 project record has no [[{table}]]; run projledger migrate first "
+            "(it makes the record format 2); nothing was written"
+        ).format(table=name)
+        field_name = "format"
+    else:
+        holders = _(" or ").join(sorted({k for _f, k in HOLDERS[name]}))
+        message = _("a {kind} record has no [[{table}]]: they belong to a {holders} record; nothing was written").format(
+            kind=key[1], table=name, holders=holders
+        )
+        field_name = "kind"
+    raise RefusedError(message, [], path=shown, line=document.line_of(field_name), field=field_name)
 
 
 def percent_value(value: Decimal) -> Decimal:
