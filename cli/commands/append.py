@@ -71,9 +71,11 @@ DATE_HELP = "dd/mm/yyyy BE (20/01/2564) or ISO (2021-01-20), Thai digits allowed
               help="The cumulative result at the end of the quarter, in the KPI's unit (94.73). Required.")  # fmt: skip
 @click.option("--date", "day", type=DAY, default=None, metavar="DATE",
               help=f"The day of the report: {DATE_HELP}; default today.")  # fmt: skip
-@click.option("--note", default="", help="The quarter's progress note (รายงานผลฯ), optional.")
+@click.option("--note", default="", help="The quarter's progress note, optional.")
 def add_result(code_or_path: str, quarter: int | None, value: Decimal | None, day: date | None, note: str) -> None:
-    """Append a KPI's cumulative result of a fiscal quarter ([[results]]).
+    """Append a KPI's result of a fiscal quarter.
+
+    The result is cumulative: the value at the end of the quarter ([[results]]).
 
     CODE_OR_PATH is the KPI's code (5026-2001) or its record file. The record is checked
     with the new result first (quarters in order, dates within the year...); an error refuses
@@ -105,7 +107,9 @@ def add_result(code_or_path: str, quarter: int | None, value: Decimal | None, da
               help="The full score; default 100.")  # fmt: skip
 @click.option("--date", "day", type=DAY, default=None, metavar="DATE",
               help=f"The day of the evaluation: {DATE_HELP}; default today.")  # fmt: skip
-@click.option("--evaluator", default=None, help="Who evaluated; default สยป. (left out of the record).")
+@click.option(
+    "--evaluator", default=None, help="Who evaluated; default the Strategy and Evaluation Department (left out)."
+)
 @click.option("--note", default="", help="What the evaluator noted, optional.")
 def add_evaluation(
     code_or_path: str,
@@ -116,7 +120,9 @@ def add_evaluation(
     evaluator: str | None,
     note: str,
 ) -> None:
-    """Append a quarter's score by the evaluation department (สยป.) to a project or a KPI.
+    """Append a quarter's evaluation score to a record.
+
+    The record is a format-2 project's or a KPI's.
 
     CODE_OR_PATH is the code of a format-2 project or of a KPI, or its record file; a format-1
     project is refused (run projledger migrate first). The record is checked with the new
@@ -145,13 +151,15 @@ def add_evaluation(
 @click.command("revise-budget")
 @click.argument("code_or_path")
 @click.option("--budget", type=MONEY, default=None, metavar="BAHT",
-              help="The budget in force from the date on, in baht (3,200,000). Required.")  # fmt: skip
+              help="The budget in force from the date on, in baht, at most 2 decimals (3,200,000). Required.")  # fmt: skip
 @click.option("--date", "day", type=DAY, default=None, metavar="DATE",
               help=f"The day the revision takes effect: {DATE_HELP}. Required.")  # fmt: skip
 @click.option("--note", default=None,
-              help="The revision's reference or reason (โอนงบประมาณ ครั้งที่ 1/2565). Required.")  # fmt: skip
+              help="The revision's reference or reason (the transfer's number). Required.")  # fmt: skip
 def revise_budget(code_or_path: str, budget: Decimal | None, day: date | None, note: str | None) -> None:
-    """Record a budget revision (งบประมาณหลังปรับโอน) of a format-2 project.
+    """Record a project's revised budget.
+
+    A budget revision (the budget after transfers) of a format-2 project.
 
     CODE_OR_PATH is the project's code or its record file. From the date on, rates and targets
     use the new budget. The record is checked with the revision first (a budget below what was

@@ -88,7 +88,7 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
     "--unit",
     default=None,
     help="Project: the unit under the division (optional). KPI: the unit of measure "
-    "(ร้อยละ, ตันต่อวัน, ครั้ง/ปี); required.",
+    "(percent, tonnes a day, times a year, as the agency writes it); required.",
 )
 @click.option("--owner", default=None, help="Project: the responsible person or office (optional).")
 @click.option(
@@ -116,7 +116,8 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
     "--direction",
     type=LabelChoice(KPI_DIRECTIONS),
     default=None,
-    help="KPI: higher (more is better, the default) or lower (less is better, such as waste).",
+    help="KPI: higher (more is better, the default) or lower (less is better, such as waste), or "
+    "the Thai words (มากกว่าดีกว่า, น้อยกว่าดีกว่า).",
 )
 @click.option("--baseline", type=NUMBER, default=None, metavar="NUMBER", help="KPI: the baseline value (optional).")
 @click.option(
