@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import codecs
 import difflib
+import json
 import os
 import re
 import shutil

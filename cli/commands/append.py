@@ -72,7 +72,9 @@ DATE_HELP = "dd/mm/yyyy BE (20/01/2564) or ISO (2021-01-20), Thai digits allowed
 @click.option("--date", "day", type=DAY, default=None, metavar="DATE",
               help=f"The day of the report: {DATE_HELP}; default today.")  # fmt: skip
 @click.option("--note", default="", help="The quarter's progress note, optional.")
-def add_result(code_or_path: str, quarter: int | None, value: Decimal | None, day: date | None, note: str) -> None:
+def add_result(
+    code_or_path: str, quarter: int | None, value: Decimal | None, day: date | None, note: str
+) -> None:
     """Append a KPI's result of a fiscal quarter.
 
     The result is cumulative: the value at the end of the quarter ([[results]]).
@@ -108,7 +110,9 @@ def add_result(code_or_path: str, quarter: int | None, value: Decimal | None, da
 @click.option("--date", "day", type=DAY, default=None, metavar="DATE",
               help=f"The day of the evaluation: {DATE_HELP}; default today.")  # fmt: skip
 @click.option(
-    "--evaluator", default=None, help="Who evaluated; default the Strategy and Evaluation Department (left out)."
+    "--evaluator",
+    default=None,
+    help="Who evaluated; default the Strategy and Evaluation Department (left out).",
 )
 @click.option("--note", default="", help="What the evaluator noted, optional.")
 def add_evaluation(
@@ -141,9 +145,16 @@ def add_evaluation(
 
     def build(today: date) -> Change:
         values = EvaluationInput(
-            quarter=quarter, score=score, date=day or today, full_score=full_score, evaluator=evaluator, note=note
+            quarter=quarter,
+            score=score,
+            date=day or today,
+            full_score=full_score,
+            evaluator=evaluator,
+            note=note,
         )
-        return lambda raw, path, config, as_of, shown: append_evaluation(raw, path, values, config, as_of, shown)
+        return lambda raw, path, config, as_of, shown: append_evaluation(
+            raw, path, values, config, as_of, shown
+        )
 
     append_to(code_or_path, build)
 
@@ -180,6 +191,8 @@ def revise_budget(code_or_path: str, budget: Decimal | None, day: date | None, n
     values = RevisionInput(date=day, budget=budget, reference=note)
 
     def build(today: date) -> Change:
-        return lambda raw, path, config, as_of, shown: append_revision(raw, path, values, config, as_of, shown)
+        return lambda raw, path, config, as_of, shown: append_revision(
+            raw, path, values, config, as_of, shown
+        )
 
     append_to(code_or_path, build)

@@ -340,9 +340,9 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     """One KPI page into ``records/<FY>/kpi/<code>.toml`` (or onto stdout), atomically, under
     the record's lock; an existing KPI record is replaced only with ``--force``, keeping what
     the page cannot show."""
+    from ..core.check import check_data
     from ..core.errors import ConflictError, RecordError
     from ..core.i18n import _
-    from ..core.check import check_data
     from ..core.kpi_page import merge_kpi, parse_kpi_page
     from ..core.layout import KPI_SCHEMA_FILE, render_record, schema_line
     from ..core.record import decode, parse

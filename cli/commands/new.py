@@ -95,9 +95,13 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
     "--coordinator", default=None, help="Project: the coordinator at the evaluation department (optional)."
 )
 @click.option(
-    "--plan-ref", default=None, help="Project: the line in the agency's annual plan, as written there (optional)."
+    "--plan-ref",
+    default=None,
+    help="Project: the line in the agency's annual plan, as written there (optional).",
 )
-@click.option("--target", type=NUMBER, default=None, metavar="NUMBER", help="KPI: the target value (100). Required.")
+@click.option(
+    "--target", type=NUMBER, default=None, metavar="NUMBER", help="KPI: the target value (100). Required."
+)
 @click.option(
     "--category",
     type=LabelChoice(KPI_CATEGORIES),
@@ -109,8 +113,7 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
     "--level",
     type=LabelChoice(KPI_LEVELS),
     default=None,
-    help="KPI: output or outcome, or the page's Thai words (ตัวชี้วัดระดับผลผลิต, ตัวชี้วัดระดับผลลัพธ์); "
-    "default output.",
+    help="KPI: output or outcome, or the page's Thai words (ตัวชี้วัดระดับผลผลิต, ตัวชี้วัดระดับผลลัพธ์); default output.",
 )
 @click.option(
     "--direction",
@@ -119,7 +122,9 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
     help="KPI: higher (more is better, the default) or lower (less is better, such as waste), or "
     "the Thai words (มากกว่าดีกว่า, น้อยกว่าดีกว่า).",
 )
-@click.option("--baseline", type=NUMBER, default=None, metavar="NUMBER", help="KPI: the baseline value (optional).")
+@click.option(
+    "--baseline", type=NUMBER, default=None, metavar="NUMBER", help="KPI: the baseline value (optional)."
+)
 @click.option(
     "--project",
     "projects",
@@ -199,7 +204,9 @@ def new(code: str, kind: str, **options: Any) -> None:
         )
     else:
         path = record_path(config, options["fiscal_year"], code)
-        fields = {key: options[key] for key in ("name", "fiscal_year", "start", "end", "budget", "department")}
+        fields = {
+            key: options[key] for key in ("name", "fiscal_year", "start", "end", "budget", "department")
+        }
         extra = {key: options[key] or "" for key in ("division", "unit", "owner", "coordinator", "plan_ref")}
         values = NewProject(code=code, **fields, **extra)
     shown = shown_path(path)

@@ -29,8 +29,8 @@ from .layout import (
     KPI_SCHEMA_FILE,
     comments,
     line_ending,
-    render_record,
     render_block,
+    render_record,
     schema_line,
     with_line_ending,
 )
@@ -181,7 +181,7 @@ def new_kpi_record(values: NewKpi, path: Path, config: Config, as_of: date, show
     refuse_errors(result)
     codes = portfolio_codes(config)
     if codes is not None and result.record is not None:
-        findings = kpi_link_findings([(path, shown, kpi_facts(result.record))], codes)
+        findings = kpi_link_findings([(str(path), shown, kpi_facts(result.record))], codes)
         if findings:  # the file is not written yet: the lines come from the text
             document = Document(path=path, text=text, data=data)
             placed = (dataclasses.replace(f, line=document.line_of(f.field)) for f in findings)
@@ -301,9 +301,9 @@ def _require_kind(raw: bytes, shown: str, name: str) -> None:
         field_name = "format"
     else:
         holders = _(" or ").join(sorted({k for _f, k in HOLDERS[name]}))
-        message = _("a {kind} record has no [[{table}]]: they belong to a {holders} record; nothing was written").format(
-            kind=key[1], table=name, holders=holders
-        )
+        message = _(
+            "a {kind} record has no [[{table}]]: they belong to a {holders} record; nothing was written"
+        ).format(kind=key[1], table=name, holders=holders)
         field_name = "kind"
     raise RefusedError(message, [], path=shown, line=document.line_of(field_name), field=field_name)
 
