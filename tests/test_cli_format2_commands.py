@@ -275,6 +275,45 @@ def test_revise_budget_requires_its_options_off_a_terminal(agency: Path) -> None
     assert result.exit_code == 2 and "--note" in result.stderr
 
 
+# --- on a terminal: the prompts ask in the run's language -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "prompts"),
+    [
+        ("th", ["ชื่อตัวชี้วัด: ", "ปีงบประมาณ พ.ศ. (ปี พ.ศ. เช่น 2568): ", "ส่วนราชการ: ",
+                "หน่วยนับ (ตามที่หน่วยงานเขียน เช่น ร้อยละ หรือ ตันต่อวัน): ", "ค่าเป้าหมาย: ",
+                "ไตรมาส (1 ถึง 4): ", "ผลงานที่ทำได้: ", "คะแนน: ", "งบประมาณหลังปรับโอน (บาท): ",
+                "วันที่ (วว/ดด/ปปปป พ.ศ.): ", "อ้างอิง: "]),
+        ("en", ["KPI name: ", "Fiscal year (Buddhist Era, such as 2568): ", "Department: ",
+                "Unit of measure (as the agency writes it, such as percent or tonnes a day): ", "Target: ",
+                "Quarter (1 to 4): ", "Result: ", "Score: ", "Budget after transfers (baht): ",
+                "Date (dd/mm/yyyy BE): ", "Reference: "]),
+    ],
+)  # fmt: skip
+def test_on_a_terminal_each_command_asks_for_what_is_missing(
+    agency: Path, monkeypatch: pytest.MonkeyPatch, lang: str, prompts: list[str]
+) -> None:
+    monkeypatch.setattr("projledger.commands.add_report.interactive", lambda: True)
+    shown = ""
+    for args, answers in (
+        (["new", "--kind", "kpi", "5026-2002"], "ร้อยละความสำเร็จ\n2565\nสำนักงบประมาณ\nร้อยละ\nabc\n100\n"),
+        (["add-result", "5026-2002", "--date", "20/01/2565"], "1\n30\n"),
+        (["add-evaluation", "5026-2002", "--date", "20/01/2565"], "1\n100\n"),
+        (["revise-budget", PROJECT], "3,000,000\n15/03/2565\nโอน\n"),
+    ):
+        result = run("--lang", lang, *args, input=answers)
+        assert result.exit_code == 0, result.output
+        shown += result.output
+    for prompt in prompts:
+        assert prompt in shown, shown
+    data = tomllib.loads((agency / "records" / "2565" / "kpi" / "5026-2002.toml").read_text("utf-8"))
+    assert (data["name"], data["unit"], data["target"]) == ("ร้อยละความสำเร็จ", "ร้อยละ", 100)
+    assert (data["results"][0]["value"], data["evaluations"][0]["score"]) == (30, 100)
+    revision = tomllib.loads(project_path(agency).read_text("utf-8"))["budget_revisions"][-1]
+    assert (revision["budget"], revision["reference"]) == (3000000, "โอน")
+
+
 # --- through the installed command ---------------------------------------------------------------
 
 
