@@ -27,6 +27,7 @@ from conftest import DATA, SPEC_RECORD, run
 PO = Path(__file__).resolve().parent.parent / "cli" / "locale" / "th" / "LC_MESSAGES" / "projledger.po"
 RULE_FILES = sorted((DATA / "rules").glob("*.toml"))
 CODE = "01000000-2475"
+KPI = "5026-2002"
 KPI_ARGS = ("--fiscal-year", "2564", "--evaluation-date", "1=20/01/2564", "--evaluation-date", "2=2021-04-20",
             "--evaluation-date", "4=20/10/2564")  # fmt: skip
 
@@ -103,9 +104,40 @@ CASES: list[tuple[str, ...]] = [
     ("export", "records/nope", "--format", "ndjson", "--output", "exported2"),
     ("export", "--format", "csv", "--output", "exported3"),
     ("site", "--output", "public3", "--with-export", "ndjson"),
+    # The appending commands on a format-1 project: run migrate first.
+    ("add-evaluation", CODE, "--quarter", "1", "--score", "100"),
+    ("revise-budget", CODE, "--budget", "3,200,000", "--date", "15/03/2565", "--note", "โอน"),
     ("migrate", "--check"),
     ("migrate",),
     ("migrate",),
+    # new --kind kpi, add-result, add-evaluation, revise-budget: their refusals and a run of each.
+    ("new", "--kind", "kpi", KPI, "--name", "x", "--fiscal-year", "2565", "--department", "x", "--unit", "ร้อยละ",
+     "--target", "100", "--start", "01/10/2564"),
+    ("new", "--kind", "kpi", "5026-20", "--name", "x", "--fiscal-year", "2565", "--department", "x", "--unit",
+     "ร้อยละ", "--target", "100"),
+    ("new", "--kind", "kpi", KPI, "--name", "x", "--fiscal-year", "2565", "--department", "x", "--unit", "ร้อยละ",
+     "--target", "100", "--project", "99999999-9999"),
+    ("new", "--kind", "kpi", KPI, "--name", "x", "--fiscal-year", "2565", "--department", "x", "--unit", "ร้อยละ"),
+    ("new", "--kind", "kpi", KPI, "--name", "ร้อยละของโครงการที่เบิกจ่ายตามแผน", "--fiscal-year", "2565",
+     "--department", "สำนักงบประมาณกรุงเทพมหานคร", "--unit", "ร้อยละ", "--target", "100", "--project", CODE),
+    ("new", "--kind", "kpi", KPI, "--name", "x", "--fiscal-year", "2565", "--department", "x", "--unit", "ร้อยละ",
+     "--target", "100"),
+    ("add-result", KPI, "--quarter", "5", "--value", "1"),
+    ("add-result", KPI, "--quarter", "1", "--value", "abc"),
+    ("add-result", "9999-9999", "--quarter", "1", "--value", "1"),
+    ("add-result", CODE, "--quarter", "1", "--value", "1"),
+    ("add-result", KPI, "--quarter", "2", "--value", "45.5", "--date", "20/04/2565", "--note", "เบิกจ่ายแล้ว"),
+    ("add-result", KPI, "--quarter", "1", "--value", "30", "--date", "20/01/2565"),
+    ("add-result", KPI, "--quarter", "3", "--value", "40", "--date", "20/07/2565"),
+    ("add-evaluation", KPI, "--quarter", "2", "--score", "60", "--of", "50", "--date", "20/04/2565"),
+    ("add-evaluation", KPI, "--quarter", "2"),
+    ("add-evaluation", KPI, "--quarter", "2", "--score", "45", "--of", "50", "--date", "20/04/2565"),
+    ("add-evaluation", CODE, "--quarter", "1", "--score", "100", "--date", "20/01/2565", "--note", "ตรวจแล้ว"),
+    ("revise-budget", KPI, "--budget", "1", "--date", "15/03/2565", "--note", "x"),
+    ("revise-budget", CODE, "--budget", "3,200,000", "--date", "15/03/2565"),
+    ("revise-budget", CODE, "--budget", "3,200,000", "--date", "15/03/2565", "--note", "โอนงบประมาณ ครั้งที่ 1/2565"),
+    ("revise-budget", CODE, "--budget", "3,000,000", "--date", "01/02/2565", "--note", "โอน"),
+    ("revise-budget", CODE, "--budget", "3,000,000", "--date", "01/02/2570", "--note", "โอน"),
     ("fmt",),
     ("schema",),
     ("nosuchcommand",),

@@ -16,7 +16,7 @@ from .reading import report_skipped
 
 @click.command(
     help=N_(
-        "Write the portfolio as tables for DuckDB, Spark and BI tools.\n"
+        "Write the portfolio as tables for DuckDB, Spark, BI tools.\n"
         "\n"
         "PATH: record files or folders; default the repository's records.\n"
         "\n"

@@ -18,7 +18,7 @@ from .rewriting import read_record, record_targets
 @click.command(
     "migrate",
     help=N_(
-        "Turn format-1 records into format 2, changing two lines each.\n"
+        "Turn format-1 records into format 2, two lines each.\n"
         "\n"
         "PATH is a record file or a folder of them (default: the repository's records).\n"
         "\n"

@@ -38,7 +38,7 @@ class MonthType(ParsedType):
 @click.group(
     "sheet",
     help=N_(
-        "Fill in many projects' monthly reports through a spreadsheet.\n"
+        "Fill in many projects' monthly reports in a spreadsheet.\n"
         "\n"
         "`sheet export` writes one row per project whose report for the month is due; the clerk "
         "fills it in Excel or LibreOffice; `sheet import` checks every row and appends the "

@@ -18,7 +18,7 @@ DEFAULT_OUTPUT = "_site"
 
 @click.command(
     help=N_(
-        "Build the portfolio's website: overview, agencies, projects.\n"
+        "Build the portfolio's website: overview, agencies, records.\n"
         "\n"
         "A static website, with the data as JSON and CSV.\n"
         "\n"

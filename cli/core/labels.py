@@ -15,6 +15,9 @@ PLAN_STATUSES = ("on_plan", "watch", "behind")
 TARGET_STATUSES = ("on_target", "off_target")
 EVENTS = ("cancelled", "completed")
 STATES = ("not_started", "active", "completed", "cancelled")
+KPI_CATEGORIES = ("routine", "strategic")
+KPI_LEVELS = ("output", "outcome")
+KPI_DIRECTIONS = ("higher", "lower")
 #: The orders ``status --sort`` offers (``portfolio.SORTS`` sorts by them) and what ``summary
 #: --by`` groups by (``summary``): here, so that a command's options are made without
 #: importing what computes rows (a run answered from the index imports neither).
@@ -54,6 +57,13 @@ _LABELS: dict[str, dict[Lang, str]] = {
     # states (completed and cancelled share the event's words)
     "not_started": {"th": "ยังไม่เริ่ม", "en": "not started"},
     "active": {"th": "กำลังดำเนินการ", "en": "active"},
+    # a KPI's category, level and direction (the words of the old system's KPI pages)
+    "routine": {"th": "ตัวชี้วัดงานประจำ", "en": "routine"},
+    "strategic": {"th": "ตัวชี้วัดเชิงยุทธศาสตร์", "en": "strategic"},
+    "output": {"th": "ตัวชี้วัดระดับผลผลิต", "en": "output"},
+    "outcome": {"th": "ตัวชี้วัดระดับผลลัพธ์", "en": "outcome"},
+    "higher": {"th": "มากกว่าดีกว่า", "en": "higher is better"},
+    "lower": {"th": "น้อยกว่าดีกว่า", "en": "lower is better"},
 }
 
 
@@ -148,6 +158,14 @@ TABLE_WORDS: dict[str, dict[Lang, str]] = {
     "disbursement_target": {"th": "เป้าหมายการเบิกจ่าย %", "en": "disbursement target %"},
     "disbursement_gap": {"th": "ส่วนต่างเป้าหมายการเบิกจ่าย", "en": "gap to the target"},
     "path": {"th": "ไฟล์", "en": "file"},
+    # Words of a KPI and of the appended blocks (what the commands' prompts ask for).
+    "kpi_name": {"th": "ชื่อตัวชี้วัด", "en": "KPI name"},
+    "measure_unit": {"th": "หน่วยนับ", "en": "unit of measure"},
+    "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
+    "value": {"th": "ผลงานที่ทำได้", "en": "result"},
+    "score": {"th": "คะแนน", "en": "score"},
+    "budget_in_force": {"th": "งบประมาณหลังปรับโอน", "en": "budget after transfers"},
+    "reference": {"th": "อ้างอิง", "en": "reference"},
 }
 
 
