@@ -181,10 +181,11 @@ def output_memo(command: str, paths: list[Path], config: Any, *parts: object) ->
 
 
 def portfolio_rows(
-    paths: list[Path], config: Any, day: Any, memo: Any, listed: Any, present: Any
+    paths: list[Path], config: Any, day: Any, memo: Any, listed: Any, present: Any, kpis: Any = None
 ) -> tuple[Any, Any]:
     """(the rows of a reading command, as ``present`` makes them, with a progress bar where a
-    person watches; the records skipped, filled as the rows are read)."""
+    person watches; the records skipped, filled as the rows are read); ``kpis``: a list that
+    gets the KPI rows met on the way (``portfolio.rows``)."""
     from ..core.portfolio import Skipped, rows
     from .options import shown_path
     from .progress import with_progress
@@ -193,7 +194,7 @@ def portfolio_rows(
     source = rows(
         paths, config, day, checked_on=today(config), skipped=skipped, shown=shown_path, listed=listed,
         present=present, index=memo.index if memo is not None else None,
-        scanned=memo.scan if memo is not None else None,
+        scanned=memo.scan if memo is not None else None, kpis=kpis,
     )  # fmt: skip
     return with_progress(source, paths, config, lambda: len(skipped)), skipped
 
