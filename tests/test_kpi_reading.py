@@ -81,7 +81,7 @@ def test_status_kpi_table_at_120_columns_in_thai_has_every_column(kr: Path) -> N
     header, _, spend, empty, waste = out.splitlines()
     for word in (
         "รหัสตัวชี้วัด",
-        "ตัวชี้วัด",
+        "ชื่อตัวชี้วัด",
         "ค่าเป้าหมาย",
         "ผลงานที่ทำได้",
         "% ของเป้าหมาย",
@@ -103,7 +103,7 @@ def test_status_wide_and_narrow(kr: Path) -> None:
     narrow = _ok("status", AS_OF, "--kind", "kpi", "--lang", "en", env={"COLUMNS": "60"})
     assert max(_widths(narrow)) <= 60
     header = narrow.splitlines()[0]
-    assert header.split() == ["code", "KPI", "%", "of", "target", "met"]  # the required four
+    assert header.split() == ["code", "KPI", "name", "%", "of", "target", "met"]  # the required four
     wide = _ok("status", AS_OF, "--kind", "kpi", "--lang", "en", "--wide", env={"COLUMNS": "60"})
     assert all(w in wide.splitlines()[0] for w in ("agency", "latest result", "evaluation", " target "))
 

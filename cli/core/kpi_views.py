@@ -210,7 +210,7 @@ def kpi_page(kpi: Kpi, day: date) -> KpiPage:
         baseline=amount(kpi.baseline),
         lower_is_better=kpi.direction == "lower",
         category=label(kpi.category),
-        level=label(kpi.level),
+        level=f"{label(kpi.level)} ({kpi.level})",  # as the page prints it: ตัวชี้วัดระดับผลผลิต (output)
         fields=tuple((text, value) for text, value in fields if value),
         quarters=tuple(
             (

@@ -15,6 +15,33 @@ PLAN_STATUSES = ("on_plan", "watch", "behind")
 TARGET_STATUSES = ("on_target", "off_target")
 EVENTS = ("cancelled", "completed")
 STATES = ("not_started", "active", "completed", "cancelled")
+KPI_CATEGORIES = ("routine", "strategic")
+KPI_LEVELS = ("output", "outcome")
+KPI_DIRECTIONS = ("higher", "lower")
+#: The orders ``status --sort`` offers (``portfolio.SORTS`` sorts by them) and what ``summary
+#: --by`` groups by (``summary``): here, so that a command's options are made without
+#: importing what computes rows (a run answered from the index imports neither).
+SORT_NAMES = ("worst", "code", "name", "agency", "fiscal-year", "state", "plan-status", "progress",
+              "variance", "disbursement", "overdue", "end")  # fmt: skip
+DIMENSIONS = ("agency", "fiscal-year", "state", "plan-status", "strategy", "quarter")
+
+
+def dimensions_problem(dims: tuple[str, ...]) -> str | None:
+    """Why ``summary`` cannot group by ``dims`` (its ``--by`` in order), or None: in the run's
+    language (i18n imports this module, so it is imported here, when first needed)."""
+    from .i18n import _
+
+    for dim in dims:
+        if dim not in DIMENSIONS:
+            return _("cannot group by '{by}'; choose from {choices}").format(
+                by=dim, choices=", ".join(DIMENSIONS)
+            )
+    if len(set(dims)) != len(dims):
+        return _("each --by may be given once")
+    if "quarter" in dims and dims[-1] != "quarter":
+        return _("--by quarter splits the groups into quarters: give it last")
+    return None
+
 
 _LABELS: dict[str, dict[Lang, str]] = {
     # plan_status
@@ -30,19 +57,17 @@ _LABELS: dict[str, dict[Lang, str]] = {
     # states (completed and cancelled share the event's words)
     "not_started": {"th": "ยังไม่เริ่ม", "en": "not started"},
     "active": {"th": "กำลังดำเนินการ", "en": "active"},
-    # a KPI's category and level (the mykpi page's words), and whether its result meets its target
+    # a KPI's category, level and direction (the words of the old system's KPI pages), and
+    # whether its result meets its target
     "routine": {"th": "ตัวชี้วัดงานประจำ", "en": "routine"},
     "strategic": {"th": "ตัวชี้วัดเชิงยุทธศาสตร์", "en": "strategic"},
-    "output": {"th": "ตัวชี้วัดระดับผลผลิต (output)", "en": "output"},
-    "outcome": {"th": "ตัวชี้วัดระดับผลลัพธ์ (outcome)", "en": "outcome"},
+    "output": {"th": "ตัวชี้วัดระดับผลผลิต", "en": "output"},
+    "outcome": {"th": "ตัวชี้วัดระดับผลลัพธ์", "en": "outcome"},
+    "higher": {"th": "มากกว่าดีกว่า", "en": "higher is better"},
+    "lower": {"th": "น้อยกว่าดีกว่า", "en": "lower is better"},
     "met": {"th": "ผ่าน", "en": "met"},
     "not_met": {"th": "ไม่ผ่าน", "en": "not met"},
 }
-
-#: A KPI's categories and levels (record values), and how its result stands to its target.
-KPI_CATEGORIES = ("routine", "strategic")
-KPI_LEVELS = ("output", "outcome")
-MET = ("met", "not_met")
 
 
 def label(value: str | None, lang: Lang = "th") -> str:
@@ -136,12 +161,17 @@ TABLE_WORDS: dict[str, dict[Lang, str]] = {
     "disbursement_target": {"th": "เป้าหมายการเบิกจ่าย %", "en": "disbursement target %"},
     "disbursement_gap": {"th": "ส่วนต่างเป้าหมายการเบิกจ่าย", "en": "gap to the target"},
     "path": {"th": "ไฟล์", "en": "file"},
-    # The KPI table of status, and the KPI figures of summary.
-    "kpis_title": {"th": "ตัวชี้วัด", "en": "KPIs"},
-    "unit": {"th": "หน่วยนับ", "en": "unit"},
-    "kpi_code": {"th": "รหัสตัวชี้วัด", "en": "code"},
-    "kpi_name": {"th": "ตัวชี้วัด", "en": "KPI"},
+    # Words of a KPI and of the appended blocks (what the commands' prompts ask for), the KPI
+    # table of status and the KPI figures of summary.
+    "kpi_name": {"th": "ชื่อตัวชี้วัด", "en": "KPI name"},
+    "measure_unit": {"th": "หน่วยนับ", "en": "unit of measure"},
     "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
+    "value": {"th": "ผลงานที่ทำได้", "en": "result"},
+    "score": {"th": "คะแนน", "en": "score"},
+    "budget_in_force": {"th": "งบประมาณหลังปรับโอน", "en": "budget after transfers"},
+    "reference": {"th": "อ้างอิง", "en": "reference"},
+    "kpis_title": {"th": "ตัวชี้วัด", "en": "KPIs"},
+    "kpi_code": {"th": "รหัสตัวชี้วัด", "en": "code"},
     "latest_value": {"th": "ผลงานที่ทำได้", "en": "latest result"},
     "percent_of_target": {"th": "% ของเป้าหมาย", "en": "% of target"},
     "met": {"th": "ผ่าน/ไม่ผ่าน", "en": "met"},
