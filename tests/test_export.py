@@ -21,7 +21,7 @@ from portfolio import AS_OF, build
 
 AS_OF_ARG = AS_OF.isoformat()
 
-#: The columns of export version 1, pinned: adding a column to a table is allowed (append it
+#: The columns of export version 2 (1's, in Parquet part files), pinned: adding a column to a table is allowed (append it
 #: to the schema file and TABLES); renaming, removing or retyping one breaks this test and
 #: needs EXPORT_VERSION bumped and the README's note.
 PINNED = {
@@ -273,13 +273,44 @@ def test_batches_and_row_groups_are_bounded_by_values_not_rows(
     _export(root, "parquet", tmp_path / "p", monkeypatch)
     assert max(handed["status"]) <= 4 and len(handed["status"]) == 3  # a row a record: 12 rows, 4 at a time
     assert len(handed["reports"]) > 1  # a batch may pass its bound by one record's rows
-    status = pq.ParquetFile(tmp_path / "p" / "status.parquet")
+    status = pq.ParquetFile(tmp_path / "p" / "status" / "part-00000.parquet")
     sizes = [status.metadata.row_group(i).num_rows for i in range(status.num_row_groups)]
     assert sum(sizes) == 12 and len(sizes) > 1 and max(sizes) <= 8 + 4
     _export(root, "ndjson", tmp_path / "n", monkeypatch)
     codes = [r["code"] for r in _lines(tmp_path / "n" / "status.ndjson")]
     assert status.read(columns=["code"]).column("code").to_pylist() == codes
     assert os.environ.get("ARROW_DEFAULT_MEMORY_POOL") == "system"  # set before pyarrow's first import
+
+
+def test_a_parquet_table_is_a_folder_of_parts_of_bounded_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each Parquet table is a folder of part files, a new part every PART_GROUPS row groups (so
+    the writer's metadata, kept until a file closes, is bounded); an empty table is one part of
+    no rows; the manifest lists the parts; read together they are every row, in order."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    root = with_format2(tmp_path / "city")
+    monkeypatch.setattr(ex, "VALUES", 2 * len(ex.columns_of("status")))
+    monkeypatch.setattr(ex, "GROUP_VALUES", 2 * len(ex.columns_of("status")))
+    monkeypatch.setattr(ex, "MIN_GROUP", 1)
+    monkeypatch.setattr(ex, "MIN_BATCH", 1)
+    monkeypatch.setattr(ex, "PART_GROUPS", 2)
+    manifest = _export(root, "parquet", tmp_path / "p", monkeypatch)
+    assert manifest["export_version"] == ex.EXPORT_VERSION == 2
+    parts = manifest["tables"]["status"]["parts"]
+    assert manifest["tables"]["status"]["file"] == "status/"
+    assert parts == [f"status/part-{i:05d}.parquet" for i in range(len(parts))] and len(parts) == 3
+    assert sorted(p.name for p in (tmp_path / "p" / "status").iterdir()) == [p.split("/")[1] for p in parts]
+    groups = [pq.ParquetFile(tmp_path / "p" / part).metadata.num_row_groups for part in parts]
+    assert max(groups) == 2 and sum(groups) == 6  # 12 rows, 2 a group, 2 groups a part
+    codes = [c for part in parts for c in pq.read_table(tmp_path / "p" / part).column("code").to_pylist()]
+    _export(root, "ndjson", tmp_path / "n", monkeypatch)
+    assert codes == [r["code"] for r in _lines(tmp_path / "n" / "status.ndjson")]
+    empty = manifest["tables"]["kpi_results"]
+    if empty["rows"] == 0:
+        assert empty["parts"] == ["kpi_results/part-00000.parquet"]
+    whole = pq.read_table(tmp_path / "p" / "status")  # the folder reads as one table (Hive-style readers)
+    assert whole.num_rows == 12 and whole.schema.metadata[b"export_version"] == b"2"
 
 
 def test_records_added_while_the_export_reads_them_refuse_it(
@@ -341,18 +372,23 @@ def test_what_a_killed_export_left_is_removed_by_the_next(
     monkeypatch.chdir(root)
     killed = root / ".out.tmp-k1ll3d00"  # as tempfile.mkdtemp names it; a table half-written
     killed.mkdir()
-    (killed / "reports.parquet").write_bytes(b"PAR1 half")
+    (killed / "reports").mkdir()
+    (killed / "reports" / "part-00000.parquet").write_bytes(b"PAR1 half")
     (killed / "status.ndjson").write_text("{", "utf-8")
     empty = root / ".out.tmp-3mpty000"
     empty.mkdir()
     foreign = root / ".out.tmp-n0tours0"  # holds a file no export writes: left alone
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep", "utf-8")
+    mine = root / ".out.tmp-0wnf1les"  # a table's folder holding a file no export writes: left alone
+    (mine / "projects").mkdir(parents=True)
+    (mine / "projects" / "mine.csv").write_text("keep", "utf-8")
     other = root / ".other.tmp-k1ll3d00"  # another output's: not this export's to clean
     other.mkdir()
     assert run("export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0
     assert not killed.exists() and not empty.exists()
     assert (foreign / "notes.txt").read_text("utf-8") == "keep" and other.is_dir()
+    assert (mine / "projects" / "mine.csv").read_text("utf-8") == "keep"
     assert (root / "out" / "export.json").is_file()
 
 
@@ -441,17 +477,17 @@ def test_duckdb_over_two_repositories_parquet_and_sqlite_match_summary(
     monkeypatch.chdir(tmp_path)
     con = duckdb.connect()
     parquet = dict(con.execute(
-        "SELECT agency_code, sum(budget) FROM read_parquet('exports/*/projects.parquet') GROUP BY ALL"
+        "SELECT agency_code, sum(budget) FROM read_parquet('exports/*/projects/*.parquet') GROUP BY ALL"
     ).fetchall())  # fmt: skip
     assert parquet == expected
     assert all(isinstance(v, Decimal) for v in parquet.values())
     # the same code in both repositories is two rows, told apart by repository
     both = con.execute(
-        "SELECT repository, budget FROM read_parquet('exports/*/projects.parquet') "
+        "SELECT repository, budget FROM read_parquet('exports/*/projects/*.parquet') "
         "WHERE code = '01000000-0001' ORDER BY repository"
     ).fetchall()
     assert both == [("agency-a", Decimal("1000000.00")), ("agency-b", Decimal("1234567.89"))]
-    types = dict(con.execute("DESCRIBE SELECT * FROM read_parquet('exports/agency-a/projects.parquet')")
+    types = dict(con.execute("DESCRIBE SELECT * FROM read_parquet('exports/agency-a/projects/*.parquet')")
                  .fetchall()[i][:2] for i in range(14))  # fmt: skip
     assert types["budget"] == "DECIMAL(18,2)" and types["start"] == "DATE"
 
@@ -559,33 +595,33 @@ def test_duckdb_over_two_generated_repositories_with_kpis_and_findings(
     monkeypatch.chdir(tmp_path)
     con = duckdb.connect()
     budgets = dict(con.execute(
-        "SELECT agency_code, sum(budget_in_force) FROM read_parquet('exports/*/status.parquet') "
+        "SELECT agency_code, sum(budget_in_force) FROM read_parquet('exports/*/status/*.parquet') "
         "WHERE kind = 'project' GROUP BY ALL"
     ).fetchall())  # fmt: skip
     assert budgets == expected and len(expected) > 3
     # the projects table holds each record's own budget: the revision shows in budget_revisions
     revised = con.execute(
-        "SELECT p.budget, r.budget FROM read_parquet('exports/*/projects.parquet') p "
-        "JOIN read_parquet('exports/*/budget_revisions.parquet') r USING (repository, code)"
+        "SELECT p.budget, r.budget FROM read_parquet('exports/*/projects/*.parquet') p "
+        "JOIN read_parquet('exports/*/budget_revisions/*.parquet') r USING (repository, code)"
     ).fetchall()
     assert revised == [(Decimal("3540000.00"), Decimal("3200000.00"))] * 2
     kpis = {
         code: (count, met)
         for code, count, met in con.execute(
             "SELECT agency_code, count(*), count(*) FILTER (WHERE met) "
-            "FROM read_parquet('exports/*/status.parquet') WHERE kind = 'kpi' GROUP BY ALL"
+            "FROM read_parquet('exports/*/status/*.parquet') WHERE kind = 'kpi' GROUP BY ALL"
         ).fetchall()
     }
     assert kpis == met_expected == {"5026": (3, 1)}
     assert summary_kpis == [3, 1]  # summary files a KPI under its department's agency: the totals agree
     findings = con.execute(
-        "SELECT repository, count(*) FROM read_parquet('exports/*/findings.parquet') "
+        "SELECT repository, count(*) FROM read_parquet('exports/*/findings/*.parquet') "
         "WHERE severity = 'error' GROUP BY ALL ORDER BY 1"
     ).fetchall()
     assert [r[0] for r in findings] == ["agency-a", "agency-b"] and all(n > 0 for _, n in findings)
     counts = dict(con.execute(
-        "SELECT 'kpi_results', count(*) FROM read_parquet('exports/*/kpi_results.parquet') UNION ALL "
-        "SELECT 'evaluations', count(*) FROM read_parquet('exports/*/evaluations.parquet')"
+        "SELECT 'kpi_results', count(*) FROM read_parquet('exports/*/kpi_results/*.parquet') UNION ALL "
+        "SELECT 'evaluations', count(*) FROM read_parquet('exports/*/evaluations/*.parquet')"
     ).fetchall())  # fmt: skip
     assert counts == {"kpi_results": 6, "evaluations": 7}
 
@@ -600,7 +636,7 @@ def test_pyspark_reads_the_parquet_export(tmp_path: Path, monkeypatch: pytest.Mo
     expected = _summary_totals(monkeypatch, tmp_path, a, b)
     spark = pyspark.SparkSession.builder.master("local[1]").appName("projledger").getOrCreate()
     try:
-        frame = spark.read.parquet(str(tmp_path / "exports" / "*" / "projects.parquet"))
+        frame = spark.read.parquet(str(tmp_path / "exports" / "*" / "projects" / "*.parquet"))
         rows = frame.groupBy("agency_code").sum("budget").collect()
         assert {r[0]: Decimal(r[1]) for r in rows} == expected
     finally:
