@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -297,6 +298,7 @@ def test_a_parquet_table_is_a_folder_of_parts_of_bounded_row_groups(
     monkeypatch.setattr(ex, "PART_GROUPS", 2)
     manifest = _export(root, "parquet", tmp_path / "p", monkeypatch)
     assert manifest["export_version"] == ex.EXPORT_VERSION == 2
+    assert "part-00000.parquet" in manifest["layout"] and "version 1" in manifest["layout"]
     parts = manifest["tables"]["status"]["parts"]
     assert manifest["tables"]["status"]["file"] == "status/"
     assert parts == [f"status/part-{i:05d}.parquet" for i in range(len(parts))] and len(parts) == 3
@@ -641,3 +643,55 @@ def test_pyspark_reads_the_parquet_export(tmp_path: Path, monkeypatch: pytest.Mo
         assert {r[0]: Decimal(r[1]) for r in rows} == expected
     finally:
         spark.stop()
+
+
+def test_an_export_never_loads_the_index_s_dict_of_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory bounded in every format: storing what it checked, a cold export (and a warm one,
+    storing nothing at the end) never loads every file's stat row (``Index.files``: 0.5 MB a
+    1,000 files, which grew every export by that); the stored entries still serve the next run."""
+    from projledger.core import index as ix
+
+    root = with_format2(tmp_path / "city")
+    loaded: list[int] = []
+    files = ix.Index.files
+
+    def spied(self):  # type: ignore[no-untyped-def]
+        loaded.append(1)
+        return files(self)
+
+    monkeypatch.setattr(ix.Index, "files", spied)
+    cold = _export(root, "ndjson", tmp_path / "cold", monkeypatch)
+    warm = _export(root, "ndjson", tmp_path / "warm", monkeypatch)
+    assert loaded == []
+    assert cold["tables"] == warm["tables"]
+    assert _lines(tmp_path / "cold" / "status.ndjson") == _lines(tmp_path / "warm" / "status.ndjson")
+    monkeypatch.setattr(ix.Index, "files", files)
+    result = run("status", "--format", "json", "--as-of", AS_OF_ARG)  # reads the entries export stored
+    assert result.exit_code in (0, 1), result.stderr
+
+
+def test_a_pool_that_is_not_preloaded_leaves_the_checking_code_to_its_processes(tmp_path: Path) -> None:
+    """export's cold run: the processes of the pool import the checking code, the parent (which
+    holds pyarrow besides) does not; the files are checked all the same, in order."""
+    root = tmp_path / "city"
+    build(root)
+    script = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from projledger.core import index as ix\n"
+        "from projledger.core.config import load_config\n"
+        "from datetime import date\n"
+        "ix.PARALLEL_THRESHOLD = 1\n"
+        "config = load_config(Path.cwd())\n"
+        "paths = sorted(str(p) for p in Path('records').rglob('*.toml'))\n"
+        "done = list(ix.checked_in_order(paths, config, date(2565 - 543, 6, 30), None, 2, preload=False))\n"
+        "print(json.dumps([len(done), len(paths), 'projledger.core.check' in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    count, paths, imported = json.loads(out.stdout)
+    assert count == paths > 1 and imported is False

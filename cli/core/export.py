@@ -12,7 +12,8 @@ column is allowed; renaming or removing one is a breaking change, so the export 
 Streaming and bounded: the records come one at a time through the index (``records``: one
 query a file for what it keeps, a file read and checked only when it changed), each becomes the
 rows of every table (``PRODUCERS``: one function per table, fed the record's facts), and rows are
-written a bounded batch at a time (``VALUES``; a Parquet row group ``GROUP_VALUES``). Nothing
+written a bounded batch at a time (``VALUES``; a Parquet row group ``GROUP_VALUES``, a Parquet part
+file ``PART_GROUPS`` row groups). Nothing
 holds every record. The tables are written into a temporary folder beside the output and the
 folder is swapped in at the end: never a half-written export.
 
@@ -59,6 +60,13 @@ PART = "part-{:05d}.parquet"
 #: groups (65,536 rows of reports, 21,840 of status) bound it, and are the layout Spark,
 #: DuckDB and Hive-style readers take (``read_parquet('exports/*/projects/*.parquet')``).
 PART_GROUPS = 16
+#: What the manifest says of the files' layout (version 2 changed Parquet's).
+LAYOUTS = {
+    "parquet": "a folder per table of part files, <table>/part-00000.parquet, ... (export version 2; "
+    "version 1 wrote one <table>.parquet): read <table>/*.parquet",
+    "sqlite": f"one database, {SQLITE_FILE}, a table per table",
+    "ndjson": "a file per table, <table>.ndjson",
+}
 #: Values (rows x columns) of a table's Parquet row group, gathered as Arrow arrays: 65,536
 #: (1,365 rows of status, 4,096 of reports; never under ``MIN_GROUP`` rows). Row groups of
 #: 8,192 rows of every table held 25 MB more at 10,000 records while pyarrow encoded them.
@@ -245,7 +253,11 @@ def records(
             if not refused and not hit:
                 misses.append(name)
         racy_since = store.racy_since if store is not None else None
-        computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(environ))
+        # the checking code is imported by the processes that check, not here: this process
+        # checks nothing (unless a file changes between the walks) and holds pyarrow besides
+        computed = ix.checked_in_order(
+            misses, config, checked_on, racy_since, ix.jobs_wanted(environ), preload=False
+        )
         to_store: list[tuple[str, ix.Checked]] = []
         place = missed = 0
         for place, (name, refused) in enumerate(_listing(paths, config), start=1):
@@ -598,7 +610,9 @@ class ParquetWriter:
         if old is not None:
             old.close()  # its metadata written and freed
         name = f"{table}/{PART.format(len(self.parts[table]))}"
-        self.writers[table] = self.pq.ParquetWriter(self.folder / name, self.schemas[table], compression="zstd")
+        self.writers[table] = self.pq.ParquetWriter(
+            self.folder / name, self.schemas[table], compression="zstd"
+        )
         self.parts[table].append(name)
         self.groups[table] = 0
 
@@ -954,6 +968,7 @@ def _fill(
     for table in TABLES:
         if pending[table]:
             flush(table)
+
     def manifest() -> dict[str, Any]:
         return {
             "generator": GENERATOR,
@@ -962,6 +977,7 @@ def _fill(
             "format": output_format,
             "repository": config.repository_name,
             "as_of": as_of.isoformat(),
+            "layout": LAYOUTS[output_format],
             "decimals": "sqlite: integers of the smallest unit (value x 10^scale; baht in satang)"
             if output_format == "sqlite"
             else "exact",
