@@ -251,6 +251,10 @@ def test_status_json_gives_the_projects_figures(agency: Path) -> None:
         NEW: (800000, 760000, 95, "completed"),
         MIGRATED: (500000, 300000, 60, "active"),
     }
+    # On 31/07/2565, before the revision: 1,000,000 in force, July's 200,000 -> 20.00 %.
+    july = json.loads(_ok("status", NEW, "--as-of", "2022-07-31", "--format", "json"))
+    [row] = july["projects"]
+    assert (row["budget"], row["disbursed"], row["disbursement_rate"]) == (1000000, 200000, 20)
 
 
 @NEEDS_READING
