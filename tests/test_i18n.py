@@ -308,6 +308,33 @@ def test_the_language_comes_from_the_config_unless_given(walk_repo: Path) -> Non
     assert "ไม่มีตัวเลือก" in run("validate", "--bogus", "--lang", "th").stderr
 
 
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_lang_before_or_after_the_command_sets_the_words_of_tables_and_pages(
+    walk_repo: Path, where: str
+) -> None:
+    """``projledger --lang en status`` is ``projledger status --lang en``: tables and pages follow
+    a given language, not only the messages (PROJLEDGER_LANG, which the suite sets to en for its
+    messages, leaves them to the config: Thai here)."""
+    as_of = ["--as-of", "2022-03-31"]
+
+    def words(command: str, lang: str, *rest: str) -> str:
+        args = ["--lang", lang, command, *rest] if where == "before" else [command, *rest, "--lang", lang]
+        result = run(*args)
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    assert words("status", "en", *as_of).startswith("code ") and words("status", "th", *as_of).startswith(
+        "รหัสโครงการ"
+    )
+    assert words("summary", "en", *as_of).startswith("agency ") and "หน่วยงาน" in words(
+        "summary", "th", *as_of
+    )
+    assert run("status", *as_of).stdout.startswith("รหัสโครงการ")  # the config's language: Thai
+    site = walk_repo / f"site-{where}"
+    words("site", "en", "--output", str(site), *as_of)
+    assert '<html lang="en"' in (site / "index.html").read_text("utf-8")
+
+
 def test_clicks_own_usage_errors_and_help_headings_are_thai(walk_repo: Path) -> None:
     result = run("show")
     assert result.exit_code == 2
