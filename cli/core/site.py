@@ -647,12 +647,15 @@ def _worst_of_site_row(item: SiteRow) -> Any:
 _DECIMALS = frozenset(
     i for i, name in enumerate(ProjectRow._fields)
     if name in ("progress", "expected", "variance", "disbursed", "budget", "disbursement_rate",
-                "disbursement_target", "disbursement_gap")
+                "disbursement_target", "disbursement_gap", "latest_score", "latest_full_score")
 )  # fmt: skip
 _DATES = frozenset(
     i for i, name in enumerate(ProjectRow._fields) if name in ("start", "end", "as_of", "latest_date")
 )
-_QUARTERS = ProjectRow._fields.index("disbursed_by_quarter")
+#: The tuples of Decimals a row holds (per quarter).
+_QUARTERS = frozenset(
+    ProjectRow._fields.index(name) for name in ("disbursed_by_quarter", "budget_by_quarter")
+)
 _SHARED = frozenset(
     ProjectRow._fields.index(name) for name in ("agency_code", "department", "strategy_issue")
 )
@@ -665,9 +668,9 @@ def _site_make(row: ProjectRow) -> tuple[Any, ...]:
     plain: list[Any] = []
     values: tuple[Any, ...] = tuple(row)
     for i, value in enumerate(values):
-        if value is None or (i not in _DECIMALS and i not in _DATES and i != _QUARTERS):
+        if value is None or (i not in _DECIMALS and i not in _DATES and i not in _QUARTERS):
             plain.append(value)
-        elif i == _QUARTERS:
+        elif i in _QUARTERS:
             plain.append(tuple(None if q is None else str(q) for q in value))
         elif i in _DATES:
             plain.append(value.isoformat())
@@ -687,7 +690,8 @@ def _site_load(values: Sequence[Any]) -> SiteRow:
             fields[i] = date.fromisoformat(fields[i])
     for i in _SHARED:
         fields[i] = sys.intern(fields[i])
-    fields[_QUARTERS] = tuple(None if q is None else Decimal(q) for q in fields[_QUARTERS])
+    for i in _QUARTERS:
+        fields[i] = tuple(None if q is None else Decimal(q) for q in fields[i])
     return SiteRow(ProjectRow._make(fields), values[_WIDTH], values[_WIDTH + 1])
 
 

@@ -31,7 +31,7 @@ from .grid import Layout as Layout  # offered here to the commands, as before gr
 from .grid import measured_cells as measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
-from .portfolio import MonthPoint, ProjectRow, QuarterPoint
+from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .record import Project
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
@@ -131,7 +131,41 @@ def row_dict(row: ProjectRow) -> dict[str, Any]:
         "filed": row.filed,
         "overdue": row.overdue,
         "late": row.late,
+        "budget_in_force": json_number(row.budget_in_force),
+        "latest_score": json_number(row.latest_score),
+        "latest_full_score": json_number(row.latest_full_score),
     }
+
+
+def kpi_row_dict(row: KpiRow) -> dict[str, Any]:
+    """One KPI as status's JSON writes it (README, "status"): English keys, numbers, null for
+    unknown (no result yet: latest_quarter, latest_value, percent_of_target and met are null)."""
+    return {
+        "code": row.code,
+        "name": row.name,
+        "number": row.number or None,
+        "agency_code": row.agency_code,
+        "department": row.department,
+        "fiscal_year": row.fiscal_year,
+        "category": row.category,
+        "level": row.level,
+        "unit": row.unit,
+        "target": json_number(row.target),
+        "direction": row.direction,
+        "latest_quarter": row.latest_quarter,
+        "latest_value": json_number(row.latest_value),
+        "percent_of_target": json_number(row.percent_of_target),
+        "met": row.met,
+        "latest_score": json_number(row.latest_score),
+        "latest_full_score": json_number(row.latest_full_score),
+        "values_by_quarter": [json_number(v) for v in row.values_by_quarter],
+        "path": row.path,
+    }
+
+
+def kpi_envelope(rows: Iterable[KpiRow], as_of: date) -> dict[str, Any]:
+    """The JSON of ``status --kind kpi``: the envelope of status with ``kpis`` for ``projects``."""
+    return {"version": ENVELOPE_VERSION, "as_of": as_of.isoformat(), "kpis": [kpi_row_dict(r) for r in rows]}
 
 
 def status_envelope(rows: Iterable[ProjectRow], as_of: date) -> dict[str, Any]:
@@ -149,6 +183,11 @@ def _totals_dict(totals: Totals) -> dict[str, Any]:
         "disbursed": json_number(totals.disbursed),
         "disbursement_rate": json_number(totals.disbursement_rate),
         "progress": json_number(totals.progress),
+        "kpis": totals.kpis,
+        "kpis_met": totals.kpis_met,
+        "kpis_not_met": totals.kpis_not_met,
+        "project_score_mean": json_number(totals.project_score_mean),
+        "kpi_score_mean": json_number(totals.kpi_score_mean),
     }
 
 
@@ -211,7 +250,14 @@ STATUS_CSV_KEYS = (
     "state", "latest_no", "latest_date", "progress", "expected", "variance", "plan_status",
     "computed_plan_status", "target_status", "disbursed", "budget", "disbursement_rate",
     "disbursement_target", "disbursement_gap", "disbursed_q1", "disbursed_q2", "disbursed_q3",
-    "disbursed_q4", "due", "filed", "overdue", "late",
+    "disbursed_q4", "due", "filed", "overdue", "late", "budget_in_force", "latest_score", "latest_full_score",
+)  # fmt: skip
+
+#: The columns of status's CSV of KPIs (``--kind kpi``), in order.
+KPI_CSV_KEYS = (
+    "code", "name", "number", "agency_code", "department", "fiscal_year", "category", "level", "unit",
+    "target", "direction", "latest_quarter", "latest_value", "percent_of_target", "met", "latest_score",
+    "latest_full_score", "value_q1", "value_q2", "value_q3", "value_q4", "path",
 )  # fmt: skip
 
 
@@ -225,6 +271,21 @@ def status_csv(rows: Iterable[ProjectRow]) -> str:
     return _write_csv(STATUS_CSV_KEYS, (record(r) for r in rows))
 
 
+def kpi_csv(rows: Iterable[KpiRow]) -> str:
+    """status's CSV of KPIs: one line per KPI, ``KPI_CSV_KEYS``."""
+
+    def record(row: KpiRow) -> list[Any]:
+        values = {name: getattr(row, name, None) for name in KPI_CSV_KEYS}
+        quarters = list(row.values_by_quarter) + [None] * (4 - len(row.values_by_quarter))
+        values.update({f"value_q{i}": q for i, q in enumerate(quarters, start=1)})
+        return [values[name] for name in KPI_CSV_KEYS]
+
+    return _write_csv(KPI_CSV_KEYS, (record(r) for r in rows))
+
+
+#: What a summary's groups add of KPIs and evaluations (format 2).
+FORMAT2_TOTALS = ("kpis", "kpis_met", "kpis_not_met", "project_score_mean", "kpi_score_mean")
+
 _TOTALS_KEYS = (
     "projects",
     *STATES,
@@ -234,6 +295,7 @@ _TOTALS_KEYS = (
     "disbursed",
     "disbursement_rate",
     "progress",
+    *FORMAT2_TOTALS,
 )
 _QUARTER_KEYS = (
     "quarter_end", "projects", "budget", "disbursed", "disbursement_rate", "disbursement_target",
@@ -245,6 +307,7 @@ def _totals_values(totals: Totals) -> list[Any]:
     return [
         totals.projects, *totals.states.values(), *totals.plan_statuses.values(), totals.overdue,
         totals.budget, totals.disbursed, totals.disbursement_rate, totals.progress,
+        *(getattr(totals, key) for key in FORMAT2_TOTALS),
     ]  # fmt: skip
 
 
@@ -669,6 +732,9 @@ def summary_table(
                    *(label(p, lang) for p in PLAN_STATUSES), word("none", lang), word("overdue_projects", lang),
                    word("budget", lang), word("disbursed", lang), word("disbursement_rate", lang),
                    word("weighted_progress", lang)]  # fmt: skip
+        format2 = summary.has_format2
+        if format2:
+            headers += [word(key, lang) for key in FORMAT2_TOTALS]
         groups: list[tuple[list[str], Totals]] = []
         for group in summary.groups:
             assert isinstance(group.totals, Totals)
@@ -679,6 +745,9 @@ def summary_table(
                          *(str(n) for n in t.plan_statuses.values()), str(t.overdue), format_money(t.budget),
                          format_money(t.disbursed), format_percent(t.disbursement_rate),
                          format_percent(t.progress)])  # fmt: skip
+            if format2:
+                body[-1] += [str(t.kpis), str(t.kpis_met), str(t.kpis_not_met),
+                             format_percent(t.project_score_mean), format_percent(t.kpi_score_mean)]  # fmt: skip
         align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
     column = 0 if keys else -1
     width = width if fmt == "table" else None
@@ -709,6 +778,9 @@ def _summary_fit(summary: Summary, keys: Sequence[str]) -> Fit:
     else:
         count = 1 + len(STATES) + len(PLAN_STATUSES) + 2 + 4
         order = tuple(range(n + count))
+        if summary.has_format2:  # after the projects' count: KPIs met and not met, the mean scores
+            extra = tuple(range(n + count, n + count + len(FORMAT2_TOTALS)))
+            order = (*order[: n + 1], *extra, *order[n + 1 :])
     cuttable = {
         i: MIN_CUT_WIDTH if k in ("agency", "strategy") else MIN_LABEL_WIDTH
         for i, k in enumerate(keys)
