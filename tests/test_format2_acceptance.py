@@ -46,10 +46,6 @@ NEW, MIGRATED = "50100000-0001", "50100000-0002"
 PERCENT_KPI, WASTE_KPI = "5010-2001", "5010-2002"
 
 #: Parts read through code of branches that had not landed on main when this was written.
-NEEDS_READING = pytest.mark.xfail(
-    reason="needs branch 20-reading: status's KPI table and keys, summary's KPI columns, show of a KPI",
-    strict=True,
-)
 NEEDS_SITE = pytest.mark.xfail(
     reason="needs branch 20-site-sheet: KPI pages and KPI figures on the site's overview and agency pages",
     strict=True,
@@ -257,7 +253,6 @@ def test_status_json_gives_the_projects_figures(agency: Path) -> None:
     assert (row["budget"], row["disbursed"], row["disbursement_rate"]) == (1000000, 200000, 20)
 
 
-@NEEDS_READING
 def test_status_json_gives_the_budget_in_force_and_the_latest_evaluation(agency: Path) -> None:
     rows = {row["code"]: row for row in _json("status")["projects"]}
     assert {
@@ -315,7 +310,6 @@ KPI_FIGURES = {
 }  # fmt: skip
 
 
-@NEEDS_READING
 def test_status_json_gives_each_kpis_figures(agency: Path) -> None:
     kpis = {row["code"]: row for row in _json("status")["kpis"]}
     assert set(kpis) == set(KPI_FIGURES)
@@ -326,7 +320,6 @@ def test_status_json_gives_each_kpis_figures(agency: Path) -> None:
     assert alone == kpis
 
 
-@NEEDS_READING
 @pytest.mark.parametrize("lang", ["th", "en"])
 def test_status_table_prints_each_kpis_figures(
     agency: Path, monkeypatch: pytest.MonkeyPatch, lang: str
@@ -346,7 +339,6 @@ def test_status_table_prints_each_kpis_figures(
     assert f"  {met}  " in waste and not_met not in waste
 
 
-@NEEDS_READING
 def test_summary_json_gives_the_kpis_met_and_the_mean_scores(agency: Path) -> None:
     summary = _json("summary")
     [group] = summary["groups"]
@@ -355,7 +347,6 @@ def test_summary_json_gives_the_kpis_met_and_the_mean_scores(agency: Path) -> No
         assert (totals["project_score_mean"], totals["kpi_score_mean"]) == (87.5, 95)
 
 
-@NEEDS_READING
 @pytest.mark.parametrize("lang", ["th", "en"])
 def test_summary_table_prints_the_kpi_counts_and_mean_scores(
     agency: Path, monkeypatch: pytest.MonkeyPatch, lang: str
@@ -371,7 +362,6 @@ def test_summary_table_prints_the_kpi_counts_and_mean_scores(
             assert figure in line
 
 
-@NEEDS_READING
 @pytest.mark.parametrize("lang", ["th", "en"])
 def test_show_prints_a_kpi_as_the_mykpi_page(
     agency: Path, monkeypatch: pytest.MonkeyPatch, lang: str
@@ -398,7 +388,6 @@ def test_show_prints_a_kpi_as_the_mykpi_page(
     assert "ตัวชี้วัดเชิงยุทธศาสตร์" in waste and "*** สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ 4: 100" in waste
 
 
-@NEEDS_READING
 def test_show_prints_the_projects_budget_after_transfers_and_evaluation(
     agency: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
