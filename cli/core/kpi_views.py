@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .calendar import format_be
-from .labels import Lang, label, word
+from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL, Lang, label, word
 from .money import format_percent
 from .portfolio import KpiRow, latest_evaluation, result_known
 from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _fit_lines, _fitted, _no_paint, _text, width_of
@@ -144,14 +144,10 @@ def sorted_kpis(rows: Iterable[KpiRow], sort: str = "worst") -> list[KpiRow]:
 # --- show: one KPI as the mykpi page prints it ---------------------------------------------------
 
 #: The page's own words (the Thai the old system prints: core/kpi_page.py reads them back).
-TARGET_LABEL = "ค่าเป้าหมาย"
-ACHIEVED_LABEL = "ผลงานที่ทำได้"
 CATEGORY_LABEL = "ประเภทตัวชี้วัด"
-TABLE_HEADING = "ผลงานเทียบกับเป้าหมายรายไตรมาส"
 TABLE_HEADERS = ("ไตรมาส", "ผลงานสะสม", "ผลการประเมิน")
 EVALUATED = "*** สยป. ตรวจประเมินตัวชี้วัด :"
 NOTES_HEADING = "รายงานผลฯ ไตรมาสที่"
-PAGE_TITLE = "ตัวชี้วัดของหน่วยงาน"
 STRATEGY_LABELS = (("issue", "ด้าน"), ("dimension", "มิติ"), ("goal", "เป้าหมาย"))
 TEXT_LABELS = (("definition", "คำนิยาม"), ("formula", "สูตรการคำนวณ"), ("data_source", "แหล่งข้อมูล"))
 
@@ -183,7 +179,7 @@ class KpiPage:
 
     @property
     def title(self) -> str:
-        return PAGE_TITLE
+        return KPI_PAGE_TITLE
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -241,16 +237,23 @@ def kpi_text(kpi: Kpi, day: date) -> str:
         return printable(text, keep_newlines=False)
 
     page = kpi_page(kpi, day)
-    out = [PAGE_TITLE, "", f"หน่วยงาน : {clean(page.department)}", "", f"ปีงบประมาณ : {page.fiscal_year}", ""]
+    out = [
+        KPI_PAGE_TITLE,
+        "",
+        f"หน่วยงาน : {clean(page.department)}",
+        "",
+        f"ปีงบประมาณ : {page.fiscal_year}",
+        "",
+    ]
     # a baseline is printed in the name, as the system prints it (``... 2,419.97 ตันต่อวัน : code``)
     baseline = f" {page.baseline} {clean(page.unit)}" if page.baseline else ""
     out += [f"{clean(page.name_line)}{baseline} : {page.code}", ""]
-    out += [f"{TARGET_LABEL} {clean(page.unit)} : {page.target}", ""]
-    out += [f"{ACHIEVED_LABEL} {clean(page.unit)} : {page.achieved}", ""]
+    out += [f"{KPI_TARGET_LABEL} {clean(page.unit)} : {page.target}", ""]
+    out += [f"{KPI_ACHIEVED_LABEL} {clean(page.unit)} : {page.achieved}", ""]
     out += [f"{CATEGORY_LABEL} : {page.category}", "", f"({page.level})", ""]
     for text, value in page.fields:
         out += [f"{text} : {clean(value)}", ""]
-    out += [TABLE_HEADING, "", "\t".join(TABLE_HEADERS)]
+    out += [KPI_TABLE_HEADING, "", "\t".join(TABLE_HEADERS)]
     out += ["\t".join((f"ไตรมาสที่ {q}", value, score)).rstrip() for q, value, score in page.quarters]
     out.append("")
     if page.evaluated:
