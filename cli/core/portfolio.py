@@ -172,6 +172,7 @@ def rows(
     present: Presenter | None = None,
     index: Any = None,
     scanned: Any = None,
+    kpis: list[tuple[str, dict[str, Any]]] | None = None,
 ) -> Iterator[Any]:
     """One row per valid record under ``paths`` (default: the records folder), streaming;
     ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already;
@@ -183,6 +184,8 @@ def rows(
     as of a past date must not refuse a record for holding reports filed after that date.
     Files unchanged since the index saw them are not read: their row is computed from the
     facts the index keeps (``project_from_facts``), or what ``present`` made of it is loaded.
+    ``kpis``: a list to which each valid KPI record met is added as (path as given, its facts):
+    a KPI gives no project row, nor counts as a file skipped.
     """
     import os
 
@@ -245,6 +248,8 @@ def rows(
                 continue
             kept_facts = json.loads(facts)
             if kept_facts.get("kind", "project") != "project":
+                if kpis is not None:
+                    kpis.append((name, kept_facts))
                 continue  # a KPI: not a project row (nor a file skipped)
             project = project_from_facts(kept_facts)
             row = build_row(project, compute_status(project, as_of, config), shown(path))

@@ -68,7 +68,8 @@ from .portfolio import (
     quarter_points,
     sorted_rows,
 )
-from .record import Project
+from .kpi import Kpi, KpiResult, kpi_from_facts
+from .record import Evaluation, Project
 from .status import Status, compute_status, computed_status_of
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
@@ -145,6 +146,53 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "disbursed_pct": {"th": "เบิกจ่ายสะสม %", "en": "disbursed %"},
     "target_pct": {"th": "เป้าหมาย %", "en": "target %"},
     "none_plan": {"th": "ยังไม่มีรายงาน", "en": "no report yet"},
+    # KPIs (ตัวชี้วัด), format 2
+    "kpis": {"th": "ตัวชี้วัด", "en": "KPIs"},
+    "kpi": {"th": "ตัวชี้วัด", "en": "KPI"},
+    "kpi_figures": {"th": "ตัวชี้วัดตามปีงบประมาณ", "en": "KPIs by fiscal year"},
+    "kpis_of_agency": {"th": "ตัวชี้วัดของหน่วยงาน", "en": "KPIs of the agency"},
+    "kpis_met": {"th": "บรรลุค่าเป้าหมาย", "en": "met"},
+    "kpis_not_met": {"th": "ไม่บรรลุค่าเป้าหมาย", "en": "not met"},
+    "kpis_no_result": {"th": "ยังไม่มีผลงาน", "en": "no result yet"},
+    "kpi_score_mean": {"th": "คะแนนประเมินเฉลี่ย (สยป.) %", "en": "mean evaluation score (%)"},
+    "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
+    "kpi_unit": {"th": "หน่วยนับ", "en": "unit"},
+    "kpi_achieved": {"th": "ผลงานที่ทำได้", "en": "achieved"},
+    "kpi_percent": {"th": "ร้อยละของค่าเป้าหมาย", "en": "% of target"},
+    "kpi_met": {"th": "ผลเทียบค่าเป้าหมาย", "en": "against target"},
+    "kpi_type": {"th": "ประเภทตัวชี้วัด", "en": "type"},
+    "kpi_baseline": {"th": "ค่าฐาน", "en": "baseline"},
+    "kpi_direction": {"th": "ทิศทาง", "en": "direction"},
+    "kpi_definition": {"th": "คำนิยาม", "en": "definition"},
+    "kpi_formula": {"th": "สูตรการคำนวณ", "en": "formula"},
+    "kpi_source": {"th": "แหล่งข้อมูล", "en": "data source"},
+    "kpi_strategy": {"th": "ความสอดคล้องกับแผนพัฒนากรุงเทพมหานคร 20 ปี", "en": "alignment with the 20-year plan"},
+    "kpi_quarters": {"th": "ผลงานเทียบกับเป้าหมายรายไตรมาส", "en": "Results against the target by quarter"},
+    "kpi_result": {"th": "ผลงานสะสม", "en": "cumulative result"},
+    "kpi_evaluation": {"th": "สยป. ตรวจประเมิน", "en": "evaluation (สยป.)"},
+    "kpi_notes": {"th": "รายงานผลรายไตรมาส", "en": "Notes by quarter"},
+    "kpi_projects": {"th": "โครงการที่สนับสนุนตัวชี้วัด", "en": "Projects contributing to the KPI"},
+    "kpi_no_projects": {"th": "ไม่ได้ระบุโครงการ", "en": "No project named"},
+    "kpi_chart": {
+        "th": "ผลงานสะสมเทียบค่าเป้าหมายรายไตรมาส (% ของค่าเป้าหมาย)",
+        "en": "Cumulative result against the target by quarter (% of target)",
+    },
+    "kpi_legend_actual": {"th": "ผลงานสะสม (แท่งทึบ)", "en": "result (solid bars)"},
+    "kpi_legend_target": {"th": "ค่าเป้าหมาย 100% (เส้นประ)", "en": "target, 100% (dashed line)"},
+    "kpi_result_pct": {"th": "ผลงาน % ของเป้าหมาย", "en": "result, % of target"},
+    "kpi_target_pct": {"th": "ค่าเป้าหมาย %", "en": "target %"},
+    "kpi_record_file": {"th": "แฟ้มข้อมูลตัวชี้วัด", "en": "Record file"},
+    "kpi_undated": {"th": "ไม่ระบุวันที่", "en": "undated"},
+    "kpi_missing": {"th": "ไม่พบโครงการนี้", "en": "no such project"},
+    "kpi_issue": {"th": "ด้าน", "en": "issue"},
+    "kpi_dimension": {"th": "มิติ", "en": "dimension"},
+    "kpi_goal": {"th": "เป้าหมาย", "en": "goal"},
+    "routine": {"th": "ตัวชี้วัดงานประจำ", "en": "routine"},
+    "strategic": {"th": "ตัวชี้วัดเชิงยุทธศาสตร์", "en": "strategic"},
+    "output": {"th": "ตัวชี้วัดระดับผลผลิต (output)", "en": "output"},
+    "outcome": {"th": "ตัวชี้วัดระดับผลลัพธ์ (outcome)", "en": "outcome"},
+    "higher": {"th": "ยิ่งมากยิ่งดี", "en": "higher is better"},
+    "lower": {"th": "ยิ่งน้อยยิ่งดี", "en": "lower is better"},
 }
 
 
@@ -174,6 +222,10 @@ def project_page(code: str) -> str:
 
 def agency_page(agency_code: str) -> str:
     return f"agencies/{_safe(agency_code)}.html"
+
+
+def kpi_page(code: str) -> str:
+    return f"kpis/{_safe(code)}.html"
 
 
 # --- the templates ----------------------------------------------------------------------
@@ -304,7 +356,7 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
         lang=lang, root="../" * depth, W=words, F=fields, L=_labels(lang), P=_plan_labels(lang),
         STATES=STATES, PLAN_KEYS=PLAN_KEYS, RANK=_PLAN_SORT,
         quarter_svg=lambda chart, chart_id: quarter_svg(chart, chart_id, lang),
-        project_page=project_page, agency_page=agency_page, **context,
+        project_page=project_page, agency_page=agency_page, kpi_page=kpi_page, **context,
     )  # fmt: skip
 
 
@@ -338,6 +390,9 @@ class QuarterChart:
     bars: tuple[Bar, ...]
     ticks: tuple[tuple[int, float], ...]
     target_points: str
+    #: The site's words for a bar's value and the target in the chart's description.
+    value_word: str = "disbursed_pct"
+    target_word: str = "target_pct"
 
 
 @dataclass(frozen=True)
@@ -351,7 +406,12 @@ class ChartQuarter:
     disbursed: Decimal | None
 
 
-def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> QuarterChart:
+def quarter_chart(
+    quarters: Sequence[ChartQuarter],
+    title: str,
+    lang: Lang,
+    words: tuple[str, str] = ("disbursed_pct", "target_pct"),
+) -> QuarterChart:
     """Bars of cumulative disbursement % per quarter; the targets as a dashed line with squares."""
     width, height, left, right, top, bottom = 640, 280, 44, 12, 24, 62
     values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
@@ -378,7 +438,9 @@ def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> Q
         ))  # fmt: skip
     ticks = tuple((v, y(Decimal(v))) for v in range(0, top_value + 1, step_value))
     points = " ".join(f"{b.center},{b.target_y}" for b in bars if b.target_y is not None)
-    return QuarterChart(title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points)
+    return QuarterChart(
+        title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points, *words
+    )
 
 
 def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
@@ -391,9 +453,9 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     cid = e(chart_id)
     right = chart.width - chart.right
     desc = "; ".join(
-        f"{e(b.label)} ({e(b.sub)}): {e(w('disbursed_pct'))} "
+        f"{e(b.label)} ({e(b.sub)}): {e(w(chart.value_word))} "
         f"{e(format_percent(b.rate)) if b.rate is not None else e(w('not_yet'))}, "
-        f"{e(w('target_pct'))} {e(format_percent(b.target))}"
+        f"{e(w(chart.target_word))} {e(format_percent(b.target))}"
         for b in chart.bars
     )
     out = [
@@ -529,21 +591,36 @@ def agency_names(rows: Iterable[ProjectRow]) -> dict[str, str]:
     return dict(sorted(names.items()))
 
 
-def render_index(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config) -> str:
+def render_index(
+    rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiLine] = ()
+) -> str:
     return _render("site_index.html", lang, 0, as_of=as_of, years=_year_views(rows, as_of, lang, config),
-                   agencies=agency_names(rows), total=len(rows))  # fmt: skip
+                   agencies=agency_names(rows), total=len(rows), kpis=_kpi_order(kpis),
+                   kpi_years=kpi_years(kpis))  # fmt: skip
+
+
+def _kpi_order(lines: Sequence[KpiLine]) -> list[KpiLine]:
+    """Latest fiscal year first, then by code."""
+    return sorted(lines, key=lambda line: (-line.kpi.fiscal_year, line.kpi.code))
 
 
 def render_agency(
-    agency_code: str, rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config
+    agency_code: str,
+    rows: Sequence[ProjectRow],
+    as_of: date,
+    lang: Lang,
+    config: Config,
+    kpis: Sequence[KpiLine] = (),
 ) -> str:
     ordered = sorted_rows(rows, "worst")
     summary = summarise(rows, ["fiscal-year"], config, as_of)
     years = [(dict(g.key)["fiscal_year"], g.totals) for g in summary.groups]
+    department = rows[0].department if rows else (kpis[0].kpi.agency.department if kpis else "")
     return _render(
         "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
-        department=rows[0].department if rows else "", rows=ordered, years=years,
+        department=department, rows=ordered, years=years,
         fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True), PLAN_STATUSES=PLAN_STATUSES,
+        kpis=_kpi_order(kpis), kpi_years=kpi_years(kpis),
     )  # fmt: skip
 
 
@@ -590,6 +667,119 @@ def render_data_json(rows: Sequence[ProjectRow], as_of: date) -> str:
 
 def render_data_csv(rows: Sequence[ProjectRow]) -> str:
     return status_csv(sorted_rows(rows, "worst"))
+
+
+# --- KPIs (format 2) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiEntry:
+    """One valid KPI record: the KPI as the index keeps it (without its long texts), its path
+    as shown, its file's stamp (``file_stamp``), and how to read it in full for its page."""
+
+    kpi: Kpi
+    path: str
+    stamp: str
+    load: Callable[[], Kpi]
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """What a table of KPIs shows of one: its latest result against the target (DESIGN of issue
+    20, "Figures"), its latest evaluation as % of its full score, and the agency page it is on."""
+
+    kpi: Kpi
+    agency_code: str
+    latest: KpiResult | None
+    percent: Decimal | None
+    met: bool | None
+    score: Decimal | None
+
+
+def evaluation_percent(evaluation: Evaluation | None) -> Decimal | None:
+    """An evaluation's score as % of its full score."""
+    if evaluation is None or not evaluation.full_score:
+        return None
+    return evaluation.score / evaluation.full_score * HUNDRED
+
+
+def kpi_line(kpi: Kpi, agency_code: str) -> KpiLine:
+    latest = kpi.latest_result
+    return KpiLine(
+        kpi, agency_code, latest,
+        None if latest is None else kpi.percent_of_target(latest.value),
+        None if latest is None else kpi.met(latest.value),
+        evaluation_percent(kpi.latest_evaluation),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class KpiYear:
+    """A fiscal year's KPIs in figures: how many, met, not met, without a result, mean score."""
+
+    fiscal_year: int
+    count: int
+    met: int
+    not_met: int
+    no_result: int
+    score_mean: Decimal | None
+
+
+def kpi_years(lines: Sequence[KpiLine]) -> list[KpiYear]:
+    """Per fiscal year (latest first): the KPIs met and not met and the mean of their latest
+    evaluations as % of the full score (KPIs without an evaluation left out of the mean)."""
+    years: dict[int, list[KpiLine]] = {}
+    for line in lines:
+        years.setdefault(line.kpi.fiscal_year, []).append(line)
+    found = []
+    for year in sorted(years, reverse=True):
+        group = years[year]
+        scores = [line.score for line in group if line.score is not None]
+        found.append(KpiYear(
+            year, len(group), sum(1 for line in group if line.met is True),
+            sum(1 for line in group if line.met is False), sum(1 for line in group if line.met is None),
+            sum(scores, Decimal(0)) / len(scores) if scores else None,
+        ))  # fmt: skip
+    return found
+
+
+@dataclass(frozen=True)
+class KpiQuarter:
+    """One quarter of a KPI's page: its result and evaluation, or None where there is none."""
+
+    quarter: int
+    end: date
+    result: KpiResult | None
+    percent: Decimal | None
+    met: bool | None
+    evaluation: Evaluation | None
+
+
+def render_kpi(
+    entry: KpiEntry, agency_code: str, projects: Mapping[str, ProjectRow | None], as_of: date, lang: Lang
+) -> str:
+    """A KPI's page, as the old system's ``mykpi`` page shows one: target with unit, type, the
+    quarterly table of results and evaluations, a chart of the result as % of the target, the
+    notes of each quarter and the projects that contribute to it (linked to their pages)."""
+    kpi = entry.load()
+    results = {r.quarter: r for r in kpi.results}
+    evaluations = {e.quarter: e for e in kpi.evaluations}
+    quarters = []
+    for quarter in range(1, 5):
+        result = results.get(quarter)
+        quarters.append(KpiQuarter(
+            quarter, quarter_end(kpi.fiscal_year, quarter), result,
+            None if result is None else kpi.percent_of_target(result.value),
+            None if result is None else kpi.met(result.value), evaluations.get(quarter),
+        ))  # fmt: skip
+    chart_quarters = [ChartQuarter(q.quarter, q.end, q.percent, HUNDRED, None) for q in quarters]
+    chart = quarter_chart(
+        chart_quarters, site_word("kpi_chart", lang), lang, ("kpi_result_pct", "kpi_target_pct")
+    )
+    return _render(
+        "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=kpi_line(kpi, agency_code), path=entry.path,
+        quarters=quarters, chart=chart, projects=[(code, projects.get(code)) for code in kpi.projects],
+    )  # fmt: skip
 
 
 # --- the data files from each row's own part -------------------------------------------------
@@ -747,6 +937,7 @@ def plan_pages(
     config: Config,
     *,
     fingerprint: str | None = None,
+    kpis: Sequence[KpiEntry] = (),
 ) -> Iterator[Planned]:
     """Every page of the site, lazily rendered; the key says what the page depends on.
 
@@ -757,6 +948,9 @@ def plan_pages(
 
     Entries stream; only their small rows are kept for the agency pages, the overview and the
     data files that follow, and a project's full record is read only if its page is rendered.
+    ``kpis``: the KPI records (read once the entries are: ``load_entries`` fills the list as it
+    goes); a KPI's page depends on its file and on the rows of the projects it names, and the
+    pages that show it (its agency's, the overview) on its file.
     """
     base = base_key(fingerprint, lang, as_of, config)
     rows: list[ProjectRow] = []
@@ -772,7 +966,7 @@ def plan_pages(
             parts = None
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
                       written=entry.written == key)  # fmt: skip
-    yield from _summary_pages(rows, keys, base, as_of, lang, config, parts)
+    yield from _summary_pages(rows, keys, base, as_of, lang, config, parts, kpis)
 
 
 def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -> str:
@@ -788,20 +982,29 @@ def _summary_pages(
     lang: Lang,
     config: Config,
     parts: list[SiteRow] | None = None,
+    kpis: Sequence[KpiEntry] = (),
 ) -> Iterator[Planned]:
-    """The pages over many projects (agencies, overview, data) and the assets, after the projects'."""
+    """The KPI pages, the pages over many projects (agencies, overview, data) and the assets,
+    after the projects'."""
     by_agency: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
         by_agency.setdefault(row.agency_code, []).append(index)
-    for code, indexes in sorted(by_agency.items()):
+    kpi_keys, kpi_lines, by_agency_kpis = yield from _kpi_pages(rows, keys, base, as_of, lang, kpis)
+    for code in sorted({*by_agency, *by_agency_kpis}):
+        indexes = by_agency.get(code, [])
         agency_rows = [rows[i] for i in indexes]
-        yield Planned(agency_page(code), _key(base, "agency", [keys[i] for i in indexes]),
-                      partial(render_agency, code, agency_rows, as_of, lang, config), _weight(agency_rows))  # fmt: skip
-    everything = _key(base, keys)
+        project_keys = [keys[i] for i in indexes]
+        agency_kpis = by_agency_kpis.get(code, [])
+        key = _key(
+            base, "agency", project_keys, *([[kpi_keys[i] for i in agency_kpis]] if agency_kpis else [])
+        )
+        yield Planned(agency_page(code), key,
+                      partial(render_agency, code, agency_rows, as_of, lang, config, [kpi_lines[i] for i in agency_kpis]),
+                      _weight(agency_rows))  # fmt: skip
+    everything = _key(base, keys)  # the data files hold the projects only
+    overview = _key(everything, "index", kpi_keys) if kpi_keys else _key(everything, "index")
     heavy = _weight(rows)
-    yield Planned(
-        "index.html", _key(everything, "index"), lambda: render_index(rows, as_of, lang, config), heavy
-    )
+    yield Planned("index.html", overview, lambda: render_index(rows, as_of, lang, config, kpi_lines), heavy)
     if parts is not None:  # joined from each row's parts: a few milliseconds
         yield Planned("data.json", _key(everything, "json"), lambda: joined_data_json(parts, as_of))
         yield Planned("data.csv", _key(everything, "csv"), lambda: joined_data_csv(parts))
@@ -812,15 +1015,48 @@ def _summary_pages(
         yield Planned(name, _key(base, name), partial(asset_text, name))
 
 
+def _kpi_pages(
+    rows: list[ProjectRow], keys: list[str], base: str, as_of: date, lang: Lang, kpis: Sequence[KpiEntry]
+) -> Iterator[Planned]:
+    """A page per KPI, and (returned) each KPI's key, its line for the tables and, by agency
+    page, the KPIs it lists. A KPI is on the page of the agency whose projects name its
+    department, else on one of its own code prefix (``Kpi.agency_code``)."""
+    by_department: dict[str, str] = {}
+    by_code: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        by_department.setdefault(row.department, row.agency_code)
+        by_code[row.code] = index
+    kpi_keys: list[str] = []
+    lines: list[KpiLine] = []
+    by_agency: dict[str, list[int]] = {}
+    for entry in sorted(kpis, key=lambda e: e.kpi.code):
+        kpi = entry.kpi
+        agency = by_department.get(kpi.agency.department, kpi.agency_code)
+        linked = {code: rows[by_code[code]] if code in by_code else None for code in kpi.projects}
+        key = _key(
+            base,
+            "kpi",
+            entry.path,
+            entry.stamp,
+            [keys[by_code[c]] if c in by_code else None for c in kpi.projects],
+        )
+        by_agency.setdefault(agency, []).append(len(lines))
+        kpi_keys.append(_key(base, "kpi", entry.path, entry.stamp))
+        lines.append(kpi_line(kpi, agency))
+        yield Planned(kpi_page(kpi.code), key, partial(render_kpi, entry, agency, linked, as_of, lang))
+    return kpi_keys, lines, by_agency
+
+
 def site_pages(
     entries: Iterable[Entry],
     as_of: date,
     lang: Lang,
     config: Config,
+    kpis: Sequence[KpiEntry] = (),
 ) -> dict[str, str]:
     """The whole site as ``{relative path: text}``, every page rendered."""
     pages = {}
-    for page in plan_pages(entries, as_of, lang, config):
+    for page in plan_pages(entries, as_of, lang, config, kpis=kpis):
         text = page.render()
         pages[page.path] = text if isinstance(text, str) else text.decode("utf-8")
     return pages
@@ -1149,8 +1385,11 @@ def build_site(
 
     def plan(racy_since: int, build: Build) -> Iterator[Planned]:
         pages = OnePass(build, base_key(fingerprint, lang, as_of, config), lang)
-        entries = load_entries(config, as_of, checked_on, skipped, racy_since=racy_since, pages=pages)
-        return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint)
+        kpis: list[KpiEntry] = []
+        entries = load_entries(
+            config, as_of, checked_on, skipped, racy_since=racy_since, pages=pages, kpis=kpis
+        )
+        return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint, kpis=kpis)
 
     return _write(*_begin_build(out, config, cwd), plan, jobs)
 
@@ -1250,6 +1489,7 @@ def load_entries(
     *,
     racy_since: int | None = None,
     pages: OnePass | None = None,
+    kpis: list[KpiEntry] | None = None,
 ) -> Iterator[Entry]:
     """Every valid record of the repository as a row (``portfolio.rows``), with its file's stamp
     (``file_stamp``: ``racy_since`` says which files are told apart by content too) and its parts
@@ -1260,7 +1500,8 @@ def load_entries(
     on several processes when there are many. Any other full record is read again only for a
     project page that has to be rendered. A record that is not valid, or a second record of a
     code already seen, is counted in ``skipped`` (``validate`` says what is wrong) and the site
-    is built from the others.
+    is built from the others. ``kpis``: a list to which each valid KPI record is added (a
+    ``KpiEntry``), in the order of the scan, by the time the last entry has been given.
     """
     from . import index as ix
 
@@ -1280,18 +1521,19 @@ def load_entries(
         done = (
             _read_once(found, store, config, as_of, checked_on, variant, pages, shown_name) if store else {}
         )
+        met: list[tuple[str, dict[str, Any]]] = []
         made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
-                              present=SITE_ROWS, index=store, scanned=found)  # fmt: skip
-        # A file gives a row or a skip, in the order of the scan: each row's file is the next one
-        # the skips have not taken.
+                              present=SITE_ROWS, index=store, scanned=found, kpis=met)  # fmt: skip
+        # A file gives a row, a skip or a KPI, in the order of the scan: each row's file is the
+        # next one the skips and KPIs have not taken.
         files, position = found.files, 0
         while True:
-            before = len(skipped)
+            before = len(skipped) + len(met)
             try:
                 item: SiteRow = next(made)
             except StopIteration:
                 break
-            position += len(skipped) - before
+            position += len(skipped) + len(met) - before
             name, _, key = files[position]
             position += 1
             row = item.row
@@ -1310,9 +1552,53 @@ def load_entries(
             path = Path(name)
             yield Entry(row, stamp, partial(_project_of, path, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
+        if kpis is not None and met:
+            kpis.extend(_kpi_entries(met, found, done, racy_since, config, checked_on, shown, skipped))
     finally:
         if store is not None:
             store.close()
+
+
+def _kpi_entries(
+    met: list[tuple[str, dict[str, Any]]],
+    found: Scan,
+    done: Mapping[str, tuple[str | None, str | None]],
+    racy_since: int | None,
+    config: Config,
+    checked_on: date,
+    shown: Callable[[Path], str],
+    skipped: Skipped,
+) -> Iterator[KpiEntry]:
+    """The KPIs ``portfolio.rows`` met, with their stamps; a second record of a code is skipped."""
+    stats = {name: key for name, _, key in found.files}
+    seen: dict[str, str] = {}
+    for name, facts in met:
+        kpi = kpi_from_facts(facts)
+        path = Path(name)
+        where = shown(path)
+        if kpi.code in seen:
+            skipped.files.append((where, f"KPI {kpi.code} already has a record, {seen[kpi.code]}"))
+            continue
+        seen[kpi.code] = where
+        stamp = (done.get(os.path.abspath(name)) or (None, None))[0]
+        if stamp is None:
+            key = stats.get(name)
+            stamp = (
+                _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
+                if key
+                else file_stamp(name)
+            )
+        yield KpiEntry(kpi, where, stamp, partial(_kpi_of, path, config, checked_on, where))
+
+
+def _kpi_of(path: Path, config: Config, checked_on: date, shown: str) -> Kpi:
+    """The full KPI record behind a KPI page, read again when the page has to be rendered."""
+    record = check_file(path, config, checked_on, shown).require_record(
+        "the file changed during the build; run it again"
+    )
+    if not isinstance(record, Kpi):
+        raise ConflictError("the file changed during the build; run it again", path=shown)
+    return record
 
 
 #: Below this many records to read, starting worker processes costs more than it saves.
