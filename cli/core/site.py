@@ -55,6 +55,7 @@ from .check import check_file
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
+from .kpi import Kpi, KpiResult, kpi_from_facts
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
@@ -68,7 +69,6 @@ from .portfolio import (
     quarter_points,
     sorted_rows,
 )
-from .kpi import Kpi, KpiResult, kpi_from_facts
 from .record import Evaluation, Project
 from .status import Status, compute_status, computed_status_of
 from .store import swap_in as _swap_in
