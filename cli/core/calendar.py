@@ -325,6 +325,13 @@ def quarter_end(fy: int, quarter: int) -> date:
     return date(year, month, 1) - timedelta(days=1)
 
 
+def quarter_start(fy: int, quarter: int) -> date:
+    """First day of a fiscal quarter: Q2 of FY 2565 begins 2022-01-01."""
+    if quarter == 1:
+        return fiscal_year_bounds(fy)[0]
+    return quarter_end(fy, quarter - 1) + timedelta(days=1)
+
+
 def add_months(year: int, month: int, count: int) -> tuple[int, int]:
     """(year, month) moved by ``count`` months."""
     index = year * 12 + (month - 1) + count

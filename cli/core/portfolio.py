@@ -21,14 +21,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .calendar import add_months, ascii_digits, month_end, quarter_end
+from .calendar import add_months, ascii_digits, month_end, quarter_end, quarter_start
 from .config import Config
 from .labels import STATES
 from .money import ratio_percent
 from .status import CLOSED_STATES, PLAN_RANK, Status, budget_on, compute_status, expected_progress
 
 if TYPE_CHECKING:  # reading and checking records is imported where a record is read
-    from .record import Project
+    from .kpi import Kpi, KpiResult
+    from .record import Evaluation, Project
 
 
 class ProjectRow(NamedTuple):
@@ -68,6 +69,15 @@ class ProjectRow(NamedTuple):
     #: Cumulative disbursed at the end of quarters 1-4 of the fiscal year; None for a quarter
     #: that had not ended by ``as_of``.
     disbursed_by_quarter: tuple[Decimal | None, ...] = ()
+    #: The score and full score of the latest evaluation dated on or before ``as_of`` (format 2;
+    #: None without one). ``budget`` above is the budget in force on ``as_of`` (``budget_on``).
+    latest_score: Decimal | None = None
+    latest_full_score: Decimal | None = None
+
+    @property
+    def budget_in_force(self) -> Decimal:
+        """The budget in force on ``as_of`` (after the revisions dated by then): ``budget``."""
+        return self.budget
 
 
 def build_row(project: Project, status: Status, path: str) -> ProjectRow:
@@ -104,7 +114,95 @@ def build_row(project: Project, status: Status, path: str) -> ProjectRow:
         overdue=status.overdue,
         late=status.late,
         disbursed_by_quarter=disbursed_by_quarter(project, status.as_of),
+        **_latest_evaluation(project.evaluations, status.as_of),
     )
+
+
+def _latest_evaluation(evaluations: Iterable[Evaluation], as_of: date) -> dict[str, Decimal | None]:
+    """``latest_score`` and ``latest_full_score`` of a row: those of the evaluation of the
+    highest quarter among those dated on or before ``as_of``."""
+    latest = latest_evaluation(evaluations, as_of)
+    if latest is None:
+        return {"latest_score": None, "latest_full_score": None}
+    return {"latest_score": latest.score, "latest_full_score": latest.full_score}
+
+
+def latest_evaluation(evaluations: Iterable[Evaluation], as_of: date) -> Evaluation | None:
+    """The evaluation of the highest quarter among those dated on or before ``as_of``."""
+    return max((e for e in evaluations if e.date <= as_of), key=lambda e: e.quarter, default=None)
+
+
+class KpiRow(NamedTuple):
+    """What status, summary, the site and the exports need of one KPI as of a date.
+
+    Its figures (DESIGN of issue 20, "Figures") count only what was known on ``as_of``: the
+    results dated on or before it (an undated result once its quarter has begun) and the
+    evaluations dated on or before it; the latest is that of the highest quarter."""
+
+    code: str
+    name: str
+    number: str
+    agency_code: str
+    department: str
+    fiscal_year: int
+    category: str
+    level: str
+    unit: str
+    target: Decimal
+    direction: str
+    path: str
+    as_of: date
+    latest_quarter: int | None
+    latest_value: Decimal | None
+    #: The latest value as % of the target, respecting the direction (None: no result, or no
+    #: meaning: a target of 0, a value of 0 where less is better).
+    percent_of_target: Decimal | None
+    #: Whether the latest value meets the target; None without a result.
+    met: bool | None
+    latest_score: Decimal | None
+    latest_full_score: Decimal | None
+    #: The cumulative result of quarters 1-4 known on ``as_of`` (None: none).
+    values_by_quarter: tuple[Decimal | None, ...] = ()
+
+
+def build_kpi_row(kpi: Kpi, path: str, as_of: date) -> KpiRow:
+    """The row of one KPI as of ``as_of``: a pure function of its record and its path."""
+    known = [r for r in kpi.results if result_known(r, kpi.fiscal_year, as_of)]
+    latest = max(known, key=lambda r: r.quarter, default=None)
+    by_quarter: list[Decimal | None] = [None] * 4
+    for result in known:
+        by_quarter[result.quarter - 1] = result.value
+    evaluation = latest_evaluation(kpi.evaluations, as_of)
+    return KpiRow(
+        code=kpi.code,
+        name=kpi.name,
+        number=kpi.number,
+        agency_code=sys.intern(kpi.agency_code),
+        department=sys.intern(kpi.agency.department),
+        fiscal_year=kpi.fiscal_year,
+        category=kpi.category,
+        level=kpi.level,
+        unit=kpi.unit,
+        target=kpi.target,
+        direction=kpi.direction,
+        path=path,
+        as_of=as_of,
+        latest_quarter=latest.quarter if latest else None,
+        latest_value=latest.value if latest else None,
+        percent_of_target=kpi.percent_of_target(latest.value) if latest else None,
+        met=kpi.met(latest.value) if latest else None,
+        latest_score=evaluation.score if evaluation else None,
+        latest_full_score=evaluation.full_score if evaluation else None,
+        values_by_quarter=tuple(by_quarter),
+    )
+
+
+def result_known(result: KpiResult, fiscal_year: int, as_of: date) -> bool:
+    """Whether a reviewer could know ``result`` on ``as_of``: dated on or before it, or
+    undated (the old system's notes) and its quarter begun by then."""
+    if result.date is not None:
+        return result.date <= as_of
+    return quarter_start(fiscal_year, result.quarter) <= as_of
 
 
 def disbursed_by_quarter(project: Project, as_of: date) -> tuple[Decimal | None, ...]:
@@ -172,9 +270,11 @@ def rows(
     present: Presenter | None = None,
     index: Any = None,
     scanned: Any = None,
-    kpis: list[tuple[str, dict[str, Any]]] | None = None,
+    kpis: list[KpiRow] | None = None,
 ) -> Iterator[Any]:
-    """One row per valid record under ``paths`` (default: the records folder), streaming;
+    """One row per valid project under ``paths`` (default: the records folder), streaming;
+    ``kpis``: a list that gets the ``KpiRow`` of each valid KPI met on the way (in the order of
+    the files; the same run, the same refresh of the index: no file is read twice);
     ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already;
     ``present``: to have what it makes of each row instead of the row; ``index``: an open
     ``index.Index`` to use (its owner commits it; default: opened and committed here) and
@@ -184,8 +284,6 @@ def rows(
     as of a past date must not refuse a record for holding reports filed after that date.
     Files unchanged since the index saw them are not read: their row is computed from the
     facts the index keeps (``project_from_facts``), or what ``present`` made of it is loaded.
-    ``kpis``: a list to which each valid KPI record met is added as (path as given, its facts):
-    a KPI gives no project row, nor counts as a file skipped.
     """
     import os
 
@@ -247,10 +345,12 @@ def rows(
                 _skip(skipped, shown(path), "not a record")
                 continue
             kept_facts = json.loads(facts)
-            if kept_facts.get("kind", "project") != "project":
+            if kept_facts.get("kind", "project") != "project":  # a KPI: not a project row
                 if kpis is not None:
-                    kpis.append((name, kept_facts))
-                continue  # a KPI: not a project row (nor a file skipped)
+                    from .kpi import kpi_from_facts
+
+                    kpis.append(build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of))
+                continue
             project = project_from_facts(kept_facts)
             row = build_row(project, compute_status(project, as_of, config), shown(path))
             made = kind.make(row)
@@ -272,6 +372,22 @@ def rows(
             close()
         if own and store is not None:
             store.close()
+
+
+#: What is kept of a project when only the KPIs are wanted (``kpi_rows``): nothing to compute
+#: again on the next run of that day.
+_NO_PROJECT = Presenter("none", lambda row: None, lambda value: None, lambda value: "0", lambda value: None)
+
+
+def kpi_rows(paths: Iterable[Path], config: Config, as_of: date, **options: Any) -> list[KpiRow]:
+    """Every valid KPI's row under ``paths``, in the order of the files: ``rows`` (the same
+    options, one refresh of the index) keeping the KPIs and no project rows. A caller that
+    wants both kinds passes its own list as ``rows(..., kpis=...)`` instead."""
+    found: list[KpiRow] = []
+    options.setdefault("present", _NO_PROJECT)
+    for _ in rows(paths, config, as_of, kpis=found, **options):
+        pass
+    return found
 
 
 def row_or_reason(

@@ -9,13 +9,13 @@ portfolio rule, computed after the per-file checks (``check.kpi_link_findings``)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from itertools import pairwise
 from pathlib import PurePath
 from typing import Any
 
-from .calendar import day_of_check_words, fiscal_year_bounds, format_be, quarter_end
+from .calendar import day_of_check_words, format_be, quarter_end, quarter_start
 from .findings import Severity
 from .i18n import _
 from .kpi import KPI_FOLDER, Kpi
@@ -25,12 +25,6 @@ from .rules import Hit, Rule, RuleContext, _plausible
 
 #: The unit of a percentage, in which a target above 100 is suspect (percent-target).
 PERCENT_UNIT = "ร้อยละ"
-
-
-def _quarter_start(fiscal_year: int, quarter: int) -> date:
-    if quarter == 1:
-        return fiscal_year_bounds(fiscal_year)[0]
-    return quarter_end(fiscal_year, quarter - 1) + timedelta(days=1)
 
 
 def _quarterly(record: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
@@ -206,7 +200,7 @@ def result_early(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
     for result in ctx.project.results:
         if result.date is None or not _plausible(result.date):
             continue
-        start = _quarter_start(ctx.project.fiscal_year, result.quarter)
+        start = quarter_start(ctx.project.fiscal_year, result.quarter)
         if result.date < start:
             yield (
                 f"{result.field}.date",

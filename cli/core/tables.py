@@ -31,7 +31,7 @@ from .grid import Layout as Layout  # offered here to the commands, as before gr
 from .grid import measured_cells as measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
-from .portfolio import MonthPoint, ProjectRow, QuarterPoint
+from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .record import Project
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
@@ -131,6 +131,35 @@ def row_dict(row: ProjectRow) -> dict[str, Any]:
         "filed": row.filed,
         "overdue": row.overdue,
         "late": row.late,
+        "budget_in_force": json_number(row.budget_in_force),
+        "latest_score": json_number(row.latest_score),
+        "latest_full_score": json_number(row.latest_full_score),
+    }
+
+
+def kpi_row_dict(row: KpiRow) -> dict[str, Any]:
+    """One KPI as status's JSON writes it (README, "status"): English keys, numbers, null for
+    unknown (no result yet: latest_quarter, latest_value, percent_of_target and met are null)."""
+    return {
+        "code": row.code,
+        "name": row.name,
+        "number": row.number or None,
+        "agency_code": row.agency_code,
+        "department": row.department,
+        "fiscal_year": row.fiscal_year,
+        "category": row.category,
+        "level": row.level,
+        "unit": row.unit,
+        "target": json_number(row.target),
+        "direction": row.direction,
+        "latest_quarter": row.latest_quarter,
+        "latest_value": json_number(row.latest_value),
+        "percent_of_target": json_number(row.percent_of_target),
+        "met": row.met,
+        "latest_score": json_number(row.latest_score),
+        "latest_full_score": json_number(row.latest_full_score),
+        "values_by_quarter": [json_number(v) for v in row.values_by_quarter],
+        "path": row.path,
     }
 
 
@@ -211,7 +240,14 @@ STATUS_CSV_KEYS = (
     "state", "latest_no", "latest_date", "progress", "expected", "variance", "plan_status",
     "computed_plan_status", "target_status", "disbursed", "budget", "disbursement_rate",
     "disbursement_target", "disbursement_gap", "disbursed_q1", "disbursed_q2", "disbursed_q3",
-    "disbursed_q4", "due", "filed", "overdue", "late",
+    "disbursed_q4", "due", "filed", "overdue", "late", "budget_in_force", "latest_score", "latest_full_score",
+)  # fmt: skip
+
+#: The columns of status's CSV of KPIs (``--kind kpi``), in order.
+KPI_CSV_KEYS = (
+    "code", "name", "number", "agency_code", "department", "fiscal_year", "category", "level", "unit",
+    "target", "direction", "latest_quarter", "latest_value", "percent_of_target", "met", "latest_score",
+    "latest_full_score", "value_q1", "value_q2", "value_q3", "value_q4", "path",
 )  # fmt: skip
 
 
@@ -223,6 +259,18 @@ def status_csv(rows: Iterable[ProjectRow]) -> str:
         return [values[name] for name in STATUS_CSV_KEYS]
 
     return _write_csv(STATUS_CSV_KEYS, (record(r) for r in rows))
+
+
+def kpi_csv(rows: Iterable[KpiRow]) -> str:
+    """status's CSV of KPIs: one line per KPI, ``KPI_CSV_KEYS``."""
+
+    def record(row: KpiRow) -> list[Any]:
+        values = {name: getattr(row, name, None) for name in KPI_CSV_KEYS}
+        quarters = list(row.values_by_quarter) + [None] * (4 - len(row.values_by_quarter))
+        values.update({f"value_q{i}": q for i, q in enumerate(quarters, start=1)})
+        return [values[name] for name in KPI_CSV_KEYS]
+
+    return _write_csv(KPI_CSV_KEYS, (record(r) for r in rows))
 
 
 _TOTALS_KEYS = (
