@@ -36,7 +36,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -55,18 +55,20 @@ from .check import check_file
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
-from .kpi import Kpi, KpiResult, kpi_from_facts
+from .kpi import Kpi, KpiResult
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
 from .portfolio import (
     SORTS,
+    KpiRow,
     Presenter,
     ProjectRow,
     QuarterPoint,
     Skipped,
     progress_by_month,
     quarter_points,
+    result_known,
     sorted_rows,
 )
 from .record import Evaluation, Project
@@ -601,7 +603,7 @@ def render_index(
 
 def _kpi_order(lines: Sequence[KpiLine]) -> list[KpiLine]:
     """Latest fiscal year first, then by code."""
-    return sorted(lines, key=lambda line: (-line.kpi.fiscal_year, line.kpi.code))
+    return sorted(lines, key=lambda line: (-line.row.fiscal_year, line.row.code))
 
 
 def render_agency(
@@ -615,7 +617,7 @@ def render_agency(
     ordered = sorted_rows(rows, "worst")
     summary = summarise(rows, ["fiscal-year"], config, as_of)
     years = [(dict(g.key)["fiscal_year"], g.totals) for g in summary.groups]
-    department = rows[0].department if rows else (kpis[0].kpi.agency.department if kpis else "")
+    department = rows[0].department if rows else (kpis[0].row.department if kpis else "")
     return _render(
         "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
         department=department, rows=ordered, years=years,
@@ -674,43 +676,30 @@ def render_data_csv(rows: Sequence[ProjectRow]) -> str:
 
 @dataclass(frozen=True)
 class KpiEntry:
-    """One valid KPI record: the KPI as the index keeps it (without its long texts), its path
-    as shown, its file's stamp (``file_stamp``), and how to read it in full for its page."""
+    """One valid KPI record: its row (``portfolio.KpiRow``, from the facts the index keeps), its
+    file's stamp (``file_stamp``), how to read it in full for its page, and the codes of the
+    projects it names."""
 
-    kpi: Kpi
-    path: str
+    row: KpiRow
     stamp: str
     load: Callable[[], Kpi]
+    projects: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class KpiLine:
-    """What a table of KPIs shows of one: its latest result against the target (DESIGN of issue
-    20, "Figures"), its latest evaluation as % of its full score, and the agency page it is on."""
+    """A KPI's row as the site's tables show it: with the agency page it is listed on and its
+    latest evaluation as % of its full score."""
 
-    kpi: Kpi
+    row: KpiRow
     agency_code: str
-    latest: KpiResult | None
-    percent: Decimal | None
-    met: bool | None
-    score: Decimal | None
 
-
-def evaluation_percent(evaluation: Evaluation | None) -> Decimal | None:
-    """An evaluation's score as % of its full score."""
-    if evaluation is None or not evaluation.full_score:
-        return None
-    return evaluation.score / evaluation.full_score * HUNDRED
-
-
-def kpi_line(kpi: Kpi, agency_code: str) -> KpiLine:
-    latest = kpi.latest_result
-    return KpiLine(
-        kpi, agency_code, latest,
-        None if latest is None else kpi.percent_of_target(latest.value),
-        None if latest is None else kpi.met(latest.value),
-        evaluation_percent(kpi.latest_evaluation),
-    )  # fmt: skip
+    @property
+    def score(self) -> Decimal | None:
+        row = self.row
+        if row.latest_score is None or not row.latest_full_score:
+            return None
+        return row.latest_score / row.latest_full_score * HUNDRED
 
 
 @dataclass(frozen=True)
@@ -730,14 +719,14 @@ def kpi_years(lines: Sequence[KpiLine]) -> list[KpiYear]:
     evaluations as % of the full score (KPIs without an evaluation left out of the mean)."""
     years: dict[int, list[KpiLine]] = {}
     for line in lines:
-        years.setdefault(line.kpi.fiscal_year, []).append(line)
+        years.setdefault(line.row.fiscal_year, []).append(line)
     found = []
     for year in sorted(years, reverse=True):
         group = years[year]
         scores = [line.score for line in group if line.score is not None]
         found.append(KpiYear(
-            year, len(group), sum(1 for line in group if line.met is True),
-            sum(1 for line in group if line.met is False), sum(1 for line in group if line.met is None),
+            year, len(group), sum(1 for line in group if line.row.met is True),
+            sum(1 for line in group if line.row.met is False), sum(1 for line in group if line.row.met is None),
             sum(scores, Decimal(0)) / len(scores) if scores else None,
         ))  # fmt: skip
     return found
@@ -760,10 +749,11 @@ def render_kpi(
 ) -> str:
     """A KPI's page, as the old system's ``mykpi`` page shows one: target with unit, type, the
     quarterly table of results and evaluations, a chart of the result as % of the target, the
-    notes of each quarter and the projects that contribute to it (linked to their pages)."""
+    notes of each quarter and the projects that contribute to it (linked to their pages). As
+    its row, it shows what was known on ``as_of`` (``portfolio.result_known``)."""
     kpi = entry.load()
-    results = {r.quarter: r for r in kpi.results}
-    evaluations = {e.quarter: e for e in kpi.evaluations}
+    results = {r.quarter: r for r in kpi.results if result_known(r, kpi.fiscal_year, as_of)}
+    evaluations = {e.quarter: e for e in kpi.evaluations if e.date <= as_of}
     quarters = []
     for quarter in range(1, 5):
         result = results.get(quarter)
@@ -773,12 +763,14 @@ def render_kpi(
             None if result is None else kpi.met(result.value), evaluations.get(quarter),
         ))  # fmt: skip
     chart_quarters = [ChartQuarter(q.quarter, q.end, q.percent, HUNDRED, None) for q in quarters]
-    chart = quarter_chart(
-        chart_quarters, site_word("kpi_chart", lang), lang, ("kpi_result_pct", "kpi_target_pct")
-    )
+    words = ("kpi_result_pct", "kpi_target_pct")
     return _render(
-        "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=kpi_line(kpi, agency_code), path=entry.path,
-        quarters=quarters, chart=chart, projects=[(code, projects.get(code)) for code in kpi.projects],
+        "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=KpiLine(entry.row, agency_code),
+        quarters=quarters, chart=quarter_chart(chart_quarters, site_word("kpi_chart", lang), lang, words),
+        notes=[results[q] for q in sorted(results) if results[q].note],
+        evaluation_notes=[evaluations[q] for q in sorted(evaluations) if evaluations[q].note],
+        latest_evaluation=evaluations[max(evaluations)] if evaluations else None,
+        projects=[(code, projects.get(code)) for code in kpi.projects],
     )  # fmt: skip
 
 
@@ -835,7 +827,7 @@ def _worst_of_site_row(item: SiteRow) -> Any:
 _DECIMALS = frozenset(
     i for i, name in enumerate(ProjectRow._fields)
     if name in ("progress", "expected", "variance", "disbursed", "budget", "disbursement_rate",
-                "disbursement_target", "disbursement_gap")
+                "disbursement_target", "disbursement_gap", "latest_score", "latest_full_score")
 )  # fmt: skip
 _DATES = frozenset(
     i for i, name in enumerate(ProjectRow._fields) if name in ("start", "end", "as_of", "latest_date")
@@ -1017,7 +1009,7 @@ def _summary_pages(
 
 def _kpi_pages(
     rows: list[ProjectRow], keys: list[str], base: str, as_of: date, lang: Lang, kpis: Sequence[KpiEntry]
-) -> Iterator[Planned]:
+) -> Generator[Planned, None, tuple[list[str], list[KpiLine], dict[str, list[int]]]]:
     """A page per KPI, and (returned) each KPI's key, its line for the tables and, by agency
     page, the KPIs it lists. A KPI is on the page of the agency whose projects name its
     department, else on one of its own code prefix (``Kpi.agency_code``)."""
@@ -1029,21 +1021,16 @@ def _kpi_pages(
     kpi_keys: list[str] = []
     lines: list[KpiLine] = []
     by_agency: dict[str, list[int]] = {}
-    for entry in sorted(kpis, key=lambda e: e.kpi.code):
-        kpi = entry.kpi
-        agency = by_department.get(kpi.agency.department, kpi.agency_code)
-        linked = {code: rows[by_code[code]] if code in by_code else None for code in kpi.projects}
-        key = _key(
-            base,
-            "kpi",
-            entry.path,
-            entry.stamp,
-            [keys[by_code[c]] if c in by_code else None for c in kpi.projects],
-        )
+    for entry in sorted(kpis, key=lambda e: e.row.code):
+        kpi_row = entry.row
+        agency = by_department.get(kpi_row.department, kpi_row.agency_code)
+        linked = {code: rows[by_code[code]] if code in by_code else None for code in entry.projects}
+        own = _key(base, "kpi", kpi_row.path, entry.stamp)
+        key = _key(own, [keys[by_code[c]] if c in by_code else None for c in entry.projects])
         by_agency.setdefault(agency, []).append(len(lines))
-        kpi_keys.append(_key(base, "kpi", entry.path, entry.stamp))
-        lines.append(kpi_line(kpi, agency))
-        yield Planned(kpi_page(kpi.code), key, partial(render_kpi, entry, agency, linked, as_of, lang))
+        kpi_keys.append(own)
+        lines.append(KpiLine(kpi_row, agency))
+        yield Planned(kpi_page(kpi_row.code), key, partial(render_kpi, entry, agency, linked, as_of, lang))
     return kpi_keys, lines, by_agency
 
 
@@ -1521,7 +1508,7 @@ def load_entries(
         done = (
             _read_once(found, store, config, as_of, checked_on, variant, pages, shown_name) if store else {}
         )
-        met: list[tuple[str, dict[str, Any]]] = []
+        met: list[KpiRow] = []
         made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
                               present=SITE_ROWS, index=store, scanned=found, kpis=met)  # fmt: skip
         # A file gives a row, a skip or a KPI, in the order of the scan: each row's file is the
@@ -1553,42 +1540,47 @@ def load_entries(
             yield Entry(row, stamp, partial(_project_of, path, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
         if kpis is not None and met:
-            kpis.extend(_kpi_entries(met, found, done, racy_since, config, checked_on, shown, skipped))
+            kpis.extend(
+                _kpi_entries(met, found, done, racy_since, config, checked_on, shown_name, store, skipped)
+            )
     finally:
         if store is not None:
             store.close()
 
 
 def _kpi_entries(
-    met: list[tuple[str, dict[str, Any]]],
+    met: list[KpiRow],
     found: Scan,
     done: Mapping[str, tuple[str | None, str | None]],
     racy_since: int | None,
     config: Config,
     checked_on: date,
-    shown: Callable[[Path], str],
+    shown: Callable[[str], str],
+    store: Index | None,
     skipped: Skipped,
 ) -> Iterator[KpiEntry]:
-    """The KPIs ``portfolio.rows`` met, with their stamps; a second record of a code is skipped."""
-    stats = {name: key for name, _, key in found.files}
+    """The KPIs ``portfolio.rows`` met, each with its file's stamp and the projects it names;
+    a second record of a code is skipped. A row names its file as shown: the scan's files are
+    named so here, and only when there are KPIs."""
+    files = {shown(name): (name, key) for name, refused, key in found.files if not refused}
     seen: dict[str, str] = {}
-    for name, facts in met:
-        kpi = kpi_from_facts(facts)
-        path = Path(name)
-        where = shown(path)
-        if kpi.code in seen:
-            skipped.files.append((where, f"KPI {kpi.code} already has a record, {seen[kpi.code]}"))
+    for row in met:
+        if row.code in seen:
+            skipped.files.append((row.path, f"KPI {row.code} already has a record, {seen[row.code]}"))
             continue
-        seen[kpi.code] = where
+        seen[row.code] = row.path
+        name, key = files[row.path]
         stamp = (done.get(os.path.abspath(name)) or (None, None))[0]
         if stamp is None:
-            key = stats.get(name)
             stamp = (
                 _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
                 if key
                 else file_stamp(name)
             )
-        yield KpiEntry(kpi, where, stamp, partial(_kpi_of, path, config, checked_on, where))
+        load = partial(_kpi_of, Path(name), config, checked_on, row.path)
+        facts = store.facts(os.path.abspath(name)) if store is not None else ""
+        projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
+        yield KpiEntry(row, stamp, load, projects)
 
 
 def _kpi_of(path: Path, config: Config, checked_on: date, shown: str) -> Kpi:
