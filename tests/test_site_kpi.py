@@ -63,14 +63,19 @@ def test_a_kpi_page_shows_target_quarters_evaluations_notes_and_projects(f2: Pat
     assert "ไตรมาส 1 (28/01/2565): เบิกจ่ายตามแผน" in text
     assert "ไม่บรรลุค่าเป้าหมาย" in text
     assert f'href="../projects/{PROJECT}.html"' in html
-    assert '<svg' in html and "ผลงานสะสมเทียบค่าเป้าหมายรายไตรมาส" in html
+    assert "<svg" in html and "ผลงานสะสมเทียบค่าเป้าหมายรายไตรมาส" in html
 
 
 def test_the_overview_and_the_agency_page_show_the_kpis(f2: Path) -> None:
     assert run("site", "--as-of", "2022-06-30").exit_code == 0
     index = page(f2, "index.html")
     got = figures(index)
-    assert (got["kpis"], got["kpis_met"], got["kpis_not_met"], got["kpis_no_result"]) == (["1"], ["0"], ["1"], ["0"])
+    assert (got["kpis"], got["kpis_met"], got["kpis_not_met"], got["kpis_no_result"]) == (
+        ["1"],
+        ["0"],
+        ["1"],
+        ["0"],
+    )
     assert got["kpi_score_mean"] == ["100.00"]
     assert f'href="kpis/{KPI}.html"' in index
     # The KPI's department is that of project 01000000-2475: it is listed on that agency's page.
@@ -148,7 +153,9 @@ def test_a_second_record_of_a_kpi_code_is_skipped(f2: Path) -> None:
     other.mkdir()
     shutil.copy(f2 / "records" / "2565" / "kpi" / f"{KPI}.toml", other / f"{KPI}.toml")
     skipped = Skipped()
-    site_core.build_site(f2 / "_site", load_config(f2), date(2022, 6, 30), "th", date(2025, 1, 1), f2, skipped)
+    site_core.build_site(
+        f2 / "_site", load_config(f2), date(2022, 6, 30), "th", date(2025, 1, 1), f2, skipped
+    )
     assert (f2 / "_site" / "kpis" / f"{KPI}.html").is_file()
     assert [reason for _, reason in skipped.files] == [
         "KPI 5026-2001 already has a record, records/2565/kpi/5026-2001.toml"
