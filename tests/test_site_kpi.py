@@ -9,13 +9,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from test_site import text_of
 
 from projledger.core import site as site_core
 from projledger.core.config import load_config
 from projledger.core.portfolio import Skipped
 
 from conftest import DATA, run
-from test_site import text_of
 
 FORMAT2 = DATA / "format2"
 KPI = "5026-2001"
