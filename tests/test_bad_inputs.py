@@ -444,6 +444,9 @@ DEVICE_RUNS = [
     ("import", "/dev/zero"),
     ("add-report", "/dev/zero", "--progress", "1", "--note", "x"),
     ("add-report", CODE, "--progress", "1", "--note-file", "/dev/zero"),
+    ("add-result", "/dev/zero", "--quarter", "1", "--value", "1"),
+    ("add-evaluation", "/dev/zero", "--quarter", "1", "--score", "1"),
+    ("revise-budget", "/dev/zero", "--budget", "1", "--date", "2024-09-01", "--note", "x"),
 ]
 
 
@@ -699,3 +702,71 @@ def test_hostile_places_among_the_records(empty_repo: Path, kind: str) -> None:
             assert "50100000-0002" in done.stdout or "สำนัก" in done.stdout, (args, done.stdout)
         if args[0] in ("status", "site") and rule is not None:
             assert path in done.stderr, (args, done.stderr)
+
+
+# --- the format-2 appends (add-result, add-evaluation, revise-budget) on hostile places ---------
+
+#: Each command's options, good ones: only the place of the record is hostile.
+APPENDS = {
+    "add-result": ["--quarter", "1", "--value", "1", "--date", "2023-11-01"],
+    "add-evaluation": ["--quarter", "1", "--score", "1", "--date", "2024-01-20"],
+    "revise-budget": ["--budget", "1", "--date", "2024-01-20", "--note", "x"],
+}
+KPI_TEXT = """format = 2
+kind = "kpi"
+code = "5026-2001"
+name = "x"
+fiscal_year = 2567
+category = "routine"
+level = "output"
+unit = "ร้อยละ"
+target = 100
+
+[agency]
+department = "x"
+"""
+
+
+def _hostile_kpi(root: Path, hostile: str) -> Path:
+    """records/2567/kpi/5026-2001.toml as ``hostile``: a FIFO, a link to nothing, a link out."""
+    path = root / "records" / "2567" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    if hostile == "fifo":
+        os.mkfifo(path)
+    elif hostile == "dangling-link":
+        os.symlink("gone.toml", path)
+    else:
+        outside = root / "outside.toml"
+        outside.write_text(KPI_TEXT, "utf-8")
+        os.symlink(outside, path)
+    return path
+
+
+@pytest.mark.parametrize("hostile", ["fifo", "dangling-link", "link-out"])
+@pytest.mark.parametrize("by", ["code", "path"])
+@pytest.mark.parametrize("command", list(APPENDS))
+def test_the_format2_appends_refuse_hostile_places(empty_repo: Path, command: str, by: str, hostile: str) -> None:
+    path = _hostile_kpi(empty_repo, hostile)
+    outside = empty_repo / "outside.toml"
+    before = outside.read_bytes() if outside.exists() else None
+    given = "5026-2001" if by == "code" else shown(path, empty_repo)
+    result = run(command, given, *APPENDS[command])
+    assert_one_line_error(result)
+    assert "5026-2001" in result.stderr or "outside" in result.stderr
+    assert result.stdout == ""
+    if before is not None:
+        assert outside.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir() if not p.name.endswith(".lock")) == [path.name]
+
+
+@pytest.mark.parametrize("command", list(APPENDS))
+def test_the_format2_appends_refuse_a_broken_record_naming_file_line_and_field(
+    empty_repo: Path, command: str
+) -> None:
+    path = empty_repo / "records" / "2567" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(KPI_TEXT.replace("target = 100", "target = -1"), "utf-8")
+    before = path.read_bytes()
+    result = run(command, "5026-2001", *APPENDS[command])
+    assert_one_line_error(result, names="records/2567/kpi/5026-2001.toml:")
+    assert path.read_bytes() == before

@@ -18,7 +18,8 @@ ARGS = [
 ]  # fmt: skip
 EXPECTED = """\
 #:schema ../../schemas/project.schema.json
-format = 1
+format = 2
+kind = "project"
 code = "50100000-0001"
 name = "ปรับปรุงทางเท้า"
 fiscal_year = 2568

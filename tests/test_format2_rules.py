@@ -14,7 +14,7 @@ KPI = DATA / "format2" / "kpi" / "5026-2001.toml"
 def _with_kpi(repo: Path, projects: str) -> Path:
     path = repo / "records" / "2565" / "kpi" / KPI.name
     path.parent.mkdir(parents=True)
-    text = KPI.read_text("utf-8").replace('projects = ["01000000-2475"]', f"projects = {projects}")
+    text = KPI.read_text("utf-8").replace('projects = [\n    "01000000-2475",\n]', f"projects = {projects}")
     path.write_text(text, "utf-8")
     return path
 

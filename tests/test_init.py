@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from projledger.core.config import DEFAULT_TARGETS, load_config, parse_config
-from projledger.core.scaffold import SCHEMA_HEADER, SCHEMA_PATH, WORKFLOW_PATH, scaffold
+from projledger.core.scaffold import KPI_SCHEMA_PATH, SCHEMA_HEADER, SCHEMA_PATH, WORKFLOW_PATH, scaffold
 
 from conftest import PROJECT_ROOT, run
 
@@ -23,6 +23,7 @@ EXPECTED_FILES = [
     ".taplo.toml",
     "projledger.toml",
     "records/.gitkeep",
+    "schemas/kpi.schema.json",
     "schemas/project.schema.json",
 ]
 
@@ -76,7 +77,28 @@ def test_schema_copy_is_the_shipped_schema_where_record_headers_point() -> None:
 
 def test_taplo_rule_associates_records_with_the_schema() -> None:
     taplo = tomllib.loads(scaffold("1.2.3")[".taplo.toml"])
-    assert taplo["rule"] == [{"include": ["records/**/*.toml"], "schema": {"path": SCHEMA_PATH}}]
+    assert taplo["rule"] == [
+        {"include": ["records/**/kpi/*.toml"], "schema": {"path": KPI_SCHEMA_PATH}},
+        {"include": ["records/**/*.toml"], "exclude": ["records/**/kpi/*.toml"], "schema": {"path": SCHEMA_PATH}},
+    ]
+
+
+def test_init_copies_the_kpi_schema_that_new_kpi_records_point_at(tmp_path: Path) -> None:
+    from contextlib import chdir
+
+    from projledger.core.schema import schema
+
+    assert run("init", str(tmp_path / "agency")).exit_code == 0
+    copied = tmp_path / "agency" / KPI_SCHEMA_PATH
+    assert json.loads(copied.read_text("utf-8")) == schema((2, "kpi"))
+    with chdir(tmp_path / "agency"):
+        made = run("new", "--kind", "kpi", "5026-2001", "--name", "ก", "--fiscal-year", "2565",
+                   "--department", "ข", "--unit", "ร้อยละ", "--target", "100")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    record = tmp_path / "agency" / "records" / "2565" / "kpi" / "5026-2001.toml"
+    header = record.read_text("utf-8").splitlines()[0]
+    assert header == "#:schema ../../../schemas/kpi.schema.json"
+    assert (record.parent / header.split(" ", 1)[1]).resolve() == copied.resolve()
 
 
 def test_gitignore_covers_lock_temp_and_site() -> None:

@@ -4,6 +4,8 @@ ambiguous one refused with its line), and what the page does not print asked for
 
 from __future__ import annotations
 
+import json
+
 import os
 import shutil
 import subprocess
@@ -373,3 +375,40 @@ def test_the_installed_command_imports_a_kpi_page(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     written = (tmp_path / BUDGET_TARGET).read_text("utf-8")
     assert written == (LEGACY / "kpi_5026-2001.expected.toml").read_text("utf-8")
+
+
+# --- what import writes is checked as every write is ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("page", "args"),
+    [
+        (BUDGET, BUDGET_ARGS),
+        (WASTE, WASTE_ARGS),
+        *((LEGACY / f"kpi_5026-2001_{v}.txt", BUDGET_ARGS) for v in ("crlf", "dense", "spaces", "thai_digits")),
+        (LEGACY / "kpi_5011-2003_relaid.txt", WASTE_ARGS),
+    ],
+    ids=lambda value: value.name if isinstance(value, Path) else "",
+)
+def test_imported_kpi_pages_validate_clean(empty_repo: Path, page: Path, args: tuple[str, ...]) -> None:
+    imported = run("import", str(page), *args)
+    assert imported.exit_code == 0, imported.stderr
+    result = run("--lang", "en", "validate", "--format", "json")
+    assert result.exit_code == 0, result.stdout
+    report = json.loads(result.stdout)
+    assert report["files"] == 1 and report["errors"] == 0, report
+
+
+def test_an_imported_kpi_that_breaks_a_rule_is_refused_by_the_writers_check(empty_repo: Path) -> None:
+    page = empty_repo / "page.txt"
+    text = BUDGET.read_text("utf-8")
+    assert "94.73\t95 / 100" in text
+    page.write_text(text.replace("94.73\t95 / 100", "94.73\t120 / 100"), "utf-8")
+    result = run("--lang", "en", "import", str(page), *BUDGET_ARGS)
+    assert result.exit_code == 1, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith("projledger: records/2564/kpi/5026-2001.toml:"), line
+    assert "evaluations[3].score: " in line and "120" in line and line.endswith("nothing was written")
+    assert not BUDGET_TARGET.exists()
+    stdout = run("--lang", "en", "import", str(page), *BUDGET_ARGS, "--stdout")
+    assert stdout.exit_code == 1 and stdout.stdout == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import codecs
 import difflib
 import os
@@ -407,8 +408,10 @@ def test_the_installed_command_migrates_a_crlf_record_with_a_bom(tmp_path: Path)
 # --- the same results before and after ---------------------------------------------------------
 
 
-@pytest.mark.xfail(reason="needs format 2 reading (20-core)", strict=False)
 def test_validate_status_and_show_give_the_same_results_before_and_after(repo: Path) -> None:
+    record = repo / "records" / "2565" / "01000000-2475.toml"
+    format_line = record.read_text("utf-8").splitlines().index("format = 1") + 1
+
     def results() -> list[tuple[int, str]]:
         runs = [
             run("validate", "--as-of", "2023-02-15", "--format", "json"),
@@ -419,6 +422,14 @@ def test_validate_status_and_show_give_the_same_results_before_and_after(repo: P
         return [(r.exit_code, r.stdout) for r in runs]
 
     before = results()
+    assert json.loads(before[0][1])["findings"], "the shipped record has a finding whose line moves"
     assert run("migrate").exit_code == 0
     after = results()
-    assert after == before
+    # The one line migrate inserts (kind = "project" after format) moves every later finding one
+    # line down; everything else, every figure and every word, is as it was.
+    found = json.loads(after[0][1])
+    for finding in found["findings"]:
+        if finding["line"] is not None and finding["line"] > format_line + 1:
+            finding["line"] -= 1
+    assert found == json.loads(before[0][1])
+    assert after[1:] == before[1:]

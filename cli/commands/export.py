@@ -33,7 +33,7 @@ from .reading import report_skipped
 )
 @as_of_option
 def export(targets: tuple[str, ...], output_format: str, output: Path, as_of: date | None) -> None:  # fmt: skip
-    """Write the portfolio as tables for DuckDB, Spark and BI tools.
+    """Write the portfolio as tables for DuckDB, Spark, BI tools.
 
     PATH: record files or folders; default the repository's records.
 

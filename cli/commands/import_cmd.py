@@ -342,11 +342,13 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     the page cannot show."""
     from ..core.errors import ConflictError, RecordError
     from ..core.i18n import _
+    from ..core.check import check_data
     from ..core.kpi_page import merge_kpi, parse_kpi_page
     from ..core.layout import KPI_SCHEMA_FILE, render_record, schema_line
     from ..core.record import decode, parse
     from ..core.repository import kpi_record_path
     from ..core.store import update
+    from ..core.writing import refuse_errors
 
     imported = parse_kpi_page(text, shown, options)
     echo_findings(imported.warnings)
@@ -354,14 +356,23 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     path = kpi_record_path(config, data["fiscal_year"], data["code"])
     record_shown = shown_path(path)
 
+    warnings: list[Any] = []
+
     def rendered(values: dict[str, Any]) -> str:
+        """The record's text, checked as every write is (``check_data``): an error refuses it
+        naming file, line and field; warnings are said once it is written."""
         out = render_record(values, schema_line(path, config.root, KPI_SCHEMA_FILE))
-        if parse(out, record_shown) != values:  # a safety net: the file reads back as the page read
+        read = parse(out, record_shown)
+        if read != values:  # a safety net: the file reads back as the page read
             raise RuntimeError(f"{record_shown}: the KPI record does not read back as it was read")
+        result = check_data(read, out, path, config, today(config), record_shown)
+        refuse_errors(result)
+        warnings[:] = [finding for finding in result.findings if not finding.is_error]
         return out
 
     if to_stdout:
         click.echo(rendered(data), nl=False)
+        echo_findings(warnings)
         return
     kept: list[str] = []
 
@@ -396,6 +407,7 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
 
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change, config.records_dir)
+    echo_findings(warnings)
     if kept:
         click.echo(
             _("{record}: kept from the record what the page cannot show: {keys}").format(

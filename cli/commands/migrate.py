@@ -21,7 +21,7 @@ from .rewriting import read_record, record_targets
     "--check", is_flag=True, help="Change nothing; list the files that would be migrated, exit 1 if any."
 )
 def migrate(paths: tuple[Path, ...], check: bool) -> None:
-    """Turn format-1 records into format 2, changing two lines each.
+    """Turn format-1 records into format 2, two lines each.
 
     PATH is a record file or a folder of them (default: the repository's records).
 

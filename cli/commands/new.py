@@ -1,4 +1,4 @@
-"""``projledger new``: register a project, as a new record in the canonical layout."""
+"""``projledger new``: register a project or a KPI, as a new record in the canonical layout."""
 
 from __future__ import annotations
 
@@ -7,8 +7,20 @@ from typing import Any
 import click
 
 from ..core.i18n import _
+from ..core.labels import KPI_CATEGORIES, KPI_DIRECTIONS, KPI_LEVELS
 from .add_report import ask
-from .options import DAY, FISCAL_YEAR, MONEY, current_config, echo_findings, shown_path, today
+from .options import (
+    DAY,
+    FISCAL_YEAR,
+    MONEY,
+    NUMBER,
+    LabelChoice,
+    OptionError,
+    current_config,
+    echo_findings,
+    shown_path,
+    today,
+)
 
 #: (option, prompt, type) of the options a new record cannot do without, in prompting order.
 REQUIRED = (
@@ -19,11 +31,29 @@ REQUIRED = (
     ("budget", "--budget", "Budget, baht (งบประมาณที่ได้รับ)", MONEY),
     ("department", "--department", "Department (หน่วยงาน)", click.STRING),
 )
+#: The same for a KPI.
+KPI_REQUIRED = (
+    ("name", "--name", "KPI name (ชื่อตัวชี้วัด)", click.STRING),
+    ("fiscal_year", "--fiscal-year", "Fiscal year, BE (ปีงบประมาณ พ.ศ.)", FISCAL_YEAR),
+    ("department", "--department", "Department (หน่วยงาน)", click.STRING),
+    ("unit", "--unit", "Unit of measure (หน่วยนับ: ร้อยละ, ตันต่อวัน)", click.STRING),
+    ("target", "--target", "Target (ค่าเป้าหมาย)", NUMBER),
+)
+#: Options of one kind only: given for the other kind they are a usage error.
+PROJECT_ONLY = ("start", "end", "budget", "division", "owner", "coordinator", "plan_ref")
+KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", "number")
 
 
 @click.command("new")
 @click.argument("code")
-@click.option("--name", default=None, help="The project's name. Required.")
+@click.option(
+    "--kind",
+    type=click.Choice(("project", "kpi")),
+    default="project",
+    show_default=True,
+    help="The kind of record: a project (records/<FY>/<CODE>.toml) or a KPI (records/<FY>/kpi/<CODE>.toml).",
+)
+@click.option("--name", default=None, help="The project's or KPI's name. Required.")
 @click.option(
     "--fiscal-year",
     type=FISCAL_YEAR,
@@ -36,74 +66,155 @@ REQUIRED = (
     type=DAY,
     default=None,
     metavar="DATE",
-    help="The start date: dd/mm/yyyy BE (01/10/2567) or ISO (2024-10-01), Thai digits allowed. Required.",
+    help="Project: the start date: dd/mm/yyyy BE (01/10/2567) or ISO (2024-10-01), Thai digits allowed. Required.",
 )
 @click.option(
     "--end",
     type=DAY,
     default=None,
     metavar="DATE",
-    help="The end date: dd/mm/yyyy BE (30/09/2568) or ISO (2025-09-30), Thai digits allowed. Required.",
+    help="Project: the end date: dd/mm/yyyy BE (30/09/2568) or ISO (2025-09-30), Thai digits allowed. Required.",
 )
 @click.option(
     "--budget",
     type=MONEY,
     default=None,
     metavar="BAHT",
-    help="The allocated budget in baht, at most 2 decimals (3,540,000 or 1250000.50). Required.",
+    help="Project: the allocated budget in baht, at most 2 decimals (3,540,000 or 1250000.50). Required.",
 )
 @click.option("--department", default=None, help="The responsible department's name. Required.")
-@click.option("--division", default="", help="The division under the department (optional).")
-@click.option("--unit", default="", help="The unit under the division (optional).")
-@click.option("--owner", default="", help="The responsible person or office (optional).")
-@click.option("--coordinator", default="", help="The coordinator at the evaluation department (optional).")
+@click.option("--division", default=None, help="Project: the division under the department (optional).")
 @click.option(
-    "--plan-ref", default="", help="The line in the agency's annual plan, as written there (optional)."
+    "--unit",
+    default=None,
+    help="Project: the unit under the division (optional). KPI: the unit of measure "
+    "(percent, tonnes a day, times a year, as the agency writes it); required.",
 )
-def new(code: str, **options: Any) -> None:
-    """Register a new project: create its record file.
+@click.option("--owner", default=None, help="Project: the responsible person or office (optional).")
+@click.option(
+    "--coordinator", default=None, help="Project: the coordinator at the evaluation department (optional)."
+)
+@click.option(
+    "--plan-ref", default=None, help="Project: the line in the agency's annual plan, as written there (optional)."
+)
+@click.option("--target", type=NUMBER, default=None, metavar="NUMBER", help="KPI: the target value (100). Required.")
+@click.option(
+    "--category",
+    type=LabelChoice(KPI_CATEGORIES),
+    default=None,
+    help="KPI: routine or strategic, or the page's Thai words (ตัวชี้วัดงานประจำ, ตัวชี้วัดเชิงยุทธศาสตร์); "
+    "default routine.",
+)
+@click.option(
+    "--level",
+    type=LabelChoice(KPI_LEVELS),
+    default=None,
+    help="KPI: output or outcome, or the page's Thai words (ตัวชี้วัดระดับผลผลิต, ตัวชี้วัดระดับผลลัพธ์); "
+    "default output.",
+)
+@click.option(
+    "--direction",
+    type=LabelChoice(KPI_DIRECTIONS),
+    default=None,
+    help="KPI: higher (more is better, the default) or lower (less is better, such as waste), or "
+    "the Thai words (มากกว่าดีกว่า, น้อยกว่าดีกว่า).",
+)
+@click.option("--baseline", type=NUMBER, default=None, metavar="NUMBER", help="KPI: the baseline value (optional).")
+@click.option(
+    "--project",
+    "projects",
+    multiple=True,
+    metavar="CODE",
+    help="KPI: the code of a project that contributes to it; once per project; each must have a record.",
+)
+@click.option("--number", default=None, help="KPI: its number in the agency's plan (5.1), optional.")
+def new(code: str, kind: str, **options: Any) -> None:
+    """Register a new project or KPI: create its record file.
 
-    CODE is the project's code (50100000-0001); the record is records/<FY>/<CODE>.toml.
+    CODE is the project's code (50100000-0001), the record being records/<FY>/<CODE>.toml; or,
+    with --kind kpi, the KPI's code (5026-2001), the record being records/<FY>/kpi/<CODE>.toml.
 
     On a terminal, asks for any required option not given; elsewhere a missing one is a usage
-    error (exit 2). Refuses a code that does not match the code pattern or that already has a
-    record anywhere in the repository. The file starts with a `#:schema` line pointing at the
-    repository's schema, so editors (taplo, Even Better TOML) complete and check its fields;
-    what is written validates. Text is stored in Unicode NFC. Prints the new file's path.
+    error (exit 2). Refuses a code that does not match its pattern or that already has a
+    record anywhere in the repository, and a KPI naming a project that has no record. The file
+    starts with a `#:schema` line pointing at the repository's schema, so editors (taplo, Even
+    Better TOML) complete and check its fields; what is written is record format 2 and
+    validates. Text is stored in Unicode NFC. Prints the new file's path.
 
     \b
     Example:
       projledger new 50100000-0001 --name "ปรับปรุงทางเท้า" --fiscal-year 2568 \\
           --start 01/10/2567 --end 30/09/2568 --budget 1,250,000 --department "สำนักงานเขตพระนคร"
+      projledger new --kind kpi 5026-2001 --name "ความสำเร็จของการเบิกจ่ายงบประมาณ" \\
+          --fiscal-year 2564 --department "สำนักงบประมาณกรุงเทพมหานคร" --unit ร้อยละ --target 100
     """
     from ..core.errors import ConflictError
-    from ..core.repository import find_by_code, record_path
+    from ..core.repository import find_by_code, kpi_record_path, record_path, require_code
     from ..core.store import update
-    from ..core.writing import NewProject, Written, new_record
+    from ..core.writing import NewKpi, NewProject, Written, new_kpi_record, new_record
 
     config = current_config()
-
-    def taken(path: str) -> ConflictError:
-        return ConflictError(
-            _("project {code} already has a record: {path}").format(code=code, path=path), field="code"
+    is_kpi = kind == "kpi"
+    other = PROJECT_ONLY if is_kpi else KPI_ONLY
+    given = [name for name in other if options[name] not in (None, ())]
+    if given:
+        spelled = ", ".join("--" + name.replace("_", "-").removesuffix("s") if name == "projects"
+                            else "--" + name.replace("_", "-") for name in given)  # fmt: skip
+        raise OptionError(
+            _("{options}: not an option of a {kind} record").format(options=spelled, kind=kind),
+            param_hint="--kind",
         )
 
-    existing = find_by_code(code, config)  # refuses a code off the pattern before asking anything
+    def taken(path: str) -> ConflictError:
+        message = (
+            _("KPI {code} already has a record: {path}")
+            if is_kpi
+            else _("project {code} already has a record: {path}")
+        )
+        return ConflictError(message.format(code=code, path=path), field="code")
+
+    require_code(code, config, kpi=is_kpi)  # a code off its kind's pattern, before asking anything
+    existing = find_by_code(code, config)
     if existing is not None:
         raise taken(shown_path(existing))
-    for key, option, prompt, kind in REQUIRED:
+    for key, option, prompt, kind_of_value in KPI_REQUIRED if is_kpi else REQUIRED:
         if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
-            options[key] = ask(option, prompt, kind)
-    path = record_path(config, options["fiscal_year"], code)
+            options[key] = ask(option, prompt, kind_of_value)
+    values: NewKpi | NewProject
+    if is_kpi:
+        path = kpi_record_path(config, options["fiscal_year"], code)
+        values = NewKpi(
+            code=code,
+            name=options["name"],
+            fiscal_year=options["fiscal_year"],
+            department=options["department"],
+            unit=options["unit"],
+            target=options["target"],
+            category=options["category"] or "routine",
+            level=options["level"] or "output",
+            direction=options["direction"],
+            baseline=options["baseline"],
+            number=options["number"] or "",
+            projects=tuple(options["projects"]),
+        )
+    else:
+        path = record_path(config, options["fiscal_year"], code)
+        fields = {key: options[key] for key in ("name", "fiscal_year", "start", "end", "budget", "department")}
+        extra = {key: options[key] or "" for key in ("division", "unit", "owner", "coordinator", "plan_ref")}
+        values = NewProject(code=code, **fields, **extra)
     shown = shown_path(path)
-    values = NewProject(code=code, **options)
     outcome: list[Written] = []
 
     def change(current: bytes | None) -> bytes:
         if current is not None:
             raise taken(shown)
-        outcome.append(new_record(values, path, config, today(config), shown))
-        return outcome[-1].content
+        made = (
+            new_kpi_record(values, path, config, today(config), shown)
+            if isinstance(values, NewKpi)
+            else new_record(values, path, config, today(config), shown)
+        )
+        outcome.append(made)
+        return made.content
 
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change, config.records_dir)

@@ -17,7 +17,8 @@ import click
 from ..core.calendar import CheckDay, DateInputError, check_day, date_style, parse_date, parse_fiscal_year
 from ..core.config import Config, load_config
 from ..core.findings import Finding
-from ..core.money import NumberInputError, parse_money, parse_percent, parse_whole
+from ..core.i18n import _
+from ..core.money import NumberInputError, parse_decimal, parse_money, parse_percent, parse_whole
 from ..core.text import one_line
 
 if TYPE_CHECKING:
@@ -137,6 +138,33 @@ class WholeNumberType(ParsedType):
         return parse_whole(text, self.minimum)
 
 
+class NumberType(ParsedType):
+    """A measured value of any unit, 0 or more: 2,419.97 or 94.73 (Thai digits too)."""
+
+    name = "NUMBER"
+    kind, error = Decimal, NumberInputError
+
+    def parse(self, text: str) -> Decimal:
+        return parse_decimal(text)
+
+
+class QuarterType(ParsedType):
+    """A fiscal quarter, 1 to 4 (1 = October to December); Thai digits allowed."""
+
+    name = "N"
+    kind, error = int, NumberInputError
+
+    def parse(self, text: str) -> int:
+        quarter = parse_whole(text, 1)
+        if quarter > 4:
+            raise NumberInputError(
+                _("'{text}' is not a fiscal quarter: write 1 to 4 (1 = October to December)").format(
+                    text=text.strip()
+                )
+            )
+        return quarter
+
+
 class FiscalYearType(ParsedType):
     """A Buddhist Era fiscal year (2567, ๒๕๖๗); a Gregorian one (2024) is refused with the BE
     year meant (``calendar.parse_fiscal_year``)."""
@@ -168,6 +196,8 @@ MONEY = MoneyType()
 PERCENT = PercentType()
 #: A Buddhist Era fiscal year (2567): a Gregorian one (2024) is a usage error, for every command.
 FISCAL_YEAR = FiscalYearType()
+NUMBER = NumberType()
+QUARTER = QuarterType()
 
 
 def as_of_option(func: F) -> F:

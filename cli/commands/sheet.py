@@ -36,7 +36,7 @@ class MonthType(ParsedType):
 
 @click.group("sheet")
 def sheet() -> None:
-    """Fill in many projects' monthly reports through a spreadsheet.
+    """Fill in many projects' monthly reports in a spreadsheet.
 
     `sheet export` writes one row per project whose report for the month is due; the clerk
     fills it in Excel or LibreOffice; `sheet import` checks every row and appends the reports,

@@ -25,7 +25,7 @@ DEFAULT_OUTPUT = "_site"
               help="Also publish the tables of projledger export in DIR/export/ (for a national job "
                    "that collects every agency's tables from their sites).")  # fmt: skip
 def site(output: Path | None, as_of: date | None, lang: Lang | None, with_export: str | None = None) -> None:
-    """Build the portfolio's website: overview, agencies, projects.
+    """Build the portfolio's website: overview, agencies, records.
 
     A static website, with the data as JSON and CSV.
 

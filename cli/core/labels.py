@@ -15,6 +15,9 @@ PLAN_STATUSES = ("on_plan", "watch", "behind")
 TARGET_STATUSES = ("on_target", "off_target")
 EVENTS = ("cancelled", "completed")
 STATES = ("not_started", "active", "completed", "cancelled")
+KPI_CATEGORIES = ("routine", "strategic")
+KPI_LEVELS = ("output", "outcome")
+KPI_DIRECTIONS = ("higher", "lower")
 
 _LABELS: dict[str, dict[Lang, str]] = {
     # plan_status
@@ -30,6 +33,13 @@ _LABELS: dict[str, dict[Lang, str]] = {
     # states (completed and cancelled share the event's words)
     "not_started": {"th": "ยังไม่เริ่ม", "en": "not started"},
     "active": {"th": "กำลังดำเนินการ", "en": "active"},
+    # a KPI's category, level and direction (the words of the old system's KPI pages)
+    "routine": {"th": "ตัวชี้วัดงานประจำ", "en": "routine"},
+    "strategic": {"th": "ตัวชี้วัดเชิงยุทธศาสตร์", "en": "strategic"},
+    "output": {"th": "ตัวชี้วัดระดับผลผลิต", "en": "output"},
+    "outcome": {"th": "ตัวชี้วัดระดับผลลัพธ์", "en": "outcome"},
+    "higher": {"th": "มากกว่าดีกว่า", "en": "higher is better"},
+    "lower": {"th": "น้อยกว่าดีกว่า", "en": "lower is better"},
 }
 
 

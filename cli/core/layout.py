@@ -36,7 +36,7 @@ SCHEMA_PREFIX = "#:schema"
 SCHEMA_RELATIVE = Path("schemas") / Path(kind_of((1, "project")).schema_file).name
 
 TOP_ORDER = (
-    "format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget", "plan",
+    "format", "kind", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget", "plan",
     "agency", "details", "strategy",
 )  # fmt: skip
 TABLE_ORDER: dict[str, tuple[str, ...]] = {
@@ -45,6 +45,13 @@ TABLE_ORDER: dict[str, tuple[str, ...]] = {
     "strategy": ("issue", "sub_issue", "goal", "kpi"),
 }
 REPORT_ORDER = ("no", "date", "progress", "disbursed", "plan_status", "target_status", "note", "event")
+#: A project's arrays of tables, in the order they close the record (reports first: DESIGN20),
+#: each with its keys' order.
+PROJECT_ROW_ORDER: dict[str, tuple[str, ...]] = {
+    "reports": REPORT_ORDER,
+    "budget_revisions": ("date", "budget", "reference", "note"),
+    "evaluations": ("quarter", "score", "full_score", "date", "evaluator", "note"),
+}
 
 #: A KPI record (format 2, ``kind = "kpi"``): its keys in this order, tables after the values,
 #: ``[[results]]`` then ``[[evaluations]]`` last (DESIGN20's layout).
@@ -62,8 +69,11 @@ KPI_TABLE_ORDER: dict[str, tuple[str, ...]] = {
 }
 KPI_ROW_ORDER: dict[str, tuple[str, ...]] = {
     "results": ("quarter", "value", "date", "note"),
-    "evaluations": ("quarter", "score", "full_score", "date", "evaluator", "note"),
+    "evaluations": PROJECT_ROW_ORDER["evaluations"],
 }
+#: Every array of tables a record may hold, with its keys' order: what a command appends one
+#: block of (``writing.append_block``), written as ``[[name]]`` blocks, never an inline array.
+ROW_ORDER: dict[str, tuple[str, ...]] = {**PROJECT_ROW_ORDER, **KPI_ROW_ORDER}
 
 
 def schema_reference(record: Path, root: Path, schema_file: str | None = None) -> str:
@@ -93,11 +103,12 @@ def canonical_data(data: Mapping[str, Any]) -> dict[str, Any]:
     for name, order in TABLE_ORDER.items():
         if isinstance(top.get(name), Mapping):
             top[name] = ordered(top[name], order)
-    reports = top.pop("reports", None)
-    if reports is not None:
-        if isinstance(reports, list):
-            reports = [ordered(r, REPORT_ORDER) if isinstance(r, Mapping) else r for r in reports]
-        top["reports"] = reports
+    for name, order in PROJECT_ROW_ORDER.items():  # last, in this order
+        rows = top.pop(name, None)
+        if rows is not None:
+            if isinstance(rows, list):
+                rows = [ordered(r, order) if isinstance(r, Mapping) else r for r in rows]
+            top[name] = rows
     return top
 
 
@@ -123,9 +134,15 @@ def render_record(data: Mapping[str, Any], header: str) -> str:
     return f"{header}\n{render_body(data)}"
 
 
+def render_block(name: str, row: Mapping[str, Any]) -> str:
+    """One row of the array of tables ``name`` as appended to a file: a blank line, ``[[name]]``,
+    its keys in order (``ROW_ORDER``)."""
+    return "\n" + _table(ordered(row, ROW_ORDER.get(name, ())), name, inside_aot=True)
+
+
 def render_report_block(report: Mapping[str, Any]) -> str:
     """One report as appended to a file: a blank line, ``[[reports]]``, its keys in order."""
-    return "\n" + _table(ordered(report, REPORT_ORDER), "reports", inside_aot=True)
+    return render_block("reports", report)
 
 
 def line_ending(text: str) -> str:

@@ -50,7 +50,18 @@ class Listed(NamedTuple):
 
 
 def is_code(text: str, config: Config) -> bool:
+    """Whether ``text`` is a project code (the schema's pattern and the repository's)."""
     return bool(re.fullmatch(DEFAULT_CODE_PATTERN, text) and re.fullmatch(config.code_pattern, text))
+
+
+def is_kpi_code(text: str) -> bool:
+    """Whether ``text`` is a KPI code (5026-2001)."""
+    return bool(re.fullmatch(KPI_CODE_PATTERN, text))
+
+
+def is_record_code(text: str, config: Config) -> bool:
+    """Whether ``text`` is the code of a record of some kind (a project's, a KPI's)."""
+    return is_code(text, config) or is_kpi_code(text)
 
 
 def _require_code(code: str, config: Config) -> None:
@@ -70,47 +81,64 @@ def record_path(config: Config, fiscal_year: int, code: str) -> Path:
 
 #: A KPI's code (the agency's 4-digit prefix, a 4-digit number) and its folder in a fiscal year.
 KPI_CODE_PATTERN = r"[0-9]{4}-[0-9]{4}"
-KPI_FOLDER = "kpi"
+KPI_FOLDER = "kpi"  # kpi.KPI_FOLDER (not imported: this module stays light)
+
+
+def require_code(code: str, config: Config, *, kpi: bool = False) -> None:
+    """Refuse (``UnsafePathError``) ``code`` unless it is a project's code (a KPI's with ``kpi``)."""
+    if not kpi:
+        _require_code(code, config)
+    elif not is_kpi_code(code):
+        raise UnsafePathError(_("'{code}' is not a KPI code like 5026-2001").format(code=code), field="code")
 
 
 def kpi_record_path(config: Config, fiscal_year: int, code: str) -> Path:
     """Where a KPI record goes: ``records/<FY>/kpi/<code>.toml``; the code is checked first."""
-    if not re.fullmatch(KPI_CODE_PATTERN, code):
-        raise UnsafePathError(_("'{code}' is not a KPI code like 5026-2001").format(code=code), field="code")
+    require_code(code, config, kpi=True)
     path = config.records_dir / str(fiscal_year) / KPI_FOLDER / f"{code}{RECORD_SUFFIX}"
     ensure_inside(path.parent, config)  # a folder that links out is no place to write
     return path
 
 
 def find_by_code(code: str, config: Config) -> Path | None:
-    """The record of ``code`` in ``records/<FY>/`` (or the records folder itself), if any.
+    """The record of ``code`` in ``records/<FY>/`` (or the records folder itself), if any; a
+    KPI's (a KPI code) in ``records/<FY>/kpi/``.
 
     Lists only the fiscal-year folders, never reads another record: looking up one project
     costs the same in a repository of one record as in one of 100,000.
     """
-    _require_code(code, config)
+    if not is_kpi_code(code):
+        _require_code(code, config)
     name = code + RECORD_SUFFIX
-    found = [p for p in [config.records_dir / name] if p.is_file()]
+    patterns = (f"*/{KPI_FOLDER}/{name}",) if is_kpi_code(code) else (name, f"*/{name}")
+    found: list[Path] = []
     if config.records_dir.is_dir():
-        found += [p for p in sorted(config.records_dir.glob(f"*/{name}")) if p.is_file()]
+        for pattern in patterns:
+            found += [p for p in sorted(config.records_dir.glob(pattern)) if p.is_file()]
     for path in found:
         ensure_inside(path, config)
     if len(found) > 1:
         raise ConflictError(
-            _("project {code} has more than one record: {found}").format(
-                code=code, found=", ".join(map(str, found))
-            )
+            (
+                _("KPI {code} has more than one record: {found}")
+                if is_kpi_code(code)
+                else _("project {code} has more than one record: {found}")
+            ).format(code=code, found=", ".join(map(str, found)))
         )
     return found[0] if found else None
 
 
 def resolve_record(code_or_path: str, config: Config) -> Path:
     """A record named by code (looked up in the records folder) or by its path."""
-    if is_code(code_or_path, config):
+    if is_record_code(code_or_path, config):
         path = find_by_code(code_or_path, config)
         if path is None:
             raise NotFoundError(
-                _("no record for project {code} under {folder}").format(
+                (
+                    _("no record for KPI {code} under {folder}")
+                    if is_kpi_code(code_or_path)
+                    else _("no record for project {code} under {folder}")
+                ).format(
                     code=code_or_path, folder=config.records_dir
                 )
                 + _nearest_said(code_or_path, config)
@@ -123,7 +151,7 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
         ensure_inside(path, config)  # what a command reads by name it may also write
         return path
     raise NotFoundError(
-        _("'{given}' is neither a project code like 01000000-2475 nor a record file").format(
+        _("'{given}' is neither a project code like 01000000-2475, a KPI code like 5026-2001, nor a record file").format(
             given=code_or_path
         )
         + _nearest_said(code_or_path, config)
@@ -146,8 +174,8 @@ def nearest_codes(code: str, config: Config) -> list[str]:
     folder = config.records_dir
     if not folder.is_dir():
         return []
-    found = (p.stem for pattern in ("*.toml", "*/*.toml") for p in folder.glob(pattern))
-    codes = sorted({stem for stem in found if is_code(stem, config)})
+    found = (p.stem for pattern in ("*.toml", "*/*.toml", f"*/{KPI_FOLDER}/*.toml") for p in folder.glob(pattern))
+    codes = sorted({stem for stem in found if is_record_code(stem, config)})
     close = difflib.get_close_matches(code, codes, n=NEAREST, cutoff=0.6)
     prefix = code.split("-")[0]
     same_agency = [c for c in codes if prefix and c.split("-")[0] == prefix]

@@ -8,6 +8,8 @@ The config spells out every setting with its default and a comment, so an agency
 it may change without reading the manual. The schema is copied to ``schemas/`` because the
 records the tool writes start with ``#:schema ../../schemas/project.schema.json`` (records sit
 at ``records/<fiscal year>/<code>.toml``): editors resolve that header relative to the record.
+The KPI schema goes beside it (KPI records, ``records/<FY>/kpi/<code>.toml``, start with
+``#:schema ../../../schemas/kpi.schema.json``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from .errors import InputError
 from .schema import schema_name, schema_text
 
 SCHEMA_PATH = f"schemas/{schema_name()}"
+#: The KPI records' schema, beside the project's (KPIs sit at records/<FY>/kpi/<code>.toml).
+KPI_SCHEMA_PATH = f"schemas/{schema_name((2, 'kpi'))}"
 WORKFLOW_PATH = ".github/workflows/projledger.yml"
 #: The header line a record written by the tool starts with (relative to records/<FY>/).
 SCHEMA_HEADER = f"#:schema ../../{SCHEMA_PATH}"
@@ -80,9 +84,17 @@ _site/
 
 TAPLO = f"""\
 # taplo (and the Even Better TOML extension of VS Code, which uses taplo) check the records
-# against projledger's JSON Schema while you type.
+# against projledger's JSON Schemas while you type: KPIs (records/<FY>/kpi/) against the KPI
+# schema, every other record against the project schema.
+[[rule]]
+include = ["records/**/kpi/*.toml"]
+
+[rule.schema]
+path = "{KPI_SCHEMA_PATH}"
+
 [[rule]]
 include = ["records/**/*.toml"]
+exclude = ["records/**/kpi/*.toml"]
 
 [rule.schema]
 path = "{SCHEMA_PATH}"
@@ -299,6 +311,7 @@ def scaffold(
         CONFIG_NAME: config_text(),
         "records/.gitkeep": "",
         SCHEMA_PATH: schema_text(),
+        KPI_SCHEMA_PATH: schema_text((2, "kpi")),
         ".pre-commit-config.yaml": precommit_text(hooks),
         WORKFLOW_PATH: workflow_text(install, with_site_job),
         ".gitignore": GITIGNORE,

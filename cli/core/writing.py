@@ -11,7 +11,9 @@ same bytes whichever keyboard typed it. Money is quantized to satang (0.01).
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -24,19 +26,21 @@ from .errors import RecordError, RefusedError
 from .findings import Finding
 from .i18n import _, ngettext
 from .layout import (
+    KPI_SCHEMA_FILE,
     comments,
     line_ending,
     render_record,
-    render_report_block,
+    render_block,
     schema_line,
     with_line_ending,
 )
 from .money import quantize_money
-from .record import Project, decode, parse
+from .record import Document, Project, decode, parse
 from .status import computed_status_of
 from .text import nfc
 
-RECORD_FORMAT = 1
+#: The format ``new`` writes: the current one (format 2, its kind on the line after it).
+RECORD_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -76,18 +80,24 @@ class Written:
     """The bytes to store, and what checking them found (warnings only: errors refuse)."""
 
     content: bytes
-    project: Project
+    record: Any  # the typed record written: a Project, a Kpi
     warnings: tuple[Finding, ...] = ()
     report: dict[str, Any] = field(default_factory=dict)
     block: str = ""
     #: What was rewritten besides the addition (the reports' spelling), for the clerk; "" if nothing.
     rewritten: str = ""
 
+    @property
+    def project(self) -> Project | None:
+        """The record when it is a project."""
+        return self.record if isinstance(self.record, Project) else None
+
 
 def new_record_data(values: NewProject) -> dict[str, Any]:
     """A new project record's data, in canonical key order; empty optional fields left out."""
     data: dict[str, Any] = {
         "format": RECORD_FORMAT,
+        "kind": "project",
         "code": values.code,
         "name": _text(values.name),
     }
@@ -116,6 +126,186 @@ def new_record(values: NewProject, path: Path, config: Config, as_of: date, show
     refuse_errors(result)
     assert result.project is not None
     return Written(text.encode("utf-8"), result.project, _warnings(result, ""))
+
+
+@dataclass(frozen=True)
+class NewKpi:
+    """The typed values of a new KPI record (DESIGN20's KPI keys); "" and None mean "leave out"."""
+
+    code: str
+    name: str
+    fiscal_year: int
+    department: str
+    unit: str
+    target: Decimal
+    category: str = "routine"
+    level: str = "output"
+    direction: str | None = None
+    baseline: Decimal | None = None
+    number: str = ""
+    projects: tuple[str, ...] = ()
+
+
+def new_kpi_data(values: NewKpi) -> dict[str, Any]:
+    """A new KPI record's data, in canonical key order; empty optional fields left out."""
+    data: dict[str, Any] = {"format": 2, "kind": "kpi", "code": values.code}
+    if values.number.strip():
+        data["number"] = _text(values.number)
+    data.update(
+        name=_text(values.name),
+        fiscal_year=values.fiscal_year,
+        category=values.category,
+        level=values.level,
+        unit=_text(values.unit),
+        target=number_value(values.target),
+    )
+    if values.baseline is not None:
+        data["baseline"] = number_value(values.baseline)
+    if values.direction is not None:
+        data["direction"] = values.direction
+    if values.projects:
+        data["projects"] = list(dict.fromkeys(values.projects))
+    data["agency"] = {"department": _text(values.department)}
+    return data
+
+
+def new_kpi_record(values: NewKpi, path: Path, config: Config, as_of: date, shown: str) -> Written:
+    """The bytes of a new KPI record at ``path`` (``#:schema`` of the KPI schema), checked;
+    refuses what would not validate (a project named that has no record: ``kpi-project-link``)."""
+    from .check import kpi_link_findings, portfolio_codes
+    from .kpi import kpi_facts
+
+    data = new_kpi_data(values)
+    text = render_record(data, schema_line(path, config.root, KPI_SCHEMA_FILE))
+    result = check_data(data, text, path, config, as_of, shown)
+    refuse_errors(result)
+    codes = portfolio_codes(config)
+    if codes is not None and result.record is not None:
+        findings = kpi_link_findings([(path, shown, kpi_facts(result.record))], codes)
+        if findings:  # the file is not written yet: the lines come from the text
+            document = Document(path=path, text=text, data=data)
+            placed = (dataclasses.replace(f, line=document.line_of(f.field)) for f in findings)
+            refuse_errors(FileResult(shown, tuple(placed), None))
+    return Written(text.encode("utf-8"), result.record, _warnings(result, ""))
+
+
+@dataclass(frozen=True)
+class ResultInput:
+    """A KPI's cumulative result at the end of a fiscal quarter."""
+
+    quarter: int
+    value: Decimal
+    date: date | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EvaluationInput:
+    """One quarter's score by the Strategy and Evaluation Department; None: the default."""
+
+    quarter: int
+    score: Decimal
+    date: date
+    full_score: Decimal | None = None
+    evaluator: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RevisionInput:
+    """A budget revision: the budget in force from ``date``, and its reference or reason."""
+
+    date: date
+    budget: Decimal
+    reference: str
+    note: str = ""
+
+
+def number_value(value: Decimal) -> Decimal | int:
+    """A typed number as stored: a whole number as an integer (100), else as typed (94.73),
+    never an exponent."""
+    if value.is_finite() and value == value.to_integral_value() and abs(value) < 10**15:
+        return int(value)
+    return percent_value(value)
+
+
+def append_result(
+    raw: bytes, path: Path, values: ResultInput, config: Config, as_of: date, shown: str
+) -> Written:
+    """``raw`` (a KPI record) with one ``[[results]]`` block appended, checked (``append_block``)."""
+    _require_kind(raw, shown, "results")
+    row: dict[str, Any] = {"quarter": values.quarter, "value": percent_value(values.value)}
+    if values.date is not None:
+        row["date"] = values.date
+    if values.note.strip():
+        row["note"] = _text(values.note)
+    return append_block(raw, path, "results", row, config, as_of, shown)
+
+
+def append_evaluation(
+    raw: bytes, path: Path, values: EvaluationInput, config: Config, as_of: date, shown: str
+) -> Written:
+    """``raw`` (a format-2 project or a KPI) with one ``[[evaluations]]`` block appended, checked."""
+    _require_kind(raw, shown, "evaluations")
+    row: dict[str, Any] = {"quarter": values.quarter, "score": percent_value(values.score)}
+    if values.full_score is not None:
+        row["full_score"] = number_value(values.full_score)
+    row["date"] = values.date
+    if values.evaluator is not None and values.evaluator.strip():
+        row["evaluator"] = _text(values.evaluator)
+    if values.note.strip():
+        row["note"] = _text(values.note)
+    return append_block(raw, path, "evaluations", row, config, as_of, shown)
+
+
+def append_revision(
+    raw: bytes, path: Path, values: RevisionInput, config: Config, as_of: date, shown: str
+) -> Written:
+    """``raw`` (a format-2 project) with one ``[[budget_revisions]]`` block appended, checked."""
+    _require_kind(raw, shown, "budget_revisions")
+    row: dict[str, Any] = {
+        "date": values.date,
+        "budget": quantize_money(values.budget),
+        "reference": _text(values.reference),
+    }
+    if values.note.strip():
+        row["note"] = _text(values.note)
+    return append_block(raw, path, "budget_revisions", row, config, as_of, shown)
+
+
+#: Which kinds of record hold each array a command appends to: (format, kind) keys.
+HOLDERS: dict[str, tuple[tuple[int, str], ...]] = {
+    "results": ((2, "kpi"),),
+    "evaluations": ((2, "project"), (2, "kpi")),
+    "budget_revisions": ((2, "project"),),
+}
+
+
+def _require_kind(raw: bytes, shown: str, name: str) -> None:
+    """Refuse (naming file, line and field) a record that cannot hold a row of ``name``: a
+    format-1 project (``migrate`` first), a KPI given a budget revision, a project given a
+    KPI's result. A file that is no record at all is left to the check, which names why."""
+    from .kinds import kind_key
+
+    text = decode(raw, shown)
+    data = parse(text, shown)
+    key = kind_key(data)
+    if key is None or key in HOLDERS[name]:
+        return
+    document = Document(path=Path(shown), text=text, data=data)
+    if key == (1, "project"):
+        message = _(
+            "a format 1 project record has no [[{table}]]; run projledger migrate first "
+            "(it makes the record format 2); nothing was written"
+        ).format(table=name)
+        field_name = "format"
+    else:
+        holders = _(" or ").join(sorted({k for _f, k in HOLDERS[name]}))
+        message = _("a {kind} record has no [[{table}]]: they belong to a {holders} record; nothing was written").format(
+            kind=key[1], table=name, holders=holders
+        )
+        field_name = "kind"
+    raise RefusedError(message, [], path=shown, line=document.line_of(field_name), field=field_name)
 
 
 def percent_value(value: Decimal) -> Decimal:
@@ -158,58 +348,87 @@ def build_report(values: ReportInput, previous: list[Any]) -> dict[str, Any]:
 def append_report(
     raw: bytes, path: Path, values: ReportInput, config: Config, as_of: date, shown: str
 ) -> Written:
-    """``raw`` with one ``[[reports]]`` block appended; every earlier byte kept where it can be.
+    """``raw`` with one ``[[reports]]`` block appended (``append_block``). Without an explicit
+    plan status the computed one (on the new report's date) is stored."""
+    data = parse(decode(raw, shown), shown)
+    report = build_report(values, _list(data.get("reports")))
 
-    Where the record spells its reports as ``[[reports]]`` blocks (or has none yet) the new
-    block is a pure addition at the end. Where it spells them as one array value
-    (``reports = []``, or an array of inline tables as tomli-w writes small ones), TOML cannot
-    take one more ``[[reports]]`` table, so that assignment alone is taken out (its comments
-    stay where it stood) and the reports are written as ``[[reports]]`` blocks at the end, the
-    canonical layout; ``Written.rewritten`` says so. The whole record with the new report is
-    checked; any error refuses the write. Without an explicit plan status the computed one (on
-    the new report's date) is stored.
+    def computed(record: Any, row: dict[str, Any]) -> dict[str, Any] | None:
+        if values.plan_status is not None or not isinstance(record, Project) or not record.reports:
+            return None
+        _, _, status = computed_status_of(record, record.reports[-1], config.tolerance)
+        return {**row, "plan_status": status} if status != row["plan_status"] else None
+
+    return append_block(raw, path, "reports", report, config, as_of, shown, adjust=computed)
+
+
+def append_block(
+    raw: bytes,
+    path: Path,
+    name: str,
+    row: dict[str, Any],
+    config: Config,
+    as_of: date,
+    shown: str,
+    adjust: Callable[[Any, dict[str, Any]], dict[str, Any] | None] | None = None,
+) -> Written:
+    """``raw`` with one ``[[name]]`` block (``row``) appended; every earlier byte kept where it can be.
+
+    The one append every command goes through (reports, results, evaluations, budget
+    revisions). Where the record spells that array as ``[[name]]`` blocks (or has none yet)
+    the new block is a pure addition at the end. Where it spells it as one array value
+    (``name = []``, or an array of inline tables as tomli-w writes small ones), TOML cannot
+    take one more ``[[name]]`` table, so that assignment alone is taken out (its comments stay
+    where it stood) and its rows are written as ``[[name]]`` blocks at the end, the canonical
+    layout; ``Written.rewritten`` says so. The result must read as the old data with the one
+    new row, and the whole record is checked: any error refuses the write (naming file, line
+    and field), warnings about the new row come back. ``adjust`` (the record read with the
+    row, the row) may give the row to store instead, once (a value computed from the record).
     """
     text = decode(raw, shown)
     data = parse(text, shown)
-    previous = _list(data.get("reports"))
-    report = build_report(values, previous)
-    base = _base(raw, text, data, shown)
-    content, result = _appended(base, data, path, report, config, as_of, shown)
-    if values.plan_status is None and result.project is not None and result.project.reports:
-        _, _, computed = computed_status_of(result.project, result.project.reports[-1], config.tolerance)
-        if computed != report["plan_status"]:
-            report["plan_status"] = computed
-            content, result = _appended(base, data, path, report, config, as_of, shown)
+    base = _base(raw, text, data, name, shown)
+    content, result = _appended(base, data, path, name, row, config, as_of, shown)
+    if adjust is not None and result.record is not None:
+        changed = adjust(result.record, row)
+        if changed is not None:
+            row = changed
+            content, result = _appended(base, data, path, name, row, config, as_of, shown)
     refuse_errors(result)
-    assert result.project is not None
-    block = render_report_block(report)
-    new_field = result.project.reports[-1].field
-    return Written(
-        content, result.project, _warnings(result, new_field), report, block.lstrip("\n"), base.said
-    )
+    assert result.record is not None
+    new_field = f"{name}[{len(_list(data.get(name))) + 1}]"
+    block = render_block(name, row)
+    return Written(content, result.record, _warnings(result, new_field), row, block.lstrip("\n"), base.said)
 
 
 Spelling = Literal["none", "blocks", "array"]
 
-#: A ``[[reports]]`` header line, however spaced or quoted.
-_REPORTS_HEADER = re.compile(r"""^[ \t]*\[\[[ \t]*(?:reports|"reports"|'reports')[ \t]*\]\]""", re.M)
-#: A line that may start the assignment ``reports = ...``.
-_REPORTS_KEY = re.compile(r"""[ \t]*(?:reports|"reports"|'reports')[ \t]*=""")
+
+def _header(name: str) -> re.Pattern[str]:
+    """A ``[[name]]`` header line, however spaced or quoted."""
+    key = re.escape(name)
+    return re.compile(rf"""^[ \t]*\[\[[ \t]*(?:{key}|"{key}"|'{key}')[ \t]*\]\]""", re.M)
 
 
-def reports_spelling(text: str, data: dict[str, Any]) -> Spelling:
-    """How the record spells its reports, decided from the parsed data: ``none`` (no
-    ``reports`` key), ``array`` (one array value: ``reports = []`` or inline tables, which no
-    ``[[reports]]`` block can extend) or ``blocks`` (an array of tables).
+def _assignment(name: str) -> re.Pattern[str]:
+    """A line that may start the assignment ``name = ...``."""
+    key = re.escape(name)
+    return re.compile(rf"""[ \t]*(?:{key}|"{key}"|'{key}')[ \t]*=""")
+
+
+def reports_spelling(text: str, data: dict[str, Any], name: str = "reports") -> Spelling:
+    """How the record spells its array ``name`` (its reports by default), decided from the
+    parsed data: ``none`` (no such key), ``array`` (one array value: ``name = []`` or inline
+    tables, which no ``[[name]]`` block can extend) or ``blocks`` (an array of tables).
 
     An empty list is always an array value (an array of tables has at least one table); a
-    non-empty one is an array of tables only if the text has a ``[[reports]]`` header. The
+    non-empty one is an array of tables only if the text has a ``[[name]]`` header. The
     append is checked by reading it back, so a header seen inside a string cannot mislead it.
     """
-    reports = data.get("reports")
-    if reports is None:
+    rows = data.get(name)
+    if rows is None:
         return "none"
-    if isinstance(reports, list) and (not reports or not _REPORTS_HEADER.search(text)):
+    if isinstance(rows, list) and (not rows or not _header(name).search(text)):
         return "array"
     return "blocks"
 
@@ -217,7 +436,7 @@ def reports_spelling(text: str, data: dict[str, Any]) -> Spelling:
 @dataclass(frozen=True)
 class _Base:
     """What the new blocks are added to: ``prefix`` (ending in a line end), the earlier
-    reports to write again as blocks (only when their array value was taken out), and what
+    rows to write again as blocks (only when their array value was taken out), and what
     the command tells the clerk about a rewrite."""
 
     prefix: bytes
@@ -226,42 +445,51 @@ class _Base:
     said: str = ""
 
 
-def _base(raw: bytes, text: str, data: dict[str, Any], shown: str) -> _Base:
+def _base(raw: bytes, text: str, data: dict[str, Any], name: str, shown: str) -> _Base:
     ending = line_ending(text)
-    if reports_spelling(text, data) != "array":
+    if reports_spelling(text, data, name) != "array":
         return _Base(raw if raw.endswith(b"\n") else raw + ending.encode(), ending)
-    previous = _list(data.get("reports"))
-    kept, line = _without_array(text, data, shown)
+    previous = _list(data.get(name))
+    kept, line = _without_array(text, data, name, shown)
     bom = b"\xef\xbb\xbf" if raw.startswith(b"\xef\xbb\xbf") else b""
     prefix = bom + (kept if kept.endswith("\n") else kept + ending).encode("utf-8")
-    if previous:
-        said = ngettext(
+    return _Base(prefix, ending, tuple(previous), _rewrite_said(name, len(previous), line))
+
+
+def _rewrite_said(name: str, count: int, line: int) -> str:
+    """What the clerk is told when the array ``name`` of ``count`` rows at ``line`` was rewritten."""
+    if name == "reports" and count:
+        return ngettext(
             "its {n} report written as one inline array (line {line}) was rewritten as [[reports]] blocks at "
             "the end of the file, the canonical layout; no value changed and the rest of the file is as it was",
             "its {n} reports written as one inline array (line {line}) were rewritten as [[reports]] blocks at "
             "the end of the file, the canonical layout; no value changed and the rest of the file is as it was",
-            len(previous),
-        ).format(n=len(previous), line=line)
-    else:
-        said = _(
-            "'reports = []' (line {line}) became the first [[reports]] block at the end of the file"
-        ).format(line=line)
-    return _Base(prefix, ending, tuple(previous), said)
+            count,
+        ).format(n=count, line=line)
+    if count:
+        return _(
+            "its {table} written as one inline array (line {line}) were rewritten as [[{table}]] blocks at "
+            "the end of the file, the canonical layout; no value changed and the rest of the file is as it was"
+        ).format(table=name, line=line)
+    return _("'{table} = []' (line {line}) became the first [[{table}]] block at the end of the file").format(
+        table=name, line=line
+    )
 
 
-def _without_array(text: str, data: dict[str, Any], shown: str) -> tuple[str, int]:
-    """``text`` without its ``reports = [...]`` assignment, and the line it began on.
+def _without_array(text: str, data: dict[str, Any], name: str, shown: str) -> tuple[str, int]:
+    """``text`` without its ``name = [...]`` assignment, and the line it began on.
 
     Comments inside the assignment stay, each on a line of its own where it stood. The end of
     the value is found by the TOML reader itself: the first span whose removal leaves exactly
-    the data without ``reports`` (a shorter one leaves a broken array behind).
+    the data without ``name`` (a shorter one leaves a broken array behind).
     """
     parts = text.split("\n")
     lines = [line + "\n" for line in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
     ending = line_ending(text)
-    wanted = {key: value for key, value in data.items() if key != "reports"}
+    wanted = {key: value for key, value in data.items() if key != name}
+    key_line = _assignment(name)
     for start, line in enumerate(lines):
-        if not _REPORTS_KEY.match(line):
+        if not key_line.match(line):
             continue
         for end in range(start, len(lines)):
             span = "".join(lines[start : end + 1])
@@ -274,12 +502,12 @@ def _without_array(text: str, data: dict[str, Any], shown: str) -> tuple[str, in
                 continue
     raise RefusedError(  # not met with any spelling the tests generate; refuse rather than guess
         _(
-            "the reports are one array value that add-report cannot take out on its own; "
+            "the {table} are one array value that cannot be taken out on its own; "
             "run projledger fmt on the file first; nothing was written"
-        ),
+        ).format(table=name),
         [],
         path=shown,
-        field="reports",
+        field=name,
     )
 
 
@@ -287,37 +515,38 @@ def _appended(
     base: _Base,
     data: dict[str, Any],
     path: Path,
-    report: dict[str, Any],
+    name: str,
+    row: dict[str, Any],
     config: Config,
     as_of: date,
     shown: str,
 ) -> tuple[bytes, FileResult]:
     """The new bytes and what checking them found; refuses unless TOML reads them as the old
-    data with one more report (every other value as it was)."""
-    blocks = "".join(render_report_block(r) for r in (*base.carried, report))
+    data with one more row of ``name`` (every other value as it was)."""
+    blocks = "".join(render_block(name, r) for r in (*base.carried, row))
     content = base.prefix + with_line_ending(blocks, base.ending).encode("utf-8")
     try:
         new_text = decode(content, shown)
         new_data = parse(new_text, shown)
     except RecordError as error:
         raise RefusedError(
-            _("a report cannot be appended to this file ({problem}); nothing was written").format(
-                problem=error.message
+            _("a [[{table}]] block cannot be appended to this file ({problem}); nothing was written").format(
+                table=name, problem=error.message
             ),
             [],
             path=shown,
             line=error.line,
         ) from None
-    expected = {**data, "reports": [*_list(data.get("reports")), report]}
+    expected = {**data, name: [*_list(data.get(name)), row]}
     if new_data != expected:
         raise RefusedError(
             _(
-                "the file's layout would not read the appended block as a new report; "
+                "the file's layout would not read the appended block as a new row of {table}; "
                 "run projledger fmt on it first; nothing was written"
-            ),
+            ).format(table=name),
             [],
             path=shown,
-            field="reports",
+            field=name,
         )
     return content, check_data(new_data, new_text, path, config, as_of, shown)
 
