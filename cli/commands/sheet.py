@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from ..core.calendar import DateInputError, parse_month
+from ..core.i18n import _, ngettext
 from ..core.text import one_line, printable
 from .options import (
     FISCAL_YEAR,
@@ -78,6 +79,14 @@ def sheet() -> None:
     "--new", "new_sheet", is_flag=True, help="An empty sheet for registering projects (the columns of `new`)."
 )
 @click.option(
+    "--quarter",
+    type=click.IntRange(1, 4),
+    default=None,
+    metavar="N",
+    help="The quarterly sheet of fiscal quarter N (1-4): each KPI's result and evaluation, each format-2 "
+    "project's evaluation; with --fiscal-year (default the current one).",
+)
+@click.option(
     "--output",
     type=OutputPath(path_type=Path, dir_okay=False),
     required=True,
@@ -91,6 +100,7 @@ def export(
     agencies: tuple[str, ...],
     fiscal_years: tuple[int, ...],
     new_sheet: bool,
+    quarter: int | None,
     output: Path,
     as_of: date | None,
 ) -> None:
@@ -113,15 +123,25 @@ def export(
       projledger sheet export --month 03/2565 --output march.xlsx
       projledger sheet export --agency 50010000 --fiscal-year 2568 --output sheet.csv
       projledger sheet export --new --output new-projects.xlsx
+      projledger sheet export --quarter 2 --fiscal-year 2565 --output q2.xlsx
+
+    With --quarter N: one row per KPI of the fiscal year (code, name, unit, target, the results
+    so far, greyed) to fill with the cumulative result at the end of quarter N, its date and
+    note, and the evaluation score of สยป., its full score (default 100) and date; then one row
+    per format-2 project of the year for its evaluation only.
     """
     from ..core.calendar import format_month_be
     from ..core.portfolio import Filters, Skipped
     from ..core.sheet import export_rows, write_sheet
 
-    if new_sheet and (month or agencies or fiscal_years):
+    if new_sheet and (month or agencies or fiscal_years or quarter):
         raise click.UsageError(
-            "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year"
+            "--new writes an empty registration sheet: drop --month, --agency, --fiscal-year, --quarter"
         )
+    if quarter is not None and month is not None:
+        raise click.UsageError(_("--quarter writes the quarterly sheet: drop --month"))
+    if quarter is not None and len(fiscal_years) > 1:
+        raise click.UsageError(_("--quarter takes one --fiscal-year"))
     plan = output_plan(output)  # refused before any work when the path cannot take the sheet
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise click.UsageError(f"--output: a sheet's name ends in .xlsx or .csv, not '{output.name}'")
@@ -135,8 +155,16 @@ def export(
     year, number = month or (day.year, day.month)
     skipped = Skipped()
     filters = Filters(fiscal_years=tuple(fiscal_years), agencies=tuple(agencies))
-    lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
-    write_sheet(plan, "report", lines, shown)
+    if quarter is not None:
+        from ..core.calendar import fiscal_year
+        from ..core.sheet import quarter_rows
+
+        fy = fiscal_years[0] if fiscal_years else fiscal_year(day)
+        lines = quarter_rows(config, day, fy, quarter, filters, shown=shown_path, skipped=skipped)
+        write_sheet(plan, "quarter", lines, shown)
+    else:
+        lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
+        write_sheet(plan, "report", lines, shown)
     if skipped.files:
         path, reason = skipped.files[0]
         more = f" and {len(skipped) - 1} more" if len(skipped) > 1 else ""
@@ -145,6 +173,17 @@ def export(
             "see projledger validate",
             err=True,
         )
+    if quarter is not None:
+        click.echo(
+            "projledger: "
+            + ngettext(
+                "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
+                "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
+                len(lines),
+            ).format(n=len(lines), q=quarter, fy=fy, file=one_line(shown)),
+            err=True,
+        )
+        return
     click.echo(
         f"projledger: wrote {len(lines)} row{'' if len(lines) == 1 else 's'} due for "
         f"{format_month_be(year, number)} to {one_line(shown)}",
@@ -195,7 +234,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
         click.echo(one_line(finding.one_line(shown)), err=True)
     failed = plan.failed_rows
     appended = plan.count("append") + plan.count("new")
-    what = "new record" if plan.kind == "new" else "report"
+    what = {"new": "new record", "quarter": "result or evaluation row"}.get(plan.kind, "report")
     late = ""
     if dry_run:
         for change in plan.changes.values():
