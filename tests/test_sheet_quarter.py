@@ -204,3 +204,37 @@ def test_import_of_a_filled_xlsx(f2: Path) -> None:
     assert text.endswith(
         "[[results]]\nquarter = 3\nvalue = 70.25\ndate = 2022-07-25\n\n[[evaluations]]\nquarter = 3\nscore = 90.0\ndate = 2022-07-31\n"
     )
+
+
+@pytest.mark.slow
+def test_the_installed_command_round_trips_the_quarterly_sheet_in_thai(f2: Path) -> None:
+    """A real process (Thai, the default): export, fill, import twice; and the site's KPI page."""
+    import os
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command
+    env = {k: v for k, v in os.environ.items() if k != "PROJLEDGER_LANG"} | {"NO_COLOR": "1"}
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([command, *args], cwd=f2, capture_output=True, text=True, timeout=120, env=env)
+
+    exported = call("sheet", "export", "--quarter", "3", "--fiscal-year", "2565", "--output", "q3.csv")
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stderr == "projledger: เขียน 2 แถวของไตรมาสที่ 3 ปีงบประมาณ 2565 ลงใน q3.csv\n"
+    kpi, project = read_csv(f2 / "q3.csv")
+    write_csv(f2 / "filled.csv", [kpi | {"value": "70.25", "date": "25/07/2565"}, project])
+    first = call("sheet", "import", "filled.csv")
+    assert first.returncode == 0, first.stderr
+    after = records(f2)
+    second = call("sheet", "import", "filled.csv")
+    assert second.returncode == 0 and records(f2) == after
+    write_csv(f2 / "bad.csv", [kpi | {"quarter": "9", "value": "1"}])
+    bad = call("sheet", "import", "bad.csv")
+    assert bad.returncode == 1 and "bad.csv:2:H: quarter: ไตรมาสที่ 9 ไม่ใช่ 1, 2, 3 หรือ 4" in bad.stderr
+    assert records(f2) == after
+    site = call("site", "--as-of", "2022-09-30")
+    assert site.returncode == 0, site.stderr
+    html = (f2 / "_site" / "kpis" / f"{KPI}.html").read_text("utf-8")
+    assert 'data-figure="achieved">70.25 (ไตรมาส 3)' in html
