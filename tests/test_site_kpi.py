@@ -77,6 +77,8 @@ def test_the_overview_and_the_agency_page_show_the_kpis(f2: Path) -> None:
         ["0"],
     )
     assert got["kpi_score_mean"] == ["100.00"]
+    # The project's latest evaluation by 30/06/2565 is quarter 2's: 95.5 of 100.
+    assert got["project_score_mean"] == ["95.50"]
     assert f'href="kpis/{KPI}.html"' in index
     # The KPI's department is that of project 01000000-2475: it is listed on that agency's page.
     agency = page(f2, "agencies/01000000.html")
@@ -168,3 +170,12 @@ def test_a_kpi_of_a_department_without_projects_gets_an_agency_page_of_its_prefi
     agency = page(f2, "agencies/5026.html")
     assert "สำนักงานเลขานุการสภากรุงเทพมหานคร" in agency and f'href="../kpis/{KPI}.html"' in agency
     assert f"{PROJECT} (ไม่พบโครงการนี้)" in text_of(page(f2, f"kpis/{KPI}.html"))
+
+
+def test_evaluated_projects_without_kpis_show_their_mean_score(f2: Path) -> None:
+    (f2 / "records" / "2565" / "kpi" / f"{KPI}.toml").unlink()
+    assert run("site", "--as-of", "2022-06-30").exit_code == 0
+    index = page(f2, "index.html")
+    got = figures(index)
+    assert (got["kpis"], got["project_score_mean"], got["kpi_score_mean"]) == (["0"], ["95.50"], ["-"])
+    assert 'id="kpi-list"' not in index

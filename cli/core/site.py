@@ -156,7 +156,11 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "kpis_met": {"th": "บรรลุค่าเป้าหมาย", "en": "met"},
     "kpis_not_met": {"th": "ไม่บรรลุค่าเป้าหมาย", "en": "not met"},
     "kpis_no_result": {"th": "ยังไม่มีผลงาน", "en": "no result yet"},
-    "kpi_score_mean": {"th": "คะแนนประเมินเฉลี่ย (สยป.) %", "en": "mean evaluation score (%)"},
+    "kpi_score_mean": {"th": "คะแนนประเมินเฉลี่ยของตัวชี้วัด (สยป.) %", "en": "KPIs' mean evaluation score (%)"},
+    "project_score_mean": {
+        "th": "คะแนนประเมินเฉลี่ยของโครงการ (สยป.) %",
+        "en": "projects' mean evaluation score (%)",
+    },
     "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
     "kpi_unit": {"th": "หน่วยนับ", "en": "unit"},
     "kpi_achieved": {"th": "ผลงานที่ทำได้", "en": "achieved"},
@@ -598,7 +602,7 @@ def render_index(
 ) -> str:
     return _render("site_index.html", lang, 0, as_of=as_of, years=_year_views(rows, as_of, lang, config),
                    agencies=agency_names(rows), total=len(rows), kpis=_kpi_order(kpis),
-                   kpi_years=kpi_years(kpis))  # fmt: skip
+                   kpi_years=kpi_years(kpis, rows))  # fmt: skip
 
 
 def _kpi_order(lines: Sequence[KpiLine]) -> list[KpiLine]:
@@ -622,7 +626,7 @@ def render_agency(
         "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
         department=department, rows=ordered, years=years,
         fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True), PLAN_STATUSES=PLAN_STATUSES,
-        kpis=_kpi_order(kpis), kpi_years=kpi_years(kpis),
+        kpis=_kpi_order(kpis), kpi_years=kpi_years(kpis, rows),
     )  # fmt: skip
 
 
@@ -696,10 +700,7 @@ class KpiLine:
 
     @property
     def score(self) -> Decimal | None:
-        row = self.row
-        if row.latest_score is None or not row.latest_full_score:
-            return None
-        return row.latest_score / row.latest_full_score * HUNDRED
+        return _score(self.row.latest_score, self.row.latest_full_score)
 
 
 @dataclass(frozen=True)
@@ -712,22 +713,38 @@ class KpiYear:
     not_met: int
     no_result: int
     score_mean: Decimal | None
+    #: The mean of the projects' latest evaluations (format 2) as % of the full score.
+    project_score_mean: Decimal | None = None
 
 
-def kpi_years(lines: Sequence[KpiLine]) -> list[KpiYear]:
-    """Per fiscal year (latest first): the KPIs met and not met and the mean of their latest
-    evaluations as % of the full score (KPIs without an evaluation left out of the mean)."""
+def _mean(values: Sequence[Decimal]) -> Decimal | None:
+    return sum(values, Decimal(0)) / len(values) if values else None
+
+
+def _score(score: Decimal | None, full: Decimal | None) -> Decimal | None:
+    return None if score is None or not full else score / full * HUNDRED
+
+
+def kpi_years(lines: Sequence[KpiLine], rows: Sequence[ProjectRow] = ()) -> list[KpiYear]:
+    """Per fiscal year (latest first) with a KPI or an evaluated project: the KPIs met and not
+    met, and the means of the latest evaluations as % of the full score, of the KPIs and of the
+    projects (those without an evaluation left out of the mean; DESIGN of issue 20)."""
     years: dict[int, list[KpiLine]] = {}
     for line in lines:
         years.setdefault(line.row.fiscal_year, []).append(line)
+    projects: dict[int, list[Decimal]] = {}
+    for row in rows:
+        score = _score(row.latest_score, row.latest_full_score)
+        if score is not None:
+            projects.setdefault(row.fiscal_year, []).append(score)
+            years.setdefault(row.fiscal_year, [])
     found = []
     for year in sorted(years, reverse=True):
         group = years[year]
-        scores = [line.score for line in group if line.score is not None]
         found.append(KpiYear(
             year, len(group), sum(1 for line in group if line.row.met is True),
             sum(1 for line in group if line.row.met is False), sum(1 for line in group if line.row.met is None),
-            sum(scores, Decimal(0)) / len(scores) if scores else None,
+            _mean([line.score for line in group if line.score is not None]), _mean(projects.get(year, [])),
         ))  # fmt: skip
     return found
 
