@@ -9,6 +9,7 @@ shown in full only with ``PROJLEDGER_DEBUG=1``.
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 from typing import Any
@@ -17,7 +18,7 @@ import click
 
 from .core import i18n
 from .core.errors import ProjledgerError
-from .core.i18n import _
+from .core.i18n import N_, _, os_problem
 from .core.labels import LANGS, Lang
 from .core.text import one_line
 
@@ -62,6 +63,7 @@ class Group(click.Group):
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
         choose_language(list(sys.argv[1:] if args is None else args))
+        localize(self)
         # Thai text to a stream that cannot encode it (output redirected on a cp874 or latin-1
         # system, PYTHONIOENCODING) is shown as escapes, never a crash in the middle of a table.
         for stream in (sys.stdout, sys.stderr):
@@ -95,7 +97,7 @@ class Group(click.Group):
         except OSError as error:
             # The machine said no (permission, disk full, a name too long): not a bug of ours.
             where = f"{error.filename}: " if error.filename else ""
-            click.echo(f"projledger: {one_line(where + (error.strerror or str(error)))}", err=True)
+            click.echo(f"projledger: {one_line(where + (os_problem(error)))}", err=True)
             ctx.exit(1)
         except Exception as error:
             if os.environ.get("PROJLEDGER_DEBUG"):
@@ -136,16 +138,37 @@ def choose_language(args: list[str]) -> Lang:
 
 def _take_lang(command: click.Command) -> None:
     """``--lang`` after the command's name too (``projledger validate --lang en``): every command
-    (and every subcommand) accepts it; the language was chosen from it before parsing."""
+    (and every subcommand) accepts it; the language was chosen from it before parsing. Its help
+    is then put in that language (``localize``)."""
     if not any(param.name == "lang" for param in command.params):
         command.params.append(
             click.Option(["--lang"], type=click.Choice(LANGS), expose_value=False, help=_LANG_HELP)
         )
+    localize(command)
     for sub in getattr(command, "commands", {}).values():
         _take_lang(sub)
 
 
-_LANG_HELP = "Messages in Thai (th) or English (en); default PROJLEDGER_LANG, else the config's language, th."
+_LANG_HELP = N_(
+    "Messages in Thai (th) or English (en); default PROJLEDGER_LANG, else the config's language, th."
+)
+
+
+def localize(command: click.Command) -> None:
+    """The help of ``command`` and of its options in the run's language: each is marked in the
+    source as its English msgid (``help=N_(...)``), kept on the object the first time, and
+    translated again on every run (click keeps a command once made, and a process such as the
+    tests' may run in both languages). The one-line help in a group's list is the help's first
+    paragraph, whole (click would cut a Thai sentence, which has no full stop, mid-word)."""
+    for item in (command, *command.params):
+        english = item.__dict__.setdefault("_english_help", getattr(item, "help", None))
+        if english:
+            item.help = i18n.translated(english)
+    if command.help:
+        command.short_help = inspect.cleandoc(command.help).split("\n\n", 1)[0]
+    # click makes the --help option once, its help in the language of that moment: made again.
+    if getattr(command, "_help_option", None) is not None:
+        command._help_option = None  # type: ignore[attr-defined]
 
 
 def _lang_in(args: list[str]) -> str | None:
@@ -185,27 +208,31 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
     name="projledger",
     cls=Group,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    help=N_(
+        "Keep Thai public projects' progress records as plain TOML files.\n"
+        "\n"
+        "Run `projledger COMMAND --help` for what a command does, its options and examples.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger validate\n"
+        "  projledger status --as-of 31/03/2565"
+    ),
 )
 @click.option(
     "--lang",
     type=click.Choice(LANGS),
     expose_value=False,
     is_eager=True,
-    help="Messages in Thai (th) or English (en), also after the command's name; default PROJLEDGER_LANG, "
-    "else the config's language, th unless set.",
+    help=N_(
+        "Messages in Thai (th) or English (en), also after the command's name; default PROJLEDGER_LANG, "
+        "else the config's language, th unless set."
+    ),
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_show_version,
-              help="Show the version and exit.")  # fmt: skip
+              help=N_("Show the version and exit."))  # fmt: skip
 def main() -> None:
-    """Keep Thai public projects' progress records as plain TOML files.
-
-    Run `projledger COMMAND --help` for what a command does, its options and examples.
-
-    \b
-    Example:
-      projledger validate
-      projledger status --as-of 31/03/2565
-    """
+    """The command group: its help is the ``help=`` above, in the run's language."""
 
 
 if __name__ == "__main__":  # pragma: no cover

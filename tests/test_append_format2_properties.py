@@ -23,13 +23,12 @@ import tomli
 import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
+from test_append_properties import PROPERTY, comment, inline_table, key, note, scalar
 
 from projledger.core.calendar import quarter_end
 from projledger.core.check import check_data
 from projledger.core.config import Config
 from projledger.core.writing import EvaluationInput, ResultInput, append_evaluation, append_result
-
-from test_append_properties import PROPERTY, comment, inline_table, key, note, scalar
 
 pytestmark = pytest.mark.fuzz
 
@@ -44,7 +43,11 @@ PROJECT_PATH = ROOT / "records" / str(FY) / "50100000-0001.toml"
 def _row(name: str, quarter: int, draw: st.DrawFn) -> dict[str, Any]:
     day = quarter_end(FY, quarter) + timedelta(days=draw(st.integers(1, 20)))
     if name == "results":
-        row: dict[str, Any] = {"quarter": quarter, "value": Decimal(draw(st.integers(0, 200))) / 2, "date": day}
+        row: dict[str, Any] = {
+            "quarter": quarter,
+            "value": Decimal(draw(st.integers(0, 200))) / 2,
+            "date": day,
+        }
     else:
         row = {"quarter": quarter, "score": Decimal(draw(st.integers(0, 100))), "date": day}
         if draw(st.booleans()):
@@ -96,7 +99,9 @@ def spell(data: dict[str, Any], name: str, rng: random.Random) -> tuple[str, str
         root.append(f"agency = {inline_table(data['agency'], rng)}\n")
         tables = []
     else:
-        tables = ["[agency]\n" + "".join(f"{key(k, rng)} = {scalar(v, rng)}\n" for k, v in data["agency"].items())]
+        tables = [
+            "[agency]\n" + "".join(f"{key(k, rng)} = {scalar(v, rng)}\n" for k, v in data["agency"].items())
+        ]
     if form == "array":
         assert rows is not None
         if not rows:
@@ -114,7 +119,10 @@ def spell(data: dict[str, Any], name: str, rng: random.Random) -> tuple[str, str
         for row in rows:
             items = list(row.items())
             rng.shuffle(items)
-            tables.append(f"[[{name}]]\n" + "".join(f"{key(k, rng)} = {scalar(v, rng)}{comment(rng)}\n" for k, v in items))
+            tables.append(
+                f"[[{name}]]\n"
+                + "".join(f"{key(k, rng)} = {scalar(v, rng)}{comment(rng)}\n" for k, v in items)
+            )
         if rng.random() < 0.5 and not inline_agency:
             tables = [*tables[1:], tables[0]]  # [agency] after the rows: the blocks are not last
     return "".join(root) + "".join("\n" + t for t in tables), form
@@ -145,7 +153,9 @@ def test_every_valid_format2_record_takes_a_row(
     if quarter > 4:
         return  # a fifth row is refused by the schema: the catalogue tests it
     if name == "results":
-        written = append_result(raw, path, ResultInput(quarter, Decimal("12.5"), day, "ผล"), CONFIG, AS_OF, "r.toml")
+        written = append_result(
+            raw, path, ResultInput(quarter, Decimal("12.5"), day, "ผล"), CONFIG, AS_OF, "r.toml"
+        )
     else:
         values = EvaluationInput(quarter, Decimal("90"), day, Decimal(100), None, "")
         written = append_evaluation(raw, path, values, CONFIG, AS_OF, "r.toml")

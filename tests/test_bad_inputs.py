@@ -745,7 +745,9 @@ def _hostile_kpi(root: Path, hostile: str) -> Path:
 @pytest.mark.parametrize("hostile", ["fifo", "dangling-link", "link-out"])
 @pytest.mark.parametrize("by", ["code", "path"])
 @pytest.mark.parametrize("command", list(APPENDS))
-def test_the_format2_appends_refuse_hostile_places(empty_repo: Path, command: str, by: str, hostile: str) -> None:
+def test_the_format2_appends_refuse_hostile_places(
+    empty_repo: Path, command: str, by: str, hostile: str
+) -> None:
     path = _hostile_kpi(empty_repo, hostile)
     outside = empty_repo / "outside.toml"
     before = outside.read_bytes() if outside.exists() else None

@@ -117,7 +117,7 @@ def test_refusals_change_no_byte(
 
 def test_a_refusal_names_file_line_and_field(reported: Path) -> None:
     result = add(CODE, "--date", "20/11/2567", "--progress", "150", "--note", "x")
-    assert result.stderr.startswith("projledger: records/2568/50100000-0001.toml:25: reports[2].progress: ")
+    assert result.stderr.startswith("projledger: records/2568/50100000-0001.toml:26: reports[2].progress: ")
 
 
 def test_number_defaults_to_the_next_and_can_be_given(reported: Path) -> None:
@@ -311,12 +311,13 @@ def test_reports_written_as_an_empty_array_take_the_first_block(project: Path) -
     """``reports = []`` (as tomli-w writes no report) passes validate, so it takes a report:
     that one line goes, the first block is appended, every other byte stays, and it is said."""
     canonical = project.read_bytes()
-    project.write_bytes(canonical.replace(b"format = 1\n", b"format = 1\nreports = []\n"))
+    assert b'format = 2\nkind = "project"\n' in canonical  # new writes format 2
+    project.write_bytes(canonical.replace(b'kind = "project"\n', b'kind = "project"\nreports = []\n'))
     assert run("validate", str(project)).exit_code == 0
     result = add(CODE, "--date", "25/10/2567", "--progress", "5", "--note", "เริ่มงาน")
     assert result.exit_code == 0, result.stderr
     assert project.read_bytes() == canonical + FIRST_BLOCK.encode()
-    assert "'reports = []' (line 3) became the first [[reports]] block" in result.stderr
+    assert "'reports = []' (line 4) became the first [[reports]] block" in result.stderr
     assert "not valid TOML" not in result.stderr
     assert run("validate", str(project)).exit_code == 0
 

@@ -95,7 +95,10 @@ def test_new_kpi_defaults_and_a_project_record_of_format_2(empty_repo: Path) -> 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--project", "01000000-9999"], "names project 01000000-9999, which has no record in this repository"),
+        (
+            ["--project", "01000000-9999"],
+            "names project 01000000-9999, which has no record in this repository",
+        ),
         (["--category", "routine-ish"], "'routine-ish' is not one of: routine"),
         (["--start", "01/10/2564"], "--start: not an option of a kpi record"),
         (["--target", "-5"], "--target: '-5' is not a number"),
@@ -125,12 +128,23 @@ def test_new_kpi_refuses_a_project_code_and_an_existing_kpi(agency: Path) -> Non
 def test_add_result_appends_exactly_one_block_and_prints_it(agency: Path) -> None:
     path = kpi_path(agency)
     before = path.read_bytes()
-    result = run("add-result", KPI, "--quarter", "๑", "--value", "45.50", "--date", "28/01/2565", "--note", " เบิกจ่าย ")
+    result = run(
+        "add-result", KPI, "--quarter", "๑", "--value", "45.50", "--date", "28/01/2565", "--note", " เบิกจ่าย "
+    )
     assert result.exit_code == 0, result.stderr
     block = '[[results]]\nquarter = 1\nvalue = 45.5\ndate = 2022-01-28\nnote = "เบิกจ่าย"\n'
     assert result.stdout == block and result.stderr == ""
     assert path.read_bytes() == before + b"\n" + block.encode("utf-8")
-    second = run("add-result", f"records/2565/kpi/{KPI}.toml", "--quarter", "2", "--value", "80", "--date", "2022-04-20")
+    second = run(
+        "add-result",
+        f"records/2565/kpi/{KPI}.toml",
+        "--quarter",
+        "2",
+        "--value",
+        "80",
+        "--date",
+        "2022-04-20",
+    )
     assert second.exit_code == 0, second.stderr
     assert tomllib.loads(path.read_text("utf-8"))["results"][1] == {
         "quarter": 2, "value": 80.0, "date": date(2022, 4, 20),
@@ -245,7 +259,11 @@ def test_revise_budget_appends_a_revision_with_its_reference(agency: Path) -> No
 def test_a_revision_out_of_date_order_or_for_a_kpi_is_refused(agency: Path) -> None:
     before = project_path(agency).read_bytes()
     early = run("revise-budget", PROJECT, "--budget", "3,000,000", "--date", "01/01/2565", "--note", "x")
-    assert early.exit_code == 1 and "budget_revisions[2]" in early.stderr and "nothing was written" in early.stderr
+    assert (
+        early.exit_code == 1
+        and "budget_revisions[2]" in early.stderr
+        and "nothing was written" in early.stderr
+    )
     assert project_path(agency).read_bytes() == before
     kpi = run("revise-budget", KPI, "--budget", "3,000,000", "--date", "01/06/2565", "--note", "x")
     assert kpi.exit_code == 1
@@ -255,6 +273,45 @@ def test_a_revision_out_of_date_order_or_for_a_kpi_is_refused(agency: Path) -> N
 def test_revise_budget_requires_its_options_off_a_terminal(agency: Path) -> None:
     result = run("revise-budget", PROJECT, "--budget", "3,000,000", "--date", "01/06/2565")
     assert result.exit_code == 2 and "--note" in result.stderr
+
+
+# --- on a terminal: the prompts ask in the run's language -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "prompts"),
+    [
+        ("th", ["ชื่อตัวชี้วัด: ", "ปีงบประมาณ พ.ศ. (ปี พ.ศ. เช่น 2568): ", "ส่วนราชการ: ",
+                "หน่วยนับ (ตามที่หน่วยงานเขียน เช่น ร้อยละ หรือ ตันต่อวัน): ", "ค่าเป้าหมาย: ",
+                "ไตรมาส (1 ถึง 4): ", "ผลงานที่ทำได้: ", "คะแนน: ", "งบประมาณหลังปรับโอน (บาท): ",
+                "วันที่ (วว/ดด/ปปปป พ.ศ.): ", "อ้างอิง: "]),
+        ("en", ["KPI name: ", "Fiscal year (Buddhist Era, such as 2568): ", "Department: ",
+                "Unit of measure (as the agency writes it, such as percent or tonnes a day): ", "Target: ",
+                "Quarter (1 to 4): ", "Result: ", "Score: ", "Budget after transfers (baht): ",
+                "Date (dd/mm/yyyy BE): ", "Reference: "]),
+    ],
+)  # fmt: skip
+def test_on_a_terminal_each_command_asks_for_what_is_missing(
+    agency: Path, monkeypatch: pytest.MonkeyPatch, lang: str, prompts: list[str]
+) -> None:
+    monkeypatch.setattr("projledger.commands.add_report.interactive", lambda: True)
+    shown = ""
+    for args, answers in (
+        (["new", "--kind", "kpi", "5026-2002"], "ร้อยละความสำเร็จ\n2565\nสำนักงบประมาณ\nร้อยละ\nabc\n100\n"),
+        (["add-result", "5026-2002", "--date", "20/01/2565"], "1\n30\n"),
+        (["add-evaluation", "5026-2002", "--date", "20/01/2565"], "1\n100\n"),
+        (["revise-budget", PROJECT], "3,000,000\n15/03/2565\nโอน\n"),
+    ):
+        result = run("--lang", lang, *args, input=answers)
+        assert result.exit_code == 0, result.output
+        shown += result.output
+    for prompt in prompts:
+        assert prompt in shown, shown
+    data = tomllib.loads((agency / "records" / "2565" / "kpi" / "5026-2002.toml").read_text("utf-8"))
+    assert (data["name"], data["unit"], data["target"]) == ("ร้อยละความสำเร็จ", "ร้อยละ", 100)
+    assert (data["results"][0]["value"], data["evaluations"][0]["score"]) == (30, 100)
+    revision = tomllib.loads(project_path(agency).read_text("utf-8"))["budget_revisions"][-1]
+    assert (revision["budget"], revision["reference"]) == (3000000, "โอน")
 
 
 # --- through the installed command ---------------------------------------------------------------

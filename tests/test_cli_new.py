@@ -119,3 +119,19 @@ def test_on_a_terminal_it_asks_for_what_is_missing(empty_repo: Path, monkeypatch
     text = (empty_repo / "records" / "2568" / "50100000-0003.toml").read_text("utf-8")
     assert 'name = "ถนน"' in text and "budget = 1000.00" in text and 'department = "เขต"' in text
     assert "'abc' is not a date" in result.output  # asked again after a bad answer
+    # The prompts are the form's words in the run's language (English here: PROJLEDGER_LANG=en).
+    assert "Name: " in result.output and "Start (dd/mm/yyyy BE): " in result.output
+    assert "Budget (baht): " in result.output
+
+
+def test_the_prompts_are_the_forms_thai_words(empty_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("projledger.commands.add_report.interactive", lambda: True)
+    answers = "ถนน\n2568\n01/10/2567\n30/09/2568\n1,000\nเขต\n"
+    result = run("--lang", "th", "new", "50100000-0003", input=answers)
+    assert result.exit_code == 0, result.output
+    for prompt in ("ชื่อโครงการ/กิจกรรม: ", "ปีงบประมาณ พ.ศ. (ปี พ.ศ. เช่น 2568): ", "เริ่มต้นโครงการ (วว/ดด/ปปปป พ.ศ.): ",
+                   "งบประมาณ (บาท): ", "ส่วนราชการ: "):  # fmt: skip
+        assert prompt in result.output, result.output
+    result = run("--lang", "th", "add-report", "50100000-0003", "--date", "25/10/2567", input="10\nเริ่มงาน\n")
+    assert result.exit_code == 0, result.output
+    assert "ก้าวหน้า % (0 ถึง 100): " in result.output and "ผลการดำเนินงาน: " in result.output

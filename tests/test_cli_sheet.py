@@ -432,7 +432,7 @@ def test_an_entity_bomb_is_refused_before_openpyxl_parses_it(office: Path) -> No
         ("broken.xlsx", "broken", "cannot be read as an xlsx workbook"),
         ("latin.csv", "code,no\n\xe9".encode("latin-1"), "is not UTF-8"),
         ("sheet.ods", b"PK", "is neither .xlsx nor .csv"),
-        ("nothere.csv", "absent", "cannot be read: No such file or directory"),
+        ("nothere.csv", "absent", "cannot be read: no such file or folder"),
         (
             "headers.csv",
             "รหัส,ชื่อ\r\n1,2\r\n".encode(),
@@ -621,7 +621,7 @@ def test_a_write_that_fails_late_names_the_records_written_and_not(
     monkeypatch.setattr(store.os, "replace", replace)
     result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
     assert result.exit_code == 1
-    assert "records/2565/50010000-0003.toml: cannot be written: No space left on device" in result.stderr
+    assert "records/2565/50010000-0003.toml: cannot be written: no space left on the disk" in result.stderr
     names = [f"records/{p.relative_to(office / 'records')}" for p in paths.values()]
     assert (
         f"a write failed after others were made: written: {names[0]}, {names[1]}; not written: {names[2]}"

@@ -276,7 +276,7 @@ def test_a_full_disk_leaves_the_record_whole_and_says_so(
     result = CliRunner().invoke(main, _add(tmp_path, _code(1), "full"), catch_exceptions=False)
     monkeypatch.undo()
     assert result.exit_code == 1, result.output
-    assert "No space left on device" in result.stderr
+    assert "no space left on the disk" in result.stderr
     assert len(result.stderr.splitlines()) == 1
     assert path.read_bytes() == before
     assert _leftovers(path.parent) == []

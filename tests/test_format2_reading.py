@@ -140,3 +140,21 @@ def test_kpis_in_the_repository_leave_the_project_listings_as_they_were(
     validated = run("--lang", "en", "validate")
     assert validated.stdout.splitlines()[-1].startswith("2 files checked"), validated.stdout
     assert "5026-2001" not in validated.stdout  # the KPI is clean
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_the_site_pairs_each_row_with_its_own_file_when_a_kpi_comes_first(
+    repo: Path, jobs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KPI gives no row and no skip: the site once paired rows with files by their place in
+    the scan, so a KPI scanned before a project made that project 'not a project record' (and,
+    on worker processes, hung the build)."""
+    monkeypatch.setenv("PROJLEDGER_JOBS", jobs)
+    earlier = repo / "records" / "2564" / "kpi"
+    earlier.mkdir(parents=True)
+    shutil.copy(KPI, earlier / KPI.name)  # scanned before records/2565/ (a folder-year warning only)
+    site = repo / "site"
+    built = run("--lang", "en", "site", "--output", str(site), "--as-of", "2022-10-31")
+    assert built.exit_code == 0, built.stderr
+    assert (site / "projects" / "01000000-2475.html").is_file()
+    assert "01000000-2475" in (site / "data.json").read_text("utf-8")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from conftest import DATA, run
 
 KPI = DATA / "format2" / "kpi" / "5026-2001.toml"
@@ -54,3 +56,22 @@ def test_without_a_records_folder_the_links_go_unchecked(empty_repo: Path) -> No
     result = run("--lang", "en", "validate", str(lone))
     assert result.exit_code == 0, result.stdout
     assert "kpi-project-link" not in result.stdout
+
+
+def test_a_kpi_is_checked_against_its_own_records_folder_from_anywhere(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder a KPI's links are read from is its own (``<records>/<FY>/kpi/``), not the
+    records folder of the repository the command was run in."""
+    path = _with_kpi(repo, '["01000000-2475"]')
+    elsewhere = tmp_path / "other-repository"
+    (elsewhere / "records" / "2565").mkdir(parents=True)
+    (elsewhere / "projledger.toml").write_text('records = "records"\n', "utf-8")
+    monkeypatch.chdir(elsewhere)  # another repository, whose records folder holds no project
+    for given in (str(path), str(repo / "records")):
+        result = run("--lang", "en", "validate", given)
+        assert "kpi-project-link" not in result.stdout, (given, result.stdout)
+        assert result.exit_code == 0, result.stdout
+    path.write_text(path.read_text("utf-8").replace('"01000000-2475"', '"01000000-9999"'), "utf-8")
+    result = run("--lang", "en", "validate", str(repo / "records"))
+    assert "KPI 5026-2001 names project 01000000-9999" in result.stdout and result.exit_code == 1

@@ -390,7 +390,8 @@ try:
     main(sys.argv[1:], standalone_mode=False)
 finally:
     heavy = ("projledger.core.record", "projledger.core.check", "projledger.core.tables", "tomli", "rtoml",
-             "toml_rs", "jsonschema_rs", "wcwidth", "importlib.metadata", "openpyxl", "jinja2")
+             "toml_rs", "jsonschema_rs", "wcwidth", "importlib.metadata", "openpyxl", "jinja2",
+             "projledger.core.portfolio", "projledger.core.summary", "projledger.core.status")
     print("IMPORTED:", [m for m in heavy if m in sys.modules], file=sys.stderr)
 """
 

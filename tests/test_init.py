@@ -79,7 +79,11 @@ def test_taplo_rule_associates_records_with_the_schema() -> None:
     taplo = tomllib.loads(scaffold("1.2.3")[".taplo.toml"])
     assert taplo["rule"] == [
         {"include": ["records/**/kpi/*.toml"], "schema": {"path": KPI_SCHEMA_PATH}},
-        {"include": ["records/**/*.toml"], "exclude": ["records/**/kpi/*.toml"], "schema": {"path": SCHEMA_PATH}},
+        {
+            "include": ["records/**/*.toml"],
+            "exclude": ["records/**/kpi/*.toml"],
+            "schema": {"path": SCHEMA_PATH},
+        },
     ]
 
 

@@ -5,7 +5,6 @@ ambiguous one refused with its line), and what the page does not print asked for
 from __future__ import annotations
 
 import json
-
 import os
 import shutil
 import subprocess
@@ -385,7 +384,10 @@ def test_the_installed_command_imports_a_kpi_page(tmp_path: Path) -> None:
     [
         (BUDGET, BUDGET_ARGS),
         (WASTE, WASTE_ARGS),
-        *((LEGACY / f"kpi_5026-2001_{v}.txt", BUDGET_ARGS) for v in ("crlf", "dense", "spaces", "thai_digits")),
+        *(
+            (LEGACY / f"kpi_5026-2001_{v}.txt", BUDGET_ARGS)
+            for v in ("crlf", "dense", "spaces", "thai_digits")
+        ),
         (LEGACY / "kpi_5011-2003_relaid.txt", WASTE_ARGS),
     ],
     ids=lambda value: value.name if isinstance(value, Path) else "",

@@ -156,18 +156,24 @@ def test_fmt_on_the_format2_examples_is_idempotent(name: str) -> None:
 
 def test_a_format2_project_has_kind_after_format_and_its_new_arrays_after_the_reports() -> None:
     data = load((FORMAT2 / "01000000-2475.toml").read_text("utf-8"))
-    data["evaluations"] = [{"date": e["date"], "score": e["score"], "quarter": e["quarter"]} for e in data["evaluations"]]
+    data["evaluations"] = [
+        {"date": e["date"], "score": e["score"], "quarter": e["quarter"]} for e in data["evaluations"]
+    ]
     shuffled = {key: data[key] for key in reversed(list(data))}
     text = render_body(shuffled)
     assert text.startswith('format = 2\nkind = "project"\ncode = ')
-    reports, revisions, evaluations = (text.index(f"\n[[{n}]]\n") for n in ("reports", "budget_revisions", "evaluations"))
+    reports, revisions, evaluations = (
+        text.index(f"\n[[{n}]]\n") for n in ("reports", "budget_revisions", "evaluations")
+    )
     assert reports < revisions < evaluations
     assert "\n[[evaluations]]\nquarter = " in text and "evaluations = [" not in text
 
 
 def test_small_kpi_rows_are_blocks_never_inline_arrays() -> None:
     data = tomli.loads((FORMAT2 / "kpi" / "5026-2001.toml").read_text("utf-8"))
-    text = render_body({**data, "results": [{"value": 1, "quarter": 1}], "evaluations": [{"quarter": 1, "score": 9}]})
+    text = render_body(
+        {**data, "results": [{"value": 1, "quarter": 1}], "evaluations": [{"quarter": 1, "score": 9}]}
+    )
     assert "\n[[results]]\nquarter = 1\nvalue = 1\n" in text
     assert "\n[[evaluations]]\nquarter = 1\nscore = 9\n" in text
     assert text.index('format = 2\nkind = "kpi"\ncode = "5026-2001"\nnumber = ') == 0

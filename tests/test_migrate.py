@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import codecs
 import difflib
+import json
 import os
 import re
 import shutil
@@ -342,7 +342,7 @@ def test_an_unreadable_file_is_refused_and_nothing_written(
     finally:
         locked.chmod(0o644)
     assert result.exit_code == 1
-    assert "records/2565/50100000-0001.toml: error [io] cannot be read: Permission denied" in result.stderr
+    assert "records/2565/50100000-0001.toml: error [io] cannot be read: permission denied" in result.stderr
     assert (repo / RECORD).read_bytes() == SHIPPED.read_bytes()
 
 

@@ -51,7 +51,7 @@ def test_a_full_disk_names_the_file_and_says_nothing_changed(
     result = run("add-report", "50100000-0001", "--date", "2024-10-25", "--progress", "5", "--note", "x")
     assert result.exit_code == 1
     assert result.stderr.endswith(
-        "records/2568/50100000-0001.toml: cannot be written: No space left on device; "
+        "records/2568/50100000-0001.toml: cannot be written: no space left on the disk; "
         "nothing was changed, the file is as it was\n"
     )
     assert result.stderr.count("\n") == 1
@@ -65,7 +65,7 @@ def test_new_on_a_full_disk_says_the_file_was_not_created(
     result = run("new", "50100000-0009", "--name", "x", "--fiscal-year", "2568", "--start", "2024-10-01",
                  "--end", "2025-09-30", "--budget", "1", "--department", "x")  # fmt: skip
     assert result.exit_code == 1
-    assert "records/2568/50100000-0009.toml: cannot be written: No space left on device" in result.stderr
+    assert "records/2568/50100000-0009.toml: cannot be written: no space left on the disk" in result.stderr
     assert result.stderr.endswith("nothing was changed, the file was not created\n")
     assert "as it was" not in result.stderr
     assert not (empty_repo / "records" / "2568" / "50100000-0009.toml").exists()
@@ -77,7 +77,7 @@ def test_a_spreadsheet_on_a_full_disk_is_named(repo: Path, monkeypatch: pytest.M
     monkeypatch.setattr(store.os, "fsync", _full)
     result = run("status", "--as-of", "2022-03-31", "--format", "xlsx", "--output", "status.xlsx")
     assert result.exit_code == 1
-    assert result.stderr.startswith("projledger: status.xlsx: cannot be written: No space left on device")
+    assert result.stderr.startswith("projledger: status.xlsx: cannot be written: no space left on the disk")
     assert result.stderr.endswith("the file was not created\n")
     assert not (repo / "status.xlsx").exists()
     assert [n for n in os.listdir(repo) if n.endswith(".tmp")] == []
@@ -85,7 +85,7 @@ def test_a_spreadsheet_on_a_full_disk_is_named(repo: Path, monkeypatch: pytest.M
 
 def test_no_room_for_the_temporary_file_is_named_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store.tempfile, "mkstemp", _full)
-    with pytest.raises(store.RecordError, match="cannot be written: No space left on device"):
+    with pytest.raises(store.RecordError, match="cannot be written: no space left on the disk"):
         store.write_atomic(tmp_path / "r.toml", b"x")
 
 
@@ -109,7 +109,7 @@ def test_init_on_a_full_disk_names_the_file_and_what_it_wrote_before(
     assert result.exit_code == 1, result.stderr
     assert result.stderr.count("\n") == 1
     assert result.stderr.startswith("projledger: fresh/")
-    assert f": cannot be written: No space left on device; written before it: {written[0]}" in result.stderr
+    assert f": cannot be written: no space left on the disk; written before it: {written[0]}" in result.stderr
 
 
 def test_init_leaves_no_half_written_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -118,7 +118,7 @@ def test_init_leaves_no_half_written_file(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(init.os, "fsync", _full)
     result = run("init", str(tmp_path / "fresh"))
     assert result.exit_code == 1, result.stderr
-    assert "cannot be written: No space left on device; no file written" in result.stderr
+    assert "cannot be written: no space left on the disk; no file written" in result.stderr
     assert [p for p in (tmp_path / "fresh").rglob("*") if p.is_file()] == []
 
 
@@ -133,7 +133,7 @@ def test_a_site_on_a_full_disk_names_the_site(repo: Path, monkeypatch: pytest.Mo
     result = run("site", "--as-of", "2022-03-31")
     assert result.exit_code == 1, result.stderr
     assert result.stderr.count("\n") == 1
-    assert "_site: --output: the site cannot be built: No space left on device" in result.stderr
+    assert "_site: --output: the site cannot be built: no space left on the disk" in result.stderr
     assert not (repo / "_site").exists()
 
 

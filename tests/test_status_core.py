@@ -271,3 +271,12 @@ def test_coloured_cells_keep_the_table_aligned(by_code: dict[str, portfolio_modu
     assert text.count("\x1b[31m") == 5
     plain = {wcswidth(re.sub("\x1b\\[[0-9;]*m", "", line)) for line in text.splitlines()}
     assert len(plain) == 1
+
+
+def test_the_sorts_and_groupings_offered_are_the_ones_computed() -> None:
+    """``status --sort`` and ``summary --by`` offer names from labels.py (light to import):
+    every one is a sort (with the fields it reads) or a grouping, and no other."""
+    from projledger.core import labels, portfolio, summary
+
+    assert tuple(portfolio.SORTS) == tuple(portfolio.SORT_FIELDS) == labels.SORT_NAMES
+    assert summary.DIMENSIONS == labels.DIMENSIONS == tuple(summary.KEYS)

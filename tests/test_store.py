@@ -115,7 +115,7 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", full)
-    with pytest.raises(RecordError, match="cannot be written: No space left on device"):
+    with pytest.raises(RecordError, match="cannot be written: no space left on the disk"):
         update(path, lambda current: b"new\n")
     assert path.read_bytes() == b"old\n"
     assert temps(tmp_path) == []

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..core.i18n import _, language
+from ..core.i18n import N_, _, language, os_problem
 from ..core.labels import PLAN_STATUSES, TARGET_STATUSES, label
 from ..core.money import format_percent, format_signed
 from ..core.text import one_line, printable
@@ -34,7 +34,28 @@ def missing(option: str) -> OptionError:
     )
 
 
-@click.command("add-report")
+@click.command(
+    "add-report",
+    help=N_(
+        "Append one month's report to a project's record.\n"
+        "\n"
+        "CODE_OR_PATH is the project's code or its record file.\n"
+        "\n"
+        "Every byte already in the file stays as it was: the report is one [[reports]] block "
+        "added at the end, so `git diff` shows just it. The whole record with the new report is "
+        "checked first; an error refuses the write (exit 1, nothing written), warnings are "
+        "printed and the report is stored. Writes are atomic and locked per file: clerks adding "
+        "at once each get their own number. The note is stored in Unicode NFC, without "
+        "surrounding blanks. Prints the report as stored and the project's computed status.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger add-report 50100000-0001 --date 25/10/2567 --progress 45 \\\n"
+        '      --disbursed 1,250,000.50 --note "จัดประชุมคณะทำงาน"\n'
+        "  projledger add-report records/2568/50100000-0001.toml --progress 100 --complete \\\n"
+        "      --note-file note.txt"
+    ),
+)
 @click.argument("code_or_path")
 @click.option(
     "--date",
@@ -42,56 +63,68 @@ def missing(option: str) -> OptionError:
     type=DAY,
     default=None,
     metavar="DATE",
-    help="The report's day: dd/mm/yyyy BE (25/10/2567) or ISO (2024-10-25), Thai digits allowed; default today.",
+    help=N_(
+        "The report's day: dd/mm/yyyy BE (25/10/2567) or ISO (2024-10-25), Thai digits allowed; default today."
+    ),
 )
 @click.option(
     "--progress",
     type=PERCENT,
     default=None,
     metavar="PERCENT",
-    help="Cumulative progress of the work in percent, 0 to 100 (45 or 45.5). Required (asked for on a terminal).",
+    help=N_(
+        "Cumulative progress of the work in percent, 0 to 100 (45 or 45.5). Required (asked for on a terminal)."
+    ),
 )
 @click.option(
     "--disbursed",
     type=MONEY,
     default=None,
     metavar="BAHT",
-    help="Cumulative baht disbursed so far, at most 2 decimals (1,250,000.50); default the last report's amount.",
+    help=N_(
+        "Cumulative baht disbursed so far, at most 2 decimals (1,250,000.50); default the last report's amount."
+    ),
 )
 @click.option("--note", default=None,
-              help="What was done this month, in any language. Required unless --note-file is given "
-              "(asked for on a terminal).")  # fmt: skip
+              help=N_("What was done this month, in any language. Required unless --note-file is given "
+              "(asked for on a terminal)."))  # fmt: skip
 @click.option(
     "--note-file",
     default=None,
     metavar="FILE",
-    help="Read the note from this UTF-8 text file instead of --note ('-' reads standard input).",
+    help=N_("Read the note from this UTF-8 text file instead of --note ('-' reads standard input)."),
 )
 @click.option(
     "--plan-status",
     type=LabelChoice(PLAN_STATUSES),
     default=None,
-    help="Progress against the plan: on_plan, watch or behind, or the form's Thai words "
-    "(เป็นไปตามแผน, เป็นไปตามแผนแต่ควรติดตาม, ไม่เป็นไปตามแผน); default the status computed from "
-    "the plan on the report's date.",
+    help=N_(
+        "Progress against the plan: on_plan, watch or behind, or the form's Thai words "
+        "(เป็นไปตามแผน, เป็นไปตามแผนแต่ควรติดตาม, ไม่เป็นไปตามแผน); default the status computed from "
+        "the plan on the report's date."
+    ),
 )
 @click.option(
     "--target-status",
     type=LabelChoice(TARGET_STATUSES),
     default="on_target",
     show_default=True,
-    help="Whether the work meets its targets: on_target or off_target, or the form's Thai words "
-    "(เป็นไปตามเป้าหมาย, ไม่เป็นไปตามเป้าหมาย).",
+    help=N_(
+        "Whether the work meets its targets: on_target or off_target, or the form's Thai words "
+        "(เป็นไปตามเป้าหมาย, ไม่เป็นไปตามเป้าหมาย)."
+    ),
 )
-@click.option("--cancel", is_flag=True, help="This report cancels the project (its event is cancelled).")
-@click.option("--complete", is_flag=True, help="This report completes the project (its event is completed).")
+@click.option("--cancel", is_flag=True, help=N_("This report cancels the project (its event is cancelled)."))
+@click.option(
+    "--complete", is_flag=True, help=N_("This report completes the project (its event is completed).")
+)
 @click.option(
     "--no",
     "number",
     type=WholeNumberType(1),
     default=None,
     metavar="N",
-    help="The report's number, a whole number from 1; default the last one + 1.",
+    help=N_("The report's number, a whole number from 1; default the last one + 1."),
 )
 def add_report(
     code_or_path: str,
@@ -106,24 +139,6 @@ def add_report(
     complete: bool,
     number: int | None,
 ) -> None:
-    """Append one month's report to a project's record.
-
-    CODE_OR_PATH is the project's code or its record file.
-
-    Every byte already in the file stays as it was: the report is one [[reports]] block added
-    at the end, so `git diff` shows just it. The whole record with the new report is checked
-    first; an error refuses the write (exit 1, nothing written), warnings are printed and the
-    report is stored. Writes are atomic and locked per file: clerks adding at once each get
-    their own number. The note is stored in Unicode NFC, without surrounding blanks. Prints
-    the report as stored and the project's computed status.
-
-    \b
-    Example:
-      projledger add-report 50100000-0001 --date 25/10/2567 --progress 45 \\
-          --disbursed 1,250,000.50 --note "จัดประชุมคณะทำงาน"
-      projledger add-report records/2568/50100000-0001.toml --progress 100 --complete \\
-          --note-file note.txt
-    """
     from ..core.repository import resolve_record
     from ..core.status import compute_status
     from ..core.store import update
@@ -138,9 +153,9 @@ def add_report(
     if note_file is not None:
         note = read_note_file(note_file)
     if progress is None:
-        progress = ask("--progress", "Progress % (ความก้าวหน้า)", PERCENT)
+        progress = ask("--progress", "progress", N_("0 to 100"), PERCENT)
     if note is None:
-        note = ask("--note", "Note (ผลการดำเนินงาน)", click.STRING)
+        note = ask("--note", "note", "", click.STRING)
     config = current_config()
     as_of = day_of_check(config, None)  # today, with how this clerk typed --date
     path = resolve_record(code_or_path, config)
@@ -213,7 +228,7 @@ def read_note_file(name: str) -> str:
                 raw = handle.read(MAX_RECORD_BYTES + 1)
         except OSError as error:
             raise refuse(
-                _("{path} cannot be read: {problem}").format(path=shown, problem=error.strerror)
+                _("{path} cannot be read: {problem}").format(path=shown, problem=os_problem(error))
             ) from None
     if len(raw) > MAX_RECORD_BYTES:
         raise refuse(_("the note is over the 1 MiB limit of a whole record"))
@@ -271,8 +286,13 @@ def interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def ask(option: str, prompt: str, kind: click.ParamType) -> Any:  # type: ignore[type-arg]
-    """Prompt on a terminal; elsewhere a missing option is a usage error (exit 2)."""
+def ask(option: str, key: str, hint: str, kind: click.ParamType) -> Any:  # type: ignore[type-arg]
+    """Prompt on a terminal, with the form's (or the tables') word for ``key`` and ``hint`` (a
+    msgid) in the run's language; elsewhere a missing option is a usage error (exit 2)."""
     if not interactive():
         raise missing(option)
-    return click.prompt(prompt, type=kind)
+    from ..core.labels import word
+
+    name = word(key, language())
+    prompt = name[:1].upper() + name[1:]
+    return click.prompt(f"{prompt} ({_(hint)})" if hint else prompt, type=kind)

@@ -9,19 +9,38 @@ from pathlib import Path
 import click
 
 from ..core.export import FORMATS
-from ..core.i18n import _
+from ..core.i18n import N_, _
 from .options import OutputPath, as_of_option, reading_config, shown_path, today
 from .reading import report_skipped
 
 
-@click.command()
+@click.command(
+    help=N_(
+        "Write the portfolio as tables for DuckDB, Spark, BI tools.\n"
+        "\n"
+        "PATH: record files or folders; default the repository's records.\n"
+        "\n"
+        "One table per kind of row: projects, reports, kpis, kpi_results, evaluations, "
+        "budget_revisions, findings and status (as of --as-of, default today). Every row carries "
+        "the repository's name (name in projledger.toml, else its folder's), the agency code, the "
+        "fiscal year and the record's path, so many repositories' exports can be read together. "
+        "Columns and types are those of schemas/export/<table>.json; export.json gives the "
+        "export's version. Money is exact: DECIMAL(18,2) in Parquet, satang (integers) in SQLite. "
+        "The tables are written in a temporary folder beside DIR and swapped in at the end.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger export --format parquet --output exports/bma\n"
+        "  projledger export --format sqlite --output exports/bma --as-of 30/09/2568"
+    ),
+)
 @click.argument("targets", nargs=-1, type=click.Path(), metavar="[PATH]...")
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(FORMATS),
     required=True,
-    help="parquet (needs projledger[parquet]), sqlite (one database) or ndjson (JSON lines).",
+    help=N_("parquet (needs projledger[parquet]), sqlite (one database) or ndjson (JSON lines). Required."),
 )
 @click.option(
     "--output",
@@ -29,27 +48,10 @@ from .reading import report_skipped
     type=OutputPath(path_type=Path, file_okay=False),
     required=True,
     metavar="DIR",
-    help="Folder of the tables; only a folder holding an export (or an empty one) is replaced.",
+    help=N_("Folder of the tables; only a folder holding an export (or an empty one) is replaced. Required."),
 )
 @as_of_option
 def export(targets: tuple[str, ...], output_format: str, output: Path, as_of: date | None) -> None:  # fmt: skip
-    """Write the portfolio as tables for DuckDB, Spark, BI tools.
-
-    PATH: record files or folders; default the repository's records.
-
-    One table per kind of row: projects, reports, kpis, kpi_results, evaluations,
-    budget_revisions, findings and status (as of --as-of, default today). Every row carries the
-    repository's name (name in projledger.toml, else its folder's), the agency code, the fiscal
-    year and the record's path, so many repositories' exports can be read together. Columns and
-    types are those of schemas/export/<table>.json; export.json gives the export's version.
-    Money is exact: DECIMAL(18,2) in Parquet, satang (integers) in SQLite. The tables are
-    written in a temporary folder beside DIR and swapped in at the end.
-
-    \b
-    Example:
-      projledger export --format parquet --output exports/bma
-      projledger export --format sqlite --output exports/bma --as-of 30/09/2568
-    """
     from .. import __version__
     from ..core.errors import NotFoundError
     from ..core.export import export as write_export
@@ -65,5 +67,9 @@ def export(targets: tuple[str, ...], output_format: str, output: Path, as_of: da
         environ=os.environ,
     )  # fmt: skip
     counts = ", ".join(f"{table} {count}" for table, count in result.rows.items())
-    click.echo(f"export: {shown_path(result.path)} ({output_format}; {counts})")
+    click.echo(
+        _("export: {path} ({format}; {counts})").format(
+            path=shown_path(result.path), format=output_format, counts=counts
+        )
+    )
     report_skipped(result.skipped)

@@ -9,42 +9,46 @@ import click
 from ..core.check import finding_from_error
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
-from ..core.i18n import _, ngettext
+from ..core.i18n import N_, _, ngettext
 from ..core.text import one_line
 from .options import PathArgument, echo_findings, reading_config
 from .rewriting import read_record, record_targets
 
 
-@click.command("fmt")
+@click.command(
+    "fmt",
+    help=N_(
+        "Tidy record files into the standard layout, or check them.\n"
+        "\n"
+        "PATH is a record file or a folder of them (default: the repository's records).\n"
+        "\n"
+        "The layout: a `#:schema` line pointing at the schema (kept when present, added when "
+        "not), the keys in the order of the spec's example, the [agency], [details] and "
+        "[strategy] tables, then one [[reports]] block per report. Values are kept exactly: "
+        "numbers keep their written value (`3540000.0` stays `3540000.0`), dates, Thai text; "
+        "CRLF files stay CRLF; a UTF-8 BOM is dropped. Formatting a canonical file changes "
+        "nothing.\n"
+        "\n"
+        "Only records are rewritten, and only in the records folder: a TOML file that is no "
+        "record (no `format` key) is reported, a link that leads out of the records folder is "
+        "refused, and a file reached twice (by its name and by a link) is laid out once.\n"
+        "\n"
+        "Comments cannot be kept by the TOML writer, so a file with a comment (other than the "
+        "`#:schema` line) is reported and left as it is. A file that cannot be read as TOML is "
+        "reported and never rewritten. Prints the path of each file changed (or, with --check, "
+        "that would change); exit 1 when --check finds one, or when any file was refused.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger fmt\n"
+        "  projledger fmt --check records/2565"
+    ),
+)
 @click.argument("paths", nargs=-1, type=PathArgument(path_type=Path), metavar="[PATH]...")
 @click.option(
-    "--check", is_flag=True, help="Change nothing; list the files that would change, exit 1 if any."
+    "--check", is_flag=True, help=N_("Change nothing; list the files that would change, exit 1 if any.")
 )
 def fmt(paths: tuple[Path, ...], check: bool) -> None:
-    """Tidy record files into the standard layout, or check them.
-
-    PATH is a record file or a folder of them (default: the repository's records).
-
-    The layout: a `#:schema` line pointing at the schema (kept when present, added when not),
-    the keys in the order of the spec's example, the [agency], [details] and [strategy] tables,
-    then one [[reports]] block per report. Values are kept exactly: numbers keep their written
-    value (`3540000.0` stays `3540000.0`), dates, Thai text; CRLF files stay CRLF; a UTF-8 BOM
-    is dropped. Formatting a canonical file changes nothing.
-
-    Only records are rewritten, and only in the records folder: a TOML file that is no record
-    (no `format` key) is reported, a link that leads out of the records folder is refused, and
-    a file reached twice (by its name and by a link) is laid out once.
-
-    Comments cannot be kept by the TOML writer, so a file with a comment (other than the
-    `#:schema` line) is reported and left as it is. A file that cannot be read as TOML is
-    reported and never rewritten. Prints the path of each file changed (or, with --check, that
-    would change); exit 1 when --check finds one, or when any file was refused.
-
-    \b
-    Example:
-      projledger fmt
-      projledger fmt --check records/2565
-    """
     from ..core.layout import formatted
     from ..core.store import update
 

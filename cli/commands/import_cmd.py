@@ -14,13 +14,13 @@ if TYPE_CHECKING:
     from ..core.config import Config
     from ..core.legacy import Imported
 
+from ..core.i18n import N_, _, os_problem
 from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, shown_path, today
 
 
 def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[int, date]:
     """``--evaluation-date 1=20/01/2564``, once per quarter: quarter -> day."""
     from ..core.calendar import DateInputError, parse_date
-    from ..core.i18n import _
     from .options import OptionError
 
     days: dict[int, date] = {}
@@ -37,42 +37,73 @@ def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[
     return days
 
 
-@click.command("import")
+@click.command(
+    "import",
+    help=N_(
+        "Turn printouts of the old system's form into records.\n"
+        "\n"
+        "FILE is the text of a printout (the old system's PDF form, saved as text), or of a KPI "
+        "page of the old system (its page of an indicator, saved as text).\n"
+        "\n"
+        "Each FILE becomes <records>/<fiscal year>/<code>.toml. Values the printout does not "
+        "hold legibly are left out and reported as warnings with their line; a printout without "
+        "a required field (code, name, fiscal year, dates, budget, agency) is not written, and "
+        "the run exits 1 naming what is missing. A printout that shows a report it does not hold "
+        "in full is refused naming each such report, unless --partial. What is written passes "
+        "validate; an existing record is kept unless --force, and even then: a record that "
+        "cannot be read is never replaced; what the form cannot show (plan, agency phone, budget "
+        "unit) is kept from it; and none of its reports is lost (refused unless --partial, which "
+        "keeps them). Files over 1 MiB are refused.\n"
+        "\n"
+        "A KPI page becomes <records>/<fiscal year>/kpi/<code>.toml. What the page does not print "
+        "is given as an option, never guessed: --fiscal-year, --department, --direction (for a KPI "
+        "with a baseline) and --evaluation-date for each quarter it shows scored; the run names the "
+        "options missing. A date that reads two ways (1/2/2021) is refused with its line.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger import printout.txt\n"
+        "  projledger import old/*.txt --records records\n"
+        "  projledger import printout.txt --stdout > 01000000-2475.toml\n"
+        "  projledger import printout.txt --force --partial\n"
+        "  projledger import kpi.txt --fiscal-year 2564 --evaluation-date 1=20/01/2564"
+    ),
+)
 @click.argument(
     "files", nargs=-1, required=True, type=PathArgument(path_type=Path, dir_okay=False), metavar="FILE..."
 )
 @click.option(
     "--records", "records_dir", type=PathArgument(path_type=Path, file_okay=False), default=None,
-    metavar="FOLDER", help="The records folder to write into; default the repository's records folder.",
+    metavar="FOLDER", help=N_("The records folder to write into; default the repository's records folder."),
 )  # fmt: skip
 @click.option(
-    "--stdout", "to_stdout", is_flag=True, help="Print the records' TOML instead of writing the files."
+    "--stdout", "to_stdout", is_flag=True, help=N_("Print the records' TOML instead of writing the files.")
 )
 @click.option(
     "--force", is_flag=True,
-    help="Replace a record that already exists (what the printout cannot show is kept from it).",
+    help=N_("Replace a record that already exists (what the printout cannot show is kept from it)."),
 )  # fmt: skip
 @click.option(
     "--partial", is_flag=True,
-    help="Import even when some reports the printout shows cannot be read in full (they are left "
-    "out and named); with --force, reports of the record the printout lacks are kept from it.",
+    help=N_("Import even when some reports the printout shows cannot be read in full (they are left "
+    "out and named); with --force, reports of the record the printout lacks are kept from it."),
 )  # fmt: skip
 @click.option(
     "--fiscal-year", type=FISCAL_YEAR, default=None,
-    help="KPI pages: the fiscal year, Buddhist Era (2564), when the page does not print it.",
+    help=N_("KPI pages: the fiscal year, Buddhist Era (2564), when the page does not print it."),
 )  # fmt: skip
 @click.option(
-    "--department", default=None, help="KPI pages: the department's name when the page does not print it."
+    "--department", default=None, help=N_("KPI pages: the department's name when the page does not print it.")
 )
 @click.option(
     "--direction", type=click.Choice(("higher", "lower")), default=None,  # kpi_page.DIRECTIONS (loaded lazily)
-    help="KPI pages: higher or lower is better; required for a KPI with a baseline.",
+    help=N_("KPI pages: higher or lower is better; required for a KPI with a baseline."),
 )  # fmt: skip
 @click.option(
     "--evaluation-date", "evaluation_dates", multiple=True, callback=_evaluation_dates,
     metavar="QUARTER=DATE",
-    help="KPI pages: the day of the evaluation of a quarter (1=20/01/2564, BE dd/mm/yyyy or "
-    "yyyy-mm-dd); once per quarter the page shows scored.",
+    help=N_("KPI pages: the day of the evaluation of a quarter (1=20/01/2564, BE dd/mm/yyyy or "
+    "yyyy-mm-dd); once per quarter the page shows scored."),
 )  # fmt: skip
 def import_command(
     files: tuple[Path, ...],
@@ -85,35 +116,6 @@ def import_command(
     direction: str | None,
     evaluation_dates: dict[int, date],
 ) -> None:
-    """Turn printouts of the old system's form into records.
-
-    FILE is the text of a printout (the old system's PDF form, saved as text), or of a
-    KPI page of the old system (its page of an indicator, saved as text).
-
-    Each FILE becomes <records>/<fiscal year>/<code>.toml. Values the printout does not
-    hold legibly are left out and reported as warnings with their line; a printout
-    without a required field (code, name, fiscal year, dates, budget, agency) is not
-    written, and the run exits 1 naming what is missing. A printout that shows a report
-    it does not hold in full is refused naming each such report, unless --partial.
-    What is written passes validate; an existing record is kept unless --force, and even
-    then: a record that cannot be read is never replaced; what the form cannot show
-    (plan, agency phone, budget unit) is kept from it; and none of its reports is lost
-    (refused unless --partial, which keeps them). Files over 1 MiB are refused.
-
-    A KPI page becomes <records>/<fiscal year>/kpi/<code>.toml. What the page does not
-    print is given as an option, never guessed: --fiscal-year, --department, --direction
-    (for a KPI with a baseline) and --evaluation-date for each quarter it shows scored; the
-    run names the options missing. A date that reads two ways (1/2/2021) is refused with
-    its line.
-
-    \b
-    Example:
-      projledger import printout.txt
-      projledger import old/*.txt --records records
-      projledger import printout.txt --stdout > 01000000-2475.toml
-      projledger import printout.txt --force --partial
-      projledger import kpi.txt --fiscal-year 2564 --evaluation-date 1=20/01/2564
-    """
     from ..core.errors import ConflictError, ProjledgerError
     from ..core.legacy import MAX_INPUT_BYTES, MissingFieldsError, decode_printout, parse_printout
     from ..core.repository import ensure_inside, record_path
@@ -157,28 +159,35 @@ def import_command(
                 continue
             if path.exists() and not force:
                 raise ConflictError(
-                    f"{shown_path(path)} already exists; nothing was written (use --force to replace it)",
+                    _("{path} already exists; nothing was written (use --force to replace it)").format(path=shown_path(path)),
                     path=shown,
                 )  # fmt: skip
             written = write_record(path, data, config, day, shown, force=force, keep_reports=partial)
             record_shown = shown_path(path)
             if written.kept_fields:
                 click.echo(
-                    f"{record_shown}: kept from the record what the printout cannot show: "
-                    f"{', '.join(written.kept_fields)}",
+                    _("{path}: kept from the record what the printout cannot show: {fields}").format(
+                        path=record_shown, fields=", ".join(written.kept_fields)
+                    ),
                     err=True,
                 )  # fmt: skip
             if written.kept_reports:
                 click.echo(
-                    f"{record_shown}: kept report(s) {', '.join(map(str, written.kept_reports))} "
-                    "from the record: the printout lacks them",
+                    _("{path}: kept report(s) {numbers} from the record: the printout lacks them").format(
+                        path=record_shown, numbers=", ".join(map(str, written.kept_reports))
+                    ),
                     err=True,
                 )  # fmt: skip
-            click.echo(f"{shown}: wrote {record_shown} ({written.reports} reports)", err=True)
+            click.echo(
+                _("{source}: wrote {path} ({count} reports)").format(
+                    source=shown, path=record_shown, count=written.reports
+                ),
+                err=True,
+            )
             _say_left_out(shown, imported)
         except (ProjledgerError, OSError) as error:
             failed = True
-            message = str(error) if not isinstance(error, OSError) else f"{shown}: {error.strerror}"
+            message = str(error) if not isinstance(error, OSError) else f"{shown}: {os_problem(error)}"
             click.echo(f"projledger: {message}", err=True)
     if failed:
         raise SystemExit(1)
@@ -188,8 +197,14 @@ def _say_left_out(shown: str, imported: Imported) -> None:
     """With --partial: one line naming the reports the printout shows but that were left out."""
     if imported.left_out:
         click.echo(
-            f"{shown}: left out {len(imported.left_out)} of the {imported.shown_reports} reports the "
-            f"printout shows (--partial): {imported.left_out_text()}",
+            _(
+                "{source}: left out {count} of the {shown} reports the printout shows (--partial): {which}"
+            ).format(
+                source=shown,
+                count=len(imported.left_out),
+                shown=imported.shown_reports,
+                which=imported.left_out_text(),
+            ),
             err=True,
         )
 
@@ -201,11 +216,11 @@ def _read_bounded(file: Path, limit: int, shown: str) -> bytes:
     from ..core.errors import InputError
 
     if not stat.S_ISREG(file.stat().st_mode):
-        raise InputError("is not a regular file", path=shown)
+        raise InputError(_("is not a regular file"), path=shown)
     with open(file, "rb") as handle:
         raw = handle.read(limit + 1)
     if len(raw) > limit:
-        raise InputError("the file is over the 1 MiB limit for a printout", path=shown)
+        raise InputError(_("the file is over the 1 MiB limit for a printout"), path=shown)
     return raw
 
 
@@ -231,7 +246,9 @@ def _require_folder(records_dir: Path) -> None:
     except OSError:
         return  # nothing there yet, or a loop: ensure_inside names it
     if not stat.S_ISDIR(mode):
-        raise ConflictError(f"is {kind_of(mode)}, not a folder", path=records_dir, field="--records")
+        raise ConflictError(
+            _("is {kind}, not a folder").format(kind=kind_of(mode)), path=records_dir, field="--records"
+        )
 
 
 def checked_record(data: dict[str, Any], path: Path, config: Config, day: date, shown: str) -> str:
@@ -244,7 +261,7 @@ def checked_record(data: dict[str, Any], path: Path, config: Config, day: date, 
     result = check_data(parse(text, path), text, path, config, day, shown_path(path))
     echo_findings(result.findings)
     if not result.ok:
-        raise InputError("the imported record would not pass validate; nothing was written", path=shown)
+        raise InputError(_("the imported record would not pass validate; nothing was written"), path=shown)
     return text
 
 
@@ -290,9 +307,11 @@ def write_record(
             return text.encode("utf-8")
         if not force:
             raise ConflictError(
-                f"{record_shown} already exists; nothing was written (use --force to replace it)"
+                _("{path} already exists; nothing was written (use --force to replace it)").format(
+                    path=record_shown
+                )
             )
-        advice = (
+        advice = _(
             "import does not replace a record it cannot read; fix it or remove it first; nothing was written"
         )
         try:
@@ -318,7 +337,6 @@ def write_record(
 def _refuse_kpi_options(options: Any, shown: str) -> None:
     """The options a KPI page needs mean nothing to a printout of the form (it prints them)."""
     from ..core.errors import InputError
-    from ..core.i18n import _
 
     given = [
         name
@@ -340,9 +358,8 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     """One KPI page into ``records/<FY>/kpi/<code>.toml`` (or onto stdout), atomically, under
     the record's lock; an existing KPI record is replaced only with ``--force``, keeping what
     the page cannot show."""
-    from ..core.errors import ConflictError, RecordError
-    from ..core.i18n import _
     from ..core.check import check_data
+    from ..core.errors import ConflictError, RecordError
     from ..core.kpi_page import merge_kpi, parse_kpi_page
     from ..core.layout import KPI_SCHEMA_FILE, render_record, schema_line
     from ..core.record import decode, parse

@@ -12,33 +12,59 @@ import click
 from .. import __version__
 from ..core.config import CONFIG_NAME
 from ..core.errors import ConflictError, InputError
-from ..core.i18n import _
+from ..core.i18n import N_, _, os_problem
 from .options import OptionError, PathArgument
 
 
-@click.command("init")
+@click.command(
+    "init",
+    help=N_(
+        "Set up a new records repository in a folder.\n"
+        "\n"
+        "DIRECTORY is the folder (default: here); it may not exist yet.\n"
+        "\n"
+        "Writes projledger.toml with every setting written out and explained, an empty records/ "
+        "folder, the JSON Schema in schemas/ (records point at it with a #:schema line, for "
+        "editors), .taplo.toml, .pre-commit-config.yaml with projledger's hooks, a GitHub "
+        "Actions workflow that runs `projledger validate --format github` and `projledger fmt "
+        "--check`, and a .gitignore. Files already there are kept as they are; a folder that "
+        "already has a projledger.toml is refused and nothing is written. Prints each file it "
+        "wrote, and where CI installs projledger from (--install-from; unset, CI's first run "
+        "says what to set).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger init records-bkk && cd records-bkk && git init\n"
+        '  projledger init . --with-site-job --install-from "projledger==0.2"\n'
+        "  projledger init . --hooks-repo https://host/projledger.git --hooks-rev v0.2"
+    ),
+)
 @click.argument("directory", default=".", type=PathArgument(file_okay=True, path_type=Path))
 @click.option(
     "--with-site-job",
     is_flag=True,
-    help="Add a CI job that builds the site with `projledger site` and publishes it on GitHub Pages.",
+    help=N_("Add a CI job that builds the site with `projledger site` and publishes it on GitHub Pages."),
 )
 @click.option(
     "--install-from",
     metavar="SOURCE",
     default=None,
-    help="Where CI installs projledger from: projledger==VERSION, git+https://URL@REV or ./PATH. "
-    "Without it (and without --hooks-repo) the workflow's install step stops, saying what to set.",
+    help=N_(
+        "Where CI installs projledger from: projledger==VERSION, git+https://URL@REV or ./PATH. "
+        "Without it (and without --hooks-repo) the workflow's install step stops, saying what to set."
+    ),
 )
 @click.option(
     "--hooks-repo",
     metavar="URL",
     default=None,
-    help="Git URL of projledger: pre-commit installs its hooks from there, and CI too unless "
-    "--install-from says otherwise. Requires --hooks-rev.",
+    help=N_(
+        "Git URL of projledger: pre-commit installs its hooks from there, and CI too unless "
+        "--install-from says otherwise. Requires --hooks-rev."
+    ),
 )
 @click.option("--hooks-rev", metavar="REV", default=None,
-              help="The tag or commit of --hooks-repo that pre-commit uses (v0.2). Required with --hooks-repo.")  # fmt: skip
+              help=N_("The tag or commit of --hooks-repo that pre-commit uses (v0.2). Required with --hooks-repo."))  # fmt: skip
 def init(
     directory: Path,
     with_site_job: bool,
@@ -46,24 +72,6 @@ def init(
     hooks_repo: str | None,
     hooks_rev: str | None,
 ) -> None:
-    """Set up a new records repository in a folder.
-
-    DIRECTORY is the folder (default: here); it may not exist yet.
-
-    Writes projledger.toml with every setting written out and explained, an empty records/
-    folder, the JSON Schema in schemas/ (records point at it with a #:schema line, for
-    editors), .taplo.toml, .pre-commit-config.yaml with projledger's hooks, a GitHub Actions
-    workflow that runs `projledger validate --format github` and `projledger fmt --check`,
-    and a .gitignore. Files already there are kept as they are; a folder that already has a
-    projledger.toml is refused and nothing is written. Prints each file it wrote, and where CI
-    installs projledger from (--install-from; unset, CI's first run says what to set).
-
-    \b
-    Example:
-      projledger init records-bkk && cd records-bkk && git init
-      projledger init . --with-site-job --install-from "projledger==0.2"
-      projledger init . --hooks-repo https://host/projledger.git --hooks-rev v0.2
-    """
     from ..core.outputs import ensure_outside_git
     from ..core.scaffold import WORKFLOW_PATH, scaffold
 
@@ -95,7 +103,7 @@ def init(
                 else _("; no file written")
             )
             raise InputError(
-                _("cannot be written: {problem}").format(problem=error.strerror or error) + before,
+                _("cannot be written: {problem}").format(problem=os_problem(error)) + before,
                 path=target,
             ) from None
         written.append(name)

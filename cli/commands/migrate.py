@@ -9,39 +9,45 @@ import click
 from ..core.check import finding_from_error
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
-from ..core.i18n import _, ngettext
+from ..core.i18n import N_, _, ngettext
 from ..core.text import one_line
 from .options import PathArgument, echo_findings, reading_config
 from .rewriting import read_record, record_targets
 
 
-@click.command("migrate")
+@click.command(
+    "migrate",
+    help=N_(
+        "Turn format-1 records into format 2, two lines each.\n"
+        "\n"
+        "PATH is a record file or a folder of them (default: the repository's records).\n"
+        "\n"
+        "Two lines change in a format-1 record and nothing else: `format = 1` becomes `format = 2` "
+        '(its spacing and comment kept) and `kind = "project"` is inserted on the next line. '
+        "Comments, CRLF line ends, a UTF-8 BOM and the rest of the file stay byte for byte. Every "
+        "edit is read back before it is written: the data must be the old data plus those two "
+        "keys. A record that is format 2 already is left as it is, so a second run changes "
+        "nothing.\n"
+        "\n"
+        "All or nothing: every file is read and migrated in memory first; if any is refused (not "
+        "TOML, no record, a link out of the records folder, not a regular file), it is named with "
+        "its line and nothing is written to any file. Then each record is written atomically "
+        "under its lock, as add-report writes. Prints the path of each file migrated (or, with "
+        "--check, that would be); exit 1 when --check finds one, or when any file was refused.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger migrate\n"
+        "  projledger migrate --check records/2565"
+    ),
+)
 @click.argument("paths", nargs=-1, type=PathArgument(path_type=Path), metavar="[PATH]...")
 @click.option(
-    "--check", is_flag=True, help="Change nothing; list the files that would be migrated, exit 1 if any."
+    "--check",
+    is_flag=True,
+    help=N_("Change nothing; list the files that would be migrated, exit 1 if any."),
 )
 def migrate(paths: tuple[Path, ...], check: bool) -> None:
-    """Turn format-1 records into format 2, two lines each.
-
-    PATH is a record file or a folder of them (default: the repository's records).
-
-    Two lines change in a format-1 record and nothing else: `format = 1` becomes `format = 2`
-    (its spacing and comment kept) and `kind = "project"` is inserted on the next line.
-    Comments, CRLF line ends, a UTF-8 BOM and the rest of the file stay byte for byte. Every
-    edit is read back before it is written: the data must be the old data plus those two keys.
-    A record that is format 2 already is left as it is, so a second run changes nothing.
-
-    All or nothing: every file is read and migrated in memory first; if any is refused (not
-    TOML, no record, a link out of the records folder, not a regular file), it is named with
-    its line and nothing is written to any file. Then each record is written atomically under
-    its lock, as add-report writes. Prints the path of each file migrated (or, with --check,
-    that would be); exit 1 when --check finds one, or when any file was refused.
-
-    \b
-    Example:
-      projledger migrate
-      projledger migrate --check records/2565
-    """
     from ..core.migrate import Migration, migrated, write_all
 
     config = reading_config(bool(paths), paths)  # no record where records were expected: an error

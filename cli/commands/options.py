@@ -6,6 +6,8 @@ they cannot, fail in one line naming the option (``--progress: 'abc' is not a pe
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,7 +19,7 @@ import click
 from ..core.calendar import CheckDay, DateInputError, check_day, date_style, parse_date, parse_fiscal_year
 from ..core.config import Config, load_config
 from ..core.findings import Finding
-from ..core.i18n import _
+from ..core.i18n import N_, _, later
 from ..core.money import NumberInputError, parse_decimal, parse_money, parse_percent, parse_whole
 from ..core.text import one_line
 
@@ -42,11 +44,11 @@ class PathArgument(click.Path):
     """A path argument that may not be empty: click reads "" as ``.``, so ``fmt "$FILE"`` with
     FILE unset would rewrite every record under the working folder."""
 
-    empty = "an empty path; give a file or a folder ('.' for here)"
+    empty = N_("an empty path; give a file or a folder ('.' for here)")
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if isinstance(value, str) and not value.strip():
-            self.fail(self.empty, param, ctx)
+            self.fail(_(self.empty), param, ctx)
         return super().convert(value, param, ctx)
 
 
@@ -54,7 +56,7 @@ class OutputPath(PathArgument):
     """What ``--output`` names: never empty (``--output ''`` is a usage error, not the working
     folder); what lies there is judged by ``output_plan`` when the command runs."""
 
-    empty = "an empty path; name the file to write"
+    empty = N_("an empty path; name the file to write")
 
 
 def output_plan(
@@ -207,21 +209,23 @@ def as_of_option(func: F) -> F:
         type=DAY,
         default=None,
         metavar="DATE",
-        help="The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
-        "digits allowed.",
+        help=N_(
+            "The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
+            "digits allowed."
+        ),
     )(func)
 
 
 #: What each output format is, for ``--format``'s help (a command lists only the ones it has).
 FORMAT_HELP = {
-    "text": "text to read",
-    "table": "a table for the terminal",
-    "markdown": "a Markdown table",
-    "html": "an A4 page to print",
-    "csv": "CSV for spreadsheets",
-    "json": "JSON for programs",
-    "github": "GitHub Actions annotations",
-    "xlsx": "an Excel workbook (with --output)",
+    "text": N_("text to read"),
+    "table": N_("a table for the terminal"),
+    "markdown": N_("a Markdown table"),
+    "html": N_("an A4 page to print"),
+    "csv": N_("CSV for spreadsheets"),
+    "json": N_("JSON for programs"),
+    "github": N_("GitHub Actions annotations"),
+    "xlsx": N_("an Excel workbook (with --output)"),
 }
 
 
@@ -233,7 +237,9 @@ def format_option(*choices: str, default: str) -> Callable[[F], F]:
             type=click.Choice(choices),
             default=default,
             show_default=True,
-            help="; ".join(f"{name}: {FORMAT_HELP.get(name, name)}" for name in choices) + ".",
+            help=later(
+                lambda: "; ".join(f"{name}: {_(FORMAT_HELP.get(name, name))}" for name in choices) + "."
+            ),
         )(func)
 
     return decorate
@@ -285,8 +291,6 @@ def reading_config(paths_given: bool, paths: Sequence[Path] = ()) -> Config:
 
 def warn_cache_among_records(config: Config) -> None:
     """One line on stderr when PROJLEDGER_CACHE_DIR points into the records folder (not used)."""
-    import os
-
     from ..core.index import cache_among_records
 
     warning = cache_among_records(os.environ, config)
@@ -298,7 +302,7 @@ def shown_path(path: Path) -> str:
     """A path as a person typed it or relative to here, so editors and terminals can open it."""
     from ..core.repository import real
 
-    here = Path.cwd().resolve()
+    here = _resolved_folder(os.getcwd())
     # the path itself first: a link is named by its own name, not its target's (a loop has none)
     for candidate in (path.absolute(), real(path) or path.absolute()):
         try:
@@ -306,6 +310,13 @@ def shown_path(path: Path) -> str:
         except ValueError:
             continue
     return str(path)
+
+
+@functools.lru_cache(maxsize=4)
+def _resolved_folder(folder: str) -> Path:
+    """The folder resolved through its links: once per folder a run is in, not once per path
+    shown (a status naming 250 skipped records resolved it 500 times)."""
+    return Path(folder).resolve()
 
 
 def echo_findings(findings: Iterable[Finding]) -> None:

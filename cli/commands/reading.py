@@ -12,14 +12,17 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ..core.i18n import N_, ngettext
 from ..core.labels import LANGS, PLAN_STATUSES, STATES
-from ..core.portfolio import Filters
 from ..core.text import one_line
 from .options import FISCAL_YEAR, as_of_option, today
+
+if TYPE_CHECKING:
+    from ..core.portfolio import Filters
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,16 +31,16 @@ def portfolio_options(func: F) -> F:
     """The filters, language and date that ``status`` and ``summary`` share."""
     options = [
         click.option("--fiscal-year", "fiscal_years", type=FISCAL_YEAR, multiple=True, metavar="YEAR",
-                     help="Only this Buddhist Era fiscal year, such as 2568 (repeatable)."),
+                     help=N_("Only this Buddhist Era fiscal year, such as 2568 (repeatable).")),
         click.option("--agency", "agencies", multiple=True, metavar="CODE|NAME",
-                     help="Only agencies whose code starts with CODE (5001) or whose department's name holds NAME "
-                          "(repeatable)."),
+                     help=N_("Only agencies whose code starts with CODE (5001) or whose department's name holds NAME "
+                          "(repeatable).")),
         click.option("--state", "states", type=click.Choice(STATES), multiple=True,
-                     help="Only projects in this state: not_started, active, completed or cancelled (repeatable)."),
+                     help=N_("Only projects in this state: not_started, active, completed or cancelled (repeatable).")),
         click.option("--plan-status", "plan_statuses", type=click.Choice((*PLAN_STATUSES, "none")), multiple=True,
-                     help="Only this computed plan status: on_plan, watch, behind, or none for no report yet "
-                          "(repeatable)."),
-        lang_option("Labels in Thai (th) or English (en); default the config's language, th unless set."),
+                     help=N_("Only this computed plan status: on_plan, watch, behind, or none for no report yet "
+                          "(repeatable).")),
+        lang_option(N_("Labels in Thai (th) or English (en); default the config's language, th unless set.")),
         as_of_option,
     ]  # fmt: skip
     for option in reversed(options):
@@ -52,6 +55,8 @@ def lang_option(help_text: str) -> Callable[[F], F]:
 
 def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
                  plan_statuses: tuple[str, ...]) -> Filters:  # fmt: skip
+    from ..core.portfolio import Filters
+
     return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses))
 
 
@@ -105,8 +110,8 @@ def wide_option(func: F) -> F:
     """``--wide``: every column of a table, whatever the terminal's width."""
     return click.option(
         "--wide", is_flag=True,
-        help="Every column, whatever the terminal's width (by default a table shows the columns "
-             "that fit it, the most telling first).",
+        help=N_("Every column, whatever the terminal's width (by default a table shows the columns "
+             "that fit it, the most telling first)."),
     )(func)  # fmt: skip
 
 
@@ -119,8 +124,13 @@ def report_skipped(skipped: list[tuple[str, str]]) -> None:
 def skipped_text(skipped: list[tuple[str, str]]) -> str:
     if not skipped:
         return ""
-    noun = "record" if len(skipped) == 1 else "records"
-    lines = [f"{len(skipped)} {noun} skipped (not valid): run projledger validate"]
+    lines = [
+        ngettext(
+            "{count} record skipped (not valid): run projledger validate",
+            "{count} records skipped (not valid): run projledger validate",
+            len(skipped),
+        ).format(count=len(skipped))
+    ]
     lines.extend(f"  {one_line(path)}: {one_line(reason)}" for path, reason in skipped)
     return "\n".join(lines) + "\n"
 
@@ -221,7 +231,8 @@ def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
 
 def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
     """Print the output piece by piece, then the skipped records; keep both in the memo."""
-    kept: bytearray | None = bytearray() if memo is not None else None  # one copy, no join
+    # one copy, no join; none when the output cannot be stored (a file changed just now)
+    kept: bytearray | None = bytearray() if memo is not None and memo.usable else None
     utf8 = _takes_utf8(err=False)
     for chunk in chunks:
         try:

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from ..core.config import Config
 from ..core.errors import RecordError
 from ..core.findings import Finding, Severity
-from ..core.i18n import _
+from ..core.i18n import _, os_problem
 from .options import shown_path
 
 
@@ -73,5 +73,5 @@ def read_record(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as error:
         raise RecordError(
-            _("cannot be read: {problem}").format(problem=error.strerror or error), rule="io", path=path
+            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
         ) from None

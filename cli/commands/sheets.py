@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
+from ..core.i18n import N_, _
 from .options import OutputPath, output_plan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -17,7 +18,7 @@ def spreadsheet_options(func: F) -> F:
     func = click.option(
         "--excel",
         is_flag=True,
-        help="With --format csv: start with the byte-order mark Excel needs to show Thai.",
+        help=N_("With --format csv: start with the byte-order mark Excel needs to show Thai."),
     )(func)
     return click.option(
         "--output",
@@ -25,8 +26,10 @@ def spreadsheet_options(func: F) -> F:
         type=OutputPath(path_type=Path, dir_okay=False),
         default=None,
         metavar="FILE",
-        help="The .xlsx file to write (replaced whole, never half-written), or a FIFO or device to write "
-        "it into. Required with --format xlsx, and only for it.",
+        help=N_(
+            "The .xlsx file to write (replaced whole, never half-written), or a FIFO or device to write "
+            "it into. Required with --format xlsx, and only for it."
+        ),
     )(func)
 
 
@@ -34,16 +37,18 @@ def check_spreadsheet_options(output_format: str, output: Path | None, excel: bo
     """Usage errors (exit 2) for options that would be silently ignored."""
     if output_format == "xlsx" and output is None:
         raise click.UsageError(
-            "--format xlsx needs --output FILE.xlsx (a workbook is not sent to a terminal)"
+            _("--format xlsx needs --output FILE.xlsx (a workbook is not sent to a terminal)")
         )
     if output is not None and output_format != "xlsx":
-        raise click.UsageError("--output is for --format xlsx; other formats go to stdout")
+        raise click.UsageError(_("--output is for --format xlsx; other formats go to stdout"))
     if output is not None:
         output_plan(output)  # refused before any work when the path cannot take a workbook
     if output is not None and output.suffix.lower() != ".xlsx":
-        raise click.UsageError(f"--output: a workbook's name ends in .xlsx, not '{output.name}'")
+        raise click.UsageError(
+            _("--output: a workbook's name ends in .xlsx, not '{name}'").format(name=output.name)
+        )
     if excel and output_format != "csv":
-        raise click.UsageError("--excel is for --format csv")
+        raise click.UsageError(_("--excel is for --format csv"))
 
 
 def wrote_spreadsheet(
@@ -67,7 +72,7 @@ def wrote_spreadsheet(
         assert output is not None  # check_spreadsheet_options made sure
         columns, lines = sheet()
         write_xlsx(output_plan(output), lines, columns, language, title)  # never among the records
-        click.echo(f"projledger: wrote {shown_path(output)}", err=True)
+        click.echo("projledger: " + _("wrote {path}").format(path=shown_path(output)), err=True)
         return True
     if output_format == "csv" and excel:
         from ..core.xlsx import excel_csv

@@ -7,38 +7,39 @@ from pathlib import Path
 
 import click
 
-from ..core.i18n import _
+from ..core.i18n import N_, _
 from ..core.kinds import show_formats
 from .options import OutputPath, as_of_option, current_config, format_option, output_plan, shown_path, today
 
 
-@click.command()
+@click.command(
+    help=N_(
+        "Print a project's official progress form (text or HTML).\n"
+        "\n"
+        "The form is the official progress and project information form of one project.\n"
+        "\n"
+        "CODE_OR_PATH is a project code (looked up in the records folder) or a record file. The "
+        "text form has the printout's sections, labels and order, one line per report, and reads "
+        "back with `projledger import`. The HTML form is one self-contained A4 page to print and "
+        "sign, with the monthly progress chart (actual against expected). With --as-of, only the "
+        "reports filed by that day are shown, and the budget used is the latest of those.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger show 01000000-2475\n"
+        "  projledger show 01000000-2475 --format html --output form.html\n"
+        "  projledger show records/2565/01000000-2475.toml --as-of 31/03/2565"
+    ),
+)
 @click.argument("code_or_path", metavar="CODE_OR_PATH")
 @format_option(*show_formats(), default="text")
 @click.option(
     "--output", "-o", type=OutputPath(path_type=Path, dir_okay=False), default=None,
-    help="Write the form to this file (replaced whole) instead of printing it; a FIFO or device "
-         "also works.",
+    help=N_("Write the form to this file (replaced whole) instead of printing it; a FIFO or device "
+         "also works."),
 )  # fmt: skip
 @as_of_option
 def show(code_or_path: str, output_format: str, output: Path | None, as_of: date | None) -> None:
-    """Print a project's official progress form (text or HTML).
-
-    The form is the official progress and project information form of one project.
-
-    CODE_OR_PATH is a project code (looked up in the records folder) or a record file.
-    The text form has the printout's sections, labels and order, one line per report, and
-    reads back with `projledger import`. The HTML form is one self-contained A4 page to
-    print and sign, with the monthly progress chart (actual against expected). With
-    --as-of, only the reports filed by that day are shown, and the budget used is the
-    latest of those.
-
-    \b
-    Example:
-      projledger show 01000000-2475
-      projledger show 01000000-2475 --format html --output form.html
-      projledger show records/2565/01000000-2475.toml --as-of 31/03/2565
-    """
     from ..core.check import check_file
     from ..core.kinds import kind_of_record
     from ..core.repository import resolve_record

@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from ..core.labels import Lang
-from ..core.portfolio import SORT_FIELDS, SORTS
+from ..core.i18n import N_, _
+from ..core.labels import SORT_NAMES, Lang
 from ..core.reporters import STATUS_FORMATS, STATUS_TABLES
 from .options import current_config, format_option, reading_config, shown_path, today
 from .reading import (
@@ -47,49 +47,51 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
             continue
         path = Path(target)
         if not path.exists():
-            raise NotFoundError(f"no record file or folder at {target}")
+            raise NotFoundError(_("no record file or folder at {target}").format(target=target))
         paths.append(path)
     return paths, len(paths) == 1 and paths[0].is_file()
 
 
-@click.command()
+@click.command(
+    help=N_(
+        "Show where each project stands, the ones behind first.\n"
+        "\n"
+        "Progress against the plan, money and overdue reports, per project.\n"
+        "\n"
+        "With no CODE or PATH, every record of the repository; otherwise the projects named by "
+        "code, the record files and the folders given. One project named alone (by code or file) "
+        "is shown in detail: its reports, and charts of progress against plan month by month and "
+        "of disbursement against the quarterly targets. Records that are not valid are skipped "
+        "and counted on stderr. Machine formats (csv, json) carry raw values and English keys; "
+        "--format xlsx --output FILE writes a spreadsheet, --excel marks CSV for Excel. --since "
+        "REV (a reviewer before a merge) lists the projects whose records changed since that git "
+        "revision, then what changed in each: new reports, progress and status before and after.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger status --as-of 31/03/2565\n"
+        "  projledger status 01000000-2475\n"
+        "  projledger status --agency 01 --plan-status behind --format json\n"
+        "  projledger status --since origin/main\n"
+        "  projledger status --format xlsx --output status.xlsx"
+    ),
+)
 @click.argument("targets", nargs=-1, metavar="[CODE|PATH]...")
 @portfolio_options
-@click.option("--sort", type=click.Choice(tuple(SORTS)), default="worst", show_default=True,
-              help="Order of the rows: worst puts behind, then watch, then overdue first; the others sort by "
-                   "that column.")  # fmt: skip
+@click.option("--sort", type=click.Choice(SORT_NAMES), default="worst", show_default=True,
+              help=N_("Order of the rows: worst puts behind, then watch, then overdue first; the others sort by "
+                   "that column."))  # fmt: skip
 @format_option(*STATUS_FORMATS, default="table")
 @wide_option
 @spreadsheet_options
 @click.option("--since", metavar="REV",
-              help="Only the projects whose records changed since this git revision (a branch, tag or "
-                   "commit), with what changed.")  # fmt: skip
+              help=N_("Only the projects whose records changed since this git revision (a branch, tag or "
+                   "commit), with what changed."))  # fmt: skip
 def status(
     targets: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
     plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None, sort: str, output_format: str,
     wide: bool = False, output: Path | None = None, excel: bool = False, since: str | None = None,
 ) -> None:  # fmt: skip
-    """Show where each project stands, the ones behind first.
-
-    Progress against the plan, money and overdue reports, per project.
-
-    With no CODE or PATH, every record of the repository; otherwise the projects named by
-    code, the record files and the folders given. One project named alone (by code or file)
-    is shown in detail: its reports, and charts of progress against plan month by month and
-    of disbursement against the quarterly targets. Records that are not valid are skipped and
-    counted on stderr. Machine formats (csv, json) carry raw values and English keys;
-    --format xlsx --output FILE writes a spreadsheet, --excel marks CSV for Excel. --since REV
-    (a reviewer before a merge) lists the projects whose records changed since that git
-    revision, then what changed in each: new reports, progress and status before and after.
-
-    \b
-    Example:
-      projledger status --as-of 31/03/2565
-      projledger status 01000000-2475
-      projledger status --agency 01 --plan-status behind --format json
-      projledger status --since origin/main
-      projledger status --format xlsx --output status.xlsx
-    """
     check_spreadsheet_options(output_format, output, excel)
     # --since: git names the records
     config = reading_config(bool(targets) or since is not None, [Path(t) for t in targets])
@@ -98,7 +100,9 @@ def status(
     changes = None
     if since is not None:
         if targets:
-            raise click.UsageError("--since finds the changed records itself: give no CODE or PATH with it")
+            raise click.UsageError(
+                _("--since finds the changed records itself: give no CODE or PATH with it")
+            )
         from .since import changed_records
 
         changes, paths = changed_records(since, config)
@@ -108,19 +112,22 @@ def status(
     if single and output_format == "table":
         show_detail(paths[0], config, day, language)
         return
-    filters = make_filters(fiscal_years, agencies, states, plan_statuses)
+    # what the filters ask, for the stored output's key: the filters themselves come with the rows
+    asked = (fiscal_years, agencies, states, plan_statuses)
     colour = use_colour()
     width = table_width(wide) if output_format == "table" else None
     memo, listed = None, None
     if changes is None and output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo, listed = output_memo(
-            "status", paths, config, day, filters, sort, output_format, language, width, wide, colour
+            "status", paths, config, day, asked, sort, output_format, language, width, wide, colour
         )
         if echo_memo(memo):
             return
-    from ..core.portfolio import Presenter, filtered, sorted_rows
+    from ..core.portfolio import SORT_FIELDS, SORTS, Presenter, filtered, sorted_rows
     from ..core.tables import StatusLine, status_csv, status_line_columns, status_line_kept
+
+    filters = make_filters(*asked)
 
     table = output_format in STATUS_TABLES
     present = None
@@ -181,7 +188,7 @@ def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:
 
     shown = shown_path(path)
     project = check_file(path, config, today(config), shown).require_project(
-        "not a valid record: run projledger validate"
+        _("not a valid record: run projledger validate")
     )
     row = build_row(project, compute_status(project, day, config), shown)
     text = detail_view(

@@ -9,9 +9,9 @@ from typing import Any
 
 import click
 
-from ..core.labels import Lang
+from ..core.i18n import N_, _
+from ..core.labels import DIMENSIONS, Lang, dimensions_problem
 from ..core.reporters import SUMMARY_FORMATS
-from ..core.summary import DIMENSIONS
 from .options import format_option, reading_config, today
 from .reading import (
     echo_memo,
@@ -27,10 +27,30 @@ from .reading import (
 from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spreadsheet
 
 
-@click.command()
+@click.command(
+    help=N_(
+        "Total the portfolio by agency, year, state or quarter.\n"
+        "\n"
+        "PATH: record files or folders; default the repository's records.\n"
+        "\n"
+        "Per group: the number of projects, how many are in each state and each computed plan "
+        "status, how many have overdue reports, budget and disbursed totals, disbursement % and "
+        "the budget-weighted mean progress; then a total line. --by quarter shows the cumulative "
+        "disbursement at each fiscal quarter's end against the config's quarterly targets. "
+        "Records that are not valid are skipped and counted on stderr. --format xlsx --output "
+        "FILE writes a spreadsheet; --excel marks CSV for Excel.\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger summary\n"
+        "  projledger summary --by fiscal-year --by plan-status --as-of 31/03/2565\n"
+        "  projledger summary --by quarter --format json\n"
+        "  projledger summary --format xlsx --output summary.xlsx"
+    ),
+)
 @click.argument("targets", nargs=-1, type=click.Path(), metavar="[PATH]...")
 @click.option("--by", "by", type=click.Choice(DIMENSIONS), multiple=True,
-              help="Group by this (repeat for nested groups; quarter comes last); default agency.")  # fmt: skip
+              help=N_("Group by this (repeat for nested groups; quarter comes last); default agency."))  # fmt: skip
 @portfolio_options
 @format_option(*SUMMARY_FORMATS, default="table")
 @wide_option
@@ -40,24 +60,6 @@ def summary(
     states: tuple[str, ...], plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None,
     output_format: str, wide: bool = False, output: Path | None = None, excel: bool = False,
 ) -> None:  # fmt: skip
-    """Total the portfolio by agency, year, state or quarter.
-
-    PATH: record files or folders; default the repository's records.
-
-    Per group: the number of projects, how many are in each state and each computed plan
-    status, how many have overdue reports, budget and disbursed totals, disbursement % and the
-    budget-weighted mean progress; then a total line. --by quarter shows the cumulative
-    disbursement at each fiscal quarter's end against the config's quarterly targets.
-    Records that are not valid are skipped and counted on stderr. --format xlsx --output FILE
-    writes a spreadsheet; --excel marks CSV for Excel.
-
-    \b
-    Example:
-      projledger summary
-      projledger summary --by fiscal-year --by plan-status --as-of 31/03/2565
-      projledger summary --by quarter --format json
-      projledger summary --format xlsx --output summary.xlsx
-    """
     check_spreadsheet_options(output_format, output, excel)
     _check_by(by)
     paths = [Path(target) for target in targets]
@@ -65,17 +67,18 @@ def summary(
         if not path.exists():  # as status says it: a refusal (exit 1), not a usage error
             from ..core.errors import NotFoundError
 
-            raise NotFoundError(f"no record file or folder at {target}")
+            raise NotFoundError(_("no record file or folder at {target}").format(target=target))
     config = reading_config(bool(paths), paths)
     day = as_of or today(config)
     language: Lang = lang or config.language
-    filters = make_filters(fiscal_years, agencies, states, plan_statuses)
+    # what the filters ask, for the stored output's key: the filters themselves come with the rows
+    asked = (fiscal_years, agencies, states, plan_statuses)
     width = table_width(wide) if output_format == "table" else None
     memo, listed = None, None
     if output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo, listed = output_memo(
-            "summary", paths, config, day, by, filters, output_format, language, width, wide
+            "summary", paths, config, day, by, asked, output_format, language, width, wide
         )
         if echo_memo(memo):
             return
@@ -83,6 +86,8 @@ def summary(
     from ..core.reporters import SUMMARY_RENDERERS
     from ..core.summary import SUMMARY_ROWS, summarise, summary_columns
     from ..core.tables import summary_csv
+
+    filters = make_filters(*asked)
 
     present = SUMMARY_ROWS._replace(wanted=summary_columns(by or ("agency",)))
     source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
@@ -105,11 +110,8 @@ def summary(
 
 def _check_by(by: tuple[str, ...]) -> None:
     """A --by the summary cannot group by is a usage error (exit 2), found before anything is read."""
-    from ..core.errors import InputError
-    from ..core.summary import check_dimensions
     from .options import OptionError
 
-    try:
-        check_dimensions(by or ("agency",))
-    except InputError as error:
-        raise OptionError(error.message, param_hint="--by") from None
+    problem = dimensions_problem(tuple(by or ("agency",)))
+    if problem is not None:
+        raise OptionError(problem, param_hint="--by")

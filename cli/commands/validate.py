@@ -12,37 +12,39 @@ import click
 
 from ..core.config import Config
 from ..core.findings import Finding, Severity
-from ..core.i18n import _
+from ..core.i18n import N_, _
 from ..core.reporters import REPORTERS, text_lines
 from .options import as_of_option, day_of_check, format_option, reading_config, shown_path
 
 
-@click.command()
+@click.command(
+    help=N_(
+        "Check records for mistakes and report every finding.\n"
+        "\n"
+        "PATH is a record file or a folder of them.\n"
+        "\n"
+        "With no PATH, checks the repository's records folder. Exits 0 when nothing fails, 1 "
+        "when an error (or, with --strict, a warning) is found. Findings of unchanged files are "
+        "kept in an index in the user's cache folder (PROJLEDGER_CACHE_DIR moves it, "
+        "PROJLEDGER_NO_CACHE=1 or --no-cache turns it off); many files are checked on every core "
+        "(PROJLEDGER_JOBS=N to limit).\n"
+        "\n"
+        "\b\n"
+        "Example:\n"
+        "  projledger validate\n"
+        "  projledger validate records/2565 --format github --strict"
+    ),
+)
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path), metavar="[PATH]...")
 @format_option(*REPORTERS, default="text")
-@click.option("--strict", is_flag=True, help="Count warnings as failures too (exit 1).")
+@click.option("--strict", is_flag=True, help=N_("Count warnings as failures too (exit 1)."))
 @click.option(
-    "--no-cache", is_flag=True, help="Check every file afresh, without the saved results of earlier runs."
+    "--no-cache", is_flag=True, help=N_("Check every file afresh, without the saved results of earlier runs.")
 )
 @as_of_option
 def validate(
     paths: tuple[Path, ...], output_format: str, strict: bool, no_cache: bool, as_of: date | None
 ) -> None:
-    """Check records for mistakes and report every finding.
-
-    PATH is a record file or a folder of them.
-
-    With no PATH, checks the repository's records folder. Exits 0 when nothing fails,
-    1 when an error (or, with --strict, a warning) is found. Findings of unchanged files are
-    kept in an index in the user's cache folder (PROJLEDGER_CACHE_DIR moves it,
-    PROJLEDGER_NO_CACHE=1 or --no-cache turns it off); many files are checked on every core
-    (PROJLEDGER_JOBS=N to limit).
-
-    \b
-    Example:
-      projledger validate
-      projledger validate records/2565 --format github --strict
-    """
     from ..core.index import Index, as_findings, check_many, jobs_wanted
     from ..core.repository import list_records, repeated_codes
 
@@ -113,17 +115,21 @@ def _kpi_links(
         return []
     import json
 
-    from ..core.check import kpi_link_findings, portfolio_codes
+    from ..core.check import kpi_link_findings, portfolio_codes, portfolio_of
 
-    codes = portfolio_codes(config)
-    if codes is None:
-        return []  # no records folder around: nothing to check the links against
-    checked = [
-        (path, shown_at(at), json.loads(kpis[key]))
-        for at, path in enumerate(to_check)
-        if (key := os.path.abspath(path)) in kpis
-    ]
-    return kpi_link_findings(checked, codes)
+    codes_of: dict[Path, frozenset[str] | None] = {}  # by records folder: read once each
+    checked = []
+    for at, path in enumerate(to_check):
+        facts = kpis.get(os.path.abspath(path))
+        if facts is None:
+            continue
+        folder = portfolio_of(path, config)
+        if folder not in codes_of:
+            codes_of[folder] = portfolio_codes(folder, config)
+        codes = codes_of[folder]
+        if codes is not None:  # else no records folder around: nothing to check the links against
+            checked.append((path, shown_at(at), json.loads(facts), codes))
+    return kpi_link_findings(checked)
 
 
 def _batched(lines: Iterator[str], size: int) -> Iterator[str]:

@@ -7,8 +7,9 @@ One file's failure is one more finding, never an exception that stops the others
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -194,32 +195,44 @@ def check_files(paths: Iterable[tuple[Path, str]], config: Config, as_of: date) 
 KPI_PROJECT_LINK = "kpi-project-link"
 
 
-def portfolio_codes(config: Config) -> frozenset[str] | None:
-    """The codes of the projects of the repository's records folder: the names of its record
+def portfolio_of(kpi_path: str, config: Config) -> Path:
+    """The records folder a KPI belongs to: the folder above its year's folder when it lies in
+    ``<records>/<FY>/kpi/`` (wherever the command was run from), else the repository's."""
+    from .kpi import KPI_FOLDER
+
+    path = Path(os.path.abspath(kpi_path))
+    if path.parent.name == KPI_FOLDER and path.parent.parent.name.isdigit():
+        return path.parents[2]
+    return config.records_dir
+
+
+def portfolio_codes(folder: Path, config: Config) -> frozenset[str] | None:
+    """The codes of the projects of the records folder ``folder``: the names of its record
     files (a record's file is named after its code: rule file-name) outside the kpi folders;
-    None when there is no records folder to read them from."""
+    None when there is no such folder to read them from."""
     from .index import record_files
     from .kpi import KPI_FOLDER
     from .repository import list_records
 
-    folder = str(config.records_dir)
-    if not config.records_dir.is_dir():
+    if not folder.is_dir():
         return None
-    names = record_files(folder)
+    names = record_files(str(folder))
     if names is None:  # a link lies below: the walk's own rules decide what is listed
-        names = [entry.path_text for entry in list_records([], config) if not entry.refused]
+        names = [
+            entry.path_text
+            for entry in list_records([], replace(config, records_dir=folder))
+            if not entry.refused
+        ]
     return frozenset(stem for stem, parent in map(path_names, names) if parent != KPI_FOLDER)
 
 
-def kpi_link_findings(
-    kpis: Iterable[tuple[str, str, dict[str, Any]]], codes: frozenset[str]
-) -> list[Finding]:
-    """``kpi-project-link``: each (path, shown name, facts) of a KPI (``kpi.kpi_facts``) naming
-    a project code absent from ``codes``. Computed after the per-file checks from the
+def kpi_link_findings(kpis: Iterable[tuple[str, str, dict[str, Any], frozenset[str]]]) -> list[Finding]:
+    """``kpi-project-link``: each (path, shown name, facts, codes of its portfolio) of a KPI
+    (``kpi.kpi_facts``) naming a project code absent from those codes. Computed after the per-file checks from the
     portfolio's codes, never kept in a file's findings: deleting a project flags its KPIs on the
     next run. The file is read again only to find the line of a finding."""
     findings: list[Finding] = []
-    for path, shown, facts in kpis:
+    for path, shown, facts, codes in kpis:
         absent = [
             (at, code) for at, code in enumerate(facts.get("projects", ()), start=1) if code not in codes
         ]

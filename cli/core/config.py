@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ProjledgerError
-from .i18n import _
+from .i18n import _, toml_problem
 from .labels import LANGS, Lang
 
 CONFIG_NAME = "projledger.toml"
@@ -125,7 +125,9 @@ def parse_config(path: Path) -> Config:
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(_("cannot be read: {problem}").format(problem=error), path=path) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(_("not valid TOML: {problem}").format(problem=error), path=path) from None
+        raise ConfigError(
+            _("not valid TOML: {problem}").format(problem=toml_problem(str(error))), path=path
+        ) from None
     except RecursionError:
         raise ConfigError(_("not valid TOML: arrays or tables nested too deep to read"), path=path) from None
     unknown = sorted(set(data) - _KNOWN_KEYS)

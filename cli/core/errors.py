@@ -8,6 +8,7 @@ Every message is one line a clerk can act on, and names the file, line and field
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 
 class ProjledgerError(Exception):
@@ -30,12 +31,26 @@ class ProjledgerError(Exception):
         self.line = line
         self.field = field
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Rebuilt from its attributes when it crosses from a worker process: the default
+        (``cls(*args)``) fails on keyword-only arguments, and a pool whose worker's error cannot
+        be rebuilt waits forever instead of failing."""
+        return (_rebuilt, (type(self), self.message, dict(self.__dict__)))
+
     def __str__(self) -> str:
         where = ""
         if self.path:
             where = self.path + (f":{self.line}" if self.line else "") + ": "
         field = f"{self.field}: " if self.field else ""
         return f"{where}{field}{self.message}"
+
+
+def _rebuilt(cls: type[ProjledgerError], message: str, state: dict[str, Any]) -> ProjledgerError:
+    """An error of ``cls`` with ``state`` as its attributes, made without calling its ``__init__``."""
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
 
 
 class InputError(ProjledgerError):

@@ -39,7 +39,7 @@ from typing import Any, NamedTuple, Protocol
 
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
-from .i18n import _
+from .i18n import _, os_problem
 from .text import printable
 
 #: Bumped when a column is renamed or removed or changes type (adding one is not a break).
@@ -174,7 +174,7 @@ def check_schemas(tables: Iterable[str] = TABLES) -> None:
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise ExportSchemaError(
                 _("the schema file of the table {table} cannot be read: {problem}").format(
-                    table=table, problem=error
+                    table=table, problem=os_problem(error) if isinstance(error, OSError) else error
                 )
             ) from None
         declared = list(columns_of(table))
@@ -697,7 +697,7 @@ def export(
                 what = f" ({error.filename})" if error.filename else ""
                 raise InputError(
                     _("the export cannot be written: {problem}{what}; nothing was written").format(
-                        problem=error.strerror or error, what=what
+                        problem=os_problem(error), what=what
                     ),
                     path=str(out),
                     field="--output",

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import InputError, ProjledgerError, RecordError
+from .i18n import _
 from .labels import REVIEW_WORDS, Lang, label
 from .money import format_money, format_percent
 from .record import MAX_RECORD_BYTES, parse, read_record_bytes
@@ -167,9 +168,11 @@ def _git(args: Sequence[str], cwd: Path, limit: int | None = None) -> bytes:
         else:
             done = _run_limited(["git", *args], cwd, limit)
     except FileNotFoundError:
-        raise InputError("git is not installed; --since reads the records' history through git") from None
+        raise InputError(_("git is not installed; --since reads the records' history through git")) from None
     except subprocess.TimeoutExpired:
-        raise InputError(f"git took over {GIT_TIMEOUT} s to answer; try again") from None
+        raise InputError(
+            _("git took over {seconds} s to answer; try again").format(seconds=GIT_TIMEOUT)
+        ) from None
     if done.returncode != 0 and not (limit is not None and len(done.stdout) >= limit):
         message = os.fsdecode(done.stderr).strip().splitlines()
         first = message[0] if message else f"git {args[0]} failed"
@@ -196,7 +199,7 @@ def _run_limited(command: list[str], cwd: Path, limit: int) -> subprocess.Comple
             process.wait()
             return subprocess.CompletedProcess(command, process.returncode, b"".join(parts), b"")
         try:
-            _, err = process.communicate(timeout=GIT_TIMEOUT)
+            _out, err = process.communicate(timeout=GIT_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
             raise
@@ -209,7 +212,10 @@ def repository_root(start: Path) -> Path:
         out = _git(["rev-parse", "--show-toplevel"], start)
     except InputError:
         raise InputError(
-            f"{start} is not inside a git repository; --since compares with a git revision", field="--since"
+            _("{folder} is not inside a git repository; --since compares with a git revision").format(
+                folder=start
+            ),
+            field="--since",
         ) from None
     return Path(os.fsdecode(out).strip())
 
@@ -224,7 +230,8 @@ def check_rev(rev: str) -> str:
         or ".." in rev  # a range: the working tree is always the other end
     ):
         raise InputError(
-            f"'{rev}' is not one git revision (a branch, a tag, a commit, HEAD~1...)", field="--since"
+            _("'{rev}' is not one git revision (a branch, a tag, a commit, HEAD~1...)").format(rev=rev),
+            field="--since",
         )
     return rev
 
@@ -288,7 +295,6 @@ def _old_text(rev: str, path: str, root: Path) -> str:
 def _new_text(path: str, root: Path) -> str:
     """The working copy of a record; a link out of the repository is refused, never read, and
     so is a link that loops or leads to nothing."""
-    from .i18n import _
     from .repository import DANGLING, LOOP
 
     file = root / path
@@ -296,7 +302,9 @@ def _new_text(path: str, root: Path) -> str:
     if target is None:
         raise RecordError(_(LOOP), rule="unreadable-path", path=path)
     if not target.is_relative_to(root):
-        raise RecordError("a link to a file outside the repository; refused", rule="unsafe-path", path=path)
+        raise RecordError(
+            _("a link to a file outside the repository; refused"), rule="unsafe-path", path=path
+        )
     if not target.exists():
         raise RecordError(_(DANGLING), rule="unreadable-path", path=path)
     return _text_of(read_record_bytes(file), path)
@@ -309,7 +317,10 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
     folder = real(records_dir) or records_dir.absolute()
     if not folder.is_relative_to(root):
         raise InputError(
-            f"the records folder {records_dir} is outside the git repository {root}", field="--since"
+            _("the records folder {folder} is outside the git repository {root}").format(
+                folder=records_dir, root=root
+            ),
+            field="--since",
         )
     records = folder.relative_to(root).as_posix() or "."
     changes = []

@@ -219,14 +219,31 @@ def fitted_lines(
     """The lines of a table of only ``columns``, each ``widths`` wide (texts past it cut), every
     line as wide as the others: the header, its rule, then the rows."""
 
+    # A label (a state, a plan status) is cut the same way on thousands of lines: each cut is
+    # remembered per column, until a column shows many different texts (names: each cut once).
+    cuts: list[dict[str, tuple[str, int]] | None] = [{} for _ in columns]
+    shape = list(
+        zip(range(len(columns)), columns, widths, [align[c] == "right" for c in columns], strict=True)
+    )
+
     def line(cells: Sequence[str], cell_widths: Sequence[int]) -> str:
         out = []
-        for column, full in zip(columns, widths, strict=True):
+        for place, column, full, right in shape:
             text, text_width = cells[column], cell_widths[column]
             if text_width > full:
-                text, text_width = cut_cell(text, full)
-            pad = " " * max(full - text_width, 0)
-            out.append(pad + text if align[column] == "right" else text + pad)
+                memo = cuts[place]
+                found = memo.get(text) if memo is not None else None
+                if found is None:
+                    found = cut_cell(text, full)
+                    if memo is None:
+                        pass
+                    elif len(memo) < 64:
+                        memo[text] = found
+                    else:
+                        cuts[place] = None  # many different texts (names): nothing to remember
+                text, text_width = found
+            pad = " " * (full - text_width) if full > text_width else ""
+            out.append(pad + text if right else text + pad)
         return "  ".join(out)
 
     yield line(headers, [known_width(h) for h in headers])

@@ -13,6 +13,7 @@ are never translated.
 from __future__ import annotations
 
 import gettext as _gettext
+from collections.abc import Callable
 from pathlib import Path
 
 from .labels import LANGS, Lang
@@ -52,6 +53,25 @@ def _(message: str) -> str:
 def N_(message: str) -> str:
     """Marks a msgid kept for later, translated with ``_`` where it is shown."""
     return message
+
+
+#: A text composed of marked pieces -> how to make it again (``later``).
+_LATER: dict[str, Callable[[], str]] = {}
+
+
+def later(make: Callable[[], str]) -> str:
+    """A text composed of marked pieces (``--format``'s help, one piece per format), kept so it
+    is made again in the run's language wherever it is shown (``translated``): click keeps a
+    command's help texts for the life of the process, which may see several runs."""
+    text = make()
+    _LATER[text] = make
+    return text
+
+
+def translated(text: str) -> str:
+    """``text`` (a msgid, or a text ``later`` made) in the chosen language."""
+    make = _LATER.get(text)
+    return make() if make is not None else _(text)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
@@ -102,3 +122,87 @@ def _clicks_own() -> None:  # pragma: no cover (never run: Babel reads it into t
         "{value!r} does not match the format {format}.", "{value!r} does not match the formats {formats}.", 1
     )
     ngettext("Did you mean {possibility}?", "(Did you mean one of: {possibilities}?)", 1)
+
+
+#: The operating system's refusals a person meets most, in words of the catalog (errno name ->
+#: msgid); any other is shown in the OS's own words inside a sentence of ours (``os_problem``).
+_OS_PROBLEMS = {
+    "ENOENT": N_("no such file or folder"),
+    "EACCES": N_("permission denied"),
+    "EPERM": N_("the operation is not permitted"),
+    "EISDIR": N_("it is a folder, not a file"),
+    "ENOTDIR": N_("a part of the path is not a folder"),
+    "EEXIST": N_("it already exists"),
+    "ENOSPC": N_("no space left on the disk"),
+    "EDQUOT": N_("the disk quota is used up"),
+    "EROFS": N_("the file system is read-only"),
+    "ENAMETOOLONG": N_("the name is too long"),
+    "ELOOP": N_("a symbolic link loop"),
+    "EBUSY": N_("the file or device is busy"),
+    "EIO": N_("the disk could not be read or written (input/output error)"),
+    "EMFILE": N_("too many files are open"),
+    "ENXIO": N_("no such device"),
+    "ENODEV": N_("no such device"),
+    "ETXTBSY": N_("the file is in use"),
+    "EINVAL": N_("the system refuses this name or value"),
+}
+
+
+def os_problem(error: OSError) -> str:
+    """Why the operating system refused, in the chosen language: a common refusal in the
+    catalog's words, any other in the system's own words inside a sentence of ours."""
+    import errno
+
+    name = errno.errorcode.get(error.errno or 0, "")
+    if name in _OS_PROBLEMS:
+        return _(_OS_PROBLEMS[name])
+    words = error.strerror or str(error)
+    return _("the system refused: {words}").format(words=words)
+
+
+#: The TOML reader's (tomli's, tomllib's) messages, by their words -> msgid with the same
+#: ``{what}`` they name; any other is shown in the reader's words inside a sentence of ours.
+_TOML_PROBLEMS = (
+    (r"Cannot overwrite a value", N_("a value is given a second time")),
+    (r"Expected '=' after a key in a key/value pair", N_("'=' is missing after the key")),
+    (r"Invalid date or datetime", N_("not a valid date or date and time")),
+    (r"Invalid hex value", N_("a \\u or \\U escape with digits that are not hexadecimal")),
+    (r"Invalid initial character for a key part", N_("a key cannot start with this character")),
+    (r"Invalid statement", N_("a line that is neither key = value nor a [table] heading")),
+    (r"Invalid value", N_("not a value TOML can read (text needs quotes)")),
+    (r"Unclosed array", N_("an array [ ... ] is not closed")),
+    (r"Unclosed inline table", N_("an inline table { ... } is not closed")),
+    (r"Unescaped '\\' in a string", N_("a backslash (\\) in a string that escapes nothing")),
+    (r"Unterminated string", N_("a string is not closed: its closing quote is missing")),
+    (r"Cannot declare (?P<what>.+) twice", N_("{what} is declared twice")),
+    (
+        r"Cannot mutate immutable namespace (?P<what>.+)",
+        N_("{what} is already complete and cannot be added to"),
+    ),
+    (r"Cannot redefine namespace (?P<what>.+)", N_("{what} is defined a second time")),
+    (r"Duplicate inline table key (?P<what>.+)", N_("the key {what} is given twice in an inline table")),
+    (r"Found invalid character (?P<what>.+)", N_("the character {what} is not allowed here")),
+    (r"Illegal character (?P<what>.+)", N_("the character {what} is not allowed here")),
+    (r"Expected (?P<what>.+)", N_("{what} is expected here")),
+)
+
+
+def toml_problem(words: str) -> str:
+    """The TOML reader's message in the chosen language, with its position when it names one
+    (tomllib's ``... (at line 3, column 7)``)."""
+    import re
+
+    where = ""
+    at = re.fullmatch(r"(?s)(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", words)
+    if at:
+        words = at.group(1)
+        where = (
+            _(" (line {line}, column {column})").format(line=at.group(2), column=at.group(3))
+            if at.group(2)
+            else _(" (at the end of the file)")
+        )
+    for pattern, msgid in _TOML_PROBLEMS:
+        found = re.fullmatch(pattern, words)
+        if found:
+            return _(msgid).format(**found.groupdict()) + where
+    return _("the TOML reader says: {words}").format(words=words) + where

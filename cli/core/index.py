@@ -304,6 +304,7 @@ class Index:
         self._files: dict[str, tuple[Any, ...]] | None = None
         self._findings: dict[str, str] | None = None
         self._kept_day: str | None = None  # the day whose kept values alone remain (``keep``)
+        self._day_texts: dict[tuple[date, object, object], str] = {}  # ``day_text_of``, by wording
 
     @classmethod
     def open(cls, config: Config, environ: Mapping[str, str] = os.environ) -> Index | None:
@@ -447,7 +448,10 @@ class Index:
         entry = self.files().get(path)
         if entry is None or key is None or entry[:4] != key:
             return None
-        day_text = day_text_of(day)
+        worded = (day, getattr(day, "style", None), getattr(day, "given", None))
+        day_text = self._day_texts.get(worded)
+        if day_text is None:  # worked out once a run, not once a file
+            day_text = self._day_texts[worded] = day_text_of(day)
         if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
             return None
         if entry[4] is not None and file_digest(path) != entry[4]:
@@ -838,6 +842,7 @@ class Scan:
         self.newest = 0
         self.whole = False  # the whole records folder: files not met are gone
         self.clean = True  # no link met (whose rules are the walk's): the digest describes it
+        self.absolute = False  # walked from an absolute, normal folder: every path is absolute
 
     def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
         self.names.append(name)
@@ -848,6 +853,13 @@ class Scan:
         self.numbers += key
         self.newest = max(self.newest, key[1], key[3])
         return key
+
+    def keys(self) -> list[str]:
+        """The absolute path of each of ``files`` (what the index keys them by)."""
+        if self.whole and self.clean and self.absolute:  # walked from a folder named absolutely
+            return [name for name, _, _ in self.files]
+        abspath = os.path.abspath
+        return [abspath(name) for name, _, _ in self.files]
 
     def listing(self) -> str:
         h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
@@ -899,7 +911,9 @@ def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None)
     found = Scan()
     if not paths and listed is None:
         found.whole = True
-        if found.walk(os.fspath(config.records_dir)):
+        folder = os.fspath(config.records_dir)
+        found.absolute = os.path.abspath(folder) == folder
+        if found.walk(folder):
             return found
         found = Scan()
         found.whole, found.clean = True, False

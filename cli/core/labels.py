@@ -18,6 +18,30 @@ STATES = ("not_started", "active", "completed", "cancelled")
 KPI_CATEGORIES = ("routine", "strategic")
 KPI_LEVELS = ("output", "outcome")
 KPI_DIRECTIONS = ("higher", "lower")
+#: The orders ``status --sort`` offers (``portfolio.SORTS`` sorts by them) and what ``summary
+#: --by`` groups by (``summary``): here, so that a command's options are made without
+#: importing what computes rows (a run answered from the index imports neither).
+SORT_NAMES = ("worst", "code", "name", "agency", "fiscal-year", "state", "plan-status", "progress",
+              "variance", "disbursement", "overdue", "end")  # fmt: skip
+DIMENSIONS = ("agency", "fiscal-year", "state", "plan-status", "strategy", "quarter")
+
+
+def dimensions_problem(dims: tuple[str, ...]) -> str | None:
+    """Why ``summary`` cannot group by ``dims`` (its ``--by`` in order), or None: in the run's
+    language (i18n imports this module, so it is imported here, when first needed)."""
+    from .i18n import _
+
+    for dim in dims:
+        if dim not in DIMENSIONS:
+            return _("cannot group by '{by}'; choose from {choices}").format(
+                by=dim, choices=", ".join(DIMENSIONS)
+            )
+    if len(set(dims)) != len(dims):
+        return _("each --by may be given once")
+    if "quarter" in dims and dims[-1] != "quarter":
+        return _("--by quarter splits the groups into quarters: give it last")
+    return None
+
 
 _LABELS: dict[str, dict[Lang, str]] = {
     # plan_status
@@ -134,6 +158,14 @@ TABLE_WORDS: dict[str, dict[Lang, str]] = {
     "disbursement_target": {"th": "เป้าหมายการเบิกจ่าย %", "en": "disbursement target %"},
     "disbursement_gap": {"th": "ส่วนต่างเป้าหมายการเบิกจ่าย", "en": "gap to the target"},
     "path": {"th": "ไฟล์", "en": "file"},
+    # Words of a KPI and of the appended blocks (what the commands' prompts ask for).
+    "kpi_name": {"th": "ชื่อตัวชี้วัด", "en": "KPI name"},
+    "measure_unit": {"th": "หน่วยนับ", "en": "unit of measure"},
+    "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
+    "value": {"th": "ผลงานที่ทำได้", "en": "result"},
+    "score": {"th": "คะแนน", "en": "score"},
+    "budget_in_force": {"th": "งบประมาณหลังปรับโอน", "en": "budget after transfers"},
+    "reference": {"th": "อ้างอิง", "en": "reference"},
 }
 
 

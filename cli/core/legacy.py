@@ -60,6 +60,7 @@ from .form import (
     STRATEGY_LABELS,
     event_in_note,
 )
+from .i18n import _
 from .labels import (
     AGENCY_ABBREVIATIONS,
     EVENTS,
@@ -143,7 +144,7 @@ class LeftOut:
     why: str
 
     def describe(self) -> str:
-        return f"report {self.no} (line {self.line}: {self.why})"
+        return _("report {no} (line {line}: {why})").format(no=self.no, line=self.line, why=self.why)
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,10 @@ class MissingFieldsError(InputError):
     def __init__(self, source: str, missing: list[str], warnings: tuple[Finding, ...]) -> None:
         names = ", ".join(missing)
         super().__init__(
-            f"cannot import: the printout does not hold the required field(s) {names} "
-            "(is its first page missing?); nothing was written",
+            _(
+                "cannot import: the printout does not hold the required field(s) {names} "
+                "(is its first page missing?); nothing was written"
+            ).format(names=names),
             path=source,
         )
         self.missing = tuple(missing)
@@ -190,10 +193,16 @@ class IncompleteReportsError(InputError):
     def __init__(self, source: str, imported: Imported) -> None:
         complete = len(imported.data.get("reports", []))
         super().__init__(
-            f"cannot import: the printout shows {imported.shown_reports} reports but "
-            f"{len(imported.left_out)} cannot be read in full: {imported.left_out_text()}; "
-            f"nothing was written (fix the printout, or give --partial to import the {complete} "
-            "complete ones)",
+            _(
+                "cannot import: the printout shows {shown} reports but {unread} cannot be read in "
+                "full: {which}; nothing was written (fix the printout, or give --partial to import "
+                "the {complete} complete ones)"
+            ).format(
+                shown=imported.shown_reports,
+                unread=len(imported.left_out),
+                which=imported.left_out_text(),
+                complete=complete,
+            ),
             path=source,
             line=imported.left_out[0].line,
         )
@@ -203,14 +212,17 @@ class IncompleteReportsError(InputError):
 def decode_printout(raw: bytes, source: str) -> str:
     """Bytes of a printout to text: UTF-8 only, at most 1 MiB, never binary."""
     if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(f"the file is {len(raw):,} bytes, over the 1 MiB limit for a printout", path=source)
+        raise InputError(
+            _("the file is {size} bytes, over the 1 MiB limit for a printout").format(size=f"{len(raw):,}"),
+            path=source,
+        )
     if b"\x00" in raw:
-        raise InputError("the file holds NUL bytes: it is binary, not a printout's text", path=source)
+        raise InputError(_("the file holds NUL bytes: it is binary, not a printout's text"), path=source)
     try:
         return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
     except UnicodeDecodeError as error:
         line = raw.count(b"\n", 0, error.start) + 1
-        raise InputError("the file is not UTF-8 text; save it as UTF-8", path=source, line=line) from None
+        raise InputError(_("the file is not UTF-8 text; save it as UTF-8"), path=source, line=line) from None
 
 
 def _norm(text: str) -> str:
@@ -285,7 +297,7 @@ class _Reader:
             more = self.warned - MAX_WARNINGS
             found.append(
                 Finding(self.source, None, "", "legacy-import", Severity.WARNING,
-                        f"{more} more warnings not shown: is this a printout of the form?")
+                        _("{more} more warnings not shown: is this a printout of the form?").format(more=more))
             )  # fmt: skip
         return tuple(found)
 
@@ -374,7 +386,11 @@ class _Reader:
             elif section in ("1.4", "1.5"):
                 self.item_line(number, "objectives" if section == "1.4" else "targets", text, blank_before)
             else:
-                self.warn(number, "", f"text outside any field of the form, skipped: {text[:60]}")
+                self.warn(
+                    number,
+                    "",
+                    _("text outside any field of the form, skipped: {text}").format(text=text[:60]),
+                )
 
     def field_line(self, number: int, text: str, exact_only: bool) -> str | None:
         match = _FIELD.match(text)
@@ -384,11 +400,19 @@ class _Reader:
         if key is None or (fuzzy and exact_only):
             return None
         if fuzzy:
-            self.warn(number, key, f"read the label '{match.group('label')}' as '{field_text(key)}'")
+            self.warn(
+                number,
+                key,
+                _("read the label '{read}' as '{label}'").format(
+                    read=match.group("label"), label=field_text(key)
+                ),
+            )
         value = match.group("value").strip()
         if key in self.fields:
             if _norm(self.fields[key]) != _norm(value):
-                self.warn(number, key, f"a second, different value '{value[:40]}' is ignored")
+                self.warn(
+                    number, key, _("a second, different value '{value}' is ignored").format(value=value[:40])
+                )
             return None
         self.fields[key] = value
         self.field_lines[key] = number
@@ -403,7 +427,11 @@ class _Reader:
             joiner = "\n" if not blank_before or _SUB_ITEM.match(text) else " "
             items[-1] += joiner + text
         else:
-            self.warn(number, f"details.{kind}", f"text before the first numbered item, skipped: {text[:60]}")
+            self.warn(
+                number,
+                f"details.{kind}",
+                _("text before the first numbered item, skipped: {text}").format(text=text[:60]),
+            )
 
 
 def field_text(key: str) -> str:
@@ -508,11 +536,14 @@ def merge_into_record(imported: dict[str, Any], record: Document, *, keep_report
     lost = [(index, r) for index, r in enumerate(old_reports) if r.get("no") not in new_numbers]
     if lost and not keep_reports:
         named = ", ".join(
-            f"{r.get('no')} (line {record.line_of(f'reports[{index + 1}]')})" for index, r in lost
+            _("{no} (line {line})").format(no=r.get("no"), line=record.line_of(f"reports[{index + 1}]"))
+            for index, r in lost
         )
         raise ConflictError(
-            f"the record holds report(s) {named} that the printout lacks; replacing it would lose "
-            "them, so nothing was written (give --partial to keep them from the record)",
+            _(
+                "the record holds report(s) {named} that the printout lacks; replacing it would lose "
+                "them, so nothing was written (give --partial to keep them from the record)"
+            ).format(named=named),
             path=record.path,
             line=record.line_of(f"reports[{lost[0][0] + 1}]"),
         )
@@ -526,7 +557,7 @@ def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
     fields, lines = reader.fields, reader.field_lines
 
     def unreadable(key: str, why: str) -> None:
-        reader.warn(lines.get(key), key, f"cannot be read and is left out: {why}")
+        reader.warn(lines.get(key), key, _("cannot be read and is left out: {why}").format(why=why))
 
     if name := fields.get("name"):
         match = _PLAN_REF.match(name)
@@ -539,13 +570,13 @@ def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
         if found := _CODE.fullmatch(ascii_digits(code).replace(" ", "")):
             data["code"] = found.group()
         else:
-            unreadable("code", f"'{code}' is not a project code like 01000000-2475")
+            unreadable("code", _("'{code}' is not a project code like 01000000-2475").format(code=code))
     if year := fields.get("fiscal_year"):
         digits = ascii_digits(year).strip()
         if re.fullmatch(r"[0-9]{4}", digits):
             data["fiscal_year"] = int(digits)
         else:
-            unreadable("fiscal_year", f"'{year}' is not a Buddhist Era year")
+            unreadable("fiscal_year", _("'{year}' is not a Buddhist Era year").format(year=year))
     for key in ("start", "end"):
         if raw := fields.get(key):
             try:
@@ -588,7 +619,7 @@ def _mend_extraction_slips(reader: _Reader, data: dict[str, Any]) -> None:
     standard = AGENCY_ABBREVIATIONS.get(department)
     reference = data.get("plan_ref", "")
     if standard and reference:
-        read, _, rest = reference.partition(" ")
+        read, _space, rest = reference.partition(" ")
         differing = sum(a != b for a, b in zip(read, standard, strict=False))
         if (
             read != standard
@@ -599,7 +630,8 @@ def _mend_extraction_slips(reader: _Reader, data: dict[str, Any]) -> None:
             data["plan_ref"] = f"{standard} {rest}".strip()
             reader.warn(
                 reader.field_lines.get("name"), "plan_ref",
-                f"read the agency abbreviation '{read}' as '{standard}', the abbreviation of {department}; check it",
+                _("read the agency abbreviation '{read}' as '{standard}', the abbreviation of {department}; check it").format(
+                    read=read, standard=standard, department=department),
             )  # fmt: skip
     kpi = data.get("strategy", {}).get("kpi", "")
     mended = _GLUED_KPI_CODE.sub(r"\1 ", kpi)
@@ -607,7 +639,7 @@ def _mend_extraction_slips(reader: _Reader, data: dict[str, Any]) -> None:
         data["strategy"]["kpi"] = mended
         reader.warn(
             reader.field_lines.get("strategy.kpi"), "strategy.kpi",
-            "put back the space after the indicator code that extraction dropped; check it",
+            _("put back the space after the indicator code that extraction dropped; check it"),
         )  # fmt: skip
 
 
@@ -625,7 +657,7 @@ def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]
     text = "\n".join(line for _, line in reader.report_lines)
     starts: list[int] = []
     pos = 0
-    for _, line in reader.report_lines:
+    for _number, line in reader.report_lines:
         starts.append(pos)
         pos += len(line) + 1
     numbers = [n for n, _ in reader.report_lines]
@@ -648,7 +680,11 @@ def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]
 
     lead = text[: tokens[0][0]] if tokens else text
     if lead.strip(" \t\n:"):
-        reader.warn(line_at(0), "reports", f"text before the first report, skipped: {lead.strip()[:60]}")
+        reader.warn(
+            line_at(0),
+            "reports",
+            _("text before the first report, skipped: {text}").format(text=lead.strip()[:60]),
+        )
     for index, (start, end, kind, match) in enumerate(tokens):
         seg_end = tokens[index + 1][0] if index + 1 < len(tokens) else len(text)
         segment, ascii_segment = text[end:seg_end], ascii_text[end:seg_end]
@@ -656,7 +692,9 @@ def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]
             no = int(match.group(1) or match.group(2))
             if no in reports and "date" in reports[no].values:
                 reader.warn(
-                    line_at(start), f"reports[{no}]", f"report {no} appears twice; the second is ignored"
+                    line_at(start),
+                    f"reports[{no}]",
+                    _("report {no} appears twice; the second is ignored").format(no=no),
                 )
                 continue
             report(no, start)
@@ -668,7 +706,7 @@ def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]
             if "progress" in current.values or "disbursed" in current.values:
                 reader.warn(
                     line_at(start), f"reports[{no}]",
-                    f"a second line of figures for report {no}; it is ignored",
+                    _("a second line of figures for report {no}; it is ignored").format(no=no),
                 )  # fmt: skip
                 current = _Report(no, line_at(start))  # read, so its labels are not misplaced, then dropped
             _progress(reader, current, match, line_at(start))
@@ -681,7 +719,11 @@ def _progress(reader: _Reader, current: _Report, match: re.Match[str], line: int
         try:
             current.values[key] = read(match.group(key))
         except NumberInputError as error:
-            reader.warn(line, f"reports[{current.no}].{key}", f"cannot be read and is left out: {error}")
+            reader.warn(
+                line,
+                f"reports[{current.no}].{key}",
+                _("cannot be read and is left out: {why}").format(why=error),
+            )
 
 
 def _date_note(
@@ -705,14 +747,14 @@ def _date_note(
         target = reports[undated[-1]]
         target.values["note"] = " ".join(labels_text.strip(" \t\n:").split())
         reader.warn(
-            line_at(offset), f"reports[{target.no}].date", "no readable date after the report's header"
+            line_at(offset), f"reports[{target.no}].date", _("no readable date after the report's header")
         )
         return
     if not found:
         return
     if not undated:
         reader.warn(
-            line_at(offset + found.start()), "reports", "a date and note with no report header, skipped"
+            line_at(offset + found.start()), "reports", _("a date and note with no report header, skipped")
         )
         return
     target = reports[undated.pop()]
@@ -722,7 +764,7 @@ def _date_note(
         reader.warn(
             line_at(offset + found.start()),
             f"reports[{target.no}].date",
-            f"cannot be read and is left out: {error}",
+            _("cannot be read and is left out: {why}").format(why=error),
         )
     note = " ".join(segment[found.end() :].split()).strip()
     if note:
@@ -732,7 +774,7 @@ def _date_note(
 def _statuses(reader: _Reader, current: _Report, text: str, line: int) -> None:
     pieces = [p.strip() for p in _STATUS_SPLIT.split(text) if p.strip()]
     for piece in pieces:
-        value, _ = fuzzy_choice(piece, _STATUS_CHOICES)
+        value, _score = fuzzy_choice(piece, _STATUS_CHOICES)
         if value is None and " " in piece:
             # At most three labels follow a report's figures; a longer run of words is noise.
             words = piece.split()
@@ -743,7 +785,7 @@ def _statuses(reader: _Reader, current: _Report, text: str, line: int) -> None:
                 reader.warn(
                     line,
                     f"reports[{current.no}]",
-                    f"{skipped} more words after the report's figures, skipped",
+                    _("{skipped} more words after the report's figures, skipped").format(skipped=skipped),
                 )
             continue
         _one_status(reader, current, piece, line)
@@ -760,15 +802,25 @@ def _one_status(reader: _Reader, current: _Report, piece: str, line: int) -> Non
         choices = {text: v for text, v in _STATUS_CHOICES.items() if text.startswith("ไม่") == negative}
         value, fuzzy = fuzzy_choice(piece, choices)
     if value is None:
-        reader.warn(line, where, f"'{piece[:40]}' is not a status of the form; left out")
+        reader.warn(
+            line, where, _("'{piece}' is not a status of the form; left out").format(piece=piece[:40])
+        )
         return
     key = (
         "plan_status" if value in PLAN_STATUSES else "target_status" if value in TARGET_STATUSES else "event"
     )
     if fuzzy:
-        reader.warn(line, f"{where}.{key}", f"read the misspelt '{piece}' as '{label(value)}' ({value})")
+        reader.warn(
+            line,
+            f"{where}.{key}",
+            _("read the misspelt '{piece}' as '{label}' ({value})").format(
+                piece=piece, label=label(value), value=value
+            ),
+        )
     if key in current.values and current.values[key] != value:
-        reader.warn(line, f"{where}.{key}", f"a second {key} '{piece}' is ignored")
+        reader.warn(
+            line, f"{where}.{key}", _("a second {key} '{piece}' is ignored").format(key=key, piece=piece)
+        )
         return
     current.values[key] = value
 
@@ -782,8 +834,10 @@ def _complete(
         found = reports[no]
         missing = [key for key in REPORT_REQUIRED if key not in found.values]
         if missing:
-            why = f"its {', '.join(missing)} cannot be read"
-            reader.warn(found.line, f"reports[{no}]", f"report {no} is left out: {why}")
+            why = _("its {fields} cannot be read").format(fields=", ".join(missing))
+            reader.warn(
+                found.line, f"reports[{no}]", _("report {no} is left out: {why}").format(no=no, why=why)
+            )
             left_out.append(LeftOut(no, found.line, why))
             continue
         out.append({"no": no, **found.values})  # the required values, and the event if any
@@ -805,5 +859,6 @@ def _check_used(reader: _Reader, reports: list[dict[str, Any]]) -> None:
     if used != latest:
         reader.warn(
             reader.field_lines.get("used"), "used",
-            f"the form says {raw} used, but the latest report disbursed {latest}; the reports are kept",
+            _("the form says {raw} used, but the latest report disbursed {latest}; the reports are kept").format(
+                raw=raw, latest=latest),
         )  # fmt: skip

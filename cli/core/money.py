@@ -29,16 +29,18 @@ def parse_money(text: str) -> Decimal:
     raw = text.strip()
     value = ascii_digits(raw).replace(" ", "").removesuffix("บาท").strip()
     if value.startswith("-"):
-        raise NumberInputError(f"'{raw}': an amount of money cannot be negative")
+        raise NumberInputError(_("'{raw}': an amount of money cannot be negative").format(raw=raw))
     if not (_GROUPED.fullmatch(value) or _PLAIN.fullmatch(value)):
-        raise NumberInputError(f"'{raw}' is not an amount of baht: write 3,540,000 or 1250000.50")
+        raise NumberInputError(
+            _("'{raw}' is not an amount of baht: write 3,540,000 or 1250000.50").format(raw=raw)
+        )
     amount = Decimal(value.replace(",", ""))
     try:
         exact = amount.quantize(CENT)
     except InvalidOperation:  # more digits than Decimal's precision: no budget is that large
-        raise NumberInputError(f"'{raw}' is too large an amount of baht") from None
+        raise NumberInputError(_("'{raw}' is too large an amount of baht").format(raw=raw)) from None
     if amount != exact:
-        raise NumberInputError(f"'{raw}': baht take at most 2 decimals (satang)")
+        raise NumberInputError(_("'{raw}': baht take at most 2 decimals (satang)").format(raw=raw))
     return exact
 
 
@@ -48,7 +50,9 @@ def parse_percent(text: str) -> Decimal:
     value = ascii_digits(raw).replace(" ", "").removesuffix("%")
     # Plain decimals only: no exponent (1e999999 overflows every later sum), nan or inf.
     if not _PERCENT.fullmatch(value):
-        raise NumberInputError(f"'{raw}' is not a percentage: write a number such as 45 or 45.5")
+        raise NumberInputError(
+            _("'{raw}' is not a percentage: write a number such as 45 or 45.5").format(raw=raw)
+        )
     return Decimal(value)
 
 
@@ -70,7 +74,9 @@ def parse_whole(text: str, minimum: int = 0) -> int:
     raw = text.strip()
     digits = ascii_digits(raw)
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 9) or int(digits) < minimum:
-        raise NumberInputError(f"'{raw}' is not a whole number of at least {minimum}")
+        raise NumberInputError(
+            _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=minimum)
+        )
     return int(digits)
 
 

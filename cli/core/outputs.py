@@ -32,7 +32,7 @@ from typing import Literal
 
 from .config import Config
 from .errors import ConflictError, ForbiddenPlaceError, InputError, ProjledgerError, UnsafePathError
-from .i18n import N_, _
+from .i18n import N_, _, os_problem
 
 Action = Literal["replace", "stream", "folder", "refuse"]
 #: How a refusal is raised: a usage error (exit 2), a path that leads out (exit 1), or any other
@@ -120,7 +120,9 @@ def plan_output(
     except NotADirectoryError:
         return _refuse(given, _("no such folder to write it in"), "input", field)
     except OSError as error:
-        return _refuse(given, _("cannot be used: {problem}").format(problem=error.strerror), "input", field)
+        return _refuse(
+            given, _("cannot be used: {problem}").format(problem=os_problem(error)), "input", field
+        )
     if stat.S_ISLNK(mode):
         try:
             mode = os.stat(lexical).st_mode
@@ -129,7 +131,7 @@ def plan_output(
                 return _refuse(given, _("is a link; give the site a real folder"), "unsafe", field)
             return _missing(given, target, folder, field)
         except OSError as error:
-            why = _("a symbolic link loop") if error.errno == errno.ELOOP else error.strerror
+            why = _("a symbolic link loop") if error.errno == errno.ELOOP else os_problem(error)
             return _refuse(
                 given, _("is a link that cannot be followed: {why}").format(why=why), "unsafe", field
             )
@@ -313,7 +315,7 @@ def _write_stream(plan: OutputPlan, content: bytes) -> None:
         reason = (
             _("is a FIFO no program is reading from; start the reader first")
             if error.errno == errno.ENXIO
-            else _("cannot be opened: {problem}").format(problem=error.strerror)
+            else _("cannot be opened: {problem}").format(problem=os_problem(error))
         )
         raise ConflictError(reason + _("; nothing written"), path=str(plan.path), field=plan.field) from None
     try:

@@ -296,29 +296,32 @@ def rows(
     found = scanned if scanned is not None else ix.scan(paths, config, listed)
     kind = present or ROWS
     variant = ix.variant_of(kind.name, as_of, checked_on, shown)
-    kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
     encode = kind.encode or ix.encode_kept
     decode = kind.decode or ix.decode_kept
     load = kind.load
-    abspath = os.path.abspath
-    # (path as given, its index key, refusal, index entry)
+    # (path as given, its index key, refusal, index entry: ("[]" or None, kept value or None))
     entries: list[tuple[str, str, str | None, Any]] = []
-    for name, refused, stat in found.files:
-        key = abspath(name)
+    keys = found.keys()
+    kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
+    for (name, refused, stat), key in zip(found.files, keys, strict=True):
         entry = None
         if store is not None and not refused:
-            entry = store.lookup(key, stat, checked_on, findings=False)
+            found_entry = store.lookup(key, stat, checked_on, findings=False)
+            if found_entry is not None:  # what was kept of it, let go of by the dict
+                entry = (found_entry[7], kept.pop(key, None))
         entries.append((name, key, refused, entry))
+    del kept
     misses = [name for name, _, refused, entry in entries if entry is None and not refused]
     racy_since = store.racy_since if store is not None else None
     computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(os.environ))
     new_kept: list[tuple[str, str, str, str]] = []
     day = checked_on.isoformat()
     try:
-        for name, key, refused, entry in entries:
+        for place, (name, key, refused, entry) in enumerate(entries):
             if entry is not None:  # unchanged: what was made of its row, when it was kept
-                value = kept.pop(key, None)  # let go as it is read: never held twice
+                value = entry[1]
                 if value is not None:  # kept from these very findings (a stored file drops its kept)
+                    entries[place] = (name, key, refused, None)  # let go as it is read
                     yield load(decode(value))
                     continue
             path = Path(name)
@@ -334,7 +337,7 @@ def rows(
             else:
                 indexed = True
                 assert store is not None  # an entry comes from it
-                findings, facts = entry[7] or store.findings(key), ""
+                findings, facts = entry[0] or store.findings(key), ""
             reason = ix.skip_reason(findings, facts is not None)
             if reason is not None:
                 _skip(skipped, shown(path), reason)

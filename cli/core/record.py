@@ -33,7 +33,7 @@ os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
 import toml_rs as _toml_rs  # (after the allocator's setting above)
 
 from .errors import RecordError
-from .i18n import _
+from .i18n import _, os_problem, toml_problem
 from .locate import FieldKey, format_field, index_lines, line_of
 
 MAX_RECORD_BYTES = 1024 * 1024
@@ -152,7 +152,7 @@ def _parse_exactly(text: str, path: Path | str) -> dict[str, Any]:
     except tomli.TOMLDecodeError as error:
         message = error.msg if hasattr(error, "msg") else str(error)
         raise RecordError(
-            _("not valid TOML: {problem}").format(problem=message),
+            _("not valid TOML: {problem}").format(problem=toml_problem(message)),
             rule="toml-syntax",
             path=path,
             line=getattr(error, "lineno", None),
@@ -247,7 +247,7 @@ def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
         raise RecordError(_("is a folder, not a record file"), rule="io", path=path) from None
     except OSError as error:
         raise RecordError(
-            _("cannot be read: {problem}").format(problem=error.strerror), rule="io", path=path
+            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
         ) from None
 
 

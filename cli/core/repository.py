@@ -138,9 +138,7 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
                     _("no record for KPI {code} under {folder}")
                     if is_kpi_code(code_or_path)
                     else _("no record for project {code} under {folder}")
-                ).format(
-                    code=code_or_path, folder=config.records_dir
-                )
+                ).format(code=code_or_path, folder=config.records_dir)
                 + _nearest_said(code_or_path, config)
             )
         return path
@@ -151,9 +149,9 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
         ensure_inside(path, config)  # what a command reads by name it may also write
         return path
     raise NotFoundError(
-        _("'{given}' is neither a project code like 01000000-2475, a KPI code like 5026-2001, nor a record file").format(
-            given=code_or_path
-        )
+        _(
+            "'{given}' is neither a project code like 01000000-2475, a KPI code like 5026-2001, nor a record file"
+        ).format(given=code_or_path)
         + _nearest_said(code_or_path, config)
     )
 
@@ -174,7 +172,9 @@ def nearest_codes(code: str, config: Config) -> list[str]:
     folder = config.records_dir
     if not folder.is_dir():
         return []
-    found = (p.stem for pattern in ("*.toml", "*/*.toml", f"*/{KPI_FOLDER}/*.toml") for p in folder.glob(pattern))
+    found = (
+        p.stem for pattern in ("*.toml", "*/*.toml", f"*/{KPI_FOLDER}/*.toml") for p in folder.glob(pattern)
+    )
     codes = sorted({stem for stem in found if is_record_code(stem, config)})
     close = difflib.get_close_matches(code, codes, n=NEAREST, cutoff=0.6)
     prefix = code.split("-")[0]

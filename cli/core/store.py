@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from .errors import RecordError
-from .i18n import _
+from .i18n import _, os_problem
 
 LOCK_SUFFIX = ".lock"
 TEMP_SUFFIX = ".tmp"
@@ -59,7 +59,7 @@ def locked(path: Path, what: str = "the record") -> Iterator[None]:
                 path=path,
             ) from None
         raise RecordError(
-            _("cannot lock {what} for writing: {problem}").format(what=what, problem=error.strerror),
+            _("cannot lock {what} for writing: {problem}").format(what=what, problem=os_problem(error)),
             rule="io",
             path=path,
         ) from None
@@ -128,7 +128,7 @@ def write_atomic(path: Path, content: bytes) -> None:
 def write_failed(path: Path | str, error: OSError, existed: bool) -> RecordError:
     """A write the machine refused (a full disk, no permission), as one line naming the file and
     saying that nothing changed: the old file is whole, or a new one was never made."""
-    reason = error.strerror or str(error)
+    reason = os_problem(error)
     message = (
         _("cannot be written: {problem}; nothing was changed, the file is as it was")
         if existed
@@ -160,7 +160,7 @@ def record_target(path: Path, within: Path | None = None) -> Path:
         return path
     except OSError as error:
         raise RecordError(
-            _("cannot be read: {problem}").format(problem=error.strerror), rule="io", path=path
+            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
         ) from None
     if stat.S_ISLNK(mode):
         try:
@@ -169,7 +169,7 @@ def record_target(path: Path, within: Path | None = None) -> Path:
             why = (
                 _("a link to nothing")
                 if error.errno == errno.ENOENT
-                else _("a link that fails ({problem})").format(problem=error.strerror)
+                else _("a link that fails ({problem})").format(problem=os_problem(error))
             )
             raise RecordError(
                 _(
@@ -229,7 +229,7 @@ def read_locked(target: Path, shown: Path | str) -> bytes | None:
         return None
     except OSError as error:
         raise RecordError(
-            _("cannot be read: {problem}").format(problem=error.strerror), rule="io", path=shown
+            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=shown
         ) from None
 
 

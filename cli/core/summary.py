@@ -23,12 +23,12 @@ from typing import Any, NamedTuple
 from .calendar import quarter_end
 from .config import Config
 from .errors import InputError
-from .labels import PLAN_STATUSES, STATES
+from .labels import DIMENSIONS as DIMENSIONS  # offered here, as before labels.py held it
+from .labels import PLAN_STATUSES, STATES, dimensions_problem
 from .money import ratio_percent
 from .portfolio import Presenter, ProjectRow
 from .status import CLOSED_STATES
 
-DIMENSIONS = ("agency", "fiscal-year", "state", "plan-status", "strategy", "quarter")
 #: The English key each dimension has in the JSON and CSV.
 KEYS = {
     "agency": "agency",
@@ -203,13 +203,9 @@ class Summary:
 
 def check_dimensions(by: Iterable[str]) -> tuple[str, ...]:
     dims = tuple(by)
-    for dim in dims:
-        if dim not in DIMENSIONS:
-            raise InputError(f"cannot group by '{dim}'; choose from {', '.join(DIMENSIONS)}", field="--by")
-    if len(set(dims)) != len(dims):
-        raise InputError("each --by may be given once", field="--by")
-    if "quarter" in dims and dims[-1] != "quarter":
-        raise InputError("--by quarter splits the groups into quarters: give it last", field="--by")
+    problem = dimensions_problem(dims)
+    if problem is not None:
+        raise InputError(problem, field="--by")
     return dims
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .i18n import _
+
 # C0 controls but tab and newline, DEL, C1 controls, and every bidi control (the Trojan Source list:
 # ALM, LRM, RLM, the embeddings, overrides and isolates); and lone surrogates: a file or folder
 # name that is not UTF-8 (a TIS-620 name from an old Thai Windows share) is read by
@@ -100,20 +102,22 @@ def utf8_text(raw: bytes) -> str:
     single-byte encoding older Thai Windows and Excel save in), or just not text.
     """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
-        raise NotUtf8Error("is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8")
+        raise NotUtf8Error(_("is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8"))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         if _looks_tis620(raw):
             raise NotUtf8Error(
-                "is not UTF-8; it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8"
+                _("is not UTF-8; it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8")
             ) from None
         line = raw.count(b"\n", 0, error.start) + 1
         raise NotUtf8Error(
-            f"is not UTF-8 text (byte 0x{raw[error.start]:02X} on line {line}); save it as UTF-8"
+            _("is not UTF-8 text (byte {byte} on line {line}); save it as UTF-8").format(
+                byte=f"0x{raw[error.start]:02X}", line=line
+            )
         ) from None
     if "\x00" in text:
-        raise NotUtf8Error("holds NUL bytes: it is binary, not UTF-8 text")
+        raise NotUtf8Error(_("holds NUL bytes: it is binary, not UTF-8 text"))
     return text
 
 

@@ -29,8 +29,8 @@ from .layout import (
     KPI_SCHEMA_FILE,
     comments,
     line_ending,
-    render_record,
     render_block,
+    render_record,
     schema_line,
     with_line_ending,
 )
@@ -172,16 +172,16 @@ def new_kpi_data(values: NewKpi) -> dict[str, Any]:
 def new_kpi_record(values: NewKpi, path: Path, config: Config, as_of: date, shown: str) -> Written:
     """The bytes of a new KPI record at ``path`` (``#:schema`` of the KPI schema), checked;
     refuses what would not validate (a project named that has no record: ``kpi-project-link``)."""
-    from .check import kpi_link_findings, portfolio_codes
+    from .check import kpi_link_findings, portfolio_codes, portfolio_of
     from .kpi import kpi_facts
 
     data = new_kpi_data(values)
     text = render_record(data, schema_line(path, config.root, KPI_SCHEMA_FILE))
     result = check_data(data, text, path, config, as_of, shown)
     refuse_errors(result)
-    codes = portfolio_codes(config)
+    codes = portfolio_codes(portfolio_of(str(path), config), config)  # the KPI's own records folder
     if codes is not None and result.record is not None:
-        findings = kpi_link_findings([(path, shown, kpi_facts(result.record))], codes)
+        findings = kpi_link_findings([(str(path), shown, kpi_facts(result.record), codes)])
         if findings:  # the file is not written yet: the lines come from the text
             document = Document(path=path, text=text, data=data)
             placed = (dataclasses.replace(f, line=document.line_of(f.field)) for f in findings)
@@ -301,9 +301,9 @@ def _require_kind(raw: bytes, shown: str, name: str) -> None:
         field_name = "format"
     else:
         holders = _(" or ").join(sorted({k for _f, k in HOLDERS[name]}))
-        message = _("a {kind} record has no [[{table}]]: they belong to a {holders} record; nothing was written").format(
-            kind=key[1], table=name, holders=holders
-        )
+        message = _(
+            "a {kind} record has no [[{table}]]: they belong to a {holders} record; nothing was written"
+        ).format(kind=key[1], table=name, holders=holders)
         field_name = "kind"
     raise RefusedError(message, [], path=shown, line=document.line_of(field_name), field=field_name)
 

@@ -26,6 +26,7 @@ from wcwidth import wcswidth
 
 from .calendar import format_be
 from .errors import InputError
+from .i18n import _
 from .labels import PLAN_STATUSES, STATES, Lang, label, word
 from .money import format_money, format_percent
 from .outputs import OutputPlan, plan_output, write_output
@@ -161,7 +162,7 @@ def write_xlsx(
     temporary file beside it, then a rename), or written into a FIFO or device."""
     plan = path if isinstance(path, OutputPlan) else plan_output(path)
     if plan.path.suffix.lower() != ".xlsx":
-        raise InputError("the spreadsheet's name must end in .xlsx", path=plan.path, field="--output")
+        raise InputError(_("the spreadsheet's name must end in .xlsx"), path=plan.path, field="--output")
     plan.require()
     book = build_workbook(rows, columns, lang, title)
     buffer = io.BytesIO()

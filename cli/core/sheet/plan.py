@@ -22,7 +22,7 @@ from typing import Any, Literal
 from ..config import Config
 from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError
 from ..findings import Finding
-from ..i18n import _
+from ..i18n import _, os_problem
 from ..record import decode, parse
 from ..repository import find_by_code, is_code, is_kpi_code, record_path
 from ..writing import (
@@ -53,7 +53,7 @@ class CellFinding:
     severity: str = "error"
 
     def one_line(self, shown: str) -> str:
-        kind = "" if self.severity == "error" else f"{self.severity}: "
+        kind = "" if self.severity == "error" else f"{self.severity}: "  # a key, as in validate's lines
         return f"{shown}:{self.row}:{self.column}: {kind}{self.key}: {self.message}"
 
 
@@ -142,7 +142,7 @@ def _read_row(
             continue  # context: shown to the clerk, never read back
         if cell.empty:
             if column.required:
-                bad.append(CellFinding(row.number, letters[key], key, "is empty; this column is required"))
+                bad.append(CellFinding(row.number, letters[key], key, _("is empty; this column is required")))
             continue
         try:
             values[key] = convert(column, cell)
@@ -183,14 +183,18 @@ class _State:
                 try:
                     raw = path.read_bytes()
                 except OSError as error:
-                    raise RecordError(f"cannot be read: {error.strerror}", rule="io", path=path) from None
+                    raise RecordError(
+                        _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
+                    ) from None
                 self.records[code] = _Record(path, self.shown(path), raw, raw)
         return self.records[code]
 
     def _code(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> str | RowOutcome:
         code = values["code"]
         if not is_code(code, self.config):
-            return self._fail(row, letters, "code", f"'{code}' is not a project code like 01000000-2475")
+            return self._fail(
+                row, letters, "code", _("'{code}' is not a project code like 01000000-2475").format(code=code)
+            )
         return str(code)
 
     def _remember(
@@ -231,7 +235,12 @@ class _State:
             return self._fail(row, letters, "code", error.message)
         if record is None:
             return self._fail(
-                row, letters, "code", f"no record for project {code} under {self.config.records_dir}"
+                row,
+                letters,
+                "code",
+                _("no record for project {code} under {folder}").format(
+                    code=code, folder=self.config.records_dir
+                ),
             )
         assert record.current is not None
         number = values["no"]
@@ -287,8 +296,10 @@ class _State:
                     row,
                     letters,
                     key,
-                    f"report {report.no} is already in {record.shown} with {message}; "
-                    "nothing changed (fix the record with an editor if the sheet is right)",
+                    _(
+                        "report {no} is already in {path} with {difference}; "
+                        "nothing changed (fix the record with an editor if the sheet is right)"
+                    ).format(no=report.no, path=record.shown, difference=message),
                 )
         return None
 
@@ -449,8 +460,10 @@ _NEW_RECORD_KEYS = ("name", "plan_ref", "fiscal_year", "start", "end", "budget")
 
 
 def _already(code: str, shown: str, key: str, value: Any) -> str:
-    there = "nothing" if value is None else f"'{value}'"
-    return f"project {code} already has a record ({shown}) with {key} {there}; nothing changed"
+    there = _("nothing") if value is None else f"'{value}'"
+    return _("project {code} already has a record ({path}) with {key} {value}; nothing changed").format(
+        code=code, path=shown, key=key, value=there
+    )
 
 
 _NEW_KEYS = {"agency.department": "department", "agency.division": "division", "agency.unit": "unit",
@@ -508,6 +521,8 @@ def _difference(values: ReportInput, existing: dict[str, Any], previous: list[An
         if key == "disbursed" and isinstance(theirs, Decimal | int):
             theirs = Decimal(theirs).quantize(Decimal("0.01"))
         if mine != theirs:
-            shown_theirs = "none" if theirs is None else theirs
-            return key, f"{key} {shown_theirs} (the sheet says {'none' if mine is None else mine})"
+            shown_theirs = _("none") if theirs is None else theirs
+            return key, _("{key} {theirs} (the sheet says {mine})").format(
+                key=key, theirs=shown_theirs, mine=_("none") if mine is None else mine
+            )
     return None

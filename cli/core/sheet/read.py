@@ -25,6 +25,7 @@ from typing import Any
 
 from ..calendar import MIN_BE_YEAR, DateInputError
 from ..errors import InputError, ProjledgerError
+from ..i18n import _, ngettext, os_problem
 from ..labels import label, value_for_label
 from ..money import NumberInputError, parse_decimal, parse_money, parse_percent, parse_whole
 from .columns import (
@@ -101,13 +102,16 @@ def check_size(path: Path, shown: str) -> int:
     try:
         info = path.stat()
     except OSError as error:
-        raise InputError(f"cannot be read: {error.strerror}", path=shown) from None
+        raise InputError(
+            _("cannot be read: {problem}").format(problem=os_problem(error)), path=shown
+        ) from None
     if not path.is_file():
-        raise InputError("is not a file", path=shown)
+        raise InputError(_("is not a file"), path=shown)
     if info.st_size > MAX_FILE_BYTES:
         raise InputError(
-            f"is {info.st_size / 1024 / 1024:.1f} MB; a sheet of at most {MAX_FILE_BYTES // 1024 // 1024} MB "
-            "is read (split it into several files)",
+            _("is {size} MB; a sheet of at most {most} MB is read (split it into several files)").format(
+                size=f"{info.st_size / 1024 / 1024:.1f}", most=MAX_FILE_BYTES // 1024 // 1024
+            ),
             path=shown,
         )
     return info.st_size
@@ -120,26 +124,32 @@ def check_zip(path: Path, shown: str) -> None:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         raise InputError(
-            "is not an xlsx workbook (not a zip file); save it as .xlsx or .csv", path=shown
+            _("is not an xlsx workbook (not a zip file); save it as .xlsx or .csv"), path=shown
         ) from None
     if len(members) > MAX_MEMBERS:
-        raise InputError(f"holds {len(members)} zip members; an xlsx workbook holds far fewer", path=shown)
+        raise InputError(
+            _("holds {count} zip members; an xlsx workbook holds far fewer").format(count=len(members)),
+            path=shown,
+        )
     names = {member.filename for member in members}
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
-        raise InputError("is a zip file but not an xlsx workbook (no xl/workbook.xml)", path=shown)
+        raise InputError(_("is a zip file but not an xlsx workbook (no xl/workbook.xml)"), path=shown)
     total = 0
     for member in members:
         total += member.file_size
         ratio = member.file_size / max(member.compress_size, 1)
         if ratio > MAX_RATIO and member.file_size > 1024 * 1024:
             raise InputError(
-                f"zip member {member.filename} would inflate {ratio:.0f} times; refused as a zip bomb",
+                _("zip member {name} would inflate {ratio} times; refused as a zip bomb").format(
+                    name=member.filename, ratio=f"{ratio:.0f}"
+                ),
                 path=shown,
             )
     if total > MAX_INFLATED_BYTES:
         raise InputError(
-            f"would inflate to {total / 1024 / 1024:.0f} MB when unzipped (at most "
-            f"{MAX_INFLATED_BYTES // 1024 // 1024} MB); refused before reading",
+            _("would inflate to {size} MB when unzipped (at most {most} MB); refused before reading").format(
+                size=f"{total / 1024 / 1024:.0f}", most=MAX_INFLATED_BYTES // 1024 // 1024
+            ),
             path=shown,
         )
     # No workbook declares a DTD; one that does is after entity expansion (a billion laughs).
@@ -152,11 +162,16 @@ def check_zip(path: Path, shown: str) -> None:
                         head = part.read(4096)
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         raise InputError(
-                            f"zip member {member.filename} declares a DTD, which no workbook needs; refused",
+                            _("zip member {name} declares a DTD, which no workbook needs; refused").format(
+                                name=member.filename
+                            ),
                             path=shown,
                         )
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
-        raise InputError(f"cannot be read as an xlsx workbook ({type(error).__name__})", path=shown) from None
+        raise InputError(
+            _("cannot be read as an xlsx workbook ({problem})").format(problem=type(error).__name__),
+            path=shown,
+        ) from None
 
 
 def read_table(path: Path, shown: str) -> Table:
@@ -169,7 +184,7 @@ def read_table(path: Path, shown: str) -> Table:
         check_zip(path, shown)
         grid = _xlsx_grid(path, shown)
     else:
-        raise InputError("is neither .xlsx nor .csv; export the sheet in one of those", path=shown)
+        raise InputError(_("is neither .xlsx nor .csv; export the sheet in one of those"), path=shown)
     return _table(grid, shown)
 
 
@@ -179,11 +194,13 @@ def _csv_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InputError(
-            f"is not UTF-8 (byte {error.start}); save the CSV as 'CSV UTF-8' from the spreadsheet",
+            _("is not UTF-8 (byte {at}); save the CSV as 'CSV UTF-8' from the spreadsheet").format(
+                at=error.start
+            ),
             path=shown,
         ) from None
     if "\x00" in text:
-        raise InputError("holds NUL characters: it is not a CSV text file", path=shown)
+        raise InputError(_("holds NUL characters: it is not a CSV text file"), path=shown)
     lines: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
@@ -200,10 +217,10 @@ def _csv_error(error: csv.Error, text: str, row: int, shown: str) -> InputError:
     for a cell over the CSV reader's limit, its column."""
     limit = csv.field_size_limit()
     if "field larger than field limit" not in str(error):
-        return InputError(f"cannot be read as CSV ({error})", path=shown, line=row)
+        return InputError(_("cannot be read as CSV ({problem})").format(problem=error), path=shown, line=row)
     rest = io.StringIO(text, newline="")
     skipped = csv.reader(rest)
-    for _ in range(row - 1):
+    for _row in range(row - 1):
         next(skipped)
     column = None
     csv.field_size_limit(max(limit, len(text) + 1))  # only to find the column; put back below
@@ -214,9 +231,11 @@ def _csv_error(error: csv.Error, text: str, row: int, shown: str) -> InputError:
         pass
     finally:
         csv.field_size_limit(limit)
-    where = f"column {column_letter(column)}" if column is not None else None
+    where = _("column {letter}").format(letter=column_letter(column)) if column is not None else None
     return InputError(
-        f"a cell is over {limit:,} characters, the most a CSV cell may hold; shorten it",
+        _("a cell is over {limit} characters, the most a CSV cell may hold; shorten it").format(
+            limit=f"{limit:,}"
+        ),
         path=shown,
         line=row,
         field=where,
@@ -229,11 +248,14 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
     try:
         book = load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds on a damaged file
-        raise InputError(f"cannot be read as an xlsx workbook ({type(error).__name__})", path=shown) from None
+        raise InputError(
+            _("cannot be read as an xlsx workbook ({problem})").format(problem=type(error).__name__),
+            path=shown,
+        ) from None
     try:
         sheets = [s for s in book.worksheets if hasattr(s, "iter_rows")]
         if not sheets:
-            raise InputError("holds no worksheet", path=shown)
+            raise InputError(_("holds no worksheet"), path=shown)
         by_title = {s.title: s for s in sheets}
         sheet = (
             by_title.get(REPORT_TITLE) or by_title.get(NEW_TITLE) or by_title.get(QUARTER_TITLE) or sheets[0]
@@ -255,7 +277,9 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
             raise
         except Exception as error:
             raise InputError(
-                f"cannot be read as an xlsx workbook ({type(error).__name__} in sheet '{sheet.title}')",
+                _("cannot be read as an xlsx workbook ({problem} in sheet '{sheet}')").format(
+                    problem=type(error).__name__, sheet=sheet.title
+                ),
                 path=shown,
             ) from None
     finally:
@@ -282,7 +306,10 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
             continue
         if key in positions:
             raise InputError(
-                f"row 1: two columns are headed '{key}' ({letters[key]} and {cell.letter})", path=shown
+                _("row 1: two columns are headed '{key}' ({first} and {second})").format(
+                    key=key, first=letters[key], second=cell.letter
+                ),
+                path=shown,
             )
         letters[key], positions[key] = cell.letter, index
     # A registration sheet names what only ``new`` asks for; anything else is taken for a monthly one.
@@ -294,8 +321,13 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
     if missing:
         wanted = ", ".join(c.header for c in COLUMNS[kind] if c.key in missing)
         raise InputError(
-            f"row 1: the header lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-            f"(headed e.g. '{wanted}'); export a sheet with projledger sheet export to start from",
+            ngettext(
+                "row 1: the header lacks the column {keys} (headed e.g. '{wanted}'); export a sheet with "
+                "projledger sheet export to start from",
+                "row 1: the header lacks the columns {keys} (headed e.g. '{wanted}'); export a sheet with "
+                "projledger sheet export to start from",
+                len(missing),
+            ).format(keys=", ".join(missing), wanted=wanted),
             path=shown,
         )
     known = {c.key for c in COLUMNS[kind]}
@@ -305,7 +337,10 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
     for number, line in enumerate(grid, start=2):
         if number > MAX_SHEET_ROWS:
             raise InputError(
-                f"holds more than {MAX_SHEET_ROWS:,} rows, more than a spreadsheet can", path=shown
+                _("holds more than {most} rows, more than a spreadsheet can").format(
+                    most=f"{MAX_SHEET_ROWS:,}"
+                ),
+                path=shown,
             )
         cells = {
             key: line[index] if index < len(line) else Cell(letters[key], None)
@@ -316,7 +351,10 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
             continue
         if len(data) >= MAX_ROWS:
             raise InputError(
-                f"holds more than {MAX_ROWS:,} filled rows; split it into several files", path=shown
+                _("holds more than {most} filled rows; split it into several files").format(
+                    most=f"{MAX_ROWS:,}"
+                ),
+                path=shown,
             )
         data.append(SheetRow(number, cells))
     return Table(kind, {k: letters[k] for k in wanted_keys}, tuple(data), blank)
@@ -332,18 +370,18 @@ class CellError(ValueError):
 def _number_text(value: Any) -> str:
     """A cell's number as the digits a person typed (``45.5``, never ``4.55E+1``)."""
     if isinstance(value, bool):
-        raise CellError(f"'{value}' is not a number")
+        raise CellError(_("'{value}' is not a number").format(value=value))
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
-            raise CellError("is not a finite number")
+            raise CellError(_("is not a finite number"))
         text = repr(value)
         if "e" in text or "E" in text:
             try:
                 text = format(Decimal(text), "f")
             except InvalidOperation:
-                raise CellError(f"'{value}' is not a number") from None
+                raise CellError(_("'{value}' is not a number").format(value=value)) from None
         return text.removesuffix(".0") if text.endswith(".0") else text
     return str(value)
 
@@ -352,16 +390,24 @@ def _day(value: Any) -> date:
     if isinstance(value, datetime):
         if value.year >= MIN_BE_YEAR:
             raise CellError(
-                f"the spreadsheet holds the date {value.date().isoformat()}: a Buddhist Era year typed into a "
-                f"date cell; type it as text, {value.day:02d}/{value.month:02d}/{value.year}"
+                _(
+                    "the spreadsheet holds the date {date}: a Buddhist Era year typed into a date cell; "
+                    "type it as text, {text}"
+                ).format(
+                    date=value.date().isoformat(), text=f"{value.day:02d}/{value.month:02d}/{value.year}"
+                )
             )
         if value.time() != datetime.min.time():
-            raise CellError(f"'{value}' holds a time of day; give the date only")
+            raise CellError(_("'{value}' holds a time of day; give the date only").format(value=value))
         return value.date()
     if isinstance(value, date):
         return value
     if isinstance(value, int | float):
-        raise CellError(f"'{_number_text(value)}' is a number, not a date: write dd/mm/yyyy BE (25/10/2567)")
+        raise CellError(
+            _("'{value}' is a number, not a date: write dd/mm/yyyy BE (25/10/2567)").format(
+                value=_number_text(value)
+            )
+        )
     try:
         from ..calendar import parse_date
 
@@ -375,15 +421,21 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
     value = cell.value
     if cell.kind == "f":
         raise CellError(
-            f"holds the formula '{value}', which is never run nor its result used; type the value itself"
+            _(
+                "holds the formula '{value}', which is never run nor its result used; type the value itself"
+            ).format(value=value)
         )
     if cell.kind == "e":
-        raise CellError(f"holds the spreadsheet error {value}; type the value itself")
+        raise CellError(_("holds the spreadsheet error {value}; type the value itself").format(value=value))
     kind = column.kind
     if kind == "date":
         return _day(value)
     if isinstance(value, datetime | date):
-        raise CellError(f"holds a date ({value:%Y-%m-%d}), not a {kind.replace('_', ' ')}")
+        raise CellError(
+            _("holds a date ({date}), not a {kind}").format(
+                date=f"{value:%Y-%m-%d}", kind=kind.replace("_", " ")
+            )
+        )
     text = value if isinstance(value, str) else _number_text(value)
     try:
         if kind == "percent" and cell.kind == "%":
@@ -398,17 +450,17 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
     except NumberInputError as error:
         raise CellError(str(error)) from None
     except InvalidOperation:
-        raise CellError(f"'{text}' is too large a number") from None
+        raise CellError(_("'{text}' is too large a number").format(text=text)) from None
     if kind == "int":
         try:
             return parse_whole(text)
         except NumberInputError:
-            raise CellError(f"'{text}' is not a whole number") from None
+            raise CellError(_("'{text}' is not a whole number").format(text=text)) from None
     if kind in CHOICES:
         found = value_for_label(text, CHOICES[kind])
         if found is None:
             words = ", ".join(label(v, "th") for v in CHOICES[kind])
-            raise CellError(f"'{text}' is not one of: {words}")
+            raise CellError(_("'{text}' is not one of: {words}").format(text=text, words=words))
         return found
     if kind == "code":
         return text.strip()

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..calendar import MIN_BE_YEAR
 from ..errors import InputError
+from ..i18n import _
 from ..labels import label
 from ..outputs import OutputPlan
 from .columns import CHOICES, COLUMNS, TITLES, SheetColumn, SheetKind, column_letter
@@ -172,7 +173,7 @@ def write_sheet(
     plan = path if isinstance(path, OutputPlan) else plan_output(path)
     suffix = plan.path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise InputError("the sheet's name must end in .xlsx or .csv", path=shown, field="--output")
+        raise InputError(_("the sheet's name must end in .xlsx or .csv"), path=shown, field="--output")
     plan.require()
     content = workbook_bytes(kind, lines) if suffix == ".xlsx" else excel_csv(csv_text(kind, lines))
     write_output(plan, content)

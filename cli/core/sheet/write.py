@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConflictError, ProjledgerError, RecordError
+from ..i18n import _, os_problem
 from .plan import Change, Plan
 
 #: Records written at once: each write waits on two fsyncs, which run in parallel on other files.
@@ -41,13 +42,17 @@ class Outcome:
 
 def _conflict(change: Change) -> ConflictError:
     return ConflictError(
-        "the record changed while the sheet was being imported; nothing written to it, import the sheet again",
+        _(
+            "the record changed while the sheet was being imported; nothing written to it, import the sheet again"
+        ),
         path=change.shown,
     )
 
 
 def _io(error: OSError, change: Change) -> RecordError:
-    return RecordError(f"cannot be written: {error.strerror or error}", rule="io", path=change.shown)
+    return RecordError(
+        _("cannot be written: {problem}").format(problem=os_problem(error)), rule="io", path=change.shown
+    )
 
 
 def write_plan(plan: Plan, *, partial: bool = False) -> Outcome:
