@@ -162,6 +162,10 @@ def test_a_second_record_of_a_kpi_code_is_skipped(f2: Path) -> None:
     assert [reason for _, reason in skipped.files] == [
         "KPI 5026-2001 already has a record, records/2565/kpi/5026-2001.toml"
     ]
+    # and in the words of the run's language (the catalog's Thai by default)
+    thai = run("--lang", "th", "site", "--as-of", "2022-06-30", "--output", "_site_th")
+    assert thai.exit_code == 0
+    assert "ตัวชี้วัด 5026-2001 มีระเบียนอยู่แล้ว, records/2565/kpi/5026-2001.toml" in thai.stderr
 
 
 def test_a_kpi_of_a_department_without_projects_gets_an_agency_page_of_its_prefix(f2: Path) -> None:

@@ -1482,7 +1482,7 @@ def _shown_paths(config: Config, found: Scan) -> Callable[[str], str]:
 def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
     """The full record behind a row, read again when its page has to be rendered."""
     result = check_file(path, config, checked_on, shown)
-    return result.require_project("the file changed during the build; run it again")
+    return result.require_project(_("the file changed during the build; run it again"))
 
 
 @dataclass(frozen=True)
@@ -1553,7 +1553,14 @@ def load_entries(
             row = item.row
             name, key = file_of[row.path]
             if row.code in seen:
-                skipped.files.append((row.path, f"project {row.code} already has a record, {seen[row.code]}"))
+                skipped.files.append(
+                    (
+                        row.path,
+                        _("project {code} already has a record, {path}").format(
+                            code=row.code, path=seen[row.code]
+                        ),
+                    )
+                )
                 continue
             seen[row.code] = row.path
             key_now = os.path.abspath(name)
@@ -1590,7 +1597,12 @@ def _kpi_entries(
     seen: dict[str, str] = {}
     for row in met:
         if row.code in seen:
-            skipped.files.append((row.path, f"KPI {row.code} already has a record, {seen[row.code]}"))
+            skipped.files.append(
+                (
+                    row.path,
+                    _("KPI {code} already has a record, {path}").format(code=row.code, path=seen[row.code]),
+                )
+            )
             continue
         seen[row.code] = row.path
         name, key = file_of[row.path]
@@ -1610,10 +1622,10 @@ def _kpi_entries(
 def _kpi_of(path: Path, config: Config, checked_on: date, shown: str) -> Kpi:
     """The full KPI record behind a KPI page, read again when the page has to be rendered."""
     record = check_file(path, config, checked_on, shown).require_record(
-        "the file changed during the build; run it again"
+        _("the file changed during the build; run it again")
     )
     if not isinstance(record, Kpi):
-        raise ConflictError("the file changed during the build; run it again", path=shown)
+        raise ConflictError(_("the file changed during the build; run it again"), path=shown)
     return record
 
 
