@@ -72,7 +72,11 @@ def test_json_of_the_portfolio_worked_by_hand(pf: Path) -> None:
         "filed": 6,
         "overdue": 0,
         "late": False,
+        "budget_in_force": 2000000,  # a format-1 record: its budget
+        "latest_score": None,
+        "latest_full_score": None,
     }
+    assert data["kpis"] == []  # the default json: projects as before, and the KPIs
     # P4, linear 364 days: day 30 → 30/364 = 8.2417 %; 10 − 8.2417 = +1.76; 5 due, 1 filed.
     p4 = projects["50020000-0004"]
     assert (p4["expected"], p4["variance"], p4["overdue"]) == (8.24, 1.76, 4)

@@ -50,6 +50,12 @@ def test_json_by_agency_worked_by_hand(pf: Path) -> None:
         "disbursed": 120000,
         "disbursement_rate": 3.75,
         "progress": 3.75,
+        # format 2's keys: no KPI and no evaluation among format-1 records
+        "kpis": 0,
+        "kpis_met": 0,
+        "kpis_not_met": 0,
+        "project_score_mean": None,
+        "kpi_score_mean": None,
     }
     # 50010000: P3 (behind, 500,000, 50,000 spent, 20 %) and P7 (cancelled, 600,000, 60,000, 10 %).
     # 110,000 / 1,100,000 = 10 %; (0.5M × 20 + 0.6M × 10) / 1.1M = 16M / 1.1M = 14.545… → 14.55.
@@ -66,6 +72,11 @@ def test_json_by_agency_worked_by_hand(pf: Path) -> None:
         "disbursed": 2830000,
         "disbursement_rate": 30.11,  # 2,830,000 / 9,400,000
         "progress": 40.74,  # 383,000,000 / 9,400,000
+        "kpis": 0,
+        "kpis_met": 0,
+        "kpis_not_met": 0,
+        "project_score_mean": None,
+        "kpi_score_mean": None,
     }
 
 
@@ -127,10 +138,10 @@ def test_csv(pf: Path) -> None:
     lines = run("summary", AS_OF, "--by", "state", "--format", "csv").stdout.splitlines()
     assert lines[0] == (
         "row,state,projects,not_started,active,completed,cancelled,on_plan,watch,behind,none,overdue,"
-        "budget,disbursed,disbursement_rate,progress"
+        "budget,disbursed,disbursement_rate,progress,kpis,kpis_met,kpis_not_met,project_score_mean,kpi_score_mean"
     )
-    assert lines[1] == "group,not_started,2,2,0,0,0,0,0,0,2,0,2300000.00,0.00,0.00,0.00"
-    assert lines[-1] == "total,,10,2,6,1,1,3,2,1,2,1,9400000.00,2830000.00,30.11,40.74"
+    assert lines[1] == "group,not_started,2,2,0,0,0,0,0,0,2,0,2300000.00,0.00,0.00,0.00,0,0,0,,"
+    assert lines[-1] == "total,,10,2,6,1,1,3,2,1,2,1,9400000.00,2830000.00,30.11,40.74,0,0,0,,"
 
 
 def test_quarter_must_come_last(pf: Path) -> None:

@@ -49,8 +49,12 @@ def portfolio_options(func: F) -> F:
 
 
 def lang_option(help_text: str) -> Callable[[F], F]:
-    """``--lang th|en``: None when not given, so the config's language decides."""
-    return click.option("--lang", type=click.Choice(LANGS), default=None, help=help_text)
+    """``--lang th|en`` of a command whose tables or pages have words: given before the
+    command's name (``projledger --lang en status``) or after it alike; None when not given
+    at all, so the config's language decides."""
+    from ..core.i18n import given_language
+
+    return click.option("--lang", type=click.Choice(LANGS), default=given_language, help=help_text)
 
 
 def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
@@ -181,10 +185,11 @@ def output_memo(command: str, paths: list[Path], config: Any, *parts: object) ->
 
 
 def portfolio_rows(
-    paths: list[Path], config: Any, day: Any, memo: Any, listed: Any, present: Any
+    paths: list[Path], config: Any, day: Any, memo: Any, listed: Any, present: Any, kpis: Any = None
 ) -> tuple[Any, Any]:
     """(the rows of a reading command, as ``present`` makes them, with a progress bar where a
-    person watches; the records skipped, filled as the rows are read)."""
+    person watches; the records skipped, filled as the rows are read); ``kpis``: a list that
+    gets the KPI rows met on the way (``portfolio.rows``)."""
     from ..core.portfolio import Skipped, rows
     from .options import shown_path
     from .progress import with_progress
@@ -193,7 +198,7 @@ def portfolio_rows(
     source = rows(
         paths, config, day, checked_on=today(config), skipped=skipped, shown=shown_path, listed=listed,
         present=present, index=memo.index if memo is not None else None,
-        scanned=memo.scan if memo is not None else None,
+        scanned=memo.scan if memo is not None else None, kpis=kpis,
     )  # fmt: skip
     return with_progress(source, paths, config, lambda: len(skipped)), skipped
 

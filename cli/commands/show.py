@@ -14,11 +14,13 @@ from .options import OutputPath, as_of_option, current_config, format_option, ou
 
 @click.command(
     help=N_(
-        "Print a project's official progress form (text or HTML).\n"
+        "Print a project's official form or a KPI page (text, HTML).\n"
         "\n"
         "The form is the official progress and project information form of one project.\n"
         "\n"
-        "CODE_OR_PATH is a project code (looked up in the records folder) or a record file. The "
+        "CODE_OR_PATH is a project or KPI code (looked up in the records folder) or a record file. "
+        "A KPI prints as the old system's mykpi page: target, achieved, type, the quarterly table "
+        "with the Strategy and Evaluation Department's scores, and each quarter's note. The "
         "text form has the printout's sections, labels and order, one line per report, and reads "
         "back with `projledger import`. The HTML form is one self-contained A4 page to print and "
         "sign, with the monthly progress chart (actual against expected). With --as-of, only the "

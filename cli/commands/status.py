@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -37,12 +37,12 @@ from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spread
 def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
     """Codes looked up, paths kept; True when they name exactly one record file."""
     from ..core.errors import NotFoundError
-    from ..core.repository import is_code, resolve_record
+    from ..core.repository import is_record_code, resolve_record
 
     config = current_config()
     paths: list[Path] = []
     for target in targets:
-        if is_code(target, config):
+        if is_record_code(target, config):
             paths.append(resolve_record(target, config))
             continue
         path = Path(target)
@@ -56,7 +56,8 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
     help=N_(
         "Show where each project stands, the ones behind first.\n"
         "\n"
-        "Progress against the plan, money and overdue reports, per project.\n"
+        "Progress against the plan, money and overdue reports, per project; per KPI, its target, "
+        "latest result, % of target, met or not and latest evaluation (--kind picks one kind).\n"
         "\n"
         "With no CODE or PATH, every record of the repository; otherwise the projects named by "
         "code, the record files and the folders given. One project named alone (by code or file) "
@@ -73,6 +74,7 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
         "  projledger status 01000000-2475\n"
         "  projledger status --agency 01 --plan-status behind --format json\n"
         "  projledger status --since origin/main\n"
+        "  projledger status --kind kpi --format json\n"
         "  projledger status --format xlsx --output status.xlsx"
     ),
 )
@@ -84,6 +86,9 @@ def record_paths(targets: tuple[str, ...]) -> tuple[list[Path], bool]:
 @format_option(*STATUS_FORMATS, default="table")
 @wide_option
 @spreadsheet_options
+@click.option("--kind", "record_kind", type=click.Choice(("project", "kpi")), default=None,
+              help=N_("Only projects or only KPIs; default both, each in its own table (json: projects as "
+                   "before and a kpis list; csv and xlsx: projects unless --kind kpi)."))  # fmt: skip
 @click.option("--since", metavar="REV",
               help=N_("Only the projects whose records changed since this git revision (a branch, tag or "
                    "commit), with what changed."))  # fmt: skip
@@ -91,6 +96,7 @@ def status(
     targets: tuple[str, ...], fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
     plan_statuses: tuple[str, ...], lang: Lang | None, as_of: date | None, sort: str, output_format: str,
     wide: bool = False, output: Path | None = None, excel: bool = False, since: str | None = None,
+    record_kind: str | None = None,
 ) -> None:  # fmt: skip
     check_spreadsheet_options(output_format, output, excel)
     # --since: git names the records
@@ -109,8 +115,12 @@ def status(
         single = False
     else:
         paths, single = record_paths(targets)
-    if single and output_format == "table":
-        show_detail(paths[0], config, day, language)
+    if (
+        single
+        and output_format == "table"
+        and record_kind != "kpi"
+        and show_detail(paths[0], config, day, language)
+    ):
         return
     # what the filters ask, for the stored output's key: the filters themselves come with the rows
     asked = (fiscal_years, agencies, states, plan_statuses)
@@ -120,7 +130,18 @@ def status(
     if changes is None and output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo, listed = output_memo(
-            "status", paths, config, day, asked, sort, output_format, language, width, wide, colour
+            "status",
+            paths,
+            config,
+            day,
+            asked,
+            sort,
+            output_format,
+            language,
+            width,
+            wide,
+            colour,
+            record_kind,
         )
         if echo_memo(memo):
             return
@@ -138,15 +159,31 @@ def status(
         fields = {*SORT_FIELDS[sort], *filters.fields(), "cells", "widths"}
         wanted = frozenset(i for i, name in enumerate(StatusLine._fields) if name in fields)
         present = Presenter(variant, make, StatusLine._make, status_line_columns, tuple, 15, wanted)
-    source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
+    kpis: list[Any] | None = None if record_kind == "project" else []
+    source, skipped = portfolio_rows(paths, config, day, memo, listed, present, kpis)
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record
     if table:
         from .statustable import full_table
 
         # Only each line's sort key, cells, widths and path are held: 10,000 lines in a few MB.
-        lines = full_table(filtered(source, filters), SORTS[sort], language, output_format, width, wide)
-        chunks: Iterable[str] = in_chunks(lines)
+        shown = [0]
+
+        def counted(lines: Iterable[Any]) -> Iterator[Any]:
+            for line in lines:
+                shown[0] += 1
+                yield line
+
+        lines = full_table(
+            counted(filtered(source, filters)), SORTS[sort], language, output_format, width, wide
+        )
+        chunks: Iterable[str] = [] if record_kind == "kpi" else in_chunks(lines)
+        if kpis is not None:  # every row is read by now (full_table holds their lines)
+            only = record_kind == "kpi" or (not shown[0] and any(filters.kpi(row) for row in kpis))
+            chunks = itertools.chain(
+                [] if only else chunks,
+                kpi_table(kpis, filters, sort, language, output_format, width, wide, colour, not only),
+            )
         if changes is not None:
             from ..core.gitreview import changes_text
 
@@ -157,15 +194,22 @@ def status(
         emit(chunks, skipped.files, memo)
         return
     chosen = sorted_rows(filtered(source, filters), sort)
+    if kpis is not None:
+        from ..core.kpi_views import sorted_kpis
+
+        kpis = sorted_kpis((row for row in kpis if filters.kpi(row)), sort)
 
     def sheet() -> tuple[Any, Any]:
-        from ..core.xlsx import status_sheet
+        from ..core.xlsx import kpi_sheet, status_sheet
 
-        return status_sheet(chosen, language)
+        return kpi_sheet(kpis or [], language) if record_kind == "kpi" else status_sheet(chosen, language)
 
-    if wrote_spreadsheet(
-        output_format, output, excel, language, "status", sheet, partial(status_csv, chosen)
-    ):
+    def csv_text() -> str:
+        from ..core.tables import kpi_csv
+
+        return kpi_csv(kpis or []) if record_kind == "kpi" else status_csv(chosen)
+
+    if wrote_spreadsheet(output_format, output, excel, language, "status", sheet, csv_text):
         report_skipped(skipped.files)
         if memo is not None:
             memo.close()  # the rows read are kept; a written file is not an output to store
@@ -177,22 +221,59 @@ def status(
         from ..core.gitreview import change_dict
 
         extra = {"since": since, "changes": [change_dict(c) for c in changes]}
+    if record_kind == "kpi":
+        from ..core.tables import kpi_csv, kpi_envelope
+        from ..core.text import json_text
+
+        out = (
+            json_text({**kpi_envelope(kpis or [], day), **extra})
+            if output_format == "json"
+            else kpi_csv(kpis or [])
+        )
+        emit([out], skipped.files, memo)
+        return
+    if kpis is not None and output_format == "json":
+        from ..core.tables import kpi_row_dict
+
+        extra = {**extra, "kpis": [kpi_row_dict(row) for row in kpis]}
     emit([STATUS_RENDERERS[output_format](chosen, day, extra)], skipped.files, memo)
 
 
-def show_detail(path: Path, config: Any, day: date, language: Lang) -> None:
+def kpi_table(
+    kpis: list[Any], filters: Any, sort: str, language: Lang, output_format: str, width: int | None, wide: bool,
+    colour: bool, titled: bool,
+) -> Iterator[str]:  # fmt: skip
+    """The KPI table of ``status`` (``titled``: after the project table, under its title;
+    nothing when no KPI is among the rows asked for)."""
+    from ..core.kpi_views import kpi_table_lines, sorted_kpis
+    from ..core.labels import word
+
+    chosen = sorted_kpis((row for row in kpis if filters.kpi(row)), sort)
+    if not chosen:
+        return
+    if titled:
+        yield f"\n{word('kpis_title', language)}\n\n"
+    lines = kpi_table_lines(chosen, language, output_format, width, wide, paint if colour else no_paint)
+    yield "\n".join(lines) + "\n"
+
+
+def show_detail(path: Path, config: Any, day: date, language: Lang) -> bool:
+    """One project in detail; False for a KPI (shown as a table of one)."""
     from ..core.check import check_file
+    from ..core.kpi import Kpi
     from ..core.portfolio import build_row, progress_by_month, quarter_points
     from ..core.status import compute_status
     from ..core.tables import detail_view
 
     shown = shown_path(path)
-    project = check_file(path, config, today(config), shown).require_project(
-        _("not a valid record: run projledger validate")
-    )
+    checked = check_file(path, config, today(config), shown)
+    if isinstance(checked.record, Kpi):
+        return False
+    project = checked.require_project(_("not a valid record: run projledger validate"))
     row = build_row(project, compute_status(project, day, config), shown)
     text = detail_view(
         project, row, progress_by_month(project, day), quarter_points(project, day, config), language,
         config.tolerance, terminal_width(), paint if use_colour() else no_paint,
     )  # fmt: skip
     click.echo(text, nl=False)
+    return True

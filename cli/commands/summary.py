@@ -35,8 +35,10 @@ from .sheets import check_spreadsheet_options, spreadsheet_options, wrote_spread
         "\n"
         "Per group: the number of projects, how many are in each state and each computed plan "
         "status, how many have overdue reports, budget and disbursed totals, disbursement % and "
-        "the budget-weighted mean progress; then a total line. --by quarter shows the cumulative "
-        "disbursement at each fiscal quarter's end against the config's quarterly targets. "
+        "the budget-weighted mean progress; the KPIs, met and not met, and the mean evaluation "
+        "score of projects and of KPIs (each one's latest, as % of its full score); then a total "
+        "line. --by quarter shows the cumulative disbursement at each fiscal quarter's end (of "
+        "the budget in force then) against the config's quarterly targets. "
         "Records that are not valid are skipped and counted on stderr. --format xlsx --output "
         "FILE writes a spreadsheet; --excel marks CSV for Excel.\n"
         "\n"
@@ -90,8 +92,11 @@ def summary(
     filters = make_filters(*asked)
 
     present = SUMMARY_ROWS._replace(wanted=summary_columns(by or ("agency",)))
-    source, skipped = portfolio_rows(paths, config, day, memo, listed, present)
-    result = summarise(filtered(source, filters), by or ("agency",), config, day)
+    kpis: list[Any] = []
+    source, skipped = portfolio_rows(paths, config, day, memo, listed, present, kpis)
+    result = summarise(
+        filtered(source, filters), by or ("agency",), config, day, lambda: (k for k in kpis if filters.kpi(k))
+    )
 
     def sheet() -> tuple[Any, Any]:
         from ..core.xlsx import summary_sheet

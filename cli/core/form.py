@@ -56,6 +56,9 @@ HEADER_KEYS = ("name", "code", "fiscal_year", "start", "budget", "end", "used")
 REPORT_LABEL = "รายงานครั้งที่"
 PROGRESS_LABEL = "ความก้าวหน้าของงานฯ"
 DISBURSED_LABEL = "งบประมาณที่เบิกใช้"
+#: Format 2's lines (the BMA system's words): the budget after transfers, สยป.'s quarterly score.
+BUDGET_IN_FORCE_LABEL = "งบประมาณหลังปรับโอน"
+EVALUATION_LABEL = "สยป. ประเมินโครงการ"
 CERTIFICATION = "ขอรับรองว่าข้อมูลในแบบรายงานนี้ถูกต้องและเป็นความจริงทุกประการ"
 SIGNATURES: tuple[str, ...] = ("ผู้รายงาน", "หัวหน้าหน่วยงาน")
 SIGNATURE_LINE = "ลงชื่อ ........................................"
@@ -107,6 +110,10 @@ class Form:
     as_of: date
     as_of_be: str
     state: str
+    #: Format 2: the budget in force after transfers (งบประมาณหลังปรับโอน) when a revision is in
+    #: force on the day shown, else ""; and the lines of สยป.'s evaluations by then.
+    budget_in_force: str = ""
+    evaluations: tuple[str, ...] = ()
 
     @property
     def certification(self) -> str:
@@ -177,6 +184,14 @@ def build_form(project: Project, status: Status) -> Form:
         as_of=status.as_of,
         as_of_be=format_be(status.as_of),
         state=status.state,
+        budget_in_force=format_money_form(status.budget)
+        if any(r.date <= status.as_of for r in project.budget_revisions)
+        else "",
+        evaluations=tuple(
+            f"{EVALUATION_LABEL} : ไตรมาสที่ {e.quarter} {e.score:.4f}"
+            for e in project.evaluations
+            if e.date <= status.as_of
+        ),
     )
 
 
@@ -220,6 +235,8 @@ def render_text(form: Form) -> str:
         field("budget", f"{form.budget} บาท"),
         field("end", form.end),
         field("used", f"{form.used} บาท"),
+        *([f"{BUDGET_IN_FORCE_LABEL} : {form.budget_in_force} บาท"] if form.budget_in_force else []),
+        *form.evaluations,
         "",
         HEADING_12,
         "",

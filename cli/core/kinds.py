@@ -195,6 +195,18 @@ def _project_html(project: Project, config: Config, day: date) -> str:
     return form_page(project, compute_status(project, day, config))
 
 
+def _kpi_text(kpi: Kpi, config: Config, day: date) -> str:
+    from .kpi_views import kpi_text
+
+    return kpi_text(kpi, day)
+
+
+def _kpi_html(kpi: Kpi, config: Config, day: date) -> str:
+    from .kpi_views import kpi_html
+
+    return kpi_html(kpi, day)
+
+
 def _project_days(project: Project) -> Iterator[date]:
     yield from (report.date for report in project.reports)
     yield from _evaluation_days(project.evaluations, project.fiscal_year)
@@ -252,6 +264,7 @@ KPI = register(
         constructor=Kpi.from_data,
         record_type=Kpi,
         rules=KPI_RULES,
+        renderers=MappingProxyType({"text": _kpi_text, "html": _kpi_html}),
         facts=kpi_facts,
         from_facts=kpi_from_facts,
         days=_kpi_days,

@@ -57,13 +57,16 @@ _LABELS: dict[str, dict[Lang, str]] = {
     # states (completed and cancelled share the event's words)
     "not_started": {"th": "ยังไม่เริ่ม", "en": "not started"},
     "active": {"th": "กำลังดำเนินการ", "en": "active"},
-    # a KPI's category, level and direction (the words of the old system's KPI pages)
+    # a KPI's category, level and direction (the words of the old system's KPI pages), and
+    # whether its result meets its target
     "routine": {"th": "ตัวชี้วัดงานประจำ", "en": "routine"},
     "strategic": {"th": "ตัวชี้วัดเชิงยุทธศาสตร์", "en": "strategic"},
     "output": {"th": "ตัวชี้วัดระดับผลผลิต", "en": "output"},
     "outcome": {"th": "ตัวชี้วัดระดับผลลัพธ์", "en": "outcome"},
     "higher": {"th": "มากกว่าดีกว่า", "en": "higher is better"},
     "lower": {"th": "น้อยกว่าดีกว่า", "en": "lower is better"},
+    "met": {"th": "ผ่าน", "en": "met"},
+    "not_met": {"th": "ไม่ผ่าน", "en": "not met"},
 }
 
 
@@ -83,6 +86,13 @@ def value_for_label(text: str, choices: tuple[str, ...]) -> str | None:
             return value
     return None
 
+
+#: The KPI page's own words, as the old system prints them (``mykpi``): ``show`` prints them
+#: (core/kpi_views.py) and ``import`` reads them back (core/kpi_page.py).
+KPI_PAGE_TITLE = "ตัวชี้วัดของหน่วยงาน"
+KPI_TARGET_LABEL = "ค่าเป้าหมาย"
+KPI_ACHIEVED_LABEL = "ผลงานที่ทำได้"
+KPI_TABLE_HEADING = "ผลงานเทียบกับเป้าหมายรายไตรมาส"
 
 #: Names of the record's fields as the form prints them (and the schema's titles repeat).
 FORM_TITLE = "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ"
@@ -158,7 +168,8 @@ TABLE_WORDS: dict[str, dict[Lang, str]] = {
     "disbursement_target": {"th": "เป้าหมายการเบิกจ่าย %", "en": "disbursement target %"},
     "disbursement_gap": {"th": "ส่วนต่างเป้าหมายการเบิกจ่าย", "en": "gap to the target"},
     "path": {"th": "ไฟล์", "en": "file"},
-    # Words of a KPI and of the appended blocks (what the commands' prompts ask for).
+    # Words of a KPI and of the appended blocks (what the commands' prompts ask for), the KPI
+    # table of status and the KPI figures of summary.
     "kpi_name": {"th": "ชื่อตัวชี้วัด", "en": "KPI name"},
     "measure_unit": {"th": "หน่วยนับ", "en": "unit of measure"},
     "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
@@ -166,6 +177,18 @@ TABLE_WORDS: dict[str, dict[Lang, str]] = {
     "score": {"th": "คะแนน", "en": "score"},
     "budget_in_force": {"th": "งบประมาณหลังปรับโอน", "en": "budget after transfers"},
     "reference": {"th": "อ้างอิง", "en": "reference"},
+    "kpis_title": {"th": "ตัวชี้วัด", "en": "KPIs"},
+    "kpi_code": {"th": "รหัสตัวชี้วัด", "en": "code"},
+    "latest_value": {"th": "ผลงานที่ทำได้", "en": "latest result"},
+    "percent_of_target": {"th": "% ของเป้าหมาย", "en": "% of target"},
+    "met": {"th": "ผ่าน/ไม่ผ่าน", "en": "met"},
+    "latest_evaluation": {"th": "ผลประเมิน สยป.", "en": "evaluation"},
+    "quarter_no": {"th": "ไตรมาสที่", "en": "Q"},
+    "kpis": {"th": "ตัวชี้วัด", "en": "KPIs"},
+    "kpis_met": {"th": "ผ่าน", "en": "met"},
+    "kpis_not_met": {"th": "ไม่ผ่าน", "en": "not met"},
+    "project_score_mean": {"th": "คะแนนโครงการ %", "en": "project score %"},
+    "kpi_score_mean": {"th": "คะแนนตัวชี้วัด %", "en": "KPI score %"},
 }
 
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from .calendar import add_months, ascii_digits, month_end, quarter_end, quarter_start
 from .config import Config
 from .labels import STATES
-from .money import ratio_percent
+from .money import HUNDRED, ratio_percent
 from .status import CLOSED_STATES, PLAN_RANK, Status, budget_on, compute_status, expected_progress
 
 if TYPE_CHECKING:  # reading and checking records is imported where a record is read
@@ -73,6 +73,9 @@ class ProjectRow(NamedTuple):
     #: None without one). ``budget`` above is the budget in force on ``as_of`` (``budget_on``).
     latest_score: Decimal | None = None
     latest_full_score: Decimal | None = None
+    #: The budget in force at the end of quarters 1-4 of the fiscal year (for a quarter not ended
+    #: by ``as_of``: on ``as_of``); what ``summary --by quarter`` sums.
+    budget_by_quarter: tuple[Decimal, ...] = ()
 
     @property
     def budget_in_force(self) -> Decimal:
@@ -115,6 +118,9 @@ def build_row(project: Project, status: Status, path: str) -> ProjectRow:
         late=status.late,
         disbursed_by_quarter=disbursed_by_quarter(project, status.as_of),
         **_latest_evaluation(project.evaluations, status.as_of),
+        budget_by_quarter=tuple(
+            budget_on(project, min(quarter_end(project.fiscal_year, q), status.as_of)) for q in range(1, 5)
+        ),
     )
 
 
@@ -163,6 +169,18 @@ class KpiRow(NamedTuple):
     latest_full_score: Decimal | None
     #: The cumulative result of quarters 1-4 known on ``as_of`` (None: none).
     values_by_quarter: tuple[Decimal | None, ...] = ()
+
+    @property
+    def score_percent(self) -> Decimal | None:
+        """The latest evaluation as % of its full score (what the mean scores of summary add)."""
+        return score_percent(self.latest_score, self.latest_full_score)
+
+
+def score_percent(score: Decimal | None, full: Decimal | None) -> Decimal | None:
+    """A score as % of its full score; None without an evaluation."""
+    if score is None or full is None or full == 0:
+        return None
+    return score * HUNDRED / full
 
 
 def build_kpi_row(kpi: Kpi, path: str, as_of: date) -> KpiRow:
@@ -523,8 +541,17 @@ class Filters:
             return False
         return not (self.plan_statuses and (row.computed_plan_status or "none") not in self.plan_statuses)
 
+    def kpi(self, row: KpiRow) -> bool:
+        """Whether a KPI is among the rows asked for: by fiscal year and agency as a project; a
+        KPI has no state nor plan status, so with either of those filters none is."""
+        if self.states or self.plan_statuses:
+            return False
+        if self.fiscal_years and row.fiscal_year not in self.fiscal_years:
+            return False
+        return not (self.agencies and not any(_agency_matches(row, a) for a in self.agencies))
 
-def _agency_matches(row: ProjectRow, wanted: str) -> bool:
+
+def _agency_matches(row: ProjectRow | KpiRow, wanted: str) -> bool:
     """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``) or words of the
     department's name, whatever the spacing on either side (``สำนักงาน เขตพระนคร`` finds
     ``สำนักงานเขตพระนคร``): blanks are left out of both before they are compared."""

@@ -601,9 +601,12 @@ def agency_names(rows: Iterable[ProjectRow]) -> dict[str, str]:
 def render_index(
     rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiLine] = ()
 ) -> str:
-    return _render("site_index.html", lang, 0, as_of=as_of, years=_year_views(rows, as_of, lang, config),
-                   agencies=agency_names(rows), total=len(rows), kpis=_kpi_order(kpis),
-                   kpi_years=kpi_years(kpis, rows))  # fmt: skip
+    years = _year_views(rows, as_of, lang, config)
+    totals = {view.fiscal_year: view.totals for view in years}
+    for line in kpis:  # each KPI counted in its year's totals, as ``summarise`` counts it
+        totals.setdefault(line.row.fiscal_year, Totals()).add_kpi(line.row)
+    return _render("site_index.html", lang, 0, as_of=as_of, years=years, agencies=agency_names(rows),
+                   total=len(rows), kpis=_kpi_order(kpis), kpi_years=kpi_years(totals))  # fmt: skip
 
 
 def _kpi_order(lines: Sequence[KpiLine]) -> list[KpiLine]:
@@ -620,14 +623,15 @@ def render_agency(
     kpis: Sequence[KpiLine] = (),
 ) -> str:
     ordered = sorted_rows(rows, "worst")
-    summary = summarise(rows, ["fiscal-year"], config, as_of)
-    years = [(dict(g.key)["fiscal_year"], g.totals) for g in summary.groups]
+    summary = summarise(rows, ["fiscal-year"], config, as_of, kpis=[line.row for line in kpis])
+    totals = {dict(g.key)["fiscal_year"]: g.totals for g in summary.groups if isinstance(g.totals, Totals)}
+    years = [(year, year_totals) for year, year_totals in totals.items() if year_totals.projects]
     department = rows[0].department if rows else (kpis[0].row.department if kpis else "")
     return _render(
         "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
         department=department, rows=ordered, years=years,
         fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True), PLAN_STATUSES=PLAN_STATUSES,
-        kpis=_kpi_order(kpis), kpi_years=kpi_years(kpis, rows),
+        kpis=_kpi_order(kpis), kpi_years=kpi_years(totals),
     )  # fmt: skip
 
 
@@ -701,7 +705,7 @@ class KpiLine:
 
     @property
     def score(self) -> Decimal | None:
-        return _score(self.row.latest_score, self.row.latest_full_score)
+        return self.row.score_percent
 
 
 @dataclass(frozen=True)
@@ -718,36 +722,24 @@ class KpiYear:
     project_score_mean: Decimal | None = None
 
 
-def _mean(values: Sequence[Decimal]) -> Decimal | None:
-    return sum(values, Decimal(0)) / len(values) if values else None
-
-
-def _score(score: Decimal | None, full: Decimal | None) -> Decimal | None:
-    return None if score is None or not full else score / full * HUNDRED
-
-
-def kpi_years(lines: Sequence[KpiLine], rows: Sequence[ProjectRow] = ()) -> list[KpiYear]:
-    """Per fiscal year (latest first) with a KPI or an evaluated project: the KPIs met and not
-    met, and the means of the latest evaluations as % of the full score, of the KPIs and of the
-    projects (those without an evaluation left out of the mean; DESIGN of issue 20)."""
-    years: dict[int, list[KpiLine]] = {}
-    for line in lines:
-        years.setdefault(line.row.fiscal_year, []).append(line)
-    projects: dict[int, list[Decimal]] = {}
-    for row in rows:
-        score = _score(row.latest_score, row.latest_full_score)
-        if score is not None:
-            projects.setdefault(row.fiscal_year, []).append(score)
-            years.setdefault(row.fiscal_year, [])
-    found = []
-    for year in sorted(years, reverse=True):
-        group = years[year]
-        found.append(KpiYear(
-            year, len(group), sum(1 for line in group if line.row.met is True),
-            sum(1 for line in group if line.row.met is False), sum(1 for line in group if line.row.met is None),
-            _mean([line.score for line in group if line.score is not None]), _mean(projects.get(year, [])),
-        ))  # fmt: skip
-    return found
+def kpi_years(totals: Mapping[int, Totals]) -> list[KpiYear]:
+    """Per fiscal year (latest first) with a KPI or an evaluated project, ``summary``'s figures
+    of it (one home: ``Totals.add_kpi`` and ``add`` count them): the KPIs met, not met and
+    without a result, and the means of the latest evaluations as % of the full score of the KPIs
+    and of the projects (those without an evaluation left out; DESIGN of issue 20)."""
+    return [
+        KpiYear(
+            year,
+            t.kpis,
+            t.kpis_met,
+            t.kpis_not_met,
+            t.kpis - t.kpis_met - t.kpis_not_met,
+            t.kpi_score_mean,
+            t.project_score_mean,
+        )
+        for year, t in sorted(totals.items(), reverse=True)
+        if t.kpis or t.project_scores
+    ]
 
 
 @dataclass(frozen=True)
@@ -851,7 +843,10 @@ _DECIMALS = frozenset(
 _DATES = frozenset(
     i for i, name in enumerate(ProjectRow._fields) if name in ("start", "end", "as_of", "latest_date")
 )
-_QUARTERS = ProjectRow._fields.index("disbursed_by_quarter")
+#: The tuples of Decimals a row holds (per quarter).
+_QUARTERS = frozenset(
+    ProjectRow._fields.index(name) for name in ("disbursed_by_quarter", "budget_by_quarter")
+)
 _SHARED = frozenset(
     ProjectRow._fields.index(name) for name in ("agency_code", "department", "strategy_issue")
 )
@@ -864,9 +859,9 @@ def _site_make(row: ProjectRow) -> tuple[Any, ...]:
     plain: list[Any] = []
     values: tuple[Any, ...] = tuple(row)
     for i, value in enumerate(values):
-        if value is None or (i not in _DECIMALS and i not in _DATES and i != _QUARTERS):
+        if value is None or (i not in _DECIMALS and i not in _DATES and i not in _QUARTERS):
             plain.append(value)
-        elif i == _QUARTERS:
+        elif i in _QUARTERS:
             plain.append(tuple(None if q is None else str(q) for q in value))
         elif i in _DATES:
             plain.append(value.isoformat())
@@ -886,7 +881,8 @@ def _site_load(values: Sequence[Any]) -> SiteRow:
             fields[i] = date.fromisoformat(fields[i])
     for i in _SHARED:
         fields[i] = sys.intern(fields[i])
-    fields[_QUARTERS] = tuple(None if q is None else Decimal(q) for q in fields[_QUARTERS])
+    for i in _QUARTERS:
+        fields[i] = tuple(None if q is None else Decimal(q) for q in fields[i])
     return SiteRow(ProjectRow._make(fields), values[_WIDTH], values[_WIDTH + 1])
 
 

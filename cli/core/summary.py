@@ -14,7 +14,7 @@ end (from the reports dated up to that day) against the config's target for that
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -26,7 +26,7 @@ from .errors import InputError
 from .labels import DIMENSIONS as DIMENSIONS  # offered here, as before labels.py held it
 from .labels import PLAN_STATUSES, STATES, dimensions_problem
 from .money import ratio_percent
-from .portfolio import Presenter, ProjectRow
+from .portfolio import KpiRow, Presenter, ProjectRow, score_percent
 from .status import CLOSED_STATES
 
 #: The English key each dimension has in the JSON and CSV.
@@ -60,13 +60,19 @@ class SummaryRow(NamedTuple):
     disbursed: Decimal
     progress: Decimal | None
     disbursed_by_quarter: tuple[Decimal | None, ...]
+    #: The latest evaluation as % of its full score (None: not evaluated).
+    score_percent: Decimal | None = None
+    #: The budget in force at each quarter's end; None where it is ``budget`` throughout.
+    budget_by_quarter: tuple[Decimal, ...] | None = None
 
 
 def summary_row_kept(row: ProjectRow) -> tuple[Any, ...]:
     """A row's ``SummaryRow``, as a plain tuple to keep (``SummaryRow._make`` loads it)."""
+    quarters = row.budget_by_quarter
     return (row.agency_code, row.department, row.fiscal_year, row.strategy_issue, row.state,
             row.computed_plan_status, row.overdue, row.budget, row.disbursed, row.progress,
-            row.disbursed_by_quarter)  # fmt: skip
+            row.disbursed_by_quarter, score_percent(row.latest_score, row.latest_full_score),
+            None if all(b == row.budget for b in quarters) else quarters)  # fmt: skip
 
 
 def _exact(value: Any) -> Decimal | None:
@@ -76,10 +82,11 @@ def _exact(value: Any) -> Decimal | None:
 def summary_row_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
     """A kept summary row as the index's columns: its amounts as their exact text, the four
     quarters' in four columns (a row of other than four quarters is not kept)."""
-    *head, budget, disbursed, progress, quarters = values
+    *head, budget, disbursed, progress, quarters, score, budgets = values
     if len(quarters) != 4:
         return None
-    return (*head, str(budget), str(disbursed), _text(progress), *map(_text, quarters))
+    return (*head, str(budget), str(disbursed), _text(progress), *map(_text, quarters), _text(score),
+            None if budgets is None else " ".join(map(str, budgets)))  # fmt: skip
 
 
 def _text(value: Decimal | None) -> str | None:
@@ -88,8 +95,10 @@ def _text(value: Decimal | None) -> str | None:
 
 def summary_row_from_columns(values: Sequence[Any]) -> SummaryRow:
     """A summary row from the columns ``summary_row_columns`` kept."""
+    budgets = values[15]
     return SummaryRow._make((*values[:7], Decimal(values[7]), Decimal(values[8]), _exact(values[9]),
-                             tuple(map(_exact, values[10:14]))))  # fmt: skip
+                             tuple(map(_exact, values[10:14])), _exact(values[14]),
+                             None if budgets is None else tuple(map(Decimal, budgets.split()))))  # fmt: skip
 
 
 def _summary_row(values: Any) -> SummaryRow:
@@ -99,17 +108,18 @@ def _summary_row(values: Any) -> SummaryRow:
 def summary_columns(by: Iterable[str]) -> frozenset[int]:
     """The kept columns a summary grouped ``by`` reads (its filters read only those always
     read): the strategy only to group by it, the quarters only for ``quarter``."""
-    wanted = {0, 1, 2, 4, 5, 6, 7, 8, 9}
+    wanted = {0, 1, 2, 4, 5, 6, 7, 8, 9, 14}
     if "strategy" in by:
         wanted.add(3)
     if "quarter" in by:
         wanted.update(range(10, 14))
+        wanted.add(15)
     return frozenset(wanted)
 
 
 #: What ``summary`` keeps of each row (see ``portfolio.Presenter``).
 SUMMARY_ROWS = Presenter("summary", summary_row_kept, _summary_row, summary_row_columns,
-                         summary_row_from_columns, 14)  # fmt: skip
+                         summary_row_from_columns, 16)  # fmt: skip
 
 
 @dataclass
@@ -123,8 +133,19 @@ class Totals:
     budget: Decimal = Decimal(0)
     disbursed: Decimal = Decimal(0)
     weighted_progress: Decimal = Decimal(0)
+    kpis: int = 0
+    kpis_met: int = 0
+    kpis_not_met: int = 0
+    project_scores: int = 0
+    project_score_sum: Decimal = Decimal(0)
+    kpi_scores: int = 0
+    kpi_score_sum: Decimal = Decimal(0)
 
     def add(self, row: ProjectRow | SummaryRow) -> None:
+        score = row.score_percent if isinstance(row, SummaryRow) else row_score(row)
+        if score is not None:
+            self.project_scores += 1
+            self.project_score_sum += score
         self.projects += 1
         self.states[row.state] += 1
         if row.state not in CLOSED_STATES:  # a closed project counts under its state only
@@ -133,6 +154,26 @@ class Totals:
         self.budget += row.budget
         self.disbursed += row.disbursed
         self.weighted_progress += row.budget * (row.progress or Decimal(0))
+
+    def add_kpi(self, row: KpiRow) -> None:
+        """Count a KPI: met, not met (one without a result is neither), and its latest score."""
+        self.kpis += 1
+        self.kpis_met += row.met is True
+        self.kpis_not_met += row.met is False
+        score = row.score_percent
+        if score is not None:
+            self.kpi_scores += 1
+            self.kpi_score_sum += score
+
+    @property
+    def project_score_mean(self) -> Decimal | None:
+        """The mean of each evaluated project's latest score as % of its full score."""
+        return self.project_score_sum / self.project_scores if self.project_scores else None
+
+    @property
+    def kpi_score_mean(self) -> Decimal | None:
+        """The mean of each evaluated KPI's latest score as % of its full score."""
+        return self.kpi_score_sum / self.kpi_scores if self.kpi_scores else None
 
     @property
     def disbursement_rate(self) -> Decimal | None:
@@ -161,7 +202,9 @@ class QuarterTotals:
 
     def add(self, row: ProjectRow | SummaryRow) -> None:
         self.projects += 1
-        self.budget += row.budget
+        budgets = row.budget_by_quarter
+        # the budget in force at the quarter's end (a revision moves it), as status judges a day
+        self.budget += budgets[self.quarter - 1] if budgets else row.budget
         amount = row.disbursed_by_quarter[self.quarter - 1]
         if amount is not None:
             self.disbursed_sum += amount
@@ -200,6 +243,12 @@ class Summary:
     def quarterly(self) -> bool:
         return "quarter" in self.by
 
+    @property
+    def has_format2(self) -> bool:
+        """Whether any KPI or evaluation was counted: the tables for people show their columns
+        only then (the machine formats always carry their keys)."""
+        return bool(self.total.kpis or self.total.project_scores)
+
 
 def check_dimensions(by: Iterable[str]) -> tuple[str, ...]:
     dims = tuple(by)
@@ -224,9 +273,18 @@ def _value(row: ProjectRow | SummaryRow, dim: str) -> Any:
 
 
 def summarise(
-    source: Iterable[ProjectRow | SummaryRow], by: Iterable[str], config: Config, as_of: date
+    source: Iterable[ProjectRow | SummaryRow],
+    by: Iterable[str],
+    config: Config,
+    as_of: date,
+    kpis: Iterable[KpiRow] | Callable[[], Iterable[KpiRow]] = (),
 ) -> Summary:
-    """Group and total the rows in one pass, holding one accumulator per group."""
+    """Group and total the rows in one pass, holding one accumulator per group; then the KPIs
+    (``kpis``, or a callable giving them once the rows are read: ``rows(..., kpis=...)`` fills
+    its list as it goes). A KPI counts in the total, and in its group when the summary is by
+    agency and/or fiscal year (a KPI has no state, plan status or strategy issue of a project's,
+    nor quarters of money); its agency is that of the projects of its department, else its
+    code's 4-digit prefix."""
     dims = check_dimensions(by)
     plain = tuple(d for d in dims if d != "quarter")
     quarterly = "quarter" in dims
@@ -251,8 +309,24 @@ def summarise(
                     row.fiscal_year, quarter, end, targets[quarter - 1], end <= as_of
                 )
             groups[qkey].add(row)
+    agency_of = {department: code for code, department in reversed(list(names.items()))}
+    for kpi in kpis() if callable(kpis) else kpis:
+        total.add_kpi(kpi)
+        if quarterly or not set(plain) <= {"agency", "fiscal-year"}:
+            continue
+        agency = agency_of.get(kpi.department, kpi.agency_code)
+        names.setdefault(agency, kpi.department)
+        values = {"agency": agency, "fiscal-year": kpi.fiscal_year}
+        key = tuple((KEYS[d], values[d]) for d in plain)
+        totals = groups.setdefault(key, Totals())
+        assert isinstance(totals, Totals)
+        totals.add_kpi(kpi)
     ordered = [Group(k, groups[k]) for k in sorted(groups, key=_sort_key)]
     return Summary(dims, as_of, ordered, total, names)
+
+
+def row_score(row: ProjectRow) -> Decimal | None:
+    return score_percent(row.latest_score, row.latest_full_score)
 
 
 def _sort_key(key: Key) -> tuple[Any, ...]:

@@ -163,6 +163,11 @@ def kpi_row_dict(row: KpiRow) -> dict[str, Any]:
     }
 
 
+def kpi_envelope(rows: Iterable[KpiRow], as_of: date) -> dict[str, Any]:
+    """The JSON of ``status --kind kpi``: the envelope of status with ``kpis`` for ``projects``."""
+    return {"version": ENVELOPE_VERSION, "as_of": as_of.isoformat(), "kpis": [kpi_row_dict(r) for r in rows]}
+
+
 def status_envelope(rows: Iterable[ProjectRow], as_of: date) -> dict[str, Any]:
     """The stable JSON of ``status`` (and of the site's ``data.json``)."""
     return {"version": ENVELOPE_VERSION, "as_of": as_of.isoformat(), "projects": [row_dict(r) for r in rows]}
@@ -178,6 +183,11 @@ def _totals_dict(totals: Totals) -> dict[str, Any]:
         "disbursed": json_number(totals.disbursed),
         "disbursement_rate": json_number(totals.disbursement_rate),
         "progress": json_number(totals.progress),
+        "kpis": totals.kpis,
+        "kpis_met": totals.kpis_met,
+        "kpis_not_met": totals.kpis_not_met,
+        "project_score_mean": json_number(totals.project_score_mean),
+        "kpi_score_mean": json_number(totals.kpi_score_mean),
     }
 
 
@@ -273,6 +283,9 @@ def kpi_csv(rows: Iterable[KpiRow]) -> str:
     return _write_csv(KPI_CSV_KEYS, (record(r) for r in rows))
 
 
+#: What a summary's groups add of KPIs and evaluations (format 2).
+FORMAT2_TOTALS = ("kpis", "kpis_met", "kpis_not_met", "project_score_mean", "kpi_score_mean")
+
 _TOTALS_KEYS = (
     "projects",
     *STATES,
@@ -282,6 +295,7 @@ _TOTALS_KEYS = (
     "disbursed",
     "disbursement_rate",
     "progress",
+    *FORMAT2_TOTALS,
 )
 _QUARTER_KEYS = (
     "quarter_end", "projects", "budget", "disbursed", "disbursement_rate", "disbursement_target",
@@ -293,6 +307,7 @@ def _totals_values(totals: Totals) -> list[Any]:
     return [
         totals.projects, *totals.states.values(), *totals.plan_statuses.values(), totals.overdue,
         totals.budget, totals.disbursed, totals.disbursement_rate, totals.progress,
+        *(getattr(totals, key) for key in FORMAT2_TOTALS),
     ]  # fmt: skip
 
 
@@ -717,6 +732,9 @@ def summary_table(
                    *(label(p, lang) for p in PLAN_STATUSES), word("none", lang), word("overdue_projects", lang),
                    word("budget", lang), word("disbursed", lang), word("disbursement_rate", lang),
                    word("weighted_progress", lang)]  # fmt: skip
+        format2 = summary.has_format2
+        if format2:
+            headers += [word(key, lang) for key in FORMAT2_TOTALS]
         groups: list[tuple[list[str], Totals]] = []
         for group in summary.groups:
             assert isinstance(group.totals, Totals)
@@ -727,6 +745,9 @@ def summary_table(
                          *(str(n) for n in t.plan_statuses.values()), str(t.overdue), format_money(t.budget),
                          format_money(t.disbursed), format_percent(t.disbursement_rate),
                          format_percent(t.progress)])  # fmt: skip
+            if format2:
+                body[-1] += [str(t.kpis), str(t.kpis_met), str(t.kpis_not_met),
+                             format_percent(t.project_score_mean), format_percent(t.kpi_score_mean)]  # fmt: skip
         align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
     column = 0 if keys else -1
     width = width if fmt == "table" else None
@@ -757,6 +778,9 @@ def _summary_fit(summary: Summary, keys: Sequence[str]) -> Fit:
     else:
         count = 1 + len(STATES) + len(PLAN_STATUSES) + 2 + 4
         order = tuple(range(n + count))
+        if summary.has_format2:  # after the projects' count: KPIs met and not met, the mean scores
+            extra = tuple(range(n + count, n + count + len(FORMAT2_TOTALS)))
+            order = (*order[: n + 1], *extra, *order[n + 1 :])
     cuttable = {
         i: MIN_CUT_WIDTH if k in ("agency", "strategy") else MIN_LABEL_WIDTH
         for i, k in enumerate(keys)

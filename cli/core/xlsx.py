@@ -30,7 +30,7 @@ from .i18n import _
 from .labels import PLAN_STATUSES, STATES, Lang, label, word
 from .money import format_money, format_percent
 from .outputs import OutputPlan, plan_output, write_output
-from .portfolio import ProjectRow
+from .portfolio import KpiRow, ProjectRow
 from .summary import QuarterTotals, Summary, Totals
 from .text import printable, spreadsheet_cell
 
@@ -209,6 +209,28 @@ def status_sheet(rows: Iterable[ProjectRow], lang: Lang) -> tuple[list[Column], 
     return columns, (values(row) for row in rows)
 
 
+KPI_SHEET: tuple[tuple[str, Kind, str], ...] = (
+    ("code", "text", "kpi_code"), ("name", "text", "kpi_name"), ("agency_code", "text", "agency_code"),
+    ("department", "text", "department"), ("fiscal_year", "int", "fiscal_year"), ("unit", "text", "measure_unit"),
+    ("target", "percent", "kpi_target"), ("latest_quarter", "int", "quarter"),
+    ("latest_value", "percent", "latest_value"), ("percent_of_target", "percent", "percent_of_target"),
+    ("met", "text", "met"), ("latest_score", "percent", "latest_evaluation"), ("path", "text", "path"),
+)  # fmt: skip
+
+
+def kpi_sheet(rows: Iterable[KpiRow], lang: Lang) -> tuple[list[Column], Iterable[dict[str, Any]]]:
+    """Columns and rows of ``status --kind kpi --format xlsx``: met in words, numbers as numbers
+    (results and targets with 2 decimals shown, their exact values kept)."""
+    columns = [_column(key, kind, word_key) for key, kind, word_key in KPI_SHEET]
+
+    def values(row: KpiRow) -> dict[str, Any]:
+        data = {key: getattr(row, key) for key, _, _ in KPI_SHEET}
+        data["met"] = None if row.met is None else label("met" if row.met else "not_met", lang)
+        return data
+
+    return columns, (values(row) for row in rows)
+
+
 def summary_sheet(summary: Summary, lang: Lang) -> tuple[list[Column], list[dict[str, Any]]]:
     """Columns and rows of ``summary --format xlsx``: one line per group, then the total."""
     keys = [name for name, _ in summary.groups[0].key] if summary.groups else []
@@ -249,11 +271,15 @@ def summary_sheet(summary: Summary, lang: Lang) -> tuple[list[Column], list[dict
     columns += [Column("plan_none", *_words("none"), "int"), _column("overdue", "int", "overdue_projects"),
                 _column("budget", "money"), _column("disbursed", "money"),
                 _column("disbursement_rate", "percent"), _column("progress", "percent", "weighted_progress")]  # fmt: skip
+    columns += [_column("kpis", "int"), _column("kpis_met", "int"), _column("kpis_not_met", "int"),
+                _column("project_score_mean", "percent"), _column("kpi_score_mean", "percent")]  # fmt: skip
 
     def totals(t: Totals) -> dict[str, Any]:
         data: dict[str, Any] = {"projects": t.projects, "overdue": t.overdue, "budget": t.budget,
                                 "disbursed": t.disbursed, "disbursement_rate": t.disbursement_rate,
-                                "progress": t.progress}  # fmt: skip
+                                "progress": t.progress, "kpis": t.kpis, "kpis_met": t.kpis_met,
+                                "kpis_not_met": t.kpis_not_met, "project_score_mean": t.project_score_mean,
+                                "kpi_score_mean": t.kpi_score_mean}  # fmt: skip
         data.update({f"state_{s}": n for s, n in t.states.items()})
         data.update({f"plan_{p}": n for p, n in t.plan_statuses.items()})
         return data

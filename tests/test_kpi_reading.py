@@ -1,0 +1,333 @@
+"""The reading commands meet KPIs (issue 20, point 4): ``status`` with its KPI table (--kind),
+``summary`` with KPIs met and not met and the mean scores, ``show`` of a KPI as the ``mykpi``
+page prints it and of a format-2 project with its evaluations and budget after transfers.
+
+The repository (tests/test_kpi_rows.py ``make_kpi_repo``): the format-2 examples (project
+01000000-2475 with a revision to 3,200,000.00 on 2022-03-15 and evaluations Q1 100 and Q2 95.5;
+KPI 5026-2001, target 100 ร้อยละ, results 20.5 then 45.5, evaluation Q1 100/100), KPI 5026-2002
+(less is better: target 2,000 ตันต่อวัน, results 2,500 then 1,900, evaluations 80/100 and 45/50)
+and KPI 5026-2003 (no result). Figures by hand, as of 2022-10-31:
+
+- 5026-2001: 45.5 / 100 = 45.50 % of target, not met; evaluation 100 / 100 = 100 %.
+- 5026-2002: 2,000 / 1,900 = 105.263… → 105.26 %, met (1,900 <= 2,000); 45 / 50 = 90 %.
+- 5026-2003: no result: neither met nor not met; no evaluation.
+- KPIs 3, met 1, not met 1; KPI score mean (100 + 90) / 2 = 95; project score mean 95.5 / 100 = 95.5.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from test_kpi_rows import make_kpi_repo
+from wcwidth import wcswidth
+
+from conftest import run
+
+AS_OF = "--as-of=2022-10-31"
+KPI_KEYS = [
+    "code", "name", "number", "agency_code", "department", "fiscal_year", "category", "level", "unit",
+    "target", "direction", "latest_quarter", "latest_value", "percent_of_target", "met", "latest_score",
+    "latest_full_score", "values_by_quarter", "path",
+]  # fmt: skip
+KPI_CSV = (
+    "code,name,number,agency_code,department,fiscal_year,category,level,unit,target,direction,"
+    "latest_quarter,latest_value,percent_of_target,met,latest_score,latest_full_score,value_q1,value_q2,"
+    "value_q3,value_q4,path"
+)
+
+
+@pytest.fixture
+def kr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(make_kpi_repo(tmp_path))
+    return tmp_path
+
+
+def _ok(*args: str, env: dict[str, str] | None = None) -> str:
+    result = run(*args, env=env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def _widths(text: str) -> list[int]:
+    return [wcswidth(line) for line in text.splitlines()]
+
+
+# --- status -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_status_shows_projects_then_kpis_each_table_fitted(kr: Path, lang: str, columns: str) -> None:
+    out = _ok("status", AS_OF, "--lang", lang, env={"COLUMNS": columns})
+    assert max(_widths(out)) <= int(columns)
+    projects, kpis = out.split("\n\n" + ("ตัวชี้วัด" if lang == "th" else "KPIs") + "\n\n")
+    assert "01000000-2475" in projects and "5026-" not in projects
+    lines = kpis.splitlines()[2:]
+    # not met first, then no result, then met
+    assert [line.split()[0] for line in lines] == ["5026-2001", "5026-2003", "5026-2002"]
+    met, not_met = ("ผ่าน", "ไม่ผ่าน") if lang == "th" else ("met", "not met")
+    assert "45.50" in lines[0] and not_met in lines[0]
+    assert ("105.26" in lines[2] and lines[2].rstrip().endswith(met)) or f" {met} " in lines[2]
+    assert not_met not in lines[2]
+
+
+def test_status_kpi_table_at_120_columns_in_thai_has_every_column(kr: Path) -> None:
+    out = _ok("status", AS_OF, "--kind", "kpi", "--lang", "th", env={"COLUMNS": "160"})
+    header, _, spend, empty, waste = out.splitlines()
+    for word in (
+        "รหัสตัวชี้วัด",
+        "ชื่อตัวชี้วัด",
+        "ค่าเป้าหมาย",
+        "ผลงานที่ทำได้",
+        "% ของเป้าหมาย",
+        "ผ่าน/ไม่ผ่าน",
+        "ผลประเมิน สยป.",
+    ):
+        assert word in header
+    assert spend.split() == [
+        "5026-2001", "5.1", "ความสำเร็จของการเบิกจ่ายงบประมาณในภาพรวม", "5026", "100", "ร้อยละ", "45.5",
+        "(ไตรมาสที่", "2)", "45.50", "ไม่ผ่าน", "100", "/", "100",
+    ]  # fmt: skip
+    assert waste.split()[-11:] == [
+        "≤", "2,000", "ตันต่อวัน", "1,900", "(ไตรมาสที่", "2)", "105.26", "ผ่าน", "45", "/", "50",
+    ]  # fmt: skip
+    assert empty.split()[-6:] == ["24", "ครั้ง/ปี", "-", "-", "-", "-"]
+
+
+def test_status_wide_and_narrow(kr: Path) -> None:
+    narrow = _ok("status", AS_OF, "--kind", "kpi", "--lang", "en", env={"COLUMNS": "60"})
+    assert max(_widths(narrow)) <= 60
+    header = narrow.splitlines()[0]
+    assert header.split() == ["code", "KPI", "name", "%", "of", "target", "met"]  # the required four
+    wide = _ok("status", AS_OF, "--kind", "kpi", "--lang", "en", "--wide", env={"COLUMNS": "60"})
+    assert all(w in wide.splitlines()[0] for w in ("agency", "latest result", "evaluation", " target "))
+
+
+def test_status_kind_picks_one_table(kr: Path) -> None:
+    only_kpis = _ok("status", AS_OF, "--kind", "kpi")
+    assert "01000000-2475" not in only_kpis and "KPIs\n" not in only_kpis and "5026-2002" in only_kpis
+    only_projects = _ok("status", AS_OF, "--kind", "project")
+    assert "01000000-2475" in only_projects and "5026-" not in only_projects
+    # a KPI has no state nor plan status: those filters select projects only
+    assert "5026-" not in _ok("status", AS_OF, "--state", "cancelled")
+    assert "01000000-2475" not in _ok("status", AS_OF, "--agency", "5026")
+    assert "5026-2001" in _ok("status", "5026-2001", AS_OF)  # a KPI by its code: a table of one
+
+
+def test_status_json_keeps_projects_and_adds_kpis(kr: Path) -> None:
+    data = json.loads(_ok("status", AS_OF, "--format", "json"))
+    assert list(data) == ["version", "as_of", "projects", "kpis"]
+    project = data["projects"][0]
+    # revised on 2022-03-15 to 3,200,000; the latest evaluation by 2022-10-31 is Q2's 95.5 / 100
+    assert (project["budget_in_force"], project["latest_score"], project["latest_full_score"]) == (
+        3200000,
+        95.5,
+        100,
+    )
+    assert project["budget"] == 3200000  # (as before: the budget in force on the day)
+    kpis = {k["code"]: k for k in data["kpis"]}
+    assert all(list(k) == KPI_KEYS for k in data["kpis"])
+    waste = kpis["5026-2002"]
+    assert (waste["latest_quarter"], waste["latest_value"], waste["percent_of_target"], waste["met"]) == (
+        2,
+        1900,
+        105.26,
+        True,
+    )
+    assert (waste["latest_score"], waste["latest_full_score"], waste["direction"]) == (45, 50, "lower")
+    assert waste["values_by_quarter"] == [2500, 1900, None, None]
+    assert (kpis["5026-2001"]["percent_of_target"], kpis["5026-2001"]["met"]) == (45.5, False)
+    assert (kpis["5026-2003"]["met"], kpis["5026-2003"]["latest_value"], kpis["5026-2003"]["number"]) == (
+        None,
+        None,
+        None,
+    )
+    only = json.loads(_ok("status", AS_OF, "--kind", "kpi", "--format", "json"))
+    assert list(only) == ["version", "as_of", "kpis"] and only["kpis"] == data["kpis"]
+    assert "kpis" not in json.loads(_ok("status", AS_OF, "--kind", "project", "--format", "json"))
+
+
+def test_status_csv_of_kpis(kr: Path) -> None:
+    rows = list(csv.reader(io.StringIO(_ok("status", AS_OF, "--kind", "kpi", "--format", "csv"))))
+    assert ",".join(rows[0]) == KPI_CSV
+    by_code = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    waste = by_code["5026-2002"]
+    assert (waste["percent_of_target"], waste["met"], waste["value_q1"], waste["value_q3"]) == (
+        "105.26",
+        "true",
+        "2500.00",
+        "",
+    )
+    assert by_code["5026-2003"]["met"] == ""
+    header = _ok("status", AS_OF, "--format", "csv").splitlines()[0]
+    assert header.endswith(
+        ",late,budget_in_force,latest_score,latest_full_score"
+    )  # projects as before, then the new keys
+
+
+def test_status_xlsx_of_kpis(kr: Path) -> None:
+    from openpyxl import load_workbook
+
+    result = run(
+        "status", AS_OF, "--kind", "kpi", "--format", "xlsx", "--output", "kpis.xlsx", "--lang", "th"
+    )
+    assert result.exit_code == 0, result.stderr
+    sheet = load_workbook(kr / "kpis.xlsx").active
+    values = list(sheet.iter_rows(values_only=True))
+    assert "ผ่าน/ไม่ผ่าน" in values[0]
+    met = values[0].index("ผ่าน/ไม่ผ่าน")
+    assert sorted(str(row[met]) for row in values[1:]) == ["None", "ผ่าน", "ไม่ผ่าน"]
+
+
+def test_kpi_rows_are_the_same_with_and_without_the_index(kr: Path, cache_dir: Path) -> None:
+    args = ("status", AS_OF, "--format", "json")
+    cold, warm = _ok(*args), _ok(*args)
+    table_cold, table_warm = _ok("status", AS_OF), _ok("status", AS_OF)
+    summary_cold, summary_warm = (
+        _ok("summary", AS_OF, "--format", "json"),
+        _ok("summary", AS_OF, "--format", "json"),
+    )
+    without = {"PROJLEDGER_NO_CACHE": "1"}
+    assert cold == warm == _ok(*args, env=without)
+    assert table_cold == table_warm == _ok("status", AS_OF, env=without)
+    assert summary_cold == summary_warm == _ok("summary", AS_OF, "--format", "json", env=without)
+    assert len(json.loads(cold)["kpis"]) == 3
+
+
+# --- summary ------------------------------------------------------------------------------------
+
+
+def test_summary_counts_kpis_and_mean_scores(kr: Path) -> None:
+    data = json.loads(_ok("summary", AS_OF, "--format", "json"))
+    # the KPIs' department is that of project 01000000-2475: they join its agency's group
+    assert [g["key"] for g in data["groups"]] == [{"agency": "01000000"}]
+    for totals in (data["groups"][0], data["total"]):
+        assert {k: totals[k] for k in ("kpis", "kpis_met", "kpis_not_met", "project_score_mean", "kpi_score_mean")} == {
+            "kpis": 3, "kpis_met": 1, "kpis_not_met": 1, "project_score_mean": 95.5, "kpi_score_mean": 95,
+        }  # fmt: skip
+    by_year = json.loads(_ok("summary", AS_OF, "--by", "fiscal-year", "--format", "json"))
+    assert by_year["groups"][0]["key"] == {"fiscal_year": 2565} and by_year["groups"][0]["kpis"] == 3
+    # by state: a KPI has none; it counts in the total only
+    by_state = json.loads(_ok("summary", AS_OF, "--by", "state", "--format", "json"))
+    assert [g["kpis"] for g in by_state["groups"]] == [0] and by_state["total"]["kpis"] == 3
+    lines = _ok("summary", AS_OF, "--format", "csv").splitlines()
+    assert lines[0].endswith(",progress,kpis,kpis_met,kpis_not_met,project_score_mean,kpi_score_mean")
+    assert lines[-1].endswith(",3,1,1,95.50,95.00")
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+@pytest.mark.parametrize("columns", ["80", "120"])
+def test_summary_table_shows_kpi_figures_and_fits(kr: Path, lang: str, columns: str) -> None:
+    out = _ok("summary", AS_OF, "--lang", lang, env={"COLUMNS": columns})
+    assert max(_widths(out)) <= int(columns)
+    header, _, _group, total = out.splitlines()
+    assert ("ตัวชี้วัด" if lang == "th" else "KPIs") in header
+    cells = total.split()
+    assert cells[1] == "1"  # projects; then, before the other columns by priority: KPIs, met,
+    assert " 3 1 1 95.50" in " ".join(cells)  # not met, the mean scores (in the table's order)
+
+
+def test_summary_by_quarter_sums_the_budget_in_force_at_each_quarter_end(kr: Path) -> None:
+    data = json.loads(_ok("summary", AS_OF, "--by", "quarter", "--format", "json"))
+    # revised to 3,200,000 on 2022-03-15: Q1 (ends 2021-12-31) still had 3,540,000
+    assert [(g["key"]["quarter"], g["budget"]) for g in data["groups"]] == [
+        (1, 3540000),
+        (2, 3200000),
+        (3, 3200000),
+        (4, 3200000),
+    ]
+    early = json.loads(_ok("summary", "--as-of=2022-02-01", "--by", "quarter", "--format", "json"))
+    assert [g["budget"] for g in early["groups"]] == [3540000] * 4  # the revision was not yet known
+
+
+# --- show ---------------------------------------------------------------------------------------
+
+WASTE_PAGE = """\
+ตัวชี้วัดของหน่วยงาน
+
+หน่วยงาน : สำนักงานเลขานุการสภากรุงเทพมหานคร
+
+ปีงบประมาณ : 2565
+
+2.3 ปริมาณขยะมูลฝอยที่เก็บขนได้ : 5026-2002
+
+ค่าเป้าหมาย ตันต่อวัน : 2,000
+
+ผลงานที่ทำได้ ตันต่อวัน : 1,900
+
+ประเภทตัวชี้วัด : ตัวชี้วัดเชิงยุทธศาสตร์
+
+(ตัวชี้วัดระดับผลลัพธ์ (outcome))
+
+ผลงานเทียบกับเป้าหมายรายไตรมาส
+
+ไตรมาส\tผลงานสะสม\tผลการประเมิน
+ไตรมาสที่ 1\t2,500\t80 / 100
+ไตรมาสที่ 2\t1,900\t45 / 50
+ไตรมาสที่ 3
+ไตรมาสที่ 4
+
+*** สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ 2: 45
+
+รายงานผลฯ ไตรมาสที่ 1
+
+20/01/2565
+
+รายงานผลฯ ไตรมาสที่ 2
+
+20/04/2565
+"""
+
+
+def test_show_prints_a_kpi_as_the_mykpi_page(kr: Path) -> None:
+    assert _ok("show", "5026-2002", AS_OF) == WASTE_PAGE
+    early = _ok("show", "records/2565/kpi/5026-2002.toml", "--as-of=2022-02-15")
+    assert "ผลงานที่ทำได้ ตันต่อวัน : 2,500" in early and "ไตรมาสที่ 2\t" not in early
+    assert "*** สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ 1: 80" in early
+    spend = _ok("show", "5026-2001", AS_OF)
+    assert "5.1 ความสำเร็จของการเบิกจ่ายงบประมาณในภาพรวม : 5026-2001" in spend
+    assert "ไตรมาสที่ 1\t20.5\t100 / 100" in spend and "28/01/2565 : เบิกจ่ายตามแผน" in spend
+    assert "คำนิยาม : ร้อยละของงบประมาณที่เบิกจ่ายได้เทียบกับงบประมาณหลังปรับโอน" in spend
+    missing = run("show", "5026-2009")
+    assert missing.exit_code == 1 and "no record for KPI 5026-2009" in missing.stderr
+
+
+def test_show_text_of_a_kpi_reads_back_with_import(kr: Path, tmp_path: Path) -> None:
+    page = tmp_path / "page.txt"
+    page.write_text(_ok("show", "5026-2002", AS_OF), encoding="utf-8")
+    result = run("import", str(page), "--stdout", "--direction", "lower",
+                 "--evaluation-date", "1=31/01/2565", "--evaluation-date", "2=30/04/2565")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    text = result.stdout
+    for line in ('code = "5026-2002"', "target = 2000", 'direction = "lower"', "value = 2500", "value = 1900",
+                 "full_score = 50", 'category = "strategic"', 'level = "outcome"'):  # fmt: skip
+        assert line in text
+
+
+def test_show_html_of_a_kpi(kr: Path) -> None:
+    page = _ok("show", "5026-2002", AS_OF, "--format", "html")
+    assert page.startswith("<!DOCTYPE html>") and "ผลงานเทียบกับเป้าหมายรายไตรมาส" in page
+    assert '<td>ไตรมาสที่ 2</td><td class="money">1,900</td><td class="money">45 / 50</td>' in page
+    assert "ค่ายิ่งน้อยยิ่งดี" in page and "*** สยป. ตรวจประเมินตัวชี้วัด : ไตรมาสที่ 2: 45" in page
+
+
+def test_show_of_a_format2_project_adds_its_evaluations_and_budget_after_transfers(kr: Path) -> None:
+    text = _ok("show", "01000000-2475", AS_OF)
+    lines = text.splitlines()
+    at = lines.index("งบประมาณที่ใช้ไป : 0 บาท")
+    assert lines[at + 1 : at + 4] == [
+        "งบประมาณหลังปรับโอน : 3,200,000 บาท",
+        "สยป. ประเมินโครงการ : ไตรมาสที่ 1 100.0000",
+        "สยป. ประเมินโครงการ : ไตรมาสที่ 2 95.5000",
+    ]
+    early = _ok("show", "01000000-2475", "--as-of=2022-02-01")
+    assert "งบประมาณหลังปรับโอน" not in early and "ไตรมาสที่ 2 95.5000" not in early
+    assert "สยป. ประเมินโครงการ : ไตรมาสที่ 1 100.0000" in early
+    html = _ok("show", "01000000-2475", AS_OF, "--format", "html")
+    assert "งบประมาณหลังปรับโอน" in html and "สยป. ประเมินโครงการ : ไตรมาสที่ 2 95.5000" in html
