@@ -338,6 +338,22 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def format2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The format-2 examples (a project, a KPI naming it), built in Thai and English."""
+    root = tmp_path_factory.mktemp("format2")
+    folder = root / "records" / "2565"
+    (folder / "kpi").mkdir(parents=True)
+    shutil.copy(DATA / "format2" / "01000000-2475.toml", folder)
+    shutil.copy(DATA / "format2" / "kpi" / "5026-2001.toml", folder / "kpi")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        for lang in ("th", "en"):
+            result = run("site", "--lang", lang, "--as-of", "2022-06-30", "--output", f"_site_{lang}")
+            assert result.exit_code == 0, result.stderr
+    return root
+
+
 def _pages(site: Path) -> dict[str, Path]:
     """The overview, the agency with the most projects, the project with the longest name and
     the one with the most months."""
@@ -363,10 +379,18 @@ def _shoot(browser: Any, width: int, shot: Path) -> None:
 
 @pytest.mark.parametrize("lang", ["th", "en"])
 def test_every_page_fits_a_phone_and_a_wide_screen(
-    browser: Any, built: tuple[Path, dict[str, Any]], generated: Path, lang: str, tmp_path: Path
+    browser: Any,
+    built: tuple[Path, dict[str, Any]],
+    generated: Path,
+    format2: Path,
+    lang: str,
+    tmp_path: Path,
 ) -> None:
     fixed = built[0] if lang == "th" else None
     pages = {f"generated-{k}": v for k, v in _pages(generated / f"_site_{lang}").items()}
+    kpis = format2 / f"_site_{lang}"
+    pages |= {"kpi": kpis / "kpis" / "5026-2001.html", "kpi-agency": kpis / "agencies" / "01000000.html",
+              "kpi-overview": kpis / "index.html"}  # fmt: skip
     if fixed is not None:
         pages |= {"fixed-overview": fixed / "index.html", "fixed-agency": fixed / "agencies" / "18000000.html",
                   "fixed-project": fixed / "projects" / "18000000-0002.html"}  # fmt: skip
