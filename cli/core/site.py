@@ -162,6 +162,8 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "th": "คะแนนประเมินเฉลี่ยของโครงการ (สยป.) %",
         "en": "projects' mean evaluation score (%)",
     },
+    "kpi_code": {"th": "รหัสตัวชี้วัด", "en": "code"},
+    "kpi_name": {"th": "ชื่อตัวชี้วัด", "en": "KPI"},
     "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
     "kpi_unit": {"th": "หน่วยนับ", "en": "unit"},
     "kpi_achieved": {"th": "ผลงานที่ทำได้", "en": "achieved"},
