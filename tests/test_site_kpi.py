@@ -86,7 +86,7 @@ def test_the_overview_and_the_agency_page_show_the_kpis(f2: Path) -> None:
     assert figures(agency)["kpis_not_met"] == ["1"]
     assert "ตัวชี้วัดของหน่วยงาน" in agency
     for html in (index, agency):  # the KPI table names its columns as a KPI's, not a project's
-        kpi_table = html[html.index('class="kpis"') :]
+        kpi_table = html[html.index('class="kpis">') :]
         kpi_table = kpi_table[: kpi_table.index("</thead>")]
         assert "รหัสตัวชี้วัด" in kpi_table and "ชื่อตัวชี้วัด" in kpi_table
         assert "รหัสโครงการ" not in kpi_table and "ชื่อโครงการ" not in kpi_table
