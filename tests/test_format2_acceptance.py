@@ -45,12 +45,6 @@ DEPARTMENT = "สำนักงานเขตพระนคร"
 NEW, MIGRATED = "50100000-0001", "50100000-0002"
 PERCENT_KPI, WASTE_KPI = "5010-2001", "5010-2002"
 
-#: Parts read through code of branches that had not landed on main when this was written.
-NEEDS_SITE = pytest.mark.xfail(
-    reason="needs branch 20-site-sheet: KPI pages and KPI figures on the site's overview and agency pages",
-    strict=True,
-)
-
 FORMAT_1_RECORD = f"""\
 format = 1
 code = "{MIGRATED}"
@@ -430,7 +424,6 @@ def test_the_site_shows_the_projects_figures(
         assert figure in project
 
 
-@NEEDS_SITE
 @pytest.mark.parametrize("lang", ["th", "en"])
 def test_the_site_shows_the_kpi_figures(agency: Path, monkeypatch: pytest.MonkeyPatch, lang: str) -> None:
     site = _site(monkeypatch, lang)
