@@ -223,6 +223,23 @@ def test_the_records_are_format_2_with_what_the_commands_appended(agency: Path) 
     assert [e["quarter"] for e in waste["evaluations"]] == [1, 2, 3, 4]
 
 
+def test_each_figure_is_written_as_the_clerk_typed_it(agency: Path) -> None:
+    """KPI figures and scores as typed (2300, 2250, 94.73, 80); money with 2 decimals and a
+    report's progress with 1, as format 1 always wrote them."""
+    folder = agency / "records" / "2565"
+    waste = (folder / "kpi" / f"{WASTE_KPI}.toml").read_text("utf-8")
+    for line in ("target = 2300", "baseline = 2419.97", "value = 2400", "value = 2250", "score = 80",
+                 "score = 100"):  # fmt: skip
+        assert f"\n{line}\n" in waste, line
+    percent = (folder / "kpi" / f"{PERCENT_KPI}.toml").read_text("utf-8")
+    for line in ("target = 100", "value = 20", "value = 94.73", "score = 45", "full_score = 50"):
+        assert f"\n{line}\n" in percent, line
+    new = (folder / f"{NEW}.toml").read_text("utf-8")
+    for line in ("budget = 800000.00", "progress = 30.0", "disbursed = 200000.00", "score = 95"):
+        assert f"\n{line}\n" in new, line
+    assert not re.search(r"^(target|baseline|value|score|full_score) = \d+\.0$", waste + percent + new, re.M)
+
+
 # --- status and summary: the projects' figures (main) ---------------------------------------------
 
 # 50100000-0001: the budget in force on 31/10/2565 is the revision's 800,000 (1 Aug 2022, the
@@ -439,12 +456,72 @@ def test_the_site_shows_the_kpi_figures(agency: Path, monkeypatch: pytest.Monkey
         waste = text[text.index(WASTE_KPI) :]
         assert re.match(rf"{WASTE_KPI} ปริมาณ\S* .*?102\.22 {met} 100\.00", waste), waste[:200]
     percent_page = _page_text(site / "kpis" / f"{PERCENT_KPI}.html")
-    for figure in ("94.73", "45.0 / 50", not_met, NEW):
+    for figure in ("94.73", "45 / 50", not_met, NEW):
         assert figure in percent_page
     waste_page = _page_text(site / "kpis" / f"{WASTE_KPI}.html")
-    for figure in ("102.22", "100.0 / 100", "2419.97", MIGRATED):
+    for figure in ("102.22", "100 / 100", "2,419.97", MIGRATED):
         assert figure in waste_page
     assert f" {met} " in waste_page
+
+
+def _figures(page: Path) -> dict[str, list[str]]:
+    """The text of each ``data-figure`` cell of a page, by its name, in page order."""
+    found: dict[str, list[str]] = {}
+    for name, text in re.findall(r'data-figure="([a-z_]+)">([^<]*)<', page.read_text("utf-8")):
+        found.setdefault(name, []).append(html.unescape(text).strip())
+    return found
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_each_kpi_figure_prints_the_same_in_status_show_and_the_site(
+    agency: Path, monkeypatch: pytest.MonkeyPatch, lang: str
+) -> None:
+    """One figure, one string: 2,300 / 2,250 / 2,419.97 / 94.73 / 100 / 100, wherever printed."""
+    lang_args = ["--lang", "en"] if lang == "en" else []
+    site = _site(monkeypatch, lang)
+    status = _ok("status", "--as-of", AS_OF, "--wide", "--kind", "kpi", *lang_args)
+    for code, target, results, percent, scores in (
+        (WASTE_KPI, "2,300", ["2,400", "2,350", "2,320", "2,250"], "102.22",
+         ["80 / 100", "85 / 100", "90 / 100", "100 / 100"]),
+        (PERCENT_KPI, "100", ["20", "45", "70", "94.73"], "94.73",
+         ["100 / 100", "100 / 100", "90 / 100", "45 / 50"]),
+    ):  # fmt: skip
+        show = _ok("show", code, "--as-of", AS_OF, *lang_args).splitlines()
+        line = next(line for line in status.splitlines() if line.startswith(code))
+        page = _figures(site / "kpis" / f"{code}.html")
+        # the target
+        assert f"ค่าเป้าหมาย {'ตันต่อวัน' if code == WASTE_KPI else 'ร้อยละ'} : {target}" in show
+        assert re.search(rf"(≤ )?{re.escape(target)} ", line) and page["target"] == [target]
+        # the latest result, and each quarter's
+        assert f"{'ผลงานที่ทำได้'} {'ตันต่อวัน' if code == WASTE_KPI else 'ร้อยละ'} : {results[-1]}" in show
+        assert f" {results[-1]} (" in line and page["achieved"][0].startswith(f"{results[-1]} (")
+        assert page["result"] == results
+        assert [row.split("\t")[1:] for row in show if row.startswith("ไตรมาสที่ ")] == [
+            [r, s] for r, s in zip(results, scores, strict=True)
+        ]
+        # % of target, and the evaluations
+        assert f" {percent} " in line and page["percent_of_target"] == [percent]
+        assert page["evaluation"] == scores and page["latest_score"][0].startswith(f"{scores[-1]} (")
+        assert line.rstrip().endswith(f" {scores[-1]}")
+        assert not re.search(r"\d\.0\b", line + "\n".join(show)), (line, show)
+        for text in (
+            *page["target"],
+            *page["achieved"],
+            *page["result"],
+            *page["latest_score"],
+            *page["evaluation"],
+        ):
+            assert not re.search(r"\d\.0\b|\d{4}", text), text  # no 2250.0, no 2300 ungrouped
+    waste_show = _ok("show", WASTE_KPI, "--as-of", AS_OF, *lang_args)
+    assert "2,419.97 ตันต่อวัน" in waste_show
+    assert "2,419.97 ตันต่อวัน" in _page_text(site / "kpis" / f"{WASTE_KPI}.html")
+    # the KPI tables of the overview and the agency page print them as status does
+    for table_page in (site / "index.html", site / "agencies" / "50100000.html"):
+        text = _page_text(table_page)
+        waste = text[text.index(WASTE_KPI) :]
+        assert re.match(rf"{WASTE_KPI} ปริมาณ\S* .*?≤ 2,300 ตันต่อวัน 2,250 \(", waste), waste[:200]
+        percent_row = text[text.index(PERCENT_KPI) :]
+        assert re.match(rf"{PERCENT_KPI} ความสำเร็จ\S* .*?100 ร้อยละ 94\.73 \(", percent_row), percent_row[:200]
 
 
 # --- the other clauses of "Done when" -----------------------------------------------------------

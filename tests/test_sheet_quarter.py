@@ -130,10 +130,10 @@ def test_import_appends_results_and_evaluations_and_twice_adds_nothing(f2: Path)
     assert after[f"{KPI}.toml"].startswith(before[f"{KPI}.toml"])
     assert added == (
         '\n[[results]]\nquarter = 3\nvalue = 70.25\ndate = 2022-07-25\nnote = "เบิกจ่ายไตรมาส 3"\n'
-        "\n[[evaluations]]\nquarter = 3\nscore = 90.0\nfull_score = 100\ndate = 2022-07-31\n"
+        "\n[[evaluations]]\nquarter = 3\nscore = 90\nfull_score = 100\ndate = 2022-07-31\n"
     )
     assert after[f"{PROJECT}.toml"] == before[f"{PROJECT}.toml"] + (
-        b"\n[[evaluations]]\nquarter = 3\nscore = 95.0\ndate = 2022-07-05\n"
+        b"\n[[evaluations]]\nquarter = 3\nscore = 95\ndate = 2022-07-05\n"
     )
     assert run("validate").exit_code == 0
     again = run("sheet", "import", str(filled))
@@ -160,7 +160,7 @@ def test_a_bad_row_writes_nothing_and_every_bad_row_is_named(f2: Path) -> None:
     assert records(f2) == before
     lines_out = result.stderr.splitlines()
     assert lines_out[:6] == [
-        "bad.csv:2:L: score: score 120.0 is above the full score of 100",
+        "bad.csv:2:L: score: score 120 is above the full score of 100",
         "bad.csv:3:N: evaluation_date: is empty; an evaluation needs its date",
         "bad.csv:4:A: code: no record for 9999-0001 under " + str(f2 / "records"),
         "bad.csv:5:H: quarter: quarter 9 is not 1, 2, 3 or 4",
@@ -202,7 +202,7 @@ def test_import_of_a_filled_xlsx(f2: Path) -> None:
     assert result.exit_code == 0, result.stderr
     text = (f2 / "records" / "2565" / "kpi" / f"{KPI}.toml").read_text("utf-8")
     assert text.endswith(
-        "[[results]]\nquarter = 3\nvalue = 70.25\ndate = 2022-07-25\n\n[[evaluations]]\nquarter = 3\nscore = 90.0\ndate = 2022-07-31\n"
+        "[[results]]\nquarter = 3\nvalue = 70.25\ndate = 2022-07-25\n\n[[evaluations]]\nquarter = 3\nscore = 90\ndate = 2022-07-31\n"
     )
 
 

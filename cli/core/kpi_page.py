@@ -46,7 +46,7 @@ from .findings import Finding, Severity
 from .i18n import _
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL
 from .legacy import Imported, fuzzy_choice
-from .money import NumberInputError, parse_decimal
+from .money import NumberInputError, parse_decimal, typed_number
 from .text import nfc
 
 #: A number as the page prints it: ``int`` when whole without a point (``100``), else the exact
@@ -249,7 +249,7 @@ class _Page:
             value = parse_decimal(text)
         except NumberInputError as error:
             raise self.refuse(line, field_name, str(error)) from None
-        return value if "." in text else int(value)
+        return typed_number(value)
 
     def measure_line(self, number: int, key: str, unit: str, value: str) -> None:
         amount = self.number(number, key, value)
@@ -544,7 +544,7 @@ def _evaluations(page: _Page, options: KpiOptions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for quarter in sorted(found):
         _line, score, full = found[quarter]
-        evaluation: dict[str, Any] = {"quarter": quarter, "score": Decimal(score)}  # 100.0, as scores are
+        evaluation: dict[str, Any] = {"quarter": quarter, "score": score}
         if full is not None:
             evaluation["full_score"] = full
         evaluation["date"] = options.evaluation_dates[quarter]

@@ -25,18 +25,31 @@ if TYPE_CHECKING:
     from .kpi import Kpi
 
 
-def amount(value: Decimal | None) -> str:
-    """A KPI's number as written, grouped by thousands: ``2,419.97``, ``45.00``, ``100``."""
+def amount(value: Decimal | int | None) -> str:
+    """A KPI's figure (target, baseline, result) as written, grouped by thousands: ``2,419.97``,
+    ``45.00``, ``2,300``. Every display of these figures (status, show, the site) goes through it."""
     if value is None:
         return ""
-    return f"{value:,f}"
+    return f"{value:,f}" if isinstance(value, Decimal) else f"{value:,d}"
 
 
-def score_text(value: Decimal) -> str:
-    """A score without trailing zeros: ``95.5`` for ``95.5000``, ``100`` for ``100.0000``."""
+def score_text(value: Decimal | int | None) -> str:
+    """A score or full score as the BMA page prints it, without its trailing zeros, grouped as
+    ``amount``: ``95.5`` for ``95.5000``, ``100`` for ``100.0000``. Every display of a score goes
+    through it."""
+    if value is None:
+        return ""
+    value = Decimal(value)
     if value == value.to_integral_value():
-        return f"{value.to_integral_value():f}"
-    return f"{value.normalize():f}"
+        return amount(value.to_integral_value())
+    return amount(value.normalize())
+
+
+def score_pair(score: Decimal | int | None, full: Decimal | int | None) -> str:
+    """``score / full`` (``45 / 50``, ``100 / 100``); ``-`` without a score."""
+    if score is None or full is None:
+        return "-"
+    return f"{score_text(score)} / {score_text(full)}"
 
 
 def met_word(met: bool | None, lang: Lang) -> str:
@@ -64,7 +77,7 @@ def latest_text(row: KpiRow, lang: Lang) -> str:
 def evaluation_text(score: Decimal | None, full: Decimal | None, quarter: int | None, lang: Lang) -> str:
     if score is None or full is None:
         return "-"
-    shown = f"{score_text(score)} / {score_text(full)}"
+    shown = score_pair(score, full)
     return f"{shown} ({_quarter(quarter, lang)})" if quarter is not None else shown
 
 
@@ -212,7 +225,7 @@ def kpi_page(kpi: Kpi, day: date) -> KpiPage:
             (
                 quarter,
                 amount(results[quarter].value) if quarter in results else "",
-                f"{score_text(evaluations[quarter].score)} / {score_text(evaluations[quarter].full_score)}"
+                score_pair(evaluations[quarter].score, evaluations[quarter].full_score)
                 if quarter in evaluations
                 else "",
             )

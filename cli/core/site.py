@@ -57,6 +57,7 @@ from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .i18n import N_, _, os_problem
 from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
 from .kpi import Kpi, KpiResult
+from .kpi_views import amount, score_pair, score_text
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
@@ -257,6 +258,9 @@ def environment(lang: Lang | None = None) -> Environment:
         money=format_money,
         percent=format_percent,
         signed=format_signed,
+        figure=amount,  # a KPI's target, baseline, result: as status and show print it
+        score=score_text,
+        score_pair=score_pair,
         be=format_be,
         month_be=lambda point: format_month_be(point.year, point.month),
     )
