@@ -123,11 +123,12 @@ def choose_language(args: list[str]) -> Lang:
     ``--help`` are in it too): ``--lang`` wherever given, else ``PROJLEDGER_LANG``, else the
     config's ``language``, else Thai. Bound also as the standard library's current gettext domain
     and language, which click's own messages are looked up in."""
-    chosen = _lang_in(args) or os.environ.get("PROJLEDGER_LANG", "")
+    given = _lang_in(args)
+    chosen = given or os.environ.get("PROJLEDGER_LANG", "")
     if chosen not in LANGS:
         chosen = _config_language()
     lang: Lang = "en" if chosen == "en" else "th"
-    i18n.use(lang)
+    i18n.use(lang, given=given == lang)
     import gettext
 
     gettext.bindtextdomain(i18n.DOMAIN, str(i18n.LOCALEDIR))

@@ -92,3 +92,14 @@ def write_record(root: Path, text: str, *, fiscal_year: int = 2565, code: str | 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def keep_screenshots(shots: list[Path]) -> None:
+    """Copy the screenshots a browser test took (under its temporary folder) to the folder named
+    by ``$PROJLEDGER_SCREENSHOTS``, for a person to look at; kept nowhere else when it is unset."""
+    folder = os.environ.get("PROJLEDGER_SCREENSHOTS")
+    if not folder:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for shot in shots:
+        shutil.copy(shot, Path(folder) / shot.name)

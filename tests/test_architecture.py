@@ -212,6 +212,8 @@ REACHING_OUT = (
     '"sha' + 'red"',
     ".parent" * 3,
     "PROJECT_ROOT" + ".parent",
+    '"/wo' + "rk/",  # the machine's own folders: a test keeps what it makes under its tmp_path
+    'Path("/tm' + "p",
 )
 
 

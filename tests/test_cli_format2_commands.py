@@ -132,7 +132,7 @@ def test_add_result_appends_exactly_one_block_and_prints_it(agency: Path) -> Non
         "add-result", KPI, "--quarter", "๑", "--value", "45.50", "--date", "28/01/2565", "--note", " เบิกจ่าย "
     )
     assert result.exit_code == 0, result.stderr
-    block = '[[results]]\nquarter = 1\nvalue = 45.5\ndate = 2022-01-28\nnote = "เบิกจ่าย"\n'
+    block = '[[results]]\nquarter = 1\nvalue = 45.50\ndate = 2022-01-28\nnote = "เบิกจ่าย"\n'
     assert result.stdout == block and result.stderr == ""
     assert path.read_bytes() == before + b"\n" + block.encode("utf-8")
     second = run(
@@ -147,7 +147,7 @@ def test_add_result_appends_exactly_one_block_and_prints_it(agency: Path) -> Non
     )
     assert second.exit_code == 0, second.stderr
     assert tomllib.loads(path.read_text("utf-8"))["results"][1] == {
-        "quarter": 2, "value": 80.0, "date": date(2022, 4, 20),
+        "quarter": 2, "value": 80, "date": date(2022, 4, 20),
     }  # fmt: skip
     assert run("validate").exit_code == 0
 
@@ -182,7 +182,7 @@ def test_add_evaluation_to_a_kpi_and_to_a_format_2_project(agency: Path) -> None
                  "--date", "20/01/2565", "--evaluator", "สยป.", "--note", "ครบ")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (
-        '[[evaluations]]\nquarter = 1\nscore = 45.0\nfull_score = 50\ndate = 2022-01-20\nevaluator = "สยป."\n'
+        '[[evaluations]]\nquarter = 1\nscore = 45\nfull_score = 50\ndate = 2022-01-20\nevaluator = "สยป."\n'
         'note = "ครบ"\n'
     )
     before = project_path(agency).read_bytes()
@@ -327,7 +327,7 @@ def test_the_installed_command_adds_a_result_and_an_evaluation(tmp_path: Path) -
     done = subprocess.run([program, "add-result", KPI, "--quarter", "1", "--value", "30", "--date", "28/01/2565"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "[[results]]\nquarter = 1\nvalue = 30.0\ndate = 2022-01-28\n"
+    assert done.stdout == "[[results]]\nquarter = 1\nvalue = 30\ndate = 2022-01-28\n"
     bad = subprocess.run([program, "add-evaluation", KPI, "--quarter", "1", "--score", "101", "--date", "20/01/2565"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env)  # fmt: skip
     assert bad.returncode == 1 and bad.stdout == "" and "Traceback" not in bad.stderr

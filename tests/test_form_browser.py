@@ -8,7 +8,7 @@ stands with the signatures, no page ends on a heading, and the sections come in 
 with the labels of the real printout (tests/data/legacy). The page is also opened at 375 and
 1280 px (selenium over chromedriver): nothing runs off a phone's screen. Screenshots (pages
 and PDF pages) are kept under the test's temporary folder and copied to
-``$PROJLEDGER_SCREENSHOTS`` when set, or /work/briefs/screenshots when /work/briefs exists.
+``$PROJLEDGER_SCREENSHOTS`` when set.
 
 Needs Debian's chromium, chromedriver and poppler-utils (`make browser`). Skipped with the
 reason when they are missing on a developer's machine; under CI (CI=true) they fail instead.
@@ -30,10 +30,9 @@ import pytest
 
 from projledger.core.form import SIGNATURES
 
-from conftest import LEGACY_PRINTOUT, SPEC_RECORD, run, write_record
+from conftest import LEGACY_PRINTOUT, SPEC_RECORD, keep_screenshots, run, write_record
 
 TOOLS = ("chromium", "pdftotext", "pdftoppm", "pdfinfo")
-SCREENSHOTS = Path(os.environ.get("PROJLEDGER_SCREENSHOTS", "/work/briefs/screenshots"))
 #: The page's margins (form.css): fullness is measured inside them, where the form's text goes.
 MARGIN_TOP_MM, MARGIN_BOTTOM_MM, PAGE_MM = 15, 15, 297
 LONG, SHORT = "01000000-9024", "01000000-9000"
@@ -130,10 +129,7 @@ def _headings() -> list[str]:
 
 
 def _keep(shots: list[Path]) -> None:
-    if "PROJLEDGER_SCREENSHOTS" in os.environ or SCREENSHOTS.parent.is_dir():
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        for shot in shots:
-            shutil.copy(shot, SCREENSHOTS / shot.name)
+    keep_screenshots(shots)
 
 
 @pytest.fixture

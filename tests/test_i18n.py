@@ -30,6 +30,10 @@ CODE = "01000000-2475"
 KPI = "5026-2002"
 KPI_ARGS = ("--fiscal-year", "2564", "--evaluation-date", "1=20/01/2564", "--evaluation-date", "2=2021-04-20",
             "--evaluation-date", "4=20/10/2564")  # fmt: skip
+#: A filled quarterly sheet for the KPI and the project the walk made: two good rows, the rest
+#: every kind of bad row (no record, no such quarter, a result for a project, not a number, a
+#: score above its full score, an evaluation without its date, a result that differs).
+QUARTER_SHEET = str(DATA / "sheets" / "quarter-walk.csv")
 
 #: (args, stdin) of every command: typical use and typical mistakes.
 CASES: list[tuple[str, ...]] = [
@@ -156,6 +160,19 @@ CASES: list[tuple[str, ...]] = [
     ("show", CODE, "--as-of", "30/09/2565"),
     ("show", "5026-2003"),
     ("show", "9999-9999", "--format", "html"),
+    # The quarterly sheet: its refusals, an export, an import all or nothing, partial, twice.
+    ("sheet", "export", "--quarter", "4", "--fiscal-year", "2565", "--output", "q4.xlsx"),
+    ("sheet", "export", "--quarter", "4", "--month", "03/2565", "--output", "q4.csv"),
+    ("sheet", "export", "--quarter", "4", "--fiscal-year", "2565", "--fiscal-year", "2566", "--output", "q4.csv"),
+    ("sheet", "export", "--quarter", "4", "--new", "--output", "q4.csv"),
+    ("sheet", "export", "--quarter", "5", "--output", "q4.csv"),
+    ("sheet", "import", QUARTER_SHEET, "--dry-run"),
+    ("sheet", "import", QUARTER_SHEET),
+    ("sheet", "import", QUARTER_SHEET, "--partial"),
+    ("sheet", "import", QUARTER_SHEET, "--partial"),
+    # The site with a KPI (its page, the KPI figures of the overview and the agency page).
+    ("site", "--output", "public-kpi"),
+    ("site", "--output", "public-kpi"),
     ("fmt",),
     ("schema",),
     ("nosuchcommand",),
@@ -216,6 +233,11 @@ def keys() -> set[str]:
     from projledger.core.export import FORMATS, TABLES
 
     words |= set(TABLES) | set(FORMATS) | {"export"}
+    # The quarterly sheet's column keys (its headers show them in parentheses; a row's finding
+    # names its column by them, as the monthly sheet's do: value, score, evaluation_date...).
+    from projledger.core.sheet.columns import QUARTER_COLUMNS
+
+    words |= {column.key for column in QUARTER_COLUMNS}
     # The values --direction takes, as typed.
     words |= {"higher", "lower"}
     # Record data: the English words of the records and the printout the walk reads.
@@ -272,7 +294,10 @@ def _walk(lang: str | None, keys: set[str]) -> dict[str, list[str]]:
     for args in CASES:
         flags = ["--lang", lang] if lang else []
         result = run(*flags, *args)
-        found[" ".join(args)] = [result.stdout, result.stderr]
+        case = " ".join(args)
+        while case in found:  # a case run again (twice changes nothing) is read too
+            case += " (again)"
+        found[case] = [result.stdout, result.stderr]
     return found
 
 
@@ -306,6 +331,33 @@ def test_the_language_comes_from_the_config_unless_given(walk_repo: Path) -> Non
     (walk_repo / "projledger.toml").write_text('language = "en"\n', "utf-8")
     assert "No such option" in run("validate", "--bogus").stderr
     assert "ไม่มีตัวเลือก" in run("validate", "--bogus", "--lang", "th").stderr
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_lang_before_or_after_the_command_sets_the_words_of_tables_and_pages(
+    walk_repo: Path, where: str
+) -> None:
+    """``projledger --lang en status`` is ``projledger status --lang en``: tables and pages follow
+    a given language, not only the messages (PROJLEDGER_LANG, which the suite sets to en for its
+    messages, leaves them to the config: Thai here)."""
+    as_of = ["--as-of", "2022-03-31"]
+
+    def words(command: str, lang: str, *rest: str) -> str:
+        args = ["--lang", lang, command, *rest] if where == "before" else [command, *rest, "--lang", lang]
+        result = run(*args)
+        assert result.exit_code == 0, result.stderr
+        return result.stdout
+
+    assert words("status", "en", *as_of).startswith("code ") and words("status", "th", *as_of).startswith(
+        "รหัสโครงการ"
+    )
+    assert words("summary", "en", *as_of).startswith("agency ") and "หน่วยงาน" in words(
+        "summary", "th", *as_of
+    )
+    assert run("status", *as_of).stdout.startswith("รหัสโครงการ")  # the config's language: Thai
+    site = walk_repo / f"site-{where}"
+    words("site", "en", "--output", str(site), *as_of)
+    assert '<html lang="en"' in (site / "index.html").read_text("utf-8")
 
 
 def test_clicks_own_usage_errors_and_help_headings_are_thai(walk_repo: Path) -> None:

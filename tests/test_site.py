@@ -167,6 +167,8 @@ def test_invalid_and_duplicate_records_are_skipped(tmp_path: Path, monkeypatch: 
     assert "records/2565/01000000-0099.toml" in result.stderr
     assert "project 01000000-0001 already has a record" in result.stderr
     assert len(list((tmp_path / "_site" / "projects").iterdir())) == 10
+    thai = run("--lang", "th", "site", "--as-of", AS_OF, "--output", "_site_th")
+    assert "โครงการรหัส 01000000-0001 มีระเบียนอยู่แล้ว" in thai.stderr
 
 
 def test_empty_repository(empty_repo: Path) -> None:

@@ -4,8 +4,7 @@ Opens the overview, an agency page and a project page from ``file://`` and check
 shown against ``status --format json``; types in the agency page's search box and uses its
 filters and sort buttons; opens a record named ``<script>alert(1)</script>`` and checks no alert
 ran and the name shows as text; takes screenshots at 1280 and 375 px wide (kept under the test's
-temporary folder and copied to ``$PROJLEDGER_SCREENSHOTS`` when set, or /work/briefs/screenshots
-when it exists).
+temporary folder and copied to ``$PROJLEDGER_SCREENSHOTS`` when set).
 
 On a phone (375 px) and a wide screen (1280 px), Thai and English, on the test portfolio and on
 a generated one with long Thai names and large amounts: no element is wider than the page or
@@ -36,7 +35,7 @@ import pytest
 from projledger.core.money import format_money, format_percent, format_signed
 
 import portfolio
-from conftest import DATA, run, write_record
+from conftest import DATA, keep_screenshots, run, write_record
 
 sys.path.insert(0, str(DATA.parents[1]))
 from bench.generate import AS_OF as GENERATED_AS_OF
@@ -47,8 +46,6 @@ XSS = "<script>alert(1)</script>"
 XSS_CODE = "01000000-0666"
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
-SCREENSHOTS = Path(os.environ.get("PROJLEDGER_SCREENSHOTS", "/work/briefs/screenshots"))
-LEAD_SHOTS = Path("/tmp/projledger-shots")
 THAI = re.compile(r"[\u0e00-\u0e7f]")
 
 pytestmark = pytest.mark.slow
@@ -256,10 +253,7 @@ def test_screenshots_and_no_sideways_scrolling_on_a_phone(
             assert shot.read_bytes().startswith(b"\x89PNG")
             saved.append(shot)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    if SCREENSHOTS.parent.is_dir():
-        SCREENSHOTS.mkdir(exist_ok=True)
-        for shot in saved:
-            shutil.copy(shot, SCREENSHOTS / shot.name)
+    keep_screenshots(saved)
 
 
 def test_a_missing_browser_skips_here_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -338,6 +332,22 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def format2(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The format-2 examples (a project, a KPI naming it), built in Thai and English."""
+    root = tmp_path_factory.mktemp("format2")
+    folder = root / "records" / "2565"
+    (folder / "kpi").mkdir(parents=True)
+    shutil.copy(DATA / "format2" / "01000000-2475.toml", folder)
+    shutil.copy(DATA / "format2" / "kpi" / "5026-2001.toml", folder / "kpi")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        for lang in ("th", "en"):
+            result = run("site", "--lang", lang, "--as-of", "2022-06-30", "--output", f"_site_{lang}")
+            assert result.exit_code == 0, result.stderr
+    return root
+
+
 def _pages(site: Path) -> dict[str, Path]:
     """The overview, the agency with the most projects, the project with the longest name and
     the one with the most months."""
@@ -363,10 +373,18 @@ def _shoot(browser: Any, width: int, shot: Path) -> None:
 
 @pytest.mark.parametrize("lang", ["th", "en"])
 def test_every_page_fits_a_phone_and_a_wide_screen(
-    browser: Any, built: tuple[Path, dict[str, Any]], generated: Path, lang: str, tmp_path: Path
+    browser: Any,
+    built: tuple[Path, dict[str, Any]],
+    generated: Path,
+    format2: Path,
+    lang: str,
+    tmp_path: Path,
 ) -> None:
     fixed = built[0] if lang == "th" else None
     pages = {f"generated-{k}": v for k, v in _pages(generated / f"_site_{lang}").items()}
+    kpis = format2 / f"_site_{lang}"
+    pages |= {"kpi": kpis / "kpis" / "5026-2001.html", "kpi-agency": kpis / "agencies" / "01000000.html",
+              "kpi-overview": kpis / "index.html"}  # fmt: skip
     if fixed is not None:
         pages |= {"fixed-overview": fixed / "index.html", "fixed-agency": fixed / "agencies" / "18000000.html",
                   "fixed-project": fixed / "projects" / "18000000-0002.html"}  # fmt: skip
@@ -383,10 +401,7 @@ def test_every_page_fits_a_phone_and_a_wide_screen(
             _shoot(browser, width, shot)
             saved.append(shot)
     browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
-    if LEAD_SHOTS.parent.is_dir():
-        LEAD_SHOTS.mkdir(exist_ok=True)
-        for shot in saved:
-            shutil.copy(shot, LEAD_SHOTS / shot.name)
+    keep_screenshots(saved)
     assert not problems, json.dumps(problems, ensure_ascii=False, indent=1)
 
 

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..core.legacy import Imported
 
 from ..core.i18n import N_, _, os_problem
+from ..core.labels import KPI_DIRECTIONS
 from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, shown_path, today
 
 
@@ -96,7 +97,7 @@ def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[
     "--department", default=None, help=N_("KPI pages: the department's name when the page does not print it.")
 )
 @click.option(
-    "--direction", type=click.Choice(("higher", "lower")), default=None,  # kpi_page.DIRECTIONS (loaded lazily)
+    "--direction", type=click.Choice(KPI_DIRECTIONS), default=None,
     help=N_("KPI pages: higher or lower is better; required for a KPI with a baseline."),
 )  # fmt: skip
 @click.option(

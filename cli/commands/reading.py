@@ -49,8 +49,12 @@ def portfolio_options(func: F) -> F:
 
 
 def lang_option(help_text: str) -> Callable[[F], F]:
-    """``--lang th|en``: None when not given, so the config's language decides."""
-    return click.option("--lang", type=click.Choice(LANGS), default=None, help=help_text)
+    """``--lang th|en`` of a command whose tables or pages have words: given before the
+    command's name (``projledger --lang en status``) or after it alike; None when not given
+    at all, so the config's language decides."""
+    from ..core.i18n import given_language
+
+    return click.option("--lang", type=click.Choice(LANGS), default=given_language, help=help_text)
 
 
 def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],

@@ -76,7 +76,13 @@ def sheet() -> None:
         "Example:\n"
         "  projledger sheet export --month 03/2565 --output march.xlsx\n"
         "  projledger sheet export --agency 50010000 --fiscal-year 2568 --output sheet.csv\n"
-        "  projledger sheet export --new --output new-projects.xlsx"
+        "  projledger sheet export --new --output new-projects.xlsx\n"
+        "  projledger sheet export --quarter 2 --fiscal-year 2565 --output q2.xlsx\n"
+        "\n"
+        "With --quarter N: one row per KPI of the fiscal year (code, name, unit, target, the results "
+        "so far, greyed) to fill with the cumulative result at the end of quarter N, its date and "
+        "note, and the evaluation score of สยป., its full score (default 100) and date; then one row "
+        "per format-2 project of the year for its evaluation only."
     ),
 )
 @click.option(
@@ -111,6 +117,16 @@ def sheet() -> None:
     help=N_("An empty sheet for registering projects (the columns of `new`)."),
 )
 @click.option(
+    "--quarter",
+    type=click.IntRange(1, 4),
+    default=None,
+    metavar="N",
+    help=N_(
+        "The quarterly sheet of fiscal quarter N (1-4): each KPI's result and evaluation, each "
+        "format-2 project's evaluation; with --fiscal-year (default the current one)."
+    ),
+)
+@click.option(
     "--output",
     type=OutputPath(path_type=Path, dir_okay=False),
     required=True,
@@ -126,6 +142,7 @@ def export(
     agencies: tuple[str, ...],
     fiscal_years: tuple[int, ...],
     new_sheet: bool,
+    quarter: int | None,
     output: Path,
     as_of: date | None,
 ) -> None:
@@ -133,10 +150,14 @@ def export(
     from ..core.portfolio import Filters, Skipped
     from ..core.sheet import export_rows, write_sheet
 
-    if new_sheet and (month or agencies or fiscal_years):
+    if new_sheet and (month or agencies or fiscal_years or quarter):
         raise click.UsageError(
-            _("--new writes an empty registration sheet: drop --month, --agency, --fiscal-year")
+            _("--new writes an empty registration sheet: drop --month, --agency, --fiscal-year, --quarter")
         )
+    if quarter is not None and month is not None:
+        raise click.UsageError(_("--quarter writes the quarterly sheet: drop --month"))
+    if quarter is not None and len(fiscal_years) > 1:
+        raise click.UsageError(_("--quarter takes one --fiscal-year"))
     plan = output_plan(output)  # refused before any work when the path cannot take the sheet
     if output.suffix.lower() not in (".xlsx", ".csv"):
         raise click.UsageError(
@@ -155,8 +176,16 @@ def export(
     year, number = month or (day.year, day.month)
     skipped = Skipped()
     filters = Filters(fiscal_years=tuple(fiscal_years), agencies=tuple(agencies))
-    lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
-    write_sheet(plan, "report", lines, shown)
+    if quarter is not None:
+        from ..core.calendar import fiscal_year
+        from ..core.sheet import quarter_rows
+
+        fy = fiscal_years[0] if fiscal_years else fiscal_year(day)
+        lines = quarter_rows(config, day, fy, quarter, filters, shown=shown_path, skipped=skipped)
+        write_sheet(plan, "quarter", lines, shown)
+    else:
+        lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
+        write_sheet(plan, "report", lines, shown)
     if skipped.files:
         path, reason = skipped.files[0]
         more = _(" and {count} more").format(count=len(skipped) - 1) if len(skipped) > 1 else ""
@@ -167,6 +196,17 @@ def export(
             ).format(path=one_line(path), reason=one_line(reason), more=more),
             err=True,
         )
+    if quarter is not None:
+        click.echo(
+            "projledger: "
+            + ngettext(
+                "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
+                "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
+                len(lines),
+            ).format(n=len(lines), q=quarter, fy=fy, file=one_line(shown)),
+            err=True,
+        )
+        return
     click.echo(
         "projledger: "
         + ngettext(
@@ -226,7 +266,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
         click.echo(one_line(finding.one_line(shown)), err=True)
     failed = plan.failed_rows
     appended = plan.count("append") + plan.count("new")
-    new = plan.kind == "new"
+    kind = plan.kind
     late = ""
     if dry_run:
         for change in plan.changes.values():
@@ -249,26 +289,20 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
             for note in change.rewritten:
                 click.echo(f"projledger: {one_line(change.shown)}: {one_line(note)}", err=True)
             count = len(change.rows)
-            done = (
-                ngettext("{count} new record (row {rows})", "{count} new records (rows {rows})", count)
-                if new
-                else ngettext("{count} report (row {rows})", "{count} reports (rows {rows})", count)
-            )
+            if kind == "new":
+                done = ngettext("{count} new record (row {rows})", "{count} new records (rows {rows})", count)
+            elif kind == "quarter":
+                done = ngettext(
+                    "{count} result or evaluation row (row {rows})",
+                    "{count} result or evaluation rows (rows {rows})",
+                    count,
+                )
+            else:
+                done = ngettext("{count} report (row {rows})", "{count} reports (rows {rows})", count)
             click.echo(f"{one_line(change.shown)}: " + done.format(count=count, rows=listing(change.rows)))
         if outcome.failed and not partial:
             late = _all_or_nothing_failed(outcome, shown)
-    if dry_run:
-        made = (
-            ngettext("{count} new record would be written", "{count} new records would be written", appended)
-            if new
-            else ngettext("{count} report would be written", "{count} reports would be written", appended)
-        )
-    else:
-        made = (
-            ngettext("{count} new record written", "{count} new records written", appended)
-            if new
-            else ngettext("{count} report written", "{count} reports written", appended)
-        )
+    made = _made(kind, dry_run, appended)
     empty = plan.count("empty")
     summary = f"projledger: {one_line(shown)}: " + _("{made}, {identical} already there, {skipped}").format(
         made=made.format(count=appended),
@@ -294,6 +328,30 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     click.echo(summary, err=True)
     if failed:
         raise SystemExit(1)
+
+
+def _made(kind: str, dry_run: bool, count: int) -> str:
+    """``{count} reports written`` and its kin, in the words of the sheet's kind (the catalog
+    holds each whole phrase: Thai does not build them from parts)."""
+    if kind == "new":
+        if dry_run:
+            return ngettext(
+                "{count} new record would be written", "{count} new records would be written", count
+            )
+        return ngettext("{count} new record written", "{count} new records written", count)
+    if kind == "quarter":
+        if dry_run:
+            return ngettext(
+                "{count} result or evaluation row would be written",
+                "{count} result or evaluation rows would be written",
+                count,
+            )
+        return ngettext(
+            "{count} result or evaluation row written", "{count} result or evaluation rows written", count
+        )
+    if dry_run:
+        return ngettext("{count} report would be written", "{count} reports would be written", count)
+    return ngettext("{count} report written", "{count} reports written", count)
 
 
 def _all_or_nothing_failed(outcome: Any, shown: str) -> str:

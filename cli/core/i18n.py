@@ -22,11 +22,12 @@ DOMAIN = "projledger"
 #: ``projledger/locale/<lang>/LC_MESSAGES/projledger.mo``, beside the package's modules.
 LOCALEDIR = Path(__file__).resolve().parent.parent / "locale"
 
-_state: dict[str, object] = {"lang": "en", "translation": _gettext.NullTranslations()}
+_state: dict[str, object] = {"lang": "en", "translation": _gettext.NullTranslations(), "given": None}
 
 
-def use(lang: Lang) -> None:
-    """Make ``lang`` the language of every message from now on (``en``: the msgids themselves)."""
+def use(lang: Lang, *, given: bool = False) -> None:
+    """Make ``lang`` the language of every message from now on (``en``: the msgids themselves);
+    ``given``: the person asked for it with ``--lang`` (tables and pages then follow it too)."""
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}")
     translation: _gettext.NullTranslations = (
@@ -34,13 +35,20 @@ def use(lang: Lang) -> None:
         if lang == "en"
         else _gettext.translation(DOMAIN, LOCALEDIR, languages=[lang], fallback=True)
     )
-    _state["lang"], _state["translation"] = lang, translation
+    _state["lang"], _state["translation"], _state["given"] = lang, translation, lang if given else None
 
 
 def language() -> Lang:
     """The language chosen for this run (``en`` until one is chosen: the msgids themselves)."""
     lang = _state["lang"]
     return lang if lang == "th" else "en"
+
+
+def given_language() -> Lang | None:
+    """The language given with ``--lang`` on the command line, before or after the command's
+    name; None when it was not given (a table's or a page's words then follow the config)."""
+    given = _state["given"]
+    return "th" if given == "th" else "en" if given == "en" else None
 
 
 def _(message: str) -> str:

@@ -44,21 +44,16 @@ from .calendar import DateInputError, ascii_digits, parse_printed_date
 from .errors import InputError
 from .findings import Finding, Severity
 from .i18n import _
+from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL
 from .legacy import Imported, fuzzy_choice
-from .money import NumberInputError, parse_decimal
+from .money import NumberInputError, parse_decimal, typed_number
 from .text import nfc
 
-#: The KPI code: the agency's 4-digit prefix and a 4-digit number.
-DIRECTIONS = ("higher", "lower")
 #: A number as the page prints it: ``int`` when whole without a point (``100``), else the exact
 #: ``Decimal`` (``45.00``).
 Number = Decimal | int
 
 # The page's own words (the Thai the old system prints), and the record key each one fills.
-TABLE_HEADING = "ผลงานเทียบกับเป้าหมายรายไตรมาส"
-TARGET_LABEL = "ค่าเป้าหมาย"
-ACHIEVED_LABEL = "ผลงานที่ทำได้"
-PAGE_TITLE = "ตัวชี้วัดของหน่วยงาน"
 _LABELS: dict[str, str] = {
     "หน่วยงาน": "agency.department",
     "ปีงบประมาณ": "fiscal_year",
@@ -120,7 +115,7 @@ def is_kpi_page(text: str) -> bool:
     flat = _SPACES.sub("", text)
     if "รหัสโครงการ" in flat:
         return False
-    return TARGET_LABEL in flat and (TABLE_HEADING in flat or ACHIEVED_LABEL in flat)
+    return KPI_TARGET_LABEL in flat and (KPI_TABLE_HEADING in flat or KPI_ACHIEVED_LABEL in flat)
 
 
 @dataclass
@@ -187,7 +182,7 @@ class _Page:
             if section == "notes":
                 self.note.parts.append((number, text))
                 continue
-            if _SPACES.sub("", text) == TABLE_HEADING:
+            if _SPACES.sub("", text) == KPI_TABLE_HEADING:
                 section, last = "table", None
                 continue
             if section == "table":
@@ -213,7 +208,7 @@ class _Page:
                 self.name_block.append((number, text))
             elif last is not None:
                 self.fields[last] += " " + text  # a wrapped value
-            elif _SPACES.sub("", text) != PAGE_TITLE:
+            elif _SPACES.sub("", text) != KPI_PAGE_TITLE:
                 self.warn(
                     number,
                     "",
@@ -228,7 +223,7 @@ class _Page:
             return None
         label, value = match.group("label").strip(), match.group("value").strip()
         flat = _SPACES.sub("", label)
-        for prefix, measure in ((TARGET_LABEL, "target"), (ACHIEVED_LABEL, "achieved")):
+        for prefix, measure in ((KPI_TARGET_LABEL, "target"), (KPI_ACHIEVED_LABEL, "achieved")):
             if flat.startswith(prefix) and label.startswith(prefix):
                 self.measure_line(number, measure, label[len(prefix) :].strip(), value)
                 return measure
@@ -254,7 +249,7 @@ class _Page:
             value = parse_decimal(text)
         except NumberInputError as error:
             raise self.refuse(line, field_name, str(error)) from None
-        return value if "." in text else int(value)
+        return typed_number(value)
 
     def measure_line(self, number: int, key: str, unit: str, value: str) -> None:
         amount = self.number(number, key, value)
@@ -549,7 +544,7 @@ def _evaluations(page: _Page, options: KpiOptions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for quarter in sorted(found):
         _line, score, full = found[quarter]
-        evaluation: dict[str, Any] = {"quarter": quarter, "score": Decimal(score)}  # 100.0, as scores are
+        evaluation: dict[str, Any] = {"quarter": quarter, "score": score}
         if full is not None:
             evaluation["full_score"] = full
         evaluation["date"] = options.evaluation_dates[quarter]

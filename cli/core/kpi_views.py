@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .calendar import format_be
-from .labels import Lang, label, word
+from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL, Lang, label, word
 from .money import format_percent
 from .portfolio import KpiRow, latest_evaluation, result_known
 from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _fit_lines, _fitted, _no_paint, _text, width_of
@@ -25,18 +25,31 @@ if TYPE_CHECKING:
     from .kpi import Kpi
 
 
-def amount(value: Decimal | None) -> str:
-    """A KPI's number as written, grouped by thousands: ``2,419.97``, ``45.00``, ``100``."""
+def amount(value: Decimal | int | None) -> str:
+    """A KPI's figure (target, baseline, result) as written, grouped by thousands: ``2,419.97``,
+    ``45.00``, ``2,300``. Every display of these figures (status, show, the site) goes through it."""
     if value is None:
         return ""
-    return f"{value:,f}"
+    return f"{value:,f}" if isinstance(value, Decimal) else f"{value:,d}"
 
 
-def score_text(value: Decimal) -> str:
-    """A score without trailing zeros: ``95.5`` for ``95.5000``, ``100`` for ``100.0000``."""
+def score_text(value: Decimal | int | None) -> str:
+    """A score or full score as the BMA page prints it, without its trailing zeros, grouped as
+    ``amount``: ``95.5`` for ``95.5000``, ``100`` for ``100.0000``. Every display of a score goes
+    through it."""
+    if value is None:
+        return ""
+    value = Decimal(value)
     if value == value.to_integral_value():
-        return f"{value.to_integral_value():f}"
-    return f"{value.normalize():f}"
+        return amount(value.to_integral_value())
+    return amount(value.normalize())
+
+
+def score_pair(score: Decimal | int | None, full: Decimal | int | None) -> str:
+    """``score / full`` (``45 / 50``, ``100 / 100``); ``-`` without a score."""
+    if score is None or full is None:
+        return "-"
+    return f"{score_text(score)} / {score_text(full)}"
 
 
 def met_word(met: bool | None, lang: Lang) -> str:
@@ -64,7 +77,7 @@ def latest_text(row: KpiRow, lang: Lang) -> str:
 def evaluation_text(score: Decimal | None, full: Decimal | None, quarter: int | None, lang: Lang) -> str:
     if score is None or full is None:
         return "-"
-    shown = f"{score_text(score)} / {score_text(full)}"
+    shown = score_pair(score, full)
     return f"{shown} ({_quarter(quarter, lang)})" if quarter is not None else shown
 
 
@@ -144,14 +157,10 @@ def sorted_kpis(rows: Iterable[KpiRow], sort: str = "worst") -> list[KpiRow]:
 # --- show: one KPI as the mykpi page prints it ---------------------------------------------------
 
 #: The page's own words (the Thai the old system prints: core/kpi_page.py reads them back).
-TARGET_LABEL = "ค่าเป้าหมาย"
-ACHIEVED_LABEL = "ผลงานที่ทำได้"
 CATEGORY_LABEL = "ประเภทตัวชี้วัด"
-TABLE_HEADING = "ผลงานเทียบกับเป้าหมายรายไตรมาส"
 TABLE_HEADERS = ("ไตรมาส", "ผลงานสะสม", "ผลการประเมิน")
 EVALUATED = "*** สยป. ตรวจประเมินตัวชี้วัด :"
 NOTES_HEADING = "รายงานผลฯ ไตรมาสที่"
-PAGE_TITLE = "ตัวชี้วัดของหน่วยงาน"
 STRATEGY_LABELS = (("issue", "ด้าน"), ("dimension", "มิติ"), ("goal", "เป้าหมาย"))
 TEXT_LABELS = (("definition", "คำนิยาม"), ("formula", "สูตรการคำนวณ"), ("data_source", "แหล่งข้อมูล"))
 
@@ -183,7 +192,7 @@ class KpiPage:
 
     @property
     def title(self) -> str:
-        return PAGE_TITLE
+        return KPI_PAGE_TITLE
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -216,7 +225,7 @@ def kpi_page(kpi: Kpi, day: date) -> KpiPage:
             (
                 quarter,
                 amount(results[quarter].value) if quarter in results else "",
-                f"{score_text(evaluations[quarter].score)} / {score_text(evaluations[quarter].full_score)}"
+                score_pair(evaluations[quarter].score, evaluations[quarter].full_score)
                 if quarter in evaluations
                 else "",
             )
@@ -241,16 +250,23 @@ def kpi_text(kpi: Kpi, day: date) -> str:
         return printable(text, keep_newlines=False)
 
     page = kpi_page(kpi, day)
-    out = [PAGE_TITLE, "", f"หน่วยงาน : {clean(page.department)}", "", f"ปีงบประมาณ : {page.fiscal_year}", ""]
+    out = [
+        KPI_PAGE_TITLE,
+        "",
+        f"หน่วยงาน : {clean(page.department)}",
+        "",
+        f"ปีงบประมาณ : {page.fiscal_year}",
+        "",
+    ]
     # a baseline is printed in the name, as the system prints it (``... 2,419.97 ตันต่อวัน : code``)
     baseline = f" {page.baseline} {clean(page.unit)}" if page.baseline else ""
     out += [f"{clean(page.name_line)}{baseline} : {page.code}", ""]
-    out += [f"{TARGET_LABEL} {clean(page.unit)} : {page.target}", ""]
-    out += [f"{ACHIEVED_LABEL} {clean(page.unit)} : {page.achieved}", ""]
+    out += [f"{KPI_TARGET_LABEL} {clean(page.unit)} : {page.target}", ""]
+    out += [f"{KPI_ACHIEVED_LABEL} {clean(page.unit)} : {page.achieved}", ""]
     out += [f"{CATEGORY_LABEL} : {page.category}", "", f"({page.level})", ""]
     for text, value in page.fields:
         out += [f"{text} : {clean(value)}", ""]
-    out += [TABLE_HEADING, "", "\t".join(TABLE_HEADERS)]
+    out += [KPI_TABLE_HEADING, "", "\t".join(TABLE_HEADERS)]
     out += ["\t".join((f"ไตรมาสที่ {q}", value, score)).rstrip() for q, value, score in page.quarters]
     out.append("")
     if page.evaluated:

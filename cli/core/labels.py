@@ -87,6 +87,13 @@ def value_for_label(text: str, choices: tuple[str, ...]) -> str | None:
     return None
 
 
+#: The KPI page's own words, as the old system prints them (``mykpi``): ``show`` prints them
+#: (core/kpi_views.py) and ``import`` reads them back (core/kpi_page.py).
+KPI_PAGE_TITLE = "ตัวชี้วัดของหน่วยงาน"
+KPI_TARGET_LABEL = "ค่าเป้าหมาย"
+KPI_ACHIEVED_LABEL = "ผลงานที่ทำได้"
+KPI_TABLE_HEADING = "ผลงานเทียบกับเป้าหมายรายไตรมาส"
+
 #: Names of the record's fields as the form prints them (and the schema's titles repeat).
 FORM_TITLE = "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ"
 

@@ -66,6 +66,23 @@ def parse_decimal(text: str) -> Decimal:
     return Decimal(value.replace(",", ""))
 
 
+def typed_number(value: Decimal) -> Decimal | int:
+    """A KPI's figure (target, baseline, result) or a score as stored: as the clerk typed it.
+
+    Typed without a point (``2300``) it is an integer (``target = 2300``); typed with one it is
+    the exact decimal typed (``94.73``, ``2250.50``, ``100.0``), never an exponent. The one rule
+    for every command and import that writes these figures (``new --kind kpi``, ``add-result``,
+    ``add-evaluation``, the quarterly sheet, the KPI page's import). Money and a report's
+    progress are not such figures: ``quantize_money`` and ``percent_value`` write them.
+    """
+    if not value.is_finite():
+        return value  # never typed: the number parsers refuse it; the rules name it if it comes
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0:
+        return int(value)
+    return value
+
+
 def parse_whole(text: str, minimum: int = 0) -> int:
     """``12`` / ``๑๒`` to an int of at least ``minimum``: a report number, a count, a year.
 

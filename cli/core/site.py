@@ -36,7 +36,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -56,20 +56,24 @@ from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .i18n import N_, _, os_problem
 from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
+from .kpi import Kpi, KpiResult
+from .kpi_views import amount, score_pair, score_text
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
 from .portfolio import (
     SORTS,
+    KpiRow,
     Presenter,
     ProjectRow,
     QuarterPoint,
     Skipped,
     progress_by_month,
     quarter_points,
+    result_known,
     sorted_rows,
 )
-from .record import Project
+from .record import Evaluation, Project
 from .status import Status, compute_status, computed_status_of
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
@@ -146,6 +150,59 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "disbursed_pct": {"th": "เบิกจ่ายสะสม %", "en": "disbursed %"},
     "target_pct": {"th": "เป้าหมาย %", "en": "target %"},
     "none_plan": {"th": "ยังไม่มีรายงาน", "en": "no report yet"},
+    # KPIs (ตัวชี้วัด), format 2
+    "kpis": {"th": "ตัวชี้วัด", "en": "KPIs"},
+    "kpi": {"th": "ตัวชี้วัด", "en": "KPI"},
+    "kpi_figures": {"th": "ตัวชี้วัดตามปีงบประมาณ", "en": "KPIs by fiscal year"},
+    "kpis_of_agency": {"th": "ตัวชี้วัดของหน่วยงาน", "en": "KPIs of the agency"},
+    "kpis_met": {"th": "บรรลุค่าเป้าหมาย", "en": "met"},
+    "kpis_not_met": {"th": "ไม่บรรลุค่าเป้าหมาย", "en": "not met"},
+    "kpis_no_result": {"th": "ยังไม่มีผลงาน", "en": "no result yet"},
+    "kpi_score_mean": {"th": "คะแนนประเมินเฉลี่ยของตัวชี้วัด (สยป.) %", "en": "KPIs' mean evaluation score (%)"},
+    "project_score_mean": {
+        "th": "คะแนนประเมินเฉลี่ยของโครงการ (สยป.) %",
+        "en": "projects' mean evaluation score (%)",
+    },
+    "kpi_code": {"th": "รหัสตัวชี้วัด", "en": "code"},
+    "kpi_name": {"th": "ชื่อตัวชี้วัด", "en": "KPI"},
+    "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
+    "kpi_unit": {"th": "หน่วยนับ", "en": "unit"},
+    "kpi_achieved": {"th": "ผลงานที่ทำได้", "en": "achieved"},
+    "kpi_percent": {"th": "ร้อยละของค่าเป้าหมาย", "en": "% of target"},
+    "kpi_met": {"th": "ผลเทียบค่าเป้าหมาย", "en": "against target"},
+    "kpi_type": {"th": "ประเภทตัวชี้วัด", "en": "type"},
+    "kpi_baseline": {"th": "ค่าฐาน", "en": "baseline"},
+    "kpi_direction": {"th": "ทิศทาง", "en": "direction"},
+    "kpi_definition": {"th": "คำนิยาม", "en": "definition"},
+    "kpi_formula": {"th": "สูตรการคำนวณ", "en": "formula"},
+    "kpi_source": {"th": "แหล่งข้อมูล", "en": "data source"},
+    "kpi_strategy": {"th": "ความสอดคล้องกับแผนพัฒนากรุงเทพมหานคร 20 ปี", "en": "alignment with the 20-year plan"},
+    "kpi_quarters": {"th": "ผลงานเทียบกับเป้าหมายรายไตรมาส", "en": "Results against the target by quarter"},
+    "kpi_result": {"th": "ผลงานสะสม", "en": "cumulative result"},
+    "kpi_evaluation": {"th": "สยป. ตรวจประเมิน", "en": "evaluation (สยป.)"},
+    "kpi_notes": {"th": "รายงานผลรายไตรมาส", "en": "Notes by quarter"},
+    "kpi_projects": {"th": "โครงการที่สนับสนุนตัวชี้วัด", "en": "Projects contributing to the KPI"},
+    "kpi_no_projects": {"th": "ไม่ได้ระบุโครงการ", "en": "No project named"},
+    "kpi_chart": {
+        "th": "ผลงานสะสมเทียบค่าเป้าหมายรายไตรมาส (% ของค่าเป้าหมาย)",
+        "en": "Cumulative result against the target by quarter (% of target)",
+    },
+    "kpi_legend_actual": {"th": "ผลงานสะสม (แท่งทึบ)", "en": "result (solid bars)"},
+    "kpi_legend_target": {"th": "ค่าเป้าหมาย 100% (เส้นประ)", "en": "target, 100% (dashed line)"},
+    "kpi_result_pct": {"th": "ผลงาน % ของเป้าหมาย", "en": "result, % of target"},
+    "kpi_target_pct": {"th": "ค่าเป้าหมาย %", "en": "target %"},
+    "kpi_record_file": {"th": "แฟ้มข้อมูลตัวชี้วัด", "en": "Record file"},
+    "kpi_undated": {"th": "ไม่ระบุวันที่", "en": "undated"},
+    "kpi_missing": {"th": "ไม่พบโครงการนี้", "en": "no such project"},
+    "kpi_issue": {"th": "ด้าน", "en": "issue"},
+    "kpi_dimension": {"th": "มิติ", "en": "dimension"},
+    "kpi_goal": {"th": "เป้าหมาย", "en": "goal"},
+    "routine": {"th": "ตัวชี้วัดงานประจำ", "en": "routine"},
+    "strategic": {"th": "ตัวชี้วัดเชิงยุทธศาสตร์", "en": "strategic"},
+    "output": {"th": "ตัวชี้วัดระดับผลผลิต (output)", "en": "output"},
+    "outcome": {"th": "ตัวชี้วัดระดับผลลัพธ์ (outcome)", "en": "outcome"},
+    "higher": {"th": "ยิ่งมากยิ่งดี", "en": "higher is better"},
+    "lower": {"th": "ยิ่งน้อยยิ่งดี", "en": "lower is better"},
 }
 
 
@@ -177,6 +234,10 @@ def agency_page(agency_code: str) -> str:
     return f"agencies/{_safe(agency_code)}.html"
 
 
+def kpi_page(code: str) -> str:
+    return f"kpis/{_safe(code)}.html"
+
+
 # --- the templates ----------------------------------------------------------------------
 
 
@@ -197,6 +258,9 @@ def environment(lang: Lang | None = None) -> Environment:
         money=format_money,
         percent=format_percent,
         signed=format_signed,
+        figure=amount,  # a KPI's target, baseline, result: as status and show print it
+        score=score_text,
+        score_pair=score_pair,
         be=format_be,
         month_be=lambda point: format_month_be(point.year, point.month),
     )
@@ -305,7 +369,7 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
         lang=lang, root="../" * depth, W=words, F=fields, L=_labels(lang), P=_plan_labels(lang),
         STATES=STATES, PLAN_KEYS=PLAN_KEYS, RANK=_PLAN_SORT,
         quarter_svg=lambda chart, chart_id: quarter_svg(chart, chart_id, lang),
-        project_page=project_page, agency_page=agency_page, **context,
+        project_page=project_page, agency_page=agency_page, kpi_page=kpi_page, **context,
     )  # fmt: skip
 
 
@@ -339,6 +403,9 @@ class QuarterChart:
     bars: tuple[Bar, ...]
     ticks: tuple[tuple[int, float], ...]
     target_points: str
+    #: The site's words for a bar's value and the target in the chart's description.
+    value_word: str = "disbursed_pct"
+    target_word: str = "target_pct"
 
 
 @dataclass(frozen=True)
@@ -352,7 +419,12 @@ class ChartQuarter:
     disbursed: Decimal | None
 
 
-def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> QuarterChart:
+def quarter_chart(
+    quarters: Sequence[ChartQuarter],
+    title: str,
+    lang: Lang,
+    words: tuple[str, str] = ("disbursed_pct", "target_pct"),
+) -> QuarterChart:
     """Bars of cumulative disbursement % per quarter; the targets as a dashed line with squares."""
     width, height, left, right, top, bottom = 640, 280, 44, 12, 24, 62
     values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
@@ -379,7 +451,9 @@ def quarter_chart(quarters: Sequence[ChartQuarter], title: str, lang: Lang) -> Q
         ))  # fmt: skip
     ticks = tuple((v, y(Decimal(v))) for v in range(0, top_value + 1, step_value))
     points = " ".join(f"{b.center},{b.target_y}" for b in bars if b.target_y is not None)
-    return QuarterChart(title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points)
+    return QuarterChart(
+        title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points, *words
+    )
 
 
 def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
@@ -392,9 +466,9 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     cid = e(chart_id)
     right = chart.width - chart.right
     desc = "; ".join(
-        f"{e(b.label)} ({e(b.sub)}): {e(w('disbursed_pct'))} "
+        f"{e(b.label)} ({e(b.sub)}): {e(w(chart.value_word))} "
         f"{e(format_percent(b.rate)) if b.rate is not None else e(w('not_yet'))}, "
-        f"{e(w('target_pct'))} {e(format_percent(b.target))}"
+        f"{e(w(chart.target_word))} {e(format_percent(b.target))}"
         for b in chart.bars
     )
     out = [
@@ -530,21 +604,40 @@ def agency_names(rows: Iterable[ProjectRow]) -> dict[str, str]:
     return dict(sorted(names.items()))
 
 
-def render_index(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config) -> str:
-    return _render("site_index.html", lang, 0, as_of=as_of, years=_year_views(rows, as_of, lang, config),
-                   agencies=agency_names(rows), total=len(rows))  # fmt: skip
+def render_index(
+    rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiLine] = ()
+) -> str:
+    years = _year_views(rows, as_of, lang, config)
+    totals = {view.fiscal_year: view.totals for view in years}
+    for line in kpis:  # each KPI counted in its year's totals, as ``summarise`` counts it
+        totals.setdefault(line.row.fiscal_year, Totals()).add_kpi(line.row)
+    return _render("site_index.html", lang, 0, as_of=as_of, years=years, agencies=agency_names(rows),
+                   total=len(rows), kpis=_kpi_order(kpis), kpi_years=kpi_years(totals))  # fmt: skip
+
+
+def _kpi_order(lines: Sequence[KpiLine]) -> list[KpiLine]:
+    """Latest fiscal year first, then by code."""
+    return sorted(lines, key=lambda line: (-line.row.fiscal_year, line.row.code))
 
 
 def render_agency(
-    agency_code: str, rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config
+    agency_code: str,
+    rows: Sequence[ProjectRow],
+    as_of: date,
+    lang: Lang,
+    config: Config,
+    kpis: Sequence[KpiLine] = (),
 ) -> str:
     ordered = sorted_rows(rows, "worst")
-    summary = summarise(rows, ["fiscal-year"], config, as_of)
-    years = [(dict(g.key)["fiscal_year"], g.totals) for g in summary.groups]
+    summary = summarise(rows, ["fiscal-year"], config, as_of, kpis=[line.row for line in kpis])
+    totals = {dict(g.key)["fiscal_year"]: g.totals for g in summary.groups if isinstance(g.totals, Totals)}
+    years = [(year, year_totals) for year, year_totals in totals.items() if year_totals.projects]
+    department = rows[0].department if rows else (kpis[0].row.department if kpis else "")
     return _render(
         "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
-        department=rows[0].department if rows else "", rows=ordered, years=years,
+        department=department, rows=ordered, years=years,
         fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True), PLAN_STATUSES=PLAN_STATUSES,
+        kpis=_kpi_order(kpis), kpi_years=kpi_years(totals),
     )  # fmt: skip
 
 
@@ -591,6 +684,110 @@ def render_data_json(rows: Sequence[ProjectRow], as_of: date) -> str:
 
 def render_data_csv(rows: Sequence[ProjectRow]) -> str:
     return status_csv(sorted_rows(rows, "worst"))
+
+
+# --- KPIs (format 2) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiEntry:
+    """One valid KPI record: its row (``portfolio.KpiRow``, from the facts the index keeps), its
+    file's stamp (``file_stamp``), how to read it in full for its page, and the codes of the
+    projects it names."""
+
+    row: KpiRow
+    stamp: str
+    load: Callable[[], Kpi]
+    projects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class KpiLine:
+    """A KPI's row as the site's tables show it: with the agency page it is listed on and its
+    latest evaluation as % of its full score."""
+
+    row: KpiRow
+    agency_code: str
+
+    @property
+    def score(self) -> Decimal | None:
+        return self.row.score_percent
+
+
+@dataclass(frozen=True)
+class KpiYear:
+    """A fiscal year's KPIs in figures: how many, met, not met, without a result, mean score."""
+
+    fiscal_year: int
+    count: int
+    met: int
+    not_met: int
+    no_result: int
+    score_mean: Decimal | None
+    #: The mean of the projects' latest evaluations (format 2) as % of the full score.
+    project_score_mean: Decimal | None = None
+
+
+def kpi_years(totals: Mapping[int, Totals]) -> list[KpiYear]:
+    """Per fiscal year (latest first) with a KPI or an evaluated project, ``summary``'s figures
+    of it (one home: ``Totals.add_kpi`` and ``add`` count them): the KPIs met, not met and
+    without a result, and the means of the latest evaluations as % of the full score of the KPIs
+    and of the projects (those without an evaluation left out; DESIGN of issue 20)."""
+    return [
+        KpiYear(
+            year,
+            t.kpis,
+            t.kpis_met,
+            t.kpis_not_met,
+            t.kpis - t.kpis_met - t.kpis_not_met,
+            t.kpi_score_mean,
+            t.project_score_mean,
+        )
+        for year, t in sorted(totals.items(), reverse=True)
+        if t.kpis or t.project_scores
+    ]
+
+
+@dataclass(frozen=True)
+class KpiQuarter:
+    """One quarter of a KPI's page: its result and evaluation, or None where there is none."""
+
+    quarter: int
+    end: date
+    result: KpiResult | None
+    percent: Decimal | None
+    met: bool | None
+    evaluation: Evaluation | None
+
+
+def render_kpi(
+    entry: KpiEntry, agency_code: str, projects: Mapping[str, ProjectRow | None], as_of: date, lang: Lang
+) -> str:
+    """A KPI's page, as the old system's ``mykpi`` page shows one: target with unit, type, the
+    quarterly table of results and evaluations, a chart of the result as % of the target, the
+    notes of each quarter and the projects that contribute to it (linked to their pages). As
+    its row, it shows what was known on ``as_of`` (``portfolio.result_known``)."""
+    kpi = entry.load()
+    results = {r.quarter: r for r in kpi.results if result_known(r, kpi.fiscal_year, as_of)}
+    evaluations = {e.quarter: e for e in kpi.evaluations if e.date <= as_of}
+    quarters = []
+    for quarter in range(1, 5):
+        result = results.get(quarter)
+        quarters.append(KpiQuarter(
+            quarter, quarter_end(kpi.fiscal_year, quarter), result,
+            None if result is None else kpi.percent_of_target(result.value),
+            None if result is None else kpi.met(result.value), evaluations.get(quarter),
+        ))  # fmt: skip
+    chart_quarters = [ChartQuarter(q.quarter, q.end, q.percent, HUNDRED, None) for q in quarters]
+    words = ("kpi_result_pct", "kpi_target_pct")
+    return _render(
+        "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=KpiLine(entry.row, agency_code),
+        quarters=quarters, chart=quarter_chart(chart_quarters, site_word("kpi_chart", lang), lang, words),
+        notes=[results[q] for q in sorted(results) if results[q].note],
+        evaluation_notes=[evaluations[q] for q in sorted(evaluations) if evaluations[q].note],
+        latest_evaluation=evaluations[max(evaluations)] if evaluations else None,
+        projects=[(code, projects.get(code)) for code in kpi.projects],
+    )  # fmt: skip
 
 
 # --- the data files from each row's own part -------------------------------------------------
@@ -753,6 +950,7 @@ def plan_pages(
     config: Config,
     *,
     fingerprint: str | None = None,
+    kpis: Sequence[KpiEntry] = (),
 ) -> Iterator[Planned]:
     """Every page of the site, lazily rendered; the key says what the page depends on.
 
@@ -763,6 +961,9 @@ def plan_pages(
 
     Entries stream; only their small rows are kept for the agency pages, the overview and the
     data files that follow, and a project's full record is read only if its page is rendered.
+    ``kpis``: the KPI records (read once the entries are: ``load_entries`` fills the list as it
+    goes); a KPI's page depends on its file and on the rows of the projects it names, and the
+    pages that show it (its agency's, the overview) on its file.
     """
     base = base_key(fingerprint, lang, as_of, config)
     rows: list[ProjectRow] = []
@@ -778,7 +979,7 @@ def plan_pages(
             parts = None
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
                       written=entry.written == key)  # fmt: skip
-    yield from _summary_pages(rows, keys, base, as_of, lang, config, parts)
+    yield from _summary_pages(rows, keys, base, as_of, lang, config, parts, kpis)
 
 
 def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -> str:
@@ -794,21 +995,32 @@ def _summary_pages(
     lang: Lang,
     config: Config,
     parts: list[SiteRow] | None = None,
+    kpis: Sequence[KpiEntry] = (),
 ) -> Iterator[Planned]:
-    """The pages over many projects (agencies, overview, data) and the assets, after the projects'."""
+    """The KPI pages, the pages over many projects (agencies, overview, data) and the assets,
+    after the projects'."""
     by_agency: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
         by_agency.setdefault(row.agency_code, []).append(index)
-    for code, indexes in sorted(by_agency.items()):
+    kpi_keys, kpi_lines, by_agency_kpis = yield from _kpi_pages(rows, keys, base, as_of, lang, kpis)
+    for code in sorted({*by_agency, *by_agency_kpis}):
+        indexes = by_agency.get(code, [])
         agency_rows = [rows[i] for i in indexes]
-        yield Planned(agency_page(code), _key(base, "agency", [keys[i] for i in indexes]),
-                      partial(render_agency, code, agency_rows, as_of, lang, config), _weight(agency_rows))  # fmt: skip
-    everything = _key(base, keys)
+        project_keys = [keys[i] for i in indexes]
+        agency_kpis = by_agency_kpis.get(code, [])
+        key = _key(
+            base, "agency", project_keys, *([[kpi_keys[i] for i in agency_kpis]] if agency_kpis else [])
+        )
+        yield Planned(agency_page(code), key,
+                      partial(render_agency, code, agency_rows, as_of, lang, config, [kpi_lines[i] for i in agency_kpis]),
+                      _weight(agency_rows))  # fmt: skip
+    everything = _key(base, keys)  # the data files hold the projects only
+    overview = _key(everything, "index", kpi_keys) if kpi_keys else _key(everything, "index")
     heavy = _weight(rows)
     # the overview costs about what a project page does per 250 projects (measured: 10,000 rows,
     # 0.05 s; a project page 1.25 ms)
     yield Planned(
-        "index.html", _key(everything, "index"), lambda: render_index(rows, as_of, lang, config),
+        "index.html", overview, lambda: render_index(rows, as_of, lang, config, kpi_lines),
         max(1, len(rows) // 256),
     )  # fmt: skip
     if parts is not None:  # joined from each row's parts, sorted once for both
@@ -825,15 +1037,43 @@ def _summary_pages(
         yield Planned(name, _key(base, name), partial(asset_text, name))
 
 
+def _kpi_pages(
+    rows: list[ProjectRow], keys: list[str], base: str, as_of: date, lang: Lang, kpis: Sequence[KpiEntry]
+) -> Generator[Planned, None, tuple[list[str], list[KpiLine], dict[str, list[int]]]]:
+    """A page per KPI, and (returned) each KPI's key, its line for the tables and, by agency
+    page, the KPIs it lists. A KPI is on the page of the agency whose projects name its
+    department, else on one of its own code prefix (``Kpi.agency_code``)."""
+    by_department: dict[str, str] = {}
+    by_code: dict[str, int] = {}
+    for index, row in enumerate(rows):
+        by_department.setdefault(row.department, row.agency_code)
+        by_code[row.code] = index
+    kpi_keys: list[str] = []
+    lines: list[KpiLine] = []
+    by_agency: dict[str, list[int]] = {}
+    for entry in sorted(kpis, key=lambda e: e.row.code):
+        kpi_row = entry.row
+        agency = by_department.get(kpi_row.department, kpi_row.agency_code)
+        linked = {code: rows[by_code[code]] if code in by_code else None for code in entry.projects}
+        own = _key(base, "kpi", kpi_row.path, entry.stamp)
+        key = _key(own, [keys[by_code[c]] if c in by_code else None for c in entry.projects])
+        by_agency.setdefault(agency, []).append(len(lines))
+        kpi_keys.append(own)
+        lines.append(KpiLine(kpi_row, agency))
+        yield Planned(kpi_page(kpi_row.code), key, partial(render_kpi, entry, agency, linked, as_of, lang))
+    return kpi_keys, lines, by_agency
+
+
 def site_pages(
     entries: Iterable[Entry],
     as_of: date,
     lang: Lang,
     config: Config,
+    kpis: Sequence[KpiEntry] = (),
 ) -> dict[str, str]:
     """The whole site as ``{relative path: text}``, every page rendered."""
     pages = {}
-    for page in plan_pages(entries, as_of, lang, config):
+    for page in plan_pages(entries, as_of, lang, config, kpis=kpis):
         text = page.render()
         pages[page.path] = text if isinstance(text, str) else text.decode("utf-8")
     return pages
@@ -1170,8 +1410,11 @@ def build_site(
 
     def plan(racy_since: int, build: Build) -> Iterator[Planned]:
         pages = OnePass(build, base_key(fingerprint, lang, as_of, config), lang)
-        entries = load_entries(config, as_of, checked_on, skipped, racy_since=racy_since, pages=pages)
-        return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint)
+        kpis: list[KpiEntry] = []
+        entries = load_entries(
+            config, as_of, checked_on, skipped, racy_since=racy_since, pages=pages, kpis=kpis
+        )
+        return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint, kpis=kpis)
 
     return _write(*_begin_build(out, config, cwd), plan, jobs)
 
@@ -1241,7 +1484,7 @@ def _shown_paths(config: Config, found: Scan) -> Callable[[str], str]:
 def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
     """The full record behind a row, read again when its page has to be rendered."""
     result = check_file(path, config, checked_on, shown)
-    return result.require_project("the file changed during the build; run it again")
+    return result.require_project(_("the file changed during the build; run it again"))
 
 
 @dataclass(frozen=True)
@@ -1271,6 +1514,7 @@ def load_entries(
     *,
     racy_since: int | None = None,
     pages: OnePass | None = None,
+    kpis: list[KpiEntry] | None = None,
 ) -> Iterator[Entry]:
     """Every valid record of the repository as a row (``portfolio.rows``), with its file's stamp
     (``file_stamp``: ``racy_since`` says which files are told apart by content too) and its parts
@@ -1281,7 +1525,8 @@ def load_entries(
     on several processes when there are many. Any other full record is read again only for a
     project page that has to be rendered. A record that is not valid, or a second record of a
     code already seen, is counted in ``skipped`` (``validate`` says what is wrong) and the site
-    is built from the others.
+    is built from the others. ``kpis``: a list to which each valid KPI record is added (a
+    ``KpiEntry``), in the order of the scan, by the time the last entry has been given.
     """
     from . import index as ix
 
@@ -1301,15 +1546,23 @@ def load_entries(
         done = (
             _read_once(found, store, config, as_of, checked_on, variant, pages, shown_name) if store else {}
         )
+        met: list[KpiRow] = []
         made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
-                              present=SITE_ROWS, index=store, scanned=found)  # fmt: skip
-        # A row names its file as shown; not every file gives a row or a skip (a KPI gives neither).
+                              present=SITE_ROWS, index=store, scanned=found, kpis=met)  # fmt: skip
+        # A row or a KPI names its file as shown; not every file gives one (a skip gives neither).
         file_of = {shown_name(name): (name, key) for name, _, key in found.files}
         for item in made:
             row = item.row
             name, key = file_of[row.path]
             if row.code in seen:
-                skipped.files.append((row.path, f"project {row.code} already has a record, {seen[row.code]}"))
+                skipped.files.append(
+                    (
+                        row.path,
+                        _("project {code} already has a record, {path}").format(
+                            code=row.code, path=seen[row.code]
+                        ),
+                    )
+                )
                 continue
             seen[row.code] = row.path
             key_now = os.path.abspath(name)
@@ -1323,9 +1576,59 @@ def load_entries(
             path = Path(name)
             yield Entry(row, stamp, partial(_project_of, path, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
+        if kpis is not None and met:
+            kpis.extend(_kpi_entries(met, file_of, done, racy_since, config, checked_on, store, skipped))
     finally:
         if store is not None:
             store.close()
+
+
+def _kpi_entries(
+    met: list[KpiRow],
+    file_of: Mapping[str, tuple[str, StatKey | None]],
+    done: Mapping[str, tuple[str | None, str | None]],
+    racy_since: int | None,
+    config: Config,
+    checked_on: date,
+    store: Index | None,
+    skipped: Skipped,
+) -> Iterator[KpiEntry]:
+    """The KPIs ``portfolio.rows`` met, each with its file's stamp and the projects it names;
+    a second record of a code is skipped. ``file_of``: the scan's files by the name a row
+    shows (``load_entries``'s), so a KPI finds its file as a project row does."""
+    seen: dict[str, str] = {}
+    for row in met:
+        if row.code in seen:
+            skipped.files.append(
+                (
+                    row.path,
+                    _("KPI {code} already has a record, {path}").format(code=row.code, path=seen[row.code]),
+                )
+            )
+            continue
+        seen[row.code] = row.path
+        name, key = file_of[row.path]
+        stamp = (done.get(os.path.abspath(name)) or (None, None))[0]
+        if stamp is None:
+            stamp = (
+                _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
+                if key
+                else file_stamp(name)
+            )
+        load = partial(_kpi_of, Path(name), config, checked_on, row.path)
+        facts = store.facts(os.path.abspath(name)) if store is not None else ""
+        projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
+        yield KpiEntry(row, stamp, load, projects)
+
+
+def _kpi_of(path: Path, config: Config, checked_on: date, shown: str) -> Kpi:
+    """The full KPI record behind a KPI page, read again when the page has to be rendered."""
+    record = check_file(path, config, checked_on, shown).require_record(
+        _("the file changed during the build; run it again")
+    )
+    if not isinstance(record, Kpi):
+        raise ConflictError(_("the file changed during the build; run it again"), path=shown)
+    return record
 
 
 #: Below this many records to read, starting worker processes costs more than it saves.

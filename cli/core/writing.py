@@ -34,7 +34,7 @@ from .layout import (
     schema_line,
     with_line_ending,
 )
-from .money import quantize_money
+from .money import quantize_money, typed_number
 from .record import Document, Project, decode, parse
 from .status import computed_status_of
 from .text import nfc
@@ -157,10 +157,10 @@ def new_kpi_data(values: NewKpi) -> dict[str, Any]:
         category=values.category,
         level=values.level,
         unit=_text(values.unit),
-        target=number_value(values.target),
+        target=typed_number(values.target),
     )
     if values.baseline is not None:
-        data["baseline"] = number_value(values.baseline)
+        data["baseline"] = typed_number(values.baseline)
     if values.direction is not None:
         data["direction"] = values.direction
     if values.projects:
@@ -221,20 +221,12 @@ class RevisionInput:
     note: str = ""
 
 
-def number_value(value: Decimal) -> Decimal | int:
-    """A typed number as stored: a whole number as an integer (100), else as typed (94.73),
-    never an exponent."""
-    if value.is_finite() and value == value.to_integral_value() and abs(value) < 10**15:
-        return int(value)
-    return percent_value(value)
-
-
 def append_result(
     raw: bytes, path: Path, values: ResultInput, config: Config, as_of: date, shown: str
 ) -> Written:
     """``raw`` (a KPI record) with one ``[[results]]`` block appended, checked (``append_block``)."""
     _require_kind(raw, shown, "results")
-    row: dict[str, Any] = {"quarter": values.quarter, "value": percent_value(values.value)}
+    row: dict[str, Any] = {"quarter": values.quarter, "value": typed_number(values.value)}
     if values.date is not None:
         row["date"] = values.date
     if values.note.strip():
@@ -247,9 +239,9 @@ def append_evaluation(
 ) -> Written:
     """``raw`` (a format-2 project or a KPI) with one ``[[evaluations]]`` block appended, checked."""
     _require_kind(raw, shown, "evaluations")
-    row: dict[str, Any] = {"quarter": values.quarter, "score": percent_value(values.score)}
+    row: dict[str, Any] = {"quarter": values.quarter, "score": typed_number(values.score)}
     if values.full_score is not None:
-        row["full_score"] = number_value(values.full_score)
+        row["full_score"] = typed_number(values.full_score)
     row["date"] = values.date
     if values.evaluator is not None and values.evaluator.strip():
         row["evaluator"] = _text(values.evaluator)

@@ -18,7 +18,7 @@ and tests use: ``from projledger.core.sheet import ...`` reads them from here.
 from __future__ import annotations
 
 from .columns import REPORT_TITLE, SheetColumn, column_letter
-from .due import export_rows
+from .due import export_rows, quarter_rows
 from .plan import plan_import
 from .read import Cell, CellError, SheetRow, Table, check_zip, convert, header_key, read_table
 from .workbook import write_sheet
@@ -37,6 +37,7 @@ __all__ = [
     "export_rows",
     "header_key",
     "plan_import",
+    "quarter_rows",
     "read_table",
     "write_plan",
     "write_sheet",

@@ -14,11 +14,14 @@ from typing import Literal
 
 from ..labels import EVENTS, PLAN_STATUSES, TARGET_STATUSES
 
-Kind = Literal["text", "code", "int", "date", "percent", "money", "plan_status", "target_status", "event"]
-SheetKind = Literal["report", "new"]
+Kind = Literal[
+    "text", "code", "int", "date", "percent", "money", "number", "plan_status", "target_status", "event"
+]
+SheetKind = Literal["report", "new", "quarter"]
 
 REPORT_TITLE = "รายงานประจำเดือน"
 NEW_TITLE = "โครงการใหม่"
+QUARTER_TITLE = "ผลตัวชี้วัดรายไตรมาส"
 
 
 @dataclass(frozen=True)
@@ -71,8 +74,32 @@ NEW_COLUMNS: tuple[SheetColumn, ...] = (
     SheetColumn("coordinator", "ผู้ประสานงาน สยป"),
 )
 
-COLUMNS: dict[SheetKind, tuple[SheetColumn, ...]] = {"report": REPORT_COLUMNS, "new": NEW_COLUMNS}
-TITLES: dict[SheetKind, str] = {"report": REPORT_TITLE, "new": NEW_TITLE}
+#: The quarterly sheet (format 2): a row per KPI for its cumulative result at the quarter's end
+#: and its evaluation (สยป.), and a row per format-2 project for its evaluation. One sheet, so a
+#: CSV holds it whole; a project's row leaves the result columns empty.
+QUARTER_COLUMNS: tuple[SheetColumn, ...] = (
+    SheetColumn("code", "รหัสตัวชี้วัด/โครงการ", "code", fill=False, required=True),
+    SheetColumn("record", "ประเภท", fill=False),
+    SheetColumn("name", "ชื่อตัวชี้วัด/โครงการ", fill=False),
+    SheetColumn("unit", "หน่วยนับ", fill=False),
+    SheetColumn("target", "ค่าเป้าหมาย", "number", fill=False),
+    SheetColumn("so_far", "ผลงานที่รายงานแล้ว", fill=False),
+    SheetColumn("fiscal_year", "ปีงบประมาณ พ.ศ.", "int", fill=False),
+    SheetColumn("quarter", "ไตรมาสที่", "int", fill=False, required=True),
+    SheetColumn("value", "ผลงานสะสม ณ สิ้นไตรมาส", "number"),
+    SheetColumn("date", "วันที่รายงานผล", "date"),
+    SheetColumn("note", "รายงานผลฯ"),
+    SheetColumn("score", "คะแนนประเมิน สยป.", "number"),
+    SheetColumn("full_score", "คะแนนเต็ม", "number"),
+    SheetColumn("evaluation_date", "วันที่ประเมิน", "date"),
+)
+
+COLUMNS: dict[SheetKind, tuple[SheetColumn, ...]] = {
+    "report": REPORT_COLUMNS,
+    "new": NEW_COLUMNS,
+    "quarter": QUARTER_COLUMNS,
+}
+TITLES: dict[SheetKind, str] = {"report": REPORT_TITLE, "new": NEW_TITLE, "quarter": QUARTER_TITLE}
 CHOICES: dict[str, tuple[str, ...]] = {
     "plan_status": PLAN_STATUSES,
     "target_status": TARGET_STATUSES,

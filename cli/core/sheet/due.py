@@ -10,11 +10,13 @@ late and goes on reporting), and its latest report's number is below N (not yet 
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from ..calendar import MONTHS_TH, format_be, month_number, to_be
 from ..config import Config
-from ..portfolio import Filters, ProjectRow, filtered, rows
+from ..portfolio import Filters, KpiRow, ProjectRow, filtered, rows
 
 
 def report_number(start: date, year: int, month: int) -> int:
@@ -70,4 +72,61 @@ def export_rows(
             }
         )
     found.sort(key=lambda r: r["code"])
+    return found
+
+
+# --- the quarterly sheet (format 2) ---------------------------------------------------------
+
+
+def _so_far(values: tuple[Decimal | None, ...]) -> str:
+    """``ไตรมาส 1: 20.5 · ไตรมาส 2: 45.5``: the results a KPI has, for the clerk's eye."""
+    return " · ".join(f"ไตรมาส {q}: {v}" for q, v in enumerate(values, start=1) if v is not None)
+
+
+def _format2(path: Path, shown: str) -> bool:
+    """Whether the record at ``path`` is a format-2 project (it can hold evaluations)."""
+    from ..errors import ProjledgerError
+    from ..kinds import kind_key
+    from ..record import decode, parse
+
+    try:
+        return kind_key(parse(decode(path.read_bytes(), shown), shown)) == (2, "project")
+    except (OSError, ProjledgerError):
+        return False
+
+
+def quarter_rows(
+    config: Config,
+    as_of: date,
+    fiscal_year: int,
+    quarter: int,
+    filters: Filters,
+    *,
+    shown: Any = str,
+    skipped: Any = None,
+) -> list[dict[str, Any]]:
+    """The quarterly sheet's rows: each KPI of ``fiscal_year`` (by code), then each format-2
+    project of that year (by code), with ``agency`` filters as ``status``. Context: name, unit,
+    target, the results known as of ``as_of``; what the clerk fills is left empty. A row whose
+    result or evaluation the record already holds is skipped on import as already there."""
+    kpis: list[KpiRow] = []
+    paths: dict[str, Path] = {}
+
+    def named(path: Path) -> str:
+        where = shown(path)
+        paths[where] = path
+        return str(where)
+
+    wanted = Filters(fiscal_years=(fiscal_year,), agencies=filters.agencies)
+    projects = list(filtered(rows([], config, as_of, skipped=skipped, shown=named, kpis=kpis), wanted))
+    found: list[dict[str, Any]] = []
+    for kpi in sorted((k for k in kpis if wanted(k)), key=lambda k: k.code):  # type: ignore[arg-type]
+        found.append({
+            "code": kpi.code, "record": "ตัวชี้วัด", "name": kpi.name, "unit": kpi.unit, "target": kpi.target,
+            "so_far": _so_far(kpi.values_by_quarter), "fiscal_year": kpi.fiscal_year, "quarter": quarter,
+        })  # fmt: skip
+    for row in sorted(projects, key=lambda r: r.code):
+        if _format2(paths.get(row.path, Path(row.path)), row.path):
+            found.append({"code": row.code, "record": "โครงการ", "name": row.name,
+                          "fiscal_year": row.fiscal_year, "quarter": quarter})  # fmt: skip
     return found

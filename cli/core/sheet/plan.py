@@ -24,11 +24,15 @@ from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError
 from ..findings import Finding
 from ..i18n import _, os_problem
 from ..record import decode, parse
-from ..repository import find_by_code, is_code, record_path
+from ..repository import find_by_code, is_code, is_kpi_code, record_path
 from ..writing import (
+    EvaluationInput,
     NewProject,
     ReportInput,
+    ResultInput,
+    append_evaluation,
     append_report,
+    append_result,
     build_report,
     new_record,
     new_record_data,
@@ -117,7 +121,9 @@ def plan_import(table: Table, config: Config, as_of: date, shown: Any = str) -> 
             plan.findings += bad
             plan.outcomes.append(RowOutcome(row.number, code, "failed"))
             continue
-        if table.kind == "report":
+        if table.kind == "quarter":
+            outcome = state.quarter_row(row, values, table.letters)
+        elif table.kind == "report":
             outcome = state.report_row(row, values, table.letters)
         else:
             outcome = state.new_row(row, values, table.letters)
@@ -132,7 +138,7 @@ def _read_row(
     bad: list[CellFinding] = []
     for key, cell in row.cells.items():
         column = columns[key]
-        if not column.fill and key not in ("code", "no"):
+        if not column.fill and key not in ("code", "no", "quarter"):
             continue  # context: shown to the clerk, never read back
         if cell.empty:
             if column.required:
@@ -199,7 +205,8 @@ class _State:
         if change is None:
             change = self.plan.changes[code] = Change(record.path, record.shown, code, record.before, content)
         change.after = content
-        change.rows.append(row)
+        if not change.rows or change.rows[-1] != row:  # a quarterly row may append two blocks
+            change.rows.append(row)
         change.blocks.append(block)
         if rewritten:
             change.rewritten.append(rewritten)
@@ -296,6 +303,114 @@ class _State:
                 )
         return None
 
+    def quarter_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
+        """A row of the quarterly sheet: the KPI's result of the quarter and/or the evaluation of
+        the KPI or format-2 project, each appended through the one checked writer; a result or
+        evaluation of that quarter already in the record is skipped when it says the same and
+        refused when it differs."""
+        code = str(values["code"])
+        if not (is_kpi_code(code) or is_code(code, self.config)):
+            return self._fail(
+                row,
+                letters,
+                "code",
+                _("'{code}' is neither a KPI code like 5026-2001 nor a project code").format(code=code),
+            )
+        quarter = values["quarter"]
+        if not 1 <= quarter <= 4:
+            return self._fail(row, letters, "quarter", _("quarter {n} is not 1, 2, 3 or 4").format(n=quarter))
+        try:
+            record = self._lookup(code)
+        except ProjledgerError as error:
+            return self._fail(row, letters, "code", error.message)
+        if record is None:
+            return self._fail(
+                row,
+                letters,
+                "code",
+                _("no record for {code} under {folder}").format(code=code, folder=self.config.records_dir),
+            )
+        wanted: list[tuple[str, Any]] = []
+        if "value" in values:
+            wanted.append(
+                ("results", ResultInput(quarter, values["value"], values.get("date"), values.get("note", "")))
+            )
+        elif "date" in values or "note" in values:
+            key = "date" if "date" in values else "note"
+            return self._fail(row, letters, key, _("a result's date or note is given without its value"))
+        if "score" in values:
+            if "evaluation_date" not in values:
+                return self._fail(
+                    row, letters, "evaluation_date", _("is empty; an evaluation needs its date")
+                )
+            wanted.append(("evaluations", EvaluationInput(
+                quarter, values["score"], values["evaluation_date"], values.get("full_score")
+            )))  # fmt: skip
+        elif "full_score" in values or "evaluation_date" in values:
+            key = "full_score" if "full_score" in values else "evaluation_date"
+            return self._fail(
+                row, letters, key, _("an evaluation's full score or date is given without its score")
+            )
+        if not wanted:
+            return RowOutcome(row.number, code, "empty")
+        appended = False
+        for table_name, given in wanted:
+            there = self._quarter_there(row, letters, record, table_name, given)
+            if there == "identical":
+                continue
+            if there is not None:
+                return there  # type: ignore[return-value]
+            assert record.current is not None
+            append = append_result if table_name == "results" else append_evaluation
+            try:
+                written = append(record.current, record.path, given, self.config, self.as_of, record.shown)
+            except (RefusedError, RecordError, ConflictError) as error:
+                if error.field in ("kind", "format"):  # this kind of record holds no such row
+                    return self._fail(
+                        row, letters, "value" if table_name == "results" else "score", error.message
+                    )
+                return self._refused(row, letters, error, table_name)
+            for warning in written.warnings:
+                key = _key_of(warning.field, table_name)
+                column = letters.get(key, letters["code"])
+                self.plan.findings.append(CellFinding(row.number, column, key, warning.message, "warning"))
+            self._remember(code, record, row.number, written.content, written.block, written.rewritten)
+            appended = True
+        return RowOutcome(row.number, code, "append" if appended else "identical")
+
+    def _quarter_there(
+        self, row: SheetRow, letters: dict[str, str], record: _Record, table_name: str, given: Any
+    ) -> RowOutcome | str | None:
+        """None when the record holds no row of ``given``'s quarter in ``table_name``;
+        ``"identical"`` when it holds the same; else the refusal of the row."""
+        assert record.current is not None
+        try:
+            data = parse(decode(record.current, record.shown), record.shown)
+        except RecordError:
+            return None  # the append's own refusal says what is wrong with the file
+        listed = data.get(table_name)
+        for existing in listed if isinstance(listed, list) else []:
+            if not isinstance(existing, dict) or existing.get("quarter") != given.quarter:
+                continue
+            if table_name == "results":
+                pairs = [("value", given.value, existing.get("value")), ("date", given.date, existing.get("date")),
+                         ("note", given.note.strip() or None, existing.get("note"))]  # fmt: skip
+            else:
+                full = given.full_score if given.full_score is not None else Decimal(100)
+                pairs = [("score", given.score, existing.get("score")),
+                         ("full_score", full, existing.get("full_score", 100)),
+                         ("evaluation_date", given.date, existing.get("date"))]  # fmt: skip
+            for key, mine, theirs in pairs:
+                if not _same(mine, theirs):
+                    shown_theirs = "none" if theirs is None else theirs
+                    return self._fail(row, letters, key, _(
+                        "quarter {n} already has its {what} in {file} with {key} {there} (the sheet says "
+                        "{mine}); nothing changed (fix the record with an editor if the sheet is right)"
+                    ).format(n=given.quarter, what=_("result") if table_name == "results" else _("evaluation"),
+                             file=record.shown, key=key, there=shown_theirs, mine="none" if mine is None else mine))  # fmt: skip
+            return "identical"
+        return None
+
     def new_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
         code = self._code(row, values, letters)
         if isinstance(code, RowOutcome):
@@ -355,8 +470,32 @@ _NEW_KEYS = {"agency.department": "department", "agency.division": "division", "
              "agency.owner": "owner", "agency.coordinator": "coordinator"}  # fmt: skip
 
 
+def _same(mine: Any, theirs: Any) -> bool:
+    """A typed cell and a stored value are the same (numbers compared as numbers)."""
+    if (
+        isinstance(mine, Decimal)
+        and isinstance(theirs, Decimal | int | float)
+        and not isinstance(theirs, bool)
+    ):
+        return mine == Decimal(str(theirs))
+    if isinstance(mine, str) and isinstance(theirs, str):
+        return mine.strip() == theirs.strip()
+    return bool(mine == theirs)
+
+
+#: The quarterly sheet's key of a field of a result or an evaluation the checks name.
+_QUARTER_KEYS = {("evaluations", "date"): "evaluation_date", ("evaluations", "note"): "code",
+                 ("evaluations", "evaluator"): "code"}  # fmt: skip
+
+
 def _key_of(field_path: str, prefix: str) -> str:
     """The sheet key a record finding's field names: ``reports[7].progress`` → ``progress``."""
+    if prefix in ("results", "evaluations"):
+        match = re.fullmatch(rf"{prefix}\[\d+\](?:\.([a-z_]+))?(?:\..*)?", field_path)
+        if match is None:
+            return "code"
+        key = match.group(1) or "quarter"
+        return _QUARTER_KEYS.get((prefix, key), key)
     if prefix == "reports":
         match = re.fullmatch(r"reports\[\d+\](?:\.([a-z_]+))?(?:\..*)?", field_path)
         if match is None:

@@ -27,8 +27,17 @@ from ..calendar import MIN_BE_YEAR, DateInputError
 from ..errors import InputError, ProjledgerError
 from ..i18n import _, ngettext, os_problem
 from ..labels import label, value_for_label
-from ..money import NumberInputError, parse_money, parse_percent, parse_whole
-from .columns import CHOICES, COLUMNS, NEW_TITLE, REPORT_TITLE, SheetColumn, SheetKind, column_letter
+from ..money import NumberInputError, parse_decimal, parse_money, parse_percent, parse_whole
+from .columns import (
+    CHOICES,
+    COLUMNS,
+    NEW_TITLE,
+    QUARTER_TITLE,
+    REPORT_TITLE,
+    SheetColumn,
+    SheetKind,
+    column_letter,
+)
 
 #: Files larger than this are refused before anything parses them.
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -248,7 +257,9 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
         if not sheets:
             raise InputError(_("holds no worksheet"), path=shown)
         by_title = {s.title: s for s in sheets}
-        sheet = by_title.get(REPORT_TITLE) or by_title.get(NEW_TITLE) or sheets[0]
+        sheet = (
+            by_title.get(REPORT_TITLE) or by_title.get(NEW_TITLE) or by_title.get(QUARTER_TITLE) or sheets[0]
+        )
         # Read to the sheet's real end, whatever its stored dimension says: read-only mode
         # trusts it, and streaming writers (Apache POI's SXSSF) store ``<dimension ref="A1"/>``,
         # which would hide every row; a dimension too large would pad empty rows to its end.
@@ -304,6 +315,8 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
     # A registration sheet names what only ``new`` asks for; anything else is taken for a monthly one.
     only_new = {"fiscal_year", "budget", "start", "end", "department"}
     kind: SheetKind = "new" if only_new & set(letters) and not {"progress", "no"} & set(letters) else "report"
+    if "quarter" in letters and not {"progress", "no"} & set(letters):
+        kind = "quarter"  # the quarterly sheet of KPI results and evaluations
     missing = [c.key for c in COLUMNS[kind] if c.required and c.key not in letters]
     if missing:
         wanted = ", ".join(c.header for c in COLUMNS[kind] if c.key in missing)
@@ -432,6 +445,8 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
             return parse_percent(text)
         if kind == "money":
             return parse_money(text)
+        if kind == "number":
+            return parse_decimal(text)
     except NumberInputError as error:
         raise CellError(str(error)) from None
     except InvalidOperation:

@@ -95,6 +95,8 @@ def build_workbook(kind: SheetKind, lines: Sequence[dict[str, Any]]) -> Any:
                 cell.data_type = "s"  # text, whatever it starts with
             elif column.kind in ("money", "percent"):
                 cell.number_format = NUMBER_FORMATS[column.kind]
+            elif column.kind == "number":
+                cell.number_format = "General"
             if value is not None:
                 shown = (
                     f"{value:,.2f}" if column.kind == "money" and isinstance(value, Decimal) else str(value)
@@ -122,8 +124,8 @@ def build_workbook(kind: SheetKind, lines: Sequence[dict[str, Any]]) -> Any:
                 sheet.add_data_validation(validation)
                 validation.add(f"{letter}2:{letter}{last}")
         sheet.column_dimensions[letter].width = min(max(widths[index] + 2, _MIN_WIDTH), _MAX_WIDTH)
-    sheet.freeze_panes = "C2" if kind == "report" else "B2"
-    if kind == "report":
+    sheet.freeze_panes = "B2" if kind == "new" else "C2"
+    if kind != "new":
         # Without a password: the lock keeps context from being typed over by accident, nothing more.
         sheet.protection.sheet = True
         for allowed in ("formatColumns", "formatRows", "formatCells", "autoFilter", "sort"):
@@ -142,6 +144,9 @@ def _validation(column: SheetColumn, letter: str, factory: Any) -> Any:
     if column.kind == "money":
         return factory(type="decimal", operator="greaterThanOrEqual", formula1="0",
                        error="จำนวนเงิน (บาท) ไม่ติดลบ", **common)  # fmt: skip
+    if column.kind == "number":
+        return factory(type="decimal", operator="greaterThanOrEqual", formula1="0",
+                       error="ตัวเลขไม่ติดลบ เช่น 94.73", **common)  # fmt: skip
     if column.kind == "date":
         return factory(type="custom", formula1=_date_rule(letter, 2),
                        error="วันที่ วว/ดด/ปปปป พ.ศ. เช่น 25/10/2567", **common)  # fmt: skip
