@@ -139,3 +139,6 @@ def test_the_site_job_of_init_builds_the_site(agency: Path) -> None:
         "utf-8"
     )
     assert "_site/" in (agency / ".gitignore").read_text("utf-8").splitlines()
+    # nothing of the export's machinery is published: its lock is the site's, beside _site
+    published = [p.relative_to(agency / "_site").as_posix() for p in (agency / "_site").rglob("*")]
+    assert not [name for name in published if ".lock" in name or ".tmp-" in name], published

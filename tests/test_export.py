@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
+import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -15,12 +17,12 @@ import pytest
 
 from projledger.core import export as ex
 
-from conftest import PROJECT_ROOT, run
+from conftest import DATA, PROJECT_ROOT, run
 from portfolio import AS_OF, build
 
 AS_OF_ARG = AS_OF.isoformat()
 
-#: The columns of export version 1, pinned: adding a column to a table is allowed (append it
+#: The columns of export version 2 (1's, in Parquet part files), pinned: adding a column to a table is allowed (append it
 #: to the schema file and TABLES); renaming, removing or retyping one breaks this test and
 #: needs EXPORT_VERSION bumped and the README's note.
 PINNED = {
@@ -130,6 +132,110 @@ def test_ndjson_tables_exact_thai_and_every_row_carries_repository(
         assert (tmp_path / "x" / f"{empty}.ndjson").read_text("utf-8") == ""
 
 
+FORMAT2 = DATA / "format2"
+
+
+def with_format2(root: Path) -> Path:
+    """The portfolio of tests/portfolio.py plus the format-2 examples: a project with a budget
+    revision and two evaluations, and a KPI (two results, one evaluation) naming it."""
+    build(root)
+    shutil.copy(FORMAT2 / "01000000-2475.toml", root / "records" / "2565" / "01000000-2475.toml")
+    (root / "records" / "2565" / "kpi").mkdir()
+    shutil.copy(FORMAT2 / "kpi" / "5026-2001.toml", root / "records" / "2565" / "kpi" / "5026-2001.toml")
+    return root
+
+
+def _lines(path: Path) -> list[dict]:  # type: ignore[type-arg]
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines()]
+
+
+def test_format2_tables_come_from_the_index_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path
+) -> None:
+    root = with_format2(tmp_path / "city")
+    manifest = _export(root, "ndjson", tmp_path / "x", monkeypatch)
+    counts = {
+        t: manifest["tables"][t]["rows"] for t in ("kpis", "kpi_results", "evaluations", "budget_revisions")
+    }
+    assert counts == {"kpis": 1, "kpi_results": 2, "evaluations": 3, "budget_revisions": 1}
+    (kpi,) = _lines(tmp_path / "x" / "kpis.ndjson")
+    assert kpi == {
+        "repository": "city", "agency_code": "5026", "fiscal_year": 2565, "path": "records/2565/kpi/5026-2001.toml",
+        "code": "5026-2001", "number": "5.1", "name": "ความสำเร็จของการเบิกจ่ายงบประมาณในภาพรวม",
+        "department": "สำนักงานเลขานุการสภากรุงเทพมหานคร", "category": "routine", "level": "output",
+        "unit": "ร้อยละ", "target": 100, "baseline": None, "direction": "higher",
+        "definition": "ร้อยละของงบประมาณที่เบิกจ่ายได้เทียบกับงบประมาณหลังปรับโอน",
+        "formula": "(งบประมาณที่เบิกจ่าย / งบประมาณหลังปรับโอน) x 100", "data_source": "ระบบติดตามและประเมินผล",
+        "strategy_issue": "การบริหารจัดการ", "strategy_dimension": "มิติที่ 7.1",
+        "strategy_goal": "การบริหารงบประมาณมีประสิทธิภาพ", "projects": "01000000-2475",
+    }  # fmt: skip
+    assert '"target":100.0000' in (tmp_path / "x" / "kpis.ndjson").read_text("utf-8")
+    results = [
+        (r["quarter"], r["value"], r["date"], r["note"])
+        for r in _lines(tmp_path / "x" / "kpi_results.ndjson")
+    ]
+    assert results == [(1, 20.5, "2022-01-28", "เบิกจ่ายตามแผน"), (2, 45.5, "2022-04-25", "เบิกจ่ายตามแผน")]
+    evaluations = [(e["code"], e["record_kind"], e["quarter"], e["score"], e["full_score"], e["date"], e["note"])
+                   for e in _lines(tmp_path / "x" / "evaluations.ndjson")]  # fmt: skip
+    assert sorted(evaluations) == [
+        ("01000000-2475", "project", 1, 100, 100, "2022-01-20", None),
+        ("01000000-2475", "project", 2, 95.5, 100, "2022-04-21", "รายงานครบถ้วน"),
+        ("5026-2001", "kpi", 1, 100, 100, "2022-01-31", None),
+    ]
+    (revision,) = _lines(tmp_path / "x" / "budget_revisions.ndjson")
+    assert (revision["agency_code"], revision["date"], revision["budget"], revision["reference"], revision["note"]) == (
+        "01000000", "2022-03-15", 3200000, "โอนงบประมาณ ครั้งที่ 1/2565", "โอนไปตั้งจ่ายรายการอื่น"
+    )  # fmt: skip
+    # a second export reads no record file: every text of these tables is in the index's facts
+    import projledger.core.index as ix
+
+    def no_reading(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a record was read again")
+
+    monkeypatch.setattr(ix, "check_path", no_reading)
+    _export(root, "ndjson", tmp_path / "y", monkeypatch)
+    for table in ex.TABLES:
+        assert (tmp_path / "x" / f"{table}.ndjson").read_bytes() == (
+            tmp_path / "y" / f"{table}.ndjson"
+        ).read_bytes()
+
+
+@pytest.mark.parametrize(("as_of", "quarter", "value", "percent"), [
+    ("2022-03-31", 1, 20.5, 20.5),  # the Q2 result, dated 25 April, not yet known
+    ("2022-10-31", 2, 45.5, 45.5),
+])  # fmt: skip
+def test_status_has_a_row_per_kpi_with_the_figures_of_kpi_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, as_of: str, quarter: int, value: float, percent: float
+) -> None:
+    from datetime import date
+
+    from projledger.core.config import load_config
+    from projledger.core.portfolio import kpi_rows
+
+    root = with_format2(tmp_path / "city")
+    monkeypatch.chdir(root)
+    result = run("export", "--format", "ndjson", "--output", str(tmp_path / "x"), "--as-of", as_of)
+    assert result.exit_code == 0, result.stderr
+    rows = _lines(tmp_path / "x" / "status.ndjson")
+    assert sorted(r["kind"] for r in rows) == ["kpi"] + ["project"] * 11
+    (kpi,) = (r for r in rows if r["kind"] == "kpi")
+    assert (kpi["code"], kpi["agency_code"], kpi["unit"], kpi["target"], kpi["direction"]) == (
+        "5026-2001", "5026", "ร้อยละ", 100, "higher"
+    )  # fmt: skip
+    assert (kpi["latest_quarter"], kpi["latest_value"], kpi["percent_of_target"], kpi["met"]) == (
+        quarter, value, percent, False
+    )  # fmt: skip
+    assert (kpi["latest_score"], kpi["latest_full_score"], kpi["as_of"]) == (100, 100, as_of)
+    assert all(kpi[c] is None for c in ("state", "budget", "disbursed", "due", "late"))
+    (expected,) = kpi_rows([], load_config(root), date.fromisoformat(as_of), checked_on=date(2022, 10, 31))
+    for name in ("latest_quarter", "latest_value", "percent_of_target", "met", "latest_score", "target"):
+        wanted = getattr(expected, name)
+        assert kpi[name] == (wanted if wanted is None or isinstance(wanted, bool) else float(wanted)), name
+    project = next(r for r in rows if r["code"] == "01000000-2475")
+    assert project["unit"] is None and project["latest_quarter"] is None and project["met"] is None
+    assert project["budget_in_force"] == 3200000 and project["latest_score"] is not None
+
+
 def test_sqlite_money_in_satang_dates_and_meta(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "city"
     build(root)
@@ -144,6 +250,96 @@ def test_sqlite_money_in_satang_dates_and_meta(tmp_path: Path, monkeypatch: pyte
     declared = [r[1] for r in con.execute("PRAGMA table_info(kpis)")]
     assert declared == [c.name for c in ex.columns_of("kpis")]
     assert con.execute("SELECT count(*) FROM kpis").fetchone() == (0,)
+
+
+def test_batches_and_row_groups_are_bounded_by_values_not_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory is bounded by values held, whatever a table's width: a wide table's batches and
+    Parquet row groups have fewer rows; every row is still written once, in order."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    root = with_format2(tmp_path / "city")
+    monkeypatch.setattr(ex, "VALUES", 4 * len(ex.columns_of("status")))
+    monkeypatch.setattr(ex, "GROUP_VALUES", 8 * len(ex.columns_of("status")))
+    monkeypatch.setattr(ex, "MIN_GROUP", 2)
+    monkeypatch.setattr(ex, "MIN_BATCH", 1)
+    handed: dict[str, list[int]] = {}
+    write = ex.ParquetWriter.write
+
+    def counted(self, table, rows):  # type: ignore[no-untyped-def]
+        handed.setdefault(table, []).append(len(rows))
+        write(self, table, rows)
+
+    monkeypatch.setattr(ex.ParquetWriter, "write", counted)
+    _export(root, "parquet", tmp_path / "p", monkeypatch)
+    assert max(handed["status"]) <= 4 and len(handed["status"]) == 3  # a row a record: 12 rows, 4 at a time
+    assert len(handed["reports"]) > 1  # a batch may pass its bound by one record's rows
+    status = pq.ParquetFile(tmp_path / "p" / "status" / "part-00000.parquet")
+    sizes = [status.metadata.row_group(i).num_rows for i in range(status.num_row_groups)]
+    assert sum(sizes) == 12 and len(sizes) > 1 and max(sizes) <= 8 + 4
+    _export(root, "ndjson", tmp_path / "n", monkeypatch)
+    codes = [r["code"] for r in _lines(tmp_path / "n" / "status.ndjson")]
+    assert status.read(columns=["code"]).column("code").to_pylist() == codes
+    assert os.environ.get("ARROW_DEFAULT_MEMORY_POOL") == "system"  # set before pyarrow's first import
+
+
+def test_a_parquet_table_is_a_folder_of_parts_of_bounded_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each Parquet table is a folder of part files, a new part every PART_GROUPS row groups (so
+    the writer's metadata, kept until a file closes, is bounded); an empty table is one part of
+    no rows; the manifest lists the parts; read together they are every row, in order."""
+    pq = pytest.importorskip("pyarrow.parquet")
+    root = with_format2(tmp_path / "city")
+    monkeypatch.setattr(ex, "VALUES", 2 * len(ex.columns_of("status")))
+    monkeypatch.setattr(ex, "GROUP_VALUES", 2 * len(ex.columns_of("status")))
+    monkeypatch.setattr(ex, "MIN_GROUP", 1)
+    monkeypatch.setattr(ex, "MIN_BATCH", 1)
+    monkeypatch.setattr(ex, "PART_GROUPS", 2)
+    manifest = _export(root, "parquet", tmp_path / "p", monkeypatch)
+    assert manifest["export_version"] == ex.EXPORT_VERSION == 2
+    assert "part-00000.parquet" in manifest["layout"] and "version 1" in manifest["layout"]
+    parts = manifest["tables"]["status"]["parts"]
+    assert manifest["tables"]["status"]["file"] == "status/"
+    assert parts == [f"status/part-{i:05d}.parquet" for i in range(len(parts))] and len(parts) == 3
+    assert sorted(p.name for p in (tmp_path / "p" / "status").iterdir()) == [p.split("/")[1] for p in parts]
+    groups = [pq.ParquetFile(tmp_path / "p" / part).metadata.num_row_groups for part in parts]
+    assert max(groups) == 2 and sum(groups) == 6  # 12 rows, 2 a group, 2 groups a part
+    codes = [c for part in parts for c in pq.read_table(tmp_path / "p" / part).column("code").to_pylist()]
+    _export(root, "ndjson", tmp_path / "n", monkeypatch)
+    assert codes == [r["code"] for r in _lines(tmp_path / "n" / "status.ndjson")]
+    empty = manifest["tables"]["kpi_results"]
+    if empty["rows"] == 0:
+        assert empty["parts"] == ["kpi_results/part-00000.parquet"]
+    whole = pq.read_table(tmp_path / "p" / "status")  # the folder reads as one table (Hive-style readers)
+    assert whole.num_rows == 12 and whole.schema.metadata[b"export_version"] == b"2"
+
+
+def test_records_added_while_the_export_reads_them_refuse_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export walks the records twice (holding no file's entry between): a listing that
+    changed between the walks is refused, nothing written, never rows mismatched."""
+    root = with_format2(tmp_path / "city")
+    monkeypatch.chdir(root)
+    assert run("export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0
+    before = {p.name: p.read_bytes() for p in (root / "out").iterdir()}
+    listing = ex._listing
+    calls = []
+
+    def growing(paths, config):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        yield from listing(paths, config)
+        if len(calls) == 2:
+            yield (str(root / "records" / "2565" / "01000000-0001.toml"), None)
+
+    monkeypatch.setattr(ex, "_listing", growing)
+    result = run("--lang", "en", "export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG)
+    assert result.exit_code == 1, result.stderr
+    assert "added or removed while the export read them" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert {p.name: p.read_bytes() for p in (root / "out").iterdir()} == before
+    assert [p.name for p in root.iterdir() if ".tmp-" in p.name] == []
 
 
 def test_export_replaces_only_an_export_and_refuses_protected_places(
@@ -168,6 +364,34 @@ def test_export_replaces_only_an_export_and_refuses_protected_places(
     assert run("export", "--format", "sqlite", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0
     assert sorted(p.name for p in (root / "out").iterdir()) == ["export.json", ex.SQLITE_FILE]
     assert [p.name for p in root.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_what_a_killed_export_left_is_removed_by_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "city"
+    build(root)
+    monkeypatch.chdir(root)
+    killed = root / ".out.tmp-k1ll3d00"  # as tempfile.mkdtemp names it; a table half-written
+    killed.mkdir()
+    (killed / "reports").mkdir()
+    (killed / "reports" / "part-00000.parquet").write_bytes(b"PAR1 half")
+    (killed / "status.ndjson").write_text("{", "utf-8")
+    empty = root / ".out.tmp-3mpty000"
+    empty.mkdir()
+    foreign = root / ".out.tmp-n0tours0"  # holds a file no export writes: left alone
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep", "utf-8")
+    mine = root / ".out.tmp-0wnf1les"  # a table's folder holding a file no export writes: left alone
+    (mine / "projects").mkdir(parents=True)
+    (mine / "projects" / "mine.csv").write_text("keep", "utf-8")
+    other = root / ".other.tmp-k1ll3d00"  # another output's: not this export's to clean
+    other.mkdir()
+    assert run("export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0
+    assert not killed.exists() and not empty.exists()
+    assert (foreign / "notes.txt").read_text("utf-8") == "keep" and other.is_dir()
+    assert (mine / "projects" / "mine.csv").read_text("utf-8") == "keep"
+    assert (root / "out" / "export.json").is_file()
 
 
 def test_a_failed_export_leaves_the_previous_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -255,17 +479,17 @@ def test_duckdb_over_two_repositories_parquet_and_sqlite_match_summary(
     monkeypatch.chdir(tmp_path)
     con = duckdb.connect()
     parquet = dict(con.execute(
-        "SELECT agency_code, sum(budget) FROM read_parquet('exports/*/projects.parquet') GROUP BY ALL"
+        "SELECT agency_code, sum(budget) FROM read_parquet('exports/*/projects/*.parquet') GROUP BY ALL"
     ).fetchall())  # fmt: skip
     assert parquet == expected
     assert all(isinstance(v, Decimal) for v in parquet.values())
     # the same code in both repositories is two rows, told apart by repository
     both = con.execute(
-        "SELECT repository, budget FROM read_parquet('exports/*/projects.parquet') "
+        "SELECT repository, budget FROM read_parquet('exports/*/projects/*.parquet') "
         "WHERE code = '01000000-0001' ORDER BY repository"
     ).fetchall()
     assert both == [("agency-a", Decimal("1000000.00")), ("agency-b", Decimal("1234567.89"))]
-    types = dict(con.execute("DESCRIBE SELECT * FROM read_parquet('exports/agency-a/projects.parquet')")
+    types = dict(con.execute("DESCRIBE SELECT * FROM read_parquet('exports/agency-a/projects/*.parquet')")
                  .fetchall()[i][:2] for i in range(14))  # fmt: skip
     assert types["budget"] == "DECIMAL(18,2)" and types["start"] == "DATE"
 
@@ -312,6 +536,98 @@ def test_python_sqlite3_over_two_repositories_matches_summary(
     assert {code: Decimal(total).scaleb(-2) for code, total in satang} == expected
 
 
+def _generated_repositories(tmp_path: Path) -> tuple[Path, Path]:
+    """Two repositories of generated format-1 projects (some broken on purpose: findings), each
+    with the format-2 examples (a project with a budget revision and evaluations, a KPI); the
+    second holds a second KPI that meets its target."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    from bench.generate import generate
+
+    roots = []
+    for seed, name in ((1, "agency-a"), (2, "agency-b")):
+        root = tmp_path / name
+        generate(root, 40, seed=seed, size=1500, fail_share=0.15)
+        kpis = root / "records" / "2565" / "kpi"
+        kpis.mkdir(parents=True)
+        shutil.copy(FORMAT2 / "01000000-2475.toml", root / "records" / "2565" / "01000000-2475.toml")
+        shutil.copy(FORMAT2 / "kpi" / "5026-2001.toml", kpis / "5026-2001.toml")
+        roots.append(root)
+    met = (FORMAT2 / "kpi" / "5026-2001.toml").read_text("utf-8")
+    met = met.replace('code = "5026-2001"', 'code = "5026-2002"').replace("target = 100", "target = 40")
+    (roots[1] / "records" / "2565" / "kpi" / "5026-2002.toml").write_text(met, "utf-8")
+    return roots[0], roots[1]
+
+
+def test_duckdb_over_two_generated_repositories_with_kpis_and_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The issue's Done-when: the README's recipes over the Parquet exports of two generated
+    repositories holding projects, KPIs and findings give the totals of ``summary`` over both,
+    and the KPIs met per agency those of the KPI rows (portfolio.kpi_rows)."""
+    duckdb = pytest.importorskip("duckdb")
+    pytest.importorskip("pyarrow")
+    from datetime import date
+
+    from bench.generate import AS_OF as BENCH_AS_OF  # type: ignore[import-not-found]
+    from projledger.core.config import load_config
+    from projledger.core.portfolio import kpi_rows
+
+    a, b = _generated_repositories(tmp_path)
+    as_of = BENCH_AS_OF.isoformat()
+    for root in (a, b):
+        monkeypatch.chdir(root)
+        result = run("export", "--format", "parquet", "--output", str(tmp_path / "exports" / root.name),
+                     "--as-of", as_of)  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+    expected: dict[str, Decimal] = {}
+    met_expected: dict[str, tuple[int, int]] = {}
+    summary_kpis = [0, 0]
+    for root in (a, b):
+        monkeypatch.chdir(root)
+        summary = run("summary", "--format", "json", "--as-of", as_of)
+        total = json.loads(summary.stdout)["total"]
+        summary_kpis = [summary_kpis[0] + total["kpis"], summary_kpis[1] + total["kpis_met"]]
+        for group in json.loads(summary.stdout)["groups"]:
+            code = group["key"]["agency"]
+            expected[code] = expected.get(code, Decimal(0)) + Decimal(str(group["budget"]))
+        for row in kpi_rows([], load_config(root), date.fromisoformat(as_of), checked_on=date(2026, 1, 1)):
+            count, met = met_expected.get(row.agency_code, (0, 0))
+            met_expected[row.agency_code] = (count + 1, met + bool(row.met))
+    monkeypatch.chdir(tmp_path)
+    con = duckdb.connect()
+    budgets = dict(con.execute(
+        "SELECT agency_code, sum(budget_in_force) FROM read_parquet('exports/*/status/*.parquet') "
+        "WHERE kind = 'project' GROUP BY ALL"
+    ).fetchall())  # fmt: skip
+    assert budgets == expected and len(expected) > 3
+    # the projects table holds each record's own budget: the revision shows in budget_revisions
+    revised = con.execute(
+        "SELECT p.budget, r.budget FROM read_parquet('exports/*/projects/*.parquet') p "
+        "JOIN read_parquet('exports/*/budget_revisions/*.parquet') r USING (repository, code)"
+    ).fetchall()
+    assert revised == [(Decimal("3540000.00"), Decimal("3200000.00"))] * 2
+    kpis = {
+        code: (count, met)
+        for code, count, met in con.execute(
+            "SELECT agency_code, count(*), count(*) FILTER (WHERE met) "
+            "FROM read_parquet('exports/*/status/*.parquet') WHERE kind = 'kpi' GROUP BY ALL"
+        ).fetchall()
+    }
+    assert kpis == met_expected == {"5026": (3, 1)}
+    assert summary_kpis == [3, 1]  # summary files a KPI under its department's agency: the totals agree
+    findings = con.execute(
+        "SELECT repository, count(*) FROM read_parquet('exports/*/findings/*.parquet') "
+        "WHERE severity = 'error' GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    assert [r[0] for r in findings] == ["agency-a", "agency-b"] and all(n > 0 for _, n in findings)
+    counts = dict(con.execute(
+        "SELECT 'kpi_results', count(*) FROM read_parquet('exports/*/kpi_results/*.parquet') UNION ALL "
+        "SELECT 'evaluations', count(*) FROM read_parquet('exports/*/evaluations/*.parquet')"
+    ).fetchall())  # fmt: skip
+    assert counts == {"kpi_results": 6, "evaluations": 7}
+
+
 def test_pyspark_reads_the_parquet_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The README's PySpark snippet; pyspark (450 MB, needs Java) is not a dev dependency."""
     pyspark = pytest.importorskip("pyspark.sql", reason="pyspark is not installed (optional, 450 MB + Java)")
@@ -322,8 +638,60 @@ def test_pyspark_reads_the_parquet_export(tmp_path: Path, monkeypatch: pytest.Mo
     expected = _summary_totals(monkeypatch, tmp_path, a, b)
     spark = pyspark.SparkSession.builder.master("local[1]").appName("projledger").getOrCreate()
     try:
-        frame = spark.read.parquet(str(tmp_path / "exports" / "*" / "projects.parquet"))
+        frame = spark.read.parquet(str(tmp_path / "exports" / "*" / "projects" / "*.parquet"))
         rows = frame.groupBy("agency_code").sum("budget").collect()
         assert {r[0]: Decimal(r[1]) for r in rows} == expected
     finally:
         spark.stop()
+
+
+def test_an_export_never_loads_the_index_s_dict_of_every_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Memory bounded in every format: storing what it checked, a cold export (and a warm one,
+    storing nothing at the end) never loads every file's stat row (``Index.files``: 0.5 MB a
+    1,000 files, which grew every export by that); the stored entries still serve the next run."""
+    from projledger.core import index as ix
+
+    root = with_format2(tmp_path / "city")
+    loaded: list[int] = []
+    files = ix.Index.files
+
+    def spied(self):  # type: ignore[no-untyped-def]
+        loaded.append(1)
+        return files(self)
+
+    monkeypatch.setattr(ix.Index, "files", spied)
+    cold = _export(root, "ndjson", tmp_path / "cold", monkeypatch)
+    warm = _export(root, "ndjson", tmp_path / "warm", monkeypatch)
+    assert loaded == []
+    assert cold["tables"] == warm["tables"]
+    assert _lines(tmp_path / "cold" / "status.ndjson") == _lines(tmp_path / "warm" / "status.ndjson")
+    monkeypatch.setattr(ix.Index, "files", files)
+    result = run("status", "--format", "json", "--as-of", AS_OF_ARG)  # reads the entries export stored
+    assert result.exit_code in (0, 1), result.stderr
+
+
+def test_a_pool_that_is_not_preloaded_leaves_the_checking_code_to_its_processes(tmp_path: Path) -> None:
+    """export's cold run: the processes of the pool import the checking code, the parent (which
+    holds pyarrow besides) does not; the files are checked all the same, in order."""
+    root = tmp_path / "city"
+    build(root)
+    script = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from projledger.core import index as ix\n"
+        "from projledger.core.config import load_config\n"
+        "from datetime import date\n"
+        "ix.PARALLEL_THRESHOLD = 1\n"
+        "config = load_config(Path.cwd())\n"
+        "paths = sorted(str(p) for p in Path('records').rglob('*.toml'))\n"
+        "done = list(ix.checked_in_order(paths, config, date(2565 - 543, 6, 30), None, 2, preload=False))\n"
+        "print(json.dumps([len(done), len(paths), 'projledger.core.check' in sys.modules]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    count, paths, imported = json.loads(out.stdout)
+    assert count == paths > 1 and imported is False

@@ -55,6 +55,11 @@ def test_generated_config_parses_to_the_defaults_and_spells_out_every_setting(tm
     assert '\n# "2567" = [30, 52, 75, 100]\n' in text
     (tmp_path / "projledger.toml").write_text(text.replace('# "2567"', '"2567"'), "utf-8")
     assert parse_config(tmp_path / "projledger.toml").targets(2567) == tuple(map(Decimal, (30, 52, 75, 100)))
+    # so is the repository's name (export), unset by default: the folder's name
+    assert config.name == "" and config.repository_name == tmp_path.name
+    assert '\n# name = "bma-budget-office"\n' in text
+    (tmp_path / "projledger.toml").write_text(text.replace("# name =", "name ="), "utf-8")
+    assert parse_config(tmp_path / "projledger.toml").repository_name == "bma-budget-office"
 
 
 def test_every_setting_has_a_comment_above_it() -> None:

@@ -78,6 +78,6 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None, with_export
         from ..core.export import export
 
         done = export(result.path / "export", with_export, [], config, day, today(config), Path.cwd(),
-                      __version__)  # fmt: skip
+                      __version__, lock_beside=result.path)  # fmt: skip
         click.echo(_("export: {path} ({format})").format(path=shown_path(done.path), format=with_export))
     report_skipped(skipped.files)

@@ -12,7 +12,8 @@ column is allowed; renaming or removing one is a breaking change, so the export 
 Streaming and bounded: the records come one at a time through the index (``records``: one
 query a file for what it keeps, a file read and checked only when it changed), each becomes the
 rows of every table (``PRODUCERS``: one function per table, fed the record's facts), and rows are
-written ``BATCH`` at a time (a Parquet row group, one ``executemany``, lines of JSON). Nothing
+written a bounded batch at a time (``VALUES``; a Parquet row group ``GROUP_VALUES``, a Parquet part
+file ``PART_GROUPS`` row groups). Nothing
 holds every record. The tables are written into a temporary folder beside the output and the
 folder is swapped in at the end: never a half-written export.
 
@@ -42,16 +43,39 @@ from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .i18n import _, os_problem
 from .text import printable
 
-#: Bumped when a column is renamed or removed or changes type (adding one is not a break).
-EXPORT_VERSION = 1
+#: Bumped when a column is renamed or removed or changes type, or the files' layout changes
+#: (adding a column is not a break). 2: each Parquet table is a folder of part files.
+EXPORT_VERSION = 2
 FORMATS = ("parquet", "sqlite", "ndjson")
 #: The manifest every export holds; its ``generator`` marks a folder that export may replace.
 MANIFEST = "export.json"
 GENERATOR = "projledger export"
-#: The SQLite export's one file; Parquet and NDJSON write ``<table>.parquet`` / ``<table>.ndjson``.
+#: The SQLite export's one file; NDJSON writes ``<table>.ndjson``, Parquet a folder per table
+#: of part files, ``<table>/part-00000.parquet``, ``part-00001.parquet``, ...
 SQLITE_FILE = "projledger.sqlite"
-#: Rows of a table gathered before they are written (a Parquet row group).
-BATCH = 8192
+PART = "part-{:05d}.parquet"
+#: Row groups of a Parquet part file; the next group opens a new part. A Parquet writer keeps
+#: every row group's metadata (each column chunk's offsets and statistics) until its file
+#: closes, which grew the export by 0.8 MB a 1,000 records in one file per table; parts of 16
+#: groups (65,536 rows of reports, 21,840 of status) bound it, and are the layout Spark,
+#: DuckDB and Hive-style readers take (``read_parquet('exports/*/projects/*.parquet')``).
+PART_GROUPS = 16
+#: What the manifest says of the files' layout (version 2 changed Parquet's).
+LAYOUTS = {
+    "parquet": "a folder per table of part files, <table>/part-00000.parquet, ... (export version 2; "
+    "version 1 wrote one <table>.parquet): read <table>/*.parquet",
+    "sqlite": f"one database, {SQLITE_FILE}, a table per table",
+    "ndjson": "a file per table, <table>.ndjson",
+}
+#: Values (rows x columns) of a table's Parquet row group, gathered as Arrow arrays: 65,536
+#: (1,365 rows of status, 4,096 of reports; never under ``MIN_GROUP`` rows). Row groups of
+#: 8,192 rows of every table held 25 MB more at 10,000 records while pyarrow encoded them.
+GROUP_VALUES = 1 << 15
+MIN_GROUP = 1024
+#: Python values of a table held before they are handed to the writer (rows of a wide table:
+#: fewer): a batch of 8,192 rows of status as Python objects took 25 MB.
+VALUES = 1 << 13
+MIN_BATCH = 64
 
 TYPES = ("string", "int32", "bool", "date", "decimal(18,2)", "decimal(18,4)")
 
@@ -215,43 +239,90 @@ def records(
 
     store = ix.Index.open(config, environ)
     try:
-        found = ix.scan(paths, config)
-        known: list[tuple[str, str | None] | None] = []
+        # Two walks of the listing, holding one byte a file and the names of the files to read:
+        # the first asks the index which files it knows unchanged (the others go to the pool of
+        # processes, in order), the second yields each file as it comes, asking the index again
+        # for a known one. Holding every file's name, stat and entry took 1 MB a 1,000 files.
+        known = bytearray()
         misses: list[str] = []
-        for name, refused, stat in found.files:
-            entry = store.entry_of(os.path.abspath(name), stat, checked_on) if store and not refused else None
-            known.append(entry)
-            if entry is None and not refused:
+        for name, refused in _listing(paths, config):
+            hit = not refused and store is not None and store.entry_of(
+                os.path.abspath(name), _stat_key(name), checked_on
+            ) is not None  # fmt: skip
+            known.append(hit)
+            if not refused and not hit:
                 misses.append(name)
         racy_since = store.racy_since if store is not None else None
-        computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(environ))
-        del misses
+        # the checking code is imported by the processes that check, not here: this process
+        # checks nothing (unless a file changes between the walks) and holds pyarrow besides
+        computed = ix.checked_in_order(
+            misses, config, checked_on, racy_since, ix.jobs_wanted(environ), preload=False
+        )
         to_store: list[tuple[str, ix.Checked]] = []
-        for (name, refused, _stat), entry in zip(found.files, known, strict=True):
+        place = missed = 0
+        for place, (name, refused) in enumerate(_listing(paths, config), start=1):
+            if place > len(known) or (
+                not known[place - 1] and not refused and (missed == len(misses) or misses[missed] != name)
+            ):
+                raise _changed()
             shown = record_path(name, config)
             if refused:
                 yield Item(shown, _refusal(refused), None, None)
                 continue
-            if entry is None:
-                checked = next(computed)
+            stat = _stat_key(name)
+            entry = (
+                store.entry_of(os.path.abspath(name), stat, checked_on)
+                if store and known[place - 1]
+                else None
+            )
+            if entry is None:  # not known; or changed since the first walk: checked here, alone
+                if known[place - 1]:
+                    checked = ix.check_path(name, config, checked_on, racy_since)
+                else:
+                    checked, missed = next(computed), missed + 1
                 if store is not None:
                     to_store.append((os.path.abspath(name), checked))
                     if len(to_store) == 256:
                         store.store_many(to_store)
                         to_store = []
-                findings, facts_text = checked.findings_json, checked.facts
-            else:
-                findings, facts_text = entry
+                entry = (checked.findings_json, checked.facts)
+            findings, facts_text = entry
             facts = json.loads(facts_text) if facts_text else None
             record = None
             if facts is not None and ix.skip_reason(findings, True) is None:
                 record = _from_facts(facts)
             yield Item(shown, findings, record, facts)
+        if place != len(known):
+            raise _changed()
         if store is not None:
             store.store_many(to_store)
     finally:
         if store is not None:
             store.close()
+
+
+def _listing(paths: list[Path], config: Config) -> Iterator[tuple[str, str | None]]:
+    """The record files under ``paths`` and why each is refused (None: it is not), walked
+    anew at each call, in the order every command lists them."""
+    from .repository import list_records
+
+    for entry in list_records(paths, config):
+        yield os.fspath(entry.path_text), entry.refused
+
+
+def _stat_key(name: str) -> Any:
+    from .index import stat_key
+
+    try:
+        return stat_key(os.stat(name))
+    except OSError:
+        return None
+
+
+def _changed() -> ConflictError:
+    return ConflictError(
+        _("record files were added or removed while the export read them; nothing was written: run it again")
+    )
 
 
 def _refusal(reason: str) -> str:
@@ -326,27 +397,38 @@ def report_rows(ctx: Context, item: Item) -> Iterator[Row]:
                r.target_status, r.event)  # fmt: skip
 
 
+_STATUS_NAMES = tuple(c.name for c in TABLES["status"])
+
+
+def _status_row(common: Row, values: dict[str, Any]) -> Row:
+    """A row of ``status`` from its values by column name (a column a kind lacks is None)."""
+    return (*common, *(values.get(name) for name in _STATUS_NAMES))
+
+
 def status_rows(ctx: Context, item: Item) -> Iterator[Row]:
-    """A project's status row as of the day (the keys of ``status --format json``); a KPI's
-    row (its KPI columns filled, the project ones None) is added here with format 2."""
-    from .portfolio import build_row
+    """A project's or a KPI's status row as of the day (the keys of ``status --format json``;
+    ``kind`` tells them apart, the other kind's columns None). The figures are those of
+    ``portfolio.build_row`` / ``portfolio.build_kpi_row``: one home for % of target and met."""
+    from .portfolio import build_kpi_row, build_row
     from .status import compute_status
 
     project = _project(item)
-    if project is None:
+    if project is not None:
+        row = build_row(project, compute_status(project, ctx.as_of, ctx.config), item.path)
+        quarters = (*row.disbursed_by_quarter, None, None, None, None)[:4]
+        values = {name: getattr(row, name, None) for name in _STATUS_NAMES}
+        values.update(
+            zip(("disbursed_q1", "disbursed_q2", "disbursed_q3", "disbursed_q4"), quarters, strict=True)
+        )
+        values.update(kind="project", unit=None, target=None, direction=None)
+        yield _status_row(_common(ctx, item, row.agency_code, row.fiscal_year), values)
         return
-    row = build_row(project, compute_status(project, ctx.as_of, ctx.config), item.path)
-    quarters = (*row.disbursed_by_quarter, None, None, None, None)[:4]
-    yield (
-        *_common(ctx, item, row.agency_code, row.fiscal_year),
-        "project", row.code, row.name, row.department, row.as_of, row.state, row.start, row.end,
-        row.latest_no, row.latest_date, row.progress, row.expected, row.variance, row.plan_status,
-        row.computed_plan_status, row.target_status, row.disbursed, row.budget,
-        getattr(row, "budget_in_force", row.budget), row.disbursement_rate, row.disbursement_target,
-        row.disbursement_gap, *quarters, row.due, row.filed, row.overdue, row.late,
-        None, None, None, None, None, None, None,
-        getattr(row, "latest_score", None), getattr(row, "latest_full_score", None),
-    )  # fmt: skip
+    kpi = _kpi(item)
+    if kpi is not None:
+        kpi_row = build_kpi_row(kpi, item.path, ctx.as_of)
+        values = {name: getattr(kpi_row, name, None) for name in _STATUS_NAMES}
+        values["kind"] = "kpi"
+        yield _status_row(_common(ctx, item, kpi_row.agency_code, kpi_row.fiscal_year), values)
 
 
 def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
@@ -366,28 +448,61 @@ def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
 
 
 # Format 2 (issue 20, DESIGN20.md): each is fed the typed KPI / format-2 project the index's
-# facts make, and yields its rows in the columns of ``TABLES``. Until those records exist they
-# give no row: the tables are written empty, with their types.
+# facts make (``kpi.kpi_facts`` and ``portfolio.project_facts`` keep every text these tables
+# carry), and yields its rows in the columns of ``TABLES``.
+
+
+def _kpi(item: Item) -> Any:
+    from .kpi import Kpi
+
+    return item.record if isinstance(item.record, Kpi) else None
 
 
 def kpi_rows(ctx: Context, item: Item) -> Iterator[Row]:
-    """One row per KPI record (``records/<FY>/kpi/<code>.toml``)."""
-    return iter(())
+    """One row per KPI record (``records/<FY>/kpi/<code>.toml``); ``projects``: the codes of
+    the projects it names, comma-separated (None when it names none)."""
+    kpi = _kpi(item)
+    if kpi is None:
+        return
+    strategy = kpi.strategy
+    yield (
+        *_common(ctx, item, kpi.agency_code, kpi.fiscal_year),
+        kpi.code, kpi.number or None, kpi.name, kpi.agency.department, kpi.category, kpi.level,
+        kpi.unit, kpi.target, kpi.baseline, kpi.direction, kpi.definition or None, kpi.formula or None,
+        kpi.data_source or None, strategy.get("issue") or None, strategy.get("dimension") or None,
+        strategy.get("goal") or None, ",".join(kpi.projects) or None,
+    )  # fmt: skip
 
 
 def kpi_result_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[results]]`` of a KPI."""
-    return iter(())
+    kpi = _kpi(item)
+    if kpi is None:
+        return
+    common = _common(ctx, item, kpi.agency_code, kpi.fiscal_year)
+    for r in kpi.results:
+        yield (*common, kpi.code, r.quarter, r.value, r.date, r.note or None)
 
 
 def evaluation_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[evaluations]]`` of a format-2 project or a KPI (``record_kind``)."""
-    return iter(())
+    record = _project(item) or _kpi(item)
+    if record is None:
+        return
+    common = _common(ctx, item, record.agency_code, record.fiscal_year)
+    for e in record.evaluations:
+        yield (*common, record.code, record.kind, e.quarter, e.score, e.full_score, e.date, e.evaluator,
+               e.note or None)  # fmt: skip
 
 
 def budget_revision_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[budget_revisions]]`` of a format-2 project."""
-    return iter(())
+    project = _project(item)
+    if project is None:
+        return
+    common = _common(ctx, item, project.agency_code, project.fiscal_year)
+    for r in project.budget_revisions:
+        yield (*common, project.code, r.date, r.budget, r.reference, r.note or None)
 
 
 PRODUCERS: dict[str, Producer] = {
@@ -444,9 +559,14 @@ def _check_rows(table: str, columns: Sequence[Column], rows: list[Row]) -> None:
 
 
 class ParquetWriter:
-    """A Parquet file per table, a row group per batch (pyarrow)."""
+    """A folder of Parquet part files per table (``PART_GROUPS`` row groups each), a row group
+    per ``GROUP_VALUES`` values (pyarrow)."""
 
     def __init__(self, folder: Path) -> None:
+        # The system allocator, not pyarrow's default (mimalloc), which kept 30 MB it no longer
+        # used at 10,000 records (peak 131 MB against 104); read once, when pyarrow is first
+        # imported, so it is set before that; a value the user set is kept.
+        os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -457,7 +577,14 @@ class ParquetWriter:
             ) from None
         self.pa, self.pq, self.folder = pa, pq, folder
         self.writers: dict[str, Any] = {}
-        self.types: dict[str, list[Any]] = {}
+        self.schemas: dict[str, Any] = {}
+        self.columns: dict[str, list[Column]] = {}
+        #: Each table's part files so far (names inside the export), and row groups in the last.
+        self.parts: dict[str, list[str]] = {}
+        self.groups: dict[str, int] = {}
+        #: Each table's batches not yet written, and their rows (a row group: ``GROUP_VALUES``).
+        self.waiting: dict[str, list[Any]] = {}
+        self.waiting_rows: dict[str, int] = {}
 
     def _type(self, column: Column) -> Any:
         pa = self.pa
@@ -470,28 +597,53 @@ class ParquetWriter:
     def begin(self, table: str, columns: Sequence[Column]) -> str:
         pa = self.pa
         fields = [pa.field(c.name, self._type(c), nullable=c.nullable) for c in columns]
-        schema = pa.schema(fields, metadata={"export_version": str(EXPORT_VERSION)})
-        name = f"{table}.parquet"
-        self.writers[table] = self.pq.ParquetWriter(self.folder / name, schema, compression="zstd")
-        self.columns = getattr(self, "columns", {})
+        self.schemas[table] = pa.schema(fields, metadata={"export_version": str(EXPORT_VERSION)})
+        (self.folder / table).mkdir()
         self.columns[table] = list(columns)
-        return name
+        self.parts[table] = []
+        self.waiting[table], self.waiting_rows[table] = [], 0
+        self._open_part(table)  # an empty table is one part of no rows: its schema, for readers
+        return f"{table}/"
+
+    def _open_part(self, table: str) -> None:
+        old = self.writers.pop(table, None)
+        if old is not None:
+            old.close()  # its metadata written and freed
+        name = f"{table}/{PART.format(len(self.parts[table]))}"
+        self.writers[table] = self.pq.ParquetWriter(
+            self.folder / name, self.schemas[table], compression="zstd"
+        )
+        self.parts[table].append(name)
+        self.groups[table] = 0
 
     def write(self, table: str, rows: list[Row]) -> None:
         pa = self.pa
-        writer = self.writers[table]
+        schema = self.schemas[table]
         arrays = []
         for i, column in enumerate(self.columns[table]):
             values = [row[i] for row in rows]
             if column.scale:
                 quantum = _quantum(column)
                 values = [None if v is None else Decimal(v).quantize(quantum, ROUND_HALF_UP) for v in values]
-            arrays.append(pa.array(values, type=writer.schema.field(i).type))
-        writer.write_batch(pa.RecordBatch.from_arrays(arrays, schema=writer.schema))
+            arrays.append(pa.array(values, type=schema.field(i).type))
+        self.waiting[table].append(pa.RecordBatch.from_arrays(arrays, schema=schema))
+        self.waiting_rows[table] += len(rows)
+        if self.waiting_rows[table] >= max(MIN_GROUP, GROUP_VALUES // len(self.columns[table])):
+            self._write_group(table)
+
+    def _write_group(self, table: str) -> None:
+        if self.waiting[table]:
+            if self.groups[table] == PART_GROUPS:
+                self._open_part(table)
+            group = self.pa.Table.from_batches(self.waiting[table], schema=self.schemas[table])
+            self.writers[table].write_table(group, row_group_size=group.num_rows)
+            self.groups[table] += 1
+        self.waiting[table], self.waiting_rows[table] = [], 0
 
     def finish(self) -> None:
-        for writer in self.writers.values():
-            writer.close()
+        for table in list(self.writers):
+            self._write_group(table)
+            self.writers.pop(table).close()
 
     def abort(self) -> None:
         for writer in self.writers.values():
@@ -677,15 +829,22 @@ def export(
     *,
     environ: Any = os.environ,
     source: Iterable[Item] | None = None,
+    lock_beside: Path | None = None,
 ) -> ExportResult:
-    """Write every table of the records under ``paths`` into ``out`` (see the module's doc)."""
+    """Write every table of the records under ``paths`` into ``out`` (see the module's doc).
+
+    Exports into one folder queue on a lock (``store.locked``) beside ``lock_beside``, default
+    the output itself; ``site --with-export`` gives the site's folder, so its lock file stays
+    beside the site, never inside what is published. Under it, what killed exports left
+    (``.DIR.tmp-*`` holding only an export's files) is removed first."""
     from .store import locked, swap_in
 
     check_schemas()
     target = check_output(out, config, cwd)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with locked(target, _("the export's folder")):
+    with locked(lock_beside or target, _("the export's folder")):
         target = check_output(out, config, cwd)
+        clean_stray(target)
         folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
         try:
             result = _write(folder, output_format, paths, config, as_of, checked_on, version, environ, source)
@@ -705,6 +864,49 @@ def export(
             raise
     result.path = target
     return result
+
+
+def _export_files() -> set[str]:
+    """Every name an export's folder may hold (its tables in each format, the manifest)."""
+    names = {MANIFEST, SQLITE_FILE, f"{SQLITE_FILE}-journal"}
+    names.update(f"{table}.ndjson" for table in TABLES)
+    names.update(TABLES)  # Parquet's folders of parts
+    return names
+
+
+def _only_export_files(folder: Path) -> bool:
+    """``folder`` holds nothing an export does not write: its files, and in a table's folder
+    only Parquet parts."""
+    names = set(os.listdir(folder))
+    if not names <= _export_files():
+        return False
+    for table in names & set(TABLES):
+        inside = folder / table
+        if inside.is_symlink() or not inside.is_dir():
+            return False
+        if not all(re.fullmatch(r"part-[0-9]{5}\.parquet", name) for name in os.listdir(inside)):
+            return False
+    return True
+
+
+def clean_stray(target: Path) -> list[Path]:
+    """Remove the temporary folders of exports into ``target`` that were killed (the site's
+    ``clean_stray`` does the same for sites); call only under the export's lock, so none is
+    another run's. A folder holding anything an export does not write is left as it is."""
+    import glob
+
+    removed = []
+    for folder in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        try:
+            only = _only_export_files(folder)
+        except OSError:
+            continue
+        if only:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def _write(
@@ -733,6 +935,8 @@ def _fill(
     checked = set()
     skipped: list[tuple[str, str]] = []
 
+    limit = {table: max(MIN_BATCH, VALUES // len(columns_of(table))) for table in TABLES}
+
     def flush(table: str) -> None:
         rows = pending[table]
         if table not in checked:  # the first batch's every value; then each row's width
@@ -755,7 +959,7 @@ def _fill(
             for table, produce in PRODUCERS.items():
                 bucket = pending[table]
                 bucket.extend(produce(ctx, item))
-                if len(bucket) >= BATCH:
+                if len(bucket) >= limit[table]:
                     flush(table)
     finally:
         close = getattr(stream, "close", None)
@@ -764,25 +968,34 @@ def _fill(
     for table in TABLES:
         if pending[table]:
             flush(table)
-    manifest = {
-        "generator": GENERATOR,
-        "export_version": EXPORT_VERSION,
-        "projledger_version": version,
-        "format": output_format,
-        "repository": config.repository_name,
-        "as_of": as_of.isoformat(),
-        "decimals": "sqlite: integers of the smallest unit (value x 10^scale; baht in satang)"
-        if output_format == "sqlite"
-        else "exact",
-        "tables": {
-            table: {"file": files[table], "rows": counts[table], "schema": f"schemas/export/{table}.json"}
-            for table in TABLES
-        },
-    }
+
+    def manifest() -> dict[str, Any]:
+        return {
+            "generator": GENERATOR,
+            "export_version": EXPORT_VERSION,
+            "projledger_version": version,
+            "format": output_format,
+            "repository": config.repository_name,
+            "as_of": as_of.isoformat(),
+            "layout": LAYOUTS[output_format],
+            "decimals": "sqlite: integers of the smallest unit (value x 10^scale; baht in satang)"
+            if output_format == "sqlite"
+            else "exact",
+            "tables": {
+                table: {
+                    "file": files[table],
+                    **({"parts": writer.parts[table]} if isinstance(writer, ParquetWriter) else {}),
+                    "rows": counts[table],
+                    "schema": f"schemas/export/{table}.json",
+                }
+                for table in TABLES
+            },
+        }
+
     if isinstance(writer, SqliteWriter):
-        writer.meta(manifest)
-    writer.finish()
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        writer.meta(manifest())
+    writer.finish()  # Parquet's last row groups may open a last part: the manifest lists it
+    (folder / MANIFEST).write_text(json.dumps(manifest(), ensure_ascii=False, indent=2) + "\n", "utf-8")
     return ExportResult(folder, counts, files, skipped)
 
 

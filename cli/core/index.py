@@ -505,12 +505,16 @@ class Index:
         ]  # fmt: skip
         if rows:
             self.write("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True)
-        known = self.files()  # a file seen before: what was made of its last row is stale
-        stale = [(_to_db(path),) for path, _ in items if path in known]
+        # A file seen before: what was made of its last row is stale. Without the run's dict of
+        # every file (a streaming run, export, never loads it: 0.5 MB a 1,000 files, loaded here
+        # it grew every export by that), every stored file counts as seen: deleting the kept
+        # rows of a file that has none deletes nothing.
+        known = self._files
+        stale = [(_to_db(path),) for path, _ in items if known is None or path in known]
         if stale:
             self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
             self.write("DELETE FROM kept_cols WHERE path = ?", stale, many=True)
-        if self.broken:
+        if self.broken or known is None:  # not loaded: files() reads what was stored, when asked
             return
         for path, checked in items:  # a lookup later in this run sees what was stored
             clean = "[]" if checked.findings_json == "[]" else None
@@ -691,9 +695,12 @@ def _check_chunk(paths: list[str]) -> list[Checked]:
 
 
 def checked_in_order(
-    paths: list[str], config: Config, day: date, racy_since: int | None, jobs: int
+    paths: list[str], config: Config, day: date, racy_since: int | None, jobs: int, *, preload: bool = True
 ) -> Iterator[Checked]:
-    """``check_path`` of each path, in order: on a pool of processes when there are many."""
+    """``check_path`` of each path, in order: on a pool of processes when there are many.
+
+    ``preload``: the checking code is imported before the processes fork (once, shared); a
+    caller that checks nothing itself (export) says False, and each process imports it."""
     if jobs < 2 or len(paths) < PARALLEL_THRESHOLD:
         for path in paths:
             yield check_path(path, config, day, racy_since)
@@ -701,7 +708,8 @@ def checked_in_order(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from . import check  # noqa: F401 - imported once, before the processes fork
+    if preload:
+        from . import check  # noqa: F401 - imported once, before the processes fork
 
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
     pool = ProcessPoolExecutor(

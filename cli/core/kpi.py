@@ -133,8 +133,9 @@ class Kpi:
 
 def kpi_facts(kpi: Kpi) -> dict[str, Any]:
     """What the index keeps of a KPI (``"kind": "kpi"`` tells them from a project's): all a row
-    of status or summary is computed from, as JSON values; long texts (definition, formula,
-    notes) are left out: a page that shows them reads the record."""
+    of status or summary is computed from, as JSON values, and the texts the export's tables
+    carry (definition, formula, data source, notes: ``projledger export`` reads no record
+    file), so a KPI made from them is the record's whole."""
     return {
         "kind": "kpi",
         "code": kpi.code,
@@ -148,42 +149,49 @@ def kpi_facts(kpi: Kpi) -> dict[str, Any]:
         "target": str(kpi.target),
         "baseline": None if kpi.baseline is None else str(kpi.baseline),
         "direction": kpi.direction,
+        "definition": kpi.definition,
+        "formula": kpi.formula,
+        "data_source": kpi.data_source,
         "projects": list(kpi.projects),
         "strategy": kpi.strategy,
-        "results": [[r.quarter, str(r.value), r.date and r.date.isoformat()] for r in kpi.results],
+        "results": [[r.quarter, str(r.value), r.date and r.date.isoformat(), r.note] for r in kpi.results],
         "evaluations": evaluation_facts(kpi.evaluations),
     }
 
 
 def kpi_from_facts(facts: dict[str, Any]) -> Kpi:
-    """The KPI ``kpi_facts`` kept, without its long texts."""
+    """The KPI ``kpi_facts`` kept."""
     baseline = facts["baseline"]
     return _built(
         Kpi, code=facts["code"], name=facts["name"], fiscal_year=facts["fiscal_year"],
         agency=Agency(facts["department"]), unit=facts["unit"], target=Decimal(facts["target"]),
         category=facts["category"], level=facts["level"], number=facts["number"],
         baseline=None if baseline is None else Decimal(baseline), direction=facts["direction"],
-        definition="", formula="", data_source="", projects=tuple(facts["projects"]),
+        definition=facts["definition"], formula=facts["formula"], data_source=facts["data_source"],
+        projects=tuple(facts["projects"]),
         strategy=dict(facts["strategy"]),
         results=tuple(
             _built(KpiResult, index=index, quarter=quarter, value=Decimal(value),
-                   date=None if day is None else date.fromisoformat(day), note="")
-            for index, (quarter, value, day) in enumerate(facts["results"], start=1)
+                   date=None if day is None else date.fromisoformat(day), note=note)
+            for index, (quarter, value, day, note) in enumerate(facts["results"], start=1)
         ),
         evaluations=evaluations_from_facts(facts["evaluations"]), format=2,
     )  # fmt: skip
 
 
 def evaluation_facts(kept: tuple[Evaluation, ...]) -> list[list[Any]]:
-    """Evaluations as the index keeps them (a project's and a KPI's alike), notes left out."""
-    return [[e.quarter, str(e.score), str(e.full_score), e.date.isoformat(), e.evaluator] for e in kept]
+    """Evaluations as the index keeps them (a project's and a KPI's alike), with their notes
+    (a table of the export)."""
+    return [
+        [e.quarter, str(e.score), str(e.full_score), e.date.isoformat(), e.evaluator, e.note] for e in kept
+    ]
 
 
 def evaluations_from_facts(kept: list[list[Any]]) -> tuple[Evaluation, ...]:
     return tuple(
         _built(Evaluation, index=index, quarter=quarter, score=Decimal(score), full_score=Decimal(full),
-               date=date.fromisoformat(day), evaluator=evaluator, note="")
-        for index, (quarter, score, full, day, evaluator) in enumerate(kept, start=1)
+               date=date.fromisoformat(day), evaluator=evaluator, note=note)
+        for index, (quarter, score, full, day, evaluator, note) in enumerate(kept, start=1)
     )  # fmt: skip
 
 

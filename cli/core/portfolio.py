@@ -465,7 +465,9 @@ def _format2_facts(project: Project) -> dict[str, Any]:
     return {
         "format": 2,
         "evaluations": evaluation_facts(project.evaluations),
-        "budget_revisions": [[r.date.isoformat(), str(r.budget)] for r in project.budget_revisions],
+        "budget_revisions": [
+            [r.date.isoformat(), str(r.budget), r.reference, r.note] for r in project.budget_revisions
+        ],
     }
 
 
@@ -484,8 +486,8 @@ def project_from_facts(facts: dict[str, Any]) -> Project:
             evaluations=evaluations_from_facts(facts["evaluations"]),
             budget_revisions=tuple(
                 _built(BudgetRevision, index=index, date=fromiso(day), budget=Decimal(budget),
-                       reference="", note="")
-                for index, (day, budget) in enumerate(facts["budget_revisions"], start=1)
+                       reference=reference, note=note)
+                for index, (day, budget, reference, note) in enumerate(facts["budget_revisions"], start=1)
             ),
         )  # fmt: skip
     reports = []

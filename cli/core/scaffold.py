@@ -60,6 +60,11 @@ timezone = "{DEFAULT_TIMEZONE}"
 # here can only be stricter, e.g. '^5001[0-9]{4}-[0-9]{4}$' for one district's projects.
 code_pattern = '{DEFAULT_CODE_PATTERN}'
 
+# The repository's name, carried by every row of `projledger export` so that the exports of
+# many repositories (one per agency) are read together without clashes. Unset, it is the name
+# of this repository's folder.
+# name = "bma-budget-office"
+
 # Disbursement targets: cumulative % of the budget to be disbursed by the end of fiscal
 # quarters 1-4 (Oct-Dec, Jan-Mar, Apr-Jun, Jul-Sep). The default is the cabinet's overall
 # target of recent years; a fiscal year (Buddhist Era) may have its own line.
