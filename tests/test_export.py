@@ -318,28 +318,38 @@ def test_a_parquet_table_is_a_folder_of_parts_of_bounded_row_groups(
 def test_records_added_while_the_export_reads_them_refuse_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The export walks the records twice (holding no file's entry between): a listing that
-    changed between the walks is refused, nothing written, never rows mismatched."""
+    """The export walks the records three times (holding no file's entry or name between): a
+    listing that changed between the walks is refused, nothing written, never rows mismatched."""
     root = with_format2(tmp_path / "city")
     monkeypatch.chdir(root)
     assert run("export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0
     before = {p.name: p.read_bytes() for p in (root / "out").iterdir()}
     listing = ex._listing
-    calls = []
 
-    def growing(paths, config):  # type: ignore[no-untyped-def]
-        calls.append(1)
-        yield from listing(paths, config)
-        if len(calls) == 2:
-            yield (str(root / "records" / "2565" / "01000000-0001.toml"), None)
+    def changing_at(walk: int, change: str) -> None:
+        calls: list[int] = []
 
-    monkeypatch.setattr(ex, "_listing", growing)
-    result = run("--lang", "en", "export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG)
-    assert result.exit_code == 1, result.stderr
-    assert "added or removed while the export read them" in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
-    assert {p.name: p.read_bytes() for p in (root / "out").iterdir()} == before
-    assert [p.name for p in root.iterdir() if ".tmp-" in p.name] == []
+        def changed(paths, config):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            this = len(calls)
+            files = list(listing(paths, config))
+            if this == walk and change == "added":  # (first: a file the pool is given out of turn)
+                files.insert(0, (str(root / "records" / "2566" / "01000000-0099.toml"), None))
+            elif this == walk:
+                files = files[1:]
+            yield from files
+
+        monkeypatch.setattr(ex, "_listing", changed)
+
+    # The walks: 1 asks the index, 2 yields the rows, 3 names the files to read to the pool.
+    for walk, change in ((2, "added"), (2, "removed"), (3, "added"), (3, "removed")):
+        changing_at(walk, change)
+        result = run("--lang", "en", "export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG)
+        assert result.exit_code == 1, (walk, change, result.stderr)
+        assert "added or removed while the export read them" in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert {p.name: p.read_bytes() for p in (root / "out").iterdir()} == before
+        assert [p.name for p in root.iterdir() if ".tmp-" in p.name] == []
 
 
 def test_export_replaces_only_an_export_and_refuses_protected_places(

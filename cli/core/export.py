@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -243,27 +244,33 @@ def records(
         # the first asks the index which files it knows unchanged (the others go to the pool of
         # processes, in order), the second yields each file as it comes, asking the index again
         # for a known one. Holding every file's name, stat and entry took 1 MB a 1,000 files.
-        known = bytearray()
-        misses: list[str] = []
+        known = bytearray()  # 1: the index knows it unchanged; 0: to read; 2: refused
         for name, refused in _listing(paths, config):
             hit = not refused and store is not None and store.entry_of(
                 os.path.abspath(name), _stat_key(name), checked_on
             ) is not None  # fmt: skip
-            known.append(hit)
-            if not refused and not hit:
-                misses.append(name)
+            known.append(2 if refused else hit)
         racy_since = store.racy_since if store is not None else None
-        # the checking code is imported by the processes that check, not here: this process
-        # checks nothing (unless a file changes between the walks) and holds pyarrow besides
+        # The files to read are named by a third walk as the pool asks for them, not held: at
+        # 100,000 files their names alone weighed 12 MB. The checking code is imported by the
+        # processes that check, not here: this process checks nothing (unless a file changes
+        # between the walks) and holds pyarrow besides.
+        sent: deque[str] = deque()  # the names the pool was given and has not answered yet
+
+        def misses() -> Iterator[str]:
+            for (name, _), was in zip(_listing(paths, config), known, strict=False):
+                if was == 0:
+                    sent.append(name)
+                    yield name
+
         computed = ix.checked_in_order(
-            misses, config, checked_on, racy_since, ix.jobs_wanted(environ), preload=False
-        )
+            misses(), config, checked_on, racy_since, ix.jobs_wanted(environ), preload=False,
+            count=known.count(0),
+        )  # fmt: skip
         to_store: list[tuple[str, ix.Checked]] = []
-        place = missed = 0
+        place = 0
         for place, (name, refused) in enumerate(_listing(paths, config), start=1):
-            if place > len(known) or (
-                not known[place - 1] and not refused and (missed == len(misses) or misses[missed] != name)
-            ):
+            if place > len(known) or (known[place - 1] == 2) != bool(refused):
                 raise _changed()
             shown = record_path(name, config)
             if refused:
@@ -279,7 +286,10 @@ def records(
                 if known[place - 1]:
                     checked = ix.check_path(name, config, checked_on, racy_since)
                 else:
-                    checked, missed = next(computed), missed + 1
+                    answer = next(computed, None)
+                    if answer is None or sent.popleft() != name:  # the folder changed meanwhile
+                        raise _changed()
+                    checked = answer
                 if store is not None:
                     to_store.append((os.path.abspath(name), checked))
                     if len(to_store) == 256:
@@ -558,6 +568,17 @@ def _check_rows(table: str, columns: Sequence[Column], rows: list[Row]) -> None:
                 )
 
 
+def require_pyarrow() -> None:
+    """Refuse Parquet, by the option, where pyarrow is not installed (an optional extra)."""
+    from importlib.util import find_spec
+
+    if find_spec("pyarrow") is None:
+        raise InputError(
+            _("Parquet needs pyarrow: install projledger[parquet] (pip install 'projledger[parquet]')"),
+            field="--format",
+        )
+
+
 class ParquetWriter:
     """A folder of Parquet part files per table (``PART_GROUPS`` row groups each), a row group
     per ``GROUP_VALUES`` values (pyarrow)."""
@@ -567,14 +588,10 @@ class ParquetWriter:
         # used at 10,000 records (peak 131 MB against 104); read once, when pyarrow is first
         # imported, so it is set before that; a value the user set is kept.
         os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
-        try:
-            import pyarrow as pa
-            import pyarrow.parquet as pq
-        except ImportError:
-            raise InputError(
-                _("Parquet needs pyarrow: install projledger[parquet] (pip install 'projledger[parquet]')"),
-                field="--format",
-            ) from None
+        require_pyarrow()
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         self.pa, self.pq, self.folder = pa, pq, folder
         self.writers: dict[str, Any] = {}
         self.schemas: dict[str, Any] = {}
@@ -918,16 +935,23 @@ def _write(
     try:
         for table in TABLES:
             files[table] = writer.begin(table, columns_of(table))
-        return _fill(writer, folder, output_format, paths, config, as_of, checked_on, version, environ, source,
-                     files)  # fmt: skip
+        items = iter(source if source is not None else records(paths, config, checked_on, environ=environ))
+        return _fill(writer, folder, output_format, config, as_of, version, items, files)
     except BaseException:
         writer.abort()
         raise
 
 
+def _close(items: Iterator[Item]) -> None:
+    """End the stream of items: the index's transaction, what was stored is kept, even on a failure."""
+    close = getattr(items, "close", None)
+    if close is not None:
+        close()
+
+
 def _fill(
-    writer: Writer, folder: Path, output_format: str, paths: list[Path], config: Config, as_of: date,
-    checked_on: date, version: str, environ: Any, source: Iterable[Item] | None, files: dict[str, str],
+    writer: Writer, folder: Path, output_format: str, config: Config, as_of: date, version: str,
+    items: Iterator[Item], files: dict[str, str],
 ) -> ExportResult:  # fmt: skip
     ctx = Context(config.repository_name, as_of, config)
     counts = dict.fromkeys(TABLES, 0)
@@ -950,10 +974,8 @@ def _fill(
         counts[table] += len(rows)
         pending[table] = []
 
-    items = source if source is not None else records(paths, config, checked_on, environ=environ)
-    stream = iter(items)
     try:
-        for item in stream:
+        for item in items:
             if item.record is None:
                 skipped.append((item.path, _first_error(item.findings)))
             for table, produce in PRODUCERS.items():
@@ -962,9 +984,7 @@ def _fill(
                 if len(bucket) >= limit[table]:
                     flush(table)
     finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()  # the index's transaction: what was stored is kept, even on a failure
+        _close(items)
     for table in TABLES:
         if pending[table]:
             flush(table)

@@ -33,7 +33,7 @@ import os
 import sqlite3
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from datetime import date
 from decimal import Decimal
 from itertools import islice
@@ -695,13 +695,24 @@ def _check_chunk(paths: list[str]) -> list[Checked]:
 
 
 def checked_in_order(
-    paths: list[str], config: Config, day: date, racy_since: int | None, jobs: int, *, preload: bool = True
+    paths: Iterable[str],
+    config: Config,
+    day: date,
+    racy_since: int | None,
+    jobs: int,
+    *,
+    preload: bool = True,
+    count: int | None = None,
 ) -> Iterator[Checked]:
     """``check_path`` of each path, in order: on a pool of processes when there are many.
 
-    ``preload``: the checking code is imported before the processes fork (once, shared); a
-    caller that checks nothing itself (export) says False, and each process imports it."""
-    if jobs < 2 or len(paths) < PARALLEL_THRESHOLD:
+    ``paths`` may be made as they are asked for (give their ``count``: export walks the folder
+    again rather than hold 100,000 names). ``preload``: the checking code is imported before the
+    processes fork (once, shared); a caller that checks nothing itself (export) says False, and
+    each process imports it."""
+    if count is None:
+        count = len(paths) if isinstance(paths, Sized) else 0
+    if jobs < 2 or count < PARALLEL_THRESHOLD:
         for path in paths:
             yield check_path(path, config, day, racy_since)
         return
@@ -718,12 +729,14 @@ def checked_in_order(
     yield from in_chunks_ahead(pool, _check_chunk, paths, size=32, ahead=2 * jobs)
 
 
-def in_chunks_ahead(pool: Executor, task: Callable[[list[T]], list[R]], items: list[T], *, size: int,
+def in_chunks_ahead(pool: Executor, task: Callable[[list[T]], list[R]], items: Iterable[T], *, size: int,
                     ahead: int) -> Iterator[R]:  # fmt: skip
     """``task`` over ``items`` a chunk of ``size`` at a time on ``pool`` (closed at the end), the
     results in order; only ``ahead`` chunks are out at once, so results waiting for a slow
-    consumer never pile up (a cold run at 100,000 records holds a few chunks, not them all)."""
-    chunks = iter([items[i : i + size] for i in range(0, len(items), size)])
+    consumer never pile up (a cold run at 100,000 records holds a few chunks, not them all),
+    and the chunks are cut as they are sent (``items`` may be made as they are asked for)."""
+    remaining = iter(items)
+    chunks = iter(lambda: list(islice(remaining, size)), [])
     with pool:
         pending = deque(pool.submit(task, chunk) for chunk in islice(chunks, ahead))
         while pending:
