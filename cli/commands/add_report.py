@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import click
 
@@ -25,6 +27,10 @@ from .options import (
     echo_findings,
     shown_path,
 )
+
+if TYPE_CHECKING:
+    from ..core.config import Config
+    from ..core.writing import Written
 
 
 def missing(option: str) -> OptionError:
@@ -139,10 +145,8 @@ def add_report(
     complete: bool,
     number: int | None,
 ) -> None:
-    from ..core.repository import resolve_record
     from ..core.status import compute_status
-    from ..core.store import update
-    from ..core.writing import ReportInput, Written, append_report
+    from ..core.writing import ReportInput, append_report
 
     if cancel and complete:
         raise OptionError(
@@ -156,28 +160,51 @@ def add_report(
         progress = ask("--progress", "progress", N_("0 to 100"), PERCENT)
     if note is None:
         note = ask("--note", "note", "", click.STRING)
+    event = "cancelled" if cancel else "completed" if complete else None
+
+    def build(today: date) -> Change:
+        values = ReportInput(
+            date=day or today, progress=progress, note=note, disbursed=disbursed, plan_status=plan_status,
+            target_status=target_status, event=event, no=number,
+        )  # fmt: skip
+        return lambda raw, path, config, as_of, shown: append_report(raw, path, values, config, as_of, shown)
+
+    appended = append_to(code_or_path, build)
+    click.echo(status_line(compute_status(appended.written.project, appended.as_of, appended.config)))
+
+
+#: (current bytes, path, config, day of the check, name shown) -> what to store.
+Change = Callable[[bytes, Path, "Config", date, str], "Written"]
+
+
+class Appended(NamedTuple):
+    """What ``append_to`` stored, and the config and day of the check it was checked with."""
+
+    written: Written
+    config: Config
+    as_of: date
+
+
+def append_to(code_or_path: str, build: Callable[[date], Change]) -> Appended:
+    """Find the record (by code, a KPI's too, or by path), append under its lock what
+    ``build(today)`` makes of its bytes, and print what was added (and any warning): the one
+    way every appending command (add-report, add-result, add-evaluation, revise-budget) writes."""
+    from ..core.errors import NotFoundError
+    from ..core.repository import resolve_record
+    from ..core.store import update
+
     config = current_config()
     as_of = day_of_check(config, None)  # today, with how this clerk typed --date
+    today = date.fromordinal(as_of.toordinal())
     path = resolve_record(code_or_path, config)
     shown = shown_path(path)
-    values = ReportInput(
-        date=day or date.fromordinal(as_of.toordinal()),
-        progress=progress,
-        note=note,
-        disbursed=disbursed,
-        plan_status=plan_status,
-        target_status=target_status,
-        event="cancelled" if cancel else "completed" if complete else None,
-        no=number,
-    )
+    make = build(today)
     outcome: list[Written] = []
 
     def change(current: bytes | None) -> bytes:
         if current is None:
-            from ..core.errors import NotFoundError
-
             raise NotFoundError(_("the record is gone"), path=shown)
-        outcome.append(append_report(current, path, values, config, as_of, shown))
+        outcome.append(make(current, path, config, as_of, shown))
         return outcome[-1].content
 
     update(path, change, config.records_dir)
@@ -186,8 +213,7 @@ def add_report(
         click.echo(f"projledger: {one_line(shown)}: {one_line(written.rewritten)}", err=True)
     echo_findings(written.warnings)
     click.echo(printable(written.block), nl=False)
-    status = compute_status(written.project, as_of, config)
-    click.echo(status_line(status))
+    return Appended(written, config, as_of)
 
 
 def read_note_file(name: str) -> str:

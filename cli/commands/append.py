@@ -9,56 +9,14 @@ exactly what ``git diff`` shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from ..core.i18n import N_
-from ..core.text import one_line, printable
-from .add_report import ask
-from .options import DAY, MONEY, NUMBER, QUARTER, current_config, day_of_check, echo_findings, shown_path
-
-if TYPE_CHECKING:
-    from ..core.config import Config
-    from ..core.writing import Written
-
-#: (current bytes, path, config, day of the check, name shown) -> what to store.
-Change = Callable[[bytes, Path, "Config", date, str], "Written"]
-
-
-def append_to(code_or_path: str, build: Callable[[date], Change]) -> Written:
-    """Find the record (by code, a KPI's too, or by path), append under its lock what
-    ``build(today)`` makes of its bytes, and print what was added (and any warning)."""
-    from ..core.errors import NotFoundError
-    from ..core.i18n import _
-    from ..core.repository import resolve_record
-    from ..core.store import update
-
-    config = current_config()
-    as_of = day_of_check(config, None)
-    today = date.fromordinal(as_of.toordinal())
-    path = resolve_record(code_or_path, config)
-    shown = shown_path(path)
-    make = build(today)
-    outcome: list[Written] = []
-
-    def change(current: bytes | None) -> bytes:
-        if current is None:
-            raise NotFoundError(_("the record is gone"), path=shown)
-        outcome.append(make(current, path, config, as_of, shown))
-        return outcome[-1].content
-
-    update(path, change, config.records_dir)
-    written = outcome[-1]
-    if written.rewritten:
-        click.echo(f"projledger: {one_line(shown)}: {one_line(written.rewritten)}", err=True)
-    echo_findings(written.warnings)
-    click.echo(printable(written.block), nl=False)
-    return written
+from .add_report import Change, append_to, ask
+from .options import DAY, MONEY, NUMBER, QUARTER
 
 
 @click.command(
