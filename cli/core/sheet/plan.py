@@ -174,6 +174,16 @@ class _State:
         self.plan.findings.append(CellFinding(row.number, column, key if key in letters else "code", message))
         return RowOutcome(row.number, "", "failed")
 
+    def _record(
+        self, row: SheetRow, letters: dict[str, str], code: str, missing: str
+    ) -> _Record | RowOutcome:
+        """The record of the row's code, or the row's failure: unreadable, or ``missing``."""
+        try:
+            record = self._lookup(code)
+        except ProjledgerError as error:
+            return self._fail(row, letters, "code", error.message)
+        return self._fail(row, letters, "code", missing) if record is None else record
+
     def _lookup(self, code: str) -> _Record | None:
         if code not in self.records:
             path = find_by_code(code, self.config)
@@ -229,19 +239,13 @@ class _State:
         code = self._code(row, values, letters)
         if isinstance(code, RowOutcome):
             return code
-        try:
-            record = self._lookup(code)
-        except ProjledgerError as error:
-            return self._fail(row, letters, "code", error.message)
-        if record is None:
-            return self._fail(
-                row,
-                letters,
-                "code",
-                _("no record for project {code} under {folder}").format(
-                    code=code, folder=self.config.records_dir
-                ),
-            )
+        record = self._record(
+            row, letters, code, _("no record for project {code} under {folder}").format(
+                code=code, folder=self.config.records_dir
+            ),
+        )  # fmt: skip
+        if isinstance(record, RowOutcome):
+            return record
         assert record.current is not None
         number = values["no"]
         report = ReportInput(
@@ -319,17 +323,14 @@ class _State:
         quarter = values["quarter"]
         if not 1 <= quarter <= 4:
             return self._fail(row, letters, "quarter", _("quarter {n} is not 1, 2, 3 or 4").format(n=quarter))
-        try:
-            record = self._lookup(code)
-        except ProjledgerError as error:
-            return self._fail(row, letters, "code", error.message)
-        if record is None:
-            return self._fail(
-                row,
-                letters,
-                "code",
-                _("no record for {code} under {folder}").format(code=code, folder=self.config.records_dir),
-            )
+        record = self._record(
+            row,
+            letters,
+            code,
+            _("no record for {code} under {folder}").format(code=code, folder=self.config.records_dir),
+        )
+        if isinstance(record, RowOutcome):
+            return record
         wanted: list[tuple[str, Any]] = []
         if "value" in values:
             wanted.append(
