@@ -854,7 +854,7 @@ def export(
     the output itself; ``site --with-export`` gives the site's folder, so its lock file stays
     beside the site, never inside what is published. Under it, what killed exports left
     (``.DIR.tmp-*`` holding only an export's files) is removed first."""
-    from .store import locked, swap_in
+    from .store import built_in, locked, swap_in
 
     check_schemas()
     target = check_output(out, config, cwd)
@@ -863,22 +863,12 @@ def export(
         target = check_output(out, config, cwd)
         clean_stray(target)
         folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-        try:
+        with built_in(
+            folder, _("the export cannot be written: {problem}{what}; nothing was written"), str(out)
+        ):
             result = _write(folder, output_format, paths, config, as_of, checked_on, version, environ, source)
             folder.chmod(0o755)
             swap_in(folder, target)
-        except BaseException as error:
-            shutil.rmtree(folder, ignore_errors=True)
-            if isinstance(error, OSError) and not isinstance(error, ProjledgerError):
-                what = f" ({error.filename})" if error.filename else ""
-                raise InputError(
-                    _("the export cannot be written: {problem}{what}; nothing was written").format(
-                        problem=os_problem(error), what=what
-                    ),
-                    path=str(out),
-                    field="--output",
-                ) from None
-            raise
     result.path = target
     return result
 

@@ -53,8 +53,8 @@ from .calendar import format_be, format_month_be, quarter_end
 from .charts import progress_chart
 from .check import check_file
 from .config import Config
-from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
-from .i18n import N_, _, os_problem
+from .errors import ConflictError, UnsafePathError
+from .i18n import N_, _
 from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
 from .kpi import Kpi, KpiResult
 from .kpi_views import amount, score_pair, score_text
@@ -75,6 +75,7 @@ from .portfolio import (
 )
 from .record import Evaluation, Project
 from .status import Status, compute_status, computed_status_of
+from .store import built_in
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
@@ -1343,50 +1344,43 @@ def _write(
     result = BuildResult(path=target)
     _MADE.clear()
     try:
-        _claim_build(folder)
-        # The folder was made just now: its time is the filesystem's idea of now.
-        racy_since = os.stat(folder).st_mtime_ns - RACY_NS
-        manifest: dict[str, str] = {}
-        batch: list[Planned] = []
-        links: list[Planned] = []
-        for page in plan(racy_since, Build(folder, previous, jobs)):
-            if page.path in manifest:
-                raise ConflictError(
-                    _("two records would both make the page {page}; give each a code of its own").format(
-                        page=page.path
-                    )
-                )
-            manifest[page.path] = page.key
-            if page.written:
-                result.rendered.append(page.path)
-                continue
-            if previous.get(page.path) == page.key:
-                links.append(page)  # linked from the previous site below, with the rendering
-                continue
-            result.rendered.append(page.path)
-            batch.append(page)
-        unlinked = _render_batch(batch, folder, jobs, target, links)
-        _render_batch(unlinked, folder, 1)
-        result.kept = len(links) - len(unlinked)
-        result.rendered += [page.path for page in unlinked]
-        result.manifest = manifest
-        _put(folder, MARKER, _manifest_text(manifest))
-        folder.chmod(0o755)
-        _swap_in(folder, target)
-    except BaseException as error:
-        shutil.rmtree(folder, ignore_errors=True)
-        if isinstance(error, OSError) and not isinstance(error, ProjledgerError):
+        with built_in(
             # a full disk names no file (os.write's error has none): say which site, and that
             # the half-built one is gone
-            what = f" ({error.filename})" if error.filename else ""
-            raise InputError(
-                _("the site cannot be built: {problem}{what}; the half-built copy was removed").format(
-                    problem=os_problem(error), what=what
-                ),
-                path=str(target),
-                field="--output",
-            ) from None
-        raise
+            folder,
+            _("the site cannot be built: {problem}{what}; the half-built copy was removed"),
+            str(target),
+        ):
+            _claim_build(folder)
+            # The folder was made just now: its time is the filesystem's idea of now.
+            racy_since = os.stat(folder).st_mtime_ns - RACY_NS
+            manifest: dict[str, str] = {}
+            batch: list[Planned] = []
+            links: list[Planned] = []
+            for page in plan(racy_since, Build(folder, previous, jobs)):
+                if page.path in manifest:
+                    raise ConflictError(
+                        _("two records would both make the page {page}; give each a code of its own").format(
+                            page=page.path
+                        )
+                    )
+                manifest[page.path] = page.key
+                if page.written:
+                    result.rendered.append(page.path)
+                    continue
+                if previous.get(page.path) == page.key:
+                    links.append(page)  # linked from the previous site below, with the rendering
+                    continue
+                result.rendered.append(page.path)
+                batch.append(page)
+            unlinked = _render_batch(batch, folder, jobs, target, links)
+            _render_batch(unlinked, folder, 1)
+            result.kept = len(links) - len(unlinked)
+            result.rendered += [page.path for page in unlinked]
+            result.manifest = manifest
+            _put(folder, MARKER, _manifest_text(manifest))
+            folder.chmod(0o755)
+            _swap_in(folder, target)
     finally:
         lock.close()
     return result

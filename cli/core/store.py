@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .errors import RecordError
+from .errors import InputError, ProjledgerError, RecordError
 from .i18n import _, os_problem
 
 LOCK_SUFFIX = ".lock"
@@ -279,6 +279,23 @@ def exchange_paths(a: Path, b: Path) -> bool:
     if code in (errno.EINVAL, errno.ENOSYS, errno.EPERM):
         return False
     raise OSError(code, os.strerror(code), str(a))
+
+
+@contextlib.contextmanager
+def built_in(folder: Path, failure: str, shown: str) -> Iterator[None]:
+    """Build in ``folder`` (the site's or the export's, beside its target): on any failure the
+    folder is removed, and an error of the operating system (a full disk names no file) becomes
+    ``failure``, formatted with ``problem`` and ``what`` (the file, when named), in one line."""
+    try:
+        yield
+    except BaseException as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, OSError) and not isinstance(error, ProjledgerError):
+            what = f" ({error.filename})" if error.filename else ""
+            raise InputError(
+                failure.format(problem=os_problem(error), what=what), path=shown, field="--output"
+            ) from None
+        raise
 
 
 def swap_in(new: Path, target: Path) -> None:
