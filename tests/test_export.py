@@ -264,13 +264,13 @@ def test_batches_and_row_groups_are_bounded_by_values_not_rows(
     monkeypatch.setattr(ex, "MIN_GROUP", 2)
     monkeypatch.setattr(ex, "MIN_BATCH", 1)
     handed: dict[str, list[int]] = {}
-    write = ex.ParquetWriter.write
+    write = ex.WriterProcess.write  # the batches as sent to the writer's process
 
     def counted(self, table, rows):  # type: ignore[no-untyped-def]
         handed.setdefault(table, []).append(len(rows))
         write(self, table, rows)
 
-    monkeypatch.setattr(ex.ParquetWriter, "write", counted)
+    monkeypatch.setattr(ex.WriterProcess, "write", counted)
     _export(root, "parquet", tmp_path / "p", monkeypatch)
     assert max(handed["status"]) <= 4 and len(handed["status"]) == 3  # a row a record: 12 rows, 4 at a time
     assert len(handed["reports"]) > 1  # a batch may pass its bound by one record's rows
@@ -280,7 +280,6 @@ def test_batches_and_row_groups_are_bounded_by_values_not_rows(
     _export(root, "ndjson", tmp_path / "n", monkeypatch)
     codes = [r["code"] for r in _lines(tmp_path / "n" / "status.ndjson")]
     assert status.read(columns=["code"]).column("code").to_pylist() == codes
-    assert os.environ.get("ARROW_DEFAULT_MEMORY_POOL") == "system"  # set before pyarrow's first import
 
 
 def test_a_parquet_table_is_a_folder_of_parts_of_bounded_row_groups(
@@ -705,3 +704,93 @@ def test_a_pool_that_is_not_preloaded_leaves_the_checking_code_to_its_processes(
     assert out.returncode == 0, out.stderr
     count, paths, imported = json.loads(out.stdout)
     assert count == paths > 1 and imported is False
+
+
+class _FailingWriter:
+    """A writer for the writer's process that refuses its second batch, or dies on it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.batches = 0
+
+    def begin(self, table: str, columns: object) -> str:
+        return table
+
+    def write(self, table: str, rows: list) -> None:  # type: ignore[type-arg]
+        self.batches += 1
+        if self.batches == 2:
+            if os.environ.get("PROJLEDGER_TEST_DIE"):
+                os._exit(9)  # as if killed: no word to the parent
+            raise ex.InputError("refused in the writer's process", field="rows")
+
+    def finish(self) -> None:
+        raise AssertionError("never reached")
+
+    def abort(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("dies", [False, True])
+def test_a_failure_in_the_writer_s_process_is_the_export_s_and_nothing_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dies: bool
+) -> None:
+    """The writer's process raising (or dying) fails the export with one line, exit 1: its own
+    error as it was raised there, or the pipe it left; the output folder is never made."""
+    root = tmp_path / "city"
+    build(root)
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(ex, "VALUES", 1)
+    monkeypatch.setattr(ex, "MIN_BATCH", 1)
+    if dies:
+        monkeypatch.setenv("PROJLEDGER_TEST_DIE", "1")
+    monkeypatch.setitem(ex.WRITERS, "parquet", lambda folder: ex.WriterProcess(_FailingWriter, folder))
+    result = run("export", "--format", "parquet", "--output", "out", "--as-of", AS_OF_ARG)
+    assert result.exit_code == 1, result.stderr
+    expected = "the export cannot be written" if dies else "refused in the writer's process"
+    assert expected in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+    assert not (root / "out").exists()
+    assert [p.name for p in root.iterdir() if ".tmp-" in p.name] == []
+
+
+def test_the_exporting_process_never_loads_pyarrow(tmp_path: Path) -> None:
+    """Parquet is encoded in a process of its own (``WriterProcess``): the process that reads
+    the records and makes the rows never imports pyarrow (40 MB and more before a row), and the
+    writer's process leaves pyarrow's cloud filesystems out."""
+    pytest.importorskip("pyarrow")
+    root = tmp_path / "city"
+    build(root)
+    script = (
+        "import sys\n"
+        "from projledger.main import main\n"
+        "sys.argv = ['projledger', '--lang', 'en', 'export', '--format', 'parquet', '--output', 'out',"
+        f" '--as-of', '{AS_OF_ARG}']\n"
+        "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
+        "print('loaded' if 'pyarrow' in sys.modules else 'not loaded')\n"
+    )
+    env = {**os.environ, "PROJLEDGER_NO_CACHE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip().splitlines()[-1] == "not loaded"
+    pq = pytest.importorskip("pyarrow.parquet")
+    assert pq.ParquetFile(root / "out" / "projects" / "part-00000.parquet").metadata.num_rows > 0
+
+
+def test_the_writer_s_process_keeps_pyarrow_s_cloud_filesystems_out(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")
+    script = (
+        "import sys, pathlib\n"
+        "from projledger.core import export as ex\n"
+        "ex._local_parquet_writer(pathlib.Path(sys.argv[1]))\n"
+        "import os, pyarrow.fs\n"
+        "print(sorted(m for m in ex.CLOUD_FILESYSTEMS if sys.modules.get(m) is not None))\n"
+        "print(os.environ['ARROW_DEFAULT_MEMORY_POOL'], pyarrow.default_memory_pool().backend_name)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, check=True, env=env
+    )
+    assert done.stdout.split("\n")[:2] == [
+        "[]",
+        "system system",
+    ]  # the system allocator, set before pyarrow loads
