@@ -253,6 +253,8 @@ def kpi_table(
 ) -> Iterator[str]:  # fmt: skip
     """The KPI table of ``status`` (``titled``: after the project table, under its title;
     nothing when no KPI is among the rows asked for)."""
+    if not kpis:  # a portfolio of projects alone: nothing of the KPIs' views to import
+        return
     from ..core.kpi_views import kpi_table_lines, sorted_kpis
     from ..core.labels import word
 
