@@ -150,7 +150,7 @@ class Totals:
     kpi_score_sum: Decimal = Decimal(0)
 
     def add(self, row: ProjectRow | SummaryRow) -> None:
-        score = row.score_percent if type(row) is SummaryRow else row_score(row)
+        score = row.score_percent if isinstance(row, SummaryRow) else row_score(row)
         if score is not None:
             self.project_scores += 1
             self.project_score_sum += score
