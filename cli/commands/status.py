@@ -146,7 +146,13 @@ def status(
         if echo_memo(memo):
             return
     from ..core.portfolio import SORT_FIELDS, SORTS, Presenter, filtered, sorted_rows
-    from ..core.tables import StatusLine, status_csv, status_line_columns, status_line_kept
+    from ..core.tables import (
+        StatusLine,
+        status_csv,
+        status_line_columns,
+        status_line_from_columns,
+        status_line_kept,
+    )
 
     filters = make_filters(*asked)
 
@@ -158,7 +164,9 @@ def status(
         make = partial(status_line_kept, lang=language, fmt=output_format, paint=painter)
         fields = {*SORT_FIELDS[sort], *filters.fields(), "cells", "widths"}
         wanted = frozenset(i for i, name in enumerate(StatusLine._fields) if name in fields)
-        present = Presenter(variant, make, StatusLine._make, status_line_columns, tuple, 15, wanted)
+        present = Presenter(
+            variant, make, StatusLine._make, status_line_columns, status_line_from_columns, 15, wanted
+        )
     kpis: list[Any] | None = None if record_kind == "project" else []
     source, skipped = portfolio_rows(paths, config, day, memo, listed, present, kpis)
     if changes is not None and not paths:
@@ -245,6 +253,8 @@ def kpi_table(
 ) -> Iterator[str]:  # fmt: skip
     """The KPI table of ``status`` (``titled``: after the project table, under its title;
     nothing when no KPI is among the rows asked for)."""
+    if not kpis:  # a portfolio of projects alone: nothing of the KPIs' views to import
+        return
     from ..core.kpi_views import kpi_table_lines, sorted_kpis
     from ..core.labels import word
 

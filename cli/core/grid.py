@@ -34,10 +34,34 @@ def known_width(text: str) -> int:
     return measured if measured >= 0 else len(text)
 
 
-def cut(text: str, width: int) -> tuple[str, int]:
+def cut(text: str, width: int, text_width: int = 0) -> tuple[str, int]:
     """``text`` cut to ``width`` columns: its longest start within ``width - 1`` (found by halving:
-    a few measures in C), then an ellipsis; and the width of what it gives."""
+    a few measures in C), then an ellipsis; and the width of what it gives. ``text_width``: the
+    text's own width when known, to begin where that start should end (a name's cut is then
+    found in about four measures, not eight)."""
     room, fits, over = max(width - 1, 0), 0, len(text) + 1
+    # ``fits`` always fits and ``over`` never does: the start halving finds, as a start's width
+    # only grows with it (but for text presentation, U+FE0E, which narrows a wide emoji: halved)
+    if text_width > room and "\ufe0e" not in text:
+        guess = room * len(text) // text_width
+        step = 1
+        if 0 <= wcswidth(text[:guess]) <= room:
+            fits = guess
+            while fits + step < over:  # steps doubling up from the guess, until one does not fit
+                if 0 <= wcswidth(text[: fits + step]) <= room:
+                    fits += step
+                    step *= 2
+                else:
+                    over = fits + step
+                    break
+        else:
+            over = guess
+            while over - step > fits:  # and down from it, until one fits
+                if 0 <= wcswidth(text[: over - step]) <= room:
+                    fits = over - step
+                    break
+                over -= step
+                step *= 2
     while over - fits > 1:
         middle = (fits + over) // 2
         if 0 <= wcswidth(text[:middle]) <= room:
@@ -143,7 +167,7 @@ class Grid:
                 for c, w, full, r in zip(cells, measured, widths, right, strict=True)
             ]
             if room is not None and measured[column] > room:
-                text, text_width = cut(cells[column], room)
+                text, text_width = cut(cells[column], room, measured[column])
                 pad = " " * (full_column - text_width)
                 padded[column] = pad + text if right_column else text + pad
             if fmt == "markdown":
@@ -157,14 +181,15 @@ class Grid:
 _PAINTED = re.compile(r"((?:\x1b\[[0-9;]*m)*)(.*?)((?:\x1b\[[0-9;]*m)*)", re.DOTALL)
 
 
-def cut_cell(text: str, width: int) -> tuple[str, int]:
-    """``cut`` for a cell that may be coloured: the text inside its colour codes is cut."""
+def cut_cell(text: str, width: int, text_width: int = 0) -> tuple[str, int]:
+    """``cut`` for a cell that may be coloured: the text inside its colour codes is cut
+    (``text_width``: the cell's width, when known)."""
     if "\x1b" not in text:
-        return cut(text, width)
+        return cut(text, width, text_width)
     match = _PAINTED.fullmatch(text)
     if match is None:
-        return cut(_ANSI.sub("", text), width)
-    short, short_width = cut(match.group(2), width)
+        return cut(_ANSI.sub("", text), width, text_width)
+    short, short_width = cut(match.group(2), width, text_width)
     return match.group(1) + short + match.group(3), short_width
 
 
@@ -234,7 +259,7 @@ def fitted_lines(
                 memo = cuts[place]
                 found = memo.get(text) if memo is not None else None
                 if found is None:
-                    found = cut_cell(text, full)
+                    found = cut_cell(text, full, text_width)
                     if memo is None:
                         pass
                     elif len(memo) < 64:

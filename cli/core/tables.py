@@ -598,10 +598,12 @@ def status_line_kept(
 
 
 def status_line_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
-    """A kept status line as the index's columns (read back as they are: ``StatusLine._make``),
-    or None when it is not kept so (its cells held the separator, a width past 255, a text
-    SQLite cannot hold): then it is made again on each run."""
-    if type(values[12]) is not str or type(values[13]) is not bytes:
+    """A kept status line as the index's columns (read back by ``status_line_from_columns``),
+    or None when it is not kept so (its cells held the separator, no widths, a text SQLite
+    cannot hold): then it is made again on each run. Widths past 255 (a long name) are kept
+    as their numbers in text: such lines are made again on no run."""
+    widths = values[13]
+    if type(values[12]) is not str or widths is None:
         return None
     try:
         for value in values:
@@ -609,7 +611,17 @@ def status_line_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
                 value.encode("utf-8")
     except UnicodeEncodeError:
         return None
-    return tuple(values)
+    if type(widths) is bytes:
+        return tuple(values)
+    return (*values[:13], " ".join(map(str, widths)), *values[14:])
+
+
+def status_line_from_columns(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The values ``status_line_columns`` kept (``StatusLine._make`` makes them a line)."""
+    widths = values[13]
+    if type(widths) is not str:
+        return values
+    return (*values[:13], tuple(map(int, widths.split())), *values[14:])
 
 
 class _PackedCells(SequenceABC[Sequence[str]]):
