@@ -552,3 +552,31 @@ def test_a_killed_run_never_leaves_a_wrong_index(repo: Path, tmp_path: Path) -> 
             got = subprocess.run([sys.executable, "-m", "projledger.main", *check, "--as-of", AS_OF],
                                  cwd=repo, env=env, capture_output=True, text=True)  # fmt: skip
             assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+
+
+def test_a_pool_checks_as_the_run_does_in_its_language_and_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's processes come from a process of their own (forkserver), not from the run's:
+    run after run in one process, they word findings in each run's language and read its
+    relative paths from its folder, the same findings in the same order as with no pool."""
+    monkeypatch.setattr(index_module, "PARALLEL_THRESHOLD", 1)
+    text = SHIPPED.read_text("utf-8")
+    outputs: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for name, end in (("a", "end = 2023-01-30"), ("b", "end = 2020-01-30")):
+        root = tmp_path / name
+        shutil.copy(SHIPPED, write_record(root, text).parent / "01000000-2475.toml")
+        write_record(root, text.replace("01000000-2475", "01000000-2476").replace("end = 2023-01-30", end))
+        write_record(root, text.replace("01000000-2475", "01000000-2477").replace("budget", "bugdet", 1))
+        monkeypatch.chdir(root)
+        for lang in ("th", "en"):
+            for jobs in ("1", "2"):
+                monkeypatch.setenv("PROJLEDGER_JOBS", jobs)
+                result = run("--lang", lang, "validate", "records")
+                outputs[(name, lang, jobs)] = (result.exit_code, result.stdout)
+    for name in ("a", "b"):
+        for lang in ("th", "en"):
+            assert outputs[(name, lang, "2")] == outputs[(name, lang, "1")], (name, lang)
+        assert outputs[(name, "th", "1")][1] != outputs[(name, "en", "1")][1]
+        assert "bugdet" in outputs[(name, "en", "1")][1]
+    assert outputs[("a", "en", "1")] != outputs[("b", "en", "1")]
