@@ -70,6 +70,13 @@ StatKey = tuple[int, int, int, int]
 FindingData = tuple[int | None, str, str, str, str, int | None]
 
 
+def link_facts(facts: str) -> dict[str, Any]:
+    """Of a KPI's facts (JSON), what ``kpi.kpi_link_findings`` reads: its code and the projects
+    it names (a validate of 2,000 KPIs holds these, not their whole facts)."""
+    found = json.loads(facts)
+    return {"code": found.get("code", ""), "projects": found.get("projects", [])}
+
+
 # --- where it lives --------------------------------------------------------------------------
 
 
@@ -484,12 +491,14 @@ class Index:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
         return found[0] if found else None
 
-    def kpi_facts(self) -> dict[str, str]:
-        """The facts of every KPI the index holds, by path (``kpi.kpi_facts`` begins with its kind)."""
+    def kpi_links(self) -> dict[str, dict[str, Any]]:
+        """What the portfolio rule reads of every KPI the index holds (``link_facts``), by path
+        (``kpi.kpi_facts`` begins with its kind): read one at a time, the whole facts of 2,000
+        KPIs never held at once."""
         found = self.con.execute(
             "SELECT path, facts FROM files WHERE substr(facts, 1, ?) = ?", (len(KPI_FACTS), KPI_FACTS)
         )
-        return {_from_db(path): facts for path, facts in found}
+        return {_from_db(path): link_facts(facts) for path, facts in found}
 
     def store(self, path: str, checked: Checked) -> None:
         self.store_many([(path, checked)])
@@ -762,11 +771,11 @@ def check_many(
     day: date,
     index: Index | None,
     jobs: int = 1,
-    kpis: dict[str, str] | None = None,
+    kpis: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[str]:
     """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
     still holds, else read and checked (and stored). ``kpis`` gets the facts of the KPIs read
-    here, by absolute path (those of the index: ``Index.kpi_facts``)."""  # fmt: skip
+    here (``link_facts``), by absolute path (those of the index: ``Index.kpi_links``)."""  # fmt: skip
     from .calendar import is_plain_wording
 
     keys = [os.path.abspath(p) for p in paths]
@@ -794,7 +803,7 @@ def check_many(
             continue
         checked = next(computed)
         if kpis is not None and checked.facts is not None and checked.facts.startswith(KPI_FACTS):
-            kpis[key] = checked.facts
+            kpis[key] = link_facts(checked.facts)
         if index is not None:
             to_store.append((key, checked))
             if len(to_store) == 256:  # stored a batch at a time: never all of a cold run at once
@@ -866,7 +875,8 @@ class Scan:
     """The record files a run reads with their stat keys, and a digest of everything the
     listing holds (names, refusals, stat of every entry) for the outputs table."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stat: bool = True) -> None:
+        self.stat = stat  # False: the names alone (``record_files``), no stat and no listing
         self.files: list[tuple[str, str | None, StatKey | None]] = []  # (path, refusal, stat)
         self.names: list[str] = []
         self.numbers: list[int] = []
@@ -927,6 +937,8 @@ class Scan:
         return True
 
     def _stat(self, name: str, entry: os.DirEntry[str]) -> StatKey | None:
+        if not self.stat:
+            return None
         try:
             return self.add(name, entry.stat(follow_symlinks=False))
         except OSError:
@@ -963,7 +975,7 @@ def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None)
 def record_files(folder: str) -> list[str] | None:
     """The record files of the records folder as ``repository.walk_records`` lists them, in its
     order; None where a link lies below it (then the walk's own rules decide)."""
-    found = Scan()
+    found = Scan(stat=False)
     if not found.walk(folder):
         return None
     return [name for name, _, _ in found.files]
