@@ -273,6 +273,16 @@ CREATE TABLE outputs (
 """
 
 
+def _apart(value: Any) -> Any:
+    """A text not of ASCII alone as a copy of it, else the value itself: what is bound to SQLite.
+    Binding a text makes CPython keep its UTF-8 inside the text for as long as it lives, and the
+    values kept are the very ones the command goes on holding (status: 10,000 lines' cells, 5 MB
+    more at 10,000 records); the copy takes that UTF-8 away with it once written."""
+    if type(value) is str and not value.isascii():
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    return value
+
+
 def _busy(error: sqlite3.Error) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text
@@ -565,9 +575,11 @@ class Index:
                 self.write("DELETE FROM kept WHERE day != ?", (day,))
                 self.write("DELETE FROM kept_cols WHERE day != ?", (day,))
                 self._kept_day = day
-            texts = [(_to_db(p), _to_db(v), d, value) for p, v, d, value in items if type(value) is str]
+            texts = [
+                (_to_db(p), _to_db(v), d, _apart(value)) for p, v, d, value in items if type(value) is str
+            ]
             rows = [
-                (_to_db(p), _to_db(v), d, *value, *(None,) * (KEPT_COLUMNS - len(value)))
+                (_to_db(p), _to_db(v), d, *map(_apart, value), *(None,) * (KEPT_COLUMNS - len(value)))
                 for p, v, d, value in items
                 if type(value) is tuple
             ]
