@@ -736,7 +736,8 @@ def checked_in_order(
     again rather than hold 100,000 names). The processes are forked from a fresh one that
     imported the checking code alone (``forkserver``), not from this one: they do not carry what
     the command holds (its modules, the listing of 10,000 files, its rows), and this one never
-    imports the checking code it does not run (10,000 records, cold: every process under 50 MB)."""
+    imports the checking code it does not run (10,000 records, cold: each of the pool's
+    processes under 50 MB, whatever the command holds)."""
     if count is None:
         count = len(paths) if isinstance(paths, Sized) else 0
     if jobs < 2 or count < PARALLEL_THRESHOLD:
