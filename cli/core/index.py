@@ -465,10 +465,7 @@ class Index:
         entry = self.files().get(path)
         if entry is None or key is None or entry[:4] != key:
             return None
-        worded = (day, getattr(day, "style", None), getattr(day, "given", None))
-        day_text = self._day_texts.get(worded)
-        if day_text is None:  # worked out once a run, not once a file
-            day_text = self._day_texts[worded] = day_text_of(day)
+        day_text = self.day_text(day)
         if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
             return None
         if entry[4] is not None and file_digest(path) != entry[4]:
@@ -476,6 +473,15 @@ class Index:
         if findings and entry[7] is None:
             return (*entry[:7], self.findings(path, many=True))
         return entry
+
+    def day_text(self, day: date) -> str:
+        """``day_text_of``, worked out once a run for each day and wording, not once a file (a
+        cold run stores the days of 10,000 files: one text of each day, not 10,000)."""
+        worded = (day, getattr(day, "style", None), getattr(day, "given", None))
+        found = self._day_texts.get(worded)
+        if found is None:
+            found = self._day_texts[worded] = day_text_of(day)
+        return found
 
     def entry_of(self, path: str, key: StatKey | None, day: date) -> tuple[str, str | None] | None:
         """(findings, facts) of ``path`` when its stored entry still describes the file and its
@@ -490,7 +496,7 @@ class Index:
         ).fetchone()
         if found is None or tuple(found[:4]) != key:
             return None
-        day_text = day_text_of(day)
+        day_text = self.day_text(day)
         if (found[5] is not None and day_text < found[5]) or (found[6] is not None and day_text > found[6]):
             return None
         if found[4] is not None and file_digest(path) != found[4]:
@@ -518,8 +524,8 @@ class Index:
         items = [(path, checked) for path, checked in items if checked.stat is not None]
         rows = [
             (_to_db(path), *(checked.stat or ()), checked.digest,
-             checked.valid_from and day_text_of(checked.valid_from),
-             checked.valid_until and day_text_of(checked.valid_until), checked.findings_json, checked.facts)
+             checked.valid_from and self.day_text(checked.valid_from),
+             checked.valid_until and self.day_text(checked.valid_until), checked.findings_json, checked.facts)
             for path, checked in items
         ]  # fmt: skip
         if rows:
@@ -538,8 +544,8 @@ class Index:
         for path, checked in items:  # a lookup later in this run sees what was stored
             clean = "[]" if checked.findings_json == "[]" else None
             known[path] = (*(checked.stat or ()), checked.digest,
-                           checked.valid_from and day_text_of(checked.valid_from),
-                           checked.valid_until and day_text_of(checked.valid_until), clean)  # fmt: skip
+                           checked.valid_from and self.day_text(checked.valid_from),
+                           checked.valid_until and self.day_text(checked.valid_until), clean)  # fmt: skip
             if self._findings is not None and clean is None:
                 self._findings[path] = checked.findings_json
 
