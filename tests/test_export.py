@@ -681,9 +681,9 @@ def test_an_export_never_loads_the_index_s_dict_of_every_file(
     assert result.exit_code in (0, 1), result.stderr
 
 
-def test_a_pool_that_is_not_preloaded_leaves_the_checking_code_to_its_processes(tmp_path: Path) -> None:
-    """export's cold run: the processes of the pool import the checking code, the parent (which
-    holds pyarrow besides) does not; the files are checked all the same, in order."""
+def test_a_pool_leaves_the_checking_code_to_its_processes(tmp_path: Path) -> None:
+    """A cold run on a pool (export's, whose parent holds pyarrow besides): the processes of the
+    pool import the checking code, the parent does not; the files are checked all the same, in order."""
     root = tmp_path / "city"
     build(root)
     script = (
@@ -695,7 +695,7 @@ def test_a_pool_that_is_not_preloaded_leaves_the_checking_code_to_its_processes(
         "ix.PARALLEL_THRESHOLD = 1\n"
         "config = load_config(Path.cwd())\n"
         "paths = sorted(str(p) for p in Path('records').rglob('*.toml'))\n"
-        "done = list(ix.checked_in_order(paths, config, date(2565 - 543, 6, 30), None, 2, preload=False))\n"
+        "done = list(ix.checked_in_order(paths, config, date(2565 - 543, 6, 30), None, 2))\n"
         "print(json.dumps([len(done), len(paths), 'projledger.core.check' in sys.modules]))\n"
     )
     out = subprocess.run(

@@ -35,8 +35,8 @@ from typing import Any
 import pytest
 from test_rules import RULE_FILES, _expected, _meta
 
-from projledger.core.check import KPI_PROJECT_LINK
 from projledger.core.kinds import KINDS, kind_key
+from projledger.core.kpi import KPI_PROJECT_LINK
 
 from conftest import DATA, SHIPPED, run
 

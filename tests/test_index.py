@@ -4,6 +4,7 @@ an error, never left wrong by a killed run; with it, every output is the output 
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import random
 import shutil
@@ -21,7 +22,7 @@ import pytest
 from projledger.core import index as index_module
 from projledger.core.config import load_config
 
-from conftest import SHIPPED, run, write_record
+from conftest import DATA, SHIPPED, run, write_record
 
 AS_OF = "2022-03-31"
 
@@ -576,3 +577,69 @@ def test_a_killed_run_never_leaves_a_wrong_index(repo: Path, tmp_path: Path) -> 
             got = subprocess.run([sys.executable, "-m", "projledger.main", *check, "--as-of", AS_OF],
                                  cwd=repo, env=env, capture_output=True, text=True)  # fmt: skip
             assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+
+
+def test_a_pool_checks_as_the_run_does_in_its_language_and_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's processes come from a process of their own (forkserver), not from the run's:
+    run after run in one process, they word findings in each run's language and read its
+    relative paths from its folder, the same findings in the same order as with no pool."""
+    monkeypatch.setattr(index_module, "PARALLEL_THRESHOLD", 1)
+    text = SHIPPED.read_text("utf-8")
+    outputs: dict[tuple[str, str, str], tuple[int, str]] = {}
+    for name, end in (("a", "end = 2023-01-30"), ("b", "end = 2020-01-30")):
+        root = tmp_path / name
+        shutil.copy(SHIPPED, write_record(root, text).parent / "01000000-2475.toml")
+        write_record(root, text.replace("01000000-2475", "01000000-2476").replace("end = 2023-01-30", end))
+        write_record(root, text.replace("01000000-2475", "01000000-2477").replace("budget", "bugdet", 1))
+        monkeypatch.chdir(root)
+        for lang in ("th", "en"):
+            for jobs in ("1", "2"):
+                monkeypatch.setenv("PROJLEDGER_JOBS", jobs)
+                result = run("--lang", lang, "validate", "records")
+                outputs[(name, lang, jobs)] = (result.exit_code, result.stdout)
+    for name in ("a", "b"):
+        for lang in ("th", "en"):
+            assert outputs[(name, lang, "2")] == outputs[(name, lang, "1")], (name, lang)
+        assert outputs[(name, "th", "1")][1] != outputs[(name, "en", "1")][1]
+        assert "bugdet" in outputs[(name, "en", "1")][1]
+    assert outputs[("a", "en", "1")] != outputs[("b", "en", "1")]
+
+
+def test_validate_on_a_pool_holds_of_a_kpi_its_links_and_imports_no_checking_code(tmp_path: Path) -> None:
+    """validate on a pool: the run's process checks nothing itself, so it never imports the
+    checking code (the pool's processes do), and of each KPI it holds what the portfolio rule
+    reads (its code and projects), from the files checked and from the index alike; the KPI
+    naming a project with no record is still found."""
+    records = tmp_path / "records"
+    (records / "2564" / "kpi").mkdir(parents=True)
+    (records / "2565").mkdir()
+    shutil.copy(SHIPPED, records / "2565" / SHIPPED.name)
+    kpi = DATA / "format2" / "kpi" / "5026-2001.toml"
+    text = kpi.read_text("utf-8")
+    assert "01000000-2475" in text
+    (records / "2564" / "kpi" / kpi.name).write_text(text.replace("01000000-2475", "01000000-2499"), "utf-8")
+    script = (
+        "import sys, json\n"
+        "from click.testing import CliRunner\n"
+        "from projledger.core import index as ix\n"
+        "from projledger.main import main\n"
+        "ix.PARALLEL_THRESHOLD = 1\n"
+        "links = ix.Index.kpi_links\n"
+        "held = []\n"
+        "ix.Index.kpi_links = lambda self: held.append(links(self)) or held[-1]\n"
+        "out = [CliRunner().invoke(main, ['--lang', 'en', 'validate']).stdout for _ in range(2)]\n"
+        "print(json.dumps([out, held, 'projledger.core.check' in sys.modules]))\n"
+    )
+    environ = {**os.environ, "PROJLEDGER_JOBS": "2", "PROJLEDGER_CACHE_DIR": str(tmp_path / "cache")}
+    environ.pop("PROJLEDGER_NO_CACHE", None)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, env=environ, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    (cold, warm), held, imported = json.loads(done.stdout)
+    assert cold == warm and "kpi-project-link" in cold and "01000000-2499" in cold, cold
+    key = str(records / "2564" / "kpi" / kpi.name)
+    assert held == [{key: {"code": "5026-2001", "projects": ["01000000-2499"]}}] * 2
+    assert imported is False

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -81,14 +82,14 @@ def validate(
         findings.append(
             Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
         )
-    kpis: dict[str, str] = {}  # the facts of the KPIs checked, by absolute path
+    kpis: dict[str, dict[str, Any]] = {}  # of the KPIs checked, by absolute path: index.link_facts
     try:
         checked = check_many(to_check, config, day, index, jobs_wanted(os.environ), kpis)
         for at, found in enumerate(checked):  # in the order given
             if found != "[]":
                 findings.extend(as_findings(found, shown_at(at)))
         if index is not None:
-            kpis.update(index.kpi_facts())
+            kpis.update(index.kpi_links())
         findings += _kpi_links(to_check, kpis, config, shown_at)
         if index is not None and not paths:
             # The whole records folder was walked: entries of files not met are of files gone.
@@ -108,28 +109,28 @@ def validate(
 
 
 def _kpi_links(
-    to_check: list[str], kpis: dict[str, str], config: Config, shown_at: Callable[[int], str]
+    to_check: list[str], kpis: dict[str, dict[str, Any]], config: Config, shown_at: Callable[[int], str]
 ) -> list[Finding]:
     """``kpi-project-link`` of the KPIs checked, against the projects of the records folder."""
     if not kpis:
         return []
-    import json
-
-    from ..core.check import kpi_link_findings, portfolio_codes, portfolio_of
+    from ..core.kpi import kpi_link_findings, portfolio_codes, portfolio_of
 
     codes_of: dict[Path, frozenset[str] | None] = {}  # by records folder: read once each
-    checked = []
-    for at, path in enumerate(to_check):
-        facts = kpis.get(os.path.abspath(path))
-        if facts is None:
-            continue
-        folder = portfolio_of(path, config)
-        if folder not in codes_of:
-            codes_of[folder] = portfolio_codes(folder, config)
-        codes = codes_of[folder]
-        if codes is not None:  # else no records folder around: nothing to check the links against
-            checked.append((path, shown_at(at), json.loads(facts), codes))
-    return kpi_link_findings(checked)
+
+    def checked() -> Iterator[tuple[str, str, dict[str, Any], frozenset[str]]]:
+        for at, path in enumerate(to_check):
+            facts = kpis.get(os.path.abspath(path))
+            if facts is None:
+                continue
+            folder = portfolio_of(path, config)
+            if folder not in codes_of:
+                codes_of[folder] = portfolio_codes(folder, config)
+            codes = codes_of[folder]
+            if codes is not None:  # else no records folder around: nothing to check the links against
+                yield path, shown_at(at), facts, codes
+
+    return kpi_link_findings(checked())
 
 
 def _batched(lines: Iterator[str], size: int) -> Iterator[str]:

@@ -7,9 +7,8 @@ One file's failure is one more finding, never an exception that stops the others
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,7 @@ from .findings import Finding, Severity
 from .i18n import _
 from .kinds import KindKey, kind_key, kind_of, record_problem
 from .locate import format_field
-from .record import Document, Project, Seen, path_names, read_document
+from .record import Document, Project, Seen, read_document
 from .rules import RuleContext
 from .schema import Problem, check_structure
 
@@ -187,70 +186,3 @@ def check_files(paths: Iterable[tuple[Path, str]], config: Config, as_of: date) 
     """Check (path, shown name) pairs one at a time, streaming: nothing holds them all."""
     for path, shown in paths:
         yield check_file(path, config, as_of, shown)
-
-
-# --- the portfolio rule: a KPI's projects exist -----------------------------------------------
-
-#: The rule (an error) of a KPI naming a project that the portfolio does not hold.
-KPI_PROJECT_LINK = "kpi-project-link"
-
-
-def portfolio_of(kpi_path: str, config: Config) -> Path:
-    """The records folder a KPI belongs to: the folder above its year's folder when it lies in
-    ``<records>/<FY>/kpi/`` (wherever the command was run from), else the repository's."""
-    from .kpi import KPI_FOLDER
-
-    path = Path(os.path.abspath(kpi_path))
-    if path.parent.name == KPI_FOLDER and path.parent.parent.name.isdigit():
-        return path.parents[2]
-    return config.records_dir
-
-
-def portfolio_codes(folder: Path, config: Config) -> frozenset[str] | None:
-    """The codes of the projects of the records folder ``folder``: the names of its record
-    files (a record's file is named after its code: rule file-name) outside the kpi folders;
-    None when there is no such folder to read them from."""
-    from .index import record_files
-    from .kpi import KPI_FOLDER
-    from .repository import list_records
-
-    if not folder.is_dir():
-        return None
-    names = record_files(str(folder))
-    if names is None:  # a link lies below: the walk's own rules decide what is listed
-        names = [
-            entry.path_text
-            for entry in list_records([], replace(config, records_dir=folder))
-            if not entry.refused
-        ]
-    return frozenset(stem for stem, parent in map(path_names, names) if parent != KPI_FOLDER)
-
-
-def kpi_link_findings(kpis: Iterable[tuple[str, str, dict[str, Any], frozenset[str]]]) -> list[Finding]:
-    """``kpi-project-link``: each (path, shown name, facts, codes of its portfolio) of a KPI
-    (``kpi.kpi_facts``) naming a project code absent from those codes. Computed after the per-file checks from the
-    portfolio's codes, never kept in a file's findings: deleting a project flags its KPIs on the
-    next run. The file is read again only to find the line of a finding."""
-    findings: list[Finding] = []
-    for path, shown, facts, codes in kpis:
-        absent = [
-            (at, code) for at, code in enumerate(facts.get("projects", ()), start=1) if code not in codes
-        ]
-        if not absent:
-            continue
-        try:
-            document: Document | None = read_document(path)
-        except RecordError:
-            document = None
-        for at, code in absent:
-            field = f"projects[{at}]"
-            findings.append(
-                Finding(
-                    shown, document.line_of(field) if document is not None else None, field, KPI_PROJECT_LINK,
-                    Severity.ERROR,
-                    _("KPI {kpi} names project {code}, which has no record in this repository").format(
-                        kpi=facts.get("code", ""), code=code
-                    ),
-                )
-            )  # fmt: skip
-    return findings

@@ -266,7 +266,7 @@ def records(
                     yield name
 
         computed = ix.checked_in_order(
-            misses(), config, checked_on, racy_since, ix.jobs_wanted(environ), preload=False,
+            misses(), config, checked_on, racy_since, ix.jobs_wanted(environ),
             count=known.count(0),
         )  # fmt: skip
         to_store: list[tuple[str, ix.Checked]] = []

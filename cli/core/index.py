@@ -70,6 +70,13 @@ StatKey = tuple[int, int, int, int]
 FindingData = tuple[int | None, str, str, str, str, int | None]
 
 
+def link_facts(facts: str) -> dict[str, Any]:
+    """Of a KPI's facts (JSON), what ``kpi.kpi_link_findings`` reads: its code and the projects
+    it names (a validate of 2,000 KPIs holds these, not their whole facts)."""
+    found = json.loads(facts)
+    return {"code": found.get("code", ""), "projects": found.get("projects", [])}
+
+
 # --- where it lives --------------------------------------------------------------------------
 
 
@@ -270,6 +277,16 @@ CREATE TABLE outputs (
 """
 
 
+def _apart(value: Any) -> Any:
+    """A text not of ASCII alone as a copy of it, else the value itself: what is bound to SQLite.
+    Binding a text makes CPython keep its UTF-8 inside the text for as long as it lives, and the
+    values kept are the very ones the command goes on holding (status: 10,000 lines' cells, 5 MB
+    more at 10,000 records); the copy takes that UTF-8 away with it once written."""
+    if type(value) is str and not value.isascii():
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "surrogatepass")
+    return value
+
+
 def _busy(error: sqlite3.Error) -> bool:
     text = str(error).lower()
     return "locked" in text or "busy" in text
@@ -452,10 +469,7 @@ class Index:
         entry = self.files().get(path)
         if entry is None or key is None or entry[:4] != key:
             return None
-        worded = (day, getattr(day, "style", None), getattr(day, "given", None))
-        day_text = self._day_texts.get(worded)
-        if day_text is None:  # worked out once a run, not once a file
-            day_text = self._day_texts[worded] = day_text_of(day)
+        day_text = self.day_text(day)
         if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
             return None
         if entry[4] is not None and file_digest(path) != entry[4]:
@@ -463,6 +477,15 @@ class Index:
         if findings and entry[7] is None:
             return (*entry[:7], self.findings(path, many=True))
         return entry
+
+    def day_text(self, day: date) -> str:
+        """``day_text_of``, worked out once a run for each day and wording, not once a file (a
+        cold run stores the days of 10,000 files: one text of each day, not 10,000)."""
+        worded = (day, getattr(day, "style", None), getattr(day, "given", None))
+        found = self._day_texts.get(worded)
+        if found is None:
+            found = self._day_texts[worded] = day_text_of(day)
+        return found
 
     def entry_of(self, path: str, key: StatKey | None, day: date) -> tuple[str, str | None] | None:
         """(findings, facts) of ``path`` when its stored entry still describes the file and its
@@ -477,7 +500,7 @@ class Index:
         ).fetchone()
         if found is None or tuple(found[:4]) != key:
             return None
-        day_text = day_text_of(day)
+        day_text = self.day_text(day)
         if (found[5] is not None and day_text < found[5]) or (found[6] is not None and day_text > found[6]):
             return None
         if found[4] is not None and file_digest(path) != found[4]:
@@ -488,12 +511,14 @@ class Index:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
         return found[0] if found else None
 
-    def kpi_facts(self) -> dict[str, str]:
-        """The facts of every KPI the index holds, by path (``kpi.kpi_facts`` begins with its kind)."""
+    def kpi_links(self) -> dict[str, dict[str, Any]]:
+        """What the portfolio rule reads of every KPI the index holds (``link_facts``), by path
+        (``kpi.kpi_facts`` begins with its kind): read one at a time, the whole facts of 2,000
+        KPIs never held at once."""
         found = self.con.execute(
             "SELECT path, facts FROM files WHERE substr(facts, 1, ?) = ?", (len(KPI_FACTS), KPI_FACTS)
         )
-        return {_from_db(path): facts for path, facts in found}
+        return {_from_db(path): link_facts(facts) for path, facts in found}
 
     def store(self, path: str, checked: Checked) -> None:
         self.store_many([(path, checked)])
@@ -503,8 +528,8 @@ class Index:
         items = [(path, checked) for path, checked in items if checked.stat is not None]
         rows = [
             (_to_db(path), *(checked.stat or ()), checked.digest,
-             checked.valid_from and day_text_of(checked.valid_from),
-             checked.valid_until and day_text_of(checked.valid_until), checked.findings_json, checked.facts,
+             checked.valid_from and self.day_text(checked.valid_from),
+             checked.valid_until and self.day_text(checked.valid_until), checked.findings_json, checked.facts,
              int(checked.findings_json == "[]"))
             for path, checked in items
         ]  # fmt: skip
@@ -526,8 +551,8 @@ class Index:
         for path, checked in items:  # a lookup later in this run sees what was stored
             clean = "[]" if checked.findings_json == "[]" else None
             known[path] = (*(checked.stat or ()), checked.digest,
-                           checked.valid_from and day_text_of(checked.valid_from),
-                           checked.valid_until and day_text_of(checked.valid_until), clean)  # fmt: skip
+                           checked.valid_from and self.day_text(checked.valid_from),
+                           checked.valid_until and self.day_text(checked.valid_until), clean)  # fmt: skip
             if self._findings is not None and clean is None:
                 self._findings[path] = checked.findings_json
 
@@ -571,9 +596,11 @@ class Index:
                     self.write("DELETE FROM kept_cols WHERE day != ?", (day,))
                     self.write("UPDATE meta SET value = ? WHERE key = 'kept_day'", (day,))
                 self._kept_day = day
-            texts = [(_to_db(p), _to_db(v), d, value) for p, v, d, value in items if type(value) is str]
+            texts = [
+                (_to_db(p), _to_db(v), d, _apart(value)) for p, v, d, value in items if type(value) is str
+            ]
             rows = [
-                (_to_db(p), _to_db(v), d, *value, *(None,) * (KEPT_COLUMNS - len(value)))
+                (_to_db(p), _to_db(v), d, *map(_apart, value), *(None,) * (KEPT_COLUMNS - len(value)))
                 for p, v, d, value in items
                 if type(value) is tuple
             ]
@@ -701,7 +728,13 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
 _worker: dict[str, Any] = {}
 
 
-def _init_worker(config: Config, day: date, racy_since: int | None) -> None:
+def _init_worker(config: Config, day: date, racy_since: int | None, lang: Any, folder: str) -> None:
+    """A process of the pool: what the run's own process holds that checking reads (its
+    language words the findings; relative paths are read from its folder)."""
+    from .i18n import use
+
+    use(lang)
+    os.chdir(folder)
     _worker.update(config=config, day=day, racy_since=racy_since)
 
 
@@ -716,15 +749,16 @@ def checked_in_order(
     racy_since: int | None,
     jobs: int,
     *,
-    preload: bool = True,
     count: int | None = None,
 ) -> Iterator[Checked]:
     """``check_path`` of each path, in order: on a pool of processes when there are many.
 
     ``paths`` may be made as they are asked for (give their ``count``: export walks the folder
-    again rather than hold 100,000 names). ``preload``: the checking code is imported before the
-    processes fork (once, shared); a caller that checks nothing itself (export) says False, and
-    each process imports it."""
+    again rather than hold 100,000 names). The processes are forked from a fresh one that
+    imported the checking code alone (``forkserver``), not from this one: they do not carry what
+    the command holds (its modules, the listing of 10,000 files, its rows), and this one never
+    imports the checking code it does not run (10,000 records, cold: each of the pool's
+    processes under 50 MB, whatever the command holds)."""
     if count is None:
         count = len(paths) if isinstance(paths, Sized) else 0
     if jobs < 2 or count < PARALLEL_THRESHOLD:
@@ -734,13 +768,17 @@ def checked_in_order(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    if preload:
-        from . import check  # noqa: F401 - imported once, before the processes fork
+    from .i18n import language
 
-    context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    pool = ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_init_worker, initargs=(config, day, racy_since)
+    context = multiprocessing.get_context(
+        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     )
+    if context.get_start_method() == "forkserver":
+        context.set_forkserver_preload([f"{__package__}.check"])
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker,
+        initargs=(config, day, racy_since, language(), os.getcwd()),
+    )  # fmt: skip
     yield from in_chunks_ahead(pool, _check_chunk, paths, size=32, ahead=2 * jobs)
 
 
@@ -767,11 +805,11 @@ def check_many(
     day: date,
     index: Index | None,
     jobs: int = 1,
-    kpis: dict[str, str] | None = None,
+    kpis: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[str]:
     """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
     still holds, else read and checked (and stored). ``kpis`` gets the facts of the KPIs read
-    here, by absolute path (those of the index: ``Index.kpi_facts``)."""  # fmt: skip
+    here (``link_facts``), by absolute path (those of the index: ``Index.kpi_links``)."""  # fmt: skip
     from .calendar import is_plain_wording
 
     keys = [os.path.abspath(p) for p in paths]
@@ -799,7 +837,7 @@ def check_many(
             continue
         checked = next(computed)
         if kpis is not None and checked.facts is not None and checked.facts.startswith(KPI_FACTS):
-            kpis[key] = checked.facts
+            kpis[key] = link_facts(checked.facts)
         if index is not None:
             to_store.append((key, checked))
             if len(to_store) == 256:  # stored a batch at a time: never all of a cold run at once
@@ -871,7 +909,8 @@ class Scan:
     """The record files a run reads with their stat keys, and a digest of everything the
     listing holds (names, refusals, stat of every entry) for the outputs table."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, stat: bool = True) -> None:
+        self.stat = stat  # False: the names alone (``record_files``), no stat and no listing
         self.files: list[tuple[str, str | None, StatKey | None]] = []  # (path, refusal, stat)
         self.names: list[str] = []
         self.numbers: list[int] = []
@@ -932,6 +971,8 @@ class Scan:
         return True
 
     def _stat(self, name: str, entry: os.DirEntry[str]) -> StatKey | None:
+        if not self.stat:
+            return None
         try:
             return self.add(name, entry.stat(follow_symlinks=False))
         except OSError:
@@ -968,7 +1009,7 @@ def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None)
 def record_files(folder: str) -> list[str] | None:
     """The record files of the records folder as ``repository.walk_records`` lists them, in its
     order; None where a link lies below it (then the walk's own rules decide)."""
-    found = Scan()
+    found = Scan(stat=False)
     if not found.walk(folder):
         return None
     return [name for name, _, _ in found.files]

@@ -9,13 +9,32 @@ evaluation are those of the highest quarter; % of target respects the direction.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from .errors import RecordError
+from .findings import Finding, Severity
+from .i18n import _
 from .money import HUNDRED
-from .record import Agency, Evaluation, _agency, _built, _decimal, evaluations
+from .record import (
+    Agency,
+    Document,
+    Evaluation,
+    _agency,
+    _built,
+    _decimal,
+    evaluations,
+    path_names,
+    read_document,
+)
+
+if TYPE_CHECKING:
+    from .config import Config
 
 #: A KPI's code: the agency's 4-digit prefix, a hyphen, a 4-digit number (the schema's pattern).
 KPI_CODE_PATTERN = r"^[0-9]{4}-[0-9]{4}$"
@@ -198,3 +217,70 @@ def evaluations_from_facts(kept: list[list[Any]]) -> tuple[Evaluation, ...]:
 def facts_kind(facts: dict[str, Any]) -> str:
     """The kind of record whose facts these are: ``"kpi"``, else ``"project"``."""
     return str(facts.get("kind", "project"))
+
+
+# --- the portfolio rule: a KPI's projects exist -----------------------------------------------
+
+#: The rule (an error) of a KPI naming a project that the portfolio does not hold.
+KPI_PROJECT_LINK = "kpi-project-link"
+
+
+def portfolio_of(kpi_path: str, config: Config) -> Path:
+    """The records folder a KPI belongs to: the folder above its year's folder when it lies in
+    ``<records>/<FY>/kpi/`` (wherever the command was run from), else the repository's."""
+    path = Path(os.path.abspath(kpi_path))
+    if path.parent.name == KPI_FOLDER and path.parent.parent.name.isdigit():
+        return path.parents[2]
+    return config.records_dir
+
+
+def portfolio_codes(folder: Path, config: Config) -> frozenset[str] | None:
+    """The codes of the projects of the records folder ``folder``: the names of its record
+    files (a record's file is named after its code: rule file-name) outside the kpi folders;
+    None when there is no such folder to read them from."""
+    from dataclasses import replace
+
+    from .index import record_files
+    from .repository import list_records
+
+    if not folder.is_dir():
+        return None
+    names = record_files(str(folder))
+    if names is None:  # a link lies below: the walk's own rules decide what is listed
+        names = [
+            entry.path_text
+            for entry in list_records([], replace(config, records_dir=folder))
+            if not entry.refused
+        ]
+    return frozenset(stem for stem, parent in map(path_names, names) if parent != KPI_FOLDER)
+
+
+def kpi_link_findings(kpis: Iterable[tuple[str, str, dict[str, Any], frozenset[str]]]) -> list[Finding]:
+    """``kpi-project-link``: each (path, shown name, facts, codes of its portfolio) of a KPI
+    (``kpi_facts``, or its "code" and "projects" alone; ``kpis`` may be made as they are asked
+    for) naming a project code absent from those codes. Computed after the per-file checks from the
+    portfolio's codes, never kept in a file's findings: deleting a project flags its KPIs on the
+    next run. The file is read again only to find the line of a finding."""
+    findings: list[Finding] = []
+    for path, shown, facts, codes in kpis:
+        absent = [
+            (at, code) for at, code in enumerate(facts.get("projects", ()), start=1) if code not in codes
+        ]
+        if not absent:
+            continue
+        try:
+            document: Document | None = read_document(path)  # only for the line of a finding
+        except RecordError:
+            document = None
+        for at, code in absent:
+            field = f"projects[{at}]"
+            findings.append(
+                Finding(
+                    shown, document.line_of(field) if document is not None else None, field, KPI_PROJECT_LINK,
+                    Severity.ERROR,
+                    _("KPI {kpi} names project {code}, which has no record in this repository").format(
+                        kpi=facts.get("code", ""), code=code
+                    ),
+                )
+            )  # fmt: skip
+    return findings

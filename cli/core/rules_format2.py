@@ -3,7 +3,7 @@ record's results and evaluations; each a named function over a ``RuleContext`` (
 ``rules.py``'s), listed once below with its id, severity and whether it reads the day.
 
 A KPI naming a project that does not exist (``kpi-project-link``) reads other records: it is a
-portfolio rule, computed after the per-file checks (``check.kpi_link_findings``), never here.
+portfolio rule, computed after the per-file checks (``kpi.kpi_link_findings``), never here.
 """
 
 from __future__ import annotations

@@ -172,8 +172,7 @@ def new_kpi_data(values: NewKpi) -> dict[str, Any]:
 def new_kpi_record(values: NewKpi, path: Path, config: Config, as_of: date, shown: str) -> Written:
     """The bytes of a new KPI record at ``path`` (``#:schema`` of the KPI schema), checked;
     refuses what would not validate (a project named that has no record: ``kpi-project-link``)."""
-    from .check import kpi_link_findings, portfolio_codes, portfolio_of
-    from .kpi import kpi_facts
+    from .kpi import kpi_facts, kpi_link_findings, portfolio_codes, portfolio_of
 
     data = new_kpi_data(values)
     text = render_record(data, schema_line(path, config.root, KPI_SCHEMA_FILE))
