@@ -877,19 +877,27 @@ def _site_make(row: ProjectRow) -> tuple[Any, ...]:
     return (*plain, _json_part(row), _csv_part(row))
 
 
+#: The same indexes in order, for ``_site_load``'s loops.
+_DECIMAL_AT, _DATE_AT, _SHARED_AT, _QUARTERS_AT = (sorted(i) for i in (_DECIMALS, _DATES, _SHARED, _QUARTERS))
+
+
 def _site_load(values: Sequence[Any]) -> SiteRow:
-    """What ``_site_make`` gave (or the index kept of it), as a ``SiteRow``."""
+    """What ``_site_make`` gave (or the index kept of it), as a ``SiteRow``: run for every row
+    of a rebuild, so its loops are plain (no generator, names looked up once)."""
     fields: list[Any] = list(values[:_WIDTH])
-    for i in _DECIMALS:
-        if fields[i] is not None:
-            fields[i] = Decimal(fields[i])
-    for i in _DATES:
-        if fields[i] is not None:
-            fields[i] = date.fromisoformat(fields[i])
-    for i in _SHARED:
-        fields[i] = sys.intern(fields[i])
-    for i in _QUARTERS:
-        fields[i] = tuple(None if q is None else Decimal(q) for q in fields[i])
+    number, day, intern = Decimal, date.fromisoformat, sys.intern
+    for i in _DECIMAL_AT:
+        value = fields[i]
+        if value is not None:
+            fields[i] = number(value)
+    for i in _DATE_AT:
+        value = fields[i]
+        if value is not None:
+            fields[i] = day(value)
+    for i in _SHARED_AT:
+        fields[i] = intern(fields[i])
+    for i in _QUARTERS_AT:
+        fields[i] = tuple([None if q is None else number(q) for q in fields[i]])
     return SiteRow(ProjectRow._make(fields), values[_WIDTH], values[_WIDTH + 1])
 
 
@@ -1580,9 +1588,9 @@ def _shown_paths(config: Config, found: Scan) -> Callable[[str], str]:
     return below
 
 
-def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
+def _project_of(path: Path | str, config: Config, checked_on: date, shown: str) -> Project:
     """The full record behind a row, read again when its page has to be rendered."""
-    result = check_file(path, config, checked_on, shown)
+    result = check_file(Path(path), config, checked_on, shown)
     return result.require_project(_("the file changed during the build; run it again"))
 
 
@@ -1649,10 +1657,13 @@ def load_entries(
         made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
                               present=SITE_ROWS, index=store, scanned=found, kpis=met)  # fmt: skip
         # A row or a KPI names its file as shown; not every file gives one (a skip gives neither).
-        file_of = {shown_name(name): (name, key) for name, _, key in found.files}
+        file_of = {
+            shown_name(name): (name, key, absolute)
+            for (name, _, key), absolute in zip(found.files, found.keys(), strict=True)
+        }
         for item in made:
             row = item.row
-            name, key = file_of[row.path]
+            name, key, key_now = file_of[row.path]
             if row.code in seen:
                 skipped.files.append(
                     (
@@ -1664,7 +1675,6 @@ def load_entries(
                 )
                 continue
             seen[row.code] = row.path
-            key_now = os.path.abspath(name)
             stamp, written = done.get(key_now) or (None, None)
             if stamp is None:
                 stamp = (
@@ -1672,8 +1682,7 @@ def load_entries(
                     if key
                     else file_stamp(name)
                 )
-            path = Path(name)
-            yield Entry(row, stamp, partial(_project_of, path, config, checked_on, row.path), item.json, item.csv,
+            yield Entry(row, stamp, partial(_project_of, name, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
         if kpis is not None and met:
             kpis.extend(_kpi_entries(met, file_of, done, racy_since, config, checked_on, store, skipped))
@@ -1684,7 +1693,7 @@ def load_entries(
 
 def _kpi_entries(
     met: list[KpiRow],
-    file_of: Mapping[str, tuple[str, StatKey | None]],
+    file_of: Mapping[str, tuple[str, StatKey | None, str]],
     done: Mapping[str, tuple[str | None, str | None]],
     racy_since: int | None,
     config: Config,
@@ -1706,8 +1715,8 @@ def _kpi_entries(
             )
             continue
         seen[row.code] = row.path
-        name, key = file_of[row.path]
-        stamp = (done.get(os.path.abspath(name)) or (None, None))[0]
+        name, key, absolute = file_of[row.path]
+        stamp = (done.get(absolute) or (None, None))[0]
         if stamp is None:
             stamp = (
                 _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
@@ -1715,7 +1724,7 @@ def _kpi_entries(
                 else file_stamp(name)
             )
         load = partial(_kpi_of, Path(name), config, checked_on, row.path)
-        facts = store.facts(os.path.abspath(name)) if store is not None else ""
+        facts = store.facts(absolute) if store is not None else ""
         projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
         yield KpiEntry(row, stamp, load, projects)
 
@@ -1815,29 +1824,29 @@ def _read_once(
     # trusts (findings of another day, a racy file's content) is for ``portfolio.rows`` to find
     # and read again; only its page is then rendered apart, from a second reading.
     known = store.files()
-    abspath = os.path.abspath
     unknown = [
-        (name, key)
-        for name, refused, key in found.files
-        if not refused and ((entry := known.get(abspath(name))) is None or entry[:4] != key)
+        (name, key, absolute)  # the index knows a file by its scan's key (``Scan.keys``)
+        for (name, refused, key), absolute in zip(found.files, found.keys(), strict=True)
+        if not refused and ((entry := known.get(absolute)) is None or entry[:4] != key)
     ]
     if not unknown:
         return {}
-    stems = [path_names(name)[0] for name, _ in unknown]
+    stems = [path_names(name)[0] for name, _, _ in unknown]
     others: Iterable[str] = (name for name, refused, _ in found.files if not refused)
     if len(unknown) <= FEW_UNKNOWN:  # a rebuild: only the files whose path holds one of those names
         holds = re.compile("|".join(re.escape(stem) for stem in set(stems))).search
         others = [name for name in others if holds(name)]
     names = Counter(path_names(name)[0] for name in others)
-    tasks = [(name, key, names[stem] == 1) for (name, key), stem in zip(unknown, stems, strict=True)]
+    tasks = [(name, key, names[stem] == 1) for (name, key, _), stem in zip(unknown, stems, strict=True)]
     _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages, shown)]
     jobs = pages.build.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
     kept: list[tuple[str, str, str, str]] = []
     day = checked_on.isoformat()
     try:
-        for (name, _, _), (checked, made, stamp, written) in zip(tasks, _in_order(tasks, jobs), strict=True):
-            path = os.path.abspath(name)
+        for (_, _, path), (checked, made, stamp, written) in zip(
+            unknown, _in_order(tasks, jobs), strict=True
+        ):
             store.store(path, checked)
             if made is not None:
                 kept.append((path, variant, day, made))
