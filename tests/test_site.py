@@ -446,3 +446,19 @@ def test_paths_shown_without_resolving_each_file_are_those_resolved(
     shown = site_core._shown_paths(config, found)
     for name, _, _ in found.files:
         assert shown(name) == site_core.repository_path(Path(name), config)
+
+
+def test_control_characters_and_bidi_overrides_in_record_text_are_shown_as_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a page prints of a record goes through one call that shows them and escapes the
+    text (the site's templates have no separate ``finalize``): never a raw override."""
+    p = portfolio.PROJECTS[0]
+    text = portfolio.record_text(p).replace(f'name = "{p.name}"', 'name = "abc\\u202edef <i>"')
+    write_record(tmp_path, text)
+    monkeypatch.chdir(tmp_path)
+    build()
+    project = (tmp_path / "_site" / "projects" / f"{p.code}.html").read_text("utf-8")
+    assert "abc\\u202edef &lt;i&gt;" in project
+    for page in (tmp_path / "_site").rglob("*.html"):
+        assert "\u202e" not in page.read_text("utf-8"), page

@@ -36,7 +36,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, MutableMapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -45,8 +45,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jinja2 import BaseLoader, Environment
-from markupsafe import Markup
+from jinja2 import BaseLoader, Environment, Template
+from markupsafe import Markup, escape
 
 from . import pages, portfolio
 from .calendar import format_be, format_month_be, quarter_end
@@ -79,7 +79,7 @@ from .store import built_in
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
-from .text import json_safe, printable
+from .text import _UNSAFE, json_safe, printable
 
 try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
     import fcntl
@@ -254,6 +254,10 @@ def environment(lang: Lang | None = None) -> Environment:
     base = pages.environment()
     loader = base.loader if lang is None else _WordsLoader(base.loader, lang)
     env = base.overlay(loader=loader, cache_size=400)
+    if base.template_class is not Template and base.finalize is pages._visible:
+        # ``pages._visible`` then the escape, in one call a printed value (about 300 a page)
+        env.finalize = None
+        env.template_class = _SiteTemplate
     env.filters = dict(env.filters)
     env.filters.update(
         money=format_money,
@@ -266,6 +270,29 @@ def environment(lang: Lang | None = None) -> Environment:
         month_be=lambda point: format_month_be(point.year, point.month),
     )
     return env
+
+
+class _SiteTemplate(Template):
+    """A site template: what it prints is shown and escaped by ``_shown`` (its environment has
+    no ``finalize``: the one call does both)."""
+
+    @classmethod
+    def _from_namespace(
+        cls, environment: Environment, namespace: MutableMapping[str, Any], globals: MutableMapping[str, Any]
+    ) -> Template:
+        namespace["escape"] = _shown
+        return super()._from_namespace(environment, namespace, globals)
+
+
+def _shown(value: Any) -> Any:
+    """What ``{{ value }}`` prints: ``pages._visible`` (control characters and bidi overrides as
+    visible escapes, markup as it is) and then the escape (``pages._escape_text``)."""
+    if value.__class__ is str and _escape_inner is not None:
+        return _escape_inner(printable(value) if _UNSAFE.search(value) else value)
+    return escape(pages._visible(value))
+
+
+_escape_inner = pages._escape_inner
 
 
 _WORD_EXPRESSION = re.compile(r"\{\{ ?([WF])\.([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
