@@ -287,8 +287,11 @@ class _SiteTemplate(Template):
 def _shown(value: Any) -> Any:
     """What ``{{ value }}`` prints: ``pages._visible`` (control characters and bidi overrides as
     visible escapes, markup as it is) and then the escape (``pages._escape_text``)."""
-    if value.__class__ is str and _escape_inner is not None:
+    kind = value.__class__
+    if kind is str and _escape_inner is not None:
         return _escape_inner(printable(value) if _UNSAFE.search(value) else value)
+    if kind is int:  # a count, a year, a report's number: digits, nothing to show or escape
+        return str(value)
     return escape(pages._visible(value))
 
 
