@@ -10,7 +10,9 @@ for unchanged records, and keeps each row with its lines of data.json and data.c
 file lists them: an unchanged page is linked from the previous site. A record the index does not
 know is read once, its row kept and its page written from that reading (``load_entries``, on a
 process pool when there are many); any other full record is read only when its page is
-rendered. Many pages to render are rendered, and a rebuild's links made, on several processes.
+rendered. Many pages to render are rendered on several processes; a rebuild links every page
+of the previous site from its start, on a worker (``_links_ahead``), and a page rendered
+again replaces its link (``_put``).
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
 into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
