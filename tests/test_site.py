@@ -446,3 +446,44 @@ def test_paths_shown_without_resolving_each_file_are_those_resolved(
     shown = site_core._shown_paths(config, found)
     for name, _, _ in found.files:
         assert shown(name) == site_core.repository_path(Path(name), config)
+
+
+def test_control_characters_and_bidi_overrides_in_record_text_are_shown_as_escapes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a page prints of a record goes through one call that shows them and escapes the
+    text (the site's templates have no separate ``finalize``): never a raw override."""
+    p = portfolio.PROJECTS[0]
+    text = portfolio.record_text(p).replace(f'name = "{p.name}"', 'name = "abc\\u202edef <i>"')
+    write_record(tmp_path, text)
+    monkeypatch.chdir(tmp_path)
+    build()
+    project = (tmp_path / "_site" / "projects" / f"{p.code}.html").read_text("utf-8")
+    assert "abc\\u202edef &lt;i&gt;" in project
+    for page in (tmp_path / "_site").rglob("*.html"):
+        assert "\u202e" not in page.read_text("utf-8"), page
+
+
+def test_a_rebuild_links_and_removes_only_pages_of_the_site(
+    pf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous site's marker file names the pages a rebuild links ahead and removes when
+    they are gone; a name there that is not a page of a site (a path out of it) is never
+    touched, whatever the file says."""
+    monkeypatch.setattr(site_core, "LINK_AHEAD_PAGES", 1)
+    config = load_config(pf)
+    day = date(2022, 3, 31)
+
+    def rebuild() -> site_core.BuildResult:
+        return site_core.build_site(pf / "_site", config, day, "th", day, pf, Skipped(), jobs=2)
+
+    rebuild()
+    planted = pf / "keep.html"
+    planted.write_text("mine", "utf-8")
+    marker = pf / "_site" / site_core.MARKER
+    data = json.loads(marker.read_text("utf-8"))
+    data["pages"].update({"../keep.html": "x", "projects/../../keep.html": "x", "/etc/keep.html": "x"})
+    marker.write_text(json.dumps(data), "utf-8")
+    result = rebuild()
+    assert planted.read_text("utf-8") == "mine"
+    assert result.kept == len(result.manifest) and not result.rendered

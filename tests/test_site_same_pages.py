@@ -174,3 +174,38 @@ def test_the_data_files_joined_from_parts_are_those_written_whole(pf: tuple[str,
     assert site_core.joined_data_csv(parts) == site_core.render_data_csv(rows)
     assert site_core.joined_data_json([], day) == site_core.render_data_json([], day)
     assert [site_core._site_load(site_core._site_make(row)).row for row in rows] == rows
+
+
+def test_pages_linked_ahead_on_a_worker_are_the_same_and_the_old_site_is_untouched(
+    pf: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A rebuild on two processes links every page of the previous site from its start, on a
+    worker, while it reads the records: a page rendered again replaces its link (the previous
+    site's file never written into), a page whose record is gone is removed, and the site is
+    the one a cold build makes of the same records."""
+    name, root = pf
+    monkeypatch.setattr(site_core, "LINK_AHEAD_PAGES", 1)
+    build(root, name, "th")
+    site = root / "_site_th"
+    keep = tmp_path / "old-files"
+    keep.mkdir()
+    before = {}
+    for i, page in enumerate(sorted(p for p in site.rglob("*") if p.is_file())):
+        os.link(page, keep / str(i))  # the previous site's files, still there after its folder goes
+        before[i] = page.read_bytes()
+    pages, _ = expected(name, "th")
+    records = sorted((root / "records").rglob("*.toml"))
+    valid = [p for p in records if f"projects/{p.stem}.html" in pages]
+    edited, gone = valid[len(valid) // 2], valid[0]
+    edited.write_bytes(edited.read_bytes().replace(b"\nname = ", b"\nname = 'x' #", 1))
+    gone.unlink()
+    result, _ = build(root, name, "th", jobs=2)
+    assert f"projects/{edited.stem}.html" in result.rendered
+    assert f"projects/{gone.stem}.html" not in result.manifest
+    assert 0 < result.kept < len(result.manifest)
+    _, day, today = PORTFOLIOS[name]
+    cold = site_core.build_site(root / "_cold", load_config(root), day, "th", today, root, Skipped())
+    assert cold.kept == 0
+    assert built(site) == built(root / "_cold")
+    assert not (site / "projects" / f"{gone.stem}.html").exists()
+    assert {i: (keep / str(i)).read_bytes() for i in before} == before

@@ -10,7 +10,9 @@ for unchanged records, and keeps each row with its lines of data.json and data.c
 file lists them: an unchanged page is linked from the previous site. A record the index does not
 know is read once, its row kept and its page written from that reading (``load_entries``, on a
 process pool when there are many); any other full record is read only when its page is
-rendered. Many pages to render are rendered, and a rebuild's links made, on several processes.
+rendered. Many pages to render are rendered on several processes; a rebuild links every page
+of the previous site from its start, on a worker (``_links_ahead``), and a page rendered
+again replaces its link (``_put``).
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
 into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
@@ -36,7 +38,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, MutableMapping, Sequence, Sized
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -45,8 +47,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from jinja2 import BaseLoader, Environment
-from markupsafe import Markup
+from jinja2 import BaseLoader, Environment, Template
+from markupsafe import Markup, escape
 
 from . import pages, portfolio
 from .calendar import format_be, format_month_be, quarter_end
@@ -79,7 +81,7 @@ from .store import built_in
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
-from .text import json_safe, printable
+from .text import _UNSAFE, json_safe, printable
 
 try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
     import fcntl
@@ -254,6 +256,10 @@ def environment(lang: Lang | None = None) -> Environment:
     base = pages.environment()
     loader = base.loader if lang is None else _WordsLoader(base.loader, lang)
     env = base.overlay(loader=loader, cache_size=400)
+    if base.template_class is not Template and base.finalize is pages._visible:
+        # ``pages._visible`` then the escape, in one call a printed value (about 300 a page)
+        env.finalize = None
+        env.template_class = _SiteTemplate
     env.filters = dict(env.filters)
     env.filters.update(
         money=format_money,
@@ -266,6 +272,32 @@ def environment(lang: Lang | None = None) -> Environment:
         month_be=lambda point: format_month_be(point.year, point.month),
     )
     return env
+
+
+class _SiteTemplate(Template):
+    """A site template: what it prints is shown and escaped by ``_shown`` (its environment has
+    no ``finalize``: the one call does both)."""
+
+    @classmethod
+    def _from_namespace(
+        cls, environment: Environment, namespace: MutableMapping[str, Any], globals: MutableMapping[str, Any]
+    ) -> Template:
+        namespace["escape"] = _shown
+        return super()._from_namespace(environment, namespace, globals)
+
+
+def _shown(value: Any) -> Any:
+    """What ``{{ value }}`` prints: ``pages._visible`` (control characters and bidi overrides as
+    visible escapes, markup as it is) and then the escape (``pages._escape_text``)."""
+    kind = value.__class__
+    if kind is str and _escape_inner is not None:
+        return _escape_inner(printable(value) if _UNSAFE.search(value) else value)
+    if kind is int:  # a count, a year, a report's number: digits, nothing to show or escape
+        return str(value)
+    return escape(pages._visible(value))
+
+
+_escape_inner = pages._escape_inner
 
 
 _WORD_EXPRESSION = re.compile(r"\{\{ ?([WF])\.([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
@@ -877,19 +909,27 @@ def _site_make(row: ProjectRow) -> tuple[Any, ...]:
     return (*plain, _json_part(row), _csv_part(row))
 
 
+#: The same indexes in order, for ``_site_load``'s loops.
+_DECIMAL_AT, _DATE_AT, _SHARED_AT, _QUARTERS_AT = (sorted(i) for i in (_DECIMALS, _DATES, _SHARED, _QUARTERS))
+
+
 def _site_load(values: Sequence[Any]) -> SiteRow:
-    """What ``_site_make`` gave (or the index kept of it), as a ``SiteRow``."""
+    """What ``_site_make`` gave (or the index kept of it), as a ``SiteRow``: run for every row
+    of a rebuild, so its loops are plain (no generator, names looked up once)."""
     fields: list[Any] = list(values[:_WIDTH])
-    for i in _DECIMALS:
-        if fields[i] is not None:
-            fields[i] = Decimal(fields[i])
-    for i in _DATES:
-        if fields[i] is not None:
-            fields[i] = date.fromisoformat(fields[i])
-    for i in _SHARED:
-        fields[i] = sys.intern(fields[i])
-    for i in _QUARTERS:
-        fields[i] = tuple(None if q is None else Decimal(q) for q in fields[i])
+    number, day, intern = Decimal, date.fromisoformat, sys.intern
+    for i in _DECIMAL_AT:
+        value = fields[i]
+        if value is not None:
+            fields[i] = number(value)
+    for i in _DATE_AT:
+        value = fields[i]
+        if value is not None:
+            fields[i] = day(value)
+    for i in _SHARED_AT:
+        fields[i] = intern(fields[i])
+    for i in _QUARTERS_AT:
+        fields[i] = tuple([None if q is None else number(q) for q in fields[i]])
     return SiteRow(ProjectRow._make(fields), values[_WIDTH], values[_WIDTH + 1])
 
 
@@ -1173,14 +1213,24 @@ _MADE: set[str] = set()
 
 def _put(folder: Path, relative: str, text: str | bytes) -> None:
     """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
-    system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page)."""
+    system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page).
+
+    A page is always a file of its own, never written into: the name may hold a link to the
+    previous site's page (``_link_previous`` links them all while the build runs), which is
+    unlinked first, so the previous site never changes."""
     path = os.path.join(folder, relative)
     parent = os.path.dirname(path)
     if parent not in _MADE:
         os.makedirs(parent, exist_ok=True)
         _MADE.add(parent)
     data = memoryview(text if isinstance(text, bytes) else text.encode("utf-8"))
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+    while True:
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            break
+        except FileExistsError:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
     try:
         while data:
             data = data[os.write(fd, data) :]
@@ -1219,61 +1269,104 @@ def site_fingerprint() -> str:
     return _key(MANIFEST_FORMAT, *code_fingerprint())
 
 
-#: Below this much work (in project pages), starting worker processes costs more than it saves.
+#: Below this much rendering (in project pages), starting worker processes costs more than it saves.
 PARALLEL_PAGES = 64
-#: Unchanged pages linked from the previous site in the time one page is rendered (about).
-LINKS_PER_PAGE = 64
-#: The pages a batch renders or links, inherited by forked workers (closures cannot be pickled).
+#: The pages a batch renders, inherited by forked workers (closures cannot be pickled).
 _BATCH: list[Planned] = []
 
 
-def _batch_chunk(task: tuple[str, str, list[int]]) -> list[int]:
-    """Render and write (``old`` empty), or link from the previous site ``old``, the pages of
-    ``_BATCH`` at these indexes; gives those that could not be linked."""
-    old, folder, indexes = task
-    failed = []
+def _batch_chunk(indexes: list[int], folder: str) -> None:
+    """Render and write the pages of ``_BATCH`` at these indexes into ``folder``."""
     for index in indexes:
         page = _BATCH[index]
-        if not old:
-            _put(Path(folder), page.path, page.render())
-        elif not _reuse(Path(old), Path(folder), page.path):
-            failed.append(index)
+        _put(Path(folder), page.path, page.render())
+
+
+def _link_paths(
+    old: Path | str, folder: Path | str, relatives: Iterable[str], *, ahead: bool = False
+) -> list[str]:
+    """Link pages (relative paths) of the previous site ``old`` into ``folder``, a folder at a
+    time: each link named from the two folders' descriptors, not by two whole paths the system
+    walks again for each page (10,000 in about 0.1 s). Gives those that could not be linked.
+
+    ``ahead``: linked while the build runs (``_link_previous``): a name the build has written
+    already is left as it is, and a page that cannot be linked is only given back (copying it
+    here could race with the page being rendered); else a page that cannot be linked is linked
+    or copied by ``_reuse``, and given back when its source is gone."""
+    failed: list[str] = []
+    by_folder: dict[str, list[str]] = {}
+    for relative in relatives:
+        sub, _, name = relative.rpartition("/")
+        by_folder.setdefault(sub, []).append(name)
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC
+    link = os.link
+    for sub, names in by_folder.items():
+        target = os.path.join(folder, sub) if sub else os.fspath(folder)
+        if target not in _MADE:
+            os.makedirs(target, exist_ok=True)
+            _MADE.add(target)
+        src = dst = -1
+        try:
+            with contextlib.suppress(OSError):
+                src = os.open(os.path.join(old, sub) if sub else old, flags)
+                dst = os.open(target, flags)
+            for name in names:
+                try:
+                    if dst < 0:
+                        raise FileNotFoundError(name)
+                    link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                except FileExistsError:
+                    pass  # written by the build already (or linked before): it stays
+                except OSError:
+                    relative = f"{sub}/{name}" if sub else name
+                    if ahead or not _reuse(Path(old), Path(folder), relative):
+                        failed.append(relative)
+        finally:
+            for fd in (src, dst):
+                if fd >= 0:
+                    os.close(fd)
     return failed
+
+
+def _link_pages(old: Path, folder: Path, pages: Sequence[Planned]) -> list[Planned]:
+    """``_link_paths`` of unchanged pages; gives the pages that could not be linked."""
+    failed = set(_link_paths(old, folder, [page.path for page in pages]))
+    return [page for page in pages if page.path in failed] if failed else []
+
+
+def _link_previous(old: str, folder: str, relatives: list[str]) -> list[str]:
+    """(On a worker, from the start of a rebuild.) Link every page of the previous site into the
+    new one, as if unchanged: the pages the build renders replace their link (``_put``), those
+    gone from the site are removed at the end (``_write``). Gives those not linked."""
+    _MADE.clear()
+    return _link_paths(old, folder, relatives, ahead=True)
 
 
 def _render_batch(batch: list[Planned], folder: Path, jobs: int, old: Path | None = None,
                   links: Sequence[Planned] = ()) -> list[Planned]:  # fmt: skip
     """Render and write pages, and link ``links`` (unchanged pages) from the previous site in
-    ``old``, on ``jobs`` processes (a ``multiprocessing`` pool, forked: the pages' closures cannot
-    be pickled) when there is enough work: a rebuild links its thousands of unchanged pages on
-    one process while the pages that changed are rendered on the other. The heaviest work (the
-    overview of a large portfolio, a share of the links) goes first, each on its own. Gives the
-    pages that could not be linked (their source is gone): the caller renders them."""
-    work = sum(page.weight for page in batch) + len(links) // LINKS_PER_PAGE
+    ``old``. The links are made here (a folder's descriptor each: 10,000 in about 0.1 s); the
+    pages are rendered on ``jobs`` processes (a ``multiprocessing`` pool, forked: the pages'
+    closures cannot be pickled) when there is enough rendering to pay for forking a process
+    that holds the whole portfolio's rows, heaviest first (the overview of a large portfolio
+    each on its own), while this process links. Gives the pages that could not be linked
+    (their source is gone): the caller renders them."""
+    work = sum(page.weight for page in batch)
     if jobs <= 1 or work < PARALLEL_PAGES or "fork" not in multiprocessing.get_all_start_methods():
-        failed = [page for page in links if old is None or not _reuse(old, folder, page.path)]
+        failed = _link_pages(old, folder, links) if old is not None else list(links)
         for page in batch:
             _put(folder, page.path, page.render())
         return failed
-    _BATCH[:] = [*links, *sorted(batch, key=lambda page: -page.weight)]
+    _BATCH[:] = sorted(batch, key=lambda page: -page.weight)
     try:
-        tasks: list[tuple[int, tuple[str, str, list[int]]]] = []
-        share = max(LINKS_PER_PAGE, -(-len(links) // jobs))
-        for i in range(0, len(links), share):
-            indexes = list(range(i, min(i + share, len(links))))
-            tasks.append((len(indexes) // LINKS_PER_PAGE, (str(old), str(folder), indexes)))
-        heavy = [i for i in range(len(links), len(_BATCH)) if _BATCH[i].weight > 1]
-        light = list(range(len(links) + len(heavy), len(_BATCH)))
+        heavy = [i for i in range(len(_BATCH)) if _BATCH[i].weight > 1]
+        light = list(range(len(heavy), len(_BATCH)))
         size = max(8, min(64, len(light) // (jobs * 8) or 1))
-        tasks += [(_BATCH[i].weight, ("", str(folder), [i])) for i in heavy]
-        tasks += [(1, ("", str(folder), light[i : i + size])) for i in range(0, len(light), size)]
-        tasks.sort(key=lambda task: -task[0])
+        tasks = [[i] for i in heavy] + [light[i : i + size] for i in range(0, len(light), size)]
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            failed = [
-                _BATCH[i]
-                for found in pool.map(_batch_chunk, [t for _, t in tasks], chunksize=1)
-                for i in found
-            ]
+            done = pool.starmap_async(_batch_chunk, [(task, str(folder)) for task in tasks], chunksize=1)
+            failed = _link_pages(old, folder, links) if old is not None else list(links)
+            done.get()
         return failed
     finally:
         _BATCH.clear()
@@ -1343,6 +1436,7 @@ def _write(
     """
     result = BuildResult(path=target)
     _MADE.clear()
+    ahead = None
     try:
         with built_in(
             # a full disk names no file (os.write's error has none): say which site, and that
@@ -1350,10 +1444,11 @@ def _write(
             folder,
             _("the site cannot be built: {problem}{what}; the half-built copy was removed"),
             str(target),
-        ):
+        ), contextlib.ExitStack() as workers:  # fmt: skip
             _claim_build(folder)
             # The folder was made just now: its time is the filesystem's idea of now.
             racy_since = os.stat(folder).st_mtime_ns - RACY_NS
+            ahead = _links_ahead(target, folder, previous, jobs, workers)
             manifest: dict[str, str] = {}
             batch: list[Planned] = []
             links: list[Planned] = []
@@ -1369,11 +1464,15 @@ def _write(
                     result.rendered.append(page.path)
                     continue
                 if previous.get(page.path) == page.key:
-                    links.append(page)  # linked from the previous site below, with the rendering
+                    links.append(page)  # linked from the previous site (ahead, or below)
                     continue
                 result.rendered.append(page.path)
                 batch.append(page)
-            unlinked = _render_batch(batch, folder, jobs, target, links)
+            if ahead is None:
+                unlinked = _render_batch(batch, folder, jobs, target, links)
+            else:
+                _render_batch(batch, folder, jobs)
+                unlinked = _linked_ahead(ahead.get(), target, folder, previous, manifest, links)
             _render_batch(unlinked, folder, 1)
             result.kept = len(links) - len(unlinked)
             result.rendered += [page.path for page in unlinked]
@@ -1384,6 +1483,52 @@ def _write(
     finally:
         lock.close()
     return result
+
+
+#: A page of the site as the previous site's marker file may name it (a page ``plan_pages``
+#: gives): a folder of the site and a safe name, or a name at its top; never a path elsewhere.
+_PAGE_PATH = re.compile(r"(?:[a-z]+/)?[0-9A-Za-z][0-9A-Za-z_-]*\.(?:html|json|csv|css|js)")
+#: Below this many pages in the previous site, its pages are linked at the end (no worker).
+LINK_AHEAD_PAGES = 256
+
+
+def _links_ahead(
+    target: Path, folder: Path, previous: Mapping[str, str], jobs: int, workers: contextlib.ExitStack
+) -> Any:
+    """On a rebuild with processes to spare, a worker forked now (while this process is small)
+    that links every page of the previous site into ``folder`` while the records are read and
+    the pages planned (``_link_previous``): what it gives, pending; None when there is none."""
+    if jobs < 2 or len(previous) < LINK_AHEAD_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    pages = [page for page in previous if _PAGE_PATH.fullmatch(page)]
+    pool = workers.enter_context(multiprocessing.get_context("fork").Pool(1))
+    return pool.apply_async(_link_previous, (str(target), str(folder), pages))
+
+
+def _linked_ahead(
+    failed: list[str],
+    target: Path,
+    folder: Path,
+    previous: Mapping[str, str],
+    manifest: Mapping[str, str],
+    links: Sequence[Planned],
+) -> list[Planned]:
+    """After ``_link_previous``: the pages of the previous site that are no longer pages of
+    this one removed (and the folders they leave empty), the unchanged pages it could not link
+    linked (or copied) now; gives those whose source is gone, to render."""
+    emptied = set()
+    for page in previous:
+        if page not in manifest and _PAGE_PATH.fullmatch(page):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(folder, page))
+            emptied.add(page.rpartition("/")[0])
+    for sub in emptied - {""}:
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.join(folder, sub))
+    missing = {*failed, *(page.path for page in links if not _PAGE_PATH.fullmatch(page.path))}
+    if not missing:
+        return []
+    return _link_pages(target, folder, [page for page in links if page.path in missing])
 
 
 def build_site(
@@ -1475,9 +1620,9 @@ def _shown_paths(config: Config, found: Scan) -> Callable[[str], str]:
     return below
 
 
-def _project_of(path: Path, config: Config, checked_on: date, shown: str) -> Project:
+def _project_of(path: Path | str, config: Config, checked_on: date, shown: str) -> Project:
     """The full record behind a row, read again when its page has to be rendered."""
-    result = check_file(path, config, checked_on, shown)
+    result = check_file(Path(path), config, checked_on, shown)
     return result.require_project(_("the file changed during the build; run it again"))
 
 
@@ -1544,10 +1689,13 @@ def load_entries(
         made = portfolio.rows([], config, as_of, checked_on=checked_on, skipped=skipped, shown=shown,
                               present=SITE_ROWS, index=store, scanned=found, kpis=met)  # fmt: skip
         # A row or a KPI names its file as shown; not every file gives one (a skip gives neither).
-        file_of = {shown_name(name): (name, key) for name, _, key in found.files}
+        file_of = {
+            shown_name(name): (name, key, absolute)
+            for (name, _, key), absolute in zip(found.files, found.keys(), strict=True)
+        }
         for item in made:
             row = item.row
-            name, key = file_of[row.path]
+            name, key, key_now = file_of[row.path]
             if row.code in seen:
                 skipped.files.append(
                     (
@@ -1559,7 +1707,6 @@ def load_entries(
                 )
                 continue
             seen[row.code] = row.path
-            key_now = os.path.abspath(name)
             stamp, written = done.get(key_now) or (None, None)
             if stamp is None:
                 stamp = (
@@ -1567,8 +1714,7 @@ def load_entries(
                     if key
                     else file_stamp(name)
                 )
-            path = Path(name)
-            yield Entry(row, stamp, partial(_project_of, path, config, checked_on, row.path), item.json, item.csv,
+            yield Entry(row, stamp, partial(_project_of, name, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
         if kpis is not None and met:
             kpis.extend(_kpi_entries(met, file_of, done, racy_since, config, checked_on, store, skipped))
@@ -1579,7 +1725,7 @@ def load_entries(
 
 def _kpi_entries(
     met: list[KpiRow],
-    file_of: Mapping[str, tuple[str, StatKey | None]],
+    file_of: Mapping[str, tuple[str, StatKey | None, str]],
     done: Mapping[str, tuple[str | None, str | None]],
     racy_since: int | None,
     config: Config,
@@ -1601,8 +1747,8 @@ def _kpi_entries(
             )
             continue
         seen[row.code] = row.path
-        name, key = file_of[row.path]
-        stamp = (done.get(os.path.abspath(name)) or (None, None))[0]
+        name, key, absolute = file_of[row.path]
+        stamp = (done.get(absolute) or (None, None))[0]
         if stamp is None:
             stamp = (
                 _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
@@ -1610,7 +1756,7 @@ def _kpi_entries(
                 else file_stamp(name)
             )
         load = partial(_kpi_of, Path(name), config, checked_on, row.path)
-        facts = store.facts(os.path.abspath(name)) if store is not None else ""
+        facts = store.facts(absolute) if store is not None else ""
         projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
         yield KpiEntry(row, stamp, load, projects)
 
@@ -1710,29 +1856,29 @@ def _read_once(
     # trusts (findings of another day, a racy file's content) is for ``portfolio.rows`` to find
     # and read again; only its page is then rendered apart, from a second reading.
     known = store.files()
-    abspath = os.path.abspath
     unknown = [
-        (name, key)
-        for name, refused, key in found.files
-        if not refused and ((entry := known.get(abspath(name))) is None or entry[:4] != key)
+        (name, key, absolute)  # the index knows a file by its scan's key (``Scan.keys``)
+        for (name, refused, key), absolute in zip(found.files, found.keys(), strict=True)
+        if not refused and ((entry := known.get(absolute)) is None or entry[:4] != key)
     ]
     if not unknown:
         return {}
-    stems = [path_names(name)[0] for name, _ in unknown]
+    stems = [path_names(name)[0] for name, _, _ in unknown]
     others: Iterable[str] = (name for name, refused, _ in found.files if not refused)
     if len(unknown) <= FEW_UNKNOWN:  # a rebuild: only the files whose path holds one of those names
         holds = re.compile("|".join(re.escape(stem) for stem in set(stems))).search
         others = [name for name in others if holds(name)]
     names = Counter(path_names(name)[0] for name in others)
-    tasks = [(name, key, names[stem] == 1) for (name, key), stem in zip(unknown, stems, strict=True)]
+    tasks = [(name, key, names[stem] == 1) for (name, key, _), stem in zip(unknown, stems, strict=True)]
     _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages, shown)]
     jobs = pages.build.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
     kept: list[tuple[str, str, str, str]] = []
     day = checked_on.isoformat()
     try:
-        for (name, _, _), (checked, made, stamp, written) in zip(tasks, _in_order(tasks, jobs), strict=True):
-            path = os.path.abspath(name)
+        for (_, _, path), (checked, made, stamp, written) in zip(
+            unknown, _in_order(tasks, jobs), strict=True
+        ):
             store.store(path, checked)
             if made is not None:
                 kept.append((path, variant, day, made))
