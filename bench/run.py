@@ -8,7 +8,8 @@ check-jsonschema over the same files, in the same run.
 
 Each figure is the median wall time of ``--runs`` runs and the peak resident memory of the
 largest process of the command's process tree (``os.wait4``'s rusage, as ``/usr/bin/time -v``
-gives it). Cold runs get a fresh, empty cache folder (``PROJLEDGER_CACHE_DIR``), so nothing
+gives it; processes the command left running, such as its pool's forkserver, are adopted,
+waited for and counted too). Cold runs get a fresh, empty cache folder (``PROJLEDGER_CACHE_DIR``), so nothing
 cached anywhere helps them, the user's own cache folder included. The table is printed and
 written to ``--out`` (default ``bench/results.md``) with the machine's description.
 """
@@ -82,23 +83,40 @@ class Timing:
         return statistics.median(self.cpu) if self.cpu else float("nan")
 
 
+def adopt_orphans() -> None:
+    """Make this process the reaper of its descendants' orphans (Linux): a command's pool
+    started from a forkserver is not the command's child, and the forkserver is never waited
+    for by the command, so ``wait4`` on the command alone would leave their CPU and memory out."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_child_subreaper = 36
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+
+
 def timed(
     argv: Sequence[str], cwd: Path, env: dict[str, str], *, ok_codes: tuple[int, ...] = (0, 1)
-) -> tuple[float, int, str]:
-    """Run one process; (wall seconds, peak RSS in KB of its tree's largest process, error)."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert process.stderr is not None
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    error = (
-        ""
-        if process.returncode in ok_codes
-        else f"exit {process.returncode}: {stderr.decode(errors='replace')[-300:]}"
-    )
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, error
+) -> tuple[float, float, int, str]:
+    """Run one process; (wall seconds until it exits, CPU seconds of its whole tree, peak RSS
+    in KB of the tree's largest process, error). What it left running (a forkserver and its
+    processes, reparented here by ``adopt_orphans``) is waited for and counted too."""
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        cpu, peak = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+        while True:
+            try:
+                _, _, left = os.wait4(-1, 0)
+            except ChildProcessError:
+                break
+            cpu, peak = cpu + left.ru_utime + left.ru_stime, max(peak, left.ru_maxrss)
+        errors.seek(0)
+        stderr = errors.read()
+    code = os.waitstatus_to_exitcode(status)
+    error = "" if code in ok_codes else f"exit {code}: {stderr.decode(errors='replace')[-300:]}"
+    return elapsed, cpu, peak, error
 
 
 def measure(runs: int, argv_for: Callable[[], Sequence[Sequence[str]]], cwd: Path, env: Callable[[], dict[str, str]],
@@ -539,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.sizes, args.runs, args.no_check_jsonschema = [50], 1, True
     args.data.mkdir(parents=True, exist_ok=True)
+    adopt_orphans()
     by_portfolio: dict[str, dict[int, dict[str, Timing]]] = {}
     with tempfile.TemporaryDirectory(prefix="projledger-bench-") as scratch:
         for portfolio in args.portfolios:

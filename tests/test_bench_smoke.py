@@ -53,3 +53,32 @@ def test_the_varied_portfolio_is_mostly_warned_and_laid_out_variously(tmp_path: 
     assert len({f["rule"] for f in report["findings"]}) >= 6  # many kinds of warning, not one
     for layout in (rb"\r\n", rb"\nagency = \{", rb"\nreports = \[\]", rb"#:schema ", rb"\n# "):
         assert sum(1 for t in texts if re.search(layout, t)) >= 3, layout
+
+
+def test_a_command_s_tree_is_measured_with_what_it_left_running(tmp_path: Path) -> None:
+    """A command that leaves a process running (as a pool's forkserver outlives the command that
+    started it) is measured with it: its CPU and its peak memory count, and the wall time is
+    the command's own."""
+    leftover = (
+        "import time; block = bytearray(96 << 20); time.sleep(0.4); "
+        "end = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    )
+    command = f"import subprocess, sys; subprocess.Popen([sys.executable, '-c', {leftover!r}])"
+    probe = (
+        "import json, sys\n"
+        f"sys.path.insert(0, {str(PROJECT_ROOT)!r})\n"
+        "from bench.run import adopt_orphans, timed\n"
+        "adopt_orphans()\n"
+        f"print(json.dumps(timed([sys.executable, '-c', {command!r}], __import__('pathlib').Path('.'), {{}})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    import json
+
+    seconds, cpu, peak_kb, error = json.loads(done.stdout)
+    assert error == ""
+    assert peak_kb > 96 * 1024  # the leftover's 96 MB, not the command's few
+    assert cpu >= 0.3  # the leftover's CPU
+    assert seconds < 0.4  # the command's own time, not the leftover's
