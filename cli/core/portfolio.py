@@ -321,6 +321,10 @@ def rows(
     entries: list[tuple[str, str, str | None, Any]] = []
     keys = found.keys()
     kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
+    # A KPI's row is kept too (a pure function of its facts, its path as shown and the day):
+    # an unchanged KPI is neither read from the index's facts nor made again.
+    kpi_variant = ix.variant_of("kpi-row", as_of, checked_on, shown)
+    kept_kpis = store.kept(kpi_variant) if store is not None and kpis is not None else {}
     for (name, refused, stat), key in zip(found.files, keys, strict=True):
         entry = None
         if store is not None and not refused:
@@ -341,6 +345,11 @@ def rows(
                 if value is not None:  # kept from these very findings (a stored file drops its kept)
                     entries[place] = (name, key, refused, None)  # let go as it is read
                     yield load(decode(value))
+                    continue
+                kept_kpi = kept_kpis.pop(key, None)
+                if kept_kpi is not None:  # a KPI, kept as its row was made (kpis is a list)
+                    assert kpis is not None
+                    kpis.append(KpiRow._make(ix.decode_kept(kept_kpi)))
                     continue
             path = Path(name)
             if refused:
@@ -370,7 +379,14 @@ def rows(
                 if kpis is not None:
                     from .kpi import kpi_from_facts
 
-                    kpis.append(build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of))
+                    kpi_row = build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of)
+                    kpis.append(kpi_row)
+                    encoded_kpi = ix.encode_kept(kpi_row) if store is not None and indexed else None
+                    if store is not None and _encodes(encoded_kpi):
+                        new_kept.append((key, kpi_variant, day, encoded_kpi))
+                        if len(new_kept) == KEEP_BATCH:
+                            store.keep(new_kept, day)
+                            new_kept = []
                 continue
             project = project_from_facts(kept_facts)
             row = build_row(project, compute_status(project, as_of, config), shown(path))
@@ -393,6 +409,17 @@ def rows(
             close()
         if own and store is not None:
             store.close()
+
+
+def _encodes(text: str | None) -> bool:
+    """Whether ``text`` can be kept in the index (a path of undecodable bytes cannot)."""
+    if text is None:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 #: What is kept of a project when only the KPIs are wanted (``kpi_rows``): nothing to compute
