@@ -325,13 +325,16 @@ def rows(
     # an unchanged KPI is neither read from the index's facts nor made again.
     kpi_variant = ix.variant_of("kpi-row", as_of, checked_on, shown)
     kept_kpis = store.kept(kpi_variant) if store is not None and kpis is not None else {}
+    lookup = store.lookup if store is not None else None
+    take = kept.pop
     for (name, refused, stat), key in zip(found.files, keys, strict=True):
         entry = None
-        if store is not None and not refused:
-            found_entry = store.lookup(key, stat, checked_on, findings=False)
+        if lookup is not None and not refused:
+            found_entry = lookup(key, stat, checked_on, findings=False)
             if found_entry is not None:  # what was kept of it, let go of by the dict
-                entry = (found_entry[7], kept.pop(key, None))
+                entry = (found_entry[7], take(key, None))
         entries.append((name, key, refused, entry))
+    del take
     del kept
     misses = [name for name, _, refused, entry in entries if entry is None and not refused]
     racy_since = store.racy_since if store is not None else None
@@ -382,7 +385,7 @@ def rows(
                     kpi_row = build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of)
                     kpis.append(kpi_row)
                     encoded_kpi = ix.encode_kept(kpi_row) if store is not None and indexed else None
-                    if store is not None and _encodes(encoded_kpi):
+                    if store is not None and encoded_kpi is not None and _encodes(encoded_kpi):
                         new_kept.append((key, kpi_variant, day, encoded_kpi))
                         if len(new_kept) == KEEP_BATCH:
                             store.keep(new_kept, day)
@@ -411,10 +414,8 @@ def rows(
             store.close()
 
 
-def _encodes(text: str | None) -> bool:
+def _encodes(text: str) -> bool:
     """Whether ``text`` can be kept in the index (a path of undecodable bytes cannot)."""
-    if text is None:
-        return False
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
