@@ -597,6 +597,8 @@ def _squeezed(text: str) -> str:
 
 
 def filtered(source: Iterable[ProjectRow], filters: Filters) -> Iterator[ProjectRow]:
+    if not filters.fields():  # none asked: every row, without a call a row (10,000 a run)
+        return iter(source)
     return (row for row in source if filters(row))
 
 
