@@ -155,3 +155,40 @@ def test_kpi_rows_are_equal_with_and_without_the_index(
     monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
     without = kpi_rows([], config, AS_OF)
     assert cold == warm == again == without and len(cold) == 3
+
+
+def test_an_unchanged_kpi_row_is_kept_and_a_changed_one_made_again(
+    kpi_repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import projledger.core.portfolio as portfolio
+
+    config = load_config(kpi_repo)
+    cold = kpi_rows([], config, AS_OF)
+    made: list[str] = []
+    real_build, real_facts = portfolio.build_kpi_row, Index.facts
+
+    def counted_build(kpi, path, as_of):  # type: ignore[no-untyped-def]
+        made.append(kpi.code)
+        return real_build(kpi, path, as_of)
+
+    def no_facts(self, path):  # type: ignore[no-untyped-def]
+        assert "/kpi/" not in path.replace("\\", "/"), "an unchanged KPI's facts were read"
+        return real_facts(self, path)
+
+    monkeypatch.setattr(portfolio, "build_kpi_row", counted_build)
+    monkeypatch.setattr(Index, "facts", no_facts)
+    assert kpi_rows([], config, AS_OF) == cold and made == []  # every KPI's row as it was kept
+    waste = kpi_repo / "records" / "2565" / "kpi" / "5026-2002.toml"
+    waste.write_text(WASTE.replace("value = 1900", "value = 2100"), encoding="utf-8")
+    changed = _by_code(kpi_rows([], config, AS_OF))
+    assert made == ["5026-2002"] and changed["5026-2002"].met is False  # made again from its file
+    assert {code: row for code, row in changed.items() if code != "5026-2002"} == {
+        code: row for code, row in _by_code(cold).items() if code != "5026-2002"
+    }
+    made.clear()
+    monkeypatch.setattr(Index, "facts", real_facts)  # a row of another day is made from the facts
+    early = _by_code(kpi_rows([], config, date(2022, 2, 15), checked_on=AS_OF))  # another day
+    assert sorted(made) == ["5026-2001", "5026-2002", "5026-2003"]
+    monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    assert _by_code(kpi_rows([], config, date(2022, 2, 15), checked_on=AS_OF)) == early
+    assert _by_code(kpi_rows([], config, AS_OF)) == changed

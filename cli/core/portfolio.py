@@ -321,13 +321,20 @@ def rows(
     entries: list[tuple[str, str, str | None, Any]] = []
     keys = found.keys()
     kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
+    # A KPI's row is kept too (a pure function of its facts, its path as shown and the day):
+    # an unchanged KPI is neither read from the index's facts nor made again.
+    kpi_variant = ix.variant_of("kpi-row", as_of, checked_on, shown)
+    kept_kpis = store.kept(kpi_variant) if store is not None and kpis is not None else {}
+    lookup = store.lookup if store is not None else None
+    take = kept.pop
     for (name, refused, stat), key in zip(found.files, keys, strict=True):
         entry = None
-        if store is not None and not refused:
-            found_entry = store.lookup(key, stat, checked_on, findings=False)
+        if lookup is not None and not refused:
+            found_entry = lookup(key, stat, checked_on, findings=False)
             if found_entry is not None:  # what was kept of it, let go of by the dict
-                entry = (found_entry[7], kept.pop(key, None))
+                entry = (found_entry[7], take(key, None))
         entries.append((name, key, refused, entry))
+    del take
     del kept
     misses = [name for name, _, refused, entry in entries if entry is None and not refused]
     racy_since = store.racy_since if store is not None else None
@@ -341,6 +348,11 @@ def rows(
                 if value is not None:  # kept from these very findings (a stored file drops its kept)
                     entries[place] = (name, key, refused, None)  # let go as it is read
                     yield load(decode(value))
+                    continue
+                kept_kpi = kept_kpis.pop(key, None)
+                if kept_kpi is not None:  # a KPI, kept as its row was made (kpis is a list)
+                    assert kpis is not None
+                    kpis.append(KpiRow._make(ix.decode_kept(kept_kpi)))
                     continue
             path = Path(name)
             if refused:
@@ -370,7 +382,14 @@ def rows(
                 if kpis is not None:
                     from .kpi import kpi_from_facts
 
-                    kpis.append(build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of))
+                    kpi_row = build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of)
+                    kpis.append(kpi_row)
+                    encoded_kpi = ix.encode_kept(kpi_row) if store is not None and indexed else None
+                    if store is not None and encoded_kpi is not None and _encodes(encoded_kpi):
+                        new_kept.append((key, kpi_variant, day, encoded_kpi))
+                        if len(new_kept) == KEEP_BATCH:
+                            store.keep(new_kept, day)
+                            new_kept = []
                 continue
             project = project_from_facts(kept_facts)
             row = build_row(project, compute_status(project, as_of, config), shown(path))
@@ -393,6 +412,15 @@ def rows(
             close()
         if own and store is not None:
             store.close()
+
+
+def _encodes(text: str) -> bool:
+    """Whether ``text`` can be kept in the index (a path of undecodable bytes cannot)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 #: What is kept of a project when only the KPIs are wanted (``kpi_rows``): nothing to compute
@@ -569,6 +597,8 @@ def _squeezed(text: str) -> str:
 
 
 def filtered(source: Iterable[ProjectRow], filters: Filters) -> Iterator[ProjectRow]:
+    if not filters.fields():  # none asked: every row, without a call a row (10,000 a run)
+        return iter(source)
     return (row for row in source if filters(row))
 
 
