@@ -53,6 +53,7 @@ class _SetAside:
             self.con = sqlite3.connect("", isolation_level=None)
             self.con.execute("PRAGMA journal_mode=OFF")
             self.con.execute("PRAGMA synchronous=OFF")
+            self.con.execute("PRAGMA cache_size=-256")  # KB: read back a line at a time
             self.con.execute("CREATE TABLE cells (cells TEXT NOT NULL)")
             self.con.execute("BEGIN")
         self.con.executemany("INSERT INTO cells (rowid, cells) VALUES (?, ?)", self.pending)
