@@ -87,3 +87,43 @@ def test_status_table_is_tabulates(corpus: Path, fmt: str) -> None:
     cells = [tables.status_cells(r, "th", fmt) for r in rows]
     theirs = tables._tabulate_lines(headers, cells, tables._STATUS_ALIGN, fmt)
     assert ours == list(tables._shown(lambda: iter(theirs), fmt))
+
+
+def test_status_lines_set_aside_give_the_same_table(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cold run's status lines past the first HELD made have their cells set aside in a
+    temporary database and read back in sort order: the table is the one of lines held, with
+    the index and without, in every sort and format; lines loaded from the index are held."""
+    from projledger.commands import statustable
+
+    from conftest import run
+
+    monkeypatch.chdir(corpus)
+    added: list[int] = []
+    add = statustable._SetAside.add
+
+    def counted_add(self: statustable._SetAside, cells: str) -> int:
+        added.append(1)
+        return add(self, cells)
+
+    monkeypatch.setattr(statustable._SetAside, "add", counted_add)
+    statuses = [args for args in KEPT_VARIANTS if args[0] == "status"]
+    for number, args in enumerate(statuses):
+        for environ in ({"PROJLEDGER_NO_CACHE": "1"}, {"PROJLEDGER_CACHE_DIR": str(tmp_path / f"c{number}")}):
+            for name in ("PROJLEDGER_NO_CACHE", "PROJLEDGER_CACHE_DIR"):
+                monkeypatch.delenv(name, raising=False)
+            for name, value in environ.items():
+                monkeypatch.setenv(name, value)
+            monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+            monkeypatch.setattr(statustable, "HELD", 10**9)
+            held = run(*args, "--as-of", AS_OF.isoformat(), env={"PROJLEDGER_NO_CACHE": "1"})
+            assert not added
+            monkeypatch.setattr(statustable, "HELD", 3)
+            aside = run(*args, "--as-of", AS_OF.isoformat())
+            assert (aside.exit_code, aside.stdout, aside.stderr) == (held.exit_code, held.stdout, held.stderr)
+            assert len(added) > 20 or "--fiscal-year" in args or "--plan-status" in args
+            added.clear()
+            if "PROJLEDGER_CACHE_DIR" in environ:  # warm: every line loaded, none set aside
+                assert run(*args, "--as-of", AS_OF.isoformat()).stdout == held.stdout
+                assert not added

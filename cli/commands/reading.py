@@ -156,7 +156,7 @@ class Run:
             return None
         return self.index.output(self.command, self.key, self.listing)
 
-    def put(self, out: bytes | bytearray, err: str) -> None:
+    def put(self, out: list[bytes], err: str) -> None:
         if not self.usable:
             return
         try:
@@ -236,8 +236,9 @@ def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
 
 def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
     """Print the output piece by piece, then the skipped records; keep both in the memo."""
-    # one copy, no join; none when the output cannot be stored (a file changed just now)
-    kept: bytearray | None = bytearray() if memo is not None and memo.usable else None
+    # the encoded pieces, never joined (the index writes them one by one); none when the
+    # output cannot be stored (a file changed just now)
+    kept: list[bytes] | None = [] if memo is not None and memo.usable else None
     utf8 = _takes_utf8(err=False)
     for chunk in chunks:
         try:
@@ -249,7 +250,7 @@ def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> No
         else:
             click.echo(chunk, nl=False)
         if kept is not None and data is not None:
-            kept += data
+            kept.append(data)
     err = skipped_text(skipped)
     if err:
         click.echo(err, err=True, nl=False)

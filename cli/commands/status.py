@@ -158,10 +158,13 @@ def status(
 
     table = output_format in STATUS_TABLES
     present = None
+    made = None
     if table:  # each project's line is made once and kept in the index: not the row
+        from .statustable import Made
+
         painter = paint if colour else no_paint
         variant = f"status-{language}-{output_format}-{'colour' if colour else 'plain'}"
-        make = partial(status_line_kept, lang=language, fmt=output_format, paint=painter)
+        make = made = Made(partial(status_line_kept, lang=language, fmt=output_format, paint=painter))
         fields = {*SORT_FIELDS[sort], *filters.fields(), "cells", "widths"}
         wanted = frozenset(i for i, name in enumerate(StatusLine._fields) if name in fields)
         present = Presenter(
@@ -174,7 +177,7 @@ def status(
     if table:
         from .statustable import full_table
 
-        # Only each line's sort key, cells, widths and path are held: 10,000 lines in a few MB.
+        # Only each line's sort key, widths and cells are held, a cold run's cells set aside.
         shown = [0]
 
         def counted(lines: Iterable[Any]) -> Iterator[Any]:
@@ -183,7 +186,13 @@ def status(
                 yield line
 
         lines = full_table(
-            counted(filtered(source, filters)), SORTS[sort], language, output_format, width, wide
+            counted(filtered(source, filters)),
+            SORTS[sort],
+            language,
+            output_format,
+            width,
+            wide,
+            made,
         )
         chunks: Iterable[str] = [] if record_kind == "kpi" else in_chunks(lines)
         if kpis is not None:  # every row is read by now (full_table holds their lines)

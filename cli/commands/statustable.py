@@ -1,11 +1,95 @@
-"""The status table: each project's kept line (core/tables.py ``StatusLine``), sorted and laid out."""
+"""The status table: each project's kept line (core/tables.py ``StatusLine``), sorted and laid out.
+
+A cold run makes 10,000 lines whose cells (names in Thai: about 6 MB) would all be held until
+the sort is done. Past the first ``HELD`` lines made on the run, their cells go into a private
+temporary SQLite database (on disk, dropped when closed) and are read back one at a time in
+sort order: only each line's sort key and widths stay in memory. Lines loaded from the index
+(an unchanged or nearly unchanged repository) are held as before: nothing is written for them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..core.tables import StatusLine, status_table_parts
+
+#: Lines made on a run whose cells are held in memory before the rest are set aside.
+HELD = 1000
+#: Cells written to the temporary database at a time.
+_BATCH = 256
+
+
+class Made:
+    """``make`` of the status lines, counting the lines made on this run (not loaded)."""
+
+    def __init__(self, make: Callable[[Any], Any]) -> None:
+        self.make = make
+        self.count = 0
+
+    def __call__(self, row: Any) -> Any:
+        self.count += 1
+        return self.make(row)
+
+
+class _SetAside:
+    """Cells of lines kept in a temporary database, each under a number ``add`` gives."""
+
+    def __init__(self) -> None:
+        self.con: sqlite3.Connection | None = None
+        self.pending: list[tuple[int, str]] = []
+        self.count = 0
+
+    def add(self, cells: str) -> int:
+        self.count += 1
+        self.pending.append((self.count, cells))
+        if len(self.pending) >= _BATCH:
+            self._flush()
+        return self.count
+
+    def _flush(self) -> None:
+        if self.con is None:
+            self.con = sqlite3.connect("", isolation_level=None)
+            self.con.execute("PRAGMA journal_mode=OFF")
+            self.con.execute("PRAGMA synchronous=OFF")
+            self.con.execute("PRAGMA cache_size=-256")  # KB: read back a line at a time
+            self.con.execute("CREATE TABLE cells (cells TEXT NOT NULL)")
+            self.con.execute("BEGIN")
+        self.con.executemany("INSERT INTO cells (rowid, cells) VALUES (?, ?)", self.pending)
+        self.pending = []
+
+    def get(self, number: int) -> str:
+        if self.pending:
+            self._flush()
+        assert self.con is not None
+        found = self.con.execute("SELECT cells FROM cells WHERE rowid = ?", (number,)).fetchone()
+        return str(found[0])
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
+
+
+class _Cells(Sequence[Any]):
+    """Each sorted line's cells: as held, or read back from where they were set aside."""
+
+    def __init__(self, items: list[Any], aside: _SetAside) -> None:
+        self.items = items
+        self.aside = aside
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Any:  # type: ignore[override]
+        value = self.items[i]
+        return self.aside.get(value) if type(value) is int else value
+
+    def __iter__(self) -> Iterator[Any]:
+        get = self.aside.get
+        for value in self.items:
+            yield get(value) if type(value) is int else value
 
 
 def full_table(
@@ -15,11 +99,31 @@ def full_table(
     fmt: str,
     width: int | None,
     wide: bool = False,
+    made: Made | None = None,
 ) -> Iterator[str]:
-    """The table's lines (without their ends), holding only each line's sort key, cells and widths."""
-    keyed = [(sort_key(line), line.cells, line.widths) for line in lines]
+    """The table's lines (without their ends). Every line is read before this returns; only
+    each line's sort key, widths and cells are held, the cells of lines ``made`` on this run
+    past the first ``HELD`` set aside (see the module's text)."""
+    aside = _SetAside()
+    keyed = []
+    seen = 0
+    for line in lines:
+        cells: Any = line.cells
+        if made is not None and made.count != seen:
+            seen = made.count
+            if seen > HELD and type(cells) is str:
+                cells = aside.add(cells)
+        keyed.append((sort_key(line), cells, line.widths))
     keyed.sort(key=lambda item: item[0])
-    cells = [item[1] for item in keyed]
     widths = [item[2] for item in keyed]
+    packed = _Cells([item[1] for item in keyed], aside) if aside.count else [item[1] for item in keyed]
     del keyed
-    return status_table_parts(cells, widths, lang, fmt, width, wide)[1]
+    laid_out = status_table_parts(packed, widths, lang, fmt, width, wide)[1]
+
+    def closing() -> Iterator[str]:
+        try:
+            yield from laid_out
+        finally:
+            aside.close()
+
+    return closing() if aside.count else laid_out

@@ -33,7 +33,7 @@ import os
 import sqlite3
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from datetime import date
 from decimal import Decimal
 from itertools import islice
@@ -51,7 +51,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Bump when a table changes shape.
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
 #: Rules whose findings depend on the day of the check (a test keeps this list true).
@@ -272,7 +272,7 @@ CREATE TABLE kept_cols (
 CREATE INDEX kept_cols_path ON kept_cols (path);
 CREATE TABLE outputs (
     command TEXT NOT NULL, key TEXT NOT NULL, listing TEXT NOT NULL, day TEXT NOT NULL,
-    stdout BLOB NOT NULL, stderr BLOB NOT NULL, PRIMARY KEY (command, key)
+    stderr BLOB NOT NULL, stdout BLOB NOT NULL, PRIMARY KEY (command, key)
 );
 """
 
@@ -625,14 +625,29 @@ class Index:
         return (bytes(found[0]), bytes(found[1])) if found else None
 
     def put_output(
-        self, command: str, key: str, listing: str, day: str, out: bytes | bytearray, err: bytes
+        self, command: str, key: str, listing: str, day: str, out: Sequence[bytes], err: bytes
     ) -> None:
+        """A whole output, given in its pieces: written into its row piece by piece (never
+        joined: a status table of 10,000 lines is megabytes, and joined it was held twice).
+        ``stdout`` is the table's last column: SQLite then stores the zeros it is first made
+        of without making them in memory."""
         self.write(
             "DELETE FROM outputs WHERE command = ? AND (listing != ? OR day != ?)", (command, listing, day)
         )
         self.write(
-            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, ?)", (command, key, listing, day, out, err)
+            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, zeroblob(?))",
+            (command, key, listing, day, err, sum(map(len, out))),
         )
+        if self.broken or not any(out):
+            return
+        try:
+            (row,) = self.con.execute("SELECT last_insert_rowid()").fetchone()
+            with self.con.blobopen("outputs", "stdout", row) as blob:
+                for piece in out:
+                    blob.write(piece)
+        except sqlite3.Error:
+            self.broken = True
+            self._rollback()
 
 
 def _to_db(name: str) -> str | bytes:
