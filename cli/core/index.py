@@ -62,6 +62,10 @@ PARALLEL_THRESHOLD = 2000
 KEPT_COLUMNS = 16
 #: Seconds a run waits for another's write lock before it runs without storing.
 LOCK_TIMEOUT = 2.0
+#: SQLite's page cache of the index, in KB (its default is 2,000): a run reads each table once,
+#: in order, and writes mostly at the end of each index (paths in the order walked), so a small
+#: cache costs no time; the default one was 2.6 MB of a cold status run's 56 MB at its peak.
+CACHE_KB = 256
 
 #: How the facts of a KPI begin (``kpi.kpi_facts`` puts its kind first), to find them by.
 KPI_FACTS = '{"kind":"kpi"'
@@ -353,6 +357,7 @@ class Index:
                 if con.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() != "wal":
                     raise sqlite3.DatabaseError("not in WAL mode")
                 con.execute("PRAGMA synchronous=NORMAL")
+                con.execute(f"PRAGMA cache_size=-{CACHE_KB}")
                 if cls._current(con, wanted):
                     return cls(con, folder, path)
                 con.execute("BEGIN IMMEDIATE")
