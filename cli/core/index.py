@@ -532,11 +532,15 @@ class Index:
         )
         return {_from_db(path): link_facts(facts) for path, facts in found}
 
-    def store(self, path: str, checked: Checked) -> None:
-        self.store_many([(path, checked)])
+    def store(self, path: str, checked: Checked, *, remember: bool = False) -> None:
+        self.store_many([(path, checked)], remember=remember)
 
-    def store_many(self, items: list[tuple[str, Checked]]) -> None:
-        """Entries of checked files, in one statement (a cold run stores 10,000)."""
+    def store_many(self, items: list[tuple[str, Checked]], *, remember: bool = False) -> None:
+        """Entries of checked files, in one statement (a cold run stores 10,000); ``remember``:
+        a ``lookup`` later in this run finds them (the site stores what it read before its rows
+        are looked up). Else they are not held: a run that looks every file up before storing
+        any (status, summary, validate) would hold 10,000 stat keys it never reads again (2.5 MB
+        of a cold status run's peak)."""
         items = [(path, checked) for path, checked in items if checked.stat is not None]
         rows = [
             (_to_db(path), *(checked.stat or ()), checked.digest,
@@ -558,9 +562,11 @@ class Index:
         if stale:
             self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
             self.write("DELETE FROM kept_cols WHERE path = ?", stale, many=True)
-        if self.broken or known is None:  # not loaded: files() reads what was stored, when asked
+        # not loaded: files() reads what was stored, when asked; not remembered: an entry this
+        # run found stale stays so, and a lookup of it misses again
+        if self.broken or known is None or not remember:
             return
-        for path, checked in items:  # a lookup later in this run sees what was stored
+        for path, checked in items:
             clean = "[]" if checked.findings_json == "[]" else None
             known[path] = (*(checked.stat or ()), checked.digest,
                            checked.valid_from and self.day_text(checked.valid_from),
