@@ -16,7 +16,7 @@ or ``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_C
   lines of data.json and data.csv), per file and
   ``variant`` (the command's form, the date, the day of the check, the folder it is shown from).
 - ``outputs``: the whole output of a reading command, under a digest of its arguments and of
-  the names and stat keys of every file it read.
+  the names and stat keys of every file it read; its stdout in ``output_pieces``, as printed.
 
 Every reading command refreshes it by stat and then queries it; what it writes is written in
 one transaction (WAL), so a killed run leaves the last good index, and a run that cannot take
@@ -33,7 +33,7 @@ import os
 import sqlite3
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from datetime import date
 from decimal import Decimal
 from itertools import islice
@@ -51,7 +51,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Bump when a table changes shape.
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
 #: Rules whose findings depend on the day of the check (a test keeps this list true).
@@ -276,7 +276,11 @@ CREATE TABLE kept_cols (
 CREATE INDEX kept_cols_path ON kept_cols (path);
 CREATE TABLE outputs (
     command TEXT NOT NULL, key TEXT NOT NULL, listing TEXT NOT NULL, day TEXT NOT NULL,
-    stderr BLOB NOT NULL, stdout BLOB NOT NULL, PRIMARY KEY (command, key)
+    stderr BLOB NOT NULL, PRIMARY KEY (command, key)
+);
+CREATE TABLE output_pieces (
+    command TEXT NOT NULL, key TEXT NOT NULL, piece INTEGER NOT NULL, stdout BLOB NOT NULL,
+    PRIMARY KEY (command, key, piece)
 );
 """
 
@@ -628,37 +632,44 @@ class Index:
                 marks = ", ".join("?" * (KEPT_COLUMNS + 3))
                 self.write(f"INSERT OR REPLACE INTO kept_cols VALUES ({marks})", rows, many=True)
 
-    def output(self, command: str, key: str, listing: str) -> tuple[bytes, bytes] | None:
+    def output(self, command: str, key: str, listing: str) -> tuple[list[bytes], bytes] | None:
+        """(the pieces of stdout, stderr) of the output stored under ``key``, if its listing is
+        ``listing``."""
         found = self.con.execute(
-            "SELECT stdout, stderr FROM outputs WHERE command = ? AND key = ? AND listing = ?",
+            "SELECT stderr FROM outputs WHERE command = ? AND key = ? AND listing = ?",
             (command, key, listing),
         ).fetchone()
-        return (bytes(found[0]), bytes(found[1])) if found else None
+        if found is None:
+            return None
+        pieces = self.con.execute(
+            "SELECT stdout FROM output_pieces WHERE command = ? AND key = ? ORDER BY piece", (command, key)
+        )
+        return [bytes(piece) for (piece,) in pieces], bytes(found[0])
 
-    def put_output(
-        self, command: str, key: str, listing: str, day: str, out: Sequence[bytes], err: bytes
-    ) -> None:
-        """A whole output, given in its pieces: written into its row piece by piece (never
-        joined: a status table of 10,000 lines is megabytes, and joined it was held twice).
-        ``stdout`` is the table's last column: SQLite then stores the zeros it is first made
-        of without making them in memory."""
+    def begin_output(self, command: str, key: str, listing: str, day: str) -> None:
+        """Make way for an output about to be written piece by piece (``put_piece``) under
+        ``key``: the command's outputs of another listing or day, and the one under ``key``,
+        are let go."""
+        others = "command = ? AND (listing != ? OR day != ?)"
         self.write(
-            "DELETE FROM outputs WHERE command = ? AND (listing != ? OR day != ?)", (command, listing, day)
+            f"DELETE FROM output_pieces WHERE command = ? AND key IN (SELECT key FROM outputs WHERE {others})",
+            (command, command, listing, day),
         )
-        self.write(
-            "INSERT OR REPLACE INTO outputs VALUES (?, ?, ?, ?, ?, zeroblob(?))",
-            (command, key, listing, day, err, sum(map(len, out))),
-        )
-        if self.broken or not any(out):
-            return
-        try:
-            (row,) = self.con.execute("SELECT last_insert_rowid()").fetchone()
-            with self.con.blobopen("outputs", "stdout", row) as blob:
-                for piece in out:
-                    blob.write(piece)
-        except sqlite3.Error:
-            self.broken = True
-            self._rollback()
+        self.write(f"DELETE FROM outputs WHERE {others}", (command, listing, day))
+        self.drop_output(command, key)
+
+    def put_piece(self, command: str, key: str, number: int, piece: bytes) -> None:
+        """One piece of stdout as it is printed: a status table of 10,000 lines is megabytes,
+        never held to be written at the end."""
+        self.write("INSERT INTO output_pieces VALUES (?, ?, ?, ?)", (command, key, number, piece))
+
+    def put_output(self, command: str, key: str, listing: str, day: str, err: bytes) -> None:
+        """The output whose pieces were put: found by ``output`` from now on."""
+        self.write("INSERT INTO outputs VALUES (?, ?, ?, ?, ?)", (command, key, listing, day, err))
+
+    def drop_output(self, command: str, key: str) -> None:
+        self.write("DELETE FROM output_pieces WHERE command = ? AND key = ?", (command, key))
+        self.write("DELETE FROM outputs WHERE command = ? AND key = ?", (command, key))
 
 
 def _to_db(name: str) -> str | bytes:
