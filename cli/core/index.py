@@ -32,8 +32,9 @@ import json
 import os
 import sqlite3
 import sys
+from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from datetime import date
 from decimal import Decimal
 from itertools import islice
@@ -949,15 +950,53 @@ def variant_of(name: str, as_of: date, checked_on: date, shown: Callable[..., st
 # --- the records folder, read with one stat a file -----------------------------------------------
 
 
+#: The stat numbers of an entry that could not be stat'ed (no size is negative).
+_NO_STAT = (-1, -1, -1, -1)
+
+
+class RecordFiles(Sequence[tuple[str, "str | None", "StatKey | None"]]):
+    """(path, refusal, stat key) of each record file a scan lists, in its order. The stat keys
+    are kept as numbers in one array and made tuples again as they are read: 10,000 files' keys
+    as tuples of ints held 2.7 MB until the run's end, in the array 0.3 MB."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.refusals: dict[int, str] = {}  # by place: the few files refused
+        self.stats = array("q")
+
+    def append(self, path: str, refused: str | None, key: StatKey | None) -> None:
+        if refused is not None:
+            self.refusals[len(self.paths)] = refused
+        self.paths.append(path)
+        self.stats.extend(_NO_STAT if key is None else key)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, place: int) -> tuple[str, str | None, StatKey | None]:  # type: ignore[override]
+        size, mtime_ns, ino, ctime_ns = self.stats[4 * place : 4 * place + 4]
+        key = None if size < 0 else (size, mtime_ns, ino, ctime_ns)
+        return self.paths[place], self.refusals.get(place), key
+
+    def __iter__(self) -> Iterator[tuple[str, str | None, StatKey | None]]:
+        numbers = iter(self.stats)
+        refusals = self.refusals
+        for place, (path, size, mtime_ns, ino, ctime_ns) in enumerate(
+            zip(self.paths, numbers, numbers, numbers, numbers, strict=True)
+        ):
+            key = None if size < 0 else (size, mtime_ns, ino, ctime_ns)
+            yield path, refusals.get(place) if refusals else None, key
+
+
 class Scan:
     """The record files a run reads with their stat keys, and a digest of everything the
     listing holds (names, refusals, stat of every entry) for the outputs table."""
 
     def __init__(self, *, stat: bool = True) -> None:
         self.stat = stat  # False: the names alone (``record_files``), no stat and no listing
-        self.files: list[tuple[str, str | None, StatKey | None]] = []  # (path, refusal, stat)
+        self.files = RecordFiles()
         self.names: list[str] = []
-        self.numbers: list[int] = []
+        self.numbers = array("q")  # the stat numbers of every entry, four each (_NO_STAT: none)
         self.newest = 0
         self.whole = False  # the whole records folder: files not met are gone
         self.clean = True  # no link met (whose rules are the walk's): the digest describes it
@@ -966,23 +1005,23 @@ class Scan:
     def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
         self.names.append(name)
         if st is None:
-            self.numbers += (-1, -1, -1, -1)
+            self.numbers.extend(_NO_STAT)
             return None
         key = stat_key(st)
-        self.numbers += key
+        self.numbers.extend(key)
         self.newest = max(self.newest, key[1], key[3])
         return key
 
     def keys(self) -> list[str]:
         """The absolute path of each of ``files`` (what the index keys them by)."""
         if self.whole and self.clean and self.absolute:  # walked from a folder named absolutely
-            return [name for name, _, _ in self.files]
+            return list(self.files.paths)
         abspath = os.path.abspath
-        return [abspath(name) for name, _, _ in self.files]
+        return [abspath(name) for name in self.files.paths]
 
     def listing(self) -> str:
         h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
-        h.update(repr(self.numbers).encode())
+        h.update(self.numbers.tobytes())
         return h.hexdigest()
 
     def walk(self, folder: str) -> bool:
@@ -1007,7 +1046,7 @@ class Scan:
         for entry in files:
             key = self._stat(entry.path, entry)
             if entry.name.endswith(".toml") and not entry.name.startswith("."):
-                self.files.append((entry.path, None, key))
+                self.files.append(entry.path, None, key)
         for entry in folders:
             self._stat(entry.path + os.sep, entry)
             if not self.walk(entry.path):
@@ -1046,7 +1085,7 @@ def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None)
             key = found.add(f"{name}\0{entry.refused}", os.stat(name))
         except OSError:
             key = found.add(f"{name}\0{entry.refused}", None)
-        found.files.append((name, entry.refused, key))
+        found.files.append(name, entry.refused, key)
     return found
 
 
@@ -1056,4 +1095,4 @@ def record_files(folder: str) -> list[str] | None:
     found = Scan(stat=False)
     if not found.walk(folder):
         return None
-    return [name for name, _, _ in found.files]
+    return found.files.paths
