@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Sequence as SequenceABC
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from wcwidth import wcswidth
 
@@ -32,10 +32,12 @@ from .grid import measured_cells as measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
-from .record import Project
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
 from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
+
+if TYPE_CHECKING:  # a table is made of rows: no record is read here
+    from .record import Project
 
 #: The narrowest a shortened name gets, however narrow the terminal.
 MIN_NAME_WIDTH = 20
