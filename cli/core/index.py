@@ -1005,10 +1005,10 @@ def _entry_name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
-def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None) -> Scan:
+def scan(paths: list[Path], config: Config) -> Scan:
     """The files ``repository.list_records(paths)`` lists, each with its stat."""
     found = Scan()
-    if not paths and listed is None:
+    if not paths:
         found.whole = True
         folder = os.fspath(config.records_dir)
         found.absolute = os.path.abspath(folder) == folder
@@ -1018,7 +1018,7 @@ def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None)
         found.whole, found.clean = True, False
     from .repository import list_records
 
-    for entry in list_records(paths, config) if listed is None else listed:
+    for entry in list_records(paths, config):
         name = os.fspath(entry.path_text)
         try:
             key = found.add(f"{name}\0{entry.refused}", os.stat(name))

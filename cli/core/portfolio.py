@@ -284,7 +284,6 @@ def rows(
     checked_on: date | None = None,
     skipped: Skipped | None = None,
     shown: Callable[[Path], str] = str,
-    listed: list[Any] | None = None,
     present: Presenter | None = None,
     index: Any = None,
     scanned: Any = None,
@@ -293,7 +292,6 @@ def rows(
     """One row per valid project under ``paths`` (default: the records folder), streaming;
     ``kpis``: a list that gets the ``KpiRow`` of each valid KPI met on the way (in the order of
     the files; the same run, the same refresh of the index: no file is read twice);
-    ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already;
     ``present``: to have what it makes of each row instead of the row; ``index``: an open
     ``index.Index`` to use (its owner commits it; default: opened and committed here) and
     ``scanned``: the ``index.Scan`` of these paths, when the caller has taken it.
@@ -311,7 +309,7 @@ def rows(
     paths = list(paths)
     own = index is None
     store = ix.Index.open(config) if own else index
-    found = scanned if scanned is not None else ix.scan(paths, config, listed)
+    found = scanned if scanned is not None else ix.scan(paths, config)
     kind = present or ROWS
     variant = ix.variant_of(kind.name, as_of, checked_on, shown)
     encode = kind.encode or ix.encode_kept
@@ -437,19 +435,6 @@ def kpi_rows(paths: Iterable[Path], config: Config, as_of: date, **options: Any)
     for _ in rows(paths, config, as_of, kpis=found, **options):
         pass
     return found
-
-
-def row_or_reason(
-    path: Path, config: Config, as_of: date, checked_on: date, path_shown: str
-) -> ProjectRow | str:
-    """One file's row, or why it is not one (its first error, checked as of ``checked_on``)."""
-    from .check import check_file
-
-    result = check_file(path, config, checked_on, path_shown)
-    if result.project is None or not result.ok:
-        first = result.first_error
-        return first.message if first is not None else "not a record"
-    return build_row(result.project, compute_status(result.project, as_of, config), path_shown)
 
 
 # --- the facts the index keeps of a project ------------------------------------------------
