@@ -326,7 +326,6 @@ class Index:
         self._findings: dict[str, str] | None = None
         self._kept_day: str | None = None  # the day whose kept values alone remain (``keep``)
         self._day_texts: dict[tuple[date, object, object], str] = {}  # ``day_text_of``, by wording
-        self._last_day: tuple[date | None, str] = (None, "")  # the day ``lookup`` was last asked
 
     @classmethod
     def open(cls, config: Config, environ: Mapping[str, str] = os.environ) -> Index | None:
@@ -467,11 +466,10 @@ class Index:
         """The stored entry of ``path`` if it still describes the file (stat, and content when it
         was racy) and its findings hold on ``day``; ``key``: the stat just taken (None: none).
         Its last item: the findings (JSON); with ``findings=False``, "[]" or None (some)."""
-        entry = (self._files if self._files is not None else self.files()).get(path)
+        entry = self.files().get(path)
         if entry is None or key is None or entry[:4] != key:
             return None
-        # the same day is asked of every file of a run: its text is worked out once
-        day_text = self._last_day[1] if day is self._last_day[0] else self._day_text_of(day)
+        day_text = self.day_text(day)
         if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
             return None
         if entry[4] is not None and file_digest(path) != entry[4]:
@@ -479,11 +477,6 @@ class Index:
         if findings and entry[7] is None:
             return (*entry[:7], self.findings(path, many=True))
         return entry
-
-    def _day_text_of(self, day: date) -> str:
-        found = self.day_text(day)
-        self._last_day = (day, found)
-        return found
 
     def day_text(self, day: date) -> str:
         """``day_text_of``, worked out once a run for each day and wording, not once a file (a
