@@ -13,7 +13,7 @@ or ``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_C
   the check they hold for (``valid_from``/``valid_until``: a rule that reads the day makes them
   hold for fewer days), and the facts (JSON) from which a row for any date is computed.
 - ``kept``: what a command made of a row (a status line, a summary row, the site's row with its
-  lines of data.json and data.csv), per file and
+  lines of data.json and data.csv), as a text or as columns, per file and
   ``variant`` (the command's form, the date, the day of the check, the folder it is shown from).
 - ``outputs``: the whole output of a reading command, under a digest of its arguments and of
   the names and stat keys of every file it read.
@@ -51,14 +51,14 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Bump when a table changes shape.
-INDEX_FORMAT = 4
+INDEX_FORMAT = 5
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
 #: Rules whose findings depend on the day of the check (a test keeps this list true).
 #: Below this many files to check, a process pool costs more than it saves (2 cores: 1,000
 #: files took 0.80 s with a pool and 0.66 s without; 10,000 took 3.8 s and 6.0 s).
 PARALLEL_THRESHOLD = 2000
-#: The most values a row's kept columns hold (``kept_cols``: c0 ... c15).
+#: The most values a row's kept columns hold (``kept``: c0 ... c15).
 KEPT_COLUMNS = 16
 #: Seconds a run waits for another's write lock before it runs without storing.
 LOCK_TIMEOUT = 2.0
@@ -261,15 +261,10 @@ CREATE TABLE files (
 );
 CREATE INDEX files_stat ON files (path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, clean);
 CREATE TABLE kept (
-    path TEXT NOT NULL, variant TEXT NOT NULL, day TEXT NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (variant, path)
-);
-CREATE INDEX kept_path ON kept (path);
-CREATE TABLE kept_cols (
     path TEXT NOT NULL, variant TEXT NOT NULL, day TEXT NOT NULL, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
     PRIMARY KEY (variant, path)
 );
-CREATE INDEX kept_cols_path ON kept_cols (path);
+CREATE INDEX kept_path ON kept (path);
 CREATE TABLE outputs (
     command TEXT NOT NULL, key TEXT NOT NULL, listing TEXT NOT NULL, day TEXT NOT NULL,
     stderr BLOB NOT NULL, stdout BLOB NOT NULL, PRIMARY KEY (command, key)
@@ -545,7 +540,6 @@ class Index:
         stale = [(_to_db(path),) for path, _ in items if known is None or path in known]
         if stale:
             self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
-            self.write("DELETE FROM kept_cols WHERE path = ?", stale, many=True)
         if self.broken or known is None:  # not loaded: files() reads what was stored, when asked
             return
         for path, checked in items:  # a lookup later in this run sees what was stored
@@ -562,29 +556,25 @@ class Index:
         if gone:
             self.write("DELETE FROM files WHERE path = ?", gone, many=True)
             self.write("DELETE FROM kept WHERE path = ?", gone, many=True)
-            self.write("DELETE FROM kept_cols WHERE path = ?", gone, many=True)
 
     # --- kept values and outputs ----------------------------------------------------------------
 
     def kept(self, variant: str, columns: int = 0, wanted: frozenset[int] | None = None) -> dict[str, Any]:
-        """path -> what was kept of its row under ``variant``: its text, or with ``columns``
-        the tuple of that many values kept as columns of ``kept_cols`` (no text to decode), None
+        """path -> what was kept of its row under ``variant``: its text (the first column), or
+        with ``columns`` the tuple of that many values kept as columns (no text to decode), None
         for those not ``wanted`` (read only what the run needs)."""
+        names = ", ".join(f"c{i}" if wanted is None or i in wanted else "NULL" for i in range(columns or 1))
+        found = self.con.execute(f"SELECT path, {names} FROM kept WHERE variant = ?", (_to_db(variant),))
         if columns:
-            names = ", ".join(f"c{i}" if wanted is None or i in wanted else "NULL" for i in range(columns))
-            found = self.con.execute(
-                f"SELECT path, {names} FROM kept_cols WHERE variant = ?", (_to_db(variant),)
-            )
             return {_from_db(row[0]): row[1:] for row in found}
-        found = self.con.execute("SELECT path, value FROM kept WHERE variant = ?", (_to_db(variant),))
         return {_from_db(path): value for path, value in found}
 
     def keep(self, items: list[tuple[str, str, str, Any]], day: str) -> None:
-        """(path, variant, day, value) rows, a value being text or a tuple of at most
-        ``KEPT_COLUMNS`` numbers, texts, bytes or None (kept as columns); values of other days
+        """(path, variant, day, value) rows, a value being text (kept as the first column) or a
+        tuple of at most ``KEPT_COLUMNS`` numbers, texts, bytes or None; values of other days
         are let go (once a run: ``keep`` is called a batch at a time; and only on a run of another
         day than the last one that kept values, which ``meta`` names: to find them is to read
-        both tables whole, 5 to 30 ms at 10,000 records on every run that changed a row)."""
+        the table whole, 5 to 30 ms at 10,000 records on every run that changed a row)."""
         if items:
             if self._kept_day != day:
                 self.write("INSERT OR IGNORE INTO meta VALUES ('kept_day', '')")  # in this run's transaction
@@ -593,22 +583,16 @@ class Index:
                 )
                 if held is None or held.fetchone() != (day,):
                     self.write("DELETE FROM kept WHERE day != ?", (day,))
-                    self.write("DELETE FROM kept_cols WHERE day != ?", (day,))
                     self.write("UPDATE meta SET value = ? WHERE key = 'kept_day'", (day,))
                 self._kept_day = day
-            texts = [
-                (_to_db(p), _to_db(v), d, _apart(value)) for p, v, d, value in items if type(value) is str
-            ]
-            rows = [
-                (_to_db(p), _to_db(v), d, *map(_apart, value), *(None,) * (KEPT_COLUMNS - len(value)))
-                for p, v, d, value in items
-                if type(value) is tuple
-            ]
-            if texts:
-                self.write("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?)", texts, many=True)
-            if rows:
-                marks = ", ".join("?" * (KEPT_COLUMNS + 3))
-                self.write(f"INSERT OR REPLACE INTO kept_cols VALUES ({marks})", rows, many=True)
+            rows = []
+            for p, v, d, value in items:
+                values = value if type(value) is tuple else (value,)
+                rows.append(
+                    (_to_db(p), _to_db(v), d, *map(_apart, values), *(None,) * (KEPT_COLUMNS - len(values)))
+                )
+            marks = ", ".join("?" * (KEPT_COLUMNS + 3))
+            self.write(f"INSERT OR REPLACE INTO kept VALUES ({marks})", rows, many=True)
 
     def output(self, command: str, key: str, listing: str) -> tuple[bytes, bytes] | None:
         found = self.con.execute(
