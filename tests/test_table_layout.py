@@ -130,22 +130,6 @@ def test_status_table_is_tabulates(tmp_path: Path, fmt: str, colour: bool) -> No
     assert ours == list(tables._shown(lambda: iter(theirs), fmt))
 
 
-def test_a_fitted_status_line_is_the_line_of_the_whole_table(tmp_path: Path) -> None:
-    """``status_line_text`` (one line laid out by a kept layout, as a table is mended) gives the
-    line the whole table holds, names cut to the same room."""
-    portfolio.build(tmp_path)
-    config = Config(root=tmp_path.resolve(), records_dir=(tmp_path / "records").resolve())
-    chosen = sorted_rows(rows([], config, portfolio.AS_OF))
-    lines = [tables.status_line(r, "en") for r in chosen]
-    layout, shown = tables.status_table_parts(
-        [x.cells for x in lines], [x.widths for x in lines], "en", "table", 90, wide=True
-    )
-    assert layout is not None and layout.room is not None
-    body = list(shown)[2:]
-    assert body == [tables.status_line_text(x, layout, "en") for x in lines]
-    assert any("…" in line for line in body)
-
-
 def test_a_kept_status_line_is_plain_columns_read_back_as_it_was(tmp_path: Path) -> None:
     """What the index keeps of a status line is a tuple of plain columns (texts, numbers, the
     widths as bytes, or as text past 255: what SQLite holds), read back equal to the line it was

@@ -27,7 +27,6 @@ from wcwidth import wcswidth
 
 from .calendar import format_be, format_month_be
 from .grid import Grid, cut, fit_columns, fitted_lines, known_width
-from .grid import Layout as Layout  # offered here to the commands, as before grid.py
 from .grid import measured_cells as measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
@@ -498,7 +497,7 @@ def status_table(
     paint: Paint = _no_paint,
     wide: bool = False,
 ) -> str:
-    """One line per project, fitted to ``width`` (None: never; see ``status_table_parts``)."""
+    """One line per project, fitted to ``width`` (None: never; see ``status_table_lines``)."""
     lines = [status_line(row, lang, fmt, paint) for row in rows]
     cells, widths = [line.cells for line in lines], [line.widths for line in lines]
     return "\n".join(status_table_lines(cells, widths, lang, fmt, width, wide)) + "\n"
@@ -655,22 +654,10 @@ def status_table_lines(
     wide: bool = False,
 ) -> Iterator[str]:
     """The lines of the status table of these projects' lines (``StatusLine.cells`` and
-    ``.widths``), in their order, made one at a time (without their ends)."""
-    return status_table_parts(cells, widths, lang, fmt, width, wide)[1]
-
-
-def status_table_parts(
-    cells: Sequence[str | tuple[str, ...]],
-    widths: Sequence[bytes | tuple[int, ...] | None],
-    lang: Lang,
-    fmt: str = "table",
-    width: int | None = None,
-    wide: bool = False,
-) -> tuple[Layout | None, Iterator[str]]:
-    """``status_table_lines`` and the layout they follow (None when tabulate lays them out, or
-    when the table is fitted). A table of every column wider than ``width`` (names cut to
-    MIN_NAME_WIDTH) shows the columns of ``STATUS_PRIORITY`` that fit, texts cut to their room;
-    ``wide``: every column whatever the width, names cut toward it."""
+    ``.widths``), in their order, made one at a time (without their ends). A table of every
+    column wider than ``width`` (names cut to MIN_NAME_WIDTH) shows the columns of
+    ``STATUS_PRIORITY`` that fit, texts cut to their room; ``wide``: every column whatever the
+    width, names cut toward it."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = _PackedCells(cells)
@@ -678,25 +665,17 @@ def status_table_parts(
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
         lines = _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
         if fit is None:
-            return None, lines
+            return lines
         every = list(lines)
         if all(width_of(line) <= fit for line in every):
-            return None, iter(every)
-        return None, _fitted(headers, rows, None, _STATUS_ALIGN, fit, _STATUS_FIT)
+            return iter(every)
+        return _fitted(headers, rows, None, _STATUS_ALIGN, fit, _STATUS_FIT)
     measured = cast("Sequence[Sequence[int]]", widths)
     table = Grid(headers, rows, measured, _STATUS_ALIGN)
     layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
     if fit is not None and not _fits(layout.widths, fit):
-        return None, _fitted(headers, rows, measured, _STATUS_ALIGN, fit, _STATUS_FIT)
-    return layout, table.lines(fmt, layout, 1)
-
-
-def status_line_text(line: StatusLine, layout: Layout, lang: Lang, fmt: str = "table") -> str:
-    """One project's line of a status table laid out by ``layout`` (its widths must fit it)."""
-    headers = [word(c, lang) for c in STATUS_COLUMNS]
-    assert line.widths is not None
-    table = Grid(headers, _PackedCells([line.cells]), [line.widths], _STATUS_ALIGN)
-    return next(table.row_lines(fmt, layout, 1))
+        return _fitted(headers, rows, measured, _STATUS_ALIGN, fit, _STATUS_FIT)
+    return table.lines(fmt, layout, 1)
 
 
 def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:
