@@ -1280,48 +1280,9 @@ def _batch_chunk(indexes: list[int], folder: str) -> None:
         _put(Path(folder), page.path, page.render())
 
 
-def _link_paths(old: Path | str, folder: Path | str, relatives: Iterable[str]) -> list[str]:
-    """Link pages (relative paths) of the previous site ``old`` into ``folder``, a folder at a
-    time: each link named from the two folders' descriptors, not by two whole paths the system
-    walks again for each page (10,000 in about 0.1 s). A page that cannot be linked so is
-    linked or copied by ``_reuse``; gives those whose source is gone."""
-    failed: list[str] = []
-    by_folder: dict[str, list[str]] = {}
-    for relative in relatives:
-        sub, _, name = relative.rpartition("/")
-        by_folder.setdefault(sub, []).append(name)
-    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC
-    link = os.link
-    for sub, names in by_folder.items():
-        target = os.path.join(folder, sub) if sub else os.fspath(folder)
-        if target not in _MADE:
-            os.makedirs(target, exist_ok=True)
-            _MADE.add(target)
-        src = dst = -1
-        try:
-            with contextlib.suppress(OSError):
-                src = os.open(os.path.join(old, sub) if sub else old, flags)
-                dst = os.open(target, flags)
-            for name in names:
-                try:
-                    if dst < 0:
-                        raise FileNotFoundError(name)
-                    link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
-                except OSError:
-                    relative = f"{sub}/{name}" if sub else name
-                    if not _reuse(Path(old), Path(folder), relative):
-                        failed.append(relative)
-        finally:
-            for fd in (src, dst):
-                if fd >= 0:
-                    os.close(fd)
-    return failed
-
-
 def _link_pages(old: Path, folder: Path, pages: Sequence[Planned]) -> list[Planned]:
-    """``_link_paths`` of unchanged pages; gives the pages that could not be linked."""
-    failed = set(_link_paths(old, folder, [page.path for page in pages]))
-    return [page for page in pages if page.path in failed] if failed else []
+    """``_reuse`` of unchanged pages; gives the pages that could not be linked (nor copied)."""
+    return [page for page in pages if not _reuse(old, folder, page.path)]
 
 
 def _render_batch(batch: list[Planned], folder: Path, jobs: int, old: Path | None = None,
