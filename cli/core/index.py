@@ -908,15 +908,13 @@ class Scan:
     """The record files a run reads with their stat keys, and a digest of everything the
     listing holds (names, refusals, stat of every entry) for the outputs table."""
 
-    def __init__(self, *, stat: bool = True) -> None:
-        self.stat = stat  # False: the names alone (``record_files``), no stat and no listing
+    def __init__(self) -> None:
         self.files: list[tuple[str, str | None, StatKey | None]] = []  # (path, refusal, stat)
         self.names: list[str] = []
         self.numbers: list[int] = []
         self.newest = 0
         self.whole = False  # the whole records folder: files not met are gone
         self.clean = True  # no link met (whose rules are the walk's): the digest describes it
-        self.absolute = False  # walked from an absolute, normal folder: every path is absolute
 
     def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
         self.names.append(name)
@@ -930,10 +928,7 @@ class Scan:
 
     def keys(self) -> list[str]:
         """The absolute path of each of ``files`` (what the index keys them by)."""
-        if self.whole and self.clean and self.absolute:  # walked from a folder named absolutely
-            return [name for name, _, _ in self.files]
-        abspath = os.path.abspath
-        return [abspath(name) for name, _, _ in self.files]
+        return [os.path.abspath(name) for name, _, _ in self.files]
 
     def listing(self) -> str:
         h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
@@ -970,8 +965,6 @@ class Scan:
         return True
 
     def _stat(self, name: str, entry: os.DirEntry[str]) -> StatKey | None:
-        if not self.stat:
-            return None
         try:
             return self.add(name, entry.stat(follow_symlinks=False))
         except OSError:
@@ -987,9 +980,7 @@ def scan(paths: list[Path], config: Config) -> Scan:
     found = Scan()
     if not paths:
         found.whole = True
-        folder = os.fspath(config.records_dir)
-        found.absolute = os.path.abspath(folder) == folder
-        if found.walk(folder):
+        if found.walk(os.fspath(config.records_dir)):
             return found
         found = Scan()
         found.whole, found.clean = True, False
@@ -1003,12 +994,3 @@ def scan(paths: list[Path], config: Config) -> Scan:
             key = found.add(f"{name}\0{entry.refused}", None)
         found.files.append((name, entry.refused, key))
     return found
-
-
-def record_files(folder: str) -> list[str] | None:
-    """The record files of the records folder as ``repository.walk_records`` lists them, in its
-    order; None where a link lies below it (then the walk's own rules decide)."""
-    found = Scan(stat=False)
-    if not found.walk(folder):
-        return None
-    return [name for name, _, _ in found.files]

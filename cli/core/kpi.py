@@ -240,18 +240,15 @@ def portfolio_codes(folder: Path, config: Config) -> frozenset[str] | None:
     None when there is no such folder to read them from."""
     from dataclasses import replace
 
-    from .index import record_files
     from .repository import list_records
 
     if not folder.is_dir():
         return None
-    names = record_files(str(folder))
-    if names is None:  # a link lies below: the walk's own rules decide what is listed
-        names = [
-            entry.path_text
-            for entry in list_records([], replace(config, records_dir=folder))
-            if not entry.refused
-        ]
+    names = [
+        entry.path_text
+        for entry in list_records([], replace(config, records_dir=folder))
+        if not entry.refused
+    ]
     return frozenset(stem for stem, parent in map(path_names, names) if parent != KPI_FOLDER)
 
 
