@@ -462,12 +462,7 @@ class Index:
         was racy) and its findings hold on ``day``; ``key``: the stat just taken (None: none).
         Its last item: the findings (JSON); with ``findings=False``, "[]" or None (some)."""
         entry = self.files().get(path)
-        if entry is None or key is None or entry[:4] != key:
-            return None
-        day_text = self.day_text(day)
-        if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
-            return None
-        if entry[4] is not None and file_digest(path) != entry[4]:
+        if entry is None or not self._holds(path, entry, key, day):
             return None
         if findings and entry[7] is None:
             return (*entry[:7], self.findings(path, many=True))
@@ -493,14 +488,20 @@ class Index:
             "FROM files WHERE path = ?",
             (_to_db(path),),
         ).fetchone()
-        if found is None or tuple(found[:4]) != key:
-            return None
-        day_text = self.day_text(day)
-        if (found[5] is not None and day_text < found[5]) or (found[6] is not None and day_text > found[6]):
-            return None
-        if found[4] is not None and file_digest(path) != found[4]:
+        if found is None or not self._holds(path, found, key, day):
             return None
         return found[7], found[8]
+
+    def _holds(self, path: str, entry: Sequence[Any], key: StatKey | None, day: date) -> bool:
+        """Whether a stored entry (size, mtime_ns, ino, ctime_ns, digest, valid_from,
+        valid_until, ...) still describes the file of stat ``key`` (and of content, when it was
+        racy) and its findings hold on ``day``."""
+        if key is None or tuple(entry[:4]) != key:
+            return False
+        day_text = self.day_text(day)
+        if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
+            return False
+        return entry[4] is None or file_digest(path) == entry[4]
 
     def facts(self, path: str) -> str | None:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
