@@ -1206,10 +1206,6 @@ def _manifest_text(manifest: Mapping[str, str]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n"
 
 
-#: Folders of a site being built that this process has made (or found): one ``mkdir`` each.
-_MADE: set[str] = set()
-
-
 def _put(folder: Path, relative: str, text: str | bytes) -> None:
     """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
     system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page).
@@ -1217,10 +1213,7 @@ def _put(folder: Path, relative: str, text: str | bytes) -> None:
     A page is always a file of its own, never written into: should the name hold a link to
     the previous site's page, it is unlinked first, so the previous site never changes."""
     path = os.path.join(folder, relative)
-    parent = os.path.dirname(path)
-    if parent not in _MADE:
-        os.makedirs(parent, exist_ok=True)
-        _MADE.add(parent)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     data = memoryview(text if isinstance(text, bytes) else text.encode("utf-8"))
     while True:
         try:
@@ -1378,7 +1371,6 @@ def _write(
     is enough work.
     """
     result = BuildResult(path=target)
-    _MADE.clear()
     try:
         with built_in(
             # a full disk names no file (os.write's error has none): say which site, and that
@@ -1458,15 +1450,13 @@ def _stamp(key: StatKey, content: bytes | None) -> str:
     return f"{size}:{mtime_ns}:{ctime_ns}:{ino}" + (f":{content.hex()}" if content is not None else "")
 
 
-def _racy(key: StatKey, racy_since: int | None) -> bool:
-    return racy_since is not None and max(key[1], key[3]) >= racy_since
-
-
-def file_stamp(path: Path | str, racy_since: int | None = None) -> str:
-    """What changes when a record file is edited: its stat, and the digest of its content when
-    it changed at or after ``racy_since`` (too recently for its stat to be trusted)."""
-    key = stat_key(os.stat(path))
-    return _stamp(key, file_digest(path) if _racy(key, racy_since) else None)
+def file_stamp(path: Path | str, racy_since: int | None = None, key: StatKey | None = None) -> str:
+    """What changes when a record file is edited: its stat (``key``, when taken already), and
+    the digest of its content when it changed at or after ``racy_since`` (too recently for its
+    stat to be trusted)."""
+    key = key or stat_key(os.stat(path))
+    racy = racy_since is not None and max(key[1], key[3]) >= racy_since
+    return _stamp(key, file_digest(path) if racy else None)
 
 
 def repository_path(path: Path, config: Config) -> str:
@@ -1599,12 +1589,7 @@ def load_entries(
                 continue
             seen[row.code] = row.path
             stamp, written = done.get(key_now) or (None, None)
-            if stamp is None:
-                stamp = (
-                    _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
-                    if key
-                    else file_stamp(name)
-                )
+            stamp = stamp or file_stamp(name, racy_since, key)
             yield Entry(row, stamp, partial(_project_of, name, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
         if kpis is not None and met:
@@ -1639,13 +1624,7 @@ def _kpi_entries(
             continue
         seen[row.code] = row.path
         name, key, absolute = file_of[row.path]
-        stamp = (done.get(absolute) or (None, None))[0]
-        if stamp is None:
-            stamp = (
-                _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
-                if key
-                else file_stamp(name)
-            )
+        stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
         load = partial(_kpi_of, Path(name), config, checked_on, row.path)
         facts = store.facts(absolute) if store is not None else ""
         projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
