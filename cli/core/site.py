@@ -1577,17 +1577,8 @@ def load_entries(
         for item in made:
             row = item.row
             name, key, key_now = file_of[row.path]
-            if row.code in seen:
-                skipped.files.append(
-                    (
-                        row.path,
-                        _("project {code} already has a record, {path}").format(
-                            code=row.code, path=seen[row.code]
-                        ),
-                    )
-                )
+            if _second_of_code(row, seen, _("project {code} already has a record, {path}"), skipped):
                 continue
-            seen[row.code] = row.path
             stamp, written = done.get(key_now) or (None, None)
             stamp = stamp or file_stamp(name, racy_since, key)
             yield Entry(row, stamp, partial(_project_of, name, config, checked_on, row.path), item.json, item.csv,
@@ -1614,21 +1605,24 @@ def _kpi_entries(
     shows (``load_entries``'s), so a KPI finds its file as a project row does."""
     seen: dict[str, str] = {}
     for row in met:
-        if row.code in seen:
-            skipped.files.append(
-                (
-                    row.path,
-                    _("KPI {code} already has a record, {path}").format(code=row.code, path=seen[row.code]),
-                )
-            )
+        if _second_of_code(row, seen, _("KPI {code} already has a record, {path}"), skipped):
             continue
-        seen[row.code] = row.path
         name, key, absolute = file_of[row.path]
         stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
         load = partial(_kpi_of, Path(name), config, checked_on, row.path)
         facts = store.facts(absolute) if store is not None else ""
         projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
         yield KpiEntry(row, stamp, load, projects)
+
+
+def _second_of_code(row: ProjectRow | KpiRow, seen: dict[str, str], message: str, skipped: Skipped) -> bool:
+    """Whether ``row`` has the code of a record met before (then it is counted in ``skipped``,
+    ``message`` naming the code and that record); else its code is noted in ``seen``."""
+    if row.code not in seen:
+        seen[row.code] = row.path
+        return False
+    skipped.files.append((row.path, message.format(code=row.code, path=seen[row.code])))
+    return True
 
 
 def _kpi_of(path: Path, config: Config, checked_on: date, shown: str) -> Kpi:
