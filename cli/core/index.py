@@ -152,6 +152,14 @@ def stat_key(st: os.stat_result) -> StatKey:
     return (st.st_size, st.st_mtime_ns, ino, st.st_ctime_ns)
 
 
+def path_stat_key(path: str) -> StatKey | None:
+    """The stat key of the file at ``path``; None when it cannot be had."""
+    try:
+        return stat_key(os.stat(path))
+    except OSError:
+        return None
+
+
 def digest(raw: bytes) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
 
@@ -818,12 +826,7 @@ def check_many(
     plain = is_plain_wording(day)
     known: list[str | None] = []
     for key in keys:
-        entry = None
-        if index is not None:
-            try:
-                entry = index.lookup(key, stat_key(os.stat(key)), day)
-            except OSError:
-                entry = None
+        entry = index.lookup(key, path_stat_key(key), day) if index is not None else None
         if entry is not None and not plain and entry[5] != entry[6] and _typed_dates_in(entry[7]):
             entry = None  # kept for many days, worded the plain way
         known.append(entry[7] if entry is not None else None)
