@@ -355,10 +355,6 @@ def _text(text: str, fmt: str) -> str:
     return cleaned.replace("|", "\\|") if fmt == "markdown" else cleaned
 
 
-def _render(headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str) -> str:
-    return "\n".join(_fit_lines(headers, body, align, fmt, 0, None))
-
-
 def _shown(make: Callable[[], Iterator[str]], fmt: str) -> Iterator[str]:
     """tabulate's lines as shown: in a table, tabulate drops the padding of an empty last cell:
     padded back, so that every line has one width."""
@@ -442,6 +438,22 @@ class Fit(NamedTuple):
 
 def _fits(widths: Sequence[int], width: int) -> bool:
     return sum(widths) + 2 * (len(widths) - 1) <= width
+
+
+def fitted_table(
+    headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str, column: int,
+    width: int | None, wide: bool, fit: Fit, min_width: int = MIN_NAME_WIDTH,
+) -> Iterator[str]:  # fmt: skip
+    """A table for people (``fmt``): the text of ``column`` (-1: none) cut so it fits ``width``
+    if it can; still wider, the columns of ``fit`` that ``width`` holds, texts cut to their room
+    (``wide``: every column, names cut toward the width)."""
+    width = width if fmt == "table" else None
+    lines = list(
+        _fit_lines(headers, body, align, fmt, max(column, 0), width if column >= 0 else None, min_width)
+    )
+    if wide or width is None or all(width_of(line) <= width for line in lines):
+        return iter(lines)
+    return _fitted(headers, body, None, align, width, fit)
 
 
 def _fitted(
@@ -663,13 +675,7 @@ def status_table_lines(
     rows = _PackedCells(cells)
     fit = None if wide or width is None else width
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
-        lines = _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
-        if fit is None:
-            return lines
-        every = list(lines)
-        if all(width_of(line) <= fit for line in every):
-            return iter(every)
-        return _fitted(headers, rows, None, _STATUS_ALIGN, fit, _STATUS_FIT)
+        return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT)
     measured = cast("Sequence[Sequence[int]]", widths)
     table = Grid(headers, rows, measured, _STATUS_ALIGN)
     layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
@@ -740,16 +746,13 @@ def summary_table(
                 body[-1] += [str(t.kpis), str(t.kpis_met), str(t.kpis_not_met),
                              format_percent(t.project_score_mean), format_percent(t.kpi_score_mean)]  # fmt: skip
         align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
-    column = 0 if keys else -1
-    width = width if fmt == "table" else None
-    table = (
-        _fit(headers, body, align, fmt, column, width, MIN_GROUP_WIDTH)
-        if column >= 0
-        else _render(headers, body, align, fmt)
+    fit = _summary_fit(summary, keys)
+    return (
+        "\n".join(
+            fitted_table(headers, body, align, fmt, 0 if keys else -1, width, wide, fit, MIN_GROUP_WIDTH)
+        )
+        + "\n"
     )
-    if width is not None and not wide and any(width_of(line) > width for line in table.split("\n")):
-        table = "\n".join(_fitted(headers, body, None, align, width, _summary_fit(summary, keys)))
-    return table + "\n"
 
 
 #: ``--by quarter``'s columns after the groups' by priority: the quarter's end, disbursement %
