@@ -339,6 +339,15 @@ def rows(
     computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(os.environ))
     new_kept: list[tuple[str, str, str, str]] = []
     day = checked_on.isoformat()
+
+    def keep(key: str, variant: str, value: Any) -> None:
+        """What was made of a row, kept a batch at a time: never all of a cold run at once."""
+        new_kept.append((key, variant, day, value))
+        if len(new_kept) == KEEP_BATCH:
+            assert store is not None  # a value is kept only with an index
+            store.keep(new_kept, day)
+            new_kept.clear()
+
     try:
         for place, (name, key, refused, entry) in enumerate(entries):
             if entry is not None:  # unchanged: what was made of its row, when it was kept
@@ -383,22 +392,15 @@ def rows(
                     kpi_row = build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of)
                     kpis.append(kpi_row)
                     encoded_kpi = ix.encode_kept(kpi_row) if store is not None and indexed else None
-                    if store is not None and encoded_kpi is not None and _encodes(encoded_kpi):
-                        new_kept.append((key, kpi_variant, day, encoded_kpi))
-                        if len(new_kept) == KEEP_BATCH:
-                            store.keep(new_kept, day)
-                            new_kept = []
+                    if encoded_kpi is not None and _encodes(encoded_kpi):
+                        keep(key, kpi_variant, encoded_kpi)
                 continue
             project = project_from_facts(kept_facts)
             row = build_row(project, compute_status(project, as_of, config), shown(path))
             made = kind.make(row)
-            if store is not None and indexed:
-                encoded = encode(made)
-                if encoded is not None:
-                    new_kept.append((key, variant, day, encoded))
-                    if len(new_kept) == KEEP_BATCH:  # stored as they are made: never a cold run's all
-                        store.keep(new_kept, day)
-                        new_kept = []
+            encoded = encode(made) if store is not None and indexed else None
+            if encoded is not None:
+                keep(key, variant, encoded)
             yield load(made) if present is not None else row
         if store is not None:
             if found.whole:
