@@ -39,7 +39,7 @@ from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .config import Config
 from .findings import Finding, Severity
@@ -654,18 +654,16 @@ def _from_db(value: str | bytes) -> str:
 # --- checking files --------------------------------------------------------------------------
 
 
-class Checked:
+class Checked(NamedTuple):
     """What checking one file found, ready to store: its stat and digest (when racy), findings
     (JSON), the days they hold for, the facts (JSON, None when no project was read)."""
 
-    __slots__ = ("digest", "facts", "findings_json", "stat", "valid_from", "valid_until")
-
-    def __init__(
-        self, stat: StatKey | None, file_digest: bytes | None, findings_json: str,
-        valid_from: date | None, valid_until: date | None, facts: str | None,
-    ) -> None:  # fmt: skip
-        self.stat, self.digest, self.findings_json = stat, file_digest, findings_json
-        self.valid_from, self.valid_until, self.facts = valid_from, valid_until, facts
+    stat: StatKey | None
+    digest: bytes | None
+    findings_json: str
+    valid_from: date | None
+    valid_until: date | None
+    facts: str | None
 
 
 def findings_of(findings_json: str) -> list[FindingData]:
