@@ -464,9 +464,13 @@ def test_control_characters_and_bidi_overrides_in_record_text_are_shown_as_escap
         assert "\u202e" not in page.read_text("utf-8"), page
 
 
-def test_a_rebuild_links_only_pages_of_the_site(pf: Path) -> None:
-    """The previous site's marker file names the pages a rebuild links; a name there that is
-    not a page of a site (a path out of it) is never touched, whatever the file says."""
+def test_a_rebuild_links_and_removes_only_pages_of_the_site(
+    pf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The previous site's marker file names the pages a rebuild links ahead and removes when
+    they are gone; a name there that is not a page of a site (a path out of it) is never
+    touched, whatever the file says."""
+    monkeypatch.setattr(site_core, "LINK_AHEAD_PAGES", 1)
     config = load_config(pf)
     day = date(2022, 3, 31)
 

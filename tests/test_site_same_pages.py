@@ -176,13 +176,15 @@ def test_the_data_files_joined_from_parts_are_those_written_whole(pf: tuple[str,
     assert [site_core._site_load(site_core._site_make(row)).row for row in rows] == rows
 
 
-def test_a_rebuild_on_two_processes_makes_the_same_pages_and_leaves_the_old_site_untouched(
-    pf: tuple[str, Path], tmp_path: Path
+def test_pages_linked_ahead_on_a_worker_are_the_same_and_the_old_site_is_untouched(
+    pf: tuple[str, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A rebuild on two processes links the unchanged pages of the previous site and renders
-    the others (the previous site's files never written into), a page whose record is gone is
-    not there, and the site is the one a cold build makes of the same records."""
+    """A rebuild on two processes links every page of the previous site from its start, on a
+    worker, while it reads the records: a page rendered again replaces its link (the previous
+    site's file never written into), a page whose record is gone is removed, and the site is
+    the one a cold build makes of the same records."""
     name, root = pf
+    monkeypatch.setattr(site_core, "LINK_AHEAD_PAGES", 1)
     build(root, name, "th")
     site = root / "_site_th"
     keep = tmp_path / "old-files"

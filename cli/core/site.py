@@ -10,8 +10,9 @@ for unchanged records, and keeps each row with its lines of data.json and data.c
 file lists them: an unchanged page is linked from the previous site. A record the index does not
 know is read once, its row kept and its page written from that reading (``load_entries``, on a
 process pool when there are many); any other full record is read only when its page is
-rendered. Many pages to render are rendered on several processes while the unchanged pages
-are linked from the previous site (``_render_batch``).
+rendered. Many pages to render are rendered on several processes; a rebuild links every page
+of the previous site from its start, on a worker (``_links_ahead``), and a page rendered
+again replaces its link (``_put``).
 
 Every page comes from a Jinja2 template with autoescaping: text from a record is never pasted
 into markup (the charts' SVG is drawn in Python with every text escaped as a template would).
@@ -1210,8 +1211,9 @@ def _put(folder: Path, relative: str, text: str | bytes) -> None:
     """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
     system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page).
 
-    A page is always a file of its own, never written into: should the name hold a link to
-    the previous site's page, it is unlinked first, so the previous site never changes."""
+    A page is always a file of its own, never written into: the name may hold a link to the
+    previous site's page (``_link_previous`` links them all while the build runs), which is
+    unlinked first, so the previous site never changes."""
     path = os.path.join(folder, relative)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     data = memoryview(text if isinstance(text, bytes) else text.encode("utf-8"))
@@ -1273,9 +1275,61 @@ def _batch_chunk(indexes: list[int], folder: str) -> None:
         _put(Path(folder), page.path, page.render())
 
 
+def _link_paths(
+    old: Path | str, folder: Path | str, relatives: Iterable[str], *, ahead: bool = False
+) -> list[str]:
+    """Link pages (relative paths) of the previous site ``old`` into ``folder``, a folder at a
+    time: each link named from the two folders' descriptors, not by two whole paths the system
+    walks again for each page (10,000 in about 0.1 s). Gives those that could not be linked.
+
+    ``ahead``: linked while the build runs (``_link_previous``): a name the build has written
+    already is left as it is, and a page that cannot be linked is only given back (copying it
+    here could race with the page being rendered); else a page that cannot be linked is linked
+    or copied by ``_reuse``, and given back when its source is gone."""
+    failed: list[str] = []
+    by_folder: dict[str, list[str]] = {}
+    for relative in relatives:
+        sub, _, name = relative.rpartition("/")
+        by_folder.setdefault(sub, []).append(name)
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC
+    link = os.link
+    for sub, names in by_folder.items():
+        target = os.path.join(folder, sub) if sub else os.fspath(folder)
+        os.makedirs(target, exist_ok=True)
+        src = dst = -1
+        try:
+            with contextlib.suppress(OSError):
+                src = os.open(os.path.join(old, sub) if sub else old, flags)
+                dst = os.open(target, flags)
+            for name in names:
+                try:
+                    if dst < 0:
+                        raise FileNotFoundError(name)
+                    link(name, name, src_dir_fd=src, dst_dir_fd=dst, follow_symlinks=False)
+                except FileExistsError:
+                    pass  # written by the build already (or linked before): it stays
+                except OSError:
+                    relative = f"{sub}/{name}" if sub else name
+                    if ahead or not _reuse(Path(old), Path(folder), relative):
+                        failed.append(relative)
+        finally:
+            for fd in (src, dst):
+                if fd >= 0:
+                    os.close(fd)
+    return failed
+
+
 def _link_pages(old: Path, folder: Path, pages: Sequence[Planned]) -> list[Planned]:
-    """``_reuse`` of unchanged pages; gives the pages that could not be linked (nor copied)."""
-    return [page for page in pages if not _reuse(old, folder, page.path)]
+    """``_link_paths`` of unchanged pages; gives the pages that could not be linked."""
+    failed = set(_link_paths(old, folder, [page.path for page in pages]))
+    return [page for page in pages if page.path in failed] if failed else []
+
+
+def _link_previous(old: str, folder: str, relatives: list[str]) -> list[str]:
+    """(On a worker, from the start of a rebuild.) Link every page of the previous site into the
+    new one, as if unchanged: the pages the build renders replace their link (``_put``), those
+    gone from the site are removed at the end (``_write``). Gives those not linked."""
+    return _link_paths(old, folder, relatives, ahead=True)
 
 
 def _render_batch(batch: list[Planned], folder: Path, jobs: int, old: Path | None = None,
@@ -1371,6 +1425,7 @@ def _write(
     is enough work.
     """
     result = BuildResult(path=target)
+    ahead = None
     try:
         with built_in(
             # a full disk names no file (os.write's error has none): say which site, and that
@@ -1378,10 +1433,11 @@ def _write(
             folder,
             _("the site cannot be built: {problem}{what}; the half-built copy was removed"),
             str(target),
-        ):
+        ), contextlib.ExitStack() as workers:  # fmt: skip
             _claim_build(folder)
             # The folder was made just now: its time is the filesystem's idea of now.
             racy_since = os.stat(folder).st_mtime_ns - RACY_NS
+            ahead = _links_ahead(target, folder, previous, jobs, workers)
             manifest: dict[str, str] = {}
             batch: list[Planned] = []
             links: list[Planned] = []
@@ -1397,11 +1453,15 @@ def _write(
                     result.rendered.append(page.path)
                     continue
                 if previous.get(page.path) == page.key:
-                    links.append(page)  # linked from the previous site, below
+                    links.append(page)  # linked from the previous site (ahead, or below)
                     continue
                 result.rendered.append(page.path)
                 batch.append(page)
-            unlinked = _render_batch(batch, folder, jobs, target, links)
+            if ahead is None:
+                unlinked = _render_batch(batch, folder, jobs, target, links)
+            else:
+                _render_batch(batch, folder, jobs)
+                unlinked = _linked_ahead(ahead.get(), target, folder, previous, manifest, links)
             _render_batch(unlinked, folder, 1)
             result.kept = len(links) - len(unlinked)
             result.rendered += [page.path for page in unlinked]
@@ -1412,6 +1472,52 @@ def _write(
     finally:
         lock.close()
     return result
+
+
+#: A page of the site as the previous site's marker file may name it (a page ``plan_pages``
+#: gives): a folder of the site and a safe name, or a name at its top; never a path elsewhere.
+_PAGE_PATH = re.compile(r"(?:[a-z]+/)?[0-9A-Za-z][0-9A-Za-z_-]*\.(?:html|json|csv|css|js)")
+#: Below this many pages in the previous site, its pages are linked at the end (no worker).
+LINK_AHEAD_PAGES = 256
+
+
+def _links_ahead(
+    target: Path, folder: Path, previous: Mapping[str, str], jobs: int, workers: contextlib.ExitStack
+) -> Any:
+    """On a rebuild with processes to spare, a worker forked now (while this process is small)
+    that links every page of the previous site into ``folder`` while the records are read and
+    the pages planned (``_link_previous``): what it gives, pending; None when there is none."""
+    if jobs < 2 or len(previous) < LINK_AHEAD_PAGES or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    pages = [page for page in previous if _PAGE_PATH.fullmatch(page)]
+    pool = workers.enter_context(multiprocessing.get_context("fork").Pool(1))
+    return pool.apply_async(_link_previous, (str(target), str(folder), pages))
+
+
+def _linked_ahead(
+    failed: list[str],
+    target: Path,
+    folder: Path,
+    previous: Mapping[str, str],
+    manifest: Mapping[str, str],
+    links: Sequence[Planned],
+) -> list[Planned]:
+    """After ``_link_previous``: the pages of the previous site that are no longer pages of
+    this one removed (and the folders they leave empty), the unchanged pages it could not link
+    linked (or copied) now; gives those whose source is gone, to render."""
+    emptied = set()
+    for page in previous:
+        if page not in manifest and _PAGE_PATH.fullmatch(page):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(folder, page))
+            emptied.add(page.rpartition("/")[0])
+    for sub in emptied - {""}:
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.join(folder, sub))
+    missing = {*failed, *(page.path for page in links if not _PAGE_PATH.fullmatch(page.path))}
+    if not missing:
+        return []
+    return _link_pages(target, folder, [page for page in links if page.path in missing])
 
 
 def build_site(
