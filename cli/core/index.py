@@ -95,7 +95,7 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
         xdg = environ.get("XDG_CACHE_HOME", "")
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
         folder = base / "projledger"
-    if config is not None and _among_records(folder, config):
+    if config is not None and _forbidden_place(folder, config) is not None:
         return None
     return folder
 
@@ -111,10 +111,6 @@ def cache_among_records(environ: Mapping[str, str], config: Config) -> str | Non
         f"the cache folder {folder} is in {place}: running without the cache "
         "(set PROJLEDGER_CACHE_DIR elsewhere)"
     )
-
-
-def _among_records(folder: Path, config: Config) -> bool:
-    return _forbidden_place(folder, config) is not None
 
 
 def _forbidden_place(folder: Path, config: Config) -> str | None:
