@@ -89,11 +89,6 @@ class Kpi:
         return self.code[:4]
 
     @property
-    def latest_result(self) -> KpiResult | None:
-        """The result of the highest quarter."""
-        return max(self.results, key=lambda r: r.quarter, default=None)
-
-    @property
     def latest_evaluation(self) -> Evaluation | None:
         """The evaluation of the highest quarter."""
         return max(self.evaluations, key=lambda e: e.quarter, default=None)
