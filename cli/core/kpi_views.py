@@ -19,7 +19,7 @@ from .calendar import format_be
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL, Lang, label, word
 from .money import format_percent
 from .portfolio import KpiRow, latest_evaluation, result_known
-from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _fit_lines, _fitted, _no_paint, _text, width_of
+from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _no_paint, _text, fitted_table
 
 if TYPE_CHECKING:
     from .kpi import Kpi
@@ -127,11 +127,7 @@ def kpi_table_lines(
     column, names cut toward the width)."""
     headers = [word(c, lang) for c in KPI_COLUMNS]
     body = [kpi_cells(row, lang, fmt, paint) for row in rows]
-    width = width if fmt == "table" else None
-    lines = list(_fit_lines(headers, body, _KPI_ALIGN, fmt, 1, width))
-    if wide or width is None or all(width_of(line) <= width for line in lines):
-        return iter(lines)
-    return _fitted(headers, body, None, _KPI_ALIGN, width, _KPI_FIT)
+    return fitted_table(headers, body, _KPI_ALIGN, fmt, 1, width, wide, _KPI_FIT)
 
 
 def _worst(row: KpiRow) -> tuple[int, str]:
