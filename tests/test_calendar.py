@@ -10,7 +10,6 @@ import pytest
 from projledger.core.calendar import (
     DateInputError,
     fiscal_month,
-    fiscal_quarter,
     fiscal_year,
     fiscal_year_bounds,
     format_be,
@@ -81,16 +80,6 @@ def test_arabic_indic_digits_are_not_thai_digits() -> None:
 def test_fiscal_month_and_quarter() -> None:
     assert fiscal_month(date(2021, 10, 1)) == 1
     assert fiscal_month(date(2022, 9, 30)) == 12
-    assert [fiscal_quarter(date(2022, m, 1)) for m in (10, 12, 1, 3, 4, 6, 7, 9)] == [
-        1,
-        1,
-        2,
-        2,
-        3,
-        3,
-        4,
-        4,
-    ]
     assert quarter_end(2565, 1) == date(2021, 12, 31)
     assert quarter_end(2565, 2) == date(2022, 3, 31)
     assert quarter_end(2565, 4) == date(2022, 9, 30)

@@ -78,9 +78,8 @@ def test_projledger_accepts_every_record_of_the_portfolio(
     root, paths = portfolio
     config = load_config(root)
     for path in paths:
-        for fast in (True, False):
-            result = check_file(path, config, AS_OF, fast=fast)
-            assert result.ok, (path, [f.one_line() for f in result.findings])
+        result = check_file(path, config, AS_OF)
+        assert result.ok, (path, [f.one_line() for f in result.findings])
     monkeypatch.chdir(root)
     result = run("validate", "--as-of", AS_OF.isoformat(), "--no-cache")
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -154,10 +153,9 @@ def test_three_decimals_are_still_an_error(empty_repo: Path, line: str, field: s
     path = empty_repo / "records" / "2568" / "50100000-0001.toml"
     path.parent.mkdir(parents=True)
     path.write_text(text, "utf-8")
-    for fast in (True, False):
-        result = check_file(path, load_config(empty_repo), AS_OF, fast=fast)
-        assert [(f.rule, f.field) for f in result.findings] == [("decimals", field)]
-        assert result.findings[0].message == f"{shown} has more than 2 decimals; baht take at most 2 (satang)"
+    result = check_file(path, load_config(empty_repo), AS_OF)
+    assert [(f.rule, f.field) for f in result.findings] == [("decimals", field)]
+    assert result.findings[0].message == f"{shown} has more than 2 decimals; baht take at most 2 (satang)"
     done = run("validate", "--as-of", "2025-06-30")
     assert done.exit_code == 1
     assert f"error [decimals] {field}: {shown} has more than 2 decimals" in done.stdout
@@ -169,8 +167,7 @@ def test_two_decimals_or_fewer_are_accepted(empty_repo: Path, amount: str) -> No
     path = empty_repo / "records" / "2568" / "50100000-0001.toml"
     path.parent.mkdir(parents=True)
     path.write_text(text, "utf-8")
-    for fast in (True, False):
-        assert check_file(path, load_config(empty_repo), AS_OF, fast=fast).findings == ()
+    assert check_file(path, load_config(empty_repo), AS_OF).findings == ()
 
 
 # --- format 2: projects and KPIs ----------------------------------------------------------------

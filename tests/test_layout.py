@@ -14,9 +14,9 @@ from projledger.core.layout import (
     canonical_data,
     comment_line,
     formatted,
+    render_block,
     render_body,
     render_record,
-    render_report_block,
     schema_reference,
 )
 from projledger.core.record import parse
@@ -62,7 +62,7 @@ def test_small_reports_stay_blocks_never_an_inline_array() -> None:
 
 def test_report_block_keys_in_order() -> None:
     report = {"note": "x", "event": "completed", "no": 3, "progress": Decimal("100.0")}
-    assert render_report_block(report) == (
+    assert render_block("reports", report) == (
         '\n[[reports]]\nno = 3\nprogress = 100.0\nnote = "x"\nevent = "completed"\n'
     )
 

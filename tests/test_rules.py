@@ -159,7 +159,7 @@ def _advice_check(tmp_path: Path, values: dict[str, str]) -> list[tuple[str, str
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / "50100000-0001.toml"
     target.write_text(text, "utf-8")
-    result = check_file(target, load_config(tmp_path), DEFAULT_AS_OF, fast=False)
+    result = check_file(target, load_config(tmp_path), DEFAULT_AS_OF)
     return [(f.rule, f.field, f.message) for f in result.findings if f.is_error]
 
 

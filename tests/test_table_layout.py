@@ -54,7 +54,7 @@ def test_layout_is_tabulates(fmt: str, seed: int) -> None:
 
 def test_several_lines_fall_back_to_tabulate() -> None:
     assert grid.Grid.of(["a", "b"], [["x\ny", "z"]], ["left", "left"]) is None
-    rendered = tables._render(["a", "b"], [["x\ny", "z"]], ["left", "left"], "table")
+    rendered = tables._fit(["a", "b"], [["x\ny", "z"]], ["left", "left"], "table", 0, None)
     assert rendered.splitlines()[2:] == ["x    z  ", "y       "]
 
 
@@ -128,22 +128,6 @@ def test_status_table_is_tabulates(tmp_path: Path, fmt: str, colour: bool) -> No
     cells = [tables.status_cells(r, "th", fmt, paint) for r in chosen]
     theirs = tables._tabulate_lines(headers, cells, tables._STATUS_ALIGN, fmt)
     assert ours == list(tables._shown(lambda: iter(theirs), fmt))
-
-
-def test_a_fitted_status_line_is_the_line_of_the_whole_table(tmp_path: Path) -> None:
-    """``status_line_text`` (one line laid out by a kept layout, as a table is mended) gives the
-    line the whole table holds, names cut to the same room."""
-    portfolio.build(tmp_path)
-    config = Config(root=tmp_path.resolve(), records_dir=(tmp_path / "records").resolve())
-    chosen = sorted_rows(rows([], config, portfolio.AS_OF))
-    lines = [tables.status_line(r, "en") for r in chosen]
-    layout, shown = tables.status_table_parts(
-        [x.cells for x in lines], [x.widths for x in lines], "en", "table", 90, wide=True
-    )
-    assert layout is not None and layout.room is not None
-    body = list(shown)[2:]
-    assert body == [tables.status_line_text(x, layout, "en") for x in lines]
-    assert any("…" in line for line in body)
 
 
 def test_a_kept_status_line_is_plain_columns_read_back_as_it_was(tmp_path: Path) -> None:

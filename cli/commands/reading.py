@@ -185,23 +185,23 @@ class Run:
         self.index.close()
 
 
-def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> tuple[Any, list[Any] | None]:
-    """(this run's ``Run`` of the index, None) when the index is on; else (None, None)."""
+def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> Run | None:
+    """This run's ``Run`` of the index when the index is on; else None."""
     import hashlib
 
     from ..core.index import Index, scan
 
     index = Index.open(config)
     if index is None:
-        return None, None
+        return None
     found = scan(paths, config)
     day = today(config)
     key = hashlib.sha256(repr((day, os.getcwd(), [str(p) for p in paths], *parts)).encode()).hexdigest()
-    return Run(command, index, found, key, found.newest >= index.racy_since, day), None
+    return Run(command, index, found, key, found.newest >= index.racy_since, day)
 
 
 def portfolio_rows(
-    paths: list[Path], config: Any, day: Any, memo: Any, listed: Any, present: Any, kpis: Any = None
+    paths: list[Path], config: Any, day: Any, memo: Any, present: Any, kpis: Any = None
 ) -> tuple[Any, Any]:
     """(the rows of a reading command, as ``present`` makes them, with a progress bar where a
     person watches; the records skipped, filled as the rows are read); ``kpis``: a list that
@@ -212,9 +212,9 @@ def portfolio_rows(
 
     skipped = Skipped()
     source = rows(
-        paths, config, day, checked_on=today(config), skipped=skipped, shown=shown_path, listed=listed,
-        present=present, index=memo.index if memo is not None else None,
-        scanned=memo.scan if memo is not None else None, kpis=kpis,
+        paths, config, day, checked_on=today(config), skipped=skipped, shown=shown_path, present=present,
+        index=memo.index if memo is not None else None, scanned=memo.scan if memo is not None else None,
+        kpis=kpis,
     )  # fmt: skip
     return with_progress(source, paths, config, lambda: len(skipped)), skipped
 

@@ -126,10 +126,10 @@ def status(
     asked = (fiscal_years, agencies, states, plan_statuses)
     colour = use_colour()
     width = table_width(wide) if output_format == "table" else None
-    memo, listed = None, None
+    memo = None
     if changes is None and output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
-        memo, listed = output_memo(
+        memo = output_memo(
             "status",
             paths,
             config,
@@ -171,7 +171,7 @@ def status(
             variant, make, StatusLine._make, status_line_columns, status_line_from_columns, 15, wanted
         )
     kpis: list[Any] | None = None if record_kind == "project" else []
-    source, skipped = portfolio_rows(paths, config, day, memo, listed, present, kpis)
+    source, skipped = portfolio_rows(paths, config, day, memo, present, kpis)
     if changes is not None and not paths:
         source = iter(())  # nothing changed: no paths must not mean every record
     if table:

@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from ..core.tables import StatusLine, status_table_parts
+from ..core.tables import StatusLine, status_table_lines
 
 #: Lines made on a run whose cells are held in memory before the rest are set aside.
 HELD = 1000
@@ -118,7 +118,7 @@ def full_table(
     widths = [item[2] for item in keyed]
     packed = _Cells([item[1] for item in keyed], aside) if aside.count else [item[1] for item in keyed]
     del keyed
-    laid_out = status_table_parts(packed, widths, lang, fmt, width, wide)[1]
+    laid_out = status_table_lines(packed, widths, lang, fmt, width, wide)
 
     def closing() -> Iterator[str]:
         try:

@@ -76,12 +76,10 @@ def summary(
     # what the filters ask, for the stored output's key: the filters themselves come with the rows
     asked = (fiscal_years, agencies, states, plan_statuses)
     width = table_width(wide) if output_format == "table" else None
-    memo, listed = None, None
+    memo = None
     if output_format != "xlsx" and not excel:
         # An unchanged repository: the last run's output, as it was (core/index.py).
-        memo, listed = output_memo(
-            "summary", paths, config, day, by, asked, output_format, language, width, wide
-        )
+        memo = output_memo("summary", paths, config, day, by, asked, output_format, language, width, wide)
         if echo_memo(memo):
             return
     from ..core.portfolio import filtered
@@ -93,7 +91,7 @@ def summary(
 
     present = SUMMARY_ROWS._replace(wanted=summary_columns(by or ("agency",)))
     kpis: list[Any] = []
-    source, skipped = portfolio_rows(paths, config, day, memo, listed, present, kpis)
+    source, skipped = portfolio_rows(paths, config, day, memo, present, kpis)
     result = summarise(
         filtered(source, filters), by or ("agency",), config, day, lambda: (k for k in kpis if filters.kpi(k))
     )

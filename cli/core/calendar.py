@@ -313,11 +313,6 @@ def fiscal_month(day: date) -> int:
     return (day.month - 10) % 12 + 1
 
 
-def fiscal_quarter(day: date) -> int:
-    """1 for October-December ... 4 for July-September."""
-    return (fiscal_month(day) - 1) // 3 + 1
-
-
 def quarter_end(fy: int, quarter: int) -> date:
     """Last day of a fiscal quarter: Q1 of FY 2565 ends 2021-12-31."""
     first, _ = fiscal_year_bounds(fy)

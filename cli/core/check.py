@@ -7,7 +7,6 @@ One file's failure is one more finding, never an exception that stops the others
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -162,12 +161,10 @@ def check_file(
     as_of: date,
     shown_as: str | None = None,
     *,
-    fast: bool = True,
     seen: Seen | None = None,
 ) -> FileResult:
     """Read and check one file; ``seen`` gets the stat and bytes of what was read
-    (``record.Seen``). ``fast`` is ignored: there is one reader now; the keyword stays only for
-    the cache's callers until the index replaces the cache (issue 18)."""
+    (``record.Seen``)."""
     shown = shown_as if shown_as is not None else str(path)
     try:
         document = read_document(path, seen=seen)
@@ -180,9 +177,3 @@ def finding_from_error(error: RecordError, shown: str) -> Finding:
     return Finding(
         shown, error.line, error.field or "", error.rule, Severity.ERROR, error.message, error.column
     )
-
-
-def check_files(paths: Iterable[tuple[Path, str]], config: Config, as_of: date) -> Iterator[FileResult]:
-    """Check (path, shown name) pairs one at a time, streaming: nothing holds them all."""
-    for path, shown in paths:
-        yield check_file(path, config, as_of, shown)

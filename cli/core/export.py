@@ -249,7 +249,7 @@ def records(
         known = bytearray()  # 1: the index knows it unchanged; 0: to read; 2: refused
         for name, refused in _listing(paths, config):
             hit = not refused and store is not None and store.entry_of(
-                os.path.abspath(name), _stat_key(name), checked_on
+                os.path.abspath(name), ix.path_stat_key(name), checked_on
             ) is not None  # fmt: skip
             known.append(2 if refused else hit)
         racy_since = store.racy_since if store is not None else None
@@ -278,7 +278,7 @@ def records(
             if refused:
                 yield Item(shown, _refusal(refused), None, None)
                 continue
-            stat = _stat_key(name)
+            stat = ix.path_stat_key(name)
             entry = (
                 store.entry_of(os.path.abspath(name), stat, checked_on)
                 if store and known[place - 1]
@@ -320,15 +320,6 @@ def _listing(paths: list[Path], config: Config) -> Iterator[tuple[str, str | Non
 
     for entry in list_records(paths, config):
         yield os.fspath(entry.path_text), entry.refused
-
-
-def _stat_key(name: str) -> Any:
-    from .index import stat_key
-
-    try:
-        return stat_key(os.stat(name))
-    except OSError:
-        return None
 
 
 def _changed() -> ConflictError:

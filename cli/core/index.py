@@ -13,7 +13,7 @@ or ``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_C
   the check they hold for (``valid_from``/``valid_until``: a rule that reads the day makes them
   hold for fewer days), and the facts (JSON) from which a row for any date is computed.
 - ``kept``: what a command made of a row (a status line, a summary row, the site's row with its
-  lines of data.json and data.csv), per file and
+  lines of data.json and data.csv), as a text or as columns, per file and
   ``variant`` (the command's form, the date, the day of the check, the folder it is shown from).
 - ``outputs``: the whole output of a reading command, under a digest of its arguments and of
   the names and stat keys of every file it read; its stdout in ``output_pieces``, as printed.
@@ -40,7 +40,7 @@ from decimal import Decimal
 from itertools import islice
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .config import Config
 from .findings import Finding, Severity
@@ -59,7 +59,7 @@ RACY_NS = 3_000_000_000
 #: Below this many files to check, a process pool costs more than it saves (2 cores: 1,000
 #: files took 0.80 s with a pool and 0.66 s without; 10,000 took 3.8 s and 6.0 s).
 PARALLEL_THRESHOLD = 2000
-#: The most values a row's kept columns hold (``kept_cols``: c0 ... c15).
+#: The most values a row's kept columns hold (``kept``: c0 ... c15).
 KEPT_COLUMNS = 16
 #: Seconds a run waits for another's write lock before it runs without storing.
 LOCK_TIMEOUT = 2.0
@@ -100,7 +100,7 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
         xdg = environ.get("XDG_CACHE_HOME", "")
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
         folder = base / "projledger"
-    if config is not None and _among_records(folder, config):
+    if config is not None and _forbidden_place(folder, config) is not None:
         return None
     return folder
 
@@ -116,10 +116,6 @@ def cache_among_records(environ: Mapping[str, str], config: Config) -> str | Non
         f"the cache folder {folder} is in {place}: running without the cache "
         "(set PROJLEDGER_CACHE_DIR elsewhere)"
     )
-
-
-def _among_records(folder: Path, config: Config) -> bool:
-    return _forbidden_place(folder, config) is not None
 
 
 def _forbidden_place(folder: Path, config: Config) -> str | None:
@@ -155,6 +151,14 @@ def stat_key(st: os.stat_result) -> StatKey:
     # An inode past 2**63 is kept as its two's complement: SQLite's integers are signed.
     ino = st.st_ino if st.st_ino < 1 << 63 else st.st_ino - (1 << 64)
     return (st.st_size, st.st_mtime_ns, ino, st.st_ctime_ns)
+
+
+def path_stat_key(path: str) -> StatKey | None:
+    """The stat key of the file at ``path``; None when it cannot be had."""
+    try:
+        return stat_key(os.stat(path))
+    except OSError:
+        return None
 
 
 def digest(raw: bytes) -> bytes:
@@ -266,15 +270,10 @@ CREATE TABLE files (
 );
 CREATE INDEX files_stat ON files (path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, clean);
 CREATE TABLE kept (
-    path TEXT NOT NULL, variant TEXT NOT NULL, day TEXT NOT NULL, value TEXT NOT NULL,
-    PRIMARY KEY (variant, path)
-);
-CREATE INDEX kept_path ON kept (path);
-CREATE TABLE kept_cols (
     path TEXT NOT NULL, variant TEXT NOT NULL, day TEXT NOT NULL, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15,
     PRIMARY KEY (variant, path)
 );
-CREATE INDEX kept_cols_path ON kept_cols (path);
+CREATE INDEX kept_path ON kept (path);
 CREATE TABLE outputs (
     command TEXT NOT NULL, key TEXT NOT NULL, listing TEXT NOT NULL, day TEXT NOT NULL,
     stderr BLOB NOT NULL, PRIMARY KEY (command, key)
@@ -335,7 +334,6 @@ class Index:
         self._findings: dict[str, str] | None = None
         self._kept_day: str | None = None  # the day whose kept values alone remain (``keep``)
         self._day_texts: dict[tuple[date, object, object], str] = {}  # ``day_text_of``, by wording
-        self._last_day: tuple[date | None, str] = (None, "")  # the day ``lookup`` was last asked
 
     @classmethod
     def open(cls, config: Config, environ: Mapping[str, str] = os.environ) -> Index | None:
@@ -477,23 +475,12 @@ class Index:
         """The stored entry of ``path`` if it still describes the file (stat, and content when it
         was racy) and its findings hold on ``day``; ``key``: the stat just taken (None: none).
         Its last item: the findings (JSON); with ``findings=False``, "[]" or None (some)."""
-        entry = (self._files if self._files is not None else self.files()).get(path)
-        if entry is None or key is None or entry[:4] != key:
-            return None
-        # the same day is asked of every file of a run: its text is worked out once
-        day_text = self._last_day[1] if day is self._last_day[0] else self._day_text_of(day)
-        if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
-            return None
-        if entry[4] is not None and file_digest(path) != entry[4]:
+        entry = self.files().get(path)
+        if entry is None or not self._holds(path, entry, key, day):
             return None
         if findings and entry[7] is None:
             return (*entry[:7], self.findings(path, many=True))
         return entry
-
-    def _day_text_of(self, day: date) -> str:
-        found = self.day_text(day)
-        self._last_day = (day, found)
-        return found
 
     def day_text(self, day: date) -> str:
         """``day_text_of``, worked out once a run for each day and wording, not once a file (a
@@ -515,14 +502,20 @@ class Index:
             "FROM files WHERE path = ?",
             (_to_db(path),),
         ).fetchone()
-        if found is None or tuple(found[:4]) != key:
-            return None
-        day_text = self.day_text(day)
-        if (found[5] is not None and day_text < found[5]) or (found[6] is not None and day_text > found[6]):
-            return None
-        if found[4] is not None and file_digest(path) != found[4]:
+        if found is None or not self._holds(path, found, key, day):
             return None
         return found[7], found[8]
+
+    def _holds(self, path: str, entry: Sequence[Any], key: StatKey | None, day: date) -> bool:
+        """Whether a stored entry (size, mtime_ns, ino, ctime_ns, digest, valid_from,
+        valid_until, ...) still describes the file of stat ``key`` (and of content, when it was
+        racy) and its findings hold on ``day``."""
+        if key is None or tuple(entry[:4]) != key:
+            return False
+        day_text = self.day_text(day)
+        if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
+            return False
+        return entry[4] is None or file_digest(path) == entry[4]
 
     def facts(self, path: str) -> str | None:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
@@ -566,7 +559,6 @@ class Index:
         stale = [(_to_db(path),) for path, _ in items if known is None or path in known]
         if stale:
             self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
-            self.write("DELETE FROM kept_cols WHERE path = ?", stale, many=True)
         # not loaded: files() reads what was stored, when asked; not remembered: an entry this
         # run found stale stays so, and a lookup of it misses again
         if self.broken or known is None or not remember:
@@ -585,29 +577,25 @@ class Index:
         if gone:
             self.write("DELETE FROM files WHERE path = ?", gone, many=True)
             self.write("DELETE FROM kept WHERE path = ?", gone, many=True)
-            self.write("DELETE FROM kept_cols WHERE path = ?", gone, many=True)
 
     # --- kept values and outputs ----------------------------------------------------------------
 
     def kept(self, variant: str, columns: int = 0, wanted: frozenset[int] | None = None) -> dict[str, Any]:
-        """path -> what was kept of its row under ``variant``: its text, or with ``columns``
-        the tuple of that many values kept as columns of ``kept_cols`` (no text to decode), None
+        """path -> what was kept of its row under ``variant``: its text (the first column), or
+        with ``columns`` the tuple of that many values kept as columns (no text to decode), None
         for those not ``wanted`` (read only what the run needs)."""
+        names = ", ".join(f"c{i}" if wanted is None or i in wanted else "NULL" for i in range(columns or 1))
+        found = self.con.execute(f"SELECT path, {names} FROM kept WHERE variant = ?", (_to_db(variant),))
         if columns:
-            names = ", ".join(f"c{i}" if wanted is None or i in wanted else "NULL" for i in range(columns))
-            found = self.con.execute(
-                f"SELECT path, {names} FROM kept_cols WHERE variant = ?", (_to_db(variant),)
-            )
             return {_from_db(row[0]): row[1:] for row in found}
-        found = self.con.execute("SELECT path, value FROM kept WHERE variant = ?", (_to_db(variant),))
         return {_from_db(path): value for path, value in found}
 
     def keep(self, items: list[tuple[str, str, str, Any]], day: str) -> None:
-        """(path, variant, day, value) rows, a value being text or a tuple of at most
-        ``KEPT_COLUMNS`` numbers, texts, bytes or None (kept as columns); values of other days
+        """(path, variant, day, value) rows, a value being text (kept as the first column) or a
+        tuple of at most ``KEPT_COLUMNS`` numbers, texts, bytes or None; values of other days
         are let go (once a run: ``keep`` is called a batch at a time; and only on a run of another
         day than the last one that kept values, which ``meta`` names: to find them is to read
-        both tables whole, 5 to 30 ms at 10,000 records on every run that changed a row)."""
+        the table whole, 5 to 30 ms at 10,000 records on every run that changed a row)."""
         if items:
             if self._kept_day != day:
                 self.write("INSERT OR IGNORE INTO meta VALUES ('kept_day', '')")  # in this run's transaction
@@ -616,22 +604,16 @@ class Index:
                 )
                 if held is None or held.fetchone() != (day,):
                     self.write("DELETE FROM kept WHERE day != ?", (day,))
-                    self.write("DELETE FROM kept_cols WHERE day != ?", (day,))
                     self.write("UPDATE meta SET value = ? WHERE key = 'kept_day'", (day,))
                 self._kept_day = day
-            texts = [
-                (_to_db(p), _to_db(v), d, _apart(value)) for p, v, d, value in items if type(value) is str
-            ]
-            rows = [
-                (_to_db(p), _to_db(v), d, *map(_apart, value), *(None,) * (KEPT_COLUMNS - len(value)))
-                for p, v, d, value in items
-                if type(value) is tuple
-            ]
-            if texts:
-                self.write("INSERT OR REPLACE INTO kept VALUES (?, ?, ?, ?)", texts, many=True)
-            if rows:
-                marks = ", ".join("?" * (KEPT_COLUMNS + 3))
-                self.write(f"INSERT OR REPLACE INTO kept_cols VALUES ({marks})", rows, many=True)
+            rows = []
+            for p, v, d, value in items:
+                values = value if type(value) is tuple else (value,)
+                rows.append(
+                    (_to_db(p), _to_db(v), d, *map(_apart, values), *(None,) * (KEPT_COLUMNS - len(values)))
+                )
+            marks = ", ".join("?" * (KEPT_COLUMNS + 3))
+            self.write(f"INSERT OR REPLACE INTO kept VALUES ({marks})", rows, many=True)
 
     def output(self, command: str, key: str, listing: str) -> tuple[list[bytes], bytes] | None:
         """(the pieces of stdout, stderr) of the output stored under ``key``, if its listing is
@@ -691,18 +673,16 @@ def _from_db(value: str | bytes) -> str:
 # --- checking files --------------------------------------------------------------------------
 
 
-class Checked:
+class Checked(NamedTuple):
     """What checking one file found, ready to store: its stat and digest (when racy), findings
     (JSON), the days they hold for, the facts (JSON, None when no project was read)."""
 
-    __slots__ = ("digest", "facts", "findings_json", "stat", "valid_from", "valid_until")
-
-    def __init__(
-        self, stat: StatKey | None, file_digest: bytes | None, findings_json: str,
-        valid_from: date | None, valid_until: date | None, facts: str | None,
-    ) -> None:  # fmt: skip
-        self.stat, self.digest, self.findings_json = stat, file_digest, findings_json
-        self.valid_from, self.valid_until, self.facts = valid_from, valid_until, facts
+    stat: StatKey | None
+    digest: bytes | None
+    findings_json: str
+    valid_from: date | None
+    valid_until: date | None
+    facts: str | None
 
 
 def findings_of(findings_json: str) -> list[FindingData]:
@@ -863,12 +843,7 @@ def check_many(
     plain = is_plain_wording(day)
     known: list[str | None] = []
     for key in keys:
-        entry = None
-        if index is not None:
-            try:
-                entry = index.lookup(key, stat_key(os.stat(key)), day)
-            except OSError:
-                entry = None
+        entry = index.lookup(key, path_stat_key(key), day) if index is not None else None
         if entry is not None and not plain and entry[5] != entry[6] and _typed_dates_in(entry[7]):
             entry = None  # kept for many days, worded the plain way
         known.append(entry[7] if entry is not None else None)
@@ -992,15 +967,13 @@ class Scan:
     """The record files a run reads with their stat keys, and a digest of everything the
     listing holds (names, refusals, stat of every entry) for the outputs table."""
 
-    def __init__(self, *, stat: bool = True) -> None:
-        self.stat = stat  # False: the names alone (``record_files``), no stat and no listing
+    def __init__(self) -> None:
         self.files = RecordFiles()
         self.names: list[str] = []
         self.numbers = array("q")  # the stat numbers of every entry, four each (_NO_STAT: none)
         self.newest = 0
         self.whole = False  # the whole records folder: files not met are gone
         self.clean = True  # no link met (whose rules are the walk's): the digest describes it
-        self.absolute = False  # walked from an absolute, normal folder: every path is absolute
 
     def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
         self.names.append(name)
@@ -1014,10 +987,7 @@ class Scan:
 
     def keys(self) -> list[str]:
         """The absolute path of each of ``files`` (what the index keys them by)."""
-        if self.whole and self.clean and self.absolute:  # walked from a folder named absolutely
-            return list(self.files.paths)
-        abspath = os.path.abspath
-        return [abspath(name) for name in self.files.paths]
+        return [os.path.abspath(name) for name in self.files.paths]
 
     def listing(self) -> str:
         h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
@@ -1054,8 +1024,6 @@ class Scan:
         return True
 
     def _stat(self, name: str, entry: os.DirEntry[str]) -> StatKey | None:
-        if not self.stat:
-            return None
         try:
             return self.add(name, entry.stat(follow_symlinks=False))
         except OSError:
@@ -1066,20 +1034,18 @@ def _entry_name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
-def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None) -> Scan:
+def scan(paths: list[Path], config: Config) -> Scan:
     """The files ``repository.list_records(paths)`` lists, each with its stat."""
     found = Scan()
-    if not paths and listed is None:
+    if not paths:
         found.whole = True
-        folder = os.fspath(config.records_dir)
-        found.absolute = os.path.abspath(folder) == folder
-        if found.walk(folder):
+        if found.walk(os.fspath(config.records_dir)):
             return found
         found = Scan()
         found.whole, found.clean = True, False
     from .repository import list_records
 
-    for entry in list_records(paths, config) if listed is None else listed:
+    for entry in list_records(paths, config):
         name = os.fspath(entry.path_text)
         try:
             key = found.add(f"{name}\0{entry.refused}", os.stat(name))
@@ -1087,12 +1053,3 @@ def scan(paths: list[Path], config: Config, listed: Iterable[Any] | None = None)
             key = found.add(f"{name}\0{entry.refused}", None)
         found.files.append(name, entry.refused, key)
     return found
-
-
-def record_files(folder: str) -> list[str] | None:
-    """The record files of the records folder as ``repository.walk_records`` lists them, in its
-    order; None where a link lies below it (then the walk's own rules decide)."""
-    found = Scan(stat=False)
-    if not found.walk(folder):
-        return None
-    return found.files.paths

@@ -89,11 +89,6 @@ class Kpi:
         return self.code[:4]
 
     @property
-    def latest_result(self) -> KpiResult | None:
-        """The result of the highest quarter."""
-        return max(self.results, key=lambda r: r.quarter, default=None)
-
-    @property
     def latest_evaluation(self) -> Evaluation | None:
         """The evaluation of the highest quarter."""
         return max(self.evaluations, key=lambda e: e.quarter, default=None)
@@ -240,18 +235,15 @@ def portfolio_codes(folder: Path, config: Config) -> frozenset[str] | None:
     None when there is no such folder to read them from."""
     from dataclasses import replace
 
-    from .index import record_files
     from .repository import list_records
 
     if not folder.is_dir():
         return None
-    names = record_files(str(folder))
-    if names is None:  # a link lies below: the walk's own rules decide what is listed
-        names = [
-            entry.path_text
-            for entry in list_records([], replace(config, records_dir=folder))
-            if not entry.refused
-        ]
+    names = [
+        entry.path_text
+        for entry in list_records([], replace(config, records_dir=folder))
+        if not entry.refused
+    ]
     return frozenset(stem for stem, parent in map(path_names, names) if parent != KPI_FOLDER)
 
 

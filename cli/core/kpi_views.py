@@ -16,22 +16,10 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .calendar import format_be
-from .grid import Grid
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL, Lang, label, word
 from .money import format_percent
 from .portfolio import KpiRow, latest_evaluation, result_known
-from .tables import (
-    MIN_CUT_WIDTH,
-    MIN_NAME_WIDTH,
-    Fit,
-    Paint,
-    _fit_lines,
-    _fits,
-    _fitted,
-    _no_paint,
-    _text,
-    width_of,
-)
+from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _no_paint, _text, fitted_table
 
 if TYPE_CHECKING:
     from .kpi import Kpi
@@ -139,19 +127,7 @@ def kpi_table_lines(
     column, names cut toward the width)."""
     headers = [word(c, lang) for c in KPI_COLUMNS]
     body = [kpi_cells(row, lang, fmt, paint) for row in rows]
-    width = width if fmt == "table" else None
-    table = Grid.of(headers, body, _KPI_ALIGN)
-    if table is not None:  # whether it fits is known from the widths, before a line is made
-        layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
-        if wide or width is None or _fits(layout.widths, width):
-            return table.lines(fmt, layout, 1)
-        # the cells as measured, unless one was measured stripped of spaces that it shows
-        measured = table.widths if all(r == s for r, s in zip(body, table.rows, strict=True)) else None
-        return _fitted(headers, body, measured, _KPI_ALIGN, width, _KPI_FIT)
-    lines = list(_fit_lines(headers, body, _KPI_ALIGN, fmt, 1, width))  # laid out by tabulate
-    if wide or width is None or all(width_of(line) <= width for line in lines):
-        return iter(lines)
-    return _fitted(headers, body, None, _KPI_ALIGN, width, _KPI_FIT)
+    return fitted_table(headers, body, _KPI_ALIGN, fmt, 1, width, wide, _KPI_FIT)
 
 
 def _worst(row: KpiRow) -> tuple[int, str]:

@@ -140,11 +140,6 @@ def render_block(name: str, row: Mapping[str, Any]) -> str:
     return "\n" + _table(ordered(row, ROW_ORDER.get(name, ())), name, inside_aot=True)
 
 
-def render_report_block(report: Mapping[str, Any]) -> str:
-    """One report as appended to a file: a blank line, ``[[reports]]``, its keys in order."""
-    return render_block("reports", report)
-
-
 def line_ending(text: str) -> str:
     """The file's line-end style, from its first line end: CRLF stays CRLF."""
     first = text.find("\n")

@@ -284,7 +284,6 @@ def rows(
     checked_on: date | None = None,
     skipped: Skipped | None = None,
     shown: Callable[[Path], str] = str,
-    listed: list[Any] | None = None,
     present: Presenter | None = None,
     index: Any = None,
     scanned: Any = None,
@@ -293,7 +292,6 @@ def rows(
     """One row per valid project under ``paths`` (default: the records folder), streaming;
     ``kpis``: a list that gets the ``KpiRow`` of each valid KPI met on the way (in the order of
     the files; the same run, the same refresh of the index: no file is read twice);
-    ``listed``: what ``repository.list_records(paths)`` gives, when the caller has it already;
     ``present``: to have what it makes of each row instead of the row; ``index``: an open
     ``index.Index`` to use (its owner commits it; default: opened and committed here) and
     ``scanned``: the ``index.Scan`` of these paths, when the caller has taken it.
@@ -311,7 +309,7 @@ def rows(
     paths = list(paths)
     own = index is None
     store = ix.Index.open(config) if own else index
-    found = scanned if scanned is not None else ix.scan(paths, config, listed)
+    found = scanned if scanned is not None else ix.scan(paths, config)
     kind = present or ROWS
     variant = ix.variant_of(kind.name, as_of, checked_on, shown)
     encode = kind.encode or ix.encode_kept
@@ -341,6 +339,15 @@ def rows(
     computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(os.environ))
     new_kept: list[tuple[str, str, str, str]] = []
     day = checked_on.isoformat()
+
+    def keep(key: str, variant: str, value: Any) -> None:
+        """What was made of a row, kept a batch at a time: never all of a cold run at once."""
+        new_kept.append((key, variant, day, value))
+        if len(new_kept) == KEEP_BATCH:
+            assert store is not None  # a value is kept only with an index
+            store.keep(new_kept, day)
+            new_kept.clear()
+
     try:
         for place, (name, key, refused, entry) in enumerate(entries):
             if entry is not None:  # unchanged: what was made of its row, when it was kept
@@ -385,22 +392,15 @@ def rows(
                     kpi_row = build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of)
                     kpis.append(kpi_row)
                     encoded_kpi = ix.encode_kept(kpi_row) if store is not None and indexed else None
-                    if store is not None and encoded_kpi is not None and _encodes(encoded_kpi):
-                        new_kept.append((key, kpi_variant, day, encoded_kpi))
-                        if len(new_kept) == KEEP_BATCH:
-                            store.keep(new_kept, day)
-                            new_kept = []
+                    if encoded_kpi is not None and _encodes(encoded_kpi):
+                        keep(key, kpi_variant, encoded_kpi)
                 continue
             project = project_from_facts(kept_facts)
             row = build_row(project, compute_status(project, as_of, config), shown(path))
             made = kind.make(row)
-            if store is not None and indexed:
-                encoded = encode(made)
-                if encoded is not None:
-                    new_kept.append((key, variant, day, encoded))
-                    if len(new_kept) == KEEP_BATCH:  # stored as they are made: never a cold run's all
-                        store.keep(new_kept, day)
-                        new_kept = []
+            encoded = encode(made) if store is not None and indexed else None
+            if encoded is not None:
+                keep(key, variant, encoded)
             yield load(made) if present is not None else row
         if store is not None:
             if found.whole:
@@ -437,19 +437,6 @@ def kpi_rows(paths: Iterable[Path], config: Config, as_of: date, **options: Any)
     for _ in rows(paths, config, as_of, kpis=found, **options):
         pass
     return found
-
-
-def row_or_reason(
-    path: Path, config: Config, as_of: date, checked_on: date, path_shown: str
-) -> ProjectRow | str:
-    """One file's row, or why it is not one (its first error, checked as of ``checked_on``)."""
-    from .check import check_file
-
-    result = check_file(path, config, checked_on, path_shown)
-    if result.project is None or not result.ok:
-        first = result.first_error
-        return first.message if first is not None else "not a record"
-    return build_row(result.project, compute_status(result.project, as_of, config), path_shown)
 
 
 # --- the facts the index keeps of a project ------------------------------------------------

@@ -226,21 +226,6 @@ def ensure_inside(path: Path, config: Config, field: str | None = None) -> None:
         )
 
 
-def ensure_not_among_records(path: Path, config: Config, field: str = "--output") -> None:
-    """Refuse to write an output (a form, a spreadsheet, a sheet, a site) into the records folder.
-
-    The records folder holds records only: anything else there is walked by every command,
-    and a typo must never replace a record with a printout.
-    """
-    if is_inside(path, config.records_dir):
-        raise UnsafePathError(
-            _("{path} is in the records folder, which holds records only; write it elsewhere").format(
-                path=path
-            ),
-            field=field,
-        )
-
-
 def walk_records(folder: Path, root: Path, _walked: set[Path] | None = None) -> Iterator[Listed]:
     """Every ``*.toml`` below ``folder``, sorted; links leading outside ``root`` are refused, and so
     are links back to a folder already read or holding this one (a loop, or every record twice).

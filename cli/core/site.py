@@ -1207,10 +1207,6 @@ def _manifest_text(manifest: Mapping[str, str]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n"
 
 
-#: Folders of a site being built that this process has made (or found): one ``mkdir`` each.
-_MADE: set[str] = set()
-
-
 def _put(folder: Path, relative: str, text: str | bytes) -> None:
     """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
     system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page).
@@ -1219,10 +1215,7 @@ def _put(folder: Path, relative: str, text: str | bytes) -> None:
     previous site's page (``_link_previous`` links them all while the build runs), which is
     unlinked first, so the previous site never changes."""
     path = os.path.join(folder, relative)
-    parent = os.path.dirname(path)
-    if parent not in _MADE:
-        os.makedirs(parent, exist_ok=True)
-        _MADE.add(parent)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
     data = memoryview(text if isinstance(text, bytes) else text.encode("utf-8"))
     while True:
         try:
@@ -1302,9 +1295,7 @@ def _link_paths(
     link = os.link
     for sub, names in by_folder.items():
         target = os.path.join(folder, sub) if sub else os.fspath(folder)
-        if target not in _MADE:
-            os.makedirs(target, exist_ok=True)
-            _MADE.add(target)
+        os.makedirs(target, exist_ok=True)
         src = dst = -1
         try:
             with contextlib.suppress(OSError):
@@ -1338,7 +1329,6 @@ def _link_previous(old: str, folder: str, relatives: list[str]) -> list[str]:
     """(On a worker, from the start of a rebuild.) Link every page of the previous site into the
     new one, as if unchanged: the pages the build renders replace their link (``_put``), those
     gone from the site are removed at the end (``_write``). Gives those not linked."""
-    _MADE.clear()
     return _link_paths(old, folder, relatives, ahead=True)
 
 
@@ -1435,7 +1425,6 @@ def _write(
     is enough work.
     """
     result = BuildResult(path=target)
-    _MADE.clear()
     ahead = None
     try:
         with built_in(
@@ -1567,15 +1556,13 @@ def _stamp(key: StatKey, content: bytes | None) -> str:
     return f"{size}:{mtime_ns}:{ctime_ns}:{ino}" + (f":{content.hex()}" if content is not None else "")
 
 
-def _racy(key: StatKey, racy_since: int | None) -> bool:
-    return racy_since is not None and max(key[1], key[3]) >= racy_since
-
-
-def file_stamp(path: Path | str, racy_since: int | None = None) -> str:
-    """What changes when a record file is edited: its stat, and the digest of its content when
-    it changed at or after ``racy_since`` (too recently for its stat to be trusted)."""
-    key = stat_key(os.stat(path))
-    return _stamp(key, file_digest(path) if _racy(key, racy_since) else None)
+def file_stamp(path: Path | str, racy_since: int | None = None, key: StatKey | None = None) -> str:
+    """What changes when a record file is edited: its stat (``key``, when taken already), and
+    the digest of its content when it changed at or after ``racy_since`` (too recently for its
+    stat to be trusted)."""
+    key = key or stat_key(os.stat(path))
+    racy = racy_since is not None and max(key[1], key[3]) >= racy_since
+    return _stamp(key, file_digest(path) if racy else None)
 
 
 def repository_path(path: Path, config: Config) -> str:
@@ -1696,24 +1683,10 @@ def load_entries(
         for item in made:
             row = item.row
             name, key, key_now = file_of[row.path]
-            if row.code in seen:
-                skipped.files.append(
-                    (
-                        row.path,
-                        _("project {code} already has a record, {path}").format(
-                            code=row.code, path=seen[row.code]
-                        ),
-                    )
-                )
+            if _second_of_code(row, seen, _("project {code} already has a record, {path}"), skipped):
                 continue
-            seen[row.code] = row.path
             stamp, written = done.get(key_now) or (None, None)
-            if stamp is None:
-                stamp = (
-                    _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
-                    if key
-                    else file_stamp(name)
-                )
+            stamp = stamp or file_stamp(name, racy_since, key)
             yield Entry(row, stamp, partial(_project_of, name, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
         if kpis is not None and met:
@@ -1738,27 +1711,24 @@ def _kpi_entries(
     shows (``load_entries``'s), so a KPI finds its file as a project row does."""
     seen: dict[str, str] = {}
     for row in met:
-        if row.code in seen:
-            skipped.files.append(
-                (
-                    row.path,
-                    _("KPI {code} already has a record, {path}").format(code=row.code, path=seen[row.code]),
-                )
-            )
+        if _second_of_code(row, seen, _("KPI {code} already has a record, {path}"), skipped):
             continue
-        seen[row.code] = row.path
         name, key, absolute = file_of[row.path]
-        stamp = (done.get(absolute) or (None, None))[0]
-        if stamp is None:
-            stamp = (
-                _stamp(key, file_digest(name) if _racy(key, racy_since) else None)
-                if key
-                else file_stamp(name)
-            )
+        stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
         load = partial(_kpi_of, Path(name), config, checked_on, row.path)
         facts = store.facts(absolute) if store is not None else ""
         projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
         yield KpiEntry(row, stamp, load, projects)
+
+
+def _second_of_code(row: ProjectRow | KpiRow, seen: dict[str, str], message: str, skipped: Skipped) -> bool:
+    """Whether ``row`` has the code of a record met before (then it is counted in ``skipped``,
+    ``message`` naming the code and that record); else its code is noted in ``seen``."""
+    if row.code not in seen:
+        seen[row.code] = row.path
+        return False
+    skipped.files.append((row.path, message.format(code=row.code, path=seen[row.code])))
+    return True
 
 
 def _kpi_of(path: Path, config: Config, checked_on: date, shown: str) -> Kpi:

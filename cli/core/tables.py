@@ -27,7 +27,6 @@ from wcwidth import wcswidth
 
 from .calendar import format_be, format_month_be
 from .grid import Grid, cut, fit_columns, fitted_lines, known_width
-from .grid import Layout as Layout  # offered here to the commands, as before grid.py
 from .grid import measured_cells as measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
@@ -358,10 +357,6 @@ def _text(text: str, fmt: str) -> str:
     return cleaned.replace("|", "\\|") if fmt == "markdown" else cleaned
 
 
-def _render(headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str) -> str:
-    return "\n".join(_fit_lines(headers, body, align, fmt, 0, None))
-
-
 def _shown(make: Callable[[], Iterator[str]], fmt: str) -> Iterator[str]:
     """tabulate's lines as shown: in a table, tabulate drops the padding of an empty last cell:
     padded back, so that every line has one width."""
@@ -447,6 +442,29 @@ def _fits(widths: Sequence[int], width: int) -> bool:
     return sum(widths) + 2 * (len(widths) - 1) <= width
 
 
+def fitted_table(
+    headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str, column: int,
+    width: int | None, wide: bool, fit: Fit, min_width: int = MIN_NAME_WIDTH,
+) -> Iterator[str]:  # fmt: skip
+    """A table for people (``fmt``): the text of ``column`` (-1: none) cut so it fits ``width``
+    if it can; still wider, the columns of ``fit`` that ``width`` holds, texts cut to their room
+    (``wide``: every column, names cut toward the width)."""
+    width = width if fmt == "table" else None
+    cut, room = max(column, 0), width if column >= 0 else None
+    table = Grid.of(headers, body, align)
+    if table is not None:  # whether it fits is known from the widths, before a line is made
+        layout = table.layout(fmt, cut, room, min_width)
+        if wide or width is None or _fits(layout.widths, width):
+            return table.lines(fmt, layout, cut)
+        # the cells as measured, unless one was measured stripped of spaces that it shows
+        same = all(list(r) == s for r, s in zip(body, table.rows, strict=True))
+        return _fitted(headers, body, table.widths if same else None, align, width, fit)
+    lines = list(_fit_lines(headers, body, align, fmt, cut, room, min_width))  # laid out by tabulate
+    if wide or width is None or all(width_of(line) <= width for line in lines):
+        return iter(lines)
+    return _fitted(headers, body, None, align, width, fit)
+
+
 def _fitted(
     headers: Sequence[str], rows: Sequence[Sequence[str]], measured: Sequence[Sequence[int]] | None,
     align: Sequence[str], width: int, fit: Fit,
@@ -500,7 +518,7 @@ def status_table(
     paint: Paint = _no_paint,
     wide: bool = False,
 ) -> str:
-    """One line per project, fitted to ``width`` (None: never; see ``status_table_parts``)."""
+    """One line per project, fitted to ``width`` (None: never; see ``status_table_lines``)."""
     lines = [status_line(row, lang, fmt, paint) for row in rows]
     cells, widths = [line.cells for line in lines], [line.widths for line in lines]
     return "\n".join(status_table_lines(cells, widths, lang, fmt, width, wide)) + "\n"
@@ -657,48 +675,22 @@ def status_table_lines(
     wide: bool = False,
 ) -> Iterator[str]:
     """The lines of the status table of these projects' lines (``StatusLine.cells`` and
-    ``.widths``), in their order, made one at a time (without their ends)."""
-    return status_table_parts(cells, widths, lang, fmt, width, wide)[1]
-
-
-def status_table_parts(
-    cells: Sequence[str | tuple[str, ...]],
-    widths: Sequence[bytes | tuple[int, ...] | None],
-    lang: Lang,
-    fmt: str = "table",
-    width: int | None = None,
-    wide: bool = False,
-) -> tuple[Layout | None, Iterator[str]]:
-    """``status_table_lines`` and the layout they follow (None when tabulate lays them out, or
-    when the table is fitted). A table of every column wider than ``width`` (names cut to
-    MIN_NAME_WIDTH) shows the columns of ``STATUS_PRIORITY`` that fit, texts cut to their room;
-    ``wide``: every column whatever the width, names cut toward it."""
+    ``.widths``), in their order, made one at a time (without their ends). A table of every
+    column wider than ``width`` (names cut to MIN_NAME_WIDTH) shows the columns of
+    ``STATUS_PRIORITY`` that fit, texts cut to their room; ``wide``: every column whatever the
+    width, names cut toward it."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = _PackedCells(cells)
     fit = None if wide or width is None else width
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
-        lines = _fit_lines(headers, rows, _STATUS_ALIGN, fmt, 1, width)
-        if fit is None:
-            return None, lines
-        every = list(lines)
-        if all(width_of(line) <= fit for line in every):
-            return None, iter(every)
-        return None, _fitted(headers, rows, None, _STATUS_ALIGN, fit, _STATUS_FIT)
+        return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT)
     measured = cast("Sequence[Sequence[int]]", widths)
     table = Grid(headers, rows, measured, _STATUS_ALIGN)
     layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
     if fit is not None and not _fits(layout.widths, fit):
-        return None, _fitted(headers, rows, measured, _STATUS_ALIGN, fit, _STATUS_FIT)
-    return layout, table.lines(fmt, layout, 1)
-
-
-def status_line_text(line: StatusLine, layout: Layout, lang: Lang, fmt: str = "table") -> str:
-    """One project's line of a status table laid out by ``layout`` (its widths must fit it)."""
-    headers = [word(c, lang) for c in STATUS_COLUMNS]
-    assert line.widths is not None
-    table = Grid(headers, _PackedCells([line.cells]), [line.widths], _STATUS_ALIGN)
-    return next(table.row_lines(fmt, layout, 1))
+        return _fitted(headers, rows, measured, _STATUS_ALIGN, fit, _STATUS_FIT)
+    return table.lines(fmt, layout, 1)
 
 
 def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:
@@ -763,16 +755,13 @@ def summary_table(
                 body[-1] += [str(t.kpis), str(t.kpis_met), str(t.kpis_not_met),
                              format_percent(t.project_score_mean), format_percent(t.kpi_score_mean)]  # fmt: skip
         align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
-    column = 0 if keys else -1
-    width = width if fmt == "table" else None
-    table = (
-        _fit(headers, body, align, fmt, column, width, MIN_GROUP_WIDTH)
-        if column >= 0
-        else _render(headers, body, align, fmt)
+    fit = _summary_fit(summary, keys)
+    return (
+        "\n".join(
+            fitted_table(headers, body, align, fmt, 0 if keys else -1, width, wide, fit, MIN_GROUP_WIDTH)
+        )
+        + "\n"
     )
-    if width is not None and not wide and any(width_of(line) > width for line in table.split("\n")):
-        table = "\n".join(_fitted(headers, body, None, align, width, _summary_fit(summary, keys)))
-    return table + "\n"
 
 
 #: ``--by quarter``'s columns after the groups' by priority: the quarter's end, disbursement %
