@@ -52,7 +52,7 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 #: Bump when a table changes shape.
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
 #: Rules whose findings depend on the day of the check (a test keeps this list true).
