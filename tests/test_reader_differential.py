@@ -22,6 +22,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import toml_rs
+import tomli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -235,7 +237,7 @@ def test_values_in_a_record_read_the_same(literal: str, where: str) -> None:
 def test_the_reader_is_toml_rs_on_an_ordinary_record(monkeypatch: pytest.MonkeyPatch) -> None:
     expected = [outcome(the_reader, raw) for raw in corpus()]
     given: list[str] = []
-    monkeypatch.setattr(record.tomli, "loads", lambda text, **options: given.append(text))
+    monkeypatch.setattr(tomli, "loads", lambda text, **options: given.append(text))
     assert [outcome(the_reader, raw) for raw in corpus()] == expected
     assert given == []
 
@@ -244,7 +246,7 @@ def test_the_reader_is_toml_rs_on_an_ordinary_record(monkeypatch: pytest.MonkeyP
 def test_toml_rs_never_sees_deep_nesting(monkeypatch: pytest.MonkeyPatch, openings: int) -> None:
     """toml-rs crashes the process on nesting some thousands deep: such a text never reaches it."""
     given: list[str] = []
-    monkeypatch.setattr(record._toml_rs, "loads", lambda text, **options: given.append(text))
+    monkeypatch.setattr(toml_rs, "loads", lambda text, **options: given.append(text))
     raw = nested(openings, "array").encode()
     assert_same(raw)
     assert given == []

@@ -150,20 +150,36 @@ class Run:
         #: file changed too recently for its stat to say it is unchanged.
         self.usable = scan.clean and not racy
         self.listing = scan.listing() if self.usable else ""
+        self.pieces = 0  # of stdout, added as printed
 
-    def get(self) -> tuple[bytes, bytes] | None:
+    def get(self) -> tuple[list[bytes], bytes] | None:
         if not self.usable:
             return None
         return self.index.output(self.command, self.key, self.listing)
 
-    def put(self, out: list[bytes], err: str) -> None:
-        if not self.usable:
-            return
+    def begin(self) -> None:
+        self.pieces = 0
+        self.index.begin_output(self.command, self.key, self.listing, self.day.isoformat())
+
+    def add(self, piece: bytes) -> None:
+        """A piece of stdout as it is printed (written into the index, never held)."""
+        self.index.put_piece(self.command, self.key, self.pieces, piece)
+        self.pieces += 1
+
+    def abandon(self) -> None:
+        """No output stored after all: what was written of it goes."""
+        self.index.drop_output(self.command, self.key)
+
+    def put(self, err: str) -> bool:
+        """The output whose pieces were added, with its stderr; False when it cannot be stored
+        (then nothing of it is)."""
         try:
             err_bytes = err.encode("utf-8")
         except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
-            return
-        self.index.put_output(self.command, self.key, self.listing, self.day.isoformat(), out, err_bytes)
+            self.abandon()
+            return False
+        self.index.put_output(self.command, self.key, self.listing, self.day.isoformat(), err_bytes)
+        return True
 
     def close(self) -> None:
         self.index.close()
@@ -208,9 +224,10 @@ def echo_memo(memo: Any) -> bool:
     hit = memo.get() if memo is not None else None
     if hit is None:
         return False
-    for data, err in ((hit[0], False), (hit[1], True)):
-        if data:
-            _echo_utf8(data, err)
+    for piece in hit[0]:
+        _echo_utf8(piece)
+    if hit[1]:
+        _echo_utf8(hit[1], err=True)
     memo.close()
     return True
 
@@ -236,25 +253,31 @@ def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
 
 def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> None:
     """Print the output piece by piece, then the skipped records; keep both in the memo."""
-    # the encoded pieces, never joined (the index writes them one by one); none when the
-    # output cannot be stored (a file changed just now)
-    kept: list[bytes] | None = [] if memo is not None and memo.usable else None
+    # each piece, encoded once, goes to the stream and into the index as it is printed (never
+    # held: a status table of 10,000 lines is megabytes); none when the output cannot be stored
+    # (a file changed just now)
+    storing = memo is not None and memo.usable
+    if storing:
+        memo.begin()
     utf8 = _takes_utf8(err=False)
     for chunk in chunks:
         try:
-            data = chunk.encode("utf-8") if utf8 or kept is not None else None
+            data = chunk.encode("utf-8") if utf8 or storing else None
         except UnicodeError:  # a lone surrogate: no memo, and the stream says how it shows it
-            data, kept = None, None
+            data = None
+            if storing:
+                memo.abandon()
+                storing = False
         if utf8 and data is not None:
             click.echo(data, nl=False)  # encoded once, for the stream and the memo
         else:
             click.echo(chunk, nl=False)
-        if kept is not None and data is not None:
-            kept.append(data)
+        if storing and data is not None:
+            memo.add(data)
     err = skipped_text(skipped)
     if err:
         click.echo(err, err=True, nl=False)
     if memo is not None:
-        if kept is not None:
-            memo.put(kept, err)
+        if storing:
+            memo.put(err)
         memo.close()

@@ -22,15 +22,13 @@ from functools import cached_property
 from pathlib import Path, PurePath
 from typing import Any, TypeVar
 
-import tomli
-
 # toml-rs allocates with its own mimalloc, which by default keeps freed pages for a while: over
 # thousands of records of different sizes a checking process held some 12 MB more than it used
 # (a worker of a cold validate of 10,000 records peaked at 52 MB; with this, 38-41 MB, at the
 # same CPU). Read by mimalloc when the library loads, so set before it is imported; a value the
-# user set is kept.
+# user set is kept. The readers are imported when a record is first read: a process that reads
+# none (a command whose pool reads them, or that reads the index alone) never loads them.
 os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
-import toml_rs as _toml_rs  # (after the allocator's setting above)
 
 from .errors import RecordError
 from .i18n import _, os_problem, toml_problem
@@ -100,11 +98,13 @@ def parse(text: str, path: Path | str, raw: bytes | None = None) -> dict[str, An
     the column of a line holding Thai in bytes). ``raw`` is the text's UTF-8 bytes when the
     caller has them.
     """
+    import toml_rs  # (after the allocator's setting above)
+
     raw = text.encode() if raw is None else raw
     # Nesting can never be deeper than the count of openings (real records hold about 30).
     if raw.count(b"[") + raw.count(b"{") < _NESTING_LIMIT and not _may_hold_long_number(raw):
         try:
-            data: dict[str, Any] = _toml_rs.loads(text, parse_float=_exact_number, toml_version="1.0.0")
+            data: dict[str, Any] = toml_rs.loads(text, parse_float=_exact_number, toml_version="1.0.0")
             return data
         except Exception:  # any refusal (a syntax error, a non-finite number): tomli says why
             pass
@@ -147,6 +147,8 @@ def _exact_number(literal: str) -> Decimal:
 
 def _parse_exactly(text: str, path: Path | str) -> dict[str, Any]:
     """tomli's reading of ``text``: its data, or a ``RecordError`` with its words and position."""
+    import tomli
+
     try:
         data = tomli.loads(text, parse_float=Decimal)
     except tomli.TOMLDecodeError as error:

@@ -1849,7 +1849,7 @@ def _read_once(
         for (_, _, path), (checked, made, stamp, written) in zip(
             unknown, _in_order(tasks, jobs), strict=True
         ):
-            store.store(path, checked)
+            store.store(path, checked, remember=True)  # its row is looked up next
             if made is not None:
                 kept.append((path, variant, day, made))
             done[path] = (stamp, written)

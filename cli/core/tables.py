@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Sequence as SequenceABC
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from wcwidth import wcswidth
 
@@ -31,10 +31,12 @@ from .grid import measured_cells as measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
-from .record import Project
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
 from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
+
+if TYPE_CHECKING:  # a table is made of rows: no record is read here
+    from .record import Project
 
 #: The narrowest a shortened name gets, however narrow the terminal.
 MIN_NAME_WIDTH = 20
@@ -448,9 +450,16 @@ def fitted_table(
     if it can; still wider, the columns of ``fit`` that ``width`` holds, texts cut to their room
     (``wide``: every column, names cut toward the width)."""
     width = width if fmt == "table" else None
-    lines = list(
-        _fit_lines(headers, body, align, fmt, max(column, 0), width if column >= 0 else None, min_width)
-    )
+    cut, room = max(column, 0), width if column >= 0 else None
+    table = Grid.of(headers, body, align)
+    if table is not None:  # whether it fits is known from the widths, before a line is made
+        layout = table.layout(fmt, cut, room, min_width)
+        if wide or width is None or _fits(layout.widths, width):
+            return table.lines(fmt, layout, cut)
+        # the cells as measured, unless one was measured stripped of spaces that it shows
+        same = all(list(r) == s for r, s in zip(body, table.rows, strict=True))
+        return _fitted(headers, body, table.widths if same else None, align, width, fit)
+    lines = list(_fit_lines(headers, body, align, fmt, cut, room, min_width))  # laid out by tabulate
     if wide or width is None or all(width_of(line) <= width for line in lines):
         return iter(lines)
     return _fitted(headers, body, None, align, width, fit)
