@@ -608,7 +608,7 @@ def test_validate_on_a_pool_holds_of_a_kpi_its_links_and_imports_no_checking_cod
     """validate on a pool: the run's process checks nothing itself, so it never imports the
     checking code (the pool's processes do), and of each KPI it holds what the portfolio rule
     reads (its code and projects), from the files checked and from the index alike; the KPI
-    naming a project with no record is still found."""
+    naming a project with no record is still found, at its line, with no TOML reader loaded."""
     records = tmp_path / "records"
     (records / "2564" / "kpi").mkdir(parents=True)
     (records / "2565").mkdir()
@@ -627,7 +627,8 @@ def test_validate_on_a_pool_holds_of_a_kpi_its_links_and_imports_no_checking_cod
         "held = []\n"
         "ix.Index.kpi_links = lambda self: held.append(links(self)) or held[-1]\n"
         "out = [CliRunner().invoke(main, ['--lang', 'en', 'validate']).stdout for _ in range(2)]\n"
-        "print(json.dumps([out, held, 'projledger.core.check' in sys.modules]))\n"
+        "readers = [m for m in ('toml_rs', 'tomli') if m in sys.modules]\n"
+        "print(json.dumps([out, held, 'projledger.core.check' in sys.modules, readers]))\n"
     )
     environ = {**os.environ, "PROJLEDGER_JOBS": "2", "PROJLEDGER_CACHE_DIR": str(tmp_path / "cache")}
     environ.pop("PROJLEDGER_NO_CACHE", None)
@@ -635,8 +636,11 @@ def test_validate_on_a_pool_holds_of_a_kpi_its_links_and_imports_no_checking_cod
         [sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, env=environ, check=False
     )
     assert done.returncode == 0, done.stderr
-    (cold, warm), held, imported = json.loads(done.stdout)
+    (cold, warm), held, imported, readers = json.loads(done.stdout)
     assert cold == warm and "kpi-project-link" in cold and "01000000-2499" in cold, cold
+    line = 1 + text[: text.index("projects = [")].count("\n")  # the finding names the list's line
+    assert f"{kpi.name}:{line}:" in cold, cold
     key = str(records / "2564" / "kpi" / kpi.name)
     assert held == [{key: {"code": "5026-2001", "projects": ["01000000-2499"]}}] * 2
     assert imported is False
+    assert readers == []  # the link's line is found in the text: no TOML reader loaded (5 MB)

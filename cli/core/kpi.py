@@ -20,17 +20,18 @@ from typing import TYPE_CHECKING, Any
 from .errors import RecordError
 from .findings import Finding, Severity
 from .i18n import _
+from .locate import index_lines, line_of
 from .money import HUNDRED
 from .record import (
     Agency,
-    Document,
     Evaluation,
     _agency,
     _built,
     _decimal,
+    decode,
     evaluations,
     path_names,
-    read_document,
+    read_record_bytes,
 )
 
 if TYPE_CHECKING:
@@ -260,15 +261,16 @@ def kpi_link_findings(kpis: Iterable[tuple[str, str, dict[str, Any], frozenset[s
         ]
         if not absent:
             continue
-        try:
-            document: Document | None = read_document(path)  # only for the line of a finding
+        try:  # only for the line of a finding: the text is enough (no TOML reader is loaded)
+            text: str | None = decode(read_record_bytes(path), path)
         except RecordError:
-            document = None
+            text = None
+        lines = index_lines(text) if text is not None else {}
         for at, code in absent:
             field = f"projects[{at}]"
             findings.append(
                 Finding(
-                    shown, document.line_of(field) if document is not None else None, field, KPI_PROJECT_LINK,
+                    shown, line_of(text, field, lines) if text is not None else None, field, KPI_PROJECT_LINK,
                     Severity.ERROR,
                     _("KPI {kpi} names project {code}, which has no record in this repository").format(
                         kpi=facts.get("code", ""), code=code
