@@ -930,37 +930,38 @@ _NO_STAT = (-1, -1, -1, -1)
 
 
 class RecordFiles(Sequence[tuple[str, "str | None", "StatKey | None"]]):
-    """(path, refusal, stat key) of each record file a scan lists, in its order. The stat keys
-    are kept as numbers in one array and made tuples again as they are read: 10,000 files' keys
-    as tuples of ints held 2.7 MB until the run's end, in the array 0.3 MB."""
+    """(path, refusal, stat key) of each record file a scan lists, in its order. A file's stat
+    key is read from where the scan keeps the numbers of every entry (``Scan.numbers``, four
+    each) and made a tuple again as it is read: 10,000 files' keys as tuples of ints held 2.7 MB
+    until the run's end."""
 
-    def __init__(self) -> None:
+    def __init__(self, numbers: array[int]) -> None:
         self.paths: list[str] = []
         self.refusals: dict[int, str] = {}  # by place: the few files refused
-        self.stats = array("q")
+        self.numbers = numbers
+        self.places = array("q")  # where each file's four numbers begin in ``numbers``
 
-    def append(self, path: str, refused: str | None, key: StatKey | None) -> None:
+    def append(self, path: str, refused: str | None) -> None:
+        """A record file whose entry is the last one the scan added."""
         if refused is not None:
             self.refusals[len(self.paths)] = refused
         self.paths.append(path)
-        self.stats.extend(_NO_STAT if key is None else key)
+        self.places.append(len(self.numbers) - 4)
 
     def __len__(self) -> int:
         return len(self.paths)
 
     def __getitem__(self, place: int) -> tuple[str, str | None, StatKey | None]:  # type: ignore[override]
-        size, mtime_ns, ino, ctime_ns = self.stats[4 * place : 4 * place + 4]
-        key = None if size < 0 else (size, mtime_ns, ino, ctime_ns)
-        return self.paths[place], self.refusals.get(place), key
+        return self.paths[place], self.refusals.get(place), self._key(self.places[place])
 
     def __iter__(self) -> Iterator[tuple[str, str | None, StatKey | None]]:
-        numbers = iter(self.stats)
         refusals = self.refusals
-        for place, (path, size, mtime_ns, ino, ctime_ns) in enumerate(
-            zip(self.paths, numbers, numbers, numbers, numbers, strict=True)
-        ):
-            key = None if size < 0 else (size, mtime_ns, ino, ctime_ns)
-            yield path, refusals.get(place) if refusals else None, key
+        for place, (path, at) in enumerate(zip(self.paths, self.places, strict=True)):
+            yield path, refusals.get(place) if refusals else None, self._key(at)
+
+    def _key(self, at: int) -> StatKey | None:
+        size, mtime_ns, ino, ctime_ns = self.numbers[at : at + 4]
+        return None if size < 0 else (size, mtime_ns, ino, ctime_ns)
 
 
 class Scan:
@@ -968,22 +969,21 @@ class Scan:
     listing holds (names, refusals, stat of every entry) for the outputs table."""
 
     def __init__(self) -> None:
-        self.files = RecordFiles()
         self.names: list[str] = []
         self.numbers = array("q")  # the stat numbers of every entry, four each (_NO_STAT: none)
+        self.files = RecordFiles(self.numbers)
         self.newest = 0
         self.whole = False  # the whole records folder: files not met are gone
         self.clean = True  # no link met (whose rules are the walk's): the digest describes it
 
-    def add(self, name: str, st: os.stat_result | None) -> StatKey | None:
+    def add(self, name: str, st: os.stat_result | None) -> None:
         self.names.append(name)
         if st is None:
             self.numbers.extend(_NO_STAT)
-            return None
+            return
         key = stat_key(st)
         self.numbers.extend(key)
         self.newest = max(self.newest, key[1], key[3])
-        return key
 
     def keys(self) -> list[str]:
         """The absolute path of each of ``files`` (what the index keys them by)."""
@@ -1014,20 +1014,20 @@ class Scan:
         files.sort(key=_entry_name)
         folders.sort(key=_entry_name)
         for entry in files:
-            key = self._stat(entry.path, entry)
+            self._stat(entry.path, entry)
             if entry.name.endswith(".toml") and not entry.name.startswith("."):
-                self.files.append(entry.path, None, key)
+                self.files.append(entry.path, None)
         for entry in folders:
             self._stat(entry.path + os.sep, entry)
             if not self.walk(entry.path):
                 return False
         return True
 
-    def _stat(self, name: str, entry: os.DirEntry[str]) -> StatKey | None:
+    def _stat(self, name: str, entry: os.DirEntry[str]) -> None:
         try:
-            return self.add(name, entry.stat(follow_symlinks=False))
+            self.add(name, entry.stat(follow_symlinks=False))
         except OSError:
-            return self.add(name, None)
+            self.add(name, None)
 
 
 def _entry_name(entry: os.DirEntry[str]) -> str:
@@ -1048,8 +1048,8 @@ def scan(paths: list[Path], config: Config) -> Scan:
     for entry in list_records(paths, config):
         name = os.fspath(entry.path_text)
         try:
-            key = found.add(f"{name}\0{entry.refused}", os.stat(name))
+            found.add(f"{name}\0{entry.refused}", os.stat(name))
         except OSError:
-            key = found.add(f"{name}\0{entry.refused}", None)
-        found.files.append(name, entry.refused, key)
+            found.add(f"{name}\0{entry.refused}", None)
+        found.files.append(name, entry.refused)
     return found
