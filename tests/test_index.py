@@ -363,7 +363,9 @@ def test_a_link_in_the_records_folder_leaves_it_to_the_walk(
     assert len(computed) == 2 and second.stdout == first.stdout
 
 
-def test_the_scan_reads_the_records_folder_as_the_walk_does(tmp_path: Path) -> None:
+def test_the_scan_reads_the_records_folder_as_the_walk_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from projledger.core.repository import list_records
 
     records = tmp_path / "records"
@@ -376,6 +378,15 @@ def test_the_scan_reads_the_records_folder_as_the_walk_does(tmp_path: Path) -> N
     walked = [str(entry.path) for entry in list_records([], config)]
     assert [name for name, _, _ in found.files] == walked and found.clean
     assert all(st is not None for _, _, st in found.files)
+    stats = [os.stat(name) for name in found.names]  # what a stored output's racy check reads
+    monkeypatch.chdir(tmp_path)  # the folder as the command line may spell it: the same keys
+    assert found.newest == max(max(st.st_mtime_ns, st.st_ctime_ns) for st in stats)
+    for folder in ["records", "records/", "./records", "records//", f"../{tmp_path.name}/records", str(records),
+                   f"{records}/", "records/2565/.."]:  # fmt: skip
+        found = index_module.Scan()
+        found.walked = folder if found.walk(folder) else None
+        assert found.walked is not None and found.files.paths
+        assert found.keys() == [os.path.abspath(name) for name in found.files.paths], folder
     (records / "2565" / "link").symlink_to(records / "2565" / "x", target_is_directory=True)
     assert not index_module.scan([], config).clean
 
