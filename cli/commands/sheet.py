@@ -14,25 +14,18 @@ from ..core.text import one_line, printable
 from .options import (
     FISCAL_YEAR,
     OutputPath,
-    ParsedType,
     PathArgument,
     as_of_option,
     current_config,
     output_plan,
+    parsed_type,
     reading_config,
     shown_path,
     today,
 )
 
-
-class MonthType(ParsedType):
-    """A month as clerks type it: 10/2567 (BE), ๑๐/๒๕๖๗ or 2024-10."""
-
-    name = "MONTH"
-    kind, error = tuple, DateInputError
-
-    def parse(self, text: str) -> tuple[int, int]:
-        return parse_month(text)
+#: A month as clerks type it: 10/2567 (BE), ๑๐/๒๕๖๗ or 2024-10.
+MonthType = parsed_type("MONTH", tuple, DateInputError, parse_month)
 
 
 @click.group(
