@@ -219,17 +219,12 @@ def new(code: str, kind: str, **options: Any) -> None:
     values: NewKpi | NewProject
     if is_kpi:
         path = kpi_record_path(config, options["fiscal_year"], code)
+        typed = ("name", "fiscal_year", "department", "unit", "target", "direction", "baseline")
         values = NewKpi(
             code=code,
-            name=options["name"],
-            fiscal_year=options["fiscal_year"],
-            department=options["department"],
-            unit=options["unit"],
-            target=options["target"],
+            **{key: options[key] for key in typed},
             category=options["category"] or "routine",
             level=options["level"] or "output",
-            direction=options["direction"],
-            baseline=options["baseline"],
             number=options["number"] or "",
             projects=tuple(options["projects"]),
         )
@@ -246,11 +241,8 @@ def new(code: str, kind: str, **options: Any) -> None:
     def change(current: bytes | None) -> bytes:
         if current is not None:
             raise taken(shown)
-        made = (
-            new_kpi_record(values, path, config, today(config), shown)
-            if isinstance(values, NewKpi)
-            else new_record(values, path, config, today(config), shown)
-        )
+        make = new_kpi_record if isinstance(values, NewKpi) else new_record
+        made = make(values, path, config, today(config), shown)  # type: ignore[arg-type]
         outcome.append(made)
         return made.content
 
