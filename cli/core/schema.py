@@ -175,18 +175,21 @@ DECIMALS_KEYWORD = "x-decimals"
 @cache
 def decimal_positions(key: KindKey = PROJECT) -> tuple[tuple[tuple[str, ...], int], ...]:
     """(path, decimals allowed) for each place where the schema limits an amount's decimals."""
-    nodes: dict[tuple[str, ...], int] = {}
+    nodes = _nodes(schema(key))
+    return tuple(
+        (path, node[DECIMALS_KEYWORD]) for path, node in nodes if isinstance(node.get(DECIMALS_KEYWORD), int)
+    )
 
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        if isinstance(node.get(DECIMALS_KEYWORD), int):
-            nodes[path] = node[DECIMALS_KEYWORD]
-        for key, child in node.get("properties", {}).items():
-            walk(child, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "*"))
 
-    walk(schema(key), ())
-    return tuple(nodes.items())
+def _nodes(
+    node: dict[str, Any], path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Every node of a schema with its path (``*`` for any array item), the node first."""
+    yield path, node
+    for key, child in node.get("properties", {}).items():
+        yield from _nodes(child, (*path, key))
+    if isinstance(node.get("items"), dict):
+        yield from _nodes(node["items"], (*path, "*"))
 
 
 def decimal_problems(data: Any, key: KindKey = PROJECT) -> list[Problem]:
@@ -260,18 +263,7 @@ def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[t
 @cache
 def _date_positions(key: KindKey) -> tuple[tuple[str, ...], ...]:
     """Paths (``*`` for any array item) where the schema wants a date."""
-    found: list[tuple[str, ...]] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        if node.get("format") == "date":
-            found.append(path)
-        for key, child in node.get("properties", {}).items():
-            walk(child, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "*"))
-
-    walk(schema(key), ())
-    return tuple(found)
+    return tuple(path for path, node in _nodes(schema(key)) if node.get("format") == "date")
 
 
 def _values_at(
