@@ -101,21 +101,21 @@ def new_record_data(values: NewProject) -> dict[str, Any]:
         "code": values.code,
         "name": _text(values.name),
     }
-    if values.plan_ref.strip():
-        data["plan_ref"] = _text(values.plan_ref)
+    data |= _given(plan_ref=_text(values.plan_ref))
     data.update(
         fiscal_year=values.fiscal_year,
         start=values.start,
         end=values.end,
         budget=quantize_money(values.budget),
     )
-    agency = {"department": _text(values.department)}
-    for key in ("division", "unit", "owner", "coordinator"):
-        value = getattr(values, key)
-        if value.strip():
-            agency[key] = _text(value)
-    data["agency"] = agency
+    details = {key: _text(getattr(values, key)) for key in ("division", "unit", "owner", "coordinator")}
+    data["agency"] = {"department": _text(values.department), **_given(**details)}
     return data
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The values given, in order: an optional field that is None, blank text or no items is left out."""
+    return {key: value for key, value in values.items() if value not in (None, "", [])}
 
 
 def new_record(values: NewProject, path: Path, config: Config, as_of: date, shown: str) -> Written:
@@ -149,8 +149,7 @@ class NewKpi:
 def new_kpi_data(values: NewKpi) -> dict[str, Any]:
     """A new KPI record's data, in canonical key order; empty optional fields left out."""
     data: dict[str, Any] = {"format": 2, "kind": "kpi", "code": values.code}
-    if values.number.strip():
-        data["number"] = _text(values.number)
+    data |= _given(number=_text(values.number))
     data.update(
         name=_text(values.name),
         fiscal_year=values.fiscal_year,
@@ -159,12 +158,10 @@ def new_kpi_data(values: NewKpi) -> dict[str, Any]:
         unit=_text(values.unit),
         target=typed_number(values.target),
     )
-    if values.baseline is not None:
-        data["baseline"] = typed_number(values.baseline)
-    if values.direction is not None:
-        data["direction"] = values.direction
-    if values.projects:
-        data["projects"] = list(dict.fromkeys(values.projects))
+    baseline = None if values.baseline is None else typed_number(values.baseline)
+    data |= _given(
+        baseline=baseline, direction=values.direction, projects=list(dict.fromkeys(values.projects))
+    )
     data["agency"] = {"department": _text(values.department)}
     return data
 
@@ -226,10 +223,7 @@ def append_result(
     """``raw`` (a KPI record) with one ``[[results]]`` block appended, checked (``append_block``)."""
     _require_kind(raw, shown, "results")
     row: dict[str, Any] = {"quarter": values.quarter, "value": typed_number(values.value)}
-    if values.date is not None:
-        row["date"] = values.date
-    if values.note.strip():
-        row["note"] = _text(values.note)
+    row |= _given(date=values.date, note=_text(values.note))
     return append_block(raw, path, "results", row, config, as_of, shown)
 
 
@@ -238,14 +232,10 @@ def append_evaluation(
 ) -> Written:
     """``raw`` (a format-2 project or a KPI) with one ``[[evaluations]]`` block appended, checked."""
     _require_kind(raw, shown, "evaluations")
+    full_score = None if values.full_score is None else typed_number(values.full_score)
+    evaluator = None if values.evaluator is None else _text(values.evaluator)
     row: dict[str, Any] = {"quarter": values.quarter, "score": typed_number(values.score)}
-    if values.full_score is not None:
-        row["full_score"] = typed_number(values.full_score)
-    row["date"] = values.date
-    if values.evaluator is not None and values.evaluator.strip():
-        row["evaluator"] = _text(values.evaluator)
-    if values.note.strip():
-        row["note"] = _text(values.note)
+    row |= _given(full_score=full_score, date=values.date, evaluator=evaluator, note=_text(values.note))
     return append_block(raw, path, "evaluations", row, config, as_of, shown)
 
 
@@ -258,9 +248,8 @@ def append_revision(
         "date": values.date,
         "budget": quantize_money(values.budget),
         "reference": _text(values.reference),
+        **_given(note=_text(values.note)),
     }
-    if values.note.strip():
-        row["note"] = _text(values.note)
     return append_block(raw, path, "budget_revisions", row, config, as_of, shown)
 
 
