@@ -25,6 +25,7 @@ from .options import (
     current_config,
     day_of_check,
     echo_findings,
+    say,
     shown_path,
 )
 
@@ -209,7 +210,7 @@ def append_to(code_or_path: str, append: Change, values_of: Callable[[date], Any
     update(path, change, config.records_dir)
     written = outcome[-1]
     if written.rewritten:
-        click.echo(f"projledger: {one_line(shown)}: {one_line(written.rewritten)}", err=True)
+        say(f"{one_line(shown)}: {one_line(written.rewritten)}")
     echo_findings(written.warnings)
     click.echo(printable(written.block), nl=False)
     return Appended(written, config, as_of)

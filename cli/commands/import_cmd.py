@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 from ..core.i18n import N_, _, os_problem
 from ..core.labels import KPI_DIRECTIONS
-from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, shown_path, today
+from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, say, shown_path, today
 
 
 def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[int, date]:
@@ -189,7 +189,7 @@ def import_command(
         except (ProjledgerError, OSError) as error:
             failed = True
             message = str(error) if not isinstance(error, OSError) else f"{shown}: {os_problem(error)}"
-            click.echo(f"projledger: {message}", err=True)
+            say(message)
     if failed:
         raise SystemExit(1)
 

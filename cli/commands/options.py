@@ -262,9 +262,14 @@ def reading_config(paths_given: bool, paths: Sequence[Path] = ()) -> Config:
     config = current_config()
     note = named_folders_expected(list(paths), config) if paths_given else records_expected(config)
     if note is not None:
-        click.echo(f"projledger: {one_line(note)}", err=True)
+        say(one_line(note))
     warn_cache_among_records(config)
     return config
+
+
+def say(text: str) -> None:
+    """One line of projledger's own on stderr: a note, a warning, what was written."""
+    click.echo(f"projledger: {text}", err=True)
 
 
 def warn_cache_among_records(config: Config) -> None:
@@ -273,7 +278,7 @@ def warn_cache_among_records(config: Config) -> None:
 
     warning = cache_among_records(os.environ, config)
     if warning is not None:
-        click.echo(f"projledger: {one_line(warning)}", err=True)
+        say(one_line(warning))
 
 
 def shown_path(path: Path) -> str:
