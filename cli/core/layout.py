@@ -95,6 +95,12 @@ def ordered(table: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
     return {**known, **{key: value for key, value in table.items() if key not in known}}
 
 
+def given(**values: Any) -> dict[str, Any]:
+    """The values given, in order: an optional key whose value is None, blank text or empty is
+    left out of a record, never written empty."""
+    return {key: value for key, value in values.items() if value not in (None, "", [], {})}
+
+
 def canonical_data(data: Mapping[str, Any]) -> dict[str, Any]:
     """The record's data with every key in canonical order (reports last)."""
     if data.get("kind") == "kpi":

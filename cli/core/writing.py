@@ -28,6 +28,7 @@ from .i18n import _, ngettext
 from .layout import (
     KPI_SCHEMA_FILE,
     comments,
+    given,
     line_ending,
     render_block,
     render_record,
@@ -101,7 +102,7 @@ def new_record_data(values: NewProject) -> dict[str, Any]:
         "code": values.code,
         "name": _text(values.name),
     }
-    data |= _given(plan_ref=_text(values.plan_ref))
+    data |= given(plan_ref=_text(values.plan_ref))
     data.update(
         fiscal_year=values.fiscal_year,
         start=values.start,
@@ -109,13 +110,8 @@ def new_record_data(values: NewProject) -> dict[str, Any]:
         budget=quantize_money(values.budget),
     )
     details = {key: _text(getattr(values, key)) for key in ("division", "unit", "owner", "coordinator")}
-    data["agency"] = {"department": _text(values.department), **_given(**details)}
+    data["agency"] = {"department": _text(values.department), **given(**details)}
     return data
-
-
-def _given(**values: Any) -> dict[str, Any]:
-    """The values given, in order: an optional field that is None, blank text or no items is left out."""
-    return {key: value for key, value in values.items() if value not in (None, "", [])}
 
 
 def new_record(values: NewProject, path: Path, config: Config, as_of: date, shown: str) -> Written:
@@ -149,7 +145,7 @@ class NewKpi:
 def new_kpi_data(values: NewKpi) -> dict[str, Any]:
     """A new KPI record's data, in canonical key order; empty optional fields left out."""
     data: dict[str, Any] = {"format": 2, "kind": "kpi", "code": values.code}
-    data |= _given(number=_text(values.number))
+    data |= given(number=_text(values.number))
     data.update(
         name=_text(values.name),
         fiscal_year=values.fiscal_year,
@@ -159,7 +155,7 @@ def new_kpi_data(values: NewKpi) -> dict[str, Any]:
         target=typed_number(values.target),
     )
     baseline = None if values.baseline is None else typed_number(values.baseline)
-    data |= _given(
+    data |= given(
         baseline=baseline, direction=values.direction, projects=list(dict.fromkeys(values.projects))
     )
     data["agency"] = {"department": _text(values.department)}
@@ -223,7 +219,7 @@ def append_result(
     """``raw`` (a KPI record) with one ``[[results]]`` block appended, checked (``append_block``)."""
     _require_kind(raw, shown, "results")
     row: dict[str, Any] = {"quarter": values.quarter, "value": typed_number(values.value)}
-    row |= _given(date=values.date, note=_text(values.note))
+    row |= given(date=values.date, note=_text(values.note))
     return append_block(raw, path, "results", row, config, as_of, shown)
 
 
@@ -235,7 +231,7 @@ def append_evaluation(
     full_score = None if values.full_score is None else typed_number(values.full_score)
     evaluator = None if values.evaluator is None else _text(values.evaluator)
     row: dict[str, Any] = {"quarter": values.quarter, "score": typed_number(values.score)}
-    row |= _given(full_score=full_score, date=values.date, evaluator=evaluator, note=_text(values.note))
+    row |= given(full_score=full_score, date=values.date, evaluator=evaluator, note=_text(values.note))
     return append_block(raw, path, "evaluations", row, config, as_of, shown)
 
 
@@ -248,7 +244,7 @@ def append_revision(
         "date": values.date,
         "budget": quantize_money(values.budget),
         "reference": _text(values.reference),
-        **_given(note=_text(values.note)),
+        **given(note=_text(values.note)),
     }
     return append_block(raw, path, "budget_revisions", row, config, as_of, shown)
 
@@ -311,7 +307,7 @@ def build_report(values: ReportInput, previous: list[Any]) -> dict[str, Any]:
     if disbursed is None:  # cumulative: unchanged since the last report unless given
         before = last.get("disbursed", Decimal(0))
         disbursed = before if isinstance(before, Decimal | int) else Decimal(0)
-    report: dict[str, Any] = {
+    return {
         "no": no,
         "date": values.date,
         "progress": percent_value(values.progress),
@@ -319,10 +315,8 @@ def build_report(values: ReportInput, previous: list[Any]) -> dict[str, Any]:
         "plan_status": values.plan_status or "on_plan",
         "target_status": values.target_status,
         "note": _text(values.note),
+        **given(event=values.event),
     }
-    if values.event:
-        report["event"] = values.event
-    return report
 
 
 def append_report(
