@@ -364,14 +364,14 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     from ..core.kpi_page import merge_kpi, parse_kpi_page
     from ..core.layout import KPI_SCHEMA_FILE, render_record, schema_line
     from ..core.record import decode, parse
-    from ..core.repository import kpi_record_path
+    from ..core.repository import record_path
     from ..core.store import update
     from ..core.writing import refuse_errors
 
     imported = parse_kpi_page(text, shown, options)
     echo_findings(imported.warnings)
     data = imported.data
-    path = kpi_record_path(config, data["fiscal_year"], data["code"])
+    path = record_path(config, data["fiscal_year"], data["code"], kpi=True)
     record_shown = shown_path(path)
 
     warnings: list[Any] = []

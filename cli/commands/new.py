@@ -180,7 +180,7 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
 @click.option("--number", default=None, help=N_("KPI: its number in the agency's plan (5.1), optional."))
 def new(code: str, kind: str, **options: Any) -> None:
     from ..core.errors import ConflictError
-    from ..core.repository import find_by_code, kpi_record_path, record_path, require_code
+    from ..core.repository import find_by_code, record_path, require_code
     from ..core.store import update
     from ..core.writing import NewKpi, NewProject, Written, new_kpi_record, new_record
 
@@ -217,8 +217,8 @@ def new(code: str, kind: str, **options: Any) -> None:
         if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
             options[key] = ask(option, word, hint, kind_of_value)
     values: NewKpi | NewProject
+    path = record_path(config, options["fiscal_year"], code, kpi=is_kpi)
     if is_kpi:
-        path = kpi_record_path(config, options["fiscal_year"], code)
         typed = ("name", "fiscal_year", "department", "unit", "target", "direction", "baseline")
         values = NewKpi(
             code=code,
@@ -229,7 +229,6 @@ def new(code: str, kind: str, **options: Any) -> None:
             projects=tuple(options["projects"]),
         )
     else:
-        path = record_path(config, options["fiscal_year"], code)
         fields = {
             key: options[key] for key in ("name", "fiscal_year", "start", "end", "budget", "department")
         }
