@@ -102,31 +102,19 @@ def given(**values: Any) -> dict[str, Any]:
 
 
 def canonical_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The record's data with every key in canonical order (reports last)."""
-    if data.get("kind") == "kpi":
-        return _canonical_kpi(data)
-    top = ordered(data, TOP_ORDER)
-    for name, order in TABLE_ORDER.items():
+    """The record's data with every key in canonical order (a project's arrays of tables last,
+    a KPI's where ``KPI_TOP_ORDER`` puts them)."""
+    kpi = data.get("kind") == "kpi"
+    top = ordered(data, KPI_TOP_ORDER if kpi else TOP_ORDER)
+    for name, order in (KPI_TABLE_ORDER if kpi else TABLE_ORDER).items():
         if isinstance(top.get(name), Mapping):
             top[name] = ordered(top[name], order)
-    for name, order in PROJECT_ROW_ORDER.items():  # last, in this order
-        rows = top.pop(name, None)
-        if rows is not None:
-            if isinstance(rows, list):
-                rows = [ordered(r, order) if isinstance(r, Mapping) else r for r in rows]
-            top[name] = rows
-    return top
-
-
-def _canonical_kpi(data: Mapping[str, Any]) -> dict[str, Any]:
-    top = ordered(data, KPI_TOP_ORDER)
-    for name, order in KPI_TABLE_ORDER.items():
-        if isinstance(top.get(name), Mapping):
-            top[name] = ordered(top[name], order)
-    for name, order in KPI_ROW_ORDER.items():
-        rows = top.get(name)
+    for name, order in (KPI_ROW_ORDER if kpi else PROJECT_ROW_ORDER).items():
+        rows = top.get(name) if kpi else top.pop(name, None)  # a project's: last, in this order
         if isinstance(rows, list):
-            top[name] = [ordered(r, order) if isinstance(r, Mapping) else r for r in rows]
+            rows = [ordered(r, order) if isinstance(r, Mapping) else r for r in rows]
+        if rows is not None:
+            top[name] = rows
     return top
 
 
