@@ -225,14 +225,6 @@ def _read_bounded(file: Path, limit: int, shown: str) -> bytes:
     return raw
 
 
-def render_record(data: dict[str, Any], path: Path, root: Path) -> str:
-    """The record's TOML in the canonical layout (issue 3's ``layout``)."""
-    from ..core.layout import render_record as canonical
-    from ..core.layout import schema_line
-
-    return canonical(data, schema_line(path, root))
-
-
 def _require_folder(records_dir: Path) -> None:
     """``--records`` names a folder, or nothing yet (made on the way): never a FIFO, a device or
     a socket, which click's check for a file lets through."""
@@ -256,9 +248,10 @@ def checked_record(data: dict[str, Any], path: Path, config: Config, day: date, 
     """The record's TOML, its findings printed; ``InputError`` when it would not pass validate."""
     from ..core.check import check_data
     from ..core.errors import InputError
+    from ..core.layout import render_record, schema_line
     from ..core.record import parse
 
-    text = render_record(data, path, config.root)
+    text = render_record(data, schema_line(path, config.root))
     result = check_data(parse(text, path), text, path, config, day, shown_path(path))
     echo_findings(result.findings)
     if not result.ok:
