@@ -371,6 +371,7 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
     kind = error.kind
     name = type(kind).__name__
     title = _title_at(error.schema_path, key)
+    said = {"value": _show(error.instance), "about": _about(title)}  # what most sentences name
     if name == "Required":
         return (
             "missing-key",
@@ -398,59 +399,35 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
             "unknown key '{key}' in a format {format} record; it belongs to a later format (run projledger migrate)"
         ).format(key=where[-1], format=key[0])
     if name == "Type":
-        return (
-            "wrong-type",
-            _("{value} should be {types}{about}").format(
-                value=_show(error.instance), types=_types(kind.types), about=_about(title)
-            ),
-        )
+        return "wrong-type", _("{value} should be {types}{about}").format(**said, types=_types(kind.types))
     if name in ("Minimum", "ExclusiveMinimum"):
-        return (
-            "out-of-range",
-            _("{value} is below the minimum {limit}{about}").format(
-                value=_show(error.instance), limit=kind.limit, about=_about(title)
-            ),
+        return "out-of-range", _("{value} is below the minimum {limit}{about}").format(
+            **said, limit=kind.limit
         )
     if name in ("Maximum", "ExclusiveMaximum"):
-        return (
-            "out-of-range",
-            _("{value} is above the maximum {limit}{about}").format(
-                value=_show(error.instance), limit=kind.limit, about=_about(title)
-            ),
+        return "out-of-range", _("{value} is above the maximum {limit}{about}").format(
+            **said, limit=kind.limit
         )
     if name == "Enum":
-        return (
-            "not-allowed",
-            _("{value} is not allowed{about}; use one of: {options}").format(
-                value=_show(error.instance), about=_about(title), options=", ".join(map(str, kind.options))
-            ),
+        options = ", ".join(map(str, kind.options))
+        return "not-allowed", _("{value} is not allowed{about}; use one of: {options}").format(
+            **said, options=options
         )
     if name == "Constant":
-        return (
-            "not-allowed",
-            _("{value} is not allowed{about}; it must be {const}").format(
-                value=_show(error.instance),
-                about=_about(title),
-                const=json.dumps(_const_at(error.schema_path, key)),
-            ),
+        const = json.dumps(_const_at(error.schema_path, key))
+        return "not-allowed", _("{value} is not allowed{about}; it must be {const}").format(
+            **said, const=const
         )
     if name == "MinLength" or (name == "Pattern" and kind.pattern == r"\S"):
-        return "empty-text", _("must not be empty or blank{about}").format(about=_about(title))
+        return "empty-text", _("must not be empty or blank{about}").format(**said)
     if name == "MaxLength":
-        return "pattern", _("is longer than {limit} characters{about}").format(
-            limit=kind.limit, about=_about(title)
-        )
+        return "pattern", _("is longer than {limit} characters{about}").format(**said, limit=kind.limit)
     if name == "Pattern":
-        return (
-            "pattern",
-            _("{value} does not have the expected form{about} (pattern {pattern})").format(
-                value=_show(error.instance), about=_about(title), pattern=kind.pattern
-            ),
+        return "pattern", _("{value} does not have the expected form{about} (pattern {pattern})").format(
+            **said, pattern=kind.pattern
         )
     if name == "Format":
-        return "bad-date", _("{value} is not a real calendar date{about}").format(
-            value=_show(error.instance), about=_about(title)
-        )
+        return "bad-date", _("{value} is not a real calendar date{about}").format(**said)
     return "schema", f"{error.message}{_about(title)}"
 
 
