@@ -370,20 +370,21 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
     """(rule id, clerk's sentence) for one schema error."""
     kind = error.kind
     name = type(kind).__name__
-    title = _title_at(error.schema_path, key)
+    node = _node(error.schema_path, key)  # the schema's node that holds the broken keyword
+    title = str(node.get("title", ""))
     said = {"value": _show(error.instance), "about": _about(title)}  # what most sentences name
     if name == "Required":
         return (
             "missing-key",
             _("the required key '{key}'{about} is missing").format(
                 key=kind.property,
-                about=_about(_property_title(error.schema_path, kind.property, key)),
+                about=_about(str(node.get("properties", {}).get(kind.property, {}).get("title", ""))),
             ),
         )
     if name == "AdditionalProperties":
         keys = list(kind.unexpected)
         forbidden = _forbidden_keys(error.schema_path, error.instance, key)
-        known = [name for name in _known_keys(error.schema_path, key) if name not in forbidden]
+        known = [name for name in node.get("properties", {}) if name not in forbidden]
         hints = []
         for key in keys:
             import difflib  # only for failing files
@@ -414,7 +415,7 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
             **said, options=options
         )
     if name == "Constant":
-        const = json.dumps(_const_at(error.schema_path, key))
+        const = json.dumps(node.get("const"))
         return "not-allowed", _("{value} is not allowed{about}; it must be {const}").format(
             **said, const=const
         )
@@ -439,18 +440,6 @@ def _node(schema_path: Any, key: KindKey) -> dict[str, Any]:
     return result
 
 
-def _title_at(schema_path: Any, key: KindKey) -> str:
-    return str(_node(schema_path, key).get("title", ""))
-
-
-def _property_title(schema_path: Any, prop: str, key: KindKey) -> str:
-    return str(_node(schema_path, key).get("properties", {}).get(prop, {}).get("title", ""))
-
-
-def _known_keys(schema_path: Any, key: KindKey) -> list[str]:
-    return list(_node(schema_path, key).get("properties", {}))
-
-
 def _forbidden_keys(schema_path: Any, instance: Any, key: KindKey) -> set[str]:
     """The keys an object's ``allOf: [{if, then: {properties: {key: false}}}]`` forbids for
     ``instance`` (a format-2 key in a format-1 record): not named as allowed there."""
@@ -460,10 +449,6 @@ def _forbidden_keys(schema_path: Any, instance: Any, key: KindKey) -> set[str]:
         if "if" in entry and jsonschema_rs.is_valid(entry["if"], instance):
             forbidden |= {name for name, sub in then.items() if sub is False}
     return forbidden
-
-
-def _const_at(schema_path: Any, key: KindKey) -> Any:
-    return _node(schema_path, key).get("const")
 
 
 def _about(title: str) -> str:
