@@ -244,14 +244,15 @@ def _table(table: Mapping[str, Any], name: str, *, inside_aot: bool) -> str:
     for key, value in table.items():
         if isinstance(value, Mapping):
             tables.append((key, value, False))
-        elif _is_aot(value):
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, Mapping) for v in value):
             tables.extend((key, item, True) for item in value)
         else:
             literals.append((key, value))
     out: list[str] = []
     if inside_aot or (name and (literals or not tables)):
         out.append(f"[[{name}]]\n" if inside_aot else f"[{name}]\n")
-    out.extend(_literal(key, value) for key, value in literals)
+    # ``key = value`` by tomli-w; multi-line strings unless that would change a value
+    out.extend(toml_safe(tomli_w.dumps({k: v}, multiline_strings=not _has_crlf(v))) for k, v in literals)
     for key, value, in_aot in tables:
         if out:
             out.append("\n")
@@ -260,17 +261,8 @@ def _table(table: Mapping[str, Any], name: str, *, inside_aot: bool) -> str:
     return "".join(out)
 
 
-def _literal(key: str, value: Any) -> str:
-    """``key = value\\n`` by tomli-w; multi-line strings unless that would change a value."""
-    return toml_safe(tomli_w.dumps({key: value}, multiline_strings=not _has_crlf(value)))
-
-
 def _key(key: str) -> str:
     return toml_safe(tomli_w.dumps({key: 0}).rsplit(" = ", 1)[0])
-
-
-def _is_aot(value: Any) -> bool:
-    return isinstance(value, list | tuple) and bool(value) and all(isinstance(v, Mapping) for v in value)
 
 
 def _has_crlf(value: Any) -> bool:

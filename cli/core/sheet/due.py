@@ -19,11 +19,6 @@ from ..config import Config
 from ..portfolio import Filters, KpiRow, ProjectRow, filtered, rows
 
 
-def report_number(start: date, year: int, month: int) -> int:
-    """The number of the report that covers ``month`` of a project starting on ``start``."""
-    return month_number(start, date(year, month, 1))
-
-
 def due_number(row: ProjectRow, year: int, month: int, as_of: date) -> int | None:
     """The number of the report ``row``'s project owes for the month, or None when none is due.
 
@@ -32,7 +27,7 @@ def due_number(row: ProjectRow, year: int, month: int, as_of: date) -> int | Non
     """
     if row.state != "active" or (year, month) > (as_of.year, as_of.month):
         return None
-    number = report_number(row.start, year, month)
+    number = month_number(row.start, date(year, month, 1))  # the report that covers the month
     if number < 1 or (row.latest_no is not None and row.latest_no >= number):
         return None
     return number
