@@ -802,16 +802,12 @@ class WriterProcess:
             raise value
         return value
 
-    def _failed_meanwhile(self) -> None:
-        """Raise the child's failure as soon as it is known, rather than at ``finish``."""
-        if self.pipe.poll():
-            self._call()
-
     def begin(self, table: str, columns: Sequence[Column]) -> str:
         return self._call("begin", table, columns)  # type: ignore[no-any-return]
 
     def write(self, table: str, rows: list[Row]) -> None:
-        self._failed_meanwhile()
+        if self.pipe.poll():  # the child's failure raised as soon as it is known, not at finish
+            self._call()
         self.pipe.send(("write", table, rows))
 
     def finish(self) -> None:
