@@ -342,13 +342,8 @@ def parse_kpi_page(text: str, source: str = "<page>", options: KpiOptions | None
     page = _Page(text, source)
     page.read()
     fields = page.fields
-    missing = [name for name in ("code", "name") if name not in fields]
-    if page.target is None:
-        missing.append("target")
-    if "category" not in fields:
-        missing.append("category")
-    if page.level is None:
-        missing.append("level")
+    found = {**fields, "target": page.target, "level": page.level}
+    missing = [name for name in ("code", "name", "target", "category", "level") if found.get(name) is None]
     if missing:
         raise InputError(
             _("cannot import: the page does not hold {fields}; is it a KPI page? nothing was written").format(
