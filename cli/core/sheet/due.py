@@ -33,11 +33,6 @@ def due_number(row: ProjectRow, year: int, month: int, as_of: date) -> int | Non
     return number
 
 
-def month_words(year: int, month: int) -> str:
-    """``มีนาคม 2565``: a month as a clerk reads it (and no spreadsheet turns into a date)."""
-    return f"{MONTHS_TH[month - 1]} {to_be(year)}"
-
-
 def export_rows(
     config: Config,
     as_of: date,
@@ -58,7 +53,7 @@ def export_rows(
             {
                 "code": row.code,
                 "name": row.name,
-                "month": month_words(year, month),
+                "month": f"{MONTHS_TH[month - 1]} {to_be(year)}",  # มีนาคม 2565: no spreadsheet makes it a date
                 "no": number,
                 "latest_no": row.latest_no,
                 "latest_date": format_be(row.latest_date) if row.latest_date else None,
