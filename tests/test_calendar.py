@@ -9,7 +9,6 @@ import pytest
 
 from projledger.core.calendar import (
     DateInputError,
-    fiscal_month,
     fiscal_year,
     fiscal_year_bounds,
     format_be,
@@ -77,9 +76,7 @@ def test_arabic_indic_digits_are_not_thai_digits() -> None:
         parse_date("٢٥/١٠/٢٥٦٤")
 
 
-def test_fiscal_month_and_quarter() -> None:
-    assert fiscal_month(date(2021, 10, 1)) == 1
-    assert fiscal_month(date(2022, 9, 30)) == 12
+def test_quarter_end() -> None:
     assert quarter_end(2565, 1) == date(2021, 12, 31)
     assert quarter_end(2565, 2) == date(2022, 3, 31)
     assert quarter_end(2565, 4) == date(2022, 9, 30)

@@ -25,6 +25,7 @@ from .options import (
     current_config,
     day_of_check,
     echo_findings,
+    say,
     shown_path,
 )
 
@@ -162,19 +163,18 @@ def add_report(
         note = ask("--note", "note", "", click.STRING)
     event = "cancelled" if cancel else "completed" if complete else None
 
-    def build(today: date) -> Change:
-        values = ReportInput(
-            date=day or today, progress=progress, note=note, disbursed=disbursed, plan_status=plan_status,
-            target_status=target_status, event=event, no=number,
-        )  # fmt: skip
-        return lambda raw, path, config, as_of, shown: append_report(raw, path, values, config, as_of, shown)
-
-    appended = append_to(code_or_path, build)
+    appended = append_to(
+        code_or_path,
+        append_report,
+        lambda today: ReportInput(
+            day or today, progress, note, disbursed, plan_status, target_status, event, number
+        ),
+    )
     click.echo(status_line(compute_status(appended.written.project, appended.as_of, appended.config)))
 
 
-#: (current bytes, path, config, day of the check, name shown) -> what to store.
-Change = Callable[[bytes, Path, "Config", date, str], "Written"]
+#: (current bytes, path, the values typed, config, day of the check, name shown) -> what to store.
+Change = Callable[[bytes, Path, Any, "Config", date, str], "Written"]
 
 
 class Appended(NamedTuple):
@@ -185,10 +185,10 @@ class Appended(NamedTuple):
     as_of: date
 
 
-def append_to(code_or_path: str, build: Callable[[date], Change]) -> Appended:
-    """Find the record (by code, a KPI's too, or by path), append under its lock what
-    ``build(today)`` makes of its bytes, and print what was added (and any warning): the one
-    way every appending command (add-report, add-result, add-evaluation, revise-budget) writes."""
+def append_to(code_or_path: str, append: Change, values_of: Callable[[date], Any]) -> Appended:
+    """Find the record (by code, a KPI's too, or by path), append under its lock what ``append``
+    makes of its bytes and ``values_of(today)``, and print what was added (and any warning): the
+    one way every appending command (add-report, add-result, add-evaluation, revise-budget) writes."""
     from ..core.errors import NotFoundError
     from ..core.repository import resolve_record
     from ..core.store import update
@@ -198,19 +198,19 @@ def append_to(code_or_path: str, build: Callable[[date], Change]) -> Appended:
     today = date.fromordinal(as_of.toordinal())
     path = resolve_record(code_or_path, config)
     shown = shown_path(path)
-    make = build(today)
+    values = values_of(today)
     outcome: list[Written] = []
 
     def change(current: bytes | None) -> bytes:
         if current is None:
             raise NotFoundError(_("the record is gone"), path=shown)
-        outcome.append(make(current, path, config, as_of, shown))
+        outcome.append(append(current, path, values, config, as_of, shown))
         return outcome[-1].content
 
     update(path, change, config.records_dir)
     written = outcome[-1]
     if written.rewritten:
-        click.echo(f"projledger: {one_line(shown)}: {one_line(written.rewritten)}", err=True)
+        say(f"{one_line(shown)}: {one_line(written.rewritten)}")
     echo_findings(written.warnings)
     click.echo(printable(written.block), nl=False)
     return Appended(written, config, as_of)

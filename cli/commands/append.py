@@ -15,7 +15,7 @@ from decimal import Decimal
 import click
 
 from ..core.i18n import N_
-from .add_report import Change, append_to, ask
+from .add_report import append_to, ask
 from .options import DAY, MONEY, NUMBER, QUARTER
 
 
@@ -51,12 +51,11 @@ def add_result(
 
     quarter = quarter if quarter is not None else ask("--quarter", "quarter", N_("1 to 4"), QUARTER)
     value = value if value is not None else ask("--value", "value", "", NUMBER)
-
-    def build(today: date) -> Change:
-        values = ResultInput(quarter=quarter, value=value, date=day or today, note=note)
-        return lambda raw, path, config, as_of, shown: append_result(raw, path, values, config, as_of, shown)
-
-    append_to(code_or_path, build)
+    append_to(
+        code_or_path,
+        append_result,
+        lambda today: ResultInput(quarter=quarter, value=value, date=day or today, note=note),
+    )
 
 
 @click.command(
@@ -106,21 +105,11 @@ def add_evaluation(
 
     quarter = quarter if quarter is not None else ask("--quarter", "quarter", N_("1 to 4"), QUARTER)
     score = score if score is not None else ask("--score", "score", "", NUMBER)
-
-    def build(today: date) -> Change:
-        values = EvaluationInput(
-            quarter=quarter,
-            score=score,
-            date=day or today,
-            full_score=full_score,
-            evaluator=evaluator,
-            note=note,
-        )
-        return lambda raw, path, config, as_of, shown: append_evaluation(
-            raw, path, values, config, as_of, shown
-        )
-
-    append_to(code_or_path, build)
+    append_to(
+        code_or_path,
+        append_evaluation,
+        lambda today: EvaluationInput(quarter, score, day or today, full_score, evaluator, note),
+    )
 
 
 @click.command(
@@ -157,10 +146,4 @@ def revise_budget(code_or_path: str, budget: Decimal | None, day: date | None, n
     if note is None or not note.strip():
         note = ask("--note", "reference", "", click.STRING)
     values = RevisionInput(date=day, budget=budget, reference=note)
-
-    def build(today: date) -> Change:
-        return lambda raw, path, config, as_of, shown: append_revision(
-            raw, path, values, config, as_of, shown
-        )
-
-    append_to(code_or_path, build)
+    append_to(code_or_path, append_revision, lambda today: values)

@@ -6,13 +6,11 @@ from pathlib import Path
 
 import click
 
-from ..core.check import finding_from_error
 from ..core.errors import ProjledgerError, RecordError
-from ..core.findings import Finding, Severity
 from ..core.i18n import N_, _, ngettext
 from ..core.text import one_line
 from .options import PathArgument, echo_findings, reading_config
-from .rewriting import read_record, record_targets
+from .rewriting import error_finding, read_record, record_targets
 
 
 @click.command(
@@ -77,14 +75,8 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
                 change(read_record(path))
             else:
                 update(path, change)
-        except RecordError as error:
-            echo_findings([finding_from_error(error, shown)])
-            failed += 1
-            continue
         except ProjledgerError as error:
-            echo_findings(
-                [Finding(shown, error.line, error.field or "", "fmt", Severity.ERROR, error.message)]
-            )
+            echo_findings([error_finding(error, shown, "fmt")])
             failed += 1
             continue
         would = seen[-1]

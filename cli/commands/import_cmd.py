@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 from ..core.i18n import N_, _, os_problem
 from ..core.labels import KPI_DIRECTIONS
-from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, shown_path, today
+from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, say, shown_path, today
 
 
 def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[int, date]:
@@ -189,7 +189,7 @@ def import_command(
         except (ProjledgerError, OSError) as error:
             failed = True
             message = str(error) if not isinstance(error, OSError) else f"{shown}: {os_problem(error)}"
-            click.echo(f"projledger: {message}", err=True)
+            say(message)
     if failed:
         raise SystemExit(1)
 
@@ -225,14 +225,6 @@ def _read_bounded(file: Path, limit: int, shown: str) -> bytes:
     return raw
 
 
-def render_record(data: dict[str, Any], path: Path, root: Path) -> str:
-    """The record's TOML in the canonical layout (issue 3's ``layout``)."""
-    from ..core.layout import render_record as canonical
-    from ..core.layout import schema_line
-
-    return canonical(data, schema_line(path, root))
-
-
 def _require_folder(records_dir: Path) -> None:
     """``--records`` names a folder, or nothing yet (made on the way): never a FIFO, a device or
     a socket, which click's check for a file lets through."""
@@ -256,9 +248,10 @@ def checked_record(data: dict[str, Any], path: Path, config: Config, day: date, 
     """The record's TOML, its findings printed; ``InputError`` when it would not pass validate."""
     from ..core.check import check_data
     from ..core.errors import InputError
+    from ..core.layout import render_record, schema_line
     from ..core.record import parse
 
-    text = render_record(data, path, config.root)
+    text = render_record(data, schema_line(path, config.root))
     result = check_data(parse(text, path), text, path, config, day, shown_path(path))
     echo_findings(result.findings)
     if not result.ok:
@@ -364,14 +357,14 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     from ..core.kpi_page import merge_kpi, parse_kpi_page
     from ..core.layout import KPI_SCHEMA_FILE, render_record, schema_line
     from ..core.record import decode, parse
-    from ..core.repository import kpi_record_path
+    from ..core.repository import record_path
     from ..core.store import update
     from ..core.writing import refuse_errors
 
     imported = parse_kpi_page(text, shown, options)
     echo_findings(imported.warnings)
     data = imported.data
-    path = kpi_record_path(config, data["fiscal_year"], data["code"])
+    path = record_path(config, data["fiscal_year"], data["code"], kpi=True)
     record_shown = shown_path(path)
 
     warnings: list[Any] = []

@@ -13,7 +13,7 @@ from .. import __version__
 from ..core.config import CONFIG_NAME
 from ..core.errors import ConflictError, InputError
 from ..core.i18n import N_, _, os_problem
-from .options import OptionError, PathArgument
+from .options import OptionError, PathArgument, say
 
 
 @click.command(
@@ -110,21 +110,21 @@ def init(
     for name in written:
         click.echo(str(directory / name))
     for name in kept:
-        _note(_("kept the existing {path}").format(path=directory / name))
+        say(_("kept the existing {path}").format(path=directory / name))
     workflow = directory / WORKFLOW_PATH
     if install is not None:
-        _note(
+        say(
             _("CI installs projledger from {install} ({workflow})").format(install=install, workflow=workflow)
         )
         if install.startswith("./") and not (directory / install / "pyproject.toml").is_file():
-            _note(
+            say(
                 _(
                     "{install} is not there yet: put projledger's source there (its pyproject.toml) "
                     "before the first push, or CI's install step stops, saying so"
                 ).format(install=install)
             )
     else:
-        _note(
+        say(
             _(
                 "CI does not know where to install projledger from: set PROJLEDGER_INSTALL in "
                 "{workflow} (or run init with --install-from); until then its install step stops, saying so"
@@ -134,10 +134,6 @@ def init(
         _("Next: git init (if not yet), pre-commit install, then projledger new ... to register a project."),
         err=True,
     )
-
-
-def _note(text: str) -> None:
-    click.echo(f"projledger: {text}", err=True)
 
 
 def _sources(

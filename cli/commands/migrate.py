@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from ..core.check import finding_from_error
-from ..core.errors import ProjledgerError, RecordError
-from ..core.findings import Finding, Severity
+from ..core.errors import ProjledgerError
+from ..core.findings import Finding
 from ..core.i18n import N_, _, ngettext
 from ..core.text import one_line
 from .options import PathArgument, echo_findings, reading_config
-from .rewriting import read_record, record_targets
+from .rewriting import error_finding, read_record, record_targets
 
 
 @click.command(
@@ -64,11 +63,8 @@ def migrate(paths: tuple[Path, ...], check: bool) -> None:
         try:
             before = read_record(target.path)
             after = migrated(before, target.shown)
-        except RecordError as error:
-            refused.append(finding_from_error(error, target.shown))
-            continue
         except ProjledgerError as error:
-            refused.append(_finding(error, target.shown))
+            refused.append(error_finding(error, target.shown, "migrate"))
             continue
         if after is not None:
             planned.append(Migration(target.path, target.shown, before, after))
@@ -85,16 +81,10 @@ def migrate(paths: tuple[Path, ...], check: bool) -> None:
         click.echo(one_line(migration.shown))
     if outcome.failed is not None:
         failing, error = outcome.failed
-        echo_findings([_finding(error, failing.shown)])
+        echo_findings([error_finding(error, failing.shown, "migrate")])
     _summary(False, len(outcome.written), files, 1 if outcome.failed else 0)
     if outcome.failed is not None:
         raise SystemExit(1)
-
-
-def _finding(error: ProjledgerError, shown: str) -> Finding:
-    if isinstance(error, RecordError):
-        return finding_from_error(error, shown)
-    return Finding(shown, error.line, error.field or "", "migrate", Severity.ERROR, error.message)
 
 
 def _summary(check: bool, changed: int, files: int, failed: int) -> None:

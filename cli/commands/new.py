@@ -180,7 +180,7 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
 @click.option("--number", default=None, help=N_("KPI: its number in the agency's plan (5.1), optional."))
 def new(code: str, kind: str, **options: Any) -> None:
     from ..core.errors import ConflictError
-    from ..core.repository import find_by_code, kpi_record_path, record_path, require_code
+    from ..core.repository import find_by_code, record_path, require_code
     from ..core.store import update
     from ..core.writing import NewKpi, NewProject, Written, new_kpi_record, new_record
 
@@ -217,24 +217,18 @@ def new(code: str, kind: str, **options: Any) -> None:
         if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
             options[key] = ask(option, word, hint, kind_of_value)
     values: NewKpi | NewProject
+    path = record_path(config, options["fiscal_year"], code, kpi=is_kpi)
     if is_kpi:
-        path = kpi_record_path(config, options["fiscal_year"], code)
+        typed = ("name", "fiscal_year", "department", "unit", "target", "direction", "baseline")
         values = NewKpi(
             code=code,
-            name=options["name"],
-            fiscal_year=options["fiscal_year"],
-            department=options["department"],
-            unit=options["unit"],
-            target=options["target"],
+            **{key: options[key] for key in typed},
             category=options["category"] or "routine",
             level=options["level"] or "output",
-            direction=options["direction"],
-            baseline=options["baseline"],
             number=options["number"] or "",
             projects=tuple(options["projects"]),
         )
     else:
-        path = record_path(config, options["fiscal_year"], code)
         fields = {
             key: options[key] for key in ("name", "fiscal_year", "start", "end", "budget", "department")
         }
@@ -246,11 +240,8 @@ def new(code: str, kind: str, **options: Any) -> None:
     def change(current: bytes | None) -> bytes:
         if current is not None:
             raise taken(shown)
-        made = (
-            new_kpi_record(values, path, config, today(config), shown)
-            if isinstance(values, NewKpi)
-            else new_record(values, path, config, today(config), shown)
-        )
+        make = new_kpi_record if isinstance(values, NewKpi) else new_record
+        made = make(values, path, config, today(config), shown)  # type: ignore[arg-type]
         outcome.append(made)
         return made.content
 

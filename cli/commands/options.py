@@ -109,22 +109,21 @@ class DayType(ParsedType):
 DATE_STYLE = "projledger.date_style"
 
 
-class MoneyType(ParsedType):
-    """Baht: 3,540,000 or 1250000.50 (Thai digits too); never negative."""
-
-    name = "BAHT"
-    kind, error = Decimal, NumberInputError
-
-    def parse(self, text: str) -> Decimal:
-        return parse_money(text)
+def parsed_type(
+    name: str, kind: type, error: type[Exception], parse: Callable[[str], Any]
+) -> type[ParsedType]:
+    """The ``ParsedType`` of values ``parse`` reads."""
+    attributes = {"name": name, "kind": kind, "error": error, "parse": staticmethod(parse)}
+    return type(f"{name.title()}Type", (ParsedType,), attributes)
 
 
-class PercentType(ParsedType):
-    name = "PERCENT"
-    kind, error = Decimal, NumberInputError
-
-    def parse(self, text: str) -> Decimal:
-        return parse_percent(text)
+#: Baht: 3,540,000 or 1250000.50 (Thai digits too); never negative.
+MoneyType = parsed_type("BAHT", Decimal, NumberInputError, parse_money)
+PercentType = parsed_type("PERCENT", Decimal, NumberInputError, parse_percent)
+#: A measured value of any unit, 0 or more: 2,419.97 or 94.73 (Thai digits too).
+NumberType = parsed_type("NUMBER", Decimal, NumberInputError, parse_decimal)
+#: A Buddhist Era fiscal year (2567, ๒๕๖๗); a Gregorian one (2024) is refused with the BE year meant.
+FiscalYearType = parsed_type("YEAR", int, DateInputError, parse_fiscal_year)
 
 
 class WholeNumberType(ParsedType):
@@ -138,16 +137,6 @@ class WholeNumberType(ParsedType):
 
     def parse(self, text: str) -> int:
         return parse_whole(text, self.minimum)
-
-
-class NumberType(ParsedType):
-    """A measured value of any unit, 0 or more: 2,419.97 or 94.73 (Thai digits too)."""
-
-    name = "NUMBER"
-    kind, error = Decimal, NumberInputError
-
-    def parse(self, text: str) -> Decimal:
-        return parse_decimal(text)
 
 
 class QuarterType(ParsedType):
@@ -165,17 +154,6 @@ class QuarterType(ParsedType):
                 )
             )
         return quarter
-
-
-class FiscalYearType(ParsedType):
-    """A Buddhist Era fiscal year (2567, ๒๕๖๗); a Gregorian one (2024) is refused with the BE
-    year meant (``calendar.parse_fiscal_year``)."""
-
-    name = "YEAR"
-    kind, error = int, DateInputError
-
-    def parse(self, text: str) -> int:
-        return parse_fiscal_year(text)
 
 
 class LabelChoice(click.Choice):  # type: ignore[type-arg]
@@ -284,9 +262,14 @@ def reading_config(paths_given: bool, paths: Sequence[Path] = ()) -> Config:
     config = current_config()
     note = named_folders_expected(list(paths), config) if paths_given else records_expected(config)
     if note is not None:
-        click.echo(f"projledger: {one_line(note)}", err=True)
+        say(one_line(note))
     warn_cache_among_records(config)
     return config
+
+
+def say(text: str) -> None:
+    """One line of projledger's own on stderr: a note, a warning, what was written."""
+    click.echo(f"projledger: {text}", err=True)
 
 
 def warn_cache_among_records(config: Config) -> None:
@@ -295,7 +278,7 @@ def warn_cache_among_records(config: Config) -> None:
 
     warning = cache_among_records(os.environ, config)
     if warning is not None:
-        click.echo(f"projledger: {one_line(warning)}", err=True)
+        say(one_line(warning))
 
 
 def shown_path(path: Path) -> str:

@@ -13,8 +13,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
+from ..core.check import finding_from_error
 from ..core.config import Config
-from ..core.errors import RecordError
+from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
 from ..core.i18n import _, os_problem
 from .options import shown_path
@@ -65,6 +66,13 @@ def record_targets(paths: Sequence[Path], config: Config, *, check: bool) -> Ite
             continue
         yield Target(path, shown, again=target in done)
         done.add(target)
+
+
+def error_finding(error: ProjledgerError, shown: str, rule: str) -> Finding:
+    """A refusal as an error finding: a ``RecordError`` with its own rule, any other with ``rule``."""
+    if isinstance(error, RecordError):
+        return finding_from_error(error, shown)
+    return Finding(shown, error.line, error.field or "", rule, Severity.ERROR, error.message)
 
 
 def read_record(path: Path) -> bytes:

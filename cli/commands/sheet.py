@@ -14,25 +14,19 @@ from ..core.text import one_line, printable
 from .options import (
     FISCAL_YEAR,
     OutputPath,
-    ParsedType,
     PathArgument,
     as_of_option,
     current_config,
     output_plan,
+    parsed_type,
     reading_config,
+    say,
     shown_path,
     today,
 )
 
-
-class MonthType(ParsedType):
-    """A month as clerks type it: 10/2567 (BE), ๑๐/๒๕๖๗ or 2024-10."""
-
-    name = "MONTH"
-    kind, error = tuple, DateInputError
-
-    def parse(self, text: str) -> tuple[int, int]:
-        return parse_month(text)
+#: A month as clerks type it: 10/2567 (BE), ๑๐/๒๕๖๗ or 2024-10.
+MonthType = parsed_type("MONTH", tuple, DateInputError, parse_month)
 
 
 @click.group(
@@ -166,10 +160,7 @@ def export(
     shown = shown_path(output)
     if new_sheet:
         write_sheet(plan, "new", [], shown)
-        click.echo(
-            "projledger: " + _("wrote an empty registration sheet to {path}").format(path=one_line(shown)),
-            err=True,
-        )
+        say(_("wrote an empty registration sheet to {path}").format(path=one_line(shown)))
         return
     config = reading_config(False)  # no record where records were expected: an error, as status
     day = as_of or today(config)
@@ -189,32 +180,26 @@ def export(
     if skipped.files:
         path, reason = skipped.files[0]
         more = _(" and {count} more").format(count=len(skipped) - 1) if len(skipped) > 1 else ""
-        click.echo(
-            "projledger: "
-            + _(
-                "left out records that are not valid: {path} ({reason}){more}; see projledger validate"
-            ).format(path=one_line(path), reason=one_line(reason), more=more),
-            err=True,
+        say(
+            _("left out records that are not valid: {path} ({reason}){more}; see projledger validate").format(
+                path=one_line(path), reason=one_line(reason), more=more
+            )
         )
     if quarter is not None:
-        click.echo(
-            "projledger: "
-            + ngettext(
+        say(
+            ngettext(
                 "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
                 "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
                 len(lines),
-            ).format(n=len(lines), q=quarter, fy=fy, file=one_line(shown)),
-            err=True,
+            ).format(n=len(lines), q=quarter, fy=fy, file=one_line(shown))
         )
         return
-    click.echo(
-        "projledger: "
-        + ngettext(
+    say(
+        ngettext(
             "wrote {count} row due for {month} to {path}",
             "wrote {count} rows due for {month} to {path}",
             len(lines),
-        ).format(count=len(lines), month=format_month_be(year, number), path=one_line(shown)),
-        err=True,
+        ).format(count=len(lines), month=format_month_be(year, number), path=one_line(shown))
     )
 
 
@@ -274,20 +259,18 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
             for block in change.blocks:
                 click.echo(printable(block).rstrip("\n") + "\n")
             for note in change.rewritten:
-                click.echo(
-                    f"projledger: {one_line(change.shown)}: {one_line(note)} " + _("(dry run)"), err=True
-                )
+                say(f"{one_line(change.shown)}: {one_line(note)} " + _("(dry run)"))
     elif failed and not partial:
         appended = 0
     else:
         outcome = write_plan(plan, partial=partial)
         for change, error in outcome.failed:
-            click.echo(f"projledger: {one_line(str(error))}", err=True)
+            say(one_line(str(error)))
             failed = sorted({*failed, *change.rows})
         appended = sum(len(change.rows) for change in outcome.written)
         for change in outcome.written:
             for note in change.rewritten:
-                click.echo(f"projledger: {one_line(change.shown)}: {one_line(note)}", err=True)
+                say(f"{one_line(change.shown)}: {one_line(note)}")
             count = len(change.rows)
             if kind == "new":
                 done = ngettext("{count} new record (row {rows})", "{count} new records (rows {rows})", count)

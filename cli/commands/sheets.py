@@ -67,12 +67,12 @@ def wrote_spreadsheet(
     """
     if output_format == "xlsx":
         from ..core.xlsx import write_xlsx
-        from .options import shown_path
+        from .options import say, shown_path
 
         assert output is not None  # check_spreadsheet_options made sure
         columns, lines = sheet()
         write_xlsx(output_plan(output), lines, columns, language, title)  # never among the records
-        click.echo("projledger: " + _("wrote {path}").format(path=shown_path(output)), err=True)
+        say(_("wrote {path}").format(path=shown_path(output)))
         return True
     if output_format == "csv" and excel:
         from ..core.xlsx import excel_csv

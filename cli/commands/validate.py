@@ -99,7 +99,8 @@ def validate(
             index.close()
     findings.sort(key=Finding.sort_key)
     if output_format == "text":  # written as it is made: 10,000 findings are megabytes of text
-        for part in _batched(text_lines(findings, files), 512):
+        lines = text_lines(findings, files)
+        while part := "".join(islice(lines, 512)):
             click.echo(part, nl=False)
     else:
         click.echo(REPORTERS[output_format](findings, files), nl=False)
@@ -131,12 +132,6 @@ def _kpi_links(
                 yield path, shown_at(at), facts, codes
 
     return kpi_link_findings(checked())
-
-
-def _batched(lines: Iterator[str], size: int) -> Iterator[str]:
-    """``lines`` joined ``size`` at a time."""
-    while part := "".join(islice(lines, size)):
-        yield part
 
 
 def _shown_paths() -> Callable[[Path, bool], str]:

@@ -308,11 +308,6 @@ def end_window(fy: int) -> tuple[date, date]:
     return shift_years(first, -YEARS_BEFORE_FISCAL_YEAR), shift_years(last, YEARS_AFTER_FISCAL_YEAR)
 
 
-def fiscal_month(day: date) -> int:
-    """1 for October ... 12 for September."""
-    return (day.month - 10) % 12 + 1
-
-
 def quarter_end(fy: int, quarter: int) -> date:
     """Last day of a fiscal quarter: Q1 of FY 2565 ends 2021-12-31."""
     first, _ = fiscal_year_bounds(fy)

@@ -530,8 +530,10 @@ class Writer(Protocol):
     def abort(self) -> None: ...
 
 
-def _quantum(column: Column) -> Decimal:
-    return Decimal(1).scaleb(-column.scale)
+def _exact(column: Column) -> Callable[[Any], Decimal]:
+    """A value of a decimal column rounded to its scale (half up), as every format writes it."""
+    quantum = Decimal(1).scaleb(-column.scale)
+    return lambda value: Decimal(value).quantize(quantum, ROUND_HALF_UP)
 
 
 def _check_rows(table: str, columns: Sequence[Column], rows: list[Row]) -> None:
@@ -633,8 +635,8 @@ class ParquetWriter:
         for i, column in enumerate(self.columns[table]):
             values = [row[i] for row in rows]
             if column.scale:
-                quantum = _quantum(column)
-                values = [None if v is None else Decimal(v).quantize(quantum, ROUND_HALF_UP) for v in values]
+                exact = _exact(column)
+                values = [None if v is None else exact(v) for v in values]
             arrays.append(pa.array(values, type=schema.field(i).type))
         self.waiting[table].append(pa.RecordBatch.from_arrays(arrays, schema=schema))
         self.waiting_rows[table] += len(rows)
@@ -682,14 +684,8 @@ class SqliteWriter:
     @staticmethod
     def _converter(column: Column) -> Callable[[Any], Any] | None:
         if column.scale:
-            quantum, scale = _quantum(column), column.scale
-
-            def units(value: Any) -> Any:
-                if value is None:
-                    return None
-                return int(Decimal(value).quantize(quantum, ROUND_HALF_UP).scaleb(scale))
-
-            return units
+            exact, scale = _exact(column), column.scale
+            return lambda value: None if value is None else int(exact(value).scaleb(scale))
         if column.type == "date":
             return lambda value: None if value is None else value.isoformat()
         if column.type == "bool":
@@ -741,8 +737,8 @@ class NdjsonWriter:
     def _encoder(column: Column) -> Callable[[Any], str]:
         dumps = json.dumps
         if column.scale:
-            quantum = _quantum(column)
-            return lambda v: "null" if v is None else str(Decimal(v).quantize(quantum, ROUND_HALF_UP))
+            exact = _exact(column)
+            return lambda v: "null" if v is None else str(exact(v))
         if column.type == "date":
             return lambda v: "null" if v is None else f'"{v.isoformat()}"'
         return lambda v: dumps(v, ensure_ascii=False)
@@ -806,16 +802,12 @@ class WriterProcess:
             raise value
         return value
 
-    def _failed_meanwhile(self) -> None:
-        """Raise the child's failure as soon as it is known, rather than at ``finish``."""
-        if self.pipe.poll():
-            self._call()
-
     def begin(self, table: str, columns: Sequence[Column]) -> str:
         return self._call("begin", table, columns)  # type: ignore[no-any-return]
 
     def write(self, table: str, rows: list[Row]) -> None:
-        self._failed_meanwhile()
+        if self.pipe.poll():  # the child's failure raised as soon as it is known, not at finish
+            self._call()
         self.pipe.send(("write", table, rows))
 
     def finish(self) -> None:
@@ -1026,17 +1018,12 @@ def _write(
         raise
 
 
-def _close(items: Iterator[Item]) -> None:
-    """End the stream of items: the index's transaction, what was stored is kept, even on a failure."""
-    close = getattr(items, "close", None)
-    if close is not None:
-        close()
-
-
 def _fill(
     writer: Writer, folder: Path, output_format: str, config: Config, as_of: date, version: str,
     items: Iterator[Item], files: dict[str, str],
 ) -> ExportResult:  # fmt: skip
+    from .index import skip_reason
+
     ctx = Context(config.repository_name, as_of, config)
     counts = dict.fromkeys(TABLES, 0)
     pending: dict[str, list[Row]] = {table: [] for table in TABLES}
@@ -1046,14 +1033,11 @@ def _fill(
     limit = {table: max(MIN_BATCH, VALUES // len(columns_of(table))) for table in TABLES}
 
     def flush(table: str) -> None:
-        rows = pending[table]
-        if table not in checked:  # the first batch's every value; then each row's width
-            _check_rows(table, columns_of(table), rows)
+        rows, columns = pending[table], columns_of(table)
+        # the first batch's every value; then each row's width
+        if table not in checked or any(len(row) != len(columns) for row in rows):
+            _check_rows(table, columns, rows)
             checked.add(table)
-        else:
-            width = len(columns_of(table))
-            if any(len(row) != width for row in rows):
-                _check_rows(table, columns_of(table), rows)
         writer.write(table, rows)
         counts[table] += len(rows)
         pending[table] = []
@@ -1061,14 +1045,15 @@ def _fill(
     try:
         for item in items:
             if item.record is None:
-                skipped.append((item.path, _first_error(item.findings)))
+                skipped.append((item.path, skip_reason(item.findings, False) or _("not a record")))
             for table, produce in PRODUCERS.items():
                 bucket = pending[table]
                 bucket.extend(produce(ctx, item))
                 if len(bucket) >= limit[table]:
                     flush(table)
     finally:
-        _close(items)
+        # the index's transaction ended: what was stored is kept, even on a failure
+        getattr(items, "close", lambda: None)()
     for table in TABLES:
         if pending[table]:
             flush(table)
@@ -1102,9 +1087,3 @@ def _fill(
     writer.finish()  # Parquet's last row groups may open a last part: the manifest lists it
     (folder / MANIFEST).write_text(json.dumps(manifest(), ensure_ascii=False, indent=2) + "\n", "utf-8")
     return ExportResult(folder, counts, files, skipped)
-
-
-def _first_error(findings: str) -> str:
-    from .index import skip_reason
-
-    return skip_reason(findings, False) or _("not a record")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 
 from .calendar import format_be
 from .labels import FORM_TITLE, field_label, label
@@ -139,17 +140,8 @@ def _lines(text: str) -> tuple[str, ...]:
 
 def _paragraphs(text: str) -> tuple[tuple[str, ...], ...]:
     """Blank-line-separated paragraphs, each a tuple of its lines."""
-    paragraphs: list[tuple[str, ...]] = []
-    current: list[str] = []
-    for line in text.strip().splitlines():
-        if line.strip():
-            current.append(line.strip())
-        elif current:
-            paragraphs.append(tuple(current))
-            current = []
-    if current:
-        paragraphs.append(tuple(current))
-    return tuple(paragraphs)
+    lines = (line.strip() for line in text.strip().splitlines())
+    return tuple(tuple(paragraph) for filled, paragraph in groupby(lines, bool) if filled)
 
 
 def agency_line(project: Project) -> str:

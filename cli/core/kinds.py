@@ -15,7 +15,7 @@ costs no template engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
@@ -241,20 +241,7 @@ PROJECT = register(
 
 # --- format 2: the project record with evaluations and budget revisions, and the KPI ---------
 
-PROJECT_2 = register(
-    RecordKind(
-        format=2,
-        name="project",
-        schema_file="project.schema.json",
-        constructor=Project.from_data,
-        record_type=Project,
-        rules=RULES + PROJECT_RULES_2,
-        renderers=PROJECT.renderers,
-        facts=project_facts,
-        from_facts=project_from_facts,
-        days=_project_days,
-    )
-)
+PROJECT_2 = register(replace(PROJECT, format=2, rules=RULES + PROJECT_RULES_2, named=True))
 
 KPI = register(
     RecordKind(

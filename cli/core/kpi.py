@@ -210,11 +210,6 @@ def evaluations_from_facts(kept: list[list[Any]]) -> tuple[Evaluation, ...]:
     )  # fmt: skip
 
 
-def facts_kind(facts: dict[str, Any]) -> str:
-    """The kind of record whose facts these are: ``"kpi"``, else ``"project"``."""
-    return str(facts.get("kind", "project"))
-
-
 # --- the portfolio rule: a KPI's projects exist -----------------------------------------------
 
 #: The rule (an error) of a KPI naming a project that the portfolio does not hold.

@@ -45,6 +45,7 @@ from .errors import InputError
 from .findings import Finding, Severity
 from .i18n import _
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL
+from .layout import given
 from .legacy import Imported, fuzzy_choice
 from .money import NumberInputError, parse_decimal, typed_number
 from .text import nfc
@@ -341,13 +342,8 @@ def parse_kpi_page(text: str, source: str = "<page>", options: KpiOptions | None
     page = _Page(text, source)
     page.read()
     fields = page.fields
-    missing = [name for name in ("code", "name") if name not in fields]
-    if page.target is None:
-        missing.append("target")
-    if "category" not in fields:
-        missing.append("category")
-    if page.level is None:
-        missing.append("level")
+    found = {**fields, "target": page.target, "level": page.level}
+    missing = [name for name in ("code", "name", "target", "category", "level") if found.get(name) is None]
     if missing:
         raise InputError(
             _("cannot import: the page does not hold {fields}; is it a KPI page? nothing was written").format(
@@ -376,32 +372,15 @@ def parse_kpi_page(text: str, source: str = "<page>", options: KpiOptions | None
             page.lines_of["category"], "category",
             _("'{text}' is neither ตัวชี้วัดงานประจำ nor ตัวชี้วัดเชิงยุทธศาสตร์").format(text=fields["category"]),
         )  # fmt: skip
-    data["category"], data["level"], data["unit"], data["target"] = (
-        category,
-        page.level,
-        page.unit,
-        page.target,
-    )
+    data.update(category=category, level=page.level, unit=page.unit, target=page.target)
     data["agency"] = {"department": _department(page, options)}
-    direction = _direction(page, options, "baseline" in data)
-    if direction is not None:
-        data["direction"] = direction
-    for key in ("definition", "formula", "data_source"):
-        if fields.get(key):
-            data[key] = fields[key]
-    strategy = {
-        key: fields[f"strategy.{key}"]
-        for key in ("issue", "dimension", "goal")
-        if fields.get(f"strategy.{key}")
-    }
-    if strategy:
-        data["strategy"] = strategy
-    results = _results(page)
-    if results:
-        data["results"] = results
-    evaluations = _evaluations(page, options)
-    if evaluations:
-        data["evaluations"] = evaluations
+    data |= given(
+        direction=_direction(page, options, "baseline" in data),
+        **{key: fields.get(key) for key in ("definition", "formula", "data_source")},
+        strategy=given(**{key: fields.get(f"strategy.{key}") for key in ("issue", "dimension", "goal")}),
+        results=_results(page),
+        evaluations=_evaluations(page, options),
+    )
     if page.lacking:
         raise MissingOptionError(
             _("cannot import: the page does not print {what}; nothing was written").format(
@@ -479,14 +458,8 @@ def _results(page: _Page) -> list[dict[str, Any]]:
             ).format(quarter=quarter))  # fmt: skip
             continue
         reported = reported or row.value > 0
-        result: dict[str, Any] = {"quarter": quarter, "value": row.value}
-        if note is not None:
-            day, text = _note(page, note)
-            if day is not None:
-                result["date"] = day
-            if text:
-                result["note"] = text
-        results.append(result)
+        day, text = _note(page, note) if note is not None else (None, "")
+        results.append({"quarter": quarter, "value": row.value, **given(date=day, note=text)})
     for quarter, note in sorted(page.notes.items()):
         if quarter not in page.rows:
             page.warn(note.line, f"results[{quarter}].note", _(
@@ -544,11 +517,8 @@ def _evaluations(page: _Page, options: KpiOptions) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for quarter in sorted(found):
         _line, score, full = found[quarter]
-        evaluation: dict[str, Any] = {"quarter": quarter, "score": score}
-        if full is not None:
-            evaluation["full_score"] = full
-        evaluation["date"] = options.evaluation_dates[quarter]
-        out.append(evaluation)
+        day = options.evaluation_dates[quarter]
+        out.append({"quarter": quarter, "score": score, **given(full_score=full), "date": day})
     return out
 
 

@@ -59,11 +59,6 @@ def met_word(met: bool | None, lang: Lang) -> str:
     return label("met" if met else "not_met", lang)
 
 
-def target_text(row: KpiRow) -> str:
-    """The target with its unit; ``≤`` before it where less is better."""
-    return f"{'≤ ' if row.direction == 'lower' else ''}{amount(row.target)} {row.unit}".strip()
-
-
 def _quarter(quarter: int, lang: Lang) -> str:
     return f"{word('quarter_no', lang)} {quarter}" if lang == "th" else f"Q{quarter}"
 
@@ -106,7 +101,7 @@ def kpi_cells(row: KpiRow, lang: Lang, fmt: str = "table", paint: Paint = _no_pa
         row.code,
         _text(name, fmt),
         row.agency_code,
-        _text(target_text(row), fmt),
+        _text(f"{'≤ ' if row.direction == 'lower' else ''}{amount(row.target)} {row.unit}".strip(), fmt),
         latest_text(row, lang),
         format_percent(row.percent_of_target) or "-",
         paint(met, "on_plan" if row.met else "behind") if row.met is not None else met,

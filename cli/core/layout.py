@@ -95,32 +95,26 @@ def ordered(table: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
     return {**known, **{key: value for key, value in table.items() if key not in known}}
 
 
+def given(**values: Any) -> dict[str, Any]:
+    """The values given, in order: an optional key whose value is None, blank text or empty is
+    left out of a record, never written empty."""
+    return {key: value for key, value in values.items() if value not in (None, "", [], {})}
+
+
 def canonical_data(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The record's data with every key in canonical order (reports last)."""
-    if data.get("kind") == "kpi":
-        return _canonical_kpi(data)
-    top = ordered(data, TOP_ORDER)
-    for name, order in TABLE_ORDER.items():
+    """The record's data with every key in canonical order (a project's arrays of tables last,
+    a KPI's where ``KPI_TOP_ORDER`` puts them)."""
+    kpi = data.get("kind") == "kpi"
+    top = ordered(data, KPI_TOP_ORDER if kpi else TOP_ORDER)
+    for name, order in (KPI_TABLE_ORDER if kpi else TABLE_ORDER).items():
         if isinstance(top.get(name), Mapping):
             top[name] = ordered(top[name], order)
-    for name, order in PROJECT_ROW_ORDER.items():  # last, in this order
-        rows = top.pop(name, None)
-        if rows is not None:
-            if isinstance(rows, list):
-                rows = [ordered(r, order) if isinstance(r, Mapping) else r for r in rows]
-            top[name] = rows
-    return top
-
-
-def _canonical_kpi(data: Mapping[str, Any]) -> dict[str, Any]:
-    top = ordered(data, KPI_TOP_ORDER)
-    for name, order in KPI_TABLE_ORDER.items():
-        if isinstance(top.get(name), Mapping):
-            top[name] = ordered(top[name], order)
-    for name, order in KPI_ROW_ORDER.items():
-        rows = top.get(name)
+    for name, order in (KPI_ROW_ORDER if kpi else PROJECT_ROW_ORDER).items():
+        rows = top.get(name) if kpi else top.pop(name, None)  # a project's: last, in this order
         if isinstance(rows, list):
-            top[name] = [ordered(r, order) if isinstance(r, Mapping) else r for r in rows]
+            rows = [ordered(r, order) if isinstance(r, Mapping) else r for r in rows]
+        if rows is not None:
+            top[name] = rows
     return top
 
 
@@ -250,14 +244,15 @@ def _table(table: Mapping[str, Any], name: str, *, inside_aot: bool) -> str:
     for key, value in table.items():
         if isinstance(value, Mapping):
             tables.append((key, value, False))
-        elif _is_aot(value):
+        elif isinstance(value, list | tuple) and value and all(isinstance(v, Mapping) for v in value):
             tables.extend((key, item, True) for item in value)
         else:
             literals.append((key, value))
     out: list[str] = []
     if inside_aot or (name and (literals or not tables)):
         out.append(f"[[{name}]]\n" if inside_aot else f"[{name}]\n")
-    out.extend(_literal(key, value) for key, value in literals)
+    # ``key = value`` by tomli-w; multi-line strings unless that would change a value
+    out.extend(toml_safe(tomli_w.dumps({k: v}, multiline_strings=not _has_crlf(v))) for k, v in literals)
     for key, value, in_aot in tables:
         if out:
             out.append("\n")
@@ -266,17 +261,8 @@ def _table(table: Mapping[str, Any], name: str, *, inside_aot: bool) -> str:
     return "".join(out)
 
 
-def _literal(key: str, value: Any) -> str:
-    """``key = value\\n`` by tomli-w; multi-line strings unless that would change a value."""
-    return toml_safe(tomli_w.dumps({key: value}, multiline_strings=not _has_crlf(value)))
-
-
 def _key(key: str) -> str:
     return toml_safe(tomli_w.dumps({key: 0}).rsplit(" = ", 1)[0])
-
-
-def _is_aot(value: Any) -> bool:
-    return isinstance(value, list | tuple) and bool(value) and all(isinstance(v, Mapping) for v in value)
 
 
 def _has_crlf(value: Any) -> bool:

@@ -71,7 +71,7 @@ from .labels import (
     label,
     value_for_label,
 )
-from .layout import canonical_data
+from .layout import canonical_data, given
 from .money import NumberInputError, parse_money, parse_percent
 from .record import Document
 from .text import nfc
@@ -446,21 +446,14 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
     reader.read()
     data: dict[str, Any] = {"format": 1}
     _header_fields(reader, data)
-    details: dict[str, Any] = {}
-    if reader.rationale:
-        details["rationale"] = "\n\n".join("\n".join(p) for p in reader.rationale)
-    for kind in ("objectives", "targets"):
-        if reader.items[kind]:
-            details[kind] = list(reader.items[kind])
-    if details:
-        data["details"] = details
+    rationale = "\n\n".join("\n".join(p) for p in reader.rationale)
+    items = {kind: list(reader.items[kind]) for kind in ("objectives", "targets")}
     strategy = {
         key: _STARS.sub("", reader.fields[f"strategy.{key}"]).strip()
         for key, _ in STRATEGY_LABELS
         if reader.fields.get(f"strategy.{key}", "").strip("* ")
     }
-    if strategy:
-        data["strategy"] = strategy
+    data |= given(details=given(rationale=rationale, **items), strategy=strategy)
     _mend_extraction_slips(reader, data)
     reports, left_out = _reports(reader)
     if reports:
@@ -599,8 +592,7 @@ def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
     for key in ("owner", "coordinator"):
         if value := fields.get(key, "").strip():
             agency[key] = value
-    if agency:
-        data["agency"] = agency
+    data |= given(agency=agency)
 
 
 #: A KPI code (``ป.1``) glued to the words after it: PDF extraction drops that space.

@@ -64,18 +64,12 @@ def is_record_code(text: str, config: Config) -> bool:
     return is_code(text, config) or is_kpi_code(text)
 
 
-def _require_code(code: str, config: Config) -> None:
-    if not is_code(code, config):
-        raise UnsafePathError(
-            _("'{code}' is not a project code like 01000000-2475").format(code=code), field="code"
-        )
-
-
-def record_path(config: Config, fiscal_year: int, code: str) -> Path:
-    """Where a new record goes: ``records/<FY>/<code>.toml``; the code is checked first."""
-    _require_code(code, config)
-    path = config.records_dir / str(fiscal_year) / f"{code}{RECORD_SUFFIX}"
-    ensure_inside(path.parent, config)  # a fiscal-year folder that links out is no place to write
+def record_path(config: Config, fiscal_year: int, code: str, *, kpi: bool = False) -> Path:
+    """Where a new record goes: ``records/<FY>/<code>.toml`` (a KPI's, with ``kpi``, in
+    ``records/<FY>/kpi/``); the code is checked first."""
+    require_code(code, config, kpi=kpi)
+    path = config.records_dir / str(fiscal_year) / (KPI_FOLDER if kpi else "") / f"{code}{RECORD_SUFFIX}"
+    ensure_inside(path.parent, config)  # a folder that links out is no place to write
     return path
 
 
@@ -86,18 +80,12 @@ KPI_FOLDER = "kpi"  # kpi.KPI_FOLDER (not imported: this module stays light)
 
 def require_code(code: str, config: Config, *, kpi: bool = False) -> None:
     """Refuse (``UnsafePathError``) ``code`` unless it is a project's code (a KPI's with ``kpi``)."""
-    if not kpi:
-        _require_code(code, config)
-    elif not is_kpi_code(code):
+    if not kpi and not is_code(code, config):
+        raise UnsafePathError(
+            _("'{code}' is not a project code like 01000000-2475").format(code=code), field="code"
+        )
+    if kpi and not is_kpi_code(code):
         raise UnsafePathError(_("'{code}' is not a KPI code like 5026-2001").format(code=code), field="code")
-
-
-def kpi_record_path(config: Config, fiscal_year: int, code: str) -> Path:
-    """Where a KPI record goes: ``records/<FY>/kpi/<code>.toml``; the code is checked first."""
-    require_code(code, config, kpi=True)
-    path = config.records_dir / str(fiscal_year) / KPI_FOLDER / f"{code}{RECORD_SUFFIX}"
-    ensure_inside(path.parent, config)  # a folder that links out is no place to write
-    return path
 
 
 def find_by_code(code: str, config: Config) -> Path | None:
@@ -108,7 +96,7 @@ def find_by_code(code: str, config: Config) -> Path | None:
     costs the same in a repository of one record as in one of 100,000.
     """
     if not is_kpi_code(code):
-        _require_code(code, config)
+        require_code(code, config)
     name = code + RECORD_SUFFIX
     patterns = (f"*/{KPI_FOLDER}/{name}",) if is_kpi_code(code) else (name, f"*/{name}")
     found: list[Path] = []

@@ -29,10 +29,6 @@ WORKFLOW_PATH = ".github/workflows/projledger.yml"
 SCHEMA_HEADER = f"#:schema ../../{SCHEMA_PATH}"
 
 
-def _numbers(values: tuple[object, ...]) -> str:
-    return ", ".join(str(v) for v in values)
-
-
 def config_text() -> str:
     """``projledger.toml`` with every setting written out at its default, each explained."""
     return f"""\
@@ -69,7 +65,7 @@ code_pattern = '{DEFAULT_CODE_PATTERN}'
 # quarters 1-4 (Oct-Dec, Jan-Mar, Apr-Jun, Jul-Sep). The default is the cabinet's overall
 # target of recent years; a fiscal year (Buddhist Era) may have its own line.
 [disbursement_targets]
-default = [{_numbers(DEFAULT_TARGETS)}]
+default = [{", ".join(map(str, DEFAULT_TARGETS))}]
 # "2567" = [30, 52, 75, 100]
 """
 

@@ -175,18 +175,21 @@ DECIMALS_KEYWORD = "x-decimals"
 @cache
 def decimal_positions(key: KindKey = PROJECT) -> tuple[tuple[tuple[str, ...], int], ...]:
     """(path, decimals allowed) for each place where the schema limits an amount's decimals."""
-    nodes: dict[tuple[str, ...], int] = {}
+    nodes = _nodes(schema(key))
+    return tuple(
+        (path, node[DECIMALS_KEYWORD]) for path, node in nodes if isinstance(node.get(DECIMALS_KEYWORD), int)
+    )
 
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        if isinstance(node.get(DECIMALS_KEYWORD), int):
-            nodes[path] = node[DECIMALS_KEYWORD]
-        for key, child in node.get("properties", {}).items():
-            walk(child, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "*"))
 
-    walk(schema(key), ())
-    return tuple(nodes.items())
+def _nodes(
+    node: dict[str, Any], path: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], dict[str, Any]]]:
+    """Every node of a schema with its path (``*`` for any array item), the node first."""
+    yield path, node
+    for key, child in node.get("properties", {}).items():
+        yield from _nodes(child, (*path, key))
+    if isinstance(node.get("items"), dict):
+        yield from _nodes(node["items"], (*path, "*"))
 
 
 def decimal_problems(data: Any, key: KindKey = PROJECT) -> list[Problem]:
@@ -260,18 +263,7 @@ def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[t
 @cache
 def _date_positions(key: KindKey) -> tuple[tuple[str, ...], ...]:
     """Paths (``*`` for any array item) where the schema wants a date."""
-    found: list[tuple[str, ...]] = []
-
-    def walk(node: dict[str, Any], path: tuple[str, ...]) -> None:
-        if node.get("format") == "date":
-            found.append(path)
-        for key, child in node.get("properties", {}).items():
-            walk(child, (*path, key))
-        if isinstance(node.get("items"), dict):
-            walk(node["items"], (*path, "*"))
-
-    walk(schema(key), ())
-    return tuple(found)
+    return tuple(path for path, node in _nodes(schema(key)) if node.get("format") == "date")
 
 
 def _values_at(
@@ -378,19 +370,21 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
     """(rule id, clerk's sentence) for one schema error."""
     kind = error.kind
     name = type(kind).__name__
-    title = _title_at(error.schema_path, key)
+    node = _node(error.schema_path, key)  # the schema's node that holds the broken keyword
+    title = str(node.get("title", ""))
+    said = {"value": _show(error.instance), "about": _about(title)}  # what most sentences name
     if name == "Required":
         return (
             "missing-key",
             _("the required key '{key}'{about} is missing").format(
                 key=kind.property,
-                about=_about(_property_title(error.schema_path, kind.property, key)),
+                about=_about(str(node.get("properties", {}).get(kind.property, {}).get("title", ""))),
             ),
         )
     if name == "AdditionalProperties":
         keys = list(kind.unexpected)
         forbidden = _forbidden_keys(error.schema_path, error.instance, key)
-        known = [name for name in _known_keys(error.schema_path, key) if name not in forbidden]
+        known = [name for name in node.get("properties", {}) if name not in forbidden]
         hints = []
         for key in keys:
             import difflib  # only for failing files
@@ -406,59 +400,35 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
             "unknown key '{key}' in a format {format} record; it belongs to a later format (run projledger migrate)"
         ).format(key=where[-1], format=key[0])
     if name == "Type":
-        return (
-            "wrong-type",
-            _("{value} should be {types}{about}").format(
-                value=_show(error.instance), types=_types(kind.types), about=_about(title)
-            ),
-        )
+        return "wrong-type", _("{value} should be {types}{about}").format(**said, types=_types(kind.types))
     if name in ("Minimum", "ExclusiveMinimum"):
-        return (
-            "out-of-range",
-            _("{value} is below the minimum {limit}{about}").format(
-                value=_show(error.instance), limit=kind.limit, about=_about(title)
-            ),
+        return "out-of-range", _("{value} is below the minimum {limit}{about}").format(
+            **said, limit=kind.limit
         )
     if name in ("Maximum", "ExclusiveMaximum"):
-        return (
-            "out-of-range",
-            _("{value} is above the maximum {limit}{about}").format(
-                value=_show(error.instance), limit=kind.limit, about=_about(title)
-            ),
+        return "out-of-range", _("{value} is above the maximum {limit}{about}").format(
+            **said, limit=kind.limit
         )
     if name == "Enum":
-        return (
-            "not-allowed",
-            _("{value} is not allowed{about}; use one of: {options}").format(
-                value=_show(error.instance), about=_about(title), options=", ".join(map(str, kind.options))
-            ),
+        options = ", ".join(map(str, kind.options))
+        return "not-allowed", _("{value} is not allowed{about}; use one of: {options}").format(
+            **said, options=options
         )
     if name == "Constant":
-        return (
-            "not-allowed",
-            _("{value} is not allowed{about}; it must be {const}").format(
-                value=_show(error.instance),
-                about=_about(title),
-                const=json.dumps(_const_at(error.schema_path, key)),
-            ),
+        const = json.dumps(node.get("const"))
+        return "not-allowed", _("{value} is not allowed{about}; it must be {const}").format(
+            **said, const=const
         )
     if name == "MinLength" or (name == "Pattern" and kind.pattern == r"\S"):
-        return "empty-text", _("must not be empty or blank{about}").format(about=_about(title))
+        return "empty-text", _("must not be empty or blank{about}").format(**said)
     if name == "MaxLength":
-        return "pattern", _("is longer than {limit} characters{about}").format(
-            limit=kind.limit, about=_about(title)
-        )
+        return "pattern", _("is longer than {limit} characters{about}").format(**said, limit=kind.limit)
     if name == "Pattern":
-        return (
-            "pattern",
-            _("{value} does not have the expected form{about} (pattern {pattern})").format(
-                value=_show(error.instance), about=_about(title), pattern=kind.pattern
-            ),
+        return "pattern", _("{value} does not have the expected form{about} (pattern {pattern})").format(
+            **said, pattern=kind.pattern
         )
     if name == "Format":
-        return "bad-date", _("{value} is not a real calendar date{about}").format(
-            value=_show(error.instance), about=_about(title)
-        )
+        return "bad-date", _("{value} is not a real calendar date{about}").format(**said)
     return "schema", f"{error.message}{_about(title)}"
 
 
@@ -470,18 +440,6 @@ def _node(schema_path: Any, key: KindKey) -> dict[str, Any]:
     return result
 
 
-def _title_at(schema_path: Any, key: KindKey) -> str:
-    return str(_node(schema_path, key).get("title", ""))
-
-
-def _property_title(schema_path: Any, prop: str, key: KindKey) -> str:
-    return str(_node(schema_path, key).get("properties", {}).get(prop, {}).get("title", ""))
-
-
-def _known_keys(schema_path: Any, key: KindKey) -> list[str]:
-    return list(_node(schema_path, key).get("properties", {}))
-
-
 def _forbidden_keys(schema_path: Any, instance: Any, key: KindKey) -> set[str]:
     """The keys an object's ``allOf: [{if, then: {properties: {key: false}}}]`` forbids for
     ``instance`` (a format-2 key in a format-1 record): not named as allowed there."""
@@ -491,10 +449,6 @@ def _forbidden_keys(schema_path: Any, instance: Any, key: KindKey) -> set[str]:
         if "if" in entry and jsonschema_rs.is_valid(entry["if"], instance):
             forbidden |= {name for name, sub in then.items() if sub is False}
     return forbidden
-
-
-def _const_at(schema_path: Any, key: KindKey) -> Any:
-    return _node(schema_path, key).get("const")
 
 
 def _about(title: str) -> str:

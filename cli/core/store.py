@@ -179,8 +179,10 @@ def record_target(path: Path, within: Path | None = None) -> Path:
                 path=path,
             ) from None
     if not stat.S_ISREG(mode):
+        from .outputs import kind_of
+
         raise RecordError(
-            _("is {what} where a record file belongs; nothing written").format(what=_kind(mode)),
+            _("is {what} where a record file belongs; nothing written").format(what=kind_of(mode)),
             rule="unsafe-path",
             path=path,
         )
@@ -194,12 +196,6 @@ def record_target(path: Path, within: Path | None = None) -> Path:
             path=path,
         )
     return target
-
-
-def _kind(mode: int) -> str:
-    from .outputs import kind_of
-
-    return kind_of(mode)
 
 
 def update(

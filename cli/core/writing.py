@@ -28,6 +28,7 @@ from .i18n import _, ngettext
 from .layout import (
     KPI_SCHEMA_FILE,
     comments,
+    given,
     line_ending,
     render_block,
     render_record,
@@ -101,20 +102,15 @@ def new_record_data(values: NewProject) -> dict[str, Any]:
         "code": values.code,
         "name": _text(values.name),
     }
-    if values.plan_ref.strip():
-        data["plan_ref"] = _text(values.plan_ref)
+    data |= given(plan_ref=_text(values.plan_ref))
     data.update(
         fiscal_year=values.fiscal_year,
         start=values.start,
         end=values.end,
         budget=quantize_money(values.budget),
     )
-    agency = {"department": _text(values.department)}
-    for key in ("division", "unit", "owner", "coordinator"):
-        value = getattr(values, key)
-        if value.strip():
-            agency[key] = _text(value)
-    data["agency"] = agency
+    details = {key: _text(getattr(values, key)) for key in ("division", "unit", "owner", "coordinator")}
+    data["agency"] = {"department": _text(values.department), **given(**details)}
     return data
 
 
@@ -149,8 +145,7 @@ class NewKpi:
 def new_kpi_data(values: NewKpi) -> dict[str, Any]:
     """A new KPI record's data, in canonical key order; empty optional fields left out."""
     data: dict[str, Any] = {"format": 2, "kind": "kpi", "code": values.code}
-    if values.number.strip():
-        data["number"] = _text(values.number)
+    data |= given(number=_text(values.number))
     data.update(
         name=_text(values.name),
         fiscal_year=values.fiscal_year,
@@ -159,12 +154,10 @@ def new_kpi_data(values: NewKpi) -> dict[str, Any]:
         unit=_text(values.unit),
         target=typed_number(values.target),
     )
-    if values.baseline is not None:
-        data["baseline"] = typed_number(values.baseline)
-    if values.direction is not None:
-        data["direction"] = values.direction
-    if values.projects:
-        data["projects"] = list(dict.fromkeys(values.projects))
+    baseline = None if values.baseline is None else typed_number(values.baseline)
+    data |= given(
+        baseline=baseline, direction=values.direction, projects=list(dict.fromkeys(values.projects))
+    )
     data["agency"] = {"department": _text(values.department)}
     return data
 
@@ -226,10 +219,7 @@ def append_result(
     """``raw`` (a KPI record) with one ``[[results]]`` block appended, checked (``append_block``)."""
     _require_kind(raw, shown, "results")
     row: dict[str, Any] = {"quarter": values.quarter, "value": typed_number(values.value)}
-    if values.date is not None:
-        row["date"] = values.date
-    if values.note.strip():
-        row["note"] = _text(values.note)
+    row |= given(date=values.date, note=_text(values.note))
     return append_block(raw, path, "results", row, config, as_of, shown)
 
 
@@ -238,14 +228,10 @@ def append_evaluation(
 ) -> Written:
     """``raw`` (a format-2 project or a KPI) with one ``[[evaluations]]`` block appended, checked."""
     _require_kind(raw, shown, "evaluations")
+    full_score = None if values.full_score is None else typed_number(values.full_score)
+    evaluator = None if values.evaluator is None else _text(values.evaluator)
     row: dict[str, Any] = {"quarter": values.quarter, "score": typed_number(values.score)}
-    if values.full_score is not None:
-        row["full_score"] = typed_number(values.full_score)
-    row["date"] = values.date
-    if values.evaluator is not None and values.evaluator.strip():
-        row["evaluator"] = _text(values.evaluator)
-    if values.note.strip():
-        row["note"] = _text(values.note)
+    row |= given(full_score=full_score, date=values.date, evaluator=evaluator, note=_text(values.note))
     return append_block(raw, path, "evaluations", row, config, as_of, shown)
 
 
@@ -258,9 +244,8 @@ def append_revision(
         "date": values.date,
         "budget": quantize_money(values.budget),
         "reference": _text(values.reference),
+        **given(note=_text(values.note)),
     }
-    if values.note.strip():
-        row["note"] = _text(values.note)
     return append_block(raw, path, "budget_revisions", row, config, as_of, shown)
 
 
@@ -322,7 +307,7 @@ def build_report(values: ReportInput, previous: list[Any]) -> dict[str, Any]:
     if disbursed is None:  # cumulative: unchanged since the last report unless given
         before = last.get("disbursed", Decimal(0))
         disbursed = before if isinstance(before, Decimal | int) else Decimal(0)
-    report: dict[str, Any] = {
+    return {
         "no": no,
         "date": values.date,
         "progress": percent_value(values.progress),
@@ -330,10 +315,8 @@ def build_report(values: ReportInput, previous: list[Any]) -> dict[str, Any]:
         "plan_status": values.plan_status or "on_plan",
         "target_status": values.target_status,
         "note": _text(values.note),
+        **given(event=values.event),
     }
-    if values.event:
-        report["event"] = values.event
-    return report
 
 
 def append_report(

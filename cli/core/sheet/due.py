@@ -19,11 +19,6 @@ from ..config import Config
 from ..portfolio import Filters, KpiRow, ProjectRow, filtered, rows
 
 
-def report_number(start: date, year: int, month: int) -> int:
-    """The number of the report that covers ``month`` of a project starting on ``start``."""
-    return month_number(start, date(year, month, 1))
-
-
 def due_number(row: ProjectRow, year: int, month: int, as_of: date) -> int | None:
     """The number of the report ``row``'s project owes for the month, or None when none is due.
 
@@ -32,15 +27,10 @@ def due_number(row: ProjectRow, year: int, month: int, as_of: date) -> int | Non
     """
     if row.state != "active" or (year, month) > (as_of.year, as_of.month):
         return None
-    number = report_number(row.start, year, month)
+    number = month_number(row.start, date(year, month, 1))  # the report that covers the month
     if number < 1 or (row.latest_no is not None and row.latest_no >= number):
         return None
     return number
-
-
-def month_words(year: int, month: int) -> str:
-    """``มีนาคม 2565``: a month as a clerk reads it (and no spreadsheet turns into a date)."""
-    return f"{MONTHS_TH[month - 1]} {to_be(year)}"
 
 
 def export_rows(
@@ -63,7 +53,7 @@ def export_rows(
             {
                 "code": row.code,
                 "name": row.name,
-                "month": month_words(year, month),
+                "month": f"{MONTHS_TH[month - 1]} {to_be(year)}",  # มีนาคม 2565: no spreadsheet makes it a date
                 "no": number,
                 "latest_no": row.latest_no,
                 "latest_date": format_be(row.latest_date) if row.latest_date else None,

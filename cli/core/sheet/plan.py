@@ -248,16 +248,12 @@ class _State:
             return record
         assert record.current is not None
         number = values["no"]
-        report = ReportInput(
-            date=values["date"],
-            progress=values["progress"],
-            note=values["note"],
-            disbursed=values.get("disbursed"),
-            plan_status=values.get("plan_status"),
-            target_status=values.get("target_status", "on_target"),
-            event=values.get("event"),
-            no=number,
-        )
+        given = {
+            key: values[key]
+            for key in ("disbursed", "plan_status", "target_status", "event")
+            if key in values
+        }
+        report = ReportInput(values["date"], values["progress"], values["note"], no=number, **given)
         if re.search(rb"^no = %d\r?$" % number, record.current, re.MULTILINE):
             # Most likely filed already (a second import): look before trying the append.
             there = self._filed(row, letters, record, report)
@@ -418,12 +414,7 @@ class _State:
             return code
         project = NewProject(
             code=code,
-            name=values["name"],
-            fiscal_year=values["fiscal_year"],
-            start=values["start"],
-            end=values["end"],
-            budget=values["budget"],
-            department=values["department"],
+            **{k: values[k] for k in ("name", "fiscal_year", "start", "end", "budget", "department")},
             **{k: values.get(k, "") for k in ("division", "unit", "owner", "coordinator", "plan_ref")},
         )
         try:
@@ -491,17 +482,12 @@ _QUARTER_KEYS = {("evaluations", "date"): "evaluation_date", ("evaluations", "no
 
 def _key_of(field_path: str, prefix: str) -> str:
     """The sheet key a record finding's field names: ``reports[7].progress`` → ``progress``."""
-    if prefix in ("results", "evaluations"):
+    if prefix in ("results", "evaluations", "reports"):
         match = re.fullmatch(rf"{prefix}\[\d+\](?:\.([a-z_]+))?(?:\..*)?", field_path)
         if match is None:
             return "code"
-        key = match.group(1) or "quarter"
+        key = match.group(1) or ("no" if prefix == "reports" else "quarter")
         return _QUARTER_KEYS.get((prefix, key), key)
-    if prefix == "reports":
-        match = re.fullmatch(r"reports\[\d+\](?:\.([a-z_]+))?(?:\..*)?", field_path)
-        if match is None:
-            return "code"
-        return match.group(1) or "no"
     return _NEW_KEYS.get(field_path, field_path.split(".")[0].split("[")[0] or "code")
 
 
