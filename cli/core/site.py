@@ -271,6 +271,11 @@ def environment(lang: Lang | None = None) -> Environment:
         be=format_be,
         month_be=lambda point: format_month_be(point.year, point.month),
     )
+    if lang is not None:  # the words the macros read, as the only globals (no range, dict...): a
+        # page imports its macros without its context, a module made once, not on every render
+        words, fields = _words(lang)
+        env.globals = {"W": words, "F": fields, "L": _labels(lang), "P": _plan_labels(lang),
+                       "quarter_svg": partial(quarter_svg, lang=lang)}  # fmt: skip
     return env
 
 
@@ -291,9 +296,13 @@ def _shown(value: Any) -> Any:
     visible escapes, markup as it is) and then the escape (``pages._escape_text``)."""
     kind = value.__class__
     if kind is str and _escape_inner is not None:
-        return _escape_inner(printable(value) if _UNSAFE.search(value) else value)
+        # nothing to show in a printable text (str.isprintable: no control, format or surrogate
+        # character, which holds every one _UNSAFE matches), found faster than by the search
+        return _escape_inner(value if value.isprintable() or not _UNSAFE.search(value) else printable(value))
     if kind is int:  # a count, a year, a report's number: digits, nothing to show or escape
         return str(value)
+    if kind is Markup:  # a macro's output, a chart: printed as it is (what escape would copy)
+        return value
     return escape(pages._visible(value))
 
 
@@ -397,11 +406,8 @@ def _words(lang: Lang) -> tuple[_Words, _Words]:
 
 
 def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
-    words, fields = _words(lang)
     return environment(lang).get_template(template).render(
-        lang=lang, root="../" * depth, W=words, F=fields, L=_labels(lang), P=_plan_labels(lang),
-        STATES=STATES, PLAN_KEYS=PLAN_KEYS, RANK=_PLAN_SORT,
-        quarter_svg=lambda chart, chart_id: quarter_svg(chart, chart_id, lang),
+        lang=lang, root="../" * depth, STATES=STATES, PLAN_KEYS=PLAN_KEYS, RANK=_PLAN_SORT,
         project_page=project_page, agency_page=agency_page, kpi_page=kpi_page, **context,
     )  # fmt: skip
 
@@ -409,7 +415,7 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
 # --- charts -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Bar:
     """One quarter of the disbursement chart, in SVG units, with the values it shows."""
 
@@ -425,7 +431,7 @@ class Bar:
     center: float
 
 
-@dataclass(frozen=True)
+@dataclass
 class QuarterChart:
     title: str
     width: int
@@ -441,7 +447,7 @@ class QuarterChart:
     target_word: str = "target_pct"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ChartQuarter:
     """What the chart and its table show of one quarter: values as numbers, words as text."""
 
@@ -674,7 +680,7 @@ def render_agency(
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReportLine:
     no: int
     date: date
@@ -781,7 +787,7 @@ def kpi_years(totals: Mapping[int, Totals]) -> list[KpiYear]:
     ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class KpiQuarter:
     """One quarter of a KPI's page: its result and evaluation, or None where there is none."""
 
