@@ -975,6 +975,7 @@ class Scan:
         self.newest = 0
         self.whole = False  # the whole records folder: files not met are gone
         self.clean = True  # no link met (whose rules are the walk's): the digest describes it
+        self._keys: list[str] = []
 
     def add(self, name: str, st: os.stat_result | None) -> None:
         self.names.append(name)
@@ -986,8 +987,10 @@ class Scan:
         self.newest = max(self.newest, key[1], key[3])
 
     def keys(self) -> list[str]:
-        """The absolute path of each of ``files`` (what the index keys them by)."""
-        return [os.path.abspath(name) for name in self.files.paths]
+        """The absolute path of each of ``files`` (what the index keys them by), made once."""
+        if len(self._keys) != len(self.files.paths):
+            self._keys = [os.path.abspath(name) for name in self.files.paths]
+        return self._keys
 
     def listing(self) -> str:
         h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))

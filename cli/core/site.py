@@ -728,7 +728,7 @@ def render_data_csv(rows: Sequence[ProjectRow]) -> str:
 # --- KPIs (format 2) ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class KpiEntry:
     """One valid KPI record: its row (``portfolio.KpiRow``, from the facts the index keeps), its
     file's stamp (``file_stamp``), how to read it in full for its page, and the codes of the
@@ -951,7 +951,7 @@ SITE_ROWS = Presenter("site", _site_make, _site_load, _site_encode, json.loads)
 # --- planning the pages -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Entry:
     """One valid record: its row, a stamp of its file (stat), how to load it in full, its parts
     of the data files, and the key its page was already written under into the site being
@@ -965,7 +965,7 @@ class Entry:
     written: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Planned:
     """A page of the site, its dependency key, and how to render it when the key changed."""
 
@@ -1689,7 +1689,7 @@ def load_entries(
         for item in made:
             row = item.row
             name, key, key_now = file_of[row.path]
-            if _second_of_code(row, seen, _("project {code} already has a record, {path}"), skipped):
+            if _second_of_code(row, seen, N_("project {code} already has a record, {path}"), skipped):
                 continue
             stamp, written = done.get(key_now) or (None, None)
             stamp = stamp or file_stamp(name, racy_since, key)
@@ -1717,7 +1717,7 @@ def _kpi_entries(
     shows (``load_entries``'s), so a KPI finds its file as a project row does."""
     seen: dict[str, str] = {}
     for row in met:
-        if _second_of_code(row, seen, _("KPI {code} already has a record, {path}"), skipped):
+        if _second_of_code(row, seen, N_("KPI {code} already has a record, {path}"), skipped):
             continue
         name, key, absolute = file_of[row.path]
         stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
@@ -1733,7 +1733,7 @@ def _second_of_code(row: ProjectRow | KpiRow, seen: dict[str, str], message: str
     if row.code not in seen:
         seen[row.code] = row.path
         return False
-    skipped.files.append((row.path, message.format(code=row.code, path=seen[row.code])))
+    skipped.files.append((row.path, _(message).format(code=row.code, path=seen[row.code])))
     return True
 
 
