@@ -102,11 +102,11 @@ def _fixed(lang: Lang) -> tuple[dict[str, str], str, str]:
     """The chart's words in ``lang``, and what every chart draws alike, before its description
     (the opening tag, the title) and after it (the heading, the legend, the grid): made once."""
     words = {key: value[lang] for key, value in WORDS.items()}
-    head = [
+    head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" role="img" aria-labelledby="chart-title chart-desc">',
-        f'<title id="chart-title">{escape(words["title"])}</title>',
-    ]
+        f'width="100%" role="img" aria-labelledby="chart-title chart-desc">\n'
+        f'<title id="chart-title">{escape(words["title"])}</title>'
+    )
     frame = [
         f'<text x="{WIDTH / 2}" y="22" text-anchor="middle" class="chart-title">{escape(words["title"])}</text>',
         # Legend, in words and line styles, on its own line below the title.
@@ -121,7 +121,7 @@ def _fixed(lang: Lang) -> tuple[dict[str, str], str, str]:
         ty = _y(Decimal(tick))
         frame.append(f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" class="grid"/>')
         frame.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{tick}</text>')
-    return words, "\n".join(head), "\n".join(frame)
+    return words, head, "\n".join(frame)
 
 
 def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, lang: Lang = "th") -> str:
@@ -129,7 +129,6 @@ def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, l
     words, head, frame = _fixed(lang)
     data = months(project, reports, lang)
     step = (WIDTH - LEFT - RIGHT) / max(len(data), 1)
-    y = _y
 
     def x(index: int) -> float:
         return LEFT + step * (index - 0.5)
@@ -144,7 +143,7 @@ def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, l
     narrow = _every(step, LABEL_ROOM_NARROW, every)
     # Each month's position, worked out once and written as every element shows it.
     xs = [f"{x(m.index):.1f}" for m in data]
-    expected_ys = [y(m.expected) for m in data]
+    expected_ys = [_y(m.expected) for m in data]
     for m, mx in zip(data, xs, strict=True):
         if (m.index - 1) % every == 0:
             wide_only = ' class="wide-only"' if (m.index - 1) % narrow else ""
@@ -157,7 +156,7 @@ def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, l
         parts.append(
             f'<rect x="{x(m.index) - 3:.1f}" y="{ey - 3:.1f}" width="6" height="6" class="expected-point"/>'
         )
-    reported = [(mx, y(m.actual), m.actual) for m, mx in zip(data, xs, strict=True) if m.actual is not None]
+    reported = [(mx, _y(m.actual), m.actual) for m, mx in zip(data, xs, strict=True) if m.actual is not None]
     if reported:
         parts.append(
             f'<polyline points="{" ".join(f"{mx},{my:.1f}" for mx, my, _ in reported)}" class="actual"/>'

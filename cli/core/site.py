@@ -273,9 +273,9 @@ def environment(lang: Lang | None = None) -> Environment:
     )
     if lang is not None:  # the words the macros read, as the only globals (no range, dict...): a
         # page imports its macros without its context, a module made once, not on every render
-        words, fields = _words(lang)
-        env.globals = {"W": words, "F": fields, "L": _labels(lang), "P": _plan_labels(lang),
-                       "quarter_svg": partial(quarter_svg, lang=lang)}  # fmt: skip
+        # (``P[value]``: a computed plan status in words, ``P[None]`` when there is no report yet)
+        env.globals = {"W": _Words(site_word, lang), "F": _Words(field_label, lang), "L": _Words(label, lang),
+                       "P": _Words(status_label, lang), "quarter_svg": partial(quarter_svg, lang=lang)}  # fmt: skip
     return env
 
 
@@ -355,26 +355,15 @@ def asset_text(name: str) -> str:
     return (resources.files("projledger") / "templates" / name).read_text("utf-8")
 
 
-class _Words(dict[str, str]):
-    """Words looked up as ``W.key`` in templates; a key asked for the first time is found once."""
+class _Words(dict[Any, str]):
+    """Words looked up as ``W.key`` (or stored values' words as ``L[value]``) in templates; a key
+    asked for the first time is found once (cheaper than a call)."""
 
-    def __init__(self, find: Callable[[str, Lang], str], lang: Lang) -> None:
+    def __init__(self, find: Callable[[Any, Lang], str], lang: Lang) -> None:
         super().__init__()
         self.find, self.lang = find, lang
 
-    def __missing__(self, key: str) -> str:
-        value = self[key] = self.find(key, self.lang)
-        return value
-
-
-class _Labels(dict[str | None, str]):
-    """Words of stored values looked up as ``L[value]`` in templates (cheaper than a call)."""
-
-    def __init__(self, find: Callable[[str | None, Lang], str], lang: Lang) -> None:
-        super().__init__()
-        self.find, self.lang = find, lang
-
-    def __missing__(self, key: str | None) -> str:
+    def __missing__(self, key: Any) -> str:
         value = self[key] = self.find(key, self.lang)
         return value
 
@@ -387,22 +376,6 @@ class _Rank(dict[str | None, int]):
 
 
 _PLAN_SORT = _Rank(behind=3, watch=2, on_plan=1)
-
-
-@cache
-def _labels(lang: Lang) -> _Labels:
-    return _Labels(label, lang)
-
-
-@cache
-def _plan_labels(lang: Lang) -> _Labels:
-    """``P[value]``: a computed plan status in words, ``P[None]`` when there is no report yet."""
-    return _Labels(status_label, lang)
-
-
-@cache
-def _words(lang: Lang) -> tuple[_Words, _Words]:
-    return _Words(site_word, lang), _Words(field_label, lang)
 
 
 def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
