@@ -1823,17 +1823,22 @@ def _read_once(
     jobs = pages.build.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
     kept: list[tuple[str, str, str, str]] = []
+    stored: list[tuple[str, Checked]] = []  # stored a batch at a time: one statement each
     day = checked_on.isoformat()
     try:
         for (_, _, path), (checked, made, stamp, written) in zip(
             unknown, _in_order(tasks, jobs), strict=True
         ):
-            store.store(path, checked, remember=True)  # its row is looked up next
+            stored.append((path, checked))
+            if len(stored) == portfolio.KEEP_BATCH:
+                store.store_many(stored, remember=True)  # its row is looked up next
+                stored.clear()
             if made is not None:
                 kept.append((path, variant, day, made))
             done[path] = (stamp, written)
     finally:
         _READING.clear()
+    store.store_many(stored, remember=True)
     store.keep(kept, day)
     return done
 
