@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from html import escape
 
 from .calendar import MONTHS_TH_SHORT, add_months, format_be, month_end, month_number, to_be
@@ -48,7 +49,7 @@ LABEL_ROOM_NARROW, LABEL_ROOM_WIDE = 84, 50
 VALUE_ROOM_NARROW, VALUE_ROOM_WIDE = 44, 30
 
 
-@dataclass(frozen=True)
+@dataclass
 class Month:
     """One month on the x axis: its label, the expected % at its end, the reported % if any."""
 
@@ -91,34 +92,24 @@ def _fmt(value: Decimal) -> str:
     return f"{value:.0f}" if value == value.to_integral_value() else f"{value:.1f}"
 
 
-def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, lang: Lang = "th") -> str:
-    """The chart as an ``<svg>`` element (a string of markup, every text escaped)."""
+def _y(value: Decimal) -> float:
+    clamped = min(max(float(value), 0.0), 100.0)
+    return TOP + (HEIGHT - TOP - BOTTOM) * (1 - clamped / 100)
+
+
+@cache
+def _fixed(lang: Lang) -> tuple[dict[str, str], str, str]:
+    """The chart's words in ``lang``, and what every chart draws alike, before its description
+    (the opening tag, the title) and after it (the heading, the legend, the grid): made once."""
     words = {key: value[lang] for key, value in WORDS.items()}
-    data = months(project, reports, lang)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    step = plot_w / max(len(data), 1)
-
-    def x(index: int) -> float:
-        return LEFT + step * (index - 0.5)
-
-    def y(value: Decimal) -> float:
-        clamped = min(max(float(value), 0.0), 100.0)
-        return TOP + plot_h * (1 - clamped / 100)
-
-    desc = "; ".join(
-        f"{m.label}: {words['expected']} {_fmt(m.expected)}%"
-        + (f", {words['actual']} {_fmt(m.actual)}%" if m.actual is not None else "")
-        for m in data
-    )
-    parts = [
+    head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" '
-        f'width="100%" role="img" aria-labelledby="chart-title chart-desc">',
-        f'<title id="chart-title">{escape(words["title"])}</title>',
-        f'<desc id="chart-desc">{escape(desc)}</desc>',
+        f'width="100%" role="img" aria-labelledby="chart-title chart-desc">\n'
+        f'<title id="chart-title">{escape(words["title"])}</title>'
+    )
+    frame = [
         f'<text x="{WIDTH / 2}" y="22" text-anchor="middle" class="chart-title">{escape(words["title"])}</text>',
-    ]
-    # Legend, in words and line styles, on its own line below the title.
-    parts += [
+        # Legend, in words and line styles, on its own line below the title.
         f'<line x1="{LEFT}" y1="50" x2="{LEFT + 28}" y2="50" class="actual"/>',
         f'<circle cx="{LEFT + 14}" cy="50" r="3.5" class="actual-point"/>',
         f'<text x="{LEFT + 34}" y="55">{escape(words["actual_key"])}</text>',
@@ -127,14 +118,32 @@ def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, l
         f'<text x="{LEFT + 350}" y="55">{escape(words["expected_key"])}</text>',
     ]
     for tick in range(0, 101, 25):
-        ty = y(Decimal(tick))
-        parts.append(f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" class="grid"/>')
-        parts.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{tick}</text>')
+        ty = _y(Decimal(tick))
+        frame.append(f'<line x1="{LEFT}" y1="{ty:.1f}" x2="{WIDTH - RIGHT}" y2="{ty:.1f}" class="grid"/>')
+        frame.append(f'<text x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">{tick}</text>')
+    return words, head, "\n".join(frame)
+
+
+def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, lang: Lang = "th") -> str:
+    """The chart as an ``<svg>`` element (a string of markup, every text escaped)."""
+    words, head, frame = _fixed(lang)
+    data = months(project, reports, lang)
+    step = (WIDTH - LEFT - RIGHT) / max(len(data), 1)
+
+    def x(index: int) -> float:
+        return LEFT + step * (index - 0.5)
+
+    desc = "; ".join(
+        f"{m.label}: {words['expected']} {_fmt(m.expected)}%"
+        + (f", {words['actual']} {_fmt(m.actual)}%" if m.actual is not None else "")
+        for m in data
+    )
+    parts = [head, f'<desc id="chart-desc">{escape(desc)}</desc>', frame]
     every = _every(step, LABEL_ROOM_WIDE)
     narrow = _every(step, LABEL_ROOM_NARROW, every)
     # Each month's position, worked out once and written as every element shows it.
     xs = [f"{x(m.index):.1f}" for m in data]
-    expected_ys = [y(m.expected) for m in data]
+    expected_ys = [_y(m.expected) for m in data]
     for m, mx in zip(data, xs, strict=True):
         if (m.index - 1) % every == 0:
             wide_only = ' class="wide-only"' if (m.index - 1) % narrow else ""
@@ -147,7 +156,7 @@ def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, l
         parts.append(
             f'<rect x="{x(m.index) - 3:.1f}" y="{ey - 3:.1f}" width="6" height="6" class="expected-point"/>'
         )
-    reported = [(mx, y(m.actual), m.actual) for m, mx in zip(data, xs, strict=True) if m.actual is not None]
+    reported = [(mx, _y(m.actual), m.actual) for m, mx in zip(data, xs, strict=True) if m.actual is not None]
     if reported:
         parts.append(
             f'<polyline points="{" ".join(f"{mx},{my:.1f}" for mx, my, _ in reported)}" class="actual"/>'

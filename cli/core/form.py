@@ -72,7 +72,7 @@ def event_in_note(note: str) -> str | None:
     return "cancelled" if label("cancelled") in note else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class FormReport:
     """One report line of section 2, every value already in the form's words."""
 
@@ -87,7 +87,7 @@ class FormReport:
     event: str
 
 
-@dataclass(frozen=True)
+@dataclass
 class Form:
     """Everything the form shows, as text (record text unescaped: each renderer escapes it)."""
 

@@ -648,7 +648,7 @@ def sorted_rows(source: Iterable[ProjectRow], sort: str = "worst") -> list[Proje
 # --- one project month by month ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class MonthPoint:
     """Actual (latest report filed by the month's end) and expected progress at a month's end."""
 
@@ -679,7 +679,7 @@ def progress_by_month(project: Project, as_of: date) -> list[MonthPoint]:
     return points
 
 
-@dataclass(frozen=True)
+@dataclass
 class QuarterPoint:
     """Cumulative disbursement % of budget at a fiscal quarter's end, against its target."""
 

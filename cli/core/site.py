@@ -271,6 +271,11 @@ def environment(lang: Lang | None = None) -> Environment:
         be=format_be,
         month_be=lambda point: format_month_be(point.year, point.month),
     )
+    if lang is not None:  # the words the macros read, as the only globals (no range, dict...): a
+        # page imports its macros without its context, a module made once, not on every render
+        # (``P[value]``: a computed plan status in words, ``P[None]`` when there is no report yet)
+        env.globals = {"W": _Words(site_word, lang), "F": _Words(field_label, lang), "L": _Words(label, lang),
+                       "P": _Words(status_label, lang), "quarter_svg": partial(quarter_svg, lang=lang)}  # fmt: skip
     return env
 
 
@@ -291,9 +296,13 @@ def _shown(value: Any) -> Any:
     visible escapes, markup as it is) and then the escape (``pages._escape_text``)."""
     kind = value.__class__
     if kind is str and _escape_inner is not None:
-        return _escape_inner(printable(value) if _UNSAFE.search(value) else value)
+        # nothing to show in a printable text (str.isprintable: no control, format or surrogate
+        # character, which holds every one _UNSAFE matches), found faster than by the search
+        return _escape_inner(value if value.isprintable() or not _UNSAFE.search(value) else printable(value))
     if kind is int:  # a count, a year, a report's number: digits, nothing to show or escape
         return str(value)
+    if kind is Markup:  # a macro's output, a chart: printed as it is (what escape would copy)
+        return value
     return escape(pages._visible(value))
 
 
@@ -346,26 +355,15 @@ def asset_text(name: str) -> str:
     return (resources.files("projledger") / "templates" / name).read_text("utf-8")
 
 
-class _Words(dict[str, str]):
-    """Words looked up as ``W.key`` in templates; a key asked for the first time is found once."""
+class _Words(dict[Any, str]):
+    """Words looked up as ``W.key`` (or stored values' words as ``L[value]``) in templates; a key
+    asked for the first time is found once (cheaper than a call)."""
 
-    def __init__(self, find: Callable[[str, Lang], str], lang: Lang) -> None:
+    def __init__(self, find: Callable[[Any, Lang], str], lang: Lang) -> None:
         super().__init__()
         self.find, self.lang = find, lang
 
-    def __missing__(self, key: str) -> str:
-        value = self[key] = self.find(key, self.lang)
-        return value
-
-
-class _Labels(dict[str | None, str]):
-    """Words of stored values looked up as ``L[value]`` in templates (cheaper than a call)."""
-
-    def __init__(self, find: Callable[[str | None, Lang], str], lang: Lang) -> None:
-        super().__init__()
-        self.find, self.lang = find, lang
-
-    def __missing__(self, key: str | None) -> str:
+    def __missing__(self, key: Any) -> str:
         value = self[key] = self.find(key, self.lang)
         return value
 
@@ -380,28 +378,9 @@ class _Rank(dict[str | None, int]):
 _PLAN_SORT = _Rank(behind=3, watch=2, on_plan=1)
 
 
-@cache
-def _labels(lang: Lang) -> _Labels:
-    return _Labels(label, lang)
-
-
-@cache
-def _plan_labels(lang: Lang) -> _Labels:
-    """``P[value]``: a computed plan status in words, ``P[None]`` when there is no report yet."""
-    return _Labels(status_label, lang)
-
-
-@cache
-def _words(lang: Lang) -> tuple[_Words, _Words]:
-    return _Words(site_word, lang), _Words(field_label, lang)
-
-
 def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
-    words, fields = _words(lang)
     return environment(lang).get_template(template).render(
-        lang=lang, root="../" * depth, W=words, F=fields, L=_labels(lang), P=_plan_labels(lang),
-        STATES=STATES, PLAN_KEYS=PLAN_KEYS, RANK=_PLAN_SORT,
-        quarter_svg=lambda chart, chart_id: quarter_svg(chart, chart_id, lang),
+        lang=lang, root="../" * depth, STATES=STATES, PLAN_KEYS=PLAN_KEYS, RANK=_PLAN_SORT,
         project_page=project_page, agency_page=agency_page, kpi_page=kpi_page, **context,
     )  # fmt: skip
 
@@ -409,7 +388,7 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
 # --- charts -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Bar:
     """One quarter of the disbursement chart, in SVG units, with the values it shows."""
 
@@ -425,7 +404,7 @@ class Bar:
     center: float
 
 
-@dataclass(frozen=True)
+@dataclass
 class QuarterChart:
     title: str
     width: int
@@ -441,7 +420,7 @@ class QuarterChart:
     target_word: str = "target_pct"
 
 
-@dataclass(frozen=True)
+@dataclass
 class ChartQuarter:
     """What the chart and its table show of one quarter: values as numbers, words as text."""
 
@@ -674,7 +653,7 @@ def render_agency(
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
+@dataclass
 class ReportLine:
     no: int
     date: date
@@ -722,7 +701,7 @@ def render_data_csv(rows: Sequence[ProjectRow]) -> str:
 # --- KPIs (format 2) ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class KpiEntry:
     """One valid KPI record: its row (``portfolio.KpiRow``, from the facts the index keeps), its
     file's stamp (``file_stamp``), how to read it in full for its page, and the codes of the
@@ -781,7 +760,7 @@ def kpi_years(totals: Mapping[int, Totals]) -> list[KpiYear]:
     ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class KpiQuarter:
     """One quarter of a KPI's page: its result and evaluation, or None where there is none."""
 
@@ -945,7 +924,7 @@ SITE_ROWS = Presenter("site", _site_make, _site_load, _site_encode, json.loads)
 # --- planning the pages -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass
 class Entry:
     """One valid record: its row, a stamp of its file (stat), how to load it in full, its parts
     of the data files, and the key its page was already written under into the site being
@@ -959,7 +938,7 @@ class Entry:
     written: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Planned:
     """A page of the site, its dependency key, and how to render it when the key changed."""
 
@@ -1683,7 +1662,7 @@ def load_entries(
         for item in made:
             row = item.row
             name, key, key_now = file_of[row.path]
-            if _second_of_code(row, seen, _("project {code} already has a record, {path}"), skipped):
+            if _second_of_code(row, seen, N_("project {code} already has a record, {path}"), skipped):
                 continue
             stamp, written = done.get(key_now) or (None, None)
             stamp = stamp or file_stamp(name, racy_since, key)
@@ -1711,7 +1690,7 @@ def _kpi_entries(
     shows (``load_entries``'s), so a KPI finds its file as a project row does."""
     seen: dict[str, str] = {}
     for row in met:
-        if _second_of_code(row, seen, _("KPI {code} already has a record, {path}"), skipped):
+        if _second_of_code(row, seen, N_("KPI {code} already has a record, {path}"), skipped):
             continue
         name, key, absolute = file_of[row.path]
         stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
@@ -1727,7 +1706,7 @@ def _second_of_code(row: ProjectRow | KpiRow, seen: dict[str, str], message: str
     if row.code not in seen:
         seen[row.code] = row.path
         return False
-    skipped.files.append((row.path, message.format(code=row.code, path=seen[row.code])))
+    skipped.files.append((row.path, _(message).format(code=row.code, path=seen[row.code])))
     return True
 
 
@@ -1844,17 +1823,22 @@ def _read_once(
     jobs = pages.build.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
     kept: list[tuple[str, str, str, str]] = []
+    stored: list[tuple[str, Checked]] = []  # stored a batch at a time: one statement each
     day = checked_on.isoformat()
     try:
         for (_, _, path), (checked, made, stamp, written) in zip(
             unknown, _in_order(tasks, jobs), strict=True
         ):
-            store.store(path, checked, remember=True)  # its row is looked up next
+            stored.append((path, checked))
+            if len(stored) == portfolio.KEEP_BATCH:
+                store.store_many(stored, remember=True)  # its row is looked up next
+                stored.clear()
             if made is not None:
                 kept.append((path, variant, day, made))
             done[path] = (stamp, written)
     finally:
         _READING.clear()
+    store.store_many(stored, remember=True)
     store.keep(kept, day)
     return done
 
