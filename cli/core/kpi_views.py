@@ -9,7 +9,7 @@ zeros the system prints (``95.5 / 100``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -276,10 +276,3 @@ def kpi_html(kpi: Kpi, day: date) -> str:
     from .pages import render_page
 
     return render_page("kpi.html", page=kpi_page(kpi, day))
-
-
-def kpi_lines(
-    rows: Sequence[KpiRow], lang: Lang, fmt: str, width: int | None, wide: bool, paint: Paint
-) -> str:
-    """The KPI table as text, with its line ends."""
-    return "\n".join(kpi_table_lines(rows, lang, fmt, width, wide, paint)) + "\n"
