@@ -347,10 +347,6 @@ def summary_csv(summary: Summary) -> str:
 # --- tables for people ------------------------------------------------------------------
 
 
-def _tablefmt(fmt: str) -> str:
-    return "github" if fmt == "markdown" else "simple"
-
-
 def _text(text: str, fmt: str) -> str:
     """Record text for a table cell: one printable line; pipes escaped in markdown."""
     cleaned = one_line(text)
@@ -374,21 +370,9 @@ def _tabulate_lines(
     from tabulate import tabulate
 
     return str(tabulate(
-        [list(r) for r in body], headers=list(headers), tablefmt=_tablefmt(fmt), disable_numparse=True,
+        [list(r) for r in body], headers=list(headers), tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True,
         colalign=tuple(align),
     )).split("\n")  # fmt: skip
-
-
-def _fit(
-    headers: Sequence[str],
-    body: list[list[str]],
-    align: Sequence[str],
-    fmt: str,
-    column: int,
-    width: int | None,
-    min_width: int = MIN_NAME_WIDTH,
-) -> str:
-    return "\n".join(_fit_lines(headers, body, align, fmt, column, width, min_width))
 
 
 def _fit_lines(
@@ -864,7 +848,7 @@ def _reports_table(project: Project, as_of: date, tolerance: Decimal, lang: Lang
     if not body:
         return word("none", lang)
     align = ("right", "left", "right", "right", "right", "right", "left", "left", "left", "left")
-    return _fit(headers, body, align, "table", 9, width)
+    return "\n".join(_fit_lines(headers, body, align, "table", 9, width))
 
 
 def _rjust(text: str, width: int) -> str:
