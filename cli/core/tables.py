@@ -628,20 +628,21 @@ def status_line_from_columns(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*values[:13], tuple(map(int, widths.split())), *values[14:])
 
 
-class _PackedCells(SequenceABC[Sequence[str]]):
-    """The cells of status lines (``StatusLine.cells``), unpacked one line at a time."""
+class Mapped(SequenceABC[Any]):
+    """``items``, each given by ``get`` as it is read (the cells of status lines, unpacked one
+    line at a time; read back from where they were set aside: commands/statustable.py)."""
 
-    def __init__(self, packed: Sequence[str | tuple[str, ...]]) -> None:
-        self.packed = packed
+    def __init__(self, items: Sequence[Any], get: Callable[[Any], Any]) -> None:
+        self.items, self.get = items, get
 
     def __len__(self) -> int:
-        return len(self.packed)
+        return len(self.items)
 
-    def __getitem__(self, i: int) -> Sequence[str]:  # type: ignore[override]
-        return _unpacked(self.packed[i])
+    def __getitem__(self, i: int) -> Any:  # type: ignore[override]
+        return self.get(self.items[i])
 
-    def __iter__(self) -> Iterator[Sequence[str]]:
-        return map(_unpacked, self.packed)
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.get, self.items)
 
 
 def _unpacked(cells: str | tuple[str, ...]) -> Sequence[str]:
@@ -665,7 +666,7 @@ def status_table_lines(
     width, names cut toward it."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
-    rows = _PackedCells(cells)
+    rows = Mapped(cells, _unpacked)
     fit = None if wide or width is None else width
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
         return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT)
