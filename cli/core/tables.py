@@ -32,7 +32,8 @@ from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .status import computed_status_of
-from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
+from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, _exact
+from .summary import _text as _text_of
 from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
 
 if TYPE_CHECKING:  # a table is made of rows: no record is read here
@@ -193,15 +194,8 @@ def _totals_dict(totals: Totals) -> dict[str, Any]:
 
 
 def _quarter_dict(totals: QuarterTotals) -> dict[str, Any]:
-    return {
-        "quarter_end": totals.end.isoformat(),
-        "projects": totals.projects,
-        "budget": json_number(totals.budget),
-        "disbursed": json_number(totals.disbursed),
-        "disbursement_rate": json_number(totals.disbursement_rate),
-        "disbursement_target": json_number(totals.target),
-        "disbursement_gap": json_number(totals.gap),
-    }
+    end, *numbers = _quarter_values(totals)
+    return dict(zip(_QUARTER_KEYS, [end.isoformat(), *map(json_number, numbers)], strict=True))
 
 
 def summary_envelope(summary: Summary) -> dict[str, Any]:
@@ -556,27 +550,19 @@ class StatusLine(NamedTuple):
 
     @property
     def progress(self) -> Decimal | None:
-        return _decimal(self.progress_text)
+        return _exact(self.progress_text)
 
     @property
     def variance(self) -> Decimal | None:
-        return _decimal(self.variance_text)
+        return _exact(self.variance_text)
 
     @property
     def disbursement_rate(self) -> Decimal | None:
-        return _decimal(self.disbursement_rate_text)
+        return _exact(self.disbursement_rate_text)
 
     @property
     def end(self) -> date:
         return date.fromordinal(self.end_ordinal)
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
-
-
-def _text_of(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 CELL_SEPARATOR = "\x1f"
