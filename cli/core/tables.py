@@ -488,20 +488,6 @@ _STATUS_ALIGN = ("left", "left", "left", "left", "right", "left", "right", "left
                  "right", "left", "left", "right", "right", "right", "right")  # fmt: skip
 
 
-def status_table(
-    rows: Iterable[ProjectRow],
-    lang: Lang,
-    fmt: str = "table",
-    width: int | None = None,
-    paint: Paint = _no_paint,
-    wide: bool = False,
-) -> str:
-    """One line per project, fitted to ``width`` (None: never; see ``status_table_lines``)."""
-    lines = [status_line(row, lang, fmt, paint) for row in rows]
-    cells, widths = [line.cells for line in lines], [line.widths for line in lines]
-    return "\n".join(status_table_lines(cells, widths, lang, fmt, width, wide)) + "\n"
-
-
 def status_cells(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = _no_paint) -> list[str]:
     """The cells of one project's line."""
     computed = label(row.computed_plan_status, lang)
