@@ -17,6 +17,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 AS_OF = date(2022, 3, 31)
 
@@ -159,3 +160,15 @@ def assert_golden(name: str, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     assert path.is_file(), f"no golden file {path}: run with UPDATE_GOLDEN=1 and review it"
     assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"
+
+
+def status_table(
+    rows: Any, lang: Any, fmt: str = "table", width: int | None = None, paint: Any = None
+) -> str:
+    """The status table of these rows as ``status`` lays it out (each row's kept line, then
+    ``status_table_lines``), with its line ends."""
+    from projledger.core.tables import _no_paint, status_line, status_table_lines
+
+    lines = [status_line(row, lang, fmt, paint or _no_paint) for row in rows]
+    cells, widths = [line.cells for line in lines], [line.widths for line in lines]
+    return "\n".join(status_table_lines(cells, widths, lang, fmt, width)) + "\n"

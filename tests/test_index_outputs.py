@@ -80,9 +80,11 @@ def test_status_table_is_tabulates(corpus: Path, fmt: str) -> None:
     """Laid out from the kept lines, the table tabulate would make of the rows' cells."""
     from projledger.core import labels, portfolio, tables
 
+    from portfolio import status_table
+
     config = load_config(corpus)
     rows = portfolio.sorted_rows(portfolio.rows([], config, AS_OF, checked_on=date(2026, 1, 1)))
-    ours = tables.status_table(rows, "th", fmt).splitlines()
+    ours = status_table(rows, "th", fmt).splitlines()
     headers = [labels.word(c, "th") for c in tables.STATUS_COLUMNS]
     cells = [tables.status_cells(r, "th", fmt) for r in rows]
     theirs = tables._tabulate_lines(headers, cells, tables._STATUS_ALIGN, fmt)

@@ -33,7 +33,6 @@ from projledger.core.tables import (
     shorten,
     status_csv,
     status_envelope,
-    status_table,
 )
 
 import portfolio
@@ -222,15 +221,15 @@ def test_envelope_is_stable_json(by_code: dict[str, portfolio_module.ProjectRow]
 
 def test_thai_table_rows_have_equal_display_width(by_code: dict[str, portfolio_module.ProjectRow]) -> None:
     for width in (None, 120, 80):
-        text = status_table(sorted_rows(by_code.values()), "th", "table", width)
+        text = portfolio.status_table(sorted_rows(by_code.values()), "th", "table", width)
         widths = {wcswidth(line) for line in text.splitlines()}
         assert len(widths) == 1, (width, widths)
 
 
 def test_name_shortened_to_fit_the_width(by_code: dict[str, portfolio_module.ProjectRow]) -> None:
     rows_ = sorted_rows(by_code.values())
-    wide = status_table(rows_, "en", "table", None)
-    narrow = status_table(rows_, "en", "table", wcswidth(wide.splitlines()[0]) - 10)
+    wide = portfolio.status_table(rows_, "en", "table", None)
+    narrow = portfolio.status_table(rows_, "en", "table", wcswidth(wide.splitlines()[0]) - 10)
     assert wcswidth(narrow.splitlines()[0]) == wcswidth(wide.splitlines()[0]) - 10
     assert "…" in narrow and "…" not in wide
 
@@ -256,7 +255,7 @@ def test_csv_neutralises_text_and_keeps_numbers(tmp_path: Path) -> None:
 
 def test_markdown_escapes_pipes(by_code: dict[str, portfolio_module.ProjectRow]) -> None:
     row = by_code["01000000-0001"]._replace(name="a | b")
-    text = status_table([row], "en", "markdown")
+    text = portfolio.status_table([row], "en", "markdown")
     assert "a \\| b" in text and text.startswith("| code")
 
 
@@ -266,7 +265,7 @@ def test_coloured_cells_keep_the_table_aligned(by_code: dict[str, portfolio_modu
     def red(text: str, kind: str) -> str:
         return f"\x1b[31m{text}\x1b[0m" if kind in ("behind", "watch", "overdue", "late") else text
 
-    text = status_table(sorted_rows(by_code.values()), "th", "table", 120, red)
+    text = portfolio.status_table(sorted_rows(by_code.values()), "th", "table", 120, red)
     # computed status: 1 behind, 2 watch (the cancelled one shows its state); 1 overdue; 1 late
     assert text.count("\x1b[31m") == 5
     plain = {wcswidth(re.sub("\x1b\\[[0-9;]*m", "", line)) for line in text.splitlines()}

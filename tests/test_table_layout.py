@@ -54,7 +54,7 @@ def test_layout_is_tabulates(fmt: str, seed: int) -> None:
 
 def test_several_lines_fall_back_to_tabulate() -> None:
     assert grid.Grid.of(["a", "b"], [["x\ny", "z"]], ["left", "left"]) is None
-    rendered = tables._fit(["a", "b"], [["x\ny", "z"]], ["left", "left"], "table", 0, None)
+    rendered = "\n".join(tables._fit_lines(["a", "b"], [["x\ny", "z"]], ["left", "left"], "table", 0, None))
     assert rendered.splitlines()[2:] == ["x    z  ", "y       "]
 
 
@@ -123,7 +123,7 @@ def test_status_table_is_tabulates(tmp_path: Path, fmt: str, colour: bool) -> No
     def paint(text: str, kind: str) -> str:
         return f"\x1b[3{len(kind) % 7}m{text}\x1b[0m" if colour else text
 
-    ours = tables.status_table(chosen, "th", fmt, paint=paint).splitlines()
+    ours = portfolio.status_table(chosen, "th", fmt, paint=paint).splitlines()
     headers = [word(c, "th") for c in tables.STATUS_COLUMNS]
     cells = [tables.status_cells(r, "th", fmt, paint) for r in chosen]
     theirs = tables._tabulate_lines(headers, cells, tables._STATUS_ALIGN, fmt)

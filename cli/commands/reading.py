@@ -170,16 +170,14 @@ class Run:
         """No output stored after all: what was written of it goes."""
         self.index.drop_output(self.command, self.key)
 
-    def put(self, err: str) -> bool:
-        """The output whose pieces were added, with its stderr; False when it cannot be stored
-        (then nothing of it is)."""
+    def put(self, err: str) -> None:
+        """The output whose pieces were added, with its stderr (nothing of it when it cannot be)."""
         try:
             err_bytes = err.encode("utf-8")
         except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
             self.abandon()
-            return False
+            return
         self.index.put_output(self.command, self.key, self.listing, self.day.isoformat(), err_bytes)
-        return True
 
     def close(self) -> None:
         self.index.close()

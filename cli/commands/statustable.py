@@ -10,10 +10,10 @@ sort order: only each line's sort key and widths stay in memory. Lines loaded fr
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from ..core.tables import StatusLine, status_table_lines
+from ..core.tables import Mapped, StatusLine, status_table_lines
 
 #: Lines made on a run whose cells are held in memory before the rest are set aside.
 HELD = 1000
@@ -59,7 +59,10 @@ class _SetAside:
         self.con.executemany("INSERT INTO cells (rowid, cells) VALUES (?, ?)", self.pending)
         self.pending = []
 
-    def get(self, number: int) -> str:
+    def get(self, number: Any) -> Any:
+        """The cells set aside under ``number``; cells held (not a number) as they are."""
+        if type(number) is not int:
+            return number
         if self.pending:
             self._flush()
         assert self.con is not None
@@ -70,26 +73,6 @@ class _SetAside:
         if self.con is not None:
             self.con.close()
             self.con = None
-
-
-class _Cells(Sequence[Any]):
-    """Each sorted line's cells: as held, or read back from where they were set aside."""
-
-    def __init__(self, items: list[Any], aside: _SetAside) -> None:
-        self.items = items
-        self.aside = aside
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-    def __getitem__(self, i: int) -> Any:  # type: ignore[override]
-        value = self.items[i]
-        return self.aside.get(value) if type(value) is int else value
-
-    def __iter__(self) -> Iterator[Any]:
-        get = self.aside.get
-        for value in self.items:
-            yield get(value) if type(value) is int else value
 
 
 def full_table(
@@ -116,7 +99,8 @@ def full_table(
         keyed.append((sort_key(line), cells, line.widths))
     keyed.sort(key=lambda item: item[0])
     widths = [item[2] for item in keyed]
-    packed = _Cells([item[1] for item in keyed], aside) if aside.count else [item[1] for item in keyed]
+    held = [item[1] for item in keyed]
+    packed = Mapped(held, aside.get) if aside.count else held
     del keyed
     laid_out = status_table_lines(packed, widths, lang, fmt, width, wide)
 

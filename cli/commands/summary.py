@@ -63,7 +63,11 @@ def summary(
     output_format: str, wide: bool = False, output: Path | None = None, excel: bool = False,
 ) -> None:  # fmt: skip
     check_spreadsheet_options(output_format, output, excel)
-    _check_by(by)
+    problem = dimensions_problem(tuple(by or ("agency",)))
+    if problem is not None:  # a usage error (exit 2), found before anything is read
+        from .options import OptionError
+
+        raise OptionError(problem, param_hint="--by")
     paths = [Path(target) for target in targets]
     for target, path in zip(targets, paths, strict=True):
         if not path.exists():  # as status says it: a refusal (exit 1), not a usage error
@@ -109,12 +113,3 @@ def summary(
             memo.close()  # the rows read are kept; a written file is not an output to store
         return
     emit([SUMMARY_RENDERERS[output_format](result, language, width, wide)], skipped.files, memo)
-
-
-def _check_by(by: tuple[str, ...]) -> None:
-    """A --by the summary cannot group by is a usage error (exit 2), found before anything is read."""
-    from .options import OptionError
-
-    problem = dimensions_problem(tuple(by or ("agency",)))
-    if problem is not None:
-        raise OptionError(problem, param_hint="--by")

@@ -104,8 +104,7 @@ def validate(
             click.echo(part, nl=False)
     else:
         click.echo(REPORTERS[output_format](findings, files), nl=False)
-    failed = any(f.is_error or strict for f in findings)
-    if failed:
+    if any(f.is_error or strict for f in findings):
         raise SystemExit(1)
 
 

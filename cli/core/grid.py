@@ -140,25 +140,20 @@ class Grid:
         return Layout(widths, room)
 
     def lines(self, fmt: str, layout: Layout, column: int = 0, *, raw: bool = False) -> Iterator[str]:
-        """The lines, each as wide as the widest (``raw``: as tabulate makes them, trailing
-        spaces dropped)."""
-        yield from self.head(fmt, layout.widths, raw)
-        yield from self.row_lines(fmt, layout, column, raw)
-
-    def head(self, fmt: str, widths: list[int], raw: bool = False) -> list[str]:
-        """The header line and the rule under it."""
+        """The header, its rule and the rows, each as wide as the widest (``raw``: as tabulate
+        makes them, trailing spaces dropped), texts of ``column`` wider than the room cut to it."""
+        widths, room = layout
         header_align = self.align if self.rows else ["left"] * len(widths)
         head = [
             " " * (full - w) + h if a == "right" else h + " " * (full - w)
             for h, w, full, a in zip(self.headers, self.header_widths, widths, header_align, strict=True)
         ]
         if fmt == "markdown":
-            return ["| " + " | ".join(head) + " |", "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-        return ["  ".join(head).rstrip() if raw else "  ".join(head), "  ".join("-" * w for w in widths)]
-
-    def row_lines(self, fmt: str, layout: Layout, column: int, raw: bool = False) -> Iterator[str]:
-        """The lines of the rows, texts of ``column`` wider than the room cut to it."""
-        widths, room = layout
+            yield "| " + " | ".join(head) + " |"
+            yield "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+        else:
+            yield "  ".join(head).rstrip() if raw else "  ".join(head)
+            yield "  ".join("-" * w for w in widths)
         right = [a == "right" for a in self.align]
         full_column, right_column = widths[column], right[column]
         for cells, measured in zip(self.rows, self.widths, strict=True):
@@ -260,11 +255,9 @@ def fitted_lines(
                 found = memo.get(text) if memo is not None else None
                 if found is None:
                     found = cut_cell(text, full, text_width)
-                    if memo is None:
-                        pass
-                    elif len(memo) < 64:
+                    if memo is not None and len(memo) < 64:
                         memo[text] = found
-                    else:
+                    elif memo is not None:
                         cuts[place] = None  # many different texts (names): nothing to remember
                 text, text_width = found
             pad = " " * (full - text_width) if full > text_width else ""

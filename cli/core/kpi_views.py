@@ -9,7 +9,7 @@ zeros the system prints (``95.5 / 100``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -52,28 +52,11 @@ def score_pair(score: Decimal | int | None, full: Decimal | int | None) -> str:
     return f"{score_text(score)} / {score_text(full)}"
 
 
-def met_word(met: bool | None, lang: Lang) -> str:
-    """ผ่าน / ไม่ผ่าน (met / not met); ``-`` without a result."""
-    if met is None:
-        return "-"
-    return label("met" if met else "not_met", lang)
-
-
-def _quarter(quarter: int, lang: Lang) -> str:
-    return f"{word('quarter_no', lang)} {quarter}" if lang == "th" else f"Q{quarter}"
-
-
 def latest_text(row: KpiRow, lang: Lang) -> str:
-    if row.latest_value is None or row.latest_quarter is None:
+    quarter = row.latest_quarter
+    if row.latest_value is None or quarter is None:
         return "-"
-    return f"{amount(row.latest_value)} ({_quarter(row.latest_quarter, lang)})"
-
-
-def evaluation_text(score: Decimal | None, full: Decimal | None, quarter: int | None, lang: Lang) -> str:
-    if score is None or full is None:
-        return "-"
-    shown = score_pair(score, full)
-    return f"{shown} ({_quarter(quarter, lang)})" if quarter is not None else shown
+    return f"{amount(row.latest_value)} ({word('quarter_no', lang) + ' ' if lang == 'th' else 'Q'}{quarter})"
 
 
 # --- status: the KPI table ---------------------------------------------------------------------
@@ -95,7 +78,7 @@ _KPI_ALIGN = ("left", "left", "left", "right", "right", "right", "left", "right"
 def kpi_cells(row: KpiRow, lang: Lang, fmt: str = "table", paint: Paint = _no_paint) -> list[str]:
     """The cells of one KPI's line."""
     name = f"{row.number} {row.name}" if row.number else row.name
-    met = met_word(row.met, lang)
+    met = "-" if row.met is None else label("met" if row.met else "not_met", lang)  # ผ่าน / ไม่ผ่าน
     # the latest evaluation's quarter is not kept on the row: the score and full score are
     return [
         row.code,
@@ -105,7 +88,7 @@ def kpi_cells(row: KpiRow, lang: Lang, fmt: str = "table", paint: Paint = _no_pa
         latest_text(row, lang),
         format_percent(row.percent_of_target) or "-",
         paint(met, "on_plan" if row.met else "behind") if row.met is not None else met,
-        evaluation_text(row.latest_score, row.latest_full_score, None, lang),
+        score_pair(row.latest_score, row.latest_full_score),
     ]
 
 
@@ -276,10 +259,3 @@ def kpi_html(kpi: Kpi, day: date) -> str:
     from .pages import render_page
 
     return render_page("kpi.html", page=kpi_page(kpi, day))
-
-
-def kpi_lines(
-    rows: Sequence[KpiRow], lang: Lang, fmt: str, width: int | None, wide: bool, paint: Paint
-) -> str:
-    """The KPI table as text, with its line ends."""
-    return "\n".join(kpi_table_lines(rows, lang, fmt, width, wide, paint)) + "\n"

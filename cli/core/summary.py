@@ -260,14 +260,6 @@ class Summary:
         return bool(self.total.kpis or self.total.project_scores)
 
 
-def check_dimensions(by: Iterable[str]) -> tuple[str, ...]:
-    dims = tuple(by)
-    problem = dimensions_problem(dims)
-    if problem is not None:
-        raise InputError(problem, field="--by")
-    return dims
-
-
 #: What a row is grouped by in each dimension (but quarter).
 _VALUES: dict[str, Callable[[ProjectRow | SummaryRow], Any]] = {
     "agency": attrgetter("agency_code"),
@@ -291,7 +283,10 @@ def summarise(
     agency and/or fiscal year (a KPI has no state, plan status or strategy issue of a project's,
     nor quarters of money); its agency is that of the projects of its department, else its
     code's 4-digit prefix."""
-    dims = check_dimensions(by)
+    dims = tuple(by)
+    problem = dimensions_problem(dims)
+    if problem is not None:
+        raise InputError(problem, field="--by")
     plain = tuple(d for d in dims if d != "quarter")
     quarterly = "quarter" in dims
     groups: dict[Key, Totals | QuarterTotals] = {}

@@ -32,7 +32,8 @@ from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .status import computed_status_of
-from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals
+from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, _exact
+from .summary import _text as _text_of
 from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
 
 if TYPE_CHECKING:  # a table is made of rows: no record is read here
@@ -193,15 +194,8 @@ def _totals_dict(totals: Totals) -> dict[str, Any]:
 
 
 def _quarter_dict(totals: QuarterTotals) -> dict[str, Any]:
-    return {
-        "quarter_end": totals.end.isoformat(),
-        "projects": totals.projects,
-        "budget": json_number(totals.budget),
-        "disbursed": json_number(totals.disbursed),
-        "disbursement_rate": json_number(totals.disbursement_rate),
-        "disbursement_target": json_number(totals.target),
-        "disbursement_gap": json_number(totals.gap),
-    }
+    end, *numbers = _quarter_values(totals)
+    return dict(zip(_QUARTER_KEYS, [end.isoformat(), *map(json_number, numbers)], strict=True))
 
 
 def summary_envelope(summary: Summary) -> dict[str, Any]:
@@ -347,10 +341,6 @@ def summary_csv(summary: Summary) -> str:
 # --- tables for people ------------------------------------------------------------------
 
 
-def _tablefmt(fmt: str) -> str:
-    return "github" if fmt == "markdown" else "simple"
-
-
 def _text(text: str, fmt: str) -> str:
     """Record text for a table cell: one printable line; pipes escaped in markdown."""
     cleaned = one_line(text)
@@ -374,21 +364,9 @@ def _tabulate_lines(
     from tabulate import tabulate
 
     return str(tabulate(
-        [list(r) for r in body], headers=list(headers), tablefmt=_tablefmt(fmt), disable_numparse=True,
+        [list(r) for r in body], headers=list(headers), tablefmt="github" if fmt == "markdown" else "simple", disable_numparse=True,
         colalign=tuple(align),
     )).split("\n")  # fmt: skip
-
-
-def _fit(
-    headers: Sequence[str],
-    body: list[list[str]],
-    align: Sequence[str],
-    fmt: str,
-    column: int,
-    width: int | None,
-    min_width: int = MIN_NAME_WIDTH,
-) -> str:
-    return "\n".join(_fit_lines(headers, body, align, fmt, column, width, min_width))
 
 
 def _fit_lines(
@@ -510,20 +488,6 @@ _STATUS_ALIGN = ("left", "left", "left", "left", "right", "left", "right", "left
                  "right", "left", "left", "right", "right", "right", "right")  # fmt: skip
 
 
-def status_table(
-    rows: Iterable[ProjectRow],
-    lang: Lang,
-    fmt: str = "table",
-    width: int | None = None,
-    paint: Paint = _no_paint,
-    wide: bool = False,
-) -> str:
-    """One line per project, fitted to ``width`` (None: never; see ``status_table_lines``)."""
-    lines = [status_line(row, lang, fmt, paint) for row in rows]
-    cells, widths = [line.cells for line in lines], [line.widths for line in lines]
-    return "\n".join(status_table_lines(cells, widths, lang, fmt, width, wide)) + "\n"
-
-
 def status_cells(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = _no_paint) -> list[str]:
     """The cells of one project's line."""
     computed = label(row.computed_plan_status, lang)
@@ -572,27 +536,19 @@ class StatusLine(NamedTuple):
 
     @property
     def progress(self) -> Decimal | None:
-        return _decimal(self.progress_text)
+        return _exact(self.progress_text)
 
     @property
     def variance(self) -> Decimal | None:
-        return _decimal(self.variance_text)
+        return _exact(self.variance_text)
 
     @property
     def disbursement_rate(self) -> Decimal | None:
-        return _decimal(self.disbursement_rate_text)
+        return _exact(self.disbursement_rate_text)
 
     @property
     def end(self) -> date:
         return date.fromordinal(self.end_ordinal)
-
-
-def _decimal(text: str | None) -> Decimal | None:
-    return None if text is None else Decimal(text)
-
-
-def _text_of(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 CELL_SEPARATOR = "\x1f"
@@ -644,20 +600,21 @@ def status_line_from_columns(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*values[:13], tuple(map(int, widths.split())), *values[14:])
 
 
-class _PackedCells(SequenceABC[Sequence[str]]):
-    """The cells of status lines (``StatusLine.cells``), unpacked one line at a time."""
+class Mapped(SequenceABC[Any]):
+    """``items``, each given by ``get`` as it is read (the cells of status lines, unpacked one
+    line at a time; read back from where they were set aside: commands/statustable.py)."""
 
-    def __init__(self, packed: Sequence[str | tuple[str, ...]]) -> None:
-        self.packed = packed
+    def __init__(self, items: Sequence[Any], get: Callable[[Any], Any]) -> None:
+        self.items, self.get = items, get
 
     def __len__(self) -> int:
-        return len(self.packed)
+        return len(self.items)
 
-    def __getitem__(self, i: int) -> Sequence[str]:  # type: ignore[override]
-        return _unpacked(self.packed[i])
+    def __getitem__(self, i: int) -> Any:  # type: ignore[override]
+        return self.get(self.items[i])
 
-    def __iter__(self) -> Iterator[Sequence[str]]:
-        return map(_unpacked, self.packed)
+    def __iter__(self) -> Iterator[Any]:
+        return map(self.get, self.items)
 
 
 def _unpacked(cells: str | tuple[str, ...]) -> Sequence[str]:
@@ -681,7 +638,7 @@ def status_table_lines(
     width, names cut toward it."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
-    rows = _PackedCells(cells)
+    rows = Mapped(cells, _unpacked)
     fit = None if wide or width is None else width
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
         return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT)
@@ -864,7 +821,7 @@ def _reports_table(project: Project, as_of: date, tolerance: Decimal, lang: Lang
     if not body:
         return word("none", lang)
     align = ("right", "left", "right", "right", "right", "right", "left", "left", "left", "left")
-    return _fit(headers, body, align, "table", 9, width)
+    return "\n".join(_fit_lines(headers, body, align, "table", 9, width))
 
 
 def _rjust(text: str, width: int) -> str:
