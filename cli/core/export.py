@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -576,9 +577,12 @@ def require_pyarrow() -> None:
 
 class ParquetWriter:
     """A folder of Parquet part files per table (``PART_GROUPS`` row groups each), a row group
-    per ``GROUP_VALUES`` values (pyarrow)."""
+    per ``GROUP_VALUES`` values (pyarrow); ``bounds``: those two and ``MIN_GROUP`` as the
+    process that makes the rows has them (the writer's own process is spawned: it reads none
+    of that process's values)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, bounds: tuple[int, int, int] | None = None) -> None:
+        self.group_values, self.min_group, self.part_groups = bounds or (GROUP_VALUES, MIN_GROUP, PART_GROUPS)
         # The system allocator, not pyarrow's default (mimalloc), which kept 30 MB it no longer
         # used at 10,000 records (peak 131 MB against 104); read once, when pyarrow is first
         # imported, so it is set before that; a value the user set is kept.
@@ -640,12 +644,12 @@ class ParquetWriter:
             arrays.append(pa.array(values, type=schema.field(i).type))
         self.waiting[table].append(pa.RecordBatch.from_arrays(arrays, schema=schema))
         self.waiting_rows[table] += len(rows)
-        if self.waiting_rows[table] >= max(MIN_GROUP, GROUP_VALUES // len(self.columns[table])):
+        if self.waiting_rows[table] >= max(self.min_group, self.group_values // len(self.columns[table])):
             self._write_group(table)
 
     def _write_group(self, table: str) -> None:
         if self.waiting[table]:
-            if self.groups[table] == PART_GROUPS:
+            if self.groups[table] == self.part_groups:
                 self._open_part(table)
             group = self.pa.Table.from_batches(self.waiting[table], schema=self.schemas[table])
             self.writers[table].write_table(group, row_group_size=group.num_rows)
@@ -774,16 +778,20 @@ class WriterProcess:
     the records and makes the rows, that put a cold export of 100,000 records at 104 MB (the
     issue's bound is 100). Here the process that makes rows never imports pyarrow, and the one
     that encodes holds only its row groups; it encodes a batch while the next one is made. The
-    child is forked before any record is read, so it starts small; ``write`` does not wait for
+    child is started before any record is read; ``write`` does not wait for
     an answer (the pipe's buffer bounds what is on the way), and a failure in the child is
     raised here, as it was raised there, at the next call that waits. ``parts`` is the
-    writer's, once finished."""
+    writer's, once finished.
+
+    The process is spawned, never forked: a fork inherits whatever the caller holds, and in a
+    caller that had loaded pyarrow itself (a program using projledger as a library, the test
+    suite) the child ran pyarrow over a copy of its memory pools without their threads and
+    crashed collecting garbage (2 of 4 runs of the suite). Spawning costs about 0.1 s."""
 
     def __init__(self, make: Callable[[Path], Writer], folder: Path) -> None:
         import multiprocessing
 
-        linux = sys.platform == "linux"
-        context = multiprocessing.get_context("fork") if linux else multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("spawn")
         self.pipe, theirs = context.Pipe()
         self.process = context.Process(target=_serve_writer, args=(make, folder, theirs), daemon=True)
         self.process.start()
@@ -850,18 +858,20 @@ def _serve_writer(make: Callable[[Path], Writer], folder: Path, pipe: Any) -> No
 CLOUD_FILESYSTEMS = ("pyarrow._s3fs", "pyarrow._gcsfs", "pyarrow._azurefs", "pyarrow._hdfs")
 
 
-def _local_parquet_writer(folder: Path) -> Writer:
+def _local_parquet_writer(folder: Path, bounds: tuple[int, int, int] | None = None) -> Writer:
     """``ParquetWriter`` in the writer's own process, without pyarrow's cloud filesystems: the
     export writes local files, and S3's libraries alone weighed 3 to 8 MB there (measured). Only
     ever run in that process, which nothing else uses: pyarrow elsewhere is left whole."""
     for module in CLOUD_FILESYSTEMS:
         sys.modules.setdefault(module, None)  # type: ignore[arg-type]
-    return ParquetWriter(folder)
+    return ParquetWriter(folder, bounds)
 
 
 def _parquet_writer(folder: Path) -> Writer:
     require_pyarrow()
-    return WriterProcess(_local_parquet_writer, folder)
+    return WriterProcess(
+        partial(_local_parquet_writer, bounds=(GROUP_VALUES, MIN_GROUP, PART_GROUPS)), folder
+    )
 
 
 WRITERS: dict[str, Callable[[Path], Writer]] = {
