@@ -76,7 +76,8 @@ def summary_row_kept(row: ProjectRow) -> tuple[Any, ...]:
             None if all(b == row.budget for b in quarters) else quarters)  # fmt: skip
 
 
-def _exact(value: Any) -> Decimal | None:
+def exact_or_none(value: Any) -> Decimal | None:
+    """A number kept as text (or a value) made exact again; None stays None."""
     return None if value is None else Decimal(value)
 
 
@@ -86,11 +87,12 @@ def summary_row_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
     *head, budget, disbursed, progress, quarters, score, budgets = values
     if len(quarters) != 4:
         return None
-    return (*head, str(budget), str(disbursed), _text(progress), *map(_text, quarters), _text(score),
+    return (*head, str(budget), str(disbursed), text_or_none(progress), *map(text_or_none, quarters), text_or_none(score),
             None if budgets is None else " ".join(map(str, budgets)))  # fmt: skip
 
 
-def _text(value: Decimal | None) -> str | None:
+def text_or_none(value: Decimal | None) -> str | None:
+    """A number as the exact text it is kept as; None stays None."""
     return None if value is None else str(value)
 
 
@@ -104,7 +106,7 @@ def summary_row_from_columns(values: Sequence[Any]) -> SummaryRow:
     progress, score, budgets, quarters = values[9], values[14], values[15], values[10:14]
     return SummaryRow._make((*values[:7], Decimal(values[7]), Decimal(values[8]),
                              None if progress is None else Decimal(progress),
-                             _NO_QUARTERS if quarters == _NO_QUARTERS else tuple(map(_exact, quarters)),
+                             _NO_QUARTERS if quarters == _NO_QUARTERS else tuple(map(exact_or_none, quarters)),
                              None if score is None else Decimal(score),
                              None if budgets is None else tuple(map(Decimal, budgets.split()))))  # fmt: skip
 

@@ -32,8 +32,7 @@ from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .status import computed_status_of
-from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, _exact
-from .summary import _text as _text_of
+from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, exact_or_none, text_or_none
 from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
 
 if TYPE_CHECKING:  # a table is made of rows: no record is read here
@@ -382,7 +381,15 @@ def _fit_lines(
     table = Grid.of(headers, body, align)
     if table is not None:
         return table.lines(fmt, table.layout(fmt, column, width, min_width), column)
-    lines = _tabulate_lines(headers, body, align, fmt)  # what only tabulate lays out (several lines...)
+    return _tabulated_lines(headers, body, align, fmt, column, width, min_width)
+
+
+def _tabulated_lines(
+    headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str, column: int,
+    width: int | None, min_width: int,
+) -> Iterator[str]:  # fmt: skip
+    """``_fit_lines`` for what only tabulate lays out (a cell of several lines...)."""
+    lines = _tabulate_lines(headers, body, align, fmt)
     if width is None or not body or fmt == "markdown":
         return _shown(lambda: iter(lines), fmt)
     excess = max(width_of(line) for line in lines) - width
@@ -437,7 +444,7 @@ def fitted_table(
         # the cells as measured, unless one was measured stripped of spaces that it shows
         same = all(list(r) == s for r, s in zip(body, table.rows, strict=True))
         return _fitted(headers, body, table.widths if same else None, align, width, fit)
-    lines = list(_fit_lines(headers, body, align, fmt, cut, room, min_width))  # laid out by tabulate
+    lines = list(_tabulated_lines(headers, body, align, fmt, cut, room, min_width))
     if wide or width is None or all(width_of(line) <= width for line in lines):
         return iter(lines)
     return _fitted(headers, body, None, align, width, fit)
@@ -536,15 +543,15 @@ class StatusLine(NamedTuple):
 
     @property
     def progress(self) -> Decimal | None:
-        return _exact(self.progress_text)
+        return exact_or_none(self.progress_text)
 
     @property
     def variance(self) -> Decimal | None:
-        return _exact(self.variance_text)
+        return exact_or_none(self.variance_text)
 
     @property
     def disbursement_rate(self) -> Decimal | None:
-        return _exact(self.disbursement_rate_text)
+        return exact_or_none(self.disbursement_rate_text)
 
     @property
     def end(self) -> date:
@@ -561,8 +568,8 @@ def status_line(row: ProjectRow, lang: Lang, fmt: str = "table", paint: Paint = 
     )
     packed_widths = bytes(widths) if widths is not None and max(widths, default=0) < 256 else widths
     return StatusLine(row.code, row.name, row.agency_code, row.department, row.fiscal_year, row.state,
-                      row.computed_plan_status, row.overdue, _text_of(row.progress), _text_of(row.variance),
-                      _text_of(row.disbursement_rate), row.end.toordinal(), packed, packed_widths,
+                      row.computed_plan_status, row.overdue, text_or_none(row.progress), text_or_none(row.variance),
+                      text_or_none(row.disbursement_rate), row.end.toordinal(), packed, packed_widths,
                       row.path)  # fmt: skip
 
 
