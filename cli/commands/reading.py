@@ -185,16 +185,14 @@ class Run:
 
 def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> Run | None:
     """This run's ``Run`` of the index when the index is on; else None."""
-    import hashlib
-
-    from ..core.index import Index, scan
+    from ..core.index import Index, key_of, scan
 
     index = Index.open(config)
     if index is None:
         return None
     found = scan(paths, config)
     day = today(config)
-    key = hashlib.sha256(repr((day, os.getcwd(), [str(p) for p in paths], *parts)).encode()).hexdigest()
+    key = key_of(repr((day, os.getcwd(), [str(p) for p in paths], *parts)).encode())
     return Run(command, index, found, key, found.newest >= index.racy_since, day)
 
 

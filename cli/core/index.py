@@ -27,7 +27,6 @@ built again; nothing here is ever an error: an index only saves time. No pickles
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import sqlite3
@@ -48,6 +47,11 @@ from .findings import Finding, Severity
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
+
+try:  # CPython's own BLAKE2: hashlib would load OpenSSL as well (3.4 MB and 4 ms of every run)
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python without it
+    from hashlib import blake2b
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -163,7 +167,12 @@ def path_stat_key(path: str) -> StatKey | None:
 
 
 def digest(raw: bytes) -> bytes:
-    return hashlib.blake2b(raw, digest_size=16).digest()
+    return blake2b(raw, digest_size=16).digest()
+
+
+def key_of(raw: bytes) -> str:
+    """The key something is stored under, as text: a digest of everything it depends on."""
+    return blake2b(raw, digest_size=32).hexdigest()
 
 
 def file_digest(path: Path | str) -> bytes | None:
@@ -254,7 +263,7 @@ def fingerprint(config: Config, *extra: object) -> str:
     from .i18n import language
 
     parts = [*code_fingerprint(), config.fingerprint(), language(), *extra]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    return key_of(repr(parts).encode())
 
 
 # --- the database ----------------------------------------------------------------------------
@@ -341,7 +350,7 @@ class Index:
         folder = cache_folder(environ, config)
         if folder is None:
             return None
-        root = hashlib.sha256(os.fsencode(config.root)).hexdigest()[:16]
+        root = key_of(os.fsencode(config.root))[:16]
         path = folder / f"index-{root}.sqlite"
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -1003,9 +1012,7 @@ class Scan:
         return self._keys
 
     def listing(self) -> str:
-        h = hashlib.sha256("\n".join(self.names).encode("utf-8", "surrogateescape"))
-        h.update(self.numbers.tobytes())
-        return h.hexdigest()
+        return key_of("\n".join(self.names).encode("utf-8", "surrogateescape") + self.numbers.tobytes())
 
     def walk(self, folder: str) -> bool:
         """Every entry under ``folder`` but hidden folders, in the order of
