@@ -521,3 +521,31 @@ def test_the_operating_systems_refusals_are_ours() -> None:
         )
     finally:
         i18n.use("en")
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_every_toml_problem_we_word_can_be_worded(lang: str) -> None:
+    # a message of ours may hold braces that are text ("an inline table { ... }"), never fields
+    from projledger.core import i18n
+
+    for pattern, _msgid in i18n._TOML_PROBLEMS:
+        words = re.sub(r"\(\?P<\w+>\.\+\)", "'x'", pattern).replace("\\\\", "\\")
+        assert re.fullmatch(pattern, words), pattern
+        try:
+            i18n.use(lang)
+            worded = i18n.toml_problem(f"{words} (at line 2, column 5)")
+        finally:
+            i18n.use("en")
+        assert "TOML reader says" not in worded and "ตัวอ่าน TOML แจ้งว่า" not in worded, worded
+        assert "2" in worded and "5" in worded, worded
+
+
+@pytest.mark.parametrize("lang", ["th", "en"])
+def test_an_unclosed_inline_table_is_a_finding_not_a_crash(repo: Path, lang: str) -> None:
+    from conftest import write_record
+
+    path = write_record(repo, SPEC_RECORD.read_text(encoding="utf-8") + "\nextra = {a = 1\n")
+    result = run("--lang", lang, "validate", str(path))
+    assert result.exit_code == 1, result.output
+    (line,) = [line for line in result.stdout.splitlines() if "{ ... }" in line]
+    assert path.name in line

@@ -211,6 +211,7 @@ def toml_problem(words: str) -> str:
         )
     for pattern, msgid in _TOML_PROBLEMS:
         found = re.fullmatch(pattern, words)
-        if found:
-            return _(msgid).format(**found.groupdict()) + where
+        if found:  # formatted only with what it names: "{ ... }" is a brace, not a field
+            named = found.groupdict()
+            return (_(msgid).format(**named) if named else _(msgid)) + where
     return _("the TOML reader says: {words}").format(words=words) + where
