@@ -33,7 +33,7 @@ import shutil
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -94,7 +94,7 @@ class ExportSchemaError(ProjledgerError):
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str
+    type: str = "string"
     nullable: bool = True
 
     @property
@@ -103,8 +103,7 @@ class Column:
         return int(found.group(2)) if found else 0
 
 
-def _c(name: str, type_: str = "string", nullable: bool = True) -> Column:
-    return Column(name, type_, nullable)
+_c = Column  # short, for the tables below
 
 
 MONEY, FIGURE = "decimal(18,2)", "decimal(18,4)"
@@ -231,9 +230,7 @@ class Item(NamedTuple):
     facts: dict[str, Any] | None
 
 
-def records(
-    paths: list[Path], config: Config, checked_on: date, *, environ: Any = os.environ
-) -> Iterator[Item]:
+def records(paths: list[Path], config: Config, checked_on: date) -> Generator[Item, None, None]:
     """Every record file under ``paths`` (default: the records folder), in the walk's order.
 
     A file the index knows unchanged is not read: its findings and facts come from the index,
@@ -241,7 +238,7 @@ def records(
     and stored in the index a batch at a time. Nothing here holds every file's entry."""
     from . import index as ix
 
-    store = ix.Index.open(config, environ)
+    store = ix.Index.open(config)
     try:
         # Two walks of the listing, holding one byte a file and the names of the files to read:
         # the first asks the index which files it knows unchanged (the others go to the pool of
@@ -267,7 +264,7 @@ def records(
                     yield name
 
         computed = ix.checked_in_order(
-            misses(), config, checked_on, racy_since, ix.jobs_wanted(environ),
+            misses(), config, checked_on, racy_since, ix.jobs_wanted(os.environ),
             count=known.count(0),
         )  # fmt: skip
         to_store: list[tuple[str, ix.Checked]] = []
@@ -277,7 +274,8 @@ def records(
                 raise _changed()
             shown = record_path(name, config)
             if refused:
-                yield Item(shown, _refusal(refused), None, None)
+                findings = json.dumps([[None, None, "path", "error", refused, None]], ensure_ascii=False)
+                yield Item(shown, findings, None, None)
                 continue
             stat = ix.path_stat_key(name)
             entry = (
@@ -327,10 +325,6 @@ def _changed() -> ConflictError:
     return ConflictError(
         _("record files were added or removed while the export read them; nothing was written: run it again")
     )
-
-
-def _refusal(reason: str) -> str:
-    return json.dumps([[None, None, "path", "error", reason, None]], ensure_ascii=False)
 
 
 def _from_facts(facts: dict[str, Any]) -> Any:
@@ -888,7 +882,6 @@ WRITERS: dict[str, Callable[[Path], Writer]] = {
 class ExportResult:
     path: Path
     rows: dict[str, int]
-    files: dict[str, str]
     skipped: list[tuple[str, str]]
 
 
@@ -940,8 +933,6 @@ def export(
     cwd: Path,
     version: str,
     *,
-    environ: Any = os.environ,
-    source: Iterable[Item] | None = None,
     lock_beside: Path | None = None,
 ) -> ExportResult:
     """Write every table of the records under ``paths`` into ``out`` (see the module's doc).
@@ -962,26 +953,30 @@ def export(
         with built_in(
             folder, _("the export cannot be written: {problem}{what}; nothing was written"), str(out)
         ):
-            result = _write(folder, output_format, paths, config, as_of, checked_on, version, environ, source)
+            writer = WRITERS[output_format](folder)
+            try:
+                items = records(paths, config, checked_on)
+                result = _fill(writer, folder, output_format, config, as_of, version, items)
+            except BaseException:
+                writer.abort()
+                raise
             folder.chmod(0o755)
             swap_in(folder, target)
     result.path = target
     return result
 
 
-def _export_files() -> set[str]:
-    """Every name an export's folder may hold (its tables in each format, the manifest)."""
-    names = {MANIFEST, SQLITE_FILE, f"{SQLITE_FILE}-journal"}
-    names.update(f"{table}.ndjson" for table in TABLES)
-    names.update(TABLES)  # Parquet's folders of parts
-    return names
-
-
 def _only_export_files(folder: Path) -> bool:
-    """``folder`` holds nothing an export does not write: its files, and in a table's folder
-    only Parquet parts."""
+    """``folder`` holds nothing an export does not write: the manifest, its tables in each
+    format, and in a table's folder (Parquet's) only Parquet parts."""
     names = set(os.listdir(folder))
-    if not names <= _export_files():
+    if not names <= {
+        MANIFEST,
+        SQLITE_FILE,
+        f"{SQLITE_FILE}-journal",
+        *TABLES,
+        *(f"{t}.ndjson" for t in TABLES),
+    }:
         return False
     for table in names & set(TABLES):
         inside = folder / table
@@ -1012,28 +1007,13 @@ def clean_stray(target: Path) -> list[Path]:
     return removed
 
 
-def _write(
-    folder: Path, output_format: str, paths: list[Path], config: Config, as_of: date, checked_on: date,
-    version: str, environ: Any, source: Iterable[Item] | None,
-) -> ExportResult:  # fmt: skip
-    writer = WRITERS[output_format](folder)
-    files: dict[str, str] = {}
-    try:
-        for table in TABLES:
-            files[table] = writer.begin(table, columns_of(table))
-        items = iter(source if source is not None else records(paths, config, checked_on, environ=environ))
-        return _fill(writer, folder, output_format, config, as_of, version, items, files)
-    except BaseException:
-        writer.abort()
-        raise
-
-
 def _fill(
     writer: Writer, folder: Path, output_format: str, config: Config, as_of: date, version: str,
-    items: Iterator[Item], files: dict[str, str],
+    items: Generator[Item, None, None],
 ) -> ExportResult:  # fmt: skip
     from .index import skip_reason
 
+    files = {table: writer.begin(table, columns_of(table)) for table in TABLES}
     ctx = Context(config.repository_name, as_of, config)
     counts = dict.fromkeys(TABLES, 0)
     pending: dict[str, list[Row]] = {table: [] for table in TABLES}
@@ -1063,7 +1043,7 @@ def _fill(
                     flush(table)
     finally:
         # the index's transaction ended: what was stored is kept, even on a failure
-        getattr(items, "close", lambda: None)()
+        items.close()
     for table in TABLES:
         if pending[table]:
             flush(table)
@@ -1096,4 +1076,4 @@ def _fill(
         writer.meta(manifest())
     writer.finish()  # Parquet's last row groups may open a last part: the manifest lists it
     (folder / MANIFEST).write_text(json.dumps(manifest(), ensure_ascii=False, indent=2) + "\n", "utf-8")
-    return ExportResult(folder, counts, files, skipped)
+    return ExportResult(folder, counts, skipped)
