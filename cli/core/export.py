@@ -277,12 +277,9 @@ def records(paths: list[Path], config: Config, checked_on: date) -> Generator[It
                 findings = json.dumps([[None, None, "path", "error", refused, None]], ensure_ascii=False)
                 yield Item(shown, findings, None, None)
                 continue
-            stat = ix.path_stat_key(name)
-            entry = (
-                store.entry_of(os.path.abspath(name), stat, checked_on)
-                if store and known[place - 1]
-                else None
-            )
+            entry = None
+            if store and known[place - 1]:
+                entry = store.entry_of(os.path.abspath(name), ix.path_stat_key(name), checked_on)
             if entry is None:  # not known; or changed since the first walk: checked here, alone
                 if known[place - 1]:
                     checked = ix.check_path(name, config, checked_on, racy_since)
@@ -369,8 +366,19 @@ def _project(item: Item) -> Any:
     return item.record if isinstance(item.record, Project) else None
 
 
-def _common(ctx: Context, item: Item, agency_code: str | None, fiscal_year: int | None) -> Row:
-    return (ctx.repository, agency_code, fiscal_year, item.path)
+def _common(ctx: Context, item: Item, of: Any) -> Row:
+    """What every row begins with (``COMMON``); ``of``, the record or its status row, gives the
+    agency code and the fiscal year."""
+    return (ctx.repository, of.agency_code, of.fiscal_year, item.path)
+
+
+def _each(ctx: Context, item: Item, record: Any, entries: str) -> Iterator[tuple[Row, Any]]:
+    """Each of a record's ``entries`` (reports, results...) with what its row begins with:
+    ``COMMON`` and the record's code. None when the item is not such a record."""
+    if record is not None:
+        start = (*_common(ctx, item, record), record.code)
+        for entry in getattr(record, entries):
+            yield start, entry
 
 
 def project_rows(ctx: Context, item: Item) -> Iterator[Row]:
@@ -378,7 +386,7 @@ def project_rows(ctx: Context, item: Item) -> Iterator[Row]:
     if project is None:
         return
     yield (
-        *_common(ctx, item, project.agency_code, project.fiscal_year),
+        *_common(ctx, item, project),
         project.code, project.name, project.agency.department, project.start, project.end,
         project.budget, project.plan_ref or None, project.strategy.get("issue") or None,
         (item.facts or {}).get("format", 1), len(project.reports),
@@ -386,13 +394,8 @@ def project_rows(ctx: Context, item: Item) -> Iterator[Row]:
 
 
 def report_rows(ctx: Context, item: Item) -> Iterator[Row]:
-    project = _project(item)
-    if project is None:
-        return
-    common = _common(ctx, item, project.agency_code, project.fiscal_year)
-    for r in project.reports:
-        yield (*common, project.code, r.no, r.date, r.progress, r.disbursed, r.plan_status,
-               r.target_status, r.event)  # fmt: skip
+    for start, r in _each(ctx, item, _project(item), "reports"):
+        yield (*start, r.no, r.date, r.progress, r.disbursed, r.plan_status, r.target_status, r.event)
 
 
 _STATUS_NAMES = tuple(c.name for c in TABLES["status"])
@@ -419,14 +422,14 @@ def status_rows(ctx: Context, item: Item) -> Iterator[Row]:
             zip(("disbursed_q1", "disbursed_q2", "disbursed_q3", "disbursed_q4"), quarters, strict=True)
         )
         values.update(kind="project", unit=None, target=None, direction=None)
-        yield _status_row(_common(ctx, item, row.agency_code, row.fiscal_year), values)
+        yield _status_row(_common(ctx, item, row), values)
         return
     kpi = _kpi(item)
     if kpi is not None:
         kpi_row = build_kpi_row(kpi, item.path, ctx.as_of)
         values = {name: getattr(kpi_row, name, None) for name in _STATUS_NAMES}
         values["kind"] = "kpi"
-        yield _status_row(_common(ctx, item, kpi_row.agency_code, kpi_row.fiscal_year), values)
+        yield _status_row(_common(ctx, item, kpi_row), values)
 
 
 def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
@@ -440,7 +443,7 @@ def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
     if not isinstance(year, int):
         folder = Path(item.path).parent.name
         year = int(folder) if folder.isascii() and folder.isdigit() and len(folder) == 4 else None
-    common = _common(ctx, item, agency, year)
+    common = (ctx.repository, agency, year, item.path)
     for line, field, rule, severity, message, column in json.loads(item.findings):
         yield (*common, line, column, field or None, rule, severity, message)
 
@@ -464,7 +467,7 @@ def kpi_rows(ctx: Context, item: Item) -> Iterator[Row]:
         return
     strategy = kpi.strategy
     yield (
-        *_common(ctx, item, kpi.agency_code, kpi.fiscal_year),
+        *_common(ctx, item, kpi),
         kpi.code, kpi.number or None, kpi.name, kpi.agency.department, kpi.category, kpi.level,
         kpi.unit, kpi.target, kpi.baseline, kpi.direction, kpi.definition or None, kpi.formula or None,
         kpi.data_source or None, strategy.get("issue") or None, strategy.get("dimension") or None,
@@ -474,33 +477,21 @@ def kpi_rows(ctx: Context, item: Item) -> Iterator[Row]:
 
 def kpi_result_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[results]]`` of a KPI."""
-    kpi = _kpi(item)
-    if kpi is None:
-        return
-    common = _common(ctx, item, kpi.agency_code, kpi.fiscal_year)
-    for r in kpi.results:
-        yield (*common, kpi.code, r.quarter, r.value, r.date, r.note or None)
+    for start, r in _each(ctx, item, _kpi(item), "results"):
+        yield (*start, r.quarter, r.value, r.date, r.note or None)
 
 
 def evaluation_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[evaluations]]`` of a format-2 project or a KPI (``record_kind``)."""
     record = _project(item) or _kpi(item)
-    if record is None:
-        return
-    common = _common(ctx, item, record.agency_code, record.fiscal_year)
-    for e in record.evaluations:
-        yield (*common, record.code, record.kind, e.quarter, e.score, e.full_score, e.date, e.evaluator,
-               e.note or None)  # fmt: skip
+    for start, e in _each(ctx, item, record, "evaluations"):
+        yield (*start, record.kind, e.quarter, e.score, e.full_score, e.date, e.evaluator, e.note or None)
 
 
 def budget_revision_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[budget_revisions]]`` of a format-2 project."""
-    project = _project(item)
-    if project is None:
-        return
-    common = _common(ctx, item, project.agency_code, project.fiscal_year)
-    for r in project.budget_revisions:
-        yield (*common, project.code, r.date, r.budget, r.reference, r.note or None)
+    for start, r in _each(ctx, item, _project(item), "budget_revisions"):
+        yield (*start, r.date, r.budget, r.reference, r.note or None)
 
 
 PRODUCERS: dict[str, Producer] = {
