@@ -583,17 +583,15 @@ class ParquetWriter:
         #: Each table's part files so far (names inside the export), and row groups in the last.
         self.parts: dict[str, list[str]] = {}
         self.groups: dict[str, int] = {}
-        #: Each table's batches not yet written, and their rows (a row group: ``GROUP_VALUES``).
+        #: Each table's batches not yet written (a row group: ``GROUP_VALUES``).
         self.waiting: dict[str, list[Any]] = {}
-        self.waiting_rows: dict[str, int] = {}
 
     def _type(self, column: Column) -> Any:
         pa = self.pa
         if column.type.startswith("decimal"):
             return pa.decimal128(18, column.scale)
-        return {"string": pa.string(), "int32": pa.int32(), "bool": pa.bool_(), "date": pa.date32()}[
-            column.type
-        ]
+        plain = {"string": pa.string(), "int32": pa.int32(), "bool": pa.bool_(), "date": pa.date32()}
+        return plain[column.type]
 
     def begin(self, table: str, columns: Sequence[Column]) -> str:
         pa = self.pa
@@ -602,7 +600,7 @@ class ParquetWriter:
         (self.folder / table).mkdir()
         self.columns[table] = list(columns)
         self.parts[table] = []
-        self.waiting[table], self.waiting_rows[table] = [], 0
+        self.waiting[table] = []
         self._open_part(table)  # an empty table is one part of no rows: its schema, for readers
         return f"{table}/"
 
@@ -628,8 +626,9 @@ class ParquetWriter:
                 values = [None if v is None else exact(v) for v in values]
             arrays.append(pa.array(values, type=schema.field(i).type))
         self.waiting[table].append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-        self.waiting_rows[table] += len(rows)
-        if self.waiting_rows[table] >= max(self.min_group, self.group_values // len(self.columns[table])):
+        if sum(batch.num_rows for batch in self.waiting[table]) >= max(
+            self.min_group, self.group_values // len(self.columns[table])
+        ):
             self._write_group(table)
 
     def _write_group(self, table: str) -> None:
@@ -639,7 +638,7 @@ class ParquetWriter:
             group = self.pa.Table.from_batches(self.waiting[table], schema=self.schemas[table])
             self.writers[table].write_table(group, row_group_size=group.num_rows)
             self.groups[table] += 1
-        self.waiting[table], self.waiting_rows[table] = [], 0
+        self.waiting[table] = []
 
     def finish(self) -> None:
         for table in list(self.writers):
