@@ -312,11 +312,7 @@ class _Reader:
         # "\n" only: str.splitlines() also breaks at \x85, \x1c-\x1e, \u2028, which would
         # shift every line number after them away from what an editor shows
         for number, raw in enumerate(nfc(text).replace("\r\n", "\n").split("\n"), start=1):
-            pieces = [raw]
-            if "**" in raw:
-                pieces = self._cut_headers(raw)
-                if not pieces:
-                    continue
+            pieces = self._cut_headers(raw) if "**" in raw else [raw]
             out.extend((number, piece.rstrip()) for piece in pieces)
         return out
 
@@ -325,14 +321,12 @@ class _Reader:
         """The line split around any page header in it; [] when it was only a header."""
         pieces: list[str] = []
         pos = 0
-        found = False
         for match in _PAGE_HEADER.finditer(raw):
             if similarity(_norm(match.group(1)), _norm(FORM_TITLE), FUZZY_CUTOFF) < FUZZY_CUTOFF:
                 continue  # a starred line that is not the form's title
-            found = True
             pieces.append(raw[pos : match.start()])
             pos = match.end()
-        if not found:
+        if not pieces:  # no page header in it
             return [raw]
         pieces.append(raw[pos:])
         return [p for p in pieces if p.strip()]
@@ -444,13 +438,12 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
     data: dict[str, Any] = {"format": 1}
     _header_fields(reader, data)
     rationale = "\n\n".join("\n".join(p) for p in reader.rationale)
-    items = {kind: list(reader.items[kind]) for kind in ("objectives", "targets")}
     strategy = {
         key: _STARS.sub("", reader.fields[f"strategy.{key}"]).strip()
         for key, _ in STRATEGY_LABELS
         if reader.fields.get(f"strategy.{key}", "").strip("* ")
     }
-    data |= given(details=given(rationale=rationale, **items), strategy=strategy)
+    data |= given(details=given(rationale=rationale, **reader.items), strategy=strategy)
     _mend_extraction_slips(reader, data)
     reports, left_out = _reports(reader)
     if reports:
