@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
@@ -63,9 +62,8 @@ def export(targets: tuple[str, ...], output_format: str, output: Path, as_of: da
     config = reading_config(bool(paths), paths)
     checked_on = today(config)
     result = write_export(
-        output, output_format, paths, config, as_of or checked_on, checked_on, Path.cwd(), __version__,
-        environ=os.environ,
-    )  # fmt: skip
+        output, output_format, paths, config, as_of or checked_on, checked_on, Path.cwd(), __version__
+    )
     counts = ", ".join(f"{table} {count}" for table, count in result.rows.items())
     click.echo(
         _("export: {path} ({format}; {counts})").format(

@@ -12,7 +12,7 @@ import click
 
 if TYPE_CHECKING:
     from ..core.config import Config
-    from ..core.legacy import Imported
+    from ..core.legacy import Imported, Merged
 
 from ..core.i18n import N_, _, os_problem
 from ..core.labels import KPI_DIRECTIONS
@@ -181,7 +181,7 @@ def import_command(
                 )  # fmt: skip
             click.echo(
                 _("{source}: wrote {path} ({count} reports)").format(
-                    source=shown, path=record_shown, count=written.reports
+                    source=shown, path=record_shown, count=len(written.data.get("reports", []))
                 ),
                 err=True,
             )
@@ -259,15 +259,6 @@ def checked_record(data: dict[str, Any], path: Path, config: Config, day: date, 
     return text
 
 
-@dataclasses.dataclass(frozen=True)
-class Written:
-    """What a write stored: how many reports, and what it kept from the record it replaced."""
-
-    reports: int
-    kept_fields: tuple[str, ...] = ()
-    kept_reports: tuple[int, ...] = ()
-
-
 def write_record(
     path: Path,
     data: dict[str, Any],
@@ -277,28 +268,29 @@ def write_record(
     *,
     force: bool,
     keep_reports: bool,
-) -> Written:
+) -> Merged:
     """Create (or with ``force`` replace) a record atomically, under the record's lock.
 
     A record is replaced only when it reads as a valid record (else nothing is written, and
     the message names its file and line); what the form cannot show is kept from it, and
     none of its reports is lost: one the printout lacks refuses the write, or with
-    ``keep_reports`` is kept. All decided on the bytes read under the lock.
+    ``keep_reports`` is kept. All decided on the bytes read under the lock. Returns what was
+    written (a new record: the printout's data, nothing kept).
     """
     from ..core.check import check_document
     from ..core.errors import ConflictError, RecordError
-    from ..core.legacy import merge_into_record
+    from ..core.legacy import Merged, merge_into_record
     from ..core.record import Document, decode, parse
     from ..core.store import update
 
-    outcome: list[Written] = []
+    outcome: list[Merged] = []
     record_shown = shown_path(path)
 
     def change(current: bytes | None) -> bytes:
-        if current is None:
-            text = checked_record(data, path, config, day, shown)
-            outcome.append(Written(len(data.get("reports", []))))
-            return text.encode("utf-8")
+        outcome.append(Merged(data, (), ()) if current is None else replaced(current))
+        return checked_record(outcome[-1].data, path, config, day, shown).encode("utf-8")
+
+    def replaced(current: bytes) -> Merged:
         if not force:
             raise ConflictError(
                 _("{path} already exists; nothing was written (use --force to replace it)").format(
@@ -318,10 +310,7 @@ def write_record(
             ) from None  # fmt: skip
         check_document(document, config, day, record_shown).require_project(advice)
         shown_document = Document(path=record_shown, text=old_text, data=document.data)
-        merged = merge_into_record(data, shown_document, keep_reports=keep_reports)
-        text = checked_record(merged.data, path, config, day, shown)
-        outcome.append(Written(len(merged.data.get("reports", [])), merged.kept_fields, merged.kept_reports))
-        return text.encode("utf-8")
+        return merge_into_record(data, shown_document, keep_reports=keep_reports)
 
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change, config.records_dir)

@@ -33,7 +33,7 @@ import shutil
 import sys
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -94,7 +94,7 @@ class ExportSchemaError(ProjledgerError):
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str
+    type: str = "string"
     nullable: bool = True
 
     @property
@@ -103,8 +103,7 @@ class Column:
         return int(found.group(2)) if found else 0
 
 
-def _c(name: str, type_: str = "string", nullable: bool = True) -> Column:
-    return Column(name, type_, nullable)
+_c = Column  # short, for the tables below
 
 
 MONEY, FIGURE = "decimal(18,2)", "decimal(18,4)"
@@ -231,9 +230,7 @@ class Item(NamedTuple):
     facts: dict[str, Any] | None
 
 
-def records(
-    paths: list[Path], config: Config, checked_on: date, *, environ: Any = os.environ
-) -> Iterator[Item]:
+def records(paths: list[Path], config: Config, checked_on: date) -> Generator[Item, None, None]:
     """Every record file under ``paths`` (default: the records folder), in the walk's order.
 
     A file the index knows unchanged is not read: its findings and facts come from the index,
@@ -241,7 +238,7 @@ def records(
     and stored in the index a batch at a time. Nothing here holds every file's entry."""
     from . import index as ix
 
-    store = ix.Index.open(config, environ)
+    store = ix.Index.open(config)
     try:
         # Two walks of the listing, holding one byte a file and the names of the files to read:
         # the first asks the index which files it knows unchanged (the others go to the pool of
@@ -267,7 +264,7 @@ def records(
                     yield name
 
         computed = ix.checked_in_order(
-            misses(), config, checked_on, racy_since, ix.jobs_wanted(environ),
+            misses(), config, checked_on, racy_since, ix.jobs_wanted(os.environ),
             count=known.count(0),
         )  # fmt: skip
         to_store: list[tuple[str, ix.Checked]] = []
@@ -277,14 +274,12 @@ def records(
                 raise _changed()
             shown = record_path(name, config)
             if refused:
-                yield Item(shown, _refusal(refused), None, None)
+                findings = json.dumps([[None, None, "path", "error", refused, None]], ensure_ascii=False)
+                yield Item(shown, findings, None, None)
                 continue
-            stat = ix.path_stat_key(name)
-            entry = (
-                store.entry_of(os.path.abspath(name), stat, checked_on)
-                if store and known[place - 1]
-                else None
-            )
+            entry = None
+            if store and known[place - 1]:
+                entry = store.entry_of(os.path.abspath(name), ix.path_stat_key(name), checked_on)
             if entry is None:  # not known; or changed since the first walk: checked here, alone
                 if known[place - 1]:
                     checked = ix.check_path(name, config, checked_on, racy_since)
@@ -329,10 +324,6 @@ def _changed() -> ConflictError:
     )
 
 
-def _refusal(reason: str) -> str:
-    return json.dumps([[None, None, "path", "error", reason, None]], ensure_ascii=False)
-
-
 def _from_facts(facts: dict[str, Any]) -> Any:
     """The typed record the facts were kept of: the kind named by its ``kind`` (projects' facts
     name none: format 1 and format-2 projects alike)."""
@@ -375,8 +366,19 @@ def _project(item: Item) -> Any:
     return item.record if isinstance(item.record, Project) else None
 
 
-def _common(ctx: Context, item: Item, agency_code: str | None, fiscal_year: int | None) -> Row:
-    return (ctx.repository, agency_code, fiscal_year, item.path)
+def _common(ctx: Context, item: Item, of: Any) -> Row:
+    """What every row begins with (``COMMON``); ``of``, the record or its status row, gives the
+    agency code and the fiscal year."""
+    return (ctx.repository, of.agency_code, of.fiscal_year, item.path)
+
+
+def _each(ctx: Context, item: Item, record: Any, entries: str) -> Iterator[tuple[Row, Any]]:
+    """Each of a record's ``entries`` (reports, results...) with what its row begins with:
+    ``COMMON`` and the record's code. None when the item is not such a record."""
+    if record is not None:
+        start = (*_common(ctx, item, record), record.code)
+        for entry in getattr(record, entries):
+            yield start, entry
 
 
 def project_rows(ctx: Context, item: Item) -> Iterator[Row]:
@@ -384,7 +386,7 @@ def project_rows(ctx: Context, item: Item) -> Iterator[Row]:
     if project is None:
         return
     yield (
-        *_common(ctx, item, project.agency_code, project.fiscal_year),
+        *_common(ctx, item, project),
         project.code, project.name, project.agency.department, project.start, project.end,
         project.budget, project.plan_ref or None, project.strategy.get("issue") or None,
         (item.facts or {}).get("format", 1), len(project.reports),
@@ -392,13 +394,8 @@ def project_rows(ctx: Context, item: Item) -> Iterator[Row]:
 
 
 def report_rows(ctx: Context, item: Item) -> Iterator[Row]:
-    project = _project(item)
-    if project is None:
-        return
-    common = _common(ctx, item, project.agency_code, project.fiscal_year)
-    for r in project.reports:
-        yield (*common, project.code, r.no, r.date, r.progress, r.disbursed, r.plan_status,
-               r.target_status, r.event)  # fmt: skip
+    for start, r in _each(ctx, item, _project(item), "reports"):
+        yield (*start, r.no, r.date, r.progress, r.disbursed, r.plan_status, r.target_status, r.event)
 
 
 _STATUS_NAMES = tuple(c.name for c in TABLES["status"])
@@ -425,14 +422,14 @@ def status_rows(ctx: Context, item: Item) -> Iterator[Row]:
             zip(("disbursed_q1", "disbursed_q2", "disbursed_q3", "disbursed_q4"), quarters, strict=True)
         )
         values.update(kind="project", unit=None, target=None, direction=None)
-        yield _status_row(_common(ctx, item, row.agency_code, row.fiscal_year), values)
+        yield _status_row(_common(ctx, item, row), values)
         return
     kpi = _kpi(item)
     if kpi is not None:
         kpi_row = build_kpi_row(kpi, item.path, ctx.as_of)
         values = {name: getattr(kpi_row, name, None) for name in _STATUS_NAMES}
         values["kind"] = "kpi"
-        yield _status_row(_common(ctx, item, kpi_row.agency_code, kpi_row.fiscal_year), values)
+        yield _status_row(_common(ctx, item, kpi_row), values)
 
 
 def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
@@ -446,7 +443,7 @@ def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
     if not isinstance(year, int):
         folder = Path(item.path).parent.name
         year = int(folder) if folder.isascii() and folder.isdigit() and len(folder) == 4 else None
-    common = _common(ctx, item, agency, year)
+    common = (ctx.repository, agency, year, item.path)
     for line, field, rule, severity, message, column in json.loads(item.findings):
         yield (*common, line, column, field or None, rule, severity, message)
 
@@ -470,7 +467,7 @@ def kpi_rows(ctx: Context, item: Item) -> Iterator[Row]:
         return
     strategy = kpi.strategy
     yield (
-        *_common(ctx, item, kpi.agency_code, kpi.fiscal_year),
+        *_common(ctx, item, kpi),
         kpi.code, kpi.number or None, kpi.name, kpi.agency.department, kpi.category, kpi.level,
         kpi.unit, kpi.target, kpi.baseline, kpi.direction, kpi.definition or None, kpi.formula or None,
         kpi.data_source or None, strategy.get("issue") or None, strategy.get("dimension") or None,
@@ -480,33 +477,21 @@ def kpi_rows(ctx: Context, item: Item) -> Iterator[Row]:
 
 def kpi_result_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[results]]`` of a KPI."""
-    kpi = _kpi(item)
-    if kpi is None:
-        return
-    common = _common(ctx, item, kpi.agency_code, kpi.fiscal_year)
-    for r in kpi.results:
-        yield (*common, kpi.code, r.quarter, r.value, r.date, r.note or None)
+    for start, r in _each(ctx, item, _kpi(item), "results"):
+        yield (*start, r.quarter, r.value, r.date, r.note or None)
 
 
 def evaluation_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[evaluations]]`` of a format-2 project or a KPI (``record_kind``)."""
     record = _project(item) or _kpi(item)
-    if record is None:
-        return
-    common = _common(ctx, item, record.agency_code, record.fiscal_year)
-    for e in record.evaluations:
-        yield (*common, record.code, record.kind, e.quarter, e.score, e.full_score, e.date, e.evaluator,
-               e.note or None)  # fmt: skip
+    for start, e in _each(ctx, item, record, "evaluations"):
+        yield (*start, record.kind, e.quarter, e.score, e.full_score, e.date, e.evaluator, e.note or None)
 
 
 def budget_revision_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """One row per ``[[budget_revisions]]`` of a format-2 project."""
-    project = _project(item)
-    if project is None:
-        return
-    common = _common(ctx, item, project.agency_code, project.fiscal_year)
-    for r in project.budget_revisions:
-        yield (*common, project.code, r.date, r.budget, r.reference, r.note or None)
+    for start, r in _each(ctx, item, _project(item), "budget_revisions"):
+        yield (*start, r.date, r.budget, r.reference, r.note or None)
 
 
 PRODUCERS: dict[str, Producer] = {
@@ -598,17 +583,15 @@ class ParquetWriter:
         #: Each table's part files so far (names inside the export), and row groups in the last.
         self.parts: dict[str, list[str]] = {}
         self.groups: dict[str, int] = {}
-        #: Each table's batches not yet written, and their rows (a row group: ``GROUP_VALUES``).
+        #: Each table's batches not yet written (a row group: ``GROUP_VALUES``).
         self.waiting: dict[str, list[Any]] = {}
-        self.waiting_rows: dict[str, int] = {}
 
     def _type(self, column: Column) -> Any:
         pa = self.pa
         if column.type.startswith("decimal"):
             return pa.decimal128(18, column.scale)
-        return {"string": pa.string(), "int32": pa.int32(), "bool": pa.bool_(), "date": pa.date32()}[
-            column.type
-        ]
+        plain = {"string": pa.string(), "int32": pa.int32(), "bool": pa.bool_(), "date": pa.date32()}
+        return plain[column.type]
 
     def begin(self, table: str, columns: Sequence[Column]) -> str:
         pa = self.pa
@@ -617,7 +600,7 @@ class ParquetWriter:
         (self.folder / table).mkdir()
         self.columns[table] = list(columns)
         self.parts[table] = []
-        self.waiting[table], self.waiting_rows[table] = [], 0
+        self.waiting[table] = []
         self._open_part(table)  # an empty table is one part of no rows: its schema, for readers
         return f"{table}/"
 
@@ -643,8 +626,9 @@ class ParquetWriter:
                 values = [None if v is None else exact(v) for v in values]
             arrays.append(pa.array(values, type=schema.field(i).type))
         self.waiting[table].append(pa.RecordBatch.from_arrays(arrays, schema=schema))
-        self.waiting_rows[table] += len(rows)
-        if self.waiting_rows[table] >= max(self.min_group, self.group_values // len(self.columns[table])):
+        if sum(batch.num_rows for batch in self.waiting[table]) >= max(
+            self.min_group, self.group_values // len(self.columns[table])
+        ):
             self._write_group(table)
 
     def _write_group(self, table: str) -> None:
@@ -654,7 +638,7 @@ class ParquetWriter:
             group = self.pa.Table.from_batches(self.waiting[table], schema=self.schemas[table])
             self.writers[table].write_table(group, row_group_size=group.num_rows)
             self.groups[table] += 1
-        self.waiting[table], self.waiting_rows[table] = [], 0
+        self.waiting[table] = []
 
     def finish(self) -> None:
         for table in list(self.writers):
@@ -888,7 +872,6 @@ WRITERS: dict[str, Callable[[Path], Writer]] = {
 class ExportResult:
     path: Path
     rows: dict[str, int]
-    files: dict[str, str]
     skipped: list[tuple[str, str]]
 
 
@@ -940,8 +923,6 @@ def export(
     cwd: Path,
     version: str,
     *,
-    environ: Any = os.environ,
-    source: Iterable[Item] | None = None,
     lock_beside: Path | None = None,
 ) -> ExportResult:
     """Write every table of the records under ``paths`` into ``out`` (see the module's doc).
@@ -962,26 +943,30 @@ def export(
         with built_in(
             folder, _("the export cannot be written: {problem}{what}; nothing was written"), str(out)
         ):
-            result = _write(folder, output_format, paths, config, as_of, checked_on, version, environ, source)
+            writer = WRITERS[output_format](folder)
+            try:
+                items = records(paths, config, checked_on)
+                result = _fill(writer, folder, output_format, config, as_of, version, items)
+            except BaseException:
+                writer.abort()
+                raise
             folder.chmod(0o755)
             swap_in(folder, target)
     result.path = target
     return result
 
 
-def _export_files() -> set[str]:
-    """Every name an export's folder may hold (its tables in each format, the manifest)."""
-    names = {MANIFEST, SQLITE_FILE, f"{SQLITE_FILE}-journal"}
-    names.update(f"{table}.ndjson" for table in TABLES)
-    names.update(TABLES)  # Parquet's folders of parts
-    return names
-
-
 def _only_export_files(folder: Path) -> bool:
-    """``folder`` holds nothing an export does not write: its files, and in a table's folder
-    only Parquet parts."""
+    """``folder`` holds nothing an export does not write: the manifest, its tables in each
+    format, and in a table's folder (Parquet's) only Parquet parts."""
     names = set(os.listdir(folder))
-    if not names <= _export_files():
+    if not names <= {
+        MANIFEST,
+        SQLITE_FILE,
+        f"{SQLITE_FILE}-journal",
+        *TABLES,
+        *(f"{t}.ndjson" for t in TABLES),
+    }:
         return False
     for table in names & set(TABLES):
         inside = folder / table
@@ -1012,28 +997,13 @@ def clean_stray(target: Path) -> list[Path]:
     return removed
 
 
-def _write(
-    folder: Path, output_format: str, paths: list[Path], config: Config, as_of: date, checked_on: date,
-    version: str, environ: Any, source: Iterable[Item] | None,
-) -> ExportResult:  # fmt: skip
-    writer = WRITERS[output_format](folder)
-    files: dict[str, str] = {}
-    try:
-        for table in TABLES:
-            files[table] = writer.begin(table, columns_of(table))
-        items = iter(source if source is not None else records(paths, config, checked_on, environ=environ))
-        return _fill(writer, folder, output_format, config, as_of, version, items, files)
-    except BaseException:
-        writer.abort()
-        raise
-
-
 def _fill(
     writer: Writer, folder: Path, output_format: str, config: Config, as_of: date, version: str,
-    items: Iterator[Item], files: dict[str, str],
+    items: Generator[Item, None, None],
 ) -> ExportResult:  # fmt: skip
     from .index import skip_reason
 
+    files = {table: writer.begin(table, columns_of(table)) for table in TABLES}
     ctx = Context(config.repository_name, as_of, config)
     counts = dict.fromkeys(TABLES, 0)
     pending: dict[str, list[Row]] = {table: [] for table in TABLES}
@@ -1063,7 +1033,7 @@ def _fill(
                     flush(table)
     finally:
         # the index's transaction ended: what was stored is kept, even on a failure
-        getattr(items, "close", lambda: None)()
+        items.close()
     for table in TABLES:
         if pending[table]:
             flush(table)
@@ -1096,4 +1066,4 @@ def _fill(
         writer.meta(manifest())
     writer.finish()  # Parquet's last row groups may open a last part: the manifest lists it
     (folder / MANIFEST).write_text(json.dumps(manifest(), ensure_ascii=False, indent=2) + "\n", "utf-8")
-    return ExportResult(folder, counts, files, skipped)
+    return ExportResult(folder, counts, skipped)

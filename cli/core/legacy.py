@@ -39,8 +39,8 @@ import bisect
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import Decimal
+from itertools import accumulate
 from typing import Any
 
 from .calendar import DateInputError, ascii_digits, parse_date
@@ -133,6 +133,7 @@ _FIELD_KEYS: dict[str, str] = {
     FIELD_LABELS[key]["th"]: key for key in (*HEADER_KEYS, "agency", "owner", "coordinator")
 }
 _FIELD_KEYS.update({text: f"strategy.{key}" for key, text in STRATEGY_LABELS})
+_FIELD_LABEL = {key: text for text, key in _FIELD_KEYS.items()}
 
 
 @dataclass(frozen=True)
@@ -175,12 +176,11 @@ class MissingFieldsError(InputError):
     """A required field of the record is not in the printout (or cannot be read there)."""
 
     def __init__(self, source: str, missing: list[str], warnings: tuple[Finding, ...]) -> None:
-        names = ", ".join(missing)
         super().__init__(
             _(
                 "cannot import: the printout does not hold the required field(s) {names} "
                 "(is its first page missing?); nothing was written"
-            ).format(names=names),
+            ).format(names=", ".join(missing)),
             path=source,
         )
         self.missing = tuple(missing)
@@ -191,7 +191,6 @@ class IncompleteReportsError(InputError):
     """The printout shows reports that cannot be read in full (and no --partial was given)."""
 
     def __init__(self, source: str, imported: Imported) -> None:
-        complete = len(imported.data.get("reports", []))
         super().__init__(
             _(
                 "cannot import: the printout shows {shown} reports but {unread} cannot be read in "
@@ -201,7 +200,7 @@ class IncompleteReportsError(InputError):
                 shown=imported.shown_reports,
                 unread=len(imported.left_out),
                 which=imported.left_out_text(),
-                complete=complete,
+                complete=len(imported.data.get("reports", [])),
             ),
             path=source,
             line=imported.left_out[0].line,
@@ -291,6 +290,10 @@ class _Reader:
                 Finding(self.source, line, field_name, "legacy-import", Severity.WARNING, message)
             )
 
+    def unreadable(self, line: int | None, field_name: str, why: object) -> None:
+        """A value the printout does not hold legibly: left out, and said why."""
+        self.warn(line, field_name, _("cannot be read and is left out: {why}").format(why=why))
+
     def all_warnings(self) -> tuple[Finding, ...]:
         found = sorted(self.warnings, key=Finding.sort_key)
         if self.warned > MAX_WARNINGS:
@@ -309,11 +312,7 @@ class _Reader:
         # "\n" only: str.splitlines() also breaks at \x85, \x1c-\x1e, \u2028, which would
         # shift every line number after them away from what an editor shows
         for number, raw in enumerate(nfc(text).replace("\r\n", "\n").split("\n"), start=1):
-            pieces = [raw]
-            if "**" in raw:
-                pieces = self._cut_headers(raw)
-                if not pieces:
-                    continue
+            pieces = self._cut_headers(raw) if "**" in raw else [raw]
             out.extend((number, piece.rstrip()) for piece in pieces)
         return out
 
@@ -322,14 +321,12 @@ class _Reader:
         """The line split around any page header in it; [] when it was only a header."""
         pieces: list[str] = []
         pos = 0
-        found = False
         for match in _PAGE_HEADER.finditer(raw):
             if similarity(_norm(match.group(1)), _norm(FORM_TITLE), FUZZY_CUTOFF) < FUZZY_CUTOFF:
                 continue  # a starred line that is not the form's title
-            found = True
             pieces.append(raw[pos : match.start()])
             pos = match.end()
-        if not found:
+        if not pieces:  # no page header in it
             return [raw]
         pieces.append(raw[pos:])
         return [p for p in pieces if p.strip()]
@@ -404,7 +401,7 @@ class _Reader:
                 number,
                 key,
                 _("read the label '{read}' as '{label}'").format(
-                    read=match.group("label"), label=field_text(key)
+                    read=match.group("label"), label=_FIELD_LABEL[key]
                 ),
             )
         value = match.group("value").strip()
@@ -434,12 +431,6 @@ class _Reader:
             )
 
 
-def field_text(key: str) -> str:
-    if key.startswith("strategy."):
-        return dict(STRATEGY_LABELS)[key.split(".", 1)[1]]
-    return FIELD_LABELS[key]["th"]
-
-
 def parse_printout(text: str, source: str = "<printout>") -> Imported:
     """Read a printout's text into record data, or raise ``MissingFieldsError``."""
     reader = _Reader(text, source)
@@ -447,13 +438,12 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
     data: dict[str, Any] = {"format": 1}
     _header_fields(reader, data)
     rationale = "\n\n".join("\n".join(p) for p in reader.rationale)
-    items = {kind: list(reader.items[kind]) for kind in ("objectives", "targets")}
     strategy = {
         key: _STARS.sub("", reader.fields[f"strategy.{key}"]).strip()
         for key, _ in STRATEGY_LABELS
         if reader.fields.get(f"strategy.{key}", "").strip("* ")
     }
-    data |= given(details=given(rationale=rationale, **items), strategy=strategy)
+    data |= given(details=given(rationale=rationale, **reader.items), strategy=strategy)
     _mend_extraction_slips(reader, data)
     reports, left_out = _reports(reader)
     if reports:
@@ -547,10 +537,10 @@ def merge_into_record(imported: dict[str, Any], record: Document, *, keep_report
 
 
 def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
-    fields, lines = reader.fields, reader.field_lines
+    fields = reader.fields
 
-    def unreadable(key: str, why: str) -> None:
-        reader.warn(lines.get(key), key, _("cannot be read and is left out: {why}").format(why=why))
+    def unreadable(key: str, why: object) -> None:
+        reader.unreadable(reader.field_lines.get(key), key, why)
 
     if name := fields.get("name"):
         match = _PLAN_REF.match(name)
@@ -573,14 +563,14 @@ def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
     for key in ("start", "end"):
         if raw := fields.get(key):
             try:
-                data[key] = _read_date(raw)
+                data[key] = parse_date(raw.split()[0])  # 2021-10-01 00:00:00, or 01/10/2564
             except DateInputError as error:
-                unreadable(key, str(error))
+                unreadable(key, error)
     if raw := fields.get("budget"):
         try:
             data["budget"] = parse_money(raw)
         except NumberInputError as error:
-            unreadable("budget", str(error))
+            unreadable("budget", error)
     agency: dict[str, str] = {}
     if raw := fields.get("agency"):
         levels = [level.strip() for level in raw.split(" / ")]
@@ -635,23 +625,13 @@ def _mend_extraction_slips(reader: _Reader, data: dict[str, Any]) -> None:
         )  # fmt: skip
 
 
-def _read_date(raw: str) -> date:
-    """``2021-10-01 00:00:00`` (the printout's start and end) or ``01/10/2564``."""
-    first = raw.strip().split()[0] if raw.strip() else raw
-    return parse_date(first)
-
-
 def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]]:
     """Section 2: reports paired by their numbers, complete ones only, and the ones shown
     (by a header or by figures) but left out."""
     if not reader.report_lines:
         return [], ()
     text = "\n".join(line for _, line in reader.report_lines)
-    starts: list[int] = []
-    pos = 0
-    for _number, line in reader.report_lines:
-        starts.append(pos)
-        pos += len(line) + 1
+    starts = list(accumulate((len(line) + 1 for _, line in reader.report_lines[:-1]), initial=0))
     numbers = [n for n, _ in reader.report_lines]
 
     def line_at(offset: int) -> int:
@@ -711,11 +691,7 @@ def _progress(reader: _Reader, current: _Report, match: re.Match[str], line: int
         try:
             current.values[key] = read(match.group(key))
         except NumberInputError as error:
-            reader.warn(
-                line,
-                f"reports[{current.no}].{key}",
-                _("cannot be read and is left out: {why}").format(why=error),
-            )
+            reader.unreadable(line, f"reports[{current.no}].{key}", error)
 
 
 def _date_note(
@@ -753,11 +729,7 @@ def _date_note(
     try:
         target.values["date"] = parse_date(found.group("date") or found.group("bare"))
     except DateInputError as error:
-        reader.warn(
-            line_at(offset + found.start()),
-            f"reports[{target.no}].date",
-            _("cannot be read and is left out: {why}").format(why=error),
-        )
+        reader.unreadable(line_at(offset + found.start()), f"reports[{target.no}].date", error)
     note = " ".join(segment[found.end() :].split()).strip()
     if note:
         target.values["note"] = note

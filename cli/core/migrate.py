@@ -21,7 +21,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .errors import ConflictError, ProjledgerError, RecordError, RefusedError
 from .i18n import _
@@ -78,7 +77,8 @@ def migrated(raw: bytes, shown: Path | str) -> bytes | None:
     expected = {**data, "format": TO_FORMAT, KIND_KEY: KIND}
     for candidate in _edits(text):
         try:
-            if _same(parse(candidate, shown), expected):
+            read = parse(candidate, shown)
+            if read == expected and type(read["format"]) is int:  # 2.0 or true would compare equal
                 bom = codecs.BOM_UTF8 if raw.startswith(codecs.BOM_UTF8) else b""
                 return bom + candidate.encode("utf-8")
         except RecordError:
@@ -108,11 +108,6 @@ def _edits(text: str) -> list[str]:
             after = line_ending(text) + f'{match["indent"]}{KIND_KEY} = "{KIND}"'
         found.append(text[: match.start("value")] + str(TO_FORMAT) + text[match.end("value") : end] + after)
     return found
-
-
-def _same(data: dict[str, Any], expected: dict[str, Any]) -> bool:
-    """Equal data, with ``format`` an integer (``2.0`` or ``true`` would compare equal)."""
-    return data == expected and type(data.get("format")) is int
 
 
 @dataclass(frozen=True)
@@ -158,7 +153,10 @@ def write_all(migrations: Sequence[Migration], within: Path) -> Outcome:
                 except ProjledgerError as error:
                     return Outcome([], (migration, error))
                 if current != migration.before:
-                    return Outcome([], (migration, _changed(migration)))
+                    changed = _(
+                        "the record changed while migrate was running; nothing was written, run migrate again"
+                    )
+                    return Outcome([], (migration, ConflictError(changed, path=migration.shown)))
             written: list[Migration] = []
             for migration, target in zip(migrations, targets, strict=True):
                 try:
@@ -173,10 +171,3 @@ def write_all(migrations: Sequence[Migration], within: Path) -> Outcome:
         error.path = failing.shown
         return Outcome([], (failing, error))
     return Outcome(written)
-
-
-def _changed(migration: Migration) -> ConflictError:
-    return ConflictError(
-        _("the record changed while migrate was running; nothing was written, run migrate again"),
-        path=migration.shown,
-    )

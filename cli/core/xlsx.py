@@ -35,7 +35,6 @@ from .summary import QuarterTotals, Summary, Totals
 from .text import printable, spreadsheet_cell
 
 Kind = Literal["money", "percent", "date", "text", "int"]
-KINDS: tuple[Kind, ...] = ("money", "percent", "date", "text", "int")
 NUMBER_FORMATS: dict[str, str] = {"money": "#,##0.00", "percent": "0.00", "int": "0", "iso": "yyyy-mm-dd"}
 MAX_WIDTH = 60
 #: Excel reads a CSV as UTF-8 (and shows Thai) only when it starts with this mark.
@@ -173,13 +172,9 @@ def write_xlsx(
 # --- the sheets of status and summary ---------------------------------------------------
 
 
-def _words(key: str) -> tuple[str, str]:
-    return word(key, "th"), word(key, "en")
-
-
 def _column(key: str, kind: Kind = "text", word_key: str | None = None) -> Column:
-    th, en = _words(word_key or key)
-    return Column(key, th, en, kind)
+    """A column headed by the words of ``word_key`` (default: its own key)."""
+    return Column(key, word(word_key or key, "th"), word(word_key or key, "en"), kind)
 
 
 STATUS_SHEET: tuple[tuple[str, Kind], ...] = (
@@ -268,7 +263,7 @@ def summary_sheet(summary: Summary, lang: Lang) -> tuple[list[Column], list[dict
     columns += [_column("projects", "int")]
     columns += [Column(f"state_{s}", label(s, "th"), label(s, "en"), "int") for s in STATES]
     columns += [Column(f"plan_{p}", label(p, "th"), label(p, "en"), "int") for p in PLAN_STATUSES]
-    columns += [Column("plan_none", *_words("none"), "int"), _column("overdue", "int", "overdue_projects"),
+    columns += [_column("plan_none", "int", "none"), _column("overdue", "int", "overdue_projects"),
                 _column("budget", "money"), _column("disbursed", "money"),
                 _column("disbursement_rate", "percent"), _column("progress", "percent", "weighted_progress")]  # fmt: skip
     columns += [_column("kpis", "int"), _column("kpis_met", "int"), _column("kpis_not_met", "int"),
