@@ -53,10 +53,6 @@ class Document:
     def line_of(self, field: str | FieldKey) -> int | None:
         return line_of(self.text, field, self._lines)
 
-    @property
-    def format(self) -> object:
-        return self.data.get("format")
-
 
 def decode(raw: bytes, path: Path | str) -> str:
     """Bytes to text: UTF-8, with or without a BOM; anything else is refused by name."""

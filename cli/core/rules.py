@@ -87,10 +87,6 @@ def _plausible(day: date) -> bool:
     return day.year < MIN_BE_YEAR
 
 
-def _pairs(project: Project) -> Iterator[tuple[Report, Report]]:
-    return pairwise(project.reports)
-
-
 # --- errors ---------------------------------------------------------------------------------
 
 
@@ -243,7 +239,7 @@ def start_after_end(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 def report_numbers(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Report numbers strictly increase."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.no <= before.no:
             text = (
                 _("report number {no} repeats the number of the report before it ({before})")
@@ -255,7 +251,7 @@ def report_numbers(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 def report_dates(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Report dates never go backwards."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.date < before.date and _plausible(after.date) and _plausible(before.date):
             yield (
                 f"{after.field}.date",
@@ -297,7 +293,7 @@ def after_event(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 def progress_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Progress does not go down from one report to the next."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.progress < before.progress:
             yield (
                 f"{after.field}.progress",
@@ -309,7 +305,7 @@ def progress_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 def disbursed_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Disbursed money does not go down: it is the total to date."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.disbursed < before.disbursed:
             yield (
                 f"{after.field}.disbursed",
@@ -369,7 +365,7 @@ def _in_report_month(day: date, month: int) -> bool:
 
 def missing_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Every month between two reports has its own report."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.no > before.no + 1:
             missing = range(before.no + 1, after.no)
             numbers = ", ".join(map(str, missing))
