@@ -34,13 +34,6 @@ if TYPE_CHECKING:
     from ..core.writing import Written
 
 
-def missing(option: str) -> OptionError:
-    return OptionError(
-        _("is required (give {option}, or run on a terminal to be asked for it)").format(option=option),
-        param_hint=option,
-    )
-
-
 @click.command(
     "add-report",
     help=N_(
@@ -316,7 +309,10 @@ def ask(option: str, key: str, hint: str, kind: click.ParamType) -> Any:  # type
     """Prompt on a terminal, with the form's (or the tables') word for ``key`` and ``hint`` (a
     msgid) in the run's language; elsewhere a missing option is a usage error (exit 2)."""
     if not interactive():
-        raise missing(option)
+        raise OptionError(
+            _("is required (give {option}, or run on a terminal to be asked for it)").format(option=option),
+            param_hint=option,
+        )
     from ..core.labels import word
 
     name = word(key, language())
