@@ -222,39 +222,29 @@ def parse_month(text: str) -> tuple[int, int]:
     Like ``parse_date``, a message suggests only what this function accepts."""
     raw = text.strip()
     value = ascii_digits(raw)
-    if match := _BE_MONTH.fullmatch(value):
-        month, year = int(match.group(1)), int(match.group(2))
-        _check_month(raw, month)
-        if year < MIN_BE_YEAR:
-            if year < 1:
-                raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
-            better = f"{month:02d}/{to_be(year)}" if to_be(year) >= MIN_BE_YEAR else f"{year:04d}-{month:02d}"
-            raise DateInputError(
-                _("'{raw}': mm/yyyy takes a Buddhist Era year (write {better})").format(
-                    raw=raw, better=better
-                )
-            )
-        year = to_ce(year)
-    elif match := _ISO_MONTH.fullmatch(value):
-        year, month = int(match.group(1)), int(match.group(2))
-        _check_month(raw, month)
-        if year >= MIN_BE_YEAR:
-            better = f"{to_ce(year):04d}-{month:02d}" if to_ce(year) < MIN_BE_YEAR else f"{month:02d}/{year}"
-            raise DateInputError(
-                _("'{raw}': yyyy-mm takes a Gregorian year (write {better})").format(raw=raw, better=better)
-            )
-        if year < 1:
-            raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
+    if be := _BE_MONTH.fullmatch(value):
+        month, year = int(be.group(1)), int(be.group(2))
+    elif iso := _ISO_MONTH.fullmatch(value):
+        year, month = int(iso.group(1)), int(iso.group(2))
     else:
         raise DateInputError(
             _("'{raw}' is not a month: write mm/yyyy in BE (10/2567) or ISO (2024-10)").format(raw=raw)
         )
-    return year, month
-
-
-def _check_month(raw: str, month: int) -> None:
     if not 1 <= month <= 12:
         raise DateInputError(_("'{raw}': there is no month {month}").format(raw=raw, month=month))
+    if year < 1:
+        raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
+    if be and year < MIN_BE_YEAR:
+        better = f"{month:02d}/{to_be(year)}" if to_be(year) >= MIN_BE_YEAR else f"{year:04d}-{month:02d}"
+        raise DateInputError(
+            _("'{raw}': mm/yyyy takes a Buddhist Era year (write {better})").format(raw=raw, better=better)
+        )
+    if not be and year >= MIN_BE_YEAR:
+        better = f"{to_ce(year):04d}-{month:02d}" if to_ce(year) < MIN_BE_YEAR else f"{month:02d}/{year}"
+        raise DateInputError(
+            _("'{raw}': yyyy-mm takes a Gregorian year (write {better})").format(raw=raw, better=better)
+        )
+    return (to_ce(year) if be else year), month
 
 
 def _make_date(raw: str, year: int, month: int, day: int) -> date:
