@@ -205,15 +205,8 @@ def decimal_problems(data: Any, key: KindKey = PROJECT) -> list[Problem]:
             if not exact.is_finite() or exact.adjusted() > 20:
                 continue  # nan, inf, an amount of absurd size: out-of-range or non-finite says
             if exact != exact.quantize(Decimal(1).scaleb(-places)):
-                problems.append(
-                    (
-                        where,
-                        "decimals",
-                        _(
-                            "{value} has more than {places} decimals; baht take at most {places} (satang)"
-                        ).format(value=_show(value), places=places),
-                    )
-                )
+                text = _("{value} has more than {places} decimals; baht take at most {places} (satang)")
+                problems.append((where, "decimals", text.format(value=_show(value), places=places)))
     return problems
 
 
@@ -288,16 +281,8 @@ def _date_type_problems(
     for pattern in _date_positions(key):
         for where, value in _values_at(data, pattern):
             if where in odd:
-                example = _example(data, where)
-                problems.append(
-                    (
-                        where,
-                        "date-type",
-                        _("{what} where a date belongs: write only the date, like {example}").format(
-                            what=_(odd[where]), example=example
-                        ),
-                    )
-                )
+                text = _("{what} where a date belongs: write only the date, like {example}")
+                message = text.format(what=_(odd[where]), example=_example(data, where))
             elif isinstance(value, str):
                 hint = _date_hint(value, data, where)
                 message = (
@@ -305,17 +290,12 @@ def _date_type_problems(
                     if hint
                     else _("{rule}, like {example}").format(rule=_(_NO_HINT), example=_example(data, where))
                 )
-                problems.append((where, "date-type", message))
-            elif not isinstance(value, (str, date)):
-                problems.append(
-                    (
-                        where,
-                        "date-type",
-                        _("{value} is not a date: write one without quotes, like {example}").format(
-                            value=_show(value), example=_example(data, where)
-                        ),
-                    )
-                )
+            elif not isinstance(value, date):
+                text = _("{value} is not a date: write one without quotes, like {example}")
+                message = text.format(value=_show(value), example=_example(data, where))
+            else:
+                continue
+            problems.append((where, "date-type", message))
     return problems
 
 
