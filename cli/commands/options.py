@@ -148,11 +148,8 @@ class QuarterType(ParsedType):
     def parse(self, text: str) -> int:
         quarter = parse_whole(text, 1)
         if quarter > 4:
-            raise NumberInputError(
-                _("'{text}' is not a fiscal quarter: write 1 to 4 (1 = October to December)").format(
-                    text=text.strip()
-                )
-            )
+            message = _("'{text}' is not a fiscal quarter: write 1 to 4 (1 = October to December)")
+            raise NumberInputError(message.format(text=text.strip()))
         return quarter
 
 

@@ -180,11 +180,8 @@ def export(
     if skipped.files:
         path, reason = skipped.files[0]
         more = _(" and {count} more").format(count=len(skipped) - 1) if len(skipped) > 1 else ""
-        say(
-            _("left out records that are not valid: {path} ({reason}){more}; see projledger validate").format(
-                path=one_line(path), reason=one_line(reason), more=more
-            )
-        )
+        text = _("left out records that are not valid: {path} ({reason}){more}; see projledger validate")
+        say(text.format(path=one_line(path), reason=one_line(reason), more=more))
     if quarter is not None:
         say(
             ngettext(

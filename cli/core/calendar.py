@@ -82,11 +82,8 @@ def parse_date(text: str) -> date:
             forms = [f"{meant.year:04d}-{month:02d}-{day:02d}"]
             if to_be(year) >= MIN_BE_YEAR:
                 forms.insert(0, f"{day:02d}/{month:02d}/{to_be(year)}")
-            raise DateInputError(
-                _("'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {forms})").format(
-                    raw=raw, forms=_(", or ").join(forms)
-                )
-            )
+            text = _("'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {forms})")
+            raise DateInputError(text.format(raw=raw, forms=_(", or ").join(forms)))
         return _make_date(raw, to_ce(year), month, day)
     if match := _ISO_DATE.fullmatch(value):
         year, month, day = (int(g) for g in match.groups())
@@ -207,11 +204,8 @@ def parse_fiscal_year(text: str) -> int:
         if year >= MIN_BE_YEAR:
             return year
         if to_be(year) >= MIN_BE_YEAR:
-            raise DateInputError(
-                _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?").format(
-                    raw=raw, year=to_be(year)
-                )
-            )
+            text = _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?")
+            raise DateInputError(text.format(raw=raw, year=to_be(year)))
     raise DateInputError(
         _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
     )

@@ -132,12 +132,9 @@ def parse_config(path: Path) -> Config:
         raise ConfigError(_("not valid TOML: arrays or tables nested too deep to read"), path=path) from None
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
-        raise ConfigError(
-            _("unknown setting {unknown}; known: {known}").format(
-                unknown=", ".join(unknown), known=", ".join(sorted(_KNOWN_KEYS))
-            ),
-            path=path,
-        )
+        text = _("unknown setting {unknown}; known: {known}")
+        known = ", ".join(sorted(_KNOWN_KEYS))
+        raise ConfigError(text.format(unknown=", ".join(unknown), known=known), path=path)
     root = path.parent.resolve()
     records = data.get("records", "records")
     if not isinstance(records, str) or not records or "\x00" in records:

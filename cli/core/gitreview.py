@@ -204,12 +204,8 @@ def repository_root(start: Path) -> Path:
     try:
         out = _git(["rev-parse", "--show-toplevel"], start)
     except InputError:
-        raise InputError(
-            _("{folder} is not inside a git repository; --since compares with a git revision").format(
-                folder=start
-            ),
-            field="--since",
-        ) from None
+        text = _("{folder} is not inside a git repository; --since compares with a git revision")
+        raise InputError(text.format(folder=start), field="--since") from None
     return Path(os.fsdecode(out).strip())
 
 
@@ -309,12 +305,8 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
     root = repo_root.resolve()
     folder = real(records_dir) or records_dir.absolute()
     if not folder.is_relative_to(root):
-        raise InputError(
-            _("the records folder {folder} is outside the git repository {root}").format(
-                folder=records_dir, root=root
-            ),
-            field="--since",
-        )
+        text = _("the records folder {folder} is outside the git repository {root}")
+        raise InputError(text.format(folder=records_dir, root=root), field="--since")
     records = folder.relative_to(root).as_posix() or "."
     changes = []
     for kind, path, old_path in _changed_paths(rev, records, root):

@@ -434,9 +434,8 @@ def _rewrite_said(name: str, count: int, line: int) -> str:
             "its {table} written as one inline array (line {line}) were rewritten as [[{table}]] blocks at "
             "the end of the file, the canonical layout; no value changed and the rest of the file is as it was"
         ).format(table=name, line=line)
-    return _("'{table} = []' (line {line}) became the first [[{table}]] block at the end of the file").format(
-        table=name, line=line
-    )
+    text = _("'{table} = []' (line {line}) became the first [[{table}]] block at the end of the file")
+    return text.format(table=name, line=line)
 
 
 def _without_array(text: str, data: dict[str, Any], name: str, shown: str) -> tuple[str, int]:

@@ -239,11 +239,8 @@ class _State:
         code = self._code(row, values, letters)
         if isinstance(code, RowOutcome):
             return code
-        record = self._record(
-            row, letters, code, _("no record for project {code} under {folder}").format(
-                code=code, folder=self.config.records_dir
-            ),
-        )  # fmt: skip
+        text = _("no record for project {code} under {folder}")
+        record = self._record(row, letters, code, text.format(code=code, folder=self.config.records_dir))
         if isinstance(record, RowOutcome):
             return record
         assert record.current is not None
@@ -453,9 +450,8 @@ _NEW_RECORD_KEYS = ("name", "plan_ref", "fiscal_year", "start", "end", "budget")
 
 def _already(code: str, shown: str, key: str, value: Any) -> str:
     there = _("nothing") if value is None else f"'{value}'"
-    return _("project {code} already has a record ({path}) with {key} {value}; nothing changed").format(
-        code=code, path=shown, key=key, value=there
-    )
+    text = _("project {code} already has a record ({path}) with {key} {value}; nothing changed")
+    return text.format(code=code, path=shown, key=key, value=there)
 
 
 _NEW_KEYS = {"agency.department": "department", "agency.division": "division", "agency.unit": "unit",
