@@ -462,15 +462,11 @@ def _without_array(text: str, data: dict[str, Any], name: str, shown: str) -> tu
                     return candidate, start + 1
             except RecordError:
                 continue
-    raise RefusedError(  # not met with any spelling the tests generate; refuse rather than guess
-        _(
-            "the {table} are one array value that cannot be taken out on its own; "
-            "run projledger fmt on the file first; nothing was written"
-        ).format(table=name),
-        [],
-        path=shown,
-        field=name,
-    )
+    text = _(
+        "the {table} are one array value that cannot be taken out on its own; "
+        "run projledger fmt on the file first; nothing was written"
+    )  # not met with any spelling the tests generate; refuse rather than guess
+    raise RefusedError(text.format(table=name), [], path=shown, field=name)
 
 
 def _appended(
@@ -491,25 +487,16 @@ def _appended(
         new_text = decode(content, shown)
         new_data = parse(new_text, shown)
     except RecordError as error:
-        raise RefusedError(
-            _("a [[{table}]] block cannot be appended to this file ({problem}); nothing was written").format(
-                table=name, problem=error.message
-            ),
-            [],
-            path=shown,
-            line=error.line,
-        ) from None
+        text = _("a [[{table}]] block cannot be appended to this file ({problem}); nothing was written")
+        said = text.format(table=name, problem=error.message)
+        raise RefusedError(said, [], path=shown, line=error.line) from None
     expected = {**data, name: [*_list(data.get(name)), row]}
     if new_data != expected:
-        raise RefusedError(
-            _(
-                "the file's layout would not read the appended block as a new row of {table}; "
-                "run projledger fmt on it first; nothing was written"
-            ).format(table=name),
-            [],
-            path=shown,
-            field=name,
+        text = _(
+            "the file's layout would not read the appended block as a new row of {table}; "
+            "run projledger fmt on it first; nothing was written"
         )
+        raise RefusedError(text.format(table=name), [], path=shown, field=name)
     return content, check_data(new_data, new_text, path, config, as_of, shown)
 
 
