@@ -82,8 +82,8 @@ def parse_date(text: str) -> date:
             forms = [f"{meant.year:04d}-{month:02d}-{day:02d}"]
             if to_be(year) >= MIN_BE_YEAR:
                 forms.insert(0, f"{day:02d}/{month:02d}/{to_be(year)}")
-            text = _("'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {forms})")
-            raise DateInputError(text.format(raw=raw, forms=_(", or ").join(forms)))
+            message = _("'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {forms})")
+            raise DateInputError(message.format(raw=raw, forms=_(", or ").join(forms)))
         return _make_date(raw, to_ce(year), month, day)
     if match := _ISO_DATE.fullmatch(value):
         year, month, day = (int(g) for g in match.groups())
@@ -92,11 +92,10 @@ def parse_date(text: str) -> date:
             forms = [f"{day:02d}/{month:02d}/{year}"]
             if to_ce(year) < MIN_BE_YEAR:
                 forms.insert(0, f"{to_ce(year):04d}-{month:02d}-{day:02d}")
-            raise DateInputError(
-                _(
-                    "'{raw}': an ISO date takes a Gregorian year; {year} is a Buddhist Era year (write {forms})"
-                ).format(raw=raw, year=year, forms=_(" or ").join(forms))
+            message = _(
+                "'{raw}': an ISO date takes a Gregorian year; {year} is a Buddhist Era year (write {forms})"
             )
+            raise DateInputError(message.format(raw=raw, year=year, forms=_(" or ").join(forms)))
         return _make_date(raw, year, month, day)
     raise DateInputError(
         _("'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)").format(raw=raw)
@@ -122,16 +121,12 @@ def parse_printed_date(text: str) -> date:
         return parse_date(raw)
     first, second, year = (int(g) for g in match.groups())
     if first <= 12 and second <= 12 and first != second:
-        raise AmbiguousDateError(
-            _(
-                "'{raw}' could be {first} or {second}: the page does not say which; "
-                "write it as dd/mm/yyyy in BE or as yyyy-mm-dd"
-            ).format(
-                raw=raw,
-                first=_make_date(raw, year, first, second).isoformat(),
-                second=_make_date(raw, year, second, first).isoformat(),
-            )
+        message = _(
+            "'{raw}' could be {first} or {second}: the page does not say which; "
+            "write it as dd/mm/yyyy in BE or as yyyy-mm-dd"
         )
+        one, other = _make_date(raw, year, first, second), _make_date(raw, year, second, first)
+        raise AmbiguousDateError(message.format(raw=raw, first=one.isoformat(), second=other.isoformat()))
     return _make_date(raw, year, first, second)
 
 
@@ -204,8 +199,8 @@ def parse_fiscal_year(text: str) -> int:
         if year >= MIN_BE_YEAR:
             return year
         if to_be(year) >= MIN_BE_YEAR:
-            text = _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?")
-            raise DateInputError(text.format(raw=raw, year=to_be(year)))
+            message = _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?")
+            raise DateInputError(message.format(raw=raw, year=to_be(year)))
     raise DateInputError(
         _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
     )

@@ -462,11 +462,11 @@ def _without_array(text: str, data: dict[str, Any], name: str, shown: str) -> tu
                     return candidate, start + 1
             except RecordError:
                 continue
-    text = _(
+    message = _(
         "the {table} are one array value that cannot be taken out on its own; "
         "run projledger fmt on the file first; nothing was written"
     )  # not met with any spelling the tests generate; refuse rather than guess
-    raise RefusedError(text.format(table=name), [], path=shown, field=name)
+    raise RefusedError(message.format(table=name), [], path=shown, field=name)
 
 
 def _appended(
