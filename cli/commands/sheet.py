@@ -284,13 +284,10 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
             late = _all_or_nothing_failed(outcome, shown)
     made = _made(kind, dry_run, appended)
     empty = plan.count("empty")
-    summary = f"projledger: {one_line(shown)}: " + _("{made}, {identical} already there, {skipped}").format(
-        made=made.format(count=appended),
-        identical=plan.count("identical"),
-        skipped=ngettext("{count} empty row skipped", "{count} empty rows skipped", empty).format(
-            count=empty
-        ),
-    )
+    skipped = ngettext("{count} empty row skipped", "{count} empty rows skipped", empty).format(count=empty)
+    text = _("{made}, {identical} already there, {skipped}")
+    said = text.format(made=made.format(count=appended), identical=plan.count("identical"), skipped=skipped)
+    summary = f"projledger: {one_line(shown)}: {said}"
     if late:
         summary += f"; {late}"
     elif failed:
