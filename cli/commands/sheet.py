@@ -183,21 +183,19 @@ def export(
         text = _("left out records that are not valid: {path} ({reason}){more}; see projledger validate")
         say(text.format(path=one_line(path), reason=one_line(reason), more=more))
     if quarter is not None:
-        say(
-            ngettext(
-                "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
-                "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
-                len(lines),
-            ).format(n=len(lines), q=quarter, fy=fy, file=one_line(shown))
-        )
-        return
-    say(
-        ngettext(
-            "wrote {count} row due for {month} to {path}",
-            "wrote {count} rows due for {month} to {path}",
+        text = ngettext(
+            "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
+            "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
             len(lines),
-        ).format(count=len(lines), month=format_month_be(year, number), path=one_line(shown))
+        )
+        say(text.format(n=len(lines), q=quarter, fy=fy, file=one_line(shown)))
+        return
+    text = ngettext(
+        "wrote {count} row due for {month} to {path}",
+        "wrote {count} rows due for {month} to {path}",
+        len(lines),
     )
+    say(text.format(count=len(lines), month=format_month_be(year, number), path=one_line(shown)))
 
 
 @sheet.command(
