@@ -224,9 +224,7 @@ def _targets(table: Any, path: Path) -> tuple[tuple[Decimal, ...], dict[int, tup
         field_name = f"disbursement_targets.{key}"
         if not (isinstance(values, list) and len(values) == 4):
             raise ConfigError(
-                _("must list 4 cumulative percentages, one per fiscal quarter"),
-                path=path,
-                field=field_name,
+                _("must list 4 cumulative percentages, one per fiscal quarter"), path=path, field=field_name
             )
         targets = tuple(_number(v, path, field_name) for v in values)
         if list(targets) != sorted(targets) or targets[-1] > 100:

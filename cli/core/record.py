@@ -57,11 +57,7 @@ class Document:
 def decode(raw: bytes, path: Path | str) -> str:
     """Bytes to text: UTF-8, with or without a BOM; anything else is refused by name."""
     if len(raw) > MAX_RECORD_BYTES:
-        raise RecordError(
-            _("the file is over the 1 MiB limit for one record"),
-            rule="too-large",
-            path=path,
-        )
+        raise RecordError(_("the file is over the 1 MiB limit for one record"), rule="too-large", path=path)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise RecordError(_("the file is UTF-16; save it as UTF-8"), rule="encoding", path=path, line=1)
     raw = raw.removeprefix(codecs.BOM_UTF8)
