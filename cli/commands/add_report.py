@@ -34,13 +34,6 @@ if TYPE_CHECKING:
     from ..core.writing import Written
 
 
-def missing(option: str) -> OptionError:
-    return OptionError(
-        _("is required (give {option}, or run on a terminal to be asked for it)").format(option=option),
-        param_hint=option,
-    )
-
-
 @click.command(
     "add-report",
     help=N_(
@@ -288,20 +281,13 @@ def status_line(status: Any) -> str:
             if status.expected is not None
             else ""
         )
-        parts.append(
-            _("progress {progress} % vs {expected} ({variance})").format(
-                progress=format_percent(status.progress),
-                expected=expected,
-                variance=format_signed(status.variance),
-            )
-        )
+        text = _("progress {progress} % vs {expected} ({variance})")
+        progress, variance = format_percent(status.progress), format_signed(status.variance)
+        parts.append(text.format(progress=progress, expected=expected, variance=variance))
     if status.computed_plan_status:
-        parts.append(
-            _("computed {computed} (reported {reported})").format(
-                computed=label(status.computed_plan_status, lang),
-                reported=label(status.reported_plan_status, lang),
-            )
-        )
+        text = _("computed {computed} (reported {reported})")
+        computed = label(status.computed_plan_status, lang)
+        parts.append(text.format(computed=computed, reported=label(status.reported_plan_status, lang)))
     overdue = _("overdue {months}").format(months=status.overdue)
     parts.append(overdue + (_(" (past its end)") if status.late else ""))
     return "; ".join(parts)
@@ -316,7 +302,10 @@ def ask(option: str, key: str, hint: str, kind: click.ParamType) -> Any:  # type
     """Prompt on a terminal, with the form's (or the tables') word for ``key`` and ``hint`` (a
     msgid) in the run's language; elsewhere a missing option is a usage error (exit 2)."""
     if not interactive():
-        raise missing(option)
+        raise OptionError(
+            _("is required (give {option}, or run on a terminal to be asked for it)").format(option=option),
+            param_hint=option,
+        )
     from ..core.labels import word
 
     name = word(key, language())

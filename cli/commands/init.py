@@ -102,10 +102,8 @@ def init(
                 if written
                 else _("; no file written")
             )
-            raise InputError(
-                _("cannot be written: {problem}").format(problem=os_problem(error)) + before,
-                path=target,
-            ) from None
+            problem = _("cannot be written: {problem}").format(problem=os_problem(error))
+            raise InputError(problem + before, path=target) from None
         written.append(name)
     for name in written:
         click.echo(str(directory / name))
@@ -113,23 +111,20 @@ def init(
         say(_("kept the existing {path}").format(path=directory / name))
     workflow = directory / WORKFLOW_PATH
     if install is not None:
-        say(
-            _("CI installs projledger from {install} ({workflow})").format(install=install, workflow=workflow)
-        )
+        text = _("CI installs projledger from {install} ({workflow})")
+        say(text.format(install=install, workflow=workflow))
         if install.startswith("./") and not (directory / install / "pyproject.toml").is_file():
-            say(
-                _(
-                    "{install} is not there yet: put projledger's source there (its pyproject.toml) "
-                    "before the first push, or CI's install step stops, saying so"
-                ).format(install=install)
+            text = _(
+                "{install} is not there yet: put projledger's source there (its pyproject.toml) "
+                "before the first push, or CI's install step stops, saying so"
             )
+            say(text.format(install=install))
     else:
-        say(
-            _(
-                "CI does not know where to install projledger from: set PROJLEDGER_INSTALL in "
-                "{workflow} (or run init with --install-from); until then its install step stops, saying so"
-            ).format(workflow=workflow)
+        text = _(
+            "CI does not know where to install projledger from: set PROJLEDGER_INSTALL in "
+            "{workflow} (or run init with --install-from); until then its install step stops, saying so"
         )
+        say(text.format(workflow=workflow))
     click.echo(
         _("Next: git init (if not yet), pre-commit install, then projledger new ... to register a project."),
         err=True,

@@ -148,11 +148,8 @@ class QuarterType(ParsedType):
     def parse(self, text: str) -> int:
         quarter = parse_whole(text, 1)
         if quarter > 4:
-            raise NumberInputError(
-                _("'{text}' is not a fiscal quarter: write 1 to 4 (1 = October to December)").format(
-                    text=text.strip()
-                )
-            )
+            message = _("'{text}' is not a fiscal quarter: write 1 to 4 (1 = October to December)")
+            raise NumberInputError(message.format(text=text.strip()))
         return quarter
 
 
@@ -180,18 +177,17 @@ NUMBER = NumberType()
 QUARTER = QuarterType()
 
 
-def as_of_option(func: F) -> F:
-    return click.option(
-        "--as-of",
-        "as_of",
-        type=DAY,
-        default=None,
-        metavar="DATE",
-        help=N_(
-            "The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
-            "digits allowed."
-        ),
-    )(func)
+as_of_option = click.option(
+    "--as-of",
+    "as_of",
+    type=DAY,
+    default=None,
+    metavar="DATE",
+    help=N_(
+        "The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
+        "digits allowed."
+    ),
+)
 
 
 #: What each output format is, for ``--format``'s help (a command lists only the ones it has).
@@ -208,19 +204,14 @@ FORMAT_HELP = {
 
 
 def format_option(*choices: str, default: str) -> Callable[[F], F]:
-    def decorate(func: F) -> F:
-        return click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(choices),
-            default=default,
-            show_default=True,
-            help=later(
-                lambda: "; ".join(f"{name}: {_(FORMAT_HELP.get(name, name))}" for name in choices) + "."
-            ),
-        )(func)
-
-    return decorate
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help=later(lambda: "; ".join(f"{name}: {_(FORMAT_HELP.get(name, name))}" for name in choices) + "."),
+    )
 
 
 def now() -> datetime:

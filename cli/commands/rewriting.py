@@ -17,7 +17,8 @@ from ..core.check import finding_from_error
 from ..core.config import Config
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
-from ..core.i18n import _, os_problem
+from ..core.i18n import _
+from ..core.record import read_record_bytes
 from .options import shown_path
 
 
@@ -75,11 +76,5 @@ def error_finding(error: ProjledgerError, shown: str, rule: str) -> Finding:
     return Finding(shown, error.line, error.field or "", rule, Severity.ERROR, error.message)
 
 
-def read_record(path: Path) -> bytes:
-    """The bytes of a record file; a failure is a ``RecordError`` (rule ``io``)."""
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise RecordError(
-            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
-        ) from None
+#: The bytes of a record file; a failure is a ``RecordError`` (rule ``io``).
+read_record = read_record_bytes

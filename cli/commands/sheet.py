@@ -180,27 +180,22 @@ def export(
     if skipped.files:
         path, reason = skipped.files[0]
         more = _(" and {count} more").format(count=len(skipped) - 1) if len(skipped) > 1 else ""
-        say(
-            _("left out records that are not valid: {path} ({reason}){more}; see projledger validate").format(
-                path=one_line(path), reason=one_line(reason), more=more
-            )
-        )
+        text = _("left out records that are not valid: {path} ({reason}){more}; see projledger validate")
+        say(text.format(path=one_line(path), reason=one_line(reason), more=more))
     if quarter is not None:
-        say(
-            ngettext(
-                "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
-                "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
-                len(lines),
-            ).format(n=len(lines), q=quarter, fy=fy, file=one_line(shown))
-        )
-        return
-    say(
-        ngettext(
-            "wrote {count} row due for {month} to {path}",
-            "wrote {count} rows due for {month} to {path}",
+        text = ngettext(
+            "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
+            "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
             len(lines),
-        ).format(count=len(lines), month=format_month_be(year, number), path=one_line(shown))
+        )
+        say(text.format(n=len(lines), q=quarter, fy=fy, file=one_line(shown)))
+        return
+    text = ngettext(
+        "wrote {count} row due for {month} to {path}",
+        "wrote {count} rows due for {month} to {path}",
+        len(lines),
     )
+    say(text.format(count=len(lines), month=format_month_be(year, number), path=one_line(shown)))
 
 
 @sheet.command(
@@ -287,13 +282,10 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
             late = _all_or_nothing_failed(outcome, shown)
     made = _made(kind, dry_run, appended)
     empty = plan.count("empty")
-    summary = f"projledger: {one_line(shown)}: " + _("{made}, {identical} already there, {skipped}").format(
-        made=made.format(count=appended),
-        identical=plan.count("identical"),
-        skipped=ngettext("{count} empty row skipped", "{count} empty rows skipped", empty).format(
-            count=empty
-        ),
-    )
+    skipped = ngettext("{count} empty row skipped", "{count} empty rows skipped", empty).format(count=empty)
+    text = _("{made}, {identical} already there, {skipped}")
+    said = text.format(made=made.format(count=appended), identical=plan.count("identical"), skipped=skipped)
+    summary = f"projledger: {one_line(shown)}: {said}"
     if late:
         summary += f"; {late}"
     elif failed:

@@ -82,11 +82,8 @@ def parse_date(text: str) -> date:
             forms = [f"{meant.year:04d}-{month:02d}-{day:02d}"]
             if to_be(year) >= MIN_BE_YEAR:
                 forms.insert(0, f"{day:02d}/{month:02d}/{to_be(year)}")
-            raise DateInputError(
-                _("'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {forms})").format(
-                    raw=raw, forms=_(", or ").join(forms)
-                )
-            )
+            message = _("'{raw}': a dd/mm/yyyy date takes a Buddhist Era year (write {forms})")
+            raise DateInputError(message.format(raw=raw, forms=_(", or ").join(forms)))
         return _make_date(raw, to_ce(year), month, day)
     if match := _ISO_DATE.fullmatch(value):
         year, month, day = (int(g) for g in match.groups())
@@ -95,11 +92,10 @@ def parse_date(text: str) -> date:
             forms = [f"{day:02d}/{month:02d}/{year}"]
             if to_ce(year) < MIN_BE_YEAR:
                 forms.insert(0, f"{to_ce(year):04d}-{month:02d}-{day:02d}")
-            raise DateInputError(
-                _(
-                    "'{raw}': an ISO date takes a Gregorian year; {year} is a Buddhist Era year (write {forms})"
-                ).format(raw=raw, year=year, forms=_(" or ").join(forms))
+            message = _(
+                "'{raw}': an ISO date takes a Gregorian year; {year} is a Buddhist Era year (write {forms})"
             )
+            raise DateInputError(message.format(raw=raw, year=year, forms=_(" or ").join(forms)))
         return _make_date(raw, year, month, day)
     raise DateInputError(
         _("'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)").format(raw=raw)
@@ -125,16 +121,12 @@ def parse_printed_date(text: str) -> date:
         return parse_date(raw)
     first, second, year = (int(g) for g in match.groups())
     if first <= 12 and second <= 12 and first != second:
-        raise AmbiguousDateError(
-            _(
-                "'{raw}' could be {first} or {second}: the page does not say which; "
-                "write it as dd/mm/yyyy in BE or as yyyy-mm-dd"
-            ).format(
-                raw=raw,
-                first=_make_date(raw, year, first, second).isoformat(),
-                second=_make_date(raw, year, second, first).isoformat(),
-            )
+        message = _(
+            "'{raw}' could be {first} or {second}: the page does not say which; "
+            "write it as dd/mm/yyyy in BE or as yyyy-mm-dd"
         )
+        one, other = _make_date(raw, year, first, second), _make_date(raw, year, second, first)
+        raise AmbiguousDateError(message.format(raw=raw, first=one.isoformat(), second=other.isoformat()))
     return _make_date(raw, year, first, second)
 
 
@@ -207,11 +199,8 @@ def parse_fiscal_year(text: str) -> int:
         if year >= MIN_BE_YEAR:
             return year
         if to_be(year) >= MIN_BE_YEAR:
-            raise DateInputError(
-                _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?").format(
-                    raw=raw, year=to_be(year)
-                )
-            )
+            message = _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?")
+            raise DateInputError(message.format(raw=raw, year=to_be(year)))
     raise DateInputError(
         _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
     )
@@ -222,39 +211,29 @@ def parse_month(text: str) -> tuple[int, int]:
     Like ``parse_date``, a message suggests only what this function accepts."""
     raw = text.strip()
     value = ascii_digits(raw)
-    if match := _BE_MONTH.fullmatch(value):
-        month, year = int(match.group(1)), int(match.group(2))
-        _check_month(raw, month)
-        if year < MIN_BE_YEAR:
-            if year < 1:
-                raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
-            better = f"{month:02d}/{to_be(year)}" if to_be(year) >= MIN_BE_YEAR else f"{year:04d}-{month:02d}"
-            raise DateInputError(
-                _("'{raw}': mm/yyyy takes a Buddhist Era year (write {better})").format(
-                    raw=raw, better=better
-                )
-            )
-        year = to_ce(year)
-    elif match := _ISO_MONTH.fullmatch(value):
-        year, month = int(match.group(1)), int(match.group(2))
-        _check_month(raw, month)
-        if year >= MIN_BE_YEAR:
-            better = f"{to_ce(year):04d}-{month:02d}" if to_ce(year) < MIN_BE_YEAR else f"{month:02d}/{year}"
-            raise DateInputError(
-                _("'{raw}': yyyy-mm takes a Gregorian year (write {better})").format(raw=raw, better=better)
-            )
-        if year < 1:
-            raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
+    if be := _BE_MONTH.fullmatch(value):
+        month, year = int(be.group(1)), int(be.group(2))
+    elif iso := _ISO_MONTH.fullmatch(value):
+        year, month = int(iso.group(1)), int(iso.group(2))
     else:
         raise DateInputError(
             _("'{raw}' is not a month: write mm/yyyy in BE (10/2567) or ISO (2024-10)").format(raw=raw)
         )
-    return year, month
-
-
-def _check_month(raw: str, month: int) -> None:
     if not 1 <= month <= 12:
         raise DateInputError(_("'{raw}': there is no month {month}").format(raw=raw, month=month))
+    if year < 1:
+        raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
+    if be and year < MIN_BE_YEAR:
+        better = f"{month:02d}/{to_be(year)}" if to_be(year) >= MIN_BE_YEAR else f"{year:04d}-{month:02d}"
+        raise DateInputError(
+            _("'{raw}': mm/yyyy takes a Buddhist Era year (write {better})").format(raw=raw, better=better)
+        )
+    if not be and year >= MIN_BE_YEAR:
+        better = f"{to_ce(year):04d}-{month:02d}" if to_ce(year) < MIN_BE_YEAR else f"{month:02d}/{year}"
+        raise DateInputError(
+            _("'{raw}': yyyy-mm takes a Gregorian year (write {better})").format(raw=raw, better=better)
+        )
+    return (to_ce(year) if be else year), month
 
 
 def _make_date(raw: str, year: int, month: int, day: int) -> date:

@@ -132,12 +132,9 @@ def parse_config(path: Path) -> Config:
         raise ConfigError(_("not valid TOML: arrays or tables nested too deep to read"), path=path) from None
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
-        raise ConfigError(
-            _("unknown setting {unknown}; known: {known}").format(
-                unknown=", ".join(unknown), known=", ".join(sorted(_KNOWN_KEYS))
-            ),
-            path=path,
-        )
+        text = _("unknown setting {unknown}; known: {known}")
+        known = ", ".join(sorted(_KNOWN_KEYS))
+        raise ConfigError(text.format(unknown=", ".join(unknown), known=known), path=path)
     root = path.parent.resolve()
     records = data.get("records", "records")
     if not isinstance(records, str) or not records or "\x00" in records:
@@ -227,9 +224,7 @@ def _targets(table: Any, path: Path) -> tuple[tuple[Decimal, ...], dict[int, tup
         field_name = f"disbursement_targets.{key}"
         if not (isinstance(values, list) and len(values) == 4):
             raise ConfigError(
-                _("must list 4 cumulative percentages, one per fiscal quarter"),
-                path=path,
-                field=field_name,
+                _("must list 4 cumulative percentages, one per fiscal quarter"), path=path, field=field_name
             )
         targets = tuple(_number(v, path, field_name) for v in values)
         if list(targets) != sorted(targets) or targets[-1] > 100:

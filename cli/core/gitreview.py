@@ -26,7 +26,7 @@ from .errors import InputError, ProjledgerError, RecordError
 from .i18n import _
 from .labels import REVIEW_WORDS, Lang, label
 from .money import format_money, format_percent
-from .record import MAX_RECORD_BYTES, parse, read_record_bytes
+from .record import MAX_RECORD_BYTES, parse, read_at_most, read_record_bytes
 from .repository import real
 from .text import one_line, printable
 
@@ -185,25 +185,18 @@ def _run_limited(command: list[str], cwd: Path, limit: int) -> subprocess.Comple
     with subprocess.Popen(
         command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
     ) as process:
-        assert process.stdout is not None and process.stderr is not None
-        parts: list[bytes] = []
-        got = 0
-        while got < limit:
-            chunk = process.stdout.read(min(limit - got, 1 << 16))  # unbuffered: at most that
-            if not chunk:
-                break
-            parts.append(chunk)
-            got += len(chunk)
-        if got >= limit:
+        assert process.stdout is not None
+        out = read_at_most(process.stdout.fileno(), 1 << 16, limit)  # unbuffered: the pipe itself
+        if len(out) >= limit:
             process.kill()
             process.wait()
-            return subprocess.CompletedProcess(command, process.returncode, b"".join(parts), b"")
+            return subprocess.CompletedProcess(command, process.returncode, out, b"")
         try:
             _out, err = process.communicate(timeout=GIT_TIMEOUT)
         except subprocess.TimeoutExpired:
             process.kill()
             raise
-        return subprocess.CompletedProcess(command, process.returncode, b"".join(parts), err)
+        return subprocess.CompletedProcess(command, process.returncode, out, err)
 
 
 def repository_root(start: Path) -> Path:
@@ -211,12 +204,8 @@ def repository_root(start: Path) -> Path:
     try:
         out = _git(["rev-parse", "--show-toplevel"], start)
     except InputError:
-        raise InputError(
-            _("{folder} is not inside a git repository; --since compares with a git revision").format(
-                folder=start
-            ),
-            field="--since",
-        ) from None
+        text = _("{folder} is not inside a git repository; --since compares with a git revision")
+        raise InputError(text.format(folder=start), field="--since") from None
     return Path(os.fsdecode(out).strip())
 
 
@@ -316,12 +305,8 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
     root = repo_root.resolve()
     folder = real(records_dir) or records_dir.absolute()
     if not folder.is_relative_to(root):
-        raise InputError(
-            _("the records folder {folder} is outside the git repository {root}").format(
-                folder=records_dir, root=root
-            ),
-            field="--since",
-        )
+        text = _("the records folder {folder} is outside the git repository {root}")
+        raise InputError(text.format(folder=records_dir, root=root), field="--since")
     records = folder.relative_to(root).as_posix() or "."
     changes = []
     for kind, path, old_path in _changed_paths(rev, records, root):

@@ -56,19 +56,11 @@ class Document:
     def line_of(self, field: str | FieldKey) -> int | None:
         return line_of(self.text, field, self._lines)
 
-    @property
-    def format(self) -> object:
-        return self.data.get("format")
-
 
 def decode(raw: bytes, path: Path | str) -> str:
     """Bytes to text: UTF-8, with or without a BOM; anything else is refused by name."""
     if len(raw) > MAX_RECORD_BYTES:
-        raise RecordError(
-            _("the file is over the 1 MiB limit for one record"),
-            rule="too-large",
-            path=path,
-        )
+        raise RecordError(_("the file is over the 1 MiB limit for one record"), rule="too-large", path=path)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise RecordError(_("the file is UTF-16; save it as UTF-8"), rule="encoding", path=path, line=1)
     raw = raw.removeprefix(codecs.BOM_UTF8)
@@ -242,7 +234,7 @@ def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
                 seen.stat = st
             if not stat.S_ISREG(st.st_mode):
                 raise RecordError(_("is not a regular file, so not a record"), rule="io", path=path)
-            raw = _read_all(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1, st.st_size)
+            raw = read_at_most(fd, min(st.st_size, MAX_RECORD_BYTES) + 1, MAX_RECORD_BYTES + 1, st.st_size)
             if seen is not None:
                 seen.raw = raw
             return raw
@@ -256,12 +248,12 @@ def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
         ) from None
 
 
-def _read_all(fd: int, expected: int, limit: int, size: int = -1) -> bytes:
-    """Up to ``limit`` bytes of ``fd`` to its end, in one read when ``expected`` (the size, plus
-    one to see the end) is right: a read that gives exactly ``size`` bytes (the size ``fstat``
-    gave) of the ``size + 1`` asked for met the end, and needs no second read to say so. (A
-    buffered file's ``read(limit)`` would first set aside ``limit`` bytes: a mebibyte for every
-    record.)"""
+def read_at_most(fd: int, expected: int, limit: int, size: int = -1) -> bytes:
+    """Up to ``limit`` bytes of ``fd`` (a file, a pipe) to its end, in one read when ``expected``
+    (the size, plus one to see the end) is right: a read that gives exactly ``size`` bytes (the
+    size ``fstat`` gave) of the ``size + 1`` asked for met the end, and needs no second read to
+    say so. (A buffered file's ``read(limit)`` would first set aside ``limit`` bytes: a mebibyte
+    for every record.)"""
     data = os.read(fd, expected)
     if len(data) < expected and len(data) != size:
         parts = [data]

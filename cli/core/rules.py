@@ -87,10 +87,6 @@ def _plausible(day: date) -> bool:
     return day.year < MIN_BE_YEAR
 
 
-def _pairs(project: Project) -> Iterator[tuple[Report, Report]]:
-    return pairwise(project.reports)
-
-
 # --- errors ---------------------------------------------------------------------------------
 
 
@@ -98,24 +94,16 @@ def file_name(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The file is named after the project's code."""
     stem = path_names(ctx.document.path)[0]
     if stem != ctx.project.code:
-        yield (
-            "code",
-            _("the file is named '{stem}' but holds project {code}; rename it to {code}.toml").format(
-                stem=stem, code=ctx.project.code
-            ),
-        )
+        text = _("the file is named '{stem}' but holds project {code}; rename it to {code}.toml")
+        yield "code", text.format(stem=stem, code=ctx.project.code)
 
 
 def code_pattern(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The code matches the repository's code pattern (projledger.toml)."""
     pattern = ctx.config.code_pattern
     if pattern != DEFAULT_CODE_PATTERN and not re.fullmatch(pattern, ctx.project.code):
-        yield (
-            "code",
-            _("'{code}' does not match this repository's code pattern {pattern}").format(
-                code=ctx.project.code, pattern=pattern
-            ),
-        )
+        text = _("'{code}' does not match this repository's code pattern {pattern}")
+        yield "code", text.format(code=ctx.project.code, pattern=pattern)
 
 
 def be_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -233,17 +221,13 @@ def fiscal_year_range(ctx: RuleContext[Project]) -> Iterator[Hit]:
 def start_after_end(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The project starts on or before the day it ends."""
     if ctx.project.start > ctx.project.end:
-        yield (
-            "start",
-            _("the project starts ({start}) after it ends ({end})").format(
-                start=ctx.project.start, end=ctx.project.end
-            ),
-        )
+        text = _("the project starts ({start}) after it ends ({end})")
+        yield "start", text.format(start=ctx.project.start, end=ctx.project.end)
 
 
 def report_numbers(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Report numbers strictly increase."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.no <= before.no:
             text = (
                 _("report number {no} repeats the number of the report before it ({before})")
@@ -255,26 +239,19 @@ def report_numbers(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 def report_dates(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Report dates never go backwards."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.date < before.date and _plausible(after.date) and _plausible(before.date):
-            yield (
-                f"{after.field}.date",
-                _("dated {day}, before the report before it ({before})").format(
-                    day=ctx.show(after.date), before=ctx.show(before.date)
-                ),
-            )
+            text = _("dated {day}, before the report before it ({before})")
+            yield f"{after.field}.date", text.format(day=ctx.show(after.date), before=ctx.show(before.date))
 
 
 def future_report(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """No report is dated after the day of the check."""
     for report in ctx.project.reports:
         if report.date > ctx.as_of and _plausible(report.date):
-            yield (
-                f"{report.field}.date",
-                _("dated {day}, after {check}: a report cannot come from the future").format(
-                    day=ctx.show(report.date), check=day_of_check_words(ctx.as_of)
-                ),
-            )
+            text = _("dated {day}, after {check}: a report cannot come from the future")
+            check = day_of_check_words(ctx.as_of)
+            yield f"{report.field}.date", text.format(day=ctx.show(report.date), check=check)
 
 
 def after_event(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -282,12 +259,11 @@ def after_event(ctx: RuleContext[Project]) -> Iterator[Hit]:
     closed: Report | None = None
     for report in ctx.project.reports:
         if closed is not None:
-            yield (
-                report.field,
-                _(
-                    "report {no} follows report {closed}, which marked the project {event}; nothing may follow it"
-                ).format(no=report.no, closed=closed.no, event=label(closed.event, language())),
+            text = _(
+                "report {no} follows report {closed}, which marked the project {event}; nothing may follow it"
             )
+            event = label(closed.event, language())
+            yield report.field, text.format(no=report.no, closed=closed.no, event=event)
         elif report.event:
             closed = report
 
@@ -297,28 +273,22 @@ def after_event(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 def progress_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Progress does not go down from one report to the next."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.progress < before.progress:
-            yield (
-                f"{after.field}.progress",
-                _(
-                    "progress {progress} % is lower than report {no}'s {before} %; progress is cumulative"
-                ).format(progress=after.progress, no=before.no, before=before.progress),
-            )
+            text = _("progress {progress} % is lower than report {no}'s {before} %; progress is cumulative")
+            said = text.format(progress=after.progress, no=before.no, before=before.progress)
+            yield f"{after.field}.progress", said
 
 
 def disbursed_dip(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Disbursed money does not go down: it is the total to date."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.disbursed < before.disbursed:
-            yield (
-                f"{after.field}.disbursed",
-                _(
-                    "disbursed {amount} baht is less than report {no}'s {before}; disbursed is the total to date"
-                ).format(
-                    amount=format_money(after.disbursed), no=before.no, before=format_money(before.disbursed)
-                ),
+            text = _(
+                "disbursed {amount} baht is less than report {no}'s {before}; disbursed is the total to date"
             )
+            amount, earlier = format_money(after.disbursed), format_money(before.disbursed)
+            yield f"{after.field}.disbursed", text.format(amount=amount, no=before.no, before=earlier)
 
 
 def over_budget(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -326,12 +296,9 @@ def over_budget(ctx: RuleContext[Project]) -> Iterator[Hit]:
     for report in ctx.project.reports:
         budget = budget_on(ctx.project, report.date)
         if report.disbursed > budget:
-            yield (
-                f"{report.field}.disbursed",
-                _("disbursed {amount} baht is more than the budget of {budget}").format(
-                    amount=format_money(report.disbursed), budget=format_money(budget)
-                ),
-            )
+            text = _("disbursed {amount} baht is more than the budget of {budget}")
+            amount = format_money(report.disbursed)
+            yield f"{report.field}.disbursed", text.format(amount=amount, budget=format_money(budget))
 
 
 def report_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -347,17 +314,10 @@ def report_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
         if _in_report_month(day, first_month + report.no - 1):
             continue
         year, month = add_months(start.year, start.month, report.no - 1)
-        yield (
-            f"{report.field}.date",
-            _(
-                "report {no} covers {month} (month {no} from the start) but is dated {day} (month {number})"
-            ).format(
-                no=report.no,
-                month=ctx.show_month(year, month),
-                day=ctx.show(day),
-                number=month_number(start, day),
-            ),
-        )
+        text = _("report {no} covers {month} (month {no} from the start) but is dated {day} (month {number})")
+        covered = ctx.show_month(year, month)
+        said = text.format(no=report.no, month=covered, day=ctx.show(day), number=month_number(start, day))
+        yield f"{report.field}.date", said
 
 
 def _in_report_month(day: date, month: int) -> bool:
@@ -369,28 +329,24 @@ def _in_report_month(day: date, month: int) -> bool:
 
 def missing_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Every month between two reports has its own report."""
-    for before, after in _pairs(ctx.project):
+    for before, after in pairwise(ctx.project.reports):
         if after.no > before.no + 1:
             missing = range(before.no + 1, after.no)
             numbers = ", ".join(map(str, missing))
-            yield (
-                after.field,
-                (
-                    _("no report for month {numbers} between report {before} and report {after}")
-                    if len(missing) == 1
-                    else _("no report for months {numbers} between report {before} and report {after}")
-                ).format(numbers=numbers, before=before.no, after=after.no),
+            text = (
+                _("no report for month {numbers} between report {before} and report {after}")
+                if len(missing) == 1
+                else _("no report for months {numbers} between report {before} and report {after}")
             )
+            yield after.field, text.format(numbers=numbers, before=before.no, after=after.no)
 
 
 def completed_below_100(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """A completed project reports 100 % progress."""
     for report in ctx.project.reports:
         if report.event == "completed" and report.progress < 100:
-            yield (
-                f"{report.field}.progress",
-                _("marked completed with progress {progress} %, not 100 %").format(progress=report.progress),
-            )
+            text = _("marked completed with progress {progress} %, not 100 %")
+            yield f"{report.field}.progress", text.format(progress=report.progress)
 
 
 def optimistic_status(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -401,30 +357,25 @@ def optimistic_status(ctx: RuleContext[Project]) -> Iterator[Hit]:
             continue  # nothing computes as more cautious than the most cautious status
         expected, variance, computed = computed_status_of(ctx.project, report, ctx.config.tolerance)
         if PLAN_RANK[report.plan_status] < PLAN_RANK[computed]:
-            yield (
-                f"{report.field}.plan_status",
-                _(
-                    "reported {reported} but progress {progress} % is {points} points behind the expected {expected} %, which computes as {computed}"
-                ).format(
-                    reported=label(report.plan_status, language()),
-                    progress=report.progress,
-                    points=f"{-variance:.2f}",
-                    expected=f"{expected:.2f}",
-                    computed=label(computed, language()),
-                ),
+            text = _(
+                "reported {reported} but progress {progress} % is {points} points behind the expected {expected} %, which computes as {computed}"
             )
+            said = text.format(
+                reported=label(report.plan_status, language()),
+                progress=report.progress,
+                points=f"{-variance:.2f}",
+                expected=f"{expected:.2f}",
+                computed=label(computed, language()),
+            )
+            yield f"{report.field}.plan_status", said
 
 
 def folder_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """A record lies in the folder of its fiscal year (records/<FY>/<code>.toml)."""
     folder = path_names(ctx.document.path)[1]
     if folder.isascii() and folder.isdigit() and len(folder) == 4 and int(folder) != ctx.project.fiscal_year:
-        yield (
-            "fiscal_year",
-            _("fiscal year {year} but the file lies in folder {folder}; move it to records/{year}/").format(
-                year=ctx.project.fiscal_year, folder=folder
-            ),
-        )
+        text = _("fiscal year {year} but the file lies in folder {folder}; move it to records/{year}/")
+        yield "fiscal_year", text.format(year=ctx.project.fiscal_year, folder=folder)
 
 
 E, W = Severity.ERROR, Severity.WARNING

@@ -54,12 +54,8 @@ def score_above_full(ctx: RuleContext[Any]) -> Iterator[Hit]:
     """An evaluation's score is at most its full score."""
     for evaluation in ctx.project.evaluations:
         if evaluation.score > evaluation.full_score:
-            yield (
-                f"{evaluation.field}.score",
-                _("score {score} is above the full score of {full}").format(
-                    score=evaluation.score, full=evaluation.full_score
-                ),
-            )
+            text = _("score {score} is above the full score of {full}")
+            yield f"{evaluation.field}.score", text.format(score=evaluation.score, full=evaluation.full_score)
 
 
 def evaluation_early(ctx: RuleContext[Any]) -> Iterator[Hit]:
@@ -70,19 +66,14 @@ def evaluation_early(ctx: RuleContext[Any]) -> Iterator[Hit]:
         if not _plausible(evaluation.date):
             continue
         if evaluation.date <= end:
-            yield (
-                f"{evaluation.field}.date",
-                _("an evaluation of quarter {quarter} dated {day}, before the quarter ended on {end}").format(
-                    quarter=evaluation.quarter, day=ctx.show(evaluation.date), end=format_be(end)
-                ),
-            )
+            text = _("an evaluation of quarter {quarter} dated {day}, before the quarter ended on {end}")
+            said = text.format(quarter=evaluation.quarter, day=ctx.show(evaluation.date), end=format_be(end))
+            yield f"{evaluation.field}.date", said
         elif ctx.as_of <= end:
-            yield (
-                f"{evaluation.field}.quarter",
-                _(
-                    "quarter {quarter} has not ended by {check} (it ends {end}): it cannot be evaluated yet"
-                ).format(quarter=evaluation.quarter, check=day_of_check_words(ctx.as_of), end=format_be(end)),
-            )
+            text = _("quarter {quarter} has not ended by {check} (it ends {end}): it cannot be evaluated yet")
+            check = day_of_check_words(ctx.as_of)
+            said = text.format(quarter=evaluation.quarter, check=check, end=format_be(end))
+            yield f"{evaluation.field}.quarter", said
 
 
 def future_date(ctx: RuleContext[Any]) -> Iterator[Hit]:
@@ -90,12 +81,9 @@ def future_date(ctx: RuleContext[Any]) -> Iterator[Hit]:
     for _name, table in _quarterly(ctx.project):
         for entry in table:
             if entry.date is not None and entry.date > ctx.as_of and _plausible(entry.date):
-                yield (
-                    f"{entry.field}.date",
-                    _("dated {day}, after {check}: it cannot come from the future").format(
-                        day=ctx.show(entry.date), check=day_of_check_words(ctx.as_of)
-                    ),
-                )
+                text = _("dated {day}, after {check}: it cannot come from the future")
+                check = day_of_check_words(ctx.as_of)
+                yield f"{entry.field}.date", text.format(day=ctx.show(entry.date), check=check)
 
 
 # --- a format-2 project: budget revisions -------------------------------------------------------
@@ -105,12 +93,10 @@ def revision_order(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """Budget revisions are in date order."""
     for before, after in pairwise(ctx.project.budget_revisions):
         if after.date < before.date and _plausible(after.date) and _plausible(before.date):
-            yield (
-                f"{after.field}.date",
-                _(
-                    "a revision dated {day}, before the revision before it ({before}); write them in date order"
-                ).format(day=ctx.show(after.date), before=ctx.show(before.date)),
+            text = _(
+                "a revision dated {day}, before the revision before it ({before}); write them in date order"
             )
+            yield f"{after.field}.date", text.format(day=ctx.show(after.date), before=ctx.show(before.date))
 
 
 def revision_below_disbursed(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -118,16 +104,11 @@ def revision_below_disbursed(ctx: RuleContext[Project]) -> Iterator[Hit]:
     for revision in ctx.project.budget_revisions:
         filed = ctx.project.reports_until(revision.date)
         if filed and revision.budget < filed[-1].disbursed:
-            yield (
-                f"{revision.field}.budget",
-                _(
-                    "the budget revised to {budget} baht is below the {disbursed} baht already disbursed by report {no}"
-                ).format(
-                    budget=format_money(revision.budget),
-                    disbursed=format_money(filed[-1].disbursed),
-                    no=filed[-1].no,
-                ),
+            text = _(
+                "the budget revised to {budget} baht is below the {disbursed} baht already disbursed by report {no}"
             )
+            budget, disbursed = format_money(revision.budget), format_money(filed[-1].disbursed)
+            yield f"{revision.field}.budget", text.format(budget=budget, disbursed=disbursed, no=filed[-1].no)
 
 
 def revision_outside(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -135,12 +116,9 @@ def revision_outside(ctx: RuleContext[Project]) -> Iterator[Hit]:
     p = ctx.project
     for revision in p.budget_revisions:
         if _plausible(revision.date) and not p.start <= revision.date <= p.end:
-            yield (
-                f"{revision.field}.date",
-                _("a revision dated {day}, outside the project's {start} to {end}").format(
-                    day=ctx.show(revision.date), start=ctx.show(p.start), end=ctx.show(p.end)
-                ),
-            )
+            text = _("a revision dated {day}, outside the project's {start} to {end}")
+            said = text.format(day=ctx.show(revision.date), start=ctx.show(p.start), end=ctx.show(p.end))
+            yield f"{revision.field}.date", said
 
 
 # --- a KPI ---------------------------------------------------------------------------------------
@@ -150,12 +128,8 @@ def kpi_file_name(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
     """The file is named after the KPI's code."""
     stem = path_names(ctx.document.path)[0]
     if stem != ctx.project.code:
-        yield (
-            "code",
-            _("the file is named '{stem}' but holds KPI {code}; rename it to {code}.toml").format(
-                stem=stem, code=ctx.project.code
-            ),
-        )
+        text = _("the file is named '{stem}' but holds KPI {code}; rename it to {code}.toml")
+        yield "code", text.format(stem=stem, code=ctx.project.code)
 
 
 def kpi_folder_year(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
@@ -172,12 +146,8 @@ def kpi_folder_year(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
         where = folder  # a fiscal year's folder, but not its kpi folder
     else:
         return  # a KPI given alone, outside a records folder's layout
-    yield (
-        "fiscal_year",
-        _("a KPI of fiscal year {year} lies in folder {folder}; move it to records/{year}/kpi/").format(
-            year=fiscal_year, folder=where
-        ),
-    )
+    text = _("a KPI of fiscal year {year} lies in folder {folder}; move it to records/{year}/kpi/")
+    yield "fiscal_year", text.format(year=fiscal_year, folder=where)
 
 
 def _a_year(folder: str) -> bool:
@@ -202,12 +172,9 @@ def result_early(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
             continue
         start = quarter_start(ctx.project.fiscal_year, result.quarter)
         if result.date < start:
-            yield (
-                f"{result.field}.date",
-                _("a result of quarter {quarter} dated {day}, before the quarter started on {start}").format(
-                    quarter=result.quarter, day=ctx.show(result.date), start=format_be(start)
-                ),
-            )
+            text = _("a result of quarter {quarter} dated {day}, before the quarter started on {start}")
+            said = text.format(quarter=result.quarter, day=ctx.show(result.date), start=format_be(start))
+            yield f"{result.field}.date", said
 
 
 def result_late(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
@@ -218,12 +185,13 @@ def result_late(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
             continue
         end = quarter_end(ctx.project.fiscal_year, result.quarter)
         if result.date > end + timedelta(days=grace):
-            yield (
-                f"{result.field}.date",
-                _(
-                    "a result of quarter {quarter} dated {day}, more than {grace} days after the quarter ended on {end}"
-                ).format(quarter=result.quarter, day=ctx.show(result.date), grace=grace, end=format_be(end)),
+            text = _(
+                "a result of quarter {quarter} dated {day}, more than {grace} days after the quarter ended on {end}"
             )
+            said = text.format(
+                quarter=result.quarter, day=ctx.show(result.date), grace=grace, end=format_be(end)
+            )
+            yield f"{result.field}.date", said
 
 
 def result_dip(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
@@ -232,21 +200,16 @@ def result_dip(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
         return
     for before, after in pairwise(ctx.project.results):
         if after.value < before.value:
-            yield (
-                f"{after.field}.value",
-                _("result {value} is lower than quarter {quarter}'s {before}; a result is cumulative").format(
-                    value=after.value, quarter=before.quarter, before=before.value
-                ),
-            )
+            text = _("result {value} is lower than quarter {quarter}'s {before}; a result is cumulative")
+            said = text.format(value=after.value, quarter=before.quarter, before=before.value)
+            yield f"{after.field}.value", said
 
 
 def percent_target(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
     """A target in percent (ร้อยละ) is at most 100."""
     if ctx.project.unit.strip() == PERCENT_UNIT and ctx.project.target > Decimal(100):
-        yield (
-            "target",
-            _("a target of {target} in percent (ร้อยละ) is above 100").format(target=ctx.project.target),
-        )
+        text = _("a target of {target} in percent (ร้อยละ) is above 100")
+        yield "target", text.format(target=ctx.project.target)
 
 
 E, W = Severity.ERROR, Severity.WARNING

@@ -205,15 +205,8 @@ def decimal_problems(data: Any, key: KindKey = PROJECT) -> list[Problem]:
             if not exact.is_finite() or exact.adjusted() > 20:
                 continue  # nan, inf, an amount of absurd size: out-of-range or non-finite says
             if exact != exact.quantize(Decimal(1).scaleb(-places)):
-                problems.append(
-                    (
-                        where,
-                        "decimals",
-                        _(
-                            "{value} has more than {places} decimals; baht take at most {places} (satang)"
-                        ).format(value=_show(value), places=places),
-                    )
-                )
+                text = _("{value} has more than {places} decimals; baht take at most {places} (satang)")
+                problems.append((where, "decimals", text.format(value=_show(value), places=places)))
     return problems
 
 
@@ -288,16 +281,8 @@ def _date_type_problems(
     for pattern in _date_positions(key):
         for where, value in _values_at(data, pattern):
             if where in odd:
-                example = _example(data, where)
-                problems.append(
-                    (
-                        where,
-                        "date-type",
-                        _("{what} where a date belongs: write only the date, like {example}").format(
-                            what=_(odd[where]), example=example
-                        ),
-                    )
-                )
+                text = _("{what} where a date belongs: write only the date, like {example}")
+                message = text.format(what=_(odd[where]), example=_example(data, where))
             elif isinstance(value, str):
                 hint = _date_hint(value, data, where)
                 message = (
@@ -305,17 +290,12 @@ def _date_type_problems(
                     if hint
                     else _("{rule}, like {example}").format(rule=_(_NO_HINT), example=_example(data, where))
                 )
-                problems.append((where, "date-type", message))
-            elif not isinstance(value, (str, date)):
-                problems.append(
-                    (
-                        where,
-                        "date-type",
-                        _("{value} is not a date: write one without quotes, like {example}").format(
-                            value=_show(value), example=_example(data, where)
-                        ),
-                    )
-                )
+            elif not isinstance(value, date):
+                text = _("{value} is not a date: write one without quotes, like {example}")
+                message = text.format(value=_show(value), example=_example(data, where))
+            else:
+                continue
+            problems.append((where, "date-type", message))
     return problems
 
 
@@ -372,14 +352,12 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
     name = type(kind).__name__
     node = _node(error.schema_path, key)  # the schema's node that holds the broken keyword
     title = str(node.get("title", ""))
-    said = {"value": _show(error.instance), "about": _about(title)}  # what most sentences name
+    # what most sentences name (``str.format`` ignores the names a sentence does not use)
+    said = {"value": _show(error.instance), "about": _about(title), "limit": getattr(kind, "limit", None)}
     if name == "Required":
-        return (
-            "missing-key",
-            _("the required key '{key}'{about} is missing").format(
-                key=kind.property,
-                about=_about(str(node.get("properties", {}).get(kind.property, {}).get("title", ""))),
-            ),
+        about = _about(str(node.get("properties", {}).get(kind.property, {}).get("title", "")))
+        return "missing-key", _("the required key '{key}'{about} is missing").format(
+            key=kind.property, about=about
         )
     if name == "AdditionalProperties":
         keys = list(kind.unexpected)
@@ -391,9 +369,8 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
 
             close = difflib.get_close_matches(key, known, n=1)
             hints.append(f"'{key}'" + (_(" (did you mean '{key}'?)").format(key=close[0]) if close else ""))
-        return "unknown-key", _("unknown key {keys}; allowed here: {known}").format(
-            keys=", ".join(hints), known=", ".join(known)
-        )
+        text = _("unknown key {keys}; allowed here: {known}")
+        return "unknown-key", text.format(keys=", ".join(hints), known=", ".join(known))
     if name == "FalseSchema" and where and isinstance(where[-1], str):
         # a key the schema keeps for another format (``then: {properties: {key: false}}``)
         return "unknown-key", _(
@@ -402,13 +379,9 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
     if name == "Type":
         return "wrong-type", _("{value} should be {types}{about}").format(**said, types=_types(kind.types))
     if name in ("Minimum", "ExclusiveMinimum"):
-        return "out-of-range", _("{value} is below the minimum {limit}{about}").format(
-            **said, limit=kind.limit
-        )
+        return "out-of-range", _("{value} is below the minimum {limit}{about}").format(**said)
     if name in ("Maximum", "ExclusiveMaximum"):
-        return "out-of-range", _("{value} is above the maximum {limit}{about}").format(
-            **said, limit=kind.limit
-        )
+        return "out-of-range", _("{value} is above the maximum {limit}{about}").format(**said)
     if name == "Enum":
         options = ", ".join(map(str, kind.options))
         return "not-allowed", _("{value} is not allowed{about}; use one of: {options}").format(
@@ -422,7 +395,7 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
     if name == "MinLength" or (name == "Pattern" and kind.pattern == r"\S"):
         return "empty-text", _("must not be empty or blank{about}").format(**said)
     if name == "MaxLength":
-        return "pattern", _("is longer than {limit} characters{about}").format(**said, limit=kind.limit)
+        return "pattern", _("is longer than {limit} characters{about}").format(**said)
     if name == "Pattern":
         return "pattern", _("{value} does not have the expected form{about} (pattern {pattern})").format(
             **said, pattern=kind.pattern

@@ -144,7 +144,7 @@ class NewKpi:
 
 def new_kpi_data(values: NewKpi) -> dict[str, Any]:
     """A new KPI record's data, in canonical key order; empty optional fields left out."""
-    data: dict[str, Any] = {"format": 2, "kind": "kpi", "code": values.code}
+    data: dict[str, Any] = {"format": RECORD_FORMAT, "kind": "kpi", "code": values.code}
     data |= given(number=_text(values.number))
     data.update(
         name=_text(values.name),
@@ -217,7 +217,6 @@ def append_result(
     raw: bytes, path: Path, values: ResultInput, config: Config, as_of: date, shown: str
 ) -> Written:
     """``raw`` (a KPI record) with one ``[[results]]`` block appended, checked (``append_block``)."""
-    _require_kind(raw, shown, "results")
     row: dict[str, Any] = {"quarter": values.quarter, "value": typed_number(values.value)}
     row |= given(date=values.date, note=_text(values.note))
     return append_block(raw, path, "results", row, config, as_of, shown)
@@ -227,7 +226,6 @@ def append_evaluation(
     raw: bytes, path: Path, values: EvaluationInput, config: Config, as_of: date, shown: str
 ) -> Written:
     """``raw`` (a format-2 project or a KPI) with one ``[[evaluations]]`` block appended, checked."""
-    _require_kind(raw, shown, "evaluations")
     full_score = None if values.full_score is None else typed_number(values.full_score)
     evaluator = None if values.evaluator is None else _text(values.evaluator)
     row: dict[str, Any] = {"quarter": values.quarter, "score": typed_number(values.score)}
@@ -239,7 +237,6 @@ def append_revision(
     raw: bytes, path: Path, values: RevisionInput, config: Config, as_of: date, shown: str
 ) -> Written:
     """``raw`` (a format-2 project) with one ``[[budget_revisions]]`` block appended, checked."""
-    _require_kind(raw, shown, "budget_revisions")
     row: dict[str, Any] = {
         "date": values.date,
         "budget": quantize_money(values.budget),
@@ -257,14 +254,12 @@ HOLDERS: dict[str, tuple[tuple[int, str], ...]] = {
 }
 
 
-def _require_kind(raw: bytes, shown: str, name: str) -> None:
+def _require_kind(text: str, data: dict[str, Any], shown: str, name: str) -> None:
     """Refuse (naming file, line and field) a record that cannot hold a row of ``name``: a
     format-1 project (``migrate`` first), a KPI given a budget revision, a project given a
     KPI's result. A file that is no record at all is left to the check, which names why."""
     from .kinds import kind_key
 
-    text = decode(raw, shown)
-    data = parse(text, shown)
     key = kind_key(data)
     if key is None or key in HOLDERS[name]:
         return
@@ -297,12 +292,9 @@ def percent_value(value: Decimal) -> Decimal:
 def build_report(values: ReportInput, previous: list[Any]) -> dict[str, Any]:
     """The report table to append after ``previous`` (the record's reports so far)."""
     last = previous[-1] if previous and isinstance(previous[-1], dict) else {}
-    last_no = last.get("no")
-    no = (
-        values.no
-        if values.no is not None
-        else (last_no + 1 if isinstance(last_no, int) else len(previous) + 1)
-    )
+    no, last_no = values.no, last.get("no")
+    if no is None:
+        no = last_no + 1 if isinstance(last_no, int) else len(previous) + 1
     disbursed: Decimal | int | None = values.disbursed
     if disbursed is None:  # cumulative: unchanged since the last report unless given
         before = last.get("disbursed", Decimal(0))
@@ -361,6 +353,8 @@ def append_block(
     """
     text = decode(raw, shown)
     data = parse(text, shown)
+    if name in HOLDERS:
+        _require_kind(text, data, shown, name)
     base = _base(raw, text, data, name, shown)
     content, result = _appended(base, data, path, name, row, config, as_of, shown)
     if adjust is not None and result.record is not None:
@@ -378,16 +372,10 @@ def append_block(
 Spelling = Literal["none", "blocks", "array"]
 
 
-def _header(name: str) -> re.Pattern[str]:
-    """A ``[[name]]`` header line, however spaced or quoted."""
+def _key(name: str) -> str:
+    """A pattern of the key ``name``, bare or quoted."""
     key = re.escape(name)
-    return re.compile(rf"""^[ \t]*\[\[[ \t]*(?:{key}|"{key}"|'{key}')[ \t]*\]\]""", re.M)
-
-
-def _assignment(name: str) -> re.Pattern[str]:
-    """A line that may start the assignment ``name = ...``."""
-    key = re.escape(name)
-    return re.compile(rf"""[ \t]*(?:{key}|"{key}"|'{key}')[ \t]*=""")
+    return rf"""(?:{key}|"{key}"|'{key}')"""
 
 
 def reports_spelling(text: str, data: dict[str, Any], name: str = "reports") -> Spelling:
@@ -402,7 +390,8 @@ def reports_spelling(text: str, data: dict[str, Any], name: str = "reports") -> 
     rows = data.get(name)
     if rows is None:
         return "none"
-    if isinstance(rows, list) and (not rows or not _header(name).search(text)):
+    header = re.compile(rf"^[ \t]*\[\[[ \t]*{_key(name)}[ \t]*\]\]", re.M)  # however spaced or quoted
+    if isinstance(rows, list) and (not rows or not header.search(text)):
         return "array"
     return "blocks"
 
@@ -445,9 +434,8 @@ def _rewrite_said(name: str, count: int, line: int) -> str:
             "its {table} written as one inline array (line {line}) were rewritten as [[{table}]] blocks at "
             "the end of the file, the canonical layout; no value changed and the rest of the file is as it was"
         ).format(table=name, line=line)
-    return _("'{table} = []' (line {line}) became the first [[{table}]] block at the end of the file").format(
-        table=name, line=line
-    )
+    text = _("'{table} = []' (line {line}) became the first [[{table}]] block at the end of the file")
+    return text.format(table=name, line=line)
 
 
 def _without_array(text: str, data: dict[str, Any], name: str, shown: str) -> tuple[str, int]:
@@ -461,7 +449,7 @@ def _without_array(text: str, data: dict[str, Any], name: str, shown: str) -> tu
     lines = [line + "\n" for line in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
     ending = line_ending(text)
     wanted = {key: value for key, value in data.items() if key != name}
-    key_line = _assignment(name)
+    key_line = re.compile(rf"[ \t]*{_key(name)}[ \t]*=")  # a line that may start ``name = ...``
     for start, line in enumerate(lines):
         if not key_line.match(line):
             continue
@@ -474,15 +462,11 @@ def _without_array(text: str, data: dict[str, Any], name: str, shown: str) -> tu
                     return candidate, start + 1
             except RecordError:
                 continue
-    raise RefusedError(  # not met with any spelling the tests generate; refuse rather than guess
-        _(
-            "the {table} are one array value that cannot be taken out on its own; "
-            "run projledger fmt on the file first; nothing was written"
-        ).format(table=name),
-        [],
-        path=shown,
-        field=name,
-    )
+    message = _(
+        "the {table} are one array value that cannot be taken out on its own; "
+        "run projledger fmt on the file first; nothing was written"
+    )  # not met with any spelling the tests generate; refuse rather than guess
+    raise RefusedError(message.format(table=name), [], path=shown, field=name)
 
 
 def _appended(
@@ -503,25 +487,16 @@ def _appended(
         new_text = decode(content, shown)
         new_data = parse(new_text, shown)
     except RecordError as error:
-        raise RefusedError(
-            _("a [[{table}]] block cannot be appended to this file ({problem}); nothing was written").format(
-                table=name, problem=error.message
-            ),
-            [],
-            path=shown,
-            line=error.line,
-        ) from None
+        text = _("a [[{table}]] block cannot be appended to this file ({problem}); nothing was written")
+        said = text.format(table=name, problem=error.message)
+        raise RefusedError(said, [], path=shown, line=error.line) from None
     expected = {**data, name: [*_list(data.get(name)), row]}
     if new_data != expected:
-        raise RefusedError(
-            _(
-                "the file's layout would not read the appended block as a new row of {table}; "
-                "run projledger fmt on it first; nothing was written"
-            ).format(table=name),
-            [],
-            path=shown,
-            field=name,
+        text = _(
+            "the file's layout would not read the appended block as a new row of {table}; "
+            "run projledger fmt on it first; nothing was written"
         )
+        raise RefusedError(text.format(table=name), [], path=shown, field=name)
     return content, check_data(new_data, new_text, path, config, as_of, shown)
 
 
@@ -534,11 +509,9 @@ def refuse_errors(result: FileResult) -> None:
     errors = [f for f in result.findings if f.is_error]
     if not errors:
         return
-    first = errors[0]
+    first, others = errors[0], len(errors) - 1
     more = (
-        ngettext(" (and {n} more error)", " (and {n} more errors)", len(errors) - 1).format(n=len(errors) - 1)
-        if len(errors) > 1
-        else ""
+        ngettext(" (and {n} more error)", " (and {n} more errors)", others).format(n=others) if others else ""
     )
     raise RefusedError(
         _("{problem}; nothing was written{more}").format(problem=first.message, more=more),

@@ -77,11 +77,11 @@ def _format2(path: Path, shown: str) -> bool:
     """Whether the record at ``path`` is a format-2 project (it can hold evaluations)."""
     from ..errors import ProjledgerError
     from ..kinds import kind_key
-    from ..record import decode, parse
+    from ..record import decode, parse, read_record_bytes
 
     try:
-        return kind_key(parse(decode(path.read_bytes(), shown), shown)) == (2, "project")
-    except (OSError, ProjledgerError):
+        return kind_key(parse(decode(read_record_bytes(path), shown), shown)) == (2, "project")
+    except ProjledgerError:
         return False
 
 

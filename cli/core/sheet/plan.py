@@ -202,9 +202,8 @@ class _State:
     def _code(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> str | RowOutcome:
         code = values["code"]
         if not is_code(code, self.config):
-            return self._fail(
-                row, letters, "code", _("'{code}' is not a project code like 01000000-2475").format(code=code)
-            )
+            text = _("'{code}' is not a project code like 01000000-2475")
+            return self._fail(row, letters, "code", text.format(code=code))
         return str(code)
 
     def _remember(
@@ -239,11 +238,8 @@ class _State:
         code = self._code(row, values, letters)
         if isinstance(code, RowOutcome):
             return code
-        record = self._record(
-            row, letters, code, _("no record for project {code} under {folder}").format(
-                code=code, folder=self.config.records_dir
-            ),
-        )  # fmt: skip
+        text = _("no record for project {code} under {folder}")
+        record = self._record(row, letters, code, text.format(code=code, folder=self.config.records_dir))
         if isinstance(record, RowOutcome):
             return record
         assert record.current is not None
@@ -292,14 +288,12 @@ class _State:
                 if difference is None:
                     return RowOutcome(row.number, str(data.get("code", "")), "identical", no=report.no)
                 key, message = difference
+                text = _(
+                    "report {no} is already in {path} with {difference}; "
+                    "nothing changed (fix the record with an editor if the sheet is right)"
+                )
                 return self._fail(
-                    row,
-                    letters,
-                    key,
-                    _(
-                        "report {no} is already in {path} with {difference}; "
-                        "nothing changed (fix the record with an editor if the sheet is right)"
-                    ).format(no=report.no, path=record.shown, difference=message),
+                    row, letters, key, text.format(no=report.no, path=record.shown, difference=message)
                 )
         return None
 
@@ -310,21 +304,13 @@ class _State:
         refused when it differs."""
         code = str(values["code"])
         if not (is_kpi_code(code) or is_code(code, self.config)):
-            return self._fail(
-                row,
-                letters,
-                "code",
-                _("'{code}' is neither a KPI code like 5026-2001 nor a project code").format(code=code),
-            )
+            text = _("'{code}' is neither a KPI code like 5026-2001 nor a project code")
+            return self._fail(row, letters, "code", text.format(code=code))
         quarter = values["quarter"]
         if not 1 <= quarter <= 4:
             return self._fail(row, letters, "quarter", _("quarter {n} is not 1, 2, 3 or 4").format(n=quarter))
-        record = self._record(
-            row,
-            letters,
-            code,
-            _("no record for {code} under {folder}").format(code=code, folder=self.config.records_dir),
-        )
+        text = _("no record for {code} under {folder}")
+        record = self._record(row, letters, code, text.format(code=code, folder=self.config.records_dir))
         if isinstance(record, RowOutcome):
             return record
         wanted: list[tuple[str, Any]] = []
@@ -453,9 +439,8 @@ _NEW_RECORD_KEYS = ("name", "plan_ref", "fiscal_year", "start", "end", "budget")
 
 def _already(code: str, shown: str, key: str, value: Any) -> str:
     there = _("nothing") if value is None else f"'{value}'"
-    return _("project {code} already has a record ({path}) with {key} {value}; nothing changed").format(
-        code=code, path=shown, key=key, value=there
-    )
+    text = _("project {code} already has a record ({path}) with {key} {value}; nothing changed")
+    return text.format(code=code, path=shown, key=key, value=there)
 
 
 _NEW_KEYS = {"agency.department": "department", "agency.division": "division", "agency.unit": "unit",

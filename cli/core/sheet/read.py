@@ -108,12 +108,9 @@ def check_size(path: Path, shown: str) -> int:
     if not path.is_file():
         raise InputError(_("is not a file"), path=shown)
     if info.st_size > MAX_FILE_BYTES:
-        raise InputError(
-            _("is {size} MB; a sheet of at most {most} MB is read (split it into several files)").format(
-                size=f"{info.st_size / 1024 / 1024:.1f}", most=MAX_FILE_BYTES // 1024 // 1024
-            ),
-            path=shown,
-        )
+        text = _("is {size} MB; a sheet of at most {most} MB is read (split it into several files)")
+        size = f"{info.st_size / 1024 / 1024:.1f}"
+        raise InputError(text.format(size=size, most=MAX_FILE_BYTES // 1024 // 1024), path=shown)
     return info.st_size
 
 
@@ -139,19 +136,12 @@ def check_zip(path: Path, shown: str) -> None:
         total += member.file_size
         ratio = member.file_size / max(member.compress_size, 1)
         if ratio > MAX_RATIO and member.file_size > 1024 * 1024:
-            raise InputError(
-                _("zip member {name} would inflate {ratio} times; refused as a zip bomb").format(
-                    name=member.filename, ratio=f"{ratio:.0f}"
-                ),
-                path=shown,
-            )
+            text = _("zip member {name} would inflate {ratio} times; refused as a zip bomb")
+            raise InputError(text.format(name=member.filename, ratio=f"{ratio:.0f}"), path=shown)
     if total > MAX_INFLATED_BYTES:
-        raise InputError(
-            _("would inflate to {size} MB when unzipped (at most {most} MB); refused before reading").format(
-                size=f"{total / 1024 / 1024:.0f}", most=MAX_INFLATED_BYTES // 1024 // 1024
-            ),
-            path=shown,
-        )
+        text = _("would inflate to {size} MB when unzipped (at most {most} MB); refused before reading")
+        size = f"{total / 1024 / 1024:.0f}"
+        raise InputError(text.format(size=size, most=MAX_INFLATED_BYTES // 1024 // 1024), path=shown)
     # No workbook declares a DTD; one that does is after entity expansion (a billion laughs).
     # A DTD can only stand before the root element, so each part's first bytes tell.
     try:
@@ -161,12 +151,8 @@ def check_zip(path: Path, shown: str) -> None:
                     with archive.open(member) as part:
                         head = part.read(4096)
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise InputError(
-                            _("zip member {name} declares a DTD, which no workbook needs; refused").format(
-                                name=member.filename
-                            ),
-                            path=shown,
-                        )
+                        text = _("zip member {name} declares a DTD, which no workbook needs; refused")
+                        raise InputError(text.format(name=member.filename), path=shown)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
         raise InputError(
             _("cannot be read as an xlsx workbook ({problem})").format(problem=type(error).__name__),
@@ -193,12 +179,8 @@ def _csv_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise InputError(
-            _("is not UTF-8 (byte {at}); save the CSV as 'CSV UTF-8' from the spreadsheet").format(
-                at=error.start
-            ),
-            path=shown,
-        ) from None
+        message = _("is not UTF-8 (byte {at}); save the CSV as 'CSV UTF-8' from the spreadsheet")
+        raise InputError(message.format(at=error.start), path=shown) from None
     if "\x00" in text:
         raise InputError(_("holds NUL characters: it is not a CSV text file"), path=shown)
     lines: list[list[str]] = []
@@ -232,14 +214,8 @@ def _csv_error(error: csv.Error, text: str, row: int, shown: str) -> InputError:
     finally:
         csv.field_size_limit(limit)
     where = _("column {letter}").format(letter=column_letter(column)) if column is not None else None
-    return InputError(
-        _("a cell is over {limit} characters, the most a CSV cell may hold; shorten it").format(
-            limit=f"{limit:,}"
-        ),
-        path=shown,
-        line=row,
-        field=where,
-    )
+    message = _("a cell is over {limit} characters, the most a CSV cell may hold; shorten it")
+    return InputError(message.format(limit=f"{limit:,}"), path=shown, line=row, field=where)
 
 
 def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
@@ -276,11 +252,9 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
         except ProjledgerError:
             raise
         except Exception as error:
+            text = _("cannot be read as an xlsx workbook ({problem} in sheet '{sheet}')")
             raise InputError(
-                _("cannot be read as an xlsx workbook ({problem} in sheet '{sheet}')").format(
-                    problem=type(error).__name__, sheet=sheet.title
-                ),
-                path=shown,
+                text.format(problem=type(error).__name__, sheet=sheet.title), path=shown
             ) from None
     finally:
         book.close()
@@ -305,12 +279,8 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
         if key is None:
             continue
         if key in positions:
-            raise InputError(
-                _("row 1: two columns are headed '{key}' ({first} and {second})").format(
-                    key=key, first=letters[key], second=cell.letter
-                ),
-                path=shown,
-            )
+            text = _("row 1: two columns are headed '{key}' ({first} and {second})")
+            raise InputError(text.format(key=key, first=letters[key], second=cell.letter), path=shown)
         letters[key], positions[key] = cell.letter, index
     # A registration sheet names what only ``new`` asks for; anything else is taken for a monthly one.
     only_new = {"fiscal_year", "budget", "start", "end", "department"}
@@ -336,12 +306,8 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
     blank = 0
     for number, line in enumerate(grid, start=2):
         if number > MAX_SHEET_ROWS:
-            raise InputError(
-                _("holds more than {most} rows, more than a spreadsheet can").format(
-                    most=f"{MAX_SHEET_ROWS:,}"
-                ),
-                path=shown,
-            )
+            text = _("holds more than {most} rows, more than a spreadsheet can")
+            raise InputError(text.format(most=f"{MAX_SHEET_ROWS:,}"), path=shown)
         cells = {
             key: line[index] if index < len(line) else Cell(letters[key], None)
             for key, index in wanted_keys.items()
@@ -350,12 +316,8 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
             blank += 1  # styled but empty rows at a sheet's end cost nothing to keep
             continue
         if len(data) >= MAX_ROWS:
-            raise InputError(
-                _("holds more than {most} filled rows; split it into several files").format(
-                    most=f"{MAX_ROWS:,}"
-                ),
-                path=shown,
-            )
+            text = _("holds more than {most} filled rows; split it into several files")
+            raise InputError(text.format(most=f"{MAX_ROWS:,}"), path=shown)
         data.append(SheetRow(number, cells))
     return Table(kind, {k: letters[k] for k in wanted_keys}, tuple(data), blank)
 
@@ -403,11 +365,8 @@ def _day(value: Any) -> date:
     if isinstance(value, date):
         return value
     if isinstance(value, int | float):
-        raise CellError(
-            _("'{value}' is a number, not a date: write dd/mm/yyyy BE (25/10/2567)").format(
-                value=_number_text(value)
-            )
-        )
+        text = _("'{value}' is a number, not a date: write dd/mm/yyyy BE (25/10/2567)")
+        raise CellError(text.format(value=_number_text(value)))
     try:
         from ..calendar import parse_date
 
@@ -431,11 +390,8 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
     if kind == "date":
         return _day(value)
     if isinstance(value, datetime | date):
-        raise CellError(
-            _("holds a date ({date}), not a {kind}").format(
-                date=f"{value:%Y-%m-%d}", kind=kind.replace("_", " ")
-            )
-        )
+        message = _("holds a date ({date}), not a {kind}")
+        raise CellError(message.format(date=f"{value:%Y-%m-%d}", kind=kind.replace("_", " ")))
     text = value if isinstance(value, str) else _number_text(value)
     try:
         if kind == "percent" and cell.kind == "%":

@@ -10,6 +10,7 @@ left alone and reported, the others still written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,24 +70,46 @@ def write_plan(plan: Plan, *, partial: bool = False) -> Outcome:
     return outcome
 
 
-def _all_or_nothing(changes: list[Change]) -> Outcome:
+def _failure(store: Callable[[Change], object], change: Change) -> ProjledgerError | None:
+    """What stopped ``store(change)``, or None when it went through."""
+    try:
+        store(change)
+    except ProjledgerError as error:
+        return error
+    except OSError as error:
+        return _io(error, change)
+    return None
+
+
+def _in_parallel(changes: list[Change], store: Callable[[Change], object]) -> Outcome:
+    """``store`` run on every change, ``WRITERS`` at once: the changes stored, and the others with why."""
     from concurrent.futures import ThreadPoolExecutor
 
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        errors = list(pool.map(lambda change: _failure(store, change), changes))
+    return Outcome(
+        written=[c for c, e in zip(changes, errors, strict=True) if e is None],
+        failed=[(c, e) for c, e in zip(changes, errors, strict=True) if e is not None],
+    )
+
+
+def _all_or_nothing(changes: list[Change]) -> Outcome:
     from ..store import locked_all, read_locked, record_target, replace_locked
 
     def held_back(but: Change) -> list[Change]:
         return [c for c in changes if c is not but]
 
     targets: dict[int, Path] = {}
-    for change in changes:  # prepare: folders of new records, and the real file behind a link
-        try:
-            if change.before is None:
-                change.path.parent.mkdir(parents=True, exist_ok=True)
-            targets[id(change)] = record_target(change.path)
-        except ProjledgerError as error:
+
+    def prepare(change: Change) -> None:  # folders of new records, and the real file behind a link
+        if change.before is None:
+            change.path.parent.mkdir(parents=True, exist_ok=True)
+        targets[id(change)] = record_target(change.path)
+
+    for change in changes:
+        error = _failure(prepare, change)
+        if error is not None:
             return Outcome(failed=[(change, error)], held_back=held_back(change))
-        except OSError as error:
-            return Outcome(failed=[(change, _io(error, change))], held_back=held_back(change))
     by_target = {targets[id(c)]: c for c in changes}
     try:
         with locked_all(by_target):
@@ -97,50 +120,24 @@ def _all_or_nothing(changes: list[Change]) -> Outcome:
                     return Outcome(failed=[(change, error)], held_back=held_back(change))
                 if current != change.before:
                     return Outcome(failed=[(change, _conflict(change))], held_back=held_back(change))
-
-            def write(change: Change) -> ProjledgerError | None:
-                try:
-                    replace_locked(targets[id(change)], change.after, change.shown)
-                except ProjledgerError as error:
-                    return error
-                return None
-
-            with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-                errors = list(pool.map(write, changes))
+            return _in_parallel(changes, lambda c: replace_locked(targets[id(c)], c.after, c.shown))
     except RecordError as error:  # a lock that cannot be taken: nothing was written
         failing = next((c for t, c in by_target.items() if str(t) == error.path), changes[0])
         error.path = failing.shown
         return Outcome(failed=[(failing, error)], held_back=held_back(failing))
-    return Outcome(
-        written=[c for c, e in zip(changes, errors, strict=True) if e is None],
-        failed=[(c, e) for c, e in zip(changes, errors, strict=True) if e is not None],
-    )
 
 
 def _each_alone(changes: list[Change]) -> Outcome:
-    from concurrent.futures import ThreadPoolExecutor
-
     from ..store import update
 
-    def write(change: Change) -> ProjledgerError | None:
+    def store(change: Change) -> None:
         def replace(current: bytes | None) -> bytes:
             if current != change.before:
                 raise _conflict(change)
             return change.after
 
-        try:
-            if change.before is None:
-                change.path.parent.mkdir(parents=True, exist_ok=True)
-            update(change.path, replace)
-        except ProjledgerError as error:
-            return error
-        except OSError as error:
-            return _io(error, change)
-        return None
+        if change.before is None:
+            change.path.parent.mkdir(parents=True, exist_ok=True)
+        update(change.path, replace)
 
-    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        errors = list(pool.map(write, changes))
-    return Outcome(
-        written=[c for c, e in zip(changes, errors, strict=True) if e is None],
-        failed=[(c, e) for c, e in zip(changes, errors, strict=True) if e is not None],
-    )
+    return _in_parallel(changes, store)
