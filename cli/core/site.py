@@ -29,6 +29,7 @@ Builds into one folder queue on its lock (``.<name>.lock`` beside it, ``_begin_b
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import multiprocessing
@@ -38,7 +39,7 @@ import shutil
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, MutableMapping, Sequence, Sized
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -68,7 +69,6 @@ from .portfolio import (
     KpiRow,
     Presenter,
     ProjectRow,
-    QuarterPoint,
     Skipped,
     progress_by_month,
     quarter_points,
@@ -120,8 +120,6 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "agency_heading": {"th": "หน่วยงาน", "en": "Agency"},
     "all_projects": {"th": "โครงการทั้งหมดของหน่วยงาน", "en": "All projects of the agency"},
     "count": {"th": "จำนวน", "en": "count"},
-    "amount": {"th": "จำนวนเงิน (บาท)", "en": "amount (baht)"},
-    "item": {"th": "รายการ", "en": "item"},
     "search": {"th": "ค้นหา", "en": "Search"},
     "any": {"th": "ทั้งหมด", "en": "all"},
     "shown_count": {"th": "แสดง {shown} จาก {total} โครงการ", "en": "{shown} of {total} projects shown"},
@@ -154,7 +152,6 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "target_pct": {"th": "เป้าหมาย %", "en": "target %"},
     "none_plan": {"th": "ยังไม่มีรายงาน", "en": "no report yet"},
     # KPIs (ตัวชี้วัด), format 2
-    "kpis": {"th": "ตัวชี้วัด", "en": "KPIs"},
     "kpi": {"th": "ตัวชี้วัด", "en": "KPI"},
     "kpi_figures": {"th": "ตัวชี้วัดตามปีงบประมาณ", "en": "KPIs by fiscal year"},
     "kpis_of_agency": {"th": "ตัวชี้วัดของหน่วยงาน", "en": "KPIs of the agency"},
@@ -166,10 +163,7 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "th": "คะแนนประเมินเฉลี่ยของโครงการ (สยป.) %",
         "en": "projects' mean evaluation score (%)",
     },
-    "kpi_code": {"th": "รหัสตัวชี้วัด", "en": "code"},
     "kpi_name": {"th": "ชื่อตัวชี้วัด", "en": "KPI"},
-    "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
-    "kpi_unit": {"th": "หน่วยนับ", "en": "unit"},
     "kpi_achieved": {"th": "ผลงานที่ทำได้", "en": "achieved"},
     "kpi_percent": {"th": "ร้อยละของค่าเป้าหมาย", "en": "% of target"},
     "kpi_met": {"th": "ผลเทียบค่าเป้าหมาย", "en": "against target"},
@@ -279,18 +273,6 @@ def environment(lang: Lang | None = None) -> Environment:
     return env
 
 
-class _SiteTemplate(Template):
-    """A site template: what it prints is shown and escaped by ``_shown`` (its environment has
-    no ``finalize``: the one call does both)."""
-
-    @classmethod
-    def _from_namespace(
-        cls, environment: Environment, namespace: MutableMapping[str, Any], globals: MutableMapping[str, Any]
-    ) -> Template:
-        namespace["escape"] = _shown
-        return super()._from_namespace(environment, namespace, globals)
-
-
 def _shown(value: Any) -> Any:
     """What ``{{ value }}`` prints: ``pages._visible`` (control characters and bidi overrides as
     visible escapes, markup as it is) and then the escape (``pages._escape_text``)."""
@@ -307,6 +289,13 @@ def _shown(value: Any) -> Any:
 
 
 _escape_inner = pages._escape_inner
+
+
+class _SiteTemplate(pages._Template):
+    """A site template: what it prints is shown and escaped by ``_shown`` (its environment has
+    no ``finalize``: the one call does both)."""
+
+    escape_output = staticmethod(_shown)
 
 
 _WORD_EXPRESSION = re.compile(r"\{\{ ?([WF])\.([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
@@ -529,14 +518,6 @@ def _visible_once(text: str) -> str:
     return pages.visible_text(text)
 
 
-def _project_quarters(points: Sequence[QuarterPoint]) -> list[ChartQuarter]:
-    return [ChartQuarter(p.quarter, p.end, p.rate, p.target, p.disbursed) for p in points]
-
-
-def _portfolio_quarters(totals: Sequence[QuarterTotals]) -> list[ChartQuarter]:
-    return [ChartQuarter(q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed) for q in totals]
-
-
 # --- what each page shows ---------------------------------------------------------------
 
 
@@ -562,7 +543,9 @@ class YearView:
     attention_count: int
 
 
-def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config) -> list[YearView]:
+def _year_views(
+    rows: Sequence[ProjectRow], names: Mapping[str, str], as_of: date, lang: Lang, config: Config
+) -> list[YearView]:
     """Each fiscal year's totals, quarters, agencies and projects needing attention, in one pass
     over the rows with ``summary``'s own accumulators (the groups ``summarise`` would make by
     fiscal year, by fiscal year and quarter, and by fiscal year and agency)."""
@@ -570,10 +553,8 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
     quarters: dict[int, list[QuarterTotals]] = {}
     agencies: dict[int, dict[str, Totals]] = {}
     urgent: dict[int, list[ProjectRow]] = {}
-    names: dict[str, str] = {}
     for row in rows:
         year = row.fiscal_year
-        names.setdefault(row.agency_code, row.department)
         totals = years.get(year)
         if totals is None:
             totals = years[year] = Totals()
@@ -596,10 +577,10 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
             urgent[year].append(row)
     views = []
     for year in sorted(years, reverse=True):
-        chart_quarters = _portfolio_quarters(quarters[year])
-        listed = [
-            AgencyTotals(code, names.get(code, ""), agencies[year][code]) for code in sorted(agencies[year])
+        chart_quarters = [
+            ChartQuarter(q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed) for q in quarters[year]
         ]
+        listed = [AgencyTotals(code, names[code], agencies[year][code]) for code in sorted(agencies[year])]
         worst = sorted_rows(urgent[year], "worst")
         views.append(YearView(
             year, years[year], quarter_chart(chart_quarters, site_word("quarter_chart", lang), lang),
@@ -619,11 +600,12 @@ def agency_names(rows: Iterable[ProjectRow]) -> dict[str, str]:
 def render_index(
     rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiLine] = ()
 ) -> str:
-    years = _year_views(rows, as_of, lang, config)
+    names = agency_names(rows)
+    years = _year_views(rows, names, as_of, lang, config)
     totals = {view.fiscal_year: view.totals for view in years}
     for line in kpis:  # each KPI counted in its year's totals, as ``summarise`` counts it
         totals.setdefault(line.row.fiscal_year, Totals()).add_kpi(line.row)
-    return _render("site_index.html", lang, 0, as_of=as_of, years=years, agencies=agency_names(rows),
+    return _render("site_index.html", lang, 0, as_of=as_of, years=years, agencies=names,
                    total=len(rows), kpis=_kpi_order(kpis), kpi_years=kpi_years(totals))  # fmt: skip
 
 
@@ -678,7 +660,10 @@ def render_project(
         expected, variance, computed = computed_status_of(project, report, config.tolerance)
         reports.append(ReportLine(report.no, report.date, report.progress, expected, variance, report.disbursed,
                                   report.plan_status, computed, report.target_status, report.event, report.note))  # fmt: skip
-    quarters = _project_quarters(quarter_points(project, as_of, config))
+    quarters = [
+        ChartQuarter(p.quarter, p.end, p.rate, p.target, p.disbursed)
+        for p in quarter_points(project, as_of, config)
+    ]
     form = pages.form_context(project, status or compute_status(project, as_of, config))
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
@@ -686,16 +671,6 @@ def render_project(
         months=progress_by_month(project, as_of), form=form["form"],
         progress_svg=form["chart"] if lang == "th" else Markup(progress_chart(project, project.reports_until(as_of), as_of, lang)),
     )  # fmt: skip
-
-
-def render_data_json(rows: Sequence[ProjectRow], as_of: date) -> str:
-    """``status --format json``'s envelope, written compactly: a tenth of the time, half the bytes."""
-    envelope = status_envelope(sorted_rows(rows, "worst"), as_of)
-    return json_safe(json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))) + "\n"
-
-
-def render_data_csv(rows: Sequence[ProjectRow]) -> str:
-    return status_csv(sorted_rows(rows, "worst"))
 
 
 # --- KPIs (format 2) ----------------------------------------------------------------------
@@ -715,15 +690,10 @@ class KpiEntry:
 
 @dataclass(frozen=True)
 class KpiLine:
-    """A KPI's row as the site's tables show it: with the agency page it is listed on and its
-    latest evaluation as % of its full score."""
+    """A KPI's row as the site's tables show it: with the agency page it is listed on."""
 
     row: KpiRow
     agency_code: str
-
-    @property
-    def score(self) -> Decimal | None:
-        return self.row.score_percent
 
 
 @dataclass(frozen=True)
@@ -807,7 +777,8 @@ def render_kpi(
 # data.json and data.csv hold a line of every project: each row's part is made once, with the
 # row (``SITE_ROWS``), and kept in the index beside it, so a rebuild joins stored text in the
 # order of ``sorted_rows`` instead of writing every row again. The parts are cut from what
-# ``render_data_json`` and ``render_data_csv`` write (the same functions of ``tables``), so the
+# ``tables`` writes of the rows sorted worst first (``status_envelope``, as ``status --format
+# json`` gives it but compact: a tenth of the time, half the bytes; ``status_csv``), so the
 # joined files are those, byte for byte (a test keeps them equal).
 
 
@@ -825,7 +796,8 @@ def _csv_part(row: ProjectRow) -> str:
 
 
 def joined_data_json(rows: Sequence[SiteRow], as_of: date, *, in_order: bool = False) -> str:
-    """``render_data_json`` of the rows, from their parts (``in_order``: sorted worst first already)."""
+    """``status --format json``'s envelope of the rows worst first, from their parts
+    (``in_order``: sorted so already)."""
     empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
     assert empty.endswith("[]}")
     order = rows if in_order else sorted(rows, key=_worst_of_site_row)
@@ -833,7 +805,8 @@ def joined_data_json(rows: Sequence[SiteRow], as_of: date, *, in_order: bool = F
 
 
 def joined_data_csv(rows: Sequence[SiteRow], *, in_order: bool = False) -> str:
-    """``render_data_csv`` of the rows, from their parts (``in_order``: sorted worst first already)."""
+    """``tables.status_csv`` of the rows worst first, from their parts (``in_order``: sorted so
+    already)."""
     order = rows if in_order else sorted(rows, key=_worst_of_site_row)
     return _csv_header() + "".join(r.csv for r in order)
 
@@ -933,8 +906,8 @@ class Entry:
     row: ProjectRow
     stamp: str
     load: Callable[[], Project]
-    json: str = ""
-    csv: str = ""
+    json: str
+    csv: str
     written: str | None = None
 
 
@@ -944,15 +917,11 @@ class Planned:
 
     path: str
     key: str
-    render: Callable[[], str | bytes]
+    render: Callable[[], str]
     #: Rough cost, in project pages: a page over the whole portfolio weighs more.
     weight: int = 1
     #: Already written into the site being built (by the pass that read its record).
     written: bool = False
-
-
-def _weight(rows: Sized) -> int:
-    return max(1, len(rows) // 32)
 
 
 def _key(*parts: object) -> str:
@@ -988,15 +957,12 @@ def plan_pages(
     base = base_key(fingerprint, lang, as_of, config)
     rows: list[ProjectRow] = []
     keys: list[str] = []
-    parts: list[SiteRow] | None = []
+    parts: list[SiteRow] = []
     for entry in entries:
         key = _key(base, entry.row.path, entry.stamp)
         rows.append(entry.row)
         keys.append(key)
-        if parts is not None and entry.json:
-            parts.append(SiteRow(entry.row, entry.json, entry.csv))
-        else:
-            parts = None
+        parts.append(SiteRow(entry.row, entry.json, entry.csv))
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
                       written=entry.written == key)  # fmt: skip
     yield from _summary_pages(rows, keys, base, as_of, lang, config, parts, kpis)
@@ -1014,8 +980,8 @@ def _summary_pages(
     as_of: date,
     lang: Lang,
     config: Config,
-    parts: list[SiteRow] | None = None,
-    kpis: Sequence[KpiEntry] = (),
+    parts: list[SiteRow],
+    kpis: Sequence[KpiEntry],
 ) -> Iterator[Planned]:
     """The KPI pages, the pages over many projects (agencies, overview, data) and the assets,
     after the projects'."""
@@ -1033,26 +999,21 @@ def _summary_pages(
         )
         yield Planned(agency_page(code), key,
                       partial(render_agency, code, agency_rows, as_of, lang, config, [kpi_lines[i] for i in agency_kpis]),
-                      _weight(agency_rows))  # fmt: skip
+                      max(1, len(agency_rows) // 32))  # fmt: skip
     everything = _key(base, keys)  # the data files hold the projects only
     overview = _key(everything, "index", kpi_keys) if kpi_keys else _key(everything, "index")
-    heavy = _weight(rows)
     # the overview costs about what a project page does per 250 projects (measured: 10,000 rows,
     # 0.05 s; a project page 1.25 ms)
     yield Planned(
         "index.html", overview, lambda: render_index(rows, as_of, lang, config, kpi_lines),
         max(1, len(rows) // 256),
     )  # fmt: skip
-    if parts is not None:  # joined from each row's parts, sorted once for both
-        worst_first = cache(lambda: sorted(parts, key=_worst_of_site_row))
-        yield Planned("data.json", _key(everything, "json"),
-                      lambda: joined_data_json(worst_first(), as_of, in_order=True))  # fmt: skip
-        yield Planned(
-            "data.csv", _key(everything, "csv"), lambda: joined_data_csv(worst_first(), in_order=True)
-        )
-    else:
-        yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
-        yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
+    # the data files, joined from each row's parts, sorted once for both
+    worst_first = cache(lambda: sorted(parts, key=_worst_of_site_row))
+    yield Planned(
+        "data.json", _key(everything, "json"), lambda: joined_data_json(worst_first(), as_of, in_order=True)
+    )
+    yield Planned("data.csv", _key(everything, "csv"), lambda: joined_data_csv(worst_first(), in_order=True))
     for name in ASSETS:
         yield Planned(name, _key(base, name), partial(asset_text, name))
 
@@ -1094,8 +1055,7 @@ def site_pages(
     """The whole site as ``{relative path: text}``, every page rendered."""
     pages = {}
     for page in plan_pages(entries, as_of, lang, config, kpis=kpis):
-        text = page.render()
-        pages[page.path] = text if isinstance(text, str) else text.decode("utf-8")
+        pages[page.path] = page.render()
     return pages
 
 
@@ -1144,22 +1104,12 @@ def read_manifest(folder: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
 
 
-def _stray(target: Path) -> list[Path]:
-    return [
-        p
-        for p in target.parent.glob(f"{glob_escape(target.name)}.tmp-*")
-        if p.is_dir() and not p.is_symlink()
-    ]
-
-
-def glob_escape(name: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", name)
-
-
 def clean_stray(target: Path) -> int:
     """Remove temporary folders of earlier builds that died; one still locked is being built."""
     removed = 0
-    for folder in _stray(target):
+    for folder in target.parent.glob(f"{glob.escape(target.name)}.tmp-*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
         try:
             fd = os.open(folder, os.O_RDONLY)
         except OSError:
@@ -1186,16 +1136,16 @@ def _manifest_text(manifest: Mapping[str, str]) -> str:
     return json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n"
 
 
-def _put(folder: Path, relative: str, text: str | bytes) -> None:
+def _put(folder: Path, relative: str, text: str) -> None:
     """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
     system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page).
 
     A page is always a file of its own, never written into: the name may hold a link to the
-    previous site's page (``_link_previous`` links them all while the build runs), which is
+    previous site's page (``_links_ahead`` links them all while the build runs), which is
     unlinked first, so the previous site never changes."""
     path = os.path.join(folder, relative)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    data = memoryview(text if isinstance(text, bytes) else text.encode("utf-8"))
+    data = memoryview(text.encode("utf-8"))
     while True:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
@@ -1261,7 +1211,7 @@ def _link_paths(
     time: each link named from the two folders' descriptors, not by two whole paths the system
     walks again for each page (10,000 in about 0.1 s). Gives those that could not be linked.
 
-    ``ahead``: linked while the build runs (``_link_previous``): a name the build has written
+    ``ahead``: linked while the build runs (``_links_ahead``): a name the build has written
     already is left as it is, and a page that cannot be linked is only given back (copying it
     here could race with the page being rendered); else a page that cannot be linked is linked
     or copied by ``_reuse``, and given back when its source is gone."""
@@ -1302,13 +1252,6 @@ def _link_pages(old: Path, folder: Path, pages: Sequence[Planned]) -> list[Plann
     """``_link_paths`` of unchanged pages; gives the pages that could not be linked."""
     failed = set(_link_paths(old, folder, [page.path for page in pages]))
     return [page for page in pages if page.path in failed] if failed else []
-
-
-def _link_previous(old: str, folder: str, relatives: list[str]) -> list[str]:
-    """(On a worker, from the start of a rebuild.) Link every page of the previous site into the
-    new one, as if unchanged: the pages the build renders replace their link (``_put``), those
-    gone from the site are removed at the end (``_write``). Gives those not linked."""
-    return _link_paths(old, folder, relatives, ahead=True)
 
 
 def _render_batch(batch: list[Planned], folder: Path, jobs: int, old: Path | None = None,
@@ -1374,12 +1317,6 @@ def _begin_build(
     return target, previous, folder, held
 
 
-def _claim_build(folder: Path) -> None:
-    """Mark the build's folder from the start, so what a killed build leaves is known for ours
-    and removed."""
-    _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
-
-
 def write_site(
     out: Path, pages: Iterable[Planned], config: Config, cwd: Path, *, jobs: int = 1
 ) -> BuildResult:
@@ -1413,7 +1350,8 @@ def _write(
             _("the site cannot be built: {problem}{what}; the half-built copy was removed"),
             str(target),
         ), contextlib.ExitStack() as workers:  # fmt: skip
-            _claim_build(folder)
+            # marked from the start, so what a killed build leaves is known for ours and removed
+            _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
             # The folder was made just now: its time is the filesystem's idea of now.
             racy_since = os.stat(folder).st_mtime_ns - RACY_NS
             ahead = _links_ahead(target, folder, previous, jobs, workers)
@@ -1464,13 +1402,15 @@ def _links_ahead(
     target: Path, folder: Path, previous: Mapping[str, str], jobs: int, workers: contextlib.ExitStack
 ) -> Any:
     """On a rebuild with processes to spare, a worker forked now (while this process is small)
-    that links every page of the previous site into ``folder`` while the records are read and
-    the pages planned (``_link_previous``): what it gives, pending; None when there is none."""
+    that links every page of the previous site into ``folder``, as if unchanged, while the
+    records are read and the pages planned (``_link_paths`` ahead): the pages the build renders
+    replace their link (``_put``), those gone from the site are removed at the end
+    (``_linked_ahead``). What it gives (the pages not linked), pending; None when there is none."""
     if jobs < 2 or len(previous) < LINK_AHEAD_PAGES or "fork" not in multiprocessing.get_all_start_methods():
         return None
     pages = [page for page in previous if _PAGE_PATH.fullmatch(page)]
     pool = workers.enter_context(multiprocessing.get_context("fork").Pool(1))
-    return pool.apply_async(_link_previous, (str(target), str(folder), pages))
+    return pool.apply_async(_link_paths, (str(target), str(folder), pages), {"ahead": True})
 
 
 def _linked_ahead(
@@ -1481,7 +1421,7 @@ def _linked_ahead(
     manifest: Mapping[str, str],
     links: Sequence[Planned],
 ) -> list[Planned]:
-    """After ``_link_previous``: the pages of the previous site that are no longer pages of
+    """After ``_links_ahead``: the pages of the previous site that are no longer pages of
     this one removed (and the folders they leave empty), the unchanged pages it could not link
     linked (or copied) now; gives those whose source is gone, to render."""
     emptied = set()
