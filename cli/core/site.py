@@ -327,19 +327,6 @@ class _WordsLoader(BaseLoader):
         return text
 
 
-@cache
-def template_fingerprint() -> str:
-    """Changes whenever a template, the stylesheet, the script or projledger itself changes."""
-    from .. import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    folder = resources.files("projledger") / "templates"
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
-        if item.name.endswith((".html", ".css", ".js", ".j2", ".svg")):
-            digest.update(item.name.encode() + b"\0" + item.read_bytes())
-    return digest.hexdigest()
-
-
 def asset_text(name: str) -> str:
     return (resources.files("projledger") / "templates" / name).read_text("utf-8")
 
@@ -696,38 +683,13 @@ class KpiLine:
     agency_code: str
 
 
-@dataclass(frozen=True)
-class KpiYear:
-    """A fiscal year's KPIs in figures: how many, met, not met, without a result, mean score."""
-
-    fiscal_year: int
-    count: int
-    met: int
-    not_met: int
-    no_result: int
-    score_mean: Decimal | None
-    #: The mean of the projects' latest evaluations (format 2) as % of the full score.
-    project_score_mean: Decimal | None = None
-
-
-def kpi_years(totals: Mapping[int, Totals]) -> list[KpiYear]:
+def kpi_years(totals: Mapping[int, Totals]) -> list[tuple[int, Totals]]:
     """Per fiscal year (latest first) with a KPI or an evaluated project, ``summary``'s figures
-    of it (one home: ``Totals.add_kpi`` and ``add`` count them): the KPIs met, not met and
-    without a result, and the means of the latest evaluations as % of the full score of the KPIs
-    and of the projects (those without an evaluation left out; DESIGN of issue 20)."""
-    return [
-        KpiYear(
-            year,
-            t.kpis,
-            t.kpis_met,
-            t.kpis_not_met,
-            t.kpis - t.kpis_met - t.kpis_not_met,
-            t.kpi_score_mean,
-            t.project_score_mean,
-        )
-        for year, t in sorted(totals.items(), reverse=True)
-        if t.kpis or t.project_scores
-    ]
+    of it (one home: ``Totals.add_kpi`` and ``add`` count them), of which the tables show the
+    KPIs met, not met and without a result, and the means of the latest evaluations as % of
+    the full score of the KPIs and of the projects (those without an evaluation left out;
+    DESIGN of issue 20)."""
+    return [(year, t) for year, t in sorted(totals.items(), reverse=True) if t.kpis or t.project_scores]
 
 
 @dataclass
@@ -945,8 +907,8 @@ def plan_pages(
 
     A row is a function of its record file, the date and the config, so a page's key is made of
     the stamps (``file_stamp``) of the records it shows, never of their contents: keys cost
-    nothing to compute. ``fingerprint`` stands for the tool itself (templates, version, code);
-    ``site_fingerprint`` gives it.
+    nothing to compute. ``fingerprint`` stands for the tool itself (templates, version, code):
+    ``site_fingerprint`` unless given.
 
     Entries stream; only their small rows are kept for the agency pages, the overview and the
     data files that follow, and a project's full record is read only if its page is rendered.
@@ -970,7 +932,7 @@ def plan_pages(
 
 def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -> str:
     """What every page depends on: the tool, the language, the date, the config."""
-    return _key(fingerprint or template_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
+    return _key(fingerprint or site_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
 
 
 def _summary_pages(
@@ -1452,8 +1414,6 @@ def build_site(
     fingerprint: str | None = None,
 ) -> BuildResult:
     """The site of the repository's records, built beside ``out`` and swapped in (see module doc)."""
-
-    fingerprint = fingerprint or site_fingerprint()
 
     def plan(racy_since: int, build: Build) -> Iterator[Planned]:
         pages = OnePass(build, base_key(fingerprint, lang, as_of, config), lang)
