@@ -622,31 +622,16 @@ def render_agency(
     )  # fmt: skip
 
 
-@dataclass
-class ReportLine:
-    no: int
-    date: date
-    progress: Decimal
-    expected: Decimal
-    variance: Decimal
-    disbursed: Decimal
-    plan_status: str
-    computed_plan_status: str
-    target_status: str
-    event: str | None
-    note: str
-
-
 def render_project(
     project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config, status: Status | None = None
 ) -> str:
-    """The project's figures, charts, every report, and the official form (``pages``' macro);
-    ``status``: ``compute_status(project, as_of, config)`` when the caller has it already."""
-    reports = []
-    for report in project.reports_until(as_of):
-        expected, variance, computed = computed_status_of(project, report, config.tolerance)
-        reports.append(ReportLine(report.no, report.date, report.progress, expected, variance, report.disbursed,
-                                  report.plan_status, computed, report.target_status, report.event, report.note))  # fmt: skip
+    """The project's figures, charts, every report (with its expected progress, variance and
+    computed plan status), and the official form (``pages``' macro); ``status``:
+    ``compute_status(project, as_of, config)`` when the caller has it already."""
+    reports = [
+        (report, *computed_status_of(project, report, config.tolerance))
+        for report in project.reports_until(as_of)
+    ]
     quarters = [
         ChartQuarter(p.quarter, p.end, p.rate, p.target, p.disbursed)
         for p in quarter_points(project, as_of, config)
