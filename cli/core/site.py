@@ -365,38 +365,6 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
 
 
 @dataclass
-class Bar:
-    """One quarter of the disbursement chart, in SVG units, with the values it shows."""
-
-    label: str
-    sub: str
-    x: float
-    width: float
-    top: float
-    height: float
-    rate: Decimal | None
-    target: Decimal | None
-    target_y: float | None
-    center: float
-
-
-@dataclass
-class QuarterChart:
-    title: str
-    width: int
-    height: int
-    left: int
-    right: int
-    baseline: float
-    bars: tuple[Bar, ...]
-    ticks: tuple[tuple[int, float], ...]
-    target_points: str
-    #: The site's words for a bar's value and the target in the chart's description.
-    value_word: str = "disbursed_pct"
-    target_word: str = "target_pct"
-
-
-@dataclass
 class ChartQuarter:
     """What the chart and its table show of one quarter: values as numbers, words as text."""
 
@@ -407,41 +375,16 @@ class ChartQuarter:
     disbursed: Decimal | None
 
 
-def quarter_chart(
-    quarters: Sequence[ChartQuarter],
-    title: str,
-    lang: Lang,
-    words: tuple[str, str] = ("disbursed_pct", "target_pct"),
-) -> QuarterChart:
-    """Bars of cumulative disbursement % per quarter; the targets as a dashed line with squares."""
-    width, height, left, right, top, bottom = 640, 280, 44, 12, 24, 62
-    values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
-    scale_max = max([HUNDRED, *values])
-    step_value = 25 if scale_max <= 100 else 50
-    top_value = int(-(-scale_max // step_value) * step_value)
-    plot_h = height - top - bottom
-    plot_w = width - left - right
-    slot = plot_w / max(len(quarters), 1)
+@dataclass
+class QuarterChart:
+    """Bars of a cumulative % per quarter, the targets as a dashed line with squares (drawn by
+    ``quarter_svg``; its table shows the quarters)."""
 
-    def y(value: Decimal) -> float:
-        clamped = min(max(float(value), 0.0), float(top_value))
-        return round(top + plot_h * (1 - clamped / top_value), 1)
-
-    bars = []
-    for i, q in enumerate(quarters):
-        x = left + slot * i + slot * 0.25
-        bar_w = slot * 0.5
-        top_y = y(q.rate) if q.rate is not None else float(top + plot_h)
-        bars.append(Bar(
-            label=f"{word('quarter', lang)} {q.quarter}", sub=format_be(q.end), x=round(x, 1), width=round(bar_w, 1),
-            top=top_y, height=round(top + plot_h - top_y, 1), rate=q.rate, target=q.target,
-            target_y=y(q.target) if q.target is not None else None, center=round(left + slot * (i + 0.5), 1),
-        ))  # fmt: skip
-    ticks = tuple((v, y(Decimal(v))) for v in range(0, top_value + 1, step_value))
-    points = " ".join(f"{b.center},{b.target_y}" for b in bars if b.target_y is not None)
-    return QuarterChart(
-        title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points, *words
-    )
+    title: str
+    quarters: Sequence[ChartQuarter]
+    #: The site's words for a bar's value and the target in the chart's description.
+    value_word: str = "disbursed_pct"
+    target_word: str = "target_pct"
 
 
 def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
@@ -449,53 +392,73 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     or several, and a template spends a hundred and more escaped expressions on each. Every text
     is shown as the templates show text (``pages.visible_text``); the chart's own words, quarter
     names and dates recur on every page, so each is escaped once."""
+    width, height, left, right, top, bottom = 640, 280, 44, 12, 24, 62
+    quarters = chart.quarters
+    values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
+    scale_max = max([HUNDRED, *values])
+    step_value = 25 if scale_max <= 100 else 50
+    top_value = int(-(-scale_max // step_value) * step_value)
+    plot_h = height - top - bottom
+    baseline = float(top + plot_h)
+    slot = (width - left - right) / max(len(quarters), 1)
+
+    def y(value: Decimal) -> float:
+        clamped = min(max(float(value), 0.0), float(top_value))
+        return round(top + plot_h * (1 - clamped / top_value), 1)
+
     e = _visible_once
     w = partial(site_word, lang=lang)
     cid = e(chart_id)
-    right = chart.width - chart.right
+    names = [(e(f"{word('quarter', lang)} {q.quarter}"), e(format_be(q.end))) for q in quarters]
+    centers = [round(left + slot * (i + 0.5), 1) for i in range(len(quarters))]
     desc = "; ".join(
-        f"{e(b.label)} ({e(b.sub)}): {e(w(chart.value_word))} "
-        f"{e(format_percent(b.rate)) if b.rate is not None else e(w('not_yet'))}, "
-        f"{e(w(chart.target_word))} {e(format_percent(b.target))}"
-        for b in chart.bars
+        f"{name} ({sub}): {e(w(chart.value_word))} "
+        f"{e(format_percent(q.rate)) if q.rate is not None else e(w('not_yet'))}, "
+        f"{e(w(chart.target_word))} {e(format_percent(q.target))}"
+        for q, (name, sub) in zip(quarters, names, strict=True)
     )
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {chart.width} {chart.height}" role="img"\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img"\n'
         f'     aria-labelledby="{cid}-title {cid}-desc" class="chart-svg">\n'
         f'  <title id="{cid}-title">{e(chart.title)}</title>\n'
         f'  <desc id="{cid}-desc">{desc}</desc>\n'
     ]
-    for value, y in chart.ticks:
+    for value in range(0, top_value + 1, step_value):
+        tick_y = y(Decimal(value))
         out.append(
-            f'  <line class="grid" x1="{chart.left}" x2="{right}" y1="{y}" y2="{y}"/>\n'
-            f'  <text class="tick" x="{chart.left - 6}" y="{y + 4}" text-anchor="end">{value}</text>\n'
+            f'  <line class="grid" x1="{left}" x2="{width - right}" y1="{tick_y}" y2="{tick_y}"/>\n'
+            f'  <text class="tick" x="{left - 6}" y="{tick_y + 4}" text-anchor="end">{value}</text>\n'
         )
-    baseline = chart.baseline
-    for b in chart.bars:
-        if b.rate is not None:
+    for i, (q, (name, sub), center) in enumerate(zip(quarters, names, centers, strict=True)):
+        if q.rate is not None:
+            bar_top = y(q.rate)
             out.append(
-                f'  <rect class="bar" x="{b.x}" y="{b.top}" width="{b.width}" height="{b.height}"/>\n'
-                f'  <text class="value" x="{b.center}" y="{b.top - 6 if b.top - 6 > 12 else b.top + 14}" '
-                f'text-anchor="middle">{e(format_percent(b.rate))}</text>\n'
+                f'  <rect class="bar" x="{round(left + slot * i + slot * 0.25, 1)}" y="{bar_top}" '
+                f'width="{round(slot * 0.5, 1)}" height="{round(baseline - bar_top, 1)}"/>\n'
+                f'  <text class="value" x="{center}" y="{bar_top - 6 if bar_top - 6 > 12 else bar_top + 14}" '
+                f'text-anchor="middle">{e(format_percent(q.rate))}</text>\n'
             )
         else:
             out.append(
-                f'  <text class="value muted" x="{b.center}" y="{baseline - 6}" text-anchor="middle">'
+                f'  <text class="value muted" x="{center}" y="{baseline - 6}" text-anchor="middle">'
                 f"{e(w('not_yet'))}</text>\n"
             )
         out.append(
-            f'  <text class="axis" x="{b.center}" y="{baseline + 24}" text-anchor="middle">{e(b.label)}</text>\n'
-            f'  <text class="axis muted" x="{b.center}" y="{baseline + 50}" text-anchor="middle">{e(b.sub)}</text>\n'
+            f'  <text class="axis" x="{center}" y="{baseline + 24}" text-anchor="middle">{name}</text>\n'
+            f'  <text class="axis muted" x="{center}" y="{baseline + 50}" text-anchor="middle">{sub}</text>\n'
         )
-    if chart.target_points:
-        out.append(f'  <polyline class="target" points="{e(chart.target_points)}"/>\n')
+    targets = [
+        (center, y(q.target)) for q, center in zip(quarters, centers, strict=True) if q.target is not None
+    ]
+    if targets:
+        points = " ".join(f"{center},{target_y}" for center, target_y in targets)
+        out.append(f'  <polyline class="target" points="{e(points)}"/>\n')
         out += [
-            f'  <rect class="target-point" x="{b.center - 4}" y="{b.target_y - 4}" width="8" height="8"/>\n'
-            for b in chart.bars
-            if b.target_y is not None
+            f'  <rect class="target-point" x="{center - 4}" y="{target_y - 4}" width="8" height="8"/>\n'
+            for center, target_y in targets
         ]
     out.append(
-        f'  <line class="axis-line" x1="{chart.left}" x2="{right}" y1="{baseline}" y2="{baseline}"/>\n</svg>'
+        f'  <line class="axis-line" x1="{left}" x2="{width - right}" y1="{baseline}" y2="{baseline}"/>\n</svg>'
     )
     return Markup("".join(out))
 
@@ -570,7 +533,7 @@ def _year_views(
         listed = [AgencyTotals(code, names[code], agencies[year][code]) for code in sorted(agencies[year])]
         worst = sorted_rows(urgent[year], "worst")
         views.append(YearView(
-            year, years[year], quarter_chart(chart_quarters, site_word("quarter_chart", lang), lang),
+            year, years[year], QuarterChart(site_word("quarter_chart", lang), chart_quarters),
             chart_quarters, listed, worst[:ATTENTION_LIMIT], len(worst),
         ))  # fmt: skip
     return views
@@ -639,7 +602,7 @@ def render_project(
     form = pages.form_context(project, status or compute_status(project, as_of, config))
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
-        quarters=quarters, chart=quarter_chart(quarters, site_word("quarter_chart", lang), lang),
+        quarters=quarters, chart=QuarterChart(site_word("quarter_chart", lang), quarters),
         months=progress_by_month(project, as_of), form=form["form"],
         progress_svg=form["chart"] if lang == "th" else Markup(progress_chart(project, project.reports_until(as_of), as_of, lang)),
     )  # fmt: skip
@@ -708,10 +671,10 @@ def render_kpi(
             None if result is None else kpi.met(result.value), evaluations.get(quarter),
         ))  # fmt: skip
     chart_quarters = [ChartQuarter(q.quarter, q.end, q.percent, HUNDRED, None) for q in quarters]
-    words = ("kpi_result_pct", "kpi_target_pct")
+    chart = QuarterChart(site_word("kpi_chart", lang), chart_quarters, "kpi_result_pct", "kpi_target_pct")
     return _render(
         "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=KpiLine(entry.row, agency_code),
-        quarters=quarters, chart=quarter_chart(chart_quarters, site_word("kpi_chart", lang), lang, words),
+        quarters=quarters, chart=chart,
         notes=[results[q] for q in sorted(results) if results[q].note],
         evaluation_notes=[evaluations[q] for q in sorted(evaluations) if evaluations[q].note],
         latest_evaluation=evaluations[max(evaluations)] if evaluations else None,
