@@ -1231,7 +1231,7 @@ def write_site(
     out: Path, pages: Iterable[Planned], config: Config, cwd: Path, *, jobs: int = 1
 ) -> BuildResult:
     """Build the site of ``pages`` in a temporary folder beside ``out``, then swap it in."""
-    return _write(*_begin_build(out, config, cwd), lambda racy_since, build: pages, jobs)
+    return _write(*_begin_build(out, config, cwd), lambda racy_since: pages, jobs)
 
 
 def _write(
@@ -1239,12 +1239,11 @@ def _write(
     previous: Mapping[str, str],
     folder: Path,
     lock: contextlib.ExitStack,
-    plan: Callable[[int, Build], Iterable[Planned]],
+    plan: Callable[[int], Iterable[Planned]],
     jobs: int,
 ) -> BuildResult:
     """Write the pages ``plan`` gives into ``folder`` and swap it in for ``target``; ``plan`` is
-    told since when a record file is too recent for its stat to be trusted (``file_stamp``), and
-    the build (where its pages go, the previous site's keys), to write pages as it reads records.
+    told since when a record file is too recent for its stat to be trusted (``file_stamp``).
 
     A page whose key is the previous site's is linked from it; one the plan wrote already stays;
     the other pages to render are rendered together at the end, on ``jobs`` processes when there
@@ -1268,7 +1267,7 @@ def _write(
             manifest: dict[str, str] = {}
             batch: list[Planned] = []
             links: list[Planned] = []
-            for page in plan(racy_since, Build(folder, previous, jobs)):
+            for page in plan(racy_since):
                 if page.path in manifest:
                     raise ConflictError(
                         _("two records would both make the page {page}; give each a code of its own").format(
@@ -1361,17 +1360,19 @@ def build_site(
     jobs: int = 1,
     fingerprint: str | None = None,
 ) -> BuildResult:
-    """The site of the repository's records, built beside ``out`` and swapped in (see module doc)."""
+    """The site of the repository's records, built beside ``out`` and swapped in (see module doc);
+    each record read for the first time has its page written as it is read (``OnePass``)."""
+    target, previous, folder, lock = _begin_build(out, config, cwd)
 
-    def plan(racy_since: int, build: Build) -> Iterator[Planned]:
-        pages = OnePass(build, base_key(fingerprint, lang, as_of, config), lang)
+    def plan(racy_since: int) -> Iterator[Planned]:
+        pages = OnePass(folder, previous, jobs, base_key(fingerprint, lang, as_of, config), lang)
         kpis: list[KpiEntry] = []
         entries = load_entries(
             config, as_of, checked_on, skipped, racy_since=racy_since, pages=pages, kpis=kpis
         )
         return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint, kpis=kpis)
 
-    return _write(*_begin_build(out, config, cwd), plan, jobs)
+    return _write(target, previous, folder, lock, plan, jobs)
 
 
 # --- loading the records ---------------------------------------------------------------
@@ -1441,20 +1442,15 @@ def _project_of(path: Path | str, config: Config, checked_on: date, shown: str) 
 
 
 @dataclass(frozen=True)
-class Build:
-    """The site being built: its folder, the previous site's page keys, processes to use."""
+class OnePass:
+    """How ``load_entries`` writes the page of each record it reads: into the ``folder`` of the
+    site being built (unless ``previous``, the previous site's page keys, has it already), on
+    ``jobs`` processes, under the key ``plan_pages`` gives it (``base``: ``base_key``), in
+    ``lang``."""
 
     folder: Path
     previous: Mapping[str, str]
-    jobs: int = 1
-
-
-@dataclass(frozen=True)
-class OnePass:
-    """How ``load_entries`` writes the page of each record it reads: into ``build``'s folder,
-    under the key ``plan_pages`` gives it (``base``: ``base_key``), in ``lang``."""
-
-    build: Build
+    jobs: int
     base: str
     lang: Lang
 
@@ -1617,8 +1613,8 @@ def _read_and_render(
     pages = ctx.pages
     if pages is not None and page_allowed and checked.stat == scanned:
         path, key = project_page(row.code), _key(pages.base, row.path, stamp)
-        if pages.build.previous.get(path) != key:
-            _put(pages.build.folder, path, render_project(project, row, ctx.as_of, pages.lang, ctx.config))
+        if pages.previous.get(path) != key:
+            _put(pages.folder, path, render_project(project, row, ctx.as_of, pages.lang, ctx.config))
             written = key
     return checked, _site_encode(_site_make(row)), stamp, written
 
@@ -1668,7 +1664,7 @@ def _read_once(
     names = Counter(path_names(name)[0] for name in others)
     tasks = [(name, key, names[stem] == 1) for (name, key, _), stem in zip(unknown, stems, strict=True)]
     _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages, shown)]
-    jobs = pages.build.jobs if pages is not None else 1
+    jobs = pages.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
     kept: list[tuple[str, str, str, str]] = []
     stored: list[tuple[str, Checked]] = []  # stored a batch at a time: one statement each
