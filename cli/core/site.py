@@ -736,43 +736,32 @@ def _worst_of_site_row(item: SiteRow) -> Any:
     return _WORST(item.row)
 
 
-_DECIMALS = frozenset(
-    i for i, name in enumerate(ProjectRow._fields)
-    if name in ("progress", "expected", "variance", "disbursed", "budget", "disbursement_rate",
-                "disbursement_target", "disbursement_gap", "latest_score", "latest_full_score")
-)  # fmt: skip
-_DATES = frozenset(
-    i for i, name in enumerate(ProjectRow._fields) if name in ("start", "end", "as_of", "latest_date")
-)
+def _indexes(*names: str) -> list[int]:
+    return [ProjectRow._fields.index(name) for name in names]
+
+
+_DECIMAL_AT = _indexes("progress", "expected", "variance", "disbursed", "budget", "disbursement_rate",
+                       "disbursement_target", "disbursement_gap", "latest_score", "latest_full_score")  # fmt: skip
+_DATE_AT = _indexes("start", "end", "as_of", "latest_date")
 #: The tuples of Decimals a row holds (per quarter).
-_QUARTERS = frozenset(
-    ProjectRow._fields.index(name) for name in ("disbursed_by_quarter", "budget_by_quarter")
-)
-_SHARED = frozenset(
-    ProjectRow._fields.index(name) for name in ("agency_code", "department", "strategy_issue")
-)
+_QUARTERS_AT = _indexes("disbursed_by_quarter", "budget_by_quarter")
+_SHARED_AT = _indexes("agency_code", "department", "strategy_issue")
 _WIDTH = len(ProjectRow._fields)
 
 
 def _site_make(row: ProjectRow) -> tuple[Any, ...]:
     """A row as plain values (numbers, text; Decimals and dates as their text), then its parts:
     kept as JSON without one object in it, so reading 10,000 back is one fast ``json.loads``."""
-    plain: list[Any] = []
-    values: tuple[Any, ...] = tuple(row)
-    for i, value in enumerate(values):
-        if value is None or (i not in _DECIMALS and i not in _DATES and i not in _QUARTERS):
-            plain.append(value)
-        elif i in _QUARTERS:
-            plain.append(tuple(None if q is None else str(q) for q in value))
-        elif i in _DATES:
-            plain.append(value.isoformat())
-        else:
-            plain.append(str(value))
+    plain: list[Any] = list(row)
+    for i in _DECIMAL_AT:
+        if plain[i] is not None:
+            plain[i] = str(plain[i])
+    for i in _DATE_AT:
+        if plain[i] is not None:
+            plain[i] = plain[i].isoformat()
+    for i in _QUARTERS_AT:
+        plain[i] = tuple(None if q is None else str(q) for q in plain[i])
     return (*plain, _json_part(row), _csv_part(row))
-
-
-#: The same indexes in order, for ``_site_load``'s loops.
-_DECIMAL_AT, _DATE_AT, _SHARED_AT, _QUARTERS_AT = (sorted(i) for i in (_DECIMALS, _DATES, _SHARED, _QUARTERS))
 
 
 def _site_load(values: Sequence[Any]) -> SiteRow:
