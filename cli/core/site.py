@@ -475,27 +475,19 @@ def needs_attention(row: ProjectRow) -> bool:
     return row.computed_plan_status == "behind" or row.overdue > 0 or row.late
 
 
-@dataclass(frozen=True)
-class AgencyTotals:
-    code: str
-    name: str
-    totals: Totals
-
-
 @dataclass
 class YearView:
     fiscal_year: int
     totals: Totals
     chart: QuarterChart
     quarters: list[ChartQuarter]
-    agencies: list[AgencyTotals]
+    #: (code, department, totals) of each agency, by code.
+    agencies: list[tuple[str, str, Totals]]
     attention: list[ProjectRow]
     attention_count: int
 
 
-def _year_views(
-    rows: Sequence[ProjectRow], names: Mapping[str, str], as_of: date, lang: Lang, config: Config
-) -> list[YearView]:
+def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config) -> list[YearView]:
     """Each fiscal year's totals, quarters, agencies and projects needing attention, in one pass
     over the rows with ``summary``'s own accumulators (the groups ``summarise`` would make by
     fiscal year, by fiscal year and quarter, and by fiscal year and agency)."""
@@ -503,8 +495,10 @@ def _year_views(
     quarters: dict[int, list[QuarterTotals]] = {}
     agencies: dict[int, dict[str, Totals]] = {}
     urgent: dict[int, list[ProjectRow]] = {}
+    names: dict[str, str] = {}  # an agency's department: its first row's (as ``summary`` names it)
     for row in rows:
         year = row.fiscal_year
+        names.setdefault(row.agency_code, row.department)
         totals = years.get(year)
         if totals is None:
             totals = years[year] = Totals()
@@ -530,7 +524,7 @@ def _year_views(
         chart_quarters = [
             ChartQuarter(q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed) for q in quarters[year]
         ]
-        listed = [AgencyTotals(code, names[code], agencies[year][code]) for code in sorted(agencies[year])]
+        listed = [(code, names[code], agencies[year][code]) for code in sorted(agencies[year])]
         worst = sorted_rows(urgent[year], "worst")
         views.append(YearView(
             year, years[year], QuarterChart(site_word("quarter_chart", lang), chart_quarters),
@@ -539,24 +533,15 @@ def _year_views(
     return views
 
 
-def agency_names(rows: Iterable[ProjectRow]) -> dict[str, str]:
-    """Agency code → department, from the first row of each (as ``summary`` names them)."""
-    names: dict[str, str] = {}
-    for row in rows:
-        names.setdefault(row.agency_code, row.department)
-    return dict(sorted(names.items()))
-
-
 def render_index(
     rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiLine] = ()
 ) -> str:
-    names = agency_names(rows)
-    years = _year_views(rows, names, as_of, lang, config)
+    years = _year_views(rows, as_of, lang, config)
     totals = {view.fiscal_year: view.totals for view in years}
     for line in kpis:  # each KPI counted in its year's totals, as ``summarise`` counts it
         totals.setdefault(line.row.fiscal_year, Totals()).add_kpi(line.row)
-    return _render("site_index.html", lang, 0, as_of=as_of, years=years, agencies=names,
-                   total=len(rows), kpis=_kpi_order(kpis), kpi_years=kpi_years(totals))  # fmt: skip
+    return _render("site_index.html", lang, 0, as_of=as_of, years=years, kpis=_kpi_order(kpis),
+                   kpi_years=kpi_years(totals))  # fmt: skip
 
 
 def _kpi_order(lines: Sequence[KpiLine]) -> list[KpiLine]:
