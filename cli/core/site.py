@@ -38,7 +38,7 @@ import re
 import shutil
 import sys
 import tempfile
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -239,17 +239,16 @@ def kpi_page(code: str) -> str:
 
 
 @cache
-def environment(lang: Lang | None = None) -> Environment:
+def environment(lang: Lang) -> Environment:
     """``pages``' environment (autoescape on, templates of the package), with the site's filters.
 
     An overlay shares the settings; its filters are a copy, so the form's pages never see the
-    site's additions. With a language, the site's fixed words (``{{ W.key }}``, ``{{ F.key }}``)
-    are written into the templates as they load, escaped as the expression would print them:
-    the same page, with a hundred fewer expressions to evaluate on every render.
+    site's additions. The site's fixed words in ``lang`` (``{{ W.key }}``, ``{{ F.key }}``) are
+    written into the templates as they load, escaped as the expression would print them: the
+    same page, with a hundred fewer expressions to evaluate on every render.
     """
     base = pages.environment()
-    loader = base.loader if lang is None else _WordsLoader(base.loader, lang)
-    env = base.overlay(loader=loader, cache_size=400)
+    env = base.overlay(loader=_WordsLoader(base.loader, lang), cache_size=400)
     if base.template_class is not Template and base.finalize is pages._visible:
         # ``pages._visible`` then the escape, in one call a printed value (about 300 a page)
         env.finalize = None
@@ -265,11 +264,11 @@ def environment(lang: Lang | None = None) -> Environment:
         be=format_be,
         month_be=lambda point: format_month_be(point.year, point.month),
     )
-    if lang is not None:  # the words the macros read, as the only globals (no range, dict...): a
-        # page imports its macros without its context, a module made once, not on every render
-        # (``P[value]``: a computed plan status in words, ``P[None]`` when there is no report yet)
-        env.globals = {"W": _Words(site_word, lang), "F": _Words(field_label, lang), "L": _Words(label, lang),
-                       "P": _Words(status_label, lang), "quarter_svg": partial(quarter_svg, lang=lang)}  # fmt: skip
+    # The words the macros read, as the only globals (no range, dict...): a page imports its
+    # macros without its context, a module made once, not on every render (``P[value]``: a
+    # computed plan status in words, ``P[None]`` when there is no report yet).
+    env.globals = {"W": _Words(site_word, lang), "F": _Words(field_label, lang), "L": _Words(label, lang),
+                   "P": _Words(status_label, lang), "quarter_svg": partial(quarter_svg, lang=lang)}  # fmt: skip
     return env
 
 
@@ -493,7 +492,7 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
     fiscal year, by fiscal year and quarter, and by fiscal year and agency)."""
     years: dict[int, Totals] = {}
     quarters: dict[int, list[QuarterTotals]] = {}
-    agencies: dict[int, dict[str, Totals]] = {}
+    agencies: dict[int, defaultdict[str, Totals]] = {}
     urgent: dict[int, list[ProjectRow]] = {}
     names: dict[str, str] = {}  # an agency's department: its first row's (as ``summary`` names it)
     for row in rows:
@@ -508,15 +507,11 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
                 QuarterTotals(year, quarter, end, targets[quarter - 1], end <= as_of)
                 for quarter, end in enumerate(ends, start=1)
             ]
-            agencies[year], urgent[year] = {}, []
+            agencies[year], urgent[year] = defaultdict(Totals), []
         totals.add(row)
         for quarter_totals in quarters[year]:
             quarter_totals.add(row)
-        by_agency = agencies[year]
-        agency = by_agency.get(row.agency_code)
-        if agency is None:
-            agency = by_agency[row.agency_code] = Totals()
-        agency.add(row)
+        agencies[year][row.agency_code].add(row)
         if needs_attention(row):
             urgent[year].append(row)
     views = []
