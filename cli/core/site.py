@@ -69,6 +69,7 @@ from .portfolio import (
     KpiRow,
     Presenter,
     ProjectRow,
+    QuarterPoint,
     Skipped,
     progress_by_month,
     quarter_points,
@@ -343,14 +344,8 @@ class _Words(dict[Any, str]):
         return value
 
 
-class _Rank(dict[str | None, int]):
-    """How a table sorts a computed plan status: behind first; no status, or another, last."""
-
-    def __missing__(self, key: str | None) -> int:
-        return 0
-
-
-_PLAN_SORT = _Rank(behind=3, watch=2, on_plan=1)
+#: How a table sorts a computed plan status: behind first; no status, or another, last (0).
+_PLAN_SORT: defaultdict[str | None, int] = defaultdict(int, {"behind": 3, "watch": 2, "on_plan": 1})
 
 
 def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
@@ -365,7 +360,8 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
 
 @dataclass
 class ChartQuarter:
-    """What the chart and its table show of one quarter: values as numbers, words as text."""
+    """What the chart and its table show of one quarter: values as numbers, words as text (a
+    project's quarters are ``portfolio.QuarterPoint``, which has the same)."""
 
     quarter: int
     end: date
@@ -380,7 +376,7 @@ class QuarterChart:
     ``quarter_svg``; its table shows the quarters)."""
 
     title: str
-    quarters: Sequence[ChartQuarter]
+    quarters: Sequence[ChartQuarter | QuarterPoint]
     #: The site's words for a bar's value and the target in the chart's description.
     value_word: str = "disbursed_pct"
     target_word: str = "target_pct"
@@ -479,7 +475,6 @@ class YearView:
     fiscal_year: int
     totals: Totals
     chart: QuarterChart
-    quarters: list[ChartQuarter]
     #: (code, department, totals) of each agency, by code.
     agencies: list[tuple[str, str, Totals]]
     attention: list[ProjectRow]
@@ -523,7 +518,7 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
         worst = sorted_rows(urgent[year], "worst")
         views.append(YearView(
             year, years[year], QuarterChart(site_word("quarter_chart", lang), chart_quarters),
-            chart_quarters, listed, worst[:ATTENTION_LIMIT], len(worst),
+            listed, worst[:ATTENTION_LIMIT], len(worst),
         ))  # fmt: skip
     return views
 
@@ -575,14 +570,10 @@ def render_project(
         (report, *computed_status_of(project, report, config.tolerance))
         for report in project.reports_until(as_of)
     ]
-    quarters = [
-        ChartQuarter(p.quarter, p.end, p.rate, p.target, p.disbursed)
-        for p in quarter_points(project, as_of, config)
-    ]
     form = pages.form_context(project, status or compute_status(project, as_of, config))
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
-        quarters=quarters, chart=QuarterChart(site_word("quarter_chart", lang), quarters),
+        chart=QuarterChart(site_word("quarter_chart", lang), quarter_points(project, as_of, config)),
         months=progress_by_month(project, as_of), form=form["form"],
         progress_svg=form["chart"] if lang == "th" else Markup(progress_chart(project, project.reports_until(as_of), as_of, lang)),
     )  # fmt: skip
@@ -871,20 +862,16 @@ def _summary_pages(
     for code in sorted({*by_agency, *by_agency_kpis}):
         indexes = by_agency.get(code, [])
         agency_rows = [rows[i] for i in indexes]
-        project_keys = [keys[i] for i in indexes]
         agency_kpis = by_agency_kpis.get(code, [])
-        key = _key(
-            base, "agency", project_keys, *([[kpi_keys[i] for i in agency_kpis]] if agency_kpis else [])
-        )
+        key = _key(base, "agency", [keys[i] for i in indexes], [kpi_keys[i] for i in agency_kpis])
         yield Planned(agency_page(code), key,
                       partial(render_agency, code, agency_rows, as_of, lang, config, [kpi_lines[i] for i in agency_kpis]),
                       max(1, len(agency_rows) // 32))  # fmt: skip
     everything = _key(base, keys)  # the data files hold the projects only
-    overview = _key(everything, "index", kpi_keys) if kpi_keys else _key(everything, "index")
     # the overview costs about what a project page does per 250 projects (measured: 10,000 rows,
     # 0.05 s; a project page 1.25 ms)
     yield Planned(
-        "index.html", overview, lambda: render_index(rows, as_of, lang, config, kpi_lines),
+        "index.html", _key(everything, "index", kpi_keys), lambda: render_index(rows, as_of, lang, config, kpi_lines),
         max(1, len(rows) // 256),
     )  # fmt: skip
     # the data files, joined from each row's parts, sorted once for both
