@@ -466,10 +466,6 @@ def _visible_once(text: str) -> str:
 # --- what each page shows ---------------------------------------------------------------
 
 
-def needs_attention(row: ProjectRow) -> bool:
-    return row.computed_plan_status == "behind" or row.overdue > 0 or row.late
-
-
 @dataclass
 class YearView:
     fiscal_year: int
@@ -507,7 +503,7 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
         for quarter_totals in quarters[year]:
             quarter_totals.add(row)
         agencies[year][row.agency_code].add(row)
-        if needs_attention(row):
+        if row.computed_plan_status == "behind" or row.overdue > 0 or row.late:  # needs attention
             urgent[year].append(row)
     views = []
     for year in sorted(years, reverse=True):
@@ -663,17 +659,9 @@ def render_kpi(
 # joined files are those, byte for byte (a test keeps them equal).
 
 
-def _json_part(row: ProjectRow) -> str:
-    return json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))
-
-
 @cache
 def _csv_header() -> str:
     return status_csv([])
-
-
-def _csv_part(row: ProjectRow) -> str:
-    return status_csv([row])[len(_csv_header()) :]
 
 
 def joined_data_json(rows: Sequence[SiteRow], as_of: date, *, in_order: bool = False) -> str:
@@ -732,7 +720,8 @@ def _site_make(row: ProjectRow) -> tuple[Any, ...]:
             plain[i] = plain[i].isoformat()
     for i in _QUARTERS_AT:
         plain[i] = tuple(None if q is None else str(q) for q in plain[i])
-    return (*plain, _json_part(row), _csv_part(row))
+    json_part = json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))
+    return (*plain, json_part, status_csv([row])[len(_csv_header()) :])
 
 
 def _site_load(values: Sequence[Any]) -> SiteRow:
@@ -993,12 +982,6 @@ def clean_stray(target: Path) -> int:
     return removed
 
 
-def _manifest_text(manifest: Mapping[str, str]) -> str:
-    """The marker file's text: each page's key, one a line (json's C encoder: no ``indent``)."""
-    body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
-    return json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n"
-
-
 def _put(folder: Path, relative: str, text: str) -> None:
     """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
     system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page).
@@ -1241,7 +1224,9 @@ def _write(
             result.kept = len(links) - len(unlinked)
             result.rendered += [page.path for page in unlinked]
             result.manifest = manifest
-            _put(folder, MARKER, _manifest_text(manifest))
+            # the marker file: each page's key, one a line (json's C encoder: no ``indent``)
+            body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
+            _put(folder, MARKER, json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n")
             folder.chmod(0o755)
             _swap_in(folder, target)
     finally:
