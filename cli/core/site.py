@@ -1439,43 +1439,27 @@ def load_entries(
         }
         for item in made:
             row = item.row
-            name, key, key_now = file_of[row.path]
+            name, key, absolute = file_of[row.path]
             if _second_of_code(row, seen, N_("project {code} already has a record, {path}"), skipped):
                 continue
-            stamp, written = done.get(key_now) or (None, None)
+            stamp, written = done.get(absolute) or (None, None)
             stamp = stamp or file_stamp(name, racy_since, key)
             yield Entry(row, stamp, partial(_project_of, name, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
-        if kpis is not None and met:
-            kpis.extend(_kpi_entries(met, file_of, done, racy_since, config, checked_on, store, skipped))
+        if kpis is not None:  # a KPI finds its file (and its stamp) as a project row does
+            kpi_seen: dict[str, str] = {}
+            for kpi_row in met:
+                if _second_of_code(kpi_row, kpi_seen, N_("KPI {code} already has a record, {path}"), skipped):
+                    continue
+                name, key, absolute = file_of[kpi_row.path]
+                stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
+                load = partial(_kpi_of, Path(name), config, checked_on, kpi_row.path)
+                facts = store.facts(absolute) if store is not None else ""
+                projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
+                kpis.append(KpiEntry(kpi_row, stamp, load, projects))
     finally:
         if store is not None:
             store.close()
-
-
-def _kpi_entries(
-    met: list[KpiRow],
-    file_of: Mapping[str, tuple[str, StatKey | None, str]],
-    done: Mapping[str, tuple[str | None, str | None]],
-    racy_since: int | None,
-    config: Config,
-    checked_on: date,
-    store: Index | None,
-    skipped: Skipped,
-) -> Iterator[KpiEntry]:
-    """The KPIs ``portfolio.rows`` met, each with its file's stamp and the projects it names;
-    a second record of a code is skipped. ``file_of``: the scan's files by the name a row
-    shows (``load_entries``'s), so a KPI finds its file as a project row does."""
-    seen: dict[str, str] = {}
-    for row in met:
-        if _second_of_code(row, seen, N_("KPI {code} already has a record, {path}"), skipped):
-            continue
-        name, key, absolute = file_of[row.path]
-        stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
-        load = partial(_kpi_of, Path(name), config, checked_on, row.path)
-        facts = store.facts(absolute) if store is not None else ""
-        projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
-        yield KpiEntry(row, stamp, load, projects)
 
 
 def _second_of_code(row: ProjectRow | KpiRow, seen: dict[str, str], message: str, skipped: Skipped) -> bool:
