@@ -77,7 +77,7 @@ from .portfolio import (
     sorted_rows,
 )
 from .record import Evaluation, Project
-from .status import Status, compute_status, computed_status_of
+from .status import compute_status, computed_status_of
 from .store import built_in
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
@@ -556,17 +556,14 @@ def render_agency(
     )  # fmt: skip
 
 
-def render_project(
-    project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config, status: Status | None = None
-) -> str:
+def render_project(project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config) -> str:
     """The project's figures, charts, every report (with its expected progress, variance and
-    computed plan status), and the official form (``pages``' macro); ``status``:
-    ``compute_status(project, as_of, config)`` when the caller has it already."""
+    computed plan status), and the official form (``pages``' macro)."""
     reports = [
         (report, *computed_status_of(project, report, config.tolerance))
         for report in project.reports_until(as_of)
     ]
-    form = pages.form_context(project, status or compute_status(project, as_of, config))
+    form = pages.form_context(project, compute_status(project, as_of, config))
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
         chart=QuarterChart(site_word("quarter_chart", lang), quarter_points(project, as_of, config)),
@@ -1209,12 +1206,11 @@ def _write(
                 manifest[page.path] = page.key
                 if page.written:
                     result.rendered.append(page.path)
-                    continue
-                if previous.get(page.path) == page.key:
+                elif previous.get(page.path) == page.key:
                     links.append(page)  # linked from the previous site (ahead, or below)
-                    continue
-                result.rendered.append(page.path)
-                batch.append(page)
+                else:
+                    result.rendered.append(page.path)
+                    batch.append(page)
             if ahead is None:
                 unlinked = _render_batch(batch, folder, jobs, target, links)
             else:
@@ -1277,8 +1273,6 @@ def _linked_ahead(
         with contextlib.suppress(OSError):
             os.rmdir(os.path.join(folder, sub))
     missing = {*failed, *(page.path for page in links if not _PAGE_PATH.fullmatch(page.path))}
-    if not missing:
-        return []
     return _link_pages(target, folder, [page for page in links if page.path in missing])
 
 
