@@ -21,7 +21,9 @@ import pytest
 
 from projledger.core import site as site_core
 from projledger.core.config import load_config
-from projledger.core.portfolio import Skipped
+from projledger.core.portfolio import ProjectRow, Skipped, sorted_rows
+from projledger.core.tables import status_csv, status_envelope
+from projledger.core.text import json_safe
 
 import portfolio
 from conftest import DATA
@@ -170,9 +172,14 @@ def test_the_data_files_joined_from_parts_are_those_written_whole(pf: tuple[str,
     entries = list(site_core.load_entries(config, day, today, Skipped()))
     rows = [entry.row for entry in entries]
     parts = [site_core.SiteRow(entry.row, entry.json, entry.csv) for entry in entries]
-    assert site_core.joined_data_json(parts, day) == site_core.render_data_json(rows, day)
-    assert site_core.joined_data_csv(parts) == site_core.render_data_csv(rows)
-    assert site_core.joined_data_json([], day) == site_core.render_data_json([], day)
+
+    def whole_json(rows: list[ProjectRow]) -> str:  # status --format json's envelope, compact
+        envelope = status_envelope(sorted_rows(rows, "worst"), day)
+        return json_safe(json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))) + "\n"
+
+    assert site_core.joined_data_json(parts, day) == whole_json(rows)
+    assert site_core.joined_data_csv(parts) == status_csv(sorted_rows(rows, "worst"))
+    assert site_core.joined_data_json([], day) == whole_json([])
     assert [site_core._site_load(site_core._site_make(row)).row for row in rows] == rows
 
 

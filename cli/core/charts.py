@@ -59,12 +59,6 @@ class Month:
     actual: Decimal | None
 
 
-def month_label(year: int, month: int, lang: Lang = "th") -> str:
-    """``ต.ค.64`` / ``Oct 64``: the month and the BE year's last two digits."""
-    short = str(to_be(year))[-2:]
-    return f"{MONTHS_TH_SHORT[month - 1]}{short}" if lang == "th" else f"{MONTHS_EN_SHORT[month - 1]} {short}"
-
-
 def _every(step: float, room: int, base: int = 1) -> int:
     """Show one label in this many so that labels ``room`` wide never touch; a multiple of ``base``."""
     every = base
@@ -83,7 +77,8 @@ def months(project: Project, reports: tuple[Report, ...], lang: Lang = "th") -> 
         year, month = add_months(project.start.year, project.start.month, index - 1)
         day = min(month_end(year, month), project.end) if index < count else project.end
         day = max(day, project.start)
-        label = month_label(year, month, lang)
+        name = MONTHS_TH_SHORT[month - 1] if lang == "th" else MONTHS_EN_SHORT[month - 1] + " "
+        label = f"{name}{str(to_be(year))[-2:]}"  # ต.ค.64 / Oct 64: with the BE year's last two digits
         out.append(Month(index, label, expected_progress(project, day), actual.get(index)))
     return out
 

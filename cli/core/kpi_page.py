@@ -288,12 +288,11 @@ class _Page:
             self.lines_of["code"] = self.lines_of["name"] = self.name_block[0][0]
 
     def table_line(self, number: int, plain: str) -> bool:
-        """A row of the quarterly table (True), or the end of the table (False)."""
-        if _COLUMNS.match(plain) and not _ROW.match(plain):
-            return True  # the columns' heading
+        """A row of the quarterly table or its columns' heading (True), or the end of the table
+        (False)."""
         match = _ROW.match(plain)
         if not match:
-            return False
+            return _COLUMNS.match(plain) is not None
         quarter = int(match.group("quarter"))
         where = f"results[{quarter}]"
         if not 1 <= quarter <= 4:

@@ -62,11 +62,14 @@ class _Template(Template):
     made one object fewer, a tenth of a site page's rendering. Only the output is escaped this
     way (Jinja calls ``escape`` there alone); what is escaped, and how, is unchanged."""
 
+    #: What escapes the output (the site's templates show a value and escape it in one call).
+    escape_output = staticmethod(_escape_text)
+
     @classmethod
     def _from_namespace(
         cls, environment: Environment, namespace: MutableMapping[str, Any], globals: MutableMapping[str, Any]
     ) -> Template:
-        namespace["escape"] = _escape_text
+        namespace["escape"] = cls.escape_output
         return super()._from_namespace(environment, namespace, globals)
 
 

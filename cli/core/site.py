@@ -29,6 +29,7 @@ Builds into one folder queue on its lock (``.<name>.lock`` beside it, ``_begin_b
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import multiprocessing
@@ -37,8 +38,8 @@ import re
 import shutil
 import sys
 import tempfile
-from collections import Counter
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, MutableMapping, Sequence, Sized
+from collections import Counter, defaultdict
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -60,7 +61,7 @@ from .i18n import N_, _
 from .index import RACY_NS, Checked, Index, Scan, StatKey, file_digest, stat_key
 from .kpi import Kpi, KpiResult
 from .kpi_views import amount, score_pair, score_text
-from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
+from .labels import STATES, Lang, field_label, label, word
 from .money import HUNDRED, format_money, format_percent, format_signed
 from .outputs import plan_output
 from .portfolio import (
@@ -76,7 +77,7 @@ from .portfolio import (
     sorted_rows,
 )
 from .record import Evaluation, Project
-from .status import Status, compute_status, computed_status_of
+from .status import compute_status, computed_status_of
 from .store import built_in
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
@@ -120,8 +121,6 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "agency_heading": {"th": "หน่วยงาน", "en": "Agency"},
     "all_projects": {"th": "โครงการทั้งหมดของหน่วยงาน", "en": "All projects of the agency"},
     "count": {"th": "จำนวน", "en": "count"},
-    "amount": {"th": "จำนวนเงิน (บาท)", "en": "amount (baht)"},
-    "item": {"th": "รายการ", "en": "item"},
     "search": {"th": "ค้นหา", "en": "Search"},
     "any": {"th": "ทั้งหมด", "en": "all"},
     "shown_count": {"th": "แสดง {shown} จาก {total} โครงการ", "en": "{shown} of {total} projects shown"},
@@ -154,7 +153,6 @@ _WORDS: dict[str, dict[Lang, str]] = {
     "target_pct": {"th": "เป้าหมาย %", "en": "target %"},
     "none_plan": {"th": "ยังไม่มีรายงาน", "en": "no report yet"},
     # KPIs (ตัวชี้วัด), format 2
-    "kpis": {"th": "ตัวชี้วัด", "en": "KPIs"},
     "kpi": {"th": "ตัวชี้วัด", "en": "KPI"},
     "kpi_figures": {"th": "ตัวชี้วัดตามปีงบประมาณ", "en": "KPIs by fiscal year"},
     "kpis_of_agency": {"th": "ตัวชี้วัดของหน่วยงาน", "en": "KPIs of the agency"},
@@ -166,10 +164,7 @@ _WORDS: dict[str, dict[Lang, str]] = {
         "th": "คะแนนประเมินเฉลี่ยของโครงการ (สยป.) %",
         "en": "projects' mean evaluation score (%)",
     },
-    "kpi_code": {"th": "รหัสตัวชี้วัด", "en": "code"},
     "kpi_name": {"th": "ชื่อตัวชี้วัด", "en": "KPI"},
-    "kpi_target": {"th": "ค่าเป้าหมาย", "en": "target"},
-    "kpi_unit": {"th": "หน่วยนับ", "en": "unit"},
     "kpi_achieved": {"th": "ผลงานที่ทำได้", "en": "achieved"},
     "kpi_percent": {"th": "ร้อยละของค่าเป้าหมาย", "en": "% of target"},
     "kpi_met": {"th": "ผลเทียบค่าเป้าหมาย", "en": "against target"},
@@ -245,17 +240,16 @@ def kpi_page(code: str) -> str:
 
 
 @cache
-def environment(lang: Lang | None = None) -> Environment:
+def environment(lang: Lang) -> Environment:
     """``pages``' environment (autoescape on, templates of the package), with the site's filters.
 
     An overlay shares the settings; its filters are a copy, so the form's pages never see the
-    site's additions. With a language, the site's fixed words (``{{ W.key }}``, ``{{ F.key }}``)
-    are written into the templates as they load, escaped as the expression would print them:
-    the same page, with a hundred fewer expressions to evaluate on every render.
+    site's additions. The site's fixed words in ``lang`` (``{{ W.key }}``, ``{{ F.key }}``) are
+    written into the templates as they load, escaped as the expression would print them: the
+    same page, with a hundred fewer expressions to evaluate on every render.
     """
     base = pages.environment()
-    loader = base.loader if lang is None else _WordsLoader(base.loader, lang)
-    env = base.overlay(loader=loader, cache_size=400)
+    env = base.overlay(loader=_WordsLoader(base.loader, lang), cache_size=400)
     if base.template_class is not Template and base.finalize is pages._visible:
         # ``pages._visible`` then the escape, in one call a printed value (about 300 a page)
         env.finalize = None
@@ -271,24 +265,12 @@ def environment(lang: Lang | None = None) -> Environment:
         be=format_be,
         month_be=lambda point: format_month_be(point.year, point.month),
     )
-    if lang is not None:  # the words the macros read, as the only globals (no range, dict...): a
-        # page imports its macros without its context, a module made once, not on every render
-        # (``P[value]``: a computed plan status in words, ``P[None]`` when there is no report yet)
-        env.globals = {"W": _Words(site_word, lang), "F": _Words(field_label, lang), "L": _Words(label, lang),
-                       "P": _Words(status_label, lang), "quarter_svg": partial(quarter_svg, lang=lang)}  # fmt: skip
+    # The words the macros read, as the only globals (no range, dict...): a page imports its
+    # macros without its context, a module made once, not on every render (``P[value]``: a
+    # computed plan status in words, ``P[None]`` when there is no report yet).
+    env.globals = {"W": _Words(site_word, lang), "F": _Words(field_label, lang), "L": _Words(label, lang),
+                   "P": _Words(status_label, lang), "quarter_svg": partial(quarter_svg, lang=lang)}  # fmt: skip
     return env
-
-
-class _SiteTemplate(Template):
-    """A site template: what it prints is shown and escaped by ``_shown`` (its environment has
-    no ``finalize``: the one call does both)."""
-
-    @classmethod
-    def _from_namespace(
-        cls, environment: Environment, namespace: MutableMapping[str, Any], globals: MutableMapping[str, Any]
-    ) -> Template:
-        namespace["escape"] = _shown
-        return super()._from_namespace(environment, namespace, globals)
 
 
 def _shown(value: Any) -> Any:
@@ -307,6 +289,13 @@ def _shown(value: Any) -> Any:
 
 
 _escape_inner = pages._escape_inner
+
+
+class _SiteTemplate(pages._Template):
+    """A site template: what it prints is shown and escaped by ``_shown`` (its environment has
+    no ``finalize``: the one call does both)."""
+
+    escape_output = staticmethod(_shown)
 
 
 _WORD_EXPRESSION = re.compile(r"\{\{ ?([WF])\.([A-Za-z_][A-Za-z0-9_]*) ?\}\}")
@@ -338,19 +327,6 @@ class _WordsLoader(BaseLoader):
         return text
 
 
-@cache
-def template_fingerprint() -> str:
-    """Changes whenever a template, the stylesheet, the script or projledger itself changes."""
-    from .. import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    folder = resources.files("projledger") / "templates"
-    for item in sorted(folder.iterdir(), key=lambda p: p.name):
-        if item.name.endswith((".html", ".css", ".js", ".j2", ".svg")):
-            digest.update(item.name.encode() + b"\0" + item.read_bytes())
-    return digest.hexdigest()
-
-
 def asset_text(name: str) -> str:
     return (resources.files("projledger") / "templates" / name).read_text("utf-8")
 
@@ -368,14 +344,8 @@ class _Words(dict[Any, str]):
         return value
 
 
-class _Rank(dict[str | None, int]):
-    """How a table sorts a computed plan status: behind first; no status, or another, last."""
-
-    def __missing__(self, key: str | None) -> int:
-        return 0
-
-
-_PLAN_SORT = _Rank(behind=3, watch=2, on_plan=1)
+#: How a table sorts a computed plan status: behind first; no status, or another, last (0).
+_PLAN_SORT: defaultdict[str | None, int] = defaultdict(int, {"behind": 3, "watch": 2, "on_plan": 1})
 
 
 def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
@@ -389,40 +359,9 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
 
 
 @dataclass
-class Bar:
-    """One quarter of the disbursement chart, in SVG units, with the values it shows."""
-
-    label: str
-    sub: str
-    x: float
-    width: float
-    top: float
-    height: float
-    rate: Decimal | None
-    target: Decimal | None
-    target_y: float | None
-    center: float
-
-
-@dataclass
-class QuarterChart:
-    title: str
-    width: int
-    height: int
-    left: int
-    right: int
-    baseline: float
-    bars: tuple[Bar, ...]
-    ticks: tuple[tuple[int, float], ...]
-    target_points: str
-    #: The site's words for a bar's value and the target in the chart's description.
-    value_word: str = "disbursed_pct"
-    target_word: str = "target_pct"
-
-
-@dataclass
 class ChartQuarter:
-    """What the chart and its table show of one quarter: values as numbers, words as text."""
+    """What the chart and its table show of one quarter: values as numbers, words as text (a
+    project's quarters are ``portfolio.QuarterPoint``, which has the same)."""
 
     quarter: int
     end: date
@@ -431,41 +370,16 @@ class ChartQuarter:
     disbursed: Decimal | None
 
 
-def quarter_chart(
-    quarters: Sequence[ChartQuarter],
-    title: str,
-    lang: Lang,
-    words: tuple[str, str] = ("disbursed_pct", "target_pct"),
-) -> QuarterChart:
-    """Bars of cumulative disbursement % per quarter; the targets as a dashed line with squares."""
-    width, height, left, right, top, bottom = 640, 280, 44, 12, 24, 62
-    values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
-    scale_max = max([HUNDRED, *values])
-    step_value = 25 if scale_max <= 100 else 50
-    top_value = int(-(-scale_max // step_value) * step_value)
-    plot_h = height - top - bottom
-    plot_w = width - left - right
-    slot = plot_w / max(len(quarters), 1)
+@dataclass
+class QuarterChart:
+    """Bars of a cumulative % per quarter, the targets as a dashed line with squares (drawn by
+    ``quarter_svg``; its table shows the quarters)."""
 
-    def y(value: Decimal) -> float:
-        clamped = min(max(float(value), 0.0), float(top_value))
-        return round(top + plot_h * (1 - clamped / top_value), 1)
-
-    bars = []
-    for i, q in enumerate(quarters):
-        x = left + slot * i + slot * 0.25
-        bar_w = slot * 0.5
-        top_y = y(q.rate) if q.rate is not None else float(top + plot_h)
-        bars.append(Bar(
-            label=f"{word('quarter', lang)} {q.quarter}", sub=format_be(q.end), x=round(x, 1), width=round(bar_w, 1),
-            top=top_y, height=round(top + plot_h - top_y, 1), rate=q.rate, target=q.target,
-            target_y=y(q.target) if q.target is not None else None, center=round(left + slot * (i + 0.5), 1),
-        ))  # fmt: skip
-    ticks = tuple((v, y(Decimal(v))) for v in range(0, top_value + 1, step_value))
-    points = " ".join(f"{b.center},{b.target_y}" for b in bars if b.target_y is not None)
-    return QuarterChart(
-        title, width, height, left, right, float(top + plot_h), tuple(bars), ticks, points, *words
-    )
+    title: str
+    quarters: Sequence[ChartQuarter | QuarterPoint]
+    #: The site's words for a bar's value and the target in the chart's description.
+    value_word: str = "disbursed_pct"
+    target_word: str = "target_pct"
 
 
 def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
@@ -473,53 +387,73 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     or several, and a template spends a hundred and more escaped expressions on each. Every text
     is shown as the templates show text (``pages.visible_text``); the chart's own words, quarter
     names and dates recur on every page, so each is escaped once."""
+    width, height, left, right, top, bottom = 640, 280, 44, 12, 24, 62
+    quarters = chart.quarters
+    values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
+    scale_max = max([HUNDRED, *values])
+    step_value = 25 if scale_max <= 100 else 50
+    top_value = int(-(-scale_max // step_value) * step_value)
+    plot_h = height - top - bottom
+    baseline = float(top + plot_h)
+    slot = (width - left - right) / max(len(quarters), 1)
+
+    def y(value: Decimal) -> float:
+        clamped = min(max(float(value), 0.0), float(top_value))
+        return round(top + plot_h * (1 - clamped / top_value), 1)
+
     e = _visible_once
     w = partial(site_word, lang=lang)
     cid = e(chart_id)
-    right = chart.width - chart.right
+    names = [(e(f"{word('quarter', lang)} {q.quarter}"), e(format_be(q.end))) for q in quarters]
+    centers = [round(left + slot * (i + 0.5), 1) for i in range(len(quarters))]
     desc = "; ".join(
-        f"{e(b.label)} ({e(b.sub)}): {e(w(chart.value_word))} "
-        f"{e(format_percent(b.rate)) if b.rate is not None else e(w('not_yet'))}, "
-        f"{e(w(chart.target_word))} {e(format_percent(b.target))}"
-        for b in chart.bars
+        f"{name} ({sub}): {e(w(chart.value_word))} "
+        f"{e(format_percent(q.rate)) if q.rate is not None else e(w('not_yet'))}, "
+        f"{e(w(chart.target_word))} {e(format_percent(q.target))}"
+        for q, (name, sub) in zip(quarters, names, strict=True)
     )
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {chart.width} {chart.height}" role="img"\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img"\n'
         f'     aria-labelledby="{cid}-title {cid}-desc" class="chart-svg">\n'
         f'  <title id="{cid}-title">{e(chart.title)}</title>\n'
         f'  <desc id="{cid}-desc">{desc}</desc>\n'
     ]
-    for value, y in chart.ticks:
+    for value in range(0, top_value + 1, step_value):
+        tick_y = y(Decimal(value))
         out.append(
-            f'  <line class="grid" x1="{chart.left}" x2="{right}" y1="{y}" y2="{y}"/>\n'
-            f'  <text class="tick" x="{chart.left - 6}" y="{y + 4}" text-anchor="end">{value}</text>\n'
+            f'  <line class="grid" x1="{left}" x2="{width - right}" y1="{tick_y}" y2="{tick_y}"/>\n'
+            f'  <text class="tick" x="{left - 6}" y="{tick_y + 4}" text-anchor="end">{value}</text>\n'
         )
-    baseline = chart.baseline
-    for b in chart.bars:
-        if b.rate is not None:
+    for i, (q, (name, sub), center) in enumerate(zip(quarters, names, centers, strict=True)):
+        if q.rate is not None:
+            bar_top = y(q.rate)
             out.append(
-                f'  <rect class="bar" x="{b.x}" y="{b.top}" width="{b.width}" height="{b.height}"/>\n'
-                f'  <text class="value" x="{b.center}" y="{b.top - 6 if b.top - 6 > 12 else b.top + 14}" '
-                f'text-anchor="middle">{e(format_percent(b.rate))}</text>\n'
+                f'  <rect class="bar" x="{round(left + slot * i + slot * 0.25, 1)}" y="{bar_top}" '
+                f'width="{round(slot * 0.5, 1)}" height="{round(baseline - bar_top, 1)}"/>\n'
+                f'  <text class="value" x="{center}" y="{bar_top - 6 if bar_top - 6 > 12 else bar_top + 14}" '
+                f'text-anchor="middle">{e(format_percent(q.rate))}</text>\n'
             )
         else:
             out.append(
-                f'  <text class="value muted" x="{b.center}" y="{baseline - 6}" text-anchor="middle">'
+                f'  <text class="value muted" x="{center}" y="{baseline - 6}" text-anchor="middle">'
                 f"{e(w('not_yet'))}</text>\n"
             )
         out.append(
-            f'  <text class="axis" x="{b.center}" y="{baseline + 24}" text-anchor="middle">{e(b.label)}</text>\n'
-            f'  <text class="axis muted" x="{b.center}" y="{baseline + 50}" text-anchor="middle">{e(b.sub)}</text>\n'
+            f'  <text class="axis" x="{center}" y="{baseline + 24}" text-anchor="middle">{name}</text>\n'
+            f'  <text class="axis muted" x="{center}" y="{baseline + 50}" text-anchor="middle">{sub}</text>\n'
         )
-    if chart.target_points:
-        out.append(f'  <polyline class="target" points="{e(chart.target_points)}"/>\n')
+    targets = [
+        (center, y(q.target)) for q, center in zip(quarters, centers, strict=True) if q.target is not None
+    ]
+    if targets:
+        points = " ".join(f"{center},{target_y}" for center, target_y in targets)
+        out.append(f'  <polyline class="target" points="{e(points)}"/>\n')
         out += [
-            f'  <rect class="target-point" x="{b.center - 4}" y="{b.target_y - 4}" width="8" height="8"/>\n'
-            for b in chart.bars
-            if b.target_y is not None
+            f'  <rect class="target-point" x="{center - 4}" y="{target_y - 4}" width="8" height="8"/>\n'
+            for center, target_y in targets
         ]
     out.append(
-        f'  <line class="axis-line" x1="{chart.left}" x2="{right}" y1="{baseline}" y2="{baseline}"/>\n</svg>'
+        f'  <line class="axis-line" x1="{left}" x2="{width - right}" y1="{baseline}" y2="{baseline}"/>\n</svg>'
     )
     return Markup("".join(out))
 
@@ -529,26 +463,7 @@ def _visible_once(text: str) -> str:
     return pages.visible_text(text)
 
 
-def _project_quarters(points: Sequence[QuarterPoint]) -> list[ChartQuarter]:
-    return [ChartQuarter(p.quarter, p.end, p.rate, p.target, p.disbursed) for p in points]
-
-
-def _portfolio_quarters(totals: Sequence[QuarterTotals]) -> list[ChartQuarter]:
-    return [ChartQuarter(q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed) for q in totals]
-
-
 # --- what each page shows ---------------------------------------------------------------
-
-
-def needs_attention(row: ProjectRow) -> bool:
-    return row.computed_plan_status == "behind" or row.overdue > 0 or row.late
-
-
-@dataclass(frozen=True)
-class AgencyTotals:
-    code: str
-    name: str
-    totals: Totals
 
 
 @dataclass
@@ -556,8 +471,8 @@ class YearView:
     fiscal_year: int
     totals: Totals
     chart: QuarterChart
-    quarters: list[ChartQuarter]
-    agencies: list[AgencyTotals]
+    #: (code, department, totals) of each agency, by code.
+    agencies: list[tuple[str, str, Totals]]
     attention: list[ProjectRow]
     attention_count: int
 
@@ -568,9 +483,9 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
     fiscal year, by fiscal year and quarter, and by fiscal year and agency)."""
     years: dict[int, Totals] = {}
     quarters: dict[int, list[QuarterTotals]] = {}
-    agencies: dict[int, dict[str, Totals]] = {}
+    agencies: dict[int, defaultdict[str, Totals]] = {}
     urgent: dict[int, list[ProjectRow]] = {}
-    names: dict[str, str] = {}
+    names: dict[str, str] = {}  # an agency's department: its first row's (as ``summary`` names it)
     for row in rows:
         year = row.fiscal_year
         names.setdefault(row.agency_code, row.department)
@@ -583,37 +498,25 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
                 QuarterTotals(year, quarter, end, targets[quarter - 1], end <= as_of)
                 for quarter, end in enumerate(ends, start=1)
             ]
-            agencies[year], urgent[year] = {}, []
+            agencies[year], urgent[year] = defaultdict(Totals), []
         totals.add(row)
         for quarter_totals in quarters[year]:
             quarter_totals.add(row)
-        by_agency = agencies[year]
-        agency = by_agency.get(row.agency_code)
-        if agency is None:
-            agency = by_agency[row.agency_code] = Totals()
-        agency.add(row)
-        if needs_attention(row):
+        agencies[year][row.agency_code].add(row)
+        if row.computed_plan_status == "behind" or row.overdue > 0 or row.late:  # needs attention
             urgent[year].append(row)
     views = []
     for year in sorted(years, reverse=True):
-        chart_quarters = _portfolio_quarters(quarters[year])
-        listed = [
-            AgencyTotals(code, names.get(code, ""), agencies[year][code]) for code in sorted(agencies[year])
+        chart_quarters = [
+            ChartQuarter(q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed) for q in quarters[year]
         ]
+        listed = [(code, names[code], agencies[year][code]) for code in sorted(agencies[year])]
         worst = sorted_rows(urgent[year], "worst")
         views.append(YearView(
-            year, years[year], quarter_chart(chart_quarters, site_word("quarter_chart", lang), lang),
-            chart_quarters, listed, worst[:ATTENTION_LIMIT], len(worst),
+            year, years[year], QuarterChart(site_word("quarter_chart", lang), chart_quarters),
+            listed, worst[:ATTENTION_LIMIT], len(worst),
         ))  # fmt: skip
     return views
-
-
-def agency_names(rows: Iterable[ProjectRow]) -> dict[str, str]:
-    """Agency code → department, from the first row of each (as ``summary`` names them)."""
-    names: dict[str, str] = {}
-    for row in rows:
-        names.setdefault(row.agency_code, row.department)
-    return dict(sorted(names.items()))
 
 
 def render_index(
@@ -623,8 +526,8 @@ def render_index(
     totals = {view.fiscal_year: view.totals for view in years}
     for line in kpis:  # each KPI counted in its year's totals, as ``summarise`` counts it
         totals.setdefault(line.row.fiscal_year, Totals()).add_kpi(line.row)
-    return _render("site_index.html", lang, 0, as_of=as_of, years=years, agencies=agency_names(rows),
-                   total=len(rows), kpis=_kpi_order(kpis), kpi_years=kpi_years(totals))  # fmt: skip
+    return _render("site_index.html", lang, 0, as_of=as_of, years=years, kpis=_kpi_order(kpis),
+                   kpi_years=kpi_years(totals))  # fmt: skip
 
 
 def _kpi_order(lines: Sequence[KpiLine]) -> list[KpiLine]:
@@ -648,54 +551,25 @@ def render_agency(
     return _render(
         "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
         department=department, rows=ordered, years=years,
-        fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True), PLAN_STATUSES=PLAN_STATUSES,
+        fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True),
         kpis=_kpi_order(kpis), kpi_years=kpi_years(totals),
     )  # fmt: skip
 
 
-@dataclass
-class ReportLine:
-    no: int
-    date: date
-    progress: Decimal
-    expected: Decimal
-    variance: Decimal
-    disbursed: Decimal
-    plan_status: str
-    computed_plan_status: str
-    target_status: str
-    event: str | None
-    note: str
-
-
-def render_project(
-    project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config, status: Status | None = None
-) -> str:
-    """The project's figures, charts, every report, and the official form (``pages``' macro);
-    ``status``: ``compute_status(project, as_of, config)`` when the caller has it already."""
-    reports = []
-    for report in project.reports_until(as_of):
-        expected, variance, computed = computed_status_of(project, report, config.tolerance)
-        reports.append(ReportLine(report.no, report.date, report.progress, expected, variance, report.disbursed,
-                                  report.plan_status, computed, report.target_status, report.event, report.note))  # fmt: skip
-    quarters = _project_quarters(quarter_points(project, as_of, config))
-    form = pages.form_context(project, status or compute_status(project, as_of, config))
+def render_project(project: Project, row: ProjectRow, as_of: date, lang: Lang, config: Config) -> str:
+    """The project's figures, charts, every report (with its expected progress, variance and
+    computed plan status), and the official form (``pages``' macro)."""
+    reports = [
+        (report, *computed_status_of(project, report, config.tolerance))
+        for report in project.reports_until(as_of)
+    ]
+    form = pages.form_context(project, compute_status(project, as_of, config))
     return _render(
         "site_project.html", lang, 1, as_of=as_of, project=project, row=row, reports=reports,
-        quarters=quarters, chart=quarter_chart(quarters, site_word("quarter_chart", lang), lang),
+        chart=QuarterChart(site_word("quarter_chart", lang), quarter_points(project, as_of, config)),
         months=progress_by_month(project, as_of), form=form["form"],
         progress_svg=form["chart"] if lang == "th" else Markup(progress_chart(project, project.reports_until(as_of), as_of, lang)),
     )  # fmt: skip
-
-
-def render_data_json(rows: Sequence[ProjectRow], as_of: date) -> str:
-    """``status --format json``'s envelope, written compactly: a tenth of the time, half the bytes."""
-    envelope = status_envelope(sorted_rows(rows, "worst"), as_of)
-    return json_safe(json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))) + "\n"
-
-
-def render_data_csv(rows: Sequence[ProjectRow]) -> str:
-    return status_csv(sorted_rows(rows, "worst"))
 
 
 # --- KPIs (format 2) ----------------------------------------------------------------------
@@ -715,49 +589,19 @@ class KpiEntry:
 
 @dataclass(frozen=True)
 class KpiLine:
-    """A KPI's row as the site's tables show it: with the agency page it is listed on and its
-    latest evaluation as % of its full score."""
+    """A KPI's row as the site's tables show it: with the agency page it is listed on."""
 
     row: KpiRow
     agency_code: str
 
-    @property
-    def score(self) -> Decimal | None:
-        return self.row.score_percent
 
-
-@dataclass(frozen=True)
-class KpiYear:
-    """A fiscal year's KPIs in figures: how many, met, not met, without a result, mean score."""
-
-    fiscal_year: int
-    count: int
-    met: int
-    not_met: int
-    no_result: int
-    score_mean: Decimal | None
-    #: The mean of the projects' latest evaluations (format 2) as % of the full score.
-    project_score_mean: Decimal | None = None
-
-
-def kpi_years(totals: Mapping[int, Totals]) -> list[KpiYear]:
+def kpi_years(totals: Mapping[int, Totals]) -> list[tuple[int, Totals]]:
     """Per fiscal year (latest first) with a KPI or an evaluated project, ``summary``'s figures
-    of it (one home: ``Totals.add_kpi`` and ``add`` count them): the KPIs met, not met and
-    without a result, and the means of the latest evaluations as % of the full score of the KPIs
-    and of the projects (those without an evaluation left out; DESIGN of issue 20)."""
-    return [
-        KpiYear(
-            year,
-            t.kpis,
-            t.kpis_met,
-            t.kpis_not_met,
-            t.kpis - t.kpis_met - t.kpis_not_met,
-            t.kpi_score_mean,
-            t.project_score_mean,
-        )
-        for year, t in sorted(totals.items(), reverse=True)
-        if t.kpis or t.project_scores
-    ]
+    of it (one home: ``Totals.add_kpi`` and ``add`` count them), of which the tables show the
+    KPIs met, not met and without a result, and the means of the latest evaluations as % of
+    the full score of the KPIs and of the projects (those without an evaluation left out;
+    DESIGN of issue 20)."""
+    return [(year, t) for year, t in sorted(totals.items(), reverse=True) if t.kpis or t.project_scores]
 
 
 @dataclass
@@ -791,10 +635,10 @@ def render_kpi(
             None if result is None else kpi.met(result.value), evaluations.get(quarter),
         ))  # fmt: skip
     chart_quarters = [ChartQuarter(q.quarter, q.end, q.percent, HUNDRED, None) for q in quarters]
-    words = ("kpi_result_pct", "kpi_target_pct")
+    chart = QuarterChart(site_word("kpi_chart", lang), chart_quarters, "kpi_result_pct", "kpi_target_pct")
     return _render(
         "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=KpiLine(entry.row, agency_code),
-        quarters=quarters, chart=quarter_chart(chart_quarters, site_word("kpi_chart", lang), lang, words),
+        quarters=quarters, chart=chart,
         notes=[results[q] for q in sorted(results) if results[q].note],
         evaluation_notes=[evaluations[q] for q in sorted(evaluations) if evaluations[q].note],
         latest_evaluation=evaluations[max(evaluations)] if evaluations else None,
@@ -807,12 +651,9 @@ def render_kpi(
 # data.json and data.csv hold a line of every project: each row's part is made once, with the
 # row (``SITE_ROWS``), and kept in the index beside it, so a rebuild joins stored text in the
 # order of ``sorted_rows`` instead of writing every row again. The parts are cut from what
-# ``render_data_json`` and ``render_data_csv`` write (the same functions of ``tables``), so the
+# ``tables`` writes of the rows sorted worst first (``status_envelope``, as ``status --format
+# json`` gives it but compact: a tenth of the time, half the bytes; ``status_csv``), so the
 # joined files are those, byte for byte (a test keeps them equal).
-
-
-def _json_part(row: ProjectRow) -> str:
-    return json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))
 
 
 @cache
@@ -820,12 +661,9 @@ def _csv_header() -> str:
     return status_csv([])
 
 
-def _csv_part(row: ProjectRow) -> str:
-    return status_csv([row])[len(_csv_header()) :]
-
-
 def joined_data_json(rows: Sequence[SiteRow], as_of: date, *, in_order: bool = False) -> str:
-    """``render_data_json`` of the rows, from their parts (``in_order``: sorted worst first already)."""
+    """``status --format json``'s envelope of the rows worst first, from their parts
+    (``in_order``: sorted so already)."""
     empty = json_safe(json.dumps(status_envelope([], as_of), ensure_ascii=False, separators=(",", ":")))
     assert empty.endswith("[]}")
     order = rows if in_order else sorted(rows, key=_worst_of_site_row)
@@ -833,7 +671,8 @@ def joined_data_json(rows: Sequence[SiteRow], as_of: date, *, in_order: bool = F
 
 
 def joined_data_csv(rows: Sequence[SiteRow], *, in_order: bool = False) -> str:
-    """``render_data_csv`` of the rows, from their parts (``in_order``: sorted worst first already)."""
+    """``tables.status_csv`` of the rows worst first, from their parts (``in_order``: sorted so
+    already)."""
     order = rows if in_order else sorted(rows, key=_worst_of_site_row)
     return _csv_header() + "".join(r.csv for r in order)
 
@@ -853,43 +692,33 @@ def _worst_of_site_row(item: SiteRow) -> Any:
     return _WORST(item.row)
 
 
-_DECIMALS = frozenset(
-    i for i, name in enumerate(ProjectRow._fields)
-    if name in ("progress", "expected", "variance", "disbursed", "budget", "disbursement_rate",
-                "disbursement_target", "disbursement_gap", "latest_score", "latest_full_score")
-)  # fmt: skip
-_DATES = frozenset(
-    i for i, name in enumerate(ProjectRow._fields) if name in ("start", "end", "as_of", "latest_date")
-)
+def _indexes(*names: str) -> list[int]:
+    return [ProjectRow._fields.index(name) for name in names]
+
+
+_DECIMAL_AT = _indexes("progress", "expected", "variance", "disbursed", "budget", "disbursement_rate",
+                       "disbursement_target", "disbursement_gap", "latest_score", "latest_full_score")  # fmt: skip
+_DATE_AT = _indexes("start", "end", "as_of", "latest_date")
 #: The tuples of Decimals a row holds (per quarter).
-_QUARTERS = frozenset(
-    ProjectRow._fields.index(name) for name in ("disbursed_by_quarter", "budget_by_quarter")
-)
-_SHARED = frozenset(
-    ProjectRow._fields.index(name) for name in ("agency_code", "department", "strategy_issue")
-)
+_QUARTERS_AT = _indexes("disbursed_by_quarter", "budget_by_quarter")
+_SHARED_AT = _indexes("agency_code", "department", "strategy_issue")
 _WIDTH = len(ProjectRow._fields)
 
 
 def _site_make(row: ProjectRow) -> tuple[Any, ...]:
     """A row as plain values (numbers, text; Decimals and dates as their text), then its parts:
     kept as JSON without one object in it, so reading 10,000 back is one fast ``json.loads``."""
-    plain: list[Any] = []
-    values: tuple[Any, ...] = tuple(row)
-    for i, value in enumerate(values):
-        if value is None or (i not in _DECIMALS and i not in _DATES and i not in _QUARTERS):
-            plain.append(value)
-        elif i in _QUARTERS:
-            plain.append(tuple(None if q is None else str(q) for q in value))
-        elif i in _DATES:
-            plain.append(value.isoformat())
-        else:
-            plain.append(str(value))
-    return (*plain, _json_part(row), _csv_part(row))
-
-
-#: The same indexes in order, for ``_site_load``'s loops.
-_DECIMAL_AT, _DATE_AT, _SHARED_AT, _QUARTERS_AT = (sorted(i) for i in (_DECIMALS, _DATES, _SHARED, _QUARTERS))
+    plain: list[Any] = list(row)
+    for i in _DECIMAL_AT:
+        if plain[i] is not None:
+            plain[i] = str(plain[i])
+    for i in _DATE_AT:
+        if plain[i] is not None:
+            plain[i] = plain[i].isoformat()
+    for i in _QUARTERS_AT:
+        plain[i] = tuple(None if q is None else str(q) for q in plain[i])
+    json_part = json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))
+    return (*plain, json_part, status_csv([row])[len(_csv_header()) :])
 
 
 def _site_load(values: Sequence[Any]) -> SiteRow:
@@ -933,8 +762,8 @@ class Entry:
     row: ProjectRow
     stamp: str
     load: Callable[[], Project]
-    json: str = ""
-    csv: str = ""
+    json: str
+    csv: str
     written: str | None = None
 
 
@@ -944,15 +773,11 @@ class Planned:
 
     path: str
     key: str
-    render: Callable[[], str | bytes]
+    render: Callable[[], str]
     #: Rough cost, in project pages: a page over the whole portfolio weighs more.
     weight: int = 1
     #: Already written into the site being built (by the pass that read its record).
     written: bool = False
-
-
-def _weight(rows: Sized) -> int:
-    return max(1, len(rows) // 32)
 
 
 def _key(*parts: object) -> str:
@@ -976,8 +801,8 @@ def plan_pages(
 
     A row is a function of its record file, the date and the config, so a page's key is made of
     the stamps (``file_stamp``) of the records it shows, never of their contents: keys cost
-    nothing to compute. ``fingerprint`` stands for the tool itself (templates, version, code);
-    ``site_fingerprint`` gives it.
+    nothing to compute. ``fingerprint`` stands for the tool itself (templates, version, code):
+    ``site_fingerprint`` unless given.
 
     Entries stream; only their small rows are kept for the agency pages, the overview and the
     data files that follow, and a project's full record is read only if its page is rendered.
@@ -988,15 +813,12 @@ def plan_pages(
     base = base_key(fingerprint, lang, as_of, config)
     rows: list[ProjectRow] = []
     keys: list[str] = []
-    parts: list[SiteRow] | None = []
+    parts: list[SiteRow] = []
     for entry in entries:
         key = _key(base, entry.row.path, entry.stamp)
         rows.append(entry.row)
         keys.append(key)
-        if parts is not None and entry.json:
-            parts.append(SiteRow(entry.row, entry.json, entry.csv))
-        else:
-            parts = None
+        parts.append(SiteRow(entry.row, entry.json, entry.csv))
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
                       written=entry.written == key)  # fmt: skip
     yield from _summary_pages(rows, keys, base, as_of, lang, config, parts, kpis)
@@ -1004,7 +826,7 @@ def plan_pages(
 
 def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -> str:
     """What every page depends on: the tool, the language, the date, the config."""
-    return _key(fingerprint or template_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
+    return _key(fingerprint or site_fingerprint(), lang, as_of.isoformat(), config.fingerprint())
 
 
 def _summary_pages(
@@ -1014,8 +836,8 @@ def _summary_pages(
     as_of: date,
     lang: Lang,
     config: Config,
-    parts: list[SiteRow] | None = None,
-    kpis: Sequence[KpiEntry] = (),
+    parts: list[SiteRow],
+    kpis: Sequence[KpiEntry],
 ) -> Iterator[Planned]:
     """The KPI pages, the pages over many projects (agencies, overview, data) and the assets,
     after the projects'."""
@@ -1026,33 +848,24 @@ def _summary_pages(
     for code in sorted({*by_agency, *by_agency_kpis}):
         indexes = by_agency.get(code, [])
         agency_rows = [rows[i] for i in indexes]
-        project_keys = [keys[i] for i in indexes]
         agency_kpis = by_agency_kpis.get(code, [])
-        key = _key(
-            base, "agency", project_keys, *([[kpi_keys[i] for i in agency_kpis]] if agency_kpis else [])
-        )
+        key = _key(base, "agency", [keys[i] for i in indexes], [kpi_keys[i] for i in agency_kpis])
         yield Planned(agency_page(code), key,
                       partial(render_agency, code, agency_rows, as_of, lang, config, [kpi_lines[i] for i in agency_kpis]),
-                      _weight(agency_rows))  # fmt: skip
+                      max(1, len(agency_rows) // 32))  # fmt: skip
     everything = _key(base, keys)  # the data files hold the projects only
-    overview = _key(everything, "index", kpi_keys) if kpi_keys else _key(everything, "index")
-    heavy = _weight(rows)
     # the overview costs about what a project page does per 250 projects (measured: 10,000 rows,
     # 0.05 s; a project page 1.25 ms)
     yield Planned(
-        "index.html", overview, lambda: render_index(rows, as_of, lang, config, kpi_lines),
+        "index.html", _key(everything, "index", kpi_keys), lambda: render_index(rows, as_of, lang, config, kpi_lines),
         max(1, len(rows) // 256),
     )  # fmt: skip
-    if parts is not None:  # joined from each row's parts, sorted once for both
-        worst_first = cache(lambda: sorted(parts, key=_worst_of_site_row))
-        yield Planned("data.json", _key(everything, "json"),
-                      lambda: joined_data_json(worst_first(), as_of, in_order=True))  # fmt: skip
-        yield Planned(
-            "data.csv", _key(everything, "csv"), lambda: joined_data_csv(worst_first(), in_order=True)
-        )
-    else:
-        yield Planned("data.json", _key(everything, "json"), lambda: render_data_json(rows, as_of), heavy)
-        yield Planned("data.csv", _key(everything, "csv"), lambda: render_data_csv(rows), heavy)
+    # the data files, joined from each row's parts, sorted once for both
+    worst_first = cache(lambda: sorted(parts, key=_worst_of_site_row))
+    yield Planned(
+        "data.json", _key(everything, "json"), lambda: joined_data_json(worst_first(), as_of, in_order=True)
+    )
+    yield Planned("data.csv", _key(everything, "csv"), lambda: joined_data_csv(worst_first(), in_order=True))
     for name in ASSETS:
         yield Planned(name, _key(base, name), partial(asset_text, name))
 
@@ -1092,11 +905,7 @@ def site_pages(
     kpis: Sequence[KpiEntry] = (),
 ) -> dict[str, str]:
     """The whole site as ``{relative path: text}``, every page rendered."""
-    pages = {}
-    for page in plan_pages(entries, as_of, lang, config, kpis=kpis):
-        text = page.render()
-        pages[page.path] = text if isinstance(text, str) else text.decode("utf-8")
-    return pages
+    return {page.path: page.render() for page in plan_pages(entries, as_of, lang, config, kpis=kpis)}
 
 
 # --- writing the site -------------------------------------------------------------------
@@ -1144,22 +953,12 @@ def read_manifest(folder: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in pages.items()} if isinstance(pages, dict) else {}
 
 
-def _stray(target: Path) -> list[Path]:
-    return [
-        p
-        for p in target.parent.glob(f"{glob_escape(target.name)}.tmp-*")
-        if p.is_dir() and not p.is_symlink()
-    ]
-
-
-def glob_escape(name: str) -> str:
-    return re.sub(r"([*?\[])", r"[\1]", name)
-
-
 def clean_stray(target: Path) -> int:
     """Remove temporary folders of earlier builds that died; one still locked is being built."""
     removed = 0
-    for folder in _stray(target):
+    for folder in target.parent.glob(f"{glob.escape(target.name)}.tmp-*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
         try:
             fd = os.open(folder, os.O_RDONLY)
         except OSError:
@@ -1180,22 +979,16 @@ def clean_stray(target: Path) -> int:
     return removed
 
 
-def _manifest_text(manifest: Mapping[str, str]) -> str:
-    """The marker file's text: each page's key, one a line (json's C encoder: no ``indent``)."""
-    body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
-    return json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n"
-
-
-def _put(folder: Path, relative: str, text: str | bytes) -> None:
+def _put(folder: Path, relative: str, text: str) -> None:
     """Write one page (UTF-8, as it is): open, write, close, and nothing else asked of the
     system (a text-mode ``open`` adds a terminal check, two seeks and a stat to every page).
 
     A page is always a file of its own, never written into: the name may hold a link to the
-    previous site's page (``_link_previous`` links them all while the build runs), which is
+    previous site's page (``_links_ahead`` links them all while the build runs), which is
     unlinked first, so the previous site never changes."""
     path = os.path.join(folder, relative)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    data = memoryview(text if isinstance(text, bytes) else text.encode("utf-8"))
+    data = memoryview(text.encode("utf-8"))
     while True:
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
@@ -1211,7 +1004,8 @@ def _put(folder: Path, relative: str, text: str | bytes) -> None:
 
 
 def _reuse(old: Path, folder: Path, relative: str) -> bool:
-    """Link an unchanged page from the previous site (a copy where links are not possible).
+    """Link an unchanged page from the previous site (a copy where links are not possible) into
+    its folder, which ``_link_paths`` made; False when there is no such page to link.
 
     A link, not a copy: copying a page costs about 0.6 ms here (a rebuild of 10,000 records
     would spend 6 s on it), a link 0.015 ms. No page of the new site is ever written into: a
@@ -1219,11 +1013,6 @@ def _reuse(old: Path, folder: Path, relative: str) -> bool:
     source, path = os.path.join(old, relative), os.path.join(folder, relative)
     try:
         os.link(source, path, follow_symlinks=False)
-    except FileNotFoundError:
-        if not os.path.isfile(source):
-            return False
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        return _reuse(old, folder, relative)
     except OSError:
         if os.path.islink(source) or not os.path.isfile(source):
             return False
@@ -1261,7 +1050,7 @@ def _link_paths(
     time: each link named from the two folders' descriptors, not by two whole paths the system
     walks again for each page (10,000 in about 0.1 s). Gives those that could not be linked.
 
-    ``ahead``: linked while the build runs (``_link_previous``): a name the build has written
+    ``ahead``: linked while the build runs (``_links_ahead``): a name the build has written
     already is left as it is, and a page that cannot be linked is only given back (copying it
     here could race with the page being rendered); else a page that cannot be linked is linked
     or copied by ``_reuse``, and given back when its source is gone."""
@@ -1302,13 +1091,6 @@ def _link_pages(old: Path, folder: Path, pages: Sequence[Planned]) -> list[Plann
     """``_link_paths`` of unchanged pages; gives the pages that could not be linked."""
     failed = set(_link_paths(old, folder, [page.path for page in pages]))
     return [page for page in pages if page.path in failed] if failed else []
-
-
-def _link_previous(old: str, folder: str, relatives: list[str]) -> list[str]:
-    """(On a worker, from the start of a rebuild.) Link every page of the previous site into the
-    new one, as if unchanged: the pages the build renders replace their link (``_put``), those
-    gone from the site are removed at the end (``_write``). Gives those not linked."""
-    return _link_paths(old, folder, relatives, ahead=True)
 
 
 def _render_batch(batch: list[Planned], folder: Path, jobs: int, old: Path | None = None,
@@ -1374,17 +1156,11 @@ def _begin_build(
     return target, previous, folder, held
 
 
-def _claim_build(folder: Path) -> None:
-    """Mark the build's folder from the start, so what a killed build leaves is known for ours
-    and removed."""
-    _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
-
-
 def write_site(
     out: Path, pages: Iterable[Planned], config: Config, cwd: Path, *, jobs: int = 1
 ) -> BuildResult:
     """Build the site of ``pages`` in a temporary folder beside ``out``, then swap it in."""
-    return _write(*_begin_build(out, config, cwd), lambda racy_since, build: pages, jobs)
+    return _write(*_begin_build(out, config, cwd), lambda racy_since: pages, jobs)
 
 
 def _write(
@@ -1392,12 +1168,11 @@ def _write(
     previous: Mapping[str, str],
     folder: Path,
     lock: contextlib.ExitStack,
-    plan: Callable[[int, Build], Iterable[Planned]],
+    plan: Callable[[int], Iterable[Planned]],
     jobs: int,
 ) -> BuildResult:
     """Write the pages ``plan`` gives into ``folder`` and swap it in for ``target``; ``plan`` is
-    told since when a record file is too recent for its stat to be trusted (``file_stamp``), and
-    the build (where its pages go, the previous site's keys), to write pages as it reads records.
+    told since when a record file is too recent for its stat to be trusted (``file_stamp``).
 
     A page whose key is the previous site's is linked from it; one the plan wrote already stays;
     the other pages to render are rendered together at the end, on ``jobs`` processes when there
@@ -1413,14 +1188,15 @@ def _write(
             _("the site cannot be built: {problem}{what}; the half-built copy was removed"),
             str(target),
         ), contextlib.ExitStack() as workers:  # fmt: skip
-            _claim_build(folder)
+            # marked from the start, so what a killed build leaves is known for ours and removed
+            _put(folder, MARKER, json.dumps({"format": MANIFEST_FORMAT, "building": True}) + "\n")
             # The folder was made just now: its time is the filesystem's idea of now.
             racy_since = os.stat(folder).st_mtime_ns - RACY_NS
             ahead = _links_ahead(target, folder, previous, jobs, workers)
             manifest: dict[str, str] = {}
             batch: list[Planned] = []
             links: list[Planned] = []
-            for page in plan(racy_since, Build(folder, previous, jobs)):
+            for page in plan(racy_since):
                 if page.path in manifest:
                     raise ConflictError(
                         _("two records would both make the page {page}; give each a code of its own").format(
@@ -1430,12 +1206,11 @@ def _write(
                 manifest[page.path] = page.key
                 if page.written:
                     result.rendered.append(page.path)
-                    continue
-                if previous.get(page.path) == page.key:
+                elif previous.get(page.path) == page.key:
                     links.append(page)  # linked from the previous site (ahead, or below)
-                    continue
-                result.rendered.append(page.path)
-                batch.append(page)
+                else:
+                    result.rendered.append(page.path)
+                    batch.append(page)
             if ahead is None:
                 unlinked = _render_batch(batch, folder, jobs, target, links)
             else:
@@ -1445,7 +1220,9 @@ def _write(
             result.kept = len(links) - len(unlinked)
             result.rendered += [page.path for page in unlinked]
             result.manifest = manifest
-            _put(folder, MARKER, _manifest_text(manifest))
+            # the marker file: each page's key, one a line (json's C encoder: no ``indent``)
+            body = {"format": MANIFEST_FORMAT, "generator": "projledger site", "pages": manifest}
+            _put(folder, MARKER, json.dumps(body, sort_keys=True, separators=(",\n", ": ")) + "\n")
             folder.chmod(0o755)
             _swap_in(folder, target)
     finally:
@@ -1464,13 +1241,15 @@ def _links_ahead(
     target: Path, folder: Path, previous: Mapping[str, str], jobs: int, workers: contextlib.ExitStack
 ) -> Any:
     """On a rebuild with processes to spare, a worker forked now (while this process is small)
-    that links every page of the previous site into ``folder`` while the records are read and
-    the pages planned (``_link_previous``): what it gives, pending; None when there is none."""
+    that links every page of the previous site into ``folder``, as if unchanged, while the
+    records are read and the pages planned (``_link_paths`` ahead): the pages the build renders
+    replace their link (``_put``), those gone from the site are removed at the end
+    (``_linked_ahead``). What it gives (the pages not linked), pending; None when there is none."""
     if jobs < 2 or len(previous) < LINK_AHEAD_PAGES or "fork" not in multiprocessing.get_all_start_methods():
         return None
     pages = [page for page in previous if _PAGE_PATH.fullmatch(page)]
     pool = workers.enter_context(multiprocessing.get_context("fork").Pool(1))
-    return pool.apply_async(_link_previous, (str(target), str(folder), pages))
+    return pool.apply_async(_link_paths, (str(target), str(folder), pages), {"ahead": True})
 
 
 def _linked_ahead(
@@ -1481,7 +1260,7 @@ def _linked_ahead(
     manifest: Mapping[str, str],
     links: Sequence[Planned],
 ) -> list[Planned]:
-    """After ``_link_previous``: the pages of the previous site that are no longer pages of
+    """After ``_links_ahead``: the pages of the previous site that are no longer pages of
     this one removed (and the folders they leave empty), the unchanged pages it could not link
     linked (or copied) now; gives those whose source is gone, to render."""
     emptied = set()
@@ -1494,8 +1273,6 @@ def _linked_ahead(
         with contextlib.suppress(OSError):
             os.rmdir(os.path.join(folder, sub))
     missing = {*failed, *(page.path for page in links if not _PAGE_PATH.fullmatch(page.path))}
-    if not missing:
-        return []
     return _link_pages(target, folder, [page for page in links if page.path in missing])
 
 
@@ -1511,19 +1288,19 @@ def build_site(
     jobs: int = 1,
     fingerprint: str | None = None,
 ) -> BuildResult:
-    """The site of the repository's records, built beside ``out`` and swapped in (see module doc)."""
+    """The site of the repository's records, built beside ``out`` and swapped in (see module doc);
+    each record read for the first time has its page written as it is read (``OnePass``)."""
+    target, previous, folder, lock = _begin_build(out, config, cwd)
 
-    fingerprint = fingerprint or site_fingerprint()
-
-    def plan(racy_since: int, build: Build) -> Iterator[Planned]:
-        pages = OnePass(build, base_key(fingerprint, lang, as_of, config), lang)
+    def plan(racy_since: int) -> Iterator[Planned]:
+        pages = OnePass(folder, previous, jobs, base_key(fingerprint, lang, as_of, config), lang)
         kpis: list[KpiEntry] = []
         entries = load_entries(
             config, as_of, checked_on, skipped, racy_since=racy_since, pages=pages, kpis=kpis
         )
         return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint, kpis=kpis)
 
-    return _write(*_begin_build(out, config, cwd), plan, jobs)
+    return _write(target, previous, folder, lock, plan, jobs)
 
 
 # --- loading the records ---------------------------------------------------------------
@@ -1593,20 +1370,15 @@ def _project_of(path: Path | str, config: Config, checked_on: date, shown: str) 
 
 
 @dataclass(frozen=True)
-class Build:
-    """The site being built: its folder, the previous site's page keys, processes to use."""
+class OnePass:
+    """How ``load_entries`` writes the page of each record it reads: into the ``folder`` of the
+    site being built (unless ``previous``, the previous site's page keys, has it already), on
+    ``jobs`` processes, under the key ``plan_pages`` gives it (``base``: ``base_key``), in
+    ``lang``."""
 
     folder: Path
     previous: Mapping[str, str]
-    jobs: int = 1
-
-
-@dataclass(frozen=True)
-class OnePass:
-    """How ``load_entries`` writes the page of each record it reads: into ``build``'s folder,
-    under the key ``plan_pages`` gives it (``base``: ``base_key``), in ``lang``."""
-
-    build: Build
+    jobs: int
     base: str
     lang: Lang
 
@@ -1661,43 +1433,27 @@ def load_entries(
         }
         for item in made:
             row = item.row
-            name, key, key_now = file_of[row.path]
+            name, key, absolute = file_of[row.path]
             if _second_of_code(row, seen, N_("project {code} already has a record, {path}"), skipped):
                 continue
-            stamp, written = done.get(key_now) or (None, None)
+            stamp, written = done.get(absolute) or (None, None)
             stamp = stamp or file_stamp(name, racy_since, key)
             yield Entry(row, stamp, partial(_project_of, name, config, checked_on, row.path), item.json, item.csv,
                         written)  # fmt: skip
-        if kpis is not None and met:
-            kpis.extend(_kpi_entries(met, file_of, done, racy_since, config, checked_on, store, skipped))
+        if kpis is not None:  # a KPI finds its file (and its stamp) as a project row does
+            kpi_seen: dict[str, str] = {}
+            for kpi_row in met:
+                if _second_of_code(kpi_row, kpi_seen, N_("KPI {code} already has a record, {path}"), skipped):
+                    continue
+                name, key, absolute = file_of[kpi_row.path]
+                stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
+                load = partial(_kpi_of, Path(name), config, checked_on, kpi_row.path)
+                facts = store.facts(absolute) if store is not None else ""
+                projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
+                kpis.append(KpiEntry(kpi_row, stamp, load, projects))
     finally:
         if store is not None:
             store.close()
-
-
-def _kpi_entries(
-    met: list[KpiRow],
-    file_of: Mapping[str, tuple[str, StatKey | None, str]],
-    done: Mapping[str, tuple[str | None, str | None]],
-    racy_since: int | None,
-    config: Config,
-    checked_on: date,
-    store: Index | None,
-    skipped: Skipped,
-) -> Iterator[KpiEntry]:
-    """The KPIs ``portfolio.rows`` met, each with its file's stamp and the projects it names;
-    a second record of a code is skipped. ``file_of``: the scan's files by the name a row
-    shows (``load_entries``'s), so a KPI finds its file as a project row does."""
-    seen: dict[str, str] = {}
-    for row in met:
-        if _second_of_code(row, seen, N_("KPI {code} already has a record, {path}"), skipped):
-            continue
-        name, key, absolute = file_of[row.path]
-        stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
-        load = partial(_kpi_of, Path(name), config, checked_on, row.path)
-        facts = store.facts(absolute) if store is not None else ""
-        projects = tuple(json.loads(facts).get("projects", ())) if facts else load().projects
-        yield KpiEntry(row, stamp, load, projects)
 
 
 def _second_of_code(row: ProjectRow | KpiRow, seen: dict[str, str], message: str, skipped: Skipped) -> bool:
@@ -1769,8 +1525,8 @@ def _read_and_render(
     pages = ctx.pages
     if pages is not None and page_allowed and checked.stat == scanned:
         path, key = project_page(row.code), _key(pages.base, row.path, stamp)
-        if pages.build.previous.get(path) != key:
-            _put(pages.build.folder, path, render_project(project, row, ctx.as_of, pages.lang, ctx.config))
+        if pages.previous.get(path) != key:
+            _put(pages.folder, path, render_project(project, row, ctx.as_of, pages.lang, ctx.config))
             written = key
     return checked, _site_encode(_site_make(row)), stamp, written
 
@@ -1820,7 +1576,7 @@ def _read_once(
     names = Counter(path_names(name)[0] for name in others)
     tasks = [(name, key, names[stem] == 1) for (name, key, _), stem in zip(unknown, stems, strict=True)]
     _READING[:] = [_Reading(config, as_of, checked_on, store.racy_since, pages, shown)]
-    jobs = pages.build.jobs if pages is not None else 1
+    jobs = pages.jobs if pages is not None else 1
     done: dict[str, tuple[str | None, str | None]] = {}
     kept: list[tuple[str, str, str, str]] = []
     stored: list[tuple[str, Checked]] = []  # stored a batch at a time: one statement each
