@@ -163,7 +163,9 @@ def add_report(
             day or today, progress, note, disbursed, plan_status, target_status, event, number
         ),
     )
-    click.echo(status_line(compute_status(appended.written.project, appended.as_of, appended.config)))
+    click.echo(
+        status_line(compute_status(appended.written.record, appended.as_of, appended.config))
+    )  # a project's
 
 
 #: (current bytes, path, the values typed, config, day of the check, name shown) -> what to store.

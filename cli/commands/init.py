@@ -88,7 +88,7 @@ def init(
     files = scaffold(__version__, install=install, hooks=hooks, with_site_job=with_site_job)
     _refuse_links_out(directory, files)
     kept = [name for name in files if (directory / name).exists()]
-    written = []
+    written: list[str] = []
     for name, text in files.items():
         if name in kept:
             continue

@@ -80,8 +80,8 @@ def migrate(paths: tuple[Path, ...], check: bool) -> None:
     for migration in outcome.written:
         click.echo(one_line(migration.shown))
     if outcome.failed is not None:
-        failing, error = outcome.failed
-        echo_findings([error_finding(error, failing.shown, "migrate")])
+        failing, refusal = outcome.failed
+        echo_findings([error_finding(refusal, failing.shown, "migrate")])
     _summary(False, len(outcome.written), files, 1 if outcome.failed else 0)
     if outcome.failed is not None:
         raise SystemExit(1)

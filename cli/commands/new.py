@@ -229,10 +229,12 @@ def new(code: str, kind: str, **options: Any) -> None:
             projects=tuple(options["projects"]),
         )
     else:
-        fields = {
+        fields: dict[str, Any] = {
             key: options[key] for key in ("name", "fiscal_year", "start", "end", "budget", "department")
         }
-        extra = {key: options[key] or "" for key in ("division", "unit", "owner", "coordinator", "plan_ref")}
+        extra: dict[str, Any] = {
+            key: options[key] or "" for key in ("division", "unit", "owner", "coordinator", "plan_ref")
+        }
         values = NewProject(code=code, **fields, **extra)
     shown = shown_path(path)
     outcome: list[Written] = []
