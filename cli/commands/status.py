@@ -109,10 +109,12 @@ def status(
             raise click.UsageError(
                 _("--since finds the changed records itself: give no CODE or PATH with it")
             )
-        from .since import changed_records
+        from ..core.gitreview import changes_since, repository_root
 
-        changes, paths = changed_records(since, config)
-        single = False
+        root = repository_root(config.root)
+        changes = changes_since(since, config.records_dir, root)
+        # the record files still there to show (a deleted one is only a change)
+        paths, single = [root / change.path for change in changes if change.kind != "deleted"], False
     else:
         paths, single = record_paths(targets)
     if (

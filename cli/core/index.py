@@ -550,13 +550,16 @@ class Index:
         any (status, summary, validate) would hold 10,000 stat keys it never reads again (2.5 MB
         of a cold status run's peak)."""
         items = [(path, checked) for path, checked in items if checked.stat is not None]
-        rows = [
-            (_to_db(path), *(checked.stat or ()), checked.digest,
-             checked.valid_from and self.day_text(checked.valid_from),
-             checked.valid_until and self.day_text(checked.valid_until), checked.findings_json, checked.facts,
-             int(checked.findings_json == "[]"))
-            for path, checked in items
+        # (size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until) of each: as ``files`` has it
+        entries = [
+            (*(checked.stat or ()), checked.digest, checked.valid_from and self.day_text(checked.valid_from),
+             checked.valid_until and self.day_text(checked.valid_until))
+            for _, checked in items
         ]  # fmt: skip
+        rows = [
+            (_to_db(path), *entry, checked.findings_json, checked.facts, int(checked.findings_json == "[]"))
+            for (path, checked), entry in zip(items, entries, strict=True)
+        ]
         if rows:
             self.write(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True
@@ -573,11 +576,9 @@ class Index:
         # run found stale stays so, and a lookup of it misses again
         if self.broken or known is None or not remember:
             return
-        for path, checked in items:
+        for (path, checked), entry in zip(items, entries, strict=True):
             clean = "[]" if checked.findings_json == "[]" else None
-            known[path] = (*(checked.stat or ()), checked.digest,
-                           checked.valid_from and self.day_text(checked.valid_from),
-                           checked.valid_until and self.day_text(checked.valid_until), clean)  # fmt: skip
+            known[path] = (*entry, clean)
             if self._findings is not None and clean is None:
                 self._findings[path] = checked.findings_json
 

@@ -82,10 +82,16 @@ class ProjectRow(NamedTuple):
         """The budget in force on ``as_of`` (after the revisions dated by then): ``budget``."""
         return self.budget
 
+    @property
+    def score_percent(self) -> Decimal | None:
+        """The latest evaluation as % of its full score (what the mean scores of summary add)."""
+        return score_percent(self.latest_score, self.latest_full_score)
+
 
 def build_row(project: Project, status: Status, path: str) -> ProjectRow:
     """The row of one project: a pure function of its record, its status and its path."""
     latest = status.latest
+    evaluation = latest_evaluation(project.evaluations, status.as_of)
     return ProjectRow(
         code=project.code,
         name=project.name,
@@ -117,20 +123,12 @@ def build_row(project: Project, status: Status, path: str) -> ProjectRow:
         overdue=status.overdue,
         late=status.late,
         disbursed_by_quarter=disbursed_by_quarter(project, status.as_of),
-        **_latest_evaluation(project.evaluations, status.as_of),
+        latest_score=evaluation.score if evaluation else None,
+        latest_full_score=evaluation.full_score if evaluation else None,
         budget_by_quarter=tuple(
             budget_on(project, min(quarter_end(project.fiscal_year, q), status.as_of)) for q in range(1, 5)
         ),
     )
-
-
-def _latest_evaluation(evaluations: Iterable[Evaluation], as_of: date) -> dict[str, Decimal | None]:
-    """``latest_score`` and ``latest_full_score`` of a row: those of the evaluation of the
-    highest quarter among those dated on or before ``as_of``."""
-    latest = latest_evaluation(evaluations, as_of)
-    if latest is None:
-        return {"latest_score": None, "latest_full_score": None}
-    return {"latest_score": latest.score, "latest_full_score": latest.full_score}
 
 
 def latest_evaluation(evaluations: Iterable[Evaluation], as_of: date) -> Evaluation | None:
