@@ -229,9 +229,7 @@ def status(
         return kpi_csv(kpis or []) if record_kind == "kpi" else status_csv(chosen)
 
     if wrote_spreadsheet(output_format, output, excel, language, "status", sheet, csv_text):
-        report_skipped(skipped.files)
-        if memo is not None:
-            memo.close()  # the rows read are kept; a written file is not an output to store
+        report_skipped(skipped.files)  # no memo: none is opened for a file to write
         return
     from ..core.reporters import STATUS_RENDERERS
 

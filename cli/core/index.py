@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .config import Config
 from .findings import Finding, Severity
+from .text import utf8_encodable
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -698,11 +699,7 @@ def _to_db(name: str) -> str | bytes:
     """A path (or a key holding one) as the index stores it: as text, or as the bytes of the
     file system's name when it is not UTF-8 (a TIS-620 folder: Python holds it with surrogates,
     which SQLite's text cannot)."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(name)
-    return name
+    return name if utf8_encodable(name) else os.fsencode(name)
 
 
 def _from_db(value: str | bytes) -> str:

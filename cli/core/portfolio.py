@@ -26,6 +26,7 @@ from .config import Config
 from .labels import STATES
 from .money import HUNDRED, ratio_percent
 from .status import CLOSED_STATES, PLAN_RANK, Status, budget_on, compute_status, expected_progress
+from .text import utf8_encodable
 
 if TYPE_CHECKING:  # reading and checking records is imported where a record is read
     from .kpi import Kpi, KpiResult
@@ -390,7 +391,7 @@ def rows(
                     kpi_row = build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of)
                     kpis.append(kpi_row)
                     encoded_kpi = ix.encode_kept(kpi_row) if store is not None and indexed else None
-                    if encoded_kpi is not None and _encodes(encoded_kpi):
+                    if encoded_kpi is not None and utf8_encodable(encoded_kpi):
                         keep(key, kpi_variant, encoded_kpi)
                 continue
             project = project_from_facts(kept_facts)
@@ -410,15 +411,6 @@ def rows(
             close()
         if own and store is not None:
             store.close()
-
-
-def _encodes(text: str) -> bool:
-    """Whether ``text`` can be kept in the index (a path of undecodable bytes cannot)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 #: What is kept of a project when only the KPIs are wanted (``kpi_rows``): nothing to compute

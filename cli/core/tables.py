@@ -33,7 +33,7 @@ from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, exact_or_none, text_or_none
-from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
+from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell, utf8_encodable
 
 if TYPE_CHECKING:  # a table is made of rows: no record is read here
     from .record import Project
@@ -573,11 +573,7 @@ def status_line_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
     widths = values[13]
     if type(values[12]) is not str or widths is None:
         return None
-    try:
-        for value in values:
-            if type(value) is str:
-                value.encode("utf-8")
-    except UnicodeEncodeError:
+    if not all(utf8_encodable(value) for value in values if type(value) is str):
         return None
     if type(widths) is bytes:
         return tuple(values)
