@@ -239,14 +239,10 @@ def status(
 
         extra = {"since": since, "changes": [change_dict(c) for c in changes]}
     if record_kind == "kpi":
-        from ..core.tables import kpi_csv, kpi_envelope
+        from ..core.tables import kpi_envelope
         from ..core.text import json_text
 
-        out = (
-            json_text({**kpi_envelope(kpis or [], day), **extra})
-            if output_format == "json"
-            else kpi_csv(kpis or [])
-        )
+        out = json_text({**kpi_envelope(kpis or [], day), **extra}) if output_format == "json" else csv_text()
         emit([out], skipped.files, memo)
         return
     if kpis is not None and output_format == "json":

@@ -541,9 +541,6 @@ class Index:
         )
         return {_from_db(path): link_facts(facts) for path, facts in found}
 
-    def store(self, path: str, checked: Checked, *, remember: bool = False) -> None:
-        self.store_many([(path, checked)], remember=remember)
-
     def store_many(self, items: list[tuple[str, Checked]], *, remember: bool = False) -> None:
         """Entries of checked files, in one statement (a cold run stores 10,000); ``remember``:
         a ``lookup`` later in this run finds them (the site stores what it read before its rows

@@ -367,7 +367,7 @@ def rows(
             if entry is None:
                 checked = next(computed)
                 if store is not None:
-                    store.store(key, checked)
+                    store.store_many([(key, checked)])
                 findings, facts = checked.findings_json, checked.facts
                 indexed = checked.stat is not None
             else:
