@@ -54,7 +54,9 @@ def test_layout_is_tabulates(fmt: str, seed: int) -> None:
 
 def test_several_lines_fall_back_to_tabulate() -> None:
     assert grid.Grid.of(["a", "b"], [["x\ny", "z"]], ["left", "left"]) is None
-    rendered = "\n".join(tables._fit_lines(["a", "b"], [["x\ny", "z"]], ["left", "left"], "table", 0, None))
+    rendered = "\n".join(
+        tables.fitted_table(["a", "b"], [["x\ny", "z"]], ["left", "left"], "table", 0, None, False, None)
+    )
     assert rendered.splitlines()[2:] == ["x    z  ", "y       "]
 
 

@@ -22,6 +22,7 @@ from ..core.text import one_line
 from .options import FISCAL_YEAR, as_of_option, today
 
 if TYPE_CHECKING:
+    from ..core.index import Output
     from ..core.portfolio import Filters
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -139,53 +140,9 @@ def skipped_text(skipped: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-class Run:
-    """A reading command's use of the index (core/index.py): the records listed with their stat,
-    the stored whole output when nothing it depends on changed, and this run's one transaction,
-    committed once the output is shown."""
-
-    def __init__(self, command: str, index: Any, scan: Any, key: str, racy: bool, day: Any) -> None:
-        self.command, self.index, self.scan, self.key, self.day = command, index, scan, key, day
-        #: The output may be stored and answered: no link below (its rules are the walk's), no
-        #: file changed too recently for its stat to say it is unchanged.
-        self.usable = scan.clean and not racy
-        self.listing = scan.listing() if self.usable else ""
-        self.pieces = 0  # of stdout, added as printed
-
-    def get(self) -> tuple[list[bytes], bytes] | None:
-        if not self.usable:
-            return None
-        return self.index.output(self.command, self.key, self.listing)
-
-    def begin(self) -> None:
-        self.pieces = 0
-        self.index.begin_output(self.command, self.key, self.listing, self.day.isoformat())
-
-    def add(self, piece: bytes) -> None:
-        """A piece of stdout as it is printed (written into the index, never held)."""
-        self.index.put_piece(self.command, self.key, self.pieces, piece)
-        self.pieces += 1
-
-    def abandon(self) -> None:
-        """No output stored after all: what was written of it goes."""
-        self.index.drop_output(self.command, self.key)
-
-    def put(self, err: str) -> None:
-        """The output whose pieces were added, with its stderr (nothing of it when it cannot be)."""
-        try:
-            err_bytes = err.encode("utf-8")
-        except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
-            self.abandon()
-            return
-        self.index.put_output(self.command, self.key, self.listing, self.day.isoformat(), err_bytes)
-
-    def close(self) -> None:
-        self.index.close()
-
-
-def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> Run | None:
-    """This run's ``Run`` of the index when the index is on; else None."""
-    from ..core.index import Index, key_of, scan
+def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> Output | None:
+    """This run's ``index.Output`` when the index is on; else None."""
+    from ..core.index import Index, Output, key_of, scan
 
     index = Index.open(config)
     if index is None:
@@ -193,7 +150,7 @@ def output_memo(command: str, paths: list[Path], config: Any, *parts: object) ->
     found = scan(paths, config)
     day = today(config)
     key = key_of(repr((day, os.getcwd(), [str(p) for p in paths], *parts)).encode())
-    return Run(command, index, found, key, found.newest >= index.racy_since, day)
+    return Output(command, index, found, key, found.newest >= index.racy_since, day)
 
 
 def portfolio_rows(

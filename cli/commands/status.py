@@ -109,10 +109,12 @@ def status(
             raise click.UsageError(
                 _("--since finds the changed records itself: give no CODE or PATH with it")
             )
-        from .since import changed_records
+        from ..core.gitreview import changes_since, repository_root
 
-        changes, paths = changed_records(since, config)
-        single = False
+        root = repository_root(config.root)
+        changes = changes_since(since, config.records_dir, root)
+        # the record files still there to show (a deleted one is only a change)
+        paths, single = [root / change.path for change in changes if change.kind != "deleted"], False
     else:
         paths, single = record_paths(targets)
     if (
@@ -227,9 +229,7 @@ def status(
         return kpi_csv(kpis or []) if record_kind == "kpi" else status_csv(chosen)
 
     if wrote_spreadsheet(output_format, output, excel, language, "status", sheet, csv_text):
-        report_skipped(skipped.files)
-        if memo is not None:
-            memo.close()  # the rows read are kept; a written file is not an output to store
+        report_skipped(skipped.files)  # no memo: none is opened for a file to write
         return
     from ..core.reporters import STATUS_RENDERERS
 
@@ -239,14 +239,10 @@ def status(
 
         extra = {"since": since, "changes": [change_dict(c) for c in changes]}
     if record_kind == "kpi":
-        from ..core.tables import kpi_csv, kpi_envelope
+        from ..core.tables import kpi_envelope
         from ..core.text import json_text
 
-        out = (
-            json_text({**kpi_envelope(kpis or [], day), **extra})
-            if output_format == "json"
-            else kpi_csv(kpis or [])
-        )
+        out = json_text({**kpi_envelope(kpis or [], day), **extra}) if output_format == "json" else csv_text()
         emit([out], skipped.files, memo)
         return
     if kpis is not None and output_format == "json":

@@ -108,8 +108,6 @@ def summary(
     if wrote_spreadsheet(
         output_format, output, excel, language, "summary", sheet, partial(summary_csv, result)
     ):
-        report_skipped(skipped.files)
-        if memo is not None:
-            memo.close()  # the rows read are kept; a written file is not an output to store
+        report_skipped(skipped.files)  # no memo: none is opened for a file to write
         return
     emit([SUMMARY_RENDERERS[output_format](result, language, width, wide)], skipped.files, memo)

@@ -41,10 +41,6 @@ class FileResult:
     def ok(self) -> bool:
         return not any(f.is_error for f in self.findings)
 
-    @property
-    def first_error(self) -> Finding | None:
-        return next((f for f in self.findings if f.is_error), None)
-
     def require_project(self, advice: str) -> Project:
         """The project of a valid record; else ``RecordError`` naming the first error (file,
         line, field) followed by ``advice``: how every command that needs one says so."""
@@ -59,7 +55,7 @@ class FileResult:
 
     def require_record(self, advice: str) -> Any:
         """The typed record of a valid record of any kind; else as ``require_project`` says."""
-        first = self.first_error
+        first = next((f for f in self.findings if f.is_error), None)
         if self.record is not None and first is None:
             return self.record
         if first is None:

@@ -60,17 +60,8 @@ class InputError(ProjledgerError):
 class RecordError(ProjledgerError):
     """A record file cannot be read as a record at all (not TOML, not UTF-8, too large...)."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        rule: str,
-        column: int | None = None,
-        path: Path | str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-    ) -> None:
-        super().__init__(message, path=path, line=line, field=field)
+    def __init__(self, message: str, *, rule: str, column: int | None = None, **where: Any) -> None:
+        super().__init__(message, **where)  # path, line, field
         self.rule = rule
         self.column = column
 
@@ -96,14 +87,6 @@ class ForbiddenPlaceError(UnsafePathError):
 class RefusedError(ProjledgerError):
     """A write was refused because the record would break a rule; carries the findings."""
 
-    def __init__(
-        self,
-        message: str,
-        findings: list[object],
-        *,
-        path: Path | str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-    ) -> None:
-        super().__init__(message, path=path, line=line, field=field)
+    def __init__(self, message: str, findings: list[object], **where: Any) -> None:
+        super().__init__(message, **where)  # path, line, field
         self.findings = findings

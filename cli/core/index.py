@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .config import Config
 from .findings import Finding, Severity
+from .text import utf8_encodable
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -540,9 +541,6 @@ class Index:
         )
         return {_from_db(path): link_facts(facts) for path, facts in found}
 
-    def store(self, path: str, checked: Checked, *, remember: bool = False) -> None:
-        self.store_many([(path, checked)], remember=remember)
-
     def store_many(self, items: list[tuple[str, Checked]], *, remember: bool = False) -> None:
         """Entries of checked files, in one statement (a cold run stores 10,000); ``remember``:
         a ``lookup`` later in this run finds them (the site stores what it read before its rows
@@ -550,13 +548,16 @@ class Index:
         any (status, summary, validate) would hold 10,000 stat keys it never reads again (2.5 MB
         of a cold status run's peak)."""
         items = [(path, checked) for path, checked in items if checked.stat is not None]
-        rows = [
-            (_to_db(path), *(checked.stat or ()), checked.digest,
-             checked.valid_from and self.day_text(checked.valid_from),
-             checked.valid_until and self.day_text(checked.valid_until), checked.findings_json, checked.facts,
-             int(checked.findings_json == "[]"))
-            for path, checked in items
+        # (size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until) of each: as ``files`` has it
+        entries = [
+            (*(checked.stat or ()), checked.digest, checked.valid_from and self.day_text(checked.valid_from),
+             checked.valid_until and self.day_text(checked.valid_until))
+            for _, checked in items
         ]  # fmt: skip
+        rows = [
+            (_to_db(path), *entry, checked.findings_json, checked.facts, int(checked.findings_json == "[]"))
+            for (path, checked), entry in zip(items, entries, strict=True)
+        ]
         if rows:
             self.write(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True
@@ -573,11 +574,9 @@ class Index:
         # run found stale stays so, and a lookup of it misses again
         if self.broken or known is None or not remember:
             return
-        for path, checked in items:
+        for (path, checked), entry in zip(items, entries, strict=True):
             clean = "[]" if checked.findings_json == "[]" else None
-            known[path] = (*(checked.stat or ()), checked.digest,
-                           checked.valid_from and self.day_text(checked.valid_from),
-                           checked.valid_until and self.day_text(checked.valid_until), clean)  # fmt: skip
+            known[path] = (*entry, clean)
             if self._findings is not None and clean is None:
                 self._findings[path] = checked.findings_json
 
@@ -625,55 +624,79 @@ class Index:
             marks = ", ".join("?" * (KEPT_COLUMNS + 3))
             self.write(f"INSERT OR REPLACE INTO kept VALUES ({marks})", rows, many=True)
 
-    def output(self, command: str, key: str, listing: str) -> tuple[list[bytes], bytes] | None:
-        """(the pieces of stdout, stderr) of the output stored under ``key``, if its listing is
-        ``listing``."""
-        found = self.con.execute(
-            "SELECT stderr FROM outputs WHERE command = ? AND key = ? AND listing = ?",
-            (command, key, listing),
+
+class Output:
+    """A reading command's whole output kept in the index (``outputs``, ``output_pieces``):
+    answered as it was while nothing it depends on changed, else stored as it is printed, in
+    this run's one transaction, committed once the output is shown."""
+
+    def __init__(self, command: str, index: Index, scan: Scan, key: str, racy: bool, day: date) -> None:
+        self.index, self.scan, self.day = index, scan, day.isoformat()
+        self.command, self.where = command, (command, key)  # what the output is stored under
+        #: The output may be stored and answered: no link below (its rules are the walk's), no
+        #: file changed too recently for its stat to say it is unchanged.
+        self.usable = scan.clean and not racy
+        self.listing = scan.listing() if self.usable else ""
+        self.pieces = 0  # of stdout, added as printed
+
+    def get(self) -> tuple[list[bytes], bytes] | None:
+        """(the pieces of stdout, stderr) of the output stored for this run, if it holds."""
+        if not self.usable:
+            return None
+        query = self.index.con.execute
+        where = "WHERE command = ? AND key = ?"
+        found = query(
+            f"SELECT stderr FROM outputs {where} AND listing = ?", (*self.where, self.listing)
         ).fetchone()
         if found is None:
             return None
-        pieces = self.con.execute(
-            "SELECT stdout FROM output_pieces WHERE command = ? AND key = ? ORDER BY piece", (command, key)
-        )
+        pieces = query(f"SELECT stdout FROM output_pieces {where} ORDER BY piece", self.where)
         return [bytes(piece) for (piece,) in pieces], bytes(found[0])
 
-    def begin_output(self, command: str, key: str, listing: str, day: str) -> None:
-        """Make way for an output about to be written piece by piece (``put_piece``) under
-        ``key``: the command's outputs of another listing or day, and the one under ``key``,
-        are let go."""
+    def begin(self) -> None:
+        """Make way for the output about to be added piece by piece: the command's outputs of
+        another listing or day, and the one under this key, are let go."""
+        self.pieces = 0
         others = "command = ? AND (listing != ? OR day != ?)"
-        self.write(
+        self.index.write(
             f"DELETE FROM output_pieces WHERE command = ? AND key IN (SELECT key FROM outputs WHERE {others})",
-            (command, command, listing, day),
+            (self.command, self.command, self.listing, self.day),
         )
-        self.write(f"DELETE FROM outputs WHERE {others}", (command, listing, day))
-        self.drop_output(command, key)
+        self.index.write(f"DELETE FROM outputs WHERE {others}", (self.command, self.listing, self.day))
+        self.abandon()
 
-    def put_piece(self, command: str, key: str, number: int, piece: bytes) -> None:
+    def add(self, piece: bytes) -> None:
         """One piece of stdout as it is printed: a status table of 10,000 lines is megabytes,
         never held to be written at the end."""
-        self.write("INSERT INTO output_pieces VALUES (?, ?, ?, ?)", (command, key, number, piece))
+        self.index.write("INSERT INTO output_pieces VALUES (?, ?, ?, ?)", (*self.where, self.pieces, piece))
+        self.pieces += 1
 
-    def put_output(self, command: str, key: str, listing: str, day: str, err: bytes) -> None:
-        """The output whose pieces were put: found by ``output`` from now on."""
-        self.write("INSERT INTO outputs VALUES (?, ?, ?, ?, ?)", (command, key, listing, day, err))
+    def abandon(self) -> None:
+        """No output stored after all: what was written of it goes."""
+        for table in ("output_pieces", "outputs"):
+            self.index.write(f"DELETE FROM {table} WHERE command = ? AND key = ?", self.where)
 
-    def drop_output(self, command: str, key: str) -> None:
-        self.write("DELETE FROM output_pieces WHERE command = ? AND key = ?", (command, key))
-        self.write("DELETE FROM outputs WHERE command = ? AND key = ?", (command, key))
+    def put(self, err: str) -> None:
+        """The output whose pieces were added, with its stderr (nothing of it when it cannot be):
+        found by ``get`` from now on."""
+        try:
+            err_bytes = err.encode("utf-8")
+        except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
+            self.abandon()
+            return
+        self.index.write(
+            "INSERT INTO outputs VALUES (?, ?, ?, ?, ?)", (*self.where, self.listing, self.day, err_bytes)
+        )
+
+    def close(self) -> None:
+        self.index.close()
 
 
 def _to_db(name: str) -> str | bytes:
     """A path (or a key holding one) as the index stores it: as text, or as the bytes of the
     file system's name when it is not UTF-8 (a TIS-620 folder: Python holds it with surrogates,
     which SQLite's text cannot)."""
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        return os.fsencode(name)
-    return name
+    return name if utf8_encodable(name) else os.fsencode(name)
 
 
 def _from_db(value: str | bytes) -> str:

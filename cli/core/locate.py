@@ -33,12 +33,12 @@ def parse_field(field: str) -> FieldKey:
     return tuple(int(index) if index else name for name, index in _INDEX.findall(field))
 
 
-def format_field(parts: tuple[str | int, ...] | list[str | int], *, zero_based: bool = True) -> str:
+def format_field(parts: tuple[str | int, ...] | list[str | int]) -> str:
     """``("reports", 2, "progress")`` (a 0-based instance path) to ``reports[3].progress``."""
     text = ""
     for part in parts:
         if isinstance(part, int):
-            text += f"[{part + 1 if zero_based else part}]"
+            text += f"[{part + 1}]"
         else:
             text += f".{part}" if text else str(part)
     return text

@@ -26,6 +26,7 @@ from .config import Config
 from .labels import STATES
 from .money import HUNDRED, ratio_percent
 from .status import CLOSED_STATES, PLAN_RANK, Status, budget_on, compute_status, expected_progress
+from .text import utf8_encodable
 
 if TYPE_CHECKING:  # reading and checking records is imported where a record is read
     from .kpi import Kpi, KpiResult
@@ -82,10 +83,16 @@ class ProjectRow(NamedTuple):
         """The budget in force on ``as_of`` (after the revisions dated by then): ``budget``."""
         return self.budget
 
+    @property
+    def score_percent(self) -> Decimal | None:
+        """The latest evaluation as % of its full score (what the mean scores of summary add)."""
+        return score_percent(self.latest_score, self.latest_full_score)
+
 
 def build_row(project: Project, status: Status, path: str) -> ProjectRow:
     """The row of one project: a pure function of its record, its status and its path."""
     latest = status.latest
+    evaluation = latest_evaluation(project.evaluations, status.as_of)
     return ProjectRow(
         code=project.code,
         name=project.name,
@@ -117,20 +124,12 @@ def build_row(project: Project, status: Status, path: str) -> ProjectRow:
         overdue=status.overdue,
         late=status.late,
         disbursed_by_quarter=disbursed_by_quarter(project, status.as_of),
-        **_latest_evaluation(project.evaluations, status.as_of),
+        latest_score=evaluation.score if evaluation else None,
+        latest_full_score=evaluation.full_score if evaluation else None,
         budget_by_quarter=tuple(
             budget_on(project, min(quarter_end(project.fiscal_year, q), status.as_of)) for q in range(1, 5)
         ),
     )
-
-
-def _latest_evaluation(evaluations: Iterable[Evaluation], as_of: date) -> dict[str, Decimal | None]:
-    """``latest_score`` and ``latest_full_score`` of a row: those of the evaluation of the
-    highest quarter among those dated on or before ``as_of``."""
-    latest = latest_evaluation(evaluations, as_of)
-    if latest is None:
-        return {"latest_score": None, "latest_full_score": None}
-    return {"latest_score": latest.score, "latest_full_score": latest.full_score}
 
 
 def latest_evaluation(evaluations: Iterable[Evaluation], as_of: date) -> Evaluation | None:
@@ -368,7 +367,7 @@ def rows(
             if entry is None:
                 checked = next(computed)
                 if store is not None:
-                    store.store(key, checked)
+                    store.store_many([(key, checked)])
                 findings, facts = checked.findings_json, checked.facts
                 indexed = checked.stat is not None
             else:
@@ -392,7 +391,7 @@ def rows(
                     kpi_row = build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of)
                     kpis.append(kpi_row)
                     encoded_kpi = ix.encode_kept(kpi_row) if store is not None and indexed else None
-                    if encoded_kpi is not None and _encodes(encoded_kpi):
+                    if encoded_kpi is not None and utf8_encodable(encoded_kpi):
                         keep(key, kpi_variant, encoded_kpi)
                 continue
             project = project_from_facts(kept_facts)
@@ -412,15 +411,6 @@ def rows(
             close()
         if own and store is not None:
             store.close()
-
-
-def _encodes(text: str) -> bool:
-    """Whether ``text`` can be kept in the index (a path of undecodable bytes cannot)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 #: What is kept of a project when only the KPIs are wanted (``kpi_rows``): nothing to compute

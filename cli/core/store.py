@@ -88,12 +88,6 @@ def remove_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def _new_file_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def write_atomic(path: Path, content: bytes) -> None:
     """Replace ``path`` by ``content`` all at once (a record: under ``locked(path)``).
 
@@ -102,9 +96,10 @@ def write_atomic(path: Path, content: bytes) -> None:
     existed = True
     try:
         mode = os.stat(path).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = _new_file_mode()
-        existed = False
+    except FileNotFoundError:  # a new file's mode: what the umask leaves of 0o666
+        mask = os.umask(0)
+        os.umask(mask)
+        mode, existed = 0o666 & ~mask, False
     try:
         fd, temp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TEMP_SUFFIX, dir=path.parent)
     except OSError as error:

@@ -27,7 +27,7 @@ from .errors import InputError
 from .labels import DIMENSIONS as DIMENSIONS  # offered here, as before labels.py held it
 from .labels import PLAN_STATUSES, STATES, dimensions_problem
 from .money import ratio_percent
-from .portfolio import KpiRow, Presenter, ProjectRow, score_percent
+from .portfolio import KpiRow, Presenter, ProjectRow
 from .status import CLOSED_STATES
 
 #: The English key each dimension has in the JSON and CSV.
@@ -72,7 +72,7 @@ def summary_row_kept(row: ProjectRow) -> tuple[Any, ...]:
     quarters = row.budget_by_quarter
     return (row.agency_code, row.department, row.fiscal_year, row.strategy_issue, row.state,
             row.computed_plan_status, row.overdue, row.budget, row.disbursed, row.progress,
-            row.disbursed_by_quarter, score_percent(row.latest_score, row.latest_full_score),
+            row.disbursed_by_quarter, row.score_percent,
             None if all(b == row.budget for b in quarters) else quarters)  # fmt: skip
 
 
@@ -152,7 +152,7 @@ class Totals:
     kpi_score_sum: Decimal = Decimal(0)
 
     def add(self, row: ProjectRow | SummaryRow) -> None:
-        score = row.score_percent if isinstance(row, SummaryRow) else row_score(row)
+        score = row.score_percent
         if score is not None:
             self.project_scores += 1
             self.project_score_sum += score
@@ -327,10 +327,6 @@ def summarise(
         totals.add_kpi(kpi)
     ordered = [Group(k, groups[k]) for k in sorted(groups, key=_sort_key)]
     return Summary(dims, as_of, ordered, total, names)
-
-
-def row_score(row: ProjectRow) -> Decimal | None:
-    return score_percent(row.latest_score, row.latest_full_score)
 
 
 def _sort_key(key: Key) -> tuple[Any, ...]:

@@ -33,7 +33,7 @@ from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, exact_or_none, text_or_none
-from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell
+from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell, utf8_encodable
 
 if TYPE_CHECKING:  # a table is made of rows: no record is read here
     from .record import Project
@@ -65,10 +65,9 @@ def width_of(text: str) -> int:
     return measured if measured >= 0 else len(text)
 
 
-def shorten(text: str, width: int, measured: int | None = None) -> str:
-    """``text`` cut to ``width`` columns with an ellipsis; combining marks stay with their letter.
-    ``measured``: the text's width when the caller knows it already."""
-    if (width_of(text) if measured is None else measured) <= width:
+def shorten(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns with an ellipsis; combining marks stay with their letter."""
+    if width_of(text) <= width:
         return text
     return cut(text, width)[0]
 
@@ -255,26 +254,27 @@ KPI_CSV_KEYS = (
 )  # fmt: skip
 
 
-def status_csv(rows: Iterable[ProjectRow]) -> str:
-    def record(row: ProjectRow) -> list[Any]:
-        quarters = list(row.disbursed_by_quarter) + [None] * (4 - len(row.disbursed_by_quarter))
-        values = {name: getattr(row, name, None) for name in STATUS_CSV_KEYS}
-        values.update({f"disbursed_q{i}": q for i, q in enumerate(quarters, start=1)})
-        return [values[name] for name in STATUS_CSV_KEYS]
+def _csv_with_quarters(rows: Iterable[Any], keys: Sequence[str], quarters: str, column: str) -> str:
+    """One line per row of ``keys``, the row's four values of ``quarters`` as ``<column>1``-``4``."""
 
-    return _write_csv(STATUS_CSV_KEYS, (record(r) for r in rows))
+    def record(row: Any) -> list[Any]:
+        values = {name: getattr(row, name, None) for name in keys}
+        by_quarter = list(getattr(row, quarters))
+        values.update(
+            {f"{column}{i}": q for i, q in enumerate(by_quarter + [None] * (4 - len(by_quarter)), 1)}
+        )
+        return [values[name] for name in keys]
+
+    return _write_csv(keys, (record(r) for r in rows))
+
+
+def status_csv(rows: Iterable[ProjectRow]) -> str:
+    return _csv_with_quarters(rows, STATUS_CSV_KEYS, "disbursed_by_quarter", "disbursed_q")
 
 
 def kpi_csv(rows: Iterable[KpiRow]) -> str:
     """status's CSV of KPIs: one line per KPI, ``KPI_CSV_KEYS``."""
-
-    def record(row: KpiRow) -> list[Any]:
-        values = {name: getattr(row, name, None) for name in KPI_CSV_KEYS}
-        quarters = list(row.values_by_quarter) + [None] * (4 - len(row.values_by_quarter))
-        values.update({f"value_q{i}": q for i, q in enumerate(quarters, start=1)})
-        return [values[name] for name in KPI_CSV_KEYS]
-
-    return _write_csv(KPI_CSV_KEYS, (record(r) for r in rows))
+    return _csv_with_quarters(rows, KPI_CSV_KEYS, "values_by_quarter", "value_q")
 
 
 #: What a summary's groups add of KPIs and evaluations (format 2).
@@ -368,27 +368,12 @@ def _tabulate_lines(
     )).split("\n")  # fmt: skip
 
 
-def _fit_lines(
-    headers: Sequence[str],
-    body: Sequence[Sequence[str]],
-    align: Sequence[str],
-    fmt: str,
-    column: int,
-    width: int | None,
-    min_width: int = MIN_NAME_WIDTH,
-) -> Iterator[str]:
-    """The lines, the text of ``column`` shortened so the table fits ``width`` columns if it can."""
-    table = Grid.of(headers, body, align)
-    if table is not None:
-        return table.lines(fmt, table.layout(fmt, column, width, min_width), column)
-    return _tabulated_lines(headers, body, align, fmt, column, width, min_width)
-
-
 def _tabulated_lines(
     headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str, column: int,
     width: int | None, min_width: int,
 ) -> Iterator[str]:  # fmt: skip
-    """``_fit_lines`` for what only tabulate lays out (a cell of several lines...)."""
+    """``fitted_table``'s text of ``column`` cut to fit ``width``, for what only tabulate lays out
+    (a cell of several lines...)."""
     lines = _tabulate_lines(headers, body, align, fmt)
     if width is None or not body or fmt == "markdown":
         return _shown(lambda: iter(lines), fmt)
@@ -429,23 +414,23 @@ def _fits(widths: Sequence[int], width: int) -> bool:
 
 def fitted_table(
     headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str, column: int,
-    width: int | None, wide: bool, fit: Fit, min_width: int = MIN_NAME_WIDTH,
+    width: int | None, wide: bool, fit: Fit | None, min_width: int = MIN_NAME_WIDTH,
 ) -> Iterator[str]:  # fmt: skip
     """A table for people (``fmt``): the text of ``column`` (-1: none) cut so it fits ``width``
     if it can; still wider, the columns of ``fit`` that ``width`` holds, texts cut to their room
-    (``wide``: every column, names cut toward the width)."""
+    (``wide``, or no ``fit``: every column, names cut toward the width)."""
     width = width if fmt == "table" else None
     cut, room = max(column, 0), width if column >= 0 else None
     table = Grid.of(headers, body, align)
     if table is not None:  # whether it fits is known from the widths, before a line is made
         layout = table.layout(fmt, cut, room, min_width)
-        if wide or width is None or _fits(layout.widths, width):
+        if wide or fit is None or width is None or _fits(layout.widths, width):
             return table.lines(fmt, layout, cut)
         # the cells as measured, unless one was measured stripped of spaces that it shows
         same = all(list(r) == s for r, s in zip(body, table.rows, strict=True))
         return _fitted(headers, body, table.widths if same else None, align, width, fit)
     lines = list(_tabulated_lines(headers, body, align, fmt, cut, room, min_width))
-    if wide or width is None or all(width_of(line) <= width for line in lines):
+    if wide or fit is None or width is None or all(width_of(line) <= width for line in lines):
         return iter(lines)
     return _fitted(headers, body, None, align, width, fit)
 
@@ -588,11 +573,7 @@ def status_line_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
     widths = values[13]
     if type(values[12]) is not str or widths is None:
         return None
-    try:
-        for value in values:
-            if type(value) is str:
-                value.encode("utf-8")
-    except UnicodeEncodeError:
+    if not all(utf8_encodable(value) for value in values if type(value) is str):
         return None
     if type(widths) is bytes:
         return tuple(values)
@@ -828,7 +809,7 @@ def _reports_table(project: Project, as_of: date, tolerance: Decimal, lang: Lang
     if not body:
         return word("none", lang)
     align = ("right", "left", "right", "right", "right", "right", "left", "left", "left", "left")
-    return "\n".join(_fit_lines(headers, body, align, "table", 9, width))
+    return "\n".join(fitted_table(headers, body, align, "table", 9, width, False, None))
 
 
 def _rjust(text: str, width: int) -> str:

@@ -37,6 +37,16 @@ def one_line(text: str) -> str:
     return " ".join(printable(text).split())
 
 
+def utf8_encodable(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (as SQLite's text, the index's): a name of bytes
+    that are not UTF-8, held with lone surrogates, cannot."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def spreadsheet_cell(text: str) -> str:
     """A text cell that a spreadsheet will never run as a formula (OWASP: prefix a quote)."""
     return "'" + text if text.startswith(_FORMULA_START) else text
