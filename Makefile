@@ -57,7 +57,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 typecheck: install
-	$(BIN)/mypy cli/core
+	$(BIN)/mypy cli
 
 ## Headless Chromium, Thai fonts and pdftotext for the browser tests (Debian packages). Installed
 ## when missing and we are root (as CI is); otherwise the browser tests skip, except under CI=true.

@@ -161,7 +161,8 @@ def localize(command: click.Command) -> None:
     translated again on every run (click keeps a command once made, and a process such as the
     tests' may run in both languages). The one-line help in a group's list is the help's first
     paragraph, whole (click would cut a Thai sentence, which has no full stop, mid-word)."""
-    for item in (command, *command.params):
+    items: tuple[Any, ...] = (command, *command.params)  # options and arguments: a help each, or None
+    for item in items:
         english = item.__dict__.setdefault("_english_help", getattr(item, "help", None))
         if english:
             item.help = i18n.translated(english)
@@ -169,7 +170,7 @@ def localize(command: click.Command) -> None:
         command.short_help = inspect.cleandoc(command.help).split("\n\n", 1)[0]
     # click makes the --help option once, its help in the language of that moment: made again.
     if getattr(command, "_help_option", None) is not None:
-        command._help_option = None  # type: ignore[attr-defined]
+        command._help_option = None
 
 
 def _lang_in(args: list[str]) -> str | None:
