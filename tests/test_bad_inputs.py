@@ -772,3 +772,22 @@ def test_the_format2_appends_refuse_a_broken_record_naming_file_line_and_field(
     result = run(command, "5026-2001", *APPENDS[command])
     assert_one_line_error(result, names="records/2567/kpi/5026-2001.toml:")
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("value", ["2023-10-01", "1979-05-27T07:32:00", "07:32:00"])
+def test_a_kpi_with_a_date_for_its_text_is_refused_not_a_crash(empty_repo: Path, value: str) -> None:
+    """The validator reads a TOML date as its ISO text, which a text field accepts: a KPI whose
+    unit was a date was taken as valid and status, show and export crashed (exit 3)."""
+    path = empty_repo / "records" / "2567" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(KPI_TEXT.replace('unit = "ร้อยละ"', f"unit = {value}"), "utf-8")
+    result = run("validate", "--as-of", AS_OF)
+    assert result.exit_code == 1, result.stdout
+    assert "records/2567/kpi/5026-2001.toml:8: error [wrong-type] unit: " in result.stdout
+    for args in (["status", "--kind", "kpi"], ["show", "5026-2001"], ["summary"]):
+        result = run(*args, "--as-of", AS_OF)
+        assert result.exit_code in (0, 1), (args, result.stderr)
+        assert "internal error" not in result.stderr
+    for command, options in APPENDS.items():
+        if command != "revise-budget":
+            assert_one_line_error(run(command, "5026-2001", *options), names="5026-2001.toml:8:")

@@ -93,6 +93,7 @@ def check_structure(data: dict[str, Any], key: KindKey = PROJECT) -> list[Proble
             continue  # a date-time where a date belongs: said once, by date-type
         problems.append((where, *_explain(error, where, key)))
     problems = _merge_misspellings(problems)
+    problems = _misplaced_dates(data, key, problems)
     # A date field is said wrong once: by date-type when it can say what to write instead
     # (a quoted date, a number), else by bad-date (a quoted day that does not exist).
     date_fixes = _date_type_problems(data, key, odd_dates)
@@ -104,6 +105,47 @@ def check_structure(data: dict[str, Any], key: KindKey = PROJECT) -> list[Proble
     unique = list(dict.fromkeys((where, rule) for where, rule, _ in problems))  # "" breaks two keywords
     first = {(where, rule): message for where, rule, message in reversed(problems)}
     return sorted(((w, r, first[w, r]) for w, r in unique), key=lambda p: (format_field(p[0]), p[1]))
+
+
+def _misplaced_dates(data: dict[str, Any], key: KindKey, problems: list[Problem]) -> list[Problem]:
+    """A TOML date, date-time or time where the schema wants no date is wrong-type there. The
+    validator reads it as its ISO text, which a text field (a name, a note) accepts: the record
+    was then taken with a date object for its text, and every command crashed on it."""
+    nodes = dict(_nodes(schema(key)))
+    dates = set(_date_positions(key))
+    kept = problems
+    for where, value in _temporal_values(data):
+        pattern = tuple("*" if isinstance(part, int) else part for part in where)
+        node = nodes.get(pattern)
+        if pattern in dates or node is None or "type" not in node:
+            continue  # a date position (date-type says), an unknown key or an enum: said already
+        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        title = str(node.get("title", ""))
+        kept = [p for p in kept if p[0] != where]
+        kept.append(
+            (
+                where,
+                "wrong-type",
+                _("{value} should be {types}{about}").format(
+                    value=_show(value), types=_types(types), about=_about(title)
+                ),
+            )
+        )
+    return kept
+
+
+def _temporal_values(
+    value: Any, where: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], date | time]]:
+    """Every date, date-time and time in ``value``, with its path."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _temporal_values(v, (*where, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _temporal_values(v, (*where, i))
+    elif isinstance(value, (date, time)):
+        yield where, value
 
 
 def _merge_misspellings(problems: list[Problem]) -> list[Problem]:
