@@ -791,3 +791,33 @@ def test_a_kpi_with_a_date_for_its_text_is_refused_not_a_crash(empty_repo: Path,
     for command, options in APPENDS.items():
         if command != "revise-budget":
             assert_one_line_error(run(command, "5026-2001", *options), names="5026-2001.toml:8:")
+
+
+@pytest.mark.parametrize(
+    "whole", ["fiscal_year = 2567.0", "results.quarter = 1.0", "evaluations.quarter = 1e0"]
+)
+def test_a_kpi_with_a_float_for_a_whole_number_is_refused_not_a_crash(empty_repo: Path, whole: str) -> None:
+    """JSON Schema counts 2567.0 an integer: a KPI with it was taken as valid and crashed."""
+    path = empty_repo / "records" / "2567" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    text = (
+        KPI_TEXT
+        + "\n[[results]]\nquarter = 1\nvalue = 5\n\n[[evaluations]]\nquarter = 1\nscore = 90\ndate = 2024-01-20\n"
+    )
+    key, value = whole.split(" = ")
+    if key == "fiscal_year":
+        text = text.replace("fiscal_year = 2567", whole)
+    else:
+        table = key.split(".")[0]
+        text = text.replace(f"[[{table}]]\nquarter = 1", f"[[{table}]]\nquarter = {value}")
+    path.write_text(text, "utf-8")
+    result = run("validate", "--as-of", AS_OF)
+    assert result.exit_code == 1, result.stdout
+    assert "error [wrong-type]" in result.stdout and "should be a whole number" in result.stdout, (
+        result.stdout
+    )
+    for args in (["status", "--kind", "kpi"], ["show", "5026-2001"], ["summary"]):
+        result = run(*args, "--as-of", AS_OF)
+        assert result.exit_code in (0, 1), (args, result.stderr)
+        assert "internal error" not in result.stderr
+    assert_one_line_error(run("add-result", "5026-2001", *APPENDS["add-result"]), names="5026-2001.toml:")
