@@ -821,3 +821,29 @@ def test_a_kpi_with_a_float_for_a_whole_number_is_refused_not_a_crash(empty_repo
         assert result.exit_code in (0, 1), (args, result.stderr)
         assert "internal error" not in result.stderr
     assert_one_line_error(run("add-result", "5026-2001", *APPENDS["add-result"]), names="5026-2001.toml:")
+
+
+@pytest.mark.parametrize(("target", "direction"), [("5e-324", "higher"), ("100", "lower")])
+def test_a_percent_of_target_past_any_figure_is_shown_as_none(
+    empty_repo: Path, target: str, direction: str
+) -> None:
+    """A target (or, where less is better, a result) so near 0 that its % of target is 10^326:
+    valid, and every command that showed the % crashed (quantize, the chart's scale)."""
+    path = empty_repo / "records" / "2567" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    value = "5e-324" if direction == "lower" else "45.5"
+    text = KPI_TEXT.replace("target = 100", f'target = {target}\ndirection = "{direction}"')
+    path.write_text(text + f"\n[[results]]\nquarter = 1\nvalue = {value}\ndate = 2024-01-20\n", "utf-8")
+    assert run("validate", "--as-of", AS_OF).exit_code == 0
+    for args in (
+        ["status", "5026-2001"],
+        ["status", "--kind", "kpi", "--format", "json"],
+        ["show", "5026-2001"],
+        ["summary"],
+        ["export", "--format", "ndjson", "-o", "out"],
+        ["site", "-o", "site"],
+    ):
+        result = run(*args, "--as-of", AS_OF)
+        assert result.exit_code == 0, (args, result.stderr)
+    kpis = json.loads(run("status", "--kind", "kpi", "--format", "json", "--as-of", AS_OF).stdout)["kpis"]
+    assert kpis[0]["percent_of_target"] is None
