@@ -397,6 +397,8 @@ def _config_bytes(case: dict[str, Any]) -> bytes:
             return b"x = " + b"[" * 3000 + b"]" * 3000 + b"\n"
         case "utf-16":
             return codecs.BOM_UTF16_LE + 'records = "records"\n'.encode("utf-16-le")
+        case "deep-pattern":  # re.compile: RecursionError
+            return b"code_pattern = '" + b"(" * 2000 + b")" * 2000 + b"'\n"
     return str(case["text"]).encode("utf-8")
 
 
