@@ -397,6 +397,8 @@ def _config_bytes(case: dict[str, Any]) -> bytes:
             return b"x = " + b"[" * 3000 + b"]" * 3000 + b"\n"
         case "utf-16":
             return codecs.BOM_UTF16_LE + 'records = "records"\n'.encode("utf-16-le")
+        case "deep-pattern":  # re.compile: RecursionError
+            return b"code_pattern = '" + b"(" * 2000 + b")" * 2000 + b"'\n"
     return str(case["text"]).encode("utf-8")
 
 
@@ -772,3 +774,78 @@ def test_the_format2_appends_refuse_a_broken_record_naming_file_line_and_field(
     result = run(command, "5026-2001", *APPENDS[command])
     assert_one_line_error(result, names="records/2567/kpi/5026-2001.toml:")
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("value", ["2023-10-01", "1979-05-27T07:32:00", "07:32:00"])
+def test_a_kpi_with_a_date_for_its_text_is_refused_not_a_crash(empty_repo: Path, value: str) -> None:
+    """The validator reads a TOML date as its ISO text, which a text field accepts: a KPI whose
+    unit was a date was taken as valid and status, show and export crashed (exit 3)."""
+    path = empty_repo / "records" / "2567" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(KPI_TEXT.replace('unit = "ร้อยละ"', f"unit = {value}"), "utf-8")
+    result = run("validate", "--as-of", AS_OF)
+    assert result.exit_code == 1, result.stdout
+    assert "records/2567/kpi/5026-2001.toml:8: error [wrong-type] unit: " in result.stdout
+    for args in (["status", "--kind", "kpi"], ["show", "5026-2001"], ["summary"]):
+        result = run(*args, "--as-of", AS_OF)
+        assert result.exit_code in (0, 1), (args, result.stderr)
+        assert "internal error" not in result.stderr
+    for command, options in APPENDS.items():
+        if command != "revise-budget":
+            assert_one_line_error(run(command, "5026-2001", *options), names="5026-2001.toml:8:")
+
+
+@pytest.mark.parametrize(
+    "whole", ["fiscal_year = 2567.0", "results.quarter = 1.0", "evaluations.quarter = 1e0"]
+)
+def test_a_kpi_with_a_float_for_a_whole_number_is_refused_not_a_crash(empty_repo: Path, whole: str) -> None:
+    """JSON Schema counts 2567.0 an integer: a KPI with it was taken as valid and crashed."""
+    path = empty_repo / "records" / "2567" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    text = (
+        KPI_TEXT
+        + "\n[[results]]\nquarter = 1\nvalue = 5\n\n[[evaluations]]\nquarter = 1\nscore = 90\ndate = 2024-01-20\n"
+    )
+    key, value = whole.split(" = ")
+    if key == "fiscal_year":
+        text = text.replace("fiscal_year = 2567", whole)
+    else:
+        table = key.split(".")[0]
+        text = text.replace(f"[[{table}]]\nquarter = 1", f"[[{table}]]\nquarter = {value}")
+    path.write_text(text, "utf-8")
+    result = run("validate", "--as-of", AS_OF)
+    assert result.exit_code == 1, result.stdout
+    assert "error [wrong-type]" in result.stdout and "should be a whole number" in result.stdout, (
+        result.stdout
+    )
+    for args in (["status", "--kind", "kpi"], ["show", "5026-2001"], ["summary"]):
+        result = run(*args, "--as-of", AS_OF)
+        assert result.exit_code in (0, 1), (args, result.stderr)
+        assert "internal error" not in result.stderr
+    assert_one_line_error(run("add-result", "5026-2001", *APPENDS["add-result"]), names="5026-2001.toml:")
+
+
+@pytest.mark.parametrize(("target", "direction"), [("5e-324", "higher"), ("100", "lower")])
+def test_a_percent_of_target_past_any_figure_is_shown_as_none(
+    empty_repo: Path, target: str, direction: str
+) -> None:
+    """A target (or, where less is better, a result) so near 0 that its % of target is 10^326:
+    valid, and every command that showed the % crashed (quantize, the chart's scale)."""
+    path = empty_repo / "records" / "2567" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    value = "5e-324" if direction == "lower" else "45.5"
+    text = KPI_TEXT.replace("target = 100", f'target = {target}\ndirection = "{direction}"')
+    path.write_text(text + f"\n[[results]]\nquarter = 1\nvalue = {value}\ndate = 2024-01-20\n", "utf-8")
+    assert run("validate", "--as-of", AS_OF).exit_code == 0
+    for args in (
+        ["status", "5026-2001"],
+        ["status", "--kind", "kpi", "--format", "json"],
+        ["show", "5026-2001"],
+        ["summary"],
+        ["export", "--format", "ndjson", "-o", "out"],
+        ["site", "-o", "site"],
+    ):
+        result = run(*args, "--as-of", AS_OF)
+        assert result.exit_code == 0, (args, result.stderr)
+    kpis = json.loads(run("status", "--kind", "kpi", "--format", "json", "--as-of", AS_OF).stdout)["kpis"]
+    assert kpis[0]["percent_of_target"] is None

@@ -165,6 +165,31 @@ def test_the_index_keys_by_day_the_findings_of_the_rules_that_read_it() -> None:
     assert {"future-date", "evaluation-early"} <= reading  # format 2's
 
 
+def test_the_index_keeps_apart_the_wordings_of_every_rule_that_shows_a_date_as_typed() -> None:
+    """A rule whose message shows a date as the person typed dates (``ctx.show``) is one the
+    index keeps per wording: result-late was not, and a BE run was shown an ISO run's words."""
+    from projledger.core.kinds import KINDS
+    from projledger.core.rules import TYPED_DATE_RULES
+
+    every_rule = [rule for kind in KINDS.values() for rule in kind.rules]
+    showing = {rule.id for rule in every_rule if "ctx.show" in inspect.getsource(rule.check)}
+    assert showing == TYPED_DATE_RULES
+
+
+def test_a_kpis_finding_is_worded_as_typed_with_the_index_as_without(
+    empty_repo: Path, cache_dir: Path
+) -> None:
+    kpi = (DATA / "format2" / "kpi" / "5026-2001.toml").read_text("utf-8")
+    path = empty_repo / "records" / "2565" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(kpi.replace("date = 2022-04-25", "date = 2022-06-25"), "utf-8")
+    for as_of, day in (("2023-09-30", "2022-06-25"), ("30/09/2566", "25/06/2565")) * 2:
+        with_index = run("validate", "--as-of", as_of).stdout
+        without = run("validate", "--as-of", as_of, "--no-cache").stdout
+        assert with_index == without
+        assert f"[result-late] results[2].date: a result of quarter 2 dated {day}," in with_index
+
+
 def test_broken_files_are_indexed_too(
     tmp_path: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

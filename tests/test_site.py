@@ -487,3 +487,39 @@ def test_a_rebuild_links_and_removes_only_pages_of_the_site(
     result = rebuild()
     assert planted.read_text("utf-8") == "mine"
     assert result.kept == len(result.manifest) and not result.rendered
+
+
+@pytest.mark.parametrize("rate", ["5000", "90000000000000"])
+def test_a_chart_far_past_100_percent_has_a_few_grid_lines(rate: str) -> None:
+    """Disbursed far above the budget (a warning, the record is valid): a grid line every 50 %
+    up to 90 trillion % never ended, and the site hung."""
+    from decimal import Decimal
+
+    quarters = [site_core.ChartQuarter(1, date(2022, 12, 31), Decimal(rate), Decimal(32), None)]
+    svg = site_core.quarter_svg(site_core.QuarterChart("t", quarters), "c", "en")
+    assert 2 <= svg.count('<line class="grid"') <= 13
+
+
+def test_the_site_of_a_project_that_disbursed_a_trillion_times_its_budget_is_built(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import subprocess
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    assert run("init", ".").exit_code == 0
+    record = (Path(__file__).parent / "data" / "bad" / "base.toml").read_text("utf-8")
+    record = record.replace("budget = 120000.00", "budget = 1.00").replace(
+        "disbursed = 10000.00", "disbursed = 900000000000.00"
+    )
+    path = tmp_path / "records" / "2567" / "50100000-0001.toml"
+    path.parent.mkdir(parents=True)
+    path.write_text(record, "utf-8")
+    program = Path(sys.executable).parent / "projledger"
+    done = subprocess.run(
+        [str(program), "site", "--as-of", "2024-09-30", "-o", str(tmp_path / "_site")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr

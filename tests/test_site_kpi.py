@@ -188,3 +188,22 @@ def test_evaluated_projects_without_kpis_show_their_mean_score(f2: Path) -> None
     got = figures(index)
     assert (got["kpis"], got["project_score_mean"], got["kpi_score_mean"]) == (["0"], ["95.50"], ["-"])
     assert 'id="kpi-list"' not in index
+
+
+@pytest.mark.parametrize("left_out", ["issue", "dimension", "goal"])
+def test_a_kpi_whose_strategy_lacks_a_key_has_its_page(f2: Path, left_out: str) -> None:
+    """Each key of [strategy] is optional: the page looked each one up and crashed (internal
+    error, exit 3) on a record without it."""
+    path = f2 / "records" / "2565" / "kpi" / f"{KPI}.toml"
+    path.write_text(
+        "".join(
+            line for line in path.read_text("utf-8").splitlines(True) if not line.startswith(f"{left_out} =")
+        ),
+        "utf-8",
+    )
+    assert f"kpi/{KPI}.toml" not in run("validate", "--as-of", "2022-06-30").stdout
+    assert run("site", "--as-of", "2022-06-30", "--lang", "en").exit_code == 0
+    strategy = re.search(
+        r"<dt>alignment with the 20-year plan</dt><dd>([^<]*)</dd>", page(f2, f"kpis/{KPI}.html")
+    )
+    assert strategy and f"{left_out}:" not in strategy.group(1) and not strategy.group(1).endswith("; ")

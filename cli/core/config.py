@@ -153,7 +153,7 @@ def parse_config(path: Path) -> Config:
     pattern = data.get("code_pattern", DEFAULT_CODE_PATTERN)
     try:
         re.compile(pattern)
-    except (re.error, TypeError):
+    except (re.error, TypeError, OverflowError, RecursionError):  # a{4294967296}; ((( ... )))
         raise ConfigError(
             _("code_pattern is not a valid regular expression"), path=path, field="code_pattern"
         ) from None

@@ -43,6 +43,10 @@ KPI_CODE_PATTERN = r"^[0-9]{4}-[0-9]{4}$"
 KPI_FOLDER = "kpi"
 
 
+#: The most digits (less one) a % of target has before its point: a thousand trillion %.
+_LARGEST_PERCENT_DIGITS = 15
+
+
 @dataclass(frozen=True)
 class KpiResult:
     """The cumulative result at the end of a fiscal quarter; ``index``: its 1-based place."""
@@ -96,10 +100,14 @@ class Kpi:
 
     def percent_of_target(self, value: Decimal) -> Decimal | None:
         """``value`` as % of the target, respecting the direction; None when it has no meaning
-        (a target of 0; a value of 0 where less is better)."""
+        (a target of 0; a value of 0 where less is better; a divisor so near 0 that the % is
+        past any figure: ``target = 5e-324`` made one of 10^326, which no table, file or chart
+        could show, and every command that showed it crashed)."""
         if self.direction == "lower":
-            return self.target / value * HUNDRED if value != 0 and self.target != 0 else None
-        return value / self.target * HUNDRED if self.target != 0 else None
+            percent = self.target / value * HUNDRED if value != 0 and self.target != 0 else None
+        else:
+            percent = value / self.target * HUNDRED if self.target != 0 else None
+        return None if percent is None or percent.adjusted() > _LARGEST_PERCENT_DIGITS else percent
 
     def met(self, value: Decimal) -> bool:
         """Whether ``value`` meets the target (at or above it; at or below where less is better)."""

@@ -406,5 +406,19 @@ AS_OF_RULES = frozenset(rule.id for rule in RULES if rule.reads_day)
 
 #: The rules whose messages show dates the way the person typed them (``calendar.show_day``:
 #: BE or ISO, "today" or "the day of the check"): the index keeps their findings only when
-#: worded the plain way (``calendar.is_plain_wording``).
-TYPED_DATE_RULES = frozenset({"future-report", "report-date-order", "report-month"})
+#: worded the plain way (``calendar.is_plain_wording``). Format 2's and the KPIs' too: without
+#: them, a KPI's result-late worded in ISO by one run was shown in ISO to a BE run, and the index
+#: and --no-cache said the same finding two ways.
+TYPED_DATE_RULES = frozenset(
+    {
+        "future-report",
+        "report-date-order",
+        "report-month",
+        "future-date",
+        "evaluation-early",
+        "revision-order",
+        "revision-outside",
+        "result-early",
+        "result-late",
+    }
+)

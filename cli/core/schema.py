@@ -83,7 +83,7 @@ def check_structure(data: dict[str, Any], key: KindKey = PROJECT) -> list[Proble
     """Every place where ``data`` breaks the schema, as (path, rule, message), path 0-based."""
     validator = _validator(key)
     decimals = decimal_problems(data, key)
-    if not decimals and _valid_as_it_is(data, key, validator):
+    if not decimals and not _floats_for_whole_numbers(data, key) and _valid_as_it_is(data, key, validator):
         return []
     problems: list[Problem] = list(decimals)
     instance, odd_dates = _to_json(data)
@@ -93,6 +93,7 @@ def check_structure(data: dict[str, Any], key: KindKey = PROJECT) -> list[Proble
             continue  # a date-time where a date belongs: said once, by date-type
         problems.append((where, *_explain(error, where, key)))
     problems = _merge_misspellings(problems)
+    problems = _misread_values(data, key, problems)
     # A date field is said wrong once: by date-type when it can say what to write instead
     # (a quoted date, a number), else by bad-date (a quoted day that does not exist).
     date_fixes = _date_type_problems(data, key, odd_dates)
@@ -104,6 +105,66 @@ def check_structure(data: dict[str, Any], key: KindKey = PROJECT) -> list[Proble
     unique = list(dict.fromkeys((where, rule) for where, rule, _ in problems))  # "" breaks two keywords
     first = {(where, rule): message for where, rule, message in reversed(problems)}
     return sorted(((w, r, first[w, r]) for w, r in unique), key=lambda p: (format_field(p[0]), p[1]))
+
+
+def _misread_values(data: dict[str, Any], key: KindKey, problems: list[Problem]) -> list[Problem]:
+    """What the validator takes for what it is not, made wrong-type at its field (one finding):
+    a TOML date, date-time or time where the schema wants no date (the validator reads it as
+    its ISO text, which a text field, a name or a note, accepts), and a TOML float with no
+    fraction where it wants a whole number (``fiscal_year = 2565.0``: JSON Schema counts 2565.0
+    an integer). Either was taken into the record as it was, and every command crashed on it."""
+    nodes = dict(_nodes(schema(key)))
+    dates = set(_date_positions(key))
+    kept = problems
+    for where, value in _odd_values(data):
+        pattern = tuple("*" if isinstance(part, int) else part for part in where)
+        node = nodes.get(pattern)
+        if pattern in dates or node is None or "type" not in node:
+            continue  # a date position (date-type says), an unknown key or an enum: said already
+        types = node["type"] if isinstance(node["type"], list) else [node["type"]]
+        if isinstance(value, Decimal) and "integer" not in types:
+            continue
+        shown = _show(value)
+        if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 20 and "." not in shown:
+            shown = f"{value:f}.0"  # 1e0, 2.565e3: a float all the same
+        kept = [p for p in kept if p[0] != where]
+        kept.append(
+            (
+                where,
+                "wrong-type",
+                _("{value} should be {types}{about}").format(
+                    value=shown, types=_types(types), about=_about(str(node.get("title", "")))
+                ),
+            )
+        )
+    return kept
+
+
+@cache
+def _whole_number_positions(key: KindKey) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema wants a whole number."""
+    return tuple(path for path, node in _nodes(schema(key)) if node.get("type") == "integer")
+
+
+def _floats_for_whole_numbers(data: dict[str, Any], key: KindKey) -> bool:
+    """Whether a float stands where a whole number belongs (the validator takes 2565.0)."""
+    return any(
+        isinstance(value, (Decimal, float))
+        for pattern in _whole_number_positions(key)
+        for _where, value in _values_at(data, pattern)
+    )
+
+
+def _odd_values(value: Any, where: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
+    """Every date, date-time, time and float (``Decimal``) in ``value``, with its path."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from _odd_values(v, (*where, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _odd_values(v, (*where, i))
+    elif isinstance(value, (date, time, Decimal, float)):
+        yield where, value
 
 
 def _merge_misspellings(problems: list[Problem]) -> list[Problem]:

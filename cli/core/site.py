@@ -370,6 +370,10 @@ class ChartQuarter:
     disbursed: Decimal | None
 
 
+#: The most grid lines a quarterly chart draws above 0.
+_MOST_TICKS = 12
+
+
 @dataclass
 class QuarterChart:
     """Bars of a cumulative % per quarter, the targets as a dashed line with squares (drawn by
@@ -392,6 +396,8 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     values = [q.rate for q in quarters if q.rate is not None] + [q.target for q in quarters if q.target]
     scale_max = max([HUNDRED, *values])
     step_value = 25 if scale_max <= 100 else 50
+    while scale_max > step_value * _MOST_TICKS:  # far past 100 %: a tick every 50 % never ended
+        step_value *= 10  # (disbursed 900 billion of a budget of 1 baht is 90 trillion %)
     top_value = int(-(-scale_max // step_value) * step_value)
     plot_h = height - top - bottom
     baseline = float(top + plot_h)
