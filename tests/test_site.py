@@ -523,3 +523,17 @@ def test_the_site_of_a_project_that_disbursed_a_trillion_times_its_budget_is_bui
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("rate", ["101", "130", "149.99", "150", "612.5"])
+def test_a_bar_past_100_percent_stays_inside_the_chart(rate: str) -> None:
+    """The chart's top is the first grid line at or above the highest value: a Decimal's //
+    cuts toward 0, and -(-130 // 50) made the top 100, so a bar of 130 % was cut off."""
+    from decimal import Decimal
+
+    quarters = [site_core.ChartQuarter(1, date(2022, 12, 31), Decimal(rate), Decimal(32), None)]
+    svg = site_core.quarter_svg(site_core.QuarterChart("t", quarters), "c", "en")
+    ticks = [int(t) for t in re.findall(r'class="tick"[^>]*>(\d+)</text>', svg)]
+    assert max(ticks) >= Decimal(rate) > max(ticks) - (ticks[1] - ticks[0])
+    (bar,) = re.findall(r'<rect class="bar" x="[^"]+" y="([^"]+)"', svg)
+    assert float(bar) >= 24  # at or below the plot's top: the whole bar is drawn

@@ -32,6 +32,7 @@ import contextlib
 import glob
 import hashlib
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -398,7 +399,7 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     step_value = 25 if scale_max <= 100 else 50
     while scale_max > step_value * _MOST_TICKS:  # far past 100 %: a tick every 50 % never ended
         step_value *= 10  # (disbursed 900 billion of a budget of 1 baht is 90 trillion %)
-    top_value = int(-(-scale_max // step_value) * step_value)
+    top_value = math.ceil(scale_max / step_value) * step_value  # a Decimal's // cuts toward 0
     plot_h = height - top - bottom
     baseline = float(top + plot_h)
     slot = (width - left - right) / max(len(quarters), 1)
