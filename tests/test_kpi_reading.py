@@ -331,3 +331,27 @@ def test_show_of_a_format2_project_adds_its_evaluations_and_budget_after_transfe
     assert "สยป. ประเมินโครงการ : ไตรมาสที่ 1 100.0000" in early
     html = _ok("show", "01000000-2475", AS_OF, "--format", "html")
     assert "งบประมาณหลังปรับโอน" in html and "สยป. ประเมินโครงการ : ไตรมาสที่ 2 95.5000" in html
+
+
+@pytest.mark.parametrize(
+    ("name", "year"),
+    [("2568", 2568), ("๒๕๖๘", None), ("256", None), ("25680", None), ("kpi", None), ("", None)],
+)
+def test_a_folder_is_a_fiscal_years_when_named_by_four_ascii_digits(name: str, year: int | None) -> None:
+    from projledger.core.record import folder_fiscal_year
+
+    assert folder_fiscal_year(name) == year
+
+
+@pytest.mark.parametrize(("folder", "own"), [("2568", True), ("๒๕๖๘", False)])
+def test_a_kpis_portfolio_is_the_records_folder_above_its_years_folder(
+    tmp_path: Path, folder: str, own: bool
+) -> None:
+    # the rules (folder-year, kpi-folder-year) and export read a year's folder as four ASCII
+    # digits: the KPI's portfolio is found by the same test, not by str.isdigit's Thai digits
+    from projledger.core.config import load_config
+    from projledger.core.kpi import portfolio_of
+
+    config = load_config(tmp_path)
+    kpi = tmp_path / "elsewhere" / folder / "kpi" / "5001-0001.toml"
+    assert portfolio_of(str(kpi), config) == (tmp_path / "elsewhere" if own else config.records_dir)

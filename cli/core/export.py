@@ -441,8 +441,9 @@ def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
     agency = code[:8] if re.fullmatch(r"[0-9]{8}", code[:8]) else None
     year = facts.get("fiscal_year")
     if not isinstance(year, int):
-        folder = Path(item.path).parent.name
-        year = int(folder) if folder.isascii() and folder.isdigit() and len(folder) == 4 else None
+        from .record import folder_fiscal_year
+
+        year = folder_fiscal_year(Path(item.path).parent.name)
     common = (ctx.repository, agency, year, item.path)
     for line, field, rule, severity, message, column in json.loads(item.findings):
         yield (*common, line, column, field or None, rule, severity, message)

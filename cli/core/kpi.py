@@ -30,6 +30,7 @@ from .record import (
     _decimal,
     decode,
     evaluations,
+    folder_fiscal_year,
     path_names,
     read_record_bytes,
 )
@@ -228,7 +229,7 @@ def portfolio_of(kpi_path: str, config: Config) -> Path:
     """The records folder a KPI belongs to: the folder above its year's folder when it lies in
     ``<records>/<FY>/kpi/`` (wherever the command was run from), else the repository's."""
     path = Path(os.path.abspath(kpi_path))
-    if path.parent.name == KPI_FOLDER and path.parent.parent.name.isdigit():
+    if path.parent.name == KPI_FOLDER and folder_fiscal_year(path.parent.parent.name) is not None:
         return path.parents[2]
     return config.records_dir
 

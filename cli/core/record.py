@@ -273,6 +273,12 @@ def document_from_bytes(raw: bytes, path: Path | str) -> Document:
     return Document(path=path, text=text, data=parse(text, path, raw.removeprefix(codecs.BOM_UTF8)))
 
 
+def folder_fiscal_year(name: str) -> int | None:
+    """The fiscal year a records folder is named after (``records/2568/``: four ASCII digits,
+    not Thai ones), else None."""
+    return int(name) if len(name) == 4 and name.isascii() and name.isdigit() else None
+
+
 def path_names(path: Path | str) -> tuple[str, str]:
     """(stem, name of its folder) of ``path``, as ``PurePath(path).stem`` and ``.parent.name`` give
     them, without making a ``Path`` of a str on POSIX (parsing one costs about as much as every rule

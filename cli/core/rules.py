@@ -35,7 +35,7 @@ from .findings import Severity
 from .i18n import N_, _, language
 from .labels import label
 from .money import format_money
-from .record import Document, Project, Report, path_names
+from .record import Document, Project, Report, folder_fiscal_year, path_names
 from .status import PLAN_RANK, budget_on, computed_status_of
 
 #: Days into the next month a report may still be dated: clerks file last month's report early on.
@@ -373,7 +373,7 @@ def optimistic_status(ctx: RuleContext[Project]) -> Iterator[Hit]:
 def folder_year(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """A record lies in the folder of its fiscal year (records/<FY>/<code>.toml)."""
     folder = path_names(ctx.document.path)[1]
-    if folder.isascii() and folder.isdigit() and len(folder) == 4 and int(folder) != ctx.project.fiscal_year:
+    if folder_fiscal_year(folder) not in (None, ctx.project.fiscal_year):
         text = _("fiscal year {year} but the file lies in folder {folder}; move it to records/{year}/")
         yield "fiscal_year", text.format(year=ctx.project.fiscal_year, folder=folder)
 

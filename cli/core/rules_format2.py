@@ -20,7 +20,7 @@ from .findings import Severity
 from .i18n import _
 from .kpi import KPI_FOLDER, Kpi
 from .money import format_money
-from .record import Project, path_names
+from .record import Project, folder_fiscal_year, path_names
 from .rules import Hit, Rule, RuleContext, _plausible
 
 #: The unit of a percentage, in which a target above 100 is suspect (percent-target).
@@ -139,19 +139,15 @@ def kpi_folder_year(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
     fiscal_year = ctx.project.fiscal_year
     if folder == KPI_FOLDER:
         year = parts[-3] if len(parts) > 2 else ""
-        if not _a_year(year) or int(year) == fiscal_year:
+        if folder_fiscal_year(year) in (None, fiscal_year):
             return
         where = f"{year}/{KPI_FOLDER}"
-    elif _a_year(folder):
+    elif folder_fiscal_year(folder) is not None:
         where = folder  # a fiscal year's folder, but not its kpi folder
     else:
         return  # a KPI given alone, outside a records folder's layout
     text = _("a KPI of fiscal year {year} lies in folder {folder}; move it to records/{year}/kpi/")
     yield "fiscal_year", text.format(year=fiscal_year, folder=where)
-
-
-def _a_year(folder: str) -> bool:
-    return folder.isascii() and folder.isdigit() and len(folder) == 4
 
 
 def kpi_be_year(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
