@@ -483,7 +483,17 @@ def test_every_finding_rule_speaks_thai(source: Path, walk_repo: Path, keys: set
             "the character '\\x01' is not allowed here",
         ),
         ("Unterminated string", "ข้อความไม่ได้ปิด", "a string is not closed"),
-        ("Cannot declare ('agency',) twice", "('agency',) ถูกประกาศซ้ำ", "('agency',) is declared twice"),
+        ("Cannot declare ('agency',) twice", "'agency' ถูกประกาศซ้ำ", "'agency' is declared twice"),
+        (
+            "Cannot mutate immutable namespace ('reports', 'ผล ดี')",
+            "'reports.\"ผล ดี\"'",
+            "'reports.\"ผล ดี\"' is already complete",
+        ),
+        (
+            "Escaped character is not a Unicode scalar value (at line 4, column 12)",
+            "ไม่ได้ระบุอักขระใด (เป็นค่า surrogate หรือเกิน U+10FFFF) (บรรทัด 4 คอลัมน์ 12)",
+            "names no character (a surrogate, or past U+10FFFF) (line 4, column 12)",
+        ),
         ("Invalid value (at line 3, column 7)", "(บรรทัด 3 คอลัมน์ 7)", "(line 3, column 7)"),
         (
             "Some new words of a later tomli",

@@ -182,6 +182,10 @@ _TOML_PROBLEMS = (
     (r"Unclosed inline table", N_("an inline table { ... } is not closed")),
     (r"Unescaped '\\' in a string", N_("a backslash (\\) in a string that escapes nothing")),
     (r"Unterminated string", N_("a string is not closed: its closing quote is missing")),
+    (
+        r"Escaped character is not a Unicode scalar value",
+        N_("a \\u or \\U escape that names no character (a surrogate, or past U+10FFFF)"),
+    ),
     (r"Cannot declare (?P<what>.+) twice", N_("{what} is declared twice")),
     (
         r"Cannot mutate immutable namespace (?P<what>.+)",
@@ -193,6 +197,25 @@ _TOML_PROBLEMS = (
     (r"Illegal character (?P<what>.+)", N_("the character {what} is not allowed here")),
     (r"Expected (?P<what>.+)", N_("{what} is expected here")),
 )
+
+
+def _key_words(what: str) -> str:
+    """A key as the record spells it, 'agency.name', where tomli names it as a Python tuple,
+    ``('agency', 'name')``; anything else as it is."""
+    import ast
+    import json
+    import re
+
+    if not what.startswith("("):
+        return what
+    try:
+        parts = ast.literal_eval(what)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return what
+    if not (isinstance(parts, tuple) and parts and all(isinstance(part, str) for part in parts)):
+        return what
+    bare = re.compile(r"[A-Za-z0-9_-]+")
+    return "'" + ".".join(p if bare.fullmatch(p) else json.dumps(p, ensure_ascii=False) for p in parts) + "'"
 
 
 def toml_problem(words: str) -> str:
@@ -212,6 +235,6 @@ def toml_problem(words: str) -> str:
     for pattern, msgid in _TOML_PROBLEMS:
         found = re.fullmatch(pattern, words)
         if found:  # formatted only with what it names: "{ ... }" is a brace, not a field
-            named = found.groupdict()
+            named = {name: _key_words(what) for name, what in found.groupdict().items()}
             return (_(msgid).format(**named) if named else _(msgid)) + where
     return _("the TOML reader says: {words}").format(words=words) + where
