@@ -355,3 +355,16 @@ def test_a_kpis_portfolio_is_the_records_folder_above_its_years_folder(
     config = load_config(tmp_path)
     kpi = tmp_path / "elsewhere" / folder / "kpi" / "5001-0001.toml"
     assert portfolio_of(str(kpi), config) == (tmp_path / "elsewhere" if own else config.records_dir)
+
+
+def test_a_kpis_code_given_twice_is_said_of_a_kpi(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    monkeypatch.chdir(make_kpi_repo(tmp_path))
+    (tmp_path / "records" / "2566" / "kpi").mkdir(parents=True)
+    shutil.copy(tmp_path / "records/2565/kpi/5026-2002.toml", tmp_path / "records/2566/kpi/5026-2002.toml")
+    result = run("validate")
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stdout.splitlines() if "[duplicate-code]" in line]
+    assert "KPI 5026-2002 has another record at records/2565/kpi/5026-2002.toml" in line
+    assert "project" not in line

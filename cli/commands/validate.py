@@ -47,7 +47,7 @@ def validate(
     paths: tuple[Path, ...], output_format: str, strict: bool, no_cache: bool, as_of: date | None
 ) -> None:
     from ..core.index import Index, as_findings, check_many, jobs_wanted
-    from ..core.repository import list_records, repeated_codes
+    from ..core.repository import KPI_FOLDER, list_records, repeated_codes
 
     config = reading_config(bool(paths), paths)
     day = day_of_check(config, as_of)  # messages name it as it was typed
@@ -76,9 +76,11 @@ def validate(
     index_of: dict[str, int] = {}
     for path, earlier in repeated_codes(to_check):
         index_of = index_of or {p: i for i, p in reversed(list(enumerate(to_check)))}
-        message = _("project {code} has another record at {path}; a code has one record").format(
-            code=Path(path).stem, path=shown_at(index_of[earlier])
-        )
+        message = (
+            _("KPI {code} has another record at {path}; a code has one record")
+            if Path(path).parent.name == KPI_FOLDER
+            else _("project {code} has another record at {path}; a code has one record")
+        ).format(code=Path(path).stem, path=shown_at(index_of[earlier]))
         findings.append(
             Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
         )
