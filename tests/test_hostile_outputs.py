@@ -545,3 +545,21 @@ def test_a_link_to_the_processs_own_stdout_is_written_into(tree: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.decode("utf-8").startswith("**** แบบ")
     assert os.readlink(link) == "/proc/self/fd/1"
+
+
+@pytest.mark.parametrize("spelling", ["projledger.toml", "docs/../projledger.toml", "link to it"])
+@pytest.mark.parametrize("command", COMMANDS, ids=[c.name for c in COMMANDS])
+def test_no_output_replaces_the_repositorys_settings(tree: Path, command: Command, spelling: str) -> None:
+    # a slip of the clerk's (-o projledger.toml) would lose the repository's settings: refused
+    # as the records folder and .git are, whatever the spelling of the path
+    repo = tree / "repo"
+    (repo / "projledger.toml").write_text('records = "records"\n', "utf-8")
+    if spelling == "link to it":
+        (repo / "docs" / "settings.toml").symlink_to(repo / "projledger.toml")
+        spelling = "docs/settings.toml"
+    before = snapshot(tree)
+    result = run(*command.args(spelling))
+    assert result.exit_code == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert spelling in line and "settings file" in line, line
+    assert changed(before, snapshot(tree)) == set()

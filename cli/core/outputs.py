@@ -189,6 +189,8 @@ def protected_places(config: Config, cwd: Path | str) -> list[tuple[str, Path]]:
     """(what it is, where it is resolved) of every place an output may never go."""
     records = config.records_dir.resolve()
     places = [(_("the records folder, which holds records only"), records)]
+    if config.path is not None:  # an --output of "projledger.toml" by a slip must not replace it
+        places.append((_("the repository's settings file"), config.path.resolve()))
     for git in git_dirs((records, config.root, Path(cwd))):
         places.append((_("the repository's .git, which git alone may write"), git))
     return places
@@ -200,11 +202,12 @@ def _forbidden(
     for what, place in protected_places(config, cwd):
         for path in where:
             if path.is_relative_to(place) or (folder and place.is_relative_to(path)):
-                said = (
-                    _("holds {what} ({place}); write it elsewhere")
-                    if not path.is_relative_to(place)
-                    else _("is in {what} ({place}); write it elsewhere")
-                )
+                if path == place:
+                    said = _("is {what} ({place}); write it elsewhere")
+                elif path.is_relative_to(place):
+                    said = _("is in {what} ({place}); write it elsewhere")
+                else:
+                    said = _("holds {what} ({place}); write it elsewhere")
                 return _refuse(given, said.format(what=what, place=place), "usage", field)
     return None
 
