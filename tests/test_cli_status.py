@@ -230,3 +230,20 @@ def test_installed_command(pf: Path) -> None:
 def test_help_has_an_example() -> None:
     result = run("status", "--help")
     assert "Example:" in result.stdout and "--plan-status" in result.stdout
+
+
+@pytest.mark.parametrize("command", [("status",), ("summary", "--by", "agency")])
+def test_markdown_shows_record_text_as_typed_never_as_html(repo: Path, command: tuple[str, ...]) -> None:
+    # a reviewer pastes it where Markdown is rendered: "<!--" in a name hid the rest of the
+    # table there, "<img ...>" was an element; as entities they read as typed
+    path = next((repo / "records").rglob("*.toml"))
+    text = path.read_text("utf-8")
+    text = text.replace('name = "', 'name = "<!-- a | b & <img src=x> ', 1)
+    text = text.replace('department = "', 'department = "<!-- ', 1)
+    path.write_text(text, "utf-8")
+    result = run(*command, "--format", "markdown", "--as-of", "31/03/2565")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "<" not in result.stdout and ">" not in result.stdout, result.stdout
+    assert "&lt;!--" in result.stdout
+    assert len({line.replace("\\|", "").count("|") for line in lines if line.startswith("|")}) == 1

@@ -184,6 +184,9 @@ def test_changes_text_names_each_record_and_what_changed() -> None:
     markdown = changes_text(changes[:1], "HEAD", "th", markdown=True)
     assert markdown.splitlines()[0] == "**เปลี่ยนแปลงตั้งแต่ HEAD**"
     assert markdown.splitlines()[2].startswith("- **01000000-2475 ")
+    hostile = compare("records/2565/<b>.toml", None, 'code = "x"\nname = "<!-- a & b"\n')
+    markdown = changes_text([hostile], "HEAD", "en", markdown=True)
+    assert "- **x &lt;!-- a &amp; b** (records/2565/&lt;b&gt;.toml)" in markdown, markdown
 
 
 # --- the size limit holds for every revision (issue 17.12) ----------------------------------

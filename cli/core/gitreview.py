@@ -28,7 +28,7 @@ from .labels import REVIEW_WORDS, Lang, label
 from .money import format_money, format_percent
 from .record import MAX_RECORD_BYTES, parse, read_at_most, read_record_bytes
 from .repository import real
-from .text import one_line, printable
+from .text import markdown_text, one_line, printable
 
 ChangeKind = Literal["added", "deleted", "modified", "renamed"]
 RECORD_SUFFIX = ".toml"
@@ -403,7 +403,7 @@ def changes_text(changes: Sequence[Change], rev: str, lang: Lang = "th", *, mark
         head = one_line(head)
         phrases = "; ".join(describe(change, lang))
         if markdown:
-            lines.append(f"- **{head}** ({printable(change.path)}): {phrases}")
+            lines.append(f"- **{markdown_text(head)}** ({markdown_text(change.path)}): {phrases}")
         else:
             lines.append(f"{head}  [{printable(change.path)}]")
             lines.append(f"  {phrases}")

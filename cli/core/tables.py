@@ -33,7 +33,7 @@ from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, exact_or_none, text_or_none
-from .text import ENVELOPE_VERSION, one_line, printable, spreadsheet_cell, utf8_encodable
+from .text import ENVELOPE_VERSION, markdown_text, one_line, printable, spreadsheet_cell, utf8_encodable
 
 if TYPE_CHECKING:  # a table is made of rows: no record is read here
     from .record import Project
@@ -341,9 +341,8 @@ def summary_csv(summary: Summary) -> str:
 
 
 def _text(text: str, fmt: str) -> str:
-    """Record text for a table cell: one printable line; pipes escaped in markdown."""
-    cleaned = one_line(text)
-    return cleaned.replace("|", "\\|") if fmt == "markdown" else cleaned
+    """Record text for a table cell: one printable line (in markdown, ``markdown_text``)."""
+    return markdown_text(text) if fmt == "markdown" else one_line(text)
 
 
 def _shown(make: Callable[[], Iterator[str]], fmt: str) -> Iterator[str]:

@@ -37,6 +37,14 @@ def one_line(text: str) -> str:
     return " ".join(printable(text).split())
 
 
+def markdown_text(text: str) -> str:
+    """Record text in Markdown, shown as typed: one printable line, ``& < >`` as entities (a
+    name holding ``<!--`` hid the rest of a table where Markdown is rendered) and pipes escaped
+    (a table's cells)."""
+    escaped = one_line(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("|", "\\|")
+
+
 def utf8_encodable(text: str) -> bool:
     """Whether ``text`` can be written as UTF-8 (as SQLite's text, the index's): a name of bytes
     that are not UTF-8, held with lone surrogates, cannot."""
