@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .calendar import format_be
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL, Lang, label, word
 from .money import format_percent
-from .portfolio import KpiRow, latest_evaluation, result_known
+from .portfolio import SORTS, KpiRow, latest_evaluation, result_known
 from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _no_paint, _text, fitted_table
 
 if TYPE_CHECKING:
@@ -113,14 +113,11 @@ def _worst(row: KpiRow) -> tuple[int, str]:
     return (0 if row.met is False else 1 if row.met is None else 2), row.code
 
 
-#: How ``status --sort`` orders KPIs: the sorts that read what a KPI has; any other sort of
-#: projects (state, progress...) orders KPIs worst first.
+#: How ``status --sort`` orders KPIs: the sorts of projects that read what a KPI has too; any
+#: other (state, progress...) orders KPIs worst first.
 KPI_SORTS: dict[str, Callable[[KpiRow], Any]] = {
     "worst": _worst,
-    "code": lambda r: r.code,
-    "name": lambda r: (r.name, r.code),
-    "agency": lambda r: (r.agency_code, r.code),
-    "fiscal-year": lambda r: (r.fiscal_year, r.code),
+    **{sort: SORTS[sort] for sort in ("code", "name", "agency", "fiscal-year")},
 }
 
 
