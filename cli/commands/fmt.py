@@ -8,9 +8,10 @@ import click
 
 from ..core.errors import ProjledgerError, RecordError
 from ..core.i18n import N_, _, ngettext
+from ..core.record import read_record_bytes
 from ..core.text import one_line
 from .options import PathArgument, echo_findings, reading_config
-from .rewriting import error_finding, read_record, record_targets
+from .rewriting import error_finding, record_targets
 
 
 @click.command(
@@ -72,15 +73,14 @@ def fmt(paths: tuple[Path, ...], check: bool) -> None:
 
         try:
             if check:
-                change(read_record(path))
+                change(read_record_bytes(path))
             else:
                 update(path, change)
         except ProjledgerError as error:
             echo_findings([error_finding(error, shown, "fmt")])
             failed += 1
             continue
-        would = seen[-1]
-        if would:
+        if seen[-1]:
             changed += 1
             click.echo(one_line(shown))
     said = (

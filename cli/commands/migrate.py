@@ -9,9 +9,10 @@ import click
 from ..core.errors import ProjledgerError
 from ..core.findings import Finding
 from ..core.i18n import N_, _, ngettext
+from ..core.record import read_record_bytes
 from ..core.text import one_line
 from .options import PathArgument, echo_findings, reading_config
-from .rewriting import error_finding, read_record, record_targets
+from .rewriting import error_finding, record_targets
 
 
 @click.command(
@@ -61,7 +62,7 @@ def migrate(paths: tuple[Path, ...], check: bool) -> None:
         if target.again:  # a link to a record met already (or met by its own name): one write
             continue
         try:
-            before = read_record(target.path)
+            before = read_record_bytes(target.path)
             after = migrated(before, target.shown)
         except ProjledgerError as error:
             refused.append(error_finding(error, target.shown, "migrate"))

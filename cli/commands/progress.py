@@ -32,11 +32,7 @@ def watched() -> bool:
 
 
 def with_progress(
-    items: Iterable[T],
-    paths: list[Path],
-    config: Config,
-    done: Callable[[], int] = lambda: 0,
-    label: str = "reading records",
+    items: Iterable[T], paths: list[Path], config: Config, done: Callable[[], int] = lambda: 0
 ) -> Iterator[T]:
     """``items`` as they come, with a bar on stderr when the run is long and someone watches.
 
@@ -47,7 +43,7 @@ def with_progress(
     if total < MANY_FILES:
         yield from items
         return
-    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+    with click.progressbar(length=total, label="reading records", file=sys.stderr) as bar:
         seen = done()
         for item in items:
             now = done()

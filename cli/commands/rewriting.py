@@ -1,5 +1,4 @@
-"""What the commands that rewrite records in place share (``fmt``, ``migrate``): which files
-they may rewrite, and reading one.
+"""What the commands that rewrite records in place share (``fmt``, ``migrate``): which files they may rewrite.
 
 A record is rewritten only where it lies in the records folder: never through a link that
 leaves it (a link to projledger.toml or .git/config is no record), never a FIFO, folder or
@@ -18,7 +17,6 @@ from ..core.config import Config
 from ..core.errors import ProjledgerError, RecordError
 from ..core.findings import Finding, Severity
 from ..core.i18n import _
-from ..core.record import read_record_bytes
 from .options import shown_path
 
 
@@ -74,7 +72,3 @@ def error_finding(error: ProjledgerError, shown: str, rule: str) -> Finding:
     if isinstance(error, RecordError):
         return finding_from_error(error, shown)
     return Finding(shown, error.line, error.field or "", rule, Severity.ERROR, error.message)
-
-
-#: The bytes of a record file; a failure is a ``RecordError`` (rule ``io``).
-read_record = read_record_bytes

@@ -218,23 +218,17 @@ def render_text(form: Form) -> str:
     def field(key: str, value: str) -> str:
         return f"{field_label(key)} : {printable(value, keep_newlines=False)}".rstrip()
 
+    header = {key: getattr(form, key) for key in HEADER_KEYS}
+    header.update(name=form.name_line, budget=f"{form.budget} บาท", used=f"{form.used} บาท")
     out: list[str] = [PAGE_HEADER, "", SECTION_1, "", HEADING_11, ""]
     out += [
-        field("name", form.name_line),
-        field("code", form.code),
-        field("fiscal_year", form.fiscal_year),
-        field("start", form.start),
-        field("budget", f"{form.budget} บาท"),
-        field("end", form.end),
-        field("used", f"{form.used} บาท"),
+        *(field(key, header[key]) for key in HEADER_KEYS),
         *([f"{BUDGET_IN_FORCE_LABEL} : {form.budget_in_force} บาท"] if form.budget_in_force else []),
         *form.evaluations,
         "",
         HEADING_12,
         "",
-        field("agency", form.agency),
-        field("owner", form.owner),
-        field("coordinator", form.coordinator),
+        *(field(key, getattr(form, key)) for key in ("agency", "owner", "coordinator")),
         "",
         HEADING_13,
         "",

@@ -186,7 +186,9 @@ def _run_limited(command: list[str], cwd: Path, limit: int) -> subprocess.Comple
         command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
     ) as process:
         assert process.stdout is not None
-        out = read_at_most(process.stdout.fileno(), 1 << 16, limit)  # unbuffered: the pipe itself
+        # unbuffered: the pipe itself. One more than a full pipe (64 KiB) is asked for: a read that
+        # gives all that is asked is taken for the end, and a full pipe is not the end of git's output.
+        out = read_at_most(process.stdout.fileno(), (1 << 16) + 1, limit)
         if len(out) >= limit:
             process.kill()
             process.wait()

@@ -45,7 +45,7 @@ from .errors import InputError
 from .findings import Finding, Severity
 from .i18n import _
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL
-from .layout import given
+from .layout import KPI_ROW_ORDER, given
 from .legacy import Imported, fuzzy_choice
 from .money import NumberInputError, parse_decimal, typed_number
 from .text import nfc
@@ -530,7 +530,6 @@ PAGE_KEYS = frozenset(
         "strategy.issue", "strategy.dimension", "strategy.goal",
     )
 )  # fmt: skip
-_ROWS = ("results", "evaluations")
 
 
 def merge_kpi(page: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -539,7 +538,7 @@ def merge_kpi(page: Mapping[str, Any], record: Mapping[str, Any]) -> tuple[dict[
     data = {key: dict(value) if isinstance(value, Mapping) else value for key, value in page.items()}
     kept: list[str] = []
     for key, value in record.items():
-        if key in _ROWS:
+        if key in KPI_ROW_ORDER:  # its arrays of tables: results, evaluations
             shown = {row.get("quarter") for row in data.get(key, []) if isinstance(row, Mapping)}
             lacking = [row for row in value if isinstance(row, Mapping) and row.get("quarter") not in shown]
             if lacking:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from .calendar import format_be
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL, Lang, label, word
 from .money import format_percent
-from .portfolio import KpiRow, latest_evaluation, result_known
+from .portfolio import SORTS, KpiRow, latest_evaluation, result_known
 from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _no_paint, _text, fitted_table
 
 if TYPE_CHECKING:
@@ -52,13 +52,6 @@ def score_pair(score: Decimal | int | None, full: Decimal | int | None) -> str:
     return f"{score_text(score)} / {score_text(full)}"
 
 
-def latest_text(row: KpiRow, lang: Lang) -> str:
-    quarter = row.latest_quarter
-    if row.latest_value is None or quarter is None:
-        return "-"
-    return f"{amount(row.latest_value)} ({word('quarter_no', lang) + ' ' if lang == 'th' else 'Q'}{quarter})"
-
-
 # --- status: the KPI table ---------------------------------------------------------------------
 
 KPI_COLUMNS = (
@@ -79,13 +72,17 @@ def kpi_cells(row: KpiRow, lang: Lang, fmt: str = "table", paint: Paint = _no_pa
     """The cells of one KPI's line."""
     name = f"{row.number} {row.name}" if row.number else row.name
     met = "-" if row.met is None else label("met" if row.met else "not_met", lang)  # ผ่าน / ไม่ผ่าน
+    latest = "-"  # the latest result, and its quarter: 45.5 (ไตรมาสที่ 2), 45.5 (Q2)
+    if row.latest_value is not None and row.latest_quarter is not None:
+        quarter = f"{word('quarter_no', lang)} " if lang == "th" else "Q"
+        latest = f"{amount(row.latest_value)} ({quarter}{row.latest_quarter})"
     # the latest evaluation's quarter is not kept on the row: the score and full score are
     return [
         row.code,
         _text(name, fmt),
         row.agency_code,
         _text(f"{'≤ ' if row.direction == 'lower' else ''}{amount(row.target)} {row.unit}".strip(), fmt),
-        latest_text(row, lang),
+        latest,
         format_percent(row.percent_of_target) or "-",
         paint(met, "on_plan" if row.met else "behind") if row.met is not None else met,
         score_pair(row.latest_score, row.latest_full_score),
@@ -113,14 +110,11 @@ def _worst(row: KpiRow) -> tuple[int, str]:
     return (0 if row.met is False else 1 if row.met is None else 2), row.code
 
 
-#: How ``status --sort`` orders KPIs: the sorts that read what a KPI has; any other sort of
-#: projects (state, progress...) orders KPIs worst first.
+#: How ``status --sort`` orders KPIs: the sorts of projects that read what a KPI has too; any
+#: other (state, progress...) orders KPIs worst first.
 KPI_SORTS: dict[str, Callable[[KpiRow], Any]] = {
     "worst": _worst,
-    "code": lambda r: r.code,
-    "name": lambda r: (r.name, r.code),
-    "agency": lambda r: (r.agency_code, r.code),
-    "fiscal-year": lambda r: (r.fiscal_year, r.code),
+    **{sort: SORTS[sort] for sort in ("code", "name", "agency", "fiscal-year")},
 }
 
 
