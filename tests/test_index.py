@@ -168,12 +168,11 @@ def test_the_index_keys_by_day_the_findings_of_the_rules_that_read_it() -> None:
 def test_the_index_keeps_apart_the_wordings_of_every_rule_that_shows_a_date_as_typed() -> None:
     """A rule whose message shows a date as the person typed dates (``ctx.show``) is one the
     index keeps per wording: result-late was not, and a BE run was shown an ISO run's words."""
-    from projledger.core.kinds import KINDS
-    from projledger.core.rules import TYPED_DATE_RULES
+    from projledger.core.kinds import KINDS, typed_date_rules
 
     every_rule = [rule for kind in KINDS.values() for rule in kind.rules]
     showing = {rule.id for rule in every_rule if "ctx.show" in inspect.getsource(rule.check)}
-    assert showing == TYPED_DATE_RULES
+    assert showing == typed_date_rules()
 
 
 def test_a_kpis_finding_is_worded_as_typed_with_the_index_as_without(

@@ -914,9 +914,12 @@ def day_text_of(day: date) -> str:
 
 def _typed_dates_in(findings_json: str) -> bool:
     """Whether findings (as the index keeps them) hold one worded by how dates were typed."""
-    from .rules import TYPED_DATE_RULES
+    from .kinds import typed_date_rules
 
-    return findings_json != "[]" and any(f[2] in TYPED_DATE_RULES for f in findings_of(findings_json))
+    if findings_json == "[]":
+        return False
+    typed = typed_date_rules()
+    return any(f[2] in typed for f in findings_of(findings_json))
 
 
 # --- what commands keep of rows ----------------------------------------------------------------

@@ -129,6 +129,12 @@ def day_rules() -> frozenset[str]:
     return frozenset().union(*(kind.day_rules for kind in KINDS.values()))
 
 
+def typed_date_rules() -> frozenset[str]:
+    """The ids of every kind's rules whose messages show dates as typed (``Rule.shows_dates``):
+    the index keeps their findings only when worded the plain way."""
+    return frozenset(rule.id for kind in KINDS.values() for rule in kind.rules if rule.shows_dates)
+
+
 def show_formats() -> tuple[str, ...]:
     """Every output format ``show`` has for some kind, in the order the kinds list them."""
     return tuple(dict.fromkeys(name for key in sorted(KINDS) for name in KINDS[key].renderers))

@@ -2,7 +2,8 @@
 
 A rule is a plain function over a ``RuleContext`` yielding (field, message) pairs; ``RULES``
 gives each its stable id and severity, and says whether its findings depend on the day of the
-check (``reads_day``: ``AS_OF_RULES`` is made from it). The registry of record kinds
+check (``reads_day``: ``AS_OF_RULES`` is made from it) and whether its messages show dates as
+typed (``shows_dates``). The registry of record kinds
 (core/kinds.py) gives these to format 1. The schema's own findings (missing keys, 0-100
 progress, negative money, 2-decimal money, real dates...) come from ``schema.py``; these run
 on records that passed it, so they can rely on types.
@@ -69,13 +70,16 @@ class RuleContext(Generic[R]):
 @dataclass(frozen=True)
 class Rule:
     """A rule: its stable id, severity and check. ``reads_day``: its findings depend on the day
-    of the check (``ctx.as_of``), so a result kept from another day may not hold today; a test
-    holds every rule's declaration true to its code."""
+    of the check (``ctx.as_of``), so a result kept from another day may not hold today.
+    ``shows_dates``: its messages show dates as the person typed dates (``ctx.show``: BE or
+    ISO, "today" or "the day of the check"), so the index keeps its findings only when worded
+    the plain way (``calendar.is_plain_wording``). Tests hold both declarations true to the code."""
 
     id: str
     severity: Severity
     check: Callable[[RuleContext[Any]], Iterator[Hit]]
     reads_day: bool = False
+    shows_dates: bool = False
 
     @property
     def summary(self) -> str:
@@ -387,13 +391,13 @@ RULES: tuple[Rule, ...] = (
     Rule("fiscal-year-range", E, fiscal_year_range),
     Rule("start-after-end", E, start_after_end),
     Rule("report-number-order", E, report_numbers),
-    Rule("report-date-order", E, report_dates),
-    Rule("future-report", E, future_report, reads_day=True),
+    Rule("report-date-order", E, report_dates, shows_dates=True),
+    Rule("future-report", E, future_report, reads_day=True, shows_dates=True),
     Rule("after-event", E, after_event),
     Rule("progress-dip", W, progress_dip),
     Rule("disbursed-dip", W, disbursed_dip),
     Rule("over-budget", W, over_budget),
-    Rule("report-month", W, report_month),
+    Rule("report-month", W, report_month, shows_dates=True),
     Rule("missing-month", W, missing_month),
     Rule("completed-below-100", W, completed_below_100),
     Rule("optimistic-status", W, optimistic_status),
@@ -403,22 +407,3 @@ RULES: tuple[Rule, ...] = (
 #: The ids of the rules above whose findings depend on the day of the check (the index keeps
 #: their findings only for the days they hold; core/kinds.py unites those of every kind).
 AS_OF_RULES = frozenset(rule.id for rule in RULES if rule.reads_day)
-
-#: The rules whose messages show dates the way the person typed them (``calendar.show_day``:
-#: BE or ISO, "today" or "the day of the check"): the index keeps their findings only when
-#: worded the plain way (``calendar.is_plain_wording``). Format 2's and the KPIs' too: without
-#: them, a KPI's result-late worded in ISO by one run was shown in ISO to a BE run, and the index
-#: and --no-cache said the same finding two ways.
-TYPED_DATE_RULES = frozenset(
-    {
-        "future-report",
-        "report-date-order",
-        "report-month",
-        "future-date",
-        "evaluation-early",
-        "revision-order",
-        "revision-outside",
-        "result-early",
-        "result-late",
-    }
-)

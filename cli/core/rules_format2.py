@@ -214,11 +214,11 @@ E, W = Severity.ERROR, Severity.WARNING
 PROJECT_RULES_2: tuple[Rule, ...] = (
     Rule("quarter-order", E, quarter_order),
     Rule("score-above-full", E, score_above_full),
-    Rule("future-date", E, future_date, reads_day=True),
-    Rule("revision-order", E, revision_order),
+    Rule("future-date", E, future_date, reads_day=True, shows_dates=True),
+    Rule("revision-order", E, revision_order, shows_dates=True),
     Rule("revision-below-disbursed", E, revision_below_disbursed),
-    Rule("evaluation-early", W, evaluation_early, reads_day=True),
-    Rule("revision-outside", W, revision_outside),
+    Rule("evaluation-early", W, evaluation_early, reads_day=True, shows_dates=True),
+    Rule("revision-outside", W, revision_outside, shows_dates=True),
 )
 
 #: The rules of a KPI record.
@@ -226,12 +226,12 @@ KPI_RULES: tuple[Rule, ...] = (
     Rule("file-name", E, kpi_file_name),
     Rule("be-year", E, kpi_be_year),
     Rule("quarter-order", E, quarter_order),
-    Rule("result-early", E, result_early),
+    Rule("result-early", E, result_early, shows_dates=True),
     Rule("score-above-full", E, score_above_full),
-    Rule("future-date", E, future_date, reads_day=True),
-    Rule("result-late", W, result_late),
+    Rule("future-date", E, future_date, reads_day=True, shows_dates=True),
+    Rule("result-late", W, result_late, shows_dates=True),
     Rule("result-dip", W, result_dip),
-    Rule("evaluation-early", W, evaluation_early, reads_day=True),
+    Rule("evaluation-early", W, evaluation_early, reads_day=True, shows_dates=True),
     Rule("percent-target", W, percent_target),
     Rule("folder-year", W, kpi_folder_year),
 )

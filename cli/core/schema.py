@@ -128,15 +128,7 @@ def _misread_values(data: dict[str, Any], key: KindKey, problems: list[Problem])
         if isinstance(value, Decimal) and value.is_finite() and value.adjusted() < 20 and "." not in shown:
             shown = f"{value:f}.0"  # 1e0, 2.565e3: a float all the same
         kept = [p for p in kept if p[0] != where]
-        kept.append(
-            (
-                where,
-                "wrong-type",
-                _("{value} should be {types}{about}").format(
-                    value=shown, types=_types(types), about=_about(str(node.get("title", "")))
-                ),
-            )
-        )
+        kept.append((where, "wrong-type", _should_be(shown, types, str(node.get("title", "")))))
     return kept
 
 
@@ -438,7 +430,7 @@ def _explain(error: Any, where: tuple[str | int, ...], key: KindKey) -> tuple[st
             "unknown key '{key}' in a format {format} record; it belongs to a later format (run projledger migrate)"
         ).format(key=where[-1], format=key[0])
     if name == "Type":
-        return "wrong-type", _("{value} should be {types}{about}").format(**said, types=_types(kind.types))
+        return "wrong-type", _should_be(_show(error.instance), kind.types, title)
     if name in ("Minimum", "ExclusiveMinimum"):
         return "out-of-range", _("{value} is below the minimum {limit}{about}").format(**said)
     if name in ("Maximum", "ExclusiveMaximum"):
@@ -497,6 +489,11 @@ def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _should_be(shown: str, types: Any, title: str) -> str:
+    """wrong-type's sentence, whether the validator or ``_misread_values`` found it."""
+    return _("{value} should be {types}{about}").format(value=shown, types=_types(types), about=_about(title))
 
 
 def _types(types: Any) -> str:
