@@ -446,6 +446,37 @@ def test_a_stored_answer_imports_nothing_that_reads_records(
     assert "IMPORTED: []" in runs[1].stderr, runs[1].stderr
 
 
+def test_the_site_reads_each_record_once_and_then_only_the_changed_one(
+    repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site reads what the index does not know once (its pages from the same reading) and
+    stores it; its rows are then found in the index as stored in this very run, not read again.
+    After one record changed, that one alone is read, and the site equals one built afresh."""
+    text = record_file(repo).read_text("utf-8")
+    other = write_record(repo, text.replace("01000000-2475", "01000000-2476"), code="01000000-2476")
+    reads: list[str] = []
+    real = index_module.check_path_project
+
+    def counting(path: str, *args: Any) -> Any:
+        reads.append(os.path.basename(path))
+        return real(path, *args)
+
+    monkeypatch.setattr(index_module, "check_path_project", counting)
+
+    def site(folder: str) -> dict[str, bytes]:
+        assert run("site", "--as-of", AS_OF, "--output", folder).exit_code == 0
+        return {str(p.relative_to(folder)): p.read_bytes() for p in Path(folder).rglob("*") if p.is_file()}
+
+    site("site")
+    assert sorted(reads) == ["01000000-2475.toml", "01000000-2476.toml"]
+    other.write_text(text.replace("01000000-2475", "01000000-2476") + "# changed\n", "utf-8")
+    reads.clear()
+    built = site("site")
+    assert reads == ["01000000-2476.toml"]
+    monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    assert built == site("afresh")
+
+
 # --- the facts ---------------------------------------------------------------------------------
 
 

@@ -78,6 +78,8 @@ CACHE_KB = 256
 KPI_FACTS = '{"kind":"kpi"'
 
 StatKey = tuple[int, int, int, int]
+#: What ``Index.held`` gives of a file whose entry holds: (clean, valid_from, valid_until).
+Held = tuple[str | None, str | None, str | None]
 FindingData = tuple[int | None, str, str, str, str, int | None]
 
 
@@ -341,7 +343,7 @@ class Index:
         self.racy_since = filesystem_now(folder) - RACY_NS
         self._writing = False
         self.broken = False  # the write lock could not be had, or a write failed: store nothing
-        self._files: dict[str, tuple[Any, ...]] | None = None
+        self._unheld: set[str] | None = None  # files ``held`` found an entry of that no longer holds
         self._findings: dict[str, str] | None = None
         self._kept_day: str | None = None  # the day whose kept values alone remain (``keep``)
         self._day_texts: dict[tuple[date, object, object], str] = {}  # ``day_text_of``, by wording
@@ -453,22 +455,42 @@ class Index:
 
     # --- files -------------------------------------------------------------------------------
 
-    def files(self) -> dict[str, tuple[Any, ...]]:
-        """path -> (size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, clean): the
-        stat keys and the days findings hold on, not the findings (``clean``: "[]" when there
-        are none, else None; ``findings`` reads them): 10,000 files' findings are megabytes."""
-        if self._files is None:
-            self._files = {
-                _from_db(row[0]): row[1:]
-                for row in self.con.execute(
-                    "SELECT path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, "
-                    "CASE WHEN clean THEN '[]' END FROM files"
-                )
-            }
-        return self._files
+    def held(
+        self, keys: Sequence[str], stat_of: Callable[[int], StatKey | None], day: date | None
+    ) -> list[Held | None]:
+        """For each file of a run (``keys``: its key in the index; ``stat_of(i)``: the stat just
+        taken of the i-th, None: none), what the index holds that still describes it: None when
+        nothing, else (clean, valid_from, valid_until), ``clean`` "[]" when it has no findings
+        and None when it has some (``findings`` reads them). ``day``: also whether its findings
+        hold on that day, and a racy file's content; None: by stat alone.
+
+        The stored stat keys are compared as the index streams them: no run holds an entry of
+        every file (a dict of 10,000 was 4.7 MB of a run after one change). An entry of a file
+        that no longer holds marks its kept values stale (``store_many``)."""
+        place = {key: i for i, key in enumerate(keys)}
+        found: list[Held | None] = [None] * len(keys)
+        shared: dict[Held, Held] = {}  # a few distinct values among 10,000: held once each
+        day_text = None if day is None else self.day_text(day)
+        unheld = self._unheld if self._unheld is not None else set()
+        for path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, clean in self.con.execute(
+            "SELECT path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, "
+            "CASE WHEN clean THEN '[]' END FROM files"
+        ):
+            i = place.get(_from_db(path))
+            if i is None:
+                continue
+            if (size, mtime_ns, ino, ctime_ns) != stat_of(i) or (
+                day_text is not None and not _holds_on(keys[i], day_text, digest, valid_from, valid_until)
+            ):
+                unheld.add(keys[i])
+                continue
+            value = (clean, valid_from, valid_until)
+            found[i] = shared.setdefault(value, value)
+        self._unheld = unheld
+        return found
 
     def findings(self, path: str, *, many: bool = False) -> str:
-        """The stored findings (JSON) of a file ``files`` holds; ``many``: read every file's at
+        """The stored findings (JSON) of a file ``held`` found; ``many``: read every file's at
         once (a run that wants them of most files: validate)."""
         if self._findings is None and many:
             self._findings = {
@@ -479,19 +501,6 @@ class Index:
             return self._findings.get(path, "[]")
         found = self.con.execute("SELECT findings FROM files WHERE path = ?", (_to_db(path),)).fetchone()
         return found[0] if found else "[]"
-
-    def lookup(
-        self, path: str, key: StatKey | None, day: date, *, findings: bool = True
-    ) -> tuple[Any, ...] | None:
-        """The stored entry of ``path`` if it still describes the file (stat, and content when it
-        was racy) and its findings hold on ``day``; ``key``: the stat just taken (None: none).
-        Its last item: the findings (JSON); with ``findings=False``, "[]" or None (some)."""
-        entry = self.files().get(path)
-        if entry is None or not self._holds(path, entry, key, day):
-            return None
-        if findings and entry[7] is None:
-            return (*entry[:7], self.findings(path, many=True))
-        return entry
 
     def day_text(self, day: date) -> str:
         """``day_text_of``, worked out once a run for each day and wording, not once a file (a
@@ -504,7 +513,7 @@ class Index:
 
     def entry_of(self, path: str, key: StatKey | None, day: date) -> tuple[str, str | None] | None:
         """(findings, facts) of ``path`` when its stored entry still describes the file and its
-        findings hold on ``day`` (as ``lookup`` judges it), else None: one query a file, for a
+        findings hold on ``day`` (as ``held`` judges it), else None: one query a file, for a
         run that streams every file once (``export``) and must not hold every entry at once."""
         if key is None:
             return None
@@ -513,20 +522,9 @@ class Index:
             "FROM files WHERE path = ?",
             (_to_db(path),),
         ).fetchone()
-        if found is None or not self._holds(path, found, key, day):
+        if found is None or tuple(found[:4]) != key or not _holds_on(path, self.day_text(day), *found[4:7]):
             return None
         return found[7], found[8]
-
-    def _holds(self, path: str, entry: Sequence[Any], key: StatKey | None, day: date) -> bool:
-        """Whether a stored entry (size, mtime_ns, ino, ctime_ns, digest, valid_from,
-        valid_until, ...) still describes the file of stat ``key`` (and of content, when it was
-        racy) and its findings hold on ``day``."""
-        if key is None or tuple(entry[:4]) != key:
-            return False
-        day_text = self.day_text(day)
-        if (entry[5] is not None and day_text < entry[5]) or (entry[6] is not None and day_text > entry[6]):
-            return False
-        return entry[4] is None or file_digest(path) == entry[4]
 
     def facts(self, path: str) -> str | None:
         found = self.con.execute("SELECT facts FROM files WHERE path = ?", (_to_db(path),)).fetchone()
@@ -541,63 +539,61 @@ class Index:
         )
         return {_from_db(path): link_facts(facts) for path, facts in found}
 
-    def store_many(self, items: list[tuple[str, Checked]], *, remember: bool = False) -> None:
-        """Entries of checked files, in one statement (a cold run stores 10,000); ``remember``:
-        a ``lookup`` later in this run finds them (the site stores what it read before its rows
-        are looked up). Else they are not held: a run that looks every file up before storing
-        any (status, summary, validate) would hold 10,000 stat keys it never reads again (2.5 MB
-        of a cold status run's peak)."""
+    def store_many(self, items: list[tuple[str, Checked]]) -> None:
+        """Entries of checked files, in one statement (a cold run stores 10,000); a ``held``
+        later in this run finds them (the site stores what it read before its rows are found)."""
         items = [(path, checked) for path, checked in items if checked.stat is not None]
-        # (size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until) of each: as ``files`` has it
-        entries = [
-            (*(checked.stat or ()), checked.digest, checked.valid_from and self.day_text(checked.valid_from),
-             checked.valid_until and self.day_text(checked.valid_until))
-            for _, checked in items
-        ]  # fmt: skip
         rows = [
-            (_to_db(path), *entry, checked.findings_json, checked.facts, int(checked.findings_json == "[]"))
-            for (path, checked), entry in zip(items, entries, strict=True)
-        ]
+            (_to_db(path), *(checked.stat or ()), checked.digest,
+             checked.valid_from and self.day_text(checked.valid_from),
+             checked.valid_until and self.day_text(checked.valid_until),
+             checked.findings_json, checked.facts, int(checked.findings_json == "[]"))
+            for path, checked in items
+        ]  # fmt: skip
         if rows:
             self.write(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True
             )
-        # A file seen before: what was made of its last row is stale. Without the run's dict of
-        # every file (a streaming run, export, never loads it: 0.5 MB a 1,000 files, loaded here
-        # it grew every export by that), every stored file counts as seen: deleting the kept
-        # rows of a file that has none deletes nothing.
-        known = self._files
-        stale = [(_to_db(path),) for path, _ in items if known is None or path in known]
+        # What was made of the last row of a file stored again is stale: of a file whose entry
+        # ``held`` found no longer holding, or of any file when this run asked ``held`` nothing (a
+        # streaming run, export: deleting the kept rows of a file that has none deletes nothing).
+        unheld = self._unheld
+        stale = [(_to_db(path),) for path, _ in items if unheld is None or path in unheld]
         if stale:
             self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
-        # not loaded: files() reads what was stored, when asked; not remembered: an entry this
-        # run found stale stays so, and a lookup of it misses again
-        if self.broken or known is None or not remember:
-            return
-        for (path, checked), entry in zip(items, entries, strict=True):
-            clean = "[]" if checked.findings_json == "[]" else None
-            known[path] = (*entry, clean)
-            if self._findings is not None and clean is None:
-                self._findings[path] = checked.findings_json
+        if self._findings is not None:  # read whole before (validate): what ``findings`` gives
+            for path, checked in items:
+                if checked.findings_json == "[]":
+                    self._findings.pop(path, None)
+                else:
+                    self._findings[path] = checked.findings_json
 
     def forget_others(self, seen: set[str]) -> None:
         """Entries of files no longer there (after a walk of the whole records folder)."""
-        gone = [(_to_db(path),) for path in self.files() if path not in seen]
+        gone = [
+            (path,) for (path,) in self.con.execute("SELECT path FROM files") if _from_db(path) not in seen
+        ]
         if gone:
             self.write("DELETE FROM files WHERE path = ?", gone, many=True)
             self.write("DELETE FROM kept WHERE path = ?", gone, many=True)
 
     # --- kept values and outputs ----------------------------------------------------------------
 
-    def kept(self, variant: str, columns: int = 0, wanted: frozenset[int] | None = None) -> dict[str, Any]:
-        """path -> what was kept of its row under ``variant``: its text (the first column), or
-        with ``columns`` the tuple of that many values kept as columns (no text to decode), None
-        for those not ``wanted`` (read only what the run needs)."""
+    def kept(
+        self, variant: str, keys: Sequence[str], columns: int = 0, wanted: frozenset[int] | None = None
+    ) -> list[Any]:
+        """What was kept under ``variant`` of the row of each file of ``keys`` (None: nothing):
+        its text (the first column), or with ``columns`` the tuple of that many values kept as
+        columns (no text to decode), None for those not ``wanted`` (read only what the run
+        needs). In the order of ``keys``: no path is held twice (10,000 of them are 1 MB)."""
         names = ", ".join(f"c{i}" if wanted is None or i in wanted else "NULL" for i in range(columns or 1))
-        found = self.con.execute(f"SELECT path, {names} FROM kept WHERE variant = ?", (_to_db(variant),))
-        if columns:
-            return {_from_db(row[0]): row[1:] for row in found}
-        return {_from_db(path): value for path, value in found}
+        place = {key: i for i, key in enumerate(keys)}
+        found: list[Any] = [None] * len(keys)
+        for row in self.con.execute(f"SELECT path, {names} FROM kept WHERE variant = ?", (_to_db(variant),)):
+            i = place.get(_from_db(row[0]))
+            if i is not None:
+                found[i] = row[1:] if columns else row[1]
+        return found
 
     def keep(self, items: list[tuple[str, str, str, Any]], day: str) -> None:
         """(path, variant, day, value) rows, a value being text (kept as the first column) or a
@@ -690,6 +686,18 @@ class Output:
 
     def close(self) -> None:
         self.index.close()
+
+
+def _holds_on(
+    path: str, day_text: str, digest: bytes | None, valid_from: str | None, valid_until: str | None
+) -> bool:
+    """Whether stored findings hold on the day of ``day_text`` (``Index.day_text``), and the
+    content of a file stored when it was racy (``digest``) is still the same."""
+    if (valid_from is not None and day_text < valid_from) or (
+        valid_until is not None and day_text > valid_until
+    ):
+        return False
+    return digest is None or file_digest(path) == digest
 
 
 def _to_db(name: str) -> str | bytes:
@@ -874,12 +882,14 @@ def check_many(
     # Some findings name dates as the person typed them ("the day of the check (2024-01-01)"):
     # worded otherwise than the plain way (today, BE), they are kept for that day and wording.
     plain = is_plain_wording(day)
-    known: list[str | None] = []
-    for key in keys:
-        entry = index.lookup(key, path_stat_key(key), day) if index is not None else None
-        if entry is not None and not plain and entry[5] != entry[6] and _typed_dates_in(entry[7]):
-            entry = None  # kept for many days, worded the plain way
-        known.append(entry[7] if entry is not None else None)
+    known: list[str | None] = [None] * len(keys)
+    if index is not None:
+        for i, entry in enumerate(index.held(keys, lambda i: path_stat_key(keys[i]), day)):
+            if entry is None:
+                continue
+            findings = entry[0] or index.findings(keys[i], many=True)
+            if plain or entry[1] == entry[2] or not _typed_dates_in(findings):
+                known[i] = findings  # else kept for many days, worded the plain way: checked again
     misses = [p for p, found in zip(paths, known, strict=True) if found is None]
     racy_since = index.racy_since if index is not None else None
     computed = checked_in_order(misses, config, day, racy_since, jobs)
@@ -989,6 +999,9 @@ class RecordFiles(Sequence[tuple[str, "str | None", "StatKey | None"]]):
 
     def __getitem__(self, place: int) -> tuple[str, str | None, StatKey | None]:  # type: ignore[override]
         return self.paths[place], self.refusals.get(place), self._key(self.places[place])
+
+    def stat_key(self, place: int) -> StatKey | None:
+        return self._key(self.places[place])
 
     def __iter__(self) -> Iterator[tuple[str, str | None, StatKey | None]]:
         refusals = self.refusals

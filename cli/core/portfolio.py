@@ -317,22 +317,22 @@ def rows(
     # (path as given, its index key, refusal, index entry: ("[]" or None, kept value or None))
     entries: list[tuple[str, str, str | None, Any]] = []
     keys = found.keys()
-    kept = store.kept(variant, kind.columns, kind.wanted) if store is not None else {}
     # A KPI's row is kept too (a pure function of its facts, its path as shown and the day):
     # an unchanged KPI is neither read from the index's facts nor made again.
     kpi_variant = ix.variant_of("kpi-row", as_of, checked_on, shown)
-    kept_kpis = store.kept(kpi_variant) if store is not None and kpis is not None else {}
-    lookup = store.lookup if store is not None else None
-    take = kept.pop
-    for (name, refused, stat), key in zip(found.files, keys, strict=True):
-        entry = None
-        if lookup is not None and not refused:
-            found_entry = lookup(key, stat, checked_on, findings=False)
-            if found_entry is not None:  # what was kept of it, let go of by the dict
-                entry = (found_entry[7], take(key, None))
-        entries.append((name, key, refused, entry))
-    del take
-    del kept
+    if store is not None:
+        held = store.held(keys, found.files.stat_key, checked_on)
+        kept = store.kept(variant, keys, kind.columns, kind.wanted)
+        kept_kpis = store.kept(kpi_variant, keys) if kpis is not None else [None] * len(keys)
+    else:
+        held = kept = kept_kpis = [None] * len(keys)
+    for place, (name, refused, _) in enumerate(found.files):
+        found_entry = None if refused else held[place]
+        # what was kept of it, let go of by the list as it is taken
+        entry = None if found_entry is None else (found_entry[0], kept[place], kept_kpis[place])
+        kept[place] = kept_kpis[place] = None
+        entries.append((name, keys[place], refused, entry))
+    del held, kept, kept_kpis
     misses = [name for name, _, refused, entry in entries if entry is None and not refused]
     racy_since = store.racy_since if store is not None else None
     computed = ix.checked_in_order(misses, config, checked_on, racy_since, ix.jobs_wanted(os.environ))
@@ -355,7 +355,7 @@ def rows(
                     entries[place] = (name, key, refused, None)  # let go as it is read
                     yield load(decode(value))
                     continue
-                kept_kpi = kept_kpis.pop(key, None)
+                kept_kpi = entry[2]
                 if kept_kpi is not None:  # a KPI, kept as its row was made (kpis is a list)
                     assert kpis is not None
                     kpis.append(KpiRow._make(ix.decode_kept(kept_kpi)))

@@ -1567,12 +1567,13 @@ def _read_once(
     # Unknown: no entry, or one of another stat. An entry of this stat the index no longer
     # trusts (findings of another day, a racy file's content) is for ``portfolio.rows`` to find
     # and read again; only its page is then rendered apart, from a second reading.
-    known = store.files()
+    known = store.held(found.keys(), found.files.stat_key, None)
     unknown = [
         (name, key, absolute)  # the index knows a file by its scan's key (``Scan.keys``)
-        for (name, refused, key), absolute in zip(found.files, found.keys(), strict=True)
-        if not refused and ((entry := known.get(absolute)) is None or entry[:4] != key)
+        for (name, refused, key), absolute, entry in zip(found.files, found.keys(), known, strict=True)
+        if not refused and entry is None
     ]
+    del known
     if not unknown:
         return {}
     stems = [path_names(name)[0] for name, _, _ in unknown]
@@ -1594,14 +1595,14 @@ def _read_once(
         ):
             stored.append((path, checked))
             if len(stored) == portfolio.KEEP_BATCH:
-                store.store_many(stored, remember=True)  # its row is looked up next
+                store.store_many(stored)  # its row is looked up next
                 stored.clear()
             if made is not None:
                 kept.append((path, variant, day, made))
             done[path] = (stamp, written)
     finally:
         _READING.clear()
-    store.store_many(stored, remember=True)
+    store.store_many(stored)
     store.keep(kept, day)
     return done
 
