@@ -654,31 +654,33 @@ def test_pyspark_reads_the_parquet_export(tmp_path: Path, monkeypatch: pytest.Mo
         spark.stop()
 
 
-def test_an_export_never_loads_the_index_s_dict_of_every_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_an_export_never_reads_the_index_s_entry_of_every_file_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path
 ) -> None:
     """Memory bounded in every format: storing what it checked, a cold export (and a warm one,
-    storing nothing at the end) never loads every file's stat row (``Index.files``: 0.5 MB a
-    1,000 files, which grew every export by that); the stored entries still serve the next run."""
+    storing nothing at the end) asks the index of one file at a time (``Index.entry_of``), never
+    of every file at once (``Index.held``, with its list and map of 100,000 files); the stored
+    entries still serve the next run."""
     from projledger.core import index as ix
 
     root = with_format2(tmp_path / "city")
     loaded: list[int] = []
-    files = ix.Index.files
+    held = ix.Index.held
 
-    def spied(self):  # type: ignore[no-untyped-def]
+    def spied(self, *args):  # type: ignore[no-untyped-def]
         loaded.append(1)
-        return files(self)
+        return held(self, *args)
 
-    monkeypatch.setattr(ix.Index, "files", spied)
+    monkeypatch.setattr(ix.Index, "held", spied)
     cold = _export(root, "ndjson", tmp_path / "cold", monkeypatch)
     warm = _export(root, "ndjson", tmp_path / "warm", monkeypatch)
     assert loaded == []
     assert cold["tables"] == warm["tables"]
     assert _lines(tmp_path / "cold" / "status.ndjson") == _lines(tmp_path / "warm" / "status.ndjson")
-    monkeypatch.setattr(ix.Index, "files", files)
+    assert list(cache_dir.glob("index-*.sqlite"))  # the exports stored what they checked
     result = run("status", "--format", "json", "--as-of", AS_OF_ARG)  # reads the entries export stored
     assert result.exit_code in (0, 1), result.stderr
+    assert loaded == [1]
 
 
 def test_a_pool_leaves_the_checking_code_to_its_processes(tmp_path: Path) -> None:
