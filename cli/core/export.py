@@ -887,13 +887,9 @@ def check_output(out: Path, config: Config, cwd: Path) -> Path:
         (_("the working folder"), cwd.resolve()),
     ):
         if protected == target or protected.is_relative_to(target):
-            raise UnsafePathError(
-                _(
-                    "is {name} or holds it; give the export a folder of its own, such as exports/{repo}"
-                ).format(name=name, repo=config.repository_name),
-                path=str(out),
-                field="--output",
-            )
+            message = _("is {name} or holds it; give the export a folder of its own, such as exports/{repo}")
+            said = message.format(name=name, repo=config.repository_name)
+            raise UnsafePathError(said, path=str(out), field="--output")
     if target.is_dir() and any(target.iterdir()) and not _is_export(target):
         raise ConflictError(
             _(
