@@ -230,20 +230,18 @@ def read_note_file(name: str) -> str:
         try:
             mode = os.stat(name).st_mode
             if not stat.S_ISREG(mode):
-                raise refuse(
-                    _(
-                        "{path} is {kind}, not a regular file; give a text file, or '-' for standard input"
-                    ).format(path=shown, kind=_kind(mode))
+                message = _(
+                    "{path} is {kind}, not a regular file; give a text file, or '-' for standard input"
                 )
+                raise refuse(message.format(path=shown, kind=_kind(mode)))
             fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             with os.fdopen(fd, "rb") as handle:
                 if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                     raise refuse(_("{path} is not a regular file").format(path=shown))
                 raw = handle.read(MAX_RECORD_BYTES + 1)
         except OSError as error:
-            raise refuse(
-                _("{path} cannot be read: {problem}").format(path=shown, problem=os_problem(error))
-            ) from None
+            message = _("{path} cannot be read: {problem}")
+            raise refuse(message.format(path=shown, problem=os_problem(error))) from None
     if len(raw) > MAX_RECORD_BYTES:
         raise refuse(_("the note is over the 1 MiB limit of a whole record"))
     try:

@@ -176,13 +176,11 @@ class MissingFieldsError(InputError):
     """A required field of the record is not in the printout (or cannot be read there)."""
 
     def __init__(self, source: str, missing: list[str], warnings: tuple[Finding, ...]) -> None:
-        super().__init__(
-            _(
-                "cannot import: the printout does not hold the required field(s) {names} "
-                "(is its first page missing?); nothing was written"
-            ).format(names=", ".join(missing)),
-            path=source,
+        message = _(
+            "cannot import: the printout does not hold the required field(s) {names} "
+            "(is its first page missing?); nothing was written"
         )
+        super().__init__(message.format(names=", ".join(missing)), path=source)
         self.missing = tuple(missing)
         self.warnings = warnings
 
