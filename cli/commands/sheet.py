@@ -174,27 +174,28 @@ def export(
         fy = fiscal_years[0] if fiscal_years else fiscal_year(day)
         lines = quarter_rows(config, day, fy, quarter, filters, shown=shown_path, skipped=skipped)
         write_sheet(plan, "quarter", lines, shown)
-        text = ngettext(
-            "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
-            "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
-            len(lines),
-        )
-        wrote = text.format(n=len(lines), q=quarter, fy=fy, file=one_line(shown))
     else:
         lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
         write_sheet(plan, "report", lines, shown)
-        text = ngettext(
-            "wrote {count} row due for {month} to {path}",
-            "wrote {count} rows due for {month} to {path}",
-            len(lines),
-        )
-        wrote = text.format(count=len(lines), month=format_month_be(year, number), path=one_line(shown))
     if skipped.files:
         path, reason = skipped.files[0]
         more = _(" and {count} more").format(count=len(skipped) - 1) if len(skipped) > 1 else ""
         text = _("left out records that are not valid: {path} ({reason}){more}; see projledger validate")
         say(text.format(path=one_line(path), reason=one_line(reason), more=more))
-    say(wrote)
+    if quarter is not None:
+        text = ngettext(
+            "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
+            "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
+            len(lines),
+        )
+        say(text.format(n=len(lines), q=quarter, fy=fy, file=one_line(shown)))
+        return
+    text = ngettext(
+        "wrote {count} row due for {month} to {path}",
+        "wrote {count} rows due for {month} to {path}",
+        len(lines),
+    )
+    say(text.format(count=len(lines), month=format_month_be(year, number), path=one_line(shown)))
 
 
 @sheet.command(
@@ -306,21 +307,24 @@ def _made(kind: str, dry_run: bool, count: int) -> str:
     """``{count} reports written`` and its kin, in the words of the sheet's kind (the catalog
     holds each whole phrase: Thai does not build them from parts)."""
     if kind == "new":
-        would = ngettext("{count} new record would be written", "{count} new records would be written", count)
-        made = ngettext("{count} new record written", "{count} new records written", count)
-    elif kind == "quarter":
-        would = ngettext(
-            "{count} result or evaluation row would be written",
-            "{count} result or evaluation rows would be written",
-            count,
-        )
-        made = ngettext(
+        if dry_run:
+            return ngettext(
+                "{count} new record would be written", "{count} new records would be written", count
+            )
+        return ngettext("{count} new record written", "{count} new records written", count)
+    if kind == "quarter":
+        if dry_run:
+            return ngettext(
+                "{count} result or evaluation row would be written",
+                "{count} result or evaluation rows would be written",
+                count,
+            )
+        return ngettext(
             "{count} result or evaluation row written", "{count} result or evaluation rows written", count
         )
-    else:
-        would = ngettext("{count} report would be written", "{count} reports would be written", count)
-        made = ngettext("{count} report written", "{count} reports written", count)
-    return would if dry_run else made
+    if dry_run:
+        return ngettext("{count} report would be written", "{count} reports would be written", count)
+    return ngettext("{count} report written", "{count} reports written", count)
 
 
 def _all_or_nothing_failed(outcome: Any, shown: str) -> str:
