@@ -529,11 +529,10 @@ def _check_rows(table: str, columns: Sequence[Column], rows: list[Row]) -> None:
     }  # fmt: skip
     for row in rows:
         if len(row) != len(columns):
-            raise ExportSchemaError(
-                _(
-                    "a row of the table {table} has {count} values for {columns} columns; nothing was written"
-                ).format(table=table, count=len(row), columns=len(columns))
+            message = _(
+                "a row of the table {table} has {count} values for {columns} columns; nothing was written"
             )
+            raise ExportSchemaError(message.format(table=table, count=len(row), columns=len(columns)))
         for value, column in zip(row, columns, strict=True):
             if value is None:
                 ok = column.nullable

@@ -189,20 +189,16 @@ class IncompleteReportsError(InputError):
     """The printout shows reports that cannot be read in full (and no --partial was given)."""
 
     def __init__(self, source: str, imported: Imported) -> None:
-        super().__init__(
-            _(
-                "cannot import: the printout shows {shown} reports but {unread} cannot be read in "
-                "full: {which}; nothing was written (fix the printout, or give --partial to import "
-                "the {complete} complete ones)"
-            ).format(
-                shown=imported.shown_reports,
-                unread=len(imported.left_out),
-                which=imported.left_out_text(),
-                complete=len(imported.data.get("reports", [])),
-            ),
-            path=source,
-            line=imported.left_out[0].line,
+        message = _(
+            "cannot import: the printout shows {shown} reports but {unread} cannot be read in "
+            "full: {which}; nothing was written (fix the printout, or give --partial to import "
+            "the {complete} complete ones)"
         )
+        unread, complete = len(imported.left_out), len(imported.data.get("reports", []))
+        said = message.format(
+            shown=imported.shown_reports, unread=unread, which=imported.left_out_text(), complete=complete
+        )
+        super().__init__(said, path=source, line=imported.left_out[0].line)
         self.left_out = imported.left_out
 
 
