@@ -27,6 +27,7 @@ from .options import (
     echo_findings,
     say,
     shown_path,
+    typed_option,
 )
 
 if TYPE_CHECKING:
@@ -57,30 +58,24 @@ if TYPE_CHECKING:
     ),
 )
 @click.argument("code_or_path")
-@click.option(
+@typed_option(
     "--date",
     "day",
-    type=DAY,
-    default=None,
-    metavar="DATE",
+    kind=DAY,
     help=N_(
         "The report's day: dd/mm/yyyy BE (25/10/2567) or ISO (2024-10-25), Thai digits allowed; default today."
     ),
 )
-@click.option(
+@typed_option(
     "--progress",
-    type=PERCENT,
-    default=None,
-    metavar="PERCENT",
+    kind=PERCENT,
     help=N_(
         "Cumulative progress of the work in percent, 0 to 100 (45 or 45.5). Required (asked for on a terminal)."
     ),
 )
-@click.option(
+@typed_option(
     "--disbursed",
-    type=MONEY,
-    default=None,
-    metavar="BAHT",
+    kind=MONEY,
     help=N_(
         "Cumulative baht disbursed so far, at most 2 decimals (1,250,000.50); default the last report's amount."
     ),
@@ -118,12 +113,10 @@ if TYPE_CHECKING:
 @click.option(
     "--complete", is_flag=True, help=N_("This report completes the project (its event is completed).")
 )
-@click.option(
+@typed_option(
     "--no",
     "number",
-    type=WholeNumberType(1),
-    default=None,
-    metavar="N",
+    kind=WholeNumberType(1),
     help=N_("The report's number, a whole number from 1; default the last one + 1."),
 )
 def add_report(
@@ -237,20 +230,18 @@ def read_note_file(name: str) -> str:
         try:
             mode = os.stat(name).st_mode
             if not stat.S_ISREG(mode):
-                raise refuse(
-                    _(
-                        "{path} is {kind}, not a regular file; give a text file, or '-' for standard input"
-                    ).format(path=shown, kind=_kind(mode))
+                message = _(
+                    "{path} is {kind}, not a regular file; give a text file, or '-' for standard input"
                 )
+                raise refuse(message.format(path=shown, kind=_kind(mode)))
             fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
             with os.fdopen(fd, "rb") as handle:
                 if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
                     raise refuse(_("{path} is not a regular file").format(path=shown))
                 raw = handle.read(MAX_RECORD_BYTES + 1)
         except OSError as error:
-            raise refuse(
-                _("{path} cannot be read: {problem}").format(path=shown, problem=os_problem(error))
-            ) from None
+            message = _("{path} cannot be read: {problem}")
+            raise refuse(message.format(path=shown, problem=os_problem(error))) from None
     if len(raw) > MAX_RECORD_BYTES:
         raise refuse(_("the note is over the 1 MiB limit of a whole record"))
     try:

@@ -16,7 +16,7 @@ import click
 
 from ..core.i18n import N_
 from .add_report import append_to, ask
-from .options import DAY, MONEY, NUMBER, QUARTER
+from .options import DAY, MONEY, NUMBER, QUARTER, typed_option
 
 
 @click.command(
@@ -36,11 +36,11 @@ from .options import DAY, MONEY, NUMBER, QUARTER
     ),
 )
 @click.argument("code_or_path")
-@click.option("--quarter", type=QUARTER, default=None, metavar="N",
+@typed_option("--quarter", kind=QUARTER,
               help=N_("The fiscal quarter, 1 to 4 (1 = October to December). Required."))  # fmt: skip
-@click.option("--value", type=NUMBER, default=None, metavar="NUMBER",
+@typed_option("--value", kind=NUMBER,
               help=N_("The cumulative result at the end of the quarter, in the KPI's unit (94.73). Required."))  # fmt: skip
-@click.option("--date", "day", type=DAY, default=None, metavar="DATE",
+@typed_option("--date", "day", kind=DAY,
               help=N_("The day of the report: dd/mm/yyyy BE (20/01/2564) or ISO (2021-01-20), Thai digits "
                       "allowed; default today."))  # fmt: skip
 @click.option("--note", default="", help=N_("The quarter's progress note, optional."))
@@ -77,13 +77,11 @@ def add_result(
     ),
 )
 @click.argument("code_or_path")
-@click.option("--quarter", type=QUARTER, default=None, metavar="N",
+@typed_option("--quarter", kind=QUARTER,
               help=N_("The fiscal quarter evaluated, 1 to 4 (1 = October to December). Required."))  # fmt: skip
-@click.option("--score", type=NUMBER, default=None, metavar="NUMBER",
-              help=N_("The score given (100 or 87.5). Required."))  # fmt: skip
-@click.option("--of", "full_score", type=NUMBER, default=None, metavar="NUMBER",
-              help=N_("The full score; default 100."))  # fmt: skip
-@click.option("--date", "day", type=DAY, default=None, metavar="DATE",
+@typed_option("--score", kind=NUMBER, help=N_("The score given (100 or 87.5). Required."))
+@typed_option("--of", "full_score", kind=NUMBER, help=N_("The full score; default 100."))
+@typed_option("--date", "day", kind=DAY,
               help=N_("The day of the evaluation: dd/mm/yyyy BE (20/01/2564) or ISO (2021-01-20), Thai "
                       "digits allowed; default today."))  # fmt: skip
 @click.option(
@@ -131,9 +129,9 @@ def add_evaluation(
     ),
 )
 @click.argument("code_or_path")
-@click.option("--budget", type=MONEY, default=None, metavar="BAHT",
+@typed_option("--budget", kind=MONEY,
               help=N_("The budget in force from the date on, in baht, at most 2 decimals (3,200,000). Required."))  # fmt: skip
-@click.option("--date", "day", type=DAY, default=None, metavar="DATE",
+@typed_option("--date", "day", kind=DAY,
               help=N_("The day the revision takes effect: dd/mm/yyyy BE (15/03/2565) or ISO (2022-03-15), "
                       "Thai digits allowed. Required."))  # fmt: skip
 @click.option("--note", default=None,

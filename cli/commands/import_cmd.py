@@ -4,6 +4,8 @@ the old system into KPI records (``records/<FY>/kpi/<code>.toml``)."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import stat
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     from ..core.config import Config
     from ..core.legacy import Imported, Merged
 
+from ..core.calendar import DateInputError, parse_date
+from ..core.errors import ConflictError, InputError, ProjledgerError, RecordError
 from ..core.i18n import N_, _, os_problem
 from ..core.labels import KPI_DIRECTIONS
 from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, say, shown_path, today
@@ -21,7 +25,6 @@ from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, s
 
 def _evaluation_dates(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[int, date]:
     """``--evaluation-date 1=20/01/2564``, once per quarter: quarter -> day."""
-    from ..core.calendar import DateInputError, parse_date
     from .options import OptionError
 
     days: dict[int, date] = {}
@@ -117,7 +120,6 @@ def import_command(
     direction: str | None,
     evaluation_dates: dict[int, date],
 ) -> None:
-    from ..core.errors import ConflictError, ProjledgerError
     from ..core.legacy import MAX_INPUT_BYTES, MissingFieldsError, decode_printout, parse_printout
     from ..core.repository import ensure_inside, record_path
 
@@ -166,25 +168,15 @@ def import_command(
             written = write_record(path, data, config, day, shown, force=force, keep_reports=partial)
             record_shown = shown_path(path)
             if written.kept_fields:
-                click.echo(
-                    _("{path}: kept from the record what the printout cannot show: {fields}").format(
-                        path=record_shown, fields=", ".join(written.kept_fields)
-                    ),
-                    err=True,
-                )  # fmt: skip
+                text = _("{path}: kept from the record what the printout cannot show: {fields}")
+                click.echo(text.format(path=record_shown, fields=", ".join(written.kept_fields)), err=True)
             if written.kept_reports:
-                click.echo(
-                    _("{path}: kept report(s) {numbers} from the record: the printout lacks them").format(
-                        path=record_shown, numbers=", ".join(map(str, written.kept_reports))
-                    ),
-                    err=True,
-                )  # fmt: skip
-            click.echo(
-                _("{source}: wrote {path} ({count} reports)").format(
-                    source=shown, path=record_shown, count=len(written.data.get("reports", []))
-                ),
-                err=True,
-            )
+                text = _("{path}: kept report(s) {numbers} from the record: the printout lacks them")
+                numbers = ", ".join(map(str, written.kept_reports))
+                click.echo(text.format(path=record_shown, numbers=numbers), err=True)
+            count = len(written.data.get("reports", []))
+            text = _("{source}: wrote {path} ({count} reports)")
+            click.echo(text.format(source=shown, path=record_shown, count=count), err=True)
             _say_left_out(shown, imported)
         except (ProjledgerError, OSError) as error:
             failed = True
@@ -197,25 +189,15 @@ def import_command(
 def _say_left_out(shown: str, imported: Imported) -> None:
     """With --partial: one line naming the reports the printout shows but that were left out."""
     if imported.left_out:
+        text = _("{source}: left out {count} of the {shown} reports the printout shows (--partial): {which}")
+        count, which = len(imported.left_out), imported.left_out_text()
         click.echo(
-            _(
-                "{source}: left out {count} of the {shown} reports the printout shows (--partial): {which}"
-            ).format(
-                source=shown,
-                count=len(imported.left_out),
-                shown=imported.shown_reports,
-                which=imported.left_out_text(),
-            ),
-            err=True,
+            text.format(source=shown, count=count, shown=imported.shown_reports, which=which), err=True
         )
 
 
 def _read_bounded(file: Path, limit: int, shown: str) -> bytes:
     """At most ``limit`` bytes of a regular file (a device such as /dev/zero never ends)."""
-    import stat
-
-    from ..core.errors import InputError
-
     if not stat.S_ISREG(file.stat().st_mode):
         raise InputError(_("is not a regular file"), path=shown)
     with open(file, "rb") as handle:
@@ -228,10 +210,6 @@ def _read_bounded(file: Path, limit: int, shown: str) -> bytes:
 def _require_folder(records_dir: Path) -> None:
     """``--records`` names a folder, or nothing yet (made on the way): never a FIFO, a device or
     a socket, which click's check for a file lets through."""
-    import os
-    import stat
-
-    from ..core.errors import ConflictError
     from ..core.outputs import kind_of
 
     try:
@@ -247,7 +225,6 @@ def _require_folder(records_dir: Path) -> None:
 def checked_record(data: dict[str, Any], path: Path, config: Config, day: date, shown: str) -> str:
     """The record's TOML, its findings printed; ``InputError`` when it would not pass validate."""
     from ..core.check import check_data
-    from ..core.errors import InputError
     from ..core.layout import render_record, schema_line
     from ..core.record import parse
 
@@ -278,7 +255,6 @@ def write_record(
     written (a new record: the printout's data, nothing kept).
     """
     from ..core.check import check_document
-    from ..core.errors import ConflictError, RecordError
     from ..core.legacy import Merged, merge_into_record
     from ..core.record import Document, decode, parse
     from ..core.store import update
@@ -319,8 +295,6 @@ def write_record(
 
 def _refuse_kpi_options(options: Any, shown: str) -> None:
     """The options a KPI page needs mean nothing to a printout of the form (it prints them)."""
-    from ..core.errors import InputError
-
     given = [
         name
         for name, value in (
@@ -342,7 +316,6 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     the record's lock; an existing KPI record is replaced only with ``--force``, keeping what
     the page cannot show."""
     from ..core.check import check_data
-    from ..core.errors import ConflictError, RecordError
     from ..core.kpi_page import merge_kpi, parse_kpi_page
     from ..core.layout import KPI_SCHEMA_FILE, render_record, schema_line
     from ..core.record import decode, parse
@@ -409,16 +382,10 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     update(path, change, config.records_dir)
     echo_findings(warnings)
     if kept:
-        click.echo(
-            _("{record}: kept from the record what the page cannot show: {keys}").format(
-                record=record_shown, keys=", ".join(kept)
-            ),
-            err=True,
-        )
+        text = _("{record}: kept from the record what the page cannot show: {keys}")
+        click.echo(text.format(record=record_shown, keys=", ".join(kept)), err=True)
+    text = _("{source}: wrote {record} ({results} results, {evaluations} evaluations)")
+    results, evaluations = len(data.get("results", [])), len(data.get("evaluations", []))
     click.echo(
-        _("{source}: wrote {record} ({results} results, {evaluations} evaluations)").format(
-            source=shown, record=record_shown, results=len(data.get("results", [])),
-            evaluations=len(data.get("evaluations", [])),
-        ),
-        err=True,
-    )  # fmt: skip
+        text.format(source=shown, record=record_shown, results=results, evaluations=evaluations), err=True
+    )

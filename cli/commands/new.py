@@ -20,6 +20,7 @@ from .options import (
     echo_findings,
     shown_path,
     today,
+    typed_option,
 )
 
 #: (key, option, hint for the prompt, type) of the options a new record cannot do without, in prompting order.
@@ -92,29 +93,23 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
     metavar="YYYY",
     help=N_("The fiscal year, Buddhist Era (2568). Required."),
 )
-@click.option(
+@typed_option(
     "--start",
-    type=DAY,
-    default=None,
-    metavar="DATE",
+    kind=DAY,
     help=N_(
         "Project: the start date: dd/mm/yyyy BE (01/10/2567) or ISO (2024-10-01), Thai digits allowed. Required."
     ),
 )
-@click.option(
+@typed_option(
     "--end",
-    type=DAY,
-    default=None,
-    metavar="DATE",
+    kind=DAY,
     help=N_(
         "Project: the end date: dd/mm/yyyy BE (30/09/2568) or ISO (2025-09-30), Thai digits allowed. Required."
     ),
 )
-@click.option(
+@typed_option(
     "--budget",
-    type=MONEY,
-    default=None,
-    metavar="BAHT",
+    kind=MONEY,
     help=N_("Project: the allocated budget in baht, at most 2 decimals (3,540,000 or 1250000.50). Required."),
 )
 @click.option("--department", default=None, help=N_("The responsible department's name. Required."))
@@ -138,9 +133,7 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
     default=None,
     help=N_("Project: the line in the agency's annual plan, as written there (optional)."),
 )
-@click.option(
-    "--target", type=NUMBER, default=None, metavar="NUMBER", help=N_("KPI: the target value (100). Required.")
-)
+@typed_option("--target", kind=NUMBER, help=N_("KPI: the target value (100). Required."))
 @click.option(
     "--category",
     type=LabelChoice(KPI_CATEGORIES),
@@ -167,9 +160,7 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
         "the Thai words (มากกว่าดีกว่า, น้อยกว่าดีกว่า)."
     ),
 )
-@click.option(
-    "--baseline", type=NUMBER, default=None, metavar="NUMBER", help=N_("KPI: the baseline value (optional).")
-)
+@typed_option("--baseline", kind=NUMBER, help=N_("KPI: the baseline value (optional)."))
 @click.option(
     "--project",
     "projects",
@@ -208,11 +199,7 @@ def new(code: str, kind: str, **options: Any) -> None:
     existing = find_by_code(code, config)
     if existing is not None:
         raise taken(shown_path(existing))
-    required = (
-        KPI_REQUIRED
-        if is_kpi
-        else tuple((key, option, key, hint, kind) for key, option, hint, kind in REQUIRED)
-    )
+    required = KPI_REQUIRED if is_kpi else [(key, opt, key, hint, kind) for key, opt, hint, kind in REQUIRED]
     for key, option, word, hint, kind_of_value in required:
         if options[key] is None or (isinstance(options[key], str) and not options[key].strip()):
             options[key] = ask(option, word, hint, kind_of_value)
@@ -229,13 +216,10 @@ def new(code: str, kind: str, **options: Any) -> None:
             projects=tuple(options["projects"]),
         )
     else:
-        fields: dict[str, Any] = {
-            key: options[key] for key in ("name", "fiscal_year", "start", "end", "budget", "department")
-        }
         extra: dict[str, Any] = {
             key: options[key] or "" for key in ("division", "unit", "owner", "coordinator", "plan_ref")
         }
-        values = NewProject(code=code, **fields, **extra)
+        values = NewProject(code=code, **{key: options[key] for key, *_ in REQUIRED}, **extra)
     shown = shown_path(path)
     outcome: list[Written] = []
 

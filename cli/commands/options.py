@@ -177,12 +177,16 @@ NUMBER = NumberType()
 QUARTER = QuarterType()
 
 
-as_of_option = click.option(
+def typed_option(*decls: str, kind: click.ParamType, help: str) -> Callable[[F], F]:  # type: ignore[type-arg]
+    """An option whose value ``kind`` reads, None when not given; its help names the value as
+    ``kind`` does (DATE, BAHT, NUMBER...)."""
+    return click.option(*decls, type=kind, default=None, metavar=kind.name, help=help)
+
+
+as_of_option = typed_option(
     "--as-of",
     "as_of",
-    type=DAY,
-    default=None,
-    metavar="DATE",
+    kind=DAY,
     help=N_(
         "The day to judge by instead of today: dd/mm/yyyy BE (31/03/2568) or ISO (2025-03-31), Thai "
         "digits allowed."

@@ -289,17 +289,15 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     if late:
         summary += f"; {late}"
     elif failed:
-        listed = listing(failed)
         if partial or dry_run:
-            summary += "; " + ngettext(
-                "{count} row failed: {rows}", "{count} rows failed: {rows}", len(failed)
-            ).format(count=len(failed), rows=listed)
+            text = ngettext("{count} row failed: {rows}", "{count} rows failed: {rows}", len(failed))
         else:
-            summary += "; " + ngettext(
+            text = ngettext(
                 "{count} row failed ({rows}), so nothing was written (fix it, or give --partial to write the others)",
                 "{count} rows failed ({rows}), so nothing was written (fix them, or give --partial to write the others)",
                 len(failed),
-            ).format(count=len(failed), rows=listed)
+            )
+        summary += "; " + text.format(count=len(failed), rows=listing(failed))
     click.echo(summary, err=True)
     if failed:
         raise SystemExit(1)

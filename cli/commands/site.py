@@ -64,15 +64,13 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None, with_export
     )  # fmt: skip
     where = shown_path(result.path)
     projects = sum(1 for page in result.manifest if page.startswith("projects/"))
-    click.echo(
-        ngettext(
-            "site: {path} ({projects} project; {written} pages written, {kept} unchanged)",
-            "site: {path} ({projects} projects; {written} pages written, {kept} unchanged)",
-            projects,
-        ).format(
-            path=f"{where}/index.html", projects=projects, written=len(result.rendered), kept=result.kept
-        )
+    text = ngettext(
+        "site: {path} ({projects} project; {written} pages written, {kept} unchanged)",
+        "site: {path} ({projects} projects; {written} pages written, {kept} unchanged)",
+        projects,
     )
+    written = len(result.rendered)
+    click.echo(text.format(path=f"{where}/index.html", projects=projects, written=written, kept=result.kept))
     if with_export is not None:
         from .. import __version__
         from ..core.export import export

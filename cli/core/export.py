@@ -199,11 +199,9 @@ def check_schemas(tables: Iterable[str] = TABLES) -> None:
         try:
             documented = read_schema(table)
         except (OSError, ValueError, KeyError, TypeError) as error:
-            raise ExportSchemaError(
-                _("the schema file of the table {table} cannot be read: {problem}").format(
-                    table=table, problem=os_problem(error) if isinstance(error, OSError) else error
-                )
-            ) from None
+            problem = os_problem(error) if isinstance(error, OSError) else error
+            message = _("the schema file of the table {table} cannot be read: {problem}")
+            raise ExportSchemaError(message.format(table=table, problem=problem)) from None
         declared = list(columns_of(table))
         if declared != documented or any(c.type not in TYPES for c in declared):
             differ = [c.name for c in declared if c not in documented]
@@ -531,11 +529,10 @@ def _check_rows(table: str, columns: Sequence[Column], rows: list[Row]) -> None:
     }  # fmt: skip
     for row in rows:
         if len(row) != len(columns):
-            raise ExportSchemaError(
-                _(
-                    "a row of the table {table} has {count} values for {columns} columns; nothing was written"
-                ).format(table=table, count=len(row), columns=len(columns))
+            message = _(
+                "a row of the table {table} has {count} values for {columns} columns; nothing was written"
             )
+            raise ExportSchemaError(message.format(table=table, count=len(row), columns=len(columns)))
         for value, column in zip(row, columns, strict=True):
             if value is None:
                 ok = column.nullable
@@ -887,22 +884,15 @@ def check_output(out: Path, config: Config, cwd: Path) -> Path:
         (_("the working folder"), cwd.resolve()),
     ):
         if protected == target or protected.is_relative_to(target):
-            raise UnsafePathError(
-                _(
-                    "is {name} or holds it; give the export a folder of its own, such as exports/{repo}"
-                ).format(name=name, repo=config.repository_name),
-                path=str(out),
-                field="--output",
-            )
+            message = _("is {name} or holds it; give the export a folder of its own, such as exports/{repo}")
+            said = message.format(name=name, repo=config.repository_name)
+            raise UnsafePathError(said, path=str(out), field="--output")
     if target.is_dir() and any(target.iterdir()) and not _is_export(target):
-        raise ConflictError(
-            _(
-                "holds files that projledger export did not write (no {manifest} in it); "
-                "choose another --output or empty that folder"
-            ).format(manifest=MANIFEST),
-            path=str(out),
-            field="--output",
+        message = _(
+            "holds files that projledger export did not write (no {manifest} in it); "
+            "choose another --output or empty that folder"
         )
+        raise ConflictError(message.format(manifest=MANIFEST), path=str(out), field="--output")
     return target
 
 

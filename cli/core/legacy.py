@@ -176,13 +176,11 @@ class MissingFieldsError(InputError):
     """A required field of the record is not in the printout (or cannot be read there)."""
 
     def __init__(self, source: str, missing: list[str], warnings: tuple[Finding, ...]) -> None:
-        super().__init__(
-            _(
-                "cannot import: the printout does not hold the required field(s) {names} "
-                "(is its first page missing?); nothing was written"
-            ).format(names=", ".join(missing)),
-            path=source,
+        message = _(
+            "cannot import: the printout does not hold the required field(s) {names} "
+            "(is its first page missing?); nothing was written"
         )
+        super().__init__(message.format(names=", ".join(missing)), path=source)
         self.missing = tuple(missing)
         self.warnings = warnings
 
@@ -191,20 +189,16 @@ class IncompleteReportsError(InputError):
     """The printout shows reports that cannot be read in full (and no --partial was given)."""
 
     def __init__(self, source: str, imported: Imported) -> None:
-        super().__init__(
-            _(
-                "cannot import: the printout shows {shown} reports but {unread} cannot be read in "
-                "full: {which}; nothing was written (fix the printout, or give --partial to import "
-                "the {complete} complete ones)"
-            ).format(
-                shown=imported.shown_reports,
-                unread=len(imported.left_out),
-                which=imported.left_out_text(),
-                complete=len(imported.data.get("reports", [])),
-            ),
-            path=source,
-            line=imported.left_out[0].line,
+        message = _(
+            "cannot import: the printout shows {shown} reports but {unread} cannot be read in "
+            "full: {which}; nothing was written (fix the printout, or give --partial to import "
+            "the {complete} complete ones)"
         )
+        unread, complete = len(imported.left_out), len(imported.data.get("reports", []))
+        said = message.format(
+            shown=imported.shown_reports, unread=unread, which=imported.left_out_text(), complete=complete
+        )
+        super().__init__(said, path=source, line=imported.left_out[0].line)
         self.left_out = imported.left_out
 
 
@@ -383,11 +377,8 @@ class _Reader:
             elif section in ("1.4", "1.5"):
                 self.item_line(number, "objectives" if section == "1.4" else "targets", text, blank_before)
             else:
-                self.warn(
-                    number,
-                    "",
-                    _("text outside any field of the form, skipped: {text}").format(text=text[:60]),
-                )
+                message = _("text outside any field of the form, skipped: {text}")
+                self.warn(number, "", message.format(text=text[:60]))
 
     def field_line(self, number: int, text: str, exact_only: bool) -> str | None:
         match = _FIELD.match(text)
@@ -397,19 +388,13 @@ class _Reader:
         if key is None or (fuzzy and exact_only):
             return None
         if fuzzy:
-            self.warn(
-                number,
-                key,
-                _("read the label '{read}' as '{label}'").format(
-                    read=match.group("label"), label=_FIELD_LABEL[key]
-                ),
-            )
+            message = _("read the label '{read}' as '{label}'")
+            self.warn(number, key, message.format(read=match.group("label"), label=_FIELD_LABEL[key]))
         value = match.group("value").strip()
         if key in self.fields:
             if _norm(self.fields[key]) != _norm(value):
-                self.warn(
-                    number, key, _("a second, different value '{value}' is ignored").format(value=value[:40])
-                )
+                message = _("a second, different value '{value}' is ignored")
+                self.warn(number, key, message.format(value=value[:40]))
             return None
         self.fields[key] = value
         self.field_lines[key] = number
@@ -424,11 +409,8 @@ class _Reader:
             joiner = "\n" if not blank_before or _SUB_ITEM.match(text) else " "
             items[-1] += joiner + text
         else:
-            self.warn(
-                number,
-                f"details.{kind}",
-                _("text before the first numbered item, skipped: {text}").format(text=text[:60]),
-            )
+            message = _("text before the first numbered item, skipped: {text}")
+            self.warn(number, f"details.{kind}", message.format(text=text[:60]))
 
 
 def parse_printout(text: str, source: str = "<printout>") -> Imported:
@@ -610,19 +592,17 @@ def _mend_extraction_slips(reader: _Reader, data: dict[str, Any]) -> None:
             and read.count(".") == standard.count(".")
         ):
             data["plan_ref"] = f"{standard} {rest}".strip()
-            reader.warn(
-                reader.field_lines.get("name"), "plan_ref",
-                _("read the agency abbreviation '{read}' as '{standard}', the abbreviation of {department}; check it").format(
-                    read=read, standard=standard, department=department),
-            )  # fmt: skip
+            message = _(
+                "read the agency abbreviation '{read}' as '{standard}', the abbreviation of {department}; check it"
+            )
+            said = message.format(read=read, standard=standard, department=department)
+            reader.warn(reader.field_lines.get("name"), "plan_ref", said)
     kpi = data.get("strategy", {}).get("kpi", "")
     mended = _GLUED_KPI_CODE.sub(r"\1 ", kpi)
     if mended != kpi:
         data["strategy"]["kpi"] = mended
-        reader.warn(
-            reader.field_lines.get("strategy.kpi"), "strategy.kpi",
-            _("put back the space after the indicator code that extraction dropped; check it"),
-        )  # fmt: skip
+        message = _("put back the space after the indicator code that extraction dropped; check it")
+        reader.warn(reader.field_lines.get("strategy.kpi"), "strategy.kpi", message)
 
 
 def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]]:
@@ -652,22 +632,16 @@ def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]
 
     lead = text[: tokens[0][0]] if tokens else text
     if lead.strip(" \t\n:"):
-        reader.warn(
-            line_at(0),
-            "reports",
-            _("text before the first report, skipped: {text}").format(text=lead.strip()[:60]),
-        )
+        message = _("text before the first report, skipped: {text}")
+        reader.warn(line_at(0), "reports", message.format(text=lead.strip()[:60]))
     for index, (start, end, kind, match) in enumerate(tokens):
         seg_end = tokens[index + 1][0] if index + 1 < len(tokens) else len(text)
         segment, ascii_segment = text[end:seg_end], ascii_text[end:seg_end]
         if kind == "header":
             no = int(match.group(1) or match.group(2))
             if no in reports and "date" in reports[no].values:
-                reader.warn(
-                    line_at(start),
-                    f"reports[{no}]",
-                    _("report {no} appears twice; the second is ignored").format(no=no),
-                )
+                message = _("report {no} appears twice; the second is ignored")
+                reader.warn(line_at(start), f"reports[{no}]", message.format(no=no))
                 continue
             report(no, start)
             undated.append(no)
@@ -676,10 +650,8 @@ def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]
             no = int(match.group("no"))
             current = report(no, start)
             if "progress" in current.values or "disbursed" in current.values:
-                reader.warn(
-                    line_at(start), f"reports[{no}]",
-                    _("a second line of figures for report {no}; it is ignored").format(no=no),
-                )  # fmt: skip
+                message = _("a second line of figures for report {no}; it is ignored")
+                reader.warn(line_at(start), f"reports[{no}]", message.format(no=no))
                 current = _Report(no, line_at(start))  # read, so its labels are not misplaced, then dropped
             _progress(reader, current, match, line_at(start))
             _date_note(reader, reports, undated, segment, ascii_segment, end, line_at, after=current)
@@ -746,11 +718,8 @@ def _statuses(reader: _Reader, current: _Report, text: str, line: int) -> None:
                 _one_status(reader, current, word, line)
             if len(words) > MAX_STATUS_WORDS:
                 skipped = len(words) - MAX_STATUS_WORDS
-                reader.warn(
-                    line,
-                    f"reports[{current.no}]",
-                    _("{skipped} more words after the report's figures, skipped").format(skipped=skipped),
-                )
+                message = _("{skipped} more words after the report's figures, skipped")
+                reader.warn(line, f"reports[{current.no}]", message.format(skipped=skipped))
             continue
         _one_status(reader, current, piece, line)
 
@@ -766,25 +735,18 @@ def _one_status(reader: _Reader, current: _Report, piece: str, line: int) -> Non
         choices = {text: v for text, v in _STATUS_CHOICES.items() if text.startswith("ไม่") == negative}
         value, fuzzy = fuzzy_choice(piece, choices)
     if value is None:
-        reader.warn(
-            line, where, _("'{piece}' is not a status of the form; left out").format(piece=piece[:40])
-        )
+        message = _("'{piece}' is not a status of the form; left out")
+        reader.warn(line, where, message.format(piece=piece[:40]))
         return
     key = (
         "plan_status" if value in PLAN_STATUSES else "target_status" if value in TARGET_STATUSES else "event"
     )
     if fuzzy:
-        reader.warn(
-            line,
-            f"{where}.{key}",
-            _("read the misspelt '{piece}' as '{label}' ({value})").format(
-                piece=piece, label=label(value), value=value
-            ),
-        )
+        message = _("read the misspelt '{piece}' as '{label}' ({value})")
+        reader.warn(line, f"{where}.{key}", message.format(piece=piece, label=label(value), value=value))
     if key in current.values and current.values[key] != value:
-        reader.warn(
-            line, f"{where}.{key}", _("a second {key} '{piece}' is ignored").format(key=key, piece=piece)
-        )
+        message = _("a second {key} '{piece}' is ignored")
+        reader.warn(line, f"{where}.{key}", message.format(key=key, piece=piece))
         return
     current.values[key] = value
 
@@ -799,9 +761,8 @@ def _complete(
         missing = [key for key in REPORT_REQUIRED if key not in found.values]
         if missing:
             why = _("its {fields} cannot be read").format(fields=", ".join(missing))
-            reader.warn(
-                found.line, f"reports[{no}]", _("report {no} is left out: {why}").format(no=no, why=why)
-            )
+            message = _("report {no} is left out: {why}")
+            reader.warn(found.line, f"reports[{no}]", message.format(no=no, why=why))
             left_out.append(LeftOut(no, found.line, why))
             continue
         out.append({"no": no, **found.values})  # the required values, and the event if any
@@ -821,8 +782,7 @@ def _check_used(reader: _Reader, reports: list[dict[str, Any]]) -> None:
         return
     latest: Decimal = reports[-1]["disbursed"]
     if used != latest:
-        reader.warn(
-            reader.field_lines.get("used"), "used",
-            _("the form says {raw} used, but the latest report disbursed {latest}; the reports are kept").format(
-                raw=raw, latest=latest),
-        )  # fmt: skip
+        message = _(
+            "the form says {raw} used, but the latest report disbursed {latest}; the reports are kept"
+        )
+        reader.warn(reader.field_lines.get("used"), "used", message.format(raw=raw, latest=latest))

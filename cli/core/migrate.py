@@ -64,16 +64,10 @@ def migrated(raw: bytes, shown: Path | str) -> bytes | None:
             problem, rule="format-version", path=shown, line=line_of(text, "format"), field="format"
         )
     if KIND_KEY in data:
-        raise RefusedError(
-            _(
-                "a format-1 record holds no key 'kind'; remove this one, then run migrate again; "
-                "nothing was written"
-            ),
-            [],
-            path=shown,
-            line=line_of(text, KIND_KEY),
-            field=KIND_KEY,
+        message = _(
+            "a format-1 record holds no key 'kind'; remove this one, then run migrate again; nothing was written"
         )
+        raise RefusedError(message, [], path=shown, line=line_of(text, KIND_KEY), field=KIND_KEY)
     expected = {**data, "format": TO_FORMAT, KIND_KEY: KIND}
     for candidate in _edits(text):
         try:
@@ -83,16 +77,11 @@ def migrated(raw: bytes, shown: Path | str) -> bytes | None:
                 return bom + candidate.encode("utf-8")
         except RecordError:
             continue
-    raise RefusedError(
-        _(
-            "the line of 'format = 1' cannot be changed safely as it is spelled; write it as "
-            'format = 2 with kind = "project" on the next line by hand; nothing was written'
-        ),
-        [],
-        path=shown,
-        line=line_of(text, "format"),
-        field="format",
+    message = _(
+        "the line of 'format = 1' cannot be changed safely as it is spelled; write it as "
+        'format = 2 with kind = "project" on the next line by hand; nothing was written'
     )
+    raise RefusedError(message, [], path=shown, line=line_of(text, "format"), field="format")
 
 
 def _edits(text: str) -> list[str]:

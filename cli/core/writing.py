@@ -513,13 +513,8 @@ def refuse_errors(result: FileResult) -> None:
     more = (
         ngettext(" (and {n} more error)", " (and {n} more errors)", others).format(n=others) if others else ""
     )
-    raise RefusedError(
-        _("{problem}; nothing was written{more}").format(problem=first.message, more=more),
-        list(errors),
-        path=first.path,
-        line=first.line,
-        field=first.field or None,
-    )
+    said = _("{problem}; nothing was written{more}").format(problem=first.message, more=more)
+    raise RefusedError(said, list(errors), path=first.path, line=first.line, field=first.field or None)
 
 
 def _warnings(result: FileResult, prefix: str) -> tuple[Finding, ...]:
