@@ -756,38 +756,35 @@ def check_path(path: str, config: Config, day: date, racy_since: int | None) -> 
 
 @cache
 def _checking_code() -> tuple[Any, ...]:
-    """What ``check_path_project`` calls, imported on the first file checked (a run answered
-    by the index imports none of it) and then held: five imports at every file were 13 µs of
-    the 290 a record takes to check."""
-    from .calendar import is_plain_wording
-    from .check import check_file
-    from .kinds import day_rules, kind_of_record
-    from .record import Seen
-    from .rules import _plausible
+    """The modules ``check_path_project`` calls into, imported on the first file checked (a run
+    answered by the index imports none of them) and then held: five imports at every file were
+    13 µs of the 290 a record takes to check. Modules, not their functions: what a module holds
+    is looked up at each call, as an import statement would (a test may replace it)."""
+    from . import calendar, check, kinds, record, rules
 
-    return is_plain_wording, check_file, day_rules, kind_of_record, Seen, _plausible
+    return calendar, check, kinds, record, rules
 
 
 def check_path_project(path: str, config: Config, day: date, racy_since: int | None) -> tuple[Checked, Any]:
     """``check_path``, and the record it read (None when none was read): for a caller that does
     more with the record than the index keeps (the site renders its page from the same read)."""
-    is_plain_wording, check_file, day_rules, kind_of_record, Seen, _plausible = _checking_code()
-    seen = Seen()
-    result = check_file(path, config, day, "", seen=seen)
+    calendar, check, kinds, record, rules = _checking_code()
+    seen = record.Seen()
+    result = check.check_file(path, config, day, "", seen=seen)
     data = [(f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings]
     findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     valid_from = valid_until = None
     facts = None
     project = result.record
-    kind = kind_of_record(project) if project is not None else None
+    kind = kinds.kind_of_record(project) if project is not None else None
     if project is not None and kind is not None and kind.facts is not None:
         facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
-        if any(f[2] in day_rules() for f in data) or (
-            not is_plain_wording(day) and _typed_dates_in(findings_json)
+        if any(f[2] in kinds.day_rules() for f in data) or (
+            not calendar.is_plain_wording(day) and _typed_dates_in(findings_json)
         ):
             valid_from = valid_until = day  # the message names the day (or dates as typed that day)
         else:
-            dates = [d for d in kind.days(project) if _plausible(d)] if kind.days is not None else []
+            dates = [d for d in kind.days(project) if rules._plausible(d)] if kind.days is not None else []
             valid_from = max(dates) if dates else None
     stat = file_hash = None
     st = seen.stat
