@@ -157,14 +157,9 @@ class KpiPage:
     #: (quarter, BE date or "", note) of each quarter with a result
     notes: tuple[tuple[int, str, str], ...]
     as_of_be: str
-
-    @property
-    def title(self) -> str:
-        return KPI_PAGE_TITLE
-
-    @property
-    def headers(self) -> tuple[str, ...]:
-        return TABLE_HEADERS
+    #: The page's heading and its table's columns: the same on every page (not fields)
+    title = KPI_PAGE_TITLE
+    headers = TABLE_HEADERS
 
 
 def kpi_page(kpi: Kpi, day: date) -> KpiPage:
