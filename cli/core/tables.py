@@ -18,7 +18,6 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from collections.abc import Sequence as SequenceABC
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -26,8 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from wcwidth import wcswidth
 
 from .calendar import format_be, format_month_be
-from .grid import Grid, cut, fit_columns, fitted_lines, known_width
-from .grid import measured_cells as measured_cells
+from .grid import Grid, cut, fit_columns, fitted_lines, known_width, measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
@@ -191,21 +189,16 @@ def _totals_dict(totals: Totals) -> dict[str, Any]:
     }
 
 
-def _quarter_dict(totals: QuarterTotals) -> dict[str, Any]:
-    end, *numbers = _quarter_values(totals)
+def _group_dict(totals: Totals | QuarterTotals) -> dict[str, Any]:
+    if isinstance(totals, Totals):
+        return _totals_dict(totals)
+    end, *numbers = _group_values(totals)
     return dict(zip(_QUARTER_KEYS, [end.isoformat(), *map(json_number, numbers)], strict=True))
 
 
 def summary_envelope(summary: Summary) -> dict[str, Any]:
     """The stable JSON of ``summary``."""
-    groups = []
-    for group in summary.groups:
-        body = (
-            _quarter_dict(group.totals)
-            if isinstance(group.totals, QuarterTotals)
-            else _totals_dict(group.totals)
-        )
-        groups.append({"key": dict(group.key), **body})
+    groups = [{"key": dict(group.key), **_group_dict(group.totals)} for group in summary.groups]
     return {
         "version": ENVELOPE_VERSION,
         "as_of": summary.as_of.isoformat(),
@@ -297,18 +290,15 @@ _QUARTER_KEYS = (
 )  # fmt: skip
 
 
-def _totals_values(totals: Totals) -> list[Any]:
+def _group_values(totals: Totals | QuarterTotals) -> list[Any]:
+    """A group's figures: those of ``_TOTALS_KEYS``, or of ``_QUARTER_KEYS`` for a quarter."""
+    if isinstance(totals, QuarterTotals):
+        return [totals.end, totals.projects, totals.budget, totals.disbursed, totals.disbursement_rate,
+                totals.target, totals.gap]  # fmt: skip
     return [
         totals.projects, *totals.states.values(), *totals.plan_statuses.values(), totals.overdue,
         totals.budget, totals.disbursed, totals.disbursement_rate, totals.progress,
         *(getattr(totals, key) for key in FORMAT2_TOTALS),
-    ]  # fmt: skip
-
-
-def _quarter_values(totals: QuarterTotals) -> list[Any]:
-    return [
-        totals.end, totals.projects, totals.budget, totals.disbursed, totals.disbursement_rate,
-        totals.target, totals.gap,
     ]  # fmt: skip
 
 
@@ -320,20 +310,13 @@ def summary_csv(summary: Summary) -> str:
     """One line per group, then a ``total`` line; the first column says which."""
     keys = _key_names(summary)
     values = _TOTALS_KEYS if not summary.quarterly else _QUARTER_KEYS
-    lines: list[list[Any]] = []
-    for group in summary.groups:
-        body = (
-            _quarter_values(group.totals)
-            if isinstance(group.totals, QuarterTotals)
-            else _totals_values(group.totals)
-        )
-        lines.append(["group", *(v for _, v in group.key), *body])
+    lines = [["group", *(v for _, v in group.key), *_group_values(group.totals)] for group in summary.groups]
     if summary.quarterly:
         total = summary.total
         lines.append(["total", *[None] * len(keys), None, total.projects, total.budget, total.disbursed,
                       total.disbursement_rate, None, None])  # fmt: skip
     else:
-        lines.append(["total", *[None] * len(keys), *_totals_values(summary.total)])
+        lines.append(["total", *[None] * len(keys), *_group_values(summary.total)])
     return _write_csv(["row", *keys, *values], lines)
 
 
@@ -345,15 +328,13 @@ def _text(text: str, fmt: str) -> str:
     return markdown_text(text) if fmt == "markdown" else one_line(text)
 
 
-def _shown(make: Callable[[], Iterator[str]], fmt: str) -> Iterator[str]:
+def _shown(lines: list[str], fmt: str) -> list[str]:
     """tabulate's lines as shown: in a table, tabulate drops the padding of an empty last cell:
     padded back, so that every line has one width."""
     if fmt == "markdown":
-        yield from make()
-        return
-    widest = max(width_of(line) for line in make())
-    for line in make():
-        yield line + " " * (widest - width_of(line))
+        return lines
+    widest = max(map(width_of, lines))
+    return [line + " " * (widest - width_of(line)) for line in lines]
 
 
 def _tabulate_lines(
@@ -370,20 +351,17 @@ def _tabulate_lines(
 def _tabulated_lines(
     headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str, column: int,
     width: int | None, min_width: int,
-) -> Iterator[str]:  # fmt: skip
+) -> list[str]:  # fmt: skip
     """``fitted_table``'s text of ``column`` cut to fit ``width``, for what only tabulate lays out
     (a cell of several lines...)."""
     lines = _tabulate_lines(headers, body, align, fmt)
-    if width is None or not body or fmt == "markdown":
-        return _shown(lambda: iter(lines), fmt)
-    excess = max(width_of(line) for line in lines) - width
-    if excess <= 0:
-        return _shown(lambda: iter(lines), fmt)
-    longest = max(width_of(r[column]) for r in body)
-    room = max(min_width, longest - excess, width_of(headers[column]))
-    shortened = [[*r[:column], shorten(r[column], room), *r[column + 1 :]] for r in body]
-    cut = _tabulate_lines(headers, shortened, align, fmt)
-    return _shown(lambda: iter(cut), fmt)
+    excess = max(map(width_of, lines)) - width if width is not None and body and fmt != "markdown" else 0
+    if excess > 0:
+        longest = max(width_of(r[column]) for r in body)
+        room = max(min_width, longest - excess, width_of(headers[column]))
+        shortened = [[*r[:column], shorten(r[column], room), *r[column + 1 :]] for r in body]
+        lines = _tabulate_lines(headers, shortened, align, fmt)
+    return _shown(lines, fmt)
 
 
 #: The narrowest a header over short cells is cut to (its cells are never cut).
@@ -428,7 +406,7 @@ def fitted_table(
         # the cells as measured, unless one was measured stripped of spaces that it shows
         same = all(list(r) == s for r, s in zip(body, table.rows, strict=True))
         return _fitted(headers, body, table.widths if same else None, align, width, fit)
-    lines = list(_tabulated_lines(headers, body, align, fmt, cut, room, min_width))
+    lines = _tabulated_lines(headers, body, align, fmt, cut, room, min_width)
     if wide or fit is None or width is None or all(width_of(line) <= width for line in lines):
         return iter(lines)
     return _fitted(headers, body, None, align, width, fit)
@@ -587,7 +565,7 @@ def status_line_from_columns(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*values[:13], tuple(map(int, widths.split())), *values[14:])
 
 
-class Mapped(SequenceABC[Any]):
+class Mapped(Sequence[Any]):
     """``items``, each given by ``get`` as it is read (the cells of status lines, unpacked one
     line at a time; read back from where they were set aside: commands/statustable.py)."""
 
