@@ -359,18 +359,6 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
 # --- charts -----------------------------------------------------------------------------
 
 
-@dataclass
-class ChartQuarter:
-    """What the chart and its table show of one quarter: values as numbers, words as text (a
-    project's quarters are ``portfolio.QuarterPoint``, which has the same)."""
-
-    quarter: int
-    end: date
-    rate: Decimal | None
-    target: Decimal | None
-    disbursed: Decimal | None
-
-
 #: The most grid lines a quarterly chart draws above 0.
 _MOST_TICKS = 12
 
@@ -378,10 +366,11 @@ _MOST_TICKS = 12
 @dataclass
 class QuarterChart:
     """Bars of a cumulative % per quarter, the targets as a dashed line with squares (drawn by
-    ``quarter_svg``; its table shows the quarters)."""
+    ``quarter_svg``; its table shows the quarters): a project's quarters, or a fiscal year's or
+    a KPI's as ``portfolio.QuarterPoint`` holds them."""
 
     title: str
-    quarters: Sequence[ChartQuarter | QuarterPoint]
+    quarters: Sequence[QuarterPoint]
     #: The site's words for a bar's value and the target in the chart's description.
     value_word: str = "disbursed_pct"
     target_word: str = "target_pct"
@@ -515,7 +504,8 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
     views = []
     for year in sorted(years, reverse=True):
         chart_quarters = [
-            ChartQuarter(q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed) for q in quarters[year]
+            QuarterPoint(year, q.quarter, q.end, q.disbursed, q.disbursement_rate, q.target)
+            for q in quarters[year]
         ]
         listed = [(code, names[code], agencies[year][code]) for code in sorted(agencies[year])]
         worst = sorted_rows(urgent[year], "worst")
@@ -641,7 +631,9 @@ def render_kpi(
             None if result is None else kpi.percent_of_target(result.value),
             None if result is None else kpi.met(result.value), evaluations.get(quarter),
         ))  # fmt: skip
-    chart_quarters = [ChartQuarter(q.quarter, q.end, q.percent, HUNDRED, None) for q in quarters]
+    chart_quarters = [
+        QuarterPoint(kpi.fiscal_year, q.quarter, q.end, None, q.percent, HUNDRED) for q in quarters
+    ]
     chart = QuarterChart(site_word("kpi_chart", lang), chart_quarters, "kpi_result_pct", "kpi_target_pct")
     return _render(
         "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=KpiLine(entry.row, agency_code),
@@ -818,17 +810,15 @@ def plan_pages(
     pages that show it (its agency's, the overview) on its file.
     """
     base = base_key(fingerprint, lang, as_of, config)
-    rows: list[ProjectRow] = []
     keys: list[str] = []
     parts: list[SiteRow] = []
     for entry in entries:
         key = _key(base, entry.row.path, entry.stamp)
-        rows.append(entry.row)
         keys.append(key)
         parts.append(SiteRow(entry.row, entry.json, entry.csv))
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
                       written=entry.written == key)  # fmt: skip
-    yield from _summary_pages(rows, keys, base, as_of, lang, config, parts, kpis)
+    yield from _summary_pages(parts, keys, base, as_of, lang, config, kpis)
 
 
 def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -> str:
@@ -837,17 +827,17 @@ def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -
 
 
 def _summary_pages(
-    rows: list[ProjectRow],
+    parts: list[SiteRow],
     keys: list[str],
     base: str,
     as_of: date,
     lang: Lang,
     config: Config,
-    parts: list[SiteRow],
     kpis: Sequence[KpiEntry],
 ) -> Iterator[Planned]:
     """The KPI pages, the pages over many projects (agencies, overview, data) and the assets,
-    after the projects'."""
+    after the projects' (``parts``: the projects' rows and their parts of the data files)."""
+    rows = [part.row for part in parts]
     by_agency: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
         by_agency.setdefault(row.agency_code, []).append(index)
