@@ -513,12 +513,11 @@ def _evaluations(page: _Page, options: KpiOptions) -> list[dict[str, Any]]:
             "QUARTER=DATE for each (such as --evaluation-date {first}=20/01/2564)"
         ).format(quarters=", ".join(map(str, undated)), line=found[undated[0]][0], first=undated[0]))  # fmt: skip
         return []
-    out: list[dict[str, Any]] = []
-    for quarter in sorted(found):
-        _line, score, full = found[quarter]
-        day = options.evaluation_dates[quarter]
-        out.append({"quarter": quarter, "score": score, **given(full_score=full), "date": day})
-    return out
+    dates = options.evaluation_dates
+    return [
+        {"quarter": quarter, "score": score, **given(full_score=full), "date": dates[quarter]}
+        for quarter, (_line, score, full) in sorted(found.items())
+    ]
 
 
 #: What a KPI page shows, so what an import over an existing KPI record replaces; every other

@@ -737,7 +737,6 @@ def detail_view(
     paint: Paint = _no_paint,
 ) -> str:
     """Details, every report filed by the date as a table, and two text charts."""
-    out: list[str] = []
     used = f"{format_money(row.disbursed)} ({format_percent(row.disbursement_rate) or '-'} %)"
     plan = label(row.computed_plan_status, lang)
     if row.plan_status:
@@ -760,15 +759,13 @@ def detail_view(
     ]  # fmt: skip
     from tabulate import tabulate
 
-    out.append(tabulate(details, tablefmt="plain", disable_numparse=True))
-    out.append("")
-    out.append(f"{word('reports', lang)}")
-    out.append(_reports_table(project, row.as_of, tolerance, lang, width))
-    out.append("")
-    out.append(_month_chart(months, lang))
-    out.append("")
-    out.append(_quarter_chart(quarters, lang))
-    return "\n".join(out) + "\n"
+    sections = (  # a blank line between each
+        tabulate(details, tablefmt="plain", disable_numparse=True),
+        f"{word('reports', lang)}\n{_reports_table(project, row.as_of, tolerance, lang, width)}",
+        _month_chart(months, lang),
+        _quarter_chart(quarters, lang),
+    )
+    return "\n\n".join(sections) + "\n"
 
 
 def _reports_table(project: Project, as_of: date, tolerance: Decimal, lang: Lang, width: int | None) -> str:
@@ -811,10 +808,8 @@ def _quarter_chart(quarters: Sequence[QuarterPoint], lang: Lang) -> str:
     title = f"{word('quarters', lang)}  (█ {word('disbursed', lang)}, ░ {word('target', lang)})"
     lines = [title]
     for point in quarters:
-        name = f"{word('quarter', lang)} {point.quarter}"
-        head = f"{name} {format_be(point.end)}"
-        head_width = width_of(head)
-        pad = " " * max(0, 22 - head_width)
+        head = f"{word('quarter', lang)} {point.quarter} {format_be(point.end)}"
+        pad = " " * max(0, 22 - width_of(head))
         if point.rate is None:
             shown = word("not_yet", lang) if point.disbursed is None else "-"
         else:
