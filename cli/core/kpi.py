@@ -94,11 +94,6 @@ class Kpi:
         """The code's 4-digit prefix names the agency."""
         return self.code[:4]
 
-    @property
-    def latest_evaluation(self) -> Evaluation | None:
-        """The evaluation of the highest quarter."""
-        return max(self.evaluations, key=lambda e: e.quarter, default=None)
-
     def percent_of_target(self, value: Decimal) -> Decimal | None:
         """``value`` as % of the target, respecting the direction; None when it has no meaning
         (a target of 0; a value of 0 where less is better; a divisor so near 0 that the % is

@@ -454,9 +454,7 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     return Markup("".join(out))
 
 
-@lru_cache(maxsize=2048)
-def _visible_once(text: str) -> str:
-    return pages.visible_text(text)
+_visible_once = lru_cache(maxsize=2048)(pages.visible_text)
 
 
 # --- what each page shows ---------------------------------------------------------------
