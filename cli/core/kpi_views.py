@@ -40,9 +40,7 @@ def score_text(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     value = Decimal(value)
-    if value == value.to_integral_value():
-        return amount(value.to_integral_value())
-    return amount(value.normalize())
+    return amount(value.to_integral_value() if value == value.to_integral_value() else value.normalize())
 
 
 def score_pair(score: Decimal | int | None, full: Decimal | int | None) -> str:

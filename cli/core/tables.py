@@ -65,9 +65,7 @@ def width_of(text: str) -> int:
 
 def shorten(text: str, width: int) -> str:
     """``text`` cut to ``width`` columns with an ellipsis; combining marks stay with their letter."""
-    if width_of(text) <= width:
-        return text
-    return cut(text, width)[0]
+    return text if width_of(text) <= width else cut(text, width)[0]
 
 
 def progress_bar(percent: Decimal | None, width: int = BAR_WIDTH) -> str:
@@ -89,9 +87,7 @@ def json_number(value: Decimal | int | None) -> int | float | None:
     if value is None or isinstance(value, int):
         return value
     rounded = value.quantize(CENT, rounding=ROUND_HALF_UP)
-    if rounded == rounded.to_integral_value():
-        return int(rounded)
-    return float(rounded)
+    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
 def _iso(day: date | None) -> str | None:
@@ -226,8 +222,7 @@ def _write_csv(header: Sequence[str], records: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    for record in records:
-        writer.writerow([_csv_value(v) for v in record])
+    writer.writerows([_csv_value(v) for v in record] for record in records)
     return out.getvalue()
 
 
@@ -251,11 +246,8 @@ def _csv_with_quarters(rows: Iterable[Any], keys: Sequence[str], quarters: str, 
     """One line per row of ``keys``, the row's four values of ``quarters`` as ``<column>1``-``4``."""
 
     def record(row: Any) -> list[Any]:
-        values = {name: getattr(row, name, None) for name in keys}
-        by_quarter = list(getattr(row, quarters))
-        values.update(
-            {f"{column}{i}": q for i, q in enumerate(by_quarter + [None] * (4 - len(by_quarter)), 1)}
-        )
+        values = {name: getattr(row, name, None) for name in keys}  # a quarter's: None unless given
+        values.update(zip([f"{column}{i}" for i in range(1, 5)], getattr(row, quarters), strict=False))
         return [values[name] for name in keys]
 
     return _write_csv(keys, (record(r) for r in rows))
