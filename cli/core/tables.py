@@ -631,21 +631,20 @@ def summary_table(
     than ``width`` shows the columns of ``_summary_fit`` that fit (``wide``: every column)."""
     keys = _key_names(summary)
     key_headers = [word(_KEY_WORDS[k], lang) for k in keys]
-    total_word = word("total", lang)
+    groups = [([_key_text(n, v, summary, lang, fmt) for n, v in g.key], g.totals) for g in summary.groups]
+    total_cells = [word("total", lang), *[""] * (len(keys) - 1)] if keys else []
     body: list[list[str]] = []
     if summary.quarterly:
         headers = [*key_headers, word("quarter_end", lang), word("projects", lang), word("budget", lang),
                    word("disbursed", lang), word("disbursement_rate", lang), word("target", lang), word("gap", lang)]  # fmt: skip
-        for group in summary.groups:
-            q = group.totals
+        for cells, q in groups:
             assert isinstance(q, QuarterTotals)
-            cells = [_key_text(n, v, summary, lang, fmt) for n, v in group.key]
             body.append([*cells, format_be(q.end), str(q.projects), format_money(q.budget),
                          format_money(q.disbursed) if q.reached else word("not_yet", lang),
                          format_percent(q.disbursement_rate), format_percent(q.target), format_signed(q.gap)])  # fmt: skip
-        t = summary.total
-        body.append([total_word, *[""] * (len(keys) - 1), "", str(t.projects), format_money(t.budget),
-                     format_money(t.disbursed), format_percent(t.disbursement_rate), "", ""])  # fmt: skip
+        total = summary.total
+        body.append([*total_cells, "", str(total.projects), format_money(total.budget),
+                     format_money(total.disbursed), format_percent(total.disbursement_rate), "", ""])  # fmt: skip
         align = ["left"] * (len(keys) + 1) + ["right"] * 6
     else:
         headers = [*key_headers, word("projects", lang), *(label(s, lang) for s in STATES),
@@ -655,12 +654,8 @@ def summary_table(
         format2 = summary.has_format2
         if format2:
             headers += [word(key, lang) for key in FORMAT2_TOTALS]
-        groups: list[tuple[list[str], Totals]] = []
-        for group in summary.groups:
-            assert isinstance(group.totals, Totals)
-            groups.append(([_key_text(n, v, summary, lang, fmt) for n, v in group.key], group.totals))
-        groups.append(([total_word, *[""] * (len(keys) - 1)] if keys else [], summary.total))
-        for cells, t in groups:
+        for cells, t in [*groups, (total_cells, summary.total)]:
+            assert isinstance(t, Totals)
             body.append([*cells, str(t.projects), *(str(n) for n in t.states.values()),
                          *(str(n) for n in t.plan_statuses.values()), str(t.overdue), format_money(t.budget),
                          format_money(t.disbursed), format_percent(t.disbursement_rate),
@@ -670,12 +665,8 @@ def summary_table(
                              format_percent(t.project_score_mean), format_percent(t.kpi_score_mean)]  # fmt: skip
         align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
     fit = _summary_fit(summary, keys)
-    return (
-        "\n".join(
-            fitted_table(headers, body, align, fmt, 0 if keys else -1, width, wide, fit, MIN_GROUP_WIDTH)
-        )
-        + "\n"
-    )
+    lines = fitted_table(headers, body, align, fmt, 0 if keys else -1, width, wide, fit, MIN_GROUP_WIDTH)
+    return "\n".join(lines) + "\n"
 
 
 #: ``--by quarter``'s columns after the groups' by priority: the quarter's end, disbursement %
