@@ -893,11 +893,7 @@ def _kpi_pages(
 
 
 def site_pages(
-    entries: Iterable[Entry],
-    as_of: date,
-    lang: Lang,
-    config: Config,
-    kpis: Sequence[KpiEntry] = (),
+    entries: Iterable[Entry], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiEntry] = ()
 ) -> dict[str, str]:
     """The whole site as ``{relative path: text}``, every page rendered."""
     return {page.path: page.render() for page in plan_pages(entries, as_of, lang, config, kpis=kpis)}
