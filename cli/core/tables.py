@@ -575,9 +575,7 @@ class Mapped(Sequence[Any]):
 
 
 def _unpacked(cells: str | tuple[str, ...]) -> Sequence[str]:
-    if isinstance(cells, tuple):
-        return cells
-    return cells.split(CELL_SEPARATOR)
+    return cells if isinstance(cells, tuple) else cells.split(CELL_SEPARATOR)
 
 
 def status_table_lines(
@@ -613,8 +611,7 @@ def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> 
     if name in ("state", "plan_status"):
         return label(value, lang)
     if name == "agency":
-        department = summary.agency_names.get(value, "")
-        return _text(f"{value} {department}".strip(), fmt)
+        return _text(f"{value} {summary.agency_names.get(value, '')}".strip(), fmt)
     if name == "strategy":
         return _text(str(value), fmt)
     return str(value)
