@@ -629,10 +629,8 @@ def render_kpi(
             None if result is None else kpi.percent_of_target(result.value),
             None if result is None else kpi.met(result.value), evaluations.get(quarter),
         ))  # fmt: skip
-    chart_quarters = [
-        QuarterPoint(kpi.fiscal_year, q.quarter, q.end, None, q.percent, HUNDRED) for q in quarters
-    ]
-    chart = QuarterChart(site_word("kpi_chart", lang), chart_quarters, "kpi_result_pct", "kpi_target_pct")
+    points = [QuarterPoint(kpi.fiscal_year, q.quarter, q.end, None, q.percent, HUNDRED) for q in quarters]
+    chart = QuarterChart(site_word("kpi_chart", lang), points, "kpi_result_pct", "kpi_target_pct")
     return _render(
         "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=KpiLine(entry.row, agency_code),
         quarters=quarters, chart=chart,
