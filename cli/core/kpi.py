@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -233,8 +233,6 @@ def portfolio_codes(folder: Path, config: Config) -> frozenset[str] | None:
     """The codes of the projects of the records folder ``folder``: the names of its record
     files (a record's file is named after its code: rule file-name) outside the kpi folders;
     None when there is no such folder to read them from."""
-    from dataclasses import replace
-
     from .repository import list_records
 
     if not folder.is_dir():

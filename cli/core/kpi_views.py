@@ -20,6 +20,7 @@ from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_T
 from .money import format_percent
 from .portfolio import SORTS, KpiRow, latest_evaluation, result_known
 from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _no_paint, _text, fitted_table
+from .text import printable
 
 if TYPE_CHECKING:
     from .kpi import Kpi
@@ -205,7 +206,6 @@ def kpi_text(kpi: Kpi, day: date) -> str:
     and achieved with the unit, type and level, the quarterly table with cumulative results and
     score / full score, the สยป. line of the latest evaluation, then each quarter's progress note
     with its BE date (``core/kpi_page.py`` reads this shape back)."""
-    from .text import printable
 
     def clean(text: str) -> str:
         return printable(text, keep_newlines=False)

@@ -78,8 +78,9 @@ from .portfolio import (
     sorted_rows,
 )
 from .record import Evaluation, Project
+from .repository import real
 from .status import compute_status, computed_status_of
-from .store import built_in
+from .store import built_in, locked
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
@@ -1124,8 +1125,6 @@ def _begin_build(
     another is swapping. The temporary folder is locked too (by its own descriptor) from the
     moment it exists, so a build of an older version of the tool leaves it alone.
     """
-    from .store import locked
-
     held = contextlib.ExitStack()
     try:
         target = check_output(out, config, cwd)  # nothing is made beside a refused output
@@ -1312,8 +1311,6 @@ def file_stamp(path: Path | str, racy_since: int | None = None, key: StatKey | N
 
 def repository_path(path: Path, config: Config) -> str:
     """A record's path from the repository's root: what a reader of the site can look up."""
-    from .repository import real
-
     # a link (one refused: a loop, a link to nothing) is named by its own name, not its target's
     where = Path(os.path.abspath(path)) if path.is_symlink() else real(path) or path.absolute()
     try:
@@ -1328,7 +1325,6 @@ def _shown_paths(config: Config, found: Scan) -> Callable[[str], str]:
     whole records folder that met no link, the records folder's own path from the root and then
     the name below it, without resolving every file through the system (a stat for each folder
     of its path); for any other, ``repository_path`` itself."""
-    from .repository import real
 
     def each(name: str) -> str:
         return repository_path(Path(name), config)
