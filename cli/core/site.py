@@ -705,12 +705,9 @@ def _site_make(row: ProjectRow) -> tuple[Any, ...]:
     """A row as plain values (numbers, text; Decimals and dates as their text), then its parts:
     kept as JSON without one object in it, so reading 10,000 back is one fast ``json.loads``."""
     plain: list[Any] = list(row)
-    for i in _DECIMAL_AT:
+    for i in _DECIMAL_AT + _DATE_AT:  # a date's str is its isoformat
         if plain[i] is not None:
             plain[i] = str(plain[i])
-    for i in _DATE_AT:
-        if plain[i] is not None:
-            plain[i] = plain[i].isoformat()
     for i in _QUARTERS_AT:
         plain[i] = tuple(None if q is None else str(q) for q in plain[i])
     json_part = json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))

@@ -679,7 +679,6 @@ def _summary_fit(summary: Summary, keys: Sequence[str]) -> Fit:
     n = len(keys)
     if summary.quarterly:
         order = (*range(n), *(n + i for i in _QUARTER_PRIORITY))
-        count = 7
     else:
         count = 1 + len(STATES) + len(PLAN_STATUSES) + 2 + 4
         order = tuple(range(n + count))
