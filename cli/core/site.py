@@ -318,10 +318,8 @@ class _WordsLoader(BaseLoader):
         return _WORD_EXPRESSION.sub(self._word, source), filename, uptodate
 
     def _word(self, match: re.Match[str]) -> str:
-        key = match[2]
-        text = pages.visible_text(
-            site_word(key, self.lang) if match[1] == "W" else field_label(key, self.lang)
-        )
+        find = site_word if match[1] == "W" else field_label
+        text = pages.visible_text(find(match[2], self.lang))
         # Never text the template engine would read as its own, nor a blank that would change
         # how the lines around it are trimmed: those stay expressions.
         if not text.strip() or any(mark in text for mark in _TEMPLATE_MARKS):

@@ -617,8 +617,8 @@ def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> 
     return str(value)
 
 
-_KEY_WORDS = {"agency": "agency", "fiscal_year": "fiscal_year", "state": "state",
-              "plan_status": "computed_plan_status", "strategy": "strategy", "quarter": "quarter"}  # fmt: skip
+#: A group's key as its column header names it, where the key is not the word's own
+_KEY_WORDS = {"plan_status": "computed_plan_status"}
 
 
 def summary_table(
@@ -627,7 +627,7 @@ def summary_table(
     """One line per group and a total line; ``--by quarter`` gets its own columns. A table wider
     than ``width`` shows the columns of ``_summary_fit`` that fit (``wide``: every column)."""
     keys = _key_names(summary)
-    key_headers = [word(_KEY_WORDS[k], lang) for k in keys]
+    key_headers = [word(_KEY_WORDS.get(k, k), lang) for k in keys]
     groups = [([_key_text(n, v, summary, lang, fmt) for n, v in g.key], g.totals) for g in summary.groups]
     total_cells = [word("total", lang), *[""] * (len(keys) - 1)] if keys else []
     body: list[list[str]] = []
