@@ -1139,13 +1139,6 @@ def _begin_build(
     return target, previous, folder, held
 
 
-def write_site(
-    out: Path, pages: Iterable[Planned], config: Config, cwd: Path, *, jobs: int = 1
-) -> BuildResult:
-    """Build the site of ``pages`` in a temporary folder beside ``out``, then swap it in."""
-    return _write(*_begin_build(out, config, cwd), lambda racy_since: pages, jobs)
-
-
 def _write(
     target: Path,
     previous: Mapping[str, str],
