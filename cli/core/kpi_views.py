@@ -165,7 +165,7 @@ def kpi_page(kpi: Kpi, day: date) -> KpiPage:
     """The page of ``kpi`` as of ``day``: the results and evaluations known by then (the rule of
     ``KpiRow``); the สยป. line names the latest evaluation."""
     results = {r.quarter: r for r in kpi.results if result_known(r, kpi.fiscal_year, day)}
-    evaluations = {e.quarter: e for e in kpi.evaluations if e.date <= day}
+    scores = {e.quarter: score_pair(e.score, e.full_score) for e in kpi.evaluations if e.date <= day}
     latest = results[max(results)] if results else None
     evaluated = latest_evaluation(kpi.evaluations, day)
     fields = [(text, kpi.strategy.get(key, "")) for key, text in STRATEGY_LABELS]
@@ -184,14 +184,7 @@ def kpi_page(kpi: Kpi, day: date) -> KpiPage:
         level=f"{label(kpi.level)} ({kpi.level})",  # as the page prints it: ตัวชี้วัดระดับผลผลิต (output)
         fields=tuple((text, value) for text, value in fields if value),
         quarters=tuple(
-            (
-                quarter,
-                amount(results[quarter].value) if quarter in results else "",
-                score_pair(evaluations[quarter].score, evaluations[quarter].full_score)
-                if quarter in evaluations
-                else "",
-            )
-            for quarter in range(1, 5)
+            (q, amount(results[q].value) if q in results else "", scores.get(q, "")) for q in range(1, 5)
         ),
         evaluated=f"ไตรมาสที่ {evaluated.quarter}: {score_text(evaluated.score)}" if evaluated else "",
         notes=tuple(

@@ -256,17 +256,17 @@ def environment(lang: Lang) -> Environment:
         # ``pages._visible`` then the escape, in one call a printed value (about 300 a page)
         env.finalize = None
         env.template_class = _SiteTemplate
-    env.filters = dict(env.filters)
-    env.filters.update(
-        money=format_money,
-        percent=format_percent,
-        signed=format_signed,
-        figure=amount,  # a KPI's target, baseline, result: as status and show print it
-        score=score_text,
-        score_pair=score_pair,
-        be=format_be,
-        month_be=lambda point: format_month_be(point.year, point.month),
-    )
+    env.filters = {
+        **env.filters,
+        "money": format_money,
+        "percent": format_percent,
+        "signed": format_signed,
+        "figure": amount,  # a KPI's target, baseline, result: as status and show print it
+        "score": score_text,
+        "score_pair": score_pair,
+        "be": format_be,
+        "month_be": lambda point: format_month_be(point.year, point.month),
+    }
     # The words the macros read, as the only globals (no range, dict...): a page imports its
     # macros without its context, a module made once, not on every render (``P[value]``: a
     # computed plan status in words, ``P[None]`` when there is no report yet).

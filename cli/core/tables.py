@@ -701,8 +701,7 @@ def _chart_bar(percent: Decimal | None, width: int, fill: str) -> str:
     if percent is None:
         return ""
     clamped = min(max(percent, Decimal(0)), HUNDRED)
-    cells = int((clamped * width / HUNDRED).to_integral_value(rounding=ROUND_HALF_UP))
-    return fill * cells
+    return fill * int((clamped * width / HUNDRED).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def detail_view(
