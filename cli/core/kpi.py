@@ -237,11 +237,8 @@ def portfolio_codes(folder: Path, config: Config) -> frozenset[str] | None:
 
     if not folder.is_dir():
         return None
-    names = [
-        entry.path_text
-        for entry in list_records([], replace(config, records_dir=folder))
-        if not entry.refused
-    ]
+    entries = list_records([], replace(config, records_dir=folder))
+    names = [entry.path_text for entry in entries if not entry.refused]
     return frozenset(stem for stem, parent in map(path_names, names) if parent != KPI_FOLDER)
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .calendar import format_be
@@ -200,9 +201,7 @@ def kpi_text(kpi: Kpi, day: date) -> str:
     score / full score, the สยป. line of the latest evaluation, then each quarter's progress note
     with its BE date (``core/kpi_page.py`` reads this shape back)."""
 
-    def clean(text: str) -> str:
-        return printable(text, keep_newlines=False)
-
+    clean = partial(printable, keep_newlines=False)
     page = kpi_page(kpi, day)
     out = [
         KPI_PAGE_TITLE,

@@ -594,14 +594,13 @@ def status_table_lines(
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = Mapped(cells, _unpacked)
-    fit = None if wide or width is None else width
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
         return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT)
     measured = cast("Sequence[Sequence[int]]", widths)
     table = Grid(headers, rows, measured, _STATUS_ALIGN)
     layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
-    if fit is not None and not _fits(layout.widths, fit):
-        return _fitted(headers, rows, measured, _STATUS_ALIGN, fit, _STATUS_FIT)
+    if not wide and width is not None and not _fits(layout.widths, width):
+        return _fitted(headers, rows, measured, _STATUS_ALIGN, width, _STATUS_FIT)
     return table.lines(fmt, layout, 1)
 
 
