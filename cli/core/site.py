@@ -537,14 +537,13 @@ def render_agency(
     config: Config,
     kpis: Sequence[KpiLine] = (),
 ) -> str:
-    ordered = sorted_rows(rows, "worst")
     summary = summarise(rows, ["fiscal-year"], config, as_of, kpis=[line.row for line in kpis])
     totals = {dict(g.key)["fiscal_year"]: g.totals for g in summary.groups if isinstance(g.totals, Totals)}
     years = [(year, year_totals) for year, year_totals in totals.items() if year_totals.projects]
     department = rows[0].department if rows else (kpis[0].row.department if kpis else "")
     return _render(
         "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
-        department=department, rows=ordered, years=years,
+        department=department, rows=sorted_rows(rows, "worst"), years=years,
         fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True),
         kpis=_kpi_order(kpis), kpi_years=kpi_years(totals),
     )  # fmt: skip

@@ -787,10 +787,8 @@ def _quarter_chart(quarters: Sequence[QuarterPoint], lang: Lang) -> str:
     for point in quarters:
         head = f"{word('quarter', lang)} {point.quarter} {format_be(point.end)}"
         pad = " " * max(0, 22 - width_of(head))
-        if point.rate is None:
-            shown = word("not_yet", lang) if point.disbursed is None else "-"
-        else:
-            shown = format_percent(point.rate)
+        # no rate: "-" where the disbursed is known (no budget), else the quarter has not come
+        shown = format_percent(point.rate) or ("-" if point.disbursed is not None else word("not_yet", lang))
         actual = _chart_bar(point.rate, CHART_WIDTH, "█")
         target = _chart_bar(point.target, CHART_WIDTH, "░")
         lines.append(f"{head}{pad}  {actual:<{CHART_WIDTH}}  {_rjust(shown, 6)}")
