@@ -174,5 +174,4 @@ def progress_chart(project: Project, reports: tuple[Report, ...], as_of: date, l
         f'<text x="{WIDTH - RIGHT}" y="{HEIGHT - 2}" text-anchor="end" class="note">'
         f"{escape(words['as_of'] + ' ' + format_be(as_of))}</text>"
     )
-    parts.append("</svg>")
-    return "\n".join(parts)
+    return "\n".join(parts) + "\n</svg>"

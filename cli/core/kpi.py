@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -93,11 +93,6 @@ class Kpi:
     def agency_code(self) -> str:
         """The code's 4-digit prefix names the agency."""
         return self.code[:4]
-
-    @property
-    def latest_evaluation(self) -> Evaluation | None:
-        """The evaluation of the highest quarter."""
-        return max(self.evaluations, key=lambda e: e.quarter, default=None)
 
     def percent_of_target(self, value: Decimal) -> Decimal | None:
         """``value`` as % of the target, respecting the direction; None when it has no meaning
@@ -238,17 +233,12 @@ def portfolio_codes(folder: Path, config: Config) -> frozenset[str] | None:
     """The codes of the projects of the records folder ``folder``: the names of its record
     files (a record's file is named after its code: rule file-name) outside the kpi folders;
     None when there is no such folder to read them from."""
-    from dataclasses import replace
-
     from .repository import list_records
 
     if not folder.is_dir():
         return None
-    names = [
-        entry.path_text
-        for entry in list_records([], replace(config, records_dir=folder))
-        if not entry.refused
-    ]
+    entries = list_records([], replace(config, records_dir=folder))
+    names = [entry.path_text for entry in entries if not entry.refused]
     return frozenset(stem for stem, parent in map(path_names, names) if parent != KPI_FOLDER)
 
 

@@ -247,10 +247,9 @@ class _Page:
         """The exact Decimal printed (``45.00`` stays ``45.00``); a whole number printed without
         a point (``100``) is an ``int``, so the record says ``target = 100`` as the page does."""
         try:
-            value = parse_decimal(text)
+            return typed_number(parse_decimal(text))
         except NumberInputError as error:
             raise self.refuse(line, field_name, str(error)) from None
-        return typed_number(value)
 
     def measure_line(self, number: int, key: str, unit: str, value: str) -> None:
         amount = self.number(number, key, value)
@@ -440,8 +439,7 @@ def _direction(page: _Page, options: KpiOptions, has_baseline: bool) -> str | No
 def _results(page: _Page) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     reported = False
-    for quarter in sorted(page.rows):
-        row = page.rows[quarter]
+    for quarter, row in sorted(page.rows.items()):
         note = page.notes.get(quarter)
         where = f"results[{quarter}]"
         if row.value is None:
@@ -513,12 +511,11 @@ def _evaluations(page: _Page, options: KpiOptions) -> list[dict[str, Any]]:
             "QUARTER=DATE for each (such as --evaluation-date {first}=20/01/2564)"
         ).format(quarters=", ".join(map(str, undated)), line=found[undated[0]][0], first=undated[0]))  # fmt: skip
         return []
-    out: list[dict[str, Any]] = []
-    for quarter in sorted(found):
-        _line, score, full = found[quarter]
-        day = options.evaluation_dates[quarter]
-        out.append({"quarter": quarter, "score": score, **given(full_score=full), "date": day})
-    return out
+    dates = options.evaluation_dates
+    return [
+        {"quarter": quarter, "score": score, **given(full_score=full), "date": dates[quarter]}
+        for quarter, (_line, score, full) in sorted(found.items())
+    ]
 
 
 #: What a KPI page shows, so what an import over an existing KPI record replaces; every other

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .calendar import format_be
@@ -20,6 +21,7 @@ from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_T
 from .money import format_percent
 from .portfolio import SORTS, KpiRow, latest_evaluation, result_known
 from .tables import MIN_CUT_WIDTH, MIN_NAME_WIDTH, Fit, Paint, _no_paint, _text, fitted_table
+from .text import printable
 
 if TYPE_CHECKING:
     from .kpi import Kpi
@@ -40,9 +42,7 @@ def score_text(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     value = Decimal(value)
-    if value == value.to_integral_value():
-        return amount(value.to_integral_value())
-    return amount(value.normalize())
+    return amount(value.to_integral_value() if value == value.to_integral_value() else value.normalize())
 
 
 def score_pair(score: Decimal | int | None, full: Decimal | int | None) -> str:
@@ -157,21 +157,16 @@ class KpiPage:
     #: (quarter, BE date or "", note) of each quarter with a result
     notes: tuple[tuple[int, str, str], ...]
     as_of_be: str
-
-    @property
-    def title(self) -> str:
-        return KPI_PAGE_TITLE
-
-    @property
-    def headers(self) -> tuple[str, ...]:
-        return TABLE_HEADERS
+    #: The page's heading and its table's columns: the same on every page (not fields)
+    title = KPI_PAGE_TITLE
+    headers = TABLE_HEADERS
 
 
 def kpi_page(kpi: Kpi, day: date) -> KpiPage:
     """The page of ``kpi`` as of ``day``: the results and evaluations known by then (the rule of
     ``KpiRow``); the สยป. line names the latest evaluation."""
     results = {r.quarter: r for r in kpi.results if result_known(r, kpi.fiscal_year, day)}
-    evaluations = {e.quarter: e for e in kpi.evaluations if e.date <= day}
+    scores = {e.quarter: score_pair(e.score, e.full_score) for e in kpi.evaluations if e.date <= day}
     latest = results[max(results)] if results else None
     evaluated = latest_evaluation(kpi.evaluations, day)
     fields = [(text, kpi.strategy.get(key, "")) for key, text in STRATEGY_LABELS]
@@ -190,14 +185,7 @@ def kpi_page(kpi: Kpi, day: date) -> KpiPage:
         level=f"{label(kpi.level)} ({kpi.level})",  # as the page prints it: ตัวชี้วัดระดับผลผลิต (output)
         fields=tuple((text, value) for text, value in fields if value),
         quarters=tuple(
-            (
-                quarter,
-                amount(results[quarter].value) if quarter in results else "",
-                score_pair(evaluations[quarter].score, evaluations[quarter].full_score)
-                if quarter in evaluations
-                else "",
-            )
-            for quarter in range(1, 5)
+            (q, amount(results[q].value) if q in results else "", scores.get(q, "")) for q in range(1, 5)
         ),
         evaluated=f"ไตรมาสที่ {evaluated.quarter}: {score_text(evaluated.score)}" if evaluated else "",
         notes=tuple(
@@ -212,11 +200,8 @@ def kpi_text(kpi: Kpi, day: date) -> str:
     and achieved with the unit, type and level, the quarterly table with cumulative results and
     score / full score, the สยป. line of the latest evaluation, then each quarter's progress note
     with its BE date (``core/kpi_page.py`` reads this shape back)."""
-    from .text import printable
 
-    def clean(text: str) -> str:
-        return printable(text, keep_newlines=False)
-
+    clean = partial(printable, keep_newlines=False)
     page = kpi_page(kpi, day)
     out = [
         KPI_PAGE_TITLE,

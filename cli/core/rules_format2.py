@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from itertools import pairwise
+from itertools import chain, pairwise
 from pathlib import PurePath
 from typing import Any
 
@@ -27,11 +27,9 @@ from .rules import Hit, Rule, RuleContext, _plausible
 PERCENT_UNIT = "ร้อยละ"
 
 
-def _quarterly(record: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
+def _quarterly(record: Any) -> tuple[tuple[Any, ...], ...]:
     """The record's tables of quarters: a KPI's results, and the evaluations of either kind."""
-    if isinstance(record, Kpi):
-        yield "results", record.results
-    yield "evaluations", record.evaluations
+    return (record.results, record.evaluations) if isinstance(record, Kpi) else (record.evaluations,)
 
 
 # --- both kinds: evaluations, and the quarters of their tables --------------------------------
@@ -39,7 +37,7 @@ def _quarterly(record: Any) -> Iterator[tuple[str, tuple[Any, ...]]]:
 
 def quarter_order(ctx: RuleContext[Any]) -> Iterator[Hit]:
     """Results and evaluations are in quarter order, each quarter once."""
-    for _name, table in _quarterly(ctx.project):
+    for table in _quarterly(ctx.project):
         for before, after in pairwise(table):
             if after.quarter <= before.quarter:
                 text = (
@@ -78,12 +76,11 @@ def evaluation_early(ctx: RuleContext[Any]) -> Iterator[Hit]:
 
 def future_date(ctx: RuleContext[Any]) -> Iterator[Hit]:
     """No result nor evaluation is dated after the day of the check."""
-    for _name, table in _quarterly(ctx.project):
-        for entry in table:
-            if entry.date is not None and entry.date > ctx.as_of and _plausible(entry.date):
-                text = _("dated {day}, after {check}: it cannot come from the future")
-                check = day_of_check_words(ctx.as_of)
-                yield f"{entry.field}.date", text.format(day=ctx.show(entry.date), check=check)
+    for entry in chain.from_iterable(_quarterly(ctx.project)):
+        if entry.date is not None and entry.date > ctx.as_of and _plausible(entry.date):
+            text = _("dated {day}, after {check}: it cannot come from the future")
+            check = day_of_check_words(ctx.as_of)
+            yield f"{entry.field}.date", text.format(day=ctx.show(entry.date), check=check)
 
 
 # --- a format-2 project: budget revisions -------------------------------------------------------
@@ -152,13 +149,12 @@ def kpi_folder_year(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
 
 def kpi_be_year(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
     """Dates are Gregorian: a year of 2400 or more is a Buddhist Era year typed by mistake."""
-    for _name, table in _quarterly(ctx.project):
-        for entry in table:
-            if entry.date is not None and not _plausible(entry.date):
-                said = _("{day} has a Buddhist Era year; TOML dates are Gregorian").format(
-                    day=entry.date.isoformat()
-                )
-                yield f"{entry.field}.date", _("{said} (543 years less)").format(said=said)
+    for entry in chain.from_iterable(_quarterly(ctx.project)):
+        if entry.date is not None and not _plausible(entry.date):
+            said = _("{day} has a Buddhist Era year; TOML dates are Gregorian").format(
+                day=entry.date.isoformat()
+            )
+            yield f"{entry.field}.date", _("{said} (543 years less)").format(said=said)
 
 
 def result_early(ctx: RuleContext[Kpi]) -> Iterator[Hit]:

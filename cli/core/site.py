@@ -78,8 +78,9 @@ from .portfolio import (
     sorted_rows,
 )
 from .record import Evaluation, Project
+from .repository import real
 from .status import compute_status, computed_status_of
-from .store import built_in
+from .store import built_in, locked
 from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
@@ -255,17 +256,17 @@ def environment(lang: Lang) -> Environment:
         # ``pages._visible`` then the escape, in one call a printed value (about 300 a page)
         env.finalize = None
         env.template_class = _SiteTemplate
-    env.filters = dict(env.filters)
-    env.filters.update(
-        money=format_money,
-        percent=format_percent,
-        signed=format_signed,
-        figure=amount,  # a KPI's target, baseline, result: as status and show print it
-        score=score_text,
-        score_pair=score_pair,
-        be=format_be,
-        month_be=lambda point: format_month_be(point.year, point.month),
-    )
+    env.filters = {
+        **env.filters,
+        "money": format_money,
+        "percent": format_percent,
+        "signed": format_signed,
+        "figure": amount,  # a KPI's target, baseline, result: as status and show print it
+        "score": score_text,
+        "score_pair": score_pair,
+        "be": format_be,
+        "month_be": lambda point: format_month_be(point.year, point.month),
+    }
     # The words the macros read, as the only globals (no range, dict...): a page imports its
     # macros without its context, a module made once, not on every render (``P[value]``: a
     # computed plan status in words, ``P[None]`` when there is no report yet).
@@ -317,10 +318,8 @@ class _WordsLoader(BaseLoader):
         return _WORD_EXPRESSION.sub(self._word, source), filename, uptodate
 
     def _word(self, match: re.Match[str]) -> str:
-        key = match[2]
-        text = pages.visible_text(
-            site_word(key, self.lang) if match[1] == "W" else field_label(key, self.lang)
-        )
+        find = site_word if match[1] == "W" else field_label
+        text = pages.visible_text(find(match[2], self.lang))
         # Never text the template engine would read as its own, nor a blank that would change
         # how the lines around it are trimmed: those stay expressions.
         if not text.strip() or any(mark in text for mark in _TEMPLATE_MARKS):
@@ -359,18 +358,6 @@ def _render(template: str, lang: Lang, depth: int, **context: Any) -> str:
 # --- charts -----------------------------------------------------------------------------
 
 
-@dataclass
-class ChartQuarter:
-    """What the chart and its table show of one quarter: values as numbers, words as text (a
-    project's quarters are ``portfolio.QuarterPoint``, which has the same)."""
-
-    quarter: int
-    end: date
-    rate: Decimal | None
-    target: Decimal | None
-    disbursed: Decimal | None
-
-
 #: The most grid lines a quarterly chart draws above 0.
 _MOST_TICKS = 12
 
@@ -378,10 +365,11 @@ _MOST_TICKS = 12
 @dataclass
 class QuarterChart:
     """Bars of a cumulative % per quarter, the targets as a dashed line with squares (drawn by
-    ``quarter_svg``; its table shows the quarters)."""
+    ``quarter_svg``; its table shows the quarters): a project's quarters, or a fiscal year's or
+    a KPI's as ``portfolio.QuarterPoint`` holds them."""
 
     title: str
-    quarters: Sequence[ChartQuarter | QuarterPoint]
+    quarters: Sequence[QuarterPoint]
     #: The site's words for a bar's value and the target in the chart's description.
     value_word: str = "disbursed_pct"
     target_word: str = "target_pct"
@@ -465,9 +453,7 @@ def quarter_svg(chart: QuarterChart, chart_id: str, lang: Lang) -> Markup:
     return Markup("".join(out))
 
 
-@lru_cache(maxsize=2048)
-def _visible_once(text: str) -> str:
-    return pages.visible_text(text)
+_visible_once = lru_cache(maxsize=2048)(pages.visible_text)
 
 
 # --- what each page shows ---------------------------------------------------------------
@@ -515,7 +501,8 @@ def _year_views(rows: Sequence[ProjectRow], as_of: date, lang: Lang, config: Con
     views = []
     for year in sorted(years, reverse=True):
         chart_quarters = [
-            ChartQuarter(q.quarter, q.end, q.disbursement_rate, q.target, q.disbursed) for q in quarters[year]
+            QuarterPoint(year, q.quarter, q.end, q.disbursed, q.disbursement_rate, q.target)
+            for q in quarters[year]
         ]
         listed = [(code, names[code], agencies[year][code]) for code in sorted(agencies[year])]
         worst = sorted_rows(urgent[year], "worst")
@@ -550,14 +537,13 @@ def render_agency(
     config: Config,
     kpis: Sequence[KpiLine] = (),
 ) -> str:
-    ordered = sorted_rows(rows, "worst")
     summary = summarise(rows, ["fiscal-year"], config, as_of, kpis=[line.row for line in kpis])
     totals = {dict(g.key)["fiscal_year"]: g.totals for g in summary.groups if isinstance(g.totals, Totals)}
     years = [(year, year_totals) for year, year_totals in totals.items() if year_totals.projects]
     department = rows[0].department if rows else (kpis[0].row.department if kpis else "")
     return _render(
         "site_agency.html", lang, 1, as_of=as_of, agency_code=agency_code,
-        department=department, rows=ordered, years=years,
+        department=department, rows=sorted_rows(rows, "worst"), years=years,
         fiscal_years=sorted({r.fiscal_year for r in rows}, reverse=True),
         kpis=_kpi_order(kpis), kpi_years=kpi_years(totals),
     )  # fmt: skip
@@ -641,8 +627,8 @@ def render_kpi(
             None if result is None else kpi.percent_of_target(result.value),
             None if result is None else kpi.met(result.value), evaluations.get(quarter),
         ))  # fmt: skip
-    chart_quarters = [ChartQuarter(q.quarter, q.end, q.percent, HUNDRED, None) for q in quarters]
-    chart = QuarterChart(site_word("kpi_chart", lang), chart_quarters, "kpi_result_pct", "kpi_target_pct")
+    points = [QuarterPoint(kpi.fiscal_year, q.quarter, q.end, None, q.percent, HUNDRED) for q in quarters]
+    chart = QuarterChart(site_word("kpi_chart", lang), points, "kpi_result_pct", "kpi_target_pct")
     return _render(
         "site_kpi.html", lang, 1, as_of=as_of, kpi=kpi, line=KpiLine(entry.row, agency_code),
         quarters=quarters, chart=chart,
@@ -716,12 +702,9 @@ def _site_make(row: ProjectRow) -> tuple[Any, ...]:
     """A row as plain values (numbers, text; Decimals and dates as their text), then its parts:
     kept as JSON without one object in it, so reading 10,000 back is one fast ``json.loads``."""
     plain: list[Any] = list(row)
-    for i in _DECIMAL_AT:
+    for i in _DECIMAL_AT + _DATE_AT:  # a date's str is its isoformat
         if plain[i] is not None:
             plain[i] = str(plain[i])
-    for i in _DATE_AT:
-        if plain[i] is not None:
-            plain[i] = plain[i].isoformat()
     for i in _QUARTERS_AT:
         plain[i] = tuple(None if q is None else str(q) for q in plain[i])
     json_part = json_safe(json.dumps(row_dict(row), ensure_ascii=False, separators=(",", ":")))
@@ -818,17 +801,15 @@ def plan_pages(
     pages that show it (its agency's, the overview) on its file.
     """
     base = base_key(fingerprint, lang, as_of, config)
-    rows: list[ProjectRow] = []
     keys: list[str] = []
     parts: list[SiteRow] = []
     for entry in entries:
         key = _key(base, entry.row.path, entry.stamp)
-        rows.append(entry.row)
         keys.append(key)
         parts.append(SiteRow(entry.row, entry.json, entry.csv))
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
                       written=entry.written == key)  # fmt: skip
-    yield from _summary_pages(rows, keys, base, as_of, lang, config, parts, kpis)
+    yield from _summary_pages(parts, keys, base, as_of, lang, config, kpis)
 
 
 def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -> str:
@@ -837,17 +818,17 @@ def base_key(fingerprint: str | None, lang: Lang, as_of: date, config: Config) -
 
 
 def _summary_pages(
-    rows: list[ProjectRow],
+    parts: list[SiteRow],
     keys: list[str],
     base: str,
     as_of: date,
     lang: Lang,
     config: Config,
-    parts: list[SiteRow],
     kpis: Sequence[KpiEntry],
 ) -> Iterator[Planned]:
     """The KPI pages, the pages over many projects (agencies, overview, data) and the assets,
-    after the projects'."""
+    after the projects' (``parts``: the projects' rows and their parts of the data files)."""
+    rows = [part.row for part in parts]
     by_agency: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
         by_agency.setdefault(row.agency_code, []).append(index)
@@ -905,11 +886,7 @@ def _kpi_pages(
 
 
 def site_pages(
-    entries: Iterable[Entry],
-    as_of: date,
-    lang: Lang,
-    config: Config,
-    kpis: Sequence[KpiEntry] = (),
+    entries: Iterable[Entry], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiEntry] = ()
 ) -> dict[str, str]:
     """The whole site as ``{relative path: text}``, every page rendered."""
     return {page.path: page.render() for page in plan_pages(entries, as_of, lang, config, kpis=kpis)}
@@ -1142,8 +1119,6 @@ def _begin_build(
     another is swapping. The temporary folder is locked too (by its own descriptor) from the
     moment it exists, so a build of an older version of the tool leaves it alone.
     """
-    from .store import locked
-
     held = contextlib.ExitStack()
     try:
         target = check_output(out, config, cwd)  # nothing is made beside a refused output
@@ -1161,13 +1136,6 @@ def _begin_build(
         held.close()
         raise
     return target, previous, folder, held
-
-
-def write_site(
-    out: Path, pages: Iterable[Planned], config: Config, cwd: Path, *, jobs: int = 1
-) -> BuildResult:
-    """Build the site of ``pages`` in a temporary folder beside ``out``, then swap it in."""
-    return _write(*_begin_build(out, config, cwd), lambda racy_since: pages, jobs)
 
 
 def _write(
@@ -1330,8 +1298,6 @@ def file_stamp(path: Path | str, racy_since: int | None = None, key: StatKey | N
 
 def repository_path(path: Path, config: Config) -> str:
     """A record's path from the repository's root: what a reader of the site can look up."""
-    from .repository import real
-
     # a link (one refused: a loop, a link to nothing) is named by its own name, not its target's
     where = Path(os.path.abspath(path)) if path.is_symlink() else real(path) or path.absolute()
     try:
@@ -1346,7 +1312,6 @@ def _shown_paths(config: Config, found: Scan) -> Callable[[str], str]:
     whole records folder that met no link, the records folder's own path from the root and then
     the name below it, without resolving every file through the system (a stat for each folder
     of its path); for any other, ``repository_path`` itself."""
-    from .repository import real
 
     def each(name: str) -> str:
         return repository_path(Path(name), config)

@@ -18,7 +18,6 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from collections.abc import Sequence as SequenceABC
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
@@ -26,8 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, cast
 from wcwidth import wcswidth
 
 from .calendar import format_be, format_month_be
-from .grid import Grid, cut, fit_columns, fitted_lines, known_width
-from .grid import measured_cells as measured_cells
+from .grid import Grid, cut, fit_columns, fitted_lines, known_width, measured_cells
 from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
@@ -67,9 +65,7 @@ def width_of(text: str) -> int:
 
 def shorten(text: str, width: int) -> str:
     """``text`` cut to ``width`` columns with an ellipsis; combining marks stay with their letter."""
-    if width_of(text) <= width:
-        return text
-    return cut(text, width)[0]
+    return text if width_of(text) <= width else cut(text, width)[0]
 
 
 def progress_bar(percent: Decimal | None, width: int = BAR_WIDTH) -> str:
@@ -91,9 +87,7 @@ def json_number(value: Decimal | int | None) -> int | float | None:
     if value is None or isinstance(value, int):
         return value
     rounded = value.quantize(CENT, rounding=ROUND_HALF_UP)
-    if rounded == rounded.to_integral_value():
-        return int(rounded)
-    return float(rounded)
+    return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
 def _iso(day: date | None) -> str | None:
@@ -191,21 +185,16 @@ def _totals_dict(totals: Totals) -> dict[str, Any]:
     }
 
 
-def _quarter_dict(totals: QuarterTotals) -> dict[str, Any]:
-    end, *numbers = _quarter_values(totals)
+def _group_dict(totals: Totals | QuarterTotals) -> dict[str, Any]:
+    if isinstance(totals, Totals):
+        return _totals_dict(totals)
+    end, *numbers = _group_values(totals)
     return dict(zip(_QUARTER_KEYS, [end.isoformat(), *map(json_number, numbers)], strict=True))
 
 
 def summary_envelope(summary: Summary) -> dict[str, Any]:
     """The stable JSON of ``summary``."""
-    groups = []
-    for group in summary.groups:
-        body = (
-            _quarter_dict(group.totals)
-            if isinstance(group.totals, QuarterTotals)
-            else _totals_dict(group.totals)
-        )
-        groups.append({"key": dict(group.key), **body})
+    groups = [{"key": dict(group.key), **_group_dict(group.totals)} for group in summary.groups]
     return {
         "version": ENVELOPE_VERSION,
         "as_of": summary.as_of.isoformat(),
@@ -233,8 +222,7 @@ def _write_csv(header: Sequence[str], records: Iterable[Sequence[Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
-    for record in records:
-        writer.writerow([_csv_value(v) for v in record])
+    writer.writerows([_csv_value(v) for v in record] for record in records)
     return out.getvalue()
 
 
@@ -258,11 +246,8 @@ def _csv_with_quarters(rows: Iterable[Any], keys: Sequence[str], quarters: str, 
     """One line per row of ``keys``, the row's four values of ``quarters`` as ``<column>1``-``4``."""
 
     def record(row: Any) -> list[Any]:
-        values = {name: getattr(row, name, None) for name in keys}
-        by_quarter = list(getattr(row, quarters))
-        values.update(
-            {f"{column}{i}": q for i, q in enumerate(by_quarter + [None] * (4 - len(by_quarter)), 1)}
-        )
+        values = {name: getattr(row, name, None) for name in keys}  # a quarter's: None unless given
+        values.update(zip([f"{column}{i}" for i in range(1, 5)], getattr(row, quarters), strict=False))
         return [values[name] for name in keys]
 
     return _write_csv(keys, (record(r) for r in rows))
@@ -297,18 +282,15 @@ _QUARTER_KEYS = (
 )  # fmt: skip
 
 
-def _totals_values(totals: Totals) -> list[Any]:
+def _group_values(totals: Totals | QuarterTotals) -> list[Any]:
+    """A group's figures: those of ``_TOTALS_KEYS``, or of ``_QUARTER_KEYS`` for a quarter."""
+    if isinstance(totals, QuarterTotals):
+        return [totals.end, totals.projects, totals.budget, totals.disbursed, totals.disbursement_rate,
+                totals.target, totals.gap]  # fmt: skip
     return [
         totals.projects, *totals.states.values(), *totals.plan_statuses.values(), totals.overdue,
         totals.budget, totals.disbursed, totals.disbursement_rate, totals.progress,
         *(getattr(totals, key) for key in FORMAT2_TOTALS),
-    ]  # fmt: skip
-
-
-def _quarter_values(totals: QuarterTotals) -> list[Any]:
-    return [
-        totals.end, totals.projects, totals.budget, totals.disbursed, totals.disbursement_rate,
-        totals.target, totals.gap,
     ]  # fmt: skip
 
 
@@ -320,20 +302,13 @@ def summary_csv(summary: Summary) -> str:
     """One line per group, then a ``total`` line; the first column says which."""
     keys = _key_names(summary)
     values = _TOTALS_KEYS if not summary.quarterly else _QUARTER_KEYS
-    lines: list[list[Any]] = []
-    for group in summary.groups:
-        body = (
-            _quarter_values(group.totals)
-            if isinstance(group.totals, QuarterTotals)
-            else _totals_values(group.totals)
-        )
-        lines.append(["group", *(v for _, v in group.key), *body])
+    lines = [["group", *(v for _, v in group.key), *_group_values(group.totals)] for group in summary.groups]
     if summary.quarterly:
         total = summary.total
         lines.append(["total", *[None] * len(keys), None, total.projects, total.budget, total.disbursed,
                       total.disbursement_rate, None, None])  # fmt: skip
     else:
-        lines.append(["total", *[None] * len(keys), *_totals_values(summary.total)])
+        lines.append(["total", *[None] * len(keys), *_group_values(summary.total)])
     return _write_csv(["row", *keys, *values], lines)
 
 
@@ -345,15 +320,13 @@ def _text(text: str, fmt: str) -> str:
     return markdown_text(text) if fmt == "markdown" else one_line(text)
 
 
-def _shown(make: Callable[[], Iterator[str]], fmt: str) -> Iterator[str]:
+def _shown(lines: list[str], fmt: str) -> list[str]:
     """tabulate's lines as shown: in a table, tabulate drops the padding of an empty last cell:
     padded back, so that every line has one width."""
     if fmt == "markdown":
-        yield from make()
-        return
-    widest = max(width_of(line) for line in make())
-    for line in make():
-        yield line + " " * (widest - width_of(line))
+        return lines
+    widest = max(map(width_of, lines))
+    return [line + " " * (widest - width_of(line)) for line in lines]
 
 
 def _tabulate_lines(
@@ -370,20 +343,17 @@ def _tabulate_lines(
 def _tabulated_lines(
     headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str, column: int,
     width: int | None, min_width: int,
-) -> Iterator[str]:  # fmt: skip
+) -> list[str]:  # fmt: skip
     """``fitted_table``'s text of ``column`` cut to fit ``width``, for what only tabulate lays out
     (a cell of several lines...)."""
     lines = _tabulate_lines(headers, body, align, fmt)
-    if width is None or not body or fmt == "markdown":
-        return _shown(lambda: iter(lines), fmt)
-    excess = max(width_of(line) for line in lines) - width
-    if excess <= 0:
-        return _shown(lambda: iter(lines), fmt)
-    longest = max(width_of(r[column]) for r in body)
-    room = max(min_width, longest - excess, width_of(headers[column]))
-    shortened = [[*r[:column], shorten(r[column], room), *r[column + 1 :]] for r in body]
-    cut = _tabulate_lines(headers, shortened, align, fmt)
-    return _shown(lambda: iter(cut), fmt)
+    excess = max(map(width_of, lines)) - width if width is not None and body and fmt != "markdown" else 0
+    if excess > 0:
+        longest = max(width_of(r[column]) for r in body)
+        room = max(min_width, longest - excess, width_of(headers[column]))
+        shortened = [[*r[:column], shorten(r[column], room), *r[column + 1 :]] for r in body]
+        lines = _tabulate_lines(headers, shortened, align, fmt)
+    return _shown(lines, fmt)
 
 
 #: The narrowest a header over short cells is cut to (its cells are never cut).
@@ -428,7 +398,7 @@ def fitted_table(
         # the cells as measured, unless one was measured stripped of spaces that it shows
         same = all(list(r) == s for r, s in zip(body, table.rows, strict=True))
         return _fitted(headers, body, table.widths if same else None, align, width, fit)
-    lines = list(_tabulated_lines(headers, body, align, fmt, cut, room, min_width))
+    lines = _tabulated_lines(headers, body, align, fmt, cut, room, min_width)
     if wide or fit is None or width is None or all(width_of(line) <= width for line in lines):
         return iter(lines)
     return _fitted(headers, body, None, align, width, fit)
@@ -587,7 +557,7 @@ def status_line_from_columns(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*values[:13], tuple(map(int, widths.split())), *values[14:])
 
 
-class Mapped(SequenceABC[Any]):
+class Mapped(Sequence[Any]):
     """``items``, each given by ``get`` as it is read (the cells of status lines, unpacked one
     line at a time; read back from where they were set aside: commands/statustable.py)."""
 
@@ -605,9 +575,7 @@ class Mapped(SequenceABC[Any]):
 
 
 def _unpacked(cells: str | tuple[str, ...]) -> Sequence[str]:
-    if isinstance(cells, tuple):
-        return cells
-    return cells.split(CELL_SEPARATOR)
+    return cells if isinstance(cells, tuple) else cells.split(CELL_SEPARATOR)
 
 
 def status_table_lines(
@@ -626,14 +594,13 @@ def status_table_lines(
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
     rows = Mapped(cells, _unpacked)
-    fit = None if wide or width is None else width
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
         return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT)
     measured = cast("Sequence[Sequence[int]]", widths)
     table = Grid(headers, rows, measured, _STATUS_ALIGN)
     layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
-    if fit is not None and not _fits(layout.widths, fit):
-        return _fitted(headers, rows, measured, _STATUS_ALIGN, fit, _STATUS_FIT)
+    if not wide and width is not None and not _fits(layout.widths, width):
+        return _fitted(headers, rows, measured, _STATUS_ALIGN, width, _STATUS_FIT)
     return table.lines(fmt, layout, 1)
 
 
@@ -643,15 +610,14 @@ def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> 
     if name in ("state", "plan_status"):
         return label(value, lang)
     if name == "agency":
-        department = summary.agency_names.get(value, "")
-        return _text(f"{value} {department}".strip(), fmt)
+        return _text(f"{value} {summary.agency_names.get(value, '')}".strip(), fmt)
     if name == "strategy":
         return _text(str(value), fmt)
     return str(value)
 
 
-_KEY_WORDS = {"agency": "agency", "fiscal_year": "fiscal_year", "state": "state",
-              "plan_status": "computed_plan_status", "strategy": "strategy", "quarter": "quarter"}  # fmt: skip
+#: A group's key as its column header names it, where the key is not the word's own
+_KEY_WORDS = {"plan_status": "computed_plan_status"}
 
 
 def summary_table(
@@ -660,22 +626,21 @@ def summary_table(
     """One line per group and a total line; ``--by quarter`` gets its own columns. A table wider
     than ``width`` shows the columns of ``_summary_fit`` that fit (``wide``: every column)."""
     keys = _key_names(summary)
-    key_headers = [word(_KEY_WORDS[k], lang) for k in keys]
-    total_word = word("total", lang)
+    key_headers = [word(_KEY_WORDS.get(k, k), lang) for k in keys]
+    groups = [([_key_text(n, v, summary, lang, fmt) for n, v in g.key], g.totals) for g in summary.groups]
+    total_cells = [word("total", lang), *[""] * (len(keys) - 1)] if keys else []
     body: list[list[str]] = []
     if summary.quarterly:
         headers = [*key_headers, word("quarter_end", lang), word("projects", lang), word("budget", lang),
                    word("disbursed", lang), word("disbursement_rate", lang), word("target", lang), word("gap", lang)]  # fmt: skip
-        for group in summary.groups:
-            q = group.totals
+        for cells, q in groups:
             assert isinstance(q, QuarterTotals)
-            cells = [_key_text(n, v, summary, lang, fmt) for n, v in group.key]
             body.append([*cells, format_be(q.end), str(q.projects), format_money(q.budget),
                          format_money(q.disbursed) if q.reached else word("not_yet", lang),
                          format_percent(q.disbursement_rate), format_percent(q.target), format_signed(q.gap)])  # fmt: skip
-        t = summary.total
-        body.append([total_word, *[""] * (len(keys) - 1), "", str(t.projects), format_money(t.budget),
-                     format_money(t.disbursed), format_percent(t.disbursement_rate), "", ""])  # fmt: skip
+        total = summary.total
+        body.append([*total_cells, "", str(total.projects), format_money(total.budget),
+                     format_money(total.disbursed), format_percent(total.disbursement_rate), "", ""])  # fmt: skip
         align = ["left"] * (len(keys) + 1) + ["right"] * 6
     else:
         headers = [*key_headers, word("projects", lang), *(label(s, lang) for s in STATES),
@@ -685,12 +650,8 @@ def summary_table(
         format2 = summary.has_format2
         if format2:
             headers += [word(key, lang) for key in FORMAT2_TOTALS]
-        groups: list[tuple[list[str], Totals]] = []
-        for group in summary.groups:
-            assert isinstance(group.totals, Totals)
-            groups.append(([_key_text(n, v, summary, lang, fmt) for n, v in group.key], group.totals))
-        groups.append(([total_word, *[""] * (len(keys) - 1)] if keys else [], summary.total))
-        for cells, t in groups:
+        for cells, t in [*groups, (total_cells, summary.total)]:
+            assert isinstance(t, Totals)
             body.append([*cells, str(t.projects), *(str(n) for n in t.states.values()),
                          *(str(n) for n in t.plan_statuses.values()), str(t.overdue), format_money(t.budget),
                          format_money(t.disbursed), format_percent(t.disbursement_rate),
@@ -700,12 +661,8 @@ def summary_table(
                              format_percent(t.project_score_mean), format_percent(t.kpi_score_mean)]  # fmt: skip
         align = ["left"] * len(keys) + ["right"] * (len(headers) - len(keys))
     fit = _summary_fit(summary, keys)
-    return (
-        "\n".join(
-            fitted_table(headers, body, align, fmt, 0 if keys else -1, width, wide, fit, MIN_GROUP_WIDTH)
-        )
-        + "\n"
-    )
+    lines = fitted_table(headers, body, align, fmt, 0 if keys else -1, width, wide, fit, MIN_GROUP_WIDTH)
+    return "\n".join(lines) + "\n"
 
 
 #: ``--by quarter``'s columns after the groups' by priority: the quarter's end, disbursement %
@@ -721,7 +678,6 @@ def _summary_fit(summary: Summary, keys: Sequence[str]) -> Fit:
     n = len(keys)
     if summary.quarterly:
         order = (*range(n), *(n + i for i in _QUARTER_PRIORITY))
-        count = 7
     else:
         count = 1 + len(STATES) + len(PLAN_STATUSES) + 2 + 4
         order = tuple(range(n + count))
@@ -744,8 +700,7 @@ def _chart_bar(percent: Decimal | None, width: int, fill: str) -> str:
     if percent is None:
         return ""
     clamped = min(max(percent, Decimal(0)), HUNDRED)
-    cells = int((clamped * width / HUNDRED).to_integral_value(rounding=ROUND_HALF_UP))
-    return fill * cells
+    return fill * int((clamped * width / HUNDRED).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def detail_view(
@@ -759,7 +714,6 @@ def detail_view(
     paint: Paint = _no_paint,
 ) -> str:
     """Details, every report filed by the date as a table, and two text charts."""
-    out: list[str] = []
     used = f"{format_money(row.disbursed)} ({format_percent(row.disbursement_rate) or '-'} %)"
     plan = label(row.computed_plan_status, lang)
     if row.plan_status:
@@ -782,15 +736,13 @@ def detail_view(
     ]  # fmt: skip
     from tabulate import tabulate
 
-    out.append(tabulate(details, tablefmt="plain", disable_numparse=True))
-    out.append("")
-    out.append(f"{word('reports', lang)}")
-    out.append(_reports_table(project, row.as_of, tolerance, lang, width))
-    out.append("")
-    out.append(_month_chart(months, lang))
-    out.append("")
-    out.append(_quarter_chart(quarters, lang))
-    return "\n".join(out) + "\n"
+    sections = (  # a blank line between each
+        tabulate(details, tablefmt="plain", disable_numparse=True),
+        f"{word('reports', lang)}\n{_reports_table(project, row.as_of, tolerance, lang, width)}",
+        _month_chart(months, lang),
+        _quarter_chart(quarters, lang),
+    )
+    return "\n\n".join(sections) + "\n"
 
 
 def _reports_table(project: Project, as_of: date, tolerance: Decimal, lang: Lang, width: int | None) -> str:
@@ -833,14 +785,10 @@ def _quarter_chart(quarters: Sequence[QuarterPoint], lang: Lang) -> str:
     title = f"{word('quarters', lang)}  (█ {word('disbursed', lang)}, ░ {word('target', lang)})"
     lines = [title]
     for point in quarters:
-        name = f"{word('quarter', lang)} {point.quarter}"
-        head = f"{name} {format_be(point.end)}"
-        head_width = width_of(head)
-        pad = " " * max(0, 22 - head_width)
-        if point.rate is None:
-            shown = word("not_yet", lang) if point.disbursed is None else "-"
-        else:
-            shown = format_percent(point.rate)
+        head = f"{word('quarter', lang)} {point.quarter} {format_be(point.end)}"
+        pad = " " * max(0, 22 - width_of(head))
+        # no rate: "-" where the disbursed is known (no budget), else the quarter has not come
+        shown = format_percent(point.rate) or ("-" if point.disbursed is not None else word("not_yet", lang))
         actual = _chart_bar(point.rate, CHART_WIDTH, "█")
         target = _chart_bar(point.target, CHART_WIDTH, "░")
         lines.append(f"{head}{pad}  {actual:<{CHART_WIDTH}}  {_rjust(shown, 6)}")
