@@ -62,6 +62,7 @@ class Group(click.Group):
         return command
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        open_closed_streams()
         choose_language(list(sys.argv[1:] if args is None else args))
         localize(self)
         # Thai text to a stream that cannot encode it (output redirected on a cp874 or latin-1
@@ -116,6 +117,25 @@ class Group(click.Group):
             )
             click.echo(f"projledger: {message.format(problem=problem)}", err=True)
             ctx.exit(3)
+
+
+def open_closed_streams() -> None:
+    """A standard stream the caller closed (``projledger status >&-``) is opened on the null
+    device, as git does: Python leaves it None, so every command that reads, writes or asks
+    whether it is a terminal crashed, and the descriptor left free would be the next file's, so
+    what a child process (git, a worker) writes to it could land in a record or the index."""
+    for number, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(number)
+        except OSError:  # closed: the null device takes its number, as the lowest free one
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != number:
+                os.dup2(null, number)
+                os.close(null)
+        # kept open for the whole run, as the stream it stands for
+        setattr(sys, name, open(os.devnull, "r" if number == 0 else "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def choose_language(args: list[str]) -> Lang:

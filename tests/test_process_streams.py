@@ -1,0 +1,30 @@
+"""The installed command as a process whose standard streams are odd: closed by the caller,
+on a full disk, read by a program that leaves early. Never a traceback, never exit 3."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent / "projledger"
+
+
+def _shell(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PROJLEDGER_LANG": "en", "PATH": f"{BIN.parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_closed_standard_stream_is_no_crash(repo: Path) -> None:
+    """`projledger status >&-`: Python leaves sys.stdout None; the command asked it whether it
+    is a terminal and crashed (exit 3). The stream is the null device's now, as in git."""
+    for line in (
+        "projledger status --as-of 2022-03-31 >&-",
+        "projledger status 01000000-2475 --as-of 2022-03-31 >&-",
+        "projledger summary --as-of 2022-03-31 >&- <&-",
+        "projledger show 01000000-2475 --as-of 2022-03-31 >&- 2>&-",
+    ):
+        done = _shell(line, repo)
+        assert done.returncode == 0, (line, done.stderr)
+        assert "internal error" not in done.stderr and "Traceback" not in done.stderr, line
