@@ -8,6 +8,7 @@ shown in full only with ``PROJLEDGER_DEBUG=1``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import inspect
 import os
@@ -71,7 +72,14 @@ class Group(click.Group):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
-        return super().main(args, *rest, **kwargs)
+        try:
+            return super().main(args, *rest, **kwargs)
+        except OSError as error:
+            # What click writes before a command runs (--help, --version, a usage error) meeting
+            # a full disk or a bad descriptor: click lets all but EPIPE through, as a traceback.
+            with contextlib.suppress(OSError):
+                refused(error)
+            sys.exit(1)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # No path or value may hold NUL: the OS refuses it with a ValueError deep in any command.
@@ -97,8 +105,7 @@ class Group(click.Group):
             raise  # click's own ways out, kept as click prints them
         except OSError as error:
             # The machine said no (permission, disk full, a name too long): not a bug of ours.
-            where = f"{error.filename}: " if error.filename else ""
-            click.echo(f"projledger: {one_line(where + (os_problem(error)))}", err=True)
+            refused(error)
             ctx.exit(1)
         except Exception as error:
             if os.environ.get("PROJLEDGER_DEBUG"):
@@ -117,6 +124,12 @@ class Group(click.Group):
             )
             click.echo(f"projledger: {message.format(problem=problem)}", err=True)
             ctx.exit(3)
+
+
+def refused(error: OSError) -> None:
+    """The one line that says what the operating system refused, and the file it names."""
+    where = f"{error.filename}: " if error.filename else ""
+    click.echo(f"projledger: {one_line(where + (os_problem(error)))}", err=True)
 
 
 def open_closed_streams() -> None:

@@ -28,3 +28,17 @@ def test_a_closed_standard_stream_is_no_crash(repo: Path) -> None:
         done = _shell(line, repo)
         assert done.returncode == 0, (line, done.stderr)
         assert "internal error" not in done.stderr and "Traceback" not in done.stderr, line
+
+
+def test_help_and_version_on_a_full_disk_say_so_in_one_line(repo: Path) -> None:
+    """--help and --version are written by click before any command runs, outside the one place
+    that turns the system's refusals into a line: on a full disk they ended in a traceback."""
+    for line in (
+        "projledger --help >/dev/full",
+        "projledger status --help >/dev/full",
+        "projledger sheet export --help >/dev/full",
+        "projledger --version >/dev/full",
+    ):
+        done = _shell(line, repo)
+        assert done.returncode == 1, (line, done.stderr)
+        assert done.stderr == "projledger: no space left on the disk\n", (line, done.stderr)
