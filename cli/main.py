@@ -9,6 +9,7 @@ shown in full only with ``PROJLEDGER_DEBUG=1``.
 from __future__ import annotations
 
 import contextlib
+import errno
 import importlib
 import inspect
 import os
@@ -104,6 +105,10 @@ class Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # click's own ways out, kept as click prints them
         except OSError as error:
+            if error.errno == errno.EPIPE:
+                # The reader of our output left (`| head -1`): nothing was refused, so nothing is
+                # said; click's main ends quietly (exit 1) and keeps the exit's flush quiet too.
+                raise
             # The machine said no (permission, disk full, a name too long): not a bug of ours.
             refused(error)
             ctx.exit(1)

@@ -42,3 +42,13 @@ def test_help_and_version_on_a_full_disk_say_so_in_one_line(repo: Path) -> None:
         done = _shell(line, repo)
         assert done.returncode == 1, (line, done.stderr)
         assert done.stderr == "projledger: no space left on the disk\n", (line, done.stderr)
+
+
+def test_a_reader_that_leaves_early_gets_no_complaint(repo: Path) -> None:
+    """`projledger validate | head -1`: the reader leaving is no refusal of the system's. The
+    command said 'the system refused: Broken pipe' (exit 1) when its output outlived the reader;
+    now not a word. (`true` reads nothing: the pipe is closed before the first write.)"""
+    for command in ("validate --as-of 2026-11-25", "status --as-of 2022-03-31", "status 01000000-2475"):
+        done = _shell(f"projledger {command} | true; exit ${{PIPESTATUS[0]}}", repo)
+        assert done.stderr == "", (command, done.stderr)
+        assert done.returncode in (0, 1), (command, done.returncode)
