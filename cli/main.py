@@ -13,7 +13,10 @@ import errno
 import importlib
 import inspect
 import os
+import signal
 import sys
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 import click
@@ -74,6 +77,10 @@ class Group(click.Group):
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
         try:
+            previous = signal.signal(signal.SIGTERM, _terminated(os.getpid()))
+        except ValueError:  # not the main thread (a program running us in one): left as it is
+            previous = None
+        try:
             return super().main(args, *rest, **kwargs)
         except OSError as error:
             # What click writes before a command runs (--help, --version, a usage error) meeting
@@ -81,6 +88,9 @@ class Group(click.Group):
             with contextlib.suppress(OSError):
                 refused(error)
             sys.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # No path or value may hold NUL: the OS refuses it with a ValueError deep in any command.
@@ -129,6 +139,23 @@ class Group(click.Group):
             )
             click.echo(f"projledger: {message.format(problem=problem)}", err=True)
             ctx.exit(3)
+
+
+def _terminated(pid: int) -> Callable[[int, FrameType | None], None]:
+    """SIGTERM (``kill``, a CI job cancelled, systemd) ends the run as Ctrl-C does, by an
+    exception, so every ``finally`` and ``with`` runs: the site's and the export's temporary
+    folders, a record's temporary file and the locks are cleaned up, where the default action
+    left them behind. Exit 143 (128 + 15), as if killed. A worker forked from this process
+    inherits the handler: there it does the default, as before."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        raise SystemExit(128 + signum)
+
+    return handler
 
 
 def refused(error: OSError) -> None:

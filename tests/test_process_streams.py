@@ -3,6 +3,7 @@ on a full disk, read by a program that leaves early. Never a traceback, never ex
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -52,3 +53,45 @@ def test_a_reader_that_leaves_early_gets_no_complaint(repo: Path) -> None:
         done = _shell(f"projledger {command} | true; exit ${{PIPESTATUS[0]}}", repo)
         assert done.stderr == "", (command, done.stderr)
         assert done.returncode in (0, 1), (command, done.returncode)
+
+
+def test_sigterm_cleans_up_as_ctrl_c_does(repo: Path) -> None:
+    """`kill` (SIGTERM: a CI job cancelled) in the middle of a site build: the default action
+    ended the process at once, leaving the half-built `<site>.tmp-*` folder, and its forked
+    workers orphaned, blocked for ever on a pipe no one read. It now ends as Ctrl-C does: the
+    temporary folder removed, no process of the run left, exit 143."""
+    import signal
+    import time
+
+    folder = repo / "records" / "2565"
+    text = (folder / "01000000-2475.toml").read_text(encoding="utf-8")
+    for n in range(3000, 3400):  # enough pages that the site renders on forked workers
+        (folder / f"01000000-{n}.toml").write_text(
+            text.replace("01000000-2475", f"01000000-{n}"), encoding="utf-8"
+        )
+    env = {**os.environ, "PROJLEDGER_LANG": "en", "PROJLEDGER_JOBS": "2"}
+    build = subprocess.Popen(
+        [str(BIN), "site", "--output", "out", "--as-of", "2022-03-31"],
+        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(repo.glob("out.tmp-*")) and build.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert build.poll() is None, "the build ended before it could be interrupted"
+    time.sleep(0.3)  # into the rendering
+    build.send_signal(signal.SIGTERM)
+    _, stderr = build.communicate(timeout=60)
+    try:
+        assert build.returncode == 143, (build.returncode, stderr)
+        assert "Traceback" not in stderr.decode("utf-8", "replace")
+        assert list(repo.glob("out.tmp-*")) == []
+        time.sleep(0.5)
+        try:
+            os.killpg(build.pid, 0)
+            left = True
+        except ProcessLookupError:
+            left = False
+        assert not left, "a process of the run is still there"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGKILL)
