@@ -15,7 +15,6 @@ import inspect
 import os
 import signal
 import sys
-from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
@@ -77,7 +76,7 @@ class Group(click.Group):
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
         try:
-            previous = signal.signal(signal.SIGTERM, _terminated(os.getpid()))
+            previous = signal.signal(signal.SIGTERM, _terminated)
         except ValueError:  # not the main thread (a program running us in one): left as it is
             previous = None
         try:
@@ -141,21 +140,24 @@ class Group(click.Group):
             ctx.exit(3)
 
 
-def _terminated(pid: int) -> Callable[[int, FrameType | None], None]:
+def _terminated(signum: int, frame: FrameType | None) -> None:
     """SIGTERM (``kill``, a CI job cancelled, systemd) ends the run as Ctrl-C does, by an
     exception, so every ``finally`` and ``with`` runs: the site's and the export's temporary
     folders, a record's temporary file and the locks are cleaned up, where the default action
-    left them behind. Exit 143 (128 + 15), as if killed. A worker forked from this process
-    inherits the handler: there it does the default, as before."""
+    left them behind. Exit 143 (128 + 15), as if killed."""
+    raise SystemExit(128 + signum)
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != pid:
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
-        raise SystemExit(128 + signum)
 
-    return handler
+def _default_in_child() -> None:
+    """A process forked from the run (a pool's worker) gets SIGTERM's default action back at
+    once, in the fork itself: a pool ends its workers with SIGTERM, which must kill them as the
+    kernel does, never wait for Python code of theirs to run."""
+    if signal.getsignal(signal.SIGTERM) is _terminated:
+        with contextlib.suppress(ValueError):  # forked by a thread other than the main one
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+os.register_at_fork(after_in_child=_default_in_child)
 
 
 def refused(error: OSError) -> None:

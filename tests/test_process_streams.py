@@ -95,3 +95,23 @@ def test_sigterm_cleans_up_as_ctrl_c_does(repo: Path) -> None:
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(build.pid, signal.SIGKILL)
+
+
+def test_a_forked_worker_gets_sigterm_s_default_back() -> None:
+    """A pool ends its workers with SIGTERM: in a worker forked while the run's handler was set,
+    the handler (Python code, run only when the worker's interpreter gets to it) was inherited,
+    and a site build was once left waiting for ever on a worker that had taken SIGTERM and lived
+    on. The fork gives the worker the kernel's default back before any of its code runs."""
+    import signal
+
+    from projledger import main as entry
+
+    previous = signal.signal(signal.SIGTERM, entry._terminated)
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os._exit(0 if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert os.waitstatus_to_exitcode(status) == 0
