@@ -61,8 +61,11 @@ class Group(click.Group):
             return None
         module_name, attribute = target.split(":")
         module = importlib.import_module(f"{__package__}.commands.{module_name}")
+        from .commands.options import take_text  # loaded by every command's module already
+
         command: click.Command = getattr(module, attribute)
         _take_lang(command)
+        take_text(command)
         return command
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
