@@ -8,10 +8,14 @@ shown in full only with ``PROJLEDGER_DEBUG=1``.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import importlib
 import inspect
 import os
+import signal
 import sys
+from types import FrameType
 from typing import Any
 
 import click
@@ -57,11 +61,15 @@ class Group(click.Group):
             return None
         module_name, attribute = target.split(":")
         module = importlib.import_module(f"{__package__}.commands.{module_name}")
+        from .commands.options import take_text  # loaded by every command's module already
+
         command: click.Command = getattr(module, attribute)
         _take_lang(command)
+        take_text(command)
         return command
 
     def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        open_closed_streams()
         choose_language(list(sys.argv[1:] if args is None else args))
         localize(self)
         # Thai text to a stream that cannot encode it (output redirected on a cp874 or latin-1
@@ -70,7 +78,21 @@ class Group(click.Group):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
-        return super().main(args, *rest, **kwargs)
+        try:
+            previous = signal.signal(signal.SIGTERM, _terminated)
+        except ValueError:  # not the main thread (a program running us in one): left as it is
+            previous = None
+        try:
+            return super().main(args, *rest, **kwargs)
+        except OSError as error:
+            # What click writes before a command runs (--help, --version, a usage error) meeting
+            # a full disk or a bad descriptor: click lets all but EPIPE through, as a traceback.
+            with contextlib.suppress(OSError):
+                refused(error)
+            sys.exit(1)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGTERM, previous)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # No path or value may hold NUL: the OS refuses it with a ValueError deep in any command.
@@ -95,9 +117,12 @@ class Group(click.Group):
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise  # click's own ways out, kept as click prints them
         except OSError as error:
+            if error.errno == errno.EPIPE:
+                # The reader of our output left (`| head -1`): nothing was refused, so nothing is
+                # said; click's main ends quietly (exit 1) and keeps the exit's flush quiet too.
+                raise
             # The machine said no (permission, disk full, a name too long): not a bug of ours.
-            where = f"{error.filename}: " if error.filename else ""
-            click.echo(f"projledger: {one_line(where + (os_problem(error)))}", err=True)
+            refused(error)
             ctx.exit(1)
         except Exception as error:
             if os.environ.get("PROJLEDGER_DEBUG"):
@@ -116,6 +141,51 @@ class Group(click.Group):
             )
             click.echo(f"projledger: {message.format(problem=problem)}", err=True)
             ctx.exit(3)
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM (``kill``, a CI job cancelled, systemd) ends the run as Ctrl-C does, by an
+    exception, so every ``finally`` and ``with`` runs: the site's and the export's temporary
+    folders, a record's temporary file and the locks are cleaned up, where the default action
+    left them behind. Exit 143 (128 + 15), as if killed."""
+    raise SystemExit(128 + signum)
+
+
+def _default_in_child() -> None:
+    """A process forked from the run (a pool's worker) gets SIGTERM's default action back at
+    once, in the fork itself: a pool ends its workers with SIGTERM, which must kill them as the
+    kernel does, never wait for Python code of theirs to run."""
+    if signal.getsignal(signal.SIGTERM) is _terminated:
+        with contextlib.suppress(ValueError):  # forked by a thread other than the main one
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+os.register_at_fork(after_in_child=_default_in_child)
+
+
+def refused(error: OSError) -> None:
+    """The one line that says what the operating system refused, and the file it names."""
+    where = f"{error.filename}: " if error.filename else ""
+    click.echo(f"projledger: {one_line(where + (os_problem(error)))}", err=True)
+
+
+def open_closed_streams() -> None:
+    """A standard stream the caller closed (``projledger status >&-``) is opened on the null
+    device, as git does: Python leaves it None, so every command that reads, writes or asks
+    whether it is a terminal crashed, and the descriptor left free would be the next file's, so
+    what a child process (git, a worker) writes to it could land in a record or the index."""
+    for number, name in ((0, "stdin"), (1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(number)
+        except OSError:  # closed: the null device takes its number, as the lowest free one
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != number:
+                os.dup2(null, number)
+                os.close(null)
+        # kept open for the whole run, as the stream it stands for
+        setattr(sys, name, open(os.devnull, "r" if number == 0 else "w", encoding="utf-8"))  # noqa: SIM115
 
 
 def choose_language(args: list[str]) -> Lang:

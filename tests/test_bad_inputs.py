@@ -260,7 +260,8 @@ def test_option_garbage(empty_repo: Path, case: dict[str, Any]) -> None:
 
 
 #: Values no option should turn into a traceback: empty, NUL, controls, a path out, numbers
-#: that overflow or are not finite, Thai digits, bidi overrides, a very long value.
+#: that overflow or are not finite, Thai digits, bidi overrides, a very long value, bytes that are
+#: not UTF-8 (as Python holds them from the command line: lone surrogates).
 GARBAGE = (
     "",
     " ",
@@ -279,6 +280,7 @@ GARBAGE = (
     "\u202e",
     "9" * 5000,
     "--help",
+    "\udcff\udcfe",
 )
 
 
@@ -354,6 +356,30 @@ def test_every_option_survives_garbage(empty_repo: Path, command: str, option: s
             assert path.read_bytes() == before, args
         if command == "fmt" and result.exit_code == 2:
             assert path.read_bytes() == before, args
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["new", "50100000-0009", "--name", "\udcff", "--fiscal-year", "2567", "--start", "2023-10-01",
+         "--end", "2024-09-30", "--budget", "1", "--department", "x"],
+        ["add-report", CODE, "--progress", "50", "--date", "2024-09-01", "--note", "ok \udced\udca0\udc80"],
+        ["status", "--agency", "\udcff"],
+    ],
+)  # fmt: skip
+def test_words_that_are_not_utf8_are_refused_naming_the_option(empty_repo: Path, args: list[str]) -> None:
+    """A name typed in another encoding (`--name $'\\xff'`) crashed new (exit 3, UnicodeEncodeError)
+    and made add-report blame the record ('cannot be appended to this file (not valid TOML...'):
+    every option of words refuses it, naming itself, and nothing is written."""
+    path = place(empty_repo, {"id": "base"})
+    before = path.read_bytes()
+    result = run(*args)
+    assert result.exit_code == 2, result.stderr
+    option = args[[any(0xDC80 <= ord(c) <= 0xDCFF for c in arg) for arg in args].index(True) - 1]
+    assert result.stderr.startswith(f"projledger: {option}: ") and "not UTF-8 text" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in (empty_repo / "records").rglob("*.toml")) == [path.name]
 
 
 # --- Thai text is stored in one form --------------------------------------------------------------

@@ -263,3 +263,23 @@ def test_status_since_with_an_oversize_revision_says_so(
     assert result.exit_code in (0, 1), result.stderr
     assert "internal error" not in result.stderr
     assert "over the 1 MiB limit" in result.stdout
+
+
+@pytest.mark.parametrize("committed", [True, False])
+def test_an_oversize_revision_is_said_in_thai_too(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch, committed: bool
+) -> None:
+    """The size refusal of a revision (by git's size, or read from the working copy) was the one
+    line of status --since in English in a Thai run: its words were not the catalog's."""
+    from conftest import run
+
+    big = git_repo / "records" / "2565" / "01000000-2476.toml"
+    big.write_bytes(TEXT.encode() + b"#" * (2 * 1024 * 1024))
+    if committed:
+        _git(git_repo, "commit", "-q", "-am", "a huge record")
+        big.write_text(TEXT.replace("2475", "2476"), "utf-8")
+    monkeypatch.chdir(git_repo)
+    result = run("status", "--since", "HEAD", "--as-of", "2022-05-01", "--lang", "th")
+    assert result.exit_code in (0, 1), result.stderr
+    assert "1 MiB" in result.stdout and "ไม่ได้อ่าน" in result.stdout
+    assert "over the" not in result.stdout and "not read" not in result.stdout

@@ -163,6 +163,22 @@ def test_a_cache_in_the_records_folder_is_not_used(repo: Path, monkeypatch: pyte
     assert sorted(p.name for p in (repo / "records").rglob("*")) == [SHIPPED.name, "2565"]
 
 
+def test_a_cache_not_used_is_said_in_thai(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The line saying the cache is not used was English in a Thai run: built in the index's
+    module without the catalog, as were the places it names."""
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", "records/.cache")
+    monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    (repo / ".git").mkdir()
+    for folder, place in (("records/.cache", "โฟลเดอร์ระเบียน"), (".git/cache", ".git ของที่เก็บ")):
+        monkeypatch.setenv("PROJLEDGER_CACHE_DIR", folder)
+        result = run("--lang", "th", "status")
+        assert result.exit_code == 0, result.stderr
+        [line] = [line for line in result.stderr.splitlines() if "PROJLEDGER_CACHE_DIR" in line]
+        assert line.startswith("projledger: โฟลเดอร์แคช ") and place in line, line
+        assert "running without" not in line and "which" not in line, line
+
+
 @pytest.mark.parametrize("spelling", [".git/cache", "records/../.git/cache", "to-git/cache"])
 def test_a_cache_in_git_is_not_used(repo: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
     """The repository's .git is as forbidden to the cache as the records folder (as to any

@@ -21,7 +21,7 @@ from ..core.config import Config, load_config
 from ..core.findings import Finding
 from ..core.i18n import N_, _, later
 from ..core.money import NumberInputError, parse_decimal, parse_money, parse_percent, parse_whole
-from ..core.text import one_line
+from ..core.text import one_line, utf8_encodable
 
 if TYPE_CHECKING:
     from ..core.outputs import OutputPlan
@@ -38,6 +38,39 @@ class OptionError(click.BadParameter):
             opts = getattr(self.param, "opts", None) or [self.param.name or ""]
             name = max(opts, key=len)
         return f"{name}: {self.message}" if name else self.message
+
+
+class TextType(click.types.StringParamType):
+    """Words a person types (a name, a note, an agency, a revision): text, so UTF-8. Bytes that
+    are not (a terminal or a script in another encoding) come to Python as lone surrogates,
+    which no record, index or message can hold: refused here, naming the option."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = super().convert(value, param, ctx)
+        if isinstance(text, str) and not utf8_encodable(text):
+            shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise OptionError(
+                _("'{value}' holds bytes that are not UTF-8 text; type it again as UTF-8").format(
+                    value=shown
+                ),
+                ctx=ctx,
+                param=param,
+            )
+        return text
+
+
+TEXT = TextType()
+
+
+def take_text(command: click.Command) -> None:
+    """Every option of ``command`` (and of its subcommands) that takes plain words takes them as
+    ``TEXT``: each option declared with click's default ``str`` type, but for one that names a
+    file (``metavar="FILE"``), whose name may be any bytes the system allows."""
+    for param in command.params:
+        if isinstance(param, click.Option) and param.type is click.STRING and param.metavar != "FILE":
+            param.type = TEXT
+    for sub in getattr(command, "commands", {}).values():
+        take_text(sub)
 
 
 class PathArgument(click.Path):

@@ -260,10 +260,13 @@ def _changed_paths(rev: str, records: str, root: Path) -> list[tuple[ChangeKind,
 
 
 def _too_large(path: str, size: int | None = None) -> RecordError:
-    what = f" ({size:,} bytes)" if size is not None else ""
-    return RecordError(
-        f"the file is over the 1 MiB limit for one record{what}; not read", rule="too-large", path=path
-    )
+    if size is None:
+        message = _("the file is over the 1 MiB limit for one record; not read")
+    else:
+        message = _("the file is {size} bytes, over the 1 MiB limit for one record; not read").format(
+            size=f"{size:,}"
+        )
+    return RecordError(message, rule="too-large", path=path)
 
 
 def _text_of(raw: bytes, path: str) -> str:

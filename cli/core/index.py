@@ -117,28 +117,30 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
 def cache_among_records(environ: Mapping[str, str], config: Config) -> str | None:
     """One line to warn with when the cache folder asked for is in the records folder or the
     repository's ``.git`` (and so not used), else None."""
+    from .i18n import _
+
     folder = cache_folder(environ)
     place = None if folder is None else _forbidden_place(folder, config)
     if folder is None or place is None:
         return None
-    return (
-        f"the cache folder {folder} is in {place}: running without the cache "
-        "(set PROJLEDGER_CACHE_DIR elsewhere)"
-    )
+    return _(
+        "the cache folder {folder} is in {place}: running without the cache (set PROJLEDGER_CACHE_DIR elsewhere)"
+    ).format(folder=folder, place=place)
 
 
 def _forbidden_place(folder: Path, config: Config) -> str | None:
     """Where no cache may go that holds ``folder``, in words: the records folder (every command
     walks it) or the repository's ``.git`` (which git alone may write), as for any output."""
+    from .i18n import _
     from .outputs import git_dirs
 
     where = Path(os.path.realpath(folder))  # never Path.resolve: a link loop is no crash here
     records = Path(os.path.realpath(config.records_dir))
     if where.is_relative_to(records):
-        return f"the records folder {config.records_dir}, which holds records only"
+        return _("the records folder {folder}, which holds records only").format(folder=config.records_dir)
     for git in git_dirs((records, config.root)):
         if where.is_relative_to(git):
-            return f"the repository's .git ({git}), which git alone may write"
+            return _("the repository's .git ({git}), which git alone may write").format(git=git)
     return None
 
 

@@ -1,0 +1,117 @@
+"""The installed command as a process whose standard streams are odd: closed by the caller,
+on a full disk, read by a program that leaves early. Never a traceback, never exit 3."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BIN = Path(sys.executable).parent / "projledger"
+
+
+def _shell(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PROJLEDGER_LANG": "en", "PATH": f"{BIN.parent}{os.pathsep}{os.environ['PATH']}"}
+    return subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_closed_standard_stream_is_no_crash(repo: Path) -> None:
+    """`projledger status >&-`: Python leaves sys.stdout None; the command asked it whether it
+    is a terminal and crashed (exit 3). The stream is the null device's now, as in git."""
+    for line in (
+        "projledger status --as-of 2022-03-31 >&-",
+        "projledger status 01000000-2475 --as-of 2022-03-31 >&-",
+        "projledger summary --as-of 2022-03-31 >&- <&-",
+        "projledger show 01000000-2475 --as-of 2022-03-31 >&- 2>&-",
+    ):
+        done = _shell(line, repo)
+        assert done.returncode == 0, (line, done.stderr)
+        assert "internal error" not in done.stderr and "Traceback" not in done.stderr, line
+
+
+def test_help_and_version_on_a_full_disk_say_so_in_one_line(repo: Path) -> None:
+    """--help and --version are written by click before any command runs, outside the one place
+    that turns the system's refusals into a line: on a full disk they ended in a traceback."""
+    for line in (
+        "projledger --help >/dev/full",
+        "projledger status --help >/dev/full",
+        "projledger sheet export --help >/dev/full",
+        "projledger --version >/dev/full",
+    ):
+        done = _shell(line, repo)
+        assert done.returncode == 1, (line, done.stderr)
+        assert done.stderr == "projledger: no space left on the disk\n", (line, done.stderr)
+
+
+def test_a_reader_that_leaves_early_gets_no_complaint(repo: Path) -> None:
+    """`projledger validate | head -1`: the reader leaving is no refusal of the system's. The
+    command said 'the system refused: Broken pipe' (exit 1) when its output outlived the reader;
+    now not a word. (`true` reads nothing: the pipe is closed before the first write.)"""
+    for command in ("validate --as-of 2026-11-25", "status --as-of 2022-03-31", "status 01000000-2475"):
+        done = _shell(f"projledger {command} | true; exit ${{PIPESTATUS[0]}}", repo)
+        assert done.stderr == "", (command, done.stderr)
+        assert done.returncode in (0, 1), (command, done.returncode)
+
+
+def test_sigterm_cleans_up_as_ctrl_c_does(repo: Path) -> None:
+    """`kill` (SIGTERM: a CI job cancelled) in the middle of a site build: the default action
+    ended the process at once, leaving the half-built `<site>.tmp-*` folder, and its forked
+    workers orphaned, blocked for ever on a pipe no one read. It now ends as Ctrl-C does: the
+    temporary folder removed, no process of the run left, exit 143."""
+    import signal
+    import time
+
+    folder = repo / "records" / "2565"
+    text = (folder / "01000000-2475.toml").read_text(encoding="utf-8")
+    for n in range(3000, 3400):  # enough pages that the site renders on forked workers
+        (folder / f"01000000-{n}.toml").write_text(
+            text.replace("01000000-2475", f"01000000-{n}"), encoding="utf-8"
+        )
+    env = {**os.environ, "PROJLEDGER_LANG": "en", "PROJLEDGER_JOBS": "2"}
+    build = subprocess.Popen(
+        [str(BIN), "site", "--output", "out", "--as-of", "2022-03-31"],
+        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not list(repo.glob("out.tmp-*")) and build.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert build.poll() is None, "the build ended before it could be interrupted"
+    time.sleep(0.3)  # into the rendering
+    build.send_signal(signal.SIGTERM)
+    _, stderr = build.communicate(timeout=60)
+    try:
+        assert build.returncode == 143, (build.returncode, stderr)
+        assert "Traceback" not in stderr.decode("utf-8", "replace")
+        assert list(repo.glob("out.tmp-*")) == []
+        time.sleep(0.5)
+        try:
+            os.killpg(build.pid, 0)
+            left = True
+        except ProcessLookupError:
+            left = False
+        assert not left, "a process of the run is still there"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(build.pid, signal.SIGKILL)
+
+
+def test_a_forked_worker_gets_sigterm_s_default_back() -> None:
+    """A pool ends its workers with SIGTERM: in a worker forked while the run's handler was set,
+    the handler (Python code, run only when the worker's interpreter gets to it) was inherited,
+    and a site build was once left waiting for ever on a worker that had taken SIGTERM and lived
+    on. The fork gives the worker the kernel's default back before any of its code runs."""
+    import signal
+
+    from projledger import main as entry
+
+    previous = signal.signal(signal.SIGTERM, entry._terminated)
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os._exit(0 if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL else 1)
+        _, status = os.waitpid(pid, 0)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert os.waitstatus_to_exitcode(status) == 0
