@@ -4,6 +4,7 @@ an error, never left wrong by a killed run; with it, every output is the output 
 from __future__ import annotations
 
 import inspect
+import itertools
 import json
 import os
 import random
@@ -640,6 +641,53 @@ def test_a_killed_run_never_leaves_a_wrong_index(repo: Path, tmp_path: Path) -> 
             got = subprocess.run([sys.executable, "-m", "projledger.main", *check, "--as-of", AS_OF],
                                  cwd=repo, env=env, capture_output=True, text=True)  # fmt: skip
             assert (got.returncode, got.stdout, got.stderr) == (want.returncode, want.stdout, want.stderr)
+
+
+@pytest.mark.slow
+def test_an_interrupted_run_never_leaves_a_wrong_index(
+    repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C or SIGTERM (an exception that is no ``Exception``) at each statement in turn that
+    a run after one edit writes to the index: the next runs print what runs without it print.
+    Before, the ``finally`` that closes the index committed what the stopped run had written,
+    and a file's new entry could be kept beside the status line made of its old content."""
+    text = record_file(repo).read_text("utf-8")
+    write_record(repo, text.replace("01000000-2475", "01000000-0001"), code="01000000-0001")
+    commands = [("validate",), ("status", "--format", "json"), ("summary", "--format", "json")]
+
+    # The day of the check is today for every run: what one run stores holds for the others.
+    def outputs() -> list[tuple[int, str]]:
+        return [(result.exit_code, result.stdout) for result in (run(*command) for command in commands)]
+
+    outputs()  # what each keeps
+    real = index_module.Index.write
+    budgets = iter(range(1_000_000, 2_000_000))
+    for command in commands:
+        for stop_at in itertools.count(1):  # each of the run's writes in turn, until it writes fewer
+            record_file(repo).write_text(text.replace("3540000.0", f"{next(budgets)}.0"), "utf-8")
+            writes = itertools.count(1)
+
+            def interrupted(
+                self: index_module.Index,
+                *args: Any,
+                stop_at: int = stop_at,
+                writes: Any = writes,
+                **kwargs: Any,
+            ) -> None:
+                if next(writes) == stop_at:
+                    raise KeyboardInterrupt
+                real(self, *args, **kwargs)
+
+            monkeypatch.setattr(index_module.Index, "write", interrupted)
+            result = run(*command)
+            monkeypatch.setattr(index_module.Index, "write", real)
+            got = outputs()
+            monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+            assert got == outputs(), (command, stop_at)
+            monkeypatch.delenv("PROJLEDGER_NO_CACHE")
+            if next(writes) <= stop_at:  # not interrupted: every write of this run was tried
+                assert result.exit_code in (0, 1) and stop_at > 2
+                break
 
 
 def test_a_pool_checks_as_the_run_does_in_its_language_and_folder(

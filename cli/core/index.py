@@ -449,7 +449,12 @@ class Index:
         self._writing = False
 
     def close(self, *, commit: bool = True) -> None:
-        if commit:
+        """Commit this run's writes (unless told not to) and let the database go. A run being
+        interrupted (Ctrl-C, SIGTERM: an exception that is no ``Exception`` passing through the
+        ``finally`` that closes the index) stores nothing: it may have stopped between two
+        statements that hold only together."""
+        passing = sys.exc_info()[1]
+        if commit and (passing is None or isinstance(passing, Exception)):
             self.commit()
         else:
             self._rollback()
@@ -553,17 +558,19 @@ class Index:
              checked.findings_json, checked.facts, int(checked.findings_json == "[]"))
             for path, checked in items
         ]  # fmt: skip
-        if rows:
-            self.write(
-                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True
-            )
         # What was made of the last row of a file stored again is stale: of a file whose entry
         # ``held`` found no longer holding, or of any file when this run asked ``held`` nothing (a
         # streaming run, export: deleting the kept rows of a file that has none deletes nothing).
+        # Deleted first: a run stopped between the two statements leaves a file to read again,
+        # never a new entry beside a stale kept row.
         unheld = self._unheld
         stale = [(_to_db(path),) for path, _ in items if unheld is None or path in unheld]
         if stale:
             self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
+        if rows:
+            self.write(
+                "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True
+            )
         if self._findings is not None:  # read whole before (validate): what ``findings`` gives
             for path, checked in items:
                 if checked.findings_json == "[]":
@@ -576,9 +583,9 @@ class Index:
         gone = [
             (path,) for (path,) in self.con.execute("SELECT path FROM files") if _from_db(path) not in seen
         ]
-        if gone:
-            self.write("DELETE FROM files WHERE path = ?", gone, many=True)
+        if gone:  # kept rows first, as in ``store_many``: never one left without its entry
             self.write("DELETE FROM kept WHERE path = ?", gone, many=True)
+            self.write("DELETE FROM files WHERE path = ?", gone, many=True)
 
     # --- kept values and outputs ----------------------------------------------------------------
 
