@@ -296,11 +296,7 @@ def write_output(plan: OutputPlan, content: bytes) -> None:
     except FileNotFoundError:
         now = stat.S_IFREG
     if not stat.S_ISREG(now):  # it changed since the plan: never replace what is not a file
-        raise ConflictError(
-            _("became {what} while the output was made; nothing written").format(what=kind_of(now)),
-            path=str(plan.path),
-            field=plan.field,
-        )
+        raise _became(plan, now)
     try:
         write_atomic(plan.target, content)
     except ProjledgerError as error:  # named as the user named it, not where a link led
@@ -324,14 +320,20 @@ def _write_stream(plan: OutputPlan, content: bytes) -> None:
     try:
         mode = os.fstat(fd).st_mode
         if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
-            raise ConflictError(
-                _("became {what} while the output was made; nothing written").format(what=kind_of(mode)),
-                path=str(plan.path),
-                field=plan.field,
-            )
+            raise _became(plan, mode)
         os.set_blocking(fd, True)
         data = memoryview(content)
         while data:
             data = data[os.write(fd, data) :]
     finally:
         os.close(fd)
+
+
+def _became(plan: OutputPlan, mode: int) -> ConflictError:
+    """What lies at the plan's path is no longer what the plan was made for: refused."""
+    what = kind_of(mode)
+    return ConflictError(
+        _("became {what} while the output was made; nothing written").format(what=what),
+        path=str(plan.path),
+        field=plan.field,
+    )

@@ -33,8 +33,8 @@ from typing import Any, TypeVar
 os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
 os.environ.setdefault("MIMALLOC_ARENA_EAGER_COMMIT", "0")
 
-from .errors import RecordError
-from .i18n import _, os_problem, toml_problem
+from .errors import RecordError, unreadable
+from .i18n import _, toml_problem
 from .locate import FieldKey, format_field, index_lines, line_of
 
 MAX_RECORD_BYTES = 1024 * 1024
@@ -243,9 +243,7 @@ def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
     except IsADirectoryError:
         raise RecordError(_("is a folder, not a record file"), rule="io", path=path) from None
     except OSError as error:
-        raise RecordError(
-            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
-        ) from None
+        raise unreadable(error, path) from None
 
 
 def read_at_most(fd: int, expected: int, limit: int, size: int = -1) -> bytes:

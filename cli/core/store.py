@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .errors import InputError, ProjledgerError, RecordError
+from .errors import InputError, ProjledgerError, RecordError, unreadable
 from .i18n import _, os_problem
 
 LOCK_SUFFIX = ".lock"
@@ -154,9 +154,7 @@ def record_target(path: Path, within: Path | None = None) -> Path:
     except FileNotFoundError:
         return path
     except OSError as error:
-        raise RecordError(
-            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
-        ) from None
+        raise unreadable(error, path) from None
     if stat.S_ISLNK(mode):
         try:
             mode = os.stat(path).st_mode
@@ -219,9 +217,7 @@ def read_locked(target: Path, shown: Path | str) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise RecordError(
-            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=shown
-        ) from None
+        raise unreadable(error, shown) from None
 
 
 def replace_locked(target: Path, content: bytes, shown: Path | str) -> None:

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..config import Config
-from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError
+from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError, unreadable
 from ..findings import Finding
-from ..i18n import _, os_problem
+from ..i18n import _
 from ..record import decode, parse
 from ..repository import find_by_code, is_code, is_kpi_code, record_path
 from ..writing import (
@@ -193,9 +193,7 @@ class _State:
                 try:
                     raw = path.read_bytes()
                 except OSError as error:
-                    raise RecordError(
-                        _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
-                    ) from None
+                    raise unreadable(error, path) from None
                 self.records[code] = _Record(path, self.shown(path), raw, raw)
         return self.records[code]
 
