@@ -160,14 +160,14 @@ def parse_config(path: Path) -> Config:
     default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
     timezone = _timezone(data.get("timezone", DEFAULT_TIMEZONE), path)
     name = data.get("name", "")
-    if not isinstance(name, str) or not name.strip() or not name.isprintable() or name.strip() != name:
-        if "name" in data:
-            raise ConfigError(
-                _('name must be the repository\'s name in quotes, such as "bma-budget-office"'),
-                path=path,
-                field="name",
-            )
-        name = ""
+    if "name" in data and not (
+        isinstance(name, str) and name and name.strip() == name and name.isprintable()
+    ):
+        raise ConfigError(
+            _('name must be the repository\'s name in quotes, such as "bma-budget-office"'),
+            path=path,
+            field="name",
+        )
     grace = data.get("result_grace_days", DEFAULT_RESULT_GRACE_DAYS)
     if type(grace) is not int or not 0 <= grace <= 366:
         raise ConfigError(
