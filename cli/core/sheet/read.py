@@ -97,8 +97,8 @@ def header_key(text: Any) -> str | None:
     return match.group(1) if match else (words if re.fullmatch(r"[a-z_]+", words) else None)
 
 
-def check_size(path: Path, shown: str) -> int:
-    """The file's size; refuses a missing, non-regular or oversized file."""
+def check_size(path: Path, shown: str) -> None:
+    """Refuse a missing, non-regular or oversized file."""
     try:
         info = path.stat()
     except OSError as error:
@@ -111,7 +111,6 @@ def check_size(path: Path, shown: str) -> int:
         text = _("is {size} MB; a sheet of at most {most} MB is read (split it into several files)")
         size = f"{info.st_size / 1024 / 1024:.1f}"
         raise InputError(text.format(size=size, most=MAX_FILE_BYTES // 1024 // 1024), path=shown)
-    return info.st_size
 
 
 def check_zip(path: Path, shown: str) -> None:
