@@ -172,12 +172,13 @@ class _State:
         return RowOutcome(row.number, "", "failed")
 
     def _record(self, row: SheetRow, code: str, missing: str) -> _Record | RowOutcome:
-        """The record of the row's code, or the row's failure: unreadable, or ``missing``."""
+        """The record of the row's code, or the row's failure: unreadable, or ``missing`` ({code}, {folder})."""
         try:
             record = self._lookup(code)
         except ProjledgerError as error:
             return self._fail(row, "code", error.message)
-        return self._fail(row, "code", missing) if record is None else record
+        folder = self.config.records_dir
+        return self._fail(row, "code", missing.format(code=code, folder=folder)) if record is None else record
 
     def _lookup(self, code: str) -> _Record | None:
         if code not in self.records:
@@ -234,8 +235,7 @@ class _State:
         code = self._code(row, values)
         if isinstance(code, RowOutcome):
             return code
-        text = _("no record for project {code} under {folder}")
-        record = self._record(row, code, text.format(code=code, folder=self.config.records_dir))
+        record = self._record(row, code, _("no record for project {code} under {folder}"))
         if isinstance(record, RowOutcome):
             return record
         assert record.current is not None
@@ -297,8 +297,7 @@ class _State:
         quarter = values["quarter"]
         if not 1 <= quarter <= 4:
             return self._fail(row, "quarter", _("quarter {n} is not 1, 2, 3 or 4").format(n=quarter))
-        text = _("no record for {code} under {folder}")
-        record = self._record(row, code, text.format(code=code, folder=self.config.records_dir))
+        record = self._record(row, code, _("no record for {code} under {folder}"))
         if isinstance(record, RowOutcome):
             return record
         wanted: list[tuple[str, Any]] = []
