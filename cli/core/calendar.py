@@ -295,7 +295,9 @@ def quarter_end(fy: int, quarter: int) -> date:
 
 
 def quarter_start(fy: int, quarter: int) -> date:
-    """First day of a fiscal quarter: Q2 of FY 2565 begins 2022-01-01 (Q1, the fiscal year's first)."""
+    """First day of a fiscal quarter: Q2 of FY 2565 begins 2022-01-01."""
+    if quarter == 1:
+        return fiscal_year_bounds(fy)[0]
     return quarter_end(fy, quarter - 1) + timedelta(days=1)
 
 
