@@ -120,60 +120,49 @@ def _records_folder(folder: Path, where: Path, field: str | None) -> Path:
 
 
 def parse_config(path: Path) -> Config:
+    def refused(message: str, field: str | None = None) -> ConfigError:
+        return ConfigError(message, path=path, field=field)
+
     try:
         data = tomllib.loads(path.read_text("utf-8-sig"), parse_float=Decimal)
     except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(_("cannot be read: {problem}").format(problem=error), path=path) from None
+        raise refused(_("cannot be read: {problem}").format(problem=error)) from None
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(
-            _("not valid TOML: {problem}").format(problem=toml_problem(str(error))), path=path
-        ) from None
+        raise refused(_("not valid TOML: {problem}").format(problem=toml_problem(str(error)))) from None
     except RecursionError:
-        raise ConfigError(_("not valid TOML: arrays or tables nested too deep to read"), path=path) from None
+        raise refused(_("not valid TOML: arrays or tables nested too deep to read")) from None
     unknown = sorted(set(data) - _KNOWN_KEYS)
     if unknown:
         text = _("unknown setting {unknown}; known: {known}")
         known = ", ".join(sorted(_KNOWN_KEYS))
-        raise ConfigError(text.format(unknown=", ".join(unknown), known=known), path=path)
+        raise refused(text.format(unknown=", ".join(unknown), known=known))
     root = path.parent.resolve()
     records = data.get("records", "records")
     if not isinstance(records, str) or not records or "\x00" in records:
-        raise ConfigError(_("records must be a folder name in quotes"), path=path, field="records")
+        raise refused(_("records must be a folder name in quotes"), "records")
     records_dir = _records_folder(root / records, path, "records")
     if not records_dir.is_relative_to(root):
-        raise ConfigError(_("records must be a folder inside the repository"), path=path, field="records")
+        raise refused(_("records must be a folder inside the repository"), "records")
     tolerance = _number(data.get("tolerance", DEFAULT_TOLERANCE), path, "tolerance")
     language = data.get("language", "th")
     if language not in LANGS:
-        raise ConfigError(
-            _("language must be one of {languages}").format(languages=", ".join(LANGS)),
-            path=path,
-            field="language",
-        )
+        raise refused(_("language must be one of {languages}").format(languages=", ".join(LANGS)), "language")
     pattern = data.get("code_pattern", DEFAULT_CODE_PATTERN)
     try:
         re.compile(pattern)
     except (re.error, TypeError, OverflowError, RecursionError):  # a{4294967296}; ((( ... )))
-        raise ConfigError(
-            _("code_pattern is not a valid regular expression"), path=path, field="code_pattern"
-        ) from None
+        raise refused(_("code_pattern is not a valid regular expression"), "code_pattern") from None
     default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
     timezone = _timezone(data.get("timezone", DEFAULT_TIMEZONE), path)
     name = data.get("name", "")
-    if not isinstance(name, str) or not name.strip() or not name.isprintable() or name.strip() != name:
-        if "name" in data:
-            raise ConfigError(
-                _('name must be the repository\'s name in quotes, such as "bma-budget-office"'),
-                path=path,
-                field="name",
-            )
-        name = ""
+    if "name" in data and not (
+        isinstance(name, str) and name and name.strip() == name and name.isprintable()
+    ):
+        raise refused(_('name must be the repository\'s name in quotes, such as "bma-budget-office"'), "name")
     grace = data.get("result_grace_days", DEFAULT_RESULT_GRACE_DAYS)
     if type(grace) is not int or not 0 <= grace <= 366:
-        raise ConfigError(
-            _("result_grace_days must be a whole number of days from 0 to 366"),
-            path=path,
-            field="result_grace_days",
+        raise refused(
+            _("result_grace_days must be a whole number of days from 0 to 366"), "result_grace_days"
         )
     return Config(
         root=root,

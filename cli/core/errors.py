@@ -10,6 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from .i18n import _, os_problem
+
 
 class ProjledgerError(Exception):
     """Base of every error projledger raises on purpose."""
@@ -64,6 +66,11 @@ class RecordError(ProjledgerError):
         super().__init__(message, **where)  # path, line, field
         self.rule = rule
         self.column = column
+
+
+def unreadable(error: OSError, path: Path | str) -> RecordError:
+    """A record file the system would not let us read, as every reader of records says so."""
+    return RecordError(_("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path)
 
 
 class NotFoundError(ProjledgerError):

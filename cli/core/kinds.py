@@ -29,6 +29,7 @@ from .portfolio import project_facts, project_from_facts
 from .record import Evaluation, Project
 from .rules import RULES, Rule
 from .rules_format2 import KPI_RULES, PROJECT_RULES_2
+from .status import compute_status
 
 #: ``show``'s renderer of one record: (record, config, day shown) -> the whole output.
 Renderer = Callable[[Any, Config, date], str]
@@ -189,14 +190,12 @@ def _spelled(value: Any) -> str:
 
 def _project_text(project: Project, config: Config, day: date) -> str:
     from .form import build_form, render_text
-    from .status import compute_status
 
     return render_text(build_form(project, compute_status(project, day, config))) + "\n"
 
 
 def _project_html(project: Project, config: Config, day: date) -> str:
     from .pages import form_page
-    from .status import compute_status
 
     return form_page(project, compute_status(project, day, config))
 

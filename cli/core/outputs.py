@@ -26,7 +26,7 @@ import errno
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -71,8 +71,8 @@ class OutputPlan:
         return self
 
 
-def _refuse(path: Path, reason: str, refusal: Refusal, field: str) -> OutputPlan:
-    return OutputPlan("refuse", path, path, reason, refusal, field)
+def _refuse(path: Path, reason: str, refusal: Refusal) -> OutputPlan:
+    return OutputPlan("refuse", path, path, reason, refusal)
 
 
 def plan_output(
@@ -87,18 +87,23 @@ def plan_output(
 
     Without ``config`` (a library call) only the kind of thing at ``path`` is judged; with it,
     the records folder and ``.git`` are forbidden and a link in the repository may not lead out.
+    ``field`` names the option a refusal names (every plan carries it).
     """
+    return replace(_plan(path, config, cwd, folder), field=field)
+
+
+def _plan(path: Path | str, config: Config | None, cwd: Path | None, folder: bool) -> OutputPlan:
     text = os.fspath(path)
     given = Path(text)
     if not text.strip():
-        return _refuse(given, "an empty path; name the file to write", "usage", field)
+        return _refuse(given, "an empty path; name the file to write", "usage")
     base = os.fspath(cwd) if cwd is not None else os.getcwd()
     lexical = os.path.abspath(os.path.join(base, text))  # ".." folded as written
     # where the entry lies (its folder resolved, its own name kept) and where bytes would go
     entry = Path(os.path.realpath(os.path.dirname(lexical))) / os.path.basename(lexical)
     target = Path(os.path.realpath(lexical))
     if config is not None:
-        refused = _forbidden(given, (entry, target), config, base, folder, field)
+        refused = _forbidden(given, (entry, target), config, base, folder)
         if refused is not None:
             return refused
         root = config.root.resolve()
@@ -111,59 +116,52 @@ def plan_output(
                     "name the file itself or remove the link"
                 ).format(target=target),
                 "unsafe",
-                field,
             )
     try:
         mode = os.lstat(lexical).st_mode
     except FileNotFoundError:
-        return _missing(given, Path(lexical), folder, field)
+        return _missing(given, Path(lexical), folder)
     except NotADirectoryError:
-        return _refuse(given, _("no such folder to write it in"), "input", field)
+        return _refuse(given, _("no such folder to write it in"), "input")
     except OSError as error:
-        return _refuse(
-            given, _("cannot be used: {problem}").format(problem=os_problem(error)), "input", field
-        )
+        return _refuse(given, _("cannot be used: {problem}").format(problem=os_problem(error)), "input")
     if stat.S_ISLNK(mode):
         try:
             mode = os.stat(lexical).st_mode
         except FileNotFoundError:  # a dangling link: what it names is made, the link kept
             if folder:
-                return _refuse(given, _("is a link; give the site a real folder"), "unsafe", field)
-            return _missing(given, target, folder, field)
+                return _refuse(given, _("is a link; give the site a real folder"), "unsafe")
+            return _missing(given, target, folder)
         except OSError as error:
             why = _("a symbolic link loop") if error.errno == errno.ELOOP else os_problem(error)
-            return _refuse(
-                given, _("is a link that cannot be followed: {why}").format(why=why), "unsafe", field
-            )
+            return _refuse(given, _("is a link that cannot be followed: {why}").format(why=why), "unsafe")
         if folder:
-            return _refuse(given, _("is a link; give the site a real folder"), "unsafe", field)
+            return _refuse(given, _("is a link; give the site a real folder"), "unsafe")
         if stat.S_ISREG(mode):
-            return OutputPlan("replace", given, target, field=field)
-    return _by_kind(given, Path(lexical), mode, folder, field)
+            return OutputPlan("replace", given, target)
+    return _by_kind(given, Path(lexical), mode, folder)
 
 
-def _missing(given: Path, where: Path, folder: bool, field: str) -> OutputPlan:
+def _missing(given: Path, where: Path, folder: bool) -> OutputPlan:
     if folder:  # the site makes the folders on its way
-        return OutputPlan("folder", given, Path(os.path.realpath(where)), field=field)
+        return OutputPlan("folder", given, Path(os.path.realpath(where)))
     if not os.path.isdir(where.parent):
-        return _refuse(given, _("no such folder to write it in"), "input", field)
-    return OutputPlan("replace", given, where, field=field)
+        return _refuse(given, _("no such folder to write it in"), "input")
+    return OutputPlan("replace", given, where)
 
 
-def _by_kind(given: Path, where: Path, mode: int, folder: bool, field: str) -> OutputPlan:
+def _by_kind(given: Path, where: Path, mode: int, folder: bool) -> OutputPlan:
     """The plan for what lies at ``where`` (a link there already followed)."""
     what = kind_of(mode)
     if folder:
         if stat.S_ISDIR(mode):
-            return OutputPlan("folder", given, Path(os.path.realpath(where)), field=field)
-        return _refuse(given, _("is {what}, not a folder").format(what=what), "conflict", field)
+            return OutputPlan("folder", given, Path(os.path.realpath(where)))
+        return _refuse(given, _("is {what}, not a folder").format(what=what), "conflict")
     if stat.S_ISREG(mode):
-        return OutputPlan("replace", given, where, field=field)
+        return OutputPlan("replace", given, where)
     if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
-        return OutputPlan("stream", given, where, field=field)
-    return _refuse(
-        given, _("is {what}, not a file; name a file to write").format(what=what), "conflict", field
-    )
+        return OutputPlan("stream", given, where)
+    return _refuse(given, _("is {what}, not a file; name a file to write").format(what=what), "conflict")
 
 
 def kind_of(mode: int) -> str:
@@ -197,7 +195,7 @@ def protected_places(config: Config, cwd: Path | str) -> list[tuple[str, Path]]:
 
 
 def _forbidden(
-    given: Path, where: Iterable[Path], config: Config, cwd: str, folder: bool, field: str
+    given: Path, where: Iterable[Path], config: Config, cwd: str, folder: bool
 ) -> OutputPlan | None:
     for what, place in protected_places(config, cwd):
         for path in where:
@@ -208,7 +206,7 @@ def _forbidden(
                     said = _("is in {what} ({place}); write it elsewhere")
                 else:
                     said = _("holds {what} ({place}); write it elsewhere")
-                return _refuse(given, said.format(what=what, place=place), "usage", field)
+                return _refuse(given, said.format(what=what, place=place), "usage")
     return None
 
 
@@ -296,11 +294,7 @@ def write_output(plan: OutputPlan, content: bytes) -> None:
     except FileNotFoundError:
         now = stat.S_IFREG
     if not stat.S_ISREG(now):  # it changed since the plan: never replace what is not a file
-        raise ConflictError(
-            _("became {what} while the output was made; nothing written").format(what=kind_of(now)),
-            path=str(plan.path),
-            field=plan.field,
-        )
+        raise _became(plan, now)
     try:
         write_atomic(plan.target, content)
     except ProjledgerError as error:  # named as the user named it, not where a link led
@@ -324,14 +318,20 @@ def _write_stream(plan: OutputPlan, content: bytes) -> None:
     try:
         mode = os.fstat(fd).st_mode
         if not (stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)):
-            raise ConflictError(
-                _("became {what} while the output was made; nothing written").format(what=kind_of(mode)),
-                path=str(plan.path),
-                field=plan.field,
-            )
+            raise _became(plan, mode)
         os.set_blocking(fd, True)
         data = memoryview(content)
         while data:
             data = data[os.write(fd, data) :]
     finally:
         os.close(fd)
+
+
+def _became(plan: OutputPlan, mode: int) -> ConflictError:
+    """What lies at the plan's path is no longer what the plan was made for: refused."""
+    what = kind_of(mode)
+    return ConflictError(
+        _("became {what} while the output was made; nothing written").format(what=what),
+        path=str(plan.path),
+        field=plan.field,
+    )

@@ -33,8 +33,8 @@ from typing import Any, TypeVar
 os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
 os.environ.setdefault("MIMALLOC_ARENA_EAGER_COMMIT", "0")
 
-from .errors import RecordError
-from .i18n import _, os_problem, toml_problem
+from .errors import RecordError, unreadable
+from .i18n import _, toml_problem
 from .locate import FieldKey, format_field, index_lines, line_of
 
 MAX_RECORD_BYTES = 1024 * 1024
@@ -144,34 +144,23 @@ def _parse_exactly(text: str, path: Path | str) -> dict[str, Any]:
     """tomli's reading of ``text``: its data, or a ``RecordError`` with its words and position."""
     import tomli
 
+    def refused(message: str, line: int | None, column: int | None = None) -> RecordError:
+        return RecordError(message, rule="toml-syntax", path=path, line=line, column=column)
+
     try:
         data = tomli.loads(text, parse_float=Decimal)
     except tomli.TOMLDecodeError as error:
         message = error.msg if hasattr(error, "msg") else str(error)
-        raise RecordError(
-            _("not valid TOML: {problem}").format(problem=toml_problem(message)),
-            rule="toml-syntax",
-            path=path,
-            line=getattr(error, "lineno", None),
-            column=getattr(error, "colno", None),
-        ) from None
+        problem = _("not valid TOML: {problem}").format(problem=toml_problem(message))
+        raise refused(problem, getattr(error, "lineno", None), getattr(error, "colno", None)) from None
     except RecursionError:
-        raise RecordError(
-            _("not valid TOML: arrays or tables nested too deep to read"),
-            rule="toml-syntax",
-            path=path,
-            line=1,
-        ) from None
+        raise refused(_("not valid TOML: arrays or tables nested too deep to read"), 1) from None
     except ValueError:  # int() of a literal past Python's 4300-digit limit: no record number is that long
         line = next(
             (n for n, text_line in enumerate(text.splitlines(), 1) if _LONG_NUMBER.search(text_line)), 1
         )
-        raise RecordError(
-            _("a number with thousands of digits; no amount or count in a record is that long"),
-            rule="toml-syntax",
-            path=path,
-            line=line,
-        ) from None
+        problem = _("a number with thousands of digits; no amount or count in a record is that long")
+        raise refused(problem, line) from None
     reject_non_finite(data, text, path)
     return data
 
@@ -243,9 +232,7 @@ def read_record_bytes(path: Path | str, seen: Seen | None = None) -> bytes:
     except IsADirectoryError:
         raise RecordError(_("is a folder, not a record file"), rule="io", path=path) from None
     except OSError as error:
-        raise RecordError(
-            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
-        ) from None
+        raise unreadable(error, path) from None
 
 
 def read_at_most(fd: int, expected: int, limit: int, size: int = -1) -> bytes:

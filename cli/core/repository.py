@@ -214,7 +214,7 @@ def ensure_inside(path: Path, config: Config, field: str | None = None) -> None:
         )
 
 
-def walk_records(folder: Path, root: Path, _walked: set[Path] | None = None) -> Iterator[Listed]:
+def walk_records(folder: Path, root: Path) -> Iterator[Listed]:
     """Every ``*.toml`` below ``folder``, sorted; links leading outside ``root`` are refused, and so
     are links back to a folder already read or holding this one (a loop, or every record twice).
 
@@ -222,9 +222,7 @@ def walk_records(folder: Path, root: Path, _walked: set[Path] | None = None) -> 
     name, then its other folders by name, hidden ones left out. One ``scandir`` a folder: whether
     an entry is a link or a folder comes with it, so a plain file costs no system call.
     """
-    root = real(root) or root
-    walked = set() if _walked is None else _walked
-    yield from _walk(os.fspath(folder), root, walked)
+    yield from _walk(os.fspath(folder), real(root) or root, set())
 
 
 def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
@@ -261,7 +259,7 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
             elif target in walked or real_here.is_relative_to(target):
                 yield Listed(str(sub), refused=_(FOLDER_LOOP), rule=UNREADABLE)
             else:
-                yield from walk_records(target, root, walked)
+                yield from _walk(os.fspath(target), root, walked)
         elif not entry.name.startswith("."):
             subfolders.append(entry.name)
     for entry in sorted(files, key=lambda entry: entry.name):

@@ -114,7 +114,7 @@ def _misread_values(data: dict[str, Any], key: KindKey, problems: list[Problem])
     fraction where it wants a whole number (``fiscal_year = 2565.0``: JSON Schema counts 2565.0
     an integer). Either was taken into the record as it was, and every command crashed on it."""
     nodes = dict(_nodes(schema(key)))
-    dates = set(_date_positions(key))
+    dates = set(_positions(key, "format", "date"))
     kept = problems
     for where, value in _odd_values(data):
         pattern = tuple("*" if isinstance(part, int) else part for part in where)
@@ -133,16 +133,17 @@ def _misread_values(data: dict[str, Any], key: KindKey, problems: list[Problem])
 
 
 @cache
-def _whole_number_positions(key: KindKey) -> tuple[tuple[str, ...], ...]:
-    """Paths (``*`` for any array item) where the schema wants a whole number."""
-    return tuple(path for path, node in _nodes(schema(key)) if node.get("type") == "integer")
+def _positions(key: KindKey, keyword: str, value: str) -> tuple[tuple[str, ...], ...]:
+    """Paths (``*`` for any array item) where the schema says ``keyword: value``: where it wants
+    a whole number (``type: integer``), a date (``format: date``)."""
+    return tuple(path for path, node in _nodes(schema(key)) if node.get(keyword) == value)
 
 
 def _floats_for_whole_numbers(data: dict[str, Any], key: KindKey) -> bool:
     """Whether a float stands where a whole number belongs (the validator takes 2565.0)."""
     return any(
         isinstance(value, (Decimal, float))
-        for pattern in _whole_number_positions(key)
+        for pattern in _positions(key, "type", "integer")
         for _where, value in _values_at(data, pattern)
     )
 
@@ -210,7 +211,7 @@ def _date_tree(key: KindKey) -> Tree:
     """The date positions as one tree of their parts (``*``: any array item), so a walk visits
     each container once for all the paths through it; ``{}`` where a path ends."""
     tree: Tree = {}
-    for path in _date_positions(key):
+    for path in _positions(key, "format", "date"):
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -306,12 +307,6 @@ def _to_json(value: Any, where: tuple[str | int, ...] = ()) -> tuple[Any, dict[t
     return convert(value, where), odd
 
 
-@cache
-def _date_positions(key: KindKey) -> tuple[tuple[str, ...], ...]:
-    """Paths (``*`` for any array item) where the schema wants a date."""
-    return tuple(path for path, node in _nodes(schema(key)) if node.get("format") == "date")
-
-
 def _values_at(
     data: Any, pattern: tuple[str, ...], where: tuple[str | int, ...] = ()
 ) -> Iterator[tuple[tuple[str | int, ...], Any]]:
@@ -331,7 +326,7 @@ def _date_type_problems(
     data: dict[str, Any], key: KindKey, odd: dict[tuple[str | int, ...], str]
 ) -> list[Problem]:
     problems: list[Problem] = []
-    for pattern in _date_positions(key):
+    for pattern in _positions(key, "format", "date"):
         for where, value in _values_at(data, pattern):
             if where in odd:
                 text = _("{what} where a date belongs: write only the date, like {example}")

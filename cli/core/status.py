@@ -72,9 +72,7 @@ def expected_progress(project: Project, day: date) -> Decimal:
         return _planned(project, day)
     if day >= project.end:
         return HUNDRED
-    total = (project.end - project.start).days
-    if total <= 0:
-        return HUNDRED
+    total = (project.end - project.start).days  # over 0: start < day < end
     return Decimal((day - project.start).days) * HUNDRED / Decimal(total)
 
 
@@ -121,8 +119,7 @@ def compute_status(project: Project, as_of: date, config: Config) -> Status:
     reports = project.reports_until(as_of)
     latest = reports[-1] if reports else None
     state = state_of(project, reports, as_of)
-    expected = variance = None
-    computed = None
+    expected = variance = computed = None
     if latest is not None:
         expected, variance, computed = computed_status_of(project, latest, config.tolerance)
     if state in CLOSED_STATES:
@@ -134,7 +131,8 @@ def compute_status(project: Project, as_of: date, config: Config) -> Status:
     rate = ratio_percent(disbursed, budget)
     target = disbursement_target(project.fiscal_year, as_of, config)
     gap = rate - target if rate is not None and target is not None else None
-    due = reports_due(project, as_of) if state == "active" else 0
+    # the months from the start's month to the month before as_of's: this month is not yet due
+    due = max(month_number(project.start, as_of) - 1, 0) if state == "active" else 0
     return Status(
         code=project.code,
         as_of=as_of,
@@ -153,11 +151,6 @@ def compute_status(project: Project, as_of: date, config: Config) -> Status:
         overdue=max(due - len(reports), 0) if state == "active" else 0,
         late=state == "active" and as_of > project.end,
     )
-
-
-def reports_due(project: Project, as_of: date) -> int:
-    """Months from the start's month to the month before ``as_of``'s: this month is not yet due."""
-    return max(month_number(project.start, as_of) - 1, 0)
 
 
 def disbursement_target(fiscal_year: int, as_of: date, config: Config) -> Decimal | None:

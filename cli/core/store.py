@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from .errors import InputError, ProjledgerError, RecordError
+from .errors import InputError, ProjledgerError, RecordError, unreadable
 from .i18n import _, os_problem
 
 LOCK_SUFFIX = ".lock"
@@ -149,14 +149,16 @@ def record_target(path: Path, within: Path | None = None) -> Path:
     file wherever it points, even outside the repository); a link to what is not a regular
     file; and, with ``within`` (the records folder), a link that leads out of it.
     """
+
+    def unsafe(message: str) -> RecordError:
+        return RecordError(message, rule="unsafe-path", path=path)
+
     try:
         mode = os.lstat(path).st_mode
     except FileNotFoundError:
         return path
     except OSError as error:
-        raise RecordError(
-            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
-        ) from None
+        raise unreadable(error, path) from None
     if stat.S_ISLNK(mode):
         try:
             mode = os.stat(path).st_mode
@@ -166,30 +168,19 @@ def record_target(path: Path, within: Path | None = None) -> Path:
                 if error.errno == errno.ENOENT
                 else _("a link that fails ({problem})").format(problem=os_problem(error))
             )
-            raise RecordError(
+            raise unsafe(
                 _(
                     "is {what}; a record is written as a file, never through such a link; nothing written"
-                ).format(what=why),
-                rule="unsafe-path",
-                path=path,
+                ).format(what=why)
             ) from None
     if not stat.S_ISREG(mode):
         from .outputs import kind_of
 
-        raise RecordError(
-            _("is {what} where a record file belongs; nothing written").format(what=kind_of(mode)),
-            rule="unsafe-path",
-            path=path,
-        )
+        raise unsafe(_("is {what} where a record file belongs; nothing written").format(what=kind_of(mode)))
     target = Path(os.path.realpath(path))
     if within is not None and not target.is_relative_to(os.path.realpath(within)):
-        raise RecordError(
-            _("is a link that leads out of the records folder (to {target}); nothing written").format(
-                target=target
-            ),
-            rule="unsafe-path",
-            path=path,
-        )
+        text = _("is a link that leads out of the records folder (to {target}); nothing written")
+        raise unsafe(text.format(target=target))
     return target
 
 
@@ -219,9 +210,7 @@ def read_locked(target: Path, shown: Path | str) -> bytes | None:
     except FileNotFoundError:
         return None
     except OSError as error:
-        raise RecordError(
-            _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=shown
-        ) from None
+        raise unreadable(error, shown) from None
 
 
 def replace_locked(target: Path, content: bytes, shown: Path | str) -> None:

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..config import Config
-from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError
+from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError, unreadable
 from ..findings import Finding
-from ..i18n import _, os_problem
+from ..i18n import _
 from ..record import decode, parse
 from ..repository import find_by_code, is_code, is_kpi_code, record_path
 from ..writing import (
@@ -30,6 +30,7 @@ from ..writing import (
     NewProject,
     ReportInput,
     ResultInput,
+    Written,
     append_evaluation,
     append_report,
     append_result,
@@ -109,7 +110,7 @@ def plan_import(table: Table, config: Config, as_of: date, shown: Any = str) -> 
     """What importing the table would do to each record, every row checked; nothing written."""
     plan = Plan(table.kind, blank_rows=table.blank_rows)
     columns = {c.key: c for c in COLUMNS[table.kind]}
-    state = _State(config, as_of, shown, plan)
+    state = _State(config, as_of, shown, plan, table.letters)
     for row in table.rows:
         fill = [key for key in row.cells if columns[key].fill]
         if all(row.cells[key].empty for key in fill):
@@ -121,13 +122,8 @@ def plan_import(table: Table, config: Config, as_of: date, shown: Any = str) -> 
             plan.findings += bad
             plan.outcomes.append(RowOutcome(row.number, code, "failed"))
             continue
-        if table.kind == "quarter":
-            outcome = state.quarter_row(row, values, table.letters)
-        elif table.kind == "report":
-            outcome = state.report_row(row, values, table.letters)
-        else:
-            outcome = state.new_row(row, values, table.letters)
-        plan.outcomes.append(outcome)
+        read = {"quarter": state.quarter_row, "report": state.report_row, "new": state.new_row}[table.kind]
+        plan.outcomes.append(read(row, values))
     return plan
 
 
@@ -162,27 +158,27 @@ class _Record:
 class _State:
     """The records the rows touched so far, as they would be after the rows read until now."""
 
-    def __init__(self, config: Config, as_of: date, shown: Any, plan: Plan) -> None:
+    def __init__(self, config: Config, as_of: date, shown: Any, plan: Plan, letters: dict[str, str]) -> None:
         self.config = config
         self.as_of = as_of
         self.shown = shown
         self.plan = plan
+        self.letters = letters  # each key's column in the sheet
         self.records: dict[str, _Record | None] = {}
 
-    def _fail(self, row: SheetRow, letters: dict[str, str], key: str, message: str) -> RowOutcome:
-        column = letters.get(key, letters["code"])
-        self.plan.findings.append(CellFinding(row.number, column, key if key in letters else "code", message))
+    def _fail(self, row: SheetRow, key: str, message: str) -> RowOutcome:
+        key = key if key in self.letters else "code"
+        self.plan.findings.append(CellFinding(row.number, self.letters[key], key, message))
         return RowOutcome(row.number, "", "failed")
 
-    def _record(
-        self, row: SheetRow, letters: dict[str, str], code: str, missing: str
-    ) -> _Record | RowOutcome:
-        """The record of the row's code, or the row's failure: unreadable, or ``missing``."""
+    def _record(self, row: SheetRow, code: str, missing: str) -> _Record | RowOutcome:
+        """The record of the row's code, or the row's failure: unreadable, or ``missing`` ({code}, {folder})."""
         try:
             record = self._lookup(code)
         except ProjledgerError as error:
-            return self._fail(row, letters, "code", error.message)
-        return self._fail(row, letters, "code", missing) if record is None else record
+            return self._fail(row, "code", error.message)
+        folder = self.config.records_dir
+        return self._fail(row, "code", missing.format(code=code, folder=folder)) if record is None else record
 
     def _lookup(self, code: str) -> _Record | None:
         if code not in self.records:
@@ -193,53 +189,53 @@ class _State:
                 try:
                     raw = path.read_bytes()
                 except OSError as error:
-                    raise RecordError(
-                        _("cannot be read: {problem}").format(problem=os_problem(error)), rule="io", path=path
-                    ) from None
+                    raise unreadable(error, path) from None
                 self.records[code] = _Record(path, self.shown(path), raw, raw)
         return self.records[code]
 
-    def _code(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> str | RowOutcome:
+    def _code(self, row: SheetRow, values: dict[str, Any]) -> str | RowOutcome:
         code = values["code"]
         if not is_code(code, self.config):
             text = _("'{code}' is not a project code like 01000000-2475")
-            return self._fail(row, letters, "code", text.format(code=code))
+            return self._fail(row, "code", text.format(code=code))
         return str(code)
 
-    def _remember(
-        self, code: str, record: _Record, row: int, content: bytes, block: str, rewritten: str = ""
-    ) -> None:
-        record.current = content
+    def _appended(self, row: SheetRow, code: str, record: _Record, written: Written, prefix: str) -> None:
+        """Keep what an append made of ``record`` for the rows after it, its warnings as the row's."""
+        for warning in written.warnings:
+            key = _key_of(warning.field, prefix)
+            column = self.letters.get(key, self.letters["code"])
+            self.plan.findings.append(CellFinding(row.number, column, key, warning.message, "warning"))
+        record.current = written.content
         change = self.plan.changes.get(code)
         if change is None:
-            change = self.plan.changes[code] = Change(record.path, record.shown, code, record.before, content)
-        change.after = content
-        if not change.rows or change.rows[-1] != row:  # a quarterly row may append two blocks
-            change.rows.append(row)
-        change.blocks.append(block)
-        if rewritten:
-            change.rewritten.append(rewritten)
+            change = self.plan.changes[code] = Change(
+                record.path, record.shown, code, record.before, written.content
+            )
+        change.after = written.content
+        if not change.rows or change.rows[-1] != row.number:  # a quarterly row may append two blocks
+            change.rows.append(row.number)
+        change.blocks.append(written.block)
+        if written.rewritten:
+            change.rewritten.append(written.rewritten)
 
-    def _refused(
-        self, row: SheetRow, letters: dict[str, str], error: ProjledgerError, prefix: str
-    ) -> RowOutcome:
+    def _refused(self, row: SheetRow, error: ProjledgerError, prefix: str) -> RowOutcome:
         findings = [f for f in getattr(error, "findings", []) if isinstance(f, Finding)]
         if not findings:
-            return self._fail(row, letters, _key_of(error.field or "", prefix), error.message)
+            return self._fail(row, _key_of(error.field or "", prefix), error.message)
         seen: set[str] = set()
         for finding in findings:
             key = _key_of(finding.field, prefix)
             if key not in seen:  # one finding per cell, the first the checks gave
                 seen.add(key)
-                self._fail(row, letters, key, finding.message)
+                self._fail(row, key, finding.message)
         return RowOutcome(row.number, "", "failed")
 
-    def report_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
-        code = self._code(row, values, letters)
+    def report_row(self, row: SheetRow, values: dict[str, Any]) -> RowOutcome:
+        code = self._code(row, values)
         if isinstance(code, RowOutcome):
             return code
-        text = _("no record for project {code} under {folder}")
-        record = self._record(row, letters, code, text.format(code=code, folder=self.config.records_dir))
+        record = self._record(row, code, _("no record for project {code} under {folder}"))
         if isinstance(record, RowOutcome):
             return record
         assert record.current is not None
@@ -252,7 +248,7 @@ class _State:
         report = ReportInput(values["date"], values["progress"], values["note"], no=number, **given)
         if re.search(rb"^no = %d\r?$" % number, record.current, re.MULTILINE):
             # Most likely filed already (a second import): look before trying the append.
-            there = self._filed(row, letters, record, report)
+            there = self._filed(row, record, report)
             if there is not None:
                 return there
         try:
@@ -262,18 +258,12 @@ class _State:
         except (RefusedError, RecordError, ConflictError) as error:
             # A report of this number already there makes every append fail (numbers must
             # increase), so the record is searched for it only then: a first import parses once.
-            there = self._filed(row, letters, record, report)
-            return there if there is not None else self._refused(row, letters, error, "reports")
-        for warning in written.warnings:
-            key = _key_of(warning.field, "reports")
-            column = letters.get(key, letters["code"])
-            self.plan.findings.append(CellFinding(row.number, column, key, warning.message, "warning"))
-        self._remember(code, record, row.number, written.content, written.block, written.rewritten)
+            there = self._filed(row, record, report)
+            return there if there is not None else self._refused(row, error, "reports")
+        self._appended(row, code, record, written, "reports")
         return RowOutcome(row.number, code, "append", written.block, number)
 
-    def _filed(
-        self, row: SheetRow, letters: dict[str, str], record: _Record, report: ReportInput
-    ) -> RowOutcome | None:
+    def _filed(self, row: SheetRow, record: _Record, report: ReportInput) -> RowOutcome | None:
         """Skip (identical) or refuse (different) a row whose report number the record holds."""
         assert record.current is not None
         try:
@@ -292,12 +282,10 @@ class _State:
                     "report {no} is already in {path} with {difference}; "
                     "nothing changed (fix the record with an editor if the sheet is right)"
                 )
-                return self._fail(
-                    row, letters, key, text.format(no=report.no, path=record.shown, difference=message)
-                )
+                return self._fail(row, key, text.format(no=report.no, path=record.shown, difference=message))
         return None
 
-    def quarter_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
+    def quarter_row(self, row: SheetRow, values: dict[str, Any]) -> RowOutcome:
         """A row of the quarterly sheet: the KPI's result of the quarter and/or the evaluation of
         the KPI or format-2 project, each appended through the one checked writer; a result or
         evaluation of that quarter already in the record is skipped when it says the same and
@@ -305,12 +293,11 @@ class _State:
         code = str(values["code"])
         if not (is_kpi_code(code) or is_code(code, self.config)):
             text = _("'{code}' is neither a KPI code like 5026-2001 nor a project code")
-            return self._fail(row, letters, "code", text.format(code=code))
+            return self._fail(row, "code", text.format(code=code))
         quarter = values["quarter"]
         if not 1 <= quarter <= 4:
-            return self._fail(row, letters, "quarter", _("quarter {n} is not 1, 2, 3 or 4").format(n=quarter))
-        text = _("no record for {code} under {folder}")
-        record = self._record(row, letters, code, text.format(code=code, folder=self.config.records_dir))
+            return self._fail(row, "quarter", _("quarter {n} is not 1, 2, 3 or 4").format(n=quarter))
+        record = self._record(row, code, _("no record for {code} under {folder}"))
         if isinstance(record, RowOutcome):
             return record
         wanted: list[tuple[str, Any]] = []
@@ -320,25 +307,21 @@ class _State:
             )
         elif "date" in values or "note" in values:
             key = "date" if "date" in values else "note"
-            return self._fail(row, letters, key, _("a result's date or note is given without its value"))
+            return self._fail(row, key, _("a result's date or note is given without its value"))
         if "score" in values:
             if "evaluation_date" not in values:
-                return self._fail(
-                    row, letters, "evaluation_date", _("is empty; an evaluation needs its date")
-                )
+                return self._fail(row, "evaluation_date", _("is empty; an evaluation needs its date"))
             wanted.append(("evaluations", EvaluationInput(
                 quarter, values["score"], values["evaluation_date"], values.get("full_score")
             )))  # fmt: skip
         elif "full_score" in values or "evaluation_date" in values:
             key = "full_score" if "full_score" in values else "evaluation_date"
-            return self._fail(
-                row, letters, key, _("an evaluation's full score or date is given without its score")
-            )
+            return self._fail(row, key, _("an evaluation's full score or date is given without its score"))
         if not wanted:
             return RowOutcome(row.number, code, "empty")
         appended = False
         for table_name, given in wanted:
-            there = self._quarter_there(row, letters, record, table_name, given)
+            there = self._quarter_there(row, record, table_name, given)
             if there == "identical":
                 continue
             if there is not None:
@@ -349,20 +332,14 @@ class _State:
                 written = append(record.current, record.path, given, self.config, self.as_of, record.shown)
             except (RefusedError, RecordError, ConflictError) as error:
                 if error.field in ("kind", "format"):  # this kind of record holds no such row
-                    return self._fail(
-                        row, letters, "value" if table_name == "results" else "score", error.message
-                    )
-                return self._refused(row, letters, error, table_name)
-            for warning in written.warnings:
-                key = _key_of(warning.field, table_name)
-                column = letters.get(key, letters["code"])
-                self.plan.findings.append(CellFinding(row.number, column, key, warning.message, "warning"))
-            self._remember(code, record, row.number, written.content, written.block, written.rewritten)
+                    return self._fail(row, "value" if table_name == "results" else "score", error.message)
+                return self._refused(row, error, table_name)
+            self._appended(row, code, record, written, table_name)
             appended = True
         return RowOutcome(row.number, code, "append" if appended else "identical")
 
     def _quarter_there(
-        self, row: SheetRow, letters: dict[str, str], record: _Record, table_name: str, given: Any
+        self, row: SheetRow, record: _Record, table_name: str, given: Any
     ) -> RowOutcome | str | None:
         """None when the record holds no row of ``given``'s quarter in ``table_name``;
         ``"identical"`` when it holds the same; else the refusal of the row."""
@@ -386,7 +363,7 @@ class _State:
             for key, mine, theirs in pairs:
                 if not _same(mine, theirs):
                     shown_theirs = "none" if theirs is None else theirs
-                    return self._fail(row, letters, key, _(
+                    return self._fail(row, key, _(
                         "quarter {n} already has its {what} in {file} with {key} {there} (the sheet says "
                         "{mine}); nothing changed (fix the record with an editor if the sheet is right)"
                     ).format(n=given.quarter, what=_("result") if table_name == "results" else _("evaluation"),
@@ -394,8 +371,8 @@ class _State:
             return "identical"
         return None
 
-    def new_row(self, row: SheetRow, values: dict[str, Any], letters: dict[str, str]) -> RowOutcome:
-        code = self._code(row, values, letters)
+    def new_row(self, row: SheetRow, values: dict[str, Any]) -> RowOutcome:
+        code = self._code(row, values)
         if isinstance(code, RowOutcome):
             return code
         project = NewProject(
@@ -407,12 +384,12 @@ class _State:
             record = self._lookup(code)
             path = record.path if record else record_path(self.config, project.fiscal_year, code)
         except ProjledgerError as error:
-            return self._fail(row, letters, "code", error.message)
+            return self._fail(row, "code", error.message)
         if record is not None and record.current is not None:
             try:
                 existing = parse(decode(record.current, record.shown), record.shown)
             except RecordError as error:
-                return self._fail(row, letters, "code", f"{record.shown}: {error.message}")
+                return self._fail(row, "code", f"{record.shown}: {error.message}")
             wanted = new_record_data(project)
             agency_data = existing.get("agency")
             agency: dict[str, Any] = agency_data if isinstance(agency_data, dict) else {}
@@ -420,17 +397,17 @@ class _State:
             pairs += [(key, value, agency.get(key)) for key, value in wanted["agency"].items()]
             for key, want, there in pairs:
                 if want != there:
-                    return self._fail(row, letters, key, _already(code, record.shown, key, there))
+                    return self._fail(row, key, _already(code, record.shown, key, there))
             return RowOutcome(row.number, code, "identical")
         shown = self.shown(path)
         try:
             written = new_record(project, path, self.config, self.as_of, shown)
         except (RefusedError, RecordError, ConflictError) as error:
-            return self._refused(row, letters, error, "")
-        record = _Record(path, shown, None, None)
-        self.records[code] = record
-        self._remember(code, record, row.number, written.content, written.content.decode("utf-8"))
-        return RowOutcome(row.number, code, "new", written.content.decode("utf-8"))
+            return self._refused(row, error, "")
+        self.records[code] = _Record(path, shown, None, written.content)
+        block = written.content.decode("utf-8")  # its warnings are not made the row's findings
+        self.plan.changes[code] = Change(path, shown, code, None, written.content, [row.number], [block])
+        return RowOutcome(row.number, code, "new", block)
 
 
 #: The top-level fields a registration row must agree on with the record already there.

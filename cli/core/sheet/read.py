@@ -97,8 +97,8 @@ def header_key(text: Any) -> str | None:
     return match.group(1) if match else (words if re.fullmatch(r"[a-z_]+", words) else None)
 
 
-def check_size(path: Path, shown: str) -> int:
-    """The file's size; refuses a missing, non-regular or oversized file."""
+def check_size(path: Path, shown: str) -> None:
+    """Refuse a missing, non-regular or oversized file."""
     try:
         info = path.stat()
     except OSError as error:
@@ -111,37 +111,37 @@ def check_size(path: Path, shown: str) -> int:
         text = _("is {size} MB; a sheet of at most {most} MB is read (split it into several files)")
         size = f"{info.st_size / 1024 / 1024:.1f}"
         raise InputError(text.format(size=size, most=MAX_FILE_BYTES // 1024 // 1024), path=shown)
-    return info.st_size
 
 
 def check_zip(path: Path, shown: str) -> None:
     """Refuse a file that is not an xlsx zip, or whose members would inflate too far."""
+
+    def refused(message: str) -> InputError:
+        return InputError(message, path=shown)
+
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        raise InputError(
-            _("is not an xlsx workbook (not a zip file); save it as .xlsx or .csv"), path=shown
-        ) from None
+        raise refused(_("is not an xlsx workbook (not a zip file); save it as .xlsx or .csv")) from None
     if len(members) > MAX_MEMBERS:
-        raise InputError(
-            _("holds {count} zip members; an xlsx workbook holds far fewer").format(count=len(members)),
-            path=shown,
+        raise refused(
+            _("holds {count} zip members; an xlsx workbook holds far fewer").format(count=len(members))
         )
     names = {member.filename for member in members}
     if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
-        raise InputError(_("is a zip file but not an xlsx workbook (no xl/workbook.xml)"), path=shown)
+        raise refused(_("is a zip file but not an xlsx workbook (no xl/workbook.xml)"))
     total = 0
     for member in members:
         total += member.file_size
         ratio = member.file_size / max(member.compress_size, 1)
         if ratio > MAX_RATIO and member.file_size > 1024 * 1024:
             text = _("zip member {name} would inflate {ratio} times; refused as a zip bomb")
-            raise InputError(text.format(name=member.filename, ratio=f"{ratio:.0f}"), path=shown)
+            raise refused(text.format(name=member.filename, ratio=f"{ratio:.0f}"))
     if total > MAX_INFLATED_BYTES:
         text = _("would inflate to {size} MB when unzipped (at most {most} MB); refused before reading")
         size = f"{total / 1024 / 1024:.0f}"
-        raise InputError(text.format(size=size, most=MAX_INFLATED_BYTES // 1024 // 1024), path=shown)
+        raise refused(text.format(size=size, most=MAX_INFLATED_BYTES // 1024 // 1024))
     # No workbook declares a DTD; one that does is after entity expansion (a billion laughs).
     # A DTD can only stand before the root element, so each part's first bytes tell.
     try:
@@ -152,12 +152,10 @@ def check_zip(path: Path, shown: str) -> None:
                         head = part.read(4096)
                     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                         text = _("zip member {name} declares a DTD, which no workbook needs; refused")
-                        raise InputError(text.format(name=member.filename), path=shown)
+                        raise refused(text.format(name=member.filename))
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as error:
-        raise InputError(
-            _("cannot be read as an xlsx workbook ({problem})").format(problem=type(error).__name__),
-            path=shown,
-        ) from None
+        problem = type(error).__name__
+        raise refused(_("cannot be read as an xlsx workbook ({problem})").format(problem=problem)) from None
 
 
 def read_table(path: Path, shown: str) -> Table:

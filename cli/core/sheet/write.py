@@ -50,24 +50,13 @@ def _conflict(change: Change) -> ConflictError:
     )
 
 
-def _io(error: OSError, change: Change) -> RecordError:
-    return RecordError(
-        _("cannot be written: {problem}").format(problem=os_problem(error)), rule="io", path=change.shown
-    )
-
-
 def write_plan(plan: Plan, *, partial: bool = False) -> Outcome:
     """Store the planned records: all or nothing, or with ``partial`` each on its own.
 
-    Returns the outcome with each list in the plan's order.
+    Returns the outcome with each list in the plan's order (as every way of storing makes them).
     """
     changes = list(plan.changes.values())
-    outcome = _each_alone(changes) if partial else _all_or_nothing(changes)
-    order = {id(c): i for i, c in enumerate(changes)}
-    outcome.written.sort(key=lambda c: order[id(c)])
-    outcome.failed.sort(key=lambda pair: order[id(pair[0])])
-    outcome.held_back.sort(key=lambda c: order[id(c)])
-    return outcome
+    return _each_alone(changes) if partial else _all_or_nothing(changes)
 
 
 def _failure(store: Callable[[Change], object], change: Change) -> ProjledgerError | None:
@@ -77,7 +66,10 @@ def _failure(store: Callable[[Change], object], change: Change) -> ProjledgerErr
     except ProjledgerError as error:
         return error
     except OSError as error:
-        return _io(error, change)
+        problem = os_problem(error)
+        return RecordError(
+            _("cannot be written: {problem}").format(problem=problem), rule="io", path=change.shown
+        )
     return None
 
 
