@@ -80,7 +80,6 @@ def typed(value: Any) -> Any:
 
 
 def outcome(read: Any, raw: bytes) -> Any:
-    sys.set_int_max_str_digits(0)  # to compare (and show) an integer thousands of digits long
     try:
         data = read(raw)
     except RecordError as error:
@@ -91,13 +90,17 @@ def outcome(read: Any, raw: bytes) -> Any:
 
 @contextlib.contextmanager
 def deep_enough() -> Iterator[None]:
-    """Room to compare data nested as deep as a reader may give it (not while reading)."""
-    limit = sys.getrecursionlimit()
+    """Room to compare data nested as deep as a reader may give it, and to show an integer
+    thousands of digits long (not while reading, which runs as the tool does; and put back
+    after: a test run later in the process expects Python's own limit on digits)."""
+    limit, digits = sys.getrecursionlimit(), sys.get_int_max_str_digits()
     sys.setrecursionlimit(20_000)
+    sys.set_int_max_str_digits(0)
     try:
         yield
     finally:
         sys.setrecursionlimit(limit)
+        sys.set_int_max_str_digits(digits)
 
 
 def the_reader(raw: bytes) -> dict[str, Any]:
