@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,22 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
     monkeypatch.setenv("PROJLEDGER_JOBS", "1")
     return folder
+
+
+#: The device numbers (Linux) of the system's null, zero and full devices: a test makes its own
+#: node with them inside its temporary folder (``char_device``), never aiming at /dev.
+DEV_NULL, DEV_ZERO, DEV_FULL = (1, 3), (1, 5), (1, 7)
+
+
+def char_device(folder: Path, name: str, numbers: tuple[int, int]) -> Path:
+    """A character device ``folder/name`` with ``numbers`` (``DEV_ZERO``...): a test of what the
+    tool does with a device builds it here. Skipped where nodes cannot be made (no CAP_MKNOD)."""
+    path = folder / name
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o600, os.makedev(*numbers))
+    except OSError as error:
+        pytest.skip(f"cannot make a device node here: {error}")
+    return path
 
 
 def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None = None) -> Result:

@@ -24,7 +24,7 @@ import pytest
 
 from projledger.main import COMMANDS, main
 
-from conftest import DATA, run
+from conftest import DATA, DEV_NULL, DEV_ZERO, char_device, run
 
 BAD = DATA / "bad"
 BASE = (BAD / "base.toml").read_text("utf-8")
@@ -259,7 +259,8 @@ def test_option_garbage(empty_repo: Path, case: dict[str, Any]) -> None:
         assert sorted(p.name for p in (empty_repo / "records").rglob("*.toml")) == [path.name]
 
 
-#: Values no option should turn into a traceback: empty, NUL, controls, a path out, numbers
+#: Values no option should turn into a traceback: empty, NUL, controls, a path out of the
+#: repository (to nothing: no test aims at a real system path; devices: DEVICE_RUNS), numbers
 #: that overflow or are not finite, Thai digits, bidi overrides, a very long value, bytes that are
 #: not UTF-8 (as Python holds them from the command line: lone surrogates).
 GARBAGE = (
@@ -267,8 +268,7 @@ GARBAGE = (
     " ",
     "\x00",
     "\x1b]0;pwned\x07",
-    "../../../../etc/passwd",
-    "/dev/zero",
+    "../outside/passwd",
     "nan",
     "-inf",
     "1e999999999",
@@ -449,8 +449,7 @@ def test_every_argument_survives_garbage(empty_repo: Path, command: str) -> None
     path = place(empty_repo, {"id": "base"})
     assert run("fmt").exit_code == 0  # canonical first: from then on only add-report may change it
     tail = {"add-report": ["--progress", "50", "--note", "x", "--date", "2024-09-01"]}.get(command, [])
-    values = [v for v in GARBAGE if v != "/dev/zero"]  # devices: see test_devices_are_refused
-    for value in (*values, "records", "records/2567", str(path), "-", "~"):
+    for value in (*GARBAGE, "records", "records/2567", str(path), "-", "~"):
         before = path.read_bytes()
         args = [*command.split(), value, *tail]
         result = run(*args, input="")
@@ -461,20 +460,22 @@ def test_every_argument_survives_garbage(empty_repo: Path, command: str) -> None
             assert path.read_bytes() == before, args
 
 
+#: Runs given a device that never ends (``zero``: a node with /dev/zero's numbers, made in the
+#: test's folder by ``char_device``).
 DEVICE_RUNS = [
-    ("validate", "/dev/zero"),
-    ("status", "/dev/zero"),
-    ("summary", "/dev/zero"),
-    ("show", "/dev/zero"),
-    ("fmt", "/dev/zero"),
-    ("migrate", "/dev/zero"),
-    ("migrate", "--check", "/dev/zero"),
-    ("import", "/dev/zero"),
-    ("add-report", "/dev/zero", "--progress", "1", "--note", "x"),
-    ("add-report", CODE, "--progress", "1", "--note-file", "/dev/zero"),
-    ("add-result", "/dev/zero", "--quarter", "1", "--value", "1"),
-    ("add-evaluation", "/dev/zero", "--quarter", "1", "--score", "1"),
-    ("revise-budget", "/dev/zero", "--budget", "1", "--date", "2024-09-01", "--note", "x"),
+    ("validate", "zero"),
+    ("status", "zero"),
+    ("summary", "zero"),
+    ("show", "zero"),
+    ("fmt", "zero"),
+    ("migrate", "zero"),
+    ("migrate", "--check", "zero"),
+    ("import", "zero"),
+    ("add-report", "zero", "--progress", "1", "--note", "x"),
+    ("add-report", CODE, "--progress", "1", "--note-file", "zero"),
+    ("add-result", "zero", "--quarter", "1", "--value", "1"),
+    ("add-evaluation", "zero", "--quarter", "1", "--score", "1"),
+    ("revise-budget", "zero", "--budget", "1", "--date", "2024-09-01", "--note", "x"),
 ]
 
 
@@ -492,6 +493,7 @@ def test_devices_are_refused_not_read_forever(empty_repo: Path, args: tuple[str,
     import sys
 
     place(empty_repo, {"id": "base"})
+    char_device(empty_repo, "zero", DEV_ZERO)
     program = shutil.which("projledger", path=str(Path(sys.executable).parent))
     assert program
     done = subprocess.run(
@@ -587,20 +589,29 @@ def test_pathological_files_are_judged_in_seconds(empty_repo: Path, case_id: str
     assert time.perf_counter() - started < 20
 
 
-@pytest.mark.parametrize("where", ["/dev/null", "/proc", "file"])
+@pytest.mark.parametrize("where", ["device", "name too long", "file"])
 def test_a_cache_that_cannot_be_written_never_fails_a_run(
     empty_repo: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
-    """CI often runs with a read-only home: the cache is an optimisation, never a reason to fail."""
+    """CI often runs with a read-only home: the cache is an optimisation, never a reason to fail.
+    The places are made in the test's folder: a device node, a name the system refuses, a file."""
     place(empty_repo, {"id": "base"})
-    if where == "file":
-        (empty_repo / "not-a-folder").write_text("x", "utf-8")
-        where = str(empty_repo / "not-a-folder")
-    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", where)
+    monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(unwritable_place(empty_repo, where)))
     monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
     result = run("validate", "--as-of", AS_OF)
     assert result.exit_code == 0, result.stderr
     assert "1 file checked: 0 errors" in result.stdout
+
+
+def unwritable_place(folder: Path, what: str) -> Path:
+    """A place in ``folder`` where no cache folder can be made, even by root: a device node
+    (/dev/null's numbers), a name longer than the system allows, or a file."""
+    if what == "device":
+        return char_device(folder, "null", DEV_NULL)
+    if what == "name too long":
+        return folder / ("x" * 300)
+    (folder / "not-a-folder").write_text("x", "utf-8")
+    return folder / "not-a-folder"
 
 
 FIFO_RUNS = [

@@ -23,7 +23,7 @@ import pytest
 from projledger.core import index as index_module
 from projledger.core.config import load_config
 
-from conftest import DATA, SHIPPED, run, write_record
+from conftest import DATA, DEV_NULL, SHIPPED, char_device, run, write_record
 
 AS_OF = "2022-03-31"
 
@@ -254,12 +254,18 @@ def test_cache_folder_choice() -> None:
     assert folder({"PROJLEDGER_NO_CACHE": "0"}) == home / ".cache" / "projledger"
 
 
-@pytest.mark.parametrize("where", ["/dev/null", "/proc", "file", "read-only"])
+@pytest.mark.parametrize("where", ["device", "name too long", "file", "read-only"])
 def test_a_cache_folder_that_cannot_be_written_never_fails_a_run(
     repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
+    """Places made in the test's folder: a device node (/dev/null's numbers), a name the system
+    refuses, a file, a folder without write permission."""
     first = validate("--no-cache")
-    if where == "file":
+    if where == "device":
+        where = str(char_device(repo, "null", DEV_NULL))
+    elif where == "name too long":
+        where = str(repo / ("x" * 300))
+    elif where == "file":
         (repo / "not-a-folder").write_text("x", "utf-8")
         where = str(repo / "not-a-folder")
     elif where == "read-only":

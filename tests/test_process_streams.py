@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from conftest import DEV_FULL, char_device
+
 BIN = Path(sys.executable).parent / "projledger"
 
 
@@ -34,11 +36,12 @@ def test_a_closed_standard_stream_is_no_crash(repo: Path) -> None:
 def test_help_and_version_on_a_full_disk_say_so_in_one_line(repo: Path) -> None:
     """--help and --version are written by click before any command runs, outside the one place
     that turns the system's refusals into a line: on a full disk they ended in a traceback."""
+    full = char_device(repo, "full", DEV_FULL)  # /dev/full's numbers, made in the test's folder
     for line in (
-        "projledger --help >/dev/full",
-        "projledger status --help >/dev/full",
-        "projledger sheet export --help >/dev/full",
-        "projledger --version >/dev/full",
+        f"projledger --help >{full}",
+        f"projledger status --help >{full}",
+        f"projledger sheet export --help >{full}",
+        f"projledger --version >{full}",
     ):
         done = _shell(line, repo)
         assert done.returncode == 1, (line, done.stderr)
@@ -65,7 +68,7 @@ def test_sigterm_cleans_up_as_ctrl_c_does(repo: Path) -> None:
 
     folder = repo / "records" / "2565"
     text = (folder / "01000000-2475.toml").read_text(encoding="utf-8")
-    for n in range(3000, 3400):  # enough pages that the site renders on forked workers
+    for n in range(3000, 4500):  # enough pages that the build renders on forked workers for seconds
         (folder / f"01000000-{n}.toml").write_text(
             text.replace("01000000-2475", f"01000000-{n}"), encoding="utf-8"
         )
@@ -79,6 +82,7 @@ def test_sigterm_cleans_up_as_ctrl_c_does(repo: Path) -> None:
         time.sleep(0.01)
     assert build.poll() is None, "the build ended before it could be interrupted"
     time.sleep(0.3)  # into the rendering
+    assert build.poll() is None, "the build ended before it could be interrupted"
     build.send_signal(signal.SIGTERM)
     _, stderr = build.communicate(timeout=60)
     try:
