@@ -479,7 +479,9 @@ class Index:
         found: list[Held | None] = [None] * len(keys)
         shared: dict[Held, Held] = {}  # a few distinct values among 10,000: held once each
         day_text = None if day is None else self.day_text(day)
-        unheld = self._unheld if self._unheld is not None else set()
+        if self._unheld is None:
+            self._unheld = set()
+        unheld = self._unheld
         for path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, clean in self.con.execute(
             "SELECT path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, "
             "CASE WHEN clean THEN '[]' END FROM files"
@@ -494,7 +496,6 @@ class Index:
                 continue
             value = (clean, valid_from, valid_until)
             found[i] = shared.setdefault(value, value)
-        self._unheld = unheld
         return found
 
     def findings(self, path: str, *, many: bool = False) -> str:
@@ -1014,7 +1015,7 @@ class RecordFiles(Sequence[tuple[str, "str | None", "StatKey | None"]]):
         return len(self.paths)
 
     def __getitem__(self, place: int) -> tuple[str, str | None, StatKey | None]:  # type: ignore[override]
-        return self.paths[place], self.refusals.get(place), self._key(self.places[place])
+        return self.paths[place], self.refusals.get(place), self.stat_key(place)
 
     def stat_key(self, place: int) -> StatKey | None:
         return self._key(self.places[place])

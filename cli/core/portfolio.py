@@ -314,7 +314,8 @@ def rows(
     encode = kind.encode or ix.encode_kept
     decode = kind.decode or ix.decode_kept
     load = kind.load
-    # (path as given, its index key, refusal, index entry: ("[]" or None, kept value or None))
+    # (path as given, its index key, refusal, index entry: ("[]" or None, kept value or None,
+    # kept KPI row or None), None when the index holds nothing that still describes the file)
     entries: list[tuple[str, str, str | None, Any]] = []
     keys = found.keys()
     # A KPI's row is kept too (a pure function of its facts, its path as shown and the day):
