@@ -58,6 +58,17 @@ def test_a_reader_that_leaves_early_gets_no_complaint(repo: Path) -> None:
         assert done.returncode in (0, 1), (command, done.returncode)
 
 
+def _sigterm_delivered_as_by_a_shell() -> None:
+    """The build starts as a shell starts it: SIGTERM unblocked, its default action set. A
+    mask and an ignored signal are inherited through fork and exec, and a runner may start the
+    suite with SIGTERM blocked (the project's CI did: the signal waited, never delivered, while
+    the build ran to its end and exited 0)."""
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def test_sigterm_cleans_up_as_ctrl_c_does(repo: Path) -> None:
     """`kill` (SIGTERM: a CI job cancelled) in the middle of a site build: the default action
     ended the process at once, leaving the half-built `<site>.tmp-*` folder, and its forked
@@ -76,6 +87,7 @@ def test_sigterm_cleans_up_as_ctrl_c_does(repo: Path) -> None:
     build = subprocess.Popen(
         [str(BIN), "site", "--output", "out", "--as-of", "2022-03-31"],
         cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=_sigterm_delivered_as_by_a_shell,
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not list(repo.glob("out.tmp-*")) and build.poll() is None and time.monotonic() < deadline:
