@@ -90,15 +90,22 @@ def test_sigterm_cleans_up_as_ctrl_c_does(repo: Path) -> None:
         preexec_fn=_sigterm_delivered_as_by_a_shell,
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not list(repo.glob("out.tmp-*")) and build.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert build.poll() is None, "the build ended before it could be interrupted"
-    time.sleep(0.3)  # into the rendering
-    assert build.poll() is None, "the build ended before it could be interrupted"
+    rendered: list[Path] = []
+    while not rendered and build.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the pages are being rendered (on forked workers)
+        with contextlib.suppress(OSError):  # (the folder swapped in as it is read)
+            rendered = [page for building in repo.glob("out.tmp-*") for page in building.rglob("*.html")]
+    # Stopped, the build is still before its swap (its folder is there) so its handler is set:
+    # SIGTERM, pending until it goes on, lands in the middle of the build, never after its end.
+    build.send_signal(signal.SIGSTOP)
+    assert list(repo.glob("out.tmp-*")) and build.poll() is None, (
+        "the build ended before it could be interrupted"
+    )
     build.send_signal(signal.SIGTERM)
+    build.send_signal(signal.SIGCONT)
     _, stderr = build.communicate(timeout=60)
     try:
-        assert build.returncode == 143, (build.returncode, stderr)
+        assert build.returncode == 143, (build.returncode, stderr, len(rendered))
         assert "Traceback" not in stderr.decode("utf-8", "replace")
         assert list(repo.glob("out.tmp-*")) == []
         time.sleep(0.5)
