@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from .core import i18n
-from .core.errors import ProjledgerError
+from .core.errors import STOPPED, ProjledgerError
 from .core.i18n import N_, _, os_problem
 from .core.labels import LANGS, Lang
 from .core.text import one_line
@@ -78,10 +78,14 @@ class Group(click.Group):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
+        STOPPED.clear()
+        ours = [signal.SIGTERM]
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored by the parent
+            ours.append(signal.SIGINT)
         try:
-            previous = signal.signal(signal.SIGTERM, _terminated)
+            previous = {signum: signal.signal(signum, _stopped) for signum in ours}
         except ValueError:  # not the main thread (a program running us in one): left as it is
-            previous = None
+            previous = {}
         try:
             return super().main(args, *rest, **kwargs)
         except OSError as error:
@@ -91,8 +95,8 @@ class Group(click.Group):
                 refused(error)
             sys.exit(1)
         finally:
-            if previous is not None:
-                signal.signal(signal.SIGTERM, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # No path or value may hold NUL: the OS refuses it with a ValueError deep in any command.
@@ -143,19 +147,21 @@ class Group(click.Group):
             ctx.exit(3)
 
 
-def _terminated(signum: int, frame: FrameType | None) -> None:
+def _stopped(signum: int, frame: FrameType | None) -> None:
     """SIGTERM (``kill``, a CI job cancelled, systemd) ends the run as Ctrl-C does, by an
     exception, so every ``finally`` and ``with`` runs: the site's and the export's temporary
     folders, a record's temporary file and the locks are cleaned up, where the default action
-    left them behind. Exit 143 (128 + 15), as if killed."""
-    raise SystemExit(128 + signum)
+    left them behind. Exit 143 (128 + 15), as if killed. Kept in ``STOPPED`` too: raised inside
+    jsonschema-rs, the exception was lost there and the run went on to its end, exit 0."""
+    STOPPED.append(KeyboardInterrupt() if signum == signal.SIGINT else SystemExit(128 + signum))
+    raise STOPPED[-1]
 
 
 def _default_in_child() -> None:
     """A process forked from the run (a pool's worker) gets SIGTERM's default action back at
     once, in the fork itself: a pool ends its workers with SIGTERM, which must kill them as the
     kernel does, never wait for Python code of theirs to run."""
-    if signal.getsignal(signal.SIGTERM) is _terminated:
+    if signal.getsignal(signal.SIGTERM) is _stopped:
         with contextlib.suppress(ValueError):  # forked by a thread other than the main one
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
 

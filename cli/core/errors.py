@@ -12,6 +12,15 @@ from typing import Any
 
 from .i18n import _, os_problem
 
+#: What a signal's handler raised to end the run (Ctrl-C, SIGTERM): a library that loses an
+#: exception raised inside it (jsonschema-rs answers "not valid") is followed by a look here.
+STOPPED: list[BaseException] = []
+
+
+def raise_if_stopped() -> None:
+    if STOPPED:
+        raise STOPPED[-1]
+
 
 class ProjledgerError(Exception):
     """Base of every error projledger raises on purpose."""

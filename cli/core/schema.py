@@ -23,6 +23,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from .errors import raise_if_stopped
 from .i18n import N_, _
 from .kinds import KindKey, kind_of
 from .locate import format_field
@@ -84,6 +85,7 @@ def check_structure(data: dict[str, Any], key: KindKey = PROJECT) -> list[Proble
     validator = _validator(key)
     decimals = decimal_problems(data, key)
     if not decimals and not _floats_for_whole_numbers(data, key) and _valid_as_it_is(data, key, validator):
+        raise_if_stopped()
         return []
     problems: list[Problem] = list(decimals)
     instance, odd_dates = _to_json(data)
@@ -104,6 +106,7 @@ def check_structure(data: dict[str, Any], key: KindKey = PROJECT) -> list[Proble
     problems.extend(date_fixes)
     unique = list(dict.fromkeys((where, rule) for where, rule, _ in problems))  # "" breaks two keywords
     first = {(where, rule): message for where, rule, message in reversed(problems)}
+    raise_if_stopped()
     return sorted(((w, r, first[w, r]) for w, r in unique), key=lambda p: (format_field(p[0]), p[1]))
 
 
