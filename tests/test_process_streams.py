@@ -63,8 +63,8 @@ def test_a_reader_that_leaves_early_gets_no_complaint(repo: Path) -> None:
 def _sigterm_delivered_as_by_a_shell() -> None:
     """The build starts as a shell starts it: SIGTERM unblocked, its default action set. A
     mask and an ignored signal are inherited through fork and exec, and a runner may start the
-    suite with SIGTERM blocked (the project's CI did: the signal waited, never delivered, while
-    the build ran to its end and exited 0)."""
+    suite with SIGTERM blocked: the signal would never reach the build's handler, and the test
+    would judge the runner, not the tool."""
     import signal
 
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
