@@ -474,8 +474,11 @@ class Index:
 
         The stored stat keys are compared as the index streams them: no run holds an entry of
         every file (a dict of 10,000 was 4.7 MB of a run after one change). An entry of a file
-        that no longer holds marks its kept values stale (``store_many``)."""
+        that no longer holds marks its kept values stale (``store_many``). A racy file's digest,
+        found the same once the file is no longer racy, is dropped: its stat alone tells a change
+        from now on (as git refreshes a racily clean entry), and no later run reads it again."""
         place = {key: i for i, key in enumerate(keys)}
+        settled = []
         found: list[Held | None] = [None] * len(keys)
         shared: dict[Held, Held] = {}  # a few distinct values among 10,000: held once each
         day_text = None if day is None else self.day_text(day)
@@ -494,8 +497,13 @@ class Index:
             ):
                 unheld.add(keys[i])
                 continue
+            if digest is not None and day_text is not None and max(mtime_ns, ctime_ns) < self.racy_since:
+                settled.append((path, size, mtime_ns, ino, ctime_ns, digest))
             value = (clean, valid_from, valid_until)
             found[i] = shared.setdefault(value, value)
+        if settled:  # the same entry only: another run may have stored a newer one meanwhile
+            self.write("UPDATE files SET digest = NULL WHERE path = ? AND size = ? AND mtime_ns = ? "
+                       "AND ino = ? AND ctime_ns = ? AND digest = ?", settled, many=True)  # fmt: skip
         return found
 
     def findings(self, path: str, *, many: bool = False) -> str:
