@@ -496,21 +496,19 @@ def project_from_facts(facts: dict[str, Any]) -> Project:
                 for index, (day, budget, reference, note) in enumerate(facts["budget_revisions"], start=1)
             ),
         )  # fmt: skip
-    reports = []
-    for index, (no, day, progress, disbursed, plan_status, target_status, event) in enumerate(
-        facts["reports"], start=1
-    ):
-        reports.append(
-            _built(Report, index=index, no=no, date=fromiso(day), progress=Decimal(progress),
-                   disbursed=Decimal(disbursed), plan_status=plan_status, target_status=target_status,
-                   note="", event=event)
-        )  # fmt: skip
+    reports = tuple(
+        _built(Report, index=index, no=no, date=fromiso(day), progress=Decimal(progress),
+               disbursed=Decimal(disbursed), plan_status=plan_status, target_status=target_status,
+               note="", event=event)
+        for index, (no, day, progress, disbursed, plan_status, target_status, event)
+        in enumerate(facts["reports"], start=1)
+    )  # fmt: skip
     return _built(
         Project, code=facts["code"], name=facts["name"], fiscal_year=facts["fiscal_year"],
         start=fromiso(facts["start"]), end=fromiso(facts["end"]), budget=Decimal(facts["budget"]),
         agency=Agency(facts["department"]), plan_ref=facts["plan_ref"],
         plan=tuple(Decimal(p) for p in facts["plan"]), rationale="", objectives=(), targets=(),
-        strategy=dict(facts["strategy"]), reports=tuple(reports), **format2,
+        strategy=dict(facts["strategy"]), reports=reports, **format2,
     )  # fmt: skip
 
 
