@@ -177,9 +177,7 @@ class KpiRow(NamedTuple):
 
 def score_percent(score: Decimal | None, full: Decimal | None) -> Decimal | None:
     """A score as % of its full score; None without an evaluation."""
-    if score is None or full is None or full == 0:
-        return None
-    return score * HUNDRED / full
+    return None if score is None or full is None or full == 0 else score * HUNDRED / full
 
 
 def build_kpi_row(kpi: Kpi, path: str, as_of: date) -> KpiRow:
