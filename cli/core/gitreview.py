@@ -75,15 +75,11 @@ class Change:
 
 def _reports(data: dict[str, Any]) -> list[dict[str, Any]]:
     reports = data.get("reports")
-    if not isinstance(reports, list):
-        return []
-    return [r for r in reports if isinstance(r, dict)]
+    return [r for r in reports if isinstance(r, dict)] if isinstance(reports, list) else []
 
 
 def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
-        return None
-    return Decimal(value)
+    return Decimal(value) if isinstance(value, (int, Decimal)) and not isinstance(value, bool) else None
 
 
 def _text(value: Any) -> str | None:
@@ -249,14 +245,8 @@ def _changed_paths(rev: str, records: str, root: Path) -> list[tuple[ChangeKind,
         index += 3 if status.startswith(("R", "C")) else 2
     untracked = _git(["ls-files", "--others", "--exclude-standard", "-z", "--", records], root)
     found.extend(("added", path, None) for path in _split_z(untracked))
-    return sorted(
-        (
-            entry
-            for entry in found
-            if entry[1].endswith(RECORD_SUFFIX) and not Path(entry[1]).name.startswith(".")
-        ),
-        key=lambda entry: entry[1],
-    )
+    record_files = [e for e in found if e[1].endswith(RECORD_SUFFIX) and not Path(e[1]).name.startswith(".")]
+    return sorted(record_files, key=lambda entry: entry[1])
 
 
 def _too_large(path: str, size: int | None = None) -> RecordError:

@@ -47,9 +47,7 @@ def score_text(value: Decimal | int | None) -> str:
 
 def score_pair(score: Decimal | int | None, full: Decimal | int | None) -> str:
     """``score / full`` (``45 / 50``, ``100 / 100``); ``-`` without a score."""
-    if score is None or full is None:
-        return "-"
-    return f"{score_text(score)} / {score_text(full)}"
+    return "-" if score is None or full is None else f"{score_text(score)} / {score_text(full)}"
 
 
 # --- status: the KPI table ---------------------------------------------------------------------

@@ -104,9 +104,7 @@ def quantize_money(amount: Decimal) -> Decimal:
 
 def format_money(amount: Decimal | None) -> str:
     """``3,540,000.00``; an empty string for an unknown amount."""
-    if amount is None:
-        return ""
-    return f"{quantize_money(amount):,.2f}"
+    return "" if amount is None else f"{quantize_money(amount):,.2f}"
 
 
 def format_money_form(amount: Decimal) -> str:
@@ -117,20 +115,14 @@ def format_money_form(amount: Decimal) -> str:
 
 def format_percent(value: Decimal | None) -> str:
     """``10.00``; empty for unknown."""
-    if value is None:
-        return ""
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
+    return "" if value is None else f"{value.quantize(CENT, rounding=ROUND_HALF_UP):.2f}"
 
 
 def format_signed(value: Decimal | None) -> str:
     """``+14.40`` / ``-3.00``: a variance, where the sign is the news."""
-    if value is None:
-        return ""
-    return f"{value.quantize(CENT, rounding=ROUND_HALF_UP):+.2f}"
+    return "" if value is None else f"{value.quantize(CENT, rounding=ROUND_HALF_UP):+.2f}"
 
 
 def ratio_percent(part: Decimal, whole: Decimal) -> Decimal | None:
     """``part`` as a percentage of ``whole``; None when ``whole`` is zero (no budget)."""
-    if whole == 0:
-        return None
-    return part * HUNDRED / whole
+    return None if whole == 0 else part * HUNDRED / whole

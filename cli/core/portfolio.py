@@ -177,9 +177,7 @@ class KpiRow(NamedTuple):
 
 def score_percent(score: Decimal | None, full: Decimal | None) -> Decimal | None:
     """A score as % of its full score; None without an evaluation."""
-    if score is None or full is None or full == 0:
-        return None
-    return score * HUNDRED / full
+    return None if score is None or full is None or full == 0 else score * HUNDRED / full
 
 
 def build_kpi_row(kpi: Kpi, path: str, as_of: date) -> KpiRow:
@@ -496,21 +494,19 @@ def project_from_facts(facts: dict[str, Any]) -> Project:
                 for index, (day, budget, reference, note) in enumerate(facts["budget_revisions"], start=1)
             ),
         )  # fmt: skip
-    reports = []
-    for index, (no, day, progress, disbursed, plan_status, target_status, event) in enumerate(
-        facts["reports"], start=1
-    ):
-        reports.append(
-            _built(Report, index=index, no=no, date=fromiso(day), progress=Decimal(progress),
-                   disbursed=Decimal(disbursed), plan_status=plan_status, target_status=target_status,
-                   note="", event=event)
-        )  # fmt: skip
+    reports = tuple(
+        _built(Report, index=index, no=no, date=fromiso(day), progress=Decimal(progress),
+               disbursed=Decimal(disbursed), plan_status=plan_status, target_status=target_status,
+               note="", event=event)
+        for index, (no, day, progress, disbursed, plan_status, target_status, event)
+        in enumerate(facts["reports"], start=1)
+    )  # fmt: skip
     return _built(
         Project, code=facts["code"], name=facts["name"], fiscal_year=facts["fiscal_year"],
         start=fromiso(facts["start"]), end=fromiso(facts["end"]), budget=Decimal(facts["budget"]),
         agency=Agency(facts["department"]), plan_ref=facts["plan_ref"],
         plan=tuple(Decimal(p) for p in facts["plan"]), rationale="", objectives=(), targets=(),
-        strategy=dict(facts["strategy"]), reports=tuple(reports), **format2,
+        strategy=dict(facts["strategy"]), reports=reports, **format2,
     )  # fmt: skip
 
 

@@ -194,9 +194,7 @@ class Totals:
     @property
     def progress(self) -> Decimal | None:
         """Budget-weighted mean progress; None when the group has no budget at all."""
-        if self.budget == 0:
-            return None
-        return self.weighted_progress / self.budget
+        return None if self.budget == 0 else self.weighted_progress / self.budget
 
 
 @dataclass

@@ -88,11 +88,6 @@ class Written:
     #: What was rewritten besides the addition (the reports' spelling), for the clerk; "" if nothing.
     rewritten: str = ""
 
-    @property
-    def project(self) -> Project | None:
-        """The record when it is a project."""
-        return self.record if isinstance(self.record, Project) else None
-
 
 def new_record_data(values: NewProject) -> dict[str, Any]:
     """A new project record's data, in canonical key order; empty optional fields left out."""
