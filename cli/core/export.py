@@ -978,13 +978,10 @@ def clean_stray(target: Path) -> list[Path]:
     for folder in target.parent.glob(f".{glob.escape(target.name)}.tmp-*"):
         if not folder.is_dir() or folder.is_symlink():
             continue
-        try:
-            only = _only_export_files(folder)
-        except OSError:
-            continue
-        if only:
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+        with contextlib.suppress(OSError):  # gone meanwhile, or unreadable: left as it is
+            if _only_export_files(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
     return removed
 
 

@@ -751,6 +751,8 @@ class Entry:
 
     row: ProjectRow
     stamp: str
+    #: The file's stamp with its content's digest, as a racy file's (``file_stamp``).
+    racy_stamp: Callable[[], str]
     load: Callable[[], Project]
     json: str
     csv: str
@@ -768,10 +770,17 @@ class Planned:
     weight: int = 1
     #: Already written into the site being built (by the pass that read its record).
     written: bool = False
+    #: The key the page had if its record, racy when the previous site was built, is the same
+    #: now (``Entry.racy_stamp``): the page is unchanged, though its key is not.
+    unchanged_as: Callable[[], str] | None = None
 
 
 def _key(*parts: object) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _racy_key(base: str, path: str, racy_stamp: Callable[[], str]) -> str:
+    return _key(base, path, racy_stamp())
 
 
 def _render_entry(entry: Entry, as_of: date, lang: Lang, config: Config) -> str:
@@ -808,7 +817,8 @@ def plan_pages(
         keys.append(key)
         parts.append(SiteRow(entry.row, entry.json, entry.csv))
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
-                      written=entry.written == key)  # fmt: skip
+                      written=entry.written == key,
+                      unchanged_as=partial(_racy_key, base, entry.row.path, entry.racy_stamp))  # fmt: skip
     yield from _summary_pages(parts, keys, base, as_of, lang, config, kpis)
 
 
@@ -950,14 +960,12 @@ def clean_stray(target: Path) -> int:
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue  # another build holds it
-        try:
             entries = os.listdir(folder)
             if not entries or MARKER in entries:
                 shutil.rmtree(folder, ignore_errors=True)
                 removed += 1
+        except OSError:
+            continue  # another build holds it (or it is gone)
         finally:
             os.close(fd)
     return removed
@@ -1181,7 +1189,9 @@ def _write(
                 manifest[page.path] = page.key
                 if page.written:
                     result.rendered.append(page.path)
-                elif previous.get(page.path) == page.key:
+                elif previous.get(page.path) == page.key or (
+                    page.path in previous and page.unchanged_as and previous[page.path] == page.unchanged_as()
+                ):
                     links.append(page)  # linked from the previous site (ahead, or below)
                 else:
                     result.rendered.append(page.path)
@@ -1410,8 +1420,8 @@ def load_entries(
                 continue
             stamp, written = done.get(absolute) or (None, None)
             stamp = stamp or file_stamp(name, racy_since, key)
-            yield Entry(row, stamp, partial(_project_of, name, config, checked_on, row.path), item.json, item.csv,
-                        written)  # fmt: skip
+            yield Entry(row, stamp, partial(file_stamp, name, 0, key),
+                        partial(_project_of, name, config, checked_on, row.path), item.json, item.csv, written)  # fmt: skip
         if kpis is not None:  # a KPI finds its file (and its stamp) as a project row does
             kpi_seen: dict[str, str] = {}
             for kpi_row in met:
