@@ -86,6 +86,11 @@ def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None
     return result
 
 
+# Module- and session-scoped fixtures are made before the autouse fixture below runs: the cache
+# is off for them too (the browser tests' sites wrote an index into the user's cache folder).
+os.environ["PROJLEDGER_NO_CACHE"] = "1"
+
+
 @pytest.fixture(autouse=True)
 def _no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
