@@ -78,7 +78,7 @@ class Group(click.Group):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
-        STOPPED.clear()
+        STOPPED.clear()  # nor does what a caller left there end this one
         ours = [signal.SIGTERM]
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored by the parent
             ours.append(signal.SIGINT)
@@ -97,6 +97,7 @@ class Group(click.Group):
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+            STOPPED.clear()  # what ended this run never ends a later one in this process
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         # No path or value may hold NUL: the OS refuses it with a ValueError deep in any command.
@@ -151,8 +152,8 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
     """SIGTERM (``kill``, a CI job cancelled, systemd) ends the run as Ctrl-C does, by an
     exception, so every ``finally`` and ``with`` runs: the site's and the export's temporary
     folders, a record's temporary file and the locks are cleaned up, where the default action
-    left them behind. Exit 143 (128 + 15), as if killed. Kept in ``STOPPED`` too: raised inside
-    jsonschema-rs, the exception was lost there and the run went on to its end, exit 0."""
+    left them behind. Exit 143 (128 + 15), as if killed. Kept in ``STOPPED`` too: jsonschema-rs
+    loses an exception raised inside it, and the run went on to its end, exit 0."""
     STOPPED.append(KeyboardInterrupt() if signum == signal.SIGINT else SystemExit(128 + signum))
     raise STOPPED[-1]
 

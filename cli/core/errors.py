@@ -13,7 +13,7 @@ from typing import Any
 from .i18n import _, os_problem
 
 #: What a signal's handler raised to end the run (Ctrl-C, SIGTERM): a library that loses an
-#: exception raised inside it (jsonschema-rs answers "not valid") is followed by a look here.
+#: exception raised inside it (jsonschema-rs answers as if none had been) is followed by a look here.
 STOPPED: list[BaseException] = []
 
 
