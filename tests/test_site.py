@@ -368,6 +368,21 @@ def test_a_site_built_from_racy_records_is_linked_not_rendered_again(
     }
 
 
+def test_a_new_day_hashes_no_record_to_find_racy_pages(pf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a new day (or language, config, tool) every page's key is new, so no page can be the
+    same under its racy key, and no record is read to find out: a site built daily paid a read
+    and a hash of every record for nothing (a second reader: 289 of 300)."""
+    config = load_config(pf)
+    monkeypatch.setattr(site_core, "RACY_NS", 10**18)
+    site_core.build_site(pf / "s", config, date(2022, 3, 31), "th", date(2022, 3, 31), pf, Skipped())
+    monkeypatch.setattr(site_core, "RACY_NS", -(10**15))
+    hashed: list[object] = []
+    real = site_core.file_digest
+    monkeypatch.setattr(site_core, "file_digest", lambda path: hashed.append(path) or real(path))
+    again = site_core.build_site(pf / "s", config, date(2022, 4, 30), "th", date(2022, 4, 30), pf, Skipped())
+    assert hashed == [] and again.kept == 0
+
+
 def test_a_racy_record_edited_in_the_same_tick_is_rendered_again(
     pf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

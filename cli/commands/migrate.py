@@ -43,9 +43,7 @@ from .rewriting import error_finding, record_targets
 )
 @click.argument("paths", nargs=-1, type=PathArgument(path_type=Path), metavar="[PATH]...")
 @click.option(
-    "--check",
-    is_flag=True,
-    help=N_("Change nothing; list the files that would be migrated, exit 1 if any."),
+    "--check", is_flag=True, help=N_("Change nothing; list the files that would be migrated, exit 1 if any.")
 )
 def migrate(paths: tuple[Path, ...], check: bool) -> None:
     from ..core.migrate import Migration, migrated, write_all

@@ -474,9 +474,8 @@ class Index:
 
         The stored stat keys are compared as the index streams them: no run holds an entry of
         every file (a dict of 10,000 was 4.7 MB of a run after one change). An entry of a file
-        that no longer holds marks its kept values stale (``store_many``). A racy file's digest,
-        found the same once the file is no longer racy, is dropped: its stat alone tells a change
-        from now on (as git refreshes a racily clean entry), and no later run reads it again."""
+        that no longer holds marks its kept values stale (``store_many``); a racy file's digest,
+        the same once the file is no longer racy, is dropped (as git refreshes such an entry)."""
         place = {key: i for i, key in enumerate(keys)}
         settled = []
         found: list[Held | None] = [None] * len(keys)

@@ -795,6 +795,7 @@ def plan_pages(
     *,
     fingerprint: str | None = None,
     kpis: Sequence[KpiEntry] = (),
+    racy_links: bool = False,
 ) -> Iterator[Planned]:
     """Every page of the site, lazily rendered; the key says what the page depends on.
 
@@ -807,7 +808,8 @@ def plan_pages(
     data files that follow, and a project's full record is read only if its page is rendered.
     ``kpis``: the KPI records (read once the entries are: ``load_entries`` fills the list as it
     goes); a KPI's page depends on its file and on the rows of the projects it names, and the
-    pages that show it (its agency's, the overview) on its file.
+    pages that show it (its agency's, the overview) on its file. ``racy_links``: the previous site
+    has this one's base key, so a project page may be unchanged under its racy key (``Planned``).
     """
     base = base_key(fingerprint, lang, as_of, config)
     keys: list[str] = []
@@ -816,9 +818,9 @@ def plan_pages(
         key = _key(base, entry.row.path, entry.stamp)
         keys.append(key)
         parts.append(SiteRow(entry.row, entry.json, entry.csv))
+        racy = partial(_racy_key, base, entry.row.path, entry.racy_stamp) if racy_links else None
         yield Planned(project_page(entry.row.code), key, partial(_render_entry, entry, as_of, lang, config),
-                      written=entry.written == key,
-                      unchanged_as=partial(_racy_key, base, entry.row.path, entry.racy_stamp))  # fmt: skip
+                      written=entry.written == key, unchanged_as=racy)  # fmt: skip
     yield from _summary_pages(parts, keys, base, as_of, lang, config, kpis)
 
 
@@ -1283,7 +1285,8 @@ def build_site(
         entries = load_entries(
             config, as_of, checked_on, skipped, racy_since=racy_since, pages=pages, kpis=kpis
         )
-        return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint, kpis=kpis)
+        same = previous.get(ASSETS[0]) == _key(pages.base, ASSETS[0])  # not on a new day: every key is new
+        return plan_pages(entries, as_of, lang, config, fingerprint=fingerprint, kpis=kpis, racy_links=same)
 
     return _write(target, previous, folder, lock, plan, jobs)
 
