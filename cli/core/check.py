@@ -152,12 +152,7 @@ def check_data(
 
 
 def check_file(
-    path: Path | str,
-    config: Config,
-    as_of: date,
-    shown_as: str | None = None,
-    *,
-    seen: Seen | None = None,
+    path: Path | str, config: Config, as_of: date, shown_as: str | None = None, *, seen: Seen | None = None
 ) -> FileResult:
     """Read and check one file; ``seen`` gets the stat and bytes of what was read
     (``record.Seen``)."""
