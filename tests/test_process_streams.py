@@ -271,3 +271,70 @@ def test_what_ended_one_run_never_ends_a_later_one(repo: Path, monkeypatch: pyte
     monkeypatch.setattr(check, "check_structure", real)
     assert schema.check_structure(parse(SHIPPED.read_text(encoding="utf-8"), SHIPPED)) == []
     assert run("validate", "--as-of", "2026-11-25").exit_code == 0
+
+
+def test_ctrl_c_from_a_terminal_stops_a_cold_validate_cleanly(repo: Path) -> None:
+    """Ctrl-C from a terminal (to every process) while a cold run's pool checks records: "Aborted!",
+    exit 1, no process left behind. (The pool's processes come from a forkserver, not forked from
+    the run; the next test holds that they ignore Ctrl-C.)"""
+    import signal
+    import time
+
+    folder = repo / "records" / "2565"
+    text = (folder / "01000000-2475.toml").read_text(encoding="utf-8")
+    for n in range(3000, 6000):  # enough records that the pool checks them for seconds
+        (folder / f"01000000-{n}.toml").write_text(
+            text.replace("01000000-2475", f"01000000-{n}"), encoding="utf-8"
+        )
+    env = {**os.environ, "PROJLEDGER_LANG": "en", "PROJLEDGER_JOBS": "2"}
+    env.update(PROJLEDGER_CACHE_DIR=str(repo / "cache"), PROJLEDGER_NO_CACHE="")
+    run = subprocess.Popen(
+        [str(BIN), "validate", "--as-of", "2026-11-25"],
+        cwd=repo, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        preexec_fn=_signals_as_a_shell_leaves_them,
+    )  # fmt: skip
+
+    def group() -> list[str]:
+        found = subprocess.run(["ps", "-o", "pid=", "-g", str(run.pid)], capture_output=True, text=True)
+        return found.stdout.split()
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(group()) < 4 and run.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the forkserver and its two workers are there
+        time.sleep(0.3)  # and checking
+        os.killpg(run.pid, signal.SIGSTOP)
+        assert run.poll() is None, "the run ended before it could be interrupted"
+        os.killpg(run.pid, signal.SIGINT)
+        os.killpg(run.pid, signal.SIGCONT)
+        _, stderr = run.communicate(timeout=60)
+        assert run.returncode == 1 and stderr.decode().strip() == "Aborted!", (run.returncode, stderr)
+        deadline = time.monotonic() + 10
+        while group() and time.monotonic() < deadline:
+            time.sleep(0.1)  # the forkserver reaps its workers as it ends
+        assert group() == [], "a process of the run is still there"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+
+
+def test_a_checking_pool_s_worker_ignores_ctrl_c(tmp_path: Path) -> None:
+    """The processes that check records on a cold run come from a forkserver (not forked from the
+    run), with Python's own Ctrl-C handler: each raised its own KeyboardInterrupt, printed a
+    traceback when it was waiting for work (1 in 5 Ctrl-Cs of a cold status), and one stopped
+    while it held the pool's queue left an export waiting for ever (1 in 8). The pool's
+    initializer sets them to ignore it; the run acts on Ctrl-C."""
+    import signal
+    from datetime import date
+
+    from projledger.core import index
+    from projledger.core.config import load_config
+
+    (tmp_path / "records").mkdir()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        index._init_worker(load_config(tmp_path), date(2026, 11, 25), None, "en", str(tmp_path))
+        os._exit(0 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sqlite3
 import sys
 from array import array
@@ -819,10 +820,11 @@ _worker: dict[str, Any] = {}
 
 
 def _init_worker(config: Config, day: date, racy_since: int | None, lang: Any, folder: str) -> None:
-    """A process of the pool: what the run's own process holds that checking reads (its
-    language words the findings; relative paths are read from its folder)."""
+    """A process of the pool: the run's language and folder, which checking reads; Ctrl-C, which
+    a terminal sends it too, ignored: the run acts on it (a worker's own left a pool hanging)."""
     from .i18n import use
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     use(lang)
     os.chdir(folder)
     _worker.update(config=config, day=day, racy_since=racy_since)
