@@ -78,7 +78,7 @@ class Group(click.Group):
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
-        STOPPED.clear()  # nor does what a caller left there end this one
+        STOPPED.clear()  # what a caller left there never ends this run
         ours = [signal.SIGTERM]
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not ignored by the parent
             ours.append(signal.SIGINT)
