@@ -20,7 +20,8 @@ def test_benchmark_smoke_run(tmp_path: Path) -> None:
     assert report.strip() in done.stdout  # printed and written alike
     for row in ("validate, cold", "validate, warm", "status, warm (unchanged)", "summary, after one record changed",
                 "show CODE, 50 records", "show CODE, 1 record", "add-report, 1 record", "(a) parse only",
-                "sheet import, ", "site, cold", "site, after one record changed"):  # fmt: skip
+                "sheet import, ", "site, cold", "site, after one record changed",
+                "status, fresh copy, first run after one record changed", "status, fresh copy, next run"):  # fmt: skip
         assert f"| {row}" in report, row
     assert "⚠" not in report  # every command ran as it should
     assert "cores usable, Python" in report
