@@ -4,12 +4,14 @@ written; never a record that quietly differs."""
 
 from __future__ import annotations
 
+import shutil
 import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from openpyxl import Workbook, load_workbook
 
 from projledger.core.errors import InputError
 from projledger.core.kpi_page import KpiOptions, parse_kpi_page
@@ -136,3 +138,92 @@ def test_two_kpi_pages_in_one_file_are_refused(empty_repo: Path) -> None:
         result.exit_code == 1 and "two.txt:65: name: " in result.stderr and "two KPI pages" in result.stderr
     )
     assert not (empty_repo / "records" / "2564").exists()
+
+
+# --- sheets re-saved by another spreadsheet --------------------------------------------------------
+
+
+@pytest.fixture
+def kpi_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "records" / "2565" / "kpi"
+    folder.mkdir(parents=True)
+    shutil.copy(DATA / "format2" / "kpi" / "5026-2001.toml", folder)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _quarter_sheet(root: Path, **cells: Any) -> Path:
+    result = run("sheet", "export", "--quarter", "3", "--fiscal-year", "2565", "--output", "q3.xlsx")
+    assert result.exit_code == 0, result.stderr
+    book = load_workbook(root / "q3.xlsx")
+    sheet = book.active
+    keys = {str(c.value).rsplit("(", 1)[1].rstrip(")"): c.column for c in sheet[1]}
+    for key, (value, number_format) in cells.items():
+        cell = sheet.cell(2, keys[key], value)
+        cell.number_format = number_format
+    book.save(root / "q3.xlsx")
+    return root / "q3.xlsx"
+
+
+def test_a_result_and_score_typed_as_percentages_are_the_numbers_shown(kpi_repo: Path) -> None:
+    """71.85 % typed into a cell is stored as 0.7185 with a % format: the clerk meant 71.85
+    (before: 0.7185 was written, a warning only)."""
+    path = _quarter_sheet(
+        kpi_repo, value=(0.7185, "0.00%"), date=("15/06/2565", "@"), score=(1, "0%"),
+        evaluation_date=("20/07/2565", "@"),
+    )  # fmt: skip
+    result = run("sheet", "import", str(path), "--as-of", "30/07/2565")
+    assert result.exit_code == 0, result.stderr
+    data = tomllib.loads(
+        (kpi_repo / "records/2565/kpi/5026-2001.toml").read_text("utf-8"), parse_float=Decimal
+    )
+    assert data["results"][-1]["value"] == Decimal("71.85") and data["evaluations"][-1]["score"] == 100
+    again = run("sheet", "import", str(path), "--as-of", "30/07/2565")
+    assert again.exit_code == 0 and "0 result or evaluation rows written" in again.stderr
+
+
+def test_money_shown_as_a_percentage_is_refused_naming_the_cell(repo: Path) -> None:
+    """A percentage where baht belong reads neither way: refused (before: 0.45 baht written)."""
+    result = run("sheet", "export", "--new", "--output", "new.xlsx")
+    assert result.exit_code == 0, result.stderr
+    book = load_workbook("new.xlsx")
+    sheet = book.active
+    row = (
+        "01000000-3001",
+        "โครงการทดสอบ",
+        None,
+        2566,
+        "01/10/2565",
+        "30/09/2566",
+        0.45,
+        "สำนักงานเลขานุการสภากรุงเทพมหานคร",
+    )
+    for column, value in enumerate(row, start=1):
+        sheet.cell(2, column, value)
+    sheet.cell(2, 7).number_format = "0%"
+    book.save("new.xlsx")
+    before = _tree(repo / "records")
+    result = run("sheet", "import", "new.xlsx")
+    assert result.exit_code == 1 and "new.xlsx:2:G: budget: '0.45' is shown as a percentage" in result.stderr
+    assert _tree(repo / "records") == before
+
+
+def test_a_renamed_sheet_after_a_sheet_of_notes_is_found_by_its_header(kpi_repo: Path) -> None:
+    """Before: the first sheet was read, and refused as lacking the columns."""
+    path = _quarter_sheet(kpi_repo, value=(71.85, "General"), date=("15/06/2565", "@"))
+    book = load_workbook(path)
+    book.active.title = "ไตรมาส 3"
+    book.create_sheet("คำอธิบาย", 0)["A1"] = "กรอกผลงานในแผ่นงานถัดไป"
+    book.save(path)
+    result = run("sheet", "import", str(path), "--as-of", "30/07/2565")
+    assert result.exit_code == 0, result.stderr
+    assert "1 result or evaluation row written" in result.stderr
+
+
+def test_a_workbook_with_no_sheet_of_ours_is_still_refused_by_its_first_sheets_header(kpi_repo: Path) -> None:
+    book = Workbook()
+    book.active["A1"] = "notes"
+    book.create_sheet("other")["A1"] = "more notes"
+    book.save("notes.xlsx")
+    result = run("sheet", "import", "notes.xlsx")
+    assert result.exit_code == 1 and "row 1: the header lacks" in result.stderr
