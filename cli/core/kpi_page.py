@@ -46,9 +46,9 @@ from .findings import Finding, Severity
 from .i18n import _
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL
 from .layout import KPI_ROW_ORDER, given
-from .legacy import Imported, fuzzy_choice
+from .legacy import PAGE_FOOTER, Imported, fuzzy_choice
 from .money import NumberInputError, parse_decimal, typed_number
-from .text import nfc
+from .text import printed_text
 
 #: A number as the page prints it: ``int`` when whole without a point (``100``), else the exact
 #: ``Decimal`` (``45.00``).
@@ -75,7 +75,7 @@ _CATEGORIES = {"ตัวชี้วัดงานประจำ": "routine",
 _LEVELS = (("output", "ผลผลิต"), ("outcome", "ผลลัพธ์"))
 
 # Matched on the text with Thai digits made ASCII (same length, same offsets).
-_SPACES = re.compile(r"[ \t\u00a0]+")
+_SPACES = re.compile(r"[ \t\f\u00a0]+")
 _PAGE_HEADER = re.compile(r"\*{3,}[^*]*\*{3,}")
 _FIELD = re.compile(r"^(?P<label>[^:]{1,60}?)\s*:\s*(?P<value>.*)$")
 _NUMBER = r"[0-9][0-9,]*(?:\.[0-9]+)?"
@@ -87,6 +87,7 @@ _ROW = re.compile(
     rf"^ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)(?:\s+(?P<value>{_NUMBER}))?"
     rf"(?:\s+(?P<score>{_NUMBER})\s*/\s*(?P<full>{_NUMBER}))?$"
 )
+_ROW_START = re.compile(r"^ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)")
 _COLUMNS = re.compile(r"^ไตรมาส\s+\S")
 _EVALUATED = re.compile(r"^\*{3}\s*สยป\.?\s*ตรวจประเมินตัวชี้วัด\s*:?\s*(?P<rest>.*)$")
 _EVALUATED_ITEM = re.compile(rf"ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)\s*:\s*(?P<score>{_NUMBER})")
@@ -113,7 +114,7 @@ class MissingOptionError(InputError):
 def is_kpi_page(text: str) -> bool:
     """Whether ``text`` is a KPI page (a target and a quarterly table or an achieved line, and
     no project code), not a project printout of the form."""
-    flat = _SPACES.sub("", text)
+    flat = _SPACES.sub("", printed_text(text))
     if "รหัสโครงการ" in flat:
         return False
     return KPI_TARGET_LABEL in flat and (KPI_TABLE_HEADING in flat or KPI_ACHIEVED_LABEL in flat)
@@ -152,10 +153,10 @@ class _Page:
         self.unit = ""
         self.target: Number | None = None
         self.achieved: tuple[int, str, Number] | None = None
-        # "\n" only (str.splitlines also breaks at \x85, \u2028...): line numbers as an editor shows
         self.lines = [
-            (number, _SPACES.sub(" ", _PAGE_HEADER.sub(" ", raw)).strip())
-            for number, raw in enumerate(nfc(text).replace("\r\n", "\n").split("\n"), start=1)
+            (number, "" if PAGE_FOOTER.match(ascii_digits(line)) else line)
+            for number, raw in enumerate(printed_text(text).split("\n"), start=1)
+            for line in [_SPACES.sub(" ", _PAGE_HEADER.sub(" ", raw)).strip()]
         ]
 
     def warn(self, line: int | None, field_name: str, message: str) -> None:
@@ -180,6 +181,8 @@ class _Page:
                 section, last = "notes", None
                 self.note_header(number, int(note.group("quarter")), text[note.start("rest") :])
                 continue
+            if section == "notes" and (_NAME_CODE.match(plain) or _SPACES.sub("", text) == KPI_PAGE_TITLE):
+                self.name_line(number, text)  # a second page: refused
             if section == "notes":
                 self.note.parts.append((number, text))
                 continue
@@ -273,9 +276,11 @@ class _Page:
         self.lines_of["level"] = number
 
     def name_line(self, number: int, text: str) -> None:
-        if "code" in self.fields:
-            self.warn(number, "name", _("a second name and code, skipped: {text}").format(text=text[:60]))
-            return
+        if "code" in self.fields:  # the page has one: a second page starts here
+            raise self.refuse(number, "name", _(
+                "a second name and code ({text}): the file holds two KPI pages (or one twice); save each "
+                "page in a file of its own; nothing was written"
+            ).format(text=text[:60]))  # fmt: skip
         if _PLAN_NUMBER.match(ascii_digits(text)):
             self.name_block = []
         self.name_block.append((number, text))
@@ -290,6 +295,12 @@ class _Page:
         """A row of the quarterly table or its columns' heading (True), or the end of the table
         (False)."""
         match = _ROW.match(plain)
+        if not match and (start := _ROW_START.match(plain)):  # a quarter's row, never skipped
+            where = f"results[{start.group('quarter')}]"
+            raise self.refuse(number, where, _(
+                "'{text}' cannot be read as a quarter's row: its cumulative result, then its score / "
+                "full score, each a number such as 45.00 or 100 / 100; nothing was written"
+            ).format(text=plain))  # fmt: skip
         if not match:
             return _COLUMNS.match(plain) is not None
         quarter = int(match.group("quarter"))

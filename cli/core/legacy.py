@@ -74,7 +74,7 @@ from .labels import (
 from .layout import canonical_data, given
 from .money import NumberInputError, parse_money, parse_percent
 from .record import Document
-from .text import nfc
+from .text import NotUtf8Error, printed_text, utf8_text
 
 MAX_INPUT_BYTES = 1024 * 1024
 
@@ -108,6 +108,9 @@ _SUB_ITEM = re.compile(r"^(?:[-•*]\s*)?\(?[0-9๐-๙]+(?:\.[0-9๐-๙]+)*[.)
 _PLAN_REF = re.compile(r"^(?P<ref>[^\s].{0,40}?[0-9๐-๙]+/[0-9๐-๙]+)\s*(?P<name>\S.*)$")
 _CODE = re.compile(r"[0-9]{8}-[0-9]{4,}")
 _STARS = re.compile(r"^\*+\s*|\s*\*+$")
+#: A line that is only a page's number, as a printed page's footer (``หน้า 2 / 6``, ``Page 1 of 3``),
+#: matched with Thai digits made ASCII: no part of the form, it is left out wherever it stands.
+PAGE_FOOTER = re.compile(r"^\s*(?:หน้า(?:ที่)?|page)\s*[0-9]+(?:\s*(?:/|จาก|of)\s*[0-9]+)?\s*$", re.IGNORECASE)
 
 # Report markers, matched on the text with Thai digits made ASCII (same length, same offsets).
 _REPORT_HEADER = re.compile(r"รายงานครั้ง\s*ที่?\s*([0-9]+)")
@@ -203,19 +206,17 @@ class IncompleteReportsError(InputError):
 
 
 def decode_printout(raw: bytes, source: str) -> str:
-    """Bytes of a printout to text: UTF-8 only, at most 1 MiB, never binary."""
+    """Bytes of a printout to text: UTF-8 only (UTF-16 and TIS-620 named as such, to convert),
+    at most 1 MiB, never binary."""
     if len(raw) > MAX_INPUT_BYTES:
         raise InputError(
             _("the file is {size} bytes, over the 1 MiB limit for a printout").format(size=f"{len(raw):,}"),
             path=source,
         )
-    if b"\x00" in raw:
-        raise InputError(_("the file holds NUL bytes: it is binary, not a printout's text"), path=source)
     try:
-        return raw.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = raw.count(b"\n", 0, error.start) + 1
-        raise InputError(_("the file is not UTF-8 text; save it as UTF-8"), path=source, line=line) from None
+        return utf8_text(raw)
+    except NotUtf8Error as error:
+        raise InputError(str(error), path=source) from None
 
 
 def _norm(text: str) -> str:
@@ -303,11 +304,12 @@ class _Reader:
     def _clean(self, text: str) -> list[tuple[int, str]]:
         """(line number, text) with page headers cut out; blank lines kept as ''."""
         out: list[tuple[int, str]] = []
-        # "\n" only: str.splitlines() also breaks at \x85, \x1c-\x1e, \u2028, which would
-        # shift every line number after them away from what an editor shows
-        for number, raw in enumerate(nfc(text).replace("\r\n", "\n").split("\n"), start=1):
-            pieces = self._cut_headers(raw) if "**" in raw else [raw]
-            out.extend((number, piece.rstrip()) for piece in pieces)
+        for number, line in enumerate(printed_text(text).split("\n"), start=1):
+            for raw in line.split("\f"):  # a form feed starts a page, even inside a line
+                if PAGE_FOOTER.match(ascii_digits(raw)):
+                    continue
+                pieces = self._cut_headers(raw) if "**" in raw else [raw]
+                out.extend((number, piece.rstrip()) for piece in pieces)
         return out
 
     @staticmethod
@@ -328,7 +330,7 @@ class _Reader:
     # --- sections -------------------------------------------------------------------------
 
     def heading(self, text: str) -> str | None:
-        match = _HEADING.match(text)
+        match = _HEADING.match(ascii_digits(text))  # ๑.๓ is 1.3
         if not match or match.group(1) not in _HEADINGS:
             return None
         section, words = _HEADINGS[match.group(1)]
@@ -340,6 +342,7 @@ class _Reader:
         section = ""
         previous_blank = True
         last_field: str | None = None
+        seen: set[str] = set()  # the headings met
         for number, raw in self.lines:
             text = raw.strip()
             if not text:
@@ -347,10 +350,17 @@ class _Reader:
                 last_field = None
                 continue
             blank_before, previous_blank = previous_blank, False
+            heading = self.heading(text)
+            if heading is not None and heading in seen:  # each heading once: a second printout starts
+                message = _(
+                    "the heading '{text}' comes a second time: the file holds two printouts (or one "
+                    "twice); save each printout in a file of its own; nothing was written"
+                )
+                raise InputError(message.format(text=text[:40]), path=self.source, line=number)
             if section == "end":
                 continue
-            heading = self.heading(text)
             if heading is not None:
+                seen.add(heading)
                 section, last_field = heading, None
                 continue
             if _REPORT_HEADER.match(ascii_digits(text)):
@@ -402,9 +412,9 @@ class _Reader:
 
     def item_line(self, number: int, kind: str, text: str, blank_before: bool) -> None:
         items = self.items[kind]
-        match = _ITEM.match(text)
+        match = _ITEM.match(ascii_digits(text))  # ๒. is item 2; its words keep their own digits
         if match and int(match.group(1)) == len(items) + 1:
-            items.append(match.group(2).strip())
+            items.append(text[match.start(2) :].strip())
         elif items:
             joiner = "\n" if not blank_before or _SUB_ITEM.match(text) else " "
             items[-1] += joiner + text
@@ -555,7 +565,7 @@ def _header_fields(reader: _Reader, data: dict[str, Any]) -> None:
             unreadable("budget", error)
     agency: dict[str, str] = {}
     if raw := fields.get("agency"):
-        levels = [level.strip() for level in raw.split(" / ")]
+        levels = [level.strip() for level in re.split(r"\s/\s", raw)]
         if len(levels) > 3:
             levels = [*levels[:2], " / ".join(levels[2:])]
         for key, value in zip(("department", "division", "unit"), levels, strict=False):

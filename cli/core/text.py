@@ -75,6 +75,25 @@ def nfc(text: str) -> str:
     return _SPLIT_SARA_AM.sub("\\1\u0e33", unicodedata.normalize("NFC", text))
 
 
+# What text saved from a PDF or a web page carries that nobody typed: zero-width spaces (Thai
+# word-breaking tools put them between words, so a label or a marker no longer matches), the word
+# joiner, a byte-order mark left mid-file by joining two files; and spaces of other widths
+# (no-break, narrow, ideographic), which read as spaces.
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
+_OTHER_SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
+
+
+def printed_text(text: str) -> str:
+    """A printout's or a page's text as it reads: ``nfc``, invisible characters dropped, other
+    spaces as spaces, and "\\n" line ends (a file with no "\\n" at all has the old Mac's "\\r").
+
+    Lines are then split at "\\n" only: ``str.splitlines`` also breaks at \\x85, \\u2028 ..., which
+    would shift every line number after them away from what an editor shows.
+    """
+    plain = _OTHER_SPACES.sub(" ", _INVISIBLE.sub("", nfc(text))).replace("\r\n", "\n")
+    return plain if "\n" in plain else plain.replace("\r", "\n")
+
+
 def json_safe(dumped: str) -> str:
     """JSON text (``json.dumps(..., ensure_ascii=False)``) with DEL, C1 controls and bidi marks
     written as ``\\uXXXX`` escapes, as it already writes C0 controls: the same data, exactly,

@@ -231,9 +231,12 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
         if not sheets:
             raise InputError(_("holds no worksheet"), path=shown)
         by_title = {s.title: s for s in sheets}
+        # By its title; else (renamed) the first sheet whose header names a code column, so a sheet
+        # of notes put before it is passed over; else the first, whose header the import then judges.
         sheet = (
-            by_title.get(REPORT_TITLE) or by_title.get(NEW_TITLE) or by_title.get(QUARTER_TITLE) or sheets[0]
-        )
+            by_title.get(REPORT_TITLE) or by_title.get(NEW_TITLE) or by_title.get(QUARTER_TITLE)
+            or next((s for s in sheets if _names_code(s)), sheets[0])
+        )  # fmt: skip
         # Read to the sheet's real end, whatever its stored dimension says: read-only mode
         # trusts it, and streaming writers (Apache POI's SXSSF) store ``<dimension ref="A1"/>``,
         # which would hide every row; a dimension too large would pad empty rows to its end.
@@ -256,6 +259,12 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
             ) from None
     finally:
         book.close()
+
+
+def _names_code(sheet: Any) -> bool:
+    """Whether a worksheet's first row heads a column ``(code)``, as every sheet of ours does."""
+    header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS, values_only=True), ())
+    return "code" in map(header_key, header)
 
 
 def _cells(row: Iterable[Any]) -> list[Cell]:
@@ -392,9 +401,14 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
         raise CellError(message.format(date=f"{value:%Y-%m-%d}", kind=kind.replace("_", " ")))
     text = value if isinstance(value, str) else _number_text(value)
     try:
+        if cell.kind == "%" and kind not in ("percent", "number"):
+            raise CellError(_("'{text}' is shown as a percentage ({shown} %); type the number itself").format(
+                text=text, shown=parse_decimal(text) * 100))  # fmt: skip
         if kind == "percent" and cell.kind == "%":
             # Typed as "45%", shown as 45 %, stored as 0.45: the clerk meant 45.
             return (parse_percent(text) * 100).normalize()
+        if kind == "number" and cell.kind == "%":  # a KPI's result or score typed "71.85%": 71.85
+            return (parse_decimal(text) * 100).normalize()
         if kind == "percent":
             return parse_percent(text)
         if kind == "money":
