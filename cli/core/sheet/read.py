@@ -382,6 +382,10 @@ def _day(value: Any) -> date:
         raise CellError(str(error)) from None
 
 
+#: The kinds read as numbers, each as the option of its kind reads what is typed.
+_NUMBER_PARSERS = {"percent": parse_percent, "money": parse_money, "number": parse_decimal}
+
+
 def convert(column: SheetColumn, cell: Cell) -> Any:
     """The typed value of a non-empty cell, read as add-report and new read what is typed."""
     value = cell.value
@@ -404,17 +408,10 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
         if cell.kind == "%" and kind not in ("percent", "number"):
             raise CellError(_("'{text}' is shown as a percentage ({shown} %); type the number itself").format(
                 text=text, shown=parse_decimal(text) * 100))  # fmt: skip
-        if kind == "percent" and cell.kind == "%":
-            # Typed as "45%", shown as 45 %, stored as 0.45: the clerk meant 45.
-            return (parse_percent(text) * 100).normalize()
-        if kind == "number" and cell.kind == "%":  # a KPI's result or score typed "71.85%": 71.85
-            return (parse_decimal(text) * 100).normalize()
-        if kind == "percent":
-            return parse_percent(text)
-        if kind == "money":
-            return parse_money(text)
-        if kind == "number":
-            return parse_decimal(text)
+        if cell.kind == "%":  # typed "45%" (a KPI's result "71.85%"), shown 45 %, stored 0.45: meant 45
+            return (_NUMBER_PARSERS[kind](text) * 100).normalize()
+        if kind in _NUMBER_PARSERS:
+            return _NUMBER_PARSERS[kind](text)
     except NumberInputError as error:
         raise CellError(str(error)) from None
     except InvalidOperation:
