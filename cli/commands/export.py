@@ -65,9 +65,6 @@ def export(targets: tuple[str, ...], output_format: str, output: Path, as_of: da
         output, output_format, paths, config, as_of or checked_on, checked_on, Path.cwd(), __version__
     )
     counts = ", ".join(f"{table} {count}" for table, count in result.rows.items())
-    click.echo(
-        _("export: {path} ({format}; {counts})").format(
-            path=shown_path(result.path), format=output_format, counts=counts
-        )
-    )
+    said = _("export: {path} ({format}; {counts})")
+    click.echo(said.format(path=shown_path(result.path), format=output_format, counts=counts))
     report_skipped(result.skipped)

@@ -268,11 +268,8 @@ def write_record(
 
     def replaced(current: bytes) -> Merged:
         if not force:
-            raise ConflictError(
-                _("{path} already exists; nothing was written (use --force to replace it)").format(
-                    path=record_shown
-                )
-            )
+            message = _("{path} already exists; nothing was written (use --force to replace it)")
+            raise ConflictError(message.format(path=record_shown))
         advice = _(
             "import does not replace a record it cannot read; fix it or remove it first; nothing was written"
         )
@@ -353,12 +350,8 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
         if current is None:
             return rendered(data).encode("utf-8")
         if not force:
-            raise ConflictError(
-                _("{record} already exists; nothing was written (use --force to replace it)").format(
-                    record=record_shown
-                ),
-                path=shown,
-            )
+            message = _("{record} already exists; nothing was written (use --force to replace it)")
+            raise ConflictError(message.format(record=record_shown), path=shown)
         try:
             old = parse(decode(current, record_shown), record_shown)
         except RecordError as error:
@@ -368,12 +361,8 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
                 rule=error.rule, path=record_shown, line=error.line, field=error.field,
             ) from None  # fmt: skip
         if old.get("kind") != "kpi" or old.get("code") != data["code"]:
-            raise ConflictError(
-                _("{record} is not the KPI record of {code}; nothing was written").format(
-                    record=record_shown, code=data["code"]
-                ),
-                path=shown,
-            )
+            message = _("{record} is not the KPI record of {code}; nothing was written")
+            raise ConflictError(message.format(record=record_shown, code=data["code"]), path=shown)
         merged, kept_keys = merge_kpi(data, old)
         kept.extend(kept_keys)
         return rendered(merged).encode("utf-8")

@@ -182,10 +182,8 @@ def new(code: str, kind: str, **options: Any) -> None:
     if given:
         spelled = ", ".join("--" + name.replace("_", "-").removesuffix("s") if name == "projects"
                             else "--" + name.replace("_", "-") for name in given)  # fmt: skip
-        raise OptionError(
-            _("{options}: not an option of a {kind} record").format(options=spelled, kind=kind),
-            param_hint="--kind",
-        )
+        message = _("{options}: not an option of a {kind} record")
+        raise OptionError(message.format(options=spelled, kind=kind), param_hint="--kind")
 
     def taken(path: str) -> ConflictError:
         message = (

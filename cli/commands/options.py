@@ -49,13 +49,8 @@ class TextType(click.types.StringParamType):
         text = super().convert(value, param, ctx)
         if isinstance(text, str) and not utf8_encodable(text):
             shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
-            raise OptionError(
-                _("'{value}' holds bytes that are not UTF-8 text; type it again as UTF-8").format(
-                    value=shown
-                ),
-                ctx=ctx,
-                param=param,
-            )
+            message = _("'{value}' holds bytes that are not UTF-8 text; type it again as UTF-8")
+            raise OptionError(message.format(value=shown), ctx=ctx, param=param)
         return text
 
 

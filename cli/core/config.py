@@ -109,14 +109,11 @@ def _records_folder(folder: Path, where: Path, field: str | None) -> Path:
     try:
         return folder.resolve()
     except (RuntimeError, OSError):  # "Symlink loop from ..." (3.11); ELOOP in later Pythons
-        raise ConfigError(
-            _(
-                "the records folder {name} is a symbolic link loop (links that lead back to "
-                "each other); it cannot be read; refused"
-            ).format(name=folder.name),
-            path=where,
-            field=field,
-        ) from None
+        message = _(
+            "the records folder {name} is a symbolic link loop (links that lead back to "
+            "each other); it cannot be read; refused"
+        )
+        raise ConfigError(message.format(name=folder.name), path=where, field=field) from None
 
 
 def parse_config(path: Path) -> Config:
@@ -217,11 +214,8 @@ def _targets(table: Any, path: Path) -> tuple[tuple[Decimal, ...], dict[int, tup
             )
         targets = tuple(_number(v, path, field_name) for v in values)
         if list(targets) != sorted(targets) or targets[-1] > 100:
-            raise ConfigError(
-                _("targets are cumulative: each at least the one before, at most 100"),
-                path=path,
-                field=field_name,
-            )
+            message = _("targets are cumulative: each at least the one before, at most 100")
+            raise ConfigError(message, path=path, field=field_name)
         if key == "default":
             default = targets
         elif key.isascii() and key.isdigit() and int(key) >= 2400:

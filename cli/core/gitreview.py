@@ -216,10 +216,8 @@ def check_rev(rev: str) -> str:
         or ":" in rev  # HEAD:path names a file, not a revision
         or ".." in rev  # a range: the working tree is always the other end
     ):
-        raise InputError(
-            _("'{rev}' is not one git revision (a branch, a tag, a commit, HEAD~1...)").format(rev=rev),
-            field="--since",
-        )
+        message = _("'{rev}' is not one git revision (a branch, a tag, a commit, HEAD~1...)")
+        raise InputError(message.format(rev=rev), field="--since")
     return rev
 
 

@@ -213,11 +213,8 @@ class _Page:
             elif last is not None:
                 self.fields[last] += " " + text  # a wrapped value
             elif _SPACES.sub("", text) != KPI_PAGE_TITLE:
-                self.warn(
-                    number,
-                    "",
-                    _("text outside any field of the page, skipped: {text}").format(text=text[:60]),
-                )
+                message = _("text outside any field of the page, skipped: {text}")
+                self.warn(number, "", message.format(text=text[:60]))
 
     # --- one kind of line each ----------------------------------------------------------------
 
@@ -354,12 +351,8 @@ def parse_kpi_page(text: str, source: str = "<page>", options: KpiOptions | None
     found = {**fields, "target": page.target, "level": page.level}
     missing = [name for name in ("code", "name", "target", "category", "level") if found.get(name) is None]
     if missing:
-        raise InputError(
-            _("cannot import: the page does not hold {fields}; is it a KPI page? nothing was written").format(
-                fields=", ".join(missing)
-            ),
-            path=source,
-        )
+        message = _("cannot import: the page does not hold {fields}; is it a KPI page? nothing was written")
+        raise InputError(message.format(fields=", ".join(missing)), path=source)
     assert page.target is not None and page.level is not None
     data: dict[str, Any] = {"format": 2, "kind": "kpi", "code": fields["code"]}
     name = fields["name"]
@@ -391,12 +384,8 @@ def parse_kpi_page(text: str, source: str = "<page>", options: KpiOptions | None
         evaluations=_evaluations(page, options),
     )
     if page.lacking:
-        raise MissingOptionError(
-            _("cannot import: the page does not print {what}; nothing was written").format(
-                what="; ".join(page.lacking)
-            ),
-            path=source,
-        )
+        message = _("cannot import: the page does not print {what}; nothing was written")
+        raise MissingOptionError(message.format(what="; ".join(page.lacking)), path=source)
     return Imported(data, tuple(sorted(page.warnings, key=Finding.sort_key)))
 
 

@@ -209,10 +209,8 @@ def decode_printout(raw: bytes, source: str) -> str:
     """Bytes of a printout to text: UTF-8 only (UTF-16 and TIS-620 named as such, to convert),
     at most 1 MiB, never binary."""
     if len(raw) > MAX_INPUT_BYTES:
-        raise InputError(
-            _("the file is {size} bytes, over the 1 MiB limit for a printout").format(size=f"{len(raw):,}"),
-            path=source,
-        )
+        message = _("the file is {size} bytes, over the 1 MiB limit for a printout")
+        raise InputError(message.format(size=f"{len(raw):,}"), path=source)
     try:
         return utf8_text(raw)
     except NotUtf8Error as error:

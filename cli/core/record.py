@@ -68,12 +68,8 @@ def decode(raw: bytes, path: Path | str) -> str:
         raise RecordError(_("the file is empty"), rule="empty", path=path, line=1)
     if b"\x00" in raw:
         line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
-        raise RecordError(
-            _("the file holds NUL bytes: it is binary, not a TOML record"),
-            rule="encoding",
-            path=path,
-            line=line,
-        )
+        message = _("the file holds NUL bytes: it is binary, not a TOML record")
+        raise RecordError(message, rule="encoding", path=path, line=line)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -173,12 +169,9 @@ def reject_non_finite(data: Any, text: str, path: Path | str, where: tuple[str |
     if isinstance(data, Decimal):
         if not data.is_finite():
             field_name = format_field(where)
+            message = _("{value} is not a number a record may hold; write a real number").format(value=data)
             raise RecordError(
-                _("{value} is not a number a record may hold; write a real number").format(value=data),
-                rule="non-finite",
-                path=path,
-                line=line_of(text, field_name),
-                field=field_name,
+                message, rule="non-finite", path=path, line=line_of(text, field_name), field=field_name
             )
     elif isinstance(data, dict):
         for key, value in data.items():

@@ -106,13 +106,12 @@ def find_by_code(code: str, config: Config) -> Path | None:
     for path in found:
         ensure_inside(path, config)
     if len(found) > 1:
-        raise ConflictError(
-            (
-                _("KPI {code} has more than one record: {found}")
-                if is_kpi_code(code)
-                else _("project {code} has more than one record: {found}")
-            ).format(code=code, found=", ".join(map(str, found)))
+        message = (
+            _("KPI {code} has more than one record: {found}")
+            if is_kpi_code(code)
+            else _("project {code} has more than one record: {found}")
         )
+        raise ConflictError(message.format(code=code, found=", ".join(map(str, found))))
     return found[0] if found else None
 
 
@@ -121,14 +120,13 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
     if is_record_code(code_or_path, config):
         path = find_by_code(code_or_path, config)
         if path is None:
-            raise NotFoundError(
-                (
-                    _("no record for KPI {code} under {folder}")
-                    if is_kpi_code(code_or_path)
-                    else _("no record for project {code} under {folder}")
-                ).format(code=code_or_path, folder=config.records_dir)
-                + _nearest_said(code_or_path, config)
+            message = (
+                _("no record for KPI {code} under {folder}")
+                if is_kpi_code(code_or_path)
+                else _("no record for project {code} under {folder}")
             )
+            said = message.format(code=code_or_path, folder=config.records_dir)
+            raise NotFoundError(said + _nearest_said(code_or_path, config))
         return path
     path = Path(code_or_path)
     if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
@@ -136,12 +134,10 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
             raise NotFoundError(_("no record file at {path}").format(path=code_or_path))
         ensure_inside(path, config)  # what a command reads by name it may also write
         return path
-    raise NotFoundError(
-        _(
-            "'{given}' is neither a project code like 01000000-2475, a KPI code like 5026-2001, nor a record file"
-        ).format(given=code_or_path)
-        + _nearest_said(code_or_path, config)
+    message = _(
+        "'{given}' is neither a project code like 01000000-2475, a KPI code like 5026-2001, nor a record file"
     )
+    raise NotFoundError(message.format(given=code_or_path) + _nearest_said(code_or_path, config))
 
 
 #: How many codes a "did you mean" names at most.
@@ -206,12 +202,8 @@ def is_inside(path: Path, folder: Path) -> bool:
 def ensure_inside(path: Path, config: Config, field: str | None = None) -> None:
     """Refuse a path that resolves (through links) outside the repository."""
     if not is_inside(path, config.root):
-        raise UnsafePathError(
-            _(
-                "{path} leads outside the repository ({root}); the tool reads and writes inside it only"
-            ).format(path=path, root=config.root),
-            field=field,
-        )
+        message = _("{path} leads outside the repository ({root}); the tool reads and writes inside it only")
+        raise UnsafePathError(message.format(path=path, root=config.root), field=field)
 
 
 def walk_records(folder: Path, root: Path) -> Iterator[Listed]:
@@ -353,11 +345,10 @@ def records_expected(config: Config) -> str | None:
         if not folder.is_dir()
         else _("no record at {folder} ({how})")
     ).format(folder=folder, how=how)
-    raise NotFoundError(
-        _(
-            "{missing}; run from the records repository, give its records folder, or start one with projledger init"
-        ).format(missing=missing)
+    message = _(
+        "{missing}; run from the records repository, give its records folder, or start one with projledger init"
     )
+    raise NotFoundError(message.format(missing=missing))
 
 
 def named_folders_expected(paths: list[Path], config: Config) -> str | None:
@@ -377,9 +368,8 @@ def named_folders_expected(paths: list[Path], config: Config) -> str | None:
     if config.path is not None and all(real(path) == records_folder for path in paths):
         return records_expected(config)
     names = ", ".join(str(path) for path in paths)
-    raise NotFoundError(
-        _(
-            "no record in {names} (given by name: no *.toml file there or in a folder below); "
-            "give the records folder, or run from the records repository with no PATH"
-        ).format(names=names)
+    message = _(
+        "no record in {names} (given by name: no *.toml file there or in a folder below); "
+        "give the records folder, or run from the records repository with no PATH"
     )
+    raise NotFoundError(message.format(names=names))
