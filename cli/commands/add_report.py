@@ -295,10 +295,8 @@ def ask(option: str, key: str, hint: str, kind: click.ParamType) -> Any:  # type
     """Prompt on a terminal, with the form's (or the tables') word for ``key`` and ``hint`` (a
     msgid) in the run's language; elsewhere a missing option is a usage error (exit 2)."""
     if not interactive():
-        raise OptionError(
-            _("is required (give {option}, or run on a terminal to be asked for it)").format(option=option),
-            param_hint=option,
-        )
+        message = _("is required (give {option}, or run on a terminal to be asked for it)")
+        raise OptionError(message.format(option=option), param_hint=option)
     from ..core.labels import word
 
     name = word(key, language())

@@ -81,10 +81,8 @@ def init(
     if directory.exists() and not directory.is_dir():
         raise InputError(_("is a file, not a folder"), path=directory)
     if (directory / CONFIG_NAME).exists():
-        raise ConflictError(
-            _("already a projledger repository; nothing written (edit its projledger.toml instead)"),
-            path=directory / CONFIG_NAME,
-        )
+        message = _("already a projledger repository; nothing written (edit its projledger.toml instead)")
+        raise ConflictError(message, path=directory / CONFIG_NAME)
     files = scaffold(__version__, install=install, hooks=hooks, with_site_job=with_site_job)
     _refuse_links_out(directory, files)
     kept = [name for name in files if (directory / name).exists()]

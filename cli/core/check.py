@@ -46,11 +46,8 @@ class FileResult:
         line, field) followed by ``advice``: how every command that needs one says so."""
         record = self.require_record(advice)
         if not isinstance(record, Project):
-            raise RecordError(
-                _("not a project record ({advice})").format(advice=advice),
-                rule="format-version",
-                path=self.path,
-            )
+            message = _("not a project record ({advice})").format(advice=advice)
+            raise RecordError(message, rule="format-version", path=self.path)
         return record
 
     def require_record(self, advice: str) -> Any:

@@ -167,9 +167,8 @@ def record_problem(data: dict[str, Any]) -> tuple[str, str] | None:
         return "format", _(
             "format {version} is not a record format this version of projledger reads (it reads {known})"
         ).format(version=_spelled(version), known=known)
-    return "format", _("the required key 'format' is missing (write format = {format})").format(
-        format=formats[0]
-    )
+    missing = _("the required key 'format' is missing (write format = {format})")
+    return "format", missing.format(format=formats[0])
 
 
 def format_problem(data: dict[str, Any]) -> str | None:

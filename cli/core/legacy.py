@@ -512,14 +512,12 @@ def merge_into_record(imported: dict[str, Any], record: Document, *, keep_report
             _("{no} (line {line})").format(no=r.get("no"), line=record.line_of(f"reports[{index + 1}]"))
             for index, r in lost
         )
-        raise ConflictError(
-            _(
-                "the record holds report(s) {named} that the printout lacks; replacing it would lose "
-                "them, so nothing was written (give --partial to keep them from the record)"
-            ).format(named=named),
-            path=record.path,
-            line=record.line_of(f"reports[{lost[0][0] + 1}]"),
+        message = _(
+            "the record holds report(s) {named} that the printout lacks; replacing it would lose "
+            "them, so nothing was written (give --partial to keep them from the record)"
         )
+        first = record.line_of(f"reports[{lost[0][0] + 1}]")
+        raise ConflictError(message.format(named=named), path=record.path, line=first)
     new_reports += [r for _, r in lost]
     if new_reports:
         data["reports"] = sorted(new_reports, key=lambda r: r["no"])

@@ -53,16 +53,11 @@ def locked(path: Path, what: str = "the record") -> Iterator[None]:
         fd = os.open(lock_path(path), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise RecordError(
-                _("the lock file {name} is a symbolic link; remove it").format(name=lock_path(path).name),
-                rule="unsafe-path",
-                path=path,
-            ) from None
-        raise RecordError(
-            _("cannot lock {what} for writing: {problem}").format(what=what, problem=os_problem(error)),
-            rule="io",
-            path=path,
-        ) from None
+            message = _("the lock file {name} is a symbolic link; remove it")
+            name = lock_path(path).name
+            raise RecordError(message.format(name=name), rule="unsafe-path", path=path) from None
+        message = _("cannot lock {what} for writing: {problem}").format(what=what, problem=os_problem(error))
+        raise RecordError(message, rule="io", path=path) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         remove_stale_temps(path)
@@ -168,11 +163,10 @@ def record_target(path: Path, within: Path | None = None) -> Path:
                 if error.errno == errno.ENOENT
                 else _("a link that fails ({problem})").format(problem=os_problem(error))
             )
-            raise unsafe(
-                _(
-                    "is {what}; a record is written as a file, never through such a link; nothing written"
-                ).format(what=why)
-            ) from None
+            message = _(
+                "is {what}; a record is written as a file, never through such a link; nothing written"
+            )
+            raise unsafe(message.format(what=why)) from None
     if not stat.S_ISREG(mode):
         from .outputs import kind_of
 

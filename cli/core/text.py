@@ -148,11 +148,8 @@ def utf8_text(raw: bytes) -> str:
                 _("is not UTF-8; it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8")
             ) from None
         line = raw.count(b"\n", 0, error.start) + 1
-        raise NotUtf8Error(
-            _("is not UTF-8 text (byte {byte} on line {line}); save it as UTF-8").format(
-                byte=f"0x{raw[error.start]:02X}", line=line
-            )
-        ) from None
+        message = _("is not UTF-8 text (byte {byte} on line {line}); save it as UTF-8")
+        raise NotUtf8Error(message.format(byte=f"0x{raw[error.start]:02X}", line=line)) from None
     if "\x00" in text:
         raise NotUtf8Error(_("holds NUL bytes: it is binary, not UTF-8 text"))
     return text

@@ -222,10 +222,8 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
     try:
         book = load_workbook(path, read_only=True, data_only=False, keep_links=False)
     except Exception as error:  # openpyxl raises many kinds on a damaged file
-        raise InputError(
-            _("cannot be read as an xlsx workbook ({problem})").format(problem=type(error).__name__),
-            path=shown,
-        ) from None
+        message = _("cannot be read as an xlsx workbook ({problem})")
+        raise InputError(message.format(problem=type(error).__name__), path=shown) from None
     try:
         sheets = [s for s in book.worksheets if hasattr(s, "iter_rows")]
         if not sheets:
@@ -297,16 +295,14 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
     missing = [c.key for c in COLUMNS[kind] if c.required and c.key not in letters]
     if missing:
         wanted = ", ".join(c.header for c in COLUMNS[kind] if c.key in missing)
-        raise InputError(
-            ngettext(
-                "row 1: the header lacks the column {keys} (headed e.g. '{wanted}'); export a sheet with "
-                "projledger sheet export to start from",
-                "row 1: the header lacks the columns {keys} (headed e.g. '{wanted}'); export a sheet with "
-                "projledger sheet export to start from",
-                len(missing),
-            ).format(keys=", ".join(missing), wanted=wanted),
-            path=shown,
+        message = ngettext(
+            "row 1: the header lacks the column {keys} (headed e.g. '{wanted}'); export a sheet with "
+            "projledger sheet export to start from",
+            "row 1: the header lacks the columns {keys} (headed e.g. '{wanted}'); export a sheet with "
+            "projledger sheet export to start from",
+            len(missing),
         )
+        raise InputError(message.format(keys=", ".join(missing), wanted=wanted), path=shown)
     known = {c.key for c in COLUMNS[kind]}
     wanted_keys = {key: index for key, index in positions.items() if key in known}
     data: list[SheetRow] = []
@@ -358,14 +354,12 @@ def _number_text(value: Any) -> str:
 def _day(value: Any) -> date:
     if isinstance(value, datetime):
         if value.year >= MIN_BE_YEAR:
-            raise CellError(
-                _(
-                    "the spreadsheet holds the date {date}: a Buddhist Era year typed into a date cell; "
-                    "type it as text, {text}"
-                ).format(
-                    date=value.date().isoformat(), text=f"{value.day:02d}/{value.month:02d}/{value.year}"
-                )
+            message = _(
+                "the spreadsheet holds the date {date}: a Buddhist Era year typed into a date cell; "
+                "type it as text, {text}"
             )
+            typed = f"{value.day:02d}/{value.month:02d}/{value.year}"
+            raise CellError(message.format(date=value.date().isoformat(), text=typed))
         if value.time() != datetime.min.time():
             raise CellError(_("'{value}' holds a time of day; give the date only").format(value=value))
         return value.date()
@@ -390,11 +384,10 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
     """The typed value of a non-empty cell, read as add-report and new read what is typed."""
     value = cell.value
     if cell.kind == "f":
-        raise CellError(
-            _(
-                "holds the formula '{value}', which is never run nor its result used; type the value itself"
-            ).format(value=value)
+        message = _(
+            "holds the formula '{value}', which is never run nor its result used; type the value itself"
         )
+        raise CellError(message.format(value=value))
     if cell.kind == "e":
         raise CellError(_("holds the spreadsheet error {value}; type the value itself").format(value=value))
     kind = column.kind

@@ -42,12 +42,10 @@ class Outcome:
 
 
 def _conflict(change: Change) -> ConflictError:
-    return ConflictError(
-        _(
-            "the record changed while the sheet was being imported; nothing written to it, import the sheet again"
-        ),
-        path=change.shown,
+    message = _(
+        "the record changed while the sheet was being imported; nothing written to it, import the sheet again"
     )
+    return ConflictError(message, path=change.shown)
 
 
 def write_plan(plan: Plan, *, partial: bool = False) -> Outcome:
