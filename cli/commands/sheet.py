@@ -154,9 +154,8 @@ def export(
         raise click.UsageError(_("--quarter takes one --fiscal-year"))
     plan = output_plan(output)  # refused before any work when the path cannot take the sheet
     if output.suffix.lower() not in (".xlsx", ".csv"):
-        raise click.UsageError(
-            _("--output: a sheet's name ends in .xlsx or .csv, not '{name}'").format(name=output.name)
-        )
+        message = _("--output: a sheet's name ends in .xlsx or .csv, not '{name}'")
+        raise click.UsageError(message.format(name=output.name))
     shown = shown_path(output)
     if new_sheet:
         write_sheet(plan, "new", [], shown)

@@ -44,9 +44,8 @@ def check_spreadsheet_options(output_format: str, output: Path | None, excel: bo
     if output is not None:
         output_plan(output)  # refused before any work when the path cannot take a workbook
     if output is not None and output.suffix.lower() != ".xlsx":
-        raise click.UsageError(
-            _("--output: a workbook's name ends in .xlsx, not '{name}'").format(name=output.name)
-        )
+        message = _("--output: a workbook's name ends in .xlsx, not '{name}'")
+        raise click.UsageError(message.format(name=output.name))
     if excel and output_format != "csv":
         raise click.UsageError(_("--excel is for --format csv"))
 

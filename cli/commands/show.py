@@ -56,9 +56,8 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     kind = kind_of_record(record)
     render = kind.renderers.get(output_format)
     if render is None:
-        raise click.UsageError(
-            _("a {kind} record has no {format} form").format(kind=kind.name, format=output_format)
-        )
+        message = _("a {kind} record has no {format} form")
+        raise click.UsageError(message.format(kind=kind.name, format=output_format))
     content = render(record, config, day)
     if plan is None:
         click.echo(content, nl=False)

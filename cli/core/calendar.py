@@ -97,9 +97,8 @@ def parse_date(text: str) -> date:
             )
             raise DateInputError(message.format(raw=raw, year=year, forms=_(" or ").join(forms)))
         return _make_date(raw, year, month, day)
-    raise DateInputError(
-        _("'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)").format(raw=raw)
-    )
+    message = _("'{raw}' is not a date: write dd/mm/yyyy in BE (25/10/2564) or ISO (2021-10-25)")
+    raise DateInputError(message.format(raw=raw))
 
 
 class AmbiguousDateError(DateInputError):
@@ -201,9 +200,8 @@ def parse_fiscal_year(text: str) -> int:
         if to_be(year) >= MIN_BE_YEAR:
             message = _("'{raw}': fiscal years are Buddhist Era: did you mean {year}?")
             raise DateInputError(message.format(raw=raw, year=to_be(year)))
-    raise DateInputError(
-        _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=MIN_BE_YEAR)
-    )
+    message = _("'{raw}' is not a whole number of at least {least}")
+    raise DateInputError(message.format(raw=raw, least=MIN_BE_YEAR))
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -216,23 +214,20 @@ def parse_month(text: str) -> tuple[int, int]:
     elif iso := _ISO_MONTH.fullmatch(value):
         year, month = int(iso.group(1)), int(iso.group(2))
     else:
-        raise DateInputError(
-            _("'{raw}' is not a month: write mm/yyyy in BE (10/2567) or ISO (2024-10)").format(raw=raw)
-        )
+        message = _("'{raw}' is not a month: write mm/yyyy in BE (10/2567) or ISO (2024-10)")
+        raise DateInputError(message.format(raw=raw))
     if not 1 <= month <= 12:
         raise DateInputError(_("'{raw}': there is no month {month}").format(raw=raw, month=month))
     if year < 1:
         raise DateInputError(_("'{raw}': there is no year {year}").format(raw=raw, year=year))
     if be and year < MIN_BE_YEAR:
         better = f"{month:02d}/{to_be(year)}" if to_be(year) >= MIN_BE_YEAR else f"{year:04d}-{month:02d}"
-        raise DateInputError(
-            _("'{raw}': mm/yyyy takes a Buddhist Era year (write {better})").format(raw=raw, better=better)
-        )
+        message = _("'{raw}': mm/yyyy takes a Buddhist Era year (write {better})")
+        raise DateInputError(message.format(raw=raw, better=better))
     if not be and year >= MIN_BE_YEAR:
         better = f"{to_ce(year):04d}-{month:02d}" if to_ce(year) < MIN_BE_YEAR else f"{month:02d}/{year}"
-        raise DateInputError(
-            _("'{raw}': yyyy-mm takes a Gregorian year (write {better})").format(raw=raw, better=better)
-        )
+        message = _("'{raw}': yyyy-mm takes a Gregorian year (write {better})")
+        raise DateInputError(message.format(raw=raw, better=better))
     return (to_ce(year) if be else year), month
 
 
