@@ -343,8 +343,18 @@ def _pages(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
 
 
+def _every_record_racy(monkeypatch: pytest.MonkeyPatch, racy: bool) -> None:
+    """Every record changed within RACY_NS of the run (True) or long before it (False), for the
+    site's pages and for the index alike (each reads its own name)."""
+    from projledger.core import index
+
+    for module in (site_core, index):
+        monkeypatch.setattr(module, "RACY_NS", 10**18 if racy else -(10**15))
+
+
+@pytest.mark.parametrize("with_index", [False, True], ids=["no index", "index"])
 def test_a_site_built_from_racy_records_is_linked_not_rendered_again(
-    pf: Path, monkeypatch: pytest.MonkeyPatch
+    pf: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, with_index: bool
 ) -> None:
     """A record changed within RACY_NS of a build gives its page a key of its content too, and
     the next build, the record long unchanged, a key of its stat alone: every page built just
@@ -352,12 +362,14 @@ def test_a_site_built_from_racy_records_is_linked_not_rendered_again(
     cold build's time, where 0.31 s is the rebuild's). A page whose record is the same as when
     it was racy (the same stat and digest) is linked now; only the pages over many records are
     rendered again, once."""
+    if with_index:
+        request.getfixturevalue("cache_dir")
     config = load_config(pf)
     day = date(2022, 3, 31)
-    monkeypatch.setattr(site_core, "RACY_NS", 10**18)  # every record racy: keyed by its content too
+    _every_record_racy(monkeypatch, True)  # keyed by its content too
     site_core.build_site(pf / "s", config, day, "th", day, pf, Skipped())
     racy = _pages(pf / "s")
-    monkeypatch.setattr(site_core, "RACY_NS", -(10**15))  # every record long unchanged
+    _every_record_racy(monkeypatch, False)
     again = site_core.build_site(pf / "s", config, day, "th", day, pf, Skipped())
     projects = {page for page in again.manifest if page.startswith("projects/")}
     assert len(projects) > 3 and not projects & set(again.rendered)
@@ -383,11 +395,15 @@ def test_a_new_day_hashes_no_record_to_find_racy_pages(pf: Path, monkeypatch: py
     assert hashed == [] and again.kept == 0
 
 
+@pytest.mark.parametrize("with_index", [False, True], ids=["no index", "index"])
 def test_a_racy_record_edited_in_the_same_tick_is_rendered_again(
-    pf: Path, monkeypatch: pytest.MonkeyPatch
+    pf: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, with_index: bool
 ) -> None:
     """The test above has teeth: a record whose stat stays the same (a coarse file system: whole
-    seconds, no ctime) but whose content changed after the racy build is rendered again."""
+    seconds, no ctime) but whose content changed after the racy build is rendered again, as a
+    build with no index renders it (with the index on, its entry is told apart by its digest)."""
+    if with_index:
+        request.getfixturevalue("cache_dir")
     config = load_config(pf)
     day = date(2022, 3, 31)
     from projledger.core import index
@@ -396,7 +412,7 @@ def test_a_racy_record_edited_in_the_same_tick_is_rendered_again(
     monkeypatch.setattr(
         index, "stat_key", lambda st: (st.st_size, st.st_mtime_ns // 10**9 * 10**9, st.st_ino, 0)
     )
-    monkeypatch.setattr(site_core, "RACY_NS", 10**18)
+    _every_record_racy(monkeypatch, True)
     site_core.build_site(pf / "s", config, day, "th", day, pf, Skipped())
     record = sorted((pf / "records").rglob("*.toml"))[0]
     st = record.stat()
@@ -406,11 +422,16 @@ def test_a_racy_record_edited_in_the_same_tick_is_rendered_again(
     assert len(other.encode()) == len(text[at].encode())
     record.write_text(text[:at] + other + text[at + 1 :], "utf-8")
     os.utime(record, ns=(st.st_atime_ns, st.st_mtime_ns))
-    monkeypatch.setattr(site_core, "RACY_NS", -(10**15))
+    _every_record_racy(monkeypatch, False)
     again = site_core.build_site(pf / "s", config, day, "th", day, pf, Skipped())
     assert [page for page in again.rendered if page.startswith("projects/")] == [
         site_core.project_page(record.stem)
     ]
+    monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    site_core.build_site(pf / "fresh", config, day, "th", day, pf, Skipped())
+    assert {k: v for k, v in _pages(pf / "s").items() if k != ".projledger-site"} == {
+        k: v for k, v in _pages(pf / "fresh").items() if k != ".projledger-site"
+    }
 
 
 def test_a_killed_build_leaves_the_old_site_and_the_next_run_cleans_up(pf: Path) -> None:
