@@ -219,6 +219,22 @@ def test_a_kpis_finding_is_worded_as_typed_with_the_index_as_without(
         assert f"[result-late] results[2].date: a result of quarter 2 dated {day}," in with_index
 
 
+def test_a_finding_worded_as_typed_of_a_record_with_no_dated_report_is_worded_as_typed(
+    empty_repo: Path, cache_dir: Path
+) -> None:
+    """Revisions out of order, no report nor result: findings that hold on every day, kept by a
+    status (dates in BE), were shown by a validate that words dates in ISO."""
+    write_record(empty_repo, (DATA / "rules" / "revision-order.toml").read_text("utf-8"), fiscal_year=2567)
+    assert run("status").exit_code == 0
+    for as_of in ("2025-03-31", "31/03/2568"):
+        with_index = run("validate", "--as-of", as_of).stdout
+        assert with_index == run("validate", "--as-of", as_of, "--no-cache").stdout
+    assert (
+        "dated 2024-01-01, before the revision before it (2024-02-01)"
+        in run("validate", "--as-of", "2025-03-31").stdout
+    )
+
+
 def test_broken_files_are_indexed_too(
     tmp_path: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -914,8 +914,9 @@ def check_many(
             if entry is None:
                 continue
             findings = entry[0] or index.findings(keys[i], many=True)
-            if plain or entry[1] == entry[2] or not _typed_dates_in(findings):
-                known[i] = findings  # else kept for many days, worded the plain way: checked again
+            # worded as typed that day, else kept for many (or all: no bounds) worded the plain way
+            if plain or (entry[1] is not None and entry[1] == entry[2]) or not _typed_dates_in(findings):
+                known[i] = findings
     misses = [p for p, found in zip(paths, known, strict=True) if found is None]
     racy_since = index.racy_since if index is not None else None
     computed = checked_in_order(misses, config, day, racy_since, jobs)
