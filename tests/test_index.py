@@ -235,6 +235,23 @@ def test_a_finding_worded_as_typed_of_a_record_with_no_dated_report_is_worded_as
     )
 
 
+@pytest.mark.parametrize("as_of", ["2024-06-30", "30/06/2567"])
+def test_the_findings_of_a_record_the_schema_refuses_hold_for_the_days_of_its_dates(
+    empty_repo: Path, cache_dir: Path, as_of: str
+) -> None:
+    """An unknown key: the rules still run, on what the schema leaves (a report in the future is
+    said with it), but the index kept their findings for every day: a check of a day before the
+    report was told there was none."""
+    base = (DATA / "bad" / "base.toml").read_text("utf-8")
+    write_record(
+        empty_repo, base.replace("date = 2023-10-25", "date = 2024-03-01") + "bogus = 1\n", fiscal_year=2567
+    )
+    for day in (as_of, "2024-01-01", as_of, "01/01/2567"):
+        with_index = run("validate", "--as-of", day).stdout
+        assert with_index == run("validate", "--as-of", day, "--no-cache").stdout
+        assert ("[future-report]" in with_index) == (day in ("2024-01-01", "01/01/2567")), day
+
+
 def test_broken_files_are_indexed_too(
     tmp_path: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

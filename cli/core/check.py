@@ -31,6 +31,9 @@ class FileResult:
     path: str
     findings: tuple[Finding, ...]
     record: Any
+    #: The record the rules ran on: ``record``, or what the schema left of an unusable one
+    #: (``_salvaged``); None when no rule ran. Its dates bound the days its findings hold for.
+    ruled: Any = None
 
     @property
     def project(self) -> Project | None:
@@ -92,11 +95,13 @@ def check_document(
         salvaged = _salvaged(document.data, problems, version)
         if salvaged is not None:
             partial = Document(path=document.path, text=document.text, data=salvaged)
-            findings += _rule_findings(kind, partial, kind.constructor(salvaged), config, as_of, shown)
+            ruled = kind.constructor(salvaged)
+            findings += _rule_findings(kind, partial, ruled, config, as_of, shown)
+            return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), None, ruled)
         return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), None)
     record = kind.constructor(document.data)
     findings += _rule_findings(kind, document, record, config, as_of, shown)
-    return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), record)
+    return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), record, record)
 
 
 def _rule_findings(

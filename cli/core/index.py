@@ -793,16 +793,18 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     valid_from = valid_until = None
     facts = None
-    project = result.record
-    kind = kinds.kind_of_record(project) if project is not None else None
-    if project is not None and kind is not None and kind.facts is not None:
-        facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
+    # the days its findings hold for are bounded by the record the rules ran on, even unusable
+    project, ruled = result.record, result.ruled
+    kind = kinds.kind_of_record(ruled) if ruled is not None else None
+    if kind is not None and kind.facts is not None:
+        if project is not None:
+            facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
         if any(f[2] in kinds.day_rules() for f in data) or (
             not calendar.is_plain_wording(day) and _typed_dates_in(findings_json)
         ):
             valid_from = valid_until = day  # the message names the day (or dates as typed that day)
         else:
-            dates = [d for d in kind.days(project) if rules._plausible(d)] if kind.days is not None else []
+            dates = [d for d in kind.days(ruled) if rules._plausible(d)] if kind.days is not None else []
             valid_from = max(dates) if dates else None
     stat = file_hash = None
     st = seen.stat
