@@ -252,6 +252,20 @@ def test_the_findings_of_a_record_the_schema_refuses_hold_for_the_days_of_its_da
         assert ("[future-report]" in with_index) == (day in ("2024-01-01", "01/01/2567")), day
 
 
+def test_a_kpi_that_is_no_longer_a_file_leaves_no_link_finding(empty_repo: Path, cache_dir: Path) -> None:
+    """A KPI naming a project that has no record, replaced by a FIFO just now (no stat to key
+    it by): its old entry stayed, and validate still said its link was broken."""
+    path = empty_repo / "records" / "2565" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    shutil.copy(DATA / "format2" / "kpi" / "5026-2001.toml", path)
+    assert "[kpi-project-link]" in run("validate", "--as-of", AS_OF).stdout
+    path.unlink()
+    os.mkfifo(path)
+    with_index = run("validate", "--as-of", AS_OF).stdout
+    assert with_index == run("validate", "--as-of", AS_OF, "--no-cache").stdout
+    assert "[kpi-project-link]" not in with_index and "not a regular file" in with_index
+
+
 def test_broken_files_are_indexed_too(
     tmp_path: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -558,14 +558,15 @@ class Index:
 
     def store_many(self, items: list[tuple[str, Checked]]) -> None:
         """Entries of checked files, in one statement (a cold run stores 10,000); a ``held``
-        later in this run finds them (the site stores what it read before its rows are found)."""
-        items = [(path, checked) for path, checked in items if checked.stat is not None]
+        later in this run finds them (the site stores what it read before its rows are found). A
+        file that could not be keyed (unreadable, or no longer a regular file, when racy) loses
+        its entry: what it was is no record now (``kpi_links`` read a KPI's facts from it)."""
         rows = [
             (_to_db(path), *(checked.stat or ()), checked.digest,
              checked.valid_from and self.day_text(checked.valid_from),
              checked.valid_until and self.day_text(checked.valid_until),
              checked.findings_json, checked.facts, int(checked.findings_json == "[]"))
-            for path, checked in items
+            for path, checked in items if checked.stat is not None
         ]  # fmt: skip
         # What was made of the last row of a file stored again is stale: of a file whose entry
         # ``held`` found no longer holding, or of any file when this run asked ``held`` nothing (a
@@ -576,6 +577,8 @@ class Index:
         stale = [(_to_db(path),) for path, _ in items if unheld is None or path in unheld]
         if stale:
             self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
+        if gone := [(_to_db(path),) for path, checked in items if checked.stat is None]:
+            self.write("DELETE FROM files WHERE path = ?", gone, many=True)
         if rows:
             self.write(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True
