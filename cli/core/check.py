@@ -93,12 +93,11 @@ def check_document(
         # The rules run anyway on what is sound, so one run says every mistake it can (an
         # unknown key does not hide a BE year typed as Gregorian); the record stays unusable.
         salvaged = _salvaged(document.data, problems, version)
+        ruled = None if salvaged is None else kind.constructor(salvaged)
         if salvaged is not None:
             partial = Document(path=document.path, text=document.text, data=salvaged)
-            ruled = kind.constructor(salvaged)
             findings += _rule_findings(kind, partial, ruled, config, as_of, shown)
-            return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), None, ruled)
-        return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), None)
+        return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), None, ruled)
     record = kind.constructor(document.data)
     findings += _rule_findings(kind, document, record, config, as_of, shown)
     return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), record, record)

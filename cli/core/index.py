@@ -558,9 +558,8 @@ class Index:
 
     def store_many(self, items: list[tuple[str, Checked]]) -> None:
         """Entries of checked files, in one statement (a cold run stores 10,000); a ``held``
-        later in this run finds them (the site stores what it read before its rows are found). A
-        file that could not be keyed (unreadable, or no longer a regular file, when racy) loses
-        its entry: what it was is no record now (``kpi_links`` read a KPI's facts from it)."""
+        later in this run finds them (the site stores what it read before its rows are found); one
+        with no stat to key it by (unreadable, racy and no longer a file) loses its entry."""
         rows = [
             (_to_db(path), *(checked.stat or ()), checked.digest,
              checked.valid_from and self.day_text(checked.valid_from),
@@ -715,11 +714,9 @@ def _holds_on(
 ) -> bool:
     """Whether stored findings hold on the day of ``day_text`` (``Index.day_text``), and the
     content of a file stored when it was racy (``digest``) is still the same."""
-    if (valid_from is not None and day_text < valid_from) or (
-        valid_until is not None and day_text > valid_until
-    ):
-        return False
-    return digest is None or file_digest(path) == digest
+    early = valid_from is not None and day_text < valid_from
+    late = valid_until is not None and day_text > valid_until
+    return not early and not late and (digest is None or file_digest(path) == digest)
 
 
 def _to_db(name: str) -> str | bytes:
@@ -919,9 +916,8 @@ def check_many(
             if entry is None:
                 continue
             findings = entry[0] or index.findings(keys[i], many=True)
-            # worded as typed that day, else kept for many (or all: no bounds) worded the plain way
             if plain or (entry[1] is not None and entry[1] == entry[2]) or not _typed_dates_in(findings):
-                known[i] = findings
+                known[i] = findings  # else kept for many days (or all), worded the plain way: read again
     misses = [p for p, found in zip(paths, known, strict=True) if found is None]
     racy_since = index.racy_since if index is not None else None
     computed = checked_in_order(misses, config, day, racy_since, jobs)
