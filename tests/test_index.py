@@ -375,6 +375,29 @@ def test_a_locked_index_is_run_without(repo: Path, cache_dir: Path, monkeypatch:
     assert validate() != first
 
 
+@pytest.mark.parametrize("change", ["no link", "not a KPI"])
+def test_a_run_that_cannot_store_judges_a_kpis_links_by_what_it_read(
+    empty_repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The KPI named a project that has no record, then no longer does (or is no KPI): a validate
+    that could not store what it read took the links of the KPI the index held before."""
+    path = empty_repo / "records" / "2565" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    text = (DATA / "format2" / "kpi" / "5026-2001.toml").read_text("utf-8")
+    path.write_text(text, "utf-8")
+    assert "[kpi-project-link]" in validate()[1]
+    path.write_text(text.replace('"01000000-2475",', "") if change == "no link" else "[x]\n", "utf-8")
+    monkeypatch.setattr(index_module, "LOCK_TIMEOUT", 0.1)
+    holder = sqlite3.connect(database(cache_dir), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert validate() == validate("--no-cache")
+        assert "[kpi-project-link]" not in validate()[1]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+
+
 # --- stored outputs ------------------------------------------------------------------------------
 
 

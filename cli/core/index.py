@@ -899,11 +899,12 @@ def check_many(
     day: date,
     index: Index | None,
     jobs: int = 1,
-    kpis: dict[str, dict[str, Any]] | None = None,
+    kpis: dict[str, dict[str, Any] | None] | None = None,
 ) -> Iterator[str]:
     """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
     still holds, else read and checked (and stored). ``kpis`` gets the facts of the KPIs read
-    here (``link_facts``), by absolute path (those of the index: ``Index.kpi_links``)."""  # fmt: skip
+    here (``link_facts``; None: a file read that is no KPI), by absolute path (those of the index:
+    ``Index.kpi_links``)."""  # fmt: skip
     from .calendar import is_plain_wording
 
     keys = [os.path.abspath(p) for p in paths]
@@ -927,8 +928,9 @@ def check_many(
             yield found
             continue
         checked = next(computed)
-        if kpis is not None and checked.facts is not None and checked.facts.startswith(KPI_FACTS):
-            kpis[key] = link_facts(checked.facts)
+        if kpis is not None:  # None: no KPI now, whatever the index held (a run that cannot store)
+            facts = checked.facts or ""
+            kpis[key] = link_facts(facts) if facts.startswith(KPI_FACTS) else None
         if index is not None:
             to_store.append((key, checked))
             if len(to_store) == 256:  # stored a batch at a time: never all of a cold run at once
