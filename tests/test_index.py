@@ -219,6 +219,53 @@ def test_a_kpis_finding_is_worded_as_typed_with_the_index_as_without(
         assert f"[result-late] results[2].date: a result of quarter 2 dated {day}," in with_index
 
 
+def test_a_finding_worded_as_typed_of_a_record_with_no_dated_report_is_worded_as_typed(
+    empty_repo: Path, cache_dir: Path
+) -> None:
+    """Revisions out of order, no report nor result: findings that hold on every day, kept by a
+    status (dates in BE), were shown by a validate that words dates in ISO."""
+    write_record(empty_repo, (DATA / "rules" / "revision-order.toml").read_text("utf-8"), fiscal_year=2567)
+    assert run("status").exit_code == 0
+    for as_of in ("2025-03-31", "31/03/2568"):
+        with_index = run("validate", "--as-of", as_of).stdout
+        assert with_index == run("validate", "--as-of", as_of, "--no-cache").stdout
+    assert (
+        "dated 2024-01-01, before the revision before it (2024-02-01)"
+        in run("validate", "--as-of", "2025-03-31").stdout
+    )
+
+
+@pytest.mark.parametrize("as_of", ["2024-06-30", "30/06/2567"])
+def test_the_findings_of_a_record_the_schema_refuses_hold_for_the_days_of_its_dates(
+    empty_repo: Path, cache_dir: Path, as_of: str
+) -> None:
+    """An unknown key: the rules still run, on what the schema leaves (a report in the future is
+    said with it), but the index kept their findings for every day: a check of a day before the
+    report was told there was none."""
+    base = (DATA / "bad" / "base.toml").read_text("utf-8")
+    write_record(
+        empty_repo, base.replace("date = 2023-10-25", "date = 2024-03-01") + "bogus = 1\n", fiscal_year=2567
+    )
+    for day in (as_of, "2024-01-01", as_of, "01/01/2567"):
+        with_index = run("validate", "--as-of", day).stdout
+        assert with_index == run("validate", "--as-of", day, "--no-cache").stdout
+        assert ("[future-report]" in with_index) == (day in ("2024-01-01", "01/01/2567")), day
+
+
+def test_a_kpi_that_is_no_longer_a_file_leaves_no_link_finding(empty_repo: Path, cache_dir: Path) -> None:
+    """A KPI naming a project that has no record, replaced by a FIFO just now (no stat to key
+    it by): its old entry stayed, and validate still said its link was broken."""
+    path = empty_repo / "records" / "2565" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    shutil.copy(DATA / "format2" / "kpi" / "5026-2001.toml", path)
+    assert "[kpi-project-link]" in run("validate", "--as-of", AS_OF).stdout
+    path.unlink()
+    os.mkfifo(path)
+    with_index = run("validate", "--as-of", AS_OF).stdout
+    assert with_index == run("validate", "--as-of", AS_OF, "--no-cache").stdout
+    assert "[kpi-project-link]" not in with_index and "not a regular file" in with_index
+
+
 def test_broken_files_are_indexed_too(
     tmp_path: Path, cache_dir: Path, checks: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -326,6 +373,29 @@ def test_a_locked_index_is_run_without(repo: Path, cache_dir: Path, monkeypatch:
         holder.execute("ROLLBACK")
         holder.close()
     assert validate() != first
+
+
+@pytest.mark.parametrize("change", ["no link", "not a KPI"])
+def test_a_run_that_cannot_store_judges_a_kpis_links_by_what_it_read(
+    empty_repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """The KPI named a project that has no record, then no longer does (or is no KPI): a validate
+    that could not store what it read took the links of the KPI the index held before."""
+    path = empty_repo / "records" / "2565" / "kpi" / "5026-2001.toml"
+    path.parent.mkdir(parents=True)
+    text = (DATA / "format2" / "kpi" / "5026-2001.toml").read_text("utf-8")
+    path.write_text(text, "utf-8")
+    assert "[kpi-project-link]" in validate()[1]
+    path.write_text(text.replace('"01000000-2475",', "") if change == "no link" else "[x]\n", "utf-8")
+    monkeypatch.setattr(index_module, "LOCK_TIMEOUT", 0.1)
+    holder = sqlite3.connect(database(cache_dir), isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert validate() == validate("--no-cache")
+        assert "[kpi-project-link]" not in validate()[1]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
 
 
 # --- stored outputs ------------------------------------------------------------------------------

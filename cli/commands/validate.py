@@ -84,14 +84,14 @@ def validate(
         findings.append(
             Finding(shown_at(index_of[path]), None, "code", "duplicate-code", Severity.ERROR, message)
         )
-    kpis: dict[str, dict[str, Any]] = {}  # of the KPIs checked, by absolute path: index.link_facts
+    kpis: dict[str, dict[str, Any] | None] = {}  # of the files checked, by absolute path: index.link_facts
     try:
         checked = check_many(to_check, config, day, index, jobs_wanted(os.environ), kpis)
         for at, found in enumerate(checked):  # in the order given
             if found != "[]":
                 findings.extend(as_findings(found, shown_at(at)))
         if index is not None:
-            kpis.update(index.kpi_links())
+            kpis = {**index.kpi_links(), **kpis}  # what this run read, stored or not, stands
         findings += _kpi_links(to_check, kpis, config, shown_at)
         if index is not None and not paths:
             # The whole records folder was walked: entries of files not met are of files gone.
@@ -111,7 +111,7 @@ def validate(
 
 
 def _kpi_links(
-    to_check: list[str], kpis: dict[str, dict[str, Any]], config: Config, shown_at: Callable[[int], str]
+    to_check: list[str], kpis: dict[str, Any], config: Config, shown_at: Callable[[int], str]
 ) -> list[Finding]:
     """``kpi-project-link`` of the KPIs checked, against the projects of the records folder."""
     if not kpis:

@@ -31,6 +31,9 @@ class FileResult:
     path: str
     findings: tuple[Finding, ...]
     record: Any
+    #: The record the rules ran on: ``record``, or what the schema left of an unusable one
+    #: (``_salvaged``); None when no rule ran. Its dates bound the days its findings hold for.
+    ruled: Any = None
 
     @property
     def project(self) -> Project | None:
@@ -87,13 +90,14 @@ def check_document(
         # The rules run anyway on what is sound, so one run says every mistake it can (an
         # unknown key does not hide a BE year typed as Gregorian); the record stays unusable.
         salvaged = _salvaged(document.data, problems, version)
+        ruled = None if salvaged is None else kind.constructor(salvaged)
         if salvaged is not None:
             partial = Document(path=document.path, text=document.text, data=salvaged)
-            findings += _rule_findings(kind, partial, kind.constructor(salvaged), config, as_of, shown)
-        return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), None)
+            findings += _rule_findings(kind, partial, ruled, config, as_of, shown)
+        return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), None, ruled)
     record = kind.constructor(document.data)
     findings += _rule_findings(kind, document, record, config, as_of, shown)
-    return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), record)
+    return FileResult(shown, tuple(sorted(findings, key=Finding.sort_key)), record, record)
 
 
 def _rule_findings(

@@ -558,14 +558,14 @@ class Index:
 
     def store_many(self, items: list[tuple[str, Checked]]) -> None:
         """Entries of checked files, in one statement (a cold run stores 10,000); a ``held``
-        later in this run finds them (the site stores what it read before its rows are found)."""
-        items = [(path, checked) for path, checked in items if checked.stat is not None]
+        later in this run finds them (the site stores what it read before its rows are found); one
+        with no stat to key it by (unreadable, racy and no longer a file) loses its entry."""
         rows = [
             (_to_db(path), *(checked.stat or ()), checked.digest,
              checked.valid_from and self.day_text(checked.valid_from),
              checked.valid_until and self.day_text(checked.valid_until),
              checked.findings_json, checked.facts, int(checked.findings_json == "[]"))
-            for path, checked in items
+            for path, checked in items if checked.stat is not None
         ]  # fmt: skip
         # What was made of the last row of a file stored again is stale: of a file whose entry
         # ``held`` found no longer holding, or of any file when this run asked ``held`` nothing (a
@@ -576,6 +576,8 @@ class Index:
         stale = [(_to_db(path),) for path, _ in items if unheld is None or path in unheld]
         if stale:
             self.write("DELETE FROM kept WHERE path = ?", stale, many=True)
+        if gone := [(_to_db(path),) for path, checked in items if checked.stat is None]:
+            self.write("DELETE FROM files WHERE path = ?", gone, many=True)
         if rows:
             self.write(
                 "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows, many=True
@@ -712,11 +714,9 @@ def _holds_on(
 ) -> bool:
     """Whether stored findings hold on the day of ``day_text`` (``Index.day_text``), and the
     content of a file stored when it was racy (``digest``) is still the same."""
-    if (valid_from is not None and day_text < valid_from) or (
-        valid_until is not None and day_text > valid_until
-    ):
-        return False
-    return digest is None or file_digest(path) == digest
+    early = valid_from is not None and day_text < valid_from
+    late = valid_until is not None and day_text > valid_until
+    return not early and not late and (digest is None or file_digest(path) == digest)
 
 
 def _to_db(name: str) -> str | bytes:
@@ -793,16 +793,18 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     valid_from = valid_until = None
     facts = None
-    project = result.record
-    kind = kinds.kind_of_record(project) if project is not None else None
-    if project is not None and kind is not None and kind.facts is not None:
-        facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
+    # the days its findings hold for are bounded by the record the rules ran on, even unusable
+    project, ruled = result.record, result.ruled
+    kind = kinds.kind_of_record(ruled) if ruled is not None else None
+    if kind is not None and kind.facts is not None:
+        if project is not None:
+            facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
         if any(f[2] in kinds.day_rules() for f in data) or (
             not calendar.is_plain_wording(day) and _typed_dates_in(findings_json)
         ):
             valid_from = valid_until = day  # the message names the day (or dates as typed that day)
         else:
-            dates = [d for d in kind.days(project) if rules._plausible(d)] if kind.days is not None else []
+            dates = [d for d in kind.days(ruled) if rules._plausible(d)] if kind.days is not None else []
             valid_from = max(dates) if dates else None
     stat = file_hash = None
     st = seen.stat
@@ -897,11 +899,12 @@ def check_many(
     day: date,
     index: Index | None,
     jobs: int = 1,
-    kpis: dict[str, dict[str, Any]] | None = None,
+    kpis: dict[str, dict[str, Any] | None] | None = None,
 ) -> Iterator[str]:
     """The findings (JSON) of each path as of ``day``, in order: from the index where its entry
     still holds, else read and checked (and stored). ``kpis`` gets the facts of the KPIs read
-    here (``link_facts``), by absolute path (those of the index: ``Index.kpi_links``)."""  # fmt: skip
+    here (``link_facts``; None: a file read that is no KPI), by absolute path (those of the index:
+    ``Index.kpi_links``)."""  # fmt: skip
     from .calendar import is_plain_wording
 
     keys = [os.path.abspath(p) for p in paths]
@@ -914,8 +917,8 @@ def check_many(
             if entry is None:
                 continue
             findings = entry[0] or index.findings(keys[i], many=True)
-            if plain or entry[1] == entry[2] or not _typed_dates_in(findings):
-                known[i] = findings  # else kept for many days, worded the plain way: checked again
+            if plain or (entry[1] is not None and entry[1] == entry[2]) or not _typed_dates_in(findings):
+                known[i] = findings  # else kept for many days (or all), worded the plain way: read again
     misses = [p for p, found in zip(paths, known, strict=True) if found is None]
     racy_since = index.racy_since if index is not None else None
     computed = checked_in_order(misses, config, day, racy_since, jobs)
@@ -925,8 +928,9 @@ def check_many(
             yield found
             continue
         checked = next(computed)
-        if kpis is not None and checked.facts is not None and checked.facts.startswith(KPI_FACTS):
-            kpis[key] = link_facts(checked.facts)
+        if kpis is not None:  # None: no KPI now, whatever the index held (a run that cannot store)
+            facts = checked.facts or ""
+            kpis[key] = link_facts(facts) if facts.startswith(KPI_FACTS) else None
         if index is not None:
             to_store.append((key, checked))
             if len(to_store) == 256:  # stored a batch at a time: never all of a cold run at once
