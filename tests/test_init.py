@@ -116,6 +116,21 @@ def test_gitignore_covers_lock_temp_and_site() -> None:
         assert pattern in lines
 
 
+def test_this_checkout_ignores_what_a_records_repository_ignores() -> None:
+    """The project ships its records (records/) and a clerk may add reports to them here: what
+    the writer leaves beside a record (its lock file) must not show in ``git status`` of this
+    repository either, as it does not in one ``init`` makes."""
+    ours = (PROJECT_ROOT / ".gitignore").read_text("utf-8").splitlines()
+    patterns = [line for line in scaffold("1.2.3")[".gitignore"].splitlines() if line and line[0] != "#"]
+    assert [pattern for pattern in patterns if pattern not in ours] == []
+    if (PROJECT_ROOT / ".git").exists():  # and git reads them so (a checkout, not an unpacked copy)
+        lock = "records/2565/.01000000-2475.toml.lock"
+        ignored = subprocess.run(
+            ["git", "check-ignore", "--no-index", "-q", lock], cwd=PROJECT_ROOT, check=False
+        )
+        assert ignored.returncode == 0
+
+
 def test_workflow_runs_validate_and_fmt_check() -> None:
     text = scaffold("1.2.3")[".github/workflows/projledger.yml"]
     assert "run: projledger validate --format github\n" in text
