@@ -182,7 +182,10 @@ def _csv_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
     if "\x00" in text:
         raise InputError(_("holds NUL characters: it is not a CSV text file"), path=shown)
     lines: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # LibreOffice asks which separator to save with: the one the header row holds most (a tie:
+    # the comma). Our headers hold none of the three in their words.
+    separator = max((",", ";", "\t"), key=text.partition("\n")[0].count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     try:
         lines.extend(reader)
     except csv.Error as error:
