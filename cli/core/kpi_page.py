@@ -83,15 +83,16 @@ _NAME_CODE = re.compile(r"^(?P<text>.*?)\s*:\s*(?P<code>[0-9]{4}\s*-\s*[0-9]{4})
 _PLAN_NUMBER = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]+)+)\.?\s+(?P<rest>\S.*)$")
 _BASELINE = re.compile(rf"^(?P<name>.*\S)\s+(?P<baseline>{_NUMBER})\s*(?P<unit>\S.*)$")
 _LEVEL = re.compile(r"^\(\s*ตัวชี้วัดระดับ.*\)$")
+#: "ไตรมาสที่ 3", as a row of the quarterly table, an evaluation and a note name their quarter.
+_QUARTER = r"ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)"
 _ROW = re.compile(
-    rf"^ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)(?:\s+(?P<value>{_NUMBER}))?"
-    rf"(?:\s+(?P<score>{_NUMBER})\s*/\s*(?P<full>{_NUMBER}))?$"
+    rf"^{_QUARTER}(?:\s+(?P<value>{_NUMBER}))?(?:\s+(?P<score>{_NUMBER})\s*/\s*(?P<full>{_NUMBER}))?$"
 )
-_ROW_START = re.compile(r"^ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)")
+_ROW_START = re.compile(rf"^{_QUARTER}")
 _COLUMNS = re.compile(r"^ไตรมาส\s+\S")
 _EVALUATED = re.compile(r"^\*{3}\s*สยป\.?\s*ตรวจประเมินตัวชี้วัด\s*:?\s*(?P<rest>.*)$")
-_EVALUATED_ITEM = re.compile(rf"ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)\s*:\s*(?P<score>{_NUMBER})")
-_NOTE_HEADER = re.compile(r"^รายงานผล\S*\s*ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)\s*:?\s*(?P<rest>.*)$")
+_EVALUATED_ITEM = re.compile(rf"{_QUARTER}\s*:\s*(?P<score>{_NUMBER})")
+_NOTE_HEADER = re.compile(rf"^รายงานผล\S*\s*{_QUARTER}\s*:?\s*(?P<rest>.*)$")
 _NOTE_DATE = re.compile(
     r"^(?P<date>[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s*:\s*|\s+|$)"
 )

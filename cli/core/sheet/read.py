@@ -402,8 +402,8 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
     text = value if isinstance(value, str) else _number_text(value)
     try:
         if cell.kind == "%" and kind not in ("percent", "number"):
-            raise CellError(_("'{text}' is shown as a percentage ({shown} %); type the number itself").format(
-                text=text, shown=parse_decimal(text) * 100))  # fmt: skip
+            message = _("'{text}' is shown as a percentage ({shown} %); type the number itself")
+            raise CellError(message.format(text=text, shown=parse_decimal(text) * 100))
         if cell.kind == "%":  # typed "45%" (a KPI's result "71.85%"), shown 45 %, stored 0.45: meant 45
             return (_NUMBER_PARSERS[kind](text) * 100).normalize()
         if kind in _NUMBER_PARSERS:
