@@ -83,3 +83,28 @@ def test_a_command_s_tree_is_measured_with_what_it_left_running(tmp_path: Path) 
     assert peak_kb > 96 * 1024  # the leftover's 96 MB, not the command's few
     assert cpu >= 0.3  # the leftover's CPU
     assert seconds < 0.4  # the command's own time, not the leftover's
+
+
+def test_a_tree_the_benchmark_is_done_with_is_set_aside_not_deleted(tmp_path: Path, monkeypatch) -> None:
+    """Deleting a site would slow the files the next timed command creates (``set_aside``): the
+    tree leaves its path at once but stays on disk, in the scratch folder deleted at the end;
+    on a disk short of room it is deleted."""
+    sys.path.insert(0, str(PROJECT_ROOT))
+    from bench import run
+
+    site = tmp_path / "site-50"
+    (site / "projects").mkdir(parents=True)
+    (site / "projects" / "a.html").write_text("page", "utf-8")
+    run.set_aside(site)
+    assert not site.exists()
+    kept = [p.read_text("utf-8") for p in tmp_path.glob(".set-aside-*/site-50/projects/a.html")]
+    assert kept == ["page"]
+    (site / "projects").mkdir(parents=True)
+    (site / "projects" / "b.html").write_text("page", "utf-8")
+    run.set_aside(site)  # a second tree of the same name goes aside too
+    assert len(list(tmp_path.glob(".set-aside-*/site-50"))) == 2
+    monkeypatch.setattr(run, "SET_ASIDE_MIN_FREE", 1 << 62)
+    site.mkdir()
+    run.set_aside(site)
+    assert not site.exists() and len(list(tmp_path.glob(".set-aside-*/site-50"))) == 2
+    run.set_aside(site)  # nothing there: nothing to do
