@@ -222,6 +222,22 @@ def test_the_index_keeps_each_wording_apart(repo: Path, cache_dir: Path) -> None
         assert "after the day of the check (31/03/2565)" in be and "2022-03-31" not in be
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "says"),
+    [
+        ("01/10/2567", "30/09/2566", "starts (01/10/2567) after it ends (30/09/2566)"),
+        ("2024-10-01", "2023-09-30", "starts (2024-10-01) after it ends (2023-09-30)"),
+    ],
+)
+def test_start_after_end_shows_both_days_as_typed(repo: Path, start: str, end: str, says: str) -> None:
+    """A clerk registering a project in BE reads its dates back in BE, as every other rule shows them."""
+    result = run("new", "50100000-0009", "--name", "x", "--fiscal-year", "2568", "--start", start, "--end", end,
+                 "--budget", "1", "--department", "x")  # fmt: skip
+    assert result.exit_code == 1
+    assert f"the project {says}" in result.stderr
+    assert not list(repo.glob("records/*/50100000-0009.toml"))
+
+
 def test_add_report_warnings_show_the_report_date_as_typed(project: Path) -> None:
     """Report 1 of a project started in October, dated in December: report-month warns."""
     iso = run("add-report", CODE, "--date", "2024-12-20", "--progress", "5", "--note", "x")

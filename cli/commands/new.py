@@ -17,9 +17,9 @@ from .options import (
     LabelChoice,
     OptionError,
     current_config,
+    day_of_check,
     echo_findings,
     shown_path,
-    today,
     typed_option,
 )
 
@@ -225,7 +225,7 @@ def new(code: str, kind: str, **options: Any) -> None:
         if current is not None:
             raise taken(shown)
         make = new_kpi_record if isinstance(values, NewKpi) else new_record
-        made = make(values, path, config, today(config), shown)  # type: ignore[arg-type]
+        made = make(values, path, config, day_of_check(config, None), shown)  # type: ignore[arg-type]
         outcome.append(made)
         return made.content
 

@@ -226,7 +226,7 @@ def start_after_end(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The project starts on or before the day it ends."""
     if ctx.project.start > ctx.project.end:
         text = _("the project starts ({start}) after it ends ({end})")
-        yield "start", text.format(start=ctx.project.start, end=ctx.project.end)
+        yield "start", text.format(start=ctx.show(ctx.project.start), end=ctx.show(ctx.project.end))
 
 
 def report_numbers(ctx: RuleContext[Project]) -> Iterator[Hit]:
@@ -389,7 +389,7 @@ RULES: tuple[Rule, ...] = (
     Rule("code-pattern", E, code_pattern),
     Rule("be-year", E, be_year, reads_day=True),  # its advice ends at the day of the check
     Rule("fiscal-year-range", E, fiscal_year_range),
-    Rule("start-after-end", E, start_after_end),
+    Rule("start-after-end", E, start_after_end, shows_dates=True),
     Rule("report-number-order", E, report_numbers),
     Rule("report-date-order", E, report_dates, shows_dates=True),
     Rule("future-report", E, future_report, reads_day=True, shows_dates=True),
