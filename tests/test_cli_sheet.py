@@ -375,6 +375,33 @@ def test_new_sheet_registers_projects_and_twice_changes_nothing(office: Path) ->
     assert snapshot(office) == once
 
 
+def test_a_code_twice_in_a_registration_sheet_names_the_row_that_registers_it(office: Path) -> None:
+    """Rows that agree register the project once; a row at odds with an earlier one is refused
+    naming that row, not a record file that nothing has written."""
+    run("sheet", "export", "--new", "--output", "new.xlsx")
+    book = load_workbook("new.xlsx")
+    sheet = book.active
+    keys = keys_of(sheet)
+    row = {"code": "50030000-0101", "name": "ขุดลอกคูคลอง", "fiscal_year": 2566, "start": "01/10/2565",
+           "end": "30/09/2566", "budget": "1,500,000", "department": "สำนักงานเขตหนองจอก"}  # fmt: skip
+    for number, name in ((2, "ขุดลอกคูคลอง"), (3, "ขุดลอกคูคลอง"), (4, "ขุดลอกคลอง")):
+        for key, value in {**row, "name": name}.items():
+            sheet.cell(number, keys[key]).value = value
+    book.save("new.xlsx")
+    before = snapshot(office)
+    refused = run("sheet", "import", "new.xlsx", "--as-of", AS_OF)
+    assert refused.exit_code == 1
+    assert error_lines(refused.stderr) == [
+        "new.xlsx:4:B: name: project 50030000-0101 is registered by row 2 of this sheet with name 'ขุดลอกคูคลอง'"
+    ]
+    assert snapshot(office) == before
+    sheet.delete_rows(4)
+    book.save("new.xlsx")
+    result = run("sheet", "import", "new.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert list(Path("records").glob("*/50030000-0101.toml")) == [Path("records/2566/50030000-0101.toml")]
+
+
 # --- hostile and malformed files --------------------------------------------------------------
 
 

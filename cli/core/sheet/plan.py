@@ -397,7 +397,9 @@ class _State:
             pairs += [(key, value, agency.get(key)) for key, value in wanted["agency"].items()]
             for key, want, there in pairs:
                 if want != there:
-                    return self._fail(row, key, _already(code, record.shown, key, there))
+                    return self._fail(
+                        row, key, _already(code, record, key, there, self.plan.changes.get(code))
+                    )
             return RowOutcome(row.number, code, "identical")
         shown = self.shown(path)
         try:
@@ -414,10 +416,15 @@ class _State:
 _NEW_RECORD_KEYS = ("name", "plan_ref", "fiscal_year", "start", "end", "budget")
 
 
-def _already(code: str, shown: str, key: str, value: Any) -> str:
+def _already(code: str, record: _Record, key: str, value: Any, change: Change | None) -> str:
+    """A registration row at odds with its record: one on disk, or one an earlier row of this
+    sheet registers (named by its row, since nothing is on disk yet)."""
     there = _("nothing") if value is None else f"'{value}'"
+    if record.before is None and change is not None:
+        text = _("project {code} is registered by row {row} of this sheet with {key} {value}")
+        return text.format(code=code, row=change.rows[0], key=key, value=there)
     text = _("project {code} already has a record ({path}) with {key} {value}; nothing changed")
-    return text.format(code=code, path=shown, key=key, value=there)
+    return text.format(code=code, path=record.shown, key=key, value=there)
 
 
 _NEW_KEYS = {"agency.department": "department", "agency.division": "division", "agency.unit": "unit",
