@@ -241,6 +241,33 @@ def test_an_unknown_code_names_the_nearest_kpis(agency: Path) -> None:
     assert unknown.exit_code == 1 and "a KPI code like 5026-2001" in unknown.stderr
 
 
+@pytest.mark.parametrize(
+    ("table", "args"),
+    [
+        ("results", ["add-result", KPI, "--quarter", "2", "--value", "60", "--date", "20/04/2565"]),
+        ("evaluations", ["add-evaluation", KPI, "--quarter", "2", "--score", "90", "--date", "20/04/2565"]),
+    ],
+)
+def test_an_inline_array_is_taken_whatever_a_string_spells_like_a_header(
+    agency: Path, table: str, args: list[str]
+) -> None:
+    """A multi-line string may hold a line ``[[results]]`` (a definition quoting a record): the
+    inline array beside it is still an array, rewritten as blocks, not refused as unextendable."""
+    path = kpi_path(agency)
+    quoted = f"definition = '''\nas a record says it:\n[[{table}]]\nquarter = 1\n'''\n"
+    inline = f"{table} = [{{ quarter = 1, {'value = 20' if table == 'results' else 'score = 80'}, date = 2022-01-20 }}]\n"
+    path.write_text(
+        path.read_text("utf-8").replace("projects = [", quoted + inline + "projects = ["), "utf-8"
+    )
+    before = tomllib.loads(path.read_text("utf-8"), parse_float=Decimal)
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    assert f"were rewritten as [[{table}]] blocks" in result.stderr
+    after = tomllib.loads(path.read_text("utf-8"), parse_float=Decimal)
+    assert after == {**before, table: [*before[table], after[table][1]]} and len(after[table]) == 2
+    assert run("validate").exit_code == 0
+
+
 # --- revise-budget -------------------------------------------------------------------------------
 
 

@@ -525,6 +525,26 @@ def test_unknown_code_and_cached_formula_values_are_findings(office: Path) -> No
 # --- the benchmark's case -------------------------------------------------------------------
 
 
+def test_a_registration_already_there_in_another_unicode_form_is_the_same(office: Path) -> None:
+    """A record written by hand may spell น้ำ as NIKHAHIT + SARA AA; the sheet's name, stored as
+    NFC with SARA AM (``text.nfc``), is the same name, not one that differs."""
+    assert run("sheet", "export", "--new", "--output", "new.xlsx").exit_code == 0
+    book = load_workbook("new.xlsx")
+    sheet, keys = book.active, keys_of(book.active)
+    row = {"code": "50030000-0103", "name": "ระบายน้ำ", "fiscal_year": "2566", "start": "01/10/2565",
+           "end": "30/09/2566", "budget": "1,000", "department": "สำนักงานเขตหนองจอก"}  # fmt: skip
+    for key, value in row.items():
+        sheet.cell(2, keys[key]).value = value
+    book.save("new.xlsx")
+    assert run("sheet", "import", "new.xlsx", "--as-of", AS_OF).exit_code == 0
+    record = Path("records/2566/50030000-0103.toml")
+    record.write_text(record.read_text("utf-8").replace("\u0e49\u0e33", "\u0e4d\u0e49\u0e32"), "utf-8")
+    by_hand = snapshot(office)
+    again = run("sheet", "import", "new.xlsx", "--as-of", AS_OF)
+    assert again.exit_code == 0, again.stderr
+    assert "1 already there" in again.stderr and snapshot(office) == by_hand
+
+
 def test_the_benchmark_sheet_imports_cleanly_and_twice_is_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

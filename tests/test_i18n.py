@@ -495,6 +495,18 @@ def test_every_finding_rule_speaks_thai(source: Path, walk_repo: Path, keys: set
             "names no character (a surrogate, or past U+10FFFF) (line 4, column 12)",
         ),
         ("Invalid value (at line 3, column 7)", "(บรรทัด 3 คอลัมน์ 7)", "(line 3, column 7)"),
+        (  # budget = 1,250,000 or progress = 45% typed by hand: the commonest mistake, in Thai words
+            "Expected newline or end of document after a statement (at line 7, column 11)",
+            "มีข้อความต่อท้ายค่าในบรรทัดเดียวกัน: หนึ่งบรรทัดมีค่าเดียว ตัวเลขเขียนโดยไม่มีจุลภาคหรือ % (1250000.00) (บรรทัด 7",
+            "the line goes on after its value: one value a line, a number without commas or %",
+        ),
+        (
+            "Expected ']' at the end of a table declaration",
+            "หัวตาราง [ ... ] ไม่ได้ปิดด้วย ]",
+            "not closed with ]",
+        ),
+        ("Expected ']]' at the end of an array declaration", "หัวตาราง [[ ... ]] ไม่ได้ปิดด้วย ]]", "with ]]"),
+        ('Expected \'"""\' (at end of document)', '\'"""\'', '\'"""\' is expected here'),
         (
             "Some new words of a later tomli",
             "ตัวอ่าน TOML แจ้งว่า: Some new words",

@@ -142,6 +142,24 @@ def test_import_appends_results_and_evaluations_and_twice_adds_nothing(f2: Path)
     assert records(f2) == after
 
 
+def test_text_typed_in_another_unicode_form_is_already_there_the_second_time(f2: Path) -> None:
+    """Notes are stored in NFC with SARA AM as one code point (``text.nfc``); a sheet whose note
+    spells น้ำ as NIKHAHIT + SARA AA (as text copied from a PDF does) or é as e + an accent is the
+    same note the second time, not a differing one."""
+    kpi, _ = read_csv(export(f2))
+    note = " ระดับน\u0e49\u0e4d\u0e32 cafe\u0301 "
+    write_csv(f2 / "q3.csv", [kpi | {"value": "70.25", "date": "25/07/2565", "note": note}])
+    first = run("sheet", "import", "q3.csv")
+    assert first.exit_code == 0, first.stderr
+    assert 'note = "ระดับน\u0e49\u0e33 caf\u00e9"' in (f2 / "records/2565/kpi" / f"{KPI}.toml").read_text(
+        "utf-8"
+    )
+    after = records(f2)
+    again = run("sheet", "import", "q3.csv")
+    assert again.exit_code == 0, again.stderr
+    assert "0 result or evaluation rows written, 1 already there" in again.stderr and records(f2) == after
+
+
 def test_a_bad_row_writes_nothing_and_every_bad_row_is_named(f2: Path) -> None:
     before = records(f2)
     kpi, project = read_csv(export(f2))

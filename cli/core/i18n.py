@@ -195,6 +195,12 @@ _TOML_PROBLEMS = (
     (r"Duplicate inline table key (?P<what>.+)", N_("the key {what} is given twice in an inline table")),
     (r"Found invalid character (?P<what>.+)", N_("the character {what} is not allowed here")),
     (r"Illegal character (?P<what>.+)", N_("the character {what} is not allowed here")),
+    (r"Expected ']' at the end of a table declaration", N_("a [table] heading is not closed with ]")),
+    (r"Expected ']]' at the end of an array declaration", N_("a [[table]] heading is not closed with ]]")),
+    (
+        r"Expected newline or end of document after a statement",
+        N_("the line goes on after its value: one value a line, a number without commas or % (1250000.00)"),
+    ),
     (r"Expected (?P<what>.+)", N_("{what} is expected here")),
 )
 

@@ -374,20 +374,19 @@ def _key(name: str) -> str:
 
 
 def reports_spelling(text: str, data: dict[str, Any], name: str = "reports") -> Spelling:
-    """How the record spells its array ``name`` (its reports by default), decided from the
-    parsed data: ``none`` (no such key), ``array`` (one array value: ``name = []`` or inline
-    tables, which no ``[[name]]`` block can extend) or ``blocks`` (an array of tables).
-
-    An empty list is always an array value (an array of tables has at least one table); a
-    non-empty one is an array of tables only if the text has a ``[[name]]`` header. The
-    append is checked by reading it back, so a header seen inside a string cannot mislead it.
+    """How the record spells its array ``name`` (its reports by default), decided by the TOML
+    reader: ``none`` (no such key), ``array`` (one array value: ``name = []`` or inline tables,
+    which no ``[[name]]`` table can extend) or ``blocks`` (an array of tables, which one more
+    ``[[name]]`` table extends). A ``[[name]]`` line inside a multi-line string proves nothing.
     """
     rows = data.get(name)
     if rows is None:
         return "none"
-    header = re.compile(rf"^[ \t]*\[\[[ \t]*{_key(name)}[ \t]*\]\]", re.M)  # however spaced or quoted
-    if isinstance(rows, list) and (not rows or not header.search(text)):
-        return "array"
+    if isinstance(rows, list):
+        try:
+            parse(f"{text}\n[[{name}]]\n", "")
+        except RecordError:
+            return "array"
     return "blocks"
 
 

@@ -25,6 +25,7 @@ from ..findings import Finding
 from ..i18n import _
 from ..record import decode, parse
 from ..repository import find_by_code, is_code, is_kpi_code, record_path
+from ..text import nfc
 from ..writing import (
     EvaluationInput,
     NewProject,
@@ -396,7 +397,7 @@ class _State:
             pairs = [(key, wanted.get(key), existing.get(key)) for key in _NEW_RECORD_KEYS]
             pairs += [(key, value, agency.get(key)) for key, value in wanted["agency"].items()]
             for key, want, there in pairs:
-                if want != there:
+                if not _same(want, there):
                     return self._fail(
                         row, key, _already(code, record, key, there, self.plan.changes.get(code))
                     )
@@ -432,7 +433,8 @@ _NEW_KEYS = {"agency.department": "department", "agency.division": "division", "
 
 
 def _same(mine: Any, theirs: Any) -> bool:
-    """A typed cell and a stored value are the same (numbers compared as numbers)."""
+    """A typed cell and a stored value are the same: numbers compared as numbers, text as it is
+    stored (NFC, without blanks around: ``writing._text``), whichever way either was typed."""
     if (
         isinstance(mine, Decimal)
         and isinstance(theirs, Decimal | int | float)
@@ -440,7 +442,7 @@ def _same(mine: Any, theirs: Any) -> bool:
     ):
         return mine == Decimal(str(theirs))
     if isinstance(mine, str) and isinstance(theirs, str):
-        return mine.strip() == theirs.strip()
+        return nfc(mine).strip() == nfc(theirs).strip()
     return bool(mine == theirs)
 
 
@@ -476,7 +478,7 @@ def _difference(values: ReportInput, existing: dict[str, Any], previous: list[An
             theirs = percent_value(Decimal(theirs))
         if key == "disbursed" and isinstance(theirs, Decimal | int):
             theirs = Decimal(theirs).quantize(Decimal("0.01"))
-        if mine != theirs:
+        if not _same(mine, theirs):
             shown_theirs = _("none") if theirs is None else theirs
             return key, _("{key} {theirs} (the sheet says {mine})").format(
                 key=key, theirs=shown_theirs, mine=_("none") if mine is None else mine
