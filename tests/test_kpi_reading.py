@@ -220,6 +220,62 @@ def test_summary_counts_kpis_and_mean_scores(kr: Path) -> None:
     assert lines[-1].endswith(",3,1,1,95.50,95.00")
 
 
+_PROJECT = """format = 1
+code = "{code}"
+name = "ซ่อมทางเท้า"
+fiscal_year = 2567
+start = 2023-10-01
+end = 2024-09-30
+budget = 100000.00
+
+[agency]
+department = "{department}"
+"""
+_KPI = """format = 2
+kind = "kpi"
+code = "{code}"
+name = "ทางเท้าที่ซ่อม"
+fiscal_year = 2567
+unit = "แห่ง"
+target = 10
+
+[agency]
+department = "{department}"
+"""
+
+
+def test_summary_counts_a_kpi_with_the_agency_whose_page_lists_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KPI belongs to the agency whose projects name its department: summary's group and the
+    site's agency page agree, for a department named by an agency's second project (summary
+    matched only the department of each agency's first record: the KPI made a group of its own
+    prefix, 5099, while the site listed it on 50010000's page) and for one named by two agencies'
+    projects (the lowest code, as the rows come in any order)."""
+    folder = tmp_path / "records" / "2567"
+    (folder / "kpi").mkdir(parents=True)
+    for code, department in (
+        ("50010000-0001", "สำนักงานเขตพระนคร"),
+        ("50010000-0002", "สำนักงานเขตพระนคร ฝ่ายโยธา"),
+        ("50260000-0001", "สำนักงานเขตดินแดง"),
+        ("50260000-0002", "ฝ่ายโยธา (ร่วม)"),
+        ("50020000-0001", "ฝ่ายโยธา (ร่วม)"),
+    ):
+        (folder / f"{code}.toml").write_text(_PROJECT.format(code=code, department=department), "utf-8")
+    for code, department in (("5099-0001", "สำนักงานเขตพระนคร ฝ่ายโยธา"), ("5098-0001", "ฝ่ายโยธา (ร่วม)")):
+        (folder / "kpi" / f"{code}.toml").write_text(_KPI.format(code=code, department=department), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    summary = json.loads(_ok("summary", "--as-of", "2024-06-30", "--format", "json"))
+    counted = {g["key"]["agency"]: g["kpis"] for g in summary["groups"]}
+    assert counted == {"50010000": 1, "50020000": 1, "50260000": 0}
+    assert run("site", "--as-of", "2024-06-30", "--output", "_site").exit_code == 0
+    for agency, kpi in (("50010000", "5099-0001"), ("50020000", "5098-0001")):
+        assert f'data-code="{kpi}"' in (tmp_path / "_site" / "agencies" / f"{agency}.html").read_text("utf-8")
+    assert sorted(p.name for p in (tmp_path / "_site" / "agencies").iterdir()) == [
+        "50010000.html", "50020000.html", "50260000.html",
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("lang", ["th", "en"])
 @pytest.mark.parametrize("columns", ["80", "120"])
 def test_summary_table_shows_kpi_figures_and_fits(kr: Path, lang: str, columns: str) -> None:

@@ -175,6 +175,14 @@ class KpiRow(NamedTuple):
         return score_percent(self.latest_score, self.latest_full_score)
 
 
+def join_department(agencies: dict[str, str], department: str, agency_code: str) -> None:
+    """Note that a project of ``agency_code`` names ``department``: a KPI of that department
+    belongs to that agency (``summary`` counts it there, the site lists it on its page); of
+    several, the lowest code, whatever order the rows come in. Else ``Kpi.agency_code``."""
+    if agencies.setdefault(department, agency_code) > agency_code:
+        agencies[department] = agency_code
+
+
 def score_percent(score: Decimal | None, full: Decimal | None) -> Decimal | None:
     """A score as % of its full score; None without an evaluation."""
     return None if score is None or full is None or full == 0 else score * HUNDRED / full
