@@ -184,6 +184,22 @@ def test_status_xlsx_of_kpis(kr: Path) -> None:
     assert sorted(str(row[met]) for row in values[1:]) == ["None", "ผ่าน", "ไม่ผ่าน"]
 
 
+@pytest.mark.parametrize("agency, count", [("5026", 3), ("50260000", 3), ("๕๐๒๖๐๐๐๐", 3), ("50270000", 0)])
+def test_an_agencys_code_selects_its_kpis(kr: Path, agency: str, count: int) -> None:
+    """`--agency 50260000`, the agency's code as its projects carry it, selects the KPIs coded
+    5026-, as `--agency 5026` does (a KPI's code carries the agency's first 4 digits): the 8
+    digits selected none, in status, summary and the quarterly sheet alike."""
+    kpis = json.loads(_ok("status", AS_OF, "--kind", "kpi", "--format", "json", "--agency", agency))["kpis"]
+    assert len(kpis) == count
+    summary = json.loads(_ok("summary", AS_OF, "--format", "json", "--agency", agency))
+    assert summary["total"]["kpis"] == count
+    result = run(
+        "sheet", "export", "--quarter", "2", "--fiscal-year", "2565", "--agency", agency, "--output", "q.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (kr / "q.csv").read_text("utf-8-sig").count("\n5026-") == count
+
+
 def test_kpi_rows_are_the_same_with_and_without_the_index(kr: Path, cache_dir: Path) -> None:
     args = ("status", AS_OF, "--format", "json")
     cold, warm = _ok(*args), _ok(*args)

@@ -564,12 +564,13 @@ class Filters:
 
 
 def _agency_matches(row: ProjectRow | KpiRow, wanted: str) -> bool:
-    """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``) or words of the
+    """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``; ``50010000`` selects the
+    KPIs of ``5001-``, whose code carries the agency's first 4 digits) or words of the
     department's name, whatever the spacing on either side (``สำนักงาน เขตพระนคร`` finds
     ``สำนักงานเขตพระนคร``): blanks are left out of both before they are compared."""
     wanted = _squeezed(ascii_digits(wanted))
     if wanted.isascii() and wanted.isdigit():
-        return row.agency_code.startswith(wanted)
+        return row.agency_code.startswith(wanted[:4] if isinstance(row, KpiRow) else wanted)
     return wanted in _squeezed(row.department)
 
 
