@@ -200,6 +200,25 @@ def test_an_agencys_code_selects_its_kpis(kr: Path, agency: str, count: int) -> 
     assert (kr / "q.csv").read_text("utf-8-sig").count("\n5026-") == count
 
 
+def test_the_sheets_as_of_a_past_day_hold_what_status_shows_that_day(kr: Path) -> None:
+    """`sheet export --as-of` judges by that day but checks the records as of today, as status
+    does: a record holding a report or a result dated after the day is not "not valid" (both
+    sheets left the project and the KPI out, saying so, where status shows them)."""
+    quarterly = run("sheet", "export", "--quarter", "2", "--fiscal-year", "2565", "--as-of", "2022-03-10",
+                    "--output", "q2.csv")  # fmt: skip
+    assert quarterly.exit_code == 0 and "not valid" not in quarterly.stderr, quarterly.stderr
+    sheet = (kr / "q2.csv").read_text("utf-8-sig")
+    assert "5026-2001" in sheet and "ไตรมาส 1: 20.5" in sheet and "01000000-2475" in sheet
+    status = json.loads(_ok("status", "--as-of", "2022-03-10", "--kind", "kpi", "--format", "json"))
+    assert [k["values_by_quarter"] for k in status["kpis"] if k["code"] == "5026-2001"] == [
+        [20.5, None, None, None]
+    ]
+    # March's report (no. 6, dated 23/03/2565) was not filed by 10/03/2565: it is due that day
+    monthly = run("sheet", "export", "--month", "03/2565", "--as-of", "2022-03-10", "--output", "march.csv")
+    assert monthly.exit_code == 0 and "not valid" not in monthly.stderr, monthly.stderr
+    assert "01000000-2475" in (kr / "march.csv").read_text("utf-8-sig")
+
+
 def test_kpi_rows_are_the_same_with_and_without_the_index(kr: Path, cache_dir: Path) -> None:
     args = ("status", AS_OF, "--format", "json")
     cold, warm = _ok(*args), _ok(*args)
