@@ -184,6 +184,21 @@ def test_status_xlsx_of_kpis(kr: Path) -> None:
     assert sorted(str(row[met]) for row in values[1:]) == ["None", "ผ่าน", "ไม่ผ่าน"]
 
 
+def test_status_xlsx_of_kpis_keeps_each_evaluations_full_score(kr: Path) -> None:
+    """5026-2002 was scored 45 of 50: the sheet says 45 and 50, as the table says 45 / 50 and
+    the csv latest_score 45, latest_full_score 50 (the sheet held 45 alone, read as 45 of 100)."""
+    from openpyxl import load_workbook
+
+    result = run(
+        "status", AS_OF, "--kind", "kpi", "--format", "xlsx", "--output", "kpis.xlsx", "--lang", "en"
+    )
+    assert result.exit_code == 0, result.stderr
+    header, *rows = load_workbook(kr / "kpis.xlsx").active.iter_rows(values_only=True)
+    scores = {row[0]: (row[header.index("evaluation")], row[header.index("full score")]) for row in rows}
+    assert scores == {"5026-2001": (100, 100), "5026-2002": (45, 50), "5026-2003": (None, None)}
+    assert "45 / 50" in _ok("status", AS_OF, "--kind", "kpi", "--lang", "en", "--wide")
+
+
 @pytest.mark.parametrize("agency, count", [("5026", 3), ("50260000", 3), ("๕๐๒๖๐๐๐๐", 3), ("50270000", 0)])
 def test_an_agencys_code_selects_its_kpis(kr: Path, agency: str, count: int) -> None:
     """`--agency 50260000`, the agency's code as its projects carry it, selects the KPIs coded
