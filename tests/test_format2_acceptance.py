@@ -290,6 +290,21 @@ def test_status_table_prints_the_projects_figures(
     assert ("ดำเนินการแล้วเสร็จ" if lang == "th" else "completed") in new
 
 
+@pytest.mark.parametrize("day, budget, used", [
+    (AS_OF, "800,000.00", "760,000.00 (95.00 %)"),  # after the revision of 1 Aug 2022
+    ("2022-07-31", "1,000,000.00", "200,000.00 (20.00 %)"),  # before it
+])  # fmt: skip
+def test_status_of_one_project_gives_the_budget_its_rate_divides(
+    agency: Path, monkeypatch: pytest.MonkeyPatch, day: str, budget: str, used: str
+) -> None:
+    """`status CODE` shows the budget in force on the day, as the table, the json and the site's
+    project page do: it showed the record's 1,000,000 beside 760,000 (95.00 %), 95 % of 800,000."""
+    _thai(monkeypatch)
+    head = _ok("status", NEW, "--as-of", day).split("\n\n")[0]
+    details = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in head.splitlines())
+    assert (details["งบประมาณที่ได้รับ"], details["งบประมาณที่ใช้ไป"]) == (budget, used)
+
+
 def test_summary_json_gives_the_agencys_totals(agency: Path) -> None:
     summary = _json("summary")
     [group] = summary["groups"]
@@ -450,11 +465,11 @@ def test_the_site_shows_the_kpi_figures(agency: Path, monkeypatch: pytest.Monkey
         # the fiscal year's line: 2 KPIs, 1 met, 1 not met, 0 without a result, means 95 and 87.5
         assert re.search(r"2565 2 1 1 0 95\.00 87\.50", text), page
         percent = text[text.index(PERCENT_KPI) :]
-        assert re.match(rf"{PERCENT_KPI} ความสำเร็จ\S* .*?94\.73 .*?94\.73 {not_met} 90\.00", percent), (
+        assert re.match(rf"{PERCENT_KPI} ความสำเร็จ\S* .*?94\.73 .*?94\.73 {not_met} 45 / 50", percent), (
             percent[:200]
         )
         waste = text[text.index(WASTE_KPI) :]
-        assert re.match(rf"{WASTE_KPI} ปริมาณ\S* .*?102\.22 {met} 100\.00", waste), waste[:200]
+        assert re.match(rf"{WASTE_KPI} ปริมาณ\S* .*?102\.22 {met} 100 / 100", waste), waste[:200]
     percent_page = _page_text(site / "kpis" / f"{PERCENT_KPI}.html")
     for figure in ("94.73", "45 / 50", not_met, NEW):
         assert figure in percent_page

@@ -184,6 +184,56 @@ def test_status_xlsx_of_kpis(kr: Path) -> None:
     assert sorted(str(row[met]) for row in values[1:]) == ["None", "ผ่าน", "ไม่ผ่าน"]
 
 
+def test_status_xlsx_of_kpis_keeps_each_evaluations_full_score(kr: Path) -> None:
+    """5026-2002 was scored 45 of 50: the sheet says 45 and 50, as the table says 45 / 50 and
+    the csv latest_score 45, latest_full_score 50 (the sheet held 45 alone, read as 45 of 100)."""
+    from openpyxl import load_workbook
+
+    result = run(
+        "status", AS_OF, "--kind", "kpi", "--format", "xlsx", "--output", "kpis.xlsx", "--lang", "en"
+    )
+    assert result.exit_code == 0, result.stderr
+    header, *rows = load_workbook(kr / "kpis.xlsx").active.iter_rows(values_only=True)
+    scores = {row[0]: (row[header.index("evaluation")], row[header.index("full score")]) for row in rows}
+    assert scores == {"5026-2001": (100, 100), "5026-2002": (45, 50), "5026-2003": (None, None)}
+    assert "45 / 50" in _ok("status", AS_OF, "--kind", "kpi", "--lang", "en", "--wide")
+
+
+@pytest.mark.parametrize("agency, count", [("5026", 3), ("50260000", 3), ("๕๐๒๖๐๐๐๐", 3), ("50270000", 0)])
+def test_an_agencys_code_selects_its_kpis(kr: Path, agency: str, count: int) -> None:
+    """`--agency 50260000`, the agency's code as its projects carry it, selects the KPIs coded
+    5026-, as `--agency 5026` does (a KPI's code carries the agency's first 4 digits): the 8
+    digits selected none, in status, summary and the quarterly sheet alike."""
+    kpis = json.loads(_ok("status", AS_OF, "--kind", "kpi", "--format", "json", "--agency", agency))["kpis"]
+    assert len(kpis) == count
+    summary = json.loads(_ok("summary", AS_OF, "--format", "json", "--agency", agency))
+    assert summary["total"]["kpis"] == count
+    result = run(
+        "sheet", "export", "--quarter", "2", "--fiscal-year", "2565", "--agency", agency, "--output", "q.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (kr / "q.csv").read_text("utf-8-sig").count("\n5026-") == count
+
+
+def test_the_sheets_as_of_a_past_day_hold_what_status_shows_that_day(kr: Path) -> None:
+    """`sheet export --as-of` judges by that day but checks the records as of today, as status
+    does: a record holding a report or a result dated after the day is not "not valid" (both
+    sheets left the project and the KPI out, saying so, where status shows them)."""
+    quarterly = run("sheet", "export", "--quarter", "2", "--fiscal-year", "2565", "--as-of", "2022-03-10",
+                    "--output", "q2.csv")  # fmt: skip
+    assert quarterly.exit_code == 0 and "not valid" not in quarterly.stderr, quarterly.stderr
+    sheet = (kr / "q2.csv").read_text("utf-8-sig")
+    assert "5026-2001" in sheet and "ไตรมาส 1: 20.5" in sheet and "01000000-2475" in sheet
+    status = json.loads(_ok("status", "--as-of", "2022-03-10", "--kind", "kpi", "--format", "json"))
+    assert [k["values_by_quarter"] for k in status["kpis"] if k["code"] == "5026-2001"] == [
+        [20.5, None, None, None]
+    ]
+    # March's report (no. 6, dated 23/03/2565) was not filed by 10/03/2565: it is due that day
+    monthly = run("sheet", "export", "--month", "03/2565", "--as-of", "2022-03-10", "--output", "march.csv")
+    assert monthly.exit_code == 0 and "not valid" not in monthly.stderr, monthly.stderr
+    assert "01000000-2475" in (kr / "march.csv").read_text("utf-8-sig")
+
+
 def test_kpi_rows_are_the_same_with_and_without_the_index(kr: Path, cache_dir: Path) -> None:
     args = ("status", AS_OF, "--format", "json")
     cold, warm = _ok(*args), _ok(*args)
@@ -218,6 +268,62 @@ def test_summary_counts_kpis_and_mean_scores(kr: Path) -> None:
     lines = _ok("summary", AS_OF, "--format", "csv").splitlines()
     assert lines[0].endswith(",progress,kpis,kpis_met,kpis_not_met,project_score_mean,kpi_score_mean")
     assert lines[-1].endswith(",3,1,1,95.50,95.00")
+
+
+_PROJECT = """format = 1
+code = "{code}"
+name = "ซ่อมทางเท้า"
+fiscal_year = 2567
+start = 2023-10-01
+end = 2024-09-30
+budget = 100000.00
+
+[agency]
+department = "{department}"
+"""
+_KPI = """format = 2
+kind = "kpi"
+code = "{code}"
+name = "ทางเท้าที่ซ่อม"
+fiscal_year = 2567
+unit = "แห่ง"
+target = 10
+
+[agency]
+department = "{department}"
+"""
+
+
+def test_summary_counts_a_kpi_with_the_agency_whose_page_lists_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A KPI belongs to the agency whose projects name its department: summary's group and the
+    site's agency page agree, for a department named by an agency's second project (summary
+    matched only the department of each agency's first record: the KPI made a group of its own
+    prefix, 5099, while the site listed it on 50010000's page) and for one named by two agencies'
+    projects (the lowest code, as the rows come in any order)."""
+    folder = tmp_path / "records" / "2567"
+    (folder / "kpi").mkdir(parents=True)
+    for code, department in (
+        ("50010000-0001", "สำนักงานเขตพระนคร"),
+        ("50010000-0002", "สำนักงานเขตพระนคร ฝ่ายโยธา"),
+        ("50260000-0001", "สำนักงานเขตดินแดง"),
+        ("50260000-0002", "ฝ่ายโยธา (ร่วม)"),
+        ("50020000-0001", "ฝ่ายโยธา (ร่วม)"),
+    ):
+        (folder / f"{code}.toml").write_text(_PROJECT.format(code=code, department=department), "utf-8")
+    for code, department in (("5099-0001", "สำนักงานเขตพระนคร ฝ่ายโยธา"), ("5098-0001", "ฝ่ายโยธา (ร่วม)")):
+        (folder / "kpi" / f"{code}.toml").write_text(_KPI.format(code=code, department=department), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    summary = json.loads(_ok("summary", "--as-of", "2024-06-30", "--format", "json"))
+    counted = {g["key"]["agency"]: g["kpis"] for g in summary["groups"]}
+    assert counted == {"50010000": 1, "50020000": 1, "50260000": 0}
+    assert run("site", "--as-of", "2024-06-30", "--output", "_site").exit_code == 0
+    for agency, kpi in (("50010000", "5099-0001"), ("50020000", "5098-0001")):
+        assert f'data-code="{kpi}"' in (tmp_path / "_site" / "agencies" / f"{agency}.html").read_text("utf-8")
+    assert sorted(p.name for p in (tmp_path / "_site" / "agencies").iterdir()) == [
+        "50010000.html", "50020000.html", "50260000.html",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])

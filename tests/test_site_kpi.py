@@ -103,6 +103,21 @@ def test_a_kpi_met_counts_as_met(f2: Path) -> None:
     assert figures(page(f2, f"kpis/{KPI}.html"))["percent_of_target"] == ["101.25"]
 
 
+def test_the_kpi_lists_show_the_latest_evaluation_as_the_kpi_page_and_status_do(f2: Path) -> None:
+    """Quarter 2 scored 45 of 50: the KPI page, ``status --kind kpi`` and the KPI lists of the
+    overview and the agency page all say ``45 / 50`` under "สยป. ตรวจประเมิน" (the lists said
+    90.00, the score as % of the full score, where the KPI page said 45 / 50)."""
+    record = f2 / "records" / "2565" / "kpi" / f"{KPI}.toml"
+    evaluation = "\n[[evaluations]]\nquarter = 2\nscore = 45\nfull_score = 50\ndate = 2022-04-20\n"
+    record.write_text(record.read_text("utf-8") + evaluation, "utf-8")
+    assert run("site", "--as-of", "2022-06-30").exit_code == 0
+    assert figures(page(f2, f"kpis/{KPI}.html"))["latest_score"] == ["45 / 50 (ไตรมาส 2)"]
+    for listing in ("index.html", "agencies/01000000.html"):
+        assert figures(page(f2, listing))["latest_score"] == ["45 / 50"], listing
+    status = run("status", "--kind", "kpi", "--as-of", "2022-06-30", "--format", "markdown")
+    assert "45 / 50" in status.output and "90.00" not in status.output
+
+
 def test_a_kpi_page_shows_what_was_known_on_the_day(f2: Path) -> None:
     # The result of quarter 2 is dated 25/04/2565: as of 31/03/2565 the latest is quarter 1's.
     assert run("site", "--as-of", "2022-03-31").exit_code == 0

@@ -166,15 +166,17 @@ def export(
     year, number = month or (day.year, day.month)
     skipped = Skipped()
     filters = Filters(fiscal_years=tuple(fiscal_years), agencies=tuple(agencies))
+    # records are checked as of today, as status checks them: --as-of is the day judged by
+    reading = {"shown": shown_path, "skipped": skipped, "checked_on": today(config)}
     if quarter is not None:
         from ..core.calendar import fiscal_year
         from ..core.sheet import quarter_rows
 
         fy = fiscal_years[0] if fiscal_years else fiscal_year(day)
-        lines = quarter_rows(config, day, fy, quarter, filters, shown=shown_path, skipped=skipped)
+        lines = quarter_rows(config, day, fy, quarter, filters, **reading)
         write_sheet(plan, "quarter", lines, shown)
     else:
-        lines = export_rows(config, day, year, number, filters, shown=shown_path, skipped=skipped)
+        lines = export_rows(config, day, year, number, filters, **reading)
         write_sheet(plan, "report", lines, shown)
     if skipped.files:
         path, reason = skipped.files[0]

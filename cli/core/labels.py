@@ -183,6 +183,7 @@ TABLE_WORDS: dict[str, dict[Lang, str]] = {
     "percent_of_target": {"th": "% ของเป้าหมาย", "en": "% of target"},
     "met": {"th": "ผ่าน/ไม่ผ่าน", "en": "met"},
     "latest_evaluation": {"th": "ผลประเมิน สยป.", "en": "evaluation"},
+    "full_score": {"th": "คะแนนเต็ม", "en": "full score"},
     "quarter_no": {"th": "ไตรมาสที่", "en": "Q"},
     "kpis": {"th": "ตัวชี้วัด", "en": "KPIs"},
     "kpis_met": {"th": "ผ่าน", "en": "met"},

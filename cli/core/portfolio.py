@@ -175,6 +175,14 @@ class KpiRow(NamedTuple):
         return score_percent(self.latest_score, self.latest_full_score)
 
 
+def join_department(agencies: dict[str, str], department: str, agency_code: str) -> None:
+    """Note that a project of ``agency_code`` names ``department``: a KPI of that department
+    belongs to that agency (``summary`` counts it there, the site lists it on its page); of
+    several, the lowest code, whatever order the rows come in. Else ``Kpi.agency_code``."""
+    if agencies.setdefault(department, agency_code) > agency_code:
+        agencies[department] = agency_code
+
+
 def score_percent(score: Decimal | None, full: Decimal | None) -> Decimal | None:
     """A score as % of its full score; None without an evaluation."""
     return None if score is None or full is None or full == 0 else score * HUNDRED / full
@@ -556,12 +564,13 @@ class Filters:
 
 
 def _agency_matches(row: ProjectRow | KpiRow, wanted: str) -> bool:
-    """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``) or words of the
+    """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``; ``50010000`` selects the
+    KPIs of ``5001-``, whose code carries the agency's first 4 digits) or words of the
     department's name, whatever the spacing on either side (``สำนักงาน เขตพระนคร`` finds
     ``สำนักงานเขตพระนคร``): blanks are left out of both before they are compared."""
     wanted = _squeezed(ascii_digits(wanted))
     if wanted.isascii() and wanted.isdigit():
-        return row.agency_code.startswith(wanted)
+        return row.agency_code.startswith(wanted[:4] if isinstance(row, KpiRow) else wanted)
     return wanted in _squeezed(row.department)
 
 

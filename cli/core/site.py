@@ -72,6 +72,7 @@ from .portfolio import (
     ProjectRow,
     QuarterPoint,
     Skipped,
+    join_department,
     progress_by_month,
     quarter_points,
     result_known,
@@ -879,7 +880,7 @@ def _kpi_pages(
     by_department: dict[str, str] = {}
     by_code: dict[str, int] = {}
     for index, row in enumerate(rows):
-        by_department.setdefault(row.department, row.agency_code)
+        join_department(by_department, row.department, row.agency_code)
         by_code[row.code] = index
     kpi_keys: list[str] = []
     lines: list[KpiLine] = []

@@ -27,7 +27,7 @@ from .errors import InputError
 from .labels import DIMENSIONS as DIMENSIONS  # offered here, as before labels.py held it
 from .labels import PLAN_STATUSES, STATES, dimensions_problem
 from .money import ratio_percent
-from .portfolio import KpiRow, Presenter, ProjectRow
+from .portfolio import KpiRow, Presenter, ProjectRow, join_department
 from .status import CLOSED_STATES
 
 #: The English key each dimension has in the JSON and CSV.
@@ -292,10 +292,12 @@ def summarise(
     groups: dict[Key, Totals | QuarterTotals] = {}
     total = Totals()
     names: dict[str, str] = {}
+    agency_of: dict[str, str] = {}  # department -> agency code (``join_department``)
     keyed = [(KEYS[d], _VALUES[d]) for d in plain]
     for row in source:
         total.add(row)
         names.setdefault(row.agency_code, row.department)
+        join_department(agency_of, row.department, row.agency_code)
         key: Key = tuple([(name, value(row)) for name, value in keyed])
         if not quarterly:
             groups.setdefault(key, Totals()).add(row)
@@ -311,7 +313,6 @@ def summarise(
                     row.fiscal_year, quarter, end, targets[quarter - 1], end <= as_of
                 )
             groups[qkey].add(row)
-    agency_of = {department: code for code, department in reversed(list(names.items()))}
     for kpi in kpis() if callable(kpis) else kpis:
         total.add_kpi(kpi)
         if quarterly or not set(plain) <= {"agency", "fiscal-year"}:

@@ -725,7 +725,7 @@ def detail_view(
         (field_label("fiscal_year", lang), str(project.fiscal_year)),
         (field_label("start", lang), format_be(project.start)),
         (field_label("end", lang), format_be(project.end)),
-        (field_label("budget", lang), format_money(project.budget)),
+        (field_label("budget", lang), format_money(row.budget)),  # in force: what the % divides
         (field_label("used", lang), used),
         (field_label("state", lang), f"{paint(_state_text(row, lang), row.state)}  ({word('as_of', lang)} {format_be(row.as_of)})"),
         (word("progress", lang), f"{format_percent(row.progress) or '-'}  {progress_bar(row.progress)}"),

@@ -209,7 +209,8 @@ KPI_SHEET: tuple[tuple[str, Kind, str], ...] = (
     ("department", "text", "department"), ("fiscal_year", "int", "fiscal_year"), ("unit", "text", "measure_unit"),
     ("target", "percent", "kpi_target"), ("latest_quarter", "int", "quarter"),
     ("latest_value", "percent", "latest_value"), ("percent_of_target", "percent", "percent_of_target"),
-    ("met", "text", "met"), ("latest_score", "percent", "latest_evaluation"), ("path", "text", "path"),
+    ("met", "text", "met"), ("latest_score", "percent", "latest_evaluation"),
+    ("latest_full_score", "percent", "full_score"), ("path", "text", "path"),
 )  # fmt: skip
 
 

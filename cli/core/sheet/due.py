@@ -39,13 +39,12 @@ def export_rows(
     year: int,
     month: int,
     filters: Filters,
-    *,
-    shown: Any = str,
-    skipped: Any = None,
+    **options: Any,
 ) -> list[dict[str, Any]]:
-    """One row per project whose report for the month is due and not yet filed, by code."""
+    """One row per project whose report for the month is due and not yet filed, by code;
+    ``options`` (``shown``, ``skipped``, ``checked_on``) go to ``rows``, as in ``quarter_rows``."""
     found: list[dict[str, Any]] = []
-    for row in filtered(rows([], config, as_of, skipped=skipped, shown=shown), filters):
+    for row in filtered(rows([], config, as_of, **options), filters):
         number = due_number(row, year, month, as_of)
         if number is None:
             continue
@@ -93,7 +92,7 @@ def quarter_rows(
     filters: Filters,
     *,
     shown: Any = str,
-    skipped: Any = None,
+    **options: Any,
 ) -> list[dict[str, Any]]:
     """The quarterly sheet's rows: each KPI of ``fiscal_year`` (by code), then each format-2
     project of that year (by code), with ``agency`` filters as ``status``. Context: name, unit,
@@ -108,7 +107,7 @@ def quarter_rows(
         return str(where)
 
     wanted = Filters(fiscal_years=(fiscal_year,), agencies=filters.agencies)
-    projects = list(filtered(rows([], config, as_of, skipped=skipped, shown=named, kpis=kpis), wanted))
+    projects = list(filtered(rows([], config, as_of, shown=named, kpis=kpis, **options), wanted))
     found: list[dict[str, Any]] = []
     for kpi in sorted((k for k in kpis if wanted(k)), key=lambda k: k.code):  # type: ignore[arg-type]
         found.append({
