@@ -326,6 +326,27 @@ def test_summary_counts_a_kpi_with_the_agency_whose_page_lists_it(
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("args", [(), ("--fiscal-year", "2567")])
+def test_a_filter_never_moves_a_kpi_to_another_agency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    """A KPI whose department only a project of another fiscal year names is that project's
+    agency's in a summary of its own year too: the filtered summary matched departments among the
+    rows it kept, and counted the KPI under its code's prefix (5099), not 50010000 as the
+    unfiltered summary and the site do."""
+    (tmp_path / "records" / "2567" / "kpi").mkdir(parents=True)
+    (tmp_path / "records" / "2566").mkdir()
+    project = _PROJECT.format(code="50010000-0001", department="สำนักงานเขตพระนคร")
+    for old, new in (("2567", "2566"), ("2023-10-01", "2022-10-01"), ("2024-09-30", "2023-09-30")):
+        project = project.replace(old, new)
+    (tmp_path / "records" / "2566" / "50010000-0001.toml").write_text(project, "utf-8")
+    kpi = _KPI.format(code="5099-0001", department="สำนักงานเขตพระนคร")
+    (tmp_path / "records" / "2567" / "kpi" / "5099-0001.toml").write_text(kpi, "utf-8")
+    monkeypatch.chdir(tmp_path)
+    summary = json.loads(_ok("summary", "--as-of", "2024-06-30", "--format", "json", *args))
+    assert {g["key"]["agency"]: g["kpis"] for g in summary["groups"] if g["kpis"]} == {"50010000": 1}
+
+
 @pytest.mark.parametrize("lang", ["th", "en"])
 @pytest.mark.parametrize("columns", ["80", "120"])
 def test_summary_table_shows_kpi_figures_and_fits(kr: Path, lang: str, columns: str) -> None:

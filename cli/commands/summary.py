@@ -86,7 +86,6 @@ def summary(
         memo = output_memo("summary", paths, config, day, by, asked, output_format, language, width, wide)
         if echo_memo(memo):
             return
-    from ..core.portfolio import filtered
     from ..core.reporters import SUMMARY_RENDERERS
     from ..core.summary import SUMMARY_ROWS, summarise, summary_columns
     from ..core.tables import summary_csv
@@ -96,8 +95,9 @@ def summary(
     present = SUMMARY_ROWS._replace(wanted=summary_columns(by or ("agency",)))
     kpis: list[Any] = []
     source, skipped = portfolio_rows(paths, config, day, memo, present, kpis)
+    keep = filters if filters.fields() else None  # every row is read: a KPI's agency is every row's
     result = summarise(
-        filtered(source, filters), by or ("agency",), config, day, lambda: (k for k in kpis if filters.kpi(k))
+        source, by or ("agency",), config, day, lambda: (k for k in kpis if filters.kpi(k)), keep
     )
 
     def sheet() -> tuple[Any, Any]:

@@ -276,13 +276,15 @@ def summarise(
     config: Config,
     as_of: date,
     kpis: Iterable[KpiRow] | Callable[[], Iterable[KpiRow]] = (),
+    keep: Callable[[Any], bool] | None = None,
 ) -> Summary:
-    """Group and total the rows in one pass, holding one accumulator per group; then the KPIs
-    (``kpis``, or a callable giving them once the rows are read: ``rows(..., kpis=...)`` fills
-    its list as it goes). A KPI counts in the total, and in its group when the summary is by
-    agency and/or fiscal year (a KPI has no state, plan status or strategy issue of a project's,
-    nor quarters of money); its agency is that of the projects of its department, else its
-    code's 4-digit prefix."""
+    """Group and total the rows ``keep`` keeps (all without it) in one pass, holding one
+    accumulator per group; then the KPIs (``kpis``, or a callable giving them once the rows are
+    read: ``rows(..., kpis=...)`` fills its list as it goes). A KPI counts in the total, and in
+    its group when the summary is by agency and/or fiscal year (a KPI has no state, plan status
+    or strategy issue of a project's, nor quarters of money); its agency is that of the projects
+    of its department, else its code's 4-digit prefix: every row's, kept or not, so a filter
+    never moves a KPI to another agency than the unfiltered summary and the site give it."""
     dims = tuple(by)
     problem = dimensions_problem(dims)
     if problem is not None:
@@ -295,9 +297,11 @@ def summarise(
     agency_of: dict[str, str] = {}  # department -> agency code (``join_department``)
     keyed = [(KEYS[d], _VALUES[d]) for d in plain]
     for row in source:
+        join_department(agency_of, row.department, row.agency_code)
+        if keep is not None and not keep(row):
+            continue
         total.add(row)
         names.setdefault(row.agency_code, row.department)
-        join_department(agency_of, row.department, row.agency_code)
         key: Key = tuple([(name, value(row)) for name, value in keyed])
         if not quarterly:
             groups.setdefault(key, Totals()).add(row)
