@@ -398,6 +398,47 @@ def test_a_run_that_cannot_store_judges_a_kpis_links_by_what_it_read(
         holder.close()
 
 
+@pytest.mark.parametrize(
+    "other",
+    [("validate", "--as-of", AS_OF), ("--lang", "th", "validate", "records/2565/01000000-0001.toml")],
+    ids=["another day", "another language"],
+)
+def test_a_run_reads_the_index_as_it_began_whatever_another_stores_meanwhile(
+    repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, other: tuple[str, ...]
+) -> None:
+    """Another run stores between a summary's reads of the index: the findings of its day of the
+    check (reports from after it), or the index emptied and rebuilt in its language with one
+    file. The summary took the entries it read after that for those it had found holding: a
+    project skipped as reporting from the future, or as not a record (a checker's summary counted
+    1 project of 41). It reads the index as it was when it began, and stores nothing (what it
+    read may be gone); its first file changed, so its write comes first, refused, and the reads
+    after it still see the index as it began."""
+    text = record_file(repo).read_text("utf-8")
+    first = write_record(repo, text.replace("01000000-2475", "01000000-0001"), code="01000000-0001")
+    assert run("status", "--as-of", AS_OF).exit_code == 0
+    first.write_text(first.read_text("utf-8").replace("progress = 8.0", "progress = 9.0"), "utf-8")
+    real = index_module.Index.kept
+    others: list[subprocess.CompletedProcess[bytes]] = []
+
+    def another_run_meanwhile(self: index_module.Index, *args: Any) -> list[Any]:
+        if not others:  # after the summary found which entries hold, before it reads them
+            others.append(subprocess.run([sys.executable, "-m", "projledger.main", *other], cwd=repo,
+                                         capture_output=True))  # fmt: skip
+        return real(self, *args)
+
+    monkeypatch.setattr(index_module.Index, "kept", another_run_meanwhile)
+    got = run("summary", "--as-of", AS_OF, "--format", "json")
+    monkeypatch.setattr(index_module.Index, "kept", real)
+    assert others and others[0].returncode in (0, 1), others
+    plain = {"PROJLEDGER_NO_CACHE": "1"}
+    want = run("summary", "--as-of", AS_OF, "--format", "json", env=plain)
+    assert (got.exit_code, got.stdout, got.stderr) == (want.exit_code, want.stdout, want.stderr)
+    assert json.loads(got.stdout)["total"]["projects"] == 2
+    for args in (("validate",), ("--lang", "th", "validate"), ("summary", "--as-of", AS_OF)):
+        with_index, without = run(*args), run(*args, env=plain)
+        assert (with_index.stdout, with_index.stderr) == (without.stdout, without.stderr), args
+
+
 # --- stored outputs ------------------------------------------------------------------------------
 
 

@@ -18,10 +18,11 @@ or ``~/.cache/projledger``; ``PROJLEDGER_CACHE_DIR`` moves it, ``PROJLEDGER_NO_C
 - ``outputs``: the whole output of a reading command, under a digest of its arguments and of
   the names and stat keys of every file it read; its stdout in ``output_pieces``, as printed.
 
-Every reading command refreshes it by stat and then queries it; what it writes is written in
-one transaction (WAL), so a killed run leaves the last good index, and a run that cannot take
-the write lock runs without storing. A damaged, foreign-owned or older index is deleted and
-built again; nothing here is ever an error: an index only saves time. No pickles.
+Every reading command refreshes it by stat and then queries it, in one transaction (WAL): it
+reads the index as it was when the run began, and writes in it only if no other run stored
+meanwhile, so a killed run leaves the last good index, and a run that cannot take the write lock
+runs without storing. A damaged, foreign-owned or older index is deleted and built again;
+nothing here is ever an error: an index only saves time. No pickles.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ RACY_NS = 3_000_000_000
 PARALLEL_THRESHOLD = 2000
 #: The most values a row's kept columns hold (``kept``: c0 ... c15).
 KEPT_COLUMNS = 16
-#: Seconds a run waits for another's write lock before it runs without storing.
+#: Seconds a run rebuilding the index waits for another's write lock before it runs without it.
 LOCK_TIMEOUT = 2.0
 #: SQLite's page cache of the index, in KB (its default is 2,000): a run reads each table once,
 #: in order, and writes mostly at the end of each index (paths in the order walked), so a small
@@ -338,7 +339,7 @@ def _owned_safely(path: Path) -> bool:
 
 class Index:
     """An open index of one repository. ``open`` gives None when it is turned off or cannot be
-    used; every write goes into one transaction, begun at the first and committed by ``close``."""
+    used; a run reads and writes in one transaction, begun by ``open``, committed by ``close``."""
 
     def __init__(self, con: sqlite3.Connection, folder: Path, path: Path) -> None:
         self.con = con
@@ -346,7 +347,7 @@ class Index:
         self.path = path
         self.racy_since = filesystem_now(folder) - RACY_NS
         self._writing = False
-        self.broken = False  # the write lock could not be had, or a write failed: store nothing
+        self.broken = False  # the write lock could not be had (or came too late), or a write failed
         self._unheld: set[str] | None = None  # files ``held`` found an entry of that no longer holds
         self._findings: dict[str, str] | None = None
         self._kept_day: str | None = None  # the day whose kept values alone remain (``keep``)
@@ -378,9 +379,11 @@ class Index:
                     raise sqlite3.DatabaseError("not in WAL mode")
                 con.execute("PRAGMA synchronous=NORMAL")
                 con.execute(f"PRAGMA cache_size=-{CACHE_KB}")
+                con.execute("BEGIN")  # the run's one read of the index, from this check on (``write``)
                 if cls._current(con, wanted):
                     return cls(con, folder, path)
-                con.execute("BEGIN IMMEDIATE")
+                con.execute("ROLLBACK")
+                con.execute("BEGIN IMMEDIATE")  # rebuilt in the run's transaction, as it will fill it
                 if not cls._current(con, wanted):  # another run may have rebuilt it meanwhile
                     for (name,) in con.execute(
                         "SELECT name FROM sqlite_master WHERE type='table'"
@@ -393,7 +396,6 @@ class Index:
                         "INSERT INTO meta VALUES (?, ?)",
                         [("format", str(INDEX_FORMAT)), ("fingerprint", wanted)],
                     )
-                con.execute("COMMIT")
                 return cls(con, folder, path)
             except sqlite3.Error as error:
                 if con is not None:
@@ -420,12 +422,15 @@ class Index:
     # --- writing -----------------------------------------------------------------------------
 
     def write(self, sql: str, params: Iterable[Any] = (), *, many: bool = False) -> None:
-        """One statement of this run's transaction; never an error (the run goes on unstored)."""
+        """One statement of this run's transaction; never an error (the run goes on unstored).
+        The transaction began with the run (``open``): every read of the run sees the index as
+        it was then, and SQLite lets it write only if no other run has stored since (another
+        day's findings, the index rebuilt in another language: what it read may be gone)."""
         if self.broken:
             return
         try:
             if not self._writing:
-                self.con.execute("BEGIN IMMEDIATE")
+                self.con.execute("SAVEPOINT run")  # what a failed write undoes: the reads stay
                 self._writing = True
             if many:
                 self.con.executemany(sql, params)
@@ -433,21 +438,8 @@ class Index:
                 self.con.execute(sql, tuple(params))
         except sqlite3.Error:
             self.broken = True
-            self._rollback()
-
-    def _rollback(self) -> None:
-        if self._writing:
             with contextlib.suppress(sqlite3.Error):
-                self.con.execute("ROLLBACK")
-            self._writing = False
-
-    def commit(self) -> None:
-        if self._writing and not self.broken:
-            try:
-                self.con.execute("COMMIT")
-            except sqlite3.Error:
-                self._rollback()
-        self._writing = False
+                self.con.execute("ROLLBACK TO run")
 
     def close(self, *, commit: bool = True) -> None:
         """Commit this run's writes (unless told not to) and let the database go. A run being
@@ -456,11 +448,10 @@ class Index:
         statements that hold only together."""
         passing = sys.exc_info()[1]
         if commit and (passing is None or isinstance(passing, Exception)):
-            self.commit()
-        else:
-            self._rollback()
+            with contextlib.suppress(sqlite3.Error):
+                self.con.execute("COMMIT")  # nothing of a run whose writes were undone (``write``)
         with contextlib.suppress(sqlite3.Error):
-            self.con.close()
+            self.con.close()  # and with it what was not committed
 
     # --- files -------------------------------------------------------------------------------
 
