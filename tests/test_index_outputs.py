@@ -129,3 +129,58 @@ def test_status_lines_set_aside_give_the_same_table(
             if "PROJLEDGER_CACHE_DIR" in environ:  # warm: every line loaded, none set aside
                 assert run(*args, "--as-of", AS_OF.isoformat()).stdout == held.stdout
                 assert not added
+
+
+def test_status_lines_loaded_from_the_index_leave_their_cells_there(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After one record changed, every other line is loaded from the index without its cells
+    (they are most of a line: 6 MB at 10,000 records) and its cells are read back in sort order,
+    a few at a time: the table is the one made with no index, in every sort and format, and
+    each loaded line's cells are read exactly once."""
+    from projledger.core import index, tables
+
+    from conftest import run
+
+    monkeypatch.chdir(corpus)
+    monkeypatch.setenv("PROJLEDGER_JOBS", "1")
+    monkeypatch.setattr(tables, "MAPPED_BATCH", 7)  # many batches, the last one short
+    read: list[int] = []
+    column_of = index.Index.column_of
+
+    def counted(self: index.Index, column: int, numbers: list[int]) -> dict[int, object]:
+        assert len(numbers) <= 7
+        read.extend(numbers)
+        return column_of(self, column, numbers)
+
+    monkeypatch.setattr(index.Index, "column_of", counted)
+    record = sorted((corpus / "records").rglob("*.toml"))[5]
+    saved = record.read_bytes()
+    statuses = [args for args in KEPT_VARIANTS if args[0] == "status"]
+    try:
+        for number, args in enumerate(statuses):
+            plain = run(*args, "--as-of", AS_OF.isoformat())
+            monkeypatch.delenv("PROJLEDGER_NO_CACHE")
+            monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(tmp_path / f"c{number}"))
+            run(*args, "--as-of", AS_OF.isoformat())
+            record.write_bytes(saved + b"# changed\n")
+            read.clear()
+            changed = run(*args, "--as-of", AS_OF.isoformat())
+            record.write_bytes(saved)
+            monkeypatch.delenv("PROJLEDGER_CACHE_DIR")
+            monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+            again = run(*args, "--as-of", AS_OF.isoformat())
+            assert (changed.exit_code, changed.stdout, changed.stderr) == (
+                plain.exit_code,
+                plain.stdout,
+                plain.stderr,
+            )
+            assert again.stdout == plain.stdout
+            shown = len(plain.stdout.splitlines()) - 2  # the header and its rule
+            assert (
+                len(read) == len(set(read)) >= shown - 1 > 10
+                or "--plan-status" in args
+                or "--fiscal-year" in args
+            )
+    finally:
+        record.write_bytes(saved)

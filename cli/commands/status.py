@@ -161,6 +161,7 @@ def status(
     table = output_format in STATUS_TABLES
     present = None
     made = None
+    later: int | None = None
     if table:  # each project's line is made once and kept in the index: not the row
         from .statustable import Made
 
@@ -169,8 +170,10 @@ def status(
         make = made = Made(partial(status_line_kept, lang=language, fmt=output_format, paint=painter))
         fields = {*SORT_FIELDS[sort], *filters.fields(), "cells", "widths"}
         wanted = frozenset(i for i, name in enumerate(StatusLine._fields) if name in fields)
+        # a loaded line's cells are read back from the index as they are shown, while it is open
+        later = StatusLine._fields.index("cells") if memo is not None else None
         present = Presenter(
-            variant, make, StatusLine._make, status_line_columns, status_line_from_columns, 15, wanted
+            variant, make, StatusLine._make, status_line_columns, status_line_from_columns, 15, wanted, later
         )
     kpis: list[Any] | None = None if record_kind == "project" else []
     source, skipped = portfolio_rows(paths, config, day, memo, present, kpis)
@@ -195,6 +198,7 @@ def status(
             width,
             wide,
             made,
+            None if later is None or memo is None else partial(memo.index.column_of, later),
         )
         chunks: Iterable[str] = [] if record_kind == "kpi" else in_chunks(lines)
         if kpis is not None:  # every row is read by now (full_table holds their lines)

@@ -1,19 +1,19 @@
 """The status table: each project's kept line (core/tables.py ``StatusLine``), sorted and laid out.
 
-A cold run makes 10,000 lines whose cells (names in Thai: about 6 MB) would all be held until
-the sort is done. Past the first ``HELD`` lines made on the run, their cells go into a private
-temporary SQLite database (on disk, dropped when closed) and are read back one at a time in
-sort order: only each line's sort key and widths stay in memory. Lines loaded from the index
-(an unchanged or nearly unchanged repository) are held as before: nothing is written for them.
+10,000 lines' cells (names in Thai: about 6 MB) would all be held until the sort is done. Only
+each line's sort key and widths are held: the cells of a line loaded from the index stay there
+(the line holds its row's number, ``Presenter.later``) and are read back in sort order, a batch
+at a time; past the first ``HELD`` lines made on the run, their cells go into a private
+temporary SQLite database (on disk, dropped when closed) and are read back likewise.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from ..core.tables import Mapped, StatusLine, status_table_lines
+from ..core.tables import StatusLine, status_table_lines
 
 #: Lines made on a run whose cells are held in memory before the rest are set aside.
 HELD = 1000
@@ -34,7 +34,8 @@ class Made:
 
 
 class _SetAside:
-    """Cells of lines kept in a temporary database, each under a number ``add`` gives."""
+    """Cells of lines kept in a temporary database, each under a number ``add`` gives: negative,
+    told apart from the numbers of the index's rows that loaded lines hold."""
 
     def __init__(self) -> None:
         self.con: sqlite3.Connection | None = None
@@ -46,28 +47,29 @@ class _SetAside:
         self.pending.append((self.count, cells))
         if len(self.pending) >= _BATCH:
             self._flush()
-        return self.count
+        return -self.count
 
     def _flush(self) -> None:
         if self.con is None:
             self.con = sqlite3.connect("", isolation_level=None)
             self.con.execute("PRAGMA journal_mode=OFF")
             self.con.execute("PRAGMA synchronous=OFF")
-            self.con.execute("PRAGMA cache_size=-256")  # KB: read back a line at a time
+            self.con.execute("PRAGMA cache_size=-256")  # KB: read back a batch at a time
             self.con.execute("CREATE TABLE cells (cells TEXT NOT NULL)")
             self.con.execute("BEGIN")
         self.con.executemany("INSERT INTO cells (rowid, cells) VALUES (?, ?)", self.pending)
         self.pending = []
 
-    def get(self, number: Any) -> Any:
-        """The cells set aside under ``number``; cells held (not a number) as they are."""
-        if type(number) is not int:
-            return number
+    def get(self, numbers: Sequence[int]) -> dict[int, str]:
+        """The cells set aside under these (negative) numbers."""
         if self.pending:
             self._flush()
         assert self.con is not None
-        found = self.con.execute("SELECT cells FROM cells WHERE rowid = ?", (number,)).fetchone()
-        return str(found[0])
+        marks = ", ".join("?" * len(numbers))
+        found = self.con.execute(
+            f"SELECT -rowid, cells FROM cells WHERE rowid IN ({marks})", [-n for n in numbers]
+        )
+        return dict(found)
 
     def close(self) -> None:
         if self.con is not None:
@@ -83,10 +85,12 @@ def full_table(
     width: int | None,
     wide: bool = False,
     made: Made | None = None,
+    stored: Callable[[Sequence[int]], dict[int, str]] | None = None,
 ) -> Iterator[str]:
     """The table's lines (without their ends). Every line is read before this returns; only
-    each line's sort key, widths and cells are held, the cells of lines ``made`` on this run
-    past the first ``HELD`` set aside (see the module's text)."""
+    each line's sort key, widths and cells are held, cells of lines loaded from the index
+    (``stored`` reads them back) and of lines ``made`` on this run past the first ``HELD``
+    by number (see the module's text)."""
     aside = _SetAside()
     keyed = []
     seen = 0
@@ -100,9 +104,17 @@ def full_table(
     keyed.sort(key=lambda item: item[0])
     widths = [item[2] for item in keyed]
     held = [item[1] for item in keyed]
-    packed = Mapped(held, aside.get) if aside.count else held
     del keyed
-    laid_out = status_table_lines(packed, widths, lang, fmt, width, wide)
+
+    def read(batch: Sequence[Any]) -> Iterator[Any]:
+        """The cells of a batch of lines: held, or by their number (see ``_SetAside.add``)."""
+        numbers = [n for n in batch if type(n) is int]
+        found = aside.get([n for n in numbers if n < 0]) if aside.count else {}
+        if stored is not None and (loaded := [n for n in numbers if n > 0]):
+            found.update(stored(loaded))
+        return (found[c] if type(c) is int else c for c in batch)
+
+    laid_out = status_table_lines(held, widths, lang, fmt, width, wide, read)
 
     def closing() -> Iterator[str]:
         try:

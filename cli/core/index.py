@@ -592,13 +592,19 @@ class Index:
     # --- kept values and outputs ----------------------------------------------------------------
 
     def kept(
-        self, variant: str, keys: Sequence[str], columns: int = 0, wanted: frozenset[int] | None = None
-    ) -> list[Any]:
+        self, variant: str, keys: Sequence[str], columns: int = 0, wanted: frozenset[int] | None = None,
+        later: int | None = None,
+    ) -> list[Any]:  # fmt: skip
         """What was kept under ``variant`` of the row of each file of ``keys`` (None: nothing):
         its text (the first column), or with ``columns`` the tuple of that many values kept as
         columns (no text to decode), None for those not ``wanted`` (read only what the run
-        needs). In the order of ``keys``: no path is held twice (10,000 of them are 1 MB)."""
-        names = ", ".join(f"c{i}" if wanted is None or i in wanted else "NULL" for i in range(columns or 1))
+        needs), and in place of column ``later`` the number of its row, to read that column
+        back with ``column_of`` when the run needs it. In the order of ``keys``: no path is
+        held twice (10,000 of them are 1 MB)."""
+        names = ", ".join(
+            "rowid" if i == later else f"c{i}" if wanted is None or i in wanted else "NULL"
+            for i in range(columns or 1)
+        )
         place = {key: i for i, key in enumerate(keys)}
         found: list[Any] = [None] * len(keys)
         for row in self.con.execute(f"SELECT path, {names} FROM kept WHERE variant = ?", (_to_db(variant),)):
@@ -606,6 +612,13 @@ class Index:
             if i is not None:
                 found[i] = row[1:] if columns else row[1]
         return found
+
+    def column_of(self, column: int, numbers: Sequence[int]) -> dict[int, Any]:
+        """Column ``column`` of the kept rows of these ``numbers`` (given by ``kept(later=)``
+        under this run's snapshot: a row this run read is not deleted before its end, as it
+        deletes only rows of other days, of gone files and of files it read again)."""
+        marks = ", ".join("?" * len(numbers))
+        return dict(self.con.execute(f"SELECT rowid, c{column} FROM kept WHERE rowid IN ({marks})", numbers))
 
     def keep(self, items: list[tuple[str, str, str, Any]], day: str) -> None:
         """(path, variant, day, value) rows, a value being text (kept as the first column) or a

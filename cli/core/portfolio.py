@@ -272,6 +272,9 @@ class Presenter(NamedTuple):
     #: Of those columns, the only ones a run reads of a kept value (the others come back None):
     #: what its sort and filters read and what it shows. None: all.
     wanted: frozenset[int] | None = None
+    #: A column held by its row's number in the index instead (``Index.kept``): a value too big
+    #: to hold for every row, read back when it is shown.
+    later: int | None = None
 
 
 #: What is kept of a row when no presenter is asked for: the row itself.
@@ -329,7 +332,7 @@ def rows(
     kpi_variant = ix.variant_of("kpi-row", as_of, checked_on, shown)
     if store is not None:
         held = store.held(keys, found.files.stat_key, checked_on)
-        kept = store.kept(variant, keys, kind.columns, kind.wanted)
+        kept = store.kept(variant, keys, kind.columns, kind.wanted, kind.later)
         kept_kpis = store.kept(kpi_variant, keys) if kpis is not None else [None] * len(keys)
     else:
         held = kept = kept_kpis = [None] * len(keys)

@@ -557,21 +557,26 @@ def status_line_from_columns(values: tuple[Any, ...]) -> tuple[Any, ...]:
     return (*values[:13], tuple(map(int, widths.split())), *values[14:])
 
 
-class Mapped(Sequence[Any]):
-    """``items``, each given by ``get`` as it is read (the cells of status lines, unpacked one
-    line at a time; read back from where they were set aside: commands/statustable.py)."""
+#: Lines whose cells ``Mapped`` reads at a time.
+MAPPED_BATCH = 256
 
-    def __init__(self, items: Sequence[Any], get: Callable[[Any], Any]) -> None:
+
+class Mapped(Sequence[Any]):
+    """``items`` as ``get`` gives them, read a batch at a time (the cells of status lines:
+    unpacked; read back where they were left, commands/statustable.py)."""
+
+    def __init__(self, items: Sequence[Any], get: Callable[[Sequence[Any]], Iterable[Any]]) -> None:
         self.items, self.get = items, get
 
     def __len__(self) -> int:
         return len(self.items)
 
     def __getitem__(self, i: int) -> Any:  # type: ignore[override]
-        return self.get(self.items[i])
+        return next(iter(self.get(self.items[i : i + 1])))
 
     def __iter__(self) -> Iterator[Any]:
-        return map(self.get, self.items)
+        for start in range(0, len(self.items), MAPPED_BATCH):
+            yield from self.get(self.items[start : start + MAPPED_BATCH])
 
 
 def _unpacked(cells: str | tuple[str, ...]) -> Sequence[str]:
@@ -579,21 +584,23 @@ def _unpacked(cells: str | tuple[str, ...]) -> Sequence[str]:
 
 
 def status_table_lines(
-    cells: Sequence[str | tuple[str, ...]],
+    cells: Sequence[Any],
     widths: Sequence[bytes | tuple[int, ...] | None],
     lang: Lang,
     fmt: str = "table",
     width: int | None = None,
     wide: bool = False,
+    read: Callable[[Sequence[Any]], Iterable[str | tuple[str, ...]]] = iter,
 ) -> Iterator[str]:
     """The lines of the status table of these projects' lines (``StatusLine.cells`` and
     ``.widths``), in their order, made one at a time (without their ends). A table of every
     column wider than ``width`` (names cut to MIN_NAME_WIDTH) shows the columns of
     ``STATUS_PRIORITY`` that fit, texts cut to their room; ``wide``: every column whatever the
-    width, names cut toward it."""
+    width, names cut toward it. ``read``: the cells of a batch of lines, when ``cells`` holds
+    where they are rather than they."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
     width = width if fmt == "table" else None
-    rows = Mapped(cells, _unpacked)
+    rows = Mapped(cells, lambda batch: map(_unpacked, read(batch)))
     if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
         return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT)
     measured = cast("Sequence[Sequence[int]]", widths)
