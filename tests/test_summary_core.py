@@ -169,3 +169,30 @@ def test_a_kept_summary_row_is_plain_columns_read_back_exactly(all_rows: list[Pr
         back = summary_row_from_columns(columns)
         assert back == SummaryRow._make(made) and tuple(back) == made
         assert str(back.budget) == "1234567.05"
+
+
+@pytest.mark.parametrize(
+    "by",
+    [["agency"], ["fiscal-year"], ["agency", "fiscal-year"], ["state", "strategy"], ["plan-status"], ["quarter"],
+     ["agency", "quarter"]],
+)  # fmt: skip
+def test_the_total_counts_each_row_once_whatever_the_groups(
+    all_rows: list[ProjectRow], config: Config, by
+) -> None:
+    """The total of a summary by groups is made of its groups' totals (each row is in one) and
+    of the KPIs counted once: it equals every row added to one accumulator, whatever the
+    grouping, the order of the rows, and with a filter keeping some."""
+    from projledger.core.summary import Totals
+
+    def by_hand(kept: list[ProjectRow]) -> dict[str, object]:
+        total = Totals()
+        for row in kept:
+            total.add(row)
+        return vars(total)
+
+    assert vars(summarise(all_rows, by, config, portfolio.AS_OF).total) == by_hand(all_rows)
+    backwards = summarise(reversed(all_rows), by, config, portfolio.AS_OF).total
+    assert vars(backwards) == by_hand(all_rows)
+    active = summarise(all_rows, by, config, portfolio.AS_OF, keep=lambda row: row.state == "active").total
+    assert vars(active) == by_hand([row for row in all_rows if row.state == "active"])
+    assert active.projects == 6

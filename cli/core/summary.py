@@ -167,6 +167,16 @@ class Totals:
         self.disbursed += row.disbursed
         self.weighted_progress += budget * (row.progress or _ZERO)
 
+    def merge(self, other: Totals) -> None:
+        """Count ``other``'s projects too (their sums are exact: in any order, the same)."""
+        for name, value in vars(other).items():
+            if isinstance(value, dict):
+                mine = getattr(self, name)
+                for key, count in value.items():
+                    mine[key] += count
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
     def add_kpi(self, row: KpiRow) -> None:
         """Count a KPI: met, not met (one without a result is neither), and its latest score."""
         self.kpis += 1
@@ -300,12 +310,12 @@ def summarise(
         join_department(agency_of, row.department, row.agency_code)
         if keep is not None and not keep(row):
             continue
-        total.add(row)
         names.setdefault(row.agency_code, row.department)
         key: Key = tuple([(name, value(row)) for name, value in keyed])
-        if not quarterly:
-            groups.setdefault(key, Totals()).add(row)
+        if not quarterly:  # each row in one group: the total is theirs, once the rows are read
+            (groups.get(key) or groups.setdefault(key, Totals())).add(row)  # no Totals made a row
             continue
+        total.add(row)
         if "fiscal-year" not in plain:
             key = (*key, ("fiscal_year", row.fiscal_year))
         targets = config.targets(row.fiscal_year)
@@ -317,6 +327,10 @@ def summarise(
                     row.fiscal_year, quarter, end, targets[quarter - 1], end <= as_of
                 )
             groups[qkey].add(row)
+    if not quarterly:
+        for totals in groups.values():
+            assert isinstance(totals, Totals)
+            total.merge(totals)
     for kpi in kpis() if callable(kpis) else kpis:
         total.add_kpi(kpi)
         if quarterly or not set(plain) <= {"agency", "fiscal-year"}:
@@ -325,9 +339,9 @@ def summarise(
         names.setdefault(agency, kpi.department)
         values = {"agency": agency, "fiscal-year": kpi.fiscal_year}
         key = tuple((KEYS[d], values[d]) for d in plain)
-        totals = groups.setdefault(key, Totals())
-        assert isinstance(totals, Totals)
-        totals.add_kpi(kpi)
+        kpi_totals = groups.get(key) or groups.setdefault(key, Totals())
+        assert isinstance(kpi_totals, Totals)
+        kpi_totals.add_kpi(kpi)
     ordered = [Group(k, groups[k]) for k in sorted(groups, key=_sort_key)]
     return Summary(dims, as_of, ordered, total, names)
 
