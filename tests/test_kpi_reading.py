@@ -457,7 +457,18 @@ def test_show_of_a_format2_project_adds_its_evaluations_and_budget_after_transfe
     assert "งบประมาณหลังปรับโอน" not in early and "ไตรมาสที่ 2 95.5000" not in early
     assert "สยป. ประเมินโครงการ : ไตรมาสที่ 1 100.0000" in early
     html = _ok("show", "01000000-2475", AS_OF, "--format", "html")
-    assert "งบประมาณหลังปรับโอน" in html and "สยป. ประเมินโครงการ : ไตรมาสที่ 2 95.5000" in html
+    assert "งบประมาณหลังปรับโอน" in html and "ไตรมาสที่ 2 95.5000" in html
+
+
+def test_the_html_form_prints_the_evaluations_where_the_text_form_does(kr: Path) -> None:
+    """One layout: under 1.1's budget used, before 1.2 and the reports, in both forms."""
+    marks = ("งบประมาณที่ใช้ไป", "งบประมาณหลังปรับโอน", "สยป. ประเมินโครงการ", "ไตรมาสที่ 1 100.0000",
+             "ไตรมาสที่ 2 95.5000", "1.2 หน่วยงานที่รับผิดชอบ", "2. รายงานความก้าวหน้า", "รายงานครั้งที่1 ")  # fmt: skip
+    for output_format in ("text", "html"):
+        form = _ok("show", "01000000-2475", AS_OF, "--format", output_format)
+        html = form.split("<body", 1)[-1].replace("รายงานครั้งที่1</span>", "รายงานครั้งที่1 ")
+        at = [html.find(mark) for mark in marks]
+        assert -1 not in at and at == sorted(at), (output_format, list(zip(marks, at, strict=True)))
 
 
 @pytest.mark.parametrize(
