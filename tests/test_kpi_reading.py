@@ -199,11 +199,13 @@ def test_status_xlsx_of_kpis_keeps_each_evaluations_full_score(kr: Path) -> None
     assert "45 / 50" in _ok("status", AS_OF, "--kind", "kpi", "--lang", "en", "--wide")
 
 
-@pytest.mark.parametrize("agency, count", [("5026", 3), ("50260000", 3), ("๕๐๒๖๐๐๐๐", 3), ("50270000", 0)])
+@pytest.mark.parametrize(
+    "agency, count", [("01", 3), ("01000000", 3), ("๐๑๐๐๐๐๐๐", 3), ("5026", 0), ("50260000", 0)]
+)
 def test_an_agencys_code_selects_its_kpis(kr: Path, agency: str, count: int) -> None:
-    """`--agency 50260000`, the agency's code as its projects carry it, selects the KPIs coded
-    5026-, as `--agency 5026` does (a KPI's code carries the agency's first 4 digits): the 8
-    digits selected none, in status, summary and the quarterly sheet alike."""
+    """`--agency 01000000`, the agency's code as its projects carry it, selects the KPIs of its
+    projects' department (coded 5026-: summary counts them under 01000000), in status, summary
+    and the quarterly sheet alike."""
     kpis = json.loads(_ok("status", AS_OF, "--kind", "kpi", "--format", "json", "--agency", agency))["kpis"]
     assert len(kpis) == count
     summary = json.loads(_ok("summary", AS_OF, "--format", "json", "--agency", agency))
@@ -345,6 +347,40 @@ def test_a_filter_never_moves_a_kpi_to_another_agency(
     monkeypatch.chdir(tmp_path)
     summary = json.loads(_ok("summary", "--as-of", "2024-06-30", "--format", "json", *args))
     assert {g["key"]["agency"]: g["kpis"] for g in summary["groups"] if g["kpis"]} == {"50010000": 1}
+
+
+@pytest.mark.parametrize("args", [(), ("--fiscal-year", "2567")])
+def test_agency_selects_a_kpi_by_the_agency_summary_counts_it_under(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path, args: tuple[str, ...]
+) -> None:
+    """KPI 5026-0001's code names agency 50260000, its department is that of 50010000's project:
+    it is 50010000's in summary and on the site, so `--agency 5001` selects it, `--agency 5026`
+    does not (status, summary and the quarterly sheet selected it by its code's prefix). A KPI
+    of a department no project names is its code prefix's (5099)."""
+    folder = tmp_path / "records" / "2567"
+    (folder / "kpi").mkdir(parents=True)
+    for code, department in (("50010000-0001", "สำนักงานเขตพระนคร"), ("50260000-0001", "สำนักงานเขตดินแดง")):
+        (folder / f"{code}.toml").write_text(_PROJECT.format(code=code, department=department), "utf-8")
+    for code, department in (("5026-0001", "สำนักงานเขตพระนคร"), ("5099-0001", "ฝ่ายที่ไม่มีโครงการ")):
+        (folder / "kpi" / f"{code}.toml").write_text(_KPI.format(code=code, department=department), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    day = ("--as-of", "2024-06-30", *args)
+    groups = {
+        g["key"]["agency"]: g["kpis"] for g in json.loads(_ok("summary", *day, "--format", "json"))["groups"]
+    }
+    assert groups == {"50010000": 1, "50260000": 0, "5099": 1}
+    for agency, kpis in (("5001", ["5026-0001"]), ("50010000", ["5026-0001"]), ("5026", []), ("50260000", []),
+                         ("5099", ["5099-0001"]), ("50990000", ["5099-0001"]), ("เขตพระนคร", ["5026-0001"])):  # fmt: skip
+        status = json.loads(_ok("status", *day, "--format", "json", "--agency", agency))
+        assert [k["code"] for k in status["kpis"]] == kpis, agency
+        table = _ok("status", *day, "--agency", agency)
+        assert [code for code in ("5026-0001", "5099-0001") if code in table] == kpis, agency
+        summary = json.loads(_ok("summary", *day, "--format", "json", "--agency", agency))
+        assert summary["total"]["kpis"] == len(kpis) == groups.get(agency, len(kpis)), agency
+        assert run("sheet", "export", "--quarter", "3", "--fiscal-year", "2567", "--as-of", "2024-06-30",
+                   "--agency", agency, "--output", "q.csv").exit_code == 0  # fmt: skip
+        sheet = (tmp_path / "q.csv").read_text("utf-8-sig")
+        assert [code for code in ("5026-0001", "5099-0001") if f"\n{code}," in sheet] == kpis, agency
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
