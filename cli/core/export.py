@@ -401,11 +401,6 @@ def report_rows(ctx: Context, item: Item) -> Iterator[Row]:
 _STATUS_NAMES = tuple(c.name for c in TABLES["status"])
 
 
-def _status_row(common: Row, values: dict[str, Any]) -> Row:
-    """A row of ``status`` from its values by column name (a column a kind lacks is None)."""
-    return (*common, *(values.get(name) for name in _STATUS_NAMES))
-
-
 def status_rows(ctx: Context, item: Item) -> Iterator[Row]:
     """A project's or a KPI's status row as of the day: the keys of ``status --format json``
     as its CSV spreads them (``tables.flat_values``), ``kind`` telling them apart, the other
@@ -423,7 +418,8 @@ def status_rows(ctx: Context, item: Item) -> Iterator[Row]:
         row, kind = build_kpi_row(kpi, item.path, ctx.as_of), "kpi"
     else:
         return
-    yield _status_row(_common(ctx, item, row), {**flat_values(row, kind), "kind": kind, "as_of": ctx.as_of})
+    values = {**flat_values(row, kind), "kind": kind, "as_of": ctx.as_of}
+    yield (*_common(ctx, item, row), *(values.get(name) for name in _STATUS_NAMES))
 
 
 def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:
