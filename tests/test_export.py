@@ -796,3 +796,56 @@ def test_the_writer_s_process_keeps_pyarrow_s_cloud_filesystems_out(tmp_path: Pa
         "[]",
         "system system",
     ]  # the system allocator, set before pyarrow loads
+
+
+def _spread(row: dict) -> dict:  # type: ignore[type-arg]
+    """A row of status's JSON with its list of quarters spread as the CSV and the export do."""
+    flat = dict(row)
+    for key, column in (("disbursed_by_quarter", "disbursed_q"), ("values_by_quarter", "value_q")):
+        flat.update(zip([f"{column}{i}" for i in range(1, 5)], flat.pop(key, [None] * 4), strict=True))
+    return flat
+
+
+def test_the_status_table_holds_every_key_of_status_json_with_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Projects and KPIs alike (a KPI's value_q1..q4 included), in NDJSON, SQLite and Parquet."""
+    root = with_format2(tmp_path / "city")
+    monkeypatch.chdir(root)
+    status = run("status", "--format", "json", "--as-of", "2022-10-31")
+    assert status.exit_code == 0, status.stderr
+    envelope = json.loads(status.stdout)
+    wanted = {(r["code"]): _spread(r) for r in envelope["projects"] + envelope["kpis"]}
+    assert wanted["5026-2001"]["value_q1"] == 20.5 and wanted["5026-2001"]["value_q2"] == 45.5
+    exported: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    run("export", "--format", "ndjson", "--output", "n", "--as-of", "2022-10-31")
+    exported["ndjson"] = _lines(root / "n" / "status.ndjson")
+    assert run("export", "--format", "sqlite", "--output", "s", "--as-of", "2022-10-31").exit_code == 0
+    cursor = sqlite3.connect(root / "s" / ex.SQLITE_FILE).execute("SELECT * FROM status")
+    names, scales = [d[0] for d in cursor.description], {c.name: c.scale for c in ex.columns_of("status")}
+    exported["sqlite"] = [  # decimals as integers of their smallest unit
+        {
+            k: Decimal(v).scaleb(-scales[k]) if scales[k] and v is not None else v
+            for k, v in zip(names, r, strict=True)
+        }
+        for r in cursor
+    ]
+    try:
+        import pyarrow.parquet as pq
+
+        assert run("export", "--format", "parquet", "--output", "p", "--as-of", "2022-10-31").exit_code == 0
+        exported["parquet"] = pq.read_table(root / "p" / "status").to_pylist()
+    except ImportError:
+        pass
+    for fmt, rows in exported.items():
+        assert {r["code"] for r in rows} == set(wanted), fmt
+        for row in rows:
+            for key, value in wanted[row["code"]].items():
+                got = row[key]
+                if isinstance(got, (Decimal, float)) and value is not None:
+                    got, value = Decimal(str(got)), Decimal(str(value))
+                elif fmt != "ndjson" and hasattr(got, "isoformat"):
+                    got = got.isoformat()
+                elif fmt == "sqlite" and isinstance(value, bool):
+                    got = bool(got)
+                assert got == value, (fmt, row["code"], key, got, value)

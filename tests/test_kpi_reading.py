@@ -199,11 +199,13 @@ def test_status_xlsx_of_kpis_keeps_each_evaluations_full_score(kr: Path) -> None
     assert "45 / 50" in _ok("status", AS_OF, "--kind", "kpi", "--lang", "en", "--wide")
 
 
-@pytest.mark.parametrize("agency, count", [("5026", 3), ("50260000", 3), ("๕๐๒๖๐๐๐๐", 3), ("50270000", 0)])
+@pytest.mark.parametrize(
+    "agency, count", [("01", 3), ("01000000", 3), ("๐๑๐๐๐๐๐๐", 3), ("5026", 0), ("50260000", 0)]
+)
 def test_an_agencys_code_selects_its_kpis(kr: Path, agency: str, count: int) -> None:
-    """`--agency 50260000`, the agency's code as its projects carry it, selects the KPIs coded
-    5026-, as `--agency 5026` does (a KPI's code carries the agency's first 4 digits): the 8
-    digits selected none, in status, summary and the quarterly sheet alike."""
+    """`--agency 01000000`, the agency's code as its projects carry it, selects the KPIs of its
+    projects' department (coded 5026-: summary counts them under 01000000), in status, summary
+    and the quarterly sheet alike."""
     kpis = json.loads(_ok("status", AS_OF, "--kind", "kpi", "--format", "json", "--agency", agency))["kpis"]
     assert len(kpis) == count
     summary = json.loads(_ok("summary", AS_OF, "--format", "json", "--agency", agency))
@@ -347,6 +349,40 @@ def test_a_filter_never_moves_a_kpi_to_another_agency(
     assert {g["key"]["agency"]: g["kpis"] for g in summary["groups"] if g["kpis"]} == {"50010000": 1}
 
 
+@pytest.mark.parametrize("args", [(), ("--fiscal-year", "2567")])
+def test_agency_selects_a_kpi_by_the_agency_summary_counts_it_under(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path, args: tuple[str, ...]
+) -> None:
+    """KPI 5026-0001's code names agency 50260000, its department is that of 50010000's project:
+    it is 50010000's in summary and on the site, so `--agency 5001` selects it, `--agency 5026`
+    does not (status, summary and the quarterly sheet selected it by its code's prefix). A KPI
+    of a department no project names is its code prefix's (5099)."""
+    folder = tmp_path / "records" / "2567"
+    (folder / "kpi").mkdir(parents=True)
+    for code, department in (("50010000-0001", "สำนักงานเขตพระนคร"), ("50260000-0001", "สำนักงานเขตดินแดง")):
+        (folder / f"{code}.toml").write_text(_PROJECT.format(code=code, department=department), "utf-8")
+    for code, department in (("5026-0001", "สำนักงานเขตพระนคร"), ("5099-0001", "ฝ่ายที่ไม่มีโครงการ")):
+        (folder / "kpi" / f"{code}.toml").write_text(_KPI.format(code=code, department=department), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    day = ("--as-of", "2024-06-30", *args)
+    groups = {
+        g["key"]["agency"]: g["kpis"] for g in json.loads(_ok("summary", *day, "--format", "json"))["groups"]
+    }
+    assert groups == {"50010000": 1, "50260000": 0, "5099": 1}
+    for agency, kpis in (("5001", ["5026-0001"]), ("50010000", ["5026-0001"]), ("5026", []), ("50260000", []),
+                         ("5099", ["5099-0001"]), ("50990000", ["5099-0001"]), ("เขตพระนคร", ["5026-0001"])):  # fmt: skip
+        status = json.loads(_ok("status", *day, "--format", "json", "--agency", agency))
+        assert [k["code"] for k in status["kpis"]] == kpis, agency
+        table = _ok("status", *day, "--agency", agency)
+        assert [code for code in ("5026-0001", "5099-0001") if code in table] == kpis, agency
+        summary = json.loads(_ok("summary", *day, "--format", "json", "--agency", agency))
+        assert summary["total"]["kpis"] == len(kpis) == groups.get(agency, len(kpis)), agency
+        assert run("sheet", "export", "--quarter", "3", "--fiscal-year", "2567", "--as-of", "2024-06-30",
+                   "--agency", agency, "--output", "q.csv").exit_code == 0  # fmt: skip
+        sheet = (tmp_path / "q.csv").read_text("utf-8-sig")
+        assert [code for code in ("5026-0001", "5099-0001") if f"\n{code}," in sheet] == kpis, agency
+
+
 @pytest.mark.parametrize("lang", ["th", "en"])
 @pytest.mark.parametrize("columns", ["80", "120"])
 def test_summary_table_shows_kpi_figures_and_fits(kr: Path, lang: str, columns: str) -> None:
@@ -457,7 +493,18 @@ def test_show_of_a_format2_project_adds_its_evaluations_and_budget_after_transfe
     assert "งบประมาณหลังปรับโอน" not in early and "ไตรมาสที่ 2 95.5000" not in early
     assert "สยป. ประเมินโครงการ : ไตรมาสที่ 1 100.0000" in early
     html = _ok("show", "01000000-2475", AS_OF, "--format", "html")
-    assert "งบประมาณหลังปรับโอน" in html and "สยป. ประเมินโครงการ : ไตรมาสที่ 2 95.5000" in html
+    assert "งบประมาณหลังปรับโอน" in html and "ไตรมาสที่ 2 95.5000" in html
+
+
+def test_the_html_form_prints_the_evaluations_where_the_text_form_does(kr: Path) -> None:
+    """One layout: under 1.1's budget used, before 1.2 and the reports, in both forms."""
+    marks = ("งบประมาณที่ใช้ไป", "งบประมาณหลังปรับโอน", "สยป. ประเมินโครงการ", "ไตรมาสที่ 1 100.0000",
+             "ไตรมาสที่ 2 95.5000", "1.2 หน่วยงานที่รับผิดชอบ", "2. รายงานความก้าวหน้า", "รายงานครั้งที่1 ")  # fmt: skip
+    for output_format in ("text", "html"):
+        form = _ok("show", "01000000-2475", AS_OF, "--format", output_format)
+        html = form.split("<body", 1)[-1].replace("รายงานครั้งที่1</span>", "รายงานครั้งที่1 ")
+        at = [html.find(mark) for mark in marks]
+        assert -1 not in at and at == sorted(at), (output_format, list(zip(marks, at, strict=True)))
 
 
 @pytest.mark.parametrize(

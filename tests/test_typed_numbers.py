@@ -5,16 +5,19 @@ the site alike. Money and a report's progress keep format 1's convention."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import tomli_w
+from hypothesis import given
+from hypothesis import strategies as st
 
 from projledger.core.config import Config
 from projledger.core.kpi_views import amount, score_pair, score_text
-from projledger.core.layout import render_record
+from projledger.core.layout import render_block, render_record
 from projledger.core.money import parse_decimal, quantize_money, typed_number
 from projledger.core.writing import (
     EvaluationInput,
@@ -26,6 +29,8 @@ from projledger.core.writing import (
     build_report,
     new_kpi_data,
 )
+
+from conftest import run
 
 AS_OF = date(2022, 10, 31)
 
@@ -142,3 +147,74 @@ def test_a_score_is_printed_without_trailing_zeros(value: Decimal | int, shown: 
 def test_a_score_pair() -> None:
     assert score_pair(Decimal("45.0"), 50) == "45 / 50"
     assert score_pair(None, 100) == "-"
+
+
+#: Decimals whose ``str()`` has an exponent (tomli-w writes ``str()``), and plain ones.
+EXPONENT_PRONE = (
+    "0.0000001",
+    "1E-7",
+    "1E+3",
+    "0E-10",
+    "1.5E+20",
+    "0.00",
+    "2419.97",
+    "-0",
+    "1234567890.123456",
+)
+
+
+def _number_text(text: str, key: str) -> str:
+    return next(line.split(" = ", 1)[1] for line in text.splitlines() if line.startswith(f"{key} = "))
+
+
+@pytest.mark.parametrize("typed", EXPONENT_PRONE)
+def test_the_layout_writes_every_decimal_without_an_exponent(typed: str) -> None:
+    """The one writer of records' numbers (``layout``): a value, a list's and a block's."""
+    value = Decimal(typed)
+    text = render_record({"format": 2, "kind": "kpi", "target": value, "plan": [value, 1]}, "#:schema x")
+    block = render_block("results", {"quarter": 1, "value": value})
+    for written in (_number_text(text, "target"), _number_text(block, "value"), _number_text(text, "plan")):
+        assert "e" not in written.lower(), written
+    assert tomllib.loads(text, parse_float=Decimal)["target"] == value
+    assert tomllib.loads(block, parse_float=Decimal)["results"][0]["value"] == value
+
+
+@given(st.decimals(allow_nan=False, allow_infinity=False, min_value=-(10**30), max_value=10**30))
+def test_any_decimal_is_written_positionally_and_read_back_equal(value: Decimal) -> None:
+    written = _number_text(render_block("results", {"value": value}), "value")
+    assert "e" not in written.lower() and Decimal(written) == value
+
+
+def test_every_writer_stores_a_tiny_or_round_figure_without_an_exponent(empty_repo: Path) -> None:
+    (empty_repo / "records" / "2565").mkdir()
+    kpi = ["5026-2001", "--name", "x", "--fiscal-year", "2565", "--department", "d", "--unit", "u"]
+    assert (
+        run("new", "--kind", "kpi", *kpi, "--target", "0.0000001", "--baseline", "0.00000010").exit_code == 0
+    )
+    assert (
+        run(
+            "add-result", "5026-2001", "--quarter", "1", "--value", "0.0000001", "--date", "2022-01-20"
+        ).exit_code
+        == 0
+    )
+    added = run(
+        "add-evaluation", "5026-2001", "--quarter", "1", "--score", "0.0000001", "--date", "2022-01-21"
+    )
+    assert added.exit_code == 0, added.stderr
+    project = ["50100000-0001", "--name", "x", "--fiscal-year", "2565", "--start", "2021-10-01",
+               "--end", "2022-09-30", "--budget", "1000", "--department", "d"]  # fmt: skip
+    assert run("new", *project).exit_code == 0
+    report = run("add-report", "50100000-0001", "--date", "2021-10-25", "--progress", "0.000000000001",
+                 "--disbursed", "0", "--note", "x")  # fmt: skip
+    assert report.exit_code == 0, report.stderr
+    kpi_text = (empty_repo / "records" / "2565" / "kpi" / "5026-2001.toml").read_text("utf-8")
+    project_text = (empty_repo / "records" / "2565" / "50100000-0001.toml").read_text("utf-8")
+    for text, key, value in [(kpi_text, "target", "0.0000001"), (kpi_text, "baseline", "0.00000010"),
+                             (kpi_text, "value", "0.0000001"), (kpi_text, "score", "0.0000001"),
+                             (project_text, "progress", "0.000000000001")]:  # fmt: skip
+        assert _number_text(text, key) == value, (key, text)
+    # fmt lays out a hand-written exponent positionally, the value unchanged
+    path = empty_repo / "records" / "2565" / "kpi" / "5026-2001.toml"
+    path.write_text(kpi_text.replace("target = 0.0000001", "target = 1.5e3"), "utf-8")
+    assert run("fmt", str(path)).exit_code == 0
+    assert _number_text(path.read_text("utf-8"), "target") == "1500.0"

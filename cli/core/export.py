@@ -165,6 +165,8 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("overdue", "int32"), _c("late", "bool"), _c("unit"), _c("target", FIGURE), _c("direction"),
         _c("latest_quarter", "int32"), _c("latest_value", FIGURE), _c("percent_of_target", MONEY),
         _c("met", "bool"), _c("latest_score", FIGURE), _c("latest_full_score", FIGURE),
+        _c("strategy_issue"), _c("number"), _c("category"), _c("level"), _c("value_q1", FIGURE),
+        _c("value_q2", FIGURE), _c("value_q3", FIGURE), _c("value_q4", FIGURE),
     ),
 }  # fmt: skip
 
@@ -399,35 +401,25 @@ def report_rows(ctx: Context, item: Item) -> Iterator[Row]:
 _STATUS_NAMES = tuple(c.name for c in TABLES["status"])
 
 
-def _status_row(common: Row, values: dict[str, Any]) -> Row:
-    """A row of ``status`` from its values by column name (a column a kind lacks is None)."""
-    return (*common, *(values.get(name) for name in _STATUS_NAMES))
-
-
 def status_rows(ctx: Context, item: Item) -> Iterator[Row]:
-    """A project's or a KPI's status row as of the day (the keys of ``status --format json``;
-    ``kind`` tells them apart, the other kind's columns None). The figures are those of
-    ``portfolio.build_row`` / ``portfolio.build_kpi_row``: one home for % of target and met."""
+    """A project's or a KPI's status row as of the day: the keys of ``status --format json``
+    as its CSV spreads them (``tables.flat_values``), ``kind`` telling them apart, the other
+    kind's columns None. The figures are those of ``portfolio.build_row`` /
+    ``portfolio.build_kpi_row``: one home for % of target and met."""
     from .portfolio import build_kpi_row, build_row
     from .status import compute_status
+    from .tables import flat_values
 
-    project = _project(item)
+    project, kpi = _project(item), _kpi(item)
+    row: Any
     if project is not None:
-        row = build_row(project, compute_status(project, ctx.as_of, ctx.config), item.path)
-        quarters = (*row.disbursed_by_quarter, None, None, None, None)[:4]
-        values = {name: getattr(row, name, None) for name in _STATUS_NAMES}
-        values.update(
-            zip(("disbursed_q1", "disbursed_q2", "disbursed_q3", "disbursed_q4"), quarters, strict=True)
-        )
-        values.update(kind="project", unit=None, target=None, direction=None)
-        yield _status_row(_common(ctx, item, row), values)
+        row, kind = build_row(project, compute_status(project, ctx.as_of, ctx.config), item.path), "project"
+    elif kpi is not None:
+        row, kind = build_kpi_row(kpi, item.path, ctx.as_of), "kpi"
+    else:
         return
-    kpi = _kpi(item)
-    if kpi is not None:
-        kpi_row = build_kpi_row(kpi, item.path, ctx.as_of)
-        values = {name: getattr(kpi_row, name, None) for name in _STATUS_NAMES}
-        values["kind"] = "kpi"
-        yield _status_row(_common(ctx, item, kpi_row), values)
+    values = {**flat_values(row, kind), "kind": kind, "as_of": ctx.as_of}
+    yield (*_common(ctx, item, row), *(values.get(name) for name in _STATUS_NAMES))
 
 
 def finding_rows(ctx: Context, item: Item) -> Iterator[Row]:

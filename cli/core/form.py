@@ -111,10 +111,10 @@ class Form:
     as_of: date
     as_of_be: str
     state: str
-    #: Format 2: the budget in force after transfers (งบประมาณหลังปรับโอน) when a revision is in
-    #: force on the day shown, else ""; and the lines of สยป.'s evaluations by then.
-    budget_in_force: str = ""
-    evaluations: tuple[str, ...] = ()
+    #: Format 2's fields under 1.1's budget used, as (label, value), in the order the text and the
+    #: HTML form both print them: the budget in force after transfers (งบประมาณหลังปรับโอน) when a
+    #: revision is in force on the day shown, then สยป.'s evaluations by then.
+    added: tuple[tuple[str, str], ...] = ()
 
     @property
     def certification(self) -> str:
@@ -155,6 +155,8 @@ def agency_line(project: Project) -> str:
 def build_form(project: Project, status: Status) -> Form:
     """The form as of ``status.as_of``: the reports filed by then, and the budget used then."""
     reports = project.reports_until(status.as_of)
+    revised = any(r.date <= status.as_of for r in project.budget_revisions)
+    evaluations = [e for e in project.evaluations if e.date <= status.as_of]
     return Form(
         title=FORM_TITLE,
         code=project.code,
@@ -176,13 +178,9 @@ def build_form(project: Project, status: Status) -> Form:
         as_of=status.as_of,
         as_of_be=format_be(status.as_of),
         state=status.state,
-        budget_in_force=format_money_form(status.budget)
-        if any(r.date <= status.as_of for r in project.budget_revisions)
-        else "",
-        evaluations=tuple(
-            f"{EVALUATION_LABEL} : ไตรมาสที่ {e.quarter} {e.score:.4f}"
-            for e in project.evaluations
-            if e.date <= status.as_of
+        added=(
+            *([(BUDGET_IN_FORCE_LABEL, f"{format_money_form(status.budget)} บาท")] if revised else []),
+            *((EVALUATION_LABEL, f"ไตรมาสที่ {e.quarter} {e.score:.4f}") for e in evaluations),
         ),
     )
 
@@ -223,8 +221,7 @@ def render_text(form: Form) -> str:
     out: list[str] = [PAGE_HEADER, "", SECTION_1, "", HEADING_11, ""]
     out += [
         *(field(key, header[key]) for key in HEADER_KEYS),
-        *([f"{BUDGET_IN_FORCE_LABEL} : {form.budget_in_force} บาท"] if form.budget_in_force else []),
-        *form.evaluations,
+        *(f"{name} : {value}" for name, value in form.added),
         "",
         HEADING_12,
         "",

@@ -11,8 +11,9 @@ Two things tomli-w would do that a record cannot have are taken out of its hands
 - a string holding ``\\r\\n`` would lose its ``\\r`` in a ``\"\"\"`` block; such a value is
   written on one line, escaped, so formatting never changes a value.
 
-Numbers keep their written value: tomli-w writes a ``Decimal`` as ``str(d)``, so
-``budget = 3540000.0`` stays ``3540000.0``. Money typed by a person is quantized to 0.01 before
+Numbers keep their written value and digits: ``budget = 3540000.0`` stays ``3540000.0``. A
+``Decimal`` is written positionally (``_Positional``), never with the exponent of its ``str()``,
+which tomli-w writes (``1E+3``, ``1E-7``). Money typed by a person is quantized to 0.01 before
 it gets here (``money.quantize_money``), never by the layout.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -247,7 +249,7 @@ def _table(table: Mapping[str, Any], name: str, *, inside_aot: bool) -> str:
         elif isinstance(value, list | tuple) and value and all(isinstance(v, Mapping) for v in value):
             tables.extend((key, item, True) for item in value)
         else:
-            literals.append((key, value))
+            literals.append((key, _positional(value)))
     out: list[str] = []
     if inside_aot or (name and (literals or not tables)):
         out.append(f"[[{name}]]\n" if inside_aot else f"[{name}]\n")
@@ -259,6 +261,21 @@ def _table(table: Mapping[str, Any], name: str, *, inside_aot: bool) -> str:
         part = _key(key)
         out.append(_table(value, f"{name}.{part}" if name else part, inside_aot=in_aot))
     return "".join(out)
+
+
+class _Positional(Decimal):
+    """A Decimal whose text, what tomli-w writes, has no exponent: ``0.0000001``, ``1000``."""
+
+    def __str__(self) -> str:
+        return format(self, "f")
+
+
+def _positional(value: Any) -> Any:
+    """``value``'s Decimals as ``_Positional``, but one past any figure (``1e999999999``: a
+    billion digits), kept as it is."""
+    if isinstance(value, Decimal) and value.is_finite() and abs(value.adjusted()) < 1000:
+        return _Positional(value)
+    return [_positional(v) for v in value] if isinstance(value, list | tuple) else value
 
 
 def _key(key: str) -> str:

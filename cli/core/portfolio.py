@@ -183,6 +183,12 @@ def join_department(agencies: dict[str, str], department: str, agency_code: str)
         agencies[department] = agency_code
 
 
+def kpi_agency(agencies: dict[str, str], kpi: KpiRow) -> str:
+    """The agency a KPI belongs to, by the departments ``join_department`` noted: what summary
+    groups it by, the site lists it under and ``--agency`` selects it by."""
+    return agencies.get(kpi.department, kpi.agency_code)
+
+
 def score_percent(score: Decimal | None, full: Decimal | None) -> Decimal | None:
     """A score as % of its full score; None without an evaluation."""
     return None if score is None or full is None or full == 0 else score * HUNDRED / full
@@ -537,6 +543,9 @@ class Filters:
     agencies: tuple[str, ...] = ()
     states: tuple[str, ...] = ()
     plan_statuses: tuple[str, ...] = ()
+    #: The agency of each department of the projects these filters saw (``join_department``):
+    #: every row passes them before a KPI is asked about (``kpi``), whether kept or not.
+    departments: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def fields(self) -> tuple[str, ...]:
         """The fields of a row these filters read."""
@@ -548,9 +557,11 @@ class Filters:
         )
 
     def __call__(self, row: ProjectRow) -> bool:
+        if self.agencies:
+            join_department(self.departments, row.department, row.agency_code)
         if self.fiscal_years and row.fiscal_year not in self.fiscal_years:
             return False
-        if self.agencies and not any(_agency_matches(row, a) for a in self.agencies):
+        if self.agencies and not any(_agency_matches(row.agency_code, row, a) for a in self.agencies):
             return False
         if self.states and row.state not in self.states:
             return False
@@ -563,17 +574,18 @@ class Filters:
             return False
         if self.fiscal_years and row.fiscal_year not in self.fiscal_years:
             return False
-        return not (self.agencies and not any(_agency_matches(row, a) for a in self.agencies))
+        agency = kpi_agency(self.departments, row)
+        return not (self.agencies and not any(_agency_matches(agency, row, a) for a in self.agencies))
 
 
-def _agency_matches(row: ProjectRow | KpiRow, wanted: str) -> bool:
-    """A code prefix (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``; ``50010000`` selects the
-    KPIs of ``5001-``, whose code carries the agency's first 4 digits) or words of the
-    department's name, whatever the spacing on either side (``สำนักงาน เขตพระนคร`` finds
-    ``สำนักงานเขตพระนคร``): blanks are left out of both before they are compared."""
+def _agency_matches(agency: str, row: ProjectRow | KpiRow, wanted: str) -> bool:
+    """A prefix of the row's ``agency`` code (``01`` or ``01000000``, Thai digits too: ``๕๐๑๐``;
+    ``50010000`` selects a KPI of no project's department by its code's 4 digits, ``5001-``) or
+    words of the department's name, whatever the spacing on either side (``สำนักงาน เขตพระนคร``
+    finds ``สำนักงานเขตพระนคร``): blanks are left out of both before they are compared."""
     wanted = _squeezed(ascii_digits(wanted))
     if wanted.isascii() and wanted.isdigit():
-        return row.agency_code.startswith(wanted[:4] if isinstance(row, KpiRow) else wanted)
+        return agency.startswith(wanted[:4] if len(agency) == 4 else wanted)
     return wanted in _squeezed(row.department)
 
 

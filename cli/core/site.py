@@ -73,6 +73,7 @@ from .portfolio import (
     QuarterPoint,
     Skipped,
     join_department,
+    kpi_agency,
     progress_by_month,
     quarter_points,
     result_known,
@@ -887,7 +888,7 @@ def _kpi_pages(
     by_agency: dict[str, list[int]] = {}
     for entry in sorted(kpis, key=lambda e: e.row.code):
         kpi_row = entry.row
-        agency = by_department.get(kpi_row.department, kpi_row.agency_code)
+        agency = kpi_agency(by_department, kpi_row)
         linked = {code: rows[by_code[code]] if code in by_code else None for code in entry.projects}
         own = _key(base, "kpi", kpi_row.path, entry.stamp)
         key = _key(own, [keys[by_code[c]] if c in by_code else None for c in entry.projects])

@@ -27,7 +27,7 @@ from .errors import InputError
 from .labels import DIMENSIONS as DIMENSIONS  # offered here, as before labels.py held it
 from .labels import PLAN_STATUSES, STATES, dimensions_problem
 from .money import ratio_percent
-from .portfolio import KpiRow, Presenter, ProjectRow, join_department
+from .portfolio import KpiRow, Presenter, ProjectRow, join_department, kpi_agency
 from .status import CLOSED_STATES
 
 #: The English key each dimension has in the JSON and CSV.
@@ -335,7 +335,7 @@ def summarise(
         total.add_kpi(kpi)
         if quarterly or not set(plain) <= {"agency", "fiscal-year"}:
             continue
-        agency = agency_of.get(kpi.department, kpi.agency_code)
+        agency = kpi_agency(agency_of, kpi)
         names.setdefault(agency, kpi.department)
         values = {"agency": agency, "fiscal-year": kpi.fiscal_year}
         key = tuple((KEYS[d], values[d]) for d in plain)

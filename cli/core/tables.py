@@ -242,24 +242,35 @@ KPI_CSV_KEYS = (
 )  # fmt: skip
 
 
-def _csv_with_quarters(rows: Iterable[Any], keys: Sequence[str], quarters: str, column: str) -> str:
-    """One line per row of ``keys``, the row's four values of ``quarters`` as ``<column>1``-``4``."""
+#: Each kind of row's flat keys, those of status's CSV and of the export's ``status`` table: the
+#: keys of status's JSON, its list of four quarters (the attribute named) spread as four keys.
+FLAT_KEYS = {
+    "project": (STATUS_CSV_KEYS, "disbursed_by_quarter", "disbursed_q"),
+    "kpi": (KPI_CSV_KEYS, "values_by_quarter", "value_q"),
+}
 
-    def record(row: Any) -> list[Any]:
-        values = {name: getattr(row, name, None) for name in keys}  # a quarter's: None unless given
-        values.update(zip([f"{column}{i}" for i in range(1, 5)], getattr(row, quarters), strict=False))
-        return [values[name] for name in keys]
 
-    return _write_csv(keys, (record(r) for r in rows))
+def flat_values(row: Any, kind: str) -> dict[str, Any]:
+    """A project's or a KPI's row by its flat keys (``FLAT_KEYS``), in their order; a blank
+    text (no number in the plan, no strategy issue) null, as the JSON has it."""
+    keys, quarters, column = FLAT_KEYS[kind]
+    values = {name: None if (value := getattr(row, name, None)) == "" else value for name in keys}
+    # the quarters the row has (a quarter's key is no attribute: None unless given)
+    values.update(zip([f"{column}{i}" for i in range(1, 5)], getattr(row, quarters), strict=False))
+    return values
+
+
+def _flat_csv(rows: Iterable[Any], kind: str) -> str:
+    return _write_csv(FLAT_KEYS[kind][0], (list(flat_values(r, kind).values()) for r in rows))
 
 
 def status_csv(rows: Iterable[ProjectRow]) -> str:
-    return _csv_with_quarters(rows, STATUS_CSV_KEYS, "disbursed_by_quarter", "disbursed_q")
+    return _flat_csv(rows, "project")
 
 
 def kpi_csv(rows: Iterable[KpiRow]) -> str:
     """status's CSV of KPIs: one line per KPI, ``KPI_CSV_KEYS``."""
-    return _csv_with_quarters(rows, KPI_CSV_KEYS, "values_by_quarter", "value_q")
+    return _flat_csv(rows, "kpi")
 
 
 #: What a summary's groups add of KPIs and evaluations (format 2).

@@ -109,7 +109,7 @@ def quarter_rows(
     wanted = Filters(fiscal_years=(fiscal_year,), agencies=filters.agencies)
     projects = list(filtered(rows([], config, as_of, shown=named, kpis=kpis, **options), wanted))
     found: list[dict[str, Any]] = []
-    for kpi in sorted((k for k in kpis if wanted(k)), key=lambda k: k.code):  # type: ignore[arg-type]
+    for kpi in sorted((k for k in kpis if wanted.kpi(k)), key=lambda k: k.code):
         found.append({
             "code": kpi.code, "record": "ตัวชี้วัด", "name": kpi.name, "unit": kpi.unit, "target": kpi.target,
             "so_far": _so_far(kpi.values_by_quarter), "fiscal_year": kpi.fiscal_year, "quarter": quarter,
