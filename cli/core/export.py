@@ -61,7 +61,7 @@ PART = "part-{:05d}.parquet"
 #: Row groups of a Parquet part file; the next group opens a new part. A Parquet writer keeps
 #: every row group's metadata (each column chunk's offsets and statistics) until its file
 #: closes, which grew the export by 0.8 MB a 1,000 records in one file per table; parts of 16
-#: groups (65,536 rows of reports, 21,840 of status) bound it, and are the layout Spark,
+#: groups (43,680 rows of reports, 16,384 of status) bound it, and are the layout Spark,
 #: DuckDB and Hive-style readers take (``read_parquet('exports/*/projects/*.parquet')``).
 PART_GROUPS = 16
 #: What the manifest says of the files' layout (version 2 changed Parquet's).
@@ -71,8 +71,8 @@ LAYOUTS = {
     "sqlite": f"one database, {SQLITE_FILE}, a table per table",
     "ndjson": "a file per table, <table>.ndjson",
 }
-#: Values (rows x columns) of a table's Parquet row group, gathered as Arrow arrays: 65,536
-#: (1,365 rows of status, 4,096 of reports; never under ``MIN_GROUP`` rows). Row groups of
+#: Values (rows x columns) of a table's Parquet row group, gathered as Arrow arrays: 32,768
+#: (2,730 rows of reports; never under ``MIN_GROUP`` rows: 1,024 of status). Row groups of
 #: 8,192 rows of every table held 25 MB more at 10,000 records while pyarrow encoded them.
 GROUP_VALUES = 1 << 15
 MIN_GROUP = 1024
