@@ -115,8 +115,9 @@ def find_by_code(code: str, config: Config) -> Path | None:
     return found[0] if found else None
 
 
-def resolve_record(code_or_path: str, config: Config) -> Path:
-    """A record named by code (looked up in the records folder) or by its path."""
+def resolve_record(code_or_path: str, config: Config, *, writing: bool = True) -> Path:
+    """A record named by code (looked up in the records folder) or by its path: to write, inside
+    the repository; to read only, as ``named_to_read`` takes it."""
     if is_record_code(code_or_path, config):
         path = find_by_code(code_or_path, config)
         if path is None:
@@ -132,6 +133,8 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
     if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
         if not path.is_file():
             raise NotFoundError(_("no record file at {path}").format(path=code_or_path))
+        if not writing:
+            return named_to_read(path, config)
         ensure_inside(path, config)  # what a command reads by name it may also write
         return path
     message = _(
@@ -302,6 +305,16 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
             yield _linked_file(str(path), config.root if here.is_relative_to(config.root) else here)
         else:
             yield Listed(str(path))
+
+
+def named_to_read(path: Path, config: Config) -> Path:
+    """A record file named by path, for a command that only reads it, under ``list_records``'
+    rule: a link never out of its tree, a path outside the repository read where it is. A
+    refusal is one line (exit 1)."""
+    for listed in list_records([path], config):
+        if listed.refused:
+            raise UnsafePathError(listed.refused, path=str(path))
+    return path
 
 
 def repeated_codes(paths: Iterable[PathT]) -> Iterator[tuple[PathT, PathT]]:
