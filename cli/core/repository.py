@@ -23,6 +23,8 @@ RECORD_SUFFIX = ".toml"
 LOOP = N_("a symbolic link loop (links that lead back to each other); it cannot be read; refused")
 DANGLING = N_("a symbolic link to nothing (its target does not exist); it cannot be read; refused")
 FOLDER_LOOP = N_("a link back to a folder already read (a loop); refused")
+FILE_OUT = N_("a link to a file outside the repository; refused")
+FOLDER_OUT = N_("a link to a folder outside the repository; refused")
 UNREADABLE = "unreadable-path"
 
 PathT = TypeVar("PathT", Path, str)
@@ -250,7 +252,7 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
             if target is None:
                 yield Listed(str(sub), refused=_(LOOP), rule=UNREADABLE)
             elif not target.is_relative_to(root):
-                yield Listed(str(sub), refused="a link to a folder outside the repository; refused")
+                yield Listed(str(sub), refused=_(FOLDER_OUT))
             elif target in walked or real_here.is_relative_to(target):
                 yield Listed(str(sub), refused=_(FOLDER_LOOP), rule=UNREADABLE)
             else:
@@ -281,7 +283,7 @@ def _linked_file(path_text: str, root: Path) -> Listed:
     if target is None:
         return Listed(path_text, refused=_(LOOP), rule=UNREADABLE)
     if not target.is_relative_to(root):
-        return Listed(path_text, refused="a link to a file outside the repository; refused")
+        return Listed(path_text, refused=_(FILE_OUT))
     if not target.exists():
         return Listed(path_text, refused=_(DANGLING), rule=UNREADABLE)
     return Listed(path_text)
