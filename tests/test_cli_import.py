@@ -300,6 +300,37 @@ def test_force_keeps_a_field_this_printout_lacks(
     assert _load(TARGET)["agency"][field] == value  # type: ignore[index]
 
 
+def test_force_over_a_format_2_record_keeps_its_format_and_what_the_form_cannot_show(
+    empty_repo: Path, tmp_path: Path
+) -> None:
+    """A format-2 project's form is the format-1 form plus lines import passes over (the budget
+    after transfers, the evaluations): re-importing its own printout over it keeps the record's
+    format, kind, budget revisions and evaluations, rather than a format-1 record that fails
+    validate for the format-2 keys it kept."""
+    TARGET.parent.mkdir(parents=True)
+    TARGET.write_text(SHIPPED.read_text("utf-8"), "utf-8")
+    assert run("migrate").exit_code == 0
+    revised = run(
+        "revise-budget", "01000000-2475", "--budget", "3,200,000", "--date", "15/03/2565", "--note", "1/2565"
+    )
+    assert revised.exit_code == 0, revised.stderr
+    scored = run(
+        "add-evaluation", "01000000-2475", "--quarter", "4", "--score", "100", "--date", "20/10/2565"
+    )
+    assert scored.exit_code == 0, scored.stderr
+    before = _load(TARGET)
+    printout = tmp_path / "form.txt"
+    assert run("show", "01000000-2475", "--output", str(printout)).exit_code == 0
+    result = run("--lang", "en", "import", str(printout), "--force")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "kept from the record what the printout cannot show: kind, budget_revisions, evaluations\n"
+        in result.stderr
+    )
+    assert _load(TARGET) == before
+    assert run("validate").exit_code == 0
+
+
 def test_force_over_a_record_with_nothing_extra_says_nothing_kept(empty_repo: Path) -> None:
     assert run("import", str(LEGACY_PRINTOUT)).exit_code == 0
     result = run("import", str(LEGACY_PRINTOUT), "--force")

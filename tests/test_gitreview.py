@@ -162,6 +162,23 @@ def test_a_bad_revision_gives_gits_one_line_message(git_repo: Path) -> None:
     assert str(caught.value) == "--since: bad revision 'no-such-branch'"
 
 
+@pytest.mark.parametrize("rev", ["HEAD^!", "HEAD^-", "HEAD^-1", "^HEAD"])
+def test_shorthands_git_reads_as_a_range_are_refused(git_repo: Path, rev: str) -> None:
+    """``git diff HEAD^!`` compares HEAD^ with HEAD, not with the working tree: the review would
+    name the last commit's records and miss what the clerk changed since (and ``^HEAD`` is no
+    revision to compare with at all)."""
+    (git_repo / PATH).write_text(TEXT + NEW_REPORT, "utf-8")
+    _git(git_repo, "commit", "-q", "-am", "april")
+    (git_repo / "records" / "2565" / "01000000-2476.toml").write_text(
+        TEXT.replace("2475", "2476") + "\n", "utf-8"
+    )
+    with pytest.raises(InputError, match="is not one git revision"):
+        changes_since(rev, git_repo / "records", git_repo)
+    assert [c.path for c in changes_since("HEAD^{commit}", git_repo / "records", git_repo)] == [
+        "records/2565/01000000-2476.toml"
+    ]
+
+
 def test_outside_a_git_repository(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not inside a git repository"):
         repository_root(tmp_path)

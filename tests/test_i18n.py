@@ -308,6 +308,21 @@ def test_thai_run_of_every_command_shows_no_english_message(walk_repo: Path, key
     assert not leaked, "\n".join(leaked)
 
 
+def test_a_link_out_of_the_repository_is_refused_in_thai(
+    walk_repo: Path, tmp_path_factory: pytest.TempPathFactory, keys: set[str]
+) -> None:
+    """The walk's refusal of a link leading out (a file, a folder) was English in a Thai run."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "x.toml").write_text("format = 1\n", "utf-8")
+    os.symlink(outside / "x.toml", walk_repo / "records" / "2565" / "01000000-9999.toml")
+    os.symlink(outside, walk_repo / "records" / "2566")
+    for args in (["validate"], ["status"], ["summary"]):
+        result = run(*args)
+        assert not leaks(result.stdout + result.stderr, keys), (args, result.stdout, result.stderr)
+        assert "ลิงก์ไปยังไฟล์นอกที่เก็บ" in result.stdout + result.stderr, args
+        assert "ลิงก์ไปยังโฟลเดอร์นอกที่เก็บ" in result.stdout + result.stderr, args
+
+
 def test_english_run_shows_no_thai_from_the_catalog(walk_repo: Path, keys: set[str]) -> None:
     from projledger.core.kinds import KINDS
     from projledger.core.schema import schema_text

@@ -62,6 +62,23 @@ def test_generated_config_parses_to_the_defaults_and_spells_out_every_setting(tm
     assert parse_config(tmp_path / "projledger.toml").repository_name == "bma-budget-office"
 
 
+def test_the_code_pattern_example_is_a_pattern_that_works(tmp_path: Path) -> None:
+    """The comment's example of a stricter code_pattern lost its braces to the f-string that
+    writes the file ('^5001[0-9]4-[0-9]4$' matches no code): an agency that copied it could
+    register nothing."""
+    text = scaffold("1.2.3")["projledger.toml"]
+    example = text.split("e.g. ", 1)[1].split(" for one district", 1)[0]
+    assert example == "'^5001[0-9]{4}-[0-9]{4}$'"
+    config = tmp_path / "projledger.toml"
+    config.write_text(
+        text.replace("code_pattern = '^[0-9]{8}-[0-9]{4,}$'", f"code_pattern = {example}"), "utf-8"
+    )
+    from projledger.core.repository import is_code
+
+    assert is_code("50011234-0001", parse_config(config))
+    assert not is_code("01000000-2475", parse_config(config))
+
+
 def test_every_setting_has_a_comment_above_it() -> None:
     lines = scaffold("1.2.3")["projledger.toml"].splitlines()
     for index, line in enumerate(lines):

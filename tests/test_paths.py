@@ -45,6 +45,42 @@ def test_link_to_a_folder_outside_the_repository_is_refused(
     assert "x.toml" not in result.stdout
 
 
+@pytest.mark.parametrize("command", ["status", "show"])
+def test_a_record_named_through_a_link_out_is_refused_by_the_reading_commands(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory, command: str
+) -> None:
+    """`status PATH` shows one project in detail: it read a link in the repository that leads to
+    a reviewer's file and printed that file's fields, where validate, summary and the walk
+    refuse it (README, Security: refused whether found by a walk, named by path or by code)."""
+    outside = tmp_path_factory.mktemp("outside") / "01000000-2475.toml"
+    outside.write_text(SHIPPED.read_text("utf-8").replace("คุณปริญดา", "SECRET"), "utf-8")
+    link = repo / "records" / "2566" / "01000000-2475.toml"
+    link.parent.mkdir()
+    os.symlink(outside, link)
+    result = run(command, "records/2566/01000000-2475.toml", "--as-of", AS_OF)
+    assert result.exit_code == 1, result.stdout
+    assert result.stderr == (
+        "projledger: records/2566/01000000-2475.toml: a link to a file outside the repository; refused\n"
+    )
+    assert "SECRET" not in result.stdout
+
+
+@pytest.mark.parametrize("command", ["status", "show", "validate"])
+def test_a_record_named_by_a_path_outside_is_read_where_it_is(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory, command: str
+) -> None:
+    """README, Security: a path you name yourself is read where it is (never rewritten): show
+    refused it as 'outside the repository', though it only reads, as status and validate do."""
+    outside = tmp_path_factory.mktemp("outside") / "2565" / "01000000-2475.toml"
+    outside.parent.mkdir()
+    outside.write_text(SHIPPED.read_text("utf-8"), "utf-8")
+    result = run(command, str(outside), "--as-of", AS_OF)
+    assert result.exit_code == 0, result.stderr
+    assert "outside" not in result.stderr
+    if command == "show":
+        assert result.stdout == run("show", "01000000-2475", "--as-of", AS_OF).stdout
+
+
 def test_link_inside_the_repository_is_followed(repo: Path) -> None:
     (repo / "archive").mkdir()
     os.rename(repo / "records" / "2565", repo / "archive" / "2565")

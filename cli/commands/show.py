@@ -49,7 +49,7 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
     config = current_config()
     plan = output_plan(output, config) if output is not None else None  # refused before any work
     day = as_of or today(config)
-    path = resolve_record(code_or_path, config)
+    path = resolve_record(code_or_path, config, writing=False)
     # Judged as of the run's day (as status does): --as-of only chooses what the form shows.
     result = check_file(path, config, today(config), shown_path(path))
     record = result.require_record(_("run projledger validate"))

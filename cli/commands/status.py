@@ -281,11 +281,12 @@ def show_detail(path: Path, config: Any, day: date, language: Lang) -> bool:
     from ..core.check import check_file
     from ..core.kpi import Kpi
     from ..core.portfolio import build_row, progress_by_month, quarter_points
+    from ..core.repository import named_to_read
     from ..core.status import compute_status
     from ..core.tables import detail_view
 
     shown = shown_path(path)
-    checked = check_file(path, config, today(config), shown)
+    checked = check_file(named_to_read(path, config), config, today(config), shown)
     if isinstance(checked.record, Kpi):
         return False
     project = checked.require_project(_("not a valid record: run projledger validate"))

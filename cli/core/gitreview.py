@@ -216,9 +216,23 @@ def check_rev(rev: str) -> str:
         or ":" in rev  # HEAD:path names a file, not a revision
         or ".." in rev  # a range: the working tree is always the other end
     ):
-        message = _("'{rev}' is not one git revision (a branch, a tag, a commit, HEAD~1...)")
-        raise InputError(message.format(rev=rev), field="--since")
+        raise _not_one(rev)
     return rev
+
+
+def _not_one(rev: str) -> InputError:
+    message = _("'{rev}' is not one git revision (a branch, a tag, a commit, HEAD~1...)")
+    return InputError(message.format(rev=rev), field="--since")
+
+
+def _one_object(rev: str, root: Path) -> str:
+    """The object ``rev`` names, resolved once for the whole review. A shorthand git reads as a
+    range (``HEAD^!``, ``HEAD^-``) or an exclusion (``^HEAD``) would have ``git diff`` compare
+    two commits and leave the working tree out, so it is refused like ``a..b``."""
+    names = os.fsdecode(_git(["rev-parse", rev, "--"], root)).split()[:-1]  # drop the "--"
+    if len(names) != 1 or names[0].startswith("^"):
+        raise _not_one(rev)
+    return names[0]
 
 
 def _split_z(raw: bytes) -> list[str]:
@@ -275,21 +289,14 @@ def _old_text(rev: str, path: str, root: Path) -> str:
 
 
 def _new_text(path: str, root: Path) -> str:
-    """The working copy of a record; a link out of the repository is refused, never read, and
-    so is a link that loops or leads to nothing."""
-    from .repository import DANGLING, LOOP
+    """The working copy of a record, under the walk's rule for a link (``linked_file``): one
+    out of the repository, one that loops or leads to nothing is refused, never read."""
+    from .repository import linked_file
 
-    file = root / path
-    target = real(file)
-    if target is None:
-        raise RecordError(_(LOOP), rule="unreadable-path", path=path)
-    if not target.is_relative_to(root):
-        raise RecordError(
-            _("a link to a file outside the repository; refused"), rule="unsafe-path", path=path
-        )
-    if not target.exists():
-        raise RecordError(_(DANGLING), rule="unreadable-path", path=path)
-    return _text_of(read_record_bytes(file), path)
+    listed = linked_file(str(root / path), root)
+    if listed.refused:
+        raise RecordError(listed.refused, rule=listed.rule, path=path)
+    return _text_of(read_record_bytes(root / path), path)
 
 
 def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
@@ -301,6 +308,7 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
         text = _("the records folder {folder} is outside the git repository {root}")
         raise InputError(text.format(folder=records_dir, root=root), field="--since")
     records = folder.relative_to(root).as_posix() or "."
+    rev = _one_object(rev, root)
     changes = []
     for kind, path, old_path in _changed_paths(rev, records, root):
         before = after = None

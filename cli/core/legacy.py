@@ -454,7 +454,7 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
 #: schema gains that the form does not print) is kept from the record an import replaces.
 PRINTOUT_FIELDS = frozenset(
     (
-        "format", "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget",
+        "code", "name", "plan_ref", "fiscal_year", "start", "end", "budget",
         "agency.department", "agency.division", "agency.unit", "agency.owner", "agency.coordinator",
         "details.rationale", "details.objectives", "details.targets",
         *(f"strategy.{key}" for key, _ in STRATEGY_LABELS),
@@ -484,10 +484,13 @@ def merge_into_record(imported: dict[str, Any], record: Document, *, keep_report
     kept: list[str] = []
     for key, value in canonical_data(record.data).items():  # named in the record's own order
         # A field this printout does not show (one the form cannot show, or one this printout
-        # lacks or left out as illegible) is kept as the record has it, never dropped.
-        if key == "reports" or (key in PRINTOUT_FIELDS and key in data):
+        # lacks or left out as illegible) is kept as the record has it, never dropped. The
+        # format too, unnamed: a format-2 form is format 1's plus lines the import passes over.
+        if key == "format":
+            data[key] = value
+        elif key == "reports" or (key in PRINTOUT_FIELDS and key in data):
             continue
-        if isinstance(value, dict) and any(name.startswith(f"{key}.") for name in PRINTOUT_FIELDS):
+        elif isinstance(value, dict) and any(name.startswith(f"{key}.") for name in PRINTOUT_FIELDS):
             given = data.get(key)
             shown: dict[str, Any] = given if isinstance(given, dict) else {}
             for sub, sub_value in value.items():

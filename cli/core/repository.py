@@ -23,6 +23,8 @@ RECORD_SUFFIX = ".toml"
 LOOP = N_("a symbolic link loop (links that lead back to each other); it cannot be read; refused")
 DANGLING = N_("a symbolic link to nothing (its target does not exist); it cannot be read; refused")
 FOLDER_LOOP = N_("a link back to a folder already read (a loop); refused")
+FILE_OUT = N_("a link to a file outside the repository; refused")
+FOLDER_OUT = N_("a link to a folder outside the repository; refused")
 UNREADABLE = "unreadable-path"
 
 PathT = TypeVar("PathT", Path, str)
@@ -115,8 +117,9 @@ def find_by_code(code: str, config: Config) -> Path | None:
     return found[0] if found else None
 
 
-def resolve_record(code_or_path: str, config: Config) -> Path:
-    """A record named by code (looked up in the records folder) or by its path."""
+def resolve_record(code_or_path: str, config: Config, *, writing: bool = True) -> Path:
+    """A record named by code (looked up in the records folder) or by its path: to write, inside
+    the repository; to read only, as ``named_to_read`` takes it."""
     if is_record_code(code_or_path, config):
         path = find_by_code(code_or_path, config)
         if path is None:
@@ -132,6 +135,8 @@ def resolve_record(code_or_path: str, config: Config) -> Path:
     if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
         if not path.is_file():
             raise NotFoundError(_("no record file at {path}").format(path=code_or_path))
+        if not writing:
+            return named_to_read(path, config)
         ensure_inside(path, config)  # what a command reads by name it may also write
         return path
     message = _(
@@ -247,7 +252,7 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
             if target is None:
                 yield Listed(str(sub), refused=_(LOOP), rule=UNREADABLE)
             elif not target.is_relative_to(root):
-                yield Listed(str(sub), refused="a link to a folder outside the repository; refused")
+                yield Listed(str(sub), refused=_(FOLDER_OUT))
             elif target in walked or real_here.is_relative_to(target):
                 yield Listed(str(sub), refused=_(FOLDER_LOOP), rule=UNREADABLE)
             else:
@@ -266,19 +271,19 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
         if not entry.is_symlink():
             yield Listed(base + name, entry=True)
         else:
-            yield _linked_file(base + name, root)
+            yield linked_file(base + name, root)
     for name in subfolders:
         yield from _walk(os.path.join(top, name), root, walked)
 
 
-def _linked_file(path_text: str, root: Path) -> Listed:
+def linked_file(path_text: str, root: Path) -> Listed:
     """A link to a file, found by a walk or named: followed only inside ``root`` and only when it
     leads somewhere (a loop or a link to nothing is a finding on the link, never an error)."""
     target = real(Path(path_text))
     if target is None:
         return Listed(path_text, refused=_(LOOP), rule=UNREADABLE)
     if not target.is_relative_to(root):
-        return Listed(path_text, refused="a link to a file outside the repository; refused")
+        return Listed(path_text, refused=_(FILE_OUT))
     if not target.exists():
         return Listed(path_text, refused=_(DANGLING), rule=UNREADABLE)
     return Listed(path_text)
@@ -299,9 +304,19 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
             yield from walk_records(path, root)
         elif path.is_symlink():  # a link given by name obeys the walk's rule: never out of its tree
             here = real(path.parent) or target.parent
-            yield _linked_file(str(path), config.root if here.is_relative_to(config.root) else here)
+            yield linked_file(str(path), config.root if here.is_relative_to(config.root) else here)
         else:
             yield Listed(str(path))
+
+
+def named_to_read(path: Path, config: Config) -> Path:
+    """A record file named by path, for a command that only reads it, under ``list_records``'
+    rule: a link never out of its tree, a path outside the repository read where it is. A
+    refusal is one line (exit 1)."""
+    for listed in list_records([path], config):
+        if listed.refused:
+            raise UnsafePathError(listed.refused, path=str(path))
+    return path
 
 
 def repeated_codes(paths: Iterable[PathT]) -> Iterator[tuple[PathT, PathT]]:

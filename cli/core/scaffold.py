@@ -53,7 +53,7 @@ timezone = "{DEFAULT_TIMEZONE}"
 
 # What this repository's project codes look like (a regular expression). Codes always have
 # the form of the schema (8 digits, a hyphen, 4 or more digits: 01000000-2475); a pattern
-# here can only be stricter, e.g. '^5001[0-9]{4}-[0-9]{4}$' for one district's projects.
+# here can only be stricter, e.g. '^5001[0-9]{{4}}-[0-9]{{4}}$' for one district's projects.
 code_pattern = '{DEFAULT_CODE_PATTERN}'
 
 # The repository's name, carried by every row of `projledger export` so that the exports of
