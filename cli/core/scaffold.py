@@ -76,8 +76,6 @@ GITIGNORE = """\
 .*.tmp
 # The static site built by `projledger site`.
 _site/
-# projledger's cache of computed results.
-.projledger-cache/
 # Lock files of spreadsheets open in Excel or LibreOffice.
 ~$*
 .~lock.*#
@@ -221,8 +219,7 @@ INSTALL_STEP = f"""\
 SITE_JOB = """\
 
   # Publishes the portfolio as a static website on GitHub Pages after every push to the
-  # default branch. Needs the `projledger site` command (projledger's site issue) and
-  # Pages enabled with "GitHub Actions" as the source.
+  # default branch (`projledger site`). Needs Pages enabled with "GitHub Actions" as the source.
   site:
     needs: check
     if: github.event_name == 'push' && github.ref == format('refs/heads/{0}', github.event.repository.default_branch)
