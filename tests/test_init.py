@@ -158,7 +158,7 @@ def test_workflow_runs_validate_and_fmt_check() -> None:
     assert with_site.startswith(text)
     assert "run: projledger site --output _site --with-export sqlite" in with_site
     assert "actions/deploy-pages" in with_site
-    assert "Needs Pages enabled with \"GitHub Actions\" as the source" in with_site
+    assert 'Needs Pages enabled with "GitHub Actions" as the source' in with_site
 
 
 def test_workflow_is_valid_yaml_when_yaml_is_available() -> None:
