@@ -389,3 +389,22 @@ def test_a_terminal_that_cannot_show_thai_gets_escapes_not_a_crash(hostile_repo:
         assert done.returncode in (0, 1), (args, done.stderr[-300:])
         assert b"internal error" not in done.stderr
         assert b"\x1b" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("show", CODE, "--format", "html", "--as-of", AS_OF), ("status", "--format", "xlsx", "--as-of", AS_OF),
+     ("summary", "--format", "xlsx", "--as-of", AS_OF), ("sheet", "export", "--month", "2023-12")],
+)  # fmt: skip
+def test_an_output_file_named_with_controls_is_named_safely(
+    hostile_repo: Path, args: tuple[str, ...]
+) -> None:
+    """The file a person names (--output) is written under that very name, and the line that
+    says so shows the name's controls as escapes (every line of projledger's own goes through
+    ``say``): a name holding ESC does not drive the terminal of the one who typed it."""
+    name = "out\x1b]0;pwned\x07\x1b[2J\u202e" + (".html" if args[0] == "show" else ".xlsx")
+    result = run(*args, "--output", name)
+    assert result.exit_code == 0, result.stderr
+    assert (hostile_repo / name).is_file()
+    assert_safe(result, args)
+    assert "wrote" in result.stderr and "\\x1b" in result.stderr

@@ -14,7 +14,7 @@ import click
 from ..core.i18n import N_, _, language, os_problem
 from ..core.labels import PLAN_STATUSES, TARGET_STATUSES, label
 from ..core.money import format_percent, format_signed
-from ..core.text import one_line, printable
+from ..core.text import printable
 from .options import (
     DAY,
     MONEY,
@@ -198,7 +198,7 @@ def append_to(code_or_path: str, append: Change, values_of: Callable[[date], Any
     update(path, change, config.records_dir)
     written = outcome[-1]
     if written.rewritten:
-        say(f"{one_line(shown)}: {one_line(written.rewritten)}")
+        say(f"{shown}: {written.rewritten}")
     echo_findings(written.warnings)
     click.echo(printable(written.block), nl=False)
     return Appended(written, config, as_of)

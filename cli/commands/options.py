@@ -285,14 +285,15 @@ def reading_config(paths_given: bool, paths: Sequence[Path] = ()) -> Config:
     config = current_config()
     note = named_folders_expected(list(paths), config) if paths_given else records_expected(config)
     if note is not None:
-        say(one_line(note))
+        say(note)
     warn_cache_among_records(config)
     return config
 
 
 def say(text: str) -> None:
-    """One line of projledger's own on stderr: a note, a warning, what was written."""
-    click.echo(f"projledger: {text}", err=True)
+    """One line of projledger's own on stderr: a note, a warning, what was written; printable
+    whatever the paths and texts it names hold (a file name holding ESC would drive the terminal)."""
+    click.echo(f"projledger: {one_line(text)}", err=True)
 
 
 def warn_cache_among_records(config: Config) -> None:
@@ -301,7 +302,7 @@ def warn_cache_among_records(config: Config) -> None:
 
     warning = cache_among_records(os.environ, config)
     if warning is not None:
-        say(one_line(warning))
+        say(warning)
 
 
 def shown_path(path: Path) -> str:

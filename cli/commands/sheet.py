@@ -159,7 +159,7 @@ def export(
     shown = shown_path(output)
     if new_sheet:
         write_sheet(plan, "new", [], shown)
-        say(_("wrote an empty registration sheet to {path}").format(path=one_line(shown)))
+        say(_("wrote an empty registration sheet to {path}").format(path=shown))
         return
     config = reading_config(False)  # no record where records were expected: an error, as status
     day = as_of or today(config)
@@ -182,21 +182,21 @@ def export(
         path, reason = skipped.files[0]
         more = _(" and {count} more").format(count=len(skipped) - 1) if len(skipped) > 1 else ""
         text = _("left out records that are not valid: {path} ({reason}){more}; see projledger validate")
-        say(text.format(path=one_line(path), reason=one_line(reason), more=more))
+        say(text.format(path=path, reason=reason, more=more))
     if quarter is not None:
         text = ngettext(
             "wrote {n} row for quarter {q} of fiscal year {fy} to {file}",
             "wrote {n} rows for quarter {q} of fiscal year {fy} to {file}",
             len(lines),
         )
-        say(text.format(n=len(lines), q=quarter, fy=fy, file=one_line(shown)))
+        say(text.format(n=len(lines), q=quarter, fy=fy, file=shown))
         return
     text = ngettext(
         "wrote {count} row due for {month} to {path}",
         "wrote {count} rows due for {month} to {path}",
         len(lines),
     )
-    say(text.format(count=len(lines), month=format_month_be(year, number), path=one_line(shown)))
+    say(text.format(count=len(lines), month=format_month_be(year, number), path=shown))
 
 
 @sheet.command(
@@ -255,18 +255,18 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
             for block in change.blocks:
                 click.echo(printable(block).rstrip("\n") + "\n")
             for note in change.rewritten:
-                say(f"{one_line(change.shown)}: {one_line(note)} " + _("(dry run)"))
+                say(f"{change.shown}: {note} " + _("(dry run)"))
     elif failed and not partial:
         appended = 0
     else:
         outcome = write_plan(plan, partial=partial)
         for change, error in outcome.failed:
-            say(one_line(str(error)))
+            say(str(error))
             failed = sorted({*failed, *change.rows})
         appended = sum(len(change.rows) for change in outcome.written)
         for change in outcome.written:
             for note in change.rewritten:
-                say(f"{one_line(change.shown)}: {one_line(note)}")
+                say(f"{change.shown}: {note}")
             count = len(change.rows)
             if kind == "new":
                 done = ngettext("{count} new record (row {rows})", "{count} new records (rows {rows})", count)

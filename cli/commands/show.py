@@ -9,7 +9,16 @@ import click
 
 from ..core.i18n import N_, _
 from ..core.kinds import show_formats
-from .options import OutputPath, as_of_option, current_config, format_option, output_plan, shown_path, today
+from .options import (
+    OutputPath,
+    as_of_option,
+    current_config,
+    format_option,
+    output_plan,
+    say,
+    shown_path,
+    today,
+)
 
 
 @click.command(
@@ -65,4 +74,4 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
         from ..core.outputs import write_output
 
         write_output(plan, content.encode("utf-8"))
-        click.echo(_("wrote {path}").format(path=output), err=True)
+        say(_("wrote {path}").format(path=output))
