@@ -100,6 +100,7 @@ def test_two_printouts_in_one_file_are_refused_at_the_second(empty_repo: Path, t
     result = run("import", "both.txt")
     assert result.exit_code == 1
     assert f"both.txt:{line}: " in result.stderr and "two printouts" in result.stderr
+    assert "'1. ชื่อโครงการและหน่วยงานที่รับผิดชอบโครงการ'" in result.stderr  # quoted whole, not cut mid-word
     assert not (empty_repo / "records" / "2565").exists()
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -408,3 +409,20 @@ def test_an_output_file_named_with_controls_is_named_safely(
     assert (hostile_repo / name).is_file()
     assert_safe(result, args)
     assert "wrote" in result.stderr and "\\x1b" in result.stderr
+
+
+def test_an_excerpt_never_cuts_a_thai_mark_from_its_letter() -> None:
+    """Messages quote a line of a printout or a cell in part: a short text whole; a long one cut
+    after whole letters (a vowel or tone mark above or below stays with its letter) and marked
+    as cut, never a mark left dangling at the end of a message."""
+    from projledger.core.text import excerpt
+
+    assert excerpt("โครงการ", 40) == "โครงการ"
+    assert excerpt("โครงการก่อสร้าง", 10) == "โครงการก่อ…"  # the 10th letter's tone mark kept with it
+    assert excerpt("ปีงบประมาณ", 1) == "ปี…"
+    assert excerpt("ab cd", 3) == "ab…"
+    name = "การพัฒนาคุณภาพชีวิตผู้สูงอายุ"
+    for limit in range(1, len(name)):
+        kept = excerpt(name, limit).removesuffix("…")
+        assert name.startswith(kept) and len(kept) >= limit
+        assert kept == name or unicodedata.category(name[len(kept)]) != "Mn"  # a letter follows the cut

@@ -48,7 +48,7 @@ from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_T
 from .layout import KPI_ROW_ORDER, given
 from .legacy import PAGE_FOOTER, Imported, fuzzy_choice
 from .money import NumberInputError, parse_decimal, typed_number
-from .text import printed_text
+from .text import excerpt, printed_text
 
 #: A number as the page prints it: ``int`` when whole without a point (``100``), else the exact
 #: ``Decimal`` (``45.00``).
@@ -215,7 +215,7 @@ class _Page:
                 self.fields[last] += " " + text  # a wrapped value
             elif _SPACES.sub("", text) != KPI_PAGE_TITLE:
                 message = _("text outside any field of the page, skipped: {text}")
-                self.warn(number, "", message.format(text=text[:60]))
+                self.warn(number, "", message.format(text=excerpt(text, 60)))
 
     # --- one kind of line each ----------------------------------------------------------------
 
@@ -238,7 +238,9 @@ class _Page:
         if key in self.fields:
             if self.fields[key] != value:
                 self.warn(
-                    number, key, _("a second, different value '{value}' is ignored").format(value=value[:40])
+                    number,
+                    key,
+                    _("a second, different value '{value}' is ignored").format(value=excerpt(value, 40)),
                 )
             return None
         self.fields[key], self.lines_of[key] = value, number
@@ -278,7 +280,7 @@ class _Page:
             raise self.refuse(number, "name", _(
                 "a second name and code ({text}): the file holds two KPI pages (or one twice); save each "
                 "page in a file of its own; nothing was written"
-            ).format(text=text[:60]))  # fmt: skip
+            ).format(text=excerpt(text, 60)))  # fmt: skip
         if _PLAN_NUMBER.match(ascii_digits(text)):
             self.name_block = []
         self.name_block.append((number, text))

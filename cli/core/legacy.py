@@ -74,7 +74,7 @@ from .labels import (
 from .layout import canonical_data, given
 from .money import NumberInputError, parse_money, parse_percent
 from .record import Document
-from .text import NotUtf8Error, printed_text, utf8_text
+from .text import NotUtf8Error, excerpt, printed_text, utf8_text
 
 MAX_INPUT_BYTES = 1024 * 1024
 
@@ -354,7 +354,7 @@ class _Reader:
                     "the heading '{text}' comes a second time: the file holds two printouts (or one "
                     "twice); save each printout in a file of its own; nothing was written"
                 )
-                raise InputError(message.format(text=text[:40]), path=self.source, line=number)
+                raise InputError(message.format(text=excerpt(text, 60)), path=self.source, line=number)
             if section == "end":
                 continue
             if heading is not None:
@@ -386,7 +386,7 @@ class _Reader:
                 self.item_line(number, "objectives" if section == "1.4" else "targets", text, blank_before)
             else:
                 message = _("text outside any field of the form, skipped: {text}")
-                self.warn(number, "", message.format(text=text[:60]))
+                self.warn(number, "", message.format(text=excerpt(text, 60)))
 
     def field_line(self, number: int, text: str, exact_only: bool) -> str | None:
         match = _FIELD.match(text)
@@ -402,7 +402,7 @@ class _Reader:
         if key in self.fields:
             if _norm(self.fields[key]) != _norm(value):
                 message = _("a second, different value '{value}' is ignored")
-                self.warn(number, key, message.format(value=value[:40]))
+                self.warn(number, key, message.format(value=excerpt(value, 40)))
             return None
         self.fields[key] = value
         self.field_lines[key] = number
@@ -418,7 +418,7 @@ class _Reader:
             items[-1] += joiner + text
         else:
             message = _("text before the first numbered item, skipped: {text}")
-            self.warn(number, f"details.{kind}", message.format(text=text[:60]))
+            self.warn(number, f"details.{kind}", message.format(text=excerpt(text, 60)))
 
 
 def parse_printout(text: str, source: str = "<printout>") -> Imported:
@@ -642,7 +642,7 @@ def _reports(reader: _Reader) -> tuple[list[dict[str, Any]], tuple[LeftOut, ...]
     lead = text[: tokens[0][0]] if tokens else text
     if lead.strip(" \t\n:"):
         message = _("text before the first report, skipped: {text}")
-        reader.warn(line_at(0), "reports", message.format(text=lead.strip()[:60]))
+        reader.warn(line_at(0), "reports", message.format(text=excerpt(lead.strip(), 60)))
     for index, (start, end, kind, match) in enumerate(tokens):
         seg_end = tokens[index + 1][0] if index + 1 < len(tokens) else len(text)
         segment, ascii_segment = text[end:seg_end], ascii_text[end:seg_end]
@@ -745,7 +745,7 @@ def _one_status(reader: _Reader, current: _Report, piece: str, line: int) -> Non
         value, fuzzy = fuzzy_choice(piece, choices)
     if value is None:
         message = _("'{piece}' is not a status of the form; left out")
-        reader.warn(line, where, message.format(piece=piece[:40]))
+        reader.warn(line, where, message.format(piece=excerpt(piece, 40)))
         return
     key = (
         "plan_status" if value in PLAN_STATUSES else "target_status" if value in TARGET_STATUSES else "event"

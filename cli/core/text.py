@@ -32,6 +32,14 @@ def printable(text: str, *, keep_newlines: bool = True) -> str:
     return cleaned if keep_newlines else cleaned.replace("\n", " ")
 
 
+def excerpt(text: str, limit: int) -> str:
+    """``text`` as a message quotes it: whole when it is short, else its first ``limit``
+    characters and an ellipsis, never a Thai vowel or tone mark cut from its letter."""
+    while limit < len(text) and unicodedata.category(text[limit]) == "Mn":
+        limit += 1
+    return text if len(text) <= limit else text[:limit].rstrip() + "…"
+
+
 def one_line(text: str) -> str:
     """Printable and on one line (wrapped notes joined with spaces)."""
     return " ".join(printable(text).split())
