@@ -106,6 +106,9 @@ def test_a_format_taken_is_not_taken_again() -> None:
         ({"format": "1"}, "format", "format '1' is not a record format"),
         ({"format": True}, "format", "format true is not a record format"),
         ({"code": "x"}, "format", "the required key 'format' is missing (write format = 1)"),
+        # a record naming its kind is of the format whose records do: a KPI is never format 1
+        ({"code": "5011-2003", "kind": "kpi"}, "format", "the required key 'format' is missing (write format = 2)"),
+        ({"kind": "project"}, "format", "the required key 'format' is missing (write format = 2)"),
     ],
 )  # fmt: skip
 def test_the_format_verdict_comes_from_the_registry(

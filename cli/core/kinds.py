@@ -168,7 +168,9 @@ def record_problem(data: dict[str, Any]) -> tuple[str, str] | None:
             "format {version} is not a record format this version of projledger reads (it reads {known})"
         ).format(version=_spelled(version), known=known)
     missing = _("the required key 'format' is missing (write format = {format})")
-    return "format", missing.format(format=formats[0])
+    # a record that names its kind is of a format whose records do (format 2); else the first
+    named = [kind.format for kind in KINDS.values() if kind.named] if "kind" in data else []
+    return "format", missing.format(format=min(named, default=formats[0]))
 
 
 def format_problem(data: dict[str, Any]) -> str | None:
