@@ -184,6 +184,15 @@ def test_note_from_stdin_is_stored_nfc_and_trimmed(reported: Path) -> None:
     assert reported.read_text("utf-8").endswith('note = """\nCafé ทำแล้ว\n\nวรรคสอง"""\n')
 
 
+def test_a_note_with_windows_line_ends_is_stored_with_newlines(reported: Path) -> None:
+    Path("note.txt").write_bytes("งานดิน\r\nงานฐานราก\r\n".encode())
+    assert add(CODE, "--date", "20/11/2567", "--progress", "10", "--note-file", "note.txt").exit_code == 0
+    assert add(CODE, "--date", "21/11/2567", "--progress", "11", "--note", "เสา\rคาน").exit_code == 0
+    text = reported.read_text("utf-8")
+    assert "\\r" not in text and "\r" not in text  # was note = "งานดิน\r\nงานฐานราก", shown as \x0d
+    assert 'note = """\nงานดิน\nงานฐานราก"""\n' in text and text.endswith('note = """\nเสา\nคาน"""\n')
+
+
 NOTE = "ติดตั้งเสาไฟฟ้าแล้วเสร็จ ๕๐ ต้น\n"
 NOT_UTF8 = [
     (
@@ -382,7 +391,8 @@ def test_any_note_is_stored_exactly_after_every_earlier_byte(note: str, crlf: bo
     written = append_report(raw, path, values, config, date(2026, 1, 1), "r.toml")
     assert written.content.startswith(raw)
     data = tomli.loads(written.content.decode("utf-8"), parse_float=Decimal)
-    assert data["reports"][-1]["note"] == unicodedata.normalize("NFC", note).strip()
+    stored = unicodedata.normalize("NFC", note).replace("\r\n", "\n").replace("\r", "\n").strip()
+    assert data["reports"][-1]["note"] == stored
     assert data["reports"][-1]["no"] == 13
     if crlf:
         assert b"\n" not in written.content.replace(b"\r\n", b"")

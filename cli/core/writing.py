@@ -522,5 +522,6 @@ def _warnings(result: FileResult, prefix: str) -> tuple[Finding, ...]:
 
 
 def _text(value: str) -> str:
-    """Typed text as stored: NFC, without the blanks around it."""
-    return nfc(value).strip()
+    """Typed text as stored: NFC, "\n" line ends (a note file saved on Windows has "\r\n"), without
+    the blanks around it."""
+    return nfc(value).replace("\r\n", "\n").replace("\r", "\n").strip()
