@@ -163,6 +163,19 @@ def test_a_result_out_of_quarter_order_is_refused_by_its_rule(agency: Path) -> N
     assert kpi_path(agency).read_bytes() == before
 
 
+def test_a_quarters_first_and_last_day_are_worded_as_the_clerk_typed_dates(agency: Path) -> None:
+    """result-early, result-late and evaluation-early wrote the quarter's start or end in BE beside
+    an ISO date typed: ``dated 2021-12-20, before the quarter started on 01/01/2565``."""
+    for typed, start in (("2021-12-20", "2022-01-01"), ("20/12/2564", "01/01/2565")):
+        early = run("add-result", KPI, "--quarter", "2", "--value", "5", "--date", typed)
+        assert f"dated {typed}, before the quarter started on {start};" in early.stderr
+    for quarter, typed, end in (("1", "2022-02-15", "2021-12-31"), ("3", "15/08/2565", "30/06/2565")):
+        late = run("add-result", KPI, "--quarter", quarter, "--value", "5", "--date", typed)
+        assert f"dated {typed}, more than 30 days after the quarter ended on {end}\n" in late.stderr
+        soon = run("add-evaluation", KPI, "--quarter", quarter, "--score", "5", "--date", end)
+        assert f"dated {end}, before the quarter ended on {end}\n" in soon.stderr
+
+
 def test_a_result_for_a_project_is_refused_naming_the_kind_line(agency: Path) -> None:
     before = project_path(agency).read_bytes()
     result = run("add-result", PROJECT, "--quarter", "1", "--value", "5")

@@ -15,7 +15,7 @@ from itertools import chain, pairwise
 from pathlib import PurePath
 from typing import Any
 
-from .calendar import day_of_check_words, format_be, quarter_end, quarter_start
+from .calendar import day_of_check_words, quarter_end, quarter_start
 from .findings import Severity
 from .i18n import _
 from .kpi import KPI_FOLDER, Kpi
@@ -65,12 +65,12 @@ def evaluation_early(ctx: RuleContext[Any]) -> Iterator[Hit]:
             continue
         if evaluation.date <= end:
             text = _("an evaluation of quarter {quarter} dated {day}, before the quarter ended on {end}")
-            said = text.format(quarter=evaluation.quarter, day=ctx.show(evaluation.date), end=format_be(end))
+            said = text.format(quarter=evaluation.quarter, day=ctx.show(evaluation.date), end=ctx.show(end))
             yield f"{evaluation.field}.date", said
         elif ctx.as_of <= end:
             text = _("quarter {quarter} has not ended by {check} (it ends {end}): it cannot be evaluated yet")
             check = day_of_check_words(ctx.as_of)
-            said = text.format(quarter=evaluation.quarter, check=check, end=format_be(end))
+            said = text.format(quarter=evaluation.quarter, check=check, end=ctx.show(end))
             yield f"{evaluation.field}.quarter", said
 
 
@@ -165,7 +165,7 @@ def result_early(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
         start = quarter_start(ctx.project.fiscal_year, result.quarter)
         if result.date < start:
             text = _("a result of quarter {quarter} dated {day}, before the quarter started on {start}")
-            said = text.format(quarter=result.quarter, day=ctx.show(result.date), start=format_be(start))
+            said = text.format(quarter=result.quarter, day=ctx.show(result.date), start=ctx.show(start))
             yield f"{result.field}.date", said
 
 
@@ -181,7 +181,7 @@ def result_late(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
                 "a result of quarter {quarter} dated {day}, more than {grace} days after the quarter ended on {end}"
             )
             said = text.format(
-                quarter=result.quarter, day=ctx.show(result.date), grace=grace, end=format_be(end)
+                quarter=result.quarter, day=ctx.show(result.date), grace=grace, end=ctx.show(end)
             )
             yield f"{result.field}.date", said
 
