@@ -224,6 +224,22 @@ def test_import_of_a_filled_xlsx(f2: Path) -> None:
     )
 
 
+def test_a_value_or_score_typed_with_percent_in_a_csv_is_read_as_in_an_xlsx(f2: Path) -> None:
+    """Excel saves a cell typed 71.85% to CSV as the text '71.85%': it was refused ('is not a
+    number') where the same cell in the xlsx, and a progress typed '45%', were read."""
+    path = export(f2)
+    kpi, _project = read_csv(path)
+    write_csv(
+        path,
+        [kpi | {"value": "71.85%", "date": "25/07/2565", "score": "90%", "evaluation_date": "31/07/2565"}],
+    )
+    result = run("sheet", "import", str(path))
+    assert result.exit_code == 0, result.stderr
+    text = (f2 / "records" / "2565" / "kpi" / f"{KPI}.toml").read_text("utf-8")
+    assert "[[results]]\nquarter = 3\nvalue = 71.85\n" in text and "quarter = 3\nscore = 90\n" in text
+    assert run("add-result", KPI, "--quarter", "4", "--value", "๘๐%", "--date", "25/10/2565").exit_code == 0
+
+
 @pytest.mark.slow
 def test_the_installed_command_round_trips_the_quarterly_sheet_in_thai(f2: Path) -> None:
     """A real process (Thai, the default): export, fill, import twice; and the site's KPI page."""

@@ -57,10 +57,10 @@ def parse_percent(text: str) -> Decimal:
 
 
 def parse_decimal(text: str) -> Decimal:
-    """``2,419.97`` / ``94.73`` / ``๑๐๐`` to the exact Decimal written (``45.00`` stays
+    """``2,419.97`` / ``94.73`` / ``71.85%`` / ``๑๐๐`` to the exact Decimal written (``45.00`` stays
     ``45.00``): a measured value of any unit. Never negative, never an exponent, nan or inf."""
     raw = text.strip()
-    value = ascii_digits(raw).replace(" ", "")
+    value = ascii_digits(raw).replace(" ", "").removesuffix("%")  # as a CSV saved by Excel has it
     if not (_GROUPED.fullmatch(value) or _PLAIN.fullmatch(value)) or len(value) > 30:
         raise NumberInputError(_("'{raw}' is not a number: write 2,419.97 or 94.73").format(raw=raw))
     return Decimal(value.replace(",", ""))
