@@ -195,6 +195,13 @@ def test_every_suggested_date_is_accepted(tmp_path: Path, field: str, bad: str, 
         assert fixed == [], (said[0], day, fixed)
 
 
+def test_a_start_with_a_be_year_is_said_once_by_be_year(tmp_path: Path) -> None:
+    """start = 2566-10-01 also gave start-after-end, 'the project starts (01/10/3109) after it
+    ends (30/09/2567)': a day 543 years off, and the same typo said twice."""
+    errors = _advice_check(tmp_path, {**BASE, "start": "2566-10-01"})
+    assert [(rule, field) for rule, field, _message in errors] == [("be-year", "start")]
+
+
 def test_the_shipped_record_and_the_test_portfolio_are_in_range(tmp_path: Path) -> None:
     from conftest import SHIPPED
     from portfolio import AS_OF, build

@@ -224,9 +224,10 @@ def fiscal_year_range(ctx: RuleContext[Project]) -> Iterator[Hit]:
 
 def start_after_end(ctx: RuleContext[Project]) -> Iterator[Hit]:
     """The project starts on or before the day it ends."""
-    if ctx.project.start > ctx.project.end:
+    start, end = ctx.project.start, ctx.project.end
+    if start > end and _plausible(start) and _plausible(end):  # a BE year is be-year's alone
         text = _("the project starts ({start}) after it ends ({end})")
-        yield "start", text.format(start=ctx.show(ctx.project.start), end=ctx.show(ctx.project.end))
+        yield "start", text.format(start=ctx.show(start), end=ctx.show(end))
 
 
 def report_numbers(ctx: RuleContext[Project]) -> Iterator[Hit]:
