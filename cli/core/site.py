@@ -1,8 +1,8 @@
 """The portfolio as a static website: an overview, a page per agency and per project, the data.
 
-``site_pages`` turns entries (a project's row, and a way to load its full record) plus
-``as_of`` and a language into ``{relative path: page text}``; ``plan_pages`` gives the same pages
-lazily, each with a key that fingerprints everything the page depends on.
+``plan_pages`` turns entries (a project's row, and a way to load its full record) plus ``as_of``
+and a language into the site's pages, each rendered lazily, with a key that fingerprints
+everything the page depends on.
 
 ``build_site`` (what the command runs) takes the rows from ``portfolio.rows`` (the index answers
 for unchanged records, and keeps each row with its lines of data.json and data.csv:
@@ -896,13 +896,6 @@ def _kpi_pages(
         lines.append(KpiLine(kpi_row, agency))
         yield Planned(kpi_page(kpi_row.code), key, partial(render_kpi, entry, agency, linked, as_of, lang))
     return kpi_keys, lines, by_agency
-
-
-def site_pages(
-    entries: Iterable[Entry], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiEntry] = ()
-) -> dict[str, str]:
-    """The whole site as ``{relative path: text}``, every page rendered."""
-    return {page.path: page.render() for page in plan_pages(entries, as_of, lang, config, kpis=kpis)}
 
 
 # --- writing the site -------------------------------------------------------------------
