@@ -18,7 +18,7 @@ import pytest
 
 from projledger.core.check import check_file
 from projledger.core.config import load_config
-from projledger.core.scaffold import SCHEMA_HEADER, scaffold
+from projledger.core.scaffold import scaffold
 
 from conftest import PROJECT_ROOT, SHIPPED, SMALL_RECORD, run
 from portfolio import build as build_portfolio
@@ -28,6 +28,8 @@ from bench.generate import AS_OF, AWKWARD_AMOUNTS, generate
 
 BIN = Path(sys.executable).parent
 SCHEMA_FILE = PROJECT_ROOT / "schemas" / "project.schema.json"
+#: The header line the tool writes atop a record in records/<FY>/ (``layout.schema_line``).
+SCHEMA_HEADER = "#:schema ../../schemas/project.schema.json"
 
 
 def _tool(name: str) -> str:

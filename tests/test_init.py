@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from projledger.core.config import DEFAULT_TARGETS, load_config, parse_config
-from projledger.core.scaffold import KPI_SCHEMA_PATH, SCHEMA_HEADER, SCHEMA_PATH, WORKFLOW_PATH, scaffold
+from projledger.core.layout import schema_line
+from projledger.core.scaffold import KPI_SCHEMA_PATH, SCHEMA_PATH, WORKFLOW_PATH, scaffold
 
 from conftest import PROJECT_ROOT, run
 
@@ -73,10 +74,11 @@ def test_schema_copy_is_the_shipped_schema_where_record_headers_point() -> None:
     files = scaffold("1.2.3")
     shipped = (PROJECT_ROOT / "schemas" / "project.schema.json").read_text("utf-8")
     assert files[SCHEMA_PATH] == shipped
-    # records/<FY>/<code>.toml + ../../ lands on the schema
-    assert SCHEMA_HEADER == "#:schema ../../schemas/project.schema.json"
+    # the header the tool writes atop records/<FY>/<code>.toml: ../../ lands on the schema
     record = Path("records/2565/01000000-2475.toml")
-    assert (record.parent / SCHEMA_HEADER.split()[1]).as_posix().endswith(SCHEMA_PATH)
+    header = schema_line(record, Path("."))
+    assert header == "#:schema ../../schemas/project.schema.json"
+    assert (record.parent / header.split()[1]).as_posix().endswith(SCHEMA_PATH)
     assert json.loads(files[SCHEMA_PATH])["title"]
 
 

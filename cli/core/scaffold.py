@@ -25,8 +25,6 @@ SCHEMA_PATH = f"schemas/{schema_name()}"
 #: The KPI records' schema, beside the project's (KPIs sit at records/<FY>/kpi/<code>.toml).
 KPI_SCHEMA_PATH = f"schemas/{schema_name((2, 'kpi'))}"
 WORKFLOW_PATH = ".github/workflows/projledger.yml"
-#: The header line a record written by the tool starts with (relative to records/<FY>/).
-SCHEMA_HEADER = f"#:schema ../../{SCHEMA_PATH}"
 
 
 def config_text() -> str:
