@@ -141,12 +141,9 @@ def _validation(column: SheetColumn, letter: str, factory: Any) -> Any:
     if column.kind == "percent":
         return factory(type="decimal", operator="between", formula1="0", formula2="100",
                        error="ความก้าวหน้าเป็นตัวเลข 0 ถึง 100", **common)  # fmt: skip
-    if column.kind == "money":
-        return factory(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                       error="จำนวนเงิน (บาท) ไม่ติดลบ", **common)  # fmt: skip
-    if column.kind == "number":
-        return factory(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                       error="ตัวเลขไม่ติดลบ เช่น 94.73", **common)  # fmt: skip
+    if column.kind in ("money", "number"):  # neither may be negative
+        error = "จำนวนเงิน (บาท) ไม่ติดลบ" if column.kind == "money" else "ตัวเลขไม่ติดลบ เช่น 94.73"
+        return factory(type="decimal", operator="greaterThanOrEqual", formula1="0", error=error, **common)
     if column.kind == "date":
         return factory(type="custom", formula1=_date_rule(letter, 2),
                        error="วันที่ วว/ดด/ปปปป พ.ศ. เช่น 25/10/2567", **common)  # fmt: skip
