@@ -45,6 +45,22 @@ def test_link_to_a_folder_outside_the_repository_is_refused(
     assert "x.toml" not in result.stdout
 
 
+def test_links_out_of_the_repository_are_refused_in_the_run_s_language(
+    repo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every refusal of a walk is in the run's language, a link out of the repository too (it
+    was the one left in English in a Thai run)."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.toml").write_text(SHIPPED.read_text("utf-8"), "utf-8")
+    os.symlink(outside / "secret.toml", repo / "records" / "2565" / "01000000-9999.toml")
+    os.symlink(outside, repo / "records" / "2566")
+    result = run("validate", "--as-of", AS_OF, "--lang", "th")
+    assert result.exit_code == 1
+    assert "records/2565/01000000-9999.toml: error [unsafe-path] เป็นลิงก์ไปยังไฟล์นอกที่เก็บ; ปฏิเสธ" in result.stdout
+    assert "records/2566: error [unsafe-path] เป็นลิงก์ไปยังโฟลเดอร์นอกที่เก็บ; ปฏิเสธ" in result.stdout
+    assert "outside the repository" not in result.stdout
+
+
 def test_link_inside_the_repository_is_followed(repo: Path) -> None:
     (repo / "archive").mkdir()
     os.rename(repo / "records" / "2565", repo / "archive" / "2565")

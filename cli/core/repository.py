@@ -247,7 +247,7 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
             if target is None:
                 yield Listed(str(sub), refused=_(LOOP), rule=UNREADABLE)
             elif not target.is_relative_to(root):
-                yield Listed(str(sub), refused="a link to a folder outside the repository; refused")
+                yield Listed(str(sub), refused=_("a link to a folder outside the repository; refused"))
             elif target in walked or real_here.is_relative_to(target):
                 yield Listed(str(sub), refused=_(FOLDER_LOOP), rule=UNREADABLE)
             else:
@@ -278,7 +278,7 @@ def _linked_file(path_text: str, root: Path) -> Listed:
     if target is None:
         return Listed(path_text, refused=_(LOOP), rule=UNREADABLE)
     if not target.is_relative_to(root):
-        return Listed(path_text, refused="a link to a file outside the repository; refused")
+        return Listed(path_text, refused=_("a link to a file outside the repository; refused"))
     if not target.exists():
         return Listed(path_text, refused=_(DANGLING), rule=UNREADABLE)
     return Listed(path_text)
