@@ -276,20 +276,13 @@ def _old_text(rev: str, path: str, root: Path) -> str:
 
 def _new_text(path: str, root: Path) -> str:
     """The working copy of a record; a link out of the repository is refused, never read, and
-    so is a link that loops or leads to nothing."""
-    from .repository import DANGLING, LOOP
+    so is a link that loops or leads to nothing (as a walk refuses them: ``linked_file``)."""
+    from .repository import linked_file
 
-    file = root / path
-    target = real(file)
-    if target is None:
-        raise RecordError(_(LOOP), rule="unreadable-path", path=path)
-    if not target.is_relative_to(root):
-        raise RecordError(
-            _("a link to a file outside the repository; refused"), rule="unsafe-path", path=path
-        )
-    if not target.exists():
-        raise RecordError(_(DANGLING), rule="unreadable-path", path=path)
-    return _text_of(read_record_bytes(file), path)
+    link = linked_file(str(root / path), root)
+    if link.refused is not None:
+        raise RecordError(link.refused, rule=link.rule, path=path)
+    return _text_of(read_record_bytes(root / path), path)
 
 
 def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:

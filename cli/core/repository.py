@@ -266,12 +266,12 @@ def _walk(top: str, root: Path, walked: set[Path]) -> Iterator[Listed]:
         if not entry.is_symlink():
             yield Listed(base + name, entry=True)
         else:
-            yield _linked_file(base + name, root)
+            yield linked_file(base + name, root)
     for name in subfolders:
         yield from _walk(os.path.join(top, name), root, walked)
 
 
-def _linked_file(path_text: str, root: Path) -> Listed:
+def linked_file(path_text: str, root: Path) -> Listed:
     """A link to a file, found by a walk or named: followed only inside ``root`` and only when it
     leads somewhere (a loop or a link to nothing is a finding on the link, never an error)."""
     target = real(Path(path_text))
@@ -299,7 +299,7 @@ def list_records(paths: list[Path], config: Config) -> Iterator[Listed]:
             yield from walk_records(path, root)
         elif path.is_symlink():  # a link given by name obeys the walk's rule: never out of its tree
             here = real(path.parent) or target.parent
-            yield _linked_file(str(path), config.root if here.is_relative_to(config.root) else here)
+            yield linked_file(str(path), config.root if here.is_relative_to(config.root) else here)
         else:
             yield Listed(str(path))
 
