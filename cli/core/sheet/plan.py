@@ -428,8 +428,7 @@ def _already(code: str, record: _Record, key: str, value: Any, change: Change | 
     return text.format(code=code, path=record.shown, key=key, value=there)
 
 
-_NEW_KEYS = {"agency.department": "department", "agency.division": "division", "agency.unit": "unit",
-             "agency.owner": "owner", "agency.coordinator": "coordinator"}  # fmt: skip
+_NEW_KEYS = {f"agency.{key}": key for key in ("department", "division", "unit", "owner", "coordinator")}
 
 
 def _same(mine: Any, theirs: Any) -> bool:
