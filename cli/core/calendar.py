@@ -278,8 +278,7 @@ def end_window(fy: int) -> tuple[date, date]:
     """First and last day a project of BE fiscal year ``fy`` may end: from the earliest start
     to ``YEARS_AFTER_FISCAL_YEAR`` years after the fiscal year's last day (FY 2565: 2016-10-01
     to 2032-09-30)."""
-    first, last = fiscal_year_bounds(fy)
-    return shift_years(first, -YEARS_BEFORE_FISCAL_YEAR), shift_years(last, YEARS_AFTER_FISCAL_YEAR)
+    return start_window(fy)[0], shift_years(fiscal_year_bounds(fy)[1], YEARS_AFTER_FISCAL_YEAR)
 
 
 def quarter_end(fy: int, quarter: int) -> date:
