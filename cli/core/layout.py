@@ -76,17 +76,13 @@ KPI_ROW_ORDER: dict[str, tuple[str, ...]] = {
 ROW_ORDER: dict[str, tuple[str, ...]] = {**PROJECT_ROW_ORDER, **KPI_ROW_ORDER}
 
 
-def schema_reference(record: Path, root: Path, schema_file: str | None = None) -> str:
-    """The ``#:schema`` target for ``record``: the repository's schema (the project's, or
+def schema_line(record: Path, root: Path, schema_file: str | None = None) -> str:
+    """The ``#:schema`` line for ``record``: the repository's schema (the project's, or
     ``schema_file`` in the same folder), relative to the record's folder."""
     relative = SCHEMA_RELATIVE if schema_file is None else SCHEMA_RELATIVE.with_name(schema_file)
     target = Path(os.path.abspath(root)) / relative
     folder = Path(os.path.abspath(record)).parent
-    return Path(os.path.relpath(target, folder)).as_posix()
-
-
-def schema_line(record: Path, root: Path, schema_file: str | None = None) -> str:
-    return f"{SCHEMA_PREFIX} {schema_reference(record, root, schema_file)}"
+    return f"{SCHEMA_PREFIX} {Path(os.path.relpath(target, folder)).as_posix()}"
 
 
 def ordered(table: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
