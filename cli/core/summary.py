@@ -24,8 +24,7 @@ from typing import Any, NamedTuple
 from .calendar import quarter_end
 from .config import Config
 from .errors import InputError
-from .labels import DIMENSIONS as DIMENSIONS  # offered here, as before labels.py held it
-from .labels import PLAN_STATUSES, STATES, dimensions_problem
+from .labels import DIMENSIONS, PLAN_STATUSES, STATES, dimensions_problem
 from .money import ratio_percent
 from .portfolio import KpiRow, Presenter, ProjectRow, join_department
 from .status import CLOSED_STATES
