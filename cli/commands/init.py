@@ -11,7 +11,7 @@ import click
 
 from .. import __version__
 from ..core.config import CONFIG_NAME
-from ..core.errors import ConflictError, InputError
+from ..core.errors import ConflictError, InputError, UnsafePathError
 from ..core.i18n import N_, _, os_problem
 from .options import OptionError, PathArgument, say
 
@@ -153,7 +153,6 @@ def _sources(
 
 def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:
     """Nothing is written if a folder on the way (``schemas``, ``.github``) links out of DIRECTORY."""
-    from ..core.errors import UnsafePathError
     from ..core.repository import is_inside, resolved
 
     root = resolved(directory, field="DIRECTORY")

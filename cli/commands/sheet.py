@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..core.calendar import DateInputError, parse_month
+from ..core.calendar import DateInputError, fiscal_year, format_month_be, parse_month
 from ..core.i18n import N_, _, ngettext
 from ..core.text import one_line, printable
 from .options import (
@@ -140,9 +140,8 @@ def export(
     output: Path,
     as_of: date | None,
 ) -> None:
-    from ..core.calendar import format_month_be
     from ..core.portfolio import Filters, Skipped
-    from ..core.sheet import export_rows, write_sheet
+    from ..core.sheet import export_rows, quarter_rows, write_sheet
 
     if new_sheet and (month or agencies or fiscal_years or quarter):
         raise click.UsageError(
@@ -169,9 +168,6 @@ def export(
     # records are checked as of today, as status checks them: --as-of is the day judged by
     reading = {"shown": shown_path, "skipped": skipped, "checked_on": today(config)}
     if quarter is not None:
-        from ..core.calendar import fiscal_year
-        from ..core.sheet import quarter_rows
-
         fy = fiscal_years[0] if fiscal_years else fiscal_year(day)
         lines = quarter_rows(config, day, fy, quarter, filters, **reading)
         write_sheet(plan, "quarter", lines, shown)

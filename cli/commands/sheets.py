@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from ..core.i18n import N_, _
-from .options import OutputPath, output_plan
+from .options import OutputPath, output_plan, say, shown_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,7 +66,6 @@ def wrote_spreadsheet(
     """
     if output_format == "xlsx":
         from ..core.xlsx import write_xlsx
-        from .options import say, shown_path
 
         assert output is not None  # check_spreadsheet_options made sure
         columns, lines = sheet()

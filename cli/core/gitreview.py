@@ -27,7 +27,7 @@ from .i18n import _
 from .labels import REVIEW_WORDS, Lang, label
 from .money import format_money, format_percent
 from .record import MAX_RECORD_BYTES, parse, read_at_most, read_record_bytes
-from .repository import real
+from .repository import linked_file, real
 from .text import markdown_text, one_line, printable
 
 ChangeKind = Literal["added", "deleted", "modified", "renamed"]
@@ -277,8 +277,6 @@ def _old_text(rev: str, path: str, root: Path) -> str:
 def _new_text(path: str, root: Path) -> str:
     """The working copy of a record; a link out of the repository is refused, never read, and
     so is a link that loops or leads to nothing (as a walk refuses them: ``linked_file``)."""
-    from .repository import linked_file
-
     link = linked_file(str(root / path), root)
     if link.refused is not None:
         raise RecordError(link.refused, rule=link.rule, path=path)

@@ -19,7 +19,7 @@ from ..calendar import MIN_BE_YEAR
 from ..errors import InputError
 from ..i18n import _
 from ..labels import label
-from ..outputs import OutputPlan
+from ..outputs import OutputPlan, plan_output, write_output
 from .columns import CHOICES, COLUMNS, TITLES, SheetColumn, SheetKind, column_letter
 
 _GREY = "E7E6E6"
@@ -164,7 +164,6 @@ def write_sheet(
 ) -> None:
     """Write the sheet (.xlsx, or .csv with Excel's byte-order mark) as ``outputs.plan_output``
     says: a file replaced atomically, or written into a FIFO or device."""
-    from ..outputs import plan_output, write_output
     from ..xlsx import excel_csv
 
     plan = path if isinstance(path, OutputPlan) else plan_output(path)
