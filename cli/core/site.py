@@ -52,6 +52,7 @@ from typing import Any, NamedTuple
 from jinja2 import BaseLoader, Environment, Template
 from markupsafe import Markup, escape
 
+from . import index as ix
 from . import pages, portfolio
 from .calendar import format_be, format_month_be, quarter_end
 from .charts import progress_chart
@@ -78,7 +79,7 @@ from .portfolio import (
     result_known,
     sorted_rows,
 )
-from .record import Evaluation, Project
+from .record import Evaluation, Project, path_names
 from .repository import real
 from .status import compute_status, computed_status_of
 from .store import built_in, locked
@@ -1013,9 +1014,7 @@ def site_fingerprint() -> str:
     """The tool as it builds pages: the index's fingerprint of the tool's own files on disk (its
     code, templates, stylesheet, script and schema: an edited template or rule is another tool,
     and installing another version rewrites them all)."""
-    from .index import code_fingerprint
-
-    return _key(MANIFEST_FORMAT, *code_fingerprint())
+    return _key(MANIFEST_FORMAT, *ix.code_fingerprint())
 
 
 #: Below this much rendering (in project pages), starting worker processes costs more than it saves.
@@ -1384,8 +1383,6 @@ def load_entries(
     is built from the others. ``kpis``: a list to which each valid KPI record is added (a
     ``KpiEntry``), in the order of the scan, by the time the last entry has been given.
     """
-    from . import index as ix
-
     seen: dict[str, str] = {}
     store = ix.Index.open(config)
     try:
@@ -1485,15 +1482,13 @@ def _read_and_render(
     the worker, so the process storing the results only stores them), its stamp, and, when its
     page may be written here and is not the previous site's, the page, rendered from the same
     reading and written into the site being built (then its key is returned too)."""
-    from .index import check_path_project, skip_reason
-
     name, scanned, page_allowed = task
     ctx = _READING[0]
-    checked, project = check_path_project(name, ctx.config, ctx.checked_on, ctx.racy_since)
+    checked, project = ix.check_path_project(name, ctx.config, ctx.checked_on, ctx.racy_since)
     if checked.stat is None:
         return checked, None, None, None
     stamp = _stamp(checked.stat, checked.digest)
-    if project is None or not checked.facts or skip_reason(checked.findings_json, True) is not None:
+    if project is None or not checked.facts or ix.skip_reason(checked.findings_json, True) is not None:
         return checked, None, stamp, None
     kept_facts = json.loads(checked.facts)
     if kept_facts.get("kind", "project") != "project":
@@ -1534,8 +1529,6 @@ def _read_once(
     A page is written here only when no other record file has its name (a record's file is
     named after its code): of two files of one name, the first valid one has the page, and
     that is for the plan to find out."""
-    from .record import path_names
-
     # Unknown: no entry, or one of another stat. An entry of this stat the index no longer
     # trusts (findings of another day, a racy file's content) is for ``portfolio.rows`` to find
     # and read again; only its page is then rendered apart, from a second reading.
@@ -1590,7 +1583,5 @@ def _in_order(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    from .index import in_chunks_ahead
-
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-    yield from in_chunks_ahead(pool, _read_chunk, tasks, size=16, ahead=4 * jobs)
+    yield from ix.in_chunks_ahead(pool, _read_chunk, tasks, size=16, ahead=4 * jobs)
