@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -213,9 +215,6 @@ def read_note_file(name: str) -> str:
     non-blocking and checked again, in case the name was swapped in between. At most one byte
     past the 1 MiB limit of a whole record is read.
     """
-    import os
-    import stat
-
     from ..core.record import MAX_RECORD_BYTES
 
     def refuse(message: str) -> OptionError:
@@ -250,8 +249,6 @@ def read_note_file(name: str) -> str:
 
 
 def _kind(mode: int) -> str:
-    import stat
-
     if stat.S_ISFIFO(mode):
         return _("a FIFO (named pipe)")
     if stat.S_ISDIR(mode):

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from ..core.errors import NotFoundError
 from ..core.i18n import N_, _
 from ..core.labels import DIMENSIONS, Lang, dimensions_problem
 from ..core.reporters import SUMMARY_FORMATS, SUMMARY_RENDERERS
@@ -69,8 +70,6 @@ def summary(
     paths = [Path(target) for target in targets]
     for target, path in zip(targets, paths, strict=True):
         if not path.exists():  # as status says it: a refusal (exit 1), not a usage error
-            from ..core.errors import NotFoundError
-
             raise NotFoundError(_("no record file or folder at {target}").format(target=target))
     config = reading_config(bool(paths), paths)
     day = as_of or today(config)
