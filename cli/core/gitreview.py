@@ -27,11 +27,10 @@ from .i18n import _
 from .labels import REVIEW_WORDS, Lang, label
 from .money import format_money, format_percent
 from .record import MAX_RECORD_BYTES, parse, read_at_most, read_record_bytes
-from .repository import linked_file, real
+from .repository import RECORD_SUFFIX, linked_file, real
 from .text import markdown_text, one_line, printable
 
 ChangeKind = Literal["added", "deleted", "modified", "renamed"]
-RECORD_SUFFIX = ".toml"
 GIT_TIMEOUT = 120
 
 
