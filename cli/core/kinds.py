@@ -171,12 +171,6 @@ def record_problem(data: dict[str, Any]) -> tuple[str, str] | None:
     return "format", missing.format(format=formats[0])
 
 
-def format_problem(data: dict[str, Any]) -> str | None:
-    """The message of ``record_problem``, or None for a record."""
-    problem = record_problem(data)
-    return None if problem is None else problem[1]
-
-
 def _spelled(value: Any) -> str:
     """A ``format`` value as the record spells it (``true``, ``1.0``), texts quoted."""
     if type(value) is bool:

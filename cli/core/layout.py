@@ -27,7 +27,7 @@ from typing import Any
 import tomli_w
 
 from .errors import RecordError, RefusedError
-from .kinds import format_problem, kind_of
+from .kinds import kind_of, record_problem
 from .locate import line_of
 from .record import decode, parse
 from .text import toml_safe
@@ -154,10 +154,10 @@ def formatted(raw: bytes, path: Path, root: Path) -> bytes:
     """
     text = decode(raw, path)
     data = parse(text, path)
-    problem = format_problem(data)
+    problem = record_problem(data)
     if problem is not None:  # not a record (a config reached by a link...): never laid out as one
         raise RecordError(
-            problem, rule="format-version", path=path, line=line_of(text, "format"), field="format"
+            problem[1], rule="format-version", path=path, line=line_of(text, "format"), field="format"
         )
     first, _, _ = text.partition("\n")
     first = first.removesuffix("\r")
