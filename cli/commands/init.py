@@ -9,7 +9,6 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
 from ..core.config import CONFIG_NAME
 from ..core.errors import ConflictError, InputError, UnsafePathError
 from ..core.i18n import N_, _, os_problem
@@ -83,7 +82,7 @@ def init(
     if (directory / CONFIG_NAME).exists():
         message = _("already a projledger repository; nothing written (edit its projledger.toml instead)")
         raise ConflictError(message, path=directory / CONFIG_NAME)
-    files = scaffold(__version__, install=install, hooks=hooks, with_site_job=with_site_job)
+    files = scaffold(install=install, hooks=hooks, with_site_job=with_site_job)
     _refuse_links_out(directory, files)
     kept = [name for name in files if (directory / name).exists()]
     written: list[str] = []

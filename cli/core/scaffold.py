@@ -293,7 +293,6 @@ jobs:
 
 
 def scaffold(
-    version: str,
     *,
     install: str | None = None,
     hooks: tuple[str, str] | None = None,
@@ -303,8 +302,8 @@ def scaffold(
 
     ``install``: what CI's ``pip install`` installs projledger from (``install_requirement``),
     None to leave it for the user to set; ``hooks``: (git URL, revision) of projledger's
-    pre-commit hooks, None for the hooks of the installed projledger. ``version`` (projledger's
-    own) is not written anywhere: no package or tag of it is known to exist.
+    pre-commit hooks, None for the hooks of the installed projledger. No file names projledger's
+    own version: no package or tag of it is known to exist.
     """
     files = {
         CONFIG_NAME: config_text(),
