@@ -276,7 +276,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
                 done = ngettext("{count} report (row {rows})", "{count} reports (rows {rows})", count)
             click.echo(f"{one_line(change.shown)}: " + done.format(count=count, rows=listing(change.rows)))
         if outcome.failed and not partial:
-            late = _all_or_nothing_failed(outcome, shown)
+            late = _all_or_nothing_failed(outcome)
     made = _made(kind, dry_run, appended)
     empty = plan.count("empty")
     skipped = ngettext("{count} empty row skipped", "{count} empty rows skipped", empty).format(count=empty)
@@ -324,7 +324,7 @@ def _made(kind: str, dry_run: bool, count: int) -> str:
     return ngettext("{count} report written", "{count} reports written", count)
 
 
-def _all_or_nothing_failed(outcome: Any, shown: str) -> str:
+def _all_or_nothing_failed(outcome: Any) -> str:
     """What an all-or-nothing import that failed at writing did: nothing, or exactly which
     records it wrote before a write failed and which it did not."""
     failed = ", ".join(one_line(change.shown) for change, _ in outcome.failed)
