@@ -284,8 +284,7 @@ def end_window(fy: int) -> tuple[date, date]:
 def quarter_end(fy: int, quarter: int) -> date:
     """Last day of a fiscal quarter: Q1 of FY 2565 ends 2021-12-31."""
     first, _ = fiscal_year_bounds(fy)
-    year, month = add_months(first.year, first.month, 3 * quarter)
-    return date(year, month, 1) - timedelta(days=1)
+    return month_end(*add_months(first.year, first.month, 3 * quarter - 1))
 
 
 def quarter_start(fy: int, quarter: int) -> date:
