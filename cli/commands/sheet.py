@@ -170,10 +170,9 @@ def export(
     if quarter is not None:
         fy = fiscal_years[0] if fiscal_years else fiscal_year(day)
         lines = quarter_rows(config, day, fy, quarter, filters, **reading)
-        write_sheet(plan, "quarter", lines, shown)
     else:
         lines = export_rows(config, day, year, number, filters, **reading)
-        write_sheet(plan, "report", lines, shown)
+    write_sheet(plan, "report" if quarter is None else "quarter", lines, shown)
     if skipped.files:
         path, reason = skipped.files[0]
         more = _(" and {count} more").format(count=len(skipped) - 1) if len(skipped) > 1 else ""
