@@ -69,6 +69,10 @@ class Change:
         return self.after.code or self.before.code
 
 
+#: The numbers of the reports a change added, removed and edited, as ``Change`` names them.
+_REPORT_LISTS = ("new_reports", "removed_reports", "edited_reports")
+
+
 # --- the pure comparison ----------------------------------------------------------------
 
 
@@ -327,7 +331,7 @@ def describe(change: Change, lang: Lang = "th") -> list[str]:
     for side in (change.before, change.after):
         if side.error:
             phrases.append(f"{words['unreadable']}: {one_line(side.error)}")
-    for key in ("new_reports", "removed_reports", "edited_reports"):
+    for key in _REPORT_LISTS:
         numbers: tuple[int, ...] = getattr(change, key)
         if numbers:
             phrases.append(f"{words[key]} {', '.join(map(str, numbers))}")
@@ -361,18 +365,9 @@ def change_dict(change: Change) -> dict[str, Any]:
         numbers = {"progress": json_number(s.progress), "disbursed": json_number(s.disbursed)}
         return data | numbers | {"reports": list(s.reports)}
 
-    return {
-        "path": change.path,
-        "kind": change.kind,
-        "code": change.code,
-        "old_path": change.old_path,
-        "new_reports": list(change.new_reports),
-        "removed_reports": list(change.removed_reports),
-        "edited_reports": list(change.edited_reports),
-        "changed_fields": list(change.changed_fields),
-        "before": side(change.before),
-        "after": side(change.after),
-    }
+    fixed = {"path": change.path, "kind": change.kind, "code": change.code, "old_path": change.old_path}
+    lists = {key: list(getattr(change, key)) for key in (*_REPORT_LISTS, "changed_fields")}
+    return {**fixed, **lists, "before": side(change.before), "after": side(change.after)}
 
 
 def changes_text(changes: Sequence[Change], rev: str, lang: Lang = "th", *, markdown: bool = False) -> str:
