@@ -29,6 +29,7 @@ Builds into one folder queue on its lock (``.<name>.lock`` beside it, ``_begin_b
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import hashlib
 import json
@@ -87,11 +88,6 @@ from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
 from .text import _UNSAFE, json_safe, printable
-
-try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 MARKER = ".projledger-site"
 MANIFEST_FORMAT = 1
@@ -955,8 +951,7 @@ def clean_stray(target: Path) -> int:
         except OSError:
             continue
         try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             entries = os.listdir(folder)
             if not entries or MARKER in entries:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -1133,8 +1128,7 @@ def _begin_build(
         folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
         fd = os.open(folder, os.O_RDONLY)
         held.callback(os.close, fd)
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX)
     except BaseException:
         held.close()
         raise
