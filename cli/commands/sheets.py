@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from ..core.i18n import N_, _
-from .options import OutputPath, output_plan, say, shown_path
-
-F = TypeVar("F", bound=Callable[..., Any])
+from .options import F, OutputPath, output_plan, say, shown_path
 
 
 def spreadsheet_options(func: F) -> F:
