@@ -240,7 +240,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     plan = plan_import(table, config, day, shown_path)
     for finding in sorted(plan.findings, key=lambda f: (f.row, f.column)):
         click.echo(one_line(finding.one_line(shown)), err=True)
-    failed = plan.failed_rows
+    failed = sorted({finding.row for finding in plan.errors})
     appended = plan.count("append") + plan.count("new")
     kind = plan.kind
     late = ""

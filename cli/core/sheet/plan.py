@@ -98,10 +98,6 @@ class Plan:
     def errors(self) -> list[CellFinding]:
         return [f for f in self.findings if f.severity == "error"]
 
-    @property
-    def failed_rows(self) -> list[int]:
-        return sorted({f.row for f in self.errors})
-
     def count(self, action: Action) -> int:
         found = sum(1 for o in self.outcomes if o.action == action)
         return found + self.blank_rows if action == "empty" else found
