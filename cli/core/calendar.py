@@ -288,9 +288,7 @@ def quarter_end(fy: int, quarter: int) -> date:
 
 
 def quarter_start(fy: int, quarter: int) -> date:
-    """First day of a fiscal quarter: Q2 of FY 2565 begins 2022-01-01."""
-    if quarter == 1:
-        return fiscal_year_bounds(fy)[0]
+    """First day of a fiscal quarter, the day after the quarter before ends: Q2 of FY 2565, 2022-01-01."""
     return quarter_end(fy, quarter - 1) + timedelta(days=1)
 
 
