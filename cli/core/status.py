@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .calendar import add_months, fiscal_year_bounds, month_end, month_number, quarter_end
+from .calendar import add_months, month_end, month_number, quarter_end
 from .config import Config
 from .money import HUNDRED, ratio_percent
 
@@ -154,8 +154,5 @@ def disbursement_target(fiscal_year: int, as_of: date, config: Config) -> Decima
     None before the first quarter has ended: nothing was due yet.
     """
     targets = config.targets(fiscal_year)
-    first, _ = fiscal_year_bounds(fiscal_year)
-    if as_of < first:
-        return None
     passed = [t for q, t in enumerate(targets, start=1) if quarter_end(fiscal_year, q) <= as_of]
     return passed[-1] if passed else None
