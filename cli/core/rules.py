@@ -63,6 +63,9 @@ class RuleContext(Generic[R]):
         only the wording of the day of the check is read, never the day."""
         return show_day(day, self.as_of)
 
+    def show_month(self, year: int, month: int) -> str:
+        return show_month(year, month, self.as_of)
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -316,7 +319,7 @@ def report_month(ctx: RuleContext[Project]) -> Iterator[Hit]:
             continue
         year, month = add_months(start.year, start.month, report.no - 1)
         text = _("report {no} covers {month} (month {no} from the start) but is dated {day} (month {number})")
-        covered = show_month(year, month, ctx.as_of)
+        covered = ctx.show_month(year, month)
         said = text.format(no=report.no, month=covered, day=ctx.show(day), number=month_number(start, day))
         yield f"{report.field}.date", said
 
