@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gettext
 import importlib
 import inspect
 import os
@@ -209,8 +210,6 @@ def choose_language(args: list[str]) -> Lang:
         chosen = _config_language()
     lang: Lang = "en" if chosen == "en" else "th"
     i18n.use(lang, given=given == lang)
-    import gettext
-
     gettext.bindtextdomain(i18n.DOMAIN, str(i18n.LOCALEDIR))
     gettext.textdomain(i18n.DOMAIN)
     os.environ["LANGUAGE"] = lang

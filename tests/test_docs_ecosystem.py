@@ -10,7 +10,7 @@ README = (PROJECT_ROOT / "README.md").read_text("utf-8")
 
 
 def test_every_file_init_writes_is_in_the_readme() -> None:
-    for name in scaffold("0.0.0"):
+    for name in scaffold():
         shown = "records/" if name == "records/.gitkeep" else name
         assert f"`{shown}`" in README, shown
 
@@ -27,6 +27,6 @@ def test_sections_exist() -> None:
 
 
 def test_taplo_snippet_matches_what_init_writes() -> None:
-    taplo = scaffold("0.0.0")[".taplo.toml"]
+    taplo = scaffold()[".taplo.toml"]
     for line in ('include = ["records/**/*.toml"]', "[rule.schema]", 'path = "schemas/project.schema.json"'):
         assert line in taplo and line in README

@@ -127,7 +127,7 @@ def test_the_site_job_of_init_builds_the_site(agency: Path) -> None:
     command builds it, with the export beside the pages (issue 21)."""
     from projledger.core.scaffold import scaffold
 
-    workflow = scaffold("0.0.0", with_site_job=True)[".github/workflows/projledger.yml"]
+    workflow = scaffold(with_site_job=True)[".github/workflows/projledger.yml"]
     step = next(line.split("run: ", 1)[1] for line in workflow.splitlines() if "run: projledger site" in line)
     args = step.split()[1:]
     assert args == ["site", "--output", "_site", "--with-export", "sqlite"]

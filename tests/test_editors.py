@@ -18,7 +18,7 @@ import pytest
 
 from projledger.core.check import check_file
 from projledger.core.config import load_config
-from projledger.core.scaffold import SCHEMA_HEADER, scaffold
+from projledger.core.scaffold import scaffold
 
 from conftest import PROJECT_ROOT, SHIPPED, SMALL_RECORD, run
 from portfolio import build as build_portfolio
@@ -28,6 +28,8 @@ from bench.generate import AS_OF, AWKWARD_AMOUNTS, generate
 
 BIN = Path(sys.executable).parent
 SCHEMA_FILE = PROJECT_ROOT / "schemas" / "project.schema.json"
+#: The header line the tool writes atop a record in records/<FY>/ (``layout.schema_line``).
+SCHEMA_HEADER = "#:schema ../../schemas/project.schema.json"
 
 
 def _tool(name: str) -> str:
@@ -42,7 +44,7 @@ def _repository(root: Path) -> list[Path]:
     generated ones with satang (the awkward amounts among them), integer amounts, plans, empty
     report lists, notes with blank lines, each with the ``#:schema`` header line; the shipped
     record; and the small portfolio of the status tests (no header: .taplo.toml covers them)."""
-    for name, text in scaffold("0.1.0").items():
+    for name, text in scaffold().items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, "utf-8")
     paths = generate(root, 150, seed=11, size=1200, fail_share=0, satang=True, header=SCHEMA_HEADER)
@@ -116,7 +118,7 @@ def _control(root: Path) -> Path:
 
 
 def test_the_tools_do_read_the_schema(tmp_path: Path) -> None:
-    for name, text in scaffold("0.1.0").items():
+    for name, text in scaffold().items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, "utf-8")
     bad = _control(tmp_path)

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from projledger.core.config import DEFAULT_TARGETS, load_config, parse_config
-from projledger.core.scaffold import KPI_SCHEMA_PATH, SCHEMA_HEADER, SCHEMA_PATH, WORKFLOW_PATH, scaffold
+from projledger.core.layout import schema_line
+from projledger.core.scaffold import KPI_SCHEMA_PATH, SCHEMA_PATH, WORKFLOW_PATH, scaffold
 
 from conftest import PROJECT_ROOT, run
 
@@ -29,11 +30,11 @@ EXPECTED_FILES = [
 
 
 def test_scaffold_lists_every_file() -> None:
-    assert list(scaffold("1.2.3")) == EXPECTED_FILES
+    assert list(scaffold()) == EXPECTED_FILES
 
 
 def test_generated_config_parses_to_the_defaults_and_spells_out_every_setting(tmp_path: Path) -> None:
-    text = scaffold("1.2.3")["projledger.toml"]
+    text = scaffold()["projledger.toml"]
     (tmp_path / "projledger.toml").write_text(text, "utf-8")
     config = parse_config(tmp_path / "projledger.toml")
     assert config.records_dir == (tmp_path / "records").resolve()
@@ -66,7 +67,7 @@ def test_the_code_pattern_example_is_a_pattern_that_works(tmp_path: Path) -> Non
     """The comment's example of a stricter code_pattern lost its braces to the f-string that
     writes the file ('^5001[0-9]4-[0-9]4$' matches no code): an agency that copied it could
     register nothing."""
-    text = scaffold("1.2.3")["projledger.toml"]
+    text = scaffold()["projledger.toml"]
     example = text.split("e.g. ", 1)[1].split(" for one district", 1)[0]
     assert example == "'^5001[0-9]{4}-[0-9]{4}$'"
     config = tmp_path / "projledger.toml"
@@ -80,25 +81,26 @@ def test_the_code_pattern_example_is_a_pattern_that_works(tmp_path: Path) -> Non
 
 
 def test_every_setting_has_a_comment_above_it() -> None:
-    lines = scaffold("1.2.3")["projledger.toml"].splitlines()
+    lines = scaffold()["projledger.toml"].splitlines()
     for index, line in enumerate(lines):
         if line and not line.startswith("#") and "=" in line and not line.startswith("default"):
             assert lines[index - 1].startswith("#"), line
 
 
 def test_schema_copy_is_the_shipped_schema_where_record_headers_point() -> None:
-    files = scaffold("1.2.3")
+    files = scaffold()
     shipped = (PROJECT_ROOT / "schemas" / "project.schema.json").read_text("utf-8")
     assert files[SCHEMA_PATH] == shipped
-    # records/<FY>/<code>.toml + ../../ lands on the schema
-    assert SCHEMA_HEADER == "#:schema ../../schemas/project.schema.json"
+    # the header the tool writes atop records/<FY>/<code>.toml: ../../ lands on the schema
     record = Path("records/2565/01000000-2475.toml")
-    assert (record.parent / SCHEMA_HEADER.split()[1]).as_posix().endswith(SCHEMA_PATH)
+    header = schema_line(record, Path("."))
+    assert header == "#:schema ../../schemas/project.schema.json"
+    assert (record.parent / header.split()[1]).as_posix().endswith(SCHEMA_PATH)
     assert json.loads(files[SCHEMA_PATH])["title"]
 
 
 def test_taplo_rule_associates_records_with_the_schema() -> None:
-    taplo = tomllib.loads(scaffold("1.2.3")[".taplo.toml"])
+    taplo = tomllib.loads(scaffold()[".taplo.toml"])
     assert taplo["rule"] == [
         {"include": ["records/**/kpi/*.toml"], "schema": {"path": KPI_SCHEMA_PATH}},
         {
@@ -128,7 +130,7 @@ def test_init_copies_the_kpi_schema_that_new_kpi_records_point_at(tmp_path: Path
 
 
 def test_gitignore_covers_lock_temp_and_site() -> None:
-    lines = scaffold("1.2.3")[".gitignore"].splitlines()
+    lines = scaffold()[".gitignore"].splitlines()
     for pattern in (".*.lock", ".*.tmp", "_site/"):
         assert pattern in lines
 
@@ -138,7 +140,7 @@ def test_this_checkout_ignores_what_a_records_repository_ignores() -> None:
     the writer leaves beside a record (its lock file) must not show in ``git status`` of this
     repository either, as it does not in one ``init`` makes."""
     ours = (PROJECT_ROOT / ".gitignore").read_text("utf-8").splitlines()
-    patterns = [line for line in scaffold("1.2.3")[".gitignore"].splitlines() if line and line[0] != "#"]
+    patterns = [line for line in scaffold()[".gitignore"].splitlines() if line and line[0] != "#"]
     assert [pattern for pattern in patterns if pattern not in ours] == []
     if (PROJECT_ROOT / ".git").exists():  # and git reads them so (a checkout, not an unpacked copy)
         lock = "records/2565/.01000000-2475.toml.lock"
@@ -149,12 +151,12 @@ def test_this_checkout_ignores_what_a_records_repository_ignores() -> None:
 
 
 def test_workflow_runs_validate_and_fmt_check() -> None:
-    text = scaffold("1.2.3")[".github/workflows/projledger.yml"]
+    text = scaffold()[".github/workflows/projledger.yml"]
     assert "run: projledger validate --format github\n" in text
     assert "run: projledger fmt --check\n" in text
     assert "projledger==1.2.3" not in text  # no such package is known to exist (issue 16.5)
     assert "projledger site" not in text
-    with_site = scaffold("1.2.3", with_site_job=True)[".github/workflows/projledger.yml"]
+    with_site = scaffold(with_site_job=True)[".github/workflows/projledger.yml"]
     assert with_site.startswith(text)
     assert "run: projledger site --output _site --with-export sqlite" in with_site
     assert "actions/deploy-pages" in with_site
@@ -163,14 +165,14 @@ def test_workflow_runs_validate_and_fmt_check() -> None:
 
 def test_workflow_is_valid_yaml_when_yaml_is_available() -> None:
     yaml = pytest.importorskip("yaml", reason="PyYAML comes with pre-commit (dev extra)")
-    data = yaml.safe_load(scaffold("1.2.3", with_site_job=True)[".github/workflows/projledger.yml"])
+    data = yaml.safe_load(scaffold(with_site_job=True)[".github/workflows/projledger.yml"])
     assert set(data["jobs"]) == {"check", "site"}
     steps = [step.get("run", "") for step in data["jobs"]["check"]["steps"]]
     assert "projledger validate --format github" in steps
-    hooks = yaml.safe_load(scaffold("1.2.3")[".pre-commit-config.yaml"])
+    hooks = yaml.safe_load(scaffold()[".pre-commit-config.yaml"])
     assert [h["id"] for h in hooks["repos"][0]["hooks"]] == ["projledger-validate", "projledger-fmt"]
     remote = yaml.safe_load(
-        scaffold("1.2.3", hooks=("https://example.org/projledger.git", "abc1234"))[".pre-commit-config.yaml"]
+        scaffold(hooks=("https://example.org/projledger.git", "abc1234"))[".pre-commit-config.yaml"]
     )
     assert remote["repos"][0] == {
         "repo": "https://example.org/projledger.git",
@@ -180,7 +182,7 @@ def test_workflow_is_valid_yaml_when_yaml_is_available() -> None:
 
 
 def test_precommit_config_uses_the_published_hook_settings() -> None:
-    text = scaffold("1.2.3")[".pre-commit-config.yaml"]
+    text = scaffold()[".pre-commit-config.yaml"]
     published = (PROJECT_ROOT / ".pre-commit-hooks.yaml").read_text("utf-8")
     for setting in (
         "entry: projledger validate",
@@ -198,7 +200,7 @@ def test_init_writes_every_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.stdout.splitlines() == [str(target / name) for name in EXPECTED_FILES]
     assert (target / "records").is_dir()
-    for name, text in scaffold(__import__("projledger").__version__).items():
+    for name, text in scaffold().items():
         assert (target / name).read_text("utf-8") == text
     config = load_config(target / "records")  # found by walking up from a subfolder
     assert config.path == (target / "projledger.toml").resolve()
@@ -266,9 +268,7 @@ def test_workflow_follows_githubs_workflow_schema(tmp_path: Path, with_site_job:
     if not checker.exists():
         pytest.skip("check-jsonschema is not installed (the dev extra)")
     workflow = tmp_path / "projledger.yml"
-    workflow.write_text(
-        scaffold("1.2.3", with_site_job=with_site_job)[".github/workflows/projledger.yml"], "utf-8"
-    )
+    workflow.write_text(scaffold(with_site_job=with_site_job)[".github/workflows/projledger.yml"], "utf-8")
     result = subprocess.run(
         [str(checker), "--builtin-schema", "vendor.github-workflows", str(workflow)],
         capture_output=True,
@@ -365,7 +365,7 @@ def test_without_a_source_the_install_step_says_what_to_set(tmp_path: Path) -> N
 
 
 def test_with_a_source_the_install_step_installs_it(tmp_path: Path) -> None:
-    workflow = scaffold("1.2.3", install="projledger @ git+https://example.org/p.git@v1")[WORKFLOW_PATH]
+    workflow = scaffold(install="projledger @ git+https://example.org/p.git@v1")[WORKFLOW_PATH]
     value, steps = _install_steps(workflow)
     ran = _run_step(steps[0]["run"], value, tmp_path)
     assert ran.returncode == 0, ran.stderr

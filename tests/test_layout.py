@@ -17,7 +17,7 @@ from projledger.core.layout import (
     render_block,
     render_body,
     render_record,
-    schema_reference,
+    schema_line,
 )
 from projledger.core.record import parse
 
@@ -46,10 +46,10 @@ def test_key_order_is_restored_whatever_order_the_data_came_in() -> None:
     assert list(canonical_data(mixed))[-1] == "reports"
 
 
-def test_schema_reference_is_relative_to_the_record_folder(tmp_path: Path) -> None:
+def test_schema_line_is_relative_to_the_record_folder(tmp_path: Path) -> None:
     record = tmp_path / "records" / "2565" / "01000000-2475.toml"
-    assert schema_reference(record, tmp_path) == "../../schemas/project.schema.json"
-    assert schema_reference(tmp_path / "x.toml", tmp_path) == "schemas/project.schema.json"
+    assert schema_line(record, tmp_path) == "#:schema ../../schemas/project.schema.json"
+    assert schema_line(tmp_path / "x.toml", tmp_path) == "#:schema schemas/project.schema.json"
 
 
 def test_small_reports_stay_blocks_never_an_inline_array() -> None:

@@ -293,12 +293,12 @@ def test_a_folder_being_built_is_not_cleaned(pf: Path) -> None:
 # --- the pure core ------------------------------------------------------------------------
 
 
-def test_site_pages_is_a_function_of_its_entries(pf: Path) -> None:
+def test_the_pages_are_a_function_of_their_entries(pf: Path) -> None:
     config = load_config(pf)
     day = date(2022, 3, 31)
     entries = list(site_core.load_entries(config, day, day, Skipped()))
-    first = site_core.site_pages(entries, day, "th", config)
-    again = site_core.site_pages(entries, day, "th", config)
+    first = {page.path: page.render() for page in site_core.plan_pages(entries, day, "th", config)}
+    again = {page.path: page.render() for page in site_core.plan_pages(entries, day, "th", config)}
     assert first == again
     assert len(first) == 19
     assert set(first) >= {"index.html", "data.json", "projects/01000000-0001.html"}

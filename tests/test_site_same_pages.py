@@ -5,7 +5,7 @@ broken), and what it skipped. Made with that code by building these same portfol
 ``site.build_site`` with no cache; regenerate only for a change of the pages that is meant.
 
 The one builder must give those bytes cold, after edits (pages copied from the previous site
-beside pages rendered again), and as the plain rendering of every page (``site_pages``)."""
+beside pages rendered again), and as the plain rendering of every page (``plan_pages``, each rendered)."""
 
 from __future__ import annotations
 
@@ -93,8 +93,11 @@ def test_cold_pages_are_those_of_the_builder_before(pf: tuple[str, Path], lang: 
     # The plain rendering of every page, in memory, is the same.
     _, day, today = PORTFOLIOS[name]
     config = load_config(root)
-    plain = site_core.site_pages(site_core.load_entries(config, day, today, Skipped()), day, lang, config)  # type: ignore[arg-type]
-    assert {k: hashlib.sha256(v.encode()).hexdigest() for k, v in plain.items()} == pages
+    entries = site_core.load_entries(config, day, today, Skipped())
+    plain = {page.path: page.render() for page in site_core.plan_pages(entries, day, lang, config)}
+    assert {
+        k: hashlib.sha256(v if isinstance(v, bytes) else v.encode()).hexdigest() for k, v in plain.items()
+    } == pages
 
 
 def test_pages_copied_and_rendered_again_are_the_same(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -12,9 +14,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import click
 
 from ..core.i18n import N_, _, language, os_problem
-from ..core.labels import PLAN_STATUSES, TARGET_STATUSES, label
+from ..core.labels import PLAN_STATUSES, TARGET_STATUSES, label, word
 from ..core.money import format_percent, format_signed
-from ..core.text import printable
+from ..core.text import NotUtf8Error, printable, utf8_text
 from .options import (
     DAY,
     MONEY,
@@ -213,11 +215,7 @@ def read_note_file(name: str) -> str:
     non-blocking and checked again, in case the name was swapped in between. At most one byte
     past the 1 MiB limit of a whole record is read.
     """
-    import os
-    import stat
-
     from ..core.record import MAX_RECORD_BYTES
-    from ..core.text import NotUtf8Error, utf8_text
 
     def refuse(message: str) -> OptionError:
         return OptionError(message, param_hint="--note-file")
@@ -251,8 +249,6 @@ def read_note_file(name: str) -> str:
 
 
 def _kind(mode: int) -> str:
-    import stat
-
     if stat.S_ISFIFO(mode):
         return _("a FIFO (named pipe)")
     if stat.S_ISDIR(mode):
@@ -297,8 +293,6 @@ def ask(option: str, key: str, hint: str, kind: click.ParamType) -> Any:  # type
     if not interactive():
         message = _("is required (give {option}, or run on a terminal to be asked for it)")
         raise OptionError(message.format(option=option), param_hint=option)
-    from ..core.labels import word
-
     name = word(key, language())
     prompt = name[:1].upper() + name[1:]
     return click.prompt(f"{prompt} ({_(hint)})" if hint else prompt, type=kind)

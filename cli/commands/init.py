@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from .. import __version__
 from ..core.config import CONFIG_NAME
-from ..core.errors import ConflictError, InputError
+from ..core.errors import ConflictError, InputError, UnsafePathError
 from ..core.i18n import N_, _, os_problem
 from .options import OptionError, PathArgument, say
 
@@ -83,7 +82,7 @@ def init(
     if (directory / CONFIG_NAME).exists():
         message = _("already a projledger repository; nothing written (edit its projledger.toml instead)")
         raise ConflictError(message, path=directory / CONFIG_NAME)
-    files = scaffold(__version__, install=install, hooks=hooks, with_site_job=with_site_job)
+    files = scaffold(install=install, hooks=hooks, with_site_job=with_site_job)
     _refuse_links_out(directory, files)
     kept = [name for name in files if (directory / name).exists()]
     written: list[str] = []
@@ -153,7 +152,6 @@ def _sources(
 
 def _refuse_links_out(directory: Path, names: Iterable[str]) -> None:
     """Nothing is written if a folder on the way (``schemas``, ``.github``) links out of DIRECTORY."""
-    from ..core.errors import UnsafePathError
     from ..core.repository import is_inside, resolved
 
     root = resolved(directory, field="DIRECTORY")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..core.i18n import N_, _, later
@@ -15,8 +17,6 @@ def _newest(kind_name: str) -> KindKey:
 
 def _schema_file(kind_name: str) -> str:
     """The name of the schema file of the kind named ``kind_name``, from the registry."""
-    from pathlib import Path
-
     return Path(KINDS[_newest(kind_name)].schema_file).name
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..core.calendar import DateInputError, parse_month
+from ..core.calendar import DateInputError, fiscal_year, format_month_be, parse_month
 from ..core.i18n import N_, _, ngettext
 from ..core.text import one_line, printable
 from .options import (
@@ -140,9 +140,8 @@ def export(
     output: Path,
     as_of: date | None,
 ) -> None:
-    from ..core.calendar import format_month_be
     from ..core.portfolio import Filters, Skipped
-    from ..core.sheet import export_rows, write_sheet
+    from ..core.sheet import export_rows, quarter_rows, write_sheet
 
     if new_sheet and (month or agencies or fiscal_years or quarter):
         raise click.UsageError(
@@ -169,15 +168,11 @@ def export(
     # records are checked as of today, as status checks them: --as-of is the day judged by
     reading = {"shown": shown_path, "skipped": skipped, "checked_on": today(config)}
     if quarter is not None:
-        from ..core.calendar import fiscal_year
-        from ..core.sheet import quarter_rows
-
         fy = fiscal_years[0] if fiscal_years else fiscal_year(day)
         lines = quarter_rows(config, day, fy, quarter, filters, **reading)
-        write_sheet(plan, "quarter", lines, shown)
     else:
         lines = export_rows(config, day, year, number, filters, **reading)
-        write_sheet(plan, "report", lines, shown)
+    write_sheet(plan, "report" if quarter is None else "quarter", lines, shown)
     if skipped.files:
         path, reason = skipped.files[0]
         more = _(" and {count} more").format(count=len(skipped) - 1) if len(skipped) > 1 else ""
@@ -245,7 +240,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     plan = plan_import(table, config, day, shown_path)
     for finding in sorted(plan.findings, key=lambda f: (f.row, f.column)):
         click.echo(one_line(finding.one_line(shown)), err=True)
-    failed = plan.failed_rows
+    failed = sorted({finding.row for finding in plan.errors})
     appended = plan.count("append") + plan.count("new")
     kind = plan.kind
     late = ""
@@ -280,7 +275,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
                 done = ngettext("{count} report (row {rows})", "{count} reports (rows {rows})", count)
             click.echo(f"{one_line(change.shown)}: " + done.format(count=count, rows=listing(change.rows)))
         if outcome.failed and not partial:
-            late = _all_or_nothing_failed(outcome, shown)
+            late = _all_or_nothing_failed(outcome)
     made = _made(kind, dry_run, appended)
     empty = plan.count("empty")
     skipped = ngettext("{count} empty row skipped", "{count} empty rows skipped", empty).format(count=empty)
@@ -328,7 +323,7 @@ def _made(kind: str, dry_run: bool, count: int) -> str:
     return ngettext("{count} report written", "{count} reports written", count)
 
 
-def _all_or_nothing_failed(outcome: Any, shown: str) -> str:
+def _all_or_nothing_failed(outcome: Any) -> str:
     """What an all-or-nothing import that failed at writing did: nothing, or exactly which
     records it wrote before a write failed and which it did not."""
     failed = ", ".join(one_line(change.shown) for change, _ in outcome.failed)

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from ..core.i18n import N_, _
-from .options import OutputPath, output_plan
-
-F = TypeVar("F", bound=Callable[..., Any])
+from .options import F, OutputPath, output_plan, say, shown_path
 
 
 def spreadsheet_options(func: F) -> F:
@@ -66,7 +64,6 @@ def wrote_spreadsheet(
     """
     if output_format == "xlsx":
         from ..core.xlsx import write_xlsx
-        from .options import say, shown_path
 
         assert output is not None  # check_spreadsheet_options made sure
         columns, lines = sheet()

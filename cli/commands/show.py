@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..core.i18n import N_, _
-from ..core.kinds import show_formats
+from ..core.kinds import kind_of_record, show_formats
 from .options import (
     OutputPath,
     as_of_option,
@@ -52,7 +52,6 @@ from .options import (
 @as_of_option
 def show(code_or_path: str, output_format: str, output: Path | None, as_of: date | None) -> None:
     from ..core.check import check_file
-    from ..core.kinds import kind_of_record
     from ..core.repository import resolve_record
 
     config = current_config()

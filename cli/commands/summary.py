@@ -9,10 +9,11 @@ from typing import Any
 
 import click
 
+from ..core.errors import NotFoundError
 from ..core.i18n import N_, _
 from ..core.labels import DIMENSIONS, Lang, dimensions_problem
-from ..core.reporters import SUMMARY_FORMATS
-from .options import format_option, reading_config, today
+from ..core.reporters import SUMMARY_FORMATS, SUMMARY_RENDERERS
+from .options import OptionError, format_option, reading_config, today
 from .reading import (
     echo_memo,
     emit,
@@ -65,14 +66,10 @@ def summary(
     check_spreadsheet_options(output_format, output, excel)
     problem = dimensions_problem(tuple(by or ("agency",)))
     if problem is not None:  # a usage error (exit 2), found before anything is read
-        from .options import OptionError
-
         raise OptionError(problem, param_hint="--by")
     paths = [Path(target) for target in targets]
     for target, path in zip(targets, paths, strict=True):
         if not path.exists():  # as status says it: a refusal (exit 1), not a usage error
-            from ..core.errors import NotFoundError
-
             raise NotFoundError(_("no record file or folder at {target}").format(target=target))
     config = reading_config(bool(paths), paths)
     day = as_of or today(config)
@@ -86,7 +83,6 @@ def summary(
         memo = output_memo("summary", paths, config, day, by, asked, output_format, language, width, wide)
         if echo_memo(memo):
             return
-    from ..core.reporters import SUMMARY_RENDERERS
     from ..core.summary import SUMMARY_ROWS, summarise, summary_columns
     from ..core.tables import summary_csv
 

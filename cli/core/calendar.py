@@ -278,21 +278,17 @@ def end_window(fy: int) -> tuple[date, date]:
     """First and last day a project of BE fiscal year ``fy`` may end: from the earliest start
     to ``YEARS_AFTER_FISCAL_YEAR`` years after the fiscal year's last day (FY 2565: 2016-10-01
     to 2032-09-30)."""
-    first, last = fiscal_year_bounds(fy)
-    return shift_years(first, -YEARS_BEFORE_FISCAL_YEAR), shift_years(last, YEARS_AFTER_FISCAL_YEAR)
+    return start_window(fy)[0], shift_years(fiscal_year_bounds(fy)[1], YEARS_AFTER_FISCAL_YEAR)
 
 
 def quarter_end(fy: int, quarter: int) -> date:
     """Last day of a fiscal quarter: Q1 of FY 2565 ends 2021-12-31."""
     first, _ = fiscal_year_bounds(fy)
-    year, month = add_months(first.year, first.month, 3 * quarter)
-    return date(year, month, 1) - timedelta(days=1)
+    return month_end(*add_months(first.year, first.month, 3 * quarter - 1))
 
 
 def quarter_start(fy: int, quarter: int) -> date:
-    """First day of a fiscal quarter: Q2 of FY 2565 begins 2022-01-01."""
-    if quarter == 1:
-        return fiscal_year_bounds(fy)[0]
+    """First day of a fiscal quarter, the day after the quarter before ends: Q2 of FY 2565, 2022-01-01."""
     return quarter_end(fy, quarter - 1) + timedelta(days=1)
 
 

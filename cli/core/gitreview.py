@@ -27,11 +27,10 @@ from .i18n import _
 from .labels import REVIEW_WORDS, Lang, label
 from .money import format_money, format_percent
 from .record import MAX_RECORD_BYTES, parse, read_at_most, read_record_bytes
-from .repository import real
+from .repository import RECORD_SUFFIX, linked_file, real
 from .text import markdown_text, one_line, printable
 
 ChangeKind = Literal["added", "deleted", "modified", "renamed"]
-RECORD_SUFFIX = ".toml"
 GIT_TIMEOUT = 120
 
 
@@ -68,6 +67,10 @@ class Change:
     @property
     def code(self) -> str | None:
         return self.after.code or self.before.code
+
+
+#: The numbers of the reports a change added, removed and edited, as ``Change`` names them.
+_REPORT_LISTS = ("new_reports", "removed_reports", "edited_reports")
 
 
 # --- the pure comparison ----------------------------------------------------------------
@@ -291,8 +294,6 @@ def _old_text(rev: str, path: str, root: Path) -> str:
 def _new_text(path: str, root: Path) -> str:
     """The working copy of a record, under the walk's rule for a link (``linked_file``): one
     out of the repository, one that loops or leads to nothing is refused, never read."""
-    from .repository import linked_file
-
     listed = linked_file(str(root / path), root)
     if listed.refused:
         raise RecordError(listed.refused, rule=listed.rule, path=path)
@@ -345,7 +346,7 @@ def describe(change: Change, lang: Lang = "th") -> list[str]:
     for side in (change.before, change.after):
         if side.error:
             phrases.append(f"{words['unreadable']}: {one_line(side.error)}")
-    for key in ("new_reports", "removed_reports", "edited_reports"):
+    for key in _REPORT_LISTS:
         numbers: tuple[int, ...] = getattr(change, key)
         if numbers:
             phrases.append(f"{words[key]} {', '.join(map(str, numbers))}")
@@ -379,18 +380,9 @@ def change_dict(change: Change) -> dict[str, Any]:
         numbers = {"progress": json_number(s.progress), "disbursed": json_number(s.disbursed)}
         return data | numbers | {"reports": list(s.reports)}
 
-    return {
-        "path": change.path,
-        "kind": change.kind,
-        "code": change.code,
-        "old_path": change.old_path,
-        "new_reports": list(change.new_reports),
-        "removed_reports": list(change.removed_reports),
-        "edited_reports": list(change.edited_reports),
-        "changed_fields": list(change.changed_fields),
-        "before": side(change.before),
-        "after": side(change.after),
-    }
+    fixed = {"path": change.path, "kind": change.kind, "code": change.code, "old_path": change.old_path}
+    lists = {key: list(getattr(change, key)) for key in (*_REPORT_LISTS, "changed_fields")}
+    return {**fixed, **lists, "before": side(change.before), "after": side(change.after)}
 
 
 def changes_text(changes: Sequence[Change], rev: str, lang: Lang = "th", *, markdown: bool = False) -> str:

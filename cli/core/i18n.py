@@ -12,7 +12,9 @@ are never translated.
 
 from __future__ import annotations
 
+import errno
 import gettext as _gettext
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -159,8 +161,6 @@ _OS_PROBLEMS = {
 def os_problem(error: OSError) -> str:
     """Why the operating system refused, in the chosen language: a common refusal in the
     catalog's words, any other in the system's own words inside a sentence of ours."""
-    import errno
-
     name = errno.errorcode.get(error.errno or 0, "")
     if name in _OS_PROBLEMS:
         return _(_OS_PROBLEMS[name])
@@ -210,7 +210,6 @@ def _key_words(what: str) -> str:
     ``('agency', 'name')``; anything else as it is."""
     import ast
     import json
-    import re
 
     if not what.startswith("("):
         return what
@@ -227,8 +226,6 @@ def _key_words(what: str) -> str:
 def toml_problem(words: str) -> str:
     """The TOML reader's message in the chosen language, with its position when it names one
     (tomllib's ``... (at line 3, column 7)``)."""
-    import re
-
     where = ""
     at = re.fullmatch(r"(?s)(.*) \(at (?:line (\d+), column (\d+)|end of document)\)", words)
     if at:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -173,12 +174,6 @@ def record_problem(data: dict[str, Any]) -> tuple[str, str] | None:
     return "format", missing.format(format=min(named, default=formats[0]))
 
 
-def format_problem(data: dict[str, Any]) -> str | None:
-    """The message of ``record_problem``, or None for a record."""
-    problem = record_problem(data)
-    return None if problem is None else problem[1]
-
-
 def _spelled(value: Any) -> str:
     """A ``format`` value as the record spells it (``true``, ``1.0``), texts quoted."""
     if type(value) is bool:
@@ -201,16 +196,11 @@ def _project_html(project: Project, config: Config, day: date) -> str:
     return form_page(project, compute_status(project, day, config))
 
 
-def _kpi_text(kpi: Kpi, config: Config, day: date) -> str:
-    from .kpi_views import kpi_text
+def _kpi_page(html: bool, kpi: Kpi, config: Config, day: date) -> str:
+    """A KPI's page, HTML or text (``kpi_views``, imported as it is shown; it needs no config)."""
+    from .kpi_views import kpi_html, kpi_text
 
-    return kpi_text(kpi, day)
-
-
-def _kpi_html(kpi: Kpi, config: Config, day: date) -> str:
-    from .kpi_views import kpi_html
-
-    return kpi_html(kpi, day)
+    return (kpi_html if html else kpi_text)(kpi, day)
 
 
 def _project_days(project: Project) -> Iterator[date]:
@@ -257,7 +247,7 @@ KPI = register(
         constructor=Kpi.from_data,
         record_type=Kpi,
         rules=KPI_RULES,
-        renderers=MappingProxyType({"text": _kpi_text, "html": _kpi_html}),
+        renderers=MappingProxyType({"text": partial(_kpi_page, False), "html": partial(_kpi_page, True)}),
         facts=kpi_facts,
         from_facts=kpi_from_facts,
         days=_kpi_days,

@@ -29,7 +29,7 @@ from typing import Any
 import tomli_w
 
 from .errors import RecordError, RefusedError
-from .kinds import format_problem, kind_of
+from .kinds import kind_of, record_problem
 from .locate import line_of
 from .record import decode, parse
 from .text import toml_safe
@@ -78,17 +78,13 @@ KPI_ROW_ORDER: dict[str, tuple[str, ...]] = {
 ROW_ORDER: dict[str, tuple[str, ...]] = {**PROJECT_ROW_ORDER, **KPI_ROW_ORDER}
 
 
-def schema_reference(record: Path, root: Path, schema_file: str | None = None) -> str:
-    """The ``#:schema`` target for ``record``: the repository's schema (the project's, or
+def schema_line(record: Path, root: Path, schema_file: str | None = None) -> str:
+    """The ``#:schema`` line for ``record``: the repository's schema (the project's, or
     ``schema_file`` in the same folder), relative to the record's folder."""
     relative = SCHEMA_RELATIVE if schema_file is None else SCHEMA_RELATIVE.with_name(schema_file)
     target = Path(os.path.abspath(root)) / relative
     folder = Path(os.path.abspath(record)).parent
-    return Path(os.path.relpath(target, folder)).as_posix()
-
-
-def schema_line(record: Path, root: Path, schema_file: str | None = None) -> str:
-    return f"{SCHEMA_PREFIX} {schema_reference(record, root, schema_file)}"
+    return f"{SCHEMA_PREFIX} {Path(os.path.relpath(target, folder)).as_posix()}"
 
 
 def ordered(table: Mapping[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
@@ -160,10 +156,10 @@ def formatted(raw: bytes, path: Path, root: Path) -> bytes:
     """
     text = decode(raw, path)
     data = parse(text, path)
-    problem = format_problem(data)
+    problem = record_problem(data)
     if problem is not None:  # not a record (a config reached by a link...): never laid out as one
         raise RecordError(
-            problem, rule="format-version", path=path, line=line_of(text, "format"), field="format"
+            problem[1], rule="format-version", path=path, line=line_of(text, "format"), field="format"
         )
     first, _, _ = text.partition("\n")
     first = first.removesuffix("\r")

@@ -147,9 +147,6 @@ class LeftOut:
     line: int
     why: str
 
-    def describe(self) -> str:
-        return _("report {no} (line {line}: {why})").format(no=self.no, line=self.line, why=self.why)
-
 
 @dataclass(frozen=True)
 class Imported:
@@ -172,7 +169,9 @@ class Imported:
             raise IncompleteReportsError(source, self)
 
     def left_out_text(self) -> str:
-        return ", ".join(item.describe() for item in self.left_out)
+        """Each report left out, with its line and why."""
+        text = _("report {no} (line {line}: {why})")
+        return ", ".join(text.format(no=item.no, line=item.line, why=item.why) for item in self.left_out)
 
 
 class MissingFieldsError(InputError):

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .errors import ConflictError, ProjledgerError, RecordError, RefusedError
 from .i18n import _
-from .kinds import format_problem
+from .kinds import record_problem
 from .layout import line_ending
 from .locate import line_of
 from .record import decode, parse
@@ -57,11 +57,12 @@ def migrated(raw: bytes, shown: Path | str) -> bytes | None:
     if type(version) is int and version == TO_FORMAT:
         return None
     if not (type(version) is int and version == FROM_FORMAT):
-        problem = format_problem(data) or _(
-            "format {version} is not format 1; only format-1 records are migrated"
-        ).format(version=version)
+        problem = record_problem(data) or (
+            "format",
+            _("format {version} is not format 1; only format-1 records are migrated").format(version=version),
+        )
         raise RecordError(
-            problem, rule="format-version", path=shown, line=line_of(text, "format"), field="format"
+            problem[1], rule="format-version", path=shown, line=line_of(text, "format"), field="format"
         )
     if KIND_KEY in data:
         message = _(

@@ -93,19 +93,17 @@ STATUS_TABLES = ("table", "markdown")
 StatusRenderer = Callable[["list[ProjectRow]", date, Mapping[str, Any]], str]
 
 
-def _status_csv(rows: list[ProjectRow], as_of: date, extra: Mapping[str, Any]) -> str:
-    from .tables import status_csv
+def _tables() -> Any:
+    """``tables``, imported when a renderer runs: choosing a format loads no table code."""
+    from . import tables
 
-    return status_csv(rows)
-
-
-def _status_json(rows: list[ProjectRow], as_of: date, extra: Mapping[str, Any]) -> str:
-    from .tables import status_envelope
-
-    return json_text({**status_envelope(rows, as_of), **extra})
+    return tables
 
 
-STATUS_RENDERERS: dict[str, StatusRenderer] = {"csv": _status_csv, "json": _status_json}
+STATUS_RENDERERS: dict[str, StatusRenderer] = {
+    "csv": lambda rows, as_of, extra: _tables().status_csv(rows),
+    "json": lambda rows, as_of, extra: json_text({**_tables().status_envelope(rows, as_of), **extra}),
+}
 #: Every name ``status --format`` takes, in the order its help lists them (xlsx: a spreadsheet
 #: file, written by commands/sheets.py).
 STATUS_FORMATS = (*STATUS_TABLES, *STATUS_RENDERERS, "xlsx")
@@ -117,32 +115,13 @@ STATUS_FORMATS = (*STATUS_TABLES, *STATUS_RENDERERS, "xlsx")
 SummaryRenderer = Callable[["Summary", Lang, "int | None", bool], str]
 
 
-def _summary_table(fmt: str) -> SummaryRenderer:
-    def render(summary: Summary, lang: Lang, width: int | None, wide: bool) -> str:
-        from .tables import summary_table
-
-        return summary_table(summary, lang, fmt, width, wide)
-
-    return render
-
-
-def _summary_csv(summary: Summary, lang: Lang, width: int | None, wide: bool) -> str:
-    from .tables import summary_csv
-
-    return summary_csv(summary)
-
-
-def _summary_json(summary: Summary, lang: Lang, width: int | None, wide: bool) -> str:
-    from .tables import summary_envelope
-
-    return json_text(summary_envelope(summary))
-
-
 SUMMARY_RENDERERS: dict[str, SummaryRenderer] = {
-    "table": _summary_table("table"),
-    "markdown": _summary_table("markdown"),
-    "csv": _summary_csv,
-    "json": _summary_json,
+    "table": lambda summary, lang, width, wide: _tables().summary_table(summary, lang, "table", width, wide),
+    "markdown": lambda summary, lang, width, wide: _tables().summary_table(
+        summary, lang, "markdown", width, wide
+    ),
+    "csv": lambda summary, lang, width, wide: _tables().summary_csv(summary),
+    "json": lambda summary, lang, width, wide: json_text(_tables().summary_envelope(summary)),
 }
 #: Every name ``summary --format`` takes (xlsx: a spreadsheet file, as status's).
 SUMMARY_FORMATS = (*SUMMARY_RENDERERS, "xlsx")

@@ -2,11 +2,11 @@
 
 A rule is a plain function over a ``RuleContext`` yielding (field, message) pairs; ``RULES``
 gives each its stable id and severity, and says whether its findings depend on the day of the
-check (``reads_day``: ``AS_OF_RULES`` is made from it) and whether its messages show dates as
-typed (``shows_dates``). The registry of record kinds
-(core/kinds.py) gives these to format 1. The schema's own findings (missing keys, 0-100
-progress, negative money, 2-decimal money, real dates...) come from ``schema.py``; these run
-on records that passed it, so they can rely on types.
+check (``reads_day``: ``RecordKind.day_rules`` is made from it) and whether its messages show
+dates as typed (``shows_dates``). The registry of record kinds (core/kinds.py) gives these to
+format 1. The schema's own findings (missing keys, 0-100 progress, negative money, 2-decimal
+money, real dates...) come from ``schema.py``; these run on records that passed it, so they can
+rely on types.
 """
 
 from __future__ import annotations
@@ -404,7 +404,3 @@ RULES: tuple[Rule, ...] = (
     Rule("optimistic-status", W, optimistic_status),
     Rule("folder-year", W, folder_year),
 )
-
-#: The ids of the rules above whose findings depend on the day of the check (the index keeps
-#: their findings only for the days they hold; core/kinds.py unites those of every kind).
-AS_OF_RULES = frozenset(rule.id for rule in RULES if rule.reads_day)

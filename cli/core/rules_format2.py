@@ -16,12 +16,11 @@ from pathlib import PurePath
 from typing import Any
 
 from .calendar import day_of_check_words, quarter_end, quarter_start
-from .findings import Severity
 from .i18n import _
 from .kpi import KPI_FOLDER, Kpi
 from .money import format_money
 from .record import Project, folder_fiscal_year, path_names
-from .rules import Hit, Rule, RuleContext, _plausible
+from .rules import E, Hit, Rule, RuleContext, W, _plausible
 
 #: The unit of a percentage, in which a target above 100 is suspect (percent-target).
 PERCENT_UNIT = "ร้อยละ"
@@ -203,8 +202,6 @@ def percent_target(ctx: RuleContext[Kpi]) -> Iterator[Hit]:
         text = _("a target of {target} in percent (ร้อยละ) is above 100")
         yield "target", text.format(target=ctx.project.target)
 
-
-E, W = Severity.ERROR, Severity.WARNING
 
 #: What a format-2 project is checked for besides format 1's rules (``rules.RULES``).
 PROJECT_RULES_2: tuple[Rule, ...] = (

@@ -25,8 +25,6 @@ SCHEMA_PATH = f"schemas/{schema_name()}"
 #: The KPI records' schema, beside the project's (KPIs sit at records/<FY>/kpi/<code>.toml).
 KPI_SCHEMA_PATH = f"schemas/{schema_name((2, 'kpi'))}"
 WORKFLOW_PATH = ".github/workflows/projledger.yml"
-#: The header line a record written by the tool starts with (relative to records/<FY>/).
-SCHEMA_HEADER = f"#:schema ../../{SCHEMA_PATH}"
 
 
 def config_text() -> str:
@@ -292,7 +290,6 @@ jobs:
 
 
 def scaffold(
-    version: str,
     *,
     install: str | None = None,
     hooks: tuple[str, str] | None = None,
@@ -302,8 +299,8 @@ def scaffold(
 
     ``install``: what CI's ``pip install`` installs projledger from (``install_requirement``),
     None to leave it for the user to set; ``hooks``: (git URL, revision) of projledger's
-    pre-commit hooks, None for the hooks of the installed projledger. ``version`` (projledger's
-    own) is not written anywhere: no package or tag of it is known to exist.
+    pre-commit hooks, None for the hooks of the installed projledger. No file names projledger's
+    own version: no package or tag of it is known to exist.
     """
     files = {
         CONFIG_NAME: config_text(),

@@ -23,6 +23,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from .calendar import DateInputError, end_window, fiscal_year_bounds, parse_date, start_window
 from .errors import raise_if_stopped
 from .i18n import N_, _
 from .kinds import KindKey, kind_of
@@ -357,8 +358,6 @@ def _date_hint(text: str, data: dict[str, Any], where: tuple[str | int, ...]) ->
     """The TOML date a quoted date means (BE ``25/10/2566`` -> ``2023-10-25``), if it is one;
     one the rules accept there instead when they would refuse it (a start or end far from the
     fiscal year: ``fiscal-year-range``)."""
-    from .calendar import DateInputError, parse_date
-
     try:
         day = parse_date(text.strip())
     except (DateInputError, ValueError, OverflowError):
@@ -370,8 +369,6 @@ def _date_hint(text: str, data: dict[str, Any], where: tuple[str | int, ...]) ->
 def _window(data: dict[str, Any], where: tuple[str | int, ...]) -> tuple[date, date] | None:
     """The days the rules accept at ``start`` or ``end`` for the record's fiscal year; None
     elsewhere, or when the fiscal year is not one (the schema says so)."""
-    from .calendar import end_window, start_window
-
     fiscal_year = data.get("fiscal_year")
     if type(fiscal_year) is not int or not 2400 <= fiscal_year <= 3000 or where not in (("start",), ("end",)):
         return None
@@ -382,8 +379,6 @@ def _example(data: dict[str, Any], where: tuple[str | int, ...]) -> str:
     """A date to show as an example at ``where`` that the rules would accept there: the first
     day of the record's fiscal year for a start, the later of its last day and the start for an
     end, the start for a report (2021-10-25 when the record says too little)."""
-    from .calendar import fiscal_year_bounds
-
     window = _window(data, ("start",))
     if window is None:
         return "2021-10-25"

@@ -1,8 +1,8 @@
 """The portfolio as a static website: an overview, a page per agency and per project, the data.
 
-``site_pages`` turns entries (a project's row, and a way to load its full record) plus
-``as_of`` and a language into ``{relative path: page text}``; ``plan_pages`` gives the same pages
-lazily, each with a key that fingerprints everything the page depends on.
+``plan_pages`` turns entries (a project's row, and a way to load its full record) plus ``as_of``
+and a language into the site's pages, each rendered lazily, with a key that fingerprints
+everything the page depends on.
 
 ``build_site`` (what the command runs) takes the rows from ``portfolio.rows`` (the index answers
 for unchanged records, and keeps each row with its lines of data.json and data.csv:
@@ -29,6 +29,7 @@ Builds into one folder queue on its lock (``.<name>.lock`` beside it, ``_begin_b
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import hashlib
 import json
@@ -52,6 +53,7 @@ from typing import Any, NamedTuple
 from jinja2 import BaseLoader, Environment, Template
 from markupsafe import Markup, escape
 
+from . import index as ix
 from . import pages, portfolio
 from .calendar import format_be, format_month_be, quarter_end
 from .charts import progress_chart
@@ -79,7 +81,7 @@ from .portfolio import (
     result_known,
     sorted_rows,
 )
-from .record import Evaluation, Project
+from .record import Evaluation, Project, path_names
 from .repository import real
 from .status import compute_status, computed_status_of
 from .store import built_in, locked
@@ -87,11 +89,6 @@ from .store import swap_in as _swap_in
 from .summary import PLAN_KEYS, QuarterTotals, Totals, summarise
 from .tables import row_dict, status_csv, status_envelope
 from .text import _UNSAFE, json_safe, printable
-
-try:  # a build in progress holds a lock on its folder; without fcntl (Windows) none is taken
-    import fcntl
-except ImportError:  # pragma: no cover
-    fcntl = None  # type: ignore[assignment]
 
 MARKER = ".projledger-site"
 MANIFEST_FORMAT = 1
@@ -917,14 +914,6 @@ def _kpi_pages(
     return kpi_keys, lines, by_agency
 
 
-def site_pages(
-    entries: Iterable[Entry], as_of: date, lang: Lang, config: Config, kpis: Sequence[KpiEntry] = ()
-) -> dict[str, str]:
-    """The whole site as ``{relative path: text}``, every page rendered."""
-    pages = {page.path: page.render() for page in plan_pages(entries, as_of, lang, config, kpis=kpis)}
-    return {path: text if isinstance(text, str) else text.decode() for path, text in pages.items()}
-
-
 # --- writing the site -------------------------------------------------------------------
 
 
@@ -981,8 +970,7 @@ def clean_stray(target: Path) -> int:
         except OSError:
             continue
         try:
-            if fcntl is not None:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             entries = os.listdir(folder)
             if not entries or MARKER in entries:
                 shutil.rmtree(folder, ignore_errors=True)
@@ -1040,9 +1028,7 @@ def site_fingerprint() -> str:
     """The tool as it builds pages: the index's fingerprint of the tool's own files on disk (its
     code, templates, stylesheet, script and schema: an edited template or rule is another tool,
     and installing another version rewrites them all)."""
-    from .index import code_fingerprint
-
-    return _key(MANIFEST_FORMAT, *code_fingerprint())
+    return _key(MANIFEST_FORMAT, *ix.code_fingerprint())
 
 
 #: Below this much rendering (in project pages), starting worker processes costs more than it saves.
@@ -1161,8 +1147,7 @@ def _begin_build(
         folder = Path(tempfile.mkdtemp(prefix=f"{target.name}.tmp-", dir=target.parent))
         fd = os.open(folder, os.O_RDONLY)
         held.callback(os.close, fd)
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_EX)
     except BaseException:
         held.close()
         raise
@@ -1411,8 +1396,6 @@ def load_entries(
     is built from the others. ``kpis``: a list to which each valid KPI record is added (a
     ``KpiEntry``), in the order of the scan, by the time the last entry has been given.
     """
-    from . import index as ix
-
     seen: dict[str, str] = {}
     store = ix.Index.open(config)
     try:
@@ -1512,15 +1495,13 @@ def _read_and_render(
     the worker, so the process storing the results only stores them), its stamp, and, when its
     page may be written here and is not the previous site's, the page, rendered from the same
     reading and written into the site being built (then its key is returned too)."""
-    from .index import check_path_project, skip_reason
-
     name, scanned, page_allowed = task
     ctx = _READING[0]
-    checked, project = check_path_project(name, ctx.config, ctx.checked_on, ctx.racy_since)
+    checked, project = ix.check_path_project(name, ctx.config, ctx.checked_on, ctx.racy_since)
     if checked.stat is None:
         return checked, None, None, None
     stamp = _stamp(checked.stat, checked.digest)
-    if project is None or not checked.facts or skip_reason(checked.findings_json, True) is not None:
+    if project is None or not checked.facts or ix.skip_reason(checked.findings_json, True) is not None:
         return checked, None, stamp, None
     kept_facts = json.loads(checked.facts)
     if kept_facts.get("kind", "project") != "project":
@@ -1561,8 +1542,6 @@ def _read_once(
     A page is written here only when no other record file has its name (a record's file is
     named after its code): of two files of one name, the first valid one has the page, and
     that is for the plan to find out."""
-    from .record import path_names
-
     # Unknown: no entry, or one of another stat. An entry of this stat the index no longer
     # trusts (findings of another day, a racy file's content) is for ``portfolio.rows`` to find
     # and read again; only its page is then rendered apart, from a second reading.
@@ -1617,7 +1596,5 @@ def _in_order(
         return
     from concurrent.futures import ProcessPoolExecutor
 
-    from .index import in_chunks_ahead
-
     pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
-    yield from in_chunks_ahead(pool, _read_chunk, tasks, size=16, ahead=4 * jobs)
+    yield from ix.in_chunks_ahead(pool, _read_chunk, tasks, size=16, ahead=4 * jobs)

@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .calendar import add_months, fiscal_year_bounds, month_end, month_number, quarter_end
+from .calendar import add_months, month_end, month_number, quarter_end
 from .config import Config
 from .money import HUNDRED, ratio_percent
 
@@ -107,18 +107,13 @@ def computed_status_of(project: Project, report: Report, tolerance: Decimal) -> 
     return expected, variance, plan_status_for(variance, tolerance)
 
 
-def state_of(project: Project, reports: tuple[Report, ...], as_of: date) -> str:
-    if reports and reports[-1].event in ("cancelled", "completed"):
-        return str(reports[-1].event)
-    if as_of < project.start:
-        return "not_started"
-    return "active"
-
-
 def compute_status(project: Project, as_of: date, config: Config) -> Status:
     reports = project.reports_until(as_of)
     latest = reports[-1] if reports else None
-    state = state_of(project, reports, as_of)
+    if latest is not None and latest.event in CLOSED_STATES:  # closed by its last report
+        state = str(latest.event)
+    else:
+        state = "not_started" if as_of < project.start else "active"
     expected = variance = computed = None
     if latest is not None:
         expected, variance, computed = computed_status_of(project, latest, config.tolerance)
@@ -159,8 +154,5 @@ def disbursement_target(fiscal_year: int, as_of: date, config: Config) -> Decima
     None before the first quarter has ended: nothing was due yet.
     """
     targets = config.targets(fiscal_year)
-    first, _ = fiscal_year_bounds(fiscal_year)
-    if as_of < first:
-        return None
     passed = [t for q, t in enumerate(targets, start=1) if quarter_end(fiscal_year, q) <= as_of]
     return passed[-1] if passed else None

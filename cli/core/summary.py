@@ -24,21 +24,13 @@ from typing import Any, NamedTuple
 from .calendar import quarter_end
 from .config import Config
 from .errors import InputError
-from .labels import DIMENSIONS as DIMENSIONS  # offered here, as before labels.py held it
-from .labels import PLAN_STATUSES, STATES, dimensions_problem
+from .labels import DIMENSIONS, PLAN_STATUSES, STATES, dimensions_problem
 from .money import ratio_percent
 from .portfolio import KpiRow, Presenter, ProjectRow, join_department, kpi_agency
 from .status import CLOSED_STATES
 
-#: The English key each dimension has in the JSON and CSV.
-KEYS = {
-    "agency": "agency",
-    "fiscal-year": "fiscal_year",
-    "state": "state",
-    "plan-status": "plan_status",
-    "strategy": "strategy",
-    "quarter": "quarter",
-}
+#: The English key each dimension has in the JSON and CSV: its name with "_" for "-".
+KEYS = {dim: dim.replace("-", "_") for dim in DIMENSIONS}
 PLAN_KEYS = (*PLAN_STATUSES, "none")
 #: How groups by plan status are ordered: a closed project's "plan status" is its state.
 _PLAN_ORDER = (*PLAN_STATUSES, *CLOSED_STATES)

@@ -121,15 +121,12 @@ def json_text(envelope: object) -> str:
     return json_safe(json.dumps(envelope, ensure_ascii=False, indent=2)) + "\n"
 
 
-def toml_safe(rendered: str) -> str:
-    """TOML from tomli-w with DEL, C1 controls and bidi marks as ``\\uXXXX`` escapes.
-
-    tomli-w escapes only what TOML forbids raw (C0 controls, DEL); C1 controls and bidi
-    overrides would reach ``git diff`` and ``cat`` raw and reorder what a reviewer reads. tomli-w
-    writes only basic strings (single-line and multi-line), where ``\\uXXXX`` is an escape, and
-    these characters cannot stand anywhere else: the value read back is the same.
-    """
-    return json_safe(rendered)
+#: TOML from tomli-w with DEL, C1 controls and bidi marks as ``\uXXXX`` escapes: ``json_safe``'s.
+#: tomli-w escapes only what TOML forbids raw (C0 controls, DEL); C1 controls and bidi overrides
+#: would reach ``git diff`` and ``cat`` raw and reorder what a reviewer reads. tomli-w writes only
+#: basic strings (single-line and multi-line), where ``\uXXXX`` is an escape, and these characters
+#: cannot stand anywhere else: the value read back is the same.
+toml_safe = json_safe
 
 
 # --- text a person gives as a file ------------------------------------------------------------

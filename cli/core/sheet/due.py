@@ -16,7 +16,10 @@ from typing import Any
 
 from ..calendar import MONTHS_TH, format_be, month_number, to_be
 from ..config import Config
+from ..errors import ProjledgerError
+from ..kinds import kind_key
 from ..portfolio import Filters, KpiRow, ProjectRow, filtered, rows
+from ..record import decode, parse, read_record_bytes
 
 
 def due_number(row: ProjectRow, year: int, month: int, as_of: date) -> int | None:
@@ -74,10 +77,6 @@ def _so_far(values: tuple[Decimal | None, ...]) -> str:
 
 def _format2(path: Path, shown: str) -> bool:
     """Whether the record at ``path`` is a format-2 project (it can hold evaluations)."""
-    from ..errors import ProjledgerError
-    from ..kinds import kind_key
-    from ..record import decode, parse, read_record_bytes
-
     try:
         return kind_key(parse(decode(read_record_bytes(path), shown), shown)) == (2, "project")
     except ProjledgerError:

@@ -98,10 +98,6 @@ class Plan:
     def errors(self) -> list[CellFinding]:
         return [f for f in self.findings if f.severity == "error"]
 
-    @property
-    def failed_rows(self) -> list[int]:
-        return sorted({f.row for f in self.errors})
-
     def count(self, action: Action) -> int:
         found = sum(1 for o in self.outcomes if o.action == action)
         return found + self.blank_rows if action == "empty" else found
@@ -428,8 +424,7 @@ def _already(code: str, record: _Record, key: str, value: Any, change: Change | 
     return text.format(code=code, path=record.shown, key=key, value=there)
 
 
-_NEW_KEYS = {"agency.department": "department", "agency.division": "division", "agency.unit": "unit",
-             "agency.owner": "owner", "agency.coordinator": "coordinator"}  # fmt: skip
+_NEW_KEYS = {f"agency.{key}": key for key in ("department", "division", "unit", "owner", "coordinator")}
 
 
 def _same(mine: Any, theirs: Any) -> bool:

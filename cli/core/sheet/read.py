@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from ..calendar import MIN_BE_YEAR, DateInputError
+from ..calendar import MIN_BE_YEAR, DateInputError, parse_date
 from ..errors import InputError, ProjledgerError
 from ..i18n import _, ngettext, os_problem
 from ..labels import label, value_for_label
@@ -372,8 +372,6 @@ def _day(value: Any) -> date:
         text = _("'{value}' is a number, not a date: write dd/mm/yyyy BE (25/10/2567)")
         raise CellError(text.format(value=_number_text(value)))
     try:
-        from ..calendar import parse_date
-
         return parse_date(str(value))
     except DateInputError as error:
         raise CellError(str(error)) from None

@@ -19,7 +19,7 @@ from ..calendar import MIN_BE_YEAR
 from ..errors import InputError
 from ..i18n import _
 from ..labels import label
-from ..outputs import OutputPlan
+from ..outputs import OutputPlan, plan_output, write_output
 from .columns import CHOICES, COLUMNS, TITLES, SheetColumn, SheetKind, column_letter
 
 _GREY = "E7E6E6"
@@ -141,12 +141,9 @@ def _validation(column: SheetColumn, letter: str, factory: Any) -> Any:
     if column.kind == "percent":
         return factory(type="decimal", operator="between", formula1="0", formula2="100",
                        error="ความก้าวหน้าเป็นตัวเลข 0 ถึง 100", **common)  # fmt: skip
-    if column.kind == "money":
-        return factory(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                       error="จำนวนเงิน (บาท) ไม่ติดลบ", **common)  # fmt: skip
-    if column.kind == "number":
-        return factory(type="decimal", operator="greaterThanOrEqual", formula1="0",
-                       error="ตัวเลขไม่ติดลบ เช่น 94.73", **common)  # fmt: skip
+    if column.kind in ("money", "number"):  # neither may be negative
+        error = "จำนวนเงิน (บาท) ไม่ติดลบ" if column.kind == "money" else "ตัวเลขไม่ติดลบ เช่น 94.73"
+        return factory(type="decimal", operator="greaterThanOrEqual", formula1="0", error=error, **common)
     if column.kind == "date":
         return factory(type="custom", formula1=_date_rule(letter, 2),
                        error="วันที่ วว/ดด/ปปปป พ.ศ. เช่น 25/10/2567", **common)  # fmt: skip
@@ -167,7 +164,6 @@ def write_sheet(
 ) -> None:
     """Write the sheet (.xlsx, or .csv with Excel's byte-order mark) as ``outputs.plan_output``
     says: a file replaced atomically, or written into a FIFO or device."""
-    from ..outputs import plan_output, write_output
     from ..xlsx import excel_csv
 
     plan = path if isinstance(path, OutputPlan) else plan_output(path)

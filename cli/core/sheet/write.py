@@ -33,12 +33,7 @@ class Outcome:
 
     @property
     def not_written(self) -> list[Change]:
-        failed = [change for change, _ in self.failed]
-        return [c for c in self.every if c in failed or c in self.held_back]
-
-    @property
-    def every(self) -> list[Change]:
-        return [*self.written, *(c for c, _ in self.failed), *self.held_back]
+        return [*(change for change, _ in self.failed), *self.held_back]
 
 
 def _conflict(change: Change) -> ConflictError:
