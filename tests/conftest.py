@@ -99,6 +99,10 @@ def _no_color(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
     # The suite reads messages in English (their msgids); tests/test_i18n.py runs Thai, the default.
     monkeypatch.setenv("PROJLEDGER_LANG", "en")
+    # and a test's in-process run in Thai (--lang th) leaves no Thai to the next test's core calls
+    from projledger.core import i18n
+
+    i18n.use("en")
     os.environ.setdefault("COLUMNS", "120")
 
 

@@ -586,3 +586,20 @@ def test_an_unclosed_inline_table_is_a_finding_not_a_crash(repo: Path, lang: str
     assert result.exit_code == 1, result.output
     (line,) = [line for line in result.stdout.splitlines() if "{ ... }" in line]
     assert path.name in line
+
+
+def test_a_long_list_of_sheet_rows_is_counted_in_the_run_s_language() -> None:
+    """sheet import names the rows it wrote or refused, the first twenty and how many more: the
+    'and N more' was English in a Thai run (and a count of rows, not of records)."""
+    from projledger.commands.sheet import listing
+    from projledger.core import i18n
+
+    assert listing([2, 3, 4]) == "2, 3, 4"
+    rows = list(range(2, 27))
+    try:
+        i18n.use("th")
+        assert listing(rows) == ", ".join(map(str, range(2, 22))) + " และอีก 5 แถว"
+        i18n.use("en")
+        assert listing(rows).endswith("21 and 5 more rows")
+    finally:
+        i18n.use("en")

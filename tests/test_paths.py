@@ -875,3 +875,28 @@ def test_a_record_is_written_only_as_a_file_in_the_records_folder(
     refusal = result.stderr.strip().splitlines()[-1]  # import's warnings on the printout first
     assert "internal error" not in result.stderr and refusal.startswith("projledger: "), refusal
     assert snapshot(repo.parent) == before
+
+
+@pytest.mark.parametrize("partial", [False, True], ids=["all or nothing", "partial"])
+def test_sheet_import_never_writes_through_a_link_that_leaves_the_records_folder(
+    repo: Path, partial: bool
+) -> None:
+    """sheet import writes through the judge add-report writes through (store.record_target with
+    the records folder): it wrote a report into a record outside the records folder that a link
+    among the records leads to, which add-report refuses (the test above)."""
+    from test_cli_sheet import fill_csv
+
+    shipped = repo / "records" / "2565" / "01000000-2475.toml"
+    (repo / "archive").mkdir()
+    real = repo / "archive" / "01000000-2475.toml"
+    real.write_text(_open_record(shipped.read_text("utf-8")), "utf-8")
+    shipped.unlink()
+    os.symlink(real, shipped)
+    before = real.read_bytes()
+    exported = run("sheet", "export", "--month", "12/2565", "--as-of", "2022-12-31", "--output", "s.csv")
+    assert exported.exit_code == 0, exported.stderr
+    fill_csv(Path("s.csv"), {"01000000-2475": {"date": "20/12/2565", "progress": 90, "note": "x"}})
+    result = run("sheet", "import", "s.csv", "--as-of", "2022-12-31", *(["--partial"] if partial else []))
+    assert result.exit_code == 1, result.stderr
+    assert "leads out of the records folder" in result.stderr
+    assert real.read_bytes() == before and shipped.is_symlink()

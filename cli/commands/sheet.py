@@ -254,7 +254,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     elif failed and not partial:
         appended = 0
     else:
-        outcome = write_plan(plan, partial=partial)
+        outcome = write_plan(plan, partial=partial, within=config.records_dir)
         for change, error in outcome.failed:
             say(str(error))
             failed = sorted({*failed, *change.rows})
@@ -342,5 +342,5 @@ def _all_or_nothing_failed(outcome: Any) -> str:
 
 def listing(numbers: list[int], most: int = 20) -> str:
     """``2, 4, 6`` or, past ``most``, the first ones and how many more."""
-    shown = ", ".join(map(str, numbers[:most]))
-    return shown + (f" and {len(numbers) - most} more" if len(numbers) > most else "")
+    more = _(" and {count} more rows").format(count=len(numbers) - most) if len(numbers) > most else ""
+    return ", ".join(map(str, numbers[:most])) + more

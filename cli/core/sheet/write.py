@@ -43,13 +43,14 @@ def _conflict(change: Change) -> ConflictError:
     return ConflictError(message, path=change.shown)
 
 
-def write_plan(plan: Plan, *, partial: bool = False) -> Outcome:
-    """Store the planned records: all or nothing, or with ``partial`` each on its own.
+def write_plan(plan: Plan, *, partial: bool = False, within: Path | None = None) -> Outcome:
+    """Store the planned records: all or nothing, or with ``partial`` each on its own; never
+    through a link that leads out of ``within`` (the records folder), as add-report.
 
     Returns the outcome with each list in the plan's order (as every way of storing makes them).
     """
     changes = list(plan.changes.values())
-    return _each_alone(changes) if partial else _all_or_nothing(changes)
+    return _each_alone(changes, within) if partial else _all_or_nothing(changes, within)
 
 
 def _failure(store: Callable[[Change], object], change: Change) -> ProjledgerError | None:
@@ -78,7 +79,7 @@ def _in_parallel(changes: list[Change], store: Callable[[Change], object]) -> Ou
     )
 
 
-def _all_or_nothing(changes: list[Change]) -> Outcome:
+def _all_or_nothing(changes: list[Change], within: Path | None) -> Outcome:
     from ..store import locked_all, read_locked, record_target, replace_locked
 
     def held_back(but: Change) -> list[Change]:
@@ -89,7 +90,7 @@ def _all_or_nothing(changes: list[Change]) -> Outcome:
     def prepare(change: Change) -> None:  # folders of new records, and the real file behind a link
         if change.before is None:
             change.path.parent.mkdir(parents=True, exist_ok=True)
-        targets[id(change)] = record_target(change.path)
+        targets[id(change)] = record_target(change.path, within)
 
     for change in changes:
         error = _failure(prepare, change)
@@ -112,7 +113,7 @@ def _all_or_nothing(changes: list[Change]) -> Outcome:
         return Outcome(failed=[(failing, error)], held_back=held_back(failing))
 
 
-def _each_alone(changes: list[Change]) -> Outcome:
+def _each_alone(changes: list[Change], within: Path | None) -> Outcome:
     from ..store import update
 
     def store(change: Change) -> None:
@@ -123,6 +124,6 @@ def _each_alone(changes: list[Change]) -> Outcome:
 
         if change.before is None:
             change.path.parent.mkdir(parents=True, exist_ok=True)
-        update(change.path, replace)
+        update(change.path, replace, within)
 
     return _in_parallel(changes, store)
