@@ -158,7 +158,9 @@ def test_any_note_can_be_added_and_reads_back(notes: list[str], note: str) -> No
             import tomllib
 
             stored = tomllib.loads(path.read_text("utf-8"))["reports"][-1]["note"]
-            assert stored == nfc(note).strip()
+            assert (
+                stored == nfc(note).replace("\r\n", "\n").replace("\r", "\n").strip()
+            )  # Windows line ends stored as \n
             assert run("validate", "--as-of", AS_OF).exit_code == 0
         else:
             assert path.read_text("utf-8") == BASE
