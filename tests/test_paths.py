@@ -751,14 +751,22 @@ def thai_names(repo: Path) -> Path:
     ],
     ids=" ".join,
 )
-def test_a_name_that_is_not_utf8_is_shown_escaped_by_every_command(thai_names: Path, args: list[str]) -> None:
-    """`site` crashed (UnicodeEncodeError ... surrogates not allowed); every output shows the name."""
+@pytest.mark.parametrize("cached", [False, True], ids=["no index", "index"])
+def test_a_name_that_is_not_utf8_is_shown_escaped_by_every_command(
+    thai_names: Path, args: list[str], cached: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`site` crashed (UnicodeEncodeError ... surrogates not allowed); every output shows the name.
+    With the index on, status --format csv and json crashed keeping the row (the name's lone
+    surrogates in its text): a value SQLite cannot hold is not kept, and made on each run."""
     import json
     import shutil
     import zipfile
 
     if "--since" in args and shutil.which("git") is None:
         pytest.skip("git is not installed")
+    if cached:
+        monkeypatch.delenv("PROJLEDGER_NO_CACHE")
+        monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(tmp_path / "cache"))
     needs_date = args[0] in ("validate", "status", "summary", "site")
     result = run(*args, "--as-of", AS_OF) if needs_date else run(*args)
     assert result.exit_code in (0, 1), result.stderr

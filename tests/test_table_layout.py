@@ -151,6 +151,6 @@ def test_a_kept_status_line_is_plain_columns_read_back_as_it_was(tmp_path: Path)
         back = tables.StatusLine._make(tables.status_line_from_columns(kept))
         assert back == tables.StatusLine._make(long_name)
         held_separator = (*made[:12], tuple(made[12].split(tables.CELL_SEPARATOR)), *made[13:])
-        unstorable = tables.status_line_kept(row._replace(path="records/\udcff.toml"), "en")
-        for odd in (held_separator, unstorable):
-            assert tables.status_line_columns(odd) is None
+        assert tables.status_line_columns(held_separator) is None
+        # a text SQLite cannot hold (a lone surrogate) is left out by portfolio.rows, for every
+        # kind of kept value: tests/test_paths.py's non-UTF-8 names, with the index

@@ -226,16 +226,6 @@ def filesystem_now(folder: Path) -> int:
 _LIBRARIES = ("tomli", "toml_rs", "jsonschema_rs")
 
 
-def _package_folders() -> list[Path]:
-    from importlib.util import find_spec
-
-    schemas = find_spec("projledger.schemas")
-    return [
-        Path(__file__).resolve().parent.parent,
-        *map(Path, (schemas and schemas.submodule_search_locations) or []),
-    ]
-
-
 def code_fingerprint() -> list[object]:
     """The tool as it is on disk, without importing anything: the stat of every file of the
     package (an edited rule, schema or template is another tool) and where each library that
@@ -243,7 +233,9 @@ def code_fingerprint() -> list[object]:
     from importlib.util import find_spec
 
     files = []
-    for folder in _package_folders():
+    schemas = find_spec("projledger.schemas")
+    extra = (schemas and schemas.submodule_search_locations) or []
+    for folder in [Path(__file__).resolve().parent.parent, *map(Path, extra)]:
         for where, subfolders, names in os.walk(folder):
             subfolders[:] = sorted(name for name in subfolders if name != "__pycache__")
             for name in sorted(names):
@@ -787,6 +779,13 @@ def _checking_code() -> tuple[Any, ...]:
     return calendar, check, kinds, record, rules
 
 
+def _storable_json(value: Any) -> str:
+    """Compact JSON that SQLite can hold: a lone surrogate (a non-UTF-8 file name quoted in a
+    message) as its escape ``\\udcbb``, which reads back as the same text."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.encode(errors="backslashreplace").decode()
+
+
 def check_path_project(path: str, config: Config, day: date, racy_since: int | None) -> tuple[Checked, Any]:
     """``check_path``, and the record it read (None when none was read): for a caller that does
     more with the record than the index keeps (the site renders its page from the same read)."""
@@ -794,7 +793,7 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     seen = record.Seen()
     result = check.check_file(path, config, day, "", seen=seen)
     data = [(f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings]
-    findings_json = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    findings_json = _storable_json(data)
     valid_from = valid_until = None
     facts = None
     # the days its findings hold for are bounded by the record the rules ran on, even unusable
@@ -802,7 +801,7 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     kind = kinds.kind_of_record(ruled) if ruled is not None else None
     if kind is not None and kind.facts is not None:
         if project is not None:
-            facts = json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":"))
+            facts = _storable_json(kind.facts(project))
         if any(f[2] in kinds.day_rules() for f in data) or (
             not calendar.is_plain_wording(day) and _typed_dates_in(findings_json)
         ):

@@ -356,7 +356,12 @@ def rows(
     day = checked_on.isoformat()
 
     def keep(key: str, variant: str, value: Any) -> None:
-        """What was made of a row, kept a batch at a time: never all of a cold run at once."""
+        """What was made of a row, kept a batch at a time: never all of a cold run at once; not
+        a text SQLite cannot hold (a non-UTF-8 file name's lone surrogates): made on each run."""
+        if not all(
+            utf8_encodable(v) for v in (value if type(value) is tuple else (value,)) if type(v) is str
+        ):
+            return
         new_kept.append((key, variant, day, value))
         if len(new_kept) == KEEP_BATCH:
             assert store is not None  # a value is kept only with an index
@@ -407,7 +412,7 @@ def rows(
                     kpi_row = build_kpi_row(kpi_from_facts(kept_facts), shown(path), as_of)
                     kpis.append(kpi_row)
                     encoded_kpi = ix.encode_kept(kpi_row) if store is not None and indexed else None
-                    if encoded_kpi is not None and utf8_encodable(encoded_kpi):
+                    if encoded_kpi is not None:
                         keep(key, kpi_variant, encoded_kpi)
                 continue
             project = project_from_facts(kept_facts)

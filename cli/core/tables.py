@@ -31,7 +31,7 @@ from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .status import computed_status_of
 from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, exact_or_none, text_or_none
-from .text import ENVELOPE_VERSION, markdown_text, one_line, printable, spreadsheet_cell, utf8_encodable
+from .text import ENVELOPE_VERSION, markdown_text, one_line, printable, spreadsheet_cell
 
 if TYPE_CHECKING:  # a table is made of rows: no record is read here
     from .record import Project
@@ -547,13 +547,11 @@ def status_line_kept(
 
 def status_line_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
     """A kept status line as the index's columns (read back by ``status_line_from_columns``),
-    or None when it is not kept so (its cells held the separator, no widths, a text SQLite
-    cannot hold): then it is made again on each run. Widths past 255 (a long name) are kept
+    or None when it is not kept so (its cells held the separator, no widths; nor is a text SQLite
+    cannot hold, ``portfolio.rows``): made again on each run. Widths past 255 (a long name) are kept
     as their numbers in text: such lines are made again on no run."""
     widths = values[13]
     if type(values[12]) is not str or widths is None:
-        return None
-    if not all(utf8_encodable(value) for value in values if type(value) is str):
         return None
     if type(widths) is bytes:
         return tuple(values)
