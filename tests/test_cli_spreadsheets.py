@@ -35,6 +35,12 @@ def test_summary_xlsx_in_english(repo: Path) -> None:
     assert sheet["A1"].value == "agency"
     assert sheet["A3"].value == "total"
     assert sheet["B3"].value == 1
+    # a filter that keeps nothing: the same columns, and the total says so
+    result = run(
+        "summary", "--fiscal-year", "2570", "--lang", "en", "--format", "xlsx", "--output", "none.xlsx"
+    )
+    sheet = load_workbook(repo / "none.xlsx").active
+    assert (sheet["A1"].value, sheet["B1"].value, sheet["A2"].value) == ("agency", "projects", "total")
 
 
 @pytest.mark.parametrize("command", ["status", "summary"])

@@ -144,6 +144,21 @@ def test_csv(pf: Path) -> None:
     assert lines[-1] == "total,,10,2,6,1,1,3,2,1,2,1,9400000.00,2830000.00,30.11,40.74,0,0,0,,"
 
 
+def test_a_filter_that_keeps_nothing_keeps_the_columns(pf: Path) -> None:
+    """The header of a CSV (and the key columns and the total's label of a table or sheet) are
+    those of --by, whether or not a group was kept: a script reading the CSV by its columns, or
+    a reviewer reading an empty table, sees the same layout."""
+    csv = run("summary", AS_OF, "--fiscal-year", "2570", "--by", "state", "--format", "csv").stdout
+    assert csv.splitlines()[0].startswith("row,state,projects,")
+    assert csv.splitlines()[1] == "total,,0,0,0,0,0,0,0,0,0,0,0.00,0.00,,,0,0,0,,"
+    quarters = run(
+        "summary", AS_OF, "--fiscal-year", "2570", "--by", "agency", "--by", "quarter", "--format", "csv"
+    )
+    assert quarters.stdout.splitlines()[0].startswith("row,agency,fiscal_year,quarter,quarter_end,")
+    table = run("--lang", "en", "summary", AS_OF, "--fiscal-year", "2570", env=WIDE).stdout.splitlines()
+    assert table[0].startswith("agency ") and table[-1].startswith("total ")
+
+
 def test_quarter_must_come_last(pf: Path) -> None:
     result = run("summary", "--by", "quarter", "--by", "agency")
     assert result.exit_code == 2 and result.stdout == ""  # a usage error (issue 16.5)

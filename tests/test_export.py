@@ -368,6 +368,15 @@ def test_export_replaces_only_an_export_and_refuses_protected_places(
     fifo = root / "pipe"
     os.mkfifo(fifo)
     assert run("export", "--format", "ndjson", "--output", "pipe").exit_code == 1
+    # a link to a folder, or to nothing, is refused in the export's words (it said "give the site")
+    (root / "away").symlink_to(root / "notes")
+    (root / "gone").symlink_to(root / "nowhere")
+    for link in ("away", "gone"):
+        result = run("--lang", "en", "export", "--format", "ndjson", "--output", link)
+        assert (result.exit_code, result.stderr) == (
+            1,
+            f"projledger: {link}: --output: is a link; give a real folder\n",
+        )
     # an export is replaced whole, in another format too
     assert run("export", "--format", "ndjson", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0
     assert run("export", "--format", "sqlite", "--output", "out", "--as-of", AS_OF_ARG).exit_code == 0

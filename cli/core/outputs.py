@@ -130,13 +130,13 @@ def _plan(path: Path | str, config: Config | None, cwd: Path | None, folder: boo
             mode = os.stat(lexical).st_mode
         except FileNotFoundError:  # a dangling link: what it names is made, the link kept
             if folder:
-                return _refuse(given, _("is a link; give the site a real folder"), "unsafe")
+                return _refuse(given, _("is a link; give a real folder"), "unsafe")
             return _missing(given, target, folder)
         except OSError as error:
             why = _("a symbolic link loop") if error.errno == errno.ELOOP else os_problem(error)
             return _refuse(given, _("is a link that cannot be followed: {why}").format(why=why), "unsafe")
         if folder:
-            return _refuse(given, _("is a link; give the site a real folder"), "unsafe")
+            return _refuse(given, _("is a link; give a real folder"), "unsafe")
         if stat.S_ISREG(mode):
             return OutputPlan("replace", given, target)
     return _by_kind(given, Path(lexical), mode, folder)

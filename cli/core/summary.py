@@ -256,6 +256,15 @@ class Summary:
         return "quarter" in self.by
 
     @property
+    def key_names(self) -> list[str]:
+        """A group's key names, in order, from the dimensions: the columns a summary that kept no
+        group still has (a --by quarter group also has its fiscal year)."""
+        names = [KEYS[d] for d in self.by]
+        if self.quarterly and "fiscal_year" not in names:
+            names.insert(-1, "fiscal_year")
+        return names
+
+    @property
     def has_format2(self) -> bool:
         """Whether any KPI or evaluation was counted: the tables for people show their columns
         only then (the machine formats always carry their keys)."""

@@ -305,13 +305,9 @@ def _group_values(totals: Totals | QuarterTotals) -> list[Any]:
     ]  # fmt: skip
 
 
-def _key_names(summary: Summary) -> list[str]:
-    return [name for name, _ in summary.groups[0].key] if summary.groups else []
-
-
 def summary_csv(summary: Summary) -> str:
     """One line per group, then a ``total`` line; the first column says which."""
-    keys = _key_names(summary)
+    keys = summary.key_names
     values = _TOTALS_KEYS if not summary.quarterly else _QUARTER_KEYS
     lines = [["group", *(v for _, v in group.key), *_group_values(group.totals)] for group in summary.groups]
     if summary.quarterly:
@@ -641,7 +637,7 @@ def summary_table(
 ) -> str:
     """One line per group and a total line; ``--by quarter`` gets its own columns. A table wider
     than ``width`` shows the columns of ``_summary_fit`` that fit (``wide``: every column)."""
-    keys = _key_names(summary)
+    keys = summary.key_names
     key_headers = [word(_KEY_WORDS.get(k, k), lang) for k in keys]
     groups = [([_key_text(n, v, summary, lang, fmt) for n, v in g.key], g.totals) for g in summary.groups]
     total_cells = [word("total", lang), *[""] * (len(keys) - 1)] if keys else []

@@ -229,11 +229,11 @@ def kpi_sheet(rows: Iterable[KpiRow], lang: Lang) -> tuple[list[Column], Iterabl
 
 def summary_sheet(summary: Summary, lang: Lang) -> tuple[list[Column], list[dict[str, Any]]]:
     """Columns and rows of ``summary --format xlsx``: one line per group, then the total."""
-    keys = [name for name, _ in summary.groups[0].key] if summary.groups else []
+    keys = summary.key_names
     key_words = {"plan_status": "computed_plan_status"}
     columns = [_column(name, "int" if name in ("fiscal_year", "quarter") else "text", key_words.get(name))
                for name in keys]  # fmt: skip
-    total_word = word("total", lang)
+    total = {keys[0]: word("total", lang)}  # the first key cell; a number column gets it only as text
 
     def key_values(group_key: Sequence[tuple[str, Any]]) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -258,7 +258,7 @@ def summary_sheet(summary: Summary, lang: Lang) -> tuple[list[Column], list[dict
                           "budget": q.budget, "disbursed": q.disbursed, "disbursement_rate": q.disbursement_rate,
                           "target": q.target, "gap": q.gap})  # fmt: skip
         t = summary.total
-        lines.append(_total_key(keys, total_word) | {"projects": t.projects, "budget": t.budget,
+        lines.append(total | {"projects": t.projects, "budget": t.budget,
                      "disbursed": t.disbursed, "disbursement_rate": t.disbursement_rate})  # fmt: skip
         return columns, lines
     columns += [_column("projects", "int")]
@@ -283,10 +283,5 @@ def summary_sheet(summary: Summary, lang: Lang) -> tuple[list[Column], list[dict
     for group in summary.groups:
         assert isinstance(group.totals, Totals)
         lines.append(key_values(group.key) | totals(group.totals))
-    lines.append(_total_key(keys, total_word) | totals(summary.total))
+    lines.append(total | totals(summary.total))
     return columns, lines
-
-
-def _total_key(keys: Sequence[str], total_word: str) -> dict[str, Any]:
-    """The total line's first key cell says "total"; a number column gets it only as text."""
-    return {keys[0]: total_word} if keys else {}
