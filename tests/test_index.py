@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from datetime import date
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -713,7 +714,7 @@ def test_each_change_gives_the_output_of_no_index(repo: Path, tmp_path: Path) ->
     shutil.copytree(
         Path(index_module.__file__).parent.parent, package, ignore=shutil.ignore_patterns("__pycache__")
     )
-    schemas = Path(index_module._package_folders()[1])
+    schemas = Path(find_spec("projledger.schemas").submodule_search_locations[0])  # type: ignore[union-attr,index]
     shutil.copytree(
         schemas, package / "schemas", dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
     )
