@@ -748,6 +748,7 @@ def thai_names(repo: Path) -> Path:
         ["sheet", "export", "--month", "03/2565", "--output", "sheet.csv"],
         ["sheet", "export", "--month", "03/2565", "--output", "sheet.xlsx"],
         *(["status", "--since", "HEAD", "--format", f] for f in ("table", "markdown", "csv", "json")),
+        *(["export", "--format", f, "--output", "exported"] for f in ("ndjson", "sqlite")),
     ],
     ids=" ".join,
 )
@@ -784,6 +785,19 @@ def test_a_name_that_is_not_utf8_is_shown_escaped_by_every_command(
         assert f"records/{SHOWN}/01000000-2476.toml" in text
         assert f"records/2565/{SHOWN}.toml" in said  # the misnamed file is skipped and named
         return
+    if args[0] == "export":  # the name as a terminal shows it (no format holds lone surrogates)
+        exported = thai_names / "exported"
+        if "ndjson" in args:
+            said += "".join(
+                json.loads(line)["path"]
+                for line in (exported / "projects.ndjson").read_text("utf-8").splitlines()
+            )
+        else:
+            import sqlite3
+            from contextlib import closing
+
+            with closing(sqlite3.connect(exported / "projledger.sqlite")) as db:
+                said += "".join(path for (path,) in db.execute("SELECT path FROM projects"))
     output = next((a for a in args if a.endswith((".xlsx", ".csv"))), None)
     if output and output.endswith(".xlsx"):
         with zipfile.ZipFile(thai_names / output) as book:

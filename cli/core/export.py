@@ -45,7 +45,7 @@ from typing import Any, NamedTuple, Protocol
 from .config import Config
 from .errors import ConflictError, InputError, ProjledgerError, UnsafePathError
 from .i18n import _, os_problem
-from .text import printable
+from .text import printable, storable, utf8_encodable
 
 #: Bumped when a column is renamed or removed or changes type, or the files' layout changes
 #: (adding a column is not a break). 2: each Parquet table is a folder of part files.
@@ -1006,9 +1006,15 @@ def _fill(
         for item in items:
             if item.record is None:
                 skipped.append((item.path, skip_reason(item.findings, False) or _("not a record")))
+            # a non-UTF-8 name's lone surrogates (its path, or quoted in a finding: escaped in the
+            # findings' JSON) as a terminal shows them: no format of the export holds them
+            plain = utf8_encodable(item.path) and "\\ud" not in item.findings
             for table, produce in PRODUCERS.items():
                 bucket = pending[table]
-                bucket.extend(produce(ctx, item))
+                made = produce(ctx, item)
+                if not plain:
+                    made = [tuple(storable(v) if type(v) is str else v for v in row) for row in made]
+                bucket.extend(made)
                 if len(bucket) >= limit[table]:
                     flush(table)
     finally:

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .config import Config
 from .findings import Finding, Severity
-from .text import utf8_encodable
+from .text import storable, utf8_encodable
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -779,13 +779,6 @@ def _checking_code() -> tuple[Any, ...]:
     return calendar, check, kinds, record, rules
 
 
-def _storable_json(value: Any) -> str:
-    """Compact JSON that SQLite can hold: a lone surrogate (a non-UTF-8 file name quoted in a
-    message) as its escape ``\\udcbb``, which reads back as the same text."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return text.encode(errors="backslashreplace").decode()
-
-
 def check_path_project(path: str, config: Config, day: date, racy_since: int | None) -> tuple[Checked, Any]:
     """``check_path``, and the record it read (None when none was read): for a caller that does
     more with the record than the index keeps (the site renders its page from the same read)."""
@@ -793,7 +786,8 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     seen = record.Seen()
     result = check.check_file(path, config, day, "", seen=seen)
     data = [(f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings]
-    findings_json = _storable_json(data)
+    # a non-UTF-8 file name quoted (lone surrogates) as its JSON escape: SQLite's text holds it
+    findings_json = storable(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
     valid_from = valid_until = None
     facts = None
     # the days its findings hold for are bounded by the record the rules ran on, even unusable
@@ -801,7 +795,7 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     kind = kinds.kind_of_record(ruled) if ruled is not None else None
     if kind is not None and kind.facts is not None:
         if project is not None:
-            facts = _storable_json(kind.facts(project))
+            facts = storable(json.dumps(kind.facts(project), ensure_ascii=False, separators=(",", ":")))
         if any(f[2] in kinds.day_rules() for f in data) or (
             not calendar.is_plain_wording(day) and _typed_dates_in(findings_json)
         ):

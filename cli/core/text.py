@@ -18,6 +18,7 @@ from .i18n import _
 # ``os.fsdecode`` as one surrogate a byte (b"\xbb" as U+DCBB), which no UTF-8 output can hold.
 # It shows as ``\udcbb``, as a terminal shows it (main.py's ``backslashreplace``), in every output.
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -56,11 +57,12 @@ def markdown_text(text: str) -> str:
 def utf8_encodable(text: str) -> bool:
     """Whether ``text`` can be written as UTF-8 (as SQLite's text, the index's): a name of bytes
     that are not UTF-8, held with lone surrogates, cannot."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+    return _SURROGATES.search(text) is None
+
+
+def storable(text: str) -> str:
+    """``text`` with its lone surrogates as a terminal shows them, ``\\udcbb``: UTF-8 holds it."""
+    return text.encode(errors="backslashreplace").decode()
 
 
 def spreadsheet_cell(text: str) -> str:
