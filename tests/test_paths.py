@@ -206,15 +206,22 @@ def test_a_link_inside_the_records_folder_is_written_through_and_stays_a_link(re
     assert "progress = 90" in real.read_text("utf-8")
 
 
-def test_a_link_that_leaves_the_records_folder_is_not_written_through(repo: Path) -> None:
-    """Issue 17.6: a command that writes a record writes only inside the records folder, never
-    through a link that leaves it, even to a place inside the repository."""
+def _linked_out_of_the_records(repo: Path) -> tuple[Path, Path]:
+    """The shipped record moved to ``archive/`` (inside the repository, outside the records
+    folder), a link to it in its place: (the link, the record it leads to)."""
     shipped = repo / "records" / "2565" / "01000000-2475.toml"
     (repo / "archive").mkdir()
     real = repo / "archive" / "01000000-2475.toml"
     real.write_text(_open_record(shipped.read_text("utf-8")), "utf-8")
     shipped.unlink()
     os.symlink(real, shipped)
+    return shipped, real
+
+
+def test_a_link_that_leaves_the_records_folder_is_not_written_through(repo: Path) -> None:
+    """Issue 17.6: a command that writes a record writes only inside the records folder, never
+    through a link that leaves it, even to a place inside the repository."""
+    shipped, real = _linked_out_of_the_records(repo)
     before = real.read_bytes()
     result = run("add-report", "01000000-2475", "--date", "2022-12-20", "--progress", "90", "--note", "x")
     assert result.exit_code == 1, result.stderr
@@ -905,15 +912,11 @@ def test_sheet_import_never_writes_through_a_link_that_leaves_the_records_folder
 ) -> None:
     """sheet import writes through the judge add-report writes through (store.record_target with
     the records folder): it wrote a report into a record outside the records folder that a link
-    among the records leads to, which add-report refuses (the test above)."""
+    among the records leads to, which add-report refuses
+    (test_a_link_that_leaves_the_records_folder_is_not_written_through)."""
     from test_cli_sheet import fill_csv
 
-    shipped = repo / "records" / "2565" / "01000000-2475.toml"
-    (repo / "archive").mkdir()
-    real = repo / "archive" / "01000000-2475.toml"
-    real.write_text(_open_record(shipped.read_text("utf-8")), "utf-8")
-    shipped.unlink()
-    os.symlink(real, shipped)
+    shipped, real = _linked_out_of_the_records(repo)
     before = real.read_bytes()
     exported = run("sheet", "export", "--month", "12/2565", "--as-of", "2022-12-31", "--output", "s.csv")
     assert exported.exit_code == 0, exported.stderr

@@ -152,5 +152,5 @@ def test_a_kept_status_line_is_plain_columns_read_back_as_it_was(tmp_path: Path)
         assert back == tables.StatusLine._make(long_name)
         held_separator = (*made[:12], tuple(made[12].split(tables.CELL_SEPARATOR)), *made[13:])
         assert tables.status_line_columns(held_separator) is None
-        # a text SQLite cannot hold (a lone surrogate) is left out by portfolio.rows, for every
+        # a text SQLite cannot hold (a lone surrogate) is left out by Index.keep, for every
         # kind of kept value: tests/test_paths.py's non-UTF-8 names, with the index

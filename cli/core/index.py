@@ -614,10 +614,11 @@ class Index:
 
     def keep(self, items: list[tuple[str, str, str, Any]], day: str) -> None:
         """(path, variant, day, value) rows, a value being text (kept as the first column) or a
-        tuple of at most ``KEPT_COLUMNS`` numbers, texts, bytes or None; values of other days
-        are let go (once a run: ``keep`` is called a batch at a time; and only on a run of another
-        day than the last one that kept values, which ``meta`` names: to find them is to read
-        the table whole, 5 to 30 ms at 10,000 records on every run that changed a row)."""
+        tuple of at most ``KEPT_COLUMNS`` numbers, texts (but a non-UTF-8 name's lone surrogates),
+        bytes or None; values of other days are let go (once a run: ``keep`` is called a batch at
+        a time; and only on a run of another day than the last one that kept values, which
+        ``meta`` names: to find them is to read the table whole, 5 to 30 ms at 10,000 records on
+        every run that changed a row)."""
         if items:
             if self._kept_day != day:
                 self.write("INSERT OR IGNORE INTO meta VALUES ('kept_day', '')")  # in this run's transaction
@@ -631,6 +632,8 @@ class Index:
             rows = []
             for p, v, d, value in items:
                 values = value if type(value) is tuple else (value,)
+                if not all(utf8_encodable(x) for x in values if type(x) is str):
+                    continue  # a text SQLite cannot hold: the value is made again on each run
                 rows.append(
                     (_to_db(p), _to_db(v), d, *map(_apart, values), *(None,) * (KEPT_COLUMNS - len(values)))
                 )

@@ -26,7 +26,6 @@ from .config import Config
 from .labels import STATES
 from .money import HUNDRED, ratio_percent
 from .status import CLOSED_STATES, PLAN_RANK, Status, budget_on, compute_status, expected_progress
-from .text import utf8_encodable
 
 if TYPE_CHECKING:  # reading and checking records is imported where a record is read
     from .kpi import Kpi, KpiResult
@@ -356,12 +355,7 @@ def rows(
     day = checked_on.isoformat()
 
     def keep(key: str, variant: str, value: Any) -> None:
-        """What was made of a row, kept a batch at a time: never all of a cold run at once; not
-        a text SQLite cannot hold (a non-UTF-8 file name's lone surrogates): made on each run."""
-        if not all(
-            utf8_encodable(v) for v in (value if type(value) is tuple else (value,)) if type(v) is str
-        ):
-            return
+        """What was made of a row, kept a batch at a time: never all of a cold run at once."""
         new_kept.append((key, variant, day, value))
         if len(new_kept) == KEEP_BATCH:
             assert store is not None  # a value is kept only with an index

@@ -314,7 +314,7 @@ def summarise(
         names.setdefault(row.agency_code, row.department)
         key: Key = tuple([(name, value(row)) for name, value in keyed])
         if not quarterly:  # each row in one group: the total is theirs, once the rows are read
-            (groups.get(key) or groups.setdefault(key, Totals())).add(row)  # no Totals made a row
+            (groups.get(key) or groups.setdefault(key, Totals())).add(row)  # no Totals made per row
             continue
         total.add(row)
         if "fiscal-year" not in plain:

@@ -544,7 +544,7 @@ def status_line_kept(
 def status_line_columns(values: Sequence[Any]) -> tuple[Any, ...] | None:
     """A kept status line as the index's columns (read back by ``status_line_from_columns``),
     or None when it is not kept so (its cells held the separator, no widths; nor is a text SQLite
-    cannot hold, ``portfolio.rows``): made again on each run. Widths past 255 (a long name) are kept
+    cannot hold, ``Index.keep``): made again on each run. Widths past 255 (a long name) are kept
     as their numbers in text: such lines are made again on no run."""
     widths = values[13]
     if type(values[12]) is not str or widths is None:
