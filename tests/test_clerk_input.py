@@ -178,6 +178,26 @@ def test_every_command_taking_a_code_names_the_nearest(codes: Path, command: lis
     assert "99999999-0000" not in result.stderr
 
 
+def test_sheet_import_names_the_nearest_of_an_unknown_code(codes: Path) -> None:
+    """A row's unknown code gets the "did you mean" of add-report (``repository.nearest_said``),
+    in the monthly sheet and the quarterly one; said by the installed command too."""
+    (codes / "sheet.csv").write_text("code,no,date,progress,note\n01000000-2457,13,30/09/2565,5,x\n", "utf-8")
+    nearest = run("add-report", "01000000-2457", "--progress", "5", "--note", "x").stderr.split(";")[-1]
+    assert nearest.startswith(" nearest existing: 01000000-2475, ")
+    result = run("sheet", "import", "sheet.csv")
+    assert result.exit_code == 1
+    line = result.stderr.splitlines()[0]
+    assert line.startswith("sheet.csv:2:A: code: no record for project 01000000-2457 under ")
+    assert line.endswith(";" + nearest.rstrip("\n"))
+    (codes / "quarter.csv").write_text("code,quarter,value\n01000000-2457,1,5\n", "utf-8")
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "projledger"), "sheet", "import", "quarter.csv"],
+        cwd=codes, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 1
+    assert made.stderr.splitlines()[0].endswith(";" + nearest.rstrip("\n"))
+
+
 def test_a_code_off_the_pattern_names_the_nearest_too(codes: Path) -> None:
     result = run("show", "0100000-2475")  # a digit short
     assert result.exit_code == 1

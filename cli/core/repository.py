@@ -129,7 +129,7 @@ def resolve_record(code_or_path: str, config: Config, *, writing: bool = True) -
                 else _("no record for project {code} under {folder}")
             )
             said = message.format(code=code_or_path, folder=config.records_dir)
-            raise NotFoundError(said + _nearest_said(code_or_path, config))
+            raise NotFoundError(said + nearest_said(code_or_path, config))
         return path
     path = Path(code_or_path)
     if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
@@ -142,7 +142,7 @@ def resolve_record(code_or_path: str, config: Config, *, writing: bool = True) -
     message = _(
         "'{given}' is neither a project code like 01000000-2475, a KPI code like 5026-2001, nor a record file"
     )
-    raise NotFoundError(message.format(given=code_or_path) + _nearest_said(code_or_path, config))
+    raise NotFoundError(message.format(given=code_or_path) + nearest_said(code_or_path, config))
 
 
 #: How many codes a "did you mean" names at most.
@@ -171,7 +171,7 @@ def nearest_codes(code: str, config: Config) -> list[str]:
     return list(dict.fromkeys(close + same_agency))[:NEAREST]
 
 
-def _nearest_said(code: str, config: Config) -> str:
+def nearest_said(code: str, config: Config) -> str:
     found = nearest_codes(code.strip(), config)
     return _("; nearest existing: {codes}").format(codes=", ".join(found)) if found else ""
 

@@ -24,7 +24,7 @@ from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError, 
 from ..findings import Finding
 from ..i18n import _
 from ..record import decode, parse
-from ..repository import find_by_code, is_code, is_kpi_code, record_path
+from ..repository import find_by_code, is_code, is_kpi_code, nearest_said, record_path
 from ..text import nfc
 from ..writing import (
     EvaluationInput,
@@ -174,8 +174,10 @@ class _State:
             record = self._lookup(code)
         except ProjledgerError as error:
             return self._fail(row, "code", error.message)
-        folder = self.config.records_dir
-        return self._fail(row, "code", missing.format(code=code, folder=folder)) if record is None else record
+        if record is not None:
+            return record
+        said = missing.format(code=code, folder=self.config.records_dir)
+        return self._fail(row, "code", said + nearest_said(code, self.config))  # did you mean, as add-report
 
     def _lookup(self, code: str) -> _Record | None:
         if code not in self.records:
