@@ -268,6 +268,53 @@ def test_add_report_warnings_show_the_report_date_as_typed(project: Path) -> Non
     assert "report 2 covers 11/2567 (month 2 from the start) but is dated 20/01/2568" in be.stderr
 
 
+@pytest.mark.parametrize(
+    ("typed", "as_of", "says"),
+    [
+        (
+            "2024-12-20",
+            "31/12/2567",
+            "report 1 covers 2024-10 (month 1 from the start) but is dated 2024-12-20",
+        ),
+        (
+            "20/12/2567",
+            "2024-12-31",
+            "report 1 covers 10/2567 (month 1 from the start) but is dated 20/12/2567",
+        ),
+        ("2025-01-20", "31/12/2567", "dated 2025-01-20, after the day of the check (2024-12-31)"),
+        ("๒๐/๐๑/๒๕๖๘", "2024-12-31", "dated 20/01/2568, after the day of the check (31/12/2567)"),
+    ],
+)
+def test_sheet_import_quotes_each_row_s_dates_as_its_cell_was_typed(
+    project: Path, typed: str, as_of: str, says: str
+) -> None:
+    """A date cell typed in ISO is quoted back in ISO, one typed in BE in BE, whatever --as-of's
+    way (each row as its own cell was typed, as add-report follows its --date), and a given
+    --as-of is "the day of the check", not "today"."""
+    sheet = Path("sheet.csv")  # in the repository, the working folder
+    sheet.write_text(f"code,no,date,progress,note\n{CODE},1,{typed},5,x\n", "utf-8")
+    result = run("sheet", "import", str(sheet), "--as-of", as_of, "--dry-run")
+    assert f"sheet.csv:2:C: {'' if 'after' in says else 'warning: '}date: {says}" in result.stderr, (
+        result.stderr
+    )
+
+
+def test_sheet_import_new_rows_quote_their_dates_as_typed(empty_repo: Path) -> None:
+    """The registration sheet too, through the installed command."""
+    (empty_repo / "new.csv").write_text(
+        "code,name,fiscal_year,start,end,budget,department\n"
+        f"{CODE},x,2568,2024-10-01,2023-09-30,1,x\n{CODE[:-1]}2,x,2568,01/10/2567,30/09/2566,1,x\n",
+        "utf-8",
+    )
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "projledger"), "sheet", "import", "new.csv"],
+        cwd=empty_repo, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 1
+    assert "the project starts (2024-10-01) after it ends (2023-09-30)" in made.stderr.splitlines()[0]
+    assert "the project starts (01/10/2567) after it ends (30/09/2566)" in made.stderr.splitlines()[1]
+
+
 # --- schema errors and rule errors of one record, in one run --------------------------------------
 
 BROKEN = """\

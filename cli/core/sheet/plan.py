@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from ..calendar import check_day, date_style
 from ..config import Config
 from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError, unreadable
 from ..findings import Finding
@@ -119,6 +120,12 @@ def plan_import(table: Table, config: Config, as_of: date, shown: Any = str) -> 
             plan.findings += bad
             plan.outcomes.append(RowOutcome(row.number, code, "failed"))
             continue
+        # its messages quote dates as its first date cell was typed (2025-05-31 or 31/05/2568)
+        typed = [
+            c.value for k, c in row.cells.items() if columns[k].kind == "date" and isinstance(c.value, str)
+        ]
+        style = date_style(typed[0]) if typed else getattr(as_of, "style", "be")
+        state.as_of = check_day(as_of, style=style, given=getattr(as_of, "given", False))
         read = {"quarter": state.quarter_row, "report": state.report_row, "new": state.new_row}[table.kind]
         plan.outcomes.append(read(row, values))
     return plan
