@@ -7,14 +7,16 @@ repository, so a record cannot make the tool read elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, Config
-from .errors import ConflictError, NotFoundError, UnsafePathError
+from .errors import ConflictError, NotFoundError, ProjledgerError, UnsafePathError
 from .i18n import N_, _
 
 RECORD_SUFFIX = ".toml"
@@ -115,6 +117,32 @@ def find_by_code(code: str, config: Config) -> Path | None:
         )
         raise ConflictError(message.format(code=code, found=", ".join(map(str, found))))
     return found[0] if found else None
+
+
+def misnamed_records(config: Config, day: date) -> dict[str, Path]:
+    """The records folder's files named otherwise than the code they hold (rule file-name: a copy,
+    a renamed file), by that code: ``find_by_code`` misses them, and a code one holds is taken.
+
+    Found by the findings of the index (one stat a file when nothing changed), then each read.
+    """
+    from .index import Index, check_many, findings_of, jobs_wanted
+    from .record import read_document
+
+    paths = [
+        listed.path_text for listed in walk_records(config.records_dir, config.root) if not listed.refused
+    ]
+    index = Index.open(config)
+    try:
+        checked = list(check_many(paths, config, day, index, jobs_wanted(os.environ)))
+    finally:
+        if index is not None:
+            index.close()
+    held: dict[str, Path] = {}
+    for path, found in zip(paths, checked, strict=True):
+        if any(finding[2] == "file-name" for finding in findings_of(found)):
+            with contextlib.suppress(ProjledgerError, OSError):  # unreadable now: nothing it holds
+                held.setdefault(str(read_document(path).data.get("code")), Path(path))
+    return held
 
 
 def resolve_record(code_or_path: str, config: Config, *, writing: bool = True) -> Path:
