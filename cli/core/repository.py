@@ -103,10 +103,8 @@ def find_by_code(code: str, config: Config) -> Path | None:
         require_code(code, config)
     name = code + RECORD_SUFFIX
     patterns = (f"*/{KPI_FOLDER}/{name}",) if is_kpi_code(code) else (name, f"*/{name}")
-    found: list[Path] = []
-    if config.records_dir.is_dir():
-        for pattern in patterns:
-            found += [p for p in sorted(config.records_dir.glob(pattern)) if p.is_file()]
+    # a missing records folder globs nothing (pathlib asks whether it is a folder first)
+    found = [p for pattern in patterns for p in sorted(config.records_dir.glob(pattern)) if p.is_file()]
     for path in found:
         ensure_inside(path, config)
     if len(found) > 1:
@@ -122,9 +120,7 @@ def find_by_code(code: str, config: Config) -> Path | None:
 def misnamed_records(config: Config, day: date) -> dict[str, Path]:
     """The records folder's files named otherwise than the code they hold (rule file-name: a copy,
     a renamed file), by that code: ``find_by_code`` misses them, and a code one holds is taken.
-
-    Found by the findings of the index (one stat a file when nothing changed), then each read.
-    """
+    Found by the findings of the index (one stat a file when nothing changed), then each read."""
     from .index import Index, check_many, findings_of, jobs_wanted
     from .record import read_document
 
@@ -186,9 +182,7 @@ def nearest_codes(code: str, config: Config) -> list[str]:
     """
     import difflib
 
-    folder = config.records_dir
-    if not folder.is_dir():
-        return []
+    folder = config.records_dir  # missing, it globs nothing
     found = (
         p.stem for pattern in ("*.toml", "*/*.toml", f"*/{KPI_FOLDER}/*.toml") for p in folder.glob(pattern)
     )
