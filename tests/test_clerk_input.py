@@ -178,6 +178,26 @@ def test_every_command_taking_a_code_names_the_nearest(codes: Path, command: lis
     assert "99999999-0000" not in result.stderr
 
 
+def test_sheet_import_names_the_nearest_of_an_unknown_code(codes: Path) -> None:
+    """A row's unknown code gets the "did you mean" of add-report (``repository.nearest_said``),
+    in the monthly sheet and the quarterly one; said by the installed command too."""
+    (codes / "sheet.csv").write_text("code,no,date,progress,note\n01000000-2457,13,30/09/2565,5,x\n", "utf-8")
+    nearest = run("add-report", "01000000-2457", "--progress", "5", "--note", "x").stderr.split(";")[-1]
+    assert nearest.startswith(" nearest existing: 01000000-2475, ")
+    result = run("sheet", "import", "sheet.csv")
+    assert result.exit_code == 1
+    line = result.stderr.splitlines()[0]
+    assert line.startswith("sheet.csv:2:A: code: no record for project 01000000-2457 under ")
+    assert line.endswith(";" + nearest.rstrip("\n"))
+    (codes / "quarter.csv").write_text("code,quarter,value\n01000000-2457,1,5\n", "utf-8")
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "projledger"), "sheet", "import", "quarter.csv"],
+        cwd=codes, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 1
+    assert made.stderr.splitlines()[0].endswith(";" + nearest.rstrip("\n"))
+
+
 def test_a_code_off_the_pattern_names_the_nearest_too(codes: Path) -> None:
     result = run("show", "0100000-2475")  # a digit short
     assert result.exit_code == 1
@@ -246,6 +266,53 @@ def test_add_report_warnings_show_the_report_date_as_typed(project: Path) -> Non
     be = run("add-report", CODE, "--date", "๒๐/๐๑/๒๕๖๘", "--progress", "6", "--note", "x")
     assert be.exit_code == 0, be.stderr
     assert "report 2 covers 11/2567 (month 2 from the start) but is dated 20/01/2568" in be.stderr
+
+
+@pytest.mark.parametrize(
+    ("typed", "as_of", "says"),
+    [
+        (
+            "2024-12-20",
+            "31/12/2567",
+            "report 1 covers 2024-10 (month 1 from the start) but is dated 2024-12-20",
+        ),
+        (
+            "20/12/2567",
+            "2024-12-31",
+            "report 1 covers 10/2567 (month 1 from the start) but is dated 20/12/2567",
+        ),
+        ("2025-01-20", "31/12/2567", "dated 2025-01-20, after the day of the check (2024-12-31)"),
+        ("๒๐/๐๑/๒๕๖๘", "2024-12-31", "dated 20/01/2568, after the day of the check (31/12/2567)"),
+    ],
+)
+def test_sheet_import_quotes_each_row_s_dates_as_its_cell_was_typed(
+    project: Path, typed: str, as_of: str, says: str
+) -> None:
+    """A date cell typed in ISO is quoted back in ISO, one typed in BE in BE, whatever --as-of's
+    way (each row as its own cell was typed, as add-report follows its --date), and a given
+    --as-of is "the day of the check", not "today"."""
+    sheet = Path("sheet.csv")  # in the repository, the working folder
+    sheet.write_text(f"code,no,date,progress,note\n{CODE},1,{typed},5,x\n", "utf-8")
+    result = run("sheet", "import", str(sheet), "--as-of", as_of, "--dry-run")
+    assert f"sheet.csv:2:C: {'' if 'after' in says else 'warning: '}date: {says}" in result.stderr, (
+        result.stderr
+    )
+
+
+def test_sheet_import_new_rows_quote_their_dates_as_typed(empty_repo: Path) -> None:
+    """The registration sheet too, through the installed command."""
+    (empty_repo / "new.csv").write_text(
+        "code,name,fiscal_year,start,end,budget,department\n"
+        f"{CODE},x,2568,2024-10-01,2023-09-30,1,x\n{CODE[:-1]}2,x,2568,01/10/2567,30/09/2566,1,x\n",
+        "utf-8",
+    )
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "projledger"), "sheet", "import", "new.csv"],
+        cwd=empty_repo, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 1
+    assert "the project starts (2024-10-01) after it ends (2023-09-30)" in made.stderr.splitlines()[0]
+    assert "the project starts (01/10/2567) after it ends (30/09/2566)" in made.stderr.splitlines()[1]
 
 
 # --- schema errors and rule errors of one record, in one run --------------------------------------

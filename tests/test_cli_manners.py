@@ -129,3 +129,33 @@ def test_terminal_width_is_shutils(columns: str, monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setenv("COLUMNS", columns)
     assert terminal_width() == shutil.get_terminal_size().columns
+
+
+#: Each command that writes a file named by --output, the arguments before it and its file's name.
+WRITERS = [
+    (("show", "01000000-2475", "--format", "html"), "form.html"),
+    (("status", "--format", "xlsx"), "status.xlsx"),
+    (("summary", "--format", "xlsx"), "summary.xlsx"),
+    (("sheet", "export", "--month", "03/2565"), "sheet.xlsx"),
+    (("sheet", "export", "--new"), "new.csv"),
+]
+
+
+@pytest.mark.parametrize(("args", "name"), WRITERS, ids=[" ".join(a[:2]) for a, _ in WRITERS])
+def test_every_writer_names_its_output_one_way(repo: Path, args: tuple[str, ...], name: str) -> None:
+    """The line saying a file was written names it as every writer does (``shown_path``): from the
+    working folder when it is under it, however it was typed; show named it as typed."""
+    (repo / "out").mkdir()
+    for typed in (str(repo / "out" / name), f"./out/{name}", f"out/../out/{name}"):
+        result = run(*args, "--output", typed)
+        assert result.exit_code == 0, result.stderr
+        said = result.stderr.strip().removeprefix("projledger: ")
+        expected = "out/../out" if typed.startswith("out/..") else "out"
+        assert said.startswith("wrote ") and said.endswith(f" {expected}/{name}"), (typed, said)
+    outside = repo.parent / f"elsewhere-{name}"
+    made = subprocess.run(
+        [str(BIN / "projledger"), *args, "--output", str(outside)],
+        cwd=repo, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert made.stderr.strip().endswith(f" {outside}"), made.stderr

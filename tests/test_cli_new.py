@@ -66,6 +66,58 @@ def test_a_code_that_exists_anywhere_is_refused(repo: Path) -> None:
     assert not (repo / "records" / "2568").exists()
 
 
+KPI_RECORD = """\
+format = 2
+kind = "kpi"
+code = "5026-2001"
+name = "x"
+fiscal_year = 2565
+unit = "แห่ง"
+target = 10
+
+[agency]
+department = "x"
+"""
+
+
+@pytest.mark.parametrize("index", ["on", "off"])
+def test_a_code_held_by_a_file_of_another_name_is_refused(
+    repo: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch, index: str
+) -> None:
+    """A record copied or renamed (validate's file-name rule flags it) still holds its code: a new
+    record of that code would be a second record of one project, whatever the first one's name.
+    `new` refused only a file named after the code; `sheet import` of a registration sheet alike."""
+    import subprocess
+    import sys
+
+    if index == "off":
+        monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    folder = repo / "records" / "2565"
+    (folder / "01000000-2475.toml").rename(folder / "สำเนา.toml")
+    (folder / "kpi").mkdir()
+    (folder / "kpi" / "5026-9999.toml").write_text(KPI_RECORD, "utf-8")  # a KPI's copy, not renamed
+    before = sorted((repo / "records").rglob("*"))
+    for args, held in (
+        (["01000000-2475", *ARGS], "project 01000000-2475 already has a record: records/2565/สำเนา.toml"),
+        (["--kind", "kpi", "5026-2001", "--name", "x", "--fiscal-year", "2565", "--department", "x",
+          "--unit", "แห่ง", "--target", "10"], "KPI 5026-2001 already has a record: records/2565/kpi/5026-9999.toml"),
+    ):  # fmt: skip
+        result = run("new", *args)
+        assert (result.exit_code, result.stderr) == (1, f"projledger: code: {held}\n")
+    (repo / "new.csv").write_text(
+        "code,name,fiscal_year,start,end,budget,department\n01000000-2475,x,2565,01/10/2564,30/09/2565,1,x\n",
+        "utf-8",
+    )
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "projledger"), "sheet", "import", "new.csv"],
+        cwd=repo, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 1
+    expected = "new.csv:2:A: code: project 01000000-2475 already has a record: records/2565/สำเนา.toml"
+    assert made.stderr.splitlines()[0] == expected
+    assert sorted((repo / "records").rglob("*")) == before
+
+
 @pytest.mark.parametrize("code", ["../../etc/x", "0100-1", "01000000-2475/../../x", "๐๑๐๐๐๐๐๐-๒๔๗๕"])
 def test_a_code_off_the_pattern_is_refused(empty_repo: Path, code: str) -> None:
     result = run("new", code, *ARGS)

@@ -110,6 +110,16 @@ def test_nested_and_filtered(pf: Path) -> None:
         {"fiscal_year": 2566, "state": "not_started"},
     ]
     assert data["total"]["projects"] == 4
+    assert data["by"] == ["fiscal_year", "state"]
+
+
+def test_json_by_is_spelled_as_the_group_keys(pf: Path) -> None:
+    """`by` names the dimensions as the keys of each group do (the machine spelling, `_`), not as
+    the option is typed: a program reads `group["key"][name]` for each name of `by`."""
+    for dims in (["plan-status"], ["fiscal-year", "plan-status"], ["agency", "quarter"]):
+        data = _json(*[part for dim in dims for part in ("--by", dim)])
+        assert data["by"] == [dim.replace("-", "_") for dim in dims]
+        assert all(set(data["by"]) <= set(group["key"]) for group in data["groups"]), data["groups"][0]
 
 
 @pytest.mark.parametrize(

@@ -62,3 +62,34 @@ def test_the_readme_lists_every_command_with_its_help() -> None:
     for name, help_text in listed:
         row = re.compile(rf"^    {re.escape(name)} +{re.escape(help_text)}$", re.MULTILINE)
         assert row.search(README), f"README's tour does not list `{name}` as: {help_text}"
+
+
+def test_each_synopsis_names_every_option_of_its_command() -> None:
+    """A command's synopsis in the README (its `    projledger NAME ...` lines) names every option
+    its `--help` lists, but the messages' `--lang` that every command takes alike (documented
+    once, under "Thai or English"): `site --with-export` was missing from it."""
+    import re
+
+    import click
+
+    from projledger.main import main
+
+    synopses = re.findall(r"^    projledger .*(?:\n {8,}\S.*)*", README, re.MULTILINE)
+    context = click.Context(main)
+    to_see: list[tuple[str, click.Command]] = [
+        (n, main.get_command(context, n)) for n in main.list_commands(context)
+    ]
+    missing = []
+    while to_see:
+        name, command = to_see.pop()
+        if isinstance(command, click.Group):
+            to_see += [
+                (f"{name} {n}", command.get_command(context, n)) for n in command.list_commands(context)
+            ]
+            continue
+        text = "\n".join(s for s in synopses if re.match(rf"    projledger {re.escape(name)}(\s|$)", s))
+        assert text, f"README has no synopsis of {name}"
+        options = [p for p in command.params if isinstance(p, click.Option) and p.expose_value]
+        for option in (max(p.opts, key=len) for p in options):
+            missing += [] if re.search(rf"{option}(?![\w-])", text) else [f"{name} {option}"]
+    assert not missing, missing

@@ -171,7 +171,7 @@ KPI_ONLY = ("target", "category", "level", "direction", "baseline", "projects", 
 @click.option("--number", default=None, help=N_("KPI: its number in the agency's plan (5.1), optional."))
 def new(code: str, kind: str, **options: Any) -> None:
     from ..core.errors import ConflictError
-    from ..core.repository import find_by_code, record_path, require_code
+    from ..core.repository import find_by_code, misnamed_records, record_path, require_code
     from ..core.store import update
     from ..core.writing import NewKpi, NewProject, Written, new_kpi_record, new_record
 
@@ -194,7 +194,7 @@ def new(code: str, kind: str, **options: Any) -> None:
         return ConflictError(message.format(code=code, path=path), field="code")
 
     require_code(code, config, kpi=is_kpi)  # a code off its kind's pattern, before asking anything
-    existing = find_by_code(code, config)
+    existing = find_by_code(code, config) or misnamed_records(config, day_of_check(config, None)).get(code)
     if existing is not None:
         raise taken(shown_path(existing))
     required = KPI_REQUIRED if is_kpi else [(key, opt, key, hint, kind) for key, opt, hint, kind in REQUIRED]

@@ -17,6 +17,7 @@ from .options import (
     PathArgument,
     as_of_option,
     current_config,
+    day_of_check,
     output_plan,
     parsed_type,
     reading_config,
@@ -234,7 +235,7 @@ def import_sheet(file: Path, dry_run: bool, partial: bool, as_of: date | None) -
     from ..core.sheet import plan_import, read_table, write_plan
 
     config = current_config()
-    day = as_of or today(config)
+    day = day_of_check(config, as_of)  # "the day of the check" when given, as add-report says it
     shown = shown_path(file)
     table = read_table(file, shown)
     plan = plan_import(table, config, day, shown_path)

@@ -67,10 +67,10 @@ def show(code_or_path: str, output_format: str, output: Path | None, as_of: date
         message = _("a {kind} record has no {format} form")
         raise click.UsageError(message.format(kind=kind.name, format=output_format))
     content = render(record, config, day)
-    if plan is None:
+    if plan is None or output is None:  # one is None when the other is
         click.echo(content, nl=False)
     else:
         from ..core.outputs import write_output
 
         write_output(plan, content.encode("utf-8"))
-        say(_("wrote {path}").format(path=output))
+        say(_("wrote {path}").format(path=shown_path(output)))

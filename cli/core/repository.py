@@ -7,14 +7,16 @@ repository, so a record cannot make the tool read elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import NamedTuple, TypeVar
 
 from .config import CONFIG_NAME, DEFAULT_CODE_PATTERN, Config
-from .errors import ConflictError, NotFoundError, UnsafePathError
+from .errors import ConflictError, NotFoundError, ProjledgerError, UnsafePathError
 from .i18n import N_, _
 
 RECORD_SUFFIX = ".toml"
@@ -101,10 +103,8 @@ def find_by_code(code: str, config: Config) -> Path | None:
         require_code(code, config)
     name = code + RECORD_SUFFIX
     patterns = (f"*/{KPI_FOLDER}/{name}",) if is_kpi_code(code) else (name, f"*/{name}")
-    found: list[Path] = []
-    if config.records_dir.is_dir():
-        for pattern in patterns:
-            found += [p for p in sorted(config.records_dir.glob(pattern)) if p.is_file()]
+    # a missing records folder globs nothing (pathlib asks whether it is a folder first)
+    found = [p for pattern in patterns for p in sorted(config.records_dir.glob(pattern)) if p.is_file()]
     for path in found:
         ensure_inside(path, config)
     if len(found) > 1:
@@ -115,6 +115,30 @@ def find_by_code(code: str, config: Config) -> Path | None:
         )
         raise ConflictError(message.format(code=code, found=", ".join(map(str, found))))
     return found[0] if found else None
+
+
+def misnamed_records(config: Config, day: date) -> dict[str, Path]:
+    """The records folder's files named otherwise than the code they hold (rule file-name: a copy,
+    a renamed file), by that code: ``find_by_code`` misses them, and a code one holds is taken.
+    Found by the findings of the index (one stat a file when nothing changed), then each read."""
+    from .index import Index, check_many, findings_of, jobs_wanted
+    from .record import read_document
+
+    paths = [
+        listed.path_text for listed in walk_records(config.records_dir, config.root) if not listed.refused
+    ]
+    index = Index.open(config)
+    try:
+        checked = list(check_many(paths, config, day, index, jobs_wanted(os.environ)))
+    finally:
+        if index is not None:
+            index.close()
+    held: dict[str, Path] = {}
+    for path, found in zip(paths, checked, strict=True):
+        if any(finding[2] == "file-name" for finding in findings_of(found)):
+            with contextlib.suppress(ProjledgerError, OSError):  # unreadable now: nothing it holds
+                held.setdefault(str(read_document(path).data.get("code")), Path(path))
+    return held
 
 
 def resolve_record(code_or_path: str, config: Config, *, writing: bool = True) -> Path:
@@ -129,7 +153,7 @@ def resolve_record(code_or_path: str, config: Config, *, writing: bool = True) -
                 else _("no record for project {code} under {folder}")
             )
             said = message.format(code=code_or_path, folder=config.records_dir)
-            raise NotFoundError(said + _nearest_said(code_or_path, config))
+            raise NotFoundError(said + nearest_said(code_or_path, config))
         return path
     path = Path(code_or_path)
     if path.suffix == RECORD_SUFFIX or os.sep in code_or_path or "/" in code_or_path:
@@ -142,7 +166,7 @@ def resolve_record(code_or_path: str, config: Config, *, writing: bool = True) -
     message = _(
         "'{given}' is neither a project code like 01000000-2475, a KPI code like 5026-2001, nor a record file"
     )
-    raise NotFoundError(message.format(given=code_or_path) + _nearest_said(code_or_path, config))
+    raise NotFoundError(message.format(given=code_or_path) + nearest_said(code_or_path, config))
 
 
 #: How many codes a "did you mean" names at most.
@@ -158,9 +182,7 @@ def nearest_codes(code: str, config: Config) -> list[str]:
     """
     import difflib
 
-    folder = config.records_dir
-    if not folder.is_dir():
-        return []
+    folder = config.records_dir  # missing, it globs nothing
     found = (
         p.stem for pattern in ("*.toml", "*/*.toml", f"*/{KPI_FOLDER}/*.toml") for p in folder.glob(pattern)
     )
@@ -171,7 +193,7 @@ def nearest_codes(code: str, config: Config) -> list[str]:
     return list(dict.fromkeys(close + same_agency))[:NEAREST]
 
 
-def _nearest_said(code: str, config: Config) -> str:
+def nearest_said(code: str, config: Config) -> str:
     found = nearest_codes(code.strip(), config)
     return _("; nearest existing: {codes}").format(codes=", ".join(found)) if found else ""
 

@@ -30,7 +30,7 @@ from .labels import PLAN_STATUSES, STATES, Lang, field_label, label, word
 from .money import CENT, HUNDRED, format_money, format_percent, format_signed
 from .portfolio import KpiRow, MonthPoint, ProjectRow, QuarterPoint
 from .status import computed_status_of
-from .summary import PLAN_KEYS, QuarterTotals, Summary, Totals, exact_or_none, text_or_none
+from .summary import KEYS, PLAN_KEYS, QuarterTotals, Summary, Totals, exact_or_none, text_or_none
 from .text import ENVELOPE_VERSION, markdown_text, one_line, printable, spreadsheet_cell
 
 if TYPE_CHECKING:  # a table is made of rows: no record is read here
@@ -198,7 +198,7 @@ def summary_envelope(summary: Summary) -> dict[str, Any]:
     return {
         "version": ENVELOPE_VERSION,
         "as_of": summary.as_of.isoformat(),
-        "by": list(summary.by),
+        "by": [KEYS[d] for d in summary.by],  # spelled as the group keys are
         "agencies": dict(sorted(summary.agency_names.items())),
         "groups": groups,
         "total": _totals_dict(summary.total),

@@ -16,15 +16,17 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+from ..calendar import check_day, date_style
 from ..config import Config
 from ..errors import ConflictError, ProjledgerError, RecordError, RefusedError, unreadable
 from ..findings import Finding
 from ..i18n import _
 from ..record import decode, parse
-from ..repository import find_by_code, is_code, is_kpi_code, record_path
+from ..repository import find_by_code, is_code, is_kpi_code, misnamed_records, nearest_said, record_path
 from ..text import nfc
 from ..writing import (
     EvaluationInput,
@@ -119,6 +121,12 @@ def plan_import(table: Table, config: Config, as_of: date, shown: Any = str) -> 
             plan.findings += bad
             plan.outcomes.append(RowOutcome(row.number, code, "failed"))
             continue
+        # its messages quote dates as its first date cell was typed (2025-05-31 or 31/05/2568)
+        typed = [
+            c.value for k, c in row.cells.items() if columns[k].kind == "date" and isinstance(c.value, str)
+        ]
+        style = date_style(typed[0]) if typed else getattr(as_of, "style", "be")
+        state.as_of = check_day(as_of, style=style, given=getattr(as_of, "given", False))
         read = {"quarter": state.quarter_row, "report": state.report_row, "new": state.new_row}[table.kind]
         plan.outcomes.append(read(row, values))
     return plan
@@ -163,6 +171,10 @@ class _State:
         self.letters = letters  # each key's column in the sheet
         self.records: dict[str, _Record | None] = {}
 
+    @cached_property
+    def misnamed(self) -> dict[str, Path]:
+        return misnamed_records(self.config, self.as_of)
+
     def _fail(self, row: SheetRow, key: str, message: str) -> RowOutcome:
         key = key if key in self.letters else "code"
         self.plan.findings.append(CellFinding(row.number, self.letters[key], key, message))
@@ -174,8 +186,10 @@ class _State:
             record = self._lookup(code)
         except ProjledgerError as error:
             return self._fail(row, "code", error.message)
-        folder = self.config.records_dir
-        return self._fail(row, "code", missing.format(code=code, folder=folder)) if record is None else record
+        if record is not None:
+            return record
+        said = missing.format(code=code, folder=self.config.records_dir) + nearest_said(code, self.config)
+        return self._fail(row, "code", said)  # with the "did you mean" of add-report
 
     def _lookup(self, code: str) -> _Record | None:
         if code not in self.records:
@@ -380,6 +394,9 @@ class _State:
         try:
             record = self._lookup(code)
             path = record.path if record else record_path(self.config, project.fiscal_year, code)
+            if record is None and code in self.misnamed:  # a file of another name holds it: not twice
+                text = _("project {code} already has a record: {path}")
+                raise ConflictError(text.format(code=code, path=self.shown(self.misnamed[code])))
         except ProjledgerError as error:
             return self._fail(row, "code", error.message)
         if record is not None and record.current is not None:
