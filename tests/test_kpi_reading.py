@@ -60,6 +60,75 @@ def _widths(text: str) -> list[int]:
 # --- status -------------------------------------------------------------------------------------
 
 
+def _kpi_of_another_agency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """KPI 5026-0001 of the department of 50010000's project, 5099-0001 of one no project names."""
+    folder = tmp_path / "records" / "2567"
+    (folder / "kpi").mkdir(parents=True)
+    for code, department in (("50010000-0001", "สำนักงานเขตพระนคร"), ("50260000-0001", "สำนักงานเขตดินแดง")):
+        (folder / f"{code}.toml").write_text(_PROJECT.format(code=code, department=department), "utf-8")
+    for code, department in (("5026-0001", "สำนักงานเขตพระนคร"), ("5099-0001", "ฝ่ายที่ไม่มีโครงการ")):
+        (folder / "kpi" / f"{code}.toml").write_text(_KPI.format(code=code, department=department), "utf-8")
+    monkeypatch.chdir(tmp_path)
+    return folder
+
+
+@pytest.mark.parametrize("index", ["on", "off"])
+def test_agency_selects_a_kpi_by_the_same_rule_whatever_records_are_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path, index: str
+) -> None:
+    """`status CODE`, `status --since REV` and `summary PATH` read the records listed only, and the
+    rows read taught `--agency` the departments: KPI 5026-0001, listed without the project of its
+    department, was selected and grouped by its code's prefix (`status 5026-0001 --agency 5001`
+    showed no KPI, `--agency 5026` showed it). Every project of the records folder teaches it, as
+    in a run over the whole folder; a project's department changed is heard at the next run."""
+    import subprocess
+    import sys
+
+    from projledger.core import index as index_module
+
+    if index == "off":
+        monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    monkeypatch.setattr(index_module, "RACY_NS", -(10**15))  # files long unchanged: outputs are stored
+    folder = _kpi_of_another_agency(tmp_path, monkeypatch)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "records"]):
+        subprocess.run([*git, *command], cwd=tmp_path, check=True, timeout=60)
+    with (folder / "kpi" / "5026-0001.toml").open("a", encoding="utf-8") as kpi:
+        kpi.write("# a change for --since\n")
+    day = ("--as-of", "2024-06-30")
+    for listed in (["5026-0001"], ["5026-0001", "5099-0001"], ["records/2567/kpi"], ["--since", "HEAD"]):
+        for agency, kpis in (("5001", ["5026-0001"]), ("5026", []), ("เขตพระนคร", ["5026-0001"])):
+            status = json.loads(_ok("status", *listed, *day, "--format", "json", "--agency", agency))
+            assert [k["code"] for k in status["kpis"]] == kpis, (listed, agency)
+            table = _ok("status", *listed, *day, "--agency", agency)
+            rows = [
+                line
+                for line in table.splitlines()
+                if line.startswith("5026-0001") and "[records/" not in line
+            ]
+            assert len(rows) == len(kpis), (listed, agency, table)  # a row of the KPI table, not of --since's
+    for args, groups in ((["--agency", "5001"], {"50010000": 1}), ([], {"50010000": 1, "5099": 1})):
+        summary = json.loads(_ok("summary", "records/2567/kpi", *day, "--format", "json", *args))
+        assert {g["key"]["agency"]: g["kpis"] for g in summary["groups"]} == groups
+    # the department's project moves to another agency's department: the KPI is its code's again,
+    # for the very runs stored a moment before (a stored output hears of the files listed only)
+    assert (
+        len(json.loads(_ok("status", "5026-0001", *day, "--format", "json", "--agency", "5001"))["kpis"]) == 1
+    )
+    moved = _PROJECT.format(code="50010000-0001", department="สำนักงานเขตอื่น")
+    (folder / "50010000-0001.toml").write_text(moved, "utf-8")
+    assert json.loads(_ok("status", "5026-0001", *day, "--format", "json", "--agency", "5001"))["kpis"] == []
+    assert json.loads(_ok("summary", "records/2567/kpi", *day, "--format", "json"))["groups"][0]["key"] == {
+        "agency": "5026"
+    }
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "projledger"), "status", "5026-0001", *day, "--agency", "5026",
+         "--format", "json"], capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert [k["code"] for k in json.loads(made.stdout)["kpis"]] == ["5026-0001"]
+
+
 @pytest.mark.parametrize("lang", ["th", "en"])
 @pytest.mark.parametrize("columns", ["80", "120"])
 def test_status_shows_projects_then_kpis_each_table_fitted(kr: Path, lang: str, columns: str) -> None:
@@ -357,13 +426,7 @@ def test_agency_selects_a_kpi_by_the_agency_summary_counts_it_under(
     it is 50010000's in summary and on the site, so `--agency 5001` selects it, `--agency 5026`
     does not (status, summary and the quarterly sheet selected it by its code's prefix). A KPI
     of a department no project names is its code prefix's (5099)."""
-    folder = tmp_path / "records" / "2567"
-    (folder / "kpi").mkdir(parents=True)
-    for code, department in (("50010000-0001", "สำนักงานเขตพระนคร"), ("50260000-0001", "สำนักงานเขตดินแดง")):
-        (folder / f"{code}.toml").write_text(_PROJECT.format(code=code, department=department), "utf-8")
-    for code, department in (("5026-0001", "สำนักงานเขตพระนคร"), ("5099-0001", "ฝ่ายที่ไม่มีโครงการ")):
-        (folder / "kpi" / f"{code}.toml").write_text(_KPI.format(code=code, department=department), "utf-8")
-    monkeypatch.chdir(tmp_path)
+    _kpi_of_another_agency(tmp_path, monkeypatch)
     day = ("--as-of", "2024-06-30", *args)
     groups = {
         g["key"]["agency"]: g["kpis"] for g in json.loads(_ok("summary", *day, "--format", "json"))["groups"]

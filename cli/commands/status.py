@@ -129,7 +129,9 @@ def status(
     colour = use_colour()
     width = table_width(wide) if output_format == "table" else None
     memo = None
-    if changes is None and output_format != "xlsx" and not excel:
+    # a KPI's agency, which --agency selects by, is taught by every project, not only those listed
+    learn = bool(paths and agencies and record_kind != "project")
+    if changes is None and output_format != "xlsx" and not excel and not learn:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo = output_memo(
             "status",
@@ -147,7 +149,7 @@ def status(
         )
         if echo_memo(memo):
             return
-    from ..core.portfolio import SORT_FIELDS, SORTS, Presenter, filtered, sorted_rows
+    from ..core.portfolio import SORT_FIELDS, SORTS, Presenter, departments, filtered, sorted_rows
     from ..core.tables import (
         StatusLine,
         status_csv,
@@ -157,6 +159,7 @@ def status(
     )
 
     filters = make_filters(*asked)
+    filters.departments.update(departments(config, day, checked_on=today(config)) if learn else {})
 
     table = output_format in STATUS_TABLES
     present = None

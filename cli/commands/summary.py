@@ -64,7 +64,8 @@ def summary(
     output_format: str, wide: bool = False, output: Path | None = None, excel: bool = False,
 ) -> None:  # fmt: skip
     check_spreadsheet_options(output_format, output, excel)
-    problem = dimensions_problem(tuple(by or ("agency",)))
+    by = by or ("agency",)
+    problem = dimensions_problem(by)
     if problem is not None:  # a usage error (exit 2), found before anything is read
         raise OptionError(problem, param_hint="--by")
     paths = [Path(target) for target in targets]
@@ -78,22 +79,26 @@ def summary(
     asked = (fiscal_years, agencies, states, plan_statuses)
     width = table_width(wide) if output_format == "table" else None
     memo = None
-    if output_format != "xlsx" and not excel:
+    # a KPI's agency, which it is grouped and selected by, is taught by every project, not only those listed
+    learn = bool(paths and (agencies or "agency" in by))
+    if output_format != "xlsx" and not excel and not learn:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo = output_memo("summary", paths, config, day, by, asked, output_format, language, width, wide)
         if echo_memo(memo):
             return
+    from ..core.portfolio import departments
     from ..core.summary import SUMMARY_ROWS, summarise, summary_columns
     from ..core.tables import summary_csv
 
     filters = make_filters(*asked)
+    filters.departments.update(departments(config, day, checked_on=today(config)) if learn else {})
 
-    present = SUMMARY_ROWS._replace(wanted=summary_columns(by or ("agency",)))
+    present = SUMMARY_ROWS._replace(wanted=summary_columns(by))
     kpis: list[Any] = []
     source, skipped = portfolio_rows(paths, config, day, memo, present, kpis)
     keep = filters if filters.fields() else None  # every row is read: a KPI's agency is every row's
     result = summarise(
-        source, by or ("agency",), config, day, lambda: (k for k in kpis if filters.kpi(k)), keep
+        source, by, config, day, lambda: (k for k in kpis if filters.kpi(k)), keep, filters.departments
     )
 
     def sheet() -> tuple[Any, Any]:

@@ -188,6 +188,16 @@ def kpi_agency(agencies: dict[str, str], kpi: KpiRow) -> str:
     return agencies.get(kpi.department, kpi.agency_code)
 
 
+def departments(config: Config, as_of: date, **options: Any) -> dict[str, str]:
+    """``join_department`` over every project of the records folder (``rows``' options): what a
+    KPI's agency is learned from when a command lists only some records (``status CODE``,
+    ``summary PATH``)."""
+    found: dict[str, str] = {}
+    for row in rows([], config, as_of, present=_AGENCY, **options):
+        join_department(found, *row)
+    return found
+
+
 def score_percent(score: Decimal | None, full: Decimal | None) -> Decimal | None:
     """A score as % of its full score; None without an evaluation."""
     return None if score is None or full is None or full == 0 else score * HUNDRED / full
@@ -427,6 +437,9 @@ def rows(
         if own and store is not None:
             store.close()
 
+
+#: What ``departments`` keeps of a project.
+_AGENCY = Presenter("agency", lambda row: (row.department, row.agency_code), tuple)
 
 #: What is kept of a project when only the KPIs are wanted (``kpi_rows``): nothing to compute
 #: again on the next run of that day.

@@ -288,14 +288,16 @@ def summarise(
     as_of: date,
     kpis: Iterable[KpiRow] | Callable[[], Iterable[KpiRow]] = (),
     keep: Callable[[Any], bool] | None = None,
+    departments: dict[str, str] | None = None,
 ) -> Summary:
     """Group and total the rows ``keep`` keeps (all without it) in one pass, holding one
     accumulator per group; then the KPIs (``kpis``, or a callable giving them once the rows are
     read: ``rows(..., kpis=...)`` fills its list as it goes). A KPI counts in the total, and in
     its group when the summary is by agency and/or fiscal year (a KPI has no state, plan status
     or strategy issue of a project's, nor quarters of money); its agency is that of the projects
-    of its department, else its code's 4-digit prefix: every row's, kept or not, so a filter
-    never moves a KPI to another agency than the unfiltered summary and the site give it."""
+    of its department, else its code's 4-digit prefix: every row's, kept or not, and those of
+    ``departments`` (``portfolio.departments``: every project's, when ``source`` is some of them),
+    so a filter never moves a KPI to another agency than the unfiltered summary and the site give it."""
     dims = tuple(by)
     problem = dimensions_problem(dims)
     if problem is not None:
@@ -305,7 +307,7 @@ def summarise(
     groups: dict[Key, Totals | QuarterTotals] = {}
     total = Totals()
     names: dict[str, str] = {}
-    agency_of: dict[str, str] = {}  # department -> agency code (``join_department``)
+    agency_of = dict(departments or {})  # department -> agency code (``join_department``)
     keyed = [(KEYS[d], _VALUES[d]) for d in plain]
     for row in source:
         join_department(agency_of, row.department, row.agency_code)
