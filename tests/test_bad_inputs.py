@@ -425,6 +425,8 @@ def _config_bytes(case: dict[str, Any]) -> bytes:
             return codecs.BOM_UTF16_LE + 'records = "records"\n'.encode("utf-16-le")
         case "deep-pattern":  # re.compile: RecursionError
             return b"code_pattern = '" + b"(" * 2000 + b")" * 2000 + b"'\n"
+        case "year-5000-digits":
+            return b'[disbursement_targets]\n"' + b"9" * 5000 + b'" = [30, 55, 75, 100]\n'
     return str(case["text"]).encode("utf-8")
 
 
