@@ -425,6 +425,8 @@ def _config_bytes(case: dict[str, Any]) -> bytes:
             return codecs.BOM_UTF16_LE + 'records = "records"\n'.encode("utf-16-le")
         case "deep-pattern":  # re.compile: RecursionError
             return b"code_pattern = '" + b"(" * 2000 + b")" * 2000 + b"'\n"
+        case "year-5000-digits":
+            return b'[disbursement_targets]\n"' + b"9" * 5000 + b'" = [30, 55, 75, 100]\n'
     return str(case["text"]).encode("utf-8")
 
 
@@ -886,3 +888,43 @@ def test_a_percent_of_target_past_any_figure_is_shown_as_none(
         assert result.exit_code == 0, (args, result.stderr)
     kpis = json.loads(run("status", "--kind", "kpi", "--format", "json", "--as-of", AS_OF).stdout)["kpis"]
     assert kpis[0]["percent_of_target"] is None
+
+
+@pytest.mark.parametrize("index", [False, True], ids=["no-index", "index"])
+def test_one_code_in_two_files_is_counted_once_by_every_reader(
+    empty_repo: Path, monkeypatch: pytest.MonkeyPatch, index: bool
+) -> None:
+    """validate fails the second file (duplicate-code) and the site had one page a code, but status,
+    summary, export and sheet export counted the project, its budget and its due report twice."""
+    if index:
+        monkeypatch.setenv("PROJLEDGER_CACHE_DIR", str(empty_repo / "cache"))
+        monkeypatch.delenv("PROJLEDGER_NO_CACHE", raising=False)
+    first = place(empty_repo, {"id": "base"})
+    second = empty_repo / "records" / "2568" / first.name
+    second.parent.mkdir()
+    second.write_bytes(first.read_bytes())
+    said = f"records/2568/{CODE}.toml: project {CODE} already has a record, records/2567/{CODE}.toml"
+    for _ in range(2):  # the second run answers from what the index keeps
+        status = run("status", "--as-of", AS_OF, "--format", "json")
+        assert [p["path"] for p in json.loads(status.stdout)["projects"]] == [f"records/2567/{CODE}.toml"]
+        assert said in status.stderr
+        summary = json.loads(run("summary", "--as-of", AS_OF, "--format", "json").stdout)
+        assert (summary["total"]["projects"], summary["total"]["budget"]) == (1, 120000)
+        sheet = run("sheet", "export", "--month", "11/2566", "--as-of", AS_OF, "--output", "due.csv")
+        assert f"records/2568/{CODE}.toml ({said.split(': ', 1)[1]})" in sheet.stderr
+        rows = (empty_repo / "due.csv").read_text("utf-8-sig").splitlines()[1:]
+        assert [row.split(",")[0] for row in rows] == [CODE]
+        exported = run("export", "--format", "ndjson", "--as-of", AS_OF, "--output", "out")
+        assert exported.exit_code == 0 and said in exported.stderr
+        projects = (empty_repo / "out" / "projects.ndjson").read_text("utf-8").splitlines()
+        assert [json.loads(line)["path"] for line in projects] == [f"records/2567/{CODE}.toml"]
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    real = subprocess.run(
+        [command, "summary", "--as-of", AS_OF, "--format", "json"], cwd=empty_repo, capture_output=True,
+        text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert real.returncode == 0 and json.loads(real.stdout)["total"]["projects"] == 1, real.stderr

@@ -405,3 +405,65 @@ def test_the_installed_command_refuses_and_imports_as_a_real_process(tmp_path: P
     over = call(str(LEGACY_PRINTOUT), "--force")
     assert over.returncode == 1 and "fix it or remove it first" in over.stderr
     assert record.read_text("utf-8") == CONFLICTED
+
+
+#: A count as long as Python's int() refuses (over 4,300 digits) where a printout or a KPI page
+#: numbers an item, a report or a quarter: (file, text replaced, its replacement).
+_THOUSANDS = "9" * 5000
+_LAST = ": ไม่เป็นไปตามแผน : ไม่เป็นไปตามเป้าหมาย\n"  # the printout's last line ends so
+LONG_COUNTS = {
+    "item": (LEGACY_PRINTOUT, "\n2. เพื่อส่งเสริมการศึกษา", f"\n{_THOUSANDS}. เพื่อส่งเสริมการศึกษา"),
+    "report-header": (LEGACY_PRINTOUT, _LAST, f"{_LAST}\nรายงานครั้งที่ {_THOUSANDS}\n"),
+    "report-figures": (
+        LEGACY_PRINTOUT,
+        _LAST,
+        f"{_LAST}:: ความก้าวหน้าของงานฯ = 5.00 % งบประมาณที่เบิกใช้ (ครั้งที่ {_THOUSANDS}) = 0 บาท{_LAST}",
+    ),
+    "kpi-quarter-row": (LEGACY / "kpi_5026-2001.txt", "ไตรมาสที่ 1\t", f"ไตรมาสที่ {_THOUSANDS}\t"),
+    "kpi-note": (LEGACY / "kpi_5026-2001.txt", "รายงานผลฯ ไตรมาสที่ 1", f"รายงานผลฯ ไตรมาสที่ {_THOUSANDS}"),
+}
+
+
+@pytest.mark.parametrize("case", LONG_COUNTS)
+def test_a_count_of_thousands_of_digits_is_text_never_an_internal_error(empty_repo: Path, case: str) -> None:
+    """It crashed the import (ValueError: Exceeds the limit (4300 digits)); it is now not a count:
+    the rest of the page imports as it did."""
+    source, old, new = LONG_COUNTS[case]
+    text = source.read_text("utf-8")
+    assert text.count(old) == 1
+    (empty_repo / "page.txt").write_text(text.replace(old, new), "utf-8")
+    kpi = ("--fiscal-year", "2564", "--evaluation-date", "1=20/01/2564", "--evaluation-date", "2=20/04/2564",
+           "--evaluation-date", "4=20/10/2564") if case.startswith("kpi") else ()  # fmt: skip
+    result = run("import", "page.txt", *kpi)
+    assert "internal error" not in result.stderr
+    assert result.exit_code == 0, result.stderr
+    assert "(12 reports)" in result.stderr if source == LEGACY_PRINTOUT else "5026-2001.toml" in result.stderr
+
+
+def test_the_installed_command_takes_thousands_of_digits_as_text_or_refuses_them(tmp_path: Path) -> None:
+    """A real process: the printout imports (0); a config year of 5,000 digits is one line (1)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    (tmp_path / "records").mkdir()
+    source, old, new = LONG_COUNTS["item"]
+    (tmp_path / "page.txt").write_text(source.read_text("utf-8").replace(old, new), "utf-8")
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [command, "--lang", "en", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+
+    imported = call("import", "page.txt")
+    assert imported.returncode == 0 and "(12 reports)" in imported.stderr, imported.stderr
+    (tmp_path / "projledger.toml").write_text(f'[disbursement_targets]\n"{_THOUSANDS}" = [30, 55, 75, 100]\n')
+    refused = call("validate")
+    assert refused.returncode == 1, refused.stderr
+    config = (tmp_path / "projledger.toml").resolve()
+    says = f"disbursement_targets.{_THOUSANDS}: keys are 'default' or a BE fiscal year such as 2567"
+    assert refused.stderr.splitlines() == [f"projledger: {config}: {says}"]

@@ -522,6 +522,40 @@ def test_unknown_code_and_cached_formula_values_are_findings(office: Path) -> No
     )
 
 
+def test_an_array_formula_is_quoted_by_its_text(office: Path) -> None:
+    """An array formula (Ctrl+Shift+Enter) is openpyxl's object: its finding quoted
+    '<openpyxl.worksheet.formula.ArrayFormula object at 0x...>' instead of the formula."""
+    from openpyxl.worksheet.formula import ArrayFormula
+
+    path = export("april.xlsx")
+    book = load_workbook(path)
+    sheet = book.active
+    keys = keys_of(sheet)
+    cell = sheet.cell(2, keys["progress"])
+    cell.value = ArrayFormula(cell.coordinate, "=SUM(40,5)")
+    for key in ("date", "note"):
+        sheet.cell(2, keys[key]).value = {"date": "20/04/2565", "note": "x"}[key]
+    book.save(path)
+    result = run("sheet", "import", "april.xlsx", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert error_lines(result.stderr)[0] == (
+        f"april.xlsx:2:{cell.column_letter}: progress: holds the formula '=SUM(40,5)', which is never run "
+        "nor its result used; type the value itself"
+    )
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    real = subprocess.run(
+        [command, "--lang", "en", "sheet", "import", "april.xlsx", "--as-of", AS_OF], cwd=office,
+        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert real.returncode == 1 and "holds the formula '=SUM(40,5)'" in real.stderr, real.stderr
+
+
 # --- the benchmark's case -------------------------------------------------------------------
 
 

@@ -501,9 +501,8 @@ def test_a_file_added_or_removed_is_computed(
     repo: Path, cache_dir: Path, computed: list[int], settled: None
 ) -> None:
     first = run("status", "--as-of", AS_OF, "--format", "json")
-    copy = repo / "records" / "2566" / SHIPPED.name
-    copy.parent.mkdir(parents=True, exist_ok=True)
-    copy.write_bytes(record_file(repo).read_bytes())
+    copy = repo / "records" / "2565" / "01000000-2476.toml"  # another code: one code counts once
+    copy.write_text(record_file(repo).read_text("utf-8").replace("01000000-2475", "01000000-2476"), "utf-8")
     added = run("status", "--as-of", AS_OF, "--format", "json")
     assert len(computed) == 2 and added.stdout != first.stdout
     copy.unlink()

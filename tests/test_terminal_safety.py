@@ -427,3 +427,57 @@ def test_an_excerpt_never_cuts_a_thai_mark_from_its_letter() -> None:
         kept = excerpt(name, limit).removesuffix("…")
         assert name.startswith(kept) and len(kept) >= limit
         assert kept == name or unicodedata.category(name[len(kept)]) != "Mn"  # a letter follows the cut
+
+
+#: A name a folder of printouts from elsewhere, or a hostile config, may hold: escapes and a newline.
+NAMED = "x\x1b]0;pwned\x07\u202e\nsecond line"
+
+
+@pytest.mark.parametrize("command", ["import", "export", "site", "init", "new"])
+def test_the_line_naming_what_was_written_shows_a_hostile_name_on_one_line(
+    empty_repo: Path, command: str
+) -> None:
+    """import, export, site, init and new printed the names of what they wrote raw (`x\\x1b]0;...`
+    drove the terminal, a newline split the line); they are shown as escapes, on one line."""
+    (empty_repo / "printout.txt").write_text(LEGACY_PRINTOUT.read_text("utf-8"), "utf-8")
+    if command != "import":
+        assert run("import", "printout.txt").exit_code == 0
+    new = ("new", "50100000-0009", "--name", "n", "--fiscal-year", "2568", "--start", "01/10/2567",
+           "--end", "30/09/2568", "--budget", "1", "--department", "d")  # fmt: skip
+    if command == "new":  # the records folder a repository's config names
+        (empty_repo / "projledger.toml").write_text(f"records = {toml_escape(NAMED)}\n", "utf-8")
+        (empty_repo / NAMED).mkdir()
+    else:
+        (empty_repo / "printout.txt").rename(empty_repo / f"{NAMED}.txt")
+    args = {
+        "import": ("import", f"{NAMED}.txt"),
+        "export": ("export", "--format", "ndjson", "--output", NAMED),
+        "site": ("site", "--output", NAMED),
+        "init": ("init", NAMED),
+        "new": new,
+    }[command]
+    result = run(*args)
+    assert result.exit_code == 0, result.stderr
+    assert_safe(result, args)
+    said = [line for line in (result.stdout + result.stderr).splitlines() if "pwned" in line]
+    assert said and all("\\x1b]0;pwned\\x07\\u202e second line" in line for line in said), said
+
+
+def test_the_installed_import_names_a_hostile_printout_on_one_line(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    (tmp_path / "records").mkdir()
+    (tmp_path / f"{NAMED}.txt").write_text(LEGACY_PRINTOUT.read_text("utf-8"), "utf-8")
+    done = subprocess.run(
+        [command, "--lang", "en", "import", f"{NAMED}.txt"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert not UNSAFE.search(done.stderr)
+    assert done.stderr.splitlines()[-1] == (
+        "x\\x1b]0;pwned\\x07\\u202e second line.txt: wrote records/2565/01000000-2475.toml (12 reports)"
+    )

@@ -9,6 +9,7 @@ import click
 
 from ..core.export import FORMATS
 from ..core.i18n import N_, _
+from ..core.text import one_line
 from .options import OutputPath, as_of_option, reading_config, shown_path, today
 from .reading import report_skipped
 
@@ -66,5 +67,5 @@ def export(targets: tuple[str, ...], output_format: str, output: Path, as_of: da
     )
     counts = ", ".join(f"{table} {count}" for table, count in result.rows.items())
     said = _("export: {path} ({format}; {counts})")
-    click.echo(said.format(path=shown_path(result.path), format=output_format, counts=counts))
+    click.echo(one_line(said.format(path=shown_path(result.path), format=output_format, counts=counts)))
     report_skipped(result.skipped)

@@ -20,6 +20,7 @@ from ..core.calendar import DateInputError, parse_date
 from ..core.errors import ConflictError, InputError, ProjledgerError, RecordError
 from ..core.i18n import N_, _, os_problem
 from ..core.labels import KPI_DIRECTIONS
+from ..core.text import one_line
 from .options import FISCAL_YEAR, PathArgument, current_config, echo_findings, say, shown_path, today
 
 
@@ -138,7 +139,7 @@ def import_command(
 
     kpi_options = KpiOptions(fiscal_year, department, direction, evaluation_dates)
     for file in files:
-        shown = shown_path(file)
+        shown = one_line(shown_path(file))  # a name may hold ESC or a newline: it is shown
         try:
             raw = _read_bounded(file, MAX_INPUT_BYTES, shown)
             text = decode_printout(raw, shown)
@@ -166,7 +167,7 @@ def import_command(
                     path=shown,
                 )  # fmt: skip
             written = write_record(path, data, config, day, shown, force=force, keep_reports=partial)
-            record_shown = shown_path(path)
+            record_shown = one_line(shown_path(path))
             if written.kept_fields:
                 text = _("{path}: kept from the record what the printout cannot show: {fields}")
                 click.echo(text.format(path=record_shown, fields=", ".join(written.kept_fields)), err=True)
@@ -324,7 +325,7 @@ def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout
     echo_findings(imported.warnings)
     data = imported.data
     path = record_path(config, data["fiscal_year"], data["code"], kpi=True)
-    record_shown = shown_path(path)
+    record_shown = one_line(shown_path(path))
 
     warnings: list[Any] = []
 

@@ -12,6 +12,7 @@ import click
 from ..core.config import CONFIG_NAME
 from ..core.errors import ConflictError, InputError, UnsafePathError
 from ..core.i18n import N_, _, os_problem
+from ..core.text import one_line
 from .options import OptionError, PathArgument, say
 
 
@@ -103,7 +104,7 @@ def init(
             raise InputError(problem + before, path=target) from None
         written.append(name)
     for name in written:
-        click.echo(str(directory / name))
+        click.echo(one_line(str(directory / name)))
     for name in kept:
         say(_("kept the existing {path}").format(path=directory / name))
     workflow = directory / WORKFLOW_PATH

@@ -8,6 +8,7 @@ import click
 
 from ..core.i18n import N_, _
 from ..core.labels import KPI_CATEGORIES, KPI_DIRECTIONS, KPI_LEVELS
+from ..core.text import one_line
 from .add_report import ask
 from .options import (
     DAY,
@@ -232,4 +233,4 @@ def new(code: str, kind: str, **options: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     update(path, change, config.records_dir)
     echo_findings(outcome[-1].warnings)
-    click.echo(shown)
+    click.echo(one_line(shown))

@@ -10,6 +10,7 @@ import click
 
 from ..core.i18n import N_, _, later, ngettext
 from ..core.labels import Lang
+from ..core.text import one_line
 from .options import OutputPath, as_of_option, reading_config, shown_path, today
 from .reading import lang_option, report_skipped
 
@@ -62,7 +63,7 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None, with_export
         target, config, day, language, today(config), Path.cwd(), skipped,
         jobs=jobs_wanted(os.environ), fingerprint=site_fingerprint(),
     )  # fmt: skip
-    where = shown_path(result.path)
+    where = one_line(shown_path(result.path))
     projects = sum(1 for page in result.manifest if page.startswith("projects/"))
     text = ngettext(
         "site: {path} ({projects} project; {written} pages written, {kept} unchanged)",
@@ -77,5 +78,6 @@ def site(output: Path | None, as_of: date | None, lang: Lang | None, with_export
 
         done = export(result.path / "export", with_export, [], config, day, today(config), Path.cwd(),
                       __version__, lock_beside=result.path)  # fmt: skip
-        click.echo(_("export: {path} ({format})").format(path=shown_path(done.path), format=with_export))
+        said = _("export: {path} ({format})").format(path=shown_path(done.path), format=with_export)
+        click.echo(one_line(said))
     report_skipped(skipped.files)

@@ -147,7 +147,7 @@ def parse_config(path: Path) -> Config:
     pattern = data.get("code_pattern", DEFAULT_CODE_PATTERN)
     try:
         re.compile(pattern)
-    except (re.error, TypeError, OverflowError, RecursionError):  # a{4294967296}; ((( ... )))
+    except (re.error, TypeError, ValueError, OverflowError, RecursionError):  # a{4294967296}; ((((…; (?a)(?u)
         raise refused(_("code_pattern is not a valid regular expression"), "code_pattern") from None
     default_targets, by_year = _targets(data.get("disbursement_targets", {}), path)
     timezone = _timezone(data.get("timezone", DEFAULT_TIMEZONE), path)
@@ -218,7 +218,7 @@ def _targets(table: Any, path: Path) -> tuple[tuple[Decimal, ...], dict[int, tup
             raise ConfigError(message, path=path, field=field_name)
         if key == "default":
             default = targets
-        elif key.isascii() and key.isdigit() and int(key) >= 2400:
+        elif re.fullmatch("[0-9]{1,9}", key) and int(key) >= 2400:  # int() of thousands of digits raises
             by_year[int(key)] = targets
         else:
             raise ConfigError(

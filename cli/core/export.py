@@ -982,6 +982,7 @@ def _fill(
     items: Generator[Item, None, None],
 ) -> ExportResult:  # fmt: skip
     from .index import skip_reason
+    from .portfolio import first_of_code
 
     files = {table: writer.begin(table, columns_of(table)) for table in TABLES}
     ctx = Context(config.repository_name, as_of, config)
@@ -989,6 +990,7 @@ def _fill(
     pending: dict[str, list[Row]] = {table: [] for table in TABLES}
     checked = set()
     skipped: list[tuple[str, str]] = []
+    first: dict[str, str] = {}  # the first valid record file of each name (portfolio.first_of_code)
 
     limit = {table: max(MIN_BATCH, VALUES // len(columns_of(table))) for table in TABLES}
 
@@ -1004,7 +1006,9 @@ def _fill(
 
     try:
         for item in items:
-            if item.record is None:
+            if item.record is not None and not first_of_code(first, item.path, str, skipped):
+                item = item._replace(record=None)  # a second record of its code: its findings stay
+            elif item.record is None:
                 skipped.append((item.path, skip_reason(item.findings, False) or _("not a record")))
             # a non-UTF-8 name's lone surrogates (its path, or quoted in a finding: escaped in the
             # findings' JSON) as a terminal shows them: no format of the export holds them

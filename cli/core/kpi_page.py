@@ -46,7 +46,7 @@ from .findings import Finding, Severity
 from .i18n import _
 from .labels import KPI_ACHIEVED_LABEL, KPI_PAGE_TITLE, KPI_TABLE_HEADING, KPI_TARGET_LABEL
 from .layout import KPI_ROW_ORDER, given
-from .legacy import PAGE_FOOTER, Imported, fuzzy_choice
+from .legacy import COUNT, PAGE_FOOTER, Imported, fuzzy_choice
 from .money import NumberInputError, parse_decimal, typed_number
 from .text import excerpt, printed_text
 
@@ -84,7 +84,7 @@ _PLAN_NUMBER = re.compile(r"^(?P<number>[0-9]+(?:\.[0-9]+)+)\.?\s+(?P<rest>\S.*)
 _BASELINE = re.compile(rf"^(?P<name>.*\S)\s+(?P<baseline>{_NUMBER})\s*(?P<unit>\S.*)$")
 _LEVEL = re.compile(r"^\(\s*ตัวชี้วัดระดับ.*\)$")
 #: "ไตรมาสที่ 3", as a row of the quarterly table, an evaluation and a note name their quarter.
-_QUARTER = r"ไตรมาส\s*ที่\s*(?P<quarter>[0-9]+)"
+_QUARTER = rf"ไตรมาส\s*ที่\s*(?P<quarter>{COUNT})"
 _ROW = re.compile(
     rf"^{_QUARTER}(?:\s+(?P<value>{_NUMBER}))?(?:\s+(?P<score>{_NUMBER})\s*/\s*(?P<full>{_NUMBER}))?$"
 )

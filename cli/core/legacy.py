@@ -103,7 +103,10 @@ _HEADING = re.compile(r"^(1\.[1-6]|[12]\.)\s*(.*)$")
 _PRINTED = (SECTION_1, HEADING_11, HEADING_12, HEADING_13, HEADING_14, HEADING_15, HEADING_16, SECTION_2)
 _HEADINGS = {number: (number.rstrip("."), words) for number, words in (h.split(" ", 1) for h in _PRINTED)}
 _FIELD = re.compile(r"^(?P<label>[^:]{1,60}?)\s*:\s*(?P<value>.*)$")
-_ITEM = re.compile(r"^([0-9]+)\.\s+(.*)$")
+#: A number that counts (an item, a report, a quarter): 9 digits at most, as ``money.parse_whole``;
+#: ``int()`` of thousands of digits raises, so a longer run is text, never a count.
+COUNT = r"[0-9]{1,9}(?![0-9])"
+_ITEM = re.compile(rf"^({COUNT})\.\s+(.*)$")
 _SUB_ITEM = re.compile(r"^(?:[-•*]\s*)?\(?[0-9๐-๙]+(?:\.[0-9๐-๙]+)*[.)]?\s")
 _PLAN_REF = re.compile(r"^(?P<ref>[^\s].{0,40}?[0-9๐-๙]+/[0-9๐-๙]+)\s*(?P<name>\S.*)$")
 _CODE = re.compile(r"[0-9]{8}-[0-9]{4,}")
@@ -117,12 +120,12 @@ _REPORT_HEADER = re.compile(r"รายงานครั้ง\s*ที่?\s*(
 # A header starts a line, or stands right before its ``::`` (printed beside another report's
 # progress line); "ตามรายงานครั้งที่ 3" inside a note is neither.
 _REPORT_HEADER_IN_TEXT = re.compile(
-    r"^[ \t]*รายงานครั้ง\s*ที่?\s*([0-9]+)|(?<=\s)รายงานครั้ง\s*ที่?\s*([0-9]+)(?=\s*::)", re.MULTILINE
+    rf"^[ \t]*รายงานครั้ง\s*ที่?\s*({COUNT})|(?<=\s)รายงานครั้ง\s*ที่?\s*({COUNT})(?=\s*::)", re.MULTILINE
 )
 # The percent sign is printed in one layout and not in another (``= 76.00 : งบประมาณ...``).
 _PROGRESS = re.compile(
     r"(?:::\s*)?ความก้าวหน้า\S{0,8}\s*=\s*(?P<progress>[^%:\s]*)\s*%?[\s:]*"
-    r"(?:งบประมาณ\S{0,12}\s*)?\(\s*ครั้ง\s*ที่?\s*(?P<no>[0-9]+)\s*\)\s*=\s*(?P<disbursed>\S*)\s*บาท"
+    rf"(?:งบประมาณ\S{{0,12}}\s*)?\(\s*ครั้ง\s*ที่?\s*(?P<no>{COUNT})\s*\)\s*=\s*(?P<disbursed>\S*)\s*บาท"
 )
 _DATE = r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}"
 # A report's date and note: after ``::`` (``รายงานครั้งที่1\t:: 25/10/2564 : note``), or starting

@@ -12,12 +12,14 @@ keeps each file's facts (``project_facts``) and rows for any ``as_of`` are compu
 from __future__ import annotations
 
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -25,6 +27,7 @@ from .calendar import add_months, ascii_digits, month_end, quarter_end, quarter_
 from .config import Config
 from .labels import STATES
 from .money import HUNDRED, ratio_percent
+from .repository import is_kpi_code
 from .status import CLOSED_STATES, PLAN_RANK, Status, budget_on, compute_status, expected_progress
 
 if TYPE_CHECKING:  # reading and checking records is imported where a record is read
@@ -324,8 +327,6 @@ def rows(
     Files unchanged since the index saw them are not read: their row is computed from the
     facts the index keeps (``project_from_facts``), or what ``present`` made of it is loaded.
     """
-    import os
-
     from . import index as ix
 
     checked_on = checked_on or as_of
@@ -372,18 +373,22 @@ def rows(
             store.keep(new_kept, day)
             new_kept.clear()
 
+    counted = partial(first_of_code, {}, shown=shown, skipped=None if skipped is None else skipped.files)
+
     try:
         for place, (name, key, refused, entry) in enumerate(entries):
             if entry is not None:  # unchanged: what was made of its row, when it was kept
                 value = entry[1]
                 if value is not None:  # kept from these very findings (a stored file drops its kept)
                     entries[place] = (name, key, refused, None)  # let go as it is read
-                    yield load(decode(value))
+                    if counted(name):
+                        yield load(decode(value))
                     continue
                 kept_kpi = entry[2]
                 if kept_kpi is not None:  # a KPI, kept as its row was made (kpis is a list)
                     assert kpis is not None
-                    kpis.append(KpiRow._make(ix.decode_kept(kept_kpi)))
+                    if counted(name):
+                        kpis.append(KpiRow._make(ix.decode_kept(kept_kpi)))
                     continue
             path = Path(name)
             if refused:
@@ -407,6 +412,8 @@ def rows(
                 facts = store.facts(key)
             if not facts:
                 _skip(skipped, shown(path), "not a record")
+                continue
+            if not counted(name):
                 continue
             kept_facts = json.loads(facts)
             if kept_facts.get("kind", "project") != "project":  # a KPI: not a project row
@@ -537,6 +544,23 @@ def project_from_facts(facts: dict[str, Any]) -> Project:
         plan=tuple(Decimal(p) for p in facts["plan"]), rationale="", objectives=(), targets=(),
         strategy=dict(facts["strategy"]), reports=reports, **format2,
     )  # fmt: skip
+
+
+def first_of_code(
+    first: dict[str, str], name: str, shown: Callable[[Path], str], skipped: list[tuple[str, str]] | None
+) -> bool:
+    """Whether the valid record file ``name`` is the first of its name (its code) in ``first``; a
+    second goes to ``skipped``: validate fails it (duplicate-code), the site has one page a code,
+    and no total counts a project twice."""
+    earlier = first.setdefault(os.path.basename(name), name)
+    if earlier != name and skipped is not None:
+        from .i18n import _
+
+        text = _("project {code} already has a record, {path}")
+        if is_kpi_code(Path(name).stem):
+            text = _("KPI {code} already has a record, {path}")
+        skipped.append((shown(Path(name)), text.format(code=Path(name).stem, path=shown(Path(earlier)))))
+    return earlier == name
 
 
 def _skip(skipped: Skipped | None, path: str, reason: str) -> None:

@@ -1396,7 +1396,6 @@ def load_entries(
     is built from the others. ``kpis``: a list to which each valid KPI record is added (a
     ``KpiEntry``), in the order of the scan, by the time the last entry has been given.
     """
-    seen: dict[str, str] = {}
     store = ix.Index.open(config)
     try:
         found = ix.scan([], config)
@@ -1423,17 +1422,12 @@ def load_entries(
         for item in made:
             row = item.row
             name, key, absolute = file_of[row.path]
-            if _second_of_code(row, seen, N_("project {code} already has a record, {path}"), skipped):
-                continue
             stamp, written = done.get(absolute) or (None, None)
             stamp = stamp or file_stamp(name, racy_since, key)
             yield Entry(row, stamp, partial(file_stamp, name, 0, key),
                         partial(_project_of, name, config, checked_on, row.path), item.json, item.csv, written)  # fmt: skip
         if kpis is not None:  # a KPI finds its file (and its stamp) as a project row does
-            kpi_seen: dict[str, str] = {}
             for kpi_row in met:
-                if _second_of_code(kpi_row, kpi_seen, N_("KPI {code} already has a record, {path}"), skipped):
-                    continue
                 name, key, absolute = file_of[kpi_row.path]
                 stamp = (done.get(absolute) or (None, None))[0] or file_stamp(name, racy_since, key)
                 load = partial(_kpi_of, Path(name), config, checked_on, kpi_row.path)
@@ -1443,16 +1437,6 @@ def load_entries(
     finally:
         if store is not None:
             store.close()
-
-
-def _second_of_code(row: ProjectRow | KpiRow, seen: dict[str, str], message: str, skipped: Skipped) -> bool:
-    """Whether ``row`` has the code of a record met before (then it is counted in ``skipped``,
-    ``message`` naming the code and that record); else its code is noted in ``seen``."""
-    if row.code not in seen:
-        seen[row.code] = row.path
-        return False
-    skipped.files.append((row.path, _(message).format(code=row.code, path=seen[row.code])))
-    return True
 
 
 def _kpi_of(path: Path, config: Config, checked_on: date, shown: str) -> Kpi:

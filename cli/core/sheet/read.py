@@ -388,7 +388,7 @@ def convert(column: SheetColumn, cell: Cell) -> Any:
         message = _(
             "holds the formula '{value}', which is never run nor its result used; type the value itself"
         )
-        raise CellError(message.format(value=value))
+        raise CellError(message.format(value=getattr(value, "text", value)))  # an array formula: its text
     if cell.kind == "e":
         raise CellError(_("holds the spreadsheet error {value}; type the value itself").format(value=value))
     kind = column.kind
