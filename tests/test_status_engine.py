@@ -90,6 +90,41 @@ def test_expected_progress_from_a_plan(shipped: Project) -> None:
     assert expected_progress(planned, date(2021, 9, 1)) == 0
 
 
+def test_plan_status_is_judged_on_the_variance_as_shown() -> None:
+    # 0.33 % against an expected 0.333…: every table shows a variance of 0.00, so on plan; a
+    # variance that shows as -0.01 is the first one short of the plan.
+    tolerance = Decimal(10)
+    assert plan_status_for(Decimal("0.33") - Decimal(100) / 300, tolerance) == "on_plan"
+    assert plan_status_for(Decimal("-0.0049"), tolerance) == "on_plan"
+    assert plan_status_for(Decimal("-0.005"), tolerance) == "watch"
+    assert plan_status_for(Decimal("-10.004"), tolerance) == "watch"
+    assert plan_status_for(Decimal("-10.005"), tolerance) == "behind"
+
+
+def test_a_plan_runs_from_the_start_day_as_the_linear_line_does(shipped: Project) -> None:
+    # Started on 29 January, 60 % planned by its end: 0 % on the 29th, 30 % on the 30th (one of
+    # the month's two days left), 60 % on the 31st; then 60 → 100 over February's 29 days.
+    late_start = Project(
+        **{**shipped.__dict__, "start": date(2024, 1, 29), "plan": (Decimal(60), Decimal(100))}
+    )
+    days = [date(2024, 1, 29), date(2024, 1, 30), date(2024, 1, 31), date(2024, 2, 1), date(2024, 2, 29)]
+    assert [expected_progress(late_start, day) for day in days] == [0, 30, 60, 60 + Decimal(40) / 29, 100]
+    # A plan and the linear line agree on a project of one month begun on the first.
+    one_month = {**shipped.__dict__, "start": date(2024, 4, 1), "end": date(2024, 4, 30)}
+    planned, linear = Project(**{**one_month, "plan": (Decimal(100),)}), Project(**{**one_month, "plan": ()})
+    for day in (date(2024, 4, 1), date(2024, 4, 2), date(2024, 4, 16), date(2024, 4, 30)):
+        assert expected_progress(planned, day) == expected_progress(linear, day)
+
+
+def test_a_one_day_project_is_due_whole_on_its_day(shipped: Project) -> None:
+    one_day = Project(
+        **{**shipped.__dict__, "start": date(2024, 5, 10), "end": date(2024, 5, 10), "plan": ()}
+    )
+    assert expected_progress(one_day, date(2024, 5, 9)) == 0
+    assert expected_progress(one_day, date(2024, 5, 10)) == 100
+    assert expected_progress(one_day, date(2024, 6, 1)) == 100
+
+
 # --- a closed project is not judged against its plan (issue 16 point 5) ------------------
 
 

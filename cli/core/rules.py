@@ -35,7 +35,7 @@ from .config import DEFAULT_CODE_PATTERN, Config
 from .findings import Severity
 from .i18n import N_, _, language
 from .labels import label
-from .money import format_money
+from .money import format_money, format_percent
 from .record import Document, Project, Report, folder_fiscal_year, path_names
 from .status import PLAN_RANK, budget_on, computed_status_of
 
@@ -368,8 +368,8 @@ def optimistic_status(ctx: RuleContext[Project]) -> Iterator[Hit]:
             said = text.format(
                 reported=label(report.plan_status, language()),
                 progress=report.progress,
-                points=f"{-variance:.2f}",
-                expected=f"{expected:.2f}",
+                points=format_percent(-variance),
+                expected=format_percent(expected),
                 computed=label(computed, language()),
             )
             yield f"{report.field}.plan_status", said

@@ -7,13 +7,13 @@ date shows what a reviewer could have known then.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from .calendar import add_months, month_end, month_number, quarter_end
 from .config import Config
-from .money import HUNDRED, ratio_percent
+from .money import CENT, HUNDRED, ratio_percent
 
 if TYPE_CHECKING:
     from .record import Project, Report
@@ -65,37 +65,39 @@ def budget_on(project: Project, day: date) -> Decimal:
 
 
 def expected_progress(project: Project, day: date) -> Decimal:
-    """Planned cumulative % on ``day``: from ``plan`` when given, else linear start→end."""
+    """Planned cumulative % on ``day``: from ``plan`` when given, else linear start→end (a
+    one-day project is due whole on its day)."""
+    if not project.plan and day >= project.end:
+        return HUNDRED
     if day <= project.start:
         return Decimal(0)
     if project.plan:
         return _planned(project, day)
-    if day >= project.end:
-        return HUNDRED
     total = (project.end - project.start).days  # over 0: start < day < end
     return Decimal((day - project.start).days) * HUNDRED / Decimal(total)
 
 
 def _planned(project: Project, day: date) -> Decimal:
-    """Interpolate within the month between the previous month's planned % and this one's."""
+    """Linear within the month from where the plan stood before it (0 % on the start day, else
+    the previous month's end) to this month's planned %, as the linear plan runs from the start."""
     month = month_number(project.start, day)
     plan = project.plan
     if month > len(plan):
         return plan[-1]
     before = plan[month - 2] if month >= 2 else Decimal(0)
     year, number = add_months(project.start.year, project.start.month, month - 1)
-    first = project.start if month == 1 else date(year, number, 1)
-    last = month_end(year, number)
-    span = (last - first).days + 1
-    elapsed = (day - first).days + 1
-    return before + (plan[month - 1] - before) * Decimal(elapsed) / Decimal(span)
+    since = project.start if month == 1 else date(year, number, 1) - timedelta(days=1)
+    span = (month_end(year, number) - since).days  # over 0: since < day <= the month's end
+    return before + (plan[month - 1] - before) * Decimal((day - since).days) / Decimal(span)
 
 
 def plan_status_for(variance: Decimal, tolerance: Decimal) -> str:
-    """``on_plan`` when not behind, ``watch`` within the tolerance, else ``behind``."""
-    if variance >= 0:
+    """``on_plan`` when not behind, ``watch`` within the tolerance, else ``behind``: by the
+    variance rounded to the hundredth (0.33 % against an expected 0.333… is on plan)."""
+    shown = variance.quantize(CENT, rounding=ROUND_HALF_UP)  # judged as every table shows it
+    if shown >= 0:
         return "on_plan"
-    if -variance <= tolerance:
+    if -shown <= tolerance:
         return "watch"
     return "behind"
 
