@@ -21,6 +21,7 @@ from __future__ import annotations
 import calendar
 import itertools
 import json
+import math
 import os
 import re
 import subprocess
@@ -162,11 +163,11 @@ def expected(project: Project, day: date) -> Fraction:
     The plan is the planned cumulative % at the end of each month from the start's month; the
     SPEC does not say what lies between two month ends. Read here as a straight line between
     them, the plan's last value after the last. SPEC silent: where the line of the first month
-    starts. The tool starts it from the day before the start (0 % on the start day itself), so
-    the start day's share of the month goes to the day after; a line from the start day (as the
-    linear rule's 0 % on the start) would be even. The oracle follows the tool."""
+    starts. Decided (the lead): from 0 % on the start day, as the linear rule's line does. SPEC
+    silent: start = end (a one-day project), where 0 % at the start and 100 % at the end meet;
+    decided: the end's 100 %, the project being due whole on its day."""
     if project.plan:
-        points = [(project.start - timedelta(days=1), Fraction(0))]
+        points = [(project.start, Fraction(0))]
         points += [(month_end(project.start, n), Fraction(v)) for n, v in enumerate(project.plan, 1)]
         if day <= project.start:
             return Fraction(0)
@@ -174,18 +175,20 @@ def expected(project: Project, day: date) -> Fraction:
             if day <= d1:
                 return v0 + (v1 - v0) * Fraction((day - d0).days, (d1 - d0).days)
         return points[-1][1]
-    if day <= project.start:  # SPEC silent: start = end (a one-day project); the tool says 0 %
-        return Fraction(0)
     if day >= project.end:
         return Fraction(100)
+    if day <= project.start:
+        return Fraction(0)
     return Fraction(100 * (day - project.start).days, (project.end - project.start).days)
 
 
 def judged(variance: Fraction, tolerance: Decimal) -> str:
-    """on_plan if variance >= 0, watch if within the tolerance, else behind."""
-    if variance >= 0:
+    """on_plan if variance >= 0, watch if within the tolerance, else behind. SPEC silent: the
+    variance judged exactly or as shown (to the hundredth); decided: as shown, half up."""
+    shown = Fraction(math.floor(abs(variance) * 100 + Fraction(1, 2)), 100) * (1 if variance >= 0 else -1)
+    if shown >= 0:
         return "on_plan"
-    return "watch" if variance >= -Fraction(tolerance) else "behind"
+    return "watch" if shown >= -Fraction(tolerance) else "behind"
 
 
 def status(project: Project, as_of: date, config: Settings) -> dict[str, object]:
