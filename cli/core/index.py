@@ -64,7 +64,6 @@ R = TypeVar("R")
 INDEX_FORMAT = 6
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
-#: Rules whose findings depend on the day of the check (a test keeps this list true).
 #: Below this many files to check, a process pool costs more than it saves (2 cores: 1,000
 #: files took 0.80 s with a pool and 0.66 s without; 10,000 took 3.8 s and 6.0 s).
 PARALLEL_THRESHOLD = 2000
@@ -166,10 +165,11 @@ def stat_key(st: os.stat_result) -> StatKey:
     return (st.st_size, st.st_mtime_ns, ino, st.st_ctime_ns)
 
 
-def path_stat_key(path: str) -> StatKey | None:
-    """The stat key of the file at ``path``; None when it cannot be had."""
+def path_stat_key(path: str, follow: bool = True) -> StatKey | None:
+    """The stat key of the file at ``path`` (of a link itself, unless ``follow``); None when it
+    cannot be had."""
     try:
-        return stat_key(os.stat(path))
+        return stat_key(os.stat(path, follow_symlinks=follow))
     except OSError:
         return None
 
@@ -360,9 +360,7 @@ class Index:
         for _attempt in range(3):
             con = None
             try:
-                if not _owned_safely(path) or not all(
-                    _owned_safely(Path(f"{path}{s}")) for s in ("-wal", "-shm")
-                ):
+                if not all(_owned_safely(Path(f"{path}{s}")) for s in ("", "-wal", "-shm")):
                     _remove(path)
                 with contextlib.suppress(FileExistsError):
                     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
@@ -377,28 +375,22 @@ class Index:
                 con.execute("ROLLBACK")
                 con.execute("BEGIN IMMEDIATE")  # rebuilt in the run's transaction, as it will fill it
                 if not cls._current(con, wanted):  # another run may have rebuilt it meanwhile
-                    for (name,) in con.execute(
-                        "SELECT name FROM sqlite_master WHERE type='table'"
-                    ).fetchall():
+                    tables = con.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+                    for (name,) in tables:
                         con.execute(f'DROP TABLE "{name}"')
-                    for statement in _TABLES.split(";"):
-                        if statement.strip():
-                            con.execute(statement)
+                    for statement in filter(str.strip, _TABLES.split(";")):
+                        con.execute(statement)
                     con.executemany(
                         "INSERT INTO meta VALUES (?, ?)",
                         [("format", str(INDEX_FORMAT)), ("fingerprint", wanted)],
                     )
                 return cls(con, folder, path)
-            except sqlite3.Error as error:
+            except (sqlite3.Error, OSError) as error:
                 if con is not None:
                     con.close()
-                if _busy(error):
-                    return None  # another run is writing it: this one goes without
+                if isinstance(error, OSError) or _busy(error):
+                    return None  # cannot be opened, or another run is writing it: this one goes without
                 _remove(path)  # damaged, or not a database at all: built again
-            except OSError:
-                if con is not None:
-                    con.close()
-                return None
         return None
 
     @staticmethod
@@ -465,9 +457,7 @@ class Index:
         found: list[Held | None] = [None] * len(keys)
         shared: dict[Held, Held] = {}  # a few distinct values among 10,000: held once each
         day_text = None if day is None else self.day_text(day)
-        if self._unheld is None:
-            self._unheld = set()
-        unheld = self._unheld
+        unheld = self._unheld = set() if self._unheld is None else self._unheld
         for path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, clean in self.con.execute(
             "SELECT path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, "
             "CASE WHEN clean THEN '[]' END FROM files"
@@ -791,8 +781,7 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     data = [(f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings]
     # a non-UTF-8 file name quoted (lone surrogates) as its JSON escape: SQLite's text holds it
     findings_json = storable(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-    valid_from = valid_until = None
-    facts = None
+    valid_from = valid_until = facts = None
     # the days its findings hold for are bounded by the record the rules ran on, even unusable
     project, ruled = result.record, result.ruled
     kind = kinds.kind_of_record(ruled) if ruled is not None else None
@@ -1056,9 +1045,9 @@ class Scan:
         self.walked: str | None = None  # the folder walked, when every file is under it
         self._keys: list[str] = []
 
-    def add(self, name: str, st: os.stat_result | None) -> None:
+    def add(self, name: str, key: StatKey | None) -> None:
         self.names.append(name)
-        self.numbers.extend(_NO_STAT if st is None else stat_key(st))
+        self.numbers.extend(_NO_STAT if key is None else key)
 
     @property
     def newest(self) -> int:
@@ -1114,10 +1103,7 @@ class Scan:
                 paths.append(path)
                 places.append(len(numbers) - 4)
         for entry in folders:
-            try:
-                self.add(entry.path + os.sep, entry.stat(follow_symlinks=False))
-            except OSError:
-                self.add(entry.path + os.sep, None)
+            self.add(entry.path + os.sep, path_stat_key(entry.path, follow=False))
             if not self.walk(entry.path):
                 return False
         return True
@@ -1138,9 +1124,6 @@ def scan(paths: list[Path], config: Config) -> Scan:
 
     for entry in list_records(paths, config):
         name = os.fspath(entry.path_text)
-        try:
-            found.add(f"{name}\0{entry.refused}", os.stat(name))
-        except OSError:
-            found.add(f"{name}\0{entry.refused}", None)
+        found.add(f"{name}\0{entry.refused}", path_stat_key(name))
         found.files.append(name, entry.refused)
     return found
