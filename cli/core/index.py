@@ -248,9 +248,7 @@ def code_fingerprint() -> list[object]:
         if spec is None or spec.origin is None:
             libraries.append((name, None))
             continue
-        home = os.path.dirname(
-            spec.submodule_search_locations[0] if spec.submodule_search_locations else spec.origin
-        )
+        home = os.path.dirname((spec.submodule_search_locations or [spec.origin])[0])
         module, installed = os.stat(spec.origin), os.stat(home)
         libraries.append((name, spec.origin, module.st_size, module.st_mtime_ns, installed.st_mtime_ns))
     return [INDEX_FORMAT, sys.version, files, libraries]
@@ -268,7 +266,7 @@ def fingerprint(config: Config, *extra: object) -> str:
 
 # --- the database ----------------------------------------------------------------------------
 
-#: ``files_stat``: what a run loads of every file (``Index.files``), read from that index alone
+#: ``files_stat``: what a run loads of every file (``Index.held``), read from that index alone
 #: (the table's own rows hold the findings and facts, kilobytes each, a few rows a page: 10,000
 #: files' stat keys load in half the time from it).
 _TABLES = """
@@ -685,14 +683,13 @@ class Output:
     def put(self, err: str) -> None:
         """The output whose pieces were added, with its stderr (nothing of it when it cannot be):
         found by ``get`` from now on."""
-        try:
-            err_bytes = err.encode("utf-8")
-        except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
+        if not utf8_encodable(err):  # a lone surrogate: shown as the stream could, not stored
             self.abandon()
-            return
-        self.index.write(
-            "INSERT INTO outputs VALUES (?, ?, ?, ?, ?)", (*self.where, self.listing, self.day, err_bytes)
-        )
+        else:
+            self.index.write(
+                "INSERT INTO outputs VALUES (?, ?, ?, ?, ?)",
+                (*self.where, self.listing, self.day, err.encode()),
+            )
 
     def close(self) -> None:
         self.index.close()
@@ -853,10 +850,9 @@ def checked_in_order(
 
     from .i18n import language
 
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-    if context.get_start_method() == "forkserver":
+    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if forkserver else "spawn")
+    if forkserver:
         context.set_forkserver_preload([f"{__package__}.check"])
     pool = ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_init_worker,
