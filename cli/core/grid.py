@@ -182,8 +182,7 @@ def cut_cell(text: str, width: int, text_width: int = 0) -> tuple[str, int]:
     if "\x1b" not in text:
         return cut(text, width, text_width)
     match = _PAINTED.fullmatch(text)
-    if match is None:
-        return cut(_ANSI.sub("", text), width, text_width)
+    assert match is not None  # ``.*?`` between two runs that may be empty: every text matches
     short, short_width = cut(match.group(2), width, text_width)
     return match.group(1) + short + match.group(3), short_width
 
