@@ -237,11 +237,8 @@ class _Page:
                 label=label, known=next(k for k, v in _LABELS.items() if v == key)))  # fmt: skip
         if key in self.fields:
             if self.fields[key] != value:
-                self.warn(
-                    number,
-                    key,
-                    _("a second, different value '{value}' is ignored").format(value=excerpt(value, 40)),
-                )
+                message = _("a second, different value '{value}' is ignored")
+                self.warn(number, key, message.format(value=excerpt(value, 40)))
             return None
         self.fields[key], self.lines_of[key] = value, number
         return key
