@@ -115,14 +115,9 @@ class Form:
     #: HTML form both print them: the budget in force after transfers (งบประมาณหลังปรับโอน) when a
     #: revision is in force on the day shown, then สยป.'s evaluations by then.
     added: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def certification(self) -> str:
-        return CERTIFICATION
-
-    @property
-    def signatures(self) -> tuple[str, ...]:
-        return SIGNATURES
+    #: The same on every form (not fields)
+    certification = CERTIFICATION
+    signatures = SIGNATURES
 
     @property
     def name_line(self) -> str:
