@@ -266,9 +266,8 @@ class _Page:
     def level_line(self, number: int, text: str) -> None:
         found = [key for key, word in _LEVELS if word in text or f"({key})" in text.lower()]
         if len(found) != 1:
-            raise self.refuse(
-                number, "level", _("'{text}' is neither an output nor an outcome level").format(text=text)
-            )
+            message = _("'{text}' is neither an output nor an outcome level")
+            raise self.refuse(number, "level", message.format(text=text))
         self.level = found[0]
         self.lines_of["level"] = number
 
@@ -305,9 +304,8 @@ class _Page:
         if not 1 <= quarter <= 4:
             raise self.refuse(number, where, _("there is no quarter {quarter}").format(quarter=quarter))
         if quarter in self.rows:
-            self.warn(
-                number, where, _("a second row for quarter {quarter} is ignored").format(quarter=quarter)
-            )
+            message = _("a second row for quarter {quarter} is ignored")
+            self.warn(number, where, message.format(quarter=quarter))
             return True
         value, score, full = (
             self.number(number, where, match.group(name)) if match.group(name) else None
@@ -323,9 +321,8 @@ class _Page:
         for item in items:
             quarter = int(item.group("quarter"))
             if not 1 <= quarter <= 4:
-                raise self.refuse(
-                    number, "evaluations", _("there is no quarter {quarter}").format(quarter=quarter)
-                )
+                message = _("there is no quarter {quarter}")
+                raise self.refuse(number, "evaluations", message.format(quarter=quarter))
             self.evaluated.append((number, quarter, self.number(number, "evaluations", item.group("score"))))
 
     def note_header(self, number: int, quarter: int, rest: str) -> None:
@@ -333,9 +330,8 @@ class _Page:
         if not 1 <= quarter <= 4:
             raise self.refuse(number, where, _("there is no quarter {quarter}").format(quarter=quarter))
         if quarter in self.notes:
-            raise self.refuse(
-                number, where, _("a second progress note for quarter {quarter}").format(quarter=quarter)
-            )
+            message = _("a second progress note for quarter {quarter}")
+            raise self.refuse(number, where, message.format(quarter=quarter))
         self.note = self.notes[quarter] = _Note(quarter, number)
         if rest.strip():
             self.note.parts.append((number, rest.strip()))
