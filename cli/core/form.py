@@ -214,17 +214,11 @@ def render_text(form: Form) -> str:
     header = {key: getattr(form, key) for key in HEADER_KEYS}
     header.update(name=form.name_line, budget=f"{form.budget} บาท", used=f"{form.used} บาท")
     out: list[str] = [PAGE_HEADER, "", SECTION_1, "", HEADING_11, ""]
-    out += [
-        *(field(key, header[key]) for key in HEADER_KEYS),
-        *(f"{name} : {value}" for name, value in form.added),
-        "",
-        HEADING_12,
-        "",
-        *(field(key, getattr(form, key)) for key in ("agency", "owner", "coordinator")),
-        "",
-        HEADING_13,
-        "",
-    ]
+    out += [field(key, header[key]) for key in HEADER_KEYS]
+    out += [f"{name} : {value}" for name, value in form.added]
+    out += ["", HEADING_12, ""]
+    out += [field(key, getattr(form, key)) for key in ("agency", "owner", "coordinator")]
+    out += ["", HEADING_13, ""]
     for paragraph in form.rationale:
         out += [printable(line) for line in paragraph]
         out.append("")
