@@ -48,14 +48,8 @@ def text_lines(findings: list[Finding], files: int) -> Iterator[str]:
 
 def json_report(findings: list[Finding], files: int) -> str:
     errors, warnings = count(findings)
-    envelope = {
-        "version": ENVELOPE_VERSION,
-        "files": files,
-        "errors": errors,
-        "warnings": warnings,
-        "findings": [f.as_dict() for f in findings],
-    }
-    return json_text(envelope)
+    head = {"version": ENVELOPE_VERSION, "files": files, "errors": errors, "warnings": warnings}
+    return json_text({**head, "findings": [f.as_dict() for f in findings]})
 
 
 def _github_escape(text: str, *, property_value: bool = False) -> str:
