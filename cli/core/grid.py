@@ -77,10 +77,8 @@ def measured_cells(cells: Sequence[str]) -> tuple[list[str], tuple[int, ...] | N
     None for widths ``Grid`` cannot use (a cell of several lines, an unmeasurable character,
     tabulate's separating-line marker): tabulate lays such a table out itself."""
     stripped = [c.strip() for c in cells]
-    if "\x01" in stripped[:2]:
-        return stripped, None
     widths = tuple(cell_width(c) for c in stripped)
-    if (widths and min(widths) < 0) or any("\n" in c or "\r" in c for c in stripped):
+    if "\x01" in stripped[:2] or min(widths, default=0) < 0 or any("\n" in c or "\r" in c for c in stripped):
         return stripped, None
     return stripped, widths
 
