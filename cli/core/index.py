@@ -121,8 +121,7 @@ def cache_among_records(environ: Mapping[str, str], config: Config) -> str | Non
     from .i18n import _
 
     folder = cache_folder(environ)
-    place = None if folder is None else _forbidden_place(folder, config)
-    if folder is None or place is None:
+    if folder is None or (place := _forbidden_place(folder, config)) is None:
         return None
     return _(
         "the cache folder {folder} is in {place}: running without the cache (set PROJLEDGER_CACHE_DIR elsewhere)"
