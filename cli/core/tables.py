@@ -251,17 +251,14 @@ def flat_values(row: Any, kind: str) -> dict[str, Any]:
     return values
 
 
-def _flat_csv(rows: Iterable[Any], kind: str) -> str:
+def status_csv(rows: Iterable[Any], kind: str = "project") -> str:
+    """status's CSV: one line per project (``kind``: per KPI), its flat keys (``FLAT_KEYS``)."""
     return _write_csv(FLAT_KEYS[kind][0], (list(flat_values(r, kind).values()) for r in rows))
-
-
-def status_csv(rows: Iterable[ProjectRow]) -> str:
-    return _flat_csv(rows, "project")
 
 
 def kpi_csv(rows: Iterable[KpiRow]) -> str:
     """status's CSV of KPIs: one line per KPI, ``KPI_CSV_KEYS``."""
-    return _flat_csv(rows, "kpi")
+    return status_csv(rows, "kpi")
 
 
 #: What a summary's groups add of KPIs and evaluations (format 2).
