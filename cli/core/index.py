@@ -110,9 +110,7 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
         xdg = environ.get("XDG_CACHE_HOME", "")
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
         folder = base / "projledger"
-    if config is not None and _forbidden_place(folder, config) is not None:
-        return None
-    return folder
+    return None if config is not None and _forbidden_place(folder, config) is not None else folder
 
 
 def cache_among_records(environ: Mapping[str, str], config: Config) -> str | None:
@@ -377,10 +375,8 @@ class Index:
                         con.execute(f'DROP TABLE "{name}"')
                     for statement in filter(str.strip, _TABLES.split(";")):
                         con.execute(statement)
-                    con.executemany(
-                        "INSERT INTO meta VALUES (?, ?)",
-                        [("format", str(INDEX_FORMAT)), ("fingerprint", wanted)],
-                    )
+                    meta = [("format", str(INDEX_FORMAT)), ("fingerprint", wanted)]
+                    con.executemany("INSERT INTO meta VALUES (?, ?)", meta)
                 return cls(con, folder, path)
             except (sqlite3.Error, OSError) as error:
                 if con is not None:
@@ -792,8 +788,7 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
             dates = [d for d in kind.days(ruled) if rules._plausible(d)] if kind.days is not None else []
             valid_from = max(dates) if dates else None
     stat = file_hash = None
-    st = seen.stat
-    if st is not None:
+    if (st := seen.stat) is not None:
         stat = stat_key(st)
         if racy_since is None or max(st.st_mtime_ns, st.st_ctime_ns) >= racy_since:
             if seen.raw is None:
@@ -1079,11 +1074,10 @@ class Scan:
         for entry in entries:
             if entry.is_symlink():
                 return False
-            if entry.is_dir(follow_symlinks=False):
-                if not entry.name.startswith("."):
-                    folders.append(entry)
-            else:
+            if not entry.is_dir(follow_symlinks=False):
                 files.append(entry)
+            elif not entry.name.startswith("."):
+                folders.append(entry)
         files.sort(key=attrgetter("name"))
         folders.sort(key=attrgetter("name"))
         names, numbers, paths, places = self.names, self.numbers, self.files.paths, self.files.places
