@@ -93,8 +93,7 @@ def _columns_set() -> int:
 def terminal_width() -> int:
     """``shutil.get_terminal_size().columns``, without importing shutil (and with it bz2 and
     lzma: 4 ms of a run answered from the output memo): $COLUMNS, else the terminal's, else 80."""
-    columns = _columns_set()
-    if columns > 0:
+    if (columns := _columns_set()) > 0:
         return columns
     try:
         columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
@@ -106,9 +105,7 @@ def terminal_width() -> int:
 def table_width(wide: bool) -> int | None:
     """The width a table for people fits: $COLUMNS when set, else the terminal's; None (every
     column, nothing cut) for output that is not a terminal when $COLUMNS is not set."""
-    if _columns_set() <= 0 and not sys.stdout.isatty():
-        return None
-    return terminal_width()
+    return None if _columns_set() <= 0 and not sys.stdout.isatty() else terminal_width()
 
 
 def wide_option(func: F) -> F:
