@@ -162,8 +162,7 @@ def formatted(raw: bytes, path: Path, root: Path) -> bytes:
         )
     first = text.partition("\n")[0].removesuffix("\r")
     has_header = first.startswith(SCHEMA_PREFIX)
-    comment = comment_line(text, skip_first=has_header)
-    if comment is not None:
+    if (comment := comment_line(text, skip_first=has_header)) is not None:
         raise RefusedError(
             "has a comment, which fmt would drop (TOML writers cannot keep comments); "
             "move it into a note or remove it, then run fmt again",
