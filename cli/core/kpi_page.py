@@ -220,8 +220,7 @@ class _Page:
     # --- one kind of line each ----------------------------------------------------------------
 
     def field_line(self, number: int, text: str) -> str | None:
-        match = _FIELD.match(text)
-        if not match:
+        if not (match := _FIELD.match(text)):
             return None
         label, value = match.group("label").strip(), match.group("value").strip()
         flat = _SPACES.sub("", label)
@@ -474,9 +473,8 @@ def _note(page: _Page, note: _Note) -> tuple[date | None, str]:
     if not note.parts:
         return None, ""
     line, first = note.parts[0]
-    found = _NOTE_DATE.match(ascii_digits(first))
     day = None
-    if found:
+    if found := _NOTE_DATE.match(ascii_digits(first)):
         try:
             day = parse_printed_date(found.group("date"))
         except DateInputError as error:
