@@ -185,15 +185,11 @@ def _group_dict(totals: Totals | QuarterTotals) -> dict[str, Any]:
 
 def summary_envelope(summary: Summary) -> dict[str, Any]:
     """The stable JSON of ``summary``."""
+    by = [KEYS[d] for d in summary.by]  # spelled as the group keys are
+    head = {"version": ENVELOPE_VERSION, "as_of": summary.as_of.isoformat(), "by": by}
     groups = [{"key": dict(group.key), **_group_dict(group.totals)} for group in summary.groups]
-    return {
-        "version": ENVELOPE_VERSION,
-        "as_of": summary.as_of.isoformat(),
-        "by": [KEYS[d] for d in summary.by],  # spelled as the group keys are
-        "agencies": dict(sorted(summary.agency_names.items())),
-        "groups": groups,
-        "total": _totals_dict(summary.total),
-    }
+    agencies = dict(sorted(summary.agency_names.items()))
+    return {**head, "agencies": agencies, "groups": groups, "total": _totals_dict(summary.total)}
 
 
 def _csv_value(value: Any) -> str:
