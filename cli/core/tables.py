@@ -90,10 +90,6 @@ def json_number(value: Decimal | int | None) -> int | float | None:
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
 def row_dict(row: ProjectRow) -> dict[str, Any]:
     """One project as the status envelope writes it: English keys, ISO dates, numbers."""
     return {
@@ -104,11 +100,11 @@ def row_dict(row: ProjectRow) -> dict[str, Any]:
         "fiscal_year": row.fiscal_year,
         "strategy_issue": row.strategy_issue or None,
         "path": row.path,
-        "start": _iso(row.start),
-        "end": _iso(row.end),
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
         "state": row.state,
         "latest_no": row.latest_no,
-        "latest_date": _iso(row.latest_date),
+        "latest_date": row.latest_date.isoformat() if row.latest_date else None,
         "progress": json_number(row.progress),
         "expected": json_number(row.expected),
         "variance": json_number(row.variance),
