@@ -125,8 +125,7 @@ class Form:
 
     def labels(self) -> dict[str, str]:
         """The form's field labels, for templates."""
-        keys = [*HEADER_KEYS, "agency", "owner", "coordinator"]
-        return {key: field_label(key) for key in keys}
+        return {key: field_label(key) for key in (*HEADER_KEYS, "agency", "owner", "coordinator")}
 
 
 def _lines(text: str) -> tuple[str, ...]:
