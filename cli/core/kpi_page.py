@@ -116,9 +116,8 @@ def is_kpi_page(text: str) -> bool:
     """Whether ``text`` is a KPI page (a target and a quarterly table or an achieved line, and
     no project code), not a project printout of the form."""
     flat = _SPACES.sub("", printed_text(text))
-    if "รหัสโครงการ" in flat:
-        return False
-    return KPI_TARGET_LABEL in flat and (KPI_TABLE_HEADING in flat or KPI_ACHIEVED_LABEL in flat)
+    kpi = KPI_TARGET_LABEL in flat and (KPI_TABLE_HEADING in flat or KPI_ACHIEVED_LABEL in flat)
+    return kpi and "รหัสโครงการ" not in flat
 
 
 @dataclass
