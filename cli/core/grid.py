@@ -78,7 +78,7 @@ def measured_cells(cells: Sequence[str]) -> tuple[list[str], tuple[int, ...] | N
     tabulate's separating-line marker): tabulate lays such a table out itself."""
     stripped = [c.strip() for c in cells]
     widths = tuple(cell_width(c) for c in stripped)
-    if "\x01" in stripped[:2] or min(widths, default=0) < 0 or any("\n" in c or "\r" in c for c in stripped):
+    if "\x01" in stripped[:2] or -1 in widths or any("\n" in c or "\r" in c for c in stripped):
         return stripped, None
     return stripped, widths
 
