@@ -166,7 +166,7 @@ def path_stat_key(path: str, follow: bool = True) -> StatKey | None:
     """The stat key of the file at ``path`` (of a link itself, unless ``follow``); None when it
     cannot be had."""
     try:
-        return stat_key(os.stat(path, follow_symlinks=follow))
+        return stat_key(os.stat(path) if follow else os.lstat(path))
     except OSError:
         return None
 
