@@ -93,8 +93,7 @@ def _columns_set() -> int:
 def terminal_width() -> int:
     """``shutil.get_terminal_size().columns``, without importing shutil (and with it bz2 and
     lzma: 4 ms of a run answered from the output memo): $COLUMNS, else the terminal's, else 80."""
-    columns = _columns_set()
-    if columns > 0:
+    if (columns := _columns_set()) > 0:
         return columns
     try:
         columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
@@ -106,9 +105,7 @@ def terminal_width() -> int:
 def table_width(wide: bool) -> int | None:
     """The width a table for people fits: $COLUMNS when set, else the terminal's; None (every
     column, nothing cut) for output that is not a terminal when $COLUMNS is not set."""
-    if _columns_set() <= 0 and not sys.stdout.isatty():
-        return None
-    return terminal_width()
+    return None if _columns_set() <= 0 and not sys.stdout.isatty() else terminal_width()
 
 
 def wide_option(func: F) -> F:
@@ -120,24 +117,22 @@ def wide_option(func: F) -> F:
     )(func)  # fmt: skip
 
 
-def report_skipped(skipped: list[tuple[str, str]]) -> None:
+def report_skipped(skipped: list[tuple[str, str]]) -> str:
     text = skipped_text(skipped)
     if text:
         click.echo(text, err=True, nl=False)
+    return text
 
 
 def skipped_text(skipped: list[tuple[str, str]]) -> str:
     if not skipped:
         return ""
-    lines = [
-        ngettext(
-            "{count} record skipped (not valid): run projledger validate",
-            "{count} records skipped (not valid): run projledger validate",
-            len(skipped),
-        ).format(count=len(skipped))
-    ]
-    lines.extend(f"  {one_line(path)}: {one_line(reason)}" for path, reason in skipped)
-    return "\n".join(lines) + "\n"
+    head = ngettext(
+        "{count} record skipped (not valid): run projledger validate",
+        "{count} records skipped (not valid): run projledger validate",
+        len(skipped),
+    ).format(count=len(skipped))
+    return "\n".join([head, *(f"  {one_line(path)}: {one_line(reason)}" for path, reason in skipped)]) + "\n"
 
 
 def output_memo(command: str, paths: list[Path], config: Any, *parts: object) -> Output | None:
@@ -191,10 +186,9 @@ def _takes_utf8(err: bool) -> bool:
 
 
 def _echo_utf8(data: bytes, err: bool = False) -> None:
-    if _takes_utf8(err):
-        click.echo(data, err=err, nl=False)  # the bytes as they are: nothing decoded
-    else:  # a stream that cannot take them as they are: as the text was shown at first
-        click.echo(data.decode("utf-8"), err=err, nl=False)
+    """The bytes as they are (nothing decoded), or to a stream that cannot take them so, the
+    text as it was shown at first."""
+    click.echo(data if _takes_utf8(err) else data.decode("utf-8"), err=err, nl=False)
 
 
 def in_chunks(lines: Iterable[str], size: int = 1000) -> Iterator[str]:
@@ -221,15 +215,10 @@ def emit(chunks: Iterable[str], skipped: list[tuple[str, str]], memo: Any) -> No
             if storing:
                 memo.abandon()
                 storing = False
-        if utf8 and data is not None:
-            click.echo(data, nl=False)  # encoded once, for the stream and the memo
-        else:
-            click.echo(chunk, nl=False)
+        click.echo(data if utf8 and data is not None else chunk, nl=False)  # encoded once, for both
         if storing and data is not None:
             memo.add(data)
-    err = skipped_text(skipped)
-    if err:
-        click.echo(err, err=True, nl=False)
+    err = report_skipped(skipped)
     if memo is not None:
         if storing:
             memo.put(err)

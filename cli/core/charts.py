@@ -75,8 +75,7 @@ def months(project: Project, reports: tuple[Report, ...], lang: Lang = "th") -> 
     out = []
     for index in range(1, count + 1):
         year, month = add_months(project.start.year, project.start.month, index - 1)
-        day = min(month_end(year, month), project.end) if index < count else project.end
-        day = max(day, project.start)
+        day = max(min(month_end(year, month), project.end) if index < count else project.end, project.start)
         name = MONTHS_TH_SHORT[month - 1] if lang == "th" else MONTHS_EN_SHORT[month - 1] + " "
         label = f"{name}{str(to_be(year))[-2:]}"  # ต.ค.64 / Oct 64: with the BE year's last two digits
         out.append(Month(index, label, expected_progress(project, day), actual.get(index)))

@@ -115,14 +115,9 @@ class Form:
     #: HTML form both print them: the budget in force after transfers (งบประมาณหลังปรับโอน) when a
     #: revision is in force on the day shown, then สยป.'s evaluations by then.
     added: tuple[tuple[str, str], ...] = ()
-
-    @property
-    def certification(self) -> str:
-        return CERTIFICATION
-
-    @property
-    def signatures(self) -> tuple[str, ...]:
-        return SIGNATURES
+    #: The same on every form (not fields)
+    certification = CERTIFICATION
+    signatures = SIGNATURES
 
     @property
     def name_line(self) -> str:
@@ -130,8 +125,7 @@ class Form:
 
     def labels(self) -> dict[str, str]:
         """The form's field labels, for templates."""
-        keys = [*HEADER_KEYS, "agency", "owner", "coordinator"]
-        return {key: field_label(key) for key in keys}
+        return {key: field_label(key) for key in (*HEADER_KEYS, "agency", "owner", "coordinator")}
 
 
 def _lines(text: str) -> tuple[str, ...]:
@@ -219,17 +213,11 @@ def render_text(form: Form) -> str:
     header = {key: getattr(form, key) for key in HEADER_KEYS}
     header.update(name=form.name_line, budget=f"{form.budget} บาท", used=f"{form.used} บาท")
     out: list[str] = [PAGE_HEADER, "", SECTION_1, "", HEADING_11, ""]
-    out += [
-        *(field(key, header[key]) for key in HEADER_KEYS),
-        *(f"{name} : {value}" for name, value in form.added),
-        "",
-        HEADING_12,
-        "",
-        *(field(key, getattr(form, key)) for key in ("agency", "owner", "coordinator")),
-        "",
-        HEADING_13,
-        "",
-    ]
+    out += [field(key, header[key]) for key in HEADER_KEYS]
+    out += [f"{name} : {value}" for name, value in form.added]
+    out += ["", HEADING_12, ""]
+    out += [field(key, getattr(form, key)) for key in ("agency", "owner", "coordinator")]
+    out += ["", HEADING_13, ""]
     for paragraph in form.rationale:
         out += [printable(line) for line in paragraph]
         out.append("")

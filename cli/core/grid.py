@@ -77,10 +77,8 @@ def measured_cells(cells: Sequence[str]) -> tuple[list[str], tuple[int, ...] | N
     None for widths ``Grid`` cannot use (a cell of several lines, an unmeasurable character,
     tabulate's separating-line marker): tabulate lays such a table out itself."""
     stripped = [c.strip() for c in cells]
-    if "\x01" in stripped[:2]:
-        return stripped, None
     widths = tuple(cell_width(c) for c in stripped)
-    if (widths and min(widths) < 0) or any("\n" in c or "\r" in c for c in stripped):
+    if "\x01" in stripped[:2] or -1 in widths or any("\n" in c or "\r" in c for c in stripped):
         return stripped, None
     return stripped, widths
 
@@ -182,8 +180,7 @@ def cut_cell(text: str, width: int, text_width: int = 0) -> tuple[str, int]:
     if "\x1b" not in text:
         return cut(text, width, text_width)
     match = _PAINTED.fullmatch(text)
-    if match is None:
-        return cut(_ANSI.sub("", text), width, text_width)
+    assert match is not None  # ``.*?`` between two runs that may be empty: every text matches
     short, short_width = cut(match.group(2), width, text_width)
     return match.group(1) + short + match.group(3), short_width
 

@@ -64,7 +64,6 @@ R = TypeVar("R")
 INDEX_FORMAT = 6
 #: Files changed this close to the start of a run are verified by content (FAT's mtime is 2 s).
 RACY_NS = 3_000_000_000
-#: Rules whose findings depend on the day of the check (a test keeps this list true).
 #: Below this many files to check, a process pool costs more than it saves (2 cores: 1,000
 #: files took 0.80 s with a pool and 0.66 s without; 10,000 took 3.8 s and 6.0 s).
 PARALLEL_THRESHOLD = 2000
@@ -111,9 +110,7 @@ def cache_folder(environ: Mapping[str, str], config: Config | None = None) -> Pa
         xdg = environ.get("XDG_CACHE_HOME", "")
         base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".cache"
         folder = base / "projledger"
-    if config is not None and _forbidden_place(folder, config) is not None:
-        return None
-    return folder
+    return None if config is not None and _forbidden_place(folder, config) is not None else folder
 
 
 def cache_among_records(environ: Mapping[str, str], config: Config) -> str | None:
@@ -122,8 +119,7 @@ def cache_among_records(environ: Mapping[str, str], config: Config) -> str | Non
     from .i18n import _
 
     folder = cache_folder(environ)
-    place = None if folder is None else _forbidden_place(folder, config)
-    if folder is None or place is None:
+    if folder is None or (place := _forbidden_place(folder, config)) is None:
         return None
     return _(
         "the cache folder {folder} is in {place}: running without the cache (set PROJLEDGER_CACHE_DIR elsewhere)"
@@ -166,10 +162,11 @@ def stat_key(st: os.stat_result) -> StatKey:
     return (st.st_size, st.st_mtime_ns, ino, st.st_ctime_ns)
 
 
-def path_stat_key(path: str) -> StatKey | None:
-    """The stat key of the file at ``path``; None when it cannot be had."""
+def path_stat_key(path: str, follow: bool = True) -> StatKey | None:
+    """The stat key of the file at ``path`` (of a link itself, unless ``follow``); None when it
+    cannot be had."""
     try:
-        return stat_key(os.stat(path))
+        return stat_key(os.stat(path) if follow else os.lstat(path))
     except OSError:
         return None
 
@@ -248,9 +245,7 @@ def code_fingerprint() -> list[object]:
         if spec is None or spec.origin is None:
             libraries.append((name, None))
             continue
-        home = os.path.dirname(
-            spec.submodule_search_locations[0] if spec.submodule_search_locations else spec.origin
-        )
+        home = os.path.dirname((spec.submodule_search_locations or [spec.origin])[0])
         module, installed = os.stat(spec.origin), os.stat(home)
         libraries.append((name, spec.origin, module.st_size, module.st_mtime_ns, installed.st_mtime_ns))
     return [INDEX_FORMAT, sys.version, files, libraries]
@@ -268,7 +263,7 @@ def fingerprint(config: Config, *extra: object) -> str:
 
 # --- the database ----------------------------------------------------------------------------
 
-#: ``files_stat``: what a run loads of every file (``Index.files``), read from that index alone
+#: ``files_stat``: what a run loads of every file (``Index.held``), read from that index alone
 #: (the table's own rows hold the findings and facts, kilobytes each, a few rows a page: 10,000
 #: files' stat keys load in half the time from it).
 _TABLES = """
@@ -360,9 +355,7 @@ class Index:
         for _attempt in range(3):
             con = None
             try:
-                if not _owned_safely(path) or not all(
-                    _owned_safely(Path(f"{path}{s}")) for s in ("-wal", "-shm")
-                ):
+                if not all(_owned_safely(Path(f"{path}{s}")) for s in ("", "-wal", "-shm")):
                     _remove(path)
                 with contextlib.suppress(FileExistsError):
                     os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
@@ -377,28 +370,20 @@ class Index:
                 con.execute("ROLLBACK")
                 con.execute("BEGIN IMMEDIATE")  # rebuilt in the run's transaction, as it will fill it
                 if not cls._current(con, wanted):  # another run may have rebuilt it meanwhile
-                    for (name,) in con.execute(
-                        "SELECT name FROM sqlite_master WHERE type='table'"
-                    ).fetchall():
+                    tables = con.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall()
+                    for (name,) in tables:
                         con.execute(f'DROP TABLE "{name}"')
-                    for statement in _TABLES.split(";"):
-                        if statement.strip():
-                            con.execute(statement)
-                    con.executemany(
-                        "INSERT INTO meta VALUES (?, ?)",
-                        [("format", str(INDEX_FORMAT)), ("fingerprint", wanted)],
-                    )
+                    for statement in filter(str.strip, _TABLES.split(";")):
+                        con.execute(statement)
+                    meta = [("format", str(INDEX_FORMAT)), ("fingerprint", wanted)]
+                    con.executemany("INSERT INTO meta VALUES (?, ?)", meta)
                 return cls(con, folder, path)
-            except sqlite3.Error as error:
+            except (sqlite3.Error, OSError) as error:
                 if con is not None:
                     con.close()
-                if _busy(error):
-                    return None  # another run is writing it: this one goes without
+                if isinstance(error, OSError) or _busy(error):
+                    return None  # cannot be opened, or another run is writing it: this one goes without
                 _remove(path)  # damaged, or not a database at all: built again
-            except OSError:
-                if con is not None:
-                    con.close()
-                return None
         return None
 
     @staticmethod
@@ -465,9 +450,7 @@ class Index:
         found: list[Held | None] = [None] * len(keys)
         shared: dict[Held, Held] = {}  # a few distinct values among 10,000: held once each
         day_text = None if day is None else self.day_text(day)
-        if self._unheld is None:
-            self._unheld = set()
-        unheld = self._unheld
+        unheld = self._unheld = set() if self._unheld is None else self._unheld
         for path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, clean in self.con.execute(
             "SELECT path, size, mtime_ns, ino, ctime_ns, digest, valid_from, valid_until, "
             "CASE WHEN clean THEN '[]' END FROM files"
@@ -695,14 +678,13 @@ class Output:
     def put(self, err: str) -> None:
         """The output whose pieces were added, with its stderr (nothing of it when it cannot be):
         found by ``get`` from now on."""
-        try:
-            err_bytes = err.encode("utf-8")
-        except UnicodeError:  # a lone surrogate: shown as the stream could, not stored
+        if not utf8_encodable(err):  # a lone surrogate: shown as the stream could, not stored
             self.abandon()
-            return
-        self.index.write(
-            "INSERT INTO outputs VALUES (?, ?, ?, ?, ?)", (*self.where, self.listing, self.day, err_bytes)
-        )
+        else:
+            self.index.write(
+                "INSERT INTO outputs VALUES (?, ?, ?, ?, ?)",
+                (*self.where, self.listing, self.day, err.encode()),
+            )
 
     def close(self) -> None:
         self.index.close()
@@ -791,8 +773,7 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
     data = [(f.line, f.field, f.rule, f.severity.value, f.message, f.column) for f in result.findings]
     # a non-UTF-8 file name quoted (lone surrogates) as its JSON escape: SQLite's text holds it
     findings_json = storable(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-    valid_from = valid_until = None
-    facts = None
+    valid_from = valid_until = facts = None
     # the days its findings hold for are bounded by the record the rules ran on, even unusable
     project, ruled = result.record, result.ruled
     kind = kinds.kind_of_record(ruled) if ruled is not None else None
@@ -807,8 +788,7 @@ def check_path_project(path: str, config: Config, day: date, racy_since: int | N
             dates = [d for d in kind.days(ruled) if rules._plausible(d)] if kind.days is not None else []
             valid_from = max(dates) if dates else None
     stat = file_hash = None
-    st = seen.stat
-    if st is not None:
+    if (st := seen.stat) is not None:
         stat = stat_key(st)
         if racy_since is None or max(st.st_mtime_ns, st.st_ctime_ns) >= racy_since:
             if seen.raw is None:
@@ -864,10 +844,9 @@ def checked_in_order(
 
     from .i18n import language
 
-    context = multiprocessing.get_context(
-        "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    )
-    if context.get_start_method() == "forkserver":
+    forkserver = "forkserver" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if forkserver else "spawn")
+    if forkserver:
         context.set_forkserver_preload([f"{__package__}.check"])
     pool = ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_init_worker,
@@ -1056,9 +1035,9 @@ class Scan:
         self.walked: str | None = None  # the folder walked, when every file is under it
         self._keys: list[str] = []
 
-    def add(self, name: str, st: os.stat_result | None) -> None:
+    def add(self, name: str, key: StatKey | None) -> None:
         self.names.append(name)
-        self.numbers.extend(_NO_STAT if st is None else stat_key(st))
+        self.numbers.extend(_NO_STAT if key is None else key)
 
     @property
     def newest(self) -> int:
@@ -1095,11 +1074,10 @@ class Scan:
         for entry in entries:
             if entry.is_symlink():
                 return False
-            if entry.is_dir(follow_symlinks=False):
-                if not entry.name.startswith("."):
-                    folders.append(entry)
-            else:
+            if not entry.is_dir(follow_symlinks=False):
                 files.append(entry)
+            elif not entry.name.startswith("."):
+                folders.append(entry)
         files.sort(key=attrgetter("name"))
         folders.sort(key=attrgetter("name"))
         names, numbers, paths, places = self.names, self.numbers, self.files.paths, self.files.places
@@ -1114,10 +1092,7 @@ class Scan:
                 paths.append(path)
                 places.append(len(numbers) - 4)
         for entry in folders:
-            try:
-                self.add(entry.path + os.sep, entry.stat(follow_symlinks=False))
-            except OSError:
-                self.add(entry.path + os.sep, None)
+            self.add(entry.path + os.sep, path_stat_key(entry.path, follow=False))
             if not self.walk(entry.path):
                 return False
         return True
@@ -1138,9 +1113,6 @@ def scan(paths: list[Path], config: Config) -> Scan:
 
     for entry in list_records(paths, config):
         name = os.fspath(entry.path_text)
-        try:
-            found.add(f"{name}\0{entry.refused}", os.stat(name))
-        except OSError:
-            found.add(f"{name}\0{entry.refused}", None)
+        found.add(f"{name}\0{entry.refused}", path_stat_key(name))
         found.files.append(name, entry.refused)
     return found

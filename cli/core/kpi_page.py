@@ -116,9 +116,8 @@ def is_kpi_page(text: str) -> bool:
     """Whether ``text`` is a KPI page (a target and a quarterly table or an achieved line, and
     no project code), not a project printout of the form."""
     flat = _SPACES.sub("", printed_text(text))
-    if "รหัสโครงการ" in flat:
-        return False
-    return KPI_TARGET_LABEL in flat and (KPI_TABLE_HEADING in flat or KPI_ACHIEVED_LABEL in flat)
+    kpi = KPI_TARGET_LABEL in flat and (KPI_TABLE_HEADING in flat or KPI_ACHIEVED_LABEL in flat)
+    return kpi and "รหัสโครงการ" not in flat
 
 
 @dataclass
@@ -220,8 +219,7 @@ class _Page:
     # --- one kind of line each ----------------------------------------------------------------
 
     def field_line(self, number: int, text: str) -> str | None:
-        match = _FIELD.match(text)
-        if not match:
+        if not (match := _FIELD.match(text)):
             return None
         label, value = match.group("label").strip(), match.group("value").strip()
         flat = _SPACES.sub("", label)
@@ -237,11 +235,8 @@ class _Page:
                 label=label, known=next(k for k, v in _LABELS.items() if v == key)))  # fmt: skip
         if key in self.fields:
             if self.fields[key] != value:
-                self.warn(
-                    number,
-                    key,
-                    _("a second, different value '{value}' is ignored").format(value=excerpt(value, 40)),
-                )
+                message = _("a second, different value '{value}' is ignored")
+                self.warn(number, key, message.format(value=excerpt(value, 40)))
             return None
         self.fields[key], self.lines_of[key] = value, number
         return key
@@ -269,9 +264,8 @@ class _Page:
     def level_line(self, number: int, text: str) -> None:
         found = [key for key, word in _LEVELS if word in text or f"({key})" in text.lower()]
         if len(found) != 1:
-            raise self.refuse(
-                number, "level", _("'{text}' is neither an output nor an outcome level").format(text=text)
-            )
+            message = _("'{text}' is neither an output nor an outcome level")
+            raise self.refuse(number, "level", message.format(text=text))
         self.level = found[0]
         self.lines_of["level"] = number
 
@@ -308,9 +302,8 @@ class _Page:
         if not 1 <= quarter <= 4:
             raise self.refuse(number, where, _("there is no quarter {quarter}").format(quarter=quarter))
         if quarter in self.rows:
-            self.warn(
-                number, where, _("a second row for quarter {quarter} is ignored").format(quarter=quarter)
-            )
+            message = _("a second row for quarter {quarter} is ignored")
+            self.warn(number, where, message.format(quarter=quarter))
             return True
         value, score, full = (
             self.number(number, where, match.group(name)) if match.group(name) else None
@@ -326,9 +319,8 @@ class _Page:
         for item in items:
             quarter = int(item.group("quarter"))
             if not 1 <= quarter <= 4:
-                raise self.refuse(
-                    number, "evaluations", _("there is no quarter {quarter}").format(quarter=quarter)
-                )
+                message = _("there is no quarter {quarter}")
+                raise self.refuse(number, "evaluations", message.format(quarter=quarter))
             self.evaluated.append((number, quarter, self.number(number, "evaluations", item.group("score"))))
 
     def note_header(self, number: int, quarter: int, rest: str) -> None:
@@ -336,9 +328,8 @@ class _Page:
         if not 1 <= quarter <= 4:
             raise self.refuse(number, where, _("there is no quarter {quarter}").format(quarter=quarter))
         if quarter in self.notes:
-            raise self.refuse(
-                number, where, _("a second progress note for quarter {quarter}").format(quarter=quarter)
-            )
+            message = _("a second progress note for quarter {quarter}")
+            raise self.refuse(number, where, message.format(quarter=quarter))
         self.note = self.notes[quarter] = _Note(quarter, number)
         if rest.strip():
             self.note.parts.append((number, rest.strip()))
@@ -481,9 +472,8 @@ def _note(page: _Page, note: _Note) -> tuple[date | None, str]:
     if not note.parts:
         return None, ""
     line, first = note.parts[0]
-    found = _NOTE_DATE.match(ascii_digits(first))
     day = None
-    if found:
+    if found := _NOTE_DATE.match(ascii_digits(first)):
         try:
             day = parse_printed_date(found.group("date"))
         except DateInputError as error:

@@ -201,14 +201,8 @@ def kpi_text(kpi: Kpi, day: date) -> str:
 
     clean = partial(printable, keep_newlines=False)
     page = kpi_page(kpi, day)
-    out = [
-        KPI_PAGE_TITLE,
-        "",
-        f"หน่วยงาน : {clean(page.department)}",
-        "",
-        f"ปีงบประมาณ : {page.fiscal_year}",
-        "",
-    ]
+    out = [KPI_PAGE_TITLE, "", f"หน่วยงาน : {clean(page.department)}", ""]
+    out += [f"ปีงบประมาณ : {page.fiscal_year}", ""]
     # a baseline is printed in the name, as the system prints it (``... 2,419.97 ตันต่อวัน : code``)
     baseline = f" {page.baseline} {clean(page.unit)}" if page.baseline else ""
     out += [f"{clean(page.name_line)}{baseline} : {page.code}", ""]

@@ -55,11 +55,10 @@ PROJECT_ROW_ORDER: dict[str, tuple[str, ...]] = {
     "evaluations": ("quarter", "score", "full_score", "date", "evaluator", "note"),
 }
 
+#: The KPI schema's file, beside the project's (only the registry of kinds names schema files).
+KPI_SCHEMA_FILE = Path(kind_of((2, "kpi")).schema_file).name
 #: A KPI record (format 2, ``kind = "kpi"``): its keys in this order, tables after the values,
 #: ``[[results]]`` then ``[[evaluations]]`` last (DESIGN20's layout).
-#: The KPI schema's file, beside the project's. Only the registry of kinds names schema files
-#: (a test holds it); until it registers the KPI kind, the name is made from the project's.
-KPI_SCHEMA_FILE = SCHEMA_RELATIVE.name.replace("project", "kpi")
 KPI_TOP_ORDER = (
     "format", "kind", "code", "number", "name", "fiscal_year", "category", "level", "unit", "target",
     "baseline", "direction", "definition", "formula", "data_source", "projects", "agency", "strategy",
@@ -161,11 +160,9 @@ def formatted(raw: bytes, path: Path, root: Path) -> bytes:
         raise RecordError(
             problem[1], rule="format-version", path=path, line=line_of(text, "format"), field="format"
         )
-    first, _, _ = text.partition("\n")
-    first = first.removesuffix("\r")
+    first = text.partition("\n")[0].removesuffix("\r")
     has_header = first.startswith(SCHEMA_PREFIX)
-    comment = comment_line(text, skip_first=has_header)
-    if comment is not None:
+    if (comment := comment_line(text, skip_first=has_header)) is not None:
         raise RefusedError(
             "has a comment, which fmt would drop (TOML writers cannot keep comments); "
             "move it into a note or remove it, then run fmt again",
@@ -187,9 +184,7 @@ _STRING_START = re.compile(r"\"\"\"|'''|\"|'|#")
 
 def comment_line(text: str, *, skip_first: bool = False) -> int | None:
     """The 1-based line of the first comment (a ``#`` outside strings), if any."""
-    pos = 0
-    if skip_first:
-        pos = text.find("\n") + 1 if "\n" in text else len(text)
+    pos = (text.find("\n") + 1 or len(text)) if skip_first else 0  # no line end: past the text
     for start, _ in comments(text, pos):
         return text.count("\n", 0, start) + 1
     return None

@@ -31,9 +31,8 @@ def parse_money(text: str) -> Decimal:
     if value.startswith("-"):
         raise NumberInputError(_("'{raw}': an amount of money cannot be negative").format(raw=raw))
     if not (_GROUPED.fullmatch(value) or _PLAIN.fullmatch(value)):
-        raise NumberInputError(
-            _("'{raw}' is not an amount of baht: write 3,540,000 or 1250000.50").format(raw=raw)
-        )
+        message = _("'{raw}' is not an amount of baht: write 3,540,000 or 1250000.50")
+        raise NumberInputError(message.format(raw=raw))
     amount = Decimal(value.replace(",", ""))
     try:
         exact = amount.quantize(CENT)
@@ -50,9 +49,8 @@ def parse_percent(text: str) -> Decimal:
     value = ascii_digits(raw).replace(" ", "").removesuffix("%")
     # Plain decimals only: no exponent (1e999999 overflows every later sum), nan or inf.
     if not _PERCENT.fullmatch(value):
-        raise NumberInputError(
-            _("'{raw}' is not a percentage: write a number such as 45 or 45.5").format(raw=raw)
-        )
+        message = _("'{raw}' is not a percentage: write a number such as 45 or 45.5")
+        raise NumberInputError(message.format(raw=raw))
     return Decimal(value)
 
 
@@ -91,9 +89,8 @@ def parse_whole(text: str, minimum: int = 0) -> int:
     raw = text.strip()
     digits = ascii_digits(raw)
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 9) or int(digits) < minimum:
-        raise NumberInputError(
-            _("'{raw}' is not a whole number of at least {least}").format(raw=raw, least=minimum)
-        )
+        message = _("'{raw}' is not a whole number of at least {least}")
+        raise NumberInputError(message.format(raw=raw, least=minimum))
     return int(digits)
 
 

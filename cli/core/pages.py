@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
 from .charts import progress_chart
-from .form import Form, build_form
+from .form import build_form
 from .record import Project
 from .status import Status
 from .text import _UNSAFE, printable
@@ -101,9 +101,8 @@ def render_page(template_name: str, **context: Any) -> str:
 
 def form_context(project: Project, status: Status) -> dict[str, Any]:
     """What ``official_form`` needs: the form and its chart."""
-    form: Form = build_form(project, status)
     chart = Markup(progress_chart(project, project.reports_until(status.as_of), status.as_of))
-    return {"form": form, "chart": chart}
+    return {"form": build_form(project, status), "chart": chart}
 
 
 def form_page(project: Project, status: Status) -> str:

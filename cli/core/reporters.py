@@ -48,14 +48,8 @@ def text_lines(findings: list[Finding], files: int) -> Iterator[str]:
 
 def json_report(findings: list[Finding], files: int) -> str:
     errors, warnings = count(findings)
-    envelope = {
-        "version": ENVELOPE_VERSION,
-        "files": files,
-        "errors": errors,
-        "warnings": warnings,
-        "findings": [f.as_dict() for f in findings],
-    }
-    return json_text(envelope)
+    head = {"version": ENVELOPE_VERSION, "files": files, "errors": errors, "warnings": warnings}
+    return json_text({**head, "findings": [f.as_dict() for f in findings]})
 
 
 def _github_escape(text: str, *, property_value: bool = False) -> str:
@@ -70,10 +64,7 @@ def github_report(findings: list[Finding], files: int) -> str:
     lines = []
     for f in findings:
         props = [f"file={_github_escape(one_line(f.path), property_value=True)}"]
-        if f.line:
-            props.append(f"line={f.line}")
-        if f.column:
-            props.append(f"col={f.column}")
+        props += [f"{key}={value}" for key, value in (("line", f.line), ("col", f.column)) if value]
         props.append(f"title={_github_escape(one_line(f.rule), property_value=True)}")
         field = f"{f.field}: " if f.field else ""
         lines.append(f"::{f.severity.value} {','.join(props)}::{_github_escape(one_line(field + f.message))}")

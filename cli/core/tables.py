@@ -90,10 +90,6 @@ def json_number(value: Decimal | int | None) -> int | float | None:
     return int(rounded) if rounded == rounded.to_integral_value() else float(rounded)
 
 
-def _iso(day: date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
 def row_dict(row: ProjectRow) -> dict[str, Any]:
     """One project as the status envelope writes it: English keys, ISO dates, numbers."""
     return {
@@ -104,11 +100,11 @@ def row_dict(row: ProjectRow) -> dict[str, Any]:
         "fiscal_year": row.fiscal_year,
         "strategy_issue": row.strategy_issue or None,
         "path": row.path,
-        "start": _iso(row.start),
-        "end": _iso(row.end),
+        "start": row.start.isoformat(),
+        "end": row.end.isoformat(),
         "state": row.state,
         "latest_no": row.latest_no,
-        "latest_date": _iso(row.latest_date),
+        "latest_date": row.latest_date.isoformat() if row.latest_date else None,
         "progress": json_number(row.progress),
         "expected": json_number(row.expected),
         "variance": json_number(row.variance),
@@ -168,21 +164,12 @@ def status_envelope(rows: Iterable[ProjectRow], as_of: date) -> dict[str, Any]:
 
 
 def _totals_dict(totals: Totals) -> dict[str, Any]:
-    return {
+    counts = {
         "projects": totals.projects,
         "states": dict(totals.states),
         "plan_statuses": dict(totals.plan_statuses),
-        "overdue": totals.overdue,
-        "budget": json_number(totals.budget),
-        "disbursed": json_number(totals.disbursed),
-        "disbursement_rate": json_number(totals.disbursement_rate),
-        "progress": json_number(totals.progress),
-        "kpis": totals.kpis,
-        "kpis_met": totals.kpis_met,
-        "kpis_not_met": totals.kpis_not_met,
-        "project_score_mean": json_number(totals.project_score_mean),
-        "kpi_score_mean": json_number(totals.kpi_score_mean),
     }
+    return {**counts, **{key: json_number(getattr(totals, key)) for key in _FIGURES}}  # a count stays an int
 
 
 def _group_dict(totals: Totals | QuarterTotals) -> dict[str, Any]:
@@ -194,15 +181,11 @@ def _group_dict(totals: Totals | QuarterTotals) -> dict[str, Any]:
 
 def summary_envelope(summary: Summary) -> dict[str, Any]:
     """The stable JSON of ``summary``."""
+    by = [KEYS[d] for d in summary.by]  # spelled as the group keys are
+    head = {"version": ENVELOPE_VERSION, "as_of": summary.as_of.isoformat(), "by": by}
     groups = [{"key": dict(group.key), **_group_dict(group.totals)} for group in summary.groups]
-    return {
-        "version": ENVELOPE_VERSION,
-        "as_of": summary.as_of.isoformat(),
-        "by": [KEYS[d] for d in summary.by],  # spelled as the group keys are
-        "agencies": dict(sorted(summary.agency_names.items())),
-        "groups": groups,
-        "total": _totals_dict(summary.total),
-    }
+    agencies = dict(sorted(summary.agency_names.items()))
+    return {**head, "agencies": agencies, "groups": groups, "total": _totals_dict(summary.total)}
 
 
 def _csv_value(value: Any) -> str:
@@ -260,33 +243,22 @@ def flat_values(row: Any, kind: str) -> dict[str, Any]:
     return values
 
 
-def _flat_csv(rows: Iterable[Any], kind: str) -> str:
+def status_csv(rows: Iterable[Any], kind: str = "project") -> str:
+    """status's CSV: one line per project (``kind``: per KPI), its flat keys (``FLAT_KEYS``)."""
     return _write_csv(FLAT_KEYS[kind][0], (list(flat_values(r, kind).values()) for r in rows))
-
-
-def status_csv(rows: Iterable[ProjectRow]) -> str:
-    return _flat_csv(rows, "project")
 
 
 def kpi_csv(rows: Iterable[KpiRow]) -> str:
     """status's CSV of KPIs: one line per KPI, ``KPI_CSV_KEYS``."""
-    return _flat_csv(rows, "kpi")
+    return status_csv(rows, "kpi")
 
 
 #: What a summary's groups add of KPIs and evaluations (format 2).
 FORMAT2_TOTALS = ("kpis", "kpis_met", "kpis_not_met", "project_score_mean", "kpi_score_mean")
 
-_TOTALS_KEYS = (
-    "projects",
-    *STATES,
-    *PLAN_KEYS,
-    "overdue",
-    "budget",
-    "disbursed",
-    "disbursement_rate",
-    "progress",
-    *FORMAT2_TOTALS,
-)
+#: A group's figures after its counts by state and plan status, as its JSON and CSV give them.
+_FIGURES = ("overdue", "budget", "disbursed", "disbursement_rate", "progress", *FORMAT2_TOTALS)
+_TOTALS_KEYS = ("projects", *STATES, *PLAN_KEYS, *_FIGURES)
 _QUARTER_KEYS = (
     "quarter_end", "projects", "budget", "disbursed", "disbursement_rate", "disbursement_target",
     "disbursement_gap",
@@ -298,11 +270,8 @@ def _group_values(totals: Totals | QuarterTotals) -> list[Any]:
     if isinstance(totals, QuarterTotals):
         return [totals.end, totals.projects, totals.budget, totals.disbursed, totals.disbursement_rate,
                 totals.target, totals.gap]  # fmt: skip
-    return [
-        totals.projects, *totals.states.values(), *totals.plan_statuses.values(), totals.overdue,
-        totals.budget, totals.disbursed, totals.disbursement_rate, totals.progress,
-        *(getattr(totals, key) for key in FORMAT2_TOTALS),
-    ]  # fmt: skip
+    counts = [totals.projects, *totals.states.values(), *totals.plan_statuses.values()]
+    return [*counts, *(getattr(totals, key) for key in _FIGURES)]
 
 
 def summary_csv(summary: Summary) -> str:
@@ -391,19 +360,24 @@ def _fits(widths: Sequence[int], width: int) -> bool:
 def fitted_table(
     headers: Sequence[str], body: Sequence[Sequence[str]], align: Sequence[str], fmt: str, column: int,
     width: int | None, wide: bool, fit: Fit | None, min_width: int = MIN_NAME_WIDTH,
+    measured: Sequence[Sequence[int]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
     """A table for people (``fmt``): the text of ``column`` (-1: none) cut so it fits ``width``
     if it can; still wider, the columns of ``fit`` that ``width`` holds, texts cut to their room
-    (``wide``, or no ``fit``: every column, names cut toward the width)."""
+    (``wide``, or no ``fit``: every column, names cut toward the width). ``measured``: the widths
+    of the cells of ``body``, which are stripped (``measured_cells``): they are not measured again."""
     width = width if fmt == "table" else None
     cut, room = max(column, 0), width if column >= 0 else None
-    table = Grid.of(headers, body, align)
+    if measured is None or Grid.of(headers, [], align) is None:
+        table = Grid.of(headers, body, align)
+    else:
+        table = Grid(headers, body, measured, align)
     if table is not None:  # whether it fits is known from the widths, before a line is made
         layout = table.layout(fmt, cut, room, min_width)
         if wide or fit is None or width is None or _fits(layout.widths, width):
             return table.lines(fmt, layout, cut)
         # the cells as measured, unless one was measured stripped of spaces that it shows
-        same = all(list(r) == s for r, s in zip(body, table.rows, strict=True))
+        same = measured is not None or all(list(r) == s for r, s in zip(body, table.rows, strict=True))
         return _fitted(headers, body, table.widths if same else None, align, width, fit)
     lines = _tabulated_lines(headers, body, align, fmt, cut, room, min_width)
     if wide or fit is None or width is None or all(width_of(line) <= width for line in lines):
@@ -604,16 +578,9 @@ def status_table_lines(
     width, names cut toward it. ``read``: the cells of a batch of lines, when ``cells`` holds
     where they are rather than they."""
     headers = [word(c, lang) for c in STATUS_COLUMNS]
-    width = width if fmt == "table" else None
     rows = Mapped(cells, lambda batch: map(_unpacked, read(batch)))
-    if any(w is None for w in widths) or Grid.of(headers, [], _STATUS_ALIGN) is None:
-        return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT)
-    measured = cast("Sequence[Sequence[int]]", widths)
-    table = Grid(headers, rows, measured, _STATUS_ALIGN)
-    layout = table.layout(fmt, 1, width, MIN_NAME_WIDTH)
-    if not wide and width is not None and not _fits(layout.widths, width):
-        return _fitted(headers, rows, measured, _STATUS_ALIGN, width, _STATUS_FIT)
-    return table.lines(fmt, layout, 1)
+    measured = None if any(w is None for w in widths) else cast("Sequence[Sequence[int]]", widths)
+    return fitted_table(headers, rows, _STATUS_ALIGN, fmt, 1, width, wide, _STATUS_FIT, measured=measured)
 
 
 def _key_text(name: str, value: Any, summary: Summary, lang: Lang, fmt: str) -> str:
