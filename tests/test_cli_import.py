@@ -467,3 +467,73 @@ def test_the_installed_command_takes_thousands_of_digits_as_text_or_refuses_them
     config = (tmp_path / "projledger.toml").resolve()
     says = f"disbursement_targets.{_THOUSANDS}: keys are 'default' or a BE fiscal year such as 2567"
     assert refused.stderr.splitlines() == [f"projledger: {config}: {says}"]
+
+
+#: Where a record of the printout's code may lie other than where import puts a new one.
+ELSEWHERE = {
+    "another-fiscal-year": "records/2566/01000000-2475.toml",
+    "another-name": "records/2565/copy.toml",
+}
+
+
+@pytest.mark.parametrize("where", ELSEWHERE)
+def test_a_record_of_the_code_elsewhere_is_the_one_import_finds(empty_repo: Path, where: str) -> None:
+    """import wrote a second record of a code already held by a file in another fiscal year's
+    folder or under another name: it now refuses naming that file, and --force replaces that
+    file (or refuses naming it: a misnamed file would not pass validate); one record a code."""
+    held = Path(ELSEWHERE[where])
+    held.parent.mkdir(parents=True)
+    held.write_text(SHIPPED.read_text("utf-8").replace("progress = 92.0", "progress = 91.0"), "utf-8")
+    result = run("import", str(LEGACY_PRINTOUT))
+    assert result.exit_code == 1
+    assert f"{held} already exists; nothing was written (use --force to replace it)" in result.stderr
+    assert sorted(Path("records").rglob("*.toml")) == [held]
+    forced = run("import", str(LEGACY_PRINTOUT), "--force")
+    assert sorted(Path("records").rglob("*.toml")) == [held]
+    if where == "another-name":
+        assert forced.exit_code == 1 and f"{held}:3: code: the file is named 'copy'" in forced.stderr
+    else:
+        assert forced.exit_code == 0, forced.stderr
+        assert f"wrote {held} (12 reports)" in forced.stderr
+        assert _load(held)["reports"][-1]["progress"] == Decimal("92.00")  # type: ignore[index]
+
+
+def test_a_kpi_record_elsewhere_is_the_one_import_finds_and_so_says_the_installed_command(
+    tmp_path: Path,
+) -> None:
+    """The same for a KPI page, through a real process: its record under another fiscal year's
+    folder is found (refused, exit 1), and no second record is written."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    page = LEGACY / "kpi_5026-2001.txt"
+    args = ("--fiscal-year", "2564", "--evaluation-date", "1=20/01/2564", "--evaluation-date", "2=2021-04-20",
+            "--evaluation-date", "4=20/10/2564")  # fmt: skip
+
+    def call(*more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [command, "--lang", "en", "import", str(page), *args, *more], cwd=tmp_path, capture_output=True,
+            text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+
+    (tmp_path / "records").mkdir()
+    assert call().returncode == 0
+    (tmp_path / "records/2563/kpi").mkdir(parents=True)
+    held = Path("records/2563/kpi/5026-2001.toml")
+    (tmp_path / "records/2564/kpi/5026-2001.toml").rename(tmp_path / held)
+    again = call()
+    assert again.returncode == 1 and f"{held} already exists" in again.stderr, again.stderr
+    assert [p.relative_to(tmp_path) for p in (tmp_path / "records").rglob("*.toml")] == [held]
+    (tmp_path / "copy.txt").write_text(LEGACY_PRINTOUT.read_text("utf-8"), "utf-8")
+    (tmp_path / "records/2565").mkdir()
+    (tmp_path / "records/2565/other.toml").write_text(SHIPPED.read_text("utf-8"), "utf-8")
+    printout = subprocess.run(
+        [command, "--lang", "en", "import", "copy.txt"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert printout.returncode == 1 and "records/2565/other.toml already exists" in printout.stderr
+    assert not (tmp_path / TARGET).exists()
