@@ -202,8 +202,18 @@ NOT_UTF8 = [
     ),
     ("cp874", ("“" + NOTE + "”").encode("cp874"), "it looks like TIS-620/cp874"),
     ("utf-16", NOTE.encode("utf-16"), "is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8"),
-    ("utf-16-le-no-bom", NOTE.encode("utf-16-le"), "is UTF-16, not UTF-8"),
-    ("utf-16-be-no-bom", "done\n".encode("utf-16-be"), "is UTF-16, not UTF-8"),
+    # without a BOM the byte order is named: `iconv -f UTF-16` reads a bare one in the machine's
+    (
+        "utf-16-le-no-bom",
+        NOTE.encode("utf-16-le"),
+        "is UTF-16LE, not UTF-8: convert it with iconv -f UTF-16LE",
+    ),
+    (
+        "utf-16-be-no-bom",
+        "done\n".encode("utf-16-be"),
+        "is UTF-16BE, not UTF-8: convert it with iconv -f UTF-16BE",
+    ),
+    ("utf-32", NOTE.encode("utf-32"), "is UTF-32, not UTF-8: convert it with iconv -f UTF-32 -t UTF-8"),
     ("random-bytes", bytes(range(256)) * 3, "is not UTF-8 text (byte 0x80 on line 2); save it as UTF-8"),
     ("nul", b"a\x00b", "holds NUL bytes"),
 ]

@@ -1,13 +1,14 @@
 """Reading a filled sheet into typed cells, refusing what cannot be a sheet before parsing it.
 
 xlsx through openpyxl (``read_only``, ``data_only=False``: a formula is read as its text and
-reported, its cached value never used) or CSV (UTF-8 with or without a BOM, any line end). A file
-over ``MAX_FILE_BYTES`` or a workbook whose zip members would inflate past ``MAX_INFLATED_BYTES``
-(or ``MAX_RATIO`` times their packed size) is refused before parsing. The header row names each
-column's key (``header_key``); the data rows become a ``Table``. Cells are converted with the very
-functions ``add-report`` and ``new`` use (``parse_date``, ``parse_percent``, ``parse_money``,
-``value_for_label``); a cell that cannot be read raises ``CellError``, which the plan reports as
-one finding at the spreadsheet's row number and column letter.
+reported, its cached value never used) or CSV (UTF-8 with or without a BOM, ``text.utf8_text``;
+any line end). A file over ``MAX_FILE_BYTES`` or a workbook whose zip members would inflate past
+``MAX_INFLATED_BYTES`` (or ``MAX_RATIO`` times their packed size) is refused before parsing. The
+header row names each column's key (``header_key``); the data rows become a ``Table``. Cells are
+converted with the very functions ``add-report`` and ``new`` use (``parse_date``,
+``parse_percent``, ``parse_money``, ``value_for_label``); a cell that cannot be read raises
+``CellError``, which the plan reports as one finding at the spreadsheet's row number and column
+letter.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ..errors import InputError, ProjledgerError
 from ..i18n import _, ngettext, os_problem
 from ..labels import label, value_for_label
 from ..money import NumberInputError, parse_decimal, parse_money, parse_percent, parse_whole
+from ..text import NotUtf8Error, utf8_text
 from .columns import (
     CHOICES,
     COLUMNS,
@@ -173,14 +175,10 @@ def read_table(path: Path, shown: str) -> Table:
 
 
 def _csv_grid(path: Path, shown: str) -> Iterator[Sequence[Any] | None]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        message = _("is not UTF-8 (byte {at}); save the CSV as 'CSV UTF-8' from the spreadsheet")
-        raise InputError(message.format(at=error.start), path=shown) from None
-    if "\x00" in text:
-        raise InputError(_("holds NUL characters: it is not a CSV text file"), path=shown)
+    try:  # UTF-16, TIS-620 ... named with the way to convert them, as a note file or a printout
+        text = utf8_text(path.read_bytes())
+    except NotUtf8Error as error:
+        raise InputError(str(error), path=shown) from None
     # LibreOffice asks which separator to save with: the one the header row holds most (a tie:
     # the comma). Our headers hold none of the three in their words.
     separator = max((",", ";", "\t"), key=text.partition("\n")[0].count)
