@@ -406,3 +406,29 @@ def test_any_note_is_stored_exactly_after_every_earlier_byte(note: str, crlf: bo
     assert data["reports"][-1]["no"] == 13
     if crlf:
         assert b"\n" not in written.content.replace(b"\r\n", b"")
+
+
+def test_minus_zero_progress_and_disbursed_are_both_zero(project: Path) -> None:
+    """`--progress -0` was accepted while `--disbursed -0` was refused as negative; both are now
+    0 (money.py's one rule), in process and through the installed command."""
+    import os
+    import subprocess
+    import sys
+
+    result = add(CODE, "--date", "25/10/2567", "--progress", "-0", "--disbursed", "-0", "--note", "x")
+    assert result.exit_code == 0, result.stderr
+
+    def last_report() -> tuple[Decimal, Decimal]:
+        report = tomli.loads(project.read_text("utf-8"), parse_float=Decimal)["reports"][-1]
+        return report["progress"], report["disbursed"]
+
+    assert last_report() == (0, 0) and not any(value.is_signed() for value in last_report())
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    real = subprocess.run(
+        [command, "--lang", "en", "add-report", CODE, "--date", "20/11/2567", "--progress", "-0.00",
+         "--disbursed", "-๐", "--note", "y"],
+        cwd=project.parents[2], capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert real.returncode == 0, real.stderr
+    assert last_report() == (0, 0) and not any(value.is_signed() for value in last_report())
