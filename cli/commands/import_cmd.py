@@ -184,8 +184,7 @@ def import_command(
             _say_left_out(shown, imported)
         except (ProjledgerError, OSError) as error:
             failed = True
-            message = str(error) if not isinstance(error, OSError) else f"{shown}: {os_problem(error)}"
-            say(message)
+            say(str(error) if not isinstance(error, OSError) else f"{shown}: {os_problem(error)}")
     if failed:
         raise SystemExit(1)
 
