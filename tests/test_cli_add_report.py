@@ -202,8 +202,18 @@ NOT_UTF8 = [
     ),
     ("cp874", ("“" + NOTE + "”").encode("cp874"), "it looks like TIS-620/cp874"),
     ("utf-16", NOTE.encode("utf-16"), "is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8"),
-    ("utf-16-le-no-bom", NOTE.encode("utf-16-le"), "is UTF-16, not UTF-8"),
-    ("utf-16-be-no-bom", "done\n".encode("utf-16-be"), "is UTF-16, not UTF-8"),
+    # without a BOM the byte order is named: `iconv -f UTF-16` reads a bare one in the machine's
+    (
+        "utf-16-le-no-bom",
+        NOTE.encode("utf-16-le"),
+        "is UTF-16LE, not UTF-8: convert it with iconv -f UTF-16LE",
+    ),
+    (
+        "utf-16-be-no-bom",
+        "done\n".encode("utf-16-be"),
+        "is UTF-16BE, not UTF-8: convert it with iconv -f UTF-16BE",
+    ),
+    ("utf-32", NOTE.encode("utf-32"), "is UTF-32, not UTF-8: convert it with iconv -f UTF-32 -t UTF-8"),
     ("random-bytes", bytes(range(256)) * 3, "is not UTF-8 text (byte 0x80 on line 2); save it as UTF-8"),
     ("nul", b"a\x00b", "holds NUL bytes"),
 ]
@@ -396,3 +406,29 @@ def test_any_note_is_stored_exactly_after_every_earlier_byte(note: str, crlf: bo
     assert data["reports"][-1]["no"] == 13
     if crlf:
         assert b"\n" not in written.content.replace(b"\r\n", b"")
+
+
+def test_minus_zero_progress_and_disbursed_are_both_zero(project: Path) -> None:
+    """`--progress -0` was accepted while `--disbursed -0` was refused as negative; both are now
+    0 (money.py's one rule), in process and through the installed command."""
+    import os
+    import subprocess
+    import sys
+
+    result = add(CODE, "--date", "25/10/2567", "--progress", "-0", "--disbursed", "-0", "--note", "x")
+    assert result.exit_code == 0, result.stderr
+
+    def last_report() -> tuple[Decimal, Decimal]:
+        report = tomli.loads(project.read_text("utf-8"), parse_float=Decimal)["reports"][-1]
+        return report["progress"], report["disbursed"]
+
+    assert last_report() == (0, 0) and not any(value.is_signed() for value in last_report())
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    real = subprocess.run(
+        [command, "--lang", "en", "add-report", CODE, "--date", "20/11/2567", "--progress", "-0.00",
+         "--disbursed", "-๐", "--note", "y"],
+        cwd=project.parents[2], capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert real.returncode == 0, real.stderr
+    assert last_report() == (0, 0) and not any(value.is_signed() for value in last_report())

@@ -427,7 +427,8 @@ LONG_COUNTS = {
 @pytest.mark.parametrize("case", LONG_COUNTS)
 def test_a_count_of_thousands_of_digits_is_text_never_an_internal_error(empty_repo: Path, case: str) -> None:
     """It crashed the import (ValueError: Exceeds the limit (4300 digits)); it is now not a count:
-    the rest of the page imports as it did."""
+    the rest of the page imports as it did (a KPI table's first row of it is a row that cannot be
+    read: refused with its line)."""
     source, old, new = LONG_COUNTS[case]
     text = source.read_text("utf-8")
     assert text.count(old) == 1
@@ -436,6 +437,9 @@ def test_a_count_of_thousands_of_digits_is_text_never_an_internal_error(empty_re
            "--evaluation-date", "4=20/10/2564") if case.startswith("kpi") else ()  # fmt: skip
     result = run("import", "page.txt", *kpi)
     assert "internal error" not in result.stderr
+    if case == "kpi-quarter-row":  # a row of the table that cannot be read: refused, never skipped
+        assert result.exit_code == 1 and "page.txt:37: results: '" in result.stderr, result.stderr
+        return
     assert result.exit_code == 0, result.stderr
     assert "(12 reports)" in result.stderr if source == LEGACY_PRINTOUT else "5026-2001.toml" in result.stderr
 
@@ -467,3 +471,128 @@ def test_the_installed_command_takes_thousands_of_digits_as_text_or_refuses_them
     config = (tmp_path / "projledger.toml").resolve()
     says = f"disbursement_targets.{_THOUSANDS}: keys are 'default' or a BE fiscal year such as 2567"
     assert refused.stderr.splitlines() == [f"projledger: {config}: {says}"]
+
+
+#: Where a record of the printout's code may lie other than where import puts a new one.
+ELSEWHERE = {
+    "another-fiscal-year": "records/2566/01000000-2475.toml",
+    "another-name": "records/2565/copy.toml",
+}
+
+
+@pytest.mark.parametrize("where", ELSEWHERE)
+def test_a_record_of_the_code_elsewhere_is_the_one_import_finds(empty_repo: Path, where: str) -> None:
+    """import wrote a second record of a code already held by a file in another fiscal year's
+    folder or under another name: it now refuses naming that file, and --force replaces that
+    file (or refuses naming it: a misnamed file would not pass validate); one record a code."""
+    held = Path(ELSEWHERE[where])
+    held.parent.mkdir(parents=True)
+    held.write_text(SHIPPED.read_text("utf-8").replace("progress = 92.0", "progress = 91.0"), "utf-8")
+    result = run("import", str(LEGACY_PRINTOUT))
+    assert result.exit_code == 1
+    assert f"{held} already exists; nothing was written (use --force to replace it)" in result.stderr
+    assert sorted(Path("records").rglob("*.toml")) == [held]
+    forced = run("import", str(LEGACY_PRINTOUT), "--force")
+    assert sorted(Path("records").rglob("*.toml")) == [held]
+    if where == "another-name":
+        assert forced.exit_code == 1 and f"{held}:3: code: the file is named 'copy'" in forced.stderr
+    else:
+        assert forced.exit_code == 0, forced.stderr
+        assert f"wrote {held} (12 reports)" in forced.stderr
+        assert _load(held)["reports"][-1]["progress"] == Decimal("92.00")  # type: ignore[index]
+
+
+def test_a_kpi_record_elsewhere_is_the_one_import_finds_and_so_says_the_installed_command(
+    tmp_path: Path,
+) -> None:
+    """The same for a KPI page, through a real process: its record under another fiscal year's
+    folder is found (refused, exit 1), and no second record is written."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    page = LEGACY / "kpi_5026-2001.txt"
+    args = ("--fiscal-year", "2564", "--evaluation-date", "1=20/01/2564", "--evaluation-date", "2=2021-04-20",
+            "--evaluation-date", "4=20/10/2564")  # fmt: skip
+
+    def call(*more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [command, "--lang", "en", "import", str(page), *args, *more], cwd=tmp_path, capture_output=True,
+            text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+
+    (tmp_path / "records").mkdir()
+    assert call().returncode == 0
+    (tmp_path / "records/2563/kpi").mkdir(parents=True)
+    held = Path("records/2563/kpi/5026-2001.toml")
+    (tmp_path / "records/2564/kpi/5026-2001.toml").rename(tmp_path / held)
+    again = call()
+    assert again.returncode == 1 and f"{held} already exists" in again.stderr, again.stderr
+    assert [p.relative_to(tmp_path) for p in (tmp_path / "records").rglob("*.toml")] == [held]
+    (tmp_path / "copy.txt").write_text(LEGACY_PRINTOUT.read_text("utf-8"), "utf-8")
+    (tmp_path / "records/2565").mkdir()
+    (tmp_path / "records/2565/other.toml").write_text(SHIPPED.read_text("utf-8"), "utf-8")
+    printout = subprocess.run(
+        [command, "--lang", "en", "import", "copy.txt"], cwd=tmp_path, capture_output=True, text=True,
+        timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert printout.returncode == 1 and "records/2565/other.toml already exists" in printout.stderr
+    assert not (tmp_path / TARGET).exists()
+
+
+_REPORTS_HEADING = "2. รายงานความก้าวหน้าของโครงการและการใช้จ่ายงบประมาณ\n"
+
+
+@pytest.mark.parametrize(
+    ("keep", "says"),
+    [
+        ("before-heading", ":133: warning [legacy-import] reports: the printout has no reports section (2.)"),
+        ("heading", ""),  # a new project's printout (show's of a record without reports): no warning
+    ],
+)
+def test_a_printout_without_reports_imports_with_a_warning_naming_the_line(
+    empty_repo: Path, keep: str, says: str
+) -> None:
+    """A printout cut before its reports table imported with zero reports and said nothing: it
+    now imports so with a warning at the file's end; a new project's, whose reports section is
+    empty, imports as ever, without one. Neither is refused."""
+    text = LEGACY_PRINTOUT.read_text("utf-8")
+    cut = text.index(_REPORTS_HEADING) + (len(_REPORTS_HEADING) if keep == "heading" else 0)
+    Path("cut.txt").write_text(text[:cut], "utf-8")
+    assert text[: text.index(_REPORTS_HEADING)].count("\n") == 132  # the heading is line 133
+    result = run("import", "cut.txt")
+    assert result.exit_code == 0, result.stderr
+    assert "wrote records/2565/01000000-2475.toml (0 reports)" in result.stderr
+    assert (f"cut.txt{says}" in result.stderr) if says else "] reports:" not in result.stderr
+    assert "reports" not in _load(TARGET)
+
+
+def test_a_kpi_page_whose_first_row_cannot_be_read_is_refused_by_the_installed_command(
+    tmp_path: Path,
+) -> None:
+    """A quarterly table whose first row lost its quarter word ('1 30.12 100 / 100') ended the
+    table: every row after it was skipped as text outside any field, and the page imported with
+    no results, exit 0. A line of the table before its first row is now a row that cannot be
+    read: refused with its line (README: never skipped), nothing written; a real process."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    page = (LEGACY / "kpi_5026-2001.txt").read_text("utf-8")
+    assert page.count("\nไตรมาสที่ 1\t30.12") == 1
+    (tmp_path / "page.txt").write_text(page.replace("\nไตรมาสที่ 1\t30.12", "\n1\t30.12"), "utf-8")
+    (tmp_path / "records").mkdir()
+    real = subprocess.run(
+        [command, "--lang", "en", "import", "page.txt", "--fiscal-year", "2564", "--evaluation-date",
+         "1=20/01/2564", "--evaluation-date", "2=20/04/2564", "--evaluation-date", "4=20/10/2564"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert real.returncode == 1, real.stderr
+    assert "page.txt:37: results: '1 30.12 100 / 100' cannot be read as a quarter's row" in real.stderr
+    assert not any((tmp_path / "records").rglob("*.toml"))

@@ -770,3 +770,66 @@ def test_a_record_changed_after_the_check_stops_the_import_before_any_write(
     assert {n: b for n, b in after.items() if not n.endswith("50010000-0003.toml")} == {
         n: b for n, b in before.items() if not n.endswith("50010000-0003.toml")
     }
+
+
+def test_blank_rows_are_counted_and_the_filled_one_imported_by_the_installed_command(office: Path) -> None:
+    """A CSV of blank lines around its one filled row (a million made cells for each, 10-14 s;
+    the work is counted in test_sheet_core): the command imports the row and counts the rest,
+    in process and as a real process."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    blank = ",,,,\n" * 5_000 + "\n" * 5_000
+    row = "50010000-0003,3,2022-03-31,45.5,ซ่อมทางเท้า\n"
+    Path("s.csv").write_text("code,no,date,progress,note\n" + blank + row + blank, "utf-8")
+    said = "1 report would be written, 0 already there, 20000 empty rows skipped"
+    result = run("sheet", "import", "s.csv", "--as-of", AS_OF, "--dry-run")
+    assert result.exit_code == 0 and said in result.stderr, result.stderr
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    real = subprocess.run(
+        [command, "--lang", "en", "sheet", "import", "s.csv", "--as-of", AS_OF], cwd=office,
+        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert real.returncode == 0 and "1 report written" in real.stderr, real.stderr
+    assert "s.csv:10002" not in real.stderr
+
+
+#: A CSV saved in another encoding, and what the message names (the iconv line that converts it).
+CSV_ENCODINGS = {
+    "utf-16": ("utf-16", "is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8"),
+    "utf-16-le": ("utf-16-le", "is UTF-16LE, not UTF-8: convert it with iconv -f UTF-16LE -t UTF-8"),
+    "utf-32": ("utf-32", "is UTF-32, not UTF-8: convert it with iconv -f UTF-32 -t UTF-8"),
+    "cp874": (
+        "cp874",
+        "is not UTF-8; it looks like TIS-620/cp874: convert it with iconv -f TIS-620 -t UTF-8",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", CSV_ENCODINGS)
+def test_a_csv_in_another_encoding_is_named_with_the_way_to_convert_it(office: Path, name: str) -> None:
+    """It said "is not UTF-8 (byte 0)" whatever the encoding; it now says what the note file and
+    the printout say (text.utf8_text): which encoding, and the iconv line; nothing written."""
+    codec, says = CSV_ENCODINGS[name]
+    Path("s.csv").write_bytes("code,no,date,progress,note\n50010000-0003,3,2022-03-31,45,ซ่อม\n".encode(codec))
+    before = snapshot(office)
+    result = run("sheet", "import", "s.csv", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert result.stderr == f"projledger: s.csv: {says}\n"
+    assert snapshot(office) == before
+    if name == "utf-32":
+        import os
+        import shutil
+        import subprocess
+        import sys
+
+        command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+        assert command, "the projledger console script is not installed in this environment"
+        real = subprocess.run(
+            [command, "--lang", "en", "sheet", "import", "s.csv", "--as-of", AS_OF], cwd=office,
+            capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+        )  # fmt: skip
+        assert (real.returncode, real.stderr) == (1, f"projledger: s.csv: {says}\n")

@@ -851,6 +851,11 @@ def test_the_status_table_holds_every_key_of_status_json_with_its_value(
         for row in rows:
             for key, value in wanted[row["code"]].items():
                 got = row[key]
+                if key == "agency_code" and row["kind"] == "kpi":
+                    # status shows the agency the KPI belongs to (its department's projects':
+                    # 01000000); an export's rows begin with the record's own (README, "export")
+                    assert (got, value) == (row["code"][:4], "01000000"), (fmt, row["code"])
+                    continue
                 if isinstance(got, (Decimal, float)) and value is not None:
                     got, value = Decimal(str(got)), Decimal(str(value))
                 elif fmt != "ndjson" and hasattr(got, "isoformat"):

@@ -64,10 +64,14 @@ def test_spacing_line_ends_and_page_footers_change_nothing(change: Any) -> None:
     ("encode", "says"),
     [
         (lambda t: t.encode("utf-16"), "UTF-16"),
-        (lambda t: t.encode("utf-16-le"), "UTF-16"),
+        (lambda t: t.encode("utf-16-le"), "UTF-16LE"),
+        (lambda t: t.encode("utf-16-be"), "UTF-16BE"),
+        (lambda t: t.encode("utf-32"), "UTF-32"),  # was named UTF-16, whose iconv line garbles it
+        (lambda t: t.encode("utf-32-le"), "UTF-32LE"),
+        (lambda t: t.encode("utf-32-be"), "UTF-32BE"),
         (lambda t: t.encode("cp874", "replace"), "TIS-620"),
     ],
-    ids=["utf16-bom", "utf16", "cp874"],
+    ids=["utf16-bom", "utf16", "utf16-be", "utf32-bom", "utf32", "utf32-be", "cp874"],
 )
 @pytest.mark.parametrize("source", [LEGACY_PRINTOUT, KPI_PAGE], ids=["printout", "kpi"])
 def test_another_encoding_is_named_with_the_way_to_convert_it(
@@ -83,6 +87,17 @@ def test_another_encoding_is_named_with_the_way_to_convert_it(
         and "iconv" in result.stderr
     )
     assert "NUL" not in result.stderr and _tree(empty_repo) == before
+    assert (
+        f"is {says}, not UTF-8: convert it with iconv -f {says} -t UTF-8" in result.stderr
+        or says == "TIS-620"
+    )
+    if shutil.which("iconv") and says != "TIS-620":  # the line it gives converts the file back
+        import subprocess
+
+        converted = subprocess.run(
+            ["iconv", "-f", says, "-t", "UTF-8", "saved.txt"], capture_output=True, check=True
+        )
+        assert converted.stdout.decode("utf-8").removeprefix("\ufeff") == source.read_text("utf-8")
 
 
 @pytest.mark.parametrize(

@@ -158,8 +158,9 @@ def test_status_kpi_table_at_120_columns_in_thai_has_every_column(kr: Path) -> N
         "ผลประเมิน สยป.",
     ):
         assert word in header
+    # the agency summary counts it under: its department is that of project 01000000-2475's
     assert spend.split() == [
-        "5026-2001", "5.1", "ความสำเร็จของการเบิกจ่ายงบประมาณในภาพรวม", "5026", "100", "ร้อยละ", "45.5",
+        "5026-2001", "5.1", "ความสำเร็จของการเบิกจ่ายงบประมาณในภาพรวม", "01000000", "100", "ร้อยละ", "45.5",
         "(ไตรมาสที่", "2)", "45.50", "ไม่ผ่าน", "100", "/", "100",
     ]  # fmt: skip
     assert waste.split()[-11:] == [
@@ -605,3 +606,42 @@ def test_a_kpis_code_given_twice_is_said_of_a_kpi(tmp_path: Path, monkeypatch: p
     (line,) = [line for line in result.stdout.splitlines() if "[duplicate-code]" in line]
     assert "KPI 5026-2002 has another record at records/2565/kpi/5026-2002.toml" in line
     assert "project" not in line
+
+
+@pytest.mark.parametrize("index", ["on", "off"])
+def test_status_shows_a_kpi_under_the_agency_summary_counts_it_under(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache_dir: Path, index: str
+) -> None:
+    """status's KPI table, csv and json showed a KPI's agency as its code's prefix (5026) while
+    --agency, summary and the site file it under the agency of its department's projects
+    (50010000): every view shows that one now, whichever records are listed; a KPI of a
+    department no project names keeps its code's prefix (5099)."""
+    import subprocess
+    import sys
+
+    if index == "off":
+        monkeypatch.setenv("PROJLEDGER_NO_CACHE", "1")
+    _kpi_of_another_agency(tmp_path, monkeypatch)
+    day = ("--as-of", "2024-06-30")
+    groups = json.loads(_ok("summary", *day, "--format", "json"))["groups"]
+    counted = {g["key"]["agency"] for g in groups if g["kpis"]}
+    assert counted == {"50010000", "5099"}
+    expected = {"5026-0001": "50010000", "5099-0001": "5099"}
+    for listed in ([], ["5026-0001", "5099-0001"], ["records/2567/kpi"], ["records/2567"], ["records"]):
+        for again in range(2):  # the second run may be answered from a stored output: the same
+            status = json.loads(_ok("status", *listed, *day, "--format", "json"))
+            assert {k["code"]: k["agency_code"] for k in status["kpis"]} == expected, (listed, again)
+            rows = csv.DictReader(
+                io.StringIO(_ok("status", *listed, *day, "--kind", "kpi", "--format", "csv"))
+            )
+            assert {row["code"]: row["agency_code"] for row in rows} == expected, listed
+            table = _ok("status", *listed, *day, "--kind", "kpi", "--wide")
+            shown = {line.split()[0]: line.split() for line in table.splitlines()[2:]}
+            assert all(agency in shown[code] for code, agency in expected.items()), (listed, table)
+            assert "5026 " not in table, table
+    made = subprocess.run(
+        [str(Path(sys.executable).parent / "projledger"), "status", "5026-0001", *day, "--format", "json"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert [k["agency_code"] for k in json.loads(made.stdout)["kpis"]] == ["50010000"]

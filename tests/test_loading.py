@@ -32,7 +32,8 @@ def test_money_and_progress_are_decimals() -> None:
         (b"", "empty", "empty"),
         (b"  \n\n", "empty", "empty"),
         (b"format = 1\x00\x01\x02", "encoding", "binary"),
-        (codecs.BOM_UTF16_LE + "format = 1\n".encode("utf-16-le"), "encoding", "UTF-16"),
+        (codecs.BOM_UTF16_LE + "format = 1\n".encode("utf-16-le"), "encoding", "the file is UTF-16;"),
+        ("format = 1\n".encode("utf-32"), "encoding", "the file is UTF-32;"),  # was named UTF-16
         (b'name = "\xe0\xb8"\n', "encoding", "not UTF-8"),
         (b"a = " + b"[" * 5000 + b"]" * 5000, "toml-syntax", "nested too deep"),
         (b"a = 1\na = 2\n", "toml-syntax", "not valid TOML"),

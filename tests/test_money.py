@@ -68,3 +68,26 @@ def test_parse_whole() -> None:
     for bad, minimum in (("-1", 0), ("1.5", 0), ("99", 2400), ("9" * 10, 0), ("", 0), ("١٢", 0)):
         with pytest.raises(NumberInputError):
             parse_whole(bad, minimum)
+
+
+@pytest.mark.parametrize("typed", ["-0", "-0.00", "-๐", "-0,000"])
+def test_minus_zero_is_zero_to_every_parser(typed: str) -> None:
+    """`--progress -0` was taken (as Decimal('-0')) and `--disbursed -0` refused as negative: one
+    rule now, in the one place numbers are read: a minus before zero is no sign."""
+    from projledger.core.money import parse_decimal, parse_whole
+
+    for parse in (parse_money, parse_percent, parse_decimal):
+        try:
+            value = parse(typed)
+        except NumberInputError:  # a form the parser never takes ("0,000" is no percentage)
+            assert parse is not parse_money and "," in typed
+            continue
+        assert value == 0 and not value.is_signed(), (parse.__name__, value)
+    if typed in ("-0", "-๐"):  # a count or a number typed so
+        assert parse_whole(typed) == 0
+
+
+@pytest.mark.parametrize("typed", ["-0.01", "--0", "-1"])
+def test_a_minus_before_a_number_other_than_zero_is_still_negative(typed: str) -> None:
+    with pytest.raises(NumberInputError, match="cannot be negative"):
+        parse_money(typed)

@@ -305,3 +305,55 @@ def test_write_plan_refuses_a_record_changed_since_the_plan(office: Path) -> Non
     assert outcome.written == [] and change.path == path
     assert "changed while the sheet was being imported" in str(error)
     assert path.read_bytes().endswith(b"# edited meanwhile\n")
+
+
+# --- work follows the filled rows -------------------------------------------------------------
+
+
+def _counting_cells(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the calls of the function that turns a row into cells (one per row it handles)."""
+    calls: list[int] = []
+    real = reading._cells
+
+    def counted(row: Any) -> list[Cell]:
+        calls.append(1)
+        return real(row)
+
+    monkeypatch.setattr(reading, "_cells", counted)
+    return calls
+
+
+@pytest.mark.parametrize("blank", ["\n", ",,,,,,,,\n", ",,\r\n"])
+def test_blank_csv_lines_cost_no_cells(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, blank: str) -> None:
+    """A CSV of 20,000 blank lines (a million took 10-14 s) made cells for each; now a line of
+    no text is counted only: the row function runs for the header and the filled rows."""
+    path = tmp_path / "s.csv"
+    filled = "01000000-2475,13,20/11/2565,95,x\n"
+    path.write_text("code,no,date,progress,note\n" + blank * 10_000 + filled + blank * 10_000, "utf-8")
+    calls = _counting_cells(monkeypatch)
+    table = core.read_table(path, "s.csv")
+    assert [row.number for row in table.rows] == [10_002]
+    assert table.blank_rows == 20_000
+    assert len(calls) == 2
+
+
+def test_a_row_at_the_sheets_last_number_costs_one_row_of_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An xlsx whose one filled row is r="1048576" took 14.5 s: openpyxl pads every row before it
+    with empty cells, and each became cells; now a padded row is counted only."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for index, key in enumerate(("code", "no", "date", "progress", "note"), start=1):
+        sheet.cell(1, index, key)
+    sheet.cell(3, 1, None).style = "Note"  # a styled empty row the file holds: handled, empty
+    for index, value in enumerate(("01000000-2475", 13, "20/11/2565", 95, "x"), start=1):
+        sheet.cell(reading.MAX_SHEET_ROWS, index, value)
+    book.save(tmp_path / "s.xlsx")
+    calls = _counting_cells(monkeypatch)
+    table = core.read_table(tmp_path / "s.xlsx", "s.xlsx")
+    assert [row.number for row in table.rows] == [reading.MAX_SHEET_ROWS]
+    assert table.blank_rows == reading.MAX_SHEET_ROWS - 2
+    assert len(calls) == 3  # the header, the styled row, the filled row

@@ -4,6 +4,7 @@ the old system into KPI records (``records/<FY>/kpi/<code>.toml``)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import stat
 from datetime import date
@@ -121,8 +122,9 @@ def import_command(
     direction: str | None,
     evaluation_dates: dict[int, date],
 ) -> None:
+    from ..core.kpi_page import KpiOptions, is_kpi_page
     from ..core.legacy import MAX_INPUT_BYTES, MissingFieldsError, decode_printout, parse_printout
-    from ..core.repository import ensure_inside, record_path
+    from ..core.repository import ensure_inside, find_by_code, misnamed_records, record_path
 
     config = current_config()
     if records_dir is not None:
@@ -135,7 +137,13 @@ def import_command(
         config = dataclasses.replace(config, records_dir=records_dir.resolve())
     day = today(config)
     failed = False
-    from ..core.kpi_page import KpiOptions, is_kpi_page
+    misnamed = functools.cache(lambda: misnamed_records(config, day))  # one walk a run, when asked
+
+    def home(code: str, fiscal_year: int, kpi: bool = False) -> Path:
+        """The file that holds ``code``'s record wherever it lies (another fiscal year's folder, a
+        file of another name: a code has one record), else (and for --stdout) its own path."""
+        found = None if to_stdout else find_by_code(code, config) or misnamed().get(code)
+        return found or record_path(config, fiscal_year, code, kpi=kpi)
 
     kpi_options = KpiOptions(fiscal_year, department, direction, evaluation_dates)
     for file in files:
@@ -144,7 +152,7 @@ def import_command(
             raw = _read_bounded(file, MAX_INPUT_BYTES, shown)
             text = decode_printout(raw, shown)
             if is_kpi_page(text):
-                import_kpi(text, shown, kpi_options, config, to_stdout=to_stdout, force=force)
+                import_kpi(text, shown, kpi_options, config, home, to_stdout=to_stdout, force=force)
                 continue
             _refuse_kpi_options(kpi_options, shown)
             try:
@@ -156,16 +164,11 @@ def import_command(
             if not partial:
                 imported.require_complete(shown)
             data = imported.data
-            path = record_path(config, data["fiscal_year"], data["code"])
+            path = home(data["code"], data["fiscal_year"])
             if to_stdout:
                 click.echo(checked_record(data, path, config, day, shown), nl=False)
                 _say_left_out(shown, imported)
                 continue
-            if path.exists() and not force:
-                raise ConflictError(
-                    _("{path} already exists; nothing was written (use --force to replace it)").format(path=shown_path(path)),
-                    path=shown,
-                )  # fmt: skip
             written = write_record(path, data, config, day, shown, force=force, keep_reports=partial)
             record_shown = one_line(shown_path(path))
             if written.kept_fields:
@@ -181,8 +184,7 @@ def import_command(
             _say_left_out(shown, imported)
         except (ProjledgerError, OSError) as error:
             failed = True
-            message = str(error) if not isinstance(error, OSError) else f"{shown}: {os_problem(error)}"
-            say(message)
+            say(str(error) if not isinstance(error, OSError) else f"{shown}: {os_problem(error)}")
     if failed:
         raise SystemExit(1)
 
@@ -270,7 +272,7 @@ def write_record(
     def replaced(current: bytes) -> Merged:
         if not force:
             message = _("{path} already exists; nothing was written (use --force to replace it)")
-            raise ConflictError(message.format(path=record_shown))
+            raise ConflictError(message.format(path=record_shown), path=shown)
         advice = _(
             "import does not replace a record it cannot read; fix it or remove it first; nothing was written"
         )
@@ -309,22 +311,23 @@ def _refuse_kpi_options(options: Any, shown: str) -> None:
         )  # fmt: skip
 
 
-def import_kpi(text: str, shown: str, options: Any, config: Config, *, to_stdout: bool, force: bool) -> None:
-    """One KPI page into ``records/<FY>/kpi/<code>.toml`` (or onto stdout), atomically, under
-    the record's lock; an existing KPI record is replaced only with ``--force``, keeping what
-    the page cannot show."""
+def import_kpi(
+    text: str, shown: str, options: Any, config: Config, home: Any, *, to_stdout: bool, force: bool
+) -> None:
+    """One KPI page into ``records/<FY>/kpi/<code>.toml`` or the file that holds its code (``home``;
+    or onto stdout), atomically, under the record's lock; an existing KPI record is replaced only
+    with ``--force``, keeping what the page cannot show."""
     from ..core.check import check_data
     from ..core.kpi_page import merge_kpi, parse_kpi_page
     from ..core.layout import KPI_SCHEMA_FILE, render_record, schema_line
     from ..core.record import decode, parse
-    from ..core.repository import record_path
     from ..core.store import update
     from ..core.writing import refuse_errors
 
     imported = parse_kpi_page(text, shown, options)
     echo_findings(imported.warnings)
     data = imported.data
-    path = record_path(config, data["fiscal_year"], data["code"], kpi=True)
+    path = home(data["code"], data["fiscal_year"], kpi=True)
     record_shown = one_line(shown_path(path))
 
     warnings: list[Any] = []

@@ -59,10 +59,10 @@ def lang_option(help_text: str) -> Callable[[F], F]:
 
 
 def make_filters(fiscal_years: tuple[int, ...], agencies: tuple[str, ...], states: tuple[str, ...],
-                 plan_statuses: tuple[str, ...]) -> Filters:  # fmt: skip
+                 plan_statuses: tuple[str, ...], kpis: bool = False) -> Filters:  # fmt: skip
     from ..core.portfolio import Filters
 
-    return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses))
+    return Filters(tuple(fiscal_years), tuple(agencies), tuple(states), tuple(plan_statuses), kpis=kpis)
 
 
 def use_colour() -> bool:

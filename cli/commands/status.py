@@ -129,8 +129,9 @@ def status(
     colour = use_colour()
     width = table_width(wide) if output_format == "table" else None
     memo = None
-    # a KPI's agency, which --agency selects by, is taught by every project, not only those listed
-    learn = bool(paths and agencies and record_kind != "project")
+    # a KPI's agency, which --agency selects by and its line shows, is taught by every project,
+    # not only those listed (a code or a folder may list a KPI)
+    learn = record_kind != "project" and any(p.is_dir() or p.parent.name == "kpi" for p in paths)
     if changes is None and output_format != "xlsx" and not excel and not learn:
         # An unchanged repository: the last run's output, as it was (core/index.py).
         memo = output_memo(
@@ -158,7 +159,7 @@ def status(
         status_line_kept,
     )
 
-    filters = make_filters(*asked)
+    filters = make_filters(*asked, kpis=record_kind != "project")
     filters.departments.update(departments(config, day, checked_on=today(config)) if learn else {})
 
     table = output_format in STATUS_TABLES
@@ -223,7 +224,7 @@ def status(
     if kpis is not None:
         from ..core.kpi_views import sorted_kpis
 
-        kpis = sorted_kpis((row for row in kpis if filters.kpi(row)), sort)
+        kpis = sorted_kpis(filters.chosen_kpis(kpis), sort)
 
     def sheet() -> tuple[Any, Any]:
         from ..core.xlsx import kpi_sheet, status_sheet
@@ -270,7 +271,7 @@ def kpi_table(
     from ..core.kpi_views import kpi_table_lines, sorted_kpis
     from ..core.labels import word
 
-    chosen = sorted_kpis((row for row in kpis if filters.kpi(row)), sort)
+    chosen = sorted_kpis(filters.chosen_kpis(kpis), sort)
     if not chosen:
         return
     if titled:

@@ -287,10 +287,11 @@ class _Page:
 
     def table_line(self, number: int, plain: str) -> bool:
         """A row of the quarterly table or its columns' heading (True), or the end of the table
-        (False)."""
+        (False) once a row was read: before that, any other line is a row that cannot be read."""
         match = _ROW.match(plain)
-        if not match and (start := _ROW_START.match(plain)):  # a quarter's row, never skipped
-            where = f"results[{start.group('quarter')}]"
+        start = _ROW_START.match(plain)
+        if not match and (start or not (self.rows or _COLUMNS.match(plain))):  # a row, never skipped
+            where = f"results[{start.group('quarter')}]" if start else "results"
             raise self.refuse(number, where, _(
                 "'{text}' cannot be read as a quarter's row: its cumulative result, then its score / "
                 "full score, each a number such as 45.00 or 100 / 100; nothing was written"

@@ -276,6 +276,7 @@ class _Reader:
         self.rationale: list[list[str]] = []
         self.items: dict[str, list[str]] = {"objectives": [], "targets": []}
         self.report_lines: list[tuple[int, str]] = []
+        self.headings: dict[str, int] = {}  # the headings met (a section's number), at their line
         self.lines = self._clean(text)
 
     def warn(self, line: int | None, field_name: str, message: str) -> None:
@@ -342,7 +343,6 @@ class _Reader:
         section = ""
         previous_blank = True
         last_field: str | None = None
-        seen: set[str] = set()  # the headings met
         for number, raw in self.lines:
             text = raw.strip()
             if not text:
@@ -351,7 +351,7 @@ class _Reader:
                 continue
             blank_before, previous_blank = previous_blank, False
             heading = self.heading(text)
-            if heading is not None and heading in seen:  # each heading once: a second printout starts
+            if heading in self.headings:  # each heading once (None is none): a second printout starts
                 message = _(
                     "the heading '{text}' comes a second time: the file holds two printouts (or one "
                     "twice); save each printout in a file of its own; nothing was written"
@@ -360,7 +360,7 @@ class _Reader:
             if section == "end":
                 continue
             if heading is not None:
-                seen.add(heading)
+                self.headings[heading] = number
                 section, last_field = heading, None
                 continue
             if _REPORT_HEADER.match(ascii_digits(text)):
@@ -441,6 +441,9 @@ def parse_printout(text: str, source: str = "<printout>") -> Imported:
     if reports:
         data["reports"] = reports
         _check_used(reader, reports)
+    elif "2" not in reader.headings and not reader.report_lines:  # (a new project's shows it empty)
+        message = _("the printout has no reports section (2.): cut short? imported with no reports")
+        reader.warn(reader.lines[-1][0] if reader.lines else None, "reports", message)
     missing = [
         name for name in REQUIRED
         if (data.get("agency", {}).get("department") if name == "agency.department" else data.get(name)) in (None, "")

@@ -24,10 +24,15 @@ class NumberInputError(ValueError):
     """A typed amount or percentage that cannot be read; the message says why."""
 
 
+def _unsigned_zero(value: str) -> str:
+    """``-0`` (``-0.00``, ``-๐``) is 0 to every parser here: a minus before zero is no sign."""
+    return value[1:] if value.startswith("-") and not value[1:].strip("0.,") else value
+
+
 def parse_money(text: str) -> Decimal:
     """``3,540,000`` / ``1250000.50`` / ``๑,๒๕๐`` to an exact Decimal of at most 2 decimals."""
     raw = text.strip()
-    value = ascii_digits(raw).replace(" ", "").removesuffix("บาท").strip()
+    value = _unsigned_zero(ascii_digits(raw).replace(" ", "").removesuffix("บาท").strip())
     if value.startswith("-"):
         raise NumberInputError(_("'{raw}': an amount of money cannot be negative").format(raw=raw))
     if not (_GROUPED.fullmatch(value) or _PLAIN.fullmatch(value)):
@@ -46,7 +51,7 @@ def parse_money(text: str) -> Decimal:
 def parse_percent(text: str) -> Decimal:
     """``45`` / ``45.5`` / ``45%`` / ``๔๕`` to a Decimal; the 0-100 range is a rule, not parsing."""
     raw = text.strip()
-    value = ascii_digits(raw).replace(" ", "").removesuffix("%")
+    value = _unsigned_zero(ascii_digits(raw).replace(" ", "").removesuffix("%"))
     # Plain decimals only: no exponent (1e999999 overflows every later sum), nan or inf.
     if not _PERCENT.fullmatch(value):
         message = _("'{raw}' is not a percentage: write a number such as 45 or 45.5")
@@ -58,7 +63,7 @@ def parse_decimal(text: str) -> Decimal:
     """``2,419.97`` / ``94.73`` / ``71.85%`` / ``๑๐๐`` to the exact Decimal written (``45.00`` stays
     ``45.00``): a measured value of any unit. Never negative, never an exponent, nan or inf."""
     raw = text.strip()
-    value = ascii_digits(raw).replace(" ", "").removesuffix("%")  # as a CSV saved by Excel has it
+    value = _unsigned_zero(ascii_digits(raw).replace(" ", "").removesuffix("%"))  # "%": as Excel's CSV has it
     if not (_GROUPED.fullmatch(value) or _PLAIN.fullmatch(value)) or len(value) > 30:
         raise NumberInputError(_("'{raw}' is not a number: write 2,419.97 or 94.73").format(raw=raw))
     return Decimal(value.replace(",", ""))
@@ -87,7 +92,7 @@ def parse_whole(text: str, minimum: int = 0) -> int:
     At most 9 digits: ``int()`` of thousands of digits raises, and no count or year is that long.
     """
     raw = text.strip()
-    digits = ascii_digits(raw)
+    digits = _unsigned_zero(ascii_digits(raw))
     if not (digits.isascii() and digits.isdigit() and len(digits) <= 9) or int(digits) < minimum:
         message = _("'{raw}' is not a whole number of at least {least}")
         raise NumberInputError(message.format(raw=raw, least=minimum))

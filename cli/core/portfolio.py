@@ -580,20 +580,22 @@ class Filters:
     states: tuple[str, ...] = ()
     plan_statuses: tuple[str, ...] = ()
     #: The agency of each department of the projects these filters saw (``join_department``):
-    #: every row passes them before a KPI is asked about (``kpi``), whether kept or not.
+    #: every row passes them before a KPI is asked about (``kpi``), whether kept or not; learned
+    #: for ``agencies`` and when KPIs are shown (``kpis``: each is shown with its agency).
     departments: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    kpis: bool = False
 
     def fields(self) -> tuple[str, ...]:
         """The fields of a row these filters read."""
         return (
             *(("fiscal_year",) if self.fiscal_years else ()),
-            *(("agency_code", "department") if self.agencies else ()),
+            *(("agency_code", "department") if self.agencies or self.kpis else ()),
             *(("state",) if self.states else ()),
             *(("computed_plan_status",) if self.plan_statuses else ()),
         )
 
     def __call__(self, row: ProjectRow) -> bool:
-        if self.agencies:
+        if self.agencies or self.kpis:
             join_department(self.departments, row.department, row.agency_code)
         if self.fiscal_years and row.fiscal_year not in self.fiscal_years:
             return False
@@ -612,6 +614,11 @@ class Filters:
             return False
         agency = kpi_agency(self.departments, row)
         return not (self.agencies and not any(_agency_matches(agency, row, a) for a in self.agencies))
+
+    def chosen_kpis(self, rows: Iterable[KpiRow]) -> Iterator[KpiRow]:
+        """The KPIs among the rows asked for (``kpi``), each with the agency it belongs to
+        (``kpi_agency``) as its ``agency_code``: what the table, csv, json and xlsx show."""
+        return (row._replace(agency_code=kpi_agency(self.departments, row)) for row in rows if self.kpi(row))
 
 
 def _agency_matches(agency: str, row: ProjectRow | KpiRow, wanted: str) -> bool:

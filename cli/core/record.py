@@ -36,6 +36,7 @@ os.environ.setdefault("MIMALLOC_ARENA_EAGER_COMMIT", "0")
 from .errors import RecordError, unreadable
 from .i18n import _, toml_problem
 from .locate import FieldKey, format_field, index_lines, line_of
+from .text import bom_encoding
 
 MAX_RECORD_BYTES = 1024 * 1024
 
@@ -61,8 +62,9 @@ def decode(raw: bytes, path: Path | str) -> str:
     """Bytes to text: UTF-8, with or without a BOM; anything else is refused by name."""
     if len(raw) > MAX_RECORD_BYTES:
         raise RecordError(_("the file is over the 1 MiB limit for one record"), rule="too-large", path=path)
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise RecordError(_("the file is UTF-16; save it as UTF-8"), rule="encoding", path=path, line=1)
+    if wide := bom_encoding(raw):
+        message = _("the file is {encoding}; save it as UTF-8").format(encoding=wide)
+        raise RecordError(message, rule="encoding", path=path, line=1)
     raw = raw.removeprefix(codecs.BOM_UTF8)
     if not raw or raw.isspace():  # (as ``not raw.strip()``, without a copy of the whole file)
         raise RecordError(_("the file is empty"), rule="empty", path=path, line=1)

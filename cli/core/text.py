@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from codecs import BOM_UTF16_BE, BOM_UTF16_LE, BOM_UTF32_BE, BOM_UTF32_LE
 
 from .i18n import _
 
@@ -142,11 +143,12 @@ def utf8_text(raw: bytes) -> str:
     """Bytes a person gave as text (a note file, a CSV), as text: UTF-8, a BOM dropped.
 
     Anything else raises ``NotUtf8Error`` saying what the bytes look like, so the person can
-    convert them: UTF-16 (with or without a BOM: Windows' "Unicode"), TIS-620/cp874 (the Thai
+    convert them: UTF-16 or UTF-32 (``wide_encoding``), TIS-620/cp874 (the Thai
     single-byte encoding older Thai Windows and Excel save in), or just not text.
     """
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_utf16(raw):
-        raise NotUtf8Error(_("is UTF-16, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8"))
+    if wide := wide_encoding(raw):
+        message = _("is {encoding}, not UTF-8: convert it with iconv -f {encoding} -t UTF-8")
+        raise NotUtf8Error(message.format(encoding=wide))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -162,12 +164,27 @@ def utf8_text(raw: bytes) -> str:
     return text
 
 
-def _looks_utf16(raw: bytes) -> bool:
-    """UTF-16 without a BOM: one byte of each pair is mostly 0x00 (Latin) or 0x0E (Thai)."""
-    if len(raw) < 4 or len(raw) % 2:
-        return False
-    half = len(raw) // 2
-    return any(sum(1 for b in raw[lane::2] if b in (0x00, 0x0E)) > half * 0.6 for lane in (0, 1))
+_BOMS = {BOM_UTF32_LE: "UTF-32", BOM_UTF32_BE: "UTF-32", BOM_UTF16_LE: "UTF-16", BOM_UTF16_BE: "UTF-16"}
+
+
+def bom_encoding(raw: bytes) -> str | None:
+    """The UTF-32 or UTF-16 a BOM says ``raw`` is in (UTF-32LE's begins with UTF-16LE's: asked first)."""
+    return next((name for bom, name in _BOMS.items() if raw.startswith(bom)), None)
+
+
+def wide_encoding(raw: bytes) -> str | None:
+    """The UTF-32 or UTF-16 (Windows' "Unicode") ``raw`` is in, as iconv names it, else None:
+    by its BOM, else by the bytes that are mostly 0x00 (Latin) or 0x0E (Thai): the upper two of
+    each four in UTF-32 (half at most in UTF-16), the upper one of each pair in UTF-16; its byte
+    order is then named (iconv reads a bare UTF-16 in the machine's)."""
+    if named := bom_encoding(raw):
+        return named
+    lanes = ((4, "UTF-32LE", raw[2::4] + raw[3::4]), (4, "UTF-32BE", raw[0::4] + raw[1::4]),
+             (2, "UTF-16LE", raw[1::2]), (2, "UTF-16BE", raw[0::2]))  # fmt: skip
+    for size, name, high in lanes:
+        if len(raw) >= 2 * size and len(raw) % size == 0 and high.count(0) + high.count(14) > len(high) * 0.6:
+            return name
+    return None
 
 
 def _looks_tis620(raw: bytes) -> bool:

@@ -1,13 +1,14 @@
 """Reading a filled sheet into typed cells, refusing what cannot be a sheet before parsing it.
 
 xlsx through openpyxl (``read_only``, ``data_only=False``: a formula is read as its text and
-reported, its cached value never used) or CSV (UTF-8 with or without a BOM, any line end). A file
-over ``MAX_FILE_BYTES`` or a workbook whose zip members would inflate past ``MAX_INFLATED_BYTES``
-(or ``MAX_RATIO`` times their packed size) is refused before parsing. The header row names each
-column's key (``header_key``); the data rows become a ``Table``. Cells are converted with the very
-functions ``add-report`` and ``new`` use (``parse_date``, ``parse_percent``, ``parse_money``,
-``value_for_label``); a cell that cannot be read raises ``CellError``, which the plan reports as
-one finding at the spreadsheet's row number and column letter.
+reported, its cached value never used) or CSV (UTF-8 with or without a BOM, ``text.utf8_text``;
+any line end). A file over ``MAX_FILE_BYTES`` or a workbook whose zip members would inflate past
+``MAX_INFLATED_BYTES`` (or ``MAX_RATIO`` times their packed size) is refused before parsing. The
+header row names each column's key (``header_key``); the data rows become a ``Table``. Cells are
+converted with the very functions ``add-report`` and ``new`` use (``parse_date``,
+``parse_percent``, ``parse_money``, ``value_for_label``); a cell that cannot be read raises
+``CellError``, which the plan reports as one finding at the spreadsheet's row number and column
+letter.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,7 @@ from ..errors import InputError, ProjledgerError
 from ..i18n import _, ngettext, os_problem
 from ..labels import label, value_for_label
 from ..money import NumberInputError, parse_decimal, parse_money, parse_percent, parse_whole
+from ..text import NotUtf8Error, utf8_text
 from .columns import (
     CHOICES,
     COLUMNS,
@@ -172,27 +174,21 @@ def read_table(path: Path, shown: str) -> Table:
     return _table(grid, shown)
 
 
-def _csv_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        message = _("is not UTF-8 (byte {at}); save the CSV as 'CSV UTF-8' from the spreadsheet")
-        raise InputError(message.format(at=error.start), path=shown) from None
-    if "\x00" in text:
-        raise InputError(_("holds NUL characters: it is not a CSV text file"), path=shown)
-    lines: list[list[str]] = []
+def _csv_grid(path: Path, shown: str) -> Iterator[Sequence[Any] | None]:
+    try:  # UTF-16, TIS-620 ... named with the way to convert them, as a note file or a printout
+        text = utf8_text(path.read_bytes())
+    except NotUtf8Error as error:
+        raise InputError(str(error), path=shown) from None
     # LibreOffice asks which separator to save with: the one the header row holds most (a tie:
     # the comma). Our headers hold none of the three in their words.
     separator = max((",", ";", "\t"), key=text.partition("\n")[0].count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
-    try:
-        lines.extend(reader)
+    lines: list[list[str] | None] = []  # all read first: a file CSV cannot read is refused as such
+    try:  # a line of no text (",,,,") is None: a million of them cost no cells
+        lines.extend(line[:MAX_COLUMNS] if any(line) else None for line in reader)
     except csv.Error as error:
         raise _csv_error(error, text, len(lines) + 1, shown) from None
-    for line in lines:
-        # A CSV cell is always text, whatever it starts with: "=..." is never a formula here.
-        yield [Cell(column_letter(i), value) for i, value in enumerate(line[:MAX_COLUMNS])]
+    yield from lines
 
 
 def _csv_error(error: csv.Error, text: str, row: int, shown: str) -> InputError:
@@ -219,8 +215,9 @@ def _csv_error(error: csv.Error, text: str, row: int, shown: str) -> InputError:
     return InputError(message.format(limit=f"{limit:,}"), path=shown, line=row, field=where)
 
 
-def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
+def _xlsx_grid(path: Path, shown: str) -> Iterator[Sequence[Any] | None]:
     from openpyxl import load_workbook
+    from openpyxl.cell.read_only import EMPTY_CELL
 
     try:
         book = load_workbook(path, read_only=True, data_only=False, keep_links=False)
@@ -243,14 +240,14 @@ def _xlsx_grid(path: Path, shown: str) -> Iterator[list[Cell]]:
         # which would hide every row; a dimension too large would pad empty rows to its end.
         sheet.reset_dimensions()
         try:
-            header = next(sheet.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS), ())
-            cells = _cells(header)
-            while cells and cells[-1].empty:
-                cells.pop()
-            yield cells
-            # Only as wide as the header: a sheet claiming 16,384 columns costs nothing more.
-            for row in sheet.iter_rows(min_row=2, max_col=max(len(cells), 1)):
-                yield _cells(row)
+            header = list(next(sheet.iter_rows(min_row=1, max_row=1, max_col=MAX_COLUMNS), ()))
+            while header and Cell("", header[-1].value).empty:
+                header.pop()
+            yield header
+            # Only as wide as the header: a sheet claiming 16,384 columns costs nothing more; a
+            # row the file lacks (openpyxl pads up to r="1048576" with EMPTY_CELL) is None.
+            for row in sheet.iter_rows(min_row=2, max_col=max(len(header), 1)):
+                yield None if all(cell is EMPTY_CELL for cell in row) else row
         except ProjledgerError:
             raise
         except Exception as error:
@@ -269,20 +266,25 @@ def _names_code(sheet: Any) -> bool:
 
 
 def _cells(row: Iterable[Any]) -> list[Cell]:
+    """A row's cells: openpyxl's, or a CSV line's texts (never a formula, whatever they start with)."""
     found = []
     for index, cell in enumerate(row):
         kind = getattr(cell, "data_type", "")
         if kind == "n" and "%" in str(getattr(cell, "number_format", "")):
             kind = "%"
-        found.append(Cell(column_letter(index), cell.value, kind if kind in ("f", "e", "%") else ""))
+        found.append(
+            Cell(column_letter(index), getattr(cell, "value", cell), kind if kind in ("f", "e", "%") else "")
+        )
     return found
 
 
-def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
-    header = next(grid, None)
+def _table(grid: Iterator[Sequence[Any] | None], shown: str) -> Table:
+    """The grid's rows as a table; an empty row (None: the grid tells it cheaply) is only counted."""
+    first = next(grid, None)
+    header = _cells(first or ())
     letters: dict[str, str] = {}
     positions: dict[str, int] = {}
-    for index, cell in enumerate(header or []):
+    for index, cell in enumerate(header):
         key = header_key(cell.value)
         if key is None:
             continue
@@ -310,10 +312,14 @@ def _table(grid: Iterator[list[Cell]], shown: str) -> Table:
     wanted_keys = {key: index for key, index in positions.items() if key in known}
     data: list[SheetRow] = []
     blank = 0
-    for number, line in enumerate(grid, start=2):
+    for number, raw in enumerate(grid, start=2):
         if number > MAX_SHEET_ROWS:
             text = _("holds more than {most} rows, more than a spreadsheet can")
             raise InputError(text.format(most=f"{MAX_SHEET_ROWS:,}"), path=shown)
+        if raw is None:
+            blank += 1
+            continue
+        line = _cells(raw)
         cells = {
             key: line[index] if index < len(line) else Cell(letters[key], None)
             for key, index in wanted_keys.items()
