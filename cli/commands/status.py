@@ -159,7 +159,10 @@ def status(
         status_line_kept,
     )
 
-    filters = make_filters(*asked, kpis=record_kind != "project")
+    # each KPI shown with its agency, learned from every project line (two more fields a line):
+    # where KPIs lie (records/<FY>/kpi/), or are listed
+    shown_kpis = record_kind != "project" and (learn or any(config.records_dir.glob("*/kpi/*.toml")))
+    filters = make_filters(*asked, kpis=shown_kpis)
     filters.departments.update(departments(config, day, checked_on=today(config)) if learn else {})
 
     table = output_format in STATUS_TABLES
