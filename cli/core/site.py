@@ -667,16 +667,6 @@ def _data_csv(order: Sequence[SiteRow]) -> bytes:
     return _csv_header().encode() + b"".join([r.csv for r in order])
 
 
-def joined_data_json(rows: Sequence[SiteRow], as_of: date) -> str:
-    """data.json's text: the envelope of the rows worst first (``_data_json``)."""
-    return _data_json(sorted(rows, key=_worst_of_site_row), as_of).decode()
-
-
-def joined_data_csv(rows: Sequence[SiteRow]) -> str:
-    """data.csv's text: the rows worst first (``_data_csv``)."""
-    return _data_csv(sorted(rows, key=_worst_of_site_row)).decode()
-
-
 class SiteRow(NamedTuple):
     """A row, and its parts of data.json and data.csv (UTF-8)."""
 
