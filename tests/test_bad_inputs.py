@@ -928,3 +928,74 @@ def test_one_code_in_two_files_is_counted_once_by_every_reader(
         text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
     )  # fmt: skip
     assert real.returncode == 0 and json.loads(real.stdout)["total"]["projects"] == 1, real.stderr
+
+
+# --- a record its user may not write is left alone (hostile15) -------------------------------
+
+READ_ONLY_PROJECT = """format = 1
+code = "50100000-0001"
+name = "ปรับปรุงทางเท้า"
+fiscal_year = 2567
+start = 2023-10-01
+end = 2024-09-30
+budget = 1250000.00
+
+[agency]
+department = "สำนักงานเขตพระนคร"
+"""
+READ_ONLY_WRITES = {
+    "add-report": ["50100000-0001", "--date", "2023-10-25", "--progress", "5", "--disbursed", "0",
+                   "--note", "x", "--plan-status", "on_plan", "--target-status", "on_target"],
+    "fmt": ["records/2567/50100000-0001.toml"],
+    "migrate": ["records/2567/50100000-0001.toml"],
+    "revise-budget": ["50100000-0001", *APPENDS["revise-budget"]],  # a format-2 project's
+    **{command: ["5026-2001", *APPENDS[command]] for command in ("add-result", "add-evaluation")},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("command", list(READ_ONLY_WRITES))
+def test_a_read_only_record_is_never_replaced(empty_repo: Path, command: str) -> None:
+    """``chmod a-w`` on a record (a fiscal year closed) did not stop a write: the new file is
+    renamed over the old one, which the file's own permissions never forbid, so add-report,
+    fmt, migrate and the format-2 appends rewrote it (and kept it read-only). Refused, in one
+    line, nothing written, nothing left beside it."""
+    project = empty_repo / "records" / "2567" / "50100000-0001.toml"
+    kpi = empty_repo / "records" / "2567" / "kpi" / "5026-2001.toml"
+    kpi.parent.mkdir(parents=True)
+    text = READ_ONLY_PROJECT.replace("budget = 1250000.00", "budget   =  1250000.00")  # for fmt
+    if command == "revise-budget":
+        text = text.replace("format = 1", 'format = 2\nkind = "project"')
+    project.write_text(text, "utf-8")
+    kpi.write_text(KPI_TEXT, "utf-8")
+    path = kpi if "5026-2001" in READ_ONLY_WRITES[command] else project
+    path.chmod(0o444)
+    before = path.read_bytes()
+    result = run("--lang", "en", command, *READ_ONLY_WRITES[command])
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    said = result.stdout + result.stderr
+    assert "is read-only; make it writable first (chmod u+w); nothing written" in said
+    assert "Traceback" not in said and "internal error" not in said
+    assert path.read_bytes() == before and path.stat().st_mode & 0o777 == 0o444
+    assert not [p.name for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    path.chmod(0o644)  # made writable, the same command writes it
+    assert run("--lang", "en", command, *READ_ONLY_WRITES[command]).exit_code == 0
+    assert path.read_bytes() != before
+
+
+def test_the_installed_command_refuses_a_read_only_record(empty_repo: Path) -> None:
+    import subprocess
+    import sys
+
+    record = empty_repo / "records" / "2567" / "50100000-0001.toml"
+    record.parent.mkdir(parents=True)
+    record.write_text(READ_ONLY_PROJECT, "utf-8")
+    record.chmod(0o444)
+    program = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert program
+    done = subprocess.run(
+        [program, "--lang", "en", *["add-report", *READ_ONLY_WRITES["add-report"][1:]], "records/2567/50100000-0001.toml"],
+        cwd=empty_repo, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and "is read-only" in done.stderr
+    assert record.read_text("utf-8") == READ_ONLY_PROJECT

@@ -300,3 +300,90 @@ def test_an_oversize_revision_is_said_in_thai_too(
     assert result.exit_code in (0, 1), result.stderr
     assert "1 MiB" in result.stdout and "ไม่ได้อ่าน" in result.stdout
     assert "over the" not in result.stdout and "not read" not in result.stdout
+
+
+# --- a side that cannot be read is compared with nothing; a change of no value says so -------
+
+
+def _merge_conflict(git_repo: Path) -> None:
+    """A merge stopped on a conflict in PATH: its working copy holds git's ``<<<<<<<`` markers."""
+    _git(git_repo, "checkout", "-q", "-b", "other")
+    (git_repo / PATH).write_text(TEXT.replace("progress = 50.0", "progress = 55.0"), "utf-8")
+    _git(git_repo, "commit", "-q", "-am", "other")
+    _git(git_repo, "checkout", "-q", "-")
+    (git_repo / PATH).write_text(TEXT.replace("progress = 50.0", "progress = 45.0"), "utf-8")
+    _git(git_repo, "commit", "-q", "-am", "mine")
+    merge = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", "merge", "-q", "other"]
+    assert subprocess.run(merge, cwd=git_repo, capture_output=True, timeout=60, check=False).returncode
+    assert "<<<<<<<" in (git_repo / PATH).read_text("utf-8")
+
+
+def test_a_record_in_a_merge_conflict_is_unreadable_not_emptied(git_repo: Path) -> None:
+    """A working copy git left with conflict markers was compared as an empty record: "report
+    removed 1, 2, 3, 4, 5, 6; progress % 45.00 → -; project data changed: agency, budget, code..."
+    (and so in the JSON), none of it true. An unreadable side is said, and nothing is compared."""
+    _merge_conflict(git_repo)
+    [change] = changes_since("HEAD", git_repo / "records", git_repo)
+    assert change.kind == "modified" and change.after.error and "not valid TOML" in change.after.error
+    assert change.before.reports == (1, 2, 3, 4, 5, 6)
+    lists = (change.new_reports, change.removed_reports, change.edited_reports, change.changed_fields)
+    assert lists == ((), (), (), ())
+    assert describe(change, "en") == [f"cannot be read: {change.after.error}"]
+
+
+def test_a_side_never_read_is_compared_with_nothing() -> None:
+    """The other way round: a version too large to read (a ``Side`` with its error) listed every
+    report of the working copy as new."""
+    from projledger.core.gitreview import Side
+
+    for before, after in ((Side(error="too large"), TEXT), (TEXT, Side(error="too large"))):
+        change = compare(PATH, before, after)
+        assert (change.new_reports, change.removed_reports, change.changed_fields) == ((), (), ())
+        assert describe(change, "en") == ["cannot be read: too large"]
+
+
+def test_status_since_says_a_conflicted_record_cannot_be_read(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+    import shutil
+    import sys
+
+    from conftest import run
+
+    _merge_conflict(git_repo)
+    monkeypatch.chdir(git_repo)
+    result = run("--lang", "en", "status", "--since", "HEAD", "--format", "json")
+    [change] = json.loads(result.stdout)["changes"]
+    assert (change["removed_reports"], change["changed_fields"]) == ([], [])
+    assert change["before"]["reports"] == [1, 2, 3, 4, 5, 6] and change["after"]["error"]
+    program = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert program
+    done = subprocess.run(
+        [program, "--lang", "en", "status", "--since", "HEAD"],
+        cwd=git_repo,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    said = done.stdout.split("changed since HEAD\n", 1)[1]
+    assert "cannot be read: records/2565/01000000-2475.toml:" in said
+    assert "report removed" not in said and "project data changed" not in said and "→" not in said
+
+
+@pytest.mark.parametrize("how", ["mode", "layout", "comment"])
+def test_a_change_of_no_value_is_said_not_left_blank(git_repo: Path, how: str) -> None:
+    """``chmod +x``, a reflowed or commented record: git lists it, and the line under its name
+    was blank (two spaces). It says that no value changed: the change is in the file's form."""
+    record = git_repo / PATH
+    if how == "mode":
+        record.chmod(0o755)
+    else:
+        text = TEXT.replace("budget = 3540000.0", "budget   =   3540000.0")
+        record.write_text(text if how == "layout" else text + "# checked by the head\n", "utf-8")
+    [change] = changes_since("HEAD", git_repo / "records", git_repo)
+    assert describe(change, "en") == ["no value changed"]
+    assert describe(change, "th")[0].startswith("ไม่มีค่าใดเปลี่ยน")
+    from projledger.core.gitreview import changes_text
+
+    assert changes_text([change], "HEAD", "en").splitlines()[-1] == "  no value changed"

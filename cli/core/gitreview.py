@@ -98,10 +98,10 @@ def _numbered(data: dict[str, Any]) -> dict[int, dict[str, Any]]:
     return {no: report for report in _reports(data) if (no := _report_no(report)) is not None}
 
 
-def side_of(text: str | None, path: str) -> tuple[Side, dict[str, Any]]:
+def side_of(text: str | Side | None, path: str) -> tuple[Side, dict[str, Any]]:
     """The reviewer's view of one version of a record, and its data (empty when unreadable)."""
-    if text is None:
-        return Side(), {}
+    if not isinstance(text, str):
+        return text or Side(), {}
     try:
         data = parse(text, path)
     except ProjledgerError as error:
@@ -123,20 +123,22 @@ def side_of(text: str | None, path: str) -> tuple[Side, dict[str, Any]]:
 
 def compare(
     path: str,
-    before_text: str | None,
-    after_text: str | None,
+    before_text: str | Side | None,
+    after_text: str | Side | None,
     *,
     kind: ChangeKind | None = None,
     old_path: str | None = None,
 ) -> Change:
-    """What changed between two versions of a record (None: the file was not there)."""
+    """What changed between two versions of a record (None: the file was not there; a ``Side``:
+    one not read). An unreadable side is compared with nothing: every report would read as gone."""
     before, old = side_of(before_text, old_path or path)
     after, new = side_of(after_text, path)
     if kind is None:
         kind = "added" if before_text is None else "deleted" if after_text is None else "modified"
-    old_reports = _numbered(old)
-    new_reports = _numbered(new)
-    both = before_text is not None and after_text is not None
+    readable = not (before.error or after.error)
+    old_reports = _numbered(old) if readable else {}
+    new_reports = _numbered(new) if readable else {}
+    both = before_text is not None and after_text is not None and readable
     keys = sorted((set(old) | set(new)) - {"reports"}) if both else []
     return Change(
         path=path,
@@ -312,22 +314,17 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
     rev = _one_object(rev, root)
     changes = []
     for kind, path, old_path in _changed_paths(rev, records, root):
-        before = after = None
-        before_error = after_error = None
+        before: str | Side | None = None
+        after: str | Side | None = None
         try:
             before = None if kind == "added" else _old_text(rev, old_path or path, root)
         except RecordError as error:  # too large: a finding on that side, never read
-            before_error = Side(error=str(error))
+            before = Side(error=str(error))
         try:
             after = None if kind == "deleted" else _new_text(path, root)
         except RecordError as error:
-            after_error = Side(error=str(error))
-        change = compare(path, before, after, kind=kind, old_path=old_path)
-        changes.append(
-            dataclasses.replace(
-                change, before=before_error or change.before, after=after_error or change.after
-            )
-        )
+            after = Side(error=str(error))
+        changes.append(compare(path, before, after, kind=kind, old_path=old_path))
     return changes
 
 
@@ -337,7 +334,6 @@ def changes_since(rev: str, records_dir: Path, repo_root: Path) -> list[Change]:
 def describe(change: Change, lang: Lang = "th") -> list[str]:
     """What changed in a record, as short phrases for people (record text made printable)."""
     words = {key: entry[lang] for key, entry in REVIEW_WORDS.items()}
-    none = words["none"]
     phrases: list[str] = []
     if change.kind in ("added", "deleted"):
         phrases.append(words[change.kind])
@@ -350,17 +346,17 @@ def describe(change: Change, lang: Lang = "th") -> list[str]:
         numbers: tuple[int, ...] = getattr(change, key)
         if numbers:
             phrases.append(f"{words[key]} {', '.join(map(str, numbers))}")
-    if change.kind in ("modified", "renamed"):
-        before, after = change.before, change.after
+    before, after = change.before, change.after
+    if change.kind in ("modified", "renamed") and not (before.error or after.error):
 
         def shown(key: str, value: Any) -> str:
             if value is None:
-                return none
+                return words["none"]
             if key == "progress":
                 return format_percent(value)
             if key == "disbursed":
                 return format_money(value)
-            return one_line(label(value, lang)) or none
+            return one_line(label(value, lang)) or words["none"]
 
         for key in ("progress", "plan_status", "target_status", "event", "disbursed"):
             old, new = getattr(before, key), getattr(after, key)
@@ -368,7 +364,7 @@ def describe(change: Change, lang: Lang = "th") -> list[str]:
                 phrases.append(f"{words[key]} {shown(key, old)} → {shown(key, new)}")
         if change.changed_fields:
             phrases.append(f"{words['fields']}: {', '.join(printable(k) for k in change.changed_fields)}")
-    return phrases
+    return phrases or [words["same"]]  # a file git sees changed, with every value kept
 
 
 def change_dict(change: Change) -> dict[str, Any]:
@@ -392,8 +388,7 @@ def changes_text(changes: Sequence[Change], rev: str, lang: Lang = "th", *, mark
     for change in changes:
         title = change.code or change.path
         name = change.after.name or change.before.name
-        head = f"{title} {one_line(name)}" if name else title
-        head = one_line(head)
+        head = one_line(f"{title} {name}" if name else title)
         phrases = "; ".join(describe(change, lang))
         if markdown:
             lines.append(f"- **{markdown_text(head)}** ({markdown_text(change.path)}): {phrases}")

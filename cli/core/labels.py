@@ -214,6 +214,7 @@ REVIEW_WORDS: dict[str, dict[Lang, str]] = {
     "event": {"th": "เหตุการณ์", "en": "event"},
     "fields": {"th": "แก้ไขข้อมูลโครงการ", "en": "project data changed"},
     "unreadable": {"th": "อ่านไม่ได้", "en": "cannot be read"},
+    "same": {"th": "ไม่มีค่าใดเปลี่ยน", "en": "no value changed"},
     "none": {"th": "-", "en": "-"},
 }
 

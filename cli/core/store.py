@@ -139,10 +139,10 @@ def record_target(path: Path, within: Path | None = None) -> Path:
     """The file a write of record ``path`` replaces, judged before any lock or temporary file is
     made beside it: ``path`` itself (a regular file, or nothing yet), or where its link leads.
 
-    Refused (``RecordError``, nothing made): a FIFO, device, socket or folder in the record's
-    place (a FIFO would be waited on for ever); a link to nothing (the write would create a
-    file wherever it points, even outside the repository); a link to what is not a regular
-    file; and, with ``within`` (the records folder), a link that leads out of it.
+    Refused (``RecordError``, nothing made): a FIFO, device, socket or folder in the record's place
+    (a FIFO would be waited on for ever); a link to nothing (the write would create a file wherever
+    it points, even outside the repository); a link to what is not a regular file; a read-only
+    file (``chmod a-w``: a year closed); and, with ``within`` (the records folder), a link out of it.
     """
 
     def unsafe(message: str) -> RecordError:
@@ -171,6 +171,9 @@ def record_target(path: Path, within: Path | None = None) -> Path:
         from .outputs import kind_of
 
         raise unsafe(_("is {what} where a record file belongs; nothing written").format(what=kind_of(mode)))
+    if mode & 0o444 and not (mode & 0o222 and os.access(path, os.W_OK)):  # a rename would replace it
+        message = _("is read-only; make it writable first (chmod u+w); nothing written")
+        raise RecordError(message, rule="io", path=path)
     target = Path(os.path.realpath(path))
     if within is not None and not target.is_relative_to(os.path.realpath(within)):
         text = _("is a link that leads out of the records folder (to {target}); nothing written")
