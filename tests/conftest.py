@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,6 +86,17 @@ def run(*args: str, input: str | bytes | None = None, env: dict[str, str] | None
     result = CliRunner().invoke(main, list(args), input=input, env=env, catch_exceptions=False)
     assert "Traceback" not in result.output, result.output
     return result
+
+
+def installed(*args: str, cwd: Path, lang: str = "en") -> subprocess.CompletedProcess[str]:
+    """The installed console script run as a real process (the OS's argv and streams, the
+    script's own start), in ``lang`` and without colour: what a clerk's terminal runs."""
+    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
+    assert command, "the projledger console script is not installed in this environment"
+    return subprocess.run(
+        [command, "--lang", lang, *args], cwd=cwd, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
 
 
 # Module- and session-scoped fixtures are made before the autouse fixture below runs: the cache

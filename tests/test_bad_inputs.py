@@ -24,7 +24,7 @@ import pytest
 
 from projledger.main import COMMANDS, main
 
-from conftest import DATA, DEV_NULL, DEV_ZERO, char_device, run
+from conftest import DATA, DEV_NULL, DEV_ZERO, char_device, installed, run
 
 BAD = DATA / "bad"
 BASE = (BAD / "base.toml").read_text("utf-8")
@@ -918,15 +918,7 @@ def test_one_code_in_two_files_is_counted_once_by_every_reader(
         assert exported.exit_code == 0 and said in exported.stderr
         projects = (empty_repo / "out" / "projects.ndjson").read_text("utf-8").splitlines()
         assert [json.loads(line)["path"] for line in projects] == [f"records/2567/{CODE}.toml"]
-    import subprocess
-    import sys
-
-    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert command, "the projledger console script is not installed in this environment"
-    real = subprocess.run(
-        [command, "summary", "--as-of", AS_OF, "--format", "json"], cwd=empty_repo, capture_output=True,
-        text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
+    real = installed("summary", "--as-of", AS_OF, "--format", "json", cwd=empty_repo)
     assert real.returncode == 0 and json.loads(real.stdout)["total"]["projects"] == 1, real.stderr
 
 
@@ -983,19 +975,13 @@ def test_a_read_only_record_is_never_replaced(empty_repo: Path, command: str) ->
 
 
 def test_the_installed_command_refuses_a_read_only_record(empty_repo: Path) -> None:
-    import subprocess
-    import sys
-
     record = empty_repo / "records" / "2567" / "50100000-0001.toml"
     record.parent.mkdir(parents=True)
     record.write_text(READ_ONLY_PROJECT, "utf-8")
     record.chmod(0o444)
-    program = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert program
-    done = subprocess.run(
-        [program, "--lang", "en", *["add-report", *READ_ONLY_WRITES["add-report"][1:]], "records/2567/50100000-0001.toml"],
-        cwd=empty_repo, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+    done = installed(
+        "add-report", *READ_ONLY_WRITES["add-report"][1:], "records/2567/50100000-0001.toml", cwd=empty_repo
+    )
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.count("\n") == 1 and "is read-only" in done.stderr
     assert record.read_text("utf-8") == READ_ONLY_PROJECT

@@ -20,7 +20,7 @@ from projledger.core.config import Config
 from projledger.core.errors import RefusedError
 from projledger.core.writing import ReportInput, append_report
 
-from conftest import SHIPPED, run
+from conftest import SHIPPED, installed, run
 
 CODE = "50100000-0001"
 NEW_ARGS = [
@@ -411,10 +411,6 @@ def test_any_note_is_stored_exactly_after_every_earlier_byte(note: str, crlf: bo
 def test_minus_zero_progress_and_disbursed_are_both_zero(project: Path) -> None:
     """`--progress -0` was accepted while `--disbursed -0` was refused as negative; both are now
     0 (money.py's one rule), in process and through the installed command."""
-    import os
-    import subprocess
-    import sys
-
     result = add(CODE, "--date", "25/10/2567", "--progress", "-0", "--disbursed", "-0", "--note", "x")
     assert result.exit_code == 0, result.stderr
 
@@ -423,12 +419,9 @@ def test_minus_zero_progress_and_disbursed_are_both_zero(project: Path) -> None:
         return report["progress"], report["disbursed"]
 
     assert last_report() == (0, 0) and not any(value.is_signed() for value in last_report())
-    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert command, "the projledger console script is not installed in this environment"
-    real = subprocess.run(
-        [command, "--lang", "en", "add-report", CODE, "--date", "20/11/2567", "--progress", "-0.00",
-         "--disbursed", "-๐", "--note", "y"],
-        cwd=project.parents[2], capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    real = installed(
+        "add-report", CODE, "--date", "20/11/2567", "--progress", "-0.00", "--disbursed", "-๐", "--note", "y",
+        cwd=project.parents[2],
     )  # fmt: skip
     assert real.returncode == 0, real.stderr
     assert last_report() == (0, 0) and not any(value.is_signed() for value in last_report())

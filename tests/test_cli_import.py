@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import tomllib
 from datetime import date
 from decimal import Decimal
@@ -12,7 +13,7 @@ import pytest
 from projledger.core.check import check_file
 from projledger.core.config import load_config
 
-from conftest import DATA, LEGACY_PRINTOUT, SHIPPED, run
+from conftest import DATA, LEGACY_PRINTOUT, SHIPPED, installed, run
 
 TARGET = Path("records/2565/01000000-2475.toml")
 LEGACY = DATA / "legacy"
@@ -446,27 +447,13 @@ def test_a_count_of_thousands_of_digits_is_text_never_an_internal_error(empty_re
 
 def test_the_installed_command_takes_thousands_of_digits_as_text_or_refuses_them(tmp_path: Path) -> None:
     """A real process: the printout imports (0); a config year of 5,000 digits is one line (1)."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert command, "the projledger console script is not installed in this environment"
     (tmp_path / "records").mkdir()
     source, old, new = LONG_COUNTS["item"]
     (tmp_path / "page.txt").write_text(source.read_text("utf-8").replace(old, new), "utf-8")
-
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [command, "--lang", "en", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60,
-            env={**os.environ, "NO_COLOR": "1"},
-        )  # fmt: skip
-
-    imported = call("import", "page.txt")
+    imported = installed("import", "page.txt", cwd=tmp_path)
     assert imported.returncode == 0 and "(12 reports)" in imported.stderr, imported.stderr
     (tmp_path / "projledger.toml").write_text(f'[disbursement_targets]\n"{_THOUSANDS}" = [30, 55, 75, 100]\n')
-    refused = call("validate")
+    refused = installed("validate", cwd=tmp_path)
     assert refused.returncode == 1, refused.stderr
     config = (tmp_path / "projledger.toml").resolve()
     says = f"disbursement_targets.{_THOUSANDS}: keys are 'default' or a BE fiscal year such as 2567"
@@ -507,22 +494,12 @@ def test_a_kpi_record_elsewhere_is_the_one_import_finds_and_so_says_the_installe
 ) -> None:
     """The same for a KPI page, through a real process: its record under another fiscal year's
     folder is found (refused, exit 1), and no second record is written."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert command, "the projledger console script is not installed in this environment"
     page = LEGACY / "kpi_5026-2001.txt"
     args = ("--fiscal-year", "2564", "--evaluation-date", "1=20/01/2564", "--evaluation-date", "2=2021-04-20",
             "--evaluation-date", "4=20/10/2564")  # fmt: skip
 
     def call(*more: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [command, "--lang", "en", "import", str(page), *args, *more], cwd=tmp_path, capture_output=True,
-            text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
-        )  # fmt: skip
+        return installed("import", str(page), *args, *more, cwd=tmp_path)
 
     (tmp_path / "records").mkdir()
     assert call().returncode == 0
@@ -535,10 +512,7 @@ def test_a_kpi_record_elsewhere_is_the_one_import_finds_and_so_says_the_installe
     (tmp_path / "copy.txt").write_text(LEGACY_PRINTOUT.read_text("utf-8"), "utf-8")
     (tmp_path / "records/2565").mkdir()
     (tmp_path / "records/2565/other.toml").write_text(SHIPPED.read_text("utf-8"), "utf-8")
-    printout = subprocess.run(
-        [command, "--lang", "en", "import", "copy.txt"], cwd=tmp_path, capture_output=True, text=True,
-        timeout=60, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
+    printout = installed("import", "copy.txt", cwd=tmp_path)
     assert printout.returncode == 1 and "records/2565/other.toml already exists" in printout.stderr
     assert not (tmp_path / TARGET).exists()
 
@@ -577,21 +551,13 @@ def test_a_kpi_page_whose_first_row_cannot_be_read_is_refused_by_the_installed_c
     table: every row after it was skipped as text outside any field, and the page imported with
     no results, exit 0. A line of the table before its first row is now a row that cannot be
     read: refused with its line (README: never skipped), nothing written; a real process."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert command, "the projledger console script is not installed in this environment"
     page = (LEGACY / "kpi_5026-2001.txt").read_text("utf-8")
     assert page.count("\nไตรมาสที่ 1\t30.12") == 1
     (tmp_path / "page.txt").write_text(page.replace("\nไตรมาสที่ 1\t30.12", "\n1\t30.12"), "utf-8")
     (tmp_path / "records").mkdir()
-    real = subprocess.run(
-        [command, "--lang", "en", "import", "page.txt", "--fiscal-year", "2564", "--evaluation-date",
-         "1=20/01/2564", "--evaluation-date", "2=20/04/2564", "--evaluation-date", "4=20/10/2564"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
+    real = installed(
+        "import", "page.txt", "--fiscal-year", "2564", "--evaluation-date", "1=20/01/2564",
+        "--evaluation-date", "2=20/04/2564", "--evaluation-date", "4=20/10/2564", cwd=tmp_path,
     )  # fmt: skip
     assert real.returncode == 1, real.stderr
     assert "page.txt:37: results: '1 30.12 100 / 100' cannot be read as a quarter's row" in real.stderr

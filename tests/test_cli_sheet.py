@@ -18,7 +18,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 import portfolio
-from conftest import run
+from conftest import installed, run
 
 AS_OF = "30/04/2565"
 MONTH = "04/2565"
@@ -542,17 +542,7 @@ def test_an_array_formula_is_quoted_by_its_text(office: Path) -> None:
         f"april.xlsx:2:{cell.column_letter}: progress: holds the formula '=SUM(40,5)', which is never run "
         "nor its result used; type the value itself"
     )
-    import os
-    import shutil
-    import subprocess
-    import sys
-
-    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert command, "the projledger console script is not installed in this environment"
-    real = subprocess.run(
-        [command, "--lang", "en", "sheet", "import", "april.xlsx", "--as-of", AS_OF], cwd=office,
-        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
+    real = installed("sheet", "import", "april.xlsx", "--as-of", AS_OF, cwd=office)
     assert real.returncode == 1 and "holds the formula '=SUM(40,5)'" in real.stderr, real.stderr
 
 
@@ -776,23 +766,13 @@ def test_blank_rows_are_counted_and_the_filled_one_imported_by_the_installed_com
     """A CSV of blank lines around its one filled row (a million made cells for each, 10-14 s;
     the work is counted in test_sheet_core): the command imports the row and counts the rest,
     in process and as a real process."""
-    import os
-    import shutil
-    import subprocess
-    import sys
-
     blank = ",,,,\n" * 5_000 + "\n" * 5_000
     row = "50010000-0003,3,2022-03-31,45.5,ซ่อมทางเท้า\n"
     Path("s.csv").write_text("code,no,date,progress,note\n" + blank + row + blank, "utf-8")
     said = "1 report would be written, 0 already there, 20000 empty rows skipped"
     result = run("sheet", "import", "s.csv", "--as-of", AS_OF, "--dry-run")
     assert result.exit_code == 0 and said in result.stderr, result.stderr
-    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert command, "the projledger console script is not installed in this environment"
-    real = subprocess.run(
-        [command, "--lang", "en", "sheet", "import", "s.csv", "--as-of", AS_OF], cwd=office,
-        capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
+    real = installed("sheet", "import", "s.csv", "--as-of", AS_OF, cwd=office)
     assert real.returncode == 0 and "1 report written" in real.stderr, real.stderr
     assert "s.csv:10002" not in real.stderr
 
@@ -821,15 +801,5 @@ def test_a_csv_in_another_encoding_is_named_with_the_way_to_convert_it(office: P
     assert result.stderr == f"projledger: s.csv: {says}\n"
     assert snapshot(office) == before
     if name == "utf-32":
-        import os
-        import shutil
-        import subprocess
-        import sys
-
-        command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-        assert command, "the projledger console script is not installed in this environment"
-        real = subprocess.run(
-            [command, "--lang", "en", "sheet", "import", "s.csv", "--as-of", AS_OF], cwd=office,
-            capture_output=True, text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"},
-        )  # fmt: skip
+        real = installed("sheet", "import", "s.csv", "--as-of", AS_OF, cwd=office)
         assert (real.returncode, real.stderr) == (1, f"projledger: s.csv: {says}\n")

@@ -346,10 +346,8 @@ def test_status_since_says_a_conflicted_record_cannot_be_read(
     git_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import json
-    import shutil
-    import sys
 
-    from conftest import run
+    from conftest import installed, run
 
     _merge_conflict(git_repo)
     monkeypatch.chdir(git_repo)
@@ -357,15 +355,7 @@ def test_status_since_says_a_conflicted_record_cannot_be_read(
     [change] = json.loads(result.stdout)["changes"]
     assert (change["removed_reports"], change["changed_fields"]) == ([], [])
     assert change["before"]["reports"] == [1, 2, 3, 4, 5, 6] and change["after"]["error"]
-    program = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert program
-    done = subprocess.run(
-        [program, "--lang", "en", "status", "--since", "HEAD"],
-        cwd=git_repo,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = installed("status", "--since", "HEAD", cwd=git_repo)
     said = done.stdout.split("changed since HEAD\n", 1)[1]
     assert "cannot be read: records/2565/01000000-2475.toml:" in said
     assert "report removed" not in said and "project data changed" not in said and "→" not in said

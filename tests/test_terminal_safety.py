@@ -20,7 +20,7 @@ import pytest
 from projledger.core.text import json_safe, nfc, one_line, printable
 from projledger.main import COMMANDS
 
-from conftest import LEGACY_PRINTOUT, run
+from conftest import LEGACY_PRINTOUT, installed, run
 
 #: What a terminal acts on: C0 controls but tab and newline, DEL, C1 controls, bidi marks.
 UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -464,18 +464,9 @@ def test_the_line_naming_what_was_written_shows_a_hostile_name_on_one_line(
 
 
 def test_the_installed_import_names_a_hostile_printout_on_one_line(tmp_path: Path) -> None:
-    import shutil
-    import subprocess
-    import sys
-
-    command = shutil.which("projledger", path=str(Path(sys.executable).parent))
-    assert command, "the projledger console script is not installed in this environment"
     (tmp_path / "records").mkdir()
     (tmp_path / f"{NAMED}.txt").write_text(LEGACY_PRINTOUT.read_text("utf-8"), "utf-8")
-    done = subprocess.run(
-        [command, "--lang", "en", "import", f"{NAMED}.txt"], cwd=tmp_path, capture_output=True, text=True,
-        timeout=60, env={**os.environ, "NO_COLOR": "1"},
-    )  # fmt: skip
+    done = installed("import", f"{NAMED}.txt", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert not UNSAFE.search(done.stderr)
     assert done.stderr.splitlines()[-1] == (
